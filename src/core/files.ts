@@ -1,0 +1,70 @@
+/**
+ * The merged view of an image's filesystem that the layer walker gives to
+ * analyzers: only the files they asked for, each with the layer that last
+ * wrote it. Paths are image-relative, normalised, without a leading slash
+ * (`etc/os-release`, `usr/lib/python3/dist-packages/x.dist-info/METADATA`).
+ */
+import type { Digest } from './digest.js';
+
+export type FileKind = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+
+/** Where a file came from: the layer's position in the manifest and its digests. */
+export interface LayerOrigin {
+  /** 0-based position of the layer in the manifest. */
+  readonly index: number;
+  /** Digest of the layer blob as stored (compressed). */
+  readonly digest: Digest;
+  /** Digest of the uncompressed tar (config rootfs.diff_ids), when known. */
+  readonly diffId?: Digest;
+}
+
+export interface ImageFile {
+  /** Normalised image-relative path, no leading slash. */
+  readonly path: string;
+  readonly kind: FileKind;
+  /** Permission bits and setuid/setgid/sticky (`mode & 0o7777`). */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Size in bytes as recorded in the tar header (0 for links and directories). */
+  readonly size: number;
+  readonly mtime?: Date;
+  /** For symlinks: the target as written; for hard links: the normalised path of the target. */
+  readonly linkTarget?: string;
+  /** The layer that last wrote this path. */
+  readonly layer: LayerOrigin;
+  /**
+   * The bytes, when the selector asked for content and the file is within the
+   * size cap. Undefined for metadata-only selections.
+   */
+  readonly content?: Buffer;
+  /** True when content was wanted but the file exceeded the cap; content is then absent. */
+  readonly truncated?: boolean;
+}
+
+/**
+ * What an analyzer wants from the walk. `wants` sees every regular file's
+ * normalised path (and symlinks/hardlinks, whose content comes from their
+ * target, resolved inside the image root) and answers whether to keep it.
+ */
+export interface FileSelector {
+  /** Decide by path alone; called for every entry, so keep it cheap. */
+  wants(path: string): boolean | FileWant;
+}
+
+export interface FileWant {
+  /** Keep the bytes (default true). false keeps metadata only. */
+  content?: boolean;
+  /** Per-file cap in bytes for content (default: the walker's cap). */
+  maxBytes?: number;
+}
+
+/** The result of a walk: the merged, whiteout-applied view of the selected files. */
+export interface FileView {
+  /** A selected file by normalised path, following symlinks inside the image root. */
+  get(path: string): ImageFile | undefined;
+  /** All selected files, in path order. */
+  files(): Iterable<ImageFile>;
+  /** Non-fatal problems met during the walk (unsafe paths skipped, oversize files…). */
+  readonly warnings: readonly string[];
+}
