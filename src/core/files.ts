@@ -50,6 +50,16 @@ export interface ImageFile {
 export interface FileSelector {
   /** Decide by path alone; called for every entry, so keep it cheap. */
   wants(path: string): boolean | FileWant;
+  /**
+   * Optional: true when some path below directory `dir` may be wanted. A
+   * wanted path can exist only through a symlinked directory that appears in
+   * the tar after the files below its target streamed by (Debian's
+   * `usr/share/zoneinfo/posix/* -> ..`, or a later layer's `opt/java ->
+   * /usr/lib/jvm/x`); the walker re-reads a layer for such paths only when
+   * this answers true. Without it, such paths are found when the symlink comes
+   * first (the usual merged-/usr links `lib -> usr/lib` do).
+   */
+  mayWantBelow?(dir: string): boolean;
 }
 
 export interface FileWant {

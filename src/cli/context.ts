@@ -1,0 +1,56 @@
+/**
+ * Registry flags as skopeo users type them, turned into a SystemContext:
+ * --tls-verify, --cert-dir, --creds, --authfile, --platform (and for copy the
+ * --src-/--dest- variants, which win over the shared ones).
+ */
+import { PortcullisError } from '../core/errors.js';
+import { parsePlatform } from '../image/platform.js';
+import type { Credentials, SystemContext } from '../image/types.js';
+
+export interface RegistryFlags {
+  tlsVerify?: boolean;
+  certDir?: string;
+  creds?: string;
+  authfile?: string;
+  platform?: string;
+  timeout?: string;
+  retries?: string;
+}
+
+export class UsageError extends PortcullisError<'USAGE'> {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+export function parseBooleanFlag(value: string | boolean | undefined, name: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new UsageError(`--${name} takes true or false, not "${value}"`);
+}
+
+export function parseCreds(value: string): Credentials {
+  const colon = value.indexOf(':');
+  if (colon <= 0) throw new UsageError('--creds takes USERNAME:PASSWORD');
+  return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+}
+
+export function systemContext(flags: RegistryFlags, env: NodeJS.ProcessEnv = process.env): SystemContext {
+  const context: SystemContext = { env };
+  if (flags.tlsVerify !== undefined) context.tlsVerify = flags.tlsVerify;
+  if (flags.certDir) context.certDir = flags.certDir;
+  if (flags.creds) context.credentials = parseCreds(flags.creds);
+  if (flags.authfile) context.authFile = flags.authfile;
+  if (flags.platform) context.platform = parsePlatform(flags.platform);
+  if (flags.timeout) context.timeoutMs = positiveInt(flags.timeout, 'timeout') * 1000;
+  if (flags.retries) context.retries = positiveInt(flags.retries, 'retries');
+  if (env.PORTCULLIS_CACHE_DIR) context.cacheDir = env.PORTCULLIS_CACHE_DIR;
+  return context;
+}
+
+function positiveInt(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number, not "${value}"`);
+  return n;
+}

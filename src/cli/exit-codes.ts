@@ -1,0 +1,82 @@
+/**
+ * The documented exit codes (docs/exit-codes.md), and the mapping from every
+ * module's error codes to them. Scripts depend on these numbers: add codes,
+ * never renumber.
+ */
+export const ExitCode = {
+  Ok: 0,
+  /** Findings remained after filters (scan/lint with --exit-code default) or verification failed. */
+  Findings: 1,
+  /** Bad command line: unknown flag, malformed reference or platform. */
+  Usage: 2,
+  /** The image, tag, blob, file or archive entry does not exist. */
+  NotFound: 3,
+  /** Authentication or authorisation failed (401/403, wrong credentials). */
+  Auth: 4,
+  /** The registry could not be reached: connection refused, DNS, TLS, timeout, 5xx after retries. */
+  Network: 5,
+  /** Content does not match its digest, is truncated or corrupt, or a layer is hostile. */
+  Integrity: 6,
+  /** Input we will not process: unsupported or unknown media type, malformed JSON, over a size limit. */
+  Unsupported: 7,
+  /** Content trust refused the image (unsigned, untrusted signer, policy not met). */
+  Trust: 8,
+  /** The destination already exists and will not be overwritten. */
+  Exists: 9,
+  /** A bug in portcullis: please report it. */
+  Internal: 70,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
+  // usage
+  REFERENCE_INVALID: ExitCode.Usage,
+  TRANSPORT_UNKNOWN: ExitCode.Usage,
+  USAGE: ExitCode.Usage,
+  // not found
+  NOT_FOUND: ExitCode.NotFound,
+  MANIFEST_UNKNOWN: ExitCode.NotFound,
+  BLOB_UNKNOWN: ExitCode.NotFound,
+  NAME_UNKNOWN: ExitCode.NotFound,
+  PLATFORM_NOT_FOUND: ExitCode.NotFound,
+  NOT_LOGGED_IN: ExitCode.NotFound,
+  FILE_NOT_FOUND: ExitCode.NotFound,
+  // auth
+  UNAUTHORIZED: ExitCode.Auth,
+  DENIED: ExitCode.Auth,
+  // network
+  UNREACHABLE: ExitCode.Network,
+  TLS: ExitCode.Network,
+  TIMEOUT: ExitCode.Network,
+  SERVER: ExitCode.Network,
+  RATE_LIMITED: ExitCode.Network,
+  PROTOCOL: ExitCode.Network,
+  // integrity
+  DIGEST_MISMATCH: ExitCode.Integrity,
+  SIZE_MISMATCH: ExitCode.Integrity,
+  TRUNCATED: ExitCode.Integrity,
+  ARCHIVE_INVALID: ExitCode.Integrity,
+  LAYER_TRUNCATED: ExitCode.Integrity,
+  LAYER_CORRUPT: ExitCode.Integrity,
+  LAYER_UNSAFE_PATH: ExitCode.Integrity,
+  LAYER_UNSAFE_LINK: ExitCode.Integrity,
+  LAYER_SYMLINK_LOOP: ExitCode.Integrity,
+  LAYER_DIFFID_MISMATCH: ExitCode.Integrity,
+  // unsupported input
+  MANIFEST_UNSUPPORTED: ExitCode.Unsupported,
+  MANIFEST_INVALID: ExitCode.Unsupported,
+  MEDIA_TYPE_UNKNOWN: ExitCode.Unsupported,
+  JSON_INVALID: ExitCode.Unsupported,
+  TOO_LARGE: ExitCode.Unsupported,
+  DIGEST_INVALID: ExitCode.Unsupported,
+  LAYER_FILE_TOO_LARGE: ExitCode.Unsupported,
+  // trust
+  TRUST_REFUSED: ExitCode.Trust,
+  // destination
+  DESTINATION_EXISTS: ExitCode.Exists,
+};
+
+export function exitCodeFor(errorCode: string): ExitCodeValue {
+  return BY_ERROR_CODE[errorCode] ?? ExitCode.Internal;
+}

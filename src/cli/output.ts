@@ -1,0 +1,108 @@
+/**
+ * Terminal output: colour only on a terminal (and never with NO_COLOR),
+ * aligned tables, JSON, and progress bars on stderr when it is a terminal.
+ */
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { ProgressEvent } from '../image/types.js';
+
+export interface OutputStreams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export function defaultStreams(): OutputStreams {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+const ANSI = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], magenta: [35, 39], cyan: [36, 39] } as const;
+export type Style = keyof typeof ANSI;
+
+export type Painter = (style: Style, text: string) => string;
+
+export function painter(enabled: boolean): Painter {
+  return enabled ? (style, text) => `\u001b[${ANSI[style][0]}m${text}\u001b[${ANSI[style][1]}m` : (_style, text) => text;
+}
+
+const ANSI_PATTERN = /\u001b\[[0-9;]*m/g;
+function visibleLength(text: string): number {
+  return text.replace(ANSI_PATTERN, '').length;
+}
+
+/** A plain aligned table: header row, then rows; cells may carry colour. */
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[], paint: Painter): string {
+  const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell))))
+      .join('  ')
+      .trimEnd();
+  return [paint('bold', line(header)), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function writeJson(stream: NodeJS.WritableStream, value: unknown): void {
+  stream.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
+
+/**
+ * Progress bars for blob transfers, one per blob, on stderr. A no-op when
+ * stderr is not a terminal or output is quiet, so pipes and logs stay clean.
+ */
+export class TransferProgress {
+  private readonly multi?: MultiBar;
+  private readonly bars = new Map<string, SingleBar>();
+
+  constructor(stderr: { isTTY?: boolean } & NodeJS.WritableStream, enabled: boolean) {
+    if (enabled && stderr.isTTY) {
+      this.multi = new MultiBar(
+        {
+          stream: stderr as NodeJS.WritableStream as unknown as NodeJS.WriteStream,
+          format: ' {id} [{bar}] {percentage}% {done}/{size}',
+          hideCursor: true,
+          clearOnComplete: false,
+          autopadding: true,
+        },
+        Presets.shades_classic,
+      );
+    }
+  }
+
+  readonly onProgress = (event: ProgressEvent): void => {
+    if (!this.multi) return;
+    const total = event.total ?? 0;
+    let bar = this.bars.get(event.id);
+    const payload = { id: shortId(event.id), done: formatBytes(event.transferred), size: total ? formatBytes(total) : '?' };
+    if (!bar) {
+      bar = this.multi.create(total || 1, 0, payload);
+      this.bars.set(event.id, bar);
+    }
+    bar.update(total ? Math.min(event.transferred, total) : 0, payload);
+  };
+
+  stop(): void {
+    this.multi?.stop();
+  }
+}
+
+function shortId(id: string): string {
+  const colon = id.indexOf(':');
+  return colon > 0 ? id.slice(colon + 1, colon + 13) : id.slice(0, 12);
+}

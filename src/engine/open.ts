@@ -1,0 +1,25 @@
+/**
+ * Opening images by name for the use cases: parse `transport:reference`,
+ * then open a source (remote sources read through the local blob cache) or a
+ * destination.
+ */
+import { defaultTransports } from '../image/all.js';
+import { BlobCache, withBlobCache } from '../image/cache/blob-cache.js';
+import { withProgress } from '../image/progress.js';
+import type { TransportRegistry } from '../image/transports.js';
+import type { ImageDestination, ImageSource, SystemContext } from '../image/types.js';
+
+export async function openSource(name: string, context: SystemContext, transports: TransportRegistry = defaultTransports()): Promise<ImageSource> {
+  const reference = transports.parse(name);
+  let source = await reference.newSource(context);
+  if (reference.transport.name === 'docker') source = withBlobCache(source, new BlobCache(context));
+  return context.onProgress ? withProgress(source, context.onProgress) : source;
+}
+
+export async function openDestination(
+  name: string,
+  context: SystemContext,
+  transports: TransportRegistry = defaultTransports(),
+): Promise<ImageDestination> {
+  return transports.parse(name).newDestination(context);
+}

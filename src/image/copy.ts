@@ -1,0 +1,123 @@
+/**
+ * Copying an image from any source to any destination, like `skopeo copy`:
+ * manifests are written as the exact bytes read, so digests are preserved
+ * wherever the destination format stores manifests as they are. Blobs the
+ * destination already has are skipped; blobs on the same registry are mounted.
+ * Nothing becomes visible at the destination until every blob is in and the
+ * manifest is written (destination.commit).
+ */
+import type { Digest } from '../core/digest.js';
+import { manifestKind, parseIndex, parseManifest, type Descriptor, type Platform } from '../core/oci.js';
+import { parseImageRef } from '../core/reference.js';
+import { ImageError } from './errors.js';
+import { hostPlatform, selectPlatform } from './platform.js';
+import type { ImageDestination, ImageSource, ManifestBlob } from './types.js';
+
+export interface CopyOptions {
+  /** Copy every instance of an index (skopeo's --all); otherwise only the chosen platform. */
+  all?: boolean;
+  platform?: Platform;
+  /** Blobs copied at once. */
+  concurrency?: number;
+  /**
+   * Called with the top-level manifest before any blob moves; throw to refuse
+   * (content trust). The manifest passed is the one that will be copied.
+   */
+  beforeCopy?: (manifest: ManifestBlob) => Promise<void>;
+}
+
+export interface CopyResult {
+  /** Digest of the top-level manifest written to the destination. */
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly blobsCopied: number;
+  readonly blobsSkipped: number;
+  readonly blobsMounted: number;
+  readonly bytesCopied: number;
+}
+
+const DEFAULT_CONCURRENCY = 4;
+
+export async function copyImage(source: ImageSource, destination: ImageDestination, options: CopyOptions = {}): Promise<CopyResult> {
+  const stats = { blobsCopied: 0, blobsSkipped: 0, blobsMounted: 0, bytesCopied: 0 };
+  const top = await source.getManifest();
+  let kind = kindOf(top);
+  let chosen = top;
+  if (kind === 'index' && !options.all) {
+    const entry = selectPlatform(parseIndex(top.bytes).manifests, options.platform ?? hostPlatform());
+    chosen = await source.getManifest(entry.digest);
+    kind = kindOf(chosen);
+  }
+  if (options.beforeCopy) await options.beforeCopy(chosen);
+
+  const mountFrom = mountSource(source, destination);
+  const copyBlobs = async (blobs: readonly Descriptor[]): Promise<void> => {
+    await runPool(blobs, options.concurrency ?? DEFAULT_CONCURRENCY, async (blob) => {
+      if (await destination.hasBlob(blob)) {
+        stats.blobsSkipped++;
+        return;
+      }
+      if (mountFrom && destination.mountBlob && (await destination.mountBlob(blob, mountFrom))) {
+        stats.blobsMounted++;
+        return;
+      }
+      await destination.putBlob(blob, await source.getBlob(blob));
+      stats.blobsCopied++;
+      stats.bytesCopied += blob.size;
+    });
+  };
+  const copySingle = async (blob: ManifestBlob, instance: boolean): Promise<void> => {
+    const manifest = parseManifest(blob.bytes);
+    await copyBlobs(uniqueBlobs([manifest.config, ...manifest.layers]));
+    await destination.putManifest(blob, { instance });
+  };
+
+  if (kind === 'index') {
+    for (const entry of parseIndex(chosen.bytes).manifests) {
+      const child = await source.getManifest(entry.digest);
+      if (kindOf(child) !== 'manifest') {
+        throw new ImageError('MANIFEST_UNSUPPORTED', `index entry ${entry.digest} is itself an index; nested indexes are not supported`);
+      }
+      await copySingle(child, true);
+    }
+    await destination.putManifest(chosen, { instance: false });
+  } else {
+    await copySingle(chosen, false);
+  }
+  await destination.commit();
+  return { digest: chosen.digest, mediaType: chosen.mediaType, ...stats };
+}
+
+function kindOf(blob: ManifestBlob): 'manifest' | 'index' {
+  return manifestKind(blob.bytes, blob.mediaType).kind;
+}
+
+function uniqueBlobs(blobs: readonly Descriptor[]): Descriptor[] {
+  const seen = new Set<string>();
+  return blobs.filter((b) => (seen.has(b.digest) ? false : (seen.add(b.digest), true)));
+}
+
+/** The source repository to mount from, when both ends are the same registry. */
+function mountSource(source: ImageSource, destination: ImageDestination): string | undefined {
+  if (source.reference.transport.name !== 'docker' || destination.reference.transport.name !== 'docker') return undefined;
+  const from = parseImageRef(source.reference.within);
+  const to = parseImageRef(destination.reference.within);
+  return from.registry === to.registry && from.repository !== to.repository ? from.repository : undefined;
+}
+
+async function runPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failed = true; // stop the other workers taking new blobs
+        throw error;
+      }
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,115 @@
+/**
+ * Resolving a reference to one runnable image: read the manifest the
+ * reference names, pick the platform when it is an index, then read and parse
+ * the config. Everything is verified against its digest on the way.
+ */
+import type { Digest } from '../core/digest.js';
+import { readAllBounded } from '../core/bounded.js';
+import { MediaType } from '../core/media-types.js';
+import {
+  MAX_CONFIG_BYTES,
+  manifestKind,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+  type Descriptor,
+  type ImageConfig,
+  type ImageIndex,
+  type ImageManifest,
+  type Platform,
+} from '../core/oci.js';
+import { CoreError } from '../core/errors.js';
+import { ImageError } from './errors.js';
+import { hostPlatform, selectPlatform } from './platform.js';
+import type { ImageSource, ManifestBlob } from './types.js';
+
+export interface ResolvedImage {
+  readonly source: ImageSource;
+  /** The manifest of the chosen image (never an index). */
+  readonly manifestBlob: ManifestBlob;
+  readonly manifest: ImageManifest;
+  /** The index the reference named, when it named one. */
+  readonly index?: { readonly blob: ManifestBlob; readonly index: ImageIndex };
+  readonly configBlob: Buffer;
+  /** Parsed when the config is an image config; undefined for other artifacts. */
+  readonly config?: ImageConfig;
+  readonly platform?: Platform;
+}
+
+export interface ResolveOptions {
+  /** The platform to pick from an index; defaults to the host's. */
+  platform?: Platform;
+  /** Pick the index entry with this digest instead of matching a platform. */
+  instance?: Digest;
+}
+
+const IMAGE_CONFIG_TYPES: readonly string[] = [MediaType.OciConfig, MediaType.DockerConfig];
+
+export async function resolveImage(source: ImageSource, options: ResolveOptions = {}): Promise<ResolvedImage> {
+  const top = await source.getManifest();
+  const kind = classify(top);
+  let manifestBlob = top;
+  let index: ResolvedImage['index'];
+  if (kind === 'index') {
+    const parsed = parseIndexBlob(top);
+    index = { blob: top, index: parsed };
+    const entry = options.instance
+      ? findInstance(parsed.manifests, options.instance)
+      : selectPlatform(parsed.manifests, options.platform ?? hostPlatform());
+    manifestBlob = await source.getManifest(entry.digest);
+    if (classify(manifestBlob) !== 'manifest') {
+      throw new ImageError('MANIFEST_UNSUPPORTED', `index entry ${entry.digest} is itself an index; nested indexes are not supported`);
+    }
+  } else if (options.instance && options.instance !== top.digest) {
+    throw new ImageError('NOT_FOUND', `the reference names a single manifest ${top.digest}, not an index containing ${options.instance}`);
+  }
+
+  const manifest = parseManifestBlob(manifestBlob);
+  const configBlob = await readAllBounded(await source.getBlob(manifest.config), MAX_CONFIG_BYTES, `config ${manifest.config.digest}`);
+  const config = IMAGE_CONFIG_TYPES.includes(manifest.config.mediaType) ? parseImageConfig(configBlob) : undefined;
+  const resolved: { -readonly [K in keyof ResolvedImage]: ResolvedImage[K] } = { source, manifestBlob, manifest, configBlob };
+  if (index) resolved.index = index;
+  if (config) {
+    resolved.config = config;
+    resolved.platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  }
+  return resolved;
+}
+
+function classify(blob: ManifestBlob): 'manifest' | 'index' {
+  try {
+    return manifestKind(blob.bytes, blob.mediaType).kind;
+  } catch (error) {
+    throw asManifestError(error);
+  }
+}
+
+function parseManifestBlob(blob: ManifestBlob): ImageManifest {
+  try {
+    return parseManifest(blob.bytes);
+  } catch (error) {
+    throw asManifestError(error);
+  }
+}
+
+function parseIndexBlob(blob: ManifestBlob): ImageIndex {
+  try {
+    return parseIndex(blob.bytes);
+  } catch (error) {
+    throw asManifestError(error);
+  }
+}
+
+function asManifestError(error: unknown): unknown {
+  if (error instanceof CoreError && error.code === 'JSON_INVALID') {
+    const unsupported = /unsupported|unknown manifest media type/.test(error.message);
+    return new ImageError(unsupported ? 'MANIFEST_UNSUPPORTED' : 'MANIFEST_INVALID', error.message, { cause: error });
+  }
+  return error;
+}
+
+function findInstance(manifests: readonly Descriptor[], digest: Digest): Descriptor {
+  const entry = manifests.find((m) => m.digest === digest);
+  if (!entry) throw new ImageError('NOT_FOUND', `the index has no entry ${digest}`);
+  return entry;
+}

@@ -1,0 +1,32 @@
+/**
+ * Progress reporting for any source: counts the bytes of each blob stream as
+ * the consumer reads it. Transport-agnostic, so every transport gets progress
+ * bars without knowing about them.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { Descriptor } from '../core/oci.js';
+import type { ImageSource, ProgressEvent } from './types.js';
+
+export function withProgress(source: ImageSource, onProgress: (event: ProgressEvent) => void): ImageSource {
+  return {
+    reference: source.reference,
+    getManifest: (digest) => source.getManifest(digest),
+    close: () => source.close(),
+    async getBlob(descriptor: Descriptor) {
+      const stream = await source.getBlob(descriptor);
+      let transferred = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+          transferred += chunk.length;
+          onProgress({ id: descriptor.digest, transferred, total: descriptor.size });
+          done(null, chunk);
+        },
+      });
+      stream.on('error', (error) => counter.destroy(error));
+      counter.on('close', () => {
+        if (!stream.destroyed) stream.destroy();
+      });
+      return stream.pipe(counter);
+    },
+  };
+}
