@@ -1,0 +1,90 @@
+/**
+ * Running cataloguers over a merged file view: one selector for the layer
+ * walk (the union of what every cataloguer wants, plus the OS release files),
+ * then every cataloguer over the view, results merged into one Inventory.
+ * One failing cataloguer never stops the others: what it throws becomes a
+ * warning prefixed with its name.
+ */
+import type { FileSelector, FileView, FileWant } from '../core/files.js';
+import type { Inventory, OwnedFiles, Package } from '../core/inventory.js';
+import type { CatalogContext, Cataloger } from './cataloger.js';
+import { detectOs, wantsReleaseFile } from './os/release.js';
+
+/**
+ * The union of the cataloguers' wants (and the OS release files). When
+ * several want the same path, content wins over metadata-only and the
+ * largest cap wins.
+ */
+export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
+  return {
+    wants(path: string): boolean | FileWant {
+      let result: boolean | FileWant = wantsReleaseFile(path);
+      for (const cataloger of catalogers) {
+        result = mergeWant(result, cataloger.wants(path));
+      }
+      return result;
+    },
+  };
+}
+
+function mergeWant(a: boolean | FileWant, b: boolean | FileWant): boolean | FileWant {
+  if (a === false) return b;
+  if (b === false) return a;
+  if (a === true || b === true) {
+    const other = a === true ? b : a;
+    if (other === true) return true;
+    // true means content with the walker's default cap; keep a larger explicit cap if any.
+    return other.maxBytes === undefined ? true : { content: true, maxBytes: other.maxBytes };
+  }
+  const content = a.content !== false || b.content !== false;
+  const want: FileWant = { content };
+  if (content) {
+    const caps = [a, b].filter((w) => w.content !== false).map((w) => w.maxBytes);
+    if (caps.every((c) => c !== undefined)) want.maxBytes = Math.max(...(caps as number[]));
+  }
+  return want;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/**
+ * Runs the cataloguers over the view. The OS is detected first (unless the
+ * context already has one) so OS cataloguers can qualify their purls.
+ * Warnings are prefixed with the cataloguer name: "dpkg: var/lib/dpkg/status: line 40: …".
+ */
+export async function runCatalogers(
+  view: FileView,
+  catalogers: readonly Cataloger[],
+  context: CatalogContext = {},
+): Promise<Inventory> {
+  const warnings: string[] = [];
+  let os = context.os;
+  if (!os) {
+    const detected = detectOs(view);
+    os = detected.os;
+    for (const w of detected.warnings) warnings.push(`os-release: ${w}`);
+  }
+  const ctx: CatalogContext = os ? { ...context, os } : context;
+  const packages: Package[] = [];
+  const owned = new Map<OwnedFiles['manager'], Set<string>>();
+  for (const cataloger of catalogers) {
+    try {
+      const result = await cataloger.catalog(view, ctx);
+      packages.push(...result.packages);
+      for (const w of result.warnings ?? []) warnings.push(`${cataloger.name}: ${w}`);
+      for (const o of result.ownedFiles ?? []) {
+        let set = owned.get(o.manager);
+        if (!set) owned.set(o.manager, (set = new Set()));
+        for (const p of o.paths) set.add(p);
+      }
+    } catch (error) {
+      warnings.push(`${cataloger.name}: failed: ${describe(error)}`);
+    }
+  }
+  const ownedFiles: OwnedFiles[] = [...owned].map(([manager, paths]) => ({ manager, paths }));
+  const inventory: Inventory = { packages, ownedFiles, warnings };
+  return os ? { os, ...inventory } : inventory;
+}

@@ -1,0 +1,72 @@
+/**
+ * Shared pieces of the OS package cataloguers: the per-database-file input
+ * (so the lead can run a parser once per layer and diff the results to find
+ * the layer that introduced each package), purl building and small text helpers.
+ */
+import { PackageURL } from 'packageurl-js';
+import type { LayerOrigin } from '../../core/files.js';
+import type { FileView } from '../../core/files.js';
+import type { Package } from '../../core/inventory.js';
+
+/** One package database file as read from the image (or from one layer). */
+export interface DatabaseFile {
+  /** Image-relative path. */
+  readonly path: string;
+  readonly content: Buffer;
+  /** Becomes `Package.layer` for everything read from this file. */
+  readonly layer?: LayerOrigin;
+}
+
+/** What a database parser returns for one file: the per-layer hook's unit of work. */
+export interface DatabaseResult {
+  readonly packages: Package[];
+  /** Owned files (normalised image-relative paths) by package name. */
+  readonly ownedFiles: Map<string, string[]>;
+  readonly warnings: string[];
+}
+
+export function emptyResult(): DatabaseResult {
+  return { packages: [], ownedFiles: new Map(), warnings: [] };
+}
+
+export function buildPurl(
+  type: string,
+  namespace: string | undefined,
+  name: string,
+  version: string | undefined,
+  qualifiers: Record<string, string | undefined>,
+): string {
+  const q: Record<string, string> = {};
+  for (const [k, v] of Object.entries(qualifiers)) if (v !== undefined && v !== '') q[k] = v;
+  return new PackageURL(type, namespace, name, version, Object.keys(q).length ? q : undefined, undefined).toString();
+}
+
+/** Normalises an absolute package-manager path (`/usr/bin/x`, `./usr/bin/x`) to the image-relative form. */
+export function imagePath(path: string): string | undefined {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      parts.pop();
+      continue;
+    }
+    parts.push(part);
+  }
+  return parts.length ? parts.join('/') : undefined;
+}
+
+/** A file's bytes from the view, or a warning when it was selected but its content is missing (too large). */
+export function readContent(view: FileView, path: string, warnings: string[]): Buffer | undefined {
+  const file = view.get(path);
+  if (!file || file.kind === 'directory') return undefined;
+  if (file.truncated) {
+    warnings.push(`${path}: larger than the size cap (${file.size} bytes), skipped`);
+    return undefined;
+  }
+  return file.content;
+}
+
+/** Decodes UTF-8, tolerating invalid sequences (replacement characters). */
+export function text(content: Buffer): string {
+  return content.toString('utf8');
+}
