@@ -75,6 +75,21 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   TRUST_REFUSED: ExitCode.Trust,
   // destination
   DESTINATION_EXISTS: ExitCode.Exists,
+  // keys
+  PASSPHRASE_INVALID: ExitCode.Auth,
+  PASSPHRASE_MISSING: ExitCode.Auth,
+  KEY_NOT_FOUND: ExitCode.NotFound,
+  KEY_CORRUPT: ExitCode.Integrity,
+  STORE_CORRUPT: ExitCode.Integrity,
+  BACKUP_INVALID: ExitCode.Integrity,
+  KEY_FORMAT_UNKNOWN: ExitCode.Unsupported,
+  KEY_UNSUPPORTED: ExitCode.Unsupported,
+  KDF_UNSUPPORTED: ExitCode.Unsupported,
+  KEY_EXISTS: ExitCode.Exists,
+  ROOT_EXISTS: ExitCode.Exists,
+  STORE_NOT_EMPTY: ExitCode.Exists,
+  ARGUMENT_INVALID: ExitCode.Usage,
+  GLOB_INVALID: ExitCode.Usage,
 };
 
 export function exitCodeFor(errorCode: string): ExitCodeValue {
