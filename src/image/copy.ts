@@ -7,8 +7,10 @@
  * manifest is written (destination.commit).
  */
 import type { Digest } from '../core/digest.js';
-import { manifestKind, parseIndex, parseManifest, type Descriptor, type Platform } from '../core/oci.js';
+import { readAllBounded } from '../core/bounded.js';
+import { MAX_CONFIG_BYTES, manifestKind, parseImageConfig, parseIndex, parseManifest, type Descriptor, type Platform } from '../core/oci.js';
 import { parseImageRef } from '../core/reference.js';
+import { dockerIndexToOci, dockerManifestToOci, needsConversion } from './convert.js';
 import { ImageError } from './errors.js';
 import { hostPlatform, selectPlatform } from './platform.js';
 import type { ImageDestination, ImageSource, ManifestBlob } from './types.js';
@@ -66,26 +68,45 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
       stats.bytesCopied += blob.size;
     });
   };
-  const copySingle = async (blob: ManifestBlob, instance: boolean): Promise<void> => {
+  /** Copies one image manifest's blobs and the manifest; returns what was written. */
+  const copySingle = async (blob: ManifestBlob, instance: boolean): Promise<ManifestBlob> => {
     const manifest = parseManifest(blob.bytes);
     await copyBlobs(uniqueBlobs([manifest.config, ...manifest.layers]));
-    await destination.putManifest(blob, { instance });
+    const written = needsConversion(blob.mediaType, destination.manifestMediaTypes)
+      ? dockerManifestToOci(blob, await diffIdsOf(source, manifest.config))
+      : blob;
+    await destination.putManifest(written, { instance });
+    return written;
   };
 
+  let written: ManifestBlob;
   if (kind === 'index') {
+    const replaced = new Map<Digest, ManifestBlob>();
     for (const entry of parseIndex(chosen.bytes).manifests) {
       const child = await source.getManifest(entry.digest);
       if (kindOf(child) !== 'manifest') {
         throw new ImageError('MANIFEST_UNSUPPORTED', `index entry ${entry.digest} is itself an index; nested indexes are not supported`);
       }
-      await copySingle(child, true);
+      const childWritten = await copySingle(child, true);
+      if (childWritten.digest !== child.digest) replaced.set(child.digest, childWritten);
     }
-    await destination.putManifest(chosen, { instance: false });
+    written = needsConversion(chosen.mediaType, destination.manifestMediaTypes) ? dockerIndexToOci(chosen, replaced) : chosen;
+    await destination.putManifest(written, { instance: false });
   } else {
-    await copySingle(chosen, false);
+    written = await copySingle(chosen, false);
   }
   await destination.commit();
-  return { digest: chosen.digest, mediaType: chosen.mediaType, ...stats };
+  return { digest: written.digest, mediaType: written.mediaType, ...stats };
+}
+
+/** The config's diff_ids, needed to tell uncompressed layers when converting. */
+async function diffIdsOf(source: ImageSource, config: Descriptor): Promise<Digest[]> {
+  const bytes = await readAllBounded(await source.getBlob(config), MAX_CONFIG_BYTES, `config ${config.digest}`);
+  try {
+    return parseImageConfig(bytes).rootfs.diff_ids;
+  } catch {
+    return []; // not an image config (an artifact): no layer is known to be uncompressed
+  }
 }
 
 function kindOf(blob: ManifestBlob): 'manifest' | 'index' {

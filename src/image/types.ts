@@ -37,6 +37,11 @@ export interface PutManifestOptions {
 
 export interface ImageDestination {
   readonly reference: ImageReference;
+  /**
+   * The manifest and index media types this destination can store; undefined
+   * means any. copyImage converts (Docker schema 2 → OCI) when needed, as skopeo does.
+   */
+  readonly manifestMediaTypes?: readonly string[];
   /** True when the destination already holds this blob, so a copy can skip it. */
   hasBlob(descriptor: Descriptor): Promise<boolean>;
   /** Stores the blob; fails, storing nothing, when the bytes do not match the descriptor. */

@@ -1,0 +1,13 @@
+/**
+ * The one list of transports. Adding a transport means adding it here; a
+ * duplicate name fails at start-up (TransportRegistry.register).
+ */
+import { TransportRegistry } from './transports.js';
+import { dockerTransport } from './transports/docker/transport.js';
+import { dockerArchiveTransport } from './transports/docker-archive/transport.js';
+import { ociArchiveTransport } from './transports/oci-archive/transport.js';
+import { ociLayoutTransport } from './transports/oci-layout/transport.js';
+
+export function defaultTransports(): TransportRegistry {
+  return new TransportRegistry([dockerTransport, ociLayoutTransport, ociArchiveTransport, dockerArchiveTransport]);
+}

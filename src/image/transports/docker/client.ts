@@ -1,0 +1,451 @@
+/**
+ * A client for one registry host speaking the OCI Distribution API v1.1:
+ * the connection (scheme choice, `/v2/` ping, challenge, auth retry) and the
+ * manifest and blob reads. Uploads, tag listing and referrers live beside it
+ * (upload.ts, tags.ts, referrers.ts) and go through `send`.
+ * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md
+ */
+import type { Readable } from 'node:stream';
+import { readAllBounded } from '../../../core/bounded.js';
+import { CoreError } from '../../../core/errors.js';
+import { DigestVerifier, digestAlgorithm, digestOf, isDigest, verifyBytes, type Digest } from '../../../core/digest.js';
+import { MANIFEST_ACCEPT, SCHEMA1_MEDIA_TYPES } from '../../../core/media-types.js';
+import { manifestKind, MAX_MANIFEST_BYTES, type Descriptor } from '../../../core/oci.js';
+import { apiHost } from '../../../core/reference.js';
+import type { RegistryCredentials } from '../../auth/types.js';
+import { ImageError } from '../../errors.js';
+import type { ManifestBlob, ProgressEvent, SystemContext } from '../../types.js';
+import { Authenticator, repositoryScope } from './auth.js';
+import { parseChallenges, pickChallenge } from './challenge.js';
+import { errorFromResponse, RegistryError } from './errors.js';
+import { errorCode, header, headerValues, HttpClient, networkError, type HttpMethod, type HttpResponse } from './http.js';
+import { loadTlsSettings, schemesFor, type TlsSettings } from './tls.js';
+import { putBlob, mountBlob, type PutBlobOptions } from './upload.js';
+import { catalogPages, listTags, tagPages } from './tags.js';
+import { referrers, updateReferrersFallback, type ReferrersOptions } from './referrers.js';
+
+/** Error bodies are read for their message only; never more than this. */
+export const MAX_ERROR_BODY = 64 * 1024;
+
+export interface RegistryClientOptions {
+  /** Registry as written in references: `docker.io`, `127.0.0.1:5001`. */
+  registry: string;
+  credentials?: RegistryCredentials;
+  tlsVerify?: boolean;
+  timeoutMs?: number;
+  retries?: number;
+  retryBaseDelayMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Called before each network attempt (tests count retries with it). */
+  onAttempt?: (method: HttpMethod, url: URL) => void;
+}
+
+export interface CreateRegistryClientOptions extends RegistryClientOptions {
+  certDir?: string;
+}
+
+export interface ClientRequest {
+  method: HttpMethod;
+  /** A path from the registry root (`/v2/…`) or an absolute URL (upload Locations, Link headers). */
+  target: string | URL;
+  /** Token scopes this request needs. */
+  scopes: readonly string[];
+  headers?: Record<string, string>;
+  body?: Buffer | string | Readable;
+  followRedirects?: boolean;
+  what: string;
+}
+
+export interface ManifestHead {
+  digest?: Digest;
+  mediaType?: string;
+  size?: number;
+}
+
+export interface PutManifestResult {
+  digest: Digest;
+  /** True when the registry processed `subject` itself (OCI-Subject header); false when we updated the fallback tag. */
+  subjectHandled?: boolean;
+}
+
+export class RegistryClient {
+  readonly registry: string;
+  readonly http: HttpClient;
+  readonly auth: Authenticator;
+  readonly onProgress: ((event: ProgressEvent) => void) | undefined;
+  private readonly tlsVerify: boolean | undefined;
+  private base: Promise<URL> | undefined;
+
+  constructor(options: RegistryClientOptions, tls: TlsSettings) {
+    this.registry = options.registry;
+    this.tlsVerify = options.tlsVerify;
+    this.onProgress = options.onProgress;
+    const httpOptions: ConstructorParameters<typeof HttpClient>[0] = { tls };
+    if (options.timeoutMs !== undefined) httpOptions.timeoutMs = options.timeoutMs;
+    if (options.retries !== undefined) httpOptions.retries = options.retries;
+    if (options.retryBaseDelayMs !== undefined) httpOptions.retryBaseDelayMs = options.retryBaseDelayMs;
+    if (options.signal !== undefined) httpOptions.signal = options.signal;
+    if (options.onAttempt !== undefined) httpOptions.onAttempt = options.onAttempt;
+    this.http = new HttpClient(httpOptions);
+    const authOptions: ConstructorParameters<typeof Authenticator>[0] = { http: this.http, allowInsecureRealm: options.tlsVerify === false };
+    if (options.credentials) authOptions.credentials = options.credentials;
+    this.auth = new Authenticator(authOptions);
+  }
+
+  /** Loads TLS settings (certDir) and builds the client. */
+  static async create(options: CreateRegistryClientOptions): Promise<RegistryClient> {
+    const tlsOptions: { certDir?: string; tlsVerify?: boolean } = {};
+    if (options.certDir !== undefined) tlsOptions.certDir = options.certDir;
+    if (options.tlsVerify !== undefined) tlsOptions.tlsVerify = options.tlsVerify;
+    return new RegistryClient(options, await loadTlsSettings(tlsOptions));
+  }
+
+  /** The client for `registry` with the SystemContext's TLS, timeout and retry settings. */
+  static async fromContext(registry: string, context: SystemContext, credentials?: RegistryCredentials): Promise<RegistryClient> {
+    const options: CreateRegistryClientOptions = { registry };
+    if (credentials) options.credentials = credentials;
+    if (context.tlsVerify !== undefined) options.tlsVerify = context.tlsVerify;
+    if (context.certDir !== undefined) options.certDir = context.certDir;
+    if (context.timeoutMs !== undefined) options.timeoutMs = context.timeoutMs;
+    if (context.retries !== undefined) options.retries = context.retries;
+    if (context.signal !== undefined) options.signal = context.signal;
+    if (context.onProgress !== undefined) options.onProgress = context.onProgress;
+    return RegistryClient.create(options);
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  /** `https://host[:port]` (or http with tlsVerify false), found by pinging `/v2/`. */
+  baseUrl(): Promise<URL> {
+    if (!this.base) {
+      this.base = this.ping();
+      this.base.catch(() => {
+        this.base = undefined;
+      });
+    }
+    return this.base;
+  }
+
+  private async ping(): Promise<URL> {
+    const host = apiHost(this.registry);
+    let lastError: unknown;
+    for (const scheme of schemesFor(this.tlsVerify)) {
+      const base = new URL(`${scheme}://${host}`);
+      let res: HttpResponse;
+      try {
+        res = await this.http.send({ method: 'GET', url: new URL('/v2/', base), what: `registry ${this.registry}` });
+      } catch (error) {
+        lastError = error;
+        continue;
+      }
+      const body = await readErrorBody(res);
+      if (res.status === 200) {
+        this.auth.setChallenge(undefined);
+        return base;
+      }
+      if (res.status === 401) {
+        const challenge = pickChallenge(parseChallenges(headerValues(res.headers, 'www-authenticate')));
+        if (!challenge) throw new RegistryError('PROTOCOL', `registry ${this.registry} answered 401 without a usable WWW-Authenticate challenge`, { status: 401 });
+        this.auth.setChallenge(challenge);
+        return base;
+      }
+      if (res.status === 404) {
+        throw new RegistryError('PROTOCOL', `${host} does not serve the registry API (GET /v2/ answered 404)`, { status: 404 });
+      }
+      throw errorFromResponse(`registry ${this.registry}`, res.status, body);
+    }
+    throw lastError instanceof Error ? lastError : new RegistryError('UNREACHABLE', `cannot reach registry ${this.registry}`);
+  }
+
+  /**
+   * Sends a request with the Authorization the scopes need. On a 401 the
+   * challenge is re-read, the token dropped and the request sent once more
+   * (when its body can be replayed). The caller reads or dumps the body.
+   */
+  async send(req: ClientRequest): Promise<HttpResponse> {
+    const base = await this.baseUrl();
+    const url = typeof req.target === 'string' ? new URL(req.target, base) : req.target;
+    const sameOrigin = url.origin === base.origin;
+    const replayable = req.body === undefined || typeof req.body === 'string' || Buffer.isBuffer(req.body);
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { ...(req.headers ?? {}) };
+      const authorization = sameOrigin ? await this.auth.authorization(req.scopes) : undefined;
+      if (authorization) headers.authorization = authorization;
+      const sendReq: Parameters<HttpClient['send']>[0] = { method: req.method, url, headers, what: req.what };
+      if (req.body !== undefined) sendReq.body = req.body;
+      if (req.followRedirects) sendReq.followRedirects = true;
+      const res = await this.http.send(sendReq);
+      if (res.status !== 401 || attempt > 0 || !replayable || !sameOrigin) return res;
+      const challenge = pickChallenge(parseChallenges(headerValues(res.headers, 'www-authenticate')));
+      // Basic with the same credentials will fail again; only a (new) bearer challenge is worth a retry.
+      if (!challenge || challenge.scheme !== 'bearer') return res;
+      await res.body.dump().catch(() => undefined);
+      this.auth.setChallenge(challenge);
+      this.auth.invalidate(req.scopes);
+    }
+  }
+
+  /**
+   * Checks that the client's credentials are accepted: `/v2/` with Basic, or
+   * a token from the realm for no scope, then `/v2/` with it (what `docker
+   * login` does). Throws UNAUTHORIZED when they are not.
+   */
+  async checkLogin(): Promise<void> {
+    const res = await this.send({ method: 'GET', target: '/v2/', scopes: [], what: `login to ${this.registry}` });
+    const body = await readErrorBody(res);
+    if (res.status !== 200) throw errorFromResponse(`login to ${this.registry}`, res.status, body);
+  }
+
+  // ---- manifests ----
+
+  async getManifest(repository: string, reference: string): Promise<ManifestBlob> {
+    const what = `manifest ${this.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const res = await this.send({
+      method: 'GET',
+      target: `/v2/${repository}/manifests/${reference}`,
+      scopes: [repositoryScope(repository, ['pull'])],
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      what,
+    });
+    if (res.status !== 200) throw errorFromResponse(what, res.status, await readErrorBody(res));
+    const declaredLength = Number(header(res.headers, 'content-length') ?? '-1');
+    if (declaredLength > MAX_MANIFEST_BYTES) {
+      res.body.destroy();
+      throw new RegistryError('TOO_LARGE', `${what} is ${declaredLength} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+    }
+    const bytes = await readBounded(res, MAX_MANIFEST_BYTES, what);
+    const contentType = (header(res.headers, 'content-type') ?? '').split(';')[0]?.trim() ?? '';
+    const digest = checkManifestDigest(bytes, reference, header(res.headers, 'docker-content-digest'), what);
+    return { bytes, mediaType: manifestMediaType(bytes, contentType, what), digest };
+  }
+
+  /** HEAD of a manifest: undefined when it does not exist. */
+  async headManifest(repository: string, reference: string): Promise<ManifestHead | undefined> {
+    const what = `manifest ${this.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const res = await this.send({
+      method: 'HEAD',
+      target: `/v2/${repository}/manifests/${reference}`,
+      scopes: [repositoryScope(repository, ['pull'])],
+      headers: { accept: MANIFEST_ACCEPT.join(', ') },
+      what,
+    });
+    await res.body.dump().catch(() => undefined);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw errorFromResponse(what, res.status, undefined);
+    const head: ManifestHead = {};
+    const digest = header(res.headers, 'docker-content-digest');
+    if (digest && isDigest(digest)) head.digest = digest;
+    const type = header(res.headers, 'content-type');
+    if (type) head.mediaType = type.split(';')[0]?.trim() ?? type;
+    const length = Number(header(res.headers, 'content-length'));
+    if (Number.isSafeInteger(length) && length >= 0) head.size = length;
+    return head;
+  }
+
+  /**
+   * PUT a manifest by tag or digest. When it has a `subject` and the registry
+   * does not answer `OCI-Subject`, the referrers tag-schema index is updated
+   * (spec: "Pushing Manifests with Subject").
+   */
+  async putManifest(repository: string, reference: string, manifest: { bytes: Buffer; mediaType: string }): Promise<PutManifestResult> {
+    const what = `manifest ${this.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
+    const digest = isDigest(reference) ? reference : digestOf(manifest.bytes);
+    if (isDigest(reference)) verifyBytes(manifest.bytes, reference, what);
+    const res = await this.send({
+      method: 'PUT',
+      target: `/v2/${repository}/manifests/${reference}`,
+      scopes: [repositoryScope(repository, ['pull', 'push'])],
+      headers: { 'content-type': manifest.mediaType },
+      body: manifest.bytes,
+      what,
+    });
+    const body = await readErrorBody(res);
+    if (res.status !== 201 && res.status !== 200) throw errorFromResponse(what, res.status, body);
+    const answered = header(res.headers, 'docker-content-digest');
+    if (answered && isDigest(answered) && digestAlgorithm(answered) === digestAlgorithm(digest) && answered !== digest) {
+      throw new RegistryError('PROTOCOL', `${what}: registry stored digest ${answered}, expected ${digest}`);
+    }
+    const result: PutManifestResult = { digest };
+    const subject = manifestSubject(manifest.bytes);
+    if (subject) {
+      result.subjectHandled = header(res.headers, 'oci-subject') !== undefined;
+      if (!result.subjectHandled) await updateReferrersFallback(this, repository, subject, manifest, digest);
+    }
+    return result;
+  }
+
+  async deleteManifest(repository: string, digest: Digest): Promise<void> {
+    const what = `manifest ${this.registry}/${repository}@${digest}`;
+    const res = await this.send({
+      method: 'DELETE',
+      target: `/v2/${repository}/manifests/${digest}`,
+      scopes: [repositoryScope(repository, ['delete'])],
+      what,
+    });
+    const body = await readErrorBody(res);
+    if (res.status !== 202 && res.status !== 200) throw errorFromResponse(what, res.status, body);
+  }
+
+  // ---- blobs ----
+
+  /** The blob's bytes, verified against the descriptor's digest and size while they stream. */
+  async getBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>): Promise<Readable> {
+    const what = `blob ${this.registry}/${repository}@${descriptor.digest}`;
+    const res = await this.send({
+      method: 'GET',
+      target: `/v2/${repository}/blobs/${descriptor.digest}`,
+      scopes: [repositoryScope(repository, ['pull'])],
+      followRedirects: true,
+      what,
+    });
+    if (res.status !== 200) throw errorFromResponse(what, res.status, await readErrorBody(res));
+    const verifier = new DigestVerifier(descriptor.digest, { size: descriptor.size, what });
+    const body = res.body;
+    const onProgress = this.onProgress;
+    if (onProgress) {
+      let transferred = 0;
+      body.on('data', (chunk: Buffer) => {
+        transferred += chunk.length;
+        onProgress({ id: descriptor.digest, transferred, total: descriptor.size });
+      });
+    }
+    body.on('error', (error) => {
+      const code = errorCode(error);
+      // The connection dropped mid-body: the blob is short, whatever the socket says.
+      const cut = ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'].includes(code);
+      verifier.destroy(
+        cut
+          ? new CoreError('TRUNCATED', `${what} is truncated: the connection ended after ${verifier.bytesSeen} of ${descriptor.size} bytes (${code})`, { cause: error })
+          : networkError(error, what, res.url),
+      );
+    });
+    verifier.on('close', () => {
+      if (!body.destroyed) body.destroy();
+    });
+    body.pipe(verifier);
+    return verifier;
+  }
+
+  /** HEAD of a blob: its size, or undefined when the repository does not have it. */
+  async headBlob(repository: string, digest: Digest): Promise<{ size: number } | undefined> {
+    const what = `blob ${this.registry}/${repository}@${digest}`;
+    const res = await this.send({
+      method: 'HEAD',
+      target: `/v2/${repository}/blobs/${digest}`,
+      scopes: [repositoryScope(repository, ['pull'])],
+      followRedirects: true,
+      what,
+    });
+    await res.body.dump().catch(() => undefined);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw errorFromResponse(what, res.status, undefined);
+    const size = Number(header(res.headers, 'content-length'));
+    return { size: Number.isSafeInteger(size) ? size : -1 };
+  }
+
+  putBlob(repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, content: Readable | Buffer, options: PutBlobOptions = {}): Promise<void> {
+    return putBlob(this, repository, descriptor, content, options);
+  }
+
+  /** Cross-repository mount; true when the registry mounted it (201), false when it did not. */
+  mountBlob(repository: string, digest: Digest, fromRepository: string): Promise<boolean> {
+    return mountBlob(this, repository, digest, fromRepository);
+  }
+
+  // ---- listing ----
+
+  listTags(repository: string, options: { pageSize?: number } = {}): Promise<string[]> {
+    return listTags(this, repository, options);
+  }
+
+  tagPages(repository: string, options: { pageSize?: number } = {}): AsyncGenerator<string[]> {
+    return tagPages(this, repository, options);
+  }
+
+  /** Repository names, page by page (`GET /v2/_catalog?n=`). */
+  catalogPages(options: { pageSize?: number } = {}): AsyncGenerator<string[]> {
+    return catalogPages(this, options);
+  }
+
+  referrers(repository: string, digest: Digest, options: ReferrersOptions = {}): Promise<Descriptor[]> {
+    return referrers(this, repository, digest, options);
+  }
+}
+
+/** Reads a small body for an error message (and to free the connection). */
+export async function readErrorBody(res: HttpResponse): Promise<Buffer | undefined> {
+  if (res.status >= 200 && res.status < 300) {
+    await res.body.dump().catch(() => undefined);
+    return undefined;
+  }
+  try {
+    return await readAllBounded(res.body, MAX_ERROR_BODY, 'error body');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a body with a cap; over the cap is TOO_LARGE without reading the rest. */
+export async function readBounded(res: HttpResponse, max: number, what: string): Promise<Buffer> {
+  try {
+    return await readAllBounded(res.body, max, what);
+  } catch (error) {
+    if (error instanceof CoreError && error.code === 'TOO_LARGE') {
+      throw new RegistryError('TOO_LARGE', `${what} is larger than the ${max}-byte limit`, { cause: error });
+    }
+    throw networkError(error, what, res.url);
+  }
+}
+
+function checkManifestDigest(bytes: Buffer, reference: string, answered: string | undefined, what: string): Digest {
+  if (isDigest(reference)) {
+    verifyBytes(bytes, reference, what);
+    return reference;
+  }
+  if (answered !== undefined && answered !== '') {
+    if (!isDigest(answered)) throw new RegistryError('PROTOCOL', `${what}: invalid Docker-Content-Digest header "${answered.slice(0, 80)}"`);
+    verifyBytes(bytes, answered, what);
+    return answered;
+  }
+  return digestOf(bytes);
+}
+
+function manifestMediaType(bytes: Buffer, contentType: string, what: string): string {
+  if (SCHEMA1_MEDIA_TYPES.includes(contentType) || looksLikeSchema1(bytes)) {
+    throw new ImageError(
+      'MANIFEST_UNSUPPORTED',
+      `${what} is a Docker schema 1 manifest, which is unsupported (deprecated since 2017); re-push the image with a current client`,
+    );
+  }
+  try {
+    return manifestKind(bytes, contentType || undefined).mediaType;
+  } catch (error) {
+    throw new ImageError('MANIFEST_INVALID', `${what}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function looksLikeSchema1(bytes: Buffer): boolean {
+  try {
+    const json: unknown = JSON.parse(bytes.toString('utf8'));
+    return typeof json === 'object' && json !== null && (json as { schemaVersion?: unknown }).schemaVersion === 1;
+  } catch {
+    return false;
+  }
+}
+
+function manifestSubject(bytes: Buffer): Descriptor | undefined {
+  try {
+    const json: unknown = JSON.parse(bytes.toString('utf8'));
+    if (typeof json !== 'object' || json === null) return undefined;
+    const subject = (json as { subject?: unknown }).subject;
+    if (typeof subject !== 'object' || subject === null) return undefined;
+    const { digest, mediaType, size } = subject as Record<string, unknown>;
+    if (typeof digest !== 'string' || !isDigest(digest) || typeof mediaType !== 'string' || typeof size !== 'number') return undefined;
+    return { digest, mediaType, size };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The referrers API (`GET /v2/<name>/referrers/<digest>`, optional
+ * `artifactType` filter) and its tag-schema fallback for registries without
+ * it: an index stored under the tag `<alg>-<hex>` lists the referrers. When
+ * we push a manifest with a `subject` to such a registry, we update that index.
+ * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-referrers
+ *       (…#referrers-tag-schema, …#pushing-manifests-with-subject)
+ */
+import { digestAlgorithm, digestHex, type Digest } from '../../../core/digest.js';
+import { MediaType } from '../../../core/media-types.js';
+import { parseIndex, type Descriptor, isRecord, MAX_MANIFEST_BYTES } from '../../../core/oci.js';
+import { repositoryScope } from './auth.js';
+import { readBounded, readErrorBody, type RegistryClient } from './client.js';
+import { errorFromResponse, RegistryError } from './errors.js';
+import { header, headerValues } from './http.js';
+import { nextLink } from './tags.js';
+
+export interface ReferrersOptions {
+  artifactType?: string;
+  /** Skip the API and read the fallback tag directly. */
+  fallbackOnly?: boolean;
+}
+
+/** `sha256-<hex>`, cut to the 128 characters a tag may have. */
+export function referrersTag(digest: Digest): string {
+  return `${digestAlgorithm(digest)}-${digestHex(digest)}`.slice(0, 128);
+}
+
+export async function referrers(client: RegistryClient, repository: string, digest: Digest, options: ReferrersOptions): Promise<Descriptor[]> {
+  if (!options.fallbackOnly) {
+    const fromApi = await referrersApi(client, repository, digest, options);
+    if (fromApi) return fromApi;
+  }
+  const index = await fallbackIndex(client, repository, digest);
+  return filter(index?.manifests ?? [], options.artifactType);
+}
+
+/** The API's answer, or undefined when the registry does not implement it (404). */
+async function referrersApi(client: RegistryClient, repository: string, digest: Digest, options: ReferrersOptions): Promise<Descriptor[] | undefined> {
+  const what = `referrers of ${client.registry}/${repository}@${digest}`;
+  const query = options.artifactType ? `?${new URLSearchParams({ artifactType: options.artifactType }).toString()}` : '';
+  let target: string | URL = `/v2/${repository}/referrers/${digest}${query}`;
+  const out: Descriptor[] = [];
+  for (let page = 0; page < 1000; page++) {
+    const res = await client.send({
+      method: 'GET',
+      target,
+      scopes: [repositoryScope(repository, ['pull'])],
+      headers: { accept: MediaType.OciIndex },
+      what,
+    });
+    if (res.status === 404 && page === 0) {
+      await readErrorBody(res);
+      return undefined;
+    }
+    if (res.status !== 200) throw errorFromResponse(what, res.status, await readErrorBody(res));
+    const body = await readBounded(res, MAX_MANIFEST_BYTES, what);
+    const filtered = (header(res.headers, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim()).includes('artifactType');
+    const manifests = parseIndex(body).manifests;
+    out.push(...(filtered ? manifests : filter(manifests, options.artifactType)));
+    const next = nextLink(headerValues(res.headers, 'link'));
+    if (!next) return out;
+    target = new URL(next, res.url);
+  }
+  throw new RegistryError('PROTOCOL', `${what}: too many pages`);
+}
+
+async function fallbackIndex(client: RegistryClient, repository: string, digest: Digest) {
+  try {
+    const blob = await client.getManifest(repository, referrersTag(digest));
+    return { blob, ...parseIndex(blob.bytes) };
+  } catch (error) {
+    if (error instanceof RegistryError && (error.code === 'MANIFEST_UNKNOWN' || error.code === 'NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+function filter(manifests: Descriptor[], artifactType: string | undefined): Descriptor[] {
+  return artifactType ? manifests.filter((m) => m.artifactType === artifactType) : manifests;
+}
+
+/** Adds the pushed manifest to the subject's fallback index (creating it), unless it is listed already. */
+export async function updateReferrersFallback(
+  client: RegistryClient,
+  repository: string,
+  subject: Descriptor,
+  manifest: { bytes: Buffer; mediaType: string },
+  digest: Digest,
+): Promise<void> {
+  const entry: Descriptor = { mediaType: manifest.mediaType, digest, size: manifest.bytes.length };
+  const json: unknown = JSON.parse(manifest.bytes.toString('utf8'));
+  if (isRecord(json)) {
+    const config = json.config;
+    const artifactType = typeof json.artifactType === 'string' ? json.artifactType : isRecord(config) && typeof config.mediaType === 'string' ? config.mediaType : undefined;
+    if (artifactType) entry.artifactType = artifactType;
+    if (isRecord(json.annotations)) {
+      const annotations: Record<string, string> = {};
+      for (const [k, v] of Object.entries(json.annotations)) if (typeof v === 'string') annotations[k] = v;
+      entry.annotations = annotations;
+    }
+  }
+  const existing = await fallbackIndex(client, repository, subject.digest);
+  if (existing?.manifests.some((m) => m.digest === digest)) return;
+  const index = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: [...(existing?.manifests ?? []), entry],
+  };
+  await client.putManifest(repository, referrersTag(subject.digest), { bytes: Buffer.from(JSON.stringify(index)), mediaType: MediaType.OciIndex });
+}

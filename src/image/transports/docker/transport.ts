@@ -1,0 +1,67 @@
+/**
+ * The `docker://` transport: `within` is `HOST/REPO[:TAG][@DIGEST]`, parsed
+ * with parseImageRef (a bare `alpine` is docker.io/library/alpine:latest).
+ * Opening a source or destination resolves credentials (explicit, auth files,
+ * helpers) and builds one RegistryClient, which owns one HTTP dispatcher.
+ */
+import { formatImageRef, parseImageRef, type ImageRef } from '../../../core/reference.js';
+import { resolveCredentials } from '../../auth/resolve.js';
+import type { RegistryCredentials } from '../../auth/types.js';
+import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
+import { RegistryClient } from './client.js';
+import { DockerImageDestination } from './destination.js';
+import { DockerImageSource } from './source.js';
+import type { PutBlobOptions } from './upload.js';
+
+export interface DockerTransportOptions {
+  /** Replaces credential resolution (tests, or a CLI that already resolved them). */
+  credentials?: (registry: string, repository: string, context: SystemContext) => Promise<RegistryCredentials | undefined>;
+  /** Upload mode for destinations (chunked when chunkSize is set). */
+  upload?: PutBlobOptions;
+}
+
+export class DockerTransport implements Transport {
+  readonly name = 'docker';
+
+  constructor(readonly options: DockerTransportOptions = {}) {}
+
+  parseReference(within: string): DockerReference {
+    return new DockerReference(this, parseImageRef(within.startsWith('//') ? within.slice(2) : within));
+  }
+
+  /** A RegistryClient for `ref`'s registry with credentials resolved for its repository. */
+  async clientFor(ref: ImageRef, context: SystemContext): Promise<RegistryClient> {
+    const credentials = this.options.credentials
+      ? await this.options.credentials(ref.registry, ref.repository, context)
+      : await resolveCredentials(ref.registry, context, { repository: ref.repository });
+    return RegistryClient.fromContext(ref.registry, context, credentials ? stripSource(credentials) : undefined);
+  }
+}
+
+export class DockerReference implements ImageReference {
+  readonly within: string;
+
+  constructor(
+    readonly transport: DockerTransport,
+    readonly ref: ImageRef,
+  ) {
+    this.within = formatImageRef(ref);
+  }
+
+  async newSource(context: SystemContext): Promise<ImageSource> {
+    return new DockerImageSource(this, this.ref, await this.transport.clientFor(this.ref, context));
+  }
+
+  async newDestination(context: SystemContext): Promise<ImageDestination> {
+    return new DockerImageDestination(this, this.ref, await this.transport.clientFor(this.ref, context), this.transport.options.upload ?? {});
+  }
+}
+
+function stripSource(credentials: RegistryCredentials & { source?: string }): RegistryCredentials {
+  const out: RegistryCredentials = { username: credentials.username, password: credentials.password };
+  if (credentials.identityToken) out.identityToken = credentials.identityToken;
+  return out;
+}
+
+/** The transport with default credential resolution. */
+export const dockerTransport = new DockerTransport();

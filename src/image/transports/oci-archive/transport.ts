@@ -1,0 +1,42 @@
+/**
+ * `oci-archive:FILE[:REF]` — a tar of an OCI image layout, as skopeo writes
+ * it. Read in place (never extracted); written as a new tar next to FILE and
+ * renamed over it on commit.
+ */
+import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
+import { parseLayoutWithin, type LayoutLocation } from '../oci-layout/layout.js';
+import { openOciArchiveSource } from './source.js';
+import { openOciArchiveDestination } from './destination.js';
+
+export class OciArchiveReference implements ImageReference {
+  readonly transport: Transport = ociArchiveTransport;
+
+  constructor(
+    readonly within: string,
+    readonly location: LayoutLocation,
+  ) {}
+
+  /** Absolute path of the archive file. */
+  get path(): string {
+    return this.location.path;
+  }
+
+  get ref(): string | undefined {
+    return this.location.ref;
+  }
+
+  newSource(_context: SystemContext): Promise<ImageSource> {
+    return openOciArchiveSource(this);
+  }
+
+  newDestination(_context: SystemContext): Promise<ImageDestination> {
+    return openOciArchiveDestination(this);
+  }
+}
+
+export const ociArchiveTransport: Transport = {
+  name: 'oci-archive',
+  parseReference(within: string): OciArchiveReference {
+    return new OciArchiveReference(within, parseLayoutWithin('oci-archive', within));
+  },
+};

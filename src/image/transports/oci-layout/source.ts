@@ -1,0 +1,46 @@
+/**
+ * Reading an OCI layout directory: index.json picks the manifest, blobs are
+ * streamed from `blobs/<alg>/<hex>` through a DigestVerifier.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Digest } from '../../../core/digest.js';
+import { ImageError } from '../../errors.js';
+import { errnoCode, fsError, readSmallFile } from '../local/files.js';
+import { blobPath, LayoutSource, type LayoutReader } from './layout.js';
+import type { OciLayoutReference } from './transport.js';
+
+export class DirectoryLayoutReader implements LayoutReader {
+  readonly what: string;
+
+  constructor(readonly dir: string) {
+    this.what = `oci layout ${dir}`;
+  }
+
+  readFile(name: string, maxBytes: number): Promise<Buffer | undefined> {
+    return readSmallFile(join(this.dir, name), maxBytes, `${this.what}: ${name}`);
+  }
+
+  async openBlob(digest: Digest): Promise<Readable | undefined> {
+    const path = join(this.dir, blobPath(digest));
+    let handle;
+    try {
+      handle = await fs.open(path, 'r');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      throw fsError(error, `${this.what}: blob ${digest}`);
+    }
+    return handle.createReadStream();
+  }
+
+  async close(): Promise<void> {}
+}
+
+export async function openOciLayoutSource(reference: OciLayoutReference): Promise<LayoutSource> {
+  const stat = await fs.stat(reference.path).catch((error: unknown) => {
+    throw fsError(error, `oci layout ${reference.path}`);
+  });
+  if (!stat.isDirectory()) throw new ImageError('ARCHIVE_INVALID', `oci layout ${reference.path} is not a directory`);
+  return LayoutSource.open(reference, new DirectoryLayoutReader(reference.path), reference.ref);
+}
