@@ -23,6 +23,8 @@ export const ExitCode = {
   Trust: 8,
   /** The destination already exists and will not be overwritten. */
   Exists: 9,
+  /** A local file could not be read or written (permissions, disk full). */
+  Io: 10,
   /** A bug in portcullis: please report it. */
   Internal: 70,
 } as const;
@@ -75,9 +77,23 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   TRUST_REFUSED: ExitCode.Trust,
   // destination
   DESTINATION_EXISTS: ExitCode.Exists,
+  ARCHIVE_TRUNCATED: ExitCode.Integrity,
+  UNSAFE_PATH: ExitCode.Integrity,
+  SYMLINK_LOOP: ExitCode.Integrity,
+  LAYER_MEDIA_TYPE: ExitCode.Unsupported,
+  REFERENCE_AMBIGUOUS: ExitCode.Usage,
+  REGISTRY_INVALID: ExitCode.Usage,
+  IO_ERROR: ExitCode.Io,
+  WRITE_FAILED: ExitCode.Io,
+  CONFIG_INVALID: ExitCode.Unsupported,
+  HELPER_FAILED: ExitCode.Auth,
+  REJECTED: ExitCode.Network,
+  UNSUPPORTED: ExitCode.Unsupported,
   // keys
   PASSPHRASE_INVALID: ExitCode.Auth,
-  PASSPHRASE_MISSING: ExitCode.Auth,
+  PASSPHRASE_REQUIRED: ExitCode.Auth,
+  PASSPHRASE_MISMATCH: ExitCode.Usage,
+  PASSPHRASE_ABORTED: ExitCode.Usage,
   KEY_NOT_FOUND: ExitCode.NotFound,
   KEY_CORRUPT: ExitCode.Integrity,
   STORE_CORRUPT: ExitCode.Integrity,

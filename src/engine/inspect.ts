@@ -99,7 +99,7 @@ async function measureAll(image: ResolvedImage, layers: InspectLayer[]): Promise
     if (layer.diffId && stats.diffId !== layer.diffId) {
       throw new LayerError(
         'LAYER_DIFFID_MISMATCH',
-        `layer ${i} (${descriptor.digest}) uncompresses to ${stats.diffId}, but the config says ${layer.diffId}`,
+        `layer ${i} (${descriptor.digest}) uncompresses to ${stats.diffId}, but the config's diff_id is ${layer.diffId}`,
       );
     }
     layer.diffId ??= stats.diffId;

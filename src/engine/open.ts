@@ -4,7 +4,8 @@
  * destination.
  */
 import { defaultTransports } from '../image/all.js';
-import { BlobCache, withBlobCache } from '../image/cache/blob-cache.js';
+import { BlobCache } from '../image/cache/blob-cache.js';
+import { withBlobCache } from '../image/cache/with-cache.js';
 import { withProgress } from '../image/progress.js';
 import type { TransportRegistry } from '../image/transports.js';
 import type { ImageDestination, ImageSource, SystemContext } from '../image/types.js';
@@ -12,7 +13,7 @@ import type { ImageDestination, ImageSource, SystemContext } from '../image/type
 export async function openSource(name: string, context: SystemContext, transports: TransportRegistry = defaultTransports()): Promise<ImageSource> {
   const reference = transports.parse(name);
   let source = await reference.newSource(context);
-  if (reference.transport.name === 'docker') source = withBlobCache(source, new BlobCache(context));
+  if (reference.transport.name === 'docker') source = withBlobCache(source, BlobCache.fromContext(context));
   return context.onProgress ? withProgress(source, context.onProgress) : source;
 }
 

@@ -63,7 +63,16 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
         stats.blobsMounted++;
         return;
       }
-      await destination.putBlob(blob, await source.getBlob(blob));
+      const content = await source.getBlob(blob);
+      try {
+        await destination.putBlob(blob, content);
+      } catch (error) {
+        // The destination gave up first (e.g. its own check failed): stop reading, and
+        // keep the source's own late error from surfacing as an uncaught exception.
+        content.on('error', () => undefined);
+        content.destroy();
+        throw error;
+      }
       stats.blobsCopied++;
       stats.bytesCopied += blob.size;
     });

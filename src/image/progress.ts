@@ -3,7 +3,7 @@
  * the consumer reads it. Transport-agnostic, so every transport gets progress
  * bars without knowing about them.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { Descriptor } from '../core/oci.js';
 import type { ImageSource, ProgressEvent } from './types.js';
 
@@ -22,11 +22,9 @@ export function withProgress(source: ImageSource, onProgress: (event: ProgressEv
           done(null, chunk);
         },
       });
-      stream.on('error', (error) => counter.destroy(error));
-      counter.on('close', () => {
-        if (!stream.destroyed) stream.destroy();
-      });
-      return stream.pipe(counter);
+      // pipeline forwards errors both ways and destroys both streams when either ends early.
+      pipeline(stream, counter, () => undefined);
+      return counter;
     },
   };
 }

@@ -3,7 +3,7 @@
  * documented exit code (docs/exit-codes.md), and leaves nothing half-written.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +72,11 @@ describe('registry failures', () => {
     const data = join(registry.data, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
     const original = await readFile(data, 'utf8');
     await writeFile(data, original.replace('"schemaVersion":2', '"schemaVersion": 2'));
-    assertFails(await inspect(`docker://${registry.host}/tamper/manifest@${digest}`, '--no-measure'), 6, /digest/i);
+    try {
+      assertFails(await inspect(`docker://${registry.host}/tamper/manifest@${digest}`, '--no-measure'), 6, /digest/i);
+    } finally {
+      await writeFile(data, original); // the blob store is shared by every repository of this registry
+    }
   });
 
   test('a corrupted blob in the registry → 6', async () => {
@@ -81,11 +85,16 @@ describe('registry failures', () => {
     const layer = (JSON.parse(ok.stdout) as { layers: Array<{ digest: string }> }).layers[2]?.digest ?? '';
     const hex = layer.slice('sha256:'.length);
     const data = join(registry.data, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
-    const bytes = await readFile(data);
+    const original = await readFile(data);
+    const bytes = Buffer.from(original);
     bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0xff;
     await writeFile(data, bytes);
     const cache = await mkdtemp(join(tmpdir(), 'portcullis-cache-'));
-    assertFails(await runCli(['inspect', `docker://${registry.host}/tamper/blob:1`, '-q', '--tls-verify=false'], { PORTCULLIS_CACHE_DIR: cache }), 6, /digest|corrupt|crc|checksum/i);
+    try {
+      assertFails(await runCli(['inspect', `docker://${registry.host}/tamper/blob:1`, '-q', '--tls-verify=false'], { PORTCULLIS_CACHE_DIR: cache }), 6, /digest|corrupt|crc|checksum/i);
+    } finally {
+      await writeFile(data, original);
+    }
     // Nothing unverified entered the cache.
     const cached = readdirSync(cache, { recursive: true }).map(String);
     assert.ok(!cached.some((p) => p.endsWith(hex)), 'the corrupted blob is not cached');
@@ -179,7 +188,9 @@ describe('local files', () => {
     const target = join(work, 'half-layout');
     const result = await runCli(['copy', layout.name, `oci:${target}:x`, '-q']);
     assert.equal(result.code, 6, result.stderr);
-    const leftovers = readdirSync(target, { recursive: true }).map(String).filter((p) => statSync(join(target, p)).isFile() && p.startsWith('blobs'));
+    const leftovers = existsSync(target)
+      ? readdirSync(target, { recursive: true }).map(String).filter((p) => statSync(join(target, p)).isFile() && p.startsWith('blobs'))
+      : [];
     assert.ok(!leftovers.some((p) => p.endsWith(layer?.digest.slice(7) ?? 'none')), 'the bad blob was not stored');
     await rm(target, { recursive: true, force: true });
   });

@@ -13,7 +13,7 @@
  * decompressed and verified against the diff_id.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { pipeline as pipeStreams, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sha256Digest, type Digest } from '../../../core/digest.js';
 import { CoreError } from '../../../core/errors.js';
@@ -135,8 +135,7 @@ export class DockerArchiveSource implements ImageSource {
     if (compressed && compressed.compression !== 'none') {
       const raw = verifiedStream(this.tar.stream(compressed.entry), compressed.digest, compressed.entry.size);
       const inflate = decompressor(compressed.compression);
-      raw.on('error', (error) => inflate.destroy(error));
-      return verifiedStream(raw.pipe(inflate), compressed.diffId, size, `layer ${compressed.diffId} (decompressed)`);
+      return verifiedStream(pipeStreams(raw, inflate, () => undefined), compressed.diffId, size, `layer ${compressed.diffId} (decompressed)`);
     }
     throw new ImageError('NOT_FOUND', `${this.tar.what} has no blob ${descriptor.digest} in image ${this.image.repoTags[0] ?? this.image.config}`);
   }

@@ -5,7 +5,7 @@
  * (upload.ts, tags.ts, referrers.ts) and go through `send`.
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md
  */
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { readAllBounded } from '../../../core/bounded.js';
 import { CoreError } from '../../../core/errors.js';
 import { DigestVerifier, digestAlgorithm, digestOf, isDigest, verifyBytes, type Digest } from '../../../core/digest.js';
@@ -322,10 +322,9 @@ export class RegistryClient {
           : networkError(error, what, res.url),
       );
     });
-    verifier.on('close', () => {
-      if (!body.destroyed) body.destroy();
-    });
-    body.pipe(verifier);
+    // pipeline (not pipe): both ends keep an error listener and are destroyed together, so a
+    // verification error after the consumer stopped reading is never an uncaught exception.
+    pipeline(body, verifier, () => undefined);
     return verifier;
   }
 

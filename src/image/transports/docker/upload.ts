@@ -6,7 +6,7 @@
  * session is cancelled, never completed.
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-blobs
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { DigestVerifier, verifyBytes, type Digest } from '../../../core/digest.js';
 import type { Descriptor } from '../../../core/oci.js';
 import { repositoryScope } from './auth.js';
@@ -177,7 +177,6 @@ function verified(content: Readable, descriptor: BlobRef, what: string, client: 
       onProgress({ id: descriptor.digest, transferred, total: descriptor.size });
     });
   }
-  content.on('error', (error) => verifier.destroy(error));
-  content.pipe(verifier);
+  pipeline(content, verifier, () => undefined);
   return verifier;
 }

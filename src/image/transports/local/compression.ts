@@ -5,7 +5,7 @@
  * only thing to trust. gzip via node:zlib, zstd via fzstd's streaming
  * decompressor; both keep memory bounded.
  */
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
 
@@ -78,6 +78,7 @@ export async function autoDecompress(source: AsyncIterable<Uint8Array>): Promise
   const raw = Readable.from(replay(), { objectMode: false });
   if (compression === 'none') return { compression, stream: raw };
   const inflate = decompressor(compression);
-  raw.on('error', (error) => inflate.destroy(error));
-  return { compression, stream: raw.pipe(inflate) };
+  // pipeline (not pipe) keeps an error listener on both ends, so a late verification
+  // error after the consumer gave up cannot surface as an uncaught exception.
+  return { compression, stream: pipeline(raw, inflate, () => undefined) };
 }

@@ -1,0 +1,3 @@
+export async function login(): Promise<number> {
+  throw new Error('login: not wired yet');
+}

@@ -1,0 +1,3 @@
+export async function logout(): Promise<number> {
+  throw new Error('logout: not wired yet');
+}
