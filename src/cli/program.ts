@@ -4,6 +4,10 @@
  */
 import { Command, Option } from 'commander';
 import { parseBooleanFlag } from './context.js';
+import type { CopyCommandOptions } from './commands/copy.js';
+import type { InspectOptions } from './commands/inspect.js';
+import type { LoginCommandOptions } from './commands/login.js';
+import type { LogoutCommandOptions } from './commands/logout.js';
 import type { OutputStreams } from './output.js';
 
 type ExitAwareCommand = Command & { exitCodeValue(): number };
@@ -84,7 +88,7 @@ Examples:
   portcullis inspect oci:./layout:latest --format json
   portcullis inspect docker-archive:saved.tar:app:1.0 --platform linux/arm64`,
     )
-    .action(async (image: string, options: Record<string, unknown>) => {
+    .action(async (image: string, options: InspectOptions) => {
       const { inspect } = await import('./commands/inspect.js');
       exitCode = await inspect(image, options, io);
     });
@@ -116,7 +120,7 @@ Examples:
   portcullis copy oci:./backup:app-1.0 docker://127.0.0.1:5000/app:1.0 --dest-tls-verify=false
   portcullis copy --all docker://docker.io/library/alpine:3.20 oci-archive:/tmp/alpine.tar`,
     )
-    .action(async (src: string, dest: string, options: Record<string, unknown>) => {
+    .action(async (src: string, dest: string, options: CopyCommandOptions) => {
       const { copy } = await import('./commands/copy.js');
       exitCode = await copy(src, dest, options, io);
     });
@@ -132,7 +136,7 @@ Examples:
     .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
     .option('--cert-dir <dir>', 'directory with CA certificates')
     .addHelpText('after', '\nExamples:\n  echo "$TOKEN" | portcullis login registry.example -u ci --password-stdin')
-    .action(async (registry: string, options: Record<string, unknown>) => {
+    .action(async (registry: string, options: LoginCommandOptions) => {
       const { login } = await import('./commands/login.js');
       exitCode = await login(registry, options, io);
     });
@@ -143,7 +147,7 @@ Examples:
     .argument('[registry]', 'registry host[:port]')
     .option('-a, --all', 'remove the credentials of every registry')
     .option('--authfile <file>', 'auth file to change')
-    .action(async (registry: string | undefined, options: Record<string, unknown>) => {
+    .action(async (registry: string | undefined, options: LogoutCommandOptions) => {
       const { logout } = await import('./commands/logout.js');
       exitCode = await logout(registry, options, io);
     });

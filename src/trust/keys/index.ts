@@ -77,13 +77,3 @@ export {
   type TrustBackup,
   type UnlockedKey,
 } from './store.js';
-export {
-  PASSPHRASE_ENV,
-  promptFromTerminal,
-  readHiddenLine,
-  resolvePassphrase,
-  type PassphraseOptions,
-  type PassphraseSource,
-  type PromptFunction,
-  type ResolvedPassphrase,
-} from './passphrase.js';

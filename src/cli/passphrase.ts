@@ -15,8 +15,8 @@ import { openSync } from 'node:fs';
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { ReadStream, WriteStream } from 'node:tty';
-import { KeyError } from './errors.js';
-import type { KeyRole } from './keys.js';
+import { KeyError } from '../trust/keys/errors.js';
+import type { KeyRole } from '../trust/keys/keys.js';
 
 export const PASSPHRASE_ENV: Readonly<Record<KeyRole, string>> = Object.freeze({
   root: 'PORTCULLIS_ROOT_PASSPHRASE',

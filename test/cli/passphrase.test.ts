@@ -4,8 +4,9 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyError, PASSPHRASE_ENV, readHiddenLine, resolvePassphrase } from '../../../src/trust/keys/index.js';
-import { errorText, thrown } from './fixtures.js';
+import { KeyError } from '../../src/trust/keys/index.js';
+import { PASSPHRASE_ENV, readHiddenLine, resolvePassphrase } from '../../src/cli/passphrase.js';
+import { errorText, thrown } from '../trust/keys/fixtures.js';
 
 function isCode(code: string) {
   return (e: unknown) => e instanceof KeyError && e.code === code;
