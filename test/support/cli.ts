@@ -29,6 +29,10 @@ export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {
 }
 
 /** The real executable, as a user's shell runs it. */
-export async function runCliProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runCommand(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, cwd: REPO_ROOT });
+export async function runCliProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+  return runCommand(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    cwd: REPO_ROOT,
+    ...(input !== undefined ? { input } : {}),
+  });
 }
