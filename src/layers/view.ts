@@ -1,0 +1,179 @@
+/**
+ * The merged filesystem the walk builds, and the FileView it hands out.
+ *
+ * `MergedState` holds only what the walk kept: the selected files (with
+ * content up to the cap), every symlink and hard link (metadata only, so
+ * links can be resolved and whiteouts applied), and the link/alias targets
+ * fetched for them. `MergedView` answers:
+ * - `get(path)`: stat semantics — every symlink on the way, the last one
+ *   included, is followed inside the image root (links.ts); a hard link comes
+ *   with its target's bytes. Undefined for a path the walk did not keep.
+ *   Throws LAYER_SYMLINK_LOOP for a loop.
+ * - `files()`: lstat semantics, in path order — the selected paths as they are
+ *   in the tree: regular files, hard links (with their target's bytes),
+ *   symlinks as symlinks (call get() to follow them). A file selected only
+ *   through a symlinked directory is listed under the wanted path; a file
+ *   selected under its own path is listed once, under that path.
+ *   Link targets fetched on behalf of a selected link are reachable with get()
+ *   but not listed, since nothing selected them by name.
+ */
+import type { FileKind, FileView, ImageFile, LayerOrigin } from '../core/files.js';
+import { resolveInRoot, tryResolveInRoot } from './links.js';
+import { ancestorsOf, isAtOrBelow, isBelow } from './path.js';
+
+export interface Want {
+  /** Keep the bytes (false: metadata only). */
+  readonly content: boolean;
+  readonly maxBytes: number;
+}
+
+/** One kept path of the merged tree. Mutable while the walk runs, frozen into ImageFile values after. */
+export interface Node {
+  path: string;
+  kind: FileKind;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime?: Date;
+  linkTarget?: string;
+  layer: LayerOrigin;
+  content?: Buffer;
+  truncated?: boolean;
+  /** The selector wanted this very path. */
+  selected: boolean;
+  /** What is wanted of its bytes (selected path, alias or a link resolving here). */
+  want?: Want;
+  /** Wanted paths that reach this node through symlinks. */
+  aliases?: string[];
+}
+
+export function mergeWant(a: Want | undefined, b: Want | undefined): Want | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return { content: a.content || b.content, maxBytes: Math.max(a.maxBytes, b.maxBytes) };
+}
+
+/** True when `node` already has what `want` asks for (bytes, or a recorded reason why not). */
+export function satisfies(node: Node, want: Want): boolean {
+  if (!want.content) return true;
+  return node.content !== undefined || node.truncated === true;
+}
+
+export class MergedState {
+  readonly nodes = new Map<string, Node>();
+  /** For every ancestor directory of a node: how many nodes are below it. */
+  private readonly below = new Map<string, number>();
+
+  get(path: string): Node | undefined {
+    return this.nodes.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.nodes.has(path);
+  }
+
+  /** True when some kept node lies below `dir`. */
+  hasBelow(dir: string): boolean {
+    return this.below.has(dir);
+  }
+
+  set(node: Node): void {
+    if (this.nodes.has(node.path)) this.delete(node.path);
+    this.nodes.set(node.path, node);
+    for (const dir of ancestorsOf(node.path)) this.below.set(dir, (this.below.get(dir) ?? 0) + 1);
+  }
+
+  delete(path: string): void {
+    if (!this.nodes.delete(path)) return;
+    for (const dir of ancestorsOf(path)) {
+      const n = (this.below.get(dir) ?? 0) - 1;
+      if (n <= 0) this.below.delete(dir);
+      else this.below.set(dir, n);
+    }
+  }
+
+  /** Removes `path` and everything below it. */
+  deleteAtOrBelow(path: string): void {
+    this.delete(path);
+    this.deleteBelow(path);
+  }
+
+  /** Removes everything strictly below `dir`. */
+  deleteBelow(dir: string): void {
+    if (!this.below.has(dir)) return;
+    for (const path of [...this.nodes.keys()]) if (isBelow(path, dir)) this.delete(path);
+  }
+
+  symlinkTarget = (path: string): string | undefined => {
+    const node = this.nodes.get(path);
+    return node?.kind === 'symlink' ? node.linkTarget : undefined;
+  };
+
+  *symlinks(): Iterable<Node> {
+    for (const node of this.nodes.values()) if (node.kind === 'symlink') yield node;
+  }
+
+  /** Nodes at `path` or below it. */
+  *within(path: string): Iterable<Node> {
+    for (const node of this.nodes.values()) if (isAtOrBelow(node.path, path)) yield node;
+  }
+}
+
+export class MergedView implements FileView {
+  constructor(
+    private readonly state: MergedState,
+    readonly warnings: readonly string[],
+  ) {}
+
+  get(path: string): ImageFile | undefined {
+    const resolved = resolveInRoot(path, this.state.symlinkTarget);
+    const node = this.state.get(resolved);
+    if (!node || node.kind === 'symlink') return undefined;
+    return toImageFile(node, node.path);
+  }
+
+  /** The path `path` names after following symlinks inside the root (lstat of the last component when followFinal is false). */
+  resolve(path: string, followFinal = true): string {
+    return resolveInRoot(path, this.state.symlinkTarget, { followFinal });
+  }
+
+  *files(): Iterable<ImageFile> {
+    const byPath = new Map<string, ImageFile>();
+    for (const node of this.state.nodes.values()) {
+      if (node.selected) {
+        // Listed once, under its own path: a pattern selector must not see a file twice through symlinked directories.
+        byPath.set(node.path, toImageFile(node, node.path));
+        continue;
+      }
+      for (const alias of node.aliases ?? []) {
+        if (byPath.has(alias) || this.state.has(alias)) continue;
+        // Only while the alias still leads here in the final tree.
+        if (tryResolveInRoot(alias, this.state.symlinkTarget, { followFinal: node.kind !== 'symlink' }) === node.path) {
+          byPath.set(alias, toImageFile(node, alias));
+        }
+      }
+    }
+    const paths = [...byPath.keys()].sort();
+    for (const p of paths) yield byPath.get(p) as ImageFile;
+  }
+}
+
+function toImageFile(node: Node, path: string): ImageFile {
+  const file: {
+    -readonly [K in keyof ImageFile]: ImageFile[K];
+  } = {
+    path,
+    kind: node.kind,
+    mode: node.mode,
+    uid: node.uid,
+    gid: node.gid,
+    size: node.size,
+    layer: node.layer,
+  };
+  if (node.mtime) file.mtime = node.mtime;
+  if (node.linkTarget !== undefined) file.linkTarget = node.linkTarget;
+  if (node.content !== undefined) file.content = node.content;
+  if (node.truncated) file.truncated = true;
+  return file;
+}
