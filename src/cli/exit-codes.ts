@@ -44,6 +44,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   PLATFORM_NOT_FOUND: ExitCode.NotFound,
   NOT_LOGGED_IN: ExitCode.NotFound,
   FILE_NOT_FOUND: ExitCode.NotFound,
+  NOT_A_FILE: ExitCode.NotFound,
   // auth
   UNAUTHORIZED: ExitCode.Auth,
   DENIED: ExitCode.Auth,

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { parseBooleanFlag } from './context.js';
+import type { CatOptions } from './commands/cat.js';
 import type { CopyCommandOptions } from './commands/copy.js';
 import type { InspectOptions } from './commands/inspect.js';
 import type { LoginCommandOptions } from './commands/login.js';
@@ -123,6 +124,31 @@ Examples:
     .action(async (src: string, dest: string, options: CopyCommandOptions) => {
       const { copy } = await import('./commands/copy.js');
       exitCode = await copy(src, dest, options, io);
+    });
+
+  addRegistryFlags(
+    program
+      .command('cat')
+      .description("print one file of an image's merged filesystem, without running or unpacking it")
+      .argument('<image>', 'image name (see "Image names" below)')
+      .argument('<path>', 'absolute path inside the image, e.g. /etc/os-release')
+      .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
+      .option('--max-size <size>', 'refuse files larger than this (default 16M)')
+      .option('-q, --quiet', 'no progress bars'),
+  )
+    .addHelpText(
+      'after',
+      `${REGISTRY_HELP}
+
+Symlinks are followed inside the image's own root, never on this machine.
+
+Examples:
+  portcullis cat oci:examples/hello:latest /etc/os-release
+  portcullis cat docker://registry.example/app:1.0 /app/package.json --max-size 1M`,
+    )
+    .action(async (image: string, path: string, options: CatOptions) => {
+      const { cat } = await import('./commands/cat.js');
+      exitCode = await cat(image, path, options, io);
     });
 
   program

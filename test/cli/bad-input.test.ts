@@ -137,6 +137,31 @@ describe('local files', () => {
     assertFails(await inspect(layout.name), 6, /diff/i);
   });
 
+  test('a symlink loop → 6; a file over the cap → 7; a missing or deleted file → 3', async () => {
+    const layout = await buildLayout({
+      layers: [
+        {
+          entries: [
+            { name: 'loop/a', type: 'symlink', linkname: 'b' },
+            { name: 'loop/b', type: 'symlink', linkname: '/loop/a' },
+            { name: 'big.bin', body: Buffer.alloc(300_000, 1) },
+            { name: 'gone.txt', body: 'deleted later' },
+            { name: 'escape', type: 'symlink', linkname: '../../../../etc/hostname' },
+          ],
+        },
+        { entries: [{ name: '.wh.gone.txt', body: '' }] },
+      ],
+    });
+    assertFails(await runCli(['cat', layout.name, '/loop/a', '-q']), 6, /loop/i);
+    assertFails(await runCli(['cat', layout.name, '/big.bin', '--max-size', '100k', '-q']), 7, /300000|cap|large/i);
+    assertFails(await runCli(['cat', layout.name, '/gone.txt', '-q']), 3, /does not exist/);
+    // A link that climbs out of the root stays inside it (chroot semantics): the host's file is never read.
+    assertFails(await runCli(['cat', layout.name, '/escape', '-q']), 3, /does not exist/);
+    const big = await runCli(['cat', layout.name, '/big.bin', '-q']);
+    assert.equal(big.code, 0, big.stderr);
+    assert.equal(big.stdout.length, 300_000);
+  });
+
   test('an oversized manifest (> 4 MiB) → 7', async () => {
     const big = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: {}, layers: [], annotations: { pad: 'x'.repeat(4 * 1024 * 1024 + 10) } }));
     const layout = await buildLayout({ layers: [], rawManifest: big });
