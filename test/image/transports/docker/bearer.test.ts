@@ -15,7 +15,7 @@ import { DockerTransport } from '../../../../src/image/transports/docker/transpo
 import type { SystemContext } from '../../../../src/image/types.js';
 import { peerImages, runCommand } from '../../../support/peers.js';
 import { caught, drain, pushLayout, readLayout, type Layout } from './helpers.js';
-import { PASSWORD, startTokenRegistry, USER, type TokenRegistry } from './token-registry.js';
+import { PASSWORD, startTokenRegistry, USER, type TokenRegistry } from '../../../support/token-registry.js';
 
 let registry: TokenRegistry;
 let layout: Layout;

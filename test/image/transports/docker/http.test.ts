@@ -11,7 +11,7 @@ import { MediaType } from '../../../../src/core/media-types.js';
 import { RegistryClient } from '../../../../src/image/transports/docker/client.js';
 import { freePort } from '../../../support/peers.js';
 import { caught, drain } from './helpers.js';
-import { startStub, type Stub } from './stub.js';
+import { startStub, type Stub } from '../../../support/http-stub.js';
 
 const stubs: Stub[] = [];
 after(async () => {

@@ -11,8 +11,8 @@ import { openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, runCommand } from '../../../support/peers.js';
-import { startStub, type Stub } from './stub.js';
+import { freePort, runCommand } from './peers.js';
+import { startStub, type Stub } from './http-stub.js';
 
 export const SERVICE = 'portcullis-test-registry';
 export const ISSUER = 'portcullis-test-issuer';
