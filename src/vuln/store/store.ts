@@ -1,0 +1,62 @@
+/**
+ * The advisory store: where normalised advisories live between an import and
+ * a scan. Small on purpose; the matcher needs `findAffected` and `byAlias`,
+ * the importers `upsert` inside `transaction`, the CLI `status`.
+ *
+ * Records are keyed by (id, feed, scope) (see core/advisory.ts). `getById`,
+ * `byAlias` and `findAffected` return advisories merged over all records that
+ * share an id (for instance an OSV `CVE-…` record and NVD's `CVE-…`
+ * enrichment). Withdrawn advisories are kept and never returned by
+ * `findAffected` unless asked.
+ */
+import type { Advisory, AffectedMatch } from '../../core/advisory.js';
+import { PortcullisError } from '../../core/errors.js';
+
+/** `unchanged`: same content hash, or older than the stored record by `modified`. */
+export type UpsertResult = 'inserted' | 'updated' | 'unchanged';
+
+export interface SourceStatus {
+  /** Feed name: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`. */
+  readonly feed: string;
+  readonly advisories: number;
+  readonly affected: number;
+  /** When an import of this feed last completed (RFC 3339). */
+  readonly lastImport?: string;
+  /** When an import last changed something. */
+  readonly lastChange?: string;
+  /** How recent the data is: the newest record `modified` date, or the date the feed's files carried. */
+  readonly dataDate?: string;
+}
+
+export interface StoreStatus {
+  readonly schemaVersion: number;
+  readonly advisories: number;
+  readonly affected: number;
+  readonly sources: readonly SourceStatus[];
+}
+
+export interface FindOptions {
+  readonly includeWithdrawn?: boolean;
+}
+
+export interface AdvisoryStore {
+  upsert(advisory: Advisory): Promise<UpsertResult>;
+  getById(id: string): Promise<Advisory | undefined>;
+  /** Affected entries for exactly this ecosystem (`Debian:12`) and package (normalised as the ecosystem wants). */
+  findAffected(ecosystem: string, packageName: string, options?: FindOptions): Promise<AffectedMatch[]>;
+  /** Advisories whose id, alias or upstream id is `id`. */
+  byAlias(id: string): Promise<Advisory[]>;
+  sources(): Promise<SourceStatus[]>;
+  status(): Promise<StoreStatus>;
+  /** Records that an import of `feed` completed; `dataDate` when the input carried one (HTTP Last-Modified). */
+  markImported(feed: string, info?: { changed?: boolean; dataDate?: string }): Promise<void>;
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string | undefined): Promise<void>;
+  /** Runs `fn` as one transaction: all of its writes commit, or none (on a throw, a crash or a kill). Not re-entrant. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'DB_OPEN_FAILED' | 'DB_TOO_NEW' | 'DB_CORRUPT' | 'TRANSACTION_NESTED';
+
+export class StoreError extends PortcullisError<StoreErrorCode> {}
