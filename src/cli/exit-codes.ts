@@ -107,6 +107,25 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   STORE_NOT_EMPTY: ExitCode.Exists,
   ARGUMENT_INVALID: ExitCode.Usage,
   GLOB_INVALID: ExitCode.Usage,
+  // signatures, policy, content trust
+  NOT_VERIFIED: ExitCode.Findings,
+  TRUST_UNSUPPORTED: ExitCode.Unsupported,
+  PREDICATE_INVALID: ExitCode.Usage,
+  POLICY_INVALID: ExitCode.Usage,
+  PAYLOAD_INVALID: ExitCode.Integrity,
+  ENVELOPE_INVALID: ExitCode.Integrity,
+  STATEMENT_INVALID: ExitCode.Integrity,
+  BUNDLE_INVALID: ExitCode.Integrity,
+  SIGNATURE_MANIFEST_INVALID: ExitCode.Integrity,
+  PRIVATE_KEY_MISSING: ExitCode.NotFound,
+  ROOT_MISSING: ExitCode.NotFound,
+  KEY_AMBIGUOUS: ExitCode.Usage,
+  ROLE_INVALID: ExitCode.Usage,
+  KEY_REVOKED: ExitCode.Trust,
+  CERTIFICATION_INVALID: ExitCode.Integrity,
+  REVOCATION_INVALID: ExitCode.Integrity,
+  STORE_INSECURE: ExitCode.Io,
+  CIPHER_UNSUPPORTED: ExitCode.Unsupported,
 };
 
 export function exitCodeFor(errorCode: string): ExitCodeValue {

@@ -5,11 +5,18 @@
 import { Command, Option } from 'commander';
 import { parseBooleanFlag } from './context.js';
 import type { CatOptions } from './commands/cat.js';
+import type { SbomOptions } from './commands/sbom.js';
 import type { CopyCommandOptions } from './commands/copy.js';
 import type { InspectOptions } from './commands/inspect.js';
 import type { LoginCommandOptions } from './commands/login.js';
 import type { LogoutCommandOptions } from './commands/logout.js';
 import type { OutputStreams } from './output.js';
+import type { SignCommandOptions } from './commands/sign.js';
+import type { VerifyCommandOptions } from './commands/verify.js';
+import type { AttestCommandOptions } from './commands/attest.js';
+import type { VerifyAttestationOptions } from './commands/verify-attestation.js';
+import type { PullCommandOptions } from './commands/pull.js';
+import type { KeyCommandOptions } from './commands/key.js';
 
 type ExitAwareCommand = Command & { exitCodeValue(): number };
 
@@ -109,7 +116,10 @@ Examples:
       .option('--src-creds <user:pass>', 'credentials for the source only')
       .option('--dest-creds <user:pass>', 'credentials for the destination only')
       .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
-      .option('-q, --quiet', 'no progress bars or summary'),
+      .option('-q, --quiet', 'no progress bars or summary')
+      .option('--content-trust', 'verify the source\'s signatures first and copy the verified digest (also PORTCULLIS_CONTENT_TRUST=1)')
+      .option('--disable-content-trust', 'skip signature verification and policy for this command (loudly)')
+      .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)'),
   )
     .addHelpText(
       'after',
@@ -117,6 +127,7 @@ Examples:
 ${TRANSPORTS_HELP}
 
 Examples:
+  PORTCULLIS_CONTENT_TRUST=1 portcullis copy docker://registry.example/app:1.0 oci:./app:1.0
   portcullis copy docker://registry.example/app:1.0 oci:./backup:app-1.0
   portcullis copy oci:./backup:app-1.0 docker://127.0.0.1:5000/app:1.0 --dest-tls-verify=false
   portcullis copy --all docker://docker.io/library/alpine:3.20 oci-archive:/tmp/alpine.tar`,
@@ -124,6 +135,32 @@ Examples:
     .action(async (src: string, dest: string, options: CopyCommandOptions) => {
       const { copy } = await import('./commands/copy.js');
       exitCode = await copy(src, dest, options, io);
+    });
+
+  addRegistryFlags(
+    program
+      .command('sbom')
+      .description('list every OS and language package in an image, as a table or an SBOM')
+      .argument('<image>', 'image name (see "Image names" below)')
+      .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'cyclonedx', 'spdx']).default('table'))
+      .option('-o, --output <file>', 'write to a file instead of standard output')
+      .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
+      .option('-q, --quiet', 'no progress bars or warnings'),
+  )
+    .addHelpText(
+      'after',
+      `${REGISTRY_HELP}
+
+Formats: table, json (portcullis inventory, schema version 1), cyclonedx (CycloneDX 1.6
+JSON), spdx (SPDX 2.3 JSON). Every package records the layer that introduced it.
+
+Examples:
+  portcullis sbom oci:examples/hello:latest
+  portcullis sbom docker://registry.example/app:1.0 --format cyclonedx -o app.cdx.json`,
+    )
+    .action(async (image: string, options: SbomOptions) => {
+      const { sbom } = await import('./commands/sbom.js');
+      exitCode = await sbom(image, options, io);
     });
 
   addRegistryFlags(
@@ -177,6 +214,195 @@ Examples:
       const { logout } = await import('./commands/logout.js');
       exitCode = await logout(registry, options, io);
     });
+
+  const PASSPHRASE_HELP = `
+Passphrases: --passphrase-file FILE (repository key), --root-passphrase-file FILE,
+or PORTCULLIS_REPOSITORY_PASSPHRASE / PORTCULLIS_ROOT_PASSPHRASE, or a no-echo
+prompt on the terminal. They are never printed.`;
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+  const addPassphraseFlags = (command: Command): Command =>
+    command
+      .option('--passphrase-file <file>', 'passphrase of the repository key (first line)')
+      .option('--root-passphrase-file <file>', 'passphrase of the root key (first line)');
+
+  addRegistryFlags(
+    addPassphraseFlags(
+      program
+        .command('sign')
+        .description('sign an image\\'s manifest digest with the repository key and push the signature (cosign tag layout and Sigstore bundle)')
+        .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
+        .option('--key <id>', 'key to sign with: id, id prefix or "repository" (default)')
+        .option('-a, --annotation <key=value>', 'annotation in the signed payload (repeatable)', collect)
+        .addOption(new Option('--layout <layout>', 'where to store the signature').choices(['tag', 'bundle', 'both']).default('both'))
+        .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text')),
+    ),
+  )
+    .addHelpText('after', `${REGISTRY_HELP}
+${PASSPHRASE_HELP}
+
+Examples:
+  portcullis sign registry.example/team/app:1.0
+  PORTCULLIS_REPOSITORY_PASSPHRASE=... portcullis sign 127.0.0.1:5000/app:1.0 --tls-verify=false --layout tag`)
+    .action(async (image: string, options: SignCommandOptions) => {
+      const { sign } = await import('./commands/sign.js');
+      exitCode = await sign(image, options, io);
+    });
+
+  addRegistryFlags(
+    program
+      .command('verify')
+      .description('verify an image\\'s signatures (both layouts) against the trust store, --key files or a policy; exit 0 only when verified')
+      .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
+      .option('--key <file>', 'PEM public key (cosign.pub or `key export`) that must have signed (repeatable)', collect)
+      .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)')
+      .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+  )
+    .addHelpText('after', `${REGISTRY_HELP}
+
+Exit codes: 0 verified, 1 not verified (the unmet requirement is named on stderr).
+
+Examples:
+  portcullis verify registry.example/team/app:1.0
+  portcullis verify registry.example/team/app:1.0 --key cosign.pub --format json
+  portcullis verify registry.example/team/app@sha256:... --policy policy.yaml`)
+    .action(async (image: string, options: VerifyCommandOptions) => {
+      const { verify } = await import('./commands/verify.js');
+      exitCode = await verify(image, options, io);
+    });
+
+  addRegistryFlags(
+    addPassphraseFlags(
+      program
+        .command('attest')
+        .description('attach a signed in-toto attestation (DSSE) to an image: an SBOM, a scan result or custom data')
+        .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
+        .addOption(new Option('--type <type>', 'kind of predicate').choices(['sbom', 'vuln', 'custom']))
+        .option('--predicate <file>', 'the predicate: SBOM (CycloneDX/SPDX JSON), scan result JSON, or any data')
+        .option('--predicate-type <uri>', 'override the predicate type URI')
+        .option('--key <id>', 'key to sign with (default: the repository key)')
+        .addOption(new Option('--layout <layout>', 'where to store the attestation').choices(['tag', 'bundle', 'both']).default('both'))
+        .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text')),
+    ),
+  )
+    .addHelpText('after', `${REGISTRY_HELP}
+${PASSPHRASE_HELP}
+
+Examples:
+  portcullis attest registry.example/app:1.0 --type sbom --predicate sbom.cdx.json
+  portcullis attest registry.example/app:1.0 --type vuln --predicate scan.json`)
+    .action(async (image: string, options: AttestCommandOptions) => {
+      const { attest } = await import('./commands/attest.js');
+      exitCode = await attest(image, options, io);
+    });
+
+  addRegistryFlags(
+    program
+      .command('verify-attestation')
+      .description('verify that a valid attestation of a type exists for an image; exit 0 only when it does')
+      .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
+      .option('--type <type>', 'sbom, vuln, custom or a predicate type URI', 'vuln')
+      .option('--key <file>', 'PEM public key that must have signed (repeatable; default: trust-store keys)', collect)
+      .option('--max-age <duration>', 'the attestation must be younger than this (12h, 7d, 2w)')
+      .option('--condition <text>', 'e.g. "no CRITICAL finding"')
+      .option('--policy <file>', 'trust policy whose key files to use')
+      .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+  )
+    .addHelpText('after', `${REGISTRY_HELP}
+
+Examples:
+  portcullis verify-attestation registry.example/app:1.0 --type vuln --max-age 7d --condition "no CRITICAL finding"`)
+    .action(async (image: string, options: VerifyAttestationOptions) => {
+      const { verifyAttestation } = await import('./commands/verify-attestation.js');
+      exitCode = await verifyAttestation(image, options, io);
+    });
+
+  addRegistryFlags(
+    program
+      .command('pull')
+      .description('copy a registry image into a local OCI layout (content trust applies: PORTCULLIS_CONTENT_TRUST=1 or --content-trust)')
+      .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
+      .argument('[destination]', 'destination (default oci:./<repo-name>:<tag>)')
+      .option('--all', 'copy every platform of an index')
+      .option('--platform <os/arch[/variant]>', 'platform to copy from an index (default: this host)')
+      .option('--content-trust', 'verify signatures first and copy the verified digest')
+      .option('--disable-content-trust', 'skip signature verification and policy for this command (loudly)')
+      .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)')
+      .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
+      .option('-q, --quiet', 'no progress bars or summary'),
+  )
+    .addHelpText('after', `${REGISTRY_HELP}
+
+Examples:
+  PORTCULLIS_CONTENT_TRUST=1 portcullis pull registry.example/team/app:1.0
+  portcullis pull 127.0.0.1:5000/app:1.0 oci:/tmp/app:1.0 --tls-verify=false --content-trust`)
+    .action(async (image: string, dest: string | undefined, options: PullCommandOptions) => {
+      const { pull } = await import('./commands/pull.js');
+      exitCode = await pull(image, dest, options, io);
+    });
+
+  const key = program.command('key').description('manage signing keys: root and repository keys, certification, revocation, backup');
+  const keyAction =
+    <A extends unknown[]>(run: (mod: typeof import('./commands/key.js'), ...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      exitCode = await run(await import('./commands/key.js'), ...args);
+    };
+  addPassphraseFlags(
+    key
+      .command('generate')
+      .description('create the root key (if missing) and a repository key certified by it')
+      .addOption(new Option('--algorithm <alg>', 'key algorithm').choices(['ecdsa-p256', 'ed25519', 'rsa-3072']))
+      .option('--repositories <glob...>', 'repositories the new key may sign for (default **)')
+      .option('--root', 'only create the root key'),
+  )
+    .addHelpText('after', `${PASSPHRASE_HELP}\n\nExamples:\n  portcullis key generate --repositories 'registry.example/team/*'`)
+    .action(keyAction((m, options: KeyCommandOptions) => m.keyGenerate(options, io)));
+  key
+    .command('list')
+    .description('list keys: role, algorithm, certification, revocation')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(keyAction((m, options: KeyCommandOptions) => m.keyList(options, io)));
+  key
+    .command('export')
+    .description('print a public key (PEM, PKIX — usable as cosign.pub); default the repository key')
+    .argument('[key]', 'key id, id prefix, root or repository')
+    .option('--root', 'export the root key')
+    .action(keyAction((m, ref: string | undefined, options: KeyCommandOptions) => m.keyExport(ref, options, io)));
+  addPassphraseFlags(
+    key
+      .command('import')
+      .description('import a key: cosign.key / cosign.pub, PKCS#8, SEC 1, PKCS#1, our encrypted format')
+      .argument('<file>', 'key file')
+      .addOption(new Option('--role <role>', 'role of the imported key').choices(['root', 'repository']).default('repository'))
+      .option('--repositories <glob...>', 'certify the imported repository key for these (needs the root passphrase)')
+      .option('--import-passphrase-file <file>', 'passphrase of the encrypted key being imported (else COSIGN_PASSWORD, else a prompt)'),
+  )
+    .action(keyAction((m, file: string, options: KeyCommandOptions) => m.keyImport(file, options, io)));
+  addPassphraseFlags(
+    key.command('certify').description('certify a repository key for repository globs (root signs)').argument('<key>', 'key id or prefix').option('--repositories <glob...>', 'repository globs'),
+  ).action(keyAction((m, ref: string, options: KeyCommandOptions) => m.keyCertify(ref, options, io)));
+  addPassphraseFlags(
+    key
+      .command('rotate')
+      .description('replace a repository key: new key certified for the same repositories, old key revoked')
+      .argument('[key]', 'key to replace (default the repository key)')
+      .addOption(new Option('--algorithm <alg>', 'algorithm of the new key').choices(['ecdsa-p256', 'ed25519', 'rsa-3072']))
+      .option('--repositories <glob...>', 'repositories of the new key (default: the old key\\'s)')
+      .option('--keep-old', 'do not revoke the old key'),
+  ).action(keyAction((m, ref: string | undefined, options: KeyCommandOptions) => m.keyRotate(ref, options, io)));
+  addPassphraseFlags(
+    key.command('revoke').description('revoke a repository key: its signatures stop verifying').argument('<key>', 'key id or prefix').option('--reason <text>', 'recorded reason'),
+  ).action(keyAction((m, ref: string, options: KeyCommandOptions) => m.keyRevoke(ref, options, io)));
+  key
+    .command('backup')
+    .description('write the whole trust store as one JSON bundle (private keys stay encrypted)')
+    .option('-o, --output <file>', 'file to write (mode 0600; default stdout)')
+    .action(keyAction((m, options: KeyCommandOptions) => m.keyBackup(options, io)));
+  key
+    .command('restore')
+    .description('restore the trust store from a backup bundle')
+    .argument('<file>', 'backup file')
+    .option('--force', 'replace a store that has keys (the old one is moved aside)')
+    .action(keyAction((m, file: string, options: KeyCommandOptions) => m.keyRestore(file, options, io)));
 
   return program;
 }

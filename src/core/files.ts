@@ -67,6 +67,12 @@ export interface FileWant {
   content?: boolean;
   /** Per-file cap in bytes for content (default: the walker's cap). */
   maxBytes?: number;
+  /**
+   * Also keep every layer's own copy of this file (package databases: which
+   * layer introduced a package is found by comparing them). Bounded by the
+   * number of layers times the cap.
+   */
+  history?: boolean;
 }
 
 /** The result of a walk: the merged, whiteout-applied view of the selected files. */
@@ -77,4 +83,9 @@ export interface FileView {
   files(): Iterable<ImageFile>;
   /** Non-fatal problems met during the walk (unsafe paths skipped, oversize files…). */
   readonly warnings: readonly string[];
+  /**
+   * Each layer's own copy of a file selected with `history`, bottom layer
+   * first (only layers that wrote it; content present when within the cap).
+   */
+  versions?(path: string): readonly ImageFile[];
 }

@@ -56,6 +56,14 @@ export interface MergeOptions {
 
 export class Merger {
   readonly state = new MergedState();
+  /** Every layer's own copy of files selected with `history`, bottom first. */
+  readonly history = new Map<string, Node[]>();
+
+  recordVersion(node: Node): void {
+    const list = this.history.get(node.path) ?? [];
+    list.push(node);
+    this.history.set(node.path, list);
+  }
   readonly records: LayerRecord[] = [];
   readonly warnings: string[] = [];
   epochs = new Map<string, SymlinkEpoch>();
@@ -69,7 +77,11 @@ export class Merger {
   toWant(answer: boolean | FileWant): Want | undefined {
     if (answer === false) return undefined;
     if (answer === true) return { content: true, maxBytes: this.options.maxFileBytes };
-    return { content: answer.content ?? true, maxBytes: answer.maxBytes ?? this.options.maxFileBytes };
+    return {
+      content: answer.content ?? true,
+      maxBytes: answer.maxBytes ?? this.options.maxFileBytes,
+      ...(answer.history ? { history: true } : {}),
+    };
   }
 
   /** The selector's answer for `path` and, when asked, for the paths that reach it through symlinks. */
@@ -167,6 +179,7 @@ export class Merger {
           const node = nodeOf(entry, origin, selected, want, aliases);
           await this.fill(node, want, content, what);
           pending.set(path, node);
+          if (want.history) this.recordVersion(node);
           return;
         }
       }

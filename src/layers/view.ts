@@ -25,6 +25,8 @@ export interface Want {
   /** Keep the bytes (false: metadata only). */
   readonly content: boolean;
   readonly maxBytes: number;
+  /** Keep every layer's copy too (FileWant.history). */
+  readonly history?: boolean;
 }
 
 /** One kept path of the merged tree. Mutable while the walk runs, frozen into ImageFile values after. */
@@ -51,7 +53,8 @@ export interface Node {
 export function mergeWant(a: Want | undefined, b: Want | undefined): Want | undefined {
   if (!a) return b;
   if (!b) return a;
-  return { content: a.content || b.content, maxBytes: Math.max(a.maxBytes, b.maxBytes) };
+  const history = a.history === true || b.history === true;
+  return { content: a.content || b.content, maxBytes: Math.max(a.maxBytes, b.maxBytes), ...(history ? { history } : {}) };
 }
 
 /** True when `node` already has what `want` asks for (bytes, or a recorded reason why not). */
@@ -124,7 +127,12 @@ export class MergedView implements FileView {
   constructor(
     private readonly state: MergedState,
     readonly warnings: readonly string[],
+    private readonly history: ReadonlyMap<string, readonly Node[]> = new Map(),
   ) {}
+
+  versions(path: string): readonly ImageFile[] {
+    return (this.history.get(path) ?? []).map((node) => toImageFile(node, node.path));
+  }
 
   get(path: string): ImageFile | undefined {
     const resolved = resolveInRoot(path, this.state.symlinkTarget);

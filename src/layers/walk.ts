@@ -58,7 +58,7 @@ export class LayerView extends MergedView {
     /** Positions of the layers read a second time (empty in the common case). */
     readonly secondPass: readonly number[],
   ) {
-    super(merger.state, merger.warnings);
+    super(merger.state, merger.warnings, merger.history);
   }
 }
 

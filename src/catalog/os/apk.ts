@@ -5,7 +5,8 @@
  * source package), L (license), and F/R (directory / file in it → owned files).
  * A stanza without P or V is a warning naming the file and line, and is skipped.
  */
-import type { FileView, FileWant } from '../../core/files.js';
+import type { FileView, FileWant, ImageFile } from '../../core/files.js';
+import { attributeIntroducingLayers } from './introduced.js';
 import type { OsRelease, Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, emptyResult, readContent, type DatabaseFile, type DatabaseResult } from './common.js';
@@ -91,7 +92,7 @@ export const apkCataloger: Cataloger = {
   name: 'apk',
   version: 1,
   wants(path: string): boolean | FileWant {
-    return (APK_DB_PATHS as readonly string[]).includes(path) ? { content: true, maxBytes: MAX_DB_BYTES } : false;
+    return (APK_DB_PATHS as readonly string[]).includes(path) ? { content: true, maxBytes: MAX_DB_BYTES, history: true } : false;
   },
   async catalog(view: FileView, context: CatalogContext): Promise<CatalogResult> {
     const warnings: string[] = [];
@@ -102,7 +103,9 @@ export const apkCataloger: Cataloger = {
       if (!content) continue;
       const layer = view.get(path)?.layer;
       const r = parseApkInstalled({ path, content, ...(layer ? { layer } : {}) }, context.os);
-      packages.push(...r.packages);
+      const parseVersion = (file: ImageFile & { content: Buffer }): readonly Package[] =>
+        parseApkInstalled({ path, content: file.content, layer: file.layer }, context.os).packages;
+      packages.push(...attributeIntroducingLayers(r.packages, path, view, parseVersion));
       warnings.push(...r.warnings);
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
       break; // the first database found is the one apk uses

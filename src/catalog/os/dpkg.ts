@@ -15,7 +15,8 @@
  * package is skipped, as dpkg-query skips it. A vcpkg status file (same syntax)
  * is recognised and rejected as a whole.
  */
-import type { FileView, FileWant } from '../../core/files.js';
+import type { FileView, FileWant, ImageFile } from '../../core/files.js';
+import { attributeIntroducingLayers } from './introduced.js';
 import type { Ecosystem, OsRelease, Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, emptyResult, imagePath, readContent, type DatabaseFile, type DatabaseResult } from './common.js';
@@ -248,7 +249,7 @@ export const dpkgCataloger: Cataloger = {
   name: 'dpkg',
   version: 1,
   wants(path: string): boolean | FileWant {
-    if (path === DPKG_STATUS) return { content: true, maxBytes: MAX_DB_BYTES };
+    if (path === DPKG_STATUS) return { content: true, maxBytes: MAX_DB_BYTES, history: true };
     if (path.startsWith(DPKG_STATUS_D)) return { content: true, maxBytes: MAX_AUX_BYTES };
     if (path.startsWith(DPKG_INFO) && path.endsWith('.list')) return { content: true, maxBytes: MAX_AUX_BYTES };
     if (path.startsWith(DOC) && path.endsWith('/copyright') && path.split('/').length === 5) {
@@ -268,11 +269,11 @@ export const dpkgCataloger: Cataloger = {
       const content = readContent(view, path, warnings);
       if (!content) continue;
       const layer = view.get(path)?.layer;
-      const r = parseDpkgStatus(
-        { path, content, ...(layer ? { layer } : {}) },
-        { ...(context.os ? { os: context.os } : {}), readFile, statusOptional: path !== DPKG_STATUS },
-      );
-      packages.push(...r.packages);
+      const options = { ...(context.os ? { os: context.os } : {}), readFile, statusOptional: path !== DPKG_STATUS };
+      const r = parseDpkgStatus({ path, content, ...(layer ? { layer } : {}) }, options);
+      const parseVersion = (file: ImageFile & { content: Buffer }): readonly Package[] =>
+        parseDpkgStatus({ path, content: file.content, layer: file.layer }, { ...options, readFile: () => undefined }).packages;
+      packages.push(...attributeIntroducingLayers(r.packages, path, view, parseVersion));
       warnings.push(...r.warnings);
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
     }

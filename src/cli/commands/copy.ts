@@ -4,8 +4,10 @@ import { parseBooleanFlag, systemContext, type RegistryFlags } from '../context.
 import { ExitCode } from '../exit-codes.js';
 import { TransferProgress, writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
+import { enforceContentTrust } from '../../engine/trust.js';
+import { contentTrustEnabled, loadPolicy, openStore, type ContentTrustFlags } from './trust-shared.js';
 
-export interface CopyCommandOptions extends RegistryFlags {
+export interface CopyCommandOptions extends RegistryFlags, ContentTrustFlags {
   srcTlsVerify?: string | boolean;
   destTlsVerify?: string | boolean;
   srcCertDir?: string;
@@ -35,7 +37,20 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
   const progress = new TransferProgress(io.stderr, !options.quiet);
   srcContext.onProgress = progress.onProgress;
 
-  const source = await openSource(src, srcContext);
+  // Content trust: verify before any layer moves, then copy exactly the verified digest.
+  const trustOn = contentTrustEnabled(options, io);
+  const loaded = options.disableContentTrust ? { keys: [] } : await loadPolicy(options.policy, io.env);
+  const trusted = options.disableContentTrust
+    ? undefined
+    : await enforceContentTrust(src, {
+        context: srcContext,
+        contentTrust: trustOn,
+        store: openStore(io.env),
+        ...(loaded.policy ? { policy: loaded.policy } : {}),
+        policyKeys: loaded.keys,
+      });
+  for (const warning of trusted?.warnings ?? []) io.stderr.write(`portcullis: warning: ${warning}\n`);
+  const source = await openSource(trusted?.source ?? src, srcContext);
   let result: CopyResult;
   try {
     const destination = await openDestination(dest, destContext);
@@ -43,6 +58,7 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
       result = await copyImage(source, destination, {
         all: options.all === true,
         ...(srcContext.platform ? { platform: srcContext.platform } : {}),
+        ...(trusted ? { beforeCopy: trusted.beforeCopy } : {}),
       });
     } finally {
       await destination.close();
@@ -51,7 +67,7 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
     progress.stop();
     await source.close();
   }
-  if (format === 'json') writeJson(io.stdout, { source: src, destination: dest, ...result });
+  if (format === 'json') writeJson(io.stdout, { source: src, destination: dest, ...(trusted ? { verifiedDigest: trusted.digest } : {}), ...result });
   else if (!options.quiet) {
     io.stderr.write(
       `Copied ${src} to ${dest}: ${result.blobsCopied} blob(s) copied, ${result.blobsSkipped} already present, ${result.blobsMounted} mounted\n`,

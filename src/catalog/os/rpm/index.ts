@@ -8,7 +8,8 @@
  * blob (header.ts). `gpg-pubkey` pseudo-packages (imported signing keys) are
  * not packages and are left out.
  */
-import type { FileView, FileWant } from '../../../core/files.js';
+import type { FileView, FileWant, ImageFile } from '../../../core/files.js';
+import { attributeIntroducingLayers } from '../introduced.js';
 import type { OsRelease, Package } from '../../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../../cataloger.js';
 import { buildPurl, emptyResult, imagePath, readContent, type DatabaseFile, type DatabaseResult } from '../common.js';
@@ -142,7 +143,7 @@ export const rpmCataloger: Cataloger = {
   name: 'rpm',
   version: 1,
   wants(path: string): boolean | FileWant {
-    return RPM_DB_PATHS.includes(path) ? { content: true, maxBytes: MAX_DB_BYTES } : false;
+    return RPM_DB_PATHS.includes(path) ? { content: true, maxBytes: MAX_DB_BYTES, history: true } : false;
   },
   async catalog(view: FileView, context: CatalogContext): Promise<CatalogResult> {
     const warnings: string[] = [];
@@ -160,7 +161,10 @@ export const rpmCataloger: Cataloger = {
       const owned = new Set<string>();
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
       // The first database found is the one rpm would use.
-      return { packages: r.packages, ownedFiles: owned.size ? [{ manager: 'rpm', paths: owned }] : [], warnings };
+      const parseVersion = (version: ImageFile & { content: Buffer }): readonly Package[] =>
+        parseRpmDatabase({ path, content: version.content, layer: version.layer }, context.os).packages;
+      const packages = attributeIntroducingLayers(r.packages, path, view, parseVersion);
+      return { packages, ownedFiles: owned.size ? [{ manager: 'rpm', paths: owned }] : [], warnings };
     }
     return { packages: [], warnings };
   },

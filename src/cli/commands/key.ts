@@ -1,0 +1,165 @@
+/**
+ * `portcullis key generate|list|export|import|certify|rotate|revoke|backup|restore`:
+ * the trust store from the command line. Passphrases come from
+ * --passphrase-file / --root-passphrase-file, PORTCULLIS_REPOSITORY_PASSPHRASE /
+ * PORTCULLIS_ROOT_PASSPHRASE, or a no-echo prompt; they are never printed.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import type { GenerateAlgorithm, KeyRole } from '../../trust/keys/keys.js';
+import { isGenerateAlgorithm } from '../../trust/keys/keys.js';
+import type { KeyInfo } from '../../trust/keys/store.js';
+import { UsageError } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';
+import { parseFormat } from './shared.js';
+import { openStore, passphrase, type PassphraseFlags } from './trust-shared.js';
+
+export interface KeyCommandOptions extends PassphraseFlags {
+  algorithm?: string;
+  repositories?: string[];
+  root?: boolean;
+  role?: string;
+  format?: string;
+  output?: string;
+  force?: boolean;
+  keepOld?: boolean;
+  reason?: string;
+  importPassphraseFile?: string;
+}
+
+function algorithm(value: string | undefined): GenerateAlgorithm | undefined {
+  if (value === undefined) return undefined;
+  if (!isGenerateAlgorithm(value)) throw new UsageError(`--algorithm takes ecdsa-p256, ed25519 or rsa-3072, not "${value}"`);
+  return value;
+}
+
+function describe(info: KeyInfo): string {
+  return `${info.role} key ${info.id} (${info.algorithm})${info.repositories.length ? ` certified for ${info.repositories.join(', ')}` : ''}`;
+}
+
+export async function keyGenerate(options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  const store = openStore(io.env);
+  const alg = algorithm(options.algorithm);
+  const keys = await store.list();
+  let root = keys.find((k) => k.role === 'root');
+  const rootPass = await passphrase('root', options, io.env, { confirm: !root });
+  if (!root) {
+    root = await store.generate({ role: 'root', passphrase: rootPass, ...(alg ? { algorithm: alg } : {}) });
+    io.stderr.write(`Generated ${describe(root)}\n`);
+  }
+  if (options.root) return ExitCode.Ok;
+  const repoPass = await passphrase('repository', options, io.env, { confirm: true });
+  const repositories = options.repositories && options.repositories.length > 0 ? options.repositories : ['**'];
+  const repo = await store.generate({ role: 'repository', passphrase: repoPass, repositories, rootPassphrase: rootPass, ...(alg ? { algorithm: alg } : {}) });
+  io.stderr.write(`Generated ${describe(repo)}\n`);
+  io.stdout.write(`${repo.id}\n`);
+  return ExitCode.Ok;
+}
+
+export async function keyList(options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  const format = parseFormat(options.format, ['table', 'json'] as const, 'table');
+  const keys = await openStore(io.env).list();
+  if (format === 'json') {
+    writeJson(io.stdout, keys);
+    return ExitCode.Ok;
+  }
+  const paint = painter(colorEnabled(io.stdout, io.env));
+  const rows = keys.map((k) => [
+    k.id.slice(0, 16),
+    k.role,
+    k.algorithm,
+    k.hasPrivateKey ? 'private' : 'public only',
+    k.revoked ? paint('red', 'revoked') : k.role === 'root' ? '-' : k.certified ? 'certified' : paint('yellow', 'not certified'),
+    k.repositories.join(', ') || '-',
+    k.created,
+  ]);
+  io.stdout.write(renderTable(['KEY ID', 'ROLE', 'ALGORITHM', 'HALF', 'STATUS', 'REPOSITORIES', 'CREATED'], rows, paint));
+  return ExitCode.Ok;
+}
+
+export async function keyExport(ref: string | undefined, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  io.stdout.write(await openStore(io.env).exportPublic(options.root ? 'root' : (ref ?? 'repository')));
+  return ExitCode.Ok;
+}
+
+export async function keyImport(file: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  const store = openStore(io.env);
+  const bytes = await readFile(file).catch(() => {
+    throw new UsageError(`cannot read ${file}`);
+  });
+  const text = bytes.toString('utf8');
+  const isPrivate = /PRIVATE KEY-----/.test(text);
+  const role = (options.role ?? 'repository') as KeyRole;
+  if (role !== 'root' && role !== 'repository') throw new UsageError('--role takes root or repository');
+  let importPass: string | undefined;
+  if (/ENCRYPTED (SIGSTORE|COSIGN|PORTCULLIS ENCRYPTED) PRIVATE KEY|ENCRYPTED SIGSTORE|ENCRYPTED COSIGN|PORTCULLIS ENCRYPTED/.test(text)) {
+    if (options.importPassphraseFile) importPass = (await readFile(options.importPassphraseFile, 'utf8')).replace(/\r?\n$/, '');
+    else if (io.env.COSIGN_PASSWORD !== undefined) importPass = io.env.COSIGN_PASSWORD;
+    else importPass = await passphrase(role, { ...options, passphraseFile: undefined, rootPassphraseFile: undefined }, {}, { label: `imported key (${file})` });
+  }
+  const newPass = isPrivate ? await passphrase(role, options, io.env, { confirm: true }) : undefined;
+  const certify = role === 'repository' && options.repositories && options.repositories.length > 0;
+  const rootPass = certify ? await passphrase('root', options, io.env) : undefined;
+  const info = await store.importKey(bytes, {
+    role,
+    ...(importPass !== undefined ? { passphrase: importPass } : {}),
+    ...(newPass !== undefined ? { newPassphrase: newPass } : {}),
+    ...(certify ? { repositories: options.repositories!, rootPassphrase: rootPass! } : {}),
+  });
+  io.stderr.write(`Imported ${describe(info)}${info.hasPrivateKey ? '' : ' (public key only)'}\n`);
+  io.stdout.write(`${info.id}\n`);
+  return ExitCode.Ok;
+}
+
+export async function keyCertify(ref: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  if (!options.repositories || options.repositories.length === 0) throw new UsageError('certify needs --repositories GLOB...');
+  const store = openStore(io.env);
+  const info = await store.certify(ref, options.repositories, { rootPassphrase: await passphrase('root', options, io.env) });
+  io.stderr.write(`Certified ${describe(info)}\n`);
+  return ExitCode.Ok;
+}
+
+export async function keyRotate(ref: string | undefined, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  const store = openStore(io.env);
+  const rootPassphrase = await passphrase('root', options, io.env);
+  const newPass = await passphrase('repository', options, io.env, { confirm: true, label: 'new repository key' });
+  const alg = algorithm(options.algorithm);
+  const result = await store.rotate(ref ?? 'repository', {
+    passphrase: newPass,
+    rootPassphrase,
+    ...(alg ? { algorithm: alg } : {}),
+    ...(options.repositories && options.repositories.length ? { repositories: options.repositories } : {}),
+    ...(options.keepOld ? { keepOld: true } : {}),
+  });
+  io.stderr.write(`Rotated: new ${describe(result.newKey)}; old key ${result.oldKey.id.slice(0, 16)} ${result.oldKey.revoked ? 'revoked' : 'kept'}\n`);
+  io.stdout.write(`${result.newKey.id}\n`);
+  return ExitCode.Ok;
+}
+
+export async function keyRevoke(ref: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  const store = openStore(io.env);
+  const info = await store.revoke(ref, { rootPassphrase: await passphrase('root', options, io.env), ...(options.reason ? { reason: options.reason } : {}) });
+  io.stderr.write(`Revoked ${info.role} key ${info.id}: its signatures no longer verify\n`);
+  return ExitCode.Ok;
+}
+
+export async function keyBackup(options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  const backup = await openStore(io.env).exportBackup();
+  const text = `${JSON.stringify(backup, null, 2)}\n`;
+  if (options.output) {
+    await writeFile(options.output, text, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot write ${options.output}: ${error.code ?? 'error'}${error.code === 'EEXIST' ? ' (it exists; remove it first)' : ''}`);
+    });
+    io.stderr.write(`Wrote the trust store backup to ${options.output} (mode 0600; private keys stay encrypted — keep it offline)\n`);
+  } else io.stdout.write(text);
+  return ExitCode.Ok;
+}
+
+export async function keyRestore(file: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
+  const bytes = await readFile(file).catch(() => {
+    throw new UsageError(`cannot read ${file}`);
+  });
+  await openStore(io.env).restoreBackup(bytes, { force: options.force === true });
+  io.stderr.write(`Restored the trust store from ${file}\n`);
+  return ExitCode.Ok;
+}

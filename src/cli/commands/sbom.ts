@@ -1,0 +1,76 @@
+import { writeFile, rename, rm } from 'node:fs/promises';
+import type { Inventory, Package } from '../../core/inventory.js';
+import { inventoryImage } from '../../engine/inventory.js';
+import { openSource } from '../../engine/open.js';
+import { formatPlatform } from '../../image/platform.js';
+import type { SbomImage } from '../../sbom/common.js';
+import { toCycloneDxJson } from '../../sbom/cyclonedx.js';
+import { toInventoryJson } from '../../sbom/json.js';
+import { toSpdxJson } from '../../sbom/spdx.js';
+import { systemContext, type RegistryFlags } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams } from '../output.js';
+import { parseFormat } from './shared.js';
+
+export interface SbomOptions extends RegistryFlags {
+  format?: string;
+  output?: string;
+  quiet?: boolean;
+}
+
+const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
+
+export async function sbom(name: string, options: SbomOptions, io: OutputStreams): Promise<number> {
+  const format = parseFormat(options.format, FORMATS, 'table');
+  const context = systemContext(options, io.env);
+  const progress = new TransferProgress(io.stderr, !options.quiet);
+  context.onProgress = progress.onProgress;
+  const source = await openSource(name, context);
+  let result;
+  try {
+    result = await inventoryImage(source, context.platform ? { platform: context.platform } : {});
+  } finally {
+    progress.stop();
+    await source.close();
+  }
+  const { image, inventory } = result;
+  const described: SbomImage = {
+    name,
+    digest: image.manifestBlob.digest,
+    configDigest: image.manifest.config.digest,
+    ...(image.platform ? { platform: image.platform } : {}),
+  };
+  const text =
+    format === 'cyclonedx'
+      ? toCycloneDxJson(inventory, { image: described })
+      : format === 'spdx'
+        ? toSpdxJson(inventory, { image: described })
+        : format === 'json'
+          ? toInventoryJson(inventory, { image: described })
+          : renderPackages(inventory, described, colorEnabled(options.output ? {} : io.stdout, io.env));
+  if (options.output) await writeAtomically(options.output, text.endsWith('\n') ? text : `${text}\n`);
+  else io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  if (!options.quiet) for (const warning of inventory.warnings) io.stderr.write(`portcullis: warning: ${warning}\n`);
+  return ExitCode.Ok;
+}
+
+function renderPackages(inventory: Inventory, image: SbomImage, color: boolean): string {
+  const paint = painter(color);
+  const os = inventory.os ? `${inventory.os.prettyName ?? `${inventory.os.id} ${inventory.os.versionId ?? ''}`}` : 'unknown OS';
+  const header = `${paint('bold', image.name)} ${image.digest ?? ''}\n${os}${image.platform ? `, ${formatPlatform(image.platform)}` : ''}; ${inventory.packages.length} packages\n\n`;
+  const rows = [...inventory.packages]
+    .sort((a, b) => a.foundBy.localeCompare(b.foundBy) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
+    .map((p: Package) => [p.name, p.version, p.foundBy, p.layer ? String(p.layer.index) : '-', p.path]);
+  return header + renderTable(['NAME', 'VERSION', 'TYPE', 'LAYER', 'FOUND AT'], rows, paint);
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}

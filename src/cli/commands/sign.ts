@@ -1,0 +1,39 @@
+import { signImage, type SignLayout } from '../../engine/trust.js';
+import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { writeJson, type OutputStreams } from '../output.js';
+import { parseFormat } from './shared.js';
+import { openStore, passphrase, type PassphraseFlags } from './trust-shared.js';
+
+export interface SignCommandOptions extends RegistryFlags, PassphraseFlags {
+  key?: string;
+  annotation?: string[];
+  layout?: string;
+  format?: string;
+}
+
+export function parseAnnotations(values: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--annotation takes KEY=VALUE, not "${v}"`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function sign(image: string, options: SignCommandOptions, io: OutputStreams): Promise<number> {
+  const format = parseFormat(options.format, ['text', 'json'] as const, 'text');
+  const layout = parseFormat(options.layout, ['tag', 'bundle', 'both'] as const, 'both') as SignLayout;
+  const annotations = parseAnnotations(options.annotation);
+  const store = openStore(io.env);
+  const key = await store.unlock(options.key ?? 'repository', await passphrase('repository', options, io.env));
+  const result = await signImage(image, { key, context: systemContext(options, io.env), layout, ...(annotations ? { annotations } : {}) });
+  if (format === 'json') writeJson(io.stdout, result);
+  else {
+    io.stderr.write(`Signed ${result.repository}@${result.digest} with key ${result.keyId.slice(0, 12)} (${result.pushed.map((p) => p.layout).join(' + ')} layout)\n`);
+    io.stdout.write(`${result.digest}\n`);
+  }
+  return ExitCode.Ok;
+}

@@ -1,0 +1,96 @@
+/**
+ * What the trust commands share: the key store with the test-only scrypt
+ * knob, passphrases, content-trust switches and the policy file.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { KeyStore } from '../../trust/keys/store.js';
+import type { KeyRole } from '../../trust/keys/keys.js';
+import { parsePolicy, type Policy } from '../../trust/policy/index.js';
+import { readKeyFiles, type KeyFile } from '../../engine/trust.js';
+import { resolvePassphrase, type PromptFunction } from '../passphrase.js';
+import { UsageError } from '../context.js';
+import type { OutputStreams } from '../output.js';
+
+/**
+ * TEST ONLY: `PORTCULLIS_TEST_SCRYPT_N` lowers the scrypt cost of keys the
+ * CLI writes (a power of two ≥ 16384), so test suites do not spend a second
+ * per key. Never set it for real keys: it weakens their protection.
+ */
+export const TEST_SCRYPT_ENV = 'PORTCULLIS_TEST_SCRYPT_N';
+
+export function openStore(env: NodeJS.ProcessEnv): KeyStore {
+  const n = env[TEST_SCRYPT_ENV];
+  if (n !== undefined && n !== '') {
+    const N = Number(n);
+    if (!Number.isInteger(N) || N < 16384 || (N & (N - 1)) !== 0) throw new UsageError(`${TEST_SCRYPT_ENV} must be a power of two ≥ 16384`);
+    return new KeyStore({ env, scrypt: { N, r: 8, p: 1 } });
+  }
+  return new KeyStore({ env });
+}
+
+export interface PassphraseFlags {
+  passphraseFile?: string;
+  rootPassphraseFile?: string;
+  /** Tests: forbid the terminal prompt. */
+  prompt?: PromptFunction | null;
+}
+
+export async function passphrase(role: KeyRole, flags: PassphraseFlags, env: NodeJS.ProcessEnv, options: { confirm?: boolean; label?: string } = {}): Promise<string> {
+  const file = role === 'root' ? flags.rootPassphraseFile : flags.passphraseFile;
+  const resolved = await resolvePassphrase(role, {
+    env,
+    ...(file !== undefined ? { file } : {}),
+    ...(flags.prompt !== undefined ? { prompt: flags.prompt } : {}),
+    ...(options.confirm ? { confirm: true } : {}),
+    ...(options.label ? { label: options.label } : {}),
+  });
+  return resolved.passphrase;
+}
+
+export interface ContentTrustFlags {
+  contentTrust?: boolean;
+  disableContentTrust?: boolean;
+  policy?: string;
+}
+
+/** On with --content-trust or PORTCULLIS_CONTENT_TRUST=1 (true/yes), off with --disable-content-trust (loudly). */
+export function contentTrustEnabled(flags: ContentTrustFlags, io: OutputStreams): boolean {
+  if (flags.contentTrust && flags.disableContentTrust) throw new UsageError('--content-trust and --disable-content-trust cannot be used together');
+  if (flags.disableContentTrust) {
+    io.stderr.write(
+      'portcullis: WARNING: content trust is DISABLED for this command: the image is used without verifying who signed it, and no trust policy is enforced.\n',
+    );
+    return false;
+  }
+  if (flags.contentTrust) return true;
+  const env = io.env.PORTCULLIS_CONTENT_TRUST;
+  return env !== undefined && /^(1|true|yes|on)$/i.test(env.trim());
+}
+
+export function portcullisHome(env: NodeJS.ProcessEnv): string {
+  return env.PORTCULLIS_HOME && env.PORTCULLIS_HOME.length > 0 ? env.PORTCULLIS_HOME : join(homedir(), '.portcullis');
+}
+
+export interface LoadedPolicy {
+  policy?: Policy;
+  keys: KeyFile[];
+}
+
+/** `--policy FILE`, else `$PORTCULLIS_HOME/policy.yaml` when it exists; key files it names are read (relative to the policy). */
+export async function loadPolicy(path: string | undefined, env: NodeJS.ProcessEnv): Promise<LoadedPolicy> {
+  const file = path ?? join(portcullisHome(env), 'policy.yaml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (path === undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [] };
+    throw new UsageError(`cannot read the policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const policy = parsePolicy(text, file);
+  const paths = new Set<string>();
+  for (const entry of policy.entries) for (const k of entry.keys) if (k.kind === 'file') paths.add(k.path);
+  const keys = await readKeyFiles([...paths], dirname(file));
+  return { policy, keys };
+}

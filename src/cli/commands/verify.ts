@@ -1,0 +1,58 @@
+import { readKeyFiles, verifyImage, type VerifyReport } from '../../engine/trust.js';
+import type { SignatureCheck } from '../../trust/signatures/index.js';
+import { systemContext, type RegistryFlags } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';
+import { parseFormat } from './shared.js';
+import { loadPolicy, openStore } from './trust-shared.js';
+
+export interface VerifyCommandOptions extends RegistryFlags {
+  key?: string[];
+  policy?: string;
+  format?: string;
+}
+
+export async function verify(image: string, options: VerifyCommandOptions, io: OutputStreams): Promise<number> {
+  const format = parseFormat(options.format, ['table', 'json'] as const, 'table');
+  const keyFiles = await readKeyFiles(options.key ?? []);
+  const loaded = options.key && options.key.length > 0 && !options.policy ? { keys: [] } : await loadPolicy(options.policy, io.env);
+  const report = await verifyImage(image, {
+    context: systemContext(options, io.env),
+    store: openStore(io.env),
+    keyFiles,
+    ...(loaded.policy ? { policy: loaded.policy } : {}),
+    policyKeys: loaded.keys,
+    contentTrust: true,
+  });
+  if (format === 'json') writeJson(io.stdout, report);
+  else io.stdout.write(renderVerify(report, colorEnabled(io.stdout, io.env)));
+  if (!report.verified) {
+    io.stderr.write(`portcullis: not verified: ${report.policy.unmet} requirement not met: ${report.policy.reason}\n`);
+    return ExitCode.Findings;
+  }
+  if (report.policy.decision === 'warn') io.stderr.write(`portcullis: warning: ${report.policy.unmet}: ${report.policy.reason}\n`);
+  return ExitCode.Ok;
+}
+
+export function renderChecks(checks: readonly SignatureCheck[], color: boolean, withType = false): string {
+  const paint = painter(color);
+  const rows = checks.map((c) => [
+    c.status === 'verified' ? paint('green', c.status) : paint('red', c.status),
+    c.layout,
+    c.keyId ? c.keyId.slice(0, 12) : '-',
+    ...(withType ? [c.predicateType ?? '-'] : []),
+    c.signedIdentity ? `${c.signedIdentity} (${c.identity})` : '-',
+    c.message,
+  ]);
+  return renderTable(['STATUS', 'LAYOUT', 'KEY', ...(withType ? ['PREDICATE'] : []), 'IDENTITY', 'DETAIL'], rows, paint);
+}
+
+export function renderVerify(report: VerifyReport, color: boolean): string {
+  const paint = painter(color);
+  const lines = [`${paint('bold', 'Image:'.padEnd(10))}${report.repository}@${report.digest}`, `${paint('bold', 'Policy:'.padEnd(10))}${report.policy.entry} → ${report.policy.decision}`];
+  for (const r of report.policy.requirements) lines.push(`  ${r.met ? paint('green', 'met  ') : paint('red', 'UNMET')} ${r.name}: ${r.detail}`);
+  lines.push('');
+  const body = report.signatures.length ? renderChecks(report.signatures, color) : 'No signatures.\n';
+  const att = report.attestations.length ? `\n${renderChecks(report.attestations, color, true)}` : '';
+  return `${lines.join('\n')}\n${body}${att}`;
+}

@@ -1,0 +1,33 @@
+/**
+ * The inventory use case: one streaming walk of an image's layers with the
+ * union of every cataloguer's wants, then every cataloguer over the merged
+ * view. Package databases are kept per layer (FileWant.history) so each OS
+ * package knows the layer that introduced it; language packages are files of
+ * their own, so their layer is the layer of their manifest.
+ */
+import type { Inventory } from '../core/inventory.js';
+import { ALL_CATALOGERS } from '../catalog/all.js';
+import { runCatalogers, selectorFor } from '../catalog/catalog.js';
+import type { Cataloger } from '../catalog/cataloger.js';
+import { resolveImage, type ResolveOptions, type ResolvedImage } from '../image/image.js';
+import type { ImageSource } from '../image/types.js';
+import { walkLayers } from '../layers/index.js';
+import { layerInputs } from './layers.js';
+
+export interface InventoryOptions extends ResolveOptions {
+  catalogers?: readonly Cataloger[];
+  signal?: AbortSignal;
+}
+
+export interface ImageInventory {
+  readonly image: ResolvedImage;
+  readonly inventory: Inventory;
+}
+
+export async function inventoryImage(source: ImageSource, options: InventoryOptions = {}): Promise<ImageInventory> {
+  const image = await resolveImage(source, options);
+  const catalogers = options.catalogers ?? ALL_CATALOGERS;
+  const view = await walkLayers(layerInputs(image), selectorFor(catalogers), options.signal ? { signal: options.signal } : {});
+  const inventory = await runCatalogers(view, catalogers);
+  return { image, inventory: { ...inventory, warnings: [...view.warnings.map((w) => `layers: ${w}`), ...inventory.warnings] } };
+}
