@@ -5,13 +5,13 @@
  * helpers) and builds one RegistryClient, which owns one HTTP dispatcher.
  */
 import { formatImageRef, parseImageRef, type ImageRef } from '../../../core/reference.js';
-import { resolveCredentials } from '../../auth/resolve.js';
 import type { RegistryCredentials } from '../../auth/types.js';
 import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
-import { RegistryClient } from './client.js';
-import { DockerImageDestination } from './destination.js';
-import { DockerImageSource } from './source.js';
+import type { RegistryClient } from './client.js';
 import type { PutBlobOptions } from './upload.js';
+
+// The HTTP stack (undici, ~0.1 s to load) is imported only when a registry is
+// actually opened, so commands on local images start fast.
 
 export interface DockerTransportOptions {
   /** Replaces credential resolution (tests, or a CLI that already resolved them). */
@@ -31,6 +31,7 @@ export class DockerTransport implements Transport {
 
   /** A RegistryClient for `ref`'s registry with credentials resolved for its repository. */
   async clientFor(ref: ImageRef, context: SystemContext): Promise<RegistryClient> {
+    const [{ resolveCredentials }, { RegistryClient }] = await Promise.all([import('../../auth/resolve.js'), import('./client.js')]);
     const credentials = this.options.credentials
       ? await this.options.credentials(ref.registry, ref.repository, context)
       : await resolveCredentials(ref.registry, context, { repository: ref.repository });
@@ -49,10 +50,12 @@ export class DockerReference implements ImageReference {
   }
 
   async newSource(context: SystemContext): Promise<ImageSource> {
+    const { DockerImageSource } = await import('./source.js');
     return new DockerImageSource(this, this.ref, await this.transport.clientFor(this.ref, context));
   }
 
   async newDestination(context: SystemContext): Promise<ImageDestination> {
+    const { DockerImageDestination } = await import('./destination.js');
     return new DockerImageDestination(this, this.ref, await this.transport.clientFor(this.ref, context), this.transport.options.upload ?? {});
   }
 }

@@ -10,6 +10,13 @@ import { basename, dirname, join } from 'node:path';
 import { PortcullisError } from '../../../core/errors.js';
 import { ImageError } from '../../errors.js';
 
+/**
+ * Read size for blob files: 1 MiB chunks instead of Node's 64 KiB default cut the
+ * per-chunk cost of the verify/progress/upload stages by 16 (measured on the
+ * 49 MB Debian layer in bench/copy.ts).
+ */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
 export function randomSuffix(): string {
   return `${process.pid}-${randomBytes(6).toString('hex')}`;
 }

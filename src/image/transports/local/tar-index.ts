@@ -14,7 +14,7 @@
 import { createReadStream, promises as fs } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ImageError } from '../../errors.js';
-import { fsError } from './files.js';
+import { fsError, READ_CHUNK_BYTES } from './files.js';
 import { normaliseArchivePath, printable, resolveLinkTarget } from './paths.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
@@ -109,7 +109,7 @@ export class TarIndex {
   /** A stream of the entry's bytes (or a sub-range of them). */
   stream(entry: TarEntry, from = 0, length = entry.size - from): Readable {
     if (length <= 0) return Readable.from([]);
-    return createReadStream(this.file, { start: entry.offset + from, end: entry.offset + from + length - 1 });
+    return createReadStream(this.file, { start: entry.offset + from, end: entry.offset + from + length - 1, highWaterMark: READ_CHUNK_BYTES });
   }
 
   /** Reads a small entry whole, refusing one over `maxBytes`. */

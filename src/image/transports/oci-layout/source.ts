@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../../core/digest.js';
 import { ImageError } from '../../errors.js';
-import { errnoCode, fsError, readSmallFile } from '../local/files.js';
+import { errnoCode, fsError, READ_CHUNK_BYTES, readSmallFile } from '../local/files.js';
 import { blobPath, LayoutSource, type LayoutReader } from './layout.js';
 import type { OciLayoutReference } from './transport.js';
 
@@ -31,7 +31,7 @@ export class DirectoryLayoutReader implements LayoutReader {
       if (errnoCode(error) === 'ENOENT') return undefined;
       throw fsError(error, `${this.what}: blob ${digest}`);
     }
-    return handle.createReadStream();
+    return handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
   }
 
   async close(): Promise<void> {}
