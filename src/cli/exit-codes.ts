@@ -25,6 +25,8 @@ export const ExitCode = {
   Exists: 9,
   /** A local file could not be read or written (permissions, disk full). */
   Io: 10,
+  /** The advisory database is missing, empty, unreadable or newer than this portcullis: run `portcullis db update`. */
+  Database: 11,
   /** A bug in portcullis: please report it. */
   Internal: 70,
 } as const;
@@ -126,6 +128,21 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   REVOCATION_INVALID: ExitCode.Integrity,
   STORE_INSECURE: ExitCode.Io,
   CIPHER_UNSUPPORTED: ExitCode.Unsupported,
+  // advisory database, scan, gate
+  DB_MISSING: ExitCode.Database,
+  DB_OPEN_FAILED: ExitCode.Database,
+  DB_TOO_NEW: ExitCode.Database,
+  DB_CORRUPT: ExitCode.Integrity,
+  UPDATE_FAILED: ExitCode.Network,
+  INPUT_MISSING: ExitCode.NotFound,
+  ARTIFACT_INVALID: ExitCode.Unsupported,
+  IGNOREFILE_INVALID: ExitCode.Unsupported,
+  VEX_INVALID: ExitCode.Unsupported,
+  ROOTFS_INVALID: ExitCode.NotFound,
+  TARGET_INVALID: ExitCode.Usage,
+  SBOM_INVALID: ExitCode.Unsupported,
+  SBOM_UNSUPPORTED: ExitCode.Unsupported,
+  REPORT_FORMAT_UNKNOWN: ExitCode.Usage,
 };
 
 export function exitCodeFor(errorCode: string): ExitCodeValue {

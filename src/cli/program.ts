@@ -229,7 +229,7 @@ prompt on the terminal. They are never printed.`;
     addPassphraseFlags(
       program
         .command('sign')
-        .description('sign an image\\'s manifest digest with the repository key and push the signature (cosign tag layout and Sigstore bundle)')
+        .description('sign an image\'s manifest digest with the repository key and push the signature (cosign tag layout and Sigstore bundle)')
         .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
         .option('--key <id>', 'key to sign with: id, id prefix or "repository" (default)')
         .option('-a, --annotation <key=value>', 'annotation in the signed payload (repeatable)', collect)
@@ -251,7 +251,7 @@ Examples:
   addRegistryFlags(
     program
       .command('verify')
-      .description('verify an image\\'s signatures (both layouts) against the trust store, --key files or a policy; exit 0 only when verified')
+      .description('verify an image\'s signatures (both layouts) against the trust store, --key files or a policy; exit 0 only when verified')
       .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
       .option('--key <file>', 'PEM public key (cosign.pub or `key export`) that must have signed (repeatable)', collect)
       .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)')
@@ -386,7 +386,7 @@ Examples:
       .description('replace a repository key: new key certified for the same repositories, old key revoked')
       .argument('[key]', 'key to replace (default the repository key)')
       .addOption(new Option('--algorithm <alg>', 'algorithm of the new key').choices(['ecdsa-p256', 'ed25519', 'rsa-3072']))
-      .option('--repositories <glob...>', 'repositories of the new key (default: the old key\\'s)')
+      .option('--repositories <glob...>', 'repositories of the new key (default: the old key\'s)')
       .option('--keep-old', 'do not revoke the old key'),
   ).action(keyAction((m, ref: string | undefined, options: KeyCommandOptions) => m.keyRotate(ref, options, io)));
   addPassphraseFlags(

@@ -50,7 +50,7 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
         policyKeys: loaded.keys,
       });
   for (const warning of trusted?.warnings ?? []) io.stderr.write(`portcullis: warning: ${warning}\n`);
-  const source = await openSource(trusted?.source ?? src, srcContext);
+  const source = await openSource(trusted?.source ?? src, srcContext, { cache: false });
   let result: CopyResult;
   try {
     const destination = await openDestination(dest, destContext);

@@ -1,0 +1,363 @@
+/**
+ * The trust use cases: sign and attest an image in its registry, verify it,
+ * and enforce content trust before a copy. They combine the pure trust
+ * modules (signatures, policy, key statements) with the registry client and
+ * the key store; the CLI only maps flags onto them.
+ *
+ * A tag is resolved once, to a digest, and only the digest is signed or
+ * verified. Content trust verifies before any layer is fetched and hands the
+ * copy a source pinned to the verified digest (`repo@sha256:…`), with a
+ * `beforeCopy` check that the manifest about to be copied is that digest (or
+ * an entry of that index): no window between check and use.
+ */
+import { readFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { isDigest, type Digest } from '../core/digest.js';
+import { isIndexMediaType } from '../core/media-types.js';
+import { parseIndex } from '../core/oci.js';
+import { formatImageRef, parseImageRef, refName, type ImageRef } from '../core/reference.js';
+import type { ManifestBlob, SystemContext } from '../image/types.js';
+import { dockerTransport, type DockerTransport } from '../image/transports/docker/transport.js';
+import type { RegistryClient } from '../image/transports/docker/client.js';
+import { keyIdOfKey } from '../trust/keys/keys.js';
+import { signBytes } from '../trust/keys/sign.js';
+import type { KeyStore, UnlockedKey } from '../trust/keys/store.js';
+import {
+  BUNDLE_CONTENT_ANNOTATION,
+  BUNDLE_PREDICATE_TYPE_ANNOTATION,
+  INTOTO_PAYLOAD_TYPE,
+  KEY_ID_ANNOTATION,
+  PredicateType,
+  attestationLayer,
+  buildDsseBundle,
+  buildSimpleSigningPayload,
+  buildStatement,
+  pae,
+  serializeEnvelope,
+  signatureLayer,
+  verifyAttestation,
+  verifySignature,
+  type CandidateKey,
+  type SignatureCheck,
+} from '../trust/signatures/index.js';
+import { evaluate, findEntry, type Policy, type PolicyResult } from '../trust/policy/index.js';
+import { appendTagLayers, pushBundleReferrer, readEvidence } from './trust/registry.js';
+import { TrustError } from './trust/errors.js';
+
+export { TrustError, type TrustErrorCode } from './trust/errors.js';
+
+export type SignLayout = 'tag' | 'bundle' | 'both';
+
+export interface TrustContext {
+  readonly context: SystemContext;
+  /** The docker transport to open registries with (credentials); default the standard one. */
+  readonly transport?: DockerTransport;
+  readonly now?: () => Date;
+}
+
+/** `docker://host/repo:tag`, `host/repo:tag` → the parsed reference (registry images only). */
+export function registryRef(image: string): ImageRef {
+  const name = image.startsWith('docker://') ? image.slice('docker://'.length) : image;
+  for (const prefix of ['oci:', 'oci-archive:', 'docker-archive:']) {
+    if (name.startsWith(prefix)) throw new TrustError('TRUST_UNSUPPORTED', `signatures live in a registry: "${image}" is not a registry image (docker://HOST/REPO[:TAG])`);
+  }
+  return parseImageRef(name);
+}
+
+async function clientFor(ref: ImageRef, trust: TrustContext): Promise<RegistryClient> {
+  return (trust.transport ?? dockerTransport).clientFor(ref, trust.context);
+}
+
+/** The manifest the reference names, fetched once (by digest when it has one). */
+async function resolve(client: RegistryClient, ref: ImageRef): Promise<ManifestBlob> {
+  return client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
+}
+
+export interface SignOptions extends TrustContext {
+  readonly key: UnlockedKey;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly layout?: SignLayout;
+}
+
+export interface SignResult {
+  readonly reference: string;
+  readonly repository: string;
+  readonly digest: Digest;
+  readonly keyId: string;
+  /** Where the signature went: `tag` → the .sig manifest digest, `bundle` → the referrer digest. */
+  readonly pushed: { readonly layout: 'tag' | 'bundle'; readonly manifest: string }[];
+}
+
+/** Signs the image's manifest digest (a tag is resolved once) and pushes the signature in the chosen layouts. */
+export async function signImage(image: string, options: SignOptions): Promise<SignResult> {
+  const ref = registryRef(image);
+  const repository = refName(ref);
+  const client = await clientFor(ref, options);
+  try {
+    const subject = await resolve(client, ref);
+    const digest = subject.digest;
+    const layout = options.layout ?? 'both';
+    const pushed: { layout: 'tag' | 'bundle'; manifest: string }[] = [];
+    const keyId = options.key.id;
+    if (layout === 'tag' || layout === 'both') {
+      const payload = buildSimpleSigningPayload({ dockerReference: repository, manifestDigest: digest, ...(options.annotations ? { annotations: options.annotations } : {}) });
+      const signature = signBytes(options.key.privateKey, payload);
+      const manifest = await appendTagLayers(client, ref.repository, digest, 'sig', [signatureLayer(payload, signature, { [KEY_ID_ANNOTATION]: keyId })]);
+      pushed.push({ layout: 'tag', manifest });
+    }
+    if (layout === 'bundle' || layout === 'both') {
+      const statement = buildStatement({ name: repository, digest, predicateType: PredicateType.CosignSign, predicate: {} });
+      const bundle = signedBundle(options.key, statement);
+      const manifest = await pushBundleReferrer(client, ref.repository, subject, bundle, {
+        [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope',
+        [BUNDLE_PREDICATE_TYPE_ANNOTATION]: PredicateType.CosignSign,
+        'org.opencontainers.image.created': (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      });
+      pushed.push({ layout: 'bundle', manifest });
+    }
+    return { reference: formatImageRef({ ...ref, digest }), repository, digest, keyId, pushed };
+  } finally {
+    await client.close();
+  }
+}
+
+function signedEnvelope(key: UnlockedKey, statement: Buffer) {
+  const signature = signBytes(key.privateKey, pae(INTOTO_PAYLOAD_TYPE, statement));
+  return { payloadType: INTOTO_PAYLOAD_TYPE, payload: statement, signatures: [{ keyid: '', sig: signature }] };
+}
+
+function signedBundle(key: UnlockedKey, statement: Buffer): Buffer {
+  return buildDsseBundle(signedEnvelope(key, statement), key.id);
+}
+
+export interface AttestOptions extends TrustContext {
+  readonly key: UnlockedKey;
+  readonly predicateType: string;
+  readonly predicate: unknown;
+  readonly layout?: SignLayout;
+}
+
+export interface AttestResult extends SignResult {
+  readonly predicateType: string;
+}
+
+/** Attaches a signed in-toto statement (DSSE) about the image's digest, as `cosign attest` does. */
+export async function attestImage(image: string, options: AttestOptions): Promise<AttestResult> {
+  const ref = registryRef(image);
+  const repository = refName(ref);
+  const client = await clientFor(ref, options);
+  try {
+    const subject = await resolve(client, ref);
+    const digest = subject.digest;
+    const statement = buildStatement({ name: repository, digest, predicateType: options.predicateType, predicate: options.predicate });
+    const envelope = signedEnvelope(options.key, statement);
+    const layout = options.layout ?? 'both';
+    const pushed: { layout: 'tag' | 'bundle'; manifest: string }[] = [];
+    if (layout === 'tag' || layout === 'both') {
+      const layer = attestationLayer(serializeEnvelope(envelope), options.predicateType);
+      const manifest = await appendTagLayers(client, ref.repository, digest, 'att', [{ ...layer, annotations: { ...layer.annotations, [KEY_ID_ANNOTATION]: options.key.id } }]);
+      pushed.push({ layout: 'tag', manifest });
+    }
+    if (layout === 'bundle' || layout === 'both') {
+      const manifest = await pushBundleReferrer(client, ref.repository, subject, buildDsseBundle(envelope, options.key.id), {
+        [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope',
+        [BUNDLE_PREDICATE_TYPE_ANNOTATION]: options.predicateType,
+        'org.opencontainers.image.created': (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      });
+      pushed.push({ layout: 'bundle', manifest });
+    }
+    return { reference: formatImageRef({ ...ref, digest }), repository, digest, keyId: options.key.id, pushed, predicateType: options.predicateType };
+  } finally {
+    await client.close();
+  }
+}
+
+export interface KeyFile {
+  readonly path: string;
+  readonly key: KeyObject;
+  readonly id: string;
+}
+
+/** Reads PEM public keys (cosign.pub, `key export`); a private key's public half is used. */
+export async function readKeyFiles(paths: readonly string[], base?: string): Promise<KeyFile[]> {
+  const out: KeyFile[] = [];
+  for (const path of paths) {
+    const full = base && !path.startsWith('/') ? `${base}/${path}` : path;
+    let text: string;
+    try {
+      text = await readFile(full, 'utf8');
+    } catch (cause) {
+      throw new TrustError('PREDICATE_INVALID', `cannot read the key file ${path}`, { cause });
+    }
+    let key: KeyObject;
+    try {
+      key = createPublicKey(text);
+    } catch (cause) {
+      throw new TrustError('PREDICATE_INVALID', `${path} is not a PEM public key`, { cause });
+    }
+    out.push({ path, key, id: keyIdOfKey(key) });
+  }
+  return out;
+}
+
+export interface VerifyOptions extends TrustContext {
+  /** The local trust store (its non-root keys, with their authorization for the repository). */
+  readonly store?: KeyStore;
+  /** `--key` files: signatures by them are what is required when no policy entry applies. */
+  readonly keyFiles?: readonly KeyFile[];
+  readonly policy?: Policy;
+  /** PEM files named by the policy, already read (path as written → key). */
+  readonly policyKeys?: readonly KeyFile[];
+  /** Content trust on: without a policy entry, a trusted store key must have signed. */
+  readonly contentTrust?: boolean;
+  /** Also read and verify attestations (default: when the policy entry asks for some). */
+  readonly attestations?: boolean;
+  /** The manifest already fetched for this reference (content trust passes it to avoid a second resolution). */
+  readonly resolved?: ManifestBlob;
+}
+
+export interface VerifyReport {
+  readonly reference: string;
+  readonly repository: string;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly signatures: readonly SignatureCheck[];
+  readonly attestations: readonly SignatureCheck[];
+  readonly policy: PolicyResult;
+  /** True when the policy decision is allow or warn. */
+  readonly verified: boolean;
+}
+
+/** Candidate keys: every non-root key of the store (trusted when certified for the repository and not revoked), then files. */
+export async function candidateKeys(repository: string, store: KeyStore | undefined, files: readonly KeyFile[], now: Date): Promise<CandidateKey[]> {
+  const keys: CandidateKey[] = [];
+  if (store) {
+    for (const info of await store.list()) {
+      if (info.role === 'root') continue;
+      const auth = await store.checkAuthorization(info.id, repository, { now });
+      keys.push({ id: info.id, publicKey: await store.publicKey(info.id), source: 'store', trusted: auth.authorized, reason: auth.reason });
+    }
+  }
+  for (const file of files) {
+    if (keys.some((k) => k.id === file.id && k.source === 'store' && k.reason === 'revoked')) {
+      keys.push({ id: file.id, publicKey: file.key, source: 'file', label: file.path, trusted: false, reason: 'revoked' });
+      continue;
+    }
+    keys.push({ id: file.id, publicKey: file.key, source: 'file', label: file.path, trusted: true, reason: 'explicit' });
+  }
+  return keys;
+}
+
+/** Reads both layouts, verifies every signature (and attestation) and evaluates the policy. */
+export async function verifyImage(image: string, options: VerifyOptions): Promise<VerifyReport> {
+  const ref = registryRef(image);
+  const repository = refName(ref);
+  const now = options.now?.() ?? new Date();
+  const client = await clientFor(ref, options);
+  try {
+    const manifest = options.resolved ?? (await resolve(client, ref));
+    const digest = manifest.digest;
+    const entry = findEntry(options.policy, repository);
+    const wantAttestations = options.attestations ?? (entry !== undefined && entry.attestations.length > 0);
+    const files = [...(options.keyFiles ?? []), ...(options.policyKeys ?? [])];
+    const [evidence, keys] = await Promise.all([
+      readEvidence(client, ref.repository, digest, { attestations: wantAttestations }),
+      candidateKeys(repository, options.store, files, now),
+    ]);
+    const expected = { digest, repository };
+    const signatures = evidence.signatures.map((e) => verifySignature(e, expected, keys));
+    const attestations = evidence.attestations.map((e) => verifyAttestation(e, expected, keys));
+    const fileKeyIds: Record<string, string> = {};
+    for (const f of options.policyKeys ?? []) fileKeyIds[f.path] = f.id;
+    const policy = evaluate(options.policy, {
+      repository,
+      digest,
+      contentTrust: options.contentTrust ?? true,
+      signatures,
+      attestations,
+      now,
+      fileKeyIds,
+      explicitKeyIds: (options.keyFiles ?? []).map((f) => f.id),
+    });
+    return {
+      reference: formatImageRef(ref),
+      repository,
+      digest,
+      mediaType: manifest.mediaType,
+      signatures,
+      attestations,
+      policy,
+      verified: policy.decision !== 'reject',
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+/** The exact refusal for an image nobody signed, as Docker Content Trust words it. */
+export function unsignedMessage(repository: string): string {
+  return `remote trust data does not exist for ${repository}`;
+}
+
+/** The error content trust raises for a rejected report. */
+export function refusal(report: VerifyReport): TrustError {
+  if (report.policy.unsigned && report.policy.unmet === 'signature') return new TrustError('TRUST_REFUSED', unsignedMessage(report.repository));
+  return new TrustError('TRUST_REFUSED', `content trust refused ${report.repository}@${report.digest}: ${report.policy.unmet ?? 'policy'} requirement not met: ${report.policy.reason ?? 'rejected by policy'}`);
+}
+
+export interface ContentTrustOptions extends Omit<VerifyOptions, 'resolved' | 'keyFiles'> {
+  /** Whether content trust is on (env or flag); a matching policy entry applies either way. */
+  readonly contentTrust: boolean;
+}
+
+export interface ContentTrustResult {
+  /** The source to copy from: pinned to the verified digest. */
+  readonly source: string;
+  readonly digest: Digest;
+  readonly report?: VerifyReport;
+  /** Pass to copyImage: refuses any manifest other than the verified one (or an entry of the verified index). */
+  readonly beforeCopy: (manifest: ManifestBlob) => Promise<void>;
+  /** Warnings for `action: warn`. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Verify `source` (a `docker://` name) before a copy: resolve it once, verify
+ * the digest, and return the source pinned to it. Non-registry sources and,
+ * with content trust off, repositories no policy entry names, pass unchanged
+ * (undefined).
+ */
+export async function enforceContentTrust(source: string, options: ContentTrustOptions): Promise<ContentTrustResult | undefined> {
+  if (!source.startsWith('docker://')) return undefined;
+  const ref = registryRef(source);
+  const repository = refName(ref);
+  const entry = findEntry(options.policy, repository);
+  if (!options.contentTrust && !entry) return undefined;
+  const client = await clientFor(ref, options);
+  let resolved: ManifestBlob;
+  try {
+    resolved = await resolve(client, ref);
+  } finally {
+    await client.close();
+  }
+  if (ref.digest && resolved.digest !== ref.digest) throw new TrustError('TRUST_REFUSED', `the registry answered ${resolved.digest} for ${formatImageRef(ref)}`);
+  const report = await verifyImage(source, { ...options, resolved });
+  if (report.policy.decision === 'reject') throw refusal(report);
+  const warnings = report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : [];
+  const digest = report.digest;
+  const children = new Set<string>();
+  if (isIndexMediaType(resolved.mediaType)) {
+    for (const m of parseIndex(resolved.bytes).manifests) children.add(m.digest);
+  }
+  const beforeCopy = async (manifest: ManifestBlob): Promise<void> => {
+    if (manifest.digest === digest || children.has(manifest.digest)) return;
+    throw new TrustError('TRUST_REFUSED', `content trust refused ${repository}: the manifest to copy (${manifest.digest}) is not the verified ${digest}`);
+  };
+  const pinned = `docker://${formatImageRef({ registry: ref.registry, repository: ref.repository, digest })}`;
+  return { source: pinned, digest, report, beforeCopy, warnings };
+}
+
+export function isDigestString(value: string): value is Digest {
+  return isDigest(value);
+}

@@ -1,0 +1,195 @@
+/**
+ * `evaluate(policy, facts)`: which entry applies to the image, each
+ * requirement's outcome, the decision (allow, warn, reject) and, when a
+ * requirement is unmet, its name. Pure: the facts (verified signatures and
+ * attestations, the clock) are gathered by the engine.
+ *
+ * Without a matching entry: with content trust on, a signature by a trusted
+ * key of the local store (`root-certified`: own or imported keys, not revoked,
+ * certified by the root for this repository) is required and the action is
+ * reject; with content trust off nothing is enforced (allow).
+ */
+import type { Digest } from '../../core/digest.js';
+import { matchRepository } from '../keys/globs.js';
+import { normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
+import type { AttestationRequirement, KeySpec, Policy, PolicyAction, PolicyEntry } from './policy.js';
+import { atLeast, findingSeverities, predicateTime } from './predicates.js';
+
+export interface PolicyFacts {
+  /** `registry/repository`. */
+  readonly repository: string;
+  readonly digest: Digest;
+  readonly contentTrust: boolean;
+  readonly signatures: readonly SignatureCheck[];
+  readonly attestations: readonly SignatureCheck[];
+  readonly now: Date;
+  /** Key ids of the PEM files a policy names (path as written → id); filled by the engine. */
+  readonly fileKeyIds?: Readonly<Record<string, string>>;
+  /**
+   * Keys given on the command line (`verify --key`): with no policy entry,
+   * a signature by one of them is what is required.
+   */
+  readonly explicitKeyIds?: readonly string[];
+}
+
+export type Decision = 'allow' | 'warn' | 'reject';
+
+export interface RequirementOutcome {
+  /** `signature`, `signedIdentity`, `attestation:vuln`… */
+  readonly name: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+export interface PolicyResult {
+  readonly decision: Decision;
+  /** `file:line` of the entry that applied, `--key`, or `default`. */
+  readonly entry: string;
+  readonly action: PolicyAction;
+  readonly requirements: readonly RequirementOutcome[];
+  /** The first unmet requirement's name. */
+  readonly unmet?: string;
+  /** Its detail. */
+  readonly reason?: string;
+  /** True when no signature of any kind was found for the image. */
+  readonly unsigned: boolean;
+}
+
+export function findEntry(policy: Policy | undefined, repository: string): PolicyEntry | undefined {
+  return policy?.entries.find((e) => e.match.some((glob) => matchRepository(glob, repository)));
+}
+
+export function evaluate(policy: Policy | undefined, facts: PolicyFacts): PolicyResult {
+  const unsigned = facts.signatures.length === 0;
+  let entry = findEntry(policy, facts.repository);
+  let label = entry?.where ?? 'default';
+  if (!entry && facts.explicitKeyIds && facts.explicitKeyIds.length > 0) {
+    entry = { match: ['**'], keys: facts.explicitKeyIds.map((id) => ({ kind: 'id', id })), threshold: 1, signedIdentity: 'any', attestations: [], action: 'reject', where: '--key' };
+    label = '--key';
+  }
+  if (!entry) {
+    if (!facts.contentTrust) {
+      return { decision: 'allow', entry: 'default', action: 'allow', requirements: [], unsigned };
+    }
+    entry = { match: ['**'], keys: [{ kind: 'root-certified' }], threshold: 1, signedIdentity: 'any', attestations: [], action: 'reject', where: 'default' };
+  }
+  if (entry.action === 'allow') return { decision: 'allow', entry: label, action: 'allow', requirements: [], unsigned };
+
+  const requirements: RequirementOutcome[] = [];
+  const accepted = (check: SignatureCheck): boolean => entry.keys.some((spec) => acceptedBy(spec, check, facts));
+  // signatures by keys the entry accepts
+  const valid = facts.signatures.filter(accepted);
+  const validKeys = distinctKeys(valid);
+  if (validKeys < entry.threshold) {
+    requirements.push({ name: 'signature', met: false, detail: signatureFailure(facts, valid.length, entry) });
+  } else {
+    requirements.push({ name: 'signature', met: true, detail: `${validKeys} valid signature(s) by ${describeKeys(entry.keys)}` });
+    if (entry.signedIdentity !== 'any') {
+      const matching = valid.filter((c) => identityOk(entry, c, facts.repository));
+      if (distinctKeys(matching) < entry.threshold) {
+        const other = valid.find((c) => !identityOk(entry, c, facts.repository));
+        const want = entry.signedIdentity === 'exact' ? entry.identity! : facts.repository;
+        requirements.push({
+          name: 'signedIdentity',
+          met: false,
+          detail: `the signature names ${other?.signedIdentity ? `"${other.signedIdentity}"` : 'no repository'}, not ${want} (signedIdentity: ${entry.signedIdentity})`,
+        });
+      } else {
+        requirements.push({ name: 'signedIdentity', met: true, detail: `the signed identity matches (${entry.signedIdentity})` });
+      }
+    }
+  }
+  for (const att of entry.attestations) requirements.push(attestationOutcome(att, facts, accepted));
+
+  const failed = requirements.find((r) => !r.met);
+  const decision: Decision = !failed ? 'allow' : entry.action === 'warn' ? 'warn' : 'reject';
+  return {
+    decision,
+    entry: label,
+    action: entry.action,
+    requirements,
+    ...(failed ? { unmet: failed.name, reason: failed.detail } : {}),
+    unsigned,
+  };
+}
+
+/** Whether a key spec accepts a signature check (policy-named keys need no certification, but revocation still applies). */
+function acceptedBy(spec: KeySpec, check: SignatureCheck, facts: PolicyFacts): boolean {
+  if (!check.keyId) return false;
+  const namedOk = check.status === 'verified' || (check.status === 'untrusted-key' && ['not-certified', 'repository-not-covered', 'no-root'].includes(check.keyReason ?? ''));
+  switch (spec.kind) {
+    case 'root-certified':
+      return check.status === 'verified' && check.keySource === 'store';
+    case 'id':
+      return namedOk && check.keyId.startsWith(spec.id);
+    case 'file':
+      return namedOk && facts.fileKeyIds?.[spec.path] === check.keyId;
+  }
+}
+
+function distinctKeys(checks: readonly SignatureCheck[]): number {
+  return new Set(checks.map((c) => c.keyId)).size;
+}
+
+function identityOk(entry: PolicyEntry, check: SignatureCheck, repository: string): boolean {
+  if (entry.signedIdentity === 'any') return true;
+  if (!check.signedIdentity) return false;
+  const signed = normaliseIdentity(check.signedIdentity);
+  if (entry.signedIdentity === 'matchRepository') return signed !== undefined && signed === normaliseIdentity(repository);
+  return signed !== undefined && signed === normaliseIdentity(entry.identity!);
+}
+
+function describeKeys(keys: readonly KeySpec[]): string {
+  return keys.map((k) => (k.kind === 'root-certified' ? 'root-certified keys' : k.kind === 'id' ? `key ${k.id.slice(0, 12)}` : k.path)).join(' or ');
+}
+
+function signatureFailure(facts: PolicyFacts, valid: number, entry: PolicyEntry): string {
+  if (facts.signatures.length === 0) return `no signature found for ${facts.repository}@${facts.digest}`;
+  const need = `${entry.threshold} signature(s) by ${describeKeys(entry.keys)} required, ${valid} valid`;
+  const problems = facts.signatures.filter((c) => !(c.status === 'verified' && entry.keys.some((s) => acceptedBy(s, c, facts))));
+  const first = problems[0];
+  return first ? `${need}; ${first.message}` : need;
+}
+
+function attestationOutcome(req: AttestationRequirement, facts: PolicyFacts, accepted: (c: SignatureCheck) => boolean): RequirementOutcome {
+  const name = `attestation:${req.type}`;
+  const ofType = facts.attestations.filter((a) => a.predicateType !== undefined && req.predicateTypes.includes(a.predicateType));
+  const valid = ofType.filter(accepted);
+  if (valid.length === 0) {
+    const bad = ofType[0];
+    return { name, met: false, detail: bad ? `no valid ${req.type} attestation: ${bad.message}` : `no ${req.type} attestation for ${facts.repository}@${facts.digest}` };
+  }
+  let lastProblem = '';
+  for (const att of valid) {
+    if (req.maxAgeMs !== undefined) {
+      const time = predicateTime(att.predicateType!, att.predicate);
+      if (!time) {
+        lastProblem = `the ${req.type} attestation carries no signed time, so its age (maxAge ${req.maxAge}) cannot be checked`;
+        continue;
+      }
+      const age = facts.now.getTime() - time.getTime();
+      if (age > req.maxAgeMs) {
+        lastProblem = `the ${req.type} attestation is from ${time.toISOString()}, ${formatAge(age)} old, older than maxAge ${req.maxAge}`;
+        continue;
+      }
+    }
+    if (req.condition) {
+      const severities = findingSeverities(att.predicate);
+      const threshold = req.condition.threshold;
+      const bad = threshold === 'ANY' ? severities : severities.filter((s) => atLeast(s, threshold));
+      if (bad.length > 0) {
+        lastProblem = `the ${req.type} attestation reports ${bad.length} finding(s)${threshold === 'ANY' ? '' : ` at ${threshold} or above`}, against "${req.condition.text}"`;
+        continue;
+      }
+    }
+    return { name, met: true, detail: `a valid ${req.type} attestation${req.maxAge ? ` younger than ${req.maxAge}` : ''}${req.condition ? ` with ${req.condition.text}` : ''}` };
+  }
+  return { name, met: false, detail: lastProblem };
+}
+
+function formatAge(ms: number): string {
+  const days = ms / 86_400_000;
+  if (days >= 1) return `${days.toFixed(1)}d`;
+  const hours = ms / 3_600_000;
+  return hours >= 1 ? `${hours.toFixed(1)}h` : `${Math.round(ms / 60_000)}m`;
+}

@@ -1,0 +1,5 @@
+/** The trust policy: parsing (strict, with lines) and pure evaluation. */
+export { PolicyError, type PolicyErrorCode } from './errors.js';
+export * from './policy.js';
+export * from './evaluate.js';
+export * from './predicates.js';

@@ -1,0 +1,116 @@
+/**
+ * What a policy needs from an attestation's predicate: when it was made (from
+ * signed fields only) and the severities of the findings it reports. Reads
+ * cosign's vuln predicate (`scanner.result` holding a Trivy, Grype or
+ * portcullis scan), CycloneDX `vulnerabilities[].ratings[]`, SPDX
+ * `creationInfo.created`, cosign's custom predicate `{Data, Timestamp}`, and
+ * our scan JSON (`findings[].severity` / `severities[]`). Pure.
+ */
+import { isRecord } from '../../core/oci.js';
+import { PredicateType } from '../signatures/dsse.js';
+
+export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
+export const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
+
+export function severityWord(word: unknown): Severity {
+  if (typeof word !== 'string') return 'UNKNOWN';
+  switch (word.trim().toLowerCase()) {
+    case 'critical':
+      return 'CRITICAL';
+    case 'high':
+    case 'important':
+      return 'HIGH';
+    case 'medium':
+    case 'moderate':
+      return 'MEDIUM';
+    case 'low':
+      return 'LOW';
+    case 'negligible':
+    case 'unimportant':
+    case 'none':
+    case 'info':
+      return 'NEGLIGIBLE';
+    default:
+      return 'UNKNOWN';
+  }
+}
+
+/** The higher of two levels (CRITICAL is highest; UNKNOWN lowest). */
+function higher(a: Severity, b: Severity): Severity {
+  return SEVERITY_ORDER.indexOf(a) <= SEVERITY_ORDER.indexOf(b) ? a : b;
+}
+
+/** True when `level` is `threshold` or above. */
+export function atLeast(level: Severity, threshold: Severity): boolean {
+  return SEVERITY_ORDER.indexOf(level) <= SEVERITY_ORDER.indexOf(threshold);
+}
+
+const MAX_NODES = 1_000_000;
+
+/**
+ * One severity per finding: every object that carries a severity (`severity`,
+ * `Severity`, CycloneDX `ratings[].severity`, our `severities[].severity`,
+ * taking the highest of its ratings) counts as one finding.
+ */
+export function findingSeverities(predicate: unknown): Severity[] {
+  const out: Severity[] = [];
+  let nodes = 0;
+  const walk = (value: unknown, depth: number): void => {
+    if (++nodes > MAX_NODES || depth > 64) return;
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v, depth + 1);
+      return;
+    }
+    if (!isRecord(value)) return;
+    const own = ownSeverity(value);
+    if (own !== undefined) {
+      out.push(own);
+      return;
+    }
+    for (const v of Object.values(value)) walk(v, depth + 1);
+  };
+  walk(predicate, 0);
+  return out;
+}
+
+function ownSeverity(obj: Record<string, unknown>): Severity | undefined {
+  const ratings = Array.isArray(obj.ratings) ? obj.ratings : Array.isArray(obj.severities) ? obj.severities : undefined;
+  if (ratings && ratings.some((r) => isRecord(r) && typeof r.severity === 'string')) {
+    return ratings.reduce<Severity>((acc, r) => (isRecord(r) ? higher(acc, severityWord(r.severity)) : acc), 'UNKNOWN');
+  }
+  const direct = obj.severity ?? obj.Severity;
+  if (typeof direct === 'string' && ('id' in obj || 'ID' in obj || 'VulnerabilityID' in obj || 'vulnerability' in obj || 'cve' in obj || 'advisory' in obj || 'package' in obj || 'PkgName' in obj)) {
+    return severityWord(direct);
+  }
+  if (isRecord(obj.vulnerability) && typeof obj.vulnerability.severity === 'string') return severityWord(obj.vulnerability.severity);
+  return undefined;
+}
+
+/** The signed time an attestation was made, from its predicate; undefined when it carries none. */
+export function predicateTime(predicateType: string, predicate: unknown): Date | undefined {
+  if (!isRecord(predicate)) return undefined;
+  const candidates: unknown[] = [];
+  const metadata = isRecord(predicate.metadata) ? predicate.metadata : undefined;
+  switch (predicateType) {
+    case PredicateType.CosignVuln:
+      candidates.push(metadata?.scanFinishedOn, metadata?.scanStartedOn);
+      break;
+    case PredicateType.CycloneDX:
+      candidates.push(metadata?.timestamp);
+      break;
+    case PredicateType.Spdx:
+      candidates.push(isRecord(predicate.creationInfo) ? predicate.creationInfo.created : undefined);
+      break;
+    case PredicateType.CosignCustom:
+      candidates.push(predicate.Timestamp);
+      break;
+    default:
+      candidates.push(predicate.timestamp, predicate.created, predicate.generated, metadata?.timestamp, predicate.Timestamp);
+  }
+  for (const c of candidates) {
+    if (typeof c !== 'string') continue;
+    const t = Date.parse(c);
+    if (Number.isFinite(t)) return new Date(t);
+  }
+  return undefined;
+}

@@ -1,0 +1,140 @@
+/** Policy parsing (strict, with lines) and pure evaluation: reject/warn/allow, identity, thresholds, attestation freshness and conditions. */
+import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { PolicyError, evaluate, parsePolicy, parseDuration, findingSeverities } from '../../../src/trust/policy/index.js';
+import type { SignatureCheck } from '../../../src/trust/signatures/index.js';
+
+const REPO = 'registry.example/team/app';
+const DIGEST = `sha256:${'a'.repeat(64)}` as const;
+const NOW = new Date('2025-06-10T00:00:00Z');
+void createPublicKey;
+void generateKeyPairSync;
+
+function sig(over: Partial<SignatureCheck> = {}): SignatureCheck {
+  return { layout: 'tag', location: 'x', status: 'verified', message: 'verified', keyId: 'ab'.repeat(32), keySource: 'store', keyReason: 'authorized', identity: 'match', signedIdentity: REPO, signedDigest: DIGEST, ...over };
+}
+
+function vuln(finished: string, findings: { severity: string }[]): SignatureCheck {
+  return sig({
+    predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+    predicate: { scanner: { result: { findings: findings.map((f, i) => ({ id: `CVE-${i}`, ...f })) } }, metadata: { scanStartedOn: finished, scanFinishedOn: finished } },
+  });
+}
+
+const facts = (over: Partial<Parameters<typeof evaluate>[1]> = {}) => ({ repository: REPO, digest: DIGEST, contentTrust: true, signatures: [sig()], attestations: [], now: NOW, ...over });
+
+describe('parsing', () => {
+  test('a full entry parses', () => {
+    const p = parsePolicy(
+      `version: 1
+repositories:
+  - match: [registry.example/team/*, "other.example/**"]
+    keys: [root-certified, abcdef123456, ./vendor.pub]
+    threshold: 2
+    signedIdentity: exact
+    identity: registry.example/team/app
+    attestations:
+      - type: vuln
+        maxAge: 7d
+        condition: no CRITICAL finding
+    action: warn
+`,
+      'p.yaml',
+    );
+    const e = p.entries[0]!;
+    assert.equal(e.threshold, 2);
+    assert.deepEqual(e.keys.map((k) => k.kind), ['root-certified', 'id', 'file']);
+    assert.equal(e.attestations[0]?.maxAgeMs, 7 * 86_400_000);
+    assert.equal(e.attestations[0]?.condition?.threshold, 'CRITICAL');
+    assert.equal(e.where, 'p.yaml:3');
+  });
+
+  for (const [name, text, line, pattern] of [
+    ['unknown key', 'repositories:\n  - match: a/b\n    acton: reject\n', 3, /unknown key "acton"/],
+    ['bad glob', 'repositories:\n  - match: "a/b**"\n', 2, /bad glob/],
+    ['bad duration', 'repositories:\n  - match: a/b\n    attestations:\n      - type: vuln\n        maxAge: 7days\n', 5, /maxAge/],
+    ['bad condition', 'repositories:\n  - match: a/b\n    attestations:\n      - type: vuln\n        condition: few bugs\n', 5, /condition/],
+    ['bad action', 'repositories:\n  - match: a/b\n    action: maybe\n', 3, /action/],
+    ['bad top-level key', 'version: 1\nrepos: []\n', 2, /unknown key "repos"/],
+  ] as const) {
+    test(`${name} is one error naming the line`, () => {
+      assert.throws(() => parsePolicy(text, 'f.yaml'), (e: unknown) => e instanceof PolicyError && e.code === 'POLICY_INVALID' && e.message.startsWith(`f.yaml:${line}:`) && pattern.test(e.message));
+    });
+  }
+
+  test('durations', () => {
+    assert.equal(parseDuration('12h'), 12 * 3_600_000);
+    assert.equal(parseDuration('2w'), 14 * 86_400_000);
+    assert.equal(parseDuration('7'), undefined);
+  });
+});
+
+describe('evaluation', () => {
+  test('default: content trust on requires a trusted store signature; off enforces nothing', () => {
+    assert.equal(evaluate(undefined, facts()).decision, 'allow');
+    const none = evaluate(undefined, facts({ signatures: [] }));
+    assert.equal(none.decision, 'reject');
+    assert.equal(none.unmet, 'signature');
+    assert.equal(none.unsigned, true);
+    assert.equal(evaluate(undefined, facts({ signatures: [], contentTrust: false })).decision, 'allow');
+    const revoked = evaluate(undefined, facts({ signatures: [sig({ status: 'untrusted-key', keyReason: 'revoked', message: 'key x is revoked' })] }));
+    assert.equal(revoked.decision, 'reject');
+    assert.match(revoked.reason!, /revoked/);
+  });
+
+  test('reject / warn / allow', () => {
+    const p = (action: string) => parsePolicy(`repositories:\n  - match: registry.example/team/*\n    action: ${action}\n`);
+    assert.equal(evaluate(p('reject'), facts({ signatures: [] })).decision, 'reject');
+    assert.equal(evaluate(p('warn'), facts({ signatures: [] })).decision, 'warn');
+    assert.equal(evaluate(p('allow'), facts({ signatures: [] })).decision, 'allow');
+    // a matching entry applies with content trust off
+    assert.equal(evaluate(p('reject'), facts({ signatures: [], contentTrust: false })).decision, 'reject');
+  });
+
+  test('threshold counts distinct keys', () => {
+    const p = parsePolicy('repositories:\n  - match: "**"\n    threshold: 2\n');
+    assert.equal(evaluate(p, facts({ signatures: [sig(), sig({ layout: 'bundle' })] })).decision, 'reject');
+    assert.equal(evaluate(p, facts({ signatures: [sig(), sig({ keyId: 'cd'.repeat(32) })] })).decision, 'allow');
+  });
+
+  test('policy-named keys need no certification but revocation still applies', () => {
+    const p = parsePolicy(`repositories:\n  - match: "**"\n    keys: [${'cd'.repeat(6)}]\n`);
+    const uncertified = sig({ keyId: 'cd'.repeat(32), status: 'untrusted-key', keyReason: 'not-certified' });
+    assert.equal(evaluate(p, facts({ signatures: [uncertified] })).decision, 'allow');
+    assert.equal(evaluate(p, facts({ signatures: [{ ...uncertified, keyReason: 'revoked' }] })).decision, 'reject');
+    assert.equal(evaluate(p, facts({ signatures: [sig()] })).decision, 'reject');
+  });
+
+  test('signedIdentity', () => {
+    const mirrored = sig({ signedIdentity: 'upstream.example/team/app', identity: 'mismatch' });
+    const any = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: any\n');
+    assert.equal(evaluate(any, facts({ signatures: [mirrored] })).decision, 'allow');
+    const match = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: matchRepository\n');
+    const r = evaluate(match, facts({ signatures: [mirrored] }));
+    assert.equal(r.unmet, 'signedIdentity');
+    const exact = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: exact\n    identity: upstream.example/team/app\n');
+    assert.equal(evaluate(exact, facts({ signatures: [mirrored] })).decision, 'allow');
+    assert.equal(evaluate(exact, facts()).decision, 'reject');
+  });
+
+  test('attestation freshness and condition', () => {
+    const p = parsePolicy('repositories:\n  - match: "**"\n    attestations:\n      - type: vuln\n        maxAge: 7d\n        condition: no CRITICAL finding\n');
+    const fresh = vuln('2025-06-08T00:00:00Z', [{ severity: 'HIGH' }]);
+    assert.equal(evaluate(p, facts({ attestations: [fresh] })).decision, 'allow');
+    const stale = evaluate(p, facts({ attestations: [vuln('2025-05-01T00:00:00Z', [])] }));
+    assert.equal(stale.unmet, 'attestation:vuln');
+    assert.match(stale.reason!, /older than maxAge 7d/);
+    const critical = evaluate(p, facts({ attestations: [vuln('2025-06-09T00:00:00Z', [{ severity: 'CRITICAL' }])] }));
+    assert.match(critical.reason!, /1 finding\(s\) at CRITICAL or above/);
+    assert.match(evaluate(p, facts()).reason!, /no vuln attestation/);
+    assert.equal(evaluate(p, facts({ attestations: [{ ...fresh, status: 'unknown-key', keyId: 'ee'.repeat(32) }] })).decision, 'reject');
+  });
+
+  test('severities from CycloneDX, Trivy, Grype and our findings', () => {
+    assert.deepEqual(findingSeverities({ vulnerabilities: [{ id: 'CVE-1', ratings: [{ severity: 'medium' }, { severity: 'critical' }] }] }), ['CRITICAL']);
+    assert.deepEqual(findingSeverities({ Results: [{ Vulnerabilities: [{ VulnerabilityID: 'CVE-1', Severity: 'HIGH' }] }] }), ['HIGH']);
+    assert.deepEqual(findingSeverities({ matches: [{ vulnerability: { id: 'CVE-2', severity: 'Low' } }] }), ['LOW']);
+    assert.deepEqual(findingSeverities({ findings: [{ advisory: 'x', severities: [{ source: 'nvd', severity: 'HIGH' }] }] }), ['HIGH']);
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * Byte-level compatibility with cosign, both directions: signatures made by
+ * cosign (published fixtures) verify here; signatures made here verify with
+ * an independent implementation of cosign's check (openssl over the exact
+ * payload bytes) and have exactly cosign's payload shape.
+ */
+import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { keyIdOfKey } from '../../../src/trust/keys/keys.js';
+import { signBytes } from '../../../src/trust/keys/sign.js';
+import {
+  BUNDLE_MEDIA_TYPE,
+  SignatureError,
+  appendToSignatureManifest,
+  buildDsseBundle,
+  buildSimpleSigningPayload,
+  buildStatement,
+  cosignTag,
+  layerSignature,
+  pae,
+  parseBundle,
+  parseEnvelope,
+  parseSimpleSigningPayload,
+  parseStatement,
+  readSignatureLayers,
+  signatureLayer,
+  verifyEnvelope,
+  verifySignature,
+  type CandidateKey,
+} from '../../../src/trust/signatures/index.js';
+import { runCommand } from '../../support/peers.js';
+import * as fx from './fixtures.js';
+
+const DIGEST = 'sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00' as const;
+
+function candidate(pem: string, trusted = true, reason = 'explicit'): CandidateKey {
+  const publicKey = createPublicKey(pem);
+  return { id: keyIdOfKey(publicKey), publicKey, source: 'file', trusted, reason };
+}
+
+describe('cosign-made signatures verify in portcullis', () => {
+  test('simple signing (containers/image cosign fixture)', () => {
+    const payload = Buffer.from(fx.COSIGN_PAYLOAD_B64, 'base64');
+    const check = verifySignature(
+      { layout: 'tag', location: 'fixture', kind: 'simple-signing', payload, signature: Buffer.from(fx.COSIGN_SIGNATURE_B64, 'base64') },
+      { digest: fx.COSIGN_MANIFEST_DIGEST as `sha256:${string}`, repository: '192.168.64.2:5000/cosign-signed-single-sample' },
+      [candidate(fx.COSIGN_PUB)],
+    );
+    assert.equal(check.status, 'verified', check.message);
+    assert.equal(check.identity, 'match');
+    const parsed = parseSimpleSigningPayload(payload);
+    assert.equal(parsed.manifestDigest, fx.COSIGN_MANIFEST_DIGEST);
+  });
+
+  test('the same signature with one payload byte changed does not verify', () => {
+    const payload = Buffer.from(fx.COSIGN_PAYLOAD_B64, 'base64');
+    payload[payload.length - 3] = payload[payload.length - 3]! ^ 1;
+    const check = verifySignature(
+      { layout: 'tag', location: 'fixture', kind: 'simple-signing', payload, signature: Buffer.from(fx.COSIGN_SIGNATURE_B64, 'base64') },
+      { digest: DIGEST, repository: 'x/y' },
+      [candidate(fx.COSIGN_PUB)],
+    );
+    assert.equal(check.status, 'unknown-key');
+  });
+
+  test('DSSE envelope (cosign verify_blob_attestation_test fixture)', () => {
+    const envelope = parseEnvelope(Buffer.from(fx.COSIGN_DSSE_ENVELOPE_B64, 'base64'));
+    assert.equal(verifyEnvelope(envelope, createPublicKey(fx.COSIGN_DSSE_PUB)), true);
+    const statement = parseStatement(envelope.payload);
+    assert.equal(statement.subject[0]?.digest.sha256, '658781cd4ed9bca60dacd09f7bb914bb51502e8b5d619f57f39a1d652596cc24');
+    assert.equal(verifyEnvelope(envelope, createPublicKey(fx.COSIGN_PUB)), false);
+  });
+
+  test('Sigstore bundle with a public-key hint (sigstore-js fixture)', () => {
+    const bundle = parseBundle(Buffer.from(JSON.stringify(fx.SIGSTORE_JS_BUNDLE)));
+    assert.equal(bundle.keyHint, 'key-1');
+    assert.ok(bundle.dsseEnvelope);
+    assert.equal(verifyEnvelope(bundle.dsseEnvelope, createPublicKey(fx.SIGSTORE_JS_KEY_1)), true);
+    assert.equal(bundle.dsseEnvelope.payload.toString(), 'hello, world!');
+  });
+});
+
+describe('portcullis-made signatures verify with an independent check', () => {
+  test('payload has exactly cosign\'s shape and openssl verifies the signature', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const payload = buildSimpleSigningPayload({ dockerReference: '127.0.0.1:5000/team/app', manifestDigest: DIGEST });
+    assert.equal(
+      payload.toString('utf8'),
+      `{"critical":{"identity":{"docker-reference":"127.0.0.1:5000/team/app"},"image":{"docker-manifest-digest":"${DIGEST}"},"type":"cosign container image signature"},"optional":null}`,
+    );
+    const annotated = buildSimpleSigningPayload({ dockerReference: 'r/a', manifestDigest: DIGEST, annotations: { z: '1', a: '2' } });
+    assert.match(annotated.toString(), /"optional":\{"a":"2","z":"1"\}\}$/);
+    const signature = signBytes(privateKey, payload);
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-openssl-'));
+    await writeFile(join(dir, 'payload.json'), payload);
+    await writeFile(join(dir, 'sig.der'), Buffer.from(signature.toString('base64'), 'base64'));
+    await writeFile(join(dir, 'pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const ok = await runCommand('openssl', ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig.der'), join(dir, 'payload.json')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /Verified OK/);
+    // and a single changed byte is refused by openssl too (the check can fail)
+    payload[10] = payload[10]! ^ 1;
+    await writeFile(join(dir, 'payload.json'), payload);
+    const bad = await runCommand('openssl', ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig.der'), join(dir, 'payload.json')]);
+    assert.notEqual(bad.code, 0);
+  });
+
+  test('DSSE: openssl verifies our signature over PAE', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const statement = buildStatement({ name: 'r/a', digest: DIGEST, predicateType: 'https://example.com/p', predicate: { x: 1 } });
+    const sig = signBytes(privateKey, pae('application/vnd.in-toto+json', statement));
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-openssl-'));
+    await writeFile(join(dir, 'pae.bin'), pae('application/vnd.in-toto+json', statement));
+    await writeFile(join(dir, 'sig.der'), sig);
+    await writeFile(join(dir, 'pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const ok = await runCommand('openssl', ['dgst', '-sha256', '-verify', join(dir, 'pub.pem'), '-signature', join(dir, 'sig.der'), join(dir, 'pae.bin')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const bundle = parseBundle(buildDsseBundle({ payloadType: 'application/vnd.in-toto+json', payload: statement, signatures: [{ keyid: '', sig }] }, 'hint'));
+    assert.equal(bundle.mediaType, BUNDLE_MEDIA_TYPE);
+    assert.equal(verifyEnvelope(bundle.dsseEnvelope!, publicKey), true);
+  });
+});
+
+describe('simple-signing parsing matches cosign', () => {
+  test('keys match case-insensitively, ambiguous keys are refused', () => {
+    const p = parseSimpleSigningPayload(Buffer.from(`{"Critical":{"Identity":{"Docker-Reference":"a/b"},"image":{"Docker-manifest-digest":"${DIGEST}"},"type":"cosign container image signature"},"optional":null}`));
+    assert.equal(p.manifestDigest, DIGEST);
+    assert.equal(p.dockerReference, 'a/b');
+    assert.throws(
+      () => parseSimpleSigningPayload(Buffer.from(`{"critical":{"identity":{},"image":{"docker-manifest-digest":"${DIGEST}","Docker-Manifest-Digest":"${DIGEST}"},"type":"cosign container image signature"}}`)),
+      (e: unknown) => e instanceof SignatureError && e.code === 'PAYLOAD_INVALID',
+    );
+    assert.throws(() => parseSimpleSigningPayload(Buffer.from('{"critical":{"type":"other"}}')), (e: unknown) => e instanceof SignatureError && e.code === 'PAYLOAD_INVALID');
+  });
+});
+
+describe('cosign tag layout', () => {
+  test('adding a signature appends a layer and never drops another', () => {
+    assert.equal(cosignTag(DIGEST), `sha256-${DIGEST.slice(7)}.sig`);
+    const one = appendToSignatureManifest(undefined, [signatureLayer(Buffer.from('p1'), Buffer.from('s1'))]);
+    const two = appendToSignatureManifest(one.manifest, [signatureLayer(Buffer.from('p2'), Buffer.from('s2'))]);
+    const layers = readSignatureLayers(two.manifest);
+    assert.equal(layers.length, 2);
+    assert.deepEqual(layerSignature(layers[0]!), Buffer.from('s1'));
+    assert.deepEqual(layerSignature(layers[1]!), Buffer.from('s2'));
+    const again = appendToSignatureManifest(two.manifest, [signatureLayer(Buffer.from('p2'), Buffer.from('s2'))]);
+    assert.equal(again.changed, false);
+    assert.equal(readSignatureLayers(again.manifest).length, 2);
+  });
+});
