@@ -12,6 +12,7 @@ import { buildLayout, compress, tarOf } from '../support/oci-builder.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { freePort, peerImages, startRegistry, type PeerImages, type RegistryPeer } from '../support/peers.js';
 import { skopeoCopy } from '../support/skopeo.js';
+import { startStub } from '../support/http-stub.js';
 
 let images: PeerImages;
 let registry: RegistryPeer;
@@ -56,6 +57,19 @@ describe('registry failures', () => {
     assert.doesNotMatch(wrong.stderr, /not-the-password/, 'the password is never echoed');
     const right = await inspect(`docker://${authRegistry.host}/x/tiny:1`, '--creds', `${authRegistry.user}:${authRegistry.password}`, '--no-measure');
     assert.equal(right.code, 0, right.stderr);
+  });
+
+  test('a registry that forbids the repository (403) → 4', async () => {
+    const stub = await startStub((req, res) => {
+      res.statusCode = req.url === '/v2/' ? 200 : 403;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(req.url === '/v2/' ? '{}' : JSON.stringify({ errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] }));
+    });
+    try {
+      assertFails(await inspect(`docker://${stub.host}/private/app:1`), 4, /denied/i);
+    } finally {
+      await stub.close();
+    }
   });
 
   test('missing repository or tag → 3', async () => {
