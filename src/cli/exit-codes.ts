@@ -27,6 +27,8 @@ export const ExitCode = {
   Io: 10,
   /** The advisory database is missing, empty, unreadable or newer than this portcullis: run `portcullis db update`. */
   Database: 11,
+  /** Interrupted (Ctrl-C or an abort signal), as shells report SIGINT. */
+  Interrupted: 130,
   /** A bug in portcullis: please report it. */
   Internal: 70,
 } as const;
@@ -92,6 +94,32 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   HELPER_FAILED: ExitCode.Auth,
   REJECTED: ExitCode.Network,
   UNSUPPORTED: ExitCode.Unsupported,
+  // inputs read by cataloguers, matchers and linters
+  ELF_INVALID: ExitCode.Unsupported,
+  GO_BUILDINFO_INVALID: ExitCode.Unsupported,
+  ZIP_INVALID: ExitCode.Unsupported,
+  ZIP_LIMIT: ExitCode.Unsupported,
+  CARGO_AUDIT_INVALID: ExitCode.Unsupported,
+  DOCKERFILE_INVALID: ExitCode.Unsupported,
+  EOL_DATA_INVALID: ExitCode.Unsupported,
+  PURL_INVALID: ExitCode.Unsupported,
+  VERSION_INVALID: ExitCode.Unsupported,
+  VERSION_INCOMPARABLE: ExitCode.Unsupported,
+  RANGE_INVALID: ExitCode.Unsupported,
+  SCHEME_UNKNOWN: ExitCode.Unsupported,
+  ECOSYSTEM_UNKNOWN: ExitCode.Unsupported,
+  RULE_UNKNOWN: ExitCode.Usage,
+  EOL_REFRESH_FAILED: ExitCode.Network,
+  INPUT_UNREADABLE: ExitCode.Io,
+  LAYER_ABORTED: ExitCode.Interrupted,
+  ABORTED: ExitCode.Interrupted,
+  SBOM_INVALID: ExitCode.Unsupported,
+  SBOM_UNSUPPORTED: ExitCode.Unsupported,
+  UPDATE_FAILED: ExitCode.Network,
+  INPUT_MISSING: ExitCode.NotFound,
+  DB_OPEN_FAILED: ExitCode.Io,
+  DB_TOO_NEW: ExitCode.Unsupported,
+  DB_CORRUPT: ExitCode.Integrity,
   // keys
   PASSPHRASE_INVALID: ExitCode.Auth,
   PASSPHRASE_REQUIRED: ExitCode.Auth,
