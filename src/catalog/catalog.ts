@@ -5,7 +5,7 @@
  * One failing cataloguer never stops the others: what it throws becomes a
  * warning prefixed with its name.
  */
-import type { FileSelector, FileView, FileWant } from '../core/files.js';
+import type { EntryInfo, FileSelector, FileView, FileWant } from '../core/files.js';
 import type { Inventory, OwnedFiles, Package } from '../core/inventory.js';
 import type { CatalogContext, Cataloger } from './cataloger.js';
 import { detectOs, wantsReleaseFile } from './os/release.js';
@@ -17,10 +17,10 @@ import { detectOs, wantsReleaseFile } from './os/release.js';
  */
 export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
   return {
-    wants(path: string): boolean | FileWant {
+    wants(path: string, info?: EntryInfo): boolean | FileWant {
       let result: boolean | FileWant = wantsReleaseFile(path);
       for (const cataloger of catalogers) {
-        result = mergeWant(result, cataloger.wants(path));
+        result = mergeWant(result, cataloger.wants(path, info));
       }
       return result;
     },
@@ -30,18 +30,20 @@ export function selectorFor(catalogers: readonly Cataloger[]): FileSelector {
 function mergeWant(a: boolean | FileWant, b: boolean | FileWant): boolean | FileWant {
   if (a === false) return b;
   if (b === false) return a;
-  if (a === true || b === true) {
-    const other = a === true ? b : a;
-    if (other === true) return true;
-    // true means content with the walker's default cap; keep a larger explicit cap if any.
-    return other.maxBytes === undefined ? true : { content: true, maxBytes: other.maxBytes };
-  }
-  const content = a.content !== false || b.content !== false;
+  const wa: FileWant = a === true ? {} : a;
+  const wb: FileWant = b === true ? {} : b;
+  const content = wa.content !== false || wb.content !== false;
   const want: FileWant = { content };
   if (content) {
-    const caps = [a, b].filter((w) => w.content !== false).map((w) => w.maxBytes);
+    // No cap means the walker's default; an explicit cap only wins when every asker gave one.
+    const caps = [wa, wb].filter((w) => w.content !== false).map((w) => w.maxBytes);
     if (caps.every((c) => c !== undefined)) want.maxBytes = Math.max(...(caps as number[]));
   }
+  if (wa.history === true || wb.history === true) want.history = true;
+  // Kept when either would keep it: a filter only when both have one.
+  const fa = wa.accept;
+  const fb = wb.accept;
+  if (fa && fb) want.accept = (bytes) => fa(bytes) || fb(bytes);
   return want;
 }
 

@@ -12,7 +12,7 @@
  * - Never buffer more than the walker gave; never do network or disk I/O.
  * - Bump `version` whenever the output for the same input changes.
  */
-import type { FileView, FileWant } from '../core/files.js';
+import type { EntryInfo, FileView, FileWant } from '../core/files.js';
 import type { OsRelease, OwnedFiles, Package } from '../core/inventory.js';
 
 export interface CatalogContext {
@@ -33,6 +33,6 @@ export interface Cataloger {
   /** Bumped when the output for the same input changes (cache invalidation). */
   readonly version: number;
   /** By normalised image-relative path (no leading slash); called for every entry, keep it cheap. */
-  wants(path: string): boolean | FileWant;
+  wants(path: string, info?: EntryInfo): boolean | FileWant;
   catalog(view: FileView, context: CatalogContext): Promise<CatalogResult>;
 }

@@ -47,9 +47,19 @@ export interface ImageFile {
  * normalised path (and symlinks/hardlinks, whose content comes from their
  * target, resolved inside the image root) and answers whether to keep it.
  */
+/** What the walker knows of an entry when it asks the selector (from its tar header). */
+export interface EntryInfo {
+  readonly kind: FileKind;
+  readonly mode: number;
+  readonly size: number;
+}
+
 export interface FileSelector {
-  /** Decide by path alone; called for every entry, so keep it cheap. */
-  wants(path: string): boolean | FileWant;
+  /**
+   * Decide by path (and, when the walker has it, the entry's kind, mode and
+   * size); called for every entry, so keep it cheap.
+   */
+  wants(path: string, info?: EntryInfo): boolean | FileWant;
   /**
    * Optional: true when some path below directory `dir` may be wanted. A
    * wanted path can exist only through a symlinked directory that appears in
@@ -73,6 +83,12 @@ export interface FileWant {
    * number of layers times the cap.
    */
   history?: boolean;
+  /**
+   * Keep the file only if its bytes pass this test (e.g. "an ELF with Go build
+   * info"), so analyzers that must look inside many candidates keep only the
+   * few that matter: memory holds one candidate at a time, not all of them.
+   */
+  accept?: (content: Buffer) => boolean;
 }
 
 /** The result of a walk: the merged, whiteout-applied view of the selected files. */

@@ -13,7 +13,7 @@
  * in the layer's PathIndex, together with the layer's whiteouts: enough to
  * find later, without reading anything, which layer last wrote a path.
  */
-import type { FileSelector, FileWant, LayerOrigin } from '../core/files.js';
+import type { EntryInfo, FileSelector, FileWant, LayerOrigin } from '../core/files.js';
 import { AliasMap } from './aliases.js';
 import { LayerError } from './errors.js';
 import { tryResolveInRoot, type SymlinkLookup } from './links.js';
@@ -81,17 +81,18 @@ export class Merger {
       content: answer.content ?? true,
       maxBytes: answer.maxBytes ?? this.options.maxFileBytes,
       ...(answer.history ? { history: true } : {}),
+      ...(answer.accept ? { accept: answer.accept } : {}),
     };
   }
 
   /** The selector's answer for `path` and, when asked, for the paths that reach it through symlinks. */
-  wantOf(path: string, withAliases: boolean): { want?: Want; selected: boolean; aliases?: string[] } {
-    const direct = this.toWant(this.selector.wants(path));
+  wantOf(path: string, withAliases: boolean, info?: EntryInfo): { want?: Want; selected: boolean; aliases?: string[] } {
+    const direct = this.toWant(this.selector.wants(path, info));
     let want = direct;
     let aliases: string[] | undefined;
     if (withAliases) {
       for (const alias of this.aliases.aliasesOf(path)) {
-        const w = this.toWant(this.selector.wants(alias));
+        const w = this.toWant(this.selector.wants(alias, info));
         if (!w) continue;
         want = mergeWant(want, w);
         (aliases ??= []).push(alias);
@@ -150,7 +151,7 @@ export class Merger {
           pending.delete(path);
           return;
         case 'symlink': {
-          const { want, selected } = this.wantOf(path, false);
+          const { want, selected } = this.wantOf(path, false, { kind: entry.kind, mode: entry.mode, size: entry.size });
           const node = nodeOf(entry, origin, selected, want);
           pending.set(path, node);
           const target = tryResolveInRoot(path, lookup);
@@ -161,7 +162,7 @@ export class Merger {
           return;
         }
         case 'hardlink': {
-          const { want, selected, aliases } = this.wantOf(path, true);
+          const { want, selected, aliases } = this.wantOf(path, true, { kind: entry.kind, mode: entry.mode, size: entry.size });
           const node = nodeOf(entry, origin, selected, want, aliases);
           pending.set(path, node);
           if (!want) return;
@@ -171,13 +172,17 @@ export class Merger {
           return;
         }
         case 'file': {
-          const { want, selected, aliases } = this.wantOf(path, true);
+          const { want, selected, aliases } = this.wantOf(path, true, { kind: entry.kind, mode: entry.mode, size: entry.size });
           if (!want) {
             pending.delete(path);
             return;
           }
           const node = nodeOf(entry, origin, selected, want, aliases);
           await this.fill(node, want, content, what);
+          if (want.accept && node.content !== undefined && !want.accept(node.content)) {
+            pending.delete(path); // looked inside and it is not what the analyzer wants: keep nothing
+            return;
+          }
           pending.set(path, node);
           if (want.history) this.recordVersion(node);
           return;

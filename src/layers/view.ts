@@ -27,6 +27,8 @@ export interface Want {
   readonly maxBytes: number;
   /** Keep every layer's copy too (FileWant.history). */
   readonly history?: boolean;
+  /** Keep the file only when its bytes pass (FileWant.accept); absent: always keep. */
+  readonly accept?: (content: Buffer) => boolean;
 }
 
 /** One kept path of the merged tree. Mutable while the walk runs, frozen into ImageFile values after. */
@@ -54,7 +56,16 @@ export function mergeWant(a: Want | undefined, b: Want | undefined): Want | unde
   if (!a) return b;
   if (!b) return a;
   const history = a.history === true || b.history === true;
-  return { content: a.content || b.content, maxBytes: Math.max(a.maxBytes, b.maxBytes), ...(history ? { history } : {}) };
+  // Kept when either asker would keep it: no filter if either has none.
+  const fa = a.accept;
+  const fb = b.accept;
+  const accept = fa && fb ? (content: Buffer) => fa(content) || fb(content) : undefined;
+  return {
+    content: a.content || b.content,
+    maxBytes: Math.max(a.maxBytes, b.maxBytes),
+    ...(history ? { history } : {}),
+    ...(accept ? { accept } : {}),
+  };
 }
 
 /** True when `node` already has what `want` asks for (bytes, or a recorded reason why not). */

@@ -116,7 +116,7 @@ class SecondPass {
     for (const node of links) {
       for (const alias of this.merger.aliases.aliasesOf(node.path)) {
         if (node.aliases?.includes(alias)) continue;
-        const w = this.merger.toWant(selector.wants(alias));
+        const w = this.merger.toWant(selector.wants(alias, { kind: node.kind, mode: node.mode, size: node.size }));
         if (!w) continue;
         (node.aliases ??= []).push(alias);
         node.want = mergeWant(node.want, w);
@@ -125,6 +125,9 @@ class SecondPass {
     for (const node of links) {
       if (!node.want) continue;
       if (node.kind === 'symlink') {
+        // Metadata-only wants ("is there a /bin/sh?") are answered by the link itself;
+        // fetching its target would re-read a whole layer for nothing.
+        if (!node.want.content) continue;
         const target = tryResolveInRoot(node.path, state.symlinkTarget);
         if (target === undefined) {
           this.merger.warnings.push(`${node.path} (${describeLayer(node.layer)}): symlink loop or more than 40 links deep`);
@@ -184,7 +187,7 @@ class SecondPass {
     const hits: string[] = [];
     for (const alias of this.merger.aliases.aliasesOf(entry.path)) {
       if (existing?.aliases?.includes(alias)) continue;
-      const w = this.merger.toWant(selector.wants(alias));
+      const w = this.merger.toWant(selector.wants(alias, { kind: entry.kind, mode: entry.mode, size: entry.size }));
       if (!w) continue;
       want = mergeWant(want, w);
       hits.push(alias);

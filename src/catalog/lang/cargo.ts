@@ -227,6 +227,13 @@ export function parseCargoBinary(bytes: Uint8Array, path: string): ParseResult {
   }
 }
 
+const AUDIT_SECTION = Buffer.from('.dep-v0', 'latin1');
+
+/** Keeps a candidate only when it is an ELF that names a cargo-auditable section. */
+function hasAuditData(content: Buffer): boolean {
+  return isElf(content) && content.indexOf(AUDIT_SECTION) >= 0;
+}
+
 function isLock(path: string): boolean {
   return basename(path) === 'Cargo.lock';
 }
@@ -236,7 +243,7 @@ export const cargoCataloger: Cataloger = {
   version: 1,
   wants(path: string, info?: { mode: number; size: number }) {
     if (isLock(path)) return { maxBytes: LOCK_MAX_BYTES };
-    return mayBeExecutable(path, info) ? { maxBytes: BINARY_MAX_BYTES } : false;
+    return mayBeExecutable(path, info) ? { maxBytes: BINARY_MAX_BYTES, accept: hasAuditData } : false;
   },
   async catalog(view: FileView, _context: CatalogContext): Promise<CatalogResult> {
     return catalogEach(

@@ -18,7 +18,7 @@
  * are 100–200 MB unstripped; beyond that a file is almost never a Go program
  * and holding it in memory costs more than the scan is worth.
  */
-import type { FileView } from '../../core/files.js';
+import type { FileView, FileWant } from '../../core/files.js';
 import type { Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, catalogEach, type ParseResult } from './common.js';
@@ -300,8 +300,13 @@ export function parseGoBinary(bytes: Uint8Array, path: string): ParseResult {
  * contract: when the walker passes it, executables are chosen by their mode
  * bits; otherwise by the path heuristic of `mayBeExecutable`.
  */
-function wants(path: string, info?: { mode: number; size: number }): boolean | { maxBytes: number } {
-  return mayBeExecutable(path, info) ? { maxBytes: GO_BINARY_MAX_BYTES } : false;
+function wants(path: string, info?: { mode: number; size: number }): boolean | FileWant {
+  return mayBeExecutable(path, info) ? { maxBytes: GO_BINARY_MAX_BYTES, accept: hasGoBuildInfo } : false;
+}
+
+/** Keeps a candidate only when it is an ELF carrying Go build info, so other executables are never held in memory. */
+function hasGoBuildInfo(content: Buffer): boolean {
+  return isElf(content) && content.indexOf(MAGIC) >= 0;
 }
 
 export const goBinaryCataloger: Cataloger = {

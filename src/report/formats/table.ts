@@ -1,0 +1,114 @@
+/**
+ * `--format table`: for people. Findings are grouped by target — the OS
+ * packages first, then each language target (the manifest, lock file or
+ * binary they were found in) — and ordered by severity, then package, then
+ * id. Each row has the fixed version and the link. Colour only when asked
+ * (the CLI asks on a terminal, never when piped or with NO_COLOR).
+ */
+import type { SeverityLevel } from '../../core/advisory.js';
+import { compareFindings, SEVERITY_ORDER, type Finding, type ScanResult } from '../../core/finding.js';
+import type { ReportOptions, ReportWriter } from '../writer.js';
+
+export interface TableWriteOptions {
+  readonly color?: boolean;
+  /** Show suppressed findings in their own section (default true). */
+  readonly showSuppressed?: boolean;
+}
+
+const OS_CATALOGERS = new Set(['dpkg', 'apk', 'rpm']);
+const ESC = '\u001b[';
+const STYLE: Record<string, [number, number]> = { bold: [1, 22], dim: [2, 22], red: [31, 39], magenta: [35, 39], yellow: [33, 39], blue: [34, 39], cyan: [36, 39], green: [32, 39] };
+const SEVERITY_STYLE: Record<SeverityLevel, string> = { CRITICAL: 'magenta', HIGH: 'red', MEDIUM: 'yellow', LOW: 'blue', NEGLIGIBLE: 'dim', UNKNOWN: 'dim' };
+
+function paint(on: boolean, style: string, text: string): string {
+  const s = STYLE[style];
+  return on && s ? `${ESC}${s[0]}m${text}${ESC}${s[1]}m` : text;
+}
+
+function visible(text: string): number {
+  return text.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], color: boolean): string {
+  const widths = header.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c))))
+      .join('  ')
+      .trimEnd();
+  return [paint(color, 'bold', line(header)), ...rows.map(line)].join('\n');
+}
+
+function groupName(f: Finding, result: ScanResult): string {
+  if (OS_CATALOGERS.has(f.package.foundBy)) {
+    const os = result.os ? (result.os.prettyName ?? `${result.os.id} ${result.os.versionId ?? ''}`.trim()) : 'unknown distribution';
+    return `OS packages (${os})`;
+  }
+  return `${f.package.path} (${f.package.foundBy})`;
+}
+
+function counts(findings: readonly Finding[]): string {
+  const by = new Map<SeverityLevel, number>();
+  for (const f of findings) by.set(f.severity, (by.get(f.severity) ?? 0) + 1);
+  return SEVERITY_ORDER.filter((s) => by.has(s))
+    .map((s) => `${s}: ${by.get(s)}`)
+    .join(', ');
+}
+
+function packageLabel(f: Finding): string {
+  const src = f.package.source?.name;
+  return src && src !== f.package.name ? `${f.package.name} (${src})` : f.package.name;
+}
+
+export function renderFindingsTable(result: ScanResult, options: TableWriteOptions = {}): string {
+  const color = options.color ?? false;
+  const active = result.findings.filter((f) => !f.suppressed);
+  const suppressed = result.findings.filter((f) => f.suppressed);
+  const out: string[] = [];
+  const os = result.os ? ` — ${result.os.prettyName ?? `${result.os.id} ${result.os.versionId ?? ''}`.trim()}` : '';
+  out.push(`${paint(color, 'bold', result.target)}${result.image?.digest ? ` ${result.image.digest}` : ''}${os}`);
+  const total = Object.values(result.packageCounts).reduce((a, b) => a + b, 0);
+  out.push(`${total} packages, ${active.length} vulnerabilities${active.length ? ` (${counts(active)})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`);
+  const groups = new Map<string, Finding[]>();
+  const osFirst = [...active].sort((a, b) => {
+    const ao = OS_CATALOGERS.has(a.package.foundBy) ? 0 : 1;
+    const bo = OS_CATALOGERS.has(b.package.foundBy) ? 0 : 1;
+    return ao - bo || groupName(a, result).localeCompare(groupName(b, result));
+  });
+  for (const f of osFirst) {
+    const key = groupName(f, result);
+    let list = groups.get(key);
+    if (!list) groups.set(key, (list = []));
+    list.push(f);
+  }
+  for (const [name, list] of groups) {
+    list.sort(compareFindings);
+    out.push('', `${paint(color, 'bold', name)}: ${list.length} (${counts(list)})`);
+    const rows = list.map((f) => [
+      paint(color, SEVERITY_STYLE[f.severity], f.severity),
+      f.id,
+      packageLabel(f),
+      f.installedVersion,
+      f.fixedVersion ?? (f.status === 'will-not-fix' ? '(will not fix)' : '(no fix yet)'),
+      f.primaryUrl ?? '',
+    ]);
+    out.push(table(['SEVERITY', 'ID', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LINK'], rows, color));
+  }
+  if (suppressed.length > 0 && options.showSuppressed !== false) {
+    out.push('', `${paint(color, 'bold', 'Suppressed')}: ${suppressed.length}`);
+    const rows = [...suppressed]
+      .sort(compareFindings)
+      .map((f) => [f.id, packageLabel(f), f.installedVersion, f.suppressed!.by, f.suppressed!.justification ? `${f.suppressed!.justification}: ${f.suppressed!.reason}` : f.suppressed!.reason]);
+    out.push(table(['ID', 'PACKAGE', 'INSTALLED', 'BY', 'REASON'], rows, color));
+  }
+  if (active.length === 0 && suppressed.length === 0) out.push('', paint(color, 'green', 'No vulnerabilities found.'));
+  return `${out.join('\n')}\n`;
+}
+
+export const tableWriter: ReportWriter = {
+  format: 'table',
+  mediaType: 'text/plain; charset=utf-8',
+  write(result: ScanResult, options: ReportOptions = {}): string {
+    return renderFindingsTable(result, { color: options.color ?? false });
+  },
+};
