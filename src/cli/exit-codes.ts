@@ -158,18 +158,11 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   CIPHER_UNSUPPORTED: ExitCode.Unsupported,
   // advisory database, scan, gate
   DB_MISSING: ExitCode.Database,
-  DB_OPEN_FAILED: ExitCode.Database,
-  DB_TOO_NEW: ExitCode.Database,
-  DB_CORRUPT: ExitCode.Integrity,
-  UPDATE_FAILED: ExitCode.Network,
-  INPUT_MISSING: ExitCode.NotFound,
   ARTIFACT_INVALID: ExitCode.Unsupported,
   IGNOREFILE_INVALID: ExitCode.Unsupported,
   VEX_INVALID: ExitCode.Unsupported,
   ROOTFS_INVALID: ExitCode.NotFound,
   TARGET_INVALID: ExitCode.Usage,
-  SBOM_INVALID: ExitCode.Unsupported,
-  SBOM_UNSUPPORTED: ExitCode.Unsupported,
   REPORT_FORMAT_UNKNOWN: ExitCode.Usage,
 };
 

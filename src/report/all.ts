@@ -6,9 +6,11 @@
 import { ReportError } from './errors.js';
 import { cycloneDxWriter } from './formats/cyclonedx.js';
 import { htmlWriter } from './formats/html.js';
+import { jsonWriter } from './formats/json.js';
 import { junitWriter } from './formats/junit.js';
 import { markdownWriter } from './formats/markdown.js';
 import { sarifWriter } from './formats/sarif.js';
+import { tableWriter } from './formats/table.js';
 import { trivyJsonWriter } from './formats/trivy-json.js';
 import type { ReportWriter } from './writer.js';
 
@@ -25,10 +27,8 @@ export function defineReportWriters(list: readonly ReportWriter[]): readonly Rep
 }
 
 export const REPORT_WRITERS: readonly ReportWriter[] = defineReportWriters([
-  // table and json go here (src/report/formats/table.ts, src/report/formats/json.ts),
-  // written by the scan engineer:
-  //   tableWriter,
-  //   jsonWriter,
+  tableWriter,
+  jsonWriter,
   trivyJsonWriter,
   sarifWriter,
   cycloneDxWriter,

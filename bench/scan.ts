@@ -1,0 +1,97 @@
+/**
+ * Scan figures (`npx tsx bench/scan.ts`; env BENCH_RUNS, default 5, median kept):
+ *
+ * 1. matching 10,000 packages against a database of all of ../shared/vulndata
+ *    (built once into $BENCH_DIR, default /tmp/portcullis-bench-scan; target < 200 ms);
+ * 2. a full `scan` of the real Debian image with that warm database against the
+ *    plain layer walk of the same image (decompress + tar walk, no selection) in
+ *    the same run (target ≤ 1.3×).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Ecosystem, Inventory, Package } from '../src/core/inventory.js';
+import { layerInputs } from '../src/engine/layers.js';
+import { openSource } from '../src/engine/open.js';
+import { scanTarget } from '../src/engine/scan.js';
+import { resolveImage } from '../src/image/image.js';
+import { walkLayers } from '../src/layers/index.js';
+import { importPaths } from '../src/vuln/db.js';
+import { matchInventory } from '../src/vuln/match/index.js';
+import { SqliteStore } from '../src/vuln/store/sqlite.js';
+import { peerImages } from '../test/support/peers.js';
+import { VULNDATA } from '../test/support/paths.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const DIR = process.env.BENCH_DIR ?? '/tmp/portcullis-bench-scan';
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+mkdirSync(DIR, { recursive: true });
+const db = join(DIR, 'all.sqlite');
+if (!existsSync(db)) {
+  const t = performance.now();
+  await importPaths(db, [join(VULNDATA, 'osv'), join(VULNDATA, 'alpine-secdb'), join(VULNDATA, 'debian-tracker/tracker-json'), join(VULNDATA, 'nvd')]);
+  console.error(`built ${db} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+// 10,000 packages: names the database knows (with versions from its own ranges, so many match) and names it does not.
+const store = new SqliteStore(db, { readonly: true });
+const ECO: Record<string, Ecosystem> = { PyPI: 'pypi', Go: 'go', npm: 'npm', 'crates.io': 'cargo', Maven: 'maven', RubyGems: 'rubygems', NuGet: 'nuget', Packagist: 'packagist', 'Alpine:v3.10': 'alpine' };
+const rows = store.db
+  .prepare<[], { ecosystem: string; package: string; fixed: string | null }>(
+    `SELECT ecosystem, package, MAX(fixed) AS fixed FROM affected WHERE ecosystem IN (${Object.keys(ECO).map((e) => `'${e}'`).join(',')}) GROUP BY ecosystem, package`,
+  )
+  .all();
+const packages: Package[] = [];
+for (let i = 0; packages.length < 10_000; i++) {
+  const r = rows[i % rows.length]!;
+  const eco = ECO[r.ecosystem]!;
+  const known = i % 3 !== 2;
+  const name = known ? r.package : `${r.package}-not-in-db-${i}`;
+  // Realistic: most packages are at the newest fixed version the DB knows (still matched by open advisories);
+  // every tenth is ancient (matched by nearly everything); with BENCH_DENSE=1 all are ancient.
+  const ancient = process.env.BENCH_DENSE === '1' || i % 10 === 0 || !r.fixed;
+  const version = ancient ? (eco === 'alpine' ? '0.1-r0' : eco === 'go' ? 'v0.0.1' : '0.0.1') : eco === 'go' && !r.fixed!.startsWith('v') ? `v${r.fixed}` : r.fixed!;
+  packages.push({ name, version, ecosystem: eco, purl: `pkg:generic/${encodeURIComponent(name)}@${version}`, foundBy: 'bench', path: `bench/${i}`, ...(eco === 'alpine' ? { source: { name } } : {}) });
+}
+const inventory: Inventory = { os: { id: 'alpine', versionId: '3.10.9', path: 'etc/os-release' }, packages, ownedFiles: [], warnings: [] };
+let findingsCount = 0;
+await matchInventory(inventory, store); // warm-up
+const matchTimes: number[] = [];
+for (let i = 0; i < RUNS; i++) matchTimes.push(await timeIt(async () => (findingsCount = (await matchInventory(inventory, store, { onWarning: () => undefined })).length)));
+await store.close();
+
+// Full scan vs plain layer walk of the Debian image.
+const images = await peerImages();
+const name = images.debianOci;
+const plainWalk = async (): Promise<void> => {
+  const source = await openSource(name, {});
+  try {
+    const image = await resolveImage(source);
+    await walkLayers(layerInputs(image), { wants: () => false });
+  } finally {
+    await source.close();
+  }
+};
+await plainWalk();
+await scanTarget({ kind: 'image', name }, { dbPath: db });
+const walkTimes: number[] = [];
+const scanTimes: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  walkTimes.push(await timeIt(plainWalk));
+  scanTimes.push(await timeIt(() => scanTarget({ kind: 'image', name }, { dbPath: db })));
+}
+const m = median(matchTimes);
+const w = median(walkTimes);
+const s = median(scanTimes);
+console.log(`| matching 10,000 packages${process.env.BENCH_DENSE === '1' ? ' (dense: all ancient)' : ''} (${rows.length} distinct DB names sampled, ${findingsCount} findings) | ${m.toFixed(0)} ms | < 200 ms |`);
+console.log(`| plain layer walk, Debian 12 image | ${w.toFixed(0)} ms | |`);
+console.log(`| full scan, Debian 12 image, warm DB | ${s.toFixed(0)} ms (${(s / w).toFixed(2)}×) | ≤ 1.3× |`);
+console.log(`runs ${RUNS}, median; ${cpus().length} cores ${cpus()[0]?.model ?? ''}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`);

@@ -1,0 +1,168 @@
+import { SingleBar, Presets } from 'cli-progress';
+import { pullDb, pushDb } from '../../engine/db-artifact.js';
+import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/db.js';
+import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { formatBytes, renderTable, painter, colorEnabled, writeJson, type OutputStreams } from '../output.js';
+import { parseMaxAge } from './scan.js';
+import { parseFormat } from './shared.js';
+
+export interface DbCommonOptions {
+  db?: string;
+  quiet?: boolean;
+  format?: string;
+}
+
+export interface DbUpdateOptions extends DbCommonOptions {
+  feeds?: string;
+  osvEcosystems?: string;
+  osvUrl?: string;
+  alpineUrl?: string;
+  debianUrl?: string;
+  nvdUrl?: string;
+  offline?: boolean;
+}
+
+export interface DbStatusOptions extends DbCommonOptions {
+  maxAge?: string;
+}
+
+export interface DbArtifactCommandOptions extends DbCommonOptions, RegistryFlags {}
+
+function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
+  return options.db ?? defaultDbPath(io.env);
+}
+
+/** A progress bar on stderr, only when it is a terminal and output is not quiet. */
+class Bar {
+  private bar: SingleBar | undefined;
+  private started = false;
+  constructor(private readonly io: OutputStreams, enabled: boolean) {
+    if (enabled && io.stderr.isTTY) {
+      this.bar = new SingleBar(
+        { stream: io.stderr as unknown as NodeJS.WriteStream, format: ' {phase} [{bar}] {value}/{total} {detail}', hideCursor: true, clearOnComplete: true },
+        Presets.shades_classic,
+      );
+    }
+  }
+  update(phase: string, value: number, total: number | undefined, detail = ''): void {
+    if (!this.bar) return;
+    const t = total && total > 0 ? total : Math.max(value, 1);
+    if (!this.started) {
+      this.bar.start(t, value, { phase, detail });
+      this.started = true;
+    } else {
+      this.bar.setTotal(t);
+      this.bar.update(value, { phase, detail });
+    }
+  }
+  stop(): void {
+    if (this.started) this.bar?.stop();
+  }
+}
+
+const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd'];
+
+export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Promise<number> {
+  if (options.offline) throw new UsageError('db update downloads advisories; with --offline use "portcullis db import PATH…" or "portcullis db pull REF" from a local mirror');
+  const dbPath = dbPathOf(options, io);
+  const feeds = options.feeds?.split(',').map((f) => f.trim()).filter(Boolean);
+  for (const f of feeds ?? []) if (!(FEEDS as readonly string[]).includes(f)) throw new UsageError(`--feeds takes a comma list of ${FEEDS.join(', ')}, not "${f}"`);
+  const baseUrls: NonNullable<UpdateOptions['baseUrls']> = {
+    ...(options.osvUrl ? { osv: options.osvUrl } : {}),
+    ...(options.alpineUrl ? { alpine: options.alpineUrl } : {}),
+    ...(options.debianUrl ? { debian: options.debianUrl } : {}),
+    ...(options.nvdUrl ? { nvd: options.nvdUrl } : {}),
+  };
+  const bar = new Bar(io, !options.quiet);
+  let result;
+  try {
+    result = await update(dbPath, {
+      baseUrls,
+      ...(feeds ? { feeds: feeds as UpdateFeed[] } : {}),
+      ...(options.osvEcosystems ? { osvEcosystems: options.osvEcosystems.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
+      ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),
+      onProgress: (p) => {
+        if (p.phase === 'download') bar.update(`download ${p.feed}`, p.bytes ?? 0, p.total, p.bytes !== undefined ? formatBytes(p.bytes) : '');
+        else if (p.phase === 'import') bar.update('import', p.advisories ?? 0, undefined, 'advisories');
+      },
+    });
+  } finally {
+    bar.stop();
+  }
+  const imp = result.import;
+  if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') {
+    writeJson(io.stdout, { dbPath, downloaded: result.downloaded, notModified: result.notModified, inserted: imp.inserted, updated: imp.updated, unchanged: imp.unchanged, skipped: imp.skipped.length });
+  } else if (!options.quiet) {
+    io.stdout.write(
+      `${dbPath}: ${result.downloaded.length} downloaded, ${result.notModified.length} not modified; ${imp.inserted} inserted, ${imp.updated} updated, ${imp.unchanged} unchanged, ${imp.skipped.length} skipped\n`,
+    );
+  }
+  if (!options.quiet) reportSkips(imp.skipped, imp.warnings.length + imp.warningsDropped, io);
+  return ExitCode.Ok;
+}
+
+function reportSkips(skipped: readonly { record: string; reason: string }[], warnings: number, io: OutputStreams): void {
+  for (const s of skipped.slice(0, 20)) io.stderr.write(`portcullis: warning: skipped ${s.record}: ${s.reason}\n`);
+  if (skipped.length > 20) io.stderr.write(`portcullis: warning: … and ${skipped.length - 20} more skipped records\n`);
+  if (warnings > 0) io.stderr.write(`portcullis: ${warnings} import warnings (records kept); see --format json\n`);
+}
+
+export async function dbImport(paths: string[], options: DbCommonOptions, io: OutputStreams): Promise<number> {
+  const dbPath = dbPathOf(options, io);
+  const bar = new Bar(io, !options.quiet);
+  let result;
+  try {
+    result = await importPaths(dbPath, paths, { onProgress: (p) => bar.update('import', p.advisories, undefined, p.path.slice(-40)) });
+  } finally {
+    bar.stop();
+  }
+  if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') {
+    writeJson(io.stdout, { dbPath, ...result });
+  } else if (!options.quiet) {
+    io.stdout.write(`${dbPath}: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.skipped.length} skipped\n`);
+  }
+  if (!options.quiet) reportSkips(result.skipped, result.warnings.length + result.warningsDropped, io);
+  return ExitCode.Ok;
+}
+
+export async function dbStatusCommand(options: DbStatusOptions, io: OutputStreams): Promise<number> {
+  const dbPath = dbPathOf(options, io);
+  const maxAgeDays = parseMaxAge(options.maxAge) ?? 7;
+  const status = await dbStatus(dbPath, { maxAgeDays });
+  const format = parseFormat(options.format, ['table', 'json'] as const, 'table');
+  if (format === 'json') writeJson(io.stdout, { ...status, maxAgeDays });
+  else if (!status.exists) io.stdout.write(`${dbPath}: no advisory database\n`);
+  else {
+    const paint = painter(colorEnabled(io.stdout, io.env));
+    io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${status.advisories} advisories, ${status.affected} affected entries; last update ${status.lastUpdate ?? 'never'}\n\n`);
+    const rows = status.sources.map((s) => [s.feed, String(s.advisories), String(s.affected), s.lastImport ?? '-', s.dataDate ?? '-', s.stale ? paint('yellow', 'stale') : 'ok']);
+    io.stdout.write(renderTable(['FEED', 'ADVISORIES', 'AFFECTED', 'LAST IMPORT', 'DATA DATE', 'STATE'], rows, paint));
+  }
+  if (!status.exists) {
+    io.stderr.write(`portcullis: warning: no advisory database at ${dbPath}: run "portcullis db update" (or "portcullis db import PATH…")\n`);
+  } else if (status.stale) {
+    io.stderr.write(`portcullis: warning: the advisory database is older than ${options.maxAge ?? '7d'} (last update ${status.lastUpdate ?? 'never'}): run "portcullis db update"\n`);
+  }
+  return ExitCode.Ok;
+}
+
+export async function dbPush(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
+  const dbPath = dbPathOf(options, io);
+  const context = systemContext(options, io.env);
+  const bar = new Bar(io, !options.quiet);
+  const result = await pushDb(dbPath, reference, context, { onProgress: (phase) => bar.update(phase, 0, 1) }).finally(() => bar.stop());
+  if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
+  else if (!options.quiet) io.stdout.write(`pushed ${dbPath} to ${reference}@${result.manifestDigest} (${formatBytes(result.layer.size)} compressed)\n`);
+  return ExitCode.Ok;
+}
+
+export async function dbPull(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
+  const dbPath = dbPathOf(options, io);
+  const context = systemContext(options, io.env);
+  const bar = new Bar(io, !options.quiet);
+  const result = await pullDb(reference, dbPath, context, { onProgress: (phase, bytes) => bar.update(phase, bytes ?? 0, undefined, bytes ? formatBytes(bytes) : '') }).finally(() => bar.stop());
+  if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
+  else if (!options.quiet) io.stdout.write(`pulled ${reference}@${result.manifestDigest} into ${dbPath} (${formatBytes(result.bytes)})\n`);
+  return ExitCode.Ok;
+}

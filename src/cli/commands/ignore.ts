@@ -1,0 +1,36 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { ignoreToOpenVex, loadIgnoreFile } from '../../engine/ignore.js';
+import { ExitCode } from '../exit-codes.js';
+import type { OutputStreams } from '../output.js';
+import { parseFormat } from './shared.js';
+
+export interface IgnoreExportOptions {
+  ignorefile?: string;
+  format?: string;
+  output?: string;
+  author?: string;
+  product?: string;
+  includeExpired?: boolean;
+}
+
+export async function ignoreExport(options: IgnoreExportOptions, io: OutputStreams): Promise<number> {
+  parseFormat(options.format, ['openvex'] as const, 'openvex');
+  const file = await loadIgnoreFile(options.ignorefile ?? '.portcullisignore');
+  const doc = ignoreToOpenVex(file, {
+    ...(options.author ? { author: options.author } : {}),
+    ...(options.product ? { product: options.product } : {}),
+    ...(options.includeExpired ? { skipExpired: false } : {}),
+  });
+  const text = `${JSON.stringify(doc, null, 2)}\n`;
+  if (options.output) {
+    const tmp = `${options.output}.tmp-${process.pid}`;
+    try {
+      await writeFile(tmp, text);
+      await rename(tmp, options.output);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+  } else io.stdout.write(text);
+  return ExitCode.Ok;
+}

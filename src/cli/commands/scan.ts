@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { SEVERITY_LEVELS, type SeverityLevel } from '../../core/advisory.js';
+import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
+import { scanTarget, type ScanTarget } from '../../engine/scan.js';
+import { loadVex, type VexStatement } from '../../engine/vex.js';
+import type { ReportWriter } from '../../report/writer.js';
+import { defaultDbPath } from '../../vuln/db.js';
+import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { colorEnabled, TransferProgress, type OutputStreams } from '../output.js';
+
+export interface ScanOptions extends RegistryFlags {
+  sbom?: string;
+  rootfs?: string;
+  db?: string;
+  offline?: boolean;
+  format?: string;
+  output?: string;
+  severity?: string;
+  ignoreUnfixed?: boolean;
+  exitCode?: string;
+  ignorefile?: string;
+  vex?: string[];
+  maxAge?: string;
+  quiet?: boolean;
+}
+
+/** `7d`, `12h`, `2w`, `30m` or a bare number of days → days. */
+export function parseMaxAge(value: string | undefined, flag = 'max-age'): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([mhdw]?)$/.exec(value.trim());
+  if (!m) throw new UsageError(`--${flag} takes a duration such as 7d, 12h or 2w, not "${value}"`);
+  const n = Number(m[1]);
+  const unit = m[2] || 'd';
+  return unit === 'm' ? n / 1440 : unit === 'h' ? n / 24 : unit === 'w' ? n * 7 : n;
+}
+
+export function parseSeverities(value: string | undefined): SeverityLevel[] | undefined {
+  if (value === undefined) return undefined;
+  const out: SeverityLevel[] = [];
+  for (const part of value.split(',')) {
+    const level = part.trim().toUpperCase();
+    if (level === '') continue;
+    if (!(SEVERITY_LEVELS as readonly string[]).includes(level)) {
+      throw new UsageError(`--severity takes a comma list of ${SEVERITY_LEVELS.join(', ')}, not "${part.trim()}"`);
+    }
+    out.push(level as SeverityLevel);
+  }
+  if (out.length === 0) throw new UsageError('--severity needs at least one level');
+  return out;
+}
+
+function parseExitCode(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`--exit-code takes a number from 0 to 255, not "${value}"`);
+  return n;
+}
+
+/** The writer for `--format`, from the one list in src/report/all.ts (loaded only when asked). */
+export async function reportWriter(format: string): Promise<ReportWriter> {
+  const { writerFor } = await import('../../report/all.js');
+  return writerFor(format);
+}
+
+export async function scan(image: string | undefined, options: ScanOptions, io: OutputStreams): Promise<number> {
+  const targets = [image, options.sbom, options.rootfs].filter((t) => t !== undefined);
+  if (targets.length !== 1) throw new UsageError('scan takes exactly one target: IMAGE, --sbom FILE or --rootfs DIR');
+  const format = options.format ?? 'table';
+  const writer = await reportWriter(format);
+  const severities = parseSeverities(options.severity);
+  const exitCode = parseExitCode(options.exitCode);
+  const maxAgeDays = parseMaxAge(options.maxAge);
+  let ignore: IgnoreFile | undefined;
+  if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
+  else if (existsSync('.portcullisignore')) ignore = await loadIgnoreFile('.portcullisignore');
+  const vex: VexStatement[] = [];
+  for (const file of options.vex ?? []) vex.push(...(await loadVex(file)));
+
+  let target: ScanTarget;
+  let progress: TransferProgress | undefined;
+  if (image !== undefined) {
+    const context = systemContext(options, io.env);
+    progress = new TransferProgress(io.stderr, !options.quiet);
+    context.onProgress = progress.onProgress;
+    target = { kind: 'image', name: image, context, ...(context.platform ? { platform: context.platform } : {}) };
+  } else if (options.sbom !== undefined) target = { kind: 'sbom', path: options.sbom };
+  else target = { kind: 'rootfs', path: options.rootfs! };
+
+  let outcome;
+  try {
+    outcome = await scanTarget(target, {
+      dbPath: options.db ?? defaultDbPath(io.env),
+      ...(maxAgeDays !== undefined ? { maxAgeDays } : {}),
+      ...(severities ? { severities } : {}),
+      ...(options.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
+      ...(ignore ? { ignore } : {}),
+      ...(vex.length ? { vex } : {}),
+      ...(options.offline ? { offline: true } : {}),
+    });
+  } finally {
+    progress?.stop();
+  }
+  const color = writer.format === 'table' && !options.output && colorEnabled(io.stdout, io.env);
+  const text = writer.write(outcome.result, { color });
+  if (options.output) await writeAtomically(options.output, text);
+  else io.stdout.write(text);
+  if (!options.quiet) for (const w of outcome.result.warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
+  if (exitCode !== 0 && outcome.gate.active.length > 0) {
+    if (!options.quiet) io.stderr.write(`portcullis: ${outcome.gate.active.length} vulnerabilities remain after filters (exit code ${exitCode})\n`);
+    return exitCode;
+  }
+  return ExitCode.Ok;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}

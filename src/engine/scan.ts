@@ -1,0 +1,158 @@
+/**
+ * The scan use case: an inventory (from an image over any transport, an SBOM
+ * file or an unpacked root filesystem), matched against the advisory
+ * database, then passed through the gate. The result is the versioned
+ * `ScanResult` (docs/scan.md).
+ */
+import { stat } from 'node:fs/promises';
+import { PortcullisError } from '../core/errors.js';
+import type { LayerOrigin } from '../core/files.js';
+import type { Finding, ScanResult } from '../core/finding.js';
+import type { Inventory } from '../core/inventory.js';
+import { formatPlatform } from '../image/platform.js';
+import type { ResolvedImage } from '../image/image.js';
+import type { Platform } from '../core/oci.js';
+import type { SystemContext } from '../image/types.js';
+import { defaultTransports } from '../image/all.js';
+import { decodeSbomFile } from '../sbom/decode.js';
+import { dbStatus, defaultDbPath } from '../vuln/db.js';
+import { matchInventory, type MatchStore } from '../vuln/match/index.js';
+import { SqliteStore } from '../vuln/store/sqlite.js';
+import { applyGate, type GateOptions, type GateResult } from './gate.js';
+import { inventoryImage } from './inventory.js';
+import { openSource } from './open.js';
+import { inventoryRootfs } from './rootfs.js';
+
+export type ScanErrorCode = 'DB_MISSING' | 'TARGET_INVALID';
+export class ScanError extends PortcullisError<ScanErrorCode> {}
+
+export type ScanTarget =
+  | { readonly kind: 'image'; readonly name: string; readonly context?: SystemContext; readonly platform?: Platform }
+  | { readonly kind: 'sbom'; readonly path: string }
+  | { readonly kind: 'rootfs'; readonly path: string };
+
+export interface ScanOptions extends GateOptions {
+  /** Advisory database (default `defaultDbPath()`). */
+  readonly dbPath?: string;
+  /** An open store to use instead of `dbPath` (tests, the registry's scan worker). */
+  readonly store?: MatchStore;
+  /** Warn when the newest import is older than this many days (default 7). */
+  readonly maxAgeDays?: number;
+  /** Refuse targets that need the network (registry images). */
+  readonly offline?: boolean;
+  readonly signal?: AbortSignal;
+  readonly now?: Date;
+}
+
+export interface ScanOutcome {
+  readonly result: ScanResult;
+  readonly gate: GateResult;
+}
+
+/** The image history command of each non-empty layer, by layer index. */
+export function layerCommands(image: ResolvedImage): string[] {
+  const history = image.config?.history ?? [];
+  const out: string[] = [];
+  for (const h of history) if (!h.empty_layer) out.push(h.created_by ?? '');
+  return out;
+}
+
+function countByCataloger(inventory: Inventory): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const p of inventory.packages) counts[p.foundBy] = (counts[p.foundBy] ?? 0) + 1;
+  return counts;
+}
+
+const MISSING_DB_HELP = 'run "portcullis db update" (or, offline, "portcullis db import PATH…" or "portcullis db pull REF")';
+
+export async function scanTarget(target: ScanTarget, options: ScanOptions = {}): Promise<ScanOutcome> {
+  const now = options.now ?? new Date();
+  const warnings: string[] = [];
+  const dbPath = options.dbPath ?? defaultDbPath();
+  let database: ScanResult['database'];
+  let store = options.store;
+  let owned: SqliteStore | undefined;
+  if (!store) {
+    const exists = await stat(dbPath).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (!exists) throw new ScanError('DB_MISSING', `no advisory database at ${dbPath}: ${MISSING_DB_HELP}`);
+    const status = await dbStatus(dbPath, { maxAgeDays: options.maxAgeDays ?? 7, now });
+    if (status.advisories === 0) throw new ScanError('DB_MISSING', `the advisory database at ${dbPath} is empty: ${MISSING_DB_HELP}`);
+    if (status.stale) {
+      warnings.push(
+        `the advisory database was last updated ${status.lastUpdate ?? 'never'} (older than ${options.maxAgeDays ?? 7} days): run "portcullis db update"`,
+      );
+    }
+    database = { path: dbPath, ...(status.lastUpdate ? { updatedAt: status.lastUpdate } : {}), sources: status.sources.map((s) => s.feed) };
+    owned = new SqliteStore(dbPath, { readonly: true });
+    store = owned;
+  }
+  try {
+    let inventory: Inventory;
+    let image: ScanResult['image'];
+    let commands: string[] = [];
+    let name: string;
+    if (target.kind === 'image') {
+      name = target.name;
+      if (options.offline && defaultTransports().parse(target.name).transport.name === 'docker') {
+        throw new ScanError('TARGET_INVALID', `--offline: ${target.name} is a registry image; scan a local oci:, oci-archive: or docker-archive: copy instead`);
+      }
+      const context = target.context ?? {};
+      const source = await openSource(target.name, context);
+      let inv;
+      try {
+        inv = await inventoryImage(source, { ...(target.platform ? { platform: target.platform } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      } finally {
+        await source.close();
+      }
+      inventory = inv.inventory;
+      commands = layerCommands(inv.image);
+      const img = inv.image;
+      image = {
+        digest: img.manifestBlob.digest,
+        configDigest: img.manifest.config.digest,
+        ...(img.platform ? { platform: formatPlatform(img.platform) } : {}),
+        ...(img.config?.created ? { created: img.config.created } : {}),
+        layers: img.manifest.layers.map((l, i) => {
+          const diffId = img.config?.rootfs.diff_ids[i];
+          const createdBy = commands[i];
+          return { digest: l.digest, ...(diffId ? { diffId } : {}), ...(createdBy ? { createdBy } : {}) };
+        }),
+      };
+    } else if (target.kind === 'sbom') {
+      name = target.path;
+      const decoded = await decodeSbomFile(target.path);
+      inventory = decoded.inventory;
+      if (decoded.image?.digest) image = { digest: decoded.image.digest, ...(decoded.image.configDigest ? { configDigest: decoded.image.configDigest } : {}) };
+    } else {
+      name = target.path;
+      inventory = await inventoryRootfs(target.path, options.signal ? { signal: options.signal } : {});
+    }
+    warnings.push(...inventory.warnings);
+    const findings: Finding[] = await matchInventory(inventory, store, {
+      onWarning: (w) => warnings.push(`match: ${w}`),
+      layerCreatedBy: (layer: LayerOrigin) => commands[layer.index] || undefined,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const gate = applyGate(findings, { ...options, now });
+    warnings.push(...gate.warnings);
+    const os = inventory.os;
+    const result: ScanResult = {
+      schemaVersion: 1,
+      target: name,
+      ...(image ? { image } : {}),
+      ...(os ? { os: { id: os.id, ...(os.versionId ? { versionId: os.versionId } : {}), ...(os.prettyName ? { prettyName: os.prettyName } : {}) } } : {}),
+      packageCounts: countByCataloger(inventory),
+      findings: gate.findings,
+      ...(database ? { database } : {}),
+      warnings,
+      scannedAt: now.toISOString(),
+    };
+    return { result, gate };
+  } finally {
+    await owned?.close();
+  }
+}
+

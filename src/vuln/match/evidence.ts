@@ -1,0 +1,116 @@
+/**
+ * Why a package matched: the evidence a user needs to re-check a finding by
+ * hand (feed, advisory and vendor record, what was queried, the range as the
+ * advisory states it, the version scheme), and the one shared judgement of
+ * an affected entry against a version. Version order comes only from
+ * src/vuln/versions.
+ */
+import type { AdvisoryEvent, AffectedMatch, AffectedPackage } from '../../core/advisory.js';
+import type { MatchEvidence } from '../../core/finding.js';
+import { schemeForEcosystem, schemeForRange } from '../versions/all.js';
+import { inRange } from '../versions/range.js';
+import type { VersionScheme } from '../versions/scheme.js';
+import type { MatchQuery, Verdict } from './matcher.js';
+
+export type { MatchEvidence } from '../../core/finding.js';
+
+const MAX_LISTED_VERSIONS = 12;
+
+function eventText(e: AdvisoryEvent): string {
+  if ('introduced' in e) return `>=${e.introduced}`;
+  if ('fixed' in e) return `<${e.fixed}`;
+  if ('last_affected' in e) return `<=${e.last_affected}`;
+  return `<${e.limit} (limit)`;
+}
+
+/** `>=0, <1.1.1n-0+deb11u1`; several ranges joined with ` || `; a version list as `= a | b | …`. */
+export function renderRange(affected: AffectedPackage): string {
+  const parts = affected.ranges.map((r) => `${r.events.map(eventText).join(', ')}${r.type === 'SEMVER' ? ' (semver)' : ''}`);
+  if (affected.versions && affected.versions.length > 0) {
+    const listed = affected.versions.slice(0, MAX_LISTED_VERSIONS).join(' | ');
+    const more = affected.versions.length > MAX_LISTED_VERSIONS ? ` | … (${affected.versions.length} versions)` : '';
+    parts.push(`= ${listed}${more}`);
+  }
+  if (parts.length === 0) return affected.status === 'not-affected' ? 'not affected' : 'all versions';
+  return parts.join(' || ');
+}
+
+/** The smallest `fixed` event above `version` in `events` (the fix on this package's stream). */
+function nextFix(scheme: VersionScheme, version: string, events: readonly AdvisoryEvent[]): string | undefined {
+  let best: string | undefined;
+  for (const e of events) {
+    if (!('fixed' in e)) continue;
+    if (scheme.compare(e.fixed, version) <= 0) continue;
+    if (best === undefined || scheme.compare(e.fixed, best) < 0) best = e.fixed;
+  }
+  return best;
+}
+
+/**
+ * Judges one affected entry: `not-affected` never matches; otherwise the
+ * version is affected when it is in any range (OSV semantics, `inRange`) or
+ * equals a listed version; an entry with neither ranges nor versions but a
+ * status of affected / will-not-fix covers every version. Throws VersionError
+ * when the version cannot be ordered by the entry's scheme.
+ */
+export function judge(query: MatchQuery, affected: AffectedPackage): Verdict {
+  const ecoScheme = schemeForEcosystem(affected.ecosystem);
+  const range = renderRange(affected);
+  if (affected.status === 'not-affected') return { vulnerable: false, scheme: ecoScheme.name, range };
+  let schemeName = ecoScheme.name;
+  for (const r of affected.ranges) {
+    const scheme = schemeForRange(r.type, affected.ecosystem);
+    schemeName = scheme.name;
+    if (inRange(scheme, query.version, r.events)) {
+      const fixedVersion = nextFix(scheme, query.version, r.events);
+      return { vulnerable: true, scheme: scheme.name, range, ...(fixedVersion !== undefined ? { fixedVersion } : {}) };
+    }
+  }
+  if (affected.versions && affected.versions.length > 0) {
+    ecoScheme.parse(query.version);
+    for (const v of affected.versions) {
+      let same = false;
+      try {
+        same = ecoScheme.compare(query.version, v) === 0;
+      } catch {
+        same = v === query.version;
+      }
+      if (same) {
+        const fixedVersion = affected.fixed !== undefined && ecoScheme.isValid(affected.fixed) && ecoScheme.compare(affected.fixed, query.version) > 0 ? affected.fixed : undefined;
+        return { vulnerable: true, scheme: ecoScheme.name, range, ...(fixedVersion !== undefined ? { fixedVersion } : {}) };
+      }
+    }
+    return { vulnerable: false, scheme: ecoScheme.name, range };
+  }
+  if (affected.ranges.length === 0 && (affected.status === 'affected' || affected.status === 'will-not-fix')) {
+    ecoScheme.parse(query.version);
+    return { vulnerable: true, scheme: ecoScheme.name, range };
+  }
+  return { vulnerable: false, scheme: schemeName, range };
+}
+
+/**
+ * The feed an affected entry came from (a merged advisory may hold entries of
+ * several feeds): `debian-tracker:…` and `<distro>-secdb:…` source records
+ * name their feed; everything else came from OSV.
+ */
+export function entryFeed(affected: AffectedPackage): string {
+  const record = affected.sourceRecord;
+  if (record.startsWith('debian-tracker:')) return 'debian-tracker';
+  if (/^[a-z]+-secdb:/.test(record)) return 'alpine-secdb';
+  return 'osv';
+}
+
+/** The evidence of one matched entry. */
+export function evidenceOf(match: AffectedMatch, query: MatchQuery, verdict: Verdict, distribution: boolean): MatchEvidence {
+  const vendor = distribution ? match.affected.sourceRecord || match.advisory.id : undefined;
+  return {
+    feed: entryFeed(match.affected),
+    advisoryId: match.advisory.id,
+    ...(vendor ? { vendorRecord: vendor } : {}),
+    ecosystem: query.ecosystem,
+    queriedName: query.name,
+    range: verdict.range,
+    scheme: verdict.scheme,
+  };
+}
