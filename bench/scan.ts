@@ -63,9 +63,17 @@ for (let i = 0; packages.length < 10_000; i++) {
 }
 const inventory: Inventory = { os: { id: 'alpine', versionId: '3.10.9', path: 'etc/os-release' }, packages, ownedFiles: [], warnings: [] };
 let findingsCount = 0;
-await matchInventory(inventory, store); // warm-up
+await matchInventory(inventory, store); // warm-up (and fills this store's advisory memo)
+// Cold: a fresh store each run, as one `portcullis scan` process has. Warm: the same store again, as a
+// long-running server rescanning has.
 const matchTimes: number[] = [];
-for (let i = 0; i < RUNS; i++) matchTimes.push(await timeIt(async () => (findingsCount = (await matchInventory(inventory, store, { onWarning: () => undefined })).length)));
+for (let i = 0; i < RUNS; i++) {
+  const fresh = new SqliteStore(db, { readonly: true });
+  matchTimes.push(await timeIt(async () => (findingsCount = (await matchInventory(inventory, fresh, { onWarning: () => undefined })).length)));
+  await fresh.close();
+}
+const warmTimes: number[] = [];
+for (let i = 0; i < RUNS; i++) warmTimes.push(await timeIt(() => matchInventory(inventory, store, { onWarning: () => undefined })));
 await store.close();
 
 // Full scan vs plain layer walk of the Debian image.
@@ -91,7 +99,8 @@ for (let i = 0; i < RUNS; i++) {
 const m = median(matchTimes);
 const w = median(walkTimes);
 const s = median(scanTimes);
-console.log(`| matching 10,000 packages${process.env.BENCH_DENSE === '1' ? ' (dense: all ancient)' : ''} (${rows.length} distinct DB names sampled, ${findingsCount} findings) | ${m.toFixed(0)} ms | < 200 ms |`);
+console.log(`| matching 10,000 packages${process.env.BENCH_DENSE === '1' ? ' (dense: all ancient)' : ''} (${rows.length} distinct DB names sampled, ${findingsCount} findings), fresh store | ${m.toFixed(0)} ms | < 200 ms |`);
+console.log(`| same, warm store (advisories already loaded) | ${median(warmTimes).toFixed(0)} ms | < 200 ms |`);
 console.log(`| plain layer walk, Debian 12 image | ${w.toFixed(0)} ms | |`);
 console.log(`| full scan, Debian 12 image, warm DB | ${s.toFixed(0)} ms (${(s / w).toFixed(2)}×) | ≤ 1.3× |`);
 console.log(`runs ${RUNS}, median; ${cpus().length} cores ${cpus()[0]?.model ?? ''}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`);

@@ -34,3 +34,54 @@ export function applyRuleConfig<F extends Pick<HygieneFinding, 'ruleId'>>(findin
     return true;
   });
 }
+
+/** The `lint:` section of `.portcullis.yaml` (or a `--config` file). */
+export interface LintConfig extends RuleConfig {
+  /** Warn this many days before an end of life (default 90). */
+  readonly eolWarnDays?: number;
+  /** An image older than this many days is stale (default 90). */
+  readonly staleDays?: number;
+}
+
+const LINT_KEYS = new Set(['enable', 'disable', 'eolWarnDays', 'staleDays']);
+
+/**
+ * Reads the `lint:` section of a parsed configuration document (the whole
+ * document when it has no `lint:` key but only lint keys). Throws
+ * CONFIG_INVALID for unknown keys or wrong types, RULE_UNKNOWN for unknown ids.
+ */
+export function lintConfigFrom(doc: unknown, what: string): LintConfig {
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new HygieneError('CONFIG_INVALID', `${what}: expected a mapping`);
+  const record = doc as Record<string, unknown>;
+  const section = 'lint' in record ? record.lint : Object.keys(record).every((k) => LINT_KEYS.has(k)) ? record : undefined;
+  if (section === undefined || section === null) return {};
+  if (typeof section !== 'object' || Array.isArray(section)) throw new HygieneError('CONFIG_INVALID', `${what}: "lint" must be a mapping`);
+  const s = section as Record<string, unknown>;
+  for (const k of Object.keys(s)) {
+    if (!LINT_KEYS.has(k)) throw new HygieneError('CONFIG_INVALID', `${what}: lint.${k} is not a setting (known: ${[...LINT_KEYS].join(', ')})`);
+  }
+  const list = (key: 'enable' | 'disable'): string[] | undefined => {
+    const v = s[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new HygieneError('CONFIG_INVALID', `${what}: lint.${key} must be a list of rule ids`);
+    validate(v as string[], `${what}: lint.${key}`);
+    return v as string[];
+  };
+  const days = (key: 'eolWarnDays' | 'staleDays'): number | undefined => {
+    const v = s[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new HygieneError('CONFIG_INVALID', `${what}: lint.${key} must be a whole number of days`);
+    return v;
+  };
+  const enable = list('enable');
+  const disable = list('disable');
+  const eolWarnDays = days('eolWarnDays');
+  const staleDays = days('staleDays');
+  return {
+    ...(enable ? { enable } : {}),
+    ...(disable ? { disable } : {}),
+    ...(eolWarnDays !== undefined ? { eolWarnDays } : {}),
+    ...(staleDays !== undefined ? { staleDays } : {}),
+  };
+}

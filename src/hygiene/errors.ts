@@ -11,6 +11,12 @@ export type HygieneErrorCode =
   /** Bigger than the cap (1 MiB by default). */
   | 'TOO_LARGE'
   /** A rule id in a configuration (enable/disable) that the catalogue does not know. */
-  | 'RULE_UNKNOWN';
+  | 'RULE_UNKNOWN'
+  /** An EOL data file (bundled, cached or downloaded) that does not have the expected shape. */
+  | 'EOL_DATA_INVALID'
+  /** refreshEolData could download no product at all. */
+  | 'EOL_REFRESH_FAILED'
+  /** A lint configuration (`.portcullis.yaml` `lint:` section) that is not what the docs describe. */
+  | 'CONFIG_INVALID';
 
 export class HygieneError extends PortcullisError<HygieneErrorCode> {}

@@ -94,6 +94,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sources ADD COLUMN last_change TEXT;
     `,
   },
+  {
+    version: 3,
+    description: 'each record also kept whole as JSON (body), so reading an advisory is one row, not five queries',
+    sql: `
+      ALTER TABLE records ADD COLUMN body TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -153,6 +160,40 @@ interface RecordRow {
   published: string | null;
   modified: string | null;
   withdrawn: string | null;
+  /** The record as loadRecord would rebuild it, as JSON (schema v3+; null for rows written before). */
+  body: string | null;
+}
+
+/** The record exactly as the tables hold it (de-duplicated aliases, only known fields), for the body column. */
+function storedForm(a: Advisory): Advisory {
+  return {
+    id: a.id,
+    feed: a.feed,
+    scope: a.scope,
+    aliases: uniq(a.aliases),
+    upstream: uniq(a.upstream),
+    ...(a.summary !== undefined ? { summary: a.summary } : {}),
+    ...(a.details !== undefined ? { details: a.details } : {}),
+    severities: a.severities.map((sev) => ({
+      source: sev.source,
+      severity: sev.severity,
+      ...(sev.cvss ? { cvss: { version: sev.cvss.version, vector: sev.cvss.vector, ...(sev.cvss.score !== undefined ? { score: sev.cvss.score } : {}) } } : {}),
+    })),
+    references: a.references.map((r) => ({ type: r.type, url: r.url })),
+    ...(a.published !== undefined ? { published: a.published } : {}),
+    ...(a.modified !== undefined ? { modified: a.modified } : {}),
+    ...(a.withdrawn !== undefined ? { withdrawn: a.withdrawn } : {}),
+    affected: a.affected.map((x) => ({
+      ecosystem: x.ecosystem,
+      name: x.name,
+      ...(x.purl !== undefined ? { purl: x.purl } : {}),
+      ranges: x.ranges,
+      ...(x.versions !== undefined ? { versions: x.versions } : {}),
+      ...(x.fixed !== undefined ? { fixed: x.fixed } : {}),
+      status: x.status,
+      sourceRecord: x.sourceRecord,
+    })),
+  };
 }
 interface AffectedRow {
   record: number;
@@ -230,11 +271,15 @@ export interface SqliteStoreOptions {
   readonly readonly?: boolean;
 }
 
+/** Merged advisories kept in memory by one store instance. */
+const MERGED_MEMO_LIMIT = 20_000;
+
 export class SqliteStore implements AdvisoryStore {
   readonly path: string;
   readonly db: Database.Database;
   #inTransaction = false;
   readonly #stmts: ReturnType<SqliteStore['prepare']>;
+  readonly #merged = new Map<string, Advisory | undefined>();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -265,10 +310,10 @@ export class SqliteStore implements AdvisoryStore {
         'SELECT pk, modified, content_hash FROM records WHERE id = ? AND feed = ? AND scope = ?',
       ),
       insertRecord: db.prepare(
-        'INSERT INTO records (id, feed, scope, summary, details, published, modified, withdrawn, content_hash) VALUES (@id, @feed, @scope, @summary, @details, @published, @modified, @withdrawn, @hash)',
+        'INSERT INTO records (id, feed, scope, summary, details, published, modified, withdrawn, content_hash, body) VALUES (@id, @feed, @scope, @summary, @details, @published, @modified, @withdrawn, @hash, @body)',
       ),
       updateRecord: db.prepare(
-        'UPDATE records SET summary = @summary, details = @details, published = @published, modified = @modified, withdrawn = @withdrawn, content_hash = @hash WHERE pk = @pk',
+        'UPDATE records SET summary = @summary, details = @details, published = @published, modified = @modified, withdrawn = @withdrawn, content_hash = @hash, body = @body WHERE pk = @pk',
       ),
       deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
       deleteSeverities: db.prepare('DELETE FROM severities WHERE record = ?'),
@@ -280,7 +325,7 @@ export class SqliteStore implements AdvisoryStore {
       insertAffected: db.prepare(
         'INSERT INTO affected (record, ord, ecosystem, package, purl, ranges, versions, fixed, status, source_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      recordsById: db.prepare<[string], RecordRow>('SELECT pk, id, feed, scope, summary, details, published, modified, withdrawn FROM records WHERE id = ?'),
+      recordsById: db.prepare<[string], RecordRow>('SELECT pk, id, feed, scope, summary, details, published, modified, withdrawn, body FROM records WHERE id = ?'),
       aliasesOf: db.prepare<[number], { kind: string; alias: string }>('SELECT kind, alias FROM aliases WHERE record = ? ORDER BY rowid'),
       severitiesOf: db.prepare<[number], { source: string; severity: string; cvss_version: string | null; vector: string | null; score: number | null }>(
         'SELECT source, severity, cvss_version, vector, score FROM severities WHERE record = ? ORDER BY ord',
@@ -306,6 +351,7 @@ export class SqliteStore implements AdvisoryStore {
   /** The synchronous core of `upsert` (better-sqlite3 is synchronous). */
   upsertSync(advisory: Advisory): UpsertResult {
     const s = this.#stmts;
+    this.#merged.clear();
     const hash = contentHash(advisory);
     const existing = s.findRecord.get(advisory.id, advisory.feed, advisory.scope);
     if (existing && existing.content_hash === hash) return 'unchanged';
@@ -324,6 +370,7 @@ export class SqliteStore implements AdvisoryStore {
       modified: advisory.modified ?? null,
       withdrawn: advisory.withdrawn ?? null,
       hash,
+      body: JSON.stringify(storedForm(advisory)),
     };
     const write = (): UpsertResult => {
       let pk: number;
@@ -364,6 +411,7 @@ export class SqliteStore implements AdvisoryStore {
   }
 
   private loadRecord(row: RecordRow): Advisory {
+    if (row.body !== null) return JSON.parse(row.body) as Advisory;
     const s = this.#stmts;
     const aliases: string[] = [];
     const upstream: string[] = [];
@@ -398,8 +446,22 @@ export class SqliteStore implements AdvisoryStore {
     return this.#stmts.recordsById.all(id).map((r) => this.loadRecord(r));
   }
 
+  /**
+   * The merged advisory for `id`, memoised: a scan asks for the same
+   * advisories again and again (every binary package of one source package,
+   * every alias lookup), and loading one takes several queries. Any write
+   * clears the memo; it is bounded by MERGED_MEMO_LIMIT.
+   */
+  merged(id: string): Advisory | undefined {
+    if (this.#merged.has(id)) return this.#merged.get(id);
+    const advisory = mergeRecords(this.getRecords(id));
+    if (this.#merged.size >= MERGED_MEMO_LIMIT) this.#merged.clear();
+    this.#merged.set(id, advisory);
+    return advisory;
+  }
+
   async getById(id: string): Promise<Advisory | undefined> {
-    return mergeRecords(this.getRecords(id));
+    return this.merged(id);
   }
 
   async findAffected(ecosystem: string, packageName: string, options: FindOptions = {}): Promise<AffectedMatch[]> {
@@ -410,7 +472,7 @@ export class SqliteStore implements AdvisoryStore {
       if (row.withdrawn !== null && !options.includeWithdrawn) continue;
       let advisory = cache.get(row.id);
       if (!advisory) {
-        advisory = mergeRecords(this.getRecords(row.id))!;
+        advisory = this.merged(row.id)!;
         cache.set(row.id, advisory);
       }
       out.push({ advisory, affected: affectedFromRow(row) });
@@ -419,7 +481,7 @@ export class SqliteStore implements AdvisoryStore {
   }
 
   async byAlias(id: string): Promise<Advisory[]> {
-    return this.#stmts.idsByAlias.all(id, id).map((r) => mergeRecords(this.getRecords(r.id))!);
+    return this.#stmts.idsByAlias.all(id, id).map((r) => this.merged(r.id)!);
   }
 
   async sources(): Promise<SourceStatus[]> {
@@ -499,6 +561,7 @@ export class SqliteStore implements AdvisoryStore {
       throw error;
     } finally {
       this.#inTransaction = false;
+      this.#merged.clear(); // what was read inside may have been rolled back
     }
   }
 

@@ -76,8 +76,29 @@ export interface DefinedScheme<P extends ParsedVersion> extends VersionScheme<P>
   compareParsed(a: P, b: P): Ordering;
 }
 
+/**
+ * Parsed versions are memoised per scheme: matching compares the same few
+ * thousand strings (installed versions, range events) over and over, and
+ * parsing dominated that work. Bounded: the memo is dropped when it fills.
+ * Parsed values are frozen-by-convention (never mutated), so sharing is safe.
+ */
+const PARSE_MEMO_LIMIT = 50_000;
+
+function memoise<P>(parse: (version: string) => P): (version: string) => P {
+  let memo = new Map<string, P>();
+  return (version: string): P => {
+    const hit = memo.get(version);
+    if (hit !== undefined) return hit;
+    const parsed = parse(version); // errors are not cached: invalid input stays an error every time
+    if (memo.size >= PARSE_MEMO_LIMIT) memo = new Map();
+    memo.set(version, parsed);
+    return parsed;
+  };
+}
+
 export function defineScheme<P extends ParsedVersion>(parts: SchemeParts<P>): DefinedScheme<P> {
-  const { name, parse, compareParsed } = parts;
+  const { name, compareParsed } = parts;
+  const parse = memoise(parts.parse);
   return Object.freeze({
     name,
     parse,

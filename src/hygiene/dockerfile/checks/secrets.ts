@@ -6,35 +6,10 @@
 import { Arg, Env } from 'dockerfile-ast';
 import type { DockerfileCheck } from '../check.js';
 import type { DockerfileContext } from '../context.js';
+import { DOCUMENTATION_EXAMPLE, isSecretName, isSecretValue, TOKEN_PATTERNS } from '../../secrets/patterns.js';
 
-export interface TokenPattern {
-  readonly kind: string;
-  readonly pattern: RegExp;
-}
+export { isSecretName, TOKEN_PATTERNS, type TokenPattern } from '../../secrets/patterns.js';
 
-export const TOKEN_PATTERNS: readonly TokenPattern[] = [
-  { kind: 'an AWS access key id', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
-  { kind: 'a GitHub token', pattern: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b/g },
-  { kind: 'a GitHub token', pattern: /\bgithub_pat_[A-Za-z0-9_]{82}\b/g },
-  { kind: 'a GitLab token', pattern: /\bglpat-[A-Za-z0-9_-]{20}\b/g },
-  { kind: 'a Slack token', pattern: /\bxox[baprs]-[A-Za-z0-9-]{10,}/g },
-  { kind: 'an npm token', pattern: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  { kind: 'a private key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g },
-];
-
-/** AWS's documentation keys (`AKIAIOSFODNN7EXAMPLE`) are not secrets. */
-const DOCUMENTATION_EXAMPLE = /EXAMPLE$/;
-
-const SECRET_NAME = /(?:^|_)(?:PASSWORD|PASSWD|SECRET|SECRET_?KEY|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?TOKEN|AUTH_?TOKEN|CLIENT_?SECRET|CREDENTIALS?)(?:$|_)/i;
-/** Names that point at a secret rather than hold one. */
-const POINTER_SUFFIX = /_(?:FILE|PATH|DIR|URL|URI|ENDPOINT|HOST|PORT|NAME|ID_FILE|LENGTH|LEN|TTL|TIMEOUT|EXPIRY|EXPIRES|TYPE|HEADER|ENABLED|REQUIRED|MOUNT)$/i;
-const ONLY_VARIABLES = /^(?:\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+?][^}]*)?\}|\$[A-Za-z_][A-Za-z0-9_]*)+$/;
-const NOT_A_SECRET_VALUE = /^(?:true|false|yes|no|on|off)$/i;
-
-/** True for a name like DB_PASSWORD, GITHUB_TOKEN, API_KEY (and not DB_PASSWORD_FILE). */
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name) && !POINTER_SUFFIX.test(name);
-}
 
 function check(ctx: DockerfileContext): void {
   const { doc } = ctx;
@@ -57,8 +32,7 @@ function check(ctx: DockerfileContext): void {
       const value = p.getValue();
       const valueRange = p.getValueRange();
       if (value === null || valueRange === null || !isSecretName(name)) continue;
-      const v = value.trim();
-      if (v === '' || ONLY_VARIABLES.test(v) || NOT_A_SECRET_VALUE.test(v) || v.startsWith('/run/secrets/')) continue;
+      if (!isSecretValue(value)) continue;
       const start = doc.offsetAt(p.getNameRange().start);
       const end = doc.offsetAt(valueRange.end);
       if (flagged.some((f) => f.start < end && start < f.end)) continue;

@@ -1,0 +1,182 @@
+/**
+ * `portcullis lint TARGET`: hygiene checks on an image (any transport) or a
+ * Dockerfile. A target is a Dockerfile when --dockerfile says so, or when it
+ * is an existing file whose name contains Dockerfile/Containerfile or whose
+ * first instruction is FROM/ARG (or a `# syntax=` directive); otherwise it
+ * is an image name.
+ */
+import { existsSync } from 'node:fs';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
+import { lintDockerfileFile, lintImage, loadLintConfig, type SuppressedFinding } from '../../engine/lint.js';
+import { openSource } from '../../engine/open.js';
+import { SEVERITIES, type HygieneFinding, type Severity } from '../../hygiene/check.js';
+import { findRule } from '../../hygiene/rules.js';
+import { lintToSarif } from '../../hygiene/sarif.js';
+import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams, type Painter } from '../output.js';
+import { parseFormat } from './shared.js';
+
+export interface LintCommandOptions extends RegistryFlags {
+  dockerfile?: boolean;
+  format?: string;
+  output?: string;
+  severity?: string;
+  exitCode?: string;
+  config?: string;
+  ignorefile?: string;
+  quiet?: boolean;
+}
+
+const FORMATS = ['table', 'json', 'sarif'] as const;
+
+export function parseLintSeverities(value: string | undefined): Severity[] | undefined {
+  if (value === undefined) return undefined;
+  const out: Severity[] = [];
+  for (const part of value.split(',')) {
+    const level = part.trim().toUpperCase();
+    if (level === '') continue;
+    if (!(SEVERITIES as readonly string[]).includes(level)) throw new UsageError(`--severity takes a comma list of ${SEVERITIES.join(', ')}, not "${part.trim()}"`);
+    out.push(level as Severity);
+  }
+  if (out.length === 0) throw new UsageError('--severity needs at least one level');
+  return out;
+}
+
+function parseExitCode(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`--exit-code takes a number from 0 to 255, not "${value}"`);
+  return n;
+}
+
+/** True when `target` names a Dockerfile on disk (by name, or by its first instruction). */
+export async function looksLikeDockerfile(target: string): Promise<boolean> {
+  const info = await stat(target).catch(() => undefined);
+  if (!info?.isFile()) return false;
+  if (/dockerfile|containerfile/i.test(basename(target))) return true;
+  const handle = await open(target, 'r');
+  try {
+    const buf = Buffer.alloc(8192);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const head = buf.subarray(0, bytesRead);
+    if (head.includes(0)) return false;
+    for (const raw of head.toString('utf8').split('\n')) {
+      const line = raw.trim();
+      if (line === '') continue;
+      if (/^#\s*syntax\s*=/i.test(line)) return true;
+      if (line.startsWith('#')) continue;
+      return /^(?:FROM|ARG)\s+\S/i.test(line);
+    }
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
+
+function where(f: HygieneFinding): string {
+  const l = f.location;
+  if (l.kind === 'dockerfile') return `${l.file}:${l.line}:${l.column}`;
+  const parts = [l.path ? `/${l.path}` : '', l.layer ? `layer ${l.layer.index}` : '', l.historyIndex !== undefined && !l.layer ? `history ${l.historyIndex}` : ''].filter(Boolean);
+  return parts.length > 0 ? parts.join(' @ ') : 'config';
+}
+
+const SEVERITY_STYLE: Readonly<Record<Severity, Parameters<Painter>[0]>> = { CRITICAL: 'red', HIGH: 'red', MEDIUM: 'yellow', LOW: 'dim', INFO: 'dim' };
+
+function renderTableReport(target: string, header: string, findings: readonly HygieneFinding[], suppressed: number, paint: Painter): string {
+  const counts = SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+  const summary = findings.length === 0 ? 'no findings' : `${findings.length} finding${findings.length === 1 ? '' : 's'} (${counts.map(([s, n]) => `${s} ${n}`).join(', ')})`;
+  const lines = [`${paint('bold', target)}${header ? `\n${header}` : ''}`, `${summary}${suppressed ? `, ${suppressed} suppressed by the ignore file` : ''}`, ''];
+  if (findings.length === 0) return `${lines.join('\n')}\n`;
+  const rows = findings.map((f) => [paint(SEVERITY_STYLE[f.severity], f.severity), f.ruleId, where(f), f.message]);
+  return `${lines.join('\n')}\n${renderTable(['SEVERITY', 'RULE', 'WHERE', 'MESSAGE'], rows, paint)}\nRules and fixes: docs/lint-rules.md\n`;
+}
+
+function findingJson(f: HygieneFinding): Record<string, unknown> {
+  const rule = findRule(f.ruleId);
+  return { ...f, ...(rule ? { title: rule.title, ...(rule.cis ? { cis: rule.cis } : {}), docs: `docs/lint-rules.md#${rule.docsAnchor}` } : {}) };
+}
+
+export async function lint(target: string, options: LintCommandOptions, io: OutputStreams): Promise<number> {
+  const format = parseFormat(options.format, FORMATS, 'table');
+  const severities = parseLintSeverities(options.severity);
+  const exitCode = parseExitCode(options.exitCode);
+  const { config } = await loadLintConfig(options.config);
+  let ignore: IgnoreFile | undefined;
+  if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
+  else if (existsSync('.portcullisignore')) ignore = await loadIgnoreFile('.portcullisignore');
+
+  const isDockerfile = options.dockerfile === true || (await looksLikeDockerfile(target));
+  let findings: HygieneFinding[];
+  let suppressed: SuppressedFinding[];
+  let warnings: string[];
+  let header = '';
+  let extra: Record<string, unknown> = {};
+  if (isDockerfile) {
+    if (!existsSync(target)) throw new UsageError(`--dockerfile: ${target} does not exist`);
+    const result = await lintDockerfileFile(target, { config, ...(ignore ? { ignore } : {}) });
+    ({ findings, suppressed, warnings } = result);
+    header = 'Dockerfile';
+  } else {
+    const context = systemContext(options, io.env);
+    const progress = new TransferProgress(io.stderr, !options.quiet);
+    context.onProgress = progress.onProgress;
+    const source = await openSource(target, context);
+    let result;
+    try {
+      result = await lintImage(source, { config, ...(ignore ? { ignore } : {}), ...(context.platform ? { platform: context.platform } : {}), env: io.env });
+    } finally {
+      progress.stop();
+      await source.close();
+    }
+    ({ findings, suppressed, warnings } = result);
+    const img = result.image;
+    header = [img.digest, img.os, img.platform, img.created ? `created ${img.created}` : ''].filter(Boolean).join(', ');
+    extra = { image: img, ...(result.rebuild ? { rebuild: result.rebuild } : {}) };
+  }
+  if (severities) {
+    const keep = new Set<string>(severities);
+    findings = findings.filter((f) => keep.has(f.severity));
+  }
+  let text: string;
+  if (format === 'json') {
+    text = `${JSON.stringify(
+      {
+        schemaVersion: 1,
+        target,
+        kind: isDockerfile ? 'dockerfile' : 'image',
+        ...extra,
+        findings: findings.map(findingJson),
+        suppressed: suppressed.map((s) => ({ ...findingJson(s.finding), suppressed: { by: s.by, reason: s.reason } })),
+        warnings,
+      },
+      null,
+      2,
+    )}\n`;
+  } else if (format === 'sarif') {
+    text = `${JSON.stringify(lintToSarif(findings, { target, suppressed }), null, 2)}\n`;
+  } else {
+    text = renderTableReport(target, header, findings, suppressed.length, painter(!options.output && colorEnabled(io.stdout, io.env)));
+  }
+  if (options.output) await writeAtomically(options.output, text);
+  else io.stdout.write(text);
+  if (!options.quiet) for (const w of warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
+  if (exitCode !== 0 && findings.length > 0) {
+    if (!options.quiet) io.stderr.write(`portcullis: ${findings.length} lint finding${findings.length === 1 ? '' : 's'} remain after filters (exit code ${exitCode})\n`);
+    return exitCode;
+  }
+  return ExitCode.Ok;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
