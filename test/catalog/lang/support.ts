@@ -5,11 +5,11 @@
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FileView, FileWant, ImageFile, LayerOrigin } from '../../../src/core/files.js';
+import type { EntryInfo, FileView, FileWant, ImageFile, LayerOrigin } from '../../../src/core/files.js';
 
 export const LAYER: LayerOrigin = { index: 0, digest: 'sha256:0000000000000000000000000000000000000000000000000000000000000000' };
 
-type Wants = (path: string, info?: { mode: number; size: number }) => boolean | FileWant;
+type Wants = (path: string, info?: EntryInfo) => boolean | FileWant;
 
 export interface DirViewOptions {
   /** Image path prefix for the directory's contents (`usr/lib/python3/dist-packages`). */
@@ -34,7 +34,7 @@ export function viewFromDir(root: string, wants: Wants, options: DirViewOptions 
       }
       if (!st.isFile()) continue;
       const imagePath = options.prefix ? `${options.prefix}/${path}` : path;
-      const answer = options.withInfo ? wants(imagePath, { mode: st.mode & 0o7777, size: st.size }) : wants(imagePath);
+      const answer = options.withInfo ? wants(imagePath, { kind: 'file', mode: st.mode & 0o7777, size: st.size }) : wants(imagePath);
       if (answer === false) continue;
       files.push(imageFile(imagePath, abs, st.size, st.mode & 0o7777, answer === true ? {} : answer, options.maxBytes ?? 512 << 20));
     }
