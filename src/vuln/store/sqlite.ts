@@ -280,6 +280,8 @@ export class SqliteStore implements AdvisoryStore {
   #inTransaction = false;
   readonly #stmts: ReturnType<SqliteStore['prepare']>;
   readonly #merged = new Map<string, Advisory | undefined>();
+  /** findAffected answers by (ecosystem, package), memoised like #merged and cleared with it. */
+  readonly #affected = new Map<string, AffectedMatch[]>();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -351,7 +353,7 @@ export class SqliteStore implements AdvisoryStore {
   /** The synchronous core of `upsert` (better-sqlite3 is synchronous). */
   upsertSync(advisory: Advisory): UpsertResult {
     const s = this.#stmts;
-    this.#merged.clear();
+    this.clearMemos();
     const hash = contentHash(advisory);
     const existing = s.findRecord.get(advisory.id, advisory.feed, advisory.scope);
     if (existing && existing.content_hash === hash) return 'unchanged';
@@ -464,19 +466,23 @@ export class SqliteStore implements AdvisoryStore {
     return this.merged(id);
   }
 
+  private clearMemos(): void {
+    this.#merged.clear();
+    this.#affected.clear();
+  }
+
   async findAffected(ecosystem: string, packageName: string, options: FindOptions = {}): Promise<AffectedMatch[]> {
-    const rows = this.#stmts.findAffected.all(ecosystem, normalizePackageName(ecosystem, packageName));
-    const cache = new Map<string, Advisory>();
+    const name = normalizePackageName(ecosystem, packageName);
+    const key = `${options.includeWithdrawn ? 'w' : '-'}\u0000${ecosystem}\u0000${name}`;
+    const hit = this.#affected.get(key);
+    if (hit) return hit;
     const out: AffectedMatch[] = [];
-    for (const row of rows) {
+    for (const row of this.#stmts.findAffected.all(ecosystem, name)) {
       if (row.withdrawn !== null && !options.includeWithdrawn) continue;
-      let advisory = cache.get(row.id);
-      if (!advisory) {
-        advisory = this.merged(row.id)!;
-        cache.set(row.id, advisory);
-      }
-      out.push({ advisory, affected: affectedFromRow(row) });
+      out.push({ advisory: this.merged(row.id)!, affected: affectedFromRow(row) });
     }
+    if (this.#affected.size >= MERGED_MEMO_LIMIT) this.#affected.clear();
+    this.#affected.set(key, out);
     return out;
   }
 
@@ -561,7 +567,7 @@ export class SqliteStore implements AdvisoryStore {
       throw error;
     } finally {
       this.#inTransaction = false;
-      this.#merged.clear(); // what was read inside may have been rolled back
+      this.clearMemos(); // what was read inside may have been rolled back
     }
   }
 
