@@ -1,5 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { pullDb, pushDb } from '../../engine/db-artifact.js';
+import { refreshEolData } from '../../hygiene/eol.js';
 import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/db.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -20,6 +21,7 @@ export interface DbUpdateOptions extends DbCommonOptions {
   alpineUrl?: string;
   debianUrl?: string;
   nvdUrl?: string;
+  eolUrl?: string;
   offline?: boolean;
 }
 
@@ -62,12 +64,18 @@ class Bar {
 }
 
 const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd'];
+/** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
+const EOL_FEED = 'eol';
 
 export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Promise<number> {
   if (options.offline) throw new UsageError('db update downloads advisories; with --offline use "portcullis db import PATH…" or "portcullis db pull REF" from a local mirror');
   const dbPath = dbPathOf(options, io);
-  const feeds = options.feeds?.split(',').map((f) => f.trim()).filter(Boolean);
-  for (const f of feeds ?? []) if (!(FEEDS as readonly string[]).includes(f)) throw new UsageError(`--feeds takes a comma list of ${FEEDS.join(', ')}, not "${f}"`);
+  const requested = options.feeds?.split(',').map((f) => f.trim()).filter(Boolean);
+  for (const f of requested ?? []) {
+    if (f !== EOL_FEED && !(FEEDS as readonly string[]).includes(f)) throw new UsageError(`--feeds takes a comma list of ${[...FEEDS, EOL_FEED].join(', ')}, not "${f}"`);
+  }
+  const refreshEol = requested === undefined || requested.includes(EOL_FEED);
+  const feeds = requested?.filter((f) => f !== EOL_FEED);
   const baseUrls: NonNullable<UpdateOptions['baseUrls']> = {
     ...(options.osvUrl ? { osv: options.osvUrl } : {}),
     ...(options.alpineUrl ? { alpine: options.alpineUrl } : {}),
@@ -76,7 +84,12 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
   };
   const bar = new Bar(io, !options.quiet);
   let result;
+  let eol: Awaited<ReturnType<typeof refreshEolData>> | undefined;
   try {
+    if (refreshEol) {
+      bar.update('download eol', 0, undefined, '');
+      eol = await refreshEolData({ env: io.env, ...(options.eolUrl ? { baseUrl: options.eolUrl } : {}) });
+    }
     result = await update(dbPath, {
       baseUrls,
       ...(feeds ? { feeds: feeds as UpdateFeed[] } : {}),
@@ -92,11 +105,21 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
   }
   const imp = result.import;
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') {
-    writeJson(io.stdout, { dbPath, downloaded: result.downloaded, notModified: result.notModified, inserted: imp.inserted, updated: imp.updated, unchanged: imp.unchanged, skipped: imp.skipped.length });
+    writeJson(io.stdout, {
+      dbPath,
+      downloaded: result.downloaded,
+      notModified: result.notModified,
+      inserted: imp.inserted,
+      updated: imp.updated,
+      unchanged: imp.unchanged,
+      skipped: imp.skipped.length,
+      ...(eol ? { eol: { path: eol.path, refreshed: eol.refreshed, failed: eol.failed } } : {}),
+    });
   } else if (!options.quiet) {
     io.stdout.write(
       `${dbPath}: ${result.downloaded.length} downloaded, ${result.notModified.length} not modified; ${imp.inserted} inserted, ${imp.updated} updated, ${imp.unchanged} unchanged, ${imp.skipped.length} skipped\n`,
     );
+    if (eol) io.stdout.write(`${eol.path}: end-of-life dates of ${eol.refreshed.length} products refreshed${eol.failed.length ? `, ${eol.failed.length} kept from before` : ''}\n`);
   }
   if (!options.quiet) reportSkips(imp.skipped, imp.warnings.length + imp.warningsDropped, io);
   return ExitCode.Ok;
