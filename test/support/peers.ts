@@ -108,7 +108,8 @@ export async function runCommand(
   options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(file, [...args], { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const input = options.input;
+    const child = spawn(file, [...args], { env: options.env ?? process.env, cwd: options.cwd, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -126,6 +127,10 @@ export async function runCommand(
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
-    child.stdin.end(options.input ?? '');
+    if (input !== undefined && child.stdin) {
+      // A child that exits without reading its input closes the pipe: that is its answer, not an error here.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input);
+    }
   });
 }
