@@ -3,9 +3,10 @@ import { openDestination, openSource } from '../../engine/open.js';
 import { parseBooleanFlag, systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { TransferProgress, writeJson, type OutputStreams } from '../output.js';
+import type { SystemContext } from '../../image/types.js';
 import { parseFormat } from './shared.js';
-import { enforceContentTrust } from '../../engine/trust.js';
-import { contentTrustEnabled, loadPolicy, openStore, type ContentTrustFlags } from './trust-shared.js';
+import { trustMayApply } from '../trust-gate.js';
+import type { ContentTrustFlags } from './trust-shared.js';
 
 export interface CopyCommandOptions extends RegistryFlags, ContentTrustFlags {
   srcTlsVerify?: string | boolean;
@@ -38,17 +39,7 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
   srcContext.onProgress = progress.onProgress;
 
   // Content trust: verify before any layer moves, then copy exactly the verified digest.
-  const trustOn = contentTrustEnabled(options, io);
-  const loaded = options.disableContentTrust ? { keys: [] } : await loadPolicy(options.policy, io.env);
-  const trusted = options.disableContentTrust
-    ? undefined
-    : await enforceContentTrust(src, {
-        context: srcContext,
-        contentTrust: trustOn,
-        store: openStore(io.env),
-        ...(loaded.policy ? { policy: loaded.policy } : {}),
-        policyKeys: loaded.keys,
-      });
+  const trusted = trustMayApply(options, io.env) ? await verifyFirst(src, options, srcContext, io) : undefined;
   for (const warning of trusted?.warnings ?? []) io.stderr.write(`portcullis: warning: ${warning}\n`);
   const source = await openSource(trusted?.source ?? src, srcContext, { cache: false });
   let result: CopyResult;
@@ -75,4 +66,22 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
     io.stdout.write(`${result.digest}\n`);
   }
   return ExitCode.Ok;
+}
+
+/** Content trust and policy, loaded only when they may apply (see trust-gate.ts). */
+async function verifyFirst(src: string, options: CopyCommandOptions, context: SystemContext, io: OutputStreams) {
+  const [{ enforceContentTrust }, { contentTrustEnabled, loadPolicy, openStore }] = await Promise.all([
+    import('../../engine/trust.js'),
+    import('./trust-shared.js'),
+  ]);
+  const trustOn = contentTrustEnabled(options, io);
+  if (options.disableContentTrust) return undefined;
+  const loaded = await loadPolicy(options.policy, io.env);
+  return enforceContentTrust(src, {
+    context,
+    contentTrust: trustOn,
+    store: openStore(io.env),
+    ...(loaded.policy ? { policy: loaded.policy } : {}),
+    policyKeys: loaded.keys,
+  });
 }

@@ -4,13 +4,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { homedir } from 'node:os';
 import { KeyStore } from '../../trust/keys/store.js';
 import type { KeyRole } from '../../trust/keys/keys.js';
 import { parsePolicy, type Policy } from '../../trust/policy/index.js';
 import { readKeyFiles, type KeyFile } from '../../engine/trust.js';
 import { resolvePassphrase, type PromptFunction } from '../passphrase.js';
 import { UsageError } from '../context.js';
+import { portcullisHome } from '../trust-gate.js';
 import type { OutputStreams } from '../output.js';
 
 /**
@@ -69,9 +69,7 @@ export function contentTrustEnabled(flags: ContentTrustFlags, io: OutputStreams)
   return env !== undefined && /^(1|true|yes|on)$/i.test(env.trim());
 }
 
-export function portcullisHome(env: NodeJS.ProcessEnv): string {
-  return env.PORTCULLIS_HOME && env.PORTCULLIS_HOME.length > 0 ? env.PORTCULLIS_HOME : join(homedir(), '.portcullis');
-}
+export { portcullisHome } from '../trust-gate.js';
 
 export interface LoadedPolicy {
   policy?: Policy;

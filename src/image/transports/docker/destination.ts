@@ -24,11 +24,9 @@ export class DockerImageDestination implements ImageDestination {
     return head !== undefined && (head.size < 0 || descriptor.size < 0 || head.size === descriptor.size);
   }
 
+  // No HEAD first: callers ask hasBlob themselves (copyImage does), and the
+  // registry accepts a blob it already has, so a second round trip buys nothing.
   async putBlob(descriptor: Descriptor, content: Readable): Promise<void> {
-    if (await this.hasBlob(descriptor)) {
-      content.destroy(); // not needed: free whatever feeds it
-      return;
-    }
     await this.client.putBlob(this.ref.repository, descriptor, content, this.uploadOptions);
   }
 

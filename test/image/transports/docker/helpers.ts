@@ -39,9 +39,11 @@ export function blobStream(layout: Layout, digest: Digest): Readable {
   return createReadStream(blobPath(layout.dir, digest));
 }
 
-/** Pushes every blob then the manifest, the way a copy would. */
+/** Pushes every blob the destination lacks, then the manifest, the way copyImage does. */
 export async function pushLayout(destination: ImageDestination, layout: Layout): Promise<void> {
-  for (const blob of layout.blobs) await destination.putBlob(blob, blobStream(layout, blob.digest));
+  for (const blob of layout.blobs) {
+    if (!(await destination.hasBlob(blob))) await destination.putBlob(blob, blobStream(layout, blob.digest));
+  }
   await destination.putManifest(layout.manifest);
   await destination.commit();
 }
