@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { buildLayout } from '../test/support/oci-builder.js';
 import { peerImages, startRegistry } from '../test/support/peers.js';
 import { CLI } from '../test/support/paths.js';
 
@@ -51,7 +53,19 @@ async function main(): Promise<void> {
   };
   try {
     const lines: string[] = [];
-    for (const [label, source] of [['debian (49 MB, 1 layer)', images.debianOci], ['tiny (4 layers)', images.tinyOci]] as const) {
+    // A larger image, where throughput rather than start-up decides: 4 uncompressed layers of random bytes, 240 MiB.
+    const big = await buildLayout({
+      dir: join(work, 'big'),
+      layers: Array.from({ length: 4 }, (_, i) => ({
+        compression: 'none' as const,
+        entries: [{ name: `data/part-${i}.bin`, body: randomBytes(60 * 1024 * 1024) }],
+      })),
+    });
+    for (const [label, source] of [
+      ['generated (240 MiB, 4 layers)', big.name],
+      ['debian (49 MB, 1 layer)', images.debianOci],
+      ['tiny (4 layers)', images.tinyOci],
+    ] as const) {
       const push = { ours: [] as number[], skopeo: [] as number[] };
       const pull = { ours: [] as number[], skopeo: [] as number[] };
       for (let round = 0; round < ROUNDS; round++) {

@@ -2,7 +2,8 @@
  * Terminal output: colour only on a terminal (and never with NO_COLOR),
  * aligned tables, JSON, and progress bars on stderr when it is a terminal.
  */
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { MultiBar, SingleBar } from 'cli-progress';
 import type { ProgressEvent } from '../image/types.js';
 
 export interface OutputStreams {
@@ -72,7 +73,9 @@ export class TransferProgress {
 
   constructor(stderr: { isTTY?: boolean } & NodeJS.WritableStream, enabled: boolean) {
     if (enabled && stderr.isTTY) {
-      this.multi = new MultiBar(
+      // Loaded only for a terminal: piped and scripted runs never pay for it.
+      const { MultiBar: Bars, Presets } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+      this.multi = new Bars(
         {
           stream: stderr as NodeJS.WritableStream as unknown as NodeJS.WriteStream,
           format: ' {id} [{bar}] {percentage}% {done}/{size}',

@@ -72,6 +72,23 @@ export interface VerifyOptions {
   what?: string;
 }
 
+const VERIFIED_DIGEST = Symbol('portcullis.verifiedDigest');
+
+/**
+ * Marks a stream as one that fails (before its end) unless its bytes hash to
+ * `digest`, so a consumer that would verify the same digest again can skip
+ * the second hash. Only DigestVerifier and pass-through wrappers of one set it.
+ */
+export function markVerified<T extends object>(stream: T, digest: Digest): T {
+  Object.defineProperty(stream, VERIFIED_DIGEST, { value: digest, enumerable: false });
+  return stream;
+}
+
+/** The digest a stream is already verified against, if any (see markVerified). */
+export function verifiedDigestOf(stream: object): Digest | undefined {
+  return (stream as { [VERIFIED_DIGEST]?: Digest })[VERIFIED_DIGEST];
+}
+
 /**
  * A Transform that passes bytes through unchanged and fails the stream when the
  * total size or digest differs from what was expected. Size overflow fails as
@@ -87,6 +104,7 @@ export class DigestVerifier extends Transform {
   ) {
     super();
     this.hash = createDigestHash(expected);
+    markVerified(this, expected);
   }
 
   get bytesSeen(): number {

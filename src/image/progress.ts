@@ -4,6 +4,7 @@
  * bars without knowing about them.
  */
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import { markVerified, verifiedDigestOf } from '../core/digest.js';
 import type { Descriptor } from '../core/oci.js';
 import type { ImageSource, ProgressEvent } from './types.js';
 
@@ -24,7 +25,9 @@ export function withProgress(source: ImageSource, onProgress: (event: ProgressEv
       });
       // pipeline forwards errors both ways and destroys both streams when either ends early.
       pipeline(stream, counter, () => undefined);
-      return counter;
+      // The counter passes the source's bytes and errors through: still verified.
+      const verified = verifiedDigestOf(stream);
+      return verified ? markVerified(counter, verified) : counter;
     },
   };
 }

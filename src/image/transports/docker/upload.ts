@@ -7,7 +7,8 @@
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-blobs
  */
 import { pipeline, Readable } from 'node:stream';
-import { DigestVerifier, verifyBytes, type Digest } from '../../../core/digest.js';
+import { CoreError } from '../../../core/errors.js';
+import { verifyBytes, type Digest } from '../../../core/digest.js';
 import type { Descriptor } from '../../../core/oci.js';
 import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
@@ -153,7 +154,14 @@ async function finish(
     throw networkError(error, what, url);
   }
   const errorBody = await readErrorBody(res);
-  if (res.status !== 201 && res.status !== 204) throw errorFromResponse(what, res.status, errorBody);
+  if (res.status !== 201 && res.status !== 204) {
+    const error = errorFromResponse(what, res.status, errorBody);
+    // The registry hashed what we sent and it is not the descriptor's blob: the content is wrong, not the request.
+    if (error.registryCodes.includes('DIGEST_INVALID') || error.registryCodes.includes('SIZE_INVALID')) {
+      throw new CoreError('DIGEST_MISMATCH', `${what}: the bytes sent do not match ${digest} (registry: ${error.message})`, { cause: error });
+    }
+    throw error;
+  }
   const stored = header(res.headers, 'docker-content-digest');
   if (stored && stored !== digest) throw new RegistryError('PROTOCOL', `${what}: registry stored ${stored}`);
 }
@@ -167,16 +175,19 @@ async function cancel(client: RegistryClient, location: URL, scopes: readonly st
   }
 }
 
-function verified(content: Readable, descriptor: BlobRef, what: string, client: RegistryClient): DigestVerifier {
-  const verifier = new DigestVerifier(descriptor.digest, { size: descriptor.size, what });
+/**
+ * The upload body. Not hashed again here: the registry must verify the digest
+ * given on the closing PUT (distribution-spec "Pushing blobs"), and a source
+ * stream that fails its own verification aborts the request before that PUT
+ * completes, so a second client-side hash only halved push throughput.
+ */
+function verified(content: Readable, descriptor: BlobRef, _what: string, client: RegistryClient): Readable {
   const onProgress = client.onProgress;
-  if (onProgress) {
-    let transferred = 0;
-    content.on('data', (chunk: Buffer) => {
-      transferred += chunk.length;
-      onProgress({ id: descriptor.digest, transferred, total: descriptor.size });
-    });
-  }
-  pipeline(content, verifier, () => undefined);
-  return verifier;
+  if (!onProgress) return content;
+  let transferred = 0;
+  content.on('data', (chunk: Buffer) => {
+    transferred += chunk.length;
+    onProgress({ id: descriptor.digest, transferred, total: descriptor.size });
+  });
+  return content;
 }

@@ -3,9 +3,10 @@
  * releases the other (pipeline), and the consumer sees the verification error.
  */
 import { pipeline, type Readable } from 'node:stream';
-import { DigestVerifier, type Digest } from '../../../core/digest.js';
+import { DigestVerifier, verifiedDigestOf, type Digest } from '../../../core/digest.js';
 
 export function verifiedStream(raw: Readable, digest: Digest, size: number | undefined, what = `blob ${digest}`): Readable {
+  if (verifiedDigestOf(raw) === digest) return raw; // already fails on a mismatch: no second hash
   const verifier = new DigestVerifier(digest, size === undefined || size < 0 ? { what } : { size, what });
   // Errors reach the consumer through the verifier; the callback only keeps pipeline from throwing.
   return pipeline(raw, verifier, () => undefined);

@@ -14,7 +14,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestVerifier, verifyBytes, type Digest } from '../../../core/digest.js';
+import { DigestVerifier, verifiedDigestOf, verifyBytes, type Digest } from '../../../core/digest.js';
 import { MAX_MANIFEST_BYTES, type Descriptor, type ImageIndex } from '../../../core/oci.js';
 import { MediaType } from '../../../core/media-types.js';
 import { ImageError } from '../../errors.js';
@@ -91,7 +91,10 @@ export class OciLayoutDestination implements ImageDestination {
     await this.ensureDir(dir);
     const tmp = join(dir, `.tmp-${randomSuffix()}`);
     try {
-      await pipeline(content, new DigestVerifier(descriptor.digest, { size: descriptor.size, what: `blob ${descriptor.digest}` }), createWriteStream(tmp, { flags: 'wx' }));
+      // A source stream already verified against this digest fails before its end on a
+      // mismatch, which fails this pipeline too: hashing the bytes twice would only halve throughput.
+      if (verifiedDigestOf(content) === descriptor.digest) await pipeline(content, createWriteStream(tmp, { flags: 'wx' }));
+      else await pipeline(content, new DigestVerifier(descriptor.digest, { size: descriptor.size, what: `blob ${descriptor.digest}` }), createWriteStream(tmp, { flags: 'wx' }));
     } catch (error) {
       await removeQuietly(tmp);
       throw fsError(error, `${this.what}: writing blob ${descriptor.digest}`);
