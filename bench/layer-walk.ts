@@ -9,7 +9,7 @@
  *   npx tsx bench/layer-walk.ts            # both images, best of 3
  *   BENCH_GB=0.25 npx tsx bench/layer-walk.ts
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

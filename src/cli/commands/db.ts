@@ -39,7 +39,7 @@ function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
 class Bar {
   private bar: SingleBar | undefined;
   private started = false;
-  constructor(private readonly io: OutputStreams, enabled: boolean) {
+  constructor(io: OutputStreams, enabled: boolean) {
     if (enabled && io.stderr.isTTY) {
       this.bar = new SingleBar(
         { stream: io.stderr as unknown as NodeJS.WriteStream, format: ' {phase} [{bar}] {value}/{total} {detail}', hideCursor: true, clearOnComplete: true },

@@ -6,7 +6,7 @@
  * is an image name.
  */
 import { existsSync } from 'node:fs';
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { lintDockerfileFile, lintImage, loadLintConfig, type SuppressedFinding } from '../../engine/lint.js';
@@ -17,7 +17,7 @@ import { lintToSarif } from '../../hygiene/sarif.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams, type Painter } from '../output.js';
-import { parseFormat } from './shared.js';
+import { parseExitCodeFlag, parseFormat, parseSeverityList, writeOutputFile } from './shared.js';
 
 export interface LintCommandOptions extends RegistryFlags {
   dockerfile?: boolean;
@@ -32,25 +32,7 @@ export interface LintCommandOptions extends RegistryFlags {
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
 
-export function parseLintSeverities(value: string | undefined): Severity[] | undefined {
-  if (value === undefined) return undefined;
-  const out: Severity[] = [];
-  for (const part of value.split(',')) {
-    const level = part.trim().toUpperCase();
-    if (level === '') continue;
-    if (!(SEVERITIES as readonly string[]).includes(level)) throw new UsageError(`--severity takes a comma list of ${SEVERITIES.join(', ')}, not "${part.trim()}"`);
-    out.push(level as Severity);
-  }
-  if (out.length === 0) throw new UsageError('--severity needs at least one level');
-  return out;
-}
 
-function parseExitCode(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`--exit-code takes a number from 0 to 255, not "${value}"`);
-  return n;
-}
 
 /** True when `target` names a Dockerfile on disk (by name, or by its first instruction). */
 export async function looksLikeDockerfile(target: string): Promise<boolean> {
@@ -101,8 +83,8 @@ function findingJson(f: HygieneFinding): Record<string, unknown> {
 
 export async function lint(target: string, options: LintCommandOptions, io: OutputStreams): Promise<number> {
   const format = parseFormat(options.format, FORMATS, 'table');
-  const severities = parseLintSeverities(options.severity);
-  const exitCode = parseExitCode(options.exitCode);
+  const severities = parseSeverityList(options.severity, SEVERITIES);
+  const exitCode = parseExitCodeFlag(options.exitCode);
   const { config } = await loadLintConfig(options.config);
   let ignore: IgnoreFile | undefined;
   if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
@@ -160,7 +142,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   } else {
     text = renderTableReport(target, header, findings, suppressed.length, painter(!options.output && colorEnabled(io.stdout, io.env)));
   }
-  if (options.output) await writeAtomically(options.output, text);
+  if (options.output) await writeOutputFile(options.output, text);
   else io.stdout.write(text);
   if (!options.quiet) for (const w of warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
   if (exitCode !== 0 && findings.length > 0) {
@@ -170,13 +152,3 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   return ExitCode.Ok;
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, text, { mode: 0o644 });
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}

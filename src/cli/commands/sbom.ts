@@ -1,4 +1,3 @@
-import { writeFile, rename, rm } from 'node:fs/promises';
 import type { Inventory, Package } from '../../core/inventory.js';
 import { inventoryImage } from '../../engine/inventory.js';
 import { openSource } from '../../engine/open.js';
@@ -10,7 +9,7 @@ import { toSpdxJson } from '../../sbom/spdx.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams } from '../output.js';
-import { parseFormat } from './shared.js';
+import { parseFormat, writeOutputFile } from './shared.js';
 
 export interface SbomOptions extends RegistryFlags {
   format?: string;
@@ -48,7 +47,7 @@ export async function sbom(name: string, options: SbomOptions, io: OutputStreams
         : format === 'json'
           ? toInventoryJson(inventory, { image: described })
           : renderPackages(inventory, described, colorEnabled(options.output ? {} : io.stdout, io.env));
-  if (options.output) await writeAtomically(options.output, text.endsWith('\n') ? text : `${text}\n`);
+  if (options.output) await writeOutputFile(options.output, text.endsWith('\n') ? text : `${text}\n`);
   else io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   if (!options.quiet) for (const warning of inventory.warnings) io.stderr.write(`portcullis: warning: ${warning}\n`);
   return ExitCode.Ok;
@@ -64,13 +63,3 @@ function renderPackages(inventory: Inventory, image: SbomImage, color: boolean):
   return header + renderTable(['NAME', 'VERSION', 'TYPE', 'LAYER', 'FOUND AT'], rows, paint);
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, text, { mode: 0o644 });
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}

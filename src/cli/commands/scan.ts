@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { SEVERITY_LEVELS, type SeverityLevel } from '../../core/advisory.js';
+import { SEVERITY_LEVELS } from '../../core/advisory.js';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { scanTarget, type ScanTarget } from '../../engine/scan.js';
 import { loadVex, type VexStatement } from '../../engine/vex.js';
@@ -9,6 +8,7 @@ import { defaultDbPath } from '../../vuln/db.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, TransferProgress, type OutputStreams } from '../output.js';
+import { parseExitCodeFlag, parseSeverityList, writeOutputFile } from './shared.js';
 
 export interface ScanOptions extends RegistryFlags {
   sbom?: string;
@@ -36,27 +36,7 @@ export function parseMaxAge(value: string | undefined, flag = 'max-age'): number
   return unit === 'm' ? n / 1440 : unit === 'h' ? n / 24 : unit === 'w' ? n * 7 : n;
 }
 
-export function parseSeverities(value: string | undefined): SeverityLevel[] | undefined {
-  if (value === undefined) return undefined;
-  const out: SeverityLevel[] = [];
-  for (const part of value.split(',')) {
-    const level = part.trim().toUpperCase();
-    if (level === '') continue;
-    if (!(SEVERITY_LEVELS as readonly string[]).includes(level)) {
-      throw new UsageError(`--severity takes a comma list of ${SEVERITY_LEVELS.join(', ')}, not "${part.trim()}"`);
-    }
-    out.push(level as SeverityLevel);
-  }
-  if (out.length === 0) throw new UsageError('--severity needs at least one level');
-  return out;
-}
 
-function parseExitCode(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`--exit-code takes a number from 0 to 255, not "${value}"`);
-  return n;
-}
 
 /** The writer for `--format`, from the one list in src/report/all.ts (loaded only when asked). */
 export async function reportWriter(format: string): Promise<ReportWriter> {
@@ -69,8 +49,8 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   if (targets.length !== 1) throw new UsageError('scan takes exactly one target: IMAGE, --sbom FILE or --rootfs DIR');
   const format = options.format ?? 'table';
   const writer = await reportWriter(format);
-  const severities = parseSeverities(options.severity);
-  const exitCode = parseExitCode(options.exitCode);
+  const severities = parseSeverityList(options.severity, SEVERITY_LEVELS);
+  const exitCode = parseExitCodeFlag(options.exitCode);
   const maxAgeDays = parseMaxAge(options.maxAge);
   let ignore: IgnoreFile | undefined;
   if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
@@ -104,7 +84,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   }
   const color = writer.format === 'table' && !options.output && colorEnabled(io.stdout, io.env);
   const text = writer.write(outcome.result, { color });
-  if (options.output) await writeAtomically(options.output, text);
+  if (options.output) await writeOutputFile(options.output, text);
   else io.stdout.write(text);
   if (!options.quiet) for (const w of outcome.result.warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
   if (exitCode !== 0 && outcome.gate.active.length > 0) {
@@ -114,13 +94,3 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   return ExitCode.Ok;
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, text, { mode: 0o644 });
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}

@@ -1,3 +1,4 @@
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { isDigest, type Digest } from '../../core/digest.js';
 import { UsageError } from '../context.js';
 
@@ -23,4 +24,38 @@ export async function readStdin(stream: NodeJS.ReadableStream, maxBytes: number)
     chunks.push(buf);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `--severity LOW,HIGH`: upper-cased levels, each one of `allowed`. */
+export function parseSeverityList<T extends string>(value: string | undefined, allowed: readonly T[]): T[] | undefined {
+  if (value === undefined) return undefined;
+  const out: T[] = [];
+  for (const part of value.split(',')) {
+    const level = part.trim().toUpperCase();
+    if (level === '') continue;
+    if (!(allowed as readonly string[]).includes(level)) throw new UsageError(`--severity takes a comma list of ${allowed.join(', ')}, not "${part.trim()}"`);
+    out.push(level as T);
+  }
+  if (out.length === 0) throw new UsageError('--severity needs at least one level');
+  return out;
+}
+
+/** `--exit-code N`: 0 (the default) to 255. */
+export function parseExitCodeFlag(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw new UsageError(`--exit-code takes a number from 0 to 255, not "${value}"`);
+  return n;
+}
+
+/** Writes `-o FILE` through a temporary file and a rename: a reader never sees half a report. */
+export async function writeOutputFile(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
 }

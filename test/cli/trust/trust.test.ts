@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { sha256Digest, type Digest } from '../../../src/core/digest.js';
 import { MediaType } from '../../../src/core/media-types.js';
 import { parseManifest } from '../../../src/core/oci.js';
-import { cosignTag, KEY_ID_ANNOTATION, SIGNATURE_ANNOTATION } from '../../../src/trust/signatures/index.js';
+import { cosignTag, SIGNATURE_ANNOTATION } from '../../../src/trust/signatures/index.js';
 import type { VerifyReport } from '../../../src/engine/trust.js';
 import { peerImages, startRegistry, type PeerImages, type RegistryPeer } from '../../support/peers.js';
 import { skopeoCopy, skopeoInspect } from '../../support/skopeo.js';

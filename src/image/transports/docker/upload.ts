@@ -6,7 +6,7 @@
  * session is cancelled, never completed.
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-blobs
  */
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { CoreError } from '../../../core/errors.js';
 import { verifyBytes, type Digest } from '../../../core/digest.js';
 import type { Descriptor } from '../../../core/oci.js';
