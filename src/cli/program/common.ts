@@ -1,0 +1,45 @@
+/**
+ * What every command registration shares: the output streams, the exit code
+ * the chosen command sets, the registry flags and the help texts that several
+ * commands print.
+ */
+import type { Command } from 'commander';
+import { parseBooleanFlag } from '../context.js';
+import type { OutputStreams } from '../output.js';
+
+export interface CommandContext {
+  readonly io: OutputStreams;
+  /** Set by the action of the command that ran. */
+  exitCode: number;
+}
+
+export const REGISTRY_HELP = `
+Registry flags (as in skopeo):
+  --tls-verify=false   allow plain HTTP and unverified TLS
+  --cert-dir DIR       CA certificates (*.crt) and client pairs (*.cert/*.key)
+  --creds USER:PASS    credentials (otherwise from --authfile, REGISTRY_AUTH_FILE,
+                       containers auth.json or ~/.docker/config.json)
+  --authfile FILE      auth file to read`;
+
+export const TRANSPORTS_HELP = `
+Image names:
+  docker://HOST/REPO[:TAG|@DIGEST]   a registry (a bare name like alpine means
+                                     docker://docker.io/library/alpine:latest)
+  oci:DIR[:REF]                      an OCI image layout directory
+  oci-archive:FILE[:REF]             a tar of an OCI image layout
+  docker-archive:FILE[:REF|@N]       the output of docker save`;
+
+export function addRegistryFlags(command: Command): Command {
+  return command
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
+    .option('--cert-dir <dir>', 'directory with CA certificates and client certificate pairs')
+    .option('--creds <user:pass>', 'registry credentials')
+    .option('--authfile <file>', 'auth file (docker config.json or containers auth.json format)')
+    .option('--timeout <seconds>', 'per-request inactivity timeout')
+    .option('--retries <n>', 'retries for 429/5xx/connection resets');
+}
+
+/** For repeatable flags (`-a k=v -a k2=v2`): collects every value in order. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

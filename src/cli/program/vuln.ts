@@ -1,0 +1,141 @@
+/**
+ * The commands of the vulnerability scanner: scan, db, ignore.
+ */
+import { Option, type Command } from 'commander';
+
+import { addRegistryFlags, collect, REGISTRY_HELP, type CommandContext } from './common.js';
+
+export function registerVulnCommands(program: Command, ctx: CommandContext): void {
+  // ---------------------------------------------------------------- scan, db, ignore
+  const SCAN_HELP = `
+Targets (exactly one): IMAGE (any transport, see "Image names"), --sbom FILE
+(CycloneDX, SPDX, Syft or portcullis JSON), or --rootfs DIR (an unpacked root
+filesystem; symlinks are resolved inside DIR, never followed out of it).
+
+Formats: table (grouped by target, by severity then package; colour on a
+terminal), json (ScanResult schema v1, docs/scan.md), and every format of the
+report writers (trivy-json, sarif, cyclonedx, junit, html, markdown).
+
+Gate: --severity and --ignore-unfixed drop findings; the ignore file
+(.portcullisignore in the current directory unless --ignorefile) and VEX
+not_affected statements suppress them (kept in JSON with the reason);
+--exit-code N exits N when unsuppressed findings remain.
+
+The advisory database: --db PATH, else PORTCULLIS_DB, else
+~/.cache/portcullis/db/advisories.sqlite. A missing database exits 11 and says
+what to run; an old one (see --max-age) is a warning.`;
+
+  addRegistryFlags(
+    program
+      .command('scan')
+      .description('find known vulnerabilities in an image, an SBOM or a root filesystem; the CI gate')
+      .argument('[image]', 'image name (see "Image names" below)')
+      .option('--sbom <file>', 'scan the packages listed in an SBOM')
+      .option('--rootfs <dir>', 'scan an unpacked root filesystem')
+      .option('--db <path>', 'advisory database (default $PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite)')
+      .option('--offline', 'never touch the network (registry images are refused; the database is used as is)')
+      .option('--format <format>', 'table, json, trivy-json, sarif, cyclonedx, junit, html or markdown', 'table')
+      .option('-o, --output <file>', 'write the report to a file instead of standard output')
+      .option('--severity <levels>', 'keep only these severities: comma list of CRITICAL,HIGH,MEDIUM,LOW,NEGLIGIBLE,UNKNOWN')
+      .option('--ignore-unfixed', 'drop vulnerabilities that have no fixed version yet')
+      .option('--exit-code <n>', 'exit with N when vulnerabilities remain after filters (default 0)')
+      .option('--ignorefile <file>', 'ignore file (default ./.portcullisignore when it exists)')
+      .option('--vex <file>', 'OpenVEX or CycloneDX VEX document; not_affected suppresses (repeatable)', collect)
+      .option('--max-age <duration>', 'warn when the database is older than this (default 7d)')
+      .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
+      .option('-q, --quiet', 'no progress bars or warnings'),
+  )
+    .addHelpText(
+      'after',
+      `${REGISTRY_HELP}
+${SCAN_HELP}
+
+Examples:
+  portcullis db update && portcullis scan oci:examples/hello:latest
+  portcullis scan docker://registry.example/app:1.0 --severity HIGH,CRITICAL --exit-code 1
+  portcullis scan --sbom app.cdx.json --format sarif -o scan.sarif
+  portcullis scan --rootfs ./rootfs --ignore-unfixed --vex app.openvex.json --format json`,
+    )
+    .action(async (image: string | undefined, options: import('../commands/scan.js').ScanOptions) => {
+      const { scan } = await import('../commands/scan.js');
+      ctx.exitCode = await scan(image, options, ctx.io);
+    });
+
+  const DB_HELP = `
+The database: --db PATH, else PORTCULLIS_DB, else ~/.cache/portcullis/db/advisories.sqlite.
+Imports and updates are one transaction: an interrupted one leaves the old database usable.`;
+  const db = program.command('db').description('the advisory database: update, import, status, push and pull as an OCI artifact');
+  const dbAction =
+    <A extends unknown[]>(run: (mod: typeof import('../commands/db.js'), ...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      ctx.exitCode = await run(await import('../commands/db.js'), ...args);
+    };
+  db.command('update')
+    .description('download OSV, Alpine secdb, the Debian tracker and NVD (conditional requests, resumable) and import what changed')
+    .option('--db <path>', 'advisory database')
+    .option('--feeds <list>', 'comma list of osv, alpine, debian, nvd, eol (default all; eol = the end-of-life dates lint uses)')
+    .option('--osv-ecosystems <list>', 'OSV ecosystems to download (default Go, PyPI, npm, Maven, crates.io, RubyGems, NuGet, Packagist, Ubuntu, …)')
+    .option('--osv-url <url>', 'OSV mirror (<url>/<Ecosystem>/all.zip)')
+    .option('--alpine-url <url>', 'Alpine secdb mirror (an index of v3.x/ and edge/)')
+    .option('--debian-url <url>', 'Debian security tracker JSON')
+    .option('--nvd-url <url>', 'NVD CVE API 2.0 endpoint (NVD_API_KEY raises the rate limit)')
+    .option('--eol-url <url>', 'endoflife.date API mirror (<url>/api/<product>.json)')
+    .option('--offline', 'refuse (db update needs the network; use db import or db pull)')
+    .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
+    .option('-q, --quiet', 'no progress bar or summary')
+    .addHelpText('after', `${DB_HELP}\n\nExamples:\n  portcullis db update\n  portcullis db update --feeds osv,debian --osv-ecosystems PyPI,Go\n  portcullis db update --osv-url https://mirror.example/osv --nvd-url https://mirror.example/nvd`)
+    .action(dbAction((m, options: import('../commands/db.js').DbUpdateOptions) => m.dbUpdate(options, ctx.io)));
+  db.command('import')
+    .description('import advisory files or trees (OSV JSON/YAML/all.zip, Alpine secdb, Debian tracker JSON, NVD API 2.0) for air-gapped use')
+    .argument('<paths...>', 'files or directories')
+    .option('--db <path>', 'advisory database')
+    .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
+    .option('-q, --quiet', 'no progress bar or summary')
+    .addHelpText('after', `${DB_HELP}\n\nExamples:\n  portcullis db import ./osv/PyPI-all.zip ./debian-tracker.json\n  portcullis db import ./alpine-secdb/ --db ./advisories.sqlite`)
+    .action(dbAction((m, paths: string[], options: import('../commands/db.js').DbCommonOptions) => m.dbImport(paths, options, ctx.io)));
+  db.command('status')
+    .description('feeds, counts, last update; warns when older than --max-age')
+    .option('--db <path>', 'advisory database')
+    .option('--max-age <duration>', 'warn when the newest import is older than this (default 7d)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addHelpText('after', `${DB_HELP}\n\nExamples:\n  portcullis db status --max-age 2d`)
+    .action(dbAction((m, options: import('../commands/db.js').DbStatusOptions) => m.dbStatusCommand(options, ctx.io)));
+  addRegistryFlags(
+    db
+      .command('push')
+      .description('push the database as an OCI artifact (application/vnd.portcullis.advisory-db.v1) to any registry or layout')
+      .argument('<reference>', 'destination, e.g. docker://registry.example/portcullis/db:latest or oci:./mirror:db')
+      .option('--db <path>', 'advisory database')
+      .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
+      .option('-q, --quiet', 'no progress or summary'),
+  )
+    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n\nExamples:\n  portcullis db push docker://registry.internal/portcullis/db:latest`)
+    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbArtifactCommandOptions) => m.dbPush(ref, options, ctx.io)));
+  addRegistryFlags(
+    db
+      .command('pull')
+      .description('pull a database artifact, verify its digests and swap it in atomically')
+      .argument('<reference>', 'source, e.g. docker://registry.internal/portcullis/db:latest')
+      .option('--db <path>', 'advisory database')
+      .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
+      .option('-q, --quiet', 'no progress or summary'),
+  )
+    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n\nExamples:\n  portcullis db pull docker://registry.internal/portcullis/db:latest --tls-verify=false`)
+    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbArtifactCommandOptions) => m.dbPull(ref, options, ctx.io)));
+
+  const ignore = program.command('ignore').description('the .portcullisignore file');
+  ignore
+    .command('export')
+    .description('turn the ignore file into an OpenVEX document (one not_affected statement per unexpired entry)')
+    .option('--ignorefile <file>', 'ignore file (default ./.portcullisignore)')
+    .addOption(new Option('--format <format>', 'output format').choices(['openvex']).default('openvex'))
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .option('--author <name>', 'the document author (default "portcullis ignore export")')
+    .option('--product <id>', 'product (e.g. pkg:oci/app@sha256:…) for entries with neither purl nor package')
+    .option('--include-expired', 'also export expired entries')
+    .addHelpText('after', '\nExamples:\n  portcullis ignore export --format openvex -o app.openvex.json\n  portcullis scan app:1.0 --vex app.openvex.json')
+    .action(async (options: import('../commands/ignore.js').IgnoreExportOptions) => {
+      const { ignoreExport } = await import('../commands/ignore.js');
+      ctx.exitCode = await ignoreExport(options, ctx.io);
+    });
+}
