@@ -44,8 +44,12 @@ import {
 import { evaluate, findEntry, type Policy, type PolicyResult } from '../trust/policy/index.js';
 import { appendTagLayers, pushBundleReferrer, readEvidence } from './trust/registry.js';
 import { TrustError } from './trust/errors.js';
+import { TrustSession } from './trust/session.js';
+import { KeyStoreCache, type KeyStoreReader } from './trust/store-cache.js';
 
 export { TrustError, type TrustErrorCode } from './trust/errors.js';
+export { TrustSession, openTrustSession, type TrustSessionOptions } from './trust/session.js';
+export type { KeyStoreReader } from './trust/store-cache.js';
 
 export type SignLayout = 'tag' | 'bundle' | 'both';
 
@@ -54,6 +58,12 @@ export interface TrustContext {
   /** The docker transport to open registries with (credentials); default the standard one. */
   readonly transport?: DockerTransport;
   readonly now?: () => Date;
+  /**
+   * Shared by many calls in one process: pooled registry clients (ping, tokens,
+   * connections, a registry's missing referrers API) and trust-store answers.
+   * The caller closes it. Without one, each call opens and closes its own client.
+   */
+  readonly session?: TrustSession;
 }
 
 /** `docker://host/repo:tag`, `host/repo:tag` → the parsed reference (registry images only). */
@@ -65,8 +75,15 @@ export function registryRef(image: string): ImageRef {
   return parseImageRef(name);
 }
 
-async function clientFor(ref: ImageRef, trust: TrustContext): Promise<RegistryClient> {
-  return (trust.transport ?? dockerTransport).clientFor(ref, trust.context);
+/** Runs `work` with a client for `ref`'s registry: the session's pooled one, or one of its own, closed afterwards. */
+async function withClient<T>(ref: ImageRef, trust: TrustContext, work: (client: RegistryClient) => Promise<T>): Promise<T> {
+  if (trust.session) return work(await trust.session.clients.clientFor(ref, trust.context, trust.transport));
+  const client = await (trust.transport ?? dockerTransport).clientFor(ref, trust.context);
+  try {
+    return await work(client);
+  } finally {
+    await client.close();
+  }
 }
 
 /** The manifest the reference names, fetched once (by digest when it has one). */
@@ -93,8 +110,7 @@ export interface SignResult {
 export async function signImage(image: string, options: SignOptions): Promise<SignResult> {
   const ref = registryRef(image);
   const repository = refName(ref);
-  const client = await clientFor(ref, options);
-  try {
+  return withClient(ref, options, async (client) => {
     const subject = await resolve(client, ref);
     const digest = subject.digest;
     const layout = options.layout ?? 'both';
@@ -117,9 +133,7 @@ export async function signImage(image: string, options: SignOptions): Promise<Si
       pushed.push({ layout: 'bundle', manifest });
     }
     return { reference: formatImageRef({ ...ref, digest }), repository, digest, keyId, pushed };
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 function signedEnvelope(key: UnlockedKey, statement: Buffer) {
@@ -146,8 +160,7 @@ export interface AttestResult extends SignResult {
 export async function attestImage(image: string, options: AttestOptions): Promise<AttestResult> {
   const ref = registryRef(image);
   const repository = refName(ref);
-  const client = await clientFor(ref, options);
-  try {
+  return withClient(ref, options, async (client) => {
     const subject = await resolve(client, ref);
     const digest = subject.digest;
     const statement = buildStatement({ name: repository, digest, predicateType: options.predicateType, predicate: options.predicate });
@@ -168,9 +181,7 @@ export async function attestImage(image: string, options: AttestOptions): Promis
       pushed.push({ layout: 'bundle', manifest });
     }
     return { reference: formatImageRef({ ...ref, digest }), repository, digest, keyId: options.key.id, pushed, predicateType: options.predicateType };
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 export interface KeyFile {
@@ -230,13 +241,18 @@ export interface VerifyReport {
 }
 
 /** Candidate keys: every non-root key of the store (trusted when certified for the repository and not revoked), then files. */
-export async function candidateKeys(repository: string, store: KeyStore | undefined, files: readonly KeyFile[], now: Date): Promise<CandidateKey[]> {
+export async function candidateKeys(repository: string, store: KeyStoreReader | undefined, files: readonly KeyFile[], now: Date): Promise<CandidateKey[]> {
   const keys: CandidateKey[] = [];
   if (store) {
-    for (const info of await store.list()) {
-      if (info.role === 'root') continue;
-      const auth = await store.checkAuthorization(info.id, repository, { now });
-      keys.push({ id: info.id, publicKey: await store.publicKey(info.id), source: 'store', trusted: auth.authorized, reason: auth.reason });
+    const infos = (await store.list()).filter((info) => info.role !== 'root');
+    // All keys at once; a failure is reported as the sequential reading would (first key, authorization first).
+    const answers = await Promise.all(
+      infos.map((info) => Promise.allSettled([store.checkAuthorization(info.id, repository, { now }), store.publicKey(info.id)] as const)),
+    );
+    for (const [i, [auth, publicKey]] of answers.entries()) {
+      if (auth.status === 'rejected') throw auth.reason;
+      if (publicKey.status === 'rejected') throw publicKey.reason;
+      keys.push({ id: infos[i]!.id, publicKey: publicKey.value, source: 'store', trusted: auth.value.authorized, reason: auth.value.reason });
     }
   }
   for (const file of files) {
@@ -254,17 +270,17 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
   const ref = registryRef(image);
   const repository = refName(ref);
   const now = options.now?.() ?? new Date();
-  const client = await clientFor(ref, options);
-  try {
+  const files = [...(options.keyFiles ?? []), ...(options.policyKeys ?? [])];
+  // The keys do not depend on the image: read them while the registry is asked for the manifest.
+  const store = options.store ? (options.session?.keys(options.store) ?? new KeyStoreCache(options.store)) : undefined;
+  const keysRead = (async () => candidateKeys(repository, store ? await store.reader() : undefined, files, now))();
+  keysRead.catch(() => undefined); // awaited below; keeps an early registry failure from leaving it unhandled
+  return withClient(ref, options, async (client) => {
     const manifest = options.resolved ?? (await resolve(client, ref));
     const digest = manifest.digest;
     const entry = findEntry(options.policy, repository);
     const wantAttestations = options.attestations ?? (entry !== undefined && entry.attestations.length > 0);
-    const files = [...(options.keyFiles ?? []), ...(options.policyKeys ?? [])];
-    const [evidence, keys] = await Promise.all([
-      readEvidence(client, ref.repository, digest, { attestations: wantAttestations }),
-      candidateKeys(repository, options.store, files, now),
-    ]);
+    const [evidence, keys] = await Promise.all([readEvidence(client, ref.repository, digest, { attestations: wantAttestations, ...(options.session ? { blobs: options.session.blobs } : {}) }), keysRead]);
     const expected = { digest, repository };
     const signatures = evidence.signatures.map((e) => verifySignature(e, expected, keys));
     const attestations = evidence.attestations.map((e) => verifyAttestation(e, expected, keys));
@@ -290,9 +306,7 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
       policy,
       verified: policy.decision !== 'reject',
     };
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 /** The exact refusal for an image nobody signed, as Docker Content Trust words it. */
@@ -334,15 +348,17 @@ export async function enforceContentTrust(source: string, options: ContentTrustO
   const repository = refName(ref);
   const entry = findEntry(options.policy, repository);
   if (!options.contentTrust && !entry) return undefined;
-  const client = await clientFor(ref, options);
+  // One client for the resolution and the verification (the caller's session, or one of our own).
+  const session = options.session ?? new TrustSession(options.transport ? { transport: options.transport } : {});
   let resolved: ManifestBlob;
+  let report: VerifyReport;
   try {
-    resolved = await resolve(client, ref);
+    resolved = await withClient(ref, { ...options, session }, (client) => resolve(client, ref));
+    if (ref.digest && resolved.digest !== ref.digest) throw new TrustError('TRUST_REFUSED', `the registry answered ${resolved.digest} for ${formatImageRef(ref)}`);
+    report = await verifyImage(source, { ...options, session, resolved });
   } finally {
-    await client.close();
+    if (!options.session) await session.close();
   }
-  if (ref.digest && resolved.digest !== ref.digest) throw new TrustError('TRUST_REFUSED', `the registry answered ${resolved.digest} for ${formatImageRef(ref)}`);
-  const report = await verifyImage(source, { ...options, resolved });
   if (report.policy.decision === 'reject') throw refusal(report);
   const warnings = report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : [];
   const digest = report.digest;

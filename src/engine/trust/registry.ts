@@ -38,6 +38,23 @@ export interface EvidenceSet {
   readonly attestations: Evidence[];
 }
 
+/** At most this many reads of one kind in flight per verification (a `.sig` may list 256 layers). */
+const READ_CONCURRENCY = 8;
+
+/** `items.map(work)` with at most READ_CONCURRENCY running; results in input order. */
+async function mapConcurrently<T, R>(items: readonly T[], work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
+  return results;
+}
+
 function isNotFound(error: unknown): boolean {
   return error instanceof RegistryError && ['MANIFEST_UNKNOWN', 'NOT_FOUND', 'NAME_UNKNOWN'].includes(error.code as string);
 }
@@ -51,10 +68,57 @@ export async function getOptionalManifest(client: RegistryClient, repository: st
   }
 }
 
-async function readBlob(client: RegistryClient, repository: string, descriptor: Descriptor, max: number, what: string): Promise<Buffer | string> {
+/**
+ * Signature blobs already read in a session, by registry, repository and
+ * digest. Only blobs are kept: a blob is asked for only after a manifest read
+ * in the same verification (the `.sig` manifest, a referrer manifest) named
+ * it, so the registry still holds it, and its bytes were verified against that
+ * digest when first read. Manifests and tags are always read again.
+ */
+export class SignatureBlobCache {
+  private readonly entries = new Map<string, Buffer>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
+
+  get(key: string): Buffer | undefined {
+    const hit = this.entries.get(key);
+    if (hit) {
+      // most recently used last
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, value: Buffer): void {
+    if (value.length > this.maxBytes || this.entries.has(key)) return;
+    this.entries.set(key, value);
+    this.bytes += value.length;
+    for (const [oldest, bytes] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= bytes.length;
+    }
+  }
+}
+
+interface BlobReader {
+  readonly client: RegistryClient;
+  readonly repository: string;
+  readonly blobs: SignatureBlobCache | undefined;
+}
+
+async function readBlob(reader: BlobReader, descriptor: Descriptor, max: number, what: string): Promise<Buffer | string> {
   if (descriptor.size > max) return `${what} ${descriptor.digest} is ${descriptor.size} bytes, over the ${max}-byte limit`;
+  const { client, repository, blobs } = reader;
+  const key = `${client.registry}/${repository}@${descriptor.digest}`;
+  const cached = blobs?.get(key);
+  if (cached && cached.length === descriptor.size) return cached;
   try {
-    return await readAllBounded(await client.getBlob(repository, descriptor), max, what);
+    const bytes = await readAllBounded(await client.getBlob(repository, descriptor), max, what);
+    blobs?.set(key, bytes);
+    return bytes;
   } catch (error) {
     if (isPortcullisError(error) && ['DIGEST_MISMATCH', 'SIZE_MISMATCH', 'TRUNCATED'].includes(error.code)) {
       return `${what} ${descriptor.digest} does not match its digest in the signature manifest: the registry served other bytes (${error.code})`;
@@ -65,64 +129,65 @@ async function readBlob(client: RegistryClient, repository: string, descriptor: 
 }
 
 /** Everything signed about `digest` in both layouts. */
-export async function readEvidence(client: RegistryClient, repository: string, digest: Digest, options: { attestations?: boolean } = {}): Promise<EvidenceSet> {
+export async function readEvidence(
+  client: RegistryClient,
+  repository: string,
+  digest: Digest,
+  options: { attestations?: boolean; blobs?: SignatureBlobCache } = {},
+): Promise<EvidenceSet> {
+  const reader: BlobReader = { client, repository, blobs: options.blobs };
   const signatures: Evidence[] = [];
   const attestations: Evidence[] = [];
   const bundleSignatures: Evidence[] = [];
   const bundleAttestations: Evidence[] = [];
-  // cosign v2 tag layout, and the referrers listing, read concurrently
+  // Three independent chains, run concurrently: the cosign v2 `.sig` tag and its blobs, the `.att`
+  // tag and its blobs, and the cosign v3 bundles (referrers listing, then each referrer's manifest
+  // and bundle blob, all referrers at once). Evidence keeps its order: tag layers, then referrers.
   const sigTag = cosignTag(digest, 'sig');
   const attTag = cosignTag(digest, 'att');
-  const [sig, att, referrers] = await Promise.all([
-    getOptionalManifest(client, repository, sigTag),
-    options.attestations ? getOptionalManifest(client, repository, attTag) : Promise.resolve(undefined),
-    client.referrers(repository, digest, { artifactType: BUNDLE_MEDIA_TYPE }),
-  ]);
-  const tagWork = Promise.all([
-    sig ? readTagLayers(client, repository, sig, sigTag, signatures) : undefined,
-    att ? readTagLayers(client, repository, att, attTag, attestations) : undefined,
-  ]);
-  tagWork.catch(() => undefined); // awaited below; keeps an early failure from being an unhandled rejection
-  // cosign v3 bundles as referrers
-  for (const desc of referrers) {
-    const location = `referrer ${desc.digest.slice(0, 19)}`;
-    const manifest = await getOptionalManifest(client, repository, desc.digest);
-    if (!manifest) {
-      bundleSignatures.push({ layout: 'bundle', location, kind: 'unreadable', message: `the referrer ${desc.digest} is listed but missing` });
-      continue;
+  const tagChain = async (tag: string, out: Evidence[]): Promise<void> => {
+    const manifest = await getOptionalManifest(client, repository, tag);
+    if (manifest) await readTagLayers(reader, manifest, tag, out);
+  };
+  const bundleChain = async (): Promise<void> => {
+    const referrers = await client.referrers(repository, digest, { artifactType: BUNDLE_MEDIA_TYPE });
+    const bundles = await mapConcurrently(referrers, (desc) => readBundleReferrer(reader, digest, desc));
+    for (const found of bundles) {
+      if (!found) continue;
+      if (found.signature) bundleSignatures.push(found.evidence);
+      else if (options.attestations) bundleAttestations.push(found.evidence);
     }
-    let layer: Descriptor | undefined;
-    try {
-      const parsed = parseManifest(manifest.bytes);
-      if (parsed.subject?.digest !== digest) {
-        bundleSignatures.push({ layout: 'bundle', location, kind: 'unreadable', message: `the referrer ${desc.digest} names subject ${parsed.subject?.digest ?? '(none)'}, not ${digest}` });
-        continue;
-      }
-      layer = parsed.layers.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
-    } catch (error) {
-      bundleSignatures.push({ layout: 'bundle', location, kind: 'unreadable', message: `the referrer ${desc.digest} is not a manifest: ${(error as Error).message}` });
-      continue;
-    }
-    if (!layer) continue;
-    const bytes = await readBlob(client, repository, layer, MAX_BUNDLE_BYTES, 'bundle blob');
-    if (typeof bytes === 'string') {
-      bundleSignatures.push({ layout: 'bundle', location, kind: 'unreadable', message: bytes });
-      continue;
-    }
-    let evidence: Evidence;
-    let isSignature = true;
-    try {
-      const bundle = parseBundle(bytes);
-      evidence = { layout: 'bundle', location, kind: 'bundle', bundle };
-      isSignature = bundlePredicateType(bundle.dsseEnvelope?.payload) === PredicateType.CosignSign || !bundle.dsseEnvelope;
-    } catch (error) {
-      evidence = { layout: 'bundle', location, kind: 'unreadable', message: `the bundle is malformed: ${(error as Error).message}` };
-    }
-    if (isSignature) bundleSignatures.push(evidence);
-    else if (options.attestations) bundleAttestations.push(evidence);
-  }
-  await tagWork;
+  };
+  await Promise.all([tagChain(sigTag, signatures), options.attestations ? tagChain(attTag, attestations) : undefined, bundleChain()]);
   return { signatures: [...signatures, ...bundleSignatures], attestations: [...attestations, ...bundleAttestations] };
+}
+
+/** One listed referrer: its bundle as evidence (a signature or an attestation), or undefined when it holds no bundle. */
+async function readBundleReferrer(reader: BlobReader, digest: Digest, desc: Descriptor): Promise<{ evidence: Evidence; signature: boolean } | undefined> {
+  const { client, repository } = reader;
+  const location = `referrer ${desc.digest.slice(0, 19)}`;
+  const unreadable = (message: string) => ({ evidence: { layout: 'bundle', location, kind: 'unreadable', message } as Evidence, signature: true });
+  const manifest = await getOptionalManifest(client, repository, desc.digest);
+  if (!manifest) return unreadable(`the referrer ${desc.digest} is listed but missing`);
+  let layer: Descriptor | undefined;
+  try {
+    const parsed = parseManifest(manifest.bytes);
+    if (parsed.subject?.digest !== digest) return unreadable(`the referrer ${desc.digest} names subject ${parsed.subject?.digest ?? '(none)'}, not ${digest}`);
+    layer = parsed.layers.find((l) => l.mediaType === BUNDLE_MEDIA_TYPE);
+  } catch (error) {
+    return unreadable(`the referrer ${desc.digest} is not a manifest: ${(error as Error).message}`);
+  }
+  if (!layer) return undefined;
+  const bytes = await readBlob(reader, layer, MAX_BUNDLE_BYTES, 'bundle blob');
+  if (typeof bytes === 'string') return unreadable(bytes);
+  try {
+    const bundle = parseBundle(bytes);
+    const signature = bundlePredicateType(bundle.dsseEnvelope?.payload) === PredicateType.CosignSign || !bundle.dsseEnvelope;
+    return { evidence: { layout: 'bundle', location, kind: 'bundle', bundle }, signature };
+  } catch (error) {
+    // As before: a malformed bundle is reported with the signatures.
+    return unreadable(`the bundle is malformed: ${(error as Error).message}`);
+  }
 }
 
 /** The predicate type a DSSE payload declares (unverified: only to sort signatures from attestations). */
@@ -136,7 +201,7 @@ function bundlePredicateType(payload: Buffer | undefined): string | undefined {
   }
 }
 
-async function readTagLayers(client: RegistryClient, repository: string, manifest: ManifestBlob, tag: string, out: Evidence[]): Promise<void> {
+async function readTagLayers(reader: BlobReader, manifest: ManifestBlob, tag: string, out: Evidence[]): Promise<void> {
   let layers: Descriptor[];
   try {
     layers = readSignatureLayers(manifest.bytes);
@@ -144,31 +209,30 @@ async function readTagLayers(client: RegistryClient, repository: string, manifes
     out.push({ layout: 'tag', location: tag, kind: 'unreadable', message: (error as Error).message });
     return;
   }
-  for (const [i, layer] of layers.entries()) {
-    const location = `${tag} layer ${i}`;
-    const keyHint = layer.annotations?.[KEY_ID_ANNOTATION];
-    if (layer.mediaType === SIMPLE_SIGNING_MEDIA_TYPE) {
-      const signature = layerSignature(layer);
-      if (!signature) {
-        out.push({ layout: 'tag', location, kind: 'unreadable', message: 'the layer has no signature annotation' });
-        continue;
-      }
-      const payload = await readBlob(client, repository, layer, MAX_PAYLOAD_BYTES, 'signature payload blob');
-      if (typeof payload === 'string') out.push({ layout: 'tag', location, kind: 'unreadable', message: payload });
-      else out.push({ layout: 'tag', location, kind: 'simple-signing', payload, signature, ...(keyHint ? { keyHint } : {}) });
-    } else if (layer.mediaType === DSSE_ENVELOPE_MEDIA_TYPE) {
-      const bytes = await readBlob(client, repository, layer, MAX_BUNDLE_BYTES, 'attestation blob');
-      if (typeof bytes === 'string') {
-        out.push({ layout: 'tag', location, kind: 'unreadable', message: bytes });
-        continue;
-      }
-      try {
-        out.push({ layout: 'tag', location, kind: 'dsse', envelope: parseEnvelope(bytes), ...(keyHint ? { keyHint } : {}) });
-      } catch (error) {
-        out.push({ layout: 'tag', location, kind: 'unreadable', message: (error as Error).message });
-      }
+  // every layer's blob at once; evidence in layer order
+  const found = await mapConcurrently(layers, (layer, i) => readTagLayer(reader, layer, `${tag} layer ${i}`));
+  for (const evidence of found) if (evidence) out.push(evidence);
+}
+
+async function readTagLayer(reader: BlobReader, layer: Descriptor, location: string): Promise<Evidence | undefined> {
+  const keyHint = layer.annotations?.[KEY_ID_ANNOTATION];
+  if (layer.mediaType === SIMPLE_SIGNING_MEDIA_TYPE) {
+    const signature = layerSignature(layer);
+    if (!signature) return { layout: 'tag', location, kind: 'unreadable', message: 'the layer has no signature annotation' };
+    const payload = await readBlob(reader, layer, MAX_PAYLOAD_BYTES, 'signature payload blob');
+    if (typeof payload === 'string') return { layout: 'tag', location, kind: 'unreadable', message: payload };
+    return { layout: 'tag', location, kind: 'simple-signing', payload, signature, ...(keyHint ? { keyHint } : {}) };
+  }
+  if (layer.mediaType === DSSE_ENVELOPE_MEDIA_TYPE) {
+    const bytes = await readBlob(reader, layer, MAX_BUNDLE_BYTES, 'attestation blob');
+    if (typeof bytes === 'string') return { layout: 'tag', location, kind: 'unreadable', message: bytes };
+    try {
+      return { layout: 'tag', location, kind: 'dsse', envelope: parseEnvelope(bytes), ...(keyHint ? { keyHint } : {}) };
+    } catch (error) {
+      return { layout: 'tag', location, kind: 'unreadable', message: (error as Error).message };
     }
   }
+  return undefined;
 }
 
 async function pushBlob(client: RegistryClient, repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, bytes: Buffer): Promise<void> {

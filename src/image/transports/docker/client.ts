@@ -39,7 +39,12 @@ export interface RegistryClientOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Called before each network attempt (tests count retries with it). */
   onAttempt?: (method: HttpMethod, url: URL) => void;
+  /** How long a registry found without the referrers API is asked no more (default 10 min). */
+  referrersMemoryMs?: number;
 }
+
+/** How long the client remembers that a registry has no referrers API. */
+export const REFERRERS_MEMORY_MS = 10 * 60_000;
 
 export interface CreateRegistryClientOptions extends RegistryClientOptions {
   certDir?: string;
@@ -76,11 +81,15 @@ export class RegistryClient {
   readonly onProgress: ((event: ProgressEvent) => void) | undefined;
   private readonly tlsVerify: boolean | undefined;
   private base: Promise<URL> | undefined;
+  private readonly referrersMemoryMs: number;
+  /** Until when referrers lookups skip the API (it answered a plain 404): the tag-schema fallback is read directly. */
+  private referrersApiMissingUntil = 0;
 
   constructor(options: RegistryClientOptions, tls: TlsSettings) {
     this.registry = options.registry;
     this.tlsVerify = options.tlsVerify;
     this.onProgress = options.onProgress;
+    this.referrersMemoryMs = options.referrersMemoryMs ?? REFERRERS_MEMORY_MS;
     const httpOptions: ConstructorParameters<typeof HttpClient>[0] = { tls };
     if (options.timeoutMs !== undefined) httpOptions.timeoutMs = options.timeoutMs;
     if (options.retries !== undefined) httpOptions.retries = options.retries;
@@ -272,7 +281,8 @@ export class RegistryClient {
     const subject = manifestSubject(manifest.bytes);
     if (subject) {
       result.subjectHandled = header(res.headers, 'oci-subject') !== undefined;
-      if (!result.subjectHandled) await updateReferrersFallback(this, repository, subject, manifest, digest);
+      if (result.subjectHandled) this.noteReferrersApi(true);
+      else await updateReferrersFallback(this, repository, subject, manifest, digest);
     }
     return result;
   }
@@ -371,6 +381,16 @@ export class RegistryClient {
 
   referrers(repository: string, digest: Digest, options: ReferrersOptions = {}): Promise<Descriptor[]> {
     return referrers(this, repository, digest, options);
+  }
+
+  /** Whether this registry was found without the referrers API recently (lookups then read the fallback tag only). */
+  get referrersApiMissing(): boolean {
+    return Date.now() < this.referrersApiMissingUntil;
+  }
+
+  /** Records what a referrers request showed: the API is there (`true`) or the registry does not route it (`false`). */
+  noteReferrersApi(present: boolean): void {
+    this.referrersApiMissingUntil = present ? 0 : Date.now() + this.referrersMemoryMs;
   }
 }
 

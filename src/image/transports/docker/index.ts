@@ -1,5 +1,6 @@
 /** The docker:// transport and the registry client it is built on. */
 export { DockerTransport, DockerReference, dockerTransport, type DockerTransportOptions } from './transport.js';
+export { RegistryClientPool, type RegistryClientPoolOptions } from './pool.js';
 export { RegistryClient, type RegistryClientOptions, type CreateRegistryClientOptions, type ManifestHead, type PutManifestResult } from './client.js';
 export { DockerImageSource } from './source.js';
 export { DockerImageDestination } from './destination.js';

@@ -26,8 +26,14 @@ export function referrersTag(digest: Digest): string {
   return `${digestAlgorithm(digest)}-${digestHex(digest)}`.slice(0, 128);
 }
 
+/**
+ * The referrers of `digest`. A registry that answered the API with a plain
+ * 404 (not an OCI index, not an error about the repository or subject) is
+ * remembered by the client as having no API: later lookups on that client go
+ * straight to the fallback tag, saving a round trip each.
+ */
 export async function referrers(client: RegistryClient, repository: string, digest: Digest, options: ReferrersOptions): Promise<Descriptor[]> {
-  if (!options.fallbackOnly) {
+  if (!options.fallbackOnly && !client.referrersApiMissing) {
     const fromApi = await referrersApi(client, repository, digest, options);
     if (fromApi) return fromApi;
   }
@@ -50,10 +56,12 @@ async function referrersApi(client: RegistryClient, repository: string, digest: 
       what,
     });
     if (res.status === 404 && page === 0) {
-      await readErrorBody(res);
+      const body = await readErrorBody(res);
+      if (!isIndexContentType(res.headers['content-type']) && !namesRepositoryOrSubject(body)) client.noteReferrersApi(false);
       return undefined;
     }
     if (res.status !== 200) throw errorFromResponse(what, res.status, await readErrorBody(res));
+    if (page === 0) client.noteReferrersApi(true);
     const body = await readBounded(res, MAX_MANIFEST_BYTES, what);
     const filtered = (header(res.headers, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim()).includes('artifactType');
     const manifests = parseIndex(body).manifests;
@@ -63,6 +71,27 @@ async function referrersApi(client: RegistryClient, repository: string, digest: 
     target = new URL(next, res.url);
   }
   throw new RegistryError('PROTOCOL', `${what}: too many pages`);
+}
+
+function isIndexContentType(value: string | string[] | undefined): boolean {
+  const type = (Array.isArray(value) ? value[0] : value)?.split(';')[0]?.trim().toLowerCase();
+  return type === MediaType.OciIndex;
+}
+
+/**
+ * Whether a 404 body is a registry error about the repository or the subject
+ * (NAME_UNKNOWN, MANIFEST_UNKNOWN): a registry with the API may answer so, so
+ * it says nothing about the API being missing.
+ */
+function namesRepositoryOrSubject(body: Buffer | undefined): boolean {
+  if (!body) return false;
+  try {
+    const json: unknown = JSON.parse(body.toString('utf8'));
+    const errors = isRecord(json) && Array.isArray(json.errors) ? json.errors : [];
+    return errors.some((e) => isRecord(e) && (e.code === 'NAME_UNKNOWN' || e.code === 'MANIFEST_UNKNOWN'));
+  } catch {
+    return false;
+  }
 }
 
 async function fallbackIndex(client: RegistryClient, repository: string, digest: Digest) {

@@ -31,11 +31,19 @@ export class DockerTransport implements Transport {
 
   /** A RegistryClient for `ref`'s registry with credentials resolved for its repository. */
   async clientFor(ref: ImageRef, context: SystemContext): Promise<RegistryClient> {
-    const [{ resolveCredentials }, { RegistryClient }] = await Promise.all([import('../../auth/resolve.js'), import('./client.js')]);
-    const credentials = this.options.credentials
-      ? await this.options.credentials(ref.registry, ref.repository, context)
-      : await resolveCredentials(ref.registry, context, { repository: ref.repository });
-    return RegistryClient.fromContext(ref.registry, context, credentials ? stripSource(credentials) : undefined);
+    const [credentials, { RegistryClient }] = await Promise.all([this.credentialsFor(ref, context), import('./client.js')]);
+    return RegistryClient.fromContext(ref.registry, context, credentials);
+  }
+
+  /** The credentials `clientFor` would use for `ref` (explicit, auth files, helpers), or undefined for anonymous. */
+  async credentialsFor(ref: ImageRef, context: SystemContext): Promise<RegistryCredentials | undefined> {
+    let credentials: RegistryCredentials | undefined;
+    if (this.options.credentials) credentials = await this.options.credentials(ref.registry, ref.repository, context);
+    else {
+      const { resolveCredentials } = await import('../../auth/resolve.js');
+      credentials = await resolveCredentials(ref.registry, context, { repository: ref.repository });
+    }
+    return credentials ? stripSource(credentials) : undefined;
   }
 }
 
