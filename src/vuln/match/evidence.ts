@@ -23,8 +23,20 @@ function eventText(e: AdvisoryEvent): string {
   return `<${e.limit} (limit)`;
 }
 
+/** Rendered ranges per affected entry (entries are read-only and judged against many packages). */
+const RENDERED = new WeakMap<AffectedPackage, string>();
+
 /** `>=0, <1.1.1n-0+deb11u1`; several ranges joined with ` || `; a version list as `= a | b | …`. */
 export function renderRange(affected: AffectedPackage): string {
+  let text = RENDERED.get(affected);
+  if (text === undefined) {
+    text = render(affected);
+    RENDERED.set(affected, text);
+  }
+  return text;
+}
+
+function render(affected: AffectedPackage): string {
   const parts = affected.ranges.map((r) => `${r.events.map(eventText).join(', ')}${r.type === 'SEMVER' ? ' (semver)' : ''}`);
   if (affected.versions && affected.versions.length > 0) {
     const listed = affected.versions.slice(0, MAX_LISTED_VERSIONS).join(' | ');
@@ -54,6 +66,23 @@ function nextFix(scheme: VersionScheme, version: string, events: readonly Adviso
  * when the version cannot be ordered by the entry's scheme.
  */
 export function judge(query: MatchQuery, affected: AffectedPackage): Verdict {
+  // The verdict depends only on the entry and the version: many packages share both (every binary
+  // package of one source package, the same library in several places), so each pair is judged once.
+  let byVersion = VERDICTS.get(affected);
+  if (!byVersion) VERDICTS.set(affected, (byVersion = new Map()));
+  let verdict = byVersion.get(query.version);
+  if (!verdict) {
+    verdict = judgeOnce(query.version, affected); // a VersionError is thrown again on every call, never cached
+    byVersion.set(query.version, verdict);
+  }
+  return verdict;
+}
+
+/** Verdicts per affected entry (entries are read-only) and queried version. */
+const VERDICTS = new WeakMap<AffectedPackage, Map<string, Verdict>>();
+
+function judgeOnce(version: string, affected: AffectedPackage): Verdict {
+  const query = { version };
   const ecoScheme = schemeForEcosystem(affected.ecosystem);
   const range = renderRange(affected);
   if (affected.status === 'not-affected') return { vulnerable: false, scheme: ecoScheme.name, range };

@@ -3,17 +3,19 @@
  * store, through the one matcher that filters it (`MATCHERS`), merged into
  * one finding per package and vulnerability, sorted with `compareFindings`.
  * Store answers are cached per (ecosystem, name) for the run, so the many
- * binary packages of one Debian source package cost one query.
+ * binary packages of one Debian source package cost one query; a store that
+ * offers `findAffectedBatch`/`getByIds` is asked for every lookup of the run
+ * at once (one query per ecosystem instead of one per package name).
  */
 import type { Advisory, AffectedMatch } from '../../core/advisory.js';
 import type { LayerOrigin } from '../../core/files.js';
 import { compareFindings, type Finding } from '../../core/finding.js';
-import type { Inventory } from '../../core/inventory.js';
+import type { Inventory, Package } from '../../core/inventory.js';
 import type { AdvisoryStore } from '../store/store.js';
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';
-import type { Matcher } from './matcher.js';
-import { mergeEvaluations, type Evaluation } from './merge.js';
+import type { Matcher, MatchQuery } from './matcher.js';
+import { lookupCandidates, mergeEvaluations, type Evaluation } from './merge.js';
 import { isDistroSupported, osMatcher } from './os.js';
 
 export type { Matcher, MatchQuery, Verdict } from './matcher.js';
@@ -25,8 +27,8 @@ export { mergeEvaluations, primaryUrlFor, vendorCve, type Evaluation } from './m
 /** The one list of matchers; the first whose `filter` accepts a package handles it. */
 export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
 
-/** What matching needs from the store (an AdvisoryStore has it). */
-export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'>;
+/** What matching needs from the store (an AdvisoryStore has it); the batch lookups are used when the store offers them. */
+export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'getByIds'>>;
 
 export interface MatchOptions {
   readonly matchers?: readonly Matcher[];
@@ -56,12 +58,47 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
 
   const os = inventory.os;
   const distroOk = isDistroSupported(os);
+  // First pass: who handles each package and what it asks the store, so that a store able to answer
+  // many lookups at once (one query per ecosystem) gets them all together. The matchers' warnings are
+  // kept per package and given in the second pass, in the order one pass would give them.
+  interface Planned {
+    readonly matcher: Matcher;
+    readonly queries: readonly MatchQuery[];
+    readonly warnings: readonly string[];
+  }
+  const plans: (Planned | undefined)[] = [];
+  const pending: MatchQuery[] = [];
+  const pendingKeys = new Set<string>();
+  for (const pkg of inventory.packages) {
+    const matcher = matchers.find((m) => m.filter(pkg, os));
+    if (!matcher || (matcher.distribution && !distroOk)) {
+      plans.push(matcher ? { matcher, queries: [], warnings: [] } : undefined);
+      continue;
+    }
+    const warnings: string[] = [];
+    const queries = matcher.query(pkg, os, (message) => warnings.push(message));
+    plans.push({ matcher, queries, warnings });
+    for (const q of queries) {
+      const key = `${q.ecosystem}\u0000${q.name}`;
+      if (!pendingKeys.has(key)) {
+        pendingKeys.add(key);
+        pending.push(q);
+      }
+    }
+  }
+  if (store.findAffectedBatch && pending.length > 0) {
+    const answers = await store.findAffectedBatch(pending.map((q) => ({ ecosystem: q.ecosystem, name: q.name })));
+    pending.forEach((q, i) => affectedCache.set(`${q.ecosystem}\u0000${q.name}`, Promise.resolve(answers[i]!)));
+  }
+
   let unknownDistroWarned = false;
   const findings: Finding[] = [];
-  for (const pkg of inventory.packages) {
+  const judged: { readonly pkg: Package; readonly evaluations: readonly Evaluation[] }[] = [];
+  for (const [index, pkg] of inventory.packages.entries()) {
     if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted');
-    const matcher = matchers.find((m) => m.filter(pkg, os));
-    if (!matcher) continue;
+    const plan = plans[index];
+    if (!plan) continue;
+    const matcher = plan.matcher;
     if (matcher.distribution && !distroOk) {
       if (!unknownDistroWarned) {
         unknownDistroWarned = true;
@@ -73,7 +110,8 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       }
       continue;
     }
-    const queries = matcher.query(pkg, os, warn);
+    for (const message of plan.warnings) warn(message);
+    const queries = plan.queries;
     const evaluations: Evaluation[] = [];
     let versionWarned = false;
     for (const query of queries) {
@@ -91,7 +129,18 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
         }
       }
     }
-    if (evaluations.length === 0) continue;
+    if (evaluations.length > 0) judged.push({ pkg, evaluations });
+  }
+  // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can.
+  if (store.getByIds) {
+    const ids = new Set<string>();
+    for (const j of judged) for (const id of lookupCandidates(j.evaluations)) if (!byIdCache.has(id)) ids.add(id);
+    if (ids.size > 0) {
+      const found = await store.getByIds([...ids]);
+      for (const id of ids) byIdCache.set(id, Promise.resolve(found.get(id)));
+    }
+  }
+  for (const { pkg, evaluations } of judged) {
     const createdBy = pkg.layer ? options.layerCreatedBy?.(pkg.layer) : undefined;
     findings.push(
       ...(await mergeEvaluations(pkg, evaluations, {

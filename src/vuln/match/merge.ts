@@ -52,12 +52,45 @@ export function vendorCve(id: string): string | undefined {
   return VENDOR_CVE.exec(id)?.[1];
 }
 
-function idsOf(a: Advisory): string[] {
-  const out = new Set<string>([a.id, ...a.aliases, ...a.upstream]);
-  for (const id of [...out]) {
-    const cve = vendorCve(id);
-    if (cve) out.add(cve);
+interface Ids {
+  /** The advisory's id, aliases, upstream ids and the CVEs vendor ids stand for. */
+  readonly all: readonly string[];
+  /** The CVEs among them. */
+  readonly cves: readonly string[];
+}
+
+/** The ids of each advisory object (advisories are read-only and met once per matching package). */
+const IDS = new WeakMap<Advisory, Ids>();
+
+function idSets(a: Advisory): Ids {
+  let ids = IDS.get(a);
+  if (!ids) {
+    const out = new Set<string>([a.id, ...a.aliases, ...a.upstream]);
+    for (const id of [...out]) {
+      const cve = vendorCve(id);
+      if (cve) out.add(cve);
+    }
+    const all = [...out];
+    ids = { all, cves: all.filter((x) => CVE.test(x)) };
+    IDS.set(a, ids);
   }
+  return ids;
+}
+
+function idsOf(a: Advisory): readonly string[] {
+  return idSets(a).all;
+}
+
+/**
+ * The ids merging may look up with `getById` for one package's evaluations (a
+ * superset): a finding named by a CVE looks up that CVE's own record, and the
+ * name is one of the CVEs among the judged advisories' ids. None when nothing
+ * was found vulnerable (then nothing is decided).
+ */
+export function lookupCandidates(evaluations: readonly Evaluation[]): string[] {
+  if (!evaluations.some((e) => e.verdict.vulnerable)) return [];
+  const out = new Set<string>();
+  for (const e of evaluations) for (const id of idSets(e.match.advisory).cves) out.add(id);
   return [...out];
 }
 
@@ -181,11 +214,10 @@ interface Group {
 /** The findings for one package from every affected entry judged for it. */
 export async function mergeEvaluations(pkg: Package, evaluations: readonly Evaluation[], context: MergeContext): Promise<Finding[]> {
   const uf = new UnionFind();
-  const umbrella = new Map<string, string[]>();
+  const umbrella = new Map<string, readonly string[]>();
   for (const e of evaluations) {
     const a = e.match.advisory;
-    const ids = idsOf(a);
-    const cves = ids.filter((x) => CVE.test(x));
+    const { all: ids, cves } = idSets(a);
     uf.find(a.id);
     if (cves.length > 1) {
       umbrella.set(a.id, cves);
@@ -214,7 +246,7 @@ export async function mergeEvaluations(pkg: Package, evaluations: readonly Evalu
       umbrellas.push(g);
       continue;
     }
-    for (const e of g.evaluations) for (const id of idsOf(e.match.advisory)) if (CVE.test(id)) seenCves.add(id);
+    for (const e of g.evaluations) for (const id of idSets(e.match.advisory).cves) seenCves.add(id);
     const f = await decide(pkg, g, context);
     if (!f) continue;
     findings.push(f);
@@ -275,7 +307,9 @@ async function decide(pkg: Package, g: Group, context: MergeContext): Promise<Fi
   const summary = withText.find((a) => a.summary)?.summary;
   const details = withText.find((a) => a.details)?.details;
   const title = summary ?? (details ? firstSentence(details) : undefined);
-  const references = [...new Set(withText.flatMap((a) => a.references.map((r) => r.url)))];
+  const urls = new Set<string>();
+  for (const a of withText) for (const url of urlsOf(a)) urls.add(url);
+  const references = [...urls];
   const published = realDate(primary.published) ?? realDate(nvd?.published);
   const modified = realDate(primary.modified) ?? realDate(nvd?.modified);
   const primaryUrl = primaryUrlFor(id, primaryEval.query.ecosystem, primary);
@@ -301,8 +335,19 @@ async function decide(pkg: Package, g: Group, context: MergeContext): Promise<Fi
   };
 }
 
+/** Reference URLs per advisory object. */
+const URLS = new WeakMap<Advisory, readonly string[]>();
+
+function urlsOf(a: Advisory): readonly string[] {
+  let urls = URLS.get(a);
+  if (!urls) URLS.set(a, (urls = a.references.map((r) => r.url)));
+  return urls;
+}
+
 function firstSentence(text: string): string {
-  const line = text.trim().split('\n')[0]!.trim();
+  const trimmed = text.trim();
+  const nl = trimmed.indexOf('\n');
+  const line = (nl < 0 ? trimmed : trimmed.slice(0, nl)).trim();
   const dot = line.search(/\.\s/);
   const s = dot > 0 ? line.slice(0, dot + 1) : line;
   return s.length > 160 ? `${s.slice(0, 157)}…` : s;

@@ -26,9 +26,8 @@
  * (GHSA), `database_specific.cvss` (RustSec) and Debian's `urgency`. The
  * rating's `source` is the record's publisher, read from the id prefix.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import { parse as parseYaml } from 'yaml';
 import {
   normalizePackageName,
@@ -47,6 +46,7 @@ import { VersionError } from '../versions/errors.js';
 import type { VersionScheme } from '../versions/scheme.js';
 import { walkFiles } from './files.js';
 import { checkAborted, countingSink, messageOf, type AdvisorySink, type Source, type SourceOptions, type SourceSummary } from './source.js';
+import { zipEntries } from './zip.js';
 
 /** ossf/osv-schema `ecosystems.json` plus names the schema has retired but feeds still carry. */
 export const OSV_ECOSYSTEMS: ReadonlySet<string> = new Set([
@@ -335,54 +335,11 @@ async function importText(text: string, label: string, yaml: boolean, sink: Advi
 
 /** Streams a zip's entries, converting each `.json`/`.yaml` entry as it completes. */
 async function importZip(path: string, label: string, sink: AdvisorySink, signal?: AbortSignal): Promise<void> {
-  const done: { name: string; data: Uint8Array }[] = [];
-  const errors: { name: string; error: string }[] = [];
-  const unzip = new Unzip((file: UnzipFile) => {
-    if (file.name.endsWith('/') || !/\.(json|ya?ml)$/i.test(file.name)) return;
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    file.ondata = (err, data, final) => {
-      if (err) {
-        errors.push({ name: file.name, error: err.message });
-        return;
-      }
-      parts.push(data);
-      size += data.length;
-      if (final) {
-        const out = new Uint8Array(size);
-        let o = 0;
-        for (const p of parts) {
-          out.set(p, o);
-          o += p.length;
-        }
-        done.push({ name: file.name, data: out });
-      }
-    };
-    try {
-      file.start();
-    } catch (error) {
-      errors.push({ name: file.name, error: messageOf(error) });
-    }
-  });
-  unzip.register(UnzipInflate);
   const decoder = new TextDecoder();
-  const drain = async (): Promise<void> => {
-    while (errors.length > 0) {
-      const e = errors.shift()!;
-      sink.skip(`${label}#${e.name}`, `unreadable zip entry: ${e.error}`);
-    }
-    while (done.length > 0) {
-      const entry = done.shift()!;
-      await importText(decoder.decode(entry.data), `${label}#${entry.name}`, !entry.name.toLowerCase().endsWith('.json'), sink);
-    }
-  };
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 16 })) {
-    checkAborted(signal);
-    unzip.push(chunk as Uint8Array, false);
-    await drain();
+  for await (const entry of zipEntries(path, (name) => !name.endsWith('/') && /\.(json|ya?ml)$/i.test(name), signal)) {
+    if ('error' in entry) sink.skip(`${label}#${entry.name}`, `unreadable zip entry: ${entry.error}`);
+    else await importText(decoder.decode(entry.data), `${label}#${entry.name}`, !entry.name.toLowerCase().endsWith('.json'), sink);
   }
-  unzip.push(new Uint8Array(0), true);
-  await drain();
 }
 
 export const osvSource: Source = {

@@ -39,11 +39,21 @@ export interface FindOptions {
   readonly includeWithdrawn?: boolean;
 }
 
+/** One `findAffected` lookup of a batch. */
+export interface AffectedQuery {
+  readonly ecosystem: string;
+  readonly name: string;
+}
+
 export interface AdvisoryStore {
   upsert(advisory: Advisory): Promise<UpsertResult>;
   getById(id: string): Promise<Advisory | undefined>;
+  /** `getById` for many ids at once (optional: a store that can batch offers it); absent ids map to undefined. */
+  getByIds?(ids: readonly string[]): Promise<Map<string, Advisory | undefined>>;
   /** Affected entries for exactly this ecosystem (`Debian:12`) and package (normalised as the ecosystem wants). */
   findAffected(ecosystem: string, packageName: string, options?: FindOptions): Promise<AffectedMatch[]>;
+  /** `findAffected` for many lookups at once, answers in the order asked (optional: a store that can batch offers it). */
+  findAffectedBatch?(queries: readonly AffectedQuery[], options?: FindOptions): Promise<AffectedMatch[][]>;
   /** Advisories whose id, alias or upstream id is `id`. */
   byAlias(id: string): Promise<Advisory[]>;
   sources(): Promise<SourceStatus[]>;

@@ -79,20 +79,54 @@ function compareEvents(scheme: VersionScheme, a: Event, b: Event): Ordering {
   return k < 0 ? -1 : k > 0 ? 1 : 0;
 }
 
+interface Prepared {
+  readonly events: readonly Event[];
+  readonly limits: readonly Event[];
+  /** The events in OSV order, per scheme name (sorting compares versions, so it depends on the scheme). */
+  readonly sorted: Map<string, readonly Event[]>;
+}
+
+/**
+ * Validated events per range, computed once: matching judges the same few
+ * thousand affected entries against many packages, and converting and
+ * sorting the events on every call dominated `inRange`. Keyed by the range
+ * object itself (ranges are read-only); an invalid range is never cached, so
+ * it throws every time.
+ */
+const PREPARED = new WeakMap<object, Prepared>();
+
+function prepare(range: readonly RangeEvent[] | SimpleRange): Prepared {
+  const hit = PREPARED.get(range);
+  if (hit) return hit;
+  const events = toEvents(range);
+  if (!events.some((e) => e.kind === 'introduced')) {
+    throw new VersionError('RANGE_INVALID', 'an OSV range needs at least one introduced event');
+  }
+  const prepared: Prepared = { events, limits: events.filter((e) => e.kind === 'limit'), sorted: new Map() };
+  PREPARED.set(range, prepared);
+  return prepared;
+}
+
+function sortedFor(scheme: VersionScheme, p: Prepared): readonly Event[] {
+  let sorted = p.sorted.get(scheme.name);
+  if (!sorted) {
+    sorted = [...p.events].sort((a, b) => compareEvents(scheme, a, b)); // a throw leaves nothing cached
+    p.sorted.set(scheme.name, sorted);
+  }
+  return sorted;
+}
+
 /**
  * True when `version` is inside the range. Throws VersionError (from the
  * scheme) when a version cannot be compared, and RANGE_INVALID for an event
  * list OSV does not allow (no `introduced`).
  */
 export function inRange(scheme: VersionScheme, version: string, range: readonly RangeEvent[] | SimpleRange): boolean {
-  const events = toEvents(range);
-  if (!events.some((e) => e.kind === 'introduced')) {
-    throw new VersionError('RANGE_INVALID', 'an OSV range needs at least one introduced event');
-  }
-  const limits = events.filter((e) => e.kind === 'limit');
+  const p = prepare(range);
+  const limits = p.limits;
   if (limits.length > 0 && !limits.some((l) => l.version === '*' || scheme.compare(version, l.version) < 0)) return false;
 
-  const sorted = [...events].sort((a, b) => compareEvents(scheme, a, b));
+  const sorted = sortedFor(scheme, p);
   let affected = false;
   for (const e of sorted) {
     if (e.kind === 'introduced') {

@@ -1,0 +1,175 @@
+/**
+ * Importing local files or directory trees into the advisory database, the
+ * format detected per file, all in one store transaction (see
+ * store/sqlite.ts): it commits whole or not at all, so an interrupted import
+ * leaves the previous database intact and usable.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { alpineSecdbSource } from '../sources/alpine-secdb.js';
+import { debianTrackerSource } from '../sources/debian-tracker.js';
+import { walkFiles } from '../sources/files.js';
+import { nvdSource } from '../sources/nvd.js';
+import { osvSource } from '../sources/osv.js';
+import type { AdvisorySink, Source } from '../sources/source.js';
+import type { SqliteStore } from '../store/sqlite.js';
+import { DbError } from './errors.js';
+import { openStore } from './paths.js';
+
+export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd';
+
+const SOURCES: Readonly<Record<InputFormat, Source>> = {
+  osv: osvSource,
+  'osv-zip': osvSource,
+  'alpine-secdb': alpineSecdbSource,
+  'debian-tracker': debianTrackerSource,
+  nvd: nvdSource,
+};
+
+function head(path: string, bytes = 4096): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Which importer reads this file, from its name and first 4 KiB; undefined when none does. */
+export async function detectFileFormat(path: string): Promise<InputFormat | undefined> {
+  const lower = path.toLowerCase();
+  const start = head(path);
+  if (lower.endsWith('.zip') || (start[0] === 0x50 && start[1] === 0x4b)) return 'osv-zip';
+  const text = start.toString('utf8');
+  if (/\.ya?ml$/.test(lower)) {
+    if (/^(distroversion|reponame|packages|apkurl):/m.test(text)) return 'alpine-secdb';
+    if (/^id:/m.test(text)) return 'osv';
+    return undefined;
+  }
+  if (!lower.endsWith('.json')) return undefined;
+  if (/"(vulnerabilities|resultsPerPage)"\s*:/.test(text) || /"(sourceIdentifier|vulnStatus)"\s*:/.test(text)) return 'nvd';
+  if (/"(secfixes|distroversion|apkurl)"\s*:/.test(text)) return 'alpine-secdb';
+  if (/^\s*\{\s*"[^"]+"\s*:\s*\{\s*"(CVE|TEMP)-[^"]*"\s*:\s*\{/.test(text)) return 'debian-tracker';
+  if (/"id"\s*:/.test(text)) return 'osv';
+  return undefined;
+}
+
+export interface ImportProgress {
+  readonly phase: 'import';
+  readonly path: string;
+  readonly format: InputFormat;
+  /** Advisories processed so far in this run. */
+  readonly advisories: number;
+}
+
+export interface InputSummary {
+  readonly path: string;
+  readonly format: InputFormat | 'unknown';
+  readonly advisories: number;
+  readonly skipped: number;
+}
+
+export interface ImportResult {
+  readonly inputs: readonly InputSummary[];
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  /** Records skipped, each named. */
+  readonly skipped: readonly { readonly record: string; readonly reason: string }[];
+  readonly warnings: readonly { readonly record: string; readonly message: string }[];
+  /** Warnings beyond the first `maxWarnings` are only counted. */
+  readonly warningsDropped: number;
+}
+
+export interface ImportOptions {
+  readonly onProgress?: (p: ImportProgress) => void;
+  readonly signal?: AbortSignal;
+  /** Keep at most this many warnings (default 1000). */
+  readonly maxWarnings?: number;
+  /** Per-feed data dates to record (from HTTP Last-Modified). */
+  readonly dataDates?: Readonly<Record<string, string>>;
+  /** Runs inside the import transaction after the inputs (update() stores HTTP validators here). */
+  readonly beforeCommit?: (store: SqliteStore) => Promise<void>;
+}
+
+interface Collector {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  advisories: number;
+  skipped: { record: string; reason: string }[];
+  warnings: { record: string; message: string }[];
+  warningsDropped: number;
+  changedFeeds: Set<string>;
+  seenFeeds: Set<string>;
+}
+
+export async function importInto(store: SqliteStore, paths: readonly string[], options: ImportOptions): Promise<ImportResult> {
+  const maxWarnings = options.maxWarnings ?? 1000;
+  const c: Collector = { inserted: 0, updated: 0, unchanged: 0, advisories: 0, skipped: [], warnings: [], warningsDropped: 0, changedFeeds: new Set(), seenFeeds: new Set() };
+  const inputs: InputSummary[] = [];
+  const sink = (path: string, format: InputFormat): AdvisorySink => ({
+    advisory(a) {
+      const r = store.upsertSync(a);
+      c[r]++;
+      c.advisories++;
+      c.seenFeeds.add(a.feed);
+      if (r !== 'unchanged') c.changedFeeds.add(a.feed);
+      if (options.onProgress && c.advisories % 1000 === 0) options.onProgress({ phase: 'import', path, format, advisories: c.advisories });
+    },
+    skip(record, reason) {
+      c.skipped.push({ record, reason });
+    },
+    warn(record, message) {
+      if (c.warnings.length < maxWarnings) c.warnings.push({ record, message });
+      else c.warningsDropped++;
+    },
+  });
+  store.beginBulkLoad(); // a first import into an empty database builds its lookup indexes once, at the end
+  for (const input of paths) {
+    let info;
+    try {
+      info = await stat(input);
+    } catch (error) {
+      throw new DbError('INPUT_MISSING', `cannot read ${input}: ${(error as Error).message}`, { cause: error });
+    }
+    const files = info.isDirectory() ? walkFiles(input) : (async function* () { yield input; })();
+    for await (const file of files) {
+      if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });
+      const format = await detectFileFormat(file);
+      if (!format) {
+        if (!info.isDirectory() || /\.(json|ya?ml|zip)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0)' });
+        inputs.push({ path: file, format: 'unknown', advisories: 0, skipped: 1 });
+        continue;
+      }
+      const source = SOURCES[format];
+      const summary = await source.import(file, sink(file, format), { ...(options.signal ? { signal: options.signal } : {}) });
+      c.seenFeeds.add(source.name);
+      inputs.push({ path: file, format, advisories: summary.advisories, skipped: summary.skipped });
+    }
+  }
+  for (const feed of c.seenFeeds) {
+    const dataDate = options.dataDates?.[feed];
+    await store.markImported(feed, { changed: c.changedFeeds.has(feed), ...(dataDate ? { dataDate } : {}) });
+  }
+  for (const [feed, dataDate] of Object.entries(options.dataDates ?? {})) {
+    if (!c.seenFeeds.has(feed)) await store.markImported(feed, { dataDate });
+  }
+  if (options.beforeCommit) await options.beforeCommit(store);
+  return { inputs, inserted: c.inserted, updated: c.updated, unchanged: c.unchanged, skipped: c.skipped, warnings: c.warnings, warningsDropped: c.warningsDropped };
+}
+
+/**
+ * Imports files or directory trees (format detected per file) into the
+ * database at `dbPath`, creating it if needed, in one transaction.
+ */
+export async function importPaths(dbPath: string, paths: readonly string[], options: ImportOptions = {}): Promise<ImportResult> {
+  const store = openStore(dbPath);
+  try {
+    return await store.transaction(() => importInto(store, paths, options));
+  } finally {
+    await store.close();
+  }
+}

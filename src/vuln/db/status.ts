@@ -1,0 +1,46 @@
+/** Per-feed counts and dates of the advisory database, and whether it is stale. */
+import { stat } from 'node:fs/promises';
+import { SqliteStore } from '../store/sqlite.js';
+import type { SourceStatus } from '../store/store.js';
+import { defaultDbPath } from './paths.js';
+
+export interface DbStatus {
+  readonly path: string;
+  readonly exists: boolean;
+  readonly schemaVersion?: number;
+  readonly advisories: number;
+  readonly affected: number;
+  readonly sources: readonly (SourceStatus & { readonly stale: boolean })[];
+  /** No feed imported within `maxAgeDays` (or nothing imported at all). */
+  readonly stale: boolean;
+  readonly lastUpdate?: string;
+}
+
+/** Per-feed counts and dates; `stale` when the newest import is older than `maxAgeDays` (default 7). */
+export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxAgeDays?: number; now?: Date } = {}): Promise<DbStatus> {
+  const maxAgeMs = (options.maxAgeDays ?? 7) * 86_400_000;
+  const now = (options.now ?? new Date()).getTime();
+  try {
+    await stat(dbPath);
+  } catch {
+    return { path: dbPath, exists: false, advisories: 0, affected: 0, sources: [], stale: true };
+  }
+  const store = new SqliteStore(dbPath, { readonly: true });
+  try {
+    const s = await store.status();
+    const isStale = (d: string | undefined): boolean => !d || now - Date.parse(d) > maxAgeMs;
+    const lastUpdate = s.sources.map((x) => x.lastImport).filter((d): d is string => !!d).sort().at(-1);
+    return {
+      path: dbPath,
+      exists: true,
+      schemaVersion: s.schemaVersion,
+      advisories: s.advisories,
+      affected: s.affected,
+      sources: s.sources.map((x) => ({ ...x, stale: isStale(x.lastImport) })),
+      stale: isStale(lastUpdate),
+      ...(lastUpdate ? { lastUpdate } : {}),
+    };
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Reading merges every record that shares an id (an OSV `CVE-…` record and
+ * NVD's enrichment of the same CVE, an Alpine advisory per branch) into one
+ * advisory: OSV first, NVD last; lists are unions, `modified` the newest.
+ */
+import type { Advisory, Severity } from '../../core/advisory.js';
+
+/** Milliseconds for comparing `modified` dates written with different precision; undefined when absent or unparsable. */
+export function timeOf(date: string | null | undefined): number | undefined {
+  if (!date) return undefined;
+  const t = Date.parse(date);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+const FEED_ORDER = ['osv', 'alpine-secdb', 'debian-tracker', 'nvd'];
+export function feedRank(feed: string): number {
+  const i = FEED_ORDER.indexOf(feed);
+  return i < 0 ? FEED_ORDER.length : i;
+}
+
+export function uniq(values: Iterable<string>): string[] {
+  return [...new Set(values)];
+}
+
+/** One advisory from all records sharing an id: OSV first, NVD last; lists are unions, `modified` the newest. */
+export function mergeRecords(records: readonly Advisory[]): Advisory | undefined {
+  if (records.length === 0) return undefined;
+  if (records.length === 1) return records[0];
+  const sorted = [...records].sort((a, b) => feedRank(a.feed) - feedRank(b.feed) || (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
+  const first = sorted[0]!;
+  const id = first.id;
+  const seenSev = new Set<string>();
+  const severities: Severity[] = [];
+  for (const s of sorted.flatMap((r) => r.severities)) {
+    const key = `${s.source}|${s.severity}|${s.cvss?.vector ?? ''}`;
+    if (!seenSev.has(key)) {
+      seenSev.add(key);
+      severities.push(s);
+    }
+  }
+  const seenRef = new Set<string>();
+  const references = sorted.flatMap((r) => r.references).filter((r) => (seenRef.has(r.url) ? false : (seenRef.add(r.url), true)));
+  const modified = sorted.map((r) => r.modified).filter((m): m is string => !!m).sort((a, b) => (timeOf(b) ?? 0) - (timeOf(a) ?? 0))[0];
+  const withAffected = sorted.filter((r) => r.affected.length > 0);
+  const deciders = withAffected.length > 0 ? withAffected : sorted;
+  const withdrawn = deciders.every((r) => r.withdrawn) ? deciders[0]!.withdrawn : undefined;
+  const summary = sorted.find((r) => r.summary)?.summary;
+  const details = sorted.find((r) => r.details)?.details;
+  const published = sorted.find((r) => r.published)?.published;
+  return {
+    id,
+    feed: first.feed,
+    scope: first.scope,
+    aliases: uniq(sorted.flatMap((r) => r.aliases)).filter((a) => a !== id),
+    upstream: uniq(sorted.flatMap((r) => r.upstream)).filter((a) => a !== id),
+    ...(summary ? { summary } : {}),
+    ...(details ? { details } : {}),
+    severities,
+    references,
+    ...(published ? { published } : {}),
+    ...(modified ? { modified } : {}),
+    ...(withdrawn ? { withdrawn } : {}),
+    affected: sorted.flatMap((r) => r.affected),
+  };
+}
+

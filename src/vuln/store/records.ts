@@ -1,0 +1,282 @@
+/**
+ * Reading and writing one advisory record (id, feed, scope) in the SQLite
+ * tables, and its content hash.
+ *
+ * Idempotency comes from the records themselves: each record stores a
+ * SHA-256 of its canonical content; an upsert with the same hash, or with an
+ * older `modified` date, changes nothing, so re-importing the same data
+ * leaves every advisory row untouched.
+ */
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type {
+  Advisory,
+  AffectedPackage,
+  AffectedRange,
+  AffectedStatus,
+  CvssVersion,
+  Reference,
+  Severity,
+  SeverityLevel,
+} from '../../core/advisory.js';
+import { timeOf, uniq } from './merge.js';
+import type { UpsertResult } from './store.js';
+
+/**
+ * JSON with sorted keys and no undefined members: the input of a record's
+ * content hash. Written as one string-building walk (imports hash every
+ * record); its output is byte-for-byte what the stored hashes were made from.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      const v: unknown = value[i];
+      out += canonicalJson(v === undefined ? null : v);
+    }
+    return `${out}]`;
+  }
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
+}
+
+export function contentHash(advisory: Advisory): string {
+  return createHash('sha256').update(canonicalJson(advisory)).digest('hex');
+}
+
+export interface RecordRow {
+  pk: number;
+  id: string;
+  feed: string;
+  scope: string;
+  summary: string | null;
+  details: string | null;
+  published: string | null;
+  modified: string | null;
+  withdrawn: string | null;
+  /** The record as loadRecord would rebuild it, as JSON (schema v3+; null for rows written before). */
+  body: string | null;
+}
+
+/** The record exactly as the tables hold it (de-duplicated aliases, only known fields), for the body column. */
+export function storedForm(a: Advisory): Advisory {
+  return {
+    id: a.id,
+    feed: a.feed,
+    scope: a.scope,
+    aliases: uniq(a.aliases),
+    upstream: uniq(a.upstream),
+    ...(a.summary !== undefined ? { summary: a.summary } : {}),
+    ...(a.details !== undefined ? { details: a.details } : {}),
+    severities: a.severities.map((sev) => ({
+      source: sev.source,
+      severity: sev.severity,
+      ...(sev.cvss ? { cvss: { version: sev.cvss.version, vector: sev.cvss.vector, ...(sev.cvss.score !== undefined ? { score: sev.cvss.score } : {}) } } : {}),
+    })),
+    references: a.references.map((r) => ({ type: r.type, url: r.url })),
+    ...(a.published !== undefined ? { published: a.published } : {}),
+    ...(a.modified !== undefined ? { modified: a.modified } : {}),
+    ...(a.withdrawn !== undefined ? { withdrawn: a.withdrawn } : {}),
+    affected: a.affected.map((x) => ({
+      ecosystem: x.ecosystem,
+      name: x.name,
+      ...(x.purl !== undefined ? { purl: x.purl } : {}),
+      ranges: x.ranges,
+      ...(x.versions !== undefined ? { versions: x.versions } : {}),
+      ...(x.fixed !== undefined ? { fixed: x.fixed } : {}),
+      status: x.status,
+      sourceRecord: x.sourceRecord,
+    })),
+  };
+}
+export interface AffectedRow {
+  record: number;
+  ecosystem: string;
+  package: string;
+  purl: string | null;
+  ranges: string;
+  versions: string | null;
+  fixed: string | null;
+  status: string;
+  source_record: string;
+}
+
+export function affectedFromRow(r: AffectedRow): AffectedPackage {
+  return {
+    ecosystem: r.ecosystem,
+    name: r.package,
+    ...(r.purl !== null ? { purl: r.purl } : {}),
+    ranges: JSON.parse(r.ranges) as AffectedRange[],
+    ...(r.versions !== null ? { versions: JSON.parse(r.versions) as string[] } : {}),
+    ...(r.fixed !== null ? { fixed: r.fixed } : {}),
+    status: r.status as AffectedStatus,
+    sourceRecord: r.source_record,
+  };
+}
+
+
+type Db = Database.Database;
+
+/** A row with a body needs nothing else; summary and details (the bulk of the other columns) are read only without one. */
+const RECORD_COLUMNS =
+  'pk, id, feed, scope, CASE WHEN body IS NULL THEN summary END AS summary, CASE WHEN body IS NULL THEN details END AS details, published, modified, withdrawn, body';
+
+function prepareStatements(db: Db) {
+  return {
+    findRecord: db.prepare<[string, string, string], { pk: number; modified: string | null; content_hash: string }>(
+      'SELECT pk, modified, content_hash FROM records WHERE id = ? AND feed = ? AND scope = ?',
+    ),
+    insertRecord: db.prepare<[string, string, string, string | null, string | null, string | null, string | null, string | null, string, string]>(
+      'INSERT INTO records (id, feed, scope, summary, details, published, modified, withdrawn, content_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    updateRecord: db.prepare<[string | null, string | null, string | null, string | null, string | null, string, string, number]>(
+      'UPDATE records SET summary = ?, details = ?, published = ?, modified = ?, withdrawn = ?, content_hash = ?, body = ? WHERE pk = ?',
+    ),
+    deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
+    deleteSeverities: db.prepare('DELETE FROM severities WHERE record = ?'),
+    deleteRefs: db.prepare('DELETE FROM refs WHERE record = ?'),
+    deleteAffected: db.prepare('DELETE FROM affected WHERE record = ?'),
+    insertAlias: db.prepare('INSERT INTO aliases (record, kind, alias) VALUES (?, ?, ?)'),
+    insertSeverity: db.prepare('INSERT INTO severities (record, ord, source, severity, cvss_version, vector, score) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insertRef: db.prepare('INSERT INTO refs (record, ord, type, url) VALUES (?, ?, ?, ?)'),
+    insertAffected: db.prepare(
+      'INSERT INTO affected (record, ord, ecosystem, package, purl, ranges, versions, fixed, status, source_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    recordsById: db.prepare<[string], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = ?`),
+    recordsByIds: db.prepare<[string], RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM records WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
+    aliasesOf: db.prepare<[number], { kind: string; alias: string }>('SELECT kind, alias FROM aliases WHERE record = ? ORDER BY rowid'),
+    severitiesOf: db.prepare<[number], { source: string; severity: string; cvss_version: string | null; vector: string | null; score: number | null }>(
+      'SELECT source, severity, cvss_version, vector, score FROM severities WHERE record = ? ORDER BY ord',
+    ),
+    refsOf: db.prepare<[number], { type: string; url: string }>('SELECT type, url FROM refs WHERE record = ? ORDER BY ord'),
+    affectedOf: db.prepare<[number], AffectedRow>('SELECT * FROM affected WHERE record = ? ORDER BY ord'),
+  };
+}
+
+/** The record tables of one database: upsert a record, read records back. */
+export class RecordTables {
+  readonly #s: ReturnType<typeof prepareStatements>;
+
+  constructor(readonly db: Db) {
+    this.#s = prepareStatements(db);
+  }
+
+  /** Inserts or replaces one record unless it is unchanged (same hash) or older (by `modified`) than the stored one. */
+  upsert(advisory: Advisory): UpsertResult {
+    const s = this.#s;
+    const hash = contentHash(advisory);
+    const existing = s.findRecord.get(advisory.id, advisory.feed, advisory.scope);
+    if (existing && existing.content_hash === hash) return 'unchanged';
+    if (existing) {
+      const have = timeOf(existing.modified);
+      const incoming = timeOf(advisory.modified);
+      if (have !== undefined && incoming !== undefined && incoming < have) return 'unchanged';
+    }
+    const summary = advisory.summary ?? null;
+    const details = advisory.details ?? null;
+    const published = advisory.published ?? null;
+    const modified = advisory.modified ?? null;
+    const withdrawn = advisory.withdrawn ?? null;
+    const body = JSON.stringify(storedForm(advisory));
+    const write = (): UpsertResult => {
+      let pk: number;
+      if (existing) {
+        pk = existing.pk;
+        s.updateRecord.run(summary, details, published, modified, withdrawn, hash, body, pk);
+        s.deleteAliases.run(pk);
+        s.deleteSeverities.run(pk);
+        s.deleteRefs.run(pk);
+        s.deleteAffected.run(pk);
+      } else {
+        pk = Number(s.insertRecord.run(advisory.id, advisory.feed, advisory.scope, summary, details, published, modified, withdrawn, hash, body).lastInsertRowid);
+      }
+      for (const a of uniq(advisory.aliases)) s.insertAlias.run(pk, 'alias', a);
+      for (const a of uniq(advisory.upstream)) s.insertAlias.run(pk, 'upstream', a);
+      advisory.severities.forEach((sev, i) =>
+        s.insertSeverity.run(pk, i, sev.source, sev.severity, sev.cvss?.version ?? null, sev.cvss?.vector ?? null, sev.cvss?.score ?? null),
+      );
+      advisory.references.forEach((r, i) => s.insertRef.run(pk, i, r.type, r.url));
+      advisory.affected.forEach((a, i) =>
+        s.insertAffected.run(
+          pk,
+          i,
+          a.ecosystem,
+          a.name,
+          a.purl ?? null,
+          JSON.stringify(a.ranges),
+          a.versions ? JSON.stringify(a.versions) : null,
+          a.fixed ?? null,
+          a.status,
+          a.sourceRecord,
+        ),
+      );
+      return existing ? 'updated' : 'inserted';
+    };
+    // Inside an import transaction already: no per-record savepoint.
+    return this.db.inTransaction ? write() : this.db.transaction(write)();
+  }
+
+  /** A record from its row: the JSON body when the row has one (schema v3+), else rebuilt from the tables. */
+  load(row: RecordRow): Advisory {
+    if (row.body !== null) return JSON.parse(row.body) as Advisory;
+    const s = this.#s;
+    const aliases: string[] = [];
+    const upstream: string[] = [];
+    for (const a of s.aliasesOf.all(row.pk)) (a.kind === 'upstream' ? upstream : aliases).push(a.alias);
+    const severities: Severity[] = s.severitiesOf.all(row.pk).map((r) => ({
+      source: r.source,
+      severity: r.severity as SeverityLevel,
+      ...(r.cvss_version !== null && r.vector !== null
+        ? { cvss: { version: r.cvss_version as CvssVersion, vector: r.vector, ...(r.score !== null ? { score: r.score } : {}) } }
+        : {}),
+    }));
+    const references: Reference[] = s.refsOf.all(row.pk).map((r) => ({ type: r.type, url: r.url }));
+    return {
+      id: row.id,
+      feed: row.feed,
+      scope: row.scope,
+      aliases,
+      upstream,
+      ...(row.summary !== null ? { summary: row.summary } : {}),
+      ...(row.details !== null ? { details: row.details } : {}),
+      severities,
+      references,
+      ...(row.published !== null ? { published: row.published } : {}),
+      ...(row.modified !== null ? { modified: row.modified } : {}),
+      ...(row.withdrawn !== null ? { withdrawn: row.withdrawn } : {}),
+      affected: s.affectedOf.all(row.pk).map(affectedFromRow),
+    };
+  }
+
+  /** Every stored record of one id, unmerged. */
+  byId(id: string): Advisory[] {
+    return this.#s.recordsById.all(id).map((r) => this.load(r));
+  }
+
+  /** The records of many ids in one query, grouped by id (ids without records are absent). */
+  byIds(ids: readonly string[]): Map<string, Advisory[]> {
+    const out = new Map<string, Advisory[]>();
+    if (ids.length === 0) return out;
+    for (const row of this.#s.recordsByIds.all(JSON.stringify(ids))) {
+      const record = this.load(row);
+      const list = out.get(row.id);
+      if (list) list.push(record);
+      else out.set(row.id, [record]);
+    }
+    return out;
+  }
+}
