@@ -6,14 +6,12 @@
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md
  */
 import { pipeline, type Readable } from 'node:stream';
-import { readAllBounded } from '../../../core/bounded.js';
 import { CoreError } from '../../../core/errors.js';
 import { DigestVerifier, digestAlgorithm, digestOf, isDigest, verifyBytes, type Digest } from '../../../core/digest.js';
-import { MANIFEST_ACCEPT, SCHEMA1_MEDIA_TYPES } from '../../../core/media-types.js';
-import { manifestKind, MAX_MANIFEST_BYTES, type Descriptor } from '../../../core/oci.js';
+import { MANIFEST_ACCEPT } from '../../../core/media-types.js';
+import { MAX_MANIFEST_BYTES, type Descriptor } from '../../../core/oci.js';
 import { apiHost } from '../../../core/reference.js';
 import type { RegistryCredentials } from '../../auth/types.js';
-import { ImageError } from '../../errors.js';
 import type { ManifestBlob, ProgressEvent, SystemContext } from '../../types.js';
 import { Authenticator, repositoryScope } from './auth.js';
 import { parseChallenges, pickChallenge } from './challenge.js';
@@ -23,9 +21,12 @@ import { loadTlsSettings, schemesFor, type TlsSettings } from './tls.js';
 import { putBlob, mountBlob, type PutBlobOptions } from './upload.js';
 import { catalogPages, listTags, tagPages } from './tags.js';
 import { referrers, updateReferrersFallback, type ReferrersOptions } from './referrers.js';
+import { readBounded, readErrorBody } from './bodies.js';
+import { checkManifestDigest, manifestMediaType, manifestSubject } from './manifest-checks.js';
 
-/** Error bodies are read for their message only; never more than this. */
-export const MAX_ERROR_BODY = 64 * 1024;
+// Kept importable from here: upload.ts, tags.ts and referrers.ts read bodies through the client module.
+export { MAX_ERROR_BODY, readBounded, readErrorBody } from './bodies.js';
+
 
 export interface RegistryClientOptions {
   /** Registry as written in references: `docker.io`, `127.0.0.1:5001`. */
@@ -394,77 +395,3 @@ export class RegistryClient {
   }
 }
 
-/** Reads a small body for an error message (and to free the connection). */
-export async function readErrorBody(res: HttpResponse): Promise<Buffer | undefined> {
-  if (res.status >= 200 && res.status < 300) {
-    await res.body.dump().catch(() => undefined);
-    return undefined;
-  }
-  try {
-    return await readAllBounded(res.body, MAX_ERROR_BODY, 'error body');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Reads a body with a cap; over the cap is TOO_LARGE without reading the rest. */
-export async function readBounded(res: HttpResponse, max: number, what: string): Promise<Buffer> {
-  try {
-    return await readAllBounded(res.body, max, what);
-  } catch (error) {
-    if (error instanceof CoreError && error.code === 'TOO_LARGE') {
-      throw new RegistryError('TOO_LARGE', `${what} is larger than the ${max}-byte limit`, { cause: error });
-    }
-    throw networkError(error, what, res.url);
-  }
-}
-
-function checkManifestDigest(bytes: Buffer, reference: string, answered: string | undefined, what: string): Digest {
-  if (isDigest(reference)) {
-    verifyBytes(bytes, reference, what);
-    return reference;
-  }
-  if (answered !== undefined && answered !== '') {
-    if (!isDigest(answered)) throw new RegistryError('PROTOCOL', `${what}: invalid Docker-Content-Digest header "${answered.slice(0, 80)}"`);
-    verifyBytes(bytes, answered, what);
-    return answered;
-  }
-  return digestOf(bytes);
-}
-
-function manifestMediaType(bytes: Buffer, contentType: string, what: string): string {
-  if (SCHEMA1_MEDIA_TYPES.includes(contentType) || looksLikeSchema1(bytes)) {
-    throw new ImageError(
-      'MANIFEST_UNSUPPORTED',
-      `${what} is a Docker schema 1 manifest, which is unsupported (deprecated since 2017); re-push the image with a current client`,
-    );
-  }
-  try {
-    return manifestKind(bytes, contentType || undefined).mediaType;
-  } catch (error) {
-    throw new ImageError('MANIFEST_INVALID', `${what}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-function looksLikeSchema1(bytes: Buffer): boolean {
-  try {
-    const json: unknown = JSON.parse(bytes.toString('utf8'));
-    return typeof json === 'object' && json !== null && (json as { schemaVersion?: unknown }).schemaVersion === 1;
-  } catch {
-    return false;
-  }
-}
-
-function manifestSubject(bytes: Buffer): Descriptor | undefined {
-  try {
-    const json: unknown = JSON.parse(bytes.toString('utf8'));
-    if (typeof json !== 'object' || json === null) return undefined;
-    const subject = (json as { subject?: unknown }).subject;
-    if (typeof subject !== 'object' || subject === null) return undefined;
-    const { digest, mediaType, size } = subject as Record<string, unknown>;
-    if (typeof digest !== 'string' || !isDigest(digest) || typeof mediaType !== 'string' || typeof size !== 'number') return undefined;
-    return { digest, mediaType, size };
-  } catch {
-    return undefined;
-  }
-}
