@@ -250,7 +250,7 @@ export const IMAGE_RULES = [
     title: 'World-writable directory without the sticky bit',
     severity: 'MEDIUM',
     description:
-      'A directory in the final image is writable by every user and lacks the sticky bit (`chmod 777` instead of `1777`): any process can delete or replace any file in it, including another user’s, which turns a compromised low-privilege process into tampering with the application’s code or data.',
+      'A directory in the final image is writable by every user and lacks the sticky bit (`chmod 777` instead of `1777`), so every process can delete or replace every file in it, including another user’s, which turns a compromised low-privilege process into tampering with the application’s code or data.',
     fix: 'Give the directory to the user that needs it instead of opening it to everyone, or add the sticky bit for shared scratch space:\n\n```dockerfile\nRUN chown 10001:10001 /app/data && chmod 0750 /app/data\n# shared scratch space only:\nRUN chmod 1777 /scratch\n```',
   }),
   rule({
