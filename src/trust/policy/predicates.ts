@@ -7,32 +7,16 @@
  * our scan JSON (`findings[].severity` / `severities[]`). Pure.
  */
 import { isRecord } from '../../core/oci.js';
+import { SEVERITY_LEVELS, severityFromWord, type SeverityLevel } from '../../core/advisory.js';
 import { PredicateType } from '../signatures/dsse.js';
 
-export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'NEGLIGIBLE' | 'UNKNOWN';
-export const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'];
+export type Severity = SeverityLevel;
+export const SEVERITY_ORDER: readonly Severity[] = SEVERITY_LEVELS;
 
+/** A severity word from a predicate; scanners also write "info", which ranks with NEGLIGIBLE. */
 export function severityWord(word: unknown): Severity {
   if (typeof word !== 'string') return 'UNKNOWN';
-  switch (word.trim().toLowerCase()) {
-    case 'critical':
-      return 'CRITICAL';
-    case 'high':
-    case 'important':
-      return 'HIGH';
-    case 'medium':
-    case 'moderate':
-      return 'MEDIUM';
-    case 'low':
-      return 'LOW';
-    case 'negligible':
-    case 'unimportant':
-    case 'none':
-    case 'info':
-      return 'NEGLIGIBLE';
-    default:
-      return 'UNKNOWN';
-  }
+  return word.trim().toLowerCase() === 'info' ? 'NEGLIGIBLE' : severityFromWord(word);
 }
 
 /** The higher of two levels (CRITICAL is highest; UNKNOWN lowest). */

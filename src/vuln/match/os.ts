@@ -9,22 +9,9 @@
  */
 import type { AffectedPackage } from '../../core/advisory.js';
 import type { OsRelease, Package } from '../../core/inventory.js';
+import { DEBIAN_RELEASES } from '../sources/debian-tracker.js';
 import { judge } from './evidence.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
-
-/** Debian codenames → major release (for os-release files without VERSION_ID: testing, sid). */
-const DEBIAN_CODENAMES: Readonly<Record<string, string>> = {
-  wheezy: '7',
-  jessie: '8',
-  stretch: '9',
-  buster: '10',
-  bullseye: '11',
-  bookworm: '12',
-  trixie: '13',
-  forky: '14',
-  duke: '15',
-  sid: 'sid',
-};
 
 function major(versionId: string | undefined): string | undefined {
   const m = /^(\d+)/.exec(versionId ?? '');
@@ -37,7 +24,7 @@ export function distroEcosystems(os: OsRelease | undefined, pkg?: Package): stri
   const id = os.id.toLowerCase();
   switch (id) {
     case 'debian': {
-      const rel = major(os.versionId) ?? (os.versionCodename ? DEBIAN_CODENAMES[os.versionCodename] : undefined);
+      const rel = major(os.versionId) ?? (os.versionCodename ? DEBIAN_RELEASES[os.versionCodename] : undefined);
       return rel ? [`Debian:${rel}`] : [];
     }
     case 'ubuntu': {
