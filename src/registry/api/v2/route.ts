@@ -1,0 +1,68 @@
+/**
+ * Parses a `/v2/…` path into the endpoint it names. Repository names contain
+ * slashes, so the path is matched against the spec's anchored patterns
+ * (distribution-spec "Endpoints"), which also rejects malformed names and
+ * references before any handler runs. Notary's TUF endpoints live under the
+ * same prefix (`/v2/<gun>/_trust/tuf/…`), as in Docker Content Trust.
+ */
+import { isDigest, type Digest } from '../../../core/digest.js';
+
+/** distribution-spec: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*` */
+const NAME = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:\\/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*';
+const TAG = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
+const DIGEST = '[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+';
+/** Whole names longer than this are refused, as distribution does (255 with the registry host). */
+export const MAX_NAME_LENGTH = 255;
+
+export type ManifestReference = { readonly tag: string } | { readonly digest: Digest };
+
+export type V2Route =
+  | { readonly kind: 'base' }
+  | { readonly kind: 'catalog' }
+  | { readonly kind: 'tags'; readonly name: string }
+  | { readonly kind: 'manifest'; readonly name: string; readonly reference: ManifestReference }
+  | { readonly kind: 'blob'; readonly name: string; readonly digest: Digest }
+  | { readonly kind: 'upload-start'; readonly name: string }
+  | { readonly kind: 'upload'; readonly name: string; readonly id: string }
+  | { readonly kind: 'referrers'; readonly name: string; readonly digest: Digest }
+  /** Notary v1 / Docker Content Trust: `rest` is what follows `_trust/tuf/`, e.g. `root.json`, `2.root.json`, `timestamp.key`. */
+  | { readonly kind: 'tuf'; readonly name: string; readonly rest: string }
+  /** A `/v2/` path whose name or reference breaks the grammar. */
+  | { readonly kind: 'invalid'; readonly what: 'name' | 'reference' | 'digest' }
+  | { readonly kind: 'unknown' };
+
+const PATTERNS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray) => V2Route]> = [
+  [new RegExp(`^/v2/(${NAME})/tags/list$`), (m) => ({ kind: 'tags', name: m[1]! })],
+  [new RegExp(`^/v2/(${NAME})/manifests/(${TAG})$`), (m) => ({ kind: 'manifest', name: m[1]!, reference: { tag: m[2]! } })],
+  [new RegExp(`^/v2/(${NAME})/manifests/(${DIGEST})$`), (m) => digestRoute(m[2]!, (digest) => ({ kind: 'manifest', name: m[1]!, reference: { digest } }))],
+  [new RegExp(`^/v2/(${NAME})/blobs/uploads/?$`), (m) => ({ kind: 'upload-start', name: m[1]! })],
+  [new RegExp(`^/v2/(${NAME})/blobs/uploads/([A-Za-z0-9_-]{1,128})$`), (m) => ({ kind: 'upload', name: m[1]!, id: m[2]! })],
+  [new RegExp(`^/v2/(${NAME})/blobs/(${DIGEST})$`), (m) => digestRoute(m[2]!, (digest) => ({ kind: 'blob', name: m[1]!, digest }))],
+  [new RegExp(`^/v2/(${NAME})/referrers/(${DIGEST})$`), (m) => digestRoute(m[2]!, (digest) => ({ kind: 'referrers', name: m[1]!, digest }))],
+  [new RegExp(`^/v2/(${NAME})/_trust/tuf/([A-Za-z0-9._/-]{1,255})$`), (m) => ({ kind: 'tuf', name: m[1]!, rest: m[2]! })],
+];
+
+function digestRoute(value: string, make: (digest: Digest) => V2Route): V2Route {
+  return isDigest(value) ? make(value) : { kind: 'invalid', what: 'digest' };
+}
+
+/** `path` is the URL path without the query string, percent-decoding not applied (names never need it). */
+export function parseV2Path(path: string): V2Route {
+  if (path === '/v2' || path === '/v2/') return { kind: 'base' };
+  if (path === '/v2/_catalog') return { kind: 'catalog' };
+  if (!path.startsWith('/v2/')) return { kind: 'unknown' };
+  for (const [pattern, make] of PATTERNS) {
+    const m = pattern.exec(path);
+    if (!m) continue;
+    const route = make(m);
+    if ('name' in route && route.name.length > MAX_NAME_LENGTH) return { kind: 'invalid', what: 'name' };
+    return route;
+  }
+  // Say which part is wrong when the shape is recognisable, as distribution does.
+  if (/^\/v2\/.+\/(manifests|blobs|tags|referrers)\//.test(path)) {
+    const name = path.slice(4, path.search(/\/(manifests|blobs|tags|referrers)\//));
+    if (!new RegExp(`^${NAME}$`).test(name)) return { kind: 'invalid', what: 'name' };
+    return { kind: 'invalid', what: /\/(blobs|referrers)\//.test(path) ? 'digest' : 'reference' };
+  }
+  return { kind: 'unknown' };
+}
