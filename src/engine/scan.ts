@@ -12,7 +12,7 @@ import type { Inventory } from '../core/inventory.js';
 import { formatPlatform } from '../image/platform.js';
 import type { ResolvedImage } from '../image/image.js';
 import type { Platform } from '../core/oci.js';
-import type { SystemContext } from '../image/types.js';
+import type { ImageSource, SystemContext } from '../image/types.js';
 import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
 import { dbStatus, defaultDbPath } from '../vuln/db.js';
@@ -28,6 +28,8 @@ export class ScanError extends PortcullisError<ScanErrorCode> {}
 
 export type ScanTarget =
   | { readonly kind: 'image'; readonly name: string; readonly context?: SystemContext; readonly platform?: Platform }
+  /** An already open source (the registry's scan worker reads its own storage); the caller closes it. */
+  | { readonly kind: 'source'; readonly name: string; readonly source: ImageSource; readonly platform?: Platform }
   | { readonly kind: 'sbom'; readonly path: string }
   | { readonly kind: 'rootfs'; readonly path: string };
 
@@ -65,6 +67,21 @@ function countByCataloger(inventory: Inventory): Record<string, number> {
 
 const MISSING_DB_HELP = 'run "portcullis db update" (or, offline, "portcullis db import PATH…" or "portcullis db pull REF")';
 
+/** The image part of a ScanResult: digests, platform, and each layer's creating command. */
+function describeImage(img: ResolvedImage, commands: readonly string[]): NonNullable<ScanResult['image']> {
+  return {
+    digest: img.manifestBlob.digest,
+    configDigest: img.manifest.config.digest,
+    ...(img.platform ? { platform: formatPlatform(img.platform) } : {}),
+    ...(img.config?.created ? { created: img.config.created } : {}),
+    layers: img.manifest.layers.map((l, i) => {
+      const diffId = img.config?.rootfs.diff_ids[i];
+      const createdBy = commands[i];
+      return { digest: l.digest, ...(diffId ? { diffId } : {}), ...(createdBy ? { createdBy } : {}) };
+    }),
+  };
+}
+
 export async function scanTarget(target: ScanTarget, options: ScanOptions = {}): Promise<ScanOutcome> {
   const now = options.now ?? new Date();
   const warnings: string[] = [];
@@ -94,33 +111,26 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
     let image: ScanResult['image'];
     let commands: string[] = [];
     let name: string;
-    if (target.kind === 'image') {
+    if (target.kind === 'image' || target.kind === 'source') {
       name = target.name;
-      if (options.offline && defaultTransports().parse(target.name).transport.name === 'docker') {
-        throw new ScanError('TARGET_INVALID', `--offline: ${target.name} is a registry image; scan a local oci:, oci-archive: or docker-archive: copy instead`);
+      let source: ImageSource;
+      if (target.kind === 'image') {
+        if (options.offline && defaultTransports().parse(target.name).transport.name === 'docker') {
+          throw new ScanError('TARGET_INVALID', `--offline: ${target.name} is a registry image; scan a local oci:, oci-archive: or docker-archive: copy instead`);
+        }
+        source = await openSource(target.name, target.context ?? {});
+      } else {
+        source = target.source;
       }
-      const context = target.context ?? {};
-      const source = await openSource(target.name, context);
       let inv;
       try {
         inv = await inventoryImage(source, { ...(target.platform ? { platform: target.platform } : {}), ...(options.signal ? { signal: options.signal } : {}) });
       } finally {
-        await source.close();
+        if (target.kind === 'image') await source.close();
       }
       inventory = inv.inventory;
       commands = layerCommands(inv.image);
-      const img = inv.image;
-      image = {
-        digest: img.manifestBlob.digest,
-        configDigest: img.manifest.config.digest,
-        ...(img.platform ? { platform: formatPlatform(img.platform) } : {}),
-        ...(img.config?.created ? { created: img.config.created } : {}),
-        layers: img.manifest.layers.map((l, i) => {
-          const diffId = img.config?.rootfs.diff_ids[i];
-          const createdBy = commands[i];
-          return { digest: l.digest, ...(diffId ? { diffId } : {}), ...(createdBy ? { createdBy } : {}) };
-        }),
-      };
+      image = describeImage(inv.image, commands);
     } else if (target.kind === 'sbom') {
       name = target.path;
       const decoded = await decodeSbomFile(target.path);

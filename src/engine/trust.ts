@@ -226,6 +226,12 @@ export interface VerifyOptions extends TrustContext {
   readonly attestations?: boolean;
   /** The manifest already fetched for this reference (content trust passes it to avoid a second resolution). */
   readonly resolved?: ManifestBlob;
+  /**
+   * The repository name signatures and policy are checked against, when it
+   * differs from the address connected to (the registry verifying itself over
+   * loopback under its public name).
+   */
+  readonly identity?: string;
 }
 
 export interface VerifyReport {
@@ -268,7 +274,7 @@ export async function candidateKeys(repository: string, store: KeyStoreReader | 
 /** Reads both layouts, verifies every signature (and attestation) and evaluates the policy. */
 export async function verifyImage(image: string, options: VerifyOptions): Promise<VerifyReport> {
   const ref = registryRef(image);
-  const repository = refName(ref);
+  const repository = options.identity ?? refName(ref);
   const now = options.now?.() ?? new Date();
   const files = [...(options.keyFiles ?? []), ...(options.policyKeys ?? [])];
   // The keys do not depend on the image: read them while the registry is asked for the manifest.

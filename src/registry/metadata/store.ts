@@ -34,7 +34,8 @@ export interface Page {
   readonly limit?: number;
 }
 
-export type ScanState = 'queued' | 'scanning' | 'done' | 'failed';
+/** 'skipped': an artifact (signature, attestation…), not an image: nothing to scan. */
+export type ScanState = 'queued' | 'scanning' | 'done' | 'failed' | 'skipped';
 
 export interface ScanRecord {
   readonly manifestDigest: Digest;

@@ -1,0 +1,216 @@
+/**
+ * Scan on push, rescan on new advisories. Pushed image manifests go into a
+ * FIFO (deduplicated by digest: the same image pushed to ten repositories is
+ * scanned once) worked by a fixed number of in-process workers; results land
+ * in the metadata store keyed by manifest digest. A timer compares the
+ * advisory database's fingerprint with the one each result was computed with
+ * and queues whatever is out of date, so `portcullis db update` (cron, a
+ * systemd timer, or another machine writing the shared file) is enough to
+ * refresh every result. Queue state is in the metadata store too ('queued'),
+ * so a restart picks up where it stopped.
+ */
+import type { Digest } from '../../core/digest.js';
+import type { SeverityLevel } from '../../core/advisory.js';
+import { readAllBounded } from '../../core/bounded.js';
+import { MAX_MANIFEST_BYTES, parseManifest } from '../../core/oci.js';
+import { scanTarget } from '../../engine/scan.js';
+import { classifyManifest } from '../artifact.js';
+import type { ManifestRecord, MetadataStore, ScanRecord } from '../metadata/store.js';
+import type { RegistryEvents } from '../services.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { openStoredImage } from '../storage-source.js';
+import { openAdvisoryDatabase, type OpenDatabase } from './database.js';
+
+export interface ScanServiceOptions {
+  readonly blobs: BlobStore;
+  readonly metadata: MetadataStore;
+  /** The advisory database file (`portcullis db update` writes it). */
+  readonly dbPath: string;
+  /** Parallel scans (default 1: a scan is CPU-bound and the registry must keep answering). */
+  readonly concurrency?: number;
+  /** How often to look for a changed advisory database, in ms (default 60 s; 0 = only at start). */
+  readonly rescanIntervalMs?: number;
+  readonly onScanned?: (record: ScanRecord) => void;
+  readonly log?: (line: string) => void;
+  readonly now?: () => Date;
+}
+
+interface Job {
+  readonly repository: string;
+  readonly digest: Digest;
+}
+
+export class ScanService implements RegistryEvents {
+  readonly #options: ScanServiceOptions;
+  readonly #queue: Job[] = [];
+  readonly #queued = new Set<Digest>();
+  #running = 0;
+  #database: OpenDatabase | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #idleWaiters: Array<() => void> = [];
+  #checking: Promise<void> | undefined;
+
+  constructor(options: ScanServiceOptions) {
+    this.#options = options;
+  }
+
+  /** Queues what is out of date now and keeps checking every `rescanIntervalMs`. */
+  async start(): Promise<void> {
+    await this.checkDatabase();
+    const interval = this.#options.rescanIntervalMs ?? 60_000;
+    if (interval > 0) {
+      this.#timer = setInterval(() => void this.checkDatabase().catch((e: unknown) => this.#log(`scan: database check failed: ${String(e)}`)), interval);
+      this.#timer.unref();
+    }
+  }
+
+  get queueLength(): number {
+    return this.#queue.length + this.#running;
+  }
+
+  get databaseFingerprint(): string | undefined {
+    return this.#database?.fingerprint;
+  }
+
+  manifestPushed(record: ManifestRecord): void {
+    if (this.#closed) return;
+    void this.#enqueue({ repository: record.repository, digest: record.digest }).catch((e: unknown) => this.#log(`scan: cannot queue ${record.digest}: ${String(e)}`));
+  }
+
+  /** Queues one image now (the API's "scan again"). */
+  async rescan(repository: string, digest: Digest): Promise<void> {
+    await this.#enqueue({ repository, digest });
+  }
+
+  /** Reopens the database when its fingerprint changed and queues every result computed with another one. */
+  checkDatabase(): Promise<void> {
+    this.#checking ??= this.#checkDatabase().finally(() => (this.#checking = undefined));
+    return this.#checking;
+  }
+
+  async #checkDatabase(): Promise<void> {
+    const fresh = await openAdvisoryDatabase(this.#options.dbPath);
+    if (!fresh) return;
+    if (this.#database && fresh.fingerprint === this.#database.fingerprint) {
+      await fresh.store.close();
+    } else {
+      const old = this.#database;
+      this.#database = fresh;
+      if (old) {
+        this.#log(`scan: advisory database changed (${fresh.fingerprint.slice(0, 19)}): rescanning out-of-date images`);
+        // Scans in flight hold the old store; close it once they are done.
+        void this.idle().then(() => old.store.close());
+      }
+    }
+    const pending = await this.#options.metadata.manifestsNeedingScan(this.#database.fingerprint, 10_000);
+    for (const digest of pending) {
+      if (this.#queued.has(digest)) continue;
+      const repository = (await this.#options.metadata.repositoriesWithManifest(digest))[0];
+      if (repository) await this.#enqueue({ repository, digest });
+    }
+  }
+
+  /** Resolves when nothing is queued or running (tests, graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.queueLength === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#queue.length = 0;
+    await this.#checking;
+    await this.idle();
+    await this.#database?.store.close();
+    this.#database = undefined;
+  }
+
+  async #enqueue(job: Job): Promise<void> {
+    if (this.#queued.has(job.digest) || this.#closed) return;
+    this.#queued.add(job.digest);
+    const previous = await this.#options.metadata.getScan(job.digest);
+    await this.#save({ manifestDigest: job.digest, state: 'queued', ...keepResult(previous), updatedAt: this.#now() });
+    this.#queue.push(job);
+    this.#pump();
+  }
+
+  #pump(): void {
+    const limit = Math.max(1, this.#options.concurrency ?? 1);
+    while (this.#running < limit && this.#queue.length > 0) {
+      const job = this.#queue.shift()!;
+      this.#running++;
+      void this.#run(job).finally(() => {
+        this.#running--;
+        this.#queued.delete(job.digest);
+        this.#pump();
+        if (this.queueLength === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      });
+    }
+  }
+
+  async #run(job: Job): Promise<void> {
+    const { metadata, blobs } = this.#options;
+    try {
+      const record = await metadata.getManifest(job.repository, job.digest);
+      if (!record) return void (await this.#save({ manifestDigest: job.digest, state: 'failed', error: 'manifest was deleted before it was scanned', updatedAt: this.#now() }));
+      const body = parseManifest(await readAllBounded(await blobs.read(job.digest), MAX_MANIFEST_BYTES, `manifest ${job.digest}`));
+      if (classifyManifest(record, body.layers.map((l) => l.mediaType)) !== 'image') {
+        return void (await this.#save({ manifestDigest: job.digest, state: 'skipped', error: 'not an image (signature, attestation or other artifact)', ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() }));
+      }
+      const database = this.#database;
+      if (!database) {
+        return void (await this.#save({ manifestDigest: job.digest, state: 'queued', error: 'no advisory database yet: run "portcullis db update"', updatedAt: this.#now() }));
+      }
+      await this.#save({ manifestDigest: job.digest, state: 'scanning', ...keepResult(await metadata.getScan(job.digest)), updatedAt: this.#now() });
+      const source = openStoredImage(job, { blobs, metadata });
+      const { result } = await scanTarget(
+        { kind: 'source', name: `${job.repository}@${job.digest}`, source },
+        { store: database.store, now: this.#options.now?.() ?? new Date() },
+      );
+      const stamped = { ...result, database: { path: 'registry', ...(database.updatedAt ? { updatedAt: database.updatedAt } : {}), sources: [] } };
+      await this.#save({
+        manifestDigest: job.digest,
+        state: 'done',
+        databaseDigest: database.fingerprint,
+        counts: countBySeverity(result.findings),
+        result: stamped,
+        updatedAt: this.#now(),
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#log(`scan: ${job.repository}@${job.digest} failed: ${message}`);
+      await this.#save({ manifestDigest: job.digest, state: 'failed', error: message, ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() }).catch(() => undefined);
+    }
+  }
+
+  async #save(record: ScanRecord): Promise<void> {
+    await this.#options.metadata.saveScan(record);
+    if (record.state === 'done' || record.state === 'failed') this.#options.onScanned?.(record);
+  }
+
+  #now(): string {
+    return (this.#options.now?.() ?? new Date()).toISOString();
+  }
+
+  #log(line: string): void {
+    this.#options.log?.(line);
+  }
+}
+
+/** While a rescan is queued or running, the previous result stays visible (marked with the new state). */
+function keepResult(previous: ScanRecord | undefined): Partial<ScanRecord> {
+  if (!previous?.result) return {};
+  return {
+    result: previous.result,
+    ...(previous.counts ? { counts: previous.counts } : {}),
+    ...(previous.databaseDigest ? { databaseDigest: previous.databaseDigest } : {}),
+  };
+}
+
+export function countBySeverity(findings: readonly { readonly severity: SeverityLevel }[]): Partial<Record<SeverityLevel, number>> {
+  const counts: Partial<Record<SeverityLevel, number>> = {};
+  for (const f of findings) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
+  return counts;
+}
