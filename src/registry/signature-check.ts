@@ -16,7 +16,7 @@
 import type { Digest } from '../core/digest.js';
 import { readAllBounded } from '../core/bounded.js';
 import { MAX_MANIFEST_BYTES } from '../core/oci.js';
-import { openTrustSession, unsignedMessage, verifyImage, type TrustSession } from '../engine/trust.js';
+import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession } from '../engine/trust.js';
 import type { KeyStore } from '../trust/keys/store.js';
 import type { Policy } from '../trust/policy/index.js';
 import type { MetadataStore } from './metadata/store.js';
@@ -29,6 +29,8 @@ export interface SignatureCheckOptions {
   readonly metadata: MetadataStore;
   readonly keys: KeyStore;
   readonly policy?: Policy;
+  /** PEM keys the policy names, already read. */
+  readonly policyKeys?: readonly KeyFile[];
   /** `host:port` the registry listens on (loopback), known once it listens. */
   readonly selfAddress: () => string;
   /** `host[:port]` clients use to name this registry. */
@@ -62,6 +64,7 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       contentTrust: true,
       resolved: { bytes, mediaType: record.mediaType, digest },
       ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.policyKeys ? { policyKeys: options.policyKeys } : {}),
     });
     if (report.verified) return { allowed: true };
     if (report.policy.unsigned) return { allowed: false, reason: unsignedMessage(identity) };

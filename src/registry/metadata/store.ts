@@ -91,7 +91,11 @@ export interface MetadataStore {
 
   saveScan(record: ScanRecord): Promise<void>;
   getScan(manifestDigest: Digest): Promise<ScanRecord | undefined>;
-  /** Image manifests that need a scan: never scanned, or scanned with another database digest. */
+  /**
+   * Image manifests (artifactType is an image config type) that need a scan:
+   * never scanned, left queued or scanning (a restart picks them up), or
+   * scanned (done, failed, skipped) with another database digest.
+   */
   manifestsNeedingScan(databaseDigest: string, limit: number): Promise<Digest[]>;
   close(): Promise<void>;
 }

@@ -45,6 +45,8 @@ export class ScanService implements RegistryEvents {
   readonly #queue: Job[] = [];
   readonly #queued = new Set<Digest>();
   #running = 0;
+  /** Enqueues between their first await and the push onto the queue. */
+  #enqueuing = 0;
   #database: OpenDatabase | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -66,7 +68,7 @@ export class ScanService implements RegistryEvents {
   }
 
   get queueLength(): number {
-    return this.#queue.length + this.#running;
+    return this.#queue.length + this.#running + this.#enqueuing;
   }
 
   get databaseFingerprint(): string | undefined {
@@ -130,10 +132,23 @@ export class ScanService implements RegistryEvents {
   async #enqueue(job: Job): Promise<void> {
     if (this.#queued.has(job.digest) || this.#closed) return;
     this.#queued.add(job.digest);
-    const previous = await this.#options.metadata.getScan(job.digest);
-    await this.#save({ manifestDigest: job.digest, state: 'queued', ...keepResult(previous), updatedAt: this.#now() });
-    this.#queue.push(job);
+    this.#enqueuing++;
+    try {
+      const previous = await this.#options.metadata.getScan(job.digest);
+      await this.#save({ manifestDigest: job.digest, state: 'queued', ...keepResult(previous), updatedAt: this.#now() });
+      this.#queue.push(job);
+    } catch (error) {
+      this.#queued.delete(job.digest);
+      throw error;
+    } finally {
+      this.#enqueuing--;
+    }
     this.#pump();
+    this.#wakeIfIdle();
+  }
+
+  #wakeIfIdle(): void {
+    if (this.queueLength === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   #pump(): void {
@@ -145,7 +160,7 @@ export class ScanService implements RegistryEvents {
         this.#running--;
         this.#queued.delete(job.digest);
         this.#pump();
-        if (this.queueLength === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+        this.#wakeIfIdle();
       });
     }
   }

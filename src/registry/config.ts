@@ -1,0 +1,48 @@
+/**
+ * Everything `portcullis serve` can be told, as one plain value. The CLI maps
+ * flags onto it; `open.ts` turns it into running services. Secrets (S3 keys,
+ * database passwords) come from the environment or URLs, never from flags
+ * that `ps` would show.
+ */
+import type { SeverityLevel } from '../core/advisory.js';
+import type { KeyStore } from '../trust/keys/store.js';
+import type { Policy } from '../trust/policy/index.js';
+import type { KeyFile } from '../engine/trust.js';
+
+export interface S3StorageConfig {
+  readonly kind: 's3';
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly forcePathStyle: boolean;
+}
+
+export type StorageConfig = { readonly kind: 'filesystem' } | S3StorageConfig;
+
+export interface RegistryConfig {
+  /** Data folder: blobs (filesystem storage), registry.sqlite, notary.sqlite. */
+  readonly root: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** `host[:port]` clients use to reach the registry (signature identities); default host:port. */
+  readonly publicName?: string;
+  readonly storage: StorageConfig;
+  /** `postgres://…` for shared metadata; SQLite in `root` otherwise. */
+  readonly metadataUrl?: string;
+  readonly htpasswd?: string;
+  readonly anonymousPull?: boolean;
+  /** Scanning; false turns it off. */
+  readonly scan: false | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number };
+  readonly denySeverity?: SeverityLevel;
+  readonly denyUnscanned?: boolean;
+  readonly requireSignature?: { readonly keys: KeyStore; readonly policy?: Policy; readonly policyKeys?: readonly KeyFile[] };
+  /** Notary v1 trust service under `/v2/<gun>/_trust/tuf/`. */
+  readonly notary: boolean;
+  /** Web UI under `/ui/` and Prometheus metrics at `/metrics`. */
+  readonly ui: boolean;
+  readonly log: (line: string) => void;
+}
