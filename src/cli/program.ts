@@ -9,6 +9,7 @@ import { TRANSPORTS_HELP, type CommandContext } from './program/common.js';
 import { registerImageCommands } from './program/image.js';
 import { registerTrustCommands } from './program/trust.js';
 import { registerVulnCommands } from './program/vuln.js';
+import { registerRegistryCommands } from './program/registry.js';
 
 type ExitAwareCommand = Command & { exitCodeValue(): number };
 
@@ -45,5 +46,6 @@ Examples:
   registerImageCommands(program, ctx);
   registerTrustCommands(program, ctx);
   registerVulnCommands(program, ctx);
+  registerRegistryCommands(program, ctx);
   return program;
 }

@@ -42,7 +42,7 @@ import {
   type SignatureCheck,
 } from '../trust/signatures/index.js';
 import { evaluate, findEntry, type Policy, type PolicyResult } from '../trust/policy/index.js';
-import { appendTagLayers, pushBundleReferrer, readEvidence } from './trust/registry.js';
+import { appendTagLayers, pushBundleReferrer, readEvidence, type SubjectDescriptor } from './trust/registry.js';
 import { TrustError } from './trust/errors.js';
 import { TrustSession } from './trust/session.js';
 import { KeyStoreCache, type KeyStoreReader } from './trust/store-cache.js';
@@ -91,6 +91,22 @@ async function resolve(client: RegistryClient, ref: ImageRef): Promise<ManifestB
   return client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
 }
 
+/**
+ * The digest, media type and size of what a reference names, from a HEAD when
+ * the registry answers one completely (as cosign resolves), else from a GET. A
+ * registry that refuses to serve an image's content until it is signed still
+ * answers HEAD, so the image can be signed.
+ */
+async function resolveSubject(client: RegistryClient, ref: ImageRef): Promise<SubjectDescriptor> {
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  const head = await client.headManifest(ref.repository, reference).catch(() => undefined);
+  if (head?.digest && head.mediaType && head.size !== undefined && (!ref.digest || head.digest === ref.digest)) {
+    return { digest: head.digest, mediaType: head.mediaType, size: head.size };
+  }
+  const blob = await resolve(client, ref);
+  return { digest: blob.digest, mediaType: blob.mediaType, size: blob.bytes.length };
+}
+
 export interface SignOptions extends TrustContext {
   readonly key: UnlockedKey;
   readonly annotations?: Readonly<Record<string, string>>;
@@ -111,7 +127,7 @@ export async function signImage(image: string, options: SignOptions): Promise<Si
   const ref = registryRef(image);
   const repository = refName(ref);
   return withClient(ref, options, async (client) => {
-    const subject = await resolve(client, ref);
+    const subject = await resolveSubject(client, ref);
     const digest = subject.digest;
     const layout = options.layout ?? 'both';
     const pushed: { layout: 'tag' | 'bundle'; manifest: string }[] = [];
@@ -161,7 +177,7 @@ export async function attestImage(image: string, options: AttestOptions): Promis
   const ref = registryRef(image);
   const repository = refName(ref);
   return withClient(ref, options, async (client) => {
-    const subject = await resolve(client, ref);
+    const subject = await resolveSubject(client, ref);
     const digest = subject.digest;
     const statement = buildStatement({ name: repository, digest, predicateType: options.predicateType, predicate: options.predicate });
     const envelope = signedEnvelope(options.key, statement);

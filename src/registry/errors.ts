@@ -16,6 +16,8 @@ export type ServeErrorCode =
   | 'MANIFEST_UNKNOWN'
   | 'NAME_INVALID'
   | 'NAME_UNKNOWN'
+  /** distribution's answer to a bad `n` on the tags list and catalog. */
+  | 'PAGINATION_NUMBER_INVALID'
   | 'SIZE_INVALID'
   | 'RANGE_INVALID'
   | 'UNAUTHORIZED'
@@ -45,6 +47,7 @@ const STATUS: Record<ServeErrorCode, number> = {
   MANIFEST_UNKNOWN: 404,
   NAME_INVALID: 400,
   NAME_UNKNOWN: 404,
+  PAGINATION_NUMBER_INVALID: 400,
   SIZE_INVALID: 400,
   RANGE_INVALID: 416,
   UNAUTHORIZED: 401,

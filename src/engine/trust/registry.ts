@@ -252,14 +252,21 @@ export async function appendTagLayers(client: RegistryClient, repository: string
 }
 
 /** Pushes a bundle as a referrer of the image; returns the referrer manifest digest. */
+/** What a referrer's `subject` names: enough to sign an image known only by a HEAD. */
+export interface SubjectDescriptor {
+  readonly mediaType: string;
+  readonly digest: Digest;
+  readonly size: number;
+}
+
 export async function pushBundleReferrer(
   client: RegistryClient,
   repository: string,
-  subject: ManifestBlob,
+  subject: SubjectDescriptor,
   bundle: Buffer,
   annotations: Readonly<Record<string, string>>,
 ): Promise<string> {
-  const built = buildBundleReferrer(bundle, { mediaType: subject.mediaType, digest: subject.digest, size: subject.bytes.length }, annotations);
+  const built = buildBundleReferrer(bundle, subject, annotations);
   const manifest = parseManifest(built.manifest);
   await pushBlob(client, repository, manifest.config, built.config);
   await pushBlob(client, repository, manifest.layers[0]!, built.layer);

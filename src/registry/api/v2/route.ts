@@ -25,7 +25,7 @@ export type V2Route =
   | { readonly kind: 'upload-start'; readonly name: string }
   | { readonly kind: 'upload'; readonly name: string; readonly id: string }
   | { readonly kind: 'referrers'; readonly name: string; readonly digest: Digest }
-  /** Notary v1 / Docker Content Trust: `rest` is what follows `_trust/tuf/`, e.g. `root.json`, `2.root.json`, `timestamp.key`. */
+  /** Notary v1 / Docker Content Trust: `name` is the GUN; `rest` is what follows `_trust/tuf/` (`root.json`, `2.root.json`, `timestamp.key`, or empty). */
   | { readonly kind: 'tuf'; readonly name: string; readonly rest: string }
   /** A `/v2/` path whose name or reference breaks the grammar. */
   | { readonly kind: 'invalid'; readonly what: 'name' | 'reference' | 'digest' }
@@ -39,8 +39,14 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray) => V2Route]
   [new RegExp(`^/v2/(${NAME})/blobs/uploads/([A-Za-z0-9_-]{1,128})$`), (m) => ({ kind: 'upload', name: m[1]!, id: m[2]! })],
   [new RegExp(`^/v2/(${NAME})/blobs/(${DIGEST})$`), (m) => digestRoute(m[2]!, (digest) => ({ kind: 'blob', name: m[1]!, digest }))],
   [new RegExp(`^/v2/(${NAME})/referrers/(${DIGEST})$`), (m) => digestRoute(m[2]!, (digest) => ({ kind: 'referrers', name: m[1]!, digest }))],
-  [new RegExp(`^/v2/(${NAME})/_trust/tuf/([A-Za-z0-9._/-]{1,255})$`), (m) => ({ kind: 'tuf', name: m[1]!, rest: m[2]! })],
 ];
+
+/**
+ * Notary GUNs are full image names with the registry host (`host:port/team/app`),
+ * so they are not repository names; notary-server routes them as `[^*]+`. The
+ * rest is empty for publish (POST) and delete (DELETE) of the whole GUN.
+ */
+const TUF = /^\/v2\/([A-Za-z0-9][A-Za-z0-9._:\/-]{0,254})\/_trust\/tuf\/([A-Za-z0-9._\/-]{0,255})$/;
 
 function digestRoute(value: string, make: (digest: Digest) => V2Route): V2Route {
   return isDigest(value) ? make(value) : { kind: 'invalid', what: 'digest' };
@@ -51,6 +57,8 @@ export function parseV2Path(path: string): V2Route {
   if (path === '/v2' || path === '/v2/') return { kind: 'base' };
   if (path === '/v2/_catalog') return { kind: 'catalog' };
   if (!path.startsWith('/v2/')) return { kind: 'unknown' };
+  const tuf = TUF.exec(path);
+  if (tuf) return tuf[1]!.split('/').some((part) => part === '' || part === '.' || part === '..') ? { kind: 'invalid', what: 'name' } : { kind: 'tuf', name: tuf[1]!, rest: tuf[2]! };
   for (const [pattern, make] of PATTERNS) {
     const m = pattern.exec(path);
     if (!m) continue;

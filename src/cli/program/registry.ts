@@ -1,0 +1,74 @@
+/**
+ * The registry command: `portcullis serve`.
+ */
+import type { Command } from 'commander';
+import type { CommandContext } from './common.js';
+
+const SERVE_HELP = `
+An OCI registry (distribution-spec v1.1: push, pull, tags, catalog, referrers,
+cross-repository mounts, chunked uploads) with a built-in trust service and
+scanner:
+  - every pushed image is scanned against the advisory database (--db), and
+    rescanned when the database changes (run "portcullis db update" from cron);
+  - results are shown at /ui/ ordered by severity; metrics at /metrics;
+  - Notary v1 / Docker Content Trust endpoints under /v2/<name>/_trust/tuf/
+    (the notary CLI and DOCKER_CONTENT_TRUST clients work against it);
+  - --deny-severity and --require-signature make it refuse to serve images
+    (403 DENIED with the reason) that are vulnerable or unsigned.
+
+Storage: blobs in --root (default ~/.local/share/portcullis/registry), or in an
+S3-compatible bucket with --storage s3://BUCKET[/PREFIX] (credentials from
+AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, endpoint from --s3-endpoint or
+AWS_ENDPOINT_URL). Metadata in SQLite in --root, or in PostgreSQL with
+--metadata postgres://USER@HOST/DB (password from PGPASSWORD or the URL), so
+several processes can serve one registry.
+
+Authentication: --htpasswd FILE (bcrypt entries, as made by "htpasswd -B");
+--anonymous-pull lets anyone pull. Without --htpasswd anyone can push: bind to
+loopback (the default) or put it behind a proxy.
+
+Stops cleanly on SIGINT/SIGTERM: uploads in flight fail, nothing half-written
+becomes visible.`;
+
+export function registerRegistryCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('serve')
+    .description('run an OCI registry that scans what is pushed and can refuse unsigned or vulnerable images')
+    .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5000')
+    .option('--root <dir>', 'data folder (blobs, metadata, trust data)')
+    .option('--tls-cert <file>', 'TLS certificate (PEM); with --tls-key serves HTTPS')
+    .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--public-name <host[:port]>', 'the name clients use for this registry (signature identities; default --addr)')
+    .option('--storage <url>', 'blob storage: a folder (default --root) or s3://BUCKET[/PREFIX]')
+    .option('--s3-endpoint <url>', 'S3 endpoint (default AWS_ENDPOINT_URL, else AWS)')
+    .option('--s3-region <region>', 'S3 region (default AWS_REGION or us-east-1)')
+    .option('--metadata <url>', 'postgres://… for metadata shared by several processes (default SQLite in --root)')
+    .option('--htpasswd <file>', 'require Basic authentication against this htpasswd file (bcrypt)')
+    .option('--anonymous-pull', 'with --htpasswd: allow pulls without credentials')
+    .option('--db <path>', 'advisory database used for scans (default $PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite)')
+    .option('--no-scan', 'do not scan pushed images')
+    .option('--rescan-interval <duration>', 'how often to check the advisory database for changes (default 60s; 0 = only at start)')
+    .option('--scan-workers <n>', 'images scanned in parallel (default 1)')
+    .option('--deny-severity <level>', 'refuse to serve images with vulnerabilities of this severity or worse (CRITICAL, HIGH, …)')
+    .option('--deny-unscanned', 'with --deny-severity: also refuse images not scanned yet')
+    .option('--require-signature', 'refuse to serve images without a valid signature by a key trusted for the repository')
+    .option('--policy <file>', 'trust policy file for --require-signature (docs/signing.md)')
+    .option('--no-notary', 'do not serve the Notary v1 trust service')
+    .option('--no-ui', 'do not serve the web UI and /metrics')
+    .addHelpText(
+      'after',
+      `${SERVE_HELP}
+
+Examples:
+  portcullis serve --root ./registry-data
+  skopeo copy --dest-tls-verify=false oci:examples/hello:latest docker://127.0.0.1:5000/demo/hello:1
+  portcullis serve --addr 0.0.0.0:5000 --tls-cert cert.pem --tls-key key.pem --htpasswd ./htpasswd \\
+      --deny-severity CRITICAL --require-signature
+  AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… portcullis serve --storage s3://images/prod \\
+      --s3-endpoint http://127.0.0.1:9000 --metadata postgres://portcullis@db/registry`,
+    )
+    .action(async (options: import('../commands/serve.js').ServeOptions) => {
+      const { serve } = await import('../commands/serve.js');
+      ctx.exitCode = await serve(options, ctx.io);
+    });
+}

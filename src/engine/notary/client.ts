@@ -1,0 +1,94 @@
+/**
+ * A Notary v1 client: fetch a GUN's metadata from a notary server, verify it
+ * against the root trusted on first use (kept in the trust cache with the
+ * versions seen, so a later rollback fails), and answer "which digest did the
+ * publishers sign for this tag?" — what `docker pull` with
+ * DOCKER_CONTENT_TRUST=1 asks before pulling by digest.
+ */
+import { readFile } from 'node:fs/promises';
+import { rootCertificates } from 'node:tls';
+import { HttpClient } from '../../image/transports/docker/http.js';
+import { parseRootMetadata, verifyRepository, type VerifiedRepository } from '../../trust/tuf/index.js';
+import { TrustCache, checkGun, type TrustCacheOptions } from './cache.js';
+import { NotaryError } from './errors.js';
+import { DEFAULT_LIMITS, MetadataFetcher, type FetchLimits } from './fetch.js';
+
+export interface NotaryClientOptions extends TrustCacheOptions {
+  /** `https://notary.example:4443` */
+  readonly server: string | URL;
+  /** A PEM CA bundle added to the system roots. */
+  readonly caFile?: string;
+  /** false: do not verify the server certificate (tests only). */
+  readonly tlsVerify?: boolean;
+  readonly limits?: Partial<FetchLimits>;
+  /** The clock expiry is checked against (default: now). */
+  readonly now?: () => Date;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+}
+
+export interface SignedTargetDigest {
+  /** `sha256:<hex>` */
+  readonly digest: string;
+  readonly size: number;
+  /** The role that signed it (`targets/releases` or `targets`). */
+  readonly role: string;
+}
+
+export class NotaryClient {
+  private constructor(
+    private readonly http: HttpClient,
+    private readonly fetcher: MetadataFetcher,
+    readonly cache: TrustCache,
+    private readonly now: () => Date,
+  ) {}
+
+  static async open(options: NotaryClientOptions): Promise<NotaryClient> {
+    const ca = options.caFile ? [...rootCertificates, await readFile(options.caFile, 'utf8')] : undefined;
+    const http = new HttpClient({
+      tls: { rejectUnauthorized: options.tlsVerify !== false, ...(ca ? { ca } : {}) },
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      retries: options.retries ?? 2,
+    });
+    const server = new URL(String(options.server));
+    const fetcher = new MetadataFetcher(http, server, { ...DEFAULT_LIMITS, ...options.limits });
+    return new NotaryClient(http, fetcher, new TrustCache(options), options.now ?? (() => new Date()));
+  }
+
+  /** Fetches and verifies `gun`; on success the trusted root and versions are saved. */
+  async update(gun: string): Promise<VerifiedRepository> {
+    checkGun(gun);
+    const state = await this.cache.load(gun);
+    const trustedVersion = state ? parseRootMetadata(state.root).signed.version : undefined;
+    const files = await this.fetcher.fetchRepository(gun, trustedVersion);
+    const verified = verifyRepository(files, {
+      gun,
+      now: this.now(),
+      ...(state ? { trustedRoot: state.root, previousVersions: state.versions } : {}),
+    });
+    await this.cache.save(gun, { root: verified.root.bytes, versions: verified.versions });
+    return verified;
+  }
+
+  /** The digest, size and signing role of `tag` in `gun`, or TARGET_NOT_SIGNED. */
+  async lookupSignedTarget(gun: string, tag: string): Promise<SignedTargetDigest> {
+    const repo = await this.update(gun);
+    const target = repo.targets.get(tag);
+    if (!target?.sha256) throw new NotaryError('TARGET_NOT_SIGNED', `no trust data for ${gun}:${tag}`);
+    return { digest: `sha256:${target.sha256}`, size: target.length, role: target.role };
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}
+
+/** One-shot lookup: opens a client, asks, closes. */
+export async function lookupSignedTarget(gun: string, tag: string, options: NotaryClientOptions): Promise<SignedTargetDigest> {
+  const client = await NotaryClient.open(options);
+  try {
+    return await client.lookupSignedTarget(gun, tag);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Fetching one GUN's TUF metadata from a Notary server over HTTPS, every body
+ * read under a cap: the timestamp under a fixed 1 MiB (notary's
+ * MaxTimestampSize), root under a fixed cap, and every other file under the
+ * length the referring file records (snapshot from timestamp, targets and
+ * delegations from snapshot) so endless data stops at the first extra byte.
+ * Those lengths come from not-yet-verified files: they are only caps;
+ * `verifyRepository` checks everything afterwards.
+ */
+import { readAllBounded } from '../../core/bounded.js';
+import { errorFromResponse } from '../../image/transports/docker/errors.js';
+import type { HttpClient } from '../../image/transports/docker/http.js';
+import { parseRootMetadata, parseSnapshotMetadata, parseTargetsMetadata, parseTimestampMetadata, type RepositoryFiles } from '../../trust/tuf/index.js';
+
+export interface FetchLimits {
+  readonly rootBytes: number;
+  readonly timestampBytes: number;
+  /** For a role snapshot does not list a length for. */
+  readonly otherBytes: number;
+}
+
+export const DEFAULT_LIMITS: FetchLimits = { rootBytes: 10 << 20, timestampBytes: 1 << 20, otherBytes: 10 << 20 };
+
+export class MetadataFetcher {
+  constructor(
+    private readonly http: HttpClient,
+    private readonly server: URL,
+    private readonly limits: FetchLimits = DEFAULT_LIMITS,
+  ) {}
+
+  url(gun: string, file: string): URL {
+    return new URL(`/v2/${gun}/_trust/tuf/${file}`, this.server);
+  }
+
+  async get(gun: string, file: string, maxBytes: number): Promise<Buffer> {
+    const what = `trust metadata ${gun} ${file}`;
+    const res = await this.http.send({ method: 'GET', url: this.url(gun, file), what, followRedirects: true });
+    if (res.status !== 200) {
+      const body = await readAllBounded(res.body, 64 << 10, what).catch(() => undefined);
+      throw errorFromResponse(what, res.status, body);
+    }
+    return readAllBounded(res.body, maxBytes, what);
+  }
+
+  /** Everything needed to verify `gun`, given the root version already trusted (for the N.root.json chain). */
+  async fetchRepository(gun: string, trustedRootVersion: number | undefined): Promise<RepositoryFiles> {
+    const root = await this.get(gun, 'root.json', this.limits.rootBytes);
+    const rootChain = new Map<number, Uint8Array>();
+    if (trustedRootVersion !== undefined) {
+      const newest = parseRootMetadata(root).signed.version;
+      for (let v = trustedRootVersion + 1; v < newest; v++) rootChain.set(v, await this.get(gun, `${v}.root.json`, this.limits.rootBytes));
+    }
+    const timestamp = await this.get(gun, 'timestamp.json', this.limits.timestampBytes);
+    const snapshotLength = parseTimestampMetadata(timestamp).signed.meta.get('snapshot')?.length ?? this.limits.otherBytes;
+    const snapshot = await this.get(gun, 'snapshot.json', snapshotLength);
+    const lengths = parseSnapshotMetadata(snapshot).signed.meta;
+    const targets = await this.get(gun, 'targets.json', lengths.get('targets')?.length ?? this.limits.otherBytes);
+    const delegations = new Map<string, Uint8Array>();
+    const pending = parseTargetsMetadata(targets, 'targets').signed.delegations.map((d) => d.name);
+    while (pending.length > 0) {
+      const role = pending.shift() as string;
+      const meta = lengths.get(role);
+      if (!meta || delegations.has(role)) continue; // never published: nothing to fetch
+      const bytes = await this.get(gun, `${role}.json`, meta.length);
+      delegations.set(role, bytes);
+      pending.push(...parseTargetsMetadata(bytes, role).signed.delegations.map((d) => d.name));
+    }
+    return { root, timestamp, snapshot, targets, delegations, rootChain };
+  }
+}

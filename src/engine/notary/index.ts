@@ -1,0 +1,8 @@
+/**
+ * Docker Content Trust / Notary v1, client side: fetch and verify a GUN's
+ * TUF metadata (trust/tuf does the verifying) and look up signed tags.
+ */
+export { NotaryClient, lookupSignedTarget, type NotaryClientOptions, type SignedTargetDigest } from './client.js';
+export { TrustCache, checkGun, type TrustState } from './cache.js';
+export { NotaryError, type NotaryErrorCode } from './errors.js';
+export { MetadataFetcher, DEFAULT_LIMITS, type FetchLimits } from './fetch.js';

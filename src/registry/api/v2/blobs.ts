@@ -1,0 +1,69 @@
+/**
+ * `HEAD|GET|DELETE /v2/<name>/blobs/<digest>`. A blob is served only to a
+ * repository it is linked to: content addressing would let anyone read any
+ * blob by digest otherwise, across repositories they may not pull from.
+ * Bytes stream from the store; single byte ranges (`bytes=a-b`, `a-`, `-n`)
+ * get 206, anything else a Range header asks for that the blob cannot give is
+ * 416 with `Content-Range: bytes *\/size`.
+ */
+import type { FastifyReply } from 'fastify';
+import type { Digest } from '../../../core/digest.js';
+import { ServeError } from '../../errors.js';
+import type { ByteRange } from '../../storage/blob-store.js';
+import { sendEmpty, StatusServeError, type V2Context } from './context.js';
+
+export async function blob(ctx: V2Context, name: string, digest: Digest): Promise<FastifyReply> {
+  const { metadata, blobs } = ctx.services;
+  if (!(await metadata.isBlobLinked(name, digest))) throw unknownBlob(digest);
+  if (ctx.method === 'DELETE') {
+    await metadata.unlinkBlob(name, digest);
+    return sendEmpty(ctx, 202, { 'Docker-Content-Digest': digest });
+  }
+  const info = await blobs.stat(digest);
+  if (!info) throw unknownBlob(digest);
+  const header = ctx.request.headers.range;
+  const range = header === undefined ? undefined : parseRange(header, info.size);
+  ctx.reply.headers({
+    'Docker-Content-Digest': digest,
+    'Content-Type': 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+    ETag: `"${digest}"`,
+    'Cache-Control': 'max-age=31536000',
+  });
+  if (range) {
+    ctx.reply.code(206).headers({
+      'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`,
+      'Content-Length': range.end - range.start + 1,
+    });
+  } else {
+    ctx.reply.code(200).header('Content-Length', info.size);
+  }
+  if (ctx.method === 'HEAD') return ctx.reply.send();
+  return ctx.reply.send(await blobs.read(digest, range));
+}
+
+/** One `bytes=` range within `size`; throws 416 RANGE_INVALID for anything else. */
+export function parseRange(header: string, size: number): ByteRange {
+  const m = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  const invalid = (): StatusServeError =>
+    new StatusServeError(416, 'RANGE_INVALID', `range "${header}" is not satisfiable for ${size} bytes`, { detail: { size } });
+  if (!m || (m[1] === '' && m[2] === '')) throw invalid();
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    // Suffix: the last n bytes.
+    const n = Number(m[2]!);
+    if (n === 0 || size === 0) throw invalid();
+    start = Math.max(size - n, 0);
+    end = size - 1;
+  } else {
+    start = Number(m[1]!);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]!), size - 1);
+  }
+  if (start >= size || end < start) throw invalid();
+  return { start, end };
+}
+
+function unknownBlob(digest: Digest): ServeError {
+  return new ServeError('BLOB_UNKNOWN', `blob ${digest} is unknown to this repository`, { detail: { digest } });
+}

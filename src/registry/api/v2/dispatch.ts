@@ -1,0 +1,102 @@
+/**
+ * One entry for every `/v2/…` request: parse the path with the spec's
+ * grammar (route.ts), refuse methods an endpoint does not have, ask the
+ * authenticator for the access the method needs, then hand over to the
+ * endpoint family's module. One catch-all instead of a router table because
+ * repository names contain slashes, which route patterns cannot express.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ServeError } from '../../errors.js';
+import type { Access, RegistryLimits, RegistryServices } from '../../services.js';
+import { base } from './base.js';
+import { blob } from './blobs.js';
+import { listCatalog } from './catalog.js';
+import { API_VERSION, API_VERSION_HEADER, StatusServeError, type V2Context } from './context.js';
+import { manifest } from './manifests.js';
+import { referrers } from './referrers.js';
+import { parseV2Path, type V2Route } from './route.js';
+import { listTags } from './tags.js';
+import { tuf } from './tuf.js';
+import { startUpload, upload } from './uploads.js';
+
+const METHODS: Record<Exclude<V2Route['kind'], 'invalid' | 'unknown' | 'tuf'>, readonly string[]> = {
+  base: ['GET', 'HEAD'],
+  catalog: ['GET', 'HEAD'],
+  tags: ['GET', 'HEAD'],
+  manifest: ['GET', 'HEAD', 'PUT', 'DELETE'],
+  blob: ['GET', 'HEAD', 'DELETE'],
+  'upload-start': ['POST'],
+  upload: ['GET', 'HEAD', 'PATCH', 'PUT', 'DELETE'],
+  referrers: ['GET', 'HEAD'],
+};
+
+export async function dispatchV2(services: RegistryServices, limits: RegistryLimits, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  reply.header(API_VERSION_HEADER, API_VERSION);
+  const url = request.raw.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const ctx: V2Context = {
+    services,
+    limits,
+    request,
+    reply,
+    method: request.method,
+    query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+    body: request.raw,
+  };
+  const route = parseV2Path(path);
+  if (route.kind === 'unknown') throw new StatusServeError(404, 'UNSUPPORTED', `no such endpoint: ${request.method} ${path.slice(0, 200)}`);
+  if (route.kind === 'invalid') throw invalidRoute(route.what);
+  if (route.kind !== 'tuf' && !METHODS[route.kind].includes(ctx.method)) {
+    throw new ServeError('UNSUPPORTED', `${ctx.method} is not supported on this endpoint`);
+  }
+  await authorize(ctx, route);
+  switch (route.kind) {
+    case 'base':
+      return base(ctx);
+    case 'catalog':
+      return listCatalog(ctx);
+    case 'tags':
+      return listTags(ctx, route.name);
+    case 'manifest':
+      return manifest(ctx, route.name, route.reference);
+    case 'blob':
+      return blob(ctx, route.name, route.digest);
+    case 'upload-start':
+      return startUpload(ctx, route.name);
+    case 'upload':
+      return upload(ctx, route.name, route.id);
+    case 'referrers':
+      return referrers(ctx, route.name, route.digest);
+    case 'tuf':
+      return tuf(ctx, route.name, route.rest);
+  }
+}
+
+export function accessFor(method: string): Access {
+  if (method === 'GET' || method === 'HEAD') return 'pull';
+  if (method === 'DELETE') return 'delete';
+  return 'push';
+}
+
+async function authorize(ctx: V2Context, route: Exclude<V2Route, { kind: 'invalid' | 'unknown' }>): Promise<void> {
+  const auth = ctx.services.auth;
+  if (!auth) return;
+  const repository = 'name' in route ? route.name : undefined;
+  const result = await auth.authorize(ctx.request.headers, accessFor(ctx.method), repository);
+  if (result.ok) return;
+  ctx.reply.header('WWW-Authenticate', result.challenge);
+  if (result.denied) throw new ServeError('DENIED', 'requested access to the resource is denied', { detail: { repository: repository ?? null } });
+  throw new ServeError('UNAUTHORIZED', 'authentication required', { detail: { repository: repository ?? null } });
+}
+
+function invalidRoute(what: 'name' | 'reference' | 'digest'): ServeError {
+  switch (what) {
+    case 'name':
+      return new ServeError('NAME_INVALID', 'invalid repository name');
+    case 'digest':
+      return new ServeError('DIGEST_INVALID', 'invalid digest');
+    case 'reference':
+      return new ServeError('MANIFEST_INVALID', 'invalid tag or digest');
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * `HEAD|GET|PUT|DELETE /v2/<name>/manifests/<tag|digest>`. A manifest is kept
+ * as the exact bytes pushed (its digest is of those bytes) and served back
+ * as stored with its stored media type, never converted, whatever Accept
+ * says. A push is refused unless everything it references is already in the
+ * repository, so a tag never points at an image that cannot be pulled. The
+ * pull policy decides before any manifest bytes leave.
+ */
+import type { FastifyReply } from 'fastify';
+import { digestAlgorithm, digestOf } from '../../../core/digest.js';
+import { ServeError } from '../../errors.js';
+import type { ManifestRecord } from '../../metadata/store.js';
+import type { ManifestReference } from './route.js';
+import { readBodyCapped, sendEmpty, type V2Context } from './context.js';
+import { readManifestBody } from './manifest-body.js';
+
+export async function manifest(ctx: V2Context, name: string, reference: ManifestReference): Promise<FastifyReply> {
+  switch (ctx.method) {
+    case 'GET':
+    case 'HEAD':
+      return getManifest(ctx, name, reference);
+    case 'PUT':
+      return putManifest(ctx, name, reference);
+    case 'DELETE':
+      return deleteManifest(ctx, name, reference);
+    default:
+      throw new ServeError('UNSUPPORTED', `${ctx.method} is not supported on manifests`);
+  }
+}
+
+async function getManifest(ctx: V2Context, name: string, reference: ManifestReference): Promise<FastifyReply> {
+  const { metadata, blobs, pullPolicy } = ctx.services;
+  const digest = 'digest' in reference ? reference.digest : await metadata.resolveTag(name, reference.tag);
+  const record = digest === undefined ? undefined : await metadata.getManifest(name, digest);
+  if (!record) throw unknownManifest(name, reference);
+  // HEAD reveals only the digest, never content: it stays open so publishers can
+  // resolve and sign what they pushed (cosign and `portcullis sign` resolve with HEAD).
+  if (pullPolicy && ctx.method === 'GET') {
+    const decision = await pullPolicy.check(record);
+    if (!decision.allowed) throw new ServeError('DENIED', decision.reason, { detail: { digest: record.digest, reason: decision.reason } });
+  }
+  ctx.reply.code(200).headers({
+    'Content-Type': record.mediaType,
+    'Content-Length': record.size,
+    'Docker-Content-Digest': record.digest,
+    ETag: `"${record.digest}"`,
+  });
+  if (ctx.method === 'HEAD') return ctx.reply.send();
+  return ctx.reply.send(await blobs.read(record.digest));
+}
+
+async function putManifest(ctx: V2Context, name: string, reference: ManifestReference): Promise<FastifyReply> {
+  const { metadata, blobs, events } = ctx.services;
+  const bytes = await readBodyCapped(ctx, ctx.limits.maxManifestBytes, 'manifest');
+  const algorithm = 'digest' in reference ? digestAlgorithm(reference.digest) : 'sha256';
+  const digest = digestOf(bytes, algorithm);
+  if ('digest' in reference && reference.digest !== digest) {
+    throw new ServeError('DIGEST_INVALID', `manifest bytes have digest ${digest}, not ${reference.digest}`, { detail: { digest: reference.digest } });
+  }
+  const body = readManifestBody(bytes, ctx.request.headers['content-type']);
+  for (const blob of body.blobs) {
+    if (!(await metadata.isBlobLinked(name, blob.digest))) {
+      throw new ServeError('MANIFEST_BLOB_UNKNOWN', `blob ${blob.digest} is not in repository ${name}`, { detail: { digest: blob.digest } });
+    }
+  }
+  for (const child of body.children) {
+    if (!(await metadata.getManifest(name, child.digest))) {
+      throw new ServeError('MANIFEST_BLOB_UNKNOWN', `manifest ${child.digest} is not in repository ${name}`, { detail: { digest: child.digest } });
+    }
+  }
+  await blobs.putBytes(digest, bytes);
+  const record: ManifestRecord = {
+    repository: name,
+    digest,
+    mediaType: body.mediaType,
+    size: bytes.length,
+    references: body.references,
+    pushedAt: new Date().toISOString(),
+    ...(body.artifactType !== undefined ? { artifactType: body.artifactType } : {}),
+    ...(body.subject !== undefined ? { subject: body.subject } : {}),
+    ...(body.annotations !== undefined ? { annotations: body.annotations } : {}),
+  };
+  const tag = 'tag' in reference ? reference.tag : undefined;
+  await metadata.putManifest(record, tag);
+  try {
+    events?.manifestPushed(record, tag);
+  } catch (error) {
+    ctx.request.log.error({ err: error }, 'manifestPushed listener failed');
+  }
+  return sendEmpty(ctx, 201, {
+    Location: `/v2/${name}/manifests/${digest}`,
+    'Docker-Content-Digest': digest,
+    ...(body.subject !== undefined ? { 'OCI-Subject': body.subject } : {}),
+  });
+}
+
+async function deleteManifest(ctx: V2Context, name: string, reference: ManifestReference): Promise<FastifyReply> {
+  const { metadata, events } = ctx.services;
+  if ('tag' in reference) {
+    if (!(await metadata.deleteTag(name, reference.tag))) throw unknownManifest(name, reference);
+    return sendEmpty(ctx, 202);
+  }
+  if (!(await metadata.deleteManifest(name, reference.digest))) throw unknownManifest(name, reference);
+  try {
+    events?.manifestDeleted?.(name, reference.digest);
+  } catch (error) {
+    ctx.request.log.error({ err: error }, 'manifestDeleted listener failed');
+  }
+  return sendEmpty(ctx, 202);
+}
+
+function unknownManifest(name: string, reference: ManifestReference): ServeError {
+  const what = 'tag' in reference ? reference.tag : reference.digest;
+  return new ServeError('MANIFEST_UNKNOWN', `manifest ${what} is unknown to repository ${name}`, { detail: { name, reference: what } });
+}

@@ -1,0 +1,29 @@
+/**
+ * `GET /v2/<name>/referrers/<digest>[?artifactType=]`: the manifests whose
+ * `subject` is this digest, as an OCI image index of descriptors. Always 200
+ * (an empty index when none): clients read a 404 as "this registry has no
+ * referrers API" and fall back to the tag schema, which would hide what we
+ * do have.
+ */
+import type { FastifyReply } from 'fastify';
+import type { Digest } from '../../../core/digest.js';
+import { MediaType } from '../../../core/media-types.js';
+import type { ManifestRecord } from '../../metadata/store.js';
+import { sendJson, type V2Context } from './context.js';
+
+export async function referrers(ctx: V2Context, name: string, subject: Digest): Promise<FastifyReply> {
+  const artifactType = ctx.query.get('artifactType') ?? undefined;
+  const records = await ctx.services.metadata.listReferrers(name, subject, artifactType || undefined);
+  if (artifactType) ctx.reply.header('OCI-Filters-Applied', 'artifactType');
+  return sendJson(ctx, 200, { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: records.map(descriptorOf) }, MediaType.OciIndex);
+}
+
+function descriptorOf(record: ManifestRecord): Record<string, unknown> {
+  return {
+    mediaType: record.mediaType,
+    digest: record.digest,
+    size: record.size,
+    ...(record.artifactType !== undefined ? { artifactType: record.artifactType } : {}),
+    ...(record.annotations !== undefined ? { annotations: record.annotations } : {}),
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * `GET /v2/<name>/tags/list`: a repository's tags in byte order, paged with
+ * `n`/`last`. An unknown repository is NAME_UNKNOWN, as distribution answers,
+ * so a client can tell "no such repository" from "no tags yet".
+ */
+import type { FastifyReply } from 'fastify';
+import { ServeError } from '../../errors.js';
+import { sendJson, type V2Context } from './context.js';
+import { pageOf, pageResult } from './paging.js';
+
+export async function listTags(ctx: V2Context, name: string): Promise<FastifyReply> {
+  if (!(await ctx.services.metadata.repositoryExists(name))) {
+    throw new ServeError('NAME_UNKNOWN', `repository ${name} is unknown`, { detail: { name } });
+  }
+  const request = pageOf(ctx.query);
+  const tags = request.n === 0 ? [] : await ctx.services.metadata.listTags(name, request.page);
+  const { entries, link } = pageResult(tags, request, `/v2/${name}/tags/list`);
+  if (link) ctx.reply.header('Link', link);
+  return sendJson(ctx, 200, { name, tags: entries });
+}

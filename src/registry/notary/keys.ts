@@ -1,0 +1,37 @@
+/**
+ * The server-held signing keys of each GUN: the timestamp key (always the
+ * server's, as with notary-server) and the snapshot key when the publisher
+ * hands snapshot to the server (`notary key rotate <gun> snapshot -r`).
+ * `GET <role>.key` returns the newest key, creating one the first time;
+ * `POST <role>.key` makes a new one. Signing uses whichever held key the
+ * current root lists for the role, so a rotation only takes effect once the
+ * publisher's new root names the new key.
+ */
+import { exportSigningKey, generateSigningKey, importSigningKey, type SigningKey, type SigningKeyType } from '../../trust/tuf/index.js';
+import type { TufMetadataStore } from './store.js';
+
+export type ServerRole = 'timestamp' | 'snapshot';
+
+export class ServerKeys {
+  constructor(
+    private readonly store: TufMetadataStore,
+    private readonly algorithm: SigningKeyType = 'ed25519',
+  ) {}
+
+  async current(gun: string, role: ServerRole): Promise<SigningKey> {
+    const [newest] = await this.store.keys(gun, role);
+    return newest ? importSigningKey(newest.privateKey) : this.create(gun, role);
+  }
+
+  async create(gun: string, role: ServerRole): Promise<SigningKey> {
+    const key = generateSigningKey(this.algorithm);
+    await this.store.addKey({ gun, role, keyId: key.public.id, privateKey: exportSigningKey(key), createdAt: new Date() });
+    return key;
+  }
+
+  /** A held key for `role` whose ID is among `keyids` (the root's list), if any. */
+  async signerFor(gun: string, role: ServerRole, keyids: readonly string[]): Promise<SigningKey | undefined> {
+    const held = (await this.store.keys(gun, role)).find((k) => keyids.includes(k.keyId));
+    return held ? importSigningKey(held.privateKey) : undefined;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Turns a RegistryConfig into a running registry: storage and metadata
+ * drivers, authentication, the scan service, the pull policy (with signature
+ * checks against the registry itself), the Notary trust service, the UI and
+ * metrics, then listens. `close` stops them in the reverse order, after the
+ * scans in flight finish.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RegistryPlugin } from './app.js';
+import type { RegistryConfig } from './config.js';
+import type { MetadataStore } from './metadata/store.js';
+import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
+import { createPullPolicy } from './policy.js';
+import { ScanService } from './scan/service.js';
+import { startServer } from './server.js';
+import type { Authenticator, NotaryService, RegistryServices } from './services.js';
+import { createSignatureCheck, type SignatureChecker } from './signature-check.js';
+import type { BlobStore } from './storage/blob-store.js';
+import { FilesystemBlobStore } from './storage/filesystem.js';
+import { newInternalToken, withInternalToken } from './auth/internal-token.js';
+
+export interface RunningRegistry {
+  readonly url: string;
+  readonly port: number;
+  readonly services: RegistryServices;
+  readonly scanner?: ScanService;
+  close(): Promise<void>;
+}
+
+async function openBlobStore(config: RegistryConfig): Promise<BlobStore> {
+  if (config.storage.kind === 'filesystem') return new FilesystemBlobStore(join(config.root, 'blobs'));
+  const { S3BlobStore } = await import('./storage/s3.js');
+  const s3 = config.storage;
+  return S3BlobStore.open({
+    bucket: s3.bucket,
+    prefix: s3.prefix,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    forcePathStyle: s3.forcePathStyle,
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+  });
+}
+
+async function openMetadata(config: RegistryConfig): Promise<MetadataStore> {
+  if (config.metadataUrl) {
+    const { PostgresMetadataStore } = await import('./metadata/postgres.js');
+    return PostgresMetadataStore.open(config.metadataUrl);
+  }
+  const { SqliteMetadataStore } = await import('./metadata/sqlite.js');
+  return new SqliteMetadataStore(join(config.root, 'registry.sqlite'));
+}
+
+async function openAuthenticator(config: RegistryConfig): Promise<Authenticator | undefined> {
+  if (!config.htpasswd) return undefined;
+  const { HtpasswdAuthenticator } = await import('./auth/htpasswd.js');
+  return HtpasswdAuthenticator.load(config.htpasswd, { anonymousPull: config.anonymousPull === true });
+}
+
+async function openNotary(config: RegistryConfig): Promise<(NotaryService & { close(): Promise<void> }) | undefined> {
+  if (!config.notary) return undefined;
+  const { openNotaryService } = await import('./notary/index.js');
+  return openNotaryService({ root: join(config.root, 'notary') });
+}
+
+export async function startRegistry(config: RegistryConfig): Promise<RunningRegistry> {
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) await close().catch((e: unknown) => config.log(`serve: while closing: ${String(e)}`));
+  };
+  try {
+    const blobs = await openBlobStore(config);
+    closers.push(() => blobs.close());
+    const metadata = await openMetadata(config);
+    closers.push(() => metadata.close());
+
+    let auth = await openAuthenticator(config);
+    let selfAddress = `127.0.0.1:${config.port}`;
+    let signatures: SignatureChecker | undefined;
+    if (config.requireSignature) {
+      const token = newInternalToken();
+      if (auth) auth = withInternalToken(auth, token);
+      signatures = createSignatureCheck({
+        blobs,
+        metadata,
+        keys: config.requireSignature.keys,
+        ...(config.requireSignature.policy ? { policy: config.requireSignature.policy } : {}),
+        ...(config.requireSignature.policyKeys ? { policyKeys: config.requireSignature.policyKeys } : {}),
+        selfAddress: () => selfAddress,
+        publicName: () => config.publicName ?? `${config.host}:${config.port}`,
+        ...(auth ? { internalToken: token } : {}),
+      });
+      const checker = signatures;
+      closers.push(() => checker.close());
+    }
+    let scanner: ScanService | undefined;
+    const metrics = new Metrics({ source: storeGauges(metadata, () => scanner?.queueLength ?? 0) });
+    if (config.scan) {
+      scanner = new ScanService({
+        blobs,
+        metadata,
+        dbPath: config.scan.dbPath,
+        concurrency: config.scan.concurrency,
+        rescanIntervalMs: config.scan.rescanIntervalMs,
+        onScanned: (record) => metrics.countScan(record.state),
+        log: config.log,
+      });
+      const s = scanner;
+      closers.push(() => s.close());
+    }
+    const pullPolicy = createPullPolicy({
+      blobs,
+      metadata,
+      ...(config.denySeverity ? { denySeverity: config.denySeverity } : {}),
+      denyUnscanned: config.denyUnscanned === true,
+      ...(signatures ? { requireSignature: signatures.check } : {}),
+    });
+    const notary = await openNotary(config);
+    if (notary) closers.push(() => notary.close());
+
+    const services: RegistryServices = {
+      blobs,
+      metadata,
+      ...(scanner ? { events: scanner } : {}),
+      ...(pullPolicy ? { pullPolicy } : {}),
+      ...(auth ? { auth } : {}),
+      ...(notary ? { notary } : {}),
+    };
+    const plugins: RegistryPlugin[] = [];
+    if (config.ui) {
+      const { uiPlugin } = await import('./ui/plugin.js');
+      plugins.push(metricsPlugin(metrics), uiPlugin({ metadata, ...(auth ? { auth } : {}) }));
+    }
+    const tls = config.tls ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } : undefined;
+    const server = await startServer({ services, host: config.host, port: config.port, plugins, ...(tls ? { tls } : {}) });
+    closers.push(() => server.close());
+    selfAddress = `127.0.0.1:${server.port}`;
+    await scanner?.start();
+    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

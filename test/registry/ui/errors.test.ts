@@ -1,0 +1,30 @@
+/**
+ * The UI when the store fails: a plain 500 page under the same headers, with
+ * no detail of the failure in it (that goes to the log), and HEAD answered
+ * like GET. Driven with `inject`: nothing here needs a browser.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Fastify from 'fastify';
+import type { MetadataStore } from '../../../src/registry/metadata/store.js';
+import { CONTENT_SECURITY_POLICY, uiPlugin } from '../../../src/registry/ui/plugin.js';
+
+const broken = new Proxy({} as MetadataStore, {
+  get: () => () => Promise.reject(new Error('SQLITE_CORRUPT: secret path /var/lib/portcullis/metadata.db')),
+});
+
+test('a failing store gives a 500 page without the error text, with the UI headers', async () => {
+  const app = Fastify();
+  await app.register(uiPlugin({ metadata: broken }));
+  for (const url of ['/ui/', '/ui/r/library/debian', `/ui/r/library/debian/m/sha256:${'a'.repeat(64)}`]) {
+    const response = await app.inject({ method: 'GET', url });
+    assert.equal(response.statusCode, 500, url);
+    assert.equal(response.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
+    assert.match(response.body, /<h1>Internal error<\/h1>/);
+    assert.doesNotMatch(response.body, /SQLITE|secret/);
+  }
+  const head = await app.inject({ method: 'HEAD', url: '/ui/static/portcullis.css' });
+  assert.equal(head.statusCode, 200);
+  assert.equal(head.body, '');
+  await app.close();
+});
