@@ -1,6 +1,6 @@
 /**
  * The real notary CLI (Debian's notary 0.7.0) against our Notary service,
- * mounted on a bare HTTPS server (test/support/notary.ts serveNotary): init → addhash → publish → list, a
+ * served by the registry app over HTTPS, as `portcullis serve` runs it: init → addhash → publish → list, a
  * second publish, a targets/releases delegation, snapshot handed to the
  * server (`key rotate <gun> snapshot -r`) — each checked with `notary list`
  * and with our own client (engine/notary).
@@ -15,7 +15,8 @@ import { after, before, test } from 'node:test';
 import { NotaryClient } from '../../../src/engine/notary/index.js';
 import { openNotaryService } from '../../../src/registry/notary/index.js';
 import { parseKey, type JsonValue } from '../../../src/trust/tuf/index.js';
-import { makeTls, notaryCli, parseNotaryList, randomTarget, serveNotary, type CliTarget } from '../../support/notary.js';
+import { makeTls, notaryCli, parseNotaryList, randomTarget, type CliTarget } from '../../support/notary.js';
+import { startPortcullisRegistry } from '../../support/registry-server.js';
 
 const run = promisify(execFile);
 let registry: { url: string; close(): Promise<void> };
@@ -30,9 +31,7 @@ before(async () => {
   const tls = await makeTls(join(work, 'tls'));
   const notary = await openNotaryService({ root: join(work, 'notary') });
   closeNotary = () => notary.close();
-  // The registry app's /v2 router (src/registry/api/v2/route.ts) does not yet route GUNs with a
-  // registry host nor the empty path of POST/DELETE, so the service is mounted on its own here.
-  registry = await serveNotary(notary, { cert: tls.cert, key: tls.key });
+  registry = await startPortcullisRegistry({ notary, tls: { cert: tls.cert, key: tls.key } });
   cli = { server: registry.url, trustDir: join(work, 'trust'), ca: tls.ca };
   home = join(work, 'home');
 });
