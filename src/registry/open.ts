@@ -77,6 +77,8 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
 
     let auth = await openAuthenticator(config);
     let selfAddress = `127.0.0.1:${config.port}`;
+    // Until it listens, the port may be 0 (any free port); names use the real one.
+    let publicName = config.publicName ?? `${config.host}:${config.port}`;
     let signatures: SignatureChecker | undefined;
     if (config.requireSignature) {
       const token = newInternalToken();
@@ -88,7 +90,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         ...(config.requireSignature.policy ? { policy: config.requireSignature.policy } : {}),
         ...(config.requireSignature.policyKeys ? { policyKeys: config.requireSignature.policyKeys } : {}),
         selfAddress: () => selfAddress,
-        publicName: () => config.publicName ?? `${config.host}:${config.port}`,
+        publicName: () => publicName,
         ...(auth ? { internalToken: token } : {}),
       });
       const checker = signatures;
@@ -122,7 +124,12 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const services: RegistryServices = {
       blobs,
       metadata,
-      ...(scanner ? { events: scanner } : {}),
+      events: {
+        manifestPushed(record, tag) {
+          scanner?.manifestPushed(record);
+          signatures?.manifestPushed(record, tag);
+        },
+      },
       ...(pullPolicy ? { pullPolicy } : {}),
       ...(auth ? { auth } : {}),
       ...(notary ? { notary } : {}),
@@ -136,6 +143,8 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const server = await startServer({ services, host: config.host, port: config.port, plugins, ...(tls ? { tls } : {}) });
     closers.push(() => server.close());
     selfAddress = `127.0.0.1:${server.port}`;
+    const listening = new URL(server.url).hostname;
+    publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
     return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), close: closeAll };
   } catch (error) {

@@ -8,10 +8,11 @@
  * serves. The repository identity is the registry's public name, the one
  * clients sign under, not the loopback address.
  *
- * Answers are cached briefly: a positive one for minutes (a signature does not
- * stop being valid while the process runs, short of key revocation), a
- * negative one for seconds, so an image signed right after its push is served
- * at once.
+ * Answers are cached: a positive one for minutes (a signature does not stop
+ * being valid while the process runs, short of key revocation), a negative
+ * one for seconds, and forgotten as soon as a signature for that image is
+ * pushed (a `sha256-<hex>.sig` tag or a referrer), so an image signed right
+ * after its push is served at once.
  */
 import type { Digest } from '../core/digest.js';
 import { readAllBounded } from '../core/bounded.js';
@@ -19,9 +20,9 @@ import { MAX_MANIFEST_BYTES } from '../core/oci.js';
 import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession } from '../engine/trust.js';
 import type { KeyStore } from '../trust/keys/store.js';
 import type { Policy } from '../trust/policy/index.js';
-import type { MetadataStore } from './metadata/store.js';
 import type { SignatureCheck } from './policy.js';
-import type { PolicyDecision } from './services.js';
+import type { ManifestRecord, MetadataStore } from './metadata/store.js';
+import type { PolicyDecision, RegistryEvents } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
 
 export interface SignatureCheckOptions {
@@ -41,10 +42,12 @@ export interface SignatureCheckOptions {
   readonly negativeTtlMs?: number;
 }
 
-export interface SignatureChecker {
+export interface SignatureChecker extends RegistryEvents {
   readonly check: SignatureCheck;
   close(): Promise<void>;
 }
+
+const SIGNATURE_TAG = /^sha256-([0-9a-f]{64})\.(sig|att)$/;
 
 export function createSignatureCheck(options: SignatureCheckOptions): SignatureChecker {
   const cache = new Map<string, { decision: PolicyDecision; until: number }>();
@@ -81,6 +84,11 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       if (cache.size > 10_000) cache.clear();
       cache.set(key, { decision, until: Date.now() + ttl });
       return decision;
+    },
+    manifestPushed(record: ManifestRecord, tag?: string): void {
+      if (record.subject) cache.delete(`${record.repository}@${record.subject}`);
+      const signed = tag ? SIGNATURE_TAG.exec(tag) : null;
+      if (signed) cache.delete(`${record.repository}@sha256:${signed[1]}`);
     },
     async close(): Promise<void> {
       await session?.close();

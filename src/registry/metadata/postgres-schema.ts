@@ -62,6 +62,12 @@ export function quoteSchema(name: string): string {
  */
 export async function migrate(client: pg.ClientBase, schema: string): Promise<number> {
   const s = quoteSchema(schema);
+  // Fast path, and the one a role without CREATE on the database takes once an admin migrated: already current.
+  const { rows: present } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [`${s}.schema_migrations`]);
+  if (present[0]?.found) {
+    const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.schema_migrations`);
+    if ((rows[0]?.version ?? 0) === SCHEMA_VERSION) return 0;
+  }
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, `schema:${schema}`]);

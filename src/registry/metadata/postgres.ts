@@ -286,7 +286,7 @@ export class PostgresMetadataStore implements MetadataStore {
     const { rows } = await this.query(
       `SELECT m.digest AS digest FROM ${s}.manifests m LEFT JOIN ${s}.scans s ON s.manifest_digest = m.digest
       WHERE m.artifact_type = ANY($1::text[])
-        AND (s.manifest_digest IS NULL OR (s.state IN ('done', 'failed') AND coalesce(s.database_digest, '') <> $2))
+        AND (s.manifest_digest IS NULL OR s.state IN ('queued', 'scanning') OR coalesce(s.database_digest, '') <> $2)
       GROUP BY m.digest ORDER BY min(m.pushed_at), m.digest LIMIT $3`,
       [IMAGE_CONFIG_TYPES, databaseDigest, Math.max(0, Math.floor(limit))],
     );

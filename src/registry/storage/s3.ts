@@ -200,8 +200,10 @@ export class S3BlobStore implements BlobStore {
       throw new ServeError('DIGEST_INVALID', `unsupported digest ${digest}`, { cause: error, detail: { digest } });
     }
     const key = this.blobKey(digest);
-    // An existing blob (a re-push) only needs the upload verified, not written again.
-    const writer = (await this.stat(digest)) === undefined ? new MultipartWriter(this.client, this.bucket, key, this.partBytes) : undefined;
+    // A large blob that already exists (a re-push) only needs the upload verified, not written again; for a
+    // small one the extra HEAD would cost about what the write does.
+    const exists = stored.size > this.partBytes && (await this.stat(digest)) !== undefined;
+    const writer = exists ? undefined : new MultipartWriter(this.client, this.bucket, key, this.partBytes);
     let seen = 0;
     try {
       for (const chunk of stored.chunks) {
@@ -224,15 +226,19 @@ export class S3BlobStore implements BlobStore {
       await writer?.complete();
     } catch (error) {
       await writer?.abort().catch(() => undefined);
-      throw error;
+      if (error instanceof ServeError) throw error;
+      throw new ServeError('INTERNAL', `S3 read of upload ${id} failed: ${(error as Error).message}`, { cause: error });
     }
     await this.removeUpload(id, stored);
     return { digest, size: seen };
   }
 
   async cancelUpload(id: string): Promise<void> {
-    const stored = await this.readState(id);
-    if (stored) await this.removeUpload(id, stored);
+    if (!UPLOAD_ID.test(id)) return;
+    // Everything under the upload's folder, listed: also chunks a lost append race or a crash left without a state.
+    const keys: string[] = [];
+    for await (const key of this.keys(this.uploadKey(id, ''))) keys.push(key);
+    await this.deleteKeys(keys);
   }
 
   async staleUploads(before: Date): Promise<string[]> {
@@ -287,14 +293,12 @@ export class S3BlobStore implements BlobStore {
     );
   }
 
-  /** Deletes every object of the upload, the state last, so a half-done removal is still found by staleUploads. */
+  /**
+   * Deletes the upload's chunks and state in one request. Anything this misses (a partial failure, chunks of a
+   * lost append race) has no state left, which staleUploads reports and cancelUpload removes by listing.
+   */
   private async removeUpload(id: string, stored: StoredUpload): Promise<void> {
-    const keys = new Set(stored.chunks.map((chunk) => this.uploadKey(id, chunk.key)));
-    for await (const key of this.keys(this.uploadKey(id, ''))) keys.add(key);
-    const state = this.uploadKey(id, 'state.json');
-    keys.delete(state);
-    await this.deleteKeys([...keys]);
-    await this.deleteKeys([state]);
+    await this.deleteKeys([...stored.chunks.map((chunk) => this.uploadKey(id, chunk.key)), this.uploadKey(id, 'state.json')]);
   }
 
   private async deleteKeys(keys: readonly string[]): Promise<void> {

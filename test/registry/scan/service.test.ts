@@ -2,11 +2,11 @@
  * Scan on push and rescan on advisory change, on the real tiny image (npm
  * lodash 4.17.15 and minimist 1.2.5 in its third layer) stored the way the
  * push API leaves it, and the pull policy built on the results. Advisories are
- * OSV documents written here for those two packages (GHSA ids and fixed
- * versions as published), imported with the real importer.
+ * OSV documents for those two packages (test/support/osv.ts), imported with
+ * the real importer.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +17,7 @@ import { createPullPolicy } from '../../../src/registry/policy.js';
 import { ScanService } from '../../../src/registry/scan/service.js';
 import { FilesystemBlobStore } from '../../../src/registry/storage/filesystem.js';
 import { importPaths } from '../../../src/vuln/db.js';
+import { npmAdvisory, TINY_IMAGE_ADVISORIES, writeAdvisories } from '../../support/osv.js';
 import { peerImages } from '../../support/peers.js';
 import { storeManifest, storeOciLayout, type Stores } from '../../support/registry-content.js';
 
@@ -24,35 +25,11 @@ let dir: string;
 let stores: Stores & { metadata: SqliteMetadataStore };
 let dbPath: string;
 
-function osv(id: string, name: string, fixed: string, severity: string): object {
-  return {
-    schema_version: '1.6.0',
-    id,
-    modified: '2024-01-01T00:00:00Z',
-    summary: `${name} advisory ${id}`,
-    affected: [{ package: { ecosystem: 'npm', name }, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed }] }] }],
-    database_specific: { severity },
-  };
-}
-
-function writeAdvisories(sub: string, docs: object[]): string {
-  const path = join(dir, sub);
-  mkdirSync(path, { recursive: true });
-  for (const d of docs) writeFileSync(join(path, `${(d as { id: string }).id}.json`), JSON.stringify(d));
-  return path;
-}
-
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portcullis-regscan-'));
   stores = { blobs: new FilesystemBlobStore(join(dir, 'blobs')), metadata: new SqliteMetadataStore(join(dir, 'registry.sqlite')) };
   dbPath = join(dir, 'advisories.sqlite');
-  await importPaths(dbPath, [
-    writeAdvisories('v1', [
-      osv('GHSA-xvch-5gv4-984h', 'minimist', '1.2.6', 'CRITICAL'),
-      osv('GHSA-p6mc-m468-83gw', 'lodash', '4.17.19', 'HIGH'),
-      osv('GHSA-35jh-r3h4-6jhm', 'lodash', '4.17.21', 'HIGH'),
-    ]),
-  ]);
+  await importPaths(dbPath, [writeAdvisories(join(dir, 'v1'), TINY_IMAGE_ADVISORIES)]);
 });
 after(async () => {
   await stores.metadata.close();
@@ -90,7 +67,7 @@ test('a pushed image is scanned once, with counts by severity; a changed databas
   // The minimist advisory is withdrawn from the feed's view (a new import where it is fixed below 1.2.5) and a MEDIUM one appears.
   const before = service.databaseFingerprint;
   await importPaths(dbPath, [
-    writeAdvisories('v2', [osv('GHSA-xvch-5gv4-984h', 'minimist', '1.2.3', 'CRITICAL'), osv('GHSA-29mw-wpgm-hmr9', 'lodash', '4.17.21', 'MEDIUM')]),
+    writeAdvisories(join(dir, 'v2'), [npmAdvisory('GHSA-xvch-5gv4-984h', 'minimist', '1.2.3', 'CRITICAL'), npmAdvisory('GHSA-29mw-wpgm-hmr9', 'lodash', '4.17.21', 'MEDIUM')]),
   ]);
   await service.checkDatabase();
   await service.idle();

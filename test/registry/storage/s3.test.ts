@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Digest } from '../../../src/core/digest.js';
 import { ServeError } from '../../../src/registry/errors.js';
 import { S3BlobStore, type S3BlobStoreConfig } from '../../../src/registry/storage/s3.js';
@@ -121,6 +121,26 @@ describe('S3 blob store specifics', () => {
     } finally {
       await first.close();
       await second.close();
+    }
+  });
+
+  test('chunks left without a state (a crash, a lost append race) are stale at once, and cancel removes them', async () => {
+    const cfg = config();
+    const store = new S3BlobStore(cfg);
+    try {
+      const live = await store.startUpload();
+      const orphan = 'ab'.repeat(16);
+      const client = createS3Client(peer.connection);
+      await client.send(new PutObjectCommand({ Bucket: peer.bucket, Key: `${cfg.prefix}/uploads/${orphan}/000000-deadbeef`, Body: Buffer.from('left over') }));
+      client.destroy();
+      assert.deepEqual(await store.staleUploads(new Date(Date.now() - 3_600_000)), [orphan]);
+      assert.equal(await store.uploadState(orphan), undefined);
+      await store.cancelUpload(orphan);
+      assert.deepEqual(await store.staleUploads(new Date(Date.now() + 3_600_000)), [live.id]);
+      await store.cancelUpload(live.id);
+      assert.deepEqual(await peer.keys(cfg.prefix), []);
+    } finally {
+      await store.close();
     }
   });
 
