@@ -20,7 +20,8 @@ import type { Digest } from '../../core/digest.js';
 import { MediaType } from '../../core/media-types.js';
 import { ServeError } from '../errors.js';
 import { DEFAULT_SCHEMA, LOCK_CLASS, migrate, quoteSchema } from './postgres-schema.js';
-import type { ManifestRecord, MetadataStore, Page, RepositorySummary, ScanRecord, ScanState, TagRecord } from './store.js';
+import { scanFromRow, scanToRow, type ScanRow } from './scan-rows.js';
+import type { ManifestRecord, MetadataStore, Page, RepositorySummary, ScanRecord, TagRecord } from './store.js';
 
 export interface PostgresMetadataOptions {
   /** `postgres://user:password@host:port/database` (`?sslmode=…` works); or leave it out and give `pool`. */
@@ -43,15 +44,6 @@ interface ManifestRow {
   refs: string[];
 }
 
-interface ScanRow {
-  manifest_digest: string;
-  state: string;
-  database_digest: string | null;
-  counts: string | null;
-  result: string | null;
-  error: string | null;
-  updated_at: string;
-}
 
 type Query = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -254,31 +246,14 @@ export class PostgresMetadataStore implements MetadataStore {
       VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (manifest_digest) DO UPDATE SET state = excluded.state, database_digest = excluded.database_digest,
         counts = excluded.counts, result = excluded.result, error = excluded.error, updated_at = excluded.updated_at`,
-      [
-        record.manifestDigest,
-        record.state,
-        record.databaseDigest ?? null,
-        record.counts ? JSON.stringify(record.counts) : null,
-        record.result ? JSON.stringify(record.result) : null,
-        record.error ?? null,
-        record.updatedAt,
-      ],
+      (({ manifest_digest, state, database_digest, counts, result, error, updated_at }) => [manifest_digest, state, database_digest, counts, result, error, updated_at])(scanToRow(record)),
     );
   }
 
   async getScan(manifestDigest: Digest): Promise<ScanRecord | undefined> {
     const { rows } = await this.query(`SELECT * FROM ${this.#s}.scans WHERE manifest_digest = $1`, [manifestDigest]);
     const row = rows[0] as ScanRow | undefined;
-    if (!row) return undefined;
-    return {
-      manifestDigest: row.manifest_digest as Digest,
-      state: row.state as ScanState,
-      updatedAt: row.updated_at,
-      ...(row.database_digest !== null ? { databaseDigest: row.database_digest } : {}),
-      ...(row.counts !== null ? { counts: JSON.parse(row.counts) as ScanRecord['counts'] } : {}),
-      ...(row.result !== null ? { result: JSON.parse(row.result) as ScanRecord['result'] } : {}),
-      ...(row.error !== null ? { error: row.error } : {}),
-    };
+    return row ? scanFromRow(row) : undefined;
   }
 
   async manifestsNeedingScan(databaseDigest: string, limit: number): Promise<Digest[]> {

@@ -24,7 +24,8 @@ import Database from 'better-sqlite3';
 import type { Digest } from '../../core/digest.js';
 import { MediaType } from '../../core/media-types.js';
 import { ServeError } from '../errors.js';
-import type { ManifestRecord, MetadataStore, Page, RepositorySummary, ScanRecord, ScanState, TagRecord } from './store.js';
+import { scanFromRow, scanToRow, type ScanRow } from './scan-rows.js';
+import type { ManifestRecord, MetadataStore, Page, RepositorySummary, ScanRecord, TagRecord } from './store.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -69,15 +70,6 @@ interface ManifestRow {
   pushed_at: string;
 }
 
-interface ScanRow {
-  manifest_digest: string;
-  state: string;
-  database_digest: string | null;
-  counts: string | null;
-  result: string | null;
-  error: string | null;
-  updated_at: string;
-}
 
 export class SqliteMetadataStore implements MetadataStore {
   readonly db: Database.Database;
@@ -264,29 +256,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async saveScan(record: ScanRecord): Promise<void> {
-    this.#s.saveScan.run({
-      manifest_digest: record.manifestDigest,
-      state: record.state,
-      database_digest: record.databaseDigest ?? null,
-      counts: record.counts ? JSON.stringify(record.counts) : null,
-      result: record.result ? JSON.stringify(record.result) : null,
-      error: record.error ?? null,
-      updated_at: record.updatedAt,
-    });
+    this.#s.saveScan.run(scanToRow(record));
   }
 
   async getScan(manifestDigest: Digest): Promise<ScanRecord | undefined> {
     const row = this.#s.getScan.get(manifestDigest);
-    if (!row) return undefined;
-    return {
-      manifestDigest: row.manifest_digest as Digest,
-      state: row.state as ScanState,
-      updatedAt: row.updated_at,
-      ...(row.database_digest !== null ? { databaseDigest: row.database_digest } : {}),
-      ...(row.counts !== null ? { counts: JSON.parse(row.counts) as ScanRecord['counts'] } : {}),
-      ...(row.result !== null ? { result: JSON.parse(row.result) as ScanRecord['result'] } : {}),
-      ...(row.error !== null ? { error: row.error } : {}),
-    };
+    return row ? scanFromRow(row) : undefined;
   }
 
   async manifestsNeedingScan(databaseDigest: string, limit: number): Promise<Digest[]> {

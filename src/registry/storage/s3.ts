@@ -220,7 +220,8 @@ export class S3BlobStore implements BlobStore {
       const actual = `${digestAlgorithm(digest)}:${hash.digest('hex')}`;
       if (actual !== digest) {
         await writer?.abort();
-        await this.removeUpload(id, stored);
+        // Best effort: the client must hear DIGEST_INVALID; what a failed removal leaves, staleUploads finds.
+        await this.removeUpload(id, stored).catch(() => undefined);
         throw digestInvalid(digest, actual);
       }
       await writer?.complete();
@@ -262,6 +263,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   private blobKey(digest: Digest): string {
+    if (!isDigest(digest)) throw new ServeError('DIGEST_INVALID', `invalid digest "${String(digest).slice(0, 80)}"`);
     return `${this.prefix}blobs/${digestAlgorithm(digest)}/${digestHex(digest)}`;
   }
 
