@@ -42,7 +42,7 @@ import {
   type SignatureCheck,
 } from '../trust/signatures/index.js';
 import { evaluate, findEntry, type Policy, type PolicyResult } from '../trust/policy/index.js';
-import { appendTagLayers, pushBundleReferrer, readEvidence, type SubjectDescriptor } from './trust/registry.js';
+import { appendTagLayers, pushBundleReferrer, readEvidence, resolve, resolveSubject } from './trust/registry.js';
 import { TrustError } from './trust/errors.js';
 import { TrustSession } from './trust/session.js';
 import { KeyStoreCache, type KeyStoreReader } from './trust/store-cache.js';
@@ -87,26 +87,6 @@ async function withClient<T>(ref: ImageRef, trust: TrustContext, work: (client: 
 }
 
 /** The manifest the reference names, fetched once (by digest when it has one). */
-async function resolve(client: RegistryClient, ref: ImageRef): Promise<ManifestBlob> {
-  return client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
-}
-
-/**
- * The digest, media type and size of what a reference names, from a HEAD when
- * the registry answers one completely (as cosign resolves), else from a GET. A
- * registry that refuses to serve an image's content until it is signed still
- * answers HEAD, so the image can be signed.
- */
-async function resolveSubject(client: RegistryClient, ref: ImageRef): Promise<SubjectDescriptor> {
-  const reference = ref.digest ?? ref.tag ?? 'latest';
-  const head = await client.headManifest(ref.repository, reference).catch(() => undefined);
-  if (head?.digest && head.mediaType && head.size !== undefined && (!ref.digest || head.digest === ref.digest)) {
-    return { digest: head.digest, mediaType: head.mediaType, size: head.size };
-  }
-  const blob = await resolve(client, ref);
-  return { digest: blob.digest, mediaType: blob.mediaType, size: blob.bytes.length };
-}
-
 export interface SignOptions extends TrustContext {
   readonly key: UnlockedKey;
   readonly annotations?: Readonly<Record<string, string>>;

@@ -10,6 +10,7 @@ import { sha256Digest, type Digest } from '../../core/digest.js';
 import { isPortcullisError } from '../../core/errors.js';
 import { MediaType } from '../../core/media-types.js';
 import { parseManifest, type Descriptor } from '../../core/oci.js';
+import type { ImageRef } from '../../core/reference.js';
 import type { ManifestBlob } from '../../image/types.js';
 import { RegistryError } from '../../image/transports/docker/errors.js';
 import type { RegistryClient } from '../../image/transports/docker/client.js';
@@ -273,4 +274,25 @@ export async function pushBundleReferrer(
   const digest = sha256Digest(built.manifest);
   await client.putManifest(repository, digest, { bytes: built.manifest, mediaType: MediaType.OciManifest });
   return digest;
+}
+
+/** The manifest a reference names (a tag resolved once). */
+export async function resolve(client: RegistryClient, ref: ImageRef): Promise<ManifestBlob> {
+  return client.getManifest(ref.repository, ref.digest ?? ref.tag ?? 'latest');
+}
+
+/**
+ * The digest, media type and size of what a reference names, from a HEAD when
+ * the registry answers one completely (as cosign resolves), else from a GET. A
+ * registry that refuses to serve an image's content until it is signed still
+ * answers HEAD, so the image can be signed.
+ */
+export async function resolveSubject(client: RegistryClient, ref: ImageRef): Promise<SubjectDescriptor> {
+  const reference = ref.digest ?? ref.tag ?? 'latest';
+  const head = await client.headManifest(ref.repository, reference).catch(() => undefined);
+  if (head?.digest && head.mediaType && head.size !== undefined && (!ref.digest || head.digest === ref.digest)) {
+    return { digest: head.digest, mediaType: head.mediaType, size: head.size };
+  }
+  const blob = await resolve(client, ref);
+  return { digest: blob.digest, mediaType: blob.mediaType, size: blob.bytes.length };
 }
