@@ -111,26 +111,23 @@ export function verifyRepository(files: RepositoryFiles, options: VerifyOptions)
     return role;
   };
 
-  const timestamp = parseTimestampMetadata(files.timestamp);
-  verifyThreshold(timestamp, rootRole('timestamp'), root.signed.keys, 'timestamp.json');
-  checkVersion(timestamp, previous.get('timestamp'));
-  checkExpiry(timestamp, now);
-  versions.set('timestamp', timestamp.signed.version);
+  /** A top-level role signed by the keys root names, no older than seen before, not expired. */
+  const accept = <T extends Metadata<Timestamp> | Metadata<Snapshot> | Metadata<Targets>>(md: T, role: 'timestamp' | 'snapshot' | 'targets'): T => {
+    verifyThreshold(md, rootRole(role), root.signed.keys, `${role}.json`);
+    checkVersion(md, previous.get(role));
+    checkExpiry(md, now);
+    versions.set(role, md.signed.version);
+    return md;
+  };
+
+  const timestamp = accept(parseTimestampMetadata(files.timestamp), 'timestamp');
 
   checkFileMeta(files.snapshot, meta(timestamp, 'snapshot') as FileMeta, 'snapshot.json');
-  const snapshot = parseSnapshotMetadata(files.snapshot);
-  verifyThreshold(snapshot, rootRole('snapshot'), root.signed.keys, 'snapshot.json');
-  checkVersion(snapshot, previous.get('snapshot'));
-  checkExpiry(snapshot, now);
-  versions.set('snapshot', snapshot.signed.version);
+  const snapshot = accept(parseSnapshotMetadata(files.snapshot), 'snapshot');
 
   checkFileMeta(files.root, meta(snapshot, 'root') as FileMeta, 'root.json');
   checkFileMeta(files.targets, meta(snapshot, 'targets') as FileMeta, 'targets.json');
-  const topTargets = parseTargetsMetadata(files.targets, 'targets');
-  verifyThreshold(topTargets, rootRole('targets'), root.signed.keys, 'targets.json');
-  checkVersion(topTargets, previous.get('targets'));
-  checkExpiry(topTargets, now);
-  versions.set('targets', topTargets.signed.version);
+  const topTargets = accept(parseTargetsMetadata(files.targets, 'targets'), 'targets');
 
   const byRole = new Map<string, Map<string, SignedTarget>>();
   const delegations = new Map<string, Metadata<Targets>>();
