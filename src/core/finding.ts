@@ -87,6 +87,11 @@ export interface ScanResult {
   /** The advisory database used: its sources and when each was updated. */
   readonly database?: { readonly path: string; readonly updatedAt?: string; readonly sources: readonly string[] };
   readonly warnings: readonly string[];
+  /**
+   * Why the scan could not read everything it should have (a cataloguer or
+   * layer failed): findings may be missing. Absent or empty: complete.
+   */
+  readonly incomplete?: readonly string[];
   /** ISO time of the scan. */
   readonly scannedAt: string;
 }

@@ -24,3 +24,4 @@ export { MAX_SYMLINK_HOPS, resolveInRoot, type SymlinkLookup } from './links.js'
 export { normaliseEntryPath } from './path.js';
 export { DEFAULT_MAX_FILE_BYTES, LayerView, walkLayers, type WalkOptions } from './walk.js';
 export { selectPaths, type PathSelection } from './select.js';
+export { isTarHeader, sniffLayer, type LayerSniff } from './sniff.js';

@@ -7,9 +7,15 @@
  * `/metrics`), which are registered first, unencapsulated, so their hooks
  * see `/v2` requests too.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { API_VERSION, API_VERSION_HEADER, DEFAULT_LIMITS, errorResponse } from './api/v2/context.js';
 import { dispatchV2 } from './api/v2/dispatch.js';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, nodeServerOptions, type ConnectionLimits } from './connection-limits.js';
+import { isStorageFull, silentLog, type RegistryLog } from './log.js';
+import { factsOf } from './request-facts.js';
 import type { RegistryLimits, RegistryServices } from './services.js';
 
 export type RegistryPlugin = (app: FastifyInstance) => void | Promise<void>;
@@ -17,8 +23,10 @@ export type RegistryPlugin = (app: FastifyInstance) => void | Promise<void>;
 export interface BuildOptions {
   /** Extra routes and hooks (UI, metrics), registered before the API. */
   readonly plugins?: readonly RegistryPlugin[];
-  /** Fastify's own logger (pino), off by default. */
-  readonly logger?: boolean;
+  /** The operator log (log.ts); silent by default. One `request` line per answered request. */
+  readonly log?: RegistryLog;
+  /** Timeouts and connection caps (connection-limits.ts); defaults there. */
+  readonly connections?: Partial<ConnectionLimits>;
   /** Serve HTTPS with this PEM certificate and key. */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
@@ -30,15 +38,53 @@ const SUCCESS_HEADERS = ['content-length', 'content-range', 'docker-content-dige
 export function buildApp(services: RegistryServices, options: BuildOptions = {}): FastifyInstance {
   const limits: RegistryLimits = { ...DEFAULT_LIMITS, ...services.limits };
   const tls = options.tls;
+  const log = options.log ?? silentLog();
+  const connections: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
+  const serverOptions = nodeServerOptions(connections);
   const settings = {
-    logger: options.logger ?? false,
+    loggerInstance: log as FastifyBaseLogger,
+    // One line per request, written by the onResponse hook below with what the API learned.
+    disableRequestLogging: true,
+    // Our own ids: a client-chosen one would let callers forge or collide log correlations.
+    requestIdHeader: false as const,
+    genReqId: () => randomBytes(8).toString('hex'),
     // Repository names are long and contain slashes; the route grammar, not the router, bounds them.
     routerOptions: { maxParamLength: 4096 },
-    // Large blob uploads take as long as they take.
-    requestTimeout: 0,
+    // Node's own deadlines (headers, whole request, keep-alive) and the guard's caps, on the server we create.
+    serverFactory: (handler: RequestListener): Server => {
+      const server = tls ? createHttpsServer({ ...serverOptions, cert: tls.cert, key: tls.key }, handler) : createHttpServer(serverOptions, handler);
+      guardConnections(server, connections, (refused) =>
+        log.warn({ event: 'connection.refused', ...refused }, `refused a connection from ${refused.address}: ${refused.open} open, limit ${refused.limit} (${refused.reason})`),
+      );
+      return server;
+    },
   };
-  // An HTTPS app has other type parameters; callers only need the common surface.
-  const app: FastifyInstance = tls ? (Fastify({ ...settings, https: { cert: tls.cert, key: tls.key } }) as unknown as FastifyInstance) : Fastify(settings);
+  const app = Fastify(settings) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const facts = factsOf(request.raw);
+    const length = Number(reply.getHeader('content-length'));
+    request.log.info(
+      {
+        event: 'request',
+        reqId: request.id,
+        method: request.method,
+        path: request.url.split('?')[0]!.slice(0, 512),
+        route: facts.route ?? routeOf(request.url),
+        ...(facts.repository !== undefined ? { repository: facts.repository } : {}),
+        status: reply.statusCode,
+        ...(Number.isFinite(length) && request.method !== 'HEAD' ? { bytesOut: length } : {}),
+        ...(facts.bytesIn !== undefined ? { bytesIn: facts.bytesIn } : {}),
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        ...(facts.principal !== undefined ? { principal: facts.principal } : {}),
+        ip: request.ip,
+      },
+      `${request.method} ${request.url.split('?')[0]!.slice(0, 200)} ${reply.statusCode}`,
+    );
+  });
 
   for (const plugin of options.plugins ?? []) {
     const wrapped = async (instance: FastifyInstance): Promise<void> => {
@@ -57,8 +103,8 @@ export function buildApp(services: RegistryServices, options: BuildOptions = {})
       reply.header(API_VERSION_HEADER, API_VERSION);
       return sendError(Object.assign(new Error(`no such endpoint: ${request.method} ${request.url.slice(0, 200)}`), { statusCode: 404 }), request, reply);
     });
-    v2.route({ method: [...V2_METHODS], url: '/', handler: (request, reply) => dispatchV2(services, limits, request, reply) });
-    v2.route({ method: [...V2_METHODS], url: '/*', handler: (request, reply) => dispatchV2(services, limits, request, reply) });
+    v2.route({ method: [...V2_METHODS], url: '/', handler: (request, reply) => dispatchV2(services, limits, connections, request, reply) });
+    v2.route({ method: [...V2_METHODS], url: '/*', handler: (request, reply) => dispatchV2(services, limits, connections, request, reply) });
   }, { prefix: '/v2' });
 
   return app;
@@ -66,7 +112,11 @@ export function buildApp(services: RegistryServices, options: BuildOptions = {})
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body, internal } = errorResponse(error);
-  if (internal) request.log.error({ err: error }, 'registry request failed');
+  if (isStorageFull(error)) {
+    request.log.error({ event: 'storage.full', reqId: request.id, method: request.method, path: request.url.split('?')[0], err: error }, 'storage is full: the request was not stored');
+  } else if (internal) {
+    request.log.error({ event: 'error', reqId: request.id, method: request.method, path: request.url.split('?')[0], err: error }, 'request failed with an internal error');
+  }
   for (const header of SUCCESS_HEADERS) reply.removeHeader(header);
   const detail = (error as { detail?: unknown }).detail;
   if (status === 416 && typeof detail === 'object' && detail !== null && typeof (detail as { size?: unknown }).size === 'number') {
@@ -74,4 +124,10 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
   }
   const bytes = Buffer.from(body);
   return reply.code(status).header('Content-Type', 'application/json; charset=utf-8').header('Content-Length', bytes.length).send(request.method === 'HEAD' ? undefined : bytes);
+}
+
+/** The path's first segment, for requests the API did not describe (`/ui/…`, `/metrics`). */
+function routeOf(url: string): string {
+  const segment = /^\/([^/?]*)/.exec(url)?.[1] ?? '';
+  return segment === '' ? 'root' : segment.slice(0, 32);
 }

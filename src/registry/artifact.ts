@@ -1,22 +1,106 @@
 /**
- * What a stored manifest is, for the scanner and the pull policy: an image
- * (something that runs: an image config and filesystem layers), an index of
- * images, or an artifact (signatures, attestations, SBOMs, Helm charts…).
- * Artifacts are neither scanned nor subject to "must be signed" (a signature
- * cannot itself be signed, and clients must be able to fetch it).
+ * What a stored manifest is, for the scanner and the pull policy, decided from
+ * evidence: what a client could run, not what the pusher declared.
+ *
+ * - `index`: an image index / manifest list (its children are judged one by one).
+ * - `image`: anything with a filesystem layer. A layer counts as one when its
+ *   media type says so (tar, tar+gzip, tar+zstd, foreign and
+ *   non-distributable variants, Docker's types) OR when its bytes are a tar
+ *   stream (plain, gzip or zstd; `layers/sniff.ts`), OR when its bytes cannot
+ *   be looked at (absent foreign layer, undecidable compressed head). A
+ *   manifest with no layers at all is an image when its config is an image
+ *   config (it still runs, with an empty filesystem).
+ * - `accessory`: everything else: cosign signatures (JSON layers), in-toto
+ *   attestations, Sigstore bundles, SBOMs, OCI artifacts with the empty config.
+ *
+ * So `artifactType`, the config media type and a made-up layer media type
+ * change nothing: a manifest whose layers are runnable filesystem layers is
+ * never an accessory. Tar-shaped artifacts (Helm charts, for instance) are
+ * therefore images to the policy: scanned and gated like any other.
  */
-import { isIndexMediaType, layerCompression, MediaType } from '../core/media-types.js';
+import { readAllBounded } from '../core/bounded.js';
+import type { Digest } from '../core/digest.js';
+import { isIndexMediaType, layerCompression } from '../core/media-types.js';
+import { isRecord, MAX_MANIFEST_BYTES, parseManifest, type Descriptor } from '../core/oci.js';
+import { sniffLayer } from '../layers/index.js';
 import type { ManifestRecord } from './metadata/store.js';
+import type { BlobStore } from './storage/blob-store.js';
 
-export type ManifestKind = 'image' | 'index' | 'artifact';
+export type ManifestKind = 'image' | 'index' | 'accessory';
 
-const IMAGE_CONFIG_TYPES: ReadonlySet<string> = new Set([MediaType.OciConfig, MediaType.DockerConfig]);
+export interface Classification {
+  readonly kind: ManifestKind;
+  /** Why, for logs and refusals: "layer 0 is a gzip tar stream". */
+  readonly evidence: string;
+}
 
-/** `layerMediaTypes` comes from the manifest body (the record keeps only digests). */
-export function classifyManifest(record: Pick<ManifestRecord, 'mediaType' | 'artifactType'>, layerMediaTypes: readonly string[]): ManifestKind {
-  if (isIndexMediaType(record.mediaType)) return 'index';
-  if (!record.artifactType || !IMAGE_CONFIG_TYPES.has(record.artifactType)) return 'artifact';
-  // cosign's signature manifests use the image config type with simple-signing layers.
-  if (layerMediaTypes.length === 0 || !layerMediaTypes.every((t) => layerCompression(t) !== undefined)) return 'artifact';
-  return 'image';
+/** Largest config read to tell an image config from an artifact's (OCI empty config is 2 bytes). */
+const MAX_CONFIG_PROBE_BYTES = 1024 * 1024;
+const TAR_TYPE = /(^|[.+/])tar([.+;]|$)/;
+
+/** True when the media type names a filesystem layer (including tar-ish types we do not know by name). */
+export function declaresLayer(mediaType: string): boolean {
+  return layerCompression(mediaType) !== undefined || TAR_TYPE.test(mediaType) || mediaType.endsWith('.tar.gzip') || mediaType.endsWith('.tar.zstd');
+}
+
+export async function classifyStoredManifest(record: Pick<ManifestRecord, 'mediaType' | 'digest'>, blobs: BlobStore): Promise<Classification> {
+  if (isIndexMediaType(record.mediaType)) return { kind: 'index', evidence: `media type ${record.mediaType}` };
+  const manifest = parseManifest(await readAllBounded(await blobs.read(record.digest), MAX_MANIFEST_BYTES, `manifest ${record.digest}`));
+  for (const [index, layer] of manifest.layers.entries()) {
+    const evidence = await runnableLayer(layer, blobs);
+    if (evidence) return { kind: 'image', evidence: `layer ${index} ${evidence}` };
+  }
+  if (manifest.layers.length === 0 && (await isImageConfig(manifest.config.digest, blobs))) {
+    return { kind: 'image', evidence: 'no layers, and the config is an image config' };
+  }
+  return { kind: 'accessory', evidence: manifest.layers.length === 0 ? 'no layers and no image config' : 'no layer is a filesystem layer' };
+}
+
+/** Why the layer counts as runnable, or undefined when its bytes show it is not a tar stream. */
+async function runnableLayer(layer: Descriptor, blobs: BlobStore): Promise<string | undefined> {
+  if (declaresLayer(layer.mediaType)) return `is declared a filesystem layer (${layer.mediaType})`;
+  if (!(await blobs.stat(layer.digest))) return `(${layer.mediaType}) is not stored here, so its content cannot be ruled out`;
+  const sniff = await sniffLayer(await blobs.read(layer.digest));
+  if (sniff === 'tar') return `is a tar stream despite its media type ${layer.mediaType}`;
+  if (sniff === 'unknown') return `(${layer.mediaType}) is compressed data whose head could not be read: treated as a layer`;
+  return undefined;
+}
+
+/** An image config has `rootfs` with type `layers` (OCI image spec, Docker alike). */
+async function isImageConfig(digest: Digest, blobs: BlobStore): Promise<boolean> {
+  const info = await blobs.stat(digest);
+  if (!info) return true;
+  if (info.size > MAX_CONFIG_PROBE_BYTES) return true;
+  let json: unknown;
+  try {
+    json = JSON.parse((await readAllBounded(await blobs.read(digest), MAX_CONFIG_PROBE_BYTES, `config ${digest}`)).toString('utf8'));
+  } catch {
+    return false;
+  }
+  return isRecord(json) && isRecord(json.rootfs) && json.rootfs.type === 'layers';
+}
+
+/**
+ * Classifications by manifest digest (content-addressed, so they never go
+ * stale), shared by the scanner and the policy so each manifest is read once.
+ */
+export class ManifestClassifier {
+  readonly #known = new Map<Digest, Classification>();
+  readonly #limit: number;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    options: { readonly limit?: number } = {},
+  ) {
+    this.#limit = options.limit ?? 100_000;
+  }
+
+  async classify(record: Pick<ManifestRecord, 'mediaType' | 'digest'>): Promise<Classification> {
+    const known = this.#known.get(record.digest);
+    if (known) return known;
+    const classification = await classifyStoredManifest(record, this.blobs);
+    if (this.#known.size >= this.#limit) this.#known.clear();
+    this.#known.set(record.digest, classification);
+    return classification;
+  }
 }

@@ -8,6 +8,8 @@ import type { SeverityLevel } from '../core/advisory.js';
 import type { KeyStore } from '../trust/keys/store.js';
 import type { Policy } from '../trust/policy/index.js';
 import type { KeyFile } from '../engine/trust.js';
+import type { ConnectionLimits } from './connection-limits.js';
+import type { RegistryLog } from './log.js';
 
 export interface S3StorageConfig {
   readonly kind: 's3';
@@ -38,11 +40,14 @@ export interface RegistryConfig {
   /** Scanning; false turns it off. */
   readonly scan: false | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number };
   readonly denySeverity?: SeverityLevel;
-  readonly denyUnscanned?: boolean;
+  /** With denySeverity: serve images that have no scan result yet (never failed or partial scans). Default false. */
+  readonly allowUnscanned?: boolean;
   readonly requireSignature?: { readonly keys: KeyStore; readonly policy?: Policy; readonly policyKeys?: readonly KeyFile[] };
   /** Notary v1 trust service under `/v2/<gun>/_trust/tuf/`. */
   readonly notary: boolean;
   /** Web UI under `/ui/` and Prometheus metrics at `/metrics`. */
   readonly ui: boolean;
-  readonly log: (line: string) => void;
+  /** Timeouts and connection caps; defaults in connection-limits.ts. */
+  readonly connections?: Partial<ConnectionLimits>;
+  readonly log: RegistryLog;
 }

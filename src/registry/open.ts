@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistryPlugin } from './app.js';
+import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
 import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
@@ -67,7 +68,7 @@ async function openNotary(config: RegistryConfig): Promise<(NotaryService & { cl
 export async function startRegistry(config: RegistryConfig): Promise<RunningRegistry> {
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.splice(0).reverse()) await close().catch((e: unknown) => config.log(`serve: while closing: ${String(e)}`));
+    for (const close of closers.splice(0).reverse()) await close().catch((e: unknown) => config.log.error({ event: 'error', err: e }, 'error while closing'));
   };
   try {
     const blobs = await openBlobStore(config);
@@ -96,12 +97,14 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       const checker = signatures;
       closers.push(() => checker.close());
     }
+    const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
     const metrics = new Metrics({ source: storeGauges(metadata, () => scanner?.queueLength ?? 0) });
     if (config.scan) {
       scanner = new ScanService({
         blobs,
         metadata,
+        classifier,
         dbPath: config.scan.dbPath,
         concurrency: config.scan.concurrency,
         rescanIntervalMs: config.scan.rescanIntervalMs,
@@ -112,10 +115,10 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       closers.push(() => s.close());
     }
     const pullPolicy = createPullPolicy({
-      blobs,
+      classifier,
       metadata,
       ...(config.denySeverity ? { denySeverity: config.denySeverity } : {}),
-      denyUnscanned: config.denyUnscanned === true,
+      allowUnscanned: config.allowUnscanned === true,
       ...(signatures ? { requireSignature: signatures.check } : {}),
     });
     const notary = await openNotary(config);
@@ -140,7 +143,15 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       plugins.push(metricsPlugin(metrics), uiPlugin({ metadata, ...(auth ? { auth } : {}) }));
     }
     const tls = config.tls ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } : undefined;
-    const server = await startServer({ services, host: config.host, port: config.port, plugins, ...(tls ? { tls } : {}) });
+    const server = await startServer({
+      services,
+      host: config.host,
+      port: config.port,
+      plugins,
+      log: config.log,
+      ...(config.connections ? { connections: config.connections } : {}),
+      ...(tls ? { tls } : {}),
+    });
     closers.push(() => server.close());
     selfAddress = `127.0.0.1:${server.port}`;
     const listening = new URL(server.url).hostname;

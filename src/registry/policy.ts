@@ -1,31 +1,40 @@
 /**
- * What the registry refuses to serve. Harbor's "prevent vulnerable images from
+ * What the registry refuses to serve: Harbor's "prevent vulnerable images from
  * running" and Docker Content Trust's "unsigned images are refused", applied
- * where it cannot be bypassed: at manifest GET/HEAD. Only images are judged;
- * artifacts (signatures, attestations, SBOMs) are always served, or nobody
- * could fetch the signatures the check itself needs. An index is judged on
- * its signature only: its images are judged one by one as clients fetch them.
+ * at manifest GET. A default-deny function of evidence (design example 13):
+ *
+ * - What a manifest is comes from its content (`artifact.ts`), never from
+ *   what the pusher declared. Accessories (signatures, attestations, SBOMs)
+ *   are served, or nobody could fetch the signatures the check itself needs;
+ *   an index is judged on its signature, its images one by one as clients
+ *   fetch them.
+ * - Under a severity rule, an image is served only on a finished, complete
+ *   scan ("done", every cataloguer and layer read) with nothing at or above
+ *   the threshold. Queued, scanning, failed, partial, waiting for an
+ *   advisory database: refused, with the reason. While a rescan after a
+ *   database update is queued or running, the previous complete result
+ *   stands (it is evidence; a rescan is not a reason to stop serving).
+ *   `allowUnscanned` is the explicit opt-out for images that have no result
+ *   yet (queued, no database): failed and partial scans are refused even then.
+ * - Anything that cannot be decided (the manifest cannot be read, the
+ *   signature check throws) is a refusal too.
  */
 import type { SeverityLevel } from '../core/advisory.js';
-import { readAllBounded } from '../core/bounded.js';
-import { SEVERITY_ORDER } from '../core/finding.js';
-import { MAX_MANIFEST_BYTES, parseManifest } from '../core/oci.js';
 import type { Digest } from '../core/digest.js';
-import { isIndexMediaType } from '../core/media-types.js';
-import { classifyManifest, type ManifestKind } from './artifact.js';
-import type { ManifestRecord, MetadataStore } from './metadata/store.js';
+import { SEVERITY_ORDER } from '../core/finding.js';
+import type { ManifestClassifier } from './artifact.js';
+import type { ManifestRecord, MetadataStore, ScanRecord } from './metadata/store.js';
 import type { PolicyDecision, PullPolicy } from './services.js';
-import type { BlobStore } from './storage/blob-store.js';
 
 export type SignatureCheck = (repository: string, digest: Digest) => Promise<PolicyDecision>;
 
 export interface PullPolicyOptions {
-  readonly blobs: BlobStore;
+  readonly classifier: ManifestClassifier;
   readonly metadata: MetadataStore;
-  /** Refuse images whose latest scan has a finding at or above this severity. */
+  /** Refuse images whose latest complete scan has a finding at or above this severity, and images without one. */
   readonly denySeverity?: SeverityLevel;
-  /** Refuse images that have no finished scan yet (only with denySeverity). */
-  readonly denyUnscanned?: boolean;
+  /** Serve images that have no scan result yet (queued, no advisory database). Never failed or partial ones. */
+  readonly allowUnscanned?: boolean;
   /** Refuse images and indexes without a valid signature from a trusted key. */
   readonly requireSignature?: SignatureCheck;
 }
@@ -34,45 +43,66 @@ const ALLOW: PolicyDecision = { allowed: true };
 
 export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undefined {
   if (!options.denySeverity && !options.requireSignature) return undefined;
-  const kinds = new Map<Digest, ManifestKind>();
-
-  async function kindOf(record: ManifestRecord): Promise<ManifestKind> {
-    const known = kinds.get(record.digest);
-    if (known) return known;
-    let kind: ManifestKind;
-    if (isIndexMediaType(record.mediaType)) kind = 'index';
-    else {
-      const bytes = await readAllBounded(await options.blobs.read(record.digest), MAX_MANIFEST_BYTES, `manifest ${record.digest}`);
-      kind = classifyManifest(record, parseManifest(bytes).layers.map((l) => l.mediaType));
-    }
-    if (kinds.size > 100_000) kinds.clear();
-    kinds.set(record.digest, kind);
-    return kind;
-  }
-
   return {
     async check(record: ManifestRecord): Promise<PolicyDecision> {
-      const kind = await kindOf(record);
-      if (kind === 'artifact') return ALLOW;
-      if (options.requireSignature) {
-        const signed = await options.requireSignature(record.repository, record.digest);
-        if (!signed.allowed) return signed;
+      try {
+        return await decide(record, options);
+      } catch (error) {
+        return { allowed: false, reason: `cannot decide whether ${record.digest} may be served (${(error as Error).message}); refused until it can` };
       }
-      if (kind === 'image' && options.denySeverity) return vulnerabilityDecision(record.digest, options.denySeverity, options);
-      return ALLOW;
     },
   };
 }
 
+async function decide(record: ManifestRecord, options: PullPolicyOptions): Promise<PolicyDecision> {
+  const { kind } = await options.classifier.classify(record);
+  if (kind === 'accessory') return ALLOW;
+  if (options.requireSignature) {
+    const signed = await options.requireSignature(record.repository, record.digest);
+    if (!signed.allowed) return signed;
+  }
+  if (kind === 'image' && options.denySeverity) return vulnerabilityDecision(record.digest, options.denySeverity, options);
+  return ALLOW;
+}
+
 async function vulnerabilityDecision(digest: Digest, threshold: SeverityLevel, options: PullPolicyOptions): Promise<PolicyDecision> {
   const scan = await options.metadata.getScan(digest);
-  const counts = scan?.counts;
-  if (!counts) {
-    if (options.denyUnscanned) return { allowed: false, reason: `image ${digest} has not been scanned yet (policy: deny unscanned images)` };
-    return ALLOW;
+  const rule = `policy: deny ${threshold} and above, and images without a complete scan`;
+  const evidence = completeResult(scan);
+  if ('missing' in evidence) {
+    if (evidence.unscanned && options.allowUnscanned) return ALLOW;
+    return { allowed: false, reason: `image ${digest} ${evidence.missing} (${rule})` };
   }
+  const counts = evidence.counts;
   const worst = SEVERITY_ORDER.slice(0, SEVERITY_ORDER.indexOf(threshold) + 1).filter((s) => (counts[s] ?? 0) > 0);
   if (worst.length === 0) return ALLOW;
   const summary = worst.map((s) => `${counts[s]} ${s}`).join(', ');
   return { allowed: false, reason: `image ${digest} has ${summary} vulnerabilities (policy: deny ${threshold} and above)` };
+}
+
+type Evidence =
+  | { readonly counts: Readonly<Partial<Record<SeverityLevel, number>>> }
+  /** `unscanned`: no result yet, as opposed to a failed or partial one. */
+  | { readonly missing: string; readonly unscanned: boolean };
+
+/** The counts of a complete scan result the record holds, or why there is none. */
+export function completeResult(scan: ScanRecord | undefined): Evidence {
+  if (!scan) return { missing: 'has not been scanned yet', unscanned: true };
+  const incomplete = scan.result?.incomplete ?? [];
+  const hasComplete = scan.result !== undefined && scan.counts !== undefined && incomplete.length === 0;
+  switch (scan.state) {
+    case 'done':
+      if (incomplete.length > 0) return { missing: `was only partly scanned (${incomplete.slice(0, 3).join('; ')}${incomplete.length > 3 ? '; …' : ''})`, unscanned: false };
+      if (!hasComplete) return { missing: 'has a scan record without a result', unscanned: false };
+      return { counts: scan.counts! };
+    case 'queued':
+    case 'scanning':
+      // A rescan keeps the previous complete result visible: it stays the evidence until the new one lands.
+      if (hasComplete) return { counts: scan.counts! };
+      return { missing: scan.error ? `is waiting to be scanned (${scan.error})` : `is ${scan.state === 'queued' ? 'waiting to be scanned' : 'being scanned'}`, unscanned: true };
+    case 'failed':
+      return { missing: `could not be scanned (${scan.error ?? 'no reason recorded'})`, unscanned: false };
+    case 'skipped':
+      return { missing: 'was not scanned (the scanner did not take it for an image)', unscanned: false };
+  }
 }

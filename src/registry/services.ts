@@ -26,7 +26,15 @@ export type Access = 'pull' | 'push' | 'delete';
 export type AuthResult =
   | { readonly ok: true; readonly user?: string }
   /** `challenge` is the WWW-Authenticate value to answer with. */
-  | { readonly ok: false; readonly challenge: string; readonly denied?: boolean };
+  | {
+      readonly ok: false;
+      readonly challenge: string;
+      readonly denied?: boolean;
+      /** For the log: no credentials sent (the normal first request of every client), wrong ones, or not allowed. */
+      readonly reason?: 'missing' | 'invalid' | 'denied' | 'rate-limited';
+      /** The user name that was tried, for the log. */
+      readonly user?: string;
+    };
 
 export interface Authenticator {
   /** `repository` is undefined for `/v2/` and the catalog. */

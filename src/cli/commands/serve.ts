@@ -6,9 +6,12 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SEVERITY_LEVELS, type SeverityLevel } from '../../core/advisory.js';
 import type { RegistryConfig, StorageConfig } from '../../registry/config.js';
+import type { ConnectionLimits } from '../../registry/connection-limits.js';
+import { createLog, LOG_FORMATS, LOG_LEVELS } from '../../registry/log.js';
 import { defaultDbPath } from '../../vuln/db.js';
 import { UsageError } from '../context.js';
 import type { OutputStreams } from '../output.js';
+import { describeStartup } from './serve-banner.js';
 import { loadPolicy, openStore } from './trust-shared.js';
 
 export interface ServeOptions {
@@ -28,7 +31,17 @@ export interface ServeOptions {
   rescanInterval?: string;
   scanWorkers?: string;
   denySeverity?: string;
+  /** Accepted for compatibility: refusing unscanned images is the default now. */
   denyUnscanned?: boolean;
+  allowUnscanned?: boolean;
+  logLevel?: string;
+  logFormat?: string;
+  headersTimeout?: string;
+  requestTimeout?: string;
+  idleTimeout?: string;
+  maxConnsPerIp?: string;
+  maxConns?: string;
+  minBodyRate?: string;
   requireSignature?: boolean;
   policy?: string;
   notary?: boolean;
@@ -92,7 +105,13 @@ export async function buildConfig(options: ServeOptions, io: OutputStreams): Pro
   const { host, port } = parseAddr(options.addr ?? '127.0.0.1:5000');
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.anonymousPull && !options.htpasswd) throw new UsageError('--anonymous-pull only makes sense with --htpasswd');
-  if (options.denyUnscanned && !options.denySeverity) throw new UsageError('--deny-unscanned needs --deny-severity');
+  if ((options.denyUnscanned || options.allowUnscanned) && !options.denySeverity) {
+    throw new UsageError(`--${options.allowUnscanned ? 'allow' : 'deny'}-unscanned needs --deny-severity`);
+  }
+  if (options.denyUnscanned && options.allowUnscanned) throw new UsageError('--deny-unscanned and --allow-unscanned contradict each other (refusing unscanned images is the default)');
+  if (options.denySeverity && options.scan === false) {
+    throw new UsageError('--deny-severity refuses every image without a complete scan, and --no-scan scans nothing: drop one of them');
+  }
   if (options.policy && !options.requireSignature) throw new UsageError('--policy needs --require-signature');
   const root = resolve(options.root ?? join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'portcullis', 'registry'));
   let requireSignature: RegistryConfig['requireSignature'];
@@ -116,12 +135,53 @@ export async function buildConfig(options: ServeOptions, io: OutputStreams): Pro
         ? false
         : { dbPath: options.db ?? defaultDbPath(), rescanIntervalMs: parseInterval(options.rescanInterval ?? '60s'), concurrency: positiveInt(options.scanWorkers, 'scan-workers', 1) },
     ...(deny ? { denySeverity: deny } : {}),
-    denyUnscanned: options.denyUnscanned === true,
+    allowUnscanned: options.allowUnscanned === true,
     ...(requireSignature ? { requireSignature } : {}),
     notary: options.notary !== false,
     ui: options.ui !== false,
-    log: (line) => io.stderr.write(`${line}\n`),
+    connections: connectionLimits(options),
+    log: createLog({ level: choice(options.logLevel, LOG_LEVELS, '--log-level', 'info'), format: choice(options.logFormat, LOG_FORMATS, '--log-format', 'json'), destination: io.stdout }),
   };
+}
+
+function choice<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  const found = allowed.find((a) => a === value.toLowerCase());
+  if (!found) throw new UsageError(`${flag} takes one of ${allowed.join(', ')}, not "${value}"`);
+  return found;
+}
+
+function connectionLimits(options: ServeOptions): Partial<ConnectionLimits> {
+  const limits: { -readonly [K in keyof ConnectionLimits]?: ConnectionLimits[K] } = {};
+  if (options.headersTimeout !== undefined) limits.headersTimeoutMs = duration(options.headersTimeout, '--headers-timeout', 1_000);
+  if (options.requestTimeout !== undefined) limits.requestTimeoutMs = duration(options.requestTimeout, '--request-timeout', 1_000);
+  if (options.idleTimeout !== undefined) limits.idleTimeoutMs = duration(options.idleTimeout, '--idle-timeout', 1_000);
+  if (options.maxConnsPerIp !== undefined) limits.maxConnectionsPerAddress = count(options.maxConnsPerIp, '--max-conns-per-ip');
+  if (options.maxConns !== undefined) limits.maxConnections = count(options.maxConns, '--max-conns');
+  if (options.minBodyRate !== undefined) limits.minBodyBytesPerSecond = byteRate(options.minBodyRate);
+  return limits;
+}
+
+/** A duration of at least `minMs`: 500ms, 10s, 5m, 1h. */
+function duration(value: string, flag: string, minMs: number): number {
+  const m = /^(\d+)\s*(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!Number.isSafeInteger(ms) || ms < minMs) throw new UsageError(`${flag} takes a duration of at least ${minMs / 1000}s, such as 10s, 5m or 1h, not "${value}"`);
+  return ms;
+}
+
+function count(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number of at least 1, not "${value}"`);
+  return n;
+}
+
+/** Bytes per second: 0 (off), 512, 1KiB, 64KiB, 1MiB. */
+function byteRate(value: string): number {
+  const m = /^(\d+)\s*(B|KiB|MiB)?$/i.exec(value.trim());
+  if (!m) throw new UsageError(`--min-body-rate takes a rate in bytes per second such as 1KiB or 0 (off), not "${value}"`);
+  const unit = (m[2] ?? 'B').toLowerCase();
+  return Number(m[1]) * (unit === 'mib' ? 1024 * 1024 : unit === 'kib' ? 1024 : 1);
 }
 
 /** `30s`, `5m`, `1h`, `0` → milliseconds. */
@@ -141,13 +201,31 @@ function metadataUrl(value: string): string {
 export async function serve(options: ServeOptions, io: OutputStreams): Promise<number> {
   const config = await buildConfig(options, io);
   const { startRegistry } = await import('../../registry/open.js');
-  const registry = await startRegistry(config);
-  io.stderr.write(`portcullis serve: listening on ${registry.url} (data in ${config.root})\n`);
+  let registry;
+  try {
+    registry = await startRegistry(config);
+  } catch (error) {
+    throw listenError(error, options.addr ?? '127.0.0.1:5000') ?? error;
+  }
+  const banner = await describeStartup(config, registry.url);
+  config.log.info({ event: 'startup', ...banner.fields }, `listening on ${registry.url}`);
+  io.stderr.write(banner.text);
   options.onListening?.(registry.url);
   await (options.stop ?? untilSignal());
+  config.log.info({ event: 'shutdown' }, 'stopping');
   io.stderr.write('portcullis serve: stopping\n');
   await registry.close();
+  config.log.flush();
   return 0;
+}
+
+/** A port in use or not ours to take is the caller's to fix, not a bug. */
+function listenError(error: unknown, addr: string): UsageError | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') return new UsageError(`cannot listen on ${addr}: the address is already in use (another registry running?); stop it or choose another --addr`);
+  if (code === 'EACCES') return new UsageError(`cannot listen on ${addr}: permission denied (ports below 1024 need privileges); choose a port above 1024 with --addr`);
+  if (code === 'EADDRNOTAVAIL') return new UsageError(`cannot listen on ${addr}: no such local address; use 127.0.0.1, 0.0.0.0 or an address of this machine`);
+  return undefined;
 }
 
 function untilSignal(): Promise<void> {

@@ -14,7 +14,15 @@ scanner:
   - Notary v1 / Docker Content Trust endpoints under /v2/<name>/_trust/tuf/
     (the notary CLI and DOCKER_CONTENT_TRUST clients work against it);
   - --deny-severity and --require-signature make it refuse to serve images
-    (403 DENIED with the reason) that are vulnerable or unsigned.
+    (403 DENIED with the reason) that are vulnerable or unsigned. Under
+    --deny-severity an image is served only after a complete scan: queued,
+    failed or partial scans are refused too (--allow-unscanned serves images
+    still waiting for their first scan).
+
+Logs: one JSON object per line on stdout (requests, pushes, scans, refusals,
+failed logins, errors with their causes); --log-format text for people.
+A summary of the configuration goes to stderr at start.
+Limits and the security model: docs/serve.md.
 
 Storage: blobs in --root (default ~/.local/share/portcullis/registry), or in an
 S3-compatible bucket with --storage s3://BUCKET[/PREFIX] (credentials from
@@ -50,11 +58,20 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--rescan-interval <duration>', 'how often to check the advisory database for changes (default 60s; 0 = only at start)')
     .option('--scan-workers <n>', 'images scanned in parallel (default 1)')
     .option('--deny-severity <level>', 'refuse to serve images with vulnerabilities of this severity or worse (CRITICAL, HIGH, …)')
-    .option('--deny-unscanned', 'with --deny-severity: also refuse images not scanned yet')
+    .option('--allow-unscanned', 'with --deny-severity: serve images that have no scan result yet (failed or partial scans stay refused)')
+    .option('--deny-unscanned', 'with --deny-severity: refuse images not scanned yet (the default; kept for old scripts)')
     .option('--require-signature', 'refuse to serve images without a valid signature by a key trusted for the repository')
     .option('--policy <file>', 'trust policy file for --require-signature (docs/signing.md)')
     .option('--no-notary', 'do not serve the Notary v1 trust service')
     .option('--no-ui', 'do not serve the web UI and /metrics')
+    .option('--log-level <level>', 'debug, info, warn, error or silent (default info)')
+    .option('--log-format <format>', 'json (one object per line on stdout, the default) or text')
+    .option('--headers-timeout <duration>', 'time a client has to send its request headers (default 10s)')
+    .option('--request-timeout <duration>', 'time a client has to send a whole request, body included (default 1h)')
+    .option('--idle-timeout <duration>', 'close connections silent this long (default 60s)')
+    .option('--min-body-rate <rate>', 'cut request bodies slower than this per second (default 1KiB; 0 = off)')
+    .option('--max-conns-per-ip <n>', 'open connections allowed per client address (default 64)')
+    .option('--max-conns <n>', 'open connections allowed in all (default 4096)')
     .addHelpText(
       'after',
       `${SERVE_HELP}

@@ -63,14 +63,14 @@ export class HtpasswdAuthenticator implements Authenticator {
       // Not for `/v2/` itself: clients learn from its challenge that they should send credentials,
       // and would never send them if it answered 200.
       if (this.#anonymousPull && access === 'pull' && repository !== undefined) return { ok: true };
-      return { ok: false, challenge: this.#challenge };
+      return { ok: false, challenge: this.#challenge, reason: 'missing' };
     }
     const key = createHash('sha256').update(credentials.user).update('\0').update(credentials.password).digest('hex');
     if (this.#verified.has(key)) return { ok: true, user: credentials.user };
     const hash = this.#users.get(credentials.user);
     // Always pay one bcrypt comparison, whether or not the user exists.
     const matches = await bcrypt.compare(credentials.password, hash ?? this.#dummy);
-    if (!matches || hash === undefined) return { ok: false, challenge: this.#challenge };
+    if (!matches || hash === undefined) return { ok: false, challenge: this.#challenge, reason: 'invalid', user: credentials.user };
     if (this.#verified.size >= REMEMBERED_LIMIT) this.#verified.clear();
     this.#verified.add(key);
     return { ok: true, user: credentials.user };

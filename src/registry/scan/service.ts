@@ -11,10 +11,9 @@
  */
 import type { Digest } from '../../core/digest.js';
 import type { SeverityLevel } from '../../core/advisory.js';
-import { readAllBounded } from '../../core/bounded.js';
-import { MAX_MANIFEST_BYTES, parseManifest } from '../../core/oci.js';
 import { scanTarget } from '../../engine/scan.js';
-import { classifyManifest } from '../artifact.js';
+import type { ManifestClassifier } from '../artifact.js';
+import { silentLog, type RegistryLog } from '../log.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from '../metadata/store.js';
 import type { RegistryEvents } from '../services.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -24,6 +23,8 @@ import { openAdvisoryDatabase, type OpenDatabase } from './database.js';
 export interface ScanServiceOptions {
   readonly blobs: BlobStore;
   readonly metadata: MetadataStore;
+  /** Decides image or accessory from content (shared with the pull policy). */
+  readonly classifier: ManifestClassifier;
   /** The advisory database file (`portcullis db update` writes it). */
   readonly dbPath: string;
   /** Parallel scans (default 1: a scan is CPU-bound and the registry must keep answering). */
@@ -31,7 +32,7 @@ export interface ScanServiceOptions {
   /** How often to look for a changed advisory database, in ms (default 60 s; 0 = only at start). */
   readonly rescanIntervalMs?: number;
   readonly onScanned?: (record: ScanRecord) => void;
-  readonly log?: (line: string) => void;
+  readonly log?: RegistryLog;
   readonly now?: () => Date;
 }
 
@@ -39,6 +40,8 @@ interface Job {
   readonly repository: string;
   readonly digest: Digest;
 }
+
+const SILENT = silentLog();
 
 export class ScanService implements RegistryEvents {
   readonly #options: ScanServiceOptions;
@@ -62,7 +65,7 @@ export class ScanService implements RegistryEvents {
     await this.checkDatabase();
     const interval = this.#options.rescanIntervalMs ?? 60_000;
     if (interval > 0) {
-      this.#timer = setInterval(() => void this.checkDatabase().catch((e: unknown) => this.#log(`scan: database check failed: ${String(e)}`)), interval);
+      this.#timer = setInterval(() => void this.checkDatabase().catch((e: unknown) => this.#log.error({ event: 'error', err: e }, 'advisory database check failed')), interval);
       this.#timer.unref();
     }
   }
@@ -77,7 +80,9 @@ export class ScanService implements RegistryEvents {
 
   manifestPushed(record: ManifestRecord): void {
     if (this.#closed) return;
-    void this.#enqueue({ repository: record.repository, digest: record.digest }).catch((e: unknown) => this.#log(`scan: cannot queue ${record.digest}: ${String(e)}`));
+    void this.#enqueue({ repository: record.repository, digest: record.digest }).catch((e: unknown) =>
+      this.#log.error({ event: 'error', err: e, repository: record.repository, digest: record.digest }, 'cannot queue a scan'),
+    );
   }
 
   /** Queues one image now (the API's "scan again"). */
@@ -100,7 +105,7 @@ export class ScanService implements RegistryEvents {
       const old = this.#database;
       this.#database = fresh;
       if (old) {
-        this.#log(`scan: advisory database changed (${fresh.fingerprint.slice(0, 19)}): rescanning out-of-date images`);
+        this.#log.info({ event: 'database.changed', fingerprint: fresh.fingerprint }, 'advisory database changed: rescanning out-of-date images');
         // Scans in flight hold the old store; close it once they are done.
         void this.idle().then(() => old.store.close());
       }
@@ -167,12 +172,17 @@ export class ScanService implements RegistryEvents {
 
   async #run(job: Job): Promise<void> {
     const { metadata, blobs } = this.#options;
+    const started = Date.now();
     try {
       const record = await metadata.getManifest(job.repository, job.digest);
-      if (!record) return void (await this.#save({ manifestDigest: job.digest, state: 'failed', error: 'manifest was deleted before it was scanned', updatedAt: this.#now() }));
-      const body = parseManifest(await readAllBounded(await blobs.read(job.digest), MAX_MANIFEST_BYTES, `manifest ${job.digest}`));
-      if (classifyManifest(record, body.layers.map((l) => l.mediaType)) !== 'image') {
-        return void (await this.#save({ manifestDigest: job.digest, state: 'skipped', error: 'not an image (signature, attestation or other artifact)', ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() }));
+      if (!record) return void (await this.#save({ manifestDigest: job.digest, state: 'failed', error: 'manifest was deleted before it was scanned', updatedAt: this.#now() }, job, started));
+      const classification = await this.#options.classifier.classify(record);
+      if (classification.kind !== 'image') {
+        return void (await this.#save(
+          { manifestDigest: job.digest, state: 'skipped', error: `not an image: ${classification.evidence}`, ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() },
+          job,
+          started,
+        ));
       }
       const database = this.#database;
       if (!database) {
@@ -185,32 +195,57 @@ export class ScanService implements RegistryEvents {
         { store: database.store, now: this.#options.now?.() ?? new Date() },
       );
       const stamped = { ...result, database: { path: 'registry', ...(database.updatedAt ? { updatedAt: database.updatedAt } : {}), sources: [] } };
-      await this.#save({
-        manifestDigest: job.digest,
-        state: 'done',
-        databaseDigest: database.fingerprint,
-        counts: countBySeverity(result.findings),
-        result: stamped,
-        updatedAt: this.#now(),
-      });
+      await this.#save(
+        {
+          manifestDigest: job.digest,
+          state: 'done',
+          databaseDigest: database.fingerprint,
+          counts: countBySeverity(result.findings),
+          result: stamped,
+          updatedAt: this.#now(),
+        },
+        job,
+        started,
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.#log(`scan: ${job.repository}@${job.digest} failed: ${message}`);
-      await this.#save({ manifestDigest: job.digest, state: 'failed', error: message, ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() }).catch(() => undefined);
+      await this.#save(
+        { manifestDigest: job.digest, state: 'failed', error: message, ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() },
+        job,
+        started,
+        error,
+      ).catch((e: unknown) => this.#log.error({ event: 'error', err: e, digest: job.digest }, 'cannot record a failed scan'));
     }
   }
 
-  async #save(record: ScanRecord): Promise<void> {
+  /** Saves the record; a finished one (done, failed, skipped) is counted and logged with what an operator needs. */
+  async #save(record: ScanRecord, job?: Job, started?: number, cause?: unknown): Promise<void> {
     await this.#options.metadata.saveScan(record);
     if (record.state === 'done' || record.state === 'failed') this.#options.onScanned?.(record);
+    if (!job || record.state === 'queued' || record.state === 'scanning') return;
+    const incomplete = record.result?.incomplete ?? [];
+    const fields = {
+      event: 'scan',
+      repository: job.repository,
+      digest: job.digest,
+      state: record.state,
+      ...(started !== undefined ? { durationMs: Date.now() - started } : {}),
+      ...(record.counts ? { counts: record.counts } : {}),
+      ...(record.result ? { packages: Object.values(record.result.packageCounts).reduce((a, b) => a + b, 0) } : {}),
+      ...(incomplete.length > 0 ? { incomplete } : {}),
+      ...(record.error ? { error: record.error } : {}),
+      ...(cause !== undefined ? { err: cause } : {}),
+    };
+    if (record.state === 'failed' || incomplete.length > 0) this.#log.warn(fields, `scan of ${job.repository}@${job.digest} ${record.state === 'failed' ? 'failed' : 'is incomplete'}`);
+    else this.#log.info(fields, `scan of ${job.repository}@${job.digest}: ${record.state}`);
   }
 
   #now(): string {
     return (this.#options.now?.() ?? new Date()).toISOString();
   }
 
-  #log(line: string): void {
-    this.#options.log?.(line);
+  get #log(): RegistryLog {
+    return this.#options.log ?? SILENT;
   }
 }
 

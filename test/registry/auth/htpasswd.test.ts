@@ -26,8 +26,11 @@ describe('htpasswd authenticator', () => {
     assert.deepEqual(await auth.authorize(basic('alice', 'alice-secret'), 'push', 'app'), { ok: true, user: 'alice' });
     assert.deepEqual(await auth.authorize(basic('alice', 'alice-secret'), 'push', 'app'), { ok: true, user: 'alice' }, 'remembered');
     assert.deepEqual(await auth.authorize(basic('bob', 'b:o:b'), 'delete', 'app'), { ok: true, user: 'bob' }, 'colons in passwords');
-    for (const headers of [basic('alice', 'wrong'), basic('mallory', 'alice-secret'), basic('', ''), { authorization: 'Bearer abc' }, { authorization: 'Basic !!!' }, {}]) {
-      assert.deepEqual(await auth.authorize(headers, 'pull', 'app'), { ok: false, challenge: 'Basic realm="portcullis"' }, JSON.stringify(headers));
+    for (const [headers, user] of [[basic('alice', 'wrong'), 'alice'], [basic('mallory', 'alice-secret'), 'mallory']] as const) {
+      assert.deepEqual(await auth.authorize(headers, 'pull', 'app'), { ok: false, challenge: 'Basic realm="portcullis"', reason: 'invalid', user }, JSON.stringify(headers));
+    }
+    for (const headers of [basic('', ''), { authorization: 'Bearer abc' }, { authorization: 'Basic !!!' }, {}]) {
+      assert.deepEqual(await auth.authorize(headers, 'pull', 'app'), { ok: false, challenge: 'Basic realm="portcullis"', reason: 'missing' }, JSON.stringify(headers));
     }
   });
 

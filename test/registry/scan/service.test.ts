@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { sha256Digest } from '../../../src/core/digest.js';
 import { MediaType } from '../../../src/core/media-types.js';
 import { SqliteMetadataStore } from '../../../src/registry/metadata/sqlite.js';
+import { ManifestClassifier } from '../../../src/registry/artifact.js';
 import { createPullPolicy } from '../../../src/registry/policy.js';
 import { ScanService } from '../../../src/registry/scan/service.js';
 import { FilesystemBlobStore } from '../../../src/registry/storage/filesystem.js';
@@ -39,7 +40,7 @@ after(async () => {
 test('a pushed image is scanned once, with counts by severity; a changed database rescans it; the policy follows', async () => {
   const images = await peerImages('tiny');
   const record = await storeOciLayout(stores, 'demo/tiny', images.tinyOci, 'latest');
-  const service = new ScanService({ ...stores, dbPath, rescanIntervalMs: 0 });
+  const service = new ScanService({ ...stores, classifier: new ManifestClassifier(stores.blobs), dbPath, rescanIntervalMs: 0 });
   await service.start();
   service.manifestPushed(record);
   service.manifestPushed(record); // the same digest twice: one scan
@@ -57,11 +58,11 @@ test('a pushed image is scanned once, with counts by severity; a changed databas
   assert.equal(scan?.databaseDigest, service.databaseFingerprint);
   assert.equal(scan?.result?.image?.digest, record.digest);
 
-  const critical = createPullPolicy({ ...stores, denySeverity: 'CRITICAL' });
+  const critical = createPullPolicy({ ...stores, classifier: new ManifestClassifier(stores.blobs), denySeverity: 'CRITICAL' });
   const decision = await critical!.check(record);
   assert.equal(decision.allowed, false);
   assert.match(!decision.allowed ? decision.reason : '', /1 CRITICAL vulnerabilities \(policy: deny CRITICAL and above\)/);
-  const high = await createPullPolicy({ ...stores, denySeverity: 'HIGH' })!.check(record);
+  const high = await createPullPolicy({ ...stores, classifier: new ManifestClassifier(stores.blobs), denySeverity: 'HIGH' })!.check(record);
   assert.match(!high.allowed ? high.reason : '', /1 CRITICAL, 2 HIGH/);
 
   // The minimist advisory is withdrawn from the feed's view (a new import where it is fixed below 1.2.5) and a MEDIUM one appears.
@@ -100,12 +101,12 @@ test('signatures and other artifacts are not scanned and never refused', async (
     }),
   );
   const sig = await storeManifest(stores, 'demo/tiny', body, MediaType.OciManifest, MediaType.OciConfig, [sha256Digest(config), sha256Digest(payload)], 'sha256-abc.sig');
-  const service = new ScanService({ ...stores, dbPath, rescanIntervalMs: 0 });
+  const service = new ScanService({ ...stores, classifier: new ManifestClassifier(stores.blobs), dbPath, rescanIntervalMs: 0 });
   await service.start();
   service.manifestPushed(sig);
   await service.idle();
   assert.equal((await stores.metadata.getScan(sig.digest))?.state, 'skipped');
-  const policy = createPullPolicy({ ...stores, denySeverity: 'LOW', denyUnscanned: true, requireSignature: async () => ({ allowed: false, reason: 'unsigned' }) });
+  const policy = createPullPolicy({ ...stores, classifier: new ManifestClassifier(stores.blobs), denySeverity: 'LOW', requireSignature: async () => ({ allowed: false, reason: 'unsigned' }) });
   assert.deepEqual(await policy!.check(sig), { allowed: true });
   await service.close();
 });
@@ -115,14 +116,14 @@ test('without a database the registry still accepts images; they wait queued and
   const missing = join(dir, 'later.sqlite');
   const record = await storeOciLayout(stores, 'demo/waiting', images.tinyOci, 'latest');
   await stores.metadata.saveScan({ manifestDigest: record.digest, state: 'queued', updatedAt: new Date().toISOString() });
-  const service = new ScanService({ ...stores, dbPath: missing, rescanIntervalMs: 0 });
+  const service = new ScanService({ ...stores, classifier: new ManifestClassifier(stores.blobs), dbPath: missing, rescanIntervalMs: 0 });
   await service.start();
   service.manifestPushed(record);
   await service.idle();
   const waiting = await stores.metadata.getScan(record.digest);
   assert.equal(waiting?.state, 'queued');
   assert.match(waiting?.error ?? '', /no advisory database/);
-  const unscanned = await createPullPolicy({ ...stores, denySeverity: 'CRITICAL', denyUnscanned: true })!.check(record);
+  const unscanned = await createPullPolicy({ ...stores, classifier: new ManifestClassifier(stores.blobs), denySeverity: 'CRITICAL' })!.check(record);
   assert.equal(unscanned.allowed, false);
 
   await importPaths(missing, [join(dir, 'v1')]);

@@ -4,10 +4,11 @@
  * the spec's error body, and bounded body reading. Kept apart so each
  * endpoint family's module holds only its own rules.
  */
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isPortcullisError } from '../../../core/errors.js';
 import { httpStatusOf, ServeError, type ServeErrorCode } from '../../errors.js';
+import { isStorageFull } from '../../log.js';
 import type { RegistryLimits, RegistryServices } from '../../services.js';
 
 export const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
@@ -27,8 +28,8 @@ export interface V2Context {
   readonly reply: FastifyReply;
   readonly method: string;
   readonly query: URLSearchParams;
-  /** The body, unread: handlers stream or cap it themselves. */
-  readonly body: IncomingMessage;
+  /** The body, unread (behind the body-rate floor): handlers stream or cap it themselves. */
+  readonly body: Readable;
 }
 
 /** A ServeError whose HTTP status is not the code's usual one (413 for an oversized manifest). */
@@ -49,6 +50,8 @@ export function errorBody(code: string, message: string, detail?: unknown): stri
 
 /** The status and body for any error a handler threw. */
 export function errorResponse(error: unknown): { status: number; body: string; internal: boolean } {
+  // distribution answers storage failures with its generic UNKNOWN code; 507 says what kind.
+  if (isStorageFull(error)) return { status: 507, body: errorBody('UNKNOWN', 'the registry\'s storage is full: nothing was stored; retry once the operator has freed space'), internal: true };
   if (error instanceof StatusServeError) return { status: error.status, body: errorBody(error.code, error.message, error.detail), internal: false };
   if (error instanceof ServeError) {
     const internal = error.code === 'INTERNAL' || error.code === 'CONFIG_INVALID';

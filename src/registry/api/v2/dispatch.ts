@@ -5,8 +5,11 @@
  * endpoint family's module. One catch-all instead of a router table because
  * repository names contain slashes, which route patterns cannot express.
  */
+import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BodyRateFloor, type ConnectionLimits } from '../../connection-limits.js';
 import { ServeError } from '../../errors.js';
+import { factsOf } from '../../request-facts.js';
 import type { Access, RegistryLimits, RegistryServices } from '../../services.js';
 import { base } from './base.js';
 import { blob } from './blobs.js';
@@ -30,7 +33,13 @@ const METHODS: Record<Exclude<V2Route['kind'], 'invalid' | 'unknown' | 'tuf'>, r
   referrers: ['GET', 'HEAD'],
 };
 
-export async function dispatchV2(services: RegistryServices, limits: RegistryLimits, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function dispatchV2(
+  services: RegistryServices,
+  limits: RegistryLimits,
+  connections: Pick<ConnectionLimits, 'minBodyBytesPerSecond' | 'bodyRateWindowMs'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   reply.header(API_VERSION_HEADER, API_VERSION);
   const url = request.raw.url ?? '/';
   const q = url.indexOf('?');
@@ -42,9 +51,12 @@ export async function dispatchV2(services: RegistryServices, limits: RegistryLim
     reply,
     method: request.method,
     query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
-    body: request.raw,
+    body: bodyOf(request, connections),
   };
   const route = parseV2Path(path);
+  const facts = factsOf(request.raw);
+  facts.route = route.kind;
+  if ('name' in route) facts.repository = route.name;
   if (route.kind === 'unknown') throw new StatusServeError(404, 'UNSUPPORTED', `no such endpoint: ${request.method} ${path.slice(0, 200)}`);
   if (route.kind === 'invalid') throw invalidRoute(route.what);
   if (route.kind !== 'tuf' && !METHODS[route.kind].includes(ctx.method)) {
@@ -73,6 +85,18 @@ export async function dispatchV2(services: RegistryServices, limits: RegistryLim
   }
 }
 
+/** The raw body behind the rate floor when there is one; the bare request otherwise (nothing to trickle). */
+function bodyOf(request: FastifyRequest, connections: Pick<ConnectionLimits, 'minBodyBytesPerSecond' | 'bodyRateWindowMs'>): Readable {
+  const raw = request.raw;
+  const length = request.headers['content-length'];
+  const hasBody = length !== undefined ? length !== '0' : request.headers['transfer-encoding'] !== undefined;
+  if (!hasBody || connections.minBodyBytesPerSecond <= 0) return raw;
+  const floor = new BodyRateFloor(connections.minBodyBytesPerSecond, connections.bodyRateWindowMs);
+  // A slow body ends the connection: the error reaches whoever reads `floor`, and `raw` (so the socket) is destroyed.
+  pipeline(raw, floor, () => undefined);
+  return floor;
+}
+
 export function accessFor(method: string): Access {
   if (method === 'GET' || method === 'HEAD') return 'pull';
   if (method === 'DELETE') return 'delete';
@@ -83,8 +107,18 @@ async function authorize(ctx: V2Context, route: Exclude<V2Route, { kind: 'invali
   const auth = ctx.services.auth;
   if (!auth) return;
   const repository = 'name' in route ? route.name : undefined;
-  const result = await auth.authorize(ctx.request.headers, accessFor(ctx.method), repository);
-  if (result.ok) return;
+  const access = accessFor(ctx.method);
+  const result = await auth.authorize(ctx.request.headers, access, repository);
+  if (result.ok) {
+    if (result.user !== undefined) factsOf(ctx.request.raw).principal = result.user;
+    return;
+  }
+  if (result.reason !== undefined && result.reason !== 'missing') {
+    ctx.request.log.warn(
+      { event: 'auth.failed', reqId: ctx.request.id, reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access, ...(repository !== undefined ? { repository } : {}), ip: ctx.request.ip },
+      `authentication failed (${result.reason})`,
+    );
+  }
   ctx.reply.header('WWW-Authenticate', result.challenge);
   if (result.denied) throw new ServeError('DENIED', 'requested access to the resource is denied', { detail: { repository: repository ?? null } });
   throw new ServeError('UNAUTHORIZED', 'authentication required', { detail: { repository: repository ?? null } });

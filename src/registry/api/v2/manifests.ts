@@ -10,6 +10,7 @@ import type { FastifyReply } from 'fastify';
 import { digestAlgorithm, digestOf } from '../../../core/digest.js';
 import { ServeError } from '../../errors.js';
 import type { ManifestRecord } from '../../metadata/store.js';
+import { factsOf } from '../../request-facts.js';
 import type { ManifestReference } from './route.js';
 import { readBodyCapped, sendEmpty, type V2Context } from './context.js';
 import { readManifestBody } from './manifest-body.js';
@@ -37,7 +38,14 @@ async function getManifest(ctx: V2Context, name: string, reference: ManifestRefe
   // resolve and sign what they pushed (cosign and `portcullis sign` resolve with HEAD).
   if (pullPolicy && ctx.method === 'GET') {
     const decision = await pullPolicy.check(record);
-    if (!decision.allowed) throw new ServeError('DENIED', decision.reason, { detail: { digest: record.digest, reason: decision.reason } });
+    if (!decision.allowed) {
+      const facts = factsOf(ctx.request.raw);
+      ctx.request.log.warn(
+        { event: 'pull.denied', reqId: ctx.request.id, repository: name, digest: record.digest, reason: decision.reason, ...(facts.principal !== undefined ? { principal: facts.principal } : {}), ip: ctx.request.ip },
+        `pull of ${name}@${record.digest} refused: ${decision.reason}`,
+      );
+      throw new ServeError('DENIED', decision.reason, { detail: { digest: record.digest, reason: decision.reason } });
+    }
   }
   ctx.reply.code(200).headers({
     'Content-Type': record.mediaType,
@@ -52,6 +60,7 @@ async function getManifest(ctx: V2Context, name: string, reference: ManifestRefe
 async function putManifest(ctx: V2Context, name: string, reference: ManifestReference): Promise<FastifyReply> {
   const { metadata, blobs, events } = ctx.services;
   const bytes = await readBodyCapped(ctx, ctx.limits.maxManifestBytes, 'manifest');
+  factsOf(ctx.request.raw).bytesIn = bytes.length;
   const algorithm = 'digest' in reference ? digestAlgorithm(reference.digest) : 'sha256';
   const digest = digestOf(bytes, algorithm);
   if ('digest' in reference && reference.digest !== digest) {
@@ -82,10 +91,15 @@ async function putManifest(ctx: V2Context, name: string, reference: ManifestRefe
   };
   const tag = 'tag' in reference ? reference.tag : undefined;
   await metadata.putManifest(record, tag);
+  const principal = factsOf(ctx.request.raw).principal;
+  ctx.request.log.info(
+    { event: 'push', reqId: ctx.request.id, repository: name, digest, ...(tag !== undefined ? { tag } : {}), mediaType: body.mediaType, size: bytes.length, ...(principal !== undefined ? { principal } : {}) },
+    `pushed ${name}${tag !== undefined ? `:${tag}` : ''} (${digest})`,
+  );
   try {
     events?.manifestPushed(record, tag);
   } catch (error) {
-    ctx.request.log.error({ err: error }, 'manifestPushed listener failed');
+    ctx.request.log.error({ event: 'error', err: error }, 'manifestPushed listener failed');
   }
   return sendEmpty(ctx, 201, {
     Location: `/v2/${name}/manifests/${digest}`,
@@ -101,10 +115,11 @@ async function deleteManifest(ctx: V2Context, name: string, reference: ManifestR
     return sendEmpty(ctx, 202);
   }
   if (!(await metadata.deleteManifest(name, reference.digest))) throw unknownManifest(name, reference);
+  ctx.request.log.info({ event: 'delete', reqId: ctx.request.id, repository: name, digest: reference.digest }, `deleted ${name}@${reference.digest}`);
   try {
     events?.manifestDeleted?.(name, reference.digest);
   } catch (error) {
-    ctx.request.log.error({ err: error }, 'manifestDeleted listener failed');
+    ctx.request.log.error({ event: 'error', err: error }, 'manifestDeleted listener failed');
   }
   return sendEmpty(ctx, 202);
 }

@@ -10,6 +10,7 @@ import type { FastifyReply } from 'fastify';
 import { isDigest, type Digest } from '../../../core/digest.js';
 import { ServeError } from '../../errors.js';
 import type { UploadState } from '../../storage/blob-store.js';
+import { factsOf } from '../../request-facts.js';
 import { parseV2Path } from './route.js';
 import { declaredLength, hasBody, sendEmpty, StatusServeError, uploadLocation, uploadRange, type V2Context } from './context.js';
 
@@ -81,6 +82,8 @@ async function appendBody(ctx: V2Context, state: UploadState): Promise<UploadSta
     }
   }
   const next = await ctx.services.blobs.appendUpload(state.id, state.size, ctx.body, { maxBytes: ctx.limits.maxBlobBytes });
+  const facts = factsOf(ctx.request.raw);
+  facts.bytesIn = (facts.bytesIn ?? 0) + (next.size - state.size);
   if (declared !== undefined && next.size - state.size !== declared) {
     throw new ServeError('SIZE_INVALID', `received ${next.size - state.size} bytes, Content-Length said ${declared}`);
   }

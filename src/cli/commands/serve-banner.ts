@@ -1,0 +1,55 @@
+/**
+ * What `portcullis serve` tells its operator when it starts: where it
+ * listens, the UI, where the data lives, the advisory database and its age,
+ * and the policy in force, as text on stderr and as the fields of the
+ * `startup` log event. Secrets (database passwords in URLs) are masked.
+ */
+import type { RegistryConfig } from '../../registry/config.js';
+import { dbStatus } from '../../vuln/db.js';
+
+export interface StartupDescription {
+  readonly fields: Record<string, unknown>;
+  readonly text: string;
+}
+
+export async function describeStartup(config: RegistryConfig, url: string, now: Date = new Date()): Promise<StartupDescription> {
+  const storage = config.storage.kind === 'filesystem' ? `folder ${config.root}` : `s3://${config.storage.bucket}${config.storage.prefix ? `/${config.storage.prefix}` : ''}${config.storage.endpoint ? ` at ${config.storage.endpoint}` : ''}`;
+  const metadata = config.metadataUrl ? `PostgreSQL ${maskPassword(config.metadataUrl)}` : `SQLite in ${config.root}`;
+  const advisories = config.scan ? await describeDatabase(config.scan.dbPath, now) : 'scanning off (--no-scan)';
+  const policy = describePolicy(config);
+  const auth = config.htpasswd ? `htpasswd ${config.htpasswd}${config.anonymousPull ? ', anonymous pull allowed' : ''}` : 'none: anyone who can reach it can push and delete';
+  const fields = { url, ui: config.ui ? `${url}/ui/` : undefined, storage, metadata, advisories, policy, auth };
+  const lines = [
+    `portcullis serve: listening on ${url}`,
+    ...(config.ui ? [`  UI:          ${url}/ui/`] : []),
+    `  storage:     ${storage}`,
+    `  metadata:    ${metadata}`,
+    `  advisories:  ${advisories}`,
+    `  policy:      ${policy}`,
+    `  auth:        ${auth}`,
+  ];
+  return { fields, text: `${lines.join('\n')}\n` };
+}
+
+async function describeDatabase(path: string, now: Date): Promise<string> {
+  const status = await dbStatus(path, { now }).catch(() => undefined);
+  if (!status?.exists || status.advisories === 0) return `none yet at ${path}: images wait queued until "portcullis db update" writes it`;
+  if (!status.lastUpdate) return `${path} (${status.advisories} advisories)`;
+  const hours = Math.max(0, Math.round((now.getTime() - Date.parse(status.lastUpdate)) / 3_600_000));
+  const age = hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} days ago`;
+  return `${path} (${status.advisories} advisories, updated ${status.lastUpdate}, ${age}${status.stale ? ': stale, run "portcullis db update"' : ''})`;
+}
+
+function describePolicy(config: RegistryConfig): string {
+  const rules: string[] = [];
+  if (config.denySeverity) {
+    rules.push(`refuse images with ${config.denySeverity} or worse findings`);
+    rules.push(config.allowUnscanned ? 'serve images not scanned yet (--allow-unscanned); refuse failed or partial scans' : 'refuse images without a complete scan');
+  }
+  if (config.requireSignature) rules.push(`require a trusted signature${config.requireSignature.policy ? ' (policy file)' : ''}`);
+  return rules.length === 0 ? 'none: every image is served' : rules.join('; ');
+}
+
+function maskPassword(url: string): string {
+  return url.replace(/(\/\/[^:/@]*):[^@/]*@/, '$1:***@');
+}
