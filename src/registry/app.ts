@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { API_VERSION, API_VERSION_HEADER, DEFAULT_LIMITS, errorResponse } from './api/v2/context.js';
 import { dispatchV2 } from './api/v2/dispatch.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, nodeServerOptions, type ConnectionLimits } from './connection-limits.js';
@@ -44,7 +44,7 @@ export function buildApp(services: RegistryServices, options: BuildOptions = {})
   const settings = {
     loggerInstance: log as FastifyBaseLogger,
     // One line per request, written by the onResponse hook below with what the API learned.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Our own ids: a client-chosen one would let callers forge or collide log correlations.
     requestIdHeader: false as const,
     genReqId: () => randomBytes(8).toString('hex'),
@@ -64,13 +64,19 @@ export function buildApp(services: RegistryServices, options: BuildOptions = {})
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
+  // An answer given before the body was read (refused, storage full) leaves the rest of the body on the
+  // socket, where it would be parsed as the next request: close the connection instead of keeping it alive.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.raw.complete) reply.header('Connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     const facts = factsOf(request.raw);
     const length = Number(reply.getHeader('content-length'));
     request.log.info(
       {
         event: 'request',
-        reqId: request.id,
+
         method: request.method,
         path: request.url.split('?')[0]!.slice(0, 512),
         route: facts.route ?? routeOf(request.url),
@@ -113,9 +119,9 @@ export function buildApp(services: RegistryServices, options: BuildOptions = {})
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body, internal } = errorResponse(error);
   if (isStorageFull(error)) {
-    request.log.error({ event: 'storage.full', reqId: request.id, method: request.method, path: request.url.split('?')[0], err: error }, 'storage is full: the request was not stored');
+    request.log.error({ event: 'storage.full', method: request.method, path: request.url.split('?')[0], err: error }, 'storage is full: the request was not stored');
   } else if (internal) {
-    request.log.error({ event: 'error', reqId: request.id, method: request.method, path: request.url.split('?')[0], err: error }, 'request failed with an internal error');
+    request.log.error({ event: 'error', method: request.method, path: request.url.split('?')[0], err: error }, 'request failed with an internal error');
   }
   for (const header of SUCCESS_HEADERS) reply.removeHeader(header);
   const detail = (error as { detail?: unknown }).detail;

@@ -5,9 +5,9 @@
  * endpoint family's module. One catch-all instead of a router table because
  * repository names contain slashes, which route patterns cannot express.
  */
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BodyRateFloor, type ConnectionLimits } from '../../connection-limits.js';
+import { BodyRateFloor, SlowBodyError, type ConnectionLimits } from '../../connection-limits.js';
 import { ServeError } from '../../errors.js';
 import { factsOf } from '../../request-facts.js';
 import type { Access, RegistryLimits, RegistryServices } from '../../services.js';
@@ -92,8 +92,13 @@ function bodyOf(request: FastifyRequest, connections: Pick<ConnectionLimits, 'mi
   const hasBody = length !== undefined ? length !== '0' : request.headers['transfer-encoding'] !== undefined;
   if (!hasBody || connections.minBodyBytesPerSecond <= 0) return raw;
   const floor = new BodyRateFloor(connections.minBodyBytesPerSecond, connections.bodyRateWindowMs);
-  // A slow body ends the connection: the error reaches whoever reads `floor`, and `raw` (so the socket) is destroyed.
-  pipeline(raw, floor, () => undefined);
+  // Not stream.pipeline: it destroys `raw` (so the keep-alive socket) even after a clean end.
+  raw.pipe(floor);
+  raw.once('error', (error) => floor.destroy(error));
+  // A slow body ends the connection: the error reaches whoever reads `floor`, and the socket is closed.
+  floor.once('error', (error) => {
+    if (error instanceof SlowBodyError) raw.destroy(error);
+  });
   return floor;
 }
 
@@ -115,7 +120,7 @@ async function authorize(ctx: V2Context, route: Exclude<V2Route, { kind: 'invali
   }
   if (result.reason !== undefined && result.reason !== 'missing') {
     ctx.request.log.warn(
-      { event: 'auth.failed', reqId: ctx.request.id, reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access, ...(repository !== undefined ? { repository } : {}), ip: ctx.request.ip },
+      { event: 'auth.failed', reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access, ...(repository !== undefined ? { repository } : {}), ip: ctx.request.ip },
       `authentication failed (${result.reason})`,
     );
   }

@@ -41,7 +41,7 @@ async function getManifest(ctx: V2Context, name: string, reference: ManifestRefe
     if (!decision.allowed) {
       const facts = factsOf(ctx.request.raw);
       ctx.request.log.warn(
-        { event: 'pull.denied', reqId: ctx.request.id, repository: name, digest: record.digest, reason: decision.reason, ...(facts.principal !== undefined ? { principal: facts.principal } : {}), ip: ctx.request.ip },
+        { event: 'pull.denied', repository: name, digest: record.digest, reason: decision.reason, ...(facts.principal !== undefined ? { principal: facts.principal } : {}), ip: ctx.request.ip },
         `pull of ${name}@${record.digest} refused: ${decision.reason}`,
       );
       throw new ServeError('DENIED', decision.reason, { detail: { digest: record.digest, reason: decision.reason } });
@@ -68,14 +68,15 @@ async function putManifest(ctx: V2Context, name: string, reference: ManifestRefe
   }
   const body = readManifestBody(bytes, ctx.request.headers['content-type']);
   for (const blob of body.blobs) {
-    if (!(await metadata.isBlobLinked(name, blob.digest))) {
-      throw new ServeError('MANIFEST_BLOB_UNKNOWN', `blob ${blob.digest} is not in repository ${name}`, { detail: { digest: blob.digest } });
-    }
+    const stored = (await metadata.isBlobLinked(name, blob.digest)) ? await blobs.stat(blob.digest) : undefined;
+    if (!stored) throw new ServeError('MANIFEST_BLOB_UNKNOWN', `blob ${blob.digest} is not in repository ${name}`, { detail: { digest: blob.digest } });
+    // A descriptor's size is part of what clients verify: one that lies would make every pull fail, or hide appended bytes.
+    if (stored.size !== blob.size) throw sizeMismatch('blob', blob.digest, blob.size, stored.size);
   }
   for (const child of body.children) {
-    if (!(await metadata.getManifest(name, child.digest))) {
-      throw new ServeError('MANIFEST_BLOB_UNKNOWN', `manifest ${child.digest} is not in repository ${name}`, { detail: { digest: child.digest } });
-    }
+    const stored = await metadata.getManifest(name, child.digest);
+    if (!stored) throw new ServeError('MANIFEST_BLOB_UNKNOWN', `manifest ${child.digest} is not in repository ${name}`, { detail: { digest: child.digest } });
+    if (stored.size !== child.size) throw sizeMismatch('manifest', child.digest, child.size, stored.size);
   }
   await blobs.putBytes(digest, bytes);
   const record: ManifestRecord = {
@@ -93,7 +94,7 @@ async function putManifest(ctx: V2Context, name: string, reference: ManifestRefe
   await metadata.putManifest(record, tag);
   const principal = factsOf(ctx.request.raw).principal;
   ctx.request.log.info(
-    { event: 'push', reqId: ctx.request.id, repository: name, digest, ...(tag !== undefined ? { tag } : {}), mediaType: body.mediaType, size: bytes.length, ...(principal !== undefined ? { principal } : {}) },
+    { event: 'push', repository: name, digest, ...(tag !== undefined ? { tag } : {}), mediaType: body.mediaType, size: bytes.length, ...(principal !== undefined ? { principal } : {}) },
     `pushed ${name}${tag !== undefined ? `:${tag}` : ''} (${digest})`,
   );
   try {
@@ -115,13 +116,17 @@ async function deleteManifest(ctx: V2Context, name: string, reference: ManifestR
     return sendEmpty(ctx, 202);
   }
   if (!(await metadata.deleteManifest(name, reference.digest))) throw unknownManifest(name, reference);
-  ctx.request.log.info({ event: 'delete', reqId: ctx.request.id, repository: name, digest: reference.digest }, `deleted ${name}@${reference.digest}`);
+  ctx.request.log.info({ event: 'delete', repository: name, digest: reference.digest }, `deleted ${name}@${reference.digest}`);
   try {
     events?.manifestDeleted?.(name, reference.digest);
   } catch (error) {
     ctx.request.log.error({ event: 'error', err: error }, 'manifestDeleted listener failed');
   }
   return sendEmpty(ctx, 202);
+}
+
+function sizeMismatch(what: string, digest: string, declared: number, actual: number): ServeError {
+  return new ServeError('MANIFEST_INVALID', `the descriptor of ${what} ${digest} says ${declared} bytes, but it has ${actual}`, { detail: { digest, declared, actual } });
 }
 
 function unknownManifest(name: string, reference: ManifestReference): ServeError {
