@@ -81,7 +81,7 @@ describe('manifests API', () => {
 
   test('refused pushes: MANIFEST_INVALID (not JSON, schema 1, unknown type, type conflict), MANIFEST_BLOB_UNKNOWN; nothing stored', async () => {
     const config = await pushBlob(r.app, 'strict', '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
-    const good = imageManifest({ digest: config, size: 77 }, []);
+    const good = imageManifest({ digest: config, size: 78 }, []);
     const cases: Array<[string, Buffer, string, string]> = [
       ['not json', Buffer.from('{nope'), OCI_MANIFEST, 'MANIFEST_INVALID'],
       ['array', Buffer.from('[]'), OCI_MANIFEST, 'MANIFEST_INVALID'],
@@ -93,11 +93,14 @@ describe('manifests API', () => {
       ['bad descriptor', Buffer.from(JSON.stringify({ ...good, layers: [{ mediaType: 'x', digest: 'sha256:zz', size: 1 }] })), OCI_MANIFEST, 'MANIFEST_INVALID'],
       [
         'layer not pushed',
-        Buffer.from(JSON.stringify(imageManifest({ digest: config, size: 77 }, [{ digest: digestOf('never pushed'), size: 12 }]))),
+        Buffer.from(JSON.stringify(imageManifest({ digest: config, size: 78 }, [{ digest: digestOf('never pushed'), size: 12 }]))),
         OCI_MANIFEST,
         'MANIFEST_BLOB_UNKNOWN',
       ],
       ['config not pushed', Buffer.from(JSON.stringify(imageManifest({ digest: digestOf('no config'), size: 9 }, []))), OCI_MANIFEST, 'MANIFEST_BLOB_UNKNOWN'],
+      // The descriptor's size is what clients check downloads against: a lie is refused, smaller or larger.
+      ['config size too small', Buffer.from(JSON.stringify(imageManifest({ digest: config, size: 77 }, []))), OCI_MANIFEST, 'MANIFEST_INVALID'],
+      ['config size too large', Buffer.from(JSON.stringify(imageManifest({ digest: config, size: 79 }, []))), OCI_MANIFEST, 'MANIFEST_INVALID'],
     ];
     for (const [what, bytes, type, code] of cases) {
       const res = await putManifest(r.app, 'strict', 'latest', bytes, type);
@@ -106,11 +109,11 @@ describe('manifests API', () => {
     }
     // A layer in another repository does not count.
     const elsewhere = await pushBlob(r.app, 'other', 'layer elsewhere');
-    const res = await putManifest(r.app, 'strict', 'latest', Buffer.from(JSON.stringify(imageManifest({ digest: config, size: 77 }, [{ digest: elsewhere, size: 15 }]))), OCI_MANIFEST);
+    const res = await putManifest(r.app, 'strict', 'latest', Buffer.from(JSON.stringify(imageManifest({ digest: config, size: 78 }, [{ digest: elsewhere, size: 15 }]))), OCI_MANIFEST);
     assert.equal(errorCode(res), 'MANIFEST_BLOB_UNKNOWN');
     assert.equal((await r.app.inject({ method: 'GET', url: '/v2/strict/manifests/latest' })).statusCode, 404);
     // Foreign layers (with urls) need not be pushed; a manifest without mediaType is taken from Content-Type or its shape.
-    const foreign = imageManifest({ digest: config, size: 77 }, []);
+    const foreign = imageManifest({ digest: config, size: 78 }, []);
     foreign.layers = [{ mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', digest: digestOf('windows base'), size: 100, urls: ['https://example.invalid/x'] }];
     delete foreign.mediaType;
     const accepted = await putManifest(r.app, 'strict', 'foreign', Buffer.from(JSON.stringify(foreign)), 'application/octet-stream');
@@ -149,6 +152,12 @@ describe('manifests API', () => {
     // A child in another repository does not count.
     const res2 = await putManifest(r.app, 'multi2', 'x', index, OCI_INDEX);
     assert.equal(errorCode(res2), 'MANIFEST_BLOB_UNKNOWN');
+    // A child whose size is misstated.
+    const lying = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ ...child(amd, 'amd64'), size: amd.bytes.length + 1 }] }));
+    const res3 = await putManifest(r.app, 'multi', 'lying', lying, OCI_INDEX);
+    assert.equal(res3.statusCode, 400);
+    assert.equal(errorCode(res3), 'MANIFEST_INVALID');
+    assert.match(res3.body, /says \d+ bytes, but it has \d+/);
   });
 
   test('subject: OCI-Subject header on push, even when the subject is not in the registry', async () => {
