@@ -42,6 +42,8 @@ export interface ServeOptions {
   maxConnsPerIp?: string;
   maxConns?: string;
   minBodyRate?: string;
+  /** Serve from a temporary folder with the bundled example image pushed and scanned. */
+  demo?: boolean;
   requireSignature?: boolean;
   policy?: string;
   notary?: boolean;
@@ -199,24 +201,39 @@ function metadataUrl(value: string): string {
 }
 
 export async function serve(options: ServeOptions, io: OutputStreams): Promise<number> {
-  const config = await buildConfig(options, io);
-  const { startRegistry } = await import('../../registry/open.js');
-  let registry;
+  const demo = options.demo ? await import('./serve-demo.js') : undefined;
+  const demoData = demo && options.root === undefined ? await demo.demoRoot() : undefined;
+  const effective: ServeOptions = {
+    ...options,
+    ...(demoData ? { root: demoData.root } : {}),
+    ...(demo && options.addr === undefined ? { addr: await demo.demoAddr() } : {}),
+  };
   try {
-    registry = await startRegistry(config);
-  } catch (error) {
-    throw listenError(error, options.addr ?? '127.0.0.1:5000') ?? error;
+    const config = await buildConfig(effective, io);
+    const { startRegistry } = await import('../../registry/open.js');
+    let registry;
+    try {
+      registry = await startRegistry(config);
+    } catch (error) {
+      throw listenError(error, effective.addr ?? '127.0.0.1:5000') ?? error;
+    }
+    const banner = await describeStartup(config, registry.url);
+    config.log.info({ event: 'startup', ...banner.fields }, `listening on ${registry.url}`);
+    io.stderr.write(banner.text);
+    if (demo) {
+      const outcome = await demo.loadDemo(registry);
+      io.stderr.write(`${outcome.lines.join('\n')}\n`);
+    }
+    options.onListening?.(registry.url);
+    await (options.stop ?? untilSignal());
+    config.log.info({ event: 'shutdown' }, 'stopping');
+    io.stderr.write('portcullis serve: stopping\n');
+    await registry.close();
+    config.log.flush();
+    return 0;
+  } finally {
+    await demoData?.remove();
   }
-  const banner = await describeStartup(config, registry.url);
-  config.log.info({ event: 'startup', ...banner.fields }, `listening on ${registry.url}`);
-  io.stderr.write(banner.text);
-  options.onListening?.(registry.url);
-  await (options.stop ?? untilSignal());
-  config.log.info({ event: 'shutdown' }, 'stopping');
-  io.stderr.write('portcullis serve: stopping\n');
-  await registry.close();
-  config.log.flush();
-  return 0;
 }
 
 /** A port in use or not ours to take is the caller's to fix, not a bug. */

@@ -42,7 +42,8 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
   program
     .command('serve')
     .description('run an OCI registry that scans what is pushed and can refuse unsigned or vulnerable images')
-    .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5000')
+    .option('--addr <host:port>', 'address to listen on (default 127.0.0.1:5000)')
+    .option('--demo', 'try it: serve from a temporary folder with the bundled example image pushed and scanned')
     .option('--root <dir>', 'data folder (blobs, metadata, trust data)')
     .option('--tls-cert <file>', 'TLS certificate (PEM); with --tls-key serves HTTPS')
     .option('--tls-key <file>', 'TLS private key (PEM)')
@@ -77,6 +78,7 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
       `${SERVE_HELP}
 
 Examples:
+  portcullis serve --demo
   portcullis serve --root ./registry-data
   skopeo copy --dest-tls-verify=false oci:examples/hello:latest docker://127.0.0.1:5000/demo/hello:1
   portcullis serve --addr 0.0.0.0:5000 --tls-cert cert.pem --tls-key key.pem --htpasswd ./htpasswd \\
