@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import { runCli } from '../support/cli.js';
 import { buildLayout } from '../support/oci-builder.js';
 import { peerImages, runCommand, type PeerImages } from '../support/peers.js';
-import { cycloneDx16Validator } from '../sbom/schemas.js';
+import { cycloneDx16Validator, spdx23Validator } from '../sbom/schemas.js';
 
 interface NativePackage {
   name: string;
@@ -95,4 +95,16 @@ test('CycloneDX output validates against the 1.6 schema and names the image', as
   assert.equal(doc.specVersion, '1.6');
   assert.equal(doc.metadata.component.type, 'container');
   assert.ok(doc.components.some((c) => c.purl === 'pkg:npm/lodash@4.17.15'));
+});
+
+test('SPDX output of the real Debian and tiny images validates against the official SPDX 2.3 schema', async () => {
+  const validate = spdx23Validator();
+  for (const image of [images.tinyOci, images.debianOci]) {
+    const result = await runCli(['sbom', image, '--format', 'spdx', '-q']);
+    assert.equal(result.code, 0, result.stderr);
+    const doc = JSON.parse(result.stdout) as { spdxVersion: string; packages: Array<{ externalRefs?: Array<{ referenceLocator: string }> }> };
+    assert.deepEqual(validate(doc), [], image);
+    assert.equal(doc.spdxVersion, 'SPDX-2.3');
+    if (image === images.tinyOci) assert.ok(doc.packages.some((p) => p.externalRefs?.some((r) => r.referenceLocator === 'pkg:npm/lodash@4.17.15')));
+  }
 });

@@ -28,6 +28,7 @@ import { buildConfig } from '../../src/cli/commands/serve.js';
 import { startRegistry, type RunningRegistry } from '../../src/registry/open.js';
 import { runCliProcess } from '../support/cli.js';
 import { runCommand } from '../support/peers.js';
+import { missingPeer } from '../support/require-peer.js';
 
 interface LogLine {
   readonly event?: string;
@@ -153,9 +154,7 @@ test('a full disk: 507 with a clear message, a storage.full log line, and pushes
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountpoint]);
   } catch (error) {
-    if (process.env.CI) throw new Error(`CI must run this test as root (mount tmpfs): ${(error as Error).message}`);
-    t.skip('needs root to mount a small tmpfs');
-    return;
+    return missingPeer(t, `needs root to mount a small tmpfs (${(error as Error).message})`);
   }
   const log = logCapture();
   let registry: RunningRegistry | undefined;

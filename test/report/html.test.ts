@@ -15,6 +15,7 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { SEVERITY_ORDER } from '../../src/core/finding.js';
 import { htmlWriter } from '../../src/report/formats/html.js';
 import { activeFindings, DEBIAN_RESULT, EMPTY_RESULT, HOSTILE_DESCRIPTION, HOSTILE_TITLE, NOW, TOOL } from './fixtures.js';
+import { missingPeer } from '../support/require-peer.js';
 
 const CHROMIUM = process.env.PORTCULLIS_CHROMIUM ?? '/usr/bin/chromium';
 const work = mkdtempSync(join(tmpdir(), 'portcullis-html-'));
@@ -54,7 +55,7 @@ async function open(html: string, name: string) {
 }
 
 test('the findings table has one row per active finding, in severity order', async (t) => {
-  if (!context) return t.skip(`no Chromium at ${CHROMIUM}`);
+  if (!context) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
   const { page, requests, url } = await open(htmlWriter.write(DEBIAN_RESULT, { now: NOW, tool: TOOL }), 'report.html');
   const rows = await page.$$eval('#findings tbody tr[data-severity]', (trs) =>
     trs.map((tr) => ({
@@ -98,7 +99,7 @@ test('the findings table has one row per active finding, in severity order', asy
 });
 
 test('hostile advisory text renders as text: no injected element, no script run', async (t) => {
-  if (!context) return t.skip(`no Chromium at ${CHROMIUM}`);
+  if (!context) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
   const { page, dialogs } = await open(htmlWriter.write(DEBIAN_RESULT, { now: NOW, tool: TOOL }), 'hostile.html');
   // A string expression: the test project compiles without the DOM library.
   const state = (await page.evaluate(`(() => ({
@@ -120,7 +121,7 @@ test('hostile advisory text renders as text: no injected element, no script run'
 });
 
 test('an empty scan says so', async (t) => {
-  if (!context) return t.skip(`no Chromium at ${CHROMIUM}`);
+  if (!context) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
   const { page } = await open(htmlWriter.write(EMPTY_RESULT), 'empty.html');
   assert.equal(await page.locator('#findings tr[data-severity]').count(), 0);
   assert.equal(await page.locator('#no-findings').textContent(), 'No vulnerabilities found.');

@@ -3,16 +3,15 @@
  * - CycloneDX 1.6: the official schema files shipped inside
  *   @cyclonedx/cyclonedx-library (`res/schema/bom-1.6.SNAPSHOT.schema.json`,
  *   with `spdx.SNAPSHOT.schema.json` and `jsf-0.82.SNAPSHOT.schema.json` it refers to).
- * - SPDX 2.3: no npm package ships the official schema (spdx/spdx-spec
- *   `schemas/spdx-schema.json`), so it is loaded from `PORTCULLIS_SPDX_SCHEMA`
- *   when that is set; undefined otherwise (the tests then check the required
- *   structure with explicit assertions).
+ * - SPDX 2.3: the official schema (spdx/spdx-spec v2.3
+ *   `schemas/spdx-schema.json`), read in place from
+ *   `../shared/schemas/spdx-2.3.schema.json` (no npm package ships it).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { REPO_ROOT } from '../support/paths.js';
+import { REPO_ROOT, SHARED } from '../support/paths.js';
 
 const require = createRequire(import.meta.url);
 // CommonJS plugins: loaded with require (ajv-formats' default export is not callable through NodeNext typings;
@@ -50,14 +49,20 @@ export function cycloneDx16Validator(): Validate {
   return cyclonedx;
 }
 
-/** The SPDX 2.3 validator when PORTCULLIS_SPDX_SCHEMA names the official schema file; undefined otherwise. */
-export function spdx23Validator(): Validate | undefined {
-  const path = process.env.PORTCULLIS_SPDX_SCHEMA;
-  if (!path) return undefined;
+export const SPDX_SCHEMA = join(SHARED, 'schemas', 'spdx-2.3.schema.json');
+export const SPDX_EXAMPLE = join(SHARED, 'schemas', 'SPDXJSONExample-v2.3.spdx.json');
+
+let spdx: Validate | undefined;
+
+/** The official SPDX 2.3 JSON schema as a validator (throws when the shared schema is missing: it is not optional). */
+export function spdx23Validator(): Validate {
+  if (spdx) return spdx;
+  const path = SPDX_SCHEMA;
   const schema = readJson(path);
   if (schema.title !== 'SPDX 2.3') throw new Error(`${path} is not the SPDX 2.3 schema (title ${JSON.stringify(schema.title)})`);
   const ajv = new Ajv({ strict: false, allErrors: false });
   addFormats(ajv);
   const validate = ajv.compile(schema);
-  return (doc) => (validate(doc) ? [] : describe(validate.errors));
+  spdx = (doc) => (validate(doc) ? [] : describe(validate.errors));
+  return spdx;
 }

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { CHROMIUM, launchBrowser, openPage, read, type UiBrowser } from './browser.js';
 import { HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_PACKAGE, HOSTILE_REPO, HOSTILE_TAG, HOSTILE_TITLE, HOSTILE_VERSION } from './fixtures.js';
 import { startUiServer, type UiServer } from './server.js';
+import { missingPeer } from '../../support/require-peer.js';
 
 let server: UiServer;
 let browser: UiBrowser | undefined;
@@ -37,7 +38,7 @@ const INJECTION_STATE = `(() => ({
 const NOTHING_INJECTED = { scripts: 0, images: [], handlers: [], bold: 0, pwned: null };
 
 test('hostile repository, tag and finding text is shown as text, and nothing runs', async (t) => {
-  if (!browser) return t.skip(`no Chromium at ${CHROMIUM}`);
+  if (!browser) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
   const opened = await openPage(browser, `${server.base}/ui/`);
   const { page } = opened;
   assert.deepEqual(await read(page, INJECTION_STATE), NOTHING_INJECTED);

@@ -14,6 +14,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import { CHROMIUM, launchBrowser, openPage, read, type OpenedPage, type UiBrowser } from './browser.js';
 import { DB_DIGEST, DEBIAN_TAG_ORDER, DIGESTS, M_REPO, REPOSITORY_ORDER } from './fixtures.js';
 import { startUiServer, type UiServer } from './server.js';
+import { missingPeer } from '../../support/require-peer.js';
 
 let server: UiServer;
 let base: string;
@@ -32,7 +33,7 @@ after(async () => {
 
 async function open(t: TestContext, path: string): Promise<OpenedPage | undefined> {
   if (!browser) {
-    t.skip(`no Chromium at ${CHROMIUM}`);
+    missingPeer(t, `no Chromium at ${CHROMIUM}`);
     return undefined;
   }
   return openPage(browser, base + path);

@@ -23,6 +23,7 @@ import { compress, sha256, tarOf } from '../../support/oci-builder.js';
 import { startPortcullisRegistry, type PortcullisRegistry } from '../../support/registry-server.js';
 import { CHROMIUM, launchBrowser, openPage, read, type UiBrowser } from './browser.js';
 import { DB_DIGEST, DEBIAN12_RESULT } from './fixtures.js';
+import { missingPeer } from '../../support/require-peer.js';
 
 const AUTH = { authorization: `Basic ${Buffer.from('alice:s3cret').toString('base64')}` };
 const REPO = 'team/web';
@@ -78,7 +79,7 @@ after(async () => {
 });
 
 test('serve: without credentials the UI answers 401 with the Basic challenge and shows nothing', async (t) => {
-  if (!browser) return t.skip(`no Chromium at ${CHROMIUM}`);
+  if (!browser) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
   for (const path of ['/ui/', `/ui/r/${REPO}`, `/ui/r/${REPO}/m/${manifestDigest}`]) {
     const response = await fetch(registry.url + path);
     assert.equal(response.status, 401, path);
@@ -88,7 +89,7 @@ test('serve: without credentials the UI answers 401 with the Basic challenge and
 });
 
 test('serve: a pushed image, once scanned, is listed and opens with its findings in the browser', async (t) => {
-  if (!browser) return t.skip(`no Chromium at ${CHROMIUM}`);
+  if (!browser) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
   const opened = await openPage(browser, `${registry.url}/ui/`, AUTH);
   const { page } = opened;
   assert.equal(opened.status, 200);
