@@ -3,20 +3,23 @@
  * evidence: what a client could run, not what the pusher declared.
  *
  * - `index`: an image index / manifest list (its children are judged one by one).
- * - `image`: anything with a filesystem layer. A layer counts as one when its
- *   media type says so (tar, tar+gzip, tar+zstd, foreign and
- *   non-distributable variants, Docker's types) OR when its bytes are a tar
- *   stream (plain, gzip or zstd; `layers/sniff.ts`), OR when its bytes cannot
- *   be looked at (absent foreign layer, undecidable compressed head). A
- *   manifest with no layers at all is an image when its config is an image
- *   config (it still runs, with an empty filesystem).
- * - `accessory`: everything else: cosign signatures (JSON layers), in-toto
- *   attestations, Sigstore bundles, SBOMs, OCI artifacts with the empty config.
+ * - `image`: what docker, containerd, podman or umoci can run: a config whose
+ *   content is an image config (a `rootfs` of type `layers`, whatever media
+ *   type its descriptor declares) and at least one filesystem layer, or no
+ *   layers at all. A layer counts as a filesystem layer when its media type
+ *   says so (tar, tar+gzip, tar+zstd, foreign and non-distributable variants,
+ *   Docker's types), OR when its bytes are a tar stream (plain, gzip or zstd;
+ *   `layers/sniff.ts`), OR when its bytes cannot be looked at (an absent
+ *   foreign layer, an undecidable compressed head).
+ * - `accessory`: everything else: cosign signatures (an image-like config but
+ *   JSON layers), in-toto attestations, Sigstore bundles, SBOMs, OCI
+ *   artifacts with the empty config, Helm charts and other tarballs whose
+ *   config no runtime accepts as an image config.
  *
- * So `artifactType`, the config media type and a made-up layer media type
- * change nothing: a manifest whose layers are runnable filesystem layers is
- * never an accessory. Tar-shaped artifacts (Helm charts, for instance) are
- * therefore images to the policy: scanned and gated like any other.
+ * So `artifactType`, the config's declared media type and a made-up layer
+ * media type change nothing: a manifest whose config is an image config and
+ * whose layers are filesystem layers is never an accessory. A config that
+ * cannot be read to the end (over the probe limit) counts as an image config.
  */
 import { readAllBounded } from '../core/bounded.js';
 import type { Digest } from '../core/digest.js';
@@ -46,14 +49,15 @@ export function declaresLayer(mediaType: string): boolean {
 export async function classifyStoredManifest(record: Pick<ManifestRecord, 'mediaType' | 'digest'>, blobs: BlobStore): Promise<Classification> {
   if (isIndexMediaType(record.mediaType)) return { kind: 'index', evidence: `media type ${record.mediaType}` };
   const manifest = parseManifest(await readAllBounded(await blobs.read(record.digest), MAX_MANIFEST_BYTES, `manifest ${record.digest}`));
+  if (!(await isImageConfig(manifest.config.digest, blobs))) {
+    return { kind: 'accessory', evidence: 'its config is not an image config (no rootfs of type "layers"): no runtime can run it' };
+  }
+  if (manifest.layers.length === 0) return { kind: 'image', evidence: 'an image config with no layers' };
   for (const [index, layer] of manifest.layers.entries()) {
     const evidence = await runnableLayer(layer, blobs);
-    if (evidence) return { kind: 'image', evidence: `layer ${index} ${evidence}` };
+    if (evidence) return { kind: 'image', evidence: `an image config, and layer ${index} ${evidence}` };
   }
-  if (manifest.layers.length === 0 && (await isImageConfig(manifest.config.digest, blobs))) {
-    return { kind: 'image', evidence: 'no layers, and the config is an image config' };
-  }
-  return { kind: 'accessory', evidence: manifest.layers.length === 0 ? 'no layers and no image config' : 'no layer is a filesystem layer' };
+  return { kind: 'accessory', evidence: 'no layer is a filesystem layer' };
 }
 
 /** Why the layer counts as runnable, or undefined when its bytes show it is not a tar stream. */

@@ -244,6 +244,19 @@ describe('the pull gate under --deny-severity CRITICAL fails closed', () => {
     assert.equal((await denial(base, 'gate/plain', 'sha256-00.sig')).status, 200);
   });
 
+  test('a Helm chart (a tarball under a chart config no runtime accepts) is an accessory: served, not scanned', async () => {
+    const chart = await tarOf([{ name: 'chart/Chart.yaml', body: 'apiVersion: v2\nname: chart\nversion: 1.0.0\n' }]);
+    const config = blobOf(Buffer.from(JSON.stringify({ name: 'chart', version: '1.0.0', apiVersion: 'v2' })));
+    const digest = await push(base, 'gate/chart', '1.0.0', {
+      layers: [{ blob: blobOf(compress(chart, 'gzip')), mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip' }],
+      config,
+      configMediaType: 'application/vnd.cncf.helm.config.v1+json',
+    });
+    await registry.scanner!.idle();
+    assert.equal((await registry.services.metadata.getScan(digest))?.state, 'skipped');
+    assert.equal((await denial(base, 'gate/chart', '1.0.0')).status, 200);
+  });
+
   test('the log has a line for each push, scan and refusal', () => {
     const pushes = logLines.filter((l) => l.event === 'push' && l.repository === 'gate/plain');
     assert.ok(pushes.length >= 1, JSON.stringify(logLines.slice(0, 5)));
