@@ -134,6 +134,9 @@ describe('-o and other outputs', () => {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assertNullDevice(dev);
     }
+    // The database is swapped in by rename: a device named as --db is refused, not replaced.
+    assertFails(await cli(['db', 'pull', layout.name, '--db', dev, '-q']), 10, /is not a regular file \(it is a character device\)$/);
+    assertNullDevice(dev);
     assert.deepEqual(readdirSync(work).filter((f) => f.includes('.tmp-')), [], 'no temp file left beside the device');
     // Only now the real one: the same commands just left a private copy of it intact.
     for (const args of [
@@ -261,6 +264,7 @@ describe('a FIFO named as an input is refused at once', () => {
     assertFails(await cli(['key', 'generate', '--root', '--root-passphrase-file', fifo('pass.fifo')], { PORTCULLIS_HOME: join(work, 'home2') }), 10, notRegular);
     assertFails(await cli(['key', 'import', fifo('key.pem')]), 10, notRegular);
     assertFails(await cli(['db', 'import', fifo('osv.json'), '--db', join(work, 'other.sqlite'), '-q']), 10, /is not a regular file or a directory \(it is a FIFO\)$/);
+    assertFails(await cli(['db', 'status', '--db', fifo('db.fifo')]), 10, /it is not a regular file \(it is a FIFO\)$/);
   });
 
   test("an OCI layout's index.json or blob, an oci-archive, a docker-archive", async () => {
