@@ -1,5 +1,6 @@
 import { isDigest, type Digest } from '../../core/digest.js';
 import { writeUserFile } from '../../core/user-files.js';
+import { escapeControlChars } from '../../report/terminal.js';
 import { UsageError } from '../context.js';
 
 export function parseDigestFlag(value: string, name: string): Digest {
@@ -54,6 +55,8 @@ export function parseExitCodeFlag(value: string | undefined): number {
  * FIFO (`-o /dev/null`, `-o >(gzip …)`) directly; a directory is refused.
  * See src/core/user-files.ts.
  */
-export async function writeOutputFile(path: string, text: string): Promise<void> {
-  await writeUserFile(path, text);
+export async function writeOutputFile(path: string, text: string, options: { human?: boolean } = {}): Promise<void> {
+  // A table or Markdown report is read in a terminal or a pull request later: control characters
+  // from image data are escaped as on standard output. Machine formats (JSON, SARIF…) stay exact.
+  await writeUserFile(path, options.human ? escapeControlChars(text) : text);
 }
