@@ -22,7 +22,7 @@
  * write-file-atomic (the usual choice) renames over whatever the name is.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream, promises as fs, type ReadStream, type Stats } from 'node:fs';
+import { constants, createReadStream, promises as fs, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -97,25 +97,24 @@ export async function readRegularFile(path: string, options: { what?: string; ma
     const max = options.maxBytes;
     if (max === undefined) return await handle.readFile();
     if (stats.size > max) throw new CoreError('TOO_LARGE', `${what} is ${stats.size} bytes, over the ${max}-byte limit`);
-    const buffer = Buffer.alloc(Math.min(stats.size, max) + 1);
+    // Sized by fstat, grown if the file grows while read, never past max + 1 bytes.
+    let buffer = Buffer.alloc(Math.min(stats.size, max) + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        if (length > max) throw new CoreError('TOO_LARGE', `${what} grew past the ${max}-byte limit while being read`);
+        const bigger = Buffer.alloc(Math.min(buffer.length * 2, max + 1));
+        buffer.copy(bigger);
+        buffer = bigger;
+      }
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > max) throw new CoreError('TOO_LARGE', `${what} grew past the ${max}-byte limit while being read`);
-      if (length === buffer.length) break;
     }
     return buffer.subarray(0, length);
   } finally {
     await handle.close();
   }
-}
-
-/** A stream of a regular file's bytes (refused at open when it is not one). */
-export async function openRegularFileStream(path: string, what: string = path, highWaterMark?: number): Promise<ReadStream> {
-  const { handle } = await openRegularFile(path, what);
-  return handle.createReadStream(highWaterMark !== undefined ? { highWaterMark } : {});
 }
 
 // ---------------------------------------------------------------- writing
