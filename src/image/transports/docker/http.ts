@@ -170,18 +170,18 @@ export class HttpClient {
     const replayable = !(req.body instanceof Readable);
     for (let attempt = 0; ; attempt++) {
       const canRetry = replayable && attempt < this.retries;
-      const deadline = req.transfer ? undefined : new Deadline(this.deadlineMs, req.what, req.url);
+      const deadline = req.transfer ? undefined : new Deadline(this.deadlineMs, req.what, req.url, this.signal);
       let res: Dispatcher.ResponseData;
       try {
         this.signal?.throwIfAborted();
         this.onAttempt?.(req.method, req.url);
-        const signals = [this.signal, deadline?.signal].filter((s): s is AbortSignal => s !== undefined);
+        const signal = deadline?.signal ?? this.signal ?? null;
         res = await request(req.url, {
           dispatcher: this.dispatcher,
           method: req.method,
           headers: req.headers ?? {},
           body: req.body ?? null,
-          signal: signals.length === 0 ? null : signals.length === 1 ? (signals[0] ?? null) : AbortSignal.any(signals),
+          signal,
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
         });
@@ -261,15 +261,27 @@ class Deadline {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private body: ResponseBody | undefined;
+  private readonly onOuterAbort: (() => void) | undefined;
   error: RegistryError | undefined;
 
-  constructor(ms: number, what: string, url: URL) {
+  /** `outer` (the client's signal) aborts this request too; listened to only while the request lives. */
+  constructor(
+    ms: number,
+    what: string,
+    url: URL,
+    private readonly outer: AbortSignal | undefined,
+  ) {
     this.timer = setTimeout(() => {
       this.error = new RegistryError('TIMEOUT', `${what}: no complete answer from ${redactUrl(url)} within the ${formatSeconds(ms)} timeout`);
       if (this.body) this.body.destroy(this.error);
       else this.controller.abort(this.error);
     }, ms);
     this.timer.unref();
+    if (outer?.aborted) this.controller.abort(outer.reason);
+    else if (outer) {
+      this.onOuterAbort = () => this.controller.abort(outer.reason);
+      outer.addEventListener('abort', this.onOuterAbort, { once: true });
+    }
   }
 
   get signal(): AbortSignal {
@@ -284,6 +296,7 @@ class Deadline {
 
   clear(): void {
     clearTimeout(this.timer);
+    if (this.onOuterAbort) this.outer?.removeEventListener('abort', this.onOuterAbort);
   }
 }
 
