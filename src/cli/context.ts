@@ -43,10 +43,24 @@ export function systemContext(flags: RegistryFlags, env: NodeJS.ProcessEnv = pro
   if (flags.creds) context.credentials = parseCreds(flags.creds);
   if (flags.authfile) context.authFile = flags.authfile;
   if (flags.platform) context.platform = parsePlatform(flags.platform);
-  if (flags.timeout) context.timeoutMs = positiveInt(flags.timeout, 'timeout') * 1000;
+  if (flags.timeout !== undefined) context.timeoutMs = parseTimeout(flags.timeout);
   if (flags.retries) context.retries = positiveInt(flags.retries, 'retries');
   if (env.PORTCULLIS_CACHE_DIR) context.cacheDir = env.PORTCULLIS_CACHE_DIR;
   return context;
+}
+
+/**
+ * `--timeout`: `30` (seconds), `30s`, `500ms`, `2m`, `1h`. At least 1 ms and
+ * at most a day: no timeout at all is not offered (a stalled registry would
+ * hold the command forever).
+ */
+export function parseTimeout(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000) : NaN;
+  if (!Number.isFinite(ms) || ms < 1 || ms > 86_400_000) {
+    throw new UsageError(`--timeout takes a duration such as 30s, 500ms or 2m (more than 0, at most 24h), not "${value}"`);
+  }
+  return Math.round(ms);
 }
 
 function positiveInt(value: string, name: string): number {

@@ -90,6 +90,10 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   REGISTRY_INVALID: ExitCode.Usage,
   IO_ERROR: ExitCode.Io,
   WRITE_FAILED: ExitCode.Io,
+  // files the user names (src/core/user-files.ts)
+  FILE_NOT_REGULAR: ExitCode.Io,
+  FILE_WRITE_FAILED: ExitCode.Io,
+  FILE_EXISTS: ExitCode.Exists,
   CONFIG_INVALID: ExitCode.Unsupported,
   HELPER_FAILED: ExitCode.Auth,
   REJECTED: ExitCode.Network,

@@ -1,14 +1,18 @@
 /**
  * The top of the CLI: run the program, turn any error into one line on
- * stderr and a documented exit code. Unexpected errors (bugs) say so.
+ * stderr and a documented exit code. Unexpected errors (bugs) say so. All
+ * output passes the terminal gate (src/report/terminal.ts): control
+ * characters from image data are shown escaped, never obeyed.
  */
 import { CommanderError } from 'commander';
 import { isPortcullisError } from '../core/errors.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { defaultStreams, type OutputStreams } from './output.js';
+import { defaultStreams, terminalSafeStreams, type OutputStreams } from './output.js';
 import { buildProgram } from './program.js';
 
-export async function main(argv: readonly string[], io: OutputStreams = defaultStreams()): Promise<number> {
+export async function main(argv: readonly string[], streams: OutputStreams = defaultStreams()): Promise<number> {
+  // Every string on stdout and stderr goes through the terminal gate (control characters escaped).
+  const io = terminalSafeStreams(streams);
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv]);

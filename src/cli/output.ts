@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { MultiBar, SingleBar } from 'cli-progress';
 import type { ProgressEvent } from '../image/types.js';
+import { escapeCell, sgr, terminalText, visibleLength } from '../report/terminal.js';
 
 export interface OutputStreams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -14,6 +15,38 @@ export interface OutputStreams {
 
 export function defaultStreams(): OutputStreams {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+const RAW = Symbol('raw stream');
+
+/**
+ * The streams with the terminal gate on every string written to them:
+ * control characters from image data become visible escapes and our colour
+ * marks become ANSI (src/report/terminal.ts). Buffers (`cat`'s file bytes)
+ * pass unchanged. JSON keeps its meaning: the escapes are JSON's own.
+ */
+export function terminalSafeStreams(io: OutputStreams): OutputStreams {
+  return { ...io, stdout: gate(io.stdout), stderr: gate(io.stderr) };
+}
+
+function gate<T extends NodeJS.WritableStream & { isTTY?: boolean }>(stream: T): T {
+  if ((stream as { [RAW]?: unknown })[RAW] !== undefined) return stream;
+  return new Proxy(stream, {
+    get(target, property) {
+      if (property === RAW) return target;
+      if (property === 'write') {
+        return (chunk: unknown, ...rest: unknown[]): boolean =>
+          Reflect.apply(target.write, target, [typeof chunk === 'string' ? terminalText(chunk) : chunk, ...rest]) as boolean;
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** The stream under the gate, for writers that drive the terminal themselves (progress bars). */
+export function rawStream<T extends NodeJS.WritableStream>(stream: T): T {
+  return ((stream as { [RAW]?: T })[RAW] ?? stream) as T;
 }
 
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
@@ -27,17 +60,14 @@ export type Style = keyof typeof ANSI;
 
 export type Painter = (style: Style, text: string) => string;
 
+/** Colour as marks that only the terminal gate (terminalSafe streams) turns into ANSI; see src/report/terminal.ts. */
 export function painter(enabled: boolean): Painter {
-  return enabled ? (style, text) => `\u001b[${ANSI[style][0]}m${text}\u001b[${ANSI[style][1]}m` : (_style, text) => text;
+  return enabled ? (style, text) => `${sgr(ANSI[style][0])}${text}${sgr(ANSI[style][1])}` : (_style, text) => text;
 }
 
-const ANSI_PATTERN = /\u001b\[[0-9;]*m/g;
-function visibleLength(text: string): number {
-  return text.replace(ANSI_PATTERN, '').length;
-}
-
-/** A plain aligned table: header row, then rows; cells may carry colour. */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[], paint: Painter): string {
+/** A plain aligned table: header row, then rows; cells may carry colour. Control characters in cells (newlines too) are escaped. */
+export function renderTable(header: readonly string[], cells: readonly (readonly string[])[], paint: Painter): string {
+  const rows = cells.map((row) => row.map(escapeCell));
   const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
   const line = (cells: readonly string[]): string =>
     cells
@@ -71,7 +101,9 @@ export class TransferProgress {
   private readonly multi?: MultiBar;
   private readonly bars = new Map<string, SingleBar>();
 
-  constructor(stderr: { isTTY?: boolean } & NodeJS.WritableStream, enabled: boolean) {
+  constructor(gated: { isTTY?: boolean } & NodeJS.WritableStream, enabled: boolean) {
+    // cli-progress moves the cursor itself: it writes to the terminal under the gate (its text is ours: ids and sizes).
+    const stderr = rawStream(gated);
     if (enabled && stderr.isTTY) {
       // Loaded only for a terminal: piped and scripted runs never pay for it.
       const { MultiBar: Bars, Presets } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');

@@ -12,7 +12,10 @@
  * never put in an error, and the prompt echoes nothing.
  */
 import { openSync } from 'node:fs';
-import { readFile as fsReadFile } from 'node:fs/promises';
+import { readRegularFile, UserFileError } from '../core/user-files.js';
+
+/** A passphrase file holds one line; a FIFO or device is refused (src/core/user-files.ts). */
+const MAX_PASSPHRASE_FILE_BYTES = 64 * 1024;
 import { StringDecoder } from 'node:string_decoder';
 import { ReadStream, WriteStream } from 'node:tty';
 import { KeyError } from '../trust/keys/errors.js';
@@ -50,11 +53,12 @@ export interface ResolvedPassphrase {
 /** Resolve the passphrase of a key of this role (see the module comment for the order). */
 export async function resolvePassphrase(role: KeyRole, options: PassphraseOptions = {}): Promise<ResolvedPassphrase> {
   if (options.file !== undefined) {
-    const read = options.readFile ?? ((p: string) => fsReadFile(p));
+    const read = options.readFile ?? ((p: string) => readRegularFile(p, { what: `the passphrase file ${p}`, maxBytes: MAX_PASSPHRASE_FILE_BYTES }));
     let bytes: Buffer;
     try {
       bytes = await read(options.file);
     } catch (cause) {
+      if (cause instanceof UserFileError) throw cause;
       throw new KeyError('PASSPHRASE_REQUIRED', `cannot read the passphrase file ${options.file}`, { cause: sanitizeCause(cause) });
     }
     const passphrase = stripOneNewline(bytes.toString('utf8'));

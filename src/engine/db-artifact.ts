@@ -23,6 +23,7 @@ import { PassThrough, Readable, Transform, type TransformCallback } from 'node:s
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { PortcullisError } from '../core/errors.js';
+import { assertRegularOrMissing } from '../core/user-files.js';
 import type { Digest } from '../core/digest.js';
 import type { Descriptor } from '../core/oci.js';
 import type { SystemContext } from '../image/types.js';
@@ -176,6 +177,8 @@ interface ArtifactManifest {
 
 /** Pulls the database artifact at `reference` and swaps it in at `dbPath` atomically. */
 export async function pullDb(reference: string, dbPath: string, context: SystemContext, options: DbArtifactOptions = {}): Promise<PullResult> {
+  // The swap renames over dbPath: never over a device, FIFO or directory (`--db /dev/null`).
+  await assertRegularOrMissing(dbPath, `the database ${dbPath}`);
   const source = await openSource(reference, context);
   await mkdir(dirname(dbPath), { recursive: true });
   const tmp = tmpName(dbPath, 'pull');

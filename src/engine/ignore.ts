@@ -7,10 +7,11 @@
  * `path` (a trailing `*` matches a prefix). An entry past `expires` ignores
  * nothing and produces a warning.
  */
-import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { PortcullisError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
+import { readRegularFile, UserFileError } from '../core/user-files.js';
+import { CoreError } from '../core/errors.js';
 
 export type IgnoreErrorCode = 'IGNOREFILE_INVALID';
 export class IgnoreError extends PortcullisError<IgnoreErrorCode> {}
@@ -77,11 +78,11 @@ export function parseIgnoreFile(text: string, path = '.portcullisignore'): Ignor
 export async function loadIgnoreFile(path: string): Promise<IgnoreFile> {
   let text: string;
   try {
-    const buf = await readFile(path);
-    if (buf.length > MAX_IGNOREFILE_BYTES) throw new IgnoreError('IGNOREFILE_INVALID', `${path} is larger than ${MAX_IGNOREFILE_BYTES} bytes`);
+    const buf = await readRegularFile(path, { maxBytes: MAX_IGNOREFILE_BYTES });
     text = buf.toString('utf8');
   } catch (error) {
-    if (error instanceof IgnoreError) throw error;
+    if (error instanceof IgnoreError || error instanceof UserFileError) throw error;
+    if (error instanceof CoreError && error.code === 'TOO_LARGE') throw new IgnoreError('IGNOREFILE_INVALID', `${path} is larger than ${MAX_IGNOREFILE_BYTES} bytes`, { cause: error });
     throw new IgnoreError('IGNOREFILE_INVALID', `cannot read ignore file ${path}: ${(error as Error).message}`, { cause: error });
   }
   return parseIgnoreFile(text, path);

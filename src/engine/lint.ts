@@ -10,7 +10,7 @@
  * `scan` (`.portcullisignore`: `id` is a rule id, `path` the file in the
  * image or the Dockerfile).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { Inventory } from '../core/inventory.js';
 import { ALL_CATALOGERS } from '../catalog/all.js';
@@ -31,6 +31,8 @@ import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { SqliteStore } from '../vuln/store/sqlite.js';
 import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
 import { layerInputs } from './layers.js';
+import { readRegularFile, UserFileError } from '../core/user-files.js';
+import { CoreError } from '../core/errors.js';
 
 export const DEFAULT_CONFIG_FILE = '.portcullis.yaml';
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -40,11 +42,11 @@ export async function loadLintConfig(path?: string, cwd = process.cwd()): Promis
   const file = path ?? `${cwd}/${DEFAULT_CONFIG_FILE}`;
   let text: string;
   try {
-    const buf = await readFile(file);
-    if (buf.length > MAX_CONFIG_BYTES) throw new HygieneError('CONFIG_INVALID', `${file} is larger than ${MAX_CONFIG_BYTES} bytes`);
+    const buf = await readRegularFile(file, { maxBytes: MAX_CONFIG_BYTES });
     text = buf.toString('utf8');
   } catch (error) {
-    if (error instanceof HygieneError) throw error;
+    if (error instanceof HygieneError || error instanceof UserFileError) throw error;
+    if (error instanceof CoreError && error.code === 'TOO_LARGE') throw new HygieneError('CONFIG_INVALID', `${file} is larger than ${MAX_CONFIG_BYTES} bytes`, { cause: error });
     if (path === undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') return { config: {} };
     throw new HygieneError('CONFIG_INVALID', `cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -275,7 +277,7 @@ export interface LintDockerfileFileResult {
 
 /** Lints a Dockerfile on disk (its inline ignores, the config, the ignore file). */
 export async function lintDockerfileFile(path: string, options: LintDockerfileFileOptions = {}): Promise<LintDockerfileFileResult> {
-  const bytes = await readFile(path);
+  const bytes = await readRegularFile(path, { what: `the Dockerfile ${path}` });
   const config = options.config ?? {};
   const rules = { ...(config.enable ? { enable: config.enable } : {}), ...(config.disable ? { disable: config.disable } : {}) };
   const result = lintDockerfile(bytes, { file: options.displayName ?? path, config: rules });

@@ -10,7 +10,6 @@
  * `beforeCopy` check that the manifest about to be copied is that digest (or
  * an entry of that index): no window between check and use.
  */
-import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
 import { isDigest, type Digest } from '../core/digest.js';
@@ -46,6 +45,7 @@ import { appendTagLayers, pushBundleReferrer, readEvidence, resolve, resolveSubj
 import { TrustError } from './trust/errors.js';
 import { TrustSession } from './trust/session.js';
 import { KeyStoreCache, type KeyStoreReader } from './trust/store-cache.js';
+import { readRegularFile, UserFileError } from '../core/user-files.js';
 
 export { TrustError, type TrustErrorCode } from './trust/errors.js';
 export { TrustSession, openTrustSession, type TrustSessionOptions } from './trust/session.js';
@@ -186,6 +186,9 @@ export interface KeyFile {
   readonly id: string;
 }
 
+/** PEM key files are a few KiB; anything near this is not one. */
+const MAX_KEY_FILE_BYTES = 1024 * 1024;
+
 /** Reads PEM public keys (cosign.pub, `key export`); a private key's public half is used. */
 export async function readKeyFiles(paths: readonly string[], base?: string): Promise<KeyFile[]> {
   const out: KeyFile[] = [];
@@ -193,8 +196,9 @@ export async function readKeyFiles(paths: readonly string[], base?: string): Pro
     const full = base && !path.startsWith('/') ? `${base}/${path}` : path;
     let text: string;
     try {
-      text = await readFile(full, 'utf8');
+      text = (await readRegularFile(full, { what: `the key file ${path}`, maxBytes: MAX_KEY_FILE_BYTES })).toString('utf8');
     } catch (cause) {
+      if (cause instanceof UserFileError) throw cause;
       throw new TrustError('PREDICATE_INVALID', `cannot read the key file ${path}`, { cause });
     }
     let key: KeyObject;

@@ -8,10 +8,11 @@
  * not a package purl and has no subcomponents covers every package of the
  * scanned target.
  */
-import { readFile } from 'node:fs/promises';
 import { PortcullisError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { idMatches, purlMatches } from './ignore.js';
+import { readRegularFile, UserFileError } from '../core/user-files.js';
+import { CoreError } from '../core/errors.js';
 
 export type VexErrorCode = 'VEX_INVALID';
 export class VexError extends PortcullisError<VexErrorCode> {}
@@ -139,11 +140,12 @@ export function parseVex(text: string, file = 'VEX'): VexStatement[] {
 export async function loadVex(path: string): Promise<VexStatement[]> {
   let buf: Buffer;
   try {
-    buf = await readFile(path);
+    buf = await readRegularFile(path, { maxBytes: MAX_VEX_BYTES });
   } catch (error) {
+    if (error instanceof UserFileError) throw error;
+    if (error instanceof CoreError && error.code === 'TOO_LARGE') throw new VexError('VEX_INVALID', `${path} is larger than ${MAX_VEX_BYTES} bytes`, { cause: error });
     throw new VexError('VEX_INVALID', `cannot read VEX file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  if (buf.length > MAX_VEX_BYTES) throw new VexError('VEX_INVALID', `${path} is larger than ${MAX_VEX_BYTES} bytes`);
   return parseVex(buf.toString('utf8'), path);
 }
 

@@ -1,7 +1,8 @@
 /**
  * Resolving a reference to one runnable image: read the manifest the
  * reference names, pick the platform when it is an index, then read and parse
- * the config. Everything is verified against its digest on the way.
+ * the config. Everything is verified against its digest on the way, and the
+ * manifest's layers must match the config's diff_ids one for one.
  */
 import type { Digest } from '../core/digest.js';
 import { readAllBounded } from '../core/bounded.js';
@@ -67,6 +68,7 @@ export async function resolveImage(source: ImageSource, options: ResolveOptions 
   const manifest = parseManifestBlob(manifestBlob);
   const configBlob = await readAllBounded(await source.getBlob(manifest.config), MAX_CONFIG_BYTES, `config ${manifest.config.digest}`);
   const config = IMAGE_CONFIG_TYPES.includes(manifest.config.mediaType) ? parseImageConfig(configBlob) : undefined;
+  if (config) checkLayerCount(manifestBlob.digest, manifest, config);
   const resolved: { -readonly [K in keyof ResolvedImage]: ResolvedImage[K] } = { source, manifestBlob, manifest, configBlob };
   if (index) resolved.index = index;
   if (config) {
@@ -74,6 +76,25 @@ export async function resolveImage(source: ImageSource, options: ResolveOptions 
     resolved.platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
   }
   return resolved;
+}
+
+/**
+ * Layer i of the manifest is the layer whose uncompressed digest is
+ * rootfs.diff_ids[i]: with more layers than diff_ids, the extra layers would
+ * be read and reported without the config (and so the image ID) vouching for
+ * them; with fewer, the image the config describes is not all there. Either
+ * way the image is malformed, as `docker load` and copy to docker-archive
+ * already say.
+ */
+function checkLayerCount(digest: Digest, manifest: ImageManifest, config: ImageConfig): void {
+  const layers = manifest.layers.length;
+  const diffIds = config.rootfs.diff_ids.length;
+  if (layers !== diffIds) {
+    throw new ImageError(
+      'MANIFEST_INVALID',
+      `image ${digest}: the manifest lists ${layers} layer${layers === 1 ? '' : 's'} but the config's rootfs.diff_ids has ${diffIds} entr${diffIds === 1 ? 'y' : 'ies'}`,
+    );
+  }
 }
 
 function classify(blob: ManifestBlob): 'manifest' | 'index' {

@@ -100,7 +100,11 @@ export interface SystemContext {
   platform?: Platform;
   /** Root of the local blob cache; defaults to ~/.cache/portcullis. */
   cacheDir?: string;
-  /** Per-request inactivity timeout in milliseconds. */
+  /**
+   * Registry timeout in milliseconds (default 60 s): the idle timeout of every
+   * request, and the whole-request deadline of all but blob transfers
+   * (docs/registry-client.md).
+   */
   timeoutMs?: number;
   /** How many times to retry a request that failed with 429, 5xx or a reset connection. */
   retries?: number;

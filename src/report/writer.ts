@@ -14,7 +14,10 @@ export interface ReportTool {
 }
 
 export interface ReportOptions {
-  /** ANSI colour (only formats meant for a terminal use it). Default false. */
+  /**
+   * Colour (only formats meant for a terminal use it), as marks that the
+   * CLI's terminal gate turns into ANSI (src/report/terminal.ts). Default false.
+   */
   readonly color?: boolean;
   /** The time written into documents that carry one. Default: `result.scannedAt`. */
   readonly now?: Date;

@@ -33,8 +33,6 @@
  * decoder is in decode/ (cyclonedx, spdx, syft-json, native) over the shared
  * per-decode state (context.ts) and Candidate → Package step (package.ts).
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { readAllBounded } from '../core/bounded.js';
 import { isPortcullisError } from '../core/errors.js';
@@ -47,6 +45,7 @@ import { decodeNative } from './decode/native.js';
 import { DEFAULT_MAX_SBOM_BYTES, type DecodedSbom, type DecodeOptions } from './decode/options.js';
 import { decodeSpdx } from './decode/spdx.js';
 import { decodeSyft } from './decode/syft-json.js';
+import { openRegularFile } from '../core/user-files.js';
 
 export { DEFAULT_MAX_COMPONENTS, DEFAULT_MAX_SBOM_BYTES, type DecodedSbom, type DecodeOptions, type SbomFormat } from './decode/options.js';
 
@@ -85,9 +84,13 @@ export async function decodeSbomStream(stream: Readable | AsyncIterable<Uint8Arr
 /** Decodes an SBOM file (size checked before reading). */
 export async function decodeSbomFile(path: string, options: DecodeOptions = {}): Promise<DecodedSbom> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_SBOM_BYTES;
-  const info = await stat(path);
-  if (info.size > maxBytes) throw new SbomError('TOO_LARGE', `${path} is ${info.size} bytes, more than the ${maxBytes}-byte limit`);
-  return decodeSbomStream(createReadStream(path), options);
+  // A FIFO or device would block the read forever: refused before the first byte (FILE_NOT_REGULAR).
+  const { handle, stats } = await openRegularFile(path);
+  if (stats.size > maxBytes) {
+    await handle.close();
+    throw new SbomError('TOO_LARGE', `${path} is ${stats.size} bytes, more than the ${maxBytes}-byte limit`);
+  }
+  return decodeSbomStream(handle.createReadStream(), options);
 }
 
 /** Decodes an already parsed SBOM document. */

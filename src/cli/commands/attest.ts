@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { CoreError } from '../../core/errors.js';
+import { readRegularFile, UserFileError } from '../../core/user-files.js';
 import { attestImage, TrustError, type SignLayout } from '../../engine/trust.js';
 import { PredicateType } from '../../trust/signatures/index.js';
 import { isRecord } from '../../core/oci.js';
@@ -59,11 +60,11 @@ export async function attest(image: string, options: AttestCommandOptions, io: O
   if (options.predicateType !== undefined && !/^https?:\/\/\S+$/.test(options.predicateType)) throw new UsageError('--predicate-type takes a URI');
   let text: string;
   try {
-    const bytes = await readFile(options.predicate);
-    if (bytes.length > MAX_PREDICATE_BYTES) throw new UsageError(`the predicate file is over ${MAX_PREDICATE_BYTES} bytes`);
+    const bytes = await readRegularFile(options.predicate, { what: `the predicate file ${options.predicate}`, maxBytes: MAX_PREDICATE_BYTES });
     text = bytes.toString('utf8');
   } catch (error) {
-    if (error instanceof UsageError) throw error;
+    if (error instanceof UsageError || error instanceof UserFileError) throw error;
+    if (error instanceof CoreError && error.code === 'TOO_LARGE') throw new UsageError(`the predicate file is over ${MAX_PREDICATE_BYTES} bytes`);
     throw new UsageError(`cannot read the predicate file ${options.predicate}`);
   }
   let content: unknown;

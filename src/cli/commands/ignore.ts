@@ -1,8 +1,7 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { ignoreToOpenVex, loadIgnoreFile } from '../../engine/ignore.js';
 import { ExitCode } from '../exit-codes.js';
 import type { OutputStreams } from '../output.js';
-import { parseFormat } from './shared.js';
+import { parseFormat, writeOutputFile } from './shared.js';
 
 export interface IgnoreExportOptions {
   ignorefile?: string;
@@ -22,15 +21,7 @@ export async function ignoreExport(options: IgnoreExportOptions, io: OutputStrea
     ...(options.includeExpired ? { skipExpired: false } : {}),
   });
   const text = `${JSON.stringify(doc, null, 2)}\n`;
-  if (options.output) {
-    const tmp = `${options.output}.tmp-${process.pid}`;
-    try {
-      await writeFile(tmp, text);
-      await rename(tmp, options.output);
-    } catch (error) {
-      await rm(tmp, { force: true });
-      throw error;
-    }
-  } else io.stdout.write(text);
+  if (options.output) await writeOutputFile(options.output, text);
+  else io.stdout.write(text);
   return ExitCode.Ok;
 }

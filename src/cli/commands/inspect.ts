@@ -3,6 +3,7 @@ import { inspectImage, type InspectReport } from '../../engine/inspect.js';
 import { openSource } from '../../engine/open.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { escapeCell } from '../../report/terminal.js';
 import { colorEnabled, formatBytes, painter, renderTable, TransferProgress, writeJson, type OutputStreams } from '../output.js';
 import { parseDigestFlag, parseFormat } from './shared.js';
 
@@ -40,7 +41,8 @@ export function renderInspect(report: InspectReport, color: boolean): string {
   const c = report.config;
   const lines: string[] = [];
   const field = (name: string, value: string | undefined): void => {
-    if (value !== undefined && value !== '') lines.push(`${paint('bold', `${name}:`.padEnd(14))}${value}`);
+    // Values come from the image: a newline in a label must not forge a field of its own.
+    if (value !== undefined && value !== '') lines.push(`${paint('bold', `${name}:`.padEnd(14))}${escapeCell(value)}`);
   };
   field('Reference', report.reference);
   field('Digest', report.digest);

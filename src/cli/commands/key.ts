@@ -4,7 +4,7 @@
  * --passphrase-file / --root-passphrase-file, PORTCULLIS_REPOSITORY_PASSPHRASE /
  * PORTCULLIS_ROOT_PASSPHRASE, or a no-echo prompt; they are never printed.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readRegularFile, UserFileError, writeUserFile } from '../../core/user-files.js';
 import type { GenerateAlgorithm, KeyRole } from '../../trust/keys/keys.js';
 import { isGenerateAlgorithm } from '../../trust/keys/keys.js';
 import type { KeyInfo } from '../../trust/keys/store.js';
@@ -31,6 +31,16 @@ function algorithm(value: string | undefined): GenerateAlgorithm | undefined {
   if (value === undefined) return undefined;
   if (!isGenerateAlgorithm(value)) throw new UsageError(`--algorithm takes ecdsa-p256, ed25519 or rsa-3072, not "${value}"`);
   return value;
+}
+
+/** Key files and backups are KiB to a few MiB; a FIFO or device is refused, not read (src/core/user-files.ts). */
+const MAX_KEY_INPUT_BYTES = 64 * 1024 * 1024;
+
+async function readKeyInput(file: string): Promise<Buffer> {
+  return readRegularFile(file, { maxBytes: MAX_KEY_INPUT_BYTES }).catch((error: unknown) => {
+    if (error instanceof UserFileError) throw error;
+    throw new UsageError(`cannot read ${file}`);
+  });
 }
 
 function describe(info: KeyInfo): string {
@@ -84,16 +94,14 @@ export async function keyExport(ref: string | undefined, options: KeyCommandOpti
 
 export async function keyImport(file: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
   const store = openStore(io.env);
-  const bytes = await readFile(file).catch(() => {
-    throw new UsageError(`cannot read ${file}`);
-  });
+  const bytes = await readKeyInput(file);
   const text = bytes.toString('utf8');
   const isPrivate = /PRIVATE KEY-----/.test(text);
   const role = (options.role ?? 'repository') as KeyRole;
   if (role !== 'root' && role !== 'repository') throw new UsageError('--role takes root or repository');
   let importPass: string | undefined;
   if (/ENCRYPTED (SIGSTORE|COSIGN|PORTCULLIS ENCRYPTED) PRIVATE KEY|ENCRYPTED SIGSTORE|ENCRYPTED COSIGN|PORTCULLIS ENCRYPTED/.test(text)) {
-    if (options.importPassphraseFile) importPass = (await readFile(options.importPassphraseFile, 'utf8')).replace(/\r?\n$/, '');
+    if (options.importPassphraseFile) importPass = (await readKeyInput(options.importPassphraseFile)).toString('utf8').replace(/\r?\n$/, '');
     else if (io.env.COSIGN_PASSWORD !== undefined) importPass = io.env.COSIGN_PASSWORD;
     else importPass = await passphrase(role, { ...options, passphraseFile: undefined, rootPassphraseFile: undefined }, {}, { label: `imported key (${file})` });
   }
@@ -147,18 +155,15 @@ export async function keyBackup(options: KeyCommandOptions, io: OutputStreams): 
   const backup = await openStore(io.env).exportBackup();
   const text = `${JSON.stringify(backup, null, 2)}\n`;
   if (options.output) {
-    await writeFile(options.output, text, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot write ${options.output}: ${error.code ?? 'error'}${error.code === 'EEXIST' ? ' (it exists; remove it first)' : ''}`);
-    });
+    // Never replaces an existing backup (FILE_EXISTS); a device or FIFO is written directly.
+    await writeUserFile(options.output, text, { mode: 0o600, exclusive: true });
     io.stderr.write(`Wrote the trust store backup to ${options.output} (mode 0600; private keys stay encrypted — keep it offline)\n`);
   } else io.stdout.write(text);
   return ExitCode.Ok;
 }
 
 export async function keyRestore(file: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
-  const bytes = await readFile(file).catch(() => {
-    throw new UsageError(`cannot read ${file}`);
-  });
+  const bytes = await readKeyInput(file);
   await openStore(io.env).restoreBackup(bytes, { force: options.force === true });
   io.stderr.write(`Restored the trust store from ${file}\n`);
   return ExitCode.Ok;

@@ -142,7 +142,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   } else {
     text = renderTableReport(target, header, findings, suppressed.length, painter(!options.output && colorEnabled(io.stdout, io.env)));
   }
-  if (options.output) await writeOutputFile(options.output, text);
+  if (options.output) await writeOutputFile(options.output, text, { human: format === 'table' });
   else io.stdout.write(text);
   if (!options.quiet) for (const w of warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
   if (exitCode !== 0 && findings.length > 0) {

@@ -47,7 +47,7 @@ export async function sbom(name: string, options: SbomOptions, io: OutputStreams
         : format === 'json'
           ? toInventoryJson(inventory, { image: described })
           : renderPackages(inventory, described, colorEnabled(options.output ? {} : io.stdout, io.env));
-  if (options.output) await writeOutputFile(options.output, text.endsWith('\n') ? text : `${text}\n`);
+  if (options.output) await writeOutputFile(options.output, text.endsWith('\n') ? text : `${text}\n`, { human: format === 'table' });
   else io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   if (!options.quiet) for (const warning of inventory.warnings) io.stderr.write(`portcullis: warning: ${warning}\n`);
   return ExitCode.Ok;

@@ -84,7 +84,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   }
   const color = writer.format === 'table' && !options.output && colorEnabled(io.stdout, io.env);
   const text = writer.write(outcome.result, { color });
-  if (options.output) await writeOutputFile(options.output, text);
+  if (options.output) await writeOutputFile(options.output, text, { human: writer.format === 'table' || writer.format === 'markdown' });
   else io.stdout.write(text);
   if (!options.quiet) for (const w of outcome.result.warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
   if (exitCode !== 0 && outcome.gate.active.length > 0) {

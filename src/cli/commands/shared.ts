@@ -1,5 +1,6 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { isDigest, type Digest } from '../../core/digest.js';
+import { writeUserFile } from '../../core/user-files.js';
+import { escapeControlChars } from '../../report/terminal.js';
 import { UsageError } from '../context.js';
 
 export function parseDigestFlag(value: string, name: string): Digest {
@@ -48,14 +49,14 @@ export function parseExitCodeFlag(value: string | undefined): number {
   return n;
 }
 
-/** Writes `-o FILE` through a temporary file and a rename: a reader never sees half a report. */
-export async function writeOutputFile(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, text, { mode: 0o644 });
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
+/**
+ * Writes `-o FILE`: a regular file (or a new name) through a temporary file
+ * and a rename, so a reader never sees half a report; a character device or
+ * FIFO (`-o /dev/null`, `-o >(gzip …)`) directly; a directory is refused.
+ * See src/core/user-files.ts.
+ */
+export async function writeOutputFile(path: string, text: string, options: { human?: boolean } = {}): Promise<void> {
+  // A table or Markdown report is read in a terminal or a pull request later: control characters
+  // from image data are escaped as on standard output. Machine formats (JSON, SARIF…) stay exact.
+  await writeUserFile(path, options.human ? escapeControlChars(text) : text);
 }

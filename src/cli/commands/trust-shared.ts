@@ -2,7 +2,6 @@
  * What the trust commands share: the key store with the test-only scrypt
  * knob, passphrases, content-trust switches and the policy file.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { KeyStore } from '../../trust/keys/store.js';
 import type { KeyRole } from '../../trust/keys/keys.js';
@@ -12,6 +11,11 @@ import { resolvePassphrase, type PromptFunction } from '../passphrase.js';
 import { UsageError } from '../context.js';
 import { portcullisHome } from '../trust-gate.js';
 import type { OutputStreams } from '../output.js';
+import { CoreError } from '../../core/errors.js';
+import { readRegularFile, UserFileError } from '../../core/user-files.js';
+
+/** A policy is a few KiB of YAML. */
+const MAX_POLICY_BYTES = 1024 * 1024;
 
 /**
  * TEST ONLY: `PORTCULLIS_TEST_SCRYPT_N` lowers the scrypt cost of keys the
@@ -81,8 +85,9 @@ export async function loadPolicy(path: string | undefined, env: NodeJS.ProcessEn
   const file = path ?? join(portcullisHome(env), 'policy.yaml');
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readRegularFile(file, { what: `the policy file ${file}`, maxBytes: MAX_POLICY_BYTES })).toString('utf8');
   } catch (error) {
+    if (error instanceof UserFileError || (error instanceof CoreError && error.code === 'TOO_LARGE')) throw error;
     if (path === undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [] };
     throw new UsageError(`cannot read the policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }

@@ -19,7 +19,10 @@ Registry flags (as in skopeo):
   --cert-dir DIR       CA certificates (*.crt) and client pairs (*.cert/*.key)
   --creds USER:PASS    credentials (otherwise from --authfile, REGISTRY_AUTH_FILE,
                        containers auth.json or ~/.docker/config.json)
-  --authfile FILE      auth file to read`;
+  --authfile FILE      auth file to read
+  --timeout DURATION   default 60s: idle timeout for every request, and deadline
+                       for whole manifests, tokens and lists (blobs may take longer
+                       as long as bytes keep coming)`;
 
 export const TRANSPORTS_HELP = `
 Image names:
@@ -35,7 +38,7 @@ export function addRegistryFlags(command: Command): Command {
     .option('--cert-dir <dir>', 'directory with CA certificates and client certificate pairs')
     .option('--creds <user:pass>', 'registry credentials')
     .option('--authfile <file>', 'auth file (docker config.json or containers auth.json format)')
-    .option('--timeout <seconds>', 'per-request inactivity timeout')
+    .option('--timeout <duration>', 'registry timeout (default 60s): idle limit of every request, deadline of manifests, tokens and lists (e.g. 30s, 2m)')
     .option('--retries <n>', 'retries for 429/5xx/connection resets');
 }
 

@@ -190,7 +190,7 @@ Examples:
   key
     .command('backup')
     .description('write the whole trust store as one JSON bundle (private keys stay encrypted)')
-    .option('-o, --output <file>', 'file to write (mode 0600; default stdout)')
+    .option('-o, --output <file>', 'file to write (mode 0600, never over an existing file; default stdout)')
     .action(keyAction((m, options: KeyCommandOptions) => m.keyBackup(options, ctx.io)));
   key
     .command('restore')

@@ -5,7 +5,7 @@
  * publishers sign for this tag?" — what `docker pull` with
  * DOCKER_CONTENT_TRUST=1 asks before pulling by digest.
  */
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../../core/user-files.js';
 import { rootCertificates } from 'node:tls';
 import { HttpClient } from '../../image/transports/docker/http.js';
 import { parseRootMetadata, verifyRepository, type VerifiedRepository } from '../../trust/tuf/index.js';
@@ -44,7 +44,7 @@ export class NotaryClient {
   ) {}
 
   static async open(options: NotaryClientOptions): Promise<NotaryClient> {
-    const ca = options.caFile ? [...rootCertificates, await readFile(options.caFile, 'utf8')] : undefined;
+    const ca = options.caFile ? [...rootCertificates, (await readRegularFile(options.caFile, { what: `the CA file ${options.caFile}`, maxBytes: 1024 * 1024 })).toString('utf8')] : undefined;
     const http = new HttpClient({
       tls: { rejectUnauthorized: options.tlsVerify !== false, ...(ca ? { ca } : {}) },
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),

@@ -2,12 +2,14 @@
  * Reading and writing auth files (`{"auths": {KEY: {"auth": base64(user:pass)}}, "credHelpers": …, "credsStore": …}`).
  * Writes keep every other key and entry, go to a temp file created 0600 in
  * the same directory and are renamed over the target, so a crash never
- * leaves a half-written file and the secret is never world-readable.
+ * leaves a half-written file and the secret is never world-readable
+ * (src/core/user-files.ts; a FIFO or device is written in place, never replaced).
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { CoreError } from '../../core/errors.js';
 import { isRecord } from '../../core/oci.js';
+import { readRegularFile, UserFileError, writeUserFile } from '../../core/user-files.js';
 import { AuthError } from './errors.js';
 import type { RegistryCredentials } from './types.js';
 
@@ -32,12 +34,12 @@ export interface AuthEntry {
 export async function readAuthFile(path: string): Promise<AuthFile | undefined> {
   let text: string;
   try {
-    const buf = await readFile(path);
-    if (buf.length > MAX_AUTH_FILE) throw new AuthError('CONFIG_INVALID', `${path} is larger than ${MAX_AUTH_FILE} bytes`);
+    const buf = await readRegularFile(path, { maxBytes: MAX_AUTH_FILE });
     text = buf.toString('utf8');
   } catch (error) {
     if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
-    if (error instanceof AuthError) throw error;
+    if (error instanceof UserFileError) throw error;
+    if (error instanceof CoreError && error.code === 'TOO_LARGE') throw new AuthError('CONFIG_INVALID', `${path} is larger than ${MAX_AUTH_FILE} bytes`, { cause: error });
     throw new AuthError('CONFIG_INVALID', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   if (text.trim() === '') return {};
@@ -76,23 +78,18 @@ export function encodeAuth(username: string, password: string): string {
   return Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
 }
 
-/** Writes JSON to `path` atomically with mode 0600, creating parent directories 0700. */
+/**
+ * Writes JSON to `path` atomically with mode 0600, creating parent
+ * directories 0700. A character device or FIFO named as the auth file is
+ * written directly, never replaced (src/core/user-files.ts).
+ */
 export async function writeAuthFile(path: string, content: AuthFile): Promise<void> {
-  const dir = dirname(path);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const handle = await open(tmp, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(content, null, '\t')}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await chmod(tmp, 0o600); // in case a umask or ACL widened it
-    await rename(tmp, path);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeUserFile(path, `${JSON.stringify(content, null, '\t')}\n`, { mode: 0o600 });
   } catch (error) {
-    await rm(tmp, { force: true }).catch(() => undefined);
+    if (error instanceof UserFileError && error.code !== 'FILE_WRITE_FAILED') throw error;
+    if (error instanceof UserFileError) throw new AuthError('WRITE_FAILED', error.message, { cause: error });
     throw new AuthError('WRITE_FAILED', `cannot write ${path}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -3,10 +3,13 @@
  * packages first, then each language target (the manifest, lock file or
  * binary they were found in) — and ordered by severity, then package, then
  * id. Each row has the fixed version and the link. Colour only when asked
- * (the CLI asks on a terminal, never when piped or with NO_COLOR).
+ * (the CLI asks on a terminal, never when piped or with NO_COLOR), as marks
+ * that the CLI's terminal gate turns into ANSI: with colour, the text is
+ * meant for `terminalText` (src/report/terminal.ts), not for a file.
  */
 import type { SeverityLevel } from '../../core/advisory.js';
 import { compareFindings, SEVERITY_ORDER, type Finding, type ScanResult } from '../../core/finding.js';
+import { escapeCell, sgr, visibleLength } from '../terminal.js';
 import type { ReportOptions, ReportWriter } from '../writer.js';
 
 export interface TableWriteOptions {
@@ -16,20 +19,20 @@ export interface TableWriteOptions {
 }
 
 const OS_CATALOGERS = new Set(['dpkg', 'apk', 'rpm']);
-const ESC = '\u001b[';
 const STYLE: Record<string, [number, number]> = { bold: [1, 22], dim: [2, 22], red: [31, 39], magenta: [35, 39], yellow: [33, 39], blue: [34, 39], cyan: [36, 39], green: [32, 39] };
 const SEVERITY_STYLE: Record<SeverityLevel, string> = { CRITICAL: 'magenta', HIGH: 'red', MEDIUM: 'yellow', LOW: 'blue', NEGLIGIBLE: 'dim', UNKNOWN: 'dim' };
 
+/** Colour as marks that the CLI's terminal gate turns into ANSI (src/report/terminal.ts). */
 function paint(on: boolean, style: string, text: string): string {
   const s = STYLE[style];
-  return on && s ? `${ESC}${s[0]}m${text}${ESC}${s[1]}m` : text;
+  return on && s ? `${sgr(s[0])}${text}${sgr(s[1])}` : text;
 }
 
-function visible(text: string): number {
-  return text.replace(/\u001b\[[0-9;]*m/g, '').length;
-}
+const visible = visibleLength;
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], color: boolean): string {
+function table(header: readonly string[], cells: readonly (readonly string[])[], color: boolean): string {
+  // Package names, versions and reasons come from images and feeds: a newline in one must not forge a row.
+  const rows = cells.map((row) => row.map(escapeCell));
   const widths = header.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
   const line = (cells: readonly string[]): string =>
     cells

@@ -4,8 +4,9 @@
  * store/sqlite.ts): it commits whole or not at all, so an interrupted import
  * leaves the previous database intact and usable.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { describeKind, UserFileError } from '../../core/user-files.js';
 import { alpineSecdbSource } from '../sources/alpine-secdb.js';
 import { debianTrackerSource } from '../sources/debian-tracker.js';
 import { walkFiles } from '../sources/files.js';
@@ -27,7 +28,8 @@ const SOURCES: Readonly<Record<InputFormat, Source>> = {
 };
 
 function head(path: string, bytes = 4096): Buffer {
-  const fd = openSync(path, 'r');
+  // O_NONBLOCK: a FIFO swapped in since the walk saw a file reads short instead of blocking.
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const buf = Buffer.alloc(bytes);
     const n = readSync(fd, buf, 0, bytes, 0);
@@ -135,6 +137,8 @@ export async function importInto(store: SqliteStore, paths: readonly string[], o
     } catch (error) {
       throw new DbError('INPUT_MISSING', `cannot read ${input}: ${(error as Error).message}`, { cause: error });
     }
+    // A FIFO or device would block the first read forever: refused like every file the user names.
+    if (!info.isDirectory() && !info.isFile()) throw new UserFileError('FILE_NOT_REGULAR', `${input} is not a regular file or a directory (it is ${describeKind(info)})`);
     const files = info.isDirectory() ? walkFiles(input) : (async function* () { yield input; })();
     for await (const file of files) {
       if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });

@@ -18,9 +18,10 @@
  * (counts, dates, content digest). This file holds the store itself: lookups
  * with their memos, bookkeeping, transactions.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { describeKind } from '../../core/user-files.js';
 import { normalizePackageName, type Advisory, type AffectedMatch } from '../../core/advisory.js';
 import { mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
@@ -59,6 +60,9 @@ export class SqliteStore implements AdvisoryStore {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
+    // SQLite would block reading a FIFO (`--db` naming one hung `db status`) or journal beside a device.
+    const kind = path === ':memory:' ? undefined : statSync(path, { throwIfNoEntry: false });
+    if (kind && !kind.isFile()) throw new StoreError('DB_OPEN_FAILED', `cannot open advisory database ${path}: it is not a regular file (it is ${describeKind(kind)})`);
     try {
       if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });

@@ -10,14 +10,14 @@
  * entry's name is written once that digest is known. putManifest then checks
  * every layer's uncompressed digest against the config's diff_ids.
  *
- * The tar is written to `FILE.tmp-<random>` and renamed on commit. An
+ * The tar is written to `.FILE.tmp-<random>` and renamed on commit. An
  * existing FILE is refused (DESTINATION_EXISTS), as skopeo does, unless
- * `overwrite` is set. One archive can hold several images:
+ * `overwrite` is set; a character device or FIFO is written into instead
+ * (the tar is built in the temp directory, then streamed; src/core/user-files.ts). One archive can hold several images:
  * `DockerArchiveWriter.create()` then `writer.destination(tags)` per image
  * and `writer.finish()`.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { readAllBounded } from '../../../core/bounded.js';
 import { digestHex, sha256Digest, verifyBytes, type Digest } from '../../../core/digest.js';
@@ -28,7 +28,8 @@ import { formatImageRef, refName, type ImageRef } from '../../../core/reference.
 import { ImageError } from '../../errors.js';
 import type { ImageDestination, ImageReference, ManifestBlob, PutManifestOptions } from '../../types.js';
 import { autoDecompress } from '../local/compression.js';
-import { fsError, randomSuffix, removeQuietly, statOrUndefined } from '../local/files.js';
+import { StagedOutput } from '../../../core/user-files.js';
+import { fsError, statOrUndefined } from '../local/files.js';
 import { Mutex, TarFileWriter } from '../local/tar-writer.js';
 import { verifiedStream } from '../local/verify.js';
 import { MANIFEST_FILE, REPOSITORIES_FILE } from './archive.js';
@@ -62,6 +63,7 @@ export class DockerArchiveWriter {
 
   private constructor(
     readonly path: string,
+    private readonly output: StagedOutput,
     private readonly tar: TarFileWriter,
     private readonly overwrite: boolean,
   ) {
@@ -70,12 +72,16 @@ export class DockerArchiveWriter {
 
   static async create(path: string, options: DockerArchiveDestinationOptions = {}): Promise<DockerArchiveWriter> {
     const stat = await statOrUndefined(path);
-    if (stat && !options.overwrite) {
+    // A character device or FIFO (`docker-archive:/dev/null`, a pipe to `docker load`) is written
+    // into, not an existing archive to protect.
+    const stream = stat !== undefined && (stat.isCharacterDevice() || stat.isFIFO());
+    if (stat && !stream && !options.overwrite) {
       throw new ImageError('DESTINATION_EXISTS', `docker-archive ${path} already exists; docker-archive does not modify existing archives`);
     }
     if (stat?.isDirectory()) throw new ImageError('DESTINATION_EXISTS', `docker-archive ${path} is a directory`);
-    const tar = await TarFileWriter.create(`${path}.tmp-${randomSuffix()}`);
-    return new DockerArchiveWriter(path, tar, options.overwrite ?? false);
+    const output = await StagedOutput.prepare(path, { what: `docker-archive ${path}` });
+    const tar = await TarFileWriter.create(output.tempPath);
+    return new DockerArchiveWriter(path, output, tar, options.overwrite ?? false);
   }
 
   /** A destination for one image of this archive, tagged with `tags` (fully qualified or short). */
@@ -196,13 +202,13 @@ export class DockerArchiveWriter {
         await this.tar.addBytes(MANIFEST_FILE, Buffer.from(JSON.stringify(this.items)));
         await this.tar.addBytes(REPOSITORIES_FILE, Buffer.from(JSON.stringify(this.repositories)));
         await this.tar.finish();
-        if (!this.overwrite && (await statOrUndefined(this.path))) {
+        if (!this.overwrite && this.output.plan.kind === 'atomic' && (await statOrUndefined(this.path))) {
           throw new ImageError('DESTINATION_EXISTS', `${this.what} appeared while it was being written`);
         }
-        await fs.rename(this.tar.path, this.path);
+        await this.output.commit();
       } catch (error) {
         await this.tar.close();
-        await removeQuietly(this.tar.path);
+        await this.output.discard();
         this.state = 'aborted';
         throw fsError(error, this.what);
       }
@@ -216,7 +222,7 @@ export class DockerArchiveWriter {
       if (this.state !== 'open') return;
       this.state = 'aborted';
       await this.tar.close();
-      await removeQuietly(this.tar.path);
+      await this.output.discard();
     });
   }
 

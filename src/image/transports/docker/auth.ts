@@ -9,9 +9,10 @@
  */
 import type { RegistryCredentials } from '../../auth/types.js';
 import { readAllBounded } from '../../../core/bounded.js';
+import { CoreError } from '../../../core/errors.js';
 import type { Challenge } from './challenge.js';
 import { errorFromResponse, RegistryError, redactUrl } from './errors.js';
-import type { HttpClient } from './http.js';
+import { networkError, type HttpClient } from './http.js';
 
 const MAX_TOKEN_RESPONSE = 1024 * 1024;
 /** docker's default when the token server does not say. */
@@ -109,8 +110,13 @@ export class Authenticator {
     const identityToken = this.credentials?.identityToken;
     let res = identityToken ? await this.postRefreshToken(realm, service, scopes, identityToken) : undefined;
     if (!res) res = await this.getToken(realm, service, scopes);
-    const body = await readAllBounded(res.body, MAX_TOKEN_RESPONSE, 'token response').catch((error: unknown) => {
-      throw new RegistryError('TOO_LARGE', `token response from ${redactUrl(realm)} is too large`, { cause: error });
+    const answered = res;
+    const body = await readAllBounded(answered.body, MAX_TOKEN_RESPONSE, 'token response').catch((error: unknown) => {
+      if (error instanceof CoreError && error.code === 'TOO_LARGE') {
+        throw new RegistryError('TOO_LARGE', `token response from ${redactUrl(realm)} is too large`, { cause: error });
+      }
+      // A deadline, an idle timeout or a dropped connection keeps its own code.
+      throw networkError(error, `token request to ${redactUrl(realm)}`, answered.url, answered.idleTimeoutMs);
     });
     if (res.status !== 200) {
       throw errorFromResponse(`token request to ${redactUrl(realm)}`, res.status, body);

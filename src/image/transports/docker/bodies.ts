@@ -31,6 +31,6 @@ export async function readBounded(res: HttpResponse, max: number, what: string):
     if (error instanceof CoreError && error.code === 'TOO_LARGE') {
       throw new RegistryError('TOO_LARGE', `${what} is larger than the ${max}-byte limit`, { cause: error });
     }
-    throw networkError(error, what, res.url);
+    throw networkError(error, what, res.url, res.idleTimeoutMs);
   }
 }

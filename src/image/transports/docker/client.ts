@@ -33,7 +33,10 @@ export interface RegistryClientOptions {
   registry: string;
   credentials?: RegistryCredentials;
   tlsVerify?: boolean;
+  /** Idle timeout (no byte for this long fails the request). Default 60 s. */
   timeoutMs?: number;
+  /** Whole-request deadline for everything but blob transfers. Default: timeoutMs. */
+  deadlineMs?: number;
   retries?: number;
   retryBaseDelayMs?: number;
   signal?: AbortSignal;
@@ -61,6 +64,8 @@ export interface ClientRequest {
   body?: Buffer | string | Readable;
   followRedirects?: boolean;
   what: string;
+  /** A blob download or upload: the idle timeout applies, not the whole-request deadline (see http.ts). */
+  transfer?: boolean;
 }
 
 export interface ManifestHead {
@@ -93,6 +98,7 @@ export class RegistryClient {
     this.referrersMemoryMs = options.referrersMemoryMs ?? REFERRERS_MEMORY_MS;
     const httpOptions: ConstructorParameters<typeof HttpClient>[0] = { tls };
     if (options.timeoutMs !== undefined) httpOptions.timeoutMs = options.timeoutMs;
+    if (options.deadlineMs !== undefined) httpOptions.deadlineMs = options.deadlineMs;
     if (options.retries !== undefined) httpOptions.retries = options.retries;
     if (options.retryBaseDelayMs !== undefined) httpOptions.retryBaseDelayMs = options.retryBaseDelayMs;
     if (options.signal !== undefined) httpOptions.signal = options.signal;
@@ -187,6 +193,7 @@ export class RegistryClient {
       const sendReq: Parameters<HttpClient['send']>[0] = { method: req.method, url, headers, what: req.what };
       if (req.body !== undefined) sendReq.body = req.body;
       if (req.followRedirects) sendReq.followRedirects = true;
+      if (req.transfer) sendReq.transfer = true;
       const res = await this.http.send(sendReq);
       if (res.status !== 401 || attempt > 0 || !replayable || !sameOrigin) return res;
       const challenge = pickChallenge(parseChallenges(headerValues(res.headers, 'www-authenticate')));
@@ -310,6 +317,7 @@ export class RegistryClient {
       target: `/v2/${repository}/blobs/${descriptor.digest}`,
       scopes: [repositoryScope(repository, ['pull'])],
       followRedirects: true,
+      transfer: true,
       what,
     });
     if (res.status !== 200) throw errorFromResponse(what, res.status, await readErrorBody(res));
@@ -330,7 +338,7 @@ export class RegistryClient {
       verifier.destroy(
         cut
           ? new CoreError('TRUNCATED', `${what} is truncated: the connection ended after ${verifier.bytesSeen} of ${descriptor.size} bytes (${code})`, { cause: error })
-          : networkError(error, what, res.url),
+          : networkError(error, what, res.url, res.idleTimeoutMs),
       );
     });
     // pipeline (not pipe): both ends keep an error listener and are destroyed together, so a

@@ -19,7 +19,7 @@ export type RegistryErrorCode =
   | 'BLOB_UNKNOWN'
   /** Certificate verification or TLS handshake failure. */
   | 'TLS'
-  /** No bytes for longer than the inactivity timeout. */
+  /** No bytes for longer than the idle timeout, or a small answer (manifest, token) not complete by the deadline. */
   | 'TIMEOUT'
   /** The server broke the protocol: bad header, missing Location, wrong digest header, unexpected status. */
   | 'PROTOCOL'

@@ -1,10 +1,19 @@
 /**
  * HTTP for the registry client, on one undici Agent per client: retries with
  * backoff on 429, 5xx and reset connections (only when the request body can
- * be sent again), per-request inactivity timeouts, and redirects followed by
- * hand so that the Authorization header is dropped when a redirect leaves the
- * origin (blob GETs are commonly redirected to object storage with a signed
- * URL, which must never see our registry credentials).
+ * be sent again), timeouts, and redirects followed by hand so that the
+ * Authorization header is dropped when a redirect leaves the origin (blob
+ * GETs are commonly redirected to object storage with a signed URL, which
+ * must never see our registry credentials).
+ *
+ * Two timeouts, because an idle timeout alone lets a registry that trickles
+ * one byte a second keep a 4 MiB manifest request open for days: every
+ * request is bounded by an idle timeout (no byte for `timeoutMs`: headers
+ * and between body chunks), and every request that is not a blob transfer
+ * (manifests, tokens, pings, tag and referrer lists, error bodies) by a
+ * whole-request deadline (`deadlineMs`, from sending to the last body byte).
+ * Blob downloads and uploads (`transfer: true`) have no deadline: a large
+ * layer on a slow link is fine as long as bytes keep coming.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
@@ -26,6 +35,11 @@ export interface HttpRequest {
   followRedirects?: boolean;
   /** Names the request in error messages: "manifest example/app:latest". */
   what: string;
+  /**
+   * A blob download or upload: bounded by the idle timeout only, never by the
+   * whole-request deadline (a big layer may take long while bytes flow).
+   */
+  transfer?: boolean;
 }
 
 export type ResponseBody = Dispatcher.ResponseData['body'];
@@ -36,12 +50,19 @@ export interface HttpResponse {
   /** The URL that answered, after redirects. */
   url: URL;
   body: ResponseBody;
+  /** The idle timeout the body is read under (for messages when it fires). */
+  idleTimeoutMs?: number;
 }
 
 export interface HttpClientOptions {
   tls: TlsSettings;
-  /** Inactivity timeout per request (headers and between body chunks). Default 120 s. */
+  /** Idle timeout per request: for the headers and between body chunks. Default DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number;
+  /**
+   * Whole-request deadline for everything but blob transfers: sending,
+   * headers and the complete body. Default: the idle timeout.
+   */
+  deadlineMs?: number;
   /** Retries after the first attempt. Default 3. */
   retries?: number;
   /** First backoff delay; doubles per retry. Default 500 ms. */
@@ -53,6 +74,9 @@ export interface HttpClientOptions {
   /** Test hook and diagnostics: called before every attempt that hits the network. */
   onAttempt?: (method: HttpMethod, url: URL) => void;
 }
+
+/** The default of both timeouts (`--timeout`): a registry answers a manifest or a token in well under a second. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 const RETRY_NETWORK_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
@@ -73,6 +97,7 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
 export class HttpClient {
   readonly dispatcher: Agent;
   private readonly timeoutMs: number;
+  private readonly deadlineMs: number;
   private readonly retries: number;
   private readonly baseDelay: number;
   private readonly maxDelay: number;
@@ -82,7 +107,8 @@ export class HttpClient {
   private readonly verifyTls: boolean;
 
   constructor(options: HttpClientOptions) {
-    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.deadlineMs = options.deadlineMs ?? this.timeoutMs;
     this.retries = options.retries ?? 3;
     this.baseDelay = options.retryBaseDelayMs ?? 500;
     this.maxDelay = options.retryMaxDelayMs ?? 30_000;
@@ -144,33 +170,40 @@ export class HttpClient {
     const replayable = !(req.body instanceof Readable);
     for (let attempt = 0; ; attempt++) {
       const canRetry = replayable && attempt < this.retries;
+      const deadline = req.transfer ? undefined : new Deadline(this.deadlineMs, req.what, req.url, this.signal);
       let res: Dispatcher.ResponseData;
       try {
         this.signal?.throwIfAborted();
         this.onAttempt?.(req.method, req.url);
+        const signal = deadline?.signal ?? this.signal ?? null;
         res = await request(req.url, {
           dispatcher: this.dispatcher,
           method: req.method,
           headers: req.headers ?? {},
           body: req.body ?? null,
-          signal: this.signal ?? null,
+          signal,
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
         });
       } catch (error) {
+        deadline?.clear();
+        if (deadline?.error) throw deadline.error;
         if (canRetry && RETRY_NETWORK_CODES.has(errorCode(error))) {
           await this.backoff(attempt, undefined);
           continue;
         }
-        throw networkError(error, req.what, req.url);
+        throw networkError(error, req.what, req.url, this.timeoutMs);
       }
+      // The deadline runs on until the caller has read (or dropped) the body.
+      deadline?.watch(res.body);
       if (canRetry && RETRY_STATUSES.has(res.statusCode)) {
         const retryAfter = header(res.headers, 'retry-after');
         await res.body.dump().catch(() => undefined);
+        deadline?.clear();
         await this.backoff(attempt, retryAfter);
         continue;
       }
-      return { status: res.statusCode, headers: res.headers, url: req.url, body: res.body };
+      return { status: res.statusCode, headers: res.headers, url: req.url, body: res.body, idleTimeoutMs: this.timeoutMs };
     }
   }
 
@@ -219,8 +252,64 @@ export function errorCode(error: unknown): string {
   return typeof code === 'string' ? code : '';
 }
 
-/** Maps a low-level failure (socket, TLS, timeout) to a RegistryError; PortcullisErrors pass through. */
-export function networkError(error: unknown, what: string, url: URL): Error {
+/**
+ * The whole-request deadline of one attempt: aborts the request while it
+ * waits for headers, and destroys the body with a TIMEOUT error if it has
+ * not been read to the end in time. Cleared when the body closes.
+ */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private body: ResponseBody | undefined;
+  private readonly onOuterAbort: (() => void) | undefined;
+  error: RegistryError | undefined;
+
+  /** `outer` (the client's signal) aborts this request too; listened to only while the request lives. */
+  constructor(
+    ms: number,
+    what: string,
+    url: URL,
+    private readonly outer: AbortSignal | undefined,
+  ) {
+    this.timer = setTimeout(() => {
+      this.error = new RegistryError('TIMEOUT', `${what}: no complete answer from ${redactUrl(url)} within the ${formatSeconds(ms)} timeout`);
+      if (this.body) this.body.destroy(this.error);
+      else this.controller.abort(this.error);
+    }, ms);
+    this.timer.unref();
+    if (outer?.aborted) this.controller.abort(outer.reason);
+    else if (outer) {
+      this.onOuterAbort = () => this.controller.abort(outer.reason);
+      outer.addEventListener('abort', this.onOuterAbort, { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  watch(body: ResponseBody): void {
+    this.body = body;
+    if (body.destroyed || body.readableEnded) this.clear();
+    else body.once('close', () => this.clear());
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    if (this.onOuterAbort) this.outer?.removeEventListener('abort', this.onOuterAbort);
+  }
+}
+
+export function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Maps a low-level failure (socket, TLS, timeout) to a RegistryError;
+ * PortcullisErrors pass through. `idleMs`, when known, is named in an idle
+ * timeout's message.
+ */
+export function networkError(error: unknown, what: string, url: URL, idleMs?: number): Error {
   // Registry errors and digest/size errors from a verifying stream keep their own code.
   if (error instanceof PortcullisError) return error;
   const code = errorCode(error);
@@ -230,7 +319,9 @@ export function networkError(error: unknown, what: string, url: URL): Error {
     return new RegistryError('TLS', `${what}: TLS failure talking to ${where}: ${reason}`, { cause: error });
   }
   if (TIMEOUT_CODES.has(code)) {
-    return new RegistryError('TIMEOUT', `${what}: no response from ${where} within the timeout (${code})`, { cause: error });
+    const idle = idleMs !== undefined ? formatSeconds(idleMs) : 'longer than the idle timeout';
+    const phase = code === 'UND_ERR_BODY_TIMEOUT' ? 'stopped sending data' : code === 'UND_ERR_HEADERS_TIMEOUT' ? 'sent no answer' : 'did not accept the connection';
+    return new RegistryError('TIMEOUT', `${what}: ${where} ${phase} for ${idle} (${code})`, { cause: error });
   }
   if (UNREACHABLE_CODES.has(code)) {
     return new RegistryError('UNREACHABLE', `${what}: cannot reach ${where}: ${code}`, { cause: error });

@@ -6,9 +6,11 @@
  * plain HTTP (decided in the client, see `schemesFor`).
  * Reference: https://github.com/containers/image/blob/main/docs/containers-certs.d.5.md
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { PortcullisError } from '../../../core/errors.js';
+import { readRegularFile } from '../../../core/user-files.js';
 import { RegistryError } from './errors.js';
 
 export interface TlsSettings {
@@ -24,6 +26,18 @@ export interface TlsOptions {
   tlsVerify?: boolean;
 }
 
+/** PEM files are a few KiB; a FIFO or device in the directory is refused instead of read (src/core/user-files.ts). */
+const MAX_CERT_FILE_BYTES = 1024 * 1024;
+
+async function readCertFile(path: string): Promise<Buffer> {
+  try {
+    return await readRegularFile(path, { maxBytes: MAX_CERT_FILE_BYTES });
+  } catch (error) {
+    if (error instanceof PortcullisError) throw error;
+    throw new RegistryError('TLS', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 export async function loadTlsSettings(options: TlsOptions): Promise<TlsSettings> {
   const settings: TlsSettings = { rejectUnauthorized: options.tlsVerify !== false };
   if (!options.certDir) return settings;
@@ -35,7 +49,7 @@ export async function loadTlsSettings(options: TlsOptions): Promise<TlsSettings>
   }
   const cas: string[] = [];
   for (const name of names) {
-    if (name.endsWith('.crt')) cas.push(await readFile(join(options.certDir, name), 'utf8'));
+    if (name.endsWith('.crt')) cas.push((await readCertFile(join(options.certDir, name))).toString('utf8'));
   }
   if (cas.length > 0) settings.ca = [...rootCertificates, ...cas];
   for (const name of names) {
@@ -45,8 +59,8 @@ export async function loadTlsSettings(options: TlsOptions): Promise<TlsSettings>
       throw new RegistryError('TLS', `client certificate ${name} in ${options.certDir} has no matching ${keyName}`);
     }
     // Like containers/image, the first pair wins.
-    settings.cert = await readFile(join(options.certDir, name));
-    settings.key = await readFile(join(options.certDir, keyName));
+    settings.cert = await readCertFile(join(options.certDir, name));
+    settings.key = await readCertFile(join(options.certDir, keyName));
     break;
   }
   for (const name of names) {

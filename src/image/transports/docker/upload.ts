@@ -113,6 +113,7 @@ async function sendChunks(
         'content-length': String(chunk.length),
       },
       body: chunk,
+      transfer: true,
       what,
     });
     const body = await readErrorBody(res);
@@ -149,7 +150,7 @@ async function finish(
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'content-length': String(body === undefined ? 0 : length) };
   let res;
   try {
-    res = await client.send({ method: 'PUT', target: url, scopes, headers, ...(body === undefined ? {} : { body }), what });
+    res = await client.send({ method: 'PUT', target: url, scopes, headers, ...(body === undefined ? {} : { body, transfer: true }), what });
   } catch (error) {
     throw networkError(error, what, url);
   }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PortcullisError } from '../../../core/errors.js';
+import { openRegularFile } from '../../../core/user-files.js';
 import { ImageError } from '../../errors.js';
 
 /**
@@ -51,18 +52,30 @@ export async function statOrUndefined(path: string): Promise<Stats | undefined> 
   }
 }
 
+/**
+ * Opens a file of a layout or archive for reading: a FIFO, device or socket
+ * in its place is refused (FILE_NOT_REGULAR) instead of blocking the read
+ * (src/core/user-files.ts). fs errors become ImageErrors (see fsError).
+ */
+export async function openRegular(path: string, what: string): Promise<{ handle: fs.FileHandle; stats: Stats }> {
+  try {
+    return await openRegularFile(path, what);
+  } catch (error) {
+    throw fsError(error, what);
+  }
+}
+
 /** Reads a small file whole, refusing one over `maxBytes`; undefined when it does not exist. */
 export async function readSmallFile(path: string, maxBytes: number, what: string): Promise<Buffer | undefined> {
-  let handle;
+  let opened;
   try {
-    handle = await fs.open(path, 'r');
+    opened = await openRegularFile(path, what);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw fsError(error, what);
   }
+  const { handle, stats: stat } = opened;
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new ImageError('IO_ERROR', `${what} is not a regular file`);
     if (stat.size > maxBytes) throw new ImageError('ARCHIVE_INVALID', `${what} is ${stat.size} bytes, over the ${maxBytes}-byte limit`);
     return await handle.readFile();
   } catch (error) {

@@ -11,10 +11,10 @@
  * files. Understands ustar, GNU long names (`L`/`K`) and PAX headers (`x`,
  * `g`), and base-256 sizes. Every name is checked by normaliseArchivePath.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { constants, createReadStream, promises as fs } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ImageError } from '../../errors.js';
-import { fsError, READ_CHUNK_BYTES } from './files.js';
+import { fsError, openRegular, READ_CHUNK_BYTES } from './files.js';
 import { normaliseArchivePath, printable, resolveLinkTarget } from './paths.js';
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
@@ -38,6 +38,9 @@ const MAX_META_BYTES = 1 << 20;
 /** Links followed before we call it a loop (Linux uses 40). */
 const MAX_LINK_HOPS = 40;
 
+/** O_RDONLY | O_NONBLOCK: Node takes numeric open flags, @types/node types `flags` as a string. */
+const NONBLOCKING_READ = (constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)) as unknown as string;
+
 export class TarIndex {
   private constructor(
     readonly file: string,
@@ -48,15 +51,9 @@ export class TarIndex {
 
   /** Scans the headers of `file` once. Throws NOT_FOUND, ARCHIVE_INVALID, ARCHIVE_TRUNCATED, UNSAFE_PATH. */
   static async open(file: string, what: string): Promise<TarIndex> {
-    let handle;
+    // A FIFO or device named as the archive is refused here instead of blocking (FILE_NOT_REGULAR).
+    const { handle, stats: stat } = await openRegular(file, what);
     try {
-      handle = await fs.open(file, 'r');
-    } catch (error) {
-      throw fsError(error, what);
-    }
-    try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) throw new ImageError('ARCHIVE_INVALID', `${what} is not a regular file`);
       return new TarIndex(file, what, await scan(handle, stat.size, what));
     } catch (error) {
       throw fsError(error, what);
@@ -106,10 +103,20 @@ export class TarIndex {
     return entry;
   }
 
-  /** A stream of the entry's bytes (or a sub-range of them). */
+  /**
+   * A stream of the entry's bytes (or a sub-range of them). Opened again by
+   * name, with O_NONBLOCK: should a FIFO have been put in the archive's place
+   * since open(), the read fails or comes up short (and the digest check
+   * says so) instead of blocking.
+   */
   stream(entry: TarEntry, from = 0, length = entry.size - from): Readable {
     if (length <= 0) return Readable.from([]);
-    return createReadStream(this.file, { start: entry.offset + from, end: entry.offset + from + length - 1, highWaterMark: READ_CHUNK_BYTES });
+    return createReadStream(this.file, {
+      flags: NONBLOCKING_READ,
+      start: entry.offset + from,
+      end: entry.offset + from + length - 1,
+      highWaterMark: READ_CHUNK_BYTES,
+    });
   }
 
   /** Reads a small entry whole, refusing one over `maxBytes`. */
@@ -117,9 +124,7 @@ export class TarIndex {
     if (entry.size > maxBytes) {
       throw new ImageError('ARCHIVE_INVALID', `${this.what}: "${printable(entry.name)}" is ${entry.size} bytes, over the ${maxBytes}-byte limit`);
     }
-    const handle = await fs.open(this.file, 'r').catch((error: unknown) => {
-      throw fsError(error, this.what);
-    });
+    const { handle } = await openRegular(this.file, this.what);
     try {
       const buffer = Buffer.alloc(entry.size);
       const { bytesRead } = await handle.read(buffer, 0, entry.size, entry.offset);
@@ -132,9 +137,7 @@ export class TarIndex {
 
   /** The first bytes of an entry (fewer when it is shorter). */
   async head(entry: TarEntry, count: number): Promise<Buffer> {
-    const handle = await fs.open(this.file, 'r').catch((error: unknown) => {
-      throw fsError(error, this.what);
-    });
+    const { handle } = await openRegular(this.file, this.what);
     try {
       const want = Math.min(count, entry.size);
       const buffer = Buffer.alloc(want);

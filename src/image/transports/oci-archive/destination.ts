@@ -1,9 +1,11 @@
 /**
  * Writing an oci-archive: blobs stream straight into a tar being written at
- * `FILE.tmp-<random>` (verified on the way; a blob that fails is cut back out
+ * `.FILE.tmp-<random>` (verified on the way; a blob that fails is cut back out
  * of the file), then commit appends `index.json` and `oci-layout`, closes the
  * tar and renames it over FILE. close() without commit deletes the temp file.
- * Like skopeo, an existing FILE is replaced, not merged into.
+ * Like skopeo, an existing FILE is replaced, not merged into. A character
+ * device or FIFO (`oci-archive:/dev/null`) is never replaced: the tar is
+ * built in the temp directory and streamed into it (src/core/user-files.ts).
  */
 import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -12,7 +14,8 @@ import { MAX_MANIFEST_BYTES, type Descriptor } from '../../../core/oci.js';
 import { MediaType } from '../../../core/media-types.js';
 import { ImageError } from '../../errors.js';
 import type { ImageDestination, ManifestBlob, PutManifestOptions } from '../../types.js';
-import { fsError, randomSuffix, removeQuietly } from '../local/files.js';
+import { StagedOutput } from '../../../core/user-files.js';
+import { fsError } from '../local/files.js';
 import { Mutex, TarFileWriter } from '../local/tar-writer.js';
 import { verifiedStream } from '../local/verify.js';
 import { blobPath, INDEX_FILE, indexEntryFor, LAYOUT_BYTES, LAYOUT_FILE, mergeIndex } from '../oci-layout/layout.js';
@@ -31,6 +34,7 @@ export class OciArchiveDestination implements ImageDestination {
 
   private constructor(
     readonly reference: OciArchiveReference,
+    private readonly output: StagedOutput,
     private readonly tar: TarFileWriter,
   ) {
     this.what = `oci-archive ${reference.path}`;
@@ -39,8 +43,10 @@ export class OciArchiveDestination implements ImageDestination {
   static async open(reference: OciArchiveReference): Promise<OciArchiveDestination> {
     const stat = await fs.stat(reference.path).catch(() => undefined);
     if (stat?.isDirectory()) throw new ImageError('DESTINATION_EXISTS', `oci-archive ${reference.path} is a directory`);
-    const tar = await TarFileWriter.create(`${reference.path}.tmp-${randomSuffix()}`);
-    return new OciArchiveDestination(reference, tar);
+    // A regular file (or new name) is replaced by rename; a device or FIFO gets the finished tar streamed in.
+    const output = await StagedOutput.prepare(reference.path, { what: `oci-archive ${reference.path}` });
+    const tar = await TarFileWriter.create(output.tempPath);
+    return new OciArchiveDestination(reference, output, tar);
   }
 
   async hasBlob(descriptor: Descriptor): Promise<boolean> {
@@ -88,7 +94,7 @@ export class OciArchiveDestination implements ImageDestination {
         await this.tar.addBytes(INDEX_FILE, Buffer.from(JSON.stringify(index)));
         await this.tar.addBytes(LAYOUT_FILE, Buffer.from(LAYOUT_BYTES));
         await this.tar.finish();
-        await fs.rename(this.tar.path, this.reference.path);
+        await this.output.commit();
       } catch (error) {
         throw fsError(error, this.what);
       }
@@ -101,7 +107,7 @@ export class OciArchiveDestination implements ImageDestination {
     this.closed = true;
     await this.mutex.run(async () => {
       await this.tar.close();
-      if (!this.committed) await removeQuietly(this.tar.path);
+      if (!this.committed) await this.output.discard();
     });
   }
 

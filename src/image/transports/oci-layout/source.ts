@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../../core/digest.js';
+import { openRegularFile } from '../../../core/user-files.js';
 import { ImageError } from '../../errors.js';
 import { errnoCode, fsError, READ_CHUNK_BYTES, readSmallFile } from '../local/files.js';
 import { blobPath, LayoutSource, type LayoutReader } from './layout.js';
@@ -26,7 +27,8 @@ export class DirectoryLayoutReader implements LayoutReader {
     const path = join(this.dir, blobPath(digest));
     let handle;
     try {
-      handle = await fs.open(path, 'r');
+      // A FIFO in the layout would block the read forever: refused (FILE_NOT_REGULAR).
+      ({ handle } = await openRegularFile(path, `${this.what}: blob ${digest}`));
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return undefined;
       throw fsError(error, `${this.what}: blob ${digest}`);
