@@ -55,7 +55,9 @@ before(async () => {
       res.writeHead(200, { 'content-type': type, etag: ETAG, 'last-modified': LAST_MODIFIED, 'content-length': body.length });
       if (state.cutZip && type === 'application/zip') {
         state.cutZip = false;
-        res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy());
+        // Cut the connection only once the client has had time to read the first half: a stream that
+        // errors discards what it had queued, so a cut right after the write can leave nothing to resume.
+        res.write(body.subarray(0, Math.floor(body.length / 2)), () => setTimeout(() => res.destroy(), 500));
         return;
       }
       res.end(body);
