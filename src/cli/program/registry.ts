@@ -70,7 +70,7 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--require-signature', 'refuse to serve images without a valid signature by a key trusted for the repository')
     .option('--policy <file>', 'trust policy file for --require-signature (docs/signing.md)')
     .option('--no-notary', 'do not serve the Notary v1 trust service')
-    .option('--no-ui', 'do not serve the web UI and /metrics')
+    .option('--no-ui', 'do not serve the web UI, nor /metrics on --addr (--metrics-addr still serves it)')
     .option('--log-level <level>', 'debug, info, warn, error or silent (default info)')
     .option('--log-format <format>', 'json (one object per line on stdout, the default) or text')
     .option('--headers-timeout <duration>', 'time a client has to send its request headers (default 10s)')
