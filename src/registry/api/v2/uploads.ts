@@ -17,7 +17,7 @@
 import type { FastifyReply } from 'fastify';
 import { isDigest, type Digest } from '../../../core/digest.js';
 import { ServeError } from '../../errors.js';
-import type { UploadOwner, UploadState } from '../../storage/blob-store.js';
+import type { BlobInfo, UploadOwner, UploadState } from '../../storage/blob-store.js';
 import { factsOf } from '../../request-facts.js';
 import { UploadSessions } from '../../upload-sessions.js';
 import { parseV2Path } from './route.js';
@@ -38,7 +38,7 @@ export async function startUpload(ctx: V2Context, name: string): Promise<Fastify
     await appendBody(ctx, upload);
   } catch (error) {
     await ctx.services.blobs.cancelUpload(upload.id);
-    sessionsOf(ctx).closed(upload.id);
+    ctx.services.uploads.closed(upload.id);
     throw error;
   }
   return finish(ctx, name, upload.id, digest);
@@ -47,14 +47,14 @@ export async function startUpload(ctx: V2Context, name: string): Promise<Fastify
 export async function upload(ctx: V2Context, name: string, id: string): Promise<FastifyReply> {
   const { blobs } = ctx.services;
   const state = await ownedUpload(ctx, name, id);
-  sessionsOf(ctx).touched(id, Date.now());
+  ctx.services.uploads.touched(id, Date.now());
   switch (ctx.method) {
     case 'GET':
     case 'HEAD':
       return uploadAccepted(ctx, name, state, 204);
     case 'DELETE':
       await blobs.cancelUpload(id);
-      sessionsOf(ctx).closed(id);
+      ctx.services.uploads.closed(id);
       return sendEmpty(ctx, 204);
     case 'PATCH':
       return uploadAccepted(ctx, name, await appendBody(ctx, state), 202);
@@ -92,13 +92,9 @@ function refusalOf(owner: UploadOwner | undefined, repository: string, principal
   return undefined;
 }
 
-function sessionsOf(ctx: V2Context): UploadSessions {
-  return ctx.services.uploads;
-}
-
 /** Starts an upload within the caller's cap of open sessions (429 past it). */
 async function openSession(ctx: V2Context, owner: UploadOwner): Promise<UploadState> {
-  const sessions = sessionsOf(ctx);
+  const sessions = ctx.services.uploads;
   const client = UploadSessions.clientOf(ctx.principal, ctx.request.ip);
   const limit = ctx.limits.maxUploadsPerClient;
   if (!sessions.reserve(client, limit)) {
@@ -121,15 +117,15 @@ async function openSession(ctx: V2Context, owner: UploadOwner): Promise<UploadSt
 }
 
 async function finish(ctx: V2Context, name: string, id: string, digest: Digest): Promise<FastifyReply> {
-  let info;
+  let info: BlobInfo;
   try {
     info = await ctx.services.blobs.finishUpload(id, digest);
   } catch (error) {
     // A digest mismatch removes the upload; other failures leave it for a retry.
-    if (error instanceof ServeError && error.code === 'DIGEST_INVALID') sessionsOf(ctx).closed(id);
+    if (error instanceof ServeError && error.code === 'DIGEST_INVALID') ctx.services.uploads.closed(id);
     throw error;
   }
-  sessionsOf(ctx).closed(id);
+  ctx.services.uploads.closed(id);
   await ctx.services.metadata.linkBlob(name, info.digest);
   return sendEmpty(ctx, 201, { Location: `/v2/${name}/blobs/${info.digest}`, 'Docker-Content-Digest': info.digest });
 }
