@@ -33,6 +33,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseV2Path, type V2Route } from './api/v2/route.js';
+import { logAuthFailure } from './auth/failure-log.js';
 import type { MetadataStore, ScanState } from './metadata/store.js';
 import type { Authenticator } from './services.js';
 
@@ -251,6 +252,7 @@ export function metricsPlugin(metrics: Metrics, options: MetricsPluginOptions = 
       if (auth) {
         const result = await auth.authorize(request, 'pull');
         if (!result.ok) {
+          logAuthFailure(request, result, 'pull');
           if (result.reason === 'rate-limited') return reply.code(429).header('retry-after', String(result.retryAfterSeconds ?? 60)).type('text/plain; charset=utf-8').send('too many failed logins\n');
           return reply.code(401).header('www-authenticate', result.challenge).type('text/plain; charset=utf-8').send('authentication required\n');
         }

@@ -21,6 +21,7 @@
  * challenge, not a token-service (Bearer) one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logAuthFailure } from '../auth/failure-log.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Authenticator } from '../services.js';
 import { document, h } from './html.js';
@@ -83,6 +84,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     if (!auth) return false;
     const result = await auth.authorize(request, 'pull', repository);
     if (result.ok) return false;
+    logAuthFailure(request, result, 'pull', repository);
     if (result.reason === 'rate-limited') {
       reply.header('retry-after', String(result.retryAfterSeconds ?? 60));
       problem(reply, 429, 'Too many failed sign-ins', 'Wait a few minutes before trying again.');

@@ -9,6 +9,7 @@ import { pipeline, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BodyRateFloor, type ConnectionLimits } from '../../connection-limits.js';
 import { ServeError } from '../../errors.js';
+import { logAuthFailure } from '../../auth/failure-log.js';
 import { factsOf } from '../../request-facts.js';
 import type { Access, RegistryLimits } from '../../services.js';
 import { base } from './base.js';
@@ -118,12 +119,7 @@ async function authorize(ctx: V2Context, route: Exclude<V2Route, { kind: 'invali
     if (result.user !== undefined) factsOf(ctx.request.raw).principal = result.user;
     return result.user;
   }
-  if (result.reason !== undefined && result.reason !== 'missing') {
-    ctx.request.log.warn(
-      { event: 'auth.failed', reqId: ctx.request.id, reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access, ...(repository !== undefined ? { repository } : {}), ip: ctx.request.ip },
-      `authentication failed (${result.reason})`,
-    );
-  }
+  logAuthFailure(ctx.request, result, access, repository);
   if (result.reason === 'rate-limited') {
     // Decided before any password check: the caller waits, the server spends nothing.
     ctx.reply.header('Retry-After', String(result.retryAfterSeconds ?? 60));
