@@ -15,7 +15,10 @@
  * - credentials found right are remembered for a few minutes under an HMAC
  *   (verified-cache.ts); a remembered pair is answered at once, even from a
  *   client that is being limited (it is not a guess), and concurrent checks
- *   of one pair share one bcrypt run.
+ *   of one pair share one bcrypt run. Once its few minutes are over, a pair
+ *   that was right within the last day is checked again with bcrypt but
+ *   outside the limits: a guesser can keep a user name locked for new
+ *   sign-ins, not that user's clients that already signed in.
  *
  * Timing: an unknown user is checked against a dummy hash of the same cost,
  * so the answer takes as long as for a known user with a wrong password, and
@@ -49,6 +52,8 @@ export interface HtpasswdOptions {
 }
 
 const BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+/** How long a pair that was once right is exempt from the failure limits. */
+const KNOWN_TTL_MS = 24 * 3_600_000;
 /** When the pool's queue is full: come back soon. */
 const BUSY_RETRY_SECONDS = 2;
 
@@ -58,6 +63,8 @@ export class HtpasswdAuthenticator implements Authenticator {
   readonly #challenge: string;
   readonly #anonymousPull: boolean;
   readonly #verified: VerifiedCache;
+  /** Pairs found right within the last day (keys from `#verified.keyOf`): re-checked with bcrypt, but outside the limits. */
+  readonly #known = new VerifiedCache({ ttlMs: KNOWN_TTL_MS, maxEntries: 10_000 });
   readonly #limiter: FailureLimiter;
   readonly #verifier: PasswordVerifier;
   readonly #ownsVerifier: boolean;
@@ -114,22 +121,26 @@ export class HtpasswdAuthenticator implements Authenticator {
   }
 
   async #check(key: string, user: string, password: string, ip: string): Promise<AuthResult> {
-    const reservation = this.#limiter.reserve(user, clientKey(ip), this.#now());
-    if (!reservation.ok) return this.#limited(user, reservation.retryAfterSeconds);
+    // A pair that was right within the last day is not a guess: it is checked again, outside the limits, so a
+    // guesser who keeps a user name locked out does not lock out that user's own clients.
+    const known = this.#known.get(key, this.#now()) !== undefined;
+    const reservation = known ? undefined : this.#limiter.reserve(user, clientKey(ip), this.#now());
+    if (reservation && !reservation.ok) return this.#limited(user, reservation.retryAfterSeconds);
     const hash = this.#users.get(user);
     let matches: boolean;
     try {
       // Always pay one bcrypt comparison, whether or not the user exists.
       matches = await this.#verifier.verify(password, hash ?? this.#dummy);
     } catch (error) {
-      this.#limiter.settle(reservation, 'abandoned', this.#now());
+      if (reservation) this.#limiter.settle(reservation, 'abandoned', this.#now());
       if (error instanceof PasswordPoolBusy) return this.#limited(user, BUSY_RETRY_SECONDS);
       throw error;
     }
     const ok = matches && hash !== undefined;
-    this.#limiter.settle(reservation, ok ? 'succeeded' : 'failed', this.#now());
+    if (reservation) this.#limiter.settle(reservation, ok ? 'succeeded' : 'failed', this.#now());
     if (!ok) return { ok: false, challenge: this.#challenge, reason: 'invalid', user };
     this.#verified.add(key, user, this.#now());
+    this.#known.add(key, user, this.#now());
     return { ok: true, user };
   }
 

@@ -111,6 +111,21 @@ describe('failed-login limits and the verified cache', () => {
     assert.deepEqual(await auth.authorize(login('alice', 'alice-pw'), 'pull'), { ok: true, user: 'alice' }, 'the window passed');
   });
 
+  test('a pair that was right within the last day is re-checked outside the limits once the cache forgot it; guesses stay limited', async () => {
+    const clock = { now: 2_000_000 };
+    const { auth, verifier } = make({ perUser: 3, perAddress: 100, windowMs: 3_600_000 }, clock, 60_000);
+    assert.deepEqual(await auth.authorize(login('alice', 'alice-pw'), 'pull'), { ok: true, user: 'alice' });
+    for (let i = 0; i < 3; i++) assert.equal((await auth.authorize(login('alice', `guess-${i}`, '203.0.113.50'), 'pull')).ok, false);
+    clock.now += 120_000; // the verified cache (60 s) has forgotten alice's pair
+    const checks = verifier.checks;
+    assert.deepEqual(await auth.authorize(login('alice', 'alice-pw'), 'pull'), { ok: true, user: 'alice' }, "alice's own client is not locked out");
+    assert.equal(verifier.checks, checks + 1, 'it was checked with bcrypt again');
+    const guess = await auth.authorize(login('alice', 'guess-4', '203.0.113.50'), 'pull');
+    assert.equal(guess.ok === false && guess.reason, 'rate-limited');
+    const newcomer = await auth.authorize(login('alice', 'alice-pw-2'), 'pull');
+    assert.equal(newcomer.ok === false && newcomer.reason, 'rate-limited', 'a pair never seen right is limited like any guess');
+  });
+
   test('per client: failures on many names from one address limit it, a success for one user does not reset it; IPv6 counts per /64', async () => {
     const clock = { now: 5_000_000 };
     const { auth, verifier } = make({ perUser: 100, perAddress: 4, windowMs: 300_000 }, clock);
