@@ -23,7 +23,9 @@
  * Timing: an unknown user is checked against a dummy hash of the same cost,
  * so the answer takes as long as for a known user with a wrong password, and
  * counts against the same limits (a limit reached sooner would tell which
- * names exist). bcryptjs compares hashes in constant time.
+ * names exist). bcryptjs compares hashes in constant time; the cache is
+ * looked up by an HMAC the caller cannot compute, so how long the lookup
+ * takes says nothing about any secret.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
