@@ -17,6 +17,7 @@ import { DEFAULT_CONNECTION_LIMITS, guardConnections, nodeServerOptions, type Co
 import { isStorageFull, silentLog, type RegistryLog } from './log.js';
 import { factsOf } from './request-facts.js';
 import type { RegistryLimits, RegistryServices } from './services.js';
+import { UploadSessions } from './upload-sessions.js';
 
 export type RegistryPlugin = (app: FastifyInstance) => void | Promise<void>;
 
@@ -35,7 +36,8 @@ const V2_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 /** Headers a handler may have set before it failed; an error answer must not carry them. */
 const SUCCESS_HEADERS = ['content-length', 'content-range', 'docker-content-digest', 'etag', 'cache-control', 'accept-ranges', 'location', 'range', 'docker-upload-uuid'];
 
-export function buildApp(services: RegistryServices, options: BuildOptions = {}): FastifyInstance {
+export function buildApp(given: RegistryServices, options: BuildOptions = {}): FastifyInstance {
+  const services = { ...given, uploads: given.uploads ?? new UploadSessions() };
   const limits: RegistryLimits = { ...DEFAULT_LIMITS, ...services.limits };
   const tls = options.tls;
   const log = options.log ?? silentLog();

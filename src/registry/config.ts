@@ -8,6 +8,7 @@ import type { SeverityLevel } from '../core/advisory.js';
 import type { KeyStore } from '../trust/keys/store.js';
 import type { Policy } from '../trust/policy/index.js';
 import type { KeyFile } from '../engine/trust.js';
+import type { FailureLimits } from './auth/failure-limiter.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { RegistryLog } from './log.js';
 
@@ -37,6 +38,14 @@ export interface RegistryConfig {
   readonly metadataUrl?: string;
   readonly htpasswd?: string;
   readonly anonymousPull?: boolean;
+  /** With htpasswd: failed logins allowed per user and per client in a window; defaults in auth/failure-limiter.ts. */
+  readonly loginLimits?: Partial<FailureLimits>;
+  /** Uploads untouched for longer than this are removed (default 24 h, upload-purge.ts). */
+  readonly uploadPurgeAgeMs?: number;
+  /** Open upload sessions allowed per client (default 1,000). */
+  readonly maxUploadsPerClient?: number;
+  /** Serve `/metrics` on this address only, not on the main listener. */
+  readonly metricsAddr?: { readonly host: string; readonly port: number };
   /** Scanning; false turns it off. */
   readonly scan: false | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number };
   readonly denySeverity?: SeverityLevel;
@@ -45,7 +54,7 @@ export interface RegistryConfig {
   readonly requireSignature?: { readonly keys: KeyStore; readonly policy?: Policy; readonly policyKeys?: readonly KeyFile[] };
   /** Notary v1 trust service under `/v2/<gun>/_trust/tuf/`. */
   readonly notary: boolean;
-  /** Web UI under `/ui/` and Prometheus metrics at `/metrics`. */
+  /** Web UI under `/ui/` and Prometheus metrics at `/metrics` (on `metricsAddr` instead, when set). */
   readonly ui: boolean;
   /** Timeouts and connection caps; defaults in connection-limits.ts. */
   readonly connections?: Partial<ConnectionLimits>;

@@ -12,6 +12,9 @@
  * | `scan`         | info/warn | a scan finished (`state` done, failed, skipped) |
  * | `pull.denied`  | warn  | the pull policy refused a manifest (with the reason) |
  * | `auth.failed`  | warn  | credentials were sent and refused, or a caller was rate-limited |
+ * | `upload.refused` | warn | a request for an upload through another repository or by another principal (answered 404) |
+ * | `upload.limited` | warn | a client reached its cap of open uploads (answered 429) |
+ * | `upload.purged` | info | abandoned uploads were removed (`count`) |
  * | `storage.full` | error | a write failed for lack of space (ENOSPC, EDQUOT, SQLITE_FULL) |
  * | `error`        | error | anything answered 500, with its cause chain |
  *

@@ -23,11 +23,19 @@
  * - gauges (repositories, manifests, scan queue length): read at scrape time
  *   from the `source` callback; a failing source drops the gauges from that
  *   scrape and counts the failure instead of failing the scrape.
+ *
+ * Who may read them: the figures (repository counts, traffic, refusals) are
+ * the operator's, so with an authenticator `/metrics` needs a signed-in user
+ * (anonymous pull does not extend to it); or `--metrics-addr` serves them on
+ * a listener of their own (metrics-listener.ts, loopback by default) and the
+ * main one does not serve them at all.
  */
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseV2Path, type V2Route } from './api/v2/route.js';
+import { logAuthFailure } from './auth/failure-log.js';
 import type { MetadataStore, ScanState } from './metadata/store.js';
+import type { Authenticator } from './services.js';
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const METRICS_PATH = '/metrics';
@@ -200,12 +208,20 @@ function headerNumber(value: string | number | string[] | undefined): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
+export interface MetricsPluginOptions {
+  /** When set, `/metrics` answers only signed-in users (401 with the challenge otherwise). */
+  readonly auth?: Authenticator;
+  /** Serve `/metrics` on this app (default true); false only counts (the figures are served elsewhere). */
+  readonly serve?: boolean;
+}
+
 /**
  * Counts every request of the app and serves `/metrics`. Marked like
  * `fastify-plugin` does (`skip-override`), so that its hooks see every route
  * of the app even when it is added with `app.register`.
  */
-export function metricsPlugin(metrics: Metrics): (app: FastifyInstance) => Promise<void> {
+export function metricsPlugin(metrics: Metrics, options: MetricsPluginOptions = {}): (app: FastifyInstance) => Promise<void> {
+  const { auth } = options;
   // Socket counters at the end of the previous response on that connection.
   const marks = new WeakMap<Socket, { read: number; written: number }>();
 
@@ -230,7 +246,19 @@ export function metricsPlugin(metrics: Metrics): (app: FastifyInstance) => Promi
       const { received, served } = bytesOf(request, reply);
       metrics.countBytes(route, received, served);
     });
-    app.get(METRICS_PATH, async (_request, reply) => reply.header('cache-control', 'no-store').type(EXPOSITION_CONTENT_TYPE).send(await metrics.exposition()));
+    if (options.serve === false) return;
+    app.get(METRICS_PATH, async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      if (auth) {
+        const result = await auth.authorize(request, 'pull');
+        if (!result.ok) {
+          logAuthFailure(request, result, 'pull');
+          if (result.reason === 'rate-limited') return reply.code(429).header('retry-after', String(result.retryAfterSeconds ?? 60)).type('text/plain; charset=utf-8').send('too many failed logins\n');
+          return reply.code(401).header('www-authenticate', result.challenge).type('text/plain; charset=utf-8').send('authentication required\n');
+        }
+      }
+      return reply.type(EXPOSITION_CONTENT_TYPE).send(await metrics.exposition());
+    });
   };
   Object.defineProperty(plugin, Symbol.for('skip-override'), { value: true });
   return plugin;

@@ -1,9 +1,9 @@
 /**
  * Turns a RegistryConfig into a running registry: storage and metadata
- * drivers, authentication, the scan service, the pull policy (with signature
- * checks against the registry itself), the Notary trust service, the UI and
- * metrics, then listens. `close` stops them in the reverse order, after the
- * scans in flight finish.
+ * drivers, authentication, the purge of abandoned uploads, the scan service,
+ * the pull policy (with signature checks against the registry itself), the
+ * Notary trust service, the UI and metrics, then listens. `close` stops them
+ * in the reverse order, after the scans in flight finish.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,12 +20,18 @@ import { createSignatureCheck, type SignatureChecker } from './signature-check.j
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
 import { newInternalToken, withInternalToken } from './auth/internal-token.js';
+import type { HtpasswdAuthenticator } from './auth/htpasswd.js';
+import { startMetricsListener } from './metrics-listener.js';
+import { UploadPurger } from './upload-purge.js';
+import { UploadSessions } from './upload-sessions.js';
 
 export interface RunningRegistry {
   readonly url: string;
   readonly port: number;
   readonly services: RegistryServices;
   readonly scanner?: ScanService;
+  /** With `metricsAddr`: where `/metrics` is served. */
+  readonly metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -53,10 +59,10 @@ async function openMetadata(config: RegistryConfig): Promise<MetadataStore> {
   return new SqliteMetadataStore(join(config.root, 'registry.sqlite'));
 }
 
-async function openAuthenticator(config: RegistryConfig): Promise<Authenticator | undefined> {
+async function openAuthenticator(config: RegistryConfig): Promise<HtpasswdAuthenticator | undefined> {
   if (!config.htpasswd) return undefined;
   const { HtpasswdAuthenticator } = await import('./auth/htpasswd.js');
-  return HtpasswdAuthenticator.load(config.htpasswd, { anonymousPull: config.anonymousPull === true });
+  return HtpasswdAuthenticator.load(config.htpasswd, { anonymousPull: config.anonymousPull === true, ...(config.loginLimits ? { failures: config.loginLimits } : {}) });
 }
 
 async function openNotary(config: RegistryConfig): Promise<(NotaryService & { close(): Promise<void> }) | undefined> {
@@ -76,7 +82,13 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const metadata = await openMetadata(config);
     closers.push(() => metadata.close());
 
-    let auth = await openAuthenticator(config);
+    const htpasswd = await openAuthenticator(config);
+    if (htpasswd) closers.push(() => htpasswd.close());
+    let auth: Authenticator | undefined = htpasswd;
+    const uploads = new UploadSessions();
+    const purger = new UploadPurger({ blobs, sessions: uploads, log: config.log, ...(config.uploadPurgeAgeMs !== undefined ? { ageMs: config.uploadPurgeAgeMs } : {}) });
+    purger.start();
+    closers.push(() => purger.stop());
     let selfAddress = `127.0.0.1:${config.port}`;
     // Until it listens, the port may be 0 (any free port); names use the real one.
     let publicName = config.publicName ?? `${config.host}:${config.port}`;
@@ -136,11 +148,20 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       ...(pullPolicy ? { pullPolicy } : {}),
       ...(auth ? { auth } : {}),
       ...(notary ? { notary } : {}),
+      uploads,
+      ...(config.maxUploadsPerClient !== undefined ? { limits: { maxUploadsPerClient: config.maxUploadsPerClient } } : {}),
     };
     const plugins: RegistryPlugin[] = [];
+    if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
-      plugins.push(metricsPlugin(metrics), uiPlugin({ metadata, ...(auth ? { auth } : {}) }));
+      plugins.push(uiPlugin({ metadata, ...(auth ? { auth } : {}) }));
+    }
+    let metricsUrl: string | undefined;
+    if (config.metricsAddr) {
+      const listener = await startMetricsListener(metrics, config.metricsAddr.host, config.metricsAddr.port);
+      closers.push(() => listener.close());
+      metricsUrl = listener.url;
     }
     const tls = config.tls ? { cert: await readFile(config.tls.certFile), key: await readFile(config.tls.keyFile) } : undefined;
     const server = await startServer({
@@ -157,7 +178,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
-    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), close: closeAll };
+    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ManifestRecord } from './metadata/store.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
+import type { UploadSessions } from './upload-sessions.js';
 
 /** Told about every stored manifest (the scan queue listens). Must not throw or block. */
 export interface RegistryEvents {
@@ -23,6 +24,13 @@ export interface PullPolicy {
 
 export type Access = 'pull' | 'push' | 'delete';
 
+/** What an authenticator may look at: the headers, and the client's address (for rate limits). A FastifyRequest is one. */
+export interface AuthRequest {
+  readonly headers: IncomingHttpHeaders;
+  /** The peer's address as the socket reports it. */
+  readonly ip: string;
+}
+
 export type AuthResult =
   | { readonly ok: true; readonly user?: string }
   /** `challenge` is the WWW-Authenticate value to answer with. */
@@ -34,11 +42,13 @@ export type AuthResult =
       readonly reason?: 'missing' | 'invalid' | 'denied' | 'rate-limited';
       /** The user name that was tried, for the log. */
       readonly user?: string;
+      /** With reason 'rate-limited': when to come back (the `Retry-After` of the 429 answer). */
+      readonly retryAfterSeconds?: number;
     };
 
 export interface Authenticator {
   /** `repository` is undefined for `/v2/` and the catalog. */
-  authorize(headers: IncomingHttpHeaders, access: Access, repository?: string): Promise<AuthResult>;
+  authorize(request: AuthRequest, access: Access, repository?: string): Promise<AuthResult>;
 }
 
 export interface TufRequest {
@@ -48,6 +58,13 @@ export interface TufRequest {
   readonly method: string;
   readonly contentType?: string;
   readonly body?: Buffer;
+  /**
+   * Whether the caller may push to the GUN's repository, asked only when it
+   * matters: a GET of `timestamp.key`/`snapshot.key` creates a server key
+   * only then; otherwise it answers the existing key or 404 (reading must not
+   * grow the store). Absent: no.
+   */
+  readonly mayWrite?: () => Promise<boolean>;
 }
 
 export interface TufResponse {
@@ -66,6 +83,8 @@ export interface RegistryLimits {
   readonly maxManifestBytes: number;
   /** Largest blob accepted on push. */
   readonly maxBlobBytes: number;
+  /** Upload sessions one client (user, or address when anonymous) may have open at once; more answer 429. */
+  readonly maxUploadsPerClient: number;
 }
 
 export interface RegistryServices {
@@ -76,4 +95,6 @@ export interface RegistryServices {
   readonly pullPolicy?: PullPolicy;
   readonly auth?: Authenticator;
   readonly notary?: NotaryService;
+  /** Open upload sessions per client (the cap); `buildApp` makes one when absent. Shared with the purger. */
+  readonly uploads?: UploadSessions;
 }

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistryPlugin } from '../../src/registry/app.js';
+import type { RegistryLog } from '../../src/registry/log.js';
 import { SqliteMetadataStore } from '../../src/registry/metadata/sqlite.js';
 import type { RegistryServices } from '../../src/registry/services.js';
 import { startServer } from '../../src/registry/server.js';
@@ -21,6 +22,8 @@ export interface PortcullisRegistryOptions extends Partial<Omit<RegistryServices
   /** Replace the default stores (e.g. an S3 or PostgreSQL one under test). */
   readonly blobs?: RegistryServices['blobs'];
   readonly metadata?: RegistryServices['metadata'];
+  /** The operator log (silent by default); `captureLog` in ./registry-log.ts collects its lines. */
+  readonly log?: RegistryLog;
 }
 
 export interface PortcullisRegistry {
@@ -34,14 +37,14 @@ export interface PortcullisRegistry {
 }
 
 export async function startPortcullisRegistry(options: PortcullisRegistryOptions = {}): Promise<PortcullisRegistry> {
-  const { plugins, tls, root: givenRoot, blobs, metadata, ...extra } = options;
+  const { plugins, tls, root: givenRoot, blobs, metadata, log, ...extra } = options;
   const root = givenRoot ?? (await mkdtemp(join(tmpdir(), 'portcullis-serve-')));
   const services: RegistryServices = {
     blobs: blobs ?? new FilesystemBlobStore(join(root, 'storage')),
     metadata: metadata ?? new SqliteMetadataStore(join(root, 'metadata.db')),
     ...extra,
   };
-  const server = await startServer({ services, host: '127.0.0.1', port: 0, ...(plugins ? { plugins } : {}), ...(tls ? { tls } : {}) });
+  const server = await startServer({ services, host: '127.0.0.1', port: 0, ...(plugins ? { plugins } : {}), ...(tls ? { tls } : {}), ...(log ? { log } : {}) });
   return {
     url: server.url,
     host: new URL(server.url).host,

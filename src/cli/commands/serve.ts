@@ -44,6 +44,12 @@ export interface ServeOptions {
   minBodyRate?: string;
   /** Serve from a temporary folder with the bundled example image pushed and scanned. */
   demo?: boolean;
+  maxLoginFailuresPerUser?: string;
+  maxLoginFailuresPerIp?: string;
+  loginFailureWindow?: string;
+  uploadPurgeAge?: string;
+  maxUploadsPerClient?: string;
+  metricsAddr?: string;
   requireSignature?: boolean;
   policy?: string;
   notary?: boolean;
@@ -142,6 +148,7 @@ export async function buildConfig(options: ServeOptions, io: OutputStreams): Pro
     notary: options.notary !== false,
     ui: options.ui !== false,
     connections: connectionLimits(options),
+    ...authAndUploadLimits(options),
     log: createLog({ level: choice(options.logLevel, LOG_LEVELS, '--log-level', 'info'), format: choice(options.logFormat, LOG_FORMATS, '--log-format', 'json'), destination: io.stdout }),
   };
 }
@@ -162,6 +169,31 @@ function connectionLimits(options: ServeOptions): Partial<ConnectionLimits> {
   if (options.maxConns !== undefined) limits.maxConnections = count(options.maxConns, '--max-conns');
   if (options.minBodyRate !== undefined) limits.minBodyBytesPerSecond = byteRate(options.minBodyRate);
   return limits;
+}
+
+/** Failed-login limits, upload purging and caps, and the metrics listener (docs/serve.md "Authentication and uploads"). */
+function authAndUploadLimits(options: ServeOptions): Pick<RegistryConfig, 'loginLimits' | 'uploadPurgeAgeMs' | 'maxUploadsPerClient' | 'metricsAddr'> {
+  const login: { perUser?: number; perAddress?: number; windowMs?: number } = {};
+  if (options.maxLoginFailuresPerUser !== undefined) login.perUser = count(options.maxLoginFailuresPerUser, '--max-login-failures-per-user');
+  if (options.maxLoginFailuresPerIp !== undefined) login.perAddress = count(options.maxLoginFailuresPerIp, '--max-login-failures-per-ip');
+  if (options.loginFailureWindow !== undefined) login.windowMs = duration(options.loginFailureWindow, '--login-failure-window', 1_000);
+  if (Object.keys(login).length > 0 && !options.htpasswd) throw new UsageError('--max-login-failures-* and --login-failure-window only make sense with --htpasswd');
+  let metricsAddr: RegistryConfig['metricsAddr'];
+  if (options.metricsAddr !== undefined) {
+    // `:9090` means loopback: metrics are the operator's.
+    const value = options.metricsAddr.startsWith(':') ? `127.0.0.1${options.metricsAddr}` : options.metricsAddr;
+    try {
+      metricsAddr = parseAddr(value);
+    } catch {
+      throw new UsageError(`--metrics-addr takes HOST:PORT (e.g. 127.0.0.1:9090, or :9090 for loopback), not "${options.metricsAddr}"`);
+    }
+  }
+  return {
+    ...(Object.keys(login).length > 0 ? { loginLimits: login } : {}),
+    ...(options.uploadPurgeAge !== undefined ? { uploadPurgeAgeMs: duration(options.uploadPurgeAge, '--upload-purge-age', 60_000) } : {}),
+    ...(options.maxUploadsPerClient !== undefined ? { maxUploadsPerClient: count(options.maxUploadsPerClient, '--max-uploads-per-client') } : {}),
+    ...(metricsAddr ? { metricsAddr } : {}),
+  };
 }
 
 /** A duration of at least `minMs`: 500ms, 10s, 5m, 1h. */

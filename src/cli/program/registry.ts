@@ -10,7 +10,8 @@ cross-repository mounts, chunked uploads) with a built-in trust service and
 scanner:
   - every pushed image is scanned against the advisory database (--db), and
     rescanned when the database changes (run "portcullis db update" from cron);
-  - results are shown at /ui/ ordered by severity; metrics at /metrics;
+  - results are shown at /ui/ ordered by severity; metrics at /metrics
+    (signed-in users only with --htpasswd), or on --metrics-addr alone;
   - Notary v1 / Docker Content Trust endpoints under /v2/<name>/_trust/tuf/
     (the notary CLI and DOCKER_CONTENT_TRUST clients work against it);
   - --deny-severity and --require-signature make it refuse to serve images
@@ -33,7 +34,13 @@ several processes can serve one registry.
 
 Authentication: --htpasswd FILE (bcrypt entries, as made by "htpasswd -B");
 --anonymous-pull lets anyone pull. Without --htpasswd anyone can push: bind to
-loopback (the default) or put it behind a proxy.
+loopback (the default) or put it behind a proxy. Passwords are checked off the
+event loop; after too many failed logins for one user or from one address the
+registry answers 429 with Retry-After without checking the password at all.
+
+Uploads belong to the repository and user that started them (anyone else gets
+404); each client may keep --max-uploads-per-client open, and uploads
+untouched for --upload-purge-age are removed (checked hourly).
 
 Stops cleanly on SIGINT/SIGTERM: uploads in flight fail, nothing half-written
 becomes visible.`;
@@ -64,7 +71,7 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--require-signature', 'refuse to serve images without a valid signature by a key trusted for the repository')
     .option('--policy <file>', 'trust policy file for --require-signature (docs/signing.md)')
     .option('--no-notary', 'do not serve the Notary v1 trust service')
-    .option('--no-ui', 'do not serve the web UI and /metrics')
+    .option('--no-ui', 'do not serve the web UI, nor /metrics on --addr (--metrics-addr still serves it)')
     .option('--log-level <level>', 'debug, info, warn, error or silent (default info)')
     .option('--log-format <format>', 'json (one object per line on stdout, the default) or text')
     .option('--headers-timeout <duration>', 'time a client has to send its request headers (default 10s)')
@@ -73,6 +80,12 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--min-body-rate <rate>', 'cut request bodies slower than this per second (default 1KiB; 0 = off)')
     .option('--max-conns-per-ip <n>', 'open connections allowed per client address (default 64)')
     .option('--max-conns <n>', 'open connections allowed in all (default 4096)')
+    .option('--max-login-failures-per-user <n>', 'with --htpasswd: failed logins per user name within the window before 429 (default 10)')
+    .option('--max-login-failures-per-ip <n>', 'with --htpasswd: failed logins per client address within the window before 429 (default 30)')
+    .option('--login-failure-window <duration>', 'with --htpasswd: the window failed logins are counted over (default 5m)')
+    .option('--max-uploads-per-client <n>', 'open upload sessions per user (or address, when anonymous) before 429 (default 1000)')
+    .option('--upload-purge-age <duration>', 'remove uploads untouched this long (default 24h; at least 1m)')
+    .option('--metrics-addr <host:port>', 'serve /metrics only on this address (":9090" = loopback), not on --addr')
     .addHelpText(
       'after',
       `${SERVE_HELP}

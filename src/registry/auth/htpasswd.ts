@@ -7,35 +7,72 @@
  * repositories when `anonymousPull` is set (but `/v2/` and the catalog still
  * challenge them, which is how clients learn to send credentials at all).
  *
+ * Staying up under guessing (docs/serve.md, "Authentication and uploads"):
+ * - bcrypt runs on worker threads (password-pool.ts), never on the event loop;
+ * - failed logins are limited per user name and per client (failure-limiter.ts):
+ *   past the limit the answer is 'rate-limited' with a Retry-After, decided
+ *   before any password is checked, so guessing costs the server no CPU;
+ * - credentials found right are remembered for a few minutes under an HMAC
+ *   (verified-cache.ts); a remembered pair is answered at once, even from a
+ *   client that is being limited (it is not a guess), and concurrent checks
+ *   of one pair share one bcrypt run. Once its few minutes are over, a pair
+ *   that was right within the last day is checked again with bcrypt but
+ *   outside the limits: a guesser can keep a user name locked for new
+ *   sign-ins, not that user's clients that already signed in.
+ *
  * Timing: an unknown user is checked against a dummy hash of the same cost,
- * so the answer takes as long as for a known user with a wrong password.
- * Verified credentials are remembered (by a SHA-256 of user and password) so
- * a push's hundred requests do not each pay bcrypt's cost; only a correct
- * pair is ever remembered.
+ * so the answer takes as long as for a known user with a wrong password, and
+ * counts against the same limits (a limit reached sooner would tell which
+ * names exist). bcryptjs compares hashes in constant time; the cache is
+ * looked up by an HMAC the caller cannot compute, so how long the lookup
+ * takes says nothing about any secret.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
+import { clientKey } from '../client-address.js';
 import { ServeError } from '../errors.js';
-import type { Access, Authenticator, AuthResult } from '../services.js';
+import type { Access, AuthRequest, Authenticator, AuthResult } from '../services.js';
+import { FailureLimiter, type FailureLimits } from './failure-limiter.js';
+import { BcryptWorkerPool, PasswordPoolBusy, type PasswordPoolOptions, type PasswordVerifier } from './password-pool.js';
+import { VerifiedCache } from './verified-cache.js';
 
 export interface HtpasswdOptions {
   /** Let callers without credentials pull (default false). */
   readonly anonymousPull?: boolean;
   /** Default "portcullis". */
   readonly realm?: string;
+  /** Failed-login limits (defaults in failure-limiter.ts: 10 per user, 30 per client, per 5 minutes). */
+  readonly failures?: Partial<FailureLimits>;
+  /** How long a verified pair is remembered (default 5 minutes). */
+  readonly verifiedTtlMs?: number;
+  /** The bcrypt checker (default: a BcryptWorkerPool with `pool` options, closed by `close`). */
+  readonly verifier?: PasswordVerifier;
+  readonly pool?: PasswordPoolOptions;
+  /** Clock in milliseconds (tests). */
+  readonly now?: () => number;
 }
 
 const BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
-const REMEMBERED_LIMIT = 1000;
+/** How long a pair that was once right is exempt from the failure limits. */
+const KNOWN_TTL_MS = 24 * 3_600_000;
+/** When the pool's queue is full: come back soon. */
+const BUSY_RETRY_SECONDS = 2;
 
 export class HtpasswdAuthenticator implements Authenticator {
   readonly #users: ReadonlyMap<string, string>;
   readonly #dummy: string;
   readonly #challenge: string;
   readonly #anonymousPull: boolean;
-  readonly #verified = new Set<string>();
+  readonly #verified: VerifiedCache;
+  /** Pairs found right within the last day (keys from `#verified.keyOf`): re-checked with bcrypt, but outside the limits. */
+  readonly #known = new VerifiedCache({ ttlMs: KNOWN_TTL_MS, maxEntries: 10_000 });
+  readonly #limiter: FailureLimiter;
+  readonly #verifier: PasswordVerifier;
+  readonly #ownsVerifier: boolean;
+  readonly #now: () => number;
+  /** Checks running now, by verified-cache key: concurrent requests with one pair share one bcrypt run. */
+  readonly #inFlight = new Map<string, Promise<AuthResult>>();
 
   constructor(users: ReadonlyMap<string, string>, options: HtpasswdOptions = {}) {
     this.#users = users;
@@ -44,6 +81,11 @@ export class HtpasswdAuthenticator implements Authenticator {
     this.#dummy = bcrypt.hashSync(randomBytes(16).toString('hex'), rounds);
     this.#challenge = `Basic realm="${(options.realm ?? 'portcullis').replace(/["\\]/g, '')}"`;
     this.#anonymousPull = options.anonymousPull ?? false;
+    this.#verified = new VerifiedCache(options.verifiedTtlMs !== undefined ? { ttlMs: options.verifiedTtlMs } : {});
+    this.#limiter = new FailureLimiter(options.failures);
+    this.#ownsVerifier = options.verifier === undefined;
+    this.#verifier = options.verifier ?? new BcryptWorkerPool(options.pool);
+    this.#now = options.now ?? Date.now;
   }
 
   static async load(path: string, options: HtpasswdOptions = {}): Promise<HtpasswdAuthenticator> {
@@ -56,8 +98,8 @@ export class HtpasswdAuthenticator implements Authenticator {
     return new HtpasswdAuthenticator(parseHtpasswd(text, path), options);
   }
 
-  async authorize(headers: IncomingHttpHeaders, access: Access, repository?: string): Promise<AuthResult> {
-    const credentials = basicCredentials(headers.authorization);
+  async authorize(request: AuthRequest, access: Access, repository?: string): Promise<AuthResult> {
+    const credentials = basicCredentials(request.headers.authorization);
     // containers/image answers a Basic challenge with empty credentials when it has none: that is anonymous.
     if (!credentials || (credentials.user === '' && credentials.password === '')) {
       // Not for `/v2/` itself: clients learn from its challenge that they should send credentials,
@@ -65,15 +107,47 @@ export class HtpasswdAuthenticator implements Authenticator {
       if (this.#anonymousPull && access === 'pull' && repository !== undefined) return { ok: true };
       return { ok: false, challenge: this.#challenge, reason: 'missing' };
     }
-    const key = createHash('sha256').update(credentials.user).update('\0').update(credentials.password).digest('hex');
-    if (this.#verified.has(key)) return { ok: true, user: credentials.user };
-    const hash = this.#users.get(credentials.user);
-    // Always pay one bcrypt comparison, whether or not the user exists.
-    const matches = await bcrypt.compare(credentials.password, hash ?? this.#dummy);
-    if (!matches || hash === undefined) return { ok: false, challenge: this.#challenge, reason: 'invalid', user: credentials.user };
-    if (this.#verified.size >= REMEMBERED_LIMIT) this.#verified.clear();
-    this.#verified.add(key);
-    return { ok: true, user: credentials.user };
+    const key = this.#verified.keyOf(credentials.user, credentials.password);
+    const remembered = this.#verified.get(key, this.#now());
+    if (remembered !== undefined) return { ok: true, user: remembered };
+    const running = this.#inFlight.get(key);
+    if (running) return running;
+    const check = this.#check(key, credentials.user, credentials.password, request.ip).finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, check);
+    return check;
+  }
+
+  /** Stops the password threads (when this authenticator made them). */
+  async close(): Promise<void> {
+    if (this.#ownsVerifier) await this.#verifier.close();
+  }
+
+  async #check(key: string, user: string, password: string, ip: string): Promise<AuthResult> {
+    // A pair that was right within the last day is not a guess: it is checked again, outside the limits, so a
+    // guesser who keeps a user name locked out does not lock out that user's own clients.
+    const known = this.#known.get(key, this.#now()) !== undefined;
+    const reservation = known ? undefined : this.#limiter.reserve(user, clientKey(ip), this.#now());
+    if (reservation && !reservation.ok) return this.#limited(user, reservation.retryAfterSeconds);
+    const hash = this.#users.get(user);
+    let matches: boolean;
+    try {
+      // Always pay one bcrypt comparison, whether or not the user exists.
+      matches = await this.#verifier.verify(password, hash ?? this.#dummy);
+    } catch (error) {
+      if (reservation) this.#limiter.settle(reservation, 'abandoned', this.#now());
+      if (error instanceof PasswordPoolBusy) return this.#limited(user, BUSY_RETRY_SECONDS);
+      throw error;
+    }
+    const ok = matches && hash !== undefined;
+    if (reservation) this.#limiter.settle(reservation, ok ? 'succeeded' : 'failed', this.#now());
+    if (!ok) return { ok: false, challenge: this.#challenge, reason: 'invalid', user };
+    this.#verified.add(key, user, this.#now());
+    this.#known.add(key, user, this.#now());
+    return { ok: true, user };
+  }
+
+  #limited(user: string, retryAfterSeconds: number): AuthResult {
+    return { ok: false, challenge: this.#challenge, reason: 'rate-limited', user, retryAfterSeconds };
   }
 }
 

@@ -7,8 +7,7 @@
  * configured authenticator.
  */
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Access, Authenticator, AuthResult } from '../services.js';
+import type { Access, AuthRequest, Authenticator, AuthResult } from '../services.js';
 
 export const INTERNAL_USER = '<token>';
 
@@ -19,14 +18,14 @@ export function newInternalToken(): string {
 export function withInternalToken(inner: Authenticator, token: string): Authenticator {
   const expected = createHash('sha256').update(`${INTERNAL_USER}:${token}`).digest();
   return {
-    async authorize(headers: IncomingHttpHeaders, access: Access, repository?: string): Promise<AuthResult> {
-      const header = headers.authorization;
+    async authorize(request: AuthRequest, access: Access, repository?: string): Promise<AuthResult> {
+      const header = request.headers.authorization;
       if (typeof header === 'string' && header.startsWith('Basic ')) {
         const given = createHash('sha256').update(Buffer.from(header.slice(6), 'base64').toString('utf8')).digest();
         // Internal calls only read: a leaked token still cannot push or delete.
         if (timingSafeEqual(given, expected) && access === 'pull') return { ok: true, user: INTERNAL_USER };
       }
-      return inner.authorize(headers, access, repository);
+      return inner.authorize(request, access, repository);
     },
   };
 }

@@ -2,8 +2,8 @@
  * The server-held signing keys of each GUN: the timestamp key (always the
  * server's, as with notary-server) and the snapshot key when the publisher
  * hands snapshot to the server (`notary key rotate <gun> snapshot -r`).
- * `GET <role>.key` returns the newest key, creating one the first time;
- * `POST <role>.key` makes a new one. Signing uses whichever held key the
+ * `GET <role>.key` returns the newest key, creating one the first time when
+ * the caller may push (service.ts decides); `POST <role>.key` makes a new one. Signing uses whichever held key the
  * current root lists for the role, so a rotation only takes effect once the
  * publisher's new root names the new key.
  */
@@ -18,9 +18,15 @@ export class ServerKeys {
     private readonly algorithm: SigningKeyType = 'ed25519',
   ) {}
 
+  /** The newest key, creating one when there is none. */
   async current(gun: string, role: ServerRole): Promise<SigningKey> {
+    return (await this.existing(gun, role)) ?? this.create(gun, role);
+  }
+
+  /** The newest key, or undefined: never creates one. */
+  async existing(gun: string, role: ServerRole): Promise<SigningKey | undefined> {
     const [newest] = await this.store.keys(gun, role);
-    return newest ? importSigningKey(newest.privateKey) : this.create(gun, role);
+    return newest ? importSigningKey(newest.privateKey) : undefined;
   }
 
   async create(gun: string, role: ServerRole): Promise<SigningKey> {

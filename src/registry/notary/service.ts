@@ -9,13 +9,20 @@
  * | GET    | `<role>.json`                         | newest (timestamp re-signed when expired)     |
  * | GET    | `<version>.<role>.json`               | that version                                  |
  * | GET    | `<role>.<sha256 or sha512 hex>.json`  | the file with that checksum                   |
- * | GET    | `timestamp.key`, `snapshot.key`       | the server's public key, created on first ask |
+ * | GET    | `timestamp.key`, `snapshot.key`       | the server's public key (see below)           |
  * | POST   | `timestamp.key`, `snapshot.key`       | a new server key (rotation)                   |
  * | DELETE | ``                                    | forget the GUN                                |
  *
  * Errors are notary's `{"errors":[{code,message,detail}]}` (errors.ts).
+ *
+ * Server keys: `notary init` GETs `timestamp.key` before it publishes the
+ * first root, so a GET must be able to create it — but a GET any anonymous
+ * caller could make must not grow the store (4,000 GUNs in 6 s did). So a GET
+ * creates the key only when the caller may push to the GUN's repository
+ * (`mayWrite`, as notary-server requires push and pull for GetKey); anyone
+ * else gets the existing key, or 404 METADATA_NOT_FOUND when there is none.
  */
-import { parseRootMetadata, parseTimestampMetadata, publicKeyJson } from '../../trust/tuf/index.js';
+import { parseRootMetadata, parseTimestampMetadata, publicKeyJson, type SigningKey } from '../../trust/tuf/index.js';
 import type { NotaryService, TufRequest, TufResponse } from '../services.js';
 import { errorResponse, NotaryServerError } from './errors.js';
 import { ServerKeys, type ServerRole } from './keys.js';
@@ -71,7 +78,7 @@ export class TufNotaryService implements NotaryService {
     const key = KEY.exec(path);
     if (key && (method === 'GET' || method === 'POST')) {
       const role = key[1] as ServerRole;
-      const signing = method === 'GET' ? await this.keys.current(gun, role) : await this.keys.create(gun, role);
+      const signing = method === 'GET' ? await this.readKey(req, role) : await this.keys.create(gun, role);
       return { status: 200, contentType: JSON_TYPE, body: JSON.stringify(publicKeyJson(signing.public)) };
     }
     if (method !== 'GET') throw new NotaryServerError('GENERIC_NOT_FOUND');
@@ -83,6 +90,14 @@ export class TufNotaryService implements NotaryService {
     else throw new NotaryServerError('GENERIC_NOT_FOUND');
     if (!file) throw new NotaryServerError('METADATA_NOT_FOUND');
     return { status: 200, contentType: JSON_TYPE, body: file.data };
+  }
+
+  /** The newest server key; created only for a caller who may write (see the header). */
+  private async readKey(req: TufRequest, role: ServerRole): Promise<SigningKey> {
+    const existing = await this.keys.existing(req.gun, role);
+    if (existing) return existing;
+    if (!(await req.mayWrite?.())) throw new NotaryServerError('METADATA_NOT_FOUND');
+    return this.keys.current(req.gun, role);
   }
 
   private async update(req: TufRequest): Promise<TufResponse> {

@@ -9,7 +9,10 @@
  * - a blob is visible only after `finishUpload` verified its digest; a failed or
  *   cancelled upload leaves nothing behind;
  * - `read` of a missing blob throws ServeError BLOB_UNKNOWN;
- * - appending at the wrong offset throws RANGE_INVALID and changes nothing.
+ * - appending at the wrong offset throws RANGE_INVALID and changes nothing;
+ * - the owner given to `startUpload` (repository and user) is kept with the
+ *   upload and comes back with every state, so the API can refuse an upload
+ *   to anyone but the client that started it, through any other repository.
  */
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../core/digest.js';
@@ -25,11 +28,20 @@ export interface ByteRange {
   readonly end: number;
 }
 
+/** Who started an upload, and where: only the same principal, through the same repository, may use it. */
+export interface UploadOwner {
+  readonly repository: string;
+  /** The signed-in user; absent for anonymous uploads (no authentication configured). */
+  readonly principal?: string;
+}
+
 export interface UploadState {
   readonly id: string;
   /** Bytes received so far. */
   readonly size: number;
   readonly startedAt: Date;
+  /** As given to `startUpload`; absent when none was (or for uploads stored before owners were recorded). */
+  readonly owner?: UploadOwner;
 }
 
 export interface BlobStore {
@@ -45,7 +57,7 @@ export interface BlobStore {
   /** Every stored blob, for garbage collection. */
   list(): AsyncIterable<Digest>;
 
-  startUpload(): Promise<UploadState>;
+  startUpload(owner?: UploadOwner): Promise<UploadState>;
   uploadState(id: string): Promise<UploadState | undefined>;
   /**
    * Appends `content` at `offset` (which must equal the current size). Stops
@@ -58,4 +70,13 @@ export interface BlobStore {
   /** Uploads untouched since `before`, for purging abandoned ones. */
   staleUploads(before: Date): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** An owner read back from storage: well-formed or absent (never trusted as it stands). */
+export function parseUploadOwner(value: unknown): UploadOwner | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { repository, principal } = value as { repository?: unknown; principal?: unknown };
+  if (typeof repository !== 'string') return undefined;
+  if (principal !== undefined && typeof principal !== 'string') return undefined;
+  return principal === undefined ? { repository } : { repository, principal };
 }

@@ -8,7 +8,7 @@
  * Layout under `root`:
  *   blobs/<algorithm>/<2 hex>/<hex>   finished, verified blobs (0644)
  *   uploads/<id>/data                 bytes received so far
- *   uploads/<id>/state.json           { id, startedAt }
+ *   uploads/<id>/state.json           { id, startedAt, owner? }
  *   tmp/                              temporary files of `putBytes`
  *
  * Hashing across chunks: each upload keeps an incremental sha256 in memory
@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/digest.js';
 import { ServeError } from '../errors.js';
-import type { BlobInfo, BlobStore, ByteRange, UploadState } from './blob-store.js';
+import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type UploadOwner, type UploadState } from './blob-store.js';
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const FILE_MODE = 0o644;
@@ -121,14 +121,14 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async startUpload(): Promise<UploadState> {
+  async startUpload(owner?: UploadOwner): Promise<UploadState> {
     const id = randomUUID().replaceAll('-', '');
     const dir = this.uploadDir(id);
     await mkdirs(dir);
     const startedAt = new Date();
     await writeFile(join(dir, 'data'), Buffer.alloc(0), { mode: FILE_MODE, flag: 'wx' });
-    await writeFile(join(dir, 'state.json'), JSON.stringify({ id, startedAt: startedAt.toISOString() }), { mode: FILE_MODE, flag: 'wx' });
-    return { id, size: 0, startedAt };
+    await writeFile(join(dir, 'state.json'), JSON.stringify({ id, startedAt: startedAt.toISOString(), ...(owner ? { owner } : {}) }), { mode: FILE_MODE, flag: 'wx' });
+    return { id, size: 0, startedAt, ...(owner ? { owner } : {}) };
   }
 
   async uploadState(id: string): Promise<UploadState | undefined> {
@@ -136,9 +136,10 @@ export class FilesystemBlobStore implements BlobStore {
     const dir = this.uploadDir(id);
     try {
       const [text, data] = await Promise.all([readFile(join(dir, 'state.json'), 'utf8'), stat(join(dir, 'data'))]);
-      const parsed = JSON.parse(text) as { startedAt?: unknown };
+      const parsed = JSON.parse(text) as { startedAt?: unknown; owner?: unknown };
       const startedAt = new Date(typeof parsed.startedAt === 'string' ? parsed.startedAt : data.birthtime);
-      return { id, size: data.size, startedAt };
+      const owner = parseUploadOwner(parsed.owner);
+      return { id, size: data.size, startedAt, ...(owner ? { owner } : {}) };
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw internal(`cannot read upload ${id}`, error);
@@ -178,7 +179,7 @@ export class FilesystemBlobStore implements BlobStore {
       await handle.close();
       if (hash) this.#hashes.set(id, { hash, size });
       else this.#hashes.delete(id);
-      return { id, size, startedAt: state.startedAt };
+      return { ...state, size };
     });
   }
 
@@ -224,12 +225,10 @@ export class FilesystemBlobStore implements BlobStore {
     const stale: string[] = [];
     for (const id of await entries(join(this.root, 'uploads'))) {
       if (!UPLOAD_ID.test(id)) continue;
-      try {
-        const s = await stat(join(this.uploadDir(id), 'data'));
-        if (s.mtime < before) stale.push(id);
-      } catch (error) {
-        if (!isMissing(error)) throw internal(`cannot stat upload ${id}`, error);
-      }
+      // The data file's mtime is the last append; a folder whose start was cut short (no data file, after a
+      // crash) is judged by the folder's own mtime.
+      const touched = (await mtimeOf(join(this.uploadDir(id), 'data'))) ?? (await mtimeOf(this.uploadDir(id)));
+      if (touched !== undefined && touched < before) stale.push(id);
     }
     return stale.sort();
   }
@@ -295,6 +294,15 @@ async function hashFile(path: string, digest: Digest): Promise<string> {
   const hash = createDigestHash(digest);
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+async function mtimeOf(path: string): Promise<Date | undefined> {
+  try {
+    return (await stat(path)).mtime;
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw internal(`cannot stat ${path}`, error);
+  }
 }
 
 async function mkdirs(dir: string): Promise<void> {

@@ -6,7 +6,7 @@
  *
  * Layout under `prefix`:
  *   blobs/<algorithm>/<hex>        a verified blob (visible only once verified)
- *   uploads/<id>/state.json        {startedAt, updatedAt, size, chunks: [{key, size}]}
+ *   uploads/<id>/state.json        {startedAt, updatedAt, size, chunks: [{key, size}], owner?}
  *   uploads/<id>/<seq>-<token>     the bytes of one append (a large append: pieces of `chunkBytes`)
  *
  * Why this shape: S3 objects cannot be appended to, so each append is its own
@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/digest.js';
 import { ServeError } from '../errors.js';
-import type { BlobInfo, BlobStore, ByteRange, UploadState } from './blob-store.js';
+import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type UploadOwner, type UploadState } from './blob-store.js';
 import { createS3Client, describeS3Error, s3Call, s3CallOrMissing, type S3Connection } from './s3-client.js';
 import { MIN_PART_BYTES, MultipartWriter } from './s3-multipart.js';
 
@@ -49,7 +49,7 @@ export interface S3BlobStoreConfig extends S3Connection {
 }
 
 interface ChunkRef { readonly key: string; readonly size: number }
-interface StoredUpload { readonly startedAt: string; readonly updatedAt: string; readonly size: number; readonly chunks: readonly ChunkRef[] }
+interface StoredUpload { readonly startedAt: string; readonly updatedAt: string; readonly size: number; readonly chunks: readonly ChunkRef[]; readonly owner?: UploadOwner }
 
 const MiB = 1024 * 1024;
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
@@ -139,10 +139,10 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async startUpload(): Promise<UploadState> {
+  async startUpload(owner?: UploadOwner): Promise<UploadState> {
     const id = randomUUID().replaceAll('-', '');
     const now = new Date().toISOString();
-    const stored: StoredUpload = { startedAt: now, updatedAt: now, size: 0, chunks: [] };
+    const stored: StoredUpload = { startedAt: now, updatedAt: now, size: 0, chunks: [], ...(owner ? { owner } : {}) };
     await this.writeState(id, stored);
     return toState(id, stored);
   }
@@ -336,7 +336,8 @@ export class S3BlobStore implements BlobStore {
 }
 
 function toState(id: string, stored: StoredUpload): UploadState {
-  return { id, size: stored.size, startedAt: new Date(stored.startedAt) };
+  const owner = parseUploadOwner(stored.owner);
+  return { id, size: stored.size, startedAt: new Date(stored.startedAt), ...(owner ? { owner } : {}) };
 }
 
 function hashOf(digest: Digest, bytes: Buffer): string {

@@ -21,6 +21,7 @@
  * challenge, not a token-service (Bearer) one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { logAuthFailure } from '../auth/failure-log.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { Authenticator } from '../services.js';
 import { document, h } from './html.js';
@@ -81,9 +82,13 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
   /** False when the caller may pull `repository` (or the catalog, when undefined); else true, the refusal sent. */
   async function denied(request: FastifyRequest, reply: FastifyReply, repository?: string): Promise<boolean> {
     if (!auth) return false;
-    const result = await auth.authorize(request.headers, 'pull', repository);
+    const result = await auth.authorize(request, 'pull', repository);
     if (result.ok) return false;
-    if (result.denied) {
+    logAuthFailure(request, result, 'pull', repository);
+    if (result.reason === 'rate-limited') {
+      reply.header('retry-after', String(result.retryAfterSeconds ?? 60));
+      problem(reply, 429, 'Too many failed sign-ins', 'Wait a few minutes before trying again.');
+    } else if (result.denied) {
       problem(reply, 403, 'Access denied', 'You may not pull from this repository.');
     } else {
       reply.header('www-authenticate', result.challenge);
@@ -94,7 +99,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
 
   const repositories: Page = async (request, reply) => {
     if (await denied(request, reply)) return;
-    const visible = async (name: string): Promise<boolean> => !auth || (await auth.authorize(request.headers, 'pull', name)).ok;
+    const visible = async (name: string): Promise<boolean> => !auth || (await auth.authorize(request, 'pull', name)).ok;
     sendPage(reply, 200, await repositoriesPage(metadata, visible));
   };
 

@@ -91,7 +91,7 @@ describe('base, errors, plugins, Notary routing, auth', () => {
     const asked: Array<[Access, string | undefined]> = [];
     const r = await makeRegistry({
       auth: {
-        authorize: async (headers, access, repository) => {
+        authorize: async ({ headers }, access, repository) => {
           asked.push([access, repository]);
           if (headers.authorization !== 'Bearer good') return { ok: false, challenge: 'Bearer realm="https://auth.example/token"' };
           if (repository === 'forbidden') return { ok: false, challenge: 'Bearer realm="https://auth.example/token",error="insufficient_scope"', denied: true };

@@ -7,7 +7,9 @@ import { HtpasswdAuthenticator, parseHtpasswd } from '../../../src/registry/auth
 import { ServeError } from '../../../src/registry/errors.js';
 import { runCommand } from '../../support/peers.js';
 
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const IP = '127.0.0.1';
+const basic = (user: string, password: string, ip = IP) => ({ headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }, ip });
+const headers = (h: Record<string, string>, ip = IP) => ({ headers: h, ip });
 
 describe('htpasswd authenticator', () => {
   let file: string;
@@ -26,23 +28,25 @@ describe('htpasswd authenticator', () => {
     assert.deepEqual(await auth.authorize(basic('alice', 'alice-secret'), 'push', 'app'), { ok: true, user: 'alice' });
     assert.deepEqual(await auth.authorize(basic('alice', 'alice-secret'), 'push', 'app'), { ok: true, user: 'alice' }, 'remembered');
     assert.deepEqual(await auth.authorize(basic('bob', 'b:o:b'), 'delete', 'app'), { ok: true, user: 'bob' }, 'colons in passwords');
-    for (const [headers, user] of [[basic('alice', 'wrong'), 'alice'], [basic('mallory', 'alice-secret'), 'mallory']] as const) {
-      assert.deepEqual(await auth.authorize(headers, 'pull', 'app'), { ok: false, challenge: 'Basic realm="portcullis"', reason: 'invalid', user }, JSON.stringify(headers));
+    for (const [request, user] of [[basic('alice', 'wrong'), 'alice'], [basic('mallory', 'alice-secret'), 'mallory']] as const) {
+      assert.deepEqual(await auth.authorize(request, 'pull', 'app'), { ok: false, challenge: 'Basic realm="portcullis"', reason: 'invalid', user }, JSON.stringify(request));
     }
-    for (const headers of [basic('', ''), { authorization: 'Bearer abc' }, { authorization: 'Basic !!!' }, {}]) {
-      assert.deepEqual(await auth.authorize(headers, 'pull', 'app'), { ok: false, challenge: 'Basic realm="portcullis"', reason: 'missing' }, JSON.stringify(headers));
+    for (const request of [basic('', ''), headers({ authorization: 'Bearer abc' }), headers({ authorization: 'Basic !!!' }), headers({})]) {
+      assert.deepEqual(await auth.authorize(request, 'pull', 'app'), { ok: false, challenge: 'Basic realm="portcullis"', reason: 'missing' }, JSON.stringify(request));
     }
+    await auth.close();
   });
 
   test('anonymous pull: only pull without credentials; wrong credentials still refused', async () => {
     const auth = await HtpasswdAuthenticator.load(file, { anonymousPull: true });
-    assert.deepEqual(await auth.authorize({}, 'pull', 'app'), { ok: true });
+    assert.deepEqual(await auth.authorize(headers({}), 'pull', 'app'), { ok: true });
     assert.deepEqual(await auth.authorize(basic('', ''), 'pull', 'app'), { ok: true }, 'skopeo without credentials sends an empty Basic pair');
-    assert.equal((await auth.authorize({}, 'pull')).ok, false, '/v2/ still challenges, so clients learn to send credentials');
+    assert.equal((await auth.authorize(headers({}), 'pull')).ok, false, '/v2/ still challenges, so clients learn to send credentials');
     assert.deepEqual(await auth.authorize(basic('alice', 'alice-secret'), 'pull'), { ok: true, user: 'alice' });
-    assert.equal((await auth.authorize({}, 'push', 'app')).ok, false);
-    assert.equal((await auth.authorize({}, 'delete', 'app')).ok, false);
+    assert.equal((await auth.authorize(headers({}), 'push', 'app')).ok, false);
+    assert.equal((await auth.authorize(headers({}), 'delete', 'app')).ok, false);
     assert.equal((await auth.authorize(basic('alice', 'nope'), 'pull', 'app')).ok, false);
+    await auth.close();
   });
 
   test('non-bcrypt entries are refused with the line and user named', async () => {

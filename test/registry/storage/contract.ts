@@ -231,6 +231,28 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
       }
     });
 
+    test('the owner given at start (repository, user) comes back with every state; stale uploads cancelled leave nothing', async () => {
+      const store = await makeStore();
+      try {
+        const owner = { repository: 'team/app', principal: 'alice' };
+        const started = await store.startUpload(owner);
+        assert.deepEqual(started.owner, owner);
+        assert.deepEqual((await store.appendUpload(started.id, 0, Readable.from([Buffer.from('abc')]))).owner, owner);
+        assert.deepEqual((await store.uploadState(started.id))?.owner, owner);
+        const anonymous = await store.startUpload({ repository: 'public/x' });
+        assert.deepEqual((await store.uploadState(anonymous.id))?.owner, { repository: 'public/x' });
+        const ownerless = await store.startUpload();
+        assert.equal((await store.uploadState(ownerless.id))?.owner, undefined);
+        const stale = await store.staleUploads(new Date(Date.now() + 3_600_000));
+        assert.deepEqual(stale, [started.id, anonymous.id, ownerless.id].sort());
+        for (const id of stale) await store.cancelUpload(id);
+        assert.deepEqual(await store.staleUploads(new Date(Date.now() + 3_600_000)), []);
+        assert.equal(await store.uploadState(started.id), undefined);
+      } finally {
+        await store.close();
+      }
+    });
+
     test('a large blob streams through in bounded chunks, in two appends, and reads back identical', async () => {
       const store = await makeStore();
       try {

@@ -28,3 +28,15 @@ test('a failing store gives a 500 page without the error text, with the UI heade
   assert.equal(head.body, '');
   await app.close();
 });
+
+test('a rate-limited sign-in gets a 429 page with Retry-After and the UI headers, never the page', async () => {
+  const app = Fastify();
+  const auth = { authorize: async () => ({ ok: false as const, challenge: 'Basic realm="portcullis"', reason: 'rate-limited' as const, user: 'alice', retryAfterSeconds: 42 }) };
+  await app.register(uiPlugin({ metadata: broken, auth }));
+  const response = await app.inject({ method: 'GET', url: '/ui/r/library/debian', headers: { authorization: `Basic ${Buffer.from('alice:guess').toString('base64')}` } });
+  assert.equal(response.statusCode, 429);
+  assert.equal(response.headers['retry-after'], '42');
+  assert.equal(response.headers['content-security-policy'], CONTENT_SECURITY_POLICY);
+  assert.match(response.body, /Too many failed sign-ins/);
+  await app.close();
+});

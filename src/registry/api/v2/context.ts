@@ -10,6 +10,7 @@ import { isPortcullisError } from '../../../core/errors.js';
 import { httpStatusOf, ServeError, type ServeErrorCode } from '../../errors.js';
 import { isStorageFull } from '../../log.js';
 import type { RegistryLimits, RegistryServices } from '../../services.js';
+import type { UploadSessions } from '../../upload-sessions.js';
 
 export const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
 export const API_VERSION = 'registry/2.0';
@@ -17,12 +18,16 @@ export const API_VERSION = 'registry/2.0';
 export const DEFAULT_LIMITS: RegistryLimits = {
   maxManifestBytes: 4 * 1024 * 1024,
   maxBlobBytes: Number.MAX_SAFE_INTEGER,
+  maxUploadsPerClient: 1000,
 };
 /** Largest body passed to the Notary service. */
 export const MAX_TUF_BODY_BYTES = 10 * 1024 * 1024;
 
+/** The services as the API sees them: `buildApp` always supplies the upload-session counter. */
+export type V2Services = RegistryServices & { readonly uploads: UploadSessions };
+
 export interface V2Context {
-  readonly services: RegistryServices;
+  readonly services: V2Services;
   readonly limits: RegistryLimits;
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
@@ -30,6 +35,8 @@ export interface V2Context {
   readonly query: URLSearchParams;
   /** The body, unread (behind the body-rate floor): handlers stream or cap it themselves. */
   readonly body: Readable;
+  /** The signed-in user; undefined for anonymous callers and when no authentication is configured. */
+  readonly principal?: string;
 }
 
 /** A ServeError whose HTTP status is not the code's usual one (413 for an oversized manifest). */

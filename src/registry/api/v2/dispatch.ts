@@ -9,12 +9,13 @@ import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BodyRateFloor, SlowBodyError, type ConnectionLimits } from '../../connection-limits.js';
 import { ServeError } from '../../errors.js';
+import { logAuthFailure } from '../../auth/failure-log.js';
 import { factsOf } from '../../request-facts.js';
-import type { Access, RegistryLimits, RegistryServices } from '../../services.js';
+import type { Access, RegistryLimits } from '../../services.js';
 import { base } from './base.js';
 import { blob } from './blobs.js';
 import { listCatalog } from './catalog.js';
-import { API_VERSION, API_VERSION_HEADER, StatusServeError, type V2Context } from './context.js';
+import { API_VERSION, API_VERSION_HEADER, StatusServeError, type V2Context, type V2Services } from './context.js';
 import { manifest } from './manifests.js';
 import { referrers } from './referrers.js';
 import { parseV2Path, type V2Route } from './route.js';
@@ -34,7 +35,7 @@ const METHODS: Record<Exclude<V2Route['kind'], 'invalid' | 'unknown' | 'tuf'>, r
 };
 
 export async function dispatchV2(
-  services: RegistryServices,
+  services: V2Services,
   limits: RegistryLimits,
   connections: Pick<ConnectionLimits, 'minBodyBytesPerSecond' | 'bodyRateWindowMs'>,
   request: FastifyRequest,
@@ -62,7 +63,11 @@ export async function dispatchV2(
   if (route.kind !== 'tuf' && !METHODS[route.kind].includes(ctx.method)) {
     throw new ServeError('UNSUPPORTED', `${ctx.method} is not supported on this endpoint`);
   }
-  await authorize(ctx, route);
+  const principal = await authorize(ctx, route);
+  return endpoint(principal === undefined ? ctx : { ...ctx, principal }, route);
+}
+
+function endpoint(ctx: V2Context, route: Exclude<V2Route, { kind: 'invalid' | 'unknown' }>): FastifyReply | Promise<FastifyReply> {
   switch (route.kind) {
     case 'base':
       return base(ctx);
@@ -108,21 +113,22 @@ export function accessFor(method: string): Access {
   return 'push';
 }
 
-async function authorize(ctx: V2Context, route: Exclude<V2Route, { kind: 'invalid' | 'unknown' }>): Promise<void> {
+/** Throws the refusal, or returns the signed-in user (undefined: anonymous, or no authentication configured). */
+async function authorize(ctx: V2Context, route: Exclude<V2Route, { kind: 'invalid' | 'unknown' }>): Promise<string | undefined> {
   const auth = ctx.services.auth;
-  if (!auth) return;
+  if (!auth) return undefined;
   const repository = 'name' in route ? route.name : undefined;
   const access = accessFor(ctx.method);
-  const result = await auth.authorize(ctx.request.headers, access, repository);
+  const result = await auth.authorize(ctx.request, access, repository);
   if (result.ok) {
     if (result.user !== undefined) factsOf(ctx.request.raw).principal = result.user;
-    return;
+    return result.user;
   }
-  if (result.reason !== undefined && result.reason !== 'missing') {
-    ctx.request.log.warn(
-      { event: 'auth.failed', reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access, ...(repository !== undefined ? { repository } : {}), ip: ctx.request.ip },
-      `authentication failed (${result.reason})`,
-    );
+  logAuthFailure(ctx.request, result, access, repository);
+  if (result.reason === 'rate-limited') {
+    // Decided before any password check: the caller waits, the server spends nothing.
+    ctx.reply.header('Retry-After', String(result.retryAfterSeconds ?? 60));
+    throw new ServeError('TOOMANYREQUESTS', 'too many failed logins: retry later', { detail: { retryAfter: result.retryAfterSeconds ?? 60 } });
   }
   ctx.reply.header('WWW-Authenticate', result.challenge);
   if (result.denied) throw new ServeError('DENIED', 'requested access to the resource is denied', { detail: { repository: repository ?? null } });

@@ -5,12 +5,21 @@
  * `?digest=` with an optional last chunk), status (GET) and cancel (DELETE).
  * Bodies stream straight into the blob store, which verifies the digest; a
  * blob becomes visible to the repository only when it is linked after that.
+ *
+ * An upload belongs to the repository it was started in and to the user who
+ * started it (recorded in the blob store's upload state): any request for it
+ * through another repository's path or by anyone else — another user, or an
+ * anonymous caller — is answered exactly as for an id that does not exist
+ * (404 BLOB_UPLOAD_UNKNOWN), so the answer reveals nothing. Each client may
+ * have `maxUploadsPerClient` sessions open (upload-sessions.ts); one more is
+ * 429 TOOMANYREQUESTS.
  */
 import type { FastifyReply } from 'fastify';
 import { isDigest, type Digest } from '../../../core/digest.js';
 import { ServeError } from '../../errors.js';
-import type { UploadState } from '../../storage/blob-store.js';
+import type { BlobInfo, UploadOwner, UploadState } from '../../storage/blob-store.js';
 import { factsOf } from '../../request-facts.js';
+import { UploadSessions } from '../../upload-sessions.js';
 import { parseV2Path } from './route.js';
 import { declaredLength, hasBody, sendEmpty, StatusServeError, uploadLocation, uploadRange, type V2Context } from './context.js';
 
@@ -22,13 +31,14 @@ export async function startUpload(ctx: V2Context, name: string): Promise<Fastify
   }
   const digestParam = ctx.query.get('digest');
   const digest = digestParam === null ? undefined : requireDigest(digestParam);
-  const upload = await ctx.services.blobs.startUpload();
+  const upload = await openSession(ctx, { repository: name, ...(ctx.principal !== undefined ? { principal: ctx.principal } : {}) });
   if (digest === undefined) return uploadAccepted(ctx, name, upload, 202);
   // Monolithic upload: the whole blob in this request.
   try {
     await appendBody(ctx, upload);
   } catch (error) {
     await ctx.services.blobs.cancelUpload(upload.id);
+    ctx.services.uploads.closed(upload.id);
     throw error;
   }
   return finish(ctx, name, upload.id, digest);
@@ -36,14 +46,15 @@ export async function startUpload(ctx: V2Context, name: string): Promise<Fastify
 
 export async function upload(ctx: V2Context, name: string, id: string): Promise<FastifyReply> {
   const { blobs } = ctx.services;
-  const state = await blobs.uploadState(id);
-  if (!state) throw new ServeError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`, { detail: { id } });
+  const state = await ownedUpload(ctx, name, id);
+  ctx.services.uploads.touched(id, Date.now());
   switch (ctx.method) {
     case 'GET':
     case 'HEAD':
       return uploadAccepted(ctx, name, state, 204);
     case 'DELETE':
       await blobs.cancelUpload(id);
+      ctx.services.uploads.closed(id);
       return sendEmpty(ctx, 204);
     case 'PATCH':
       return uploadAccepted(ctx, name, await appendBody(ctx, state), 202);
@@ -59,8 +70,62 @@ export async function upload(ctx: V2Context, name: string, id: string): Promise<
   }
 }
 
+/** The upload when it exists and belongs to this repository and caller; BLOB_UPLOAD_UNKNOWN otherwise, whichever it is. */
+async function ownedUpload(ctx: V2Context, name: string, id: string): Promise<UploadState> {
+  const state = await ctx.services.blobs.uploadState(id);
+  const refusal = state === undefined ? undefined : refusalOf(state.owner, name, ctx.principal);
+  if (state !== undefined && refusal === undefined) return state;
+  if (refusal !== undefined) {
+    ctx.request.log.warn(
+      { event: 'upload.refused', reqId: ctx.request.id, upload: id, repository: name, reason: refusal, ...(ctx.principal !== undefined ? { principal: ctx.principal } : {}), ip: ctx.request.ip },
+      `refused access to upload ${id} (${refusal})`,
+    );
+  }
+  throw new ServeError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`, { detail: { id } });
+}
+
+/** Why `principal` may not use an upload through `repository`; undefined when it may. Fails closed on an upload without an owner. */
+function refusalOf(owner: UploadOwner | undefined, repository: string, principal: string | undefined): 'no owner recorded' | 'other repository' | 'other principal' | undefined {
+  if (owner === undefined) return 'no owner recorded';
+  if (owner.repository !== repository) return 'other repository';
+  if (owner.principal !== principal) return 'other principal';
+  return undefined;
+}
+
+/** Starts an upload within the caller's cap of open sessions (429 past it). */
+async function openSession(ctx: V2Context, owner: UploadOwner): Promise<UploadState> {
+  const sessions = ctx.services.uploads;
+  const client = UploadSessions.clientOf(ctx.principal, ctx.request.ip);
+  const limit = ctx.limits.maxUploadsPerClient;
+  if (!sessions.reserve(client, limit)) {
+    ctx.request.log.warn(
+      { event: 'upload.limited', reqId: ctx.request.id, repository: owner.repository, ...(ctx.principal !== undefined ? { principal: ctx.principal } : {}), ip: ctx.request.ip, limit },
+      `refused a new upload: ${limit} already open for this client`,
+    );
+    ctx.reply.header('Retry-After', '60');
+    throw new ServeError('TOOMANYREQUESTS', `too many open uploads (limit ${limit}): finish or cancel some first`, { detail: { limit } });
+  }
+  let state: UploadState;
+  try {
+    state = await ctx.services.blobs.startUpload(owner);
+  } catch (error) {
+    sessions.release(client);
+    throw error;
+  }
+  sessions.opened(client, state.id, Date.now());
+  return state;
+}
+
 async function finish(ctx: V2Context, name: string, id: string, digest: Digest): Promise<FastifyReply> {
-  const info = await ctx.services.blobs.finishUpload(id, digest);
+  let info: BlobInfo;
+  try {
+    info = await ctx.services.blobs.finishUpload(id, digest);
+  } catch (error) {
+    // A digest mismatch removes the upload; other failures leave it for a retry.
+    if (error instanceof ServeError && error.code === 'DIGEST_INVALID') ctx.services.uploads.closed(id);
+    throw error;
+  }
+  ctx.services.uploads.closed(id);
   await ctx.services.metadata.linkBlob(name, info.digest);
   return sendEmpty(ctx, 201, { Location: `/v2/${name}/blobs/${info.digest}`, 'Docker-Content-Digest': info.digest });
 }
@@ -102,7 +167,7 @@ function uploadAccepted(ctx: V2Context, name: string, state: UploadState, status
 async function tryMount(ctx: V2Context, name: string, mount: string, from: string | null): Promise<Digest | undefined> {
   if (!isDigest(mount) || from === null || parseV2Path(`/v2/${from}/tags/list`).kind !== 'tags') return undefined;
   const auth = ctx.services.auth;
-  if (auth && !(await auth.authorize(ctx.request.headers, 'pull', from)).ok) return undefined;
+  if (auth && !(await auth.authorize(ctx.request, 'pull', from)).ok) return undefined;
   if (!(await ctx.services.metadata.isBlobLinked(from, mount))) return undefined;
   if (!(await ctx.services.blobs.stat(mount))) return undefined;
   await ctx.services.metadata.linkBlob(name, mount);

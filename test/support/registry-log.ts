@@ -1,0 +1,31 @@
+/**
+ * The registry's operator log captured in memory for tests: every JSON line
+ * parsed, so a test can assert that an event was logged, with its fields.
+ */
+import { Writable } from 'node:stream';
+import { createLog, type LogLevel, type RegistryLog } from '../../src/registry/log.js';
+
+export interface CapturedLog {
+  readonly log: RegistryLog;
+  readonly lines: Array<Record<string, unknown>>;
+  /** Lines whose `event` is `event`. */
+  events(event: string): Array<Record<string, unknown>>;
+}
+
+export function captureLog(level: LogLevel = 'debug'): CapturedLog {
+  const lines: Array<Record<string, unknown>> = [];
+  let pending = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      pending += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { log: createLog({ level, destination }), lines, events: (event) => lines.filter((l) => l.event === event) };
+}
