@@ -63,6 +63,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   DIGEST_MISMATCH: ExitCode.Integrity,
   SIZE_MISMATCH: ExitCode.Integrity,
   TRUNCATED: ExitCode.Integrity,
+  CORRUPT: ExitCode.Integrity,
   ARCHIVE_INVALID: ExitCode.Integrity,
   LAYER_TRUNCATED: ExitCode.Integrity,
   LAYER_CORRUPT: ExitCode.Integrity,
