@@ -68,6 +68,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   LAYER_TRUNCATED: ExitCode.Integrity,
   LAYER_CORRUPT: ExitCode.Integrity,
   LAYER_UNSAFE_PATH: ExitCode.Integrity,
+  LAYER_PATH_TOO_LONG: ExitCode.Integrity,
   LAYER_UNSAFE_LINK: ExitCode.Integrity,
   LAYER_SYMLINK_LOOP: ExitCode.Integrity,
   LAYER_DIFFID_MISMATCH: ExitCode.Integrity,
