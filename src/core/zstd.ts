@@ -98,8 +98,10 @@ export class ZstdDecompress extends Transform {
     if (this.paused) {
       this.paused = false;
       this.decode();
-      return;
+      if (this.paused) return;
     }
+    // Transform's own _read releases a write callback it held back while the reader was full
+    // (the chunk just finished may have been handed to it that way).
     super._read(size);
   }
 
