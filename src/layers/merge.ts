@@ -203,10 +203,7 @@ export class Merger {
     }
 
     // Commit: this layer's whiteouts and replacements act on the layers below, then its own entries land.
-    for (const path of whiteouts.removed) state.deleteAtOrBelow(path);
-    for (const dir of whiteouts.opaque) state.deleteBelow(dir);
-    for (const path of replaced) state.delete(path);
-    for (const path of replacedTrees) state.deleteBelow(path);
+    state.deleteMany([...whiteouts.removed, ...replaced], [...whiteouts.removed, ...whiteouts.opaque, ...replacedTrees]);
     for (const node of pending.values()) state.set(node);
     this.records.push({ origin, index: index.finish(), whiteouts });
     this.rebuildAliases(position + 1);

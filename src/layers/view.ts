@@ -20,7 +20,7 @@
 import type { FileKind, FileView, ImageFile, LayerOrigin } from '../core/files.js';
 import { resolveInRoot, tryResolveInRoot } from './links.js';
 import { pathHash, prefixesOf } from './path-index.js';
-import { isAtOrBelow, isBelow } from './path.js';
+import { isAtOrBelow } from './path.js';
 
 export interface Want {
   /** Keep the bytes (false: metadata only). */
@@ -122,16 +122,34 @@ export class MergedState {
   /** False when no symlink node has a path with this pathHash (ResolveOptions.maybeSymlink). */
   maybeSymlink = (hash: number): boolean => this.links.has(hash);
 
-  /** Removes `path` and everything below it. */
-  deleteAtOrBelow(path: string): void {
-    this.delete(path);
-    this.deleteBelow(path);
-  }
-
-  /** Removes everything strictly below `dir`. */
-  deleteBelow(dir: string): void {
-    if (!this.hasBelow(dir)) return;
-    for (const path of [...this.nodes.keys()]) if (isBelow(path, dir)) this.delete(path);
+  /**
+   * Removes every node at a path in `at` and every node strictly below a
+   * directory in `under`, as one step: the nodes are scanned once (each
+   * against all directories at once, by the hashes of its ancestors), not
+   * once per directory, so a layer of many whiteouts costs its size plus
+   * one pass over what is kept.
+   */
+  deleteMany(at: Iterable<string>, under: Iterable<string>): void {
+    for (const path of at) this.delete(path);
+    const dirs = new Set<string>();
+    const dirHashes = new Set<number>();
+    for (const dir of under) {
+      if (!this.hasBelow(dir)) continue;
+      dirs.add(dir);
+      dirHashes.add(pathHash(dir));
+    }
+    if (dirs.size === 0) return;
+    const doomed: string[] = [];
+    for (const path of this.nodes.keys()) {
+      const { hash, end } = prefixesOf(path);
+      for (let i = 0; i < hash.length - 1; i++) {
+        if (dirHashes.has(hash[i] as number) && dirs.has(path.slice(0, end[i]))) {
+          doomed.push(path);
+          break;
+        }
+      }
+    }
+    for (const path of doomed) this.delete(path);
   }
 
   symlinkTarget = (path: string): string | undefined => {
