@@ -16,7 +16,7 @@ export const MAX_ALIASES = 16;
 
 export class AliasMap {
   /** resolved target → symlink paths that resolve to it */
-  private readonly reverse = new Map<string, string[]>();
+  private readonly reverse = new Map<string, Set<string>>();
   private readonly targetHashes = new Set<number>();
 
   get size(): number {
@@ -25,11 +25,11 @@ export class AliasMap {
 
   add(symlink: string, resolvedTarget: string): void {
     // A symlink to one of its own ancestors (or the root) aliases itself forever; keep it, the bounds below stop it.
-    const list = this.reverse.get(resolvedTarget);
-    if (list) {
-      if (!list.includes(symlink)) list.push(symlink);
-    } else {
-      this.reverse.set(resolvedTarget, [symlink]);
+    // A Set: a layer may hold many symlinks to one target, and each add must not scan the others.
+    const links = this.reverse.get(resolvedTarget);
+    if (links) links.add(symlink);
+    else {
+      this.reverse.set(resolvedTarget, new Set([symlink]));
       this.targetHashes.add(pathHash(resolvedTarget));
     }
   }
