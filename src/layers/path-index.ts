@@ -36,6 +36,16 @@ export function pathHash(path: string): number {
 /** pathHash('') */
 export const ROOT_HASH = pathHash('');
 
+/**
+ * 30 bits of a pathHash, a small integer V8 keeps unboxed: several times
+ * faster as a Map/Set key than the 51-bit number. For pre-filters and
+ * counts whose collisions only cost a check of the real path, never for
+ * the PathIndex itself.
+ */
+export function shortHash(hash: number): number {
+  return (hash | 0) & 0x3fffffff;
+}
+
 /** A normalised path's prefixes: prefix i is `path.slice(0, end[i])` and hashes to `hash[i]`. */
 export interface Prefixes {
   /** Root first (end 0), then each ancestor, then the path itself (absent when the path is the root). */

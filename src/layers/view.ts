@@ -19,7 +19,7 @@
  */
 import type { FileKind, FileView, ImageFile, LayerOrigin } from '../core/files.js';
 import { resolveInRoot, tryResolveInRoot } from './links.js';
-import { pathHash, prefixesOf } from './path-index.js';
+import { pathHash, prefixesOf, shortHash } from './path-index.js';
 import { isAtOrBelow } from './path.js';
 
 export interface Want {
@@ -78,13 +78,13 @@ export function satisfies(node: Node, want: Want): boolean {
 export class MergedState {
   readonly nodes = new Map<string, Node>();
   /**
-   * For every ancestor directory of a node, by pathHash: how many nodes are
+   * For every ancestor directory of a node, by shortHash: how many nodes are
    * below it. Keyed by hash so a node's ancestors cost one pass over its path;
-   * a collision can only make hasBelow say yes, and deleteBelow then checks
+   * a collision can only make hasBelow say yes, and deleteMany then checks
    * the real paths.
    */
   private readonly below = new Map<number, number>();
-  /** pathHash of every symlink node → how many: the pre-filter of symlink resolution. */
+  /** shortHash of every symlink node → how many: the pre-filter of symlink resolution. */
   private readonly links = new Map<number, number>();
 
   get(path: string): Node | undefined {
@@ -97,7 +97,7 @@ export class MergedState {
 
   /** True when some kept node lies below `dir` (rarely, on a hash collision, also when none does). */
   hasBelow(dir: string): boolean {
-    return this.below.has(pathHash(dir));
+    return this.below.has(shortHash(pathHash(dir)));
   }
 
   set(node: Node): void {
@@ -105,8 +105,8 @@ export class MergedState {
     this.nodes.set(node.path, node);
     const { hash } = prefixesOf(node.path);
     const last = hash.length - 1;
-    for (let i = 0; i < last; i++) count(this.below, hash[i] as number, 1);
-    if (node.kind === 'symlink') count(this.links, hash[last] as number, 1);
+    for (let i = 0; i < last; i++) count(this.below, shortHash(hash[i] as number), 1);
+    if (node.kind === 'symlink') count(this.links, shortHash(hash[last] as number), 1);
   }
 
   delete(path: string): void {
@@ -115,12 +115,12 @@ export class MergedState {
     this.nodes.delete(path);
     const { hash } = prefixesOf(path);
     const last = hash.length - 1;
-    for (let i = 0; i < last; i++) count(this.below, hash[i] as number, -1);
-    if (node.kind === 'symlink') count(this.links, hash[last] as number, -1);
+    for (let i = 0; i < last; i++) count(this.below, shortHash(hash[i] as number), -1);
+    if (node.kind === 'symlink') count(this.links, shortHash(hash[last] as number), -1);
   }
 
   /** False when no symlink node has a path with this pathHash (ResolveOptions.maybeSymlink). */
-  maybeSymlink = (hash: number): boolean => this.links.has(hash);
+  maybeSymlink = (hash: number): boolean => this.links.has(shortHash(hash));
 
   /**
    * Removes every node at a path in `at` and every node strictly below a
@@ -136,14 +136,14 @@ export class MergedState {
     for (const dir of under) {
       if (!this.hasBelow(dir)) continue;
       dirs.add(dir);
-      dirHashes.add(pathHash(dir));
+      dirHashes.add(shortHash(pathHash(dir)));
     }
     if (dirs.size === 0) return;
     const doomed: string[] = [];
     for (const path of this.nodes.keys()) {
       const { hash, end } = prefixesOf(path);
       for (let i = 0; i < hash.length - 1; i++) {
-        if (dirHashes.has(hash[i] as number) && dirs.has(path.slice(0, end[i]))) {
+        if (dirHashes.has(shortHash(hash[i] as number)) && dirs.has(path.slice(0, end[i]))) {
           doomed.push(path);
           break;
         }
