@@ -26,6 +26,8 @@ export type CoreErrorCode =
   | 'SIZE_MISMATCH'
   | 'TOO_LARGE'
   | 'TRUNCATED'
+  /** Bytes that are not valid for their format (a zstd stream that does not decode). */
+  | 'CORRUPT'
   | 'JSON_INVALID';
 
 export class CoreError extends PortcullisError<CoreErrorCode> {}

@@ -7,15 +7,16 @@
  *
  * gzip uses node:zlib (native, off the main thread, 256 KiB output chunks:
  * measured 25-35% less wall time than 64 KiB on the Debian layer, fewer
- * callbacks and buffers); zstd uses fzstd's
- * streaming `Decompress` (pure JS) wrapped in a Transform. Errors become
- * LayerError codes: a stream that ends early is LAYER_TRUNCATED, bad bytes are
- * LAYER_CORRUPT.
+ * callbacks and buffers); zstd uses libzstd through core/zstd.ts, which, like
+ * node:zlib, produces no more than one output chunk ahead of the reader, so a
+ * decompression bomb streams in bounded memory (measured: bench/README.md). Errors
+ * become LayerError codes: a stream that ends early is LAYER_TRUNCATED, bad
+ * bytes are LAYER_CORRUPT.
  */
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Decompress } from 'fzstd';
 import { layerCompression, type LayerCompression } from '../core/media-types.js';
+import { ZstdDecompress } from '../core/zstd.js';
 import { LayerError } from './errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -102,43 +103,14 @@ export function decompressor(compression: LayerCompression): Transform | undefin
   }
 }
 
-/** fzstd's streaming decoder as a Node Transform. */
-export class ZstdDecompressor extends Transform {
-  private readonly decoder: Decompress;
-
+/** libzstd's streaming decoder as a Node Transform with back-pressure; failures are LayerErrors. */
+export class ZstdDecompressor extends ZstdDecompress {
   constructor() {
-    super();
-    this.decoder = new Decompress((data) => {
-      if (data.length > 0) this.push(Buffer.from(data.buffer, data.byteOffset, data.length));
+    super({
+      error: (kind, message, cause) =>
+        new LayerError(kind === 'truncated' ? 'LAYER_TRUNCATED' : 'LAYER_CORRUPT', message, cause === undefined ? undefined : { cause }),
     });
   }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.decoder.push(chunk);
-    } catch (error) {
-      done(zstdError(error));
-      return;
-    }
-    done();
-  }
-
-  override _flush(done: TransformCallback): void {
-    try {
-      this.decoder.push(new Uint8Array(0), true);
-    } catch (error) {
-      done(zstdError(error));
-      return;
-    }
-    done();
-  }
-}
-
-function zstdError(error: unknown): Error {
-  const code = (error as { code?: unknown }).code;
-  // fzstd's ZstdErrorCode.UnexpectedEOF is 5.
-  if (code === 5) return new LayerError('LAYER_TRUNCATED', 'zstd stream ends before its last frame is complete', { cause: error });
-  return new LayerError('LAYER_CORRUPT', `invalid zstd data: ${(error as Error).message}`, { cause: error });
 }
 
 /**

@@ -13,6 +13,8 @@ export type LayerErrorCode =
   | 'LAYER_MEDIA_TYPE'
   /** An entry name is absolute or climbs out of the root with `..`: a hostile layer. */
   | 'LAYER_UNSAFE_PATH'
+  /** An entry name or link target is longer or deeper than any real image has (path.ts MAX_PATH_LENGTH, MAX_PATH_DEPTH). */
+  | 'LAYER_PATH_TOO_LONG'
   /** A hard link target escapes the root or is absolute. */
   | 'LAYER_UNSAFE_LINK'
   /** Symlink resolution met a loop or more than 40 hops. */

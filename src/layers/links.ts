@@ -10,9 +10,17 @@
  * Hard links: tar stores the target as another entry name of the same or a
  * lower layer; it is normalised like an entry name and must stay inside the
  * root (absolute or escaping → LAYER_UNSAFE_LINK).
+ *
+ * Cost: resolution walks each component once. Asking the link table about a
+ * prefix needs that prefix as a string; callers that know the pathHash of
+ * every symlink pass `maybeSymlink`, and then only prefixes whose hash
+ * (computed incrementally, PrefixHasher) belongs to a symlink are built and
+ * looked up, so a deep path costs its length rather than its length times
+ * its depth.
  */
 import { LayerError } from './errors.js';
-import { normaliseRelative } from './path.js';
+import { PrefixHasher } from './path-index.js';
+import { checkPathSize, normaliseRelative, shown } from './path.js';
 
 export const MAX_SYMLINK_HOPS = 40;
 
@@ -23,6 +31,11 @@ export interface ResolveOptions {
   /** Follow a symlink in the last component too (stat) or not (lstat). Default true. */
   followFinal?: boolean;
   maxHops?: number;
+  /**
+   * A cheap pre-filter: false when no symlink's path has this pathHash
+   * (path-index.ts). When given, `lookup` is called only for prefixes that pass.
+   */
+  maybeSymlink?: (hash: number) => boolean;
 }
 
 /**
@@ -32,28 +45,38 @@ export interface ResolveOptions {
 export function resolveInRoot(path: string, lookup: SymlinkLookup, options: ResolveOptions = {}): string {
   const followFinal = options.followFinal ?? true;
   const maxHops = options.maxHops ?? MAX_SYMLINK_HOPS;
+  const maybeSymlink = options.maybeSymlink;
   // Pending components, stored reversed so the next one is at the end.
   const pending = splitReversed(path);
   const resolved: string[] = [];
+  const hasher = new PrefixHasher();
   let hops = 0;
   while (pending.length > 0) {
     const part = pending.pop() as string;
     if (part === '' || part === '.') continue;
     if (part === '..') {
-      resolved.pop(); // clamps at the root
+      // Clamps at the root.
+      if (resolved.length > 0) {
+        resolved.pop();
+        hasher.pop();
+      }
       continue;
     }
-    const candidate = resolved.length === 0 ? part : `${resolved.join('/')}/${part}`;
-    const target = pending.length > 0 || followFinal ? lookup(candidate) : undefined;
-    if (target === undefined) {
-      resolved.push(part);
-      continue;
-    }
+    const hash = hasher.push(part);
+    resolved.push(part);
+    const ask = (pending.length > 0 || followFinal) && (maybeSymlink === undefined || maybeSymlink(hash));
+    const target = ask ? lookup(resolved.join('/')) : undefined;
+    if (target === undefined) continue;
     hops += 1;
     if (hops > maxHops) {
-      throw new LayerError('LAYER_SYMLINK_LOOP', `too many levels of symbolic links resolving "${path}" (at "${candidate}")`);
+      throw new LayerError('LAYER_SYMLINK_LOOP', `too many levels of symbolic links resolving "${shown(path)}" (at "${shown(resolved.join('/'))}")`);
     }
-    if (target.startsWith('/')) resolved.length = 0;
+    resolved.pop();
+    hasher.pop();
+    if (target.startsWith('/')) {
+      resolved.length = 0;
+      hasher.clear();
+    }
     for (const next of splitReversed(target)) pending.push(next);
   }
   return resolved.join('/');
@@ -71,9 +94,10 @@ export function tryResolveInRoot(path: string, lookup: SymlinkLookup, options: R
 
 /** Normalises a hard link's target (an entry name); throws LAYER_UNSAFE_LINK when it leaves the root. */
 export function normaliseHardlinkTarget(linkname: string, entry: string, what: string): string {
+  checkPathSize(linkname, `${what}: hard link "${shown(entry)}" target`);
   const target = linkname.startsWith('/') ? undefined : normaliseRelative(linkname);
   if (target === undefined || target === '') {
-    throw new LayerError('LAYER_UNSAFE_LINK', `${what}: hard link "${entry}" points outside the image root ("${linkname}")`);
+    throw new LayerError('LAYER_UNSAFE_LINK', `${what}: hard link "${shown(entry)}" points outside the image root ("${shown(linkname)}")`);
   }
   return target;
 }

@@ -17,7 +17,7 @@ import type { EntryInfo, FileSelector, FileWant, LayerOrigin } from '../core/fil
 import { AliasMap } from './aliases.js';
 import { LayerError } from './errors.js';
 import { tryResolveInRoot, type SymlinkLookup } from './links.js';
-import { PathIndexBuilder, type PathIndex } from './path-index.js';
+import { pathHash, PathIndexBuilder, type PathIndex } from './path-index.js';
 import { describeLayer, forEachEntry, readContent, type EntryContent, type LayerInput, type LayerStats } from './stream.js';
 import type { LayerEntry } from './tar.js';
 import { MergedState, mergeWant, type Node, type Want } from './view.js';
@@ -132,6 +132,9 @@ export class Merger {
       if (node) return node.kind === 'symlink' ? node.linkTarget : undefined;
       return state.symlinkTarget(path);
     };
+    /** pathHash of this layer's symlinks (those later replaced included: a superset is a valid pre-filter). */
+    const pendingLinks = new Set<number>();
+    const maybeSymlink = (hash: number): boolean => pendingLinks.has(hash) || state.maybeSymlink(hash);
 
     const visit = async (entry: LayerEntry, content?: EntryContent): Promise<void> => {
       if (entry.whiteout) {
@@ -154,7 +157,8 @@ export class Merger {
           const { want, selected } = this.wantOf(path, false, { kind: entry.kind, mode: entry.mode, size: entry.size });
           const node = nodeOf(entry, origin, selected, want);
           pending.set(path, node);
-          const target = tryResolveInRoot(path, lookup);
+          pendingLinks.add(pathHash(path));
+          const target = tryResolveInRoot(path, lookup, { maybeSymlink });
           if (target !== undefined && target !== path) {
             this.aliases.add(path, target);
             this.epochs.set(path, { target, since: position, late: index.hasAny(target) });
@@ -199,10 +203,7 @@ export class Merger {
     }
 
     // Commit: this layer's whiteouts and replacements act on the layers below, then its own entries land.
-    for (const path of whiteouts.removed) state.deleteAtOrBelow(path);
-    for (const dir of whiteouts.opaque) state.deleteBelow(dir);
-    for (const path of replaced) state.delete(path);
-    for (const path of replacedTrees) state.deleteBelow(path);
+    state.deleteMany([...whiteouts.removed, ...replaced], [...whiteouts.removed, ...whiteouts.opaque, ...replacedTrees]);
     for (const node of pending.values()) state.set(node);
     this.records.push({ origin, index: index.finish(), whiteouts });
     this.rebuildAliases(position + 1);
@@ -214,7 +215,7 @@ export class Merger {
     const epochs = new Map<string, SymlinkEpoch>();
     this.aliases = new AliasMap();
     for (const link of this.state.symlinks()) {
-      const target = tryResolveInRoot(link.path, this.state.symlinkTarget);
+      const target = tryResolveInRoot(link.path, this.state.symlinkTarget, { maybeSymlink: this.state.maybeSymlink });
       if (target === undefined || target === link.path) continue;
       this.aliases.add(link.path, target);
       const old = this.epochs.get(link.path);

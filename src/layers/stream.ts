@@ -23,6 +23,8 @@ import { entryFromHeader, type LayerEntry } from './tar.js';
 
 type TarEntry = Extract extends AsyncIterable<infer S> ? S : never;
 
+const TAR_BLOCK = 512;
+
 /** A layer to read: where it sits in the image, its media type, and its blob. */
 export interface LayerInput {
   readonly origin: LayerOrigin;
@@ -109,15 +111,15 @@ export async function forEachEntry(layer: LayerInput, visit: EntryVisitor, optio
   signal?.addEventListener('abort', onAbort, { once: true });
 
   let entries = 0;
-  /** Offset just past the last entry's content, to tell a missing trailer from a cut entry. */
-  let lastDataEnd = -1;
+  /** Offset just past the last entry's content (0 before the first), to tell a missing trailer from a cut entry. */
+  let lastDataEnd = 0;
   let failure: unknown;
   try {
     for await (const tarEntry of extract) {
       throwIfAborted(signal, what);
       entries += 1;
       const dataStart = (tarEntry.header as { byteOffset?: number }).byteOffset;
-      lastDataEnd = typeof dataStart === 'number' ? dataStart + (tarEntry.header.size ?? 0) : -1;
+      lastDataEnd = typeof dataStart === 'number' ? dataStart + (tarEntry.header.size ?? 0) : Number.POSITIVE_INFINITY;
       const entry = entryFromHeader(tarEntry.header, what);
       if (entry?.kind === 'file') {
         const content = new ContentReader(tarEntry);
@@ -133,11 +135,12 @@ export async function forEachEntry(layer: LayerInput, visit: EntryVisitor, optio
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  if (failure !== undefined && pipeError === undefined && isMissingTrailer(failure, lastDataEnd, meter.bytes)) {
-    // The last entry is complete; only its block padding and the end-of-archive
-    // blocks are missing. umoci insert writes such tars, and Go's archive/tar
-    // (so umoci, containerd, go-containerregistry) reads them: accept, say so.
-    options.onWarning?.(`${what}: tar ends without block padding or end-of-archive marker after its last entry`);
+  if (failure !== undefined && pipeError === undefined && endsAfterCompleteEntries(failure, lastDataEnd, meter)) {
+    // Every entry is whole; only block padding and/or the end-of-archive blocks
+    // are missing or cut (umoci insert and other writers end tars so; Docker,
+    // containerd and Trivy read them). Nothing is lost: read it, silently. An
+    // entry cut short is not this case and stays LAYER_TRUNCATED, and a tar cut
+    // at an entry boundary is caught by the diffID check.
     failure = undefined;
   }
   if (failure !== undefined) {
@@ -198,8 +201,17 @@ export async function readContent(content: EntryContent, maxBytes: number): Prom
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
 }
 
-function isMissingTrailer(failure: unknown, lastDataEnd: number, total: number): boolean {
-  return failure instanceof Error && failure.message === 'Unexpected end of data' && lastDataEnd >= 0 && total === lastDataEnd;
+/**
+ * True when tar-stream's "Unexpected end of data" came after the last
+ * entry's content was complete and everything after it is zeros (padding,
+ * end-of-archive blocks, or a part of them): no header or content is cut.
+ */
+function endsAfterCompleteEntries(failure: unknown, lastDataEnd: number, meter: Meter): boolean {
+  if (!(failure instanceof Error) || failure.message !== 'Unexpected end of data') return false;
+  if (meter.bytes < lastDataEnd) return false;
+  // Bytes after the last entry's content are either full blocks tar-stream already read as
+  // (all-zero) end-of-archive headers, or within the meter's last 512 bytes: check those.
+  return meter.zeroFrom(lastDataEnd);
 }
 
 function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
@@ -256,14 +268,23 @@ class Counter extends Transform {
   }
 }
 
-/** Counts and sha256-hashes bytes passing through: the diffID of an uncompressed tar. */
+/** Counts and sha256-hashes bytes passing through: the diffID of an uncompressed tar. Keeps the last block seen. */
 class Meter extends Transform {
   bytes = 0;
   private readonly hash = createHash('sha256');
+  private tail: Buffer = Buffer.alloc(0);
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
     this.hash.update(chunk);
+    // A copy (512 bytes a chunk): an upstream stage may reuse its buffers.
+    this.tail = Buffer.from(chunk.length >= TAR_BLOCK ? chunk.subarray(chunk.length - TAR_BLOCK) : Buffer.concat([this.tail, chunk]).subarray(-TAR_BLOCK));
     done(null, chunk);
+  }
+  /** True when every byte from `offset` to the end that is still within the last block seen is zero. */
+  zeroFrom(offset: number): boolean {
+    const tailStart = this.bytes - this.tail.length;
+    for (let i = Math.max(0, offset - tailStart); i < this.tail.length; i++) if (this.tail[i] !== 0) return false;
+    return true;
   }
   digest(): Digest {
     return `sha256:${this.hash.digest('hex')}`;

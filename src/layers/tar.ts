@@ -10,7 +10,7 @@ import type { Header } from 'tar-stream';
 import type { FileKind } from '../core/files.js';
 import { LayerError } from './errors.js';
 import { normaliseHardlinkTarget } from './links.js';
-import { normaliseEntryPath } from './path.js';
+import { checkPathSize, normaliseEntryPath, shown } from './path.js';
 import { parseWhiteout, type Whiteout } from './whiteout.js';
 
 /** One entry of a layer's tar, as the layer itself has it (no merging). */
@@ -32,15 +32,18 @@ export interface LayerEntry {
 }
 
 /**
- * Converts a tar-stream header; undefined for the root directory entry (`./`).
- * Throws LAYER_UNSAFE_PATH / LAYER_UNSAFE_LINK for hostile names.
+ * Converts a tar-stream header; undefined for the root directory entry (`/`,
+ * `./`, `.`: nothing to record, the root always exists). Throws
+ * LAYER_UNSAFE_PATH / LAYER_UNSAFE_LINK for hostile names (a root entry that
+ * is not a directory included) and LAYER_PATH_TOO_LONG for names or link
+ * targets over the caps of path.ts.
  */
 export function entryFromHeader(header: Header, what: string): LayerEntry | undefined {
   const path = normaliseEntryPath(header.name, what);
   const kind = kindOf(header.type);
   if (path === '') {
     if (kind === 'directory') return undefined;
-    throw new LayerError('LAYER_UNSAFE_PATH', `${what}: entry "${header.name}" replaces the image root with a ${kind}`);
+    throw new LayerError('LAYER_UNSAFE_PATH', `${what}: entry "${shown(header.name)}" replaces the image root with a ${kind}`);
   }
   const whiteout = parseWhiteout(path, what);
   const base = {
@@ -52,8 +55,11 @@ export function entryFromHeader(header: Header, what: string): LayerEntry | unde
   };
   if (whiteout) return { ...base, kind: 'other', size: 0, whiteout };
   switch (kind) {
-    case 'symlink':
-      return { ...base, kind, size: 0, linkTarget: header.linkname ?? '' };
+    case 'symlink': {
+      const linkTarget = header.linkname ?? '';
+      checkPathSize(linkTarget, `${what}: symlink "${shown(path)}" target`);
+      return { ...base, kind, size: 0, linkTarget };
+    }
     case 'hardlink':
       return { ...base, kind, size: 0, linkTarget: normaliseHardlinkTarget(header.linkname ?? '', path, what) };
     case 'file':

@@ -19,7 +19,8 @@
  */
 import type { FileKind, FileView, ImageFile, LayerOrigin } from '../core/files.js';
 import { resolveInRoot, tryResolveInRoot } from './links.js';
-import { ancestorsOf, isAtOrBelow, isBelow } from './path.js';
+import { pathHash, prefixesOf, shortHash } from './path-index.js';
+import { isAtOrBelow } from './path.js';
 
 export interface Want {
   /** Keep the bytes (false: metadata only). */
@@ -76,8 +77,15 @@ export function satisfies(node: Node, want: Want): boolean {
 
 export class MergedState {
   readonly nodes = new Map<string, Node>();
-  /** For every ancestor directory of a node: how many nodes are below it. */
-  private readonly below = new Map<string, number>();
+  /**
+   * For every ancestor directory of a node, by shortHash: how many nodes are
+   * below it. Keyed by hash so a node's ancestors cost one pass over its path;
+   * a collision can only make hasBelow say yes, and deleteMany then checks
+   * the real paths.
+   */
+  private readonly below = new Map<number, number>();
+  /** shortHash of every symlink node → how many: the pre-filter of symlink resolution. */
+  private readonly links = new Map<number, number>();
 
   get(path: string): Node | undefined {
     return this.nodes.get(path);
@@ -87,36 +95,61 @@ export class MergedState {
     return this.nodes.has(path);
   }
 
-  /** True when some kept node lies below `dir`. */
+  /** True when some kept node lies below `dir` (rarely, on a hash collision, also when none does). */
   hasBelow(dir: string): boolean {
-    return this.below.has(dir);
+    return this.below.has(shortHash(pathHash(dir)));
   }
 
   set(node: Node): void {
     if (this.nodes.has(node.path)) this.delete(node.path);
     this.nodes.set(node.path, node);
-    for (const dir of ancestorsOf(node.path)) this.below.set(dir, (this.below.get(dir) ?? 0) + 1);
+    const { hash } = prefixesOf(node.path);
+    const last = hash.length - 1;
+    for (let i = 0; i < last; i++) count(this.below, shortHash(hash[i] as number), 1);
+    if (node.kind === 'symlink') count(this.links, shortHash(hash[last] as number), 1);
   }
 
   delete(path: string): void {
-    if (!this.nodes.delete(path)) return;
-    for (const dir of ancestorsOf(path)) {
-      const n = (this.below.get(dir) ?? 0) - 1;
-      if (n <= 0) this.below.delete(dir);
-      else this.below.set(dir, n);
+    const node = this.nodes.get(path);
+    if (!node) return;
+    this.nodes.delete(path);
+    const { hash } = prefixesOf(path);
+    const last = hash.length - 1;
+    for (let i = 0; i < last; i++) count(this.below, shortHash(hash[i] as number), -1);
+    if (node.kind === 'symlink') count(this.links, shortHash(hash[last] as number), -1);
+  }
+
+  /** False when no symlink node has a path with this pathHash (ResolveOptions.maybeSymlink). */
+  maybeSymlink = (hash: number): boolean => this.links.has(shortHash(hash));
+
+  /**
+   * Removes every node at a path in `at` and every node strictly below a
+   * directory in `under`, as one step: the nodes are scanned once (each
+   * against all directories at once, by the hashes of its ancestors), not
+   * once per directory, so a layer of many whiteouts costs its size plus
+   * one pass over what is kept.
+   */
+  deleteMany(at: Iterable<string>, under: Iterable<string>): void {
+    for (const path of at) this.delete(path);
+    const dirs = new Set<string>();
+    const dirHashes = new Set<number>();
+    for (const dir of under) {
+      if (!this.hasBelow(dir)) continue;
+      dirs.add(dir);
+      dirHashes.add(shortHash(pathHash(dir)));
     }
-  }
-
-  /** Removes `path` and everything below it. */
-  deleteAtOrBelow(path: string): void {
-    this.delete(path);
-    this.deleteBelow(path);
-  }
-
-  /** Removes everything strictly below `dir`. */
-  deleteBelow(dir: string): void {
-    if (!this.below.has(dir)) return;
-    for (const path of [...this.nodes.keys()]) if (isBelow(path, dir)) this.delete(path);
+    if (dirs.size === 0) return;
+    const doomed: string[] = [];
+    for (const path of this.nodes.keys()) {
+      const { hash, end } = prefixesOf(path);
+      for (let i = 0; i < hash.length - 1; i++) {
+        if (dirHashes.has(shortHash(hash[i] as number)) && dirs.has(path.slice(0, end[i]))) {
+          doomed.push(path);
+          break;
+        }
+      }
+    }
+    for (const path of doomed) this.delete(path);
   }
 
   symlinkTarget = (path: string): string | undefined => {
@@ -146,7 +179,7 @@ export class MergedView implements FileView {
   }
 
   get(path: string): ImageFile | undefined {
-    const resolved = resolveInRoot(path, this.state.symlinkTarget);
+    const resolved = resolveInRoot(path, this.state.symlinkTarget, { maybeSymlink: this.state.maybeSymlink });
     const node = this.state.get(resolved);
     if (!node || node.kind === 'symlink') return undefined;
     return toImageFile(node, node.path);
@@ -154,7 +187,7 @@ export class MergedView implements FileView {
 
   /** The path `path` names after following symlinks inside the root (lstat of the last component when followFinal is false). */
   resolve(path: string, followFinal = true): string {
-    return resolveInRoot(path, this.state.symlinkTarget, { followFinal });
+    return resolveInRoot(path, this.state.symlinkTarget, { followFinal, maybeSymlink: this.state.maybeSymlink });
   }
 
   *files(): Iterable<ImageFile> {
@@ -168,7 +201,8 @@ export class MergedView implements FileView {
       for (const alias of node.aliases ?? []) {
         if (byPath.has(alias) || this.state.has(alias)) continue;
         // Only while the alias still leads here in the final tree.
-        if (tryResolveInRoot(alias, this.state.symlinkTarget, { followFinal: node.kind !== 'symlink' }) === node.path) {
+        const followFinal = node.kind !== 'symlink';
+        if (tryResolveInRoot(alias, this.state.symlinkTarget, { followFinal, maybeSymlink: this.state.maybeSymlink }) === node.path) {
           byPath.set(alias, toImageFile(node, alias));
         }
       }
@@ -195,4 +229,10 @@ function toImageFile(node: Node, path: string): ImageFile {
   if (node.content !== undefined) file.content = node.content;
   if (node.truncated) file.truncated = true;
   return file;
+}
+
+function count(map: Map<number, number>, key: number, delta: number): void {
+  const n = (map.get(key) ?? 0) + delta;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
 }

@@ -30,7 +30,7 @@ import type { FileSelector, LayerOrigin } from '../core/files.js';
 import { LayerError } from './errors.js';
 import { tryResolveInRoot } from './links.js';
 import { copyBytes, Merger, nodeOf, type HardlinkNeed, type LayerRecord } from './merge.js';
-import { ancestorsOf } from './path.js';
+import { prefixesOf } from './path-index.js';
 import { describeLayer, forEachEntry, type EntryContent, type LayerInput, type LayerStats } from './stream.js';
 import type { LayerEntry } from './tar.js';
 import { MergedView, mergeWant, satisfies, type Node, type Want } from './view.js';
@@ -128,7 +128,7 @@ class SecondPass {
         // Metadata-only wants ("is there a /bin/sh?") are answered by the link itself;
         // fetching its target would re-read a whole layer for nothing.
         if (!node.want.content) continue;
-        const target = tryResolveInRoot(node.path, state.symlinkTarget);
+        const target = tryResolveInRoot(node.path, state.symlinkTarget, { maybeSymlink: state.maybeSymlink });
         if (target === undefined) {
           this.merger.warnings.push(`${node.path} (${describeLayer(node.layer)}): symlink loop or more than 40 links deep`);
           continue;
@@ -271,13 +271,18 @@ class SecondPass {
    * undefined when the path is absent, a directory, or deleted.
    */
   writerOf(path: string, upTo: number): number | undefined {
-    const ancestors = ancestorsOf(path);
+    // Hash the path and all its ancestors once; each layer is then asked by hash.
+    const prefixes = prefixesOf(path);
+    const { hash } = prefixes;
+    const last = hash.length - 1;
+    const own = hash[last] as number;
     for (let k = upTo; k >= 0; k--) {
       const record = this.records[k] as LayerRecord;
-      if (record.index.hasNonDir(path)) return k;
-      if (record.index.hasDir(path)) return undefined;
-      if (record.whiteouts.size > 0 && record.whiteouts.hides(path)) return undefined;
-      for (const dir of ancestors) if (dir !== '' && record.index.hasNonDir(dir)) return undefined;
+      if (record.index.hasNonDirHash(own)) return k;
+      if (record.index.hasDirHash(own)) return undefined;
+      if (record.whiteouts.size > 0 && record.whiteouts.hides(path, prefixes)) return undefined;
+      // A non-directory at an ancestor (the root excluded) hides the path.
+      for (let i = 1; i < last; i++) if (record.index.hasNonDirHash(hash[i] as number)) return undefined;
     }
     return undefined;
   }

@@ -106,19 +106,34 @@ test('truncated gzip and zstd are LAYER_TRUNCATED, garbage is LAYER_CORRUPT', as
   await assert.rejects(measureLayer(layerOf(Buffer.alloc(1024, 0x41), 0, MediaType.OciLayer)), code('LAYER_CORRUPT'));
 });
 
-test('an uncompressed tar cut inside an entry is LAYER_TRUNCATED; one missing only its trailer is read', async () => {
+test('an uncompressed tar cut inside an entry is LAYER_TRUNCATED; one missing only its trailer is read without a warning', async () => {
   const tar = await tarOf([file('a', 'x'.repeat(1000)), file('b', 'hello')]);
   // Cut in the middle of a's content.
   await assert.rejects(measureLayer(layerOf(tar.subarray(0, 512 + 700), 0, MediaType.OciLayer)), code('LAYER_TRUNCATED'));
   // Cut in the middle of b's header.
   await assert.rejects(measureLayer(layerOf(tar.subarray(0, 512 + 1024 + 100), 0, MediaType.OciLayer)), code('LAYER_TRUNCATED'));
-  // Ends right after b's 5 content bytes (as umoci insert writes): accepted with a warning.
-  const warnings: string[] = [];
-  const cut = tar.subarray(0, 512 + 1024 + 512 + 5);
-  const { seen, stats } = await entriesOf(cut, MediaType.OciLayer, warnings);
-  assert.deepEqual(seen.map((s) => s.text), ['x'.repeat(1000), 'hello']);
-  assert.equal(stats.diffId, sha256Digest(cut));
-  assert.equal(warnings.length, 1);
+  // Cut one byte short of b's content.
+  await assert.rejects(measureLayer(layerOf(tar.subarray(0, 512 + 1024 + 512 + 4), 0, MediaType.OciLayer)), code('LAYER_TRUNCATED'));
+  // Every entry whole, then: nothing (as umoci insert writes), part of the padding,
+  // the padding and part of an end-of-archive block, the padding and one whole block.
+  for (const end of [5, 200, 507 + 300, 507 + 512]) {
+    const warnings: string[] = [];
+    const cut = tar.subarray(0, 512 + 1024 + 512 + end);
+    const { seen, stats } = await entriesOf(cut, MediaType.OciLayer, warnings);
+    assert.deepEqual(seen.map((s) => s.text), ['x'.repeat(1000), 'hello'], `end ${end}`);
+    assert.equal(stats.diffId, sha256Digest(cut));
+    assert.deepEqual(warnings, [], `end ${end}`);
+  }
+  // The same through gzip, and the whole tar (trailer included): no warning either.
+  for (const blob of [gzip(tar.subarray(0, 512 + 1024 + 512 + 5)), gzip(tar)]) {
+    const warnings: string[] = [];
+    const { seen } = await entriesOf(blob, MediaType.OciLayerGzip, warnings);
+    assert.equal(seen.length, 2);
+    assert.deepEqual(warnings, []);
+  }
+  // Garbage after the last entry's padding is a cut header, not a missing trailer.
+  const garbage = Buffer.concat([tar.subarray(0, 512 + 1024 + 512 + 512), Buffer.from('ustar?')]);
+  await assert.rejects(measureLayer(layerOf(garbage, 0, MediaType.OciLayer)), code('LAYER_TRUNCATED'));
 });
 
 test('hostile names fail the layer: `..`, absolute, escaping hard link', async () => {
