@@ -9,6 +9,7 @@ import type { EntryInfo, FileSelector, FileView, FileWant } from '../core/files.
 import type { Inventory, OwnedFiles, Package } from '../core/inventory.js';
 import type { CatalogContext, Cataloger } from './cataloger.js';
 import { detectOs, wantsReleaseFile } from './os/release.js';
+import { appendAll, maxOf } from '../core/arrays.js';
 
 /**
  * The union of the cataloguers' wants (and the OS release files). When
@@ -37,7 +38,7 @@ function mergeWant(a: boolean | FileWant, b: boolean | FileWant): boolean | File
   if (content) {
     // No cap means the walker's default; an explicit cap only wins when every asker gave one.
     const caps = [wa, wb].filter((w) => w.content !== false).map((w) => w.maxBytes);
-    if (caps.every((c) => c !== undefined)) want.maxBytes = Math.max(...(caps as number[]));
+    if (caps.every((c) => c !== undefined)) want.maxBytes = maxOf(caps as number[], 0);
   }
   if (wa.history === true || wb.history === true) want.history = true;
   // Kept when either would keep it: a filter only when both have one.
@@ -75,7 +76,7 @@ export async function runCatalogers(
   for (const cataloger of catalogers) {
     try {
       const result = await cataloger.catalog(view, ctx);
-      packages.push(...result.packages);
+      appendAll(packages, result.packages);
       for (const w of result.warnings ?? []) warnings.push(`${cataloger.name}: ${w}`);
       for (const o of result.ownedFiles ?? []) {
         let set = owned.get(o.manager);

@@ -38,7 +38,11 @@ function visibleLength(text: string): number {
 
 /** A plain aligned table: header row, then rows; cells may carry colour. */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[], paint: Painter): string {
-  const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  const widths = header.map((h, i) => {
+    let width = visibleLength(h);
+    for (const r of rows) width = Math.max(width, visibleLength(r[i] ?? ''));
+    return width;
+  });
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell))))

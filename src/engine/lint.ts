@@ -31,6 +31,7 @@ import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { SqliteStore } from '../vuln/store/sqlite.js';
 import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
 import { layerInputs } from './layers.js';
+import { appendAll } from '../core/arrays.js';
 
 export const DEFAULT_CONFIG_FILE = '.portcullis.yaml';
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -212,7 +213,7 @@ export async function lintImage(source: ImageSource, options: LintImageOptions =
   const t2 = performance.now();
 
   const eol = options.eol ?? (await loadEolData({ ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.env ? { env: options.env } : {}) }));
-  warnings.push(...eol.warnings);
+  appendAll(warnings, eol.warnings);
   const rebuild = await rebuildFixes(inventory, options, warnings);
   const uncompressedSize = view.layerStats.reduce((n, s) => n + s.uncompressedSize, 0);
   const config = options.config ?? {};
@@ -235,7 +236,9 @@ export async function lintImage(source: ImageSource, options: LintImageOptions =
     { config, eolFrom: eol.from },
   );
   const ignored = applyLintIgnores(result.findings, options.ignore, now);
-  warnings.push(...result.warnings, ...ignored.warnings, ...view.warnings.map((w) => `layers: ${w}`));
+  appendAll(warnings, result.warnings);
+  appendAll(warnings, ignored.warnings);
+  for (const w of view.warnings) warnings.push(`layers: ${w}`);
   const os = inventory.os ? `${inventory.os.id}${inventory.os.versionId ? ` ${inventory.os.versionId}` : ''}` : undefined;
   return {
     findings: ignored.kept,

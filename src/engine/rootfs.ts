@@ -19,6 +19,7 @@ import type { Inventory } from '../core/inventory.js';
 import { AliasMap } from '../layers/aliases.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../layers/index.js';
 import { tryResolveInRoot } from '../layers/links.js';
+import { maxOf } from '../core/arrays.js';
 
 export type RootfsErrorCode = 'ROOTFS_INVALID';
 export class RootfsError extends PortcullisError<RootfsErrorCode> {}
@@ -57,7 +58,7 @@ function combine(a: boolean | FileWant, b: boolean | FileWant): boolean | FileWa
   if (a === true || b === true) return true;
   const content = a.content !== false || b.content !== false;
   const caps = [a.maxBytes, b.maxBytes].filter((x): x is number => x !== undefined);
-  return { content, ...(caps.length ? { maxBytes: Math.max(...caps) } : {}) };
+  return { content, ...(caps.length ? { maxBytes: maxOf(caps, 0) } : {}) };
 }
 
 async function readCapped(abs: string, cap: number): Promise<{ content?: Buffer; truncated?: boolean; problem?: string }> {
@@ -191,7 +192,7 @@ export async function rootfsView(dir: string, selector: FileSelector, options: R
       continue;
     }
     const cap = Math.min(want === true ? defaultCap : (want.maxBytes ?? defaultCap), ceiling);
-    const read = await readCapped(join(dir, ...e.path.split('/')), cap);
+    const read = await readCapped(join(dir, e.path), cap);
     if (read.problem) {
       warnings.push(`${e.path}: ${read.problem}; skipped`);
       continue;

@@ -5,6 +5,7 @@
  * `ScanResult` (docs/scan.md).
  */
 import { stat } from 'node:fs/promises';
+import { appendAll } from '../core/arrays.js';
 import { PortcullisError } from '../core/errors.js';
 import type { LayerOrigin } from '../core/files.js';
 import type { Finding, ScanResult } from '../core/finding.js';
@@ -140,14 +141,14 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       name = target.path;
       inventory = await inventoryRootfs(target.path, options.signal ? { signal: options.signal } : {});
     }
-    warnings.push(...inventory.warnings);
+    appendAll(warnings, inventory.warnings);
     const findings: Finding[] = await matchInventory(inventory, store, {
       onWarning: (w) => warnings.push(`match: ${w}`),
       layerCreatedBy: (layer: LayerOrigin) => commands[layer.index] || undefined,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const gate = applyGate(findings, { ...options, now });
-    warnings.push(...gate.warnings);
+    appendAll(warnings, gate.warnings);
     const os = inventory.os;
     const result: ScanResult = {
       schemaVersion: 1,

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { PortcullisError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { idMatches, purlMatches } from './ignore.js';
+import { appendAll } from '../core/arrays.js';
 
 export type VexErrorCode = 'VEX_INVALID';
 export class VexError extends PortcullisError<VexErrorCode> {}
@@ -59,7 +60,7 @@ function openVexStatements(doc: Record<string, unknown>, file: string): VexState
       const id = s(p) ?? s(prod?.['@id']);
       const subs = arr(prod?.subcomponents).map((x) => s(x) ?? s(rec(x)?.['@id'])).filter((x): x is string => !!x);
       const hashesPurl = s(rec(prod?.identifiers)?.purl);
-      if (subs.length > 0) purls.push(...subs);
+      if (subs.length > 0) appendAll(purls, subs);
       else if (id && PACKAGE_PURL.test(id)) purls.push(id);
       else if (hashesPurl && PACKAGE_PURL.test(hashesPurl)) purls.push(hashesPurl);
       else everything = true;

@@ -8,6 +8,7 @@ import { PackageURL } from 'packageurl-js';
 import type { FileView, ImageFile, LayerOrigin } from '../../core/files.js';
 import type { Package } from '../../core/inventory.js';
 import type { CatalogResult } from '../cataloger.js';
+import { appendAll } from '../../core/arrays.js';
 
 /** What every pure parser returns: packages found in one file, and warnings naming it. */
 export interface ParseResult {
@@ -106,8 +107,8 @@ export function catalogEach(
   for (const file of view.files()) {
     if (!select(file)) continue;
     const result = runParser(file, parse);
-    packages.push(...withLayer(result.packages, file.layer));
-    warnings.push(...result.warnings);
+    appendAll(packages, withLayer(result.packages, file.layer));
+    appendAll(warnings, result.warnings);
   }
   return { packages: dedupe(packages), warnings };
 }

@@ -17,6 +17,7 @@ import type { Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { basename, buildPurl, catalogEach, type ParseResult, utf8 } from './common.js';
 import { LangCatalogError } from './errors.js';
+import { appendAll } from '../../core/arrays.js';
 
 const FOUND_BY = 'java';
 const ARCHIVE = /\.(?:jar|war|ear|par|hpi|jpi)$/i;
@@ -90,7 +91,7 @@ function manifestLicenses(manifest: Map<string, string>): string[] {
   const out: string[] = [];
   for (const [k, v] of manifest) {
     if (!v) continue;
-    if (k === 'Bundle-License') out.push(...v.split(',').map((s) => s.trim()).filter((s) => s && !/^https?:/.test(s)));
+    if (k === 'Bundle-License') appendAll(out, v.split(',').map((s) => s.trim()).filter((s) => s && !/^https?:/.test(s)));
     else if (/^Plugin-License-Name(?:-\d+)?$/.test(k)) out.push(v);
   }
   return [...new Set(out)];

@@ -11,6 +11,7 @@ import type { OsRelease, Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, emptyResult, readContent, type DatabaseFile, type DatabaseResult } from './common.js';
 import { distroQualifier } from './release.js';
+import { appendAll } from '../../core/arrays.js';
 
 export const APK_DB_PATHS = ['lib/apk/db/installed', 'usr/lib/apk/db/installed'] as const;
 const MAX_DB_BYTES = 256 * 1024 * 1024;
@@ -105,8 +106,8 @@ export const apkCataloger: Cataloger = {
       const r = parseApkInstalled({ path, content, ...(layer ? { layer } : {}) }, context.os);
       const parseVersion = (file: ImageFile & { content: Buffer }): readonly Package[] =>
         parseApkInstalled({ path, content: file.content, layer: file.layer }, context.os).packages;
-      packages.push(...attributeIntroducingLayers(r.packages, path, view, parseVersion));
-      warnings.push(...r.warnings);
+      appendAll(packages, attributeIntroducingLayers(r.packages, path, view, parseVersion));
+      appendAll(warnings, r.warnings);
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
       break; // the first database found is the one apk uses
     }

@@ -22,6 +22,7 @@ import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, emptyResult, imagePath, readContent, type DatabaseFile, type DatabaseResult } from './common.js';
 import { parseParagraphs, type Paragraph } from './deb822.js';
 import { distroQualifier } from './release.js';
+import { appendAll } from '../../core/arrays.js';
 
 export const DPKG_STATUS = 'var/lib/dpkg/status';
 export const DPKG_STATUS_D = 'var/lib/dpkg/status.d/';
@@ -273,8 +274,8 @@ export const dpkgCataloger: Cataloger = {
       const r = parseDpkgStatus({ path, content, ...(layer ? { layer } : {}) }, options);
       const parseVersion = (file: ImageFile & { content: Buffer }): readonly Package[] =>
         parseDpkgStatus({ path, content: file.content, layer: file.layer }, { ...options, readFile: () => undefined }).packages;
-      packages.push(...attributeIntroducingLayers(r.packages, path, view, parseVersion));
-      warnings.push(...r.warnings);
+      appendAll(packages, attributeIntroducingLayers(r.packages, path, view, parseVersion));
+      appendAll(warnings, r.warnings);
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
     }
     return { packages, ownedFiles: owned.size ? [{ manager: 'dpkg', paths: owned }] : [], warnings };

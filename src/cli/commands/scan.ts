@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { SEVERITY_LEVELS } from '../../core/advisory.js';
+import { appendAll } from '../../core/arrays.js';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { scanTarget, type ScanTarget } from '../../engine/scan.js';
 import { loadVex, type VexStatement } from '../../engine/vex.js';
@@ -56,7 +57,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
   else if (existsSync('.portcullisignore')) ignore = await loadIgnoreFile('.portcullisignore');
   const vex: VexStatement[] = [];
-  for (const file of options.vex ?? []) vex.push(...(await loadVex(file)));
+  for (const file of options.vex ?? []) appendAll(vex, await loadVex(file));
 
   let target: ScanTarget;
   let progress: TransferProgress | undefined;

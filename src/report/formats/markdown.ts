@@ -11,6 +11,7 @@
  * Cells are escaped (pipes, Markdown punctuation, HTML), links kept only
  * when they are http(s).
  */
+import { appendAll } from '../../core/arrays.js';
 import type { Finding, ScanResult } from '../../core/finding.js';
 import { markdownCell as c, markdownLink } from '../escape.js';
 import { countBySeverity, SEVERITY_ORDER, splitSuppressed } from '../severity.js';
@@ -65,9 +66,13 @@ export function markdownReport(result: ScanResult, options: ReportOptions = {}):
   for (const target of groupByTarget(result, active)) {
     const heading = `${target.name} (${target.type}) — ${target.findings.length} ${target.findings.length === 1 ? 'finding' : 'findings'}`;
     if (target.findings.length > COLLAPSE_AFTER) {
-      out.push(`<details${open ? ' open' : ''}>`, `<summary><b>${html(heading)}</b></summary>`, '', ...table(target.findings), '', '</details>', '');
+      out.push(`<details${open ? ' open' : ''}>`, `<summary><b>${html(heading)}</b></summary>`, '');
+      appendAll(out, table(target.findings));
+      out.push('', '</details>', '');
     } else {
-      out.push(`#### ${c(heading)}`, '', ...table(target.findings), '');
+      out.push(`#### ${c(heading)}`, '');
+      appendAll(out, table(target.findings));
+      out.push('');
     }
     open = false;
   }

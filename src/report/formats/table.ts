@@ -30,7 +30,11 @@ function visible(text: string): number {
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], color: boolean): string {
-  const widths = header.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
+  const widths = header.map((h, i) => {
+    let width = visible(h);
+    for (const r of rows) width = Math.max(width, visible(r[i] ?? ''));
+    return width;
+  });
   const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c))))

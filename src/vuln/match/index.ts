@@ -7,6 +7,7 @@
  * offers `findAffectedBatch`/`getByIds` is asked for every lookup of the run
  * at once (one query per ecosystem instead of one per package name).
  */
+import { appendAll } from '../../core/arrays.js';
 import type { Advisory, AffectedMatch } from '../../core/advisory.js';
 import type { LayerOrigin } from '../../core/files.js';
 import { compareFindings, type Finding } from '../../core/finding.js';
@@ -142,13 +143,12 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   }
   for (const { pkg, evaluations } of judged) {
     const createdBy = pkg.layer ? options.layerCreatedBy?.(pkg.layer) : undefined;
-    findings.push(
-      ...(await mergeEvaluations(pkg, evaluations, {
-        getById,
-        ...(pkg.layer ? { layer: pkg.layer } : {}),
-        ...(createdBy ? { layerCreatedBy: createdBy } : {}),
-      })),
-    );
+    const merged = await mergeEvaluations(pkg, evaluations, {
+      getById,
+      ...(pkg.layer ? { layer: pkg.layer } : {}),
+      ...(createdBy ? { layerCreatedBy: createdBy } : {}),
+    });
+    appendAll(findings, merged);
   }
   return findings.sort(compareFindings);
 }

@@ -18,6 +18,7 @@ import { isBdbHash, readBdbHash } from './bdb.js';
 import { RpmHeader, packageInfo, parseSourceRpm } from './header.js';
 import { isNdb, readNdb } from './ndb.js';
 import { isSqlite, readSqliteRpmdb } from './sqlite.js';
+import { appendAll } from '../../../core/arrays.js';
 
 export { RpmHeader, packageInfo, parseSourceRpm, RPMTAG } from './header.js';
 export { readBdbHash } from './bdb.js';
@@ -157,7 +158,7 @@ export const rpmCataloger: Cataloger = {
         continue;
       }
       const r = parseRpmDatabase({ path, content, layer: file.layer }, context.os);
-      warnings.push(...r.warnings);
+      appendAll(warnings, r.warnings);
       const owned = new Set<string>();
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
       // The first database found is the one rpm would use.
