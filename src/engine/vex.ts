@@ -9,10 +9,10 @@
  * scanned target.
  */
 import { readFile } from 'node:fs/promises';
+import { appendAll } from '../core/arrays.js';
 import { PortcullisError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { idMatches, purlMatches } from './ignore.js';
-import { appendAll } from '../core/arrays.js';
 
 export type VexErrorCode = 'VEX_INVALID';
 export class VexError extends PortcullisError<VexErrorCode> {}
@@ -80,17 +80,18 @@ function openVexStatements(doc: Record<string, unknown>, file: string): VexState
 
 function cycloneDxStatements(doc: Record<string, unknown>, file: string): VexStatement[] {
   const refs = new Map<string, string>();
-  const collect = (components: unknown[]): void => {
+  // Nested components, walked with a list rather than recursion: the nesting depth is the document's.
+  const pending: unknown[][] = [arr(doc.components)];
+  for (let components = pending.pop(); components; components = pending.pop()) {
     for (const c of components) {
       const comp = rec(c);
       if (!comp) continue;
       const ref = s(comp['bom-ref']);
       const purl = s(comp.purl);
       if (ref && purl) refs.set(ref, purl);
-      collect(arr(comp.components));
+      if (Array.isArray(comp.components)) pending.push(comp.components);
     }
-  };
-  collect(arr(doc.components));
+  }
   const meta = rec(rec(doc.metadata)?.component);
   if (meta && s(meta['bom-ref']) && s(meta.purl)) refs.set(s(meta['bom-ref'])!, s(meta.purl)!);
   return arr(doc.vulnerabilities).map((raw, i) => {
