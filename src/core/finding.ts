@@ -87,6 +87,13 @@ export interface ScanResult {
   /** The advisory database used: its sources and when each was updated. */
   readonly database?: { readonly path: string; readonly updatedAt?: string; readonly sources: readonly string[] };
   readonly warnings: readonly string[];
+  /**
+   * Why findings may be missing: the inventory's reasons (a cataloguer that
+   * failed or could not read a package database) and the matcher's (OS
+   * packages of a distribution without advisory data). Absent or empty means
+   * the scan looked at everything; a non-empty list fails every gate.
+   */
+  readonly incomplete?: readonly string[];
   /** ISO time of the scan. */
   readonly scannedAt: string;
 }

@@ -43,7 +43,7 @@ export function parsePnpmLock(bytes: Uint8Array, path: string, options: LockOpti
   try {
     doc = parseYaml(utf8(bytes), { maxAliasCount: 100 });
   } catch (error) {
-    return { packages: [], warnings: [`${path}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`] };
+    return { packages: [], warnings: [], incomplete: [`${path}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`] };
   }
   if (!isRecord(doc)) return { packages: [], warnings: [`${path}: pnpm-lock.yaml is not a mapping`] };
   const lockVersion = parseFloat(String(doc.lockfileVersion ?? '0'));
