@@ -10,6 +10,7 @@ import { appendAll } from '../../core/arrays.js';
 export function decodeNative(root: Record<string, unknown>, ctx: Context): DecodedSbom {
   const native = readNativeDocument(root, ctx.maxComponents);
   appendAll(ctx.warnings, native.warnings);
+  appendAll(ctx.incomplete, native.incomplete);
   const packages = native.packages.map((p) => ctx.placeLayer(p));
   return finish('portcullis-json', '1', 'portcullis', native.image, native.os, packages, ctx);
 }
