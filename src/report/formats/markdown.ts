@@ -52,7 +52,16 @@ export function markdownReport(result: ScanResult, options: ReportOptions = {}):
   const fixable = active.filter((f) => f.status === 'fixed' && f.fixedVersion).length;
   const out: string[] = [];
   out.push(`### Vulnerability scan: \`${result.target.replace(/`/g, "'")}\``, '');
-  if (active.length === 0) {
+  const incomplete = result.incomplete ?? [];
+  if (incomplete.length > 0) {
+    out.push(`⚠️ **Incomplete scan: findings may be missing.** ${c(incomplete.length === 1 ? '1 reason' : `${incomplete.length} reasons`)}:`, '');
+    for (const reason of incomplete.slice(0, MAX_ROWS)) out.push(`- ${c(reason)}`);
+    if (incomplete.length > MAX_ROWS) out.push(`- … and ${incomplete.length - MAX_ROWS} more (see the full report)`);
+    out.push('');
+  }
+  if (active.length === 0 && incomplete.length > 0) {
+    out.push(`**No vulnerabilities found in what could be read**${suppressed.length ? ` (${suppressed.length} suppressed)` : ''}.`, '');
+  } else if (active.length === 0) {
     out.push(`✅ **No vulnerabilities found**${suppressed.length ? ` (${suppressed.length} suppressed)` : ''}.`, '');
   } else {
     out.push(
