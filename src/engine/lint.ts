@@ -148,6 +148,12 @@ export interface LintImageResult {
   };
   readonly rebuild?: RebuildFixes;
   readonly cost: LintCost;
+  /**
+   * The inventory's reasons for being incomplete (core/inventory.ts): the
+   * checks that use it (unmanaged binaries, EOL base, rebuild fixes) may be
+   * wrong. Absent when complete.
+   */
+  readonly incomplete?: readonly string[];
 }
 
 /** Counts, with the vulnerability matcher: findings whose fix the distribution already ships (status fixed, OS packages) out of all findings. */
@@ -252,6 +258,7 @@ export async function lintImage(source: ImageSource, options: LintImageOptions =
       ...(os ? { os } : {}),
     },
     ...(rebuild ? { rebuild } : {}),
+    ...(inventory.incomplete?.length ? { incomplete: inventory.incomplete } : {}),
     cost: {
       walkMs: Math.round(t1 - t0),
       layerPassMs: Math.round(t2 - t1),

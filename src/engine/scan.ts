@@ -2,7 +2,10 @@
  * The scan use case: an inventory (from an image over any transport, an SBOM
  * file or an unpacked root filesystem), matched against the advisory
  * database, then passed through the gate. The result is the versioned
- * `ScanResult` (docs/scan.md).
+ * `ScanResult` (docs/scan.md). What the cataloguers could not read and the
+ * packages the matcher could not match are `incomplete`: findings may be
+ * missing, and every gate (the CLI's exit code, the registry's policy)
+ * treats that as a failed scan.
  */
 import { stat } from 'node:fs/promises';
 import { appendAll } from '../core/arrays.js';
@@ -19,6 +22,7 @@ import { decodeSbomFile } from '../sbom/decode.js';
 import { dbStatus, defaultDbPath } from '../vuln/db.js';
 import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { SqliteStore } from '../vuln/store/sqlite.js';
+import type { Cataloger } from '../catalog/cataloger.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
 import { inventoryImage } from './inventory.js';
 import { openSource } from './open.js';
@@ -45,6 +49,8 @@ export interface ScanOptions extends GateOptions {
   readonly offline?: boolean;
   readonly signal?: AbortSignal;
   readonly now?: Date;
+  /** The cataloguers for image and rootfs targets (default: all of them). */
+  readonly catalogers?: readonly Cataloger[];
 }
 
 export interface ScanOutcome {
@@ -125,7 +131,11 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       }
       let inv;
       try {
-        inv = await inventoryImage(source, { ...(target.platform ? { platform: target.platform } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+        inv = await inventoryImage(source, {
+          ...(target.platform ? { platform: target.platform } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.catalogers ? { catalogers: options.catalogers } : {}),
+        });
       } finally {
         if (target.kind === 'image') await source.close();
       }
@@ -139,11 +149,13 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       if (decoded.image?.digest) image = { digest: decoded.image.digest, ...(decoded.image.configDigest ? { configDigest: decoded.image.configDigest } : {}) };
     } else {
       name = target.path;
-      inventory = await inventoryRootfs(target.path, options.signal ? { signal: options.signal } : {});
+      inventory = await inventoryRootfs(target.path, { ...(options.signal ? { signal: options.signal } : {}), ...(options.catalogers ? { catalogers: options.catalogers } : {}) });
     }
     appendAll(warnings, inventory.warnings);
+    const incomplete = [...(inventory.incomplete ?? [])];
     const findings: Finding[] = await matchInventory(inventory, store, {
       onWarning: (w) => warnings.push(`match: ${w}`),
+      onIncomplete: (reason) => incomplete.push(`match: ${reason}`),
       layerCreatedBy: (layer: LayerOrigin) => commands[layer.index] || undefined,
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -159,6 +171,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       findings: gate.findings,
       ...(database ? { database } : {}),
       warnings,
+      ...(incomplete.length > 0 ? { incomplete } : {}),
       scannedAt: now.toISOString(),
     };
     return { result, gate };
