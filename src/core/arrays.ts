@@ -1,7 +1,8 @@
 /**
- * Array helpers that stay safe on input-sized arrays. `target.push(...source)`
- * and `Math.max(...values)` pass every element as a call argument, and V8
- * throws "Maximum call stack size exceeded" somewhere past ~100,000 of them:
+ * Array helpers that stay safe on input-sized arrays. Spreading an array into
+ * a call (push or Math.max with `...values`) passes every element as an
+ * argument, and V8 throws "Maximum call stack size exceeded" somewhere past
+ * ~100,000 of them:
  * a layer with 130,000 package.json files was enough to turn a cataloguer's
  * result into a crash. These loop instead (test/unit/no-spread-calls.test.ts
  * keeps spread arguments out of src/).
