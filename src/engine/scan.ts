@@ -4,8 +4,7 @@
  * database, then passed through the gate. The result is the versioned
  * `ScanResult` (docs/scan.md). What the cataloguers could not read and the
  * packages the matcher could not match are `incomplete`: findings may be
- * missing, and every gate (the CLI's exit code, the registry's policy)
- * treats that as a failed scan.
+ * missing, and a gate must treat that as a failed scan (the CLI exits 12).
  */
 import { stat } from 'node:fs/promises';
 import { appendAll } from '../core/arrays.js';
