@@ -2,13 +2,15 @@
  * Running cataloguers over a merged file view: one selector for the layer
  * walk (the union of what every cataloguer wants, plus the OS release files),
  * then every cataloguer over the view, results merged into one Inventory.
- * One failing cataloguer never stops the others: what it throws becomes a
- * warning prefixed with its name.
+ * One failing cataloguer never stops the others, but what it throws makes
+ * the inventory incomplete ("npm: failed: …"): a crashed cataloguer is not
+ * "no packages".
  */
 import type { EntryInfo, FileSelector, FileView, FileWant } from '../core/files.js';
 import type { Inventory, OwnedFiles, Package } from '../core/inventory.js';
 import type { CatalogContext, Cataloger } from './cataloger.js';
 import { detectOs, wantsReleaseFile } from './os/release.js';
+import { appendAll, maxOf } from '../core/arrays.js';
 
 /**
  * The union of the cataloguers' wants (and the OS release files). When
@@ -37,7 +39,7 @@ function mergeWant(a: boolean | FileWant, b: boolean | FileWant): boolean | File
   if (content) {
     // No cap means the walker's default; an explicit cap only wins when every asker gave one.
     const caps = [wa, wb].filter((w) => w.content !== false).map((w) => w.maxBytes);
-    if (caps.every((c) => c !== undefined)) want.maxBytes = Math.max(...(caps as number[]));
+    if (caps.every((c) => c !== undefined)) want.maxBytes = maxOf(caps as number[], 0);
   }
   if (wa.history === true || wb.history === true) want.history = true;
   // Kept when either would keep it: a filter only when both have one.
@@ -55,7 +57,8 @@ function describe(error: unknown): string {
 /**
  * Runs the cataloguers over the view. The OS is detected first (unless the
  * context already has one) so OS cataloguers can qualify their purls.
- * Warnings are prefixed with the cataloguer name: "dpkg: var/lib/dpkg/status: line 40: …".
+ * Warnings and incompleteness reasons are prefixed with the cataloguer name:
+ * "dpkg: var/lib/dpkg/status: line 40: …".
  */
 export async function runCatalogers(
   view: FileView,
@@ -63,6 +66,7 @@ export async function runCatalogers(
   context: CatalogContext = {},
 ): Promise<Inventory> {
   const warnings: string[] = [];
+  const incomplete: string[] = [];
   let os = context.os;
   if (!os) {
     const detected = detectOs(view);
@@ -75,18 +79,19 @@ export async function runCatalogers(
   for (const cataloger of catalogers) {
     try {
       const result = await cataloger.catalog(view, ctx);
-      packages.push(...result.packages);
+      appendAll(packages, result.packages);
       for (const w of result.warnings ?? []) warnings.push(`${cataloger.name}: ${w}`);
+      for (const r of result.incomplete ?? []) incomplete.push(`${cataloger.name}: ${r}`);
       for (const o of result.ownedFiles ?? []) {
         let set = owned.get(o.manager);
         if (!set) owned.set(o.manager, (set = new Set()));
         for (const p of o.paths) set.add(p);
       }
     } catch (error) {
-      warnings.push(`${cataloger.name}: failed: ${describe(error)}`);
+      incomplete.push(`${cataloger.name}: failed: ${describe(error)}`);
     }
   }
   const ownedFiles: OwnedFiles[] = [...owned].map(([manager, paths]) => ({ manager, paths }));
-  const inventory: Inventory = { packages, ownedFiles, warnings };
+  const inventory: Inventory = { packages, ownedFiles, warnings, ...(incomplete.length > 0 ? { incomplete } : {}) };
   return os ? { os, ...inventory } : inventory;
 }

@@ -27,6 +27,13 @@ export const ExitCode = {
   Io: 10,
   /** The advisory database is missing, empty, unreadable or newer than this portcullis: run `portcullis db update`. */
   Database: 11,
+  /**
+   * The scan could not read everything it needed: findings may be missing (a
+   * cataloguer failed, a package database was unreadable or over its cap, a
+   * distribution has no advisory data). `scan`, `sbom` and `lint` exit with it
+   * unless `--allow-incomplete`; it takes precedence over `--exit-code`.
+   */
+  Incomplete: 12,
   /** Interrupted (Ctrl-C or an abort signal), as shells report SIGINT. */
   Interrupted: 130,
   /** A bug in portcullis: please report it. */

@@ -68,7 +68,11 @@ export function painter(enabled: boolean): Painter {
 /** A plain aligned table: header row, then rows; cells may carry colour. Control characters in cells (newlines too) are escaped. */
 export function renderTable(header: readonly string[], cells: readonly (readonly string[])[], paint: Painter): string {
   const rows = cells.map((row) => row.map(escapeCell));
-  const widths = header.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  const widths = header.map((h, i) => {
+    let width = visibleLength(h);
+    for (const r of rows) width = Math.max(width, visibleLength(r[i] ?? ''));
+    return width;
+  });
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell))))

@@ -88,8 +88,10 @@ export interface ScanResult {
   readonly database?: { readonly path: string; readonly updatedAt?: string; readonly sources: readonly string[] };
   readonly warnings: readonly string[];
   /**
-   * Why the scan could not read everything it should have (a cataloguer or
-   * layer failed): findings may be missing. Absent or empty: complete.
+   * Why findings may be missing: the inventory's reasons (a cataloguer that
+   * failed or could not read a package database) and the matcher's (OS
+   * packages of a distribution without advisory data). Absent or empty means
+   * the scan looked at everything; a non-empty list fails every gate.
    */
   readonly incomplete?: readonly string[];
   /** ISO time of the scan. */

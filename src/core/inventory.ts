@@ -78,4 +78,12 @@ export interface Inventory {
   readonly ownedFiles: readonly OwnedFiles[];
   /** Cataloguer warnings naming the file ("var/lib/dpkg/status: line 40: …"). */
   readonly warnings: readonly string[];
+  /**
+   * Why the inventory may lack packages: one reason per thing a cataloguer
+   * could not look at, prefixed with its name ("npm: failed: Maximum call
+   * stack size exceeded", "rpm: var/lib/rpm/Packages: not an rpm database…").
+   * Absent or empty means complete. Every gate treats a non-empty list as a
+   * failed scan: findings may be missing.
+   */
+  readonly incomplete?: readonly string[];
 }

@@ -93,13 +93,22 @@ export function expiryTime(expires: string): number {
   return /^\d{4}-\d{2}-\d{2}$/.test(expires) ? Date.parse(`${expires}T23:59:59.999Z`) : Date.parse(expires);
 }
 
+/** Percent-decoded, or as written when the escapes are malformed (`%E0%A4%A`): a hostile purl is compared, never thrown on. */
+function decodeOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** `pkg:type/ns/name@version?q#s` → `{base: 'pkg:type/ns/name', version}` (qualifiers and subpath dropped, lower-cased type). */
 export function purlParts(purl: string): { base: string; version?: string } {
   const noQual = purl.split('#')[0]!.split('?')[0]!;
   const at = noQual.lastIndexOf('@');
   const slash = noQual.lastIndexOf('/');
   const base = at > slash ? noQual.slice(0, at) : noQual;
-  const version = at > slash ? decodeURIComponent(noQual.slice(at + 1)) : undefined;
+  const version = at > slash ? decodeOrRaw(noQual.slice(at + 1)) : undefined;
   const m = /^pkg:([^/]+)\/(.*)$/i.exec(base);
   return { base: m ? `pkg:${m[1]!.toLowerCase()}/${m[2]}` : base, ...(version !== undefined ? { version } : {}) };
 }

@@ -33,6 +33,7 @@ import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
 import { layerInputs } from './layers.js';
 import { readRegularFile, UserFileError } from '../core/user-files.js';
 import { CoreError } from '../core/errors.js';
+import { appendAll } from '../core/arrays.js';
 
 export const DEFAULT_CONFIG_FILE = '.portcullis.yaml';
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -149,6 +150,12 @@ export interface LintImageResult {
   };
   readonly rebuild?: RebuildFixes;
   readonly cost: LintCost;
+  /**
+   * The inventory's reasons for being incomplete (core/inventory.ts): the
+   * checks that use it (unmanaged binaries, EOL base, rebuild fixes) may be
+   * wrong. Absent when complete.
+   */
+  readonly incomplete?: readonly string[];
 }
 
 /** Counts, with the vulnerability matcher: findings whose fix the distribution already ships (status fixed, OS packages) out of all findings. */
@@ -214,7 +221,7 @@ export async function lintImage(source: ImageSource, options: LintImageOptions =
   const t2 = performance.now();
 
   const eol = options.eol ?? (await loadEolData({ ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.env ? { env: options.env } : {}) }));
-  warnings.push(...eol.warnings);
+  appendAll(warnings, eol.warnings);
   const rebuild = await rebuildFixes(inventory, options, warnings);
   const uncompressedSize = view.layerStats.reduce((n, s) => n + s.uncompressedSize, 0);
   const config = options.config ?? {};
@@ -237,7 +244,9 @@ export async function lintImage(source: ImageSource, options: LintImageOptions =
     { config, eolFrom: eol.from },
   );
   const ignored = applyLintIgnores(result.findings, options.ignore, now);
-  warnings.push(...result.warnings, ...ignored.warnings, ...view.warnings.map((w) => `layers: ${w}`));
+  appendAll(warnings, result.warnings);
+  appendAll(warnings, ignored.warnings);
+  for (const w of view.warnings) warnings.push(`layers: ${w}`);
   const os = inventory.os ? `${inventory.os.id}${inventory.os.versionId ? ` ${inventory.os.versionId}` : ''}` : undefined;
   return {
     findings: ignored.kept,
@@ -251,6 +260,7 @@ export async function lintImage(source: ImageSource, options: LintImageOptions =
       ...(os ? { os } : {}),
     },
     ...(rebuild ? { rebuild } : {}),
+    ...(inventory.incomplete?.length ? { incomplete: inventory.incomplete } : {}),
     cost: {
       walkMs: Math.round(t1 - t0),
       layerPassMs: Math.round(t2 - t1),

@@ -19,6 +19,7 @@ import type { Inventory } from '../core/inventory.js';
 import { AliasMap } from '../layers/aliases.js';
 import { DEFAULT_MAX_FILE_BYTES } from '../layers/index.js';
 import { tryResolveInRoot } from '../layers/links.js';
+import { maxOf } from '../core/arrays.js';
 
 export type RootfsErrorCode = 'ROOTFS_INVALID';
 export class RootfsError extends PortcullisError<RootfsErrorCode> {}
@@ -57,7 +58,7 @@ function combine(a: boolean | FileWant, b: boolean | FileWant): boolean | FileWa
   if (a === true || b === true) return true;
   const content = a.content !== false || b.content !== false;
   const caps = [a.maxBytes, b.maxBytes].filter((x): x is number => x !== undefined);
-  return { content, ...(caps.length ? { maxBytes: Math.max(...caps) } : {}) };
+  return { content, ...(caps.length ? { maxBytes: maxOf(caps, 0) } : {}) };
 }
 
 async function readCapped(abs: string, cap: number): Promise<{ content?: Buffer; truncated?: boolean; problem?: string }> {
@@ -85,11 +86,19 @@ async function readCapped(abs: string, cap: number): Promise<{ content?: Buffer;
   }
 }
 
+/** The view of a root filesystem, and what it could not read of what was wanted (the tree past the caps, wanted files that failed to open). */
+export interface RootfsView extends FileView {
+  readonly unread: readonly string[];
+}
+
 /**
  * Walks `dir` and keeps what `selector` wants (asked for each path and for
- * the other paths that reach it through symlinks inside DIR).
+ * the other paths that reach it through symlinks inside DIR). A directory
+ * that cannot be opened (permissions, when not run as root) stays a warning:
+ * it may hold nothing wanted; a wanted file that cannot be read, or a tree
+ * cut short by the entry or depth cap, goes to `unread`.
  */
-export async function rootfsView(dir: string, selector: FileSelector, options: RootfsOptions = {}): Promise<FileView> {
+export async function rootfsView(dir: string, selector: FileSelector, options: RootfsOptions = {}): Promise<RootfsView> {
   let top;
   try {
     top = await lstat(dir);
@@ -102,6 +111,7 @@ export async function rootfsView(dir: string, selector: FileSelector, options: R
   const defaultCap = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const ceiling = options.maxAnyFileBytes ?? 512 * 1024 * 1024;
   const warnings: string[] = [];
+  const unread: string[] = [];
   const entries: Entry[] = [];
   const links = new Map<string, string>();
   let visited = 0;
@@ -109,7 +119,7 @@ export async function rootfsView(dir: string, selector: FileSelector, options: R
 
   const walk = async (abs: string, rel: string, depth: number): Promise<void> => {
     if (depth > maxDepth) {
-      warnings.push(`${rel}: deeper than ${maxDepth} directories; not descended`);
+      unread.push(`${rel}: deeper than ${maxDepth} directories; not descended`);
       return;
     }
     let handle;
@@ -123,7 +133,7 @@ export async function rootfsView(dir: string, selector: FileSelector, options: R
     for await (const d of handle) {
       if (options.signal?.aborted) throw new RootfsError('ROOTFS_INVALID', 'aborted');
       if (++visited > maxEntries) {
-        if (!stopped) warnings.push(`more than ${maxEntries} entries; the rest of the tree was not read`);
+        if (!stopped) unread.push(`more than ${maxEntries} entries; the rest of the tree was not read`);
         stopped = true;
         break;
       }
@@ -191,9 +201,9 @@ export async function rootfsView(dir: string, selector: FileSelector, options: R
       continue;
     }
     const cap = Math.min(want === true ? defaultCap : (want.maxBytes ?? defaultCap), ceiling);
-    const read = await readCapped(join(dir, ...e.path.split('/')), cap);
+    const read = await readCapped(join(dir, e.path), cap);
     if (read.problem) {
-      warnings.push(`${e.path}: ${read.problem}; skipped`);
+      unread.push(`${e.path}: ${read.problem}; not read`);
       continue;
     }
     selected.set(e.path, read.truncated ? { ...base, truncated: true } : { ...base, content: read.content! });
@@ -207,6 +217,7 @@ export async function rootfsView(dir: string, selector: FileSelector, options: R
     },
     files: () => sorted,
     warnings,
+    unread,
   };
 }
 
@@ -219,9 +230,11 @@ export async function inventoryRootfs(dir: string, options: RootfsInventoryOptio
   const catalogers = options.catalogers ?? ALL_CATALOGERS;
   const view = await rootfsView(dir, selectorFor(catalogers), options);
   const inventory = await runCatalogers(view, catalogers);
+  const incomplete = [...view.unread.map((w) => `rootfs: ${w}`), ...(inventory.incomplete ?? [])];
   return {
     ...inventory,
     packages: inventory.packages.map(({ layer: _layer, ...rest }) => rest),
     warnings: [...view.warnings.map((w) => `rootfs: ${w}`), ...inventory.warnings],
+    ...(incomplete.length > 0 ? { incomplete } : {}),
   };
 }

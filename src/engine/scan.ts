@@ -2,9 +2,12 @@
  * The scan use case: an inventory (from an image over any transport, an SBOM
  * file or an unpacked root filesystem), matched against the advisory
  * database, then passed through the gate. The result is the versioned
- * `ScanResult` (docs/scan.md).
+ * `ScanResult` (docs/scan.md). What the cataloguers could not read and the
+ * packages the matcher could not match are `incomplete`: findings may be
+ * missing, and a gate must treat that as a failed scan (the CLI exits 12).
  */
 import { stat } from 'node:fs/promises';
+import { appendAll } from '../core/arrays.js';
 import { PortcullisError } from '../core/errors.js';
 import type { LayerOrigin } from '../core/files.js';
 import type { Finding, ScanResult } from '../core/finding.js';
@@ -18,6 +21,7 @@ import { decodeSbomFile } from '../sbom/decode.js';
 import { dbStatus, defaultDbPath } from '../vuln/db.js';
 import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { SqliteStore } from '../vuln/store/sqlite.js';
+import type { Cataloger } from '../catalog/cataloger.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
 import { inventoryImage } from './inventory.js';
 import { openSource } from './open.js';
@@ -44,6 +48,8 @@ export interface ScanOptions extends GateOptions {
   readonly offline?: boolean;
   readonly signal?: AbortSignal;
   readonly now?: Date;
+  /** The cataloguers for image and rootfs targets (default: all of them). */
+  readonly catalogers?: readonly Cataloger[];
 }
 
 export interface ScanOutcome {
@@ -124,7 +130,11 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       }
       let inv;
       try {
-        inv = await inventoryImage(source, { ...(target.platform ? { platform: target.platform } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+        inv = await inventoryImage(source, {
+          ...(target.platform ? { platform: target.platform } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.catalogers ? { catalogers: options.catalogers } : {}),
+        });
       } finally {
         if (target.kind === 'image') await source.close();
       }
@@ -138,16 +148,18 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       if (decoded.image?.digest) image = { digest: decoded.image.digest, ...(decoded.image.configDigest ? { configDigest: decoded.image.configDigest } : {}) };
     } else {
       name = target.path;
-      inventory = await inventoryRootfs(target.path, options.signal ? { signal: options.signal } : {});
+      inventory = await inventoryRootfs(target.path, { ...(options.signal ? { signal: options.signal } : {}), ...(options.catalogers ? { catalogers: options.catalogers } : {}) });
     }
-    warnings.push(...inventory.warnings);
+    appendAll(warnings, inventory.warnings);
+    const incomplete = [...(inventory.incomplete ?? [])];
     const findings: Finding[] = await matchInventory(inventory, store, {
       onWarning: (w) => warnings.push(`match: ${w}`),
+      onIncomplete: (reason) => incomplete.push(`match: ${reason}`),
       layerCreatedBy: (layer: LayerOrigin) => commands[layer.index] || undefined,
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const gate = applyGate(findings, { ...options, now });
-    warnings.push(...gate.warnings);
+    appendAll(warnings, gate.warnings);
     const os = inventory.os;
     const result: ScanResult = {
       schemaVersion: 1,
@@ -158,6 +170,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       findings: gate.findings,
       ...(database ? { database } : {}),
       warnings,
+      ...(incomplete.length > 0 ? { incomplete } : {}),
       scannedAt: now.toISOString(),
     };
     return { result, gate };

@@ -8,6 +8,7 @@
  * not a package purl and has no subcomponents covers every package of the
  * scanned target.
  */
+import { appendAll } from '../core/arrays.js';
 import { PortcullisError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { idMatches, purlMatches } from './ignore.js';
@@ -60,7 +61,7 @@ function openVexStatements(doc: Record<string, unknown>, file: string): VexState
       const id = s(p) ?? s(prod?.['@id']);
       const subs = arr(prod?.subcomponents).map((x) => s(x) ?? s(rec(x)?.['@id'])).filter((x): x is string => !!x);
       const hashesPurl = s(rec(prod?.identifiers)?.purl);
-      if (subs.length > 0) purls.push(...subs);
+      if (subs.length > 0) appendAll(purls, subs);
       else if (id && PACKAGE_PURL.test(id)) purls.push(id);
       else if (hashesPurl && PACKAGE_PURL.test(hashesPurl)) purls.push(hashesPurl);
       else everything = true;
@@ -80,17 +81,18 @@ function openVexStatements(doc: Record<string, unknown>, file: string): VexState
 
 function cycloneDxStatements(doc: Record<string, unknown>, file: string): VexStatement[] {
   const refs = new Map<string, string>();
-  const collect = (components: unknown[]): void => {
+  // Nested components, walked with a list rather than recursion: the nesting depth is the document's.
+  const pending: unknown[][] = [arr(doc.components)];
+  for (let components = pending.pop(); components; components = pending.pop()) {
     for (const c of components) {
       const comp = rec(c);
       if (!comp) continue;
       const ref = s(comp['bom-ref']);
       const purl = s(comp.purl);
       if (ref && purl) refs.set(ref, purl);
-      collect(arr(comp.components));
+      if (Array.isArray(comp.components)) pending.push(comp.components);
     }
-  };
-  collect(arr(doc.components));
+  }
   const meta = rec(rec(doc.metadata)?.component);
   if (meta && s(meta['bom-ref']) && s(meta.purl)) refs.set(s(meta['bom-ref'])!, s(meta.purl)!);
   return arr(doc.vulnerabilities).map((raw, i) => {

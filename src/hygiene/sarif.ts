@@ -19,6 +19,8 @@ const LEVEL: Readonly<Record<Severity, SarifLevel>> = { CRITICAL: 'error', HIGH:
 const SECURITY_SEVERITY: Readonly<Record<Severity, number>> = { CRITICAL: 9.5, HIGH: 8.0, MEDIUM: 5.5, LOW: 3.0, INFO: 0.0 };
 
 export interface LintSarifOptions {
+  /** The inventory's reasons for being incomplete: the run's invocation says `executionSuccessful: false`. */
+  readonly incomplete?: readonly string[];
   /** What was linted, as the user named it; the artifact for image findings without a path. */
   readonly target: string;
   /** Default: the report writers' tool version. */
@@ -50,6 +52,7 @@ function fingerprint(f: HygieneFinding): string {
 /** The SARIF log (an object) for lint findings. */
 export function lintToSarif(findings: readonly HygieneFinding[], options: LintSarifOptions): ReturnType<SarifBuilder['build']> {
   const builder = new SarifBuilder({ name: 'portcullis-lint', fullName: 'portcullis lint', version: options.toolVersion ?? DEFAULT_TOOL.version, ...(DEFAULT_TOOL.informationUri ? { informationUri: DEFAULT_TOOL.informationUri } : {}) });
+  if (options.incomplete?.length) builder.setIncomplete(options.incomplete);
   const add = (f: HygieneFinding, suppression?: string): void => {
     const rule = findRule(f.ruleId);
     builder.addRule({

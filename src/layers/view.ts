@@ -190,7 +190,16 @@ export class MergedView implements FileView {
     return resolveInRoot(path, this.state.symlinkTarget, { followFinal, maybeSymlink: this.state.maybeSymlink });
   }
 
-  *files(): Iterable<ImageFile> {
+  /** Built once: every cataloguer asks, and sorting 130,000 paths per call was most of a scan's time. */
+  #files: readonly ImageFile[] | undefined;
+
+  files(): Iterable<ImageFile> {
+    this.#files ??= this.listFiles();
+    return this.#files;
+  }
+
+  /** The view is handed out after the walk, so the list cannot change under the cache. */
+  private listFiles(): ImageFile[] {
     const byPath = new Map<string, ImageFile>();
     for (const node of this.state.nodes.values()) {
       if (node.selected) {
@@ -208,7 +217,7 @@ export class MergedView implements FileView {
       }
     }
     const paths = [...byPath.keys()].sort();
-    for (const p of paths) yield byPath.get(p) as ImageFile;
+    return paths.map((p) => byPath.get(p) as ImageFile);
   }
 }
 

@@ -194,7 +194,7 @@ class SecondPass {
     }
     if (!want) return;
     if (existing) {
-      (existing.aliases ??= []).push(...hits);
+      for (const hit of hits) (existing.aliases ??= []).push(hit);
       return;
     }
     const node = nodeOf(entry, origin, false, want, hits);

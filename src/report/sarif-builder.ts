@@ -14,6 +14,9 @@
  *   a region, defaulting to line 1), plus `partialFingerprints` when given;
  * - GitHub's limits respected: description texts cut to 1024 characters,
  *   `message.text` never empty, at most 10 locations per result.
+ * - a run that could not look at everything (`setIncomplete`): one
+ *   `invocations` entry with `executionSuccessful: false` and one error
+ *   `toolExecutionNotifications` entry per reason.
  * Rules are added once by id (the first definition wins); results refer to
  * them by index. The output is deterministic: rules in order of first use,
  * results in the order added.
@@ -106,6 +109,7 @@ export class SarifBuilder {
   readonly #results: Sarif.Result[] = [];
   readonly #runProperties: Record<string, unknown> = {};
   #automationId: string | undefined;
+  #incomplete: readonly string[] = [];
 
   constructor(tool: SarifToolInput) {
     this.#tool = tool;
@@ -181,6 +185,11 @@ export class SarifBuilder {
     this.#runProperties[key] = value;
   }
 
+  /** The run did not look at everything it should have (findings may be missing): one reason each. */
+  setIncomplete(reasons: readonly string[]): void {
+    this.#incomplete = reasons;
+  }
+
   build(): Sarif.Log {
     const driver: Sarif.ToolComponent = {
       name: this.#tool.name,
@@ -194,6 +203,16 @@ export class SarifBuilder {
     const run: Sarif.Run = {
       tool: { driver },
       ...(this.#automationId ? { automationDetails: { id: this.#automationId } } : {}),
+      ...(this.#incomplete.length > 0
+        ? {
+            invocations: [
+              {
+                executionSuccessful: false,
+                toolExecutionNotifications: this.#incomplete.map((text) => ({ level: 'error' as const, message: { text: `incomplete: ${text}` } })),
+              },
+            ],
+          }
+        : {}),
       results: this.#results,
       columnKind: 'utf16CodeUnits',
       ...(Object.keys(this.#runProperties).length ? { properties: { ...this.#runProperties } } : {}),

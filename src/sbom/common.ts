@@ -41,6 +41,8 @@ export const PROP = {
   osIdLike: 'portcullis:os:idLike',
   osDistroless: 'portcullis:os:distroless',
   osPath: 'portcullis:os:path',
+  /** On the document (CycloneDX metadata property, SPDX document annotation), one per reason: the inventory is incomplete. */
+  incomplete: 'portcullis:incomplete',
 } as const;
 
 export function platformString(platform: SbomImage['platform']): string | undefined {
@@ -80,11 +82,14 @@ export function uniqueRefs(packages: readonly Package[]): string[] {
   const count = new Map<string, number>();
   for (const p of packages) count.set(p.purl, (count.get(p.purl) ?? 0) + 1);
   const used = new Set<string>();
+  // The next number to try per reference, so many copies of one package stay linear, not quadratic.
+  const next = new Map<string, number>();
   return packages.map((p) => {
     let ref = (count.get(p.purl) ?? 0) > 1 ? `${p.purl} (${p.path})` : p.purl;
     if (used.has(ref)) {
-      let n = 2;
+      let n = next.get(ref) ?? 2;
       while (used.has(`${ref} #${n}`)) n++;
+      next.set(ref, n + 1);
       ref = `${ref} #${n}`;
     }
     used.add(ref);

@@ -13,7 +13,9 @@
  *   `portcullis:layer:digest|diffID|index`, `portcullis:package:foundBy|path|source-name|source-version`,
  *   `portcullis:metadata:KEY`;
  * - `dependencies`: image → OS and every non-OS package, OS → OS packages,
- *   package → the packages its `dependsOn` purls name.
+ *   package → the packages its `dependsOn` purls name;
+ * - an incomplete inventory: one `metadata.properties` entry
+ *   `portcullis:incomplete` per reason (what a cataloguer could not read).
  *
  * Deterministic: packages and every list are sorted; `serialNumber` and
  * `timestamp` come from the options (tests pass fixed ones). The bom-ref of a
@@ -45,6 +47,7 @@ export function buildCycloneDxBom(inventory: Inventory, options: CycloneDxOption
 
   const root = imageComponent(options.image);
   bom.metadata.component = root;
+  for (const reason of inventory.incomplete ?? []) bom.metadata.properties.add(new Models.Property(PROP.incomplete, reason));
 
   let osComponent: Models.Component | undefined;
   if (inventory.os) {

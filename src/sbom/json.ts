@@ -16,9 +16,13 @@
  *       "layer": { "index": 0, "digest": "sha256:…", "diffId": "sha256:…" },
  *       "source": { "name": "glibc" }, "arch": "amd64", "licenses": ["GPL-2.0-only"] }
  *   ],
- *   "warnings": []
+ *   "warnings": [],
+ *   "incomplete": ["rpm: var/lib/rpm/Packages: not an rpm database …"]
  * }
  * ```
+ * `incomplete` is written only when the inventory is incomplete (one reason
+ * per thing a cataloguer could not read; core/inventory.ts) and read back, so
+ * scanning the document later is incomplete too.
  * Every field of `Package` and `OsRelease` (core/inventory.ts) under its own
  * name; packages sorted by purl, path, name, version. `ownedFiles` is not
  * written (it is scan-time data). A reader must reject a `schemaVersion` it
@@ -40,6 +44,7 @@ export interface NativeInventoryDocument {
   readonly os?: OsRelease;
   readonly packages: readonly Package[];
   readonly warnings?: readonly string[];
+  readonly incomplete?: readonly string[];
 }
 
 export interface NativeJsonOptions {
@@ -57,6 +62,7 @@ export function buildNativeDocument(inventory: Inventory, options: NativeJsonOpt
     ...(inventory.os ? { os: inventory.os } : {}),
     packages: sortPackages(inventory.packages).map(orderedPackage),
     warnings: inventory.warnings,
+    ...(inventory.incomplete?.length ? { incomplete: inventory.incomplete } : {}),
   };
 }
 
@@ -180,7 +186,7 @@ function packageOf(v: unknown): Package | string {
 export function readNativeDocument(
   doc: Record<string, unknown>,
   maxPackages: number,
-): { image?: SbomImage; os?: OsRelease; packages: Package[]; warnings: string[] } {
+): { image?: SbomImage; os?: OsRelease; packages: Package[]; warnings: string[]; incomplete: string[] } {
   if (doc.schemaVersion !== NATIVE_SCHEMA_VERSION) {
     throw new SbomError('SBOM_UNSUPPORTED', `portcullis inventory schemaVersion ${JSON.stringify(doc.schemaVersion)?.slice(0, 20)} is not supported (expected 1)`);
   }
@@ -196,5 +202,7 @@ export function readNativeDocument(
   const image = imageOf(doc.image);
   const os = osReleaseOf(doc.os);
   for (const w of strings(doc.warnings) ?? []) warnings.push(w);
-  return { ...(image ? { image } : {}), ...(os ? { os } : {}), packages, warnings };
+  const incomplete = strings(doc.incomplete) ?? [];
+  if (doc.incomplete !== undefined && !strings(doc.incomplete)) incomplete.push('the document\'s "incomplete" is not a list of strings');
+  return { ...(image ? { image } : {}), ...(os ? { os } : {}), packages, warnings, incomplete: [...incomplete] };
 }

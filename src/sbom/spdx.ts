@@ -18,6 +18,8 @@
  * expression, `LicenseRef-…` for names, with `hasExtractedLicensingInfos`, or
  * `NOASSERTION`), `sourceInfo` for the source package, and annotations
  * (`portcullis:layer:digest: sha256:…`, …) for what SPDX 2.3 has no field for.
+ * An incomplete inventory: one document annotation `portcullis:incomplete: …`
+ * per reason (what a cataloguer could not read).
  * Deterministic for a given `created` and `documentNamespace`.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -79,6 +81,7 @@ export interface SpdxDocument {
   name: string;
   documentNamespace: string;
   creationInfo: { created: string; creators: string[] };
+  annotations?: SpdxAnnotation[];
   packages: SpdxPackage[];
   hasExtractedLicensingInfos?: Array<{ licenseId: string; extractedText: string; name: string }>;
   relationships: SpdxRelationship[];
@@ -190,6 +193,7 @@ export function buildSpdxDocument(inventory: Inventory, options: SpdxOptions = {
     name: imageName,
     documentNamespace: namespace,
     creationInfo: { created, creators: [annotator] },
+    ...(inventory.incomplete?.length ? { annotations: inventory.incomplete.map((r) => annotation(annotator, created, `${PROP.incomplete}: ${r}`)) } : {}),
     packages,
     ...(licenseRefs.infos.length ? { hasExtractedLicensingInfos: [...licenseRefs.infos].sort((a, b) => cmp(a.licenseId, b.licenseId)) } : {}),
     relationships,

@@ -46,7 +46,7 @@ test('selectorFor: union of wants plus release files; content beats metadata-onl
   assert.equal(all.wants('etc/hostname'), false);
 });
 
-test('runCatalogers: OS first, results merged, warnings prefixed, one failure does not stop the others', async () => {
+test('runCatalogers: OS first, results merged, warnings prefixed, one failure does not stop the others but makes the inventory incomplete', async () => {
   const apkDb = readFileSync(join(VULNDATA, 'pkgdb', 'apk', 'trivy-testdata', 'lib', 'apk', 'db', 'installed'));
   const catalogers = [
     fake('boom', { catalog: async () => { throw new Error('exploded'); } }),
@@ -72,10 +72,12 @@ test('runCatalogers: OS first, results merged, warnings prefixed, one failure do
   assert.equal(inv.packages.length, 15);
   assert.ok(inv.packages.every((p) => p.purl.endsWith('distro=alpine-3.19.1')));
   assert.deepEqual(inv.warnings, [
-    'boom: failed: exploded',
     'apk: lib/apk/db/installed: line 23: package "invalidPackageWithoutAVersion" without V (version), skipped',
-    'rpm: var/lib/rpm/Packages: not an rpm database (neither SQLite, Berkeley DB hash nor NDB), skipped',
     'owner: saw os alpine',
+  ]);
+  assert.deepEqual(inv.incomplete, [
+    'boom: failed: exploded',
+    'rpm: var/lib/rpm/Packages: not an rpm database (neither SQLite, Berkeley DB hash nor NDB); not read',
   ]);
   assert.equal(inv.ownedFiles.length, 1);
   assert.ok(inv.ownedFiles[0]?.paths.has('extra/file'));

@@ -53,3 +53,13 @@ test('every declared error code has an exit code and a line in docs/exit-codes.m
   assert.deepEqual(unmapped, [], 'codes that would exit 70');
   assert.deepEqual(undocumented, [], 'codes missing from docs/exit-codes.md');
 });
+
+test('every exit code has its row in docs/exit-codes.md and its number in the top-level --help', () => {
+  const docs = readFileSync(join(REPO_ROOT, 'docs', 'exit-codes.md'), 'utf8');
+  const help = readFileSync(join(REPO_ROOT, 'src', 'cli', 'program.ts'), 'utf8');
+  for (const [name, code] of Object.entries(ExitCode)) {
+    assert.match(docs, new RegExp(`^\\| ${code} \\| `, 'm'), `${name} (${code}) has no row`);
+    if (code > 1) assert.match(help, new RegExp(`\\b${code} [a-z]`), `${name} (${code}) is not in the --help exit code line`);
+  }
+  assert.equal(ExitCode.Incomplete, 12);
+});

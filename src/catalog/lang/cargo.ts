@@ -132,7 +132,11 @@ export function parseCargoLock(bytes: Uint8Array, path: string): ParseResult {
       return false;
     });
   const byName = new Map<string, typeof entries>();
-  for (const e of entries) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
+  for (const e of entries) {
+    const list = byName.get(e.name);
+    if (list) list.push(e);
+    else byName.set(e.name, [e]);
+  }
   // A dependency is `name`, `name version` or `name version (source)` (v1 lock files).
   const resolve = (dep: string): string | undefined => {
     const [name = '', version] = dep.split(' ');
@@ -240,7 +244,7 @@ function isLock(path: string): boolean {
 
 export const cargoCataloger: Cataloger = {
   name: FOUND_BY,
-  version: 1,
+  version: 2,
   wants(path: string, info?: { mode: number; size: number }) {
     if (isLock(path)) return { maxBytes: LOCK_MAX_BYTES };
     return mayBeExecutable(path, info) ? { maxBytes: BINARY_MAX_BYTES, accept: hasAuditData } : false;

@@ -8,11 +8,19 @@ import { PackageURL } from 'packageurl-js';
 import type { FileView, ImageFile, LayerOrigin } from '../../core/files.js';
 import type { Package } from '../../core/inventory.js';
 import type { CatalogResult } from '../cataloger.js';
+import { LangCatalogError } from './errors.js';
+import { appendAll } from '../../core/arrays.js';
 
-/** What every pure parser returns: packages found in one file, and warnings naming it. */
+/**
+ * What every pure parser returns: packages found in one file, warnings naming
+ * it, and, when it could not read the file at all (a lock file that is not
+ * JSON/YAML, a nesting or size cap), why findings may be missing
+ * (cataloger.ts says which is which).
+ */
 export interface ParseResult {
   packages: Package[];
   warnings: string[];
+  incomplete?: string[];
 }
 
 /** A parser over one file's bytes; `path` is the image-relative path, used in packages and warnings. */
@@ -47,12 +55,16 @@ export function utf8(bytes: Uint8Array): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** JSON.parse that reports a warning naming the file instead of throwing. */
-export function parseJsonText(bytes: Uint8Array, path: string, warnings: string[]): unknown {
+/**
+ * JSON.parse that reports a problem naming the file instead of throwing: into
+ * the warnings for a one-package manifest, into the incomplete list for a
+ * lock file or database (which would have listed many).
+ */
+export function parseJsonText(bytes: Uint8Array, path: string, problems: string[]): unknown {
   try {
     return JSON.parse(utf8(bytes)) as unknown;
   } catch (error) {
-    warnings.push(`${path}: invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    problems.push(`${path}: invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
 }
@@ -92,33 +104,43 @@ export function dedupe(packages: readonly Package[]): Package[] {
 }
 
 /**
- * Runs `parse` over every file of the view that `select` picks: truncated
- * files (over the size cap) and files without content become warnings;
- * anything the parser throws becomes a warning naming the file.
+ * Runs `parse` over every file of the view that `select` picks, collecting
+ * packages, warnings and incompleteness (see `runParser`).
  */
 export function catalogEach(
   view: FileView,
   select: (file: ImageFile) => boolean,
   parse: (bytes: Uint8Array, file: ImageFile) => ParseResult,
-): CatalogResult & { packages: Package[]; warnings: string[] } {
+): CatalogResult & { packages: Package[]; warnings: string[]; incomplete: string[] } {
   const packages: Package[] = [];
   const warnings: string[] = [];
+  const incomplete: string[] = [];
   for (const file of view.files()) {
     if (!select(file)) continue;
     const result = runParser(file, parse);
-    packages.push(...withLayer(result.packages, file.layer));
-    warnings.push(...result.warnings);
+    appendAll(packages, withLayer(result.packages, file.layer));
+    appendAll(warnings, result.warnings);
+    appendAll(incomplete, result.incomplete ?? []);
   }
-  return { packages: dedupe(packages), warnings };
+  return { packages: dedupe(packages), warnings, incomplete };
 }
 
+/**
+ * One file through its parser. A file over the size cap was not read, and an
+ * archive over its caps (`ZIP_LIMIT`) only partly: incomplete. A parser's
+ * `LangCatalogError` is its verdict on damaged input: a warning. Anything else
+ * it throws is a crash (a stack overflow, a bug), not a verdict: incomplete.
+ */
 export function runParser(file: ImageFile, parse: (bytes: Uint8Array, file: ImageFile) => ParseResult): ParseResult {
-  if (file.truncated) return { packages: [], warnings: [`${file.path}: larger than the size cap (${file.size} bytes); skipped`] };
+  if (file.truncated) return { packages: [], warnings: [], incomplete: [`${file.path}: larger than the size cap (${file.size} bytes); not read`] };
   if (file.content === undefined) return emptyResult();
   try {
     return parse(file.content, file);
   } catch (error) {
-    return { packages: [], warnings: [`${file.path}: ${error instanceof Error ? error.message : String(error)}`] };
+    const message = error instanceof Error ? error.message : String(error);
+    const named = message.startsWith(file.path) ? message : `${file.path}: ${message}`;
+    if (error instanceof LangCatalogError && error.code !== 'ZIP_LIMIT') return { packages: [], warnings: [named] };
+    return { packages: [], warnings: [], incomplete: [named] };
   }
 }
 

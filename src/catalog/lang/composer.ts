@@ -21,8 +21,9 @@ export function composerPurl(name: string, version: string): string | undefined 
 
 export function parseComposerInstalled(bytes: Uint8Array, path: string): ParseResult {
   const warnings: string[] = [];
-  const doc = parseJsonText(bytes, path, warnings);
-  if (doc === undefined) return { packages: [], warnings };
+  const incomplete: string[] = [];
+  const doc = parseJsonText(bytes, path, incomplete);
+  if (doc === undefined) return { packages: [], warnings, incomplete };
   const list = Array.isArray(doc) ? doc : isRecord(doc) && Array.isArray(doc.packages) ? doc.packages : undefined;
   if (!list) return { packages: [], warnings: [`${path}: neither a package array nor {"packages": [...]}`] };
   const devNames = new Set(isRecord(doc) && Array.isArray(doc['dev-package-names']) ? doc['dev-package-names'].map(String) : []);
@@ -62,7 +63,7 @@ export function parseComposerInstalled(bytes: Uint8Array, path: string): ParseRe
 
 export const composerCataloger: Cataloger = {
   name: FOUND_BY,
-  version: 1,
+  version: 2,
   wants(path: string) {
     return WANTED.test(path) ? { maxBytes: MAX_BYTES } : false;
   },

@@ -21,8 +21,9 @@ function splitKey(key: string): { name: string; version: string } | undefined {
 
 export function parseDepsJson(bytes: Uint8Array, path: string): ParseResult {
   const warnings: string[] = [];
-  const doc = parseJsonText(bytes, path, warnings);
-  if (doc === undefined) return { packages: [], warnings };
+  const incomplete: string[] = [];
+  const doc = parseJsonText(bytes, path, incomplete);
+  if (doc === undefined) return { packages: [], warnings, incomplete };
   if (!isRecord(doc) || !isRecord(doc.libraries)) return { packages: [], warnings: [`${path}: no "libraries" object`] };
   const packageKeys = new Set<string>();
   for (const [key, lib] of Object.entries(doc.libraries)) if (isRecord(lib) && lib.type === 'package' && splitKey(key)) packageKeys.add(key);
@@ -59,7 +60,7 @@ export function parseDepsJson(bytes: Uint8Array, path: string): ParseResult {
 
 export const dotnetCataloger: Cataloger = {
   name: FOUND_BY,
-  version: 1,
+  version: 2,
   wants(path: string) {
     return WANTED.test(path) ? { maxBytes: MAX_BYTES } : false;
   },

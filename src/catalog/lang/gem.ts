@@ -60,7 +60,7 @@ export function parseGemspec(bytes: Uint8Array, path: string): ParseResult {
 
 export const gemCataloger: Cataloger = {
   name: FOUND_BY,
-  version: 1,
+  version: 2,
   wants(path: string) {
     return WANTED.test(path) ? { maxBytes: MAX_BYTES } : false;
   },

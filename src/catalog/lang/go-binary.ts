@@ -311,7 +311,7 @@ function hasGoBuildInfo(content: Buffer): boolean {
 
 export const goBinaryCataloger: Cataloger = {
   name: FOUND_BY,
-  version: 1,
+  version: 2,
   wants,
   async catalog(view: FileView, _context: CatalogContext): Promise<CatalogResult> {
     return catalogEach(

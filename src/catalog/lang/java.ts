@@ -17,6 +17,7 @@ import type { Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { basename, buildPurl, catalogEach, type ParseResult, utf8 } from './common.js';
 import { LangCatalogError } from './errors.js';
+import { appendAll } from '../../core/arrays.js';
 
 const FOUND_BY = 'java';
 const ARCHIVE = /\.(?:jar|war|ear|par|hpi|jpi)$/i;
@@ -90,7 +91,7 @@ function manifestLicenses(manifest: Map<string, string>): string[] {
   const out: string[] = [];
   for (const [k, v] of manifest) {
     if (!v) continue;
-    if (k === 'Bundle-License') out.push(...v.split(',').map((s) => s.trim()).filter((s) => s && !/^https?:/.test(s)));
+    if (k === 'Bundle-License') appendAll(out, v.split(',').map((s) => s.trim()).filter((s) => s && !/^https?:/.test(s)));
     else if (/^Plugin-License-Name(?:-\d+)?$/.test(k)) out.push(v);
   }
   return [...new Set(out)];
@@ -150,7 +151,7 @@ function isPomProperties(name: string): boolean {
   return /^META-INF\/(?:.*\/)?pom\.properties$/.test(name);
 }
 
-function readArchive(bytes: Uint8Array, where: string, depth: number, budget: Budget, out: ParseResult): void {
+function readArchive(bytes: Uint8Array, where: string, depth: number, budget: Budget, out: JavaParseResult): void {
   checkCentralDirectory(bytes, where, budget.maxEntries);
   const nested: string[] = [];
   let entries: Record<string, Uint8Array>;
@@ -161,16 +162,16 @@ function readArchive(bytes: Uint8Array, where: string, depth: number, budget: Bu
         const wanted = isPomProperties(name) || name === 'META-INF/MANIFEST.MF' || (ARCHIVE.test(name) && !name.endsWith('/'));
         if (!wanted) return false;
         if (ARCHIVE.test(name) && depth + 1 > budget.maxDepth) {
-          out.warnings.push(`${where}!/${name}: nested deeper than ${budget.maxDepth} archives; skipped`);
+          out.incomplete.push(`${where}!/${name}: nested deeper than ${budget.maxDepth} archives; not read`);
           return false;
         }
         if (info.compression !== 0 && info.compression !== 8) {
-          out.warnings.push(`${where}!/${name}: unsupported compression method ${info.compression}; skipped`);
+          out.incomplete.push(`${where}!/${name}: unsupported compression method ${info.compression}; not read`);
           return false;
         }
         const size = info.compression === 0 ? info.size : info.originalSize;
         if (budget.total + size > budget.maxTotal) {
-          out.warnings.push(`${where}!/${name}: would pass the ${budget.maxTotal}-byte uncompressed cap; skipped`);
+          out.incomplete.push(`${where}!/${name}: would pass the ${budget.maxTotal}-byte uncompressed cap; not read`);
           return false;
         }
         budget.total += size;
@@ -224,7 +225,7 @@ function readArchive(bytes: Uint8Array, where: string, depth: number, budget: Bu
     try {
       readArchive(data, inner, depth + 1, budget, out);
     } catch (error) {
-      out.warnings.push(error instanceof Error ? error.message : String(error));
+      report(error, out);
     }
   }
 }
@@ -234,7 +235,7 @@ function readArchive(bytes: Uint8Array, where: string, depth: number, budget: Bu
  * `outer.war!/WEB-INF/lib/x.jar` (the `!/` separator of Java's jar URLs).
  */
 export function parseJavaArchive(bytes: Uint8Array, path: string, options: JavaArchiveOptions = {}): ParseResult {
-  const out: ParseResult = { packages: [], warnings: [] };
+  const out: JavaParseResult = { packages: [], warnings: [], incomplete: [] };
   const budget: Budget = {
     total: 0,
     maxTotal: options.maxTotalBytes ?? 256 << 20,
@@ -244,15 +245,24 @@ export function parseJavaArchive(bytes: Uint8Array, path: string, options: JavaA
   try {
     readArchive(bytes, path, 0, budget, out);
   } catch (error) {
-    out.warnings.push(error instanceof Error ? error.message : String(error));
+    report(error, out);
   }
   return out;
+}
+
+type JavaParseResult = ParseResult & { incomplete: string[] };
+
+/** A damaged archive is a warning; one over the entry cap, or a crash, leaves the inventory incomplete (cataloger.ts). */
+function report(error: unknown, out: JavaParseResult): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof LangCatalogError && error.code !== 'ZIP_LIMIT') out.warnings.push(message);
+  else out.incomplete.push(message);
 }
 
 export function createJavaCataloger(options: JavaArchiveOptions = {}): Cataloger {
   return {
     name: FOUND_BY,
-    version: 1,
+    version: 2,
     wants(path: string) {
       return ARCHIVE.test(path) ? { maxBytes: JAVA_MAX_BYTES } : false;
     },

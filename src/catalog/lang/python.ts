@@ -97,7 +97,7 @@ export function parsePythonMetadata(bytes: Uint8Array, path: string): ParseResul
 
 export const pythonCataloger: Cataloger = {
   name: FOUND_BY,
-  version: 1,
+  version: 2,
   wants(path: string) {
     return WANTED.test(path) ? { maxBytes: MAX_BYTES } : false;
   },

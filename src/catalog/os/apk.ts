@@ -9,8 +9,9 @@ import type { FileView, FileWant, ImageFile } from '../../core/files.js';
 import { attributeIntroducingLayers } from './introduced.js';
 import type { OsRelease, Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
-import { buildPurl, emptyResult, readContent, type DatabaseFile, type DatabaseResult } from './common.js';
+import { buildPurl, emptyResult, readContent, unparsed, type DatabaseFile, type DatabaseResult } from './common.js';
 import { distroQualifier } from './release.js';
+import { appendAll } from '../../core/arrays.js';
 
 export const APK_DB_PATHS = ['lib/apk/db/installed', 'usr/lib/apk/db/installed'] as const;
 const MAX_DB_BYTES = 256 * 1024 * 1024;
@@ -53,6 +54,7 @@ export function parseApkInstalled(file: DatabaseFile, os?: OsRelease): DatabaseR
     } else if (!current.fields.has(key)) current.fields.set(key, value);
   }
   finish();
+  if (unparsed(file, result)) result.incomplete.push(`${file.path}: not one package could be read (${result.warnings.length} problems); the database could not be parsed`);
   return result;
 }
 
@@ -84,32 +86,35 @@ function addPackage(stanza: Stanza, file: DatabaseFile, os: OsRelease | undefine
   result.packages.push(pkg);
   if (stanza.files.length) {
     const prior = result.ownedFiles.get(name);
-    result.ownedFiles.set(name, prior ? prior.concat(stanza.files) : stanza.files);
+    if (prior) appendAll(prior, stanza.files);
+    else result.ownedFiles.set(name, stanza.files);
   }
 }
 
 export const apkCataloger: Cataloger = {
   name: 'apk',
-  version: 1,
+  version: 2,
   wants(path: string): boolean | FileWant {
     return (APK_DB_PATHS as readonly string[]).includes(path) ? { content: true, maxBytes: MAX_DB_BYTES, history: true } : false;
   },
   async catalog(view: FileView, context: CatalogContext): Promise<CatalogResult> {
     const warnings: string[] = [];
+    const incomplete: string[] = [];
     const packages: Package[] = [];
     const owned = new Set<string>();
     for (const path of APK_DB_PATHS) {
-      const content = readContent(view, path, warnings);
+      const content = readContent(view, path, incomplete);
       if (!content) continue;
       const layer = view.get(path)?.layer;
       const r = parseApkInstalled({ path, content, ...(layer ? { layer } : {}) }, context.os);
+      appendAll(incomplete, r.incomplete);
       const parseVersion = (file: ImageFile & { content: Buffer }): readonly Package[] =>
         parseApkInstalled({ path, content: file.content, layer: file.layer }, context.os).packages;
-      packages.push(...attributeIntroducingLayers(r.packages, path, view, parseVersion));
-      warnings.push(...r.warnings);
+      appendAll(packages, attributeIntroducingLayers(r.packages, path, view, parseVersion));
+      appendAll(warnings, r.warnings);
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
       break; // the first database found is the one apk uses
     }
-    return { packages, ownedFiles: owned.size ? [{ manager: 'apk', paths: owned }] : [], warnings };
+    return { packages, ownedFiles: owned.size ? [{ manager: 'apk', paths: owned }] : [], warnings, incomplete };
   },
 };

@@ -23,10 +23,12 @@ export interface DatabaseResult {
   /** Owned files (normalised image-relative paths) by package name. */
   readonly ownedFiles: Map<string, string[]>;
   readonly warnings: string[];
+  /** What could not be read at all (the database is unreadable): findings may be missing. */
+  readonly incomplete: string[];
 }
 
 export function emptyResult(): DatabaseResult {
-  return { packages: [], ownedFiles: new Map(), warnings: [] };
+  return { packages: [], ownedFiles: new Map(), warnings: [], incomplete: [] };
 }
 
 export function buildPurl(
@@ -55,15 +57,29 @@ export function imagePath(path: string): string | undefined {
   return parts.length ? parts.join('/') : undefined;
 }
 
-/** A file's bytes from the view, or a warning when it was selected but its content is missing (too large). */
-export function readContent(view: FileView, path: string, warnings: string[]): Buffer | undefined {
+/**
+ * A file's bytes from the view. When it was selected but its content is
+ * missing (over the size cap), the reason goes to `notRead`: the caller's
+ * incomplete list for a package database, its warnings for a side file
+ * (copyright, file lists) that cannot hide a package.
+ */
+export function readContent(view: FileView, path: string, notRead: string[]): Buffer | undefined {
   const file = view.get(path);
   if (!file || file.kind === 'directory') return undefined;
   if (file.truncated) {
-    warnings.push(`${path}: larger than the size cap (${file.size} bytes), skipped`);
+    notRead.push(`${path}: larger than the size cap (${file.size} bytes); not read`);
     return undefined;
   }
   return file.content;
+}
+
+/**
+ * The rule for text databases (dpkg status, apk installed): a file with
+ * content of which not one package could be read, and problems to show for
+ * it, could not be parsed at all.
+ */
+export function unparsed(file: DatabaseFile, result: DatabaseResult): boolean {
+  return result.packages.length === 0 && result.warnings.length > 0 && file.content.toString('utf8').trim() !== '';
 }
 
 /** Decodes UTF-8, tolerating invalid sequences (replacement characters). */

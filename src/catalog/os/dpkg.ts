@@ -19,9 +19,10 @@ import type { FileView, FileWant, ImageFile } from '../../core/files.js';
 import { attributeIntroducingLayers } from './introduced.js';
 import type { Ecosystem, OsRelease, Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
-import { buildPurl, emptyResult, imagePath, readContent, type DatabaseFile, type DatabaseResult } from './common.js';
+import { buildPurl, emptyResult, imagePath, readContent, unparsed, type DatabaseFile, type DatabaseResult } from './common.js';
 import { parseParagraphs, type Paragraph } from './deb822.js';
 import { distroQualifier } from './release.js';
+import { appendAll } from '../../core/arrays.js';
 
 export const DPKG_STATUS = 'var/lib/dpkg/status';
 export const DPKG_STATUS_D = 'var/lib/dpkg/status.d/';
@@ -196,6 +197,7 @@ export function parseDpkgStatus(file: DatabaseFile, options: DpkgParseOptions = 
     const owned = ownedFilesFor(name, arch, file, options.readFile, result.warnings);
     if (owned.length) result.ownedFiles.set(arch ? `${name}:${arch}` : name, owned);
   }
+  if (unparsed(file, result)) result.incomplete.push(`${file.path}: not one package could be read (${result.warnings.length} problems); the database could not be parsed`);
   return result;
 }
 
@@ -247,7 +249,7 @@ function isStatusDFile(path: string): boolean {
 
 export const dpkgCataloger: Cataloger = {
   name: 'dpkg',
-  version: 1,
+  version: 2,
   wants(path: string): boolean | FileWant {
     if (path === DPKG_STATUS) return { content: true, maxBytes: MAX_DB_BYTES, history: true };
     if (path.startsWith(DPKG_STATUS_D)) return { content: true, maxBytes: MAX_AUX_BYTES };
@@ -259,24 +261,27 @@ export const dpkgCataloger: Cataloger = {
   },
   async catalog(view: FileView, context: CatalogContext): Promise<CatalogResult> {
     const warnings: string[] = [];
+    const incomplete: string[] = [];
     const packages: Package[] = [];
     const owned = new Set<string>();
+    // Side files (file lists, copyright) over the cap cost owned files or licences, never a package: warnings.
     const readFile = (path: string): Buffer | undefined => readContent(view, path, warnings);
     const dbs: string[] = [];
     if (view.get(DPKG_STATUS)) dbs.push(DPKG_STATUS);
     for (const f of view.files()) if (isStatusDFile(f.path)) dbs.push(f.path);
     for (const path of dbs) {
-      const content = readContent(view, path, warnings);
+      const content = readContent(view, path, incomplete);
       if (!content) continue;
       const layer = view.get(path)?.layer;
       const options = { ...(context.os ? { os: context.os } : {}), readFile, statusOptional: path !== DPKG_STATUS };
       const r = parseDpkgStatus({ path, content, ...(layer ? { layer } : {}) }, options);
+      appendAll(incomplete, r.incomplete);
       const parseVersion = (file: ImageFile & { content: Buffer }): readonly Package[] =>
         parseDpkgStatus({ path, content: file.content, layer: file.layer }, { ...options, readFile: () => undefined }).packages;
-      packages.push(...attributeIntroducingLayers(r.packages, path, view, parseVersion));
-      warnings.push(...r.warnings);
+      appendAll(packages, attributeIntroducingLayers(r.packages, path, view, parseVersion));
+      appendAll(warnings, r.warnings);
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
     }
-    return { packages, ownedFiles: owned.size ? [{ manager: 'dpkg', paths: owned }] : [], warnings };
+    return { packages, ownedFiles: owned.size ? [{ manager: 'dpkg', paths: owned }] : [], warnings, incomplete };
   },
 };

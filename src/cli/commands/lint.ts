@@ -17,6 +17,7 @@ import { lintToSarif } from '../../hygiene/sarif.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams, type Painter } from '../output.js';
+import { incompleteExit } from './incomplete.js';
 import { parseExitCodeFlag, parseFormat, parseSeverityList, writeOutputFile } from './shared.js';
 
 export interface LintCommandOptions extends RegistryFlags {
@@ -28,6 +29,7 @@ export interface LintCommandOptions extends RegistryFlags {
   config?: string;
   ignorefile?: string;
   quiet?: boolean;
+  allowIncomplete?: boolean;
 }
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
@@ -96,6 +98,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   let warnings: string[];
   let header = '';
   let extra: Record<string, unknown> = {};
+  let incomplete: readonly string[] | undefined;
   if (isDockerfile) {
     if (!existsSync(target)) throw new UsageError(`--dockerfile: ${target} does not exist`);
     const result = await lintDockerfileFile(target, { config, ...(ignore ? { ignore } : {}) });
@@ -116,7 +119,9 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
     ({ findings, suppressed, warnings } = result);
     const img = result.image;
     header = [img.digest, img.os, img.platform, img.created ? `created ${img.created}` : ''].filter(Boolean).join(', ');
-    extra = { image: img, ...(result.rebuild ? { rebuild: result.rebuild } : {}) };
+    if (result.incomplete?.length) header += `\nINCOMPLETE: the package inventory could not read everything (${result.incomplete.length} ${result.incomplete.length === 1 ? 'reason' : 'reasons'}, on stderr)`;
+    extra = { image: img, ...(result.rebuild ? { rebuild: result.rebuild } : {}), ...(result.incomplete ? { incomplete: result.incomplete } : {}) };
+    incomplete = result.incomplete;
   }
   if (severities) {
     const keep = new Set<string>(severities);
@@ -138,13 +143,15 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
       2,
     )}\n`;
   } else if (format === 'sarif') {
-    text = `${JSON.stringify(lintToSarif(findings, { target, suppressed }), null, 2)}\n`;
+    text = `${JSON.stringify(lintToSarif(findings, { target, suppressed, ...(incomplete ? { incomplete } : {}) }), null, 2)}\n`;
   } else {
     text = renderTableReport(target, header, findings, suppressed.length, painter(!options.output && colorEnabled(io.stdout, io.env)));
   }
   if (options.output) await writeOutputFile(options.output, text, { human: format === 'table' });
   else io.stdout.write(text);
   if (!options.quiet) for (const w of warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
+  const failed = incompleteExit(incomplete, 'lint', options, io);
+  if (failed !== undefined) return failed;
   if (exitCode !== 0 && findings.length > 0) {
     if (!options.quiet) io.stderr.write(`portcullis: ${findings.length} lint finding${findings.length === 1 ? '' : 's'} remain after filters (exit code ${exitCode})\n`);
     return exitCode;

@@ -9,12 +9,14 @@ import { toSpdxJson } from '../../sbom/spdx.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams } from '../output.js';
+import { incompleteExit } from './incomplete.js';
 import { parseFormat, writeOutputFile } from './shared.js';
 
 export interface SbomOptions extends RegistryFlags {
   format?: string;
   output?: string;
   quiet?: boolean;
+  allowIncomplete?: boolean;
 }
 
 const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
@@ -50,13 +52,14 @@ export async function sbom(name: string, options: SbomOptions, io: OutputStreams
   if (options.output) await writeOutputFile(options.output, text.endsWith('\n') ? text : `${text}\n`, { human: format === 'table' });
   else io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   if (!options.quiet) for (const warning of inventory.warnings) io.stderr.write(`portcullis: warning: ${warning}\n`);
-  return ExitCode.Ok;
+  return incompleteExit(inventory.incomplete, 'inventory', options, io) ?? ExitCode.Ok;
 }
 
 function renderPackages(inventory: Inventory, image: SbomImage, color: boolean): string {
   const paint = painter(color);
   const os = inventory.os ? `${inventory.os.prettyName ?? `${inventory.os.id} ${inventory.os.versionId ?? ''}`}` : 'unknown OS';
-  const header = `${paint('bold', image.name)} ${image.digest ?? ''}\n${os}${image.platform ? `, ${formatPlatform(image.platform)}` : ''}; ${inventory.packages.length} packages\n\n`;
+  const incomplete = inventory.incomplete?.length ? `\n${paint('red', 'INCOMPLETE: packages may be missing')} (${inventory.incomplete.length} ${inventory.incomplete.length === 1 ? 'reason' : 'reasons'}, on stderr)` : '';
+  const header = `${paint('bold', image.name)} ${image.digest ?? ''}\n${os}${image.platform ? `, ${formatPlatform(image.platform)}` : ''}; ${inventory.packages.length} packages${incomplete}\n\n`;
   const rows = [...inventory.packages]
     .sort((a, b) => a.foundBy.localeCompare(b.foundBy) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
     .map((p: Package) => [p.name, p.version, p.foundBy, p.layer ? String(p.layer.index) : '-', p.path]);

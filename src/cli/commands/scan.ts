@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { SEVERITY_LEVELS } from '../../core/advisory.js';
+import { appendAll } from '../../core/arrays.js';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { scanTarget, type ScanTarget } from '../../engine/scan.js';
 import { loadVex, type VexStatement } from '../../engine/vex.js';
@@ -8,6 +9,7 @@ import { defaultDbPath } from '../../vuln/db.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, TransferProgress, type OutputStreams } from '../output.js';
+import { incompleteExit } from './incomplete.js';
 import { parseExitCodeFlag, parseSeverityList, writeOutputFile } from './shared.js';
 
 export interface ScanOptions extends RegistryFlags {
@@ -24,6 +26,7 @@ export interface ScanOptions extends RegistryFlags {
   vex?: string[];
   maxAge?: string;
   quiet?: boolean;
+  allowIncomplete?: boolean;
 }
 
 /** `7d`, `12h`, `2w`, `30m` or a bare number of days → days. */
@@ -56,7 +59,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
   else if (existsSync('.portcullisignore')) ignore = await loadIgnoreFile('.portcullisignore');
   const vex: VexStatement[] = [];
-  for (const file of options.vex ?? []) vex.push(...(await loadVex(file)));
+  for (const file of options.vex ?? []) appendAll(vex, await loadVex(file));
 
   let target: ScanTarget;
   let progress: TransferProgress | undefined;
@@ -87,6 +90,8 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   if (options.output) await writeOutputFile(options.output, text, { human: writer.format === 'table' || writer.format === 'markdown' });
   else io.stdout.write(text);
   if (!options.quiet) for (const w of outcome.result.warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
+  const incomplete = incompleteExit(outcome.result.incomplete, 'scan', options, io);
+  if (incomplete !== undefined) return incomplete;
   if (exitCode !== 0 && outcome.gate.active.length > 0) {
     if (!options.quiet) io.stderr.write(`portcullis: ${outcome.gate.active.length} vulnerabilities remain after filters (exit code ${exitCode})\n`);
     return exitCode;

@@ -83,6 +83,7 @@ Examples:
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'cyclonedx', 'spdx']).default('table'))
       .option('-o, --output <file>', 'write to a file instead of standard output')
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
+      .option('--allow-incomplete', 'exit 0 with an incomplete inventory (reasons as warnings) instead of 12')
       .option('-q, --quiet', 'no progress bars or warnings'),
   )
     .addHelpText(
@@ -92,9 +93,15 @@ Examples:
 Formats: table, json (portcullis inventory, schema version 1), cyclonedx (CycloneDX 1.6
 JSON), spdx (SPDX 2.3 JSON). Every package records the layer that introduced it.
 
+An incomplete inventory (a cataloguer failed, a package database could not be
+read) is not a complete SBOM: the document is written, marked incomplete
+(json "incomplete", CycloneDX/SPDX "portcullis:incomplete"), the reasons go to
+stderr and sbom exits 12, unless --allow-incomplete.
+
 Examples:
   portcullis sbom oci:examples/hello:latest
-  portcullis sbom docker://registry.example/app:1.0 --format cyclonedx -o app.cdx.json`,
+  portcullis sbom docker://registry.example/app:1.0 --format cyclonedx -o app.cdx.json
+  portcullis sbom oci:./legacy:1.0 --format json --allow-incomplete -o legacy.json`,
     )
     .action(async (image: string, options: SbomOptions) => {
       const { sbom } = await import('../commands/sbom.js');
@@ -114,6 +121,7 @@ Examples:
       .option('--config <file>', 'configuration with a lint: section (default ./.portcullis.yaml when it exists)')
       .option('--ignorefile <file>', 'ignore file (default ./.portcullisignore when it exists); entries use rule ids')
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
+      .option('--allow-incomplete', 'accept an incomplete package inventory (reasons as warnings) instead of exiting 12')
       .option('-q, --quiet', 'no progress bars or warnings'),
   )
     .addHelpText(
@@ -121,13 +129,16 @@ Examples:
       `${REGISTRY_HELP}
 
 Rules, severities and fixes: docs/lint-rules.md; usage and configuration: docs/lint.md.
+Image lint reads the package inventory (unmanaged binaries, EOL base, rebuild fixes):
+when it is incomplete, lint exits 12 unless --allow-incomplete.
 Inline ignores in a Dockerfile: "# portcullis-ignore RULE[,RULE] reason" on the line before.
 
 Examples:
   portcullis lint oci:examples/hello:latest
   portcullis lint docker://registry.example/app:1.0 --severity CRITICAL,HIGH --exit-code 1
   portcullis lint ./Dockerfile --format sarif -o lint.sarif
-  portcullis lint build/app.containerfile --dockerfile --config ci/portcullis.yaml`,
+  portcullis lint build/app.containerfile --dockerfile --config ci/portcullis.yaml
+  portcullis lint oci:./legacy:1.0 --allow-incomplete`,
     )
     .action(async (target: string, options: LintCommandOptions) => {
       const { lint } = await import('../commands/lint.js');

@@ -21,6 +21,13 @@ Gate: --severity and --ignore-unfixed drop findings; the ignore file
 not_affected statements suppress them (kept in JSON with the reason);
 --exit-code N exits N when unsuppressed findings remain.
 
+Incomplete scans: when a cataloguer fails, a package database cannot be read
+(corrupt, over its size cap) or the distribution has no advisory data, findings
+may be missing. The scan then exits 12 and names every reason on stderr, even
+with --exit-code 0 and no findings; the report carries them too (JSON
+"incomplete", SARIF executionSuccessful false). --allow-incomplete turns them
+into warnings and exits as the gate says.
+
 The advisory database: --db PATH, else PORTCULLIS_DB, else
 ~/.cache/portcullis/db/advisories.sqlite. A missing database exits 11 and says
 what to run; an old one (see --max-age) is a warning.`;
@@ -42,6 +49,7 @@ what to run; an old one (see --max-age) is a warning.`;
       .option('--ignorefile <file>', 'ignore file (default ./.portcullisignore when it exists)')
       .option('--vex <file>', 'OpenVEX or CycloneDX VEX document; not_affected suppresses (repeatable)', collect)
       .option('--max-age <duration>', 'warn when the database is older than this (default 7d)')
+      .option('--allow-incomplete', 'accept an incomplete scan (exit as the gate says, reasons as warnings) instead of exiting 12')
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
       .option('-q, --quiet', 'no progress bars or warnings'),
   )
@@ -54,7 +62,8 @@ Examples:
   portcullis db update && portcullis scan oci:examples/hello:latest
   portcullis scan docker://registry.example/app:1.0 --severity HIGH,CRITICAL --exit-code 1
   portcullis scan --sbom app.cdx.json --format sarif -o scan.sarif
-  portcullis scan --rootfs ./rootfs --ignore-unfixed --vex app.openvex.json --format json`,
+  portcullis scan --rootfs ./rootfs --ignore-unfixed --vex app.openvex.json --format json
+  portcullis scan oci:./legacy:1.0 --allow-incomplete --format json -o report.json   # report what could be read`,
     )
     .action(async (image: string | undefined, options: import('../commands/scan.js').ScanOptions) => {
       const { scan } = await import('../commands/scan.js');

@@ -40,7 +40,7 @@ export class TrustCache {
 
   gunDirectory(gun: string): string {
     checkGun(gun);
-    return join(this.directory, ...gun.split('/'));
+    return join(this.directory, gun);
   }
 
   async load(gun: string): Promise<TrustState | undefined> {

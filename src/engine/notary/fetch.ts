@@ -63,7 +63,7 @@ export class MetadataFetcher {
       if (!meta || delegations.has(role)) continue; // never published: nothing to fetch
       const bytes = await this.get(gun, `${role}.json`, meta.length);
       delegations.set(role, bytes);
-      pending.push(...parseTargetsMetadata(bytes, role).signed.delegations.map((d) => d.name));
+      for (const d of parseTargetsMetadata(bytes, role).signed.delegations) pending.push(d.name);
     }
     return { root, timestamp, snapshot, targets, delegations, rootChain };
   }

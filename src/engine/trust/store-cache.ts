@@ -20,6 +20,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { AuthorizationResult, KeyInfo, KeyStore } from '../../trust/keys/index.js';
+import { minOf } from '../../core/arrays.js';
 
 /** The store questions verification asks (a KeyStore answers them, uncached). */
 export interface KeyStoreReader {
@@ -78,7 +79,7 @@ class Snapshot implements KeyStoreReader {
     if (cached && cached.from <= at && at < cached.until) return cached.result;
     const [result, expiries] = await Promise.all([this.store.checkAuthorization(keyId, repository, { now }), this.certificationExpiries()]);
     if (expiries) {
-      const until = Math.min(Infinity, ...(expiries.get(id) ?? []).filter((t) => t > at));
+      const until = minOf((expiries.get(id) ?? []).filter((t) => t > at), Infinity);
       this.authorizations.set(cacheKey, { result, from: at, until });
     }
     return result;

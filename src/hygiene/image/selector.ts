@@ -8,6 +8,7 @@
  */
 import type { EntryInfo, FileSelector, FileWant } from '../../core/files.js';
 import type { ImageConfig } from '../../core/oci.js';
+import { maxOf } from '../../core/arrays.js';
 
 const META: FileWant = { content: false };
 
@@ -99,7 +100,7 @@ function mergeAnswers(a: boolean | FileWant, b: boolean | FileWant): boolean | F
   if (out.content) {
     const caps = [ca ? wa.maxBytes : 0, cb ? wb.maxBytes : 0];
     // undefined means the walker's default cap, the largest in practice.
-    if (!caps.includes(undefined)) out.maxBytes = Math.max(...(caps as number[]));
+    if (!caps.includes(undefined)) out.maxBytes = maxOf(caps as number[], 0);
   }
   if (wa.history || wb.history) out.history = true;
   // Only when every side filters by content may the file be dropped by a filter.

@@ -105,6 +105,8 @@ export function buildVulnerabilityBom(result: ScanResult, options: ReportOptions
     packages,
     ownedFiles: [],
     warnings: [],
+    // An incomplete scan: `portcullis:incomplete` metadata properties, as in an SBOM of an incomplete inventory.
+    ...(result.incomplete?.length ? { incomplete: result.incomplete } : {}),
   };
   const image = result.image;
   const platform = image?.platform ? parsePlatformString(image.platform) : undefined;

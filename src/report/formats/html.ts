@@ -129,6 +129,7 @@ export function htmlReport(result: ScanResult, options: ReportOptions = {}): str
 <main>
 <h2>Summary: ${active.length} ${active.length === 1 ? 'finding' : 'findings'}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}</h2>
 <ul id="summary">${SEVERITY_ORDER.map((s) => `<li class="sev-${s}" data-severity="${s}"><b>${counts[s]}</b>${s}</li>`).join('')}</ul>
+${result.incomplete?.length ? `<h2>Incomplete scan: findings may be missing</h2>\n<ul id="incomplete">${result.incomplete.map((r) => `<li>${h(r)}</li>`).join('')}</ul>` : ''}
 <h2>Findings</h2>
 ${rows.length ? `<table id="findings">${head(HEAD_CELLS)}<tbody>\n${rows.join('\n')}\n</tbody></table>` : '<p id="no-findings">No vulnerabilities found.</p><table id="findings" hidden><tbody></tbody></table>'}
 ${suppressedRows.length ? `<h2>Suppressed</h2>\n<table id="suppressed">${head([...HEAD_CELLS, 'Suppressed by'])}<tbody>\n${suppressedRows.join('\n')}\n</tbody></table>` : ''}

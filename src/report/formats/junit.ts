@@ -8,7 +8,10 @@
  * - one `<testcase classname="TARGET" name="PACKAGE@VERSION">` per affected
  *   package, with one `<failure message type>` whose text lists every
  *   finding (id, severity, installed → fixed, status, title, link); a
- *   package whose findings were all suppressed is `<skipped>` instead.
+ *   package whose findings were all suppressed is `<skipped>` instead;
+ * - an incomplete scan: one more `<testsuite name="portcullis">` whose
+ *   testcase `scan completeness` has an `<error>` listing the reasons, and
+ *   `errors="1"` on it and on `<testsuites>`.
  * Every interpolated string is XML-escaped and characters XML 1.0 forbids
  * (control characters, lone surrogates, U+FFFE/U+FFFF) are dropped, so
  * advisory text cannot break the document.
@@ -107,9 +110,22 @@ export function junitXml(result: ScanResult, options: ReportOptions = {}): strin
     lines.push('  </testsuite>');
     suites.push(lines.join('\n'));
   }
+  const incomplete = result.incomplete ?? [];
+  if (incomplete.length > 0) {
+    total += 1;
+    suites.push(
+      [
+        `  <testsuite name="${attr(tool.name)}" tests="1" failures="0" errors="1" skipped="0" time="0" timestamp="${now.toISOString().replace(/\.\d{3}Z$/, '')}">`,
+        `    <testcase classname="${attr(tool.name)}" name="scan completeness" time="0">`,
+        `      <error message="${attr(`incomplete scan: findings may be missing (${incomplete.length} ${incomplete.length === 1 ? 'reason' : 'reasons'})`)}" type="incomplete">${xmlEscape(incomplete.join('\n'))}</error>`,
+        '    </testcase>',
+        '  </testsuite>',
+      ].join('\n'),
+    );
+  }
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${attr(`${tool.name} scan ${result.target}`)}" tests="${total}" failures="${failures}" errors="0" skipped="${skipped}" time="0">`,
+    `<testsuites name="${attr(`${tool.name} scan ${result.target}`)}" tests="${total}" failures="${failures}" errors="${incomplete.length > 0 ? 1 : 0}" skipped="${skipped}" time="0">`,
     ...suites,
     '</testsuites>',
     '',

@@ -11,6 +11,7 @@
  * Cells are escaped (pipes, Markdown punctuation, HTML), links kept only
  * when they are http(s).
  */
+import { appendAll } from '../../core/arrays.js';
 import type { Finding, ScanResult } from '../../core/finding.js';
 import { markdownCell as c, markdownLink } from '../escape.js';
 import { countBySeverity, SEVERITY_ORDER, splitSuppressed } from '../severity.js';
@@ -51,7 +52,16 @@ export function markdownReport(result: ScanResult, options: ReportOptions = {}):
   const fixable = active.filter((f) => f.status === 'fixed' && f.fixedVersion).length;
   const out: string[] = [];
   out.push(`### Vulnerability scan: \`${result.target.replace(/`/g, "'")}\``, '');
-  if (active.length === 0) {
+  const incomplete = result.incomplete ?? [];
+  if (incomplete.length > 0) {
+    out.push(`⚠️ **Incomplete scan: findings may be missing.** ${c(incomplete.length === 1 ? '1 reason' : `${incomplete.length} reasons`)}:`, '');
+    for (const reason of incomplete.slice(0, MAX_ROWS)) out.push(`- ${c(reason)}`);
+    if (incomplete.length > MAX_ROWS) out.push(`- … and ${incomplete.length - MAX_ROWS} more (see the full report)`);
+    out.push('');
+  }
+  if (active.length === 0 && incomplete.length > 0) {
+    out.push(`**No vulnerabilities found in what could be read**${suppressed.length ? ` (${suppressed.length} suppressed)` : ''}.`, '');
+  } else if (active.length === 0) {
     out.push(`✅ **No vulnerabilities found**${suppressed.length ? ` (${suppressed.length} suppressed)` : ''}.`, '');
   } else {
     out.push(
@@ -65,9 +75,13 @@ export function markdownReport(result: ScanResult, options: ReportOptions = {}):
   for (const target of groupByTarget(result, active)) {
     const heading = `${target.name} (${target.type}) — ${target.findings.length} ${target.findings.length === 1 ? 'finding' : 'findings'}`;
     if (target.findings.length > COLLAPSE_AFTER) {
-      out.push(`<details${open ? ' open' : ''}>`, `<summary><b>${html(heading)}</b></summary>`, '', ...table(target.findings), '', '</details>', '');
+      out.push(`<details${open ? ' open' : ''}>`, `<summary><b>${html(heading)}</b></summary>`, '');
+      appendAll(out, table(target.findings));
+      out.push('', '</details>', '');
     } else {
-      out.push(`#### ${c(heading)}`, '', ...table(target.findings), '');
+      out.push(`#### ${c(heading)}`, '');
+      appendAll(out, table(target.findings));
+      out.push('');
     }
     open = false;
   }

@@ -17,6 +17,8 @@
  *   `partialFingerprints` make alerts stable across runs.
  * - Suppressed findings (ignore file, VEX) are kept with a SARIF
  *   `suppressions` entry, which GitHub shows as dismissed.
+ * - An incomplete scan (`ScanResult.incomplete`): the run's invocation has
+ *   `executionSuccessful: false` and one error notification per reason.
  */
 import type { Finding, ScanResult } from '../../core/finding.js';
 import { createHash } from 'node:crypto';
@@ -85,6 +87,7 @@ function isHttpUrl(text: string | undefined): text is string {
 export function sarifLog(result: ScanResult, options: ReportOptions = {}) {
   const { tool } = resolveOptions(result, options);
   const builder = new SarifBuilder({ name: tool.name, version: tool.version, ...(tool.informationUri ? { informationUri: tool.informationUri } : {}) });
+  if (result.incomplete?.length) builder.setIncomplete(result.incomplete);
   const findings = sortFindings(result.findings);
   // A rule's severity is the highest among its findings (one CVE may be rated per package by a distribution).
   const worst = new Map<string, Finding>();

@@ -33,7 +33,11 @@ const visible = visibleLength;
 function table(header: readonly string[], cells: readonly (readonly string[])[], color: boolean): string {
   // Package names, versions and reasons come from images and feeds: a newline in one must not forge a row.
   const rows = cells.map((row) => row.map(escapeCell));
-  const widths = header.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))));
+  const widths = header.map((h, i) => {
+    let width = visible(h);
+    for (const r of rows) width = Math.max(width, visible(r[i] ?? ''));
+    return width;
+  });
   const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c))))
@@ -72,6 +76,11 @@ export function renderFindingsTable(result: ScanResult, options: TableWriteOptio
   out.push(`${paint(color, 'bold', result.target)}${result.image?.digest ? ` ${result.image.digest}` : ''}${os}`);
   const total = Object.values(result.packageCounts).reduce((a, b) => a + b, 0);
   out.push(`${total} packages, ${active.length} vulnerabilities${active.length ? ` (${counts(active)})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`);
+  const incomplete = result.incomplete ?? [];
+  if (incomplete.length > 0) {
+    out.push('', paint(color, 'red', `INCOMPLETE SCAN: findings may be missing (${incomplete.length} ${incomplete.length === 1 ? 'reason' : 'reasons'}):`));
+    for (const reason of incomplete) out.push(`  - ${reason}`);
+  }
   const groups = new Map<string, Finding[]>();
   const osFirst = [...active].sort((a, b) => {
     const ao = OS_CATALOGERS.has(a.package.foundBy) ? 0 : 1;
@@ -104,7 +113,9 @@ export function renderFindingsTable(result: ScanResult, options: TableWriteOptio
       .map((f) => [f.id, packageLabel(f), f.installedVersion, f.suppressed!.by, f.suppressed!.justification ? `${f.suppressed!.justification}: ${f.suppressed!.reason}` : f.suppressed!.reason]);
     out.push(table(['ID', 'PACKAGE', 'INSTALLED', 'BY', 'REASON'], rows, color));
   }
-  if (active.length === 0 && suppressed.length === 0) out.push('', paint(color, 'green', 'No vulnerabilities found.'));
+  if (active.length === 0 && suppressed.length === 0) {
+    out.push('', incomplete.length > 0 ? 'No vulnerabilities found in what could be read.' : paint(color, 'green', 'No vulnerabilities found.'));
+  }
   return `${out.join('\n')}\n`;
 }
 

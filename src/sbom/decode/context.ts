@@ -19,6 +19,8 @@ export interface LayerHint {
 
 export class Context {
   readonly warnings: string[] = [];
+  /** The document's own statement that its inventory is incomplete (ours: `portcullis:incomplete`). */
+  readonly incomplete: string[] = [];
   readonly maxComponents: number;
   private readonly layers?: readonly LayerOrigin[];
   private seen = 0;
@@ -100,6 +102,12 @@ export function finish(
     ...(formatVersion ? { formatVersion } : {}),
     ...(producer ? { producer } : {}),
     ...(image ? { image } : {}),
-    inventory: { ...(os ? { os } : {}), packages, ownedFiles: [], warnings: ctx.warnings },
+    inventory: {
+      ...(os ? { os } : {}),
+      packages,
+      ownedFiles: [],
+      warnings: ctx.warnings,
+      ...(ctx.incomplete.length > 0 ? { incomplete: ctx.incomplete } : {}),
+    },
   };
 }

@@ -58,6 +58,7 @@ export function decodeCycloneDx(doc: Record<string, unknown>, ctx: Context): Dec
   if (doc.components !== undefined && !Array.isArray(doc.components)) throw new SbomError('SBOM_INVALID', 'CycloneDX components is not an array');
   const metadata = rec(doc.metadata);
   const producer = producerOf(metadata);
+  for (const reason of metadata ? (properties(metadata).get(PROP.incomplete) ?? []) : []) ctx.incomplete.push(reason);
   const image = cdxImage(rec(metadata?.component));
 
   // Flatten nested components iteratively (hostile nesting cannot blow the stack).

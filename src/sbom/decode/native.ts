@@ -5,10 +5,12 @@
 import { readNativeDocument } from '../json.js';
 import { type Context, finish } from './context.js';
 import type { DecodedSbom } from './options.js';
+import { appendAll } from '../../core/arrays.js';
 
 export function decodeNative(root: Record<string, unknown>, ctx: Context): DecodedSbom {
   const native = readNativeDocument(root, ctx.maxComponents);
-  ctx.warnings.push(...native.warnings);
+  appendAll(ctx.warnings, native.warnings);
+  appendAll(ctx.incomplete, native.incomplete);
   const packages = native.packages.map((p) => ctx.placeLayer(p));
   return finish('portcullis-json', '1', 'portcullis', native.image, native.os, packages, ctx);
 }

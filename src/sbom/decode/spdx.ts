@@ -26,6 +26,12 @@ export function decodeSpdx(doc: Record<string, unknown>, ctx: Context): DecodedS
       if (id && name) extracted.set(id, name);
     }
   }
+  if (Array.isArray(doc.annotations)) {
+    for (const a of doc.annotations) {
+      const comment = str(rec(a)?.comment);
+      if (comment?.startsWith(`${PROP.incomplete}: `)) ctx.incomplete.push(comment.slice(PROP.incomplete.length + 2));
+    }
+  }
   let os: OsRelease | undefined;
   let image: SbomImage | undefined;
   const packages: Package[] = [];

@@ -13,7 +13,7 @@ import type { Digest } from '../../core/digest.js';
 import { matchRepository } from '../keys/globs.js';
 import { normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
 import type { AttestationRequirement, KeySpec, Policy, PolicyAction, PolicyEntry } from './policy.js';
-import { atLeast, findingSeverities, predicateTime } from './predicates.js';
+import { atLeast, findingSeverities, incompleteReasons, predicateTime } from './predicates.js';
 
 export interface PolicyFacts {
   /** `registry/repository`. */
@@ -174,6 +174,12 @@ function attestationOutcome(req: AttestationRequirement, facts: PolicyFacts, acc
       }
     }
     if (req.condition) {
+      // A scan that could not look at everything cannot show the absence of findings.
+      const incomplete = incompleteReasons(att.predicate);
+      if (incomplete.length > 0) {
+        lastProblem = `the ${req.type} attestation is of an incomplete scan (${incomplete[0]}${incomplete.length > 1 ? ` and ${incomplete.length - 1} more` : ''}): findings may be missing, so "${req.condition.text}" is not shown`;
+        continue;
+      }
       const severities = findingSeverities(att.predicate);
       const threshold = req.condition.threshold;
       const bad = threshold === 'ANY' ? severities : severities.filter((s) => atLeast(s, threshold));

@@ -4,7 +4,9 @@
  * cosign's vuln predicate (`scanner.result` holding a Trivy, Grype or
  * portcullis scan), CycloneDX `vulnerabilities[].ratings[]`, SPDX
  * `creationInfo.created`, cosign's custom predicate `{Data, Timestamp}`, and
- * our scan JSON (`findings[].severity` / `severities[]`). Pure.
+ * our scan JSON (`findings[].severity` / `severities[]`); and whether the scan
+ * says it was incomplete (findings may be missing), which no condition about
+ * findings can pass. Pure.
  */
 import { isRecord } from '../../core/oci.js';
 import { SEVERITY_LEVELS, severityFromWord, type SeverityLevel } from '../../core/advisory.js';
@@ -30,6 +32,29 @@ export function atLeast(level: Severity, threshold: Severity): boolean {
 }
 
 const MAX_NODES = 1_000_000;
+
+/**
+ * Why the scan behind a predicate may be missing findings, as the scan itself
+ * says: our ScanResult's `incomplete[]`, a CycloneDX document's
+ * `portcullis:incomplete` metadata properties, a SARIF run whose invocation
+ * did not succeed. Looked for in the predicate and in cosign's
+ * `scanner.result`. Empty when the predicate says nothing of the kind.
+ */
+export function incompleteReasons(predicate: unknown): string[] {
+  const out: string[] = [];
+  const scanner = isRecord(predicate) && isRecord(predicate.scanner) ? predicate.scanner.result : undefined;
+  for (const doc of [predicate, scanner]) {
+    if (!isRecord(doc)) continue;
+    if (Array.isArray(doc.incomplete)) for (const r of doc.incomplete) out.push(typeof r === 'string' ? r : 'incomplete (no reason given)');
+    const properties = isRecord(doc.metadata) && Array.isArray(doc.metadata.properties) ? doc.metadata.properties : [];
+    for (const p of properties) if (isRecord(p) && p.name === 'portcullis:incomplete') out.push(typeof p.value === 'string' ? p.value : 'incomplete');
+    for (const run of Array.isArray(doc.runs) ? doc.runs : []) {
+      const invocations = isRecord(run) && Array.isArray(run.invocations) ? run.invocations : [];
+      for (const inv of invocations) if (isRecord(inv) && inv.executionSuccessful === false) out.push('the SARIF run says its execution did not succeed');
+    }
+  }
+  return out;
+}
 
 /**
  * One severity per finding: every object that carries a severity (`severity`,

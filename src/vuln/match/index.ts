@@ -7,6 +7,7 @@
  * offers `findAffectedBatch`/`getByIds` is asked for every lookup of the run
  * at once (one query per ecosystem instead of one per package name).
  */
+import { appendAll } from '../../core/arrays.js';
 import type { Advisory, AffectedMatch } from '../../core/advisory.js';
 import type { LayerOrigin } from '../../core/files.js';
 import { compareFindings, type Finding } from '../../core/finding.js';
@@ -32,8 +33,15 @@ export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Parti
 
 export interface MatchOptions {
   readonly matchers?: readonly Matcher[];
-  /** Non-fatal problems: unparsable versions, unknown distribution. */
+  /** Non-fatal problems: unparsable versions. */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Packages that were found but could not be matched at all, so findings may
+   * be missing: the OS packages of a distribution without advisory data (or
+   * that could not be detected). Said once, with the count. Without this
+   * callback it goes to `onWarning`.
+   */
+  readonly onIncomplete?: (reason: string) => void;
   /** The image history command that created a layer (`RUN apt-get install …`). */
   readonly layerCreatedBy?: (layer: LayerOrigin) => string | undefined;
   readonly signal?: AbortSignal;
@@ -91,7 +99,7 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
     pending.forEach((q, i) => affectedCache.set(`${q.ecosystem}\u0000${q.name}`, Promise.resolve(answers[i]!)));
   }
 
-  let unknownDistroWarned = false;
+  let unmatchedOsPackages = 0;
   const findings: Finding[] = [];
   const judged: { readonly pkg: Package; readonly evaluations: readonly Evaluation[] }[] = [];
   for (const [index, pkg] of inventory.packages.entries()) {
@@ -100,14 +108,7 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
     if (!plan) continue;
     const matcher = plan.matcher;
     if (matcher.distribution && !distroOk) {
-      if (!unknownDistroWarned) {
-        unknownDistroWarned = true;
-        warn(
-          os
-            ? `no advisory data is known for ${os.id}${os.versionId ? ` ${os.versionId}` : ''}; its OS packages were not matched`
-            : 'the distribution could not be detected (no os-release); OS packages were not matched',
-        );
-      }
+      unmatchedOsPackages++;
       continue;
     }
     for (const message of plan.warnings) warn(message);
@@ -131,6 +132,14 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
     }
     if (evaluations.length > 0) judged.push({ pkg, evaluations });
   }
+  if (unmatchedOsPackages > 0) {
+    const packages = unmatchedOsPackages === 1 ? '1 OS package was' : `${unmatchedOsPackages} OS packages were`;
+    (options.onIncomplete ?? warn)(
+      os
+        ? `no advisory data is known for ${os.id}${os.versionId ? ` ${os.versionId}` : ''}; its ${packages} not matched`
+        : `the distribution could not be detected (no os-release); ${packages} not matched`,
+    );
+  }
   // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can.
   if (store.getByIds) {
     const ids = new Set<string>();
@@ -142,13 +151,12 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   }
   for (const { pkg, evaluations } of judged) {
     const createdBy = pkg.layer ? options.layerCreatedBy?.(pkg.layer) : undefined;
-    findings.push(
-      ...(await mergeEvaluations(pkg, evaluations, {
-        getById,
-        ...(pkg.layer ? { layer: pkg.layer } : {}),
-        ...(createdBy ? { layerCreatedBy: createdBy } : {}),
-      })),
-    );
+    const merged = await mergeEvaluations(pkg, evaluations, {
+      getById,
+      ...(pkg.layer ? { layer: pkg.layer } : {}),
+      ...(createdBy ? { layerCreatedBy: createdBy } : {}),
+    });
+    appendAll(findings, merged);
   }
   return findings.sort(compareFindings);
 }

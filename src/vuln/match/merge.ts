@@ -24,6 +24,7 @@ import type { Package } from '../../core/inventory.js';
 import { schemeByName } from '../versions/all.js';
 import { entryFeed, evidenceOf } from './evidence.js';
 import type { MatchQuery, Verdict } from './matcher.js';
+import { minOf } from '../../core/arrays.js';
 
 /** One affected entry judged against one query of one package. */
 export interface Evaluation {
@@ -275,7 +276,7 @@ async function decide(pkg: Package, g: Group, context: MergeContext): Promise<Fi
   const distribution = g.evaluations.some((e) => e.distribution);
   let deciders = g.evaluations;
   if (distribution) {
-    const best = Math.min(...g.evaluations.map(vendorRank));
+    const best = minOf(g.evaluations.map(vendorRank), Infinity);
     deciders = g.evaluations.filter((e) => vendorRank(e) === best);
   }
   const chosen = deciders.filter((e) => e.verdict.vulnerable);

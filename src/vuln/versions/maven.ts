@@ -193,7 +193,8 @@ function normalize(list: ListItem): void {
   const only = items[0];
   if (items.length === 1 && only !== undefined && only.kind === 'list') {
     const inner = only.items;
-    items.splice(0, 1, ...inner);
+    items.length = 0;
+    for (const item of inner) items.push(item);
   }
 }
 

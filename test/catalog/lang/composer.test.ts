@@ -55,10 +55,11 @@ describe('composer: vendor/composer/installed.json (crafted, v1 and v2)', () => 
     assert.deepEqual(r.packages[1]?.licenses, ['MIT']);
     assert.deepEqual(r.packages[1]?.dependsOn, ['pkg:composer/symfony/polyfill-ctype@v1.27.0']);
   });
-  it('truncated JSON and wrong shapes are warnings naming the file', () => {
+  it('truncated JSON makes the inventory incomplete; a wrong shape is a warning; both name the file', () => {
     const cut = parseComposerInstalled(Buffer.from(V2.slice(0, 100)), 'v/composer/installed.json');
     assert.equal(cut.packages.length, 0);
-    assert.match(cut.warnings[0] ?? '', /^v\/composer\/installed\.json: invalid JSON/);
+    assert.deepEqual(cut.warnings, []);
+    assert.match(cut.incomplete?.[0] ?? '', /^v\/composer\/installed\.json: invalid JSON/);
     assert.match(parseComposerInstalled(Buffer.from('{"x":1}'), 'i.json').warnings[0] ?? '', /^i\.json: neither/);
     assert.equal(composerCataloger.wants('vendor/composer/installed.php'), false);
   });

@@ -39,9 +39,10 @@ describe('dotnet: *.deps.json (crafted as dotnet publish writes it)', () => {
     );
     assert.ok(r.packages.every((p) => p.path === 'app/WebApp.deps.json' && p.foundBy === 'dotnet'));
   });
-  it('truncated JSON is a warning naming the file', () => {
+  it('truncated JSON makes the inventory incomplete, naming the file (a deps.json lists every package)', () => {
     const r = parseDepsJson(Buffer.from(DEPS.slice(0, DEPS.length - 10)), 'app/WebApp.deps.json');
     assert.equal(r.packages.length, 0);
-    assert.match(r.warnings[0] ?? '', /^app\/WebApp\.deps\.json: invalid JSON/);
+    assert.deepEqual(r.warnings, []);
+    assert.match(r.incomplete?.[0] ?? '', /^app\/WebApp\.deps\.json: invalid JSON/);
   });
 });

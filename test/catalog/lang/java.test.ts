@@ -158,7 +158,7 @@ describe('java: zip bombs and broken archives', () => {
     assert.match(r.warnings[0] ?? '', /^a\.jar: /);
   });
 
-  it('nesting beyond the depth cap (4) is skipped with a warning; shallower levels are kept', () => {
+  it('nesting beyond the depth cap (4) is not read and makes the inventory incomplete; shallower levels are kept', () => {
     // level6.jar inside level5.jar … inside level0.jar, each with its own pom.properties.
     let inner: Uint8Array = zipSync({ 'META-INF/maven/g/level6/pom.properties': pom('g', 'level6', '6') });
     for (let level = 5; level >= 0; level--) {
@@ -166,11 +166,12 @@ describe('java: zip bombs and broken archives', () => {
     }
     const r = parseJavaArchive(inner, 'app.jar');
     assert.deepEqual(r.packages.map((p) => p.name), ['g:level0', 'g:level1', 'g:level2', 'g:level3', 'g:level4']);
-    assert.equal(r.warnings.length, 1);
-    assert.match(r.warnings[0] ?? '', /^app\.jar!\/lib\/level1\.jar!\/lib\/level2\.jar!\/lib\/level3\.jar!\/lib\/level4\.jar!\/lib\/level5\.jar: nested deeper than 4/);
+    assert.deepEqual(r.warnings, []);
+    assert.equal(r.incomplete?.length, 1);
+    assert.match(r.incomplete?.[0] ?? '', /^app\.jar!\/lib\/level1\.jar!\/lib\/level2\.jar!\/lib\/level3\.jar!\/lib\/level4\.jar!\/lib\/level5\.jar: nested deeper than 4/);
   });
 
-  it('nested archives past the total uncompressed cap are skipped with a warning (the bytes are never inflated)', () => {
+  it('nested archives past the total uncompressed cap are not read and make the inventory incomplete (the bytes are never inflated)', () => {
     const zeros = new Uint8Array(8 << 20); // 8 MiB of zeros deflates to ~8 KiB
     const bomb = zipSync({ 'x.bin': zeros });
     const outer = zipSync({
@@ -182,8 +183,9 @@ describe('java: zip bombs and broken archives', () => {
     assert.ok(outer.length < 200_000);
     const r = parseJavaArchive(outer, 'app.war', { maxTotalBytes: 1 << 20 });
     assert.deepEqual(r.packages.map((p) => p.name).sort(), ['g:a', 'g:outer']);
-    assert.equal(r.warnings.length, 1);
-    assert.match(r.warnings[0] ?? '', /^app\.war!\/lib\/zeros\.jar: would pass the 1048576-byte uncompressed cap/);
+    assert.deepEqual(r.warnings, []);
+    assert.equal(r.incomplete?.length, 1);
+    assert.match(r.incomplete?.[0] ?? '', /^app\.war!\/lib\/zeros\.jar: would pass the 1048576-byte uncompressed cap/);
   });
 
   it('an end record claiming more entries than fit is refused before walking', () => {

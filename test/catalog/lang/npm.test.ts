@@ -346,14 +346,15 @@ snapshots:
     assert.deepEqual(packages.find((p) => p.name === 'debug')?.dependsOn, ['pkg:npm/ms@2.1.2']);
   });
 
-  it('truncated lock files and YAML are warnings naming the file, never throws', async () => {
+  it('truncated lock files and YAML make the inventory incomplete, naming the file, never throws', async () => {
     const lock = readFileSync(join(HAPPY, 'package-lock.json'));
     const cut = lock.subarray(0, Math.floor(lock.length / 2));
     const result = await npmCataloger.catalog(viewOf([memFile('x/package-lock.json', cut), memFile('y/pnpm-lock.yaml', 'packages: {a: [')]), ctx);
     assert.equal(result.packages.length, 0);
-    assert.equal(result.warnings?.length, 2);
-    assert.match(result.warnings?.[0] ?? '', /^x\/package-lock\.json: invalid JSON/);
-    assert.match(result.warnings?.[1] ?? '', /^y\/pnpm-lock\.yaml: invalid YAML/);
+    assert.deepEqual(result.warnings, []);
+    assert.equal(result.incomplete?.length, 2);
+    assert.match(result.incomplete?.[0] ?? '', /^x\/package-lock\.json: invalid JSON/);
+    assert.match(result.incomplete?.[1] ?? '', /^y\/pnpm-lock\.yaml: invalid YAML/);
   });
 
   it('npmPurl encodes the scope', () => {

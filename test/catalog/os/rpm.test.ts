@@ -310,11 +310,15 @@ test('fuzzed headers and corrupt database files: warnings naming the file, never
   ];
   for (const [path, content] of files) {
     const res = parseRpmDatabase({ path, content });
-    assert.ok(res.warnings.length > 0 || res.packages.length > 0, path);
-    for (const w of res.warnings) assert.ok(w.startsWith(`${path}: `), w);
+    assert.ok(res.warnings.length > 0 || res.packages.length > 0 || res.incomplete.length > 0, path);
+    for (const w of [...res.warnings, ...res.incomplete]) assert.ok(w.startsWith(`${path}: `), w);
   }
   const blobsOf = rpmHeaderBlobs(garbage);
   assert.equal(blobsOf.blobs.length, 0);
+  // A database that is none of rpm's formats could not be read at all: incomplete, not a warning.
+  assert.deepEqual(parseRpmDatabase({ path: 'var/lib/rpm/Packages', content: garbage }).incomplete, [
+    'var/lib/rpm/Packages: not an rpm database (neither SQLite, Berkeley DB hash nor NDB)',
+  ]);
 });
 
 // ---- fresh databases written by Debian's real rpm

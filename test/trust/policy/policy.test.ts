@@ -131,6 +131,24 @@ describe('evaluation', () => {
     assert.equal(evaluate(p, facts({ attestations: [{ ...fresh, status: 'unknown-key', keyId: 'ee'.repeat(32) }] })).decision, 'reject');
   });
 
+  test('a condition about findings is not met by the attestation of an incomplete scan (ours, CycloneDX, SARIF)', () => {
+    const p = parsePolicy('repositories:\n  - match: "**"\n    attestations:\n      - type: vuln\n        condition: no CRITICAL finding\n');
+    const clean = vuln('2025-06-08T00:00:00Z', []);
+    assert.equal(evaluate(p, facts({ attestations: [clean] })).decision, 'allow');
+    const withResult = (result: Record<string, unknown>): SignatureCheck =>
+      sig({ predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1', predicate: { scanner: { result }, metadata: { scanFinishedOn: '2025-06-08T00:00:00Z' } } });
+    const ours = evaluate(p, facts({ attestations: [withResult({ findings: [], incomplete: ['npm: failed: Maximum call stack size exceeded', 'rpm: x'] })] }));
+    assert.equal(ours.decision, 'reject');
+    assert.match(ours.reason!, /incomplete scan \(npm: failed: Maximum call stack size exceeded and 1 more\): findings may be missing, so "no CRITICAL finding" is not shown/);
+    const cdx = withResult({ bomFormat: 'CycloneDX', metadata: { properties: [{ name: 'portcullis:incomplete', value: 'dpkg: var/lib/dpkg/status: larger than the size cap' }] }, vulnerabilities: [] });
+    assert.equal(evaluate(p, facts({ attestations: [cdx] })).decision, 'reject');
+    const sarif = withResult({ version: '2.1.0', runs: [{ invocations: [{ executionSuccessful: false }], results: [] }] });
+    assert.equal(evaluate(p, facts({ attestations: [sarif] })).decision, 'reject');
+    // Without a condition, an attestation is an attestation.
+    const present = parsePolicy('repositories:\n  - match: "**"\n    attestations:\n      - type: vuln\n');
+    assert.equal(evaluate(present, facts({ attestations: [cdx] })).decision, 'allow');
+  });
+
   test('severities from CycloneDX, Trivy, Grype and our findings', () => {
     assert.deepEqual(findingSeverities({ vulnerabilities: [{ id: 'CVE-1', ratings: [{ severity: 'medium' }, { severity: 'critical' }] }] }), ['CRITICAL']);
     assert.deepEqual(findingSeverities({ Results: [{ Vulnerabilities: [{ VulnerabilityID: 'CVE-1', Severity: 'HIGH' }] }] }), ['HIGH']);

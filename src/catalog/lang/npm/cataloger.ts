@@ -38,7 +38,7 @@ function isLockFile(path: string): boolean {
 export function createNpmCataloger(options: LockOptions = {}): Cataloger {
   return {
     name: FOUND_BY,
-    version: 1,
+    version: 2,
     wants(path: string) {
       return INSTALLED.test(path) || isLockFile(path) ? { maxBytes: MAX_BYTES } : false;
     },

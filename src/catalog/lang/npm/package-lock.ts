@@ -31,8 +31,9 @@ function resolveFrom(key: string, dep: string, has: (k: string) => boolean): str
 
 export function parsePackageLock(bytes: Uint8Array, path: string, options: LockOptions = {}): ParseResult {
   const warnings: string[] = [];
-  const doc = parseJsonText(bytes, path, warnings);
-  if (doc === undefined) return { packages: [], warnings };
+  const incomplete: string[] = [];
+  const doc = parseJsonText(bytes, path, incomplete);
+  if (doc === undefined) return { packages: [], warnings, incomplete };
   if (!isRecord(doc)) return { packages: [], warnings: [`${path}: lock file is not an object`] };
   const nodes = new Map<string, LockNode>();
   if (isRecord(doc.packages)) {
@@ -58,7 +59,7 @@ export function parsePackageLock(bytes: Uint8Array, path: string, options: LockO
     // lockfileVersion 1: nested `dependencies`, with `requires` naming dependencies.
     const walk = (deps: Record<string, unknown>, parentKey: string, depth: number): void => {
       if (depth > 200) {
-        warnings.push(`${path}: dependency nesting deeper than 200; truncated`);
+        incomplete.push(`${path}: dependency nesting deeper than 200; the deeper ones were not read`);
         return;
       }
       for (const [name, value] of Object.entries(deps)) {
@@ -85,19 +86,19 @@ export function parsePackageLock(bytes: Uint8Array, path: string, options: LockO
   const packages: Package[] = [];
   for (const node of nodes.values()) {
     if (node.dev && !options.includeDev) continue;
-    const dependsOn: string[] = [];
+    const dependsOn = new Set<string>();
     for (const dep of node.deps) {
       const target = resolveFrom(node.key, dep, has);
       const t = target === undefined ? undefined : nodes.get(target);
       const p = t ? npmPurl(t.name, t.version) : undefined;
-      if (p && !dependsOn.includes(p)) dependsOn.push(p);
+      if (p) dependsOn.add(p);
     }
     const extra: PackageExtra = {};
     if (node.license) extra.licenses = node.license;
-    if (dependsOn.length) extra.dependsOn = dependsOn;
+    if (dependsOn.size) extra.dependsOn = [...dependsOn];
     if (node.dev) extra.metadata = { dev: 'true' };
     const pkg = makePackage(node.name, node.version, path, extra);
     if (pkg) packages.push(pkg);
   }
-  return { packages: uniqueByPurl(packages), warnings };
+  return { packages: uniqueByPurl(packages), warnings, ...(incomplete.length ? { incomplete } : {}) };
 }

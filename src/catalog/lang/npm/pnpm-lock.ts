@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Package } from '../../../core/inventory.js';
 import { isRecord, type PackageExtra, type ParseResult, utf8 } from '../common.js';
 import { type LockOptions, makePackage, npmPurl, registryVersion } from './packages.js';
+import { appendAll } from '../../../core/arrays.js';
 
 /** `1.2.3(peer@1.0.0)` or `1.2.3_peer@1.0.0` → `1.2.3`. */
 function stripPeerSuffix(version: string): string {
@@ -42,7 +43,7 @@ export function parsePnpmLock(bytes: Uint8Array, path: string, options: LockOpti
   try {
     doc = parseYaml(utf8(bytes), { maxAliasCount: 100 });
   } catch (error) {
-    return { packages: [], warnings: [`${path}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`] };
+    return { packages: [], warnings: [], incomplete: [`${path}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`] };
   }
   if (!isRecord(doc)) return { packages: [], warnings: [`${path}: pnpm-lock.yaml is not a mapping`] };
   const lockVersion = parseFloat(String(doc.lockfileVersion ?? '0'));
@@ -61,7 +62,7 @@ export function parsePnpmLock(bytes: Uint8Array, path: string, options: LockOpti
       if (isRecord(d)) for (const [n, r] of Object.entries(d)) deps.push([n, String(r)]);
     }
     const prev = nodes.get(id);
-    if (prev) prev.deps.push(...deps);
+    if (prev) appendAll(prev.deps, deps);
     else nodes.set(id, { ...nv, dev: v.dev === true, deps });
   }
   // v9 has no per-package dev flag: production = reachable from importers' (dependencies, optionalDependencies).

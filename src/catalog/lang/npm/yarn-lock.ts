@@ -91,7 +91,7 @@ function parseYarnBerry(text: string, path: string): ParseResult {
   try {
     doc = parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
-    return { packages: [], warnings: [`${path}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`] };
+    return { packages: [], warnings: [], incomplete: [`${path}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`] };
   }
   if (!isRecord(doc)) return { packages: [], warnings: [`${path}: yarn.lock is not a mapping`] };
   const bySpec = new Map<string, YarnEntry>();

@@ -10,6 +10,7 @@
  * end of the data, and limits follow rpm's own (at most 0xffff entries, at
  * most 256 MiB of data). A bad header yields an error string, never a throw.
  */
+import { appendAll } from '../../../core/arrays.js';
 
 export const RPMTAG = {
   NAME: 1000,
@@ -203,7 +204,7 @@ export function packageInfo(header: RpmHeader): RpmPackageInfo | string {
     }
   } else {
     const old = header.strings(RPMTAG.OLDFILENAMES);
-    if (old) files.push(...old);
+    if (old) appendAll(files, old);
   }
   const epoch = header.int32(RPMTAG.EPOCH);
   const info: RpmPackageInfo = {

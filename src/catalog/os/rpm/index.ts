@@ -18,6 +18,7 @@ import { isBdbHash, readBdbHash } from './bdb.js';
 import { RpmHeader, packageInfo, parseSourceRpm } from './header.js';
 import { isNdb, readNdb } from './ndb.js';
 import { isSqlite, readSqliteRpmdb } from './sqlite.js';
+import { appendAll } from '../../../core/arrays.js';
 
 export { RpmHeader, packageInfo, parseSourceRpm, RPMTAG } from './header.js';
 export { readBdbHash } from './bdb.js';
@@ -46,17 +47,21 @@ export function rpmDbFormat(content: Buffer): RpmDbFormat | undefined {
   return undefined;
 }
 
-/** The header blobs of an rpm database in any format; problems are returned, never thrown. */
-export function rpmHeaderBlobs(content: Buffer): { format?: RpmDbFormat; blobs: Buffer[]; warnings: string[] } {
+/**
+ * The header blobs of an rpm database in any format; problems are returned,
+ * never thrown. `error` says the database as a whole could not be read (no
+ * blobs then); `warnings` are records or pages skipped.
+ */
+export function rpmHeaderBlobs(content: Buffer): { format?: RpmDbFormat; blobs: Buffer[]; warnings: string[]; error?: string } {
   const format = rpmDbFormat(content);
-  if (!format) return { blobs: [], warnings: ['not an rpm database (neither SQLite, Berkeley DB hash nor NDB)'] };
+  if (!format) return { blobs: [], warnings: [], error: 'not an rpm database (neither SQLite, Berkeley DB hash nor NDB)' };
   if (format === 'sqlite') {
     const r = readSqliteRpmdb(content);
-    return { format, blobs: r.blobs, warnings: r.error ? [r.error] : [] };
+    return { format, blobs: r.blobs, warnings: [], ...(r.error ? { error: r.error } : {}) };
   }
   if (format === 'ndb') {
     const r = readNdb(content);
-    return { format, blobs: r.blobs, warnings: r.error ? [...r.warnings, r.error] : r.warnings };
+    return { format, blobs: r.blobs, warnings: r.warnings, ...(r.error ? { error: r.error } : {}) };
   }
   const r = readBdbHash(content);
   const blobs: Buffer[] = [];
@@ -65,21 +70,22 @@ export function rpmHeaderBlobs(content: Buffer): { format?: RpmDbFormat; blobs: 
     if (rec.key.length === 4 && rec.key.readUInt32LE(0) === 0) continue;
     blobs.push(rec.value);
   }
-  return { format, blobs, warnings: r.error ? [...r.warnings, r.error] : r.warnings };
+  return { format, blobs, warnings: r.warnings, ...(r.error ? { error: r.error } : {}) };
 }
 
 /** Parses one rpm database file into packages; never throws. */
 export function parseRpmDatabase(file: DatabaseFile, os?: OsRelease): DatabaseResult {
   const result = emptyResult();
-  let blobs: Buffer[];
-  let warnings: string[];
+  let read: ReturnType<typeof rpmHeaderBlobs>;
   try {
-    ({ blobs, warnings } = rpmHeaderBlobs(file.content));
+    read = rpmHeaderBlobs(file.content);
   } catch (error) {
-    result.warnings.push(`${file.path}: unreadable: ${error instanceof Error ? error.message : String(error)}`);
+    result.incomplete.push(`${file.path}: unreadable: ${error instanceof Error ? error.message : String(error)}`);
     return result;
   }
+  const { blobs, warnings } = read;
   for (const w of warnings) result.warnings.push(`${file.path}: ${w}`);
+  if (read.error) result.incomplete.push(`${file.path}: ${read.error}`);
   const namespace = rpmVendor(os);
   const distro = distroQualifier(os);
   blobs.forEach((blob, index) => {
@@ -141,31 +147,34 @@ export function parseRpmDatabase(file: DatabaseFile, os?: OsRelease): DatabaseRe
 
 export const rpmCataloger: Cataloger = {
   name: 'rpm',
-  version: 1,
+  version: 2,
   wants(path: string): boolean | FileWant {
     return RPM_DB_PATHS.includes(path) ? { content: true, maxBytes: MAX_DB_BYTES, history: true } : false;
   },
   async catalog(view: FileView, context: CatalogContext): Promise<CatalogResult> {
     const warnings: string[] = [];
+    const incomplete: string[] = [];
     for (const path of RPM_DB_PATHS) {
       const file = view.get(path);
       if (!file) continue;
-      const content = readContent(view, path, warnings);
+      const content = readContent(view, path, incomplete);
       if (!content) continue;
       if (!rpmDbFormat(content)) {
-        warnings.push(`${path}: not an rpm database (neither SQLite, Berkeley DB hash nor NDB), skipped`);
+        // A file where rpm keeps its database that is none of its formats: rpm's packages were not read.
+        incomplete.push(`${path}: not an rpm database (neither SQLite, Berkeley DB hash nor NDB); not read`);
         continue;
       }
       const r = parseRpmDatabase({ path, content, layer: file.layer }, context.os);
-      warnings.push(...r.warnings);
+      appendAll(warnings, r.warnings);
+      appendAll(incomplete, r.incomplete);
       const owned = new Set<string>();
       for (const paths of r.ownedFiles.values()) for (const p of paths) owned.add(p);
       // The first database found is the one rpm would use.
       const parseVersion = (version: ImageFile & { content: Buffer }): readonly Package[] =>
         parseRpmDatabase({ path, content: version.content, layer: version.layer }, context.os).packages;
       const packages = attributeIntroducingLayers(r.packages, path, view, parseVersion);
-      return { packages, ownedFiles: owned.size ? [{ manager: 'rpm', paths: owned }] : [], warnings };
+      return { packages, ownedFiles: owned.size ? [{ manager: 'rpm', paths: owned }] : [], warnings, incomplete };
     }
-    return { packages: [], warnings };
+    return { packages: [], warnings, incomplete };
   },
 };

@@ -4,6 +4,7 @@
  * Registries send `Basic realm="…"` or
  * `Bearer realm="…",service="…",scope="…"` (docker token auth spec).
  */
+import { appendAll } from '../../../core/arrays.js';
 export interface Challenge {
   /** Lower-cased: `basic`, `bearer`, … */
   scheme: string;
@@ -15,7 +16,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+/;
 
 export function parseChallenges(values: readonly string[]): Challenge[] {
   const out: Challenge[] = [];
-  for (const value of values) out.push(...parseOne(value));
+  for (const value of values) appendAll(out, parseOne(value));
   return out;
 }
 

@@ -14,6 +14,7 @@ import { readBounded, readErrorBody, type RegistryClient } from './client.js';
 import { errorFromResponse, RegistryError } from './errors.js';
 import { header, headerValues } from './http.js';
 import { nextLink } from './tags.js';
+import { appendAll } from '../../../core/arrays.js';
 
 export interface ReferrersOptions {
   artifactType?: string;
@@ -65,7 +66,7 @@ async function referrersApi(client: RegistryClient, repository: string, digest: 
     const body = await readBounded(res, MAX_MANIFEST_BYTES, what);
     const filtered = (header(res.headers, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim()).includes('artifactType');
     const manifests = parseIndex(body).manifests;
-    out.push(...(filtered ? manifests : filter(manifests, options.artifactType)));
+    appendAll(out, filtered ? manifests : filter(manifests, options.artifactType));
     const next = nextLink(headerValues(res.headers, 'link'));
     if (!next) return out;
     target = new URL(next, res.url);

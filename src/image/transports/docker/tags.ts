@@ -7,6 +7,7 @@ import { repositoryScope } from './auth.js';
 import { readBounded, readErrorBody, type RegistryClient } from './client.js';
 import { errorFromResponse, RegistryError } from './errors.js';
 import { headerValues } from './http.js';
+import { appendAll } from '../../../core/arrays.js';
 
 const MAX_TAGS_PAGE = 16 * 1024 * 1024;
 const MAX_PAGES = 10_000;
@@ -18,7 +19,7 @@ export async function* tagPages(client: RegistryClient, repository: string, opti
 
 export async function listTags(client: RegistryClient, repository: string, options: { pageSize?: number }): Promise<string[]> {
   const all: string[] = [];
-  for await (const page of tagPages(client, repository, options)) all.push(...page);
+  for await (const page of tagPages(client, repository, options)) appendAll(all, page);
   return all;
 }
 

@@ -31,6 +31,7 @@ import {
   parseLayoutIndex,
 } from './layout.js';
 import type { OciLayoutReference } from './transport.js';
+import { appendAll } from '../../../core/arrays.js';
 
 export class OciLayoutDestination implements ImageDestination {
   /** skopeo and umoci read only OCI media types from a layout's index.json. */
@@ -68,7 +69,7 @@ export class OciLayoutDestination implements ImageDestination {
           if (current === first) break;
           current = dirname(current);
         }
-        created.push(...chain);
+        appendAll(created, chain);
       }
     } else {
       // An existing layout must be one we understand; an existing plain directory becomes one.

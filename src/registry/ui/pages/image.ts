@@ -100,7 +100,7 @@ export async function imagePage(metadata: MetadataStore, repository: string, dig
   } else {
     const status = statusOfScan(scan);
     meta.push(['Scan', `${stateLabel(status.state)} <small>${time(scan.updatedAt)}</small>`]);
-    if (scan.result) meta.push(...resultMeta(scan, scan.result));
+    if (scan.result) for (const row of resultMeta(scan, scan.result)) meta.push(row);
     else if (scan.databaseDigest) meta.push(['Advisory DB', shortDigest(scan.databaseDigest)]);
     if (scan.state === 'failed') sections.push(`<h2>Scan failed</h2>\n<p class="error" id="scan-error">${h(scan.error ?? 'no reason recorded')}</p>`);
     if (scan.result) sections.push(resultSections(path, scan.result, threshold));
