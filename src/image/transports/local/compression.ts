@@ -2,12 +2,12 @@
  * Recognising and undoing layer compression by the stream's first bytes,
  * not by the media type: docker-archive sources label uncompressed layers
  * with the gzip media type (as containers/image does), so the bytes are the
- * only thing to trust. gzip via node:zlib, zstd via fzstd's streaming
- * decompressor; both keep memory bounded.
+ * only thing to trust. gzip via node:zlib, zstd via libzstd (core/zstd.ts);
+ * both honour back-pressure, so a bomb streams in bounded memory.
  */
-import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Decompress } from 'fzstd';
+import { ZstdDecompress } from '../../../core/zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -17,32 +17,8 @@ export function sniffCompression(head: Uint8Array): Compression {
   return 'none';
 }
 
-class ZstdDecompressor extends Transform {
-  private readonly decoder = new Decompress((chunk) => {
-    this.push(Buffer.from(chunk));
-  });
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.decoder.push(chunk);
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
-  }
-
-  override _flush(done: TransformCallback): void {
-    try {
-      this.decoder.push(new Uint8Array(0), true);
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
-  }
-}
-
 export function decompressor(kind: Exclude<Compression, 'none'>): Transform {
-  return kind === 'gzip' ? createGunzip() : new ZstdDecompressor();
+  return kind === 'gzip' ? createGunzip() : new ZstdDecompress();
 }
 
 /**
