@@ -17,13 +17,11 @@
  * lines of the pushes, scans and refusals are read back.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { createGzip } from 'node:zlib';
-import { pack } from 'tar-stream';
 import { buildConfig } from '../../src/cli/commands/serve.js';
 import type { Digest } from '../../src/core/digest.js';
 import { ManifestClassifier } from '../../src/registry/artifact.js';
@@ -35,7 +33,7 @@ import { ScanService } from '../../src/registry/scan/service.js';
 import type { BlobStore } from '../../src/registry/storage/blob-store.js';
 import { FilesystemBlobStore } from '../../src/registry/storage/filesystem.js';
 import { importPaths } from '../../src/vuln/db.js';
-import { compress, sha256, tarOf, type TarEntry } from '../support/oci-builder.js';
+import { compress, sha256, tarOf, writeStreamedLayer, type TarEntry } from '../support/oci-builder.js';
 import { TINY_IMAGE_ADVISORIES, writeAdvisories } from '../support/osv.js';
 import { runCommand } from '../support/peers.js';
 import { startPortcullisRegistry } from '../support/registry-server.js';
@@ -117,26 +115,14 @@ async function denial(base: string, name: string, reference: string): Promise<{ 
   return { status: r.status, code: body.errors[0]?.code, message: body.errors[0]?.message };
 }
 
-/** A tar with `count` installed npm packages (plus minimist), streamed through tar-stream and gzip. */
-async function manyPackagesLayer(count: number): Promise<{ tar: Buffer; gz: Buffer }> {
-  const p = pack();
-  const tarChunks: Buffer[] = [];
-  const gz = createGzip({ level: 1 });
-  const gzChunks: Buffer[] = [];
-  p.on('data', (c: unknown) => {
-    tarChunks.push(c as Buffer);
-    gz.write(c as Buffer);
-  });
-  gz.on('data', (c: Buffer) => gzChunks.push(c));
-  const gzDone = new Promise<void>((resolve) => gz.on('end', resolve));
-  const ended = new Promise<void>((resolve) => p.on('end', resolve));
-  for (const entry of MINIMIST) p.entry({ name: entry.name, type: entry.type ?? 'file', mode: entry.type === 'directory' ? 0o755 : 0o644 }, entry.body ?? '');
-  for (let i = 0; i < count; i++) p.entry({ name: `app/node_modules/pkg${i}/package.json`, mode: 0o644 }, `{"name":"pkg${i}","version":"1.0.${i % 100}"}`);
-  p.finalize();
-  await ended;
-  gz.end();
-  await gzDone;
-  return { tar: Buffer.concat(tarChunks), gz: Buffer.concat(gzChunks) };
+/** A gzip layer with `count` installed npm packages (plus minimist), streamed by the shared layer writer. */
+async function manyPackagesLayer(count: number, dir: string): Promise<{ gz: Buffer; diffId: string }> {
+  function* entries(): Generator<TarEntry> {
+    yield* MINIMIST;
+    for (let i = 0; i < count; i++) yield { name: `app/node_modules/pkg${i}/package.json`, body: `{"name":"pkg${i}","version":"1.0.${i % 100}"}` };
+  }
+  const layer = await writeStreamedLayer(dir, entries());
+  return { gz: await readFile(join(dir, 'blobs', 'sha256', layer.digest.slice('sha256:'.length))), diffId: layer.diffId };
 }
 
 interface LogLine {
@@ -224,8 +210,8 @@ describe('the pull gate under --deny-severity CRITICAL fails closed', () => {
   });
 
   test('130,000 package.json files: the CRITICAL package is found, or the scan is incomplete; never "0 packages, served"', async () => {
-    const { tar, gz } = await manyPackagesLayer(130_000);
-    const config = blobOf(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(tar)}`] } })));
+    const { gz, diffId } = await manyPackagesLayer(130_000, await mkdtemp(join(work, 'many-')));
+    const config = blobOf(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] } })));
     const digest = await push(base, 'gate/many', 'v1', { layers: [{ blob: blobOf(gz), mediaType: GZIP_LAYER }], config });
     await registry.scanner!.idle();
     const scan = await registry.services.metadata.getScan(digest);
