@@ -36,6 +36,7 @@ import { importPaths } from '../../src/vuln/db.js';
 import { compress, sha256, tarOf, writeStreamedLayer, type TarEntry } from '../support/oci-builder.js';
 import { TINY_IMAGE_ADVISORIES, writeAdvisories } from '../support/osv.js';
 import { runCommand } from '../support/peers.js';
+import { jsonLineSink } from '../support/registry-log.js';
 import { startPortcullisRegistry } from '../support/registry-server.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -125,32 +126,22 @@ async function manyPackagesLayer(count: number, dir: string): Promise<{ gz: Buff
   return { gz: await readFile(join(dir, 'blobs', 'sha256', layer.digest.slice('sha256:'.length))), diffId: layer.diffId };
 }
 
-interface LogLine {
-  readonly event?: string;
-  readonly level?: string;
-  readonly [key: string]: unknown;
-}
+type LogLine = Record<string, unknown>;
 
 describe('the pull gate under --deny-severity CRITICAL fails closed', () => {
   let work: string;
   let registry: RunningRegistry;
   let base: string;
   let host: string;
-  const logLines: LogLine[] = [];
+  let logLines: LogLine[] = [];
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'portcullis-gates-'));
     const dbPath = join(work, 'advisories.sqlite');
     await importPaths(dbPath, [writeAdvisories(join(work, 'osv'), TINY_IMAGE_ADVISORIES)]);
-    const stdout = new PassThrough();
-    let pending = '';
-    stdout.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) logLines.push(JSON.parse(line) as LogLine);
-    });
-    const config = await buildConfig({ addr: '127.0.0.1:0', root: join(work, 'data'), db: dbPath, rescanInterval: '0', denySeverity: 'critical' }, { stdout, stderr: new PassThrough(), env: process.env });
+    const sink = jsonLineSink();
+    logLines = sink.lines;
+    const config = await buildConfig({ addr: '127.0.0.1:0', root: join(work, 'data'), db: dbPath, rescanInterval: '0', denySeverity: 'critical' }, { stdout: sink.stream, stderr: new PassThrough(), env: process.env });
     registry = await startRegistry(config);
     base = registry.url;
     host = new URL(base).host;

@@ -20,6 +20,7 @@ import { importPaths } from '../../src/vuln/db.js';
 import { cli, trustHome } from '../cli/trust/helpers.js';
 import { TINY_IMAGE_ADVISORIES, writeAdvisories } from '../support/osv.js';
 import { peerImages, runCommand, type PeerImages } from '../support/peers.js';
+import { startServeProcess } from '../support/serve-process.js';
 import { skopeoCopy, skopeoInspect } from '../support/skopeo.js';
 
 let work: string;
@@ -99,26 +100,10 @@ test('unsigned images are refused, signed clean ones served, signed vulnerable o
 });
 
 test('the serve command runs as a process: listens, answers /v2/, stops cleanly on SIGTERM', async () => {
-  const { spawn } = await import('node:child_process');
-  const { REPO_ROOT } = await import('../support/paths.js');
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'portcullis.js'), 'serve', '--addr', '127.0.0.1:0', '--root', join(work, 'proc'), '--no-scan'], {
-    env: { ...env, PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      const m = /listening on (\S+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  const res = await fetch(`${url}/v2/`);
+  const served = await startServeProcess(['--root', join(work, 'proc'), '--no-scan'], { env: { ...env, PATH: process.env.PATH ?? '' } });
+  const res = await fetch(`${served.url}/v2/`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
-  assert.match(stderr, /stopping/);
+  assert.equal(await served.stop(), 0);
+  assert.match(served.stderr(), /stopping/);
 });

@@ -28,27 +28,8 @@ import { buildConfig } from '../../src/cli/commands/serve.js';
 import { startRegistry, type RunningRegistry } from '../../src/registry/open.js';
 import { runCliProcess } from '../support/cli.js';
 import { runCommand } from '../support/peers.js';
+import { jsonLineSink } from '../support/registry-log.js';
 import { missingPeer } from '../support/require-peer.js';
-
-interface LogLine {
-  readonly event?: string;
-  readonly level?: string;
-  readonly [key: string]: unknown;
-}
-
-/** A stdout for the registry's log that parses each JSON line into `lines`. */
-function logCapture(): { stream: PassThrough; lines: LogLine[] } {
-  const stream = new PassThrough();
-  const lines: LogLine[] = [];
-  let pending = '';
-  stream.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop() ?? '';
-    for (const line of parts) if (line.trim()) lines.push(JSON.parse(line) as LogLine);
-  });
-  return { stream, lines };
-}
 
 /** GET /v2/ must answer within `deadlineMs`: the availability contract, as an outcome. */
 async function answersWithin(url: string, deadlineMs: number): Promise<number> {
@@ -77,10 +58,10 @@ function closed(socket: Socket): Promise<void> {
 describe('slow clients and connection floods', () => {
   let work: string;
   let registry: RunningRegistry;
-  let log: ReturnType<typeof logCapture>;
+  let log: ReturnType<typeof jsonLineSink>;
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'portcullis-stayup-'));
-    log = logCapture();
+    log = jsonLineSink();
     const config = await buildConfig(
       { addr: '127.0.0.1:0', root: join(work, 'data'), scan: false, headersTimeout: '2s', minBodyRate: '1KiB' },
       { stdout: log.stream, stderr: new PassThrough(), env: process.env },
@@ -156,7 +137,7 @@ test('a full disk: 507 with a clear message, a storage.full log line, and pushes
   } catch (error) {
     return missingPeer(t, `needs root to mount a small tmpfs (${(error as Error).message})`);
   }
-  const log = logCapture();
+  const log = jsonLineSink();
   let registry: RunningRegistry | undefined;
   try {
     const config = await buildConfig({ addr: '127.0.0.1:0', root: join(mountpoint, 'data'), scan: false }, { stdout: log.stream, stderr: new PassThrough(), env: process.env });
@@ -215,7 +196,7 @@ test('a port already in use: exit code 2 and what to do, not an internal error',
 
 test('wrong passwords are logged as auth.failed with the user and reason; the password never is', async () => {
   const work = await mkdtemp(join(tmpdir(), 'portcullis-authlog-'));
-  const log = logCapture();
+  const log = jsonLineSink();
   const htpasswd = join(work, 'htpasswd');
   await mkdir(work, { recursive: true });
   const made = await runCommand('htpasswd', ['-B', '-C', '4', '-b', '-c', htpasswd, 'alice', 'alice-secret']);

@@ -7,54 +7,26 @@
  * touched recently survives the same start.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { REPO_ROOT } from '../support/paths.js';
+import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 const work = await mkdtemp(join(tmpdir(), 'portcullis-upload-crash-'));
-const children: ChildProcessWithoutNullStreams[] = [];
-
 after(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const s of servers) if (s.process.exitCode === null && s.process.signalCode === null) s.process.kill('SIGKILL');
   await rm(work, { recursive: true, force: true });
 });
 
-interface Serve {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly url: string;
-  /** The JSON log lines on stdout so far. */
-  readonly lines: Array<Record<string, unknown>>;
-}
+const servers: ServeProcess[] = [];
 
-async function serve(extra: readonly string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'portcullis.js'), 'serve', '--addr', '127.0.0.1:0', '--root', join(work, 'root'), '--no-scan', '--no-notary', '--no-ui', ...extra], {
-    stdio: ['pipe', 'pipe', 'pipe'],
+function serve(extra: readonly string[]): Promise<ServeProcess> {
+  return startServeProcess(['--root', join(work, 'root'), '--no-scan', '--no-notary', '--no-ui', ...extra], { logLevel: 'info' }).then((s) => {
+    servers.push(s);
+    return s;
   });
-  children.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  let pending = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(pending.slice(0, newline)) as Record<string, unknown>);
-      pending = pending.slice(newline + 1);
-    }
-  });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-      const m = /listening on (\S+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  return { child, url, lines };
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
@@ -83,8 +55,8 @@ test('kill -9 mid-PATCH leaves partial bytes; the next start purges them once ol
   patch.write(half);
   const data = join(work, 'root', 'blobs', 'uploads', abandoned, 'data');
   await until('the first half on disk', async () => ((await stat(data)).size === half.length ? true : undefined));
-  first.child.kill('SIGKILL');
-  await new Promise((resolve) => first.child.once('exit', resolve));
+  first.process.kill('SIGKILL');
+  await new Promise((resolve) => first.process.once('exit', resolve));
   patch.destroy();
   assert.equal((await stat(data)).size, half.length, 'the killed process left the partial bytes');
 
@@ -99,7 +71,5 @@ test('kill -9 mid-PATCH leaves partial bytes; the next start purges them once ol
   assert.deepEqual(await readdir(join(work, 'root', 'blobs', 'uploads')), [fresh], 'the abandoned upload and its bytes are gone; the fresh one stays');
   assert.equal((await fetch(`${second.url}/v2/crash/app/blobs/uploads/${abandoned}`)).status, 404);
   assert.equal((await fetch(`${second.url}/v2/crash/app/blobs/uploads/${fresh}`)).status, 204);
-  const exited = new Promise((resolve) => second.child.once('exit', resolve));
-  second.child.kill('SIGTERM');
-  await exited;
+  await second.stop();
 });

@@ -12,10 +12,11 @@ export interface CapturedLog {
   events(event: string): Array<Record<string, unknown>>;
 }
 
-export function captureLog(level: LogLevel = 'debug'): CapturedLog {
+/** A writable that parses each JSON line written to it into `lines` (a log destination, a child's stdout). */
+export function jsonLineSink(): { readonly stream: Writable; readonly lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   let pending = '';
-  const destination = new Writable({
+  const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       pending += chunk.toString('utf8');
       let newline: number;
@@ -27,5 +28,10 @@ export function captureLog(level: LogLevel = 'debug'): CapturedLog {
       done();
     },
   });
-  return { log: createLog({ level, destination }), lines, events: (event) => lines.filter((l) => l.event === event) };
+  return { stream, lines };
+}
+
+export function captureLog(level: LogLevel = 'debug'): CapturedLog {
+  const { stream, lines } = jsonLineSink();
+  return { log: createLog({ level, destination: stream }), lines, events: (event) => lines.filter((l) => l.event === event) };
 }

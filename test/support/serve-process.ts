@@ -9,37 +9,52 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CLI, REPO_ROOT } from './paths.js';
+import { jsonLineSink } from './registry-log.js';
 
 export interface ServeProcess {
   readonly process: ChildProcess;
   readonly url: string;
-  stop(): Promise<void>;
+  /** The JSON log lines written to stdout so far. */
+  readonly lines: Array<Record<string, unknown>>;
+  /** What it wrote to stderr so far (the start-up summary, stop messages). */
+  stderr(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface ServeProcessOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** `--log-level` (default warn). */
+  readonly logLevel?: string;
 }
 
 /** Starts `portcullis serve --addr 127.0.0.1:0 ARGS…`; resolves once it listens. */
-export async function startServeProcess(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--addr', '127.0.0.1:0', '--log-level', 'warn', ...args], {
+export async function startServeProcess(args: readonly string[], options: ServeProcessOptions = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--addr', '127.0.0.1:0', '--log-level', options.logLevel ?? 'warn', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const sink = jsonLineSink();
+  child.stdout!.pipe(sink.stream);
   let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
       if (m) resolve(m[1]!);
     });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
   return {
     process: child,
     url,
+    lines: sink.lines,
+    stderr: () => stderr,
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
     },
   };
 }
