@@ -87,6 +87,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   SYMLINK_LOOP: ExitCode.Integrity,
   LAYER_MEDIA_TYPE: ExitCode.Unsupported,
   REFERENCE_AMBIGUOUS: ExitCode.Usage,
+  PATH_UNRECOGNISED: ExitCode.Usage,
   REGISTRY_INVALID: ExitCode.Usage,
   IO_ERROR: ExitCode.Io,
   WRITE_FAILED: ExitCode.Io,

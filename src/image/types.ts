@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.js';
 import type { Descriptor, Platform } from '../core/oci.js';
+import type { PathProbe } from './path-probe.js';
 
 /** Raw manifest bytes as stored, with the digest of exactly these bytes. */
 export interface ManifestBlob {
@@ -67,6 +68,15 @@ export interface Transport {
   /** `docker`, `oci`, `oci-archive`, `docker-archive`. */
   readonly name: string;
   parseReference(within: string): ImageReference;
+  /**
+   * For local transports: what this transport reads, as a user would call it
+   * ("an OCI layout directory (oci-layout, index.json)"), and whether an
+   * existing path typed without a prefix is that (TransportRegistry.resolve).
+   */
+  readonly plainPath?: {
+    readonly description: string;
+    claims(probe: PathProbe): Promise<boolean>;
+  };
 }
 
 export interface Credentials {

@@ -3,7 +3,9 @@
  * Dockerfile. A target is a Dockerfile when --dockerfile says so, or when it
  * is an existing file whose name contains Dockerfile/Containerfile or whose
  * first instruction is FROM/ARG (or a `# syntax=` directive); otherwise it
- * is an image name.
+ * is an image name (a plain path to a layout or archive too: engine/open.ts).
+ * A name that looks like a Dockerfile's but is not there is "not found", not
+ * a malformed image reference.
  */
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -14,7 +16,8 @@ import { openSource } from '../../engine/open.js';
 import { SEVERITIES, type HygieneFinding, type Severity } from '../../hygiene/check.js';
 import { findRule } from '../../hygiene/rules.js';
 import { lintToSarif } from '../../hygiene/sarif.js';
-import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { ImageError } from '../../image/errors.js';
+import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams, type Painter } from '../output.js';
 import { parseExitCodeFlag, parseFormat, parseSeverityList, writeOutputFile } from './shared.js';
@@ -31,6 +34,8 @@ export interface LintCommandOptions extends RegistryFlags {
 }
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
+/** `Dockerfile`, `Containerfile`, `Dockerfile.dev`, `app.dockerfile`: names no image reference has. */
+const DOCKERFILE_NAME = /(?:^|[.-])(?:docker|container)file(?:$|[.-])/i;
 
 
 
@@ -91,13 +96,15 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   else if (existsSync('.portcullisignore')) ignore = await loadIgnoreFile('.portcullisignore');
 
   const isDockerfile = options.dockerfile === true || (await looksLikeDockerfile(target));
+  if ((isDockerfile || DOCKERFILE_NAME.test(basename(target))) && !existsSync(target)) {
+    throw new ImageError('NOT_FOUND', `${target} does not exist (lint reads a Dockerfile by its path, or an image by name: oci:DIR, docker://HOST/REPO:TAG, …)`);
+  }
   let findings: HygieneFinding[];
   let suppressed: SuppressedFinding[];
   let warnings: string[];
   let header = '';
   let extra: Record<string, unknown> = {};
   if (isDockerfile) {
-    if (!existsSync(target)) throw new UsageError(`--dockerfile: ${target} does not exist`);
     const result = await lintDockerfileFile(target, { config, ...(ignore ? { ignore } : {}) });
     ({ findings, suppressed, warnings } = result);
     header = 'Dockerfile';

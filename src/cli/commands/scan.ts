@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { SEVERITY_LEVELS } from '../../core/advisory.js';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { scanTarget, type ScanTarget } from '../../engine/scan.js';
+import { canonicalImageName } from '../../engine/open.js';
 import { loadVex, type VexStatement } from '../../engine/vex.js';
 import type { ReportWriter } from '../../report/writer.js';
 import { defaultDbPath } from '../../vuln/db.js';
@@ -64,7 +65,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
     const context = systemContext(options, io.env);
     progress = new TransferProgress(io.stderr, !options.quiet);
     context.onProgress = progress.onProgress;
-    target = { kind: 'image', name: image, context, ...(context.platform ? { platform: context.platform } : {}) };
+    target = { kind: 'image', name: await canonicalImageName(image), context, ...(context.platform ? { platform: context.platform } : {}) };
   } else if (options.sbom !== undefined) target = { kind: 'sbom', path: options.sbom };
   else target = { kind: 'rootfs', path: options.rootfs! };
 
