@@ -6,6 +6,7 @@
 import { PortcullisError } from '../core/errors.js';
 import { parsePlatform } from '../image/platform.js';
 import type { Credentials, SystemContext } from '../image/types.js';
+import { warnOnce, type OutputStreams } from './output.js';
 
 export interface RegistryFlags {
   tlsVerify?: boolean;
@@ -15,6 +16,8 @@ export interface RegistryFlags {
   platform?: string;
   timeout?: string;
   retries?: string;
+  /** -q: warnings are not printed either. */
+  quiet?: boolean;
 }
 
 export class UsageError extends PortcullisError<'USAGE'> {
@@ -36,8 +39,15 @@ export function parseCreds(value: string): Credentials {
   return { username: value.slice(0, colon), password: value.slice(colon + 1) };
 }
 
-export function systemContext(flags: RegistryFlags, env: NodeJS.ProcessEnv = process.env): SystemContext {
+/**
+ * The SystemContext for these flags. With `io`, warnings from image access
+ * (a loopback registry answering plain HTTP) go to its stderr, each once,
+ * unless -q.
+ */
+export function systemContext(flags: RegistryFlags, io: Pick<OutputStreams, 'env'> & Partial<Pick<OutputStreams, 'stderr'>> = { env: process.env }): SystemContext {
+  const env = io.env;
   const context: SystemContext = { env };
+  if (io.stderr && flags.quiet !== true) context.onWarning = warnOnce(io.stderr);
   if (flags.tlsVerify !== undefined) context.tlsVerify = flags.tlsVerify;
   if (flags.certDir) context.certDir = flags.certDir;
   if (flags.creds) context.credentials = parseCreds(flags.creds);

@@ -49,6 +49,21 @@ export function rawStream<T extends NodeJS.WritableStream>(stream: T): T {
   return ((stream as { [RAW]?: T })[RAW] ?? stream) as T;
 }
 
+/** Messages already printed per stream: a warning repeated by every request or client is said once per process. */
+const saidOn = new WeakMap<object, Set<string>>();
+
+/** A sink that prints `portcullis: warning: …` on `stderr`, each distinct message once. */
+export function warnOnce(stderr: NodeJS.WritableStream): (message: string) => void {
+  return (message) => {
+    const key = rawStream(stderr);
+    let said = saidOn.get(key);
+    if (!said) saidOn.set(key, (said = new Set()));
+    if (said.has(message)) return;
+    said.add(message);
+    stderr.write(`portcullis: warning: ${message}\n`);
+  };
+}
+
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;

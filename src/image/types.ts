@@ -120,6 +120,11 @@ export interface SystemContext {
   retries?: number;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Told what a user should know that does not stop the work (a loopback
+   * registry answering plain HTTP); the CLI prints each message once.
+   */
+  onWarning?: (message: string) => void;
   /** Environment to read (REGISTRY_AUTH_FILE, HOME, DOCKER_CONFIG…); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
 }

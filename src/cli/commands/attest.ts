@@ -77,7 +77,7 @@ export async function attest(image: string, options: AttestCommandOptions, io: O
   const { predicateType, predicate } = buildPredicate(options.type, content, options.predicateType, new Date());
   const store = openStore(io.env);
   const key = await store.unlock(options.key ?? 'repository', await passphrase('repository', options, io.env));
-  const result = await attestImage(image, { key, predicateType, predicate, layout, context: systemContext(options, io.env) });
+  const result = await attestImage(image, { key, predicateType, predicate, layout, context: systemContext(options, io) });
   if (format === 'json') writeJson(io.stdout, result);
   else {
     io.stderr.write(`Attested ${result.repository}@${result.digest}: ${predicateType}, key ${result.keyId.slice(0, 12)}\n`);

@@ -33,8 +33,8 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
       ...(creds ? { creds } : {}),
     };
   };
-  const srcContext = systemContext(side('src'), io.env);
-  const destContext = systemContext(side('dest'), io.env);
+  const srcContext = systemContext(side('src'), io);
+  const destContext = systemContext(side('dest'), io);
   const progress = new TransferProgress(io.stderr, !options.quiet);
   srcContext.onProgress = progress.onProgress;
 

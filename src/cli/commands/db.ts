@@ -172,7 +172,7 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
 
 export async function dbPush(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
-  const context = systemContext(options, io.env);
+  const context = systemContext(options, io);
   const bar = new Bar(io, !options.quiet);
   const result = await pushDb(dbPath, reference, context, { onProgress: (phase) => bar.update(phase, 0, 1) }).finally(() => bar.stop());
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
@@ -182,7 +182,7 @@ export async function dbPush(reference: string, options: DbArtifactCommandOption
 
 export async function dbPull(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
-  const context = systemContext(options, io.env);
+  const context = systemContext(options, io);
   const bar = new Bar(io, !options.quiet);
   const result = await pullDb(reference, dbPath, context, { onProgress: (phase, bytes) => bar.update(phase, bytes ?? 0, undefined, bytes ? formatBytes(bytes) : '') }).finally(() => bar.stop());
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);

@@ -16,7 +16,7 @@ export interface InspectOptions extends RegistryFlags {
 
 export async function inspect(image: string, options: InspectOptions, io: OutputStreams): Promise<number> {
   const format = parseFormat(options.format, ['table', 'json'] as const, 'table');
-  const context = systemContext(options, io.env);
+  const context = systemContext(options, io);
   const progress = new TransferProgress(io.stderr, !options.quiet);
   context.onProgress = progress.onProgress;
   const source = await openSource(image, context);

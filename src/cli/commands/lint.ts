@@ -109,7 +109,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
     ({ findings, suppressed, warnings } = result);
     header = 'Dockerfile';
   } else {
-    const context = systemContext(options, io.env);
+    const context = systemContext(options, io);
     const progress = new TransferProgress(io.stderr, !options.quiet);
     context.onProgress = progress.onProgress;
     const source = await openSource(target, context);

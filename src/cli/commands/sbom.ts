@@ -21,7 +21,7 @@ const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
 
 export async function sbom(name: string, options: SbomOptions, io: OutputStreams): Promise<number> {
   const format = parseFormat(options.format, FORMATS, 'table');
-  const context = systemContext(options, io.env);
+  const context = systemContext(options, io);
   const progress = new TransferProgress(io.stderr, !options.quiet);
   context.onProgress = progress.onProgress;
   const source = await openSource(name, context);

@@ -62,7 +62,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   let target: ScanTarget;
   let progress: TransferProgress | undefined;
   if (image !== undefined) {
-    const context = systemContext(options, io.env);
+    const context = systemContext(options, io);
     progress = new TransferProgress(io.stderr, !options.quiet);
     context.onProgress = progress.onProgress;
     target = { kind: 'image', name: await canonicalImageName(image), context, ...(context.platform ? { platform: context.platform } : {}) };

@@ -29,7 +29,7 @@ export async function sign(image: string, options: SignCommandOptions, io: Outpu
   const annotations = parseAnnotations(options.annotation);
   const store = openStore(io.env);
   const key = await store.unlock(options.key ?? 'repository', await passphrase('repository', options, io.env));
-  const result = await signImage(image, { key, context: systemContext(options, io.env), layout, ...(annotations ? { annotations } : {}) });
+  const result = await signImage(image, { key, context: systemContext(options, io), layout, ...(annotations ? { annotations } : {}) });
   if (format === 'json') writeJson(io.stdout, result);
   else {
     io.stderr.write(`Signed ${result.repository}@${result.digest} with key ${result.keyId.slice(0, 12)} (${result.pushed.map((p) => p.layout).join(' + ')} layout)\n`);

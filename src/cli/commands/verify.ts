@@ -17,7 +17,7 @@ export async function verify(image: string, options: VerifyCommandOptions, io: O
   const keyFiles = await readKeyFiles(options.key ?? []);
   const loaded = options.key && options.key.length > 0 && !options.policy ? { keys: [] } : await loadPolicy(options.policy, io.env);
   const report = await verifyImage(image, {
-    context: systemContext(options, io.env),
+    context: systemContext(options, io),
     store: openStore(io.env),
     keyFiles,
     ...(loaded.policy ? { policy: loaded.policy } : {}),

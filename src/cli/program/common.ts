@@ -34,7 +34,7 @@ Image names:
 
 export function addRegistryFlags(command: Command): Command {
   return command
-    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true; a loopback registry may still answer plain HTTP unless =true is given)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
     .option('--cert-dir <dir>', 'directory with CA certificates and client certificate pairs')
     .option('--creds <user:pass>', 'registry credentials')
     .option('--authfile <file>', 'auth file (docker config.json or containers auth.json format)')

@@ -167,7 +167,7 @@ Examples:
     .option('-p, --password <password>', 'password (prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
     .option('--authfile <file>', 'auth file to write')
-    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true; a loopback registry may still answer plain HTTP unless =true is given)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
     .option('--cert-dir <dir>', 'directory with CA certificates')
     .addHelpText('after', '\nExamples:\n  echo "$TOKEN" | portcullis login registry.example -u ci --password-stdin')
     .action(async (registry: string, options: LoginCommandOptions) => {
