@@ -15,7 +15,9 @@ export interface CommandContext {
 
 export const REGISTRY_HELP = `
 Registry flags (as in skopeo):
-  --tls-verify=false   allow plain HTTP and unverified TLS
+  --tls-verify=false   allow plain HTTP and unverified TLS (a registry on localhost,
+                       127.0.0.0/8 or ::1 may answer plain HTTP without it;
+                       --tls-verify=true refuses that too)
   --cert-dir DIR       CA certificates (*.crt) and client pairs (*.cert/*.key)
   --creds USER:PASS    credentials (otherwise from --authfile, REGISTRY_AUTH_FILE,
                        containers auth.json or ~/.docker/config.json)
