@@ -53,6 +53,15 @@ export interface PolicyResult {
   readonly reason?: string;
   /** True when no signature of any kind was found for the image. */
   readonly unsigned: boolean;
+  /**
+   * Per signature (same order as `facts.signatures`): whether it counts
+   * toward the signature requirement (a key the entry accepts, and the
+   * signed identity it asks for). Absent when no signature was required
+   * (action allow, or content trust off without an entry). A signature can
+   * be valid and still not count: made by a key that `--key` or the policy
+   * does not name.
+   */
+  readonly counted?: readonly boolean[];
 }
 
 export function findEntry(policy: Policy | undefined, repository: string): PolicyEntry | undefined {
@@ -103,6 +112,7 @@ export function evaluate(policy: Policy | undefined, facts: PolicyFacts): Policy
 
   const failed = requirements.find((r) => !r.met);
   const decision: Decision = !failed ? 'allow' : entry.action === 'warn' ? 'warn' : 'reject';
+  const counted = facts.signatures.map((c) => accepted(c) && identityOk(entry, c, facts.repository));
   return {
     decision,
     entry: label,
@@ -110,6 +120,7 @@ export function evaluate(policy: Policy | undefined, facts: PolicyFacts): Policy
     requirements,
     ...(failed ? { unmet: failed.name, reason: failed.detail } : {}),
     unsigned,
+    counted,
   };
 }
 
