@@ -27,6 +27,12 @@ export const ExitCode = {
   Io: 10,
   /** The advisory database is missing, empty, unreadable or newer than this portcullis: run `portcullis db update`. */
   Database: 11,
+  /**
+   * A registry refused to serve the image by its policy (vulnerabilities,
+   * missing signature): a 403 DENIED with the registry's reason, not an
+   * authorization failure (src/image/transports/docker/errors.ts policyDenial).
+   */
+  Denied: 13,
   /** Interrupted (Ctrl-C or an abort signal), as shells report SIGINT. */
   Interrupted: 130,
   /** A bug in portcullis: please report it. */
@@ -52,6 +58,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   // auth
   UNAUTHORIZED: ExitCode.Auth,
   DENIED: ExitCode.Auth,
+  POLICY_DENIED: ExitCode.Denied,
   // network
   UNREACHABLE: ExitCode.Network,
   TLS: ExitCode.Network,

@@ -15,7 +15,7 @@ import type { RegistryCredentials } from '../../auth/types.js';
 import type { ManifestBlob, ProgressEvent, SystemContext } from '../../types.js';
 import { Authenticator, repositoryScope } from './auth.js';
 import { parseChallenges, pickChallenge } from './challenge.js';
-import { errorFromResponse, RegistryError } from './errors.js';
+import { errorFromResponse, manifestErrorFromResponse, RegistryError } from './errors.js';
 import { errorCode, header, headerValues, HttpClient, networkError, type HttpMethod, type HttpResponse } from './http.js';
 import { answeredPlainHttp, isLoopbackRegistry, loadTlsSettings, schemesFor, type TlsSettings } from './tls.js';
 import { putBlob, mountBlob, type PutBlobOptions } from './upload.js';
@@ -244,7 +244,7 @@ export class RegistryClient {
       headers: { accept: MANIFEST_ACCEPT.join(', ') },
       what,
     });
-    if (res.status !== 200) throw errorFromResponse(what, res.status, await readErrorBody(res));
+    if (res.status !== 200) throw manifestErrorFromResponse(what, res.status, await readErrorBody(res));
     const declaredLength = Number(header(res.headers, 'content-length') ?? '-1');
     if (declaredLength > MAX_MANIFEST_BYTES) {
       res.body.destroy();
