@@ -32,7 +32,9 @@ Image names:
                                      docker://docker.io/library/alpine:latest)
   oci:DIR[:REF]                      an OCI image layout directory
   oci-archive:FILE[:REF]             a tar of an OCI image layout
-  docker-archive:FILE[:REF|@N]       the output of docker save`;
+  docker-archive:FILE[:REF|@N]       the output of docker save
+  ./image.tar, ./layout, /abs/path   a path alone: the format is recognised from
+                                     what is there (docs/transports.md)`;
 
 export function addRegistryFlags(command: Command): Command {
   return command

@@ -21,7 +21,9 @@ export function registerImageCommands(program: Command, ctx: CommandContext): vo
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
       .option('--instance <digest>', 'pick the index entry with this digest')
-      .option('--no-measure', 'do not download layers (no uncompressed sizes, no layer checks)')
+      .option('--verify-layers', 'also download every layer: uncompressed sizes, diff_id and tar checks (by default only the manifest and config are read, as skopeo inspect does)')
+      // The default since --verify-layers became opt-in; kept so scripts that pass it keep working.
+      .addOption(new Option('--no-measure', 'do not download layers (the default)').hideHelp())
       .option('-q, --quiet', 'no progress bars'),
   )
     .addHelpText(
@@ -32,6 +34,7 @@ ${TRANSPORTS_HELP}
 Examples:
   portcullis inspect alpine:3.20
   portcullis inspect oci:./layout:latest --format json
+  portcullis inspect ./image.tar --verify-layers
   portcullis inspect docker-archive:saved.tar:app:1.0 --platform linux/arm64`,
     )
     .action(async (image: string, options: InspectOptions) => {
