@@ -56,7 +56,25 @@ export function systemContext(flags: RegistryFlags, io: Pick<OutputStreams, 'env
   if (flags.timeout !== undefined) context.timeoutMs = parseTimeout(flags.timeout);
   if (flags.retries) context.retries = positiveInt(flags.retries, 'retries');
   if (env.PORTCULLIS_CACHE_DIR) context.cacheDir = env.PORTCULLIS_CACHE_DIR;
+  if (env.PORTCULLIS_CACHE_MAX_SIZE) context.cacheMaxBytes = parseByteSize(env.PORTCULLIS_CACHE_MAX_SIZE, 'PORTCULLIS_CACHE_MAX_SIZE');
   return context;
+}
+
+/** `1048576`, `512K`, `16M`, `2G`, `1T`, with an optional `iB`/`B` (powers of 1024 all). */
+export function parseByteSize(value: string, name: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt])?(?:i?b)?$/i.exec(value.trim());
+  const power = m?.[2] ? 'kmgt'.indexOf(m[2].toLowerCase()) + 1 : 0;
+  const n = m ? Math.floor(Number(m[1]) * 1024 ** power) : NaN;
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${name} takes a size such as 500M, 2G or 2GiB, not "${value}"`);
+  return n;
+}
+
+/** `30m`, `12h`, `7d`, `2w` (and `s`): an age, for "unused for longer than". */
+export function parseAge(value: string, name: string): number {
+  const m = /^(\d{1,6})\s*(s|m|h|d|w)$/i.exec(value.trim());
+  const unit: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+  if (!m) throw new UsageError(`${name} takes an age such as 12h, 7d or 2w, not "${value}"`);
+  return Number(m[1]) * (unit[m[2]!.toLowerCase()] ?? 0);
 }
 
 /**

@@ -110,6 +110,8 @@ export interface SystemContext {
   platform?: Platform;
   /** Root of the local blob cache; defaults to ~/.cache/portcullis. */
   cacheDir?: string;
+  /** Size bound of the blob cache in bytes (default 2 GiB): least recently used blobs are evicted past it. */
+  cacheMaxBytes?: number;
   /**
    * Registry timeout in milliseconds (default 60 s): the idle timeout of every
    * request, and the whole-request deadline of all but blob transfers

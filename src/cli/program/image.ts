@@ -1,5 +1,5 @@
 /**
- * The commands that move and look at images: inspect, copy, sbom, lint, cat, login, logout.
+ * The commands that move and look at images: inspect, copy, sbom, lint, cat, login, logout, cache.
  */
 import { Option, type Command } from 'commander';
 import type { CatOptions } from '../commands/cat.js';
@@ -9,6 +9,7 @@ import type { CopyCommandOptions } from '../commands/copy.js';
 import type { InspectOptions } from '../commands/inspect.js';
 import type { LoginCommandOptions } from '../commands/login.js';
 import type { LogoutCommandOptions } from '../commands/logout.js';
+import type { CacheCommandOptions } from '../commands/cache.js';
 import { parseBooleanFlag } from '../context.js';
 import { addRegistryFlags, REGISTRY_HELP, TRANSPORTS_HELP, type CommandContext } from './common.js';
 
@@ -187,5 +188,37 @@ Examples:
     .action(async (registry: string | undefined, options: LogoutCommandOptions) => {
       const { logout } = await import('../commands/logout.js');
       ctx.exitCode = await logout(registry, options, ctx.io);
+    });
+
+  const cache = program
+    .command('cache')
+    .description('the local blob cache of registry layers: where it is, its size, emptying it')
+    .addHelpText(
+      'after',
+      `
+The cache keeps verified registry blobs (layers, configs) under
+$PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis, else ~/.cache/portcullis.
+It is bounded: past PORTCULLIS_CACHE_MAX_SIZE (default 2G) the least recently
+used blobs are removed after each command that added some.`,
+    );
+  cache
+    .command('info')
+    .description('location, size, number of blobs, limit, last use')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (options: CacheCommandOptions) => {
+      const { cacheInfoCommand } = await import('../commands/cache.js');
+      ctx.exitCode = await cacheInfoCommand(options, ctx.io);
+    });
+  cache
+    .command('clean')
+    .description('remove cached blobs: all (the default), those unused for a while, or the least recently used down to a size')
+    .option('--all', 'remove every blob (the default without other flags)')
+    .option('--older-than <age>', 'remove blobs not used for this long (e.g. 12h, 7d, 2w)')
+    .option('--max-size <size>', 'remove the least recently used blobs until the cache is this small (e.g. 500M, 2G)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', '\nThe advisory database is not a cache entry and is never removed here.\n\nExamples:\n  portcullis cache clean\n  portcullis cache clean --older-than 7d\n  portcullis cache clean --max-size 500M')
+    .action(async (options: CacheCommandOptions) => {
+      const { cacheCleanCommand } = await import('../commands/cache.js');
+      ctx.exitCode = await cacheCleanCommand(options, ctx.io);
     });
 }
