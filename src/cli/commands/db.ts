@@ -7,6 +7,7 @@ import { ExitCode } from '../exit-codes.js';
 import { formatBytes, renderTable, painter, colorEnabled, writeJson, type OutputStreams } from '../output.js';
 import { parseMaxAge } from './scan.js';
 import { parseFormat } from './shared.js';
+import { plural, ADVISORY } from '../../core/plural.js';
 
 export interface DbCommonOptions {
   db?: string;
@@ -119,7 +120,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     io.stdout.write(
       `${dbPath}: ${result.downloaded.length} downloaded, ${result.notModified.length} not modified; ${imp.inserted} inserted, ${imp.updated} updated, ${imp.unchanged} unchanged, ${imp.skipped.length} skipped\n`,
     );
-    if (eol) io.stdout.write(`${eol.path}: end-of-life dates of ${eol.refreshed.length} products refreshed${eol.failed.length ? `, ${eol.failed.length} kept from before` : ''}\n`);
+    if (eol) io.stdout.write(`${eol.path}: end-of-life dates of ${plural(eol.refreshed.length, 'product')} refreshed${eol.failed.length ? `, ${eol.failed.length} kept from before` : ''}\n`);
   }
   if (!options.quiet) reportSkips(imp.skipped, imp.warnings.length + imp.warningsDropped, io);
   return ExitCode.Ok;
@@ -158,7 +159,7 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
   else if (!status.exists) io.stdout.write(`${dbPath}: no advisory database\n`);
   else {
     const paint = painter(colorEnabled(io.stdout, io.env));
-    io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${status.advisories} advisories, ${status.affected} affected entries; last update ${status.lastUpdate ?? 'never'}\n\n`);
+    io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${plural(status.advisories, ...ADVISORY)}, ${status.affected} affected ${status.affected === 1 ? 'entry' : 'entries'}; last update ${status.lastUpdate ?? 'never'}\n\n`);
     const rows = status.sources.map((s) => [s.feed, String(s.advisories), String(s.affected), s.lastImport ?? '-', s.dataDate ?? '-', s.stale ? paint('yellow', 'stale') : 'ok']);
     io.stdout.write(renderTable(['FEED', 'ADVISORIES', 'AFFECTED', 'LAST IMPORT', 'DATA DATE', 'STATE'], rows, paint));
   }

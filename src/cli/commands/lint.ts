@@ -153,7 +153,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   else io.stdout.write(text);
   if (!options.quiet) for (const w of warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
   if (exitCode !== 0 && findings.length > 0) {
-    if (!options.quiet) io.stderr.write(`portcullis: ${findings.length} lint finding${findings.length === 1 ? '' : 's'} remain after filters (exit code ${exitCode})\n`);
+    if (!options.quiet) io.stderr.write(`portcullis: ${findings.length} lint finding${findings.length === 1 ? ' remains' : 's remain'} after filters (exit code ${exitCode})\n`);
     return exitCode;
   }
   return ExitCode.Ok;

@@ -10,6 +10,7 @@ import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams } from '../output.js';
 import { parseFormat, writeOutputFile } from './shared.js';
+import { plural } from '../../core/plural.js';
 
 export interface SbomOptions extends RegistryFlags {
   format?: string;
@@ -56,7 +57,7 @@ export async function sbom(name: string, options: SbomOptions, io: OutputStreams
 function renderPackages(inventory: Inventory, image: SbomImage, color: boolean): string {
   const paint = painter(color);
   const os = inventory.os ? `${inventory.os.prettyName ?? `${inventory.os.id} ${inventory.os.versionId ?? ''}`}` : 'unknown OS';
-  const header = `${paint('bold', image.name)} ${image.digest ?? ''}\n${os}${image.platform ? `, ${formatPlatform(image.platform)}` : ''}; ${inventory.packages.length} packages\n\n`;
+  const header = `${paint('bold', image.name)} ${image.digest ?? ''}\n${os}${image.platform ? `, ${formatPlatform(image.platform)}` : ''}; ${plural(inventory.packages.length, 'package')}\n\n`;
   const rows = [...inventory.packages]
     .sort((a, b) => a.foundBy.localeCompare(b.foundBy) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
     .map((p: Package) => [p.name, p.version, p.foundBy, p.layer ? String(p.layer.index) : '-', p.path]);

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { plural, VULNERABILITY } from '../../core/plural.js';
 import { SEVERITY_LEVELS } from '../../core/advisory.js';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { scanTarget, type ScanTarget } from '../../engine/scan.js';
@@ -89,7 +90,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   else io.stdout.write(text);
   if (!options.quiet) for (const w of outcome.result.warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
   if (exitCode !== 0 && outcome.gate.active.length > 0) {
-    if (!options.quiet) io.stderr.write(`portcullis: ${outcome.gate.active.length} vulnerabilities remain after filters (exit code ${exitCode})\n`);
+    if (!options.quiet) io.stderr.write(`portcullis: ${plural(outcome.gate.active.length, ...VULNERABILITY)} ${outcome.gate.active.length === 1 ? 'remains' : 'remain'} after filters (exit code ${exitCode})\n`);
     return exitCode;
   }
   return ExitCode.Ok;
