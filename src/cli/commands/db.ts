@@ -1,10 +1,9 @@
-import { SingleBar, Presets } from 'cli-progress';
 import { pullDb, pushDb } from '../../engine/db-artifact.js';
 import { refreshEolData } from '../../hygiene/eol.js';
 import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/db.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { formatBytes, renderTable, painter, colorEnabled, writeJson, type OutputStreams } from '../output.js';
+import { formatBytes, renderTable, painter, colorEnabled, writeJson, PhaseProgress, type OutputStreams } from '../output.js';
 import { parseMaxAge } from './scan.js';
 import { parseFormat } from './shared.js';
 import { plural, ADVISORY } from '../../core/plural.js';
@@ -36,33 +35,7 @@ function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
   return options.db ?? defaultDbPath(io.env);
 }
 
-/** A progress bar on stderr, only when it is a terminal and output is not quiet. */
-class Bar {
-  private bar: SingleBar | undefined;
-  private started = false;
-  constructor(io: OutputStreams, enabled: boolean) {
-    if (enabled && io.stderr.isTTY) {
-      this.bar = new SingleBar(
-        { stream: io.stderr as unknown as NodeJS.WriteStream, format: ' {phase} [{bar}] {value}/{total} {detail}', hideCursor: true, clearOnComplete: true },
-        Presets.shades_classic,
-      );
-    }
-  }
-  update(phase: string, value: number, total: number | undefined, detail = ''): void {
-    if (!this.bar) return;
-    const t = total && total > 0 ? total : Math.max(value, 1);
-    if (!this.started) {
-      this.bar.start(t, value, { phase, detail });
-      this.started = true;
-    } else {
-      this.bar.setTotal(t);
-      this.bar.update(value, { phase, detail });
-    }
-  }
-  stop(): void {
-    if (this.started) this.bar?.stop();
-  }
-}
+const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
 const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
@@ -83,12 +56,12 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     ...(options.debianUrl ? { debian: options.debianUrl } : {}),
     ...(options.nvdUrl ? { nvd: options.nvdUrl } : {}),
   };
-  const bar = new Bar(io, !options.quiet);
+  const bar = new PhaseProgress(io.stderr, !options.quiet);
   let result;
   let eol: Awaited<ReturnType<typeof refreshEolData>> | undefined;
   try {
     if (refreshEol) {
-      bar.update('download eol', 0, undefined, '');
+      bar.update({ phase: 'download eol', value: 0, unit: 'bytes' });
       eol = await refreshEolData({ env: io.env, ...(options.eolUrl ? { baseUrl: options.eolUrl } : {}) });
     }
     result = await update(dbPath, {
@@ -97,8 +70,8 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
       ...(options.osvEcosystems ? { osvEcosystems: options.osvEcosystems.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
       ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),
       onProgress: (p) => {
-        if (p.phase === 'download') bar.update(`download ${p.feed}`, p.bytes ?? 0, p.total, p.bytes !== undefined ? formatBytes(p.bytes) : '');
-        else if (p.phase === 'import') bar.update('import', p.advisories ?? 0, undefined, 'advisories');
+        if (p.phase === 'download') bar.update({ phase: `download ${p.feed}`, value: p.bytes ?? 0, ...(p.total !== undefined ? { total: p.total } : {}), unit: 'bytes' });
+        else if (p.phase === 'import') bar.update({ phase: 'import', value: p.advisories ?? 0, unit: ADVISORY_UNIT });
       },
     });
   } finally {
@@ -134,10 +107,12 @@ function reportSkips(skipped: readonly { record: string; reason: string }[], war
 
 export async function dbImport(paths: string[], options: DbCommonOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
-  const bar = new Bar(io, !options.quiet);
+  const bar = new PhaseProgress(io.stderr, !options.quiet);
   let result;
   try {
-    result = await importPaths(dbPath, paths, { onProgress: (p) => bar.update('import', p.advisories, undefined, p.path.slice(-40)) });
+    result = await importPaths(dbPath, paths, {
+      onProgress: (p) => bar.update({ phase: 'import', value: p.advisories, unit: ADVISORY_UNIT, files: p.files, detail: p.path.length > 40 ? `…${p.path.slice(-39)}` : p.path }),
+    });
   } finally {
     bar.stop();
   }
@@ -174,8 +149,8 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
 export async function dbPush(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
   const context = systemContext(options, io);
-  const bar = new Bar(io, !options.quiet);
-  const result = await pushDb(dbPath, reference, context, { onProgress: (phase) => bar.update(phase, 0, 1) }).finally(() => bar.stop());
+  const bar = new PhaseProgress(io.stderr, !options.quiet);
+  const result = await pushDb(dbPath, reference, context, { onProgress: (phase) => bar.update({ phase, value: 0, unit: 'bytes' }) }).finally(() => bar.stop());
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
   else if (!options.quiet) io.stdout.write(`pushed ${dbPath} to ${reference}@${result.manifestDigest} (${formatBytes(result.layer.size)} compressed)\n`);
   return ExitCode.Ok;
@@ -184,8 +159,8 @@ export async function dbPush(reference: string, options: DbArtifactCommandOption
 export async function dbPull(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
   const context = systemContext(options, io);
-  const bar = new Bar(io, !options.quiet);
-  const result = await pullDb(reference, dbPath, context, { onProgress: (phase, bytes) => bar.update(phase, bytes ?? 0, undefined, bytes ? formatBytes(bytes) : '') }).finally(() => bar.stop());
+  const bar = new PhaseProgress(io.stderr, !options.quiet);
+  const result = await pullDb(reference, dbPath, context, { onProgress: (phase, bytes) => bar.update({ phase, value: bytes ?? 0, unit: 'bytes' }) }).finally(() => bar.stop());
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
   else if (!options.quiet) io.stdout.write(`pulled ${reference}@${result.manifestDigest} into ${dbPath} (${formatBytes(result.bytes)})\n`);
   return ExitCode.Ok;
