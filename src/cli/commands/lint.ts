@@ -31,6 +31,8 @@ export interface LintCommandOptions extends RegistryFlags {
   config?: string;
   ignorefile?: string;
   quiet?: boolean;
+  /** `--explain [RULE]`: handled before lint runs (lint-explain.ts). */
+  explain?: string | boolean;
 }
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
@@ -78,7 +80,7 @@ function renderTableReport(target: string, header: string, findings: readonly Hy
   const lines = [`${paint('bold', target)}${header ? `\n${header}` : ''}`, `${summary}${suppressed ? `, ${suppressed} suppressed by the ignore file` : ''}`, ''];
   if (findings.length === 0) return `${lines.join('\n')}\n`;
   const rows = findings.map((f) => [paint(SEVERITY_STYLE[f.severity], f.severity), f.ruleId, where(f), f.message]);
-  return `${lines.join('\n')}\n${renderTable(['SEVERITY', 'RULE', 'WHERE', 'MESSAGE'], rows, paint)}\nRules and fixes: docs/lint-rules.md\n`;
+  return `${lines.join('\n')}\n${renderTable(['SEVERITY', 'RULE', 'WHERE', 'MESSAGE'], rows, paint)}\nWhy and how to fix: portcullis lint --explain ${findings[0]?.ruleId ?? 'RULE'}\n`;
 }
 
 function findingJson(f: HygieneFinding): Record<string, unknown> {

@@ -10,7 +10,7 @@ import type { InspectOptions } from '../commands/inspect.js';
 import type { LoginCommandOptions } from '../commands/login.js';
 import type { LogoutCommandOptions } from '../commands/logout.js';
 import type { CacheCommandOptions } from '../commands/cache.js';
-import { parseBooleanFlag } from '../context.js';
+import { parseBooleanFlag, UsageError } from '../context.js';
 import { addRegistryFlags, REGISTRY_HELP, TRANSPORTS_HELP, type CommandContext } from './common.js';
 
 export function registerImageCommands(program: Command, ctx: CommandContext): void {
@@ -109,7 +109,8 @@ Examples:
     program
       .command('lint')
       .description('hygiene checks on an image or a Dockerfile: EOL base, stale image, unmanaged binaries, attack surface, root, secrets (also in deleted files), user data')
-      .argument('<target>', 'an image name (see "Image names" below) or a Dockerfile path')
+      .argument('[target]', 'an image name (see "Image names" below) or a Dockerfile path')
+      .option('--explain [rule]', 'print what a rule checks and how to fix it, then exit (without RULE: list every rule)')
       .option('--dockerfile', 'treat TARGET as a Dockerfile (default: an existing file named *Dockerfile*/*Containerfile* or starting with FROM/ARG)')
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
       .option('-o, --output <file>', 'write the report to a file instead of standard output')
@@ -124,16 +125,24 @@ Examples:
       'after',
       `${REGISTRY_HELP}
 
-Rules, severities and fixes: docs/lint-rules.md; usage and configuration: docs/lint.md.
+Rules, severities and fixes: portcullis lint --explain [RULE] (docs/lint-rules.md in the
+source); usage and configuration: docs/lint.md.
 Inline ignores in a Dockerfile: "# portcullis-ignore RULE[,RULE] reason" on the line before.
 
 Examples:
   portcullis lint oci:examples/hello:latest
   portcullis lint docker://registry.example/app:1.0 --severity CRITICAL,HIGH --exit-code 1
   portcullis lint ./Dockerfile --format sarif -o lint.sarif
-  portcullis lint build/app.containerfile --dockerfile --config ci/portcullis.yaml`,
+  portcullis lint build/app.containerfile --dockerfile --config ci/portcullis.yaml
+  portcullis lint --explain dockerfile/pipe-to-shell`,
     )
-    .action(async (target: string, options: LintCommandOptions) => {
+    .action(async (target: string | undefined, options: LintCommandOptions) => {
+      if (options.explain !== undefined) {
+        const { lintExplain } = await import('../commands/lint-explain.js');
+        ctx.exitCode = lintExplain(typeof options.explain === 'string' ? options.explain : undefined, ctx.io);
+        return;
+      }
+      if (target === undefined) throw new UsageError('lint needs a TARGET: an image name or a Dockerfile (or --explain RULE)');
       const { lint } = await import('../commands/lint.js');
       ctx.exitCode = await lint(target, options, ctx.io);
     });
