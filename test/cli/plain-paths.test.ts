@@ -121,6 +121,10 @@ test('lint Dockerfile: a missing Dockerfile is not found (not "repository name m
   const doc = JSON.parse(present.stdout) as { kind: string; findings: { ruleId: string }[] };
   assert.equal(doc.kind, 'dockerfile');
   assert.ok(doc.findings.some((f) => f.ruleId === 'dockerfile/pipe-to-shell'));
+  // A build folder is not an image: the message points at its Dockerfile.
+  const folder = await runIn(work, ['lint', '.']);
+  assert.equal(folder.code, 2);
+  assert.match(folder.stderr, /^portcullis: \. is a directory but not an image: .*; to lint its Dockerfile: portcullis lint Dockerfile\n$/);
   // An image by plain path is linted as an image.
   const image = await runIn(work, ['lint', './image.tar', '--format', 'json', '-q']);
   assert.equal(image.code, 0, image.stderr);

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { lintDockerfileFile, lintImage, loadLintConfig, type SuppressedFinding } from '../../engine/lint.js';
 import { openSource } from '../../engine/open.js';
@@ -65,6 +65,13 @@ export async function looksLikeDockerfile(target: string): Promise<boolean> {
   }
 }
 
+/** A build folder given to lint (`lint .`) is not an image: point at the Dockerfile in it, when there is one. */
+function withDockerfileHint(error: unknown, target: string): unknown {
+  if (!(error instanceof ImageError) || error.code !== 'PATH_UNRECOGNISED') return error;
+  const inside = ['Dockerfile', 'Containerfile'].map((name) => join(target, name)).find((file) => existsSync(file));
+  return inside ? new ImageError('PATH_UNRECOGNISED', `${error.message}; to lint its Dockerfile: portcullis lint ${inside}`, { cause: error }) : error;
+}
+
 function where(f: HygieneFinding): string {
   const l = f.location;
   if (l.kind === 'dockerfile') return `${l.file}:${l.line}:${l.column}`;
@@ -114,7 +121,9 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
     const context = systemContext(options, io);
     const progress = new TransferProgress(io.stderr, !options.quiet);
     context.onProgress = progress.onProgress;
-    const source = await openSource(target, context);
+    const source = await openSource(target, context).catch((error: unknown) => {
+      throw withDockerfileHint(error, target);
+    });
     let result;
     try {
       result = await lintImage(source, { config, ...(ignore ? { ignore } : {}), ...(context.platform ? { platform: context.platform } : {}), env: io.env });
