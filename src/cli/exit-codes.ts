@@ -34,6 +34,12 @@ export const ExitCode = {
    * unless `--allow-incomplete`; it takes precedence over `--exit-code`.
    */
   Incomplete: 12,
+  /**
+   * A registry refused to serve the image by its policy (vulnerabilities,
+   * missing signature): a 403 DENIED with the registry's reason, not an
+   * authorization failure (src/image/transports/docker/errors.ts policyDenial).
+   */
+  Denied: 13,
   /** Interrupted (Ctrl-C or an abort signal), as shells report SIGINT. */
   Interrupted: 130,
   /** A bug in portcullis: please report it. */
@@ -59,6 +65,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   // auth
   UNAUTHORIZED: ExitCode.Auth,
   DENIED: ExitCode.Auth,
+  POLICY_DENIED: ExitCode.Denied,
   // network
   UNREACHABLE: ExitCode.Network,
   TLS: ExitCode.Network,
@@ -96,6 +103,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   SYMLINK_LOOP: ExitCode.Integrity,
   LAYER_MEDIA_TYPE: ExitCode.Unsupported,
   REFERENCE_AMBIGUOUS: ExitCode.Usage,
+  PATH_UNRECOGNISED: ExitCode.Usage,
   REGISTRY_INVALID: ExitCode.Usage,
   IO_ERROR: ExitCode.Io,
   WRITE_FAILED: ExitCode.Io,

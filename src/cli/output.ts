@@ -49,6 +49,21 @@ export function rawStream<T extends NodeJS.WritableStream>(stream: T): T {
   return ((stream as { [RAW]?: T })[RAW] ?? stream) as T;
 }
 
+/** Messages already printed per stream: a warning repeated by every request or client is said once per process. */
+const saidOn = new WeakMap<object, Set<string>>();
+
+/** A sink that prints `portcullis: warning: …` on `stderr`, each distinct message once. */
+export function warnOnce(stderr: NodeJS.WritableStream): (message: string) => void {
+  return (message) => {
+    const key = rawStream(stderr);
+    let said = saidOn.get(key);
+    if (!said) saidOn.set(key, (said = new Set()));
+    if (said.has(message)) return;
+    said.add(message);
+    stderr.write(`portcullis: warning: ${message}\n`);
+  };
+}
+
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
@@ -138,6 +153,96 @@ export class TransferProgress {
 
   stop(): void {
     this.multi?.stop();
+  }
+}
+
+/** One state of a long task, for a progress line. */
+export interface ProgressState {
+  /** `download osv`, `import`. */
+  readonly phase: string;
+  readonly value: number;
+  /** Known total, when there is one: a bar and a percentage only then. */
+  readonly total?: number;
+  /** What `value` counts: bytes (shown as sizes, with a rate), or records (shown as a number with this noun). */
+  readonly unit: 'bytes' | { readonly singular: string; readonly plural: string };
+  /** Files read so far, for imports that walk directories. */
+  readonly files?: number;
+  readonly detail?: string;
+  /** Time since the phase began, for the rate. */
+  readonly elapsedMs: number;
+}
+
+const BAR_WIDTH = 24;
+
+/**
+ * The text of a progress line: `download osv [████░░░░] 42% 1.3 MiB of 3.2 MiB, 2.1 MiB/s`,
+ * `download nvd 12.0 MiB, 3.4 MiB/s` (no total), `import 12,000 advisories from 37 files …/x.json`.
+ * A bar and a percentage only for a known total: an import's total is not
+ * known ahead, and a bar pinned at N/N says nothing.
+ */
+export function progressLine(state: ProgressState): string {
+  const parts = [state.phase];
+  const total = state.total !== undefined && state.total > 0 ? state.total : undefined;
+  if (total !== undefined) {
+    const ratio = Math.min(1, Math.max(0, state.value / total));
+    const filled = Math.round(ratio * BAR_WIDTH);
+    parts.push(`[${'\u2588'.repeat(filled)}${'\u2591'.repeat(BAR_WIDTH - filled)}]`, `${Math.floor(ratio * 100)}%`);
+  }
+  if (state.unit === 'bytes' && state.value === 0 && total === undefined) {
+    // A phase that has not moved bytes yet (or never does: snapshot, compress): its name says it all.
+  } else if (state.unit === 'bytes') {
+    parts.push(total !== undefined ? `${formatBytes(state.value)} of ${formatBytes(total)}` : formatBytes(state.value));
+    if (state.elapsedMs >= 500 && state.value > 0) parts[parts.length - 1] += `, ${formatBytes(Math.round(state.value / (state.elapsedMs / 1000)))}/s`;
+  } else {
+    const noun = state.value === 1 ? state.unit.singular : state.unit.plural;
+    parts.push(`${state.value.toLocaleString('en-US')}${total !== undefined ? ` of ${total.toLocaleString('en-US')}` : ''} ${noun}`);
+    if (state.files !== undefined) parts[parts.length - 1] += ` from ${state.files} file${state.files === 1 ? '' : 's'}`;
+  }
+  if (state.detail) parts.push(state.detail);
+  return parts.join(' ');
+}
+
+/**
+ * A single progress line on stderr for phased work (db update, import, push,
+ * pull), redrawn in place by cli-progress; text from progressLine. A no-op
+ * unless stderr is a terminal and output is not quiet.
+ */
+export class PhaseProgress {
+  private bar: SingleBar | undefined;
+  private started = false;
+  private phase = '';
+  private phaseStart = Date.now();
+
+  constructor(gated: { isTTY?: boolean } & NodeJS.WritableStream, enabled: boolean) {
+    const stderr = rawStream(gated);
+    if (enabled && stderr.isTTY) {
+      const { SingleBar: Bar } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+      this.bar = new Bar({
+        stream: stderr as NodeJS.WritableStream as unknown as NodeJS.WriteStream,
+        format: (_options, _params, payload: { line?: string }) => ` ${payload.line ?? ''}`,
+        hideCursor: true,
+        clearOnComplete: true,
+      });
+    }
+  }
+
+  update(state: Omit<ProgressState, 'elapsedMs'>): void {
+    if (!this.bar) return;
+    if (state.phase !== this.phase) {
+      this.phase = state.phase;
+      this.phaseStart = Date.now();
+    }
+    const line = terminalText(progressLine({ ...state, elapsedMs: Date.now() - this.phaseStart }));
+    if (!this.started) {
+      this.bar.start(1, 0, { line });
+      this.started = true;
+    } else {
+      this.bar.update(0, { line });
+    }
+  }
+
+  stop(): void {
+    if (this.started) this.bar?.stop();
   }
 }
 

@@ -2,10 +2,12 @@
  * Where the CLI gets a passphrase from, in this order:
  * 1. a file (`--passphrase-file`): its content, less one trailing newline;
  * 2. the environment: PORTCULLIS_ROOT_PASSPHRASE for the root key,
- *    PORTCULLIS_REPOSITORY_PASSPHRASE for repository keys;
+ *    PORTCULLIS_REPOSITORY_PASSPHRASE for repository keys (COSIGN_PASSWORD
+ *    for a cosign key file given to `sign --key`);
  * 3. a no-echo prompt on the controlling terminal (/dev/tty), also when
  *    stdin is a pipe; asked twice for a new passphrase.
- * With none of these: PASSPHRASE_REQUIRED.
+ * With none of these (no terminal in CI): PASSPHRASE_REQUIRED, naming the
+ * variable and the flag to use.
  *
  * Every source is injectable (env, readFile, prompt) so tests and other
  * front ends never touch the real terminal. The passphrase is never logged,
@@ -40,6 +42,13 @@ export interface PassphraseOptions {
   readonly confirm?: boolean;
   /** What the prompt calls the key (default from the role). */
   readonly label?: string;
+  /**
+   * The environment variable to read instead of the role's (COSIGN_PASSWORD
+   * for a cosign key file). Named in the message when nothing gave a passphrase.
+   */
+  readonly envName?: string;
+  /** An empty value of that variable is a passphrase (cosign keys made without a password). */
+  readonly allowEmptyEnv?: boolean;
 }
 
 /** Where the passphrase came from (for messages; never the passphrase). */
@@ -67,15 +76,25 @@ export async function resolvePassphrase(role: KeyRole, options: PassphraseOption
     return { passphrase, source: 'file' };
   }
   const env = options.env ?? process.env;
-  const fromEnv = env[PASSPHRASE_ENV[role]];
-  if (fromEnv !== undefined && fromEnv.length > 0) return { passphrase: fromEnv, source: 'env' };
+  const envName = options.envName ?? PASSPHRASE_ENV[role];
+  const fromEnv = env[envName];
+  if (fromEnv !== undefined && (fromEnv.length > 0 || options.allowEmptyEnv === true)) return { passphrase: fromEnv, source: 'env' };
 
-  const prompt = options.prompt === undefined ? promptFromTerminal : options.prompt;
-  if (prompt === null) {
-    throw new KeyError('PASSPHRASE_REQUIRED', `no passphrase for the ${role} key: set ${PASSPHRASE_ENV[role]} or give --passphrase-file`);
-  }
   const label = options.label ?? `${role} key`;
-  const first = await prompt(options.confirm ? `New passphrase for the ${label}: ` : `Passphrase for the ${label}: `);
+  // Named in full so a CI log says exactly what to set.
+  const howTo = `set ${envName} or give ${role === 'root' ? '--root-passphrase-file' : '--passphrase-file'}`;
+  const prompt = options.prompt === undefined ? promptFromTerminal : options.prompt;
+  if (prompt === null) throw new KeyError('PASSPHRASE_REQUIRED', `no passphrase for the ${label}: ${howTo}`);
+  let first: string;
+  try {
+    first = await prompt(options.confirm ? `New passphrase for the ${label}: ` : `Passphrase for the ${label}: `);
+  } catch (error) {
+    // The only PASSPHRASE_REQUIRED a prompt raises is "no terminal" (CI, cron, a pipe without a tty).
+    if (error instanceof KeyError && error.code === 'PASSPHRASE_REQUIRED') {
+      throw new KeyError('PASSPHRASE_REQUIRED', `no terminal to ask for the passphrase of the ${label}: ${howTo}`);
+    }
+    throw error;
+  }
   if (first.length === 0) throw new KeyError('PASSPHRASE_REQUIRED', 'an empty passphrase was entered');
   if (options.confirm) {
     const second = await prompt(`Repeat the passphrase for the ${label}: `);

@@ -35,8 +35,8 @@ Exit codes: 0 ok, 1 findings/verification failed, 2 usage, 3 not found,
 4 auth, 5 network/TLS, 6 integrity (digest mismatch, corrupt or hostile
 content), 7 unsupported input, 8 content trust refused, 9 destination exists,
 10 local I/O, 11 advisory database missing or unusable, 12 incomplete scan
-(findings may be missing; --allow-incomplete), 130 interrupted, 70 internal
-error. See docs/exit-codes.md.
+(findings may be missing; --allow-incomplete), 13 a registry's policy refused
+the image, 130 interrupted, 70 internal error. See docs/exit-codes.md.
 
 Examples:
   portcullis inspect oci:examples/hello:latest

@@ -1,8 +1,11 @@
 /**
  * The `inspect` use case: everything a user asks first about an image, as one
- * documented, stable object (docs/inspect-json.md). With `measure`, every
- * layer is streamed once to learn its uncompressed size and to check that it
- * is a well-formed, safe tar whose digest matches the config's diff_id.
+ * documented, stable object (docs/inspect.md), from the manifest and the
+ * config only, as `skopeo inspect` reads it: a remote image costs two small
+ * requests, not its layers. With `verifyLayers`, every layer is also streamed
+ * once to learn its uncompressed size and to check that it is a well-formed,
+ * safe tar whose digest matches the config's diff_id. The same for every
+ * transport, so the output does not depend on where the image lives.
  */
 import type { Digest } from '../core/digest.js';
 import type { HistoryEntry, Platform } from '../core/oci.js';
@@ -58,15 +61,15 @@ export interface InspectReport {
 }
 
 export interface InspectOptions extends ResolveOptions {
-  /** Stream every layer to measure and validate it (default true). */
-  measure?: boolean;
+  /** Stream every layer to measure and validate it (default false: manifest and config only). */
+  verifyLayers?: boolean;
   signal?: AbortSignal;
 }
 
 export async function inspectImage(source: ImageSource, reference: string, options: InspectOptions = {}): Promise<InspectReport> {
   const image = await resolveImage(source, options);
   const layers = image.manifest.layers.map((layer, i) => describeLayer(image, i, layer));
-  if (options.measure !== false) await measureAll(image, layers);
+  if (options.verifyLayers === true) await measureAll(image, layers);
   return buildReport(image, reference, layers);
 }
 

@@ -1,13 +1,13 @@
 /**
- * Opening images by name for the use cases: parse `transport:reference`,
- * then open a source (remote sources read through the local blob cache) or a
- * destination.
+ * Opening images by name for the use cases: parse `transport:reference` (or
+ * recognise a plain path: TransportRegistry.resolve), then open a source
+ * (remote sources read through the local blob cache) or a destination.
  */
 import { defaultTransports } from '../image/all.js';
 import { BlobCache } from '../image/cache/blob-cache.js';
 import { withBlobCache } from '../image/cache/with-cache.js';
 import { withProgress } from '../image/progress.js';
-import type { TransportRegistry } from '../image/transports.js';
+import { formatReference, type TransportRegistry } from '../image/transports.js';
 import type { ImageDestination, ImageSource, SystemContext } from '../image/types.js';
 
 export interface OpenSourceOptions {
@@ -21,7 +21,7 @@ export interface OpenSourceOptions {
 }
 
 export async function openSource(name: string, context: SystemContext, options: OpenSourceOptions = {}): Promise<ImageSource> {
-  const reference = (options.transports ?? defaultTransports()).parse(name);
+  const reference = await (options.transports ?? defaultTransports()).resolve(name);
   let source = await reference.newSource(context);
   if (reference.transport.name === 'docker' && options.cache !== false) source = withBlobCache(source, BlobCache.fromContext(context));
   return context.onProgress ? withProgress(source, context.onProgress) : source;
@@ -32,5 +32,16 @@ export async function openDestination(
   context: SystemContext,
   transports: TransportRegistry = defaultTransports(),
 ): Promise<ImageDestination> {
-  return transports.parse(name).newDestination(context);
+  return (await transports.resolve(name, { destination: true })).newDestination(context);
+}
+
+/**
+ * A plain path as `transport:PATH` (`./image.tar` → `docker-archive:./image.tar`),
+ * for messages and reports that should say what was read; any other name is
+ * returned as typed.
+ */
+export async function canonicalImageName(name: string, transports: TransportRegistry = defaultTransports()): Promise<string> {
+  const reference = await transports.resolve(name);
+  const prefixed = reference.transport.name === 'docker' || name.startsWith(`${reference.transport.name}:`);
+  return prefixed ? name : formatReference(reference);
 }

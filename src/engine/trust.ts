@@ -234,12 +234,18 @@ export interface VerifyOptions extends TrustContext {
   readonly identity?: string;
 }
 
+export interface CountedSignatureCheck extends SignatureCheck {
+  /** Absent when no signature was required; false for a valid signature by a key the policy or `--key` does not accept. */
+  readonly counted?: boolean;
+}
+
 export interface VerifyReport {
   readonly reference: string;
   readonly repository: string;
   readonly digest: Digest;
   readonly mediaType: string;
-  readonly signatures: readonly SignatureCheck[];
+  /** Each signature's check, and whether it counted toward the policy's signature requirement (policy.counted). */
+  readonly signatures: readonly CountedSignatureCheck[];
   readonly attestations: readonly SignatureCheck[];
   readonly policy: PolicyResult;
   /** True when the policy decision is allow or warn. */
@@ -307,7 +313,7 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
       repository,
       digest,
       mediaType: manifest.mediaType,
-      signatures,
+      signatures: signatures.map((check, i) => (policy.counted ? { ...check, counted: policy.counted[i] === true } : check)),
       attestations,
       policy,
       verified: policy.decision !== 'reject',

@@ -1,6 +1,10 @@
 /**
  * The one list of transports. Adding a transport means adding it here; a
- * duplicate name fails at start-up (TransportRegistry.register).
+ * duplicate name fails at start-up (TransportRegistry.register). The order
+ * matters for paths typed without a prefix: the first local transport that
+ * recognises the path reads it, so a `docker save` of Docker 25 or later
+ * (both manifest.json and index.json) is read as docker-archive, keeping its
+ * RepoTags.
  */
 import { TransportRegistry } from './transports.js';
 import { dockerTransport } from './transports/docker/transport.js';
@@ -9,5 +13,5 @@ import { ociArchiveTransport } from './transports/oci-archive/transport.js';
 import { ociLayoutTransport } from './transports/oci-layout/transport.js';
 
 export function defaultTransports(): TransportRegistry {
-  return new TransportRegistry([dockerTransport, ociLayoutTransport, ociArchiveTransport, dockerArchiveTransport]);
+  return new TransportRegistry([dockerTransport, ociLayoutTransport, dockerArchiveTransport, ociArchiveTransport]);
 }

@@ -20,6 +20,8 @@ export type ImageErrorCode =
   | 'SYMLINK_LOOP'
   /** The reference names no image and the layout or archive holds several. */
   | 'REFERENCE_AMBIGUOUS'
+  /** A name typed without a transport prefix is an existing path that no local transport recognises. */
+  | 'PATH_UNRECOGNISED'
   /** Reading or writing a local file failed (permissions, disk full, not a directory…). */
   | 'IO_ERROR';
 

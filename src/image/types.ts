@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.js';
 import type { Descriptor, Platform } from '../core/oci.js';
+import type { PathProbe } from './path-probe.js';
 
 /** Raw manifest bytes as stored, with the digest of exactly these bytes. */
 export interface ManifestBlob {
@@ -67,6 +68,15 @@ export interface Transport {
   /** `docker`, `oci`, `oci-archive`, `docker-archive`. */
   readonly name: string;
   parseReference(within: string): ImageReference;
+  /**
+   * For local transports: what this transport reads, as a user would call it
+   * ("an OCI layout directory (oci-layout, index.json)"), and whether an
+   * existing path typed without a prefix is that (TransportRegistry.resolve).
+   */
+  readonly plainPath?: {
+    readonly description: string;
+    claims(probe: PathProbe): Promise<boolean>;
+  };
 }
 
 export interface Credentials {
@@ -100,6 +110,8 @@ export interface SystemContext {
   platform?: Platform;
   /** Root of the local blob cache; defaults to ~/.cache/portcullis. */
   cacheDir?: string;
+  /** Size bound of the blob cache in bytes (default 2 GiB): least recently used blobs are evicted past it. */
+  cacheMaxBytes?: number;
   /**
    * Registry timeout in milliseconds (default 60 s): the idle timeout of every
    * request, and the whole-request deadline of all but blob transfers
@@ -110,6 +122,11 @@ export interface SystemContext {
   retries?: number;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Told what a user should know that does not stop the work (a loopback
+   * registry answering plain HTTP); the CLI prints each message once.
+   */
+  onWarning?: (message: string) => void;
   /** Environment to read (REGISTRY_AUTH_FILE, HOME, DOCKER_CONFIG…); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
 }

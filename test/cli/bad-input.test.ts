@@ -39,7 +39,8 @@ function assertFails(result: CliResult, code: number, pattern: RegExp): void {
   assert.match(lines[0] ?? '', pattern);
 }
 
-const inspect = (name: string, ...flags: string[]): Promise<CliResult> => runCli(['inspect', name, '-q', '--tls-verify=false', ...flags]);
+/** inspect with --verify-layers: every layer is read, so hostile and broken layers are met. */
+const inspect = (name: string, ...flags: string[]): Promise<CliResult> => runCli(['inspect', name, '-q', '--tls-verify=false', '--verify-layers', ...flags]);
 
 describe('registry failures', () => {
   test('unreachable registry → 5', async () => {
@@ -105,7 +106,7 @@ describe('registry failures', () => {
     await writeFile(data, bytes);
     const cache = await mkdtemp(join(tmpdir(), 'portcullis-cache-'));
     try {
-      assertFails(await runCli(['inspect', `docker://${registry.host}/tamper/blob:1`, '-q', '--tls-verify=false'], { PORTCULLIS_CACHE_DIR: cache }), 6, /digest|corrupt|crc|checksum/i);
+      assertFails(await runCli(['inspect', `docker://${registry.host}/tamper/blob:1`, '-q', '--tls-verify=false', '--verify-layers'], { PORTCULLIS_CACHE_DIR: cache }), 6, /digest|corrupt|crc|checksum/i);
     } finally {
       await writeFile(data, original);
     }

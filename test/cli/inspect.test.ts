@@ -40,7 +40,7 @@ function names(): Array<[string, string]> {
 describe('inspect agrees with skopeo', () => {
   test('on every transport', async () => {
     for (const [label, name] of names()) {
-      const ours = await runCli(['inspect', name, '--format', 'json', '--tls-verify=false']);
+      const ours = await runCli(['inspect', name, '--format', 'json', '--tls-verify=false', '--verify-layers']);
       assert.equal(ours.code, 0, `${label}: ${ours.stderr}`);
       const report = JSON.parse(ours.stdout) as InspectReport;
       const theirs = await skopeoInspect(name.includes('://') || name.includes(':/') ? name : `docker://${name}`);
@@ -55,7 +55,7 @@ describe('inspect agrees with skopeo', () => {
       if (theirs.Created) assert.equal(new Date(report.created ?? 0).getTime(), new Date(theirs.Created).getTime(), `${label}: created`);
       assert.deepEqual(report.config.env, (theirs.Env ?? []).map((e) => e.split('=')[0]), `${label}: env names`);
       assert.deepEqual(report.config.labels, theirs.Labels ?? {}, `${label}: labels`);
-      // Every layer was streamed: uncompressed sizes and diffIDs are known.
+      // --verify-layers streamed every layer: uncompressed sizes and diffIDs are known.
       assert.ok(report.layers.every((l) => typeof l.uncompressedSize === 'number' && l.diffId?.startsWith('sha256:')), label);
       assert.equal(report.size, report.layers.reduce((s, l) => s + l.size, 0));
     }
@@ -66,17 +66,21 @@ describe('inspect agrees with skopeo', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Digest:\s+sha256:[0-9a-f]{64}$/m);
     assert.match(result.stdout, /^Platform:\s+linux\/amd64$/m);
-    assert.match(result.stdout, /#\s+LAYER\s+SIZE\s+UNCOMPRESSED\s+CREATED BY/);
+    assert.match(result.stdout, /#\s+LAYER\s+SIZE\s+CREATED BY/);
+    const verified = await runCli(['inspect', images.tinyOci, '--verify-layers']);
+    assert.match(verified.stdout, /#\s+LAYER\s+SIZE\s+UNCOMPRESSED\s+CREATED BY/);
     assert.equal(result.stdout.match(/^\d+\s+sha256:/gm)?.length, 4, 'four layer rows');
     assert.doesNotMatch(result.stdout, /\u001b\[/, 'no colour when piped');
   });
 
-  test('--no-measure reads no layer', async () => {
-    const result = await runCli(['inspect', images.debianOci, '--format', 'json', '--no-measure']);
-    assert.equal(result.code, 0, result.stderr);
-    const report = JSON.parse(result.stdout) as InspectReport;
-    assert.equal(report.uncompressedSize, undefined);
-    assert.ok(report.layers.every((l) => l.uncompressedSize === undefined));
+  test('by default no layer is read (--no-measure, the old spelling, too)', async () => {
+    for (const flags of [[], ['--no-measure']]) {
+      const result = await runCli(['inspect', images.debianOci, '--format', 'json', ...flags]);
+      assert.equal(result.code, 0, result.stderr);
+      const report = JSON.parse(result.stdout) as InspectReport;
+      assert.equal(report.uncompressedSize, undefined);
+      assert.ok(report.layers.every((l) => l.uncompressedSize === undefined));
+    }
   });
 
   test('the installed executable runs and exits 0', async () => {

@@ -42,7 +42,7 @@ after(async () => {
 });
 
 function inspect(host: string, ...flags: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runCommand(process.execPath, [CLI, 'inspect', `docker://${host}/x/app:1`, '--tls-verify=false', '-q', '--retries', '0', ...flags], {
+  return runCommand(process.execPath, [CLI, 'inspect', `docker://${host}/x/app:1`, '--tls-verify=false', '-q', '--retries', '0', '--verify-layers', ...flags], {
     // A fresh blob cache per run: every layer comes from the stub, never from an earlier test's cache.
     env: { ...process.env, NO_COLOR: '1', PORTCULLIS_CACHE_DIR: mkdtempSync(join(tmpdir(), 'portcullis-timeouts-cache-')) },
     timeoutMs: CHILD_TIMEOUT_MS,

@@ -127,3 +127,25 @@ test('an empty scan says so', async (t) => {
   assert.equal(await page.locator('#no-findings').textContent(), 'No vulnerabilities found.');
   await page.close();
 });
+
+test('the header labels never break inside a word ("Scan ned"), at any width; long values wrap inside their box', async (t) => {
+  if (!context) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
+  const { page } = await open(htmlWriter.write(DEBIAN_RESULT, { now: NOW, tool: TOOL }), 'header.html');
+  for (const width of [1500, 800, 480, 360]) {
+    await page.setViewportSize({ width, height: 800 });
+    // A string expression: the test project compiles without the DOM library.
+    const layout = (await page.evaluate(`(() => [...document.querySelectorAll('.meta dt')].map((dt) => {
+      const range = document.createRange();
+      range.selectNodeContents(dt);
+      const dd = dt.nextElementSibling.getBoundingClientRect();
+      return { label: dt.textContent, lines: new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size, ddRight: dd.right };
+    }))()`)) as { label: string; lines: number; ddRight: number }[];
+    assert.deepEqual(layout.map((l) => l.label), ['Target', 'Digest', 'Platform', 'OS', 'Scanned', 'Database'].filter((k) => layout.some((l) => l.label === k)));
+    for (const l of layout) {
+      assert.equal(l.lines, 1, `${width}px: "${l.label}" is on one line`);
+      assert.ok(l.ddRight <= width, `${width}px: the value of "${l.label}" stays inside the page (right edge ${l.ddRight})`);
+    }
+    assert.ok(layout.some((l) => l.label === 'Scanned'));
+  }
+  await page.close();
+});

@@ -306,7 +306,7 @@ test('a Trivy-style CycloneDX document decodes to the same package set as ours',
   assert.deepEqual(decoded.inventory.packages.find((p) => p.name === '@babel/core')?.dependsOn, ['pkg:npm/%40babel/parser@7.24.0']);
   assert.equal(decoded.inventory.packages.find((p) => p.name === 'PyYAML')?.path, 'usr/lib/python3/dist-packages/PyYAML-6.0.1.dist-info/METADATA');
   assert.equal(decoded.inventory.packages.find((p) => p.name === 'bsdutils')?.epoch, 1);
-  assert.deepEqual(decoded.inventory.warnings, ['1 component(s) without a purl skipped']);
+  assert.deepEqual(decoded.inventory.warnings, ['1 component without a purl skipped']);
 });
 
 test('without the image layers, Trivy layer hints are kept as metadata and said once', () => {

@@ -161,5 +161,5 @@ test('the SPDX 2.3 spec\'s own example document reads back as an inventory: ever
     withPurl,
   );
   const skipped = raw.packages.length - withPurl.length;
-  assert.ok(decoded.inventory.warnings.some((w) => w.includes(`${skipped} component(s) without a purl skipped`)), decoded.inventory.warnings.join('; '));
+  assert.ok(decoded.inventory.warnings.some((w) => w.includes(`${skipped} component${skipped === 1 ? '' : 's'} without a purl skipped`)), decoded.inventory.warnings.join('; '));
 });

@@ -7,7 +7,8 @@ import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
-import { openStore, passphrase, type PassphraseFlags } from './trust-shared.js';
+import { signingKey } from './signing-key.js';
+import type { PassphraseFlags } from './trust-shared.js';
 
 export interface AttestCommandOptions extends RegistryFlags, PassphraseFlags {
   type?: string;
@@ -75,9 +76,8 @@ export async function attest(image: string, options: AttestCommandOptions, io: O
     content = text;
   }
   const { predicateType, predicate } = buildPredicate(options.type, content, options.predicateType, new Date());
-  const store = openStore(io.env);
-  const key = await store.unlock(options.key ?? 'repository', await passphrase('repository', options, io.env));
-  const result = await attestImage(image, { key, predicateType, predicate, layout, context: systemContext(options, io.env) });
+  const { key } = await signingKey(options.key, options, io);
+  const result = await attestImage(image, { key, predicateType, predicate, layout, context: systemContext(options, io) });
   if (format === 'json') writeJson(io.stdout, result);
   else {
     io.stderr.write(`Attested ${result.repository}@${result.digest}: ${predicateType}, key ${result.keyId.slice(0, 12)}\n`);

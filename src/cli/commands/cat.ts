@@ -13,7 +13,7 @@ const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 
 export async function cat(image: string, path: string, options: CatOptions, io: OutputStreams): Promise<number> {
   const maxBytes = options.maxSize === undefined ? DEFAULT_MAX_BYTES : parseSize(options.maxSize);
-  const context = systemContext(options, io.env);
+  const context = systemContext(options, io);
   const progress = new TransferProgress(io.stderr, !options.quiet);
   context.onProgress = progress.onProgress;
   const source = await openSource(image, context);

@@ -7,6 +7,7 @@ import type { SystemContext } from '../../image/types.js';
 import { parseFormat } from './shared.js';
 import { trustMayApply } from '../trust-gate.js';
 import type { ContentTrustFlags } from './trust-shared.js';
+import { plural } from '../../core/plural.js';
 
 export interface CopyCommandOptions extends RegistryFlags, ContentTrustFlags {
   srcTlsVerify?: string | boolean;
@@ -33,8 +34,8 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
       ...(creds ? { creds } : {}),
     };
   };
-  const srcContext = systemContext(side('src'), io.env);
-  const destContext = systemContext(side('dest'), io.env);
+  const srcContext = systemContext(side('src'), io);
+  const destContext = systemContext(side('dest'), io);
   const progress = new TransferProgress(io.stderr, !options.quiet);
   srcContext.onProgress = progress.onProgress;
 
@@ -61,7 +62,7 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
   if (format === 'json') writeJson(io.stdout, { source: src, destination: dest, ...(trusted ? { verifiedDigest: trusted.digest } : {}), ...result });
   else if (!options.quiet) {
     io.stderr.write(
-      `Copied ${src} to ${dest}: ${result.blobsCopied} blob(s) copied, ${result.blobsSkipped} already present, ${result.blobsMounted} mounted\n`,
+      `Copied ${src} to ${dest}: ${plural(result.blobsCopied, 'blob')} copied, ${result.blobsSkipped} already present, ${result.blobsMounted} mounted\n`,
     );
     io.stdout.write(`${result.digest}\n`);
   }

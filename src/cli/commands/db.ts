@@ -1,12 +1,12 @@
-import { SingleBar, Presets } from 'cli-progress';
 import { pullDb, pushDb } from '../../engine/db-artifact.js';
 import { refreshEolData } from '../../hygiene/eol.js';
 import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/db.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { formatBytes, renderTable, painter, colorEnabled, writeJson, type OutputStreams } from '../output.js';
+import { formatBytes, renderTable, painter, colorEnabled, writeJson, PhaseProgress, type OutputStreams } from '../output.js';
 import { parseMaxAge } from './scan.js';
 import { parseFormat } from './shared.js';
+import { plural, ADVISORY } from '../../core/plural.js';
 
 export interface DbCommonOptions {
   db?: string;
@@ -35,33 +35,7 @@ function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
   return options.db ?? defaultDbPath(io.env);
 }
 
-/** A progress bar on stderr, only when it is a terminal and output is not quiet. */
-class Bar {
-  private bar: SingleBar | undefined;
-  private started = false;
-  constructor(io: OutputStreams, enabled: boolean) {
-    if (enabled && io.stderr.isTTY) {
-      this.bar = new SingleBar(
-        { stream: io.stderr as unknown as NodeJS.WriteStream, format: ' {phase} [{bar}] {value}/{total} {detail}', hideCursor: true, clearOnComplete: true },
-        Presets.shades_classic,
-      );
-    }
-  }
-  update(phase: string, value: number, total: number | undefined, detail = ''): void {
-    if (!this.bar) return;
-    const t = total && total > 0 ? total : Math.max(value, 1);
-    if (!this.started) {
-      this.bar.start(t, value, { phase, detail });
-      this.started = true;
-    } else {
-      this.bar.setTotal(t);
-      this.bar.update(value, { phase, detail });
-    }
-  }
-  stop(): void {
-    if (this.started) this.bar?.stop();
-  }
-}
+const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
 const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
@@ -82,12 +56,12 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     ...(options.debianUrl ? { debian: options.debianUrl } : {}),
     ...(options.nvdUrl ? { nvd: options.nvdUrl } : {}),
   };
-  const bar = new Bar(io, !options.quiet);
+  const bar = new PhaseProgress(io.stderr, !options.quiet);
   let result;
   let eol: Awaited<ReturnType<typeof refreshEolData>> | undefined;
   try {
     if (refreshEol) {
-      bar.update('download eol', 0, undefined, '');
+      bar.update({ phase: 'download eol', value: 0, unit: 'bytes' });
       eol = await refreshEolData({ env: io.env, ...(options.eolUrl ? { baseUrl: options.eolUrl } : {}) });
     }
     result = await update(dbPath, {
@@ -96,8 +70,8 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
       ...(options.osvEcosystems ? { osvEcosystems: options.osvEcosystems.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
       ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),
       onProgress: (p) => {
-        if (p.phase === 'download') bar.update(`download ${p.feed}`, p.bytes ?? 0, p.total, p.bytes !== undefined ? formatBytes(p.bytes) : '');
-        else if (p.phase === 'import') bar.update('import', p.advisories ?? 0, undefined, 'advisories');
+        if (p.phase === 'download') bar.update({ phase: `download ${p.feed}`, value: p.bytes ?? 0, ...(p.total !== undefined ? { total: p.total } : {}), unit: 'bytes' });
+        else if (p.phase === 'import') bar.update({ phase: 'import', value: p.advisories ?? 0, unit: ADVISORY_UNIT });
       },
     });
   } finally {
@@ -119,7 +93,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     io.stdout.write(
       `${dbPath}: ${result.downloaded.length} downloaded, ${result.notModified.length} not modified; ${imp.inserted} inserted, ${imp.updated} updated, ${imp.unchanged} unchanged, ${imp.skipped.length} skipped\n`,
     );
-    if (eol) io.stdout.write(`${eol.path}: end-of-life dates of ${eol.refreshed.length} products refreshed${eol.failed.length ? `, ${eol.failed.length} kept from before` : ''}\n`);
+    if (eol) io.stdout.write(`${eol.path}: end-of-life dates of ${plural(eol.refreshed.length, 'product')} refreshed${eol.failed.length ? `, ${eol.failed.length} kept from before` : ''}\n`);
   }
   if (!options.quiet) reportSkips(imp.skipped, imp.warnings.length + imp.warningsDropped, io);
   return ExitCode.Ok;
@@ -133,10 +107,12 @@ function reportSkips(skipped: readonly { record: string; reason: string }[], war
 
 export async function dbImport(paths: string[], options: DbCommonOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
-  const bar = new Bar(io, !options.quiet);
+  const bar = new PhaseProgress(io.stderr, !options.quiet);
   let result;
   try {
-    result = await importPaths(dbPath, paths, { onProgress: (p) => bar.update('import', p.advisories, undefined, p.path.slice(-40)) });
+    result = await importPaths(dbPath, paths, {
+      onProgress: (p) => bar.update({ phase: 'import', value: p.advisories, unit: ADVISORY_UNIT, files: p.files, detail: p.path.length > 40 ? `…${p.path.slice(-39)}` : p.path }),
+    });
   } finally {
     bar.stop();
   }
@@ -158,7 +134,7 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
   else if (!status.exists) io.stdout.write(`${dbPath}: no advisory database\n`);
   else {
     const paint = painter(colorEnabled(io.stdout, io.env));
-    io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${status.advisories} advisories, ${status.affected} affected entries; last update ${status.lastUpdate ?? 'never'}\n\n`);
+    io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${plural(status.advisories, ...ADVISORY)}, ${status.affected} affected ${status.affected === 1 ? 'entry' : 'entries'}; last update ${status.lastUpdate ?? 'never'}\n\n`);
     const rows = status.sources.map((s) => [s.feed, String(s.advisories), String(s.affected), s.lastImport ?? '-', s.dataDate ?? '-', s.stale ? paint('yellow', 'stale') : 'ok']);
     io.stdout.write(renderTable(['FEED', 'ADVISORIES', 'AFFECTED', 'LAST IMPORT', 'DATA DATE', 'STATE'], rows, paint));
   }
@@ -172,9 +148,9 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
 
 export async function dbPush(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
-  const context = systemContext(options, io.env);
-  const bar = new Bar(io, !options.quiet);
-  const result = await pushDb(dbPath, reference, context, { onProgress: (phase) => bar.update(phase, 0, 1) }).finally(() => bar.stop());
+  const context = systemContext(options, io);
+  const bar = new PhaseProgress(io.stderr, !options.quiet);
+  const result = await pushDb(dbPath, reference, context, { onProgress: (phase) => bar.update({ phase, value: 0, unit: 'bytes' }) }).finally(() => bar.stop());
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
   else if (!options.quiet) io.stdout.write(`pushed ${dbPath} to ${reference}@${result.manifestDigest} (${formatBytes(result.layer.size)} compressed)\n`);
   return ExitCode.Ok;
@@ -182,9 +158,9 @@ export async function dbPush(reference: string, options: DbArtifactCommandOption
 
 export async function dbPull(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
-  const context = systemContext(options, io.env);
-  const bar = new Bar(io, !options.quiet);
-  const result = await pullDb(reference, dbPath, context, { onProgress: (phase, bytes) => bar.update(phase, bytes ?? 0, undefined, bytes ? formatBytes(bytes) : '') }).finally(() => bar.stop());
+  const context = systemContext(options, io);
+  const bar = new PhaseProgress(io.stderr, !options.quiet);
+  const result = await pullDb(reference, dbPath, context, { onProgress: (phase, bytes) => bar.update({ phase, value: bytes ?? 0, unit: 'bytes' }) }).finally(() => bar.stop());
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
   else if (!options.quiet) io.stdout.write(`pulled ${reference}@${result.manifestDigest} into ${dbPath} (${formatBytes(result.bytes)})\n`);
   return ExitCode.Ok;

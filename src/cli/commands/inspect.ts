@@ -9,21 +9,21 @@ import { parseDigestFlag, parseFormat } from './shared.js';
 
 export interface InspectOptions extends RegistryFlags {
   format?: string;
-  measure?: boolean;
+  verifyLayers?: boolean;
   instance?: string;
   quiet?: boolean;
 }
 
 export async function inspect(image: string, options: InspectOptions, io: OutputStreams): Promise<number> {
   const format = parseFormat(options.format, ['table', 'json'] as const, 'table');
-  const context = systemContext(options, io.env);
+  const context = systemContext(options, io);
   const progress = new TransferProgress(io.stderr, !options.quiet);
   context.onProgress = progress.onProgress;
   const source = await openSource(image, context);
   let report: InspectReport;
   try {
     report = await inspectImage(source, image, {
-      measure: options.measure !== false,
+      verifyLayers: options.verifyLayers === true,
       ...(context.platform ? { platform: context.platform } : {}),
       ...(options.instance ? { instance: parseDigestFlag(options.instance, 'instance') } : {}),
     });
@@ -62,14 +62,16 @@ export function renderInspect(report: InspectReport, color: boolean): string {
   const size = report.uncompressedSize !== undefined ? `${formatBytes(report.size)} (${formatBytes(report.uncompressedSize)} uncompressed)` : formatBytes(report.size);
   field('Size', size);
   lines.push('');
+  const measured = report.layers.some((layer) => layer.uncompressedSize !== undefined);
   const rows = report.layers.map((layer, i) => [
     String(i),
     layer.digest.slice(0, 19),
     formatBytes(layer.size),
-    layer.uncompressedSize !== undefined ? formatBytes(layer.uncompressedSize) : '-',
+    ...(measured ? [layer.uncompressedSize !== undefined ? formatBytes(layer.uncompressedSize) : '-'] : []),
     shorten(layer.createdBy ?? '', 70),
   ]);
-  return `${lines.join('\n')}\n${renderTable(['#', 'LAYER', 'SIZE', 'UNCOMPRESSED', 'CREATED BY'], rows, paint)}`;
+  // Uncompressed sizes exist only with --verify-layers: without them the column is left out, not filled with dashes.
+  return `${lines.join('\n')}\n${renderTable(['#', 'LAYER', 'SIZE', ...(measured ? ['UNCOMPRESSED'] : []), 'CREATED BY'], rows, paint)}`;
 }
 
 function shorten(text: string, max: number): string {

@@ -8,7 +8,9 @@ import { readRegularFile, UserFileError, writeUserFile } from '../../core/user-f
 import type { GenerateAlgorithm, KeyRole } from '../../trust/keys/keys.js';
 import { isGenerateAlgorithm } from '../../trust/keys/keys.js';
 import type { KeyInfo } from '../../trust/keys/store.js';
+import { KeyError } from '../../trust/keys/errors.js';
 import { UsageError } from '../context.js';
+import { PASSPHRASE_ENV } from '../passphrase.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
@@ -52,18 +54,49 @@ export async function keyGenerate(options: KeyCommandOptions, io: OutputStreams)
   const alg = algorithm(options.algorithm);
   const keys = await store.list();
   let root = keys.find((k) => k.role === 'root');
-  const rootPass = await passphrase('root', options, io.env, { confirm: !root });
+  const rootPass = await withBothVariables(passphrase('root', options, io.env, { confirm: !root }), !options.root && !root, io.env);
   if (!root) {
     root = await store.generate({ role: 'root', passphrase: rootPass, ...(alg ? { algorithm: alg } : {}) });
     io.stderr.write(`Generated ${describe(root)}\n`);
   }
-  if (options.root) return ExitCode.Ok;
+  if (options.root) {
+    io.stderr.write(whereKeysAre(store.directory, root.id, 'root'));
+    return ExitCode.Ok;
+  }
   const repoPass = await passphrase('repository', options, io.env, { confirm: true });
   const repositories = options.repositories && options.repositories.length > 0 ? options.repositories : ['**'];
   const repo = await store.generate({ role: 'repository', passphrase: repoPass, repositories, rootPassphrase: rootPass, ...(alg ? { algorithm: alg } : {}) });
   io.stderr.write(`Generated ${describe(repo)}\n`);
+  io.stderr.write(whereKeysAre(store.directory, repo.id, 'repository'));
   io.stdout.write(`${repo.id}\n`);
   return ExitCode.Ok;
+}
+
+/** Where `key generate` put the keys, and how to hand the public key to others (cosign verify --key takes it as is). */
+function whereKeysAre(directory: string, id: string, role: KeyRole): string {
+  return (
+    `Keys are in ${directory}: private keys encrypted under private/, public keys under public/ (${role} key: public/${id}.pub).\n` +
+    `Public key for verifiers (same file as cosign.pub): portcullis key export${role === 'root' ? ' --root' : ''} > ${role}.pub\n`
+  );
+}
+
+/**
+ * A new store needs both passphrases: when the first is missing without a
+ * terminal, name both variables in one message, so CI is fixed in one go.
+ */
+async function withBothVariables(pending: Promise<string>, repositoryToo: boolean, env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    return await pending;
+  } catch (error) {
+    const repoMissing = !env[PASSPHRASE_ENV.repository];
+    if (repositoryToo && repoMissing && error instanceof KeyError && error.code === 'PASSPHRASE_REQUIRED' && /^no (terminal|passphrase)/.test(error.message)) {
+      throw new KeyError(
+        'PASSPHRASE_REQUIRED',
+        `${error.message}; the new repository key needs ${PASSPHRASE_ENV.repository} (or --passphrase-file) as well`,
+      );
+    }
+    throw error;
+  }
 }
 
 export async function keyList(options: KeyCommandOptions, io: OutputStreams): Promise<number> {

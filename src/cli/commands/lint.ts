@@ -3,18 +3,21 @@
  * Dockerfile. A target is a Dockerfile when --dockerfile says so, or when it
  * is an existing file whose name contains Dockerfile/Containerfile or whose
  * first instruction is FROM/ARG (or a `# syntax=` directive); otherwise it
- * is an image name.
+ * is an image name (a plain path to a layout or archive too: engine/open.ts).
+ * A name that looks like a Dockerfile's but is not there is "not found", not
+ * a malformed image reference.
  */
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { lintDockerfileFile, lintImage, loadLintConfig, type SuppressedFinding } from '../../engine/lint.js';
 import { openSource } from '../../engine/open.js';
 import { SEVERITIES, type HygieneFinding, type Severity } from '../../hygiene/check.js';
 import { findRule } from '../../hygiene/rules.js';
 import { lintToSarif } from '../../hygiene/sarif.js';
-import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { ImageError } from '../../image/errors.js';
+import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams, type Painter } from '../output.js';
 import { incompleteExit } from './incomplete.js';
@@ -30,9 +33,13 @@ export interface LintCommandOptions extends RegistryFlags {
   ignorefile?: string;
   quiet?: boolean;
   allowIncomplete?: boolean;
+  /** `--explain [RULE]`: handled before lint runs (lint-explain.ts). */
+  explain?: string | boolean;
 }
 
 const FORMATS = ['table', 'json', 'sarif'] as const;
+/** `Dockerfile`, `Containerfile`, `Dockerfile.dev`, `app.dockerfile`: names no image reference has. */
+const DOCKERFILE_NAME = /(?:^|[.-])(?:docker|container)file(?:$|[.-])/i;
 
 
 
@@ -60,6 +67,13 @@ export async function looksLikeDockerfile(target: string): Promise<boolean> {
   }
 }
 
+/** A build folder given to lint (`lint .`) is not an image: point at the Dockerfile in it, when there is one. */
+function withDockerfileHint(error: unknown, target: string): unknown {
+  if (!(error instanceof ImageError) || error.code !== 'PATH_UNRECOGNISED') return error;
+  const inside = ['Dockerfile', 'Containerfile'].map((name) => join(target, name)).find((file) => existsSync(file));
+  return inside ? new ImageError('PATH_UNRECOGNISED', `${error.message}; to lint its Dockerfile: portcullis lint ${inside}`, { cause: error }) : error;
+}
+
 function where(f: HygieneFinding): string {
   const l = f.location;
   if (l.kind === 'dockerfile') return `${l.file}:${l.line}:${l.column}`;
@@ -75,7 +89,7 @@ function renderTableReport(target: string, header: string, findings: readonly Hy
   const lines = [`${paint('bold', target)}${header ? `\n${header}` : ''}`, `${summary}${suppressed ? `, ${suppressed} suppressed by the ignore file` : ''}`, ''];
   if (findings.length === 0) return `${lines.join('\n')}\n`;
   const rows = findings.map((f) => [paint(SEVERITY_STYLE[f.severity], f.severity), f.ruleId, where(f), f.message]);
-  return `${lines.join('\n')}\n${renderTable(['SEVERITY', 'RULE', 'WHERE', 'MESSAGE'], rows, paint)}\nRules and fixes: docs/lint-rules.md\n`;
+  return `${lines.join('\n')}\n${renderTable(['SEVERITY', 'RULE', 'WHERE', 'MESSAGE'], rows, paint)}\nWhy and how to fix: portcullis lint --explain ${findings[0]?.ruleId ?? 'RULE'}\n`;
 }
 
 function findingJson(f: HygieneFinding): Record<string, unknown> {
@@ -93,6 +107,9 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   else if (existsSync('.portcullisignore')) ignore = await loadIgnoreFile('.portcullisignore');
 
   const isDockerfile = options.dockerfile === true || (await looksLikeDockerfile(target));
+  if ((isDockerfile || DOCKERFILE_NAME.test(basename(target))) && !existsSync(target)) {
+    throw new ImageError('NOT_FOUND', `${target} does not exist (lint reads a Dockerfile by its path, or an image by name: oci:DIR, docker://HOST/REPO:TAG, …)`);
+  }
   let findings: HygieneFinding[];
   let suppressed: SuppressedFinding[];
   let warnings: string[];
@@ -100,15 +117,16 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   let extra: Record<string, unknown> = {};
   let incomplete: readonly string[] | undefined;
   if (isDockerfile) {
-    if (!existsSync(target)) throw new UsageError(`--dockerfile: ${target} does not exist`);
     const result = await lintDockerfileFile(target, { config, ...(ignore ? { ignore } : {}) });
     ({ findings, suppressed, warnings } = result);
     header = 'Dockerfile';
   } else {
-    const context = systemContext(options, io.env);
+    const context = systemContext(options, io);
     const progress = new TransferProgress(io.stderr, !options.quiet);
     context.onProgress = progress.onProgress;
-    const source = await openSource(target, context);
+    const source = await openSource(target, context).catch((error: unknown) => {
+      throw withDockerfileHint(error, target);
+    });
     let result;
     try {
       result = await lintImage(source, { config, ...(ignore ? { ignore } : {}), ...(context.platform ? { platform: context.platform } : {}), env: io.env });
@@ -153,7 +171,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   const failed = incompleteExit(incomplete, 'lint', options, io);
   if (failed !== undefined) return failed;
   if (exitCode !== 0 && findings.length > 0) {
-    if (!options.quiet) io.stderr.write(`portcullis: ${findings.length} lint finding${findings.length === 1 ? '' : 's'} remain after filters (exit code ${exitCode})\n`);
+    if (!options.quiet) io.stderr.write(`portcullis: ${findings.length} lint finding${findings.length === 1 ? ' remains' : 's remain'} after filters (exit code ${exitCode})\n`);
     return exitCode;
   }
   return ExitCode.Ok;

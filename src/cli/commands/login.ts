@@ -28,7 +28,7 @@ export async function login(registry: string, options: LoginCommandOptions, io: 
   } else {
     io.stderr.write('portcullis: warning: --password is visible to other users of this machine; prefer --password-stdin\n');
   }
-  const context = systemContext({ ...(options.tlsVerify !== undefined ? { tlsVerify: options.tlsVerify } : {}), ...(options.certDir ? { certDir: options.certDir } : {}) }, io.env);
+  const context = systemContext({ ...(options.tlsVerify !== undefined ? { tlsVerify: options.tlsVerify } : {}), ...(options.certDir ? { certDir: options.certDir } : {}) }, io);
   const result = await saveLogin(registry, { username, password }, { ...(options.authfile ? { authFile: options.authfile } : {}), context });
   io.stdout.write(`Login Succeeded (saved to ${result.authFile})\n`);
   return ExitCode.Ok;

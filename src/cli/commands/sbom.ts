@@ -11,6 +11,7 @@ import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams } from '../output.js';
 import { incompleteExit } from './incomplete.js';
 import { parseFormat, writeOutputFile } from './shared.js';
+import { plural } from '../../core/plural.js';
 
 export interface SbomOptions extends RegistryFlags {
   format?: string;
@@ -23,7 +24,7 @@ const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
 
 export async function sbom(name: string, options: SbomOptions, io: OutputStreams): Promise<number> {
   const format = parseFormat(options.format, FORMATS, 'table');
-  const context = systemContext(options, io.env);
+  const context = systemContext(options, io);
   const progress = new TransferProgress(io.stderr, !options.quiet);
   context.onProgress = progress.onProgress;
   const source = await openSource(name, context);
@@ -58,8 +59,8 @@ export async function sbom(name: string, options: SbomOptions, io: OutputStreams
 function renderPackages(inventory: Inventory, image: SbomImage, color: boolean): string {
   const paint = painter(color);
   const os = inventory.os ? `${inventory.os.prettyName ?? `${inventory.os.id} ${inventory.os.versionId ?? ''}`}` : 'unknown OS';
-  const incomplete = inventory.incomplete?.length ? `\n${paint('red', 'INCOMPLETE: packages may be missing')} (${inventory.incomplete.length} ${inventory.incomplete.length === 1 ? 'reason' : 'reasons'}, on stderr)` : '';
-  const header = `${paint('bold', image.name)} ${image.digest ?? ''}\n${os}${image.platform ? `, ${formatPlatform(image.platform)}` : ''}; ${inventory.packages.length} packages${incomplete}\n\n`;
+  const incomplete = inventory.incomplete?.length ? `\n${paint('red', 'INCOMPLETE: packages may be missing')} (${plural(inventory.incomplete.length, 'reason')}, on stderr)` : '';
+  const header = `${paint('bold', image.name)} ${image.digest ?? ''}\n${os}${image.platform ? `, ${formatPlatform(image.platform)}` : ''}; ${plural(inventory.packages.length, 'package')}${incomplete}\n\n`;
   const rows = [...inventory.packages]
     .sort((a, b) => a.foundBy.localeCompare(b.foundBy) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
     .map((p: Package) => [p.name, p.version, p.foundBy, p.layer ? String(p.layer.index) : '-', p.path]);

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
+import { plural, VULNERABILITY } from '../../core/plural.js';
 import { SEVERITY_LEVELS } from '../../core/advisory.js';
 import { appendAll } from '../../core/arrays.js';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { scanTarget, type ScanTarget } from '../../engine/scan.js';
+import { canonicalImageName } from '../../engine/open.js';
 import { loadVex, type VexStatement } from '../../engine/vex.js';
 import type { ReportWriter } from '../../report/writer.js';
 import { defaultDbPath } from '../../vuln/db.js';
@@ -64,10 +66,10 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   let target: ScanTarget;
   let progress: TransferProgress | undefined;
   if (image !== undefined) {
-    const context = systemContext(options, io.env);
+    const context = systemContext(options, io);
     progress = new TransferProgress(io.stderr, !options.quiet);
     context.onProgress = progress.onProgress;
-    target = { kind: 'image', name: image, context, ...(context.platform ? { platform: context.platform } : {}) };
+    target = { kind: 'image', name: await canonicalImageName(image), context, ...(context.platform ? { platform: context.platform } : {}) };
   } else if (options.sbom !== undefined) target = { kind: 'sbom', path: options.sbom };
   else target = { kind: 'rootfs', path: options.rootfs! };
 
@@ -93,7 +95,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   const incomplete = incompleteExit(outcome.result.incomplete, 'scan', options, io);
   if (incomplete !== undefined) return incomplete;
   if (exitCode !== 0 && outcome.gate.active.length > 0) {
-    if (!options.quiet) io.stderr.write(`portcullis: ${outcome.gate.active.length} vulnerabilities remain after filters (exit code ${exitCode})\n`);
+    if (!options.quiet) io.stderr.write(`portcullis: ${plural(outcome.gate.active.length, ...VULNERABILITY)} ${outcome.gate.active.length === 1 ? 'remains' : 'remain'} after filters (exit code ${exitCode})\n`);
     return exitCode;
   }
   return ExitCode.Ok;

@@ -16,6 +16,7 @@ import { openDestination, openSource } from '../../engine/open.js';
 import { copyImage } from '../../image/copy.js';
 import type { RunningRegistry } from '../../registry/open.js';
 import { imagePath } from '../../registry/ui/paths.js';
+import { plural } from '../../core/plural.js';
 
 /** The example image shipped with the package (`files` in package.json lists examples/). */
 export function bundledExample(): string {
@@ -66,7 +67,7 @@ export async function loadDemo(registry: RunningRegistry): Promise<DemoOutcome> 
     lines.push('demo: scanning is off (--no-scan)');
   } else if (scan?.state === 'done') {
     const counts = Object.entries(scan.counts ?? {}).map(([severity, n]) => `${n} ${severity}`);
-    lines.push(`demo: scanned: ${counts.length > 0 ? counts.join(', ') : 'no known vulnerabilities'} (${Object.values(scan.result?.packageCounts ?? {}).reduce((a, b) => a + b, 0)} packages)`);
+    lines.push(`demo: scanned: ${counts.length > 0 ? counts.join(', ') : 'no known vulnerabilities'} (${plural(Object.values(scan.result?.packageCounts ?? {}).reduce((a, b) => a + b, 0), 'package')})`);
   } else if (scan?.state === 'queued') {
     lines.push(
       'demo: no advisory database yet, so the image waits unscanned. Get one with "portcullis db update" (downloads the feeds)',

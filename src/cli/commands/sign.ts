@@ -3,7 +3,8 @@ import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
-import { openStore, passphrase, type PassphraseFlags } from './trust-shared.js';
+import { publicKeyBeside, signingKey } from './signing-key.js';
+import type { PassphraseFlags } from './trust-shared.js';
 
 export interface SignCommandOptions extends RegistryFlags, PassphraseFlags {
   key?: string;
@@ -27,12 +28,16 @@ export async function sign(image: string, options: SignCommandOptions, io: Outpu
   const format = parseFormat(options.format, ['text', 'json'] as const, 'text');
   const layout = parseFormat(options.layout, ['tag', 'bundle', 'both'] as const, 'both') as SignLayout;
   const annotations = parseAnnotations(options.annotation);
-  const store = openStore(io.env);
-  const key = await store.unlock(options.key ?? 'repository', await passphrase('repository', options, io.env));
-  const result = await signImage(image, { key, context: systemContext(options, io.env), layout, ...(annotations ? { annotations } : {}) });
+  const { key, file } = await signingKey(options.key, options, io);
+  const result = await signImage(image, { key, context: systemContext(options, io), layout, ...(annotations ? { annotations } : {}) });
   if (format === 'json') writeJson(io.stdout, result);
   else {
-    io.stderr.write(`Signed ${result.repository}@${result.digest} with key ${result.keyId.slice(0, 12)} (${result.pushed.map((p) => p.layout).join(' + ')} layout)\n`);
+    io.stderr.write(`Signed ${result.repository}@${result.digest} with key ${result.keyId.slice(0, 12)}${file ? ` from ${file}` : ''} (${result.pushed.map((p) => p.layout).join(' + ')} layout)\n`);
+    if (file) {
+      // A key from a file is not in the trust store: verify needs its public half.
+      const pub = publicKeyBeside(file);
+      io.stderr.write(`Verify with: portcullis verify ${result.repository}@${result.digest} --key ${pub ?? 'PUBLIC_KEY.pub'}\n`);
+    }
     io.stdout.write(`${result.digest}\n`);
   }
   return ExitCode.Ok;

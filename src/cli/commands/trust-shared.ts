@@ -41,7 +41,12 @@ export interface PassphraseFlags {
   prompt?: PromptFunction | null;
 }
 
-export async function passphrase(role: KeyRole, flags: PassphraseFlags, env: NodeJS.ProcessEnv, options: { confirm?: boolean; label?: string } = {}): Promise<string> {
+export async function passphrase(
+  role: KeyRole,
+  flags: PassphraseFlags,
+  env: NodeJS.ProcessEnv,
+  options: { confirm?: boolean; label?: string; envName?: string; allowEmptyEnv?: boolean } = {},
+): Promise<string> {
   const file = role === 'root' ? flags.rootPassphraseFile : flags.passphraseFile;
   const resolved = await resolvePassphrase(role, {
     env,
@@ -49,6 +54,8 @@ export async function passphrase(role: KeyRole, flags: PassphraseFlags, env: Nod
     ...(flags.prompt !== undefined ? { prompt: flags.prompt } : {}),
     ...(options.confirm ? { confirm: true } : {}),
     ...(options.label ? { label: options.label } : {}),
+    ...(options.envName ? { envName: options.envName } : {}),
+    ...(options.allowEmptyEnv ? { allowEmptyEnv: true } : {}),
   });
   return resolved.passphrase;
 }

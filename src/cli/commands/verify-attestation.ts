@@ -29,7 +29,7 @@ export async function verifyAttestation(image: string, options: VerifyAttestatio
   const keyFiles = await readKeyFiles(options.key ?? []);
   const loaded = await loadPolicy(options.policy, io.env);
   const report = await verifyImage(image, {
-    context: systemContext(options, io.env),
+    context: systemContext(options, io),
     store: openStore(io.env),
     keyFiles,
     policyKeys: loaded.keys,

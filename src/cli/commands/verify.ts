@@ -1,5 +1,4 @@
-import { readKeyFiles, verifyImage, type VerifyReport } from '../../engine/trust.js';
-import type { SignatureCheck } from '../../trust/signatures/index.js';
+import { readKeyFiles, verifyImage, type CountedSignatureCheck, type VerifyReport } from '../../engine/trust.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';
@@ -17,7 +16,7 @@ export async function verify(image: string, options: VerifyCommandOptions, io: O
   const keyFiles = await readKeyFiles(options.key ?? []);
   const loaded = options.key && options.key.length > 0 && !options.policy ? { keys: [] } : await loadPolicy(options.policy, io.env);
   const report = await verifyImage(image, {
-    context: systemContext(options, io.env),
+    context: systemContext(options, io),
     store: openStore(io.env),
     keyFiles,
     ...(loaded.policy ? { policy: loaded.policy } : {}),
@@ -34,16 +33,31 @@ export async function verify(image: string, options: VerifyCommandOptions, io: O
   return ExitCode.Ok;
 }
 
-export function renderChecks(checks: readonly SignatureCheck[], color: boolean, withType = false): string {
+/**
+ * One row per signature. When the policy said which signatures count, a
+ * valid signature is "verified, counted" (green) or "valid, not counted"
+ * (yellow, with why): a signature by the signer's own store key must not
+ * look like a pass when `--key` asked for another key.
+ */
+export function renderChecks(checks: readonly CountedSignatureCheck[], color: boolean, withType = false, entry?: string): string {
   const paint = painter(color);
-  const rows = checks.map((c) => [
-    c.status === 'verified' ? paint('green', c.status) : paint('red', c.status),
-    c.layout,
-    c.keyId ? c.keyId.slice(0, 12) : '-',
-    ...(withType ? [c.predicateType ?? '-'] : []),
-    c.signedIdentity ? `${c.signedIdentity} (${c.identity})` : '-',
-    c.message,
-  ]);
+  const rows = checks.map((c) => {
+    let status = c.status === 'verified' ? paint('green', c.status) : paint('red', c.status);
+    let detail = c.message;
+    if (c.counted === true) status = paint('green', `${c.status}, counted`);
+    else if (c.counted === false && c.status === 'verified') {
+      status = paint('yellow', 'valid, not counted');
+      detail = `valid signature by a key not accepted here (${entry === '--key' ? 'not a --key key' : `policy ${entry ?? ''}`.trim()}): ${c.message.replace(/^verified: /, '')}`;
+    }
+    return [
+      status,
+      c.layout,
+      c.keyId ? c.keyId.slice(0, 12) : '-',
+      ...(withType ? [c.predicateType ?? '-'] : []),
+      c.signedIdentity ? `${c.signedIdentity} (${c.identity})` : '-',
+      detail,
+    ];
+  });
   return renderTable(['STATUS', 'LAYOUT', 'KEY', ...(withType ? ['PREDICATE'] : []), 'IDENTITY', 'DETAIL'], rows, paint);
 }
 
@@ -52,7 +66,7 @@ export function renderVerify(report: VerifyReport, color: boolean): string {
   const lines = [`${paint('bold', 'Image:'.padEnd(10))}${report.repository}@${report.digest}`, `${paint('bold', 'Policy:'.padEnd(10))}${report.policy.entry} → ${report.policy.decision}`];
   for (const r of report.policy.requirements) lines.push(`  ${r.met ? paint('green', 'met  ') : paint('red', 'UNMET')} ${r.name}: ${r.detail}`);
   lines.push('');
-  const body = report.signatures.length ? renderChecks(report.signatures, color) : 'No signatures.\n';
+  const body = report.signatures.length ? renderChecks(report.signatures, color, false, report.policy.entry) : 'No signatures.\n';
   const att = report.attestations.length ? `\n${renderChecks(report.attestations, color, true)}` : '';
   return `${lines.join('\n')}\n${body}${att}`;
 }

@@ -15,7 +15,9 @@ export interface CommandContext {
 
 export const REGISTRY_HELP = `
 Registry flags (as in skopeo):
-  --tls-verify=false   allow plain HTTP and unverified TLS
+  --tls-verify=false   allow plain HTTP and unverified TLS (a registry on localhost,
+                       127.0.0.0/8 or ::1 may answer plain HTTP without it;
+                       --tls-verify=true refuses that too)
   --cert-dir DIR       CA certificates (*.crt) and client pairs (*.cert/*.key)
   --creds USER:PASS    credentials (otherwise from --authfile, REGISTRY_AUTH_FILE,
                        containers auth.json or ~/.docker/config.json)
@@ -30,11 +32,13 @@ Image names:
                                      docker://docker.io/library/alpine:latest)
   oci:DIR[:REF]                      an OCI image layout directory
   oci-archive:FILE[:REF]             a tar of an OCI image layout
-  docker-archive:FILE[:REF|@N]       the output of docker save`;
+  docker-archive:FILE[:REF|@N]       the output of docker save
+  ./image.tar, ./layout, /abs/path   a path alone: the format is recognised from
+                                     what is there (docs/transports.md)`;
 
 export function addRegistryFlags(command: Command): Command {
   return command
-    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true; a loopback registry may still answer plain HTTP unless =true is given)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
     .option('--cert-dir <dir>', 'directory with CA certificates and client certificate pairs')
     .option('--creds <user:pass>', 'registry credentials')
     .option('--authfile <file>', 'auth file (docker config.json or containers auth.json format)')

@@ -1,5 +1,5 @@
 /**
- * The commands that move and look at images: inspect, copy, sbom, lint, cat, login, logout.
+ * The commands that move and look at images: inspect, copy, sbom, lint, cat, login, logout, cache.
  */
 import { Option, type Command } from 'commander';
 import type { CatOptions } from '../commands/cat.js';
@@ -9,7 +9,8 @@ import type { CopyCommandOptions } from '../commands/copy.js';
 import type { InspectOptions } from '../commands/inspect.js';
 import type { LoginCommandOptions } from '../commands/login.js';
 import type { LogoutCommandOptions } from '../commands/logout.js';
-import { parseBooleanFlag } from '../context.js';
+import type { CacheCommandOptions } from '../commands/cache.js';
+import { parseBooleanFlag, UsageError } from '../context.js';
 import { addRegistryFlags, REGISTRY_HELP, TRANSPORTS_HELP, type CommandContext } from './common.js';
 
 export function registerImageCommands(program: Command, ctx: CommandContext): void {
@@ -21,7 +22,9 @@ export function registerImageCommands(program: Command, ctx: CommandContext): vo
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
       .option('--instance <digest>', 'pick the index entry with this digest')
-      .option('--no-measure', 'do not download layers (no uncompressed sizes, no layer checks)')
+      .option('--verify-layers', 'also download every layer: uncompressed sizes, diff_id and tar checks (by default only the manifest and config are read, as skopeo inspect does)')
+      // The default since --verify-layers became opt-in; kept so scripts that pass it keep working.
+      .addOption(new Option('--no-measure', 'do not download layers (the default)').hideHelp())
       .option('-q, --quiet', 'no progress bars'),
   )
     .addHelpText(
@@ -32,6 +35,7 @@ ${TRANSPORTS_HELP}
 Examples:
   portcullis inspect alpine:3.20
   portcullis inspect oci:./layout:latest --format json
+  portcullis inspect ./image.tar --verify-layers
   portcullis inspect docker-archive:saved.tar:app:1.0 --platform linux/arm64`,
     )
     .action(async (image: string, options: InspectOptions) => {
@@ -112,7 +116,8 @@ Examples:
     program
       .command('lint')
       .description('hygiene checks on an image or a Dockerfile: EOL base, stale image, unmanaged binaries, attack surface, root, secrets (also in deleted files), user data')
-      .argument('<target>', 'an image name (see "Image names" below) or a Dockerfile path')
+      .argument('[target]', 'an image name (see "Image names" below) or a Dockerfile path')
+      .option('--explain [rule]', 'print what a rule checks and how to fix it, then exit (without RULE: list every rule)')
       .option('--dockerfile', 'treat TARGET as a Dockerfile (default: an existing file named *Dockerfile*/*Containerfile* or starting with FROM/ARG)')
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
       .option('-o, --output <file>', 'write the report to a file instead of standard output')
@@ -128,7 +133,8 @@ Examples:
       'after',
       `${REGISTRY_HELP}
 
-Rules, severities and fixes: docs/lint-rules.md; usage and configuration: docs/lint.md.
+Rules, severities and fixes: portcullis lint --explain [RULE] (docs/lint-rules.md in the
+source); usage and configuration: docs/lint.md.
 Image lint reads the package inventory (unmanaged binaries, EOL base, rebuild fixes):
 when it is incomplete, lint exits 12 unless --allow-incomplete.
 Inline ignores in a Dockerfile: "# portcullis-ignore RULE[,RULE] reason" on the line before.
@@ -138,9 +144,16 @@ Examples:
   portcullis lint docker://registry.example/app:1.0 --severity CRITICAL,HIGH --exit-code 1
   portcullis lint ./Dockerfile --format sarif -o lint.sarif
   portcullis lint build/app.containerfile --dockerfile --config ci/portcullis.yaml
-  portcullis lint oci:./legacy:1.0 --allow-incomplete`,
+  portcullis lint oci:./legacy:1.0 --allow-incomplete
+  portcullis lint --explain dockerfile/pipe-to-shell`,
     )
-    .action(async (target: string, options: LintCommandOptions) => {
+    .action(async (target: string | undefined, options: LintCommandOptions) => {
+      if (options.explain !== undefined) {
+        const { lintExplain } = await import('../commands/lint-explain.js');
+        ctx.exitCode = lintExplain(typeof options.explain === 'string' ? options.explain : undefined, ctx.io);
+        return;
+      }
+      if (target === undefined) throw new UsageError('lint needs a TARGET: an image name or a Dockerfile (or --explain RULE)');
       const { lint } = await import('../commands/lint.js');
       ctx.exitCode = await lint(target, options, ctx.io);
     });
@@ -178,7 +191,7 @@ Examples:
     .option('-p, --password <password>', 'password (prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
     .option('--authfile <file>', 'auth file to write')
-    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true; a loopback registry may still answer plain HTTP unless =true is given)', (v: string) => parseBooleanFlag(v, 'tls-verify'))
     .option('--cert-dir <dir>', 'directory with CA certificates')
     .addHelpText('after', '\nExamples:\n  echo "$TOKEN" | portcullis login registry.example -u ci --password-stdin')
     .action(async (registry: string, options: LoginCommandOptions) => {
@@ -195,5 +208,37 @@ Examples:
     .action(async (registry: string | undefined, options: LogoutCommandOptions) => {
       const { logout } = await import('../commands/logout.js');
       ctx.exitCode = await logout(registry, options, ctx.io);
+    });
+
+  const cache = program
+    .command('cache')
+    .description('the local blob cache of registry layers: where it is, its size, emptying it')
+    .addHelpText(
+      'after',
+      `
+The cache keeps verified registry blobs (layers, configs) under
+$PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis, else ~/.cache/portcullis.
+It is bounded: past PORTCULLIS_CACHE_MAX_SIZE (default 2G) the least recently
+used blobs are removed after each command that added some.`,
+    );
+  cache
+    .command('info')
+    .description('location, size, number of blobs, limit, last use')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (options: CacheCommandOptions) => {
+      const { cacheInfoCommand } = await import('../commands/cache.js');
+      ctx.exitCode = await cacheInfoCommand(options, ctx.io);
+    });
+  cache
+    .command('clean')
+    .description('remove cached blobs: all (the default), those unused for a while, or the least recently used down to a size')
+    .option('--all', 'remove every blob (the default without other flags)')
+    .option('--older-than <age>', 'remove blobs not used for this long (e.g. 12h, 7d, 2w)')
+    .option('--max-size <size>', 'remove the least recently used blobs until the cache is this small (e.g. 500M, 2G)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', '\nThe advisory database is not a cache entry and is never removed here.\n\nExamples:\n  portcullis cache clean\n  portcullis cache clean --older-than 7d\n  portcullis cache clean --max-size 500M')
+    .action(async (options: CacheCommandOptions) => {
+      const { cacheCleanCommand } = await import('../commands/cache.js');
+      ctx.exitCode = await cacheCleanCommand(options, ctx.io);
     });
 }

@@ -14,7 +14,8 @@ export function registerTrustCommands(program: Command, ctx: CommandContext): vo
   const PASSPHRASE_HELP = `
 Passphrases: --passphrase-file FILE (repository key), --root-passphrase-file FILE,
 or PORTCULLIS_REPOSITORY_PASSPHRASE / PORTCULLIS_ROOT_PASSPHRASE, or a no-echo
-prompt on the terminal. They are never printed.`;
+prompt on the terminal (CI has none: set the variables). A cosign key file given
+as --key reads COSIGN_PASSWORD instead. They are never printed.`;
   const addPassphraseFlags = (command: Command): Command =>
     command
       .option('--passphrase-file <file>', 'passphrase of the repository key (first line)')
@@ -26,7 +27,7 @@ prompt on the terminal. They are never printed.`;
         .command('sign')
         .description('sign an image\'s manifest digest with the repository key and push the signature (cosign tag layout and Sigstore bundle)')
         .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
-        .option('--key <id>', 'key to sign with: id, id prefix or "repository" (default)')
+        .option('--key <key>', 'key to sign with: a private key file (cosign.key: passphrase from COSIGN_PASSWORD or a prompt), or a store key id, id prefix or "repository" (default)')
         .option('-a, --annotation <key=value>', 'annotation in the signed payload (repeatable)', collect)
         .addOption(new Option('--layout <layout>', 'where to store the signature').choices(['tag', 'bundle', 'both']).default('both'))
         .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text')),
@@ -37,6 +38,7 @@ ${PASSPHRASE_HELP}
 
 Examples:
   portcullis sign registry.example/team/app:1.0
+  COSIGN_PASSWORD=... portcullis sign registry.example/team/app:1.0 --key cosign.key
   PORTCULLIS_REPOSITORY_PASSPHRASE=... portcullis sign 127.0.0.1:5000/app:1.0 --tls-verify=false --layout tag`)
     .action(async (image: string, options: SignCommandOptions) => {
       const { sign } = await import('../commands/sign.js');
@@ -74,7 +76,7 @@ Examples:
         .addOption(new Option('--type <type>', 'kind of predicate').choices(['sbom', 'vuln', 'custom']))
         .option('--predicate <file>', 'the predicate: SBOM (CycloneDX/SPDX JSON), scan result JSON, or any data')
         .option('--predicate-type <uri>', 'override the predicate type URI')
-        .option('--key <id>', 'key to sign with (default: the repository key)')
+        .option('--key <key>', 'key to sign with: a private key file (cosign.key) or a store key id (default: the repository key)')
         .addOption(new Option('--layout <layout>', 'where to store the attestation').choices(['tag', 'bundle', 'both']).default('both'))
         .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text')),
     ),

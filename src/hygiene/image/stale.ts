@@ -4,6 +4,7 @@
  * (findings whose fixed version the distribution already publishes).
  */
 import type { ImageCheck, ImageLintContext } from './check.js';
+import { plural } from '../../core/plural.js';
 
 function check(ctx: ImageLintContext): void {
   const created = ctx.facts.config?.created;
@@ -16,10 +17,10 @@ function check(ctx: ImageLintContext): void {
   const days = Math.floor((ctx.facts.now.getTime() - time) / 86_400_000);
   if (days <= ctx.staleDays) return;
   const rebuild = ctx.facts.rebuild;
-  const fixes = rebuild ? `; rebuild fixes ${rebuild.fixable} of ${rebuild.total} known vulnerabilities` : '';
+  const fixes = rebuild ? `; rebuild fixes ${rebuild.fixable} of ${plural(rebuild.total, 'known vulnerability', 'known vulnerabilities')}` : '';
   ctx.report({
     ruleId: 'image/stale',
-    message: `built ${created.slice(0, 10)}, ${days} days ago (more than ${ctx.staleDays})${fixes}`,
+    message: `built ${created.slice(0, 10)}, ${plural(days, 'day')} ago (more than ${ctx.staleDays})${fixes}`,
   });
 }
 

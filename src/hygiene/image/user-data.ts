@@ -5,6 +5,7 @@
 import type { ImageFile } from '../../core/files.js';
 import type { ImageCheck, ImageLintContext } from './check.js';
 import { DATABASE_DIRS, DATABASE_FILE, SYSTEM_DATABASE, volumesOf } from './selector.js';
+import { plural } from '../../core/plural.js';
 
 function check(ctx: ImageLintContext): void {
   const owned = ctx.ownedPaths();
@@ -23,7 +24,7 @@ function check(ctx: ImageLintContext): void {
   }
   for (const [dir, list] of serverDirs) {
     const first = list[0] as ImageFile;
-    ctx.report({ ruleId: 'image/user-data', path: dir, layer: first.layer, message: `database server data in ${dir}/: ${list.length} files` });
+    ctx.report({ ruleId: 'image/user-data', path: dir, layer: first.layer, message: `database server data in ${dir}/: ${plural(list.length, 'file')}` });
   }
   for (const volume of volumesOf(ctx.facts.config)) {
     const inside = [...ctx.facts.view.files()].filter((f) => f.path.startsWith(`${volume}/`) && f.kind !== 'directory');

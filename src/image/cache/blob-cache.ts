@@ -8,7 +8,9 @@
  * and two writers of the same digest (threads or processes) both succeed:
  * each renames identical content over the other's. Reads verify the whole
  * file before handing it out; a file that does not match its digest is
- * deleted and reported as a miss.
+ * deleted and reported as a miss. A hit sets the file's access time, so
+ * the size bound (maintenance.ts: least recently used first, default 2 GiB)
+ * evicts by real use.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
@@ -22,12 +24,15 @@ import { ImageError } from '../errors.js';
 import type { SystemContext } from '../types.js';
 import { errnoCode, fsError, randomSuffix, removeQuietly } from '../transports/local/files.js';
 import { verifiedStream } from '../transports/local/verify.js';
+import { DEFAULT_CACHE_MAX_BYTES, trimCache, type RemovalResult } from './maintenance.js';
 
 export interface BlobCacheOptions {
   /** The cache root (blobs live under `<root>/blobs`). */
   root?: string;
   /** Environment to read XDG_CACHE_HOME and HOME from; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The size bound enforced after a command stored blobs (default DEFAULT_CACHE_MAX_BYTES). */
+  maxBytes?: number;
 }
 
 /** The cache root for a context: cacheDir, else $XDG_CACHE_HOME/portcullis, else ~/.cache/portcullis. */
@@ -41,13 +46,20 @@ export function defaultCacheRoot(context: Pick<SystemContext, 'cacheDir' | 'env'
 
 export class BlobCache {
   readonly root: string;
+  readonly maxBytes: number;
 
   constructor(options: BlobCacheOptions = {}) {
     this.root = options.root ?? defaultCacheRoot({ env: options.env ?? process.env });
+    this.maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
   }
 
   static fromContext(context: SystemContext): BlobCache {
-    return new BlobCache({ root: defaultCacheRoot(context) });
+    return new BlobCache({ root: defaultCacheRoot(context), ...(context.cacheMaxBytes !== undefined ? { maxBytes: context.cacheMaxBytes } : {}) });
+  }
+
+  /** Evicts the least recently used blobs until the cache is within maxBytes (maintenance.ts). */
+  trim(): Promise<RemovalResult> {
+    return trimCache(this.root, this.maxBytes);
   }
 
   /** Where the blob lives (whether or not it is there). */
@@ -97,6 +109,9 @@ export class BlobCache {
       await removeQuietly(path);
       return undefined;
     }
+    // Marks the use for LRU eviction; a read-only cache simply keeps its old times.
+    const now = new Date();
+    await fs.utimes(path, now, now).catch(() => undefined);
     // Verified again while streaming: the file could change between the two reads.
     const stream = verifiedStream(createReadStream(path), descriptor.digest, descriptor.size);
     stream.once('error', () => void removeQuietly(path));

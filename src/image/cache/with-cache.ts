@@ -5,6 +5,8 @@
  * streamed and verified; a caller that stops early, or a failed verification,
  * leaves no trace. Failing to write the cache (disk full…) never fails the
  * read: the blob simply is not cached. Manifests are not cached (tags move).
+ * Closing a source that stored blobs trims the cache to its size bound
+ * (once per command, not per blob; a failed trim never fails the command).
  */
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import type { Digest } from '../../core/digest.js';
@@ -46,8 +48,9 @@ export function withBlobCache(source: ImageSource, cache: BlobCache): CachedImag
       pipeline(verifiedStream(upstream, descriptor.digest, descriptor.size), tee, () => undefined);
       return tee;
     },
-    close(): Promise<void> {
-      return source.close();
+    async close(): Promise<void> {
+      await source.close();
+      if (stats.stored > 0) await cache.trim().catch(() => undefined);
     },
   };
 }

@@ -3,7 +3,8 @@
  * Inline CSS only; no scripts, no external requests (a Content-Security-Policy
  * meta tag forbids them too: `default-src 'none'`), readable without
  * JavaScript. Contents:
- * - header: target, image digest, OS, scan time, database;
+ * - header: target, image digest, OS, scan time, database (each label whole
+ *   on one line: only the values, digests and long names, may wrap);
  * - summary counts by severity (`<ul id="summary">`, `data-severity` per item);
  * - the findings table `<table id="findings">`, one `<tr data-severity>` per
  *   active finding, ordered by severity then package: id (linked to the
@@ -27,9 +28,10 @@ const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;padding:24px;color:#1a202c;background:#f7fafc}
 h1{font-size:20px;margin:0 0 4px}
 h2{font-size:16px;margin:24px 0 8px}
-.meta{color:#4a5568;margin:0 0 16px;word-break:break-all}
-.meta dt{font-weight:600;display:inline}
-.meta dd{display:inline;margin:0 16px 0 4px}
+.meta{color:#4a5568;margin:0 0 16px;display:flex;flex-wrap:wrap;gap:4px 16px}
+.meta div{display:flex;gap:4px;min-width:0;max-width:100%}
+.meta dt{font-weight:600;white-space:nowrap}
+.meta dd{margin:0;min-width:0;overflow-wrap:anywhere}
 #summary{display:flex;gap:8px;list-style:none;padding:0;margin:0 0 16px;flex-wrap:wrap}
 #summary li{padding:8px 14px;border-radius:6px;color:#fff;min-width:110px}
 #summary li b{display:block;font-size:22px}
@@ -39,7 +41,7 @@ table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px r
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid #e2e8f0}
 th{background:#edf2f7;font-weight:600;position:sticky;top:0}
 td.sev span{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
-td code,.meta code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
+td code,.meta code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
 td.title{max-width:420px}
 details summary{cursor:pointer;color:#2b6cb0}
 details p{white-space:pre-wrap;margin:4px 0}
@@ -124,7 +126,7 @@ export function htmlReport(result: ScanResult, options: ReportOptions = {}): str
 <body>
 <header>
 <h1>Vulnerability report: <code>${h(result.target)}</code></h1>
-<dl class="meta">${meta.map(([k, v]) => `<dt>${h(k)}</dt><dd><code>${h(v)}</code></dd>`).join('')}</dl>
+<dl class="meta">${meta.map(([k, v]) => `<div><dt>${h(k)}</dt><dd><code>${h(v)}</code></dd></div>`).join('')}</dl>
 </header>
 <main>
 <h2>Summary: ${active.length} ${active.length === 1 ? 'finding' : 'findings'}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}</h2>

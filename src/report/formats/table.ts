@@ -9,6 +9,7 @@
  */
 import type { SeverityLevel } from '../../core/advisory.js';
 import { compareFindings, SEVERITY_ORDER, type Finding, type ScanResult } from '../../core/finding.js';
+import { plural, VULNERABILITY } from '../../core/plural.js';
 import { escapeCell, sgr, visibleLength } from '../terminal.js';
 import type { ReportOptions, ReportWriter } from '../writer.js';
 
@@ -67,18 +68,32 @@ function packageLabel(f: Finding): string {
   return src && src !== f.package.name ? `${f.package.name} (${src})` : f.package.name;
 }
 
+/** "advisories updated 2026-12-01, 5 days before the scan", from the result alone (writers have no clock). */
+function databaseAge(result: ScanResult): string {
+  const updated = result.database?.updatedAt;
+  if (!updated) return result.database ? 'advisory database: update time unknown' : 'no advisory database recorded';
+  const days = Math.floor((Date.parse(result.scannedAt) - Date.parse(updated)) / 86_400_000);
+  const age = Number.isFinite(days) && days >= 0 ? (days === 0 ? 'the day of the scan' : `${plural(days, 'day')} before the scan`) : 'at an unknown time';
+  return `advisories updated ${updated.slice(0, 10)}, ${age}`;
+}
+
 export function renderFindingsTable(result: ScanResult, options: TableWriteOptions = {}): string {
   const color = options.color ?? false;
   const active = result.findings.filter((f) => !f.suppressed);
   const suppressed = result.findings.filter((f) => f.suppressed);
   const out: string[] = [];
-  const os = result.os ? ` — ${result.os.prettyName ?? `${result.os.id} ${result.os.versionId ?? ''}`.trim()}` : '';
-  out.push(`${paint(color, 'bold', result.target)}${result.image?.digest ? ` ${result.image.digest}` : ''}${os}`);
+  // The title line, as the HTML and Markdown reports have one: what was scanned, against advisories of what age.
+  out.push(paint(color, 'bold', `Vulnerability scan of ${result.target} (${databaseAge(result)})`));
+  const os = result.os ? `${result.os.prettyName ?? `${result.os.id} ${result.os.versionId ?? ''}`.trim()}` : '';
+  const identity = [result.image?.digest, os].filter((part) => part).join(' — ');
+  if (identity) out.push(identity);
   const total = Object.values(result.packageCounts).reduce((a, b) => a + b, 0);
-  out.push(`${total} packages, ${active.length} vulnerabilities${active.length ? ` (${counts(active)})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`);
+  out.push(
+    `${plural(total, 'package')}, ${plural(active.length, ...VULNERABILITY)}${active.length ? ` (${counts(active)})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
+  );
   const incomplete = result.incomplete ?? [];
   if (incomplete.length > 0) {
-    out.push('', paint(color, 'red', `INCOMPLETE SCAN: findings may be missing (${incomplete.length} ${incomplete.length === 1 ? 'reason' : 'reasons'}):`));
+    out.push('', paint(color, 'red', `INCOMPLETE SCAN: findings may be missing (${plural(incomplete.length, 'reason')}):`));
     for (const reason of incomplete) out.push(`  - ${reason}`);
   }
   const groups = new Map<string, Finding[]>();

@@ -9,6 +9,7 @@ import type { OsRelease, Package } from '../../core/inventory.js';
 import type { SbomImage } from '../common.js';
 import { SbomError } from '../errors.js';
 import { DEFAULT_MAX_COMPONENTS, type DecodedSbom, type DecodeOptions, type SbomFormat } from './options.js';
+import { plural } from '../../core/plural.js';
 
 /** Where a document says a package's layer is; any subset. */
 export interface LayerHint {
@@ -80,10 +81,10 @@ export class Context {
   closingWarnings(): void {
     if (this.unplaced) {
       this.warnings.push(
-        `${this.unplaced} package(s) name their layer by diffID or digest only; kept as metadata.layerDiffID/layerDigest (pass the image's layers to place them)`,
+        `${plural(this.unplaced, 'package')} ${this.unplaced === 1 ? 'names its' : 'name their'} layer by diffID or digest only; kept as metadata.layerDiffID/layerDigest (pass the image's layers to place them)`,
       );
     }
-    if (this.noPurl) this.warnings.push(`${this.noPurl} component(s) without a purl skipped`);
+    if (this.noPurl) this.warnings.push(`${plural(this.noPurl, 'component')} without a purl skipped`);
   }
 }
 

@@ -34,6 +34,7 @@ export {
 } from './encrypted.js';
 export {
   COSIGN_KEY_LABEL,
+  COSIGN_KEY_LABELS,
   COSIGN_SCRYPT_ACCEPTED,
   SIGSTORE_KEY_LABEL,
   decryptCosignKey,

@@ -14,6 +14,7 @@ import { matchRepository } from '../keys/globs.js';
 import { normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
 import type { AttestationRequirement, KeySpec, Policy, PolicyAction, PolicyEntry } from './policy.js';
 import { atLeast, findingSeverities, incompleteReasons, predicateTime } from './predicates.js';
+import { plural } from '../../core/plural.js';
 
 export interface PolicyFacts {
   /** `registry/repository`. */
@@ -53,6 +54,15 @@ export interface PolicyResult {
   readonly reason?: string;
   /** True when no signature of any kind was found for the image. */
   readonly unsigned: boolean;
+  /**
+   * Per signature (same order as `facts.signatures`): whether it counts
+   * toward the signature requirement (a key the entry accepts, and the
+   * signed identity it asks for). Absent when no signature was required
+   * (action allow, or content trust off without an entry). A signature can
+   * be valid and still not count: made by a key that `--key` or the policy
+   * does not name.
+   */
+  readonly counted?: readonly boolean[];
 }
 
 export function findEntry(policy: Policy | undefined, repository: string): PolicyEntry | undefined {
@@ -83,7 +93,7 @@ export function evaluate(policy: Policy | undefined, facts: PolicyFacts): Policy
   if (validKeys < entry.threshold) {
     requirements.push({ name: 'signature', met: false, detail: signatureFailure(facts, valid.length, entry) });
   } else {
-    requirements.push({ name: 'signature', met: true, detail: `${validKeys} valid signature(s) by ${describeKeys(entry.keys)}` });
+    requirements.push({ name: 'signature', met: true, detail: `${plural(validKeys, 'valid signature')} by ${describeKeys(entry.keys)}` });
     if (entry.signedIdentity !== 'any') {
       const matching = valid.filter((c) => identityOk(entry, c, facts.repository));
       if (distinctKeys(matching) < entry.threshold) {
@@ -103,6 +113,7 @@ export function evaluate(policy: Policy | undefined, facts: PolicyFacts): Policy
 
   const failed = requirements.find((r) => !r.met);
   const decision: Decision = !failed ? 'allow' : entry.action === 'warn' ? 'warn' : 'reject';
+  const counted = facts.signatures.map((c) => accepted(c) && identityOk(entry, c, facts.repository));
   return {
     decision,
     entry: label,
@@ -110,6 +121,7 @@ export function evaluate(policy: Policy | undefined, facts: PolicyFacts): Policy
     requirements,
     ...(failed ? { unmet: failed.name, reason: failed.detail } : {}),
     unsigned,
+    counted,
   };
 }
 
@@ -145,7 +157,7 @@ function describeKeys(keys: readonly KeySpec[]): string {
 
 function signatureFailure(facts: PolicyFacts, valid: number, entry: PolicyEntry): string {
   if (facts.signatures.length === 0) return `no signature found for ${facts.repository}@${facts.digest}`;
-  const need = `${entry.threshold} signature(s) by ${describeKeys(entry.keys)} required, ${valid} valid`;
+  const need = `${plural(entry.threshold, 'signature')} by ${describeKeys(entry.keys)} required, ${valid} valid`;
   const problems = facts.signatures.filter((c) => !(c.status === 'verified' && entry.keys.some((s) => acceptedBy(s, c, facts))));
   const first = problems[0];
   return first ? `${need}; ${first.message}` : need;

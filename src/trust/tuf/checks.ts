@@ -9,6 +9,7 @@ import { TufError } from './errors.js';
 import type { TufKey } from './keys.js';
 import { signedBytes, type FileMeta, type Metadata, type RoleKeys } from './metadata.js';
 import { verifySignature } from './signatures.js';
+import { plural } from '../../core/plural.js';
 
 /**
  * Throws THRESHOLD_NOT_MET unless at least `role.threshold` distinct keys of
@@ -33,7 +34,7 @@ export function verifyThreshold(metadata: Metadata<unknown>, role: RoleKeys, key
     if (verifySignature(key, signature.method, sig, message)) valid.add(signature.keyid);
   }
   if (valid.size < role.threshold) {
-    throw new TufError('THRESHOLD_NOT_MET', `${name}: ${valid.size} valid signature(s), threshold is ${role.threshold}`);
+    throw new TufError('THRESHOLD_NOT_MET', `${name}: ${plural(valid.size, 'valid signature')}, threshold is ${role.threshold}`);
   }
 }
 

@@ -64,6 +64,8 @@ export interface ImportProgress {
   readonly format: InputFormat;
   /** Advisories processed so far in this run. */
   readonly advisories: number;
+  /** Files opened so far in this run, this one included (the total is not known ahead: directories are walked as read). */
+  readonly files: number;
 }
 
 export interface InputSummary {
@@ -111,6 +113,7 @@ interface Collector {
 export async function importInto(store: SqliteStore, paths: readonly string[], options: ImportOptions): Promise<ImportResult> {
   const maxWarnings = options.maxWarnings ?? 1000;
   const c: Collector = { inserted: 0, updated: 0, unchanged: 0, advisories: 0, skipped: [], warnings: [], warningsDropped: 0, changedFeeds: new Set(), seenFeeds: new Set() };
+  let filesRead = 0;
   const inputs: InputSummary[] = [];
   const sink = (path: string, format: InputFormat): AdvisorySink => ({
     advisory(a) {
@@ -119,7 +122,7 @@ export async function importInto(store: SqliteStore, paths: readonly string[], o
       c.advisories++;
       c.seenFeeds.add(a.feed);
       if (r !== 'unchanged') c.changedFeeds.add(a.feed);
-      if (options.onProgress && c.advisories % 1000 === 0) options.onProgress({ phase: 'import', path, format, advisories: c.advisories });
+      if (options.onProgress && c.advisories % 1000 === 0) options.onProgress({ phase: 'import', path, format, advisories: c.advisories, files: filesRead });
     },
     skip(record, reason) {
       c.skipped.push({ record, reason });
@@ -149,6 +152,8 @@ export async function importInto(store: SqliteStore, paths: readonly string[], o
         continue;
       }
       const source = SOURCES[format];
+      filesRead++;
+      options.onProgress?.({ phase: 'import', path: file, format, advisories: c.advisories, files: filesRead });
       const summary = await source.import(file, sink(file, format), { ...(options.signal ? { signal: options.signal } : {}) });
       c.seenFeeds.add(source.name);
       inputs.push({ path: file, format, advisories: summary.advisories, skipped: summary.skipped });

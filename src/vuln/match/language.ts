@@ -51,7 +51,10 @@ export const languageMatcher: Matcher = {
       return [{ ecosystem, name: 'stdlib', version }];
     }
     if (pkg.ecosystem === 'go' && (pkg.version === '(devel)' || pkg.version === '')) {
-      warn(`${pkg.path}: ${pkg.name} has no module version (${pkg.version || 'empty'}); not matched`);
+      // The main module of a binary built from a checkout is `(devel)` as a rule (go build records no
+      // version for it): it is the application itself, not a published module advisories name, so
+      // there is nothing to say. A dependency without a version is unusual: that one is worth a line.
+      if (pkg.metadata?.kind !== 'main') warn(`${pkg.path}: ${pkg.name} has no module version (${pkg.version || 'empty'}); not matched`);
       return [];
     }
     return [{ ecosystem, name: pkg.name, version: pkg.version }];

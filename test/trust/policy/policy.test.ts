@@ -156,3 +156,23 @@ describe('evaluation', () => {
     assert.deepEqual(findingSeverities({ findings: [{ advisory: 'x', severities: [{ source: 'nvd', severity: 'HIGH' }] }] }), ['HIGH']);
   });
 });
+
+describe('which signatures counted', () => {
+  test('--key names another key: a valid store signature is not counted and the requirement is unmet', () => {
+    const other = 'cd'.repeat(32);
+    const r = evaluate(undefined, facts({ signatures: [sig(), sig({ keyId: other, keySource: 'file' })], explicitKeyIds: [other] }));
+    assert.deepEqual(r.counted, [false, true]);
+    assert.equal(r.decision, 'allow');
+    const unmet = evaluate(undefined, facts({ explicitKeyIds: [other] }));
+    assert.deepEqual(unmet.counted, [false]);
+    assert.equal(unmet.decision, 'reject');
+  });
+
+  test('the default entry counts store-verified signatures; an identity the entry refuses does not count; allow requires nothing', () => {
+    assert.deepEqual(evaluate(undefined, facts()).counted, [true]);
+    const p = parsePolicy(`version: 1\nrepositories:\n  - match: ["**"]\n    keys: [root-certified]\n    signedIdentity: matchRepository\n`, 'p.yaml');
+    const r = evaluate(p, facts({ signatures: [sig(), sig({ signedIdentity: 'registry.example/other' })] }));
+    assert.deepEqual(r.counted, [true, false]);
+    assert.equal(evaluate(undefined, facts({ contentTrust: false })).counted, undefined);
+  });
+});

@@ -8,6 +8,7 @@
 import { formatImageRef, parseImageRef, type ImageRef } from '../../../core/reference.js';
 import { resolve } from 'node:path';
 import { ImageError } from '../../errors.js';
+import { MANIFEST_FILE } from './archive.js';
 import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
 import { openDockerArchiveSource } from './source.js';
 import { openDockerArchiveDestination, type DockerArchiveDestinationOptions } from './destination.js';
@@ -69,4 +70,8 @@ export function parseDockerArchiveWithin(within: string): DockerArchiveReference
 export const dockerArchiveTransport: Transport = {
   name: 'docker-archive',
   parseReference: parseDockerArchiveWithin,
+  plainPath: {
+    description: 'a docker save archive (a tar with manifest.json)',
+    claims: async (probe) => probe.kind === 'tar' && (await probe.has(MANIFEST_FILE)),
+  },
 };

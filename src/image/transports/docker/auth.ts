@@ -13,6 +13,7 @@ import { CoreError } from '../../../core/errors.js';
 import type { Challenge } from './challenge.js';
 import { errorFromResponse, RegistryError, redactUrl } from './errors.js';
 import { networkError, type HttpClient } from './http.js';
+import { isLoopbackRegistry } from './tls.js';
 
 const MAX_TOKEN_RESPONSE = 1024 * 1024;
 /** docker's default when the token server does not say. */
@@ -24,6 +25,8 @@ export interface AuthenticatorOptions {
   credentials?: RegistryCredentials;
   /** Whether plain-http token realms are allowed (only with tlsVerify false). */
   allowInsecureRealm: boolean;
+  /** Whether a plain-http realm on a loopback host is allowed (tlsVerify unset, as for loopback registries). */
+  allowLoopbackHttpRealm?: boolean;
   clientId?: string;
 }
 
@@ -46,6 +49,7 @@ export class Authenticator {
   private readonly http: HttpClient;
   private readonly credentials: RegistryCredentials | undefined;
   private readonly allowInsecureRealm: boolean;
+  private readonly allowLoopbackHttpRealm: boolean;
   private readonly clientId: string;
   /** How many token requests went to the realm (diagnostics and tests). */
   tokenRequests = 0;
@@ -54,6 +58,7 @@ export class Authenticator {
     this.http = options.http;
     this.credentials = options.credentials;
     this.allowInsecureRealm = options.allowInsecureRealm;
+    this.allowLoopbackHttpRealm = options.allowLoopbackHttpRealm === true;
     this.clientId = options.clientId ?? 'portcullis';
   }
 
@@ -102,8 +107,9 @@ export class Authenticator {
     } catch (error) {
       throw new RegistryError('PROTOCOL', `Bearer challenge has an invalid realm`, { cause: error });
     }
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && this.allowInsecureRealm)) {
-      throw new RegistryError('PROTOCOL', `refusing token realm ${redactUrl(realm)}: not https (allowed only with tlsVerify false)`);
+    const httpAllowed = this.allowInsecureRealm || (this.allowLoopbackHttpRealm && isLoopbackRegistry(realm.host));
+    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && httpAllowed)) {
+      throw new RegistryError('PROTOCOL', `refusing token realm ${redactUrl(realm)}: not https (allowed only on loopback or with tlsVerify false)`);
     }
     const service = challenge.params.service;
     this.tokenRequests++;

@@ -15,9 +15,9 @@ import type { RegistryCredentials } from '../../auth/types.js';
 import type { ManifestBlob, ProgressEvent, SystemContext } from '../../types.js';
 import { Authenticator, repositoryScope } from './auth.js';
 import { parseChallenges, pickChallenge } from './challenge.js';
-import { errorFromResponse, RegistryError } from './errors.js';
+import { errorFromResponse, manifestErrorFromResponse, RegistryError } from './errors.js';
 import { errorCode, header, headerValues, HttpClient, networkError, type HttpMethod, type HttpResponse } from './http.js';
-import { loadTlsSettings, schemesFor, type TlsSettings } from './tls.js';
+import { answeredPlainHttp, isLoopbackRegistry, loadTlsSettings, schemesFor, type TlsSettings } from './tls.js';
 import { putBlob, mountBlob, type PutBlobOptions } from './upload.js';
 import { catalogPages, listTags, tagPages } from './tags.js';
 import { referrers, updateReferrersFallback, type ReferrersOptions } from './referrers.js';
@@ -41,6 +41,8 @@ export interface RegistryClientOptions {
   retryBaseDelayMs?: number;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** Told what a user should know but that does not fail the request (a loopback registry answering plain HTTP). */
+  onWarning?: (message: string) => void;
   /** Called before each network attempt (tests count retries with it). */
   onAttempt?: (method: HttpMethod, url: URL) => void;
   /** How long a registry found without the referrers API is asked no more (default 10 min). */
@@ -85,6 +87,7 @@ export class RegistryClient {
   readonly http: HttpClient;
   readonly auth: Authenticator;
   readonly onProgress: ((event: ProgressEvent) => void) | undefined;
+  private readonly onWarning: ((message: string) => void) | undefined;
   private readonly tlsVerify: boolean | undefined;
   private base: Promise<URL> | undefined;
   private readonly referrersMemoryMs: number;
@@ -95,6 +98,7 @@ export class RegistryClient {
     this.registry = options.registry;
     this.tlsVerify = options.tlsVerify;
     this.onProgress = options.onProgress;
+    this.onWarning = options.onWarning;
     this.referrersMemoryMs = options.referrersMemoryMs ?? REFERRERS_MEMORY_MS;
     const httpOptions: ConstructorParameters<typeof HttpClient>[0] = { tls };
     if (options.timeoutMs !== undefined) httpOptions.timeoutMs = options.timeoutMs;
@@ -104,7 +108,11 @@ export class RegistryClient {
     if (options.signal !== undefined) httpOptions.signal = options.signal;
     if (options.onAttempt !== undefined) httpOptions.onAttempt = options.onAttempt;
     this.http = new HttpClient(httpOptions);
-    const authOptions: ConstructorParameters<typeof Authenticator>[0] = { http: this.http, allowInsecureRealm: options.tlsVerify === false };
+    const authOptions: ConstructorParameters<typeof Authenticator>[0] = {
+      http: this.http,
+      allowInsecureRealm: options.tlsVerify === false,
+      allowLoopbackHttpRealm: options.tlsVerify === undefined,
+    };
     if (options.credentials) authOptions.credentials = options.credentials;
     this.auth = new Authenticator(authOptions);
   }
@@ -127,6 +135,7 @@ export class RegistryClient {
     if (context.retries !== undefined) options.retries = context.retries;
     if (context.signal !== undefined) options.signal = context.signal;
     if (context.onProgress !== undefined) options.onProgress = context.onProgress;
+    if (context.onWarning !== undefined) options.onWarning = context.onWarning;
     return RegistryClient.create(options);
   }
 
@@ -148,13 +157,21 @@ export class RegistryClient {
   private async ping(): Promise<URL> {
     const host = apiHost(this.registry);
     let lastError: unknown;
-    for (const scheme of schemesFor(this.tlsVerify)) {
+    for (const scheme of schemesFor(this.tlsVerify, this.registry)) {
       const base = new URL(`${scheme}://${host}`);
       let res: HttpResponse;
       try {
         res = await this.http.send({ method: 'GET', url: new URL('/v2/', base), what: `registry ${this.registry}` });
       } catch (error) {
         lastError = error;
+        if (scheme === 'https' && this.tlsVerify !== false) {
+          // Verifying: plain HTTP is allowed only on loopback, and only when the server answered HTTPS in HTTP.
+          if (!answeredPlainHttp(error)) throw error;
+          if (!isLoopbackRegistry(this.registry) || this.tlsVerify === true) {
+            throw new RegistryError('TLS', `registry ${this.registry}: the server answered HTTP to an HTTPS request; use --tls-verify=false for this registry`, { cause: error });
+          }
+          this.onWarning?.(`registry ${this.registry} answered HTTP, not HTTPS: using plain HTTP, as for every loopback registry (--tls-verify=true refuses it)`);
+        }
         continue;
       }
       const body = await readErrorBody(res);
@@ -227,7 +244,7 @@ export class RegistryClient {
       headers: { accept: MANIFEST_ACCEPT.join(', ') },
       what,
     });
-    if (res.status !== 200) throw errorFromResponse(what, res.status, await readErrorBody(res));
+    if (res.status !== 200) throw manifestErrorFromResponse(what, res.status, await readErrorBody(res));
     const declaredLength = Number(header(res.headers, 'content-length') ?? '-1');
     if (declaredLength > MAX_MANIFEST_BYTES) {
       res.body.destroy();

@@ -13,6 +13,11 @@ export type RegistryErrorCode =
   | 'UNAUTHORIZED'
   /** 403: authenticated but not allowed. */
   | 'DENIED'
+  /**
+   * The registry refused to serve a manifest by its own policy (vulnerable,
+   * unsigned, unscanned), not for who is asking: see `policyDenial`.
+   */
+  | 'POLICY_DENIED'
   /** 404 for a repository (NAME_UNKNOWN) or an unspecific 404. */
   | 'NOT_FOUND'
   | 'MANIFEST_UNKNOWN'
@@ -98,6 +103,53 @@ const BY_REGISTRY_CODE: Record<string, RegistryErrorCode> = {
   PAGINATION_NUMBER_INVALID: 'REJECTED',
   RANGE_INVALID: 'REJECTED',
 };
+
+/**
+ * Words of an authorization refusal, as registries phrase it: distribution
+ * and Docker Hub "requested access to the resource is denied", GHCR
+ * "denied" / "permission_denied: …", ECR "Not Authorized", Quay "access to
+ * the requested resource is not authorized", Artifact Registry "Permission …
+ * denied", ACR "… is not allowed access".
+ */
+const AUTHORIZATION_WORDS = /\b(?:access|permission|permission_denied|authori[sz]|authori[sz]ed|authenticat\w*|unauthori[sz]ed|forbidden|scope|credentials?|token|login|not allowed)\b|^denied\.?$/i;
+/** Words only a policy refusal uses (portcullis serve, Harbor's vulnerability and content-trust gates). */
+const POLICY_WORDS = /\b(?:polic(?:y|ies)|vulnerab\w*|CVE|signatures?|signed|unsigned|trust data|scann?(?:ed|ing)?)\b/i;
+
+/**
+ * Whether a refused manifest GET is the registry's policy at work rather
+ * than an authorization failure; the rule, from what a client can know:
+ * - the request got past authentication (the answer is not a 401: a 403 or
+ *   412 on a manifest GET means the registry accepted who is asking), and
+ * - the error code is DENIED with status 403 (portcullis serve, distribution's
+ *   code for any refusal) or PROJECTPOLICYVIOLATION with 412 (Harbor), and
+ * - the message is the registry's reason: it names a policy word
+ *   (vulnerabilities, policy, signature, scan…), or it is non-empty and has
+ *   none of the words of an authorization refusal ("requested access to the
+ *   resource is denied" is distribution's authorization wording).
+ * Everything else stays DENIED/UNAUTHORIZED (exit 4).
+ */
+export function policyDenial(status: number, entries: readonly OciErrorEntry[]): OciErrorEntry | undefined {
+  return entries.find((e) => {
+    const coded = (status === 403 && e.code === 'DENIED') || (status === 412 && e.code === 'PROJECTPOLICYVIOLATION');
+    if (!coded) return false;
+    const message = e.message.trim();
+    if (POLICY_WORDS.test(message)) return true;
+    return message !== '' && !AUTHORIZATION_WORDS.test(message);
+  });
+}
+
+/** The error for a manifest GET that did not answer 200: a policy refusal is POLICY_DENIED with the registry's reason. */
+export function manifestErrorFromResponse(what: string, status: number, body: Buffer | undefined): RegistryError {
+  const entries = parseErrorBody(body);
+  const denial = policyDenial(status, entries);
+  if (denial) {
+    return new RegistryError('POLICY_DENIED', `${what}: the registry refused to serve it: ${denial.message.trim()}`, {
+      status,
+      registryCodes: entries.map((e) => e.code),
+    });
+  }
+  return errorFromResponse(what, status, body);
+}
 
 function codeForStatus(status: number): RegistryErrorCode {
   if (status === 401) return 'UNAUTHORIZED';

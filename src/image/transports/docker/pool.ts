@@ -108,6 +108,7 @@ export class RegistryClientPool {
       context.credentials ? fingerprint(context.credentials) : null,
       this.identity(context.signal),
       this.identity(context.onProgress),
+      this.identity(context.onWarning),
       this.identity(context.env),
     ]);
   }

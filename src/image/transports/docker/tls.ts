@@ -3,7 +3,11 @@
  * directory whose `*.crt` files are extra CA certificates (added to the system
  * roots, not replacing them) and whose `X.cert` + `X.key` pairs are client
  * certificates. `tlsVerify: false` turns off verification and also allows
- * plain HTTP (decided in the client, see `schemesFor`).
+ * plain HTTP (decided in the client, see `schemesFor`). A loopback registry
+ * (`localhost`, 127.0.0.0/8, `::1`) may answer plain HTTP without the flag,
+ * as cosign and crane allow (go-containerregistry's `Registry.Scheme`): HTTPS
+ * is tried first and HTTP only when the server answered HTTPS with HTTP
+ * (`answeredPlainHttp`); a certificate error is never downgraded.
  * Reference: https://github.com/containers/image/blob/main/docs/containers-certs.d.5.md
  */
 import { readdir } from 'node:fs/promises';
@@ -73,10 +77,38 @@ export async function loadTlsSettings(options: TlsOptions): Promise<TlsSettings>
 
 /**
  * URL schemes to try, in order: https only when verifying; with verification
- * off, https (unverified) first, then plain http.
+ * off, https (unverified) first, then plain http. For a loopback registry
+ * with tlsVerify unset, http comes second too, tried only when https was
+ * answered in plain HTTP (the client's ping decides).
  */
-export function schemesFor(tlsVerify: boolean | undefined): readonly ('https' | 'http')[] {
-  return tlsVerify === false ? ['https', 'http'] : ['https'];
+export function schemesFor(tlsVerify: boolean | undefined, registry?: string): readonly ('https' | 'http')[] {
+  if (tlsVerify === false) return ['https', 'http'];
+  return tlsVerify === undefined && registry !== undefined && isLoopbackRegistry(registry) ? ['https', 'http'] : ['https'];
+}
+
+/** `localhost[:port]`, `127.x.y.z[:port]`, `[::1][:port]`, `::1`: a registry on this machine, where plain HTTP cannot be intercepted. */
+export function isLoopbackRegistry(registry: string): boolean {
+  const host = registry.startsWith('[') ? registry.slice(1, registry.indexOf(']')) : registry === '::1' ? registry : registry.replace(/:\d+$/, '');
+  if (host.toLowerCase() === 'localhost') return true;
+  if (host === '::1' || /^(?:0{0,4}:){7}0{0,3}1$/.test(host)) return true;
+  const octets = host.split('.');
+  return octets.length === 4 && octets[0] === '127' && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255);
+}
+
+/**
+ * True when a TLS handshake failed because the server answered in plain
+ * HTTP ("SSL routines:ssl3_get_record:wrong version number"): its first
+ * bytes, `HTTP/1.1 400`, are not a TLS record. Looks through wrapped causes.
+ */
+export function answeredPlainHttp(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    if (e instanceof AggregateError && e.errors.some(answeredPlainHttp)) return true;
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') return true;
+    if (typeof message === 'string' && /wrong version number|packet length too long/i.test(message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const TLS_ERROR_CODES = new Set([

@@ -4,7 +4,7 @@
  * renamed over it on commit.
  */
 import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
-import { parseLayoutWithin, type LayoutLocation } from '../oci-layout/layout.js';
+import { INDEX_FILE, LAYOUT_FILE, parseLayoutWithin, type LayoutLocation } from '../oci-layout/layout.js';
 import { openOciArchiveSource } from './source.js';
 import { openOciArchiveDestination } from './destination.js';
 
@@ -38,5 +38,9 @@ export const ociArchiveTransport: Transport = {
   name: 'oci-archive',
   parseReference(within: string): OciArchiveReference {
     return new OciArchiveReference(within, parseLayoutWithin('oci-archive', within));
+  },
+  plainPath: {
+    description: 'an OCI archive (a tar with index.json, oci-layout)',
+    claims: async (probe) => probe.kind === 'tar' && ((await probe.has(INDEX_FILE)) || (await probe.has(LAYOUT_FILE))),
   },
 };

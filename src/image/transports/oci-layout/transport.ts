@@ -4,7 +4,7 @@
  * index.json entry; without REF the layout must hold exactly one entry.
  */
 import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
-import { parseLayoutWithin, type LayoutLocation } from './layout.js';
+import { INDEX_FILE, LAYOUT_FILE, parseLayoutWithin, type LayoutLocation } from './layout.js';
 import { openOciLayoutSource } from './source.js';
 import { openOciLayoutDestination } from './destination.js';
 
@@ -39,5 +39,9 @@ export const ociLayoutTransport: Transport = {
   name: 'oci',
   parseReference(within: string): OciLayoutReference {
     return new OciLayoutReference(within, parseLayoutWithin('oci', within));
+  },
+  plainPath: {
+    description: 'an OCI layout directory (oci-layout, index.json)',
+    claims: async (probe) => probe.kind === 'directory' && ((await probe.has(LAYOUT_FILE)) || (await probe.has(INDEX_FILE))),
   },
 };

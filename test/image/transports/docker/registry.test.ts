@@ -257,10 +257,26 @@ describe('docker transport against docker-registry', () => {
     }
   });
 
-  it('speaks only https when tlsVerify is on: a plain-http registry is a TLS failure', async () => {
-    const c = await RegistryClient.create({ registry: peer.host, retries: 0 });
+  it('speaks only https when tlsVerify is on: a plain-http registry is a TLS failure that says so', async () => {
+    const c = await RegistryClient.create({ registry: peer.host, retries: 0, tlsVerify: true });
     try {
-      assert.equal((await caught(() => c.getManifest('peers/tiny', 'latest'))).code, 'TLS');
+      const error = await caught(() => c.getManifest('peers/tiny', 'latest'));
+      assert.equal(error.code, 'TLS');
+      assert.equal(error.message, `registry ${peer.host}: the server answered HTTP to an HTTPS request; use --tls-verify=false for this registry`);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('tlsVerify unset on a loopback registry: https first, plain http when answered in http, with one warning', async () => {
+    const warnings: string[] = [];
+    const c = await RegistryClient.create({ registry: peer.host, retries: 0, onWarning: (m) => warnings.push(m) });
+    try {
+      const manifest = await c.getManifest('peers/tiny', 'latest');
+      assert.equal(manifest.digest, layout.manifest.digest);
+      assert.equal((await c.baseUrl()).protocol, 'http:');
+      await c.getManifest('peers/tiny', 'latest');
+      assert.deepEqual(warnings, [`registry ${peer.host} answered HTTP, not HTTPS: using plain HTTP, as for every loopback registry (--tls-verify=true refuses it)`]);
     } finally {
       await c.close();
     }
