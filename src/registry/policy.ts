@@ -77,7 +77,8 @@ async function vulnerabilityDecision(digest: Digest, threshold: SeverityLevel, o
   const worst = SEVERITY_ORDER.slice(0, SEVERITY_ORDER.indexOf(threshold) + 1).filter((s) => (counts[s] ?? 0) > 0);
   if (worst.length === 0) return ALLOW;
   const summary = worst.map((s) => `${counts[s]} ${s}`).join(', ');
-  return { allowed: false, reason: `image ${digest} has ${summary} vulnerabilities (policy: deny ${threshold} and above)` };
+  const total = worst.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
+  return { allowed: false, reason: `image ${digest} has ${summary} ${total === 1 ? 'vulnerability' : 'vulnerabilities'} (policy: deny ${threshold} and above)` };
 }
 
 type Evidence =

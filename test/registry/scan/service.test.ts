@@ -61,7 +61,7 @@ test('a pushed image is scanned once, with counts by severity; a changed databas
   const critical = createPullPolicy({ ...stores, classifier: new ManifestClassifier(stores.blobs), denySeverity: 'CRITICAL' });
   const decision = await critical!.check(record);
   assert.equal(decision.allowed, false);
-  assert.match(!decision.allowed ? decision.reason : '', /1 CRITICAL vulnerabilities \(policy: deny CRITICAL and above\)/);
+  assert.match(!decision.allowed ? decision.reason : '', /1 CRITICAL vulnerability \(policy: deny CRITICAL and above\)/);
   const high = await createPullPolicy({ ...stores, classifier: new ManifestClassifier(stores.blobs), denySeverity: 'HIGH' })!.check(record);
   assert.match(!high.allowed ? high.reason : '', /1 CRITICAL, 2 HIGH/);
 
