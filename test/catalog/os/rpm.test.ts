@@ -293,8 +293,26 @@ test('fuzzed headers and corrupt database files: warnings naming the file, never
     mutated.push(rand() < 0.1 ? b.subarray(0, Math.floor(rand() * b.length)) : b);
   }
   const r = parseRpmDatabase({ path: 'var/lib/rpm/Packages.db', content: ndbFile(mutated) });
-  assert.ok(r.packages.length + r.warnings.length >= 1);
   for (const w of r.warnings) assert.match(w, /^var\/lib\/rpm\/Packages\.db: /);
+  // Every record is accounted for exactly once: a package, or one "record N: …, skipped" warning.
+  assert.equal(r.incomplete.length, 0, r.incomplete.join('\n'));
+  const skipped: number[] = [];
+  for (const w of r.warnings) {
+    const m = /^var\/lib\/rpm\/Packages\.db: record (\d+): .*, skipped$/s.exec(w);
+    if (m) skipped.push(Number(m[1]));
+  }
+  assert.equal(new Set(skipped).size, skipped.length, 'no record skipped twice');
+  assert.ok(skipped.every((i) => i >= 1 && i <= mutated.length), 'skipped records are numbered 1..400');
+  assert.equal(r.packages.length + skipped.length, mutated.length, `${r.packages.length} packages + ${skipped.length} skipped records`);
+  // The fuzz reached both outcomes.
+  assert.ok(r.packages.length > 0 && skipped.length > 0, `${r.packages.length} packages, ${skipped.length} skipped`);
+  // Each record alone gives the same outcome as in the whole file: one record cannot spoil another.
+  const alone = mutated.map((blob) => parseRpmDatabase({ path: 'var/lib/rpm/Packages.db', content: ndbFile([blob]) }).packages.length);
+  assert.ok(alone.every((n) => n <= 1));
+  assert.deepEqual(
+    alone.flatMap((n, i) => (n === 0 ? [i + 1] : [])),
+    [...skipped].sort((a, b) => a - b),
+  );
 
   const sqlite = readFileSync(join(MARINER, 'rpmdb.sqlite'));
   const bdb = readFileSync(join(LIBUUID, 'Packages'));
