@@ -69,6 +69,8 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   // network
   UNREACHABLE: ExitCode.Network,
   TLS: ExitCode.Network,
+  // a proxy setting that cannot be used, a proxy refusing the tunnel or asking for credentials (src/http)
+  PROXY: ExitCode.Network,
   TIMEOUT: ExitCode.Network,
   SERVER: ExitCode.Network,
   RATE_LIMITED: ExitCode.Network,

@@ -8,9 +8,13 @@
  *
  * `loadEolData` answers the newer of the two (by `reviewed`); `supportEnd`
  * answers the date free security support ends for a product and version.
+ * Downloads go through the shared fetcher (`http/`): each answer is capped
+ * while it streams, within a deadline, retried on 429/5xx, through
+ * HTTPS_PROXY when one is set.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { HttpError, HttpFetcher } from '../http/index.js';
 import { defaultCacheRoot } from '../image/cache/blob-cache.js';
 import BUNDLED from './data/eol.json' with { type: 'json' };
 import { HygieneError } from './errors.js';
@@ -171,19 +175,11 @@ export function eolDataAgeWarning(data: EolData, now: Date, from = 'bundled'): s
 // ---------------------------------------------------------------------------
 // Refresh from the endoflife.date API format
 
-/** The part of a fetch Response the refresh uses (global fetch fits). */
-export interface EolResponse {
-  readonly status: number;
-  text(): Promise<string>;
-}
-
-export type EolFetcher = (url: string, init: { signal?: AbortSignal; headers: Record<string, string> }) => Promise<EolResponse>;
-
 export interface RefreshEolOptions {
   /** Default `https://endoflife.date`. */
   readonly baseUrl?: string;
-  /** Default: global fetch. */
-  readonly fetcher?: EolFetcher;
+  /** The HTTP client (default: a new HttpFetcher reading proxies from `env`, closed at the end). */
+  readonly fetcher?: HttpFetcher;
   /** Where to write: default eolCachePath({cacheDir, env}). */
   readonly path?: string;
   readonly cacheDir?: string;
@@ -236,22 +232,38 @@ export function parseEndoflifeCycles(text: string, what: string): EolCycle[] {
   return cycles;
 }
 
-const defaultFetcher: EolFetcher = async (url, init) => {
-  const response = await fetch(url, { headers: init.headers, ...(init.signal ? { signal: init.signal } : {}) });
-  return response;
-};
+/**
+ * Failures that are about one product's answer (its page is missing, too
+ * large, or not the API format) leave that product as it was; any other
+ * (the host cannot be reached, TLS, a timeout, 5xx after retries) would fail
+ * every product the same way, so the refresh stops at the first.
+ */
+function productOnly(error: unknown): boolean {
+  if (error instanceof HttpError) return error.code === 'NOT_FOUND' || error.code === 'TOO_LARGE' || error.code === 'PROTOCOL';
+  return error instanceof HygieneError;
+}
 
 /**
  * Downloads every product's cycles from `{baseUrl}/api/{product}.json` and
  * writes the merged data (product metadata from the bundled file, cycles from
  * the API, `reviewed` = today) atomically to the cache. A product whose
- * download fails keeps its previous cycles and is listed in `failed`; when
- * every product fails, nothing is written and EOL_REFRESH_FAILED is thrown.
+ * answer is missing or unusable keeps its previous cycles and is listed in
+ * `failed`; when every product fails, or the host cannot be reached at all
+ * (the first such failure, with its cause), nothing is written and
+ * EOL_REFRESH_FAILED is thrown.
  * `portcullis db update` calls this.
  */
 export async function refreshEolData(options: RefreshEolOptions = {}): Promise<RefreshEolResult> {
   const base = (options.baseUrl ?? 'https://endoflife.date').replace(/\/+$/, '');
-  const fetcher = options.fetcher ?? defaultFetcher;
+  const fetcher = options.fetcher ?? new HttpFetcher({ env: options.env ?? process.env, ...(options.signal ? { signal: options.signal } : {}) });
+  try {
+    return await refreshWith(fetcher, base, options);
+  } finally {
+    if (!options.fetcher) await fetcher.close();
+  }
+}
+
+async function refreshWith(fetcher: HttpFetcher, base: string, options: RefreshEolOptions): Promise<RefreshEolResult> {
   const path = options.path ?? eolCachePath(options);
   const previous = (await loadEolData({ path })).data;
   const ids = options.products ?? Object.keys(BUNDLED_EOL_DATA.products);
@@ -266,15 +278,15 @@ export async function refreshEolData(options: RefreshEolOptions = {}): Promise<R
     }
     const url = `${base}/api/${encodeURIComponent(meta.endoflifeDate)}.json`;
     try {
-      const response = await fetcher(url, { headers: { accept: 'application/json' }, ...(options.signal ? { signal: options.signal } : {}) });
-      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-      const text = await response.text();
-      if (text.length > MAX_RESPONSE_BYTES) throw new Error(`answer over ${MAX_RESPONSE_BYTES} bytes`);
-      products[id] = { ...meta, cycles: parseEndoflifeCycles(text, url) };
+      const response = await fetcher.getBytes({ url, what: `end-of-life dates of ${meta.name}`, maxBytes: MAX_RESPONSE_BYTES, headers: { accept: 'application/json' } });
+      products[id] = { ...meta, cycles: parseEndoflifeCycles(response.bytes.toString('utf8'), url) };
       refreshed.push(id);
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      failed.push({ product: id, reason: `${url}: ${(error as Error).message}` });
+      if (!productOnly(error)) {
+        throw new HygieneError('EOL_REFRESH_FAILED', `no EOL data could be downloaded from ${base}: ${(error as Error).message}`, { cause: error });
+      }
+      failed.push({ product: id, reason: (error as Error).message });
     }
   }
   if (refreshed.length === 0) {

@@ -14,7 +14,7 @@ export type HygieneErrorCode =
   | 'RULE_UNKNOWN'
   /** An EOL data file (bundled, cached or downloaded) that does not have the expected shape. */
   | 'EOL_DATA_INVALID'
-  /** refreshEolData could download no product at all. */
+  /** refreshEolData could download no product at all, or the EOL host could not be reached (the cause is in the message). */
   | 'EOL_REFRESH_FAILED'
   /** A lint configuration (`.portcullis.yaml` `lint:` section) that is not what the docs describe. */
   | 'CONFIG_INVALID';

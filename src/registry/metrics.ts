@@ -2,13 +2,13 @@
  * Prometheus metrics of `portcullis serve` at `/metrics`, in the text
  * exposition format 0.0.4
  * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format).
- * Written by hand rather than with `prom-client`: we need counters with a few
- * labels and gauges read at scrape time, which is a page of code, while
- * prom-client brings a global default registry (a module-level singleton, which
- * the project avoids), default process collectors and histogram machinery we
- * do not use. The format rules that matter are all here: one `# HELP` and one
- * `# TYPE` per family before its samples, label values escaped (`\`, `"`,
- * newline), HELP text escaped (`\`, newline), a final newline.
+ * Built on prom-client with a `Registry` of our own per `Metrics` object
+ * (never prom-client's global registry: no module-level singleton, and two
+ * registries in one process, as tests build, never mix), so the format rules
+ * (HELP and TYPE once per family before its samples, escaping, the final
+ * newline) are prom-client's. prom-client's default metrics (`process_*`: CPU,
+ * memory, open files, start time; `nodejs_*`: event loop lag, heap, GC) are
+ * collected on that registry too.
  *
  * What is counted, and by whom:
  * - HTTP requests by method, route kind and status, and bytes received and
@@ -32,12 +32,14 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { parseV2Path, type V2Route } from './api/v2/route.js';
 import { logAuthFailure } from './auth/failure-log.js';
 import type { MetadataStore, ScanState } from './metadata/store.js';
 import type { Authenticator } from './services.js';
 
-export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** The text exposition format 0.0.4, as prom-client writes it. */
+export const EXPOSITION_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
 export const METRICS_PATH = '/metrics';
 
 export type RouteKind = V2Route['kind'] | 'ui' | 'ui-static' | 'metrics' | 'other';
@@ -50,60 +52,6 @@ export interface GaugeValues {
 
 /** Read at every scrape; values left out are not exposed. */
 export type MetricsSource = () => GaugeValues | Promise<GaugeValues>;
-
-type Labels = Readonly<Record<string, string>>;
-
-/** `\`, `"` and newline escaped, as label values must be. */
-export function escapeLabelValue(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function escapeHelp(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
-}
-
-function sample(name: string, labels: Labels, value: number): string {
-  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
-  return `${name}${pairs.length ? `{${pairs.join(',')}}` : ''} ${formatValue(value)}`;
-}
-
-function family(name: string, type: 'counter' | 'gauge', help: string, samples: readonly string[]): string {
-  return [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`, ...samples].join('\n');
-}
-
-/** A monotonic counter keyed by a fixed list of label names. */
-class Counter {
-  readonly #values = new Map<string, { labels: Labels; value: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-  ) {}
-
-  inc(labels: Labels, by = 1): void {
-    if (!(by >= 0) || !Number.isFinite(by)) return;
-    const key = this.labelNames.map((n) => labels[n] ?? '').join('\u0000');
-    const entry = this.#values.get(key);
-    if (entry) entry.value += by;
-    else this.#values.set(key, { labels: Object.fromEntries(this.labelNames.map((n) => [n, labels[n] ?? ''])), value: by });
-  }
-
-  get(labels: Labels): number {
-    return this.#values.get(this.labelNames.map((n) => labels[n] ?? '').join('\u0000'))?.value ?? 0;
-  }
-
-  render(): string {
-    const entries = [...this.#values.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return family(this.name, 'counter', this.help, entries.map(([, e]) => sample(this.name, e.labels, e.value)));
-  }
-}
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -119,26 +67,47 @@ export function routeKind(url: string): RouteKind {
 
 export interface MetricsOptions {
   readonly source?: MetricsSource;
-  /** Start time for `process_start_time_seconds` (default: now). */
-  readonly startedAt?: Date;
+  /** Collect prom-client's default process and Node.js metrics on this registry (default true). */
+  readonly defaultMetrics?: boolean;
 }
 
+const GAUGES: ReadonlyArray<readonly [key: keyof GaugeValues, name: string, help: string]> = [
+  ['repositories', 'portcullis_repositories', 'Repositories in the registry.'],
+  ['manifests', 'portcullis_manifests', 'Manifests stored, over all repositories.'],
+  ['queueLength', 'portcullis_scan_queue_length', 'Images waiting for or in a scan.'],
+];
+
 export class Metrics {
+  /** This server's own registry (never prom-client's global one). */
+  readonly registry = new Registry();
   readonly #source: MetricsSource | undefined;
-  readonly #startedAt: Date;
-  readonly requests = new Counter('portcullis_http_requests_total', 'HTTP requests answered, by method, route kind and status code.', ['method', 'route', 'status']);
-  readonly bytesReceived = new Counter('portcullis_http_received_bytes_total', 'Bytes received on HTTP connections (headers included), by route kind.', ['route']);
-  readonly bytesServed = new Counter('portcullis_http_served_bytes_total', 'Bytes sent on HTTP connections (headers included), by route kind.', ['route']);
-  readonly scans = new Counter('portcullis_scans_total', 'Image scans finished, by outcome (done or failed).', ['outcome']);
-  readonly sourceErrors = new Counter('portcullis_metrics_source_errors_total', 'Scrapes whose gauge values could not be read.', []);
+  readonly requests = new Counter({
+    name: 'portcullis_http_requests_total',
+    help: 'HTTP requests answered, by method, route kind and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly bytesReceived = new Counter({
+    name: 'portcullis_http_received_bytes_total',
+    help: 'Bytes received on HTTP connections (headers included), by route kind.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly bytesServed = new Counter({
+    name: 'portcullis_http_served_bytes_total',
+    help: 'Bytes sent on HTTP connections (headers included), by route kind.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  readonly scans = new Counter({ name: 'portcullis_scans_total', help: 'Image scans finished, by outcome (done or failed).', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly sourceErrors = new Counter({ name: 'portcullis_metrics_source_errors_total', help: 'Scrapes whose gauge values could not be read.', registers: [this.registry] });
 
   constructor(options: MetricsOptions = {}) {
     this.#source = options.source;
-    this.#startedAt = options.startedAt ?? new Date();
     // Present from the start, so that rate() sees the first scan of each outcome.
     this.scans.inc({ outcome: 'done' }, 0);
     this.scans.inc({ outcome: 'failed' }, 0);
-    this.sourceErrors.inc({}, 0);
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
   countRequest(method: string, route: RouteKind, status: number): void {
@@ -147,8 +116,8 @@ export class Metrics {
   }
 
   countBytes(route: RouteKind, received: number, served: number): void {
-    this.bytesReceived.inc({ route }, received);
-    this.bytesServed.inc({ route }, served);
+    if (received >= 0 && Number.isFinite(received)) this.bytesReceived.inc({ route }, received);
+    if (served >= 0 && Number.isFinite(served)) this.bytesServed.inc({ route }, served);
   }
 
   /** For the scan service's `onScanned`: counts finished scans, ignores the other states. */
@@ -156,38 +125,32 @@ export class Metrics {
     if (state === 'done' || state === 'failed') this.scans.inc({ outcome: state });
   }
 
-  async #gauges(): Promise<string[]> {
-    if (!this.#source) return [];
+  /**
+   * The gauges of one scrape, in a registry of their own: a value the source
+   * leaves out is not exposed, and a failing source drops them all (and is
+   * counted) instead of failing the scrape.
+   */
+  async #gauges(): Promise<Registry> {
+    const registry = new Registry();
+    if (!this.#source) return registry;
     let values: GaugeValues;
     try {
       values = await this.#source();
     } catch {
-      this.sourceErrors.inc({});
-      return [];
+      this.sourceErrors.inc();
+      return registry;
     }
-    const gauges: Array<[string, string, number | undefined]> = [
-      ['portcullis_repositories', 'Repositories in the registry.', values.repositories],
-      ['portcullis_manifests', 'Manifests stored, over all repositories.', values.manifests],
-      ['portcullis_scan_queue_length', 'Images waiting for or in a scan.', values.queueLength],
-    ];
-    return gauges.filter(([, , v]) => v !== undefined).map(([name, help, v]) => family(name, 'gauge', help, [sample(name, {}, v!)]));
+    for (const [key, name, help] of GAUGES) {
+      const value = values[key];
+      if (value !== undefined) new Gauge({ name, help, registers: [registry] }).set(value);
+    }
+    return registry;
   }
 
   /** The whole exposition, ending with a newline. */
   async exposition(): Promise<string> {
     const gauges = await this.#gauges();
-    const families = [
-      this.requests.render(),
-      this.bytesReceived.render(),
-      this.bytesServed.render(),
-      this.scans.render(),
-      this.sourceErrors.render(),
-      ...gauges,
-      family('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch, in seconds.', [
-        sample('process_start_time_seconds', {}, Math.floor(this.#startedAt.getTime() / 1000)),
-      ]),
-    ];
-    return `${families.join('\n')}\n`;
+    return Registry.merge([this.registry, gauges]).metrics();
   }
 }
 

@@ -21,7 +21,6 @@ export {
   type InputSummary,
 } from './db/import.js';
 export { dbStatus, type DbStatus } from './db/status.js';
-export type { Fetcher } from './db/update.js';
 export {
   DEFAULT_BASE_URLS,
   DEFAULT_OSV_ECOSYSTEMS,

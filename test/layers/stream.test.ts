@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { sha256Digest } from '../../src/core/digest.js';
 import { MediaType } from '../../src/core/media-types.js';
 import { LayerError } from '../../src/layers/errors.js';
 import { forEachEntry, measureLayer, readContent } from '../../src/layers/stream.js';
 import type { LayerEntry } from '../../src/layers/tar.js';
-import { dir, file, gzip, hardlink, layerOf, symlink, tarOf, whiteout, zstd } from './build.js';
+import { dir, file, gzip, hardlink, layerOf, symlink, tarOf, whiteout } from './build.js';
 
 const code = (c: string) => (e: unknown) => {
   assert.ok(e instanceof LayerError, `expected LayerError ${c}, got ${String(e)}`);
@@ -53,57 +49,9 @@ test('forEachEntry streams entries, content, sizes and the diffID of the uncompr
   assert.equal(stats.compression, 'gzip');
 });
 
-test('zstd and uncompressed layers read the same', async () => {
-  const tar = await tarOf(sample);
-  for (const [blob, type, compression] of [
-    [zstd(tar), MediaType.OciLayerZstd, 'zstd'],
-    [tar, MediaType.OciLayer, 'none'],
-  ] as const) {
-    const { seen, stats } = await entriesOf(blob, type);
-    assert.equal(stats.diffId, sha256Digest(tar));
-    assert.equal(stats.compression, compression);
-    assert.equal(seen[1]?.text, 'box\n');
-  }
-});
-
-test('mislabelled compression still reads, with a warning', async () => {
-  const tar = await tarOf(sample);
-  const cases = [
-    [gzip(tar), MediaType.OciLayerZstd, 'gzip'],
-    [zstd(tar), MediaType.OciLayerGzip, 'zstd'],
-    [tar, MediaType.DockerLayerGzip, 'none'],
-    [gzip(tar), MediaType.OciLayer, 'gzip'],
-  ] as const;
-  for (const [blob, type, actual] of cases) {
-    const warnings: string[] = [];
-    const { seen, stats } = await entriesOf(blob, type, warnings);
-    assert.equal(stats.compression, actual);
-    assert.equal(stats.diffId, sha256Digest(tar));
-    assert.equal(seen.length, 5);
-    assert.equal(warnings.length, 1, `one warning for ${type} holding ${actual}`);
-  }
-});
-
 test('a media type that is no layer is LAYER_MEDIA_TYPE', async () => {
   const tar = await tarOf(sample);
   await assert.rejects(measureLayer(layerOf(tar, 0, 'application/vnd.in-toto+json')), code('LAYER_MEDIA_TYPE'));
-});
-
-test('truncated gzip and zstd are LAYER_TRUNCATED, garbage is LAYER_CORRUPT', async () => {
-  const big = await tarOf([file('a', Buffer.alloc(300_000, 'abcdefgh')), file('b', 'x')]);
-  const gz = gzip(big);
-  const zs = zstd(big);
-  await assert.rejects(measureLayer(layerOf(gz.subarray(0, gz.length - 20), 0, MediaType.OciLayerGzip)), code('LAYER_TRUNCATED'));
-  await assert.rejects(measureLayer(layerOf(gz.subarray(0, 40), 0, MediaType.OciLayerGzip)), code('LAYER_TRUNCATED'));
-  await assert.rejects(measureLayer(layerOf(zs.subarray(0, zs.length - 20), 0, MediaType.OciLayerZstd)), code('LAYER_TRUNCATED'));
-  await assert.rejects(measureLayer(layerOf(zs.subarray(0, 30), 0, MediaType.OciLayerZstd)), code('LAYER_TRUNCATED'));
-  const bad = Buffer.from(gz);
-  bad.fill(0x55, 20, 200);
-  await assert.rejects(measureLayer(layerOf(bad, 0, MediaType.OciLayerGzip)), code('LAYER_CORRUPT'));
-  const badZ = Buffer.from(zs);
-  badZ.fill(0xff, 12, 60);
-  await assert.rejects(measureLayer(layerOf(badZ, 0, MediaType.OciLayerZstd)), (e: unknown) => e instanceof LayerError && ['LAYER_CORRUPT', 'LAYER_TRUNCATED'].includes(e.code));
-  await assert.rejects(measureLayer(layerOf(Buffer.alloc(1024, 0x41), 0, MediaType.OciLayer)), code('LAYER_CORRUPT'));
 });
 
 test('an uncompressed tar cut inside an entry is LAYER_TRUNCATED; one missing only its trailer is read without a warning', async () => {
@@ -158,32 +106,6 @@ test('measureLayer checks the diffID', async () => {
   const ok = await measureLayer(layer, { expectedDiffId: sha256Digest(tar) });
   assert.equal(ok.diffId, sha256Digest(tar));
   await assert.rejects(measureLayer(layer, { expectedDiffId: sha256Digest('other') }), code('LAYER_DIFFID_MISMATCH'));
-});
-
-test('PAX and GNU long names (from tar-stream and from GNU tar)', async () => {
-  const long = `${'d'.repeat(120)}/${'e'.repeat(130)}/file.txt`;
-  const longTarget = `${'t'.repeat(150)}/target`;
-  const paxTar = await tarOf([file(long, 'pax'), symlink(`${'s'.repeat(110)}`, longTarget)]);
-  const { seen } = await entriesOf(gzip(paxTar));
-  assert.deepEqual(seen.map((s) => [s.entry.path, s.entry.linkTarget, s.text]), [
-    [long, undefined, 'pax'],
-    ['s'.repeat(110), longTarget, undefined],
-  ]);
-
-  const work = mkdtempSync(join(tmpdir(), 'layers-gnu-'));
-  try {
-    const root = join(work, 'root');
-    mkdirSync(join(root, 'd'.repeat(120), 'e'.repeat(130)), { recursive: true });
-    writeFileSync(join(root, long), 'gnu');
-    for (const format of ['gnu', 'posix']) {
-      const tar = execFileSync('tar', [`--format=${format}`, '-C', root, '-cf', '-', '.'], { maxBuffer: 1 << 26 });
-      const got = await entriesOf(tar, MediaType.OciLayer);
-      const hit = got.seen.find((s) => s.entry.path === long);
-      assert.equal(hit?.text, 'gnu', `${format} long name`);
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 });
 
 test('a visitor may stop reading content early; the next entries still arrive', async () => {

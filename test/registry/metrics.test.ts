@@ -1,22 +1,27 @@
 /**
  * `/metrics` against a real listening Fastify on 127.0.0.1: the body parses as
  * the Prometheus text format 0.0.4 line by line (every line a `# HELP`, a
- * `# TYPE` or a sample; HELP and TYPE once per family, before its samples),
+ * `# TYPE`, a sample or empty; HELP and TYPE once per family, before its
+ * samples),
  * counters move after requests (by method, route kind and status), bytes on
  * the wire are counted exactly for a raw HTTP exchange, scans are counted by
  * outcome, gauges come from the source, and a failing source costs the gauges,
  * not the scrape. The plugin is added with `app.register`, as `buildApp` may,
- * to prove its hooks still see every route.
+ * to prove its hooks still see every route. prom-client's default process and
+ * Node.js metrics are there too, on this Metrics object's own registry, never
+ * on prom-client's global one.
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { escapeLabelValue, EXPOSITION_CONTENT_TYPE, Metrics, metricsPlugin, routeKind, type GaugeValues } from '../../src/registry/metrics.js';
+import { Counter, register as globalRegistry } from 'prom-client';
+import { EXPOSITION_CONTENT_TYPE, Metrics, metricsPlugin, routeKind, type GaugeValues } from '../../src/registry/metrics.js';
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
-const VALUE = '(?:[-+]?(?:\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?)|\\+Inf|-Inf|NaN)';
+// Prometheus reads values with Go's strconv.ParseFloat, where NaN and Inf are case-insensitive (prom-client writes "Nan").
+const VALUE = '(?:[-+]?(?:\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?)|[-+][Ii][Nn][Ff]|[Nn][Aa][Nn])';
 const HELP = new RegExp(`^# HELP (${NAME}) ((?:[^\\\\\\n]|\\\\[\\\\n])*)$`);
 const TYPE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`);
 const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?\\})? (${VALUE})(?: -?\\d+)?$`);
@@ -33,7 +38,10 @@ function parseExposition(text: string): Map<string, Family> {
   const families = new Map<string, Family>();
   const closed = new Set<string>();
   let current: string | undefined;
-  const enter = (name: string): Family => {
+  const enter = (sampleName: string): Family => {
+    // A histogram's or summary's samples carry suffixes of its family's name.
+    const base = sampleName.replace(/_(bucket|sum|count)$/, '');
+    const name = base !== sampleName && ['histogram', 'summary'].includes(families.get(base)?.type ?? '') ? base : sampleName;
     if (current !== name) {
       if (current) closed.add(current);
       assert.ok(!closed.has(name), `family ${name} is split`);
@@ -45,7 +53,9 @@ function parseExposition(text: string): Map<string, Family> {
   };
   for (const line of text.slice(0, -1).split('\n')) {
     let m: RegExpExecArray | null;
-    if ((m = HELP.exec(line))) {
+    if (line === '') {
+      continue; // "Empty lines are ignored" (exposition format 0.0.4); prom-client separates families with one
+    } else if ((m = HELP.exec(line))) {
       const f = enter(m[1]!);
       assert.equal(f.help, undefined, `second HELP for ${m[1]}`);
       assert.equal(f.samples.length, 0, `HELP after samples of ${m[1]}`);
@@ -59,7 +69,7 @@ function parseExposition(text: string): Map<string, Family> {
       const f = enter(m[1]!);
       assert.ok(f.type, `sample of ${m[1]} before its TYPE`);
       const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))]));
-      f.samples.push({ labels, value: Number(m[3]!.replace('+Inf', 'Infinity').replace('-Inf', '-Infinity')) });
+      f.samples.push({ labels, value: Number(m[3]!.replace(/^([-+])inf$/i, '$1Infinity')) });
     } else {
       assert.fail(`not a valid exposition line: ${JSON.stringify(line)}`);
     }
@@ -77,7 +87,7 @@ let app: FastifyInstance;
 let base: string;
 let port: number;
 let gauges: () => GaugeValues | Promise<GaugeValues> = () => ({ repositories: 3, manifests: 7, queueLength: 2 });
-const metrics = new Metrics({ source: () => gauges(), startedAt: new Date('2024-03-01T00:00:00Z') });
+const metrics = new Metrics({ source: () => gauges() });
 const BLOB = Buffer.alloc(1000, 7);
 
 before(async () => {
@@ -123,7 +133,7 @@ test('metrics: every line of the exposition is a valid HELP, TYPE or sample line
     if (f.type === 'counter') assert.match(name, /_total$/, `${name}: counters end in _total`);
   }
   assert.deepEqual(
-    [...families].map(([name, f]) => `${f.type} ${name}`),
+    [...families].filter(([name]) => name.startsWith('portcullis_')).map(([name, f]) => `${f.type} ${name}`),
     [
       'counter portcullis_http_requests_total',
       'counter portcullis_http_received_bytes_total',
@@ -133,13 +143,18 @@ test('metrics: every line of the exposition is a valid HELP, TYPE or sample line
       'gauge portcullis_repositories',
       'gauge portcullis_manifests',
       'gauge portcullis_scan_queue_length',
-      'gauge process_start_time_seconds',
     ],
   );
+  // prom-client's default metrics, on this registry.
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+    assert.ok(families.has(name), `${name} is exposed`);
+  }
+  assert.equal(families.get('nodejs_gc_duration_seconds')?.type, 'histogram');
+  const started = Date.now() / 1000 - process.uptime();
+  assert.ok(Math.abs(value(families, 'process_start_time_seconds') - started) <= 2, 'process_start_time_seconds is this process start');
   assert.equal(value(families, 'portcullis_repositories'), 3);
   assert.equal(value(families, 'portcullis_manifests'), 7);
   assert.equal(value(families, 'portcullis_scan_queue_length'), 2);
-  assert.equal(value(families, 'process_start_time_seconds'), 1709251200);
   assert.equal(value(families, 'portcullis_scans_total', { outcome: 'done' }), 0, 'outcomes exist before the first scan');
 });
 
@@ -212,7 +227,7 @@ test('metrics: without a real socket (inject), Content-Length headers stand in f
   await injected.close();
 });
 
-test('metrics: route kinds come from a fixed set; label values are escaped', () => {
+test('metrics: route kinds come from a fixed set; label values are escaped; the global registry stays empty', async () => {
   assert.equal(routeKind('/v2/'), 'base');
   assert.equal(routeKind('/v2/a/b/manifests/latest?x=1'), 'manifest');
   assert.equal(routeKind('/v2/a/tags/list'), 'tags');
@@ -221,8 +236,15 @@ test('metrics: route kinds come from a fixed set; label values are escaped', () 
   assert.equal(routeKind('/ui/r/a'), 'ui');
   assert.equal(routeKind('/metrics'), 'metrics');
   assert.equal(routeKind('/uix'), 'other');
-  assert.equal(escapeLabelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
-  const m = new Metrics();
+  const m = new Metrics({ defaultMetrics: false });
   m.countRequest('BREW', 'other', 418);
-  assert.match(m.requests.render(), /portcullis_http_requests_total\{method="OTHER",route="other",status="418"\} 1/);
+  // A label value with a quote, a backslash and a newline, on the same registry, still parses.
+  new Counter({ name: 'test_hostile_total', help: 'a \\ help\nline', labelNames: ['v'], registers: [m.registry] }).inc({ v: 'a"b\\c\nd' });
+  const families = parseExposition(await m.exposition());
+  assert.equal(value(families, 'portcullis_http_requests_total', { method: 'OTHER', route: 'other', status: '418' }), 1);
+  assert.equal(value(families, 'test_hostile_total', { v: 'a"b\\c\nd' }), 1);
+  assert.equal(families.get('test_hostile_total')?.help, 'a \\\\ help\\nline');
+  assert.equal(families.has('process_cpu_seconds_total'), false, 'defaultMetrics: false');
+  // Nothing lands on prom-client's global registry.
+  assert.equal((await globalRegistry.metrics()).trim(), '');
 });

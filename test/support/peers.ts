@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PEERS } from './paths.js';
+import { peerTierOnly } from './tier-guard.js';
 
 const run = promisify(execFile);
 
@@ -52,6 +53,7 @@ export interface RegistryOptions {
 
 /** Starts Debian's docker-registry on a free loopback port. */
 export async function startRegistry(options: RegistryOptions = {}): Promise<RegistryPeer> {
+  peerTierOnly("Debian's docker-registry");
   const port = options.port ?? (await freePort());
   const env = {
     ...process.env,
@@ -89,6 +91,7 @@ export interface PeerImages {
 
 /** Builds (or reuses the cache of) the tiny and Debian images from ../shared/peers/image.sh. */
 export async function peerImages(which: 'all' | 'tiny' = 'all'): Promise<PeerImages> {
+  peerTierOnly('the peer images (../shared/peers/image.sh)');
   const { stdout } = await run('bash', [join(PEERS, 'image.sh'), which], { maxBuffer: 1 << 20, timeout: 600_000 });
   const kv = parseKeyValues(stdout);
   return {

@@ -1,8 +1,8 @@
 /**
  * The import direction of docs/architecture.md, checked on every source file:
  * an arrow that points up (core importing image, the engine importing the
- * CLI, catalog and vuln importing each other, trust reaching the network)
- * fails here. After go-containerregistry's depcheck test.
+ * CLI, catalog and vuln importing each other, trust reaching the network or
+ * the fetcher) fails here. After go-containerregistry's depcheck test.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -12,6 +12,8 @@ import { REPO_ROOT } from '../support/paths.js';
 
 const RANK: Record<string, number> = {
   core: 0,
+  // The fetcher every downloader uses: above core, below everything that downloads; never trust.
+  http: 0.5,
   image: 1,
   vuln: 1,
   trust: 1,
@@ -29,6 +31,8 @@ const FORBIDDEN_PAIRS: ReadonlyArray<[string, string]> = [
   ['catalog', 'vuln'],
   ['vuln', 'catalog'],
   ['registry', 'cli'],
+  ['trust', 'http'],
+  ['sbom', 'http'],
 ];
 const NETWORK_MODULES = ['node:http', 'node:https', 'node:net', 'node:tls', 'node:dgram', 'undici'];
 

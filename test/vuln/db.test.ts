@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { zipSync } from 'fflate';
+import { HttpFetcher } from '../../src/http/index.js';
 import { dbStatus, defaultDbPath, detectFileFormat, importPaths, openStore, update, DbError, type UpdateOptions } from '../../src/vuln/db.js';
 import { VULNDATA } from '../support/paths.js';
+import { startProxy } from '../support/proxy.js';
 
 const GO_DIR = join(VULNDATA, 'osv/go-vulndb');
 const GO_FILES = readdirSync(GO_DIR).filter((f) => f.endsWith('.json')).sort().slice(0, 400);
@@ -91,10 +93,15 @@ before(async () => {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   baseUrls = { osv: `${origin}/osv`, alpine: `${origin}/alpine/`, debian: `${origin}/debian/json`, nvd: `${origin}/nvd` };
 });
-after(() => server.close());
+/** Quick retries, and no proxy variables from the machine running the tests. */
+const fetcher = new HttpFetcher({ retryBaseDelayMs: 10, env: {} });
+after(async () => {
+  server.close();
+  await fetcher.close();
+});
 
 function opts(): UpdateOptions {
-  return { baseUrls: baseUrls!, osvEcosystems: ['Go'], nvdResultsPerPage: 10, nvdDelayMs: 0 };
+  return { baseUrls: baseUrls!, osvEcosystems: ['Go'], nvdResultsPerPage: 10, nvdDelayMs: 0, fetcher };
 }
 
 function snapshot(path: string) {
@@ -223,6 +230,60 @@ test('update: a server 500 mid-update leaves the previous DB intact', async () =
     assert.equal((s.db.prepare("SELECT COUNT(*) AS n FROM records WHERE feed = 'osv'").get() as { n: number }).n, 0);
     await s.close();
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('update offline, first time: fails on the first unreachable feed naming ECONNREFUSED, and leaves no database', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-db-'));
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => closed.close(() => resolve()));
+  try {
+    const db = join(dir, 'offline.sqlite');
+    const nowhere = `http://127.0.0.1:${port}`;
+    const offline = { ...opts(), baseUrls: { osv: `${nowhere}/osv`, alpine: `${nowhere}/alpine/`, debian: `${nowhere}/debian/json`, nvd: `${nowhere}/nvd` } };
+    await assert.rejects(update(db, offline), (e: unknown) => {
+      assert.ok(e instanceof DbError && e.code === 'UPDATE_FAILED', String(e));
+      assert.match(e.message, new RegExp(`osv feed: cannot reach ${nowhere}/osv/Go/all.zip: .*ECONNREFUSED`));
+      return true;
+    });
+    assert.equal(existsSync(db), false, 'no database file');
+    assert.deepEqual(readdirSync(dir), [], 'no WAL, no download directory');
+    assert.equal((await dbStatus(db)).exists, false);
+    // With a database already there, the same failure leaves it exactly as it was.
+    await importPaths(db, [join(VULNDATA, 'nvd/vuln-list-per-cve')]);
+    const before = snapshot(db);
+    await assert.rejects(update(db, offline), (e: unknown) => e instanceof DbError && /ECONNREFUSED/.test(e.message));
+    assert.deepEqual(snapshot(db), before);
+    // A failed first import leaves no database either.
+    const fresh = join(dir, 'fresh.sqlite');
+    await assert.rejects(importPaths(fresh, [join(dir, 'missing-dir')]), (e: unknown) => e instanceof DbError && e.code === 'INPUT_MISSING');
+    assert.equal(existsSync(fresh), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('update goes through HTTP_PROXY when the environment names one (the feeds host is reachable only through it)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-db-'));
+  const proxy = await startProxy();
+  try {
+    const db = join(dir, 'proxied.sqlite');
+    const port = new URL(baseUrls!.osv!).port;
+    const viaProxy = `http://feeds.invalid:${port}`;
+    const r = await update(db, {
+      ...opts(),
+      fetcher: undefined,
+      env: { HTTP_PROXY: proxy.url },
+      feeds: ['osv', 'debian'],
+      baseUrls: { osv: `${viaProxy}/osv`, debian: `${viaProxy}/debian/json` },
+    });
+    assert.equal(r.import.inserted > GO_FILES.length, true);
+    assert.deepEqual(proxy.log.map((e) => `${e.method} ${e.target}`), [`GET ${viaProxy}/osv/Go/all.zip`, `GET ${viaProxy}/debian/json`]);
+  } finally {
+    await proxy.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -10,6 +10,13 @@
  * declared size, so a lying header cannot grow it). Caps, per top-level file:
  * nesting depth 4, 256 MiB of uncompressed bytes in total, 200,000 entries
  * per archive. Anything over a cap is a warning naming the archive.
+ *
+ * The zip library is fflate's synchronous `unzipSync` with a filter, not
+ * yauzl: archives are in memory (nested ones always are), only two or three
+ * entries are read, and yauzl walks every directory record through an
+ * asynchronous read: a 20,000-entry jar takes 78 ms with yauzl against 4 ms
+ * here (bench/zip.ts). The end record is checked by hand first
+ * (`checkCentralDirectory`) because fflate trusts the entry count it claims.
  */
 import { unzipSync } from 'fflate';
 import type { FileView } from '../../core/files.js';

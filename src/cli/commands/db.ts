@@ -66,6 +66,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     }
     result = await update(dbPath, {
       baseUrls,
+      env: io.env,
       ...(feeds ? { feeds: feeds as UpdateFeed[] } : {}),
       ...(options.osvEcosystems ? { osvEcosystems: options.osvEcosystems.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
       ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),

@@ -73,6 +73,11 @@ Examples:
   const DB_HELP = `
 The database: --db PATH, else PORTCULLIS_DB, else ~/.cache/portcullis/db/advisories.sqlite.
 Imports and updates are one transaction: an interrupted one leaves the old database usable.`;
+  const DB_UPDATE_HELP = `Downloads use HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl and Go do, are capped in
+size and time, and are retried on 429 and 5xx answers. Offline, the first feed that
+cannot be reached fails the update with its cause (ECONNREFUSED, ENOTFOUND, TLS) and
+exit 5; the database is left as it was (a first update leaves none). Details:
+docs/advisories.md.`;
   const db = program.command('db').description('the advisory database: update, import, status, push and pull as an OCI artifact');
   const dbAction =
     <A extends unknown[]>(run: (mod: typeof import('../commands/db.js'), ...args: A) => Promise<number>) =>
@@ -92,7 +97,7 @@ Imports and updates are one transaction: an interrupted one leaves the old datab
     .option('--offline', 'refuse (db update needs the network; use db import or db pull)')
     .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
     .option('-q, --quiet', 'no progress bar or summary')
-    .addHelpText('after', `${DB_HELP}\n\nExamples:\n  portcullis db update\n  portcullis db update --feeds osv,debian --osv-ecosystems PyPI,Go\n  portcullis db update --osv-url https://mirror.example/osv --nvd-url https://mirror.example/nvd`)
+    .addHelpText('after', `${DB_HELP}\n${DB_UPDATE_HELP}\n\nExamples:\n  portcullis db update\n  portcullis db update --feeds osv,debian --osv-ecosystems PyPI,Go\n  portcullis db update --osv-url https://mirror.example/osv --nvd-url https://mirror.example/nvd`)
     .action(dbAction((m, options: import('../commands/db.js').DbUpdateOptions) => m.dbUpdate(options, ctx.io)));
   db.command('import')
     .description('import advisory files or trees (OSV JSON/YAML/all.zip, Alpine secdb, Debian tracker JSON, NVD API 2.0) for air-gapped use')

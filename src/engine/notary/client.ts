@@ -7,7 +7,7 @@
  */
 import { readRegularFile } from '../../core/user-files.js';
 import { rootCertificates } from 'node:tls';
-import { HttpClient } from '../../image/transports/docker/http.js';
+import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
 import { parseRootMetadata, verifyRepository, type VerifiedRepository } from '../../trust/tuf/index.js';
 import { TrustCache, checkGun, type TrustCacheOptions } from './cache.js';
 import { NotaryError } from './errors.js';
@@ -23,8 +23,11 @@ export interface NotaryClientOptions extends TrustCacheOptions {
   readonly limits?: Partial<FetchLimits>;
   /** The clock expiry is checked against (default: now). */
   readonly now?: () => Date;
+  /** Idle timeout per request (no byte for this long); default the fetcher's. */
   readonly timeoutMs?: number;
   readonly retries?: number;
+  /** Where HTTPS_PROXY and NO_PROXY are read (default process.env). */
+  readonly env?: ProxyEnv;
 }
 
 export interface SignedTargetDigest {
@@ -37,7 +40,7 @@ export interface SignedTargetDigest {
 
 export class NotaryClient {
   private constructor(
-    private readonly http: HttpClient,
+    private readonly http: HttpFetcher,
     private readonly fetcher: MetadataFetcher,
     readonly cache: TrustCache,
     private readonly now: () => Date,
@@ -45,10 +48,11 @@ export class NotaryClient {
 
   static async open(options: NotaryClientOptions): Promise<NotaryClient> {
     const ca = options.caFile ? [...rootCertificates, (await readRegularFile(options.caFile, { what: `the CA file ${options.caFile}`, maxBytes: 1024 * 1024 })).toString('utf8')] : undefined;
-    const http = new HttpClient({
+    const http = new HttpFetcher({
       tls: { rejectUnauthorized: options.tlsVerify !== false, ...(ca ? { ca } : {}) },
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.timeoutMs !== undefined ? { idleTimeoutMs: options.timeoutMs } : {}),
       retries: options.retries ?? 2,
+      ...(options.env ? { env: options.env } : {}),
     });
     const server = new URL(String(options.server));
     const fetcher = new MetadataFetcher(http, server, { ...DEFAULT_LIMITS, ...options.limits });

@@ -2,7 +2,7 @@ import { PortcullisError } from '../../core/errors.js';
 
 /**
  * Failures of the Notary client that are not TUF verdicts (those are
- * TufError) nor transport failures (RegistryError from the HTTP client).
+ * TufError) nor transport failures (HttpError from the shared fetcher, src/http).
  */
 export type NotaryErrorCode =
   /** The verified metadata signs no target of that name: the tag is not signed. */

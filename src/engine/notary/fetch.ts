@@ -5,11 +5,11 @@
  * length the referring file records (snapshot from timestamp, targets and
  * delegations from snapshot) so endless data stops at the first extra byte.
  * Those lengths come from not-yet-verified files: they are only caps;
- * `verifyRepository` checks everything afterwards.
+ * `verifyRepository` checks everything afterwards. Requests go through the
+ * shared fetcher (`http/`): caps while streaming, deadlines, retries,
+ * HTTPS_PROXY; a status other than 200 is an HttpError (404: NOT_FOUND).
  */
-import { readAllBounded } from '../../core/bounded.js';
-import { errorFromResponse } from '../../image/transports/docker/errors.js';
-import type { HttpClient } from '../../image/transports/docker/http.js';
+import type { HttpFetcher } from '../../http/index.js';
 import { parseRootMetadata, parseSnapshotMetadata, parseTargetsMetadata, parseTimestampMetadata, type RepositoryFiles } from '../../trust/tuf/index.js';
 
 export interface FetchLimits {
@@ -23,7 +23,7 @@ export const DEFAULT_LIMITS: FetchLimits = { rootBytes: 10 << 20, timestampBytes
 
 export class MetadataFetcher {
   constructor(
-    private readonly http: HttpClient,
+    private readonly http: HttpFetcher,
     private readonly server: URL,
     private readonly limits: FetchLimits = DEFAULT_LIMITS,
   ) {}
@@ -34,12 +34,7 @@ export class MetadataFetcher {
 
   async get(gun: string, file: string, maxBytes: number): Promise<Buffer> {
     const what = `trust metadata ${gun} ${file}`;
-    const res = await this.http.send({ method: 'GET', url: this.url(gun, file), what, followRedirects: true });
-    if (res.status !== 200) {
-      const body = await readAllBounded(res.body, 64 << 10, what).catch(() => undefined);
-      throw errorFromResponse(what, res.status, body);
-    }
-    return readAllBounded(res.body, maxBytes, what);
+    return (await this.http.getBytes({ url: this.url(gun, file), what, maxBytes })).bytes;
   }
 
   /** Everything needed to verify `gun`, given the root version already trusted (for the N.root.json chain). */

@@ -15,7 +15,7 @@ import { osvSource } from '../sources/osv.js';
 import type { AdvisorySink, Source } from '../sources/source.js';
 import type { SqliteStore } from '../store/sqlite.js';
 import { DbError } from './errors.js';
-import { openStore } from './paths.js';
+import { withStore } from './paths.js';
 
 export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd';
 
@@ -172,13 +172,9 @@ export async function importInto(store: SqliteStore, paths: readonly string[], o
 
 /**
  * Imports files or directory trees (format detected per file) into the
- * database at `dbPath`, creating it if needed, in one transaction.
+ * database at `dbPath`, creating it if needed, in one transaction. A failed
+ * import into a database it created removes it again.
  */
 export async function importPaths(dbPath: string, paths: readonly string[], options: ImportOptions = {}): Promise<ImportResult> {
-  const store = openStore(dbPath);
-  try {
-    return await store.transaction(() => importInto(store, paths, options));
-  } finally {
-    await store.close();
-  }
+  return withStore(dbPath, (store) => store.transaction(() => importInto(store, paths, options)));
 }

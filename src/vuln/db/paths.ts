@@ -1,4 +1,6 @@
 /** Where the advisory database lives, and opening it for writing. */
+import { statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../store/sqlite.js';
@@ -12,4 +14,32 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
 
 export function openStore(dbPath: string = defaultDbPath()): SqliteStore {
   return new SqliteStore(dbPath);
+}
+
+/** True when something (a database, or not) exists at `dbPath`. */
+export function dbExists(dbPath: string): boolean {
+  return statSync(dbPath, { throwIfNoEntry: false }) !== undefined;
+}
+
+/**
+ * Runs `fn` on the store at `dbPath`, creating the database if needed; when
+ * this call created it and `fn` fails, the new file (and its WAL and shared
+ * memory files) is removed again. A first `db update` or `db import` that
+ * fails must leave "no database" (which `scan` explains) rather than an empty
+ * one (which `scan` would call empty).
+ */
+export async function withStore<T>(dbPath: string, fn: (store: SqliteStore) => Promise<T>): Promise<T> {
+  const created = !dbExists(dbPath);
+  const store = openStore(dbPath);
+  try {
+    return await fn(store);
+  } catch (error) {
+    if (created) {
+      await store.close();
+      for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${dbPath}${suffix}`, { force: true });
+    }
+    throw error;
+  } finally {
+    await store.close(); // idempotent
+  }
 }

@@ -1,17 +1,23 @@
 /**
  * `update` downloads first (into `<db>.downloads/`, with conditional requests
- * and HTTP Range resume of `.part` files), then imports everything it
- * downloaded in one transaction, and stores the HTTP validators (ETag,
- * Last-Modified) and the NVD sync date in the same transaction, so a failed
- * update neither changes advisories nor forgets what must be fetched again.
+ * and HTTP Range resume of `.part` files, through the shared fetcher in
+ * `http/`: caps, deadlines, retries, HTTPS_PROXY/NO_PROXY), then imports
+ * everything it downloaded in one transaction, and stores the HTTP validators
+ * (ETag, Last-Modified) and the NVD sync date in the same transaction, so a
+ * failed update neither changes advisories nor forgets what must be fetched
+ * again.
+ *
+ * A database that does not exist yet is created only once every download has
+ * succeeded (and removed again if the import fails): offline, a first update
+ * fails on the first unreachable feed with its cause and leaves no database,
+ * so `scan` says "no database" rather than "empty database".
  */
-import { mkdir, rm } from 'node:fs/promises';
-import { Downloader, hrefs, joinUrl, nvdPages } from './download.js';
+import { mkdir, rmdir, rm } from 'node:fs/promises';
+import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
+import type { SqliteStore } from '../store/sqlite.js';
+import { Downloader, hrefs, joinUrl, nvdPages, type MetaReader } from './download.js';
 import { importInto, type ImportProgress, type ImportResult } from './import.js';
-import { defaultDbPath, openStore } from './paths.js';
-
-/** The subset of `fetch` that `update` uses; inject one for tests or proxies. */
-export type Fetcher = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<Response>;
+import { dbExists, defaultDbPath, openStore, withStore } from './paths.js';
 
 export interface UpdateBaseUrls {
   /** OSV bucket; `<base>/<Ecosystem>/all.zip`. */
@@ -49,7 +55,10 @@ export interface UpdateOptions {
   /** Feeds to update (default: all four). */
   readonly feeds?: readonly UpdateFeed[];
   readonly osvEcosystems?: readonly string[];
-  readonly fetcher?: Fetcher;
+  /** The HTTP client (default: a new HttpFetcher reading proxies from `env`, closed at the end). */
+  readonly fetcher?: HttpFetcher;
+  /** Where HTTPS_PROXY, HTTP_PROXY and NO_PROXY are read when no fetcher is given (default process.env). */
+  readonly env?: ProxyEnv;
   readonly onProgress?: (p: UpdateProgress) => void;
   readonly signal?: AbortSignal;
   /** Where downloads and `.part` files live (default `<db>.downloads`). */
@@ -70,30 +79,34 @@ export interface UpdateResult {
 /**
  * Downloads the feeds from their official locations (or `baseUrls`) and
  * imports what changed, in one transaction. Throws DbError('UPDATE_FAILED')
- * when any download fails; the database is then unchanged, and interrupted
- * downloads resume from their `.part` files next time.
+ * when any download fails, with the fetcher's cause (ECONNREFUSED, ENOTFOUND,
+ * a TLS reason, a timeout, an HTTP status) in the message; the database is
+ * then unchanged (or still absent), and interrupted downloads resume from
+ * their `.part` files next time.
  */
 export async function update(dbPath: string = defaultDbPath(), options: UpdateOptions = {}): Promise<UpdateResult> {
   const base = { ...DEFAULT_BASE_URLS, ...options.baseUrls };
   const feeds = new Set<UpdateFeed>(options.feeds ?? ['osv', 'alpine', 'debian', 'nvd']);
-  const fetcher: Fetcher = options.fetcher ?? ((url, init) => fetch(url, init));
+  const fetcher = options.fetcher ?? new HttpFetcher({ ...(options.env ? { env: options.env } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   const now = (options.now ?? (() => new Date()))();
   const dir = options.downloadDir ?? `${dbPath}.downloads`;
-  await mkdir(dir, { recursive: true });
-  const store = openStore(dbPath);
+  // An existing database is opened first: a corrupt or too new one fails before anything is downloaded.
+  const existing: SqliteStore | undefined = dbExists(dbPath) ? openStore(dbPath) : undefined;
+  const meta: MetaReader = async (key) => existing?.getMeta(key);
+  const madeDir = await mkdir(dir, { recursive: true });
   try {
-    const dl = new Downloader(store, dir, fetcher, options);
+    const dl = new Downloader(meta, dir, fetcher, options);
     if (feeds.has('osv')) {
       for (const eco of options.osvEcosystems ?? DEFAULT_OSV_ECOSYSTEMS) {
         await dl.file('osv', joinUrl(base.osv, `${encodeURIComponent(eco)}/all.zip`), `osv-${eco.replace(/[^A-Za-z0-9.-]+/g, '_')}-all.zip`);
       }
     }
     if (feeds.has('alpine')) {
-      const index = await dl.text(base.alpine);
+      const index = await dl.text(base.alpine, 'Alpine secdb index');
       const releases = hrefs(index).filter((h) => /^(v\d+\.\d+|edge)\/$/.test(h));
       for (const rel of releases) {
         const relUrl = joinUrl(base.alpine, rel);
-        const files = hrefs(await dl.text(relUrl)).filter((h) => /^[A-Za-z0-9_-]+\.json$/.test(h));
+        const files = hrefs(await dl.text(relUrl, `Alpine secdb ${rel} index`)).filter((h) => /^[A-Za-z0-9_-]+\.json$/.test(h));
         for (const f of files) await dl.file('alpine', `${relUrl}${f}`, `alpine-${rel.replace('/', '')}-${f}`);
       }
     }
@@ -110,20 +123,30 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
       const feed = feedName[d.feed];
       if (!dataDates[feed] || dataDates[feed]! < iso) dataDates[feed] = iso;
     }
-    const result = await store.transaction(() =>
-      importInto(store, paths, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        dataDates,
-        ...(options.onProgress ? { onProgress: (p: ImportProgress) => options.onProgress!({ phase: 'import', feed: 'osv', advisories: p.advisories }) } : {}),
-        beforeCommit: async (s) => {
-          for (const d of dl.downloaded) await s.setMeta(`http:${d.url}`, JSON.stringify(d.validators));
-          if (nvd) await s.setMeta('nvd:lastModEndDate', nvd.end);
-        },
-      }),
-    );
+    const importAll = (store: SqliteStore): Promise<ImportResult> =>
+      store.transaction(() =>
+        importInto(store, paths, {
+          ...(options.signal ? { signal: options.signal } : {}),
+          dataDates,
+          ...(options.onProgress ? { onProgress: (p: ImportProgress) => options.onProgress!({ phase: 'import', feed: 'osv', advisories: p.advisories }) } : {}),
+          beforeCommit: async (s) => {
+            for (const d of dl.downloaded) await s.setMeta(`http:${d.url}`, JSON.stringify(d.validators));
+            if (nvd) await s.setMeta('nvd:lastModEndDate', nvd.end);
+          },
+        }),
+      );
+    let result: ImportResult;
+    if (existing) result = await importAll(existing);
+    else if (paths.length > 0) result = await withStore(dbPath, importAll);
+    else result = EMPTY_IMPORT; // nothing asked for, and no database to record it in
     for (const p of paths) await rm(p, { force: true });
     return { downloaded: dl.downloaded.map((d) => d.url), notModified: dl.notModified, import: result };
   } finally {
-    await store.close();
+    await existing?.close();
+    if (!options.fetcher) await fetcher.close();
+    // A download directory made here goes when empty; `.part` files of interrupted downloads stay for the next run.
+    if (madeDir !== undefined) await rmdir(dir).catch(() => undefined);
   }
 }
+
+const EMPTY_IMPORT: ImportResult = { inputs: [], inserted: 0, updated: 0, unchanged: 0, skipped: [], warnings: [], warningsDropped: 0 };

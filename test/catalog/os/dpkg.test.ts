@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CatalogResult } from '../../../src/catalog/cataloger.js';
-import { selectorFor, runCatalogers } from '../../../src/catalog/catalog.js';
+import { selectorFor } from '../../../src/catalog/catalog.js';
 import {
   dpkgCataloger,
   licensesFromCopyright,
@@ -15,7 +14,6 @@ import { detectOs } from '../../../src/catalog/os/release.js';
 import type { Package } from '../../../src/core/inventory.js';
 import { fileViewFromDir, fileViewFromMap, TEST_LAYER } from '../../support/file-view.js';
 import { VULNDATA } from '../../support/paths.js';
-import { peerImages, runCommand } from '../../support/peers.js';
 
 const DPKG = join(VULNDATA, 'pkgdb', 'dpkg');
 const selector = selectorFor([dpkgCataloger]);
@@ -30,6 +28,15 @@ function expectedInstalled(tsv: string): string[] {
     .filter((cols) => cols[5]?.[1] === 'i') // ii / hi: installed
     .map((cols) => cols.slice(0, 5).join('\t'))
     .sort();
+}
+
+/**
+ * Paragraphs whose `Status:` ends in `installed`, counted with a parser of its
+ * own (blank lines between paragraphs, one Status line each), not ours.
+ */
+function installedParagraphs(status: string): { paragraphs: number; installed: number } {
+  const paragraphs = status.split(/\n[ \t]*\n/).filter((p) => /^Package:/m.test(p));
+  return { paragraphs: paragraphs.length, installed: paragraphs.filter((p) => /^Status:\s*\S+\s+\S+\s+installed\s*$/m.test(p)).length };
 }
 
 function rows(packages: readonly Package[]): string[] {
@@ -49,7 +56,12 @@ test('trivy dpkg fixtures equal dpkg-query (installed only)', async () => {
     const expected = expectedInstalled(readFileSync(join(dir, 'dpkg-query-expected.tsv'), 'utf8'));
     const result = await dpkgCataloger.catalog(fileViewFromDir(dir, selector), {});
     assert.deepEqual(rows(result.packages), expected, name);
-    if (name === 'valid') assert.equal(result.packages.length, 90); // 91 paragraphs, git is rc
+    if (name === 'valid') {
+      // 91 paragraphs, git is rc: counted from the file itself.
+      const counted = installedParagraphs(readFileSync(join(dir, 'var', 'lib', 'dpkg', 'status'), 'utf8'));
+      assert.equal(counted.paragraphs - counted.installed, 1);
+      assert.equal(result.packages.length, counted.installed);
+    }
   }
 });
 
@@ -66,12 +78,12 @@ test('claircore status files equal dpkg-query (vcpkg is rejected, as dpkg-query 
     assert.deepEqual(rows(result.packages), expected, name);
     if (name === 'vcpkg') assert.match(result.warnings?.join('\n') ?? '', /vcpkg/);
   }
-  // texlive is large enough that an empty result would be a bug, not a pass
-  const tex = await dpkgCataloger.catalog(
-    fileViewFromMap({ 'var/lib/dpkg/status': readFileSync(join(DPKG, 'claircore-testdata', 'texlive.status')) }, selector),
-    {},
-  );
-  assert.equal(tex.packages.length, 357);
+  // texlive is large enough that an empty result would be a bug, not a pass: every installed paragraph, counted from the file.
+  const texStatus = readFileSync(join(DPKG, 'claircore-testdata', 'texlive.status'));
+  const tex = await dpkgCataloger.catalog(fileViewFromMap({ 'var/lib/dpkg/status': texStatus }, selector), {});
+  const counted = installedParagraphs(texStatus.toString('utf8'));
+  assert.ok(counted.installed > 300, `${counted.installed} installed paragraphs`);
+  assert.equal(tex.packages.length, counted.installed);
 });
 
 test('fields: source package and version, epoch, arch, purl, path and layer', () => {
@@ -210,32 +222,4 @@ test('corrupt status files: warnings naming the file, never a throw', async () =
   const noColon = parseDpkgStatus({ path: 'var/lib/dpkg/status', content: Buffer.from('Package: x\nStatus: install ok installed\nthis line has no colon\nVersion: 1.0\n') });
   assert.deepEqual(noColon.warnings, ['var/lib/dpkg/status: line 3: not a "Field: value" line: "this line has no colon"']);
   assert.equal(noColon.packages.length, 1);
-});
-
-test('real Debian 12 rootfs: equals dpkg-query over the same files', { timeout: 900_000 }, async (t) => {
-  const images = await peerImages();
-  const layout = images.debianOci.replace(/^oci:/, '').replace(/:bookworm$/, '');
-  const tmp = mkdtempSync(join(tmpdir(), 'portcullis-dpkg-'));
-  t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const bundle = join(tmp, 'bundle');
-  const unpack = await runCommand('umoci', ['unpack', '--rootless', '--image', `${layout}:bookworm`, bundle]);
-  assert.equal(unpack.code, 0, unpack.stderr);
-  const rootfs = join(bundle, 'rootfs');
-  const oracle = await runCommand('dpkg-query', [
-    '-W',
-    `--admindir=${join(rootfs, 'var', 'lib', 'dpkg')}`,
-    '-f=${Package}\\t${Version}\\t${source:Package}\\t${source:Version}\\t${Architecture}\\t${db:Status-Abbrev}\\n',
-  ]);
-  assert.equal(oracle.code, 0, oracle.stderr);
-  const expected = expectedInstalled(`header\n${oracle.stdout}`);
-  assert.ok(expected.length > 80, `only ${expected.length} packages from dpkg-query`);
-
-  const view = fileViewFromDir(rootfs, selectorFor([dpkgCataloger]));
-  const inventory = await runCatalogers(view, [dpkgCataloger]);
-  assert.deepEqual([inventory.os?.id, inventory.os?.versionId, inventory.os?.distroless], ['debian', '12', undefined]);
-  assert.deepEqual(rows(inventory.packages), expected);
-  assert.ok(inventory.packages.every((p) => p.ecosystem === 'debian' && p.purl.includes('distro=debian-12')));
-  const owned = inventory.ownedFiles.find((o) => o.manager === 'dpkg');
-  assert.ok(owned?.paths.has('usr/bin/dpkg'));
-  assert.ok(inventory.packages.find((p) => p.name === 'dpkg')?.licenses?.includes('GPL-2+'));
 });

@@ -1,7 +1,7 @@
 /**
  * Real Chromium for the UI tests: Debian's /usr/bin/chromium driven by
  * playwright-core, headless, with a new empty profile directory and the
- * background services off (the same flags as `test/report/html.test.ts`), so
+ * background services off (the same flags as `test/report/html.peer.test.ts`), so
  * the only traffic is to the server under test. Each page records what a
  * human would not see but a test must: console errors and warnings (CSP
  * violations are reported there), `securitypolicyviolation` events, uncaught

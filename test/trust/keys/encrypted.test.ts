@@ -38,6 +38,7 @@ for (const algorithm of GENERATE_ALGORITHMS) {
     const { privateKey, metadata: read } = await decryptPrivateKey(pem, PASS);
     assert.deepEqual(read, metadata);
     assert.equal(keyIdOfKey(privateKey), pair.keyId);
+    assert.deepEqual(privateKey.export({ format: 'der', type: 'pkcs8' }), Buffer.from(pair.pkcs8), 'the same PKCS#8 bytes');
     const msg = Buffer.from('after the round trip');
     assert.equal(verifyBytes(pair.publicKey, msg, signBytes(privateKey, msg)), true);
   });
@@ -56,8 +57,14 @@ test('default parameters are N=2^17 r=8 p=1 and are stored in the file', async (
 });
 
 test('the same passphrase in another Unicode normalisation opens the key (NFC)', async () => {
-  const { pem } = await sealed('ed25519');
-  await decryptPrivateKey(pem, PASS.normalize('NFD'));
+  const { pair, pem, metadata } = await sealed('ed25519');
+  const nfd = PASS.normalize('NFD');
+  assert.notEqual(nfd, PASS, 'the passphrase really has another normalisation');
+  const { privateKey, metadata: read } = await decryptPrivateKey(pem, nfd);
+  assert.deepEqual(privateKey.export({ format: 'der', type: 'pkcs8' }), Buffer.from(pair.pkcs8), 'the original key, byte for byte');
+  assert.deepEqual(read, metadata);
+  const msg = Buffer.from('opened with the NFD passphrase');
+  assert.equal(verifyBytes(pair.publicKey, msg, signBytes(privateKey, msg)), true);
 });
 
 test('wrong passphrase → PASSPHRASE_INVALID, and the message never holds a passphrase', async () => {

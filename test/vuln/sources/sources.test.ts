@@ -83,7 +83,13 @@ test('osv: PyPA YAML — PYSEC aliases, fixed versions, PEP 503 names', async ()
   assert.ok(a.affected[0]!.ranges.every((r) => r.type === 'ECOSYSTEM'), 'GIT ranges are not kept');
   const underscore = await collect(osvSource, join(VULNDATA, 'osv/pypi-pypa'));
   assert.ok(underscore.advisories.flatMap((x) => x.affected).every((e) => e.name === e.name.toLowerCase() && !/[_.]/.test(e.name)));
-  assert.equal(underscore.advisories.length + underscore.skipped.length, 2661);
+  // Every record file in the tree is imported or skipped with its id named, none twice: counted from the files themselves.
+  const recordFiles = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? recordFiles(join(d, e.name)) : /\.(ya?ml|json)$/.test(e.name) ? [join(d, e.name)] : []));
+  const idsInFiles = recordFiles(join(VULNDATA, 'osv/pypi-pypa')).map((f) => /^id:\s*(\S+)\s*$/m.exec(readFileSync(f, 'utf8'))![1]!);
+  assert.ok(idsInFiles.length > 2000, `${idsInFiles.length} record files`);
+  assert.equal(underscore.advisories.length + underscore.skipped.length, idsInFiles.length);
+  assert.deepEqual([...underscore.advisories.map((x) => x.id), ...underscore.skipped.map((x) => x.record.split(': ').at(-1)!)].sort(), idsInFiles.sort());
 });
 
 test('osv: the linter negatives are skipped, counted and named; never a crash', async () => {

@@ -131,6 +131,10 @@ describe('pep440', () => {
   });
   test('order', () => {
     assertAscending(pep440, ['1.0.dev1', '1.0a1.dev1', '1.0a1', '1.0b1', '1.0rc1', '1.0', '1.0+abc', '1.0+5', '1.0.post1.dev1', '1.0.post1', '1.1', '1!0.1']);
+    // Numbers are unbounded in packaging (Python ints): past 2^53 they still order (packaging 26.2 says so for each pair).
+    assertAscending(pep440, ['9007199254740992', '9007199254740993']);
+    assertAscending(pep440, ['1.99999999999999999998', '1.99999999999999999999']);
+    assertAscending(pep440, ['1.0.post18446744073709551616', '1.0.post18446744073709551617']);
   });
 });
 

@@ -13,13 +13,17 @@
  * (manifests, tokens, pings, tag and referrer lists, error bodies) by a
  * whole-request deadline (`deadlineMs`, from sending to the last body byte).
  * Blob downloads and uploads (`transfer: true`) have no deadline: a large
- * layer on a slow link is fine as long as bytes keep coming.
+ * layer on a slow link is fine as long as bytes keep coming. The deadline
+ * itself is the shared `Deadline` of `http/` (the downloaders' fetcher).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PortcullisError } from '../../../core/errors.js';
+import { Deadline, formatSeconds } from '../../../http/index.js';
+
+export { formatSeconds };
 import { RegistryError, redactUrl } from './errors.js';
 import { isTlsError, type TlsSettings } from './tls.js';
 
@@ -170,7 +174,9 @@ export class HttpClient {
     const replayable = !(req.body instanceof Readable);
     for (let attempt = 0; ; attempt++) {
       const canRetry = replayable && attempt < this.retries;
-      const deadline = req.transfer ? undefined : new Deadline(this.deadlineMs, req.what, req.url, this.signal);
+      const deadline = req.transfer
+        ? undefined
+        : new Deadline(this.deadlineMs, () => new RegistryError('TIMEOUT', `${req.what}: no complete answer from ${redactUrl(req.url)} within the ${formatSeconds(this.deadlineMs)} timeout`), this.signal);
       let res: Dispatcher.ResponseData;
       try {
         this.signal?.throwIfAborted();
@@ -252,57 +258,6 @@ export function errorCode(error: unknown): string {
   return typeof code === 'string' ? code : '';
 }
 
-/**
- * The whole-request deadline of one attempt: aborts the request while it
- * waits for headers, and destroys the body with a TIMEOUT error if it has
- * not been read to the end in time. Cleared when the body closes.
- */
-class Deadline {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private body: ResponseBody | undefined;
-  private readonly onOuterAbort: (() => void) | undefined;
-  error: RegistryError | undefined;
-
-  /** `outer` (the client's signal) aborts this request too; listened to only while the request lives. */
-  constructor(
-    ms: number,
-    what: string,
-    url: URL,
-    private readonly outer: AbortSignal | undefined,
-  ) {
-    this.timer = setTimeout(() => {
-      this.error = new RegistryError('TIMEOUT', `${what}: no complete answer from ${redactUrl(url)} within the ${formatSeconds(ms)} timeout`);
-      if (this.body) this.body.destroy(this.error);
-      else this.controller.abort(this.error);
-    }, ms);
-    this.timer.unref();
-    if (outer?.aborted) this.controller.abort(outer.reason);
-    else if (outer) {
-      this.onOuterAbort = () => this.controller.abort(outer.reason);
-      outer.addEventListener('abort', this.onOuterAbort, { once: true });
-    }
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  watch(body: ResponseBody): void {
-    this.body = body;
-    if (body.destroyed || body.readableEnded) this.clear();
-    else body.once('close', () => this.clear());
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-    if (this.onOuterAbort) this.outer?.removeEventListener('abort', this.onOuterAbort);
-  }
-}
-
-export function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
 
 /**
  * Maps a low-level failure (socket, TLS, timeout) to a RegistryError;

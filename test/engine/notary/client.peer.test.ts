@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { NotaryClient, NotaryError } from '../../../src/engine/notary/index.js';
-import { RegistryError } from '../../../src/image/transports/docker/errors.js';
+import { HttpError } from '../../../src/http/index.js';
 import { TufError } from '../../../src/trust/tuf/index.js';
 import { notaryCli, notaryDemo, randomTarget, startNotaryPeer, uniqueGun, type NotaryPeer } from '../../support/notary.js';
 
@@ -51,7 +51,7 @@ test('a republish is picked up with higher versions; unknown GUNs are not found'
     const before = (await client.cache.load(gun))?.versions.get('targets') ?? 0;
     assert.deepEqual(await client.lookupSignedTarget(gun, 'v2'), { digest: `sha256:${next.sha256}`, size: next.size, role: 'targets/releases' });
     assert.ok(((await client.cache.load(gun))?.versions.get('targets') ?? 0) > before);
-    await assert.rejects(client.update(uniqueGun('absent')), (e: unknown) => e instanceof RegistryError && e.code === 'NOT_FOUND');
+    await assert.rejects(client.update(uniqueGun('absent')), (e: unknown) => e instanceof HttpError && e.code === 'NOT_FOUND');
   } finally {
     await client.close();
   }
