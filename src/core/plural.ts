@@ -4,8 +4,9 @@
  * so no message says "1 vulnerabilities". Machine formats (JSON, SARIF) never
  * need it.
  */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
+export function plural(count: number, noun: string | readonly [singular: string, plural: string], pluralForm?: string): string {
+  const [singular, many] = typeof noun === 'string' ? [noun, pluralForm ?? `${noun}s`] : noun;
+  return `${count} ${count === 1 ? singular : many}`;
 }
 
 /** The nouns that do not take a plain `s`. */

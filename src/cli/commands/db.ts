@@ -135,7 +135,7 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
   else if (!status.exists) io.stdout.write(`${dbPath}: no advisory database\n`);
   else {
     const paint = painter(colorEnabled(io.stdout, io.env));
-    io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${plural(status.advisories, ...ADVISORY)}, ${status.affected} affected ${status.affected === 1 ? 'entry' : 'entries'}; last update ${status.lastUpdate ?? 'never'}\n\n`);
+    io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${plural(status.advisories, ADVISORY)}, ${status.affected} affected ${status.affected === 1 ? 'entry' : 'entries'}; last update ${status.lastUpdate ?? 'never'}\n\n`);
     const rows = status.sources.map((s) => [s.feed, String(s.advisories), String(s.affected), s.lastImport ?? '-', s.dataDate ?? '-', s.stale ? paint('yellow', 'stale') : 'ok']);
     io.stdout.write(renderTable(['FEED', 'ADVISORIES', 'AFFECTED', 'LAST IMPORT', 'DATA DATE', 'STATE'], rows, paint));
   }

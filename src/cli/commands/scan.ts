@@ -95,7 +95,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   const incomplete = incompleteExit(outcome.result.incomplete, 'scan', options, io);
   if (incomplete !== undefined) return incomplete;
   if (exitCode !== 0 && outcome.gate.active.length > 0) {
-    if (!options.quiet) io.stderr.write(`portcullis: ${plural(outcome.gate.active.length, ...VULNERABILITY)} ${outcome.gate.active.length === 1 ? 'remains' : 'remain'} after filters (exit code ${exitCode})\n`);
+    if (!options.quiet) io.stderr.write(`portcullis: ${plural(outcome.gate.active.length, VULNERABILITY)} ${outcome.gate.active.length === 1 ? 'remains' : 'remain'} after filters (exit code ${exitCode})\n`);
     return exitCode;
   }
   return ExitCode.Ok;

@@ -35,10 +35,10 @@ export async function describeStartup(config: RegistryConfig, url: string, now: 
 async function describeDatabase(path: string, now: Date): Promise<string> {
   const status = await dbStatus(path, { now }).catch(() => undefined);
   if (!status?.exists || status.advisories === 0) return `none yet at ${path}: images wait queued until "portcullis db update" writes it`;
-  if (!status.lastUpdate) return `${path} (${plural(status.advisories, ...ADVISORY)})`;
+  if (!status.lastUpdate) return `${path} (${plural(status.advisories, ADVISORY)})`;
   const hours = Math.max(0, Math.round((now.getTime() - Date.parse(status.lastUpdate)) / 3_600_000));
   const age = hours < 48 ? `${hours} h ago` : `${plural(Math.round(hours / 24), 'day')} ago`;
-  return `${path} (${plural(status.advisories, ...ADVISORY)}, updated ${status.lastUpdate}, ${age}${status.stale ? ': stale, run "portcullis db update"' : ''})`;
+  return `${path} (${plural(status.advisories, ADVISORY)}, updated ${status.lastUpdate}, ${age}${status.stale ? ': stale, run "portcullis db update"' : ''})`;
 }
 
 function describePolicy(config: RegistryConfig): string {

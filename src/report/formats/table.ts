@@ -89,7 +89,7 @@ export function renderFindingsTable(result: ScanResult, options: TableWriteOptio
   if (identity) out.push(identity);
   const total = Object.values(result.packageCounts).reduce((a, b) => a + b, 0);
   out.push(
-    `${plural(total, 'package')}, ${plural(active.length, ...VULNERABILITY)}${active.length ? ` (${counts(active)})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
+    `${plural(total, 'package')}, ${plural(active.length, VULNERABILITY)}${active.length ? ` (${counts(active)})` : ''}${suppressed.length ? `, ${suppressed.length} suppressed` : ''}`,
   );
   const incomplete = result.incomplete ?? [];
   if (incomplete.length > 0) {
