@@ -45,7 +45,7 @@ for (const how of ['zstd', 'gzip'] as const) {
     assert.ok(blob.length < (how === 'zstd' ? 256 * 1024 : 8 * 1024 * 1024), `${how} bomb is ${blob.length} bytes`);
     const layout = await buildLayout({ dir: join(work, `layout-${how}`), layers: [{ raw: blob, compression: how, diffId }] });
 
-    const inspect = await runMeasured(['inspect', layout.name]);
+    const inspect = await runMeasured(['inspect', layout.name, '--verify-layers']);
     assert.equal(inspect.code, 0, inspect.stderr);
     assert.match(inspect.stdout, /\(1\.0 GiB uncompressed\)/);
     assert.ok(inspect.maxRssKb < RSS_LIMIT_KB, `inspect peaked at ${Math.round(inspect.maxRssKb / 1024)} MB`);

@@ -55,7 +55,7 @@ test('an entry 80,000 components deep is refused with LAYER_PATH_TOO_LONG; the C
   });
   const layout = await buildLayout({ layers: [{ entries: [{ name: 'etc/hostname', body: 'box\n' }, { name: deep, body: 'x' }] }] });
   cleanup.push(layout.dir);
-  for (const args of [['inspect', layout.name], ['cat', layout.name, '/etc/hostname']]) {
+  for (const args of [['inspect', layout.name, '--verify-layers'], ['cat', layout.name, '/etc/hostname']]) {
     const r = await runCli(args);
     assert.equal(r.code, 6, r.stderr);
     assert.match(r.stderr, /^portcullis: layer 0 \(sha256:[0-9a-f]{12}\): entry "a\/a\/.*160001 characters long/m);
@@ -129,7 +129,7 @@ test('the root directory entry `/`, `./` or `.` is the root: nothing recorded, t
       layers: [{ entries: [{ name: root, type: 'directory' }, { name: 'etc/hostname', body: 'box\n' }] }],
     });
     cleanup.push(layout.dir);
-    assert.equal((await runCli(['inspect', layout.name])).code, 0);
+    assert.equal((await runCli(['inspect', layout.name, '--verify-layers'])).code, 0);
     const cat = await runCli(['cat', layout.name, '/etc/hostname']);
     assert.equal(cat.code, 0, cat.stderr);
     assert.equal(cat.stdout, 'box\n');
@@ -154,7 +154,7 @@ test('a root entry that is not a directory, absolute names and `..` stay refused
   }
   const layout = await buildLayout({ layers: [{ entries: [{ name: 'etc/hostname', body: 'box\n' }, { name: '/etc/passwd', body: 'pwn' }] }] });
   cleanup.push(layout.dir);
-  const r = await runCli(['inspect', layout.name]);
+  const r = await runCli(['inspect', layout.name, '--verify-layers']);
   assert.equal(r.code, 6);
   assert.match(r.stderr, /entry "\/etc\/passwd" is an absolute path/);
 });
@@ -178,7 +178,7 @@ test('umoci insert at `/` writes a `/` entry: inspect, cat and scan read the ima
   const expected = readFileSync(join(work, 'bundle', 'rootfs', 'etc', 'added.txt'), 'utf8');
 
   const name = `oci:${image}:latest`;
-  const inspect = await runCli(['inspect', name, '--format', 'json']);
+  const inspect = await runCli(['inspect', name, '--format', 'json', '--verify-layers']);
   assert.equal(inspect.code, 0, inspect.stderr);
   assert.equal((JSON.parse(inspect.stdout) as { layers: unknown[] }).layers.length, 5);
   const cat = await runCli(['cat', name, '/etc/added.txt']);
