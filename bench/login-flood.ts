@@ -13,8 +13,8 @@
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import bcrypt from 'bcryptjs';
 import { Agent, request } from 'undici';
-import { HtpasswdAuthenticator } from '../src/registry/auth/htpasswd.js';
-import type { PasswordVerifier } from '../src/registry/auth/password-pool.js';
+import { HtpasswdAuthenticator } from '../src/server/auth/htpasswd.js';
+import type { PasswordVerifier } from '../src/server/auth/password-pool.js';
 import { startPortcullisRegistry } from '../test/support/registry-server.js';
 
 const COST = 12;

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { Digest } from '../src/core/digest.js';
-import type { BlobStore } from '../src/registry/storage/blob-store.js';
-import { FilesystemBlobStore } from '../src/registry/storage/filesystem.js';
-import { S3BlobStore } from '../src/registry/storage/s3.js';
+import type { BlobStore } from '../src/server/storage/blob-store.js';
+import { FilesystemBlobStore } from '../src/server/storage/filesystem.js';
+import { S3BlobStore } from '../src/server/storage/s3.js';
 import { startS3 } from '../test/support/s3.js';
 
 const MiB = 1024 * 1024;

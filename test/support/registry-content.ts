@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Digest, type Digest } from '../../src/core/digest.js';
-import type { ManifestRecord, MetadataStore } from '../../src/registry/metadata/store.js';
-import type { BlobStore } from '../../src/registry/storage/blob-store.js';
+import type { ManifestRecord, MetadataStore } from '../../src/server/metadata/store.js';
+import type { BlobStore } from '../../src/server/storage/blob-store.js';
 
 export interface Stores {
   readonly blobs: BlobStore;

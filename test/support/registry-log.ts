@@ -3,7 +3,7 @@
  * parsed, so a test can assert that an event was logged, with its fields.
  */
 import { Writable } from 'node:stream';
-import { createLog, type LogLevel, type RegistryLog } from '../../src/registry/log.js';
+import { createLog, type LogLevel, type RegistryLog } from '../../src/server/log.js';
 
 export interface CapturedLog {
   readonly log: RegistryLog;

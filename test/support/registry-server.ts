@@ -7,12 +7,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RegistryPlugin } from '../../src/registry/app.js';
-import type { RegistryLog } from '../../src/registry/log.js';
-import { SqliteMetadataStore } from '../../src/registry/metadata/sqlite.js';
-import type { RegistryServices } from '../../src/registry/services.js';
-import { startServer } from '../../src/registry/server.js';
-import { FilesystemBlobStore } from '../../src/registry/storage/filesystem.js';
+import type { RegistryPlugin } from '../../src/server/app.js';
+import type { RegistryLog } from '../../src/server/log.js';
+import { SqliteMetadataStore } from '../../src/server/metadata/sqlite.js';
+import type { RegistryServices } from '../../src/server/services.js';
+import { startServer } from '../../src/server/server.js';
+import { FilesystemBlobStore } from '../../src/server/storage/filesystem.js';
 
 export interface PortcullisRegistryOptions extends Partial<Omit<RegistryServices, 'blobs' | 'metadata'>> {
   readonly plugins?: readonly RegistryPlugin[];

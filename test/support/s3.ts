@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { createS3Client, type S3Connection } from '../../src/registry/storage/s3-client.js';
+import { createS3Client, type S3Connection } from '../../src/server/storage/s3-client.js';
 import { PEERS } from './paths.js';
 import { freePort, parseKeyValues } from './peers.js';
 

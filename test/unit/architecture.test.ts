@@ -23,14 +23,14 @@ const RANK: Record<string, number> = {
   catalog: 3,
   hygiene: 3,
   engine: 4,
-  registry: 5,
-  // The CLI is the outermost layer: `serve` starts the registry; nothing imports the CLI.
+  server: 5,
+  // The CLI is the outermost layer: `serve` starts the server; nothing imports the CLI.
   cli: 6,
 };
 const FORBIDDEN_PAIRS: ReadonlyArray<[string, string]> = [
   ['catalog', 'vuln'],
   ['vuln', 'catalog'],
-  ['registry', 'cli'],
+  ['server', 'cli'],
   ['trust', 'http'],
   ['sbom', 'http'],
 ];

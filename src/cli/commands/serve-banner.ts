@@ -4,7 +4,7 @@
  * and the policy in force, as text on stderr and as the fields of the
  * `startup` log event. Secrets (database passwords in URLs) are masked.
  */
-import type { RegistryConfig } from '../../registry/config.js';
+import type { RegistryConfig } from '../../server/config.js';
 import { dbStatus } from '../../vuln/db.js';
 import { plural, ADVISORY } from '../../core/plural.js';
 

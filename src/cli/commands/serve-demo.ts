@@ -14,8 +14,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDestination, openSource } from '../../engine/open.js';
 import { copyImage } from '../../image/copy.js';
-import type { RunningRegistry } from '../../registry/open.js';
-import { imagePath } from '../../registry/ui/paths.js';
+import type { RunningRegistry } from '../../server/open.js';
+import { imagePath } from '../../server/ui/paths.js';
 import { plural } from '../../core/plural.js';
 
 /** The example image shipped with the package (`files` in package.json lists examples/). */

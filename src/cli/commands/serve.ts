@@ -5,9 +5,9 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SEVERITY_LEVELS, type SeverityLevel } from '../../core/advisory.js';
-import type { RegistryConfig, StorageConfig } from '../../registry/config.js';
-import type { ConnectionLimits } from '../../registry/connection-limits.js';
-import { createLog, LOG_FORMATS, LOG_LEVELS } from '../../registry/log.js';
+import type { RegistryConfig, StorageConfig } from '../../server/config.js';
+import type { ConnectionLimits } from '../../server/connection-limits.js';
+import { createLog, LOG_FORMATS, LOG_LEVELS } from '../../server/log.js';
 import { defaultDbPath } from '../../vuln/db.js';
 import { UsageError } from '../context.js';
 import type { OutputStreams } from '../output.js';
@@ -242,7 +242,7 @@ export async function serve(options: ServeOptions, io: OutputStreams): Promise<n
   };
   try {
     const config = await buildConfig(effective, io);
-    const { startRegistry } = await import('../../registry/open.js');
+    const { startRegistry } = await import('../../server/open.js');
     let registry;
     try {
       registry = await startRegistry(config);
