@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RegistryClient } from '../src/image/transports/docker/client.js';
 import { KeyStore } from '../src/trust/keys/store.js';
-import { openTrustSession, signImage, verifyImage, type TrustSession } from '../src/engine/trust.js';
+import { openTrustSession, signImage, verifyImage, type TrustSession } from '../src/engine/trust/index.js';
 import { peerImages, startRegistry } from '../test/support/peers.js';
 import { skopeoCopy } from '../test/support/skopeo.js';
 

@@ -7,7 +7,7 @@
 import type { SeverityLevel } from '../core/advisory.js';
 import type { KeyStore } from '../trust/keys/store.js';
 import type { Policy } from '../trust/policy/index.js';
-import type { KeyFile } from '../engine/trust.js';
+import type { KeyFile } from '../engine/trust/index.js';
 import type { FailureLimits } from './auth/failure-limiter.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { RegistryLog } from './log.js';

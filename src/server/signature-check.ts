@@ -17,7 +17,7 @@
 import type { Digest } from '../core/digest.js';
 import { readAllBounded } from '../core/bounded.js';
 import { MAX_MANIFEST_BYTES } from '../core/oci.js';
-import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession } from '../engine/trust.js';
+import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession } from '../engine/trust/index.js';
 import type { KeyStore } from '../trust/keys/store.js';
 import type { Policy } from '../trust/policy/index.js';
 import type { SignatureCheck } from './policy.js';

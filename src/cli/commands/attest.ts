@@ -1,6 +1,6 @@
 import { CoreError } from '../../core/errors.js';
 import { readRegularFile, UserFileError } from '../../core/user-files.js';
-import { attestImage, TrustError, type SignLayout } from '../../engine/trust.js';
+import { attestImage, TrustError, type SignLayout } from '../../engine/trust/index.js';
 import { PredicateType } from '../../trust/signatures/index.js';
 import { isRecord } from '../../core/oci.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';

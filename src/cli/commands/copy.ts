@@ -72,7 +72,7 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
 /** Content trust and policy, loaded only when they may apply (see trust-gate.ts). */
 async function verifyFirst(src: string, options: CopyCommandOptions, context: SystemContext, io: OutputStreams) {
   const [{ enforceContentTrust }, { contentTrustEnabled, loadPolicy, openStore }] = await Promise.all([
-    import('../../engine/trust.js'),
+    import('../../engine/trust/index.js'),
     import('./trust-shared.js'),
   ]);
   const trustOn = contentTrustEnabled(options, io);

@@ -1,4 +1,4 @@
-import { signImage, type SignLayout } from '../../engine/trust.js';
+import { signImage, type SignLayout } from '../../engine/trust/index.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type OutputStreams } from '../output.js';

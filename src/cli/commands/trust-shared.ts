@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { KeyStore } from '../../trust/keys/store.js';
 import type { KeyRole } from '../../trust/keys/keys.js';
 import { parsePolicy, type Policy } from '../../trust/policy/index.js';
-import { readKeyFiles, type KeyFile } from '../../engine/trust.js';
+import { readKeyFiles, type KeyFile } from '../../engine/trust/index.js';
 import { resolvePassphrase, type PromptFunction } from '../passphrase.js';
 import { UsageError } from '../context.js';
 import { portcullisHome } from '../trust-gate.js';

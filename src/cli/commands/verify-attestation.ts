@@ -1,4 +1,4 @@
-import { readKeyFiles, verifyImage } from '../../engine/trust.js';
+import { readKeyFiles, verifyImage } from '../../engine/trust/index.js';
 import { ATTESTATION_TYPES, evaluate, parseDuration, parseCondition, type Policy, type PolicyEntry } from '../../trust/policy/index.js';
 import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';

@@ -1,4 +1,4 @@
-import { readKeyFiles, verifyImage, type CountedSignatureCheck, type VerifyReport } from '../../engine/trust.js';
+import { readKeyFiles, verifyImage, type CountedSignatureCheck, type VerifyReport } from '../../engine/trust/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';

@@ -12,7 +12,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { VerifyReport } from '../../../src/engine/trust.js';
+import type { VerifyReport } from '../../../src/engine/trust/index.js';
 import { parseKeyMaterial, publicKeyPem } from '../../../src/trust/keys/index.js';
 import { CLI } from '../../support/paths.js';
 import { peerImages, runCommand, startRegistry, type PeerImages, type RegistryPeer } from '../../support/peers.js';

@@ -12,7 +12,7 @@ import { sha256Digest, type Digest } from '../../../src/core/digest.js';
 import { MediaType } from '../../../src/core/media-types.js';
 import { parseManifest } from '../../../src/core/oci.js';
 import { cosignTag, SIGNATURE_ANNOTATION } from '../../../src/trust/signatures/index.js';
-import type { VerifyReport } from '../../../src/engine/trust.js';
+import type { VerifyReport } from '../../../src/engine/trust/index.js';
 import { peerImages, startRegistry, type PeerImages, type RegistryPeer } from '../../support/peers.js';
 import { skopeoCopy, skopeoInspect } from '../../support/skopeo.js';
 import { cli, client, trustHome } from './helpers.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ManifestBlob } from '../../../src/image/types.js';
 import { KeyStore } from '../../../src/trust/keys/store.js';
-import { enforceContentTrust, signImage, TrustError, verifyImage } from '../../../src/engine/trust.js';
+import { enforceContentTrust, signImage, TrustError, verifyImage } from '../../../src/engine/trust/index.js';
 import { peerImages, startRegistry, type RegistryPeer } from '../../support/peers.js';
 import { skopeoCopy, skopeoInspect } from '../../support/skopeo.js';
 

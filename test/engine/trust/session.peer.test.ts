@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { RegistryClient } from '../../../src/image/transports/docker/client.js';
 import { KeyStore } from '../../../src/trust/keys/store.js';
 import { cosignTag } from '../../../src/trust/signatures/index.js';
-import { openTrustSession, signImage, verifyImage } from '../../../src/engine/trust.js';
+import { openTrustSession, signImage, verifyImage } from '../../../src/engine/trust/index.js';
 import { peerImages, startRegistry, type RegistryPeer } from '../../support/peers.js';
 import { skopeoCopy } from '../../support/skopeo.js';
 
