@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inventoryImage } from '../src/engine/inventory.js';
-import { layerInputs } from '../src/engine/layers.js';
+import { layerInputs } from '../src/engine/layer-inputs.js';
 import { openSource } from '../src/engine/open.js';
 import { resolveImage } from '../src/image/image.js';
 import { walkLayers } from '../src/layers/index.js';

@@ -12,7 +12,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Ecosystem, Inventory, Package } from '../src/core/inventory.js';
-import { layerInputs } from '../src/engine/layers.js';
+import { layerInputs } from '../src/engine/layer-inputs.js';
 import { openSource } from '../src/engine/open.js';
 import { scanTarget } from '../src/engine/scan.js';
 import { resolveImage } from '../src/image/image.js';

@@ -3,7 +3,8 @@
  * union of every cataloguer's wants, then every cataloguer over the merged
  * view. Package databases are kept per layer (FileWant.history) so each OS
  * package knows the layer that introduced it; language packages are files of
- * their own, so their layer is the layer of their manifest.
+ * their own, so their layer is the layer of their manifest. An unpacked root
+ * filesystem (`scan --rootfs`) is one view with no layers (layers/rootfs.ts).
  */
 import type { Inventory } from '../core/inventory.js';
 import { ALL_CATALOGERS } from '../catalog/all.js';
@@ -11,8 +12,8 @@ import { runCatalogers, selectorFor } from '../catalog/catalog.js';
 import type { Cataloger } from '../catalog/cataloger.js';
 import { resolveImage, type ResolveOptions, type ResolvedImage } from '../image/image.js';
 import type { ImageSource } from '../image/types.js';
-import { walkLayers } from '../layers/index.js';
-import { layerInputs } from './layers.js';
+import { rootfsView, walkLayers, type RootfsOptions } from '../layers/index.js';
+import { layerInputs } from './layer-inputs.js';
 
 export interface InventoryOptions extends ResolveOptions {
   catalogers?: readonly Cataloger[];
@@ -30,4 +31,22 @@ export async function inventoryImage(source: ImageSource, options: InventoryOpti
   const view = await walkLayers(layerInputs(image), selectorFor(catalogers), options.signal ? { signal: options.signal } : {});
   const inventory = await runCatalogers(view, catalogers);
   return { image, inventory: { ...inventory, warnings: [...view.warnings.map((w) => `layers: ${w}`), ...inventory.warnings] } };
+}
+
+export interface RootfsInventoryOptions extends RootfsOptions {
+  readonly catalogers?: readonly Cataloger[];
+}
+
+/** Every cataloguer over an unpacked root filesystem. Packages carry no layer (there are none). */
+export async function inventoryRootfs(dir: string, options: RootfsInventoryOptions = {}): Promise<Inventory> {
+  const catalogers = options.catalogers ?? ALL_CATALOGERS;
+  const view = await rootfsView(dir, selectorFor(catalogers), options);
+  const inventory = await runCatalogers(view, catalogers);
+  const incomplete = [...view.unread.map((w) => `rootfs: ${w}`), ...(inventory.incomplete ?? [])];
+  return {
+    ...inventory,
+    packages: inventory.packages.map(({ layer: _layer, ...rest }) => rest),
+    warnings: [...view.warnings.map((w) => `rootfs: ${w}`), ...inventory.warnings],
+    ...(incomplete.length > 0 ? { incomplete } : {}),
+  };
 }

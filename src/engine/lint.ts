@@ -30,7 +30,7 @@ import { defaultDbPath } from '../vuln/db.js';
 import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { SqliteStore } from '../vuln/store/sqlite.js';
 import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
-import { layerInputs } from './layers.js';
+import { layerInputs } from './layer-inputs.js';
 import { readRegularFile, UserFileError } from '../core/user-files.js';
 import { CoreError } from '../core/errors.js';
 import { appendAll } from '../core/arrays.js';

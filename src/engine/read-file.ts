@@ -8,7 +8,7 @@ import { PortcullisError } from '../core/errors.js';
 import { resolveImage, type ResolveOptions } from '../image/image.js';
 import type { ImageSource } from '../image/types.js';
 import { normaliseEntryPath, selectPaths, walkLayers } from '../layers/index.js';
-import { layerInputs } from './layers.js';
+import { layerInputs } from './layer-inputs.js';
 
 export type ReadFileErrorCode = 'FILE_NOT_FOUND' | 'NOT_A_FILE';
 export class ReadFileError extends PortcullisError<ReadFileErrorCode> {}

@@ -23,9 +23,8 @@ import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { SqliteStore } from '../vuln/store/sqlite.js';
 import type { Cataloger } from '../catalog/cataloger.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
-import { inventoryImage } from './inventory.js';
+import { inventoryImage, inventoryRootfs } from './inventory.js';
 import { openSource } from './open.js';
-import { inventoryRootfs } from './rootfs.js';
 
 export type ScanErrorCode = 'DB_MISSING' | 'TARGET_INVALID';
 export class ScanError extends PortcullisError<ScanErrorCode> {}

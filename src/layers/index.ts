@@ -25,3 +25,4 @@ export { normaliseEntryPath } from './path.js';
 export { DEFAULT_MAX_FILE_BYTES, LayerView, walkLayers, type WalkOptions } from './walk.js';
 export { selectPaths, type PathSelection } from './select.js';
 export { isTarHeader, sniffLayer, type LayerSniff } from './sniff.js';
+export { ROOTFS_LAYER, RootfsError, rootfsView, type RootfsErrorCode, type RootfsOptions, type RootfsView } from './rootfs.js';

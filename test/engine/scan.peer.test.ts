@@ -15,7 +15,7 @@ import { applyGate } from '../../src/engine/gate.js';
 import { ignoreToOpenVex, parseIgnoreFile } from '../../src/engine/ignore.js';
 import { inventoryImage } from '../../src/engine/inventory.js';
 import { openSource } from '../../src/engine/open.js';
-import { inventoryRootfs } from '../../src/engine/rootfs.js';
+import { inventoryRootfs } from '../../src/engine/inventory.js';
 import { scanTarget, ScanError } from '../../src/engine/scan.js';
 import { parseVex } from '../../src/engine/vex.js';
 import { importPaths } from '../../src/vuln/db.js';

@@ -1,24 +1,20 @@
 /**
- * An unpacked root filesystem as a FileView, for `scan --rootfs DIR` and
- * `sbom`-like use: the directory is walked without ever following a symlink
+ * An unpacked root filesystem as a FileView, the same view walkLayers gives
+ * of an image's layers, for `scan --rootfs DIR`: the directory is walked without ever following a symlink
  * (lstat only; symlinked directories are not descended), links are resolved
  * inside DIR with chroot semantics (an absolute target or `..` at the top
  * stays inside DIR; the host is never consulted), files are opened with
  * O_NOFOLLOW and read up to a cap, and the number of entries is bounded.
- * Then the same cataloguers as for images run over the view.
+ * The engine runs the same cataloguers over it as over an image's view.
  */
 import { constants } from 'node:fs';
 import { lstat, open, opendir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ALL_CATALOGERS } from '../catalog/all.js';
-import { runCatalogers, selectorFor } from '../catalog/catalog.js';
-import type { Cataloger } from '../catalog/cataloger.js';
 import { PortcullisError } from '../core/errors.js';
 import type { FileKind, FileSelector, FileView, FileWant, ImageFile, LayerOrigin } from '../core/files.js';
-import type { Inventory } from '../core/inventory.js';
-import { AliasMap } from '../layers/aliases.js';
-import { DEFAULT_MAX_FILE_BYTES } from '../layers/index.js';
-import { tryResolveInRoot } from '../layers/links.js';
+import { AliasMap } from './aliases.js';
+import { tryResolveInRoot } from './links.js';
+import { DEFAULT_MAX_FILE_BYTES } from './walk.js';
 import { maxOf } from '../core/arrays.js';
 
 export type RootfsErrorCode = 'ROOTFS_INVALID';
@@ -218,23 +214,5 @@ export async function rootfsView(dir: string, selector: FileSelector, options: R
     files: () => sorted,
     warnings,
     unread,
-  };
-}
-
-export interface RootfsInventoryOptions extends RootfsOptions {
-  readonly catalogers?: readonly Cataloger[];
-}
-
-/** Every cataloguer over an unpacked root filesystem. Packages carry no layer (there are none). */
-export async function inventoryRootfs(dir: string, options: RootfsInventoryOptions = {}): Promise<Inventory> {
-  const catalogers = options.catalogers ?? ALL_CATALOGERS;
-  const view = await rootfsView(dir, selectorFor(catalogers), options);
-  const inventory = await runCatalogers(view, catalogers);
-  const incomplete = [...view.unread.map((w) => `rootfs: ${w}`), ...(inventory.incomplete ?? [])];
-  return {
-    ...inventory,
-    packages: inventory.packages.map(({ layer: _layer, ...rest }) => rest),
-    warnings: [...view.warnings.map((w) => `rootfs: ${w}`), ...inventory.warnings],
-    ...(incomplete.length > 0 ? { incomplete } : {}),
   };
 }
