@@ -19,7 +19,7 @@ import { resolveImage } from '../src/image/image.js';
 import { walkLayers } from '../src/layers/index.js';
 import { importPaths } from '../src/vuln/db.js';
 import { matchInventory } from '../src/vuln/match/index.js';
-import { SqliteStore } from '../src/vuln/store/sqlite.js';
+import { SqliteAdvisoryStore } from '../src/vuln/store/sqlite.js';
 import { peerImages } from '../test/support/peers.js';
 import { VULNDATA } from '../test/support/paths.js';
 
@@ -42,7 +42,7 @@ if (!existsSync(db)) {
 }
 
 // 10,000 packages: names the database knows (with versions from its own ranges, so many match) and names it does not.
-const store = new SqliteStore(db, { readonly: true });
+const store = new SqliteAdvisoryStore(db, { readonly: true });
 const ECO: Record<string, Ecosystem> = { PyPI: 'pypi', Go: 'go', npm: 'npm', 'crates.io': 'cargo', Maven: 'maven', RubyGems: 'rubygems', NuGet: 'nuget', Packagist: 'packagist', 'Alpine:v3.10': 'alpine' };
 const rows = store.db
   .prepare<[], { ecosystem: string; package: string; fixed: string | null }>(
@@ -68,7 +68,7 @@ await matchInventory(inventory, store); // warm-up (and fills this store's advis
 // long-running server rescanning has.
 const matchTimes: number[] = [];
 for (let i = 0; i < RUNS; i++) {
-  const fresh = new SqliteStore(db, { readonly: true });
+  const fresh = new SqliteAdvisoryStore(db, { readonly: true });
   matchTimes.push(await timeIt(async () => (findingsCount = (await matchInventory(inventory, fresh, { onWarning: () => undefined })).length)));
   await fresh.close();
 }

@@ -29,7 +29,7 @@ import type { Descriptor } from '../core/oci.js';
 import type { SystemContext } from '../image/types.js';
 import { ZstdDecompressor } from '../layers/decompress.js';
 import { dbStatus } from '../vuln/db.js';
-import { SqliteStore } from '../vuln/store/sqlite.js';
+import { SqliteAdvisoryStore } from '../vuln/store/sqlite.js';
 import { openDestination, openSource } from './open.js';
 
 export const DB_ARTIFACT_TYPE = 'application/vnd.portcullis.advisory-db.v1';
@@ -111,7 +111,7 @@ export async function pushDb(dbPath: string, reference: string, context: SystemC
   const gz = `${snapshot}.gz`;
   try {
     options.onProgress?.('snapshot');
-    const store = new SqliteStore(dbPath, { readonly: true });
+    const store = new SqliteAdvisoryStore(dbPath, { readonly: true });
     try {
       store.db.prepare('VACUUM INTO ?').run(snapshot);
     } finally {
@@ -207,7 +207,7 @@ export async function pullDb(reference: string, dbPath: string, context: SystemC
     const expected = layer.annotations?.[ANNOTATION.sqliteDigest];
     const got = raw.digest();
     if (expected && expected !== got) throw new DbArtifactError('ARTIFACT_INVALID', `${reference}: the database digest is ${got}, the artifact says ${expected}`);
-    const check = new SqliteStore(tmp, { readonly: true });
+    const check = new SqliteAdvisoryStore(tmp, { readonly: true });
     try {
       const result = check.db.pragma('quick_check', { simple: true });
       if (result !== 'ok') throw new DbArtifactError('ARTIFACT_INVALID', `${reference}: the database fails SQLite's quick_check: ${String(result)}`);
@@ -234,7 +234,7 @@ async function swapIn(tmp: string, dbPath: string): Promise<void> {
   );
   if (exists) {
     try {
-      const old = new SqliteStore(dbPath);
+      const old = new SqliteAdvisoryStore(dbPath);
       try {
         old.db.pragma('wal_checkpoint(TRUNCATE)');
       } finally {

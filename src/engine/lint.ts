@@ -28,7 +28,7 @@ import type { ImageSource } from '../image/types.js';
 import { walkLayers } from '../layers/index.js';
 import { defaultDbPath } from '../vuln/db.js';
 import { matchInventory, type MatchStore } from '../vuln/match/index.js';
-import { SqliteStore } from '../vuln/store/sqlite.js';
+import { SqliteAdvisoryStore } from '../vuln/store/sqlite.js';
 import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
 import { layerInputs } from './layer-inputs.js';
 import { readRegularFile, UserFileError } from '../core/user-files.js';
@@ -176,9 +176,9 @@ async function rebuildFixes(inventory: Inventory, options: LintImageOptions, war
     () => false,
   );
   if (!exists) return undefined;
-  let store: SqliteStore | undefined;
+  let store: SqliteAdvisoryStore | undefined;
   try {
-    store = new SqliteStore(path, { readonly: true });
+    store = new SqliteAdvisoryStore(path, { readonly: true });
     return await countRebuildFixesWith(inventory, store);
   } catch (error) {
     warnings.push(`advisory database ${path}: ${(error as Error).message}; "rebuild fixes" not computed`);

@@ -20,7 +20,7 @@ import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
 import { dbStatus, defaultDbPath } from '../vuln/db.js';
 import { matchInventory, type MatchStore } from '../vuln/match/index.js';
-import { SqliteStore } from '../vuln/store/sqlite.js';
+import { SqliteAdvisoryStore } from '../vuln/store/sqlite.js';
 import type { Cataloger } from '../catalog/cataloger.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
 import { inventoryImage, inventoryRootfs } from './inventory.js';
@@ -93,7 +93,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
   const dbPath = options.dbPath ?? defaultDbPath();
   let database: ScanResult['database'];
   let store = options.store;
-  let owned: SqliteStore | undefined;
+  let owned: SqliteAdvisoryStore | undefined;
   if (!store) {
     const exists = await stat(dbPath).then(
       (s) => s.isFile(),
@@ -108,7 +108,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       );
     }
     database = { path: dbPath, ...(status.lastUpdate ? { updatedAt: status.lastUpdate } : {}), sources: status.sources.map((s) => s.feed) };
-    owned = new SqliteStore(dbPath, { readonly: true });
+    owned = new SqliteAdvisoryStore(dbPath, { readonly: true });
     store = owned;
   }
   try {

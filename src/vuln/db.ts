@@ -10,7 +10,7 @@
  * (download, then import in one transaction).
  */
 export { DbError, type DbErrorCode } from './db/errors.js';
-export { defaultDbPath, openStore } from './db/paths.js';
+export { defaultDbPath, openAdvisoryStore } from './db/paths.js';
 export {
   detectFileFormat,
   importPaths,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { zipSync } from 'fflate';
 import { HttpFetcher } from '../../src/http/index.js';
-import { dbStatus, defaultDbPath, detectFileFormat, importPaths, openStore, update, DbError, type UpdateOptions } from '../../src/vuln/db.js';
+import { dbStatus, defaultDbPath, detectFileFormat, importPaths, openAdvisoryStore, update, DbError, type UpdateOptions } from '../../src/vuln/db.js';
 import { VULNDATA } from '../support/paths.js';
 import { startProxy } from '../support/proxy.js';
 
@@ -105,7 +105,7 @@ function opts(): UpdateOptions {
 }
 
 function snapshot(path: string) {
-  const s = openStore(path);
+  const s = openAdvisoryStore(path);
   const r = { counts: s.rowCounts(), digest: s.contentDigest() };
   void s.close();
   return r;
@@ -159,7 +159,7 @@ test('update: download, then 304 with conditional headers and nothing re-importe
     state.seen = [];
     const first = await update(db, opts());
     assert.equal(first.notModified.length, 0);
-    const store = openStore(db);
+    const store = openAdvisoryStore(db);
     const goIds = GO_FILES.map((f) => f.replace(/\.json$/, ''));
     const stored = store.db.prepare("SELECT COUNT(*) AS n FROM records WHERE feed = 'osv' AND id LIKE 'GO-%'").get() as { n: number };
     assert.equal(stored.n, goIds.length);
@@ -226,7 +226,7 @@ test('update: a server 500 mid-update leaves the previous DB intact', async () =
       state.fail = undefined;
     }
     assert.deepEqual(snapshot(db), before);
-    const s = openStore(db);
+    const s = openAdvisoryStore(db);
     assert.equal((s.db.prepare("SELECT COUNT(*) AS n FROM records WHERE feed = 'osv'").get() as { n: number }).n, 0);
     await s.close();
   } finally {

@@ -71,7 +71,7 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
 
 /** Content trust and policy, loaded only when they may apply (see trust-gate.ts). */
 async function verifyFirst(src: string, options: CopyCommandOptions, context: SystemContext, io: OutputStreams) {
-  const [{ enforceContentTrust }, { contentTrustEnabled, loadPolicy, openStore }] = await Promise.all([
+  const [{ enforceContentTrust }, { contentTrustEnabled, loadPolicy, openKeyStoreFromEnv }] = await Promise.all([
     import('../../engine/trust/index.js'),
     import('./trust-shared.js'),
   ]);
@@ -81,7 +81,7 @@ async function verifyFirst(src: string, options: CopyCommandOptions, context: Sy
   return enforceContentTrust(src, {
     context,
     contentTrust: trustOn,
-    store: openStore(io.env),
+    store: openKeyStoreFromEnv(io.env),
     ...(loaded.policy ? { policy: loaded.policy } : {}),
     policyKeys: loaded.keys,
   });

@@ -14,7 +14,7 @@ import { PASSPHRASE_ENV } from '../passphrase.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
-import { openStore, passphrase, type PassphraseFlags } from './trust-shared.js';
+import { openKeyStoreFromEnv, passphrase, type PassphraseFlags } from './trust-shared.js';
 
 export interface KeyCommandOptions extends PassphraseFlags {
   algorithm?: string;
@@ -50,7 +50,7 @@ function describe(info: KeyInfo): string {
 }
 
 export async function keyGenerate(options: KeyCommandOptions, io: OutputStreams): Promise<number> {
-  const store = openStore(io.env);
+  const store = openKeyStoreFromEnv(io.env);
   const alg = algorithm(options.algorithm);
   const keys = await store.list();
   let root = keys.find((k) => k.role === 'root');
@@ -101,7 +101,7 @@ async function withBothVariables(pending: Promise<string>, repositoryToo: boolea
 
 export async function keyList(options: KeyCommandOptions, io: OutputStreams): Promise<number> {
   const format = parseFormat(options.format, ['table', 'json'] as const, 'table');
-  const keys = await openStore(io.env).list();
+  const keys = await openKeyStoreFromEnv(io.env).list();
   if (format === 'json') {
     writeJson(io.stdout, keys);
     return ExitCode.Ok;
@@ -121,12 +121,12 @@ export async function keyList(options: KeyCommandOptions, io: OutputStreams): Pr
 }
 
 export async function keyExport(ref: string | undefined, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
-  io.stdout.write(await openStore(io.env).exportPublic(options.root ? 'root' : (ref ?? 'repository')));
+  io.stdout.write(await openKeyStoreFromEnv(io.env).exportPublic(options.root ? 'root' : (ref ?? 'repository')));
   return ExitCode.Ok;
 }
 
 export async function keyImport(file: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
-  const store = openStore(io.env);
+  const store = openKeyStoreFromEnv(io.env);
   const bytes = await readKeyInput(file);
   const text = bytes.toString('utf8');
   const isPrivate = /PRIVATE KEY-----/.test(text);
@@ -154,14 +154,14 @@ export async function keyImport(file: string, options: KeyCommandOptions, io: Ou
 
 export async function keyCertify(ref: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
   if (!options.repositories || options.repositories.length === 0) throw new UsageError('certify needs --repositories GLOB...');
-  const store = openStore(io.env);
+  const store = openKeyStoreFromEnv(io.env);
   const info = await store.certify(ref, options.repositories, { rootPassphrase: await passphrase('root', options, io.env) });
   io.stderr.write(`Certified ${describe(info)}\n`);
   return ExitCode.Ok;
 }
 
 export async function keyRotate(ref: string | undefined, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
-  const store = openStore(io.env);
+  const store = openKeyStoreFromEnv(io.env);
   const rootPassphrase = await passphrase('root', options, io.env);
   const newPass = await passphrase('repository', options, io.env, { confirm: true, label: 'new repository key' });
   const alg = algorithm(options.algorithm);
@@ -178,14 +178,14 @@ export async function keyRotate(ref: string | undefined, options: KeyCommandOpti
 }
 
 export async function keyRevoke(ref: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
-  const store = openStore(io.env);
+  const store = openKeyStoreFromEnv(io.env);
   const info = await store.revoke(ref, { rootPassphrase: await passphrase('root', options, io.env), ...(options.reason ? { reason: options.reason } : {}) });
   io.stderr.write(`Revoked ${info.role} key ${info.id}: its signatures no longer verify\n`);
   return ExitCode.Ok;
 }
 
 export async function keyBackup(options: KeyCommandOptions, io: OutputStreams): Promise<number> {
-  const backup = await openStore(io.env).exportBackup();
+  const backup = await openKeyStoreFromEnv(io.env).exportBackup();
   const text = `${JSON.stringify(backup, null, 2)}\n`;
   if (options.output) {
     // Never replaces an existing backup (FILE_EXISTS); a device or FIFO is written directly.
@@ -197,7 +197,7 @@ export async function keyBackup(options: KeyCommandOptions, io: OutputStreams): 
 
 export async function keyRestore(file: string, options: KeyCommandOptions, io: OutputStreams): Promise<number> {
   const bytes = await readKeyInput(file);
-  await openStore(io.env).restoreBackup(bytes, { force: options.force === true });
+  await openKeyStoreFromEnv(io.env).restoreBackup(bytes, { force: options.force === true });
   io.stderr.write(`Restored the trust store from ${file}\n`);
   return ExitCode.Ok;
 }

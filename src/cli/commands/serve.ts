@@ -12,7 +12,7 @@ import { defaultDbPath } from '../../vuln/db.js';
 import { UsageError } from '../context.js';
 import type { OutputStreams } from '../output.js';
 import { describeStartup } from './serve-banner.js';
-import { loadPolicy, openStore } from './trust-shared.js';
+import { loadPolicy, openKeyStoreFromEnv } from './trust-shared.js';
 
 export interface ServeOptions {
   addr?: string;
@@ -125,7 +125,7 @@ export async function buildConfig(options: ServeOptions, io: OutputStreams): Pro
   let requireSignature: RegistryConfig['requireSignature'];
   if (options.requireSignature) {
     const loaded = await loadPolicy(options.policy, env);
-    requireSignature = { keys: openStore(env), ...(loaded.policy ? { policy: loaded.policy } : {}), policyKeys: loaded.keys };
+    requireSignature = { keys: openKeyStoreFromEnv(env), ...(loaded.policy ? { policy: loaded.policy } : {}), policyKeys: loaded.keys };
   }
   const deny = severity(options.denySeverity);
   return {

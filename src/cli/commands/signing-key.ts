@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { readRegularFile, UserFileError } from '../../core/user-files.js';
 import { COSIGN_KEY_LABELS, ENCRYPTED_KEY_LABEL, KeyError, parseKeyMaterial, type UnlockedKey } from '../../trust/keys/index.js';
 import type { OutputStreams } from '../output.js';
-import { openStore, passphrase, type PassphraseFlags } from './trust-shared.js';
+import { openKeyStoreFromEnv, passphrase, type PassphraseFlags } from './trust-shared.js';
 
 /** Key files are a few KiB. */
 const MAX_KEY_FILE_BYTES = 1024 * 1024;
@@ -28,7 +28,7 @@ export interface SigningKey {
 
 export async function signingKey(ref: string | undefined, flags: PassphraseFlags, io: OutputStreams): Promise<SigningKey> {
   if (ref !== undefined && (existsSync(ref) || !KEY_REFERENCE.test(ref))) return { key: await unlockKeyFile(ref, flags, io), file: ref };
-  const store = openStore(io.env);
+  const store = openKeyStoreFromEnv(io.env);
   return { key: await store.unlock(ref ?? 'repository', await passphrase('repository', flags, io.env)) };
 }
 

@@ -24,7 +24,7 @@ const MAX_POLICY_BYTES = 1024 * 1024;
  */
 export const TEST_SCRYPT_ENV = 'PORTCULLIS_TEST_SCRYPT_N';
 
-export function openStore(env: NodeJS.ProcessEnv): KeyStore {
+export function openKeyStoreFromEnv(env: NodeJS.ProcessEnv): KeyStore {
   const n = env[TEST_SCRYPT_ENV];
   if (n !== undefined && n !== '') {
     const N = Number(n);

@@ -4,7 +4,7 @@ import { systemContext, UsageError, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
-import { loadPolicy, openStore } from './trust-shared.js';
+import { loadPolicy, openKeyStoreFromEnv } from './trust-shared.js';
 import { renderChecks } from './verify.js';
 
 export interface VerifyAttestationOptions extends RegistryFlags {
@@ -30,7 +30,7 @@ export async function verifyAttestation(image: string, options: VerifyAttestatio
   const loaded = await loadPolicy(options.policy, io.env);
   const report = await verifyImage(image, {
     context: systemContext(options, io),
-    store: openStore(io.env),
+    store: openKeyStoreFromEnv(io.env),
     keyFiles,
     policyKeys: loaded.keys,
     attestations: true,

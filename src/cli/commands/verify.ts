@@ -3,7 +3,7 @@ import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
-import { loadPolicy, openStore } from './trust-shared.js';
+import { loadPolicy, openKeyStoreFromEnv } from './trust-shared.js';
 
 export interface VerifyCommandOptions extends RegistryFlags {
   key?: string[];
@@ -17,7 +17,7 @@ export async function verify(image: string, options: VerifyCommandOptions, io: O
   const loaded = options.key && options.key.length > 0 && !options.policy ? { keys: [] } : await loadPolicy(options.policy, io.env);
   const report = await verifyImage(image, {
     context: systemContext(options, io),
-    store: openStore(io.env),
+    store: openKeyStoreFromEnv(io.env),
     keyFiles,
     ...(loaded.policy ? { policy: loaded.policy } : {}),
     policyKeys: loaded.keys,

@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { SqliteStore } from '../../vuln/store/sqlite.js';
+import { SqliteAdvisoryStore } from '../../vuln/store/sqlite.js';
 
 export interface OpenDatabase {
-  readonly store: SqliteStore;
+  readonly store: SqliteAdvisoryStore;
   readonly fingerprint: string;
   readonly updatedAt?: string;
 }
@@ -22,7 +22,7 @@ export async function openAdvisoryDatabase(path: string): Promise<OpenDatabase |
     () => false,
   );
   if (!exists) return undefined;
-  const store = new SqliteStore(path, { readonly: true });
+  const store = new SqliteAdvisoryStore(path, { readonly: true });
   try {
     const status = await store.status();
     if (status.advisories === 0) {

@@ -13,7 +13,7 @@ import { walkFiles } from '../sources/files.js';
 import { nvdSource } from '../sources/nvd.js';
 import { osvSource } from '../sources/osv.js';
 import type { AdvisorySink, Source } from '../sources/source.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import type { SqliteAdvisoryStore } from '../store/sqlite.js';
 import { DbError } from './errors.js';
 import { withStore } from './paths.js';
 
@@ -95,7 +95,7 @@ export interface ImportOptions {
   /** Per-feed data dates to record (from HTTP Last-Modified). */
   readonly dataDates?: Readonly<Record<string, string>>;
   /** Runs inside the import transaction after the inputs (update() stores HTTP validators here). */
-  readonly beforeCommit?: (store: SqliteStore) => Promise<void>;
+  readonly beforeCommit?: (store: SqliteAdvisoryStore) => Promise<void>;
 }
 
 interface Collector {
@@ -110,7 +110,7 @@ interface Collector {
   seenFeeds: Set<string>;
 }
 
-export async function importInto(store: SqliteStore, paths: readonly string[], options: ImportOptions): Promise<ImportResult> {
+export async function importInto(store: SqliteAdvisoryStore, paths: readonly string[], options: ImportOptions): Promise<ImportResult> {
   const maxWarnings = options.maxWarnings ?? 1000;
   const c: Collector = { inserted: 0, updated: 0, unchanged: 0, advisories: 0, skipped: [], warnings: [], warningsDropped: 0, changedFeeds: new Set(), seenFeeds: new Set() };
   let filesRead = 0;

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../store/sqlite.js';
+import { SqliteAdvisoryStore } from '../store/sqlite.js';
 
 /** `$PORTCULLIS_DB`, else `$XDG_CACHE_HOME/portcullis/db/advisories.sqlite`, else `~/.cache/portcullis/db/advisories.sqlite`. */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -12,8 +12,8 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(cache, 'portcullis', 'db', 'advisories.sqlite');
 }
 
-export function openStore(dbPath: string = defaultDbPath()): SqliteStore {
-  return new SqliteStore(dbPath);
+export function openAdvisoryStore(dbPath: string = defaultDbPath()): SqliteAdvisoryStore {
+  return new SqliteAdvisoryStore(dbPath);
 }
 
 /** True when something (a database, or not) exists at `dbPath`. */
@@ -28,9 +28,9 @@ export function dbExists(dbPath: string): boolean {
  * fails must leave "no database" (which `scan` explains) rather than an empty
  * one (which `scan` would call empty).
  */
-export async function withStore<T>(dbPath: string, fn: (store: SqliteStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(dbPath: string, fn: (store: SqliteAdvisoryStore) => Promise<T>): Promise<T> {
   const created = !dbExists(dbPath);
-  const store = openStore(dbPath);
+  const store = openAdvisoryStore(dbPath);
   try {
     return await fn(store);
   } catch (error) {

@@ -1,6 +1,6 @@
 /** Per-feed counts and dates of the advisory database, and whether it is stale. */
 import { stat } from 'node:fs/promises';
-import { SqliteStore } from '../store/sqlite.js';
+import { SqliteAdvisoryStore } from '../store/sqlite.js';
 import type { SourceStatus } from '../store/store.js';
 import { defaultDbPath } from './paths.js';
 
@@ -25,7 +25,7 @@ export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxA
   } catch {
     return { path: dbPath, exists: false, advisories: 0, affected: 0, sources: [], stale: true };
   }
-  const store = new SqliteStore(dbPath, { readonly: true });
+  const store = new SqliteAdvisoryStore(dbPath, { readonly: true });
   try {
     const s = await store.status();
     const isStale = (d: string | undefined): boolean => !d || now - Date.parse(d) > maxAgeMs;

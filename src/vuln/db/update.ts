@@ -14,10 +14,10 @@
  */
 import { mkdir, rmdir, rm } from 'node:fs/promises';
 import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
-import type { SqliteStore } from '../store/sqlite.js';
+import type { SqliteAdvisoryStore } from '../store/sqlite.js';
 import { Downloader, hrefs, joinUrl, nvdPages, type MetaReader } from './download.js';
 import { importInto, type ImportProgress, type ImportResult } from './import.js';
-import { dbExists, defaultDbPath, openStore, withStore } from './paths.js';
+import { dbExists, defaultDbPath, openAdvisoryStore, withStore } from './paths.js';
 
 export interface UpdateBaseUrls {
   /** OSV bucket; `<base>/<Ecosystem>/all.zip`. */
@@ -91,7 +91,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
   const now = (options.now ?? (() => new Date()))();
   const dir = options.downloadDir ?? `${dbPath}.downloads`;
   // An existing database is opened first: a corrupt or too new one fails before anything is downloaded.
-  const existing: SqliteStore | undefined = dbExists(dbPath) ? openStore(dbPath) : undefined;
+  const existing: SqliteAdvisoryStore | undefined = dbExists(dbPath) ? openAdvisoryStore(dbPath) : undefined;
   const meta: MetaReader = async (key) => existing?.getMeta(key);
   const madeDir = await mkdir(dir, { recursive: true });
   try {
@@ -123,7 +123,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
       const feed = feedName[d.feed];
       if (!dataDates[feed] || dataDates[feed]! < iso) dataDates[feed] = iso;
     }
-    const importAll = (store: SqliteStore): Promise<ImportResult> =>
+    const importAll = (store: SqliteAdvisoryStore): Promise<ImportResult> =>
       store.transaction(() =>
         importInto(store, paths, {
           ...(options.signal ? { signal: options.signal } : {}),

@@ -33,7 +33,7 @@ export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './schema.js
 export { canonicalJson, contentHash } from './records.js';
 export { mergeRecords } from './merge.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteAdvisoryStoreOptions {
   /** Open an existing database read-only (no migrations). */
   readonly readonly?: boolean;
 }
@@ -45,20 +45,20 @@ const READER_MMAP_BYTES = 1 << 30;
 
 type MatchRow = AffectedRow & { id: string; withdrawn: string | null };
 
-export class SqliteStore implements AdvisoryStore {
+export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly path: string;
   readonly db: Database.Database;
   #inTransaction = false;
   #bulk = false;
   readonly #records: RecordTables;
-  readonly #stmts: ReturnType<SqliteStore['prepare']>;
+  readonly #stmts: ReturnType<SqliteAdvisoryStore['prepare']>;
   readonly #merged = new Map<string, Advisory>();
   /** Ids known to have no record (a CVE without an NVD record, looked up for every finding named by it). */
   readonly #absent = new Set<string>();
   /** findAffected answers by (ecosystem, package), memoised like #merged and cleared with it. */
   readonly #affected = new Map<string, AffectedMatch[]>();
 
-  constructor(path: string, options: SqliteStoreOptions = {}) {
+  constructor(path: string, options: SqliteAdvisoryStoreOptions = {}) {
     this.path = path;
     // SQLite would block reading a FIFO (`--db` naming one hung `db status`) or journal beside a device.
     const kind = path === ':memory:' ? undefined : statSync(path, { throwIfNoEntry: false });
@@ -321,6 +321,6 @@ export class SqliteStore implements AdvisoryStore {
   }
 }
 
-export function openSqliteStore(path: string, options?: SqliteStoreOptions): SqliteStore {
-  return new SqliteStore(path, options);
+export function openSqliteAdvisoryStore(path: string, options?: SqliteAdvisoryStoreOptions): SqliteAdvisoryStore {
+  return new SqliteAdvisoryStore(path, options);
 }

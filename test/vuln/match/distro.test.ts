@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Inventory, Package } from '../../../src/core/inventory.js';
-import { importPaths, openStore } from '../../../src/vuln/db.js';
+import { importPaths, openAdvisoryStore } from '../../../src/vuln/db.js';
 import { matchInventory } from '../../../src/vuln/match/index.js';
 import { dpkg } from '../../../src/vuln/versions/dpkg.js';
 import { VULNDATA } from '../../support/paths.js';
@@ -63,7 +63,7 @@ test('(d) Debian: by source package; the tracker fixed_version beats a higher up
   );
   const db = join(dir, 'debian.sqlite');
   await importPaths(db, [TRACKER_FILE, MOCK_FILE, upstreamDir]);
-  const store = openStore(db);
+  const store = openAdvisoryStore(db);
   try {
     const packages = [
       deb('libsope1', '5.8.0-1', 'sope'), // before the Debian fix
@@ -107,7 +107,7 @@ test('(d) Ubuntu: UBUNTU-CVE and USN records report once, under the CVE, keeping
   const fixed = focal.ranges[0]!.events.find((e) => e.fixed)!.fixed!;
   const db = join(dir, 'ubuntu.sqlite');
   await importPaths(db, [join(VULNDATA, 'osv/distro-samples/ubuntu')]);
-  const store = openStore(db);
+  const store = openAdvisoryStore(db);
   try {
     const os = { id: 'ubuntu', versionId: '20.04', path: 'etc/os-release' };
     const pkg: Package = { name: 'libwayland-client0', version: '1.18.0-1', ecosystem: 'ubuntu', purl: 'pkg:deb/ubuntu/libwayland-client0@1.18.0-1', foundBy: 'dpkg', path: 'var/lib/dpkg/status', source: { name: focal.package.name } };
@@ -136,7 +136,7 @@ test('(e) a GHSA and a Go vulndb record of one CVE are one finding', async () =>
   assert.ok(go.aliases.includes(cve) && go.aliases.includes(ghsa.id));
   const db = join(dir, 'ghsa.sqlite');
   await importPaths(db, [ghsaFile, goFile]);
-  const store = openStore(db);
+  const store = openAdvisoryStore(db);
   try {
     const pkg: Package = { name: 'golang.org/x/crypto', version: 'v0.30.0', ecosystem: 'go', purl: 'pkg:golang/golang.org/x/crypto@v0.30.0', foundBy: 'go-binary', path: 'usr/bin/app' };
     const fixedPkg: Package = { ...pkg, version: 'v0.31.0', purl: 'pkg:golang/golang.org/x/crypto@v0.31.0' };
@@ -155,7 +155,7 @@ test('(e) a GHSA and a Go vulndb record of one CVE are one finding', async () =>
 test('an unparsable installed version is a warning, not a crash', async () => {
   const db = join(dir, 'bad.sqlite');
   await importPaths(db, [join(VULNDATA, 'osv/go-vulndb/GO-2024-3321.json')]);
-  const store = openStore(db);
+  const store = openAdvisoryStore(db);
   try {
     const warnings: string[] = [];
     const pkg: Package = { name: 'golang.org/x/crypto', version: 'not-a-version', ecosystem: 'go', purl: 'pkg:golang/golang.org/x/crypto@x', foundBy: 'go-binary', path: 'usr/bin/app' };

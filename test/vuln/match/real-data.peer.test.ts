@@ -17,7 +17,7 @@ import { pythonCataloger } from '../../../src/catalog/lang/python.js';
 import { parseGoBinary } from '../../../src/catalog/lang/go-binary.js';
 import type { Finding } from '../../../src/core/finding.js';
 import type { Inventory, Package } from '../../../src/core/inventory.js';
-import { importPaths, openStore } from '../../../src/vuln/db.js';
+import { importPaths, openAdvisoryStore } from '../../../src/vuln/db.js';
 import { matchInventory } from '../../../src/vuln/match/index.js';
 import { apk } from '../../../src/vuln/versions/apk.js';
 import { pep440 } from '../../../src/vuln/versions/pep440.js';
@@ -94,7 +94,7 @@ test('(a) the real Alpine installed DB against the real secdb: exactly the CVEs 
   }
   assert.ok(expected.size > 20, `the secdb implies ${expected.size} findings`);
 
-  const store = openStore(db);
+  const store = openAdvisoryStore(db);
   try {
     const findings = await matchInventory(inventoryOf(packages, os), store);
     const got = new Set(findings.filter((f) => f.id.startsWith('CVE-')).map((f) => `${f.package.name} ${f.id} ${f.fixedVersion}`));
@@ -157,7 +157,7 @@ test('(b) Python packages (fixtures and Debian dist-packages) against the PyPA a
     }
   }
   assert.ok(expected.size >= 5, `PyPA implies ${expected.size} findings`);
-  const store = openStore(db);
+  const store = openAdvisoryStore(db);
   try {
     const findings = await matchInventory(inventoryOf(packages), store);
     const got = new Set(findings.flatMap((f) => idsOf(f).filter((id) => id.startsWith('PYSEC-')).map((id) => `${norm(f.package.name)}@${f.package.version} ${id}`)));
@@ -205,7 +205,7 @@ test('(c) real Go binaries against Go vulndb: modules by version, stdlib by tool
   }
   assert.ok([...expected].some((e) => e.includes(' stdlib@1.19.8 ')), 'go1.19.8 has stdlib advisories');
   assert.ok([...expected].some((e) => e.includes('golang.org/x/net@v0.7.0')), 'x/net v0.7.0 has advisories');
-  const store = openStore(db);
+  const store = openAdvisoryStore(db);
   try {
     const warnings: string[] = [];
     const findings = await matchInventory(inventoryOf(packages), store, { onWarning: (w) => warnings.push(w) });

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { importPaths } from '../../../src/vuln/db.js';
-import { SqliteStore } from '../../../src/vuln/store/sqlite.js';
+import { SqliteAdvisoryStore } from '../../../src/vuln/store/sqlite.js';
 import { VULNDATA } from '../../support/paths.js';
 
-const indexes = (store: SqliteStore): string[] =>
+const indexes = (store: SqliteAdvisoryStore): string[] =>
   store.db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").all().map((r) => r.name);
 
 test('findAffectedBatch and getByIds equal findAffected and getById; a first import rebuilds its indexes', async () => {
@@ -20,7 +20,7 @@ test('findAffectedBatch and getByIds equal findAffected and getById; a first imp
   const db = join(dir, 'advisories.sqlite');
   try {
     await importPaths(db, [join(VULNDATA, 'osv', 'rustsec'), join(VULNDATA, 'alpine-secdb', 'yaml', 'v3.10'), join(VULNDATA, 'nvd', 'api-2.0-pages')]);
-    const probe = new SqliteStore(db, { readonly: true });
+    const probe = new SqliteAdvisoryStore(db, { readonly: true });
     assert.deepEqual(indexes(probe), ['affected_package', 'affected_record', 'aliases_alias', 'aliases_record', 'refs_record', 'severities_record']);
     const names = probe.db.prepare<[], { ecosystem: string; package: string }>('SELECT DISTINCT ecosystem, package FROM affected ORDER BY 1, 2').all();
     const ids = probe.db.prepare<[], { id: string }>("SELECT DISTINCT alias AS id FROM aliases WHERE alias LIKE 'CVE-%' ORDER BY 1 LIMIT 300").all().map((r) => r.id);
@@ -28,8 +28,8 @@ test('findAffectedBatch and getByIds equal findAffected and getById; a first imp
     assert.ok(names.length > 100);
     const queries = [...names.map((n) => ({ ecosystem: n.ecosystem, name: n.package })), { ecosystem: 'crates.io', name: 'not-in-the-db' }, { ecosystem: names[0]!.ecosystem, name: names[0]!.package }];
 
-    const batch = new SqliteStore(db, { readonly: true });
-    const one = new SqliteStore(db, { readonly: true });
+    const batch = new SqliteAdvisoryStore(db, { readonly: true });
+    const one = new SqliteAdvisoryStore(db, { readonly: true });
     try {
       const answers = await batch.findAffectedBatch(queries);
       assert.equal(answers.length, queries.length);
@@ -46,7 +46,7 @@ test('findAffectedBatch and getByIds equal findAffected and getById; a first imp
     // A first import that fails leaves the empty database with its indexes.
     const fresh = join(dir, 'fresh.sqlite');
     await assert.rejects(importPaths(fresh, [join(VULNDATA, 'osv', 'rustsec'), join(dir, 'missing')]));
-    const after = new SqliteStore(fresh);
+    const after = new SqliteAdvisoryStore(fresh);
     assert.equal(after.rowCounts().records, 0);
     assert.deepEqual(indexes(after), ['affected_package', 'affected_record', 'aliases_alias', 'aliases_record', 'refs_record', 'severities_record']);
     await after.close();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { importPaths } from '../../../src/vuln/db.js';
-import { SqliteStore } from '../../../src/vuln/store/sqlite.js';
+import { SqliteAdvisoryStore } from '../../../src/vuln/store/sqlite.js';
 import { VULNDATA } from '../../support/paths.js';
 
 test('an advisory read from its body equals the one rebuilt from the tables', async () => {
@@ -21,7 +21,7 @@ test('an advisory read from its body equals the one rebuilt from the tables', as
     join(VULNDATA, 'debian-tracker', 'tracker-json'),
     join(VULNDATA, 'nvd', 'api-2.0-pages'),
   ]);
-  const store = new SqliteStore(db);
+  const store = new SqliteAdvisoryStore(db);
   const ids = store.db.prepare<[], { id: string }>('SELECT DISTINCT id FROM records ORDER BY id').all().map((r) => r.id);
   assert.ok(ids.length > 100, `only ${ids.length} records imported`);
   const fromBody = ids.map((id) => store.getRecords(id));

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Advisory } from '../../../src/core/advisory.js';
 import { importPaths } from '../../../src/vuln/db.js';
-import { MIGRATIONS, SCHEMA_VERSION, SqliteStore, migrate } from '../../../src/vuln/store/sqlite.js';
+import { MIGRATIONS, SCHEMA_VERSION, SqliteAdvisoryStore, migrate } from '../../../src/vuln/store/sqlite.js';
 import { StoreError } from '../../../src/vuln/store/store.js';
 import { REPO_ROOT, VULNDATA } from '../../support/paths.js';
 
@@ -30,7 +30,7 @@ const base: Advisory = {
 
 test('upsert: inserted, unchanged, updated by newer modified, older ignored; lookups', async () => {
   const dir = tmp();
-  const store = new SqliteStore(join(dir, 'db.sqlite'));
+  const store = new SqliteAdvisoryStore(join(dir, 'db.sqlite'));
   try {
     assert.equal(await store.upsert(base), 'inserted');
     assert.equal(await store.upsert(base), 'unchanged');
@@ -57,7 +57,7 @@ test('upsert: inserted, unchanged, updated by newer modified, older ignored; loo
 
 test('records of one id from several feeds and scopes are merged when read', async () => {
   const dir = tmp();
-  const store = new SqliteStore(join(dir, 'db.sqlite'));
+  const store = new SqliteAdvisoryStore(join(dir, 'db.sqlite'));
   try {
     const alpine = (scope: string, eco: string): Advisory => ({
       id: 'ALPINE-CVE-2099-1', feed: 'alpine-secdb', scope, aliases: [], upstream: ['CVE-2099-1'], severities: [], references: [],
@@ -82,7 +82,7 @@ test('migrations: a v1 database is upgraded to the latest with its data kept; a 
     assert.equal(migrate(raw, 1), 1);
     raw.prepare("INSERT INTO records (id, feed, scope, content_hash) VALUES ('GO-2099-0001', 'osv', '', 'x')").run();
     raw.close();
-    const store = new SqliteStore(path);
+    const store = new SqliteAdvisoryStore(path);
     assert.equal((await store.status()).schemaVersion, SCHEMA_VERSION);
     assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
     assert.equal((await store.getById('GO-2099-0001'))!.id, 'GO-2099-0001');
@@ -92,7 +92,7 @@ test('migrations: a v1 database is upgraded to the latest with its data kept; a 
     const bump = new Database(path);
     bump.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     bump.close();
-    assert.throws(() => new SqliteStore(path), (e: unknown) => e instanceof StoreError && e.code === 'DB_TOO_NEW');
+    assert.throws(() => new SqliteAdvisoryStore(path), (e: unknown) => e instanceof StoreError && e.code === 'DB_TOO_NEW');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -100,7 +100,7 @@ test('migrations: a v1 database is upgraded to the latest with its data kept; a 
 
 test('transaction: a throw rolls every write back', async () => {
   const dir = tmp();
-  const store = new SqliteStore(join(dir, 'db.sqlite'));
+  const store = new SqliteAdvisoryStore(join(dir, 'db.sqlite'));
   try {
     await assert.rejects(store.transaction(async () => {
       await store.upsert(base);
@@ -121,14 +121,14 @@ test('re-importing the same real data changes nothing (row counts and content di
   try {
     const first = await importPaths(path, INPUTS);
     assert.ok(first.inserted > 15000);
-    let store = new SqliteStore(path);
+    let store = new SqliteAdvisoryStore(path);
     const counts = store.rowCounts();
     const digest = store.contentDigest();
     await store.close();
     const second = await importPaths(path, INPUTS);
     assert.equal(second.inserted, 0);
     assert.equal(second.skipped.length, first.skipped.length);
-    store = new SqliteStore(path);
+    store = new SqliteAdvisoryStore(path);
     assert.deepEqual(store.rowCounts(), counts);
     assert.equal(store.contentDigest(), digest);
     await store.close();
@@ -142,7 +142,7 @@ test('SIGKILL mid-import leaves the previous database intact and usable', async 
   const path = join(dir, 'db.sqlite');
   try {
     await importPaths(path, [join(VULNDATA, 'nvd')]);
-    let store = new SqliteStore(path);
+    let store = new SqliteAdvisoryStore(path);
     const before = store.rowCounts();
     const digest = store.contentDigest();
     await store.close();
@@ -164,7 +164,7 @@ test('SIGKILL mid-import leaves the previous database intact and usable', async 
       child.on('exit', (code, signal) => resolve(`${out.includes('DONE') ? 'done' : 'killed'}:${signal ?? code}`));
     });
     assert.equal(outcome, 'killed:SIGKILL');
-    store = new SqliteStore(path);
+    store = new SqliteAdvisoryStore(path);
     assert.deepEqual(store.rowCounts(), before);
     assert.equal(store.contentDigest(), digest);
     assert.equal((await store.byAlias('CVE-2024-3094'))[0]!.id, 'CVE-2024-3094');
