@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { buildConfig, type ServeOptions } from '../../src/cli/commands/serve.js';
-import { UsageError } from '../../src/cli/context.js';
+import { UsageError } from '../../src/cli/flags.js';
 import { startRegistry, type RunningRegistry } from '../../src/server/open.js';
 import { runCommand } from '../support/peers.js';
 

@@ -1,6 +1,7 @@
 import { readImageFile } from '../../engine/read-file.js';
 import { openSource } from '../../engine/open.js';
-import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { systemContext, type RegistryFlags } from '../context.js';
+import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { TransferProgress, type OutputStreams } from '../output.js';
 

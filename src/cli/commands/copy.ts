@@ -1,6 +1,7 @@
 import { copyImage, type CopyResult } from '../../image/copy.js';
 import { openDestination, openSource } from '../../engine/open.js';
-import { parseBooleanFlag, systemContext, type RegistryFlags } from '../context.js';
+import { systemContext, type RegistryFlags } from '../context.js';
+import { parseBooleanFlag } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { TransferProgress, writeJson, type OutputStreams } from '../output.js';
 import type { SystemContext } from '../../image/types.js';

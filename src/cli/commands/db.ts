@@ -1,10 +1,10 @@
 import { pullDb, pushDb } from '../../engine/db-artifact.js';
 import { refreshEolData } from '../../hygiene/eol.js';
 import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/db.js';
-import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { systemContext, type RegistryFlags } from '../context.js';
+import { parseMaxAge, UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatBytes, renderTable, painter, colorEnabled, writeJson, PhaseProgress, type OutputStreams } from '../output.js';
-import { parseMaxAge } from './scan.js';
 import { parseFormat } from './shared.js';
 import { plural, ADVISORY } from '../../core/plural.js';
 

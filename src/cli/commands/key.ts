@@ -9,7 +9,7 @@ import type { GenerateAlgorithm, KeyRole } from '../../trust/keys/keys.js';
 import { isGenerateAlgorithm } from '../../trust/keys/keys.js';
 import type { KeyInfo } from '../../trust/keys/store.js';
 import { KeyError } from '../../trust/keys/errors.js';
-import { UsageError } from '../context.js';
+import { UsageError } from '../flags.js';
 import { PASSPHRASE_ENV } from '../passphrase.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';

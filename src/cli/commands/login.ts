@@ -1,6 +1,7 @@
 import { login as saveLogin } from '../../image/auth/index.js';
 import { promptFromTerminal } from '../passphrase.js';
-import { systemContext, UsageError } from '../context.js';
+import { systemContext } from '../context.js';
+import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import type { OutputStreams } from '../output.js';
 import { readStdin } from './shared.js';

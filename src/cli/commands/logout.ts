@@ -1,5 +1,5 @@
 import { logout as removeLogin, logoutAll } from '../../image/auth/index.js';
-import { UsageError } from '../context.js';
+import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import type { OutputStreams } from '../output.js';
 

@@ -1,5 +1,5 @@
 import { parseImageRef } from '../../core/reference.js';
-import { UsageError } from '../context.js';
+import { UsageError } from '../flags.js';
 import type { OutputStreams } from '../output.js';
 import { copy, type CopyCommandOptions } from './copy.js';
 

@@ -8,7 +8,8 @@ import { canonicalImageName } from '../../engine/open.js';
 import { loadVex, type VexStatement } from '../../engine/vex.js';
 import type { ReportWriter } from '../../report/writer.js';
 import { defaultDbPath } from '../../vuln/db.js';
-import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { systemContext, type RegistryFlags } from '../context.js';
+import { parseMaxAge, UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, TransferProgress, type OutputStreams } from '../output.js';
 import { incompleteExit } from './incomplete.js';
@@ -31,15 +32,6 @@ export interface ScanOptions extends RegistryFlags {
   allowIncomplete?: boolean;
 }
 
-/** `7d`, `12h`, `2w`, `30m` or a bare number of days → days. */
-export function parseMaxAge(value: string | undefined, flag = 'max-age'): number | undefined {
-  if (value === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*([mhdw]?)$/.exec(value.trim());
-  if (!m) throw new UsageError(`--${flag} takes a duration such as 7d, 12h or 2w, not "${value}"`);
-  const n = Number(m[1]);
-  const unit = m[2] || 'd';
-  return unit === 'm' ? n / 1440 : unit === 'h' ? n / 24 : unit === 'w' ? n * 7 : n;
-}
 
 
 

@@ -9,7 +9,7 @@ import type { RegistryConfig, StorageConfig } from '../../server/config.js';
 import type { ConnectionLimits } from '../../server/connection-limits.js';
 import { createLog, LOG_FORMATS, LOG_LEVELS } from '../../server/log.js';
 import { defaultDbPath } from '../../vuln/db.js';
-import { UsageError } from '../context.js';
+import { UsageError } from '../flags.js';
 import type { OutputStreams } from '../output.js';
 import { describeStartup } from './serve-banner.js';
 import { loadPolicy, openKeyStoreFromEnv } from './trust-shared.js';

@@ -1,7 +1,7 @@
 import { isDigest, type Digest } from '../../core/digest.js';
 import { writeUserFile } from '../../core/user-files.js';
 import { escapeControlChars } from '../../report/terminal.js';
-import { UsageError } from '../context.js';
+import { UsageError } from '../flags.js';
 
 export function parseDigestFlag(value: string, name: string): Digest {
   if (!isDigest(value)) throw new UsageError(`--${name} takes a digest such as sha256:<64 hex>, not "${value}"`);

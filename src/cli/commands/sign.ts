@@ -1,5 +1,6 @@
 import { signImage, type SignLayout } from '../../engine/trust/index.js';
-import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { systemContext, type RegistryFlags } from '../context.js';
+import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';

@@ -8,7 +8,7 @@ import type { KeyRole } from '../../trust/keys/keys.js';
 import { parsePolicy, type Policy } from '../../trust/policy/index.js';
 import { readKeyFiles, type KeyFile } from '../../engine/trust/index.js';
 import { resolvePassphrase, type PromptFunction } from '../passphrase.js';
-import { UsageError } from '../context.js';
+import { UsageError } from '../flags.js';
 import { portcullisHome } from '../trust-gate.js';
 import type { OutputStreams } from '../output.js';
 import { CoreError } from '../../core/errors.js';

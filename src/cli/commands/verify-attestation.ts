@@ -1,6 +1,7 @@
 import { readKeyFiles, verifyImage } from '../../engine/trust/index.js';
 import { ATTESTATION_TYPES, evaluate, parseDuration, parseCondition, type Policy, type PolicyEntry } from '../../trust/policy/index.js';
-import { systemContext, UsageError, type RegistryFlags } from '../context.js';
+import { systemContext, type RegistryFlags } from '../context.js';
+import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';

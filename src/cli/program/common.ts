@@ -4,7 +4,7 @@
  * commands print.
  */
 import type { Command } from 'commander';
-import { parseBooleanFlag } from '../context.js';
+import { parseBooleanFlag } from '../flags.js';
 import type { OutputStreams } from '../output.js';
 
 export interface CommandContext {

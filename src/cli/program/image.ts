@@ -10,7 +10,7 @@ import type { InspectOptions } from '../commands/inspect.js';
 import type { LoginCommandOptions } from '../commands/login.js';
 import type { LogoutCommandOptions } from '../commands/logout.js';
 import type { CacheCommandOptions } from '../commands/cache.js';
-import { parseBooleanFlag, UsageError } from '../context.js';
+import { parseBooleanFlag, UsageError } from '../flags.js';
 import { addRegistryFlags, REGISTRY_HELP, TRANSPORTS_HELP, type CommandContext } from './common.js';
 
 export function registerImageCommands(program: Command, ctx: CommandContext): void {
