@@ -4,14 +4,16 @@
  * has that tag (normalised the docker way: `peers/tiny:latest` is
  * `docker.io/peers/tiny:latest`); `@N` picks the N-th image (0-based, as in
  * containers/image). Without either, the archive must hold one image.
+ *
+ * The reader and the writer load on first use, as the docker transport's
+ * do: naming an image does not load every transport's code.
  */
 import { formatImageRef, parseImageRef, type ImageRef } from '../../../core/reference.js';
 import { resolve } from 'node:path';
 import { ImageError } from '../../errors.js';
 import { MANIFEST_FILE } from './archive.js';
 import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
-import { openDockerArchiveSource } from './source.js';
-import { openDockerArchiveDestination, type DockerArchiveDestinationOptions } from './destination.js';
+import type { DockerArchiveDestinationOptions } from './destination.js';
 
 export class DockerArchiveReference implements ImageReference {
   readonly transport: Transport = dockerArchiveTransport;
@@ -31,12 +33,14 @@ export class DockerArchiveReference implements ImageReference {
     return this.tagged ? formatImageRef(this.tagged) : undefined;
   }
 
-  newSource(_context: SystemContext): Promise<ImageSource> {
+  async newSource(_context: SystemContext): Promise<ImageSource> {
+    const { openDockerArchiveSource } = await import('./source.js');
     return openDockerArchiveSource(this);
   }
 
   /** `options.overwrite` replaces an existing FILE instead of failing with DESTINATION_EXISTS. */
-  newDestination(_context: SystemContext, options: DockerArchiveDestinationOptions = {}): Promise<ImageDestination> {
+  async newDestination(_context: SystemContext, options: DockerArchiveDestinationOptions = {}): Promise<ImageDestination> {
+    const { openDockerArchiveDestination } = await import('./destination.js');
     return openDockerArchiveDestination(this, options);
   }
 }

@@ -2,11 +2,12 @@
  * `oci-archive:FILE[:REF]` — a tar of an OCI image layout, as skopeo writes
  * it. Read in place (never extracted); written as a new tar next to FILE and
  * renamed over it on commit.
+ *
+ * The reader and the writer load on first use, as the docker transport's
+ * do: naming an image does not load every transport's code.
  */
 import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
 import { INDEX_FILE, LAYOUT_FILE, parseLayoutWithin, type LayoutLocation } from '../oci-layout/layout.js';
-import { openOciArchiveSource } from './source.js';
-import { openOciArchiveDestination } from './destination.js';
 
 export class OciArchiveReference implements ImageReference {
   readonly transport: Transport = ociArchiveTransport;
@@ -25,11 +26,13 @@ export class OciArchiveReference implements ImageReference {
     return this.location.ref;
   }
 
-  newSource(_context: SystemContext): Promise<ImageSource> {
+  async newSource(_context: SystemContext): Promise<ImageSource> {
+    const { openOciArchiveSource } = await import('./source.js');
     return openOciArchiveSource(this);
   }
 
-  newDestination(_context: SystemContext): Promise<ImageDestination> {
+  async newDestination(_context: SystemContext): Promise<ImageDestination> {
+    const { openOciArchiveDestination } = await import('./destination.js');
     return openOciArchiveDestination(this);
   }
 }

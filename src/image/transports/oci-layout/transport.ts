@@ -2,11 +2,12 @@
  * `oci:DIR[:REF]` — an OCI image layout directory, as skopeo and umoci read
  * and write it. REF is the `org.opencontainers.image.ref.name` annotation of an
  * index.json entry; without REF the layout must hold exactly one entry.
+ *
+ * The reader and the writer load on first use, as the docker transport's
+ * do: naming an image does not load every transport's code.
  */
 import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
 import { INDEX_FILE, LAYOUT_FILE, parseLayoutWithin, type LayoutLocation } from './layout.js';
-import { openOciLayoutSource } from './source.js';
-import { openOciLayoutDestination } from './destination.js';
 
 export class OciLayoutReference implements ImageReference {
   readonly transport: Transport = ociLayoutTransport;
@@ -26,11 +27,13 @@ export class OciLayoutReference implements ImageReference {
     return this.location.ref;
   }
 
-  newSource(_context: SystemContext): Promise<ImageSource> {
+  async newSource(_context: SystemContext): Promise<ImageSource> {
+    const { openOciLayoutSource } = await import('./source.js');
     return openOciLayoutSource(this);
   }
 
-  newDestination(_context: SystemContext): Promise<ImageDestination> {
+  async newDestination(_context: SystemContext): Promise<ImageDestination> {
+    const { openOciLayoutDestination } = await import('./destination.js');
     return openOciLayoutDestination(this);
   }
 }
