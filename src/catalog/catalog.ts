@@ -6,11 +6,19 @@
  * the inventory incomplete ("npm: failed: …"): a crashed cataloguer is not
  * "no packages".
  */
-import type { EntryInfo, FileSelector, FileView, FileWant } from '../core/files.js';
-import type { Inventory, OwnedFiles, Package } from '../core/inventory.js';
+import {
+  type EntryInfo,
+  type FileSelector,
+  type FileView,
+  type FileWant,
+  type Inventory,
+  type OwnedFiles,
+  type Package,
+  appendAll,
+  maxOf,
+} from '../core/index.js';
 import type { CatalogContext, Cataloger } from './cataloger.js';
 import { detectOs, wantsReleaseFile } from './os/release.js';
-import { appendAll, maxOf } from '../core/arrays.js';
 
 /**
  * The union of the cataloguers' wants (and the OS release files). When

@@ -28,8 +28,7 @@
  * - Never buffer more than the walker gave; never do network or disk I/O.
  * - Bump `version` whenever the output for the same input changes.
  */
-import type { EntryInfo, FileView, FileWant } from '../core/files.js';
-import type { OsRelease, OwnedFiles, Package } from '../core/inventory.js';
+import type { EntryInfo, FileView, FileWant, OsRelease, OwnedFiles, Package } from '../core/index.js';
 
 export interface CatalogContext {
   /** The detected distribution (os/release.ts), used for purl `distro` qualifiers and namespaces. */

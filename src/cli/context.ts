@@ -3,8 +3,7 @@
  * --tls-verify, --cert-dir, --creds, --authfile, --platform (and for copy the
  * --src-/--dest- variants, which win over the shared ones).
  */
-import { parsePlatform } from '../image/platform.js';
-import type { Credentials, SystemContext } from '../image/types.js';
+import { parsePlatform, type Credentials, type SystemContext } from '../image/index.js';
 import { parseByteSize, parseTimeout, positiveInt, UsageError } from './flags.js';
 import { warnOnce, type OutputStreams } from './output.js';
 

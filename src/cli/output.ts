@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type { MultiBar, SingleBar } from 'cli-progress';
-import type { ProgressEvent } from '../image/types.js';
+import type { ProgressEvent } from '../image/index.js';
 import { escapeCell, sgr, terminalText, visibleLength } from '../report/terminal.js';
 
 export interface OutputStreams {

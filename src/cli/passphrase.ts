@@ -14,14 +14,13 @@
  * never put in an error, and the prompt echoes nothing.
  */
 import { openSync } from 'node:fs';
-import { readRegularFile, UserFileError } from '../core/user-files.js';
+import { readRegularFile, UserFileError } from '../core/index.js';
 
 /** A passphrase file holds one line; a FIFO or device is refused (src/core/user-files.ts). */
 const MAX_PASSPHRASE_FILE_BYTES = 64 * 1024;
 import { StringDecoder } from 'node:string_decoder';
 import { ReadStream, WriteStream } from 'node:tty';
-import { KeyError } from '../trust/keys/errors.js';
-import type { KeyRole } from '../trust/keys/keys.js';
+import { KeyError, type KeyRole } from '../trust/index.js';
 
 export const PASSPHRASE_ENV: Readonly<Record<KeyRole, string>> = Object.freeze({
   root: 'PORTCULLIS_ROOT_PASSPHRASE',

@@ -3,6 +3,10 @@
  * PortcullisError with a stable string `code` from its own union. The CLI maps
  * codes to one-line messages and documented exit codes (see docs/exit-codes.md);
  * tests assert the code, never the wording.
+ *
+ * An entry of `core` of its own (docs/architecture.md): error classes and the
+ * CLI's start-up path import the base class from here, which loads nothing
+ * else of `core`.
  */
 export class PortcullisError<C extends string = string> extends Error {
   readonly code: C;

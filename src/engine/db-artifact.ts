@@ -14,6 +14,9 @@
  * verified against its digest while it streams), checks the uncompressed
  * digest and that SQLite opens it, then swaps it in with one rename: readers
  * see the old database or the new one, never a mix.
+ *
+ * An entry of `engine` of its own (docs/architecture.md): `db push` and
+ * `db pull`.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -22,14 +25,10 @@ import { dirname } from 'node:path';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { PortcullisError } from '../core/errors.js';
-import { assertRegularOrMissing } from '../core/user-files.js';
-import type { Digest } from '../core/digest.js';
-import type { Descriptor } from '../core/oci.js';
-import type { SystemContext } from '../image/types.js';
-import { ZstdDecompressor } from '../layers/decompress.js';
-import { dbStatus } from '../vuln/db.js';
-import { SqliteAdvisoryStore } from '../vuln/store/sqlite.js';
+import { PortcullisError, assertRegularOrMissing, type Digest, type Descriptor } from '../core/index.js';
+import type { SystemContext } from '../image/index.js';
+import { ZstdDecompressor } from '../layers/index.js';
+import { dbStatus, SqliteAdvisoryStore } from '../vuln/index.js';
 import { openDestination, openSource } from './open.js';
 
 export const DB_ARTIFACT_TYPE = 'application/vnd.portcullis.advisory-db.v1';

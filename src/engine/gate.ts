@@ -11,8 +11,7 @@
  * The first entry (then statement) in file order that matches wins, as a scan
  * of the list would.
  */
-import type { SeverityLevel } from '../core/advisory.js';
-import type { Finding } from '../core/finding.js';
+import type { SeverityLevel, Finding } from '../core/index.js';
 import { entryMatches, expiryTime, purlParts, type IgnoreEntry, type IgnoreFile } from './ignore.js';
 import { suppresses, type VexStatement } from './vex.js';
 

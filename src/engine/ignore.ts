@@ -6,12 +6,12 @@
  * in the entry, any version; qualifiers ignored), and whose package path is
  * `path` (a trailing `*` matches a prefix). An entry past `expires` ignores
  * nothing and produces a warning.
+ *
+ * An entry of `engine` of its own (docs/architecture.md): `scan`, `lint` and
+ * `ignore export` read the file; only they load this (and YAML).
  */
 import { parse as parseYaml } from 'yaml';
-import { PortcullisError } from '../core/errors.js';
-import type { Finding } from '../core/finding.js';
-import { readRegularFile, UserFileError } from '../core/user-files.js';
-import { CoreError } from '../core/errors.js';
+import { PortcullisError, type Finding, readRegularFile, UserFileError, CoreError } from '../core/index.js';
 
 export type IgnoreErrorCode = 'IGNOREFILE_INVALID';
 export class IgnoreError extends PortcullisError<IgnoreErrorCode> {}

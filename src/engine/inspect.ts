@@ -7,12 +7,9 @@
  * safe tar whose digest matches the config's diff_id. The same for every
  * transport, so the output does not depend on where the image lives.
  */
-import type { Digest } from '../core/digest.js';
-import type { HistoryEntry, Platform } from '../core/oci.js';
-import { resolveImage, type ResolveOptions, type ResolvedImage } from '../image/image.js';
-import type { ImageSource } from '../image/types.js';
-import { LayerError } from '../layers/errors.js';
-import { measureLayer } from '../layers/stream.js';
+import type { Digest, HistoryEntry, Platform } from '../core/index.js';
+import { resolveImage, type ResolveOptions, type ResolvedImage, type ImageSource } from '../image/index.js';
+import { LayerError, measureLayer } from '../layers/index.js';
 
 export const INSPECT_SCHEMA_VERSION = 1;
 

@@ -5,13 +5,12 @@
  * package knows the layer that introduced it; language packages are files of
  * their own, so their layer is the layer of their manifest. An unpacked root
  * filesystem (`scan --rootfs`) is one view with no layers (layers/rootfs.ts).
+ *
+ * An entry of `engine` of its own (docs/architecture.md): `portcullis sbom`.
  */
-import type { Inventory } from '../core/inventory.js';
-import { ALL_CATALOGERS } from '../catalog/all.js';
-import { runCatalogers, selectorFor } from '../catalog/catalog.js';
-import type { Cataloger } from '../catalog/cataloger.js';
-import { resolveImage, type ResolveOptions, type ResolvedImage } from '../image/image.js';
-import type { ImageSource } from '../image/types.js';
+import type { Inventory } from '../core/index.js';
+import { ALL_CATALOGERS, runCatalogers, selectorFor, type Cataloger } from '../catalog/index.js';
+import { resolveImage, type ResolveOptions, type ResolvedImage, type ImageSource } from '../image/index.js';
 import { rootfsView, walkLayers, type RootfsOptions } from '../layers/index.js';
 import { layerInputs } from './layer-inputs.js';
 

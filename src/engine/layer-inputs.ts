@@ -3,7 +3,7 @@
  * verified blob stream from the image's source, and carries its origin
  * (position, digest, diffID) so files and packages know where they came from.
  */
-import type { ResolvedImage } from '../image/image.js';
+import type { ResolvedImage } from '../image/index.js';
 import type { LayerInput } from '../layers/index.js';
 
 export function layerInputs(image: ResolvedImage): LayerInput[] {

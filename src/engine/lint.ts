@@ -9,31 +9,33 @@
  * (`.portcullis.yaml` `lint:` or `--config`) and the same ignore file as
  * `scan` (`.portcullisignore`: `id` is a rule id, `path` the file in the
  * image or the Dockerfile).
+ *
+ * An entry of `engine` of its own (docs/architecture.md): `portcullis lint`.
  */
 import { stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import type { Inventory } from '../core/inventory.js';
-import { ALL_CATALOGERS } from '../catalog/all.js';
-import { runCatalogers, selectorFor } from '../catalog/catalog.js';
-import type { Cataloger } from '../catalog/cataloger.js';
-import type { HygieneFinding } from '../hygiene/check.js';
-import { lintConfigFrom, type LintConfig } from '../hygiene/config.js';
-import { lintDockerfile, type DockerfileFinding } from '../hygiene/dockerfile/index.js';
+import { type Inventory, readRegularFile, UserFileError, CoreError, appendAll } from '../core/index.js';
+import { ALL_CATALOGERS, runCatalogers, selectorFor, type Cataloger } from '../catalog/index.js';
+import {
+  type HygieneFinding,
+  lintConfigFrom,
+  type LintConfig,
+  lintDockerfile,
+  type DockerfileFinding,
+  combineSelectors,
+  imageSelector,
+  lintImageFacts,
+  scanLayers,
+  type ImageFinding,
+  type RebuildFixes,
+} from '../hygiene/index.js';
+import { HygieneError } from '../hygiene/rules.js';
 import { loadEolData, type LoadedEolData } from '../hygiene/eol.js';
-import { HygieneError } from '../hygiene/errors.js';
-import { combineSelectors, imageSelector, lintImageFacts, scanLayers, type ImageFinding, type RebuildFixes } from '../hygiene/image/index.js';
-import { resolveImage, type ResolveOptions } from '../image/image.js';
-import { formatPlatform } from '../image/platform.js';
-import type { ImageSource } from '../image/types.js';
+import { resolveImage, type ResolveOptions, formatPlatform, type ImageSource } from '../image/index.js';
 import { walkLayers } from '../layers/index.js';
-import { defaultDbPath } from '../vuln/db.js';
-import { matchInventory, type MatchStore } from '../vuln/match/index.js';
-import { SqliteAdvisoryStore } from '../vuln/store/sqlite.js';
+import { defaultDbPath, matchInventory, type MatchStore, SqliteAdvisoryStore } from '../vuln/index.js';
 import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
 import { layerInputs } from './layer-inputs.js';
-import { readRegularFile, UserFileError } from '../core/user-files.js';
-import { CoreError } from '../core/errors.js';
-import { appendAll } from '../core/arrays.js';
 
 export const DEFAULT_CONFIG_FILE = '.portcullis.yaml';
 const MAX_CONFIG_BYTES = 1024 * 1024;

@@ -3,12 +3,8 @@
  * recognise a plain path: TransportRegistry.resolve), then open a source
  * (remote sources read through the local blob cache) or a destination.
  */
-import { defaultTransports } from '../image/all.js';
-import { BlobCache } from '../image/cache/blob-cache.js';
-import { withBlobCache } from '../image/cache/with-cache.js';
-import { withProgress } from '../image/progress.js';
-import { formatReference, type TransportRegistry } from '../image/transports.js';
-import type { ImageDestination, ImageSource, SystemContext } from '../image/types.js';
+import { defaultTransports, formatReference, type TransportRegistry } from '../image/all.js';
+import { withProgress, type ImageDestination, type ImageSource, type SystemContext, BlobCache, withBlobCache } from '../image/index.js';
 
 export interface OpenSourceOptions {
   /**

@@ -3,10 +3,9 @@
  * streaming the layers (nothing extracted), following symlinks inside the
  * image root only, and refusing files over the size cap.
  */
-import type { ImageFile } from '../core/files.js';
+import type { ImageFile } from '../core/index.js';
 import { PortcullisError } from '../core/errors.js';
-import { resolveImage, type ResolveOptions } from '../image/image.js';
-import type { ImageSource } from '../image/types.js';
+import { resolveImage, type ResolveOptions, type ImageSource } from '../image/index.js';
 import { normaliseEntryPath, selectPaths, walkLayers } from '../layers/index.js';
 import { layerInputs } from './layer-inputs.js';
 

@@ -5,26 +5,23 @@
  * `ScanResult` (docs/scan.md). What the cataloguers could not read and the
  * packages the matcher could not match are `incomplete`: findings may be
  * missing, and a gate must treat that as a failed scan (the CLI exits 12).
+ *
+ * An entry of `engine` of its own (docs/architecture.md): `portcullis scan`
+ * and the server's scans. The gate's options and the VEX reader come with it.
  */
 import { stat } from 'node:fs/promises';
-import { appendAll } from '../core/arrays.js';
-import { PortcullisError } from '../core/errors.js';
-import type { LayerOrigin } from '../core/files.js';
-import type { Finding, ScanResult } from '../core/finding.js';
-import type { Inventory } from '../core/inventory.js';
-import { formatPlatform } from '../image/platform.js';
-import type { ResolvedImage } from '../image/image.js';
-import type { Platform } from '../core/oci.js';
-import type { ImageSource, SystemContext } from '../image/types.js';
+import { appendAll, PortcullisError, type LayerOrigin, type Finding, type ScanResult, type Inventory, type Platform } from '../core/index.js';
+import { formatPlatform, type ResolvedImage, type ImageSource, type SystemContext } from '../image/index.js';
 import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
-import { dbStatus, defaultDbPath } from '../vuln/db.js';
-import { matchInventory, type MatchStore } from '../vuln/match/index.js';
-import { SqliteAdvisoryStore } from '../vuln/store/sqlite.js';
-import type { Cataloger } from '../catalog/cataloger.js';
+import { dbStatus, defaultDbPath, matchInventory, type MatchStore, SqliteAdvisoryStore } from '../vuln/index.js';
+import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
 import { inventoryImage, inventoryRootfs } from './inventory.js';
 import { openSource } from './open.js';
+
+export { applyGate, type GateOptions, type GateResult } from './gate.js';
+export { loadVex, parseVex, VexError, type VexErrorCode, type VexStatement } from './vex.js';
 
 export type ScanErrorCode = 'DB_MISSING' | 'TARGET_INVALID';
 export class ScanError extends PortcullisError<ScanErrorCode> {}

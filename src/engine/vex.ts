@@ -8,12 +8,8 @@
  * not a package purl and has no subcomponents covers every package of the
  * scanned target.
  */
-import { appendAll } from '../core/arrays.js';
-import { PortcullisError } from '../core/errors.js';
-import type { Finding } from '../core/finding.js';
+import { appendAll, PortcullisError, type Finding, readRegularFile, UserFileError, CoreError } from '../core/index.js';
 import { idMatches, purlMatches } from './ignore.js';
-import { readRegularFile, UserFileError } from '../core/user-files.js';
-import { CoreError } from '../core/errors.js';
 
 export type VexErrorCode = 'VEX_INVALID';
 export class VexError extends PortcullisError<VexErrorCode> {}

@@ -4,7 +4,7 @@
  * metadata of a rule (its documentation entry). Dockerfile checks and image
  * checks both produce `HygieneFinding`s; the catalogue of rules is rules.ts.
  */
-import type { LayerOrigin } from '../core/files.js';
+import type { LayerOrigin } from '../core/index.js';
 
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'INFO';
 

@@ -11,11 +11,14 @@
  * Downloads go through the shared fetcher (`http/`): each answer is capped
  * while it streams, within a deadline, retried on 429/5xx, through
  * HTTPS_PROXY when one is set.
+ *
+ * An entry of `hygiene` of its own (docs/architecture.md): `db update`
+ * refreshes the data without loading the linters.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HttpError, HttpFetcher } from '../http/index.js';
-import { defaultCacheRoot } from '../image/cache/blob-cache.js';
+import { defaultCacheRoot } from '../image/index.js';
 import BUNDLED from './data/eol.json' with { type: 'json' };
 import { HygieneError } from './errors.js';
 

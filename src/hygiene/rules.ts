@@ -7,8 +7,14 @@
  * Ids are stable: `dockerfile/<name>` for `portcullis lint Dockerfile`,
  * `image/<name>` for checks on a built image. Never rename or reuse an id;
  * retire one by leaving it documented as retired.
+ *
+ * An entry of `hygiene` of its own (docs/architecture.md): `lint --explain`
+ * reads the catalogue without loading the linters; the module's error class
+ * comes with it.
  */
 import type { Rule } from './check.js';
+
+export { HygieneError, type HygieneErrorCode } from './errors.js';
 
 /** `dockerfile/base-latest` → `dockerfile-base-latest`: the anchor of the rule's entry in the docs. */
 export function anchorOf(id: string): string {

@@ -7,8 +7,7 @@
  * with an external suppression, as GitHub expects.
  */
 import { createHash } from 'node:crypto';
-import { SarifBuilder, type SarifLevel, type SarifLocationInput } from '../report/sarif-builder.js';
-import { DEFAULT_TOOL } from '../report/writer.js';
+import { SarifBuilder, type SarifLevel, type SarifLocationInput, DEFAULT_TOOL } from '../report/index.js';
 import type { HygieneFinding, Severity } from './check.js';
 import { findRule } from './rules.js';
 

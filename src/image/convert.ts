@@ -6,9 +6,7 @@
  * diff_id is stored uncompressed (docker save archives do that while still
  * labelling it tar.gzip), so it gets the uncompressed OCI type.
  */
-import { sha256Digest, type Digest } from '../core/digest.js';
-import { MediaType } from '../core/media-types.js';
-import { parseIndex, parseManifest, type Descriptor } from '../core/oci.js';
+import { sha256Digest, type Digest, MediaType, parseIndex, parseManifest, type Descriptor } from '../core/index.js';
 import { ImageError } from './errors.js';
 import type { ManifestBlob } from './types.js';
 

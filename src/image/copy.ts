@@ -6,10 +6,18 @@
  * Nothing becomes visible at the destination until every blob is in and the
  * manifest is written (destination.commit).
  */
-import type { Digest } from '../core/digest.js';
-import { readAllBounded } from '../core/bounded.js';
-import { MAX_CONFIG_BYTES, manifestKind, parseImageConfig, parseIndex, parseManifest, type Descriptor, type Platform } from '../core/oci.js';
-import { parseImageRef } from '../core/reference.js';
+import {
+  type Digest,
+  readAllBounded,
+  MAX_CONFIG_BYTES,
+  manifestKind,
+  parseImageConfig,
+  parseIndex,
+  parseManifest,
+  type Descriptor,
+  type Platform,
+  parseImageRef,
+} from '../core/index.js';
 import { dockerIndexToOci, dockerManifestToOci, needsConversion } from './convert.js';
 import { ImageError } from './errors.js';
 import { hostPlatform, selectPlatform } from './platform.js';

@@ -4,10 +4,10 @@
  * the config. Everything is verified against its digest on the way, and the
  * manifest's layers must match the config's diff_ids one for one.
  */
-import type { Digest } from '../core/digest.js';
-import { readAllBounded } from '../core/bounded.js';
-import { MediaType } from '../core/media-types.js';
 import {
+  type Digest,
+  readAllBounded,
+  MediaType,
   MAX_CONFIG_BYTES,
   manifestKind,
   parseImageConfig,
@@ -18,8 +18,8 @@ import {
   type ImageIndex,
   type ImageManifest,
   type Platform,
-} from '../core/oci.js';
-import { CoreError } from '../core/errors.js';
+  CoreError,
+} from '../core/index.js';
 import { ImageError } from './errors.js';
 import { hostPlatform, selectPlatform } from './platform.js';
 import type { ImageSource, ManifestBlob } from './types.js';

@@ -4,7 +4,7 @@
  * (arm64 without a variant is v8; 32-bit arm defaults to v7).
  */
 import { ImageError } from './errors.js';
-import type { Descriptor, Platform } from '../core/oci.js';
+import type { Descriptor, Platform } from '../core/index.js';
 
 const ARCH_FROM_NODE: Record<string, string> = {
   x64: 'amd64',

@@ -4,8 +4,7 @@
  * bars without knowing about them.
  */
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
-import { markVerified, verifiedDigestOf } from '../core/digest.js';
-import type { Descriptor } from '../core/oci.js';
+import { markVerified, verifiedDigestOf, type Descriptor } from '../core/index.js';
 import type { ImageSource, ProgressEvent } from './types.js';
 
 export function withProgress(source: ImageSource, onProgress: (event: ProgressEvent) => void): ImageSource {

@@ -10,7 +10,7 @@ import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseImageRef } from '../core/reference.js';
+import { parseImageRef } from '../core/index.js';
 import { ImageError } from './errors.js';
 import { probePath } from './path-probe.js';
 import { errnoCode, fsError } from './transports/local/files.js';

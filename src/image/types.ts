@@ -5,8 +5,7 @@
  * write. References are immutable once parsed.
  */
 import type { Readable } from 'node:stream';
-import type { Digest } from '../core/digest.js';
-import type { Descriptor, Platform } from '../core/oci.js';
+import type { Digest, Descriptor, Platform } from '../core/index.js';
 import type { PathProbe } from './path-probe.js';
 
 /** Raw manifest bytes as stored, with the digest of exactly these bytes. */

@@ -15,8 +15,7 @@
  */
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { layerCompression, type LayerCompression } from '../core/media-types.js';
-import { ZstdDecompress } from '../core/zstd.js';
+import { layerCompression, type LayerCompression, ZstdDecompress } from '../core/index.js';
 import { LayerError } from './errors.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b];

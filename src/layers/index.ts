@@ -5,6 +5,7 @@
  * safety, for inspect). See docs/layers.md.
  */
 export { LayerError, type LayerErrorCode } from './errors.js';
+export { ZstdDecompressor } from './decompress.js';
 export {
   checkDiffId,
   describeLayer,

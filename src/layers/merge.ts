@@ -13,7 +13,7 @@
  * in the layer's PathIndex, together with the layer's whiteouts: enough to
  * find later, without reading anything, which layer last wrote a path.
  */
-import type { EntryInfo, FileSelector, FileWant, LayerOrigin } from '../core/files.js';
+import type { EntryInfo, FileSelector, FileWant, LayerOrigin } from '../core/index.js';
 import { AliasMap } from './aliases.js';
 import { LayerError } from './errors.js';
 import { tryResolveInRoot, type SymlinkLookup } from './links.js';

@@ -10,12 +10,19 @@
 import { constants } from 'node:fs';
 import { lstat, open, opendir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PortcullisError } from '../core/errors.js';
-import type { FileKind, FileSelector, FileView, FileWant, ImageFile, LayerOrigin } from '../core/files.js';
+import {
+  PortcullisError,
+  type FileKind,
+  type FileSelector,
+  type FileView,
+  type FileWant,
+  type ImageFile,
+  type LayerOrigin,
+  maxOf,
+} from '../core/index.js';
 import { AliasMap } from './aliases.js';
 import { tryResolveInRoot } from './links.js';
 import { DEFAULT_MAX_FILE_BYTES } from './walk.js';
-import { maxOf } from '../core/arrays.js';
 
 export type RootfsErrorCode = 'ROOTFS_INVALID';
 export class RootfsError extends PortcullisError<RootfsErrorCode> {}

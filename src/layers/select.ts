@@ -4,7 +4,7 @@
  * directory prefixes, with `mayWantBelow` answered precisely, so paths that
  * exist only through a symlinked directory are found without extra reads.
  */
-import type { FileSelector, FileWant } from '../core/files.js';
+import type { FileSelector, FileWant } from '../core/index.js';
 import { isAtOrBelow, isBelow, normaliseRelative } from './path.js';
 
 export interface PathSelection {

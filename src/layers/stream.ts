@@ -14,9 +14,7 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { extract as tarExtract, type Extract } from 'tar-stream';
-import type { Digest } from '../core/digest.js';
-import type { LayerOrigin } from '../core/files.js';
-import type { LayerCompression } from '../core/media-types.js';
+import type { Digest, LayerOrigin, LayerCompression } from '../core/index.js';
 import { declaredCompression, decompressor, peek, sniffCompression, toLayerError } from './decompress.js';
 import { LayerError } from './errors.js';
 import { entryFromHeader, type LayerEntry } from './tar.js';

@@ -7,7 +7,7 @@
  * kind 'other'.
  */
 import type { Header } from 'tar-stream';
-import type { FileKind } from '../core/files.js';
+import type { FileKind } from '../core/index.js';
 import { LayerError } from './errors.js';
 import { normaliseHardlinkTarget } from './links.js';
 import { checkPathSize, normaliseEntryPath, shown } from './path.js';

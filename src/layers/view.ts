@@ -17,7 +17,7 @@
  *   Link targets fetched on behalf of a selected link are reachable with get()
  *   but not listed, since nothing selected them by name.
  */
-import type { FileKind, FileView, ImageFile, LayerOrigin } from '../core/files.js';
+import type { FileKind, FileView, ImageFile, LayerOrigin } from '../core/index.js';
 import { resolveInRoot, tryResolveInRoot } from './links.js';
 import { pathHash, prefixesOf, shortHash } from './path-index.js';
 import { isAtOrBelow } from './path.js';

@@ -26,7 +26,7 @@
  * stays bounded by what is kept: selected bytes (capped per file), link
  * metadata, and ~8 bytes per path per layer.
  */
-import type { FileSelector, LayerOrigin } from '../core/files.js';
+import type { FileSelector, LayerOrigin } from '../core/index.js';
 import { LayerError } from './errors.js';
 import { tryResolveInRoot } from './links.js';
 import { copyBytes, Merger, nodeOf, type HardlinkNeed, type LayerRecord } from './merge.js';

@@ -3,9 +3,7 @@
  * the levels other formats use (SARIF `level`, GitHub `security-severity`,
  * CycloneDX rating severities).
  */
-import type { SeverityLevel } from '../core/advisory.js';
-import { severityFromScore } from '../core/advisory.js';
-import { compareFindings, type Finding, SEVERITY_ORDER } from '../core/finding.js';
+import { type SeverityLevel, severityFromScore, compareFindings, type Finding, SEVERITY_ORDER } from '../core/index.js';
 
 export type SeverityCounts = Record<SeverityLevel, number>;
 

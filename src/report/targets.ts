@@ -11,8 +11,7 @@
  *
  * Target types are Trivy's (`pkg/fanal/types/const.go` OSType and LangType).
  */
-import type { Finding, ScanResult } from '../core/finding.js';
-import type { Package } from '../core/inventory.js';
+import type { Finding, ScanResult, Package } from '../core/index.js';
 import { compare, sortFindings } from './severity.js';
 
 export type TargetClass = 'os-pkgs' | 'lang-pkgs';

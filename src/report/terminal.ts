@@ -15,6 +15,9 @@
  * escaped like any control character, and the nonce is not knowable when
  * the image is built), so an image's own `\u001b[…` is always shown, never
  * obeyed.
+ *
+ * An entry of `report` of its own (docs/architecture.md): the CLI's start-up
+ * path loads it and nothing else of `report`.
  */
 import { randomBytes } from 'node:crypto';
 

@@ -4,7 +4,7 @@
  * pure: it turns a `ScanResult` into the text of one document (no I/O, no
  * clock — the time comes from `options.now`, so output is deterministic).
  */
-import type { ScanResult } from '../core/finding.js';
+import type { ScanResult } from '../core/index.js';
 
 export interface ReportTool {
   readonly name: string;

@@ -3,8 +3,7 @@
  * travels with an inventory, deterministic package order, and the property
  * names we write into CycloneDX (and read back).
  */
-import type { Digest } from '../core/digest.js';
-import type { Package } from '../core/inventory.js';
+import type { Digest, Package } from '../core/index.js';
 
 /** What an SBOM says about the image it describes. */
 export interface SbomImage {

@@ -23,7 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Enums, Models, Serialize, Spec, SPDX } from '@cyclonedx/cyclonedx-library';
-import type { Inventory, OsRelease, Package } from '../core/inventory.js';
+import type { Inventory, OsRelease, Package } from '../core/index.js';
 import { DEFAULT_TOOL, isOsEcosystem, platformString, PROP, type SbomImage, type SbomTool, sortPackages, uniqueRefs } from './common.js';
 import { asOperand, classifyLicense } from './license.js';
 

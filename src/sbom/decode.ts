@@ -32,10 +32,12 @@
  * This file holds the entry points and format detection; each format's
  * decoder is in decode/ (cyclonedx, spdx, syft-json, native) over the shared
  * per-decode state (context.ts) and Candidate → Package step (package.ts).
+ *
+ * An entry of `sbom` of its own (docs/architecture.md): `scan --sbom` reads
+ * SBOMs; `portcullis sbom`, which only writes them, does not load this.
  */
 import type { Readable } from 'node:stream';
-import { readAllBounded } from '../core/bounded.js';
-import { isPortcullisError } from '../core/errors.js';
+import { readAllBounded, isPortcullisError, openRegularFile } from '../core/index.js';
 import { SbomError } from './errors.js';
 import { isNativeDocument } from './json.js';
 import { Context } from './decode/context.js';
@@ -45,7 +47,6 @@ import { decodeNative } from './decode/native.js';
 import { DEFAULT_MAX_SBOM_BYTES, type DecodedSbom, type DecodeOptions } from './decode/options.js';
 import { decodeSpdx } from './decode/spdx.js';
 import { decodeSyft } from './decode/syft-json.js';
-import { openRegularFile } from '../core/user-files.js';
 
 export { DEFAULT_MAX_COMPONENTS, DEFAULT_MAX_SBOM_BYTES, type DecodedSbom, type DecodeOptions, type SbomFormat } from './decode/options.js';
 

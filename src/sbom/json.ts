@@ -28,9 +28,7 @@
  * written (it is scan-time data). A reader must reject a `schemaVersion` it
  * does not know.
  */
-import { isDigest } from '../core/digest.js';
-import type { LayerOrigin } from '../core/files.js';
-import type { Ecosystem, Inventory, OsRelease, Package } from '../core/inventory.js';
+import { isDigest, type LayerOrigin, type Ecosystem, type Inventory, type OsRelease, type Package } from '../core/index.js';
 import { DEFAULT_TOOL, type SbomImage, type SbomTool, sortPackages } from './common.js';
 import { SbomError } from './errors.js';
 import { PURL_TYPES, tryParsePurl } from './purl.js';

@@ -25,7 +25,7 @@
  * `vendor/name`, everything else the purl name.
  */
 import { PackageURL } from 'packageurl-js';
-import type { Ecosystem, OsRelease, SourcePackage } from '../core/inventory.js';
+import type { Ecosystem, OsRelease, SourcePackage } from '../core/index.js';
 import { SbomError } from './errors.js';
 
 /** Longest purl we parse; anything longer is hostile or broken. */

@@ -23,7 +23,7 @@
  * Deterministic for a given `created` and `documentNamespace`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Inventory, OsRelease, Package } from '../core/inventory.js';
+import type { Inventory, OsRelease, Package } from '../core/index.js';
 import { DEFAULT_TOOL, isOsEcosystem, platformString, PROP, type SbomImage, type SbomTool, sortPackages, uniqueRefs } from './common.js';
 import { asOperand, classifyLicense } from './license.js';
 

@@ -21,10 +21,16 @@
  * whose layers are filesystem layers is never an accessory. A config that
  * cannot be read to the end (over the probe limit) counts as an image config.
  */
-import { readAllBounded } from '../core/bounded.js';
-import type { Digest } from '../core/digest.js';
-import { isIndexMediaType, layerCompression } from '../core/media-types.js';
-import { isRecord, MAX_MANIFEST_BYTES, parseManifest, type Descriptor } from '../core/oci.js';
+import {
+  readAllBounded,
+  type Digest,
+  isIndexMediaType,
+  layerCompression,
+  isRecord,
+  MAX_MANIFEST_BYTES,
+  parseManifest,
+  type Descriptor,
+} from '../core/index.js';
 import { sniffLayer } from '../layers/index.js';
 import type { ManifestRecord } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';

@@ -4,9 +4,8 @@
  * database passwords) come from the environment or URLs, never from flags
  * that `ps` would show.
  */
-import type { SeverityLevel } from '../core/advisory.js';
-import type { KeyStore } from '../trust/keys/store.js';
-import type { Policy } from '../trust/policy/index.js';
+import type { SeverityLevel } from '../core/index.js';
+import type { KeyStore, Policy } from '../trust/index.js';
 import type { KeyFile } from '../engine/trust/index.js';
 import type { FailureLimits } from './auth/failure-limiter.js';
 import type { ConnectionLimits } from './connection-limits.js';

@@ -20,6 +20,9 @@
  *
  * Secrets never reach it: requests are logged from facts the API recorded
  * (route, repository, principal), never from headers or bodies.
+ *
+ * An entry of `server` of its own (docs/architecture.md): the CLI builds the
+ * log while it checks `serve`'s flags, before it loads the server.
  */
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';

@@ -19,9 +19,7 @@
  * - Anything that cannot be decided (the manifest cannot be read, the
  *   signature check throws) is a refusal too.
  */
-import type { SeverityLevel } from '../core/advisory.js';
-import type { Digest } from '../core/digest.js';
-import { SEVERITY_ORDER } from '../core/finding.js';
+import { type SeverityLevel, type Digest, SEVERITY_ORDER } from '../core/index.js';
 import type { ManifestClassifier } from './artifact.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from './metadata/store.js';
 import type { PolicyDecision, PullPolicy } from './services.js';

@@ -14,12 +14,9 @@
  * pushed (a `sha256-<hex>.sig` tag or a referrer), so an image signed right
  * after its push is served at once.
  */
-import type { Digest } from '../core/digest.js';
-import { readAllBounded } from '../core/bounded.js';
-import { MAX_MANIFEST_BYTES } from '../core/oci.js';
+import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';
 import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession } from '../engine/trust/index.js';
-import type { KeyStore } from '../trust/keys/store.js';
-import type { Policy } from '../trust/policy/index.js';
+import type { KeyStore, Policy } from '../trust/index.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
 import type { PolicyDecision, RegistryEvents } from './services.js';

@@ -6,11 +6,8 @@
  * more than a network peer.
  */
 import type { Readable } from 'node:stream';
-import { DigestVerifier, type Digest } from '../core/digest.js';
-import { readAllBounded } from '../core/bounded.js';
-import { MAX_MANIFEST_BYTES, type Descriptor } from '../core/oci.js';
-import { verifyBytes } from '../core/digest.js';
-import type { ImageReference, ImageSource, ManifestBlob, Transport } from '../image/types.js';
+import { DigestVerifier, type Digest, readAllBounded, MAX_MANIFEST_BYTES, type Descriptor, verifyBytes } from '../core/index.js';
+import type { ImageReference, ImageSource, ManifestBlob, Transport } from '../image/index.js';
 import { ServeError } from './errors.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';

@@ -7,7 +7,7 @@
  * (MacroVector scores), which is not reproduced here: `parseCvss` returns v4
  * vectors with `score` undefined unless the publisher gave one.
  */
-import type { Cvss, CvssVersion } from '../core/advisory.js';
+import type { Cvss, CvssVersion } from '../core/index.js';
 
 const V3_BASE: Record<string, Record<string, number>> = {
   AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },

@@ -12,8 +12,7 @@
  * not linked into the binary and are not reported either.
  */
 import { inflateSync } from 'node:zlib';
-import type { FileView } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import type { FileView, Package } from '../../core/index.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { basename, buildPurl, catalogEach, isRecord, type ParseResult, utf8 } from './common.js';
 import { isElf, mayBeExecutable, parseElf, sectionData } from './elf.js';

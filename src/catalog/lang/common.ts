@@ -5,11 +5,9 @@
  * is a warning naming it, never a crash).
  */
 import { PackageURL } from 'packageurl-js';
-import type { FileView, ImageFile, LayerOrigin } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import { type FileView, type ImageFile, type LayerOrigin, type Package, appendAll } from '../../core/index.js';
 import type { CatalogResult } from '../cataloger.js';
 import { LangCatalogError } from './errors.js';
-import { appendAll } from '../../core/arrays.js';
 
 /**
  * What every pure parser returns: packages found in one file, warnings naming

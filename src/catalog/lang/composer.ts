@@ -5,8 +5,7 @@
  * dependsOn comes from each package's `require`, resolved to the installed
  * packages (platform requirements such as `php` and `ext-*` are not packages).
  */
-import type { FileView } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import type { FileView, Package } from '../../core/index.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, catalogEach, isRecord, type PackageExtra, parseJsonText, type ParseResult, str } from './common.js';
 

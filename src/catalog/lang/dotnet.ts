@@ -4,8 +4,7 @@
  * came from NuGet (`project` and `reference` entries are the app's own code).
  * dependsOn comes from the `targets` section's per-library `dependencies`.
  */
-import type { FileView } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import type { FileView, Package } from '../../core/index.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, catalogEach, isRecord, parseJsonText, type ParseResult } from './common.js';
 

@@ -6,8 +6,7 @@
  * `version`, `license` and `licenses`, with the `# stub: name version`
  * comment as a fallback.
  */
-import type { FileView } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import type { FileView, Package } from '../../core/index.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, catalogEach, type ParseResult, utf8 } from './common.js';
 

@@ -18,8 +18,7 @@
  * are 100–200 MB unstripped; beyond that a file is almost never a Go program
  * and holding it in memory costs more than the scan is worth.
  */
-import type { FileView, FileWant } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import type { FileView, FileWant, Package } from '../../core/index.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, catalogEach, type ParseResult } from './common.js';
 import { type ElfFile, isElf, mayBeExecutable, parseElf, readAtAddress, sectionData } from './elf.js';

@@ -19,12 +19,10 @@
  * (`checkCentralDirectory`) because fflate trusts the entry count it claims.
  */
 import { unzipSync } from 'fflate';
-import type { FileView } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import { type FileView, type Package, appendAll } from '../../core/index.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { basename, buildPurl, catalogEach, type ParseResult, utf8 } from './common.js';
 import { LangCatalogError } from './errors.js';
-import { appendAll } from '../../core/arrays.js';
 
 const FOUND_BY = 'java';
 const ARCHIVE = /\.(?:jar|war|ear|par|hpi|jpi)$/i;

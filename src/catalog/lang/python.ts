@@ -6,8 +6,7 @@
  * with continuation lines indented; the body after the first empty line is
  * the long description and is not read.
  */
-import type { FileView } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import type { FileView, Package } from '../../core/index.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, catalogEach, type ParseResult, utf8 } from './common.js';
 

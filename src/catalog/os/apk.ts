@@ -5,13 +5,11 @@
  * source package), L (license), and F/R (directory / file in it → owned files).
  * A stanza without P or V is a warning naming the file and line, and is skipped.
  */
-import type { FileView, FileWant, ImageFile } from '../../core/files.js';
+import { type FileView, type FileWant, type ImageFile, type OsRelease, type Package, appendAll } from '../../core/index.js';
 import { attributeIntroducingLayers } from './introduced.js';
-import type { OsRelease, Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, emptyResult, readContent, unparsed, type DatabaseFile, type DatabaseResult } from './common.js';
 import { distroQualifier } from './release.js';
-import { appendAll } from '../../core/arrays.js';
 
 export const APK_DB_PATHS = ['lib/apk/db/installed', 'usr/lib/apk/db/installed'] as const;
 const MAX_DB_BYTES = 256 * 1024 * 1024;

@@ -4,9 +4,7 @@
  * the layer that introduced each package), purl building and small text helpers.
  */
 import { PackageURL } from 'packageurl-js';
-import type { LayerOrigin } from '../../core/files.js';
-import type { FileView } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import type { LayerOrigin, FileView, Package } from '../../core/index.js';
 
 /** One package database file as read from the image (or from one layer). */
 export interface DatabaseFile {

@@ -15,14 +15,12 @@
  * package is skipped, as dpkg-query skips it. A vcpkg status file (same syntax)
  * is recognised and rejected as a whole.
  */
-import type { FileView, FileWant, ImageFile } from '../../core/files.js';
+import { type FileView, type FileWant, type ImageFile, type Ecosystem, type OsRelease, type Package, appendAll } from '../../core/index.js';
 import { attributeIntroducingLayers } from './introduced.js';
-import type { Ecosystem, OsRelease, Package } from '../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../cataloger.js';
 import { buildPurl, emptyResult, imagePath, readContent, unparsed, type DatabaseFile, type DatabaseResult } from './common.js';
 import { parseParagraphs, type Paragraph } from './deb822.js';
 import { distroQualifier } from './release.js';
-import { appendAll } from '../../core/arrays.js';
 
 export const DPKG_STATUS = 'var/lib/dpkg/status';
 export const DPKG_STATUS_D = 'var/lib/dpkg/status.d/';

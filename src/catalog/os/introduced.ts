@@ -7,8 +7,7 @@
  * same version and architecture. A package removed and installed again is
  * attributed to the layer that installed it again.
  */
-import type { FileView, ImageFile } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import type { FileView, ImageFile, Package } from '../../core/index.js';
 
 const keyOf = (p: Package): string => `${p.name}\u0000${p.version}\u0000${p.arch ?? ''}`;
 

@@ -14,8 +14,7 @@
  * present and neither `bin/sh` nor `bin/busybox`; or an os-release whose
  * PRETTY_NAME is "Distroless".
  */
-import type { FileView, FileWant } from '../../core/files.js';
-import type { OsRelease } from '../../core/inventory.js';
+import type { FileView, FileWant, OsRelease } from '../../core/index.js';
 
 export const OS_RELEASE_PATHS = ['etc/os-release', 'usr/lib/os-release'] as const;
 

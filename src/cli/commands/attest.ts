@@ -1,8 +1,6 @@
-import { CoreError } from '../../core/errors.js';
-import { readRegularFile, UserFileError } from '../../core/user-files.js';
+import { CoreError, readRegularFile, UserFileError, isRecord } from '../../core/index.js';
 import { attestImage, TrustError, type SignLayout } from '../../engine/trust/index.js';
-import { PredicateType } from '../../trust/signatures/index.js';
-import { isRecord } from '../../core/oci.js';
+import { PredicateType } from '../../trust/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';

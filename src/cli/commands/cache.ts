@@ -5,9 +5,8 @@
  * The advisory database beside it is reported, never removed: `db` owns it.
  */
 import { stat } from 'node:fs/promises';
-import { defaultCacheRoot } from '../../image/cache/blob-cache.js';
-import { cacheInfo, cleanCache, DEFAULT_CACHE_MAX_BYTES, trimCache } from '../../image/cache/maintenance.js';
-import { defaultDbPath } from '../../vuln/db.js';
+import { defaultCacheRoot, cacheInfo, cleanCache, DEFAULT_CACHE_MAX_BYTES, trimCache } from '../../image/index.js';
+import { defaultDbPath } from '../../vuln/index.js';
 import { systemContext } from '../context.js';
 import { parseAge, parseByteSize, UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';

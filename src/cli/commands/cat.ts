@@ -1,5 +1,4 @@
-import { readImageFile } from '../../engine/read-file.js';
-import { openSource } from '../../engine/open.js';
+import { readImageFile, openSource } from '../../engine/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';

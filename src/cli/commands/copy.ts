@@ -1,14 +1,13 @@
-import { copyImage, type CopyResult } from '../../image/copy.js';
-import { openDestination, openSource } from '../../engine/open.js';
+import { copyImage, type CopyResult, type SystemContext } from '../../image/index.js';
+import { openDestination, openSource } from '../../engine/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { parseBooleanFlag } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { TransferProgress, writeJson, type OutputStreams } from '../output.js';
-import type { SystemContext } from '../../image/types.js';
 import { parseFormat } from './shared.js';
 import { trustMayApply } from '../trust-gate.js';
 import type { ContentTrustFlags } from './trust-shared.js';
-import { plural } from '../../core/plural.js';
+import { plural } from '../../core/index.js';
 
 export interface CopyCommandOptions extends RegistryFlags, ContentTrustFlags {
   srcTlsVerify?: string | boolean;

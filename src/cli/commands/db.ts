@@ -1,12 +1,12 @@
 import { pullDb, pushDb } from '../../engine/db-artifact.js';
 import { refreshEolData } from '../../hygiene/eol.js';
-import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/db.js';
+import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { parseMaxAge, UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatBytes, renderTable, painter, colorEnabled, writeJson, PhaseProgress, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
-import { plural, ADVISORY } from '../../core/plural.js';
+import { plural, ADVISORY } from '../../core/index.js';
 
 export interface DbCommonOptions {
   db?: string;

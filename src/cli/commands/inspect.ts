@@ -1,6 +1,5 @@
-import { formatPlatform } from '../../image/platform.js';
-import { inspectImage, type InspectReport } from '../../engine/inspect.js';
-import { openSource } from '../../engine/open.js';
+import { formatPlatform } from '../../image/index.js';
+import { inspectImage, type InspectReport, openSource } from '../../engine/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { escapeCell } from '../../report/terminal.js';

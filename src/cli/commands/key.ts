@@ -4,11 +4,8 @@
  * --passphrase-file / --root-passphrase-file, PORTCULLIS_REPOSITORY_PASSPHRASE /
  * PORTCULLIS_ROOT_PASSPHRASE, or a no-echo prompt; they are never printed.
  */
-import { readRegularFile, UserFileError, writeUserFile } from '../../core/user-files.js';
-import type { GenerateAlgorithm, KeyRole } from '../../trust/keys/keys.js';
-import { isGenerateAlgorithm } from '../../trust/keys/keys.js';
-import type { KeyInfo } from '../../trust/keys/store.js';
-import { KeyError } from '../../trust/keys/errors.js';
+import { readRegularFile, UserFileError, writeUserFile } from '../../core/index.js';
+import { type GenerateAlgorithm, type KeyRole, isGenerateAlgorithm, type KeyInfo, KeyError } from '../../trust/index.js';
 import { UsageError } from '../flags.js';
 import { PASSPHRASE_ENV } from '../passphrase.js';
 import { ExitCode } from '../exit-codes.js';

@@ -4,9 +4,8 @@
  * the source of docs/lint-rules.md), so the explanation is at hand after a
  * global install, where the docs folder is not. Without RULE: the list.
  */
-import { HygieneError } from '../../hygiene/errors.js';
-import { RULES, findRule } from '../../hygiene/rules.js';
-import type { Rule } from '../../hygiene/check.js';
+import type { Rule } from '../../hygiene/index.js';
+import { HygieneError, RULES, findRule } from '../../hygiene/rules.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, type OutputStreams } from '../output.js';
 

@@ -1,4 +1,4 @@
-import { parseImageRef } from '../../core/reference.js';
+import { parseImageRef } from '../../core/index.js';
 import { UsageError } from '../flags.js';
 import type { OutputStreams } from '../output.js';
 import { copy, type CopyCommandOptions } from './copy.js';

@@ -1,17 +1,13 @@
-import type { Inventory, Package } from '../../core/inventory.js';
+import { type Inventory, type Package, plural } from '../../core/index.js';
 import { inventoryImage } from '../../engine/inventory.js';
-import { openSource } from '../../engine/open.js';
-import { formatPlatform } from '../../image/platform.js';
-import type { SbomImage } from '../../sbom/common.js';
-import { toCycloneDxJson } from '../../sbom/cyclonedx.js';
-import { toInventoryJson } from '../../sbom/json.js';
-import { toSpdxJson } from '../../sbom/spdx.js';
+import { openSource } from '../../engine/index.js';
+import { formatPlatform } from '../../image/index.js';
+import { type SbomImage, toCycloneDxJson, toInventoryJson, toSpdxJson } from '../../sbom/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams } from '../output.js';
 import { incompleteExit } from './incomplete.js';
 import { parseFormat, writeOutputFile } from './shared.js';
-import { plural } from '../../core/plural.js';
 
 export interface SbomOptions extends RegistryFlags {
   format?: string;

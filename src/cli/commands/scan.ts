@@ -1,13 +1,10 @@
 import { existsSync } from 'node:fs';
-import { plural, VULNERABILITY } from '../../core/plural.js';
-import { SEVERITY_LEVELS } from '../../core/advisory.js';
-import { appendAll } from '../../core/arrays.js';
+import { plural, VULNERABILITY, SEVERITY_LEVELS, appendAll } from '../../core/index.js';
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
-import { scanTarget, type ScanTarget } from '../../engine/scan.js';
-import { canonicalImageName } from '../../engine/open.js';
-import { loadVex, type VexStatement } from '../../engine/vex.js';
-import type { ReportWriter } from '../../report/writer.js';
-import { defaultDbPath } from '../../vuln/db.js';
+import { scanTarget, type ScanTarget, loadVex, type VexStatement } from '../../engine/scan.js';
+import { canonicalImageName } from '../../engine/index.js';
+import type { ReportWriter } from '../../report/index.js';
+import { defaultDbPath } from '../../vuln/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { parseMaxAge, UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';

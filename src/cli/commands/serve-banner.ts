@@ -4,9 +4,9 @@
  * and the policy in force, as text on stderr and as the fields of the
  * `startup` log event. Secrets (database passwords in URLs) are masked.
  */
-import type { RegistryConfig } from '../../server/config.js';
-import { dbStatus } from '../../vuln/db.js';
-import { plural, ADVISORY } from '../../core/plural.js';
+import type { RegistryConfig } from '../../server/index.js';
+import { dbStatus } from '../../vuln/index.js';
+import { plural, ADVISORY } from '../../core/index.js';
 
 export interface StartupDescription {
   readonly fields: Record<string, unknown>;

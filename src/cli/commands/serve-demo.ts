@@ -12,11 +12,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDestination, openSource } from '../../engine/open.js';
-import { copyImage } from '../../image/copy.js';
-import type { RunningRegistry } from '../../server/open.js';
-import { imagePath } from '../../server/ui/paths.js';
-import { plural } from '../../core/plural.js';
+import { openDestination, openSource } from '../../engine/index.js';
+import { copyImage } from '../../image/index.js';
+import { type RunningRegistry, imagePath } from '../../server/index.js';
+import { plural } from '../../core/index.js';
 
 /** The example image shipped with the package (`files` in package.json lists examples/). */
 export function bundledExample(): string {

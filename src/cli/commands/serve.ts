@@ -4,11 +4,10 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SEVERITY_LEVELS, type SeverityLevel } from '../../core/advisory.js';
-import type { RegistryConfig, StorageConfig } from '../../server/config.js';
-import type { ConnectionLimits } from '../../server/connection-limits.js';
+import { SEVERITY_LEVELS, type SeverityLevel } from '../../core/index.js';
+import type { RegistryConfig, StorageConfig, ConnectionLimits } from '../../server/index.js';
 import { createLog, LOG_FORMATS, LOG_LEVELS } from '../../server/log.js';
-import { defaultDbPath } from '../../vuln/db.js';
+import { defaultDbPath } from '../../vuln/index.js';
 import { UsageError } from '../flags.js';
 import type { OutputStreams } from '../output.js';
 import { describeStartup } from './serve-banner.js';
@@ -242,7 +241,7 @@ export async function serve(options: ServeOptions, io: OutputStreams): Promise<n
   };
   try {
     const config = await buildConfig(effective, io);
-    const { startRegistry } = await import('../../server/open.js');
+    const { startRegistry } = await import('../../server/index.js');
     let registry;
     try {
       registry = await startRegistry(config);

@@ -1,5 +1,4 @@
-import { isDigest, type Digest } from '../../core/digest.js';
-import { writeUserFile } from '../../core/user-files.js';
+import { isDigest, type Digest, writeUserFile } from '../../core/index.js';
 import { escapeControlChars } from '../../report/terminal.js';
 import { UsageError } from '../flags.js';
 

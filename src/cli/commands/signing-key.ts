@@ -10,8 +10,8 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { readRegularFile, UserFileError } from '../../core/user-files.js';
-import { COSIGN_KEY_LABELS, ENCRYPTED_KEY_LABEL, KeyError, parseKeyMaterial, type UnlockedKey } from '../../trust/keys/index.js';
+import { readRegularFile, UserFileError } from '../../core/index.js';
+import { COSIGN_KEY_LABELS, ENCRYPTED_KEY_LABEL, KeyError, parseKeyMaterial, type UnlockedKey } from '../../trust/index.js';
 import type { OutputStreams } from '../output.js';
 import { openKeyStoreFromEnv, passphrase, type PassphraseFlags } from './trust-shared.js';
 

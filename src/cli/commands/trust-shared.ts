@@ -3,16 +3,13 @@
  * knob, passphrases, content-trust switches and the policy file.
  */
 import { dirname, join } from 'node:path';
-import { KeyStore } from '../../trust/keys/store.js';
-import type { KeyRole } from '../../trust/keys/keys.js';
-import { parsePolicy, type Policy } from '../../trust/policy/index.js';
+import { KeyStore, type KeyRole, parsePolicy, type Policy } from '../../trust/index.js';
 import { readKeyFiles, type KeyFile } from '../../engine/trust/index.js';
 import { resolvePassphrase, type PromptFunction } from '../passphrase.js';
 import { UsageError } from '../flags.js';
 import { portcullisHome } from '../trust-gate.js';
 import type { OutputStreams } from '../output.js';
-import { CoreError } from '../../core/errors.js';
-import { readRegularFile, UserFileError } from '../../core/user-files.js';
+import { CoreError, readRegularFile, UserFileError } from '../../core/index.js';
 
 /** A policy is a few KiB of YAML. */
 const MAX_POLICY_BYTES = 1024 * 1024;

@@ -1,5 +1,5 @@
 import { readKeyFiles, verifyImage } from '../../engine/trust/index.js';
-import { ATTESTATION_TYPES, evaluate, parseDuration, parseCondition, type Policy, type PolicyEntry } from '../../trust/policy/index.js';
+import { ATTESTATION_TYPES, evaluate, parseDuration, parseCondition, type Policy, type PolicyEntry } from '../../trust/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';

@@ -8,7 +8,7 @@
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMissing, trustDirectory, writeFileAtomic } from '../../trust/keys/store/files.js';
+import { isMissing, trustDirectory, writeFileAtomic } from '../../trust/index.js';
 import { NotaryError } from './errors.js';
 
 const GUN_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;

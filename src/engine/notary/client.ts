@@ -5,10 +5,10 @@
  * publishers sign for this tag?" — what `docker pull` with
  * DOCKER_CONTENT_TRUST=1 asks before pulling by digest.
  */
-import { readRegularFile } from '../../core/user-files.js';
-import { rootCertificates } from 'node:tls';
+import { readRegularFile } from '../../core/index.js';
 import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
 import { parseRootMetadata, verifyRepository, type VerifiedRepository } from '../../trust/tuf/index.js';
+import { rootCertificates } from 'node:tls';
 import { TrustCache, checkGun, type TrustCacheOptions } from './cache.js';
 import { NotaryError } from './errors.js';
 import { DEFAULT_LIMITS, MetadataFetcher, type FetchLimits } from './fetch.js';

@@ -10,7 +10,13 @@
  * HTTPS_PROXY; a status other than 200 is an HttpError (404: NOT_FOUND).
  */
 import type { HttpFetcher } from '../../http/index.js';
-import { parseRootMetadata, parseSnapshotMetadata, parseTargetsMetadata, parseTimestampMetadata, type RepositoryFiles } from '../../trust/tuf/index.js';
+import {
+  parseRootMetadata,
+  parseSnapshotMetadata,
+  parseTargetsMetadata,
+  parseTimestampMetadata,
+  type RepositoryFiles,
+} from '../../trust/tuf/index.js';
 
 export interface FetchLimits {
   readonly rootBytes: number;

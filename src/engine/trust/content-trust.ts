@@ -4,12 +4,9 @@
  * `beforeCopy` check that the manifest about to be copied is that digest (or
  * an entry of that index): no window between check and use.
  */
-import type { Digest } from '../../core/digest.js';
-import { isIndexMediaType } from '../../core/media-types.js';
-import { parseIndex } from '../../core/oci.js';
-import { formatImageRef, refName } from '../../core/reference.js';
-import type { ManifestBlob } from '../../image/types.js';
-import { findEntry } from '../../trust/policy/index.js';
+import { type Digest, isIndexMediaType, parseIndex, formatImageRef, refName } from '../../core/index.js';
+import type { ManifestBlob } from '../../image/index.js';
+import { findEntry } from '../../trust/index.js';
 import { registryRef, withClient } from './context.js';
 import { TrustError } from './errors.js';
 import { resolve } from './registry.js';

@@ -3,10 +3,9 @@
  * with (`TrustContext`), the registry image a name must be, and a registry
  * client for one call (the session's pooled one, or one of its own).
  */
-import { parseImageRef, type ImageRef } from '../../core/reference.js';
-import type { SystemContext } from '../../image/types.js';
-import { dockerTransport, type DockerTransport } from '../../image/transports/docker/transport.js';
-import type { RegistryClient } from '../../image/transports/docker/client.js';
+import { parseImageRef, type ImageRef } from '../../core/index.js';
+import type { SystemContext } from '../../image/index.js';
+import { dockerTransport, type DockerTransport, type RegistryClient } from '../../image/transports/docker/index.js';
 import { TrustError } from './errors.js';
 import type { TrustSession } from './session.js';
 

@@ -10,6 +10,9 @@
  * copy a source pinned to the verified digest (`repo@sha256:…`), with a
  * `beforeCopy` check that the manifest about to be copied is that digest (or
  * an entry of that index): no window between check and use.
+ *
+ * An entry of `engine` of its own (docs/architecture.md): the trust commands
+ * and the server's signature check.
  */
 export { registryRef, type TrustContext } from './context.js';
 export { attestImage, signImage, type AttestOptions, type AttestResult, type SignLayout, type SignOptions, type SignResult } from './sign.js';

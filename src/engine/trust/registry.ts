@@ -5,15 +5,18 @@
  * verified against its descriptor and capped; a blob whose bytes do not match
  * becomes `unreadable` evidence (reported, never trusted).
  */
-import { readAllBounded } from '../../core/bounded.js';
-import { sha256Digest, type Digest } from '../../core/digest.js';
-import { isPortcullisError } from '../../core/errors.js';
-import { MediaType } from '../../core/media-types.js';
-import { parseManifest, type Descriptor } from '../../core/oci.js';
-import type { ImageRef } from '../../core/reference.js';
-import type { ManifestBlob } from '../../image/types.js';
-import { RegistryError } from '../../image/transports/docker/errors.js';
-import type { RegistryClient } from '../../image/transports/docker/client.js';
+import {
+  readAllBounded,
+  sha256Digest,
+  type Digest,
+  isPortcullisError,
+  MediaType,
+  parseManifest,
+  type Descriptor,
+  type ImageRef,
+} from '../../core/index.js';
+import type { ManifestBlob } from '../../image/index.js';
+import { RegistryError, type RegistryClient } from '../../image/transports/docker/index.js';
 import {
   BUNDLE_MEDIA_TYPE,
   DSSE_ENVELOPE_MEDIA_TYPE,
@@ -32,7 +35,7 @@ import {
   type Evidence,
   type LayerToAdd,
   type TagKind,
-} from '../../trust/signatures/index.js';
+} from '../../trust/index.js';
 
 export interface EvidenceSet {
   readonly signatures: Evidence[];

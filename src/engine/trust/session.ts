@@ -11,9 +11,8 @@
  * every signature. Only the signature blobs those manifests name are reused
  * (content-addressed, checked against their digest when first read).
  */
-import type { DockerTransport } from '../../image/transports/docker/transport.js';
-import { RegistryClientPool } from '../../image/transports/docker/pool.js';
-import type { KeyStore } from '../../trust/keys/store.js';
+import { type DockerTransport, RegistryClientPool } from '../../image/transports/docker/index.js';
+import type { KeyStore } from '../../trust/index.js';
 import { SignatureBlobCache } from './registry.js';
 import { KeyStoreCache } from './store-cache.js';
 

@@ -3,10 +3,10 @@
  * is resolved once) is signed, and the signature or in-toto statement is
  * pushed in the cosign tag layout, as a Sigstore bundle referrer, or both.
  */
-import { formatImageRef, refName } from '../../core/reference.js';
-import { signBytes } from '../../trust/keys/sign.js';
-import type { UnlockedKey } from '../../trust/keys/store.js';
+import { formatImageRef, refName, type Digest } from '../../core/index.js';
 import {
+  signBytes,
+  type UnlockedKey,
   BUNDLE_CONTENT_ANNOTATION,
   BUNDLE_PREDICATE_TYPE_ANNOTATION,
   INTOTO_PAYLOAD_TYPE,
@@ -19,8 +19,7 @@ import {
   pae,
   serializeEnvelope,
   signatureLayer,
-} from '../../trust/signatures/index.js';
-import type { Digest } from '../../core/digest.js';
+} from '../../trust/index.js';
 import { registryRef, withClient, type TrustContext } from './context.js';
 import { appendTagLayers, pushBundleReferrer, resolveSubject } from './registry.js';
 

@@ -19,8 +19,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import type { AuthorizationResult, KeyInfo, KeyStore } from '../../trust/keys/index.js';
-import { minOf } from '../../core/arrays.js';
+import type { AuthorizationResult, KeyInfo, KeyStore } from '../../trust/index.js';
+import { minOf } from '../../core/index.js';
 
 /** The store questions verification asks (a KeyStore answers them, uncached). */
 export interface KeyStoreReader {

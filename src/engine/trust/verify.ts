@@ -6,14 +6,20 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey } from 'node:crypto';
-import type { Digest } from '../../core/digest.js';
-import { formatImageRef, refName } from '../../core/reference.js';
-import { readRegularFile, UserFileError } from '../../core/user-files.js';
-import type { ManifestBlob } from '../../image/types.js';
-import { keyIdOfKey } from '../../trust/keys/keys.js';
-import type { KeyStore } from '../../trust/keys/store.js';
-import { verifyAttestation, verifySignature, type CandidateKey, type SignatureCheck } from '../../trust/signatures/index.js';
-import { evaluate, findEntry, type Policy, type PolicyResult } from '../../trust/policy/index.js';
+import { type Digest, formatImageRef, refName, readRegularFile, UserFileError } from '../../core/index.js';
+import type { ManifestBlob } from '../../image/index.js';
+import {
+  keyIdOfKey,
+  type KeyStore,
+  verifyAttestation,
+  verifySignature,
+  type CandidateKey,
+  type SignatureCheck,
+  evaluate,
+  findEntry,
+  type Policy,
+  type PolicyResult,
+} from '../../trust/index.js';
 import { registryRef, withClient, type TrustContext } from './context.js';
 import { TrustError } from './errors.js';
 import { readEvidence, resolve } from './registry.js';

@@ -4,9 +4,7 @@
  * the context a check reports into, and the check interface itself. A check
  * is one file per rule family (src/hygiene/image/*.ts), registered in all.ts.
  */
-import type { FileView, ImageFile, LayerOrigin } from '../../core/files.js';
-import type { Inventory } from '../../core/inventory.js';
-import type { ImageConfig } from '../../core/oci.js';
+import type { FileView, ImageFile, LayerOrigin, Inventory, ImageConfig } from '../../core/index.js';
 import type { HygieneFinding, ImageLocation } from '../check.js';
 import type { EolData } from '../eol.js';
 import type { ImageRuleId } from '../rules.js';

@@ -3,7 +3,7 @@
  * language runtimes installed outside the package manager, against the EOL
  * data (src/hygiene/eol.ts).
  */
-import type { ImageFile } from '../../core/files.js';
+import type { ImageFile } from '../../core/index.js';
 import { daysUntil, supportEnd, type SupportEnd } from '../eol.js';
 import type { ImageCheck, ImageLintContext } from './check.js';
 import { RUNTIME_MARKERS } from './selector.js';

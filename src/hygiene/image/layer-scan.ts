@@ -12,9 +12,8 @@
  * and below, `.wh..wh..opq` hides everything below its directory; a layer's
  * whiteouts never touch its own entries.
  */
-import type { LayerOrigin } from '../../core/files.js';
-import { forEachEntry, type EntryContent, type LayerInput, type LayerStats } from '../../layers/index.js';
-import type { LayerEntry } from '../../layers/index.js';
+import type { LayerOrigin } from '../../core/index.js';
+import { forEachEntry, type EntryContent, type LayerInput, type LayerStats, type LayerEntry } from '../../layers/index.js';
 import { isNotDeployed, secretKindsIn } from '../secrets/files.js';
 
 export const DEFAULT_MAX_SECRET_BYTES = 256 * 1024;

@@ -6,9 +6,7 @@
  * (content). `combineSelectors` merges it with the cataloguers' selector so
  * one walk serves both.
  */
-import type { EntryInfo, FileSelector, FileWant } from '../../core/files.js';
-import type { ImageConfig } from '../../core/oci.js';
-import { maxOf } from '../../core/arrays.js';
+import { type EntryInfo, type FileSelector, type FileWant, type ImageConfig, maxOf } from '../../core/index.js';
 
 const META: FileWant = { content: false };
 

@@ -4,7 +4,7 @@
  * (findings whose fixed version the distribution already publishes).
  */
 import type { ImageCheck, ImageLintContext } from './check.js';
-import { plural } from '../../core/plural.js';
+import { plural } from '../../core/index.js';
 
 function check(ctx: ImageLintContext): void {
   const created = ctx.facts.config?.created;

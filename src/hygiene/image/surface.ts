@@ -2,7 +2,7 @@
  * Attack surface: image/shell-present, image/package-manager-present,
  * image/large-image, image/setuid, image/world-writable, image/pkg-cache.
  */
-import type { ImageFile } from '../../core/files.js';
+import type { ImageFile } from '../../core/index.js';
 import type { ImageCheck, ImageLintContext } from './check.js';
 import { PACKAGE_CACHES, PACKAGE_MANAGERS, SHELLS } from './selector.js';
 

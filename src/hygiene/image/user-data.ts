@@ -2,10 +2,9 @@
  * image/user-data: database files and database server directories baked
  * into the image, and VOLUME paths that already hold files.
  */
-import type { ImageFile } from '../../core/files.js';
+import { type ImageFile, plural } from '../../core/index.js';
 import type { ImageCheck, ImageLintContext } from './check.js';
 import { DATABASE_DIRS, DATABASE_FILE, SYSTEM_DATABASE, volumesOf } from './selector.js';
-import { plural } from '../../core/plural.js';
 
 function check(ctx: ImageLintContext): void {
   const owned = ctx.ownedPaths();

@@ -7,9 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CoreError } from '../../core/errors.js';
-import { isRecord } from '../../core/oci.js';
-import { readRegularFile, UserFileError, writeUserFile } from '../../core/user-files.js';
+import { CoreError, isRecord, readRegularFile, UserFileError, writeUserFile } from '../../core/index.js';
 import { AuthError } from './errors.js';
 import type { RegistryCredentials } from './types.js';
 

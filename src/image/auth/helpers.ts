@@ -6,7 +6,7 @@
  * Protocol: https://github.com/docker/docker-credential-helpers#development
  */
 import { execFile } from 'node:child_process';
-import { isRecord } from '../../core/oci.js';
+import { isRecord } from '../../core/index.js';
 import { AuthError } from './errors.js';
 import type { RegistryCredentials } from './types.js';
 

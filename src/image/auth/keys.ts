@@ -4,7 +4,7 @@
  * legacy URLs (`https://index.docker.io/v1/`). Docker Hub goes by several
  * names that all mean docker.io.
  */
-import { DEFAULT_REGISTRY } from '../../core/reference.js';
+import { DEFAULT_REGISTRY } from '../../core/index.js';
 
 const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 /** The server URL docker and its credential helpers use for Docker Hub. */

@@ -14,7 +14,7 @@
  */
 import { promises as fs, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { isDigest } from '../../core/digest.js';
+import { isDigest } from '../../core/index.js';
 import { errnoCode, fsError, removeQuietly } from '../transports/local/files.js';
 
 /** The default size bound: a few base images and their layers, not a mirror. */

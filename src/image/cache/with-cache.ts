@@ -9,8 +9,7 @@
  * (once per command, not per blob; a failed trim never fails the command).
  */
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
-import type { Digest } from '../../core/digest.js';
-import type { Descriptor } from '../../core/oci.js';
+import type { Digest, Descriptor } from '../../core/index.js';
 import type { ImageSource, ManifestBlob } from '../types.js';
 import type { BlobCache, CacheWrite } from './blob-cache.js';
 import { verifiedStream } from '../transports/local/verify.js';

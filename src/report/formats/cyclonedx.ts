@@ -27,12 +27,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
-import type { Cvss, SeverityLevel } from '../../core/advisory.js';
-import type { Finding, ScanResult } from '../../core/finding.js';
-import type { Inventory, Package } from '../../core/inventory.js';
-import { isDigest } from '../../core/digest.js';
-import { parsePlatformString, PROP, sortPackages, uniqueRefs } from '../../sbom/common.js';
-import { buildCycloneDxBom } from '../../sbom/cyclonedx.js';
+import { type Cvss, type SeverityLevel, type Finding, type ScanResult, type Inventory, type Package, isDigest } from '../../core/index.js';
+import { parsePlatformString, PROP, sortPackages, uniqueRefs, buildCycloneDxBom } from '../../sbom/index.js';
 import { sortFindings } from '../severity.js';
 import { trivyDataSource } from './trivy-json.js';
 import { resolveOptions, type ReportOptions, type ReportWriter } from '../writer.js';

@@ -16,7 +16,7 @@
  * Every interpolated string is HTML-escaped; links are kept only when they
  * are absolute http(s) URLs.
  */
-import type { Finding, ScanResult } from '../../core/finding.js';
+import type { Finding, ScanResult } from '../../core/index.js';
 import { htmlEscape as h, safeHttpUrl } from '../escape.js';
 import { countBySeverity, SEVERITY_ORDER, sortFindings, splitSuppressed } from '../severity.js';
 import { groupByTarget } from '../targets.js';

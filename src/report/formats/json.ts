@@ -3,7 +3,7 @@
  * pretty-printed. Suppressed findings stay in `findings` with `suppressed`
  * saying by what and why.
  */
-import type { ScanResult } from '../../core/finding.js';
+import type { ScanResult } from '../../core/index.js';
 import type { ReportOptions, ReportWriter } from '../writer.js';
 
 export const jsonWriter: ReportWriter = {

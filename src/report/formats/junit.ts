@@ -16,7 +16,7 @@
  * (control characters, lone surrogates, U+FFFE/U+FFFF) are dropped, so
  * advisory text cannot break the document.
  */
-import type { Finding, ScanResult } from '../../core/finding.js';
+import type { Finding, ScanResult } from '../../core/index.js';
 import { countBySeverity } from '../severity.js';
 import { groupByTarget } from '../targets.js';
 import { resolveOptions, type ReportOptions, type ReportWriter } from '../writer.js';

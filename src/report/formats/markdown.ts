@@ -11,8 +11,7 @@
  * Cells are escaped (pipes, Markdown punctuation, HTML), links kept only
  * when they are http(s).
  */
-import { appendAll } from '../../core/arrays.js';
-import type { Finding, ScanResult } from '../../core/finding.js';
+import { appendAll, type Finding, type ScanResult } from '../../core/index.js';
 import { markdownCell as c, markdownLink } from '../escape.js';
 import { countBySeverity, SEVERITY_ORDER, splitSuppressed } from '../severity.js';
 import { groupByTarget } from '../targets.js';

@@ -20,7 +20,7 @@
  * - An incomplete scan (`ScanResult.incomplete`): the run's invocation has
  *   `executionSuccessful: false` and one error notification per reason.
  */
-import type { Finding, ScanResult } from '../../core/finding.js';
+import type { Finding, ScanResult } from '../../core/index.js';
 import { createHash } from 'node:crypto';
 import { SarifBuilder } from '../sarif-builder.js';
 import { formatScore, sarifLevel, securitySeverityScore, sortFindings } from '../severity.js';

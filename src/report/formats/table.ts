@@ -7,9 +7,7 @@
  * that the CLI's terminal gate turns into ANSI: with colour, the text is
  * meant for `terminalText` (src/report/terminal.ts), not for a file.
  */
-import type { SeverityLevel } from '../../core/advisory.js';
-import { compareFindings, SEVERITY_ORDER, type Finding, type ScanResult } from '../../core/finding.js';
-import { plural, VULNERABILITY } from '../../core/plural.js';
+import { type SeverityLevel, compareFindings, SEVERITY_ORDER, type Finding, type ScanResult, plural, VULNERABILITY } from '../../core/index.js';
 import { escapeCell, sgr, visibleLength } from '../terminal.js';
 import type { ReportOptions, ReportWriter } from '../writer.js';
 

@@ -21,8 +21,7 @@
  *   `pkg/types/status.go` — statuses `fixed`, `affected`, `will_not_fix`, …
  * Every field is `omitempty` there, so absent values are left out here too.
  */
-import type { Cvss, SeverityLevel } from '../../core/advisory.js';
-import type { Finding, ScanResult } from '../../core/finding.js';
+import type { Cvss, SeverityLevel, Finding, ScanResult } from '../../core/index.js';
 import { splitSuppressed } from '../severity.js';
 import { groupByTarget, osFamily, osTargetName } from '../targets.js';
 import { resolveOptions, type ReportOptions, type ReportWriter } from '../writer.js';

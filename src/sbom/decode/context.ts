@@ -3,13 +3,10 @@
  * the image's layers from whatever layer hint a document gives. Shared by all
  * formats so the cap and the warnings read the same whoever wrote the SBOM.
  */
-import { isDigest } from '../../core/digest.js';
-import type { LayerOrigin } from '../../core/files.js';
-import type { OsRelease, Package } from '../../core/inventory.js';
+import { isDigest, type LayerOrigin, type OsRelease, type Package, plural } from '../../core/index.js';
 import type { SbomImage } from '../common.js';
 import { SbomError } from '../errors.js';
 import { DEFAULT_MAX_COMPONENTS, type DecodedSbom, type DecodeOptions, type SbomFormat } from './options.js';
-import { plural } from '../../core/plural.js';
 
 /** Where a document says a package's layer is; any subset. */
 export interface LayerHint {

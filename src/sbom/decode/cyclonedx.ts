@@ -1,6 +1,5 @@
 /** CycloneDX JSON 1.2–1.7 (ours, Syft's, Trivy's) → DecodedSbom. */
-import { type Digest, isDigest } from '../../core/digest.js';
-import type { OsRelease, Package, SourcePackage } from '../../core/inventory.js';
+import { type Digest, isDigest, type OsRelease, type Package, type SourcePackage } from '../../core/index.js';
 import { PROP, parsePlatformString, type SbomImage } from '../common.js';
 import { SbomError } from '../errors.js';
 import { type Context, finish, type LayerHint } from './context.js';

@@ -1,5 +1,5 @@
 /** Dependency edges (purl → purls) collected by a format decoder, then set on the packages. */
-import type { Package } from '../../core/inventory.js';
+import type { Package } from '../../core/index.js';
 
 export function addEdge(edges: Map<string, Set<string>>, from: string, to: string): void {
   const set = edges.get(from);

@@ -5,7 +5,7 @@
 import { readNativeDocument } from '../json.js';
 import { type Context, finish } from './context.js';
 import type { DecodedSbom } from './options.js';
-import { appendAll } from '../../core/arrays.js';
+import { appendAll } from '../../core/index.js';
 
 export function decodeNative(root: Record<string, unknown>, ctx: Context): DecodedSbom {
   const native = readNativeDocument(root, ctx.maxComponents);

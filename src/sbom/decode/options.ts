@@ -2,8 +2,7 @@
  * The decoder's limits, options and result type: shared by the entry points
  * (decode.ts) and every format decoder, so they live apart from both.
  */
-import type { LayerOrigin } from '../../core/files.js';
-import type { Inventory } from '../../core/inventory.js';
+import type { LayerOrigin, Inventory } from '../../core/index.js';
 import type { SbomImage } from '../common.js';
 
 export const DEFAULT_MAX_SBOM_BYTES = 256 * 1024 * 1024;

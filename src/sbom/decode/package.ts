@@ -2,7 +2,7 @@
  * Candidate → Package: every format reduces a component to a `Candidate`;
  * this turns it into a Package named and versioned from the canonical purl.
  */
-import type { Package, SourcePackage } from '../../core/inventory.js';
+import type { Package, SourcePackage } from '../../core/index.js';
 import {
   canonicalPurl,
   ecosystemOfPurl,

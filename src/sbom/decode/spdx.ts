@@ -1,6 +1,5 @@
 /** SPDX 2.2 / 2.3 JSON → DecodedSbom. */
-import { isDigest } from '../../core/digest.js';
-import type { OsRelease, Package, SourcePackage } from '../../core/inventory.js';
+import { isDigest, type OsRelease, type Package, type SourcePackage } from '../../core/index.js';
 import { PROP, parsePlatformString, type SbomImage } from '../common.js';
 import { SbomError } from '../errors.js';
 import { type Context, finish, type LayerHint } from './context.js';

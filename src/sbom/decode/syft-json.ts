@@ -1,6 +1,5 @@
 /** Syft's native JSON (artifacts, distro, source with layers and manifest) → DecodedSbom. */
-import { isDigest } from '../../core/digest.js';
-import type { OsRelease, Package } from '../../core/inventory.js';
+import { isDigest, type OsRelease, type Package } from '../../core/index.js';
 import type { SbomImage } from '../common.js';
 import { type Context, finish, type LayerHint } from './context.js';
 import { addEdge, applyDependencies } from './dependencies.js';

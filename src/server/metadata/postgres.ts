@@ -16,8 +16,7 @@
  * in `postgres-schema.ts`.
  */
 import pg from 'pg';
-import type { Digest } from '../../core/digest.js';
-import { MediaType } from '../../core/media-types.js';
+import { type Digest, MediaType } from '../../core/index.js';
 import { ServeError } from '../errors.js';
 import { DEFAULT_SCHEMA, LOCK_CLASS, migrate, quoteSchema } from './postgres-schema.js';
 import { scanFromRow, scanToRow, type ScanRow } from './scan-rows.js';

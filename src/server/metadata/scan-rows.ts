@@ -2,7 +2,7 @@
  * How a ScanRecord is laid out in a table row, shared by the SQLite and
  * PostgreSQL stores so that both keep the same columns and the same JSON.
  */
-import type { Digest } from '../../core/digest.js';
+import type { Digest } from '../../core/index.js';
 import type { ScanRecord, ScanState } from './store.js';
 
 export interface ScanRow {

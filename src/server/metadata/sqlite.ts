@@ -21,8 +21,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Digest } from '../../core/digest.js';
-import { MediaType } from '../../core/media-types.js';
+import { type Digest, MediaType } from '../../core/index.js';
 import { ServeError } from '../errors.js';
 import { scanFromRow, scanToRow, type ScanRow } from './scan-rows.js';
 import type { ManifestRecord, MetadataStore, Page, RepositorySummary, ScanRecord, TagRecord } from './store.js';

@@ -7,9 +7,7 @@
  *
  * Contract, tested against every implementation by `test/server/metadata/contract.ts`.
  */
-import type { Digest } from '../../core/digest.js';
-import type { SeverityLevel } from '../../core/advisory.js';
-import type { ScanResult } from '../../core/finding.js';
+import type { Digest, SeverityLevel, ScanResult } from '../../core/index.js';
 
 export interface ManifestRecord {
   readonly repository: string;

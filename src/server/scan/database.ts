@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { SqliteAdvisoryStore } from '../../vuln/store/sqlite.js';
+import { SqliteAdvisoryStore } from '../../vuln/index.js';
 
 export interface OpenDatabase {
   readonly store: SqliteAdvisoryStore;

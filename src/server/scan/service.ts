@@ -9,8 +9,7 @@
  * refresh every result. Queue state is in the metadata store too ('queued'),
  * so a restart picks up where it stopped.
  */
-import type { Digest } from '../../core/digest.js';
-import type { SeverityLevel } from '../../core/advisory.js';
+import type { Digest, SeverityLevel } from '../../core/index.js';
 import { scanTarget } from '../../engine/scan.js';
 import type { ManifestClassifier } from '../artifact.js';
 import { silentLog, type RegistryLog } from '../log.js';

@@ -15,7 +15,7 @@
  *   to anyone but the client that started it, through any other repository.
  */
 import type { Readable } from 'node:stream';
-import type { Digest } from '../../core/digest.js';
+import type { Digest } from '../../core/index.js';
 
 export interface BlobInfo {
   readonly digest: Digest;

@@ -23,7 +23,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/digest.js';
+import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/index.js';
 import { ServeError } from '../errors.js';
 import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type UploadOwner, type UploadState } from './blob-store.js';
 

@@ -30,7 +30,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/digest.js';
+import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/index.js';
 import { ServeError } from '../errors.js';
 import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type UploadOwner, type UploadState } from './blob-store.js';
 import { createS3Client, describeS3Error, s3Call, s3CallOrMissing, type S3Connection } from './s3-client.js';

@@ -7,9 +7,8 @@
  * are CVE or GHSA ids link too. Links leave with `rel="noreferrer"`: an
  * advisory site never learns the registry's URLs or repository names.
  */
-import type { SeverityLevel } from '../../core/advisory.js';
-import type { Finding, ScanResult } from '../../core/finding.js';
-import { sortFindings } from '../../report/severity.js';
+import type { SeverityLevel, Finding, ScanResult } from '../../core/index.js';
+import { sortFindings } from '../../report/index.js';
 import { h, table } from './html.js';
 import { advisoryUrl, idUrl } from './paths.js';
 import { atLeast, SEVERITY_ORDER } from './severity.js';

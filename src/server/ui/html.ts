@@ -7,7 +7,7 @@
  * quoted attributes alike). Functions here return markup; their string
  * arguments are plain text unless the parameter is named `html`.
  */
-import { htmlEscape as h } from '../../report/escape.js';
+import { htmlEscape as h } from '../../report/index.js';
 import type { ScanState } from '../metadata/store.js';
 import { ICON_PATH, STYLESHEET_PATH } from './static.js';
 import { SEVERITY_ORDER, totalOf, type SeverityCounts } from './severity.js';

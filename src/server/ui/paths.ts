@@ -14,9 +14,8 @@
  * when that is an absolute http(s) URL — the rule the HTML report applies to
  * every link (`safeHttpUrl` in `report/escape.ts`, reused, not copied).
  */
-import { isDigest, type Digest } from '../../core/digest.js';
-import type { Finding } from '../../core/finding.js';
-import { safeHttpUrl } from '../../report/escape.js';
+import { isDigest, type Digest, type Finding } from '../../core/index.js';
+import { safeHttpUrl } from '../../report/index.js';
 
 export const UI_ROOT = '/ui/';
 const REPO_PREFIX = '/ui/r/';

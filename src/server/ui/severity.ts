@@ -5,8 +5,7 @@
  * number of HIGHs). The filter is a threshold (`?severity=HIGH` keeps HIGH and
  * CRITICAL), parsed here so that a bad value is refused, not ignored.
  */
-import type { SeverityLevel } from '../../core/advisory.js';
-import { SEVERITY_ORDER, type Finding } from '../../core/finding.js';
+import { type SeverityLevel, SEVERITY_ORDER, type Finding } from '../../core/index.js';
 
 export type SeverityCounts = Readonly<Partial<Record<SeverityLevel, number>>>;
 

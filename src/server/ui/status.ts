@@ -7,8 +7,7 @@
  * SBOMs, attestations: a config type other than an image config) are labelled
  * as such instead of sitting forever at "not scanned".
  */
-import type { Digest } from '../../core/digest.js';
-import { isIndexMediaType, MediaType } from '../../core/media-types.js';
+import { type Digest, isIndexMediaType, MediaType } from '../../core/index.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from '../metadata/store.js';
 import type { DisplayState } from './html.js';
 import { countFindings, worstCounts, type SeverityCounts } from './severity.js';

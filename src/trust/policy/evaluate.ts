@@ -9,12 +9,11 @@
  * certified by the root for this repository) is required and the action is
  * reject; with content trust off nothing is enforced (allow).
  */
-import type { Digest } from '../../core/digest.js';
+import { type Digest, plural } from '../../core/index.js';
 import { matchRepository } from '../keys/globs.js';
 import { normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
 import type { AttestationRequirement, KeySpec, Policy, PolicyAction, PolicyEntry } from './policy.js';
 import { atLeast, findingSeverities, incompleteReasons, predicateTime } from './predicates.js';
-import { plural } from '../../core/plural.js';
 
 export interface PolicyFacts {
   /** `registry/repository`. */

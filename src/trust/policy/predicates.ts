@@ -8,8 +8,7 @@
  * says it was incomplete (findings may be missing), which no condition about
  * findings can pass. Pure.
  */
-import { isRecord } from '../../core/oci.js';
-import { SEVERITY_LEVELS, severityFromWord, type SeverityLevel } from '../../core/advisory.js';
+import { isRecord, SEVERITY_LEVELS, severityFromWord, type SeverityLevel } from '../../core/index.js';
 import { PredicateType } from '../signatures/dsse.js';
 
 export type Severity = SeverityLevel;

@@ -20,7 +20,7 @@
  * Spec: https://github.com/sigstore/protobuf-specs/blob/main/protos/sigstore_bundle.proto
  */
 import { createHash } from 'node:crypto';
-import { isRecord } from '../../core/oci.js';
+import { isRecord } from '../../core/index.js';
 import { SignatureError } from './errors.js';
 import { envelopeFromJson, type DsseEnvelope } from './dsse.js';
 import { base64Bytes, parseJson, record, str } from './json.js';

@@ -14,9 +14,7 @@
  * Pure: manifests and blobs in, manifests and blobs out.
  * Spec: sigstore/cosign specs/SIGNATURE_SPEC.md ("Tag-based Discovery", "OCI Image Manifest V1").
  */
-import { digestAlgorithm, digestHex, sha256Digest, type Digest } from '../../core/digest.js';
-import { MediaType } from '../../core/media-types.js';
-import { parseManifest, type Descriptor } from '../../core/oci.js';
+import { digestAlgorithm, digestHex, sha256Digest, type Digest, MediaType, parseManifest, type Descriptor } from '../../core/index.js';
 import { SignatureError } from './errors.js';
 import { SIMPLE_SIGNING_MEDIA_TYPE } from './simple-signing.js';
 import { DSSE_ENVELOPE_MEDIA_TYPE } from './dsse.js';

@@ -11,8 +11,7 @@
  * predicateType, predicate}`; v0.1 statements (cosign 1.x/2.x) are read too.
  * Spec: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md
  */
-import { isDigest, type Digest } from '../../core/digest.js';
-import { isRecord } from '../../core/oci.js';
+import { isDigest, type Digest, isRecord } from '../../core/index.js';
 import { SignatureError } from './errors.js';
 import { base64Bytes, parseJson, record, str } from './json.js';
 

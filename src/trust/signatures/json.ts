@@ -5,7 +5,7 @@
  * that differ only in case are refused — an ambiguity an attacker could use
  * to show one value to us and another to cosign.
  */
-import { isRecord } from '../../core/oci.js';
+import { isRecord } from '../../core/index.js';
 import { SignatureError, type SignatureErrorCode } from './errors.js';
 
 export const MAX_SIGNATURE_OBJECT_BYTES = 4 * 1024 * 1024;

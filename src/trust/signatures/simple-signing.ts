@@ -18,8 +18,7 @@
  * Spec: sigstore/cosign specs/SIGNATURE_SPEC.md; containers/image
  * docs/containers-signature.5.md (simple signing).
  */
-import { isDigest, type Digest } from '../../core/digest.js';
-import { isRecord } from '../../core/oci.js';
+import { isDigest, type Digest, isRecord } from '../../core/index.js';
 import { SignatureError } from './errors.js';
 import { goField, parseJson, record, str } from './json.js';
 

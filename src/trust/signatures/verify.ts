@@ -23,8 +23,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import type { Digest } from '../../core/digest.js';
-import { parseImageRef, refName } from '../../core/reference.js';
+import { type Digest, parseImageRef, refName } from '../../core/index.js';
 import { verifyBytes } from '../keys/sign.js';
 import type { Bundle } from './bundle.js';
 import { INTOTO_PAYLOAD_TYPE, pae, parseStatement, PredicateType, statementCovers, type DsseEnvelope, type Statement } from './dsse.js';

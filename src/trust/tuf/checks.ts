@@ -9,7 +9,7 @@ import { TufError } from './errors.js';
 import type { TufKey } from './keys.js';
 import { signedBytes, type FileMeta, type Metadata, type RoleKeys } from './metadata.js';
 import { verifySignature } from './signatures.js';
-import { plural } from '../../core/plural.js';
+import { plural } from '../../core/index.js';
 
 /**
  * Throws THRESHOLD_NOT_MET unless at least `role.threshold` distinct keys of

@@ -6,7 +6,12 @@
  * ECDSA signatures, `_type` values `Root`/`Targets`/…, delegation roles named
  * `targets/releases`, base64 hashes without per-file versions, and timestamp
  * (and optionally snapshot) keys held by the server. Pure: no network, no
- * filesystem; the engine fetches, the registry stores.
+ * filesystem; the engine fetches, the server stores.
+ *
+ * An entry of `trust` of its own (docs/architecture.md): its key ids,
+ * signatures and canonical JSON have the same names as the cosign side's in
+ * `trust/index.ts`, and only Notary (the server's trust service, the
+ * engine's client) needs it.
  */
 export { canonicalBytes, canonicalJson, parseJson, type JsonValue } from './canonical.js';
 export { TufError, type TufErrorCode } from './errors.js';

@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { describeKind, UserFileError } from '../../core/user-files.js';
+import { describeKind, UserFileError } from '../../core/index.js';
 import { alpineSecdbSource } from '../sources/alpine-secdb.js';
 import { debianTrackerSource } from '../sources/debian-tracker.js';
 import { walkFiles } from '../sources/files.js';

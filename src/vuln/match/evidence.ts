@@ -5,14 +5,13 @@
  * an affected entry against a version. Version order comes only from
  * src/vuln/versions.
  */
-import type { AdvisoryEvent, AffectedMatch, AffectedPackage } from '../../core/advisory.js';
-import type { MatchEvidence } from '../../core/finding.js';
+import type { AdvisoryEvent, AffectedMatch, AffectedPackage, MatchEvidence } from '../../core/index.js';
 import { schemeForEcosystem, schemeForRange } from '../versions/all.js';
 import { inRange } from '../versions/range.js';
 import type { VersionScheme } from '../versions/scheme.js';
 import type { MatchQuery, Verdict } from './matcher.js';
 
-export type { MatchEvidence } from '../../core/finding.js';
+export type { MatchEvidence } from '../../core/index.js';
 
 const MAX_LISTED_VERSIONS = 12;
 

@@ -7,11 +7,16 @@
  * offers `findAffectedBatch`/`getByIds` is asked for every lookup of the run
  * at once (one query per ecosystem instead of one per package name).
  */
-import { appendAll } from '../../core/arrays.js';
-import type { Advisory, AffectedMatch } from '../../core/advisory.js';
-import type { LayerOrigin } from '../../core/files.js';
-import { compareFindings, type Finding } from '../../core/finding.js';
-import type { Inventory, Package } from '../../core/inventory.js';
+import {
+  appendAll,
+  type Advisory,
+  type AffectedMatch,
+  type LayerOrigin,
+  compareFindings,
+  type Finding,
+  type Inventory,
+  type Package,
+} from '../../core/index.js';
 import type { AdvisoryStore } from '../store/store.js';
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';

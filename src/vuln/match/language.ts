@@ -5,8 +5,7 @@
  * `group:artifact`, crates.io, RubyGems, NuGet and Packagist (lower case,
  * applied by the store).
  */
-import type { AffectedPackage } from '../../core/advisory.js';
-import type { Ecosystem, OsRelease, Package } from '../../core/inventory.js';
+import type { AffectedPackage, Ecosystem, OsRelease, Package } from '../../core/index.js';
 import { judge } from './evidence.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
 

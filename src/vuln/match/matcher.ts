@@ -14,8 +14,7 @@
  * Everything else (store access, alias merging, severity choice) is shared
  * and lives in `index.ts` and `merge.ts`.
  */
-import type { AffectedPackage } from '../../core/advisory.js';
-import type { OsRelease, Package } from '../../core/inventory.js';
+import type { AffectedPackage, OsRelease, Package } from '../../core/index.js';
 
 export interface MatchQuery {
   /** OSV ecosystem including the release: `Debian:12`, `Alpine:v3.10`, `PyPI`, `Go`. */

@@ -17,14 +17,21 @@
  * record, looked up by id), then the ecosystem source, and `severitySource`
  * says which.
  */
-import type { Advisory, AffectedMatch, Cvss, Severity, SeverityLevel } from '../../core/advisory.js';
-import type { Finding, FindingStatus } from '../../core/finding.js';
-import type { LayerOrigin } from '../../core/files.js';
-import type { Package } from '../../core/inventory.js';
+import {
+  type Advisory,
+  type AffectedMatch,
+  type Cvss,
+  type Severity,
+  type SeverityLevel,
+  type Finding,
+  type FindingStatus,
+  type LayerOrigin,
+  type Package,
+  minOf,
+} from '../../core/index.js';
 import { schemeByName } from '../versions/all.js';
 import { entryFeed, evidenceOf } from './evidence.js';
 import type { MatchQuery, Verdict } from './matcher.js';
-import { minOf } from '../../core/arrays.js';
 
 /** One affected entry judged against one query of one package. */
 export interface Evaluation {

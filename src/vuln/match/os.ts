@@ -7,8 +7,7 @@
  * (a binNMU `1.2-3+b1` is built from source `1.2-3`, which is what the
  * tracker's fixed version refers to).
  */
-import type { AffectedPackage } from '../../core/advisory.js';
-import type { OsRelease, Package } from '../../core/inventory.js';
+import type { AffectedPackage, OsRelease, Package } from '../../core/index.js';
 import { DEBIAN_RELEASES } from '../sources/debian-tracker.js';
 import { judge } from './evidence.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';

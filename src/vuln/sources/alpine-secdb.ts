@@ -29,7 +29,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { Advisory, AffectedPackage } from '../../core/advisory.js';
+import type { Advisory, AffectedPackage } from '../../core/index.js';
 import { apk } from '../versions/apk.js';
 import { walkFiles } from './files.js';
 import { checkAborted, countingSink, messageOf, type AdvisorySink, type Source, type SourceOptions, type SourceSummary } from './source.js';

@@ -26,7 +26,14 @@
  * version dpkg rejects skips that release's entry, counted and named.
  * `releases: []` (an empty array instead of an object) means no release data.
  */
-import { normalizePackageName, severityFromWord, type Advisory, type AffectedPackage, type SeverityLevel, SEVERITY_LEVELS } from '../../core/advisory.js';
+import {
+  normalizePackageName,
+  severityFromWord,
+  type Advisory,
+  type AffectedPackage,
+  type SeverityLevel,
+  SEVERITY_LEVELS,
+} from '../../core/index.js';
 import { dpkg } from '../versions/dpkg.js';
 import { topLevelMembers } from './files.js';
 import { checkAborted, countingSink, messageOf, type AdvisorySink, type Source, type SourceOptions, type SourceSummary } from './source.js';

@@ -15,7 +15,7 @@
  * Timestamps without a zone are UTC and get a `Z`.
  */
 import { readFileSync } from 'node:fs';
-import { severityFromScore, severityFromWord, type Advisory, type CvssVersion, type Reference, type Severity } from '../../core/advisory.js';
+import { severityFromScore, severityFromWord, type Advisory, type CvssVersion, type Reference, type Severity } from '../../core/index.js';
 import { parseCvss } from '../cvss.js';
 import { walkFiles } from './files.js';
 import { checkAborted, countingSink, messageOf, withZone, type AdvisorySink, type Source, type SourceOptions, type SourceSummary } from './source.js';

@@ -39,7 +39,7 @@ import {
   type AffectedRange,
   type Reference,
   type Severity,
-} from '../../core/advisory.js';
+} from '../../core/index.js';
 import { parseCvss } from '../cvss.js';
 import { schemeForEcosystem, schemeForRange } from '../versions/all.js';
 import { VersionError } from '../versions/errors.js';

@@ -6,7 +6,7 @@
  * hears `skip(record, reason)` naming it, the import goes on. A source never
  * throws for bad records, only for an input it cannot open at all.
  */
-import type { Advisory } from '../../core/advisory.js';
+import type { Advisory } from '../../core/index.js';
 import { PortcullisError } from '../../core/errors.js';
 
 export interface AdvisorySink {

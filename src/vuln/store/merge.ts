@@ -3,7 +3,7 @@
  * NVD's enrichment of the same CVE, an Alpine advisory per branch) into one
  * advisory: OSV first, NVD last; lists are unions, `modified` the newest.
  */
-import type { Advisory, Severity } from '../../core/advisory.js';
+import type { Advisory, Severity } from '../../core/index.js';
 
 /** Milliseconds for comparing `modified` dates written with different precision; undefined when absent or unparsable. */
 export function timeOf(date: string | null | undefined): number | undefined {

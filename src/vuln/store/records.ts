@@ -9,16 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type {
-  Advisory,
-  AffectedPackage,
-  AffectedRange,
-  AffectedStatus,
-  CvssVersion,
-  Reference,
-  Severity,
-  SeverityLevel,
-} from '../../core/advisory.js';
+import type { Advisory, AffectedPackage, AffectedRange, AffectedStatus, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
 import { timeOf, uniq } from './merge.js';
 import type { UpsertResult } from './store.js';
 

@@ -21,8 +21,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { describeKind } from '../../core/user-files.js';
-import { normalizePackageName, type Advisory, type AffectedMatch } from '../../core/advisory.js';
+import { describeKind, normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
 import { mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, migrate, SCHEMA_VERSION } from './schema.js';

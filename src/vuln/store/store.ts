@@ -9,7 +9,7 @@
  * enrichment). Withdrawn advisories are kept and never returned by
  * `findAffected` unless asked.
  */
-import type { Advisory, AffectedMatch } from '../../core/advisory.js';
+import type { Advisory, AffectedMatch } from '../../core/index.js';
 import { PortcullisError } from '../../core/errors.js';
 
 /** `unchanged`: same content hash, or older than the stored record by `modified`. */

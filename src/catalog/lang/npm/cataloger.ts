@@ -2,7 +2,7 @@
  * The npm cataloguer: which files it wants, and lock files read only where
  * no node_modules is installed beside them. Each file goes to its parser.
  */
-import type { FileView } from '../../../core/files.js';
+import type { FileView } from '../../../core/index.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../../cataloger.js';
 import { basename, catalogEach, dirname, type ParseResult } from '../common.js';
 import { parsePackageJson } from './package-json.js';

@@ -2,7 +2,7 @@
  * `package-lock.json` v1 (nested `dependencies`) and v2/v3 (flat `packages`
  * keyed by install path), with dependencies resolved the way Node does.
  */
-import type { Package } from '../../../core/inventory.js';
+import type { Package } from '../../../core/index.js';
 import { isRecord, parseJsonText, type PackageExtra, type ParseResult, str } from '../common.js';
 import { type LockOptions, makePackage, npmPurl, registryVersion, uniqueByPurl } from './packages.js';
 

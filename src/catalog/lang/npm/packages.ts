@@ -3,7 +3,7 @@
  * purl, the Package they build, and merging one package found at several
  * install paths.
  */
-import type { Package } from '../../../core/inventory.js';
+import type { Package } from '../../../core/index.js';
 import { buildPurl, type PackageExtra } from '../common.js';
 
 export const FOUND_BY = 'npm';

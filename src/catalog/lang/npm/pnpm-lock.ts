@@ -1,9 +1,8 @@
 /** `pnpm-lock.yaml` v5–9, with dev-only packages found from the flags (v5–8) or from the importers (v9). */
 import { parse as parseYaml } from 'yaml';
-import type { Package } from '../../../core/inventory.js';
+import { type Package, appendAll } from '../../../core/index.js';
 import { isRecord, type PackageExtra, type ParseResult, utf8 } from '../common.js';
 import { type LockOptions, makePackage, npmPurl, registryVersion } from './packages.js';
-import { appendAll } from '../../../core/arrays.js';
 
 /** `1.2.3(peer@1.0.0)` or `1.2.3_peer@1.0.0` → `1.2.3`. */
 function stripPeerSuffix(version: string): string {

@@ -1,6 +1,6 @@
 /** `yarn.lock`: v1 (its own format) and berry (YAML); yarn does not record dev-only dependencies. */
 import { parse as parseYaml } from 'yaml';
-import type { Package } from '../../../core/inventory.js';
+import type { Package } from '../../../core/index.js';
 import { isRecord, type ParseResult, str, utf8 } from '../common.js';
 import { makePackage, npmPurl, registryVersion, uniqueByPurl } from './packages.js';
 

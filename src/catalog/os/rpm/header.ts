@@ -10,7 +10,7 @@
  * end of the data, and limits follow rpm's own (at most 0xffff entries, at
  * most 256 MiB of data). A bad header yields an error string, never a throw.
  */
-import { appendAll } from '../../../core/arrays.js';
+import { appendAll } from '../../../core/index.js';
 
 export const RPMTAG = {
   NAME: 1000,

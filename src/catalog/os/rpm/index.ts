@@ -8,9 +8,8 @@
  * blob (header.ts). `gpg-pubkey` pseudo-packages (imported signing keys) are
  * not packages and are left out.
  */
-import type { FileView, FileWant, ImageFile } from '../../../core/files.js';
+import { type FileView, type FileWant, type ImageFile, type OsRelease, type Package, appendAll } from '../../../core/index.js';
 import { attributeIntroducingLayers } from '../introduced.js';
-import type { OsRelease, Package } from '../../../core/inventory.js';
 import type { CatalogContext, CatalogResult, Cataloger } from '../../cataloger.js';
 import { buildPurl, emptyResult, imagePath, readContent, type DatabaseFile, type DatabaseResult } from '../common.js';
 import { distroQualifier } from '../release.js';
@@ -18,7 +17,6 @@ import { isBdbHash, readBdbHash } from './bdb.js';
 import { RpmHeader, packageInfo, parseSourceRpm } from './header.js';
 import { isNdb, readNdb } from './ndb.js';
 import { isSqlite, readSqliteRpmdb } from './sqlite.js';
-import { appendAll } from '../../../core/arrays.js';
 
 export { RpmHeader, packageInfo, parseSourceRpm, RPMTAG } from './header.js';
 export { readBdbHash } from './bdb.js';

@@ -3,8 +3,7 @@
  * Config, RepoTags, Layers) and how an image is chosen from it.
  * Format: https://github.com/moby/moby/blob/master/image/spec/v1.2.md
  */
-import { isRecord } from '../../../core/oci.js';
-import { formatImageRef, parseImageRef } from '../../../core/reference.js';
+import { isRecord, formatImageRef, parseImageRef } from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 
 export interface ArchiveImage {

@@ -19,16 +19,29 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { readAllBounded } from '../../../core/bounded.js';
-import { digestHex, sha256Digest, verifyBytes, type Digest } from '../../../core/digest.js';
-import { CoreError } from '../../../core/errors.js';
-import { layerCompression, MediaType } from '../../../core/media-types.js';
-import { MAX_CONFIG_BYTES, manifestKind, parseImageConfig, parseManifest, type Descriptor, type ImageConfig } from '../../../core/oci.js';
-import { formatImageRef, refName, type ImageRef } from '../../../core/reference.js';
+import {
+  readAllBounded,
+  digestHex,
+  sha256Digest,
+  verifyBytes,
+  type Digest,
+  CoreError,
+  layerCompression,
+  MediaType,
+  MAX_CONFIG_BYTES,
+  manifestKind,
+  parseImageConfig,
+  parseManifest,
+  type Descriptor,
+  type ImageConfig,
+  formatImageRef,
+  refName,
+  type ImageRef,
+  StagedOutput,
+} from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import type { ImageDestination, ImageReference, ManifestBlob, PutManifestOptions } from '../../types.js';
 import { autoDecompress } from '../local/compression.js';
-import { StagedOutput } from '../../../core/user-files.js';
 import { fsError, statOrUndefined } from '../local/files.js';
 import { Mutex, TarFileWriter } from '../local/tar-writer.js';
 import { verifiedStream } from '../local/verify.js';

@@ -15,10 +15,16 @@
 import { createHash } from 'node:crypto';
 import { pipeline as pipeStreams, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sha256Digest, type Digest } from '../../../core/digest.js';
-import { CoreError } from '../../../core/errors.js';
-import { MediaType } from '../../../core/media-types.js';
-import { MAX_CONFIG_BYTES, parseImageConfig, type Descriptor, type ImageConfig } from '../../../core/oci.js';
+import {
+  sha256Digest,
+  type Digest,
+  CoreError,
+  MediaType,
+  MAX_CONFIG_BYTES,
+  parseImageConfig,
+  type Descriptor,
+  type ImageConfig,
+} from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import type { ImageSource, ManifestBlob } from '../../types.js';
 import { decompressor, sniffCompression, type Compression } from '../local/compression.js';

@@ -8,7 +8,7 @@
  * The reader and the writer load on first use, as the docker transport's
  * do: naming an image does not load every transport's code.
  */
-import { formatImageRef, parseImageRef, type ImageRef } from '../../../core/reference.js';
+import { formatImageRef, parseImageRef, type ImageRef } from '../../../core/index.js';
 import { resolve } from 'node:path';
 import { ImageError } from '../../errors.js';
 import { MANIFEST_FILE } from './archive.js';

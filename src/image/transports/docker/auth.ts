@@ -8,8 +8,7 @@
  * Spec: https://distribution.github.io/distribution/spec/auth/token/
  */
 import type { RegistryCredentials } from '../../auth/types.js';
-import { readAllBounded } from '../../../core/bounded.js';
-import { CoreError } from '../../../core/errors.js';
+import { readAllBounded, CoreError } from '../../../core/index.js';
 import type { Challenge } from './challenge.js';
 import { errorFromResponse, RegistryError, redactUrl } from './errors.js';
 import { networkError, type HttpClient } from './http.js';

@@ -2,8 +2,7 @@
  * Reading response bodies from a registry with caps: error bodies only for
  * their message, everything else refused past its limit before it is read.
  */
-import { readAllBounded } from '../../../core/bounded.js';
-import { CoreError } from '../../../core/errors.js';
+import { readAllBounded, CoreError } from '../../../core/index.js';
 import { RegistryError } from './errors.js';
 import { networkError, type HttpResponse } from './http.js';
 

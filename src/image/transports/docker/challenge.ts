@@ -4,7 +4,7 @@
  * Registries send `Basic realm="…"` or
  * `Bearer realm="…",service="…",scope="…"` (docker token auth spec).
  */
-import { appendAll } from '../../../core/arrays.js';
+import { appendAll } from '../../../core/index.js';
 export interface Challenge {
   /** Lower-cased: `basic`, `bearer`, … */
   scheme: string;

@@ -6,11 +6,19 @@
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md
  */
 import { pipeline, type Readable } from 'node:stream';
-import { CoreError } from '../../../core/errors.js';
-import { DigestVerifier, digestAlgorithm, digestOf, isDigest, verifyBytes, type Digest } from '../../../core/digest.js';
-import { MANIFEST_ACCEPT } from '../../../core/media-types.js';
-import { MAX_MANIFEST_BYTES, type Descriptor } from '../../../core/oci.js';
-import { apiHost } from '../../../core/reference.js';
+import {
+  CoreError,
+  DigestVerifier,
+  digestAlgorithm,
+  digestOf,
+  isDigest,
+  verifyBytes,
+  type Digest,
+  MANIFEST_ACCEPT,
+  MAX_MANIFEST_BYTES,
+  type Descriptor,
+  apiHost,
+} from '../../../core/index.js';
 import type { RegistryCredentials } from '../../auth/types.js';
 import type { ManifestBlob, ProgressEvent, SystemContext } from '../../types.js';
 import { Authenticator, repositoryScope } from './auth.js';

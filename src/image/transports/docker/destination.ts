@@ -4,8 +4,7 @@
  * manifest by tag (or by digest when the reference has only a digest).
  */
 import type { Readable } from 'node:stream';
-import type { Descriptor } from '../../../core/oci.js';
-import type { ImageRef } from '../../../core/reference.js';
+import type { Descriptor, ImageRef } from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import type { ImageDestination, ImageReference, ManifestBlob, PutManifestOptions } from '../../types.js';
 import type { RegistryClient } from './client.js';

@@ -1,9 +1,11 @@
-/** The docker:// transport and the registry client it is built on. */
-export { DockerTransport, DockerReference, dockerTransport, type DockerTransportOptions } from './transport.js';
+/**
+ * The docker transport's registry client, an entry of `image` of its own:
+ * for callers that talk to a registry directly (signatures and attestations)
+ * and need neither the other transports nor the blob cache
+ * (docs/architecture.md). The client itself (`client.ts`, undici) loads on
+ * first use.
+ */
+export { dockerTransport, type DockerTransport, type DockerTransportOptions } from './transport.js';
 export { RegistryClientPool, type RegistryClientPoolOptions } from './pool.js';
-export { RegistryClient, type RegistryClientOptions, type CreateRegistryClientOptions, type ManifestHead, type PutManifestResult } from './client.js';
-export { DockerImageSource } from './source.js';
-export { DockerImageDestination } from './destination.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
-export { referrersTag, type ReferrersOptions } from './referrers.js';
-export type { PutBlobOptions } from './upload.js';
+export type { RegistryClient } from './client.js';

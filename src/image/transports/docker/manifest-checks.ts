@@ -2,9 +2,7 @@
  * Checks on manifest bytes a registry returned: the digest they must have,
  * the media type they really are (schema 1 refused), and their subject.
  */
-import { digestOf, isDigest, verifyBytes, type Digest } from '../../../core/digest.js';
-import { SCHEMA1_MEDIA_TYPES } from '../../../core/media-types.js';
-import { manifestKind, type Descriptor } from '../../../core/oci.js';
+import { digestOf, isDigest, verifyBytes, type Digest, SCHEMA1_MEDIA_TYPES, manifestKind, type Descriptor } from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import { RegistryError } from './errors.js';
 

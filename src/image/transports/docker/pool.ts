@@ -18,7 +18,7 @@
  * lifetime (a credential helper is not run again for every image).
  */
 import { createHash } from 'node:crypto';
-import type { ImageRef } from '../../../core/reference.js';
+import type { ImageRef } from '../../../core/index.js';
 import type { RegistryCredentials } from '../../auth/types.js';
 import type { SystemContext } from '../../types.js';
 import type { RegistryClient } from './client.js';

@@ -6,15 +6,22 @@
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-referrers
  *       (…#referrers-tag-schema, …#pushing-manifests-with-subject)
  */
-import { digestAlgorithm, digestHex, type Digest } from '../../../core/digest.js';
-import { MediaType } from '../../../core/media-types.js';
-import { parseIndex, type Descriptor, isRecord, MAX_MANIFEST_BYTES } from '../../../core/oci.js';
+import {
+  digestAlgorithm,
+  digestHex,
+  type Digest,
+  MediaType,
+  parseIndex,
+  type Descriptor,
+  isRecord,
+  MAX_MANIFEST_BYTES,
+  appendAll,
+} from '../../../core/index.js';
 import { repositoryScope } from './auth.js';
 import { readBounded, readErrorBody, type RegistryClient } from './client.js';
 import { errorFromResponse, RegistryError } from './errors.js';
 import { header, headerValues } from './http.js';
 import { nextLink } from './tags.js';
-import { appendAll } from '../../../core/arrays.js';
 
 export interface ReferrersOptions {
   artifactType?: string;

@@ -1,8 +1,6 @@
 /** ImageSource over a registry: manifests verified by digest (or against Docker-Content-Digest), blobs verified while streaming. */
 import type { Readable } from 'node:stream';
-import type { Digest } from '../../../core/digest.js';
-import type { Descriptor } from '../../../core/oci.js';
-import { manifestReference, type ImageRef } from '../../../core/reference.js';
+import { type Digest, type Descriptor, manifestReference, type ImageRef } from '../../../core/index.js';
 import type { ImageReference, ImageSource, ManifestBlob } from '../../types.js';
 import type { RegistryClient } from './client.js';
 

@@ -7,7 +7,7 @@ import { repositoryScope } from './auth.js';
 import { readBounded, readErrorBody, type RegistryClient } from './client.js';
 import { errorFromResponse, RegistryError } from './errors.js';
 import { headerValues } from './http.js';
-import { appendAll } from '../../../core/arrays.js';
+import { appendAll } from '../../../core/index.js';
 
 const MAX_TAGS_PAGE = 16 * 1024 * 1024;
 const MAX_PAGES = 10_000;

@@ -13,8 +13,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { PortcullisError } from '../../../core/errors.js';
-import { readRegularFile } from '../../../core/user-files.js';
+import { PortcullisError, readRegularFile } from '../../../core/index.js';
 import { RegistryError } from './errors.js';
 
 export interface TlsSettings {

@@ -4,7 +4,7 @@
  * Opening a source or destination resolves credentials (explicit, auth files,
  * helpers) and builds one RegistryClient, which owns one HTTP dispatcher.
  */
-import { formatImageRef, parseImageRef, type ImageRef } from '../../../core/reference.js';
+import { formatImageRef, parseImageRef, type ImageRef } from '../../../core/index.js';
 import type { RegistryCredentials } from '../../auth/types.js';
 import type { ImageDestination, ImageReference, ImageSource, SystemContext, Transport } from '../../types.js';
 import type { RegistryClient } from './client.js';

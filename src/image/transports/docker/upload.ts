@@ -7,9 +7,7 @@
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-blobs
  */
 import { Readable } from 'node:stream';
-import { CoreError } from '../../../core/errors.js';
-import { verifyBytes, type Digest } from '../../../core/digest.js';
-import type { Descriptor } from '../../../core/oci.js';
+import { CoreError, verifyBytes, type Digest, type Descriptor } from '../../../core/index.js';
 import { repositoryScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import { readErrorBody } from './client.js';

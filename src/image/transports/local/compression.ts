@@ -7,7 +7,7 @@
  */
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ZstdDecompress } from '../../../core/zstd.js';
+import { ZstdDecompress } from '../../../core/index.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 

@@ -7,8 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { PortcullisError } from '../../../core/errors.js';
-import { openRegularFile } from '../../../core/user-files.js';
+import { PortcullisError, openRegularFile } from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 
 /**

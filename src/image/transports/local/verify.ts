@@ -3,7 +3,7 @@
  * releases the other (pipeline), and the consumer sees the verification error.
  */
 import { pipeline, type Readable } from 'node:stream';
-import { DigestVerifier, verifiedDigestOf, type Digest } from '../../../core/digest.js';
+import { DigestVerifier, verifiedDigestOf, type Digest } from '../../../core/index.js';
 
 export function verifiedStream(raw: Readable, digest: Digest, size: number | undefined, what = `blob ${digest}`): Readable {
   if (verifiedDigestOf(raw) === digest) return raw; // already fails on a mismatch: no second hash

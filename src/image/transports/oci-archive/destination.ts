@@ -9,12 +9,9 @@
  */
 import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { digestAlgorithm, verifyBytes, type Digest } from '../../../core/digest.js';
-import { MAX_MANIFEST_BYTES, type Descriptor } from '../../../core/oci.js';
-import { MediaType } from '../../../core/media-types.js';
+import { digestAlgorithm, verifyBytes, type Digest, MAX_MANIFEST_BYTES, type Descriptor, MediaType, StagedOutput } from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import type { ImageDestination, ManifestBlob, PutManifestOptions } from '../../types.js';
-import { StagedOutput } from '../../../core/user-files.js';
 import { fsError } from '../local/files.js';
 import { Mutex, TarFileWriter } from '../local/tar-writer.js';
 import { verifiedStream } from '../local/verify.js';

@@ -4,7 +4,7 @@
  * of the file, streamed through a DigestVerifier. Nothing is extracted.
  */
 import type { Readable } from 'node:stream';
-import type { Digest } from '../../../core/digest.js';
+import type { Digest } from '../../../core/index.js';
 import { TarIndex } from '../local/tar-index.js';
 import { blobPath, LayoutSource, type LayoutReader } from '../oci-layout/layout.js';
 import type { OciArchiveReference } from './transport.js';

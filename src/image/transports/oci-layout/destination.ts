@@ -14,9 +14,17 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestVerifier, verifiedDigestOf, verifyBytes, type Digest } from '../../../core/digest.js';
-import { MAX_MANIFEST_BYTES, type Descriptor, type ImageIndex } from '../../../core/oci.js';
-import { MediaType } from '../../../core/media-types.js';
+import {
+  DigestVerifier,
+  verifiedDigestOf,
+  verifyBytes,
+  type Digest,
+  MAX_MANIFEST_BYTES,
+  type Descriptor,
+  type ImageIndex,
+  MediaType,
+  appendAll,
+} from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import type { ImageDestination, ManifestBlob, PutManifestOptions } from '../../types.js';
 import { fsError, randomSuffix, readSmallFile, removeQuietly, statOrUndefined, writeFileAtomic } from '../local/files.js';
@@ -31,7 +39,6 @@ import {
   parseLayoutIndex,
 } from './layout.js';
 import type { OciLayoutReference } from './transport.js';
-import { appendAll } from '../../../core/arrays.js';
 
 export class OciLayoutDestination implements ImageDestination {
   /** skopeo and umoci read only OCI media types from a layout's index.json. */

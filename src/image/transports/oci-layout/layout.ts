@@ -7,10 +7,19 @@
  */
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { readAllBounded } from '../../../core/bounded.js';
-import { digestAlgorithm, digestHex, isDigest, type Digest } from '../../../core/digest.js';
-import { CoreError } from '../../../core/errors.js';
-import { MAX_MANIFEST_BYTES, manifestKind, parseIndex, type Descriptor, type ImageIndex } from '../../../core/oci.js';
+import {
+  readAllBounded,
+  digestAlgorithm,
+  digestHex,
+  isDigest,
+  type Digest,
+  CoreError,
+  MAX_MANIFEST_BYTES,
+  manifestKind,
+  parseIndex,
+  type Descriptor,
+  type ImageIndex,
+} from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import type { ImageReference, ImageSource, ManifestBlob } from '../../types.js';
 import { verifiedStream } from '../local/verify.js';

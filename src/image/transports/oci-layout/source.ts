@@ -5,8 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Digest } from '../../../core/digest.js';
-import { openRegularFile } from '../../../core/user-files.js';
+import { type Digest, openRegularFile } from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import { errnoCode, fsError, READ_CHUNK_BYTES, readSmallFile } from '../local/files.js';
 import { blobPath, LayoutSource, type LayoutReader } from './layout.js';

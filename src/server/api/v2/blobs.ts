@@ -7,7 +7,7 @@
  * 416 with `Content-Range: bytes *\/size`.
  */
 import type { FastifyReply } from 'fastify';
-import type { Digest } from '../../../core/digest.js';
+import type { Digest } from '../../../core/index.js';
 import { ServeError } from '../../errors.js';
 import type { ByteRange } from '../../storage/blob-store.js';
 import { sendEmpty, StatusServeError, type V2Context } from './context.js';

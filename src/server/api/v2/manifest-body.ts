@@ -5,10 +5,18 @@
  * the repository, and the fields the referrers API and the scanner read.
  * Schema 1 is refused: distribution 3 dropped it and nothing current pushes it.
  */
-import { CoreError } from '../../../core/errors.js';
-import type { Digest } from '../../../core/digest.js';
-import { MediaType, SCHEMA1_MEDIA_TYPES, isIndexMediaType, isManifestMediaType } from '../../../core/media-types.js';
-import { isRecord, parseIndex, parseManifest, type Descriptor } from '../../../core/oci.js';
+import {
+  CoreError,
+  type Digest,
+  MediaType,
+  SCHEMA1_MEDIA_TYPES,
+  isIndexMediaType,
+  isManifestMediaType,
+  isRecord,
+  parseIndex,
+  parseManifest,
+  type Descriptor,
+} from '../../../core/index.js';
 import { ServeError } from '../../errors.js';
 
 export interface ManifestBody {

@@ -7,7 +7,7 @@
  * pull policy decides before any manifest bytes leave.
  */
 import type { FastifyReply } from 'fastify';
-import { digestAlgorithm, digestOf } from '../../../core/digest.js';
+import { digestAlgorithm, digestOf } from '../../../core/index.js';
 import { ServeError } from '../../errors.js';
 import type { ManifestRecord } from '../../metadata/store.js';
 import { factsOf } from '../../request-facts.js';

@@ -6,8 +6,7 @@
  * do have.
  */
 import type { FastifyReply } from 'fastify';
-import type { Digest } from '../../../core/digest.js';
-import { MediaType } from '../../../core/media-types.js';
+import { type Digest, MediaType } from '../../../core/index.js';
 import type { ManifestRecord } from '../../metadata/store.js';
 import { sendJson, type V2Context } from './context.js';
 

@@ -5,7 +5,7 @@
  * references before any handler runs. Notary's TUF endpoints live under the
  * same prefix (`/v2/<gun>/_trust/tuf/…`), as in Docker Content Trust.
  */
-import { isDigest, type Digest } from '../../../core/digest.js';
+import { isDigest, type Digest } from '../../../core/index.js';
 
 /** distribution-spec: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*` */
 const NAME = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*(?:\\/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*)*';

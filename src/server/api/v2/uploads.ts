@@ -15,7 +15,7 @@
  * 429 TOOMANYREQUESTS.
  */
 import type { FastifyReply } from 'fastify';
-import { isDigest, type Digest } from '../../../core/digest.js';
+import { isDigest, type Digest } from '../../../core/index.js';
 import { ServeError } from '../../errors.js';
 import type { BlobInfo, UploadOwner, UploadState } from '../../storage/blob-store.js';
 import { factsOf } from '../../request-facts.js';

@@ -5,9 +5,7 @@
  * its platform images, worst first, each linking to its own page. A failed
  * scan shows the scanner's error; a pending one says so.
  */
-import type { SeverityLevel } from '../../../core/advisory.js';
-import type { Digest } from '../../../core/digest.js';
-import type { ScanResult } from '../../../core/finding.js';
+import type { SeverityLevel, Digest, ScanResult } from '../../../core/index.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from '../../metadata/store.js';
 import { filterNav, findingsTable } from '../findings.js';
 import { document, h, severityBadges, shortDigest, stateLabel, table, time } from '../html.js';
