@@ -115,11 +115,12 @@ export function parseDescriptor(value: unknown, what: string): Descriptor {
   if (Array.isArray(value.urls)) descriptor.urls = value.urls.filter((u): u is string => typeof u === 'string');
   if (isStringMap(value.annotations)) descriptor.annotations = value.annotations;
   if (typeof value.artifactType === 'string') descriptor.artifactType = value.artifactType;
-  if (value.platform !== undefined) descriptor.platform = parsePlatform(value.platform, `${what} platform`);
+  if (value.platform !== undefined) descriptor.platform = parsePlatformObject(value.platform, `${what} platform`);
   return descriptor;
 }
 
-export function parsePlatform(value: unknown, what: string): Platform {
+/** A descriptor's or index entry's `platform` object (JSON); `--platform os/arch` strings are parsed by image's parsePlatform. */
+export function parsePlatformObject(value: unknown, what: string): Platform {
   if (!isRecord(value) || typeof value.os !== 'string' || typeof value.architecture !== 'string') {
     throw invalid(what, 'needs string "os" and "architecture"');
   }

@@ -1,6 +1,6 @@
 /**
  * Builds the registry's Fastify app from injected services without listening
- * (design example 9): tests drive it with `inject`, `server.ts` listens.
+ * (design example 9): tests drive it with `inject`, `listen.ts` listens.
  * The `/v2` API lives in its own encapsulated plugin so that its choices —
  * no body parsing (blob bodies stream to storage), the spec's JSON errors —
  * do not leak into routes the caller adds with `options.plugins` (`/ui`,

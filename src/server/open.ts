@@ -14,7 +14,7 @@ import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { createPullPolicy } from './policy.js';
 import { ScanService } from './scan/service.js';
-import { startServer } from './server.js';
+import { startServer } from './listen.js';
 import type { Authenticator, NotaryService, RegistryServices } from './services.js';
 import { createSignatureCheck, type SignatureChecker } from './signature-check.js';
 import type { BlobStore } from './storage/blob-store.js';

@@ -1,7 +1,7 @@
 /**
  * The collaborators `buildApp` is made from (design example 9: build the app
  * from injected services, test it with `inject`). Nothing here listens or
- * opens files; `server.ts` and the `serve` command assemble real ones.
+ * opens files; `listen.ts` and the `serve` command assemble real ones.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ManifestRecord } from './metadata/store.js';

@@ -11,7 +11,7 @@ import type { RegistryPlugin } from '../../src/server/app.js';
 import type { RegistryLog } from '../../src/server/log.js';
 import { SqliteMetadataStore } from '../../src/server/metadata/sqlite.js';
 import type { RegistryServices } from '../../src/server/services.js';
-import { startServer } from '../../src/server/server.js';
+import { startServer } from '../../src/server/listen.js';
 import { FilesystemBlobStore } from '../../src/server/storage/filesystem.js';
 
 export interface PortcullisRegistryOptions extends Partial<Omit<RegistryServices, 'blobs' | 'metadata'>> {
