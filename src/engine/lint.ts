@@ -33,7 +33,8 @@ import { HygieneError } from '../hygiene/rules.js';
 import { loadEolData, type LoadedEolData } from '../hygiene/eol.js';
 import { resolveImage, type ResolveOptions, formatPlatform, type ImageSource } from '../image/index.js';
 import { walkLayers } from '../layers/index.js';
-import { defaultDbPath, matchInventory, type MatchStore, SqliteAdvisoryStore } from '../vuln/index.js';
+import { defaultDbPath, SqliteAdvisoryStore } from '../vuln/index.js';
+import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
 import { layerInputs } from './layer-inputs.js';
 

@@ -4,7 +4,8 @@
  * (remote sources read through the local blob cache) or a destination.
  */
 import { defaultTransports, formatReference, type TransportRegistry } from '../image/all.js';
-import { withProgress, type ImageDestination, type ImageSource, type SystemContext, BlobCache, withBlobCache } from '../image/index.js';
+import { withProgress, type ImageDestination, type ImageSource, type SystemContext } from '../image/index.js';
+import { BlobCache, withBlobCache } from '../image/cache/index.js';
 
 export interface OpenSourceOptions {
   /**

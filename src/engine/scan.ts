@@ -14,7 +14,8 @@ import { appendAll, PortcullisError, type LayerOrigin, type Finding, type ScanRe
 import { formatPlatform, type ResolvedImage, type ImageSource, type SystemContext } from '../image/index.js';
 import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
-import { dbStatus, defaultDbPath, matchInventory, type MatchStore, SqliteAdvisoryStore } from '../vuln/index.js';
+import { dbStatus, defaultDbPath, SqliteAdvisoryStore } from '../vuln/index.js';
+import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
 import { inventoryImage, inventoryRootfs } from './inventory.js';

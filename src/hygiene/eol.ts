@@ -18,7 +18,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HttpError, HttpFetcher } from '../http/index.js';
-import { defaultCacheRoot } from '../image/index.js';
+import { defaultCacheRoot } from '../image/cache/index.js';
 import BUNDLED from './data/eol.json' with { type: 'json' };
 import { HygieneError } from './errors.js';
 

@@ -1,13 +1,14 @@
 /**
  * `image`, its main entry: the transport roles, resolving an image to its
- * manifest and config, platform choice, copying and progress, and the local
- * blob cache. Three parts are entries of their own, so that each command
- * loads only what it uses (docs/architecture.md): `all.ts`, the one list of
- * transports and naming images by it (a plain path is probed by every local
- * transport); `auth/index.ts`, registry credentials and logins; and
- * `transports/docker/index.ts`, the registry client for callers that talk
- * to a registry directly (signatures). Each transport loads its reader and
- * writer, and the docker transport its HTTP client, on first use.
+ * manifest and config, platform choice, copying and progress. Four parts are
+ * entries of their own, so that each command loads only what it uses
+ * (docs/architecture.md): `all.ts`, the one list of transports and naming
+ * images by it (a plain path is probed by every local transport);
+ * `cache/index.ts`, the local blob cache; `auth/index.ts`, registry
+ * credentials and logins; and `transports/docker/index.ts`, the registry
+ * client for callers that talk to a registry directly (signatures). Each
+ * transport loads its reader and writer, and the docker transport its HTTP
+ * client, on first use.
  */
 export type {
   Credentials,
@@ -25,6 +26,3 @@ export { formatPlatform, hostPlatform, parsePlatform, platformMatches, selectPla
 export { resolveImage, type ResolveOptions, type ResolvedImage } from './image.js';
 export { copyImage, type CopyOptions, type CopyResult } from './copy.js';
 export { withProgress } from './progress.js';
-export { BlobCache, defaultCacheRoot, type BlobCacheOptions } from './cache/blob-cache.js';
-export { withBlobCache } from './cache/with-cache.js';
-export { DEFAULT_CACHE_MAX_BYTES, cacheInfo, cleanCache, trimCache, type CacheInfo, type CleanOptions, type RemovalResult } from './cache/maintenance.js';

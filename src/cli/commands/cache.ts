@@ -5,7 +5,7 @@
  * The advisory database beside it is reported, never removed: `db` owns it.
  */
 import { stat } from 'node:fs/promises';
-import { defaultCacheRoot, cacheInfo, cleanCache, DEFAULT_CACHE_MAX_BYTES, trimCache } from '../../image/index.js';
+import { defaultCacheRoot, cacheInfo, cleanCache, DEFAULT_CACHE_MAX_BYTES, trimCache } from '../../image/cache/index.js';
 import { defaultDbPath } from '../../vuln/index.js';
 import { systemContext } from '../context.js';
 import { parseAge, parseByteSize, UsageError } from '../flags.js';

@@ -1,9 +1,8 @@
 /**
- * The trust use cases, this folder's entry: sign and attest an image in its
- * registry (`sign.ts`), verify it (`verify.ts`), and enforce content trust
- * before a copy (`content-trust.ts`). They combine the pure trust modules
- * (signatures, policy, key statements) with the registry client and the key
- * store; the CLI only maps flags onto them.
+ * The trust use cases: sign and attest an image in its registry, verify it,
+ * and enforce content trust before a copy. They combine the pure trust
+ * modules (signatures, policy, key statements) with the registry client and
+ * the key store; the CLI only maps flags onto them.
  *
  * A tag is resolved once, to a digest, and only the digest is signed or
  * verified. Content trust verifies before any layer is fetched and hands the
@@ -11,23 +10,392 @@
  * `beforeCopy` check that the manifest about to be copied is that digest (or
  * an entry of that index): no window between check and use.
  *
- * An entry of `engine` of its own (docs/architecture.md): the trust commands
- * and the server's signature check.
+ * This folder's entry, and an entry of `engine` of its own
+ * (docs/architecture.md): the trust commands and the server's signature
+ * check. The use cases stay in this one file rather than a file each: split
+ * four ways, the extra modules cost the trust commands about 5 % of their
+ * start-up (measured with bench/startup.ts).
  */
-export { registryRef, type TrustContext } from './context.js';
-export { attestImage, signImage, type AttestOptions, type AttestResult, type SignLayout, type SignOptions, type SignResult } from './sign.js';
-export {
-  candidateKeys,
-  readKeyFiles,
-  refusal,
-  unsignedMessage,
-  verifyImage,
-  type CountedSignatureCheck,
-  type KeyFile,
-  type VerifyOptions,
-  type VerifyReport,
-} from './verify.js';
-export { enforceContentTrust, type ContentTrustOptions, type ContentTrustResult } from './content-trust.js';
+import type { KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import {
+  type Digest,
+  isIndexMediaType,
+  parseIndex,
+  formatImageRef,
+  parseImageRef,
+  refName,
+  type ImageRef,
+  readRegularFile,
+  UserFileError,
+} from '../../core/index.js';
+import type { ManifestBlob, SystemContext } from '../../image/index.js';
+import { dockerTransport, type DockerTransport, type RegistryClient } from '../../image/transports/docker/index.js';
+import {
+  keyIdOfKey,
+  signBytes,
+  type KeyStore,
+  type UnlockedKey,
+  BUNDLE_CONTENT_ANNOTATION,
+  BUNDLE_PREDICATE_TYPE_ANNOTATION,
+  INTOTO_PAYLOAD_TYPE,
+  KEY_ID_ANNOTATION,
+  PredicateType,
+  attestationLayer,
+  buildDsseBundle,
+  buildSimpleSigningPayload,
+  buildStatement,
+  pae,
+  serializeEnvelope,
+  signatureLayer,
+  verifyAttestation,
+  verifySignature,
+  type CandidateKey,
+  type SignatureCheck,
+  evaluate,
+  findEntry,
+  type Policy,
+  type PolicyResult,
+} from '../../trust/index.js';
+import { appendTagLayers, pushBundleReferrer, readEvidence, resolve, resolveSubject } from './registry.js';
+import { TrustError } from './errors.js';
+import { TrustSession } from './session.js';
+import { KeyStoreCache, type KeyStoreReader } from './store-cache.js';
+
 export { TrustError, type TrustErrorCode } from './errors.js';
 export { TrustSession, openTrustSession, type TrustSessionOptions } from './session.js';
 export type { KeyStoreReader } from './store-cache.js';
+
+export type SignLayout = 'tag' | 'bundle' | 'both';
+
+export interface TrustContext {
+  readonly context: SystemContext;
+  /** The docker transport to open registries with (credentials); default the standard one. */
+  readonly transport?: DockerTransport;
+  readonly now?: () => Date;
+  /**
+   * Shared by many calls in one process: pooled registry clients (ping, tokens,
+   * connections, a registry's missing referrers API) and trust-store answers.
+   * The caller closes it. Without one, each call opens and closes its own client.
+   */
+  readonly session?: TrustSession;
+}
+
+/** `docker://host/repo:tag`, `host/repo:tag` → the parsed reference (registry images only). */
+export function registryRef(image: string): ImageRef {
+  const name = image.startsWith('docker://') ? image.slice('docker://'.length) : image;
+  for (const prefix of ['oci:', 'oci-archive:', 'docker-archive:']) {
+    if (name.startsWith(prefix)) throw new TrustError('TRUST_UNSUPPORTED', `signatures live in a registry: "${image}" is not a registry image (docker://HOST/REPO[:TAG])`);
+  }
+  return parseImageRef(name);
+}
+
+/** Runs `work` with a client for `ref`'s registry: the session's pooled one, or one of its own, closed afterwards. */
+async function withClient<T>(ref: ImageRef, trust: TrustContext, work: (client: RegistryClient) => Promise<T>): Promise<T> {
+  if (trust.session) return work(await trust.session.clients.clientFor(ref, trust.context, trust.transport));
+  const client = await (trust.transport ?? dockerTransport).clientFor(ref, trust.context);
+  try {
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}
+
+export interface SignOptions extends TrustContext {
+  readonly key: UnlockedKey;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly layout?: SignLayout;
+}
+
+export interface SignResult {
+  readonly reference: string;
+  readonly repository: string;
+  readonly digest: Digest;
+  readonly keyId: string;
+  /** Where the signature went: `tag` → the .sig manifest digest, `bundle` → the referrer digest. */
+  readonly pushed: { readonly layout: 'tag' | 'bundle'; readonly manifest: string }[];
+}
+
+/** Signs the image's manifest digest (a tag is resolved once) and pushes the signature in the chosen layouts. */
+export async function signImage(image: string, options: SignOptions): Promise<SignResult> {
+  const ref = registryRef(image);
+  const repository = refName(ref);
+  return withClient(ref, options, async (client) => {
+    const subject = await resolveSubject(client, ref);
+    const digest = subject.digest;
+    const layout = options.layout ?? 'both';
+    const pushed: { layout: 'tag' | 'bundle'; manifest: string }[] = [];
+    const keyId = options.key.id;
+    if (layout === 'tag' || layout === 'both') {
+      const payload = buildSimpleSigningPayload({ dockerReference: repository, manifestDigest: digest, ...(options.annotations ? { annotations: options.annotations } : {}) });
+      const signature = signBytes(options.key.privateKey, payload);
+      const manifest = await appendTagLayers(client, ref.repository, digest, 'sig', [signatureLayer(payload, signature, { [KEY_ID_ANNOTATION]: keyId })]);
+      pushed.push({ layout: 'tag', manifest });
+    }
+    if (layout === 'bundle' || layout === 'both') {
+      const statement = buildStatement({ name: repository, digest, predicateType: PredicateType.CosignSign, predicate: {} });
+      const bundle = signedBundle(options.key, statement);
+      const manifest = await pushBundleReferrer(client, ref.repository, subject, bundle, {
+        [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope',
+        [BUNDLE_PREDICATE_TYPE_ANNOTATION]: PredicateType.CosignSign,
+        'org.opencontainers.image.created': (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      });
+      pushed.push({ layout: 'bundle', manifest });
+    }
+    return { reference: formatImageRef({ ...ref, digest }), repository, digest, keyId, pushed };
+  });
+}
+
+function signedEnvelope(key: UnlockedKey, statement: Buffer) {
+  const signature = signBytes(key.privateKey, pae(INTOTO_PAYLOAD_TYPE, statement));
+  return { payloadType: INTOTO_PAYLOAD_TYPE, payload: statement, signatures: [{ keyid: '', sig: signature }] };
+}
+
+function signedBundle(key: UnlockedKey, statement: Buffer): Buffer {
+  return buildDsseBundle(signedEnvelope(key, statement), key.id);
+}
+
+export interface AttestOptions extends TrustContext {
+  readonly key: UnlockedKey;
+  readonly predicateType: string;
+  readonly predicate: unknown;
+  readonly layout?: SignLayout;
+}
+
+export interface AttestResult extends SignResult {
+  readonly predicateType: string;
+}
+
+/** Attaches a signed in-toto statement (DSSE) about the image's digest, as `cosign attest` does. */
+export async function attestImage(image: string, options: AttestOptions): Promise<AttestResult> {
+  const ref = registryRef(image);
+  const repository = refName(ref);
+  return withClient(ref, options, async (client) => {
+    const subject = await resolveSubject(client, ref);
+    const digest = subject.digest;
+    const statement = buildStatement({ name: repository, digest, predicateType: options.predicateType, predicate: options.predicate });
+    const envelope = signedEnvelope(options.key, statement);
+    const layout = options.layout ?? 'both';
+    const pushed: { layout: 'tag' | 'bundle'; manifest: string }[] = [];
+    if (layout === 'tag' || layout === 'both') {
+      const layer = attestationLayer(serializeEnvelope(envelope), options.predicateType);
+      const manifest = await appendTagLayers(client, ref.repository, digest, 'att', [{ ...layer, annotations: { ...layer.annotations, [KEY_ID_ANNOTATION]: options.key.id } }]);
+      pushed.push({ layout: 'tag', manifest });
+    }
+    if (layout === 'bundle' || layout === 'both') {
+      const manifest = await pushBundleReferrer(client, ref.repository, subject, buildDsseBundle(envelope, options.key.id), {
+        [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope',
+        [BUNDLE_PREDICATE_TYPE_ANNOTATION]: options.predicateType,
+        'org.opencontainers.image.created': (options.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      });
+      pushed.push({ layout: 'bundle', manifest });
+    }
+    return { reference: formatImageRef({ ...ref, digest }), repository, digest, keyId: options.key.id, pushed, predicateType: options.predicateType };
+  });
+}
+
+export interface KeyFile {
+  readonly path: string;
+  readonly key: KeyObject;
+  readonly id: string;
+}
+
+/** PEM key files are a few KiB; anything near this is not one. */
+const MAX_KEY_FILE_BYTES = 1024 * 1024;
+
+/** Reads PEM public keys (cosign.pub, `key export`); a private key's public half is used. */
+export async function readKeyFiles(paths: readonly string[], base?: string): Promise<KeyFile[]> {
+  const out: KeyFile[] = [];
+  for (const path of paths) {
+    const full = base && !path.startsWith('/') ? `${base}/${path}` : path;
+    let text: string;
+    try {
+      text = (await readRegularFile(full, { what: `the key file ${path}`, maxBytes: MAX_KEY_FILE_BYTES })).toString('utf8');
+    } catch (cause) {
+      if (cause instanceof UserFileError) throw cause;
+      throw new TrustError('PREDICATE_INVALID', `cannot read the key file ${path}`, { cause });
+    }
+    let key: KeyObject;
+    try {
+      key = createPublicKey(text);
+    } catch (cause) {
+      throw new TrustError('PREDICATE_INVALID', `${path} is not a PEM public key`, { cause });
+    }
+    out.push({ path, key, id: keyIdOfKey(key) });
+  }
+  return out;
+}
+
+export interface VerifyOptions extends TrustContext {
+  /** The local trust store (its non-root keys, with their authorization for the repository). */
+  readonly store?: KeyStore;
+  /** `--key` files: signatures by them are what is required when no policy entry applies. */
+  readonly keyFiles?: readonly KeyFile[];
+  readonly policy?: Policy;
+  /** PEM files named by the policy, already read (path as written → key). */
+  readonly policyKeys?: readonly KeyFile[];
+  /** Content trust on: without a policy entry, a trusted store key must have signed. */
+  readonly contentTrust?: boolean;
+  /** Also read and verify attestations (default: when the policy entry asks for some). */
+  readonly attestations?: boolean;
+  /** The manifest already fetched for this reference (content trust passes it to avoid a second resolution). */
+  readonly resolved?: ManifestBlob;
+  /**
+   * The repository name signatures and policy are checked against, when it
+   * differs from the address connected to (the registry verifying itself over
+   * loopback under its public name).
+   */
+  readonly identity?: string;
+}
+
+export interface CountedSignatureCheck extends SignatureCheck {
+  /** Absent when no signature was required; false for a valid signature by a key the policy or `--key` does not accept. */
+  readonly counted?: boolean;
+}
+
+export interface VerifyReport {
+  readonly reference: string;
+  readonly repository: string;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  /** Each signature's check, and whether it counted toward the policy's signature requirement (policy.counted). */
+  readonly signatures: readonly CountedSignatureCheck[];
+  readonly attestations: readonly SignatureCheck[];
+  readonly policy: PolicyResult;
+  /** True when the policy decision is allow or warn. */
+  readonly verified: boolean;
+}
+
+/** Candidate keys: every non-root key of the store (trusted when certified for the repository and not revoked), then files. */
+export async function candidateKeys(repository: string, store: KeyStoreReader | undefined, files: readonly KeyFile[], now: Date): Promise<CandidateKey[]> {
+  const keys: CandidateKey[] = [];
+  if (store) {
+    const infos = (await store.list()).filter((info) => info.role !== 'root');
+    // All keys at once; a failure is reported as the sequential reading would (first key, authorization first).
+    const answers = await Promise.all(
+      infos.map((info) => Promise.allSettled([store.checkAuthorization(info.id, repository, { now }), store.publicKey(info.id)] as const)),
+    );
+    for (const [i, [auth, publicKey]] of answers.entries()) {
+      if (auth.status === 'rejected') throw auth.reason;
+      if (publicKey.status === 'rejected') throw publicKey.reason;
+      keys.push({ id: infos[i]!.id, publicKey: publicKey.value, source: 'store', trusted: auth.value.authorized, reason: auth.value.reason });
+    }
+  }
+  for (const file of files) {
+    if (keys.some((k) => k.id === file.id && k.source === 'store' && k.reason === 'revoked')) {
+      keys.push({ id: file.id, publicKey: file.key, source: 'file', label: file.path, trusted: false, reason: 'revoked' });
+      continue;
+    }
+    keys.push({ id: file.id, publicKey: file.key, source: 'file', label: file.path, trusted: true, reason: 'explicit' });
+  }
+  return keys;
+}
+
+/** Reads both layouts, verifies every signature (and attestation) and evaluates the policy. */
+export async function verifyImage(image: string, options: VerifyOptions): Promise<VerifyReport> {
+  const ref = registryRef(image);
+  const repository = options.identity ?? refName(ref);
+  const now = options.now?.() ?? new Date();
+  const files = [...(options.keyFiles ?? []), ...(options.policyKeys ?? [])];
+  // The keys do not depend on the image: read them while the registry is asked for the manifest.
+  const store = options.store ? (options.session?.keys(options.store) ?? new KeyStoreCache(options.store)) : undefined;
+  const keysRead = (async () => candidateKeys(repository, store ? await store.reader() : undefined, files, now))();
+  keysRead.catch(() => undefined); // awaited below; keeps an early registry failure from leaving it unhandled
+  return withClient(ref, options, async (client) => {
+    const manifest = options.resolved ?? (await resolve(client, ref));
+    const digest = manifest.digest;
+    const entry = findEntry(options.policy, repository);
+    const wantAttestations = options.attestations ?? (entry !== undefined && entry.attestations.length > 0);
+    const [evidence, keys] = await Promise.all([readEvidence(client, ref.repository, digest, { attestations: wantAttestations, ...(options.session ? { blobs: options.session.blobs } : {}) }), keysRead]);
+    const expected = { digest, repository };
+    const signatures = evidence.signatures.map((e) => verifySignature(e, expected, keys));
+    const attestations = evidence.attestations.map((e) => verifyAttestation(e, expected, keys));
+    const fileKeyIds: Record<string, string> = {};
+    for (const f of options.policyKeys ?? []) fileKeyIds[f.path] = f.id;
+    const policy = evaluate(options.policy, {
+      repository,
+      digest,
+      contentTrust: options.contentTrust ?? true,
+      signatures,
+      attestations,
+      now,
+      fileKeyIds,
+      explicitKeyIds: (options.keyFiles ?? []).map((f) => f.id),
+    });
+    return {
+      reference: formatImageRef(ref),
+      repository,
+      digest,
+      mediaType: manifest.mediaType,
+      signatures: signatures.map((check, i) => (policy.counted ? { ...check, counted: policy.counted[i] === true } : check)),
+      attestations,
+      policy,
+      verified: policy.decision !== 'reject',
+    };
+  });
+}
+
+/** The exact refusal for an image nobody signed, as Docker Content Trust words it. */
+export function unsignedMessage(repository: string): string {
+  return `remote trust data does not exist for ${repository}`;
+}
+
+/** The error content trust raises for a rejected report. */
+export function refusal(report: VerifyReport): TrustError {
+  if (report.policy.unsigned && report.policy.unmet === 'signature') return new TrustError('TRUST_REFUSED', unsignedMessage(report.repository));
+  return new TrustError('TRUST_REFUSED', `content trust refused ${report.repository}@${report.digest}: ${report.policy.unmet ?? 'policy'} requirement not met: ${report.policy.reason ?? 'rejected by policy'}`);
+}
+
+export interface ContentTrustOptions extends Omit<VerifyOptions, 'resolved' | 'keyFiles'> {
+  /** Whether content trust is on (env or flag); a matching policy entry applies either way. */
+  readonly contentTrust: boolean;
+}
+
+export interface ContentTrustResult {
+  /** The source to copy from: pinned to the verified digest. */
+  readonly source: string;
+  readonly digest: Digest;
+  readonly report?: VerifyReport;
+  /** Pass to copyImage: refuses any manifest other than the verified one (or an entry of the verified index). */
+  readonly beforeCopy: (manifest: ManifestBlob) => Promise<void>;
+  /** Warnings for `action: warn`. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Verify `source` (a `docker://` name) before a copy: resolve it once, verify
+ * the digest, and return the source pinned to it. Non-registry sources and,
+ * with content trust off, repositories no policy entry names, pass unchanged
+ * (undefined).
+ */
+export async function enforceContentTrust(source: string, options: ContentTrustOptions): Promise<ContentTrustResult | undefined> {
+  if (!source.startsWith('docker://')) return undefined;
+  const ref = registryRef(source);
+  const repository = refName(ref);
+  const entry = findEntry(options.policy, repository);
+  if (!options.contentTrust && !entry) return undefined;
+  // One client for the resolution and the verification (the caller's session, or one of our own).
+  const session = options.session ?? new TrustSession(options.transport ? { transport: options.transport } : {});
+  let resolved: ManifestBlob;
+  let report: VerifyReport;
+  try {
+    resolved = await withClient(ref, { ...options, session }, (client) => resolve(client, ref));
+    if (ref.digest && resolved.digest !== ref.digest) throw new TrustError('TRUST_REFUSED', `the registry answered ${resolved.digest} for ${formatImageRef(ref)}`);
+    report = await verifyImage(source, { ...options, session, resolved });
+  } finally {
+    if (!options.session) await session.close();
+  }
+  if (report.policy.decision === 'reject') throw refusal(report);
+  const warnings = report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : [];
+  const digest = report.digest;
+  const children = new Set<string>();
+  if (isIndexMediaType(resolved.mediaType)) {
+    for (const m of parseIndex(resolved.bytes).manifests) children.add(m.digest);
+  }
+  const beforeCopy = async (manifest: ManifestBlob): Promise<void> => {
+    if (manifest.digest === digest || children.has(manifest.digest)) return;
+    throw new TrustError('TRUST_REFUSED', `content trust refused ${repository}: the manifest to copy (${manifest.digest}) is not the verified ${digest}`);
+  };
+  const pinned = `docker://${formatImageRef({ registry: ref.registry, repository: ref.repository, digest })}`;
+  return { source: pinned, digest, report, beforeCopy, warnings };
+}

@@ -6,6 +6,9 @@
  * binary packages of one Debian source package cost one query; a store that
  * offers `findAffectedBatch`/`getByIds` is asked for every lookup of the run
  * at once (one query per ecosystem instead of one per package name).
+ *
+ * An entry of `vuln` of its own (docs/architecture.md): `scan` and `lint`
+ * match; the commands that only open the database do not load the matchers.
  */
 import {
   appendAll,
