@@ -8,3 +8,4 @@ export { KEYS, SETTINGS_SCHEMA, durationMs, keyEntry, parseAddress, rateBytes, s
 export { MAX_CONFIG_BYTES, parseConfigText, readConfigFile, shown, type ConfigFile } from './read.js';
 export { flatten, fromText, problemWith, resolveSettings, type Layer, type ResolvedSettings, type Source } from './layers.js';
 export { REDACTED, printSettings, redactUrlPassword } from './print.js';
+export { JSON_SCHEMA_PATH, SERVE_DOC_PATH, renderConfigReference, renderJsonSchema, withReference } from './reference.js';
