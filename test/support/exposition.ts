@@ -18,7 +18,7 @@ const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?\\})? ($
 export interface Family {
   type?: string;
   help?: string;
-  samples: Array<{ labels: Record<string, string>; value: number }>;
+  samples: Array<{ name: string; labels: Record<string, string>; value: number }>;
 }
 
 /** Parses an exposition strictly; throws on the first line that breaks the format. */
@@ -58,7 +58,7 @@ export function parseExposition(text: string): Map<string, Family> {
       const f = enter(m[1]!);
       assert.ok(f.type, `sample of ${m[1]} before its TYPE`);
       const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))]));
-      f.samples.push({ labels, value: Number(m[3]!.replace(/^([-+])inf$/i, '$1Infinity')) });
+      f.samples.push({ name: m[1]!, labels, value: Number(m[3]!.replace(/^([-+])inf$/i, '$1Infinity')) });
     } else {
       assert.fail(`not a valid exposition line: ${JSON.stringify(line)}`);
     }
@@ -66,9 +66,9 @@ export function parseExposition(text: string): Map<string, Family> {
   return families;
 }
 
+/** One sample's value (0 when absent); `name` may be a histogram's `_bucket`, `_sum` or `_count` sample. */
 export function value(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number {
-  const f = families.get(name);
-  const s = f?.samples.find((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v) && Object.keys(x.labels).length === Object.keys(labels).length);
+  const f = families.get(name) ?? families.get(name.replace(/_(bucket|sum|count)$/, ''));
+  const s = f?.samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v) && Object.keys(x.labels).length === Object.keys(labels).length);
   return s?.value ?? 0;
 }
-
