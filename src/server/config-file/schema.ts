@@ -345,7 +345,7 @@ function collectKeys(shape: Readonly<Record<string, z.ZodType>>, prefix: readonl
     const path = [...prefix, name];
     const inner = SECTIONS.get(schema);
     if (inner) {
-      out.push(...collectKeys(inner, path));
+      for (const entry of collectKeys(inner, path)) out.push(entry);
       continue;
     }
     const info = LEAVES.get(schema);
