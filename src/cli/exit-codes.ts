@@ -114,6 +114,8 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   FILE_WRITE_FAILED: ExitCode.Io,
   FILE_EXISTS: ExitCode.Exists,
   CONFIG_INVALID: ExitCode.Unsupported,
+  // portcullis serve --config: a file of flags, so its mistakes are usage errors
+  CONFIG_FILE_INVALID: ExitCode.Usage,
   HELPER_FAILED: ExitCode.Auth,
   REJECTED: ExitCode.Network,
   UNSUPPORTED: ExitCode.Unsupported,

@@ -38,7 +38,7 @@ const SUCCESS_HEADERS = ['content-length', 'content-range', 'docker-content-dige
 
 export function buildApp(given: RegistryServices, options: BuildOptions = {}): FastifyInstance {
   const services = { ...given, uploads: given.uploads ?? new UploadSessions() };
-  const limits: RegistryLimits = { ...DEFAULT_LIMITS, ...services.limits };
+  const limits = liveLimits(services.limits);
   const tls = options.tls;
   const log = options.log ?? silentLog();
   const connections: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options.connections };
@@ -132,6 +132,21 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
   }
   const bytes = Buffer.from(body);
   return reply.code(status).header('Content-Type', 'application/json; charset=utf-8').header('Content-Length', bytes.length).send(request.method === 'HEAD' ? undefined : bytes);
+}
+
+/** The limits, read at each use from the object given, so that a configuration reload's new caps apply (live-config.ts). */
+function liveLimits(given: Partial<RegistryLimits> | undefined): RegistryLimits {
+  return {
+    get maxManifestBytes() {
+      return given?.maxManifestBytes ?? DEFAULT_LIMITS.maxManifestBytes;
+    },
+    get maxBlobBytes() {
+      return given?.maxBlobBytes ?? DEFAULT_LIMITS.maxBlobBytes;
+    },
+    get maxUploadsPerClient() {
+      return given?.maxUploadsPerClient ?? DEFAULT_LIMITS.maxUploadsPerClient;
+    },
+  };
 }
 
 /** The path's first segment, for requests the API did not describe (`/ui/…`, `/metrics`). */

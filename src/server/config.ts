@@ -10,6 +10,7 @@ import type { KeyFile } from '../engine/trust/index.js';
 import type { FailureLimits } from './auth/failure-limiter.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { RegistryLog } from './log.js';
+import type { Settings } from './config-file/index.js';
 
 export interface S3StorageConfig {
   readonly kind: 's3';
@@ -58,4 +59,11 @@ export interface RegistryConfig {
   /** Timeouts and connection caps; defaults in connection-limits.ts. */
   readonly connections?: Partial<ConnectionLimits>;
   readonly log: RegistryLog;
+  /** The effective settings this configuration was made from (`--print-config`, and what a reload compares). */
+  readonly settings?: Settings;
+  /**
+   * Re-reads the configuration (file, environment, flags) into a new one, for
+   * `reload()` (SIGHUP, or an admin API call); absent, a reload has nothing to read.
+   */
+  readonly reread?: () => Promise<RegistryConfig>;
 }

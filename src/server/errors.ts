@@ -27,7 +27,9 @@ export type ServeErrorCode =
   /** Storage or configuration failure on our side: answered as 500, logged. */
   | 'INTERNAL'
   /** `portcullis serve` was started with options that cannot work. */
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  /** The configuration file (`--config`) cannot be read, is not YAML, or breaks its schema: exit 2, like a bad flag. */
+  | 'CONFIG_FILE_INVALID';
 
 export class ServeError extends PortcullisError<ServeErrorCode> {
   readonly detail: unknown;
@@ -56,6 +58,7 @@ const STATUS: Record<ServeErrorCode, number> = {
   TOOMANYREQUESTS: 429,
   INTERNAL: 500,
   CONFIG_INVALID: 500,
+  CONFIG_FILE_INVALID: 500,
 };
 
 export function httpStatusOf(code: ServeErrorCode): number {

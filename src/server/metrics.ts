@@ -19,10 +19,22 @@
  *   (headers included), measured as the socket's counters moving between two
  *   responses, so chunked uploads and streamed blobs count exactly; where
  *   there is no real socket (`inject`), the Content-Length headers stand in.
- * - scans by outcome: the scan service calls `countScan` (its `onScanned`).
- * - gauges (repositories, manifests, scan queue length): read at scrape time
- *   from the `source` callback; a failing source drops the gauges from that
- *   scrape and counts the failure instead of failing the scrape.
+ * - request latency (a histogram by route kind and status), and the bytes of
+ *   pushed and pulled blobs and manifests (bodies only, from what the API
+ *   stored and the Content-Length it served), by the same hook.
+ * - scans by outcome and their durations: the scan service calls
+ *   `countScan` (its `onScanned`).
+ * - pulls refused by the policy, by reason kind (`countDenied`, from the
+ *   live pull policy, reload.ts).
+ * - configuration reloads by outcome (`countReload`).
+ * - garbage collection runs and bytes freed (`countGcRun`), and webhook
+ *   deliveries (`countWebhookDelivery`): defined here for the collector and
+ *   the webhook sender to call.
+ * - gauges (repositories, manifests, the scan queue by state with "waiting
+ *   for an advisory database" apart, findings by severity over the latest
+ *   result of every stored image, the advisory database's age): read at
+ *   scrape time from the `source` callback; a failing source drops the gauges
+ *   from that scrape and counts the failure instead of failing the scrape.
  *
  * Who may read them: the figures (repository counts, traffic, refusals) are
  * the operator's, so with an authenticator `/metrics` needs a signed-in user
@@ -32,23 +44,36 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SEVERITY_LEVELS, type SeverityLevel } from '../core/index.js';
 import { parseV2Path, type V2Route } from './api/v2/route.js';
 import { logAuthFailure } from './auth/failure-log.js';
 import type { MetadataStore, ScanState } from './metadata/store.js';
-import type { Authenticator } from './services.js';
+import { factsOf } from './request-facts.js';
+import type { Authenticator, DenialKind } from './services.js';
 
 /** The text exposition format 0.0.4, as prom-client writes it. */
 export const EXPOSITION_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
 export const METRICS_PATH = '/metrics';
 
-export type RouteKind = V2Route['kind'] | 'ui' | 'ui-static' | 'metrics' | 'other';
+export type RouteKind = V2Route['kind'] | 'ui' | 'ui-static' | 'metrics' | 'health' | 'other';
 
 export interface GaugeValues {
   readonly repositories?: number;
   readonly manifests?: number;
   readonly queueLength?: number;
+  /** The scan queue by state: `waitingForDatabase` apart from work that can run. */
+  readonly queue?: { readonly queued: number; readonly scanning: number; readonly waitingForDatabase: number };
+  /** Findings by severity over the latest result of every stored image. */
+  readonly findings?: Readonly<Partial<Record<SeverityLevel, number>>>;
+  /** Seconds since the advisory database in use was last imported. */
+  readonly advisoryDbAgeSeconds?: number;
 }
+
+export const DENIAL_KINDS: readonly DenialKind[] = ['vulnerable', 'unsigned', 'unscanned', 'scan_failed', 'scan_partial', 'undecided'];
+export type GcOutcome = 'done' | 'failed';
+export type WebhookOutcome = 'delivered' | 'failed' | 'retried';
+export type ReloadOutcome = 'applied' | 'failed';
 
 /** Read at every scrape; values left out are not exposed. */
 export type MetricsSource = () => GaugeValues | Promise<GaugeValues>;
@@ -59,6 +84,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 export function routeKind(url: string): RouteKind {
   const path = url.split('?', 1)[0] ?? '';
   if (path === METRICS_PATH) return 'metrics';
+  if (path === '/healthz' || path === '/readyz') return 'health';
   if (path.startsWith('/ui/static/')) return 'ui-static';
   if (path === '/ui' || path.startsWith('/ui/')) return 'ui';
   if (path === '/v2' || path.startsWith('/v2/')) return parseV2Path(path).kind;
@@ -99,7 +125,34 @@ export class Metrics {
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
+  readonly requestDuration = new Histogram({
+    name: 'portcullis_http_request_duration_seconds',
+    help: 'Time from a request to its answer, by route kind and status code.',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly pushedBytes = new Counter({ name: 'portcullis_pushed_bytes_total', help: 'Bytes of blobs and manifests pushed (bodies stored), by kind.', labelNames: ['kind'] as const, registers: [this.registry] });
+  readonly pulledBytes = new Counter({ name: 'portcullis_pulled_bytes_total', help: 'Bytes of blobs and manifests served to GET requests (bodies), by kind.', labelNames: ['kind'] as const, registers: [this.registry] });
   readonly scans = new Counter({ name: 'portcullis_scans_total', help: 'Image scans finished, by outcome (done or failed).', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly scansIncomplete = new Counter({ name: 'portcullis_scans_incomplete_total', help: 'Scans that finished but could not read everything (partial results, refused by the pull policy).', registers: [this.registry] });
+  readonly scanDuration = new Histogram({
+    name: 'portcullis_scan_duration_seconds',
+    help: 'Time an image scan took, by outcome (done or failed).',
+    labelNames: ['outcome'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+  readonly pullsDenied = new Counter({ name: 'portcullis_pulls_denied_total', help: 'Manifest GETs the pull policy refused, by reason kind.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly configReloads = new Counter({ name: 'portcullis_config_reloads_total', help: 'Configuration reloads (SIGHUP or API), by outcome (applied or failed).', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly gcRuns = new Counter({ name: 'portcullis_gc_runs_total', help: 'Garbage collection runs, by outcome (done or failed).', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly gcFreedBytes = new Counter({ name: 'portcullis_gc_freed_bytes_total', help: 'Bytes of blobs garbage collection deleted.', registers: [this.registry] });
+  readonly webhookDeliveries = new Counter({
+    name: 'portcullis_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by event and outcome (delivered, failed for good, or retried).',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly sourceErrors = new Counter({ name: 'portcullis_metrics_source_errors_total', help: 'Scrapes whose gauge values could not be read.', registers: [this.registry] });
 
   constructor(options: MetricsOptions = {}) {
@@ -107,6 +160,15 @@ export class Metrics {
     // Present from the start, so that rate() sees the first scan of each outcome.
     this.scans.inc({ outcome: 'done' }, 0);
     this.scans.inc({ outcome: 'failed' }, 0);
+    this.scansIncomplete.inc(0);
+    for (const reason of DENIAL_KINDS) this.pullsDenied.inc({ reason }, 0);
+    for (const outcome of ['applied', 'failed'] as const) this.configReloads.inc({ outcome }, 0);
+    for (const outcome of ['done', 'failed'] as const) this.gcRuns.inc({ outcome }, 0);
+    this.gcFreedBytes.inc(0);
+    for (const kind of ['blob', 'manifest'] as const) {
+      this.pushedBytes.inc({ kind }, 0);
+      this.pulledBytes.inc({ kind }, 0);
+    }
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -120,9 +182,41 @@ export class Metrics {
     if (served >= 0 && Number.isFinite(served)) this.bytesServed.inc({ route }, served);
   }
 
-  /** For the scan service's `onScanned`: counts finished scans, ignores the other states. */
-  countScan(state: ScanState): void {
-    if (state === 'done' || state === 'failed') this.scans.inc({ outcome: state });
+  /** How long a request took to answer. */
+  observeRequest(route: RouteKind, status: number, seconds: number): void {
+    if (seconds >= 0 && Number.isFinite(seconds)) this.requestDuration.observe({ route, status: String(status) }, seconds);
+  }
+
+  /** Body bytes of a push or a pull. */
+  countTransfer(direction: 'push' | 'pull', kind: 'blob' | 'manifest', bytes: number): void {
+    if (bytes > 0 && Number.isFinite(bytes)) (direction === 'push' ? this.pushedBytes : this.pulledBytes).inc({ kind }, bytes);
+  }
+
+  /** For the scan service's `onScanned`: counts finished scans (and their durations when known), ignores the other states. */
+  countScan(state: ScanState, details: { readonly durationMs?: number; readonly incomplete?: boolean } = {}): void {
+    if (state !== 'done' && state !== 'failed') return;
+    this.scans.inc({ outcome: state });
+    if (details.durationMs !== undefined && details.durationMs >= 0) this.scanDuration.observe({ outcome: state }, details.durationMs / 1000);
+    if (state === 'done' && details.incomplete) this.scansIncomplete.inc();
+  }
+
+  countDenied(kind: DenialKind): void {
+    this.pullsDenied.inc({ reason: kind });
+  }
+
+  countReload(outcome: ReloadOutcome): void {
+    this.configReloads.inc({ outcome });
+  }
+
+  /** For the garbage collector: one run, and what it freed. */
+  countGcRun(outcome: GcOutcome, bytesFreed = 0): void {
+    this.gcRuns.inc({ outcome });
+    if (bytesFreed > 0 && Number.isFinite(bytesFreed)) this.gcFreedBytes.inc(bytesFreed);
+  }
+
+  /** For the webhook sender: one delivery attempt. `event` must come from the fixed list of event names, never from input. */
+  countWebhookDelivery(event: string, outcome: WebhookOutcome): void {
+    this.webhookDeliveries.inc({ event, outcome });
   }
 
   /**
@@ -142,7 +236,20 @@ export class Metrics {
     }
     for (const [key, name, help] of GAUGES) {
       const value = values[key];
-      if (value !== undefined) new Gauge({ name, help, registers: [registry] }).set(value);
+      if (typeof value === 'number') new Gauge({ name, help, registers: [registry] }).set(value);
+    }
+    if (values.queue) {
+      const queue = new Gauge({ name: 'portcullis_scan_queue', help: 'Images in the scan queue by state: queued, scanning, or waiting for an advisory database.', labelNames: ['state'] as const, registers: [registry] });
+      queue.set({ state: 'queued' }, values.queue.queued);
+      queue.set({ state: 'scanning' }, values.queue.scanning);
+      queue.set({ state: 'waiting_for_database' }, values.queue.waitingForDatabase);
+    }
+    if (values.findings) {
+      const findings = new Gauge({ name: 'portcullis_findings', help: 'Findings by severity over the latest scan result of every stored image (each digest once).', labelNames: ['severity'] as const, registers: [registry] });
+      for (const severity of SEVERITY_LEVELS) findings.set({ severity }, values.findings[severity] ?? 0);
+    }
+    if (values.advisoryDbAgeSeconds !== undefined) {
+      new Gauge({ name: 'portcullis_advisory_db_age_seconds', help: 'Seconds since the advisory database in use was last imported.', registers: [registry] }).set(values.advisoryDbAgeSeconds);
     }
     return registry;
   }
@@ -154,16 +261,40 @@ export class Metrics {
   }
 }
 
-/** Gauges read from the metadata store, plus the scan queue's length when given. */
-export function storeGauges(metadata: Pick<MetadataStore, 'repositorySummaries'>, queueLength?: () => number): MetricsSource {
+/** What the scan service tells the gauges (scan/service.ts). */
+export interface ScanGaugeSource {
+  readonly queueLength: number;
+  readonly queueState: NonNullable<GaugeValues['queue']>;
+  readonly databaseUpdatedAt: string | undefined;
+}
+
+/** Gauges read from the metadata store, plus the scan queue and the advisory database's age when a scanner is given. */
+export function storeGauges(metadata: Pick<MetadataStore, 'repositorySummaries' | 'severityTotals'>, scanner?: () => ScanGaugeSource | undefined, now: () => number = Date.now): MetricsSource {
   return async () => {
     const summaries = await metadata.repositorySummaries();
+    const findings = metadata.severityTotals ? await metadata.severityTotals() : undefined;
+    const scan = scanner?.();
+    const updated = scan?.databaseUpdatedAt !== undefined ? Date.parse(scan.databaseUpdatedAt) : NaN;
     return {
       repositories: summaries.length,
       manifests: summaries.reduce((n, s) => n + s.manifests, 0),
-      ...(queueLength ? { queueLength: queueLength() } : {}),
+      ...(findings ? { findings } : {}),
+      ...(scanner ? { queueLength: scan?.queueLength ?? 0 } : {}),
+      ...(scan ? { queue: scan.queueState } : {}),
+      ...(Number.isFinite(updated) ? { advisoryDbAgeSeconds: Math.max(0, Math.round((now() - updated) / 1000)) } : {}),
     };
   };
+}
+
+/** Pushed bodies as the API stored them (request facts); pulled ones as served (Content-Length of a 200 or 206 GET). */
+function countTransfers(metrics: Metrics, request: FastifyRequest, reply: FastifyReply, route: RouteKind): void {
+  const status = reply.statusCode;
+  if (status >= 300) return;
+  if (route === 'upload' || route === 'upload-start' || (route === 'manifest' && request.method === 'PUT')) {
+    metrics.countTransfer('push', route === 'manifest' ? 'manifest' : 'blob', factsOf(request.raw).bytesIn ?? 0);
+  } else if (request.method === 'GET' && (route === 'blob' || route === 'manifest')) {
+    metrics.countTransfer('pull', route, headerNumber(reply.getHeader('content-length')));
+  }
 }
 
 function headerNumber(value: string | number | string[] | undefined): number {
@@ -206,8 +337,10 @@ export function metricsPlugin(metrics: Metrics, options: MetricsPluginOptions = 
     app.addHook('onResponse', async (request, reply) => {
       const route = routeKind(request.url);
       metrics.countRequest(request.method, route, reply.statusCode);
+      metrics.observeRequest(route, reply.statusCode, reply.elapsedTime / 1000);
       const { received, served } = bytesOf(request, reply);
       metrics.countBytes(route, received, served);
+      countTransfers(metrics, request, reply, route);
     });
     if (options.serve === false) return;
     app.get(METRICS_PATH, async (request, reply) => {

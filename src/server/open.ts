@@ -12,15 +12,14 @@ import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
 import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
-import { createPullPolicy } from './policy.js';
 import { ScanService } from './scan/service.js';
 import { startServer } from './listen.js';
-import type { Authenticator, NotaryService, RegistryServices } from './services.js';
-import { createSignatureCheck, type SignatureChecker } from './signature-check.js';
+import type { NotaryService, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
-import { newInternalToken, withInternalToken } from './auth/internal-token.js';
-import type { HtpasswdAuthenticator } from './auth/htpasswd.js';
+import { healthPlugin, readinessChecker } from './health.js';
+import { openLiveParts } from './live-config.js';
+import { reloader, type ReloadResult } from './reload.js';
 import { startMetricsListener } from './metrics-listener.js';
 import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
@@ -32,6 +31,13 @@ export interface RunningRegistry {
   readonly scanner?: ScanService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
+  /**
+   * Reads the configuration again and applies what can change without a
+   * restart (reload.ts); SIGHUP calls it, and so may an admin API. Never
+   * throws: a configuration that cannot be read or applied is logged and the
+   * running one kept.
+   */
+  reload(): Promise<ReloadResult>;
   close(): Promise<void>;
 }
 
@@ -59,12 +65,6 @@ async function openMetadata(config: RegistryConfig): Promise<MetadataStore> {
   return new SqliteMetadataStore(join(config.root, 'registry.sqlite'));
 }
 
-async function openAuthenticator(config: RegistryConfig): Promise<HtpasswdAuthenticator | undefined> {
-  if (!config.htpasswd) return undefined;
-  const { HtpasswdAuthenticator } = await import('./auth/htpasswd.js');
-  return HtpasswdAuthenticator.load(config.htpasswd, { anonymousPull: config.anonymousPull === true, ...(config.loginLimits ? { failures: config.loginLimits } : {}) });
-}
-
 async function openNotary(config: RegistryConfig): Promise<(NotaryService & { close(): Promise<void> }) | undefined> {
   if (!config.notary) return undefined;
   const { openNotaryService } = await import('./notary/index.js');
@@ -82,9 +82,6 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const metadata = await openMetadata(config);
     closers.push(() => metadata.close());
 
-    const htpasswd = await openAuthenticator(config);
-    if (htpasswd) closers.push(() => htpasswd.close());
-    let auth: Authenticator | undefined = htpasswd;
     const uploads = new UploadSessions();
     const purger = new UploadPurger({ blobs, sessions: uploads, log: config.log, ...(config.uploadPurgeAgeMs !== undefined ? { ageMs: config.uploadPurgeAgeMs } : {}) });
     purger.start();
@@ -92,26 +89,13 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     let selfAddress = `127.0.0.1:${config.port}`;
     // Until it listens, the port may be 0 (any free port); names use the real one.
     let publicName = config.publicName ?? `${config.host}:${config.port}`;
-    let signatures: SignatureChecker | undefined;
-    if (config.requireSignature) {
-      const token = newInternalToken();
-      if (auth) auth = withInternalToken(auth, token);
-      signatures = createSignatureCheck({
-        blobs,
-        metadata,
-        keys: config.requireSignature.keys,
-        ...(config.requireSignature.policy ? { policy: config.requireSignature.policy } : {}),
-        ...(config.requireSignature.policyKeys ? { policyKeys: config.requireSignature.policyKeys } : {}),
-        selfAddress: () => selfAddress,
-        publicName: () => publicName,
-        ...(auth ? { internalToken: token } : {}),
-      });
-      const checker = signatures;
-      closers.push(() => checker.close());
-    }
     const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
-    const metrics = new Metrics({ source: storeGauges(metadata, () => scanner?.queueLength ?? 0) });
+    const metrics = new Metrics({ source: storeGauges(metadata, config.scan ? () => scanner : undefined) });
+    // Users, pull policy and upload caps: what a reload changes (live-config.ts).
+    const live = await openLiveParts(config, { blobs, metadata, classifier, metrics, purger, selfAddress: () => selfAddress, publicName: () => publicName });
+    closers.push(() => live.close());
+    const auth = live.auth;
     if (config.scan) {
       scanner = new ScanService({
         blobs,
@@ -120,19 +104,12 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         dbPath: config.scan.dbPath,
         concurrency: config.scan.concurrency,
         rescanIntervalMs: config.scan.rescanIntervalMs,
-        onScanned: (record) => metrics.countScan(record.state),
+        onScanned: (record, durationMs) => metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 }),
         log: config.log,
       });
       const s = scanner;
       closers.push(() => s.close());
     }
-    const pullPolicy = createPullPolicy({
-      classifier,
-      metadata,
-      ...(config.denySeverity ? { denySeverity: config.denySeverity } : {}),
-      allowUnscanned: config.allowUnscanned === true,
-      ...(signatures ? { requireSignature: signatures.check } : {}),
-    });
     const notary = await openNotary(config);
     if (notary) closers.push(() => notary.close());
 
@@ -142,16 +119,18 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       events: {
         manifestPushed(record, tag) {
           scanner?.manifestPushed(record);
-          signatures?.manifestPushed(record, tag);
+          live.manifestPushed(record, tag);
         },
       },
-      ...(pullPolicy ? { pullPolicy } : {}),
+      pullPolicy: live.pullPolicy,
       ...(auth ? { auth } : {}),
       ...(notary ? { notary } : {}),
       uploads,
-      ...(config.maxUploadsPerClient !== undefined ? { limits: { maxUploadsPerClient: config.maxUploadsPerClient } } : {}),
+      limits: live.limits,
     };
-    const plugins: RegistryPlugin[] = [];
+    const plugins: RegistryPlugin[] = [
+      healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
+    ];
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
@@ -178,7 +157,8 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
-    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), close: closeAll };
+    const reload = reloader(config, live, metrics);
+    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -22,7 +22,7 @@
 import { type SeverityLevel, type Digest, SEVERITY_ORDER } from '../core/index.js';
 import type { ManifestClassifier } from './artifact.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from './metadata/store.js';
-import type { PolicyDecision, PullPolicy } from './services.js';
+import type { DenialKind, PolicyDecision, PullPolicy } from './services.js';
 
 export type SignatureCheck = (repository: string, digest: Digest) => Promise<PolicyDecision>;
 
@@ -46,7 +46,7 @@ export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undef
       try {
         return await decide(record, options);
       } catch (error) {
-        return { allowed: false, reason: `cannot decide whether ${record.digest} may be served (${(error as Error).message}); refused until it can` };
+        return { allowed: false, kind: 'undecided', reason: `cannot decide whether ${record.digest} may be served (${(error as Error).message}); refused until it can` };
       }
     },
   };
@@ -57,7 +57,7 @@ async function decide(record: ManifestRecord, options: PullPolicyOptions): Promi
   if (kind === 'accessory') return ALLOW;
   if (options.requireSignature) {
     const signed = await options.requireSignature(record.repository, record.digest);
-    if (!signed.allowed) return signed;
+    if (!signed.allowed) return { ...signed, kind: signed.kind ?? 'unsigned' };
   }
   if (kind === 'image' && options.denySeverity) return vulnerabilityDecision(record.digest, options.denySeverity, options);
   return ALLOW;
@@ -69,39 +69,39 @@ async function vulnerabilityDecision(digest: Digest, threshold: SeverityLevel, o
   const evidence = completeResult(scan);
   if ('missing' in evidence) {
     if (evidence.unscanned && options.allowUnscanned) return ALLOW;
-    return { allowed: false, reason: `image ${digest} ${evidence.missing} (${rule})` };
+    return { allowed: false, kind: evidence.kind, reason: `image ${digest} ${evidence.missing} (${rule})` };
   }
   const counts = evidence.counts;
   const worst = SEVERITY_ORDER.slice(0, SEVERITY_ORDER.indexOf(threshold) + 1).filter((s) => (counts[s] ?? 0) > 0);
   if (worst.length === 0) return ALLOW;
   const summary = worst.map((s) => `${counts[s]} ${s}`).join(', ');
   const total = worst.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
-  return { allowed: false, reason: `image ${digest} has ${summary} ${total === 1 ? 'vulnerability' : 'vulnerabilities'} (policy: deny ${threshold} and above)` };
+  return { allowed: false, kind: 'vulnerable', reason: `image ${digest} has ${summary} ${total === 1 ? 'vulnerability' : 'vulnerabilities'} (policy: deny ${threshold} and above)` };
 }
 
 type Evidence =
   | { readonly counts: Readonly<Partial<Record<SeverityLevel, number>>> }
   /** `unscanned`: no result yet, as opposed to a failed or partial one. */
-  | { readonly missing: string; readonly unscanned: boolean };
+  | { readonly missing: string; readonly unscanned: boolean; readonly kind: DenialKind };
 
 /** The counts of a complete scan result the record holds, or why there is none. */
 export function completeResult(scan: ScanRecord | undefined): Evidence {
-  if (!scan) return { missing: 'has not been scanned yet', unscanned: true };
+  if (!scan) return { missing: 'has not been scanned yet', unscanned: true, kind: 'unscanned' };
   const incomplete = scan.result?.incomplete ?? [];
   const hasComplete = scan.result !== undefined && scan.counts !== undefined && incomplete.length === 0;
   switch (scan.state) {
     case 'done':
-      if (incomplete.length > 0) return { missing: `was only partly scanned (${incomplete.slice(0, 3).join('; ')}${incomplete.length > 3 ? '; …' : ''})`, unscanned: false };
-      if (!hasComplete) return { missing: 'has a scan record without a result', unscanned: false };
+      if (incomplete.length > 0) return { missing: `was only partly scanned (${incomplete.slice(0, 3).join('; ')}${incomplete.length > 3 ? '; …' : ''})`, unscanned: false, kind: 'scan_partial' };
+      if (!hasComplete) return { missing: 'has a scan record without a result', unscanned: false, kind: 'scan_failed' };
       return { counts: scan.counts! };
     case 'queued':
     case 'scanning':
       // A rescan keeps the previous complete result visible: it stays the evidence until the new one lands.
       if (hasComplete) return { counts: scan.counts! };
-      return { missing: scan.error ? `is waiting to be scanned (${scan.error})` : `is ${scan.state === 'queued' ? 'waiting to be scanned' : 'being scanned'}`, unscanned: true };
+      return { missing: scan.error ? `is waiting to be scanned (${scan.error})` : `is ${scan.state === 'queued' ? 'waiting to be scanned' : 'being scanned'}`, unscanned: true, kind: 'unscanned' };
     case 'failed':
-      return { missing: `could not be scanned (${scan.error ?? 'no reason recorded'})`, unscanned: false };
+      return { missing: `could not be scanned (${scan.error ?? 'no reason recorded'})`, unscanned: false, kind: 'scan_failed' };
     case 'skipped':
-      return { missing: 'was not scanned (the scanner did not take it for an image)', unscanned: false };
+      return { missing: 'was not scanned (the scanner did not take it for an image)', unscanned: false, kind: 'scan_failed' };
   }
 }

@@ -15,7 +15,15 @@ export interface RegistryEvents {
   manifestDeleted?(repository: string, digest: ManifestRecord['digest']): void;
 }
 
-export type PolicyDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+/**
+ * Why a pull was refused, as a small fixed set (the `reason` label of
+ * `portcullis_pulls_denied_total`): findings at or above the threshold, no
+ * trusted signature, no scan result yet, a failed or skipped scan, a partial
+ * scan, or a policy that could not decide.
+ */
+export type DenialKind = 'vulnerable' | 'unsigned' | 'unscanned' | 'scan_failed' | 'scan_partial' | 'undecided';
+
+export type PolicyDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly kind?: DenialKind };
 
 /** Decides whether a manifest may be served on pull (unsigned, critically vulnerable…). */
 export interface PullPolicy {

@@ -32,7 +32,8 @@ export interface UploadPurgeOptions {
 }
 
 export class UploadPurger {
-  readonly ageMs: number;
+  /** May change while it runs (a configuration reload); the interval between runs stays. */
+  ageMs: number;
   readonly intervalMs: number;
   readonly #options: UploadPurgeOptions;
   readonly #now: () => Date;

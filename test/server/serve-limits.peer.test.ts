@@ -105,7 +105,7 @@ test('flags: ":PORT" metrics address means loopback; bad values and login limits
   assert.deepEqual(config.metricsAddr, { host: '127.0.0.1', port: 9102 });
   assert.equal(config.uploadPurgeAgeMs, 36 * 3_600_000);
   assert.equal(config.maxUploadsPerClient, 50);
-  assert.deepEqual(config.loginLimits, { perAddress: 7, windowMs: 600_000 });
+  assert.deepEqual(config.loginLimits, { perUser: 10, perAddress: 7, windowMs: 600_000 }, 'the given limits, the default for the other');
   const usage = (flags: ServeOptions, pattern: RegExp) => assert.rejects(buildConfig(flags, io), (e: unknown) => e instanceof UsageError && pattern.test(e.message));
   await usage({ maxLoginFailuresPerUser: '5' }, /--htpasswd/);
   await usage({ uploadPurgeAge: '10s' }, /--upload-purge-age/);

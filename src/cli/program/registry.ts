@@ -42,13 +42,28 @@ Uploads belong to the repository and user that started them (anyone else gets
 404); each client may keep --max-uploads-per-client open, and uploads
 untouched for --upload-purge-age are removed (checked hourly).
 
+Configuration file: --config portcullis.yaml holds every setting (each flag
+has a key: docs/serve.md "Configuration reference", examples/portcullis.yaml,
+JSON Schema for editors in docs/serve-config.schema.json). Precedence: flag >
+environment (AWS_*, PORTCULLIS_DB) > file > default. --print-config prints the
+effective configuration as YAML (secrets as ***) and exits. A mistake in the
+file stops it with the file, line and column (exit 2).
+
+Health: /healthz (the process answers) and /readyz (storage, metadata and the
+advisory database reachable; 503 naming what failed), without credentials.
+
 Stops cleanly on SIGINT/SIGTERM: uploads in flight fail, nothing half-written
-becomes visible.`;
+becomes visible. SIGHUP reloads the configuration: users (htpasswd), the pull
+policy, login limits, upload caps and the log level change at once; other
+changed keys are named in a warning and wait for a restart; a file with a
+mistake is logged and the running configuration kept.`;
 
 export function registerRegistryCommands(program: Command, ctx: CommandContext): void {
   program
     .command('serve')
     .description('run an OCI registry that scans what is pushed and can refuse unsigned or vulnerable images')
+    .option('--config <file>', 'read settings from this YAML file (flags override it; docs/serve.md "Configuration reference")')
+    .option('--print-config', 'print the effective configuration as YAML (secrets redacted) and exit without starting')
     .option('--addr <host:port>', 'address to listen on (default 127.0.0.1:5000)')
     .option('--demo', 'try it: serve from a temporary folder with the bundled example image pushed and scanned')
     .option('--root <dir>', 'data folder (blobs, metadata, trust data)')
@@ -93,14 +108,18 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
 Examples:
   portcullis serve --demo
   portcullis serve --root ./registry-data
+  portcullis serve --config /etc/portcullis/portcullis.yaml
+  portcullis serve --config portcullis.yaml --log-level debug --print-config
   skopeo copy --dest-tls-verify=false oci:examples/hello:latest docker://127.0.0.1:5000/demo/hello:1
   portcullis serve --addr 0.0.0.0:5000 --tls-cert cert.pem --tls-key key.pem --htpasswd ./htpasswd \\
       --deny-severity CRITICAL --require-signature
   AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… portcullis serve --storage s3://images/prod \\
       --s3-endpoint http://127.0.0.1:9000 --metadata postgres://portcullis@db/registry`,
     )
-    .action(async (options: import('../commands/serve.js').ServeOptions) => {
+    .action(async (options: import('../commands/serve.js').ServeOptions, command: Command) => {
       const { serve } = await import('../commands/serve.js');
-      ctx.exitCode = await serve(options, ctx.io);
+      // Only what was given: a default of commander (`--no-scan` makes `scan: true`) must not override the file.
+      const given = Object.fromEntries(Object.entries(options).filter(([name]) => command.getOptionValueSource(name) !== 'default'));
+      ctx.exitCode = await serve(given, ctx.io);
     });
 }

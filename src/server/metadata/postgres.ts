@@ -16,10 +16,10 @@
  * in `postgres-schema.ts`.
  */
 import pg from 'pg';
-import { type Digest, MediaType } from '../../core/index.js';
+import { type Digest, MediaType, SEVERITY_LEVELS, type SeverityLevel } from '../../core/index.js';
 import { ServeError } from '../errors.js';
 import { DEFAULT_SCHEMA, LOCK_CLASS, migrate, quoteSchema } from './postgres-schema.js';
-import { scanFromRow, scanToRow, type ScanRow } from './scan-rows.js';
+import { scanFromRow, scanToRow, totalsFrom, type ScanRow } from './scan-rows.js';
 import type { ManifestRecord, MetadataStore, Page, RepositorySummary, ScanRecord, TagRecord } from './store.js';
 
 export interface PostgresMetadataOptions {
@@ -253,6 +253,13 @@ export class PostgresMetadataStore implements MetadataStore {
     const { rows } = await this.query(`SELECT * FROM ${this.#s}.scans WHERE manifest_digest = $1`, [manifestDigest]);
     const row = rows[0] as ScanRow | undefined;
     return row ? scanFromRow(row) : undefined;
+  }
+
+  async severityTotals(): Promise<Partial<Record<SeverityLevel, number>>> {
+    const s = this.#s;
+    const sums = SEVERITY_LEVELS.map((l) => `SUM((counts::jsonb ->> '${l}')::bigint) AS "${l}"`).join(', ');
+    const { rows } = await this.query(`SELECT ${sums} FROM ${s}.scans sc WHERE counts IS NOT NULL AND EXISTS (SELECT 1 FROM ${s}.manifests m WHERE m.digest = sc.manifest_digest)`);
+    return totalsFrom(rows[0] as Record<string, unknown> | undefined);
   }
 
   async manifestsNeedingScan(databaseDigest: string, limit: number): Promise<Digest[]> {

@@ -2,7 +2,7 @@
  * How a ScanRecord is laid out in a table row, shared by the SQLite and
  * PostgreSQL stores so that both keep the same columns and the same JSON.
  */
-import type { Digest } from '../../core/index.js';
+import { SEVERITY_LEVELS, type SeverityLevel, type Digest } from '../../core/index.js';
 import type { ScanRecord, ScanState } from './store.js';
 
 export interface ScanRow {
@@ -37,4 +37,14 @@ export function scanFromRow(row: ScanRow): ScanRecord {
     ...(row.result !== null ? { result: JSON.parse(row.result) as ScanRecord['result'] } : {}),
     ...(row.error !== null ? { error: row.error } : {}),
   };
+}
+
+/** A row of per-severity sums (columns named by level, NULL when no result has any) as counts without the zeros. */
+export function totalsFrom(row: Readonly<Record<string, unknown>> | undefined): Partial<Record<SeverityLevel, number>> {
+  const totals: Partial<Record<SeverityLevel, number>> = {};
+  for (const level of SEVERITY_LEVELS) {
+    const n = Number(row?.[level] ?? 0);
+    if (Number.isSafeInteger(n) && n > 0) totals[level] = n;
+  }
+  return totals;
 }

@@ -21,9 +21,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Digest, MediaType } from '../../core/index.js';
+import { type Digest, MediaType, SEVERITY_LEVELS, type SeverityLevel } from '../../core/index.js';
 import { ServeError } from '../errors.js';
-import { scanFromRow, scanToRow, type ScanRow } from './scan-rows.js';
+import { scanFromRow, scanToRow, totalsFrom, type ScanRow } from './scan-rows.js';
 import type { ManifestRecord, MetadataStore, Page, RepositorySummary, ScanRecord, TagRecord } from './store.js';
 
 export const SCHEMA_VERSION = 1;
@@ -145,6 +145,10 @@ export class SqliteMetadataStore implements MetadataStore {
         ON CONFLICT (manifest_digest) DO UPDATE SET state = excluded.state, database_digest = excluded.database_digest,
           counts = excluded.counts, result = excluded.result, error = excluded.error, updated_at = excluded.updated_at`),
       getScan: db.prepare<[string], ScanRow>('SELECT * FROM scans WHERE manifest_digest = ?'),
+      severityTotals: db.prepare(
+        `SELECT ${SEVERITY_LEVELS.map((l) => `SUM(json_extract(counts, '$.${l}')) AS ${l}`).join(', ')} FROM scans
+          WHERE counts IS NOT NULL AND EXISTS (SELECT 1 FROM manifests m WHERE m.digest = scans.manifest_digest)`,
+      ),
       needingScan: db.prepare<[string, string, string, number], { digest: string }>(`
         SELECT m.digest AS digest FROM manifests m LEFT JOIN scans s ON s.manifest_digest = m.digest
         WHERE m.artifact_type IN (?, ?)
@@ -159,6 +163,11 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async repositorySummaries(): Promise<RepositorySummary[]> {
     return this.#s.summaries.all().map((r) => ({ name: r.name, tags: r.tags, manifests: r.manifests, ...(r.last_push ? { lastPush: r.last_push } : {}) }));
+  }
+
+  async severityTotals(): Promise<Partial<Record<SeverityLevel, number>>> {
+    const row = this.#s.severityTotals.get() as Record<string, number | null> | undefined;
+    return totalsFrom(row);
   }
 
   async repositoryExists(repository: string): Promise<boolean> {

@@ -95,5 +95,11 @@ export interface MetadataStore {
    * scanned (done, failed, skipped) with another database digest.
    */
   manifestsNeedingScan(databaseDigest: string, limit: number): Promise<Digest[]>;
+  /**
+   * Findings by severity over the latest result of every stored manifest
+   * (once per digest, whatever the number of repositories holding it): the
+   * `portcullis_findings` gauge. Optional so that test doubles need not have it.
+   */
+  severityTotals?(): Promise<Partial<Record<SeverityLevel, number>>>;
   close(): Promise<void>;
 }

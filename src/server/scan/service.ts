@@ -30,7 +30,8 @@ export interface ScanServiceOptions {
   readonly concurrency?: number;
   /** How often to look for a changed advisory database, in ms (default 60 s; 0 = only at start). */
   readonly rescanIntervalMs?: number;
-  readonly onScanned?: (record: ScanRecord) => void;
+  /** Told about every finished scan (done or failed), with how long it took when this process ran it. */
+  readonly onScanned?: (record: ScanRecord, durationMs?: number) => void;
   readonly log?: RegistryLog;
   readonly now?: () => Date;
 }
@@ -41,6 +42,16 @@ interface Job {
 }
 
 const SILENT = silentLog();
+/** Images remembered as waiting for an advisory database (the metrics gauge); past this the gauge saturates. */
+const MAX_WAITING = 100_000;
+
+export interface QueueState {
+  /** Queued in this process, not yet started. */
+  readonly queued: number;
+  readonly scanning: number;
+  /** Images this process found no advisory database for: they wait, `queued` in the store, until one appears. */
+  readonly waitingForDatabase: number;
+}
 
 export class ScanService implements RegistryEvents {
   readonly #options: ScanServiceOptions;
@@ -54,6 +65,7 @@ export class ScanService implements RegistryEvents {
   #closed = false;
   #idleWaiters: Array<() => void> = [];
   #checking: Promise<void> | undefined;
+  readonly #waiting = new Set<Digest>();
 
   constructor(options: ScanServiceOptions) {
     this.#options = options;
@@ -71,6 +83,15 @@ export class ScanService implements RegistryEvents {
 
   get queueLength(): number {
     return this.#queue.length + this.#running + this.#enqueuing;
+  }
+
+  get queueState(): QueueState {
+    return { queued: this.#queue.length + this.#enqueuing, scanning: this.#running, waitingForDatabase: this.#waiting.size };
+  }
+
+  /** When the advisory database in use was last imported (ISO 8601), when it says. */
+  get databaseUpdatedAt(): string | undefined {
+    return this.#database?.updatedAt;
   }
 
   get databaseFingerprint(): string | undefined {
@@ -136,6 +157,7 @@ export class ScanService implements RegistryEvents {
   async #enqueue(job: Job): Promise<void> {
     if (this.#queued.has(job.digest) || this.#closed) return;
     this.#queued.add(job.digest);
+    this.#waiting.delete(job.digest);
     this.#enqueuing++;
     try {
       const previous = await this.#options.metadata.getScan(job.digest);
@@ -185,6 +207,7 @@ export class ScanService implements RegistryEvents {
       }
       const database = this.#database;
       if (!database) {
+        if (this.#waiting.size < MAX_WAITING) this.#waiting.add(job.digest);
         return void (await this.#save({ manifestDigest: job.digest, state: 'queued', error: 'no advisory database yet: run "portcullis db update"', updatedAt: this.#now() }));
       }
       await this.#save({ manifestDigest: job.digest, state: 'scanning', ...keepResult(await metadata.getScan(job.digest)), updatedAt: this.#now() });
@@ -220,7 +243,7 @@ export class ScanService implements RegistryEvents {
   /** Saves the record; a finished one (done, failed, skipped) is counted and logged with what an operator needs. */
   async #save(record: ScanRecord, job?: Job, started?: number, cause?: unknown): Promise<void> {
     await this.#options.metadata.saveScan(record);
-    if (record.state === 'done' || record.state === 'failed') this.#options.onScanned?.(record);
+    if (record.state === 'done' || record.state === 'failed') this.#options.onScanned?.(record, started !== undefined ? Date.now() - started : undefined);
     if (!job || record.state === 'queued' || record.state === 'scanning') return;
     const incomplete = record.result?.incomplete ?? [];
     const fields = {

@@ -48,7 +48,7 @@ async function pushBlob(data: Buffer): Promise<Digest> {
 before(async () => {
   metadata = new SqliteMetadataStore(join(work, 'metadata.db'));
   const auth = new HtpasswdAuthenticator(new Map([['alice', bcrypt.hashSync('s3cret', 4)]]));
-  const metrics = new Metrics({ source: storeGauges(metadata, () => 0) });
+  const metrics = new Metrics({ source: storeGauges(metadata) });
   registry = await startPortcullisRegistry({ metadata, auth, plugins: [metricsPlugin(metrics), uiPlugin({ metadata, auth })] });
 
   const tar = await tarOf([{ name: 'etc/os-release', body: 'ID=debian\nVERSION_ID="12"\n' }]);

@@ -1,0 +1,361 @@
+/**
+ * Every setting of `portcullis serve`, in one place: its key in the
+ * configuration file, its type and range, its default, the flag and the
+ * environment variables that set it too, whether a reload (SIGHUP) applies it
+ * without a restart, and whether it is a secret. Adding a setting is adding
+ * one `key(…)` here, then using it (`src/cli/commands/serve-config.ts` maps
+ * the effective settings onto a RegistryConfig).
+ *
+ * Why zod (4): the schema is TypeScript, so the type of the effective
+ * settings (`Settings`) is inferred from it and cannot drift from it; its
+ * issues carry the path of the offending key, which `read.ts` turns into a
+ * line and column with the yaml package's node ranges; strict objects report
+ * unknown keys; and `z.toJSONSchema` writes the same schema as JSON Schema for
+ * editors (docs/serve-config.schema.json, checked against this file by a test).
+ * Messages are ours, not zod's: every key says what it expects in words
+ * ("a whole number from 1 to 64"), used for the file, flags and environment alike.
+ */
+import { z } from 'zod';
+import { SEVERITY_LEVELS } from '../../core/index.js';
+
+/** How a value is read from a flag or an environment variable, and whether a file's relative path is resolved. */
+export type KeyKind = 'path' | 'count' | 'duration' | 'rate' | 'switch' | 'text' | 'choice' | 'address' | 'url';
+/** `live`: a reload applies it; `restart`: a reload reports that it changed and keeps the running value. */
+export type Reload = 'live' | 'restart';
+
+export interface KeyInfo {
+  readonly kind: KeyKind;
+  /** One line for the reference, `--help` and editors. */
+  readonly description: string;
+  /** What a valid value is, in words: "a whole number from 1 to 64". */
+  readonly expected: string;
+  /** The default, as the reference shows it (undefined: unset). */
+  readonly shownDefault?: string;
+  /** The command-line flag, `--scan-workers` (`--no-scan` for a switch that is on by default). */
+  readonly flag?: string;
+  /** Environment variables that set it, first one set wins. */
+  readonly env?: readonly string[];
+  readonly reload: Reload;
+  /** Printed as `***` by --print-config. */
+  readonly secret?: boolean;
+}
+
+export interface KeyEntry extends KeyInfo {
+  /** `scan.workers` */
+  readonly key: string;
+  readonly path: readonly string[];
+  readonly schema: z.ZodType;
+}
+
+const LEAVES = new WeakMap<z.ZodType, KeyInfo>();
+const SECTIONS = new WeakMap<z.ZodType, Readonly<Record<string, z.ZodType>>>();
+
+function key<T extends z.ZodType>(schema: T, info: KeyInfo): T {
+  const described = schema.meta({
+    description: info.description,
+    ...(info.flag ? { 'x-flag': info.flag } : {}),
+    ...(info.env ? { 'x-env': [...info.env] } : {}),
+    'x-reload': info.reload,
+    ...(info.secret ? { 'x-secret': true } : {}),
+  }) as T;
+  LEAVES.set(described, info);
+  return described;
+}
+
+function section<S extends Record<string, z.ZodType>>(shape: S, description: string) {
+  // Absent sections are empty ones, so the defaults inside them apply.
+  const schema = z.strictObject(shape).prefault({} as never).meta({ description });
+  SECTIONS.set(schema, shape);
+  return schema;
+}
+
+// Value types, each with the words that describe it.
+
+const DURATION_TEXT = /^(\d{1,12})\s*(ms|s|m|h|d)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration as written (`10s`, `5m`, `1h`, `500ms`, or a number of seconds) in milliseconds; NaN when it is none. */
+export function durationMs(value: string | number): number {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value * 1000 : NaN;
+  const m = DURATION_TEXT.exec(value.trim());
+  return m ? Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS] : NaN;
+}
+
+function showDuration(ms: number): string {
+  if (ms % 86_400_000 === 0 && ms > 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** Node's timers fire at once past 2^31 - 1 ms: no duration may reach it. */
+const MAX_TIMER_MS = 7 * 86_400_000;
+
+function duration(minMs: number, maxMs: number = MAX_TIMER_MS) {
+  return z.union([z.int().min(0), z.string().regex(DURATION_TEXT)]).refine((v) => {
+    const ms = durationMs(v);
+    return ms >= minMs && ms <= maxMs;
+  });
+}
+function durationWords(minMs: number, maxMs: number = MAX_TIMER_MS): string {
+  return `a duration from ${showDuration(minMs)} to ${showDuration(maxMs)}, such as 10s, 5m or 1h`;
+}
+
+const RATE_TEXT = /^(\d{1,12})\s*(B|KiB|MiB)?$/i;
+
+/** A rate as written (`1KiB`, `512`, `0`) in bytes per second; NaN when it is none. */
+export function rateBytes(value: string | number): number {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : NaN;
+  const m = RATE_TEXT.exec(value.trim());
+  if (!m) return NaN;
+  const unit = (m[2] ?? 'B').toLowerCase();
+  return Number(m[1]) * (unit === 'mib' ? 1024 * 1024 : unit === 'kib' ? 1024 : 1);
+}
+
+const ADDRESS = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]\s]*)):(\d{1,5})$/;
+
+/** `HOST:PORT`, `[::1]:PORT`, `:PORT` (empty host) → host and port; undefined when it is none. */
+export function parseAddress(value: string): { host: string; port: number; hostGiven: boolean } | undefined {
+  const m = ADDRESS.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  return { host, port, hostGiven: host !== '' };
+}
+
+const address = () => z.string().regex(ADDRESS).refine((v) => parseAddress(v) !== undefined);
+const path = () => z.string().min(1).max(4096);
+const count = (min: number, max: number) => z.int().min(min).max(max);
+const countWords = (min: number, max: number): string => (max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`);
+const switchWords = 'true or false';
+const MANY = Number.MAX_SAFE_INTEGER;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export const LOG_LEVEL_CHOICES = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export const LOG_FORMAT_CHOICES = ['json', 'text'] as const;
+const SEVERITIES = SEVERITY_LEVELS as unknown as readonly [string, ...string[]];
+
+/** The configuration file, as `portcullis serve --config FILE` reads it. */
+export const SETTINGS_SCHEMA = z
+  .strictObject({
+    root: key(path().optional(), {
+      kind: 'path',
+      description: 'Data folder: blobs (filesystem storage), registry.sqlite, Notary data.',
+      expected: 'a folder path',
+      shownDefault: '$XDG_DATA_HOME/portcullis/registry (~/.local/share/portcullis/registry)',
+      flag: '--root',
+      reload: 'restart',
+    }),
+    listen: section(
+      {
+        addr: key(address().default('127.0.0.1:5000'), {
+          kind: 'address',
+          description: 'Address to listen on (HOST:PORT; 0.0.0.0 for every interface).',
+          expected: 'HOST:PORT, such as 127.0.0.1:5000',
+          shownDefault: '127.0.0.1:5000',
+          flag: '--addr',
+          reload: 'restart',
+        }),
+        publicName: key(z.string().min(1).max(255).optional(), {
+          kind: 'text',
+          description: 'HOST[:PORT] clients use to name this registry (signature identities).',
+          expected: 'HOST[:PORT]',
+          shownDefault: 'the listen address',
+          flag: '--public-name',
+          reload: 'restart',
+        }),
+        tls: section(
+          {
+            cert: key(path().optional(), { kind: 'path', description: 'TLS certificate (PEM); with tls.key, serve HTTPS.', expected: 'a file path', flag: '--tls-cert', reload: 'restart' }),
+            key: key(path().optional(), { kind: 'path', description: 'TLS private key (PEM).', expected: 'a file path', flag: '--tls-key', reload: 'restart' }),
+          },
+          'HTTPS.',
+        ),
+      },
+      'Where the registry listens.',
+    ),
+    storage: section(
+      {
+        kind: key(z.enum(['filesystem', 's3']).default('filesystem'), {
+          kind: 'choice',
+          description: 'Where blobs are kept: a folder in root, or an S3-compatible bucket.',
+          expected: 'filesystem or s3',
+          shownDefault: 'filesystem',
+          flag: '--storage',
+          reload: 'restart',
+        }),
+        s3: section(
+          {
+            bucket: key(z.string().regex(BUCKET).optional(), { kind: 'text', description: 'Bucket name.', expected: 'an S3 bucket name (3 to 63 of a-z, 0-9, dots and dashes)', flag: '--storage', reload: 'restart' }),
+            prefix: key(z.string().max(512).default(''), { kind: 'text', description: 'Key prefix inside the bucket.', expected: 'a key prefix', shownDefault: '(none)', flag: '--storage', reload: 'restart' }),
+            endpoint: key(z.url().optional(), { kind: 'url', description: 'S3 endpoint URL (MinIO, Swift, Ceph…).', expected: 'a URL such as http://127.0.0.1:9000', shownDefault: 'AWS', flag: '--s3-endpoint', env: ['AWS_ENDPOINT_URL'], reload: 'restart' }),
+            region: key(z.string().min(1).max(64).default('us-east-1'), { kind: 'text', description: 'S3 region.', expected: 'a region name', shownDefault: 'us-east-1', flag: '--s3-region', env: ['AWS_REGION'], reload: 'restart' }),
+            forcePathStyle: key(z.boolean().optional(), { kind: 'switch', description: 'Path-style bucket URLs (what most non-AWS endpoints need).', expected: switchWords, shownDefault: 'true with an endpoint, else false', reload: 'restart' }),
+            accessKeyId: key(z.string().min(1).max(256).optional(), { kind: 'text', description: 'Access key id.', expected: 'an access key id', env: ['AWS_ACCESS_KEY_ID'], reload: 'restart' }),
+            accessKeyIdFile: key(path().optional(), { kind: 'path', description: 'File holding the access key id.', expected: 'a file path', reload: 'restart' }),
+            secretAccessKey: key(z.string().min(1).max(256).optional(), { kind: 'text', description: 'Secret access key (prefer secretAccessKeyFile or the environment).', expected: 'a secret access key', env: ['AWS_SECRET_ACCESS_KEY'], reload: 'restart', secret: true }),
+            secretAccessKeyFile: key(path().optional(), { kind: 'path', description: 'File holding the secret access key (a mounted secret).', expected: 'a file path', reload: 'restart' }),
+          },
+          'With storage.kind s3: the bucket and its credentials.',
+        ),
+      },
+      'Blob storage.',
+    ),
+    metadata: section(
+      {
+        url: key(z.string().regex(/^postgres(ql)?:\/\//).max(2048).optional(), {
+          kind: 'url',
+          description: 'postgres://USER@HOST/DB for metadata shared by several processes.',
+          expected: 'a postgres:// URL',
+          shownDefault: 'SQLite in root',
+          flag: '--metadata',
+          reload: 'restart',
+          secret: true,
+        }),
+        passwordFile: key(path().optional(), { kind: 'path', description: 'File holding the PostgreSQL password (PGPASSWORD wins when set).', expected: 'a file path', reload: 'restart' }),
+      },
+      'Where the registry keeps what it knows (repositories, tags, scans).',
+    ),
+    auth: section(
+      {
+        htpasswd: key(path().optional(), {
+          kind: 'path',
+          description: 'Require Basic authentication against this htpasswd file (bcrypt); re-read on reload. Turning authentication on or off needs a restart.',
+          expected: 'a file path',
+          shownDefault: 'none: anyone may push',
+          flag: '--htpasswd',
+          reload: 'live',
+        }),
+        anonymousPull: key(z.boolean().default(false), { kind: 'switch', description: 'With htpasswd: allow pulls without credentials.', expected: switchWords, shownDefault: 'false', flag: '--anonymous-pull', reload: 'live' }),
+        loginLimits: section(
+          {
+            failuresPerUser: key(count(1, MANY).default(10), { kind: 'count', description: 'Failed logins per user name within the window before 429.', expected: countWords(1, MANY), shownDefault: '10', flag: '--max-login-failures-per-user', reload: 'live' }),
+            failuresPerAddress: key(count(1, MANY).default(30), { kind: 'count', description: 'Failed logins per client address within the window before 429.', expected: countWords(1, MANY), shownDefault: '30', flag: '--max-login-failures-per-ip', reload: 'live' }),
+            window: key(duration(1000).default('5m'), { kind: 'duration', description: 'The window failed logins are counted over.', expected: durationWords(1000), shownDefault: '5m', flag: '--login-failure-window', reload: 'live' }),
+          },
+          'With htpasswd: how many failed logins before 429.',
+        ),
+      },
+      'Who may push and pull.',
+    ),
+    scan: section(
+      {
+        enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Scan pushed images.', expected: switchWords, shownDefault: 'true', flag: '--no-scan', reload: 'restart' }),
+        db: key(path().optional(), {
+          kind: 'path',
+          description: 'The advisory database scans use.',
+          expected: 'a file path',
+          shownDefault: '$PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite',
+          flag: '--db',
+          env: ['PORTCULLIS_DB'],
+          reload: 'restart',
+        }),
+        workers: key(count(1, 64).default(1), { kind: 'count', description: 'Images scanned in parallel.', expected: countWords(1, 64), shownDefault: '1', flag: '--scan-workers', reload: 'restart' }),
+        rescanInterval: key(duration(0).default('60s'), { kind: 'duration', description: 'How often to check the advisory database for changes (0: only at start).', expected: durationWords(0), shownDefault: '60s', flag: '--rescan-interval', reload: 'restart' }),
+      },
+      'Scanning of pushed images.',
+    ),
+    policy: section(
+      {
+        denySeverity: key(z.enum(SEVERITIES).optional(), {
+          kind: 'choice',
+          description: 'Refuse images with findings of this severity or worse, and images without a complete scan.',
+          expected: `one of ${SEVERITY_LEVELS.join(', ')}`,
+          shownDefault: 'none',
+          flag: '--deny-severity',
+          reload: 'live',
+        }),
+        allowUnscanned: key(z.boolean().default(false), { kind: 'switch', description: 'With denySeverity: serve images that have no scan result yet (never failed or partial ones).', expected: switchWords, shownDefault: 'false', flag: '--allow-unscanned', reload: 'live' }),
+        requireSignature: key(z.boolean().default(false), { kind: 'switch', description: 'Refuse images without a valid signature by a key trusted for the repository.', expected: switchWords, shownDefault: 'false', flag: '--require-signature', reload: 'live' }),
+        file: key(path().optional(), { kind: 'path', description: 'Trust policy file for requireSignature (docs/signing.md); re-read on reload.', expected: 'a file path', shownDefault: '$PORTCULLIS_HOME/policy.yaml when it exists', flag: '--policy', reload: 'live' }),
+      },
+      'What the registry refuses to serve.',
+    ),
+    uploads: section(
+      {
+        purgeAge: key(duration(60_000, 365 * 86_400_000).default('24h'), { kind: 'duration', description: 'Remove uploads untouched this long (checked hourly).', expected: durationWords(60_000, 365 * 86_400_000), shownDefault: '24h', flag: '--upload-purge-age', reload: 'live' }),
+        maxPerClient: key(count(1, MANY).default(1000), { kind: 'count', description: 'Open upload sessions per user (or address, when anonymous) before 429.', expected: countWords(1, MANY), shownDefault: '1000', flag: '--max-uploads-per-client', reload: 'live' }),
+      },
+      'Upload sessions.',
+    ),
+    limits: section(
+      {
+        headersTimeout: key(duration(1000).default('10s'), { kind: 'duration', description: 'Time a client has to send its request headers.', expected: durationWords(1000), shownDefault: '10s', flag: '--headers-timeout', reload: 'restart' }),
+        requestTimeout: key(duration(1000).default('1h'), { kind: 'duration', description: 'Time a client has to send a whole request, body included.', expected: durationWords(1000), shownDefault: '1h', flag: '--request-timeout', reload: 'restart' }),
+        idleTimeout: key(duration(1000).default('60s'), { kind: 'duration', description: 'Close connections silent this long.', expected: durationWords(1000), shownDefault: '60s', flag: '--idle-timeout', reload: 'restart' }),
+        minBodyRate: key(z.union([z.int().min(0), z.string().regex(RATE_TEXT)]).default('1KiB'), { kind: 'rate', description: 'Cut request bodies slower than this per second (0: off).', expected: 'a rate in bytes per second such as 1KiB, 512 or 0 (off)', shownDefault: '1KiB', flag: '--min-body-rate', reload: 'restart' }),
+        maxConnsPerAddress: key(count(1, MANY).default(64), { kind: 'count', description: 'Open connections allowed per client address.', expected: countWords(1, MANY), shownDefault: '64', flag: '--max-conns-per-ip', reload: 'restart' }),
+        maxConns: key(count(1, MANY).default(4096), { kind: 'count', description: 'Open connections allowed in all.', expected: countWords(1, MANY), shownDefault: '4096', flag: '--max-conns', reload: 'restart' }),
+      },
+      'Timeouts and connection caps (docs/serve.md, "Security model").',
+    ),
+    notary: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the Notary v1 trust service.', expected: switchWords, shownDefault: 'true', flag: '--no-notary', reload: 'restart' }) }, 'Docker Content Trust.'),
+    ui: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the web UI (and /metrics on the main address).', expected: switchWords, shownDefault: 'true', flag: '--no-ui', reload: 'restart' }) }, 'The web UI.'),
+    metrics: section(
+      {
+        addr: key(address().optional(), {
+          kind: 'address',
+          description: 'Serve /metrics only on this address (":9090" is loopback), not on the main one.',
+          expected: 'HOST:PORT such as 127.0.0.1:9090, or :PORT for loopback',
+          shownDefault: 'on listen.addr, with the UI',
+          flag: '--metrics-addr',
+          reload: 'restart',
+        }),
+      },
+      'Prometheus metrics.',
+    ),
+    log: section(
+      {
+        level: key(z.enum(LOG_LEVEL_CHOICES).default('info'), { kind: 'choice', description: 'Lowest level logged.', expected: `one of ${LOG_LEVEL_CHOICES.join(', ')}`, shownDefault: 'info', flag: '--log-level', reload: 'live' }),
+        format: key(z.enum(LOG_FORMAT_CHOICES).default('json'), { kind: 'choice', description: 'json (one object per line on stdout) or text.', expected: 'json or text', shownDefault: 'json', flag: '--log-format', reload: 'restart' }),
+      },
+      'The operator log.',
+    ),
+  })
+  .meta({ title: 'portcullis serve configuration', description: 'The configuration file of `portcullis serve --config FILE` (docs/serve.md, "Configuration reference").' });
+
+/** The effective settings: defaults filled in, every value checked. */
+export type Settings = z.output<typeof SETTINGS_SCHEMA>;
+
+/** Every key, depth first in schema order. */
+export const KEYS: readonly KeyEntry[] = collectKeys(SETTINGS_SCHEMA.shape, []);
+
+const BY_KEY = new Map(KEYS.map((k) => [k.key, k]));
+
+export function keyEntry(name: string): KeyEntry | undefined {
+  return BY_KEY.get(name);
+}
+
+/** The section's key names at `path` (for did-you-mean), or undefined when `path` is no section. */
+export function sectionKeys(path: readonly (string | number)[]): readonly string[] | undefined {
+  let shape: Readonly<Record<string, z.ZodType>> | undefined = SETTINGS_SCHEMA.shape;
+  for (const part of path) {
+    const next: z.ZodType | undefined = shape?.[String(part)];
+    shape = next ? SECTIONS.get(next) : undefined;
+    if (!shape) return undefined;
+  }
+  return Object.keys(shape);
+}
+
+function collectKeys(shape: Readonly<Record<string, z.ZodType>>, prefix: readonly string[]): KeyEntry[] {
+  const out: KeyEntry[] = [];
+  // The schema is ours and a few levels deep: recursion here never sees input.
+  for (const [name, schema] of Object.entries(shape)) {
+    const path = [...prefix, name];
+    const inner = SECTIONS.get(schema);
+    if (inner) {
+      for (const entry of collectKeys(inner, path)) out.push(entry);
+      continue;
+    }
+    const info = LEAVES.get(schema);
+    if (!info) throw new Error(`setting ${path.join('.')} has no key() description`);
+    out.push({ ...info, key: path.join('.'), path, schema });
+  }
+  return out;
+}
+
+/** The schema as JSON Schema (draft 2020-12) for editors: docs/serve-config.schema.json. */
+export function settingsJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(SETTINGS_SCHEMA, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

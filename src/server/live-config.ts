@@ -1,0 +1,164 @@
+/**
+ * The parts of a running registry that a configuration reload (SIGHUP, or
+ * `reload()` from an admin API) changes without a restart, each behind an
+ * object the app holds for its whole life:
+ *
+ * - users: the htpasswd file is read again into a new authenticator, which
+ *   replaces the old one at once (with the new anonymous-pull switch and
+ *   login limits). The bcrypt worker threads are shared by every generation.
+ *   What a new authenticator forgets: remembered correct logins (checked with
+ *   bcrypt again) and failed-login counts. Turning authentication on or off
+ *   needs a restart: the app decides at start whether it has an authenticator.
+ * - the pull policy: deny severity, allow unscanned, require signature, and
+ *   the trust policy file (read again); a wrapper that is always installed
+ *   forwards to the current rules (none: every image is served) and counts
+ *   refusals by reason kind for the metrics.
+ * - upload caps (sessions per client) and the upload purge age.
+ *
+ * `apply` builds every new part first and swaps them in only when all could
+ * be built, so a reload that fails (an htpasswd file with a bad line, a
+ * policy file that does not parse) leaves the running configuration whole.
+ * Parts it replaces are closed a minute later, when requests that were
+ * using them have finished. The log level is the caller's to apply.
+ */
+import type { ManifestClassifier } from './artifact.js';
+import { BcryptWorkerPool } from './auth/password-pool.js';
+import { HtpasswdAuthenticator } from './auth/htpasswd.js';
+import { newInternalToken, withInternalToken } from './auth/internal-token.js';
+import type { RegistryConfig } from './config.js';
+import type { MetadataStore, ManifestRecord } from './metadata/store.js';
+import type { Metrics } from './metrics.js';
+import { createPullPolicy } from './policy.js';
+import type { Access, AuthRequest, Authenticator, AuthResult, PolicyDecision, PullPolicy, RegistryLimits } from './services.js';
+import { createSignatureCheck, type SignatureChecker } from './signature-check.js';
+import type { BlobStore } from './storage/blob-store.js';
+import type { UploadPurger } from './upload-purge.js';
+import { DEFAULT_UPLOAD_PURGE_AGE_MS } from './upload-purge.js';
+
+export interface LivePartsOptions {
+  readonly blobs: BlobStore;
+  readonly metadata: MetadataStore;
+  readonly classifier: ManifestClassifier;
+  readonly metrics: Metrics;
+  readonly purger: UploadPurger;
+  /** `host:port` the registry listens on (loopback), known once it listens. */
+  readonly selfAddress: () => string;
+  readonly publicName: () => string;
+}
+
+export interface LiveParts {
+  /** Present when the registry started with htpasswd. */
+  readonly auth?: Authenticator;
+  readonly pullPolicy: PullPolicy;
+  /** Forget cached signature answers when a signature is pushed. */
+  manifestPushed(record: ManifestRecord, tag?: string): void;
+  /** The app's limits object: `maxUploadsPerClient` changes on apply. */
+  readonly limits: Partial<RegistryLimits>;
+  /** Builds the parts of `next`, then swaps them in; throws (changing nothing) when one cannot be built. */
+  apply(next: RegistryConfig): Promise<void>;
+  close(): Promise<void>;
+}
+
+const ALLOW: PolicyDecision = { allowed: true };
+/** How long a replaced part stays open for the requests still using it. */
+const RETIRE_AFTER_MS = 60_000;
+const DEFAULT_MAX_UPLOADS_PER_CLIENT = 1_000;
+
+interface Generation {
+  readonly htpasswd?: HtpasswdAuthenticator;
+  readonly signatures?: SignatureChecker;
+  readonly policy?: PullPolicy;
+}
+
+export async function openLiveParts(config: RegistryConfig, options: LivePartsOptions): Promise<LiveParts> {
+  const token = newInternalToken();
+  const pool = config.htpasswd ? new BcryptWorkerPool() : undefined;
+  const retiring = new Set<Generation>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  async function build(next: RegistryConfig, withAuth: boolean): Promise<Generation> {
+    const htpasswd =
+      withAuth && next.htpasswd
+        ? await HtpasswdAuthenticator.load(next.htpasswd, { anonymousPull: next.anonymousPull === true, verifier: pool!, ...(next.loginLimits ? { failures: next.loginLimits } : {}) })
+        : undefined;
+    const signatures = next.requireSignature
+      ? createSignatureCheck({
+          blobs: options.blobs,
+          metadata: options.metadata,
+          keys: next.requireSignature.keys,
+          ...(next.requireSignature.policy ? { policy: next.requireSignature.policy } : {}),
+          ...(next.requireSignature.policyKeys ? { policyKeys: next.requireSignature.policyKeys } : {}),
+          selfAddress: options.selfAddress,
+          publicName: options.publicName,
+          ...(withAuth ? { internalToken: token } : {}),
+        })
+      : undefined;
+    const policy = createPullPolicy({
+      classifier: options.classifier,
+      metadata: options.metadata,
+      ...(next.denySeverity ? { denySeverity: next.denySeverity } : {}),
+      allowUnscanned: next.allowUnscanned === true,
+      ...(signatures ? { requireSignature: signatures.check } : {}),
+    });
+    return { ...(htpasswd ? { htpasswd } : {}), ...(signatures ? { signatures } : {}), ...(policy ? { policy } : {}) };
+  }
+
+  async function closeGeneration(generation: Generation): Promise<void> {
+    await generation.htpasswd?.close();
+    await generation.signatures?.close();
+  }
+
+  function retire(generation: Generation): void {
+    retiring.add(generation);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      retiring.delete(generation);
+      void closeGeneration(generation).catch(() => undefined);
+    }, RETIRE_AFTER_MS);
+    timer.unref();
+    timers.add(timer);
+  }
+
+  const withAuth = config.htpasswd !== undefined;
+  let current = await build(config, withAuth);
+  const limits: { maxUploadsPerClient: number } = { maxUploadsPerClient: config.maxUploadsPerClient ?? DEFAULT_MAX_UPLOADS_PER_CLIENT };
+
+  const liveAuth: Authenticator = {
+    authorize(request: AuthRequest, access: Access, repository?: string): Promise<AuthResult> {
+      return current.htpasswd!.authorize(request, access, repository);
+    },
+  };
+  const pullPolicy: PullPolicy = {
+    async check(record: ManifestRecord): Promise<PolicyDecision> {
+      const rules = current.policy;
+      if (!rules) return ALLOW;
+      const decision = await rules.check(record);
+      if (!decision.allowed) options.metrics.countDenied(decision.kind ?? 'undecided');
+      return decision;
+    },
+  };
+
+  return {
+    ...(withAuth ? { auth: withInternalToken(liveAuth, token) } : {}),
+    pullPolicy,
+    manifestPushed(record, tag) {
+      current.signatures?.manifestPushed(record, tag);
+    },
+    limits,
+    async apply(next) {
+      const fresh = await build(next, withAuth);
+      const old = current;
+      current = fresh;
+      limits.maxUploadsPerClient = next.maxUploadsPerClient ?? DEFAULT_MAX_UPLOADS_PER_CLIENT;
+      options.purger.ageMs = next.uploadPurgeAgeMs ?? DEFAULT_UPLOAD_PURGE_AGE_MS;
+      retire(old);
+    },
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      for (const generation of [...retiring, current]) await closeGeneration(generation);
+      retiring.clear();
+      await pool?.close();
+    },
+  };
+}
