@@ -15,7 +15,7 @@ import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { createPullPolicy } from './policy.js';
 import { ScanService } from './scan/service.js';
 import { startServer } from './server.js';
-import type { Authenticator, NotaryService, RegistryServices } from './services.js';
+import type { AccessControl, NotaryService, RegistryServices } from './services.js';
 import { createSignatureCheck, type SignatureChecker } from './signature-check.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
@@ -84,7 +84,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
 
     const htpasswd = await openAuthenticator(config);
     if (htpasswd) closers.push(() => htpasswd.close());
-    let auth: Authenticator | undefined = htpasswd;
+    let auth: AccessControl | undefined = htpasswd;
     const uploads = new UploadSessions();
     const purger = new UploadPurger({ blobs, sessions: uploads, log: config.log, ...(config.uploadPurgeAgeMs !== undefined ? { ageMs: config.uploadPurgeAgeMs } : {}) });
     purger.start();
