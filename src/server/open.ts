@@ -24,6 +24,7 @@ import type { HtpasswdAuthenticator } from './auth/htpasswd.js';
 import { startMetricsListener } from './metrics-listener.js';
 import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
+import { accountPlugins, openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -32,6 +33,8 @@ export interface RunningRegistry {
   readonly scanner?: ScanService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
+  /** With accounts: the first administrator, when this start created it (a generated password is shown once by `serve`). */
+  readonly admin?: OpenedAccounts['admin'];
   close(): Promise<void>;
 }
 
@@ -60,7 +63,7 @@ async function openMetadata(config: RegistryConfig): Promise<MetadataStore> {
 }
 
 async function openAuthenticator(config: RegistryConfig): Promise<HtpasswdAuthenticator | undefined> {
-  if (!config.htpasswd) return undefined;
+  if (!config.htpasswd || config.accounts) return undefined;
   const { HtpasswdAuthenticator } = await import('./auth/htpasswd.js');
   return HtpasswdAuthenticator.load(config.htpasswd, { anonymousPull: config.anonymousPull === true, ...(config.loginLimits ? { failures: config.loginLimits } : {}) });
 }
@@ -85,6 +88,22 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const htpasswd = await openAuthenticator(config);
     if (htpasswd) closers.push(() => htpasswd.close());
     let auth: AccessControl | undefined = htpasswd;
+    // Accounts (--accounts): the token flow's realm and audience are the public URL and name, known once listening.
+    let accounts: OpenedAccounts | undefined;
+    if (config.accounts) {
+      accounts = await openAccounts({
+        root: config.root,
+        ...(config.metadataUrl ? { metadataUrl: config.metadataUrl } : {}),
+        ...(config.htpasswd ? { htpasswd: config.htpasswd } : {}),
+        ...(config.loginLimits ? { loginLimits: config.loginLimits } : {}),
+        settings: config.accounts,
+        publicUrl: () => `${config.tls ? 'https' : 'http'}://${publicName}`,
+        service: () => publicName,
+      });
+      const opened = accounts;
+      closers.push(() => opened.close());
+      auth = accounts.access;
+    }
     const uploads = new UploadSessions();
     const purger = new UploadPurger({ blobs, sessions: uploads, log: config.log, ...(config.uploadPurgeAgeMs !== undefined ? { ageMs: config.uploadPurgeAgeMs } : {}) });
     purger.start();
@@ -152,6 +171,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       ...(config.maxUploadsPerClient !== undefined ? { limits: { maxUploadsPerClient: config.maxUploadsPerClient } } : {}),
     };
     const plugins: RegistryPlugin[] = [];
+    if (accounts) plugins.push(...accountPlugins(auth as OpenedAccounts['access'], metadata));
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
@@ -178,7 +198,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
-    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), close: closeAll };
+    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

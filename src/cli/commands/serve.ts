@@ -2,6 +2,7 @@
  * `portcullis serve`: maps flags onto a RegistryConfig, starts the registry
  * and runs until SIGINT/SIGTERM.
  */
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SEVERITY_LEVELS, type SeverityLevel } from '../../core/advisory.js';
@@ -26,6 +27,9 @@ export interface ServeOptions {
   metadata?: string;
   htpasswd?: string;
   anonymousPull?: boolean;
+  /** Accounts, projects, roles and token authentication (docs/serve.md "Accounts, projects and roles"). */
+  accounts?: boolean;
+  tokenLifetime?: string;
   db?: string;
   scan?: boolean;
   rescanInterval?: string;
@@ -113,6 +117,8 @@ export async function buildConfig(options: ServeOptions, io: OutputStreams): Pro
   const { host, port } = parseAddr(options.addr ?? '127.0.0.1:5000');
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (options.anonymousPull && !options.htpasswd) throw new UsageError('--anonymous-pull only makes sense with --htpasswd');
+  if (options.anonymousPull && options.accounts) throw new UsageError('--anonymous-pull does not apply with --accounts: make projects public instead (portcullis registry project create NAME --public)');
+  if (options.tokenLifetime !== undefined && !options.accounts) throw new UsageError('--token-lifetime only makes sense with --accounts');
   if ((options.denyUnscanned || options.allowUnscanned) && !options.denySeverity) {
     throw new UsageError(`--${options.allowUnscanned ? 'allow' : 'deny'}-unscanned needs --deny-severity`);
   }
@@ -138,6 +144,7 @@ export async function buildConfig(options: ServeOptions, io: OutputStreams): Pro
     ...(options.metadata ? { metadataUrl: metadataUrl(options.metadata) } : {}),
     ...(options.htpasswd ? { htpasswd: resolve(options.htpasswd) } : {}),
     anonymousPull: options.anonymousPull === true,
+    ...(options.accounts ? { accounts: await accountsSettings(options, env) } : {}),
     scan:
       options.scan === false
         ? false
@@ -177,7 +184,7 @@ function authAndUploadLimits(options: ServeOptions): Pick<RegistryConfig, 'login
   if (options.maxLoginFailuresPerUser !== undefined) login.perUser = count(options.maxLoginFailuresPerUser, '--max-login-failures-per-user');
   if (options.maxLoginFailuresPerIp !== undefined) login.perAddress = count(options.maxLoginFailuresPerIp, '--max-login-failures-per-ip');
   if (options.loginFailureWindow !== undefined) login.windowMs = duration(options.loginFailureWindow, '--login-failure-window', 1_000);
-  if (Object.keys(login).length > 0 && !options.htpasswd) throw new UsageError('--max-login-failures-* and --login-failure-window only make sense with --htpasswd');
+  if (Object.keys(login).length > 0 && !options.htpasswd && !options.accounts) throw new UsageError('--max-login-failures-* and --login-failure-window only make sense with --htpasswd or --accounts');
   let metricsAddr: RegistryConfig['metricsAddr'];
   if (options.metricsAddr !== undefined) {
     // `:9090` means loopback: metrics are the operator's.
@@ -194,6 +201,24 @@ function authAndUploadLimits(options: ServeOptions): Pick<RegistryConfig, 'login
     ...(options.maxUploadsPerClient !== undefined ? { maxUploadsPerClient: count(options.maxUploadsPerClient, '--max-uploads-per-client') } : {}),
     ...(metricsAddr ? { metricsAddr } : {}),
   };
+}
+
+/** `--accounts`: the first administrator's password from PORTCULLIS_ADMIN_PASSWORD or the file PORTCULLIS_ADMIN_PASSWORD_FILE names, and the token lifetime. */
+async function accountsSettings(options: ServeOptions, env: NodeJS.ProcessEnv): Promise<NonNullable<RegistryConfig['accounts']>> {
+  let adminPassword = env.PORTCULLIS_ADMIN_PASSWORD;
+  const file = env.PORTCULLIS_ADMIN_PASSWORD_FILE;
+  if (adminPassword !== undefined && file !== undefined) throw new UsageError('set PORTCULLIS_ADMIN_PASSWORD or PORTCULLIS_ADMIN_PASSWORD_FILE, not both');
+  if (file !== undefined) {
+    try {
+      adminPassword = (await readFile(file, 'utf8')).replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new UsageError(`PORTCULLIS_ADMIN_PASSWORD_FILE: cannot read ${file}: ${(error as Error).message}`);
+    }
+  }
+  if (adminPassword !== undefined && adminPassword.length < 12) throw new UsageError('the administrator password (PORTCULLIS_ADMIN_PASSWORD) must be at least 12 characters');
+  const ttl = options.tokenLifetime === undefined ? undefined : duration(options.tokenLifetime, '--token-lifetime', 10_000);
+  if (ttl !== undefined && ttl > 86_400_000) throw new UsageError('--token-lifetime is at most 24h: tokens cannot be revoked, only outlived');
+  return { ...(adminPassword !== undefined ? { adminPassword } : {}), ...(ttl !== undefined ? { tokenTtlSeconds: Math.floor(ttl / 1000) } : {}) };
 }
 
 /** A duration of at least `minMs`: 500ms, 10s, 5m, 1h. */
@@ -252,6 +277,12 @@ export async function serve(options: ServeOptions, io: OutputStreams): Promise<n
     const banner = await describeStartup(config, registry.url);
     config.log.info({ event: 'startup', ...banner.fields }, `listening on ${registry.url}`);
     io.stderr.write(banner.text);
+    // Shown once, here only: never in the log.
+    if (registry.admin?.generated) {
+      io.stderr.write(`portcullis serve: created the administrator "${registry.admin.user}" with the password\n\n    ${registry.admin.password}\n\nIt is not shown again: sign in (portcullis login) and change it (portcullis registry user passwd ${registry.admin.user}).\n`);
+    } else if (registry.admin) {
+      io.stderr.write(`portcullis serve: created the administrator "${registry.admin.user}" with the password from PORTCULLIS_ADMIN_PASSWORD\n`);
+    }
     if (demo) {
       const outcome = await demo.loadDemo(registry);
       io.stderr.write(`${outcome.lines.join('\n')}\n`);

@@ -33,8 +33,15 @@ AWS_ENDPOINT_URL). Metadata in SQLite in --root, or in PostgreSQL with
 several processes can serve one registry.
 
 Authentication: --htpasswd FILE (bcrypt entries, as made by "htpasswd -B");
---anonymous-pull lets anyone pull. Without --htpasswd anyone can push: bind to
-loopback (the default) or put it behind a proxy. Passwords are checked off the
+--anonymous-pull lets anyone pull. --accounts turns on users, robots, projects
+and roles (pull, push, delete, admin) kept in the metadata store, with Docker
+token auth at /token (Basic still works) and the admin API at /api/v1/
+("portcullis registry user|robot|project|member"); the first start creates the
+administrator "admin" with PORTCULLIS_ADMIN_PASSWORD (or the file
+PORTCULLIS_ADMIN_PASSWORD_FILE), else a generated password shown once here.
+With --accounts, --htpasswd users sign in too and get roles like any user.
+Without either, anyone can push: bind to loopback (the default) or put it
+behind a proxy. Passwords are checked off the
 event loop; after too many failed logins for one user or from one address the
 registry answers 429 with Retry-After without checking the password at all.
 
@@ -61,6 +68,8 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--metadata <url>', 'postgres://… for metadata shared by several processes (default SQLite in --root)')
     .option('--htpasswd <file>', 'require Basic authentication against this htpasswd file (bcrypt)')
     .option('--anonymous-pull', 'with --htpasswd: allow pulls without credentials')
+    .option('--accounts', 'accounts, projects and roles with Docker token auth (the first start creates "admin"; see portcullis registry --help)')
+    .option('--token-lifetime <duration>', 'with --accounts: how long access tokens last (default 5m, at most 24h)')
     .option('--db <path>', 'advisory database used for scans (default $PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite)')
     .option('--no-scan', 'do not scan pushed images')
     .option('--rescan-interval <duration>', 'how often to check the advisory database for changes (default 60s; 0 = only at start)')

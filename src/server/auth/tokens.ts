@@ -22,10 +22,10 @@ import type { AccessEntry } from './scopes.js';
 import type { TokenKeys } from './token-keys.js';
 
 export interface TokenSettings {
-  /** The realm URL (`<public URL>/token`): the tokens' issuer. */
-  readonly issuer: string;
-  /** The `service` of the challenge: the tokens' audience. */
-  readonly service: string;
+  /** The realm URL (`<public URL>/token`): the tokens' issuer. A function: the port may be known only once listening. */
+  readonly issuer: () => string;
+  /** The `service` of the challenge (the registry's public name): the tokens' audience. */
+  readonly service: () => string;
   /** Access token lifetime in seconds (default 300). */
   readonly accessTtlSeconds?: number;
   /** Refresh token lifetime in seconds (default 30 days). */
@@ -72,7 +72,7 @@ export class TokenService {
   }
 
   get service(): string {
-    return this.#settings.service;
+    return this.#settings.service();
   }
 
   get accessTtlSeconds(): number {
@@ -106,8 +106,8 @@ export class TokenService {
     const now = Math.floor(this.#now() / 1000);
     const token = await new SignJWT({ ...claims, use })
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: this.#keys.signing.kid })
-      .setIssuer(this.#settings.issuer)
-      .setAudience(this.#settings.service)
+      .setIssuer(this.#settings.issuer())
+      .setAudience(this.#settings.service())
       .setSubject(subject)
       .setIssuedAt(now)
       .setNotBefore(now)
@@ -129,8 +129,8 @@ export class TokenService {
         },
         {
           algorithms: ['ES256'],
-          issuer: this.#settings.issuer,
-          audience: this.#settings.service,
+          issuer: this.#settings.issuer(),
+          audience: this.#settings.service(),
           requiredClaims: ['exp', 'iat', 'sub'],
           clockTolerance: CLOCK_TOLERANCE_SECONDS,
           currentDate: new Date(this.#now()),
