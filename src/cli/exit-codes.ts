@@ -113,6 +113,8 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   FILE_NOT_REGULAR: ExitCode.Io,
   FILE_WRITE_FAILED: ExitCode.Io,
   FILE_EXISTS: ExitCode.Exists,
+  // portcullis registry (the admin API): a user, project or robot that exists already
+  CONFLICT: ExitCode.Exists,
   CONFIG_INVALID: ExitCode.Unsupported,
   HELPER_FAILED: ExitCode.Auth,
   REJECTED: ExitCode.Network,
