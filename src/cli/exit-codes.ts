@@ -115,6 +115,8 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   FILE_EXISTS: ExitCode.Exists,
   // portcullis registry (the admin API): a user, project or robot that exists already
   CONFLICT: ExitCode.Exists,
+  // the admin API's refusal of a malformed request (src/server/api/v1)
+  INVALID: ExitCode.Usage,
   CONFIG_INVALID: ExitCode.Unsupported,
   HELPER_FAILED: ExitCode.Auth,
   REJECTED: ExitCode.Network,

@@ -171,7 +171,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       ...(config.maxUploadsPerClient !== undefined ? { limits: { maxUploadsPerClient: config.maxUploadsPerClient } } : {}),
     };
     const plugins: RegistryPlugin[] = [];
-    if (accounts) plugins.push(...accountPlugins(auth as OpenedAccounts['access'], metadata));
+    if (accounts) for (const plugin of accountPlugins(auth as OpenedAccounts['access'], metadata)) plugins.push(plugin);
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');

@@ -92,7 +92,7 @@ async function listAll(client: Client, path: string, key: string): Promise<Array
     const query = new URLSearchParams({ n: '1000', ...(last !== undefined ? { last } : {}) });
     const page = ((await client.call('GET', `${path}?${query.toString()}`)) as Record<string, unknown> | undefined)?.[key];
     if (!Array.isArray(page)) return out;
-    out.push(...(page as Array<Record<string, unknown>>).slice(0, 1000));
+    for (const item of (page as Array<Record<string, unknown>>).slice(0, 1000)) out.push(item);
     if (page.length < 1000) return out;
     const tail = page[page.length - 1] as Record<string, unknown>;
     last = String(tail.name ?? tail.user ?? '');
@@ -106,7 +106,7 @@ function print(io: OutputStreams, options: AdminOptions, rows: Array<Record<stri
     return;
   }
   const cell = (v: unknown): string => (v === undefined || v === null ? '-' : Array.isArray(v) ? v.join(',') : String(v));
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const widths = columns.map((c) => rows.reduce((w, r) => Math.max(w, cell(r[c]).length), c.length));
   const line = (values: string[]): string => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
   io.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
   for (const r of rows) io.stdout.write(`${line(columns.map((c) => cell(r[c])))}\n`);
