@@ -113,6 +113,10 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   FILE_NOT_REGULAR: ExitCode.Io,
   FILE_WRITE_FAILED: ExitCode.Io,
   FILE_EXISTS: ExitCode.Exists,
+  // portcullis registry (the admin API): a user, project or robot that exists already
+  CONFLICT: ExitCode.Exists,
+  // the admin API's refusal of a malformed request (src/server/api/v1)
+  INVALID: ExitCode.Usage,
   CONFIG_INVALID: ExitCode.Unsupported,
   // portcullis serve --config: a file of flags, so its mistakes are usage errors
   CONFIG_FILE_INVALID: ExitCode.Usage,

@@ -10,6 +10,7 @@ import { registerImageCommands } from './program/image.js';
 import { registerTrustCommands } from './program/trust.js';
 import { registerVulnCommands } from './program/vuln.js';
 import { registerRegistryCommands } from './program/registry.js';
+import { registerRegistryAdminCommands } from './program/registry-admin.js';
 
 type ExitAwareCommand = Command & { exitCodeValue(): number };
 
@@ -48,5 +49,6 @@ Examples:
   registerTrustCommands(program, ctx);
   registerVulnCommands(program, ctx);
   registerRegistryCommands(program, ctx);
+  registerRegistryAdminCommands(program, ctx);
   return program;
 }

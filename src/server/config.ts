@@ -8,6 +8,7 @@ import type { SeverityLevel } from '../core/index.js';
 import type { KeyStore, Policy } from '../trust/index.js';
 import type { KeyFile } from '../engine/trust/index.js';
 import type { FailureLimits } from './auth/failure-limiter.js';
+import type { AccountsSettings } from './auth/open-accounts.js';
 import type { ConnectionLimits } from './connection-limits.js';
 import type { RegistryLog } from './log.js';
 import type { Settings } from './config-file/index.js';
@@ -38,6 +39,12 @@ export interface RegistryConfig {
   readonly metadataUrl?: string;
   readonly htpasswd?: string;
   readonly anonymousPull?: boolean;
+  /**
+   * Accounts, projects and roles, with the Docker token flow (auth/accounts.ts,
+   * docs/serve.md "Accounts, projects and roles"). With `htpasswd` too, the
+   * file is a read-only source of users.
+   */
+  readonly accounts?: AccountsSettings;
   /** With htpasswd: failed logins allowed per user and per client in a window; defaults in auth/failure-limiter.ts. */
   readonly loginLimits?: Partial<FailureLimits>;
   /** Uploads untouched for longer than this are removed (default 24 h, upload-purge.ts). */

@@ -22,14 +22,13 @@
  * using them have finished. The log level is the caller's to apply.
  */
 import type { ManifestClassifier } from './artifact.js';
-import { BcryptWorkerPool } from './auth/password-pool.js';
+import { PasswordWorkerPool } from './auth/password-pool.js';
 import { HtpasswdAuthenticator } from './auth/htpasswd.js';
-import { newInternalToken, withInternalToken } from './auth/internal-token.js';
 import type { RegistryConfig } from './config.js';
 import type { MetadataStore, ManifestRecord } from './metadata/store.js';
 import type { Metrics } from './metrics.js';
 import { createPullPolicy } from './policy.js';
-import type { Access, AuthRequest, Authenticator, AuthResult, PolicyDecision, PullPolicy, RegistryLimits } from './services.js';
+import type { AccessControl, PolicyDecision, PullPolicy, RegistryLimits } from './services.js';
 import { createSignatureCheck, type SignatureChecker } from './signature-check.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadPurger } from './upload-purge.js';
@@ -41,14 +40,18 @@ export interface LivePartsOptions {
   readonly classifier: ManifestClassifier;
   readonly metrics: Metrics;
   readonly purger: UploadPurger;
+  /** The registry's credentials for its own loopback calls (signature checks), when it has authentication. */
+  readonly internalToken: string;
+  /** With accounts, users live in the store and are not reloaded from htpasswd; signature checks still authenticate. */
+  readonly accounts: boolean;
   /** `host:port` the registry listens on (loopback), known once it listens. */
   readonly selfAddress: () => string;
   readonly publicName: () => string;
 }
 
 export interface LiveParts {
-  /** Present when the registry started with htpasswd. */
-  readonly auth?: Authenticator;
+  /** Present when the registry started with htpasswd and without accounts: forwards to the current generation's users. */
+  readonly auth?: AccessControl;
   readonly pullPolicy: PullPolicy;
   /** Forget cached signature answers when a signature is pushed. */
   manifestPushed(record: ManifestRecord, tag?: string): void;
@@ -71,14 +74,15 @@ interface Generation {
 }
 
 export async function openLiveParts(config: RegistryConfig, options: LivePartsOptions): Promise<LiveParts> {
-  const token = newInternalToken();
-  const pool = config.htpasswd ? new BcryptWorkerPool() : undefined;
+  const withHtpasswd = !options.accounts && config.htpasswd !== undefined;
+  const withAuth = options.accounts || withHtpasswd;
+  const pool = withHtpasswd ? new PasswordWorkerPool() : undefined;
   const retiring = new Set<Generation>();
   const timers = new Set<NodeJS.Timeout>();
 
-  async function build(next: RegistryConfig, withAuth: boolean): Promise<Generation> {
+  async function build(next: RegistryConfig): Promise<Generation> {
     const htpasswd =
-      withAuth && next.htpasswd
+      withHtpasswd && next.htpasswd
         ? await HtpasswdAuthenticator.load(next.htpasswd, { anonymousPull: next.anonymousPull === true, verifier: pool!, ...(next.loginLimits ? { failures: next.loginLimits } : {}) })
         : undefined;
     const signatures = next.requireSignature
@@ -90,7 +94,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
           ...(next.requireSignature.policyKeys ? { policyKeys: next.requireSignature.policyKeys } : {}),
           selfAddress: options.selfAddress,
           publicName: options.publicName,
-          ...(withAuth ? { internalToken: token } : {}),
+          ...(withAuth ? { internalToken: options.internalToken } : {}),
         })
       : undefined;
     const policy = createPullPolicy({
@@ -119,14 +123,16 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
     timers.add(timer);
   }
 
-  const withAuth = config.htpasswd !== undefined;
-  let current = await build(config, withAuth);
+  let current = await build(config);
   const limits: { maxUploadsPerClient: number } = { maxUploadsPerClient: config.maxUploadsPerClient ?? DEFAULT_MAX_UPLOADS_PER_CLIENT };
 
-  const liveAuth: Authenticator = {
-    authorize(request: AuthRequest, access: Access, repository?: string): Promise<AuthResult> {
-      return current.htpasswd!.authorize(request, access, repository);
-    },
+  // The app holds this object for its whole life; each call goes to the users of the current generation.
+  const liveAuth: AccessControl = {
+    authenticate: (request) => current.htpasswd!.authenticate(request),
+    can: (principal, action, repository) => current.htpasswd!.can(principal, action, repository),
+    readableProjects: (principal) => current.htpasswd!.readableProjects(principal),
+    challenge: () => current.htpasswd!.challenge(),
+    authorize: (request, access, repository) => current.htpasswd!.authorize(request, access, repository),
   };
   const pullPolicy: PullPolicy = {
     async check(record: ManifestRecord): Promise<PolicyDecision> {
@@ -139,14 +145,14 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
   };
 
   return {
-    ...(withAuth ? { auth: withInternalToken(liveAuth, token) } : {}),
+    ...(withHtpasswd ? { auth: liveAuth } : {}),
     pullPolicy,
     manifestPushed(record, tag) {
       current.signatures?.manifestPushed(record, tag);
     },
     limits,
     async apply(next) {
-      const fresh = await build(next, withAuth);
+      const fresh = await build(next);
       const old = current;
       current = fresh;
       limits.maxUploadsPerClient = next.maxUploadsPerClient ?? DEFAULT_MAX_UPLOADS_PER_CLIENT;

@@ -1,6 +1,6 @@
 /**
  * Turns a RegistryConfig into a running registry: storage and metadata
- * drivers, authentication, the purge of abandoned uploads, the scan service,
+ * drivers, authentication (htpasswd, or accounts with token auth), the purge of abandoned uploads, the scan service,
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
@@ -14,7 +14,7 @@ import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { startServer } from './listen.js';
-import type { NotaryService, RegistryServices } from './services.js';
+import type { AccessControl, NotaryService, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
 import { healthPlugin, readinessChecker } from './health.js';
@@ -23,6 +23,8 @@ import { reloader, type ReloadResult } from './reload.js';
 import { startMetricsListener } from './metrics-listener.js';
 import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
+import { newInternalToken, withInternalToken } from './auth/internal-token.js';
+import { accountPlugins, openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -38,6 +40,8 @@ export interface RunningRegistry {
    * running one kept.
    */
   reload(): Promise<ReloadResult>;
+  /** With accounts: the first administrator, when this start created it (a generated password is shown once by `serve`). */
+  readonly admin?: OpenedAccounts['admin'];
   close(): Promise<void>;
 }
 
@@ -82,20 +86,38 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const metadata = await openMetadata(config);
     closers.push(() => metadata.close());
 
+    let selfAddress = `127.0.0.1:${config.port}`;
+    // Until it listens, the port may be 0 (any free port); names use the real one.
+    let publicName = config.publicName ?? `${config.host}:${config.port}`;
+    // Accounts (--accounts): the token flow's realm and audience are the public URL and name, known once listening.
+    let accounts: OpenedAccounts | undefined;
+    if (config.accounts) {
+      accounts = await openAccounts({
+        root: config.root,
+        ...(config.metadataUrl ? { metadataUrl: config.metadataUrl } : {}),
+        ...(config.htpasswd ? { htpasswd: config.htpasswd } : {}),
+        ...(config.loginLimits ? { loginLimits: config.loginLimits } : {}),
+        settings: config.accounts,
+        publicUrl: () => `${config.tls ? 'https' : 'http'}://${publicName}`,
+        service: () => publicName,
+      });
+      const opened = accounts;
+      closers.push(() => opened.close());
+    }
     const uploads = new UploadSessions();
     const purger = new UploadPurger({ blobs, sessions: uploads, log: config.log, ...(config.uploadPurgeAgeMs !== undefined ? { ageMs: config.uploadPurgeAgeMs } : {}) });
     purger.start();
     closers.push(() => purger.stop());
-    let selfAddress = `127.0.0.1:${config.port}`;
-    // Until it listens, the port may be 0 (any free port); names use the real one.
-    let publicName = config.publicName ?? `${config.host}:${config.port}`;
     const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
     const metrics = new Metrics({ source: storeGauges(metadata, config.scan ? () => scanner : undefined) });
-    // Users, pull policy and upload caps: what a reload changes (live-config.ts).
-    const live = await openLiveParts(config, { blobs, metadata, classifier, metrics, purger, selfAddress: () => selfAddress, publicName: () => publicName });
+    // The registry's own credentials for the signature checks it makes over loopback.
+    const internalToken = newInternalToken();
+    // Users (htpasswd), pull policy and upload caps: what a reload changes (live-config.ts). Accounts live in the store.
+    const live = await openLiveParts(config, { blobs, metadata, classifier, metrics, purger, internalToken, accounts: accounts !== undefined, selfAddress: () => selfAddress, publicName: () => publicName });
     closers.push(() => live.close());
-    const auth = live.auth;
+    const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
+    const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
     if (config.scan) {
       scanner = new ScanService({
         blobs,
@@ -131,6 +153,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const plugins: RegistryPlugin[] = [
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
     ];
+    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata)) plugins.push(plugin);
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
@@ -158,7 +181,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
     const reload = reloader(config, live, metrics);
-    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), reload, close: closeAll };
+    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

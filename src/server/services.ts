@@ -4,6 +4,8 @@
  * opens files; `listen.ts` and the `serve` command assemble real ones.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Action, Principal } from './auth/principal.js';
+import type { AccessEntry } from './auth/scopes.js';
 import type { ManifestRecord } from './metadata/store.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
@@ -59,6 +61,39 @@ export interface Authenticator {
   authorize(request: AuthRequest, access: Access, repository?: string): Promise<AuthResult>;
 }
 
+/** Who sent a request: a principal (anonymous when no credentials came), or why not. */
+export type Authentication =
+  | {
+      readonly ok: true;
+      readonly principal: Principal;
+      /** With a Bearer token: the token's `access` claim, an upper bound on what this request may do. */
+      readonly grants?: readonly AccessEntry[];
+    }
+  | {
+      readonly ok: false;
+      readonly reason: 'invalid' | 'rate-limited';
+      /** The user name that was tried, for the log. */
+      readonly user?: string;
+      readonly retryAfterSeconds?: number;
+      /** A Bearer token was sent and refused (the challenge then says `error="invalid_token"`). */
+      readonly token?: boolean;
+    };
+
+/**
+ * Authentication and authorisation as every endpoint asks them (api/v2/access.ts,
+ * the token service, the admin API): who is calling, and `can` they do this
+ * action to this repository (auth/permissions.ts). `authorize` (Authenticator)
+ * is the two in one, for the UI and metrics.
+ */
+export interface AccessControl extends Authenticator {
+  authenticate(request: AuthRequest): Promise<Authentication>;
+  can(principal: Principal, action: Action, repository: string): Promise<boolean>;
+  /** Projects whose repositories `principal` may pull (the catalog's filter); 'all' when every one. */
+  readableProjects(principal: Principal): Promise<ReadonlySet<string> | 'all'>;
+  /** The WWW-Authenticate value of a 401 for a request that needed `scope` (`repository:NAME:pull`…). */
+  challenge(scope?: string, error?: 'invalid_token' | 'insufficient_scope'): string;
+}
+
 export interface TufRequest {
   readonly gun: string;
   /** What follows `/_trust/tuf/` in the path. */
@@ -101,7 +136,7 @@ export interface RegistryServices {
   readonly limits?: Partial<RegistryLimits>;
   readonly events?: RegistryEvents;
   readonly pullPolicy?: PullPolicy;
-  readonly auth?: Authenticator;
+  readonly auth?: AccessControl;
   readonly notary?: NotaryService;
   /** Open upload sessions per client (the cap); `buildApp` makes one when absent. Shared with the purger. */
   readonly uploads?: UploadSessions;

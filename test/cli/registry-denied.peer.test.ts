@@ -21,6 +21,7 @@ import { TINY_IMAGE_ADVISORIES, writeAdvisories } from '../support/osv.js';
 import { CLI } from '../support/paths.js';
 import { freePort, peerImages, type PeerImages } from '../support/peers.js';
 import { startPortcullisRegistry, type PortcullisRegistry } from '../support/registry-server.js';
+import { fakeAccessControl } from '../support/access.js';
 
 let images: PeerImages;
 let work: string;
@@ -45,12 +46,13 @@ before(async () => {
     if (i > 300) throw new Error('portcullis serve did not come up');
     await sleep(100);
   }
-  // Lets everyone in, but to no repository: an authorization refusal, not a policy one.
+  // Lets everyone in, and lets them pull but never push: an authorization refusal, not a policy one.
   guarded = await startPortcullisRegistry({
-    auth: {
-      authorize: async (_headers, _access, repository) =>
-        repository === undefined ? { ok: true } : { ok: false, denied: true, reason: 'denied', challenge: 'Basic realm="guarded"' },
-    },
+    auth: fakeAccessControl({
+      challenge: 'Basic realm="guarded"',
+      authenticate: () => ({ ok: true, principal: { kind: 'user', name: 'alice', admin: false, via: 'password' } }),
+      can: (_principal, action) => action === 'pull',
+    }),
   });
 });
 after(async () => {
@@ -79,9 +81,9 @@ test('a pull refused by the registry\'s vulnerability policy exits 13 and prints
   assert.equal(scanned.code, 13, scanned.stderr);
 });
 
-test('a pull refused for who is asking ("requested access to the resource is denied") stays an auth failure: 4', async () => {
+test('a push refused for who is asking ("requested access to the resource is denied") stays an auth failure: 4', async () => {
   const ref = `docker://${guarded.host}/private/app:1`;
-  const r = await runCli(['inspect', ref, '-q'], ENV);
+  const r = await runCli(['copy', images.tinyOci, ref, '-q'], ENV);
   assert.equal(r.code, 4, r.stderr);
   assert.match(r.stderr, /HTTP 403 \(DENIED: requested access to the resource is denied\)/);
 });

@@ -163,6 +163,30 @@ test('flag mistakes name the flag; combinations name each key the way it was giv
   await assert.rejects(buildConfig({}, io({ AWS_ENDPOINT_URL: 'not a url' })), /AWS_ENDPOINT_URL \(storage\.s3\.endpoint\): expected a URL/);
 });
 
+test('accounts: flags and keys, the token lifetime, the administrator password from the environment or a file', async () => {
+  const usage = (options: ServeOptions, env: NodeJS.ProcessEnv, message: string | RegExp) =>
+    assert.rejects(buildConfig(options, io(env)), (e: unknown) => e instanceof UsageError && (typeof message === 'string' ? e.message === message : message.test(e.message)));
+  await usage({ accounts: true, htpasswd: 'users.htpasswd', anonymousPull: true }, {}, '--anonymous-pull does not apply with --accounts: make projects public instead (portcullis registry project create NAME --public)');
+  await usage({ tokenLifetime: '10m' }, {}, '--token-lifetime only makes sense with --accounts');
+  await usage({ accounts: true, tokenLifetime: '2d' }, {}, /^--token-lifetime takes a duration from 10s to 1d/);
+  await usage({ accounts: true }, { PORTCULLIS_ADMIN_PASSWORD: 'short' }, /PORTCULLIS_ADMIN_PASSWORD \(auth\.adminPassword\): expected at least 12 characters/);
+  await usage({ accounts: true }, { PORTCULLIS_ADMIN_PASSWORD: 'long-enough-password', PORTCULLIS_ADMIN_PASSWORD_FILE: '/nonexistent' }, 'set PORTCULLIS_ADMIN_PASSWORD or PORTCULLIS_ADMIN_PASSWORD_FILE, not both');
+  await usage({ maxLoginFailuresPerUser: '5' }, {}, '--max-login-failures-per-user only makes sense with --htpasswd or --accounts');
+  const fromEnv = await buildConfig({ accounts: true, tokenLifetime: '10m', maxLoginFailuresPerUser: '5' }, io({ PORTCULLIS_ADMIN_PASSWORD: 'long-enough-password' }));
+  assert.deepEqual(fromEnv.accounts, { adminPassword: 'long-enough-password', tokenTtlSeconds: 600 });
+  assert.equal(fromEnv.loginLimits?.perUser, 5);
+  const secret = await file('admin-password', 'from-a-mounted-secret\n');
+  const yaml = await file('accounts.yaml', `auth:\n  accounts: true\n  adminPasswordFile: ${secret}\n`);
+  const fromFile = await buildConfig({ config: yaml }, io());
+  assert.deepEqual(fromFile.accounts, { adminPassword: 'from-a-mounted-secret', tokenTtlSeconds: 300 });
+  const printed = await file('printed.yaml', 'auth:\n  accounts: true\n  adminPassword: do-not-print-this-one\n');
+  const shown = await runCli(['serve', '--config', printed, '--print-config'], {});
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.doesNotMatch(shown.stdout, /do-not-print-this-one/);
+  assert.match(shown.stdout, /^ {2}adminPassword: "\*\*\*"$/m);
+  assert.match(shown.stdout, /^ {2}accounts: true$/m);
+});
+
 test('--print-config: secrets as ***, secrets read from files, flag and environment values marked; the output reads back to the same settings', async () => {
   const secret = await file('s3-secret', 'wJalrXUtnFEMI/K7MDENG\n');
   const pgPassword = await file('pg-password', 'pg-hunter2\n');

@@ -18,7 +18,9 @@ export async function describeStartup(config: RegistryConfig, url: string, now: 
   const metadata = config.metadataUrl ? `PostgreSQL ${maskPassword(config.metadataUrl)}` : `SQLite in ${config.root}`;
   const advisories = config.scan ? await describeDatabase(config.scan.dbPath, now) : 'scanning off (--no-scan)';
   const policy = describePolicy(config);
-  const auth = config.htpasswd ? `htpasswd ${config.htpasswd}${config.anonymousPull ? ', anonymous pull allowed' : ''}` : 'none: anyone who can reach it can push and delete';
+  const auth = config.accounts
+    ? `accounts and projects, token auth at ${url}/token${config.htpasswd ? ` (+ htpasswd users from ${config.htpasswd})` : ''}`
+    : config.htpasswd ? `htpasswd ${config.htpasswd}${config.anonymousPull ? ', anonymous pull allowed' : ''}` : 'none: anyone who can reach it can push and delete';
   const fields = { url, ui: config.ui ? `${url}/ui/` : undefined, storage, metadata, advisories, policy, auth };
   const lines = [
     `portcullis serve: listening on ${url}`,

@@ -38,6 +38,9 @@ export interface ServeOptions {
   metadata?: string;
   htpasswd?: string;
   anonymousPull?: boolean;
+  /** Accounts, projects, roles and token authentication (docs/serve.md "Accounts, projects and roles"). */
+  accounts?: boolean;
+  tokenLifetime?: string;
   db?: string;
   scan?: boolean;
   rescanInterval?: string;
@@ -194,10 +197,17 @@ function checkCombinations(resolved: ResolvedSettings): void {
   if ((s.listen.tls.cert === undefined) !== (s.listen.tls.key === undefined)) {
     complain(resolved, s.listen.tls.cert !== undefined ? 'listen.tls.cert' : 'listen.tls.key', (n) => `${n('listen.tls.cert')} and ${n('listen.tls.key')} go together`);
   }
+  if (s.auth.anonymousPull && s.auth.accounts) {
+    complain(resolved, 'auth.anonymousPull', (n) => `${n('auth.anonymousPull')} does not apply with ${n('auth.accounts')}: make projects public instead (portcullis registry project create NAME --public)`);
+  }
   if (s.auth.anonymousPull && !s.auth.htpasswd) complain(resolved, 'auth.anonymousPull', (n) => `${n('auth.anonymousPull')} only makes sense with ${n('auth.htpasswd')}`);
-  // A file may keep the limits written out while authentication is off; a flag for them without --htpasswd is a mistake.
+  // A file may keep these written out while they are off; a flag for them without what they apply to is a mistake.
   const limit = ['auth.loginLimits.failuresPerUser', 'auth.loginLimits.failuresPerAddress', 'auth.loginLimits.window'].find((k) => resolved.sourceOf(k).kind === 'flag');
-  if (limit && !s.auth.htpasswd) complain(resolved, limit, (n) => `${n(limit)} only makes sense with ${n('auth.htpasswd')}`);
+  if (limit && !s.auth.htpasswd && !s.auth.accounts) complain(resolved, limit, (n) => `${n(limit)} only makes sense with ${n('auth.htpasswd')} or ${n('auth.accounts')}`);
+  if (resolved.sourceOf('auth.tokenLifetime').kind === 'flag' && !s.auth.accounts) complain(resolved, 'auth.tokenLifetime', (n) => `${n('auth.tokenLifetime')} only makes sense with ${n('auth.accounts')}`);
+  if (given(resolved, 'auth.adminPassword') && given(resolved, 'auth.adminPasswordFile')) {
+    complain(resolved, 'auth.adminPasswordFile', (n) => `set ${n('auth.adminPassword')} or ${n('auth.adminPasswordFile')}, not both`);
+  }
   const allowSource = resolved.sourceOf('policy.allowUnscanned');
   if (!s.policy.denySeverity && (s.policy.allowUnscanned || allowSource.kind === 'flag')) {
     complain(resolved, 'policy.allowUnscanned', (n) => `${n('policy.allowUnscanned')} needs ${n('policy.denySeverity')}`);
@@ -238,7 +248,8 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     ...(s.metadata.url ? { metadataUrl: await metadataUrl(s.metadata.url, s.metadata.passwordFile, env) } : {}),
     ...(s.auth.htpasswd ? { htpasswd: resolve(s.auth.htpasswd) } : {}),
     anonymousPull: s.auth.anonymousPull,
-    ...(s.auth.htpasswd
+    ...(s.auth.accounts ? { accounts: await accountsSettings(s) } : {}),
+    ...(s.auth.htpasswd || s.auth.accounts
       ? { loginLimits: { perUser: s.auth.loginLimits.failuresPerUser, perAddress: s.auth.loginLimits.failuresPerAddress, windowMs: durationMs(s.auth.loginLimits.window) } }
       : {}),
     uploadPurgeAgeMs: durationMs(s.uploads.purgeAge),
@@ -262,6 +273,13 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     log: log ?? createLog({ level: s.log.level, format: s.log.format, destination: io.stdout }),
     settings: s,
   };
+}
+
+/** `accounts`: the first administrator's password (inline, from the environment, or from a file) and the token lifetime. */
+async function accountsSettings(s: ResolvedSettings['settings']): Promise<NonNullable<RegistryConfig['accounts']>> {
+  const adminPassword = s.auth.adminPassword ?? (s.auth.adminPasswordFile ? await secretFile(s.auth.adminPasswordFile, 'auth.adminPasswordFile') : undefined);
+  if (adminPassword !== undefined && adminPassword.length < 12) throw new UsageError('auth.adminPasswordFile: the administrator password must be at least 12 characters');
+  return { ...(adminPassword !== undefined ? { adminPassword } : {}), tokenTtlSeconds: Math.floor(durationMs(s.auth.tokenLifetime) / 1000) };
 }
 
 async function storageConfig(resolved: ResolvedSettings): Promise<StorageConfig> {

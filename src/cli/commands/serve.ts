@@ -41,6 +41,12 @@ export async function serve(options: ServeOptions, io: OutputStreams): Promise<n
     const banner = await describeStartup(config, registry.url);
     config.log.info({ event: 'startup', ...banner.fields }, `listening on ${registry.url}`);
     io.stderr.write(banner.text);
+    // Shown once, here only: never in the log.
+    if (registry.admin?.generated) {
+      io.stderr.write(`portcullis serve: created the administrator "${registry.admin.user}" with the password\n\n    ${registry.admin.password}\n\nIt is not shown again: sign in (portcullis login) and change it (portcullis registry user passwd ${registry.admin.user}).\n`);
+    } else if (registry.admin) {
+      io.stderr.write(`portcullis serve: created the administrator "${registry.admin.user}" with the password from PORTCULLIS_ADMIN_PASSWORD\n`);
+    }
     if (demo) {
       const outcome = await demo.loadDemo(registry);
       io.stderr.write(`${outcome.lines.join('\n')}\n`);

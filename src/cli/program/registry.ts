@@ -33,8 +33,15 @@ AWS_ENDPOINT_URL). Metadata in SQLite in --root, or in PostgreSQL with
 several processes can serve one registry.
 
 Authentication: --htpasswd FILE (bcrypt entries, as made by "htpasswd -B");
---anonymous-pull lets anyone pull. Without --htpasswd anyone can push: bind to
-loopback (the default) or put it behind a proxy. Passwords are checked off the
+--anonymous-pull lets anyone pull. --accounts turns on users, robots, projects
+and roles (pull, push, delete, admin) kept in the metadata store, with Docker
+token auth at /token (Basic still works) and the admin API at /api/v1/
+("portcullis registry user|robot|project|member"); the first start creates the
+administrator "admin" with PORTCULLIS_ADMIN_PASSWORD (or the file
+PORTCULLIS_ADMIN_PASSWORD_FILE), else a generated password shown once here.
+With --accounts, --htpasswd users sign in too and get roles like any user.
+Without either, anyone can push: bind to loopback (the default) or put it
+behind a proxy. Passwords are checked off the
 event loop; after too many failed logins for one user or from one address the
 registry answers 429 with Retry-After without checking the password at all.
 
@@ -76,6 +83,8 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--metadata <url>', 'postgres://… for metadata shared by several processes (default SQLite in --root)')
     .option('--htpasswd <file>', 'require Basic authentication against this htpasswd file (bcrypt)')
     .option('--anonymous-pull', 'with --htpasswd: allow pulls without credentials')
+    .option('--accounts', 'accounts, projects and roles with Docker token auth (the first start creates "admin"; see portcullis registry --help)')
+    .option('--token-lifetime <duration>', 'with --accounts: how long access tokens last (default 5m, at most 24h)')
     .option('--db <path>', 'advisory database used for scans (default $PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite)')
     .option('--no-scan', 'do not scan pushed images')
     .option('--rescan-interval <duration>', 'how often to check the advisory database for changes (default 60s; 0 = only at start)')
@@ -95,9 +104,9 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--min-body-rate <rate>', 'cut request bodies slower than this per second (default 1KiB; 0 = off)')
     .option('--max-conns-per-ip <n>', 'open connections allowed per client address (default 64)')
     .option('--max-conns <n>', 'open connections allowed in all (default 4096)')
-    .option('--max-login-failures-per-user <n>', 'with --htpasswd: failed logins per user name within the window before 429 (default 10)')
-    .option('--max-login-failures-per-ip <n>', 'with --htpasswd: failed logins per client address within the window before 429 (default 30)')
-    .option('--login-failure-window <duration>', 'with --htpasswd: the window failed logins are counted over (default 5m)')
+    .option('--max-login-failures-per-user <n>', 'with --htpasswd or --accounts: failed logins per user name within the window before 429 (default 10)')
+    .option('--max-login-failures-per-ip <n>', 'with --htpasswd or --accounts: failed logins per client address within the window before 429 (default 30)')
+    .option('--login-failure-window <duration>', 'with --htpasswd or --accounts: the window failed logins are counted over (default 5m)')
     .option('--max-uploads-per-client <n>', 'open upload sessions per user (or address, when anonymous) before 429 (default 1000)')
     .option('--upload-purge-age <duration>', 'remove uploads untouched this long (default 24h; at least 1m)')
     .option('--metrics-addr <host:port>', 'serve /metrics only on this address (":9090" = loopback), not on --addr')

@@ -2,40 +2,33 @@
  * Basic authentication from an Apache htpasswd file, the way distribution's
  * `htpasswd` auth works: bcrypt entries only (`htpasswd -B`), since the other
  * formats (MD5-crypt, SHA-1, crypt) are too fast to resist guessing; any other
- * entry stops the server at start with a message naming its line. Every
- * signed-in user may pull, push and delete; anonymous callers may pull from
- * repositories when `anonymousPull` is set (but `/v2/` and the catalog still
- * challenge them, which is how clients learn to send credentials at all).
+ * entry stops the server at start with a message naming its line.
  *
- * Staying up under guessing (docs/serve.md, "Authentication and uploads"):
- * - bcrypt runs on worker threads (password-pool.ts), never on the event loop;
- * - failed logins are limited per user name and per client (failure-limiter.ts):
- *   past the limit the answer is 'rate-limited' with a Retry-After, decided
- *   before any password is checked, so guessing costs the server no CPU;
- * - credentials found right are remembered for a few minutes under an HMAC
- *   (verified-cache.ts); a remembered pair is answered at once, even from a
- *   client that is being limited (it is not a guess), and concurrent checks
- *   of one pair share one bcrypt run. Once its few minutes are over, a pair
- *   that was right within the last day is checked again with bcrypt but
- *   outside the limits: a guesser can keep a user name locked for new
- *   sign-ins, not that user's clients that already signed in.
+ * Alone (`--htpasswd` without `--accounts`), this is the registry's access
+ * control, as before accounts existed: every signed-in user may pull, push
+ * and delete everywhere — in the principal model (principal.ts) they are
+ * registry administrators of a registry with no admin API — and anonymous
+ * callers may pull when `anonymousPull` is set (but `/v2/` and the catalog
+ * still challenge them, which is how clients learn to send credentials at
+ * all). The challenge is Basic. With `--accounts` the file is a read-only
+ * source of passwords instead (accounts.ts), and `parseHtpasswd` is all that
+ * is used from here.
  *
- * Timing: an unknown user is checked against a dummy hash of the same cost,
- * so the answer takes as long as for a known user with a wrong password, and
- * counts against the same limits (a limit reached sooner would tell which
- * names exist). bcryptjs compares hashes in constant time; the cache is
- * looked up by an HMAC the caller cannot compute, so how long the lookup
- * takes says nothing about any secret.
+ * Password checks, failed-login limits and the verified-credentials cache
+ * are credential-check.ts's, shared with accounts.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
-import { clientKey } from '../client-address.js';
 import { ServeError } from '../errors.js';
-import type { Access, AuthRequest, Authenticator, AuthResult } from '../services.js';
-import { FailureLimiter, type FailureLimits } from './failure-limiter.js';
-import { BcryptWorkerPool, PasswordPoolBusy, type PasswordPoolOptions, type PasswordVerifier } from './password-pool.js';
-import { VerifiedCache } from './verified-cache.js';
+import type { Access, AccessControl, AuthRequest, Authentication, AuthResult } from '../services.js';
+import { authorizeWith } from './authorize.js';
+import { CredentialChecker } from './credential-check.js';
+import type { FailureLimits } from './failure-limiter.js';
+import { sentCredentials } from './headers.js';
+import { PasswordWorkerPool, type PasswordPoolOptions, type PasswordVerifier } from './password-pool.js';
+import { can, type ProjectAccess } from './permissions.js';
+import { ANONYMOUS, type Action, type Principal } from './principal.js';
 
 export interface HtpasswdOptions {
   /** Let callers without credentials pull (default false). */
@@ -46,7 +39,7 @@ export interface HtpasswdOptions {
   readonly failures?: Partial<FailureLimits>;
   /** How long a verified pair is remembered (default 5 minutes). */
   readonly verifiedTtlMs?: number;
-  /** The bcrypt checker (default: a BcryptWorkerPool with `pool` options, closed by `close`). */
+  /** The bcrypt checker (default: a PasswordWorkerPool with `pool` options, closed by `close`). */
   readonly verifier?: PasswordVerifier;
   readonly pool?: PasswordPoolOptions;
   /** Clock in milliseconds (tests). */
@@ -54,101 +47,79 @@ export interface HtpasswdOptions {
 }
 
 const BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
-/** How long a pair that was once right is exempt from the failure limits. */
-const KNOWN_TTL_MS = 24 * 3_600_000;
-/** When the pool's queue is full: come back soon. */
-const BUSY_RETRY_SECONDS = 2;
 
-export class HtpasswdAuthenticator implements Authenticator {
-  readonly #users: ReadonlyMap<string, string>;
-  readonly #dummy: string;
+export class HtpasswdAuthenticator implements AccessControl {
   readonly #challenge: string;
-  readonly #anonymousPull: boolean;
-  readonly #verified: VerifiedCache;
-  /** Pairs found right within the last day (keys from `#verified.keyOf`): re-checked with bcrypt, but outside the limits. */
-  readonly #known = new VerifiedCache({ ttlMs: KNOWN_TTL_MS, maxEntries: 10_000 });
-  readonly #limiter: FailureLimiter;
+  /** Every repository is in one public (anonymous pull) or private project. */
+  readonly #project: ProjectAccess;
+  readonly #checker: CredentialChecker;
   readonly #verifier: PasswordVerifier;
   readonly #ownsVerifier: boolean;
-  readonly #now: () => number;
-  /** Checks running now, by verified-cache key: concurrent requests with one pair share one bcrypt run. */
-  readonly #inFlight = new Map<string, Promise<AuthResult>>();
 
   constructor(users: ReadonlyMap<string, string>, options: HtpasswdOptions = {}) {
-    this.#users = users;
-    const first = users.values().next();
-    const rounds = first.done ? 10 : Number(BCRYPT.exec(first.value)?.[1] ?? 10);
-    this.#dummy = bcrypt.hashSync(randomBytes(16).toString('hex'), rounds);
     this.#challenge = `Basic realm="${(options.realm ?? 'portcullis').replace(/["\\]/g, '')}"`;
-    this.#anonymousPull = options.anonymousPull ?? false;
-    this.#verified = new VerifiedCache(options.verifiedTtlMs !== undefined ? { ttlMs: options.verifiedTtlMs } : {});
-    this.#limiter = new FailureLimiter(options.failures);
+    this.#project = { exists: true, public: options.anonymousPull ?? false };
     this.#ownsVerifier = options.verifier === undefined;
-    this.#verifier = options.verifier ?? new BcryptWorkerPool(options.pool);
-    this.#now = options.now ?? Date.now;
+    this.#verifier = options.verifier ?? new PasswordWorkerPool(options.pool);
+    this.#checker = new CredentialChecker({
+      lookup: (user) => users.get(user),
+      verifier: this.#verifier,
+      dummyHash: dummyBcryptHash(users),
+      ...(options.failures ? { failures: options.failures } : {}),
+      ...(options.verifiedTtlMs !== undefined ? { verifiedTtlMs: options.verifiedTtlMs } : {}),
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
 
   static async load(path: string, options: HtpasswdOptions = {}): Promise<HtpasswdAuthenticator> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw new ServeError('CONFIG_INVALID', `cannot read htpasswd file ${path}: ${(error as Error).message}`, { cause: error });
-    }
-    return new HtpasswdAuthenticator(parseHtpasswd(text, path), options);
+    return new HtpasswdAuthenticator(await readHtpasswd(path), options);
   }
 
-  async authorize(request: AuthRequest, access: Access, repository?: string): Promise<AuthResult> {
-    const credentials = basicCredentials(request.headers.authorization);
-    // containers/image answers a Basic challenge with empty credentials when it has none: that is anonymous.
-    if (!credentials || (credentials.user === '' && credentials.password === '')) {
-      // Not for `/v2/` itself: clients learn from its challenge that they should send credentials,
-      // and would never send them if it answered 200.
-      if (this.#anonymousPull && access === 'pull' && repository !== undefined) return { ok: true };
-      return { ok: false, challenge: this.#challenge, reason: 'missing' };
-    }
-    const key = this.#verified.keyOf(credentials.user, credentials.password);
-    const remembered = this.#verified.get(key, this.#now());
-    if (remembered !== undefined) return { ok: true, user: remembered };
-    const running = this.#inFlight.get(key);
-    if (running) return running;
-    const check = this.#check(key, credentials.user, credentials.password, request.ip).finally(() => this.#inFlight.delete(key));
-    this.#inFlight.set(key, check);
-    return check;
+  async authenticate(request: AuthRequest): Promise<Authentication> {
+    const sent = sentCredentials(request.headers.authorization);
+    if (sent.kind !== 'basic') return { ok: true, principal: ANONYMOUS };
+    const result = await this.#checker.check(sent.user, sent.password, request.ip);
+    if (!result.ok) return { ok: false, reason: result.reason, user: result.user, ...(result.retryAfterSeconds !== undefined ? { retryAfterSeconds: result.retryAfterSeconds } : {}) };
+    return { ok: true, principal: { kind: 'user', name: result.user, admin: true, via: 'htpasswd' } };
+  }
+
+  async can(principal: Principal, action: Action, repository: string): Promise<boolean> {
+    return can(principal, action, repository, this.#project);
+  }
+
+  async readableProjects(principal: Principal): Promise<ReadonlySet<string> | 'all'> {
+    return principal.kind !== 'anonymous' || this.#project.public ? 'all' : new Set();
+  }
+
+  challenge(): string {
+    return this.#challenge;
+  }
+
+  authorize(request: AuthRequest, access: Access, repository?: string): Promise<AuthResult> {
+    return authorizeWith(this, this.#challenge, request, access, repository);
   }
 
   /** Stops the password threads (when this authenticator made them). */
   async close(): Promise<void> {
     if (this.#ownsVerifier) await this.#verifier.close();
   }
+}
 
-  async #check(key: string, user: string, password: string, ip: string): Promise<AuthResult> {
-    // A pair that was right within the last day is not a guess: it is checked again, outside the limits, so a
-    // guesser who keeps a user name locked out does not lock out that user's own clients.
-    const known = this.#known.get(key, this.#now()) !== undefined;
-    const reservation = known ? undefined : this.#limiter.reserve(user, clientKey(ip), this.#now());
-    if (reservation && !reservation.ok) return this.#limited(user, reservation.retryAfterSeconds);
-    const hash = this.#users.get(user);
-    let matches: boolean;
-    try {
-      // Always pay one bcrypt comparison, whether or not the user exists.
-      matches = await this.#verifier.verify(password, hash ?? this.#dummy);
-    } catch (error) {
-      if (reservation) this.#limiter.settle(reservation, 'abandoned', this.#now());
-      if (error instanceof PasswordPoolBusy) return this.#limited(user, BUSY_RETRY_SECONDS);
-      throw error;
-    }
-    const ok = matches && hash !== undefined;
-    if (reservation) this.#limiter.settle(reservation, ok ? 'succeeded' : 'failed', this.#now());
-    if (!ok) return { ok: false, challenge: this.#challenge, reason: 'invalid', user };
-    this.#verified.add(key, user, this.#now());
-    this.#known.add(key, user, this.#now());
-    return { ok: true, user };
-  }
+/** A bcrypt hash of a random password, at the cost the file's first entry uses: what unknown users are checked against. */
+export function dummyBcryptHash(users: ReadonlyMap<string, string>): string {
+  const first = users.values().next();
+  const rounds = first.done ? 10 : Number(BCRYPT.exec(first.value)?.[1] ?? 10);
+  return bcrypt.hashSync(randomBytes(16).toString('hex'), rounds);
+}
 
-  #limited(user: string, retryAfterSeconds: number): AuthResult {
-    return { ok: false, challenge: this.#challenge, reason: 'rate-limited', user, retryAfterSeconds };
+export async function readHtpasswd(path: string): Promise<Map<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ServeError('CONFIG_INVALID', `cannot read htpasswd file ${path}: ${(error as Error).message}`, { cause: error });
   }
+  return parseHtpasswd(text, path);
 }
 
 /** `user:hash` lines; blank lines and `#` comments skipped; non-bcrypt entries refused. */
@@ -167,13 +138,4 @@ export function parseHtpasswd(text: string, source = 'htpasswd'): Map<string, st
     users.set(user, hash);
   });
   return users;
-}
-
-function basicCredentials(header: string | undefined): { user: string; password: string } | undefined {
-  const m = header === undefined ? null : /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (!m) return undefined;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

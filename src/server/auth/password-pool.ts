@@ -1,6 +1,7 @@
 /**
- * bcrypt password checks on worker threads, so that a flood of logins cannot
- * stall the event loop: a cost-12 check is ~0.3–0.5 s of pure CPU, and on the
+ * Password checks (bcrypt from htpasswd files, argon2id for accounts: see
+ * password-worker.ts) and argon2id hashing on worker threads, so that a flood
+ * of logins cannot stall the event loop: a bcrypt cost-12 check is ~0.3–0.5 s of pure CPU, and on the
  * main thread 100 wrong logins delayed every other request (pulls included)
  * by 7–8 s.
  *
@@ -25,10 +26,15 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-/** Verifies a password against a stored hash; the authenticator's only view of bcrypt. */
+/** Verifies a password against a stored hash (bcrypt or argon2id); the authenticators' only view of hashing. */
 export interface PasswordVerifier {
   verify(password: string, hash: string): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** A verifier that also makes new hashes (argon2id), for accounts. */
+export interface PasswordHasher extends PasswordVerifier {
+  hash(password: string): Promise<string>;
 }
 
 export class PasswordPoolBusy extends Error {
@@ -46,9 +52,10 @@ export interface PasswordPoolOptions {
 
 interface Job {
   readonly id: number;
+  readonly op: 'verify' | 'hash';
   readonly password: string;
-  readonly hash: string;
-  resolve(ok: boolean): void;
+  readonly hash?: string;
+  resolve(answer: { ok?: unknown; hash?: unknown; error?: unknown }): void;
   reject(error: Error): void;
 }
 
@@ -57,13 +64,13 @@ interface Slot {
   job?: Job;
 }
 
-const WORKER_URL = new URL('./bcrypt-worker.js', import.meta.url);
+const WORKER_URL = new URL('./password-worker.js', import.meta.url);
 
 export function defaultPoolSize(): number {
   return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
-export class BcryptWorkerPool implements PasswordVerifier {
+export class PasswordWorkerPool implements PasswordHasher {
   readonly #size: number;
   readonly #maxQueued: number;
   readonly #slots: Slot[] = [];
@@ -76,11 +83,22 @@ export class BcryptWorkerPool implements PasswordVerifier {
     this.#maxQueued = Math.max(0, Math.floor(options.maxQueued ?? 256));
   }
 
-  verify(password: string, hash: string): Promise<boolean> {
+  async verify(password: string, hash: string): Promise<boolean> {
+    return (await this.#run('verify', password, hash)).ok === true;
+  }
+
+  /** A new argon2id hash (PHC string) of `password`. */
+  async hash(password: string): Promise<string> {
+    const answer = await this.#run('hash', password);
+    if (typeof answer.hash !== 'string') throw new Error(`hashing failed: ${String(answer.error ?? 'no hash')}`);
+    return answer.hash;
+  }
+
+  #run(op: Job['op'], password: string, hash?: string): Promise<{ ok?: unknown; hash?: unknown; error?: unknown }> {
     if (this.#closed) return Promise.reject(new Error('the password pool is closed'));
     if (this.#queue.length >= this.#maxQueued && !this.#idleSlot()) return Promise.reject(new PasswordPoolBusy(this.#queue.length));
-    return new Promise<boolean>((resolve, reject) => {
-      this.#queue.push({ id: this.#nextId++, password, hash, resolve, reject });
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ id: this.#nextId++, op, password, ...(hash !== undefined ? { hash } : {}), resolve, reject });
       this.#pump();
     });
   }
@@ -104,7 +122,7 @@ export class BcryptWorkerPool implements PasswordVerifier {
       const job = this.#queue.shift()!;
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage({ id: job.id, password: job.password, hash: job.hash });
+      slot.worker.postMessage({ id: job.id, op: job.op, password: job.password, hash: job.hash });
     }
   }
 
@@ -112,12 +130,12 @@ export class BcryptWorkerPool implements PasswordVerifier {
     const worker = new Worker(WORKER_URL);
     const slot: Slot = { worker };
     worker.unref();
-    worker.on('message', (message: { id?: unknown; ok?: unknown }) => {
+    worker.on('message', (message: { id?: unknown; ok?: unknown; hash?: unknown; error?: unknown }) => {
       const job = slot.job;
       if (!job || message.id !== job.id) return;
       slot.job = undefined;
       worker.unref();
-      job.resolve(message.ok === true);
+      job.resolve(message);
       this.#pump();
     });
     const lost = (error: Error): void => {

@@ -4,7 +4,8 @@
  * line-and-column errors (read.ts), the precedence of flags, environment,
  * file and defaults (layers.ts), and --print-config (print.ts).
  */
-export { KEYS, SETTINGS_SCHEMA, durationMs, keyEntry, parseAddress, rateBytes, settingsJsonSchema, type KeyEntry, type KeyInfo, type KeyKind, type Reload, type Settings } from './schema.js';
+export { durationMs, parseAddress, rateBytes } from './values.js';
+export { KEYS, SETTINGS_SCHEMA, keyEntry, settingsJsonSchema, type KeyEntry, type KeyInfo, type KeyKind, type Reload, type Settings } from './schema.js';
 export { MAX_CONFIG_BYTES, parseConfigText, readConfigFile, shown, type ConfigFile } from './read.js';
 export { flatten, fromText, problemWith, resolveSettings, type Layer, type ResolvedSettings, type Source } from './layers.js';
 export { REDACTED, printSettings, redactUrlPassword } from './print.js';

@@ -17,6 +17,7 @@
  */
 import { z } from 'zod';
 import { SEVERITY_LEVELS } from '../../core/index.js';
+import { address, BUCKET, count, countWords, duration, durationWords, MANY, path, RATE_TEXT, switchWords } from './values.js';
 
 /** How a value is read from a flag or an environment variable, and whether a file's relative path is resolved. */
 export type KeyKind = 'path' | 'count' | 'duration' | 'rate' | 'switch' | 'text' | 'choice' | 'address' | 'url';
@@ -68,69 +69,6 @@ function section<S extends Record<string, z.ZodType>>(shape: S, description: str
   SECTIONS.set(schema, shape);
   return schema;
 }
-
-// Value types, each with the words that describe it.
-
-const DURATION_TEXT = /^(\d{1,12})\s*(ms|s|m|h|d)?$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** A duration as written (`10s`, `5m`, `1h`, `500ms`, or a number of seconds) in milliseconds; NaN when it is none. */
-export function durationMs(value: string | number): number {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value * 1000 : NaN;
-  const m = DURATION_TEXT.exec(value.trim());
-  return m ? Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS] : NaN;
-}
-
-function showDuration(ms: number): string {
-  if (ms % 86_400_000 === 0 && ms > 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
-/** Node's timers fire at once past 2^31 - 1 ms: no duration may reach it. */
-const MAX_TIMER_MS = 7 * 86_400_000;
-
-function duration(minMs: number, maxMs: number = MAX_TIMER_MS) {
-  return z.union([z.int().min(0), z.string().regex(DURATION_TEXT)]).refine((v) => {
-    const ms = durationMs(v);
-    return ms >= minMs && ms <= maxMs;
-  });
-}
-function durationWords(minMs: number, maxMs: number = MAX_TIMER_MS): string {
-  return `a duration from ${showDuration(minMs)} to ${showDuration(maxMs)}, such as 10s, 5m or 1h`;
-}
-
-const RATE_TEXT = /^(\d{1,12})\s*(B|KiB|MiB)?$/i;
-
-/** A rate as written (`1KiB`, `512`, `0`) in bytes per second; NaN when it is none. */
-export function rateBytes(value: string | number): number {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : NaN;
-  const m = RATE_TEXT.exec(value.trim());
-  if (!m) return NaN;
-  const unit = (m[2] ?? 'B').toLowerCase();
-  return Number(m[1]) * (unit === 'mib' ? 1024 * 1024 : unit === 'kib' ? 1024 : 1);
-}
-
-const ADDRESS = /^(?:\[([0-9a-fA-F:]+)\]|([^:[\]\s]*)):(\d{1,5})$/;
-
-/** `HOST:PORT`, `[::1]:PORT`, `:PORT` (empty host) → host and port; undefined when it is none. */
-export function parseAddress(value: string): { host: string; port: number; hostGiven: boolean } | undefined {
-  const m = ADDRESS.exec(value);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) return undefined;
-  const host = m[1] ?? m[2] ?? '';
-  return { host, port, hostGiven: host !== '' };
-}
-
-const address = () => z.string().regex(ADDRESS).refine((v) => parseAddress(v) !== undefined);
-const path = () => z.string().min(1).max(4096);
-const count = (min: number, max: number) => z.int().min(min).max(max);
-const countWords = (min: number, max: number): string => (max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`);
-const switchWords = 'true or false';
-const MANY = Number.MAX_SAFE_INTEGER;
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export const LOG_LEVEL_CHOICES = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export const LOG_FORMAT_CHOICES = ['json', 'text'] as const;
@@ -228,13 +166,24 @@ export const SETTINGS_SCHEMA = z
           reload: 'live',
         }),
         anonymousPull: key(z.boolean().default(false), { kind: 'switch', description: 'With htpasswd: allow pulls without credentials.', expected: switchWords, shownDefault: 'false', flag: '--anonymous-pull', reload: 'live' }),
+        accounts: key(z.boolean().default(false), {
+          kind: 'switch',
+          description: 'Users, robots, projects and roles kept in the metadata store, with Docker token auth at /token and the admin API at /api/v1/ (htpasswd users, when given, sign in too).',
+          expected: switchWords,
+          shownDefault: 'false',
+          flag: '--accounts',
+          reload: 'restart',
+        }),
+        tokenLifetime: key(duration(10_000, 86_400_000).default('5m'), { kind: 'duration', description: 'With accounts: how long access tokens last (they cannot be revoked, only outlived).', expected: durationWords(10_000, 86_400_000), shownDefault: '5m', flag: '--token-lifetime', reload: 'restart' }),
+        adminPassword: key(z.string().min(12).max(1024).optional(), { kind: 'text', description: 'With accounts: the first administrator\'s password, used only when there is none yet (else one is generated and shown once).', expected: 'at least 12 characters', shownDefault: 'generated', env: ['PORTCULLIS_ADMIN_PASSWORD'], reload: 'restart', secret: true }),
+        adminPasswordFile: key(path().optional(), { kind: 'path', description: 'With accounts: a file holding the first administrator\'s password (a mounted secret).', expected: 'a file path', env: ['PORTCULLIS_ADMIN_PASSWORD_FILE'], reload: 'restart' }),
         loginLimits: section(
           {
             failuresPerUser: key(count(1, MANY).default(10), { kind: 'count', description: 'Failed logins per user name within the window before 429.', expected: countWords(1, MANY), shownDefault: '10', flag: '--max-login-failures-per-user', reload: 'live' }),
             failuresPerAddress: key(count(1, MANY).default(30), { kind: 'count', description: 'Failed logins per client address within the window before 429.', expected: countWords(1, MANY), shownDefault: '30', flag: '--max-login-failures-per-ip', reload: 'live' }),
             window: key(duration(1000).default('5m'), { kind: 'duration', description: 'The window failed logins are counted over.', expected: durationWords(1000), shownDefault: '5m', flag: '--login-failure-window', reload: 'live' }),
           },
-          'With htpasswd: how many failed logins before 429.',
+          'With htpasswd or accounts: how many failed logins before 429.',
         ),
       },
       'Who may push and pull.',

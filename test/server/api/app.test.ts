@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Access } from '../../../src/server/services.js';
+import type { Action } from '../../../src/server/auth/principal.js';
+import { fakeAccessControl } from '../../support/access.js';
 import type { TufRequest } from '../../../src/server/services.js';
 import { errorCode, makeRegistry, pushBlob, pushImage } from './helpers.js';
 
@@ -87,44 +88,64 @@ describe('base, errors, plugins, Notary routing, auth', () => {
     assert.equal(errorCode(none), 'NAME_UNKNOWN');
   });
 
-  test('auth: every request is authorized with the access its method needs; 401 with the challenge, 403 when denied', async (t) => {
-    const asked: Array<[Access, string | undefined]> = [];
+  test('auth: authentication first; each request asks can(principal, action, repository); 401 with the challenge, 404 when not visible, 403 when visible', async (t) => {
+    const asked: Array<[string, Action, string]> = [];
     const r = await makeRegistry({
-      auth: {
-        authorize: async ({ headers }, access, repository) => {
-          asked.push([access, repository]);
-          if (headers.authorization !== 'Bearer good') return { ok: false, challenge: 'Bearer realm="https://auth.example/token"' };
-          if (repository === 'forbidden') return { ok: false, challenge: 'Bearer realm="https://auth.example/token",error="insufficient_scope"', denied: true };
-          return { ok: true, user: 'alice' };
+      auth: fakeAccessControl({
+        can: (principal, action, repository) => {
+          asked.push([principal.kind === 'user' ? principal.name : principal.kind, action, repository]);
+          if (principal.kind !== 'user') return false;
+          if (principal.name === 'admin') return true;
+          if (repository.startsWith('hidden')) return false;
+          return repository === 'readonly' ? action === 'pull' : true;
         },
-      },
+      }),
     });
     t.after(() => r.close());
     const anon = await r.app.inject({ method: 'GET', url: '/v2/' });
     assert.equal(anon.statusCode, 401);
-    assert.equal(anon.headers['www-authenticate'], 'Bearer realm="https://auth.example/token"');
+    assert.equal(anon.headers['www-authenticate'], 'Bearer realm="https://auth.example/token",service="test"');
     assert.equal(errorCode(anon), 'UNAUTHORIZED');
     const anonPush = await r.app.inject({ method: 'POST', url: '/v2/app/blobs/uploads/', payload: 'x', headers: { 'content-type': 'application/octet-stream' } });
     assert.equal(anonPush.statusCode, 401);
-    assert.deepEqual(asked.at(-1), ['push', 'app']);
-    const denied = await r.app.inject({ method: 'GET', url: '/v2/forbidden/tags/list', headers: { authorization: 'Bearer good' } });
+    assert.equal(anonPush.headers['www-authenticate'], 'Bearer realm="https://auth.example/token",service="test",scope="repository:app:pull,push"');
+    assert.deepEqual(asked.at(-1), ['anonymous', 'push', 'app']);
+    // Malformed requests: the challenge for a caller without credentials, the validation error for one with them.
+    for (const url of ['/v2/UPPER/tags/list', '/v2/app/manifests/sha256:nothex', '/v2/app/nonsense']) {
+      const bare = await r.app.inject({ method: 'GET', url });
+      assert.equal(bare.statusCode, 401, url);
+      assert.ok(bare.headers['www-authenticate'], url);
+      const signed = await r.app.inject({ method: 'GET', url, headers: { authorization: 'Bearer alice' } });
+      assert.ok(signed.statusCode === 400 || signed.statusCode === 404, `${url}: ${signed.statusCode}`);
+    }
+    assert.equal((await r.app.inject({ method: 'PUT', url: '/v2/', headers: { authorization: 'Bearer alice' } })).statusCode, 405);
+    assert.equal((await r.app.inject({ method: 'PUT', url: '/v2/' })).statusCode, 401);
+    // What alice may not see answers exactly as what does not exist.
+    const absent = await r.app.inject({ method: 'GET', url: '/v2/hidden/tags/list', headers: { authorization: 'Bearer admin' } });
+    assert.equal(absent.statusCode, 404);
+    await pushImage(r.app, 'hidden', 'v1', { headers: { authorization: 'Bearer admin' } });
+    const hidden = await r.app.inject({ method: 'GET', url: '/v2/hidden/tags/list', headers: { authorization: 'Bearer alice' } });
+    assert.equal(hidden.statusCode, 404);
+    assert.equal(hidden.body, absent.body);
+    const hiddenPush = await r.app.inject({ method: 'POST', url: '/v2/hidden/blobs/uploads/', headers: { authorization: 'Bearer alice' } });
+    assert.equal(hiddenPush.statusCode, 404);
+    assert.equal(errorCode(hiddenPush), 'NAME_UNKNOWN');
+    const denied = await r.app.inject({ method: 'POST', url: '/v2/readonly/blobs/uploads/', headers: { authorization: 'Bearer alice' } });
     assert.equal(denied.statusCode, 403);
     assert.equal(errorCode(denied), 'DENIED');
-    assert.match(String(denied.headers['www-authenticate']), /insufficient_scope/);
-    const ok = await r.app.inject({ method: 'GET', url: '/v2/', headers: { authorization: 'Bearer good' } });
+    const ok = await r.app.inject({ method: 'GET', url: '/v2/', headers: { authorization: 'Bearer alice' } });
     assert.equal(ok.statusCode, 200);
-    assert.deepEqual(asked.at(-1), ['pull', undefined]);
-    await r.app.inject({ method: 'DELETE', url: `/v2/app/manifests/latest`, headers: { authorization: 'Bearer good' } });
-    assert.deepEqual(asked.at(-1), ['delete', 'app']);
-    // Nothing was stored by the refused push.
+    await r.app.inject({ method: 'DELETE', url: `/v2/app/manifests/latest`, headers: { authorization: 'Bearer alice' } });
+    assert.deepEqual(asked.at(-1), ['alice', 'delete', 'app']);
+    // Nothing was stored by the refused pushes: only admin's image (config, two layers, manifest).
     const blobs: string[] = [];
     for await (const d of r.services.blobs.list()) blobs.push(d);
-    assert.deepEqual(blobs, []);
+    assert.equal(blobs.length, 4);
   });
 
   test('mount needs pull access on the source repository, else it is a plain upload', async (t) => {
     const r = await makeRegistry({
-      auth: { authorize: async (_h, access, repository) => (repository === 'secret' && access === 'pull' ? { ok: false, challenge: 'Basic realm="x"', denied: true } : { ok: true }) },
+      auth: fakeAccessControl({ can: (_principal, action, repository) => !(repository === 'secret' && action === 'pull'), authenticate: () => ({ ok: true, principal: { kind: 'user', name: 'alice', admin: false, via: 'password' } }) }),
     });
     t.after(() => r.close());
     const digest = await pushBlob(r.app, 'secret', 'classified');

@@ -59,9 +59,9 @@ export function errorCode(response: LightMyRequestResponse): string | undefined 
 }
 
 /** Monolithic push of one blob; returns its digest. */
-export async function pushBlob(app: FastifyInstance, name: string, data: Buffer | string): Promise<Digest> {
+export async function pushBlob(app: FastifyInstance, name: string, data: Buffer | string, headers: Record<string, string> = {}): Promise<Digest> {
   const digest = digestOf(data);
-  const response = await app.inject({ method: 'POST', url: `/v2/${name}/blobs/uploads/?digest=${digest}`, payload: Buffer.from(data), headers: { 'content-type': 'application/octet-stream' } });
+  const response = await app.inject({ method: 'POST', url: `/v2/${name}/blobs/uploads/?digest=${digest}`, payload: Buffer.from(data), headers: { 'content-type': 'application/octet-stream', ...headers } });
   assert.equal(response.statusCode, 201, response.body);
   return digest;
 }
@@ -86,13 +86,13 @@ export function imageManifest(config: { digest: Digest; size: number }, layers: 
 }
 
 /** Pushes a config and layers as blobs, then the manifest under `reference`. */
-export async function pushImage(app: FastifyInstance, name: string, reference: string, options: { seed?: string; extra?: Record<string, unknown>; mediaType?: string } = {}): Promise<PushedImage> {
+export async function pushImage(app: FastifyInstance, name: string, reference: string, options: { seed?: string; extra?: Record<string, unknown>; mediaType?: string; headers?: Record<string, string> } = {}): Promise<PushedImage> {
   const seed = options.seed ?? reference;
   const configBytes = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, seed });
   const layerBytes = [`layer one of ${seed}`, `layer two of ${seed}`];
-  const config = await pushBlob(app, name, configBytes);
+  const config = await pushBlob(app, name, configBytes, options.headers);
   const layers: Digest[] = [];
-  for (const l of layerBytes) layers.push(await pushBlob(app, name, l));
+  for (const l of layerBytes) layers.push(await pushBlob(app, name, l, options.headers));
   const manifest = imageManifest(
     { digest: config, size: Buffer.byteLength(configBytes) },
     layers.map((digest, i) => ({ digest, size: Buffer.byteLength(layerBytes[i] ?? '') })),
@@ -100,11 +100,11 @@ export async function pushImage(app: FastifyInstance, name: string, reference: s
     options.mediaType,
   );
   const bytes = Buffer.from(JSON.stringify(manifest));
-  const response = await putManifest(app, name, reference, bytes, options.mediaType ?? OCI_MANIFEST);
+  const response = await putManifest(app, name, reference, bytes, options.mediaType ?? OCI_MANIFEST, options.headers);
   assert.equal(response.statusCode, 201, response.body);
   return { digest: digestOf(bytes), bytes, config, layers, manifest };
 }
 
-export function putManifest(app: FastifyInstance, name: string, reference: string, bytes: Buffer, contentType: string): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'PUT', url: `/v2/${name}/manifests/${reference}`, payload: bytes, headers: { 'content-type': contentType } });
+export function putManifest(app: FastifyInstance, name: string, reference: string, bytes: Buffer, contentType: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'PUT', url: `/v2/${name}/manifests/${reference}`, payload: bytes, headers: { 'content-type': contentType, ...headers } });
 }

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { Agent, request } from 'undici';
 import { HtpasswdAuthenticator } from '../../../src/server/auth/htpasswd.js';
-import { BcryptWorkerPool, type PasswordVerifier } from '../../../src/server/auth/password-pool.js';
+import { PasswordWorkerPool, type PasswordVerifier } from '../../../src/server/auth/password-pool.js';
 import { startPortcullisRegistry, type PortcullisRegistry } from '../../support/registry-server.js';
 import { captureLog, type CapturedLog } from '../../support/registry-log.js';
 
@@ -41,7 +41,7 @@ describe('a login flood against a listening registry', () => {
 
   before(async () => {
     captured = captureLog('info');
-    verifier = new CountingVerifier(new BcryptWorkerPool());
+    verifier = new CountingVerifier(new PasswordWorkerPool());
     auth = new HtpasswdAuthenticator(
       new Map([
         ['alice', bcrypt.hashSync('alice-long-secret', COST)],

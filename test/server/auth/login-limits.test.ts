@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { HtpasswdAuthenticator } from '../../../src/server/auth/htpasswd.js';
-import { BcryptWorkerPool, PasswordPoolBusy, type PasswordVerifier } from '../../../src/server/auth/password-pool.js';
+import { PasswordWorkerPool, PasswordPoolBusy, type PasswordVerifier } from '../../../src/server/auth/password-pool.js';
 import { VerifiedCache } from '../../../src/server/auth/verified-cache.js';
 import { clientKey } from '../../../src/server/client-address.js';
 
@@ -35,7 +35,7 @@ class CountingVerifier implements PasswordVerifier {
 describe('password pool', () => {
   test('a cost-12 check runs on another thread: the main thread never calls bcrypt, and its event loop keeps turning', async () => {
     const hash = bcrypt.hashSync('right horse battery', 12);
-    const pool = new BcryptWorkerPool({ size: 1 });
+    const pool = new PasswordWorkerPool({ size: 1 });
     // This thread's bcryptjs now throws: a check that ran here would fail the test.
     const original = { compare: bcrypt.compare, compareSync: bcrypt.compareSync };
     const refuse = (): never => {
@@ -63,7 +63,7 @@ describe('password pool', () => {
   });
 
   test('a malformed hash is a failed check, not an error; a full queue refuses at once; a closed pool refuses', async () => {
-    const pool = new BcryptWorkerPool({ size: 1, maxQueued: 1 });
+    const pool = new PasswordWorkerPool({ size: 1, maxQueued: 1 });
     try {
       assert.equal(await pool.verify('x', 'not a bcrypt hash'), false);
       const hash = bcrypt.hashSync('pw', 10);
@@ -88,7 +88,7 @@ describe('failed-login limits and the verified cache', () => {
     for (const p of pools) await p.close();
   });
   function make(failures: { perUser?: number; perAddress?: number; windowMs?: number }, clock: { now: number }, ttl?: number) {
-    const verifier = new CountingVerifier(new BcryptWorkerPool({ size: 1 }));
+    const verifier = new CountingVerifier(new PasswordWorkerPool({ size: 1 }));
     pools.push(verifier);
     const auth = new HtpasswdAuthenticator(users, { failures, verifier, now: () => clock.now, ...(ttl !== undefined ? { verifiedTtlMs: ttl } : {}) });
     return { auth, verifier };

@@ -16,6 +16,8 @@ import { PostgresMetadataStore } from '../../../src/server/metadata/postgres.js'
 import { SCHEMA_VERSION } from '../../../src/server/metadata/postgres-schema.js';
 import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
 import { metadataStoreContract } from './contract.js';
+import { PostgresIdentityStore } from '../../../src/server/metadata/identity-postgres.js';
+import { identityStoreContract } from './identity-contract.js';
 
 let peer: PostgresPeer;
 let icuDatabase: string;
@@ -57,6 +59,23 @@ function manifest(repository: string, seed: string, pushedAt: string): ManifestR
 metadataStoreContract('postgres (ICU en-US database, own schema per test)', async () =>
   PostgresMetadataStore.open({ connectionString: icuDatabase, schema: schemaName() }),
 );
+
+identityStoreContract('postgres (ICU en-US database, own schema per test)', async () => {
+  const schema = schemaName();
+  // The content store first, as `serve` opens them: the identity tables join its schema.
+  await (await PostgresMetadataStore.open({ connectionString: icuDatabase, schema })).close();
+  return PostgresIdentityStore.open({ connectionString: icuDatabase, schema });
+});
+
+test('postgres identity: eight processes opening at once migrate the identity tables once', async () => {
+  const schema = schemaName();
+  const stores = await Promise.all(Array.from({ length: 8 }, () => PostgresIdentityStore.open({ connectionString: icuDatabase, schema })));
+  const rows = await sql<{ version: number }>(icuDatabase, `SELECT version FROM ${schema}.identity_migrations ORDER BY version`);
+  assert.deepEqual(rows.map((r) => r.version), [1]);
+  assert.equal(await stores[0]!.createProject({ name: 'team', public: false, createdAt: '2026-01-01T00:00:00.000Z' }), true);
+  assert.equal((await stores[7]!.getProject('team'))?.name, 'team', 'every process sees the same rows');
+  await Promise.all(stores.map((s) => s.close()));
+});
 
 describe('PostgreSQL metadata store specifics', () => {
   test('the contract database really sorts naturally by default, so byte order comes from COLLATE "C"', async () => {

@@ -64,6 +64,6 @@ export function parseRange(header: string, size: number): ByteRange {
   return { start, end };
 }
 
-function unknownBlob(digest: Digest): ServeError {
+export function unknownBlob(digest: Digest): ServeError {
   return new ServeError('BLOB_UNKNOWN', `blob ${digest} is unknown to this repository`, { detail: { digest } });
 }

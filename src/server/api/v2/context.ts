@@ -11,6 +11,7 @@ import { httpStatusOf, ServeError, type ServeErrorCode } from '../../errors.js';
 import { isStorageFull } from '../../log.js';
 import type { RegistryLimits, RegistryServices } from '../../services.js';
 import type { UploadSessions } from '../../upload-sessions.js';
+import type { Caller } from './access.js';
 
 export const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
 export const API_VERSION = 'registry/2.0';
@@ -37,6 +38,8 @@ export interface V2Context {
   readonly body: Readable;
   /** The signed-in user; undefined for anonymous callers and when no authentication is configured. */
   readonly principal?: string;
+  /** Who the caller is, and their token's grants (access.ts); set once admitted. */
+  readonly caller?: Caller;
 }
 
 /** A ServeError whose HTTP status is not the code's usual one (413 for an oversized manifest). */

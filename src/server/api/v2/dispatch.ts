@@ -1,27 +1,31 @@
 /**
- * One entry for every `/v2/…` request: parse the path with the spec's
- * grammar (route.ts), refuse methods an endpoint does not have, ask the
- * authenticator for the access the method needs, then hand over to the
- * endpoint family's module. One catch-all instead of a router table because
- * repository names contain slashes, which route patterns cannot express.
+ * One entry for every `/v2/…` request: authenticate the caller, parse the
+ * path with the spec's grammar (route.ts), refuse methods an endpoint does
+ * not have, ask whether the caller may do what the request does (access.ts:
+ * 401, 403, or the endpoint's own not-found answer), then hand over to the
+ * endpoint family's module. Authentication comes first, so a client without
+ * credentials learns the challenge even from a malformed request. One
+ * catch-all instead of a router table because repository names contain
+ * slashes, which route patterns cannot express.
  */
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BodyRateFloor, SlowBodyError, type ConnectionLimits } from '../../connection-limits.js';
 import { ServeError } from '../../errors.js';
-import { logAuthFailure } from '../../auth/failure-log.js';
+import { principalName } from '../../auth/principal.js';
 import { factsOf } from '../../request-facts.js';
-import type { Access, RegistryLimits } from '../../services.js';
+import type { RegistryLimits } from '../../services.js';
+import { admit, authenticate, requireSignedInForErrors, type ValidRoute } from './access.js';
 import { base } from './base.js';
-import { blob } from './blobs.js';
+import { blob, unknownBlob } from './blobs.js';
 import { listCatalog } from './catalog.js';
 import { API_VERSION, API_VERSION_HEADER, StatusServeError, type V2Context, type V2Services } from './context.js';
-import { manifest } from './manifests.js';
+import { manifest, unknownManifest } from './manifests.js';
 import { referrers } from './referrers.js';
 import { parseV2Path, type V2Route } from './route.js';
-import { listTags } from './tags.js';
-import { tuf } from './tuf.js';
-import { startUpload, upload } from './uploads.js';
+import { listTags, unknownRepository } from './tags.js';
+import { tuf, unknownTrustData } from './tuf.js';
+import { startUpload, unknownUpload, upload } from './uploads.js';
 
 const METHODS: Record<Exclude<V2Route['kind'], 'invalid' | 'unknown' | 'tuf'>, readonly string[]> = {
   base: ['GET', 'HEAD'],
@@ -58,16 +62,41 @@ export async function dispatchV2(
   const facts = factsOf(request.raw);
   facts.route = route.kind;
   if ('name' in route) facts.repository = route.name;
+  const auth = services.auth;
+  const caller = await authenticate(ctx, auth);
+  const known = route.kind !== 'unknown' && route.kind !== 'invalid' && (route.kind === 'tuf' || METHODS[route.kind].includes(ctx.method));
+  if (!known) requireSignedInForErrors(ctx, auth, caller);
   if (route.kind === 'unknown') throw new StatusServeError(404, 'UNSUPPORTED', `no such endpoint: ${request.method} ${path.slice(0, 200)}`);
   if (route.kind === 'invalid') throw invalidRoute(route.what);
   if (route.kind !== 'tuf' && !METHODS[route.kind].includes(ctx.method)) {
     throw new ServeError('UNSUPPORTED', `${ctx.method} is not supported on this endpoint`);
   }
-  const principal = await authorize(ctx, route);
-  return endpoint(principal === undefined ? ctx : { ...ctx, principal }, route);
+  const admitted = await admit(ctx, auth, caller, route, () => notFound(route));
+  const principal = caller.principal.kind === 'anonymous' ? undefined : principalName(caller.principal);
+  const allowed: V2Context = { ...ctx, caller, ...(principal !== undefined ? { principal } : {}) };
+  if (admitted === 'invisible' && route.kind === 'referrers') return referrers(allowed, route.name, route.digest, false);
+  if (admitted === 'invisible' && route.kind === 'tuf') return unknownTrustData(allowed);
+  return endpoint(allowed, route);
 }
 
-function endpoint(ctx: V2Context, route: Exclude<V2Route, { kind: 'invalid' | 'unknown' }>): FastifyReply | Promise<FastifyReply> {
+/** What each endpoint answers for something that does not exist: also the answer for what the caller may not see. */
+function notFound(route: ValidRoute): ServeError | 'answer-here' {
+  switch (route.kind) {
+    case 'manifest':
+      return unknownManifest(route.name, route.reference);
+    case 'blob':
+      return unknownBlob(route.digest);
+    case 'upload':
+      return unknownUpload(route.id);
+    case 'referrers':
+    case 'tuf':
+      return 'answer-here';
+    default:
+      return unknownRepository('name' in route ? route.name : '');
+  }
+}
+
+function endpoint(ctx: V2Context, route: ValidRoute): FastifyReply | Promise<FastifyReply> {
   switch (route.kind) {
     case 'base':
       return base(ctx);
@@ -105,34 +134,6 @@ function bodyOf(request: FastifyRequest, connections: Pick<ConnectionLimits, 'mi
     if (error instanceof SlowBodyError) raw.destroy(error);
   });
   return floor;
-}
-
-export function accessFor(method: string): Access {
-  if (method === 'GET' || method === 'HEAD') return 'pull';
-  if (method === 'DELETE') return 'delete';
-  return 'push';
-}
-
-/** Throws the refusal, or returns the signed-in user (undefined: anonymous, or no authentication configured). */
-async function authorize(ctx: V2Context, route: Exclude<V2Route, { kind: 'invalid' | 'unknown' }>): Promise<string | undefined> {
-  const auth = ctx.services.auth;
-  if (!auth) return undefined;
-  const repository = 'name' in route ? route.name : undefined;
-  const access = accessFor(ctx.method);
-  const result = await auth.authorize(ctx.request, access, repository);
-  if (result.ok) {
-    if (result.user !== undefined) factsOf(ctx.request.raw).principal = result.user;
-    return result.user;
-  }
-  logAuthFailure(ctx.request, result, access, repository);
-  if (result.reason === 'rate-limited') {
-    // Decided before any password check: the caller waits, the server spends nothing.
-    ctx.reply.header('Retry-After', String(result.retryAfterSeconds ?? 60));
-    throw new ServeError('TOOMANYREQUESTS', 'too many failed logins: retry later', { detail: { retryAfter: result.retryAfterSeconds ?? 60 } });
-  }
-  ctx.reply.header('WWW-Authenticate', result.challenge);
-  if (result.denied) throw new ServeError('DENIED', 'requested access to the resource is denied', { detail: { repository: repository ?? null } });
-  throw new ServeError('UNAUTHORIZED', 'authentication required', { detail: { repository: repository ?? null } });
 }
 
 function invalidRoute(what: 'name' | 'reference' | 'digest'): ServeError {

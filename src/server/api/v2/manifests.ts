@@ -129,7 +129,7 @@ function sizeMismatch(what: string, digest: string, declared: number, actual: nu
   return new ServeError('MANIFEST_INVALID', `the descriptor of ${what} ${digest} says ${declared} bytes, but it has ${actual}`, { detail: { digest, declared, actual } });
 }
 
-function unknownManifest(name: string, reference: ManifestReference): ServeError {
+export function unknownManifest(name: string, reference: ManifestReference): ServeError {
   const what = 'tag' in reference ? reference.tag : reference.digest;
   return new ServeError('MANIFEST_UNKNOWN', `manifest ${what} is unknown to repository ${name}`, { detail: { name, reference: what } });
 }

@@ -10,9 +10,10 @@ import { type Digest, MediaType } from '../../../core/index.js';
 import type { ManifestRecord } from '../../metadata/store.js';
 import { sendJson, type V2Context } from './context.js';
 
-export async function referrers(ctx: V2Context, name: string, subject: Digest): Promise<FastifyReply> {
+/** `visible` false: the caller may not see the repository; answered as for one that holds nothing (an empty index). */
+export async function referrers(ctx: V2Context, name: string, subject: Digest, visible = true): Promise<FastifyReply> {
   const artifactType = ctx.query.get('artifactType') ?? undefined;
-  const records = await ctx.services.metadata.listReferrers(name, subject, artifactType || undefined);
+  const records = visible ? await ctx.services.metadata.listReferrers(name, subject, artifactType || undefined) : [];
   if (artifactType) ctx.reply.header('OCI-Filters-Applied', 'artifactType');
   return sendJson(ctx, 200, { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: records.map(descriptorOf) }, MediaType.OciIndex);
 }

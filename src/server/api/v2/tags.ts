@@ -8,10 +8,12 @@ import { ServeError } from '../../errors.js';
 import { sendJson, type V2Context } from './context.js';
 import { pageOf, pageResult } from './paging.js';
 
+export function unknownRepository(name: string): ServeError {
+  return new ServeError('NAME_UNKNOWN', `repository ${name} is unknown`, { detail: { name } });
+}
+
 export async function listTags(ctx: V2Context, name: string): Promise<FastifyReply> {
-  if (!(await ctx.services.metadata.repositoryExists(name))) {
-    throw new ServeError('NAME_UNKNOWN', `repository ${name} is unknown`, { detail: { name } });
-  }
+  if (!(await ctx.services.metadata.repositoryExists(name))) throw unknownRepository(name);
   const request = pageOf(ctx.query);
   const tags = request.n === 0 ? [] : await ctx.services.metadata.listTags(name, request.page);
   const { entries, link } = pageResult(tags, request, `/v2/${name}/tags/list`);

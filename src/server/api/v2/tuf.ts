@@ -7,7 +7,10 @@
  */
 import type { FastifyReply } from 'fastify';
 import { ServeError } from '../../errors.js';
-import type { TufRequest } from '../../services.js';
+import { ANONYMOUS } from '../../auth/principal.js';
+import { errorResponse } from '../../notary/errors.js';
+import type { TufRequest, TufResponse } from '../../services.js';
+import { mayAlso, repositoryOfGun } from './access.js';
 import { hasBody, MAX_TUF_BODY_BYTES, readBodyCapped, type V2Context } from './context.js';
 
 export async function tuf(ctx: V2Context, gun: string, rest: string): Promise<FastifyReply> {
@@ -22,19 +25,25 @@ export async function tuf(ctx: V2Context, gun: string, rest: string): Promise<Fa
     ...(hasBody(ctx) ? { body: await readBodyCapped(ctx, MAX_TUF_BODY_BYTES, 'trust metadata') } : {}),
     mayWrite: () => mayPush(ctx, gun),
   };
-  const response = await notary.handle(request);
+  return send(ctx, await notary.handle(request));
+}
+
+/** Push access to `gun`'s repository: what the dispatcher already granted for a write, else asked as for any request. */
+async function mayPush(ctx: V2Context, gun: string): Promise<boolean> {
+  // The dispatcher asked for push access already (access.ts actionOf).
+  if (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH' || ctx.method === 'DELETE') return true;
+  // No authentication configured: anyone who reaches the port may push (docs/serve.md).
+  return mayAlso(ctx, ctx.services.auth, ctx.caller ?? { principal: ANONYMOUS }, 'push', repositoryOfGun(gun));
+}
+
+/** Notary's answer for metadata that does not exist: also the answer for trust data the caller may not see. */
+export function unknownTrustData(ctx: V2Context): FastifyReply {
+  return send(ctx, errorResponse('METADATA_NOT_FOUND'));
+}
+
+function send(ctx: V2Context, response: TufResponse): FastifyReply {
   const body = typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
   ctx.reply.code(response.status).header('Content-Length', body.length);
   if (response.contentType) ctx.reply.header('Content-Type', response.contentType);
   return ctx.reply.send(ctx.method === 'HEAD' ? undefined : body);
-}
-
-/** Push access to `gun`: what the dispatcher already granted for a write, else asked of the authenticator. */
-async function mayPush(ctx: V2Context, gun: string): Promise<boolean> {
-  const auth = ctx.services.auth;
-  // No authentication configured: anyone who reaches the port may push (docs/serve.md).
-  if (!auth) return true;
-  // The dispatcher asked for push access already (dispatch.ts accessFor).
-  if (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH') return true;
-  return (await auth.authorize(ctx.request, 'push', gun)).ok;
 }

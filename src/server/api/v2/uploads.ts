@@ -20,6 +20,8 @@ import { ServeError } from '../../errors.js';
 import type { BlobInfo, UploadOwner, UploadState } from '../../storage/blob-store.js';
 import { factsOf } from '../../request-facts.js';
 import { UploadSessions } from '../../upload-sessions.js';
+import { ANONYMOUS } from '../../auth/principal.js';
+import { mayAlso } from './access.js';
 import { parseV2Path } from './route.js';
 import { declaredLength, hasBody, sendEmpty, StatusServeError, uploadLocation, uploadRange, type V2Context } from './context.js';
 
@@ -81,7 +83,11 @@ async function ownedUpload(ctx: V2Context, name: string, id: string): Promise<Up
       `refused access to upload ${id} (${refusal})`,
     );
   }
-  throw new ServeError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`, { detail: { id } });
+  throw unknownUpload(id);
+}
+
+export function unknownUpload(id: string): ServeError {
+  return new ServeError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`, { detail: { id } });
 }
 
 /** Why `principal` may not use an upload through `repository`; undefined when it may. Fails closed on an upload without an owner. */
@@ -166,8 +172,8 @@ function uploadAccepted(ctx: V2Context, name: string, state: UploadState, status
 /** Links `mount` from `from` into `name` when the source has it and the caller may pull from it; else undefined. */
 async function tryMount(ctx: V2Context, name: string, mount: string, from: string | null): Promise<Digest | undefined> {
   if (!isDigest(mount) || from === null || parseV2Path(`/v2/${from}/tags/list`).kind !== 'tags') return undefined;
-  const auth = ctx.services.auth;
-  if (auth && !(await auth.authorize(ctx.request, 'pull', from)).ok) return undefined;
+  // Mounting from a repository the caller may not pull would copy what they cannot see: a plain upload instead (the spec's fallback).
+  if (!(await mayAlso(ctx, ctx.services.auth, ctx.caller ?? { principal: ANONYMOUS }, 'pull', from))) return undefined;
   if (!(await ctx.services.metadata.isBlobLinked(from, mount))) return undefined;
   if (!(await ctx.services.blobs.stat(mount))) return undefined;
   await ctx.services.metadata.linkBlob(name, mount);

@@ -1,0 +1,135 @@
+/**
+ * `portcullis registry user|robot|project|member …`: the admin commands for a
+ * running `portcullis serve --accounts` (commands/registry-admin.ts).
+ */
+import type { Command } from 'commander';
+import { parseBooleanFlag } from '../flags.js';
+import type { AdminOptions } from '../commands/registry-admin.js';
+import type { CommandContext } from './common.js';
+
+const HELP = `
+Manages the accounts of a running "portcullis serve --accounts" through its
+admin API (/api/v1/), signed in as an administrator (or, for members and
+robots, a project admin): --creds USER:PASS, else PORTCULLIS_USERNAME and
+PORTCULLIS_PASSWORD, else the login saved by "portcullis login HOST".
+The server is --server URL or PORTCULLIS_SERVER.
+
+Roles in a project: pull, push (and pull), delete (and push), admin (members,
+robots, settings). Robots are named robot$PROJECT+NAME; their secret is shown
+once. New users' passwords come from --password-stdin, or are generated and
+shown once.
+
+Examples:
+  export PORTCULLIS_SERVER=https://registry.example:5000
+  portcullis registry project create team
+  portcullis registry user add alice < alice-password.txt --password-stdin
+  portcullis registry member add team alice push
+  portcullis registry robot create team ci --actions pull,push --expires 90d
+  portcullis registry robot revoke 'robot$team+ci'
+
+Exit codes: 0 ok, 2 invalid request, 3 not found, 4 not allowed or wrong
+credentials, 5 server unreachable, 9 exists already.`;
+
+function common(command: Command): Command {
+  return command
+    .option('--server <url>', 'the registry (default $PORTCULLIS_SERVER)')
+    .option('--creds <user:password>', 'administrator credentials (default $PORTCULLIS_USERNAME/$PORTCULLIS_PASSWORD or the saved login)')
+    .option('--tls-verify <bool>', 'verify the server certificate (default true)')
+    .option('--format <format>', 'table (default) or json, for lists');
+}
+
+function admin(options: Record<string, unknown>): AdminOptions {
+  const tlsVerify = parseBooleanFlag(options.tlsVerify as string | undefined, 'tls-verify');
+  return {
+    ...(typeof options.server === 'string' ? { server: options.server } : {}),
+    ...(typeof options.creds === 'string' ? { creds: options.creds } : {}),
+    ...(tlsVerify !== undefined ? { tlsVerify } : {}),
+    ...(typeof options.format === 'string' ? { format: options.format } : {}),
+  };
+}
+
+export function registerRegistryAdminCommands(program: Command, ctx: CommandContext): void {
+  const registry = program.command('registry').description('manage accounts, projects, members and robots of a running portcullis serve --accounts').addHelpText('after', HELP);
+
+  const user = registry.command('user').description('registry accounts');
+  common(user.command('add <name>').description('create a user').option('--admin', 'a registry administrator').option('--password-stdin', 'read the password from stdin (else one is generated and shown once)')).action(
+    async (name: string, options: Record<string, unknown>) => {
+      const { userCommand } = await import('../commands/registry-admin.js');
+      ctx.exitCode = await userCommand('add', name, { ...admin(options), admin: options.admin === true, passwordStdin: options.passwordStdin === true }, ctx.io);
+    },
+  );
+  common(user.command('list').description('list users')).action(async (options: Record<string, unknown>) => {
+    const { userCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await userCommand('list', undefined, admin(options), ctx.io);
+  });
+  common(user.command('passwd <name>').description('set a new password').option('--password-stdin', 'read it from stdin (else one is generated and shown once)')).action(
+    async (name: string, options: Record<string, unknown>) => {
+      const { userCommand } = await import('../commands/registry-admin.js');
+      ctx.exitCode = await userCommand('passwd', name, { ...admin(options), passwordStdin: options.passwordStdin === true }, ctx.io);
+    },
+  );
+  common(user.command('rm <name>').description('delete a user and their memberships')).action(async (name: string, options: Record<string, unknown>) => {
+    const { userCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await userCommand('rm', name, admin(options), ctx.io);
+  });
+
+  const project = registry.command('project').description('projects: the first path component of repository names');
+  common(project.command('create <name>').description('create a project (private unless --public)').option('--public', 'anyone, anonymous callers too, may pull')).action(
+    async (name: string, options: Record<string, unknown>) => {
+      const { projectCommand } = await import('../commands/registry-admin.js');
+      ctx.exitCode = await projectCommand('create', name, { ...admin(options), public: options.public === true }, ctx.io);
+    },
+  );
+  common(project.command('list').description('list the projects you can see')).action(async (options: Record<string, unknown>) => {
+    const { projectCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await projectCommand('list', undefined, admin(options), ctx.io);
+  });
+  common(project.command('rm <name>').description('delete an empty project, its members and robots')).action(async (name: string, options: Record<string, unknown>) => {
+    const { projectCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await projectCommand('rm', name, admin(options), ctx.io);
+  });
+
+  const member = registry.command('member').description("members of a project and their role");
+  common(member.command('add <project> <user> <role>').description('give USER the ROLE (pull, push, delete, admin) in PROJECT')).action(
+    async (projectName: string, userName: string, role: string, options: Record<string, unknown>) => {
+      const { memberCommand } = await import('../commands/registry-admin.js');
+      ctx.exitCode = await memberCommand('add', projectName, userName, role, admin(options), ctx.io);
+    },
+  );
+  common(member.command('rm <project> <user>').description('take USER out of PROJECT')).action(async (projectName: string, userName: string, options: Record<string, unknown>) => {
+    const { memberCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await memberCommand('rm', projectName, userName, undefined, admin(options), ctx.io);
+  });
+  common(member.command('list <project>').description('list members')).action(async (projectName: string, options: Record<string, unknown>) => {
+    const { memberCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await memberCommand('list', projectName, undefined, undefined, admin(options), ctx.io);
+  });
+
+  const robot = registry.command('robot').description('robot accounts (robot$PROJECT+NAME) for CI and machines');
+  common(
+    robot
+      .command('create <project> <name>')
+      .description('create a robot and print its secret once')
+      .option('--actions <list>', 'pull, push, delete, comma-separated (default pull)')
+      .option('--expires <days>', 'e.g. 90d, or never (default never)')
+      .option('--description <text>', 'what it is for'),
+  ).action(async (projectName: string, name: string, options: Record<string, unknown>) => {
+    const { robotCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await robotCommand('create', projectName, name, {
+      ...admin(options),
+      ...(typeof options.actions === 'string' ? { actions: options.actions } : {}),
+      ...(typeof options.expires === 'string' ? { expires: options.expires } : {}),
+      ...(typeof options.description === 'string' ? { description: options.description } : {}),
+    }, ctx.io);
+  });
+  common(robot.command('list <project>').description("list a project's robots")).action(async (projectName: string, options: Record<string, unknown>) => {
+    const { robotCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await robotCommand('list', projectName, undefined, admin(options), ctx.io);
+  });
+  common(robot.command('revoke <robot> [name]').description('revoke robot$PROJECT+NAME (or PROJECT NAME): refused from its next request on')).action(
+    async (target: string, name: string | undefined, options: Record<string, unknown>) => {
+      const { robotCommand } = await import('../commands/registry-admin.js');
+      ctx.exitCode = await robotCommand('revoke', target, name, admin(options), ctx.io);
+    },
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * Opens what `--accounts` needs: the identity store beside the content store
+ * (SQLite in the data folder, or the PostgreSQL schema), the password
+ * threads, the token signing key (`<root>/auth/`), the htpasswd file as a
+ * read-only source of users when given, and the first administrator when
+ * there is none (password from PORTCULLIS_ADMIN_PASSWORD(_FILE), else
+ * generated; `serve` shows a generated one once on stderr, never in the log).
+ * Kept apart from open.ts so the wiring there stays a few lines.
+ */
+import { join } from 'node:path';
+import type { RegistryPlugin } from '../app.js';
+import type { IdentityStore } from '../metadata/identity-store.js';
+import type { MetadataStore } from '../metadata/store.js';
+import { apiPlugin } from '../api/v1/plugin.js';
+import { AccountsAccess, bootstrapAdmin } from './accounts.js';
+import type { FailureLimits } from './failure-limiter.js';
+import { readHtpasswd } from './htpasswd.js';
+import { PasswordWorkerPool } from './password-pool.js';
+import { tokenPlugin, TOKEN_PATH } from './token-endpoint.js';
+import { loadTokenKeys } from './token-keys.js';
+import { TokenService } from './tokens.js';
+
+export interface AccountsSettings {
+  /** The first administrator's password (PORTCULLIS_ADMIN_PASSWORD or its _FILE); generated when absent. */
+  readonly adminPassword?: string;
+  /** Access token lifetime (default 300 s). */
+  readonly tokenTtlSeconds?: number;
+}
+
+export interface OpenedAccounts {
+  readonly access: AccountsAccess;
+  /** Set when this start created the first administrator. */
+  readonly admin?: { readonly user: string; readonly password: string; readonly generated: boolean };
+  close(): Promise<void>;
+}
+
+export async function openAccounts(options: {
+  readonly root: string;
+  readonly metadataUrl?: string;
+  readonly htpasswd?: string;
+  readonly loginLimits?: Partial<FailureLimits>;
+  readonly settings: AccountsSettings;
+  /** `http(s)://host:port` as clients reach the registry (known once listening). */
+  readonly publicUrl: () => string;
+  /** The registry's public name: the tokens' audience. */
+  readonly service: () => string;
+}): Promise<OpenedAccounts> {
+  const store = await openIdentityStore(options.root, options.metadataUrl);
+  const hasher = new PasswordWorkerPool();
+  try {
+    const keys = await loadTokenKeys(join(options.root, 'auth'));
+    const tokens = new TokenService(keys, {
+      issuer: () => `${options.publicUrl()}${TOKEN_PATH}`,
+      service: options.service,
+      ...(options.settings.tokenTtlSeconds !== undefined ? { accessTtlSeconds: options.settings.tokenTtlSeconds } : {}),
+    });
+    const access = await AccountsAccess.create({
+      store,
+      tokens,
+      hasher,
+      realm: () => `${options.publicUrl()}${TOKEN_PATH}`,
+      ...(options.htpasswd ? { htpasswd: await readHtpasswd(options.htpasswd) } : {}),
+      ...(options.loginLimits ? { failures: options.loginLimits } : {}),
+    });
+    const admin = await bootstrapAdmin(store, hasher, options.settings.adminPassword);
+    return {
+      access,
+      ...(admin ? { admin } : {}),
+      async close() {
+        await hasher.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await hasher.close();
+    await store.close();
+    throw error;
+  }
+}
+
+/** `/token` and `/api/v1/`, for buildApp's plugins. */
+export function accountPlugins(access: AccountsAccess, metadata: MetadataStore): RegistryPlugin[] {
+  return [tokenPlugin(access), apiPlugin({ access, metadata })];
+}
+
+async function openIdentityStore(root: string, metadataUrl: string | undefined): Promise<IdentityStore> {
+  if (metadataUrl) {
+    const { PostgresIdentityStore } = await import('../metadata/identity-postgres.js');
+    return PostgresIdentityStore.open(metadataUrl);
+  }
+  const { SqliteIdentityStore } = await import('../metadata/identity-sqlite.js');
+  return new SqliteIdentityStore(join(root, 'registry.sqlite'));
+}

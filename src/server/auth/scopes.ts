@@ -1,0 +1,84 @@
+/**
+ * Scopes of the Docker token protocol
+ * (https://distribution.github.io/distribution/spec/auth/scope/):
+ * `repository:NAME:pull,push`, `repository:NAME:*`, `registry:catalog:*`,
+ * asked for by clients, and the `access` claim a token carries: what was
+ * asked for intersected with what the principal holds. Unknown resource
+ * types, malformed names and unknown actions are dropped, never an error
+ * (clients send scopes for things we do not have); at most MAX_SCOPES scopes
+ * of MAX_SCOPE_LENGTH characters are read per request.
+ */
+import { MAX_NAME_LENGTH } from '../api/v2/route.js';
+import { isSignedIn } from './permissions.js';
+import type { Action, Principal } from './principal.js';
+
+export interface AccessEntry {
+  readonly type: 'repository' | 'registry';
+  readonly name: string;
+  readonly actions: readonly string[];
+}
+
+export const MAX_SCOPES = 32;
+export const MAX_SCOPE_LENGTH = 512;
+
+const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const REPOSITORY_ACTIONS: readonly Action[] = ['pull', 'push', 'delete'];
+
+/** The scopes in `values` (each may hold several, space-separated, as in the OAuth form). */
+export function parseScopes(values: readonly string[]): AccessEntry[] {
+  const out: AccessEntry[] = [];
+  for (const value of values) {
+    for (const scope of value.split(' ')) {
+      if (out.length >= MAX_SCOPES) return out;
+      if (scope === '' || scope.length > MAX_SCOPE_LENGTH) continue;
+      const first = scope.indexOf(':');
+      const last = scope.lastIndexOf(':');
+      if (first < 0 || last === first) continue;
+      // `repository(plugin):…`: the resource class does not change what is granted.
+      const type = scope.slice(0, first).replace(/\(.*\)$/, '');
+      const name = scope.slice(first + 1, last);
+      const actions = scope.slice(last + 1).split(',').filter((a) => a !== '');
+      if (type === 'repository' && name.length <= MAX_NAME_LENGTH && NAME.test(name)) out.push({ type, name, actions });
+      else if (type === 'registry' && name === 'catalog') out.push({ type, name, actions });
+    }
+  }
+  return out;
+}
+
+/** The scope string a 401 challenge names. */
+export function scopeString(entry: AccessEntry): string {
+  return `${entry.type}:${entry.name}:${entry.actions.join(',')}`;
+}
+
+/**
+ * What `principal` gets of `requested`: for each repository, the asked
+ * actions it may do (`*` asks for all three); the catalog when signed in.
+ * Entries granting nothing are left out; the same name asked twice merges.
+ */
+export async function grantScopes(
+  principal: Principal,
+  requested: readonly AccessEntry[],
+  can: (principal: Principal, action: Action, repository: string) => Promise<boolean>,
+): Promise<AccessEntry[]> {
+  const granted = new Map<string, { entry: AccessEntry; actions: Set<string> }>();
+  for (const entry of requested) {
+    const key = `${entry.type}:${entry.name}`;
+    const actions = new Set<string>();
+    if (entry.type === 'registry') {
+      if (entry.actions.includes('*') && isSignedIn(principal)) actions.add('*');
+    } else {
+      const wanted = entry.actions.includes('*') ? REPOSITORY_ACTIONS : REPOSITORY_ACTIONS.filter((a) => entry.actions.includes(a));
+      for (const action of wanted) if (await can(principal, action, entry.name)) actions.add(action);
+    }
+    if (actions.size === 0) continue;
+    const held = granted.get(key);
+    if (held) for (const a of actions) held.actions.add(a);
+    else granted.set(key, { entry, actions });
+  }
+  return [...granted.values()].map(({ entry, actions }) => ({ type: entry.type, name: entry.name, actions: [...actions].sort() }));
+}
+
+/** True when `grants` (a token's access claim) include `action` on the repository, or the catalog for `registry:catalog:*`. */
+export function grantsInclude(grants: readonly AccessEntry[], type: AccessEntry['type'], name: string, action: string): boolean {
+  return grants.some((g) => g.type === type && g.name === name && (g.actions.includes(action) || g.actions.includes('*')));
+}

@@ -1,0 +1,92 @@
+/**
+ * Accounts, robots, projects and members: what authorisation reads
+ * (auth/permissions.ts) and the admin API (api/v1/) writes. Kept apart from
+ * MetadataStore, which describes content, so each can grow on its own;
+ * both backends implement it beside their content store, in the same
+ * database: `identity-sqlite.ts` (the SQLite file in the data folder) and
+ * `identity-postgres.ts` (the PostgreSQL schema). Every method is one
+ * transaction. Names are compared and ordered by byte value.
+ *
+ * Contract, tested against both by `test/server/metadata/identity-contract.ts`.
+ */
+import type { ProjectAccess } from '../auth/permissions.js';
+import type { RobotAction, Role } from '../auth/principal.js';
+import type { Page } from './store.js';
+
+export interface UserRecord {
+  readonly name: string;
+  /** A PHC string (`$argon2id$…`) or a bcrypt hash (`$2b$…`, imported). */
+  readonly passwordHash: string;
+  /** Registry administrator: every project, and the accounts themselves. */
+  readonly admin: boolean;
+  readonly createdAt: string;
+  /** Refresh tokens issued before this are refused (a new password signs every client out). */
+  readonly passwordChangedAt: string;
+}
+
+export interface RobotRecord {
+  /** The whole account name, `robot$<project>+<name>`. */
+  readonly name: string;
+  readonly project: string;
+  readonly actions: readonly RobotAction[];
+  /** HMAC-SHA-256 of the secret under `secretSalt`, base64url (auth/robot-secrets.ts). */
+  readonly secretHash: string;
+  readonly secretSalt: string;
+  readonly description?: string;
+  readonly createdAt: string;
+  /** ISO time after which it is refused; none: never. */
+  readonly expiresAt?: string;
+  /** Set when revoked: refused from then on, kept for the record. */
+  readonly revokedAt?: string;
+}
+
+export interface ProjectRecord {
+  readonly name: string;
+  /** Anyone, anonymous callers included, may pull. */
+  readonly public: boolean;
+  readonly createdAt: string;
+}
+
+export interface MemberRecord {
+  readonly project: string;
+  readonly user: string;
+  readonly role: Role;
+}
+
+export interface IdentityStore {
+  getUser(name: string): Promise<UserRecord | undefined>;
+  listUsers(page?: Page): Promise<UserRecord[]>;
+  /** False (and nothing changed) when the name is taken. */
+  createUser(user: UserRecord): Promise<boolean>;
+  /** True when some user is a registry administrator (bootstrap asks). */
+  hasAdmin(): Promise<boolean>;
+  setPassword(name: string, passwordHash: string, changedAt: string): Promise<boolean>;
+  setAdmin(name: string, admin: boolean): Promise<boolean>;
+  /** Removes the user and their memberships; false when there was none. */
+  deleteUser(name: string): Promise<boolean>;
+
+  createRobot(robot: RobotRecord): Promise<boolean>;
+  getRobot(name: string): Promise<RobotRecord | undefined>;
+  /** Robots of one project, or of all when `project` is undefined, by name. */
+  listRobots(project: string | undefined, page?: Page): Promise<RobotRecord[]>;
+  /** Marks it revoked (once; the first time is kept); false when there is no such robot. */
+  revokeRobot(name: string, at: string): Promise<boolean>;
+
+  createProject(project: ProjectRecord): Promise<boolean>;
+  getProject(name: string): Promise<ProjectRecord | undefined>;
+  listProjects(page?: Page): Promise<ProjectRecord[]>;
+  setProjectPublic(name: string, isPublic: boolean): Promise<boolean>;
+  /** Removes the project, its members and its robots; false when there was none. */
+  deleteProject(name: string): Promise<boolean>;
+
+  /** Adds the member or changes their role; false when the project does not exist (the caller checks the user: htpasswd users have no row). */
+  setMember(project: string, user: string, role: Role): Promise<boolean>;
+  removeMember(project: string, user: string): Promise<boolean>;
+  /** Members of a project by user name. */
+  listMembers(project: string, page?: Page): Promise<MemberRecord[]>;
+  /** One lookup for authorisation: does the project exist, is it public, and `user`'s role in it. */
+  projectAccess(project: string, user?: string): Promise<ProjectAccess>;
+  /** Projects `user` may pull from (public ones, and those they are a member of); anonymous: public ones. Sorted. */
+  projectsReadableBy(user?: string): Promise<string[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { ServeError } from '../../../src/server/errors.js';
+import { IDENTITY_SCHEMA_VERSION, SqliteIdentityStore } from '../../../src/server/metadata/identity-sqlite.js';
+import { SCHEMA_VERSION, SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
+import { identityStoreContract } from './identity-contract.js';
+
+identityStoreContract('sqlite', async () => new SqliteIdentityStore(join(await mkdtemp(join(tmpdir(), 'portcullis-identity-')), 'registry.sqlite')));
+
+test('sqlite identity: shares the content store file, versioned on its own, survives reopening', async () => {
+  const path = join(await mkdtemp(join(tmpdir(), 'portcullis-identity-')), 'registry.sqlite');
+  const content = new SqliteMetadataStore(path);
+  const identity = new SqliteIdentityStore(path);
+  await identity.createProject({ name: 'team', public: false, createdAt: '2026-01-01T00:00:00.000Z' });
+  await content.linkBlob('team/app', `sha256:${'a'.repeat(64)}`);
+  assert.equal(content.db.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'the content version is untouched');
+  assert.deepEqual(identity.db.prepare("SELECT version FROM schema_components WHERE component = 'identity'").get(), { version: IDENTITY_SCHEMA_VERSION });
+  await identity.close();
+  await content.close();
+  const again = new SqliteIdentityStore(path);
+  assert.equal((await again.getProject('team'))?.name, 'team');
+  await again.close();
+});
+
+test('sqlite identity: accounts from a newer portcullis are refused', async () => {
+  const path = join(await mkdtemp(join(tmpdir(), 'portcullis-identity-')), 'registry.sqlite');
+  new SqliteIdentityStore(path).db.close();
+  const raw = new Database(path);
+  raw.prepare("UPDATE schema_components SET version = ? WHERE component = 'identity'").run(IDENTITY_SCHEMA_VERSION + 1);
+  raw.close();
+  assert.throws(() => new SqliteIdentityStore(path), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /newer than this portcullis/.test(e.message));
+});
