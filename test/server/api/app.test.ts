@@ -118,7 +118,7 @@ describe('base, errors, plugins, Notary routing, auth', () => {
     assert.deepEqual(asked.at(-1), ['delete', 'app']);
     // Nothing was stored by the refused push.
     const blobs: string[] = [];
-    for await (const d of r.services.blobs.list()) blobs.push(d);
+    for await (const blob of r.services.blobs.list()) blobs.push(blob.digest);
     assert.deepEqual(blobs, []);
   });
 
