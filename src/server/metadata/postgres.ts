@@ -34,6 +34,7 @@ import { accessoryTagRange, beingCollected, missingBlob, projectRange } from './
 import { scanFromRow, scanToRow, type ScanRow } from './scan-rows.js';
 import type {
   BlobClaim,
+  BlobHolders,
   BlobReservation,
   BlobRow,
   DeletionPlan,
@@ -217,6 +218,23 @@ export class PostgresMetadataStore implements MetadataStore {
     const { rows } = await this.query(`SELECT * FROM ${this.#s}.blobs WHERE digest = $1`, [digest]);
     const row = rows[0] as BlobTableRow | undefined;
     return row ? toBlobRow(row) : undefined;
+  }
+
+  async blobHolders(digest: Digest, limit: number): Promise<BlobHolders> {
+    const s = this.#s;
+    const n = Math.max(0, Math.floor(limit));
+    const { rows: links } = await this.query(`SELECT repository FROM ${s}.blob_links WHERE digest = $1 ORDER BY repository LIMIT $2`, [digest, n + 1]);
+    const { rows: manifests } = await this.query(
+      `SELECT repository, manifest FROM ${s}.manifest_refs WHERE digest = $1
+      UNION SELECT repository, digest AS manifest FROM ${s}.manifests WHERE digest = $1
+      ORDER BY repository, manifest LIMIT $2`,
+      [digest, n + 1],
+    );
+    return {
+      links: (links as Array<{ repository: string }>).slice(0, n).map((r) => r.repository),
+      manifests: (manifests as Array<{ repository: string; manifest: string }>).slice(0, n).map((r) => ({ repository: r.repository, digest: r.manifest as Digest })),
+      truncated: links.length > n || manifests.length > n,
+    };
   }
 
   async claimBlob(digest: Digest, options: { readonly touchedBefore: string; readonly now: string }): Promise<BlobClaim | undefined> {

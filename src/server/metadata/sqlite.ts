@@ -40,6 +40,7 @@ import { scanFromRow, scanToRow, type ScanRow } from './scan-rows.js';
 import { accessoryTagRange, beingCollected, missingBlob, projectRange } from './lifecycle-rules.js';
 import type {
   BlobClaim,
+  BlobHolders,
   BlobReservation,
   BlobRow,
   DeletionPlan,
@@ -186,6 +187,11 @@ export class SqliteMetadataStore implements MetadataStore {
       blobHeld: db.prepare<{ digest: string }, { one: number }>(`SELECT 1 AS one WHERE
         EXISTS (SELECT 1 FROM blob_links WHERE digest = @digest) OR EXISTS (SELECT 1 FROM manifest_refs WHERE digest = @digest)
         OR EXISTS (SELECT 1 FROM manifests WHERE digest = @digest)`),
+      linksOf: db.prepare<[string, number], { repository: string }>('SELECT repository FROM blob_links WHERE digest = ? ORDER BY repository LIMIT ?'),
+      holdersOf: db.prepare<{ digest: string; limit: number }, { repository: string; manifest: string }>(`
+        SELECT repository, manifest FROM manifest_refs WHERE digest = @digest
+        UNION SELECT repository, digest AS manifest FROM manifests WHERE digest = @digest
+        ORDER BY repository, manifest LIMIT @limit`),
       link: db.prepare('INSERT INTO blob_links (repository, digest) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       isLinked: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM blob_links WHERE repository = ? AND digest = ?'),
       unlink: db.prepare('DELETE FROM blob_links WHERE repository = ? AND digest = ?'),
@@ -322,6 +328,13 @@ export class SqliteMetadataStore implements MetadataStore {
   async blobRow(digest: Digest): Promise<BlobRow | undefined> {
     const row = this.#s.blob.get(digest);
     return row ? toBlobRow(row) : undefined;
+  }
+
+  async blobHolders(digest: Digest, limit: number): Promise<BlobHolders> {
+    const n = Math.max(0, Math.floor(limit));
+    const links = this.#s.linksOf.all(digest, n + 1).map((r) => r.repository);
+    const manifests = this.#s.holdersOf.all({ digest, limit: n + 1 }).map((r) => ({ repository: r.repository, digest: r.manifest as Digest }));
+    return { links: links.slice(0, n), manifests: manifests.slice(0, n), truncated: links.length > n || manifests.length > n };
   }
 
   async claimBlob(digest: Digest, options: { readonly touchedBefore: string; readonly now: string }): Promise<BlobClaim | undefined> {

@@ -145,6 +145,14 @@ export interface DeletionPlan {
   readonly manifests: readonly Digest[];
 }
 
+/** Who holds a blob: repositories linking it, manifests referencing it (or being it). */
+export interface BlobHolders {
+  readonly links: readonly string[];
+  readonly manifests: ReadonlyArray<{ readonly repository: string; readonly digest: Digest }>;
+  /** More holders than the limit asked for: the lists are not complete. */
+  readonly truncated: boolean;
+}
+
 export interface UnreferencedQuery {
   /** Only blobs not touched (linked, referenced, reserved) since this ISO time. */
   readonly touchedBefore?: string;
@@ -174,6 +182,8 @@ export interface MetadataStore {
   /** Live blobs no repository links and no manifest references (nor is one), in digest order. */
   unreferencedBlobs(query?: UnreferencedQuery): Promise<Digest[]>;
   blobRow(digest: Digest): Promise<BlobRow | undefined>;
+  /** Up to `limit` holders of each kind (what a dry run needs to tell which blobs a deletion would free). */
+  blobHolders(digest: Digest, limit: number): Promise<BlobHolders>;
 
   /** Claims an unreferenced live blob untouched since `touchedBefore`, atomically with that check; undefined when it is not one. */
   claimBlob(digest: Digest, options: { readonly touchedBefore: string; readonly now: string }): Promise<BlobClaim | undefined>;

@@ -16,7 +16,7 @@ import { base } from './base.js';
 import { blob } from './blobs.js';
 import { listCatalog } from './catalog.js';
 import { API_VERSION, API_VERSION_HEADER, StatusServeError, type V2Context, type V2Services } from './context.js';
-import { manifest } from './manifests.js';
+import { manifest, unknownManifest } from './manifests.js';
 import { referrers } from './referrers.js';
 import { parseV2Path, type V2Route } from './route.js';
 import { listTags } from './tags.js';
@@ -59,6 +59,12 @@ export async function dispatchV2(
   facts.route = route.kind;
   if ('name' in route) facts.repository = route.name;
   if (route.kind === 'unknown') throw new StatusServeError(404, 'UNSUPPORTED', `no such endpoint: ${request.method} ${path.slice(0, 200)}`);
+  if (route.kind === 'invalid' && route.manifest !== undefined && ['GET', 'HEAD', 'DELETE'].includes(ctx.method)) {
+    // A reference that cannot exist is a manifest that does not exist (the conformance suite wants 404, not 400).
+    facts.repository = route.manifest.name;
+    const principal = await authorize(ctx, { kind: 'manifest', name: route.manifest.name, reference: { tag: 'invalid' } });
+    throw await unknownManifest(principal === undefined ? ctx : { ...ctx, principal }, route.manifest.name, { invalid: route.manifest.reference });
+  }
   if (route.kind === 'invalid') throw invalidRoute(route.what);
   if (route.kind !== 'tuf' && !METHODS[route.kind].includes(ctx.method)) {
     throw new ServeError('UNSUPPORTED', `${ctx.method} is not supported on this endpoint`);
