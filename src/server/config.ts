@@ -10,6 +10,7 @@ import type { Policy } from '../trust/policy/index.js';
 import type { KeyFile } from '../engine/trust/index.js';
 import type { FailureLimits } from './auth/failure-limiter.js';
 import type { ConnectionLimits } from './connection-limits.js';
+import type { GcObserver, ProjectSettingsProvider } from './gc/index.js';
 import type { RegistryLog } from './log.js';
 
 export interface S3StorageConfig {
@@ -58,5 +59,9 @@ export interface RegistryConfig {
   readonly ui: boolean;
   /** Timeouts and connection caps; defaults in connection-limits.ts. */
   readonly connections?: Partial<ConnectionLimits>;
+  /** Garbage collection: schedule, grace period, untagged retention; defaults in gc/ (daily, 1 h, 7 days). */
+  readonly gc?: { readonly intervalMs?: number; readonly graceMs?: number; readonly untaggedRetentionMs?: number; readonly observer?: GcObserver };
+  /** Per-project quotas and retention rules (gc/projects.ts); none when absent. */
+  readonly projectSettings?: ProjectSettingsProvider;
   readonly log: RegistryLog;
 }

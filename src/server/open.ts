@@ -1,6 +1,7 @@
 /**
  * Turns a RegistryConfig into a running registry: storage and metadata
- * drivers, authentication, the purge of abandoned uploads, the scan service,
+ * drivers, authentication, the purge of abandoned uploads, garbage
+ * collection (scheduled, and its admin API), the scan service,
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
@@ -24,18 +25,22 @@ import type { HtpasswdAuthenticator } from './auth/htpasswd.js';
 import { startMetricsListener } from './metrics-listener.js';
 import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
+import { GcService } from './gc/index.js';
+import { gcApiPlugin } from './api/v1/gc.js';
 
 export interface RunningRegistry {
   readonly url: string;
   readonly port: number;
   readonly services: RegistryServices;
   readonly scanner?: ScanService;
+  readonly gc: GcService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
   close(): Promise<void>;
 }
 
-async function openBlobStore(config: RegistryConfig): Promise<BlobStore> {
+/** The blob store a configuration names (also what `portcullis registry gc` opens offline). */
+export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'storage'>): Promise<BlobStore> {
   if (config.storage.kind === 'filesystem') return new FilesystemBlobStore(join(config.root, 'blobs'));
   const { S3BlobStore } = await import('./storage/s3.js');
   const s3 = config.storage;
@@ -50,7 +55,8 @@ async function openBlobStore(config: RegistryConfig): Promise<BlobStore> {
   });
 }
 
-async function openMetadata(config: RegistryConfig): Promise<MetadataStore> {
+/** The metadata store a configuration names. */
+export async function openMetadata(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<MetadataStore> {
   if (config.metadataUrl) {
     const { PostgresMetadataStore } = await import('./metadata/postgres.js');
     return PostgresMetadataStore.open(config.metadataUrl);
@@ -136,9 +142,24 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const notary = await openNotary(config);
     if (notary) closers.push(() => notary.close());
 
+    const gc = new GcService({
+      stores: { blobs, metadata },
+      log: config.log,
+      ...(config.gc?.intervalMs !== undefined ? { intervalMs: config.gc.intervalMs } : {}),
+      ...(config.gc?.observer ? { observer: config.gc.observer } : {}),
+      defaults: {
+        ...(config.gc?.graceMs !== undefined ? { graceMs: config.gc.graceMs } : {}),
+        ...(config.gc?.untaggedRetentionMs !== undefined ? { untaggedRetentionMs: config.gc.untaggedRetentionMs } : {}),
+        ...(config.projectSettings ? { projects: config.projectSettings } : {}),
+      },
+    });
+    gc.start();
+    closers.push(() => gc.stop());
+
     const services: RegistryServices = {
       blobs,
       metadata,
+      ...(config.projectSettings ? { projects: config.projectSettings } : {}),
       events: {
         manifestPushed(record, tag) {
           scanner?.manifestPushed(record);
@@ -151,7 +172,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       uploads,
       ...(config.maxUploadsPerClient !== undefined ? { limits: { maxUploadsPerClient: config.maxUploadsPerClient } } : {}),
     };
-    const plugins: RegistryPlugin[] = [];
+    const plugins: RegistryPlugin[] = [gcApiPlugin({ gc, ...(auth ? { auth } : {}) })];
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
@@ -178,7 +199,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
-    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), close: closeAll };
+    return { url: server.url, port: server.port, services, gc, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -2,11 +2,13 @@
  * `portcullis serve`: maps flags onto a RegistryConfig, starts the registry
  * and runs until SIGINT/SIGTERM.
  */
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SEVERITY_LEVELS, type SeverityLevel } from '../../core/advisory.js';
 import type { RegistryConfig, StorageConfig } from '../../server/config.js';
 import type { ConnectionLimits } from '../../server/connection-limits.js';
+import { parseProjectSettings, type ProjectSettingsProvider } from '../../server/gc/index.js';
 import { createLog, LOG_FORMATS, LOG_LEVELS } from '../../server/log.js';
 import { defaultDbPath } from '../../vuln/db.js';
 import { UsageError } from '../context.js';
@@ -50,6 +52,10 @@ export interface ServeOptions {
   uploadPurgeAge?: string;
   maxUploadsPerClient?: string;
   metricsAddr?: string;
+  gcInterval?: string;
+  gcGrace?: string;
+  untaggedRetention?: string;
+  projectSettings?: string;
   requireSignature?: boolean;
   policy?: string;
   notary?: boolean;
@@ -67,7 +73,8 @@ export function parseAddr(value: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-function storageConfig(options: ServeOptions, env: NodeJS.ProcessEnv): StorageConfig {
+/** `--storage` (and `--s3-*`) as a StorageConfig; `portcullis registry gc` reads the same flags. */
+export function storageConfig(options: Pick<ServeOptions, 'storage' | 's3Endpoint' | 's3Region'>, env: NodeJS.ProcessEnv): StorageConfig {
   const url = options.storage;
   if (url === undefined || !url.startsWith('s3://')) {
     if (options.s3Endpoint) throw new UsageError('--s3-endpoint needs --storage s3://BUCKET[/PREFIX]');
@@ -108,6 +115,11 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return n;
 }
 
+/** `--root`, or the default data folder (`$XDG_DATA_HOME/portcullis/registry`). */
+export function defaultRoot(root: string | undefined, env: NodeJS.ProcessEnv): string {
+  return resolve(root ?? join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'portcullis', 'registry'));
+}
+
 export async function buildConfig(options: ServeOptions, io: OutputStreams): Promise<RegistryConfig> {
   const env = io.env;
   const { host, port } = parseAddr(options.addr ?? '127.0.0.1:5000');
@@ -121,7 +133,7 @@ export async function buildConfig(options: ServeOptions, io: OutputStreams): Pro
     throw new UsageError('--deny-severity refuses every image without a complete scan, and --no-scan scans nothing: drop one of them');
   }
   if (options.policy && !options.requireSignature) throw new UsageError('--policy needs --require-signature');
-  const root = resolve(options.root ?? join(env.XDG_DATA_HOME ?? join(env.HOME ?? homedir(), '.local', 'share'), 'portcullis', 'registry'));
+  const root = defaultRoot(options.root, env);
   let requireSignature: RegistryConfig['requireSignature'];
   if (options.requireSignature) {
     const loaded = await loadPolicy(options.policy, env);
@@ -149,6 +161,7 @@ export async function buildConfig(options: ServeOptions, io: OutputStreams): Pro
     ui: options.ui !== false,
     connections: connectionLimits(options),
     ...authAndUploadLimits(options),
+    ...(await lifecycleConfig(options)),
     log: createLog({ level: choice(options.logLevel, LOG_LEVELS, '--log-level', 'info'), format: choice(options.logFormat, LOG_FORMATS, '--log-format', 'json'), destination: io.stdout }),
   };
 }
@@ -196,11 +209,35 @@ function authAndUploadLimits(options: ServeOptions): Pick<RegistryConfig, 'login
   };
 }
 
-/** A duration of at least `minMs`: 500ms, 10s, 5m, 1h. */
-function duration(value: string, flag: string, minMs: number): number {
-  const m = /^(\d+)\s*(ms|s|m|h)?$/.exec(value.trim());
-  const ms = m ? Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
-  if (!Number.isSafeInteger(ms) || ms < minMs) throw new UsageError(`${flag} takes a duration of at least ${minMs / 1000}s, such as 10s, 5m or 1h, not "${value}"`);
+/** Garbage collection and per-project settings (docs/serve.md "Garbage collection", "Retention and quotas"). */
+async function lifecycleConfig(options: ServeOptions): Promise<Pick<RegistryConfig, 'gc' | 'projectSettings'>> {
+  const gc: { intervalMs?: number; graceMs?: number; untaggedRetentionMs?: number } = {};
+  if (options.gcInterval !== undefined) gc.intervalMs = options.gcInterval.trim() === '0' ? 0 : duration(options.gcInterval, '--gc-interval', 60_000);
+  if (options.gcGrace !== undefined) gc.graceMs = options.gcGrace.trim() === '0' ? 0 : duration(options.gcGrace, '--gc-grace', 1_000);
+  if (options.untaggedRetention !== undefined) gc.untaggedRetentionMs = options.untaggedRetention.trim() === '0' ? 0 : duration(options.untaggedRetention, '--untagged-retention', 1_000);
+  return {
+    ...(Object.keys(gc).length > 0 ? { gc } : {}),
+    ...(options.projectSettings !== undefined ? { projectSettings: await loadProjectSettings(options.projectSettings) } : {}),
+  };
+}
+
+/** Reads a `--project-settings` file (YAML or JSON): CONFIG_INVALID naming the key when it is wrong. */
+export async function loadProjectSettings(path: string): Promise<ProjectSettingsProvider> {
+  let text: string;
+  try {
+    text = await readFile(resolve(path), 'utf8');
+  } catch (error) {
+    throw new UsageError(`--project-settings: cannot read ${path}: ${(error as Error).message}`);
+  }
+  return parseProjectSettings(text, path);
+}
+
+/** A duration of at least `minMs`: 500ms, 10s, 5m, 1h, 7d, 2w. */
+export function duration(value: string, flag: string, minMs: number): number {
+  const m = /^(\d+)\s*(ms|s|m|h|d|w)?$/.exec(value.trim());
+  const units = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+  const ms = m ? Number(m[1]) * units[(m[2] ?? 's') as keyof typeof units] : NaN;
+  if (!Number.isSafeInteger(ms) || ms < minMs) throw new UsageError(`${flag} takes a duration of at least ${minMs / 1000}s, such as 10s, 5m, 1h or 7d, not "${value}"`);
   return ms;
 }
 

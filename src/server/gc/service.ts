@@ -44,6 +44,11 @@ export class GcService {
     this.intervalMs = options.intervalMs ?? DEFAULT_GC_INTERVAL_MS;
   }
 
+  /** A run is going on in this process. */
+  get running(): boolean {
+    return this.#running !== undefined;
+  }
+
   /** The last finished run's report. */
   get lastReport(): GcReport | undefined {
     return this.#last;
