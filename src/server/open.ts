@@ -160,6 +160,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       blobs,
       metadata,
       ...(config.projectSettings ? { projects: config.projectSettings } : {}),
+      ...(config.gc?.graceMs !== undefined ? { pushGuard: { graceMs: config.gc.graceMs } } : {}),
       events: {
         manifestPushed(record, tag) {
           scanner?.manifestPushed(record);

@@ -1,7 +1,9 @@
 /**
  * Garbage collection of `portcullis serve`: one run removes the tags retention rules do not keep, the
- * manifests nothing keeps (retention.ts), then the blobs nothing links or references, then stored bytes
- * the metadata does not know at all — while pushes go on, on this process or others sharing the stores.
+ * manifests nothing keeps (retention.ts), the loose links (a repository's links to blobs none of its
+ * manifests use, older than the grace period: uploads never used, layers of deleted images), then the
+ * blobs nothing links or references, then stored bytes the metadata does not know at all — while pushes
+ * go on, on this process or others sharing the stores.
  *
  * The protocol (docs/serve.md "Garbage collection" argues it; distribution's `registry garbage-collect`
  * needs the registry read-only, Harbor marks blobs `delete` in its database and makes pushes of them
@@ -78,6 +80,8 @@ export interface GcReport {
   readonly skippedRepositories: readonly string[];
   readonly tagsDeleted: number;
   readonly manifestsDeleted: number;
+  /** Loose links removed (a repository's links to blobs none of its manifests use). */
+  readonly linksRemoved: number;
   /** Blobs whose bytes were deleted (orphans and finished claims included). */
   readonly blobsDeleted: number;
   readonly bytesFreed: number;
@@ -120,6 +124,7 @@ class Collector {
   #repositories = 0;
   #tagsDeleted = 0;
   #manifestsDeleted = 0;
+  #linksRemoved = 0;
   #blobsDeleted = 0;
   #bytesFreed = 0;
   #orphansDeleted = 0;
@@ -131,6 +136,8 @@ class Collector {
   /** Dry run: `repository@digest` of manifests the plans would delete, and the blobs that may go with them. */
   readonly #plannedManifests = new Set<string>();
   readonly #maybeGarbage = new Set<Digest>();
+  /** Blobs touched and links made before this are old enough to collect (set when the run starts). */
+  #cutoff = '';
 
   constructor(stores: GcStores, options: GcOptions) {
     this.#blobs = stores.blobs;
@@ -150,10 +157,11 @@ class Collector {
     const startedMs = Date.now();
     if (!this.#dryRun) await this.takeLease(true);
     try {
+      const cutoff = new Date(this.#now().getTime() - this.#graceMs);
+      this.#cutoff = cutoff.toISOString();
       if (!this.#dryRun) await this.finishLeftClaims();
       await this.retention();
-      const cutoff = new Date(this.#now().getTime() - this.#graceMs);
-      await this.sweep(cutoff.toISOString());
+      await this.sweep(this.#cutoff);
       if (this.#dryRun) await this.sweepPlanned();
       await this.sweepOrphans(cutoff);
     } finally {
@@ -167,6 +175,7 @@ class Collector {
       skippedRepositories: this.#skipped,
       tagsDeleted: this.#tagsDeleted,
       manifestsDeleted: this.#manifestsDeleted,
+      linksRemoved: this.#linksRemoved,
       blobsDeleted: this.#blobsDeleted,
       bytesFreed: this.#bytesFreed,
       orphansDeleted: this.#orphansDeleted,
@@ -221,6 +230,7 @@ class Collector {
         this.#repositories++;
         await this.step({ kind: 'repository', repository });
         await this.retainRepository(repository);
+        await this.unlinkLoose(repository);
       }
       if (page.length < PAGE) return;
       last = page.at(-1);
@@ -252,6 +262,25 @@ class Collector {
       }
     }
     this.#skipped.push(repository);
+  }
+
+  /** Links of the repository that none of its manifests use, older than the cutoff (dry run: the blobs they may free). */
+  private async unlinkLoose(repository: string): Promise<void> {
+    let after = '';
+    for (;;) {
+      const page = await this.#metadata.looseLinks(repository, this.#cutoff, { after, limit: PAGE });
+      for (const digest of page) {
+        if (this.#dryRun) {
+          this.#linksRemoved++;
+          this.#maybeGarbage.add(digest);
+        } else {
+          await this.takeLease();
+          if (await this.#metadata.unlinkIfLoose(repository, digest, this.#cutoff)) this.#linksRemoved++;
+        }
+      }
+      if (page.length < PAGE) return;
+      after = page.at(-1)!;
+    }
   }
 
   private record(repository: string, plan: RetentionPlan): void {
@@ -293,12 +322,21 @@ class Collector {
     }
   }
 
-  /** Dry run: the blobs the planned manifest deletions would leave unreferenced. */
+  /**
+   * Dry run: the blobs the planned deletions would leave unreferenced — held only by manifests the plans
+   * delete, and by links that are (or would become) loose: older than the cutoff, in a repository where
+   * only planned manifests use the blob.
+   */
   private async sweepPlanned(): Promise<void> {
     for (const digest of this.#maybeGarbage) {
       const holders = await this.#metadata.blobHolders(digest, 1000);
-      if (holders.truncated || holders.links.length > 0) continue;
-      if (holders.manifests.every((m) => this.#plannedManifests.has(`${m.repository}@${m.digest}`))) await this.wouldDelete(digest);
+      if (holders.truncated) continue;
+      const planned = (m: { repository: string; digest: Digest }): boolean => this.#plannedManifests.has(`${m.repository}@${m.digest}`);
+      if (!holders.manifests.every(planned)) continue;
+      const linkStays = (link: { repository: string; linkedAt?: string }): boolean =>
+        (link.linkedAt ?? '') >= this.#cutoff || holders.manifests.some((m) => m.repository === link.repository && !planned(m));
+      if (holders.links.some(linkStays)) continue;
+      await this.wouldDelete(digest);
     }
   }
 

@@ -21,4 +21,4 @@ export {
   type RetentionRule,
 } from './projects.js';
 export { checkQuota, formatBytes } from './quota.js';
-export { DEFAULT_CLAIM_TIMEOUT_MS, reserveForPush, type PushGuardOptions } from './push-guard.js';
+export { DEFAULT_CLAIM_TIMEOUT_MS, linkFreshness, reserveForPush, type PushGuardOptions } from './push-guard.js';

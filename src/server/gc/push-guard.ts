@@ -9,6 +9,11 @@
  * died (`kill -9`, a lost machine): the push finishes it itself — deletes the bytes, drops the row — which
  * is safe because a claimed blob is, by construction, one nothing links or references. Past `maxWaitMs`
  * the push is refused with UNAVAILABLE (503, Retry-After) and nothing is recorded.
+ *
+ * The other half: a client that checks a blob is in the repository (HEAD) and then pushes a manifest
+ * using it must not lose the link in between to the collector's removal of loose links. Reading a blob
+ * through a repository moves its link's time to now when it is older than half the grace period
+ * (`linkFreshness`), so a link a client just saw stays at least half a grace period.
  */
 import type { Digest } from '../../core/digest.js';
 import { ServeError } from '../errors.js';
@@ -19,11 +24,19 @@ import type { BlobStore } from '../storage/blob-store.js';
 export const DEFAULT_CLAIM_TIMEOUT_MS = 2 * 60_000;
 
 export interface PushGuardOptions {
+  /** The collector's grace period (default 1 h): links read through the API are kept fresh within half of it. */
+  readonly graceMs?: number;
   readonly claimTimeoutMs?: number;
   /** How long a push waits for a collector's claim (default 10 s). */
   readonly maxWaitMs?: number;
   readonly pollMs?: number;
   readonly now?: () => number;
+}
+
+/** For `MetadataStore.refreshLink`: now, and the time before which a link is refreshed (half the grace period ago). */
+export function linkFreshness(options: PushGuardOptions = {}): { now: string; staleBefore: string } {
+  const now = (options.now ?? Date.now)();
+  return { now: new Date(now).toISOString(), staleBefore: new Date(now - (options.graceMs ?? 3_600_000) / 2).toISOString() };
 }
 
 /** Reserves `digest` for a push; returns the epoch to link it with. */

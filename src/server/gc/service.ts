@@ -104,6 +104,7 @@ export class GcService {
           repositories: report.repositories,
           tagsDeleted: report.tagsDeleted,
           manifestsDeleted: report.manifestsDeleted,
+          linksRemoved: report.linksRemoved,
           blobsDeleted: report.blobsDeleted,
           bytesFreed: report.bytesFreed,
           orphansDeleted: report.orphansDeleted,

@@ -13,7 +13,7 @@
  * by byte value (distribution's order) whatever the database's locale.
  * Timestamps stay the ISO strings the caller gave, JSON stays text, as SQLite
  * keeps them, so records round-trip exactly; the ones compared with `<`
- * (blob touch and claim times, lease expiry) are `COLLATE "C"` too, since an
+ * (blob touch and claim times, link times, lease expiry) are `COLLATE "C"` too, since an
  * ICU collation sorts `~` (our "no cutoff") before digits.
  */
 import type pg from 'pg';
@@ -58,6 +58,7 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     UPDATE ${s}.manifests m SET untagged_at = pushed_at
       WHERE NOT EXISTS (SELECT 1 FROM ${s}.tags t WHERE t.repository = m.repository AND t.digest = m.digest);
     ALTER TABLE ${s}.repositories ADD COLUMN version bigint NOT NULL DEFAULT 0;
+    ALTER TABLE ${s}.blob_links ADD COLUMN linked_at text COLLATE "C";
     CREATE SEQUENCE ${s}.blob_epoch;
     CREATE TABLE ${s}.leases (name text COLLATE "C" PRIMARY KEY, holder text NOT NULL, expires_at text COLLATE "C" NOT NULL);
   `,

@@ -170,7 +170,11 @@ export class PostgresMetadataStore implements MetadataStore {
       const [row] = await this.touchForLink(q, [digest], now, options.size === undefined ? undefined : new Map([[digest, options.size]]));
       if (options.reservation !== undefined && row?.epoch !== options.reservation) throw beingCollected(digest);
       await q(`INSERT INTO ${this.#s}.repositories (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [repository, now]);
-      await q(`INSERT INTO ${this.#s}.blob_links (repository, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [repository, digest]);
+      await q(`INSERT INTO ${this.#s}.blob_links (repository, digest, linked_at) VALUES ($1, $2, $3) ON CONFLICT (repository, digest) DO UPDATE SET linked_at = excluded.linked_at`, [
+        repository,
+        digest,
+        now,
+      ]);
     });
   }
 
@@ -182,13 +186,54 @@ export class PostgresMetadataStore implements MetadataStore {
       if ((await q(`SELECT 1 FROM ${s}.blob_links WHERE repository = $1 AND digest = $2`, [from, digest])).rowCount !== 1) return false;
       await this.touchForLink(q, [digest], now);
       await q(`INSERT INTO ${s}.repositories (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [to, now]);
-      await q(`INSERT INTO ${s}.blob_links (repository, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [to, digest]);
+      await q(`INSERT INTO ${s}.blob_links (repository, digest, linked_at) VALUES ($1, $2, $3) ON CONFLICT (repository, digest) DO UPDATE SET linked_at = excluded.linked_at`, [
+        to,
+        digest,
+        now,
+      ]);
       return true;
     });
   }
 
   async isBlobLinked(repository: string, digest: Digest): Promise<boolean> {
     return (await this.query(`SELECT 1 FROM ${this.#s}.blob_links WHERE repository = $1 AND digest = $2`, [repository, digest])).rowCount === 1;
+  }
+
+  async refreshLink(repository: string, digest: Digest, now: string, staleBefore: string): Promise<boolean> {
+    const s = this.#s;
+    return this.transaction(async (q) => {
+      await q(`UPDATE ${s}.blob_links SET linked_at = $3 WHERE repository = $1 AND digest = $2 AND coalesce(linked_at, '') < $4`, [repository, digest, now, staleBefore]);
+      // A new statement: a loose-link removal that committed before our update is seen, one after it found our refresh.
+      return (await q(`SELECT 1 FROM ${s}.blob_links WHERE repository = $1 AND digest = $2`, [repository, digest])).rowCount === 1;
+    });
+  }
+
+  async looseLinks(repository: string, linkedBefore: string, page: { readonly after?: string; readonly limit?: number } = {}): Promise<Digest[]> {
+    const s = this.#s;
+    const { rows } = await this.query(
+      `SELECT l.digest AS digest FROM ${s}.blob_links l WHERE l.repository = $1 AND coalesce(l.linked_at, '') < $2 AND l.digest > $3
+        AND NOT EXISTS (SELECT 1 FROM ${s}.manifest_refs r WHERE r.repository = $1 AND r.digest = l.digest)
+        AND NOT EXISTS (SELECT 1 FROM ${s}.manifests m WHERE m.repository = $1 AND m.digest = l.digest)
+      ORDER BY l.digest LIMIT $4`,
+      [repository, linkedBefore, page.after ?? '', page.limit === undefined ? null : Math.max(0, Math.floor(page.limit))],
+    );
+    return rows.map((r: { digest: string }) => r.digest as Digest);
+  }
+
+  async unlinkIfLoose(repository: string, digest: Digest, linkedBefore: string): Promise<boolean> {
+    const s = this.#s;
+    return this.transaction(async (q) => {
+      // Under the repository's lock no manifest of it can start referencing the blob while we decide.
+      await this.lockRepository(q, repository);
+      const { rowCount } = await q(
+        `DELETE FROM ${s}.blob_links WHERE repository = $1 AND digest = $2 AND coalesce(linked_at, '') < $3
+          AND NOT EXISTS (SELECT 1 FROM ${s}.manifest_refs r WHERE r.repository = $1 AND r.digest = $2)
+          AND NOT EXISTS (SELECT 1 FROM ${s}.manifests m WHERE m.repository = $1 AND m.digest = $2)`,
+        [repository, digest, linkedBefore],
+      );
+      if ((rowCount ?? 0) > 0) await this.dropEmptyRepository(q, repository);
+      return (rowCount ?? 0) > 0;
+    });
   }
 
   async unlinkBlob(repository: string, digest: Digest): Promise<boolean> {
@@ -223,7 +268,7 @@ export class PostgresMetadataStore implements MetadataStore {
   async blobHolders(digest: Digest, limit: number): Promise<BlobHolders> {
     const s = this.#s;
     const n = Math.max(0, Math.floor(limit));
-    const { rows: links } = await this.query(`SELECT repository FROM ${s}.blob_links WHERE digest = $1 ORDER BY repository LIMIT $2`, [digest, n + 1]);
+    const { rows: links } = await this.query(`SELECT repository, linked_at FROM ${s}.blob_links WHERE digest = $1 ORDER BY repository LIMIT $2`, [digest, n + 1]);
     const { rows: manifests } = await this.query(
       `SELECT repository, manifest FROM ${s}.manifest_refs WHERE digest = $1
       UNION SELECT repository, digest AS manifest FROM ${s}.manifests WHERE digest = $1
@@ -231,7 +276,7 @@ export class PostgresMetadataStore implements MetadataStore {
       [digest, n + 1],
     );
     return {
-      links: (links as Array<{ repository: string }>).slice(0, n).map((r) => r.repository),
+      links: (links as Array<{ repository: string; linked_at: string | null }>).slice(0, n).map((r) => ({ repository: r.repository, ...(r.linked_at !== null ? { linkedAt: r.linked_at } : {}) })),
       manifests: (manifests as Array<{ repository: string; manifest: string }>).slice(0, n).map((r) => ({ repository: r.repository, digest: r.manifest as Digest })),
       truncated: links.length > n || manifests.length > n,
     };

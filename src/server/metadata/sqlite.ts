@@ -26,7 +26,7 @@
  * before the check is read, so no check can go stale before its write.
  *
  * Schema versions (`user_version`): 1, the first; 2 adds the blob lifecycle
- * columns, manifests' `untagged_at`, repositories' `version` (bumped by every
+ * columns, links' `linked_at`, manifests' `untagged_at`, repositories' `version` (bumped by every
  * change to its manifests or tags, so retention can apply a plan only to the
  * state it was computed from), `counters` and `leases`.
  */
@@ -98,6 +98,7 @@ const SCHEMA_V2 = `
   UPDATE manifests SET untagged_at = pushed_at
     WHERE NOT EXISTS (SELECT 1 FROM tags t WHERE t.repository = manifests.repository AND t.digest = manifests.digest);
   ALTER TABLE repositories ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE blob_links ADD COLUMN linked_at TEXT;
   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO counters (name, value) VALUES ('blob_epoch', 0);
   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL) WITHOUT ROWID;
@@ -187,12 +188,21 @@ export class SqliteMetadataStore implements MetadataStore {
       blobHeld: db.prepare<{ digest: string }, { one: number }>(`SELECT 1 AS one WHERE
         EXISTS (SELECT 1 FROM blob_links WHERE digest = @digest) OR EXISTS (SELECT 1 FROM manifest_refs WHERE digest = @digest)
         OR EXISTS (SELECT 1 FROM manifests WHERE digest = @digest)`),
-      linksOf: db.prepare<[string, number], { repository: string }>('SELECT repository FROM blob_links WHERE digest = ? ORDER BY repository LIMIT ?'),
+      linksOf: db.prepare<[string, number], { repository: string; linked_at: string | null }>('SELECT repository, linked_at FROM blob_links WHERE digest = ? ORDER BY repository LIMIT ?'),
       holdersOf: db.prepare<{ digest: string; limit: number }, { repository: string; manifest: string }>(`
         SELECT repository, manifest FROM manifest_refs WHERE digest = @digest
         UNION SELECT repository, digest AS manifest FROM manifests WHERE digest = @digest
         ORDER BY repository, manifest LIMIT @limit`),
-      link: db.prepare('INSERT INTO blob_links (repository, digest) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      link: db.prepare('INSERT INTO blob_links (repository, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET linked_at = excluded.linked_at'),
+      refreshLink: db.prepare("UPDATE blob_links SET linked_at = ? WHERE repository = ? AND digest = ? AND coalesce(linked_at, '') < ?"),
+      looseLinks: db.prepare<{ repository: string; before: string; after: string; limit: number }, { digest: string }>(`
+        SELECT l.digest AS digest FROM blob_links l WHERE l.repository = @repository AND coalesce(l.linked_at, '') < @before AND l.digest > @after
+          AND NOT EXISTS (SELECT 1 FROM manifest_refs r WHERE r.repository = @repository AND r.digest = l.digest)
+          AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repository = @repository AND m.digest = l.digest)
+        ORDER BY l.digest LIMIT @limit`),
+      unlinkIfLoose: db.prepare(`DELETE FROM blob_links WHERE repository = @repository AND digest = @digest AND coalesce(linked_at, '') < @before
+        AND NOT EXISTS (SELECT 1 FROM manifest_refs r WHERE r.repository = @repository AND r.digest = @digest)
+        AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repository = @repository AND m.digest = @digest)`),
       isLinked: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM blob_links WHERE repository = ? AND digest = ?'),
       unlink: db.prepare('DELETE FROM blob_links WHERE repository = ? AND digest = ?'),
       unreferenced: db.prepare<{ after: string; before: string; limit: number }, { digest: string }>(`SELECT b.digest AS digest FROM blobs b
@@ -294,7 +304,7 @@ export class SqliteMetadataStore implements MetadataStore {
       if (options.reservation !== undefined) this.requireReservation(digest, options.reservation);
       this.#s.addRepository.run(repository, now);
       this.touchForLink(digest, now, options.size);
-      this.#s.link.run(repository, digest);
+      this.#s.link.run(repository, digest, now);
     }).immediate();
   }
 
@@ -303,13 +313,33 @@ export class SqliteMetadataStore implements MetadataStore {
       if (this.#s.isLinked.get(from, digest) === undefined) return false;
       this.#s.addRepository.run(to, now);
       this.touchForLink(digest, now, undefined);
-      this.#s.link.run(to, digest);
+      this.#s.link.run(to, digest, now);
       return true;
     }).immediate();
   }
 
   async isBlobLinked(repository: string, digest: Digest): Promise<boolean> {
     return this.#s.isLinked.get(repository, digest) !== undefined;
+  }
+
+  async refreshLink(repository: string, digest: Digest, now: string, staleBefore: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.#s.refreshLink.run(now, repository, digest, staleBefore);
+      return this.#s.isLinked.get(repository, digest) !== undefined;
+    })();
+  }
+
+  async looseLinks(repository: string, linkedBefore: string, page: { readonly after?: string; readonly limit?: number } = {}): Promise<Digest[]> {
+    const limit = page.limit === undefined ? -1 : Math.max(0, Math.floor(page.limit));
+    return this.#s.looseLinks.all({ repository, before: linkedBefore, after: page.after ?? '', limit }).map((r) => r.digest as Digest);
+  }
+
+  async unlinkIfLoose(repository: string, digest: Digest, linkedBefore: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const changed = this.#s.unlinkIfLoose.run({ repository, digest, before: linkedBefore }).changes > 0;
+      if (changed) this.#s.dropEmptyRepository.run({ name: repository });
+      return changed;
+    }).immediate();
   }
 
   async unlinkBlob(repository: string, digest: Digest): Promise<boolean> {
@@ -332,7 +362,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async blobHolders(digest: Digest, limit: number): Promise<BlobHolders> {
     const n = Math.max(0, Math.floor(limit));
-    const links = this.#s.linksOf.all(digest, n + 1).map((r) => r.repository);
+    const links = this.#s.linksOf.all(digest, n + 1).map((r) => ({ repository: r.repository, ...(r.linked_at !== null ? { linkedAt: r.linked_at } : {}) }));
     const manifests = this.#s.holdersOf.all({ digest, limit: n + 1 }).map((r) => ({ repository: r.repository, digest: r.manifest as Digest }));
     return { links: links.slice(0, n), manifests: manifests.slice(0, n), truncated: links.length > n || manifests.length > n };
   }

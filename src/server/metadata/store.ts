@@ -147,7 +147,7 @@ export interface DeletionPlan {
 
 /** Who holds a blob: repositories linking it, manifests referencing it (or being it). */
 export interface BlobHolders {
-  readonly links: readonly string[];
+  readonly links: ReadonlyArray<{ readonly repository: string; readonly linkedAt?: string }>;
   readonly manifests: ReadonlyArray<{ readonly repository: string; readonly digest: Digest }>;
   /** More holders than the limit asked for: the lists are not complete. */
   readonly truncated: boolean;
@@ -173,12 +173,25 @@ export interface MetadataStore {
    * claimed it. The epoch goes to `linkBlob`/`putManifest` as `reservation`.
    */
   reserveBlob(digest: Digest, now: string): Promise<BlobReservation>;
-  /** Records that `repository` may serve this blob (after an upload or a mount); UNAVAILABLE when it is claimed. */
+  /** Records that `repository` may serve this blob (after an upload or a mount), linked now; UNAVAILABLE when it is claimed. */
   linkBlob(repository: string, digest: Digest, options?: LinkOptions): Promise<void>;
   /** Links a blob `from` links into `to`, atomically with that check; false when `from` does not link it. */
   mountBlob(from: string, to: string, digest: Digest, now?: string): Promise<boolean>;
   isBlobLinked(repository: string, digest: Digest): Promise<boolean>;
+  /**
+   * Whether `repository` links the blob, moving the link's time to `now` when it is older than
+   * `staleBefore`: a client that checks a blob before pushing a manifest that uses it (HEAD) keeps the
+   * link from being collected as loose meanwhile; a write only once per half grace period per link.
+   */
+  refreshLink(repository: string, digest: Digest, now: string, staleBefore: string): Promise<boolean>;
   unlinkBlob(repository: string, digest: Digest): Promise<boolean>;
+  /**
+   * Loose links: blobs `repository` linked before `linkedBefore` that no manifest of the repository
+   * references (nor is one) — an upload never used, or layers of deleted manifests. In digest order.
+   */
+  looseLinks(repository: string, linkedBefore: string, page?: { readonly after?: string; readonly limit?: number }): Promise<Digest[]>;
+  /** Removes a link if it is (still) loose, atomically with that check. */
+  unlinkIfLoose(repository: string, digest: Digest, linkedBefore: string): Promise<boolean>;
   /** Live blobs no repository links and no manifest references (nor is one), in digest order. */
   unreferencedBlobs(query?: UnreferencedQuery): Promise<Digest[]>;
   blobRow(digest: Digest): Promise<BlobRow | undefined>;

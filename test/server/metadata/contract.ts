@@ -469,5 +469,39 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Met
         assert.equal(await store.countsInProject('team', d('q-neighbour')), false);
       });
     });
+
+    test('loose links: old links no manifest of the repository uses; a read refreshes a stale link; removal rechecks atomically', async () => {
+      await withStore(makeStore, async (store) => {
+        await store.linkBlob('app', d('l-used'), { now: at(1) });
+        await store.linkBlob('app', d('l-loose'), { now: at(1) });
+        await store.linkBlob('app', d('l-young'), { now: at(9) });
+        await store.linkBlob('other', d('l-used'), { now: at(1) });
+        await store.putManifest(manifest('app', 'l-m', { references: [d('l-used')] }));
+        assert.deepEqual(await store.looseLinks('app', at(5)), [d('l-loose')]);
+        assert.deepEqual(await store.looseLinks('other', at(5)), [d('l-used')], 'a manifest elsewhere does not use it here');
+        assert.deepEqual(await store.looseLinks('app', at(10), { limit: 1 }), [[d('l-loose'), d('l-young')].sort()[0]]);
+        // A read while the link is stale (older than minute 3) refreshes it to minute 4: no longer loose before 4.
+        assert.equal(await store.refreshLink('app', d('l-loose'), at(4), at(3)), true);
+        assert.deepEqual(await store.looseLinks('app', at(4)), []);
+        assert.equal(await store.unlinkIfLoose('app', d('l-loose'), at(4)), false);
+        // A read of a fresh link changes nothing; an absent link is false.
+        assert.equal(await store.refreshLink('app', d('l-loose'), at(8), at(3)), true);
+        assert.deepEqual(await store.looseLinks('app', at(5)), [d('l-loose')], 'still linked at minute 4');
+        assert.equal(await store.refreshLink('app', d('nothing'), at(8), at(3)), false);
+        assert.equal(await store.unlinkIfLoose('app', d('l-used'), at(60)), false, 'used by a manifest here');
+        assert.equal(await store.unlinkIfLoose('app', d('l-loose'), at(5)), true);
+        assert.equal(await store.isBlobLinked('app', d('l-loose')), false);
+        const holders = await store.blobHolders(d('l-used'), 10);
+        assert.deepEqual(holders.links.map((l) => [l.repository, l.linkedAt]), [['app', at(1)], ['other', at(1)]]);
+        assert.deepEqual(holders.manifests, [{ repository: 'app', digest: d('l-m') }]);
+        assert.equal(holders.truncated, false);
+        assert.equal((await store.blobHolders(d('l-used'), 1)).truncated, true);
+        assert.deepEqual((await store.blobHolders(d('l-m'), 10)).manifests, [{ repository: 'app', digest: d('l-m') }], 'a manifest holds its own bytes');
+        // The last link of a repository without manifests takes the repository with it.
+        await store.linkBlob('gone', d('l-last'), { now: at(1) });
+        assert.equal(await store.unlinkIfLoose('gone', d('l-last'), at(5)), true);
+        assert.equal(await store.repositoryExists('gone'), false);
+      });
+    });
   });
 }
