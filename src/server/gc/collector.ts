@@ -216,8 +216,8 @@ class Collector {
       const claims = await this.#metadata.claimedBlobs({ limit: PAGE });
       if (claims.length === 0) return;
       for (const claim of claims) {
-        const deleted = await this.deleteClaimed(claim, false);
-        if (deleted) this.#claimsFinished++;
+        await this.deleteClaimed(claim, false);
+        this.#claimsFinished++;
       }
     }
   }
