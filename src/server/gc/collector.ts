@@ -49,6 +49,12 @@ export interface GcOptions {
   readonly dryRun?: boolean;
   /** Blobs touched (uploaded, linked, referenced) more recently than this are never swept (default 1 h). */
   readonly graceMs?: number;
+  /**
+   * Links younger than this are never loose (default: `graceMs`). It bounds how long a client may take between
+   * uploading a blob and pushing the manifest that uses it; `graceMs` only spares pushes a retry. Apart so
+   * that the concurrency test can run claims with no grace at all while its clients still get to finish.
+   */
+  readonly linkGraceMs?: number;
   /** Untagged manifests are kept this long, unless their project says otherwise (default 7 days). */
   readonly untaggedRetentionMs?: number;
   readonly projects?: ProjectSettingsProvider;
@@ -111,6 +117,7 @@ class Collector {
   readonly #dryRun: boolean;
   readonly #now: () => Date;
   readonly #graceMs: number;
+  readonly #linkGraceMs: number;
   readonly #untaggedRetentionMs: number;
   readonly #projects: ProjectSettingsProvider;
   readonly #leaseTtlMs: number;
@@ -136,8 +143,10 @@ class Collector {
   /** Dry run: `repository@digest` of manifests the plans would delete, and the blobs that may go with them. */
   readonly #plannedManifests = new Set<string>();
   readonly #maybeGarbage = new Set<Digest>();
-  /** Blobs touched and links made before this are old enough to collect (set when the run starts). */
+  /** Blobs touched before this are old enough to collect (set when the run starts). */
   #cutoff = '';
+  /** Links made before this are old enough to be loose. */
+  #linkCutoff = '';
 
   constructor(stores: GcStores, options: GcOptions) {
     this.#blobs = stores.blobs;
@@ -145,6 +154,7 @@ class Collector {
     this.#dryRun = options.dryRun === true;
     this.#now = options.now ?? (() => new Date());
     this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    this.#linkGraceMs = options.linkGraceMs ?? this.#graceMs;
     this.#untaggedRetentionMs = options.untaggedRetentionMs ?? DEFAULT_UNTAGGED_RETENTION_MS;
     this.#projects = options.projects ?? NO_PROJECT_SETTINGS;
     this.#leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
@@ -159,6 +169,7 @@ class Collector {
     try {
       const cutoff = new Date(this.#now().getTime() - this.#graceMs);
       this.#cutoff = cutoff.toISOString();
+      this.#linkCutoff = new Date(this.#now().getTime() - this.#linkGraceMs).toISOString();
       if (!this.#dryRun) await this.finishLeftClaims();
       await this.retention();
       await this.sweep(this.#cutoff);
@@ -268,14 +279,14 @@ class Collector {
   private async unlinkLoose(repository: string): Promise<void> {
     let after = '';
     for (;;) {
-      const page = await this.#metadata.looseLinks(repository, this.#cutoff, { after, limit: PAGE });
+      const page = await this.#metadata.looseLinks(repository, this.#linkCutoff, { after, limit: PAGE });
       for (const digest of page) {
         if (this.#dryRun) {
           this.#linksRemoved++;
           this.#maybeGarbage.add(digest);
         } else {
           await this.takeLease();
-          if (await this.#metadata.unlinkIfLoose(repository, digest, this.#cutoff)) this.#linksRemoved++;
+          if (await this.#metadata.unlinkIfLoose(repository, digest, this.#linkCutoff)) this.#linksRemoved++;
         }
       }
       if (page.length < PAGE) return;
@@ -334,7 +345,7 @@ class Collector {
       const planned = (m: { repository: string; digest: Digest }): boolean => this.#plannedManifests.has(`${m.repository}@${m.digest}`);
       if (!holders.manifests.every(planned)) continue;
       const linkStays = (link: { repository: string; linkedAt?: string }): boolean =>
-        (link.linkedAt ?? '') >= this.#cutoff || holders.manifests.some((m) => m.repository === link.repository && !planned(m));
+        (link.linkedAt ?? '') >= this.#linkCutoff || holders.manifests.some((m) => m.repository === link.repository && !planned(m));
       if (holders.links.some(linkStays)) continue;
       await this.wouldDelete(digest);
     }

@@ -20,7 +20,7 @@
  */
 import { randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/digest.js';
@@ -262,13 +262,17 @@ export class FilesystemBlobStore implements BlobStore {
     await rm(this.uploadDir(id), { recursive: true, force: true });
   }
 
-  /** Renames a synced file to the blob's path and syncs the folder so the rename survives a crash. */
+  /**
+   * Renames a synced file (already 0644) to the blob's path and syncs the folder so the rename survives a
+   * crash. Nothing touches the path after the rename: a garbage collector may delete it the next moment
+   * (a blob claimed while this push held a stale reservation), and the push then learns that from the
+   * metadata store (its link is refused), not from a failed chmod.
+   */
   private async place(file: string, digest: Digest): Promise<void> {
     const target = this.blobPath(digest);
     const dir = join(target, '..');
     await mkdirs(dir);
     await rename(file, target);
-    await chmod(target, FILE_MODE);
     await syncDir(dir);
   }
 

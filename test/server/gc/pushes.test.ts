@@ -6,7 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Digest } from '../../../src/core/digest.js';
 import { StaticProjectSettings } from '../../../src/server/gc/index.js';
+import { SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
+import type { BlobInfo } from '../../../src/server/storage/blob-store.js';
+import { FilesystemBlobStore } from '../../../src/server/storage/filesystem.js';
 import { digestOf, errorCode, imageManifest, makeRegistry, OCI_MANIFEST, pushBlob, putManifest, type TestRegistry } from '../api/helpers.js';
 import { HOUR, stored } from './helpers.js';
 
@@ -67,6 +74,57 @@ describe('pushes meeting garbage collection', () => {
     assert.equal(again.statusCode, 503);
     assert.equal(errorCode(again), 'UNAVAILABLE');
     assert.equal(await r.services.metadata.resolveTag('team/app', 'v1'), undefined);
+  });
+
+  test('a collector that claims and deletes a blob between the push storing it and linking it: the push is refused (503), never linked to missing bytes; the retry stores it', async (t) => {
+    const root = await mkdtemp(join(tmpdir(), 'portcullis-gc-race-'));
+    const metadata = new SqliteMetadataStore(join(root, 'metadata.db'));
+    let racing = true;
+    const collectNow = async (digest: Digest): Promise<void> => {
+      if (!racing) return;
+      const claim = await metadata.claimBlob(digest, { touchedBefore: new Date(Date.now() + HOUR).toISOString(), now: new Date().toISOString() });
+      assert.ok(claim, 'reserved but not yet linked or referenced: claimable with no grace period');
+      await blobs.delete(digest);
+      assert.equal(await metadata.finishClaim(claim), true);
+    };
+    class RacingStore extends FilesystemBlobStore {
+      override async finishUpload(id: string, digest: Digest): Promise<BlobInfo> {
+        const info = await super.finishUpload(id, digest);
+        await collectNow(digest);
+        return info;
+      }
+      override async putBytes(digest: Digest, bytes: Buffer): Promise<BlobInfo> {
+        const info = await super.putBytes(digest, bytes);
+        await collectNow(digest);
+        return info;
+      }
+    }
+    const blobs = new RacingStore(join(root, 'blobs'));
+    const r = await makeRegistry({ blobs, metadata });
+    t.after(() => r.close());
+    const raced = await r.app.inject({ method: 'POST', url: `/v2/team/app/blobs/uploads/?digest=${digestOf('raced')}`, payload: Buffer.from('raced'), headers: octet });
+    assert.equal(raced.statusCode, 503, raced.body);
+    assert.equal(errorCode(raced), 'UNAVAILABLE');
+    assert.equal(await metadata.isBlobLinked('team/app', digestOf('raced')), false);
+    const config = await (async () => {
+      racing = false;
+      try {
+        return await pushBlob(r.app, 'team/app', 'raced');
+      } finally {
+        racing = true;
+      }
+    })();
+    assert.equal((await r.app.inject({ method: 'GET', url: `/v2/team/app/blobs/${config}` })).body, 'raced');
+    // The same for a manifest's own bytes, between writing them and recording the manifest.
+    const bytes = Buffer.from(JSON.stringify(imageManifest({ digest: config, size: 5 }, [])));
+    const put = await putManifest(r.app, 'team/app', 'v1', bytes, OCI_MANIFEST);
+    assert.equal(put.statusCode, 503, put.body);
+    assert.equal(await metadata.resolveTag('team/app', 'v1'), undefined);
+    racing = false;
+    assert.equal((await putManifest(r.app, 'team/app', 'v1', bytes, OCI_MANIFEST)).statusCode, 201);
+    const back = await r.app.inject({ method: 'GET', url: '/v2/team/app/manifests/v1' });
+    assert.equal(back.statusCode, 200);
+    assert.equal(digestOf(back.rawPayload), digestOf(bytes));
   });
 
   test('HEAD of a blob refreshes a stale link, so the push that checked it can still use it', async (t) => {
