@@ -171,6 +171,7 @@ class Collector {
       this.#cutoff = cutoff.toISOString();
       this.#linkCutoff = new Date(this.#now().getTime() - this.#linkGraceMs).toISOString();
       if (!this.#dryRun) await this.finishLeftClaims();
+      if (!this.#dryRun) await this.recordSizes();
       await this.retention();
       await this.sweep(this.#cutoff);
       if (this.#dryRun) await this.sweepPlanned();
@@ -230,6 +231,23 @@ class Collector {
         await this.deleteClaimed(claim, false);
         this.#claimsFinished++;
       }
+    }
+  }
+
+  /**
+   * Sizes of blobs recorded before sizes were (schema v1), read from storage, so quotas count them. A blob
+   * with no bytes (a foreign layer a manifest names) keeps no size, and is looked at again next run.
+   */
+  private async recordSizes(): Promise<void> {
+    let after = '';
+    for (;;) {
+      const page = await this.#metadata.blobsWithoutSize({ after, limit: PAGE });
+      for (const digest of page) {
+        const info = await this.#blobs.stat(digest);
+        if (info !== undefined) await this.#metadata.setBlobSize(digest, info.size);
+      }
+      if (page.length < PAGE) return;
+      after = page.at(-1)!;
     }
   }
 

@@ -348,6 +348,18 @@ export class PostgresMetadataStore implements MetadataStore {
     await this.query(`DELETE FROM ${this.#s}.leases WHERE name = $1 AND holder = $2`, [name, holder]);
   }
 
+  async blobsWithoutSize(page: { readonly after?: string; readonly limit: number }): Promise<Digest[]> {
+    const { rows } = await this.query(`SELECT digest FROM ${this.#s}.blobs WHERE state = 'live' AND size IS NULL AND digest > $1 ORDER BY digest LIMIT $2`, [
+      page.after ?? '',
+      Math.max(0, Math.floor(page.limit)),
+    ]);
+    return rows.map((r: { digest: string }) => r.digest as Digest);
+  }
+
+  async setBlobSize(digest: Digest, size: number): Promise<void> {
+    await this.query(`UPDATE ${this.#s}.blobs SET size = $1 WHERE digest = $2 AND size IS NULL`, [size, digest]);
+  }
+
   async projectUsage(project: string): Promise<number> {
     const s = this.#s;
     const inProject = `(repository = $1 OR (repository >= $2 AND repository < $3))`;

@@ -211,6 +211,8 @@ export class SqliteMetadataStore implements MetadataStore {
           AND NOT EXISTS (SELECT 1 FROM manifest_refs r WHERE r.digest = b.digest)
           AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)
         ORDER BY b.digest LIMIT @limit`),
+      withoutSize: db.prepare<[string, number], { digest: string }>("SELECT digest FROM blobs WHERE state = 'live' AND size IS NULL AND digest > ? ORDER BY digest LIMIT ?"),
+      setSize: db.prepare('UPDATE blobs SET size = ? WHERE digest = ? AND size IS NULL'),
       lease: db.prepare<[string], { holder: string; expires_at: string }>('SELECT holder, expires_at FROM leases WHERE name = ?'),
       setLease: db.prepare(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`),
@@ -415,6 +417,14 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async releaseLease(name: string, holder: string): Promise<void> {
     this.#s.releaseLease.run(name, holder);
+  }
+
+  async blobsWithoutSize(page: { readonly after?: string; readonly limit: number }): Promise<Digest[]> {
+    return this.#s.withoutSize.all(page.after ?? '', Math.max(0, Math.floor(page.limit))).map((r) => r.digest as Digest);
+  }
+
+  async setBlobSize(digest: Digest, size: number): Promise<void> {
+    this.#s.setSize.run(size, digest);
   }
 
   async projectUsage(project: string): Promise<number> {

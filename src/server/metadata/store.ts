@@ -211,6 +211,10 @@ export interface MetadataStore {
   acquireLease(name: string, holder: string, now: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
 
+  /** Live blobs whose size is not recorded (linked before sizes were), in digest order: the collector fills them in. */
+  blobsWithoutSize(page: { readonly after?: string; readonly limit: number }): Promise<Digest[]>;
+  /** Records a blob's size when none is recorded yet. */
+  setBlobSize(digest: Digest, size: number): Promise<void>;
   /** Bytes of the distinct live blobs (manifests included) a project's repositories link or reference. */
   projectUsage(project: string): Promise<number>;
   /** Whether a blob already counts in a project's usage. */

@@ -175,4 +175,16 @@ describe('garbage collection', () => {
     assert.ok(!(await stored(r.services.blobs)).has(digest));
     assert.equal(await r.services.metadata.blobRow(digest), undefined);
   });
+
+  test('sizes recorded before sizes were (an upgraded registry) are read from storage by a run, so quotas count them', async (t) => {
+    const r = await makeRegistry();
+    t.after(() => r.close());
+    const bytes = Buffer.from('linked by an older portcullis');
+    await r.services.blobs.putBytes(digestOf(bytes), bytes);
+    await r.services.metadata.linkBlob('team/app', digestOf(bytes));
+    assert.equal(await r.services.metadata.projectUsage('team'), 0);
+    await runGc(stores(r));
+    assert.equal((await r.services.metadata.blobRow(digestOf(bytes)))?.size, bytes.length);
+    assert.equal(await r.services.metadata.projectUsage('team'), bytes.length);
+  });
 });

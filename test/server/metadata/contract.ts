@@ -503,5 +503,20 @@ export function metadataStoreContract(name: string, makeStore: () => Promise<Met
         assert.equal(await store.repositoryExists('gone'), false);
       });
     });
+
+    test('sizes: blobs without one are listed until one is recorded; a recorded size is never overwritten', async () => {
+      await withStore(makeStore, async (store) => {
+        await store.linkBlob('app', d('s-sized'), { size: 10 });
+        await store.linkBlob('app', d('s-unsized'));
+        await store.reserveBlob(d('s-reserved'), at(1));
+        assert.deepEqual(await store.blobsWithoutSize({ limit: 10 }), [d('s-unsized'), d('s-reserved')].sort());
+        assert.deepEqual(await store.blobsWithoutSize({ after: [d('s-unsized'), d('s-reserved')].sort()[0], limit: 10 }), [[d('s-unsized'), d('s-reserved')].sort()[1]]);
+        await store.setBlobSize(d('s-unsized'), 20);
+        await store.setBlobSize(d('s-sized'), 99);
+        assert.equal((await store.blobRow(d('s-unsized')))?.size, 20);
+        assert.equal((await store.blobRow(d('s-sized')))?.size, 10);
+        assert.equal(await store.projectUsage('app'), 30);
+      });
+    });
   });
 }

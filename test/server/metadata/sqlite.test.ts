@@ -57,6 +57,7 @@ test('sqlite: a version 1 database is upgraded in place: blobs live, untagged ma
         [digest('c'), undefined],
       ],
     );
+    assert.deepEqual(await store.blobsWithoutSize({ limit: 10 }), [digest('a'), digest('b'), digest('c')], 'sizes unknown until the collector reads them');
     assert.ok(await store.claimBlob(digest('a'), { touchedBefore: '2026-01-01T00:00:00.000Z', now: '2026-01-01T00:00:00.000Z' }));
   } finally {
     await store.close();
