@@ -29,6 +29,11 @@
  * storage call, and a claim outlives its collector: the next run (or a push that meets it after the
  * claim timeout) finishes it. One collector runs at a time, by a lease in the metadata store renewed
  * while it works; a run that cannot renew stops before its next deletion.
+ *
+ * Cost: memory is one repository's manifests and tags at a time (retention needs its whole graph) plus
+ * pages of 500 digests; the report keeps at most `maxListed` entries of each kind. Time is linear in
+ * the metadata (every repository, every unreferenced blob) and in storage: the orphan pass lists every
+ * stored blob, as distribution's collector walks its whole blob tree.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';

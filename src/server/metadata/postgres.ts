@@ -201,6 +201,11 @@ export class PostgresMetadataStore implements MetadataStore {
 
   async refreshLink(repository: string, digest: Digest, now: string, staleBefore: string): Promise<boolean> {
     const s = this.#s;
+    // The common case, a fresh link, is one read.
+    const { rows } = await this.query(`SELECT linked_at FROM ${s}.blob_links WHERE repository = $1 AND digest = $2`, [repository, digest]);
+    const link = rows[0] as { linked_at: string | null } | undefined;
+    if (link === undefined) return false;
+    if ((link.linked_at ?? '') >= staleBefore) return true;
     return this.transaction(async (q) => {
       await q(`UPDATE ${s}.blob_links SET linked_at = $3 WHERE repository = $1 AND digest = $2 AND coalesce(linked_at, '') < $4`, [repository, digest, now, staleBefore]);
       // A new statement: a loose-link removal that committed before our update is seen, one after it found our refresh.

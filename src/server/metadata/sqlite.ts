@@ -194,6 +194,7 @@ export class SqliteMetadataStore implements MetadataStore {
         UNION SELECT repository, digest AS manifest FROM manifests WHERE digest = @digest
         ORDER BY repository, manifest LIMIT @limit`),
       link: db.prepare('INSERT INTO blob_links (repository, digest, linked_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET linked_at = excluded.linked_at'),
+      linkTime: db.prepare<[string, string], { linked_at: string | null }>('SELECT linked_at FROM blob_links WHERE repository = ? AND digest = ?'),
       refreshLink: db.prepare("UPDATE blob_links SET linked_at = ? WHERE repository = ? AND digest = ? AND coalesce(linked_at, '') < ?"),
       looseLinks: db.prepare<{ repository: string; before: string; after: string; limit: number }, { digest: string }>(`
         SELECT l.digest AS digest FROM blob_links l WHERE l.repository = @repository AND coalesce(l.linked_at, '') < @before AND l.digest > @after
@@ -325,10 +326,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async refreshLink(repository: string, digest: Digest, now: string, staleBefore: string): Promise<boolean> {
+    // The common case, a fresh link, is a read: no write lock for a pull.
+    const link = this.#s.linkTime.get(repository, digest);
+    if (link === undefined) return false;
+    if ((link.linked_at ?? '') >= staleBefore) return true;
     return this.db.transaction(() => {
       this.#s.refreshLink.run(now, repository, digest, staleBefore);
       return this.#s.isLinked.get(repository, digest) !== undefined;
-    })();
+    }).immediate();
   }
 
   async looseLinks(repository: string, linkedBefore: string, page: { readonly after?: string; readonly limit?: number } = {}): Promise<Digest[]> {
