@@ -229,10 +229,13 @@ class Collector {
 
   /** Claims a collector left behind (it stopped between claiming and dropping the row): delete, drop. */
   private async finishLeftClaims(): Promise<void> {
+    const seen = new Set<string>();
     for (;;) {
-      const claims = await this.#metadata.claimedBlobs({ limit: PAGE });
+      // A claim that comes back again (its row would not drop) is not looped on: the next run sees it.
+      const claims = (await this.#metadata.claimedBlobs({ limit: PAGE })).filter((c) => !seen.has(`${c.digest}@${c.epoch}`));
       if (claims.length === 0) return;
       for (const claim of claims) {
+        seen.add(`${claim.digest}@${claim.epoch}`);
         await this.deleteClaimed(claim, false);
         this.#claimsFinished++;
       }
