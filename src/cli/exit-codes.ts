@@ -193,6 +193,7 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   PAGINATION_NUMBER_INVALID: ExitCode.Usage,
   SIZE_INVALID: ExitCode.Unsupported,
   TOOMANYREQUESTS: ExitCode.Network,
+  UNAVAILABLE: ExitCode.Network,
   INTERNAL: ExitCode.Io,
   // signatures, policy, content trust
   NOT_VERIFIED: ExitCode.Findings,

@@ -14,6 +14,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { API_VERSION, API_VERSION_HEADER, DEFAULT_LIMITS, errorResponse } from './api/v2/context.js';
 import { dispatchV2 } from './api/v2/dispatch.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, nodeServerOptions, type ConnectionLimits } from './connection-limits.js';
+import { ServeError } from './errors.js';
 import { isStorageFull, silentLog, type RegistryLog } from './log.js';
 import { factsOf } from './request-facts.js';
 import type { RegistryLimits, RegistryServices } from './services.js';
@@ -126,6 +127,8 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply)
     request.log.error({ event: 'error', method: request.method, path: request.url.split('?')[0], err: error }, 'request failed with an internal error');
   }
   for (const header of SUCCESS_HEADERS) reply.removeHeader(header);
+  // A push that met garbage collection mid-blob: worth retrying at once (gc/push-guard.ts).
+  if (error instanceof ServeError && error.code === 'UNAVAILABLE' && reply.getHeader('retry-after') === undefined) reply.header('Retry-After', '1');
   const detail = (error as { detail?: unknown }).detail;
   if (status === 416 && typeof detail === 'object' && detail !== null && typeof (detail as { size?: unknown }).size === 'number') {
     reply.header('Content-Range', `bytes */${(detail as { size: number }).size}`);

@@ -10,6 +10,7 @@ import type { KeyFile } from '../engine/trust/index.js';
 import type { FailureLimits } from './auth/failure-limiter.js';
 import type { AccountsSettings } from './auth/open-accounts.js';
 import type { ConnectionLimits } from './connection-limits.js';
+import type { GcObserver, ProjectSettingsProvider } from './gc/index.js';
 import type { RegistryLog } from './log.js';
 import type { Settings } from './config-file/index.js';
 
@@ -65,6 +66,10 @@ export interface RegistryConfig {
   readonly ui: boolean;
   /** Timeouts and connection caps; defaults in connection-limits.ts. */
   readonly connections?: Partial<ConnectionLimits>;
+  /** Garbage collection: schedule, grace period, untagged retention; defaults in gc/ (daily, 1 h, 7 days). */
+  readonly gc?: { readonly intervalMs?: number; readonly graceMs?: number; readonly untaggedRetentionMs?: number; readonly observer?: GcObserver };
+  /** Per-project quotas and retention rules (gc/projects.ts); none when absent. */
+  readonly projectSettings?: ProjectSettingsProvider;
   readonly log: RegistryLog;
   /** The effective settings this configuration was made from (`--print-config`, and what a reload compares). */
   readonly settings?: Settings;

@@ -24,6 +24,8 @@ export type ServeErrorCode =
   | 'DENIED'
   | 'UNSUPPORTED'
   | 'TOOMANYREQUESTS'
+  /** distribution's code for a request to retry later (503): here, a push that met a blob being garbage collected. */
+  | 'UNAVAILABLE'
   /** Storage or configuration failure on our side: answered as 500, logged. */
   | 'INTERNAL'
   /** `portcullis serve` was started with options that cannot work. */
@@ -56,6 +58,7 @@ const STATUS: Record<ServeErrorCode, number> = {
   DENIED: 403,
   UNSUPPORTED: 405,
   TOOMANYREQUESTS: 429,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
   CONFIG_INVALID: 500,
   CONFIG_FILE_INVALID: 500,

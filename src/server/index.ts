@@ -11,3 +11,6 @@ export type { RegistryConfig, S3StorageConfig, StorageConfig } from './config.js
 export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';
 export { LOG_FORMATS, LOG_LEVELS, createLog, silentLog, type LogFormat, type LogLevel, type LogOptions, type RegistryLog } from './log.js';
 export { UI_ROOT, imagePath, repositoryPath } from './ui/paths.js';
+// What `portcullis registry gc` opens offline: the stores a configuration names, and the collector.
+export { openBlobStore, openMetadata } from './open.js';
+export { runGc, type GcReport } from './gc/index.js';

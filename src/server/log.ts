@@ -15,6 +15,8 @@
  * | `upload.refused` | warn | a request for an upload through another repository or by another principal (answered 404) |
  * | `upload.limited` | warn | a client reached its cap of open uploads (answered 429) |
  * | `upload.purged` | info | abandoned uploads were removed (`count`) |
+ * | `delete`       | info  | a tag, a manifest (with its `accessories`) or a blob link was deleted |
+ * | `gc`           | info/error | a garbage collection ran: counts, `bytesFreed`, `durationMs`; or failed (`err`) |
  * | `storage.full` | error | a write failed for lack of space (ENOSPC, EDQUOT, SQLITE_FULL) |
  * | `error`        | error | anything answered 500, with its cause chain |
  *

@@ -1,6 +1,8 @@
 /**
  * Turns a RegistryConfig into a running registry: storage and metadata
- * drivers, authentication (htpasswd, or accounts with token auth), the purge of abandoned uploads, the scan service,
+ * drivers, authentication (htpasswd, or accounts with token auth), the purge
+ * of abandoned uploads, garbage collection (scheduled, and its admin API),
+ * the scan service,
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
@@ -25,12 +27,15 @@ import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
 import { newInternalToken, withInternalToken } from './auth/internal-token.js';
 import { accountPlugins, openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
+import { GcService } from './gc/index.js';
+import { gcApiPlugin } from './api/v1/gc.js';
 
 export interface RunningRegistry {
   readonly url: string;
   readonly port: number;
   readonly services: RegistryServices;
   readonly scanner?: ScanService;
+  readonly gc: GcService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
   /**
@@ -45,7 +50,8 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
-async function openBlobStore(config: RegistryConfig): Promise<BlobStore> {
+/** The blob store a configuration names (also what `portcullis registry gc` opens offline). */
+export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'storage'>): Promise<BlobStore> {
   if (config.storage.kind === 'filesystem') return new FilesystemBlobStore(join(config.root, 'blobs'));
   const { S3BlobStore } = await import('./storage/s3.js');
   const s3 = config.storage;
@@ -60,7 +66,8 @@ async function openBlobStore(config: RegistryConfig): Promise<BlobStore> {
   });
 }
 
-async function openMetadata(config: RegistryConfig): Promise<MetadataStore> {
+/** The metadata store a configuration names. */
+export async function openMetadata(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<MetadataStore> {
   if (config.metadataUrl) {
     const { PostgresMetadataStore } = await import('./metadata/postgres.js');
     return PostgresMetadataStore.open(config.metadataUrl);
@@ -135,9 +142,35 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const notary = await openNotary(config);
     if (notary) closers.push(() => notary.close());
 
+    const gc = new GcService({
+      stores: { blobs, metadata },
+      log: config.log,
+      ...(config.gc?.intervalMs !== undefined ? { intervalMs: config.gc.intervalMs } : {}),
+      // Every run is counted in the metrics, then told to the configured observer (tests).
+      observer: {
+        gcFinished(report) {
+          metrics.countGcRun('done', report.bytesFreed);
+          config.gc?.observer?.gcFinished(report);
+        },
+        gcFailed(durationMs, error) {
+          metrics.countGcRun('failed');
+          config.gc?.observer?.gcFailed(durationMs, error);
+        },
+      },
+      defaults: {
+        ...(config.gc?.graceMs !== undefined ? { graceMs: config.gc.graceMs } : {}),
+        ...(config.gc?.untaggedRetentionMs !== undefined ? { untaggedRetentionMs: config.gc.untaggedRetentionMs } : {}),
+        ...(config.projectSettings ? { projects: config.projectSettings } : {}),
+      },
+    });
+    gc.start();
+    closers.push(() => gc.stop());
+
     const services: RegistryServices = {
       blobs,
       metadata,
+      ...(config.projectSettings ? { projects: config.projectSettings } : {}),
+      ...(config.gc?.graceMs !== undefined ? { pushGuard: { graceMs: config.gc.graceMs } } : {}),
       events: {
         manifestPushed(record, tag) {
           scanner?.manifestPushed(record);
@@ -151,6 +184,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       limits: live.limits,
     };
     const plugins: RegistryPlugin[] = [
+      gcApiPlugin({ gc, ...(auth ? { auth } : {}) }),
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
     ];
     if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata)) plugins.push(plugin);
@@ -181,7 +215,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
     const reload = reloader(config, live, metrics);
-    return { url: server.url, port: server.port, services, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
+    return { url: server.url, port: server.port, services, gc, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

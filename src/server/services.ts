@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Action, Principal } from './auth/principal.js';
 import type { AccessEntry } from './auth/scopes.js';
+import type { ProjectSettingsProvider, PushGuardOptions } from './gc/index.js';
 import type { ManifestRecord } from './metadata/store.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
@@ -140,4 +141,8 @@ export interface RegistryServices {
   readonly notary?: NotaryService;
   /** Open upload sessions per client (the cap); `buildApp` makes one when absent. Shared with the purger. */
   readonly uploads?: UploadSessions;
+  /** Per-project settings: quotas are checked against them on push (gc/quota.ts); none when absent. */
+  readonly projects?: ProjectSettingsProvider;
+  /** How pushes wait for a blob a garbage collector is deleting (gc/push-guard.ts). */
+  readonly pushGuard?: PushGuardOptions;
 }

@@ -14,7 +14,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { durationMs, fromText, keyEntry, KEYS, parseAddress, problemWith, rateBytes, readConfigFile, redactUrlPassword, resolveSettings, type ConfigFile, type KeyEntry, type Layer, type ResolvedSettings, type Source } from '../../server/config-file/index.js';
+import { durationMs, fromText, keyEntry, KEYS, parseAddress, parseProjectSettings, problemWith, rateBytes, readConfigFile, redactUrlPassword, resolveSettings, type ConfigFile, type KeyEntry, type Layer, type ProjectSettingsProvider, type ResolvedSettings, type Source } from '../../server/config-file/index.js';
 import type { RegistryConfig, StorageConfig } from '../../server/index.js';
 import { createLog, type RegistryLog } from '../../server/log.js';
 import { readRegularFile } from '../../core/index.js';
@@ -65,6 +65,10 @@ export interface ServeOptions {
   uploadPurgeAge?: string;
   maxUploadsPerClient?: string;
   metricsAddr?: string;
+  gcInterval?: string;
+  gcGrace?: string;
+  untaggedRetention?: string;
+  projectSettings?: string;
   requireSignature?: boolean;
   policy?: string;
   notary?: boolean;
@@ -260,6 +264,8 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     ...(s.policy.denySeverity ? { denySeverity: s.policy.denySeverity as NonNullable<RegistryConfig['denySeverity']> } : {}),
     allowUnscanned: s.policy.allowUnscanned,
     ...(requireSignature ? { requireSignature } : {}),
+    gc: { intervalMs: durationMs(s.gc.interval), graceMs: durationMs(s.gc.grace), untaggedRetentionMs: durationMs(s.gc.untaggedRetention) },
+    ...(s.gc.projectSettings ? { projectSettings: await loadProjectSettings(s.gc.projectSettings) } : {}),
     notary: s.notary.enabled,
     ui: s.ui.enabled,
     connections: {
@@ -306,6 +312,18 @@ async function storageConfig(resolved: ResolvedSettings): Promise<StorageConfig>
     // Custom endpoints (MinIO, Swift, Ceph) rarely do virtual-hosted buckets.
     forcePathStyle: s.s3.forcePathStyle ?? s.s3.endpoint !== undefined,
   };
+}
+
+/** Reads the per-project settings file (YAML or JSON); a mistake names the key (exit 2). */
+export async function loadProjectSettings(path: string): Promise<ProjectSettingsProvider> {
+  let text: string;
+  try {
+    text = (await readRegularFile(path, { what: `gc.projectSettings ${path}`, maxBytes: 1024 * 1024 })).toString('utf8');
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new UsageError(`gc.projectSettings: cannot read ${path}: ${typeof code === 'string' ? code : (error as Error).message}`);
+  }
+  return parseProjectSettings(text, path);
 }
 
 /** A secret kept in a file (a mounted Kubernetes or Docker secret): its first line, at most 4 KiB. */

@@ -27,6 +27,9 @@ Examples:
   portcullis registry robot create team ci --actions pull,push --expires 90d
   portcullis registry robot revoke 'robot$team+ci'
 
+Garbage collection: "portcullis registry gc --help" (against a running
+registry, or offline on its data folder).
+
 Exit codes: 0 ok, 2 invalid request, 3 not found, 4 not allowed or wrong
 credentials, 5 server unreachable, 9 exists already.`;
 
@@ -48,8 +51,15 @@ function admin(options: Record<string, unknown>): AdminOptions {
   };
 }
 
+/** `portcullis registry`: one group for the admin commands here and `registry gc` (program/registry.ts), whichever registers first. */
+export function registryGroup(program: Command): Command {
+  const existing = program.commands.find((command) => command.name() === 'registry');
+  if (existing) return existing;
+  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots (--accounts) and garbage collection').addHelpText('after', HELP);
+}
+
 export function registerRegistryAdminCommands(program: Command, ctx: CommandContext): void {
-  const registry = program.command('registry').description('manage accounts, projects, members and robots of a running portcullis serve --accounts').addHelpText('after', HELP);
+  const registry = registryGroup(program);
 
   const user = registry.command('user').description('registry accounts');
   common(user.command('add <name>').description('create a user').option('--admin', 'a registry administrator').option('--password-stdin', 'read the password from stdin (else one is generated and shown once)')).action(

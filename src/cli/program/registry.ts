@@ -1,8 +1,10 @@
 /**
- * The registry command: `portcullis serve`.
+ * The registry commands: `portcullis serve`, and `portcullis registry …`
+ * for administering one (`registry gc`).
  */
 import type { Command } from 'commander';
 import type { CommandContext } from './common.js';
+import { registryGroup } from './registry-admin.js';
 
 const SERVE_HELP = `
 An OCI registry (distribution-spec v1.1: push, pull, tags, catalog, referrers,
@@ -58,6 +60,13 @@ file stops it with the file, line and column (exit 2).
 
 Health: /healthz (the process answers) and /readyz (storage, metadata and the
 advisory database reachable; 503 naming what failed), without credentials.
+Garbage collection runs every --gc-interval (default 24h; 0 = only on demand:
+POST /api/v1/gc or "portcullis registry gc --server"), while pushes go on: it
+removes manifests untagged for longer than --untagged-retention (default 7d)
+with their signatures and other accessories, then blobs nothing links or
+references and nobody touched within --gc-grace (default 1h). Per-project
+quotas (a push over quota is refused with 403 DENIED) and tag retention rules
+come from --project-settings FILE (YAML or JSON; docs/serve.md).
 
 Stops cleanly on SIGINT/SIGTERM: uploads in flight fail, nothing half-written
 becomes visible. SIGHUP reloads the configuration: users (htpasswd), the pull
@@ -110,6 +119,10 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--max-uploads-per-client <n>', 'open upload sessions per user (or address, when anonymous) before 429 (default 1000)')
     .option('--upload-purge-age <duration>', 'remove uploads untouched this long (default 24h; at least 1m)')
     .option('--metrics-addr <host:port>', 'serve /metrics only on this address (":9090" = loopback), not on --addr')
+    .option('--gc-interval <duration>', 'run garbage collection this often (default 24h; 0 = only on demand)')
+    .option('--gc-grace <duration>', 'never collect blobs touched (uploaded, linked) within this time (default 1h)')
+    .option('--untagged-retention <duration>', 'keep untagged manifests this long before collecting them (default 7d)')
+    .option('--project-settings <file>', 'per-project quotas and tag retention rules (YAML or JSON; docs/serve.md)')
     .addHelpText(
       'after',
       `${SERVE_HELP}
@@ -130,5 +143,45 @@ Examples:
       // Only what was given: a default of commander (`--no-scan` makes `scan: true`) must not override the file.
       const given = Object.fromEntries(Object.entries(options).filter(([name]) => command.getOptionValueSource(name) !== 'default'));
       ctx.exitCode = await serve(given, ctx.io);
+    });
+
+  registryGroup(program)
+    .command('gc')
+    .description('garbage collection: remove untagged manifests past retention, their accessories, and unreferenced blobs')
+    .option('--dry-run', 'list what would be deleted, and the bytes, without deleting anything')
+    .option('--json', 'print the report as JSON')
+    .option('--server <url>', 'ask a running registry to collect (its /api/v1/gc), e.g. http://127.0.0.1:5000 (default $PORTCULLIS_SERVER)')
+    .option('--url <url>', 'the same as --server (its first name)')
+    .option('--creds <user:password>', 'with --server: an administrator (default $PORTCULLIS_REGISTRY_CREDS, else $PORTCULLIS_USERNAME/$PORTCULLIS_PASSWORD)')
+    .option('--config <file>', "offline: serve's configuration file (stores, retention, project settings)")
+    .option('--root <dir>', 'offline: the data folder (as serve --root)')
+    .option('--storage <url>', 'offline: blob storage, as serve --storage')
+    .option('--s3-endpoint <url>', 'offline: S3 endpoint, as serve --s3-endpoint')
+    .option('--s3-region <region>', 'offline: S3 region, as serve --s3-region')
+    .option('--metadata <url>', 'offline: postgres://… metadata, as serve --metadata')
+    .option('--project-settings <file>', 'offline: per-project retention rules (YAML or JSON)')
+    .option('--untagged-retention <duration>', 'offline: keep untagged manifests this long (default 7d)')
+    .option('--grace <duration>', 'offline: never collect blobs touched within this time (default 1h)')
+    .addHelpText(
+      'after',
+      `
+Against a running registry (the way while it serves):
+  portcullis registry gc --server http://127.0.0.1:5000 --dry-run
+  PORTCULLIS_REGISTRY_CREDS=admin:secret portcullis registry gc --server https://registry.example
+
+Offline, on the data folder of a stopped registry (same storage flags as serve):
+  portcullis registry gc --root ./registry-data --dry-run
+  portcullis registry gc --config /etc/portcullis/portcullis.yaml
+  portcullis registry gc --storage s3://images/prod --metadata postgres://portcullis@db/registry
+
+What goes: manifests untagged for longer than the retention period (and
+tags the project's retention rules do not keep), the signatures,
+attestations, SBOMs and referrers indexes of what goes, then blobs that no
+repository links and no manifest references. A run killed midway is finished
+by the next one. docs/serve.md "Garbage collection" explains the protocol.`,
+    )
+    .action(async (options: import('../commands/registry-gc.js').RegistryGcOptions) => {
+      const { registryGc } = await import('../commands/registry-gc.js');
+      ctx.exitCode = await registryGc(options, ctx.io);
     });
 }

@@ -10,3 +10,5 @@ export { MAX_CONFIG_BYTES, parseConfigText, readConfigFile, shown, type ConfigFi
 export { flatten, fromText, problemWith, resolveSettings, type Layer, type ResolvedSettings, type Source } from './layers.js';
 export { REDACTED, printSettings, redactUrlPassword } from './print.js';
 export { JSON_SCHEMA_PATH, SERVE_DOC_PATH, renderConfigReference, renderJsonSchema, withReference } from './reference.js';
+// The per-project settings file (gc.projectSettings) is read while the settings are checked, before the server loads.
+export { parseProjectSettings, type ProjectSettingsProvider } from '../gc/projects.js';

@@ -239,6 +239,29 @@ export const SETTINGS_SCHEMA = z
       },
       'Timeouts and connection caps (docs/serve.md, "Security model").',
     ),
+    gc: section(
+      {
+        interval: key(z.union([z.literal(0), z.literal('0'), duration(60_000)]).default('24h'), {
+          kind: 'duration',
+          description: 'Run garbage collection this often (0: only on demand, POST /api/v1/gc or portcullis registry gc).',
+          expected: `0, or ${durationWords(60_000)}`,
+          shownDefault: '24h',
+          flag: '--gc-interval',
+          reload: 'restart',
+        }),
+        grace: key(duration(0).default('1h'), { kind: 'duration', description: 'Never collect blobs touched (uploaded, linked, checked by a pusher) within this time.', expected: durationWords(0), shownDefault: '1h', flag: '--gc-grace', reload: 'restart' }),
+        untaggedRetention: key(duration(0, 3650 * 86_400_000).default('7d'), {
+          kind: 'duration',
+          description: 'Keep untagged manifests this long before collecting them (projects may set their own).',
+          expected: durationWords(0, 3650 * 86_400_000),
+          shownDefault: '7d',
+          flag: '--untagged-retention',
+          reload: 'restart',
+        }),
+        projectSettings: key(path().optional(), { kind: 'path', description: 'Per-project quotas and tag retention rules (YAML or JSON; docs/serve.md "Retention and quotas").', expected: 'a file path', shownDefault: 'none: no quotas, every tag kept', flag: '--project-settings', reload: 'restart' }),
+      },
+      'Garbage collection, retention and quotas (docs/serve.md "Garbage collection").',
+    ),
     notary: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the Notary v1 trust service.', expected: switchWords, shownDefault: 'true', flag: '--no-notary', reload: 'restart' }) }, 'Docker Content Trust.'),
     ui: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the web UI (and /metrics on the main address).', expected: switchWords, shownDefault: 'true', flag: '--no-ui', reload: 'restart' }) }, 'The web UI.'),
     metrics: section(

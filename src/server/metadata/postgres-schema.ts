@@ -12,12 +12,14 @@
  * the SQLite store's; names, tags and digests use `COLLATE "C"` so ordering is
  * by byte value (distribution's order) whatever the database's locale.
  * Timestamps stay the ISO strings the caller gave, JSON stays text, as SQLite
- * keeps them, so records round-trip exactly.
+ * keeps them, so records round-trip exactly; the ones compared with `<`
+ * (blob touch and claim times, link times, lease expiry) are `COLLATE "C"` too, since an
+ * ICU collation sorts `~` (our "no cutoff") before digits.
  */
 import type pg from 'pg';
 import { ServeError } from '../errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const DEFAULT_SCHEMA = 'portcullis_registry';
 /** First key of every advisory lock we take ("port"); the second is a hash of a name. */
 export const LOCK_CLASS = 0x706f7274;
@@ -46,6 +48,19 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     CREATE TABLE ${s}.scans (
       manifest_digest text COLLATE "C" PRIMARY KEY, state text NOT NULL, database_digest text, counts text,
       result text, error text, updated_at text NOT NULL);
+  `,
+  // 2: the blob lifecycle (garbage collection), untagged times, repository versions (retention), leases.
+  (s) => `
+    ALTER TABLE ${s}.blobs ADD COLUMN state text NOT NULL DEFAULT 'live', ADD COLUMN epoch bigint NOT NULL DEFAULT 0,
+      ADD COLUMN size bigint, ADD COLUMN touched_at text COLLATE "C", ADD COLUMN claimed_at text COLLATE "C";
+    CREATE INDEX blobs_claimed ON ${s}.blobs (state, claimed_at);
+    ALTER TABLE ${s}.manifests ADD COLUMN untagged_at text COLLATE "C";
+    UPDATE ${s}.manifests m SET untagged_at = pushed_at
+      WHERE NOT EXISTS (SELECT 1 FROM ${s}.tags t WHERE t.repository = m.repository AND t.digest = m.digest);
+    ALTER TABLE ${s}.repositories ADD COLUMN version bigint NOT NULL DEFAULT 0;
+    ALTER TABLE ${s}.blob_links ADD COLUMN linked_at text COLLATE "C";
+    CREATE SEQUENCE ${s}.blob_epoch;
+    CREATE TABLE ${s}.leases (name text COLLATE "C" PRIMARY KEY, holder text NOT NULL, expires_at text COLLATE "C" NOT NULL);
   `,
 ];
 

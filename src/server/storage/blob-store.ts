@@ -12,7 +12,10 @@
  * - appending at the wrong offset throws RANGE_INVALID and changes nothing;
  * - the owner given to `startUpload` (repository and user) is kept with the
  *   upload and comes back with every state, so the API can refuse an upload
- *   to anyone but the client that started it, through any other repository.
+ *   to anyone but the client that started it, through any other repository;
+ * - `list` names every stored blob with its size and last write time, and
+ *   `delete` of a missing blob is false, not an error (two collectors, or a
+ *   collector finishing a claim another one started, delete the same blob).
  */
 import type { Readable } from 'node:stream';
 import type { Digest } from '../../core/index.js';
@@ -20,6 +23,12 @@ import type { Digest } from '../../core/index.js';
 export interface BlobInfo {
   readonly digest: Digest;
   readonly size: number;
+}
+
+/** A stored blob as a listing sees it: garbage collection spares bytes younger than its grace period. */
+export interface StoredBlob extends BlobInfo {
+  /** When the bytes were last written. */
+  readonly modifiedAt: Date;
 }
 
 /** Inclusive byte range, as HTTP's `Range: bytes=start-end`. */
@@ -54,8 +63,8 @@ export interface BlobStore {
   putBytes(digest: Digest, bytes: Buffer): Promise<BlobInfo>;
   /** True when the blob existed. */
   delete(digest: Digest): Promise<boolean>;
-  /** Every stored blob, for garbage collection. */
-  list(): AsyncIterable<Digest>;
+  /** Every stored blob with its size and write time, for garbage collection (in no particular order). */
+  list(): AsyncIterable<StoredBlob>;
 
   startUpload(owner?: UploadOwner): Promise<UploadState>;
   uploadState(id: string): Promise<UploadState | undefined>;

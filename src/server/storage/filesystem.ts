@@ -19,13 +19,13 @@
  * it rehashes the file, streaming. Memory is bounded either way.
  */
 import { randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/index.js';
 import { ServeError } from '../errors.js';
-import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type UploadOwner, type UploadState } from './blob-store.js';
+import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type StoredBlob, type UploadOwner, type UploadState } from './blob-store.js';
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const FILE_MODE = 0o644;
@@ -109,13 +109,15 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
-  async *list(): AsyncIterable<Digest> {
+  async *list(): AsyncIterable<StoredBlob> {
     const base = join(this.root, 'blobs');
     for (const algorithm of await entries(base)) {
       for (const prefix of await entries(join(base, algorithm))) {
         for (const hex of await entries(join(base, algorithm, prefix))) {
           const digest = `${algorithm}:${hex}`;
-          if (isDigest(digest) && hex.startsWith(prefix)) yield digest;
+          if (!isDigest(digest) || !hex.startsWith(prefix)) continue;
+          const info = await statOf(join(base, algorithm, prefix, hex));
+          if (info?.isFile()) yield { digest, size: info.size, modifiedAt: info.mtime };
         }
       }
     }
@@ -260,13 +262,17 @@ export class FilesystemBlobStore implements BlobStore {
     await rm(this.uploadDir(id), { recursive: true, force: true });
   }
 
-  /** Renames a synced file to the blob's path and syncs the folder so the rename survives a crash. */
+  /**
+   * Renames a synced file (already 0644) to the blob's path and syncs the folder so the rename survives a
+   * crash. Nothing touches the path after the rename: a garbage collector may delete it the next moment
+   * (a blob claimed while this push held a stale reservation), and the push then learns that from the
+   * metadata store (its link is refused), not from a failed chmod.
+   */
   private async place(file: string, digest: Digest): Promise<void> {
     const target = this.blobPath(digest);
     const dir = join(target, '..');
     await mkdirs(dir);
     await rename(file, target);
-    await chmod(target, FILE_MODE);
     await syncDir(dir);
   }
 
@@ -297,8 +303,13 @@ async function hashFile(path: string, digest: Digest): Promise<string> {
 }
 
 async function mtimeOf(path: string): Promise<Date | undefined> {
+  return (await statOf(path))?.mtime;
+}
+
+/** A file's stat, or undefined when it is gone (deleted while a listing ran). */
+async function statOf(path: string): Promise<Stats | undefined> {
   try {
-    return (await stat(path)).mtime;
+    return await stat(path);
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw internal(`cannot stat ${path}`, error);

@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/index.js';
 import { ServeError } from '../errors.js';
-import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type UploadOwner, type UploadState } from './blob-store.js';
+import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type StoredBlob, type UploadOwner, type UploadState } from './blob-store.js';
 import { createS3Client, describeS3Error, s3Call, s3CallOrMissing, type S3Connection } from './s3-client.js';
 import { MIN_PART_BYTES, MultipartWriter } from './s3-multipart.js';
 
@@ -130,12 +130,12 @@ export class S3BlobStore implements BlobStore {
     return true;
   }
 
-  async *list(): AsyncIterable<Digest> {
+  async *list(): AsyncIterable<StoredBlob> {
     const base = `${this.prefix}blobs/`;
-    for await (const key of this.keys(base)) {
-      const [algorithm, hex, extra] = key.slice(base.length).split('/');
+    for await (const object of this.objects(base)) {
+      const [algorithm, hex, extra] = object.key.slice(base.length).split('/');
       const digest = `${algorithm}:${hex}`;
-      if (extra === undefined && isDigest(digest)) yield digest;
+      if (extra === undefined && isDigest(digest)) yield { digest, size: object.size, modifiedAt: object.modifiedAt };
     }
   }
 
@@ -316,12 +316,20 @@ export class S3BlobStore implements BlobStore {
 
   /** Every key under `base`, page by page. */
   private async *keys(base: string): AsyncIterable<string> {
+    for await (const object of this.objects(base)) yield object.key;
+  }
+
+  /** Every object under `base` with its size and last write time, page by page. */
+  private async *objects(base: string): AsyncIterable<{ key: string; size: number; modifiedAt: Date }> {
     let token: string | undefined;
     do {
       const page = await this.call('ListObjectsV2', base, () =>
         this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, MaxKeys: this.listPageSize, ...(token ? { ContinuationToken: token } : {}) })),
       );
-      for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+      for (const object of page.Contents ?? []) {
+        // An object without a date is judged as written now: never old enough to be swept as garbage.
+        if (object.Key) yield { key: object.Key, size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date() };
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }

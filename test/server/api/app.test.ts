@@ -139,7 +139,7 @@ describe('base, errors, plugins, Notary routing, auth', () => {
     assert.deepEqual(asked.at(-1), ['alice', 'delete', 'app']);
     // Nothing was stored by the refused pushes: only admin's image (config, two layers, manifest).
     const blobs: string[] = [];
-    for await (const d of r.services.blobs.list()) blobs.push(d);
+    for await (const blob of r.services.blobs.list()) blobs.push(blob.digest);
     assert.equal(blobs.length, 4);
   });
 

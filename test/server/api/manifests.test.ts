@@ -168,16 +168,29 @@ describe('manifests API', () => {
     assert.equal(again.headers['oci-subject'], subject.digest);
   });
 
-  test('unknown manifests → 404 MANIFEST_UNKNOWN; bad references → 400', async () => {
-    for (const ref of ['nope', digestOf('nope')]) {
-      const res = await r.app.inject({ method: 'GET', url: `/v2/team/app/manifests/${ref}` });
-      assert.equal(res.statusCode, 404);
-      assert.equal(errorCode(res), 'MANIFEST_UNKNOWN');
+  test('unknown and impossible references → 404 (MANIFEST_UNKNOWN, or NAME_UNKNOWN for an unknown repository) on GET, HEAD and DELETE; a bad digest on PUT → 400', async () => {
+    await pushImage(r.app, 'team/app', 'present');
+    for (const method of ['GET', 'HEAD', 'DELETE'] as const) {
+      for (const ref of ['nope', digestOf('nope'), '.bad', 'sha256:abc', 'sha256:totallywrong', 'x'.repeat(129)]) {
+        const res = await r.app.inject({ method, url: `/v2/team/app/manifests/${ref}` });
+        assert.equal(res.statusCode, 404, `${method} ${ref}`);
+        if (method !== 'HEAD') assert.equal(errorCode(res), 'MANIFEST_UNKNOWN', `${method} ${ref}`);
+      }
+      for (const ref of ['nope', digestOf('nope'), 'sha256:abc']) {
+        const res = await r.app.inject({ method, url: `/v2/no/such/repo/manifests/${ref}` });
+        assert.equal(res.statusCode, 404, `${method} unknown repository, ${ref}`);
+        if (method !== 'HEAD') assert.equal(errorCode(res), 'NAME_UNKNOWN', `${method} unknown repository, ${ref}`);
+      }
     }
-    const badTag = await r.app.inject({ method: 'GET', url: `/v2/team/app/manifests/.bad` });
-    assert.equal(badTag.statusCode, 400);
-    const badDigest = await r.app.inject({ method: 'GET', url: `/v2/team/app/manifests/sha256:abc` });
-    assert.equal(errorCode(badDigest), 'DIGEST_INVALID');
+    const badPut = await r.app.inject({ method: 'PUT', url: `/v2/team/app/manifests/sha256:baddigeststring`, payload: '{}', headers: { 'content-type': OCI_MANIFEST } });
+    assert.equal(badPut.statusCode, 400);
+    assert.equal(errorCode(badPut), 'DIGEST_INVALID');
+    const badTagPut = await r.app.inject({ method: 'PUT', url: `/v2/team/app/manifests/.bad`, payload: '{}', headers: { 'content-type': OCI_MANIFEST } });
+    assert.equal(badTagPut.statusCode, 400);
+    assert.equal(errorCode(badTagPut), 'MANIFEST_INVALID');
+    const badName = await r.app.inject({ method: 'GET', url: `/v2/Team/app/manifests/latest` });
+    assert.equal(badName.statusCode, 400);
+    assert.equal(errorCode(badName), 'NAME_INVALID');
   });
 
   test('DELETE by tag removes only the tag; DELETE by digest removes the manifest and its tags', async () => {

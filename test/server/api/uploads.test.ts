@@ -8,7 +8,7 @@ const octet = { 'content-type': 'application/octet-stream' };
 
 async function storedBlobs(r: TestRegistry): Promise<string[]> {
   const out: string[] = [];
-  for await (const d of r.services.blobs.list()) out.push(d);
+  for await (const blob of r.services.blobs.list()) out.push(blob.digest);
   return out;
 }
 

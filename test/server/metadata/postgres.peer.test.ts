@@ -89,10 +89,10 @@ describe('PostgreSQL metadata store specifics', () => {
     try {
       assert.deepEqual(
         stores.map((s) => s.migrationsApplied).sort(),
-        [0, 0, 0, 0, 0, 1],
+        [0, 0, 0, 0, 0, SCHEMA_VERSION],
       );
-      const rows = await sql<{ version: number }>(url, 'SELECT version FROM portcullis_registry.schema_migrations');
-      assert.deepEqual(rows.map((r) => r.version), [SCHEMA_VERSION]);
+      const rows = await sql<{ version: number }>(url, 'SELECT version FROM portcullis_registry.schema_migrations ORDER BY version');
+      assert.deepEqual(rows.map((r) => r.version), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
       await stores[0]?.linkBlob('app', d('x'));
       for (const store of stores) assert.equal(await store.isBlobLinked('app', d('x')), true);
       const again = await PostgresMetadataStore.open({ connectionString: url });

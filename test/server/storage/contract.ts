@@ -58,7 +58,7 @@ function failing(head: Buffer): Readable {
 
 async function listAll(store: BlobStore): Promise<Digest[]> {
   const out: Digest[] = [];
-  for await (const d of store.list()) out.push(d);
+  for await (const blob of store.list()) out.push(blob.digest);
   return out;
 }
 
@@ -85,6 +85,29 @@ export function blobStoreContract(name: string, makeStore: () => Promise<BlobSto
         assert.equal(await store.stat(digest), undefined);
         await assert.rejects(store.read(digest), code('BLOB_UNKNOWN'));
         assert.ok(!(await listAll(store)).includes(digest));
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('list names every blob with its size and a write time; deleting a missing blob is false', async () => {
+      const store = await makeStore();
+      try {
+        const before = Date.now() - 60_000;
+        const small = Buffer.from('listed blob');
+        await store.putBytes(digestOf(small), small);
+        const { id } = await store.startUpload();
+        await store.appendUpload(id, 0, Readable.from([Buffer.alloc(3000, 1)]));
+        await store.finishUpload(id, digestOf(Buffer.alloc(3000, 1)));
+        const listed = [];
+        for await (const blob of store.list()) listed.push(blob);
+        listed.sort((a, b) => a.size - b.size);
+        assert.deepEqual(listed.map((b) => [b.digest, b.size]), [[digestOf(small), small.length], [digestOf(Buffer.alloc(3000, 1)), 3000]], 'uploads in progress are not blobs');
+        for (const blob of listed) {
+          assert.ok(blob.modifiedAt instanceof Date);
+          assert.ok(blob.modifiedAt.getTime() > before && blob.modifiedAt.getTime() < Date.now() + 60_000, `${blob.modifiedAt.toISOString()} is about now`);
+        }
+        assert.equal(await store.delete(digestOf('never stored')), false);
       } finally {
         await store.close();
       }

@@ -192,7 +192,7 @@ describe('S3 blob store specifics', () => {
       await store.finishUpload(id, sha512);
       digests.add(sha512);
       const listed: Digest[] = [];
-      for await (const digest of store.list()) listed.push(digest);
+      for await (const blob of store.list()) listed.push(blob.digest);
       assert.equal(listed.length, digests.size);
       assert.deepEqual(new Set(listed), digests);
     } finally {

@@ -2,6 +2,9 @@
  * `HEAD|GET|DELETE /v2/<name>/blobs/<digest>`. A blob is served only to a
  * repository it is linked to: content addressing would let anyone read any
  * blob by digest otherwise, across repositories they may not pull from.
+ * DELETE unlinks it from the repository (the spec's blob delete: 202, then
+ * 404 through that repository at once); garbage collection removes the bytes
+ * once nothing links or references them.
  * Bytes stream from the store; single byte ranges (`bytes=a-b`, `a-`, `-n`)
  * get 206, anything else a Range header asks for that the blob cannot give is
  * 416 with `Content-Range: bytes *\/size`.
@@ -11,14 +14,20 @@ import type { Digest } from '../../../core/index.js';
 import { ServeError } from '../../errors.js';
 import type { ByteRange } from '../../storage/blob-store.js';
 import { sendEmpty, StatusServeError, type V2Context } from './context.js';
+import { linkFreshness } from '../../gc/index.js';
 
 export async function blob(ctx: V2Context, name: string, digest: Digest): Promise<FastifyReply> {
   const { metadata, blobs } = ctx.services;
-  if (!(await metadata.isBlobLinked(name, digest))) throw unknownBlob(digest);
   if (ctx.method === 'DELETE') {
-    await metadata.unlinkBlob(name, digest);
+    // Unlinks the blob from this repository (the spec's blob delete); its bytes go when nothing else holds it.
+    if (!(await metadata.unlinkBlob(name, digest))) throw unknownBlob(digest);
+    const principal = ctx.principal;
+    ctx.request.log.info({ event: 'delete', repository: name, blob: digest, ...(principal !== undefined ? { principal } : {}) }, `unlinked blob ${digest} from ${name}`);
     return sendEmpty(ctx, 202, { 'Docker-Content-Digest': digest });
   }
+  // A client checking a blob before pushing a manifest that uses it keeps the link fresh (gc/push-guard.ts).
+  const { now, staleBefore } = linkFreshness(ctx.services.pushGuard);
+  if (!(await metadata.refreshLink(name, digest, now, staleBefore))) throw unknownBlob(digest);
   const info = await blobs.stat(digest);
   if (!info) throw unknownBlob(digest);
   const header = ctx.request.headers.range;

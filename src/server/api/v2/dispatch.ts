@@ -67,6 +67,14 @@ export async function dispatchV2(
   const known = route.kind !== 'unknown' && route.kind !== 'invalid' && (route.kind === 'tuf' || METHODS[route.kind].includes(ctx.method));
   if (!known) requireSignedInForErrors(ctx, auth, caller);
   if (route.kind === 'unknown') throw new StatusServeError(404, 'UNSUPPORTED', `no such endpoint: ${request.method} ${path.slice(0, 200)}`);
+  if (route.kind === 'invalid' && route.manifest !== undefined && ['GET', 'HEAD', 'DELETE'].includes(ctx.method)) {
+    // A reference that cannot exist is a manifest that does not exist (the conformance suite wants 404, not 400).
+    const { name, reference } = route.manifest;
+    facts.repository = name;
+    // Asked as a read of that repository: what the caller may not see answers as a repository that does not exist.
+    await admit(ctx, auth, caller, { kind: 'manifest', name, reference: { tag: 'latest' } }, () => unknownRepository(name));
+    throw await unknownManifest({ ...ctx, caller }, name, { invalid: reference });
+  }
   if (route.kind === 'invalid') throw invalidRoute(route.what);
   if (route.kind !== 'tuf' && !METHODS[route.kind].includes(ctx.method)) {
     throw new ServeError('UNSUPPORTED', `${ctx.method} is not supported on this endpoint`);
@@ -83,7 +91,8 @@ export async function dispatchV2(
 function notFound(route: ValidRoute): ServeError | 'answer-here' {
   switch (route.kind) {
     case 'manifest':
-      return unknownManifest(route.name, route.reference);
+      // What a repository that does not exist answers (manifests.ts, unknownManifest): NAME_UNKNOWN.
+      return unknownRepository(route.name);
     case 'blob':
       return unknownBlob(route.digest);
     case 'upload':

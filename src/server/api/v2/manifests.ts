@@ -3,8 +3,18 @@
  * as the exact bytes pushed (its digest is of those bytes) and served back
  * as stored with its stored media type, never converted, whatever Accept
  * says. A push is refused unless everything it references is already in the
- * repository, so a tag never points at an image that cannot be pulled. The
- * pull policy decides before any manifest bytes leave.
+ * repository — checked again inside the transaction that records it, so a
+ * blob deleted meanwhile cannot slip through — and so a tag never points at
+ * an image that cannot be pulled. The pull policy decides before any manifest
+ * bytes leave.
+ *
+ * A push is where the project's quota is checked (403 DENIED when the
+ * manifest's bytes would take it over). DELETE by tag removes the tag; by
+ * digest, the manifest, its tags and its accessories (signatures,
+ * attestations, SBOMs, the referrers fallback index: gc/cascade.ts). A
+ * reference that does not exist, or could not exist (a malformed digest or
+ * tag), is 404: MANIFEST_UNKNOWN, or NAME_UNKNOWN when the repository does
+ * not exist, as the conformance suite expects.
  */
 import type { FastifyReply } from 'fastify';
 import { digestAlgorithm, digestOf } from '../../../core/index.js';
@@ -14,6 +24,7 @@ import { factsOf } from '../../request-facts.js';
 import type { ManifestReference } from './route.js';
 import { readBodyCapped, sendEmpty, type V2Context } from './context.js';
 import { readManifestBody } from './manifest-body.js';
+import { checkQuota, deleteWithAccessories, reserveForPush } from '../../gc/index.js';
 
 export async function manifest(ctx: V2Context, name: string, reference: ManifestReference): Promise<FastifyReply> {
   switch (ctx.method) {
@@ -33,7 +44,7 @@ async function getManifest(ctx: V2Context, name: string, reference: ManifestRefe
   const { metadata, blobs, pullPolicy } = ctx.services;
   const digest = 'digest' in reference ? reference.digest : await metadata.resolveTag(name, reference.tag);
   const record = digest === undefined ? undefined : await metadata.getManifest(name, digest);
-  if (!record) throw unknownManifest(name, reference);
+  if (!record) throw await unknownManifest(ctx, name, reference);
   // HEAD reveals only the digest, never content: it stays open so publishers can
   // resolve and sign what they pushed (cosign and `portcullis sign` resolve with HEAD).
   if (pullPolicy && ctx.method === 'GET') {
@@ -78,6 +89,9 @@ async function putManifest(ctx: V2Context, name: string, reference: ManifestRefe
     if (!stored) throw new ServeError('MANIFEST_BLOB_UNKNOWN', `manifest ${child.digest} is not in repository ${name}`, { detail: { digest: child.digest } });
     if (stored.size !== child.size) throw sizeMismatch('manifest', child.digest, child.size, stored.size);
   }
+  await checkQuota(ctx.services, name, digest, bytes.length);
+  // Reserved before the bytes are written (the store keeps a copy it already has), recorded with the reservation.
+  const reservation = await reserveForPush(ctx.services, digest, ctx.services.pushGuard);
   await blobs.putBytes(digest, bytes);
   const record: ManifestRecord = {
     repository: name,
@@ -91,7 +105,7 @@ async function putManifest(ctx: V2Context, name: string, reference: ManifestRefe
     ...(body.annotations !== undefined ? { annotations: body.annotations } : {}),
   };
   const tag = 'tag' in reference ? reference.tag : undefined;
-  await metadata.putManifest(record, tag);
+  await metadata.putManifest(record, tag, { reservation, linked: body.blobs.map((b) => b.digest), children: body.children.map((c) => c.digest) });
   const principal = factsOf(ctx.request.raw).principal;
   ctx.request.log.info(
     { event: 'push', repository: name, digest, ...(tag !== undefined ? { tag } : {}), mediaType: body.mediaType, size: bytes.length, ...(principal !== undefined ? { principal } : {}) },
@@ -111,16 +125,26 @@ async function putManifest(ctx: V2Context, name: string, reference: ManifestRefe
 
 async function deleteManifest(ctx: V2Context, name: string, reference: ManifestReference): Promise<FastifyReply> {
   const { metadata, events } = ctx.services;
+  const principal = factsOf(ctx.request.raw).principal;
+  const who = principal !== undefined ? { principal } : {};
   if ('tag' in reference) {
-    if (!(await metadata.deleteTag(name, reference.tag))) throw unknownManifest(name, reference);
+    const digest = await metadata.resolveTag(name, reference.tag);
+    if (digest === undefined || !(await metadata.deleteTag(name, reference.tag))) throw await unknownManifest(ctx, name, reference);
+    ctx.request.log.info({ event: 'delete', repository: name, tag: reference.tag, digest, ...who }, `deleted tag ${name}:${reference.tag}`);
     return sendEmpty(ctx, 202);
   }
-  if (!(await metadata.deleteManifest(name, reference.digest))) throw unknownManifest(name, reference);
-  ctx.request.log.info({ event: 'delete', repository: name, digest: reference.digest }, `deleted ${name}@${reference.digest}`);
-  try {
-    events?.manifestDeleted?.(name, reference.digest);
-  } catch (error) {
-    ctx.request.log.error({ event: 'error', err: error }, 'manifestDeleted listener failed');
+  const accessories = await deleteWithAccessories(metadata, name, reference.digest, new Date().toISOString());
+  if (accessories === undefined) throw await unknownManifest(ctx, name, reference);
+  ctx.request.log.info(
+    { event: 'delete', repository: name, digest: reference.digest, ...(accessories.length > 0 ? { accessories } : {}), ...who },
+    `deleted ${name}@${reference.digest}${accessories.length > 0 ? ` and ${accessories.length} accessor${accessories.length === 1 ? 'y' : 'ies'}` : ''}`,
+  );
+  for (const digest of [reference.digest, ...accessories]) {
+    try {
+      events?.manifestDeleted?.(name, digest);
+    } catch (error) {
+      ctx.request.log.error({ event: 'error', err: error }, 'manifestDeleted listener failed');
+    }
   }
   return sendEmpty(ctx, 202);
 }
@@ -129,7 +153,11 @@ function sizeMismatch(what: string, digest: string, declared: number, actual: nu
   return new ServeError('MANIFEST_INVALID', `the descriptor of ${what} ${digest} says ${declared} bytes, but it has ${actual}`, { detail: { digest, declared, actual } });
 }
 
-export function unknownManifest(name: string, reference: ManifestReference): ServeError {
-  const what = 'tag' in reference ? reference.tag : reference.digest;
+/** NAME_UNKNOWN when the repository does not exist, MANIFEST_UNKNOWN otherwise (both 404). */
+export async function unknownManifest(ctx: V2Context, name: string, reference: ManifestReference | { readonly invalid: string }): Promise<ServeError> {
+  if (!(await ctx.services.metadata.repositoryExists(name))) {
+    return new ServeError('NAME_UNKNOWN', `repository ${name} is unknown`, { detail: { name } });
+  }
+  const what = 'tag' in reference ? reference.tag : 'digest' in reference ? reference.digest : reference.invalid;
   return new ServeError('MANIFEST_UNKNOWN', `manifest ${what} is unknown to repository ${name}`, { detail: { name, reference: what } });
 }

@@ -27,14 +27,20 @@ export type V2Route =
   | { readonly kind: 'referrers'; readonly name: string; readonly digest: Digest }
   /** Notary v1 / Docker Content Trust: `name` is the GUN; `rest` is what follows `_trust/tuf/` (`root.json`, `2.root.json`, `timestamp.key`, or empty). */
   | { readonly kind: 'tuf'; readonly name: string; readonly rest: string }
-  /** A `/v2/` path whose name or reference breaks the grammar. */
-  | { readonly kind: 'invalid'; readonly what: 'name' | 'reference' | 'digest' }
+  /**
+   * A `/v2/` path whose name or reference breaks the grammar. For a manifest path with a valid name,
+   * `manifest` names the repository and the reference as given (reads and deletes of it are 404s).
+   */
+  | { readonly kind: 'invalid'; readonly what: 'name' | 'reference' | 'digest'; readonly manifest?: { readonly name: string; readonly reference: string } }
   | { readonly kind: 'unknown' };
 
 const PATTERNS: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray) => V2Route]> = [
   [new RegExp(`^/v2/(${NAME})/tags/list$`), (m) => ({ kind: 'tags', name: m[1]! })],
   [new RegExp(`^/v2/(${NAME})/manifests/(${TAG})$`), (m) => ({ kind: 'manifest', name: m[1]!, reference: { tag: m[2]! } })],
-  [new RegExp(`^/v2/(${NAME})/manifests/(${DIGEST})$`), (m) => digestRoute(m[2]!, (digest) => ({ kind: 'manifest', name: m[1]!, reference: { digest } }))],
+  [
+    new RegExp(`^/v2/(${NAME})/manifests/(${DIGEST})$`),
+    (m) => (isDigest(m[2]!) ? { kind: 'manifest', name: m[1]!, reference: { digest: m[2]! } } : { kind: 'invalid', what: 'digest', manifest: { name: m[1]!, reference: m[2]! } }),
+  ],
   [new RegExp(`^/v2/(${NAME})/blobs/uploads/?$`), (m) => ({ kind: 'upload-start', name: m[1]! })],
   [new RegExp(`^/v2/(${NAME})/blobs/uploads/([A-Za-z0-9_-]{1,128})$`), (m) => ({ kind: 'upload', name: m[1]!, id: m[2]! })],
   [new RegExp(`^/v2/(${NAME})/blobs/(${DIGEST})$`), (m) => digestRoute(m[2]!, (digest) => ({ kind: 'blob', name: m[1]!, digest }))],
@@ -64,12 +70,15 @@ export function parseV2Path(path: string): V2Route {
     if (!m) continue;
     const route = make(m);
     if ('name' in route && route.name.length > MAX_NAME_LENGTH) return { kind: 'invalid', what: 'name' };
+    if (route.kind === 'invalid' && route.manifest !== undefined && route.manifest.name.length > MAX_NAME_LENGTH) return { kind: 'invalid', what: 'name' };
     return route;
   }
   // Say which part is wrong when the shape is recognisable, as distribution does.
   if (/^\/v2\/.+\/(manifests|blobs|tags|referrers)\//.test(path)) {
     const name = path.slice(4, path.search(/\/(manifests|blobs|tags|referrers)\//));
-    if (!new RegExp(`^${NAME}$`).test(name)) return { kind: 'invalid', what: 'name' };
+    if (!new RegExp(`^${NAME}$`).test(name) || name.length > MAX_NAME_LENGTH) return { kind: 'invalid', what: 'name' };
+    const manifest = /^\/manifests\/([^/]+)$/.exec(path.slice(4 + name.length));
+    if (manifest) return { kind: 'invalid', what: 'reference', manifest: { name, reference: manifest[1]!.slice(0, 200) } };
     return { kind: 'invalid', what: /\/(blobs|referrers)\//.test(path) ? 'digest' : 'reference' };
   }
   return { kind: 'unknown' };

@@ -13,6 +13,12 @@
  * (404 BLOB_UPLOAD_UNKNOWN), so the answer reveals nothing. Each client may
  * have `maxUploadsPerClient` sessions open (upload-sessions.ts); one more is
  * 429 TOOMANYREQUESTS.
+ *
+ * Finishing an upload (and a mount) is where a blob joins a repository, so
+ * that is where the project's quota is checked (403 DENIED, the upload
+ * removed) and where the garbage-collection protocol applies: the blob is
+ * reserved before the store may decide it is already there, and linked with
+ * that reservation (gc/push-guard.ts, gc/collector.ts).
  */
 import type { FastifyReply } from 'fastify';
 import { isDigest, type Digest } from '../../../core/index.js';
@@ -22,6 +28,7 @@ import { factsOf } from '../../request-facts.js';
 import { UploadSessions } from '../../upload-sessions.js';
 import { ANONYMOUS } from '../../auth/principal.js';
 import { mayAlso } from './access.js';
+import { checkQuota, reserveForPush } from '../../gc/index.js';
 import { parseV2Path } from './route.js';
 import { declaredLength, hasBody, sendEmpty, StatusServeError, uploadLocation, uploadRange, type V2Context } from './context.js';
 
@@ -123,16 +130,27 @@ async function openSession(ctx: V2Context, owner: UploadOwner): Promise<UploadSt
 }
 
 async function finish(ctx: V2Context, name: string, id: string, digest: Digest): Promise<FastifyReply> {
+  const { blobs, metadata } = ctx.services;
+  const state = await blobs.uploadState(id);
+  if (state === undefined) throw new ServeError('BLOB_UPLOAD_UNKNOWN', `upload ${id} is unknown`, { detail: { id } });
+  try {
+    await checkQuota(ctx.services, name, digest, state.size);
+  } catch (error) {
+    await blobs.cancelUpload(id);
+    ctx.services.uploads.closed(id);
+    throw error;
+  }
+  const reservation = await reserveForPush(ctx.services, digest, ctx.services.pushGuard);
   let info: BlobInfo;
   try {
-    info = await ctx.services.blobs.finishUpload(id, digest);
+    info = await blobs.finishUpload(id, digest);
   } catch (error) {
     // A digest mismatch removes the upload; other failures leave it for a retry.
     if (error instanceof ServeError && error.code === 'DIGEST_INVALID') ctx.services.uploads.closed(id);
     throw error;
   }
   ctx.services.uploads.closed(id);
-  await ctx.services.metadata.linkBlob(name, info.digest);
+  await metadata.linkBlob(name, info.digest, { size: info.size, reservation });
   return sendEmpty(ctx, 201, { Location: `/v2/${name}/blobs/${info.digest}`, 'Docker-Content-Digest': info.digest });
 }
 
@@ -175,9 +193,11 @@ async function tryMount(ctx: V2Context, name: string, mount: string, from: strin
   // Mounting from a repository the caller may not pull would copy what they cannot see: a plain upload instead (the spec's fallback).
   if (!(await mayAlso(ctx, ctx.services.auth, ctx.caller ?? { principal: ANONYMOUS }, 'pull', from))) return undefined;
   if (!(await ctx.services.metadata.isBlobLinked(from, mount))) return undefined;
-  if (!(await ctx.services.blobs.stat(mount))) return undefined;
-  await ctx.services.metadata.linkBlob(name, mount);
-  return mount;
+  const stored = await ctx.services.blobs.stat(mount);
+  if (!stored) return undefined;
+  await checkQuota(ctx.services, name, mount, stored.size);
+  // Linked only while `from` still links it (so it cannot have been collected meanwhile).
+  return (await ctx.services.metadata.mountBlob(from, name, mount)) ? mount : undefined;
 }
 
 function requireDigest(value: string): Digest {
