@@ -15,11 +15,14 @@
  * credentials at /token, every request carries a Bearer JWT) and without
  * scanning (docker-registry scans nothing; a second row with scanning would
  * measure the scanner, which bench/scan.ts does). docker-registry runs
- * without authentication, its fastest configuration. Ratios are
+ * without authentication, its fastest configuration. All clients come from
+ * 127.0.0.1, so serve's per-address cap (64 by default) is raised to 1000,
+ * as docker-registry has none. Ratios are
  * docker-registry's time / ours: ≥ 1.0 means at least as fast.
  * Run: npm run build && npx tsx bench/serve-vs-registry.ts   (BENCH_RUNS default 3, BENCH_GETS default 5000)
  */
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +34,13 @@ import { startServeProcess } from '../test/support/serve-process.js';
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const GETS = Number(process.env.BENCH_GETS ?? 5000);
 const CLIENTS = 64;
+/** skopeo remembers where blobs went (its blob-info cache) and would mount them instead of uploading: removed before each push. */
+const SKOPEO_BLOB_INFO_CACHES = [
+  '/var/lib/containers/cache/blob-info-cache-v1.boltdb',
+  '/var/lib/containers/cache/blob-info-cache-v1.sqlite',
+  join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.boltdb'),
+  join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.sqlite'),
+];
 const ADMIN = 'admin';
 const PASSWORD = 'bench-admin-password';
 
@@ -97,6 +107,7 @@ async function measure(target: Target, image: string, work: string): Promise<Rec
   const pull: Array<{ ms: number; cpu: number }> = [];
   for (let i = 0; i < RUNS; i++) {
     const ref = `docker://${target.host}/bench/debian-${i}:bookworm`;
+    for (const cache of SKOPEO_BLOB_INFO_CACHES) rmSync(cache, { force: true });
     push.push(await timed(target.pid, () => skopeo(['copy', '-q', '--dest-tls-verify=false', ...(target.creds ? ['--dest-creds', target.creds] : []), image, ref])));
     const out = join(work, `${target.name}-${i}`);
     pull.push(await timed(target.pid, () => skopeo(['copy', '-q', '--src-tls-verify=false', ...(target.creds ? ['--src-creds', target.creds] : []), ref, `oci:${out}:bookworm`])));
@@ -119,7 +130,7 @@ async function main(): Promise<void> {
   const images = await peerImages('all');
   const work = await mkdtemp(join(tmpdir(), 'portcullis-bench-serve-'));
   const registry = await startRegistry();
-  const serve = await startServeProcess(['--accounts', '--root', join(work, 'root'), '--no-scan', '--no-ui'], { env: { PORTCULLIS_ADMIN_PASSWORD: PASSWORD } });
+  const serve = await startServeProcess(['--accounts', '--root', join(work, 'root'), '--no-scan', '--no-ui', '--max-conns-per-ip', '1000'], { env: { PORTCULLIS_ADMIN_PASSWORD: PASSWORD } });
   try {
     const serveHost = new URL(serve.url).host;
     const ours: Target = {
