@@ -2,7 +2,7 @@
  * An image's inventory kept between scans: the registry stores one per
  * image and matches it again when advisories change, without reading the
  * image. Kept as the native inventory JSON that `portcullis sbom --format
- * portcullis-json` writes (sbom/json.ts) and read back with the SBOM decoder,
+ * json` writes (sbom/json.ts) and read back with the SBOM decoder,
  * so it goes through the one format already tested to round-trip without
  * loss. `ownedFiles` is not kept: matching does not read it.
  *
