@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
+import type { InventoryStore } from './metadata/inventory-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { startServer } from './listen.js';
-import type { AccessControl, NotaryService, RegistryServices } from './services.js';
+import type { AccessControl, NotaryService, RegistryEvents, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
 import { healthPlugin, readinessChecker } from './health.js';
@@ -64,6 +65,16 @@ export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'stora
     forcePathStyle: s3.forcePathStyle,
     ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
   });
+}
+
+/** The kept inventories (scan/service.ts), beside the metadata store a configuration names: same SQLite file, or same PostgreSQL schema. */
+export async function openInventories(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<InventoryStore> {
+  if (config.metadataUrl) {
+    const { PostgresInventoryStore } = await import('./metadata/inventory-postgres.js');
+    return PostgresInventoryStore.open(config.metadataUrl);
+  }
+  const { SqliteInventoryStore } = await import('./metadata/inventory-sqlite.js');
+  return new SqliteInventoryStore(join(config.root, 'registry.sqlite'));
 }
 
 /** The metadata store a configuration names. */
@@ -125,8 +136,22 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     closers.push(() => live.close());
     const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
     const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
+    // What happens in the registry, for the scan queue and whoever else listens (webhooks plug in here).
+    const events: RegistryEvents = {
+      manifestPushed(record, tag) {
+        scanner?.manifestPushed(record);
+        live.manifestPushed(record, tag);
+      },
+      manifestDeleted(repository, digest) {
+        scanner?.manifestDeleted(repository, digest);
+      },
+    };
     if (config.scan) {
+      const inventories = await openInventories(config);
+      closers.push(() => inventories.close());
       scanner = new ScanService({
+        inventories,
+        events,
         blobs,
         metadata,
         classifier,
@@ -171,12 +196,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       metadata,
       ...(config.projectSettings ? { projects: config.projectSettings } : {}),
       ...(config.gc?.graceMs !== undefined ? { pushGuard: { graceMs: config.gc.graceMs } } : {}),
-      events: {
-        manifestPushed(record, tag) {
-          scanner?.manifestPushed(record);
-          live.manifestPushed(record, tag);
-        },
-      },
+      events,
       pullPolicy: live.pullPolicy,
       ...(auth ? { auth } : {}),
       ...(notary ? { notary } : {}),
