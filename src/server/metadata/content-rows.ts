@@ -1,8 +1,9 @@
 /**
- * How manifests, tags and blob rows come back out of a table row, shared by
- * the SQLite and PostgreSQL stores (as scan-rows.ts is for scans) so that both
- * return the same records: an optional field is absent, never null, and
- * numbers are numbers (node-postgres reads `bigint` columns as strings).
+ * How manifests, tags, blob rows and a snapshot's parent-child lists come back
+ * out of table rows, shared by the SQLite and PostgreSQL stores (as
+ * scan-rows.ts is for scans) so that both return the same records: an
+ * optional field is absent, never null, and numbers are numbers
+ * (node-postgres reads `bigint` columns as strings).
  */
 import type { Digest } from '../../core/index.js';
 import type { BlobClaim, BlobRow, ManifestNode, ManifestRecord, TagRecord } from './store.js';
@@ -50,8 +51,11 @@ export function recordOf(row: ManifestRow, references: readonly string[]): Manif
   };
 }
 
+/** The columns of a manifest row retention reads. */
+export type NodeRow = Omit<ManifestRow, 'repository' | 'annotations'>;
+
 /** A manifest row as retention sees it, with the manifests of its repository it references. */
-export function nodeOf(row: Omit<ManifestRow, 'repository' | 'annotations'>, children: readonly Digest[]): ManifestNode {
+export function nodeOf(row: NodeRow, children: readonly Digest[]): ManifestNode {
   return {
     digest: row.digest as Digest,
     mediaType: row.media_type,
