@@ -4,7 +4,7 @@
  *   POST /api/v1/gc[?dryRun=true]   runs a collection (or joins the one running) and answers its report
  *   GET  /api/v1/gc                 whether one runs, and the last report
  *
- * The report is `GcReport` (gc/collector.ts) as JSON: counts, bytes, duration, and the lists of what went
+ * The report is `GcReport` (gc/report.ts) as JSON: counts, bytes, duration, and the lists of what went
  * (or would go). `portcullis registry gc --url` is the client. Errors are `{"errors":[{code,message}]}`,
  * as on `/v2`.
  *
