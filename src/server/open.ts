@@ -27,9 +27,10 @@ import { startMetricsListener } from './metrics-listener.js';
 import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
 import { newInternalToken, withInternalToken } from './auth/internal-token.js';
-import { accountPlugins, openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
+import { openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 import { GcService } from './gc/index.js';
-import { gcApiPlugin } from './api/v1/gc.js';
+import { adminApiPlugins } from './api/v1/admin-plugins.js';
+import { packageVersion } from './api/v1/openapi/package-version.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -204,10 +205,10 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       limits: live.limits,
     };
     const plugins: RegistryPlugin[] = [
-      gcApiPlugin({ gc, ...(auth ? { auth } : {}) }),
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
+      // /api/v1/gc; /token and the accounts API with --accounts; the OpenAPI document of those.
+      ...adminApiPlugins({ gc, ...(auth ? { auth } : {}), ...(accountsAccess ? { accounts: { access: accountsAccess, metadata } } : {}), version: await packageVersion() }),
     ];
-    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata)) plugins.push(plugin);
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
