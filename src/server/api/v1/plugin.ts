@@ -10,6 +10,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { RegistryPlugin } from '../../app.js';
 import { logAuthFailure } from '../../auth/failure-log.js';
 import { principalName } from '../../auth/principal.js';
+import { ADMIN_API_SCOPE, ADMIN_API_SCOPE_NAME, grantsInclude } from '../../auth/scopes.js';
 import { factsOf } from '../../request-facts.js';
 import { ApiError, type ApiContext, type ApiDeps } from './context.js';
 import { registerMembers } from './members.js';
@@ -65,6 +66,10 @@ async function contextOf(deps: ApiDeps, request: FastifyRequest, reply: FastifyR
     throw new ApiError('UNAUTHORIZED', 'authentication required');
   }
   factsOf(request.raw).principal = principalName(authn.principal);
+  if (authn.grants && !grantsInclude(authn.grants, 'registry', ADMIN_API_SCOPE_NAME, '*')) {
+    reply.header('www-authenticate', deps.access.challenge(ADMIN_API_SCOPE, 'insufficient_scope'));
+    throw new ApiError('UNAUTHORIZED', `this token was not issued for the admin API: ask /token for scope ${ADMIN_API_SCOPE}, or send Basic credentials`);
+  }
   return { ...deps, principal: authn.principal, request, reply };
 }
 

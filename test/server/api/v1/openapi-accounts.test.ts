@@ -153,9 +153,13 @@ test('robots: create (the secret once), list (paged), revoke; and their refusals
   await call(204, 'DELETE', '/api/v1/projects/pub', { auth: ADMIN });
 });
 
-test('a Bearer token from /token stands for its subject; an anonymous or forged one is 401 with the challenge', async () => {
-  await call(200, 'GET', '/api/v1/users', { auth: `Bearer ${await tokenFor(r.app, ADMIN, [])}` });
-  const anonymous = await call(401, 'GET', '/api/v1/users', { auth: `Bearer ${await tokenFor(r.app, undefined, [])}` });
+test('a Bearer token from /token for scope registry:admin:* stands for its subject; a pull or push token, an anonymous or forged one is 401 with the challenge', async () => {
+  await call(200, 'GET', '/api/v1/users', { auth: `Bearer ${await tokenFor(r.app, ADMIN, ['registry:admin:*'])}` });
+  // The token a docker client holds for pulling (and might leak into a CI log) is no admin credential.
+  const pullToken = await call(401, 'GET', '/api/v1/users', { auth: `Bearer ${await tokenFor(r.app, ADMIN, ['repository:team/app:pull'])}` });
+  assert.equal(pullToken.headers['www-authenticate'], 'Bearer realm="http://registry.test/token",service="registry.test",scope="registry:admin:*",error="insufficient_scope"');
+  await call(401, 'GET', '/api/v1/users', { auth: `Bearer ${await tokenFor(r.app, ADMIN, [])}` });
+  const anonymous = await call(401, 'GET', '/api/v1/users', { auth: `Bearer ${await tokenFor(r.app, undefined, ['registry:admin:*'])}` });
   assert.equal(anonymous.headers['www-authenticate'], 'Bearer realm="http://registry.test/token",service="registry.test"');
   const forged = await call(401, 'GET', '/api/v1/projects', { auth: 'Bearer not.a.token' });
   assert.match(String(forged.headers['www-authenticate']), /error="invalid_token"$/);

@@ -151,7 +151,7 @@ export function securitySchemes(mode: AuthMode): Record<string, Record<string, s
       scheme: 'bearer',
       bearerFormat: 'JWT',
       description:
-        'An access token from /token (ES256 JWT). On /api/v1 it stands for its subject with that account\'s permissions now, whatever scopes it was issued for; an anonymous token is refused (401).',
+        'An access token from /token (ES256 JWT) issued for scope registry:admin:* (GET /token?scope=registry:admin:*; only user accounts get it, never robots). On /api/v1 it stands for its subject with that account\'s permissions now; a token without that scope (a pull or push token a client holds) is 401 insufficient_scope, an anonymous token 401.',
     },
     basic,
   };
