@@ -12,10 +12,23 @@ import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadSessions } from './upload-sessions.js';
 
-/** Told about every stored manifest (the scan queue listens). Must not throw or block. */
+/** Who made the request an event came from: the signed-in principal's name (user or robot), absent for anonymous callers. */
+export interface EventActor {
+  readonly actor?: string;
+}
+
+/**
+ * Told what happens to the registry's content (the scan queue, the signature
+ * cache and webhooks listen). Must not throw or block.
+ */
 export interface RegistryEvents {
-  manifestPushed(record: ManifestRecord, tag?: string): void;
-  manifestDeleted?(repository: string, digest: ManifestRecord['digest']): void;
+  manifestPushed(record: ManifestRecord, tag?: string, who?: EventActor): void;
+  /** A manifest was deleted (once for it, once for each accessory deleted with it). */
+  manifestDeleted?(repository: string, digest: ManifestRecord['digest'], who?: EventActor): void;
+  /** A tag was deleted; the manifest it pointed at stays. */
+  tagDeleted?(repository: string, tag: string, digest: ManifestRecord['digest'], who?: EventActor): void;
+  /** The pull policy refused a manifest GET (`tag` when the client asked by tag). */
+  pullDenied?(record: ManifestRecord, decision: Extract<PolicyDecision, { readonly allowed: false }>, tag?: string, who?: EventActor): void;
 }
 
 /**
