@@ -2,7 +2,7 @@
  * Turns a RegistryConfig into a running registry: storage and metadata
  * drivers, authentication (htpasswd, or accounts with token auth), the purge
  * of abandoned uploads, garbage collection (scheduled, and its admin API),
- * the scan service,
+ * the scan service, webhooks (with accounts),
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
@@ -29,6 +29,8 @@ import { newInternalToken, withInternalToken } from './auth/internal-token.js';
 import { accountPlugins, openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 import { GcService } from './gc/index.js';
 import { gcApiPlugin } from './api/v1/gc.js';
+import { openWebhooks, type OpenedWebhooks } from './webhooks/open.js';
+import type { WebhookService } from './webhooks/service.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -36,6 +38,12 @@ export interface RunningRegistry {
   readonly services: RegistryServices;
   readonly scanner?: ScanService;
   readonly gc: GcService;
+  /**
+   * With accounts: project webhooks. Tell it what RegistryEvents do not
+   * carry yet (`vulnerabilitiesChanged` from the scan service after a
+   * database update: WebhookService.vulnerabilitiesChanged).
+   */
+  readonly webhooks?: WebhookService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
   /**
@@ -118,6 +126,23 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
     const metrics = new Metrics({ source: storeGauges(metadata, config.scan ? () => scanner : undefined) });
+    // Webhooks belong to projects: with accounts only (webhooks/open.ts).
+    let webhooks: OpenedWebhooks | undefined;
+    if (accounts) {
+      webhooks = await openWebhooks({
+        root: config.root,
+        ...(config.metadataUrl ? { metadataUrl: config.metadataUrl } : {}),
+        metadata,
+        ...(config.webhooks ? { settings: config.webhooks } : {}),
+        publicName: () => publicName,
+        publicUrl: () => `${config.tls ? 'https' : 'http'}://${publicName}`,
+        onAttempt: (event, outcome) => metrics.countWebhookDelivery(event, outcome),
+        log: config.log,
+      });
+      const opened = webhooks;
+      closers.push(() => opened.close());
+    }
+    const hooks = webhooks?.service;
     // The registry's own credentials for the signature checks it makes over loopback.
     const internalToken = newInternalToken();
     // Users (htpasswd), pull policy and upload caps: what a reload changes (live-config.ts). Accounts live in the store.
@@ -133,7 +158,10 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         dbPath: config.scan.dbPath,
         concurrency: config.scan.concurrency,
         rescanIntervalMs: config.scan.rescanIntervalMs,
-        onScanned: (record, durationMs) => metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 }),
+        onScanned: (record, durationMs) => {
+          metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 });
+          hooks?.scanFinished(record);
+        },
         log: config.log,
       });
       const s = scanner;
@@ -172,10 +200,14 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       ...(config.projectSettings ? { projects: config.projectSettings } : {}),
       ...(config.gc?.graceMs !== undefined ? { pushGuard: { graceMs: config.gc.graceMs } } : {}),
       events: {
-        manifestPushed(record, tag) {
+        manifestPushed(record, tag, who) {
           scanner?.manifestPushed(record);
           live.manifestPushed(record, tag);
+          hooks?.manifestPushed(record, tag, who);
         },
+        manifestDeleted: (repository, digest, who) => hooks?.manifestDeleted(repository, digest, who),
+        tagDeleted: (repository, tag, digest, who) => hooks?.tagDeleted(repository, tag, digest, who),
+        pullDenied: (record, decision, tag, who) => hooks?.pullDenied(record, decision, tag, who),
       },
       pullPolicy: live.pullPolicy,
       ...(auth ? { auth } : {}),
@@ -187,7 +219,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       gcApiPlugin({ gc, ...(auth ? { auth } : {}) }),
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
     ];
-    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata)) plugins.push(plugin);
+    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata, hooks)) plugins.push(plugin);
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
@@ -214,8 +246,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
+    hooks?.start();
     const reload = reloader(config, live, metrics);
-    return { url: server.url, port: server.port, services, gc, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
+    return { url: server.url, port: server.port, services, gc, ...(hooks ? { webhooks: hooks } : {}), ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -88,7 +88,7 @@ test('mistakes are one line: file, line and column of the key, the key, what was
 
 test('unknown keys are errors, with did-you-mean from the keys beside them or the same name elsewhere', () => {
   assert.equal(parseError('scan:\n  wrkers: 2\n'), 'portcullis.yaml:2:3: scan.wrkers: unknown key (did you mean scan.workers?)');
-  assert.equal(parseError('workers: 2\n'), 'portcullis.yaml:1:1: workers: unknown key (did you mean scan.workers?)');
+  assert.equal(parseError('workers: 2\n'), 'portcullis.yaml:1:1: workers: unknown key (did you mean scan.workers or webhooks.workers?)');
   assert.equal(parseError('auth:\n  loginLimits:\n    windw: 5m\n'), 'portcullis.yaml:3:5: auth.loginLimits.windw: unknown key (did you mean auth.loginLimits.window?)');
   assert.equal(parseError('ui:\n  theme: dark\n'), 'portcullis.yaml:2:3: ui.theme: unknown key (known here: enabled)');
   assert.equal(parseError('scan:\n  db: x\nscan:\n  workers: 2\n'), 'portcullis.yaml:3:1: not valid YAML: Map keys must be unique');
