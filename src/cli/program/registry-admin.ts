@@ -56,7 +56,7 @@ export function admin(options: Record<string, unknown>): AdminOptions {
 export function registryGroup(program: Command): Command {
   const existing = program.commands.find((command) => command.name() === 'registry');
   if (existing) return existing;
-  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots (--accounts) and garbage collection').addHelpText('after', HELP);
+  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots, webhooks (--accounts) and garbage collection').addHelpText('after', HELP);
 }
 
 export function registerRegistryAdminCommands(program: Command, ctx: CommandContext): void {
