@@ -127,9 +127,10 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   async claimDue(now: string, lease: string, leaseUntil: string, limit: number): Promise<DeliveryRecord[]> {
-    return this.db
-      .transaction(() => this.#s.due.all(now, now, Math.max(0, Math.floor(limit))).flatMap((r) => this.#s.lease.all(lease, leaseUntil, now, r.seq).map(deliveryOf)))
-      .immediate();
+    const n = Math.max(0, Math.floor(limit));
+    // A read first: the sender looks every few seconds, and an idle outbox should not take the write lock each time.
+    if (this.#s.due.all(now, now, 1).length === 0) return [];
+    return this.db.transaction(() => this.#s.due.all(now, now, n).flatMap((r) => this.#s.lease.all(lease, leaseUntil, now, r.seq).map(deliveryOf))).immediate();
   }
 
   async finishAttempt(id: string, lease: string, outcome: AttemptOutcome): Promise<boolean> {

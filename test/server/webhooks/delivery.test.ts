@@ -164,6 +164,17 @@ test('an address the policy refuses is never connected to, whatever the URL says
   }
 });
 
+test('a host name is resolved and its addresses checked before connecting: localhost, with loopback allowed, is delivered', async () => {
+  const r = await receiver(200);
+  const o = await outbox({ allowedNetworks: ['loopback'] });
+  const webhook = await o.addWebhook(`http://localhost:${new URL(r.url).port}/named`);
+  o.service.manifestPushed(record);
+  await o.service.idle();
+  assert.equal(r.requests.length, 1);
+  assert.equal(r.requests[0]!.headers.host, `localhost:${new URL(r.url).port}`);
+  assert.equal((await o.store.listDeliveries(webhook.id, { limit: 1 }))[0]?.state, 'delivered');
+});
+
 test('deliveries written before a restart are sent after it; a lease of a sender that died runs out, then it is sent', async () => {
   const r = await receiver(200);
   const first = await openOutbox({ start: false });
