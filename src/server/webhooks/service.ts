@@ -14,7 +14,8 @@
  *
  * Scan and vulnerability events are about a digest, which may be in several
  * repositories (and projects): one event per repository holding it, at most
- * MAX_REPOSITORIES_PER_EVENT.
+ * MAX_REPOSITORIES_PER_EVENT. Refused pulls are told at most once a minute
+ * per image and repository: anyone allowed to pull can ask again and again.
  */
 import { randomUUID } from 'node:crypto';
 import type { Digest, Finding } from '../../core/index.js';
@@ -31,6 +32,8 @@ import type { TargetPolicy } from './targets.js';
 
 export const MAX_WEBHOOKS_PER_PROJECT = 20;
 export const MAX_REPOSITORIES_PER_EVENT = 1000;
+const PULL_DENIED_EVERY_MS = 60_000;
+const MAX_REMEMBERED_DENIALS = 10_000;
 
 /**
  * What the scan service will report after a database update re-matched a
@@ -67,6 +70,8 @@ export class WebhookService implements RegistryEvents {
   readonly dispatcher: WebhookDispatcher;
   readonly #options: WebhookServiceOptions;
   readonly #pending = new Set<Promise<unknown>>();
+  /** When a pull.denied event was last sent, by repository@digest. */
+  readonly #denied = new Map<string, number>();
 
   constructor(options: WebhookServiceOptions) {
     this.#options = options;
@@ -99,7 +104,13 @@ export class WebhookService implements RegistryEvents {
     this.#track(() => this.deliver({ event: 'delete', repository, ...who, data: { digest, tag } }));
   }
 
+  /** At most one event per image and repository a minute: a refused GET costs its caller nothing, so it must not cost the receivers much. */
   pullDenied(record: ManifestRecord, decision: Extract<PolicyDecision, { allowed: false }>, tag?: string, who: EventActor = {}): void {
+    const key = `${record.repository}@${record.digest}`;
+    const now = this.#now();
+    if ((this.#denied.get(key) ?? -Infinity) > now - PULL_DENIED_EVERY_MS) return;
+    if (this.#denied.size >= MAX_REMEMBERED_DENIALS) this.#denied.clear();
+    this.#denied.set(key, now);
     this.#track(() =>
       this.deliver({
         event: 'pull.denied',

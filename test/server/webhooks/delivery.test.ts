@@ -94,6 +94,28 @@ test('500, 500, 200: three attempts of the same signed body, waiting the backoff
   assert.equal(r.requests.length, 3, 'nothing more once delivered');
 });
 
+test('pull.denied: once a minute per image and repository, however often the pull is refused', async () => {
+  const r = await receiver(200);
+  const o = await outbox();
+  await o.addWebhook(`${r.url}/`, { events: ['pull.denied'] });
+  const refusal = { allowed: false as const, reason: 'image has 1 CRITICAL vulnerability', kind: 'vulnerable' as const };
+  for (let i = 0; i < 50; i++) o.service.pullDenied(record, refusal, 'v1', { actor: 'mallory' });
+  o.service.pullDenied({ ...record, repository: 'team/copy' }, refusal);
+  await o.service.idle();
+  assert.equal(r.requests.length, 2, 'one for each repository');
+  o.clock.advance(59_999);
+  o.service.pullDenied(record, refusal, 'v1');
+  await o.service.idle();
+  assert.equal(r.requests.length, 2);
+  o.clock.advance(1);
+  o.service.pullDenied(record, refusal, 'v1');
+  await o.service.idle();
+  assert.equal(r.requests.length, 3, 'a minute later, again');
+  const body = r.requests.map((q) => verified(q, SECRET)).find((b) => b.repository === 'team/app')!;
+  assert.deepEqual(body.data, { digest, tag: 'v1', reason: refusal.reason, kind: 'vulnerable' });
+  assert.equal(body.actor, 'mallory');
+});
+
 test('failure after maxAttempts: marked failed with the last answer; a redelivery sends the same body anew', async () => {
   const r = await receiver(503);
   const o = await outbox({ settings: { maxAttempts: 3 } });
