@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
+import type { InventoryStore } from './metadata/inventory-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { startServer } from './listen.js';
-import type { AccessControl, NotaryService, RegistryServices } from './services.js';
+import type { AccessControl, NotaryService, RegistryEvents, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
 import { healthPlugin, readinessChecker } from './health.js';
@@ -38,11 +39,7 @@ export interface RunningRegistry {
   readonly services: RegistryServices;
   readonly scanner?: ScanService;
   readonly gc: GcService;
-  /**
-   * With accounts: project webhooks. Tell it what RegistryEvents do not
-   * carry yet (`vulnerabilitiesChanged` from the scan service after a
-   * database update: WebhookService.vulnerabilitiesChanged).
-   */
+  /** With accounts: project webhooks (told every RegistryEvents event). */
   readonly webhooks?: WebhookService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
@@ -72,6 +69,16 @@ export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'stora
     forcePathStyle: s3.forcePathStyle,
     ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
   });
+}
+
+/** The kept inventories (scan/service.ts), beside the metadata store a configuration names: same SQLite file, or same PostgreSQL schema. */
+export async function openInventories(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<InventoryStore> {
+  if (config.metadataUrl) {
+    const { PostgresInventoryStore } = await import('./metadata/inventory-postgres.js');
+    return PostgresInventoryStore.open(config.metadataUrl);
+  }
+  const { SqliteInventoryStore } = await import('./metadata/inventory-sqlite.js');
+  return new SqliteInventoryStore(join(config.root, 'registry.sqlite'));
 }
 
 /** The metadata store a configuration names. */
@@ -132,7 +139,6 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       webhooks = await openWebhooks({
         root: config.root,
         ...(config.metadataUrl ? { metadataUrl: config.metadataUrl } : {}),
-        metadata,
         ...(config.webhooks ? { settings: config.webhooks } : {}),
         publicName: () => publicName,
         publicUrl: () => `${config.tls ? 'https' : 'http'}://${publicName}`,
@@ -150,18 +156,36 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     closers.push(() => live.close());
     const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
     const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
+    // What happens in the registry, for the scan queue, the signature cache and webhooks.
+    const events: RegistryEvents = {
+      manifestPushed(record, tag, who) {
+        scanner?.manifestPushed(record);
+        live.manifestPushed(record, tag);
+        hooks?.manifestPushed(record, tag, who);
+      },
+      manifestDeleted(repository, digest, who) {
+        scanner?.manifestDeleted(repository, digest);
+        hooks?.manifestDeleted(repository, digest, who);
+      },
+      tagDeleted: (repository, tag, digest, who) => hooks?.tagDeleted(repository, tag, digest, who),
+      pullDenied: (record, decision, tag, who) => hooks?.pullDenied(record, decision, tag, who),
+      scanCompleted: (scan) => hooks?.scanCompleted(scan),
+      scanFailed: (scan) => hooks?.scanFailed(scan),
+      vulnerabilitiesChanged: (change) => hooks?.vulnerabilitiesChanged(change),
+    };
     if (config.scan) {
+      const inventories = await openInventories(config);
+      closers.push(() => inventories.close());
       scanner = new ScanService({
+        inventories,
+        events,
         blobs,
         metadata,
         classifier,
         dbPath: config.scan.dbPath,
         concurrency: config.scan.concurrency,
         rescanIntervalMs: config.scan.rescanIntervalMs,
-        onScanned: (record, durationMs) => {
-          metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 });
-          hooks?.scanFinished(record);
-        },
+        onScanned: (record, durationMs) => metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 }),
         log: config.log,
       });
       const s = scanner;
@@ -199,16 +223,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       metadata,
       ...(config.projectSettings ? { projects: config.projectSettings } : {}),
       ...(config.gc?.graceMs !== undefined ? { pushGuard: { graceMs: config.gc.graceMs } } : {}),
-      events: {
-        manifestPushed(record, tag, who) {
-          scanner?.manifestPushed(record);
-          live.manifestPushed(record, tag);
-          hooks?.manifestPushed(record, tag, who);
-        },
-        manifestDeleted: (repository, digest, who) => hooks?.manifestDeleted(repository, digest, who),
-        tagDeleted: (repository, tag, digest, who) => hooks?.tagDeleted(repository, tag, digest, who),
-        pullDenied: (record, decision, tag, who) => hooks?.pullDenied(record, decision, tag, who),
-      },
+      events,
       pullPolicy: live.pullPolicy,
       ...(auth ? { auth } : {}),
       ...(notary ? { notary } : {}),

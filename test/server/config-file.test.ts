@@ -67,6 +67,8 @@ test('the example file (examples/portcullis.yaml) loads: every value it sets rea
   assert.equal(config.uploadPurgeAgeMs, 24 * 3_600_000);
   assert.equal(config.maxUploadsPerClient, 1000);
   assert.deepEqual(config.connections, { headersTimeoutMs: 10_000, requestTimeoutMs: 3_600_000, idleTimeoutMs: 60_000, minBodyBytesPerSecond: 1024, maxConnectionsPerAddress: 64, maxConnections: 4096 });
+  assert.deepEqual(config.gc, { intervalMs: 24 * 3_600_000, graceMs: 3_600_000, untaggedRetentionMs: 7 * 86_400_000 });
+  assert.equal(config.accounts, undefined);
   assert.equal(config.notary, true);
   assert.equal(config.ui, true);
   assert.equal(config.settings?.log.level, 'info');

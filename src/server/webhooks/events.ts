@@ -18,7 +18,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SEVERITY_LEVELS, type Digest, type Finding, type SeverityLevel } from '../../core/index.js';
-import type { ManifestRecord, ScanRecord } from '../metadata/store.js';
+import type { ManifestRecord } from '../metadata/store.js';
+import type { ScanCompleted, ScanFailed } from '../services.js';
 
 export const WEBHOOK_EVENTS = ['push', 'delete', 'scan.completed', 'scan.failed', 'vulnerability.new', 'vulnerability.fixed', 'pull.denied', 'signature.added'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
@@ -163,21 +164,19 @@ export function pushData(record: ManifestRecord, registry: string, tag?: string)
   };
 }
 
-export function scanCompletedData(scan: ScanRecord): ScanCompletedData {
-  const counts = Object.fromEntries(SEVERITY_LEVELS.map((s) => [s, scan.counts?.[s] ?? 0])) as Record<SeverityLevel, number>;
-  const incomplete = (scan.result?.incomplete ?? []).slice(0, 100).map(cut);
-  const updatedAt = scan.result?.database?.updatedAt;
+export function scanCompletedData(scan: ScanCompleted): ScanCompletedData {
+  const counts = Object.fromEntries(SEVERITY_LEVELS.map((s) => [s, scan.counts[s] ?? 0])) as Record<SeverityLevel, number>;
   return {
     digest: scan.manifestDigest,
     counts,
     findings: SEVERITY_LEVELS.reduce((n, s) => n + counts[s], 0),
-    incomplete,
-    ...(updatedAt !== undefined ? { databaseUpdatedAt: updatedAt } : {}),
+    incomplete: scan.incomplete.slice(0, 100).map((i) => cut(i)),
+    ...(scan.database.importedAt !== undefined ? { databaseUpdatedAt: scan.database.importedAt } : {}),
   };
 }
 
-export function scanFailedData(scan: ScanRecord): ScanFailedData {
-  return { digest: scan.manifestDigest, error: cut(scan.error ?? 'no reason recorded') };
+export function scanFailedData(scan: ScanFailed): ScanFailedData {
+  return { digest: scan.manifestDigest, error: cut(scan.error) };
 }
 
 /** The findings of a vulnerability event, most severe first, at most MAX_VULNERABILITIES. */

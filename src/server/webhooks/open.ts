@@ -7,7 +7,6 @@
  */
 import { join } from 'node:path';
 import type { RegistryLog } from '../log.js';
-import type { MetadataStore } from '../metadata/store.js';
 import type { WebhookStore } from '../metadata/webhook-store.js';
 import { WebhookDispatcher, type AttemptOutcomeKind, type Clock, type DeliverySettings } from './dispatcher.js';
 import type { WebhookEvent } from './events.js';
@@ -23,7 +22,6 @@ export interface WebhookSettings extends Partial<DeliverySettings> {
 export interface OpenWebhooksOptions {
   readonly root: string;
   readonly metadataUrl?: string;
-  readonly metadata: Pick<MetadataStore, 'repositoriesWithManifest'>;
   readonly settings?: WebhookSettings;
   readonly publicName: () => string;
   readonly publicUrl: () => string;
@@ -57,7 +55,6 @@ export async function openWebhooks(options: OpenWebhooksOptions): Promise<Opened
   });
   const service = new WebhookService({
     store,
-    metadata: options.metadata,
     secrets,
     policy,
     dispatcher,

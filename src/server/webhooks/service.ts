@@ -1,8 +1,8 @@
 /**
  * Turns what happens in the registry into webhook deliveries. The registry
- * tells it (RegistryEvents, services.ts: pushes, deletions, refused pulls;
- * the scan service's finished scans; vulnerability changes after a database
- * update), it finds the webhooks of the repository's project that want that
+ * tells it (RegistryEvents, services.ts: pushes, deletions, refused pulls
+ * from the API; finished and failed scans, and the new and fixed findings of
+ * a rescan after a database update, from the scan service), it finds the webhooks of the repository's project that want that
  * event, builds the body once per format (events.ts, clair.ts), writes one
  * delivery per webhook to the outbox, and wakes the dispatcher, which sends
  * them. Writing comes first: an event whose deliveries are written is
@@ -13,17 +13,17 @@
  * waits for that work and for the dispatcher (tests, shutdown).
  *
  * Scan and vulnerability events are about a digest, which may be in several
- * repositories (and projects): one event per repository holding it, at most
- * MAX_REPOSITORIES_PER_EVENT. Refused pulls are told at most once a minute
+ * repositories (and projects): one event per repository holding it (the scan
+ * service says which), at most MAX_REPOSITORIES_PER_EVENT. Refused pulls are told at most once a minute
  * per image and repository: anyone allowed to pull can ask again and again.
  */
 import { randomUUID } from 'node:crypto';
-import type { Digest, Finding } from '../../core/index.js';
+import type { Digest } from '../../core/index.js';
 import { projectOf } from '../auth/principal.js';
 import { silentLog, type RegistryLog } from '../log.js';
-import type { ManifestRecord, MetadataStore, ScanRecord } from '../metadata/store.js';
+import type { ManifestRecord } from '../metadata/store.js';
 import { WEBHOOK_FORMATS, type DeliveryRecord, type WebhookRecord, type WebhookStore } from '../metadata/webhook-store.js';
-import type { EventActor, PolicyDecision, RegistryEvents } from '../services.js';
+import type { EventActor, PolicyDecision, RegistryEvents, ScanCompleted, ScanFailed, VulnerabilityChange } from '../services.js';
 import { clairCallbackBody, clairNotifications } from './clair.js';
 import type { WebhookDispatcher } from './dispatcher.js';
 import { cut, envelope, pushData, scanCompletedData, scanFailedData, signatureOf, vulnerabilityData, type RegistryEvent, type WebhookEvent } from './events.js';
@@ -35,24 +35,8 @@ export const MAX_REPOSITORIES_PER_EVENT = 1000;
 const PULL_DENIED_EVERY_MS = 60_000;
 const MAX_REMEMBERED_DENIALS = 10_000;
 
-/**
- * What the scan service will report after a database update re-matched a
- * stored inventory (RegistryEvents `vulnerabilitiesChanged`): the findings
- * that appeared and those that went, for one manifest digest.
- */
-export interface VulnerabilityChange {
-  readonly digest: Digest;
-  /** Repositories holding the digest, when the reporter knows them; looked up otherwise. */
-  readonly repositories?: readonly string[];
-  readonly added: readonly Finding[];
-  readonly fixed: readonly Finding[];
-  /** When the advisory database that caused the change was imported. */
-  readonly databaseUpdatedAt?: string;
-}
-
 export interface WebhookServiceOptions {
   readonly store: WebhookStore;
-  readonly metadata: Pick<MetadataStore, 'repositoriesWithManifest'>;
   readonly secrets: SecretBox;
   readonly policy: TargetPolicy;
   readonly dispatcher: WebhookDispatcher;
@@ -121,33 +105,34 @@ export class WebhookService implements RegistryEvents {
     );
   }
 
-  /** A finished scan (done or failed): one event per repository holding the image. */
-  scanFinished(scan: ScanRecord): void {
-    if (scan.state !== 'done' && scan.state !== 'failed') return;
+  /** One scan.completed per repository holding the image. */
+  scanCompleted(scan: ScanCompleted): void {
     this.#track(async () => {
       let count = 0;
-      for (const repository of await this.#repositories(scan.manifestDigest)) {
-        count +=
-          scan.state === 'done'
-            ? await this.deliver({ event: 'scan.completed', repository, data: scanCompletedData(scan) })
-            : await this.deliver({ event: 'scan.failed', repository, data: scanFailedData(scan) });
-      }
+      for (const repository of scan.repositories.slice(0, MAX_REPOSITORIES_PER_EVENT)) count += await this.deliver({ event: 'scan.completed', repository, data: scanCompletedData(scan) });
       return count;
     });
   }
 
-  /** For RegistryEvents `vulnerabilitiesChanged` (not awaited). */
+  scanFailed(scan: ScanFailed): void {
+    this.#track(async () => {
+      let count = 0;
+      for (const repository of scan.repositories.slice(0, MAX_REPOSITORIES_PER_EVENT)) count += await this.deliver({ event: 'scan.failed', repository, data: scanFailedData(scan) });
+      return count;
+    });
+  }
+
   vulnerabilitiesChanged(change: VulnerabilityChange): void {
     this.#track(() => this.deliverVulnerabilityChange(change));
   }
 
-  /** `vulnerability.new` (findings added) and `vulnerability.fixed` (findings gone) for each repository holding the digest; resolves to the deliveries written. */
+  /** `vulnerability.new` (findings added) and `vulnerability.fixed` (findings gone) for each repository holding the image; resolves to the deliveries written. */
   async deliverVulnerabilityChange(change: VulnerabilityChange): Promise<number> {
-    const repositories = change.repositories ? change.repositories.slice(0, MAX_REPOSITORIES_PER_EVENT) : await this.#repositories(change.digest);
+    const importedAt = change.database.importedAt;
     let count = 0;
-    for (const repository of repositories) {
-      if (change.added.length > 0) count += await this.deliver({ event: 'vulnerability.new', repository, data: vulnerabilityData(change.digest, change.added, change.databaseUpdatedAt) });
-      if (change.fixed.length > 0) count += await this.deliver({ event: 'vulnerability.fixed', repository, data: vulnerabilityData(change.digest, change.fixed, change.databaseUpdatedAt) });
+    for (const repository of change.repositories.slice(0, MAX_REPOSITORIES_PER_EVENT)) {
+      if (change.new.length > 0) count += await this.deliver({ event: 'vulnerability.new', repository, data: vulnerabilityData(change.manifestDigest, change.new, importedAt) });
+      if (change.fixed.length > 0) count += await this.deliver({ event: 'vulnerability.fixed', repository, data: vulnerabilityData(change.manifestDigest, change.fixed, importedAt) });
     }
     return count;
   }
@@ -218,10 +203,6 @@ export class WebhookService implements RegistryEvents {
   #clair(happened: RegistryEvent): string | undefined {
     if (happened.event !== 'vulnerability.new' && happened.event !== 'vulnerability.fixed') return undefined;
     return JSON.stringify(clairNotifications(happened.event, (happened as RegistryEvent<'vulnerability.new'>).data));
-  }
-
-  async #repositories(digest: Digest): Promise<string[]> {
-    return (await this.#options.metadata.repositoriesWithManifest(digest)).slice(0, MAX_REPOSITORIES_PER_EVENT);
   }
 
   #track(work: () => Promise<number>): void {

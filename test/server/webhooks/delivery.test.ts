@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
+import type { Finding } from '../../../src/core/index.js';
 import type { ManifestRecord } from '../../../src/server/metadata/store.js';
 import { retryDelayMs } from '../../../src/server/webhooks/dispatcher.js';
 import { startReceiver, verified, type Receiver } from '../../support/webhook-receiver.js';
@@ -114,6 +115,56 @@ test('pull.denied: once a minute per image and repository, however often the pul
   const body = r.requests.map((q) => verified(q, SECRET)).find((b) => b.repository === 'team/app')!;
   assert.deepEqual(body.data, { digest, tag: 'v1', reason: refusal.reason, kind: 'vulnerable' });
   assert.equal(body.actor, 'mallory');
+});
+
+function finding(i: number, severity: Finding['severity']): Finding {
+  return {
+    id: `CVE-2026-${String(10000 + i)}`,
+    aliases: [],
+    package: { name: `pkg${i}`, version: '1.0.0', ecosystem: 'npm', purl: `pkg:npm/pkg${i}@1.0.0`, foundBy: 'npm', path: `app/node_modules/pkg${i}/package.json`, layer: { index: 1, digest } },
+    installedVersion: '1.0.0',
+    fixedVersion: '1.0.1',
+    status: 'fixed',
+    severity,
+    severitySource: 'ghsa',
+    references: [],
+    layer: { index: 1, digest },
+    layerCreatedBy: 'COPY app /app',
+    evidence: { feed: 'osv', advisoryId: `GHSA-${i}`, ecosystem: 'npm', queriedName: `pkg${i}`, range: '<1.0.1', scheme: 'semver' },
+  };
+}
+
+test('a vulnerability change made by hand: one event per repository and kind, at most 1,000 findings most severe first; Clair webhooks get the same as notifications', async () => {
+  const r = await receiver(200);
+  const o = await outbox();
+  const native = await o.addWebhook(`${r.url}/native`, { events: ['vulnerability.new', 'vulnerability.fixed'] });
+  const clair = await o.addWebhook(`${r.url}/clair`, { events: ['vulnerability.new'], format: 'clair' });
+  const added = Array.from({ length: 1200 }, (_, i) => finding(i, i === 1150 ? 'CRITICAL' : i % 2 === 0 ? 'LOW' : 'HIGH'));
+  const written = await o.service.deliverVulnerabilityChange({
+    manifestDigest: digest,
+    repositories: ['team/app', 'team/copy', 'elsewhere/app'],
+    database: { fingerprint: 'f2', importedAt: '2026-02-01T00:00:00Z' },
+    previousDatabase: 'f1',
+    new: added,
+    fixed: [finding(5000, 'MEDIUM')],
+    inventory: 'kept',
+  });
+  assert.equal(written, 6, 'new and fixed to the native webhook, new to the Clair one, for both team repositories; none for another project');
+  await o.service.idle();
+  const bodies = r.requests.filter((q) => q.path === '/native').map((q) => verified(q, SECRET));
+  assert.deepEqual(bodies.map((b) => `${String(b.repository)} ${String(b.event)}`).sort(), ['team/app vulnerability.fixed', 'team/app vulnerability.new', 'team/copy vulnerability.fixed', 'team/copy vulnerability.new']);
+  const data = bodies.find((b) => b.event === 'vulnerability.new')!.data as { vulnerabilities: Array<{ id: string; severity: string; layer: unknown }>; omitted: number; databaseUpdatedAt: string };
+  assert.equal(data.vulnerabilities.length, 1000);
+  assert.equal(data.omitted, 200);
+  assert.equal(data.databaseUpdatedAt, '2026-02-01T00:00:00Z');
+  assert.equal(data.vulnerabilities[0]!.id, 'CVE-2026-11150', 'the CRITICAL one first');
+  assert.deepEqual(data.vulnerabilities.slice(1, 600).map((v) => v.severity), Array.from({ length: 599 }, () => 'HIGH'), 'then the 600 HIGH ones');
+  assert.deepEqual(data.vulnerabilities[0]!.layer, { index: 1, digest, createdBy: 'COPY app /app' });
+  const [fromClair] = await o.store.listDeliveries(clair.id, { limit: 1 });
+  const notifications = JSON.parse(fromClair!.clairNotifications!) as Array<{ reason: string; vulnerability: { name: string; severity: string } }>;
+  assert.equal(notifications.length, 1000);
+  assert.deepEqual(notifications[0], { ...notifications[0]!, reason: 'added', vulnerability: { ...notifications[0]!.vulnerability, name: 'CVE-2026-11150', severity: 'Critical' } });
+  assert.equal((await o.store.listDeliveries(native.id, { limit: 10 })).length, 4);
 });
 
 test('failure after maxAttempts: marked failed with the last answer; a redelivery sends the same body anew', async () => {

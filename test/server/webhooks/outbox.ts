@@ -59,7 +59,6 @@ export async function openOutbox(options: OutboxOptions = {}): Promise<Outbox> {
   });
   const service = new WebhookService({
     store,
-    metadata: { repositoriesWithManifest: async () => ['team/app', 'team/copy'] },
     secrets,
     policy,
     dispatcher,

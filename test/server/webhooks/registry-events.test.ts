@@ -7,15 +7,18 @@
  *   GET), signature.added (a cosign `.sig` tag and a Sigstore bundle
  *   referrer), scan.failed (an image the scanner cannot read), delete (a tag,
  *   then a manifest with its accessories);
- * - vulnerability.new / vulnerability.fixed from a change made by hand from the
- *   stored scan's findings, in portcullis's body and in Clair's callback
- *   format, whose callback pages through the notifications without
- *   credentials;
+ * - vulnerability.new / vulnerability.fixed from the rescan after an
+ *   advisory database update (one advisory withdrawn, two new), in
+ *   portcullis's body and in Clair's callback format, whose callback pages
+ *   through the notifications without credentials;
  * - the delivery log and a redelivery through the admin API, and the
  *   deliveries counted in /metrics.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { importPaths } from '../../../src/vuln/db.js';
+import { npmAdvisory, writeAdvisories } from '../../support/osv.js';
 import { parseExposition, value } from '../../support/exposition.js';
 import { startReceiver, verified, type ReceivedRequest, type Receiver } from '../../support/webhook-receiver.js';
 import { ADMIN, call, pushAccessory, pushImage, startRunning, type PushedImage, type Running } from './running.js';
@@ -132,43 +135,35 @@ test('scan.failed: an image the scanner cannot read', async () => {
   assert.match(String(failed!.data.error), /the manifest lists 1 layer but the config's rootfs\.diff_ids has 0 entries/);
 });
 
-test('delete: a tag (the manifest stays), then the manifest by digest with its accessories', async () => {
-  const other = await pushImage(base, 'team/app', 'v2', { seed: 'second' });
+test('vulnerability.new and vulnerability.fixed from a database update; Clair consumers get a callback that pages through the notifications', async () => {
+  // The minimist advisory no longer affects 1.2.5; two lodash advisories appear.
+  await importPaths(join(running.work, 'advisories.sqlite'), [
+    writeAdvisories(join(running.work, 'osv-2'), [
+      npmAdvisory('GHSA-xvch-5gv4-984h', 'minimist', '1.2.3', 'CRITICAL'),
+      npmAdvisory('GHSA-29mw-wpgm-hmr9', 'lodash', '4.17.21', 'MEDIUM'),
+      npmAdvisory('GHSA-x5rq-j2xg-h7qm', 'lodash', '4.17.21', 'LOW'),
+    ]),
+  ]);
+  await running.registry.scanner!.checkDatabase();
   await running.registry.scanner!.idle();
-  const untag = await fetch(`${base}/v2/team/app/manifests/v2`, { method: 'DELETE', headers: { authorization: ADMIN } });
-  assert.equal(untag.status, 202);
-  const [tagGone] = await events('delete', 1);
-  assert.deepEqual(tagGone!.data, { digest: other.digest, tag: 'v2' });
-  assert.equal(tagGone!.body.actor, 'admin');
-  const gone = await fetch(`${base}/v2/team/app/manifests/${image.digest}`, { method: 'DELETE', headers: { authorization: ADMIN } });
-  assert.equal(gone.status, 202);
-  const deleted = (await events('delete', 5)).slice(0).filter((d) => d.data.tag === undefined);
-  assert.deepEqual(deleted.map((d) => d.data.digest).filter((d) => d === image.digest), [image.digest], 'the manifest');
-  assert.equal(deleted.length, 4, 'and its three accessories');
-  assert.ok(deleted.every((d) => d.body.actor === 'admin' && d.body.repository === 'team/app'));
-});
-
-test('vulnerability.new and vulnerability.fixed from a change; Clair consumers get a callback that pages through the notifications', async () => {
-  const findings = (await running.registry.services.metadata.getScan(image.digest))?.result?.findings ?? [];
-  assert.equal(findings.length, 3);
-  const critical = findings.find((f) => f.severity === 'CRITICAL')!;
-  const high = findings.filter((f) => f.severity === 'HIGH');
-  const written = await running.registry.webhooks!.deliverVulnerabilityChange({ digest: image.digest, repositories: ['team/app'], added: [high[0]!, critical], fixed: [high[1]!], databaseUpdatedAt: '2026-02-01T00:00:00Z' });
-  assert.equal(written, 4, 'new and fixed, to each of the two webhooks');
+  await running.registry.webhooks!.idle();
 
   const [added] = await events('vulnerability.new', 1);
+  assert.equal(added!.body.repository, 'team/app');
   assert.equal(added!.data.digest, image.digest);
   assert.equal(added!.data.omitted, 0);
-  assert.equal(added!.data.databaseUpdatedAt, '2026-02-01T00:00:00Z');
+  assert.ok(!Number.isNaN(Date.parse(String(added!.data.databaseUpdatedAt))), 'when the database was imported');
   const listed = added!.data.vulnerabilities as Array<Record<string, unknown>>;
-  assert.deepEqual(listed.map((v) => [v.id, v.severity]), [[critical.id, 'CRITICAL'], [high[0]!.id, 'HIGH']], 'most severe first');
-  assert.deepEqual(listed[0]!.package, { name: 'minimist', version: '1.2.5', ecosystem: 'npm', purl: 'pkg:npm/minimist@1.2.5', path: 'app/node_modules/minimist/package.json' });
-  assert.equal(listed[0]!.fixedVersion, '1.2.6');
-  assert.deepEqual((listed[0]!.layer as { index: number; digest: string }).digest, image.layer, 'the layer that brought the package in');
+  assert.deepEqual(listed.map((v) => [v.id, v.severity]), [['GHSA-29mw-wpgm-hmr9', 'MEDIUM'], ['GHSA-x5rq-j2xg-h7qm', 'LOW']], 'most severe first');
+  assert.deepEqual(listed[0]!.package, { name: 'lodash', version: '4.17.15', ecosystem: 'npm', purl: 'pkg:npm/lodash@4.17.15', path: 'app/node_modules/lodash/package.json' });
+  assert.equal(listed[0]!.fixedVersion, '4.17.21');
+  assert.deepEqual((listed[0]!.layer as { index: number; digest: string }), { index: 0, digest: image.layer }, 'the layer that brought the package in');
   const [fixed] = await events('vulnerability.fixed', 1);
-  assert.deepEqual((fixed!.data.vulnerabilities as Array<{ id: string }>).map((v) => v.id), [high[1]!.id]);
+  const gone = fixed!.data.vulnerabilities as Array<Record<string, unknown>>;
+  assert.deepEqual(gone.map((v) => [v.id, v.severity, (v.package as { name: string }).name]), [['GHSA-xvch-5gv4-984h', 'CRITICAL', 'minimist']]);
 
   const clair = await receiver.waitFor(2, (r) => r.path === '/clair');
+  assert.equal(clair.length, 2, 'the Clair webhook gets those two events only');
   const callbacks = clair.map((r) => ({ event: r.headers['x-portcullis-event'], body: verified(r, clairSecret) }));
   for (const c of callbacks) {
     assert.deepEqual(Object.keys(c.body).sort(), ['callback', 'notification_id']);
@@ -185,18 +180,35 @@ test('vulnerability.new and vulnerability.fixed from a change; Clair consumers g
   const second = await call(String(newOne.body.callback), 'GET', `?page_size=1&next=${page.next}`, undefined);
   assert.equal((second.json.page as { next?: string }).next, undefined, 'the last page has no next');
   for (const n of second.json.notifications as Array<Record<string, unknown>>) notifications.push(n);
+  type Vuln = { name: string; severity: string; fixed_in_version: string; package: { name: string; version: string } };
   assert.deepEqual(
-    notifications.map((n) => [n.manifest, n.reason, (n.vulnerability as { name: string; severity: string; fixed_in_version: string; package: { name: string } }).name, (n.vulnerability as { severity: string }).severity, (n.vulnerability as { package: { name: string } }).package.name]),
+    notifications.map((n) => [n.manifest, n.reason, (n.vulnerability as Vuln).name, (n.vulnerability as Vuln).severity, (n.vulnerability as Vuln).package.name, (n.vulnerability as Vuln).fixed_in_version]),
     [
-      [image.digest, 'added', critical.id, 'Critical', 'minimist'],
-      [image.digest, 'added', high[0]!.id, 'High', 'lodash'],
+      [image.digest, 'added', 'GHSA-29mw-wpgm-hmr9', 'Medium', 'lodash', '4.17.21'],
+      [image.digest, 'added', 'GHSA-x5rq-j2xg-h7qm', 'Low', 'lodash', '4.17.21'],
     ],
   );
   const fixedOne = callbacks.find((c) => c.event === 'vulnerability.fixed')!;
   const removed = await call(String(fixedOne.body.callback), 'GET', '', undefined);
-  assert.deepEqual((removed.json.notifications as Array<{ reason: string }>).map((n) => n.reason), ['removed']);
+  assert.deepEqual((removed.json.notifications as Array<{ reason: string; vulnerability: Vuln }>).map((n) => [n.reason, n.vulnerability.name]), [['removed', 'GHSA-xvch-5gv4-984h']]);
   assert.equal((await call(base, 'GET', '/notifier/api/v1/notification/00000000-0000-4000-8000-000000000000', undefined)).status, 404);
   assert.equal((await call(String(newOne.body.callback), 'GET', '?next=nope', undefined)).status, 400);
+});
+
+test('delete: a tag (the manifest stays), then the manifest by digest with its accessories', async () => {
+  const other = await pushImage(base, 'team/app', 'v2', { seed: 'second' });
+  await running.registry.scanner!.idle();
+  const untag = await fetch(`${base}/v2/team/app/manifests/v2`, { method: 'DELETE', headers: { authorization: ADMIN } });
+  assert.equal(untag.status, 202);
+  const [tagGone] = await events('delete', 1);
+  assert.deepEqual(tagGone!.data, { digest: other.digest, tag: 'v2' });
+  assert.equal(tagGone!.body.actor, 'admin');
+  const gone = await fetch(`${base}/v2/team/app/manifests/${image.digest}`, { method: 'DELETE', headers: { authorization: ADMIN } });
+  assert.equal(gone.status, 202);
+  const deleted = (await events('delete', 5)).slice(0).filter((d) => d.data.tag === undefined);
+  assert.deepEqual(deleted.map((d) => d.data.digest).filter((d) => d === image.digest), [image.digest], 'the manifest');
+  assert.equal(deleted.length, 4, 'and its three accessories');
+  assert.ok(deleted.every((d) => d.body.actor === 'admin' && d.body.repository === 'team/app'));
 });
 
 test('the delivery log and a redelivery through the admin API; deliveries are counted in /metrics', async () => {
@@ -232,7 +244,7 @@ test('the delivery log and a redelivery through the admin API; deliveries are co
   await running.registry.webhooks!.idle();
   const metrics = parseExposition(await (await fetch(`${base}/metrics`, { headers: { authorization: ADMIN } })).text());
   assert.equal(value(metrics, 'portcullis_webhook_deliveries_total', { event: 'push', outcome: 'delivered' }), receiver.requests.filter((r) => r.headers['x-portcullis-event'] === 'push').length);
-  assert.equal(value(metrics, 'portcullis_webhook_deliveries_total', { event: 'vulnerability.new', outcome: 'delivered' }), 2);
+  assert.equal(value(metrics, 'portcullis_webhook_deliveries_total', { event: 'vulnerability.new', outcome: 'delivered' }), 2, 'one to each webhook');
   const logged = running.log.events('webhook').filter((l) => l.outcome === 'delivered');
   assert.ok(logged.length >= 10);
   assert.doesNotMatch(JSON.stringify(running.log.lines), new RegExp(secret), 'the secret is never logged');
