@@ -69,6 +69,7 @@ test('the example file (examples/portcullis.yaml) loads: every value it sets rea
   assert.deepEqual(config.connections, { headersTimeoutMs: 10_000, requestTimeoutMs: 3_600_000, idleTimeoutMs: 60_000, minBodyBytesPerSecond: 1024, maxConnectionsPerAddress: 64, maxConnections: 4096 });
   assert.deepEqual(config.gc, { intervalMs: 24 * 3_600_000, graceMs: 3_600_000, untaggedRetentionMs: 7 * 86_400_000 });
   assert.equal(config.accounts, undefined);
+  assert.deepEqual(config.webhooks, { workers: 4, timeoutMs: 10_000, connectTimeoutMs: 5_000, maxAttempts: 8, retentionMs: 30 * 86_400_000, allowedNetworks: [] });
   assert.equal(config.notary, true);
   assert.equal(config.ui, true);
   assert.equal(config.settings?.log.level, 'info');
