@@ -2,7 +2,7 @@
  * Turns a RegistryConfig into a running registry: storage and metadata
  * drivers, authentication (htpasswd, or accounts with token auth), the purge
  * of abandoned uploads, garbage collection (scheduled, and its admin API),
- * the scan service,
+ * the scan service, webhooks (with accounts),
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
@@ -31,6 +31,8 @@ import { openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 import { GcService } from './gc/index.js';
 import { adminApiPlugins } from './api/v1/admin-plugins.js';
 import { packageVersion } from './api/v1/openapi/package-version.js';
+import { openWebhooks, type OpenedWebhooks } from './webhooks/open.js';
+import type { WebhookService } from './webhooks/service.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -38,6 +40,8 @@ export interface RunningRegistry {
   readonly services: RegistryServices;
   readonly scanner?: ScanService;
   readonly gc: GcService;
+  /** With accounts: project webhooks (told every RegistryEvents event). */
+  readonly webhooks?: WebhookService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
   /**
@@ -130,6 +134,22 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
     const metrics = new Metrics({ source: storeGauges(metadata, config.scan ? () => scanner : undefined) });
+    // Webhooks belong to projects: with accounts only (webhooks/open.ts).
+    let webhooks: OpenedWebhooks | undefined;
+    if (accounts) {
+      webhooks = await openWebhooks({
+        root: config.root,
+        ...(config.metadataUrl ? { metadataUrl: config.metadataUrl } : {}),
+        ...(config.webhooks ? { settings: config.webhooks } : {}),
+        publicName: () => publicName,
+        publicUrl: () => `${config.tls ? 'https' : 'http'}://${publicName}`,
+        onAttempt: (event, outcome) => metrics.countWebhookDelivery(event, outcome),
+        log: config.log,
+      });
+      const opened = webhooks;
+      closers.push(() => opened.close());
+    }
+    const hooks = webhooks?.service;
     // The registry's own credentials for the signature checks it makes over loopback.
     const internalToken = newInternalToken();
     // Users (htpasswd), pull policy and upload caps: what a reload changes (live-config.ts). Accounts live in the store.
@@ -137,15 +157,22 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     closers.push(() => live.close());
     const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
     const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
-    // What happens in the registry, for the scan queue and whoever else listens (webhooks plug in here).
+    // What happens in the registry, for the scan queue, the signature cache and webhooks.
     const events: RegistryEvents = {
-      manifestPushed(record, tag) {
+      manifestPushed(record, tag, who) {
         scanner?.manifestPushed(record);
         live.manifestPushed(record, tag);
+        hooks?.manifestPushed(record, tag, who);
       },
-      manifestDeleted(repository, digest) {
+      manifestDeleted(repository, digest, who) {
         scanner?.manifestDeleted(repository, digest);
+        hooks?.manifestDeleted(repository, digest, who);
       },
+      tagDeleted: (repository, tag, digest, who) => hooks?.tagDeleted(repository, tag, digest, who),
+      pullDenied: (record, decision, tag, who) => hooks?.pullDenied(record, decision, tag, who),
+      scanCompleted: (scan) => hooks?.scanCompleted(scan),
+      scanFailed: (scan) => hooks?.scanFailed(scan),
+      vulnerabilitiesChanged: (change) => hooks?.vulnerabilitiesChanged(change),
     };
     if (config.scan) {
       const inventories = await openInventories(config);
@@ -207,7 +234,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const plugins: RegistryPlugin[] = [
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
       // /api/v1/gc; /token and the accounts API with --accounts; the OpenAPI document of those.
-      ...adminApiPlugins({ gc, ...(auth ? { auth } : {}), ...(accountsAccess ? { accounts: { access: accountsAccess, metadata } } : {}), version: await packageVersion() }),
+      ...adminApiPlugins({ gc, ...(auth ? { auth } : {}), ...(accountsAccess ? { accounts: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}) } } : {}), version: await packageVersion() }),
     ];
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
@@ -235,8 +262,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
+    hooks?.start();
     const reload = reloader(config, live, metrics);
-    return { url: server.url, port: server.port, services, gc, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
+    return { url: server.url, port: server.port, services, gc, ...(hooks ? { webhooks: hooks } : {}), ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -13,16 +13,27 @@ import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadSessions } from './upload-sessions.js';
 
+/** Who made the request an event came from: the signed-in principal's name (user or robot), absent for anonymous callers. */
+export interface EventActor {
+  readonly actor?: string;
+}
+
 /**
  * What happens in the registry, for whoever listens: the scan queue (pushes
- * and deletions), webhooks and other deliveries (scans and their changes).
- * Every method must return at once and never throw: a listener that delivers
- * somewhere else queues the work and answers for its own failures. The scan
- * service (scan/service.ts) calls the scan methods.
+ * and deletions), the signature cache, webhooks and other deliveries (pushes,
+ * deletions, refused pulls, scans and their changes), with who made the
+ * request when one did. Every method must return at once and never throw: a
+ * listener that delivers somewhere else queues the work and answers for its
+ * own failures. The scan service (scan/service.ts) calls the scan methods.
  */
 export interface RegistryEvents {
-  manifestPushed(record: ManifestRecord, tag?: string): void;
-  manifestDeleted?(repository: string, digest: ManifestRecord['digest']): void;
+  manifestPushed(record: ManifestRecord, tag?: string, who?: EventActor): void;
+  /** A manifest was deleted (once for it, once for each accessory deleted with it). */
+  manifestDeleted?(repository: string, digest: ManifestRecord['digest'], who?: EventActor): void;
+  /** A tag was deleted; the manifest it pointed at stays. */
+  tagDeleted?(repository: string, tag: string, digest: ManifestRecord['digest'], who?: EventActor): void;
+  /** The pull policy refused a manifest GET (`tag` when the client asked by tag). */
+  pullDenied?(record: ManifestRecord, decision: Extract<PolicyDecision, { readonly allowed: false }>, tag?: string, who?: EventActor): void;
   /** An image's scan finished with a result (partial ones included: see `incomplete`). */
   scanCompleted?(scan: ScanCompleted): void;
   /** An image could not be scanned (it is refused on pull wherever the policy asks for a scan). */

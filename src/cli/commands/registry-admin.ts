@@ -33,11 +33,11 @@ export interface AdminOptions {
 
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
-interface Client {
+export interface Client {
   call(method: string, path: string, body?: unknown): Promise<unknown>;
 }
 
-async function connect(options: AdminOptions, io: OutputStreams): Promise<Client> {
+export async function connect(options: AdminOptions, io: OutputStreams): Promise<Client> {
   const server = (options.server ?? io.env.PORTCULLIS_SERVER ?? '').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(server)) throw new UsageError('--server takes the registry\'s URL, e.g. http://127.0.0.1:5000 (or set PORTCULLIS_SERVER)');
   const host = new URL(server).host;
@@ -102,7 +102,7 @@ async function listAll(client: Client, path: string, key: string): Promise<Array
   return out;
 }
 
-function print(io: OutputStreams, options: AdminOptions, rows: Array<Record<string, unknown>>, columns: readonly string[]): void {
+export function print(io: OutputStreams, options: AdminOptions, rows: Array<Record<string, unknown>>, columns: readonly string[]): void {
   if (options.format === 'json') {
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

@@ -1,7 +1,7 @@
 /**
- * The admin API, `/api/v1/`: users, projects, members and robots, for
- * `portcullis registry …` and other tools. One file per resource
- * (users.ts, projects.ts, members.ts, robots.ts); this file mounts them in a
+ * The admin API, `/api/v1/`: users, projects, members, robots and webhooks,
+ * for `portcullis registry …` and other tools. One file per resource
+ * (users.ts, projects.ts, members.ts, robots.ts, webhooks.ts); this file mounts them in a
  * context of their own (JSON bodies of at most 64 KiB, JSON errors) and
  * authenticates every request first: no credentials is 401 with the token
  * challenge, wrong ones 401, too many failures 429.
@@ -17,6 +17,7 @@ import { registerMembers } from './members.js';
 import { registerProjects } from './projects.js';
 import { registerRobots } from './robots.js';
 import { registerUsers } from './users.js';
+import { registerWebhooks } from './webhooks.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -42,6 +43,7 @@ export function apiPlugin(deps: ApiDeps): RegistryPlugin {
         registerProjects(route);
         registerMembers(route);
         registerRobots(route);
+        if (deps.webhooks) registerWebhooks(route, deps.webhooks);
       },
       { prefix: API_PREFIX },
     );
