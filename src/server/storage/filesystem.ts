@@ -28,6 +28,17 @@ import { ServeError } from '../errors.js';
 import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type StoredBlob, type UploadOwner, type UploadState } from './blob-store.js';
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/**
+ * Blob reads in 1 MiB chunks rather than Node's 64 KiB: a sixteenth of the
+ * read calls, buffers and stream callbacks per pull. Measured on 10 skopeo
+ * pulls of the 49 MB Debian image from one serve process (server CPU from
+ * /proc, two runs each, interleaved): 54–68 clock ticks with 64 KiB, 28–31
+ * with 1 MiB. A read stream holds at most one chunk ahead of a slow socket,
+ * so a download costs at most ~2 MiB (the chunk buffered and the one being
+ * written), bounded in all by the connection caps (docs/serve.md, "Security
+ * model").
+ */
+const READ_CHUNK_BYTES = 1024 * 1024;
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 
@@ -68,9 +79,9 @@ export class FilesystemBlobStore implements BlobStore {
         await handle.close();
         throw new ServeError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${digest} of ${size} bytes`, { detail: { size } });
       }
-      return handle.createReadStream({ start: range.start, end: range.end, autoClose: true });
+      return handle.createReadStream({ start: range.start, end: range.end, autoClose: true, highWaterMark: READ_CHUNK_BYTES });
     }
-    return handle.createReadStream({ autoClose: true });
+    return handle.createReadStream({ autoClose: true, highWaterMark: READ_CHUNK_BYTES });
   }
 
   async putBytes(digest: Digest, bytes: Buffer): Promise<BlobInfo> {
