@@ -18,7 +18,7 @@
  * (same process, sha256 digest); otherwise (restart, another process, sha512)
  * it rehashes the file, streaming. Memory is bounded either way.
  */
-import { randomUUID, type Hash } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -167,7 +167,9 @@ export class FilesystemBlobStore implements BlobStore {
       }
       const data = join(this.uploadDir(id), 'data');
       const running = this.#hashes.get(id);
-      const hash = running && running.size === state.size ? running.hash.copy() : undefined;
+      // The digest is computed as the bytes stream in, so finishing reads nothing back: started with the
+      // first append, carried across appends; lost on a restart (finishing then hashes the file once).
+      const hash = running && running.size === state.size ? running.hash.copy() : state.size === 0 ? createHash('sha256') : undefined;
       const max = options.maxBytes ?? Number.POSITIVE_INFINITY;
       let size = state.size;
       const handle = await open(data, 'r+');
