@@ -52,6 +52,8 @@ export interface ScanOptions extends GateOptions {
 export interface ScanOutcome {
   readonly result: ScanResult;
   readonly gate: GateResult;
+  /** What was matched: the packages found (the registry keeps them for its UI's package list and SBOMs). */
+  readonly inventory: Inventory;
 }
 
 /** The image history command of each non-empty layer, by layer index. */
@@ -170,7 +172,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       ...(incomplete.length > 0 ? { incomplete } : {}),
       scannedAt: now.toISOString(),
     };
-    return { result, gate };
+    return { result, gate, inventory };
   } finally {
     await owned?.close();
   }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
+import { pruneInventories, type InventoryStore } from './metadata/inventory-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
@@ -76,6 +77,16 @@ export async function openMetadata(config: Pick<RegistryConfig, 'root' | 'metada
   return new SqliteMetadataStore(join(config.root, 'registry.sqlite'));
 }
 
+/** The package inventories of scanned images, beside the metadata store (the UI's package lists and SBOMs). */
+async function openInventories(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<InventoryStore> {
+  if (config.metadataUrl) {
+    const { PostgresInventoryStore } = await import('./metadata/inventory-postgres.js');
+    return PostgresInventoryStore.open(config.metadataUrl);
+  }
+  const { SqliteInventoryStore } = await import('./metadata/inventory-sqlite.js');
+  return new SqliteInventoryStore(join(config.root, 'registry.sqlite'));
+}
+
 async function openNotary(config: RegistryConfig): Promise<(NotaryService & { close(): Promise<void> }) | undefined> {
   if (!config.notary) return undefined;
   const { openNotaryService } = await import('./notary/index.js');
@@ -92,6 +103,8 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     closers.push(() => blobs.close());
     const metadata = await openMetadata(config);
     closers.push(() => metadata.close());
+    const inventories = await openInventories(config);
+    closers.push(() => inventories.close());
 
     let selfAddress = `127.0.0.1:${config.port}`;
     // Until it listens, the port may be 0 (any free port); names use the real one.
@@ -133,6 +146,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         dbPath: config.scan.dbPath,
         concurrency: config.scan.concurrency,
         rescanIntervalMs: config.scan.rescanIntervalMs,
+        inventories,
         onScanned: (record, durationMs) => metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 }),
         log: config.log,
       });
@@ -150,6 +164,8 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       observer: {
         gcFinished(report) {
           metrics.countGcRun('done', report.bytesFreed);
+          // Inventories follow their manifests: those gone now are dropped (their next run retries a failure).
+          void pruneInventories(inventories, metadata).catch((e: unknown) => config.log.warn({ event: 'error', err: e }, 'cannot prune package inventories'));
           config.gc?.observer?.gcFinished(report);
         },
         gcFailed(durationMs, error) {

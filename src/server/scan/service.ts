@@ -9,10 +9,12 @@
  * refresh every result. Queue state is in the metadata store too ('queued'),
  * so a restart picks up where it stopped.
  */
-import type { Digest, SeverityLevel } from '../../core/index.js';
+import { isDigest, type Digest, type Inventory, type ScanResult, type SeverityLevel } from '../../core/index.js';
 import { scanTarget } from '../../engine/scan.js';
 import type { ManifestClassifier } from '../artifact.js';
 import { silentLog, type RegistryLog } from '../log.js';
+import { encodeInventory } from '../inventory-document.js';
+import type { InventoryStore } from '../metadata/inventory-store.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from '../metadata/store.js';
 import type { RegistryEvents } from '../services.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -30,6 +32,8 @@ export interface ScanServiceOptions {
   readonly concurrency?: number;
   /** How often to look for a changed advisory database, in ms (default 60 s; 0 = only at start). */
   readonly rescanIntervalMs?: number;
+  /** Where the inventory of each scanned image is kept (the UI's package list and SBOMs); none when absent. */
+  readonly inventories?: InventoryStore;
   /** Told about every finished scan (done or failed), with how long it took when this process ran it. */
   readonly onScanned?: (record: ScanRecord, durationMs?: number) => void;
   readonly log?: RegistryLog;
@@ -212,10 +216,12 @@ export class ScanService implements RegistryEvents {
       }
       await this.#save({ manifestDigest: job.digest, state: 'scanning', ...keepResult(await metadata.getScan(job.digest)), updatedAt: this.#now() });
       const source = openStoredImage(job, { blobs, metadata });
-      const { result } = await scanTarget(
+      const { result, inventory } = await scanTarget(
         { kind: 'source', name: `${job.repository}@${job.digest}`, source },
         { store: database.store, now: this.#options.now?.() ?? new Date() },
       );
+      // Before the result: once the UI sees "done", the package list is there too. Not keeping it costs the UI, not the scan.
+      await this.#keepInventory(job, inventory, result).catch((e: unknown) => this.#log.warn({ event: 'error', err: e, digest: job.digest }, 'cannot keep the package inventory'));
       const stamped = { ...result, database: { path: 'registry', ...(database.updatedAt ? { updatedAt: database.updatedAt } : {}), sources: [] } };
       await this.#save(
         {
@@ -238,6 +244,23 @@ export class ScanService implements RegistryEvents {
         error,
       ).catch((e: unknown) => this.#log.error({ event: 'error', err: e, digest: job.digest }, 'cannot record a failed scan'));
     }
+  }
+
+  async #keepInventory(job: Job, inventory: Inventory, result: ScanResult): Promise<void> {
+    const store = this.#options.inventories;
+    if (!store) return;
+    const configDigest = result.image?.configDigest;
+    const document = encodeInventory(inventory, {
+      name: job.repository,
+      digest: job.digest,
+      ...(configDigest && isDigest(configDigest) ? { configDigest } : {}),
+      ...(result.image?.platform ? { platform: result.image.platform } : {}),
+    });
+    if (!document) {
+      this.#log.warn({ event: 'scan.inventory', digest: job.digest, packages: inventory.packages.length }, 'the package inventory is too large to keep: the UI will not list it');
+      return;
+    }
+    await store.put(job.digest, document, this.#now());
   }
 
   /** Saves the record; a finished one (done, failed, skipped) is counted and logged with what an operator needs. */
