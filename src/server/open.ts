@@ -207,7 +207,17 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
-      plugins.push(uiPlugin({ metadata, ...(auth ? { auth } : {}) }));
+      plugins.push(
+        uiPlugin({
+          metadata,
+          blobs,
+          inventories,
+          policy: live.verdicts,
+          signatures: live.signatures,
+          publicName: () => publicName,
+          ...(auth ? { auth } : {}),
+        }),
+      );
     }
     let metricsUrl: string | undefined;
     if (config.metricsAddr) {
