@@ -37,21 +37,52 @@ export const MAX_ACCESSORIES = 50;
 const CREATED = 'org.opencontainers.image.created';
 const SUFFIX_KIND: Readonly<Record<string, AccessoryKind>> = { sig: 'signature', att: 'attestation', sbom: 'sbom' };
 
-/** Tags of images, and accessory tags by the digest they name. */
-export function splitTags(tags: readonly TagRecord[]): { images: TagRecord[]; accessories: Map<Digest, TagRecord[]> } {
+/**
+ * A repository's tags, sorted out once per page: the tags of images, the
+ * accessory tags by the digest they name, and every tag name by the digest it
+ * points at. Looking these up per image instead would cost a scan of the
+ * repository's tags each time: quadratic on a repository with thousands.
+ */
+export interface RepositoryTags {
+  readonly images: readonly TagRecord[];
+  readonly accessories: ReadonlyMap<Digest, readonly TagRecord[]>;
+  readonly names: ReadonlyMap<Digest, readonly string[]>;
+  /** Referrers by subject, when the page read the whole repository at once (repositorySnapshot). */
+  readonly referrers?: ReadonlyMap<Digest, readonly Digest[]>;
+}
+
+/** A repository read at once (tags page): its tags sorted out, and its referrers by subject, from one snapshot. */
+export async function readRepository(ctx: UiContext, repository: string): Promise<RepositoryTags | undefined> {
+  const snapshot = await ctx.metadata.repositorySnapshot(repository);
+  if (!snapshot) return undefined;
+  const referrers = new Map<Digest, Digest[]>();
+  for (const manifest of snapshot.manifests) {
+    if (!manifest.subject) continue;
+    const list = referrers.get(manifest.subject);
+    if (list) list.push(manifest.digest);
+    else referrers.set(manifest.subject, [manifest.digest]);
+  }
+  return { ...sortTags(snapshot.tags), referrers };
+}
+
+export function sortTags(tags: readonly TagRecord[]): RepositoryTags {
   const images: TagRecord[] = [];
   const accessories = new Map<Digest, TagRecord[]>();
+  const names = new Map<Digest, string[]>();
   for (const tag of tags) {
+    const named = names.get(tag.digest);
+    if (named) named.push(tag.tag);
+    else names.set(tag.digest, [tag.tag]);
     const subject = accessoryTagSubject(tag.tag);
     if (!subject) {
       images.push(tag);
       continue;
     }
-    const list = accessories.get(subject) ?? [];
-    list.push(tag);
-    accessories.set(subject, list);
+    const list = accessories.get(subject);
+    if (list) list.push(tag);
+    else accessories.set(subject, [tag]);
   }
-  return { images, accessories };
+  return { images, accessories, names };
 }
 
 function kindOfTag(tag: string): AccessoryKind | undefined {
@@ -90,11 +121,20 @@ export function describeAccessory(record: ManifestRecord, tags: readonly string[
   };
 }
 
-/** The accessories of `digest` in `repository`, newest first; `tags` are the repository's tags (to name them). */
-export async function accessoriesOf(ctx: UiContext, repository: string, digest: Digest, tags: readonly TagRecord[]): Promise<Accessory[]> {
-  const digests = (await ctx.metadata.accessoriesOf(repository, digest)).slice(0, MAX_ACCESSORIES);
-  const records = await mapLimit(digests, 8, (d) => ctx.metadata.getManifest(repository, d));
-  const found = records.filter((r): r is ManifestRecord => r !== undefined).map((r) => describeAccessory(r, tags.filter((t) => t.digest === r.digest).map((t) => t.tag)));
+/**
+ * The accessories of `digest` in `repository`, newest first: its referrers
+ * and the manifests its accessory tags point at — the two rules of
+ * MetadataStore.accessoriesOf, answered from what the page already read
+ * (`tags`), so that a page of many images costs one read of the repository,
+ * not one scan of it per image; then one lookup per accessory (at most
+ * MAX_ACCESSORIES) for its annotations.
+ */
+export async function accessoriesOf(ctx: UiContext, repository: string, digest: Digest, tags: RepositoryTags): Promise<Accessory[]> {
+  const referrers = tags.referrers ? (tags.referrers.get(digest) ?? []) : (await ctx.metadata.listReferrers(repository, digest)).map((r) => r.digest);
+  const digests = new Set<Digest>(referrers);
+  for (const tag of tags.accessories.get(digest) ?? []) digests.add(tag.digest);
+  const records = await mapLimit([...digests].slice(0, MAX_ACCESSORIES), 8, (d) => ctx.metadata.getManifest(repository, d));
+  const found = records.filter((r): r is ManifestRecord => r !== undefined).map((r) => describeAccessory(r, tags.names.get(r.digest) ?? []));
   return found.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
 }
 

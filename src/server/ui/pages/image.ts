@@ -12,7 +12,7 @@
  */
 import type { SeverityLevel, Digest, ScanResult } from '../../../core/index.js';
 import type { ManifestRecord, ScanRecord, TagRecord } from '../../metadata/store.js';
-import { accessoriesOf, layerPredicateTypes, type Accessory } from '../accessories.js';
+import { accessoriesOf, layerPredicateTypes, sortTags, type Accessory } from '../accessories.js';
 import { mapLimit, type UiContext } from '../context.js';
 import { filterNav, findingsTable } from '../findings.js';
 import { h, severityBadges, shortDigest, stateLabel, table, time, type PageContent } from '../html.js';
@@ -89,7 +89,7 @@ function verdictSection(verdict: Verdict): string {
 
 /** The accessories, with the predicate types of cosign `.att` manifests read from their layers. */
 async function attached(ctx: UiContext, repository: string, digest: Digest, tags: readonly TagRecord[]): Promise<Accessory[]> {
-  const found = await accessoriesOf(ctx, repository, digest, tags);
+  const found = await accessoriesOf(ctx, repository, digest, sortTags(tags));
   return mapLimit(found, 4, async (a) => (a.kind === 'attestation' && a.predicateTypes.length === 0 ? { ...a, predicateTypes: await layerPredicateTypes(ctx, a.digest) } : a));
 }
 

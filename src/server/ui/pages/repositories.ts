@@ -7,7 +7,7 @@
  * pull are left out (the caller passes the filter).
  */
 import type { MetadataStore, RepositorySummary } from '../../metadata/store.js';
-import { splitTags } from '../accessories.js';
+import { sortTags } from '../accessories.js';
 import { mapLimit, type UiContext } from '../context.js';
 import { h, severityBadges, table, time, type PageContent } from '../html.js';
 import { repositoryPath } from '../paths.js';
@@ -26,7 +26,7 @@ interface RepositoryRow {
 
 async function loadRow(ctx: UiContext, summary: RepositorySummary): Promise<RepositoryRow> {
   const metadata: MetadataStore = ctx.metadata;
-  const { images } = splitTags(await metadata.tagsOf(summary.name));
+  const { images } = sortTags(await metadata.tagsOf(summary.name));
   const digests = [...new Set(images.map((t) => t.digest))];
   const statuses = await Promise.all(digests.map((d) => imageStatus(metadata, summary.name, d)));
   const verdicts = await mapLimit(digests, 4, async (d) => {

@@ -11,7 +11,7 @@
  */
 import type { Digest } from '../../../core/index.js';
 import type { ManifestRecord, TagRecord } from '../../metadata/store.js';
-import { accessoriesOf, splitTags, type Accessory } from '../accessories.js';
+import { accessoriesOf, readRepository, type Accessory, type RepositoryTags } from '../accessories.js';
 import { mapLimit, type UiContext } from '../context.js';
 import { ago, h, severityBadges, shortDigest, stateLabel, table, time, type PageContent } from '../html.js';
 import { imagePath, UI_ROOT } from '../paths.js';
@@ -46,7 +46,7 @@ function compareRows(a: TagRow, b: TagRow): number {
   );
 }
 
-async function factsOf(ctx: UiContext, repository: string, digest: Digest, tags: readonly TagRecord[]): Promise<ImageFacts> {
+async function factsOf(ctx: UiContext, repository: string, digest: Digest, tags: RepositoryTags): Promise<ImageFacts> {
   const record: ManifestRecord | undefined = await ctx.metadata.getManifest(repository, digest);
   const [status, verdict, trust, accessories] = await Promise.all([
     imageStatus(ctx.metadata, repository, digest),
@@ -100,18 +100,19 @@ function orphanSection(repository: string, orphans: ReadonlyMap<Digest, readonly
 
 /** Undefined when the repository does not exist. */
 export async function tagsPage(ctx: UiContext, repository: string): Promise<PageContent | undefined> {
-  if (!(await ctx.metadata.repositoryExists(repository))) return undefined;
-  const tags = await ctx.metadata.tagsOf(repository);
-  const { images, accessories } = splitTags(tags);
+  const sorted = await readRepository(ctx, repository);
+  if (!sorted) return undefined;
+  const { images, accessories } = sorted;
   // Several tags often share one digest: judge each digest once.
   const digests = [...new Set(images.map((t) => t.digest))];
-  const facts = await mapLimit(digests, CONCURRENCY, (d) => factsOf(ctx, repository, d, tags));
+  const facts = await mapLimit(digests, CONCURRENCY, (d) => factsOf(ctx, repository, d, sorted));
   const byDigest = new Map(digests.map((d, i) => [d, facts[i]!]));
   const rows: TagRow[] = images.map((tag) => ({ tag, facts: byDigest.get(tag.digest)! }));
   rows.sort(compareRows);
   const orphans = new Map([...accessories].filter(([subject]) => !byDigest.has(subject)));
   const refused = rows.filter((r) => !r.facts.verdict.served).length;
-  const accessoryCount = tags.length - images.length;
+  let accessoryCount = 0;
+  for (const list of accessories.values()) accessoryCount += list.length;
   const body = `<h1>${h(repository)}</h1>
 <p><small id="tag-summary">${rows.length} ${rows.length === 1 ? 'tag' : 'tags'}${refused ? `, ${refused} refused by the pull policy` : ''}${accessoryCount ? `, and ${accessoryCount} accessory ${accessoryCount === 1 ? 'tag' : 'tags'} shown under their images` : ''}; most severe images first.</small></p>
 ${table('tags', COLUMNS, rows.map((r) => renderRow(ctx, repository, r)), 'No tags in this repository.')}${orphanSection(repository, orphans)}`;
