@@ -6,10 +6,14 @@
  * whose JSON would pass MAX_DOCUMENT_BYTES is not kept: the UI then says the
  * inventory is not available, and nothing holds that much in memory twice.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { Digest, Inventory } from '../core/index.js';
 import { parsePlatformString, toInventoryJson, type SbomImage } from '../sbom/index.js';
 import { decodeSbom } from '../sbom/decode.js';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 /** The uncompressed JSON, at most: about 100,000 packages. */
 export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
@@ -22,13 +26,13 @@ export interface DocumentImage {
   readonly platform?: string;
 }
 
-/** The stored form of an inventory; undefined when it is too large to keep. */
-export function encodeInventory(inventory: Inventory, image: DocumentImage): Buffer | undefined {
+/** The stored form of an inventory; undefined when it is too large to keep. Compressed on zlib's threads, off the event loop. */
+export async function encodeInventory(inventory: Inventory, image: DocumentImage): Promise<Buffer | undefined> {
   const platform = image.platform ? parsePlatformString(image.platform) : undefined;
   const sbomImage: SbomImage = { name: image.name, digest: image.digest, ...(image.configDigest ? { configDigest: image.configDigest } : {}), ...(platform ? { platform } : {}) };
   const json = toInventoryJson({ ...inventory, ownedFiles: [] }, { image: sbomImage, space: 0 });
   if (Buffer.byteLength(json) > MAX_DOCUMENT_BYTES) return undefined;
-  return gzipSync(json);
+  return gzipAsync(json);
 }
 
 export interface DecodedInventory {
@@ -37,8 +41,8 @@ export interface DecodedInventory {
 }
 
 /** Reads a stored document back; throws (SbomError, or zlib's error past the size cap) on one that is not ours or too large. */
-export function decodeInventory(document: Buffer): DecodedInventory {
-  const json = gunzipSync(document, { maxOutputLength: MAX_DOCUMENT_BYTES });
+export async function decodeInventory(document: Buffer): Promise<DecodedInventory> {
+  const json = await gunzipAsync(document, { maxOutputLength: MAX_DOCUMENT_BYTES });
   const decoded = decodeSbom(json, { maxBytes: MAX_DOCUMENT_BYTES });
   return { inventory: decoded.inventory, ...(decoded.image ? { image: decoded.image } : {}) };
 }

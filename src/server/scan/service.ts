@@ -250,7 +250,7 @@ export class ScanService implements RegistryEvents {
     const store = this.#options.inventories;
     if (!store) return;
     const configDigest = result.image?.configDigest;
-    const document = encodeInventory(inventory, {
+    const document = await encodeInventory(inventory, {
       name: job.repository,
       digest: job.digest,
       ...(configDigest && isDigest(configDigest) ? { configDigest } : {}),

@@ -34,10 +34,35 @@ export interface UiDependencies {
   readonly sessions?: SessionOptions;
 }
 
-/** One request's view: the dependencies and the registry name to show in pull commands. */
+/** One request's view: the dependencies, the registry name to show in pull commands, and the plugin's shared limits. */
 export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'publicName'> {
   readonly publicName: string;
   readonly now: Date;
+  /**
+   * Stored inventories decoded at once, for the whole UI: a document may be
+   * tens of MiB of JSON, so concurrent page views wait their turn rather than
+   * each holding one in memory.
+   */
+  readonly decodes: Limiter;
+}
+
+/** At most `limit` tasks at once; the others wait, first come first served. */
+export class Limiter {
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    while (this.#running >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#running++;
+    try {
+      return await task();
+    } finally {
+      this.#running--;
+      this.#waiting.shift()?.();
+    }
+  }
 }
 
 /** Runs `work` over `items` with at most `limit` at once, answers in order (a page's verdicts without flooding the signature check). */

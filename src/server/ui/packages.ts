@@ -30,7 +30,7 @@ export async function readPackages(ctx: UiContext, digest: Digest): Promise<Pack
   const stored = await ctx.inventories.get(digest);
   if (!stored) return { found: false, why: 'The package list is not available yet: it is kept from the next scan of this image.' };
   try {
-    const decoded = decodeInventory(stored.document);
+    const decoded = await ctx.decodes.run(() => decodeInventory(stored.document));
     return { found: true, packages: { inventory: decoded.inventory, savedAt: stored.savedAt, ...(decoded.image ? { image: decoded.image } : {}) } };
   } catch (error) {
     return { found: false, why: `The stored package list cannot be read (${(error as Error).message}); the next scan replaces it.` };

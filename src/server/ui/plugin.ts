@@ -25,7 +25,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSignedIn } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
-import type { UiContext, UiDependencies } from './context.js';
+import { Limiter, type UiContext, type UiDependencies } from './context.js';
 import type { Chrome, PageContent } from './html.js';
 import { chromeOf, LOGIN_PATH, loginLocation, sessionOf, signInRoutes } from './login.js';
 import { imagePage } from './pages/image.js';
@@ -67,10 +67,11 @@ function guarded(page: Page): (request: FastifyRequest, reply: FastifyReply) => 
 export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promise<void> {
   const { auth } = deps;
   const sessions = auth ? new SessionStore(deps.sessions) : undefined;
+  const decodes = new Limiter(2);
 
   function contextFor(request: FastifyRequest): UiContext {
     const { auth: _auth, sessions: _sessions, publicName, ...rest } = deps;
-    return { ...rest, publicName: publicName?.() ?? request.host, now: new Date() };
+    return { ...rest, publicName: publicName?.() ?? request.host, now: new Date(), decodes };
   }
 
   /** The caller's principal, or the refusal sent (wrong credentials, too many failures). */
@@ -128,7 +129,8 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
       if (!(await ctx.metadata.getManifest(path.name, path.digest))) return problem(reply, 404, 'Image not found', `Repository "${path.name}" holds no manifest ${path.digest}.`, caller.chrome);
       const packages = await readPackages(ctx, path.digest);
       if (!packages.found) return problem(reply, 404, 'SBOM not available', packages.why, caller.chrome);
-      const file = sbomFile(packages.packages, ctx.publicName, path.name, path.digest, path.format);
+      // Writing an SBOM costs several times its JSON in CPU and memory: under the same limit as decoding one.
+      const file = await ctx.decodes.run(async () => sbomFile(packages.packages, ctx.publicName, path.name, path.digest, path.format));
       secure(reply).code(200).header('cache-control', 'no-store').header('content-disposition', `attachment; filename="${file.fileName}"`).type(file.contentType).send(file.body);
       return;
     }

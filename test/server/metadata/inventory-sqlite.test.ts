@@ -30,7 +30,7 @@ test('sqlite inventories: share the content store file, versioned on their own; 
     ownedFiles: [{ manager: 'dpkg', paths: new Set(['usr/lib/libz.so.1']) }],
     warnings: [],
   };
-  const document = encodeInventory(inventory, { name: 'team/app', digest: DIGEST, platform: 'linux/arm64/v8' })!;
+  const document = (await encodeInventory(inventory, { name: 'team/app', digest: DIGEST, platform: 'linux/arm64/v8' }))!;
   await inventories.put(DIGEST, document, '2026-01-01T00:00:00.000Z');
   await content.linkBlob('team/app', LAYER);
   assert.equal(content.db.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'the content version is untouched');
@@ -39,7 +39,7 @@ test('sqlite inventories: share the content store file, versioned on their own; 
   await content.close();
 
   const again = new SqliteInventoryStore(path);
-  const decoded = decodeInventory((await again.get(DIGEST))!.document);
+  const decoded = await decodeInventory((await again.get(DIGEST))!.document);
   await again.close();
   assert.deepEqual(decoded.inventory.packages.map((p) => [p.name, p.version, p.ecosystem, p.layer?.index]), [
     ['zlib1g', '1:1.2.13.dfsg-1', 'debian', 0],
@@ -56,5 +56,5 @@ test('sqlite inventories: a newer schema is refused; a document that is not ours
   raw.prepare("UPDATE schema_components SET version = ? WHERE component = 'inventory'").run(INVENTORY_SCHEMA_VERSION + 1);
   raw.close();
   assert.throws(() => new SqliteInventoryStore(path), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /newer than this portcullis/.test(e.message));
-  assert.throws(() => decodeInventory(Buffer.from('not gzip')));
+  await assert.rejects(decodeInventory(Buffer.from('not gzip')));
 });
