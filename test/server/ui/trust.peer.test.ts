@@ -8,7 +8,7 @@
  * shows its signer and "trusted" and would be served; the same image in a
  * repository where nobody signed it is "refused: unsigned" and its clean scan
  * is not shown green; a signed image with a CRITICAL finding is refused with
- * the CVE. Accessory tags (`sha256-….sig`, `.att`) are listed under their
+ * the CVE; showing verdicts does not count as refused pulls in the metrics. Accessory tags (`sha256-….sig`, `.att`) are listed under their
  * image, not as tags. The image page shows the pull commands, the layers
  * with their commands and sizes (a hostile `created_by` with markup and
  * control characters is shown as text), the packages from the stored
@@ -217,7 +217,16 @@ test('a signed image shows its signer and "trusted", would be served (as /v2 ser
   await page.close();
 });
 
+/** `portcullis_pulls_denied_total`, all reasons. */
+async function deniedPulls(): Promise<number> {
+  const text = await (await fetch(`${registry.url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith('portcullis_pulls_denied_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
+}
+
 test('the same image unsigned in another repository: "refused: unsigned" (as /v2 refuses it), and its clean scan is not green', async (t) => {
+  const deniedBefore = await deniedPulls();
   const opened = await open(t, '/ui/r/demo/unsigned');
   if (!opened) return;
   const { page } = opened;
@@ -249,6 +258,7 @@ test('the same image unsigned in another repository: "refused: unsigned" (as /v2
   );
   await screenshot(t, page, 'trust-repositories');
   await page.close();
+  assert.equal(await deniedPulls(), deniedBefore + 1, 'showing verdicts is not refusing pulls: only the one /v2 GET above counts');
 });
 
 test('a signed image with a CRITICAL finding under --deny-severity CRITICAL shows refused with the CVE, as /v2 refuses it', async (t) => {
