@@ -2,7 +2,7 @@
  * Turns a RegistryConfig into a running registry: storage and metadata
  * drivers, authentication (htpasswd, or accounts with token auth), the purge
  * of abandoned uploads, garbage collection (scheduled, and its admin API),
- * the scan service,
+ * the scan service, webhooks (with accounts),
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
-import { pruneInventories, type InventoryStore } from './metadata/inventory-store.js';
+import type { InventoryStore } from './metadata/inventory-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { startServer } from './listen.js';
-import type { AccessControl, NotaryService, RegistryServices } from './services.js';
+import type { AccessControl, NotaryService, RegistryEvents, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
 import { healthPlugin, readinessChecker } from './health.js';
@@ -27,9 +27,12 @@ import { startMetricsListener } from './metrics-listener.js';
 import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
 import { newInternalToken, withInternalToken } from './auth/internal-token.js';
-import { accountPlugins, openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
+import { openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 import { GcService } from './gc/index.js';
-import { gcApiPlugin } from './api/v1/gc.js';
+import { adminApiPlugins } from './api/v1/admin-plugins.js';
+import { packageVersion } from './api/v1/openapi/package-version.js';
+import { openWebhooks, type OpenedWebhooks } from './webhooks/open.js';
+import type { WebhookService } from './webhooks/service.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -37,6 +40,8 @@ export interface RunningRegistry {
   readonly services: RegistryServices;
   readonly scanner?: ScanService;
   readonly gc: GcService;
+  /** With accounts: project webhooks (told every RegistryEvents event). */
+  readonly webhooks?: WebhookService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
   /**
@@ -67,6 +72,16 @@ export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'stora
   });
 }
 
+/** The kept inventories (scan/service.ts; the UI's package lists and SBOMs), beside the metadata store a configuration names: same SQLite file, or same PostgreSQL schema. */
+export async function openInventories(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<InventoryStore> {
+  if (config.metadataUrl) {
+    const { PostgresInventoryStore } = await import('./metadata/inventory-postgres.js');
+    return PostgresInventoryStore.open(config.metadataUrl);
+  }
+  const { SqliteInventoryStore } = await import('./metadata/inventory-sqlite.js');
+  return new SqliteInventoryStore(join(config.root, 'registry.sqlite'));
+}
+
 /** The metadata store a configuration names. */
 export async function openMetadata(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<MetadataStore> {
   if (config.metadataUrl) {
@@ -75,16 +90,6 @@ export async function openMetadata(config: Pick<RegistryConfig, 'root' | 'metada
   }
   const { SqliteMetadataStore } = await import('./metadata/sqlite.js');
   return new SqliteMetadataStore(join(config.root, 'registry.sqlite'));
-}
-
-/** The package inventories of scanned images, beside the metadata store (the UI's package lists and SBOMs). */
-async function openInventories(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<InventoryStore> {
-  if (config.metadataUrl) {
-    const { PostgresInventoryStore } = await import('./metadata/inventory-postgres.js');
-    return PostgresInventoryStore.open(config.metadataUrl);
-  }
-  const { SqliteInventoryStore } = await import('./metadata/inventory-sqlite.js');
-  return new SqliteInventoryStore(join(config.root, 'registry.sqlite'));
 }
 
 async function openNotary(config: RegistryConfig): Promise<(NotaryService & { close(): Promise<void> }) | undefined> {
@@ -103,8 +108,6 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     closers.push(() => blobs.close());
     const metadata = await openMetadata(config);
     closers.push(() => metadata.close());
-    const inventories = await openInventories(config);
-    closers.push(() => inventories.close());
 
     let selfAddress = `127.0.0.1:${config.port}`;
     // Until it listens, the port may be 0 (any free port); names use the real one.
@@ -131,6 +134,22 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
     const metrics = new Metrics({ source: storeGauges(metadata, config.scan ? () => scanner : undefined) });
+    // Webhooks belong to projects: with accounts only (webhooks/open.ts).
+    let webhooks: OpenedWebhooks | undefined;
+    if (accounts) {
+      webhooks = await openWebhooks({
+        root: config.root,
+        ...(config.metadataUrl ? { metadataUrl: config.metadataUrl } : {}),
+        ...(config.webhooks ? { settings: config.webhooks } : {}),
+        publicName: () => publicName,
+        publicUrl: () => `${config.tls ? 'https' : 'http'}://${publicName}`,
+        onAttempt: (event, outcome) => metrics.countWebhookDelivery(event, outcome),
+        log: config.log,
+      });
+      const opened = webhooks;
+      closers.push(() => opened.close());
+    }
+    const hooks = webhooks?.service;
     // The registry's own credentials for the signature checks it makes over loopback.
     const internalToken = newInternalToken();
     // Users (htpasswd), pull policy and upload caps: what a reload changes (live-config.ts). Accounts live in the store.
@@ -138,15 +157,36 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     closers.push(() => live.close());
     const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
     const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
+    // What happens in the registry, for the scan queue, the signature cache and webhooks.
+    const events: RegistryEvents = {
+      manifestPushed(record, tag, who) {
+        scanner?.manifestPushed(record);
+        live.manifestPushed(record, tag);
+        hooks?.manifestPushed(record, tag, who);
+      },
+      manifestDeleted(repository, digest, who) {
+        scanner?.manifestDeleted(repository, digest);
+        hooks?.manifestDeleted(repository, digest, who);
+      },
+      tagDeleted: (repository, tag, digest, who) => hooks?.tagDeleted(repository, tag, digest, who),
+      pullDenied: (record, decision, tag, who) => hooks?.pullDenied(record, decision, tag, who),
+      scanCompleted: (scan) => hooks?.scanCompleted(scan),
+      scanFailed: (scan) => hooks?.scanFailed(scan),
+      vulnerabilitiesChanged: (change) => hooks?.vulnerabilitiesChanged(change),
+    };
+    // The kept inventories: the scan service keeps and matches them; the UI reads them (also with --no-scan, from earlier scans).
+    const inventories = config.scan || config.ui ? await openInventories(config) : undefined;
+    if (inventories) closers.push(() => inventories.close());
     if (config.scan) {
       scanner = new ScanService({
+        ...(inventories ? { inventories } : {}),
+        events,
         blobs,
         metadata,
         classifier,
         dbPath: config.scan.dbPath,
         concurrency: config.scan.concurrency,
         rescanIntervalMs: config.scan.rescanIntervalMs,
-        inventories,
         onScanned: (record, durationMs) => metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 }),
         log: config.log,
       });
@@ -164,8 +204,6 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       observer: {
         gcFinished(report) {
           metrics.countGcRun('done', report.bytesFreed);
-          // Inventories follow their manifests: those gone now are dropped (their next run retries a failure).
-          void pruneInventories(inventories, metadata).catch((e: unknown) => config.log.warn({ event: 'error', err: e }, 'cannot prune package inventories'));
           config.gc?.observer?.gcFinished(report);
         },
         gcFailed(durationMs, error) {
@@ -187,12 +225,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       metadata,
       ...(config.projectSettings ? { projects: config.projectSettings } : {}),
       ...(config.gc?.graceMs !== undefined ? { pushGuard: { graceMs: config.gc.graceMs } } : {}),
-      events: {
-        manifestPushed(record, tag) {
-          scanner?.manifestPushed(record);
-          live.manifestPushed(record, tag);
-        },
-      },
+      events,
       pullPolicy: live.pullPolicy,
       ...(auth ? { auth } : {}),
       ...(notary ? { notary } : {}),
@@ -200,10 +233,10 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       limits: live.limits,
     };
     const plugins: RegistryPlugin[] = [
-      gcApiPlugin({ gc, ...(auth ? { auth } : {}) }),
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
+      // /api/v1/gc; /token and the accounts API with --accounts; the OpenAPI document of those.
+      ...adminApiPlugins({ gc, ...(auth ? { auth } : {}), ...(accountsAccess ? { accounts: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}) } } : {}), version: await packageVersion() }),
     ];
-    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata)) plugins.push(plugin);
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
@@ -211,7 +244,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         uiPlugin({
           metadata,
           blobs,
-          inventories,
+          ...(inventories ? { inventories } : {}),
           policy: live.verdicts,
           signatures: live.signatures,
           publicName: () => publicName,
@@ -240,8 +273,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
+    hooks?.start();
     const reload = reloader(config, live, metrics);
-    return { url: server.url, port: server.port, services, gc, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
+    return { url: server.url, port: server.port, services, gc, ...(hooks ? { webhooks: hooks } : {}), ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -33,11 +33,11 @@ export interface AdminOptions {
 
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
-interface Client {
+export interface Client {
   call(method: string, path: string, body?: unknown): Promise<unknown>;
 }
 
-async function connect(options: AdminOptions, io: OutputStreams): Promise<Client> {
+export async function connect(options: AdminOptions, io: OutputStreams): Promise<Client> {
   const server = (options.server ?? io.env.PORTCULLIS_SERVER ?? '').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(server)) throw new UsageError('--server takes the registry\'s URL, e.g. http://127.0.0.1:5000 (or set PORTCULLIS_SERVER)');
   const host = new URL(server).host;
@@ -50,7 +50,8 @@ async function connect(options: AdminOptions, io: OutputStreams): Promise<Client
   if (!credentials) throw new RegistryAdminError('UNAUTHORIZED', `no credentials for ${host}: pass --creds USER:PASS, set PORTCULLIS_USERNAME and PORTCULLIS_PASSWORD, or run portcullis login ${host}`);
   const dispatcher: Dispatcher | undefined = options.tlsVerify === false ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
   const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-  const tokenAnswer = await request(dispatcher, 'GET', `${server}/token`, basic);
+  // The admin API takes only tokens issued for it (scope registry:admin:*), never a client's pull or push token.
+  const tokenAnswer = await request(dispatcher, 'GET', `${server}/token?scope=${encodeURIComponent('registry:admin:*')}`, basic);
   const token = typeof tokenAnswer === 'object' && tokenAnswer !== null ? (tokenAnswer as { token?: unknown }).token : undefined;
   if (typeof token !== 'string') throw new RegistryAdminError('SERVER', `${server}/token answered without a token: is this portcullis serve --accounts?`);
   return { call: (method, path, body) => request(dispatcher, method, `${server}/api/v1${path}`, `Bearer ${token}`, body) };
@@ -101,7 +102,7 @@ async function listAll(client: Client, path: string, key: string): Promise<Array
   return out;
 }
 
-function print(io: OutputStreams, options: AdminOptions, rows: Array<Record<string, unknown>>, columns: readonly string[]): void {
+export function print(io: OutputStreams, options: AdminOptions, rows: Array<Record<string, unknown>>, columns: readonly string[]): void {
   if (options.format === 'json') {
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;

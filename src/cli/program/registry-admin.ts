@@ -27,13 +27,14 @@ Examples:
   portcullis registry robot create team ci --actions pull,push --expires 90d
   portcullis registry robot revoke 'robot$team+ci'
 
+Webhooks of a project: "portcullis registry webhook --help".
 Garbage collection: "portcullis registry gc --help" (against a running
 registry, or offline on its data folder).
 
 Exit codes: 0 ok, 2 invalid request, 3 not found, 4 not allowed or wrong
 credentials, 5 server unreachable, 9 exists already.`;
 
-function common(command: Command): Command {
+export function common(command: Command): Command {
   return command
     .option('--server <url>', 'the registry (default $PORTCULLIS_SERVER)')
     .option('--creds <user:password>', 'administrator credentials (default $PORTCULLIS_USERNAME/$PORTCULLIS_PASSWORD or the saved login)')
@@ -41,7 +42,7 @@ function common(command: Command): Command {
     .option('--format <format>', 'table (default) or json, for lists');
 }
 
-function admin(options: Record<string, unknown>): AdminOptions {
+export function admin(options: Record<string, unknown>): AdminOptions {
   const tlsVerify = parseBooleanFlag(options.tlsVerify as string | undefined, 'tls-verify');
   return {
     ...(typeof options.server === 'string' ? { server: options.server } : {}),
@@ -55,7 +56,7 @@ function admin(options: Record<string, unknown>): AdminOptions {
 export function registryGroup(program: Command): Command {
   const existing = program.commands.find((command) => command.name() === 'registry');
   if (existing) return existing;
-  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots (--accounts) and garbage collection').addHelpText('after', HELP);
+  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots, webhooks (--accounts) and garbage collection').addHelpText('after', HELP);
 }
 
 export function registerRegistryAdminCommands(program: Command, ctx: CommandContext): void {

@@ -12,6 +12,8 @@ import type { RegistryPlugin } from '../app.js';
 import type { IdentityStore } from '../metadata/identity-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { apiPlugin } from '../api/v1/plugin.js';
+import { clairCallbackPlugin } from '../webhooks/clair-route.js';
+import type { WebhookService } from '../webhooks/service.js';
 import { AccountsAccess, bootstrapAdmin } from './accounts.js';
 import type { FailureLimits } from './failure-limiter.js';
 import { readHtpasswd } from './htpasswd.js';
@@ -78,9 +80,9 @@ export async function openAccounts(options: {
   }
 }
 
-/** `/token` and `/api/v1/`, for buildApp's plugins. */
-export function accountPlugins(access: AccountsAccess, metadata: MetadataStore): RegistryPlugin[] {
-  return [tokenPlugin(access), apiPlugin({ access, metadata })];
+/** `/token` and `/api/v1/` (with project webhooks and Clair's notification callback when given), for buildApp's plugins. */
+export function accountPlugins(access: AccountsAccess, metadata: MetadataStore, webhooks?: WebhookService): RegistryPlugin[] {
+  return [tokenPlugin(access), apiPlugin({ access, metadata, ...(webhooks ? { webhooks } : {}) }), ...(webhooks ? [clairCallbackPlugin(webhooks)] : [])];
 }
 
 async function openIdentityStore(root: string, metadataUrl: string | undefined): Promise<IdentityStore> {

@@ -1,23 +1,31 @@
 /**
- * The InventoryStore in PostgreSQL, in the content store's schema (default
- * `portcullis_registry`), on a small pool of its own; its table is versioned
- * in `inventory_migrations` and migrated under a transaction-scoped advisory
- * lock, as identity-postgres.ts does, so several processes starting at once
- * create it exactly once. Digests use `COLLATE "C"` (byte order, as SQLite).
+ * The InventoryStore in PostgreSQL, in the content store's PostgreSQL schema
+ * (default `portcullis_registry`), on a small pool of its own, as the
+ * identity store does (identity-postgres.ts): its table is versioned apart,
+ * in `inventory_migrations`, and migrated in one transaction under a
+ * transaction-scoped advisory lock, so several processes starting at once
+ * create it exactly once. The compressed JSON is `bytea`; digests use
+ * `COLLATE "C"` (byte order, as the SQLite store).
  */
 import pg from 'pg';
 import type { Digest } from '../../core/index.js';
 import { ServeError } from '../errors.js';
-import type { InventoryStore, StoredInventory } from './inventory-store.js';
+import { inventoryFromRow, inventoryToRow, type InventoryRow } from './inventory-rows.js';
+import { MAX_INVENTORY_JSON_BYTES, type InventoryStore, type InventoryStoreOptions, type PutInventoryResult, type StoredInventory } from './inventory-store.js';
 import { DEFAULT_SCHEMA, LOCK_CLASS, quoteSchema } from './postgres-schema.js';
+import type { Page } from './store.js';
 
 export const INVENTORY_SCHEMA_VERSION = 1;
 
 const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
-  (s) => `CREATE TABLE ${s}.inventories (manifest_digest text COLLATE "C" PRIMARY KEY, document bytea NOT NULL, saved_at text NOT NULL);`,
+  (s) => `
+    CREATE TABLE ${s}.inventories (
+      manifest_digest text COLLATE "C" PRIMARY KEY, catalogers_key text NOT NULL, format integer NOT NULL,
+      json_bytes integer NOT NULL, data bytea NOT NULL, stored_at text NOT NULL);
+  `,
 ];
 
-export interface PostgresInventoryOptions {
+export interface PostgresInventoryOptions extends InventoryStoreOptions {
   readonly connectionString?: string;
   readonly pool?: pg.PoolConfig;
   /** The content store's schema (default `portcullis_registry`). */
@@ -27,10 +35,12 @@ export interface PostgresInventoryOptions {
 export class PostgresInventoryStore implements InventoryStore {
   readonly #pool: pg.Pool;
   readonly #s: string;
+  readonly #maxJsonBytes: number;
 
-  private constructor(pool: pg.Pool, schema: string) {
+  private constructor(pool: pg.Pool, schema: string, maxJsonBytes: number) {
     this.#pool = pool;
     this.#s = quoteSchema(schema);
+    this.#maxJsonBytes = maxJsonBytes;
   }
 
   static async open(target: PostgresInventoryOptions | string): Promise<PostgresInventoryStore> {
@@ -46,37 +56,46 @@ export class PostgresInventoryStore implements InventoryStore {
       } finally {
         client.release();
       }
-      return new PostgresInventoryStore(pool, schema);
+      return new PostgresInventoryStore(pool, schema, options.maxJsonBytes ?? MAX_INVENTORY_JSON_BYTES);
     } catch (error) {
       await pool.end().catch(() => undefined);
       if (error instanceof ServeError) throw error;
-      throw new ServeError('CONFIG_INVALID', `cannot open the package inventories in PostgreSQL: ${describe(error)}`, { cause: error });
+      throw new ServeError('CONFIG_INVALID', `cannot open the kept inventories in PostgreSQL: ${describe(error)}`, { cause: error });
     }
   }
 
-  async put(digest: Digest, document: Buffer, savedAt: string): Promise<void> {
+  async get(manifestDigest: Digest): Promise<StoredInventory | undefined> {
+    const { rows } = await this.query<InventoryRow>(`SELECT * FROM ${this.#s}.inventories WHERE manifest_digest = $1`, [manifestDigest]);
+    return rows[0] ? inventoryFromRow(rows[0], this.#maxJsonBytes) : undefined;
+  }
+
+  async put(entry: StoredInventory): Promise<PutInventoryResult> {
+    const row = await inventoryToRow(entry, this.#maxJsonBytes);
+    if ('tooLarge' in row) {
+      await this.delete(entry.manifestDigest);
+      return { stored: false, reason: row.tooLarge };
+    }
     await this.query(
-      `INSERT INTO ${this.#s}.inventories (manifest_digest, document, saved_at) VALUES ($1, $2, $3)
-       ON CONFLICT (manifest_digest) DO UPDATE SET document = excluded.document, saved_at = excluded.saved_at`,
-      [digest, document, savedAt],
+      `INSERT INTO ${this.#s}.inventories (manifest_digest, catalogers_key, format, json_bytes, data, stored_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (manifest_digest) DO UPDATE SET catalogers_key = excluded.catalogers_key, format = excluded.format,
+         json_bytes = excluded.json_bytes, data = excluded.data, stored_at = excluded.stored_at`,
+      [row.manifest_digest, row.catalogers_key, row.format, row.json_bytes, row.data, row.stored_at],
     );
+    return { stored: true, bytes: row.data.length };
   }
 
-  async get(digest: Digest): Promise<StoredInventory | undefined> {
-    const { rows } = await this.query<{ document: Buffer; saved_at: string }>(`SELECT document, saved_at FROM ${this.#s}.inventories WHERE manifest_digest = $1`, [digest]);
-    return rows[0] ? { document: rows[0].document, savedAt: rows[0].saved_at } : undefined;
+  async delete(manifestDigest: Digest): Promise<boolean> {
+    const result = await this.query(`DELETE FROM ${this.#s}.inventories WHERE manifest_digest = $1`, [manifestDigest]);
+    return (result.rowCount ?? 0) > 0;
   }
 
-  async list(after: string, limit: number): Promise<Digest[]> {
+  async list(page: Page = {}): Promise<Digest[]> {
+    const limit = page.limit === undefined ? null : Math.max(0, Math.floor(page.limit));
     const { rows } = await this.query<{ manifest_digest: string }>(
       `SELECT manifest_digest FROM ${this.#s}.inventories WHERE manifest_digest > $1 ORDER BY manifest_digest LIMIT $2`,
-      [after, Math.max(0, Math.floor(limit))],
+      [page.last ?? '', limit],
     );
     return rows.map((r) => r.manifest_digest as Digest);
-  }
-
-  async delete(digest: Digest): Promise<boolean> {
-    return ((await this.query(`DELETE FROM ${this.#s}.inventories WHERE manifest_digest = $1`, [digest])).rowCount ?? 0) > 0;
   }
 
   async close(): Promise<void> {
@@ -87,7 +106,7 @@ export class PostgresInventoryStore implements InventoryStore {
     try {
       return await this.#pool.query<R>(text, values);
     } catch (error) {
-      throw new ServeError('INTERNAL', `package inventories (PostgreSQL): ${describe(error)}`, { cause: error });
+      throw new ServeError('INTERNAL', `kept inventories (PostgreSQL): ${describe(error)}`, { cause: error });
     }
   }
 }
@@ -103,7 +122,7 @@ export async function migrate(client: pg.ClientBase, schema: string): Promise<nu
     const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.inventory_migrations`);
     const current = rows[0]?.version ?? 0;
     if (current > INVENTORY_SCHEMA_VERSION) {
-      throw new ServeError('CONFIG_INVALID', `package inventory schema v${current} in PostgreSQL schema ${schema} is newer than this portcullis (v${INVENTORY_SCHEMA_VERSION})`);
+      throw new ServeError('CONFIG_INVALID', `kept inventories schema v${current} in PostgreSQL schema ${schema} is newer than this portcullis (v${INVENTORY_SCHEMA_VERSION})`);
     }
     let applied = 0;
     for (let version = current + 1; version <= INVENTORY_SCHEMA_VERSION; version++) {

@@ -1,50 +1,60 @@
 /**
- * What each scan found in an image, kept so that the web UI can list the
- * packages and hand out an SBOM without reading the layers again: the scan
- * service saves the inventory it matched (ui/inventory-document.ts says how
- * it is encoded), the UI reads it. Kept apart from MetadataStore (which
- * describes content) and from IdentityStore, as those two are kept apart:
- * each backend implements it beside its content store, in the same database
- * (`inventory-sqlite.ts`, `inventory-postgres.ts`), with its own tables and
- * schema version. Every method is one statement.
+ * What each image's layers held when the registry last read them, kept per
+ * manifest digest so that a rescan after an advisory database change only
+ * matches again (server/scan/service.ts) instead of reading every layer of
+ * every image. Kept apart from MetadataStore, which describes content, as
+ * the identity store is: both backends implement it beside their content
+ * store, in the same database, with tables and a schema version of their own
+ * (`inventory-sqlite.ts`, `inventory-postgres.ts`); `inventory-rows.ts` is
+ * the row layout they share.
  *
- * Keyed by manifest digest, like scan records: an image pushed to ten
- * repositories has one inventory. Documents of manifests no repository holds
- * any more are dropped after each garbage collection run (`pruneInventories`).
+ * An entry records the key of the cataloguers that made it
+ * (engine `inventoryKey`): a reader uses it only while the running
+ * cataloguers have the same key. A manifest's content never changes, so an
+ * entry is never out of date for any other reason.
  *
  * Contract, tested against both by `test/server/metadata/inventory-contract.ts`.
  */
-import type { Digest } from '../../core/index.js';
-import type { MetadataStore } from './store.js';
+import type { Digest, Inventory, ScanResult } from '../../core/index.js';
+import type { Page } from './store.js';
+
+/** Largest inventory kept, as uncompressed JSON (a Debian image with 1,000 packages is ~0.5 MiB). */
+export const MAX_INVENTORY_JSON_BYTES = 32 * 1024 * 1024;
 
 export interface StoredInventory {
-  /** The encoded document, as `put` was given it. */
-  readonly document: Buffer;
-  /** ISO time it was saved (the scan that made it). */
-  readonly savedAt: string;
+  readonly manifestDigest: Digest;
+  /** engine `inventoryKey()` of the cataloguers that made it. */
+  readonly catalogersKey: string;
+  /**
+   * Packages (name, version, ecosystem, purl, path, layer, source…), the OS,
+   * warnings, and `incomplete` when the cataloguers could not read
+   * everything: a re-match of an incomplete inventory is incomplete too.
+   * `ownedFiles` is not kept (read back empty).
+   */
+  readonly inventory: Inventory;
+  /** The image as the scan that read it described it: digests, platform, each layer's creating command. */
+  readonly image?: ScanResult['image'];
+  readonly storedAt: string;
 }
 
+export type PutInventoryResult =
+  | { readonly stored: true; /** Bytes stored (compressed). */ readonly bytes: number }
+  /** Over the size cap: nothing kept (and any older entry for the digest removed), so rescans of the image read its layers. */
+  | { readonly stored: false; readonly reason: string };
+
 export interface InventoryStore {
-  /** Saves (or replaces) the document of one image manifest. */
-  put(digest: Digest, document: Buffer, savedAt: string): Promise<void>;
-  get(digest: Digest): Promise<StoredInventory | undefined>;
-  /** Digests that have a document, after `after` in byte order, at most `limit`. */
-  list(after: string, limit: number): Promise<Digest[]>;
+  /** The entry, or undefined when there is none. Throws ServeError `INTERNAL` when one is stored but cannot be read back whole. */
+  get(manifestDigest: Digest): Promise<StoredInventory | undefined>;
+  /** Stores or replaces the entry for its digest. */
+  put(entry: StoredInventory): Promise<PutInventoryResult>;
   /** False when there was none. */
-  delete(digest: Digest): Promise<boolean>;
+  delete(manifestDigest: Digest): Promise<boolean>;
+  /** Digests with an entry, in byte order, after `page.last`. */
+  list(page?: Page): Promise<Digest[]>;
   close(): Promise<void>;
 }
 
-/** Drops the documents of manifests that no repository holds any more; returns how many. Pages through, so memory stays flat. */
-export async function pruneInventories(inventories: InventoryStore, metadata: Pick<MetadataStore, 'repositoriesWithManifest'>, pageSize = 500): Promise<number> {
-  let after = '';
-  let dropped = 0;
-  for (;;) {
-    const page = await inventories.list(after, pageSize);
-    for (const digest of page) {
-      if ((await metadata.repositoriesWithManifest(digest)).length === 0 && (await inventories.delete(digest))) dropped++;
-    }
-    if (page.length < pageSize) return dropped;
-    after = page[page.length - 1]!;
-  }
+export interface InventoryStoreOptions {
+  /** The cap on one entry's uncompressed JSON (default MAX_INVENTORY_JSON_BYTES). */
+  readonly maxJsonBytes?: number;
 }

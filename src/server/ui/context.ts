@@ -26,8 +26,8 @@ export interface UiDependencies {
   readonly policy?: PullPolicy;
   /** The signature check behind `--require-signature`; absent or answering undefined: signatures are not checked. */
   readonly signatures?: SignatureView;
-  /** Stored scan inventories: package lists and SBOM downloads. */
-  readonly inventories?: InventoryStore;
+  /** The kept inventories (scan/kept.ts), read only: package lists and SBOM downloads. */
+  readonly inventories?: Pick<InventoryStore, 'get'>;
   /** `host[:port]` clients pull from, for the pull commands; the request's Host when absent. */
   readonly publicName?: () => string;
   /** Sign-in session lifetimes and cap (session.ts defaults). */
@@ -39,9 +39,10 @@ export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'p
   readonly publicName: string;
   readonly now: Date;
   /**
-   * Stored inventories decoded at once, for the whole UI: a document may be
-   * tens of MiB of JSON, so concurrent page views wait their turn rather than
-   * each holding one in memory.
+   * Kept inventories read back (InventoryStore `get` inflates and decodes) and
+   * SBOMs written at once, for the whole UI: a document may be tens of MiB of
+   * JSON, so concurrent page views wait their turn rather than each holding
+   * one in memory.
    */
   readonly decodes: Limiter;
 }

@@ -1,15 +1,17 @@
 /**
  * The image page's package list and the SBOM downloads, both from the
- * inventory the scan stored (InventoryStore; inventory-document.ts): nothing
- * is read from the layers again. CycloneDX 1.6 and SPDX 2.3 are written by
- * the sbom module's public entry, as `portcullis sbom` writes them, with the
- * image named as clients pull it (`<registry>/<repository>@<digest>`). An
- * image scanned before inventories were kept (or whose inventory was too
- * large to keep) has none until its next scan, and the page says so.
+ * inventory the scan kept (metadata/inventory-store.ts, the entry rescans
+ * match again): nothing is read from the layers. CycloneDX 1.6 and SPDX 2.3
+ * are written by the sbom module's public entry, as `portcullis sbom` writes
+ * them, with the image named as clients pull it
+ * (`<registry>/<repository>@<digest>`). An image with no kept inventory
+ * (scanned before inventories were kept, or over the cap) or an entry that
+ * cannot be read back has none until its next scan keeps one, and the page
+ * says so.
  */
-import type { Digest, Inventory, Package } from '../../core/index.js';
-import { sortPackages, toCycloneDxJson, toSpdxJson, type SbomImage } from '../../sbom/index.js';
-import { decodeInventory } from '../inventory-document.js';
+import { isDigest, type Digest, type Inventory, type Package } from '../../core/index.js';
+import { parsePlatformString, sortPackages, toCycloneDxJson, toSpdxJson, type SbomImage } from '../../sbom/index.js';
+import type { StoredInventory } from '../metadata/inventory-store.js';
 import type { UiContext } from './context.js';
 import { ago, h, table } from './html.js';
 import { sbomPath, type SbomFormat } from './paths.js';
@@ -19,22 +21,34 @@ export const MAX_LISTED_PACKAGES = 2_000;
 
 export interface StoredPackages {
   readonly inventory: Inventory;
-  readonly image?: SbomImage;
+  /** The config digest and platform the scan recorded, for the SBOM's image. */
+  readonly image?: Omit<SbomImage, 'name'>;
   readonly savedAt: string;
 }
 
 export type PackagesAnswer = { readonly found: true; readonly packages: StoredPackages } | { readonly found: false; readonly why: string };
 
 export async function readPackages(ctx: UiContext, digest: Digest): Promise<PackagesAnswer> {
-  if (!ctx.inventories) return { found: false, why: 'This registry does not keep package inventories.' };
-  const stored = await ctx.inventories.get(digest);
-  if (!stored) return { found: false, why: 'The package list is not available yet: it is kept from the next scan of this image.' };
+  const store = ctx.inventories;
+  if (!store) return { found: false, why: 'This registry does not keep package inventories.' };
+  let kept: StoredInventory | undefined;
   try {
-    const decoded = await ctx.decodes.run(() => decodeInventory(stored.document));
-    return { found: true, packages: { inventory: decoded.inventory, savedAt: stored.savedAt, ...(decoded.image ? { image: decoded.image } : {}) } };
+    kept = await ctx.decodes.run(() => store.get(digest));
   } catch (error) {
-    return { found: false, why: `The stored package list cannot be read (${(error as Error).message}); the next scan replaces it.` };
+    return { found: false, why: `The kept package list cannot be read (${(error as Error).message}); the next scan replaces it.` };
   }
+  if (!kept) return { found: false, why: 'The package list is not available yet: it is kept from the next scan of this image.' };
+  const image = sbomImageOf(kept.image);
+  return { found: true, packages: { inventory: kept.inventory, savedAt: kept.storedAt, ...(image ? { image } : {}) } };
+}
+
+/** What the SBOM says of the image beyond its name and digest: the config digest and platform the scan recorded. */
+function sbomImageOf(image: StoredInventory['image']): StoredPackages['image'] {
+  if (!image) return undefined;
+  const configDigest = image.configDigest && isDigest(image.configDigest) ? image.configDigest : undefined;
+  const platform = image.platform ? parsePlatformString(image.platform) : undefined;
+  if (!configDigest && !platform) return undefined;
+  return { ...(configDigest ? { configDigest } : {}), ...(platform ? { platform } : {}) };
 }
 
 function row(p: Package): string {

@@ -1,60 +1,79 @@
+/**
+ * The SQLite InventoryStore: the shared contract, then what is SQLite's own
+ * (one file with the content and identity stores, versioned apart), and rows
+ * that cannot be read back whole — damaged bytes, a row inflating past the
+ * cap, a package the decoder would skip — which are errors, never a shorter
+ * inventory.
+ */
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { Digest } from '../../../src/core/digest.js';
-import type { Inventory } from '../../../src/core/inventory.js';
 import { ServeError } from '../../../src/server/errors.js';
-import { decodeInventory, encodeInventory } from '../../../src/server/inventory-document.js';
+import { SqliteIdentityStore } from '../../../src/server/metadata/identity-sqlite.js';
 import { INVENTORY_SCHEMA_VERSION, SqliteInventoryStore } from '../../../src/server/metadata/inventory-sqlite.js';
 import { SCHEMA_VERSION, SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
-import { inventoryStoreContract } from './inventory-contract.js';
+import { exampleInventory, inventoryStoreContract } from './inventory-contract.js';
 
-inventoryStoreContract('sqlite', async () => new SqliteInventoryStore(join(await mkdtemp(join(tmpdir(), 'portcullis-inventory-')), 'registry.sqlite')));
+const tempDb = async (): Promise<string> => join(await mkdtemp(join(tmpdir(), 'portcullis-inventory-')), 'registry.sqlite');
+const D = `sha256:${'1'.repeat(64)}` as Digest;
 
-const DIGEST = `sha256:${'ab'.repeat(32)}` as Digest;
-const LAYER = `sha256:${'cd'.repeat(32)}` as Digest;
+inventoryStoreContract('sqlite', async (options) => new SqliteInventoryStore(await tempDb(), options));
 
-test('sqlite inventories: share the content store file, versioned on their own; a document round-trips through the SBOM decoder', async () => {
-  const path = join(await mkdtemp(join(tmpdir(), 'portcullis-inventory-')), 'registry.sqlite');
+test('sqlite inventories: share the content and identity file, versioned on their own, survive reopening', async () => {
+  const path = await tempDb();
   const content = new SqliteMetadataStore(path);
+  const identity = new SqliteIdentityStore(path);
   const inventories = new SqliteInventoryStore(path);
-  const inventory: Inventory = {
-    os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', path: 'etc/os-release' },
-    packages: [
-      { name: 'zlib1g', version: '1:1.2.13.dfsg-1', ecosystem: 'debian', purl: 'pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?distro=debian-12', foundBy: 'dpkg', path: 'var/lib/dpkg/status', layer: { index: 0, digest: LAYER } },
-      { name: 'lodash', version: '4.17.15', ecosystem: 'npm', purl: 'pkg:npm/lodash@4.17.15', foundBy: 'npm', path: 'app/node_modules/lodash/package.json', layer: { index: 1, digest: LAYER } },
-    ],
-    ownedFiles: [{ manager: 'dpkg', paths: new Set(['usr/lib/libz.so.1']) }],
-    warnings: [],
-  };
-  const document = (await encodeInventory(inventory, { name: 'team/app', digest: DIGEST, platform: 'linux/arm64/v8' }))!;
-  await inventories.put(DIGEST, document, '2026-01-01T00:00:00.000Z');
-  await content.linkBlob('team/app', LAYER);
+  const { inventory } = await exampleInventory();
+  await inventories.put({ manifestDigest: D, catalogersKey: 'k', inventory, storedAt: '2026-01-01T00:00:00.000Z' });
   assert.equal(content.db.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'the content version is untouched');
-  assert.deepEqual(inventories.db.prepare("SELECT version FROM schema_components WHERE component = 'inventory'").get(), { version: INVENTORY_SCHEMA_VERSION });
-  await inventories.close();
-  await content.close();
-
+  assert.deepEqual(
+    inventories.db.prepare('SELECT component, version FROM schema_components ORDER BY component').all(),
+    [{ component: 'identity', version: 1 }, { component: 'inventory', version: INVENTORY_SCHEMA_VERSION }],
+  );
+  await Promise.all([inventories.close(), identity.close(), content.close()]);
   const again = new SqliteInventoryStore(path);
-  const decoded = await decodeInventory((await again.get(DIGEST))!.document);
+  assert.equal((await again.get(D))?.inventory.packages.length, 3);
   await again.close();
-  assert.deepEqual(decoded.inventory.packages.map((p) => [p.name, p.version, p.ecosystem, p.layer?.index]), [
-    ['zlib1g', '1:1.2.13.dfsg-1', 'debian', 0],
-    ['lodash', '4.17.15', 'npm', 1],
-  ]);
-  assert.equal(decoded.inventory.os?.prettyName, 'Debian GNU/Linux 12 (bookworm)');
-  assert.deepEqual(decoded.image, { name: 'team/app', digest: DIGEST, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
 });
 
-test('sqlite inventories: a newer schema is refused; a document that is not ours does not decode', async () => {
-  const path = join(await mkdtemp(join(tmpdir(), 'portcullis-inventory-')), 'registry.sqlite');
+test('sqlite inventories: a database from a newer portcullis is refused', async () => {
+  const path = await tempDb();
   new SqliteInventoryStore(path).db.close();
   const raw = new Database(path);
   raw.prepare("UPDATE schema_components SET version = ? WHERE component = 'inventory'").run(INVENTORY_SCHEMA_VERSION + 1);
   raw.close();
-  assert.throws(() => new SqliteInventoryStore(path), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /newer than this portcullis/.test(e.message));
-  await assert.rejects(decodeInventory(Buffer.from('not gzip')));
+  assert.throws(() => new SqliteInventoryStore(path), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /kept inventories schema v2 .* is newer than this portcullis \(v1\)/.test(e.message));
+});
+
+test('sqlite inventories: a row that cannot be read back whole is an error naming the digest, with bounded memory', async () => {
+  const path = await tempDb();
+  const store = new SqliteInventoryStore(path, { maxJsonBytes: 1024 * 1024 });
+  const { inventory } = await exampleInventory();
+  await store.put({ manifestDigest: D, catalogersKey: 'k', inventory, storedAt: '2026-01-01T00:00:00.000Z' });
+  const good = store.db.prepare<[], { data: Buffer; json_bytes: number }>('SELECT data, json_bytes FROM inventories').get()!;
+  const setRow = (data: Buffer, jsonBytes = good.json_bytes): void => void store.db.prepare('UPDATE inventories SET data = ?, json_bytes = ?').run(data, jsonBytes);
+  const fails = async (pattern: RegExp): Promise<void> =>
+    assert.rejects(store.get(D), (e: unknown) => e instanceof ServeError && e.code === 'INTERNAL' && e.message.startsWith(`the kept inventory of ${D} cannot be read: `) && pattern.test(e.message));
+
+  setRow(good.data.subarray(0, good.data.length - 8));
+  await fails(/unexpected end of file/);
+  // 64 MiB of spaces gzip to ~64 KiB: inflating stops at the 1 MiB cap.
+  setRow(gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20)));
+  await fails(/it inflates past the 1\.0 MiB cap$/);
+  // A package the SBOM decoder would skip (unknown ecosystem): the inventory is refused, not read with a package missing.
+  const doc = JSON.parse((await import('node:zlib')).gunzipSync(good.data).toString('utf8')) as { inventory: { packages: Array<Record<string, unknown>> } };
+  doc.inventory.packages[0]!.ecosystem = 'made-up';
+  setRow(gzipSync(JSON.stringify(doc)));
+  await fails(/lists 3 packages but 2 could be read back/);
+  setRow(gzipSync('{"image": 7, "inventory": {}}'));
+  await fails(/its image description is malformed/);
+  store.db.prepare('UPDATE inventories SET format = 99').run();
+  await fails(/format 99 \(this portcullis reads 1\)/);
+  await store.close();
 });

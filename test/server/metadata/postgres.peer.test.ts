@@ -18,8 +18,6 @@ import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
 import { metadataStoreContract } from './contract.js';
 import { PostgresIdentityStore } from '../../../src/server/metadata/identity-postgres.js';
 import { identityStoreContract } from './identity-contract.js';
-import { PostgresInventoryStore } from '../../../src/server/metadata/inventory-postgres.js';
-import { inventoryStoreContract } from './inventory-contract.js';
 
 let peer: PostgresPeer;
 let icuDatabase: string;
@@ -67,12 +65,6 @@ identityStoreContract('postgres (ICU en-US database, own schema per test)', asyn
   // The content store first, as `serve` opens them: the identity tables join its schema.
   await (await PostgresMetadataStore.open({ connectionString: icuDatabase, schema })).close();
   return PostgresIdentityStore.open({ connectionString: icuDatabase, schema });
-});
-
-inventoryStoreContract('postgres (ICU en-US database, own schema per test)', async () => {
-  const schema = schemaName();
-  await (await PostgresMetadataStore.open({ connectionString: icuDatabase, schema })).close();
-  return PostgresInventoryStore.open({ connectionString: icuDatabase, schema });
 });
 
 test('postgres identity: eight processes opening at once migrate the identity tables once', async () => {

@@ -13,6 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountsAccess } from '../../auth/accounts.js';
 import type { Principal } from '../../auth/principal.js';
 import type { MetadataStore, Page } from '../../metadata/store.js';
+import type { WebhookService } from '../../webhooks/service.js';
 
 export type ApiErrorCode = 'UNAUTHORIZED' | 'DENIED' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'TOOMANYREQUESTS' | 'UNSUPPORTED';
 
@@ -34,6 +35,8 @@ export class ApiError extends Error {
 export interface ApiDeps {
   readonly access: AccountsAccess;
   readonly metadata: MetadataStore;
+  /** Webhooks of projects (webhooks.ts); their routes exist only when given. */
+  readonly webhooks?: WebhookService;
   readonly now?: () => Date;
 }
 
