@@ -5,7 +5,7 @@
  * everything. Reports the median of 3 runs (after a warm-up) at N = 1,000 and
  * N = 8,000 and the time per tag at each: the per-tag figure staying flat is
  * what "linear" means here (the page once asked the store for each image's
- * accessories, a query that scans the repository: quadratic).
+ * accessories, a query that then scanned the repository: quadratic).
  * `npm run build && node dist/bench/ui-tags.js`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
