@@ -58,7 +58,7 @@ export interface ScanOptions extends GateOptions {
 export interface ScanOutcome {
   readonly result: ScanResult;
   readonly gate: GateResult;
-  /** What was matched (for an image: what its layers hold), to keep and match again later. */
+  /** What was matched (for an image: what its layers hold), to keep and match again later (the registry's UI lists it too). */
   readonly inventory: Inventory;
 }
 

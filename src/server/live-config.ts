@@ -12,7 +12,9 @@
  * - the pull policy: deny severity, allow unscanned, require signature, and
  *   the trust policy file (read again); a wrapper that is always installed
  *   forwards to the current rules (none: every image is served) and counts
- *   refusals by reason kind for the metrics.
+ *   refusals by reason kind for the metrics. The web UI asks the same rules
+ *   through `verdicts`, which does not count (showing a verdict is not a
+ *   refused pull), and the same signature check through `signatures`.
  * - upload caps (sessions per client) and the upload purge age.
  *
  * `apply` builds every new part first and swaps them in only when all could
@@ -29,7 +31,7 @@ import type { MetadataStore, ManifestRecord } from './metadata/store.js';
 import type { Metrics } from './metrics.js';
 import { createPullPolicy } from './policy.js';
 import type { AccessControl, PolicyDecision, PullPolicy, RegistryLimits } from './services.js';
-import { createSignatureCheck, type SignatureChecker } from './signature-check.js';
+import { createSignatureCheck, type SignatureChecker, type SignatureView } from './signature-check.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadPurger } from './upload-purge.js';
 import { DEFAULT_UPLOAD_PURGE_AGE_MS } from './upload-purge.js';
@@ -53,6 +55,10 @@ export interface LiveParts {
   /** Present when the registry started with htpasswd and without accounts: forwards to the current generation's users. */
   readonly auth?: AccessControl;
   readonly pullPolicy: PullPolicy;
+  /** The same current rules as `pullPolicy`, for showing verdicts: its refusals are not counted in the metrics. */
+  readonly verdicts: PullPolicy;
+  /** The current signature check's findings (none while signatures are not required). */
+  readonly signatures: SignatureView;
   /** Forget cached signature answers when a signature is pushed. */
   manifestPushed(record: ManifestRecord, tag?: string): void;
   /** The app's limits object: `maxUploadsPerClient` changes on apply. */
@@ -144,9 +150,22 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
     },
   };
 
+  const verdicts: PullPolicy = {
+    async check(record: ManifestRecord): Promise<PolicyDecision> {
+      return current.policy ? current.policy.check(record) : ALLOW;
+    },
+  };
+  const signatures: SignatureView = {
+    async describe(repository, digest) {
+      return current.signatures?.describe(repository, digest);
+    },
+  };
+
   return {
     ...(withHtpasswd ? { auth: liveAuth } : {}),
     pullPolicy,
+    verdicts,
+    signatures,
     manifestPushed(record, tag) {
       current.signatures?.manifestPushed(record, tag);
     },

@@ -72,7 +72,7 @@ export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'stora
   });
 }
 
-/** The kept inventories (scan/service.ts), beside the metadata store a configuration names: same SQLite file, or same PostgreSQL schema. */
+/** The kept inventories (scan/service.ts; the UI's package lists and SBOMs), beside the metadata store a configuration names: same SQLite file, or same PostgreSQL schema. */
 export async function openInventories(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<InventoryStore> {
   if (config.metadataUrl) {
     const { PostgresInventoryStore } = await import('./metadata/inventory-postgres.js');
@@ -174,11 +174,12 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       scanFailed: (scan) => hooks?.scanFailed(scan),
       vulnerabilitiesChanged: (change) => hooks?.vulnerabilitiesChanged(change),
     };
+    // The kept inventories: the scan service keeps and matches them; the UI reads them (also with --no-scan, from earlier scans).
+    const inventories = config.scan || config.ui ? await openInventories(config) : undefined;
+    if (inventories) closers.push(() => inventories.close());
     if (config.scan) {
-      const inventories = await openInventories(config);
-      closers.push(() => inventories.close());
       scanner = new ScanService({
-        inventories,
+        ...(inventories ? { inventories } : {}),
         events,
         blobs,
         metadata,
@@ -239,7 +240,17 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
-      plugins.push(uiPlugin({ metadata, ...(auth ? { auth } : {}) }));
+      plugins.push(
+        uiPlugin({
+          metadata,
+          blobs,
+          ...(inventories ? { inventories } : {}),
+          policy: live.verdicts,
+          signatures: live.signatures,
+          publicName: () => publicName,
+          ...(auth ? { auth } : {}),
+        }),
+      );
     }
     let metricsUrl: string | undefined;
     if (config.metricsAddr) {

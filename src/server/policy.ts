@@ -46,7 +46,12 @@ export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undef
       try {
         return await decide(record, options);
       } catch (error) {
-        return { allowed: false, kind: 'undecided', reason: `cannot decide whether ${record.digest} may be served (${(error as Error).message}); refused until it can` };
+        return {
+          allowed: false,
+          kind: 'undecided',
+          reason: `cannot decide whether ${record.digest} may be served (${(error as Error).message}); refused until it can`,
+          summary: 'cannot decide (the check failed)',
+        };
       }
     },
   };
@@ -57,7 +62,7 @@ async function decide(record: ManifestRecord, options: PullPolicyOptions): Promi
   if (kind === 'accessory') return ALLOW;
   if (options.requireSignature) {
     const signed = await options.requireSignature(record.repository, record.digest);
-    if (!signed.allowed) return { ...signed, kind: signed.kind ?? 'unsigned' };
+    if (!signed.allowed) return { ...signed, kind: signed.kind ?? 'unsigned', summary: signed.summary ?? 'no trusted signature' };
   }
   if (kind === 'image' && options.denySeverity) return vulnerabilityDecision(record.digest, options.denySeverity, options);
   return ALLOW;
@@ -69,14 +74,46 @@ async function vulnerabilityDecision(digest: Digest, threshold: SeverityLevel, o
   const evidence = completeResult(scan);
   if ('missing' in evidence) {
     if (evidence.unscanned && options.allowUnscanned) return ALLOW;
-    return { allowed: false, kind: evidence.kind, reason: `image ${digest} ${evidence.missing} (${rule})` };
+    return { allowed: false, kind: evidence.kind, reason: `image ${digest} ${evidence.missing} (${rule})`, summary: MISSING_SUMMARY[evidence.kind] };
   }
   const counts = evidence.counts;
   const worst = SEVERITY_ORDER.slice(0, SEVERITY_ORDER.indexOf(threshold) + 1).filter((s) => (counts[s] ?? 0) > 0);
   if (worst.length === 0) return ALLOW;
   const summary = worst.map((s) => `${counts[s]} ${s}`).join(', ');
   const total = worst.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
-  return { allowed: false, kind: 'vulnerable', reason: `image ${digest} has ${summary} ${total === 1 ? 'vulnerability' : 'vulnerabilities'} (policy: deny ${threshold} and above)` };
+  const ids = findingIds(scan, worst);
+  return {
+    allowed: false,
+    kind: 'vulnerable',
+    reason: `image ${digest} has ${summary} ${total === 1 ? 'vulnerability' : 'vulnerabilities'} (policy: deny ${threshold} and above)`,
+    summary: ids ? `${summary} (${ids})` : summary,
+  };
+}
+
+const MISSING_SUMMARY: Readonly<Record<DenialKind, string>> = {
+  unscanned: 'not scanned yet',
+  scan_failed: 'scan failed',
+  scan_partial: 'only partly scanned',
+  vulnerable: 'vulnerable',
+  unsigned: 'unsigned',
+  undecided: 'cannot decide',
+};
+
+/** The ids of the findings at the refused levels, a CVE alias preferred, at most three: what the summary names. */
+function findingIds(scan: ScanRecord | undefined, levels: readonly SeverityLevel[]): string | undefined {
+  const ids: string[] = [];
+  let more = false;
+  for (const finding of scan?.result?.findings ?? []) {
+    if (!levels.includes(finding.severity)) continue;
+    const id = [finding.id, ...finding.aliases].find((a) => a.startsWith('CVE-')) ?? finding.id;
+    if (ids.includes(id)) continue;
+    if (ids.length === 3) {
+      more = true;
+      break;
+    }
+    ids.push(id);
+  }
+  return ids.length ? `${ids.join(', ')}${more ? ', …' : ''}` : undefined;
 }
 
 type Evidence =

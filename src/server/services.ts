@@ -107,7 +107,19 @@ export interface VulnerabilityChange extends ScannedManifest {
  */
 export type DenialKind = 'vulnerable' | 'unsigned' | 'unscanned' | 'scan_failed' | 'scan_partial' | 'undecided';
 
-export type PolicyDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly kind?: DenialKind };
+export type PolicyDecision =
+  | { readonly allowed: true }
+  | {
+      readonly allowed: false;
+      readonly reason: string;
+      readonly kind?: DenialKind;
+      /**
+       * The refusal in a few words for people, as the web UI shows it after
+       * "refused: " (`1 CRITICAL (CVE-2021-44906)`, `unsigned`, `not scanned yet`).
+       * Written by the policy that refused, so the UI never words a verdict itself.
+       */
+      readonly summary?: string;
+    };
 
 /** Decides whether a manifest may be served on pull (unsigned, critically vulnerable…). */
 export interface PullPolicy {

@@ -8,6 +8,11 @@
  * serves. The repository identity is the registry's public name, the one
  * clients sign under, not the loopback address.
  *
+ * The same verification also describes what it found (`describe`): each
+ * signature with its key, and whether that key is trusted for the
+ * repository, for the web UI, which shows it beside the verdict and never
+ * verifies anything itself. Both answers come from one cached report.
+ *
  * Answers are cached: a positive one for minutes (a signature does not stop
  * being valid while the process runs, short of key revocation), a negative
  * one for seconds, and forgotten as soon as a signature for that image is
@@ -15,8 +20,8 @@
  * after its push is served at once.
  */
 import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';
-import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession } from '../engine/trust/index.js';
-import type { KeyStore, Policy } from '../trust/index.js';
+import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
+import type { KeyStore, Policy, SignatureStatus } from '../trust/index.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
 import type { PolicyDecision, RegistryEvents } from './services.js';
@@ -39,20 +44,86 @@ export interface SignatureCheckOptions {
   readonly negativeTtlMs?: number;
 }
 
+/** One signature found for an image, as the verification judged it. */
+export interface SignatureFound {
+  readonly layout: 'tag' | 'bundle';
+  readonly status: SignatureStatus;
+  /** The verifier's one line: who signed, or what is wrong. */
+  readonly message: string;
+  readonly keyId?: string;
+  /** A key file's path, when the key came from one. */
+  readonly keyLabel?: string;
+  readonly keySource?: 'store' | 'file';
+  /** The key may sign for this repository (verified by a trusted key). */
+  readonly trusted: boolean;
+}
+
+/** What the signature check found for one image: the same report its decision came from. */
+export interface SignatureSummary {
+  /** The trust policy accepts the image (the pull is not refused for its signatures). */
+  readonly verified: boolean;
+  /** No signature of any kind was found. */
+  readonly unsigned: boolean;
+  readonly signatures: readonly SignatureFound[];
+  /** Why the policy refused, when it did. */
+  readonly reason?: string;
+  /** The policy entry that applied (`file:line`, `default`). */
+  readonly entry: string;
+  /** When the verification ran (answers are cached). */
+  readonly checkedAt: string;
+}
+
 export interface SignatureChecker extends RegistryEvents {
   readonly check: SignatureCheck;
+  /** The findings behind `check`'s answer for this image (one verification, shared cache). */
+  describe(repository: string, digest: Digest): Promise<SignatureSummary>;
   close(): Promise<void>;
+}
+
+/** What the registry's current signature check found for an image; undefined when signatures are not checked (no --require-signature). */
+export interface SignatureView {
+  describe(repository: string, digest: Digest): Promise<SignatureSummary | undefined>;
+}
+
+interface Verdict {
+  readonly decision: PolicyDecision;
+  readonly summary: SignatureSummary;
+}
+
+/** Signatures listed per image: more than this is noise (and a hostile image could attach thousands). */
+const MAX_LISTED = 20;
+
+function summarize(report: VerifyReport, decision: PolicyDecision): SignatureSummary {
+  return {
+    verified: decision.allowed,
+    unsigned: report.policy.unsigned,
+    signatures: report.signatures.slice(0, MAX_LISTED).map((c) => ({
+      layout: c.layout,
+      status: c.status,
+      message: c.message,
+      trusted: c.status === 'verified',
+      ...(c.keyId ? { keyId: c.keyId } : {}),
+      ...(c.keyLabel ? { keyLabel: c.keyLabel } : {}),
+      ...(c.keySource ? { keySource: c.keySource } : {}),
+    })),
+    ...(decision.allowed ? {} : { reason: decision.reason }),
+    entry: report.policy.entry,
+    checkedAt: new Date().toISOString(),
+  };
 }
 
 const SIGNATURE_TAG = /^sha256-([0-9a-f]{64})\.(sig|att)$/;
 
 export function createSignatureCheck(options: SignatureCheckOptions): SignatureChecker {
-  const cache = new Map<string, { decision: PolicyDecision; until: number }>();
+  const cache = new Map<string, { verdict: Verdict; until: number }>();
   let session: TrustSession | undefined;
 
-  async function verify(repository: string, digest: Digest): Promise<PolicyDecision> {
+  async function verify(repository: string, digest: Digest): Promise<Verdict> {
     const record = await options.metadata.getManifest(repository, digest);
-    if (!record) return { allowed: false, reason: `manifest ${digest} is not in ${repository}` };
+    if (!record) {
+      const decision: PolicyDecision = { allowed: false, reason: `manifest ${digest} is not in ${repository}`, summary: 'not in this repository' };
+      return { decision, summary: { verified: false, unsigned: true, signatures: [], reason: decision.reason, entry: 'default', checkedAt: new Date().toISOString() } };
+    }
     const bytes = await readAllBounded(await options.blobs.read(digest), MAX_MANIFEST_BYTES, `manifest ${digest}`);
     session ??= openTrustSession();
     const identity = `${options.publicName()}/${repository}`;
@@ -66,21 +137,31 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.policyKeys ? { policyKeys: options.policyKeys } : {}),
     });
-    if (report.verified) return { allowed: true };
-    if (report.policy.unsigned) return { allowed: false, reason: unsignedMessage(identity) };
-    return { allowed: false, reason: `${identity}@${digest}: ${report.policy.reason ?? 'no valid signature by a key trusted for this repository'}` };
+    const decision: PolicyDecision = report.verified
+      ? { allowed: true }
+      : report.policy.unsigned
+        ? { allowed: false, reason: unsignedMessage(identity), summary: 'unsigned' }
+        : { allowed: false, reason: `${identity}@${digest}: ${report.policy.reason ?? 'no valid signature by a key trusted for this repository'}`, summary: 'no trusted signature' };
+    return { decision, summary: summarize(report, decision) };
+  }
+
+  async function verdictOf(repository: string, digest: Digest): Promise<Verdict> {
+    const key = `${repository}@${digest}`;
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.verdict;
+    const verdict = await verify(repository, digest);
+    const ttl = verdict.decision.allowed ? (options.positiveTtlMs ?? 300_000) : (options.negativeTtlMs ?? 5_000);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { verdict, until: Date.now() + ttl });
+    return verdict;
   }
 
   return {
     async check(repository: string, digest: Digest): Promise<PolicyDecision> {
-      const key = `${repository}@${digest}`;
-      const hit = cache.get(key);
-      if (hit && hit.until > Date.now()) return hit.decision;
-      const decision = await verify(repository, digest);
-      const ttl = decision.allowed ? (options.positiveTtlMs ?? 300_000) : (options.negativeTtlMs ?? 5_000);
-      if (cache.size > 10_000) cache.clear();
-      cache.set(key, { decision, until: Date.now() + ttl });
-      return decision;
+      return (await verdictOf(repository, digest)).decision;
+    },
+    async describe(repository: string, digest: Digest): Promise<SignatureSummary> {
+      return (await verdictOf(repository, digest)).summary;
     },
     manifestPushed(record: ManifestRecord, tag?: string): void {
       if (record.subject) cache.delete(`${record.repository}@${record.subject}`);

@@ -78,7 +78,7 @@ export class PostgresManifests extends PostgresPart implements ManifestPart {
   }
 
   async getManifest(repository: string, digest: Digest): Promise<ManifestRecord | undefined> {
-    const { rows } = await this.c.query(`${this.manifestSelect()} WHERE m.repository = $1 AND m.digest = $2`, [repository, digest]);
+    const { rows } = await this.c.query(`${manifestSelect(this.s)} WHERE m.repository = $1 AND m.digest = $2`, [repository, digest]);
     const row = rows[0] as RowWithRefs | undefined;
     return row ? recordOf(row, row.refs) : undefined;
   }
@@ -135,9 +135,8 @@ export class PostgresManifests extends PostgresPart implements ManifestPart {
   }
 
   async listReferrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]> {
-    const byType = artifactType === undefined ? '' : ' AND m.artifact_type = $3';
     const values = artifactType === undefined ? [repository, subject] : [repository, subject, artifactType];
-    const { rows } = await this.c.query(`${this.manifestSelect()} WHERE m.repository = $1 AND m.subject = $2${byType} ORDER BY m.pushed_at, m.digest`, values);
+    const { rows } = await this.c.query(referrersSql(this.s, artifactType !== undefined), values);
     return (rows as RowWithRefs[]).map((row) => recordOf(row, row.refs));
   }
 
@@ -149,11 +148,15 @@ export class PostgresManifests extends PostgresPart implements ManifestPart {
     const found = new Set((rows as Array<{ digest: string }>).map((r) => r.digest));
     return wanted.find((d) => !found.has(d));
   }
+}
 
-  /** A manifest row with its references in order, read in one statement (one snapshot). */
-  private manifestSelect(): string {
-    const s = this.s;
-    return `SELECT m.*, ARRAY(SELECT r.digest FROM ${s}.manifest_refs r WHERE r.repository = m.repository AND r.manifest = m.digest ORDER BY r.ord) AS refs
+/** A manifest row with its references in order, read in one statement (one snapshot); `s` is the quoted schema. */
+function manifestSelect(s: string): string {
+  return `SELECT m.*, ARRAY(SELECT r.digest FROM ${s}.manifest_refs r WHERE r.repository = m.repository AND r.manifest = m.digest ORDER BY r.ord) AS refs
       FROM ${s}.manifests m`;
-  }
+}
+
+/** A subject's referrers ($1 repository, $2 subject, $3 artifact type when `byType`): an index scan of `manifests_subject` (postgres-plans.peer.test.ts). */
+export function referrersSql(s: string, byType: boolean): string {
+  return `${manifestSelect(s)} WHERE m.repository = $1 AND m.subject = $2${byType ? ' AND m.artifact_type = $3' : ''} ORDER BY m.pushed_at, m.digest`;
 }

@@ -67,15 +67,22 @@ export class PostgresRetention extends PostgresPart implements RetentionPart {
   }
 
   async accessoriesOf(repository: string, digest: Digest): Promise<Digest[]> {
-    const s = this.s;
     const range = accessoryTagRange(digest);
-    const { rows } = await this.c.query(
-      `SELECT digest FROM ${s}.manifests WHERE repository = $1 AND subject = $2
-      UNION SELECT t.digest FROM ${s}.tags t JOIN ${s}.manifests m ON m.repository = t.repository AND m.digest = t.digest
-        WHERE t.repository = $1 AND (t.tag = $3 OR (t.tag >= $4 AND t.tag < $5))
-      ORDER BY digest`,
-      [repository, digest, range.tag, range.low, range.high],
-    );
+    const { rows } = await this.c.query(accessoriesSql(this.s), [repository, digest, range.tag, range.low, range.high]);
     return rows.map((r: { digest: string }) => r.digest as Digest);
   }
+}
+
+/**
+ * A manifest's accessories ($1 repository, $2 its digest, $3..$5 its tag and
+ * tag range, lifecycle-rules.ts `accessoryTagRange`). Unlike SQLite
+ * (sqlite-retention.ts), PostgreSQL answers the OR with a BitmapOr of two
+ * searches of the tags' primary key, and `manifests_subject` for the
+ * referrers (postgres-plans.peer.test.ts).
+ */
+export function accessoriesSql(s: string): string {
+  return `SELECT digest FROM ${s}.manifests WHERE repository = $1 AND subject = $2
+      UNION SELECT t.digest FROM ${s}.tags t JOIN ${s}.manifests m ON m.repository = t.repository AND m.digest = t.digest
+        WHERE t.repository = $1 AND (t.tag = $3 OR (t.tag >= $4 AND t.tag < $5))
+      ORDER BY digest`;
 }

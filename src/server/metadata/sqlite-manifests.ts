@@ -122,9 +122,15 @@ function prepare(db: Database.Database) {
     resolveTag: db.prepare<[string, string], { digest: string }>('SELECT digest FROM tags WHERE repository = ? AND tag = ?'),
     listTags: db.prepare<[string, string, number], { tag: string }>('SELECT tag FROM tags WHERE repository = ? AND tag > ? ORDER BY tag LIMIT ?'),
     deleteTag: db.prepare('DELETE FROM tags WHERE repository = ? AND tag = ?'),
-    referrers: db.prepare<[string, string], ManifestRow>('SELECT * FROM manifests WHERE repository = ? AND subject = ? ORDER BY pushed_at, digest'),
-    referrersOfType: db.prepare<[string, string, string], ManifestRow>(
-      'SELECT * FROM manifests WHERE repository = ? AND subject = ? AND artifact_type = ? ORDER BY pushed_at, digest',
-    ),
+    referrers: db.prepare<[string, string], ManifestRow>(REFERRERS_SQL),
+    referrersOfType: db.prepare<[string, string, string], ManifestRow>(REFERRERS_OF_TYPE_SQL),
   };
 }
+
+/**
+ * A subject's referrers, through `manifests_subject` by name: left to itself,
+ * SQLite takes the primary key's `repository` prefix for `SELECT *` and reads
+ * every manifest of the repository (plans checked by sqlite-plans.test.ts).
+ */
+export const REFERRERS_SQL = 'SELECT * FROM manifests INDEXED BY manifests_subject WHERE repository = ? AND subject = ? ORDER BY pushed_at, digest';
+export const REFERRERS_OF_TYPE_SQL = 'SELECT * FROM manifests INDEXED BY manifests_subject WHERE repository = ? AND subject = ? AND artifact_type = ? ORDER BY pushed_at, digest';

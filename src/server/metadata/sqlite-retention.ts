@@ -59,10 +59,22 @@ function prepare(db: Database.Database) {
     childrenIn: db.prepare<[string], { parent: string; child: string }>(`SELECT r.manifest AS parent, r.digest AS child FROM manifest_refs r
       JOIN manifests m ON m.repository = r.repository AND m.digest = r.digest WHERE r.repository = ? ORDER BY r.manifest, r.ord`),
     deleteTagAt: db.prepare('DELETE FROM tags WHERE repository = ? AND tag = ? AND digest = ?'),
-    accessories: db.prepare<{ repository: string; subject: string; tag: string; low: string; high: string }, { digest: string }>(`
-      SELECT digest FROM manifests WHERE repository = @repository AND subject = @subject
-      UNION SELECT t.digest FROM tags t JOIN manifests m ON m.repository = t.repository AND m.digest = t.digest
-        WHERE t.repository = @repository AND (t.tag = @tag OR (t.tag >= @low AND t.tag < @high))
-      ORDER BY digest`),
+    accessories: db.prepare<{ repository: string; subject: string; tag: string; low: string; high: string }, { digest: string }>(ACCESSORIES_SQL),
   };
 }
+
+/**
+ * A manifest's accessories: its referrers (`manifests_subject`, named as in
+ * sqlite-manifests.ts), its `sha256-<hex>` tag, and its `sha256-<hex>.*` tags,
+ * each its own SELECT so each searches the tags' primary key. Written as one
+ * `tag = … OR (range)`, SQLite searches `tags_digest` on the repository alone
+ * and reads every tag of it unless ANALYZE has run (plans checked by
+ * sqlite-plans.test.ts).
+ */
+export const ACCESSORIES_SQL = `
+  SELECT digest FROM manifests INDEXED BY manifests_subject WHERE repository = @repository AND subject = @subject
+  UNION SELECT t.digest FROM tags t JOIN manifests m ON m.repository = t.repository AND m.digest = t.digest
+    WHERE t.repository = @repository AND t.tag = @tag
+  UNION SELECT t.digest FROM tags t JOIN manifests m ON m.repository = t.repository AND m.digest = t.digest
+    WHERE t.repository = @repository AND t.tag >= @low AND t.tag < @high
+  ORDER BY digest`;

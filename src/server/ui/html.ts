@@ -1,27 +1,81 @@
 /**
  * The pieces every UI page is made of: the document shell, severity badges,
  * scan-state labels, short digests and times. Everything that comes from the
- * metadata store (repository names, tags, package names, advisory text) is
- * attacker-controlled: it enters markup only through `h` (the report writers'
- * escaper, which escapes both quote kinds, so it is safe in text and in
- * quoted attributes alike). Functions here return markup; their string
- * arguments are plain text unless the parameter is named `html`.
+ * metadata store (repository names, tags, package names, advisory text,
+ * layer commands) is attacker-controlled: it enters markup only through `h`,
+ * which first makes invisible and direction-changing characters visible
+ * (`visible`), then applies the report writers' escaper (both quote kinds,
+ * so it is safe in text and in quoted attributes alike). Functions here
+ * return markup; their string arguments are plain text unless the parameter
+ * is named `html`.
  */
-import { htmlEscape as h } from '../../report/index.js';
+import { htmlEscape } from '../../report/index.js';
 import type { ScanState } from '../metadata/store.js';
 import { ICON_PATH, STYLESHEET_PATH } from './static.js';
 import { SEVERITY_ORDER, totalOf, type SeverityCounts } from './severity.js';
 import { UI_ROOT } from './paths.js';
 
-export { h };
+/**
+ * C0 controls but tab and newline, DEL, C1 controls, and the bidirectional
+ * overrides and isolates (a "Trojan Source" string reads differently from
+ * what it is): each shown as its code, `\u{1b}`, so a terminal escape or a
+ * reversed command is seen for what it is rather than acted on or hidden.
+ */
+const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/** Text → markup: visible, then escaped. */
+export function h(text: string): string {
+  return htmlEscape(visible(text));
+}
 
 export interface Crumb {
   readonly label: string;
   readonly href?: string;
 }
 
-/** A whole page. `html` is the already-escaped body. */
-export function document(title: string, crumbs: readonly Crumb[], html: string): string {
+/** What a page handler returns: the plugin wraps it in the document with the caller's header. */
+export interface PageContent {
+  readonly title: string;
+  readonly crumbs: readonly Crumb[];
+  /** Already-escaped body markup. */
+  readonly body: string;
+}
+
+/** The header's right side: who is signed in (with the sign-out form), or a sign-in link. */
+export interface Chrome {
+  /** The signed-in user's name, with the session's form token for the sign-out button. */
+  readonly session?: { readonly user: string; readonly csrf: string };
+  /** Show a "Sign in" link (authentication is on and nobody is signed in). */
+  readonly signIn?: boolean;
+}
+
+/**
+ * The sections of the UI, in the header. Repositories only for now; the
+ * project pages (members, robots, webhooks, retention, quota) and the audit
+ * log go here when they exist.
+ */
+const SECTIONS: ReadonlyArray<{ readonly label: string; readonly href: string }> = [{ label: 'Repositories', href: UI_ROOT }];
+
+function header(chrome: Chrome): string {
+  const sections = SECTIONS.map((s) => `<a href="${h(s.href)}">${h(s.label)}</a>`).join('');
+  let account = '';
+  if (chrome.session) {
+    account =
+      `<form class="account" method="post" action="/ui/logout"><span id="signed-in-as">${h(chrome.session.user)}</span>` +
+      `<input type="hidden" name="csrf" value="${h(chrome.session.csrf)}"><button type="submit" id="sign-out">Sign out</button></form>`;
+  } else if (chrome.signIn) {
+    account = `<a class="account" id="sign-in" href="/ui/login">Sign in</a>`;
+  }
+  return `<header class="top"><a class="home" href="${UI_ROOT}"><img src="${ICON_PATH}" alt="" width="16" height="16">portcullis registry</a><nav class="sections" aria-label="sections">${sections}</nav>${account}</header>`;
+}
+
+/** A whole page. `page.body` is already-escaped markup. */
+export function document(page: PageContent, chrome: Chrome = {}): string {
+  const { title, crumbs, body: html } = page;
   const trail = crumbs.length
     ? `<nav class="crumbs" aria-label="breadcrumb">${crumbs.map((c) => (c.href ? `<a href="${h(c.href)}">${h(c.label)}</a>` : `<span>${h(c.label)}</span>`)).join(' / ')}</nav>`
     : '';
@@ -36,7 +90,7 @@ export function document(title: string, crumbs: readonly Crumb[], html: string):
 <link rel="icon" href="${ICON_PATH}" type="image/svg+xml">
 </head>
 <body>
-<header class="top"><a href="${UI_ROOT}"><img src="${ICON_PATH}" alt="" width="16" height="16">portcullis registry</a></header>
+${header(chrome)}
 <main>
 ${trail}
 ${html}
@@ -49,11 +103,13 @@ ${html}
 /**
  * One coloured badge per severity with findings, most severe first, each with
  * `data-severity` and `data-count`; "no findings" for a clean result and a
- * dash when there are no counts at all (not scanned yet, failed).
+ * dash when there are no counts at all (not scanned yet, failed). "No
+ * findings" is green only when `served`: an image that pulls refuse (unsigned,
+ * say) is never shown in the colour of "fine".
  */
-export function severityBadges(counts: SeverityCounts | undefined): string {
+export function severityBadges(counts: SeverityCounts | undefined, served = true): string {
   if (!counts) return '<span class="none">–</span>';
-  if (totalOf(counts) === 0) return '<span class="clean" data-clean="true">no findings</span>';
+  if (totalOf(counts) === 0) return served ? '<span class="clean" data-clean="true">no findings</span>' : '<span class="none" data-clean="refused">no findings</span>';
   const badges = SEVERITY_ORDER.filter((s) => (counts[s] ?? 0) > 0).map(
     (s) => `<span class="badge sev-${s}" data-severity="${s}" data-count="${counts[s]}" title="${counts[s]} ${s.toLowerCase()}">${counts[s]} ${s}</span>`,
   );
@@ -97,4 +153,22 @@ export function table(id: string, headings: readonly string[], rows: readonly st
   if (!rows.length) return `<p class="none" id="${h(id)}-empty">${h(empty)}</p>`;
   const head = headings.map((c) => `<th scope="col">${h(c)}</th>`).join('');
   return `<table id="${h(id)}"><thead><tr>${head}</tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+}
+
+/** How long ago `iso` was, in the largest whole unit (`3 days ago`), in a `<time>` with the full time as its title. */
+export function ago(iso: string, now: Date): string {
+  const then = new Date(iso);
+  if (Number.isNaN(then.getTime())) return h(iso);
+  const seconds = Math.max(0, Math.floor((now.getTime() - then.getTime()) / 1000));
+  const units: ReadonlyArray<readonly [number, string]> = [
+    [86_400 * 365, 'year'],
+    [86_400 * 30, 'month'],
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+  ];
+  const unit = units.find(([size]) => seconds >= size);
+  const text = unit ? `${Math.floor(seconds / unit[0])} ${unit[1]}${Math.floor(seconds / unit[0]) === 1 ? '' : 's'} ago` : 'just now';
+  const full = `${then.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `<time datetime="${h(then.toISOString())}" title="${full}">${text}</time>`;
 }

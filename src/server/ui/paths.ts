@@ -1,7 +1,8 @@
 /**
  * The UI's URLs, built and parsed in one place. Repository names contain
  * slashes, so the routes are one wildcard (`/ui/r/*`) and the rest is split
- * here: `<repo>` is the tags page, `<repo>/m/<digest>` one image. A name may
+ * here: `<repo>` is the tags page, `<repo>/m/<digest>` one image (and
+ * `…/sbom.cdx.json`, `…/sbom.spdx.json` its SBOM). A name may
  * itself contain an `m` component (`team/m/app` is a valid name), so only a
  * last `/m/` followed by a digest makes an image path; names never contain
  * `:`, digests always do. Each name component is percent-encoded when a link
@@ -32,13 +33,31 @@ export function imagePath(name: string, digest: string): string {
   return `${repositoryPath(name)}/m/${isDigest(digest) ? digest : encodeURIComponent(digest)}`;
 }
 
+export type SbomFormat = 'cyclonedx' | 'spdx';
+const SBOM_FILES: Readonly<Record<SbomFormat, string>> = { cyclonedx: 'sbom.cdx.json', spdx: 'sbom.spdx.json' };
+
+/** `<image>/sbom.cdx.json`, `<image>/sbom.spdx.json`: the image's SBOM download. */
+export function sbomPath(name: string, digest: string, format: SbomFormat): string {
+  return `${imagePath(name, digest)}/${SBOM_FILES[format]}`;
+}
+
 export type UiPath =
   | { readonly kind: 'repository'; readonly name: string }
   | { readonly kind: 'image'; readonly name: string; readonly digest: Digest }
+  | { readonly kind: 'sbom'; readonly name: string; readonly digest: Digest; readonly format: SbomFormat }
   | { readonly kind: 'invalid' };
 
 /** `rest` is what follows `/ui/r/`, percent-decoded (Fastify's wildcard parameter). */
 export function parseUiPath(rest: string): UiPath {
+  for (const [format, file] of Object.entries(SBOM_FILES) as Array<[SbomFormat, string]>) {
+    if (!rest.endsWith(`/${file}`)) continue;
+    const image = parseRepositoryOrImage(rest.slice(0, -file.length - 1));
+    if (image.kind === 'image') return { kind: 'sbom', name: image.name, digest: image.digest, format };
+  }
+  return parseRepositoryOrImage(rest);
+}
+
+function parseRepositoryOrImage(rest: string): UiPath {
   const trimmed = rest.endsWith('/') ? rest.slice(0, -1) : rest;
   const at = trimmed.lastIndexOf('/m/');
   if (at > 0) {

@@ -1,60 +1,48 @@
 /**
- * The web UI of `portcullis serve` as a Fastify plugin: server-rendered HTML
- * read from the metadata store only, so it runs on any Fastify instance
- * (`buildApp(services, { plugins: [uiPlugin({ metadata })] })`, or a bare
- * `Fastify()` in tests).
+ * The web UI of `portcullis serve` as a Fastify plugin: server-rendered HTML,
+ * no JavaScript, so it runs on any Fastify instance
+ * (`buildApp(services, { plugins: [uiPlugin(dependencies)] })`, or a bare
+ * `Fastify()` in tests; context.ts lists what it is built from).
  *
- *   /ui/                      repositories          pages/repositories.ts
- *   /ui/r/<repo>              tags                  pages/tags.ts
- *   /ui/r/<repo>/m/<digest>   one image or index    pages/image.ts (?severity=HIGH filters)
- *   /ui/static/<file>         stylesheet and icon   static.ts
+ *   /                          redirects to /ui/
+ *   /ui/                       repositories            pages/repositories.ts
+ *   /ui/r/<repo>               tags                    pages/tags.ts
+ *   /ui/r/<repo>/m/<digest>    one image or index      pages/image.ts (?severity=HIGH filters)
+ *   …/m/<digest>/sbom.cdx.json the image's SBOM        packages.ts (also sbom.spdx.json)
+ *   /ui/login, /ui/logout      sign-in and sign-out    login.ts (with authentication only)
+ *   /ui/static/<file>          stylesheet and icon     static.ts
  *
- * No JavaScript at all, so every UI answer carries a Content-Security-Policy
- * that allows none (`default-src 'none'`), styles and images from this origin
- * only, no form posts, no <base>, no framing; plus nosniff and no-referrer.
- * The headers are set per answer, not by a global hook, so the registry API
- * under /v2/ is untouched.
+ * Headers: respond.ts (a strict Content-Security-Policy on every answer).
  *
  * With an `auth` collaborator the UI asks it exactly what the API would ask
- * for a pull: a repository page needs pull access to that repository and the
- * list shows only pullable repositories. Browsers can answer a Basic
- * challenge, not a token-service (Bearer) one.
+ * for a pull: a repository page needs pull access to that repository, the
+ * list needs a signed-in caller and shows only pullable repositories. The
+ * caller is the principal of their sign-in session (login.ts), or of the
+ * credentials the request carries (Basic, or a Bearer token: scripts and
+ * tests), or anonymous. A page an anonymous caller may not see sends them to
+ * the sign-in page and back.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { logAuthFailure } from '../auth/failure-log.js';
-import type { MetadataStore } from '../metadata/store.js';
-import type { Authenticator } from '../services.js';
-import { document, h } from './html.js';
+import { isSignedIn } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { Limiter, type UiContext, type UiDependencies } from './context.js';
+import type { Chrome, PageContent } from './html.js';
+import { chromeOf, LOGIN_PATH, loginLocation, sessionOf, signInRoutes } from './login.js';
 import { imagePage } from './pages/image.js';
 import { repositoriesPage } from './pages/repositories.js';
 import { tagsPage } from './pages/tags.js';
+import { readPackages, sbomFile } from './packages.js';
 import { parseUiPath, UI_ROOT } from './paths.js';
+import { problem, secure, sendPage } from './respond.js';
+import { SessionStore } from './session.js';
 import { parseSeverityFilter } from './severity.js';
 import { STATIC_ASSETS } from './static.js';
 
-export interface UiDependencies {
-  readonly metadata: MetadataStore;
-  /** When set, pages need the pull access the registry API would need. */
-  readonly auth?: Authenticator;
-}
+export type { UiDependencies } from './context.js';
+export { CONTENT_SECURITY_POLICY, FORMS_CONTENT_SECURITY_POLICY } from './respond.js';
 
-export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
-
-function secure(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('content-security-policy', CONTENT_SECURITY_POLICY)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY');
-}
-
-function sendPage(reply: FastifyReply, status: number, html: string): void {
-  secure(reply).code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
-}
-
-function problem(reply: FastifyReply, status: number, title: string, text: string): void {
-  sendPage(reply, status, document(title, [{ label: 'Repositories', href: UI_ROOT }], `<h1>${h(title)}</h1>\n<p id="problem">${h(text)}</p>`));
-}
+/** Who is asking: a principal (undefined when the UI has no authentication), and the header to show them. */
+type Caller = { readonly ok: true; readonly principal?: Principal; readonly chrome: Chrome } | { readonly ok: false };
 
 /**
  * A page sends its answer and returns nothing: a FastifyReply is thenable, so
@@ -77,45 +65,78 @@ function guarded(page: Page): (request: FastifyRequest, reply: FastifyReply) => 
 }
 
 export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promise<void> {
-  const { metadata, auth } = deps;
+  const { auth } = deps;
+  const sessions = auth ? new SessionStore(deps.sessions) : undefined;
+  const decodes = new Limiter(2);
 
-  /** False when the caller may pull `repository` (or the catalog, when undefined); else true, the refusal sent. */
-  async function denied(request: FastifyRequest, reply: FastifyReply, repository?: string): Promise<boolean> {
-    if (!auth) return false;
-    const result = await auth.authorize(request, 'pull', repository);
-    if (result.ok) return false;
-    logAuthFailure(request, result, 'pull', repository);
+  function contextFor(request: FastifyRequest): UiContext {
+    const { auth: _auth, sessions: _sessions, publicName, ...rest } = deps;
+    return { ...rest, publicName: publicName?.() ?? request.host, now: new Date(), decodes };
+  }
+
+  /** The caller's principal, or the refusal sent (wrong credentials, too many failures). */
+  async function callerOf(request: FastifyRequest, reply: FastifyReply): Promise<Caller> {
+    if (!auth || !sessions) return { ok: true, chrome: {} };
+    const current = sessionOf(request, sessions);
+    if (current) return { ok: true, principal: current.session.principal, chrome: chromeOf(current.session) };
+    const result = await auth.authenticate(request);
+    if (result.ok) return { ok: true, principal: result.principal, chrome: isSignedIn(result.principal) ? {} : { signIn: true } };
+    request.log.warn({ event: 'auth.failed', reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access: 'pull', ip: request.ip }, `authentication failed (${result.reason})`);
     if (result.reason === 'rate-limited') {
       reply.header('retry-after', String(result.retryAfterSeconds ?? 60));
       problem(reply, 429, 'Too many failed sign-ins', 'Wait a few minutes before trying again.');
-    } else if (result.denied) {
-      problem(reply, 403, 'Access denied', 'You may not pull from this repository.');
     } else {
-      reply.header('www-authenticate', result.challenge);
-      problem(reply, 401, 'Authentication required', 'Sign in to see this page.');
+      reply.header('www-authenticate', auth.challenge(undefined, result.token ? 'invalid_token' : undefined));
+      problem(reply, 401, 'Authentication failed', 'The credentials sent with this request were refused.', { signIn: true });
     }
-    return true;
+    return { ok: false };
+  }
+
+  /** True when the caller may pull `repository` (signed in, for the list); otherwise the answer is sent. */
+  async function allowed(request: FastifyRequest, reply: FastifyReply, caller: Extract<Caller, { ok: true }>, repository?: string): Promise<boolean> {
+    if (!auth || !caller.principal) return true;
+    const principal = caller.principal;
+    const may = repository === undefined ? isSignedIn(principal) : await auth.can(principal, 'pull', repository);
+    if (may) return true;
+    if (!isSignedIn(principal)) {
+      secure(reply).header('cache-control', 'no-store');
+      void reply.redirect(loginLocation(request), 303);
+    } else {
+      problem(reply, 403, 'Access denied', 'You may not pull from this repository.', caller.chrome);
+    }
+    return false;
   }
 
   const repositories: Page = async (request, reply) => {
-    if (await denied(request, reply)) return;
-    const visible = async (name: string): Promise<boolean> => !auth || (await auth.authorize(request, 'pull', name)).ok;
-    sendPage(reply, 200, await repositoriesPage(metadata, visible));
+    const caller = await callerOf(request, reply);
+    if (!caller.ok || !(await allowed(request, reply, caller))) return;
+    const principal = caller.principal;
+    const visible = async (name: string): Promise<boolean> => !auth || !principal || auth.can(principal, 'pull', name);
+    sendPage(reply, 200, await repositoriesPage(contextFor(request), visible), caller.chrome);
   };
 
   const repositoryOrImage: Page = async (request, reply) => {
     const rest = (request.params as { '*'?: string })['*'] ?? '';
     const path = parseUiPath(rest);
     if (path.kind === 'invalid') return problem(reply, 404, 'Not found', 'There is no such page.');
-    if (await denied(request, reply, path.name)) return;
-    if (path.kind === 'repository') {
-      const html = await tagsPage(metadata, path.name);
-      return html ? sendPage(reply, 200, html) : problem(reply, 404, 'Repository not found', `There is no repository named "${path.name}".`);
+    const caller = await callerOf(request, reply);
+    if (!caller.ok || !(await allowed(request, reply, caller, path.name))) return;
+    const ctx = contextFor(request);
+    const send = (page: PageContent | undefined, title: string, missing: string): void =>
+      page ? sendPage(reply, 200, page, caller.chrome) : problem(reply, 404, title, missing, caller.chrome);
+    if (path.kind === 'repository') return send(await tagsPage(ctx, path.name), 'Repository not found', `There is no repository named "${path.name}".`);
+    if (path.kind === 'sbom') {
+      if (!(await ctx.metadata.getManifest(path.name, path.digest))) return problem(reply, 404, 'Image not found', `Repository "${path.name}" holds no manifest ${path.digest}.`, caller.chrome);
+      const packages = await readPackages(ctx, path.digest);
+      if (!packages.found) return problem(reply, 404, 'SBOM not available', packages.why, caller.chrome);
+      // Writing an SBOM costs several times its JSON in CPU and memory: under the same limit as decoding one.
+      const file = await ctx.decodes.run(async () => sbomFile(packages.packages, ctx.publicName, path.name, path.digest, path.format));
+      secure(reply).code(200).header('cache-control', 'no-store').header('content-disposition', `attachment; filename="${file.fileName}"`).type(file.contentType).send(file.body);
+      return;
     }
     const filter = parseSeverityFilter((request.query as { severity?: unknown } | undefined)?.severity);
-    if (!filter.ok) return problem(reply, 400, 'Bad severity filter', `"${filter.value}" is not a severity: use CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE or UNKNOWN.`);
-    const html = await imagePage(metadata, path.name, path.digest, filter.threshold);
-    return html ? sendPage(reply, 200, html) : problem(reply, 404, 'Image not found', `Repository "${path.name}" holds no manifest ${path.digest}.`);
+    if (!filter.ok) return problem(reply, 400, 'Bad severity filter', `"${filter.value}" is not a severity: use CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE or UNKNOWN.`, caller.chrome);
+    return send(await imagePage(ctx, path.name, path.digest, filter.threshold), 'Image not found', `Repository "${path.name}" holds no manifest ${path.digest}.`);
   };
 
   const asset: Page = async (request, reply) => {
@@ -128,8 +149,11 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
   return async (app) => {
     app.get(UI_ROOT, guarded(repositories));
     if (!app.hasRoute({ method: 'GET', url: '/ui' })) app.get('/ui', async (_request, reply) => reply.redirect(UI_ROOT, 302));
+    if (!app.hasRoute({ method: 'GET', url: '/' })) app.get('/', async (_request, reply) => reply.redirect(UI_ROOT, 302));
     app.get('/ui/r/*', guarded(repositoryOrImage));
     app.get('/ui/static/:file', guarded(asset));
+    if (auth && sessions) await app.register(signInRoutes({ auth, sessions }));
+    else app.get(LOGIN_PATH, async (_request, reply) => reply.redirect(UI_ROOT, 303));
     app.get('/ui/*', guarded(async (_request, reply) => problem(reply, 404, 'Not found', 'There is no such page.')));
   };
 }

@@ -15,6 +15,10 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 header.top{background:#1a202c;color:#fff;padding:10px 24px;display:flex;gap:16px;align-items:center}
 header.top a{color:#fff;text-decoration:none;font-weight:600}
 header.top img{vertical-align:middle;margin-right:6px}
+header.top nav.sections{display:flex;gap:12px;flex:1}
+header.top nav.sections a{font-weight:400;color:#cbd5e0}
+header.top .account{display:flex;gap:8px;align-items:center;margin:0;color:#cbd5e0}
+header.top .account button{font:inherit;color:#fff;background:transparent;border:1px solid #718096;border-radius:4px;padding:1px 10px;cursor:pointer}
 main{padding:16px 24px 32px}
 h1{font-size:20px;margin:0 0 8px;word-break:break-all}
 h2{font-size:16px;margin:24px 0 8px}
@@ -32,7 +36,7 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
 .sev-CRITICAL{background:var(--crit)}.sev-HIGH{background:var(--high)}.sev-MEDIUM{background:var(--med)}
 .sev-LOW{background:var(--low)}.sev-NEGLIGIBLE{background:var(--neg)}.sev-UNKNOWN{background:var(--unk)}
-.state{display:inline-block;padding:1px 8px;border-radius:4px;font-size:12px;border:1px solid var(--line);background:#fff}
+span.state{display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:4px;font-size:12px;border:1px solid var(--line);background:#fff}
 .state-done{border-color:#2f855a;color:#2f855a}.state-failed{border-color:#c53030;color:#c53030}
 .state-queued,.state-scanning{border-color:#b7791f;color:#975a16}.state-none,.state-skipped{color:#718096}
 .none{color:#718096}
@@ -44,6 +48,21 @@ small{color:#4a5568}
 a{color:#2b6cb0}
 p.error{color:#c53030;white-space:pre-wrap}
 details summary{cursor:pointer;color:#2b6cb0}
+span.verdict{display:inline-block;padding:1px 8px;border-radius:4px;font-size:12px;font-weight:600;border:1px solid}
+span.verdict-served{border-color:#2f855a;color:#2f855a;background:#f0fff4}
+span.verdict-refused{border-color:#c53030;color:#fff;background:#c53030}
+p.verdict-line{font-size:15px;margin:0 0 12px}
+.sig{font-size:12px}.sig-trusted{color:#2f855a;font-weight:600}
+.sig-untrusted,.sig-unsigned,.sig-error{color:#c53030;font-weight:600}.sig-unchecked,.sig-none{color:#718096}
+.error{color:#c53030}
+pre.pull{margin:4px 0;padding:6px 10px;background:#1a202c;color:#f7fafc;border-radius:4px;overflow-x:auto}
+pre.pull code{color:inherit;word-break:normal}
+td.created-by code{white-space:pre-wrap}
+tr.attached td{border-bottom:1px solid var(--line);padding-top:0}
+ul.accessories{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px}
+form.login{display:grid;grid-template-columns:max-content minmax(200px,320px);gap:8px 12px;align-items:center;margin:16px 0}
+form.login input{font:inherit;padding:4px 8px;border:1px solid #a0aec0;border-radius:4px}
+form.login button{grid-column:2;justify-self:start;font:inherit;padding:4px 16px;border-radius:4px;border:1px solid #2d3748;background:#2d3748;color:#fff;cursor:pointer}
 details p{white-space:pre-wrap;margin:4px 0}
 `;
 

@@ -2,12 +2,16 @@
  * Real Chromium for the UI tests: Debian's /usr/bin/chromium driven by
  * playwright-core, headless, with a new empty profile directory and the
  * background services off (the same flags as `test/report/html.peer.test.ts`), so
- * the only traffic is to the server under test. Each page records what a
+ * the only traffic is to the server under test. Screenshots, one per page a
+ * test looks at, go to `$PORTCULLIS_UI_SCREENSHOTS` or else a
+ * `portcullis-ui-screenshots` folder in the OS temp dir (never the
+ * repository); each path is printed as a test diagnostic. Each page records what a
  * human would not see but a test must: console errors and warnings (CSP
  * violations are reported there), `securitypolicyviolation` events, uncaught
  * page errors, dialogs, and every request URL.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { TestContext } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -80,4 +84,19 @@ export async function openPage(browser: UiBrowser, url: string, headers?: Readon
 /** Evaluates a string expression (the test project compiles without the DOM library) and types the answer. */
 export async function read<T>(page: Page, expression: string): Promise<T> {
   return (await page.evaluate(expression)) as T;
+}
+
+/** Where screenshots go: `$PORTCULLIS_UI_SCREENSHOTS`, else `<tmp>/portcullis-ui-screenshots`. */
+export function screenshotDir(): string {
+  const dir = process.env.PORTCULLIS_UI_SCREENSHOTS || join(tmpdir(), 'portcullis-ui-screenshots');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** A full-page screenshot as `<dir>/<name>.png`, its path printed in the test output. */
+export async function screenshot(t: TestContext, page: Page, name: string): Promise<string> {
+  const path = join(screenshotDir(), `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.png`);
+  await page.screenshot({ path, fullPage: true });
+  t.diagnostic(`screenshot: ${path}`);
+  return path;
 }

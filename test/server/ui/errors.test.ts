@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
 import type { MetadataStore } from '../../../src/server/metadata/store.js';
+import type { AccessControl } from '../../../src/server/services.js';
 import { CONTENT_SECURITY_POLICY, uiPlugin } from '../../../src/server/ui/plugin.js';
 
 const broken = new Proxy({} as MetadataStore, {
@@ -31,7 +32,14 @@ test('a failing store gives a 500 page without the error text, with the UI heade
 
 test('a rate-limited sign-in gets a 429 page with Retry-After and the UI headers, never the page', async () => {
   const app = Fastify();
-  const auth = { authorize: async () => ({ ok: false as const, challenge: 'Basic realm="portcullis"', reason: 'rate-limited' as const, user: 'alice', retryAfterSeconds: 42 }) };
+  const refusal = { ok: false as const, challenge: 'Basic realm="portcullis"', reason: 'rate-limited' as const, user: 'alice', retryAfterSeconds: 42 };
+  const auth: AccessControl = {
+    authorize: async () => refusal,
+    authenticate: async () => refusal,
+    can: async () => false,
+    readableProjects: async () => new Set(),
+    challenge: () => refusal.challenge,
+  };
   await app.register(uiPlugin({ metadata: broken, auth }));
   const response = await app.inject({ method: 'GET', url: '/ui/r/library/debian', headers: { authorization: `Basic ${Buffer.from('alice:guess').toString('base64')}` } });
   assert.equal(response.statusCode, 429);

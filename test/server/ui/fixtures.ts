@@ -8,8 +8,9 @@
  *   multi-platform index and a signature artifact;
  * - `team/m/app`: a name with an `m` component, which must not be read as
  *   `/m/<digest>`;
- * - a repository, tag and scan result made of hostile strings (`<script>`,
- *   `"onmouseover=`, a `javascript:` link);
+ * - a repository, tags and scan result made of hostile strings (`<script>`,
+ *   `"onmouseover=`, a `javascript:` link, terminal escapes and a
+ *   right-to-left override);
  * - `aaa/pending` (queued) and `zzz/clean` (no findings), which tie.
  */
 import type { Digest } from '../../../src/core/digest.js';
@@ -25,6 +26,9 @@ export const DEBIAN = 'library/debian';
 export const M_REPO = 'team/m/app';
 export const HOSTILE_REPO = 'evil/<script>window.__pwned=1</script>"onmouseover="window.__pwned=2"?x=1#frag';
 export const HOSTILE_TAG = '<img src=x onerror="window.__pwned=3">';
+/** A terminal hyperlink escape, a bell and a right-to-left override: shown as their codes. */
+export const CONTROL_TAG = '\u001b]8;;https://evil.example\u0007click\u001b]8;;\u0007\u202etxt.exe';
+export const CONTROL_TAG_SHOWN = '\\u{1b}]8;;https://evil.example\\u{7}click\\u{1b}]8;;\\u{7}\\u{202e}txt.exe';
 export const HOSTILE_PACKAGE = '<script>window.__pwned=4</script>';
 export const HOSTILE_VERSION = '1.0"onmouseover="window.__pwned=5"';
 export const HOSTILE_ID = 'EVIL-<b>1</b>';
@@ -162,6 +166,7 @@ export async function seed(store: MetadataStore): Promise<void> {
   await store.putManifest(image(M_REPO, DIGESTS.mApp, t(10)), 'v1');
   await scan(store, DIGESTS.mApp, 'done', result(`${M_REPO}:v1`, [byId('CVE-2023-5678', 'openssl')]));
 
+  await store.putManifest(image(HOSTILE_REPO, DIGESTS.hostile, t(0)), CONTROL_TAG);
   await store.putManifest(image(HOSTILE_REPO, DIGESTS.hostile, t(11)), HOSTILE_TAG);
   await scan(store, DIGESTS.hostile, 'done', HOSTILE_RESULT);
 

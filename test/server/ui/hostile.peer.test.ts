@@ -1,5 +1,6 @@
 /**
- * Hostile strings from the metadata store — a repository name, a tag, package
+ * Hostile strings from the metadata store — a repository name, tags (one of
+ * control characters, shown as their codes), package
  * names, versions, advisory ids, titles, descriptions, an OS name, a scan
  * warning, all made of `<script>`, `<img onerror>` and `"onmouseover=` — in
  * real Chromium, reached by clicking through the UI as a user would. Each one
@@ -9,8 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CHROMIUM, launchBrowser, openPage, read, type UiBrowser } from './browser.js';
-import { HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_PACKAGE, HOSTILE_REPO, HOSTILE_TAG, HOSTILE_TITLE, HOSTILE_VERSION } from './fixtures.js';
+import { CHROMIUM, launchBrowser, openPage, read, screenshot, type UiBrowser } from './browser.js';
+import { CONTROL_TAG_SHOWN, HOSTILE_DESCRIPTION, HOSTILE_ID, HOSTILE_PACKAGE, HOSTILE_REPO, HOSTILE_TAG, HOSTILE_TITLE, HOSTILE_VERSION } from './fixtures.js';
 import { startUiServer, type UiServer } from './server.js';
 import { missingPeer } from '../../support/require-peer.js';
 
@@ -49,7 +50,7 @@ test('hostile repository, tag and finding text is shown as text, and nothing run
   await Promise.all([page.waitForURL(/\/ui\/r\/evil\//), page.click('#repositories tbody tr:nth-child(2) td.name a')]);
   assert.equal(await read<string>(page, `document.querySelector('h1').textContent`), HOSTILE_REPO);
   assert.equal(await read<string>(page, `document.title`), `${HOSTILE_REPO} · portcullis`);
-  assert.equal(await read<string>(page, `document.querySelector('#tags td.tag').textContent`), HOSTILE_TAG);
+  assert.deepEqual(await read<string[]>(page, `[...document.querySelectorAll('#tags td.tag')].map((td) => td.textContent)`), [HOSTILE_TAG, CONTROL_TAG_SHOWN]);
   assert.deepEqual(await read(page, INJECTION_STATE), NOTHING_INJECTED);
 
   await Promise.all([page.waitForURL(/\/m\/sha256:/), page.click('#tags td.digest a')]);
@@ -80,7 +81,7 @@ test('hostile repository, tag and finding text is shown as text, and nothing run
   );
   assert.deepEqual(shown, {
     h1: `${HOSTILE_REPO} `,
-    tags: HOSTILE_TAG,
+    tags: `${CONTROL_TAG_SHOWN} ${HOSTILE_TAG}`,
     os: '<i>Evil OS</i>"onmouseover="window.__pwned=9',
     id: HOSTILE_ID,
     idLink: null,
@@ -101,8 +102,6 @@ test('hostile repository, tag and finding text is shown as text, and nothing run
   await page.click('#findings td.title details summary');
   assert.deepEqual(await read(page, INJECTION_STATE), NOTHING_INJECTED);
   assert.deepEqual(await opened.problems(), []);
-  const shot = '/tmp/portcullis-ui-hostile.png';
-  await page.screenshot({ path: shot, fullPage: true });
-  t.diagnostic(`screenshot: ${shot}`);
+  await screenshot(t, page, 'hostile-image');
   await page.close();
 });

@@ -5,13 +5,11 @@
  * severity, counts, link targets, the severity filter followed by clicking
  * (no JavaScript on the page), hostile strings shown as text — and that no
  * page logs a console error or a CSP violation or requests anything outside
- * the server. Screenshots land in the temp dir for a human to look at.
+ * the server. Screenshots land in the screenshot folder (browser.ts) for a human to look at.
  */
 import assert from 'node:assert/strict';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import { CHROMIUM, launchBrowser, openPage, read, type OpenedPage, type UiBrowser } from './browser.js';
+import { CHROMIUM, launchBrowser, openPage, read, screenshot as saveScreenshot, type OpenedPage, type UiBrowser } from './browser.js';
 import { DB_DIGEST, DEBIAN_TAG_ORDER, DIGESTS, M_REPO, REPOSITORY_ORDER } from './fixtures.js';
 import { startUiServer, type UiServer } from './server.js';
 import { missingPeer } from '../../support/require-peer.js';
@@ -46,9 +44,7 @@ async function clean(opened: OpenedPage, expected: readonly RegExp[] = []): Prom
 }
 
 async function screenshot(t: TestContext, opened: OpenedPage, name: string): Promise<void> {
-  const path = join(tmpdir(), `portcullis-ui-${name}.png`);
-  await opened.page.screenshot({ path, fullPage: true });
-  t.diagnostic(`screenshot: ${path}`);
+  await saveScreenshot(t, opened.page, `pages-${name}`);
 }
 
 const BADGES = (scope: string): string => `[...${scope}.querySelectorAll('.badge[data-severity]')].map((b) => b.dataset.severity + ' ' + b.dataset.count)`;
@@ -85,7 +81,7 @@ test('tags: most severe images first, with short digest, push time, scan state a
   if (!opened) return;
   const rows = await read<Array<{ tag: string; state: string; digest: string; href: string; badges: string[]; clean: boolean; note: string }>>(
     opened.page,
-    `[...document.querySelectorAll('#tags tbody tr')].map((tr) => ({
+    `[...document.querySelectorAll('#tags tbody tr[data-tag]')].map((tr) => ({
       tag: tr.querySelector('td.tag').textContent,
       state: tr.querySelector('td.state').textContent,
       digest: tr.querySelector('td.digest code').textContent,

@@ -1,12 +1,12 @@
 /**
  * The UI's pure parts, without a browser: URL building and parsing (names
- * with slashes, an `m` component, hostile characters), advisory links, the
+ * with slashes, an `m` component, hostile characters, SBOM downloads), advisory links, the
  * severity ranking and the filter's query parameter.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Finding } from '../../../src/core/finding.js';
-import { advisoryUrl, imagePath, parseUiPath, repositoryPath } from '../../../src/server/ui/paths.js';
+import { advisoryUrl, imagePath, parseUiPath, repositoryPath, sbomPath } from '../../../src/server/ui/paths.js';
 import { atLeast, compareCounts, parseSeverityFilter, worstCounts } from '../../../src/server/ui/severity.js';
 import { d } from './fixtures.js';
 
@@ -18,6 +18,11 @@ test('paths: built links parse back to the same repository and digest', () => {
     assert.deepEqual(parseUiPath(wildcardOf(repositoryPath(name))), { kind: 'repository', name }, name);
     assert.deepEqual(parseUiPath(wildcardOf(imagePath(name, d('ab')))), { kind: 'image', name, digest: d('ab') }, name);
   }
+  for (const name of ['alpine', 'team/m/app', 'x/sbom.cdx.json']) {
+    assert.deepEqual(parseUiPath(wildcardOf(sbomPath(name, d('ab'), 'cyclonedx'))), { kind: 'sbom', name, digest: d('ab'), format: 'cyclonedx' }, name);
+    assert.deepEqual(parseUiPath(wildcardOf(sbomPath(name, d('ab'), 'spdx'))), { kind: 'sbom', name, digest: d('ab'), format: 'spdx' }, name);
+  }
+  assert.equal(sbomPath('team/app', d('ab'), 'spdx'), `/ui/r/team/app/m/${d('ab')}/sbom.spdx.json`);
   assert.equal(imagePath('team/m/app', d('ab')), `/ui/r/team/m/app/m/${d('ab')}`);
   assert.equal(repositoryPath('a/<b>'), '/ui/r/a/%3Cb%3E');
 });
@@ -28,6 +33,10 @@ test('paths: malformed paths are invalid, a trailing slash is tolerated', () => 
   assert.deepEqual(parseUiPath('a//b'), { kind: 'invalid' });
   assert.deepEqual(parseUiPath('app/m/sha256:1234'), { kind: 'invalid' }, 'a digest-like tail that is not a digest');
   assert.deepEqual(parseUiPath(`m/${d('ab')}`), { kind: 'invalid' }, 'no repository before /m/');
+  assert.deepEqual(parseUiPath('team/sbom.cdx.json'), { kind: 'repository', name: 'team/sbom.cdx.json' }, 'an SBOM file name only after an image');
+  // Repeated file names are one level of parsing, not one per repetition.
+  const repeated = `app/m/${d('ab')}${'/sbom.cdx.json'.repeat(10_000)}`;
+  assert.deepEqual(parseUiPath(repeated), { kind: 'invalid' });
 });
 
 test('advisory links: CVE → NVD, GHSA → GitHub, else the finding URL when it is http(s)', () => {

@@ -78,14 +78,18 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('serve: without credentials the UI answers 401 with the Basic challenge and shows nothing', async (t) => {
+test('serve: without credentials the UI sends the browser to its sign-in page and shows nothing; wrong ones get 401', async (t) => {
   if (!browser) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
   for (const path of ['/ui/', `/ui/r/${REPO}`, `/ui/r/${REPO}/m/${manifestDigest}`]) {
-    const response = await fetch(registry.url + path);
-    assert.equal(response.status, 401, path);
-    assert.match(response.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+    const response = await fetch(registry.url + path, { redirect: 'manual' });
+    assert.equal(response.status, 303, path);
+    assert.equal(response.headers.get('location'), path === '/ui/' ? '/ui/login' : `/ui/login?next=${encodeURIComponent(path)}`);
+    assert.equal(response.headers.get('www-authenticate'), null, 'no Basic challenge: browsers would show their own dialog');
     assert.doesNotMatch(await response.text(), /team\/web/);
   }
+  const wrong = await fetch(`${registry.url}/ui/r/${REPO}`, { headers: { authorization: `Basic ${Buffer.from('alice:nope').toString('base64')}` } });
+  assert.equal(wrong.status, 401);
+  assert.doesNotMatch(await wrong.text(), /team\/web/);
 });
 
 test('serve: a pushed image, once scanned, is listed and opens with its findings in the browser', async (t) => {
@@ -95,7 +99,7 @@ test('serve: a pushed image, once scanned, is listed and opens with its findings
   assert.equal(opened.status, 200);
   assert.deepEqual(await read(page, `[...document.querySelectorAll('#repositories td.name')].map((td) => td.textContent)`), [REPO]);
   await Promise.all([page.waitForURL(/\/ui\/r\/team\/web$/), page.click('#repositories td.name a')]);
-  assert.deepEqual(await read(page, `[...document.querySelectorAll('#tags tbody tr')].map((tr) => [tr.dataset.tag, tr.dataset.digest, tr.dataset.state])`), [['1.0', manifestDigest, 'done']]);
+  assert.deepEqual(await read(page, `[...document.querySelectorAll('#tags tbody tr[data-tag]')].map((tr) => [tr.dataset.tag, tr.dataset.digest, tr.dataset.state])`), [['1.0', manifestDigest, 'done']]);
   await Promise.all([page.waitForURL(/\/m\/sha256:/), page.click('#tags td.digest a')]);
   assert.equal(await read<number>(page, `document.querySelectorAll('#findings tbody tr').length`), 12);
   assert.equal(await read<string>(page, `document.querySelector('dd[data-meta="Media type"]').textContent`), MediaType.OciManifest);
@@ -112,7 +116,8 @@ test('serve: /metrics accounts for the push, the UI and the refusals; gauges rea
   assert.equal(sample('portcullis_http_requests_total{method="POST",route="upload-start",status="202"}'), 2);
   assert.equal(sample('portcullis_http_requests_total{method="PUT",route="upload",status="201"}'), 2);
   assert.equal(sample('portcullis_http_requests_total{method="PUT",route="manifest",status="201"}'), 1);
-  assert.equal(sample('portcullis_http_requests_total{method="GET",route="ui",status="401"}'), 3);
+  assert.equal(sample('portcullis_http_requests_total{method="GET",route="ui",status="303"}'), 3);
+  assert.equal(sample('portcullis_http_requests_total{method="GET",route="ui",status="401"}'), 1);
   assert.ok(sample('portcullis_http_requests_total{method="GET",route="ui",status="200"}') >= 3);
   assert.ok(sample('portcullis_http_requests_total{method="GET",route="ui-static",status="200"}') >= 1);
   assert.ok(sample('portcullis_http_received_bytes_total{route="upload"}') >= layerSize);

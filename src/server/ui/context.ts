@@ -1,0 +1,81 @@
+/**
+ * What the UI is built from (`uiPlugin(dependencies)`), and what a page is
+ * given for one request. Only the metadata store is required: a bare UI over
+ * a store (the browser tests' server) shows what it can and says what it
+ * cannot (no policy: every image would be served; no signature check: not
+ * checked; no inventories: no package list).
+ */
+import type { InventoryStore } from '../metadata/inventory-store.js';
+import type { MetadataStore } from '../metadata/store.js';
+import type { AccessControl, PullPolicy } from '../services.js';
+import type { SignatureView } from '../signature-check.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { SessionOptions } from './session.js';
+
+export interface UiDependencies {
+  readonly metadata: MetadataStore;
+  /** Manifests and image configs (layer list, attestation types); without it those sections say they are unavailable. */
+  readonly blobs?: BlobStore;
+  /** Sign-in and pull access, asked as the API asks them; without it every page is open. */
+  readonly auth?: AccessControl;
+  /**
+   * The rules pulls are judged by: the same PullPolicy object as the /v2 API's
+   * (live-config's `verdicts`, which does not count refusals); absent, no rule
+   * refuses anything.
+   */
+  readonly policy?: PullPolicy;
+  /** The signature check behind `--require-signature`; absent or answering undefined: signatures are not checked. */
+  readonly signatures?: SignatureView;
+  /** The kept inventories (scan/kept.ts), read only: package lists and SBOM downloads. */
+  readonly inventories?: Pick<InventoryStore, 'get'>;
+  /** `host[:port]` clients pull from, for the pull commands; the request's Host when absent. */
+  readonly publicName?: () => string;
+  /** Sign-in session lifetimes and cap (session.ts defaults). */
+  readonly sessions?: SessionOptions;
+}
+
+/** One request's view: the dependencies, the registry name to show in pull commands, and the plugin's shared limits. */
+export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'publicName'> {
+  readonly publicName: string;
+  readonly now: Date;
+  /**
+   * Kept inventories read back (InventoryStore `get` inflates and decodes) and
+   * SBOMs written at once, for the whole UI: a document may be tens of MiB of
+   * JSON, so concurrent page views wait their turn rather than each holding
+   * one in memory.
+   */
+  readonly decodes: Limiter;
+}
+
+/** At most `limit` tasks at once; the others wait, first come first served. */
+export class Limiter {
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    while (this.#running >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#running++;
+    try {
+      return await task();
+    } finally {
+      this.#running--;
+      this.#waiting.shift()?.();
+    }
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` at once, answers in order (a page's verdicts without flooding the signature check). */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}

@@ -1,0 +1,54 @@
+/**
+ * What a pull of a manifest would get, asked of the registry's own pull
+ * policy (the object the /v2 API asks), never worked out here: the UI only
+ * words the decision ("would be served", or "refused: " and the policy's own
+ * summary). An index is served or refused on its own (its signature), and a
+ * client then fetches one platform image, which the policy judges by
+ * itself: so an index whose platform images are refused is shown refused
+ * too (all of them) or partly refused, never as served.
+ */
+import type { ManifestRecord } from '../metadata/store.js';
+import type { PolicyDecision } from '../services.js';
+import { mapLimit, type UiContext } from './context.js';
+import { h } from './html.js';
+import { indexChildren, isIndex } from './status.js';
+
+export interface Verdict {
+  /** True only when every pull would be served. */
+  readonly served: boolean;
+  /** `would be served`, `refused: unsigned`, `partly refused: …`. */
+  readonly text: string;
+  /** The policy's full reason, for the tooltip and the image page. */
+  readonly detail?: string;
+}
+
+const SERVED: Verdict = { served: true, text: 'would be served' };
+/** Platform images of one index judged for its verdict, at most. */
+const MAX_CHILDREN = 64;
+
+function refused(decision: Extract<PolicyDecision, { allowed: false }>): Verdict {
+  return { served: false, text: `refused: ${decision.summary ?? 'by policy'}`, detail: decision.reason };
+}
+
+export async function verdictOf(ctx: UiContext, record: ManifestRecord): Promise<Verdict> {
+  if (!ctx.policy) return SERVED;
+  const decision = await ctx.policy.check(record);
+  if (!decision.allowed) return refused(decision);
+  if (!isIndex(record)) return SERVED;
+  const children = (await indexChildren(ctx.metadata, record)).slice(0, MAX_CHILDREN);
+  const decisions = await mapLimit(children, 4, (child) => ctx.policy!.check(child));
+  const denied = decisions.filter((d): d is Extract<PolicyDecision, { allowed: false }> => !d.allowed);
+  if (denied.length === 0) return SERVED;
+  const first = denied[0]!;
+  if (denied.length === decisions.length) {
+    const which = decisions.length === 1 ? 'its platform image' : `all ${decisions.length} platform images`;
+    return { served: false, text: `refused: ${first.summary ?? 'by policy'} (${which})`, detail: first.reason };
+  }
+  return { served: false, text: `partly refused: ${denied.length} of ${decisions.length} platform images (${first.summary ?? 'by policy'})`, detail: first.reason };
+}
+
+export function verdictBadge(verdict: Verdict): string {
+  const kind = verdict.served ? 'served' : 'refused';
+  const title = verdict.detail ? ` title="${h(verdict.detail)}"` : '';
+  return `<span class="verdict verdict-${kind}" data-verdict="${kind}"${title}>${h(verdict.text)}</span>`;
+}
