@@ -4,7 +4,7 @@
  * of abandoned uploads, garbage collection (scheduled, and its admin API),
  * the scan service,
  * the pull policy (with signature checks against the registry itself), the
- * Notary trust service, the UI and metrics, then listens. `close` stops them
+ * Notary trust service, the UI and metrics, the audit log, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
  */
 import { readFile } from 'node:fs/promises';
@@ -29,6 +29,7 @@ import { newInternalToken, withInternalToken } from './auth/internal-token.js';
 import { accountPlugins, openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 import { GcService } from './gc/index.js';
 import { gcApiPlugin } from './api/v1/gc.js';
+import { openAudit } from './audit/open.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -118,6 +119,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
     const metrics = new Metrics({ source: storeGauges(metadata, config.scan ? () => scanner : undefined) });
+    // Before gc and the server: closed after them, so their last events are stored.
+    const audit = await openAudit(config, { keep: accounts !== undefined, onDropped: (count) => metrics.countAuditDropped(count) });
+    closers.push(() => audit.close());
     // The registry's own credentials for the signature checks it makes over loopback.
     const internalToken = newInternalToken();
     // Users (htpasswd), pull policy and upload caps: what a reload changes (live-config.ts). Accounts live in the store.
@@ -146,17 +150,17 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       stores: { blobs, metadata },
       log: config.log,
       ...(config.gc?.intervalMs !== undefined ? { intervalMs: config.gc.intervalMs } : {}),
-      // Every run is counted in the metrics, then told to the configured observer (tests).
-      observer: {
-        gcFinished(report) {
+      // Every run is counted in the metrics, then told to the configured observer (tests); scheduled runs are audit events.
+      observer: audit.observeGc({
+        gcFinished(report, run) {
           metrics.countGcRun('done', report.bytesFreed);
-          config.gc?.observer?.gcFinished(report);
+          config.gc?.observer?.gcFinished(report, run);
         },
-        gcFailed(durationMs, error) {
+        gcFailed(durationMs, error, run) {
           metrics.countGcRun('failed');
-          config.gc?.observer?.gcFailed(durationMs, error);
+          config.gc?.observer?.gcFailed(durationMs, error, run);
         },
-      },
+      }),
       defaults: {
         ...(config.gc?.graceMs !== undefined ? { graceMs: config.gc.graceMs } : {}),
         ...(config.gc?.untaggedRetentionMs !== undefined ? { untaggedRetentionMs: config.gc.untaggedRetentionMs } : {}),
@@ -184,10 +188,11 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       limits: live.limits,
     };
     const plugins: RegistryPlugin[] = [
+      audit.plugin,
       gcApiPlugin({ gc, ...(auth ? { auth } : {}) }),
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
     ];
-    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata)) plugins.push(plugin);
+    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata, audit.store)) plugins.push(plugin);
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
@@ -214,7 +219,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
-    const reload = reloader(config, live, metrics);
+    const reload = reloader(config, live, metrics, audit.recorder);
     return { url: server.url, port: server.port, services, gc, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import type { RegistryPlugin } from '../app.js';
+import type { AuditStore } from '../metadata/audit-store.js';
 import type { IdentityStore } from '../metadata/identity-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { apiPlugin } from '../api/v1/plugin.js';
@@ -78,9 +79,9 @@ export async function openAccounts(options: {
   }
 }
 
-/** `/token` and `/api/v1/`, for buildApp's plugins. */
-export function accountPlugins(access: AccountsAccess, metadata: MetadataStore): RegistryPlugin[] {
-  return [tokenPlugin(access), apiPlugin({ access, metadata })];
+/** `/token` and `/api/v1/` (with the audit log when its store is given), for buildApp's plugins. */
+export function accountPlugins(access: AccountsAccess, metadata: MetadataStore, audit?: AuditStore): RegistryPlugin[] {
+  return [tokenPlugin(access), apiPlugin({ access, metadata, ...(audit ? { audit } : {}) })];
 }
 
 async function openIdentityStore(root: string, metadataUrl: string | undefined): Promise<IdentityStore> {

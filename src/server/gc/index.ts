@@ -4,7 +4,7 @@
  * settings and quotas (projects.ts, quota.ts), and the push side of the collection protocol (push-guard.ts).
  */
 export { DEFAULT_GRACE_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_UNTAGGED_RETENTION_MS, runGc, type GcOptions, type GcReport, type GcStep, type GcStores } from './collector.js';
-export { DEFAULT_GC_INTERVAL_MS, GcService, type GcObserver, type GcServiceOptions } from './service.js';
+export { DEFAULT_GC_INTERVAL_MS, GcService, type GcObserver, type GcRun, type GcServiceOptions } from './service.js';
 export { accessoryTagSubject, isAccessoryTag } from './accessories.js';
 export { deleteWithAccessories } from './cascade.js';
 export { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';

@@ -12,6 +12,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountsAccess } from '../../auth/accounts.js';
 import type { Principal } from '../../auth/principal.js';
+import type { AuditStore } from '../../metadata/audit-store.js';
 import type { MetadataStore, Page } from '../../metadata/store.js';
 
 export type ApiErrorCode = 'UNAUTHORIZED' | 'DENIED' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'TOOMANYREQUESTS' | 'UNSUPPORTED';
@@ -34,6 +35,8 @@ export class ApiError extends Error {
 export interface ApiDeps {
   readonly access: AccountsAccess;
   readonly metadata: MetadataStore;
+  /** The audit log (audit.ts); absent, GET /audit answers 404. */
+  readonly audit?: AuditStore;
   readonly now?: () => Date;
 }
 

@@ -13,6 +13,8 @@
  * admin, not a robot: a collection acts on every project). No credentials is 401 with the challenge,
  * wrong ones 401, too many failures 429, anyone else 403. Without authentication, anyone who can reach
  * the port, who can already delete every manifest through `/v2`.
+ *
+ * Every POST is a `gc` event in the audit log, with the caller and the counts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { logAuthFailure } from '../../auth/failure-log.js';
@@ -20,6 +22,8 @@ import { ServeError, httpStatusOf } from '../../errors.js';
 import type { GcService } from '../../gc/index.js';
 import { principalName } from '../../auth/principal.js';
 import type { AccessControl } from '../../services.js';
+import { noteAudit } from '../../audit/notes.js';
+import { gcAuditDetail } from '../../audit/gc.js';
 
 export const GC_API_PATH = '/api/v1/gc';
 
@@ -67,8 +71,10 @@ export function gcApiPlugin(options: GcApiOptions): (app: FastifyInstance) => Pr
       const query = request.query as Record<string, unknown>;
       const flag = query.dryRun;
       if (flag !== undefined && flag !== 'true' && flag !== 'false') return send(reply, 400, 'UNSUPPORTED', 'dryRun takes true or false');
+      const note = noteAudit(request, { action: 'gc', detail: { dryRun: flag === 'true' } });
       try {
         const report = await gc.run({ dryRun: flag === 'true' });
+        note.detail = gcAuditDetail(report);
         return reply.header('cache-control', 'no-store').send(report);
       } catch (error) {
         if (error instanceof ServeError && error.code === 'UNAVAILABLE') {
