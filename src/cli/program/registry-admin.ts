@@ -28,12 +28,14 @@ Examples:
   portcullis registry robot revoke 'robot$team+ci'
 
 Garbage collection: "portcullis registry gc --help" (against a running
-registry, or offline on its data folder).
+registry, or offline on its data folder). The audit log: "portcullis
+registry audit --help".
 
 Exit codes: 0 ok, 2 invalid request, 3 not found, 4 not allowed or wrong
 credentials, 5 server unreachable, 9 exists already.`;
 
-function common(command: Command): Command {
+/** The connection flags every admin command takes (also registry-audit.ts). */
+export function common(command: Command): Command {
   return command
     .option('--server <url>', 'the registry (default $PORTCULLIS_SERVER)')
     .option('--creds <user:password>', 'administrator credentials (default $PORTCULLIS_USERNAME/$PORTCULLIS_PASSWORD or the saved login)')
@@ -41,7 +43,7 @@ function common(command: Command): Command {
     .option('--format <format>', 'table (default) or json, for lists');
 }
 
-function admin(options: Record<string, unknown>): AdminOptions {
+export function admin(options: Record<string, unknown>): AdminOptions {
   const tlsVerify = parseBooleanFlag(options.tlsVerify as string | undefined, 'tls-verify');
   return {
     ...(typeof options.server === 'string' ? { server: options.server } : {}),
@@ -55,7 +57,7 @@ function admin(options: Record<string, unknown>): AdminOptions {
 export function registryGroup(program: Command): Command {
   const existing = program.commands.find((command) => command.name() === 'registry');
   if (existing) return existing;
-  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots (--accounts) and garbage collection').addHelpText('after', HELP);
+  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots, the audit log (--accounts) and garbage collection').addHelpText('after', HELP);
 }
 
 export function registerRegistryAdminCommands(program: Command, ctx: CommandContext): void {
