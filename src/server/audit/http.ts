@@ -1,7 +1,11 @@
 /**
- * The one place requests become audit events: an `onResponse` hook that
- * reads what the request learned and did (request-facts.ts) once its answer
- * is sent. Three sources, in this order:
+ * The one place requests become audit events: a hook that reads what the
+ * request learned and did (request-facts.ts) once its answer is sent — on the
+ * response's `close`, not Fastify's `onResponse`: a client that hangs up as
+ * soon as it has read the body (skopeo does, after a manifest) closes the
+ * response without the `finish` that `onResponse` waits for, and that pull
+ * would go unrecorded. A request whose answer never started (the client left
+ * while it was handled) is not an event. Three sources, in this order:
  *
  * - refused credentials (auth/failure-log.ts noted them): a failed `login`
  *   with the name tried, every time — Basic credentials and the token
@@ -38,8 +42,15 @@ const MAX_REMEMBERED_LOGINS = 10_000;
 export function auditPlugin(recorder: Pick<AuditRecorder, 'record'>, options: { readonly now?: () => number } = {}): RegistryPlugin {
   const logins = new RecentLogins(options.now ?? Date.now);
   return (app: FastifyInstance) => {
-    app.addHook('onResponse', async (request, reply) => {
-      for (const event of eventsOf(request, reply, logins)) recorder.record(event);
+    app.addHook('onRequest', async (request, reply) => {
+      reply.raw.once('close', () => {
+        if (!reply.raw.headersSent) return;
+        try {
+          for (const event of eventsOf(request, reply, logins)) recorder.record(event);
+        } catch (error) {
+          request.log.error({ event: 'error', err: error }, 'the audit events of a request could not be made');
+        }
+      });
     });
   };
 }

@@ -41,6 +41,7 @@ let recorder: AuditRecorder;
 let captured: CapturedLog;
 let firstDigest: string;
 let badDigest: string;
+let layerDigest: string;
 
 const policy: PullPolicy = {
   check: async (record) => (record.repository === 'team/bad' ? { allowed: false, reason: 'CRITICAL findings: CVE-2026-0001', kind: 'vulnerable' } : { allowed: true }),
@@ -81,12 +82,15 @@ before(async () => {
   await ok(app.inject({ method: 'GET', url: '/v2/team/app/manifests/v1', headers: { authorization: ALICE } }), 200);
   await ok(app.inject({ method: 'HEAD', url: `/v2/team/app/manifests/${firstDigest}`, headers: { authorization: ALICE } }), 200);
   const manifest = JSON.parse((await app.inject({ method: 'GET', url: '/v2/team/app/manifests/v1', headers: { authorization: ALICE } })).body) as { layers: Array<{ digest: string }> };
-  await ok(app.inject({ method: 'GET', url: `/v2/team/app/blobs/${manifest.layers[0]!.digest}`, headers: { authorization: ALICE } }), 200);
+  layerDigest = manifest.layers[0]!.digest;
+  await ok(app.inject({ method: 'GET', url: `/v2/team/app/blobs/${layerDigest}`, headers: { authorization: ALICE } }), 200);
   await ok(app.inject({ method: 'GET', url: '/v2/team/app/manifests/v1', headers: { authorization: basic('bob', 'not-the-password') }, remoteAddress: '203.0.113.7' }), 401);
   await ok(app.inject({ method: 'DELETE', url: '/v2/team/app/manifests/v1', headers: { authorization: ALICE } }), 403);
   badDigest = (await pushImage(app, 'team/bad', '1', { headers: { authorization: ALICE } })).digest;
   await ok(app.inject({ method: 'GET', url: '/v2/team/bad/manifests/1', headers: { authorization: ALICE } }), 403);
   await ok(app.inject({ method: 'DELETE', url: '/v2/team/app/manifests/v1', headers: { authorization: ADMIN } }), 202);
+  await ok(app.inject({ method: 'DELETE', url: `/v2/team/app/blobs/${manifest.layers[0]!.digest}`, headers: { authorization: ADMIN } }), 202);
+  await ok(app.inject({ method: 'DELETE', url: `/v2/team/bad/manifests/${badDigest}`, headers: { authorization: ADMIN } }), 202);
   await ok(api(app, 'DELETE', '/projects/team/members/alice', ADMIN), 204);
   await ok(app.inject({ method: 'GET', url: '/v2/team/app/manifests/v1' }), 401);
   await ok(app.inject({ method: 'GET', url: `/token?service=${SERVICE}&scope=repository:team/app:pull`, headers: { authorization: ALICE } }), 200);
@@ -133,6 +137,8 @@ describe('the audit log', () => {
       'push success alice team/bad 1',
       'pull.denied denied alice team/bad 1',
       'delete success admin team/app v1',
+      'delete success admin team/app -',
+      'delete success admin team/bad -',
       'member.removed success admin team -',
       'login success alice - -',
       'push success admin other/lib 1',
@@ -152,6 +158,8 @@ describe('the audit log', () => {
     assert.deepEqual(byBrief('delete denied').detail, { what: 'tag', status: 403 });
     assert.deepEqual(byBrief('delete success').detail, { what: 'tag' });
     assert.equal(byBrief('delete success').digest, firstDigest);
+    assert.deepEqual([byBrief('delete success admin team/app -').digest, byBrief('delete success admin team/app -').detail], [layerDigest, { what: 'blob' }]);
+    assert.deepEqual([byBrief('delete success admin team/bad').digest, byBrief('delete success admin team/bad').detail], [badDigest, { what: 'manifest', accessories: 0 }]);
     assert.deepEqual(byBrief('member.set success admin team').detail, { user: 'alice', role: 'push' });
     assert.deepEqual(events.at(-2)!.detail, { via: 'token', grant: 'basic', scopes: [] }, 'a token is a login; alice may no longer pull team/app');
     assert.deepEqual(events[0]!.detail, { via: 'basic' });

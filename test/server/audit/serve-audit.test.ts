@@ -46,6 +46,8 @@ test('serve --accounts: the admin CLI and a copy are events that "registry audit
     assert.equal(copy.code, 0, copy.stderr);
     const wrong = await runCli(['registry', 'user', 'list'], { ...env, PORTCULLIS_PASSWORD: 'not-the-password' });
     assert.equal(wrong.code, 4);
+    const gc = await fetch(`${registry.url}/api/v1/gc?dryRun=true`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` } });
+    assert.equal(gc.status, 200);
     const json = await runCli(['registry', 'audit', '--format', 'json'], env);
     assert.equal(json.code, 0, json.stderr);
     const events = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
@@ -57,6 +59,9 @@ test('serve --accounts: the admin CLI and a copy are events that "registry audit
     assert.deepEqual([push?.repository, push?.tag, push?.principal, push?.ip], ['team/hello', '1', 'admin', '127.0.0.1']);
     assert.match(String(push?.digest), /^sha256:[0-9a-f]{64}$/);
     assert.ok(actions.indexOf('project.created/success/admin') < actions.lastIndexOf('login/failure/admin'), 'newest first from the API, oldest first here');
+    const collection = events.find((e) => e.action === 'gc');
+    assert.deepEqual([collection?.principal, collection?.outcome, (collection?.detail as { dryRun?: unknown } | undefined)?.dryRun], ['admin', 'success', true]);
+    assert.equal(typeof (collection?.detail as { manifestsDeleted?: unknown }).manifestsDeleted, 'number');
     const table = await runCli(['registry', 'audit', '--action', 'push', '--repository', 'team/hello'], env);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trimEnd().split('\n');

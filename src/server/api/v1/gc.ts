@@ -23,6 +23,7 @@ import type { GcService } from '../../gc/index.js';
 import { principalName } from '../../auth/principal.js';
 import type { AccessControl } from '../../services.js';
 import { noteAudit } from '../../audit/notes.js';
+import { factsOf } from '../../request-facts.js';
 import { gcAuditDetail } from '../../audit/gc.js';
 
 export const GC_API_PATH = '/api/v1/gc';
@@ -55,7 +56,10 @@ export function gcApiPlugin(options: GcApiOptions): (app: FastifyInstance) => Pr
       send(reply, 401, 'UNAUTHORIZED', 'garbage collection needs a signed-in administrator');
       return false;
     }
-    if (principal.kind === 'user' && principal.admin) return true;
+    if (principal.kind === 'user' && principal.admin) {
+      factsOf(request.raw).principal = principalName(principal);
+      return true;
+    }
     logAuthFailure(request, { ok: false, challenge: '', reason: 'denied', user: principalName(principal) }, 'delete');
     send(reply, 403, 'DENIED', 'garbage collection needs a registry administrator');
     return false;
