@@ -192,7 +192,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       gcApiPlugin({ gc, ...(auth ? { auth } : {}) }),
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
     ];
-    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata, audit.store)) plugins.push(plugin);
+    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata, audit.log)) plugins.push(plugin);
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import type { RegistryPlugin } from '../app.js';
+import type { AuditLog } from '../api/v1/context.js';
 import type { RegistryConfig } from '../config.js';
 import type { GcObserver } from '../gc/index.js';
 import type { AuditStore } from '../metadata/audit-store.js';
@@ -19,8 +20,9 @@ import { AuditRecorder } from './recorder.js';
 
 export interface OpenedAudit {
   readonly recorder: AuditRecorder;
-  /** With accounts: where events are kept (the admin API reads it). */
+  /** With accounts: where events are kept, and what the admin API reads. */
   readonly store?: AuditStore;
+  readonly log?: AuditLog;
   /** The request hook (audit/http.ts), for buildApp's plugins. */
   readonly plugin: RegistryPlugin;
   /** `observer`, plus a `gc` event for each scheduled collection. */
@@ -45,7 +47,7 @@ export async function openAudit(
   pruner?.start();
   return {
     recorder,
-    ...(store ? { store } : {}),
+    ...(store ? { store, log: { store, flush: () => recorder.flush() } } : {}),
     plugin: auditPlugin(recorder),
     observeGc: (observer) => auditedGcObserver(observer, recorder),
     async close() {

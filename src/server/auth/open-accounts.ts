@@ -9,10 +9,10 @@
  */
 import { join } from 'node:path';
 import type { RegistryPlugin } from '../app.js';
-import type { AuditStore } from '../metadata/audit-store.js';
 import type { IdentityStore } from '../metadata/identity-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { apiPlugin } from '../api/v1/plugin.js';
+import type { AuditLog } from '../api/v1/context.js';
 import { AccountsAccess, bootstrapAdmin } from './accounts.js';
 import type { FailureLimits } from './failure-limiter.js';
 import { readHtpasswd } from './htpasswd.js';
@@ -80,7 +80,7 @@ export async function openAccounts(options: {
 }
 
 /** `/token` and `/api/v1/` (with the audit log when its store is given), for buildApp's plugins. */
-export function accountPlugins(access: AccountsAccess, metadata: MetadataStore, audit?: AuditStore): RegistryPlugin[] {
+export function accountPlugins(access: AccountsAccess, metadata: MetadataStore, audit?: AuditLog): RegistryPlugin[] {
   return [tokenPlugin(access), apiPlugin({ access, metadata, ...(audit ? { audit } : {}) })];
 }
 

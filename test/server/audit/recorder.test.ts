@@ -68,6 +68,24 @@ describe('the audit recorder', () => {
     assert.equal(line.msg, 'audit: pull team/app:t3 by alice (success)');
   });
 
+  test('a batch waits for others to join it, until it is full or flushed', async () => {
+    const stored: AuditEvent[][] = [];
+    const recorder = new AuditRecorder({ log: captureLog('silent').log, batchSize: 3, flushDelayMs: 60_000, store: { append: async (events) => void stored.push([...events]) } });
+    recorder.record(pull(1));
+    recorder.record(pull(2));
+    await tick();
+    await tick();
+    assert.equal(stored.length, 0, 'two events wait for a third');
+    recorder.record(pull(3));
+    await tick();
+    await tick();
+    assert.deepEqual(stored.map((b) => b.length), [3], 'a full batch is written at once');
+    recorder.record(pull(4));
+    await recorder.flush();
+    assert.deepEqual(stored.map((b) => b.length), [3, 1], 'flush writes what waits');
+    await recorder.close();
+  });
+
   test('the log export is written even when the operator log level is above info (not when it is silent)', async () => {
     const warn = captureLog('warn');
     new AuditRecorder({ log: warn.log }).record(pull(1));
@@ -81,7 +99,7 @@ describe('the audit recorder', () => {
     const captured = captureLog('info');
     const metrics = new Metrics({ defaultMetrics: false });
     const gate = gatedStore();
-    const recorder = new AuditRecorder({ log: captured.log, store: gate.store, queueSize: 5, batchSize: 3, onDropped: (n) => metrics.countAuditDropped(n) });
+    const recorder = new AuditRecorder({ log: captured.log, store: gate.store, queueSize: 5, batchSize: 3, flushDelayMs: 0, onDropped: (n) => metrics.countAuditDropped(n) });
     for (let i = 0; i < 3; i++) recorder.record(pull(i));
     await tick();
     // The writer holds the first three; five fit in the queue; the next four are dropped.
@@ -109,7 +127,7 @@ describe('the audit recorder', () => {
     const captured = captureLog('info');
     const gate = gatedStore();
     let dropped = 0;
-    const recorder = new AuditRecorder({ log: captured.log, store: gate.store, onDropped: (n) => (dropped += n) });
+    const recorder = new AuditRecorder({ log: captured.log, store: gate.store, flushDelayMs: 0, onDropped: (n) => (dropped += n) });
     gate.failNext(true);
     recorder.record(pull(1));
     recorder.record(pull(2));

@@ -54,12 +54,14 @@ export function auditView(record: AuditRecord): Record<string, unknown> {
 
 export function registerAudit(route: Route): void {
   route('GET', '/audit', async (ctx) => {
-    const store = ctx.audit;
-    if (!store) throw new ApiError('NOT_FOUND', 'this registry keeps no audit log in its store (the log export, event "audit", is the audit trail)');
+    const log = ctx.audit;
+    if (!log) throw new ApiError('NOT_FOUND', 'this registry keeps no audit log in its store (the log export, event "audit", is the audit trail)');
     const params = parametersOf(ctx.request.raw.url ?? '');
     const { query, n } = queryOf(params, (ctx.now?.() ?? new Date()).getTime());
     const scoped = await scopeOf(ctx, query);
-    const records = await store.query({ ...scoped, limit: n + 1 });
+    // What this process recorded is stored before it is read (other processes' events are at most a batch delay behind).
+    await log.flush?.();
+    const records = await log.store.query({ ...scoped, limit: n + 1 });
     const kept = records.slice(0, n);
     let next: string | undefined;
     if (records.length > n && kept.length > 0) {

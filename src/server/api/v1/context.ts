@@ -13,6 +13,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountsAccess } from '../../auth/accounts.js';
 import type { Principal } from '../../auth/principal.js';
 import type { AuditStore } from '../../metadata/audit-store.js';
+
+/** The audit log as the API reads it: the store, and a flush of this process's queue so that a read sees what was just done. */
+export interface AuditLog {
+  readonly store: Pick<AuditStore, 'query'>;
+  flush?(): Promise<void>;
+}
 import type { MetadataStore, Page } from '../../metadata/store.js';
 
 export type ApiErrorCode = 'UNAUTHORIZED' | 'DENIED' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'TOOMANYREQUESTS' | 'UNSUPPORTED';
@@ -36,7 +42,7 @@ export interface ApiDeps {
   readonly access: AccountsAccess;
   readonly metadata: MetadataStore;
   /** The audit log (audit.ts); absent, GET /audit answers 404. */
-  readonly audit?: AuditStore;
+  readonly audit?: AuditLog;
   readonly now?: () => Date;
 }
 
