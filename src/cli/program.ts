@@ -11,6 +11,7 @@ import { registerTrustCommands } from './program/trust.js';
 import { registerVulnCommands } from './program/vuln.js';
 import { registerRegistryCommands } from './program/registry.js';
 import { registerRegistryAdminCommands } from './program/registry-admin.js';
+import { registerRegistryWebhookCommands } from './program/registry-webhook.js';
 import { registerRegistryAuditCommand } from './program/registry-audit.js';
 
 type ExitAwareCommand = Command & { exitCodeValue(): number };
@@ -51,6 +52,7 @@ Examples:
   registerVulnCommands(program, ctx);
   registerRegistryCommands(program, ctx);
   registerRegistryAdminCommands(program, ctx);
+  registerRegistryWebhookCommands(program, ctx);
   registerRegistryAuditCommand(program, ctx);
   return program;
 }

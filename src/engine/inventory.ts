@@ -6,13 +6,35 @@
  * their own, so their layer is the layer of their manifest. An unpacked root
  * filesystem (`scan --rootfs`) is one view with no layers (layers/rootfs.ts).
  *
+ * `inventoryKey` names what made an inventory (every cataloguer's name and
+ * version, and the version of the walk and OS detection around them), so a
+ * kept inventory is used again only while the same code would make it.
+ *
  * An entry of `engine` of its own (docs/architecture.md): `portcullis sbom`.
  */
+import { createHash } from 'node:crypto';
 import type { Inventory } from '../core/index.js';
 import { ALL_CATALOGERS, runCatalogers, selectorFor, type Cataloger } from '../catalog/index.js';
 import { resolveImage, type ResolveOptions, type ResolvedImage, type ImageSource } from '../image/index.js';
 import { rootfsView, walkLayers, type RootfsOptions } from '../layers/index.js';
 import { layerInputs } from './layer-inputs.js';
+
+/**
+ * Bumped when the layer walk, OS detection or `runCatalogers` change what an
+ * inventory holds for the same image (cataloguers have their own `version`).
+ */
+export const INVENTORY_WALK_VERSION = 1;
+
+/**
+ * A stable digest of the cataloguers (names and versions, in name order) and
+ * INVENTORY_WALK_VERSION: equal keys mean the same code would find the same
+ * packages, so an inventory taken under one key can be matched again
+ * without reading the image.
+ */
+export function inventoryKey(catalogers: readonly Cataloger[] = ALL_CATALOGERS): string {
+  const parts = catalogers.map((c) => [c.name, c.version] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `sha256:${createHash('sha256').update(JSON.stringify({ walk: INVENTORY_WALK_VERSION, catalogers: parts })).digest('hex')}`;
+}
 
 export interface InventoryOptions extends ResolveOptions {
   catalogers?: readonly Cataloger[];

@@ -6,6 +6,10 @@
  * packages the matcher could not match are `incomplete`: findings may be
  * missing, and a gate must treat that as a failed scan (the CLI exits 12).
  *
+ * An inventory already taken (the registry stores one per image) is matched
+ * again without opening the image: the `inventory` target, whose `image`
+ * carries each layer's creating command as the first scan described it.
+ *
  * An entry of `engine` of its own (docs/architecture.md): `portcullis scan`
  * and the server's scans. The gate's options and the VEX reader come with it.
  */
@@ -32,6 +36,8 @@ export type ScanTarget =
   /** An already open source (the registry's scan worker reads its own storage); the caller closes it. */
   | { readonly kind: 'source'; readonly name: string; readonly source: ImageSource; readonly platform?: Platform }
   | { readonly kind: 'sbom'; readonly path: string }
+  /** An inventory taken before (no image I/O); `image` as that scan's result described it. */
+  | { readonly kind: 'inventory'; readonly name: string; readonly inventory: Inventory; readonly image?: ScanResult['image'] }
   | { readonly kind: 'rootfs'; readonly path: string };
 
 export interface ScanOptions extends GateOptions {
@@ -52,6 +58,8 @@ export interface ScanOptions extends GateOptions {
 export interface ScanOutcome {
   readonly result: ScanResult;
   readonly gate: GateResult;
+  /** What was matched (for an image: what its layers hold), to keep and match again later. */
+  readonly inventory: Inventory;
 }
 
 /** The image history command of each non-empty layer, by layer index. */
@@ -138,6 +146,11 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       inventory = inv.inventory;
       commands = layerCommands(inv.image);
       image = describeImage(inv.image, commands);
+    } else if (target.kind === 'inventory') {
+      name = target.name;
+      inventory = target.inventory;
+      image = target.image;
+      commands = (target.image?.layers ?? []).map((l) => l.createdBy ?? '');
     } else if (target.kind === 'sbom') {
       name = target.path;
       const decoded = await decodeSbomFile(target.path);
@@ -170,7 +183,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       ...(incomplete.length > 0 ? { incomplete } : {}),
       scannedAt: now.toISOString(),
     };
-    return { result, gate };
+    return { result, gate, inventory };
   } finally {
     await owned?.close();
   }

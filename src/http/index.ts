@@ -12,13 +12,6 @@
 export { backoffMs, retryAfterMs } from './backoff.js';
 export { Deadline, formatSeconds } from './deadline.js';
 export { HttpError, describeUrl, type HttpErrorCode } from './errors.js';
-export {
-  FETCHER_DEFAULTS,
-  HttpFetcher,
-  type FetchResponse,
-  type FetchedBytes,
-  type FetcherOptions,
-  type GetRequest,
-  type TlsOptions,
-} from './fetcher.js';
+export { HttpFetcher } from './fetcher.js';
+export { FETCHER_DEFAULTS, type FetchResponse, type FetchedBytes, type FetcherOptions, type GetRequest, type TlsOptions } from './types.js';
 export { NoProxy, describeProxy, proxyFor, type ProxyChoice, type ProxyEnv } from './proxy.js';

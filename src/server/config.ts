@@ -13,6 +13,7 @@ import type { ConnectionLimits } from './connection-limits.js';
 import type { GcObserver, ProjectSettingsProvider } from './gc/index.js';
 import type { RegistryLog } from './log.js';
 import type { Settings } from './config-file/index.js';
+import type { WebhookSettings } from './webhooks/open.js';
 
 export interface S3StorageConfig {
   readonly kind: 's3';
@@ -68,6 +69,8 @@ export interface RegistryConfig {
   readonly connections?: Partial<ConnectionLimits>;
   /** Garbage collection: schedule, grace period, untagged retention; defaults in gc/ (daily, 1 h, 7 days). */
   readonly gc?: { readonly intervalMs?: number; readonly graceMs?: number; readonly untaggedRetentionMs?: number; readonly observer?: GcObserver };
+  /** Webhook delivery: workers, deadlines, attempts, retention, allowed target networks (webhooks/open.ts); defaults in webhooks/dispatcher.ts. */
+  readonly webhooks?: WebhookSettings;
   /** Per-project quotas and retention rules (gc/projects.ts); none when absent. */
   readonly projectSettings?: ProjectSettingsProvider;
   /** The audit log (audit/): retention (0 keeps everything; default 90 days) and the queue of events waiting to be stored (default 10,000). */

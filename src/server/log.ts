@@ -17,6 +17,7 @@
  * | `upload.purged` | info | abandoned uploads were removed (`count`) |
  * | `delete`       | info  | a tag, a manifest (with its `accessories`) or a blob link was deleted |
  * | `gc`           | info/error | a garbage collection ran: counts, `bytesFreed`, `durationMs`; or failed (`err`) |
+ * | `webhook`      | info/warn | a webhook delivery attempt: `outcome` delivered, retried, or failed for good |
  * | `storage.full` | error | a write failed for lack of space (ENOSPC, EDQUOT, SQLITE_FULL) |
  * | `error`        | error | anything answered 500, with its cause chain |
  *

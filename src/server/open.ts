@@ -2,7 +2,7 @@
  * Turns a RegistryConfig into a running registry: storage and metadata
  * drivers, authentication (htpasswd, or accounts with token auth), the purge
  * of abandoned uploads, garbage collection (scheduled, and its admin API),
- * the scan service,
+ * the scan service, webhooks (with accounts),
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, the audit log, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
+import type { InventoryStore } from './metadata/inventory-store.js';
 import type { MetadataStore } from './metadata/store.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { startServer } from './listen.js';
-import type { AccessControl, NotaryService, RegistryServices } from './services.js';
+import type { AccessControl, NotaryService, RegistryEvents, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
 import { healthPlugin, readinessChecker } from './health.js';
@@ -26,10 +27,13 @@ import { startMetricsListener } from './metrics-listener.js';
 import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
 import { newInternalToken, withInternalToken } from './auth/internal-token.js';
-import { accountPlugins, openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
+import { openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 import { GcService } from './gc/index.js';
-import { gcApiPlugin } from './api/v1/gc.js';
+import { adminApiPlugins } from './api/v1/admin-plugins.js';
+import { packageVersion } from './api/v1/openapi/package-version.js';
 import { openAudit } from './audit/open.js';
+import { openWebhooks, type OpenedWebhooks } from './webhooks/open.js';
+import type { WebhookService } from './webhooks/service.js';
 
 export interface RunningRegistry {
   readonly url: string;
@@ -37,6 +41,8 @@ export interface RunningRegistry {
   readonly services: RegistryServices;
   readonly scanner?: ScanService;
   readonly gc: GcService;
+  /** With accounts: project webhooks (told every RegistryEvents event). */
+  readonly webhooks?: WebhookService;
   /** With `metricsAddr`: where `/metrics` is served. */
   readonly metricsUrl?: string;
   /**
@@ -65,6 +71,16 @@ export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'stora
     forcePathStyle: s3.forcePathStyle,
     ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
   });
+}
+
+/** The kept inventories (scan/service.ts), beside the metadata store a configuration names: same SQLite file, or same PostgreSQL schema. */
+export async function openInventories(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<InventoryStore> {
+  if (config.metadataUrl) {
+    const { PostgresInventoryStore } = await import('./metadata/inventory-postgres.js');
+    return PostgresInventoryStore.open(config.metadataUrl);
+  }
+  const { SqliteInventoryStore } = await import('./metadata/inventory-sqlite.js');
+  return new SqliteInventoryStore(join(config.root, 'registry.sqlite'));
 }
 
 /** The metadata store a configuration names. */
@@ -119,9 +135,25 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
     const metrics = new Metrics({ source: storeGauges(metadata, config.scan ? () => scanner : undefined) });
-    // Before gc and the server: closed after them, so their last events are stored.
+    // Before webhooks, gc and the server: closed after them, so their last events are stored.
     const audit = await openAudit(config, { keep: accounts !== undefined, onDropped: (count) => metrics.countAuditDropped(count) });
     closers.push(() => audit.close());
+    // Webhooks belong to projects: with accounts only (webhooks/open.ts).
+    let webhooks: OpenedWebhooks | undefined;
+    if (accounts) {
+      webhooks = await openWebhooks({
+        root: config.root,
+        ...(config.metadataUrl ? { metadataUrl: config.metadataUrl } : {}),
+        ...(config.webhooks ? { settings: config.webhooks } : {}),
+        publicName: () => publicName,
+        publicUrl: () => `${config.tls ? 'https' : 'http'}://${publicName}`,
+        onAttempt: (event, outcome) => metrics.countWebhookDelivery(event, outcome),
+        log: config.log,
+      });
+      const opened = webhooks;
+      closers.push(() => opened.close());
+    }
+    const hooks = webhooks?.service;
     // The registry's own credentials for the signature checks it makes over loopback.
     const internalToken = newInternalToken();
     // Users (htpasswd), pull policy and upload caps: what a reload changes (live-config.ts). Accounts live in the store.
@@ -129,8 +161,29 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     closers.push(() => live.close());
     const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
     const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
+    // What happens in the registry, for the scan queue, the signature cache and webhooks.
+    const events: RegistryEvents = {
+      manifestPushed(record, tag, who) {
+        scanner?.manifestPushed(record);
+        live.manifestPushed(record, tag);
+        hooks?.manifestPushed(record, tag, who);
+      },
+      manifestDeleted(repository, digest, who) {
+        scanner?.manifestDeleted(repository, digest);
+        hooks?.manifestDeleted(repository, digest, who);
+      },
+      tagDeleted: (repository, tag, digest, who) => hooks?.tagDeleted(repository, tag, digest, who),
+      pullDenied: (record, decision, tag, who) => hooks?.pullDenied(record, decision, tag, who),
+      scanCompleted: (scan) => hooks?.scanCompleted(scan),
+      scanFailed: (scan) => hooks?.scanFailed(scan),
+      vulnerabilitiesChanged: (change) => hooks?.vulnerabilitiesChanged(change),
+    };
     if (config.scan) {
+      const inventories = await openInventories(config);
+      closers.push(() => inventories.close());
       scanner = new ScanService({
+        inventories,
+        events,
         blobs,
         metadata,
         classifier,
@@ -175,12 +228,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       metadata,
       ...(config.projectSettings ? { projects: config.projectSettings } : {}),
       ...(config.gc?.graceMs !== undefined ? { pushGuard: { graceMs: config.gc.graceMs } } : {}),
-      events: {
-        manifestPushed(record, tag) {
-          scanner?.manifestPushed(record);
-          live.manifestPushed(record, tag);
-        },
-      },
+      events,
       pullPolicy: live.pullPolicy,
       ...(auth ? { auth } : {}),
       ...(notary ? { notary } : {}),
@@ -189,10 +237,15 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     };
     const plugins: RegistryPlugin[] = [
       audit.plugin,
-      gcApiPlugin({ gc, ...(auth ? { auth } : {}) }),
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
+      // /api/v1/gc; /token and the accounts API with --accounts; the OpenAPI document of those.
+      ...adminApiPlugins({
+        gc,
+        ...(auth ? { auth } : {}),
+        ...(accountsAccess ? { accounts: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}), ...(audit.log ? { audit: audit.log } : {}) } } : {}),
+        version: await packageVersion(),
+      }),
     ];
-    if (accountsAccess) for (const plugin of accountPlugins(accountsAccess, metadata, audit.log)) plugins.push(plugin);
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
@@ -219,8 +272,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const listening = new URL(server.url).hostname;
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
+    hooks?.start();
     const reload = reloader(config, live, metrics, audit.recorder);
-    return { url: server.url, port: server.port, services, gc, ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
+    return { url: server.url, port: server.port, services, gc, ...(hooks ? { webhooks: hooks } : {}), ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -4,6 +4,7 @@
  * opens files; `listen.ts` and the `serve` command assemble real ones.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Digest, Finding, SeverityLevel } from '../core/index.js';
 import type { Action, Principal } from './auth/principal.js';
 import type { AccessEntry } from './auth/scopes.js';
 import type { ProjectSettingsProvider, PushGuardOptions } from './gc/index.js';
@@ -12,10 +13,90 @@ import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadSessions } from './upload-sessions.js';
 
-/** Told about every stored manifest (the scan queue listens). Must not throw or block. */
+/** Who made the request an event came from: the signed-in principal's name (user or robot), absent for anonymous callers. */
+export interface EventActor {
+  readonly actor?: string;
+}
+
+/**
+ * What happens in the registry, for whoever listens: the scan queue (pushes
+ * and deletions), the signature cache, webhooks and other deliveries (pushes,
+ * deletions, refused pulls, scans and their changes), with who made the
+ * request when one did. Every method must return at once and never throw: a
+ * listener that delivers somewhere else queues the work and answers for its
+ * own failures. The scan service (scan/service.ts) calls the scan methods.
+ */
 export interface RegistryEvents {
-  manifestPushed(record: ManifestRecord, tag?: string): void;
-  manifestDeleted?(repository: string, digest: ManifestRecord['digest']): void;
+  manifestPushed(record: ManifestRecord, tag?: string, who?: EventActor): void;
+  /** A manifest was deleted (once for it, once for each accessory deleted with it). */
+  manifestDeleted?(repository: string, digest: ManifestRecord['digest'], who?: EventActor): void;
+  /** A tag was deleted; the manifest it pointed at stays. */
+  tagDeleted?(repository: string, tag: string, digest: ManifestRecord['digest'], who?: EventActor): void;
+  /** The pull policy refused a manifest GET (`tag` when the client asked by tag). */
+  pullDenied?(record: ManifestRecord, decision: Extract<PolicyDecision, { readonly allowed: false }>, tag?: string, who?: EventActor): void;
+  /** An image's scan finished with a result (partial ones included: see `incomplete`). */
+  scanCompleted?(scan: ScanCompleted): void;
+  /** An image could not be scanned (it is refused on pull wherever the policy asks for a scan). */
+  scanFailed?(scan: ScanFailed): void;
+  /**
+   * A rescan after an advisory database change found the image affected by
+   * advisories it was not affected by before (`new`), or no longer affected
+   * (`fixed`). Told only when at least one list is non-empty, and never for
+   * an image's first scan.
+   */
+  vulnerabilitiesChanged?(change: VulnerabilityChange): void;
+}
+
+/** The advisory database a scan used. */
+export interface ScanDatabase {
+  /** Changes whenever an import changed the database (scan/database.ts). */
+  readonly fingerprint: string;
+  /** When it was last imported (ISO 8601), when it says. */
+  readonly importedAt?: string;
+}
+
+export interface ScannedManifest {
+  readonly manifestDigest: Digest;
+  /** Every repository holding the manifest when the scan finished (a digest is scanned once for all of them). */
+  readonly repositories: readonly string[];
+}
+
+export interface ScanCompleted extends ScannedManifest {
+  readonly database: ScanDatabase;
+  /** Findings by severity. */
+  readonly counts: Readonly<Partial<Record<SeverityLevel, number>>>;
+  /** Why findings may be missing; non-empty: a partial scan, which every gate treats as a failed one. */
+  readonly incomplete: readonly string[];
+  /** `kept`: matched again from the inventory kept for the image, no blob read; `layers`: its layers were read. */
+  readonly inventory: 'kept' | 'layers';
+}
+
+export interface ScanFailed extends ScannedManifest {
+  readonly error: string;
+}
+
+export interface VulnerabilityChange extends ScannedManifest {
+  /** The database of the new result. */
+  readonly database: ScanDatabase;
+  /** The fingerprint of the database the previous result was computed with. */
+  readonly previousDatabase: string;
+  /**
+   * Findings of this result that the previous one did not have, compared by
+   * advisory id (the CVE when there is one), package (purl), installed
+   * version and layer digest. Each names the advisory (`id`, `aliases`,
+   * `severity`, `fixedVersion`), the package and the layer that added it
+   * (`layer`, `layerCreatedBy`).
+   */
+  readonly new: readonly Finding[];
+  /** Findings of the previous result that this one no longer has (fixed or withdrawn upstream). */
+  readonly fixed: readonly Finding[];
+  /**
+   * `kept`: the same inventory matched again, so every difference is the
+   * database's; `layers`: the cataloguers changed since the previous result
+   * and the layers were read again, so a difference may also be a package
+   * found or no longer found.
+   */
+  readonly inventory: 'kept' | 'layers';
 }
 
 /**

@@ -67,6 +67,9 @@ test('the example file (examples/portcullis.yaml) loads: every value it sets rea
   assert.equal(config.uploadPurgeAgeMs, 24 * 3_600_000);
   assert.equal(config.maxUploadsPerClient, 1000);
   assert.deepEqual(config.connections, { headersTimeoutMs: 10_000, requestTimeoutMs: 3_600_000, idleTimeoutMs: 60_000, minBodyBytesPerSecond: 1024, maxConnectionsPerAddress: 64, maxConnections: 4096 });
+  assert.deepEqual(config.gc, { intervalMs: 24 * 3_600_000, graceMs: 3_600_000, untaggedRetentionMs: 7 * 86_400_000 });
+  assert.equal(config.accounts, undefined);
+  assert.deepEqual(config.webhooks, { workers: 4, timeoutMs: 10_000, connectTimeoutMs: 5_000, maxAttempts: 8, retentionMs: 30 * 86_400_000, allowedNetworks: [] });
   assert.equal(config.notary, true);
   assert.equal(config.ui, true);
   assert.equal(config.settings?.log.level, 'info');
@@ -88,7 +91,7 @@ test('mistakes are one line: file, line and column of the key, the key, what was
 
 test('unknown keys are errors, with did-you-mean from the keys beside them or the same name elsewhere', () => {
   assert.equal(parseError('scan:\n  wrkers: 2\n'), 'portcullis.yaml:2:3: scan.wrkers: unknown key (did you mean scan.workers?)');
-  assert.equal(parseError('workers: 2\n'), 'portcullis.yaml:1:1: workers: unknown key (did you mean scan.workers?)');
+  assert.equal(parseError('workers: 2\n'), 'portcullis.yaml:1:1: workers: unknown key (did you mean scan.workers or webhooks.workers?)');
   assert.equal(parseError('auth:\n  loginLimits:\n    windw: 5m\n'), 'portcullis.yaml:3:5: auth.loginLimits.windw: unknown key (did you mean auth.loginLimits.window?)');
   assert.equal(parseError('ui:\n  theme: dark\n'), 'portcullis.yaml:2:3: ui.theme: unknown key (known here: enabled)');
   assert.equal(parseError('scan:\n  db: x\nscan:\n  workers: 2\n'), 'portcullis.yaml:3:1: not valid YAML: Map keys must be unique');

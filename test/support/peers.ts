@@ -39,6 +39,8 @@ export interface RegistryPeer {
   host: string;
   data: string;
   port: number;
+  /** The docker-registry process (benches read its CPU time from /proc). */
+  pid?: number;
   ca?: string;
   user?: string;
   password?: string;
@@ -72,6 +74,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       await run('bash', [join(PEERS, 'registry.sh'), 'stop'], { env });
     },
   };
+  if (kv.REGISTRY_PID) peer.pid = Number(kv.REGISTRY_PID);
   if (kv.REGISTRY_CA) peer.ca = kv.REGISTRY_CA;
   if (kv.REGISTRY_USER) peer.user = kv.REGISTRY_USER;
   if (kv.REGISTRY_PASSWORD) peer.password = kv.REGISTRY_PASSWORD;

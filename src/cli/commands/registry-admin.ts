@@ -37,7 +37,7 @@ export interface AdminClient {
   call(method: string, path: string, body?: unknown): Promise<unknown>;
 }
 
-/** Signs in at the server's /token and calls its /api/v1 (also for registry-audit.ts). */
+/** Signs in at the server's /token and calls its /api/v1 (also for registry-webhook.ts and registry-audit.ts). */
 export async function connect(options: AdminOptions, io: OutputStreams): Promise<AdminClient> {
   const server = (options.server ?? io.env.PORTCULLIS_SERVER ?? '').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(server)) throw new UsageError('--server takes the registry\'s URL, e.g. http://127.0.0.1:5000 (or set PORTCULLIS_SERVER)');
@@ -51,7 +51,8 @@ export async function connect(options: AdminOptions, io: OutputStreams): Promise
   if (!credentials) throw new RegistryAdminError('UNAUTHORIZED', `no credentials for ${host}: pass --creds USER:PASS, set PORTCULLIS_USERNAME and PORTCULLIS_PASSWORD, or run portcullis login ${host}`);
   const dispatcher: Dispatcher | undefined = options.tlsVerify === false ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
   const basic = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-  const tokenAnswer = await request(dispatcher, 'GET', `${server}/token`, basic);
+  // The admin API takes only tokens issued for it (scope registry:admin:*), never a client's pull or push token.
+  const tokenAnswer = await request(dispatcher, 'GET', `${server}/token?scope=${encodeURIComponent('registry:admin:*')}`, basic);
   const token = typeof tokenAnswer === 'object' && tokenAnswer !== null ? (tokenAnswer as { token?: unknown }).token : undefined;
   if (typeof token !== 'string') throw new RegistryAdminError('SERVER', `${server}/token answered without a token: is this portcullis serve --accounts?`);
   return { call: (method, path, body) => request(dispatcher, method, `${server}/api/v1${path}`, `Bearer ${token}`, body) };

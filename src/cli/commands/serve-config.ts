@@ -14,7 +14,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { durationMs, fromText, keyEntry, KEYS, parseAddress, parseProjectSettings, problemWith, rateBytes, readConfigFile, redactUrlPassword, resolveSettings, type ConfigFile, type KeyEntry, type Layer, type ProjectSettingsProvider, type ResolvedSettings, type Source } from '../../server/config-file/index.js';
+import { durationMs, fromText, keyEntry, KEYS, networkList, parseAddress, parseProjectSettings, problemWith, rateBytes, readConfigFile, redactUrlPassword, resolveSettings, type ConfigFile, type KeyEntry, type Layer, type ProjectSettingsProvider, type ResolvedSettings, type Source } from '../../server/config-file/index.js';
 import type { RegistryConfig, StorageConfig } from '../../server/index.js';
 import { createLog, type RegistryLog } from '../../server/log.js';
 import { readRegularFile } from '../../core/index.js';
@@ -269,6 +269,14 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     gc: { intervalMs: durationMs(s.gc.interval), graceMs: durationMs(s.gc.grace), untaggedRetentionMs: durationMs(s.gc.untaggedRetention) },
     ...(s.gc.projectSettings ? { projectSettings: await loadProjectSettings(s.gc.projectSettings) } : {}),
     audit: { retentionMs: durationMs(s.audit.retention), queueSize: s.audit.queue },
+    webhooks: {
+      workers: s.webhooks.workers,
+      timeoutMs: durationMs(s.webhooks.timeout),
+      connectTimeoutMs: durationMs(s.webhooks.connectTimeout),
+      maxAttempts: s.webhooks.maxAttempts,
+      retentionMs: durationMs(s.webhooks.deliveryRetention),
+      allowedNetworks: networkList(s.webhooks.allowedNetworks),
+    },
     notary: s.notary.enabled,
     ui: s.ui.enabled,
     connections: {

@@ -19,6 +19,15 @@ export interface AccessEntry {
 }
 
 export const MAX_SCOPES = 32;
+
+/**
+ * `registry:admin:*`: the scope a token must carry to be used on the admin
+ * API (/api/v1/). Docker clients never ask for it, so the pull and push
+ * tokens they hold (and may leak into CI logs) are no admin credentials;
+ * `portcullis registry …` asks for it, and Basic credentials need no token.
+ */
+export const ADMIN_API_SCOPE_NAME = 'admin';
+export const ADMIN_API_SCOPE = `registry:${ADMIN_API_SCOPE_NAME}:*`;
 export const MAX_SCOPE_LENGTH = 512;
 
 const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -39,7 +48,7 @@ export function parseScopes(values: readonly string[]): AccessEntry[] {
       const name = scope.slice(first + 1, last);
       const actions = scope.slice(last + 1).split(',').filter((a) => a !== '');
       if (type === 'repository' && name.length <= MAX_NAME_LENGTH && NAME.test(name)) out.push({ type, name, actions });
-      else if (type === 'registry' && name === 'catalog') out.push({ type, name, actions });
+      else if (type === 'registry' && (name === 'catalog' || name === ADMIN_API_SCOPE_NAME)) out.push({ type, name, actions });
     }
   }
   return out;
@@ -65,7 +74,9 @@ export async function grantScopes(
     const key = `${entry.type}:${entry.name}`;
     const actions = new Set<string>();
     if (entry.type === 'registry') {
-      if (entry.actions.includes('*') && isSignedIn(principal)) actions.add('*');
+      // The admin API is for people: robots (CI credentials) never get a token for it.
+      const allowed = entry.name === ADMIN_API_SCOPE_NAME ? principal.kind === 'user' : isSignedIn(principal);
+      if (entry.actions.includes('*') && allowed) actions.add('*');
     } else {
       const wanted = entry.actions.includes('*') ? REPOSITORY_ACTIONS : REPOSITORY_ACTIONS.filter((a) => entry.actions.includes(a));
       for (const action of wanted) if (await can(principal, action, entry.name)) actions.add(action);

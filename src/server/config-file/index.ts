@@ -5,7 +5,7 @@
  * file and defaults (layers.ts), and --print-config (print.ts).
  */
 export { durationMs, parseAddress, rateBytes } from './values.js';
-export { KEYS, SETTINGS_SCHEMA, keyEntry, settingsJsonSchema, type KeyEntry, type KeyInfo, type KeyKind, type Reload, type Settings } from './schema.js';
+export { KEYS, SETTINGS_SCHEMA, keyEntry, networkList, settingsJsonSchema, type KeyEntry, type KeyInfo, type KeyKind, type Reload, type Settings } from './schema.js';
 export { MAX_CONFIG_BYTES, parseConfigText, readConfigFile, shown, type ConfigFile } from './read.js';
 export { flatten, fromText, problemWith, resolveSettings, type Layer, type ResolvedSettings, type Source } from './layers.js';
 export { REDACTED, printSettings, redactUrlPassword } from './print.js';

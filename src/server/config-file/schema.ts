@@ -17,6 +17,7 @@
  */
 import { z } from 'zod';
 import { SEVERITY_LEVELS } from '../../core/index.js';
+import { isNetworkEntry } from '../webhooks/targets.js';
 import { address, BUCKET, count, countWords, duration, durationWords, MANY, path, RATE_TEXT, switchWords } from './values.js';
 
 /** How a value is read from a flag or an environment variable, and whether a file's relative path is resolved. */
@@ -269,6 +270,23 @@ export const SETTINGS_SCHEMA = z
       },
       'The audit log (docs/serve.md "Audit log"): kept in the metadata store with accounts, always in the log (event audit).',
     ),
+    webhooks: section(
+      {
+        workers: key(count(1, 64).default(4), { kind: 'count', description: 'Webhook deliveries sent at once.', expected: countWords(1, 64), shownDefault: '4', reload: 'restart' }),
+        timeout: key(duration(1000, 300_000).default('10s'), { kind: 'duration', description: 'Deadline for one webhook request, from connecting to the end of the answer.', expected: durationWords(1000, 300_000), shownDefault: '10s', reload: 'restart' }),
+        connectTimeout: key(duration(1000, 60_000).default('5s'), { kind: 'duration', description: 'Deadline for connecting to a webhook receiver.', expected: durationWords(1000, 60_000), shownDefault: '5s', reload: 'restart' }),
+        maxAttempts: key(count(1, 100).default(8), { kind: 'count', description: 'Attempts before a delivery is marked failed (waits double from 10s, at most 1h, with jitter).', expected: countWords(1, 100), shownDefault: '8', reload: 'restart' }),
+        allowedNetworks: key(z.union([z.string().max(4096), z.array(z.string().max(64)).max(256)]).default('').refine((v) => networkList(v).every(isNetworkEntry)), {
+          kind: 'text',
+          description: 'What webhook targets may be besides public addresses: loopback, private, link-local or CIDR ranges (none by default: no request to the registry\'s own network).',
+          expected: 'a list (or comma-separated text) of loopback, private, link-local or CIDR ranges such as 10.1.0.0/16',
+          shownDefault: '(none)',
+          reload: 'restart',
+        }),
+        deliveryRetention: key(duration(3_600_000, 3650 * 86_400_000).default('30d'), { kind: 'duration', description: 'Keep delivered and failed deliveries in the log this long.', expected: durationWords(3_600_000, 3650 * 86_400_000), shownDefault: '30d', reload: 'restart' }),
+      },
+      'Webhooks of projects (docs/serve.md "Webhooks"; with auth.accounts).',
+    ),
     notary: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the Notary v1 trust service.', expected: switchWords, shownDefault: 'true', flag: '--no-notary', reload: 'restart' }) }, 'Docker Content Trust.'),
     ui: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the web UI (and /metrics on the main address).', expected: switchWords, shownDefault: 'true', flag: '--no-ui', reload: 'restart' }) }, 'The web UI.'),
     metrics: section(
@@ -293,6 +311,11 @@ export const SETTINGS_SCHEMA = z
     ),
   })
   .meta({ title: 'portcullis serve configuration', description: 'The configuration file of `portcullis serve --config FILE` (docs/serve.md, "Configuration reference").' });
+
+/** `webhooks.allowedNetworks` as entries, from a list or comma-separated text. */
+export function networkList(value: string | readonly string[]): string[] {
+  return (typeof value === 'string' ? value.split(',') : [...value]).map((e) => e.trim()).filter((e) => e !== '');
+}
 
 /** The effective settings: defaults filled in, every value checked. */
 export type Settings = z.output<typeof SETTINGS_SCHEMA>;

@@ -28,26 +28,23 @@
  * period only spares pushes the retry. Crash safety: every step is one transaction or one idempotent
  * storage call, and a claim outlives its collector: the next run (or a push that meets it after the
  * claim timeout) finishes it. One collector runs at a time, by a lease in the metadata store renewed
- * while it works; a run that cannot renew stops before its next deletion.
+ * while it works; a run that cannot renew stops before its next deletion (lease.ts).
  *
  * Cost: memory is one repository's manifests and tags at a time (retention needs its whole graph) plus
- * pages of 500 digests; the report keeps at most `maxListed` entries of each kind. Time is linear in
+ * pages of 500 digests; the report (report.ts) keeps at most `maxListed` entries of each kind. Time is linear in
  * the metadata (every repository, every unreferenced blob) and in storage: the orphan pass lists every
  * stored blob, as distribution's collector walks its whole blob tree.
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Digest } from '../../core/index.js';
-import { ServeError } from '../errors.js';
 import type { BlobClaim, MetadataStore } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import { DEFAULT_LEASE_TTL_MS, GcLease } from './lease.js';
 import { NO_PROJECT_SETTINGS, projectOf, type ProjectSettings, type ProjectSettingsProvider } from './projects.js';
-import { planRetention, type ManifestVerdict, type RetentionPlan } from './retention.js';
+import { GcTally, type GcReport } from './report.js';
+import { planRetention } from './retention.js';
 
 export const DEFAULT_GRACE_MS = 3_600_000;
 export const DEFAULT_UNTAGGED_RETENTION_MS = 7 * 86_400_000;
-export const DEFAULT_LEASE_TTL_MS = 2 * 60_000;
-export const GC_LEASE = 'gc';
 
 export interface GcOptions {
   /** List what would go, and the bytes, without deleting anything. */
@@ -81,34 +78,6 @@ export interface GcStores {
   readonly metadata: MetadataStore;
 }
 
-export interface GcReport {
-  readonly dryRun: boolean;
-  readonly startedAt: string;
-  readonly durationMs: number;
-  /** Repositories looked at. */
-  readonly repositories: number;
-  /** Repositories that changed under every attempt to apply their plan: left for the next run. */
-  readonly skippedRepositories: readonly string[];
-  readonly tagsDeleted: number;
-  readonly manifestsDeleted: number;
-  /** Loose links removed (a repository's links to blobs none of its manifests use). */
-  readonly linksRemoved: number;
-  /** Blobs whose bytes were deleted (orphans and finished claims included). */
-  readonly blobsDeleted: number;
-  readonly bytesFreed: number;
-  /** Stored bytes the metadata did not know. */
-  readonly orphansDeleted: number;
-  /** Claims a collector that stopped had left, finished by this run. */
-  readonly claimsFinished: number;
-  readonly deleted: {
-    readonly tags: ReadonlyArray<{ readonly repository: string; readonly tag: string; readonly digest: Digest }>;
-    readonly manifests: ReadonlyArray<{ readonly repository: string; readonly digest: Digest; readonly reason: ManifestVerdict }>;
-    readonly blobs: ReadonlyArray<{ readonly digest: Digest; readonly size?: number; readonly orphan?: true }>;
-  };
-  /** Some entries were left out of `deleted` (more than `maxListed` of a kind). */
-  readonly truncated: boolean;
-}
-
 const PAGE = 500;
 const PLAN_ATTEMPTS = 3;
 
@@ -125,26 +94,10 @@ class Collector {
   readonly #linkGraceMs: number;
   readonly #untaggedRetentionMs: number;
   readonly #projects: ProjectSettingsProvider;
-  readonly #leaseTtlMs: number;
-  readonly #maxListed: number;
+  readonly #lease: GcLease;
+  readonly #tally: GcTally;
   readonly #onStep: GcOptions['onStep'];
-  readonly #holder = `${hostname()}:${process.pid}:${randomUUID()}`;
   readonly #settings = new Map<string, Promise<ProjectSettings>>();
-  #leaseRenewAt = 0;
-  #leaseValidUntil = 0;
-  #truncated = false;
-  #repositories = 0;
-  #tagsDeleted = 0;
-  #manifestsDeleted = 0;
-  #linksRemoved = 0;
-  #blobsDeleted = 0;
-  #bytesFreed = 0;
-  #orphansDeleted = 0;
-  #claimsFinished = 0;
-  readonly #skipped: string[] = [];
-  readonly #tags: Array<{ repository: string; tag: string; digest: Digest }> = [];
-  readonly #manifests: Array<{ repository: string; digest: Digest; reason: ManifestVerdict }> = [];
-  readonly #blobList: Array<{ digest: Digest; size?: number; orphan?: true }> = [];
   /** Dry run: `repository@digest` of manifests the plans would delete, and the blobs that may go with them. */
   readonly #plannedManifests = new Set<string>();
   readonly #maybeGarbage = new Set<Digest>();
@@ -162,15 +115,15 @@ class Collector {
     this.#linkGraceMs = options.linkGraceMs ?? this.#graceMs;
     this.#untaggedRetentionMs = options.untaggedRetentionMs ?? DEFAULT_UNTAGGED_RETENTION_MS;
     this.#projects = options.projects ?? NO_PROJECT_SETTINGS;
-    this.#leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    this.#maxListed = options.maxListed ?? 1000;
+    this.#lease = new GcLease(this.#metadata, options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, this.#now);
+    this.#tally = new GcTally(options.maxListed ?? 1000);
     this.#onStep = options.onStep;
   }
 
   async run(): Promise<GcReport> {
     const started = this.#now();
     const startedMs = Date.now();
-    if (!this.#dryRun) await this.takeLease(true);
+    if (!this.#dryRun) await this.#lease.take(true);
     try {
       const cutoff = new Date(this.#now().getTime() - this.#graceMs);
       this.#cutoff = cutoff.toISOString();
@@ -182,45 +135,9 @@ class Collector {
       if (this.#dryRun) await this.sweepPlanned();
       await this.sweepOrphans(cutoff);
     } finally {
-      if (!this.#dryRun) await this.#metadata.releaseLease(GC_LEASE, this.#holder).catch(() => undefined);
+      if (!this.#dryRun) await this.#lease.release();
     }
-    return {
-      dryRun: this.#dryRun,
-      startedAt: started.toISOString(),
-      durationMs: Date.now() - startedMs,
-      repositories: this.#repositories,
-      skippedRepositories: this.#skipped,
-      tagsDeleted: this.#tagsDeleted,
-      manifestsDeleted: this.#manifestsDeleted,
-      linksRemoved: this.#linksRemoved,
-      blobsDeleted: this.#blobsDeleted,
-      bytesFreed: this.#bytesFreed,
-      orphansDeleted: this.#orphansDeleted,
-      claimsFinished: this.#claimsFinished,
-      deleted: { tags: this.#tags, manifests: this.#manifests, blobs: this.#blobList },
-      truncated: this.#truncated,
-    };
-  }
-
-  /** Takes the lease (first) or renews it when a third of it has passed; a collector that lost it stops. */
-  private async takeLease(first = false): Promise<void> {
-    const now = Date.now();
-    if (!first && now < this.#leaseRenewAt) return;
-    const ok = await this.#metadata.acquireLease(GC_LEASE, this.#holder, this.#now().toISOString(), this.#leaseTtlMs);
-    if (!ok) {
-      throw new ServeError(
-        'UNAVAILABLE',
-        first ? 'another garbage collection is running (it holds the lease); try again once it is done' : 'garbage collection lost its lease to another collector and stopped',
-      );
-    }
-    this.#leaseRenewAt = now + this.#leaseTtlMs / 3;
-    this.#leaseValidUntil = now + this.#leaseTtlMs;
-  }
-
-  /** Before deleting bytes: the lease is ours for a while yet, or the run stops here. */
-  private async beforeDelete(): Promise<void> {
-    await this.takeLease();
-    if (Date.now() >= this.#leaseValidUntil) throw new ServeError('UNAVAILABLE', 'garbage collection could not renew its lease in time and stopped');
+    return this.#tally.report({ dryRun: this.#dryRun, startedAt: started.toISOString(), durationMs: Date.now() - startedMs });
   }
 
   private async step(step: GcStep): Promise<void> {
@@ -237,7 +154,7 @@ class Collector {
       for (const claim of claims) {
         seen.add(`${claim.digest}@${claim.epoch}`);
         await this.deleteClaimed(claim, false);
-        this.#claimsFinished++;
+        this.#tally.claimsFinished++;
       }
     }
   }
@@ -264,7 +181,7 @@ class Collector {
     for (;;) {
       const page = await this.#metadata.listRepositories({ ...(last !== undefined ? { last } : {}), limit: PAGE });
       for (const repository of page) {
-        this.#repositories++;
+        this.#tally.repositories++;
         await this.step({ kind: 'repository', repository });
         await this.retainRepository(repository);
         await this.unlinkLoose(repository);
@@ -283,7 +200,7 @@ class Collector {
       const plan = planRetention(snapshot, policy, this.#now());
       if (plan.tags.length === 0 && plan.manifests.length === 0) return;
       if (this.#dryRun) {
-        this.record(repository, plan);
+        this.#tally.retained(repository, plan);
         for (const digest of plan.manifests) this.#plannedManifests.add(`${repository}@${digest}`);
         for (const digest of plan.manifests) {
           this.#maybeGarbage.add(digest);
@@ -291,14 +208,14 @@ class Collector {
         }
         return;
       }
-      await this.takeLease();
+      await this.#lease.take();
       // Applied only at the version it was computed from: a push in between makes us look again.
       if (await this.#metadata.applyDeletions(repository, plan, this.#now().toISOString())) {
-        this.record(repository, plan);
+        this.#tally.retained(repository, plan);
         return;
       }
     }
-    this.#skipped.push(repository);
+    this.#tally.skipped(repository);
   }
 
   /** Links of the repository that none of its manifests use, older than the cutoff (dry run: the blobs they may free). */
@@ -308,23 +225,16 @@ class Collector {
       const page = await this.#metadata.looseLinks(repository, this.#linkCutoff, { after, limit: PAGE });
       for (const digest of page) {
         if (this.#dryRun) {
-          this.#linksRemoved++;
+          this.#tally.linksRemoved++;
           this.#maybeGarbage.add(digest);
         } else {
-          await this.takeLease();
-          if (await this.#metadata.unlinkIfLoose(repository, digest, this.#linkCutoff)) this.#linksRemoved++;
+          await this.#lease.take();
+          if (await this.#metadata.unlinkIfLoose(repository, digest, this.#linkCutoff)) this.#tally.linksRemoved++;
         }
       }
       if (page.length < PAGE) return;
       after = page.at(-1)!;
     }
-  }
-
-  private record(repository: string, plan: RetentionPlan): void {
-    this.#tagsDeleted += plan.tags.length;
-    this.#manifestsDeleted += plan.manifests.length;
-    for (const t of plan.tags) this.list(this.#tags, { repository, tag: t.tag, digest: t.digest });
-    plan.manifests.forEach((digest, i) => this.list(this.#manifests, { repository, digest, reason: plan.reasons[i] ?? 'untagged' }));
   }
 
   private settingsOf(repository: string): Promise<ProjectSettings> {
@@ -348,7 +258,7 @@ class Collector {
           await this.wouldDelete(digest);
           continue;
         }
-        await this.beforeDelete();
+        await this.#lease.beforeDelete();
         const claim = await this.#metadata.claimBlob(digest, { touchedBefore, now: this.#now().toISOString() });
         if (claim === undefined) continue; // touched, linked or claimed since it was listed
         await this.step({ kind: 'claimed', digest });
@@ -384,10 +294,10 @@ class Collector {
       const found = batch;
       batch = [];
       if (this.#dryRun) {
-        for (const blob of found) if ((await this.#metadata.blobRow(blob.digest)) === undefined) this.countDeleted(blob.digest, blob.size, true);
+        for (const blob of found) if ((await this.#metadata.blobRow(blob.digest)) === undefined) this.#tally.blobDeleted(blob.digest, blob.size, true);
         return;
       }
-      await this.beforeDelete();
+      await this.#lease.beforeDelete();
       const sizes = new Map(found.map((b) => [b.digest, b.size]));
       for (const claim of await this.#metadata.claimOrphans(found.map((b) => b.digest), this.#now().toISOString())) {
         await this.step({ kind: 'claimed', digest: claim.digest });
@@ -404,31 +314,19 @@ class Collector {
 
   /** Deletes a claimed blob's bytes and drops its row; true when there were bytes. */
   private async deleteClaimed(claim: BlobClaim, orphan: boolean): Promise<boolean> {
-    await this.beforeDelete();
+    await this.#lease.beforeDelete();
     const size = claim.size ?? (await this.#blobs.stat(claim.digest))?.size;
     const existed = await this.#blobs.delete(claim.digest);
     await this.step({ kind: 'deleted', digest: claim.digest });
     await this.#metadata.finishClaim(claim);
     await this.step({ kind: 'finished', digest: claim.digest });
-    if (existed) this.countDeleted(claim.digest, size, orphan);
+    if (existed) this.#tally.blobDeleted(claim.digest, size, orphan);
     return existed;
   }
 
   /** Dry run: counts a blob as going when it has bytes to free (a row alone, such as a foreign layer's, frees nothing). */
   private async wouldDelete(digest: Digest): Promise<void> {
     const size = (await this.#blobs.stat(digest))?.size;
-    if (size !== undefined) this.countDeleted(digest, size, false);
-  }
-
-  private countDeleted(digest: Digest, size: number | undefined, orphan: boolean): void {
-    this.#blobsDeleted++;
-    this.#bytesFreed += size ?? 0;
-    if (orphan) this.#orphansDeleted++;
-    this.list(this.#blobList, { digest, ...(size !== undefined ? { size } : {}), ...(orphan ? { orphan: true as const } : {}) });
-  }
-
-  private list<T>(into: T[], item: T): void {
-    if (into.length < this.#maxListed) into.push(item);
-    else this.#truncated = true;
+    if (size !== undefined) this.#tally.blobDeleted(digest, size, false);
   }
 }

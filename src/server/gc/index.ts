@@ -1,9 +1,12 @@
 /**
- * The lifecycle of what `portcullis serve` stores: garbage collection (collector.ts, service.ts),
- * retention (retention.ts), accessories following their subject (accessories.ts, cascade.ts), per-project
- * settings and quotas (projects.ts, quota.ts), and the push side of the collection protocol (push-guard.ts).
+ * The lifecycle of what `portcullis serve` stores: garbage collection (collector.ts, with its lease.ts
+ * and report.ts; service.ts), retention (retention.ts), accessories following their subject
+ * (accessories.ts, cascade.ts), per-project settings and quotas (projects.ts, quota.ts), and the push
+ * side of the collection protocol (push-guard.ts).
  */
-export { DEFAULT_GRACE_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_UNTAGGED_RETENTION_MS, runGc, type GcOptions, type GcReport, type GcStep, type GcStores } from './collector.js';
+export { DEFAULT_GRACE_MS, DEFAULT_UNTAGGED_RETENTION_MS, runGc, type GcOptions, type GcStep, type GcStores } from './collector.js';
+export { DEFAULT_LEASE_TTL_MS } from './lease.js';
+export type { GcReport } from './report.js';
 export { DEFAULT_GC_INTERVAL_MS, GcService, type GcObserver, type GcRun, type GcServiceOptions } from './service.js';
 export { accessoryTagSubject, isAccessoryTag } from './accessories.js';
 export { deleteWithAccessories } from './cascade.js';

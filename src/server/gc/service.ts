@@ -10,7 +10,8 @@
  * `GcObserver`, the small interface through which metrics count runs and bytes freed.
  */
 import type { RegistryLog } from '../log.js';
-import { runGc, type GcOptions, type GcReport, type GcStores } from './collector.js';
+import { runGc, type GcOptions, type GcStores } from './collector.js';
+import type { GcReport } from './report.js';
 
 export const DEFAULT_GC_INTERVAL_MS = 24 * 3_600_000;
 

@@ -2,8 +2,8 @@
  * What both metadata stores must agree on for the blob lifecycle, retention
  * and quotas, kept in one place so that SQLite and PostgreSQL cannot drift:
  * which repository names belong to a project, which tags are a manifest's
- * accessory tags, and the refusals a push gets when garbage collection got
- * there first.
+ * accessory tags, the refusals a push gets when garbage collection got
+ * there first, and the time that sorts after every cutoff.
  *
  * Ranges rather than LIKE patterns: names contain `_` and `.`, which LIKE
  * would read as wildcards, and both stores order names by byte value (SQLite's
@@ -12,6 +12,9 @@
  */
 import { digestAlgorithm, digestHex, type Digest } from '../../core/index.js';
 import { ServeError } from '../errors.js';
+
+/** Sorts after every ISO time: "no cutoff". */
+export const END_OF_TIME = '~';
 
 /** A project and the bounds of the names under it, as named SQL parameters. */
 export function projectRange(project: string): { project: string; low: string; high: string } {

@@ -1,9 +1,13 @@
 /**
  * How a ScanRecord is laid out in a table row, shared by the SQLite and
- * PostgreSQL stores so that both keep the same columns and the same JSON.
+ * PostgreSQL stores so that both keep the same columns and the same JSON, and
+ * which manifests they scan at all.
  */
-import { SEVERITY_LEVELS, type SeverityLevel, type Digest } from '../../core/index.js';
+import { MediaType, SEVERITY_LEVELS, type SeverityLevel, type Digest } from '../../core/index.js';
 import type { ScanRecord, ScanState } from './store.js';
+
+/** Manifests whose artifactType is one of these are images, and scanned; others are artifacts. */
+export const IMAGE_CONFIG_TYPES: readonly string[] = [MediaType.OciConfig, MediaType.DockerConfig];
 
 export interface ScanRow {
   manifest_digest: string;

@@ -8,16 +8,28 @@
  * systemd timer, or another machine writing the shared file) is enough to
  * refresh every result. Queue state is in the metadata store too ('queued'),
  * so a restart picks up where it stopped.
+ *
+ * Index once, match many times (claircore's indexer and matcher): the first
+ * scan of an image reads its layers and keeps the inventory (InventoryStore,
+ * keyed by manifest digest, tagged with the cataloguers' key); later scans
+ * match the kept inventory again without reading a single blob, as long as
+ * the cataloguers are the ones that made it. A rescan after a database
+ * change compares its findings with the previous result's and tells the
+ * events what is new and what is fixed (changes.ts).
  */
-import type { Digest, SeverityLevel } from '../../core/index.js';
-import { scanTarget } from '../../engine/scan.js';
+import type { Digest, ScanResult, SeverityLevel } from '../../core/index.js';
+import { inventoryKey } from '../../engine/kept-inventory.js';
+import { scanTarget, type ScanOptions } from '../../engine/scan.js';
 import type { ManifestClassifier } from '../artifact.js';
 import { silentLog, type RegistryLog } from '../log.js';
+import type { InventoryStore } from '../metadata/inventory-store.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from '../metadata/store.js';
 import type { RegistryEvents } from '../services.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { openStoredImage } from '../storage-source.js';
+import { diffFindings } from './changes.js';
 import { openAdvisoryDatabase, type OpenDatabase } from './database.js';
+import { KeptInventories } from './kept.js';
 
 export interface ScanServiceOptions {
   readonly blobs: BlobStore;
@@ -32,6 +44,12 @@ export interface ScanServiceOptions {
   readonly rescanIntervalMs?: number;
   /** Told about every finished scan (done or failed), with how long it took when this process ran it. */
   readonly onScanned?: (record: ScanRecord, durationMs?: number) => void;
+  /** Inventories kept per manifest: rescans match them again instead of reading layers (absent: every scan reads them). */
+  readonly inventories?: InventoryStore;
+  /** The cataloguers (default: all of them); their names and versions key the kept inventories. */
+  readonly catalogers?: ScanOptions['catalogers'];
+  /** Told about finished and failed scans, and what a rescan after a database change found new or fixed. */
+  readonly events?: Pick<RegistryEvents, 'scanCompleted' | 'scanFailed' | 'vulnerabilitiesChanged'>;
   readonly log?: RegistryLog;
   readonly now?: () => Date;
 }
@@ -66,9 +84,11 @@ export class ScanService implements RegistryEvents {
   #idleWaiters: Array<() => void> = [];
   #checking: Promise<void> | undefined;
   readonly #waiting = new Set<Digest>();
+  readonly #kept: KeptInventories;
 
   constructor(options: ScanServiceOptions) {
     this.#options = options;
+    this.#kept = new KeptInventories(options.inventories, inventoryKey(options.catalogers), () => this.#log);
   }
 
   /** Queues what is out of date now and keeps checking every `rescanIntervalMs`. */
@@ -105,6 +125,12 @@ export class ScanService implements RegistryEvents {
     );
   }
 
+  /** Drops the kept inventory once no repository holds the manifest. */
+  manifestDeleted(_repository: string, digest: Digest): void {
+    if (this.#closed) return;
+    void this.#kept.forget(digest, this.#options.metadata).catch((e: unknown) => this.#log.error({ event: 'error', err: e, digest }, 'cannot drop a kept inventory'));
+  }
+
   /** Queues one image now (the API's "scan again"). */
   async rescan(repository: string, digest: Digest): Promise<void> {
     await this.#enqueue({ repository, digest });
@@ -117,6 +143,7 @@ export class ScanService implements RegistryEvents {
   }
 
   async #checkDatabase(): Promise<void> {
+    await this.#kept.sweep(this.#options.metadata, this.#queued).catch((e: unknown) => this.#log.error({ event: 'error', err: e }, 'cannot sweep kept inventories'));
     const fresh = await openAdvisoryDatabase(this.#options.dbPath);
     if (!fresh) return;
     if (this.#database && fresh.fingerprint === this.#database.fingerprint) {
@@ -197,25 +224,31 @@ export class ScanService implements RegistryEvents {
     try {
       const record = await metadata.getManifest(job.repository, job.digest);
       if (!record) return void (await this.#save({ manifestDigest: job.digest, state: 'failed', error: 'manifest was deleted before it was scanned', updatedAt: this.#now() }, job, started));
-      const classification = await this.#options.classifier.classify(record);
-      if (classification.kind !== 'image') {
-        return void (await this.#save(
-          { manifestDigest: job.digest, state: 'skipped', error: `not an image: ${classification.evidence}`, ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() },
-          job,
-          started,
-        ));
+      // Kept means it was an image when its layers were read, and a digest's content never changes: no blob is read.
+      const kept = await this.#kept.usable(job.digest);
+      if (!kept) {
+        const classification = await this.#options.classifier.classify(record);
+        if (classification.kind !== 'image') {
+          return void (await this.#save(
+            { manifestDigest: job.digest, state: 'skipped', error: `not an image: ${classification.evidence}`, ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() },
+            job,
+            started,
+          ));
+        }
       }
       const database = this.#database;
       if (!database) {
         if (this.#waiting.size < MAX_WAITING) this.#waiting.add(job.digest);
         return void (await this.#save({ manifestDigest: job.digest, state: 'queued', error: 'no advisory database yet: run "portcullis db update"', updatedAt: this.#now() }));
       }
-      await this.#save({ manifestDigest: job.digest, state: 'scanning', ...keepResult(await metadata.getScan(job.digest)), updatedAt: this.#now() });
-      const source = openStoredImage(job, { blobs, metadata });
-      const { result } = await scanTarget(
-        { kind: 'source', name: `${job.repository}@${job.digest}`, source },
-        { store: database.store, now: this.#options.now?.() ?? new Date() },
-      );
+      const previous = await metadata.getScan(job.digest);
+      await this.#save({ manifestDigest: job.digest, state: 'scanning', ...keepResult(previous), updatedAt: this.#now() });
+      const name = `${job.repository}@${job.digest}`;
+      const options = { store: database.store, now: this.#options.now?.() ?? new Date(), ...(this.#options.catalogers ? { catalogers: this.#options.catalogers } : {}) };
+      const { result, inventory } = kept
+        ? await scanTarget({ kind: 'inventory', name, inventory: kept.inventory, ...(kept.image ? { image: kept.image } : {}) }, options)
+        : await scanTarget({ kind: 'source', name, source: openStoredImage(job, { blobs, metadata }) }, options);
+      if (!kept) await this.#kept.keep(job.digest, inventory, result.image, this.#now());
       const stamped = { ...result, database: { path: 'registry', ...(database.updatedAt ? { updatedAt: database.updatedAt } : {}), sources: [] } };
       await this.#save(
         {
@@ -229,6 +262,8 @@ export class ScanService implements RegistryEvents {
         job,
         started,
       );
+      // The result is saved: nothing the listeners or an old result's shape do can turn it into a failure.
+      await this.#tellDone(job, previous, stamped, database, kept ? 'kept' : 'layers').catch((e: unknown) => this.#log.error({ event: 'error', err: e, digest: job.digest }, 'cannot tell what the scan found'));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await this.#save(
@@ -237,6 +272,48 @@ export class ScanService implements RegistryEvents {
         started,
         error,
       ).catch((e: unknown) => this.#log.error({ event: 'error', err: e, digest: job.digest }, 'cannot record a failed scan'));
+      const scanFailed = this.#options.events?.scanFailed;
+      if (scanFailed) {
+        const repositories = await this.#repositories(job).catch(() => [job.repository]);
+        this.#notify('scanFailed', () => scanFailed({ manifestDigest: job.digest, repositories, error: message }));
+      }
+    }
+  }
+
+  /** Tells the events about a finished scan and, after a database change, what it found new or fixed (logged as `scan.changes`). */
+  async #tellDone(job: Job, previous: ScanRecord | undefined, result: ScanResult, database: OpenDatabase, inventory: 'kept' | 'layers'): Promise<void> {
+    const events = this.#options.events;
+    const previousDatabase = previous?.databaseDigest;
+    const changes = previous?.result && previousDatabase && previousDatabase !== database.fingerprint ? diffFindings(previous.result.findings, result.findings) : undefined;
+    const changed = changes !== undefined && (changes.new.length > 0 || changes.fixed.length > 0);
+    if (!changed && !events?.scanCompleted) return;
+    const repositories = await this.#repositories(job).catch(() => [job.repository]);
+    const stamp = { fingerprint: database.fingerprint, ...(database.updatedAt ? { importedAt: database.updatedAt } : {}) };
+    if (changed && previousDatabase) {
+      this.#log.info(
+        { event: 'scan.changes', repository: job.repository, digest: job.digest, repositories: repositories.length, new: changes.new.length, fixed: changes.fixed.length, inventory, database: database.fingerprint, previousDatabase },
+        `rescan of ${job.repository}@${job.digest} after a database change: ${changes.new.length} new, ${changes.fixed.length} fixed`,
+      );
+      const notify = events?.vulnerabilitiesChanged;
+      if (notify) this.#notify('vulnerabilitiesChanged', () => notify({ manifestDigest: job.digest, repositories, database: stamp, previousDatabase, new: changes.new, fixed: changes.fixed, inventory }));
+    }
+    const completed = events?.scanCompleted;
+    if (completed) {
+      this.#notify('scanCompleted', () => completed({ manifestDigest: job.digest, repositories, database: stamp, counts: countBySeverity(result.findings), incomplete: result.incomplete ?? [], inventory }));
+    }
+  }
+
+  async #repositories(job: Job): Promise<string[]> {
+    const all = await this.#options.metadata.repositoriesWithManifest(job.digest);
+    return all.length > 0 ? all : [job.repository];
+  }
+
+  /** Listeners must not throw; one that does is logged and the scan goes on. */
+  #notify(name: string, call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.#log.error({ event: 'error', err: error }, `${name} listener failed`);
     }
   }
 

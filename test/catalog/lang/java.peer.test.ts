@@ -16,7 +16,9 @@ function listFiles(root: string, rel = ''): string[] {
   const out: string[] = [];
   for (const e of readdirSync(join(root, rel)).sort()) {
     const r = rel ? `${rel}/${e}` : e;
-    if (lstatSync(join(root, r)).isDirectory()) out.push(...listFiles(root, r));
+    if (lstatSync(join(root, r)).isDirectory()) {
+      for (const file of listFiles(root, r)) out.push(file);
+    }
     else out.push(r);
   }
   return out;

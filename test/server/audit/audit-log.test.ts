@@ -69,7 +69,7 @@ before(async () => {
   captured = captureLog('info');
   recorder = new AuditRecorder({ store, log: captured.log });
   const services: RegistryServices = { blobs, metadata, auth: access, pullPolicy: policy };
-  app = buildApp(services, { plugins: [auditPlugin(recorder), ...accountPlugins(access, metadata, { store, flush: () => recorder.flush() })] });
+  app = buildApp(services, { plugins: [auditPlugin(recorder), ...accountPlugins(access, metadata, { audit: { store, flush: () => recorder.flush() } })] });
   await app.ready();
 
   await ok(api(app, 'POST', '/projects', ADMIN, { name: 'team' }), 201);

@@ -9,7 +9,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../../src/server/app.js';
+import { buildApp, type RegistryPlugin } from '../../../src/server/app.js';
+import type { AccountsAccess } from '../../../src/server/auth/accounts.js';
+import type { FailureLimits } from '../../../src/server/auth/failure-limiter.js';
 import { newInternalToken, withInternalToken } from '../../../src/server/auth/internal-token.js';
 import { accountPlugins, openAccounts, type OpenedAccounts } from '../../../src/server/auth/open-accounts.js';
 import { SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
@@ -28,7 +30,16 @@ export interface AccountsRegistry {
   close(): Promise<void>;
 }
 
-export async function accountsRegistry(options: { tokenTtlSeconds?: number; root?: string } = {}): Promise<AccountsRegistry> {
+export interface AccountsRegistryOptions {
+  readonly tokenTtlSeconds?: number;
+  readonly root?: string;
+  /** Failed-login limits (default: high enough never to refuse). */
+  readonly loginLimits?: Partial<FailureLimits>;
+  /** The plugins to mount (default: accountPlugins, /token and /api/v1/). */
+  readonly plugins?: (access: AccountsAccess, services: RegistryServices) => RegistryPlugin[];
+}
+
+export async function accountsRegistry(options: AccountsRegistryOptions = {}): Promise<AccountsRegistry> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'portcullis-accounts-')));
   const metadata = new SqliteMetadataStore(join(root, 'registry.sqlite'));
   const accounts = await openAccounts({
@@ -36,12 +47,12 @@ export async function accountsRegistry(options: { tokenTtlSeconds?: number; root
     settings: { adminPassword: ADMIN_PASSWORD, ...(options.tokenTtlSeconds !== undefined ? { tokenTtlSeconds: options.tokenTtlSeconds } : {}) },
     publicUrl: () => 'http://registry.test',
     service: () => SERVICE,
-    loginLimits: { perUser: 1000, perAddress: 1000 },
+    loginLimits: { perUser: 1000, perAddress: 1000, ...options.loginLimits },
   });
   // Wrapped as open.ts wraps it (the registry's own loopback credentials), so every test goes through the proxy.
   const access = withInternalToken(accounts.access, newInternalToken());
   const services: RegistryServices = { blobs: new FilesystemBlobStore(join(root, 'blobs')), metadata, auth: access };
-  const app = buildApp(services, { plugins: accountPlugins(access, metadata) });
+  const app = buildApp(services, { plugins: options.plugins ? options.plugins(access, services) : accountPlugins(access, metadata) });
   await app.ready();
   return {
     app,

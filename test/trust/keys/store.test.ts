@@ -1,51 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KeyError, KeyStore, signBytes, trustDirectory, verifyBytes, type KeyStoreOptions } from '../../../src/trust/keys/index.js';
+import { KeyError, KeyStore, signBytes, trustDirectory, verifyBytes } from '../../../src/trust/keys/index.js';
 import { POLICY_CONTROLLER_COSIGN_KEY, POLICY_CONTROLLER_COSIGN_PUB, errorText, thrown } from './fixtures.js';
-
-const ROOT_PASS = 'root-Passphrase-9f1c2e';
-const REPO_PASS = 'repo-Passphrase-77ab03';
-const IMPORT_PASS = 'import-Passphrase-5d6e';
-const SECRETS = [ROOT_PASS, REPO_PASS, IMPORT_PASS];
-const FAST = { N: 2 ** 14, r: 8, p: 1 };
-
-function isCode(code: string) {
-  return (e: unknown) => e instanceof KeyError && e.code === code;
-}
-
-async function tempHome(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'portcullis-keys-'));
-}
-
-async function store(home: string, extra: Partial<KeyStoreOptions> = {}): Promise<KeyStore> {
-  return new KeyStore({ home, scrypt: FAST, ...extra });
-}
-
-async function allFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await allFiles(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
-async function assertNoSecretsIn(dir: string, extra: string[] = []): Promise<void> {
-  const files = await allFiles(dir);
-  assert.ok(files.length > 0);
-  for (const f of files) {
-    const bytes = await readFile(f);
-    for (const s of [...SECRETS, ...extra]) {
-      for (const needle of [Buffer.from(s), Buffer.from(Buffer.from(s).toString('base64')), Buffer.from(Buffer.from(s).toString('hex'))]) {
-        assert.equal(bytes.includes(needle), false, `${f} contains a passphrase`);
-      }
-    }
-  }
-}
+import { IMPORT_PASS, REPO_PASS, ROOT_PASS, SECRETS, allFiles, assertNoSecretsIn, isCode, store, tempHome } from './store-support.js';
 
 test('home directory: options, then PORTCULLIS_HOME, then ~/.portcullis', () => {
   assert.equal(trustDirectory({ home: '/x/home' }), join('/x/home', 'trust'));
@@ -304,61 +264,6 @@ test('a private key file or directory readable by others is refused (STORE_INSEC
     await ks.unlock('root', ROOT_PASS);
   } finally {
     await rm(home, { recursive: true, force: true });
-  }
-});
-
-test('backup and restore: encrypted keys travel, modes are re-applied, bad bundles are refused whole', async () => {
-  const home = await tempHome();
-  const target = await tempHome();
-  try {
-    const ks = await store(home);
-    await ks.generate({ role: 'root', passphrase: ROOT_PASS });
-    const repo = await ks.generate({ role: 'repository', passphrase: REPO_PASS, repositories: ['registry.example/team/*'], rootPassphrase: ROOT_PASS });
-    const pub = await ks.importKey(POLICY_CONTROLLER_COSIGN_PUB);
-    const backup = await ks.exportBackup();
-    const text = JSON.stringify(backup);
-    for (const s of SECRETS) assert.ok(!text.includes(s) && !text.includes(Buffer.from(s).toString('base64')));
-    assert.deepEqual(backup.files.map((f) => f.path).sort(), [
-      `private/${repo.id}.key`,
-      `private/${(await ks.list()).find((k) => k.role === 'root')!.id}.key`,
-      `public/${pub.id}.pub`,
-      `public/${repo.id}.pub`,
-      `public/${(await ks.list()).find((k) => k.role === 'root')!.id}.pub`,
-      'trust.json',
-    ].sort());
-
-    const restored = await store(target);
-    await restored.restoreBackup(text);
-    assert.deepEqual(await restored.list(), await ks.list());
-    assert.equal(await restored.isAuthorized(repo.id, 'registry.example/team/app'), true);
-    await restored.unlock(repo.id, REPO_PASS);
-    assert.equal((await stat(join(target, 'trust', 'private', `${repo.id}.key`))).mode & 0o777, 0o600);
-    assert.equal((await stat(join(target, 'trust', 'private'))).mode & 0o777, 0o700);
-
-    await assert.rejects(restored.restoreBackup(backup), isCode('STORE_NOT_EMPTY'));
-    await restored.restoreBackup(backup, { force: true });
-    assert.ok((await readdir(target)).some((n) => n.startsWith('trust.replaced-')));
-
-    const fresh = await tempHome();
-    try {
-      const empty = await store(fresh);
-      const evil = { ...backup, files: [...backup.files, { path: '../../evil', content: 'AAAA' }] };
-      await assert.rejects(empty.restoreBackup(evil), isCode('BACKUP_INVALID'));
-      const missing = { ...backup, files: backup.files.filter((f) => !f.path.startsWith('private/')) };
-      await assert.rejects(empty.restoreBackup(missing), isCode('BACKUP_INVALID'));
-      const swapped = {
-        ...backup,
-        files: backup.files.map((f) => (f.path === `public/${repo.id}.pub` ? { ...f, content: Buffer.from(POLICY_CONTROLLER_COSIGN_PUB).toString('base64') } : f)),
-      };
-      await assert.rejects(empty.restoreBackup(swapped), isCode('BACKUP_INVALID'));
-      await assert.rejects(empty.restoreBackup('{"format":"zip"}'), isCode('BACKUP_INVALID'));
-      await assert.rejects(stat(join(fresh, 'trust', 'trust.json')), { code: 'ENOENT' });
-    } finally {
-      await rm(fresh, { recursive: true, force: true });
-    }
-  } finally {
-    await rm(home, { recursive: true, force: true });
-    await rm(target, { recursive: true, force: true });
   }
 });
 

@@ -126,7 +126,7 @@ test('(b) Python packages (fixtures and Debian dist-packages) against the PyPA a
   if (existsSync('/usr/lib/python3/dist-packages')) roots.push('/usr/lib/python3/dist-packages');
   for (const root of roots) {
     const view = fileViewFromDir(root, { wants: (p) => pythonCataloger.wants(p) });
-    packages.push(...(await pythonCataloger.catalog(view, {})).packages);
+    for (const pkg of (await pythonCataloger.catalog(view, {})).packages) packages.push(pkg);
   }
   assert.ok(packages.length >= 10);
   const dirs = pypaDirs();
@@ -178,7 +178,9 @@ test('(c) real Go binaries against Go vulndb: modules by version, stdlib by tool
   bins.push(probe);
   if (existsSync('/usr/bin/skopeo')) bins.push('/usr/bin/skopeo');
   const packages: Package[] = [];
-  for (const b of bins) packages.push(...parseGoBinary(readFileSync(b), b.slice(1)).packages);
+  for (const b of bins) {
+    for (const pkg of parseGoBinary(readFileSync(b), b.slice(1)).packages) packages.push(pkg);
+  }
   const probePkgs = packages.filter((p) => p.path === probe.slice(1));
   assert.ok(probePkgs.some((p) => p.name === 'golang.org/x/net' && p.version === 'v0.7.0'));
   assert.ok(probePkgs.some((p) => p.name === 'golang.org/x/text' && p.version === 'v0.7.0'));

@@ -1,39 +1,28 @@
 /**
  * A client for one registry host speaking the OCI Distribution API v1.1:
  * the connection (scheme choice, `/v2/` ping, challenge, auth retry) and the
- * manifest and blob reads. Uploads, tag listing and referrers live beside it
- * (upload.ts, tags.ts, referrers.ts) and go through `send`.
+ * blob reads. Manifests, uploads, tag listing and referrers live beside it
+ * (manifests.ts, upload.ts, tags.ts, referrers.ts) and go through `send`.
  * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md
  */
 import { pipeline, type Readable } from 'node:stream';
-import {
-  CoreError,
-  DigestVerifier,
-  digestAlgorithm,
-  digestOf,
-  isDigest,
-  verifyBytes,
-  type Digest,
-  MANIFEST_ACCEPT,
-  MAX_MANIFEST_BYTES,
-  type Descriptor,
-  apiHost,
-} from '../../../core/index.js';
+import { CoreError, DigestVerifier, type Digest, type Descriptor, apiHost } from '../../../core/index.js';
 import type { RegistryCredentials } from '../../auth/types.js';
 import type { ManifestBlob, ProgressEvent, SystemContext } from '../../types.js';
 import { Authenticator, repositoryScope } from './auth.js';
 import { parseChallenges, pickChallenge } from './challenge.js';
-import { errorFromResponse, manifestErrorFromResponse, RegistryError } from './errors.js';
+import { errorFromResponse, RegistryError } from './errors.js';
 import { errorCode, header, headerValues, HttpClient, networkError, type HttpMethod, type HttpResponse } from './http.js';
 import { answeredPlainHttp, isLoopbackRegistry, loadTlsSettings, schemesFor, type TlsSettings } from './tls.js';
 import { putBlob, mountBlob, type PutBlobOptions } from './upload.js';
 import { catalogPages, listTags, tagPages } from './tags.js';
-import { referrers, updateReferrersFallback, type ReferrersOptions } from './referrers.js';
-import { readBounded, readErrorBody } from './bodies.js';
-import { checkManifestDigest, manifestMediaType, manifestSubject } from './manifest-checks.js';
+import { referrers, type ReferrersOptions } from './referrers.js';
+import { readErrorBody } from './bodies.js';
+import { deleteManifest, getManifest, headManifest, putManifest, type ManifestHead, type PutManifestResult } from './manifests.js';
 
 // Kept importable from here: upload.ts, tags.ts and referrers.ts read bodies through the client module.
 export { MAX_ERROR_BODY, readBounded, readErrorBody } from './bodies.js';
+export type { ManifestHead, PutManifestResult } from './manifests.js';
 
 
 export interface RegistryClientOptions {
@@ -76,18 +65,6 @@ export interface ClientRequest {
   what: string;
   /** A blob download or upload: the idle timeout applies, not the whole-request deadline (see http.ts). */
   transfer?: boolean;
-}
-
-export interface ManifestHead {
-  digest?: Digest;
-  mediaType?: string;
-  size?: number;
-}
-
-export interface PutManifestResult {
-  digest: Digest;
-  /** True when the registry processed `subject` itself (OCI-Subject header); false when we updated the fallback tag. */
-  subjectHandled?: boolean;
 }
 
 export class RegistryClient {
@@ -241,50 +218,15 @@ export class RegistryClient {
     if (res.status !== 200) throw errorFromResponse(`login to ${this.registry}`, res.status, body);
   }
 
-  // ---- manifests ----
+  // ---- manifests (manifests.ts) ----
 
-  async getManifest(repository: string, reference: string): Promise<ManifestBlob> {
-    const what = `manifest ${this.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
-    const res = await this.send({
-      method: 'GET',
-      target: `/v2/${repository}/manifests/${reference}`,
-      scopes: [repositoryScope(repository, ['pull'])],
-      headers: { accept: MANIFEST_ACCEPT.join(', ') },
-      what,
-    });
-    if (res.status !== 200) throw manifestErrorFromResponse(what, res.status, await readErrorBody(res));
-    const declaredLength = Number(header(res.headers, 'content-length') ?? '-1');
-    if (declaredLength > MAX_MANIFEST_BYTES) {
-      res.body.destroy();
-      throw new RegistryError('TOO_LARGE', `${what} is ${declaredLength} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
-    }
-    const bytes = await readBounded(res, MAX_MANIFEST_BYTES, what);
-    const contentType = (header(res.headers, 'content-type') ?? '').split(';')[0]?.trim() ?? '';
-    const digest = checkManifestDigest(bytes, reference, header(res.headers, 'docker-content-digest'), what);
-    return { bytes, mediaType: manifestMediaType(bytes, contentType, what), digest };
+  getManifest(repository: string, reference: string): Promise<ManifestBlob> {
+    return getManifest(this, repository, reference);
   }
 
   /** HEAD of a manifest: undefined when it does not exist. */
-  async headManifest(repository: string, reference: string): Promise<ManifestHead | undefined> {
-    const what = `manifest ${this.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
-    const res = await this.send({
-      method: 'HEAD',
-      target: `/v2/${repository}/manifests/${reference}`,
-      scopes: [repositoryScope(repository, ['pull'])],
-      headers: { accept: MANIFEST_ACCEPT.join(', ') },
-      what,
-    });
-    await res.body.dump().catch(() => undefined);
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) throw errorFromResponse(what, res.status, undefined);
-    const head: ManifestHead = {};
-    const digest = header(res.headers, 'docker-content-digest');
-    if (digest && isDigest(digest)) head.digest = digest;
-    const type = header(res.headers, 'content-type');
-    if (type) head.mediaType = type.split(';')[0]?.trim() ?? type;
-    const length = Number(header(res.headers, 'content-length'));
-    if (Number.isSafeInteger(length) && length >= 0) head.size = length;
-    return head;
+  headManifest(repository: string, reference: string): Promise<ManifestHead | undefined> {
+    return headManifest(this, repository, reference);
   }
 
   /**
@@ -292,44 +234,12 @@ export class RegistryClient {
    * does not answer `OCI-Subject`, the referrers tag-schema index is updated
    * (spec: "Pushing Manifests with Subject").
    */
-  async putManifest(repository: string, reference: string, manifest: { bytes: Buffer; mediaType: string }): Promise<PutManifestResult> {
-    const what = `manifest ${this.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
-    const digest = isDigest(reference) ? reference : digestOf(manifest.bytes);
-    if (isDigest(reference)) verifyBytes(manifest.bytes, reference, what);
-    const res = await this.send({
-      method: 'PUT',
-      target: `/v2/${repository}/manifests/${reference}`,
-      scopes: [repositoryScope(repository, ['pull', 'push'])],
-      headers: { 'content-type': manifest.mediaType },
-      body: manifest.bytes,
-      what,
-    });
-    const body = await readErrorBody(res);
-    if (res.status !== 201 && res.status !== 200) throw errorFromResponse(what, res.status, body);
-    const answered = header(res.headers, 'docker-content-digest');
-    if (answered && isDigest(answered) && digestAlgorithm(answered) === digestAlgorithm(digest) && answered !== digest) {
-      throw new RegistryError('PROTOCOL', `${what}: registry stored digest ${answered}, expected ${digest}`);
-    }
-    const result: PutManifestResult = { digest };
-    const subject = manifestSubject(manifest.bytes);
-    if (subject) {
-      result.subjectHandled = header(res.headers, 'oci-subject') !== undefined;
-      if (result.subjectHandled) this.noteReferrersApi(true);
-      else await updateReferrersFallback(this, repository, subject, manifest, digest);
-    }
-    return result;
+  putManifest(repository: string, reference: string, manifest: { bytes: Buffer; mediaType: string }): Promise<PutManifestResult> {
+    return putManifest(this, repository, reference, manifest);
   }
 
-  async deleteManifest(repository: string, digest: Digest): Promise<void> {
-    const what = `manifest ${this.registry}/${repository}@${digest}`;
-    const res = await this.send({
-      method: 'DELETE',
-      target: `/v2/${repository}/manifests/${digest}`,
-      scopes: [repositoryScope(repository, ['delete'])],
-      what,
-    });
-    const body = await readErrorBody(res);
-    if (res.status !== 202 && res.status !== 200) throw errorFromResponse(what, res.status, body);
+  deleteManifest(repository: string, digest: Digest): Promise<void> {
+    return deleteManifest(this, repository, digest);
   }
 
   // ---- blobs ----

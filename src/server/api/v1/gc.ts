@@ -4,7 +4,7 @@
  *   POST /api/v1/gc[?dryRun=true]   runs a collection (or joins the one running) and answers its report
  *   GET  /api/v1/gc                 whether one runs, and the last report
  *
- * The report is `GcReport` (gc/collector.ts) as JSON: counts, bytes, duration, and the lists of what went
+ * The report is `GcReport` (gc/report.ts) as JSON: counts, bytes, duration, and the lists of what went
  * (or would go). `portcullis registry gc --url` is the client. Errors are `{"errors":[{code,message}]}`,
  * as on `/v2`.
  *
@@ -21,6 +21,7 @@ import { logAuthFailure } from '../../auth/failure-log.js';
 import { ServeError, httpStatusOf } from '../../errors.js';
 import type { GcService } from '../../gc/index.js';
 import { principalName } from '../../auth/principal.js';
+import { ADMIN_API_SCOPE, ADMIN_API_SCOPE_NAME, grantsInclude } from '../../auth/scopes.js';
 import type { AccessControl } from '../../services.js';
 import { noteAudit } from '../../audit/notes.js';
 import { factsOf } from '../../request-facts.js';
@@ -54,6 +55,11 @@ export function gcApiPlugin(options: GcApiOptions): (app: FastifyInstance) => Pr
     if (principal.kind === 'anonymous') {
       reply.header('www-authenticate', auth.challenge());
       send(reply, 401, 'UNAUTHORIZED', 'garbage collection needs a signed-in administrator');
+      return false;
+    }
+    if (result.grants && !grantsInclude(result.grants, 'registry', ADMIN_API_SCOPE_NAME, '*')) {
+      reply.header('www-authenticate', auth.challenge(ADMIN_API_SCOPE, 'insufficient_scope'));
+      send(reply, 401, 'UNAUTHORIZED', `this token was not issued for the admin API: ask /token for scope ${ADMIN_API_SCOPE}, or send Basic credentials`);
       return false;
     }
     if (principal.kind === 'user' && principal.admin) {

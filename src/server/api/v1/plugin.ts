@@ -1,7 +1,7 @@
 /**
- * The admin API, `/api/v1/`: users, projects, members, robots and the audit
- * log, for `portcullis registry …` and other tools. One file per resource
- * (users.ts, projects.ts, members.ts, robots.ts, audit.ts); this file mounts them in a
+ * The admin API, `/api/v1/`: users, projects, members, robots, webhooks and
+ * the audit log, for `portcullis registry …` and other tools. One file per resource
+ * (users.ts, projects.ts, members.ts, robots.ts, webhooks.ts, audit.ts); this file mounts them in a
  * context of their own (JSON bodies of at most 64 KiB, JSON errors) and
  * authenticates every request first: no credentials is 401 with the token
  * challenge, wrong ones 401, too many failures 429.
@@ -10,6 +10,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { RegistryPlugin } from '../../app.js';
 import { logAuthFailure } from '../../auth/failure-log.js';
 import { principalName } from '../../auth/principal.js';
+import { ADMIN_API_SCOPE, ADMIN_API_SCOPE_NAME, grantsInclude } from '../../auth/scopes.js';
 import { factsOf } from '../../request-facts.js';
 import { registerAudit } from './audit.js';
 import { ApiError, type ApiContext, type ApiDeps } from './context.js';
@@ -17,6 +18,7 @@ import { registerMembers } from './members.js';
 import { registerProjects } from './projects.js';
 import { registerRobots } from './robots.js';
 import { registerUsers } from './users.js';
+import { registerWebhooks } from './webhooks.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -42,6 +44,7 @@ export function apiPlugin(deps: ApiDeps): RegistryPlugin {
         registerProjects(route);
         registerMembers(route);
         registerRobots(route);
+        if (deps.webhooks) registerWebhooks(route, deps.webhooks);
         registerAudit(route);
       },
       { prefix: API_PREFIX },
@@ -67,6 +70,10 @@ async function contextOf(deps: ApiDeps, request: FastifyRequest, reply: FastifyR
     throw new ApiError('UNAUTHORIZED', 'authentication required');
   }
   factsOf(request.raw).principal = principalName(authn.principal);
+  if (authn.grants && !grantsInclude(authn.grants, 'registry', ADMIN_API_SCOPE_NAME, '*')) {
+    reply.header('www-authenticate', deps.access.challenge(ADMIN_API_SCOPE, 'insufficient_scope'));
+    throw new ApiError('UNAUTHORIZED', `this token was not issued for the admin API: ask /token for scope ${ADMIN_API_SCOPE}, or send Basic credentials`);
+  }
   return { ...deps, principal: authn.principal, request, reply };
 }
 

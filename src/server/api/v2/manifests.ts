@@ -6,7 +6,9 @@
  * repository — checked again inside the transaction that records it, so a
  * blob deleted meanwhile cannot slip through — and so a tag never points at
  * an image that cannot be pulled. The pull policy decides before any manifest
- * bytes leave.
+ * bytes leave. Pushes, deletions and refused pulls are told to the
+ * registry's events (services.ts RegistryEvents: scans, webhooks), with who
+ * made the request.
  *
  * A push is where the project's quota is checked (403 DENIED when the
  * manifest's bytes would take it over). DELETE by tag removes the tag; by
@@ -20,6 +22,7 @@ import type { FastifyReply } from 'fastify';
 import { digestAlgorithm, digestOf } from '../../../core/index.js';
 import { ServeError } from '../../errors.js';
 import type { ManifestRecord } from '../../metadata/store.js';
+import type { EventActor } from '../../services.js';
 import { factsOf } from '../../request-facts.js';
 import { noteAudit } from '../../audit/notes.js';
 import type { ManifestReference } from './route.js';
@@ -58,6 +61,11 @@ async function getManifest(ctx: V2Context, name: string, reference: ManifestRefe
         { event: 'pull.denied', repository: name, digest: record.digest, reason: decision.reason, ...(facts.principal !== undefined ? { principal: facts.principal } : {}), ip: ctx.request.ip },
         `pull of ${name}@${record.digest} refused: ${decision.reason}`,
       );
+      try {
+        ctx.services.events?.pullDenied?.(record, decision, 'tag' in reference ? reference.tag : undefined, actorOf(facts.principal));
+      } catch (error) {
+        ctx.request.log.error({ event: 'error', err: error }, 'pullDenied listener failed');
+      }
       throw new ServeError('DENIED', decision.reason, { detail: { digest: record.digest, reason: decision.reason } });
     }
   }
@@ -115,7 +123,7 @@ async function putManifest(ctx: V2Context, name: string, reference: ManifestRefe
     `pushed ${name}${tag !== undefined ? `:${tag}` : ''} (${digest})`,
   );
   try {
-    events?.manifestPushed(record, tag);
+    events?.manifestPushed(record, tag, actorOf(principal));
   } catch (error) {
     ctx.request.log.error({ event: 'error', err: error }, 'manifestPushed listener failed');
   }
@@ -135,6 +143,11 @@ async function deleteManifest(ctx: V2Context, name: string, reference: ManifestR
     if (digest === undefined || !(await metadata.deleteTag(name, reference.tag))) throw await unknownManifest(ctx, name, reference);
     ctx.request.log.info({ event: 'delete', repository: name, tag: reference.tag, digest, ...who }, `deleted tag ${name}:${reference.tag}`);
     noteAudit(ctx.request, { action: 'delete', repository: name, tag: reference.tag, digest, detail: { what: 'tag' } });
+    try {
+      events?.tagDeleted?.(name, reference.tag, digest, actorOf(principal));
+    } catch (error) {
+      ctx.request.log.error({ event: 'error', err: error }, 'tagDeleted listener failed');
+    }
     return sendEmpty(ctx, 202);
   }
   const accessories = await deleteWithAccessories(metadata, name, reference.digest, new Date().toISOString());
@@ -146,12 +159,16 @@ async function deleteManifest(ctx: V2Context, name: string, reference: ManifestR
   noteAudit(ctx.request, { action: 'delete', repository: name, digest: reference.digest, detail: { what: 'manifest', accessories: accessories.length } });
   for (const digest of [reference.digest, ...accessories]) {
     try {
-      events?.manifestDeleted?.(name, digest);
+      events?.manifestDeleted?.(name, digest, actorOf(principal));
     } catch (error) {
       ctx.request.log.error({ event: 'error', err: error }, 'manifestDeleted listener failed');
     }
   }
   return sendEmpty(ctx, 202);
+}
+
+function actorOf(principal: string | undefined): EventActor {
+  return principal !== undefined ? { actor: principal } : {};
 }
 
 function sizeMismatch(what: string, digest: string, declared: number, actual: number): ServeError {
