@@ -1,7 +1,7 @@
 /**
  * What the audit log records: one `AuditEvent` per act that matters for
  * accountability (who pushed, pulled, deleted, signed in, changed whose
- * permissions or which policy, collected garbage), from a fixed list of
+ * permissions, which webhook or which policy, collected garbage), from a fixed list of
  * actions, with the principal, the client address, the request id and the
  * time. The vocabulary the recorder, the stores, the admin API and the CLI
  * share.
@@ -30,6 +30,11 @@ export const AUDIT_ACTIONS = [
   'member.removed',
   'robot.created',
   'robot.revoked',
+  'webhook.created',
+  'webhook.changed',
+  'webhook.secret',
+  'webhook.deleted',
+  'webhook.redelivered',
   'policy.changed',
   'gc',
 ] as const;
