@@ -38,8 +38,8 @@ Authentication: --htpasswd FILE (bcrypt entries, as made by "htpasswd -B");
 --anonymous-pull lets anyone pull. --accounts turns on users, robots, projects
 and roles (pull, push, delete, admin) kept in the metadata store, with Docker
 token auth at /token (Basic still works) and the admin API at /api/v1/
-("portcullis registry user|robot|project|member"; described by the OpenAPI
-document at /api/v1/openapi.json); the first start creates the
+("portcullis registry user|robot|project|member|webhook|audit"; described by
+the OpenAPI document at /api/v1/openapi.json); the first start creates the
 administrator "admin" with PORTCULLIS_ADMIN_PASSWORD (or the file
 PORTCULLIS_ADMIN_PASSWORD_FILE), else a generated password shown once here.
 With --accounts, --htpasswd users sign in too and get roles like any user.
