@@ -152,7 +152,7 @@ describe('the audit recorder', () => {
     const captured = captureLog('info');
     const stored: AuditEvent[] = [];
     let dropped = 0;
-    const recorder = new AuditRecorder({ log: captured.log, store: { append: async (events) => void stored.push(...events) }, onDropped: (n) => (dropped += n) });
+    const recorder = new AuditRecorder({ log: captured.log, store: { append: async (events) => { for (const event of events) stored.push(event); } }, onDropped: (n) => (dropped += n) });
     recorder.record(pull(1));
     await recorder.close();
     assert.equal(stored.length, 1);
