@@ -26,6 +26,8 @@ import type { Route } from './plugin.js';
 import { visibleProject } from './projects.js';
 
 export const AUDIT_PATH = '/api/v1/audit';
+/** The actions for an error message, families folded (`user.{created,changed}`) so that the line stays short as actions are added. */
+const ACTION_LIST = foldActions(AUDIT_ACTIONS);
 const PARAMETERS = ['since', 'until', 'project', 'repository', 'user', 'action', 'outcome', 'n', 'cursor'] as const;
 type Parameter = (typeof PARAMETERS)[number];
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
@@ -103,7 +105,7 @@ function queryOf(params: Map<Parameter, string>, nowMs: number): { query: Omit<A
   const project = text('project', isProjectName, 'a project name');
   const repository = text('repository', (v) => v.length <= 255 && REPOSITORY.test(v), 'a repository name');
   const user = text('user', (v) => v.length > 0 && v.length <= 256 && !/[\u0000-\u001f\u007f]/.test(v), 'a user name (1 to 256 characters)');
-  const action = text('action', isAuditAction, `one of ${AUDIT_ACTIONS.join(', ')}`);
+  const action = text('action', isAuditAction, `one of ${ACTION_LIST}`);
   const outcome = text('outcome', isAuditOutcome, `one of ${AUDIT_OUTCOMES.join(', ')}`);
   const nText = text('n', (v) => /^\d{1,6}$/.test(v) && Number(v) >= 1, `a whole number from 1 to ${MAX_PAGE}`);
   const cursorText = text('cursor', (v) => parseCursor(v) !== undefined, 'the cursor of a previous page');
@@ -145,4 +147,20 @@ async function scopeOf(ctx: ApiContext, query: Omit<AuditQuery, 'limit'>): Promi
   const administered = await ctx.access.store.projectsAdministeredBy(ctx.principal.name);
   if (administered.length === 0) throw new ApiError('DENIED', 'the audit log needs a registry administrator or a project admin');
   return { ...query, projects: administered };
+}
+
+function foldActions(actions: readonly string[]): string {
+  const dotted = new Map<string, string[]>();
+  for (const action of actions) {
+    const dot = action.indexOf('.');
+    if (dot > 0) dotted.set(action.slice(0, dot), [...(dotted.get(action.slice(0, dot)) ?? []), action.slice(dot + 1)]);
+  }
+  const out: string[] = [];
+  for (const action of actions) {
+    const dot = action.indexOf('.');
+    const family = dot > 0 ? dotted.get(action.slice(0, dot)) : undefined;
+    if (!family || family.length < 2) out.push(action);
+    else if (family[0] === action.slice(dot + 1)) out.push(`${action.slice(0, dot)}.{${family.join(',')}}`);
+  }
+  return out.join(', ');
 }
