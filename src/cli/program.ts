@@ -12,6 +12,7 @@ import { registerVulnCommands } from './program/vuln.js';
 import { registerRegistryCommands } from './program/registry.js';
 import { registerRegistryAdminCommands } from './program/registry-admin.js';
 import { registerRegistryWebhookCommands } from './program/registry-webhook.js';
+import { registerRegistryAuditCommand } from './program/registry-audit.js';
 
 type ExitAwareCommand = Command & { exitCodeValue(): number };
 
@@ -52,5 +53,6 @@ Examples:
   registerRegistryCommands(program, ctx);
   registerRegistryAdminCommands(program, ctx);
   registerRegistryWebhookCommands(program, ctx);
+  registerRegistryAuditCommand(program, ctx);
   return program;
 }

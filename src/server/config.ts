@@ -73,6 +73,8 @@ export interface RegistryConfig {
   readonly webhooks?: WebhookSettings;
   /** Per-project quotas and retention rules (gc/projects.ts); none when absent. */
   readonly projectSettings?: ProjectSettingsProvider;
+  /** The audit log (audit/): retention (0 keeps everything; default 90 days) and the queue of events waiting to be stored (default 10,000). */
+  readonly audit?: { readonly retentionMs?: number; readonly queueSize?: number };
   readonly log: RegistryLog;
   /** The effective settings this configuration was made from (`--print-config`, and what a reload compares). */
   readonly settings?: Settings;

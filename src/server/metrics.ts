@@ -27,6 +27,8 @@
  * - pulls refused by the policy, by reason kind (`countDenied`, from the
  *   live pull policy, reload.ts).
  * - configuration reloads by outcome (`countReload`).
+ * - audit events that could not be stored (`countAuditDropped`, from the
+ *   audit recorder: a full queue or a failing store).
  * - garbage collection runs and bytes freed (`countGcRun`), and webhook
  *   deliveries (`countWebhookDelivery`): defined here for the collector and
  *   the webhook sender to call.
@@ -153,6 +155,7 @@ export class Metrics {
     labelNames: ['event', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly auditDropped = new Counter({ name: 'portcullis_audit_dropped_total', help: 'Audit events not stored (queue full or store failing); each is still in the log (event "audit").', registers: [this.registry] });
   readonly sourceErrors = new Counter({ name: 'portcullis_metrics_source_errors_total', help: 'Scrapes whose gauge values could not be read.', registers: [this.registry] });
 
   constructor(options: MetricsOptions = {}) {
@@ -165,6 +168,7 @@ export class Metrics {
     for (const outcome of ['applied', 'failed'] as const) this.configReloads.inc({ outcome }, 0);
     for (const outcome of ['done', 'failed'] as const) this.gcRuns.inc({ outcome }, 0);
     this.gcFreedBytes.inc(0);
+    this.auditDropped.inc(0);
     for (const kind of ['blob', 'manifest'] as const) {
       this.pushedBytes.inc({ kind }, 0);
       this.pulledBytes.inc({ kind }, 0);
@@ -212,6 +216,11 @@ export class Metrics {
   countGcRun(outcome: GcOutcome, bytesFreed = 0): void {
     this.gcRuns.inc({ outcome });
     if (bytesFreed > 0 && Number.isFinite(bytesFreed)) this.gcFreedBytes.inc(bytesFreed);
+  }
+
+  /** For the audit recorder: events that were not stored. */
+  countAuditDropped(count: number): void {
+    if (count > 0 && Number.isFinite(count)) this.auditDropped.inc(count);
   }
 
   /** For the webhook sender: one delivery attempt. `event` must come from the fixed list of event names, never from input. */

@@ -4,7 +4,7 @@
  * of abandoned uploads, garbage collection (scheduled, and its admin API),
  * the scan service, webhooks (with accounts),
  * the pull policy (with signature checks against the registry itself), the
- * Notary trust service, the UI and metrics, then listens. `close` stops them
+ * Notary trust service, the UI and metrics, the audit log, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish.
  */
 import { readFile } from 'node:fs/promises';
@@ -31,6 +31,7 @@ import { openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
 import { GcService } from './gc/index.js';
 import { adminApiPlugins } from './api/v1/admin-plugins.js';
 import { packageVersion } from './api/v1/openapi/package-version.js';
+import { openAudit } from './audit/open.js';
 import { openWebhooks, type OpenedWebhooks } from './webhooks/open.js';
 import type { WebhookService } from './webhooks/service.js';
 
@@ -134,6 +135,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const classifier = new ManifestClassifier(blobs);
     let scanner: ScanService | undefined;
     const metrics = new Metrics({ source: storeGauges(metadata, config.scan ? () => scanner : undefined) });
+    // Before webhooks, gc and the server: closed after them, so their last events are stored.
+    const audit = await openAudit(config, { keep: accounts !== undefined, onDropped: (count) => metrics.countAuditDropped(count) });
+    closers.push(() => audit.close());
     // Webhooks belong to projects: with accounts only (webhooks/open.ts).
     let webhooks: OpenedWebhooks | undefined;
     if (accounts) {
@@ -200,17 +204,17 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       stores: { blobs, metadata },
       log: config.log,
       ...(config.gc?.intervalMs !== undefined ? { intervalMs: config.gc.intervalMs } : {}),
-      // Every run is counted in the metrics, then told to the configured observer (tests).
-      observer: {
-        gcFinished(report) {
+      // Every run is counted in the metrics, then told to the configured observer (tests); scheduled runs are audit events.
+      observer: audit.observeGc({
+        gcFinished(report, run) {
           metrics.countGcRun('done', report.bytesFreed);
-          config.gc?.observer?.gcFinished(report);
+          config.gc?.observer?.gcFinished(report, run);
         },
-        gcFailed(durationMs, error) {
+        gcFailed(durationMs, error, run) {
           metrics.countGcRun('failed');
-          config.gc?.observer?.gcFailed(durationMs, error);
+          config.gc?.observer?.gcFailed(durationMs, error, run);
         },
-      },
+      }),
       defaults: {
         ...(config.gc?.graceMs !== undefined ? { graceMs: config.gc.graceMs } : {}),
         ...(config.gc?.untaggedRetentionMs !== undefined ? { untaggedRetentionMs: config.gc.untaggedRetentionMs } : {}),
@@ -233,9 +237,15 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       limits: live.limits,
     };
     const plugins: RegistryPlugin[] = [
+      audit.plugin,
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
       // /api/v1/gc; /token and the accounts API with --accounts; the OpenAPI document of those.
-      ...adminApiPlugins({ gc, ...(auth ? { auth } : {}), ...(accountsAccess ? { accounts: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}) } } : {}), version: await packageVersion() }),
+      ...adminApiPlugins({
+        gc,
+        ...(auth ? { auth } : {}),
+        ...(accountsAccess ? { accounts: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}), ...(audit.log ? { audit: audit.log } : {}) } } : {}),
+        version: await packageVersion(),
+      }),
     ];
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
@@ -274,7 +284,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     publicName = config.publicName ?? `${listening === '0.0.0.0' || listening === '::' || listening === '[::]' ? '127.0.0.1' : listening}:${server.port}`;
     await scanner?.start();
     hooks?.start();
-    const reload = reloader(config, live, metrics);
+    const reload = reloader(config, live, metrics, audit.recorder);
     return { url: server.url, port: server.port, services, gc, ...(hooks ? { webhooks: hooks } : {}), ...(scanner ? { scanner } : {}), ...(metricsUrl ? { metricsUrl } : {}), ...(accounts?.admin ? { admin: accounts.admin } : {}), reload, close: closeAll };
   } catch (error) {
     await closeAll();

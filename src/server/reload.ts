@@ -14,11 +14,21 @@
  *   htpasswd file that cannot be read): the running configuration stays
  *   whole, nothing of the new one is applied.
  * Reloads run one at a time; a reload asked for during another runs after it.
+ *
+ * A reload that changed who may do what — keys of `policy`, `auth`, `audit`
+ * and the retention and project settings of `gc` — is a `policy.changed`
+ * event in the audit log, by `<system>`, naming the keys (a file those keys
+ * name, read again with new contents, is not seen as a change).
  */
 import { KEYS, keyEntry, type Settings } from './config-file/index.js';
 import type { RegistryConfig } from './config.js';
 import type { LiveParts } from './live-config.js';
 import type { Metrics } from './metrics.js';
+import { SYSTEM_PRINCIPAL } from './audit/event.js';
+import type { AuditRecorder } from './audit/recorder.js';
+
+/** Keys whose change is a policy change for the audit log. */
+const POLICY_KEYS = /^(policy|auth|audit)\.|^gc\.(projectSettings|untaggedRetention)$/;
 
 export interface ReloadResult {
   readonly outcome: 'applied' | 'failed';
@@ -40,7 +50,12 @@ export function changedKeys(before: Settings, after: Settings): string[] {
   return KEYS.filter((k) => JSON.stringify(valueAt(before, k.path)) !== JSON.stringify(valueAt(after, k.path))).map((k) => k.key);
 }
 
-export function reloader(started: RegistryConfig, live: Pick<LiveParts, 'apply'>, metrics?: Pick<Metrics, 'countReload'>): () => Promise<ReloadResult> {
+export function reloader(
+  started: RegistryConfig,
+  live: Pick<LiveParts, 'apply'>,
+  metrics?: Pick<Metrics, 'countReload'>,
+  audit?: Pick<AuditRecorder, 'record'>,
+): () => Promise<ReloadResult> {
   const log = started.log;
   /** What runs now: the start-up values of restart keys, the last applied ones of live keys. */
   let applied = started.settings;
@@ -82,6 +97,11 @@ export function reloader(started: RegistryConfig, live: Pick<LiveParts, 'apply'>
       applied = merged as Settings;
     }
     metrics?.countReload('applied');
+    const policy = changed.filter((key) => POLICY_KEYS.test(key));
+    if (policy.length > 0) {
+      const waiting = restartNeeded.filter((key) => POLICY_KEYS.test(key));
+      audit?.record({ action: 'policy.changed', outcome: 'success', principal: SYSTEM_PRINCIPAL, principalKind: 'system', detail: { via: 'reload', changed: policy, ...(waiting.length > 0 ? { restartNeeded: waiting } : {}) } });
+    }
     const fields = { event: 'config.reload', outcome: 'applied', changed, ...(restartNeeded.length > 0 ? { restartNeeded } : {}) };
     const what = changed.length === 0 ? 'nothing changed' : `changed: ${changed.join(', ')}`;
     if (restartNeeded.length > 0) log.warn(fields, `configuration reloaded (${what}); ${restartNeeded.join(', ')} ${restartNeeded.length === 1 ? 'takes' : 'take'} effect only after a restart`);

@@ -85,6 +85,7 @@ test('metrics: every line of the exposition is a valid HELP, TYPE or sample line
       'counter portcullis_gc_runs_total',
       'counter portcullis_gc_freed_bytes_total',
       'counter portcullis_webhook_deliveries_total',
+      'counter portcullis_audit_dropped_total',
       'counter portcullis_metrics_source_errors_total',
       'gauge portcullis_repositories',
       'gauge portcullis_manifests',

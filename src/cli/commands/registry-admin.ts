@@ -33,11 +33,12 @@ export interface AdminOptions {
 
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
-export interface Client {
+export interface AdminClient {
   call(method: string, path: string, body?: unknown): Promise<unknown>;
 }
 
-export async function connect(options: AdminOptions, io: OutputStreams): Promise<Client> {
+/** Signs in at the server's /token and calls its /api/v1 (also for registry-webhook.ts and registry-audit.ts). */
+export async function connect(options: AdminOptions, io: OutputStreams): Promise<AdminClient> {
   const server = (options.server ?? io.env.PORTCULLIS_SERVER ?? '').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(server)) throw new UsageError('--server takes the registry\'s URL, e.g. http://127.0.0.1:5000 (or set PORTCULLIS_SERVER)');
   const host = new URL(server).host;
@@ -87,7 +88,7 @@ async function request(dispatcher: Dispatcher | undefined, method: string, url: 
 }
 
 /** Every page of a list (the API's Link rel="next" is followed via `last`). */
-async function listAll(client: Client, path: string, key: string): Promise<Array<Record<string, unknown>>> {
+async function listAll(client: AdminClient, path: string, key: string): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = [];
   let last: string | undefined;
   for (let pages = 0; pages < 10_000; pages++) {
@@ -102,6 +103,7 @@ async function listAll(client: Client, path: string, key: string): Promise<Array
   return out;
 }
 
+/** A table (or, with --format json, the rows as JSON). */
 export function print(io: OutputStreams, options: AdminOptions, rows: Array<Record<string, unknown>>, columns: readonly string[]): void {
   if (options.format === 'json') {
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -69,6 +69,8 @@ export interface ServeOptions {
   gcGrace?: string;
   untaggedRetention?: string;
   projectSettings?: string;
+  auditRetention?: string;
+  auditQueue?: string;
   requireSignature?: boolean;
   policy?: string;
   notary?: boolean;
@@ -266,6 +268,7 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     ...(requireSignature ? { requireSignature } : {}),
     gc: { intervalMs: durationMs(s.gc.interval), graceMs: durationMs(s.gc.grace), untaggedRetentionMs: durationMs(s.gc.untaggedRetention) },
     ...(s.gc.projectSettings ? { projectSettings: await loadProjectSettings(s.gc.projectSettings) } : {}),
+    audit: { retentionMs: durationMs(s.audit.retention), queueSize: s.audit.queue },
     webhooks: {
       workers: s.webhooks.workers,
       timeoutMs: durationMs(s.webhooks.timeout),

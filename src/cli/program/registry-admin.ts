@@ -29,11 +29,13 @@ Examples:
 
 Webhooks of a project: "portcullis registry webhook --help".
 Garbage collection: "portcullis registry gc --help" (against a running
-registry, or offline on its data folder).
+registry, or offline on its data folder). The audit log: "portcullis
+registry audit --help".
 
 Exit codes: 0 ok, 2 invalid request, 3 not found, 4 not allowed or wrong
 credentials, 5 server unreachable, 9 exists already.`;
 
+/** The connection flags every admin command takes (also registry-webhook.ts and registry-audit.ts). */
 export function common(command: Command): Command {
   return command
     .option('--server <url>', 'the registry (default $PORTCULLIS_SERVER)')
@@ -56,7 +58,7 @@ export function admin(options: Record<string, unknown>): AdminOptions {
 export function registryGroup(program: Command): Command {
   const existing = program.commands.find((command) => command.name() === 'registry');
   if (existing) return existing;
-  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots, webhooks (--accounts) and garbage collection').addHelpText('after', HELP);
+  return program.command('registry').description('administer a running portcullis serve: accounts, projects, members, robots, webhooks, the audit log (--accounts) and garbage collection').addHelpText('after', HELP);
 }
 
 export function registerRegistryAdminCommands(program: Command, ctx: CommandContext): void {

@@ -38,8 +38,8 @@ Authentication: --htpasswd FILE (bcrypt entries, as made by "htpasswd -B");
 --anonymous-pull lets anyone pull. --accounts turns on users, robots, projects
 and roles (pull, push, delete, admin) kept in the metadata store, with Docker
 token auth at /token (Basic still works) and the admin API at /api/v1/
-("portcullis registry user|robot|project|member"; described by the OpenAPI
-document at /api/v1/openapi.json); the first start creates the
+("portcullis registry user|robot|project|member|webhook|audit"; described by
+the OpenAPI document at /api/v1/openapi.json); the first start creates the
 administrator "admin" with PORTCULLIS_ADMIN_PASSWORD (or the file
 PORTCULLIS_ADMIN_PASSWORD_FILE), else a generated password shown once here.
 With --accounts, --htpasswd users sign in too and get roles like any user.
@@ -47,6 +47,13 @@ Without either, anyone can push: bind to loopback (the default) or put it
 behind a proxy. Passwords are checked off the
 event loop; after too many failed logins for one user or from one address the
 registry answers 429 with Retry-After without checking the password at all.
+
+Audit log: every push, pull (manifests), delete, login (and failed one),
+permission change, policy change and garbage collection is a log line with
+"event":"audit" (principal, address, request id, repository, digest). With
+--accounts the events are also kept in the metadata store for
+--audit-retention (default 90d) and read with "portcullis registry audit"
+(GET /api/v1/audit).
 
 Uploads belong to the repository and user that started them (anyone else gets
 404); each client may keep --max-uploads-per-client open, and uploads
@@ -124,6 +131,8 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--gc-grace <duration>', 'never collect blobs touched (uploaded, linked) within this time (default 1h)')
     .option('--untagged-retention <duration>', 'keep untagged manifests this long before collecting them (default 7d)')
     .option('--project-settings <file>', 'per-project quotas and tag retention rules (YAML or JSON; docs/serve.md)')
+    .option('--audit-retention <duration>', 'keep audit events this long (default 90d; 0 = forever); with --accounts')
+    .option('--audit-queue <n>', 'audit events waiting to be stored before they are counted as dropped (default 10000)')
     .addHelpText(
       'after',
       `${SERVE_HELP}

@@ -12,6 +12,7 @@ import type { RegistryPlugin } from '../app.js';
 import type { IdentityStore } from '../metadata/identity-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { apiPlugin } from '../api/v1/plugin.js';
+import type { AuditLog } from '../api/v1/context.js';
 import { clairCallbackPlugin } from '../webhooks/clair-route.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { AccountsAccess, bootstrapAdmin } from './accounts.js';
@@ -80,9 +81,18 @@ export async function openAccounts(options: {
   }
 }
 
-/** `/token` and `/api/v1/` (with project webhooks and Clair's notification callback when given), for buildApp's plugins. */
-export function accountPlugins(access: AccountsAccess, metadata: MetadataStore, webhooks?: WebhookService): RegistryPlugin[] {
-  return [tokenPlugin(access), apiPlugin({ access, metadata, ...(webhooks ? { webhooks } : {}) }), ...(webhooks ? [clairCallbackPlugin(webhooks)] : [])];
+/** What the accounts API may carry beside users, projects, members and robots. */
+export interface AccountPluginExtras {
+  /** Project webhooks and Clair's notification callback. */
+  readonly webhooks?: WebhookService;
+  /** The audit log GET /api/v1/audit reads. */
+  readonly audit?: AuditLog;
+}
+
+/** `/token` and `/api/v1/` (with project webhooks, Clair's notification callback and the audit log when given), for buildApp's plugins. */
+export function accountPlugins(access: AccountsAccess, metadata: MetadataStore, extras: AccountPluginExtras = {}): RegistryPlugin[] {
+  const { webhooks, audit } = extras;
+  return [tokenPlugin(access), apiPlugin({ access, metadata, ...(webhooks ? { webhooks } : {}), ...(audit ? { audit } : {}) }), ...(webhooks ? [clairCallbackPlugin(webhooks)] : [])];
 }
 
 async function openIdentityStore(root: string, metadataUrl: string | undefined): Promise<IdentityStore> {

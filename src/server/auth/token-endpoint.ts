@@ -20,7 +20,8 @@
  * `invalid_grant` (POST); too many failed logins 429 with Retry-After,
  * decided before any password is checked. A `service` other than ours is
  * refused (a token for another registry is not ours to issue). Tokens are
- * never logged.
+ * never logged; every token issued to a signed-in caller is a `login` in the
+ * audit log (audit/notes.ts), every refused credential a failed one.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RegistryPlugin } from '../app.js';
@@ -29,6 +30,7 @@ import type { AccountsAccess } from './accounts.js';
 import { logAuthFailure } from './failure-log.js';
 import { principalName, type Principal } from './principal.js';
 import { grantScopes, parseScopes } from './scopes.js';
+import { noteAudit, noteLogin } from '../audit/notes.js';
 
 export const TOKEN_PATH = '/token';
 const MAX_FORM_BYTES = 16 * 1024;
@@ -58,7 +60,7 @@ async function getToken(access: Access, request: FastifyRequest, reply: FastifyR
   if (!authn.ok) return refuseGet(access, request, reply, authn);
   const scopes = parseScopes(query.getAll('scope'));
   const refresh = basic && query.get('offline_token') === 'true';
-  return reply.code(200).send(await tokenBody(access, authn.principal, scopes, refresh, 'get'));
+  return reply.code(200).send(await tokenBody(access, request, authn.principal, scopes, refresh, 'get'));
 }
 
 async function postToken(access: Access, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -83,19 +85,33 @@ async function postToken(access: Access, request: FastifyRequest, reply: Fastify
       return oauthError(reply, 400, 'invalid_grant', 'incorrect username or password');
     }
     if (authn.principal.kind === 'anonymous') return oauthError(reply, 400, 'invalid_grant', 'incorrect username or password');
-    return reply.code(200).send(await tokenBody(access, authn.principal, scopes, offline, 'post'));
+    return reply.code(200).send(await tokenBody(access, request, authn.principal, scopes, offline, 'post'));
   }
   if (grant === 'refresh_token') {
     const verified = await access.tokens.verifyRefresh(form.get('refresh_token') ?? '');
     const principal = typeof verified === 'string' ? undefined : await access.principalOf(verified.subject, verified.issuedAt);
-    if (!principal) return oauthError(reply, 400, 'invalid_grant', 'the refresh token is invalid, expired or revoked');
-    return reply.code(200).send(await tokenBody(access, principal, scopes, false, 'post', form.get('refresh_token') ?? undefined));
+    if (!principal) {
+      noteAudit(request, { action: 'login', ...(typeof verified !== 'string' ? { principal: verified.subject } : {}), detail: { via: 'token', grant: 'refresh_token', reason: 'invalid' } });
+      return oauthError(reply, 400, 'invalid_grant', 'the refresh token is invalid, expired or revoked');
+    }
+    return reply.code(200).send(await tokenBody(access, request, principal, scopes, false, 'post', form.get('refresh_token') ?? undefined));
   }
   return oauthError(reply, 400, 'unsupported_grant_type', 'grant_type must be password or refresh_token');
 }
 
-async function tokenBody(access: Access, principal: Principal, scopes: ReturnType<typeof parseScopes>, refresh: boolean, form: 'get' | 'post', keepRefresh?: string): Promise<Record<string, unknown>> {
+async function tokenBody(
+  access: Access,
+  request: FastifyRequest,
+  principal: Principal,
+  scopes: ReturnType<typeof parseScopes>,
+  refresh: boolean,
+  form: 'get' | 'post',
+  keepRefresh?: string,
+): Promise<Record<string, unknown>> {
   const granted = await grantScopes(principal, scopes, (p, a, r) => access.can(p, a, r));
+  // A signed-in caller's token is a login for the audit log: one per token.
+  const grant = form === 'get' ? 'basic' : keepRefresh !== undefined ? 'refresh_token' : 'password';
+  noteLogin(request, principal, { via: 'token', grant, scopes: granted.map((g) => `${g.type}:${g.name}:${g.actions.join(',')}`) });
   const subject = principal.kind === 'anonymous' ? '' : principalName(principal);
   const issued = await access.tokens.issueAccess(subject, granted);
   const refreshToken = refresh && principal.kind !== 'anonymous' ? (await access.tokens.issueRefresh(subject)).token : keepRefresh;

@@ -263,6 +263,13 @@ export const SETTINGS_SCHEMA = z
       },
       'Garbage collection, retention and quotas (docs/serve.md "Garbage collection").',
     ),
+    audit: section(
+      {
+        retention: key(duration(0, 3650 * 86_400_000).default('90d'), { kind: 'duration', description: 'Keep audit events this long (0: forever); older ones are removed hourly.', expected: durationWords(0, 3650 * 86_400_000), shownDefault: '90d', flag: '--audit-retention', reload: 'restart' }),
+        queue: key(count(100, 1_000_000).default(10_000), { kind: 'count', description: 'Audit events waiting to be stored, at most; past it they are counted as dropped (they stay in the log).', expected: countWords(100, 1_000_000), shownDefault: '10000', flag: '--audit-queue', reload: 'restart' }),
+      },
+      'The audit log (docs/serve.md "Audit log"): kept in the metadata store with accounts, always in the log (event audit).',
+    ),
     webhooks: section(
       {
         workers: key(count(1, 64).default(4), { kind: 'count', description: 'Webhook deliveries sent at once.', expected: countWords(1, 64), shownDefault: '4', reload: 'restart' }),

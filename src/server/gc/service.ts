@@ -15,10 +15,15 @@ import type { GcReport } from './report.js';
 
 export const DEFAULT_GC_INTERVAL_MS = 24 * 3_600_000;
 
-/** Told about each run (metrics: runs by outcome, bytes freed, duration). Must not throw. */
+/** How a run started: on the schedule, or asked for (the admin API, which records who asked). */
+export interface GcRun {
+  readonly scheduled: boolean;
+}
+
+/** Told about each run (metrics: runs by outcome, bytes freed, duration; the audit log: scheduled runs). Must not throw. */
 export interface GcObserver {
-  gcFinished(report: GcReport): void;
-  gcFailed(durationMs: number, error: unknown): void;
+  gcFinished(report: GcReport, run?: GcRun): void;
+  gcFailed(durationMs: number, error: unknown, run?: GcRun): void;
 }
 
 export interface GcServiceOptions {
@@ -56,7 +61,7 @@ export class GcService {
   }
 
   /** Runs now, or joins the run going on when it is the same kind; waits for a run of the other kind first. */
-  async run(options: { readonly dryRun?: boolean } = {}): Promise<GcReport> {
+  async run(options: { readonly dryRun?: boolean; readonly scheduled?: boolean } = {}): Promise<GcReport> {
     const dryRun = options.dryRun === true;
     for (;;) {
       const current = this.#running;
@@ -64,7 +69,7 @@ export class GcService {
       if (current.dryRun === dryRun) return current.done;
       await current.done.catch(() => undefined);
     }
-    const done = this.#runOnce(dryRun).finally(() => {
+    const done = this.#runOnce(dryRun, { scheduled: options.scheduled === true }).finally(() => {
       if (this.#running?.done === done) this.#running = undefined;
     });
     this.#running = { dryRun, done };
@@ -75,7 +80,7 @@ export class GcService {
   start(): void {
     if (this.intervalMs <= 0) return;
     const tick = (): void => {
-      this.run().catch(() => undefined);
+      this.run({ scheduled: true }).catch(() => undefined);
     };
     this.#timer = setTimeout(() => {
       tick();
@@ -91,7 +96,7 @@ export class GcService {
     await this.#running?.done.catch(() => undefined);
   }
 
-  async #runOnce(dryRun: boolean): Promise<GcReport> {
+  async #runOnce(dryRun: boolean, run: GcRun): Promise<GcReport> {
     const { log, observer, stores, defaults } = this.#options;
     const started = Date.now();
     try {
@@ -115,7 +120,7 @@ export class GcService {
         `${dryRun ? 'garbage collection (dry run) would delete' : 'garbage collection deleted'} ${report.manifestsDeleted} manifests, ${report.tagsDeleted} tags and ${report.blobsDeleted} blobs (${report.bytesFreed} bytes) in ${report.durationMs} ms`,
       );
       try {
-        observer?.gcFinished(report);
+        observer?.gcFinished(report, run);
       } catch (error) {
         log.error({ event: 'error', err: error }, 'gc observer failed');
       }
@@ -124,7 +129,7 @@ export class GcService {
       const durationMs = Date.now() - started;
       log.error({ event: 'gc', dryRun, durationMs, err: error }, `garbage collection failed: ${(error as Error).message}`);
       try {
-        observer?.gcFailed(durationMs, error);
+        observer?.gcFailed(durationMs, error, run);
       } catch (observerError) {
         log.error({ event: 'error', err: observerError }, 'gc observer failed');
       }

@@ -233,6 +233,11 @@ export class PostgresIdentityStore implements IdentityStore {
     return rows.map((r) => r.name);
   }
 
+  async projectsAdministeredBy(user: string): Promise<string[]> {
+    const { rows } = await this.query<{ project: string }>(`SELECT project FROM ${this.#s}.members WHERE user_name = $1 AND role = 'admin' ORDER BY project`, [user]);
+    return rows.map((r) => r.project);
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }

@@ -117,6 +117,7 @@ export class SqliteIdentityStore implements IdentityStore {
         'SELECT name FROM projects p WHERE public = 1 OR EXISTS (SELECT 1 FROM members m WHERE m.project = p.name AND m.user_name = ?) ORDER BY name',
       ),
       readablePublic: db.prepare<[], { name: string }>('SELECT name FROM projects WHERE public = 1 ORDER BY name'),
+      administered: db.prepare<[string], { project: string }>("SELECT project FROM members WHERE user_name = ? AND role = 'admin' ORDER BY project"),
     };
   }
 
@@ -229,6 +230,10 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async projectsReadableBy(user?: string): Promise<string[]> {
     return (user === undefined ? this.#s.readablePublic.all() : this.#s.readable.all(user)).map((r) => r.name);
+  }
+
+  async projectsAdministeredBy(user: string): Promise<string[]> {
+    return this.#s.administered.all(user).map((r) => r.project);
   }
 
   async close(): Promise<void> {

@@ -88,5 +88,7 @@ export interface IdentityStore {
   projectAccess(project: string, user?: string): Promise<ProjectAccess>;
   /** Projects `user` may pull from (public ones, and those they are a member of); anonymous: public ones. Sorted. */
   projectsReadableBy(user?: string): Promise<string[]>;
+  /** Projects where `user` has the admin role (whose audit events they may read). Sorted. */
+  projectsAdministeredBy(user: string): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -15,7 +15,7 @@ import type { FailureLimits } from '../../../src/server/auth/failure-limiter.js'
 import { newInternalToken, withInternalToken } from '../../../src/server/auth/internal-token.js';
 import { accountPlugins, openAccounts, type OpenedAccounts } from '../../../src/server/auth/open-accounts.js';
 import { SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
-import type { RegistryServices } from '../../../src/server/services.js';
+import type { RegistryEvents, RegistryServices } from '../../../src/server/services.js';
 import { FilesystemBlobStore } from '../../../src/server/storage/filesystem.js';
 
 export const SERVICE = 'registry.test';
@@ -35,8 +35,10 @@ export interface AccountsRegistryOptions {
   readonly root?: string;
   /** Failed-login limits (default: high enough never to refuse). */
   readonly loginLimits?: Partial<FailureLimits>;
-  /** The plugins to mount (default: accountPlugins, /token and /api/v1/). */
-  readonly plugins?: (access: AccountsAccess, services: RegistryServices) => RegistryPlugin[];
+  /** The plugins to mount (default: accountPlugins, /token and /api/v1/); called once the accounts are open. */
+  readonly plugins?: (access: AccountsAccess, services: RegistryServices) => RegistryPlugin[] | Promise<RegistryPlugin[]>;
+  /** What the registry tells of pushes and deletes (webhooks, as open.ts wires them). */
+  readonly events?: RegistryEvents;
 }
 
 export async function accountsRegistry(options: AccountsRegistryOptions = {}): Promise<AccountsRegistry> {
@@ -51,8 +53,8 @@ export async function accountsRegistry(options: AccountsRegistryOptions = {}): P
   });
   // Wrapped as open.ts wraps it (the registry's own loopback credentials), so every test goes through the proxy.
   const access = withInternalToken(accounts.access, newInternalToken());
-  const services: RegistryServices = { blobs: new FilesystemBlobStore(join(root, 'blobs')), metadata, auth: access };
-  const app = buildApp(services, { plugins: options.plugins ? options.plugins(access, services) : accountPlugins(access, metadata) });
+  const services: RegistryServices = { blobs: new FilesystemBlobStore(join(root, 'blobs')), metadata, auth: access, ...(options.events ? { events: options.events } : {}) };
+  const app = buildApp(services, { plugins: options.plugins ? await options.plugins(access, services) : accountPlugins(access, metadata) });
   await app.ready();
   return {
     app,

@@ -74,6 +74,11 @@ export function identityStoreContract(name: string, make: () => Promise<Identity
         assert.deepEqual(await store.projectsReadableBy(), ['pub']);
         assert.equal(await store.setProjectPublic('other', true), true);
         assert.deepEqual(await store.projectsReadableBy(), ['other', 'pub']);
+        await store.setMember('other', 'alice', 'admin');
+        await store.setMember('pub', 'alice', 'delete');
+        assert.deepEqual(await store.projectsAdministeredBy('alice'), ['other', 'team'], 'admin roles only, sorted');
+        assert.deepEqual(await store.projectsAdministeredBy('htpasswd-bob'), []);
+        await store.removeMember('other', 'alice');
         assert.equal(await store.removeMember('team', 'alice'), true);
         assert.equal(await store.removeMember('team', 'alice'), false);
         assert.deepEqual(await store.projectAccess('team', 'alice'), { exists: true, public: false });

@@ -12,8 +12,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountsAccess } from '../../auth/accounts.js';
 import type { Principal } from '../../auth/principal.js';
+import type { AuditStore } from '../../metadata/audit-store.js';
 import type { MetadataStore, Page } from '../../metadata/store.js';
 import type { WebhookService } from '../../webhooks/service.js';
+
+/** The audit log as the API reads it: the store, and a flush of this process's queue so that a read sees what was just done. */
+export interface AuditLog {
+  readonly store: Pick<AuditStore, 'query'>;
+  flush?(): Promise<void>;
+}
 
 export type ApiErrorCode = 'UNAUTHORIZED' | 'DENIED' | 'NOT_FOUND' | 'CONFLICT' | 'INVALID' | 'TOOMANYREQUESTS' | 'UNSUPPORTED';
 
@@ -35,6 +42,8 @@ export class ApiError extends Error {
 export interface ApiDeps {
   readonly access: AccountsAccess;
   readonly metadata: MetadataStore;
+  /** The audit log (audit.ts); absent, GET /audit answers 404. */
+  readonly audit?: AuditLog;
   /** Webhooks of projects (webhooks.ts); their routes exist only when given. */
   readonly webhooks?: WebhookService;
   readonly now?: () => Date;

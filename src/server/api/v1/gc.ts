@@ -13,6 +13,8 @@
  * admin, not a robot: a collection acts on every project). No credentials is 401 with the challenge,
  * wrong ones 401, too many failures 429, anyone else 403. Without authentication, anyone who can reach
  * the port, who can already delete every manifest through `/v2`.
+ *
+ * Every POST is a `gc` event in the audit log, with the caller and the counts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { logAuthFailure } from '../../auth/failure-log.js';
@@ -21,6 +23,9 @@ import type { GcService } from '../../gc/index.js';
 import { principalName } from '../../auth/principal.js';
 import { ADMIN_API_SCOPE, ADMIN_API_SCOPE_NAME, grantsInclude } from '../../auth/scopes.js';
 import type { AccessControl } from '../../services.js';
+import { noteAudit } from '../../audit/notes.js';
+import { factsOf } from '../../request-facts.js';
+import { gcAuditDetail } from '../../audit/gc.js';
 
 export const GC_API_PATH = '/api/v1/gc';
 
@@ -57,7 +62,10 @@ export function gcApiPlugin(options: GcApiOptions): (app: FastifyInstance) => Pr
       send(reply, 401, 'UNAUTHORIZED', `this token was not issued for the admin API: ask /token for scope ${ADMIN_API_SCOPE}, or send Basic credentials`);
       return false;
     }
-    if (principal.kind === 'user' && principal.admin) return true;
+    if (principal.kind === 'user' && principal.admin) {
+      factsOf(request.raw).principal = principalName(principal);
+      return true;
+    }
     logAuthFailure(request, { ok: false, challenge: '', reason: 'denied', user: principalName(principal) }, 'delete');
     send(reply, 403, 'DENIED', 'garbage collection needs a registry administrator');
     return false;
@@ -73,8 +81,10 @@ export function gcApiPlugin(options: GcApiOptions): (app: FastifyInstance) => Pr
       const query = request.query as Record<string, unknown>;
       const flag = query.dryRun;
       if (flag !== undefined && flag !== 'true' && flag !== 'false') return send(reply, 400, 'UNSUPPORTED', 'dryRun takes true or false');
+      const note = noteAudit(request, { action: 'gc', detail: { dryRun: flag === 'true' } });
       try {
         const report = await gc.run({ dryRun: flag === 'true' });
+        note.detail = gcAuditDetail(report);
         return reply.header('cache-control', 'no-store').send(report);
       } catch (error) {
         if (error instanceof ServeError && error.code === 'UNAVAILABLE') {

@@ -11,6 +11,7 @@ import type { MemberRecord } from '../../metadata/identity-store.js';
 import { ApiError, bodyOf, pageOf, sendPage } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf, visibleProject } from './projects.js';
+import { noteAudit } from '../../audit/notes.js';
 
 function memberView(member: MemberRecord): Record<string, unknown> {
   return { user: member.user, role: member.role };
@@ -31,6 +32,7 @@ export function registerMembers(route: Route): void {
     if (!isUserName(user) || (!(await ctx.access.store.getUser(user)) && !ctx.access.isHtpasswdUser(user))) throw new ApiError('NOT_FOUND', `user ${user.slice(0, 100)} does not exist`);
     await ctx.access.store.setMember(project.name, user, role);
     ctx.request.log.info({ event: 'member.set', project: project.name, user, role }, `${user} is ${role} in ${project.name}`);
+    noteAudit(ctx.request, { action: 'member.set', project: project.name, detail: { user, role } });
     return ctx.reply.code(200).send({ user, role });
   });
 
@@ -39,6 +41,7 @@ export function registerMembers(route: Route): void {
     const user = paramOf(ctx, 'user');
     if (!(await ctx.access.store.removeMember(project.name, user))) throw new ApiError('NOT_FOUND', `${user.slice(0, 100)} is not a member of ${project.name}`);
     ctx.request.log.info({ event: 'member.removed', project: project.name, user }, `${user} removed from ${project.name}`);
+    noteAudit(ctx.request, { action: 'member.removed', project: project.name, detail: { user } });
     return ctx.reply.code(204).send();
   });
 }

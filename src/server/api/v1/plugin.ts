@@ -1,7 +1,7 @@
 /**
- * The admin API, `/api/v1/`: users, projects, members, robots and webhooks,
- * for `portcullis registry …` and other tools. One file per resource
- * (users.ts, projects.ts, members.ts, robots.ts, webhooks.ts); this file mounts them in a
+ * The admin API, `/api/v1/`: users, projects, members, robots, webhooks and
+ * the audit log, for `portcullis registry …` and other tools. One file per resource
+ * (users.ts, projects.ts, members.ts, robots.ts, webhooks.ts, audit.ts); this file mounts them in a
  * context of their own (JSON bodies of at most 64 KiB, JSON errors) and
  * authenticates every request first: no credentials is 401 with the token
  * challenge, wrong ones 401, too many failures 429.
@@ -12,6 +12,7 @@ import { logAuthFailure } from '../../auth/failure-log.js';
 import { principalName } from '../../auth/principal.js';
 import { ADMIN_API_SCOPE, ADMIN_API_SCOPE_NAME, grantsInclude } from '../../auth/scopes.js';
 import { factsOf } from '../../request-facts.js';
+import { registerAudit } from './audit.js';
 import { ApiError, type ApiContext, type ApiDeps } from './context.js';
 import { registerMembers } from './members.js';
 import { registerProjects } from './projects.js';
@@ -44,6 +45,7 @@ export function apiPlugin(deps: ApiDeps): RegistryPlugin {
         registerMembers(route);
         registerRobots(route);
         if (deps.webhooks) registerWebhooks(route, deps.webhooks);
+        registerAudit(route);
       },
       { prefix: API_PREFIX },
     );

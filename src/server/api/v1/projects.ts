@@ -12,6 +12,7 @@ import { isProjectName } from '../../auth/principal.js';
 import type { ProjectRecord } from '../../metadata/identity-store.js';
 import { ApiError, bodyOf, nowIso, pageOf, sendPage, type ApiContext } from './context.js';
 import type { Route } from './plugin.js';
+import { noteAudit } from '../../audit/notes.js';
 
 export function projectView(project: ProjectRecord): Record<string, unknown> {
   return { name: project.name, public: project.public, createdAt: project.createdAt };
@@ -50,6 +51,7 @@ export function registerProjects(route: Route): void {
     const project: ProjectRecord = { name, public: body.public === true, createdAt: nowIso(ctx) };
     if (!(await ctx.access.store.createProject(project))) throw new ApiError('CONFLICT', `project ${name} exists`);
     ctx.request.log.info({ event: 'project.created', project: name, public: project.public }, `project ${name} created`);
+    noteAudit(ctx.request, { action: 'project.created', project: name, detail: { public: project.public } });
     return ctx.reply.code(201).header('location', `/api/v1/projects/${name}`).send(projectView(project));
   });
 
@@ -64,6 +66,7 @@ export function registerProjects(route: Route): void {
     if (typeof body.public !== 'boolean') throw new ApiError('INVALID', '"public" must be true or false');
     await ctx.access.store.setProjectPublic(project.name, body.public);
     ctx.request.log.info({ event: 'project.changed', project: project.name, public: body.public }, `project ${project.name} is now ${body.public ? 'public' : 'private'}`);
+    noteAudit(ctx.request, { action: 'project.changed', project: project.name, detail: { public: body.public } });
     return ctx.reply.code(200).send(projectView({ ...project, public: body.public }));
   });
 
@@ -74,6 +77,7 @@ export function registerProjects(route: Route): void {
     if (holds) throw new ApiError('CONFLICT', `project ${project.name} still holds repositories: delete them first`);
     await ctx.access.store.deleteProject(project.name);
     ctx.request.log.info({ event: 'project.deleted', project: project.name }, `project ${project.name} deleted`);
+    noteAudit(ctx.request, { action: 'project.deleted', project: project.name });
     return ctx.reply.code(204).send();
   });
 }

@@ -13,6 +13,7 @@ import type { RobotRecord } from '../../metadata/identity-store.js';
 import { ApiError, bodyOf, nowIso, pageOf, sendPage, stringField } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf, visibleProject } from './projects.js';
+import { noteAudit } from '../../audit/notes.js';
 
 const MAX_EXPIRY_DAYS = 3650;
 
@@ -61,6 +62,7 @@ export function registerRobots(route: Route): void {
     };
     if (!(await ctx.access.store.createRobot(robot))) throw new ApiError('CONFLICT', `robot ${robot.name} exists`);
     ctx.request.log.info({ event: 'robot.created', robot: robot.name, actions: robot.actions, expiresAt: robot.expiresAt ?? null }, `robot ${robot.name} created`);
+    noteAudit(ctx.request, { action: 'robot.created', project: project.name, detail: { robot: robot.name, actions: robot.actions, expiresAt: robot.expiresAt ?? null } });
     return ctx.reply.code(201).send({ ...robotView(robot), secret });
   });
 
@@ -72,6 +74,7 @@ export function registerRobots(route: Route): void {
     if (!robot || robot.project !== project.name) throw new ApiError('NOT_FOUND', `robot ${given.slice(0, 100)} does not exist in ${project.name}`);
     await ctx.access.store.revokeRobot(name, nowIso(ctx));
     ctx.request.log.info({ event: 'robot.revoked', robot: name }, `robot ${name} revoked`);
+    noteAudit(ctx.request, { action: 'robot.revoked', project: project.name, detail: { robot: name } });
     return ctx.reply.code(204).send();
   });
 }

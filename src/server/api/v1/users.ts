@@ -13,6 +13,7 @@ import type { UserRecord } from '../../metadata/identity-store.js';
 import { ApiError, bodyOf, checkPassword, nowIso, pageOf, sendPage, stringField, type ApiContext } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf } from './projects.js';
+import { noteAudit } from '../../audit/notes.js';
 
 function userView(user: UserRecord): Record<string, unknown> {
   return { name: user.name, admin: user.admin, createdAt: user.createdAt, passwordChangedAt: user.passwordChangedAt };
@@ -46,6 +47,7 @@ export function registerUsers(route: Route): void {
     const user: UserRecord = { name, passwordHash: await ctx.access.hashPassword(password), admin: body.admin === true, createdAt: at, passwordChangedAt: at };
     if (!(await ctx.access.store.createUser(user))) throw new ApiError('CONFLICT', `user ${name} exists`);
     ctx.request.log.info({ event: 'user.created', user: name, admin: user.admin }, `user ${name} created`);
+    noteAudit(ctx.request, { action: 'user.created', detail: { user: name, admin: user.admin } });
     return ctx.reply.code(201).header('location', `/api/v1/users/${name}`).send(userView(user));
   });
 
@@ -65,6 +67,7 @@ export function registerUsers(route: Route): void {
     if (!(await ctx.access.store.getUser(name))) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
     await ctx.access.store.setPassword(name, await ctx.access.hashPassword(password), nowIso(ctx));
     ctx.request.log.info({ event: 'user.password', user: name }, `password of ${name} changed`);
+    noteAudit(ctx.request, { action: 'user.password', detail: { user: name } });
     return ctx.reply.code(204).send();
   });
 
@@ -77,6 +80,7 @@ export function registerUsers(route: Route): void {
     if (!user) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
     if (user.admin && !body.admin) await refuseLastAdmin(ctx, name);
     await ctx.access.store.setAdmin(name, body.admin);
+    noteAudit(ctx.request, { action: 'user.changed', detail: { user: name, admin: body.admin } });
     return ctx.reply.code(200).send(userView({ ...user, admin: body.admin }));
   });
 
@@ -88,6 +92,7 @@ export function registerUsers(route: Route): void {
     if (user.admin) await refuseLastAdmin(ctx, name);
     await ctx.access.store.deleteUser(name);
     ctx.request.log.info({ event: 'user.deleted', user: name }, `user ${name} deleted`);
+    noteAudit(ctx.request, { action: 'user.deleted', detail: { user: name } });
     return ctx.reply.code(204).send();
   });
 }

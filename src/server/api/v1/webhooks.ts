@@ -17,10 +17,14 @@
  * nothing else). The secret is generated (256 bits) unless given (16 to 256
  * characters); it is stored sealed (webhooks/secrets.ts) and only ever shown
  * in the answer that set it. URLs are checked (webhooks/targets.ts): http(s),
- * no credentials, and no address the operator has not allowed.
+ * no credentials, and no address the operator has not allowed. Every change
+ * and redelivery is an audit event (audit/notes.ts): webhook.created,
+ * webhook.changed, webhook.secret (a PATCH that set or rotated the secret),
+ * webhook.deleted, webhook.redelivered; URLs without their query, never a secret.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { noteAudit } from '../../audit/notes.js';
 import { WEBHOOK_FORMATS, type DeliveryRecord, type WebhookFormat, type WebhookRecord } from '../../metadata/webhook-store.js';
 import { isWebhookEvent, WEBHOOK_EVENTS, type WebhookEvent } from '../../webhooks/events.js';
 import { newWebhookSecret } from '../../webhooks/secrets.js';
@@ -90,6 +94,7 @@ export function registerWebhooks(route: Route, webhooks: WebhookService): void {
     };
     if (!(await webhooks.store.createWebhook(webhook))) throw new ApiError('NOT_FOUND', `project ${project.name} does not exist`);
     ctx.request.log.info({ event: 'webhook.created', project: project.name, webhook: id, url: logUrl(url), events: webhook.events, format }, `webhook ${id} created in ${project.name}`);
+    noteAudit(ctx.request, { action: 'webhook.created', project: project.name, detail: { webhook: id, url: logUrl(url), events: webhook.events, format, enabled: webhook.enabled } });
     return ctx.reply.code(201).header('location', `/api/v1/projects/${project.name}/webhooks/${id}`).send({ ...webhookView(webhook), secret });
   });
 
@@ -122,6 +127,12 @@ export function registerWebhooks(route: Route, webhooks: WebhookService): void {
       { event: 'webhook.changed', project: current.project, webhook: current.id, url: logUrl(url), events: webhook.events, format, enabled: webhook.enabled, secretChanged: secret !== undefined },
       `webhook ${current.id} of ${current.project} changed`,
     );
+    const changed = changedFields(current, webhook);
+    noteAudit(ctx.request, {
+      action: secret !== undefined ? 'webhook.secret' : 'webhook.changed',
+      project: current.project,
+      detail: { webhook: current.id, changed, ...(changed.includes('url') ? { url: logUrl(url) } : {}), ...(changed.includes('events') ? { events: webhook.events } : {}), ...(changed.includes('format') ? { format } : {}), ...(changed.includes('enabled') ? { enabled: webhook.enabled } : {}), ...(secret !== undefined ? { secret: body.rotateSecret === true ? 'rotated' : 'set' } : {}) },
+    });
     return ctx.reply.code(200).send({ ...webhookView(webhook), ...(secret !== undefined ? { secret } : {}) });
   });
 
@@ -129,6 +140,7 @@ export function registerWebhooks(route: Route, webhooks: WebhookService): void {
     const current = await webhookOf(ctx, webhooks);
     if (!(await webhooks.store.deleteWebhook(current.project, current.id))) throw notFound(current.id);
     ctx.request.log.info({ event: 'webhook.deleted', project: current.project, webhook: current.id }, `webhook ${current.id} of ${current.project} deleted`);
+    noteAudit(ctx.request, { action: 'webhook.deleted', project: current.project, detail: { webhook: current.id, url: logUrl(current.url) } });
     return ctx.reply.code(204).send();
   });
 
@@ -147,6 +159,7 @@ export function registerWebhooks(route: Route, webhooks: WebhookService): void {
     const copy = await webhooks.redeliver(webhook, (await deliveryOf(ctx, webhooks, webhook)).id);
     if (!copy) throw new ApiError('NOT_FOUND', 'no such delivery');
     ctx.request.log.info({ event: 'webhook.redelivery', project: webhook.project, webhook: webhook.id, delivery: copy.id, of: copy.redeliveryOf }, `webhook ${webhook.id}: delivery ${copy.redeliveryOf ?? ''} queued again`);
+    noteAudit(ctx.request, { action: 'webhook.redelivered', project: webhook.project, detail: { webhook: webhook.id, delivery: copy.id, of: copy.redeliveryOf ?? null, event: copy.event } });
     return ctx.reply.code(202).send(deliveryView(copy));
   });
 }
@@ -164,6 +177,17 @@ async function deliveryOf(ctx: ApiContext, webhooks: WebhookService, webhook: We
   const delivery = /^[0-9a-f-]{36}$/.test(id) ? await webhooks.store.getDelivery(webhook.id, id) : undefined;
   if (!delivery) throw new ApiError('NOT_FOUND', `webhook ${webhook.id} has no delivery ${id.slice(0, 40)}`);
   return delivery;
+}
+
+/** The fields a PATCH changed (the secret is told apart: `webhook.secret`). */
+function changedFields(before: WebhookRecord, after: WebhookRecord): string[] {
+  const out: string[] = [];
+  if (before.url !== after.url) out.push('url');
+  if (before.events.length !== after.events.length || before.events.some((e, i) => after.events[i] !== e)) out.push('events');
+  if (before.format !== after.format) out.push('format');
+  if ((before.description ?? '') !== (after.description ?? '')) out.push('description');
+  if (before.enabled !== after.enabled) out.push('enabled');
+  return out;
 }
 
 function notFound(id: string): ApiError {

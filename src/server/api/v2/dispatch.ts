@@ -62,6 +62,8 @@ export async function dispatchV2(
   const facts = factsOf(request.raw);
   facts.route = route.kind;
   if ('name' in route) facts.repository = route.name;
+  if (route.kind === 'manifest') Object.assign(facts, 'tag' in route.reference ? { tag: route.reference.tag } : { digest: route.reference.digest });
+  if (route.kind === 'blob') facts.digest = route.digest;
   const auth = services.auth;
   const caller = await authenticate(ctx, auth);
   const known = route.kind !== 'unknown' && route.kind !== 'invalid' && (route.kind === 'tuf' || METHODS[route.kind].includes(ctx.method));

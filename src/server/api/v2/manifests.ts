@@ -24,6 +24,7 @@ import { ServeError } from '../../errors.js';
 import type { ManifestRecord } from '../../metadata/store.js';
 import type { EventActor } from '../../services.js';
 import { factsOf } from '../../request-facts.js';
+import { noteAudit } from '../../audit/notes.js';
 import type { ManifestReference } from './route.js';
 import { readBodyCapped, sendEmpty, type V2Context } from './context.js';
 import { readManifestBody } from './manifest-body.js';
@@ -48,12 +49,14 @@ async function getManifest(ctx: V2Context, name: string, reference: ManifestRefe
   const digest = 'digest' in reference ? reference.digest : await metadata.resolveTag(name, reference.tag);
   const record = digest === undefined ? undefined : await metadata.getManifest(name, digest);
   if (!record) throw await unknownManifest(ctx, name, reference);
+  factsOf(ctx.request.raw).digest = record.digest;
   // HEAD reveals only the digest, never content: it stays open so publishers can
   // resolve and sign what they pushed (cosign and `portcullis sign` resolve with HEAD).
   if (pullPolicy && ctx.method === 'GET') {
     const decision = await pullPolicy.check(record);
     if (!decision.allowed) {
       const facts = factsOf(ctx.request.raw);
+      facts.denied = { reason: decision.reason, ...(decision.kind !== undefined ? { kind: decision.kind } : {}) };
       ctx.request.log.warn(
         { event: 'pull.denied', repository: name, digest: record.digest, reason: decision.reason, ...(facts.principal !== undefined ? { principal: facts.principal } : {}), ip: ctx.request.ip },
         `pull of ${name}@${record.digest} refused: ${decision.reason}`,
@@ -139,6 +142,7 @@ async function deleteManifest(ctx: V2Context, name: string, reference: ManifestR
     const digest = await metadata.resolveTag(name, reference.tag);
     if (digest === undefined || !(await metadata.deleteTag(name, reference.tag))) throw await unknownManifest(ctx, name, reference);
     ctx.request.log.info({ event: 'delete', repository: name, tag: reference.tag, digest, ...who }, `deleted tag ${name}:${reference.tag}`);
+    noteAudit(ctx.request, { action: 'delete', repository: name, tag: reference.tag, digest, detail: { what: 'tag' } });
     try {
       events?.tagDeleted?.(name, reference.tag, digest, actorOf(principal));
     } catch (error) {
@@ -152,6 +156,7 @@ async function deleteManifest(ctx: V2Context, name: string, reference: ManifestR
     { event: 'delete', repository: name, digest: reference.digest, ...(accessories.length > 0 ? { accessories } : {}), ...who },
     `deleted ${name}@${reference.digest}${accessories.length > 0 ? ` and ${accessories.length} accessor${accessories.length === 1 ? 'y' : 'ies'}` : ''}`,
   );
+  noteAudit(ctx.request, { action: 'delete', repository: name, digest: reference.digest, detail: { what: 'manifest', accessories: accessories.length } });
   for (const digest of [reference.digest, ...accessories]) {
     try {
       events?.manifestDeleted?.(name, digest, actorOf(principal));

@@ -1,7 +1,9 @@
 /**
  * A registry with the admin API mounted as `serve` mounts it
  * (adminApiPlugins: /api/v1/gc, and /token and the accounts API with
- * --accounts, and the OpenAPI document), in one of the three
+ * --accounts, with project webhooks and the audit log as open.ts opens them
+ * — webhooks told of pushes and deletes, audit events recorded by the
+ * request hook and kept in the store — and the OpenAPI document), in one of the three
  * authentication modes, driven by `inject`; and every route it registered
  * (an onRoute hook mounted before the rest), for the route-coverage test.
  */
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import type { FastifyInstance } from 'fastify';
 import { adminApiPlugins } from '../../../../src/server/api/v1/admin-plugins.js';
+import { openAudit, type OpenedAudit } from '../../../../src/server/audit/open.js';
 import type { OpenApiDocument } from '../../../../src/server/api/v1/openapi/document.js';
 import type { AuthMode } from '../../../../src/server/api/v1/openapi/types.js';
 import { buildApp, type RegistryPlugin } from '../../../../src/server/app.js';
@@ -20,8 +23,10 @@ import { silentLog } from '../../../../src/server/log.js';
 import { SqliteMetadataStore } from '../../../../src/server/metadata/sqlite.js';
 import type { FailureLimits } from '../../../../src/server/auth/failure-limiter.js';
 import { HtpasswdAuthenticator } from '../../../../src/server/auth/htpasswd.js';
-import type { RegistryServices } from '../../../../src/server/services.js';
+import type { RegistryEvents, RegistryServices } from '../../../../src/server/services.js';
 import { FilesystemBlobStore } from '../../../../src/server/storage/filesystem.js';
+import { openWebhooks, type OpenedWebhooks } from '../../../../src/server/webhooks/open.js';
+import type { WebhookService } from '../../../../src/server/webhooks/service.js';
 import { REPO_ROOT } from '../../../support/paths.js';
 import { accountsRegistry } from '../../auth/accounts-registry.js';
 
@@ -32,6 +37,9 @@ export interface AdminRegistry {
   readonly routes: readonly string[];
   /** The document as the server serves it. */
   readonly doc: OpenApiDocument;
+  /** With accounts: the project webhooks (never started: deliveries stay pending) and the audit log. */
+  readonly webhooks?: WebhookService;
+  readonly audit?: OpenedAudit;
   close(): Promise<void>;
 }
 
@@ -62,13 +70,37 @@ export async function adminRegistry(mode: AuthMode, options: AdminRegistryOption
   let app: FastifyInstance;
   let services: RegistryServices;
   let close: () => Promise<void>;
+  let extras: { webhooks?: WebhookService; audit?: OpenedAudit } = {};
   if (mode === 'accounts') {
+    const root = await mkdtemp(join(tmpdir(), 'portcullis-admin-api-'));
+    const log = silentLog();
+    const audit = await openAudit({ root, log }, { keep: true });
+    // Webhooks open after the accounts (their tables refer to the projects), as in open.ts: the registry's events reach them once they are.
+    let opened: OpenedWebhooks | undefined;
+    const events: RegistryEvents = {
+      manifestPushed: (record, tag, who) => opened?.service.manifestPushed(record, tag, who),
+      manifestDeleted: (repository, digest, who) => opened?.service.manifestDeleted(repository, digest, who),
+      tagDeleted: (repository, tag, digest, who) => opened?.service.tagDeleted(repository, tag, digest, who),
+      pullDenied: (record, decision, tag, who) => opened?.service.pullDenied(record, decision, tag, who),
+    };
     const r = await accountsRegistry({
+      root,
+      events,
       ...(options.loginLimits ? { loginLimits: options.loginLimits } : {}),
-      plugins: (access, s) => [collect, ...adminApiPlugins({ gc: gcOf(s), auth: access, accounts: { access, metadata: s.metadata }, version })],
+      plugins: async (access, s) => {
+        // Targets on loopback are allowed (tests name 127.0.0.1); the dispatcher is not started, so nothing is sent.
+        opened = await openWebhooks({ root, settings: { allowedNetworks: ['loopback'] }, publicName: () => 'registry.test', publicUrl: () => 'http://registry.test', log });
+        const accounts = { access, metadata: s.metadata, webhooks: opened.service, ...(audit.log ? { audit: audit.log } : {}) };
+        return [collect, audit.plugin, ...adminApiPlugins({ gc: gcOf(s), auth: access, accounts, version })];
+      },
     });
     ({ app, services } = r);
-    close = () => r.close();
+    extras = { ...(opened ? { webhooks: opened.service } : {}), audit };
+    close = async () => {
+      await r.close();
+      await opened?.close();
+      await audit.close();
+    };
   } else {
     const root = await mkdtemp(join(tmpdir(), 'portcullis-admin-api-'));
     const auth = mode === 'htpasswd' ? new HtpasswdAuthenticator(new Map([[HTPASSWD_USER.name, bcrypt.hashSync(HTPASSWD_USER.password, 4)]]), options.loginLimits ? { failures: options.loginLimits } : {}) : undefined;
@@ -86,5 +118,5 @@ export async function adminRegistry(mode: AuthMode, options: AdminRegistryOption
   }
   const served = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
   if (served.statusCode !== 200) throw new Error(`openapi.json: ${served.statusCode} ${served.body}`);
-  return { app, services, routes, doc: JSON.parse(served.body) as OpenApiDocument, close };
+  return { app, services, routes, doc: JSON.parse(served.body) as OpenApiDocument, ...extras, close };
 }

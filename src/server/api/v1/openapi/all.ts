@@ -6,6 +6,7 @@
  * document does not describe, or the other way round; document.ts fails
  * loudly on a path, operation id or schema name given twice.
  */
+import { auditApi } from './audit.js';
 import { gcApi } from './gc.js';
 import { membersApi } from './members.js';
 import { projectsApi } from './projects.js';
@@ -14,5 +15,6 @@ import { selfApi } from './self.js';
 import { tokenApi } from './token.js';
 import type { ApiResource } from './types.js';
 import { usersApi } from './users.js';
+import { webhooksApi } from './webhooks.js';
 
-export const API_RESOURCES: readonly ApiResource[] = [usersApi, projectsApi, membersApi, robotsApi, gcApi, tokenApi, selfApi];
+export const API_RESOURCES: readonly ApiResource[] = [usersApi, projectsApi, membersApi, robotsApi, webhooksApi, auditApi, gcApi, tokenApi, selfApi];

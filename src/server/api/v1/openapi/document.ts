@@ -100,7 +100,7 @@ function operationObject(operation: Operation, tag: string, mode: AuthMode): Rec
 
 const DESCRIPTION = `The admin API of \`portcullis serve\` (what \`portcullis registry …\` uses), and the token service of the Docker token flow.
 
-- **Which routes**: with \`--accounts\`, users, projects, members, robots and /token; in every mode, /api/v1/gc and this document. This document describes the server that serves it.
+- **Which routes**: with \`--accounts\`, users, projects, members, robots, webhooks, the audit log and /token; in every mode, /api/v1/gc and this document. This document describes the server that serves it.
 - **Authentication**: every operation but this document and /token needs a caller who signed in: a Bearer token from /token or Basic credentials (with --accounts), Basic credentials of an --htpasswd user (with --htpasswd). No credentials, or wrong ones, is 401 with the challenge; too many failed logins 429 with Retry-After.
 - **Errors** are \`{"errors":[{"code","message"}]}\` (the registry API's shape). Something the caller may not even see (a project they have no role in) is 404 exactly as when it does not exist; something they can see but may not change is 403 DENIED.
 - **Bodies** are JSON objects of at most 64 KiB; fields not described are ignored. A body is read (and refused when malformed, too large or not JSON) before the caller is authenticated.
