@@ -34,7 +34,8 @@ const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * pulls of the 49 MB Debian image from one serve process (server CPU from
  * /proc, two runs each, interleaved): 54–68 clock ticks with 64 KiB, 28–31
  * with 1 MiB. A read stream holds at most one chunk ahead of a slow socket,
- * so a download costs at most ~2 MiB (the chunk buffered and the one being
+ * (never more than the blob or range: small blobs and manifests get a buffer
+ * of their own size), so a download costs at most ~2 MiB (the chunk buffered and the one being
  * written), bounded in all by the connection caps (docs/serve.md, "Security
  * model").
  */
@@ -73,15 +74,20 @@ export class FilesystemBlobStore implements BlobStore {
       if (isMissing(error)) throw new ServeError('BLOB_UNKNOWN', `blob ${digest} is unknown`, { detail: { digest } });
       throw internal(`cannot open blob ${digest}`, error);
     }
-    if (range) {
-      const { size } = await handle.stat();
-      if (range.start < 0 || range.end < range.start || range.start >= size || range.end >= size) {
-        await handle.close();
-        throw new ServeError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${digest} of ${size} bytes`, { detail: { size } });
-      }
-      return handle.createReadStream({ start: range.start, end: range.end, autoClose: true, highWaterMark: READ_CHUNK_BYTES });
+    let size: number;
+    try {
+      ({ size } = await handle.stat());
+    } catch (error) {
+      await handle.close();
+      throw internal(`cannot stat blob ${digest}`, error);
     }
-    return handle.createReadStream({ autoClose: true, highWaterMark: READ_CHUNK_BYTES });
+    if (range && (range.start < 0 || range.end < range.start || range.start >= size || range.end >= size)) {
+      await handle.close();
+      throw new ServeError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${digest} of ${size} bytes`, { detail: { size } });
+    }
+    // Chunks no larger than what is read: a 1 KiB manifest must not cost a 1 MiB buffer.
+    const highWaterMark = Math.max(1, Math.min(READ_CHUNK_BYTES, range ? range.end - range.start + 1 : size));
+    return range ? handle.createReadStream({ start: range.start, end: range.end, autoClose: true, highWaterMark }) : handle.createReadStream({ autoClose: true, highWaterMark });
   }
 
   async putBytes(digest: Digest, bytes: Buffer): Promise<BlobInfo> {
