@@ -12,5 +12,6 @@ export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-l
 export { LOG_FORMATS, LOG_LEVELS, createLog, silentLog, type LogFormat, type LogLevel, type LogOptions, type RegistryLog } from './log.js';
 export { UI_ROOT, imagePath, repositoryPath } from './ui/paths.js';
 // What `portcullis registry gc` opens offline: the stores a configuration names, and the collector.
-export { openBlobStore, openMetadata } from './open.js';
+export { openBlobStore } from './open.js';
+export { openMetadataStore } from './metadata/open-stores.js';
 export { runGc, type GcReport } from './gc/index.js';

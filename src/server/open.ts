@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
-import type { InventoryStore } from './metadata/inventory-store.js';
-import type { MetadataStore } from './metadata/store.js';
+import { openInventoryStore, openMetadataStore } from './metadata/open-stores.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { startServer } from './listen.js';
@@ -73,26 +72,6 @@ export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'stora
   });
 }
 
-/** The kept inventories (scan/service.ts; the UI's package lists and SBOMs), beside the metadata store a configuration names: same SQLite file, or same PostgreSQL schema. */
-export async function openInventories(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<InventoryStore> {
-  if (config.metadataUrl) {
-    const { PostgresInventoryStore } = await import('./metadata/inventory-postgres.js');
-    return PostgresInventoryStore.open(config.metadataUrl);
-  }
-  const { SqliteInventoryStore } = await import('./metadata/inventory-sqlite.js');
-  return new SqliteInventoryStore(join(config.root, 'registry.sqlite'));
-}
-
-/** The metadata store a configuration names. */
-export async function openMetadata(config: Pick<RegistryConfig, 'root' | 'metadataUrl'>): Promise<MetadataStore> {
-  if (config.metadataUrl) {
-    const { PostgresMetadataStore } = await import('./metadata/postgres.js');
-    return PostgresMetadataStore.open(config.metadataUrl);
-  }
-  const { SqliteMetadataStore } = await import('./metadata/sqlite.js');
-  return new SqliteMetadataStore(join(config.root, 'registry.sqlite'));
-}
-
 async function openNotary(config: RegistryConfig): Promise<(NotaryService & { close(): Promise<void> }) | undefined> {
   if (!config.notary) return undefined;
   const { openNotaryService } = await import('./notary/index.js');
@@ -107,7 +86,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
   try {
     const blobs = await openBlobStore(config);
     closers.push(() => blobs.close());
-    const metadata = await openMetadata(config);
+    const metadata = await openMetadataStore(config);
     closers.push(() => metadata.close());
 
     let selfAddress = `127.0.0.1:${config.port}`;
@@ -179,7 +158,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       vulnerabilitiesChanged: (change) => hooks?.vulnerabilitiesChanged(change),
     };
     // The kept inventories: the scan service keeps and matches them; the UI reads them (also with --no-scan, from earlier scans).
-    const inventories = config.scan || config.ui ? await openInventories(config) : undefined;
+    const inventories = config.scan || config.ui ? await openInventoryStore(config) : undefined;
     if (inventories) closers.push(() => inventories.close());
     if (config.scan) {
       scanner = new ScanService({

@@ -105,14 +105,14 @@ async function offline(options: RegistryGcOptions, io: OutputStreams): Promise<G
     io.env,
   );
   const config = await toRegistryConfig(settings, { ...io, stdout: io.stderr });
-  const { openBlobStore, openMetadata, runGc } = await import('../../server/index.js');
+  const { openBlobStore, openMetadataStore, runGc } = await import('../../server/index.js');
   // Never create an empty registry where the user meant an existing one.
   if (config.metadataUrl === undefined && !(await exists(join(config.root, 'registry.sqlite')))) {
     throw new UsageError(`no registry in ${config.root} (no registry.sqlite): give the --root (or --config) that portcullis serve uses, or --metadata for PostgreSQL`);
   }
   const blobs = await openBlobStore(config);
   try {
-    const metadata = await openMetadata(config);
+    const metadata = await openMetadataStore(config);
     try {
       return await runGc(
         { blobs, metadata },

@@ -7,12 +7,12 @@
  * observer that records scheduled collections. Kept apart from open.ts so
  * the wiring there stays a few lines.
  */
-import { join } from 'node:path';
 import type { RegistryPlugin } from '../app.js';
 import type { AuditLog } from '../api/v1/context.js';
 import type { RegistryConfig } from '../config.js';
 import type { GcObserver } from '../gc/index.js';
 import type { AuditStore } from '../metadata/audit-store.js';
+import { openAuditStore } from '../metadata/open-stores.js';
 import { auditedGcObserver } from './gc.js';
 import { auditPlugin } from './http.js';
 import { AuditPruner, DEFAULT_AUDIT_RETENTION_MS } from './pruner.js';
@@ -35,7 +35,7 @@ export async function openAudit(
   config: Pick<RegistryConfig, 'root' | 'metadataUrl' | 'audit' | 'log'>,
   options: { readonly keep: boolean; readonly onDropped?: (count: number) => void },
 ): Promise<OpenedAudit> {
-  const store = options.keep ? await openAuditStore(config.root, config.metadataUrl) : undefined;
+  const store = options.keep ? await openAuditStore(config) : undefined;
   const recorder = new AuditRecorder({
     log: config.log,
     ...(store ? { store } : {}),
@@ -56,13 +56,4 @@ export async function openAudit(
       await store?.close();
     },
   };
-}
-
-async function openAuditStore(root: string, metadataUrl: string | undefined): Promise<AuditStore> {
-  if (metadataUrl) {
-    const { PostgresAuditStore } = await import('../metadata/audit-postgres.js');
-    return PostgresAuditStore.open(metadataUrl);
-  }
-  const { SqliteAuditStore } = await import('../metadata/audit-sqlite.js');
-  return new SqliteAuditStore(join(root, 'registry.sqlite'));
 }

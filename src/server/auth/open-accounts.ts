@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import type { RegistryPlugin } from '../app.js';
-import type { IdentityStore } from '../metadata/identity-store.js';
+import { openIdentityStore } from '../metadata/open-stores.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { apiPlugin } from '../api/v1/plugin.js';
 import type { AuditLog } from '../api/v1/context.js';
@@ -48,7 +48,7 @@ export async function openAccounts(options: {
   /** The registry's public name: the tokens' audience. */
   readonly service: () => string;
 }): Promise<OpenedAccounts> {
-  const store = await openIdentityStore(options.root, options.metadataUrl);
+  const store = await openIdentityStore(options);
   const hasher = new PasswordWorkerPool();
   try {
     const keys = await loadTokenKeys(join(options.root, 'auth'));
@@ -93,13 +93,4 @@ export interface AccountPluginExtras {
 export function accountPlugins(access: AccountsAccess, metadata: MetadataStore, extras: AccountPluginExtras = {}): RegistryPlugin[] {
   const { webhooks, audit } = extras;
   return [tokenPlugin(access), apiPlugin({ access, metadata, ...(webhooks ? { webhooks } : {}), ...(audit ? { audit } : {}) }), ...(webhooks ? [clairCallbackPlugin(webhooks)] : [])];
-}
-
-async function openIdentityStore(root: string, metadataUrl: string | undefined): Promise<IdentityStore> {
-  if (metadataUrl) {
-    const { PostgresIdentityStore } = await import('../metadata/identity-postgres.js');
-    return PostgresIdentityStore.open(metadataUrl);
-  }
-  const { SqliteIdentityStore } = await import('../metadata/identity-sqlite.js');
-  return new SqliteIdentityStore(join(root, 'registry.sqlite'));
 }

@@ -6,7 +6,7 @@
  */
 export { DEFAULT_GRACE_MS, DEFAULT_UNTAGGED_RETENTION_MS, runGc, type GcOptions, type GcStep, type GcStores } from './collector.js';
 export { DEFAULT_LEASE_TTL_MS } from './lease.js';
-export type { GcReport } from './report.js';
+export { gcCounts, type GcReport } from './report.js';
 export { DEFAULT_GC_INTERVAL_MS, GcService, type GcObserver, type GcRun, type GcServiceOptions } from './service.js';
 export { accessoryTagSubject, isAccessoryTag } from './accessories.js';
 export { deleteWithAccessories } from './cascade.js';

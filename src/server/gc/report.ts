@@ -36,6 +36,21 @@ export interface GcReport {
   readonly truncated: boolean;
 }
 
+/** What a run did, as counts only (never the lists, which can be long): the log line's fields and the audit event's detail. */
+export function gcCounts(report: GcReport) {
+  return {
+    dryRun: report.dryRun,
+    durationMs: report.durationMs,
+    repositories: report.repositories,
+    tagsDeleted: report.tagsDeleted,
+    manifestsDeleted: report.manifestsDeleted,
+    linksRemoved: report.linksRemoved,
+    blobsDeleted: report.blobsDeleted,
+    bytesFreed: report.bytesFreed,
+    orphansDeleted: report.orphansDeleted,
+  };
+}
+
 /** The counts and lists of a run in progress. */
 export class GcTally {
   repositories = 0;

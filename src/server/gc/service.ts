@@ -11,7 +11,7 @@
  */
 import type { RegistryLog } from '../log.js';
 import { runGc, type GcOptions, type GcStores } from './collector.js';
-import type { GcReport } from './report.js';
+import { gcCounts, type GcReport } from './report.js';
 
 export const DEFAULT_GC_INTERVAL_MS = 24 * 3_600_000;
 
@@ -105,15 +105,7 @@ export class GcService {
       log.info(
         {
           event: 'gc',
-          dryRun,
-          durationMs: report.durationMs,
-          repositories: report.repositories,
-          tagsDeleted: report.tagsDeleted,
-          manifestsDeleted: report.manifestsDeleted,
-          linksRemoved: report.linksRemoved,
-          blobsDeleted: report.blobsDeleted,
-          bytesFreed: report.bytesFreed,
-          orphansDeleted: report.orphansDeleted,
+          ...gcCounts(report),
           claimsFinished: report.claimsFinished,
           ...(report.skippedRepositories.length > 0 ? { skippedRepositories: report.skippedRepositories.slice(0, 100) } : {}),
         },

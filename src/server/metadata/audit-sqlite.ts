@@ -6,15 +6,11 @@
  * database from a newer portcullis. Times are kept as integer milliseconds,
  * so the (time_ms, id) order is numeric; `id` is the rowid.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { AuditEvent } from '../audit/event.js';
-import { ServeError } from '../errors.js';
 import { recordOf, rowOf, whereOf, type AuditRow } from './audit-rows.js';
 import { pageLimit, PRUNE_BATCH, type AuditQuery, type AuditRecord, type AuditStore } from './audit-store.js';
-
-export const AUDIT_SCHEMA_VERSION = 1;
+import { SqliteComponentStore, type SqliteComponent } from './component-sqlite.js';
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -30,25 +26,18 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-export class SqliteAuditStore implements AuditStore {
-  readonly db: Database.Database;
+export const AUDIT_SCHEMA_VERSION = MIGRATIONS.length;
+
+const TABLES: SqliteComponent = { name: 'audit', label: 'audit log', openLabel: 'the audit log', migrations: MIGRATIONS };
+
+export class SqliteAuditStore extends SqliteComponentStore implements AuditStore {
   readonly #insert: Database.Statement;
   readonly #prune: Database.Statement<[number, number]>;
   /** Prepared queries by their SQL: a query has one of a few hundred shapes at most (which filters are set). */
   readonly #queries = new Map<string, Database.Statement<unknown[], AuditRow>>();
 
-  constructor(readonly path: string) {
-    try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
-      this.db.pragma('busy_timeout = 10000');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.transaction(() => migrate(this.db, path)).immediate();
-    } catch (error) {
-      if (error instanceof ServeError) throw error;
-      throw new ServeError('CONFIG_INVALID', `cannot open the audit log in ${path}: ${(error as Error).message}`, { cause: error });
-    }
+  constructor(path: string) {
+    super(path, TABLES);
     this.#insert = this.db.prepare(`INSERT INTO audit_events (time_ms, action, outcome, principal, principal_kind, ip, request_id, project, repository, tag, digest, detail)
       VALUES (@time_ms, @action, @outcome, @principal, @principal_kind, @ip, @request_id, @project, @repository, @tag, @digest, @detail)`);
     this.#prune = this.db.prepare('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE time_ms < ? ORDER BY time_ms LIMIT ?)');
@@ -82,22 +71,5 @@ export class SqliteAuditStore implements AuditStore {
       // Let requests in between batches.
       await new Promise((resolve) => setImmediate(resolve));
     }
-  }
-
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
-  }
-}
-
-function migrate(db: Database.Database, path: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_components (component TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID');
-  const row = db.prepare<[], { version: number }>("SELECT version FROM schema_components WHERE component = 'audit'").get();
-  const current = row?.version ?? 0;
-  if (current > AUDIT_SCHEMA_VERSION) {
-    throw new ServeError('CONFIG_INVALID', `audit log schema v${current} in ${path} is newer than this portcullis (v${AUDIT_SCHEMA_VERSION})`);
-  }
-  for (let version = current + 1; version <= AUDIT_SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version - 1]!);
-  if (current < AUDIT_SCHEMA_VERSION) {
-    db.prepare("INSERT INTO schema_components (component, version) VALUES ('audit', ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version").run(AUDIT_SCHEMA_VERSION);
   }
 }

@@ -4,20 +4,17 @@
  * apart from the content tables (the `identity` row of `schema_components`,
  * not `user_version`), so identity migrations and content migrations are
  * numbered independently and never wait for each other; both refuse a
- * database from a newer portcullis. Why a second connection rather than the
+ * database from a newer portcullis (opened and migrated by
+ * component-sqlite.ts, as every store of the file). Why a second connection rather than the
  * content store's: the two stores are opened, closed and migrated by different
  * code; WAL lets both read at once, and writes are short.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { ProjectAccess } from '../auth/permissions.js';
-import { isRobotAction, isRole, type RobotAction } from '../auth/principal.js';
-import { ServeError } from '../errors.js';
+import { isRole } from '../auth/principal.js';
+import { limitOf, SqliteComponentStore, type SqliteComponent } from './component-sqlite.js';
+import { projectOf, robotOf, userOf, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
 import type { IdentityStore, MemberRecord, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
 import type { Page } from './store.js';
-
-export const IDENTITY_SCHEMA_VERSION = 1;
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -38,47 +35,15 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-interface UserRow {
-  name: string;
-  password_hash: string;
-  admin: number;
-  created_at: string;
-  password_changed_at: string;
-}
-interface RobotRow {
-  name: string;
-  project: string;
-  actions: string;
-  secret_hash: string;
-  secret_salt: string;
-  description: string | null;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-interface ProjectRow {
-  name: string;
-  public: number;
-  created_at: string;
-}
+export const IDENTITY_SCHEMA_VERSION = MIGRATIONS.length;
 
-export class SqliteIdentityStore implements IdentityStore {
-  readonly db: Database.Database;
+const TABLES: SqliteComponent = { name: 'identity', label: 'registry accounts', migrations: MIGRATIONS, foreignKeys: true };
+
+export class SqliteIdentityStore extends SqliteComponentStore implements IdentityStore {
   readonly #s: ReturnType<SqliteIdentityStore['prepare']>;
 
-  constructor(readonly path: string) {
-    try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
-      this.db.pragma('busy_timeout = 10000');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('foreign_keys = ON');
-      this.db.transaction(() => migrate(this.db, path)).immediate();
-    } catch (error) {
-      if (error instanceof ServeError) throw error;
-      throw new ServeError('CONFIG_INVALID', `cannot open registry accounts in ${path}: ${(error as Error).message}`, { cause: error });
-    }
+  constructor(path: string) {
+    super(path, TABLES);
     this.#s = this.prepare();
   }
 
@@ -235,48 +200,4 @@ export class SqliteIdentityStore implements IdentityStore {
   async projectsAdministeredBy(user: string): Promise<string[]> {
     return this.#s.administered.all(user).map((r) => r.project);
   }
-
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
-  }
-}
-
-function migrate(db: Database.Database, path: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_components (component TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID');
-  const row = db.prepare<[], { version: number }>("SELECT version FROM schema_components WHERE component = 'identity'").get();
-  const current = row?.version ?? 0;
-  if (current > IDENTITY_SCHEMA_VERSION) {
-    throw new ServeError('CONFIG_INVALID', `registry accounts schema v${current} in ${path} is newer than this portcullis (v${IDENTITY_SCHEMA_VERSION})`);
-  }
-  for (let version = current + 1; version <= IDENTITY_SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version - 1]!);
-  if (current < IDENTITY_SCHEMA_VERSION) {
-    db.prepare("INSERT INTO schema_components (component, version) VALUES ('identity', ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version").run(IDENTITY_SCHEMA_VERSION);
-  }
-}
-
-function userOf(row: UserRow): UserRecord {
-  return { name: row.name, passwordHash: row.password_hash, admin: row.admin === 1, createdAt: row.created_at, passwordChangedAt: row.password_changed_at };
-}
-
-function robotOf(row: RobotRow): RobotRecord {
-  return {
-    name: row.name,
-    project: row.project,
-    // An action this version does not know grants nothing (fail closed).
-    actions: row.actions.split(',').filter((a): a is RobotAction => isRobotAction(a)),
-    secretHash: row.secret_hash,
-    secretSalt: row.secret_salt,
-    createdAt: row.created_at,
-    ...(row.description !== null ? { description: row.description } : {}),
-    ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
-    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-  };
-}
-
-function projectOf(row: ProjectRow): ProjectRecord {
-  return { name: row.name, public: row.public === 1, createdAt: row.created_at };
-}
-
-function limitOf(page: Page): number {
-  return page.limit === undefined ? -1 : Math.max(0, Math.floor(page.limit));
 }

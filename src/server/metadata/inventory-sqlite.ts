@@ -7,16 +7,11 @@
  * tables elsewhere): its rows hold blobs of kilobytes to megabytes, which a
  * WITHOUT ROWID table would copy through its B-tree pages.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Digest } from '../../core/index.js';
-import { ServeError } from '../errors.js';
+import { limitOf, SqliteComponentStore, type SqliteComponent } from './component-sqlite.js';
 import { inventoryFromRow, inventoryToRow, type InventoryRow } from './inventory-rows.js';
 import { MAX_INVENTORY_JSON_BYTES, type InventoryStore, type InventoryStoreOptions, type PutInventoryResult, type StoredInventory } from './inventory-store.js';
 import type { Page } from './store.js';
-
-export const INVENTORY_SCHEMA_VERSION = 1;
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -27,27 +22,17 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-export class SqliteInventoryStore implements InventoryStore {
-  readonly db: Database.Database;
+export const INVENTORY_SCHEMA_VERSION = MIGRATIONS.length;
+
+const TABLES: SqliteComponent = { name: 'inventory', label: 'kept inventories', openLabel: 'the kept inventories', migrations: MIGRATIONS };
+
+export class SqliteInventoryStore extends SqliteComponentStore implements InventoryStore {
   readonly #maxJsonBytes: number;
   readonly #s: ReturnType<SqliteInventoryStore['prepare']>;
 
-  constructor(
-    readonly path: string,
-    options: InventoryStoreOptions = {},
-  ) {
+  constructor(path: string, options: InventoryStoreOptions = {}) {
+    super(path, TABLES);
     this.#maxJsonBytes = options.maxJsonBytes ?? MAX_INVENTORY_JSON_BYTES;
-    try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
-      this.db.pragma('busy_timeout = 10000');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.transaction(() => migrate(this.db, path)).immediate();
-    } catch (error) {
-      if (error instanceof ServeError) throw error;
-      throw new ServeError('CONFIG_INVALID', `cannot open the kept inventories in ${path}: ${(error as Error).message}`, { cause: error });
-    }
     this.#s = this.prepare();
   }
 
@@ -84,24 +69,6 @@ export class SqliteInventoryStore implements InventoryStore {
   }
 
   async list(page: Page = {}): Promise<Digest[]> {
-    const limit = page.limit === undefined ? -1 : Math.max(0, Math.floor(page.limit));
-    return this.#s.list.all(page.last ?? '', limit).map((r) => r.manifest_digest as Digest);
-  }
-
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
-  }
-}
-
-function migrate(db: Database.Database, path: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_components (component TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID');
-  const row = db.prepare<[], { version: number }>("SELECT version FROM schema_components WHERE component = 'inventory'").get();
-  const current = row?.version ?? 0;
-  if (current > INVENTORY_SCHEMA_VERSION) {
-    throw new ServeError('CONFIG_INVALID', `kept inventories schema v${current} in ${path} is newer than this portcullis (v${INVENTORY_SCHEMA_VERSION})`);
-  }
-  for (let version = current + 1; version <= INVENTORY_SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version - 1]!);
-  if (current < INVENTORY_SCHEMA_VERSION) {
-    db.prepare("INSERT INTO schema_components (component, version) VALUES ('inventory', ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version").run(INVENTORY_SCHEMA_VERSION);
+    return this.#s.list.all(page.last ?? '', limitOf(page)).map((r) => r.manifest_digest as Digest);
   }
 }

@@ -7,62 +7,32 @@
  * blob rows upserted live and touched in digest order (so two pushes sharing
  * layers cannot deadlock) and refused when claimed; repository rows dropped
  * with their last link or manifest and versioned by every change to
- * manifests or tags; and errors as ServeError with the server's message and
- * SQLSTATE. Mirrors sqlite-connection.ts.
+ * manifests or tags. Statements and transactions go through the store's
+ * pool of component-postgres.ts (errors as ServeError with the server's
+ * message and SQLSTATE). Mirrors sqlite-connection.ts.
  */
-import pg from 'pg';
-import { ServeError } from '../errors.js';
+import type pg from 'pg';
+import { LOCK_CLASS, type ComponentPool, type Query } from './component-postgres.js';
 import { beingCollected } from './lifecycle-rules.js';
-import { LOCK_CLASS, quoteSchema } from './postgres-schema.js';
-import type { Page } from './store.js';
-
-export type Query = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
-
-/** SQLSTATEs worth a retry: serialization_failure, deadlock_detected. */
-const RETRYABLE = new Set(['40001', '40P01']);
 
 export class PostgresConnection {
   /** The store's schema, quoted, to splice into SQL. */
   readonly s: string;
-  readonly #pool: pg.Pool;
+  readonly #pool: ComponentPool;
 
-  constructor(pool: pg.Pool, schema: string) {
+  constructor(pool: ComponentPool) {
     this.#pool = pool;
-    this.s = quoteSchema(schema);
+    this.s = pool.s;
   }
 
   /** One statement, autocommitted. */
-  async query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    try {
-      return await this.#pool.query(text, values);
-    } catch (error) {
-      throw failure(error);
-    }
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    return this.#pool.query(text, values);
   }
 
   /** `work` inside BEGIN … COMMIT on one connection; retried a few times on deadlock or serialization failure. */
-  async transaction<T>(work: (q: Query) => Promise<T>, isolation?: 'REPEATABLE READ READ ONLY'): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.#pool.connect();
-      } catch (error) {
-        throw failure(error);
-      }
-      try {
-        await client.query(isolation ? `BEGIN ISOLATION LEVEL ${isolation}` : 'BEGIN');
-        const result = await work((text, values) => client.query(text, values));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        const sqlState = (error as { code?: string }).code;
-        if (attempt < 4 && sqlState !== undefined && RETRYABLE.has(sqlState)) continue;
-        throw failure(error);
-      } finally {
-        client.release();
-      }
-    }
+  transaction<T>(work: (q: Query) => Promise<T>, isolation?: 'REPEATABLE READ READ ONLY'): Promise<T> {
+    return this.#pool.transaction(work, isolation);
   }
 
   async lockRepository(q: Query, repository: string): Promise<void> {
@@ -115,8 +85,8 @@ export class PostgresConnection {
     );
   }
 
-  async close(): Promise<void> {
-    if (!this.#pool.ended) await this.#pool.end();
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }
 
@@ -129,20 +99,4 @@ export abstract class PostgresPart {
     this.c = connection;
     this.s = connection.s;
   }
-}
-
-/** PostgreSQL reads LIMIT NULL as "no limit". */
-export function limitOf(page: Page): number | null {
-  return page.limit === undefined ? null : Math.max(0, Math.floor(page.limit));
-}
-
-function failure(error: unknown): ServeError {
-  if (error instanceof ServeError) return error;
-  return new ServeError('INTERNAL', `registry metadata (PostgreSQL): ${describe(error)}`, { cause: error });
-}
-
-/** The server's message and SQLSTATE, or the connection error; node-postgres never puts the password in either. */
-export function describe(error: unknown): string {
-  const e = error as { message?: string; code?: string };
-  return `${e.message ?? String(error)}${e.code ? ` (${e.code})` : ''}`;
 }

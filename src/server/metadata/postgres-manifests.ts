@@ -9,9 +9,10 @@
  * sqlite-manifests.ts.
  */
 import type { Digest } from '../../core/index.js';
+import { limitOf, type Query } from './component-postgres.js';
 import { recordOf, tagOf, type ManifestRow, type TagRow } from './content-rows.js';
 import { beingCollected, missingBlob } from './lifecycle-rules.js';
-import { limitOf, PostgresPart, type Query } from './postgres-connection.js';
+import { PostgresPart } from './postgres-connection.js';
 import type { ManifestPart } from './store-parts.js';
 import type { ManifestRecord, Page, PutManifestOptions, TagRecord } from './store.js';
 

@@ -23,31 +23,22 @@
  *   repository's advisory lock, so retention's "apply this plan only at the
  *   version it was computed from" check cannot interleave with a push.
  * The schema (its own PostgreSQL schema, versioned, created under a lock) is
- * in `postgres-schema.ts`. This class opens the pool and answers the
+ * in `postgres-schema.ts`, opened and migrated as the stores beside this one
+ * are (component-postgres.ts). This class opens the pool and answers the
  * repository catalog; the rest is in its parts (store-parts.ts), one file
  * each, over the connection of postgres-connection.ts: links, collection,
  * manifests, retention, scans.
  */
-import pg from 'pg';
-import { ServeError } from '../errors.js';
+import { limitOf, openComponentPool, type PostgresOptions } from './component-postgres.js';
 import { PostgresCollection } from './postgres-collection.js';
-import { describe, limitOf, PostgresConnection } from './postgres-connection.js';
+import { PostgresConnection } from './postgres-connection.js';
 import { PostgresLinks } from './postgres-links.js';
 import { PostgresManifests } from './postgres-manifests.js';
 import { PostgresRetention } from './postgres-retention.js';
 import { PostgresScans } from './postgres-scans.js';
-import { DEFAULT_SCHEMA, migrate, quoteSchema } from './postgres-schema.js';
+import { CONTENT_TABLES } from './postgres-schema.js';
 import { ComposedMetadataStore } from './store-parts.js';
 import type { Page, RepositorySummary } from './store.js';
-
-export interface PostgresMetadataOptions {
-  /** `postgres://user:password@host:port/database` (`?sslmode=…` works); or leave it out and give `pool`. */
-  readonly connectionString?: string;
-  /** Any other node-postgres pool settings (ssl, max, …). */
-  readonly pool?: pg.PoolConfig;
-  /** PostgreSQL schema holding the tables (default `portcullis_registry`). */
-  readonly schema?: string;
-}
 
 export class PostgresMetadataStore extends ComposedMetadataStore {
   readonly #c: PostgresConnection;
@@ -67,25 +58,9 @@ export class PostgresMetadataStore extends ComposedMetadataStore {
   }
 
   /** Connects, creates or upgrades the schema (once, however many processes start together), and returns the store. */
-  static async open(target: PostgresMetadataOptions | string): Promise<PostgresMetadataStore> {
-    const options: PostgresMetadataOptions = typeof target === 'string' ? { connectionString: target } : target;
-    const schema = options.schema ?? DEFAULT_SCHEMA;
-    quoteSchema(schema);
-    const pool = new pg.Pool({ ...options.pool, ...(options.connectionString ? { connectionString: options.connectionString } : {}) });
-    // An idle pooled connection that dies (server restart) must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
-    try {
-      const client = await pool.connect();
-      try {
-        return new PostgresMetadataStore(new PostgresConnection(pool, schema), await migrate(client, schema));
-      } finally {
-        client.release();
-      }
-    } catch (error) {
-      await pool.end().catch(() => undefined);
-      if (error instanceof ServeError) throw error;
-      throw new ServeError('CONFIG_INVALID', `cannot open registry metadata in PostgreSQL: ${describe(error)}`, { cause: error });
-    }
+  static async open(target: PostgresOptions | string): Promise<PostgresMetadataStore> {
+    const pool = await openComponentPool(target, CONTENT_TABLES);
+    return new PostgresMetadataStore(new PostgresConnection(pool), pool.migrationsApplied);
   }
 
   async listRepositories(page: Page = {}): Promise<string[]> {

@@ -13,7 +13,7 @@ import type { Digest } from '../../core/index.js';
 import { ServeError } from '../errors.js';
 import { recordOf, type BlobTableRow, type ManifestRow, type TagRow } from './content-rows.js';
 import { beingCollected } from './lifecycle-rules.js';
-import type { ManifestRecord, Page } from './store.js';
+import type { ManifestRecord } from './store.js';
 
 export class SqliteConnection {
   readonly db: Database.Database;
@@ -121,11 +121,6 @@ export abstract class SqlitePart<Statements> {
     this.db = connection.db;
     this.s = prepare(connection.db);
   }
-}
-
-/** SQLite reads LIMIT -1 as "no limit". */
-export function limitOf(page: Page): number {
-  return page.limit === undefined ? -1 : Math.max(0, Math.floor(page.limit));
 }
 
 function prepare(db: Database.Database) {

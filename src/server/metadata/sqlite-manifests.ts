@@ -8,9 +8,10 @@
  */
 import type Database from 'better-sqlite3';
 import type { Digest } from '../../core/index.js';
+import { limitOf } from './component-sqlite.js';
 import { tagOf, type ManifestRow } from './content-rows.js';
 import { missingBlob } from './lifecycle-rules.js';
-import { limitOf, SqlitePart, type SqliteConnection } from './sqlite-connection.js';
+import { SqlitePart, type SqliteConnection } from './sqlite-connection.js';
 import type { ManifestPart } from './store-parts.js';
 import type { ManifestRecord, Page, PutManifestOptions, TagRecord } from './store.js';
 

@@ -1,6 +1,7 @@
 /**
  * The SQLite store's tables and how a file gets them: opened with WAL (readers
- * beside the one writer) and a busy timeout, then migrated up to
+ * beside the one writer) and a busy timeout, as every store of the file is
+ * (component-sqlite.ts), then migrated up to
  * SCHEMA_VERSION in one IMMEDIATE transaction that reads the version again
  * under the write lock, so two processes opening one old file migrate it once.
  * A file from a newer portcullis is refused. Why apart from the store: the DDL
@@ -12,10 +13,9 @@
  * change to its manifests or tags, so retention can apply a plan only to the
  * state it was computed from), `counters` and `leases`.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ServeError } from '../errors.js';
+import { openSqliteFile } from './component-sqlite.js';
 
 export const SCHEMA_VERSION = 2;
 
@@ -69,12 +69,7 @@ export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2];
 
 /** Opens (creating the folder and the file when missing) and migrates the database at `path`; CONFIG_INVALID when it cannot. */
 export function openDatabase(path: string): Database.Database {
-  try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.pragma('busy_timeout = 10000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+  return openSqliteFile(path, `cannot open registry metadata ${path}`, (db) => {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new ServeError('CONFIG_INVALID', `registry metadata schema v${version} in ${path} is newer than this portcullis (v${SCHEMA_VERSION})`);
     if (version < SCHEMA_VERSION) {
@@ -85,9 +80,5 @@ export function openDatabase(path: string): Database.Database {
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }).immediate();
     }
-    return db;
-  } catch (error) {
-    if (error instanceof ServeError) throw error;
-    throw new ServeError('CONFIG_INVALID', `cannot open registry metadata ${path}: ${(error as Error).message}`, { cause: error });
-  }
+  });
 }

@@ -25,8 +25,9 @@
  * sqlite-connection.ts: links, collection, manifests, retention, scans.
  */
 import type Database from 'better-sqlite3';
+import { limitOf } from './component-sqlite.js';
 import { SqliteCollection } from './sqlite-collection.js';
-import { limitOf, SqliteConnection } from './sqlite-connection.js';
+import { SqliteConnection } from './sqlite-connection.js';
 import { SqliteLinks } from './sqlite-links.js';
 import { SqliteManifests } from './sqlite-manifests.js';
 import { SqliteRetention } from './sqlite-retention.js';

@@ -1,20 +1,16 @@
 /**
  * The WebhookStore in PostgreSQL, in the content store's schema (default
  * `portcullis_registry`), on a pool of its own, versioned apart in
- * `webhook_migrations` and migrated as identity-postgres.ts migrates its
- * tables (one transaction under an advisory lock). Needs the identity
- * tables (a webhook's project is a foreign key): opened after the identity
- * store. Several processes lease due deliveries at once without taking the
+ * `webhook_migrations` and migrated as the content and identity tables are
+ * (component-postgres.ts: one transaction under an advisory lock). Needs
+ * the identity tables (a webhook's project is a foreign key): opened after
+ * the identity store. Several processes lease due deliveries at once without taking the
  * same one: `FOR UPDATE SKIP LOCKED`. Times compared with `<=` are
  * `COLLATE "C"` (ISO strings in byte order, whatever the database's locale).
  */
-import pg from 'pg';
-import { ServeError } from '../errors.js';
-import { DEFAULT_SCHEMA, LOCK_CLASS, quoteSchema } from './postgres-schema.js';
+import { changed, openComponentPool, PostgresComponentStore, type PostgresComponent, type PostgresOptions } from './component-postgres.js';
 import { deliveryOf, deliveryParams, finishParams, webhookOf, webhookParams, type DeliveryRow, type WebhookRow } from './webhook-rows.js';
 import type { AttemptOutcome, DeliveryRecord, WebhookRecord, WebhookStore } from './webhook-store.js';
-
-export const WEBHOOK_SCHEMA_VERSION = 1;
 
 const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   (s) => `
@@ -39,67 +35,40 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   `,
 ];
 
-export interface PostgresWebhookOptions {
-  readonly connectionString?: string;
-  readonly pool?: pg.PoolConfig;
-  readonly schema?: string;
-}
+export const WEBHOOK_SCHEMA_VERSION = MIGRATIONS.length;
 
-export class PostgresWebhookStore implements WebhookStore {
-  readonly #pool: pg.Pool;
-  readonly #s: string;
+const WEBHOOK_TABLES: PostgresComponent = { label: 'registry webhooks', lock: 'webhooks', versionTable: 'webhook_migrations', migrations: MIGRATIONS, maxConnections: 4 };
 
-  private constructor(pool: pg.Pool, schema: string) {
-    this.#pool = pool;
-    this.#s = quoteSchema(schema);
-  }
-
-  static async open(target: PostgresWebhookOptions | string): Promise<PostgresWebhookStore> {
-    const options: PostgresWebhookOptions = typeof target === 'string' ? { connectionString: target } : target;
-    const schema = options.schema ?? DEFAULT_SCHEMA;
-    quoteSchema(schema);
-    const pool = new pg.Pool({ max: 4, ...options.pool, ...(options.connectionString ? { connectionString: options.connectionString } : {}) });
-    pool.on('error', () => undefined);
-    try {
-      const client = await pool.connect();
-      try {
-        await migrate(client, schema);
-      } finally {
-        client.release();
-      }
-      return new PostgresWebhookStore(pool, schema);
-    } catch (error) {
-      await pool.end().catch(() => undefined);
-      if (error instanceof ServeError) throw error;
-      throw new ServeError('CONFIG_INVALID', `cannot open registry webhooks in PostgreSQL: ${describe(error)}`, { cause: error });
-    }
+export class PostgresWebhookStore extends PostgresComponentStore implements WebhookStore {
+  static async open(target: PostgresOptions | string): Promise<PostgresWebhookStore> {
+    return new PostgresWebhookStore(await openComponentPool(target, WEBHOOK_TABLES));
   }
 
   async createWebhook(webhook: WebhookRecord): Promise<boolean> {
     const p = webhookParams(webhook);
-    const result = await this.query(
-      `INSERT INTO ${this.#s}.webhooks (id, project, url, events, format, sealed_secret, description, enabled, created_at, updated_at)
-       SELECT $1, name, $3, $4, $5, $6, $7, $8, $9, $10 FROM ${this.#s}.projects WHERE name = $2 ON CONFLICT DO NOTHING`,
+    const result = await this.db.query(
+      `INSERT INTO ${this.s}.webhooks (id, project, url, events, format, sealed_secret, description, enabled, created_at, updated_at)
+       SELECT $1, name, $3, $4, $5, $6, $7, $8, $9, $10 FROM ${this.s}.projects WHERE name = $2 ON CONFLICT DO NOTHING`,
       [p.id, p.project, p.url, p.events, p.format, p.sealed_secret, p.description, webhook.enabled, p.created_at, p.updated_at],
     );
     return changed(result);
   }
 
   async getWebhook(project: string, id: string): Promise<WebhookRecord | undefined> {
-    const { rows } = await this.query<WebhookRow>(`SELECT * FROM ${this.#s}.webhooks WHERE project = $1 AND id = $2`, [project, id]);
+    const { rows } = await this.db.query<WebhookRow>(`SELECT * FROM ${this.s}.webhooks WHERE project = $1 AND id = $2`, [project, id]);
     return rows[0] ? webhookOf(rows[0]) : undefined;
   }
 
   async listWebhooks(project: string): Promise<WebhookRecord[]> {
-    const { rows } = await this.query<WebhookRow>(`SELECT * FROM ${this.#s}.webhooks WHERE project = $1 ORDER BY created_at, id`, [project]);
+    const { rows } = await this.db.query<WebhookRow>(`SELECT * FROM ${this.s}.webhooks WHERE project = $1 ORDER BY created_at, id`, [project]);
     return rows.map(webhookOf);
   }
 
   async updateWebhook(webhook: WebhookRecord): Promise<boolean> {
     const p = webhookParams(webhook);
     return changed(
-      await this.query(
-        `UPDATE ${this.#s}.webhooks SET url = $3, events = $4, format = $5, sealed_secret = $6, description = $7, enabled = $8, updated_at = $9
+      await this.db.query(
+        `UPDATE ${this.s}.webhooks SET url = $3, events = $4, format = $5, sealed_secret = $6, description = $7, enabled = $8, updated_at = $9
          WHERE project = $1 AND id = $2`,
         [p.project, p.id, p.url, p.events, p.format, p.sealed_secret, p.description, webhook.enabled, p.updated_at],
       ),
@@ -107,35 +76,27 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async deleteWebhook(project: string, id: string): Promise<boolean> {
-    return changed(await this.query(`DELETE FROM ${this.#s}.webhooks WHERE project = $1 AND id = $2`, [project, id]));
+    return changed(await this.db.query(`DELETE FROM ${this.s}.webhooks WHERE project = $1 AND id = $2`, [project, id]));
   }
 
   async addDeliveries(deliveries: readonly DeliveryRecord[]): Promise<void> {
     if (deliveries.length === 0) return;
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.db.transaction(async (q) => {
       for (const d of deliveries) {
         const p = deliveryParams(d);
-        await client.query(
-          `INSERT INTO ${this.#s}.webhook_deliveries (id, webhook_id, project, event, event_id, body, clair_notification_id, clair_notifications, state, attempts,
+        await q(
+          `INSERT INTO ${this.s}.webhook_deliveries (id, webhook_id, project, event, event_id, body, clair_notification_id, clair_notifications, state, attempts,
              next_attempt_at, created_at, updated_at, redelivery_of)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $10, $11, $12)`,
           [p.id, p.webhook_id, p.project, p.event, p.event_id, p.body, p.clair_notification_id, p.clair_notifications, p.next_attempt_at, p.created_at, p.updated_at, p.redelivery_of],
         );
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw new ServeError('INTERNAL', `registry webhooks (PostgreSQL): ${describe(error)}`, { cause: error });
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async claimDue(now: string, lease: string, leaseUntil: string, limit: number): Promise<DeliveryRecord[]> {
-    const s = this.#s;
-    const { rows } = await this.query<DeliveryRow>(
+    const s = this.s;
+    const { rows } = await this.db.query<DeliveryRow>(
       `WITH due AS (
          SELECT seq FROM ${s}.webhook_deliveries
          WHERE (state = 'pending' AND next_attempt_at <= $1) OR (state = 'delivering' AND lease_until <= $1)
@@ -151,8 +112,8 @@ export class PostgresWebhookStore implements WebhookStore {
   async finishAttempt(id: string, lease: string, outcome: AttemptOutcome): Promise<boolean> {
     const p = finishParams(id, lease, outcome);
     return changed(
-      await this.query(
-        `UPDATE ${this.#s}.webhook_deliveries SET state = $3, next_attempt_at = coalesce($4, next_attempt_at), lease = NULL, lease_until = NULL,
+      await this.db.query(
+        `UPDATE ${this.s}.webhook_deliveries SET state = $3, next_attempt_at = coalesce($4, next_attempt_at), lease = NULL, lease_until = NULL,
            response_status = $5, error = $6, response_excerpt = $7, updated_at = $8, completed_at = $9
          WHERE id = $1 AND state = 'delivering' AND lease = $2`,
         [p.id, p.lease, p.state, p.next_attempt_at, p.response_status, p.error, p.response_excerpt, p.at, p.completed_at],
@@ -161,20 +122,20 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async nextDue(): Promise<string | undefined> {
-    const { rows } = await this.query<{ due: string | null }>(
-      `SELECT least((SELECT min(next_attempt_at) FROM ${this.#s}.webhook_deliveries WHERE state = 'pending'),
-                    (SELECT min(lease_until) FROM ${this.#s}.webhook_deliveries WHERE state = 'delivering')) AS due`,
+    const { rows } = await this.db.query<{ due: string | null }>(
+      `SELECT least((SELECT min(next_attempt_at) FROM ${this.s}.webhook_deliveries WHERE state = 'pending'),
+                    (SELECT min(lease_until) FROM ${this.s}.webhook_deliveries WHERE state = 'delivering')) AS due`,
     );
     return rows[0]?.due ?? undefined;
   }
 
   async getDelivery(webhookId: string, id: string): Promise<DeliveryRecord | undefined> {
-    const { rows } = await this.query<DeliveryRow>(`SELECT * FROM ${this.#s}.webhook_deliveries WHERE webhook_id = $1 AND id = $2`, [webhookId, id]);
+    const { rows } = await this.db.query<DeliveryRow>(`SELECT * FROM ${this.s}.webhook_deliveries WHERE webhook_id = $1 AND id = $2`, [webhookId, id]);
     return rows[0] ? deliveryOf(rows[0]) : undefined;
   }
 
   async listDeliveries(webhookId: string, page: { readonly before?: number; readonly limit: number }): Promise<DeliveryRecord[]> {
-    const { rows } = await this.query<DeliveryRow>(`SELECT * FROM ${this.#s}.webhook_deliveries WHERE webhook_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [
+    const { rows } = await this.db.query<DeliveryRow>(`SELECT * FROM ${this.s}.webhook_deliveries WHERE webhook_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [
       webhookId,
       page.before ?? Number.MAX_SAFE_INTEGER,
       Math.max(0, Math.floor(page.limit)),
@@ -183,67 +144,20 @@ export class PostgresWebhookStore implements WebhookStore {
   }
 
   async clairNotifications(notificationId: string): Promise<{ readonly project: string; readonly notifications: string } | undefined> {
-    const { rows } = await this.query<{ project: string; clair_notifications: string }>(
-      `SELECT project, clair_notifications FROM ${this.#s}.webhook_deliveries WHERE clair_notification_id = $1 AND clair_notifications IS NOT NULL ORDER BY seq LIMIT 1`,
+    const { rows } = await this.db.query<{ project: string; clair_notifications: string }>(
+      `SELECT project, clair_notifications FROM ${this.s}.webhook_deliveries WHERE clair_notification_id = $1 AND clair_notifications IS NOT NULL ORDER BY seq LIMIT 1`,
       [notificationId],
     );
     return rows[0] ? { project: rows[0].project, notifications: rows[0].clair_notifications } : undefined;
   }
 
   async pruneDeliveries(before: string, limit: number): Promise<number> {
-    const s = this.#s;
-    const result = await this.query(
+    const s = this.s;
+    const result = await this.db.query(
       `DELETE FROM ${s}.webhook_deliveries WHERE seq IN (
          SELECT seq FROM ${s}.webhook_deliveries WHERE completed_at IS NOT NULL AND completed_at < $1 AND state IN ('delivered', 'failed') LIMIT $2)`,
       [before, Math.max(0, Math.floor(limit))],
     );
     return result.rowCount ?? 0;
   }
-
-  async close(): Promise<void> {
-    await this.#pool.end();
-  }
-
-  private async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.#pool.query<R>(text, values);
-    } catch (error) {
-      throw new ServeError('INTERNAL', `registry webhooks (PostgreSQL): ${describe(error)}`, { cause: error });
-    }
-  }
-}
-
-async function migrate(client: pg.ClientBase, schema: string): Promise<number> {
-  const s = quoteSchema(schema);
-  await client.query('BEGIN');
-  try {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, `webhooks:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.webhook_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${s}.webhook_migrations`);
-    const current = rows[0]?.version ?? 0;
-    if (current > WEBHOOK_SCHEMA_VERSION) {
-      throw new ServeError('CONFIG_INVALID', `registry webhooks schema v${current} in PostgreSQL schema ${schema} is newer than this portcullis (v${WEBHOOK_SCHEMA_VERSION})`);
-    }
-    let applied = 0;
-    for (let version = current + 1; version <= WEBHOOK_SCHEMA_VERSION; version++) {
-      await client.query(MIGRATIONS[version - 1]!(s));
-      await client.query(`INSERT INTO ${s}.webhook_migrations (version) VALUES ($1)`, [version]);
-      applied++;
-    }
-    await client.query('COMMIT');
-    return applied;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}
-
-function changed(result: pg.QueryResult): boolean {
-  return (result.rowCount ?? 0) > 0;
-}
-
-function describe(error: unknown): string {
-  const e = error as { message?: string; code?: string };
-  return `${e.message ?? String(error)}${e.code ? ` (${e.code})` : ''}`;
 }

@@ -6,14 +6,9 @@
  * rows, mark them), which SQLite serialises against every other writer of
  * the file.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { ServeError } from '../errors.js';
+import { SqliteComponentStore, type SqliteComponent } from './component-sqlite.js';
 import { deliveryOf, deliveryParams, finishParams, webhookOf, webhookParams, type DeliveryRow, type WebhookRow } from './webhook-rows.js';
 import type { AttemptOutcome, DeliveryRecord, WebhookRecord, WebhookStore } from './webhook-store.js';
-
-export const WEBHOOK_SCHEMA_VERSION = 1;
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -37,23 +32,15 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-export class SqliteWebhookStore implements WebhookStore {
-  readonly db: Database.Database;
+export const WEBHOOK_SCHEMA_VERSION = MIGRATIONS.length;
+
+const TABLES: SqliteComponent = { name: 'webhooks', label: 'registry webhooks', migrations: MIGRATIONS, foreignKeys: true };
+
+export class SqliteWebhookStore extends SqliteComponentStore implements WebhookStore {
   readonly #s: ReturnType<SqliteWebhookStore['prepare']>;
 
-  constructor(readonly path: string) {
-    try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
-      this.db.pragma('busy_timeout = 10000');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('foreign_keys = ON');
-      this.db.transaction(() => migrate(this.db, path)).immediate();
-    } catch (error) {
-      if (error instanceof ServeError) throw error;
-      throw new ServeError('CONFIG_INVALID', `cannot open registry webhooks in ${path}: ${(error as Error).message}`, { cause: error });
-    }
+  constructor(path: string) {
+    super(path, TABLES);
     this.#s = this.prepare();
   }
 
@@ -158,22 +145,5 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async pruneDeliveries(before: string, limit: number): Promise<number> {
     return this.#s.prune.run(before, Math.max(0, Math.floor(limit))).changes;
-  }
-
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
-  }
-}
-
-function migrate(db: Database.Database, path: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_components (component TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID');
-  const row = db.prepare<[], { version: number }>("SELECT version FROM schema_components WHERE component = 'webhooks'").get();
-  const current = row?.version ?? 0;
-  if (current > WEBHOOK_SCHEMA_VERSION) {
-    throw new ServeError('CONFIG_INVALID', `registry webhooks schema v${current} in ${path} is newer than this portcullis (v${WEBHOOK_SCHEMA_VERSION})`);
-  }
-  for (let version = current + 1; version <= WEBHOOK_SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version - 1]!);
-  if (current < WEBHOOK_SCHEMA_VERSION) {
-    db.prepare("INSERT INTO schema_components (component, version) VALUES ('webhooks', ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version").run(WEBHOOK_SCHEMA_VERSION);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { RegistryLog } from '../log.js';
-import type { WebhookStore } from '../metadata/webhook-store.js';
+import { openWebhookStore } from '../metadata/open-stores.js';
 import { WebhookDispatcher, type AttemptOutcomeKind, type Clock, type DeliverySettings } from './dispatcher.js';
 import type { WebhookEvent } from './events.js';
 import { loadSecretBox } from './secrets.js';
@@ -40,7 +40,7 @@ export interface OpenedWebhooks {
 export async function openWebhooks(options: OpenWebhooksOptions): Promise<OpenedWebhooks> {
   const policy = targetPolicy(options.settings?.allowedNetworks ?? []);
   const secrets = await loadSecretBox(join(options.root, 'auth'));
-  const store = await openWebhookStore(options.root, options.metadataUrl);
+  const store = await openWebhookStore(options);
   const { allowedNetworks: _networks, ...delivery } = options.settings ?? {};
   const dispatcher = new WebhookDispatcher({
     store,
@@ -70,13 +70,4 @@ export async function openWebhooks(options: OpenWebhooksOptions): Promise<Opened
       await store.close();
     },
   };
-}
-
-export async function openWebhookStore(root: string, metadataUrl: string | undefined): Promise<WebhookStore> {
-  if (metadataUrl) {
-    const { PostgresWebhookStore } = await import('../metadata/webhook-postgres.js');
-    return PostgresWebhookStore.open(metadataUrl);
-  }
-  const { SqliteWebhookStore } = await import('../metadata/webhook-sqlite.js');
-  return new SqliteWebhookStore(join(root, 'registry.sqlite'));
 }

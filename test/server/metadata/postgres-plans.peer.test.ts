@@ -11,10 +11,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
+import { quoteSchema } from '../../../src/server/metadata/component-postgres.js';
 import { accessoryTagRange } from '../../../src/server/metadata/lifecycle-rules.js';
 import { referrersSql } from '../../../src/server/metadata/postgres-manifests.js';
 import { accessoriesSql } from '../../../src/server/metadata/postgres-retention.js';
-import { quoteSchema } from '../../../src/server/metadata/postgres-schema.js';
 import { PostgresMetadataStore } from '../../../src/server/metadata/postgres.js';
 import type { Digest } from '../../../src/core/digest.js';
 import { startPostgres, type PostgresPeer } from '../../support/postgres.js';

@@ -19,13 +19,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { logAuthFailure } from '../../auth/failure-log.js';
 import { ServeError, httpStatusOf } from '../../errors.js';
-import type { GcService } from '../../gc/index.js';
+import { gcCounts, type GcService } from '../../gc/index.js';
 import { principalName } from '../../auth/principal.js';
 import { ADMIN_API_SCOPE, ADMIN_API_SCOPE_NAME, grantsInclude } from '../../auth/scopes.js';
 import type { AccessControl } from '../../services.js';
 import { noteAudit } from '../../audit/notes.js';
 import { factsOf } from '../../request-facts.js';
-import { gcAuditDetail } from '../../audit/gc.js';
 
 export const GC_API_PATH = '/api/v1/gc';
 
@@ -84,7 +83,7 @@ export function gcApiPlugin(options: GcApiOptions): (app: FastifyInstance) => Pr
       const note = noteAudit(request, { action: 'gc', detail: { dryRun: flag === 'true' } });
       try {
         const report = await gc.run({ dryRun: flag === 'true' });
-        note.detail = gcAuditDetail(report);
+        note.detail = gcCounts(report);
         return reply.header('cache-control', 'no-store').send(report);
       } catch (error) {
         if (error instanceof ServeError && error.code === 'UNAVAILABLE') {
