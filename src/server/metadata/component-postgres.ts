@@ -47,11 +47,6 @@ export interface PostgresComponent {
   readonly migrations: ReadonlyArray<(s: string) => string>;
   /** Connections in its pool unless the caller's `pool` settings say (default: node-postgres's). */
   readonly maxConnections?: number;
-  /**
-   * Look first, without the lock, and stop there when already current: the
-   * way a role without CREATE on the database opens a schema an admin migrated.
-   */
-  readonly currentWithoutLock?: boolean;
 }
 
 export type Query = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
@@ -174,10 +169,10 @@ async function migrateComponent(client: pg.ClientBase, schema: string, component
   const s = quoteSchema(schema);
   const versions = `${s}.${component.versionTable}`;
   const latest = component.migrations.length;
-  if (component.currentWithoutLock) {
-    const { rows: present } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [versions]);
-    if (present[0]?.found && (await currentVersion(client, versions)) === latest) return 0;
-  }
+  // Look first, without the lock, and stop there when already current: the way a role without CREATE
+  // on the database opens a schema an admin migrated (every component, as the content store always did).
+  const { rows: present } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [versions]);
+  if (present[0]?.found && (await currentVersion(client, versions)) === latest) return 0;
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, `${component.lock}:${schema}`]);

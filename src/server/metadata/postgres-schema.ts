@@ -67,5 +67,4 @@ export const CONTENT_TABLES: PostgresComponent = {
   lock: 'schema',
   versionTable: 'schema_migrations',
   migrations: MIGRATIONS,
-  currentWithoutLock: true,
 };
