@@ -55,8 +55,8 @@ test(`no TypeScript file over ${MAX_TS_LINES} lines`, () => {
 });
 
 test('no path of this machine', () => {
-  const machine = new RegExp(['/work/', '/tmp/peers-'].map((p) => p.replace(/[/-]/g, '\\$&')).join('|'));
-  const self = relative(REPO_ROOT, join(REPO_ROOT, 'test', 'unit', 'repository-hygiene.test.ts'));
-  const found = ALL.filter((f) => relative(REPO_ROOT, f) !== self && machine.test(readFileSync(f, 'utf8'))).map((f) => relative(REPO_ROOT, f));
+  // Written so that this file does not contain the paths it looks for.
+  const machine = new RegExp(`\\/(${['work\\/', 'tmp\\/peers-'].join('|')})`);
+  const found = ALL.filter((f) => machine.test(readFileSync(f, 'utf8'))).map((f) => relative(REPO_ROOT, f));
   assert.deepEqual(found, []);
 });
