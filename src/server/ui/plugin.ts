@@ -85,11 +85,24 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     return { ...rest, publicName: publicName?.() ?? request.host, now: new Date(), decodes };
   }
 
+  /**
+   * A session's user with the administrator flag the store has now, not the
+   * one at sign-in: a demoted administrator loses the project pages, the
+   * whole audit log and "Scan now" at once (roles in projects are read at
+   * each request anyway). A name the store does not hold (an htpasswd user)
+   * is never an administrator.
+   */
+  async function currentAdmin(principal: Principal): Promise<Principal> {
+    if (!accounts || principal.kind !== 'user') return principal;
+    const admin = (await accounts.store.getUser(principal.name))?.admin === true;
+    return admin === principal.admin ? principal : { ...principal, admin };
+  }
+
   /** The caller's principal, or the refusal sent (wrong credentials, too many failures). */
   async function callerOf(request: FastifyRequest, reply: FastifyReply): Promise<Caller> {
     if (!auth || !sessions) return { ok: true, chrome: {} };
     const current = sessionOf(request, sessions);
-    if (current) return { ok: true, principal: current.session.principal, chrome: { ...chromeOf(current.session), ...(accounts?.audit ? { sections: [{ label: 'Audit log', href: AUDIT_PATH }] } : {}) } };
+    if (current) return { ok: true, principal: await currentAdmin(current.session.principal), chrome: { ...chromeOf(current.session), ...(accounts?.audit ? { sections: [{ label: 'Audit log', href: AUDIT_PATH }] } : {}) } };
     const result = await auth.authenticate(request);
     if (result.ok) return { ok: true, principal: result.principal, chrome: isSignedIn(result.principal) ? {} : { signIn: true } };
     request.log.warn({ event: 'auth.failed', reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access: 'pull', ip: request.ip }, `authentication failed (${result.reason})`);
@@ -217,7 +230,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     }
     if (auth && sessions) await app.register(signInRoutes({ auth, sessions }));
     else app.get(LOGIN_PATH, async (_request, reply) => reply.redirect(UI_ROOT, 303));
-    if (auth && sessions && scans) await app.register(scanNowRoutes({ auth, sessions, scans, metadata: deps.metadata }));
+    if (auth && sessions && scans) await app.register(scanNowRoutes({ auth, sessions, scans, metadata: deps.metadata, current: currentAdmin }));
     app.get('/ui/*', guarded(async (_request, reply) => problem(reply, 404, 'Not found', 'There is no such page.')));
   };
 }

@@ -14,7 +14,7 @@
  * admin API is theirs.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { principalName } from '../auth/principal.js';
+import { principalName, type Principal } from '../auth/principal.js';
 import type { AccessControl } from '../services.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { UiScans } from './context.js';
@@ -28,13 +28,15 @@ export interface ScanNowDependencies {
   readonly sessions: SessionStore;
   readonly scans: UiScans;
   readonly metadata: Pick<MetadataStore, 'getManifest'>;
+  /** The session's principal as the store has it now (the plugin's administrator refresh). */
+  readonly current: (principal: Principal) => Promise<Principal>;
 }
 
 /** The query an image page is sent back with after "Scan now". */
 export const QUEUED_QUERY = 'scan=queued';
 
 export function scanNowRoutes(deps: ScanNowDependencies): (app: FastifyInstance) => Promise<void> {
-  const { auth, sessions, scans, metadata } = deps;
+  const { auth, sessions, scans, metadata, current: currentOf } = deps;
 
   async function scanNow(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const rest = (request.params as { '*'?: string })['*'] ?? '';
@@ -49,7 +51,7 @@ export function scanNowRoutes(deps: ScanNowDependencies): (app: FastifyInstance)
       return reply;
     }
     const chrome = chromeOf(current.session);
-    const principal = current.session.principal;
+    const principal = await currentOf(current.session.principal);
     if (fromAnotherSite(request) || !sameToken(field(request.body, 'csrf'), current.session.csrf)) {
       request.log.warn({ event: 'ui.csrf', path: 'scan', ip: request.ip }, 'scan refused: the form token is missing or wrong');
       problem(reply, 403, 'Scan refused', 'The form did not come from this page: use the Scan now button.', chrome);

@@ -205,6 +205,22 @@ describe('the audit log', () => {
     assert.match(body, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;\\u\{202e\}/);
   });
 
+  test('a registry administrator demoted while signed in loses the audit log, foreign project pages and Scan now at once', async () => {
+    const ADMIN = basic('admin', PASSWORDS.admin);
+    assert.equal((await api(ui.app, 'PATCH', '/users/dave', ADMIN, { admin: true })).statusCode, 200);
+    const dave = await signIn(ui.app, 'dave');
+    const as = (url: string) => ui.app.inject({ method: 'GET', url, headers: { cookie: dave.cookie } });
+    assert.equal((await as('/ui/audit')).statusCode, 200);
+    assert.equal((await as('/ui/p/team')).statusCode, 200);
+    assert.equal((await api(ui.app, 'PATCH', '/users/dave', ADMIN, { admin: false })).statusCode, 200);
+    assert.equal((await as('/ui/audit')).statusCode, 403);
+    assert.equal((await as('/ui/p/team')).statusCode, 404);
+    const before = ui.rescans.length;
+    const scan = await ui.app.inject({ method: 'POST', url: `/ui/r/team/app/m/${ui.digest}/scan`, payload: `csrf=${dave.csrf}`, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: dave.cookie } });
+    assert.equal(scan.statusCode, 403);
+    assert.equal(ui.rescans.length, before);
+  });
+
   test('the header links the audit log for signed-in users', async () => {
     assert.match((await get('/ui/', 'bob')).body, /<nav class="sections" aria-label="sections"><a href="\/ui\/">Repositories<\/a><a href="\/ui\/audit">Audit log<\/a><\/nav>/);
   });
