@@ -187,7 +187,7 @@ describe('the audit log', () => {
     let url: string | undefined = '/ui/audit?n=3';
     for (let pages = 0; url && pages < 100; pages++) {
       const body: string = (await get(url, 'admin')).body;
-      seen.push(...rows(body).map((r) => r.id));
+      for (const r of rows(body)) seen.push(r.id);
       const next: string | undefined = /<a href="([^"]+)" id="audit-next"/.exec(body)?.[1];
       url = next?.replaceAll('&amp;', '&');
       if (url) assert.match(url, /^\/ui\/audit\?n=3&cursor=/);
