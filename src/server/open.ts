@@ -238,6 +238,8 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
           signatures: live.signatures,
           publicName: () => publicName,
           ...(auth ? { auth } : {}),
+          ...(accountsAccess ? { accounts: { store: accountsAccess.store, ...(hooks ? { webhooks: hooks.store } : {}), ...(audit.log ? { audit: audit.log } : {}) } } : {}),
+          ...(scanner ? { scans: scanner } : {}),
         }),
       );
     }

@@ -5,12 +5,33 @@
  * cannot (no policy: every image would be served; no signature check: not
  * checked; no inventories: no package list).
  */
+import type { Digest } from '../../core/index.js';
+import type { AuditLog } from '../api/v1/context.js';
+import type { IdentityStore } from '../metadata/identity-store.js';
 import type { InventoryStore } from '../metadata/inventory-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import type { AccessControl, PullPolicy } from '../services.js';
 import type { SignatureView } from '../signature-check.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { SessionOptions } from './session.js';
+import type { WebhookStore } from '../metadata/webhook-store.js';
+
+/**
+ * A registry with accounts (`--accounts`), read only: projects, members and
+ * robots for the project pages, the webhooks of a project, the audit log.
+ */
+export interface UiAccounts {
+  readonly store: Pick<IdentityStore, 'getUser' | 'getProject' | 'projectAccess' | 'listMembers' | 'listRobots' | 'projectsAdministeredBy'>;
+  /** Absent: the project pages have no webhooks section. */
+  readonly webhooks?: Pick<WebhookStore, 'listWebhooks' | 'listDeliveries'>;
+  /** Absent: /ui/audit says the registry keeps no audit log. */
+  readonly audit?: AuditLog;
+}
+
+/** What "Scan now" asks of the scan service (ScanService.rescan). */
+export interface UiScans {
+  rescan(repository: string, digest: Digest): Promise<void>;
+}
 
 export interface UiDependencies {
   readonly metadata: MetadataStore;
@@ -30,12 +51,16 @@ export interface UiDependencies {
   readonly inventories?: Pick<InventoryStore, 'get'>;
   /** `host[:port]` clients pull from, for the pull commands; the request's Host when absent. */
   readonly publicName?: () => string;
+  /** With `--accounts`: the project pages (/ui/p/<project>) and the audit log (/ui/audit) exist only when given. */
+  readonly accounts?: UiAccounts;
+  /** The scan service: "Scan now" on image pages (project and registry admins, signed in) only when given. */
+  readonly scans?: UiScans;
   /** Sign-in session lifetimes and cap (session.ts defaults). */
   readonly sessions?: SessionOptions;
 }
 
 /** One request's view: the dependencies, the registry name to show in pull commands, and the plugin's shared limits. */
-export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'publicName'> {
+export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'publicName' | 'accounts' | 'scans'> {
   readonly publicName: string;
   readonly now: Date;
   /**

@@ -51,17 +51,19 @@ export interface Chrome {
   readonly session?: { readonly user: string; readonly csrf: string };
   /** Show a "Sign in" link (authentication is on and nobody is signed in). */
   readonly signIn?: boolean;
+  /** Sections after Repositories: the audit log, with accounts and a signed-in user. */
+  readonly sections?: ReadonlyArray<{ readonly label: string; readonly href: string }>;
 }
 
 /**
- * The sections of the UI, in the header. Repositories only for now; the
- * project pages (members, robots, webhooks, retention, quota) and the audit
- * log go here when they exist.
+ * The sections of the UI, in the header: Repositories always, then what the
+ * chrome adds (the audit log with accounts). Project pages are reached from
+ * their repositories' pages.
  */
 const SECTIONS: ReadonlyArray<{ readonly label: string; readonly href: string }> = [{ label: 'Repositories', href: UI_ROOT }];
 
 function header(chrome: Chrome): string {
-  const sections = SECTIONS.map((s) => `<a href="${h(s.href)}">${h(s.label)}</a>`).join('');
+  const sections = [...SECTIONS, ...(chrome.sections ?? [])].map((s) => `<a href="${h(s.href)}">${h(s.label)}</a>`).join('');
   let account = '';
   if (chrome.session) {
     account =

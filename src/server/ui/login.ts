@@ -111,12 +111,29 @@ function showLogin(request: FastifyRequest, reply: FastifyReply, status: number,
   sendPage(reply, status, loginPage(loginToken(request, reply), next, error, user), {}, true);
 }
 
-function fromAnotherSite(request: FastifyRequest): boolean {
+/**
+ * Form bodies for the routes of an encapsulated plugin: only
+ * `application/x-www-form-urlencoded`, at most MAX_FORM_BYTES, parsed as
+ * URLSearchParams; another type, too large, or malformed is a page, not
+ * Fastify's JSON error.
+ */
+export function acceptForms(app: FastifyInstance, from: string): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_request, body, done) => {
+    done(null, new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8')));
+  });
+  app.setErrorHandler((error: { statusCode?: number }, _request, reply) => {
+    const status = error.statusCode === 413 || error.statusCode === 415 ? error.statusCode : 400;
+    problem(reply, status, 'Bad request', `The form could not be read: send it from ${from}.`);
+  });
+}
+
+export function fromAnotherSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
   return typeof site === 'string' && site !== 'same-origin' && site !== 'none';
 }
 
-function field(form: unknown, name: string): string | undefined {
+export function field(form: unknown, name: string): string | undefined {
   return form instanceof URLSearchParams ? (form.get(name) ?? undefined) : undefined;
 }
 
@@ -124,15 +141,7 @@ export function signInRoutes(deps: SignInDependencies): (app: FastifyInstance) =
   const { auth, sessions } = deps;
 
   return async (app) => {
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_request, body, done) => {
-      done(null, new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8')));
-    });
-    // A body of another type, too large, or malformed: a page, not Fastify's JSON error.
-    app.setErrorHandler((error: { statusCode?: number }, _request, reply) => {
-      const status = error.statusCode === 413 || error.statusCode === 415 ? error.statusCode : 400;
-      problem(reply, status, 'Bad request', 'The form could not be read: send it from the sign-in page.');
-    });
+    acceptForms(app, 'the sign-in page');
 
     app.get(LOGIN_PATH, async (request, reply) => {
       const next = safeNext((request.query as { next?: unknown } | undefined)?.next);

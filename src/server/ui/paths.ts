@@ -33,6 +33,19 @@ export function imagePath(name: string, digest: string): string {
   return `${repositoryPath(name)}/m/${isDigest(digest) ? digest : encodeURIComponent(digest)}`;
 }
 
+const PROJECT_PREFIX = '/ui/p/';
+export const AUDIT_PATH = '/ui/audit';
+
+/** `/ui/p/<project>`: a project's page (accounts only). */
+export function projectPath(project: string): string {
+  return PROJECT_PREFIX + encodeURIComponent(project);
+}
+
+/** `<image>/scan`: where the "Scan now" form posts. */
+export function scanPath(name: string, digest: string): string {
+  return `${imagePath(name, digest)}/scan`;
+}
+
 export type SbomFormat = 'cyclonedx' | 'spdx';
 const SBOM_FILES: Readonly<Record<SbomFormat, string>> = { cyclonedx: 'sbom.cdx.json', spdx: 'sbom.spdx.json' };
 

@@ -10,6 +10,9 @@
  *   /ui/r/<repo>/m/<digest>    one image or index      pages/image.ts (?severity=HIGH filters)
  *   …/m/<digest>/sbom.cdx.json the image's SBOM        packages.ts (also sbom.spdx.json)
  *   /ui/login, /ui/logout      sign-in and sign-out    login.ts (with authentication only)
+ *   POST …/m/<digest>/scan     "Scan now"              scan-now.ts (sessions, a scan service)
+ *   /ui/p/<project>            one project             pages/project.ts (with accounts)
+ *   /ui/audit                  the audit log           pages/audit.ts (with accounts)
  *   /ui/static/<file>          stylesheet and icon     static.ts
  *
  * Headers: respond.ts (a strict Content-Security-Policy on every answer).
@@ -21,19 +24,27 @@
  * credentials the request carries (Basic, or a Bearer token: scripts and
  * tests), or anonymous. A page an anonymous caller may not see sends them to
  * the sign-in page and back.
+ *
+ * With accounts, a project's page is for its members and registry
+ * administrators: anyone else signed in gets the same 404 as for a project
+ * that does not exist (a public project's pullers included: the page lists
+ * members and robots). The audit log has the admin API's scoping.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSignedIn } from '../auth/permissions.js';
-import type { Principal } from '../auth/principal.js';
+import { isProjectName, type Principal } from '../auth/principal.js';
 import { Limiter, type UiContext, type UiDependencies } from './context.js';
-import type { Chrome, PageContent } from './html.js';
+import { h, type Chrome, type PageContent } from './html.js';
 import { chromeOf, LOGIN_PATH, loginLocation, sessionOf, signInRoutes } from './login.js';
-import { imagePage } from './pages/image.js';
+import { auditPage } from './pages/audit.js';
+import { imagePage, type ImageActions } from './pages/image.js';
+import { projectPage } from './pages/project.js';
 import { repositoriesPage } from './pages/repositories.js';
 import { tagsPage } from './pages/tags.js';
 import { readPackages, sbomFile } from './packages.js';
-import { parseUiPath, UI_ROOT } from './paths.js';
+import { AUDIT_PATH, parseUiPath, projectPath, UI_ROOT } from './paths.js';
 import { problem, secure, sendPage } from './respond.js';
+import { scanNowRoutes } from './scan-now.js';
 import { SessionStore } from './session.js';
 import { parseSeverityFilter } from './severity.js';
 import { STATIC_ASSETS } from './static.js';
@@ -65,20 +76,33 @@ function guarded(page: Page): (request: FastifyRequest, reply: FastifyReply) => 
 }
 
 export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promise<void> {
-  const { auth } = deps;
+  const { auth, accounts, scans } = deps;
   const sessions = auth ? new SessionStore(deps.sessions) : undefined;
   const decodes = new Limiter(2);
 
   function contextFor(request: FastifyRequest): UiContext {
-    const { auth: _auth, sessions: _sessions, publicName, ...rest } = deps;
+    const { auth: _auth, sessions: _sessions, publicName, accounts: _accounts, scans: _scans, ...rest } = deps;
     return { ...rest, publicName: publicName?.() ?? request.host, now: new Date(), decodes };
+  }
+
+  /**
+   * A session's user with the administrator flag the store has now, not the
+   * one at sign-in: a demoted administrator loses the project pages, the
+   * whole audit log and "Scan now" at once (roles in projects are read at
+   * each request anyway). A name the store does not hold (an htpasswd user)
+   * is never an administrator.
+   */
+  async function currentAdmin(principal: Principal): Promise<Principal> {
+    if (!accounts || principal.kind !== 'user') return principal;
+    const admin = (await accounts.store.getUser(principal.name))?.admin === true;
+    return admin === principal.admin ? principal : { ...principal, admin };
   }
 
   /** The caller's principal, or the refusal sent (wrong credentials, too many failures). */
   async function callerOf(request: FastifyRequest, reply: FastifyReply): Promise<Caller> {
     if (!auth || !sessions) return { ok: true, chrome: {} };
     const current = sessionOf(request, sessions);
-    if (current) return { ok: true, principal: current.session.principal, chrome: chromeOf(current.session) };
+    if (current) return { ok: true, principal: await currentAdmin(current.session.principal), chrome: { ...chromeOf(current.session), ...(accounts?.audit ? { sections: [{ label: 'Audit log', href: AUDIT_PATH }] } : {}) } };
     const result = await auth.authenticate(request);
     if (result.ok) return { ok: true, principal: result.principal, chrome: isSignedIn(result.principal) ? {} : { signIn: true } };
     request.log.warn({ event: 'auth.failed', reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access: 'pull', ip: request.ip }, `authentication failed (${result.reason})`);
@@ -107,6 +131,49 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     return false;
   }
 
+  /** The caller's role in `name` ("registry administrator" for one), or undefined when the project page is not theirs to see. */
+  async function projectRole(principal: Principal | undefined, name: string): Promise<string | undefined> {
+    if (!accounts || !principal || principal.kind !== 'user' || !isProjectName(name)) return undefined;
+    if (!(await accounts.store.getProject(name))) return undefined;
+    if (principal.admin) return 'registry administrator';
+    return (await accounts.store.projectAccess(name, principal.name)).role;
+  }
+
+  /** Anonymous callers go to the sign-in page and back; true when the caller is someone. */
+  function signedIn(request: FastifyRequest, reply: FastifyReply, principal: Principal | undefined): principal is Principal {
+    if (principal && isSignedIn(principal)) return true;
+    secure(reply).header('cache-control', 'no-store');
+    void reply.redirect(loginLocation(request), 303);
+    return false;
+  }
+
+  /** What the image page offers the caller: "Scan now" to project and registry admins signed in to the UI. */
+  async function imageActions(request: FastifyRequest, caller: Extract<Caller, { ok: true }>, repository: string): Promise<ImageActions> {
+    const queued = (request.query as { scan?: unknown } | undefined)?.scan === 'queued';
+    const csrf = caller.chrome.session?.csrf;
+    const may = scans && auth && caller.principal && csrf !== undefined && (await auth.can(caller.principal, 'admin', repository));
+    return { ...(queued ? { queued } : {}), ...(may ? { scanCsrf: csrf } : {}) };
+  }
+
+  const project: Page = async (request, reply) => {
+    const name = (request.params as { project?: string }).project ?? '';
+    const caller = await callerOf(request, reply);
+    if (!caller.ok || !signedIn(request, reply, caller.principal)) return;
+    const role = await projectRole(caller.principal, name);
+    const page = role && accounts ? await projectPage(contextFor(request), accounts, name, role) : undefined;
+    if (!page) return problem(reply, 404, 'Project not found', `There is no project named "${name.slice(0, 100)}".`, caller.chrome);
+    sendPage(reply, 200, page, caller.chrome);
+  };
+
+  const audit: Page = async (request, reply) => {
+    const caller = await callerOf(request, reply);
+    if (!caller.ok || !signedIn(request, reply, caller.principal)) return;
+    if (!accounts?.audit) return problem(reply, 404, 'No audit log', 'This registry keeps no audit log in its store.', caller.chrome);
+    const answer = await auditPage(accounts.audit, accounts.store, caller.principal, request.raw.url ?? '', new Date());
+    if (!answer.ok) return problem(reply, answer.status, answer.title, answer.text, caller.chrome);
+    sendPage(reply, 200, answer.page, caller.chrome, true);
+  };
+
   const repositories: Page = async (request, reply) => {
     const caller = await callerOf(request, reply);
     if (!caller.ok || !(await allowed(request, reply, caller))) return;
@@ -124,7 +191,12 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     const ctx = contextFor(request);
     const send = (page: PageContent | undefined, title: string, missing: string): void =>
       page ? sendPage(reply, 200, page, caller.chrome) : problem(reply, 404, title, missing, caller.chrome);
-    if (path.kind === 'repository') return send(await tagsPage(ctx, path.name), 'Repository not found', `There is no repository named "${path.name}".`);
+    if (path.kind === 'repository') {
+      const tags = await tagsPage(ctx, path.name);
+      const project = tags ? await projectRole(caller.principal, path.name.split('/')[0]!) : undefined;
+      const withLink = tags && project ? { ...tags, body: `${tags.body}\n<p id="project-link">Project: <a href="${h(projectPath(path.name.split('/')[0]!))}">${h(path.name.split('/')[0]!)}</a></p>` } : tags;
+      return send(withLink, 'Repository not found', `There is no repository named "${path.name}".`);
+    }
     if (path.kind === 'sbom') {
       if (!(await ctx.metadata.getManifest(path.name, path.digest))) return problem(reply, 404, 'Image not found', `Repository "${path.name}" holds no manifest ${path.digest}.`, caller.chrome);
       const packages = await readPackages(ctx, path.digest);
@@ -136,7 +208,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     }
     const filter = parseSeverityFilter((request.query as { severity?: unknown } | undefined)?.severity);
     if (!filter.ok) return problem(reply, 400, 'Bad severity filter', `"${filter.value}" is not a severity: use CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE or UNKNOWN.`, caller.chrome);
-    return send(await imagePage(ctx, path.name, path.digest, filter.threshold), 'Image not found', `Repository "${path.name}" holds no manifest ${path.digest}.`);
+    return send(await imagePage(ctx, path.name, path.digest, filter.threshold, await imageActions(request, caller, path.name)), 'Image not found', `Repository "${path.name}" holds no manifest ${path.digest}.`);
   };
 
   const asset: Page = async (request, reply) => {
@@ -152,8 +224,13 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     if (!app.hasRoute({ method: 'GET', url: '/' })) app.get('/', async (_request, reply) => reply.redirect(UI_ROOT, 302));
     app.get('/ui/r/*', guarded(repositoryOrImage));
     app.get('/ui/static/:file', guarded(asset));
+    if (accounts) {
+      app.get('/ui/p/:project', guarded(project));
+      app.get(AUDIT_PATH, guarded(audit));
+    }
     if (auth && sessions) await app.register(signInRoutes({ auth, sessions }));
     else app.get(LOGIN_PATH, async (_request, reply) => reply.redirect(UI_ROOT, 303));
+    if (auth && sessions && scans) await app.register(scanNowRoutes({ auth, sessions, scans, metadata: deps.metadata, current: currentAdmin }));
     app.get('/ui/*', guarded(async (_request, reply) => problem(reply, 404, 'Not found', 'There is no such page.')));
   };
 }

@@ -63,6 +63,13 @@ ul.accessories{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;ga
 form.login{display:grid;grid-template-columns:max-content minmax(200px,320px);gap:8px 12px;align-items:center;margin:16px 0}
 form.login input{font:inherit;padding:4px 8px;border:1px solid #a0aec0;border-radius:4px}
 form.login button{grid-column:2;justify-self:start;font:inherit;padding:4px 16px;border-radius:4px;border:1px solid #2d3748;background:#2d3748;color:#fff;cursor:pointer}
+form.filters{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center;margin:12px 0 16px}
+form.filters input,form.filters select,form.inline-form button{font:inherit;padding:3px 8px;border:1px solid #a0aec0;border-radius:4px}
+form.filters button,form.inline-form button{font:inherit;padding:3px 14px;border-radius:4px;border:1px solid #2d3748;background:#2d3748;color:#fff;cursor:pointer}
+form.inline-form{margin:8px 0}
+p.notice{border-left:4px solid #3182ce;background:#ebf8ff;padding:6px 10px}
+nav.paging{margin:12px 0}
+code.detail{white-space:pre-wrap;word-break:break-all}
 details p{white-space:pre-wrap;margin:4px 0}
 `;
 

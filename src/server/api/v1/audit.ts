@@ -29,7 +29,7 @@ export const AUDIT_PATH = '/api/v1/audit';
 /** The actions for an error message, families folded (`user.{created,changed}`) so that the line stays short as actions are added. */
 const ACTION_LIST = foldActions(AUDIT_ACTIONS);
 const PARAMETERS = ['since', 'until', 'project', 'repository', 'user', 'action', 'outcome', 'n', 'cursor'] as const;
-type Parameter = (typeof PARAMETERS)[number];
+export type Parameter = (typeof PARAMETERS)[number];
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const AGO = /^(\d{1,9})(s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -78,8 +78,8 @@ export function registerAudit(route: Route): void {
   });
 }
 
-/** The query string, each known parameter at most once; INVALID for anything else. */
-function parametersOf(url: string): Map<Parameter, string> {
+/** The query string, each known parameter at most once; INVALID for anything else (also the web UI's /ui/audit). */
+export function parametersOf(url: string): Map<Parameter, string> {
   const q = url.indexOf('?');
   const search = q < 0 ? '' : url.slice(q + 1);
   if (search.length > 4096) throw new ApiError('INVALID', 'the query string is longer than 4096 characters');
@@ -92,7 +92,7 @@ function parametersOf(url: string): Map<Parameter, string> {
   return out;
 }
 
-function queryOf(params: Map<Parameter, string>, nowMs: number): { query: Omit<AuditQuery, 'limit'>; n: number } {
+export function queryOf(params: ReadonlyMap<Parameter, string>, nowMs: number): { query: Omit<AuditQuery, 'limit'>; n: number } {
   const text = (name: Parameter, check: (value: string) => boolean, expected: string): string | undefined => {
     const value = params.get(name);
     if (value === undefined) return undefined;

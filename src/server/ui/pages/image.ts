@@ -18,7 +18,7 @@ import { filterNav, findingsTable } from '../findings.js';
 import { h, severityBadges, shortDigest, stateLabel, table, time, type PageContent } from '../html.js';
 import { layersSection, readLayers } from '../image-config.js';
 import { packagesSection, readPackages } from '../packages.js';
-import { imagePath, repositoryPath, UI_ROOT } from '../paths.js';
+import { imagePath, repositoryPath, scanPath, UI_ROOT } from '../paths.js';
 import { compareCounts, countFindings } from '../severity.js';
 import { imageStatus, indexChildren, isIndex, stateRank, statusOfScan } from '../status.js';
 import { attachedSection, signatureSection, trustOf } from '../trust.js';
@@ -116,8 +116,25 @@ async function imageSections(ctx: UiContext, manifest: ManifestRecord, scan: Sca
   return sections;
 }
 
+/** What the caller may do on the page: "Scan now" (with the session's form token), and whether one was just queued. */
+export interface ImageActions {
+  readonly scanCsrf?: string;
+  readonly queued?: boolean;
+}
+
+function actionsSection(repository: string, digest: Digest, actions: ImageActions): string {
+  const parts: string[] = [];
+  if (actions.queued) parts.push('<p class="notice" id="scan-queued" role="status">A scan of this image is queued: reload this page in a moment for its result.</p>');
+  if (actions.scanCsrf) {
+    parts.push(
+      `<form method="post" action="${h(scanPath(repository, digest))}" id="scan-now" class="inline-form"><input type="hidden" name="csrf" value="${h(actions.scanCsrf)}"><button type="submit" id="scan-now-submit">Scan now</button></form>`,
+    );
+  }
+  return parts.join('\n');
+}
+
 /** Undefined when the repository holds no such manifest. */
-export async function imagePage(ctx: UiContext, repository: string, digest: Digest, threshold: SeverityLevel | undefined): Promise<PageContent | undefined> {
+export async function imagePage(ctx: UiContext, repository: string, digest: Digest, threshold: SeverityLevel | undefined, actions: ImageActions = {}): Promise<PageContent | undefined> {
   const manifest = await ctx.metadata.getManifest(repository, digest);
   if (!manifest) return undefined;
   const [scan, tags] = await Promise.all([ctx.metadata.getScan(digest), ctx.metadata.tagsOf(repository)]);
@@ -143,6 +160,6 @@ export async function imagePage(ctx: UiContext, repository: string, digest: Dige
     sections = [...trustParts, ...image];
   }
   const title = `${repository}@${digest.slice(0, 19)}`;
-  const body = `<h1>${h(repository)} <small>${shortDigest(digest)}</small></h1>\n${verdictSection(verdict)}\n${metaList(meta)}\n${sections.join('\n')}`;
+  const body = `<h1>${h(repository)} <small>${shortDigest(digest)}</small></h1>\n${verdictSection(verdict)}\n${actionsSection(repository, digest, actions)}\n${metaList(meta)}\n${sections.join('\n')}`;
   return { title, crumbs: [{ label: 'Repositories', href: UI_ROOT }, { label: repository, href: repositoryPath(repository) }, { label: digest.slice(0, 19) }], body };
 }

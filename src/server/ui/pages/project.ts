@@ -1,0 +1,118 @@
+/**
+ * `/ui/p/<project>`: one project of a registry with accounts, read only —
+ * its repositories, its members and their roles, its robots (actions,
+ * expiry, revocation) and its webhooks (where they post, for which events,
+ * whether enabled, how the last delivery went). Who may see it is the
+ * plugin's question (members and registry administrators); this module only
+ * reads and renders.
+ *
+ * Never shown: robot secrets or their hashes, webhook signing secrets, and
+ * the parts of a webhook URL that may carry one (user name, password, query
+ * string, fragment). Everything else is attacker-controlled text and enters
+ * markup through `h`.
+ *
+ * Bounded: at most SHOWN rows per section, with a line saying there are
+ * more (the admin API and CLI list them all, paged). Per-project quotas and
+ * retention rules do not exist in this registry yet (retention and quotas
+ * are registry-wide settings of `serve`), so there is no section for them.
+ */
+import type { Page } from '../../metadata/store.js';
+import type { MemberRecord, RobotRecord } from '../../metadata/identity-store.js';
+import type { DeliveryRecord, WebhookRecord } from '../../metadata/webhook-store.js';
+import { mapLimit, type UiAccounts, type UiContext } from '../context.js';
+import { h, table, time, type PageContent } from '../html.js';
+import { projectPath, repositoryPath, UI_ROOT } from '../paths.js';
+
+/** Rows shown per section. */
+export const SHOWN = 200;
+
+/** The repositories of `project` (`<project>` itself and `<project>/…`), at most SHOWN + 1. */
+async function repositoriesOf(ctx: UiContext, project: string): Promise<string[]> {
+  const out: string[] = [];
+  if (await ctx.metadata.repositoryExists(project)) out.push(project);
+  let page: Page = { last: `${project}/`, limit: SHOWN + 1 };
+  // Names sort after `<project>/` until the first one outside the project: read pages until then.
+  for (let pages = 0; out.length <= SHOWN && pages < 4; pages++) {
+    const batch = await ctx.metadata.listRepositories(page);
+    const inside = batch.filter((name) => name.startsWith(`${project}/`));
+    for (const name of inside) out.push(name);
+    if (inside.length < batch.length || batch.length < (page.limit ?? 0)) break;
+    page = { last: batch[batch.length - 1]!, limit: SHOWN + 1 };
+  }
+  return out;
+}
+
+/** `https://host/path`: no user name, password, query string or fragment (any of them may hold a secret). */
+export function webhookAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+function more(rows: readonly unknown[], what: string): string {
+  return rows.length > SHOWN ? `<p><small class="more">Only the first ${SHOWN} ${what} are shown: the admin API lists them all.</small></p>` : '';
+}
+
+function membersSection(members: readonly MemberRecord[]): string {
+  const rows = members.slice(0, SHOWN).map((m) => `<tr data-member="${h(m.user)}"><td class="user">${h(m.user)}</td><td class="role" data-role="${h(m.role)}">${h(m.role)}</td></tr>`);
+  return `<h2>Members</h2>\n${table('members', ['User', 'Role'], rows, 'No members: only registry administrators can use this project.')}${more(members, 'members')}`;
+}
+
+function robotState(robot: RobotRecord, now: Date): string {
+  if (robot.revokedAt) return `<span class="state state-failed" data-robot-state="revoked">revoked</span> ${time(robot.revokedAt)}`;
+  if (robot.expiresAt && Date.parse(robot.expiresAt) <= now.getTime()) return `<span class="state state-failed" data-robot-state="expired">expired</span>`;
+  return `<span class="state state-done" data-robot-state="active">active</span>`;
+}
+
+function robotsSection(robots: readonly RobotRecord[], now: Date): string {
+  const rows = robots.slice(0, SHOWN).map(
+    (r) =>
+      `<tr data-robot="${h(r.name)}"><td class="name"><code>${h(r.name)}</code>${r.description ? `<br><small>${h(r.description)}</small>` : ''}</td>` +
+      `<td class="actions">${h(r.actions.join(', '))}</td><td class="expires">${r.expiresAt ? time(r.expiresAt) : '<span class="none">never</span>'}</td><td class="robot-state">${robotState(r, now)}</td></tr>`,
+  );
+  return `<h2>Robots</h2>\n${table('robots', ['Robot', 'Actions', 'Expires', 'State'], rows, 'No robot accounts.')}${more(robots, 'robots')}`;
+}
+
+function deliveryText(delivery: DeliveryRecord | undefined): string {
+  if (!delivery) return '<span class="none" data-delivery="none">none yet</span>';
+  const status = delivery.responseStatus !== undefined ? ` (HTTP ${delivery.responseStatus})` : '';
+  const error = delivery.error ? ` title="${h(delivery.error)}"` : '';
+  return `<span data-delivery="${h(delivery.state)}"${error}>${h(delivery.state)}${status}</span> <small>${time(delivery.updatedAt)}</small>`;
+}
+
+async function webhooksSection(webhooks: NonNullable<UiAccounts['webhooks']>, project: string): Promise<string> {
+  const all = await webhooks.listWebhooks(project);
+  const shown = all.slice(0, SHOWN);
+  const last = await mapLimit(shown, 4, async (w: WebhookRecord) => (await webhooks.listDeliveries(w.id, { limit: 1 }))[0]);
+  const rows = shown.map(
+    (w, i) =>
+      `<tr data-webhook="${h(w.id)}"><td class="url"><code>${h(webhookAddress(w.url))}</code>${w.description ? `<br><small>${h(w.description)}</small>` : ''}</td>` +
+      `<td class="events">${h(w.events.join(', '))}</td><td class="format">${h(w.format)}</td>` +
+      `<td class="enabled" data-enabled="${w.enabled}">${w.enabled ? 'yes' : 'no'}</td><td class="delivery">${deliveryText(last[i])}</td></tr>`,
+  );
+  return `<h2>Webhooks</h2>\n${table('webhooks', ['URL', 'Events', 'Format', 'Enabled', 'Last delivery'], rows, 'No webhooks.')}${more(all, 'webhooks')}`;
+}
+
+/** Undefined when there is no such project. */
+export async function projectPage(ctx: UiContext, accounts: UiAccounts, name: string, role: string): Promise<PageContent | undefined> {
+  const project = await accounts.store.getProject(name);
+  if (!project) return undefined;
+  const [repositories, members, robots] = await Promise.all([
+    repositoriesOf(ctx, name),
+    accounts.store.listMembers(name, { limit: SHOWN + 1 }),
+    accounts.store.listRobots(name, { limit: SHOWN + 1 }),
+  ]);
+  const repoRows = repositories.slice(0, SHOWN).map((r) => `<tr data-repository="${h(r)}"><td class="name"><a href="${h(repositoryPath(r))}">${h(r)}</a></td></tr>`);
+  const sections = [
+    `<h1>Project ${h(name)}</h1>`,
+    `<dl class="meta" id="meta"><dt>Visibility</dt><dd data-meta="Visibility">${project.public ? 'public (anyone may pull)' : 'private'}</dd><dt>Created</dt><dd data-meta="Created">${time(project.createdAt)}</dd><dt>Your role</dt><dd data-meta="Your role">${h(role)}</dd></dl>`,
+    `<h2>Repositories</h2>\n${table('project-repositories', ['Repository'], repoRows, 'No repositories yet.')}${more(repositories, 'repositories')}`,
+    membersSection(members),
+    robotsSection(robots, ctx.now),
+  ];
+  if (accounts.webhooks) sections.push(await webhooksSection(accounts.webhooks, name));
+  return { title: `Project ${name}`, crumbs: [{ label: 'Repositories', href: UI_ROOT }, { label: `Project ${name}`, href: projectPath(name) }], body: sections.join('\n') };
+}
