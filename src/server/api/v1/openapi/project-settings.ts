@@ -3,8 +3,9 @@ import { BODY_REFUSALS, json, refusal, schemaRef } from './components.js';
 import { NO_SUCH_PROJECT, NOT_PROJECT_ADMIN, PROJECT } from './projects.js';
 import type { ApiResource, JsonSchema } from './types.js';
 
-const PATTERN = { type: 'string', minLength: 1, maxLength: 256, description: 'A tag pattern: letters, digits, `.` `_` `-`, with `*` and `?`.' } as const;
-const DURATION = { type: ['string', 'integer'], description: 'A duration: 90s, 30m, 12h, 7d, 2w (or 0).' } as const;
+const PATTERN = { type: 'string', pattern: '^[A-Za-z0-9_.*?-]{1,256}$', description: 'A tag pattern: letters, digits, `.` `_` `-`, with `*` and `?`.' } as const;
+const DURATION = { oneOf: [{ type: 'string', pattern: '^\\s*\\d{1,9}\\s*[smhdw]?\\s*$' }, { const: 0 }], description: 'A duration: 90s, 30m, 12h, 7d, 2w (or 0).' } as const;
+const SIZE = { type: 'string', pattern: '^\\s*\\d{1,15}(?:\\.\\d{1,6})?\\s*(?:[kKmMgGtT][iI]?[bB]|[bB])?\\s*$', description: 'A size: 500MB, 10GiB, or bytes.' } as const;
 
 const RULE: JsonSchema = {
   type: 'object',
@@ -15,11 +16,12 @@ const RULE: JsonSchema = {
     keepLast: { type: 'integer', minimum: 0, description: 'Keep the newest N matching tags of each repository.' },
     keepYoungerThan: DURATION,
   },
+  anyOf: [{ properties: { keepLast: true }, required: ['keepLast'] }, { properties: { keepYoungerThan: true }, required: ['keepYoungerThan'] }],
   description: 'Keeps a matching tag when it is among the `keepLast` newest or younger than `keepYoungerThan` (at least one of them is required).',
 };
 
 const SETTINGS_PROPERTIES = {
-  quota: { oneOf: [{ type: 'string', description: 'A size: 500MB, 10GiB, or bytes.' }, { type: 'integer', minimum: 0 }, { type: 'null' }], description: 'Bytes of distinct blobs the project may hold; null: the operator\'s default (none unless the file sets one).' },
+  quota: { oneOf: [SIZE, { type: 'integer', minimum: 0 }, { type: 'null' }], description: 'Bytes of distinct blobs the project may hold; null: the operator\'s default (none unless the file sets one).' },
   untaggedRetention: { oneOf: [DURATION, { type: 'null' }], description: 'How long an untagged manifest is kept; null: the operator\'s default.' },
   retention: { oneOf: [{ type: 'array', maxItems: 100, items: RULE }, { type: 'null' }], description: 'Tags kept by garbage collection (every other tag is removed); null: the operator\'s default; `[]`: every tag kept.' },
 } as const;
