@@ -27,7 +27,7 @@ import { UploadPurger } from './upload-purge.js';
 import { UploadSessions } from './upload-sessions.js';
 import { newInternalToken, withInternalToken } from './auth/internal-token.js';
 import { openAccounts, type OpenedAccounts } from './auth/open-accounts.js';
-import { GcService } from './gc/index.js';
+import { GcService, StoredProjectSettings } from './gc/index.js';
 import { adminApiPlugins } from './api/v1/admin-plugins.js';
 import { packageVersion } from './api/v1/openapi/package-version.js';
 import { openAudit } from './audit/open.js';
@@ -178,6 +178,8 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     }
     const notary = await openNotary(config);
     if (notary) closers.push(() => notary.close());
+    // Quotas and retention: with accounts, what project admins stored through the API over the operator's file (read at every push and run).
+    const projectSettings = accounts ? new StoredProjectSettings(accounts.access.store, config.projectSettings) : config.projectSettings;
 
     const gc = new GcService({
       stores: { blobs, metadata },
@@ -197,7 +199,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       defaults: {
         ...(config.gc?.graceMs !== undefined ? { graceMs: config.gc.graceMs } : {}),
         ...(config.gc?.untaggedRetentionMs !== undefined ? { untaggedRetentionMs: config.gc.untaggedRetentionMs } : {}),
-        ...(config.projectSettings ? { projects: config.projectSettings } : {}),
+        ...(projectSettings ? { projects: projectSettings } : {}),
       },
     });
     gc.start();
@@ -206,7 +208,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const services: RegistryServices = {
       blobs,
       metadata,
-      ...(config.projectSettings ? { projects: config.projectSettings } : {}),
+      ...(projectSettings ? { projects: projectSettings } : {}),
       ...(config.gc?.graceMs !== undefined ? { pushGuard: { graceMs: config.gc.graceMs } } : {}),
       events,
       pullPolicy: live.pullPolicy,

@@ -26,6 +26,8 @@ Examples:
   portcullis registry member add team alice push
   portcullis registry robot create team ci --actions pull,push --expires 90d
   portcullis registry robot revoke 'robot$team+ci'
+  portcullis registry project settings team --quota 10GiB --untagged-retention 3d
+  portcullis registry project settings team --retention-file rules.yaml
 
 Webhooks of a project: "portcullis registry webhook --help".
 Garbage collection: "portcullis registry gc --help" (against a running
@@ -100,6 +102,23 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
   common(project.command('rm <name>').description('delete an empty project, its members and robots')).action(async (name: string, options: Record<string, unknown>) => {
     const { projectCommand } = await import('../commands/registry-admin.js');
     ctx.exitCode = await projectCommand('rm', name, admin(options), ctx.io);
+  });
+
+  common(
+    project
+      .command('settings <name>')
+      .description("show a project's quota and retention, or change the keys given (none clears one)")
+      .option('--quota <size>', 'storage quota: 500MB, 10GiB, or none')
+      .option('--untagged-retention <duration>', 'how long untagged manifests are kept: 3d, 12h, or none')
+      .option('--retention-file <file>', 'tag retention rules: a YAML or JSON list (docs/serve.md "Retention and quotas")'),
+  ).action(async (name: string, options: Record<string, unknown>) => {
+    const { projectSettingsCommand } = await import('../commands/registry-project-settings.js');
+    ctx.exitCode = await projectSettingsCommand(name, {
+      ...admin(options),
+      ...(typeof options.quota === 'string' ? { quota: options.quota } : {}),
+      ...(typeof options.untaggedRetention === 'string' ? { untaggedRetention: options.untaggedRetention } : {}),
+      ...(typeof options.retentionFile === 'string' ? { retentionFile: options.retentionFile } : {}),
+    }, ctx.io);
   });
 
   const member = registry.command('member').description("members of a project and their role");

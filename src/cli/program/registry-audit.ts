@@ -18,8 +18,8 @@ project admin, the events of their projects.
 --since and --until take a time (2026-05-01T00:00:00Z, or a date) or a
 duration back from now (90s, 30m, 24h, 7d). Actions: push, pull, pull.denied,
 delete, login, user.created, user.changed, user.password, user.deleted,
-project.created, project.changed, project.deleted, member.set,
-member.removed, robot.created, robot.revoked, policy.changed, gc.
+project.created, project.changed, project.deleted, project.settings,
+member.set, member.removed, robot.created, robot.revoked, policy.changed, gc.
 Outcomes: success, failure, denied.
 
 Examples:

@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = [
   'project.created',
   'project.changed',
   'project.deleted',
+  'project.settings',
   'member.set',
   'member.removed',
   'robot.created',

@@ -14,6 +14,7 @@ export { planRetention, type RetentionPlan, type RetentionPolicy } from './reten
 export {
   NO_PROJECT_SETTINGS,
   StaticProjectSettings,
+  oneProjectSettings,
   parseDuration,
   parseProjectSettings,
   parseSize,
@@ -23,5 +24,6 @@ export {
   type ProjectSettingsProvider,
   type RetentionRule,
 } from './projects.js';
+export { StoredProjectSettings, type StoredSettingsSource } from './stored-projects.js';
 export { checkQuota, formatBytes } from './quota.js';
 export { DEFAULT_CLAIM_TIMEOUT_MS, linkFreshness, reserveForPush, type PushGuardOptions } from './push-guard.js';

@@ -81,6 +81,11 @@ export class StaticProjectSettings implements ProjectSettingsProvider {
     return own === undefined ? this.#defaults : { ...this.#defaults, ...own };
   }
 
+  /** What every project without a value of its own gets (the file's `defaults`). */
+  defaults(): ProjectSettings {
+    return this.#defaults;
+  }
+
   /** The projects that have settings of their own. */
   projects(): string[] {
     return [...this.#projects.keys()].sort();
@@ -113,17 +118,27 @@ export function projectSettingsFromValue(value: unknown, source: string): Static
   return new StaticProjectSettings(defaults, projects);
 }
 
+/**
+ * One project's settings (`quota`, `untaggedRetention`, `retention`), as the
+ * file holds them under `projects.NAME` and the admin API stores them; errors
+ * say "`source`: key: what is wrong" (CONFIG_INVALID).
+ */
+export function oneProjectSettings(value: unknown, source: string): ProjectSettings {
+  return settingsOf(value, source, '');
+}
+
 function settingsOf(value: unknown, source: string, path: string): ProjectSettings {
-  const fields = record(value, source, path);
+  const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
+  const fields = record(value, source, path === '' ? '(top level)' : path);
   const known = ['quota', 'untaggedRetention', 'retention'];
-  for (const key of Object.keys(fields)) if (!known.includes(key)) throw invalid(source, `${path}.${key}: unknown key (expected ${known.join(', ')})`);
+  for (const key of Object.keys(fields)) if (!known.includes(key)) throw invalid(source, `${at(key)}: unknown key (expected ${known.join(', ')})`);
   const out: { quotaBytes?: number; untaggedRetentionMs?: number; retention?: RetentionRule[] } = {};
-  if (fields.quota !== undefined) out.quotaBytes = parseSize(fields.quota, source, `${path}.quota`);
-  if (fields.untaggedRetention !== undefined) out.untaggedRetentionMs = parseDuration(fields.untaggedRetention, source, `${path}.untaggedRetention`);
+  if (fields.quota !== undefined) out.quotaBytes = parseSize(fields.quota, source, at('quota'));
+  if (fields.untaggedRetention !== undefined) out.untaggedRetentionMs = parseDuration(fields.untaggedRetention, source, at('untaggedRetention'));
   if (fields.retention !== undefined) {
-    if (!Array.isArray(fields.retention)) throw invalid(source, `${path}.retention: must be a list of rules`);
-    if (fields.retention.length > 100) throw invalid(source, `${path}.retention: at most 100 rules`);
-    out.retention = fields.retention.map((rule: unknown, i: number) => ruleOf(rule, source, `${path}.retention[${i}]`));
+    if (!Array.isArray(fields.retention)) throw invalid(source, `${at('retention')}: must be a list of rules`);
+    if (fields.retention.length > 100) throw invalid(source, `${at('retention')}: at most 100 rules`);
+    out.retention = fields.retention.map((rule: unknown, i: number) => ruleOf(rule, source, `${at('retention')}[${i}]`));
   }
   return out;
 }

@@ -12,7 +12,7 @@
 import type { ProjectAccess } from '../auth/permissions.js';
 import { isRole } from '../auth/principal.js';
 import { changed, limitOf, openComponentPool, PostgresComponentStore, type PostgresComponent, type PostgresOptions } from './component-postgres.js';
-import { projectOf, robotOf, userOf, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
+import { projectOf, robotOf, settingsOf, userOf, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
 import type { IdentityStore, MemberRecord, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
 import type { Page } from './store.js';
 
@@ -32,6 +32,8 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
       created_at text NOT NULL, expires_at text, revoked_at text);
     CREATE INDEX robots_project ON ${s}.robots (project, name);
   `,
+  // 2: per-project lifecycle settings set through the admin API (gc/stored-projects.ts), a JSON object or NULL.
+  (s) => `ALTER TABLE ${s}.projects ADD COLUMN settings text;`,
 ];
 
 export const IDENTITY_SCHEMA_VERSION = MIGRATIONS.length;
@@ -127,6 +129,15 @@ export class PostgresIdentityStore extends PostgresComponentStore implements Ide
 
   async setProjectPublic(name: string, isPublic: boolean): Promise<boolean> {
     return changed(await this.db.query(`UPDATE ${this.s}.projects SET public = $1 WHERE name = $2`, [isPublic, name]));
+  }
+
+  async getProjectSettings(name: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+    const { rows } = await this.db.query<{ settings: string | null }>(`SELECT settings FROM ${this.s}.projects WHERE name = $1`, [name]);
+    return settingsOf(rows[0]?.settings);
+  }
+
+  async setProjectSettings(name: string, settings: Readonly<Record<string, unknown>> | null): Promise<boolean> {
+    return changed(await this.db.query(`UPDATE ${this.s}.projects SET settings = $1 WHERE name = $2`, [settings === null ? null : JSON.stringify(settings), name]));
   }
 
   async deleteProject(name: string): Promise<boolean> {

@@ -56,6 +56,14 @@ export function robotOf(row: RobotRow): RobotRecord {
   };
 }
 
+/** A stored settings column: the JSON object, or undefined for NULL; anything else throws (treating it as "none" would lift the project's limits). */
+export function settingsOf(text: string | null | undefined): Readonly<Record<string, unknown>> | undefined {
+  if (text === null || text === undefined) return undefined;
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('stored project settings are not a JSON object');
+  return value as Record<string, unknown>;
+}
+
 export function projectOf(row: ProjectRow): ProjectRecord {
   return { name: row.name, public: isTrue(row.public), createdAt: row.created_at };
 }

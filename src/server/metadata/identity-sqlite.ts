@@ -12,7 +12,7 @@
 import type { ProjectAccess } from '../auth/permissions.js';
 import { isRole } from '../auth/principal.js';
 import { limitOf, SqliteComponentStore, type SqliteComponent } from './component-sqlite.js';
-import { projectOf, robotOf, userOf, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
+import { projectOf, robotOf, settingsOf, userOf, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
 import type { IdentityStore, MemberRecord, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
 import type { Page } from './store.js';
 
@@ -33,6 +33,8 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX robots_project ON robots (project, name);
   `,
+  // 2: per-project lifecycle settings set through the admin API (gc/stored-projects.ts), a JSON object or NULL.
+  `ALTER TABLE projects ADD COLUMN settings TEXT;`,
 ];
 
 export const IDENTITY_SCHEMA_VERSION = MIGRATIONS.length;
@@ -68,6 +70,8 @@ export class SqliteIdentityStore extends SqliteComponentStore implements Identit
       getProject: db.prepare<[string], ProjectRow>('SELECT * FROM projects WHERE name = ?'),
       listProjects: db.prepare<[string, number], ProjectRow>('SELECT * FROM projects WHERE name > ? ORDER BY name LIMIT ?'),
       setPublic: db.prepare('UPDATE projects SET public = ? WHERE name = ?'),
+      getSettings: db.prepare<[string], { settings: string | null }>('SELECT settings FROM projects WHERE name = ?'),
+      setSettings: db.prepare('UPDATE projects SET settings = ? WHERE name = ?'),
       deleteProject: db.prepare('DELETE FROM projects WHERE name = ?'),
       setMember: db.prepare(`INSERT INTO members (project, user_name, role) SELECT name, ?, ? FROM projects WHERE name = ?
         ON CONFLICT (project, user_name) DO UPDATE SET role = excluded.role`),
@@ -168,6 +172,14 @@ export class SqliteIdentityStore extends SqliteComponentStore implements Identit
 
   async setProjectPublic(name: string, isPublic: boolean): Promise<boolean> {
     return this.#s.setPublic.run(isPublic ? 1 : 0, name).changes > 0;
+  }
+
+  async getProjectSettings(name: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+    return settingsOf(this.#s.getSettings.get(name)?.settings);
+  }
+
+  async setProjectSettings(name: string, settings: Readonly<Record<string, unknown>> | null): Promise<boolean> {
+    return this.#s.setSettings.run(settings === null ? null : JSON.stringify(settings), name).changes > 0;
   }
 
   async deleteProject(name: string): Promise<boolean> {

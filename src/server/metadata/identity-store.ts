@@ -76,6 +76,10 @@ export interface IdentityStore {
   getProject(name: string): Promise<ProjectRecord | undefined>;
   listProjects(page?: Page): Promise<ProjectRecord[]>;
   setProjectPublic(name: string, isPublic: boolean): Promise<boolean>;
+  /** The project's own lifecycle settings (a JSON object, as the admin API validated and wrote it); undefined: none, or no such project. */
+  getProjectSettings(name: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  /** Replaces them; null removes them (the operator's file applies again). False when the project does not exist. */
+  setProjectSettings(name: string, settings: Readonly<Record<string, unknown>> | null): Promise<boolean>;
   /** Removes the project, its members and its robots; false when there was none. */
   deleteProject(name: string): Promise<boolean>;
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { completeEvent } from '../../../src/server/audit/event.js';
 import { ServeError } from '../../../src/server/errors.js';
 import { AUDIT_SCHEMA_VERSION, SqliteAuditStore } from '../../../src/server/metadata/audit-sqlite.js';
-import { SqliteIdentityStore } from '../../../src/server/metadata/identity-sqlite.js';
+import { IDENTITY_SCHEMA_VERSION, SqliteIdentityStore } from '../../../src/server/metadata/identity-sqlite.js';
 import { SCHEMA_VERSION, SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
 import { auditStoreContract } from './audit-contract.js';
 
@@ -23,7 +23,7 @@ test('sqlite audit: shares the file with the content and identity stores, versio
   assert.equal(content.db.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'the content version is untouched');
   assert.deepEqual(audit.db.prepare('SELECT component, version FROM schema_components ORDER BY component').all(), [
     { component: 'audit', version: AUDIT_SCHEMA_VERSION },
-    { component: 'identity', version: 1 },
+    { component: 'identity', version: IDENTITY_SCHEMA_VERSION },
   ]);
   await audit.close();
   await identity.close();

@@ -111,5 +111,26 @@ export function identityStoreContract(name: string, make: () => Promise<Identity
         assert.equal(await store.createProject({ name: 'team', public: true, createdAt: T0 }), true);
         assert.deepEqual(await store.projectAccess('team', 'alice'), { exists: true, public: true }, 'a project made again starts empty');
       }));
+    test('project settings: none at first, stored as given, replaced whole, removed with null, gone with the project', () =>
+      withStore(make, async (store) => {
+        assert.equal(await store.setProjectSettings('team', { quota: '1KiB' }), false, 'no such project');
+        assert.equal(await store.getProjectSettings('team'), undefined);
+        await store.createProject({ name: 'team', public: false, createdAt: T0 });
+        await store.createProject({ name: 'other', public: false, createdAt: T0 });
+        assert.equal(await store.getProjectSettings('team'), undefined, 'a new project has none');
+        const settings = { quota: '10GiB', untaggedRetention: '3d', retention: [{ tags: ['v*', 'release-?'], keepLast: 10 }, { tags: '*', keepYoungerThan: '30d' }] };
+        assert.equal(await store.setProjectSettings('team', settings), true);
+        assert.deepEqual(await store.getProjectSettings('team'), settings);
+        assert.equal(await store.getProjectSettings('other'), undefined, 'one project only');
+        assert.deepEqual(await store.getProject('team'), { name: 'team', public: false, createdAt: T0 }, 'the project record is unchanged');
+        assert.equal(await store.setProjectSettings('team', { quota: '1KiB' }), true);
+        assert.deepEqual(await store.getProjectSettings('team'), { quota: '1KiB' }, 'replaced whole');
+        assert.equal(await store.setProjectSettings('team', null), true);
+        assert.equal(await store.getProjectSettings('team'), undefined, 'null removes them');
+        await store.setProjectSettings('team', { quota: '1KiB' });
+        assert.equal(await store.deleteProject('team'), true);
+        await store.createProject({ name: 'team', public: false, createdAt: T0 });
+        assert.equal(await store.getProjectSettings('team'), undefined, 'a project made again starts without settings');
+      }));
   });
 }

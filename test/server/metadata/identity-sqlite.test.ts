@@ -34,3 +34,23 @@ test('sqlite identity: accounts from a newer portcullis are refused', async () =
   raw.close();
   assert.throws(() => new SqliteIdentityStore(path), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /newer than this portcullis/.test(e.message));
 });
+
+test('sqlite identity: a v1 file (before project settings) is migrated to v2, its projects kept without settings', async () => {
+  const path = join(await mkdtemp(join(tmpdir(), 'portcullis-identity-')), 'registry.sqlite');
+  const first = new SqliteIdentityStore(path);
+  await first.createProject({ name: 'team', public: true, createdAt: '2026-01-01T00:00:00.000Z' });
+  await first.close();
+  // What v1 left: no settings column, version 1.
+  const raw = new Database(path);
+  raw.exec('ALTER TABLE projects DROP COLUMN settings');
+  raw.prepare("UPDATE schema_components SET version = 1 WHERE component = 'identity'").run();
+  raw.close();
+  const again = new SqliteIdentityStore(path);
+  assert.equal(IDENTITY_SCHEMA_VERSION, 2);
+  assert.deepEqual(again.db.prepare("SELECT version FROM schema_components WHERE component = 'identity'").get(), { version: 2 });
+  assert.deepEqual(await again.getProject('team'), { name: 'team', public: true, createdAt: '2026-01-01T00:00:00.000Z' });
+  assert.equal(await again.getProjectSettings('team'), undefined);
+  assert.equal(await again.setProjectSettings('team', { quota: '1GiB' }), true);
+  assert.deepEqual(await again.getProjectSettings('team'), { quota: '1GiB' });
+  await again.close();
+});

@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { Digest } from '../../../src/core/digest.js';
 import { ServeError } from '../../../src/server/errors.js';
-import { SqliteIdentityStore } from '../../../src/server/metadata/identity-sqlite.js';
+import { IDENTITY_SCHEMA_VERSION, SqliteIdentityStore } from '../../../src/server/metadata/identity-sqlite.js';
 import { INVENTORY_SCHEMA_VERSION, SqliteInventoryStore } from '../../../src/server/metadata/inventory-sqlite.js';
 import { SCHEMA_VERSION, SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
 import { exampleInventory, inventoryStoreContract } from './inventory-contract.js';
@@ -34,7 +34,7 @@ test('sqlite inventories: share the content and identity file, versioned on thei
   assert.equal(content.db.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'the content version is untouched');
   assert.deepEqual(
     inventories.db.prepare('SELECT component, version FROM schema_components ORDER BY component').all(),
-    [{ component: 'identity', version: 1 }, { component: 'inventory', version: INVENTORY_SCHEMA_VERSION }],
+    [{ component: 'identity', version: IDENTITY_SCHEMA_VERSION }, { component: 'inventory', version: INVENTORY_SCHEMA_VERSION }],
   );
   await Promise.all([inventories.close(), identity.close(), content.close()]);
   const again = new SqliteInventoryStore(path);

@@ -15,6 +15,7 @@ import { factsOf } from '../../request-facts.js';
 import { registerAudit } from './audit.js';
 import { ApiError, type ApiContext, type ApiDeps } from './context.js';
 import { registerMembers } from './members.js';
+import { registerProjectSettings } from './project-settings.js';
 import { registerProjects } from './projects.js';
 import { registerRobots } from './robots.js';
 import { registerUsers } from './users.js';
@@ -42,6 +43,7 @@ export function apiPlugin(deps: ApiDeps): RegistryPlugin {
         };
         registerUsers(route);
         registerProjects(route);
+        registerProjectSettings(route);
         registerMembers(route);
         registerRobots(route);
         if (deps.webhooks) registerWebhooks(route, deps.webhooks);

@@ -79,7 +79,7 @@ test('every operation the document lists is a route of the real process: without
   if (!got) return;
   const host = new URL(serve.url).host;
   const operations = Object.entries(got.doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
-  assert.equal(operations.length, 31, 'users, projects, members, robots, webhooks, the audit log, gc, /token and the document');
+  assert.equal(operations.length, 33, 'users, projects, project settings, members, robots, webhooks, the audit log, gc, /token and the document');
   for (const { path, method, op } of operations) {
     const sample: Record<string, string> = { project: 'team', user: 'alice', robot: 'ci', webhook: '0123456789abcdef', delivery: '00000000-0000-4000-8000-000000000000' };
     const url = `${serve.url}${path.replace(/\{(\w+)\}/g, (_m, name: string) => sample[name]!)}`;

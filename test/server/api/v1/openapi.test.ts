@@ -94,7 +94,8 @@ describe('the OpenAPI document', () => {
 
   test('which routes each mode has: the accounts API and /token only with --accounts; security as the server authenticates', () => {
     const accounts = registry('accounts').doc;
-    assert.equal(documentedOperations(accounts).length, 31);
+    assert.equal(documentedOperations(accounts).length, 33);
+    assert.ok(accounts.paths['/api/v1/projects/{project}/settings']?.get && accounts.paths['/api/v1/projects/{project}/settings'].put);
     assert.ok(accounts.paths['/api/v1/audit'] && accounts.paths['/api/v1/projects/{project}/webhooks/{webhook}/deliveries/{delivery}/redeliver']);
     assert.ok(accounts.paths['/token'] && accounts.paths['/api/v1/users/{user}/password']);
     assert.deepEqual(accounts.security, [{ bearer: [] }, { basic: [] }]);

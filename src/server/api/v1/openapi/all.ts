@@ -9,6 +9,7 @@
 import { auditApi } from './audit.js';
 import { gcApi } from './gc.js';
 import { membersApi } from './members.js';
+import { projectSettingsApi } from './project-settings.js';
 import { projectsApi } from './projects.js';
 import { robotsApi } from './robots.js';
 import { selfApi } from './self.js';
@@ -17,4 +18,4 @@ import type { ApiResource } from './types.js';
 import { usersApi } from './users.js';
 import { webhooksApi } from './webhooks.js';
 
-export const API_RESOURCES: readonly ApiResource[] = [usersApi, projectsApi, membersApi, robotsApi, webhooksApi, auditApi, gcApi, tokenApi, selfApi];
+export const API_RESOURCES: readonly ApiResource[] = [usersApi, projectsApi, projectSettingsApi, membersApi, robotsApi, webhooksApi, auditApi, gcApi, tokenApi, selfApi];

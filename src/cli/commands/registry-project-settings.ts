@@ -1,0 +1,76 @@
+/**
+ * `portcullis registry project settings PROJECT [--quota SIZE]
+ * [--untagged-retention DURATION] [--retention-file FILE]`: shows a
+ * project's own lifecycle settings, or changes them, through
+ * `/api/v1/projects/PROJECT/settings`. The API replaces the whole object;
+ * this command reads it first and changes only the keys given, so
+ * `--quota 20GiB` keeps the retention rules (`none` clears a key: the
+ * operator's default applies again). The rules file holds the list of rules
+ * in YAML or JSON, as under `retention:` in the `--project-settings` file;
+ * validation is the server's (one line naming the key, exit 2).
+ */
+import { parse as parseYaml } from 'yaml';
+import { readRegularFile } from '../../core/index.js';
+import { ExitCode } from '../exit-codes.js';
+import { UsageError } from '../flags.js';
+import type { OutputStreams } from '../output.js';
+import { connect, print, type AdminOptions } from './registry-admin.js';
+
+export interface SettingsOptions extends AdminOptions {
+  quota?: string;
+  untaggedRetention?: string;
+  retentionFile?: string;
+}
+
+const MAX_RULES_FILE = 256 * 1024;
+
+export async function projectSettingsCommand(project: string, options: SettingsOptions, io: OutputStreams): Promise<number> {
+  const rules = options.retentionFile === undefined ? undefined : await readRules(options.retentionFile);
+  const client = await connect(options, io);
+  const path = `/projects/${encodeURIComponent(project)}/settings`;
+  let settings = asObject(await client.call('GET', path));
+  const changing = options.quota !== undefined || options.untaggedRetention !== undefined || rules !== undefined;
+  if (changing) {
+    const next: Record<string, unknown> = { ...settings };
+    if (options.quota !== undefined) next.quota = noneOr(options.quota);
+    if (options.untaggedRetention !== undefined) next.untaggedRetention = noneOr(options.untaggedRetention);
+    if (rules !== undefined) next.retention = rules;
+    settings = asObject(await client.call('PUT', path, next));
+    io.stderr.write(`changed the settings of project ${project}\n`);
+  }
+  if (options.format === 'json') {
+    io.stdout.write(`${JSON.stringify(settings, null, 2)}\n`);
+    return ExitCode.Ok;
+  }
+  print(io, options, [{ quota: settings.quota, untaggedRetention: settings.untaggedRetention, retentionRules: Array.isArray(settings.retention) ? settings.retention.length : null }], ['quota', 'untaggedRetention', 'retentionRules']);
+  if (Array.isArray(settings.retention)) for (const rule of settings.retention) io.stdout.write(`  ${JSON.stringify(rule)}\n`);
+  return ExitCode.Ok;
+}
+
+function noneOr(value: string): string | null {
+  return value.trim() === 'none' ? null : value;
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** The rules file: a YAML or JSON list (empty: every tag kept), or nothing (`null`, an empty file: the operator's default). */
+async function readRules(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = (await readRegularFile(path, { what: `--retention-file ${path}`, maxBytes: MAX_RULES_FILE })).toString('utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`--retention-file: cannot read ${path}: ${typeof code === 'string' ? code : (error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new UsageError(`--retention-file ${path}: not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value)) throw new UsageError(`--retention-file ${path}: must hold a list of rules (- tags: "v*"\\n  keepLast: 10)`);
+  return value;
+}
