@@ -1,7 +1,7 @@
 /**
  * Project settings set through the admin API, as `portcullis serve
  * --accounts` wires them (startRegistry from the CLI's configuration, over
- * loopback, the CLI in process): a project admin's 1 KiB quota refuses the
+ * loopback, the CLI in process): a registry admin's 1 KiB quota refuses the
  * next push with 403 DENIED and the figures; a retention rule set with
  * `registry project settings --retention-file` is applied by the next GC
  * run; a project without stored settings keeps the operator's file; a push
@@ -79,9 +79,13 @@ after(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-test('a project admin sets a 1 KiB quota: the next push over it is 403 DENIED with the figures; the file still applies to other projects', async () => {
+test('a registry admin sets a 1 KiB quota (a project admin may not): the next push over it is 403 DENIED with the figures; the file still applies to other projects', async () => {
   assert.deepEqual((await api('alice', 'GET', '/api/v1/projects/team/settings')).json, { quota: null, untaggedRetention: null, retention: null });
-  const set = await runCli(['registry', 'project', 'settings', 'team', '--quota', '1KiB', '--format', 'json'], cliEnv('alice'));
+  // The quota is the operator's limit: the project's own admin can neither set nor lift it.
+  const own = await runCli(['registry', 'project', 'settings', 'team', '--quota', '1TiB'], cliEnv('alice'));
+  assert.equal(own.code, 4, own.stderr);
+  assert.match(own.stderr, /the storage quota of project team is set by a registry administrator/);
+  const set = await runCli(['registry', 'project', 'settings', 'team', '--quota', '1KiB', '--format', 'json'], cliEnv('admin'));
   assert.equal(set.code, 0, set.stderr);
   assert.deepEqual(JSON.parse(set.stdout), { quota: '1KiB', untaggedRetention: null, retention: null });
   const refused = await pushBlob('alice', 'team/app', 2048);
@@ -94,7 +98,8 @@ test('a project admin sets a 1 KiB quota: the next push over it is 403 DENIED wi
   // `other` has no stored settings: the operator's file (1 KiB) applies.
   assert.equal((await pushBlob('admin', 'other/app', 2048)).status, 403);
   // Lifting the stored quota: the next push passes, no restart.
-  const lifted = await runCli(['registry', 'project', 'settings', 'team', '--quota', 'none'], cliEnv('alice'));
+  assert.equal((await api('alice', 'PUT', '/api/v1/projects/team/settings', { quota: null })).status, 403, 'nor lift it');
+  const lifted = await runCli(['registry', 'project', 'settings', 'team', '--quota', 'none'], cliEnv('admin'));
   assert.equal(lifted.code, 0, lifted.stderr);
   assert.match(lifted.stdout, /^QUOTA\s+UNTAGGEDRETENTION\s+RETENTIONRULES\n-\s+-\s+-\n$/);
   assert.equal((await pushBlob('alice', 'team/app', 2048)).status, 201);
@@ -136,7 +141,7 @@ test('who: a push member reads but cannot change (403), a stranger sees nothing 
   const audit = await api('admin', 'GET', '/api/v1/audit?action=project.settings');
   const events = (audit.json.events as Array<Record<string, unknown>>).map((e) => [e.principal, e.project, e.outcome, e.detail]).reverse();
   assert.deepEqual(events.slice(0, 2), [
-    ['alice', 'team', 'success', { quota: '1KiB', untaggedRetention: null, retentionRules: null }],
-    ['alice', 'team', 'success', { quota: null, untaggedRetention: null, retentionRules: null }],
+    ['admin', 'team', 'success', { quota: '1KiB', untaggedRetention: null, retentionRules: null }],
+    ['admin', 'team', 'success', { quota: null, untaggedRetention: null, retentionRules: null }],
   ]);
 });

@@ -1,7 +1,7 @@
 /**
  * `/api/v1/projects/PROJECT/settings`: the project's own lifecycle settings
  * (storage quota, how long untagged manifests are kept, tag retention
- * rules), as Harbor lets project admins set theirs. `GET` answers the
+ * rules), as Harbor lets project admins set theirs (the quota excepted). `GET` answers the
  * stored object (every key null when the project has none: the operator's
  * `--project-settings` file applies); `PUT` replaces it whole. The shape and
  * the validation are the file's (gc/projects.ts), so a value means the same
@@ -9,8 +9,10 @@
  * file's defaults for the quota check and the collector, with no cache, so
  * a change applies to the next push and the next GC run.
  *
- * Who: `PUT` needs the project's admin role (or a registry administrator);
- * `GET` any role in it. A project the caller cannot see is 404, as for the
+ * Who: `PUT` needs the project's admin role (or a registry administrator),
+ * and only a registry administrator changes the quota (the operator's limit,
+ * as in Harbor: a project admin who could raise it would have none); `GET`
+ * any role in it. A project the caller cannot see is 404, as for the
  * other project routes; one they see without a role (public) is 403.
  */
 import { isRegistryAdmin } from '../../auth/permissions.js';
@@ -62,6 +64,14 @@ export function registerProjectSettings(route: Route): void {
   route('PUT', '/projects/:project/settings', async (ctx) => {
     const project = await visibleProject(ctx, paramOf(ctx, 'project'), true);
     const settings = settingsFromBody(bodyOf(ctx.request));
+    // The quota is the operator's limit on the project, not the project's own: only a registry administrator
+    // changes it (as in Harbor); a project admin sends it back as it is (the CLI reads it first).
+    if (!isRegistryAdmin(ctx.principal)) {
+      const stored = await ctx.access.store.getProjectSettings(project.name);
+      if (JSON.stringify(settings.quota ?? null) !== JSON.stringify(stored?.quota ?? null)) {
+        throw new ApiError('DENIED', `the storage quota of project ${project.name} is set by a registry administrator: send "quota" as it is (${JSON.stringify(stored?.quota ?? null)})`);
+      }
+    }
     const empty = Object.keys(settings).length === 0;
     // Gone meanwhile (deleted by another request): as if it never was.
     if (!(await ctx.access.store.setProjectSettings(project.name, empty ? null : settings))) throw new ApiError('NOT_FOUND', `project ${project.name} does not exist`);

@@ -39,12 +39,17 @@ test('settings: read, replace whole, clear; refusals by role and by value', asyn
   const none = await call(200, 'GET', '/api/v1/projects/team/settings', { auth: BOB });
   assert.deepEqual(JSON.parse(none.body), { quota: null, untaggedRetention: null, retention: null });
   const whole = { quota: '10GiB', untaggedRetention: '3d', retention: [{ tags: ['v*', 'release-?'], keepLast: 10 }, { tags: '*', keepYoungerThan: '30d' }] };
-  assert.deepEqual(JSON.parse((await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body: whole })).body), whole);
+  assert.deepEqual(JSON.parse((await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: whole })).body), whole);
   assert.deepEqual(JSON.parse((await call(200, 'GET', '/api/v1/projects/team/settings', { auth: BOB })).body), whole);
+  // The project's admin changes the rest, sending the quota back as it is; changing it is the registry admin's.
+  const longer = { ...whole, untaggedRetention: '5d' };
+  assert.deepEqual(JSON.parse((await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body: longer })).body), longer);
+  const raised = await call(403, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body: { ...whole, quota: '20GiB' } });
+  assert.equal((JSON.parse(raised.body) as { errors: Array<{ message: string }> }).errors[0]!.message, 'the storage quota of project team is set by a registry administrator: send "quota" as it is ("10GiB")');
   const partial = await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: { quota: 1024, untaggedRetention: null } });
   assert.deepEqual(JSON.parse(partial.body), { quota: 1024, untaggedRetention: null, retention: null }, 'replaced whole');
   assert.deepEqual(await (await accessStore()).getProjectSettings('team'), { quota: 1024 }, 'stored without the null keys');
-  await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body: {} });
+  await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: {} });
   assert.equal(await (await accessStore()).getProjectSettings('team'), undefined, 'all null: no settings of its own');
 
   const refusals: Array<[unknown, string]> = [
