@@ -13,15 +13,10 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { buildLayout } from '../test/support/oci-builder.js';
 import { peerImages, startRegistry } from '../test/support/peers.js';
+import { forgetSkopeoBlobLocations } from '../test/support/skopeo.js';
 import { CLI } from '../test/support/paths.js';
 
 const ROUNDS = 3;
-const SKOPEO_BLOB_INFO_CACHES = [
-  '/var/lib/containers/cache/blob-info-cache-v1.boltdb',
-  '/var/lib/containers/cache/blob-info-cache-v1.sqlite',
-  join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.boltdb'),
-  join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.sqlite'),
-];
 
 function time(run: () => void): number {
   const start = performance.now();
@@ -48,7 +43,7 @@ async function main(): Promise<void> {
   const skopeo = (src: string, dest: string): void => {
     // skopeo remembers where blobs were pushed before (its blob-info cache) and then mounts
     // instead of uploading; start it cold each time, as our fresh cache is.
-    for (const cache of SKOPEO_BLOB_INFO_CACHES) rmSync(cache, { force: true });
+    forgetSkopeoBlobLocations();
     execFileSync('skopeo', ['copy', '-q', '--src-tls-verify=false', '--dest-tls-verify=false', src, dest], { stdio: 'ignore' });
   };
   try {

@@ -22,25 +22,18 @@
  * Run: npm run build && npx tsx bench/serve-vs-registry.ts   (BENCH_RUNS default 3, BENCH_GETS default 5000)
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { peerImages, startRegistry } from '../test/support/peers.js';
+import { forgetSkopeoBlobLocations } from '../test/support/skopeo.js';
 import { startServeProcess } from '../test/support/serve-process.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const GETS = Number(process.env.BENCH_GETS ?? 5000);
 const CLIENTS = 64;
-/** skopeo remembers where blobs went (its blob-info cache) and would mount them instead of uploading: removed before each push. */
-const SKOPEO_BLOB_INFO_CACHES = [
-  '/var/lib/containers/cache/blob-info-cache-v1.boltdb',
-  '/var/lib/containers/cache/blob-info-cache-v1.sqlite',
-  join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.boltdb'),
-  join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.sqlite'),
-];
 const ADMIN = 'admin';
 const PASSWORD = 'bench-admin-password';
 
@@ -107,7 +100,7 @@ async function measure(target: Target, image: string, work: string): Promise<Rec
   const pull: Array<{ ms: number; cpu: number }> = [];
   for (let i = 0; i < RUNS; i++) {
     const ref = `docker://${target.host}/bench/debian-${i}:bookworm`;
-    for (const cache of SKOPEO_BLOB_INFO_CACHES) rmSync(cache, { force: true });
+    forgetSkopeoBlobLocations();
     push.push(await timed(target.pid, () => skopeo(['copy', '-q', '--dest-tls-verify=false', ...(target.creds ? ['--dest-creds', target.creds] : []), image, ref])));
     const out = join(work, `${target.name}-${i}`);
     pull.push(await timed(target.pid, () => skopeo(['copy', '-q', '--src-tls-verify=false', ...(target.creds ? ['--src-creds', target.creds] : []), ref, `oci:${out}:bookworm`])));

@@ -1,5 +1,20 @@
 /** The real skopeo CLI as an oracle: what it reports about the same image. */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCommand } from './peers.js';
+
+/** Where skopeo remembers which registries already hold a blob (it then mounts instead of uploading). */
+const SKOPEO_BLOB_INFO_CACHES = [
+  '/var/lib/containers/cache/blob-info-cache-v1.boltdb',
+  '/var/lib/containers/cache/blob-info-cache-v1.sqlite',
+  join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.boltdb'),
+  join(process.env.HOME ?? '/root', '.local/share/containers/cache/blob-info-cache-v1.sqlite'),
+];
+
+/** Makes skopeo forget where blobs went, so that its next push uploads every byte (benches compare real uploads). */
+export function forgetSkopeoBlobLocations(): void {
+  for (const cache of SKOPEO_BLOB_INFO_CACHES) rmSync(cache, { force: true });
+}
 
 export interface SkopeoInspect {
   Digest: string;
