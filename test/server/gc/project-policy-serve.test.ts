@@ -7,7 +7,8 @@
  * scan then makes a pull of team/hello 403 DENIED naming the project's
  * policy, while the same image in `other` is served. Before its scan has
  * run, team's image is refused as unscanned; `other`'s is served (the
- * registry has no rule). Clearing the key serves team's image again.
+ * registry has no rule). The web UI shows team's image refused with the
+ * same reason. Clearing the key serves team's image again.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -76,7 +77,7 @@ async function pull(name: string): Promise<{ status: number; error?: { code: str
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'portcullis-project-policy-'));
   const config = join(work, 'portcullis.yaml');
-  await writeFile(config, ['root: ./data', 'listen:', '  addr: 127.0.0.1:0', 'auth:', '  accounts: true', 'scan:', '  db: ./advisories.sqlite', '  rescanInterval: 0', 'notary:', '  enabled: false', 'ui:', '  enabled: false'].join('\n'));
+  await writeFile(config, ['root: ./data', 'listen:', '  addr: 127.0.0.1:0', 'auth:', '  accounts: true', 'scan:', '  db: ./advisories.sqlite', '  rescanInterval: 0', 'notary:', '  enabled: false'].join('\n'));
   const built = await buildConfig({ config }, { stdout: new PassThrough(), stderr: new PassThrough(), env: { ...process.env, PORTCULLIS_ADMIN_PASSWORD: ADMIN_PASSWORD } });
   registry = await startRegistry({ ...built, log: captureLog('info').log });
   for (const project of ['team', 'other']) assert.equal(await api('POST', '/api/v1/projects', { name: project }), 201);
@@ -112,6 +113,12 @@ test("a project admin's denySeverity HIGH refuses the project's vulnerable and u
   assert.equal(vulnerable.error?.code, 'DENIED');
   assert.equal(vulnerable.error?.message, `image ${digest} has 1 HIGH vulnerability (project team policy: deny HIGH and above)`);
   assert.equal((await pull('other/hello')).status, 200, 'the same image in another project is served');
+  // The web UI asks the same rules (live-config's verdicts).
+  const page = await (await fetch(`${registry.url}/ui/r/team/hello`, { headers: { authorization: admin } })).text();
+  assert.match(page, /data-verdict="refused" title="image [^"]+ \(project team policy: deny HIGH and above\)">refused: 1 HIGH \(CVE-2021-23337\)</);
+  const elsewhere = await (await fetch(`${registry.url}/ui/r/other/hello`, { headers: { authorization: admin } })).text();
+  assert.match(elsewhere, /data-verdict="served"/);
+  assert.doesNotMatch(elsewhere, /data-verdict="refused"/);
 
   const cleared = await runCli(['registry', 'project', 'settings', 'team', '--deny-severity', 'none'], env);
   assert.equal(cleared.code, 0, cleared.stderr);
