@@ -10,7 +10,8 @@
  *   bcrypt again) and failed-login counts. Turning authentication on or off
  *   needs a restart: the app decides at start whether it has an authenticator.
  * - the pull policy: deny severity, allow unscanned, require signature, and
- *   the trust policy file (read again); a wrapper that is always installed
+ *   the trust policy file (read again), with the per-project thresholds
+ *   (read from the project settings at every pull, not on reload); a wrapper that is always installed
  *   forwards to the current rules (none: every image is served) and counts
  *   refusals by reason kind for the metrics. The web UI asks the same rules
  *   through `verdicts`, which does not count (showing a verdict is not a
@@ -24,6 +25,7 @@
  * using them have finished. The log level is the caller's to apply.
  */
 import type { ManifestClassifier } from './artifact.js';
+import type { ProjectSettingsProvider } from './gc/projects.js';
 import { PasswordWorkerPool } from './auth/password-pool.js';
 import { HtpasswdAuthenticator } from './auth/htpasswd.js';
 import type { RegistryConfig } from './config.js';
@@ -49,6 +51,8 @@ export interface LivePartsOptions {
   /** `host:port` the registry listens on (loopback), known once it listens. */
   readonly selfAddress: () => string;
   readonly publicName: () => string;
+  /** Per-project settings: a project's `denySeverity` tightens the pull policy for its images. */
+  readonly projects?: ProjectSettingsProvider;
 }
 
 export interface LiveParts {
@@ -109,6 +113,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
       ...(next.denySeverity ? { denySeverity: next.denySeverity } : {}),
       allowUnscanned: next.allowUnscanned === true,
       ...(signatures ? { requireSignature: signatures.check } : {}),
+      ...(options.projects ? { projects: options.projects } : {}),
     });
     return { ...(htpasswd ? { htpasswd } : {}), ...(signatures ? { signatures } : {}), ...(policy ? { policy } : {}) };
   }

@@ -136,7 +136,20 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     // The registry's own credentials for the signature checks it makes over loopback.
     const internalToken = newInternalToken();
     // Users (htpasswd), pull policy and upload caps: what a reload changes (live-config.ts). Accounts live in the store.
-    const live = await openLiveParts(config, { blobs, metadata, classifier, metrics, purger, internalToken, accounts: accounts !== undefined, selfAddress: () => selfAddress, publicName: () => publicName });
+    // Quotas, retention and project thresholds: with accounts, what project admins stored through the API over the operator's file (read at every push, pull and run).
+    const projectSettings = accounts ? new StoredProjectSettings(accounts.access.store, config.projectSettings) : config.projectSettings;
+    const live = await openLiveParts(config, {
+      blobs,
+      metadata,
+      classifier,
+      metrics,
+      purger,
+      internalToken,
+      accounts: accounts !== undefined,
+      selfAddress: () => selfAddress,
+      publicName: () => publicName,
+      ...(projectSettings ? { projects: projectSettings } : {}),
+    });
     closers.push(() => live.close());
     const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
     const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
@@ -178,8 +191,6 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     }
     const notary = await openNotary(config);
     if (notary) closers.push(() => notary.close());
-    // Quotas and retention: with accounts, what project admins stored through the API over the operator's file (read at every push and run).
-    const projectSettings = accounts ? new StoredProjectSettings(accounts.access.store, config.projectSettings) : config.projectSettings;
 
     const gc = new GcService({
       stores: { blobs, metadata },

@@ -16,11 +16,20 @@
  *   stands (it is evidence; a rescan is not a reason to stop serving).
  *   `allowUnscanned` is the explicit opt-out for images that have no result
  *   yet (queued, no database): failed and partial scans are refused even then.
+ * - A project may refuse more than the registry, never less: with a
+ *   settings provider, an image is judged on the stricter of the registry's
+ *   `denySeverity` and its project's (gc/projects.ts), and a project
+ *   threshold refuses that project's images without a complete scan even
+ *   when the registry allows unscanned ones (a weaker project level simply
+ *   has no effect). The settings are read at every image pull (no cache: a
+ *   change applies to the next pull); a read that fails refuses.
  * - Anything that cannot be decided (the manifest cannot be read, the
- *   signature check throws) is a refusal too.
+ *   signature check throws, the project's settings cannot be read) is a
+ *   refusal too.
  */
 import { type SeverityLevel, type Digest, SEVERITY_ORDER } from '../core/index.js';
 import type { ManifestClassifier } from './artifact.js';
+import { projectOf, type ProjectSettingsProvider } from './gc/projects.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from './metadata/store.js';
 import type { DenialKind, PolicyDecision, PullPolicy } from './services.js';
 
@@ -35,12 +44,14 @@ export interface PullPolicyOptions {
   readonly allowUnscanned?: boolean;
   /** Refuse images and indexes without a valid signature from a trusted key. */
   readonly requireSignature?: SignatureCheck;
+  /** Per-project settings: a project's `denySeverity` tightens the registry's for its images (never loosens it). */
+  readonly projects?: ProjectSettingsProvider;
 }
 
 const ALLOW: PolicyDecision = { allowed: true };
 
 export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undefined {
-  if (!options.denySeverity && !options.requireSignature) return undefined;
+  if (!options.denySeverity && !options.requireSignature && !options.projects) return undefined;
   return {
     async check(record: ManifestRecord): Promise<PolicyDecision> {
       try {
@@ -58,26 +69,48 @@ export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undef
 }
 
 async function decide(record: ManifestRecord, options: PullPolicyOptions): Promise<PolicyDecision> {
+  // Read first (it needs only the name): with no threshold and no signature rule there is nothing to classify.
+  const threshold = await effectiveThreshold(record.repository, options);
+  if (!threshold && !options.requireSignature) return ALLOW;
   const { kind } = await options.classifier.classify(record);
   if (kind === 'accessory') return ALLOW;
   if (options.requireSignature) {
     const signed = await options.requireSignature(record.repository, record.digest);
     if (!signed.allowed) return { ...signed, kind: signed.kind ?? 'unsigned', summary: signed.summary ?? 'no trusted signature' };
   }
-  if (kind === 'image' && options.denySeverity) return vulnerabilityDecision(record.digest, options.denySeverity, options);
-  return ALLOW;
+  return kind === 'image' && threshold ? vulnerabilityDecision(record.digest, threshold, options) : ALLOW;
 }
 
-async function vulnerabilityDecision(digest: Digest, threshold: SeverityLevel, options: PullPolicyOptions): Promise<PolicyDecision> {
+interface Threshold {
+  readonly level: SeverityLevel;
+  /** Whose rule it is, as the refusal names it: `policy` (the registry's) or `project NAME policy`. */
+  readonly owner: string;
+  /** Images without a result yet are served (the registry's `allowUnscanned`, never under a project's threshold). */
+  readonly allowUnscanned: boolean;
+}
+
+/** The stricter of the registry's threshold and the repository's project's; none when neither has one. */
+async function effectiveThreshold(repository: string, options: PullPolicyOptions): Promise<Threshold | undefined> {
+  const registry: Threshold | undefined = options.denySeverity ? { level: options.denySeverity, owner: 'policy', allowUnscanned: options.allowUnscanned === true } : undefined;
+  if (!options.projects) return registry;
+  const project = projectOf(repository);
+  const own = (await options.projects.settingsFor(project)).denySeverity;
+  if (!own) return registry;
+  // A project threshold refuses unscanned images of the project (fail closed), whatever the registry allows.
+  const level = registry && SEVERITY_ORDER.indexOf(registry.level) > SEVERITY_ORDER.indexOf(own) ? registry.level : own;
+  return { level, owner: level === own ? `project ${project} policy` : 'policy', allowUnscanned: false };
+}
+
+async function vulnerabilityDecision(digest: Digest, threshold: Threshold, options: PullPolicyOptions): Promise<PolicyDecision> {
   const scan = await options.metadata.getScan(digest);
-  const rule = `policy: deny ${threshold} and above, and images without a complete scan`;
+  const rule = `${threshold.owner}: deny ${threshold.level} and above, and images without a complete scan`;
   const evidence = completeResult(scan);
   if ('missing' in evidence) {
-    if (evidence.unscanned && options.allowUnscanned) return ALLOW;
+    if (evidence.unscanned && threshold.allowUnscanned) return ALLOW;
     return { allowed: false, kind: evidence.kind, reason: `image ${digest} ${evidence.missing} (${rule})`, summary: MISSING_SUMMARY[evidence.kind] };
   }
   const counts = evidence.counts;
-  const worst = SEVERITY_ORDER.slice(0, SEVERITY_ORDER.indexOf(threshold) + 1).filter((s) => (counts[s] ?? 0) > 0);
+  const worst = SEVERITY_ORDER.slice(0, SEVERITY_ORDER.indexOf(threshold.level) + 1).filter((s) => (counts[s] ?? 0) > 0);
   if (worst.length === 0) return ALLOW;
   const summary = worst.map((s) => `${counts[s]} ${s}`).join(', ');
   const total = worst.reduce((sum, s) => sum + (counts[s] ?? 0), 0);
@@ -85,7 +118,7 @@ async function vulnerabilityDecision(digest: Digest, threshold: SeverityLevel, o
   return {
     allowed: false,
     kind: 'vulnerable',
-    reason: `image ${digest} has ${summary} ${total === 1 ? 'vulnerability' : 'vulnerabilities'} (policy: deny ${threshold} and above)`,
+    reason: `image ${digest} has ${summary} ${total === 1 ? 'vulnerability' : 'vulnerabilities'} (${threshold.owner}: deny ${threshold.level} and above)`,
     summary: ids ? `${summary} (${ids})` : summary,
   };
 }

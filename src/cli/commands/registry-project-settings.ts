@@ -1,7 +1,8 @@
 /**
  * `portcullis registry project settings PROJECT [--quota SIZE]
- * [--untagged-retention DURATION] [--retention-file FILE]`: shows a
- * project's own lifecycle settings, or changes them, through
+ * [--untagged-retention DURATION] [--retention-file FILE]
+ * [--deny-severity LEVEL]`: shows a project's own settings (lifecycle and
+ * vulnerability threshold), or changes them, through
  * `/api/v1/projects/PROJECT/settings`. The API replaces the whole object;
  * this command reads it first and changes only the keys given, so
  * `--quota 20GiB` keeps the retention rules (`none` clears a key: the
@@ -20,6 +21,8 @@ export interface SettingsOptions extends AdminOptions {
   quota?: string;
   untaggedRetention?: string;
   retentionFile?: string;
+  /** CRITICAL … UNKNOWN (any case), or none. */
+  denySeverity?: string;
 }
 
 const MAX_RULES_FILE = 256 * 1024;
@@ -29,12 +32,13 @@ export async function projectSettingsCommand(project: string, options: SettingsO
   const client = await connect(options, io);
   const path = `/projects/${encodeURIComponent(project)}/settings`;
   let settings = asObject(await client.call('GET', path));
-  const changing = options.quota !== undefined || options.untaggedRetention !== undefined || rules !== undefined;
+  const changing = options.quota !== undefined || options.untaggedRetention !== undefined || rules !== undefined || options.denySeverity !== undefined;
   if (changing) {
     const next: Record<string, unknown> = { ...settings };
     if (options.quota !== undefined) next.quota = noneOr(options.quota);
     if (options.untaggedRetention !== undefined) next.untaggedRetention = noneOr(options.untaggedRetention);
     if (rules !== undefined) next.retention = rules;
+    if (options.denySeverity !== undefined) next.denySeverity = noneOr(options.denySeverity)?.trim().toUpperCase() ?? null;
     settings = asObject(await client.call('PUT', path, next));
     io.stderr.write(`changed the settings of project ${project}\n`);
   }
@@ -42,7 +46,8 @@ export async function projectSettingsCommand(project: string, options: SettingsO
     io.stdout.write(`${JSON.stringify(settings, null, 2)}\n`);
     return ExitCode.Ok;
   }
-  print(io, options, [{ quota: settings.quota, untaggedRetention: settings.untaggedRetention, retentionRules: Array.isArray(settings.retention) ? settings.retention.length : null }], ['quota', 'untaggedRetention', 'retentionRules']);
+  const row = { quota: settings.quota, untaggedRetention: settings.untaggedRetention, retentionRules: Array.isArray(settings.retention) ? settings.retention.length : null, denySeverity: settings.denySeverity };
+  print(io, options, [row], ['quota', 'untaggedRetention', 'retentionRules', 'denySeverity']);
   if (Array.isArray(settings.retention)) for (const rule of settings.retention) io.stdout.write(`  ${JSON.stringify(rule)}\n`);
   return ExitCode.Ok;
 }

@@ -28,6 +28,7 @@ Examples:
   portcullis registry robot revoke 'robot$team+ci'
   portcullis registry project settings team --quota 10GiB --untagged-retention 3d
   portcullis registry project settings team --retention-file rules.yaml
+  portcullis registry project settings team --deny-severity HIGH
 
 Webhooks of a project: "portcullis registry webhook --help".
 Garbage collection: "portcullis registry gc --help" (against a running
@@ -107,10 +108,11 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
   common(
     project
       .command('settings <name>')
-      .description("show a project's quota and retention, or change the keys given (none clears one)")
+      .description("show a project's quota, retention and vulnerability threshold, or change the keys given (none clears one)")
       .option('--quota <size>', 'storage quota: 500MB, 10GiB, or none')
       .option('--untagged-retention <duration>', 'how long untagged manifests are kept: 3d, 12h, or none')
-      .option('--retention-file <file>', 'tag retention rules: a YAML or JSON list (docs/serve.md "Retention and quotas")'),
+      .option('--retention-file <file>', 'tag retention rules: a YAML or JSON list (docs/serve.md "Retention and quotas")')
+      .option('--deny-severity <level>', "refuse the project's images at or above CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE or UNKNOWN (only tightens the registry's), or none"),
   ).action(async (name: string, options: Record<string, unknown>) => {
     const { projectSettingsCommand } = await import('../commands/registry-project-settings.js');
     ctx.exitCode = await projectSettingsCommand(name, {
@@ -118,6 +120,7 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
       ...(typeof options.quota === 'string' ? { quota: options.quota } : {}),
       ...(typeof options.untaggedRetention === 'string' ? { untaggedRetention: options.untaggedRetention } : {}),
       ...(typeof options.retentionFile === 'string' ? { retentionFile: options.retentionFile } : {}),
+      ...(typeof options.denySeverity === 'string' ? { denySeverity: options.denySeverity } : {}),
     }, ctx.io);
   });
 

@@ -259,7 +259,7 @@ export const SETTINGS_SCHEMA = z
           flag: '--untagged-retention',
           reload: 'restart',
         }),
-        projectSettings: key(path().optional(), { kind: 'path', description: 'Per-project quotas and tag retention rules (YAML or JSON; docs/serve.md "Retention and quotas").', expected: 'a file path', shownDefault: 'none: no quotas, every tag kept', flag: '--project-settings', reload: 'restart' }),
+        projectSettings: key(path().optional(), { kind: 'path', description: 'Per-project quotas, tag retention rules and vulnerability thresholds (YAML or JSON; docs/serve.md "Retention and quotas").', expected: 'a file path', shownDefault: 'none: no quotas, every tag kept', flag: '--project-settings', reload: 'restart' }),
       },
       'Garbage collection, retention and quotas (docs/serve.md "Garbage collection").',
     ),

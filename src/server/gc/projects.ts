@@ -1,6 +1,8 @@
 /**
- * Per-project lifecycle settings: how long untagged manifests are kept, which
- * tags retention keeps, and the storage quota. A project is the first path
+ * Per-project settings: how long untagged manifests are kept, which tags
+ * retention keeps, the storage quota, and the project's own vulnerability
+ * threshold (`denySeverity`, read by the pull policy, policy.ts: it can only
+ * tighten the registry's). A project is the first path
  * component of a repository name (`team` for `team/app/api`, `app` for
  * `app`), as Harbor and Quay name namespaces.
  *
@@ -17,6 +19,7 @@
  *   projects:
  *     team:
  *       quota: 10GiB             # unique blob bytes, manifests included
+ *       denySeverity: HIGH       # refuse this project's images with HIGH or worse (or no complete scan)
  *       untaggedRetention: 3d
  *       retention:               # tags kept; every other tag is removed by GC
  *         - tags: "v*"           # `*` and `?` patterns, or a list of them
@@ -32,6 +35,7 @@
  * (`sha256-<hex>.sig`…) are never subject to rules: they follow their subject.
  */
 import { parse as parseYaml } from 'yaml';
+import { SEVERITY_ORDER, type SeverityLevel } from '../../core/index.js';
 import { ServeError } from '../errors.js';
 import { isTagPattern } from './tag-pattern.js';
 
@@ -51,6 +55,8 @@ export interface ProjectSettings {
   readonly untaggedRetentionMs?: number;
   /** Tags kept by retention; absent or empty: all of them. */
   readonly retention?: readonly RetentionRule[];
+  /** Refuse this project's images with a finding at or above this level, or without a complete scan; the stricter of this and the registry's applies. */
+  readonly denySeverity?: SeverityLevel;
 }
 
 export interface ProjectSettingsProvider {
@@ -119,7 +125,7 @@ export function projectSettingsFromValue(value: unknown, source: string): Static
 }
 
 /**
- * One project's settings (`quota`, `untaggedRetention`, `retention`), as the
+ * One project's settings (`quota`, `untaggedRetention`, `retention`, `denySeverity`), as the
  * file holds them under `projects.NAME` and the admin API stores them; errors
  * say "`source`: key: what is wrong" (CONFIG_INVALID).
  */
@@ -130,11 +136,12 @@ export function oneProjectSettings(value: unknown, source: string): ProjectSetti
 function settingsOf(value: unknown, source: string, path: string): ProjectSettings {
   const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
   const fields = record(value, source, path === '' ? '(top level)' : path);
-  const known = ['quota', 'untaggedRetention', 'retention'];
+  const known = ['quota', 'untaggedRetention', 'retention', 'denySeverity'];
   for (const key of Object.keys(fields)) if (!known.includes(key)) throw invalid(source, `${at(key)}: unknown key (expected ${known.join(', ')})`);
-  const out: { quotaBytes?: number; untaggedRetentionMs?: number; retention?: RetentionRule[] } = {};
+  const out: { quotaBytes?: number; untaggedRetentionMs?: number; retention?: RetentionRule[]; denySeverity?: SeverityLevel } = {};
   if (fields.quota !== undefined) out.quotaBytes = parseSize(fields.quota, source, at('quota'));
   if (fields.untaggedRetention !== undefined) out.untaggedRetentionMs = parseDuration(fields.untaggedRetention, source, at('untaggedRetention'));
+  if (fields.denySeverity !== undefined) out.denySeverity = parseSeverity(fields.denySeverity, source, at('denySeverity'));
   if (fields.retention !== undefined) {
     if (!Array.isArray(fields.retention)) throw invalid(source, `${at('retention')}: must be a list of rules`);
     if (fields.retention.length > 100) throw invalid(source, `${at('retention')}: at most 100 rules`);
@@ -162,6 +169,12 @@ function ruleOf(value: unknown, source: string, path: string): RetentionRule {
     ...(keepLast !== undefined ? { keepLast } : {}),
     ...(fields.keepYoungerThan !== undefined ? { keepYoungerThanMs: parseDuration(fields.keepYoungerThan, source, `${path}.keepYoungerThan`) } : {}),
   };
+}
+
+function parseSeverity(value: unknown, source: string, path: string): SeverityLevel {
+  const level = SEVERITY_ORDER.find((s) => s === value);
+  if (!level) throw invalid(source, `${path}: one of ${SEVERITY_ORDER.join(', ')}`);
+  return level;
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };

@@ -80,14 +80,14 @@ after(async () => {
 });
 
 test('a registry admin sets a 1 KiB quota (a project admin may not): the next push over it is 403 DENIED with the figures; the file still applies to other projects', async () => {
-  assert.deepEqual((await api('alice', 'GET', '/api/v1/projects/team/settings')).json, { quota: null, untaggedRetention: null, retention: null });
+  assert.deepEqual((await api('alice', 'GET', '/api/v1/projects/team/settings')).json, { quota: null, untaggedRetention: null, retention: null, denySeverity: null });
   // The quota is the operator's limit: the project's own admin can neither set nor lift it.
   const own = await runCli(['registry', 'project', 'settings', 'team', '--quota', '1TiB'], cliEnv('alice'));
   assert.equal(own.code, 4, own.stderr);
   assert.match(own.stderr, /the storage quota of project team is set by a registry administrator/);
   const set = await runCli(['registry', 'project', 'settings', 'team', '--quota', '1KiB', '--format', 'json'], cliEnv('admin'));
   assert.equal(set.code, 0, set.stderr);
-  assert.deepEqual(JSON.parse(set.stdout), { quota: '1KiB', untaggedRetention: null, retention: null });
+  assert.deepEqual(JSON.parse(set.stdout), { quota: '1KiB', untaggedRetention: null, retention: null, denySeverity: null });
   const refused = await pushBlob('alice', 'team/app', 2048);
   assert.equal(refused.status, 403);
   const error = (refused.json.errors as Array<{ code: string; message: string }>)[0]!;
@@ -101,7 +101,7 @@ test('a registry admin sets a 1 KiB quota (a project admin may not): the next pu
   assert.equal((await api('alice', 'PUT', '/api/v1/projects/team/settings', { quota: null })).status, 403, 'nor lift it');
   const lifted = await runCli(['registry', 'project', 'settings', 'team', '--quota', 'none'], cliEnv('admin'));
   assert.equal(lifted.code, 0, lifted.stderr);
-  assert.match(lifted.stdout, /^QUOTA\s+UNTAGGEDRETENTION\s+RETENTIONRULES\n-\s+-\s+-\n$/);
+  assert.match(lifted.stdout, /^QUOTA\s+UNTAGGEDRETENTION\s+RETENTIONRULES\s+DENYSEVERITY\n-\s+-\s+-\s+-\n$/);
   assert.equal((await pushBlob('alice', 'team/app', 2048)).status, 201);
 });
 
@@ -109,7 +109,7 @@ test('a retention rule set through the CLI is applied by the next GC run', async
   await writeFile(join(work, 'rules.yaml'), '- tags: "v*"\n  keepLast: 1\n- tags: [latest]\n  keepLast: 1\n');
   const set = await runCli(['registry', 'project', 'settings', 'team', '--retention-file', join(work, 'rules.yaml'), '--untagged-retention', '3d', '--format', 'json'], cliEnv('alice'));
   assert.equal(set.code, 0, set.stderr);
-  assert.deepEqual(JSON.parse(set.stdout), { quota: null, untaggedRetention: '3d', retention: [{ tags: 'v*', keepLast: 1 }, { tags: ['latest'], keepLast: 1 }] });
+  assert.deepEqual(JSON.parse(set.stdout), { quota: null, untaggedRetention: '3d', retention: [{ tags: 'v*', keepLast: 1 }, { tags: ['latest'], keepLast: 1 }], denySeverity: null });
   const host = new URL(registry.url).host;
   for (const tag of ['v1', 'v2', 'latest']) {
     const copy = await runCli(['copy', HELLO, `docker://${host}/team/hello:${tag}`, '--dest-creds', `alice:${PASSWORDS.alice}`], {});
@@ -141,7 +141,7 @@ test('who: a push member reads but cannot change (403), a stranger sees nothing 
   const audit = await api('admin', 'GET', '/api/v1/audit?action=project.settings');
   const events = (audit.json.events as Array<Record<string, unknown>>).map((e) => [e.principal, e.project, e.outcome, e.detail]).reverse();
   assert.deepEqual(events.slice(0, 2), [
-    ['admin', 'team', 'success', { quota: '1KiB', untaggedRetention: null, retentionRules: null }],
-    ['admin', 'team', 'success', { quota: null, untaggedRetention: null, retentionRules: null }],
+    ['admin', 'team', 'success', { quota: '1KiB', untaggedRetention: null, retentionRules: null, denySeverity: null }],
+    ['admin', 'team', 'success', { quota: null, untaggedRetention: null, retentionRules: null, denySeverity: null }],
   ]);
 });

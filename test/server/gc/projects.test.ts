@@ -28,6 +28,7 @@ projects:
   small:
     quota: 500MB
     untaggedRetention: 0
+    denySeverity: MEDIUM
 `,
     'projects.yaml',
   );
@@ -40,7 +41,7 @@ projects:
       { tags: ['*-rc*', 'nightly-?'], keepYoungerThanMs: 14 * 86_400_000 },
     ],
   });
-  assert.deepEqual(await settings.settingsFor('small'), { untaggedRetentionMs: 0, quotaBytes: 500_000_000 });
+  assert.deepEqual(await settings.settingsFor('small'), { untaggedRetentionMs: 0, quotaBytes: 500_000_000, denySeverity: 'MEDIUM' });
   assert.deepEqual(await settings.settingsFor('other'), { untaggedRetentionMs: 7 * 86_400_000, quotaBytes: 2 ** 30 });
 });
 
@@ -63,6 +64,7 @@ test('project settings refused with the key that is wrong', () => {
     ['projects:\n  team:\n    retention:\n      - tags: "*"\n        keepLast: 1.5', /retention\[0\]\.keepLast: a whole number/],
     ['projects:\n  team:\n    retention:\n      - tags: "*"\n        keep: 1', /retention\[0\]\.keep: unknown key/],
     ['projects:\n  team:\n    quotas: 1', /projects\.team\.quotas: unknown key/],
+    ['projects:\n  team:\n    denySeverity: severe', /projects\.team\.denySeverity: one of CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE, UNKNOWN/],
     ['project: {}', /project: unknown key/],
     ['a: [', /not valid YAML or JSON/],
   ];

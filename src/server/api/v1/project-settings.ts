@@ -1,7 +1,11 @@
 /**
- * `/api/v1/projects/PROJECT/settings`: the project's own lifecycle settings
- * (storage quota, how long untagged manifests are kept, tag retention
- * rules), as Harbor lets project admins set theirs (the quota excepted). `GET` answers the
+ * `/api/v1/projects/PROJECT/settings`: the project's own settings (storage
+ * quota, how long untagged manifests are kept, tag retention rules, the
+ * vulnerability threshold `denySeverity`), as Harbor lets project admins set
+ * theirs (the quota excepted). `denySeverity` can only tighten the
+ * registry's pull policy (policy.ts takes the stricter of the two), so a
+ * project admin may set it: a weaker level than the registry's is stored
+ * and has no effect. `GET` answers the
  * stored object (every key null when the project has none: the operator's
  * `--project-settings` file applies); `PUT` replaces it whole. The shape and
  * the validation are the file's (gc/projects.ts), so a value means the same
@@ -23,11 +27,16 @@ import { ApiError, bodyOf, type ApiContext } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf, visibleProject } from './projects.js';
 
-const KEYS = ['quota', 'untaggedRetention', 'retention'] as const;
+const KEYS = ['quota', 'untaggedRetention', 'retention', 'denySeverity'] as const;
 
 /** The answer: every key, null when not set. */
 export function settingsView(stored: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
-  return { quota: stored?.quota ?? null, untaggedRetention: stored?.untaggedRetention ?? null, retention: stored?.retention ?? null };
+  return {
+    quota: stored?.quota ?? null,
+    untaggedRetention: stored?.untaggedRetention ?? null,
+    retention: stored?.retention ?? null,
+    denySeverity: stored?.denySeverity ?? null,
+  };
 }
 
 /** The body's non-null keys, validated as the file's `projects.NAME` section is; INVALID naming the key otherwise. */
@@ -77,8 +86,8 @@ export function registerProjectSettings(route: Route): void {
     if (!(await ctx.access.store.setProjectSettings(project.name, empty ? null : settings))) throw new ApiError('NOT_FOUND', `project ${project.name} does not exist`);
     const view = settingsView(empty ? undefined : settings);
     const rules = Array.isArray(settings.retention) ? settings.retention.length : null;
-    ctx.request.log.info({ event: 'project.settings', project: project.name, quota: view.quota, untaggedRetention: view.untaggedRetention, rules }, `settings of project ${project.name} changed`);
-    noteAudit(ctx.request, { action: 'project.settings', project: project.name, detail: { quota: view.quota, untaggedRetention: view.untaggedRetention, retentionRules: rules } });
+    ctx.request.log.info({ event: 'project.settings', project: project.name, quota: view.quota, untaggedRetention: view.untaggedRetention, rules, denySeverity: view.denySeverity }, `settings of project ${project.name} changed`);
+    noteAudit(ctx.request, { action: 'project.settings', project: project.name, detail: { quota: view.quota, untaggedRetention: view.untaggedRetention, retentionRules: rules, denySeverity: view.denySeverity } });
     return ctx.reply.code(200).send(view);
   });
 }

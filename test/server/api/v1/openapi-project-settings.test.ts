@@ -37,8 +37,8 @@ after(() => r?.close());
 
 test('settings: read, replace whole, clear; refusals by role and by value', async () => {
   const none = await call(200, 'GET', '/api/v1/projects/team/settings', { auth: BOB });
-  assert.deepEqual(JSON.parse(none.body), { quota: null, untaggedRetention: null, retention: null });
-  const whole = { quota: '10GiB', untaggedRetention: '3d', retention: [{ tags: ['v*', 'release-?'], keepLast: 10 }, { tags: '*', keepYoungerThan: '30d' }] };
+  assert.deepEqual(JSON.parse(none.body), { quota: null, untaggedRetention: null, retention: null, denySeverity: null });
+  const whole = { quota: '10GiB', untaggedRetention: '3d', retention: [{ tags: ['v*', 'release-?'], keepLast: 10 }, { tags: '*', keepYoungerThan: '30d' }], denySeverity: 'HIGH' };
   assert.deepEqual(JSON.parse((await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: whole })).body), whole);
   assert.deepEqual(JSON.parse((await call(200, 'GET', '/api/v1/projects/team/settings', { auth: BOB })).body), whole);
   // The project's admin changes the rest, sending the quota back as it is; changing it is the registry admin's.
@@ -47,7 +47,7 @@ test('settings: read, replace whole, clear; refusals by role and by value', asyn
   const raised = await call(403, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body: { ...whole, quota: '20GiB' } });
   assert.equal((JSON.parse(raised.body) as { errors: Array<{ message: string }> }).errors[0]!.message, 'the storage quota of project team is set by a registry administrator: send "quota" as it is ("10GiB")');
   const partial = await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: { quota: 1024, untaggedRetention: null } });
-  assert.deepEqual(JSON.parse(partial.body), { quota: 1024, untaggedRetention: null, retention: null }, 'replaced whole');
+  assert.deepEqual(JSON.parse(partial.body), { quota: 1024, untaggedRetention: null, retention: null, denySeverity: null }, 'replaced whole');
   assert.deepEqual(await (await accessStore()).getProjectSettings('team'), { quota: 1024 }, 'stored without the null keys');
   await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: {} });
   assert.equal(await (await accessStore()).getProjectSettings('team'), undefined, 'all null: no settings of its own');
@@ -59,7 +59,8 @@ test('settings: read, replace whole, clear; refusals by role and by value', asyn
     [{ retention: [{ tags: 'v/1', keepLast: 1 }] }, 'retention[0].tags: a tag pattern (letters, digits, . _ -, * and ?) or a list of 1 to 100 of them'],
     [{ retention: [{ tags: 'v*', keepLast: -1 }] }, 'retention[0].keepLast: a whole number of at least 0'],
     [{ retention: [{ tags: 'v*', keep: 1 }] }, 'retention[0].keep: unknown key (expected tags, keepLast, keepYoungerThan)'],
-    [{ quotas: '1GiB' }, 'quotas: unknown key (expected quota, untaggedRetention, retention)'],
+    [{ denySeverity: 'high' }, 'denySeverity: one of CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE, UNKNOWN'],
+    [{ quotas: '1GiB' }, 'quotas: unknown key (expected quota, untaggedRetention, retention, denySeverity)'],
   ];
   for (const [body, message] of refusals) {
     const answer = await call(400, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body });

@@ -24,16 +24,21 @@ const SETTINGS_PROPERTIES = {
   quota: { oneOf: [SIZE, { type: 'integer', minimum: 0 }, { type: 'null' }], description: 'Bytes of distinct blobs the project may hold; null: the operator\'s default (none unless the file sets one).' },
   untaggedRetention: { oneOf: [DURATION, { type: 'null' }], description: 'How long an untagged manifest is kept; null: the operator\'s default.' },
   retention: { oneOf: [{ type: 'array', maxItems: 100, items: RULE }, { type: 'null' }], description: 'Tags kept by garbage collection (every other tag is removed); null: the operator\'s default; `[]`: every tag kept.' },
+  denySeverity: {
+    oneOf: [{ type: 'string', enum: ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'NEGLIGIBLE', 'UNKNOWN'] }, { type: 'null' }],
+    description:
+      'Refuse pulls of this project\'s images with a finding at or above this level, and of its images without a complete scan. Only tightens the registry\'s `--deny-severity`: the stricter of the two applies (a weaker level has no effect). null: the operator\'s default (none unless the file sets one).',
+  },
 } as const;
 
 export const projectSettingsApi: ApiResource = {
   tag: {
     name: 'project settings',
-    description: 'A project\'s storage quota and retention, set by its admins; laid over the operator\'s `--project-settings` defaults and read by the next push and the next garbage collection.',
+    description: 'A project\'s storage quota, retention and vulnerability threshold, set by its admins; laid over the operator\'s `--project-settings` defaults and read by the next push and the next garbage collection.',
   },
   availability: 'accounts',
   schemas: {
-    ProjectSettings: { type: 'object', required: ['quota', 'untaggedRetention', 'retention'], additionalProperties: false, properties: SETTINGS_PROPERTIES },
+    ProjectSettings: { type: 'object', required: ['quota', 'untaggedRetention', 'retention', 'denySeverity'], additionalProperties: false, properties: SETTINGS_PROPERTIES },
     NewProjectSettings: { type: 'object', additionalProperties: false, properties: SETTINGS_PROPERTIES },
   },
   paths: {
