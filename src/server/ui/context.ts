@@ -21,7 +21,7 @@ import type { WebhookStore } from '../metadata/webhook-store.js';
  * robots for the project pages, the webhooks of a project, the audit log.
  */
 export interface UiAccounts {
-  readonly store: Pick<IdentityStore, 'getUser' | 'getProject' | 'projectAccess' | 'listMembers' | 'listRobots' | 'projectsAdministeredBy'>;
+  readonly store: Pick<IdentityStore, 'getUser' | 'getProject' | 'projectAccess' | 'listMembers' | 'listRobots' | 'projectsAdministeredBy' | 'getProjectSettings'>;
   /** Absent: the project pages have no webhooks section. */
   readonly webhooks?: Pick<WebhookStore, 'listWebhooks' | 'listDeliveries'>;
   /** Absent: /ui/audit says the registry keeps no audit log. */

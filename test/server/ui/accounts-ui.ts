@@ -117,6 +117,8 @@ export async function accountsUi(): Promise<AccountsUi> {
   await ok(api(app, 'PUT', '/projects/team/members/alice', ADMIN, { role: 'admin' }), 200);
   await ok(api(app, 'PUT', '/projects/team/members/bob', ADMIN, { role: 'pull' }), 200);
   await ok(api(app, 'PUT', '/projects/other/members/carol', ADMIN, { role: 'admin' }), 200);
+  await ok(api(app, 'PUT', '/projects/team/settings', ADMIN, { quota: '10GiB', untaggedRetention: '3d', retention: [{ tags: 'v*', keepLast: 5 }, { tags: '<b>*', keepYoungerThan: '30d' }] }), 400);
+  await ok(api(app, 'PUT', '/projects/team/settings', ADMIN, { quota: '10GiB', untaggedRetention: '3d', retention: [{ tags: 'v*', keepLast: 5 }] }), 200);
   const robot = await ok(api(app, 'POST', '/projects/team/robots', basic('alice', PASSWORDS.alice), { name: 'ci', actions: ['pull', 'push'], description: 'the <b>CI</b> robot' }), 201);
   const robotSecret = (JSON.parse(robot.body) as { secret: string }).secret;
   const { digest } = await pushImage(app, 'team/app', 'v1', { headers: { authorization: ADMIN } });

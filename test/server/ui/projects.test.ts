@@ -62,7 +62,13 @@ describe('project pages', () => {
       assert.match(res.body, /data-enabled="true">yes</);
       assert.match(res.body, /data-delivery="failed">failed \(HTTP 502\)/);
       assert.doesNotMatch(res.body, /other\/lib/, 'only this project\'s repositories');
+      assert.match(res.body, /<dd data-setting="quota">10GiB<\/dd>/);
+      assert.match(res.body, /<dd data-setting="untaggedRetention">3d<\/dd>/);
+      assert.match(res.body, /<dd data-setting="denySeverity"><span class="none">the registry's default<\/span><\/dd>/);
+      assert.match(res.body, /<ul id="retention-rules"><li><code>\{&quot;tags&quot;:&quot;v\*&quot;,&quot;keepLast&quot;:5\}<\/code><\/li><\/ul>/);
     }
+    const other = await get('/ui/p/other', 'carol');
+    assert.match(other.body, /<p id="settings" data-settings="none">None of its own: the registry's defaults apply/);
   });
 
   test('no secret reaches the page: robot secret and hash, webhook credentials, query string, fragment, signing secret, delivery body', async () => {

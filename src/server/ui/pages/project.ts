@@ -12,9 +12,10 @@
  * markup through `h`.
  *
  * Bounded: at most SHOWN rows per section, with a line saying there are
- * more (the admin API and CLI list them all, paged). Per-project quotas and
- * retention rules do not exist in this registry yet (retention and quotas
- * are registry-wide settings of `serve`), so there is no section for them.
+ * more (the admin API and CLI list them all, paged). The project's own
+ * settings (quota, untagged retention, pull threshold, tag retention rules:
+ * `PUT /api/v1/projects/{project}/settings`) are shown as stored; without
+ * any, the page says the operator's defaults apply.
  */
 import type { Page } from '../../metadata/store.js';
 import type { MemberRecord, RobotRecord } from '../../metadata/identity-store.js';
@@ -96,14 +97,34 @@ async function webhooksSection(webhooks: NonNullable<UiAccounts['webhooks']>, pr
   return `<h2>Webhooks</h2>\n${table('webhooks', ['URL', 'Events', 'Format', 'Enabled', 'Last delivery'], rows, 'No webhooks.')}${more(all, 'webhooks')}`;
 }
 
+const SETTING_LABELS: ReadonlyArray<readonly [string, string]> = [
+  ['quota', 'Storage quota'],
+  ['untaggedRetention', 'Untagged manifests kept for'],
+  ['denySeverity', 'Pulls refused from'],
+];
+
+function settingsSection(stored: Readonly<Record<string, unknown>> | undefined): string {
+  if (!stored) return '<h2>Settings</h2>\n<p id="settings" data-settings="none">None of its own: the registry\'s defaults apply (quota, retention and pull policy).</p>';
+  const rows = SETTING_LABELS.map(([key, label]) => {
+    const value = stored[key];
+    const shown = value === undefined || value === null ? '<span class="none">the registry\'s default</span>' : h(String(value));
+    return `<dt>${h(label)}</dt><dd data-setting="${h(key)}">${shown}</dd>`;
+  });
+  const rules = Array.isArray(stored.retention) ? (stored.retention as unknown[]) : [];
+  const ruleItems = rules.slice(0, SHOWN).map((rule) => `<li><code>${h(JSON.stringify(rule))}</code></li>`);
+  const retention = rules.length === 0 ? '<span class="none">every tag kept</span>' : `<ul id="retention-rules">${ruleItems.join('')}</ul>`;
+  return `<h2>Settings</h2>\n<dl class="meta" id="settings">${rows.join('')}<dt>Tags kept by</dt><dd data-setting="retention">${retention}</dd></dl>`;
+}
+
 /** Undefined when there is no such project. */
 export async function projectPage(ctx: UiContext, accounts: UiAccounts, name: string, role: string): Promise<PageContent | undefined> {
   const project = await accounts.store.getProject(name);
   if (!project) return undefined;
-  const [repositories, members, robots] = await Promise.all([
+  const [repositories, members, robots, settings] = await Promise.all([
     repositoriesOf(ctx, name),
     accounts.store.listMembers(name, { limit: SHOWN + 1 }),
     accounts.store.listRobots(name, { limit: SHOWN + 1 }),
+    accounts.store.getProjectSettings(name),
   ]);
   const repoRows = repositories.slice(0, SHOWN).map((r) => `<tr data-repository="${h(r)}"><td class="name"><a href="${h(repositoryPath(r))}">${h(r)}</a></td></tr>`);
   const sections = [
@@ -112,6 +133,7 @@ export async function projectPage(ctx: UiContext, accounts: UiAccounts, name: st
     `<h2>Repositories</h2>\n${table('project-repositories', ['Repository'], repoRows, 'No repositories yet.')}${more(repositories, 'repositories')}`,
     membersSection(members),
     robotsSection(robots, ctx.now),
+    settingsSection(settings),
   ];
   if (accounts.webhooks) sections.push(await webhooksSection(accounts.webhooks, name));
   return { title: `Project ${name}`, crumbs: [{ label: 'Repositories', href: UI_ROOT }, { label: `Project ${name}`, href: projectPath(name) }], body: sections.join('\n') };
