@@ -54,7 +54,7 @@ export async function loadTokenKeys(dir: string): Promise<TokenKeys> {
   });
   for (const name of names.filter((n) => n.endsWith('.pem')).sort()) {
     const file = join(extra, name);
-    const old = parseKey(await readFile(file, 'utf8').catch((error: unknown) => Promise.reject(keyError(file, error))), file, 'any');
+    const old = parseKey(await readFile(file, 'utf8').catch((error: unknown) => Promise.reject(keyError(file, error))), file, 'private-or-public');
     verification.set(await kidOf(old), createPublicKey(old));
   }
   return { signing: { key, kid }, verification };
@@ -80,7 +80,7 @@ async function refuseOpenPermissions(path: string): Promise<void> {
   }
 }
 
-function parseKey(pem: string, path: string, kind: 'private' | 'any'): KeyObject {
+function parseKey(pem: string, path: string, kind: 'private' | 'private-or-public'): KeyObject {
   let key: KeyObject;
   try {
     key = kind === 'private' || pem.includes('PRIVATE KEY') ? createPrivateKey(pem) : createPublicKey(pem);

@@ -359,5 +359,5 @@ function collectKeys(shape: Readonly<Record<string, z.ZodType>>, prefix: readonl
 
 /** The schema as JSON Schema (draft 2020-12) for editors: docs/serve-config.schema.json. */
 export function settingsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(SETTINGS_SCHEMA, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z.toJSONSchema(SETTINGS_SCHEMA, { io: 'input', unrepresentable: 'throw' }) as Record<string, unknown>;
 }

@@ -55,7 +55,7 @@ function nonEmpty(url: string): URLSearchParams {
 function filterForm(params: ReadonlyMap<string, string>): string {
   const value = (name: string): string => h(params.get(name) ?? '');
   const selected = params.get('action');
-  const options = ['<option value="">any</option>', ...AUDIT_ACTIONS.map((a) => `<option value="${h(a)}"${a === selected ? ' selected' : ''}>${h(a)}</option>`)].join('');
+  const options = ['<option value="">every action</option>', ...AUDIT_ACTIONS.map((a) => `<option value="${h(a)}"${a === selected ? ' selected' : ''}>${h(a)}</option>`)].join('');
   return `<form method="get" action="${AUDIT_PATH}" id="audit-filter" class="filters">
 <label for="f-repository">Repository</label><input id="f-repository" name="repository" maxlength="255" value="${value('repository')}">
 <label for="f-user">User</label><input id="f-user" name="user" maxlength="256" value="${value('user')}">
