@@ -11,26 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { Agent, request } from 'undici';
 import { HtpasswdAuthenticator } from '../../../src/server/auth/htpasswd.js';
-import { PasswordWorkerPool, type PasswordVerifier } from '../../../src/server/auth/password-pool.js';
+import { PasswordWorkerPool } from '../../../src/server/auth/password-pool.js';
+import { CountingVerifier } from './counting-verifier.js';
 import { startPortcullisRegistry, type PortcullisRegistry } from '../../support/registry-server.js';
 import { captureLog, type CapturedLog } from '../../support/registry-log.js';
 
 const basicHeader = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-
-/** A verifier that answers from a table and counts the checks it was asked for. */
-class CountingVerifier implements PasswordVerifier {
-  checks = 0;
-  constructor(
-    private readonly inner: PasswordVerifier,
-  ) {}
-  async verify(password: string, hash: string): Promise<boolean> {
-    this.checks++;
-    return this.inner.verify(password, hash);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 describe('a login flood against a listening registry', () => {
   const COST = 12;

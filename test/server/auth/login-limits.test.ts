@@ -13,24 +13,10 @@ import { HtpasswdAuthenticator } from '../../../src/server/auth/htpasswd.js';
 import { PasswordWorkerPool, PasswordPoolBusy, type PasswordVerifier } from '../../../src/server/auth/password-pool.js';
 import { VerifiedCache } from '../../../src/server/auth/verified-cache.js';
 import { clientKey } from '../../../src/server/client-address.js';
+import { CountingVerifier } from './counting-verifier.js';
 
 const basicHeader = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const login = (user: string, password: string, ip = '192.0.2.1') => ({ headers: { authorization: basicHeader(user, password) }, ip });
-
-/** A verifier that answers from a table and counts the checks it was asked for. */
-class CountingVerifier implements PasswordVerifier {
-  checks = 0;
-  constructor(
-    private readonly inner: PasswordVerifier,
-  ) {}
-  async verify(password: string, hash: string): Promise<boolean> {
-    this.checks++;
-    return this.inner.verify(password, hash);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 describe('password pool', () => {
   test('a cost-12 check runs on another thread: the main thread never calls bcrypt, and its event loop keeps turning', async () => {
