@@ -46,7 +46,7 @@ export function buildApp(given: RegistryServices, options: BuildOptions = {}): F
   const serverOptions = nodeServerOptions(connections);
   const settings = {
     loggerInstance: log as FastifyBaseLogger,
-    // One line per request, written by the onResponse hook below with what the API learned.
+    // One line per request, written when the response closes (logRequest, below) with what the API learned.
     logController: new LogController({ disableRequestLogging: true }),
     // Our own ids: a client-chosen one would let callers forge or collide log correlations.
     requestIdHeader: false as const,
@@ -73,28 +73,12 @@ export function buildApp(given: RegistryServices, options: BuildOptions = {}): F
     if (!request.raw.complete) reply.header('Connection', 'close');
     return payload;
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const facts = factsOf(request.raw);
-    const length = Number(reply.getHeader('content-length'));
-    request.log.info(
-      {
-        event: 'request',
-
-        method: request.method,
-        path: request.url.split('?')[0]!.slice(0, 512),
-        route: facts.route ?? routeOf(request.url),
-        ...(facts.repository !== undefined ? { repository: facts.repository } : {}),
-        status: reply.statusCode,
-        ...(Number.isFinite(length) && request.method !== 'HEAD' ? { bytesOut: length } : {}),
-        ...(facts.bytesIn !== undefined ? { bytesIn: facts.bytesIn } : {}),
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        ...(facts.principal !== undefined ? { principal: facts.principal } : {}),
-        ip: request.ip,
-      },
-      `${request.method} ${request.url.split('?')[0]!.slice(0, 200)} ${reply.statusCode}`,
-    );
+  // The request line is written when the response closes, not at Fastify's onResponse: that hook never runs
+  // for a client that hangs up before the answer is finished (skopeo leaves as soon as it has a manifest; a
+  // client may abandon a large blob), and the operator must still see those requests, marked `aborted`.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => logRequest(request, reply));
   });
-
   for (const plugin of options.plugins ?? []) {
     const wrapped = async (instance: FastifyInstance): Promise<void> => {
       await plugin(instance);
@@ -156,4 +140,29 @@ function liveLimits(given: Partial<RegistryLimits> | undefined): RegistryLimits 
 function routeOf(url: string): string {
   const segment = /^\/([^/?]*)/.exec(url)?.[1] ?? '';
   return segment === '' ? 'root' : segment.slice(0, 32);
+}
+
+/** The operator log's line for one request (see the onRequest hook in buildApp). */
+function logRequest(request: FastifyRequest, reply: FastifyReply): void {
+  const facts = factsOf(request.raw);
+  const length = Number(reply.getHeader('content-length'));
+  const aborted = !reply.raw.writableFinished;
+  request.log.info(
+    {
+      event: 'request',
+      method: request.method,
+      path: request.url.split('?')[0]!.slice(0, 512),
+      route: facts.route ?? routeOf(request.url),
+      ...(facts.repository !== undefined ? { repository: facts.repository } : {}),
+      status: reply.statusCode,
+      // The declared length, when it all went out; a client that left took less.
+      ...(Number.isFinite(length) && request.method !== 'HEAD' && !aborted ? { bytesOut: length } : {}),
+      ...(facts.bytesIn !== undefined ? { bytesIn: facts.bytesIn } : {}),
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      ...(facts.principal !== undefined ? { principal: facts.principal } : {}),
+      ip: request.ip,
+      ...(aborted ? { aborted: true } : {}),
+    },
+    `${request.method} ${request.url.split('?')[0]!.slice(0, 200)} ${reply.statusCode}${aborted ? ' (client left before the end)' : ''}`,
+  );
 }
