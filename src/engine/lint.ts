@@ -280,6 +280,10 @@ export interface LintDockerfileFileOptions {
   readonly now?: Date;
   /** The name to show (default the path). */
   readonly displayName?: string;
+  /** End-of-life data for dockerfile/base-eol (default: loaded as image lint loads it). */
+  readonly eol?: LoadedEolData;
+  readonly cacheDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface LintDockerfileFileResult {
@@ -293,7 +297,9 @@ export async function lintDockerfileFile(path: string, options: LintDockerfileFi
   const bytes = await readRegularFile(path, { what: `the Dockerfile ${path}` });
   const config = options.config ?? {};
   const rules = { ...(config.enable ? { enable: config.enable } : {}), ...(config.disable ? { disable: config.disable } : {}) };
-  const result = lintDockerfile(bytes, { file: options.displayName ?? path, config: rules });
-  const ignored = applyLintIgnores(result.findings, options.ignore, options.now);
-  return { findings: ignored.kept, suppressed: ignored.suppressed, warnings: [...result.warnings, ...ignored.warnings] };
+  const eol = options.eol ?? (await loadEolData({ ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.env ? { env: options.env } : {}) }));
+  const now = options.now ?? new Date();
+  const result = lintDockerfile(bytes, { file: options.displayName ?? path, config: rules, eol: eol.data, now });
+  const ignored = applyLintIgnores(result.findings, options.ignore, now);
+  return { findings: ignored.kept, suppressed: ignored.suppressed, warnings: [...eol.warnings, ...result.warnings, ...ignored.warnings] };
 }

@@ -116,7 +116,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   let extra: Record<string, unknown> = {};
   let incomplete: readonly string[] | undefined;
   if (isDockerfile) {
-    const result = await lintDockerfileFile(target, { config, ...(ignore ? { ignore } : {}) });
+    const result = await lintDockerfileFile(target, { config, ...(ignore ? { ignore } : {}), env: io.env });
     ({ findings, suppressed, warnings } = result);
     header = 'Dockerfile';
   } else {

@@ -5,8 +5,11 @@
  */
 import type { DockerfileCheck } from './check.js';
 import { addCheck } from './checks/add.js';
+import { baseEolCheck } from './checks/base-eol.js';
 import { baseImageCheck } from './checks/base-image.js';
+import { instructionsCheck } from './checks/instructions.js';
 import { packagesCheck } from './checks/packages.js';
+import { permissionsCheck } from './checks/permissions.js';
 import { pipeToShellCheck } from './checks/pipe-to-shell.js';
 import { processesCheck } from './checks/processes.js';
 import { runtimeCheck } from './checks/runtime.js';
@@ -17,6 +20,7 @@ import { userCheck } from './checks/user.js';
 export const DOCKERFILE_CHECKS: readonly DockerfileCheck[] = register([
   syntaxCheck,
   baseImageCheck,
+  baseEolCheck,
   addCheck,
   packagesCheck,
   pipeToShellCheck,
@@ -24,6 +28,8 @@ export const DOCKERFILE_CHECKS: readonly DockerfileCheck[] = register([
   userCheck,
   processesCheck,
   runtimeCheck,
+  instructionsCheck,
+  permissionsCheck,
 ]);
 
 function register(checks: DockerfileCheck[]): readonly DockerfileCheck[] {

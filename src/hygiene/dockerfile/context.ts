@@ -3,6 +3,7 @@
  * (computed once, shared by all checks), and `report`/`warn`.
  */
 import { Cmd, Entrypoint, Healthcheck, Run, Shell, type Flag } from 'dockerfile-ast';
+import { BUNDLED_EOL_DATA, type EolData } from '../eol.js';
 import type { DockerfileRuleId } from '../rules.js';
 import type { DfInstruction, DockerfileDocument, Stage } from './document.js';
 import {
@@ -51,7 +52,17 @@ export class DockerfileContext {
   readonly drafts: DraftFinding[] = [];
   readonly warnings: { offset: number; message: string }[] = [];
 
-  constructor(readonly doc: DockerfileDocument) {}
+  /** End-of-life dates the base images are judged by, and the clock they are judged at. */
+  readonly eol: EolData;
+  readonly now: Date;
+
+  constructor(
+    readonly doc: DockerfileDocument,
+    options: { readonly eol?: EolData; readonly now?: Date } = {},
+  ) {
+    this.eol = options.eol ?? BUNDLED_EOL_DATA;
+    this.now = options.now ?? new Date();
+  }
 
   report(draft: DraftFinding): void {
     this.drafts.push(draft);

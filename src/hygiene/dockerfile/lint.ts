@@ -4,6 +4,7 @@
  */
 import type { DockerfileLocation, HygieneFinding } from '../check.js';
 import { applyRuleConfig, type RuleConfig } from '../config.js';
+import type { EolData } from '../eol.js';
 import { getRule } from '../rules.js';
 import { DOCKERFILE_CHECKS } from './all.js';
 import { DockerfileContext } from './context.js';
@@ -21,6 +22,10 @@ export interface LintDockerfileOptions {
   readonly config?: RuleConfig;
   /** Size cap in bytes (default 1 MiB). */
   readonly maxBytes?: number;
+  /** End-of-life data for dockerfile/base-eol (default the bundled data). */
+  readonly eol?: EolData;
+  /** The clock support ends are judged at (default now). */
+  readonly now?: Date;
 }
 
 export interface LintDockerfileResult {
@@ -40,7 +45,7 @@ export function lintDockerfile(input: string | Uint8Array, options: LintDockerfi
   const { file } = options;
   const text = decodeDockerfile(input, file, { maxBytes: options.maxBytes });
   const doc = new DockerfileDocument(file, text);
-  const context = new DockerfileContext(doc);
+  const context = new DockerfileContext(doc, { ...(options.eol ? { eol: options.eol } : {}), ...(options.now ? { now: options.now } : {}) });
   for (const check of DOCKERFILE_CHECKS) check.check(context);
 
   const { ignores, problems } = scanIgnores(doc);

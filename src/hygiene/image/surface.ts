@@ -1,6 +1,7 @@
 /**
  * Attack surface: image/shell-present, image/package-manager-present,
- * image/large-image, image/setuid, image/world-writable, image/pkg-cache.
+ * image/large-image, image/setuid (files no package owns), image/setuid-packaged
+ * (the distribution's own, one summary), image/world-writable, image/pkg-cache.
  */
 import type { ImageFile } from '../../core/index.js';
 import type { ImageCheck, ImageLintContext } from './check.js';
@@ -75,10 +76,25 @@ function check(ctx: ImageLintContext): void {
       });
     }
   }
-  // setuid / setgid.
+  // setuid / setgid: files no package owns one by one, the distribution's own as one summary.
+  const owned = ctx.ownedPaths();
+  const packaged: string[] = [];
   for (const hit of layerScan.setuid) {
+    if (owned.has(hit.path) || owned.has(ctx.physical(hit.path))) {
+      packaged.push(hit.path);
+      continue;
+    }
     const bits = [(hit.mode & 0o4000) !== 0 ? `setuid (owner uid ${hit.uid})` : '', (hit.mode & 0o2000) !== 0 ? `setgid (group gid ${hit.gid})` : ''].filter(Boolean).join(' and ');
-    ctx.report({ ruleId: 'image/setuid', path: hit.path, layer: hit.layer, message: `${hit.path} is ${bits}, mode ${mode(hit.mode)}` });
+    ctx.report({ ruleId: 'image/setuid', path: hit.path, layer: hit.layer, message: `${hit.path} is ${bits}, mode ${mode(hit.mode)}, and no package owns it` });
+  }
+  if (packaged.length > 0) {
+    packaged.sort();
+    const shown = packaged.slice(0, 8).map((p) => p.slice(p.lastIndexOf('/') + 1));
+    const more = packaged.length > shown.length ? `, and ${packaged.length - shown.length} more` : '';
+    ctx.report({
+      ruleId: 'image/setuid-packaged',
+      message: `${packaged.length} setuid/setgid file${packaged.length === 1 ? '' : 's'} installed by OS packages: ${shown.join(', ')}${more}`,
+    });
   }
   // World-writable directories without the sticky bit.
   for (const hit of layerScan.worldWritable) {
@@ -115,6 +131,6 @@ function check(ctx: ImageLintContext): void {
 
 export const surfaceCheck: ImageCheck = {
   name: 'surface',
-  rules: ['image/shell-present', 'image/package-manager-present', 'image/large-image', 'image/setuid', 'image/world-writable', 'image/pkg-cache'],
+  rules: ['image/shell-present', 'image/package-manager-present', 'image/large-image', 'image/setuid', 'image/setuid-packaged', 'image/world-writable', 'image/pkg-cache'],
   check,
 };

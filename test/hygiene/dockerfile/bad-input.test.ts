@@ -9,7 +9,7 @@ import { PortcullisError } from '../../../src/core/errors.js';
 import { lintDockerfile } from '../../../src/hygiene/dockerfile/lint.js';
 import { MAX_DOCKERFILE_BYTES } from '../../../src/hygiene/dockerfile/document.js';
 import { HygieneError, type HygieneErrorCode } from '../../../src/hygiene/errors.js';
-import { fixture } from './fixtures.js';
+import { FIXTURE_CLOCK, fixture } from './fixtures.js';
 
 const summary = (findings: readonly { ruleId: string; location: { line: number; column: number } }[]): string[] =>
   findings.map((f) => `${f.ruleId}@${f.location.line}:${f.location.column}`);
@@ -25,7 +25,7 @@ function throwsCode(fn: () => unknown, code: HygieneErrorCode): void {
 
 describe('syntax errors', () => {
   test('each problem line is reported and the rest is still checked', () => {
-    const { findings } = lintDockerfile(fixture('bad/syntax.Dockerfile'), { file: 'Dockerfile' });
+    const { findings } = lintDockerfile(fixture('bad/syntax.Dockerfile'), { now: FIXTURE_CLOCK, file: 'Dockerfile' });
     assert.deepEqual(summary(findings), [
       'dockerfile/syntax@2:1', // RUN before the first FROM
       'dockerfile/pkg-update-alone@4:5', // still checked: the install went to the next line
@@ -40,13 +40,13 @@ describe('syntax errors', () => {
   });
 
   test('a file without FROM', () => {
-    assert.deepEqual(summary(lintDockerfile('', { file: 'Dockerfile' }).findings), ['dockerfile/syntax@1:1']);
-    assert.deepEqual(summary(lintDockerfile('# only a comment\nARG X=1\n', { file: 'Dockerfile' }).findings), ['dockerfile/syntax@1:1']);
+    assert.deepEqual(summary(lintDockerfile('', { now: FIXTURE_CLOCK, file: 'Dockerfile' }).findings), ['dockerfile/syntax@1:1']);
+    assert.deepEqual(summary(lintDockerfile('# only a comment\nARG X=1\n', { now: FIXTURE_CLOCK, file: 'Dockerfile' }).findings), ['dockerfile/syntax@1:1']);
   });
 
   test('unbalanced quotes in a RUN are a warning, not a crash', () => {
     const text = 'FROM scratch\nRUN echo "unterminated && apt-get install -y x\nUSER 1\nHEALTHCHECK NONE\n';
-    const result = lintDockerfile(text, { file: 'Dockerfile' });
+    const result = lintDockerfile(text, { now: FIXTURE_CLOCK, file: 'Dockerfile' });
     assert.deepEqual(result.findings, []);
     assert.deepEqual(result.warnings, ['Dockerfile:2: RUN: unterminated double quote']);
   });
@@ -55,34 +55,34 @@ describe('syntax errors', () => {
 describe('input that is not a Dockerfile', () => {
   test('over the size cap is TOO_LARGE (string and bytes)', () => {
     const big = 'FROM scratch\n' + '# padding\n'.repeat(MAX_DOCKERFILE_BYTES / 10 + 1);
-    throwsCode(() => lintDockerfile(big, { file: 'Dockerfile' }), 'TOO_LARGE');
-    throwsCode(() => lintDockerfile(Buffer.from(big), { file: 'Dockerfile' }), 'TOO_LARGE');
-    throwsCode(() => lintDockerfile('FROM scratch\n', { file: 'Dockerfile', maxBytes: 4 }), 'TOO_LARGE');
+    throwsCode(() => lintDockerfile(big, { now: FIXTURE_CLOCK, file: 'Dockerfile' }), 'TOO_LARGE');
+    throwsCode(() => lintDockerfile(Buffer.from(big), { now: FIXTURE_CLOCK, file: 'Dockerfile' }), 'TOO_LARGE');
+    throwsCode(() => lintDockerfile('FROM scratch\n', { now: FIXTURE_CLOCK, file: 'Dockerfile', maxBytes: 4 }), 'TOO_LARGE');
     // multi-byte characters count as bytes, not UTF-16 units
-    throwsCode(() => lintDockerfile('# ' + 'é'.repeat(600_000), { file: 'Dockerfile' }), 'TOO_LARGE');
+    throwsCode(() => lintDockerfile('# ' + 'é'.repeat(600_000), { now: FIXTURE_CLOCK, file: 'Dockerfile' }), 'TOO_LARGE');
   });
 
   test('just under the cap is linted', () => {
     const text = 'FROM scratch\nUSER 1\nHEALTHCHECK NONE\n';
     const padded = text + '#'.repeat(MAX_DOCKERFILE_BYTES - text.length);
-    assert.deepEqual(lintDockerfile(padded, { file: 'Dockerfile' }).findings, []);
+    assert.deepEqual(lintDockerfile(padded, { now: FIXTURE_CLOCK, file: 'Dockerfile' }).findings, []);
   });
 
   test('a binary file is DOCKERFILE_INVALID', () => {
     const gzip = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x4b, 0x4c, 0x4a, 0x06, 0x00]);
-    throwsCode(() => lintDockerfile(gzip, { file: 'Dockerfile' }), 'DOCKERFILE_INVALID');
+    throwsCode(() => lintDockerfile(gzip, { now: FIXTURE_CLOCK, file: 'Dockerfile' }), 'DOCKERFILE_INVALID');
     const elfish = Buffer.concat([Buffer.from('\u007fELF'), Buffer.alloc(16), Buffer.from('FROM x\n')]);
-    throwsCode(() => lintDockerfile(elfish, { file: 'Dockerfile' }), 'DOCKERFILE_INVALID');
-    throwsCode(() => lintDockerfile('FROM scratch\n\u0000\u0001', { file: 'Dockerfile' }), 'DOCKERFILE_INVALID');
+    throwsCode(() => lintDockerfile(elfish, { now: FIXTURE_CLOCK, file: 'Dockerfile' }), 'DOCKERFILE_INVALID');
+    throwsCode(() => lintDockerfile('FROM scratch\n\u0000\u0001', { now: FIXTURE_CLOCK, file: 'Dockerfile' }), 'DOCKERFILE_INVALID');
   });
 
   test('bytes that are not UTF-8 are DOCKERFILE_INVALID', () => {
-    throwsCode(() => lintDockerfile(Buffer.from([0x46, 0x52, 0x4f, 0x4d, 0x20, 0xff, 0xfe, 0x0a]), { file: 'Dockerfile' }), 'DOCKERFILE_INVALID');
+    throwsCode(() => lintDockerfile(Buffer.from([0x46, 0x52, 0x4f, 0x4d, 0x20, 0xff, 0xfe, 0x0a]), { now: FIXTURE_CLOCK, file: 'Dockerfile' }), 'DOCKERFILE_INVALID');
   });
 
   test('UTF-8 bytes, a BOM and CRLF line ends are fine; positions stay right', () => {
     const text = '\ufeffFROM debian:12\r\nRUN apt-get update && \\\r\n    apt-get install -y curl\r\nUSER 1\r\nHEALTHCHECK NONE\r\n';
-    const { findings } = lintDockerfile(Buffer.from(text, 'utf8'), { file: 'Dockerfile' });
+    const { findings } = lintDockerfile(Buffer.from(text, 'utf8'), { now: FIXTURE_CLOCK, file: 'Dockerfile' });
     assert.deepEqual(summary(findings), ['dockerfile/base-unpinned@1:6', 'dockerfile/apt-lists-kept@3:5', 'dockerfile/apt-no-recommends@3:5']);
   });
 });

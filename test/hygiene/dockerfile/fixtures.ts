@@ -21,3 +21,10 @@ export function fixture(name: string): string {
   for (const [k, v] of Object.entries(PLACEHOLDERS)) text = text.split(k).join(v);
   return text;
 }
+
+/**
+ * The clock the fixtures are linted at: dockerfile/base-eol judges base images
+ * by date, so without a fixed clock a fixture's findings would change the day
+ * its base image reaches end of life (golang:1.22 did on 2025-02-11).
+ */
+export const FIXTURE_CLOCK = new Date('2025-01-15T00:00:00Z');

@@ -6,13 +6,13 @@ import { describe, test } from 'node:test';
 import { applyRuleConfig } from '../../../src/hygiene/config.js';
 import { lintDockerfile } from '../../../src/hygiene/dockerfile/lint.js';
 import { HygieneError } from '../../../src/hygiene/errors.js';
-import { fixture } from './fixtures.js';
+import { FIXTURE_CLOCK, fixture } from './fixtures.js';
 
 const summary = (findings: readonly { ruleId: string; location: { line: number; column: number } }[]): string[] =>
   findings.map((f) => `${f.ruleId}@${f.location.line}:${f.location.column}`);
 
 describe('inline ignores', () => {
-  const result = lintDockerfile(fixture('ignores.Dockerfile'), { file: 'Dockerfile' });
+  const result = lintDockerfile(fixture('ignores.Dockerfile'), { now: FIXTURE_CLOCK, file: 'Dockerfile' });
 
   test('suppress the named rules for the next instruction only', () => {
     assert.deepEqual(summary(result.findings), [
@@ -35,21 +35,21 @@ describe('inline ignores', () => {
 
   test('an ignore for one rule leaves the others on the same instruction', () => {
     const text = ['FROM debian:12', '# portcullis-ignore dockerfile/apt-no-recommends', 'RUN apt-get install -y curl', 'USER 1', 'HEALTHCHECK NONE'].join('\n');
-    assert.deepEqual(summary(lintDockerfile(text, { file: 'Dockerfile' }).findings), ['dockerfile/base-unpinned@1:6', 'dockerfile/apt-lists-kept@3:5']);
+    assert.deepEqual(summary(lintDockerfile(text, { now: FIXTURE_CLOCK, file: 'Dockerfile' }).findings), ['dockerfile/base-unpinned@1:6', 'dockerfile/apt-lists-kept@3:5']);
   });
 
   test('an ignore covers here-document lines of its RUN', () => {
     const text = ['FROM debian:12', '# portcullis-ignore dockerfile/pkg-upgrade', 'RUN <<EOF', 'apt-get upgrade -y', 'EOF', 'RUN <<EOF', 'apt-get upgrade -y', 'EOF', 'USER 1', 'HEALTHCHECK NONE'].join('\n');
-    assert.deepEqual(summary(lintDockerfile(text, { file: 'Dockerfile' }).findings), ['dockerfile/base-unpinned@1:6', 'dockerfile/pkg-upgrade@7:1']);
+    assert.deepEqual(summary(lintDockerfile(text, { now: FIXTURE_CLOCK, file: 'Dockerfile' }).findings), ['dockerfile/base-unpinned@1:6', 'dockerfile/pkg-upgrade@7:1']);
   });
 });
 
 describe('rule configuration', () => {
   const text = fixture('real/nginx.Dockerfile');
-  const all = lintDockerfile(text, { file: 'Dockerfile' }).findings;
+  const all = lintDockerfile(text, { now: FIXTURE_CLOCK, file: 'Dockerfile' }).findings;
 
   test('disable removes exactly the listed rules', () => {
-    const { findings } = lintDockerfile(text, { file: 'Dockerfile', config: { disable: ['dockerfile/no-healthcheck', 'dockerfile/apt-no-recommends'] } });
+    const { findings } = lintDockerfile(text, { now: FIXTURE_CLOCK, file: 'Dockerfile', config: { disable: ['dockerfile/no-healthcheck', 'dockerfile/apt-no-recommends'] } });
     assert.deepEqual(
       summary(findings),
       summary(all.filter((f) => f.ruleId !== 'dockerfile/no-healthcheck' && f.ruleId !== 'dockerfile/apt-no-recommends')),
@@ -79,7 +79,7 @@ describe('rule configuration', () => {
       (e: unknown) => e instanceof HygieneError && e.code === 'RULE_UNKNOWN' && e.message.includes('dockerfile/latest'),
     );
     assert.throws(
-      () => lintDockerfile('FROM scratch\n', { file: 'Dockerfile', config: { enable: ['DF001'] } }),
+      () => lintDockerfile('FROM scratch\n', { now: FIXTURE_CLOCK, file: 'Dockerfile', config: { enable: ['DF001'] } }),
       (e: unknown) => e instanceof HygieneError && e.code === 'RULE_UNKNOWN',
     );
   });

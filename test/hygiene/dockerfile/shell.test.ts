@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { lintDockerfile } from '../../../src/hygiene/dockerfile/lint.js';
+import { FIXTURE_CLOCK } from './fixtures.js';
 import { logicalSource, parseJsonStrings, parseShell, rawSource, resolveCommand } from '../../../src/hygiene/dockerfile/shell.js';
 
 const words = (script: string): string[][] => parseShell(rawSource(script, 0, script.length)).commands.map((c) => c.words.map((w) => w.value));
@@ -78,7 +79,7 @@ describe('logicalSource and parseJsonStrings', () => {
 });
 
 const lint = (lines: string[]): string[] =>
-  lintDockerfile(lines.join('\n') + '\n', { file: 'Dockerfile' }).findings.map((f) => `${f.ruleId}@${f.location.line}:${f.location.column}`);
+  lintDockerfile(lines.join('\n') + '\n', { now: FIXTURE_CLOCK, file: 'Dockerfile' }).findings.map((f) => `${f.ruleId}@${f.location.line}:${f.location.column}`);
 const PINNED = 'FROM debian:12@sha256:ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb';
 const TAIL = ['USER 1000', 'HEALTHCHECK NONE'];
 
@@ -133,7 +134,7 @@ describe('rules over the shell view', () => {
   });
 
   test('a base whose ARG has no default is a warning, not a finding', () => {
-    const result = lintDockerfile(['ARG BASE', 'FROM $BASE', ...TAIL].join('\n'), { file: 'Dockerfile' });
+    const result = lintDockerfile(['ARG BASE', 'FROM $BASE', ...TAIL].join('\n'), { now: FIXTURE_CLOCK, file: 'Dockerfile' });
     assert.deepEqual(result.findings, []);
     assert.deepEqual(result.warnings, ['Dockerfile:2: FROM $BASE: the base image depends on ARG BASE without a default; not checked']);
   });

@@ -106,6 +106,26 @@ test('image/unmanaged-binary: a hand-installed runtime under /opt is one finding
   assert.match(result.findings[0]!.message, /^opt\/tool: 2 ELF executables and libraries/);
 });
 
+test('image/setuid-packaged: setuid files a package owns are one INFO summary; an unowned one stays image/setuid', async () => {
+  const result = await lintSpec({
+    layers: [
+      [
+        ...cleanBase(),
+        { name: 'var/lib/dpkg/status', body: 'Package: login\nStatus: install ok installed\nVersion: 1:4.13\nArchitecture: amd64\nMaintainer: x\nDescription: x\n\n' },
+        { name: 'var/lib/dpkg/info/login.list', body: '/.\n/usr\n/usr/bin\n/usr/bin/su\n/usr/bin/newgrp\n' },
+        { name: 'usr/bin/su', body: 'x', mode: 0o4755 },
+        { name: 'usr/bin/newgrp', body: 'x', mode: 0o4755 },
+      ],
+      [{ name: 'usr/local/bin/helper', body: 'x', mode: 0o4755 }],
+    ],
+  });
+  assert.deepEqual(summary(result.findings), ['image/setuid usr/local/bin/helper@1', 'image/setuid-packaged -@-']);
+  const packaged = result.findings.find((f) => f.ruleId === 'image/setuid-packaged')!;
+  assert.equal(packaged.severity, 'INFO');
+  assert.equal(packaged.message, '2 setuid/setgid files installed by OS packages: newgrp, su');
+  assert.equal(result.findings.find((f) => f.ruleId === 'image/setuid')!.severity, 'HIGH');
+});
+
 test('image/setuid: a setuid file is found; one made ordinary by a later layer is not', async () => {
   const result = await lintSpec({
     layers: [
