@@ -78,6 +78,11 @@ size and time, and are retried on 429 and 5xx answers. Offline, the first feed t
 cannot be reached fails the update with its cause (ECONNREFUSED, ENOTFOUND, TLS) and
 exit 5; the database is left as it was (a first update leaves none). Details:
 docs/advisories.md.`;
+  const DB_SIGN_HELP = `Signed databases: "db push --sign" signs the artifact's manifest digest as
+"portcullis sign" signs an image. "db pull" verifies that signature under the
+trust policy (the trust store's keys, --key, --policy) BEFORE the database is
+read: unsigned, untrusted or changed since signing exits 8 (content trust) and
+the database in place stays as it was. --insecure-skip-verify skips this, loudly.`;
   const db = program.command('db').description('the advisory database: update, import, status, push and pull as an OCI artifact');
   const dbAction =
     <A extends unknown[]>(run: (mod: typeof import('../commands/db.js'), ...args: A) => Promise<number>) =>
@@ -120,22 +125,29 @@ docs/advisories.md.`;
       .description('push the database as an OCI artifact (application/vnd.portcullis.advisory-db.v1) to any registry or layout')
       .argument('<reference>', 'destination, e.g. docker://registry.example/portcullis/db:latest or oci:./mirror:db')
       .option('--db <path>', 'advisory database')
+      .option('--sign', 'sign the pushed artifact as an image is signed (cosign tag layout + Sigstore bundle; registries only)')
+      .option('--key <key>', 'with --sign: a trust store key id or a private key file (default: the repository key)')
+      .option('--passphrase-file <file>', 'with --sign: read the key passphrase from this file')
+      .addOption(new Option('--layout <layout>', 'with --sign: where the signature goes').choices(['tag', 'bundle', 'both']))
       .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
       .option('-q, --quiet', 'no progress or summary'),
   )
-    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n\nExamples:\n  portcullis db push docker://registry.internal/portcullis/db:latest`)
-    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbArtifactCommandOptions) => m.dbPush(ref, options, ctx.io)));
+    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n${DB_SIGN_HELP}\n\nExamples:\n  portcullis db push docker://registry.internal/portcullis/db:latest --sign\n  portcullis db push oci:./mirror:db   # unsigned: a layout holds no signatures`)
+    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbPushOptions) => m.dbPush(ref, options, ctx.io)));
   addRegistryFlags(
     db
       .command('pull')
-      .description('pull a database artifact, verify its digests and swap it in atomically')
+      .description('pull a signed database artifact, verify its signature and digests, and swap it in atomically')
       .argument('<reference>', 'source, e.g. docker://registry.internal/portcullis/db:latest')
       .option('--db <path>', 'advisory database')
+      .option('--key <file>', 'require a signature by this public key instead of the trust store (repeatable)', collect)
+      .option('--policy <file>', 'trust policy (default $PORTCULLIS_HOME/policy.yaml when it exists)')
+      .option('--insecure-skip-verify', 'use the artifact WITHOUT verifying its signature (a tampered database hides vulnerabilities)')
       .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
       .option('-q, --quiet', 'no progress or summary'),
   )
-    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n\nExamples:\n  portcullis db pull docker://registry.internal/portcullis/db:latest --tls-verify=false`)
-    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbArtifactCommandOptions) => m.dbPull(ref, options, ctx.io)));
+    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n${DB_SIGN_HELP}\n\nExamples:\n  portcullis db pull docker://registry.internal/portcullis/db:latest\n  portcullis db pull docker://registry.internal/portcullis/db:latest --key db-signer.pub\n  portcullis db pull oci:./mirror:db --insecure-skip-verify`)
+    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbPullOptions) => m.dbPull(ref, options, ctx.io)));
 
   const ignore = program.command('ignore').description('the .portcullisignore file');
   ignore
