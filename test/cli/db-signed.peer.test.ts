@@ -6,7 +6,7 @@
  * `--insecure-skip-verify` pulls anyway and says so loudly.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -155,4 +155,22 @@ test('db pull from an OCI layout cannot be verified: refused without --insecure-
   const sign = await cli(['db', 'push', `oci:${join(dir, 'layout2')}:db`, '--db', alpineDb, '--sign'], env);
   assert.equal(sign.code, 7, sign.stderr);
   assert.match(sign.stderr, /not a registry image/);
+});
+
+test('scan --db-repository: a first run pulls the signed database (verified first); an unsigned one is refused and no file is left', async () => {
+  const rootfs = join(dir, 'empty-rootfs');
+  mkdirSync(rootfs, { recursive: true });
+  const signed = `docker://${registry.host}/portcullis/db:signed`;
+  const db = join(dir, 'scan-pulled', 'advisories.sqlite');
+  const r = await cli(['scan', '--rootfs', rootfs, '--db', db, '--db-repository', signed, TLS, '--format', 'json'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`^portcullis: no advisory database at ${db}: downloading it \\(portcullis db pull ${signed}\\)`));
+  assert.deepEqual((JSON.parse(r.stdout) as { database: { sources: string[] } }).database.sources, ['alpine-secdb']);
+
+  const unsigned = `docker://${registry.host}/portcullis/db:unsigned`;
+  const other = join(dir, 'scan-refused', 'advisories.sqlite');
+  const refused = await cli(['scan', '--rootfs', rootfs, '--db', other, '--db-repository', unsigned, TLS], env);
+  assert.equal(refused.code, 11, refused.stderr);
+  assert.match(refused.stderr, /could not be downloaded: remote trust data does not exist for .*portcullis\/db\. Without a network/);
+  assert.equal(existsSync(other), false);
 });

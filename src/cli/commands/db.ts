@@ -63,6 +63,20 @@ const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
 const EOL_FEED = 'eol';
 
+/**
+ * The feed mirrors: the flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
+ * PORTCULLIS_DEBIAN_URL and PORTCULLIS_NVD_URL (so a site's mirrors, set once,
+ * serve `db update` and the download a first `scan` makes), else upstream.
+ */
+export function feedBaseUrls(flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl'>, env: NodeJS.ProcessEnv): NonNullable<UpdateOptions['baseUrls']> {
+  const pick = (flag: string | undefined, name: string): string | undefined => flag || env[name] || undefined;
+  const osv = pick(flags.osvUrl, 'PORTCULLIS_OSV_URL');
+  const alpine = pick(flags.alpineUrl, 'PORTCULLIS_ALPINE_URL');
+  const debian = pick(flags.debianUrl, 'PORTCULLIS_DEBIAN_URL');
+  const nvd = pick(flags.nvdUrl, 'PORTCULLIS_NVD_URL');
+  return { ...(osv ? { osv } : {}), ...(alpine ? { alpine } : {}), ...(debian ? { debian } : {}), ...(nvd ? { nvd } : {}) };
+}
+
 export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Promise<number> {
   if (options.offline) throw new UsageError('db update downloads advisories; with --offline use "portcullis db import PATH…" or "portcullis db pull REF" from a local mirror');
   const dbPath = dbPathOf(options, io);
@@ -72,12 +86,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
   }
   const refreshEol = requested === undefined || requested.includes(EOL_FEED);
   const feeds = requested?.filter((f) => f !== EOL_FEED);
-  const baseUrls: NonNullable<UpdateOptions['baseUrls']> = {
-    ...(options.osvUrl ? { osv: options.osvUrl } : {}),
-    ...(options.alpineUrl ? { alpine: options.alpineUrl } : {}),
-    ...(options.debianUrl ? { debian: options.debianUrl } : {}),
-    ...(options.nvdUrl ? { nvd: options.nvdUrl } : {}),
-  };
+  const baseUrls = feedBaseUrls(options, io.env);
   const bar = new PhaseProgress(io.stderr, !options.quiet);
   let result;
   let eol: Awaited<ReturnType<typeof refreshEolData>> | undefined;

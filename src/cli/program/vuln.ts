@@ -29,8 +29,13 @@ with --exit-code 0 and no findings; the report carries them too (JSON
 into warnings and exits as the gate says.
 
 The advisory database: --db PATH, else PORTCULLIS_DB, else
-~/.cache/portcullis/db/advisories.sqlite. A missing database exits 11 and says
-what to run; an old one (see --max-age) is a warning.`;
+~/.cache/portcullis/db/advisories.sqlite. None yet: the first scan downloads it
+("db update", a progress bar on a terminal; or "db pull" of the signed artifact
+named by --db-repository). Older than --db-max-age (24h): refreshed first; a
+refresh that fails is a warning and the old database is used. --skip-db-update
+and --offline never download: a missing database then exits 11 and says what to
+run ("db import DIR", "db pull REF"), an old one is a warning. Feed mirrors:
+PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL, PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL.`;
 
   addRegistryFlags(
     program
@@ -40,7 +45,10 @@ what to run; an old one (see --max-age) is a warning.`;
       .option('--sbom <file>', 'scan the packages listed in an SBOM')
       .option('--rootfs <dir>', 'scan an unpacked root filesystem')
       .option('--db <path>', 'advisory database (default $PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite)')
-      .option('--offline', 'never touch the network (registry images are refused; the database is used as is)')
+      .option('--offline', 'never touch the network (registry images are refused; the database is used as is, never downloaded)')
+      .option('--skip-db-update', 'use the database as is: never download or refresh it')
+      .option('--db-repository <ref>', 'get the database by pulling this signed artifact (db pull) instead of downloading the feeds (db update)')
+      .option('--db-max-age <duration>', 'refresh the database (or, with --skip-db-update/--offline, warn) when older than this (default 24h)')
       .option('--format <format>', 'table, json, trivy-json, sarif, cyclonedx, junit, html or markdown', 'table')
       .option('-o, --output <file>', 'write the report to a file instead of standard output')
       .option('--severity <levels>', 'keep only these severities: comma list of CRITICAL,HIGH,MEDIUM,LOW,NEGLIGIBLE,UNKNOWN')
@@ -48,7 +56,7 @@ what to run; an old one (see --max-age) is a warning.`;
       .option('--exit-code <n>', 'exit with N when vulnerabilities remain after filters (default 0)')
       .option('--ignorefile <file>', 'ignore file (default ./.portcullisignore when it exists)')
       .option('--vex <file>', 'OpenVEX or CycloneDX VEX document; not_affected suppresses (repeatable)', collect)
-      .option('--max-age <duration>', 'warn when the database is older than this (default 7d)')
+      .addOption(new Option('--max-age <duration>', 'former name of --db-max-age').hideHelp())
       .option('--allow-incomplete', 'accept an incomplete scan (exit as the gate says, reasons as warnings) instead of exiting 12')
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
       .option('-q, --quiet', 'no progress bars or warnings'),
@@ -59,7 +67,9 @@ what to run; an old one (see --max-age) is a warning.`;
 ${SCAN_HELP}
 
 Examples:
-  portcullis db update && portcullis scan oci:examples/hello:latest
+  portcullis scan oci:examples/hello:latest     # a first run downloads the database
+  portcullis scan docker-archive:app.tar --db-repository docker://registry.internal/portcullis/db:latest
+  portcullis scan --rootfs ./rootfs --offline   # air-gapped: db import/pull it first
   portcullis scan docker://registry.example/app:1.0 --severity HIGH,CRITICAL --exit-code 1
   portcullis scan --sbom app.cdx.json --format sarif -o scan.sarif
   portcullis scan --rootfs ./rootfs --ignore-unfixed --vex app.openvex.json --format json
@@ -76,8 +86,9 @@ Imports and updates are one transaction: an interrupted one leaves the old datab
   const DB_UPDATE_HELP = `Downloads use HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl and Go do, are capped in
 size and time, and are retried on 429 and 5xx answers. Offline, the first feed that
 cannot be reached fails the update with its cause (ECONNREFUSED, ENOTFOUND, TLS) and
-exit 5; the database is left as it was (a first update leaves none). Details:
-docs/advisories.md.`;
+exit 5; the database is left as it was (a first update leaves none). Mirrors:
+the --*-url flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
+PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL. Details: docs/advisories.md.`;
   const DB_SIGN_HELP = `Signed databases: "db push --sign" signs the artifact's manifest digest as
 "portcullis sign" signs an image. "db pull" verifies that signature under the
 trust policy (the trust store's keys, --key, --policy) BEFORE the database is
