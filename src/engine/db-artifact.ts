@@ -287,6 +287,8 @@ export interface VerifiedPullResult extends PullResult {
   readonly verification?: VerifyReport;
   /** Policy warnings (`action: warn`). */
   readonly warnings: readonly string[];
+  /** The verified digest was `current`: nothing was downloaded or swapped. */
+  readonly unchanged?: boolean;
 }
 
 export interface DbVerifyOptions extends DbArtifactOptions {
@@ -294,6 +296,8 @@ export interface DbVerifyOptions extends DbArtifactOptions {
   readonly trust: Omit<VerifyOptions, 'context' | 'resolved'>;
   /** Pull without verifying anything (the caller warns loudly). */
   readonly skipVerify?: boolean;
+  /** The digest already in place: when the verified digest is this one, nothing is downloaded (`unchanged`). */
+  readonly current?: Digest;
 }
 
 /**
@@ -312,6 +316,7 @@ export async function pullVerifiedDb(reference: string, dbPath: string, context:
   const report = await verifyImage(reference, { ...options.trust, context, contentTrust: options.trust.contentTrust ?? true });
   if (report.policy.decision === 'reject') throw refusal(report);
   const warnings = report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : [];
+  if (options.current === report.digest) return { reference, manifestDigest: report.digest, dbPath, bytes: 0, annotations: {}, verification: report, warnings, unchanged: true };
   const pinned = `docker://${formatImageRef({ registry: ref.registry, repository: ref.repository, digest: report.digest })}`;
   const pulled = await pullDb(pinned, dbPath, context, options);
   return { ...pulled, reference, verification: report, warnings };
