@@ -92,8 +92,9 @@ PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL. Details: docs/advisories.md.`;
   const DB_SIGN_HELP = `Signed databases: "db push --sign" signs the artifact's manifest digest as
 "portcullis sign" signs an image. "db pull" verifies that signature under the
 trust policy (the trust store's keys, --key, --policy) BEFORE the database is
-read: unsigned, untrusted or changed since signing exits 8 (content trust) and
-the database in place stays as it was. --insecure-skip-verify skips this, loudly.`;
+read: unsigned, untrusted, or a tag moved to a manifest nobody signed exits 8;
+layer bytes that do not match their digest exit 6; either way the database in
+place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
   const db = program.command('db').description('the advisory database: update, import, status, push and pull as an OCI artifact');
   const dbAction =
     <A extends unknown[]>(run: (mod: typeof import('../commands/db.js'), ...args: A) => Promise<number>) =>
