@@ -194,3 +194,11 @@ test('refused connection with an old database: db update exits 5 and scan scans 
   assert.equal(scanJson(r.stdout).findings.length, 1);
   assert.ok(readFileSync(db).equals(bytes), 'the failed refresh left the database byte-identical');
 });
+
+test('a --db that is not a file (a device) is never downloaded over: exit 11 as before, no request', async () => {
+  seen.length = 0;
+  const r = await runCli(['scan', '--rootfs', rootfs, '--db', '/dev/null'], env);
+  assert.equal(r.code, 11, r.stderr);
+  assert.match(r.stderr, /^portcullis: no advisory database at \/dev\/null: /);
+  assert.equal(seen.length, 0);
+});
