@@ -15,6 +15,14 @@
  * digest and that SQLite opens it, then swaps it in with one rename: readers
  * see the old database or the new one, never a mix.
  *
+ * Signed databases (`pushSignedDb`, `pullVerifiedDb`): the manifest digest is
+ * signed with the sign use case, exactly as an image (cosign tag layout and
+ * Sigstore bundle, docs/signing.md), and a pull first resolves the tag once,
+ * verifies that digest under the trust policy (verifyImage), and only then
+ * reads the artifact pinned to the verified digest. A manifest changed after
+ * signing is another digest, which nobody signed; changed layer bytes fail the
+ * blob digest while streaming; in both cases the file in place is untouched.
+ *
  * An entry of `engine` of its own (docs/architecture.md): `db push` and
  * `db pull`.
  */
@@ -30,6 +38,9 @@ import type { SystemContext } from '../image/index.js';
 import { ZstdDecompressor } from '../layers/index.js';
 import { dbStatus, SqliteAdvisoryStore } from '../vuln/index.js';
 import { openDestination, openSource } from './open.js';
+import { formatImageRef } from '../core/index.js';
+import { refusal, registryRef, signImage, TrustError, verifyImage, type SignLayout, type SignResult, type TrustContext, type VerifyOptions, type VerifyReport } from './trust/index.js';
+import type { UnlockedKey } from '../trust/index.js';
 
 export const DB_ARTIFACT_TYPE = 'application/vnd.portcullis.advisory-db.v1';
 export const DB_LAYER_GZIP = 'application/vnd.portcullis.advisory-db.v1.sqlite+gzip';
@@ -246,4 +257,67 @@ async function swapIn(tmp: string, dbPath: string): Promise<void> {
   await rename(tmp, dbPath);
   await rm(`${dbPath}-wal`, { force: true });
   await rm(`${dbPath}-shm`, { force: true });
+}
+
+export interface SignedPushResult extends PushResult {
+  readonly signature: SignResult;
+}
+
+export interface DbSignOptions extends DbArtifactOptions {
+  readonly key: UnlockedKey;
+  readonly layout?: SignLayout;
+  readonly trust?: Omit<TrustContext, 'context'>;
+}
+
+/**
+ * Pushes the database, then signs the pushed manifest digest with `key` in the
+ * image layouts (the sign use case). The reference must be a registry: that is
+ * where signatures live; this is checked before anything is uploaded.
+ */
+export async function pushSignedDb(dbPath: string, reference: string, context: SystemContext, options: DbSignOptions): Promise<SignedPushResult> {
+  const ref = registryRef(reference);
+  const pushed = await pushDb(dbPath, reference, context, options);
+  const pinned = `docker://${formatImageRef({ registry: ref.registry, repository: ref.repository, digest: pushed.manifestDigest })}`;
+  const signature = await signImage(pinned, { ...options.trust, context, key: options.key, ...(options.layout ? { layout: options.layout } : {}) });
+  return { ...pushed, signature };
+}
+
+export interface VerifiedPullResult extends PullResult {
+  /** The verification that allowed the pull (absent with `skipVerify`). */
+  readonly verification?: VerifyReport;
+  /** Policy warnings (`action: warn`). */
+  readonly warnings: readonly string[];
+  /** The verified digest was `current`: nothing was downloaded or swapped. */
+  readonly unchanged?: boolean;
+}
+
+export interface DbVerifyOptions extends DbArtifactOptions {
+  /** The trust store, `--key` files, policy and its keys (as `verify` takes them). */
+  readonly trust: Omit<VerifyOptions, 'context' | 'resolved'>;
+  /** Pull without verifying anything (the caller warns loudly). */
+  readonly skipVerify?: boolean;
+  /** The digest already in place: when the verified digest is this one, nothing is downloaded (`unchanged`). */
+  readonly current?: Digest;
+}
+
+/**
+ * Verifies the artifact at `reference` under the trust policy, then pulls it
+ * pinned to the verified digest and swaps it in. Unsigned, untrusted or a
+ * policy not met: TrustError('TRUST_REFUSED') before a byte of the database
+ * is read, and the file in place stays as it was.
+ */
+export async function pullVerifiedDb(reference: string, dbPath: string, context: SystemContext, options: DbVerifyOptions): Promise<VerifiedPullResult> {
+  if (options.skipVerify) return { ...(await pullDb(reference, dbPath, context, options)), warnings: [] };
+  await assertRegularOrMissing(dbPath, `the database ${dbPath}`);
+  if (/^(oci|oci-archive|docker-archive|dir):/.test(reference)) {
+    throw new TrustError('TRUST_REFUSED', `cannot verify ${reference}: signatures live in a registry (pull the signed artifact from docker://HOST/REPO:TAG, or pass --insecure-skip-verify to use it unverified)`);
+  }
+  const ref = registryRef(reference);
+  const report = await verifyImage(reference, { ...options.trust, context, contentTrust: options.trust.contentTrust ?? true });
+  if (report.policy.decision === 'reject') throw refusal(report);
+  const warnings = report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : [];
+  if (options.current === report.digest) return { reference, manifestDigest: report.digest, dbPath, bytes: 0, annotations: {}, verification: report, warnings, unchanged: true };
+  const pinned = `docker://${formatImageRef({ registry: ref.registry, repository: ref.repository, digest: report.digest })}`;
+  const pulled = await pullDb(pinned, dbPath, context, options);
+  return { ...pulled, reference, verification: report, warnings };
 }

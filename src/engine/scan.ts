@@ -76,6 +76,11 @@ function countByCataloger(inventory: Inventory): Record<string, number> {
   return counts;
 }
 
+/** 1 → "24h", 7 → "7d", 0.5 → "12h": a maximum age in days as the flags spell it. */
+function ageWords(days: number): string {
+  return Number.isInteger(days) && days !== 1 ? `${days}d` : `${Math.round(days * 24 * 100) / 100}h`;
+}
+
 const MISSING_DB_HELP = 'run "portcullis db update" (or, offline, "portcullis db import PATH…" or "portcullis db pull REF")';
 
 /** The image part of a ScanResult: digests, platform, and each layer's creating command. */
@@ -110,7 +115,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
     if (status.advisories === 0) throw new ScanError('DB_MISSING', `the advisory database at ${dbPath} is empty: ${MISSING_DB_HELP}`);
     if (status.stale) {
       warnings.push(
-        `the advisory database was last updated ${status.lastUpdate ?? 'never'} (older than ${options.maxAgeDays ?? 7} days): run "portcullis db update"`,
+        `the advisory database was last updated ${status.lastUpdate ?? 'never'} (older than ${ageWords(options.maxAgeDays ?? 7)}): run "portcullis db update"`,
       );
     }
     database = { path: dbPath, ...(status.lastUpdate ? { updatedAt: status.lastUpdate } : {}), sources: status.sources.map((s) => s.feed) };

@@ -6,6 +6,7 @@
  */
 import type { SeverityLevel } from '../core/index.js';
 import type { KeyStore, Policy } from '../trust/index.js';
+import type { DbPullSettings } from './scan/db-pull.js';
 import type { KeyFile } from '../engine/trust/index.js';
 import type { FailureLimits } from './auth/failure-limiter.js';
 import type { AccountsSettings } from './auth/open-accounts.js';
@@ -56,7 +57,7 @@ export interface RegistryConfig {
   /** Serve `/metrics` on this address only, not on the main listener. */
   readonly metricsAddr?: { readonly host: string; readonly port: number };
   /** Scanning; false turns it off. */
-  readonly scan: false | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number };
+  readonly scan: false | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number; readonly dbFrom?: DbPullSettings };
   readonly denySeverity?: SeverityLevel;
   /** With denySeverity: serve images that have no scan result yet (never failed or partial scans). Default false. */
   readonly allowUnscanned?: boolean;

@@ -15,6 +15,7 @@ import type { RegistryConfig } from './config.js';
 import { openInventoryStore, openMetadataStore } from './metadata/open-stores.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
+import { DbPuller } from './scan/db-pull.js';
 import { startServer } from './listen.js';
 import type { AccessControl, NotaryService, RegistryEvents, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
@@ -188,6 +189,12 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       });
       const s = scanner;
       closers.push(() => s.close());
+      if (config.scan.dbFrom) {
+        // A signed database pulled on a schedule, verified before use; the scan service rescans when it changed.
+        const puller = new DbPuller({ ...config.scan.dbFrom, dbPath: config.scan.dbPath, onChanged: () => s.checkDatabase(), log: config.log });
+        puller.start();
+        closers.push(() => puller.close());
+      }
     }
     const notary = await openNotary(config);
     if (notary) closers.push(() => notary.close());

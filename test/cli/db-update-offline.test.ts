@@ -34,9 +34,12 @@ test('db update offline: exit 5 naming ECONNREFUSED, no database left, scan says
     assert.equal(existsSync(db), false, 'no database file');
     assert.deepEqual(await readdir(join(dir, 'db')).catch(() => []), [], 'no WAL or download directory beside it');
 
-    const scan = await runCli(['scan', 'oci:examples/hello:latest', '--db', db], env);
+    // scan's own first-run download, through the mirror variables, fails the same way and says so.
+    const mirrors = { PORTCULLIS_OSV_URL: `${nowhere}/osv`, PORTCULLIS_ALPINE_URL: `${nowhere}/alpine/`, PORTCULLIS_DEBIAN_URL: `${nowhere}/debian`, PORTCULLIS_NVD_URL: `${nowhere}/nvd` };
+    const scan = await runCli(['scan', 'oci:examples/hello:latest', '--db', db], { ...env, ...mirrors });
     assert.equal(scan.code, 11, scan.stderr);
-    assert.match(scan.stderr, /no advisory database at /);
+    assert.match(scan.stderr, /no advisory database at .*, and it could not be downloaded: osv feed: .*ECONNREFUSED/);
+    assert.equal(existsSync(db), false, 'still no database file');
     assert.doesNotMatch(scan.stderr, /empty/);
   } finally {
     await rm(dir, { recursive: true, force: true });

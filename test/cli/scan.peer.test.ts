@@ -215,7 +215,7 @@ test('db push / db pull through the real docker-registry: same advisories, same 
 
     const pulledDb = join(dir, 'pulled', 'db.sqlite');
     writeFileSync(join(dir, 'placeholder'), '');
-    const pull = await runCli(['db', 'pull', ref, '--db', pulledDb, '--tls-verify=false', '--format', 'json']);
+    const pull = await runCli(['db', 'pull', ref, '--db', pulledDb, '--tls-verify=false', '--insecure-skip-verify', '--format', 'json']); // signed pulls: db-signed.peer.test.ts
     assert.equal(pull.code, 0, pull.stderr);
     assert.equal((JSON.parse(pull.stdout) as { manifestDigest: string }).manifestDigest, pushed.manifestDigest);
     const a = JSON.parse((await runCli(['db', 'status', '--db', db, '--format', 'json'])).stdout) as { advisories: number; affected: number };
@@ -224,10 +224,10 @@ test('db push / db pull through the real docker-registry: same advisories, same 
     const again = await runCli(['scan', '--rootfs', rootfs, '--db', pulledDb, '--format', 'json']);
     assert.deepEqual((JSON.parse(again.stdout) as ScanResult).findings.map((f) => `${f.package.name} ${f.id}`), baseline.findings.map((f) => `${f.package.name} ${f.id}`));
     // Pulling over an existing database swaps it (no stale WAL survives).
-    const pull2 = await runCli(['db', 'pull', ref, '--db', pulledDb, '--tls-verify=false']);
+    const pull2 = await runCli(['db', 'pull', ref, '--db', pulledDb, '--tls-verify=false', '--insecure-skip-verify']);
     assert.equal(pull2.code, 0, pull2.stderr);
     // Not an advisory DB: refused, the existing database untouched.
-    const notDb = await runCli(['db', 'pull', `docker://${registry.host}/nothing:here`, '--db', pulledDb, '--tls-verify=false']);
+    const notDb = await runCli(['db', 'pull', `docker://${registry.host}/nothing:here`, '--db', pulledDb, '--tls-verify=false', '--insecure-skip-verify']);
     assert.notEqual(notDb.code, 0);
     const c = JSON.parse((await runCli(['db', 'status', '--db', pulledDb, '--format', 'json'])).stdout) as { advisories: number };
     assert.equal(c.advisories, a.advisories);

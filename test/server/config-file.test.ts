@@ -84,7 +84,7 @@ test('mistakes are one line: file, line and column of the key, the key, what was
   assert.equal(parseError('limits:\n  headersTimeout: 0s\n'), 'portcullis.yaml:2:3: limits.headersTimeout: expected a duration from 1s to 7d, such as 10s, 5m or 1h, got "0s"');
   assert.equal(parseError('limits:\n  idleTimeout: 30d\n'), 'portcullis.yaml:2:3: limits.idleTimeout: expected a duration from 1s to 7d, such as 10s, 5m or 1h, got "30d"', 'past what a timer can hold');
   assert.equal(parseError('listen:\n  addr: nowhere\n'), 'portcullis.yaml:2:3: listen.addr: expected HOST:PORT, such as 127.0.0.1:5000, got "nowhere"');
-  assert.equal(parseError('scan: 5\n'), 'portcullis.yaml:1:1: scan: expected a mapping of settings (enabled, db, workers, rescanInterval), got 5');
+  assert.equal(parseError('scan: 5\n'), 'portcullis.yaml:1:1: scan: expected a mapping of settings (enabled, db, workers, rescanInterval, …), got 5');
   assert.equal(parseError('- root\n'), 'portcullis.yaml:1:1: expected a mapping of settings (root, listen, storage, …), got a list');
   assert.equal(parseError('scan:\n  workers: 0\n  rescanInterval: soon\n'), 'portcullis.yaml:2:3: scan.workers: expected a whole number from 1 to 64, got 0 (and 1 more problem)', 'the first by position, and how many more');
 });

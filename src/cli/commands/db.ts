@@ -1,4 +1,7 @@
-import { pullDb, pushDb } from '../../engine/db-artifact.js';
+import { pullVerifiedDb, pushDb, pushSignedDb, type PushResult, type SignedPushResult } from '../../engine/db-artifact.js';
+import { readKeyFiles, type SignLayout } from '../../engine/trust/index.js';
+import { signingKey } from './signing-key.js';
+import { loadPolicy, openKeyStoreFromEnv, type PassphraseFlags } from './trust-shared.js';
 import { refreshEolData } from '../../hygiene/eol.js';
 import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
@@ -31,6 +34,25 @@ export interface DbStatusOptions extends DbCommonOptions {
 
 export interface DbArtifactCommandOptions extends DbCommonOptions, RegistryFlags {}
 
+export interface DbPushOptions extends DbArtifactCommandOptions, PassphraseFlags {
+  sign?: boolean;
+  /** The signing key (a store key id or a private key file; default the store's repository key). */
+  key?: string;
+  layout?: string;
+}
+
+export interface DbPullOptions extends DbArtifactCommandOptions {
+  /** Public key files whose signature is required instead of the trust store's keys. */
+  key?: string[];
+  policy?: string;
+  insecureSkipVerify?: boolean;
+}
+
+/** The loud warning of `--insecure-skip-verify`: a tampered database hides vulnerabilities without a trace. */
+export function skipVerifyWarning(reference: string): string {
+  return `portcullis: WARNING: --insecure-skip-verify: the advisory database from ${reference} is used WITHOUT verifying its signature; a tampered database can hide every vulnerability.\n`;
+}
+
 function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
   return options.db ?? defaultDbPath(io.env);
 }
@@ -41,6 +63,20 @@ const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
 const EOL_FEED = 'eol';
 
+/**
+ * The feed mirrors: the flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
+ * PORTCULLIS_DEBIAN_URL and PORTCULLIS_NVD_URL (so a site's mirrors, set once,
+ * serve `db update` and the download a first `scan` makes), else upstream.
+ */
+export function feedBaseUrls(flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl'>, env: NodeJS.ProcessEnv): NonNullable<UpdateOptions['baseUrls']> {
+  const pick = (flag: string | undefined, name: string): string | undefined => flag || env[name] || undefined;
+  const osv = pick(flags.osvUrl, 'PORTCULLIS_OSV_URL');
+  const alpine = pick(flags.alpineUrl, 'PORTCULLIS_ALPINE_URL');
+  const debian = pick(flags.debianUrl, 'PORTCULLIS_DEBIAN_URL');
+  const nvd = pick(flags.nvdUrl, 'PORTCULLIS_NVD_URL');
+  return { ...(osv ? { osv } : {}), ...(alpine ? { alpine } : {}), ...(debian ? { debian } : {}), ...(nvd ? { nvd } : {}) };
+}
+
 export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Promise<number> {
   if (options.offline) throw new UsageError('db update downloads advisories; with --offline use "portcullis db import PATH…" or "portcullis db pull REF" from a local mirror');
   const dbPath = dbPathOf(options, io);
@@ -50,12 +86,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
   }
   const refreshEol = requested === undefined || requested.includes(EOL_FEED);
   const feeds = requested?.filter((f) => f !== EOL_FEED);
-  const baseUrls: NonNullable<UpdateOptions['baseUrls']> = {
-    ...(options.osvUrl ? { osv: options.osvUrl } : {}),
-    ...(options.alpineUrl ? { alpine: options.alpineUrl } : {}),
-    ...(options.debianUrl ? { debian: options.debianUrl } : {}),
-    ...(options.nvdUrl ? { nvd: options.nvdUrl } : {}),
-  };
+  const baseUrls = feedBaseUrls(options, io.env);
   const bar = new PhaseProgress(io.stderr, !options.quiet);
   let result;
   let eol: Awaited<ReturnType<typeof refreshEolData>> | undefined;
@@ -147,22 +178,44 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
   return ExitCode.Ok;
 }
 
-export async function dbPush(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
+export async function dbPush(reference: string, options: DbPushOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
   const context = systemContext(options, io);
+  if (!options.sign && (options.key !== undefined || options.layout !== undefined)) throw new UsageError('--key and --layout go with --sign');
+  const layout = parseFormat(options.layout, ['tag', 'bundle', 'both'] as const, 'both') as SignLayout;
+  const signer = options.sign ? await signingKey(options.key, options, io) : undefined;
   const bar = new PhaseProgress(io.stderr, !options.quiet);
-  const result = await pushDb(dbPath, reference, context, { onProgress: (phase) => bar.update({ phase, value: 0, unit: 'bytes' }) }).finally(() => bar.stop());
+  const onProgress = (phase: string): void => bar.update({ phase, value: 0, unit: 'bytes' });
+  const result: PushResult | SignedPushResult = await (signer ? pushSignedDb(dbPath, reference, context, { key: signer.key, layout, onProgress }) : pushDb(dbPath, reference, context, { onProgress })).finally(() => bar.stop());
+  const signature = 'signature' in result ? (result as SignedPushResult).signature : undefined;
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
-  else if (!options.quiet) io.stdout.write(`pushed ${dbPath} to ${reference}@${result.manifestDigest} (${formatBytes(result.layer.size)} compressed)\n`);
+  else if (!options.quiet) {
+    io.stdout.write(`pushed ${dbPath} to ${reference}@${result.manifestDigest} (${formatBytes(result.layer.size)} compressed)\n`);
+    if (signature) io.stdout.write(`signed ${signature.repository}@${signature.digest} with key ${signature.keyId.slice(0, 12)} (${signature.pushed.map((p) => p.layout).join(' + ')} layout)\n`);
+  }
   return ExitCode.Ok;
 }
 
-export async function dbPull(reference: string, options: DbArtifactCommandOptions, io: OutputStreams): Promise<number> {
+export async function dbPull(reference: string, options: DbPullOptions, io: OutputStreams): Promise<number> {
   const dbPath = dbPathOf(options, io);
   const context = systemContext(options, io);
+  if (options.insecureSkipVerify) {
+    if (options.key?.length || options.policy) throw new UsageError('--insecure-skip-verify verifies nothing: it cannot go with --key or --policy');
+    io.stderr.write(skipVerifyWarning(reference));
+  }
+  const keyFiles = await readKeyFiles(options.key ?? []);
+  const loaded = options.insecureSkipVerify || (keyFiles.length > 0 && !options.policy) ? { keys: [] } : await loadPolicy(options.policy, io.env);
   const bar = new PhaseProgress(io.stderr, !options.quiet);
-  const result = await pullDb(reference, dbPath, context, { onProgress: (phase, bytes) => bar.update({ phase, value: bytes ?? 0, unit: 'bytes' }) }).finally(() => bar.stop());
+  const result = await pullVerifiedDb(reference, dbPath, context, {
+    ...(options.insecureSkipVerify ? { skipVerify: true } : {}),
+    trust: { store: openKeyStoreFromEnv(io.env), keyFiles, ...(loaded.policy ? { policy: loaded.policy } : {}), policyKeys: loaded.keys },
+    onProgress: (phase, bytes) => bar.update({ phase, value: bytes ?? 0, unit: 'bytes' }),
+  }).finally(() => bar.stop());
+  for (const w of result.warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') writeJson(io.stdout, result);
-  else if (!options.quiet) io.stdout.write(`pulled ${reference}@${result.manifestDigest} into ${dbPath} (${formatBytes(result.bytes)})\n`);
+  else if (!options.quiet) {
+    const how = result.verification ? `verified (policy ${result.verification.policy.entry})` : 'NOT verified';
+    io.stdout.write(`pulled ${reference}@${result.manifestDigest} into ${dbPath} (${formatBytes(result.bytes)}), ${how}\n`);
+  }
   return ExitCode.Ok;
 }

@@ -6,13 +6,14 @@ import { canonicalImageName } from '../../engine/index.js';
 import type { ReportWriter } from '../../report/index.js';
 import { defaultDbPath } from '../../vuln/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
-import { parseMaxAge, UsageError } from '../flags.js';
+import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, TransferProgress, type OutputStreams } from '../output.js';
 import { incompleteExit } from './incomplete.js';
+import { prepareScanDatabase, type ScanDatabaseFlags } from './scan-database.js';
 import { parseExitCodeFlag, parseSeverityList, writeOutputFile } from './shared.js';
 
-export interface ScanOptions extends RegistryFlags {
+export interface ScanOptions extends RegistryFlags, ScanDatabaseFlags {
   sbom?: string;
   rootfs?: string;
   db?: string;
@@ -45,12 +46,14 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   const writer = await reportWriter(format);
   const severities = parseSeverityList(options.severity, SEVERITY_LEVELS);
   const exitCode = parseExitCodeFlag(options.exitCode);
-  const maxAgeDays = parseMaxAge(options.maxAge);
   let ignore: IgnoreFile | undefined;
   if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
   else if (existsSync('.portcullisignore')) ignore = await loadIgnoreFile('.portcullisignore');
   const vex: VexStatement[] = [];
   for (const file of options.vex ?? []) appendAll(vex, await loadVex(file));
+
+  const dbPath = options.db ?? defaultDbPath(io.env);
+  const maxAgeDays = await prepareScanDatabase(dbPath, options, io);
 
   let target: ScanTarget;
   let progress: TransferProgress | undefined;
@@ -65,8 +68,8 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   let outcome;
   try {
     outcome = await scanTarget(target, {
-      dbPath: options.db ?? defaultDbPath(io.env),
-      ...(maxAgeDays !== undefined ? { maxAgeDays } : {}),
+      dbPath,
+      maxAgeDays,
       ...(severities ? { severities } : {}),
       ...(options.ignoreUnfixed ? { ignoreUnfixed: true } : {}),
       ...(ignore ? { ignore } : {}),

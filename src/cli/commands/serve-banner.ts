@@ -16,7 +16,8 @@ export interface StartupDescription {
 export async function describeStartup(config: RegistryConfig, url: string, now: Date = new Date()): Promise<StartupDescription> {
   const storage = config.storage.kind === 'filesystem' ? `folder ${config.root}` : `s3://${config.storage.bucket}${config.storage.prefix ? `/${config.storage.prefix}` : ''}${config.storage.endpoint ? ` at ${config.storage.endpoint}` : ''}`;
   const metadata = config.metadataUrl ? `PostgreSQL ${maskPassword(config.metadataUrl)}` : `SQLite in ${config.root}`;
-  const advisories = config.scan ? await describeDatabase(config.scan.dbPath, now) : 'scanning off (--no-scan)';
+  const dbFrom = config.scan && config.scan.dbFrom ? `; pulled from ${config.scan.dbFrom.reference} every ${Math.round(config.scan.dbFrom.intervalMs / 60_000)} min, signature verified` : '';
+  const advisories = config.scan ? `${await describeDatabase(config.scan.dbPath, now)}${dbFrom}` : 'scanning off (--no-scan)';
   const policy = describePolicy(config);
   const auth = config.accounts
     ? `accounts and projects, token auth at ${url}/token${config.htpasswd ? ` (+ htpasswd users from ${config.htpasswd})` : ''}`

@@ -45,6 +45,8 @@ export interface ServeOptions {
   scan?: boolean;
   rescanInterval?: string;
   scanWorkers?: string;
+  dbFrom?: string;
+  dbFromInterval?: string;
   denySeverity?: string;
   /** Accepted for compatibility: refusing unscanned images is the default now. */
   denyUnscanned?: boolean;
@@ -221,7 +223,8 @@ function checkCombinations(resolved: ResolvedSettings): void {
   if (s.policy.denySeverity && !s.scan.enabled) {
     complain(resolved, 'policy.denySeverity', (n) => `${n('policy.denySeverity')} refuses every image without a complete scan, and ${n('scan.enabled')} ${resolved.sourceOf('scan.enabled').kind === 'flag' ? '' : 'false '}scans nothing: drop one of them`);
   }
-  if (s.policy.file && !s.policy.requireSignature) complain(resolved, 'policy.file', (n) => `${n('policy.file')} needs ${n('policy.requireSignature')}`);
+  if (s.policy.file && !s.policy.requireSignature && !s.scan.dbFrom) complain(resolved, 'policy.file', (n) => `${n('policy.file')} needs ${n('policy.requireSignature')} (or ${n('scan.dbFrom')}, whose signature it checks)`);
+  if (s.scan.dbFrom && !s.scan.enabled) complain(resolved, 'scan.dbFrom', (n) => `${n('scan.dbFrom')} pulls a database for scans, and ${n('scan.enabled')} ${resolved.sourceOf('scan.enabled').kind === 'flag' ? '' : 'false '}scans nothing: drop one of them`);
   if (s.storage.kind === 's3' && !s.storage.s3.bucket) complain(resolved, 'storage.kind', () => 'storage.kind s3 needs storage.s3.bucket');
   if (s.storage.kind === 'filesystem') {
     const s3Key = KEYS.find((k) => k.key.startsWith('storage.s3.') && ['flag', 'file'].includes(resolved.sourceOf(k.key).kind));
@@ -238,10 +241,13 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
   const env = io.env;
   const listen = parseAddress(s.listen.addr)!;
   let requireSignature: RegistryConfig['requireSignature'];
-  if (s.policy.requireSignature) {
+  if (s.policy.requireSignature || s.scan.dbFrom) {
     const loaded = await loadPolicy(s.policy.file, env);
     requireSignature = { keys: openKeyStoreFromEnv(env), ...(loaded.policy ? { policy: loaded.policy } : {}), policyKeys: loaded.keys };
   }
+  const dbFrom = s.scan.dbFrom && requireSignature
+    ? { reference: s.scan.dbFrom, intervalMs: durationMs(s.scan.dbFromInterval), trust: { store: requireSignature.keys, ...(requireSignature.policy ? { policy: requireSignature.policy } : {}), policyKeys: requireSignature.policyKeys ?? [] } }
+    : undefined;
   const metrics = s.metrics.addr !== undefined ? parseAddress(s.metrics.addr)! : undefined;
   return {
     root: s.root!,
@@ -262,10 +268,10 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     maxUploadsPerClient: s.uploads.maxPerClient,
     // `:9090` means loopback: metrics are the operator's.
     ...(metrics ? { metricsAddr: { host: metrics.hostGiven ? metrics.host : '127.0.0.1', port: metrics.port } } : {}),
-    scan: s.scan.enabled ? { dbPath: resolve(s.scan.db!), rescanIntervalMs: durationMs(s.scan.rescanInterval), concurrency: s.scan.workers } : false,
+    scan: s.scan.enabled ? { dbPath: resolve(s.scan.db!), rescanIntervalMs: durationMs(s.scan.rescanInterval), concurrency: s.scan.workers, ...(dbFrom ? { dbFrom } : {}) } : false,
     ...(s.policy.denySeverity ? { denySeverity: s.policy.denySeverity as NonNullable<RegistryConfig['denySeverity']> } : {}),
     allowUnscanned: s.policy.allowUnscanned,
-    ...(requireSignature ? { requireSignature } : {}),
+    ...(requireSignature && s.policy.requireSignature ? { requireSignature } : {}),
     gc: { intervalMs: durationMs(s.gc.interval), graceMs: durationMs(s.gc.grace), untaggedRetentionMs: durationMs(s.gc.untaggedRetention) },
     ...(s.gc.projectSettings ? { projectSettings: await loadProjectSettings(s.gc.projectSettings) } : {}),
     audit: { retentionMs: durationMs(s.audit.retention), queueSize: s.audit.queue },

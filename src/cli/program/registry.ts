@@ -106,6 +106,8 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--no-scan', 'do not scan pushed images')
     .option('--rescan-interval <duration>', 'how often to check the advisory database for changes (default 60s; 0 = only at start)')
     .option('--scan-workers <n>', 'images scanned in parallel (default 1)')
+    .option('--db-from <ref>', 'keep the advisory database current by pulling this signed artifact (docker://…, from db push --sign), verified before use')
+    .option('--db-from-interval <duration>', 'with --db-from: how often to pull it (default 1h, at least 1m)')
     .option('--deny-severity <level>', 'refuse to serve images with vulnerabilities of this severity or worse (CRITICAL, HIGH, …)')
     .option('--allow-unscanned', 'with --deny-severity: serve images that have no scan result yet (failed or partial scans stay refused)')
     .option('--deny-unscanned', 'with --deny-severity: refuse images not scanned yet (the default; kept for old scripts)')
@@ -145,6 +147,7 @@ Examples:
   skopeo copy --dest-tls-verify=false oci:examples/hello:latest docker://127.0.0.1:5000/demo/hello:1
   portcullis serve --addr 0.0.0.0:5000 --tls-cert cert.pem --tls-key key.pem --htpasswd ./htpasswd \\
       --deny-severity CRITICAL --require-signature
+  portcullis serve --db-from docker://registry.internal/portcullis/db:latest --deny-severity HIGH
   AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… portcullis serve --storage s3://images/prod \\
       --s3-endpoint http://127.0.0.1:9000 --metadata postgres://portcullis@db/registry`,
     )

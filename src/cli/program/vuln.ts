@@ -29,8 +29,13 @@ with --exit-code 0 and no findings; the report carries them too (JSON
 into warnings and exits as the gate says.
 
 The advisory database: --db PATH, else PORTCULLIS_DB, else
-~/.cache/portcullis/db/advisories.sqlite. A missing database exits 11 and says
-what to run; an old one (see --max-age) is a warning.`;
+~/.cache/portcullis/db/advisories.sqlite. None yet: the first scan downloads it
+("db update", a progress bar on a terminal; or "db pull" of the signed artifact
+named by --db-repository). Older than --db-max-age (24h): refreshed first; a
+refresh that fails is a warning and the old database is used. --skip-db-update
+and --offline never download: a missing database then exits 11 and says what to
+run ("db import DIR", "db pull REF"), an old one is a warning. Feed mirrors:
+PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL, PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL.`;
 
   addRegistryFlags(
     program
@@ -40,7 +45,10 @@ what to run; an old one (see --max-age) is a warning.`;
       .option('--sbom <file>', 'scan the packages listed in an SBOM')
       .option('--rootfs <dir>', 'scan an unpacked root filesystem')
       .option('--db <path>', 'advisory database (default $PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite)')
-      .option('--offline', 'never touch the network (registry images are refused; the database is used as is)')
+      .option('--offline', 'never touch the network (registry images are refused; the database is used as is, never downloaded)')
+      .option('--skip-db-update', 'use the database as is: never download or refresh it')
+      .option('--db-repository <ref>', 'get the database by pulling this signed artifact (db pull) instead of downloading the feeds (db update)')
+      .option('--db-max-age <duration>', 'refresh the database (or, with --skip-db-update/--offline, warn) when older than this (default 24h)')
       .option('--format <format>', 'table, json, trivy-json, sarif, cyclonedx, junit, html or markdown', 'table')
       .option('-o, --output <file>', 'write the report to a file instead of standard output')
       .option('--severity <levels>', 'keep only these severities: comma list of CRITICAL,HIGH,MEDIUM,LOW,NEGLIGIBLE,UNKNOWN')
@@ -48,7 +56,7 @@ what to run; an old one (see --max-age) is a warning.`;
       .option('--exit-code <n>', 'exit with N when vulnerabilities remain after filters (default 0)')
       .option('--ignorefile <file>', 'ignore file (default ./.portcullisignore when it exists)')
       .option('--vex <file>', 'OpenVEX or CycloneDX VEX document; not_affected suppresses (repeatable)', collect)
-      .option('--max-age <duration>', 'warn when the database is older than this (default 7d)')
+      .addOption(new Option('--max-age <duration>', 'former name of --db-max-age').hideHelp())
       .option('--allow-incomplete', 'accept an incomplete scan (exit as the gate says, reasons as warnings) instead of exiting 12')
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
       .option('-q, --quiet', 'no progress bars or warnings'),
@@ -59,7 +67,9 @@ what to run; an old one (see --max-age) is a warning.`;
 ${SCAN_HELP}
 
 Examples:
-  portcullis db update && portcullis scan oci:examples/hello:latest
+  portcullis scan oci:examples/hello:latest     # a first run downloads the database
+  portcullis scan docker-archive:app.tar --db-repository docker://registry.internal/portcullis/db:latest
+  portcullis scan --rootfs ./rootfs --offline   # air-gapped: db import/pull it first
   portcullis scan docker://registry.example/app:1.0 --severity HIGH,CRITICAL --exit-code 1
   portcullis scan --sbom app.cdx.json --format sarif -o scan.sarif
   portcullis scan --rootfs ./rootfs --ignore-unfixed --vex app.openvex.json --format json
@@ -76,8 +86,15 @@ Imports and updates are one transaction: an interrupted one leaves the old datab
   const DB_UPDATE_HELP = `Downloads use HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl and Go do, are capped in
 size and time, and are retried on 429 and 5xx answers. Offline, the first feed that
 cannot be reached fails the update with its cause (ECONNREFUSED, ENOTFOUND, TLS) and
-exit 5; the database is left as it was (a first update leaves none). Details:
-docs/advisories.md.`;
+exit 5; the database is left as it was (a first update leaves none). Mirrors:
+the --*-url flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
+PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL. Details: docs/advisories.md.`;
+  const DB_SIGN_HELP = `Signed databases: "db push --sign" signs the artifact's manifest digest as
+"portcullis sign" signs an image. "db pull" verifies that signature under the
+trust policy (the trust store's keys, --key, --policy) BEFORE the database is
+read: unsigned, untrusted, or a tag moved to a manifest nobody signed exits 8;
+layer bytes that do not match their digest exit 6; either way the database in
+place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
   const db = program.command('db').description('the advisory database: update, import, status, push and pull as an OCI artifact');
   const dbAction =
     <A extends unknown[]>(run: (mod: typeof import('../commands/db.js'), ...args: A) => Promise<number>) =>
@@ -120,22 +137,29 @@ docs/advisories.md.`;
       .description('push the database as an OCI artifact (application/vnd.portcullis.advisory-db.v1) to any registry or layout')
       .argument('<reference>', 'destination, e.g. docker://registry.example/portcullis/db:latest or oci:./mirror:db')
       .option('--db <path>', 'advisory database')
+      .option('--sign', 'sign the pushed artifact as an image is signed (cosign tag layout + Sigstore bundle; registries only)')
+      .option('--key <key>', 'with --sign: a trust store key id or a private key file (default: the repository key)')
+      .option('--passphrase-file <file>', 'with --sign: read the key passphrase from this file')
+      .addOption(new Option('--layout <layout>', 'with --sign: where the signature goes').choices(['tag', 'bundle', 'both']))
       .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
       .option('-q, --quiet', 'no progress or summary'),
   )
-    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n\nExamples:\n  portcullis db push docker://registry.internal/portcullis/db:latest`)
-    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbArtifactCommandOptions) => m.dbPush(ref, options, ctx.io)));
+    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n${DB_SIGN_HELP}\n\nExamples:\n  portcullis db push docker://registry.internal/portcullis/db:latest --sign\n  portcullis db push oci:./mirror:db   # unsigned: a layout holds no signatures`)
+    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbPushOptions) => m.dbPush(ref, options, ctx.io)));
   addRegistryFlags(
     db
       .command('pull')
-      .description('pull a database artifact, verify its digests and swap it in atomically')
+      .description('pull a signed database artifact, verify its signature and digests, and swap it in atomically')
       .argument('<reference>', 'source, e.g. docker://registry.internal/portcullis/db:latest')
       .option('--db <path>', 'advisory database')
+      .option('--key <file>', 'require a signature by this public key instead of the trust store (repeatable)', collect)
+      .option('--policy <file>', 'trust policy (default $PORTCULLIS_HOME/policy.yaml when it exists)')
+      .option('--insecure-skip-verify', 'use the artifact WITHOUT verifying its signature (a tampered database hides vulnerabilities)')
       .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
       .option('-q, --quiet', 'no progress or summary'),
   )
-    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n\nExamples:\n  portcullis db pull docker://registry.internal/portcullis/db:latest --tls-verify=false`)
-    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbArtifactCommandOptions) => m.dbPull(ref, options, ctx.io)));
+    .addHelpText('after', `${REGISTRY_HELP}\n${DB_HELP}\n${DB_SIGN_HELP}\n\nExamples:\n  portcullis db pull docker://registry.internal/portcullis/db:latest\n  portcullis db pull docker://registry.internal/portcullis/db:latest --key db-signer.pub\n  portcullis db pull oci:./mirror:db --insecure-skip-verify`)
+    .action(dbAction((m, ref: string, options: import('../commands/db.js').DbPullOptions) => m.dbPull(ref, options, ctx.io)));
 
   const ignore = program.command('ignore').description('the .portcullisignore file');
   ignore

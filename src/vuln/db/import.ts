@@ -16,6 +16,7 @@ import type { AdvisorySink, Source } from '../sources/source.js';
 import type { SqliteAdvisoryStore } from '../store/sqlite.js';
 import { DbError } from './errors.js';
 import { withStore } from './paths.js';
+import { SeenRecords, supersedes } from './seen-records.js';
 
 export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd';
 
@@ -115,8 +116,20 @@ export async function importInto(store: SqliteAdvisoryStore, paths: readonly str
   const c: Collector = { inserted: 0, updated: 0, unchanged: 0, advisories: 0, skipped: [], warnings: [], warningsDropped: 0, changedFeeds: new Set(), seenFeeds: new Set() };
   let filesRead = 0;
   const inputs: InputSummary[] = [];
+  const seen = new SeenRecords(store.db);
+  const warn = (record: string, message: string): void => {
+    if (c.warnings.length < maxWarnings) c.warnings.push({ record, message });
+    else c.warningsDropped++;
+  };
   const sink = (path: string, format: InputFormat): AdvisorySink => ({
     advisory(a) {
+      // Two inputs with one record key: the first wins unless the later one is newer (seen-records.ts).
+      const first = seen.first(a);
+      if (first && !supersedes(a, first)) {
+        warn(`${path}: ${a.id}`, `the same record (${a.feed}${a.scope ? ` ${a.scope}` : ''}) was already imported from ${first.file} in this import; kept that one`);
+        return;
+      }
+      seen.remember(a, path);
       const r = store.upsertSync(a);
       c[r]++;
       c.advisories++;
@@ -127,37 +140,38 @@ export async function importInto(store: SqliteAdvisoryStore, paths: readonly str
     skip(record, reason) {
       c.skipped.push({ record, reason });
     },
-    warn(record, message) {
-      if (c.warnings.length < maxWarnings) c.warnings.push({ record, message });
-      else c.warningsDropped++;
-    },
+    warn,
   });
   store.beginBulkLoad(); // a first import into an empty database builds its lookup indexes once, at the end
-  for (const input of paths) {
-    let info;
-    try {
-      info = await stat(input);
-    } catch (error) {
-      throw new DbError('INPUT_MISSING', `cannot read ${input}: ${(error as Error).message}`, { cause: error });
-    }
-    // A FIFO or device would block the first read forever: refused like every file the user names.
-    if (!info.isDirectory() && !info.isFile()) throw new UserFileError('FILE_NOT_REGULAR', `${input} is not a regular file or a directory (it is ${describeKind(info)})`);
-    const files = info.isDirectory() ? walkFiles(input) : (async function* () { yield input; })();
-    for await (const file of files) {
-      if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });
-      const format = await detectFileFormat(file);
-      if (!format) {
-        if (!info.isDirectory() || /\.(json|ya?ml|zip)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0)' });
-        inputs.push({ path: file, format: 'unknown', advisories: 0, skipped: 1 });
-        continue;
+  try {
+    for (const input of paths) {
+      let info;
+      try {
+        info = await stat(input);
+      } catch (error) {
+        throw new DbError('INPUT_MISSING', `cannot read ${input}: ${(error as Error).message}`, { cause: error });
       }
-      const source = SOURCES[format];
-      filesRead++;
-      options.onProgress?.({ phase: 'import', path: file, format, advisories: c.advisories, files: filesRead });
-      const summary = await source.import(file, sink(file, format), { ...(options.signal ? { signal: options.signal } : {}) });
-      c.seenFeeds.add(source.name);
-      inputs.push({ path: file, format, advisories: summary.advisories, skipped: summary.skipped });
+      // A FIFO or device would block the first read forever: refused like every file the user names.
+      if (!info.isDirectory() && !info.isFile()) throw new UserFileError('FILE_NOT_REGULAR', `${input} is not a regular file or a directory (it is ${describeKind(info)})`);
+      const files = info.isDirectory() ? walkFiles(input) : (async function* () { yield input; })();
+      for await (const file of files) {
+        if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });
+        const format = await detectFileFormat(file);
+        if (!format) {
+          if (!info.isDirectory() || /\.(json|ya?ml|zip)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0)' });
+          inputs.push({ path: file, format: 'unknown', advisories: 0, skipped: 1 });
+          continue;
+        }
+        const source = SOURCES[format];
+        filesRead++;
+        options.onProgress?.({ phase: 'import', path: file, format, advisories: c.advisories, files: filesRead });
+        const summary = await source.import(file, sink(file, format), { ...(options.signal ? { signal: options.signal } : {}) });
+        c.seenFeeds.add(source.name);
+        inputs.push({ path: file, format, advisories: summary.advisories, skipped: summary.skipped });
+      }
     }
+  } finally {
+    seen.close();
   }
   for (const feed of c.seenFeeds) {
     const dataDate = options.dataDates?.[feed];

@@ -1,4 +1,9 @@
-/** Per-feed counts and dates of the advisory database, and whether it is stale. */
+/**
+ * Per-feed counts and dates of the advisory database, and whether it is
+ * stale. Fresh means imported, or checked by `update` (every feed answered
+ * 304 Not Modified: nothing to import, but the data is as new as upstream's),
+ * within the maximum age.
+ */
 import { stat } from 'node:fs/promises';
 import { SqliteAdvisoryStore } from '../store/sqlite.js';
 import type { SourceStatus } from '../store/store.js';
@@ -14,7 +19,12 @@ export interface DbStatus {
   /** No feed imported within `maxAgeDays` (or nothing imported at all). */
   readonly stale: boolean;
   readonly lastUpdate?: string;
+  /** When `update` last reached every feed it asked (ISO 8601), changes or not. */
+  readonly lastCheck?: string;
 }
+
+/** The meta key `update` records its last complete run under. */
+export const LAST_CHECK_META = 'update:lastCheck';
 
 /** Per-feed counts and dates; `stale` when the newest import is older than `maxAgeDays` (default 7). */
 export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxAgeDays?: number; now?: Date } = {}): Promise<DbStatus> {
@@ -30,6 +40,8 @@ export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxA
     const s = await store.status();
     const isStale = (d: string | undefined): boolean => !d || now - Date.parse(d) > maxAgeMs;
     const lastUpdate = s.sources.map((x) => x.lastImport).filter((d): d is string => !!d).sort().at(-1);
+    const lastCheck = await store.getMeta(LAST_CHECK_META);
+    const newest = [lastUpdate, lastCheck].filter((d): d is string => !!d).sort().at(-1);
     return {
       path: dbPath,
       exists: true,
@@ -37,8 +49,9 @@ export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxA
       advisories: s.advisories,
       affected: s.affected,
       sources: s.sources.map((x) => ({ ...x, stale: isStale(x.lastImport) })),
-      stale: isStale(lastUpdate),
+      stale: isStale(newest),
       ...(lastUpdate ? { lastUpdate } : {}),
+      ...(lastCheck ? { lastCheck } : {}),
     };
   } finally {
     await store.close();

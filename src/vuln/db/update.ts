@@ -18,6 +18,7 @@ import type { SqliteAdvisoryStore } from '../store/sqlite.js';
 import { Downloader, hrefs, joinUrl, nvdPages, type MetaReader } from './download.js';
 import { importInto, type ImportProgress, type ImportResult } from './import.js';
 import { dbExists, defaultDbPath, openAdvisoryStore, withStore } from './paths.js';
+import { LAST_CHECK_META } from './status.js';
 
 export interface UpdateBaseUrls {
   /** OSV bucket; `<base>/<Ecosystem>/all.zip`. */
@@ -132,6 +133,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
           beforeCommit: async (s) => {
             for (const d of dl.downloaded) await s.setMeta(`http:${d.url}`, JSON.stringify(d.validators));
             if (nvd) await s.setMeta('nvd:lastModEndDate', nvd.end);
+            await s.setMeta(LAST_CHECK_META, now.toISOString()); // all 304s is fresh too (status.ts)
           },
         }),
       );
