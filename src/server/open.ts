@@ -251,7 +251,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
           signatures: live.signatures,
           publicName: () => publicName,
           ...(auth ? { auth } : {}),
-          ...(accountsAccess ? { accounts: { store: accountsAccess.store, ...(hooks ? { webhooks: hooks.store } : {}), ...(audit.log ? { audit: audit.log } : {}) } } : {}),
+          ...(accountsAccess
+            ? { accounts: { store: accountsAccess.store, ...(hooks ? { webhooks: hooks.store } : {}), ...(audit.log ? { audit: audit.log } : {}), manage: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}) } } }
+            : {}),
           ...(scanner ? { scans: scanner } : {}),
         }),
       );

@@ -6,7 +6,7 @@
  * checked; no inventories: no package list).
  */
 import type { Digest } from '../../core/index.js';
-import type { AuditLog } from '../api/v1/context.js';
+import type { ApiDeps, AuditLog } from '../api/v1/context.js';
 import type { IdentityStore } from '../metadata/identity-store.js';
 import type { InventoryStore } from '../metadata/inventory-store.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -17,8 +17,9 @@ import type { SessionOptions } from './session.js';
 import type { WebhookStore } from '../metadata/webhook-store.js';
 
 /**
- * A registry with accounts (`--accounts`), read only: projects, members and
- * robots for the project pages, the webhooks of a project, the audit log.
+ * A registry with accounts (`--accounts`): projects, members and robots for
+ * the project pages, the webhooks of a project, the audit log; and, given
+ * `manage`, the forms that change them (manage.ts).
  */
 export interface UiAccounts {
   readonly store: Pick<IdentityStore, 'getUser' | 'getProject' | 'projectAccess' | 'listMembers' | 'listRobots' | 'projectsAdministeredBy' | 'getProjectSettings'>;
@@ -26,6 +27,8 @@ export interface UiAccounts {
   readonly webhooks?: Pick<WebhookStore, 'listWebhooks' | 'listDeliveries'>;
   /** Absent: /ui/audit says the registry keeps no audit log. */
   readonly audit?: AuditLog;
+  /** The admin API's services (the same object as its own): project admins and registry administrators get forms. Absent: read only. */
+  readonly manage?: ApiDeps;
 }
 
 /** What "Scan now" asks of the scan service (ScanService.rescan). */
