@@ -14,6 +14,7 @@ import type { AccessControl, PullPolicy } from '../services.js';
 import type { SignatureView } from '../signature-check.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { SessionOptions } from './session.js';
+import type { UiSessionStore } from '../metadata/session-store.js';
 import type { WebhookStore } from '../metadata/webhook-store.js';
 
 /**
@@ -60,10 +61,12 @@ export interface UiDependencies {
   readonly scans?: UiScans;
   /** Sign-in session lifetimes and cap (session.ts defaults). */
   readonly sessions?: SessionOptions;
+  /** Where sign-in sessions are kept (the metadata store's, open-stores.ts); absent, in this process's memory. */
+  readonly sessionStore?: UiSessionStore;
 }
 
 /** One request's view: the dependencies, the registry name to show in pull commands, and the plugin's shared limits. */
-export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'publicName' | 'accounts' | 'scans'> {
+export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'sessionStore' | 'publicName' | 'accounts' | 'scans'> {
   readonly publicName: string;
   readonly now: Date;
   /**

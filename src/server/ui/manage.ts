@@ -104,7 +104,7 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
 
   /** The session's caller when the form carries its token from this site; otherwise the refusal is sent. */
   async function formCaller(request: FastifyRequest, reply: FastifyReply): Promise<FormCaller | undefined> {
-    const current = sessionOf(request, sessions);
+    const current = await sessionOf(request, sessions);
     if (!current) {
       problem(reply, 403, 'Change refused', 'Sign in to the UI to make changes here.', { signIn: true });
       return undefined;
@@ -195,7 +195,7 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
     app.get(
       ADMIN_PATH,
       guard(async (request, reply) => {
-        const current = sessionOf(request, sessions);
+        const current = await sessionOf(request, sessions);
         if (!current) {
           secure(reply).header('cache-control', 'no-store');
           await reply.redirect(`/ui/login?next=${encodeURIComponent(ADMIN_PATH)}`, 303);

@@ -81,11 +81,23 @@ function guarded(page: Page): (request: FastifyRequest, reply: FastifyReply) => 
 
 export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promise<void> {
   const { auth, accounts, scans } = deps;
-  const sessions = auth ? new SessionStore(deps.sessions) : undefined;
+  /**
+   * A stored session's user as a principal now: an account with the store's
+   * administrator flag, an htpasswd user beside the accounts (never an
+   * administrator), or no one (the session ends); without accounts, the
+   * htpasswd file's users are all administrators (htpasswd.ts).
+   */
+  async function resolveUser(name: string): Promise<Principal | undefined> {
+    if (!accounts) return { kind: 'user', name, admin: true, via: 'htpasswd' };
+    const account = await accounts.store.getUser(name);
+    if (account) return { kind: 'user', name, admin: account.admin, via: 'password' };
+    return accounts.manage?.access.isHtpasswdUser(name) ? { kind: 'user', name, admin: false, via: 'htpasswd' } : undefined;
+  }
+  const sessions = auth ? new SessionStore({ ...deps.sessions, ...(deps.sessionStore ? { store: deps.sessionStore } : {}), resolve: resolveUser }) : undefined;
   const decodes = new Limiter(2);
 
   function contextFor(request: FastifyRequest): UiContext {
-    const { auth: _auth, sessions: _sessions, publicName, accounts: _accounts, scans: _scans, ...rest } = deps;
+    const { auth: _auth, sessions: _sessions, sessionStore: _sessionStore, publicName, accounts: _accounts, scans: _scans, ...rest } = deps;
     return { ...rest, publicName: publicName?.() ?? request.host, now: new Date(), decodes };
   }
 
@@ -111,7 +123,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
   /** The caller's principal, or the refusal sent (wrong credentials, too many failures). */
   async function callerOf(request: FastifyRequest, reply: FastifyReply): Promise<Caller> {
     if (!auth || !sessions) return { ok: true, chrome: {} };
-    const current = sessionOf(request, sessions);
+    const current = await sessionOf(request, sessions);
     if (current) {
       const principal = await currentAdmin(current.session.principal);
       return { ok: true, principal, chrome: sessionChrome(current.session, principal) };
