@@ -20,7 +20,7 @@
  *   and login.ts explain the three CSRF defences); credentials sent with
  *   the request are for the admin API;
  * - a project the caller may not see on the UI (not a member, not a
- *   registry administrator) is 404, before any rule is asked; so is
+ *   registry administrator) is 404, before a rule is asked; so is
  *   /ui/admin for anyone but a registry administrator;
  * - POST-redirect-GET: a change answers 303 back to the page, which says
  *   what was done; a refusal answers the page again with the reason (the
@@ -125,10 +125,10 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
     return { ...act, principal, request };
   }
 
-  async function send(reply: FastifyReply, caller: FormCaller, outcome: Outcome, back: string): Promise<void> {
+  function send(reply: FastifyReply, caller: FormCaller, outcome: Outcome, back: string): void {
     if (outcome.kind === 'page') return sendPage(reply, 200, outcome.page, caller.chrome);
     secure(reply).header('cache-control', 'no-store');
-    await reply.redirect(`${outcome.location ?? back}?done=${encodeURIComponent(outcome.done)}`, 303);
+    void reply.redirect(`${outcome.location ?? back}?done=${encodeURIComponent(outcome.done)}`, 303);
   }
 
   async function projectForm(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -141,15 +141,12 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
     const role = await deps.projectRole(caller.principal, name);
     if (!role) return problem(reply, 404, 'Project not found', `There is no project named "${name.slice(0, 100)}".`, caller.chrome);
     try {
-      await send(reply, caller, await performProjectForm(acting(request, caller.principal), action, name, request.body, deps.context(request).publicName), projectPath(name));
+      send(reply, caller, await performProjectForm(acting(request, caller.principal), action, name, request.body, deps.context(request).publicName), projectPath(name));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      const forms = (await projectFormsFor(deps, caller.principal, name, caller.csrf, { notice: { kind: 'error', text: error.message }, again: againOf(request.body) })) ?? {
-        csrf: caller.csrf,
-        registryAdmin: false,
-        webhooks: false,
-        notice: { kind: 'error', text: error.message },
-      };
+      // Someone who may not run the project (a pull member, say) gets the refusal alone: no forms to fill again.
+      const forms = await projectFormsFor(deps, caller.principal, name, caller.csrf, { notice: { kind: 'error', text: error.message }, again: againOf(request.body) });
+      if (!forms) return problem(reply, error.status, 'Change refused', error.message, caller.chrome);
       const page = await projectPage(deps.context(request), accounts, name, role, forms);
       if (!page) return problem(reply, 404, 'Project not found', `There is no project named "${name.slice(0, 100)}".`, caller.chrome);
       sendPage(reply, error.status, page, caller.chrome);
@@ -168,7 +165,7 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
     if (!caller) return;
     if (!isRegistryAdmin(caller.principal)) return problem(reply, 404, 'Not found', 'There is no such page.', caller.chrome);
     try {
-      await send(reply, caller, await performAdminForm(acting(request, caller.principal), action as AdminForm, request.body), ADMIN_PATH);
+      send(reply, caller, await performAdminForm(acting(request, caller.principal), action as AdminForm, request.body), ADMIN_PATH);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       const name = field(request.body, 'name')?.slice(0, 100) ?? '';
@@ -198,7 +195,7 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
         const current = await sessionOf(request, sessions);
         if (!current) {
           secure(reply).header('cache-control', 'no-store');
-          await reply.redirect(`/ui/login?next=${encodeURIComponent(ADMIN_PATH)}`, 303);
+          void reply.redirect(`/ui/login?next=${encodeURIComponent(ADMIN_PATH)}`, 303);
           return;
         }
         const principal = await deps.current(current.session.principal);

@@ -151,7 +151,7 @@ export function signIn(app: FastifyInstance, user: UserName): Promise<{ cookie: 
   return signInAs(app, user, PASSWORDS[user]);
 }
 
-/** The same, for any user and password. */
+/** The same, for a user and password of the caller's choosing. */
 export async function signInAs(app: FastifyInstance, user: string, password: string): Promise<{ cookie: string; csrf: string }> {
   const form = await app.inject({ method: 'GET', url: '/ui/login' });
   const loginToken = cookieValue(form, 'portcullis_login');

@@ -100,7 +100,8 @@ describe('project forms: the permission matrix', () => {
       for (const user of ['pia', 'pete', 'dora'] as const) {
         const res = await form(user, 'team', c.path, await c.fields(`${user}${n++}`));
         assert.equal(res.statusCode, 403, `${user}: ${res.body.slice(0, 300)}`);
-        assert.match(res.body, /<p class="error" id="form-error" role="alert">managing project team needs its admin role<\/p>/, user);
+        assert.match(res.body, /<h1>Change refused<\/h1>\n<p id="problem">managing project team needs its admin role<\/p>/, user);
+        assert.doesNotMatch(res.body, /class="manage"/, `${user}: no forms`);
       }
       const anonymous = await form(undefined, 'team', c.path, await c.fields(`anon${n++}`));
       assert.equal(anonymous.statusCode, 403);
