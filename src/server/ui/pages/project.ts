@@ -1,5 +1,5 @@
 /**
- * `/ui/p/<project>`: one project of a registry with accounts, read only —
+ * `/ui/p/<project>`: one project of a registry with accounts —
  * its repositories, its members and their roles, its robots (actions,
  * expiry, revocation) and its webhooks (where they post, for which events,
  * whether enabled, how the last delivery went). Who may see it is the
