@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
-import { openInventoryStore, openMetadataStore } from './metadata/open-stores.js';
+import { openInventoryStore, openMetadataStore, openSessionStore } from './metadata/open-stores.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { DbPuller } from './scan/db-pull.js';
@@ -249,6 +249,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
     if (config.ui) {
       const { uiPlugin } = await import('./ui/plugin.js');
+      // Sign-in sessions in the metadata store: a restart signs no one out, and processes share them.
+      const sessionStore = auth ? await openSessionStore(config) : undefined;
+      if (sessionStore) closers.push(() => sessionStore.close());
       plugins.push(
         uiPlugin({
           metadata,
@@ -258,8 +261,11 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
           signatures: live.signatures,
           publicName: () => publicName,
           ...(auth ? { auth } : {}),
-          ...(accountsAccess ? { accounts: { store: accountsAccess.store, ...(hooks ? { webhooks: hooks.store } : {}), ...(audit.log ? { audit: audit.log } : {}) } } : {}),
+          ...(accountsAccess
+            ? { accounts: { store: accountsAccess.store, ...(hooks ? { webhooks: hooks.store } : {}), ...(audit.log ? { audit: audit.log } : {}), manage: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}) } } }
+            : {}),
           ...(scanner ? { scans: scanner } : {}),
+          ...(sessionStore ? { sessionStore } : {}),
         }),
       );
     }

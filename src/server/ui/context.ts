@@ -6,7 +6,7 @@
  * checked; no inventories: no package list).
  */
 import type { Digest } from '../../core/index.js';
-import type { AuditLog } from '../api/v1/context.js';
+import type { ApiDeps, AuditLog } from '../api/v1/context.js';
 import type { IdentityStore } from '../metadata/identity-store.js';
 import type { InventoryStore } from '../metadata/inventory-store.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -14,11 +14,13 @@ import type { AccessControl, PullPolicy } from '../services.js';
 import type { SignatureView } from '../signature-check.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { SessionOptions } from './session.js';
+import type { UiSessionStore } from '../metadata/session-store.js';
 import type { WebhookStore } from '../metadata/webhook-store.js';
 
 /**
- * A registry with accounts (`--accounts`), read only: projects, members and
- * robots for the project pages, the webhooks of a project, the audit log.
+ * A registry with accounts (`--accounts`): projects, members and robots for
+ * the project pages, the webhooks of a project, the audit log; and, given
+ * `manage`, the forms that change them (manage.ts).
  */
 export interface UiAccounts {
   readonly store: Pick<IdentityStore, 'getUser' | 'getProject' | 'projectAccess' | 'listMembers' | 'listRobots' | 'projectsAdministeredBy' | 'getProjectSettings'>;
@@ -26,6 +28,8 @@ export interface UiAccounts {
   readonly webhooks?: Pick<WebhookStore, 'listWebhooks' | 'listDeliveries'>;
   /** Absent: /ui/audit says the registry keeps no audit log. */
   readonly audit?: AuditLog;
+  /** The admin API's services (the same object as its own): project admins and registry administrators get forms. Absent: read only. */
+  readonly manage?: ApiDeps;
 }
 
 /** What "Scan now" asks of the scan service (ScanService.rescan). */
@@ -57,10 +61,12 @@ export interface UiDependencies {
   readonly scans?: UiScans;
   /** Sign-in session lifetimes and cap (session.ts defaults). */
   readonly sessions?: SessionOptions;
+  /** Where sign-in sessions are kept (the metadata store's, open-stores.ts); absent, in this process's memory. */
+  readonly sessionStore?: UiSessionStore;
 }
 
 /** One request's view: the dependencies, the registry name to show in pull commands, and the plugin's shared limits. */
-export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'publicName' | 'accounts' | 'scans'> {
+export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'sessionStore' | 'publicName' | 'accounts' | 'scans'> {
   readonly publicName: string;
   readonly now: Date;
   /**

@@ -4,7 +4,7 @@
  * challenge, so the UI has its own sign-in: `POST /ui/login` checks the user
  * name and password through the same `AccessControl.authenticate` as every
  * API request (as Basic credentials), so login rate limits and lockouts
- * apply unchanged, then opens a server-side session (session.ts) under a
+ * apply unchanged, then opens a session (session.ts: kept in the metadata store) under a
  * new id — whatever session id the browser had before is destroyed, so an
  * id planted before sign-in is worth nothing after it. `POST /ui/logout`
  * ends it.
@@ -49,9 +49,9 @@ export function cookiesOf(request: FastifyRequest): Record<string, string | unde
 }
 
 /** The live session the request's cookie names, with its id. */
-export function sessionOf(request: FastifyRequest, sessions: SessionStore): { id: string; session: Session } | undefined {
+export async function sessionOf(request: FastifyRequest, sessions: SessionStore): Promise<{ id: string; session: Session } | undefined> {
   const id = cookiesOf(request)[SESSION_COOKIE];
-  const session = sessions.get(id);
+  const session = await sessions.get(id);
   return session && id ? { id, session } : undefined;
 }
 
@@ -145,7 +145,7 @@ export function signInRoutes(deps: SignInDependencies): (app: FastifyInstance) =
 
     app.get(LOGIN_PATH, async (request, reply) => {
       const next = safeNext((request.query as { next?: unknown } | undefined)?.next);
-      if (sessionOf(request, sessions)) return reply.redirect(next, 303);
+      if (await sessionOf(request, sessions)) return reply.redirect(next, 303);
       showLogin(request, reply, 200, next);
       return reply;
     });
@@ -188,7 +188,7 @@ export function signInRoutes(deps: SignInDependencies): (app: FastifyInstance) =
         return reply;
       }
       // A new id, always: the one the browser brought (if any) is destroyed, never promoted.
-      const { id } = sessions.create(principal, cookiesOf(request)[SESSION_COOKIE]);
+      const { id } = await sessions.create(principal, cookiesOf(request)[SESSION_COOKIE]);
       setCookie(reply, request, SESSION_COOKIE, id, sessions.maxAgeSeconds);
       setCookie(reply, request, LOGIN_COOKIE, '', 0);
       request.log.info({ event: 'ui.login', user: principalName(principal), ip: request.ip }, `${principalName(principal)} signed in to the UI`);
@@ -197,14 +197,14 @@ export function signInRoutes(deps: SignInDependencies): (app: FastifyInstance) =
     });
 
     app.post(LOGOUT_PATH, async (request, reply) => {
-      const current = sessionOf(request, sessions);
+      const current = await sessionOf(request, sessions);
       if (current) {
         if (fromAnotherSite(request) || !sameToken(field(request.body, 'csrf'), current.session.csrf)) {
           request.log.warn({ event: 'ui.csrf', path: LOGOUT_PATH, ip: request.ip }, 'sign-out refused: the form token is missing or wrong');
           problem(reply, 403, 'Sign-out refused', 'The sign-out form did not come from this page: use the Sign out button.', chromeOf(current.session));
           return reply;
         }
-        sessions.destroy(current.id);
+        await sessions.destroy(current.id);
         request.log.info({ event: 'ui.logout', user: principalName(current.session.principal), ip: request.ip }, `${principalName(current.session.principal)} signed out of the UI`);
       }
       setCookie(reply, request, SESSION_COOKIE, '', 0);

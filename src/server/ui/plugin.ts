@@ -13,6 +13,8 @@
  *   POST …/m/<digest>/scan     "Scan now"              scan-now.ts (sessions, a scan service)
  *   /ui/p/<project>            one project             pages/project.ts (with accounts)
  *   /ui/audit                  the audit log           pages/audit.ts (with accounts)
+ *   POST /ui/p/<project>/…     a project's forms       manage.ts (accounts with `manage`, sessions)
+ *   /ui/admin                  create projects, users  manage.ts (registry administrators)
  *   /ui/static/<file>          stylesheet and icon     static.ts
  *
  * Headers: respond.ts (a strict Content-Security-Policy on every answer).
@@ -45,7 +47,9 @@ import { readPackages, sbomFile } from './packages.js';
 import { AUDIT_PATH, parseUiPath, projectPath, UI_ROOT } from './paths.js';
 import { problem, secure, sendPage } from './respond.js';
 import { scanNowRoutes } from './scan-now.js';
-import { SessionStore } from './session.js';
+import { doneNotice, manageRoutes, projectFormsFor } from './manage.js';
+import { ADMIN_PATH } from './pages/admin.js';
+import { SessionStore, type Session } from './session.js';
 import { parseSeverityFilter } from './severity.js';
 import { STATIC_ASSETS } from './static.js';
 
@@ -77,11 +81,23 @@ function guarded(page: Page): (request: FastifyRequest, reply: FastifyReply) => 
 
 export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promise<void> {
   const { auth, accounts, scans } = deps;
-  const sessions = auth ? new SessionStore(deps.sessions) : undefined;
+  /**
+   * A stored session's user as a principal now: an account with the store's
+   * administrator flag, an htpasswd user beside the accounts (never an
+   * administrator), or no one (the session ends); without accounts, the
+   * htpasswd file's users are all administrators (htpasswd.ts).
+   */
+  async function resolveUser(name: string): Promise<Principal | undefined> {
+    if (!accounts) return { kind: 'user', name, admin: true, via: 'htpasswd' };
+    const account = await accounts.store.getUser(name);
+    if (account) return { kind: 'user', name, admin: account.admin, via: 'password' };
+    return accounts.manage?.access.isHtpasswdUser(name) ? { kind: 'user', name, admin: false, via: 'htpasswd' } : undefined;
+  }
+  const sessions = auth ? new SessionStore({ ...deps.sessions, ...(deps.sessionStore ? { store: deps.sessionStore } : {}), resolve: resolveUser }) : undefined;
   const decodes = new Limiter(2);
 
   function contextFor(request: FastifyRequest): UiContext {
-    const { auth: _auth, sessions: _sessions, publicName, accounts: _accounts, scans: _scans, ...rest } = deps;
+    const { auth: _auth, sessions: _sessions, sessionStore: _sessionStore, publicName, accounts: _accounts, scans: _scans, ...rest } = deps;
     return { ...rest, publicName: publicName?.() ?? request.host, now: new Date(), decodes };
   }
 
@@ -98,11 +114,20 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     return admin === principal.admin ? principal : { ...principal, admin };
   }
 
+  /** The header for a session: the audit log with one, the administration page for registry administrators who may use it. */
+  function sessionChrome(session: Session, principal: Principal): Chrome {
+    const sections = [...(accounts?.audit ? [{ label: 'Audit log', href: AUDIT_PATH }] : []), ...(accounts?.manage && principal.kind === 'user' && principal.admin ? [{ label: 'Administration', href: ADMIN_PATH }] : [])];
+    return { ...chromeOf(session), ...(sections.length ? { sections } : {}) };
+  }
+
   /** The caller's principal, or the refusal sent (wrong credentials, too many failures). */
   async function callerOf(request: FastifyRequest, reply: FastifyReply): Promise<Caller> {
     if (!auth || !sessions) return { ok: true, chrome: {} };
-    const current = sessionOf(request, sessions);
-    if (current) return { ok: true, principal: await currentAdmin(current.session.principal), chrome: { ...chromeOf(current.session), ...(accounts?.audit ? { sections: [{ label: 'Audit log', href: AUDIT_PATH }] } : {}) } };
+    const current = await sessionOf(request, sessions);
+    if (current) {
+      const principal = await currentAdmin(current.session.principal);
+      return { ok: true, principal, chrome: sessionChrome(current.session, principal) };
+    }
     const result = await auth.authenticate(request);
     if (result.ok) return { ok: true, principal: result.principal, chrome: isSignedIn(result.principal) ? {} : { signIn: true } };
     request.log.warn({ event: 'auth.failed', reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access: 'pull', ip: request.ip }, `authentication failed (${result.reason})`);
@@ -160,7 +185,9 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     const caller = await callerOf(request, reply);
     if (!caller.ok || !signedIn(request, reply, caller.principal)) return;
     const role = await projectRole(caller.principal, name);
-    const page = role && accounts ? await projectPage(contextFor(request), accounts, name, role) : undefined;
+    const notice = doneNotice(request);
+    const forms = role && accounts?.manage ? await projectFormsFor({ act: accounts.manage }, caller.principal, name, caller.chrome.session?.csrf, notice ? { notice } : {}) : undefined;
+    const page = role && accounts ? await projectPage(contextFor(request), accounts, name, role, forms) : undefined;
     if (!page) return problem(reply, 404, 'Project not found', `There is no project named "${name.slice(0, 100)}".`, caller.chrome);
     sendPage(reply, 200, page, caller.chrome);
   };
@@ -230,6 +257,10 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     }
     if (auth && sessions) await app.register(signInRoutes({ auth, sessions }));
     else app.get(LOGIN_PATH, async (_request, reply) => reply.redirect(UI_ROOT, 303));
+    if (auth && sessions && accounts?.manage) {
+      const context = { sessions, act: accounts.manage, accounts, current: currentAdmin, context: contextFor, chrome: sessionChrome };
+      await app.register(manageRoutes({ ...context, projectRole: async (principal: Principal, name: string) => projectRole(principal, name) }));
+    }
     if (auth && sessions && scans) await app.register(scanNowRoutes({ auth, sessions, scans, metadata: deps.metadata, current: currentAdmin }));
     app.get('/ui/*', guarded(async (_request, reply) => problem(reply, 404, 'Not found', 'There is no such page.')));
   };

@@ -45,7 +45,7 @@ export function scanNowRoutes(deps: ScanNowDependencies): (app: FastifyInstance)
       problem(reply, 404, 'Not found', 'There is no such page.');
       return reply;
     }
-    const current = sessionOf(request, sessions);
+    const current = await sessionOf(request, sessions);
     if (!current) {
       problem(reply, 403, 'Scan refused', 'Sign in to the UI to queue a scan.', { signIn: true });
       return reply;

@@ -1,24 +1,32 @@
 /**
- * Sign-in sessions of the web UI, kept in the server's memory: a random
- * 256-bit id in an HttpOnly cookie names a session that holds the principal
- * its sign-in proved and a form token of its own (the sign-out form's CSRF
- * token). The map is keyed by the SHA-256 of the id, so neither a lookup's
- * timing nor a heap dump hands out a usable cookie.
+ * Sign-in sessions of the web UI: a random 256-bit id in an HttpOnly cookie
+ * names a session that holds who signed in. The sessions are kept in the
+ * metadata store (metadata/session-store.ts: SQLite or PostgreSQL, beside
+ * the accounts), so a restart signs no one out and several registry
+ * processes behind one load balancer share them; a UI built without one
+ * keeps them in memory.
  *
- * A session ends at sign-out, after `idleMs` without a request, or at
- * `lifetimeMs` after sign-in, whichever comes first; a new sign-in always
- * makes a new id (the id a browser had before is destroyed: no fixation).
- * At most `maxSessions` live at once: past that the oldest is dropped, so a
- * flood of sign-ins costs a bounded amount of memory. Expired sessions are
- * dropped when met and by a sweep every few minutes.
+ * What is stored is only the SHA-256 of the id (neither a lookup's timing
+ * nor a copy of the database hands out a usable cookie), the user's name,
+ * and the session's times. The principal is made again at every request
+ * from the name (`resolve`: the accounts say whether the user still exists
+ * and is an administrator; roles in projects are read by each check
+ * anyway); a user who no longer exists ends the session. The session's
+ * form token (the CSRF token of its forms) is not stored either: it is
+ * derived from the id (SHA-256 of a label and the id), so only the holder
+ * of the cookie can know it, and the store cannot tell it.
  *
- * Why memory and not the database: a session is worth less than the cost of
- * a write per request, and a restart signing everyone out is acceptable. The
- * price: several registry processes behind one load balancer need sticky
- * sessions for the UI (docs/serve.md "Web UI").
+ * A session ends at sign-out (its row is deleted), after `idleMs` without a
+ * request, or at `lifetimeMs` after sign-in, whichever comes first; a new
+ * sign-in always makes a new id (the id a browser had before is destroyed:
+ * no fixation). Use is written back at most once a minute (the idle clock's
+ * precision; a quarter of a shorter idle time), not at every request. At most `maxSessions` live at once:
+ * past that the oldest is dropped, so a flood of sign-ins costs a bounded
+ * amount of space; ended sessions are purged every few minutes.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Principal } from '../auth/principal.js';
+import { MemorySessionStore, type UiSessionStore } from '../metadata/session-store.js';
 
 export interface SessionOptions {
   /** Ends a session this long after its last request (default 30 minutes). */
@@ -31,16 +39,22 @@ export interface SessionOptions {
 
 export interface Session {
   readonly principal: Principal;
-  /** The form token of this session (sign-out). */
+  /** The form token of this session (its forms, sign-out). */
   readonly csrf: string;
   readonly createdAt: number;
-  lastSeen: number;
+  readonly lastSeen: number;
 }
+
+/** The principal a stored user name stands for now; undefined ends the session. */
+export type PrincipalResolver = (user: string) => Promise<Principal | undefined>;
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 export const DEFAULT_LIFETIME_MS = 12 * 3_600_000;
 const DEFAULT_MAX_SESSIONS = 10_000;
 const SWEEP_MS = 5 * 60_000;
+const SWEEP_BATCH = 1000;
+/** `lastSeen` is written back when it is at least this old. */
+const TOUCH_MS = 60_000;
 
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
@@ -58,15 +72,22 @@ function keyOf(id: string): string {
   return createHash('sha256').update(id).digest('base64url');
 }
 
+function csrfOf(id: string): string {
+  return createHash('sha256').update('portcullis ui form token\u0000').update(id).digest('base64url');
+}
+
 export class SessionStore {
-  readonly #sessions = new Map<string, Session>();
+  readonly #store: UiSessionStore;
+  readonly #resolve: PrincipalResolver;
   readonly #idleMs: number;
   readonly #lifetimeMs: number;
   readonly #max: number;
   readonly #now: () => number;
   #lastSweep: number;
 
-  constructor(options: SessionOptions = {}) {
+  constructor(options: SessionOptions & { readonly store?: UiSessionStore; readonly resolve: PrincipalResolver }) {
+    this.#store = options.store ?? new MemorySessionStore();
+    this.#resolve = options.resolve;
     this.#idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
     this.#lifetimeMs = options.lifetimeMs ?? DEFAULT_LIFETIME_MS;
     this.#max = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
@@ -74,8 +95,9 @@ export class SessionStore {
     this.#lastSweep = this.#now();
   }
 
-  get size(): number {
-    return this.#sessions.size;
+  /** Live sessions and not yet purged ended ones. */
+  size(): Promise<number> {
+    return this.#store.count();
   }
 
   /** The seconds a new session's cookie may live (its absolute lifetime). */
@@ -84,48 +106,39 @@ export class SessionStore {
   }
 
   /** A new session for `principal`, under a new id; `replacing` (the id the browser sent, if any) is destroyed. */
-  create(principal: Principal, replacing?: string): { id: string; session: Session } {
-    if (replacing) this.destroy(replacing);
-    this.#sweep();
-    while (this.#sessions.size >= this.#max) {
-      const oldest = this.#sessions.keys().next().value;
-      if (oldest === undefined) break;
-      this.#sessions.delete(oldest);
-    }
+  async create(principal: Principal & { readonly kind: 'user' }, replacing?: string): Promise<{ id: string; session: Session }> {
+    if (replacing) await this.destroy(replacing);
+    await this.#sweep();
     const now = this.#now();
     const id = newToken();
-    const session: Session = { principal, csrf: newToken(), createdAt: now, lastSeen: now };
-    this.#sessions.set(keyOf(id), session);
-    return { id, session };
+    await this.#store.create({ key: keyOf(id), user: principal.name, createdAt: now, lastSeen: now, expiresAt: now + this.#lifetimeMs, idleMs: this.#idleMs }, this.#max);
+    return { id, session: { principal, csrf: csrfOf(id), createdAt: now, lastSeen: now } };
   }
 
-  /** The live session `id` names, its idle clock reset; undefined (and forgotten) when it ended. */
-  get(id: string | undefined): Session | undefined {
+  /** The live session `id` names, its idle clock reset; undefined when it ended (or its user is gone). */
+  async get(id: string | undefined): Promise<Session | undefined> {
     if (!id || id.length > 128) return undefined;
     const key = keyOf(id);
-    const session = this.#sessions.get(key);
-    if (!session) return undefined;
     const now = this.#now();
-    if (this.#expired(session, now)) {
-      this.#sessions.delete(key);
+    const row = await this.#store.get(key, now);
+    if (!row) return undefined;
+    const principal = await this.#resolve(row.user);
+    if (!principal) {
+      await this.#store.delete(key);
       return undefined;
     }
-    session.lastSeen = now;
-    return session;
+    if (now - row.lastSeen >= Math.min(TOUCH_MS, Math.floor(this.#idleMs / 4))) await this.#store.touch(key, now);
+    return { principal, csrf: csrfOf(id), createdAt: row.createdAt, lastSeen: now };
   }
 
-  destroy(id: string): boolean {
-    return this.#sessions.delete(keyOf(id));
+  async destroy(id: string): Promise<boolean> {
+    return id.length <= 128 && this.#store.delete(keyOf(id));
   }
 
-  #expired(session: Session, now: number): boolean {
-    return now - session.lastSeen >= this.#idleMs || now - session.createdAt >= this.#lifetimeMs;
-  }
-
-  #sweep(): void {
+  async #sweep(): Promise<void> {
     const now = this.#now();
     if (now - this.#lastSweep < SWEEP_MS) return;
     this.#lastSweep = now;
-    for (const [key, session] of this.#sessions) if (this.#expired(session, now)) this.#sessions.delete(key);
+    await this.#store.purgeExpired(now, SWEEP_BATCH);
   }
 }

@@ -67,6 +67,12 @@ form.filters{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center;margin:
 form.filters input,form.filters select,form.inline-form button{font:inherit;padding:3px 8px;border:1px solid #a0aec0;border-radius:4px}
 form.filters button,form.inline-form button{font:inherit;padding:3px 14px;border-radius:4px;border:1px solid #2d3748;background:#2d3748;color:#fff;cursor:pointer}
 form.inline-form{margin:8px 0}
+div.forms{display:flex;flex-wrap:wrap;gap:12px 24px;margin:8px 0 16px}
+form.manage{display:grid;grid-template-columns:max-content minmax(180px,360px);gap:6px 10px;align-items:center;padding:10px;border:1px solid var(--line);border-radius:6px}
+form.manage input,form.manage select,form.manage textarea{font:inherit;padding:3px 8px;border:1px solid #a0aec0;border-radius:4px}
+form.manage label.check{margin-right:8px;white-space:nowrap}
+form.manage button{grid-column:2;justify-self:start;font:inherit;padding:3px 14px;border-radius:4px;border:1px solid #2d3748;background:#2d3748;color:#fff;cursor:pointer}
+p.done{border-left:4px solid #38a169;background:#f0fff4;padding:6px 10px}
 p.notice{border-left:4px solid #3182ce;background:#ebf8ff;padding:6px 10px}
 nav.paging{margin:12px 0}
 code.detail{white-space:pre-wrap;word-break:break-all}

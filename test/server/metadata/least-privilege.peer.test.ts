@@ -3,13 +3,13 @@
  * and write its tables but not create anything: an administrator migrates
  * once (the first start, as a role with CREATE), later starts use the small
  * role. Every store of the registry (content, accounts, kept inventories,
- * webhooks, audit) must then open on the migrated schema without asking for
+ * webhooks, audit, UI sessions) must then open on the migrated schema without asking for
  * a lock or CREATE, and work.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { openAuditStore, openIdentityStore, openInventoryStore, openMetadataStore, openWebhookStore } from '../../../src/server/metadata/open-stores.js';
+import { openAuditStore, openIdentityStore, openInventoryStore, openMetadataStore, openSessionStore, openWebhookStore } from '../../../src/server/metadata/open-stores.js';
 import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
 
 let peer: PostgresPeer;
@@ -24,7 +24,7 @@ after(async () => {
   await peer?.stop();
 });
 
-const OPENERS = { content: openMetadataStore, identity: openIdentityStore, inventory: openInventoryStore, webhooks: openWebhookStore, audit: openAuditStore };
+const OPENERS = { content: openMetadataStore, identity: openIdentityStore, inventory: openInventoryStore, webhooks: openWebhookStore, audit: openAuditStore, sessions: openSessionStore };
 
 test('a role without CREATE opens every store on a schema an administrator migrated, and writes through them', async () => {
   for (const open of Object.values(OPENERS)) await (await open({ root: '/nonexistent', metadataUrl: url })).close();
@@ -55,5 +55,13 @@ test('a role without CREATE opens every store on a schema an administrator migra
     assert.deepEqual(await content.listRepositories({ limit: 10 }), []);
   } finally {
     await content.close();
+  }
+  const sessions = await openSessionStore({ root: '/nonexistent', metadataUrl: asApp.toString() });
+  try {
+    await sessions.create({ key: 'k', user: 'alice', createdAt: 1, lastSeen: 1, expiresAt: 1000, idleMs: 500 }, 10);
+    assert.equal((await sessions.get('k', 2))?.user, 'alice');
+    assert.equal(await sessions.purgeExpired(2000, 10), 1);
+  } finally {
+    await sessions.close();
   }
 });

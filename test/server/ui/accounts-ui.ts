@@ -147,13 +147,18 @@ export async function accountsUi(): Promise<AccountsUi> {
 }
 
 /** A signed-in UI session by the sign-in form: the cookie header to send, and the session's form token. */
-export async function signIn(app: FastifyInstance, user: UserName): Promise<{ cookie: string; csrf: string }> {
+export function signIn(app: FastifyInstance, user: UserName): Promise<{ cookie: string; csrf: string }> {
+  return signInAs(app, user, PASSWORDS[user]);
+}
+
+/** The same, for a user and password of the caller's choosing. */
+export async function signInAs(app: FastifyInstance, user: string, password: string): Promise<{ cookie: string; csrf: string }> {
   const form = await app.inject({ method: 'GET', url: '/ui/login' });
   const loginToken = cookieValue(form, 'portcullis_login');
   const res = await app.inject({
     method: 'POST',
     url: '/ui/login',
-    payload: new URLSearchParams({ csrf: loginToken, next: '/ui/', username: user, password: PASSWORDS[user] }).toString(),
+    payload: new URLSearchParams({ csrf: loginToken, next: '/ui/', username: user, password }).toString(),
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `portcullis_login=${loginToken}` },
   });
   if (res.statusCode !== 303) throw new Error(`sign-in of ${user}: ${res.statusCode}`);

@@ -49,8 +49,18 @@ export interface ApiDeps {
   readonly now?: () => Date;
 }
 
-export interface ApiContext extends ApiDeps {
+/**
+ * What one admin action needs: the services, the caller, and the request
+ * (its log, and its facts for the audit note). The API's handlers and the
+ * UI's forms (ui/manage.ts) both act through the same functions with it, so
+ * a rule or an audit record is written once.
+ */
+export interface ActingContext extends ApiDeps {
   readonly principal: Principal;
+  readonly request: Pick<FastifyRequest, 'raw' | 'log'>;
+}
+
+export interface ApiContext extends ActingContext {
   readonly request: FastifyRequest;
   readonly reply: FastifyReply;
 }
@@ -94,7 +104,7 @@ export function stringField(body: Record<string, unknown>, name: string, require
   return value;
 }
 
-export function nowIso(ctx: ApiDeps): string {
+export function nowIso(ctx: Pick<ApiDeps, 'now'>): string {
   return (ctx.now?.() ?? new Date()).toISOString();
 }
 

@@ -8,7 +8,7 @@
  */
 import { isRole, isUserName } from '../../auth/principal.js';
 import type { MemberRecord } from '../../metadata/identity-store.js';
-import { ApiError, bodyOf, pageOf, sendPage } from './context.js';
+import { ApiError, bodyOf, pageOf, sendPage, type ActingContext } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf, visibleProject } from './projects.js';
 import { noteAudit } from '../../audit/notes.js';
@@ -25,23 +25,31 @@ export function registerMembers(route: Route): void {
   });
 
   route('PUT', '/projects/:project/members/:user', async (ctx) => {
-    const project = await visibleProject(ctx, paramOf(ctx, 'project'), true);
-    const user = paramOf(ctx, 'user');
-    const role = bodyOf(ctx.request).role;
-    if (!isRole(role)) throw new ApiError('INVALID', '"role" must be pull, push, delete or admin');
-    if (!isUserName(user) || (!(await ctx.access.store.getUser(user)) && !ctx.access.isHtpasswdUser(user))) throw new ApiError('NOT_FOUND', `user ${user.slice(0, 100)} does not exist`);
-    await ctx.access.store.setMember(project.name, user, role);
-    ctx.request.log.info({ event: 'member.set', project: project.name, user, role }, `${user} is ${role} in ${project.name}`);
-    noteAudit(ctx.request, { action: 'member.set', project: project.name, detail: { user, role } });
-    return ctx.reply.code(200).send({ user, role });
+    const member = await setMember(ctx, paramOf(ctx, 'project'), paramOf(ctx, 'user'), bodyOf(ctx.request).role);
+    return ctx.reply.code(200).send(memberView(member));
   });
 
   route('DELETE', '/projects/:project/members/:user', async (ctx) => {
-    const project = await visibleProject(ctx, paramOf(ctx, 'project'), true);
-    const user = paramOf(ctx, 'user');
-    if (!(await ctx.access.store.removeMember(project.name, user))) throw new ApiError('NOT_FOUND', `${user.slice(0, 100)} is not a member of ${project.name}`);
-    ctx.request.log.info({ event: 'member.removed', project: project.name, user }, `${user} removed from ${project.name}`);
-    noteAudit(ctx.request, { action: 'member.removed', project: project.name, detail: { user } });
+    await removeMember(ctx, paramOf(ctx, 'project'), paramOf(ctx, 'user'));
     return ctx.reply.code(204).send();
   });
+}
+
+/** Adds `user` to `project` with `role`, or changes their role (the project's admin role needed); the audit note `member.set`. */
+export async function setMember(ctx: ActingContext, projectName: string, user: string, role: unknown): Promise<MemberRecord> {
+  const project = await visibleProject(ctx, projectName, true);
+  if (!isRole(role)) throw new ApiError('INVALID', '"role" must be pull, push, delete or admin');
+  if (!isUserName(user) || (!(await ctx.access.store.getUser(user)) && !ctx.access.isHtpasswdUser(user))) throw new ApiError('NOT_FOUND', `user ${user.slice(0, 100)} does not exist`);
+  await ctx.access.store.setMember(project.name, user, role);
+  ctx.request.log.info({ event: 'member.set', project: project.name, user, role }, `${user} is ${role} in ${project.name}`);
+  noteAudit(ctx.request, { action: 'member.set', project: project.name, detail: { user, role } });
+  return { project: project.name, user, role };
+}
+
+/** Takes `user` out of `project` (the project's admin role needed); the audit note `member.removed`. */
+export async function removeMember(ctx: ActingContext, projectName: string, user: string): Promise<void> {
+  const project = await visibleProject(ctx, projectName, true);
+  if (!(await ctx.access.store.removeMember(project.name, user))) throw new ApiError('NOT_FOUND', `${user.slice(0, 100)} is not a member of ${project.name}`);
+  ctx.request.log.info({ event: 'member.removed', project: project.name, user }, `${user} removed from ${project.name}`);
+  noteAudit(ctx.request, { action: 'member.removed', project: project.name, detail: { user } });
 }

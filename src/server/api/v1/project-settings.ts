@@ -23,7 +23,7 @@ import { isRegistryAdmin } from '../../auth/permissions.js';
 import { noteAudit } from '../../audit/notes.js';
 import { ServeError } from '../../errors.js';
 import { oneProjectSettings } from '../../gc/projects.js';
-import { ApiError, bodyOf, type ApiContext } from './context.js';
+import { ApiError, bodyOf, type ActingContext, type ApiContext } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf, visibleProject } from './projects.js';
 
@@ -70,24 +70,30 @@ export function registerProjectSettings(route: Route): void {
     return ctx.reply.code(200).send(settingsView(await ctx.access.store.getProjectSettings(name)));
   });
 
-  route('PUT', '/projects/:project/settings', async (ctx) => {
-    const project = await visibleProject(ctx, paramOf(ctx, 'project'), true);
-    const settings = settingsFromBody(bodyOf(ctx.request));
-    // The quota is the operator's limit on the project, not the project's own: only a registry administrator
-    // changes it (as in Harbor); a project admin sends it back as it is (the CLI reads it first).
-    if (!isRegistryAdmin(ctx.principal)) {
-      const stored = await ctx.access.store.getProjectSettings(project.name);
-      if (JSON.stringify(settings.quota ?? null) !== JSON.stringify(stored?.quota ?? null)) {
-        throw new ApiError('DENIED', `the storage quota of project ${project.name} is set by a registry administrator: send "quota" as it is (${JSON.stringify(stored?.quota ?? null)})`);
-      }
+  route('PUT', '/projects/:project/settings', async (ctx) => ctx.reply.code(200).send(await putProjectSettings(ctx, paramOf(ctx, 'project'), bodyOf(ctx.request))));
+}
+
+/**
+ * Replaces the settings of `projectName` with `body` (validated as the file's section; the project's admin role
+ * needed, and a registry administrator's for a different quota); answers the view. The audit note `project.settings`.
+ */
+export async function putProjectSettings(ctx: ActingContext, projectName: string, body: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const project = await visibleProject(ctx, projectName, true);
+  const settings = settingsFromBody(body);
+  // The quota is the operator's limit on the project, not the project's own: only a registry administrator
+  // changes it (as in Harbor); a project admin sends it back as it is (the CLI reads it first).
+  if (!isRegistryAdmin(ctx.principal)) {
+    const stored = await ctx.access.store.getProjectSettings(project.name);
+    if (JSON.stringify(settings.quota ?? null) !== JSON.stringify(stored?.quota ?? null)) {
+      throw new ApiError('DENIED', `the storage quota of project ${project.name} is set by a registry administrator: send "quota" as it is (${JSON.stringify(stored?.quota ?? null)})`);
     }
-    const empty = Object.keys(settings).length === 0;
-    // Gone meanwhile (deleted by another request): as if it never was.
-    if (!(await ctx.access.store.setProjectSettings(project.name, empty ? null : settings))) throw new ApiError('NOT_FOUND', `project ${project.name} does not exist`);
-    const view = settingsView(empty ? undefined : settings);
-    const rules = Array.isArray(settings.retention) ? settings.retention.length : null;
-    ctx.request.log.info({ event: 'project.settings', project: project.name, quota: view.quota, untaggedRetention: view.untaggedRetention, rules, denySeverity: view.denySeverity }, `settings of project ${project.name} changed`);
-    noteAudit(ctx.request, { action: 'project.settings', project: project.name, detail: { quota: view.quota, untaggedRetention: view.untaggedRetention, retentionRules: rules, denySeverity: view.denySeverity } });
-    return ctx.reply.code(200).send(view);
-  });
+  }
+  const empty = Object.keys(settings).length === 0;
+  // Gone meanwhile (deleted by another request): as if it never was.
+  if (!(await ctx.access.store.setProjectSettings(project.name, empty ? null : settings))) throw new ApiError('NOT_FOUND', `project ${project.name} does not exist`);
+  const view = settingsView(empty ? undefined : settings);
+  const rules = Array.isArray(settings.retention) ? settings.retention.length : null;
+  ctx.request.log.info({ event: 'project.settings', project: project.name, quota: view.quota, untaggedRetention: view.untaggedRetention, rules, denySeverity: view.denySeverity }, `settings of project ${project.name} changed`);
+  noteAudit(ctx.request, { action: 'project.settings', project: project.name, detail: { quota: view.quota, untaggedRetention: view.untaggedRetention, retentionRules: rules, denySeverity: view.denySeverity } });
+  return view;
 }

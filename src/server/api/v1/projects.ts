@@ -10,7 +10,7 @@ import type { FastifyReply } from 'fastify';
 import { isRegistryAdmin } from '../../auth/permissions.js';
 import { isProjectName } from '../../auth/principal.js';
 import type { ProjectRecord } from '../../metadata/identity-store.js';
-import { ApiError, bodyOf, nowIso, pageOf, sendPage, type ApiContext } from './context.js';
+import { ApiError, bodyOf, nowIso, pageOf, sendPage, type ActingContext, type ApiContext } from './context.js';
 import type { Route } from './plugin.js';
 import { noteAudit } from '../../audit/notes.js';
 
@@ -19,7 +19,7 @@ export function projectView(project: ProjectRecord): Record<string, unknown> {
 }
 
 /** The project when the caller may see it (404 otherwise, as when it does not exist); with `manage`, 403 unless they may administer it. */
-export async function visibleProject(ctx: ApiContext, name: string, manage: boolean): Promise<ProjectRecord> {
+export async function visibleProject(ctx: ActingContext, name: string, manage: boolean): Promise<ProjectRecord> {
   const project = isProjectName(name) ? await ctx.access.store.getProject(name) : undefined;
   if (!project || !(await ctx.access.can(ctx.principal, 'pull', name))) throw new ApiError('NOT_FOUND', `project ${name.slice(0, 100)} does not exist`);
   if (manage && !(await ctx.access.can(ctx.principal, 'admin', name))) throw new ApiError('DENIED', `managing project ${name} needs its admin role`);
@@ -43,16 +43,8 @@ export function registerProjects(route: Route): void {
   });
 
   route('POST', '/projects', async (ctx): Promise<FastifyReply> => {
-    if (!isRegistryAdmin(ctx.principal)) throw new ApiError('DENIED', 'creating projects needs a registry administrator');
-    const body = bodyOf(ctx.request);
-    const name = body.name;
-    if (typeof name !== 'string' || !isProjectName(name)) throw new ApiError('INVALID', 'name: one repository path component (lowercase letters, digits, . _ -), at most 64 characters');
-    if (body.public !== undefined && typeof body.public !== 'boolean') throw new ApiError('INVALID', '"public" must be true or false');
-    const project: ProjectRecord = { name, public: body.public === true, createdAt: nowIso(ctx) };
-    if (!(await ctx.access.store.createProject(project))) throw new ApiError('CONFLICT', `project ${name} exists`);
-    ctx.request.log.info({ event: 'project.created', project: name, public: project.public }, `project ${name} created`);
-    noteAudit(ctx.request, { action: 'project.created', project: name, detail: { public: project.public } });
-    return ctx.reply.code(201).header('location', `/api/v1/projects/${name}`).send(projectView(project));
+    const project = await createProject(ctx, bodyOf(ctx.request));
+    return ctx.reply.code(201).header('location', `/api/v1/projects/${project.name}`).send(projectView(project));
   });
 
   route('GET', '/projects/:project', async (ctx) => {
@@ -80,6 +72,19 @@ export function registerProjects(route: Route): void {
     noteAudit(ctx.request, { action: 'project.deleted', project: project.name });
     return ctx.reply.code(204).send();
   });
+}
+
+/** A new project (`{"name","public"}`; registry administrators only); the audit note `project.created`. */
+export async function createProject(ctx: ActingContext, body: Readonly<Record<string, unknown>>): Promise<ProjectRecord> {
+  if (!isRegistryAdmin(ctx.principal)) throw new ApiError('DENIED', 'creating projects needs a registry administrator');
+  const name = body.name;
+  if (typeof name !== 'string' || !isProjectName(name)) throw new ApiError('INVALID', 'name: one repository path component (lowercase letters, digits, . _ -), at most 64 characters');
+  if (body.public !== undefined && typeof body.public !== 'boolean') throw new ApiError('INVALID', '"public" must be true or false');
+  const project: ProjectRecord = { name, public: body.public === true, createdAt: nowIso(ctx) };
+  if (!(await ctx.access.store.createProject(project))) throw new ApiError('CONFLICT', `project ${name} exists`);
+  ctx.request.log.info({ event: 'project.created', project: name, public: project.public }, `project ${name} created`);
+  noteAudit(ctx.request, { action: 'project.created', project: name, detail: { public: project.public } });
+  return project;
 }
 
 export function paramOf(ctx: ApiContext, name: string): string {

@@ -10,7 +10,7 @@
 import { isRegistryAdmin } from '../../auth/permissions.js';
 import { isUserName } from '../../auth/principal.js';
 import type { UserRecord } from '../../metadata/identity-store.js';
-import { ApiError, bodyOf, checkPassword, nowIso, pageOf, sendPage, stringField, type ApiContext } from './context.js';
+import { ApiError, bodyOf, checkPassword, nowIso, pageOf, sendPage, stringField, type ActingContext, type ApiContext } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf } from './projects.js';
 import { noteAudit } from '../../audit/notes.js';
@@ -19,7 +19,7 @@ function userView(user: UserRecord): Record<string, unknown> {
   return { name: user.name, admin: user.admin, createdAt: user.createdAt, passwordChangedAt: user.passwordChangedAt };
 }
 
-function requireAdmin(ctx: ApiContext): void {
+function requireAdmin(ctx: Pick<ActingContext, 'principal'>): void {
   if (!isRegistryAdmin(ctx.principal)) throw new ApiError('DENIED', 'this needs a registry administrator');
 }
 
@@ -35,20 +35,8 @@ export function registerUsers(route: Route): void {
   });
 
   route('POST', '/users', async (ctx) => {
-    requireAdmin(ctx);
-    const body = bodyOf(ctx.request);
-    const name = stringField(body, 'name', true);
-    const password = stringField(body, 'password', true);
-    if (!isUserName(name)) throw new ApiError('INVALID', 'name: 1 to 64 letters, digits and . _ @ -, starting with a letter or digit');
-    if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new ApiError('INVALID', '"admin" must be true or false');
-    checkPassword(password);
-    if (ctx.access.isHtpasswdUser(name)) throw new ApiError('CONFLICT', `user ${name} exists (in the htpasswd file)`);
-    const at = nowIso(ctx);
-    const user: UserRecord = { name, passwordHash: await ctx.access.hashPassword(password), admin: body.admin === true, createdAt: at, passwordChangedAt: at };
-    if (!(await ctx.access.store.createUser(user))) throw new ApiError('CONFLICT', `user ${name} exists`);
-    ctx.request.log.info({ event: 'user.created', user: name, admin: user.admin }, `user ${name} created`);
-    noteAudit(ctx.request, { action: 'user.created', detail: { user: name, admin: user.admin } });
-    return ctx.reply.code(201).header('location', `/api/v1/users/${name}`).send(userView(user));
+    const user = await createUser(ctx, bodyOf(ctx.request));
+    return ctx.reply.code(201).header('location', `/api/v1/users/${user.name}`).send(userView(user));
   });
 
   route('GET', '/users/:user', async (ctx) => {
@@ -95,6 +83,23 @@ export function registerUsers(route: Route): void {
     noteAudit(ctx.request, { action: 'user.deleted', detail: { user: name } });
     return ctx.reply.code(204).send();
   });
+}
+
+/** A new account (`{"name","password","admin"}`; registry administrators only); the audit note `user.created`. */
+export async function createUser(ctx: ActingContext, body: Readonly<Record<string, unknown>>): Promise<UserRecord> {
+  requireAdmin(ctx);
+  const name = stringField(body, 'name', true);
+  const password = stringField(body, 'password', true);
+  if (!isUserName(name)) throw new ApiError('INVALID', 'name: 1 to 64 letters, digits and . _ @ -, starting with a letter or digit');
+  if (body.admin !== undefined && typeof body.admin !== 'boolean') throw new ApiError('INVALID', '"admin" must be true or false');
+  checkPassword(password);
+  if (ctx.access.isHtpasswdUser(name)) throw new ApiError('CONFLICT', `user ${name} exists (in the htpasswd file)`);
+  const at = nowIso(ctx);
+  const user: UserRecord = { name, passwordHash: await ctx.access.hashPassword(password), admin: body.admin === true, createdAt: at, passwordChangedAt: at };
+  if (!(await ctx.access.store.createUser(user))) throw new ApiError('CONFLICT', `user ${name} exists`);
+  ctx.request.log.info({ event: 'user.created', user: name, admin: user.admin }, `user ${name} created`);
+  noteAudit(ctx.request, { action: 'user.created', detail: { user: name, admin: user.admin } });
+  return user;
 }
 
 async function refuseLastAdmin(ctx: ApiContext, name: string): Promise<void> {

@@ -30,7 +30,7 @@ import { isWebhookEvent, WEBHOOK_EVENTS, type WebhookEvent } from '../../webhook
 import { newWebhookSecret } from '../../webhooks/secrets.js';
 import { MAX_WEBHOOKS_PER_PROJECT, type WebhookService } from '../../webhooks/service.js';
 import { checkTarget } from '../../webhooks/targets.js';
-import { ApiError, bodyOf, nowIso, pageOf, sendPage, stringField, type ApiContext } from './context.js';
+import { ApiError, bodyOf, nowIso, pageOf, sendPage, stringField, type ActingContext } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf, visibleProject } from './projects.js';
 
@@ -68,40 +68,14 @@ export function registerWebhooks(route: Route, webhooks: WebhookService): void {
   });
 
   route('POST', base, async (ctx) => {
-    const project = await visibleProject(ctx, paramOf(ctx, 'project'), true);
-    const body = bodyOf(ctx.request);
-    const format = formatOf(body.format) ?? 'portcullis';
-    const events = eventsOf(body.events) ?? (format === 'clair' ? CLAIR_EVENTS : WEBHOOK_EVENTS);
-    checkFormat(format, events);
-    const url = urlOf(webhooks, stringField(body, 'url', true));
-    const description = descriptionOf(body.description);
-    if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw new ApiError('INVALID', '"enabled" must be true or false');
-    const secret = secretOf(body.secret) ?? newWebhookSecret();
-    if ((await webhooks.store.listWebhooks(project.name)).length >= MAX_WEBHOOKS_PER_PROJECT) throw new ApiError('CONFLICT', `project ${project.name} has ${MAX_WEBHOOKS_PER_PROJECT} webhooks already: delete one first`);
-    const id = randomBytes(8).toString('hex');
-    const now = nowIso(ctx);
-    const webhook: WebhookRecord = {
-      id,
-      project: project.name,
-      url,
-      events: [...new Set(events)],
-      format,
-      sealedSecret: webhooks.secrets.seal(secret, id),
-      ...(description ? { description } : {}),
-      enabled: body.enabled !== false,
-      createdAt: now,
-      updatedAt: now,
-    };
-    if (!(await webhooks.store.createWebhook(webhook))) throw new ApiError('NOT_FOUND', `project ${project.name} does not exist`);
-    ctx.request.log.info({ event: 'webhook.created', project: project.name, webhook: id, url: logUrl(url), events: webhook.events, format }, `webhook ${id} created in ${project.name}`);
-    noteAudit(ctx.request, { action: 'webhook.created', project: project.name, detail: { webhook: id, url: logUrl(url), events: webhook.events, format, enabled: webhook.enabled } });
-    return ctx.reply.code(201).header('location', `/api/v1/projects/${project.name}/webhooks/${id}`).send({ ...webhookView(webhook), secret });
+    const { webhook, secret } = await createWebhook(ctx, webhooks, paramOf(ctx, 'project'), bodyOf(ctx.request));
+    return ctx.reply.code(201).header('location', `/api/v1/projects/${webhook.project}/webhooks/${webhook.id}`).send({ ...webhookView(webhook), secret });
   });
 
-  route('GET', `${base}/:webhook`, async (ctx) => ctx.reply.code(200).send(webhookView(await webhookOf(ctx, webhooks))));
+  route('GET', `${base}/:webhook`, async (ctx) => ctx.reply.code(200).send(webhookView(await webhookOf(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook')))));
 
   route('PATCH', `${base}/:webhook`, async (ctx) => {
-    const current = await webhookOf(ctx, webhooks);
+    const current = await webhookOf(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook'));
     const body = bodyOf(ctx.request);
     const format = formatOf(body.format) ?? current.format;
     const events = eventsOf(body.events) ?? (body.format !== undefined && format === 'clair' ? CLAIR_EVENTS : current.events);
@@ -137,43 +111,82 @@ export function registerWebhooks(route: Route, webhooks: WebhookService): void {
   });
 
   route('DELETE', `${base}/:webhook`, async (ctx) => {
-    const current = await webhookOf(ctx, webhooks);
-    if (!(await webhooks.store.deleteWebhook(current.project, current.id))) throw notFound(current.id);
-    ctx.request.log.info({ event: 'webhook.deleted', project: current.project, webhook: current.id }, `webhook ${current.id} of ${current.project} deleted`);
-    noteAudit(ctx.request, { action: 'webhook.deleted', project: current.project, detail: { webhook: current.id, url: logUrl(current.url) } });
+    await deleteWebhook(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook'));
     return ctx.reply.code(204).send();
   });
 
   route('GET', `${base}/:webhook/deliveries`, async (ctx) => {
-    const webhook = await webhookOf(ctx, webhooks);
+    const webhook = await webhookOf(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook'));
     const { page, n } = pageOf(ctx.request);
     if (page.last !== undefined && !/^\d{1,15}$/.test(page.last)) throw new ApiError('INVALID', 'last must be the sequence number of a delivery');
     const items = await webhooks.store.listDeliveries(webhook.id, { ...(page.last !== undefined ? { before: Number(page.last) } : {}), limit: n + 1 });
     return sendPage(ctx, `/api/v1/projects/${webhook.project}/webhooks/${webhook.id}/deliveries`, 'deliveries', items, n, (d) => String(d.seq ?? ''), (d) => deliveryView(d));
   });
 
-  route('GET', `${base}/:webhook/deliveries/:delivery`, async (ctx) => ctx.reply.code(200).send(deliveryView(await deliveryOf(ctx, webhooks, await webhookOf(ctx, webhooks)), true)));
+  route('GET', `${base}/:webhook/deliveries/:delivery`, async (ctx) => ctx.reply.code(200).send(deliveryView(await deliveryOf(webhooks, await webhookOf(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook')), paramOf(ctx, 'delivery')), true)));
 
-  route('POST', `${base}/:webhook/deliveries/:delivery/redeliver`, async (ctx): Promise<FastifyReply> => {
-    const webhook = await webhookOf(ctx, webhooks);
-    const copy = await webhooks.redeliver(webhook, (await deliveryOf(ctx, webhooks, webhook)).id);
-    if (!copy) throw new ApiError('NOT_FOUND', 'no such delivery');
-    ctx.request.log.info({ event: 'webhook.redelivery', project: webhook.project, webhook: webhook.id, delivery: copy.id, of: copy.redeliveryOf }, `webhook ${webhook.id}: delivery ${copy.redeliveryOf ?? ''} queued again`);
-    noteAudit(ctx.request, { action: 'webhook.redelivered', project: webhook.project, detail: { webhook: webhook.id, delivery: copy.id, of: copy.redeliveryOf ?? null, event: copy.event } });
-    return ctx.reply.code(202).send(deliveryView(copy));
-  });
+  route('POST', `${base}/:webhook/deliveries/:delivery/redeliver`, async (ctx): Promise<FastifyReply> =>
+    ctx.reply.code(202).send(deliveryView(await redeliver(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook'), paramOf(ctx, 'delivery')))),
+  );
 }
 
-async function webhookOf(ctx: ApiContext, webhooks: WebhookService): Promise<WebhookRecord> {
-  const project = await visibleProject(ctx, paramOf(ctx, 'project'), true);
-  const id = paramOf(ctx, 'webhook');
+/** A new webhook of `projectName` (the POST body's fields; the project's admin role needed), with its secret, shown this once. The audit note `webhook.created`. */
+export async function createWebhook(ctx: ActingContext, webhooks: WebhookService, projectName: string, body: Readonly<Record<string, unknown>>): Promise<{ webhook: WebhookRecord; secret: string }> {
+  const project = await visibleProject(ctx, projectName, true);
+  const format = formatOf(body.format) ?? 'portcullis';
+  const events = eventsOf(body.events) ?? (format === 'clair' ? CLAIR_EVENTS : WEBHOOK_EVENTS);
+  checkFormat(format, events);
+  const url = urlOf(webhooks, stringField(body, 'url', true));
+  const description = descriptionOf(body.description);
+  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw new ApiError('INVALID', '"enabled" must be true or false');
+  const secret = secretOf(body.secret) ?? newWebhookSecret();
+  if ((await webhooks.store.listWebhooks(project.name)).length >= MAX_WEBHOOKS_PER_PROJECT) throw new ApiError('CONFLICT', `project ${project.name} has ${MAX_WEBHOOKS_PER_PROJECT} webhooks already: delete one first`);
+  const id = randomBytes(8).toString('hex');
+  const now = nowIso(ctx);
+  const webhook: WebhookRecord = {
+    id,
+    project: project.name,
+    url,
+    events: [...new Set(events)],
+    format,
+    sealedSecret: webhooks.secrets.seal(secret, id),
+    ...(description ? { description } : {}),
+    enabled: body.enabled !== false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (!(await webhooks.store.createWebhook(webhook))) throw new ApiError('NOT_FOUND', `project ${project.name} does not exist`);
+  ctx.request.log.info({ event: 'webhook.created', project: project.name, webhook: id, url: logUrl(url), events: webhook.events, format }, `webhook ${id} created in ${project.name}`);
+  noteAudit(ctx.request, { action: 'webhook.created', project: project.name, detail: { webhook: id, url: logUrl(url), events: webhook.events, format, enabled: webhook.enabled } });
+  return { webhook, secret };
+}
+
+/** Deletes a webhook of `projectName` with its delivery log (the project's admin role needed); the audit note `webhook.deleted`. */
+export async function deleteWebhook(ctx: ActingContext, webhooks: WebhookService, projectName: string, id: string): Promise<void> {
+  const current = await webhookOf(ctx, webhooks, projectName, id);
+  if (!(await webhooks.store.deleteWebhook(current.project, current.id))) throw notFound(current.id);
+  ctx.request.log.info({ event: 'webhook.deleted', project: current.project, webhook: current.id }, `webhook ${current.id} of ${current.project} deleted`);
+  noteAudit(ctx.request, { action: 'webhook.deleted', project: current.project, detail: { webhook: current.id, url: logUrl(current.url) } });
+}
+
+/** Queues the body of one delivery again as a new delivery (the project's admin role needed); the audit note `webhook.redelivered`. */
+export async function redeliver(ctx: ActingContext, webhooks: WebhookService, projectName: string, id: string, deliveryId: string): Promise<DeliveryRecord> {
+  const webhook = await webhookOf(ctx, webhooks, projectName, id);
+  const copy = await webhooks.redeliver(webhook, (await deliveryOf(webhooks, webhook, deliveryId)).id);
+  if (!copy) throw new ApiError('NOT_FOUND', 'no such delivery');
+  ctx.request.log.info({ event: 'webhook.redelivery', project: webhook.project, webhook: webhook.id, delivery: copy.id, of: copy.redeliveryOf }, `webhook ${webhook.id}: delivery ${copy.redeliveryOf ?? ''} queued again`);
+  noteAudit(ctx.request, { action: 'webhook.redelivered', project: webhook.project, detail: { webhook: webhook.id, delivery: copy.id, of: copy.redeliveryOf ?? null, event: copy.event } });
+  return copy;
+}
+
+async function webhookOf(ctx: ActingContext, webhooks: WebhookService, projectName: string, id: string): Promise<WebhookRecord> {
+  const project = await visibleProject(ctx, projectName, true);
   const webhook = /^[0-9a-f]{16}$/.test(id) ? await webhooks.store.getWebhook(project.name, id) : undefined;
   if (!webhook) throw notFound(id);
   return webhook;
 }
 
-async function deliveryOf(ctx: ApiContext, webhooks: WebhookService, webhook: WebhookRecord): Promise<DeliveryRecord> {
-  const id = paramOf(ctx, 'delivery');
+async function deliveryOf(webhooks: WebhookService, webhook: WebhookRecord, id: string): Promise<DeliveryRecord> {
   const delivery = /^[0-9a-f-]{36}$/.test(id) ? await webhooks.store.getDelivery(webhook.id, id) : undefined;
   if (!delivery) throw new ApiError('NOT_FOUND', `webhook ${webhook.id} has no delivery ${id.slice(0, 40)}`);
   return delivery;

@@ -1,5 +1,5 @@
 /**
- * `/ui/p/<project>`: one project of a registry with accounts, read only —
+ * `/ui/p/<project>`: one project of a registry with accounts —
  * its repositories, its members and their roles, its robots (actions,
  * expiry, revocation) and its webhooks (where they post, for which events,
  * whether enabled, how the last delivery went). Who may see it is the
@@ -16,6 +16,10 @@
  * settings (quota, untagged retention, pull threshold, tag retention rules:
  * `PUT /api/v1/projects/{project}/settings`) are shown as stored; without
  * any, the page says the operator's defaults apply.
+ *
+ * Given `forms` (the caller may run the project: project-forms.ts), each
+ * section is followed by its forms, and the page starts with what the last
+ * form did.
  */
 import type { Page } from '../../metadata/store.js';
 import type { MemberRecord, RobotRecord } from '../../metadata/identity-store.js';
@@ -23,6 +27,7 @@ import type { DeliveryRecord, WebhookRecord } from '../../metadata/webhook-store
 import { mapLimit, type UiAccounts, type UiContext } from '../context.js';
 import { h, table, time, type PageContent } from '../html.js';
 import { projectPath, repositoryPath, UI_ROOT } from '../paths.js';
+import { memberForms, noticeLine, robotForms, settingsForm, webhookForms, type ProjectForms } from './project-forms.js';
 
 /** Rows shown per section. */
 export const SHOWN = 200;
@@ -117,7 +122,7 @@ function settingsSection(stored: Readonly<Record<string, unknown>> | undefined):
 }
 
 /** Undefined when there is no such project. */
-export async function projectPage(ctx: UiContext, accounts: UiAccounts, name: string, role: string): Promise<PageContent | undefined> {
+export async function projectPage(ctx: UiContext, accounts: UiAccounts, name: string, role: string, forms?: ProjectForms): Promise<PageContent | undefined> {
   const project = await accounts.store.getProject(name);
   if (!project) return undefined;
   const [repositories, members, robots, settings] = await Promise.all([
@@ -128,13 +133,18 @@ export async function projectPage(ctx: UiContext, accounts: UiAccounts, name: st
   ]);
   const repoRows = repositories.slice(0, SHOWN).map((r) => `<tr data-repository="${h(r)}"><td class="name"><a href="${h(repositoryPath(r))}">${h(r)}</a></td></tr>`);
   const sections = [
-    `<h1>Project ${h(name)}</h1>`,
+    `<h1>Project ${h(name)}</h1>${noticeLine(forms)}`,
     `<dl class="meta" id="meta"><dt>Visibility</dt><dd data-meta="Visibility">${project.public ? 'public (anyone may pull)' : 'private'}</dd><dt>Created</dt><dd data-meta="Created">${time(project.createdAt)}</dd><dt>Your role</dt><dd data-meta="Your role">${h(role)}</dd></dl>`,
     `<h2>Repositories</h2>\n${table('project-repositories', ['Repository'], repoRows, 'No repositories yet.')}${more(repositories, 'repositories')}`,
-    membersSection(members),
-    robotsSection(robots, ctx.now),
-    settingsSection(settings),
+    membersSection(members) + (forms ? memberForms(name, forms, members.slice(0, SHOWN)) : ''),
+    robotsSection(robots, ctx.now) + (forms ? robotForms(name, forms, robots.slice(0, SHOWN), ctx.now) : ''),
+    settingsSection(settings) + (forms ? settingsForm(name, forms, settings) : ''),
   ];
   if (accounts.webhooks) sections.push(await webhooksSection(accounts.webhooks, name));
+  if (accounts.webhooks && forms?.webhooks) {
+    const hooks = accounts.webhooks;
+    const shown = (await hooks.listWebhooks(name)).slice(0, SHOWN);
+    sections.push(webhookForms(name, forms, await mapLimit(shown, 4, async (webhook) => ({ webhook, deliveries: await hooks.listDeliveries(webhook.id, { limit: 5 }) }))));
+  }
   return { title: `Project ${name}`, crumbs: [{ label: 'Repositories', href: UI_ROOT }, { label: `Project ${name}`, href: projectPath(name) }], body: sections.join('\n') };
 }
