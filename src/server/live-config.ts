@@ -144,6 +144,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
     readableProjects: (principal) => current.htpasswd!.readableProjects(principal),
     challenge: () => current.htpasswd!.challenge(),
     authorize: (request, access, repository) => current.htpasswd!.authorize(request, access, repository),
+    knowsUser: (name) => current.htpasswd!.knowsUser(name),
   };
   const pullPolicy: PullPolicy = {
     async check(record: ManifestRecord): Promise<PolicyDecision> {

@@ -186,6 +186,12 @@ export interface AccessControl extends Authenticator {
   readableProjects(principal: Principal): Promise<ReadonlySet<string> | 'all'>;
   /** The WWW-Authenticate value of a 401 for a request that needed `scope` (`repository:NAME:pull`…). */
   challenge(scope?: string, error?: 'invalid_token' | 'insufficient_scope'): string;
+  /**
+   * Whether `name` is still a user who may sign in (htpasswd: a line of the
+   * current file). A UI session of a user who is not ends at its next
+   * request; an authenticator without this method keeps no session alive.
+   */
+  knowsUser?(name: string): boolean;
 }
 
 export interface TufRequest {

@@ -55,8 +55,10 @@ export class HtpasswdAuthenticator implements AccessControl {
   readonly #checker: CredentialChecker;
   readonly #verifier: PasswordVerifier;
   readonly #ownsVerifier: boolean;
+  readonly #users: ReadonlyMap<string, string>;
 
   constructor(users: ReadonlyMap<string, string>, options: HtpasswdOptions = {}) {
+    this.#users = users;
     this.#challenge = `Basic realm="${(options.realm ?? 'portcullis').replace(/["\\]/g, '')}"`;
     this.#project = { exists: true, public: options.anonymousPull ?? false };
     this.#ownsVerifier = options.verifier === undefined;
@@ -73,6 +75,10 @@ export class HtpasswdAuthenticator implements AccessControl {
 
   static async load(path: string, options: HtpasswdOptions = {}): Promise<HtpasswdAuthenticator> {
     return new HtpasswdAuthenticator(await readHtpasswd(path), options);
+  }
+
+  knowsUser(name: string): boolean {
+    return this.#users.has(name);
   }
 
   async authenticate(request: AuthRequest): Promise<Authentication> {

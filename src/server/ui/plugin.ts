@@ -85,10 +85,12 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
    * A stored session's user as a principal now: an account with the store's
    * administrator flag, an htpasswd user beside the accounts (never an
    * administrator), or no one (the session ends); without accounts, the
-   * htpasswd file's users are all administrators (htpasswd.ts).
+   * htpasswd file's users are all administrators (htpasswd.ts) while their
+   * line is in the current file: a user taken out of it (and the file
+   * reloaded) is signed out at the next request, not when the session ends.
    */
   async function resolveUser(name: string): Promise<Principal | undefined> {
-    if (!accounts) return { kind: 'user', name, admin: true, via: 'htpasswd' };
+    if (!accounts) return auth?.knowsUser?.(name) === true ? { kind: 'user', name, admin: true, via: 'htpasswd' } : undefined;
     const account = await accounts.store.getUser(name);
     if (account) return { kind: 'user', name, admin: account.admin, via: 'password' };
     return accounts.manage?.access.isHtpasswdUser(name) ? { kind: 'user', name, admin: false, via: 'htpasswd' } : undefined;

@@ -17,6 +17,7 @@ import bcrypt from 'bcryptjs';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { HtpasswdAuthenticator } from '../../../src/server/auth/htpasswd.js';
 import type { PasswordVerifier } from '../../../src/server/auth/password-pool.js';
+import type { AccessControl } from '../../../src/server/services.js';
 import { SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
 import { FORMS_CONTENT_SECURITY_POLICY, uiPlugin } from '../../../src/server/ui/plugin.js';
 import type { SessionOptions } from '../../../src/server/ui/session.js';
@@ -173,6 +174,37 @@ test('sign-out needs the session token; afterwards the cookie opens nothing', as
   assert.match(cookie(out, 'portcullis_session')!.attributes, /^Max-Age=0; Path=\/ui/);
   assert.equal((await fastify.inject({ method: 'GET', url: '/ui/', headers: { cookie: `portcullis_session=${id}` } })).statusCode, 303);
   await fastify.close();
+});
+
+test('a user taken out of the htpasswd file (and the file reloaded) is signed out at the next request', async () => {
+  const verifier = new Verifier();
+  const withAlice = new HtpasswdAuthenticator(new Map([['alice', HASH]]), { verifier });
+  const withoutAlice = new HtpasswdAuthenticator(new Map([['bob', HASH]]), { verifier });
+  let current = withAlice;
+  // What live-config.ts hands the UI: every call goes to the current file's users.
+  const auth: AccessControl = {
+    authenticate: (request) => current.authenticate(request),
+    can: (principal, action, repository) => current.can(principal, action, repository),
+    readableProjects: (principal) => current.readableProjects(principal),
+    challenge: () => current.challenge(),
+    authorize: (request, access, repository) => current.authorize(request, access, repository),
+    knowsUser: (name) => current.knowsUser(name),
+  };
+  const fastify = Fastify();
+  await fastify.register(uiPlugin({ metadata: store, auth }));
+  const token = await formToken(fastify);
+  const signed = await post(fastify, '/ui/login', { username: 'alice', password: 's3cret', csrf: token }, { portcullis_login: token });
+  const id = cookie(signed, 'portcullis_session')!.value;
+  assert.equal((await fastify.inject({ method: 'GET', url: '/ui/', headers: { cookie: `portcullis_session=${id}` } })).statusCode, 200);
+  current = withoutAlice;
+  const after = await fastify.inject({ method: 'GET', url: '/ui/', headers: { cookie: `portcullis_session=${id}` } });
+  assert.equal(after.statusCode, 303, 'the session no longer opens the UI');
+  assert.match(String(after.headers.location), /^\/ui\/login/);
+  current = withAlice;
+  assert.equal((await fastify.inject({ method: 'GET', url: '/ui/', headers: { cookie: `portcullis_session=${id}` } })).statusCode, 303, 'the ended session stays ended');
+  await fastify.close();
+  await withAlice.close();
+  await withoutAlice.close();
 });
 
 test('the login limits apply to the form: past them even the right password gets 429 with Retry-After', async () => {
