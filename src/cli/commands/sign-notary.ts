@@ -8,7 +8,7 @@
  * (--cert-dir, --tls-verify).
  */
 import { existsSync } from 'node:fs';
-import { notaryServerUrl } from '../../engine/notary/index.js';
+import { NotaryPublishError, notaryServerUrl } from '../../engine/notary/index.js';
 import { registryRef, type SignLayout } from '../../engine/trust/index.js';
 import { signImageWithNotary } from '../../engine/trust/notary-sign.js';
 import { systemContext } from '../context.js';
@@ -30,6 +30,7 @@ export async function signWithNotary(image: string, options: SignCommandOptions,
     throw new UsageError('--notary signs with the trust store\'s repository key (its root key becomes the GUN\'s root): --key must name a store key, not a file');
   }
   const ref = registryRef(image);
+  if (ref.tag === undefined) throw new NotaryPublishError('TAG_REQUIRED', `Notary signs tags: name the tag to sign (${ref.registry}/${ref.repository}:TAG), not only a digest`);
   const server = notaryServerUrl({ flag: options.notaryServer, env: io.env, registry: ref.registry });
   const store = openKeyStoreFromEnv(io.env);
   const key = await store.unlock(keyRef, await passphrase('repository', options, io.env));
