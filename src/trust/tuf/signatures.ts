@@ -12,7 +12,7 @@
  * Notary lowercases `method` when reading. Signing covers ed25519, ecdsa
  * (the two key types our server holds for timestamp and snapshot) and RSA with
  * `rsapss`, what notary's RSA signer uses: a publisher's root (`*-x509`) and
- * targets keys can be any of the three.
+ * targets keys can be each of the three.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, constants, type KeyObject } from 'node:crypto';
 import { TufError } from './errors.js';

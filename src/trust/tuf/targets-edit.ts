@@ -14,7 +14,7 @@
  *   manifest's bytes — docker's tag → manifest digest and size.
  *
  * The signed object of an existing targets.json is kept as decoded (its
- * delegations and any field we do not know stay as they are); only
+ * delegations and every field we do not know stay as they are); only
  * `targets`, `version` and `expires` change. Pure: no I/O.
  */
 import { goTime, signMetadata, type SignedJson } from './build.js';

@@ -90,7 +90,7 @@ test('a repository key not certified for the repository is refused before anythi
   assert.equal((await cli(['key', 'generate', '--repositories', 'elsewhere.example/**'], env)).code, 0);
   const ref = await pushed('hostile/uncertified');
   requests.length = 0;
-  const r = await cli(['sign', ref, '--notary', '--tls-verify=false', '--notary-server', fakeUrl], env);
+  const r = await cli(['sign', ref, '--notary', '--notary-server', fakeUrl], env);
   assert.equal(r.code, 8, r.stderr);
   assert.match(r.stderr, /may not sign for .*hostile\/uncertified \(repository-not-covered\)/);
   assert.deepEqual(requests, []);
@@ -102,7 +102,7 @@ test('an Ed25519 root cannot be a Notary root: refused, nothing published', asyn
   assert.equal((await cli(['key', 'generate', '--algorithm', 'ed25519'], env)).code, 0);
   const ref = await pushed('hostile/ed25519');
   requests.length = 0;
-  const r = await cli(['sign', ref, '--notary', '--tls-verify=false', '--notary-server', fakeUrl], env);
+  const r = await cli(['sign', ref, '--notary', '--notary-server', fakeUrl], env);
   assert.equal(r.code, 7, r.stderr);
   assert.match(r.stderr, /Notary root keys are ECDSA or RSA certificates/);
   assert.deepEqual(requests.filter((line) => !line.startsWith('GET ')), []);
@@ -110,7 +110,7 @@ test('an Ed25519 root cannot be a Notary root: refused, nothing published', asyn
 
 test('--notary needs a tag and a store key', async () => {
   const env = await trustHome();
-  const digestOnly = await cli(['sign', `${registry.host}/hostile/x@sha256:${'a'.repeat(64)}`, '--notary', '--tls-verify=false', '--notary-server', fakeUrl], env);
+  const digestOnly = await cli(['sign', `${registry.host}/hostile/x@sha256:${'a'.repeat(64)}`, '--notary', '--notary-server', fakeUrl], env);
   assert.equal(digestOnly.code, 2, digestOnly.stderr);
   assert.match(digestOnly.stderr, /Notary signs tags/);
   const file = await cli(['sign', `${registry.host}/hostile/x:v1`, '--notary', '--key', './cosign.key'], env);
@@ -120,7 +120,7 @@ test('--notary needs a tag and a store key', async () => {
   assert.equal(badServer.code, 2, badServer.stderr);
 });
 
-test('an RSA store signs for the real notary-server: rsa-x509 root, rsapss signatures, notary list reads it', async () => {
+test('an RSA store signs for the real notary-server (its CA from --cert-dir, refused without): rsa-x509 root, rsapss signatures, notary list reads it', async () => {
   const peer = await startNotaryPeer();
   const env = await trustHome();
   assert.equal((await cli(['key', 'generate', '--algorithm', 'rsa-3072'], env)).code, 0);
@@ -129,7 +129,10 @@ test('an RSA store signs for the real notary-server: rsa-x509 root, rsapss signa
   const certs = await mkdtemp(join(tmpdir(), 'portcullis-notary-rsa-'));
   await mkdir(join(certs, 'd'));
   await copyFile(peer.ca, join(certs, 'd', 'ca.crt'));
-  const r = await cli(['sign', ref, '--notary', '--tls-verify=false', '--cert-dir', join(certs, 'd'), '--format', 'json'], { ...env, DOCKER_CONTENT_TRUST_SERVER: peer.url });
+  const untrusted = await cli(['sign', ref, '--notary'], { ...env, DOCKER_CONTENT_TRUST_SERVER: peer.url });
+  assert.equal(untrusted.code, 5, untrusted.stderr); // the notary-server's CA is not trusted without --cert-dir
+  assert.match(untrusted.stderr, /TLS/);
+  const r = await cli(['sign', ref, '--notary', '--cert-dir', join(certs, 'd'), '--format', 'json'], { ...env, DOCKER_CONTENT_TRUST_SERVER: peer.url });
   assert.equal(r.code, 0, r.stderr);
   const digest = (JSON.parse(r.stdout) as { digest: string }).digest;
   const gun = `${registry.host}/${repository}`;

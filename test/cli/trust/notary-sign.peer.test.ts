@@ -91,7 +91,7 @@ function signScenario(name: string, setup: () => Promise<Setup>): void {
     });
 
     test('the first sign initialises the GUN: notary list and docker trust inspect show the tag, root and repository keys', async () => {
-      const r = await cli(['sign', `${gun}:v1`, '--notary', '--tls-verify=false', '--format', 'json', ...s.signFlags], env);
+      const r = await cli(['sign', `${gun}:v1`, '--notary', '--format', 'json', ...s.signFlags], env);
       assert.equal(r.code, 0, r.stderr);
       const result = JSON.parse(r.stdout) as { digest: string; notary: { initialized: boolean; changed: boolean; rootKeyId: string; rootCertificateKeyId: string; targetsKeyId: string; size: number } };
       assert.equal(result.notary.initialized, true);
@@ -110,7 +110,7 @@ function signScenario(name: string, setup: () => Promise<Setup>): void {
     });
 
     test('a second tag is added; the first stays', async () => {
-      const r = await cli(['sign', `${gun}:v2`, '--notary', '--tls-verify=false', '--layout', 'tag', ...s.signFlags], env);
+      const r = await cli(['sign', `${gun}:v2`, '--notary', '--layout', 'tag', ...s.signFlags], env);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /Notary .*: signed .*:v2 → sha256:/);
       const [v1, v2] = [await manifestOf(`${gun}:v1`), await manifestOf(`${gun}:v2`)];
@@ -125,14 +125,14 @@ function signScenario(name: string, setup: () => Promise<Setup>): void {
       await skopeoCopy(images.tinyOci, `docker://${gun}:v1`, ['--format', 'v2s2']);
       const moved = await manifestOf(`${gun}:v1`);
       assert.notEqual((await notaryList(s.notary, gun)).get('v1')?.digest, moved.hex);
-      const r = await cli(['sign', `${gun}:v1`, '--notary', '--tls-verify=false', '--format', 'json', ...s.signFlags], env);
+      const r = await cli(['sign', `${gun}:v1`, '--notary', '--format', 'json', ...s.signFlags], env);
       assert.equal(r.code, 0, r.stderr);
       const first = JSON.parse(r.stdout) as { notary: { changed: boolean; targetsVersion: number } };
       assert.equal(first.notary.changed, true);
       assert.deepEqual((await notaryList(s.notary, gun)).get('v1'), { name: 'v1', digest: moved.hex, size: moved.size, role: 'targets' });
       const inspect = await dockerTrustInspect(s.notary, gun);
       assert.equal(inspect.SignedTags.find((t) => t.SignedTag === 'v1')?.Digest, moved.hex);
-      const again = await cli(['sign', `${gun}:v1`, '--notary', '--tls-verify=false', '--format', 'json', ...s.signFlags], env);
+      const again = await cli(['sign', `${gun}:v1`, '--notary', '--format', 'json', ...s.signFlags], env);
       assert.equal(again.code, 0, again.stderr);
       const second = JSON.parse(again.stdout) as { notary: { changed: boolean; targetsVersion: number } };
       assert.equal(second.notary.changed, false);
@@ -147,7 +147,7 @@ function signScenario(name: string, setup: () => Promise<Setup>): void {
         const r = await notaryCli(theirs, args);
         assert.equal(r.code, 0, `notary ${args.join(' ')}: ${r.stderr}${r.stdout}`);
       }
-      const r = await cli(['sign', `${other}:v1`, '--notary', '--tls-verify=false', ...s.signFlags], env);
+      const r = await cli(['sign', `${other}:v1`, '--notary', ...s.signFlags], env);
       assert.equal(r.code, 9, r.stderr);
       assert.match(r.stderr, /already initialised with another root key .*refusing to publish over it/);
       assert.deepEqual((await notaryList(theirs, other)).get('v1'), { name: 'v1', digest: 'ab'.repeat(32), size: 42, role: 'targets' });
@@ -156,7 +156,7 @@ function signScenario(name: string, setup: () => Promise<Setup>): void {
     test('a wrong root passphrase initialises nothing', async () => {
       const fresh = `${s.registryHost}/${s.repository('fresh')}`;
       await skopeoCopy(images.tinyOci, `docker://${fresh}:v1`);
-      const r = await cli(['sign', `${fresh}:v1`, '--notary', '--tls-verify=false', ...s.signFlags], { ...env, PORTCULLIS_ROOT_PASSPHRASE: 'not-the-root-passphrase' });
+      const r = await cli(['sign', `${fresh}:v1`, '--notary', ...s.signFlags], { ...env, PORTCULLIS_ROOT_PASSPHRASE: 'not-the-root-passphrase' });
       assert.equal(r.code, 4, r.stderr);
       assert.match(r.stderr, /passphrase/i);
       const listed = await notaryCli(s.notary, ['list', fresh]);
