@@ -8,9 +8,8 @@
  * (--cert-dir, --tls-verify).
  */
 import { existsSync } from 'node:fs';
-import { NotaryPublishError, notaryServerUrl } from '../../engine/notary/index.js';
 import { registryRef, type SignLayout } from '../../engine/trust/index.js';
-import { signImageWithNotary } from '../../engine/trust/notary-sign.js';
+import { NotaryPublishError, notaryServerUrl, signImageWithNotary } from '../../engine/trust/notary-sign.js';
 import { systemContext } from '../context.js';
 import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';

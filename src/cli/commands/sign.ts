@@ -1,5 +1,4 @@
 import { signImage, type SignLayout } from '../../engine/trust/index.js';
-import { signWithNotary } from './sign-notary.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
@@ -33,7 +32,10 @@ export async function sign(image: string, options: SignCommandOptions, io: Outpu
   const format = parseFormat(options.format, ['text', 'json'] as const, 'text');
   const layout = parseFormat(options.layout, ['tag', 'bundle', 'both'] as const, 'both') as SignLayout;
   const annotations = parseAnnotations(options.annotation);
-  if (options.notary || options.notaryServer !== undefined) return signWithNotary(image, options, { format, layout, ...(annotations ? { annotations } : {}) }, io);
+  if (options.notary || options.notaryServer !== undefined) {
+    const { signWithNotary } = await import('./sign-notary.js');
+    return signWithNotary(image, options, { format, layout, ...(annotations ? { annotations } : {}) }, io);
+  }
   const { key, file } = await signingKey(options.key, options, io);
   const result = await signImage(image, { key, context: systemContext(options, io), layout, ...(annotations ? { annotations } : {}) });
   if (format === 'json') writeJson(io.stdout, result);

@@ -7,6 +7,9 @@
  * key) leaves nothing half-published. The repository key must be certified
  * by the root for the repository; a key file outside the store cannot be
  * checked and is refused.
+ *
+ * A public entry of `engine` of its own (docs/architecture.md): only
+ * `sign --notary` loads it, so plain `sign` does not load the Notary client.
  */
 import { formatImageRef, refName } from '../../core/index.js';
 import { dockerTransport, loadTlsSettings } from '../../image/transports/docker/index.js';
@@ -14,6 +17,8 @@ import { publishTag, NotaryPublishError, type PublishTagResult } from '../notary
 import type { KeyStore } from '../../trust/index.js';
 import { registryRef, signImage, type SignOptions, type SignResult } from './index.js';
 import { resolveSubject } from './registry.js';
+
+export { notaryServerUrl, NotaryPublishError, type NotaryServerSources, type PublishTagResult } from '../notary/index.js';
 
 export interface NotarySignOptions extends SignOptions {
   /** The trust store the key comes from: its root key and the key's certification. */
