@@ -20,8 +20,7 @@
  *   back as published, and the root (ours, or the one pinned) and versions
  *   are saved in the trust cache, so later reads and signs are pinned.
  */
-import type { KeyObject } from 'node:crypto';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { HttpFetcher } from '../../http/index.js';
 import {
   bareSigningKey,
