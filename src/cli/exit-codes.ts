@@ -185,6 +185,17 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   TARGET_NOT_SIGNED: ExitCode.Trust,
   GUN_INVALID: ExitCode.Usage,
   TRUST_CACHE_INSECURE: ExitCode.Io,
+  // sign --notary (engine/notary/publish-errors.ts)
+  GUN_FOREIGN_ROOT: ExitCode.Exists,
+  TARGETS_KEY_FOREIGN: ExitCode.Trust,
+  TRUST_DATA_MISSING: ExitCode.Trust,
+  SERVER_KEY_INVALID: ExitCode.Trust,
+  PUBLISH_REFUSED: ExitCode.Trust,
+  PUBLISH_NOT_VISIBLE: ExitCode.Trust,
+  KEY_NOT_AUTHORIZED: ExitCode.Trust,
+  ROOT_KEY_UNSUPPORTED: ExitCode.Unsupported,
+  TAG_REQUIRED: ExitCode.Usage,
+  NOTARY_SERVER_INVALID: ExitCode.Usage,
   // portcullis serve (distribution error codes; these reach the CLI only when serve cannot start)
   BLOB_UPLOAD_INVALID: ExitCode.Unsupported,
   BLOB_UPLOAD_UNKNOWN: ExitCode.NotFound,

@@ -12,6 +12,9 @@ export interface SignCommandOptions extends RegistryFlags, PassphraseFlags {
   annotation?: string[];
   layout?: string;
   format?: string;
+  /** Also publish the tag to Notary v1 (sign-notary.ts). */
+  notary?: boolean;
+  notaryServer?: string;
 }
 
 export function parseAnnotations(values: readonly string[] | undefined): Record<string, string> | undefined {
@@ -29,6 +32,10 @@ export async function sign(image: string, options: SignCommandOptions, io: Outpu
   const format = parseFormat(options.format, ['text', 'json'] as const, 'text');
   const layout = parseFormat(options.layout, ['tag', 'bundle', 'both'] as const, 'both') as SignLayout;
   const annotations = parseAnnotations(options.annotation);
+  if (options.notary || options.notaryServer !== undefined) {
+    const { signWithNotary } = await import('./sign-notary.js');
+    return signWithNotary(image, options, { format, layout, ...(annotations ? { annotations } : {}) }, io);
+  }
   const { key, file } = await signingKey(options.key, options, io);
   const result = await signImage(image, { key, context: systemContext(options, io), layout, ...(annotations ? { annotations } : {}) });
   if (format === 'json') writeJson(io.stdout, result);

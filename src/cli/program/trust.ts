@@ -30,16 +30,21 @@ as --key reads COSIGN_PASSWORD instead. They are never printed.`;
         .option('--key <key>', 'key to sign with: a private key file (cosign.key: passphrase from COSIGN_PASSWORD or a prompt), or a store key id, id prefix or "repository" (default)')
         .option('-a, --annotation <key=value>', 'annotation in the signed payload (repeatable)', collect)
         .addOption(new Option('--layout <layout>', 'where to store the signature').choices(['tag', 'bundle', 'both']).default('both'))
+        .option('--notary', 'also sign the tag in Notary v1 (Docker Content Trust) with the store\'s root and repository keys, as docker trust sign')
+        .option('--notary-server <url>', 'Notary server for --notary (default PORTCULLIS_CONTENT_TRUST_SERVER, DOCKER_CONTENT_TRUST_SERVER, else https://REGISTRY)')
         .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text')),
     ),
   )
     .addHelpText('after', `${REGISTRY_HELP}
 ${PASSPHRASE_HELP}
+With --notary the root passphrase is asked only when the GUN is new on the
+Notary server (its root.json is then made from the store's root key).
 
 Examples:
   portcullis sign registry.example/team/app:1.0
   COSIGN_PASSWORD=... portcullis sign registry.example/team/app:1.0 --key cosign.key
-  PORTCULLIS_REPOSITORY_PASSPHRASE=... portcullis sign 127.0.0.1:5000/app:1.0 --tls-verify=false --layout tag`)
+  PORTCULLIS_REPOSITORY_PASSPHRASE=... portcullis sign 127.0.0.1:5000/app:1.0 --tls-verify=false --layout tag
+  portcullis sign registry.example/team/app:1.0 --notary --cert-dir ./certs`)
     .action(async (image: string, options: SignCommandOptions) => {
       const { sign } = await import('../commands/sign.js');
       ctx.exitCode = await sign(image, options, ctx.io);

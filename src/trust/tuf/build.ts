@@ -30,7 +30,7 @@ function fileMetaJson(meta: FileMeta): SignedJson {
 }
 
 /** Go's RFC 3339 form for `expires`. */
-function goTime(date: Date): string {
+export function goTime(date: Date): string {
   return date.toISOString().replace(/\.000Z$/, 'Z');
 }
 

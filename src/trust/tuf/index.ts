@@ -17,6 +17,7 @@ export { canonicalBytes, canonicalJson, parseJson, type JsonValue } from './cano
 export { TufError, type TufErrorCode } from './errors.js';
 export { canonicalKeyId, keyIdOf, makeKey, parseKey, publicKeyJson, type KeyType, type TufKey } from './keys.js';
 export {
+  bareSigningKey,
   exportSigningKey,
   generateSigningKey,
   importSigningKey,
@@ -50,3 +51,5 @@ export { checkExpiry, checkFileMeta, checkVersion, fileMetaOf, verifyThreshold }
 export { resolveRoot, verifyRootRotation, verifyRootSelf } from './root.js';
 export { RELEASES_ROLE, restrictPaths, verifyRepository, type RepositoryFiles, type SignedTarget, type VerifiedRepository, type VerifyOptions } from './verify.js';
 export { buildSnapshot, buildTimestamp, signMetadata, type SignedJson } from './build.js';
+export { ROOT_CERTIFICATE_YEARS, rootCertificateKey, rootCertificatePem } from './certificate.js';
+export { buildInitialRoot, emptyTargets, setTarget, targetFileMeta, type InitialRootKeys } from './targets-edit.js';

@@ -9,8 +9,10 @@
  * | `rsapss`      | rsa, rsa-x509 (≥ 2048) | RSASSA-PSS, SHA-256, salt length 32                 |
  * | `rsapkcs1v15` | rsa, rsa-x509 (≥ 2048) | RSASSA-PKCS1-v1_5, SHA-256                          |
  *
- * Notary lowercases `method` when reading. Signing covers ecdsa (P-256) and
- * ed25519, the two key types our server holds for timestamp and snapshot.
+ * Notary lowercases `method` when reading. Signing covers ed25519, ecdsa
+ * (the two key types our server holds for timestamp and snapshot) and RSA with
+ * `rsapss`, what notary's RSA signer uses: a publisher's root (`*-x509`) and
+ * targets keys can be each of the three.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, constants, type KeyObject } from 'node:crypto';
 import { TufError } from './errors.js';
@@ -113,7 +115,26 @@ export function importSigningKey(pkcs8: Uint8Array): SigningKey {
   throw new TufError('SIGNING_FAILED', `cannot sign with a ${privateKey.asymmetricKeyType ?? 'unknown'} key`);
 }
 
-/** Signs `message` (canonical JSON of `signed`) as Notary does for this key type (ed25519, ecdsa, ecdsa-x509). */
+/**
+ * A publisher's key as Notary lists it without a certificate: `ed25519` (the
+ * raw 32 bytes), `ecdsa` or `rsa` (DER SubjectPublicKeyInfo), paired with its
+ * private half.
+ */
+export function bareSigningKey(privateKey: KeyObject): SigningKey {
+  const publicKey = createPublicKey(privateKey);
+  switch (privateKey.asymmetricKeyType) {
+    case 'ed25519':
+      return { public: ed25519Public(publicKey), privateKey };
+    case 'ec':
+      return { public: makeKey('ecdsa', publicKey.export({ format: 'der', type: 'spki' })), privateKey };
+    case 'rsa':
+      return { public: makeKey('rsa', publicKey.export({ format: 'der', type: 'spki' })), privateKey };
+    default:
+      throw new TufError('SIGNING_FAILED', `Notary has no key type for a ${privateKey.asymmetricKeyType ?? 'unknown'} key`);
+  }
+}
+
+/** Signs `message` (canonical JSON of `signed`) as Notary does for this key type (ed25519, ecdsa, rsa and their certificates). */
 export function signMessage(key: SigningKey, message: Uint8Array): Signature {
   switch (key.public.keytype) {
     case 'ed25519':
@@ -125,7 +146,12 @@ export function signMessage(key: SigningKey, message: Uint8Array): Signature {
         method: 'ecdsa',
         sig: sign('sha256', message, { key: key.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64'),
       };
-    default:
-      throw new TufError('SIGNING_FAILED', `signing with ${key.public.keytype} keys is not supported`);
+    case 'rsa':
+    case 'rsa-x509':
+      return {
+        keyid: key.public.id,
+        method: 'rsapss',
+        sig: sign('sha256', message, { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }).toString('base64'),
+      };
   }
 }
