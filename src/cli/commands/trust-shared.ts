@@ -61,6 +61,28 @@ export interface ContentTrustFlags {
   contentTrust?: boolean;
   disableContentTrust?: boolean;
   policy?: string;
+  /** `--notary-server URL`: the Notary v1 server to ask (else the environment, else the registry). */
+  notaryServer?: string;
+}
+
+/**
+ * The Notary server, as Docker chooses it: `--notary-server`, then
+ * PORTCULLIS_CONTENT_TRUST_SERVER, then DOCKER_CONTENT_TRUST_SERVER; none: the
+ * registry's own (engine/trust/notary-source.ts). A configured one that fails refuses.
+ */
+export function notarySettings(flag: string | undefined, env: NodeJS.ProcessEnv): { server?: string } {
+  for (const value of [flag, env.PORTCULLIS_CONTENT_TRUST_SERVER, env.DOCKER_CONTENT_TRUST_SERVER]) {
+    if (value === undefined || value.trim() === '') continue;
+    let url: URL;
+    try {
+      url = new URL(value.trim());
+    } catch {
+      throw new UsageError(`the Notary server ${JSON.stringify(value)} is not a URL (https://HOST[:PORT])`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`the Notary server ${value} must be an https:// URL`);
+    return { server: url.href };
+  }
+  return {};
 }
 
 /** On with --content-trust or PORTCULLIS_CONTENT_TRUST=1 (true/yes), off with --disable-content-trust (loudly). */

@@ -52,6 +52,7 @@ Examples:
       .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
       .option('--key <file>', 'PEM public key (cosign.pub or `key export`) that must have signed (repeatable)', collect)
       .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)')
+      .option('--notary-server <url>', 'Notary v1 server for Docker Content Trust (also PORTCULLIS_CONTENT_TRUST_SERVER, DOCKER_CONTENT_TRUST_SERVER; default https://REGISTRY)')
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
   )
     .addHelpText('after', `${REGISTRY_HELP}
@@ -123,6 +124,7 @@ Examples:
       .option('--platform <os/arch[/variant]>', 'platform to copy from an index (default: this host)')
       .option('--content-trust', 'verify signatures first and copy the verified digest')
       .option('--disable-content-trust', 'skip signature verification and policy for this command (loudly)')
+      .option('--notary-server <url>', 'Notary v1 server for Docker Content Trust (also PORTCULLIS_CONTENT_TRUST_SERVER, DOCKER_CONTENT_TRUST_SERVER; default https://REGISTRY)')
       .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)')
       .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
       .option('-q, --quiet', 'no progress bars or summary'),

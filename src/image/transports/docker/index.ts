@@ -9,3 +9,4 @@ export { dockerTransport, type DockerTransport, type DockerTransportOptions } fr
 export { RegistryClientPool, type RegistryClientPoolOptions } from './pool.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
 export type { RegistryClient } from './client.js';
+export { loadTlsSettings, type TlsSettings } from './tls.js';
