@@ -8,6 +8,7 @@ import type { AttestCommandOptions } from '../commands/attest.js';
 import type { VerifyAttestationOptions } from '../commands/verify-attestation.js';
 import type { PullCommandOptions } from '../commands/pull.js';
 import type { KeyCommandOptions } from '../commands/key.js';
+import type { ImportDockerTrustFlags } from '../commands/key-docker-trust.js';
 import { addRegistryFlags, collect, REGISTRY_HELP, type CommandContext } from './common.js';
 
 export function registerTrustCommands(program: Command, ctx: CommandContext): void {
@@ -176,6 +177,27 @@ Examples:
       .option('--import-passphrase-file <file>', 'passphrase of the encrypted key being imported (else COSIGN_PASSWORD, else a prompt)'),
   )
     .action(keyAction((m, file: string, options: KeyCommandOptions) => m.keyImport(file, options, ctx.io)));
+  addPassphraseFlags(
+    key
+      .command('import-docker-trust')
+      .description('import Docker Content Trust state: pinned roots (tuf/<gun>/metadata/root.json) and private keys (private/*.key)')
+      .argument('[dir]', 'Docker trust directory (default ~/.docker/trust)')
+      .option('--replace', 'replace a root portcullis already pins for a GUN when Docker pins another')
+      .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text')),
+  )
+    .addHelpText('after', `
+Docker's passphrases: DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE (root keys) and
+DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE (targets, snapshot, delegation keys),
+else a prompt. Imported keys are kept under the portcullis passphrases.
+${PASSPHRASE_HELP}
+
+Examples:
+  portcullis key import-docker-trust
+  portcullis key import-docker-trust ~/.docker/trust --format json`)
+    .action(async (dir: string | undefined, options: ImportDockerTrustFlags) => {
+      const { keyImportDockerTrust } = await import('../commands/key-docker-trust.js');
+      ctx.exitCode = await keyImportDockerTrust(dir, options, ctx.io);
+    });
   addPassphraseFlags(
     key.command('certify').description('certify a repository key for repository globs (root signs)').argument('<key>', 'key id or prefix').option('--repositories <glob...>', 'repository globs'),
   ).action(keyAction((m, ref: string, options: KeyCommandOptions) => m.keyCertify(ref, options, ctx.io)));

@@ -6,3 +6,4 @@ export { NotaryClient, lookupSignedTarget, type NotaryClientOptions, type Signed
 export { TrustCache, checkGun, type TrustState } from './cache.js';
 export { NotaryError, type NotaryErrorCode } from './errors.js';
 export { MetadataFetcher, DEFAULT_LIMITS, type FetchLimits } from './fetch.js';
+export { importDockerTrust, scanDockerTrust, parseNotaryKeyPem, type ImportDockerTrustReport } from './docker-trust.js';
