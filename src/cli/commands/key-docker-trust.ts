@@ -10,7 +10,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { importDockerTrust } from '../../engine/notary/index.js';
+import { importDockerTrust } from '../../engine/trust/index.js';
 import { ExitCode } from '../exit-codes.js';
 import { writeJson, type OutputStreams } from '../output.js';
 import { UsageError } from '../flags.js';

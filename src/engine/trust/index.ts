@@ -63,13 +63,20 @@ import { TrustError } from './errors.js';
 import { TrustSession } from './session.js';
 import { candidateKeys, type KeyFile } from './keys.js';
 import { KeyStoreCache } from './store-cache.js';
-import { againstManifest, consultNotary, pinToNotary, type ConsultResult, type NotarySettings } from './notary-source.js';
+// Notary (its client, TUF) loads only when it is asked: notary-source.ts is imported on use.
+import type { ConsultResult, NotarySettings } from './notary-source.js';
 
 export { TrustError, type TrustErrorCode } from './errors.js';
 export { TrustSession, openTrustSession, type TrustSessionOptions } from './session.js';
 export type { KeyStoreReader } from './store-cache.js';
 export { candidateKeys, readKeyFiles, type KeyFile } from './keys.js';
 export type { ConsultResult, NotarySettings } from './notary-source.js';
+export type { ImportDockerTrustOptions, ImportDockerTrustReport } from '../notary/docker-trust.js';
+
+/** `key import-docker-trust` (engine/notary/docker-trust.ts), loaded on use. */
+export async function importDockerTrust(dir: string, options: import('../notary/docker-trust.js').ImportDockerTrustOptions): Promise<import('../notary/docker-trust.js').ImportDockerTrustReport> {
+  return (await import('../notary/docker-trust.js')).importDockerTrust(dir, options);
+}
 
 export type SignLayout = 'tag' | 'bundle' | 'both';
 
@@ -266,9 +273,14 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
     const [evidence, keys, asked] = await Promise.all([
       readEvidence(client, ref.repository, digest, { attestations: wantAttestations, ...(options.session ? { blobs: options.session.blobs } : {}) }),
       keysRead,
-      askNotary ? consultNotary(ref, client, options.notary ?? {}, entry?.notary ?? DEFAULT_NOTARY_RULE, options) : undefined,
+      askNotary
+        ? import('./notary-source.js').then(async (n) => {
+            const result = await n.consultNotary(ref, client, options.notary ?? {}, entry?.notary ?? DEFAULT_NOTARY_RULE, options);
+            return { ...result, finding: n.againstManifest(result.finding, manifest) };
+          })
+        : undefined,
     ]);
-    const notary = options.notaryResult ?? (asked ? { ...asked, finding: againstManifest(asked.finding, manifest) } : undefined);
+    const notary = options.notaryResult ?? asked;
     const expected = { digest, repository };
     const allSignatures = evidence.signatures.map((e) => verifySignature(e, expected, keys));
     const signatures = allSignatures.filter((c) => sources.includes(sourceOfLayout(c.layout)));
@@ -351,10 +363,11 @@ export async function enforceContentTrust(source: string, options: ContentTrustO
     let notaryResult: ConsultResult | undefined;
     if (options.notary && (entry?.sources ?? TRUST_SOURCES).includes('notary') && entry?.action !== 'allow') {
       // As Docker does: the tag is what Notary signed, whatever the registry's tag points at now.
+      const { pinToNotary } = await import('./notary-source.js');
       const pinned = await withClient(ref, { ...options, session }, (client) => pinToNotary(ref, client, resolved, options.notary ?? {}, entry?.notary ?? DEFAULT_NOTARY_RULE, options));
       resolved = pinned.manifest;
       notaryResult = pinned.result;
-      notes.push(...pinned.notes);
+      for (const note of pinned.notes) notes.push(note);
     }
     report = await verifyImage(source, { ...options, session, resolved, ...(notaryResult ? { notaryResult } : {}) });
   } finally {

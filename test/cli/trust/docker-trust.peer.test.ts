@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { openNotaryService } from '../../../src/server/notary/index.js';
 import { decryptPrivateKey } from '../../../src/trust/index.js';
 import type { VerifyReport } from '../../../src/engine/trust/index.js';
-import type { ImportDockerTrustReport } from '../../../src/engine/notary/index.js';
+import type { ImportDockerTrustReport } from '../../../src/engine/trust/index.js';
 import { makeTls, notaryCli } from '../../support/notary.js';
 import { peerImages, runCommand } from '../../support/peers.js';
 import { skopeoCopy } from '../../support/skopeo.js';
