@@ -116,8 +116,72 @@ export function parseNotaryKeyPem(text: string, what: string): NotaryKeyPem {
   return { role, ...(gun ? { gun } : {}), pem: `-----BEGIN ${label}-----\n${body.join('\n')}\n-----END ${label}-----\n` };
 }
 
+/**
+ * Password-based PKCS#8 lets whoever wrote the file choose the PBKDF2
+ * iteration count (docs/keys.md refuses such files for that reason): notary
+ * writes 2048 (`tuf/utils` via `youmark/pkcs8`). Above this we refuse before
+ * deriving anything, so a planted key cannot make the import spin.
+ */
+export const MAX_PBKDF2_ITERATIONS = 100_000;
+
+const PBES2 = Buffer.from('2a864886f70d01050d', 'hex');
+const PBKDF2 = Buffer.from('2a864886f70d01050c', 'hex');
+
+interface Tlv {
+  readonly tag: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** One DER element at `offset` inside `[offset, limit)`; lengths of up to 4 bytes. */
+function tlv(der: Buffer, offset: number, limit: number, what: string): Tlv {
+  const bad = (): never => {
+    throw new KeyError('KEY_CORRUPT', `${what} is not an encrypted PKCS#8 key`);
+  };
+  if (offset + 2 > limit) bad();
+  const tag = der[offset] as number;
+  let length = der[offset + 1] as number;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const n = length & 0x7f;
+    if (n === 0 || n > 4 || start + n > limit) bad();
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + (der[start + i] as number);
+    start += n;
+  }
+  if (start + length > limit) bad();
+  return { tag, start, end: start + length };
+}
+
+/** The PBKDF2 iteration count of a PBES2 EncryptedPrivateKeyInfo (RFC 8018), read along its one fixed path. */
+export function pbkdf2Iterations(der: Buffer, what: string): number {
+  const unsupported = (): never => {
+    throw new KeyError('KDF_UNSUPPORTED', `${what}: only PBES2 with PBKDF2 (what notary writes) is read`);
+  };
+  const outer = tlv(der, 0, der.length, what);
+  const algorithm = tlv(der, outer.start, outer.end, what);
+  const oid = tlv(der, algorithm.start, algorithm.end, what);
+  if (oid.tag !== 0x06 || !der.subarray(oid.start, oid.end).equals(PBES2)) unsupported();
+  const params = tlv(der, oid.end, algorithm.end, what);
+  const kdf = tlv(der, params.start, params.end, what);
+  const kdfOid = tlv(der, kdf.start, kdf.end, what);
+  if (kdfOid.tag !== 0x06 || !der.subarray(kdfOid.start, kdfOid.end).equals(PBKDF2)) unsupported();
+  const kdfParams = tlv(der, kdfOid.end, kdf.end, what);
+  const salt = tlv(der, kdfParams.start, kdfParams.end, what);
+  const count = tlv(der, salt.end, kdfParams.end, what);
+  if (count.tag !== 0x02 || count.end - count.start > 4 || count.end === count.start) unsupported();
+  let iterations = 0;
+  for (let i = count.start; i < count.end; i++) iterations = iterations * 256 + (der[i] as number);
+  return iterations;
+}
+
 /** Opens a notary key with its passphrase; a wrong one is PASSPHRASE_INVALID. */
 export function openNotaryKey(key: NotaryKeyPem, passphrase: string, what: string): KeyObject {
+  const der = Buffer.from(key.pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const iterations = pbkdf2Iterations(der, what);
+  if (iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) {
+    throw new KeyError('KDF_UNSUPPORTED', `${what}: ${iterations} PBKDF2 iterations, more than the ${MAX_PBKDF2_ITERATIONS} allowed`);
+  }
   try {
     return createPrivateKey({ key: key.pem, format: 'pem', passphrase });
   } catch (error) {
