@@ -132,8 +132,13 @@ Examples:
   )
     .addHelpText('after', `${REGISTRY_HELP}
 
+Content trust accepts an image that cosign signatures, Sigstore bundles or
+Notary v1 (Docker Content Trust) vouch for, as the trust policy says; a tag
+signed in Notary is pulled at its signed digest (docs/signing.md).
+
 Examples:
   PORTCULLIS_CONTENT_TRUST=1 portcullis pull registry.example/team/app:1.0
+  DOCKER_CONTENT_TRUST_SERVER=https://notary.example:4443 PORTCULLIS_CONTENT_TRUST=1 portcullis pull registry.example/team/app:1.0
   portcullis pull 127.0.0.1:5000/app:1.0 oci:/tmp/app:1.0 --tls-verify=false --content-trust`)
     .action(async (image: string, dest: string | undefined, options: PullCommandOptions) => {
       const { pull } = await import('../commands/pull.js');

@@ -1,6 +1,6 @@
 /**
  * Reading Docker's trust directory without the docker CLI: notary's PEM
- * headers, the PBKDF2 bound checked before any derivation, key ids as notary
+ * headers, the PBKDF2 bound checked before a key is derived, key ids as notary
  * names its key files. (The real docker CLI's files: test/cli/trust/docker-trust.peer.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -49,7 +49,7 @@ test('notary PEM headers: role and gun read, the body left as OpenSSL reads it',
   assert.throws(() => parseNotaryKeyPem('-----BEGIN EC PRIVATE KEY-----\nrole: root\n\nAAAA\n-----END EC PRIVATE KEY-----\n', 'old.key'), (e: unknown) => e instanceof KeyError && e.code === 'KEY_UNSUPPORTED');
 });
 
-test('the PBKDF2 iteration count is read and bounded before any derivation', () => {
+test('the PBKDF2 iteration count is read and bounded before a key is derived', () => {
   assert.equal(pbkdf2Iterations(encryptedInfo(2048), 'x'), 2048);
   assert.equal(pbkdf2Iterations(encryptedInfo(0x7fffffff), 'x'), 0x7fffffff);
   const planted = parseNotaryKeyPem(notaryPem(encryptedInfo(MAX_PBKDF2_ITERATIONS + 1), 'role: root'), 'planted.key');

@@ -52,7 +52,7 @@ test('a tag signed in targets/releases: digest, size, role and the delegation ke
   assert.equal(finding.keyIds.length, 1);
 });
 
-test('roles: [targets] takes the admin role\'s target; by digest, any accepted target with that digest', async () => {
+test('roles: [targets] takes the admin role\'s target; by digest, a target of an accepted role with that digest', async () => {
   const { finding } = await consult(`${gun}:latest`, { roles: ['targets'] });
   assert.equal(finding.kind === 'signed' ? finding.role : finding.kind, 'targets');
   const byDigest = await consult(`${gun}@sha256:${target.sha256}`);
