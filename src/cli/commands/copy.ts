@@ -71,7 +71,7 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
 
 /** Content trust and policy, loaded only when they may apply (see trust-gate.ts). */
 async function verifyFirst(src: string, options: CopyCommandOptions, context: SystemContext, io: OutputStreams) {
-  const [{ enforceContentTrust }, { contentTrustEnabled, loadPolicy, openKeyStoreFromEnv }] = await Promise.all([
+  const [{ enforceContentTrust }, { contentTrustEnabled, loadPolicy, notarySettings, openKeyStoreFromEnv }] = await Promise.all([
     import('../../engine/trust/index.js'),
     import('./trust-shared.js'),
   ]);
@@ -84,5 +84,6 @@ async function verifyFirst(src: string, options: CopyCommandOptions, context: Sy
     store: openKeyStoreFromEnv(io.env),
     ...(loaded.policy ? { policy: loaded.policy } : {}),
     policyKeys: loaded.keys,
+    notary: notarySettings(options.notaryServer, io.env),
   });
 }

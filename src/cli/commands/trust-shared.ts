@@ -4,7 +4,7 @@
  */
 import { dirname, join } from 'node:path';
 import { KeyStore, type KeyRole, parsePolicy, type Policy } from '../../trust/index.js';
-import { readKeyFiles, type KeyFile } from '../../engine/trust/index.js';
+import { configuredNotaryServer, NotaryPublishError, readKeyFiles, type KeyFile } from '../../engine/trust/index.js';
 import { resolvePassphrase, type PromptFunction } from '../passphrase.js';
 import { UsageError } from '../flags.js';
 import { portcullisHome } from '../trust-gate.js';
@@ -61,6 +61,23 @@ export interface ContentTrustFlags {
   contentTrust?: boolean;
   disableContentTrust?: boolean;
   policy?: string;
+  /** `--notary-server URL`: the Notary v1 server to ask (else the environment, else the registry). */
+  notaryServer?: string;
+}
+
+/**
+ * The Notary server, as Docker chooses it: `--notary-server`, then
+ * PORTCULLIS_CONTENT_TRUST_SERVER, then DOCKER_CONTENT_TRUST_SERVER; none: the
+ * registry's own (engine/trust/notary-source.ts). A configured one that fails refuses.
+ */
+export function notarySettings(flag: string | undefined, env: NodeJS.ProcessEnv): { server?: string } {
+  try {
+    const url = configuredNotaryServer(flag, env);
+    return url ? { server: url.href } : {};
+  } catch (error) {
+    if (error instanceof NotaryPublishError) throw new UsageError(`${error.message} (https://HOST[:PORT])`);
+    throw error;
+  }
 }
 
 /** On with --content-trust or PORTCULLIS_CONTENT_TRUST=1 (true/yes), off with --disable-content-trust (loudly). */

@@ -1,14 +1,16 @@
+import { notaryDetail } from '../../trust/index.js';
 import { readKeyFiles, verifyImage, type CountedSignatureCheck, type VerifyReport } from '../../engine/trust/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, writeJson, type OutputStreams } from '../output.js';
 import { parseFormat } from './shared.js';
-import { loadPolicy, openKeyStoreFromEnv } from './trust-shared.js';
+import { loadPolicy, notarySettings, openKeyStoreFromEnv } from './trust-shared.js';
 
 export interface VerifyCommandOptions extends RegistryFlags {
   key?: string[];
   policy?: string;
   format?: string;
+  notaryServer?: string;
 }
 
 export async function verify(image: string, options: VerifyCommandOptions, io: OutputStreams): Promise<number> {
@@ -22,6 +24,7 @@ export async function verify(image: string, options: VerifyCommandOptions, io: O
     ...(loaded.policy ? { policy: loaded.policy } : {}),
     policyKeys: loaded.keys,
     contentTrust: true,
+    notary: notarySettings(options.notaryServer, io.env),
   });
   if (format === 'json') writeJson(io.stdout, report);
   else io.stdout.write(renderVerify(report, colorEnabled(io.stdout, io.env)));
@@ -65,6 +68,11 @@ export function renderVerify(report: VerifyReport, color: boolean): string {
   const paint = painter(color);
   const lines = [`${paint('bold', 'Image:'.padEnd(10))}${report.repository}@${report.digest}`, `${paint('bold', 'Policy:'.padEnd(10))}${report.policy.entry} → ${report.policy.decision}`];
   for (const r of report.policy.requirements) lines.push(`  ${r.met ? paint('green', 'met  ') : paint('red', 'UNMET')} ${r.name}: ${r.detail}`);
+  if (report.notary) {
+    const f = report.notary.finding;
+    lines.push(`${paint('bold', 'Notary:'.padEnd(10))}${report.notary.server}: ${notaryDetail(f)}`);
+    if (f.kind === 'signed') lines.push(`${paint('bold', 'Signers:'.padEnd(10))}${f.role} (${f.keyIds.length > 0 ? `key ${f.keyIds.join(', ')}` : 'no key id'})`);
+  }
   lines.push('');
   const body = report.signatures.length ? renderChecks(report.signatures, color, false, report.policy.entry) : 'No signatures.\n';
   const att = report.attestations.length ? `\n${renderChecks(report.attestations, color, true)}` : '';

@@ -61,6 +61,7 @@ Examples:
       .option('-q, --quiet', 'no progress bars or summary')
       .option('--content-trust', 'verify the source\'s signatures first and copy the verified digest (also PORTCULLIS_CONTENT_TRUST=1)')
       .option('--disable-content-trust', 'skip signature verification and policy for this command (loudly)')
+      .option('--notary-server <url>', 'Notary v1 server for Docker Content Trust (also PORTCULLIS_CONTENT_TRUST_SERVER, DOCKER_CONTENT_TRUST_SERVER; default https://REGISTRY)')
       .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)'),
   )
     .addHelpText(

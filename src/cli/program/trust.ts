@@ -8,6 +8,7 @@ import type { AttestCommandOptions } from '../commands/attest.js';
 import type { VerifyAttestationOptions } from '../commands/verify-attestation.js';
 import type { PullCommandOptions } from '../commands/pull.js';
 import type { KeyCommandOptions } from '../commands/key.js';
+import type { ImportDockerTrustFlags } from '../commands/key-docker-trust.js';
 import { addRegistryFlags, collect, REGISTRY_HELP, type CommandContext } from './common.js';
 
 export function registerTrustCommands(program: Command, ctx: CommandContext): void {
@@ -57,6 +58,7 @@ Examples:
       .argument('<image>', 'registry image: [docker://]HOST/REPO[:TAG|@DIGEST]')
       .option('--key <file>', 'PEM public key (cosign.pub or `key export`) that must have signed (repeatable)', collect)
       .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)')
+      .option('--notary-server <url>', 'Notary v1 server for Docker Content Trust (also PORTCULLIS_CONTENT_TRUST_SERVER, DOCKER_CONTENT_TRUST_SERVER; default https://REGISTRY)')
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
   )
     .addHelpText('after', `${REGISTRY_HELP}
@@ -128,14 +130,20 @@ Examples:
       .option('--platform <os/arch[/variant]>', 'platform to copy from an index (default: this host)')
       .option('--content-trust', 'verify signatures first and copy the verified digest')
       .option('--disable-content-trust', 'skip signature verification and policy for this command (loudly)')
+      .option('--notary-server <url>', 'Notary v1 server for Docker Content Trust (also PORTCULLIS_CONTENT_TRUST_SERVER, DOCKER_CONTENT_TRUST_SERVER; default https://REGISTRY)')
       .option('--policy <file>', 'trust policy (default ~/.portcullis/policy.yaml)')
       .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
       .option('-q, --quiet', 'no progress bars or summary'),
   )
     .addHelpText('after', `${REGISTRY_HELP}
 
+Content trust accepts an image that cosign signatures, Sigstore bundles or
+Notary v1 (Docker Content Trust) vouch for, as the trust policy says; a tag
+signed in Notary is pulled at its signed digest (docs/signing.md).
+
 Examples:
   PORTCULLIS_CONTENT_TRUST=1 portcullis pull registry.example/team/app:1.0
+  DOCKER_CONTENT_TRUST_SERVER=https://notary.example:4443 PORTCULLIS_CONTENT_TRUST=1 portcullis pull registry.example/team/app:1.0
   portcullis pull 127.0.0.1:5000/app:1.0 oci:/tmp/app:1.0 --tls-verify=false --content-trust`)
     .action(async (image: string, dest: string | undefined, options: PullCommandOptions) => {
       const { pull } = await import('../commands/pull.js');
@@ -179,6 +187,27 @@ Examples:
       .option('--import-passphrase-file <file>', 'passphrase of the encrypted key being imported (else COSIGN_PASSWORD, else a prompt)'),
   )
     .action(keyAction((m, file: string, options: KeyCommandOptions) => m.keyImport(file, options, ctx.io)));
+  addPassphraseFlags(
+    key
+      .command('import-docker-trust')
+      .description('import Docker Content Trust state: pinned roots (tuf/<gun>/metadata/root.json) and private keys (private/*.key)')
+      .argument('[dir]', 'Docker trust directory (default ~/.docker/trust)')
+      .option('--replace', 'replace a root portcullis already pins for a GUN when Docker pins another')
+      .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text')),
+  )
+    .addHelpText('after', `
+Docker's passphrases: DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE (root keys) and
+DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE (targets, snapshot, delegation keys),
+else a prompt. Imported keys are kept under the portcullis passphrases.
+${PASSPHRASE_HELP}
+
+Examples:
+  portcullis key import-docker-trust
+  portcullis key import-docker-trust ~/.docker/trust --format json`)
+    .action(async (dir: string | undefined, options: ImportDockerTrustFlags) => {
+      const { keyImportDockerTrust } = await import('../commands/key-docker-trust.js');
+      ctx.exitCode = await keyImportDockerTrust(dir, options, ctx.io);
+    });
   addPassphraseFlags(
     key.command('certify').description('certify a repository key for repository globs (root signs)').argument('<key>', 'key id or prefix').option('--repositories <glob...>', 'repository globs'),
   ).action(keyAction((m, ref: string, options: KeyCommandOptions) => m.keyCertify(ref, options, ctx.io)));

@@ -18,6 +18,8 @@ export interface NotaryClientOptions extends TrustCacheOptions {
   readonly server: string | URL;
   /** A PEM CA bundle added to the system roots. */
   readonly caFile?: string;
+  /** The CA certificates to trust, in full (PEM; the registry's `--cert-dir` bundle); wins over caFile. */
+  readonly ca?: readonly string[];
   /** false: do not verify the server certificate (tests only). */
   readonly tlsVerify?: boolean;
   readonly limits?: Partial<FetchLimits>;
@@ -47,7 +49,7 @@ export class NotaryClient {
   ) {}
 
   static async open(options: NotaryClientOptions): Promise<NotaryClient> {
-    const ca = options.caFile ? [...rootCertificates, (await readRegularFile(options.caFile, { what: `the CA file ${options.caFile}`, maxBytes: 1024 * 1024 })).toString('utf8')] : undefined;
+    const ca = options.ca ? [...options.ca] : options.caFile ? [...rootCertificates, (await readRegularFile(options.caFile, { what: `the CA file ${options.caFile}`, maxBytes: 1024 * 1024 })).toString('utf8')] : undefined;
     const http = new HttpFetcher({
       tls: { rejectUnauthorized: options.tlsVerify !== false, ...(ca ? { ca } : {}) },
       ...(options.timeoutMs !== undefined ? { idleTimeoutMs: options.timeoutMs } : {}),

@@ -6,6 +6,7 @@ export { NotaryClient, lookupSignedTarget, type NotaryClientOptions, type Signed
 export { TrustCache, checkGun, type TrustState } from './cache.js';
 export { NotaryError, type NotaryErrorCode } from './errors.js';
 export { MetadataFetcher, DEFAULT_LIMITS, type FetchLimits } from './fetch.js';
-export { notaryServerUrl, type NotaryServerSources } from './server-url.js';
+export { configuredNotaryServer, notaryServerUrl, type NotaryServerSources } from './server-url.js';
 export { publishTag, type PublishTagOptions, type PublishTagResult } from './publish.js';
 export { NotaryPublishError, type NotaryPublishErrorCode } from './publish-errors.js';
+export { importDockerTrust, scanDockerTrust, parseNotaryKeyPem, type ImportDockerTrustReport } from './docker-trust.js';

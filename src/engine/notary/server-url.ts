@@ -30,14 +30,24 @@ function parseServer(value: string, source: string): URL {
   return url;
 }
 
-/** The Notary server URL for images of `registry`. */
-export function notaryServerUrl(sources: NotaryServerSources): URL {
-  const env = sources.env ?? process.env;
-  if (sources.flag !== undefined && sources.flag !== '') return parseServer(sources.flag, '--notary-server');
+/**
+ * The server the user configured (flag, then the two variables), or
+ * undefined: then the registry's own is asked, and reading treats its absence
+ * as "no Notary data" where a configured server's failure refuses.
+ */
+export function configuredNotaryServer(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): URL | undefined {
+  if (flag !== undefined && flag.trim() !== '') return parseServer(flag.trim(), '--notary-server');
   for (const name of ['PORTCULLIS_CONTENT_TRUST_SERVER', 'DOCKER_CONTENT_TRUST_SERVER']) {
     const value = env[name];
-    if (value !== undefined && value !== '') return parseServer(value, name);
+    if (value !== undefined && value.trim() !== '') return parseServer(value.trim(), name);
   }
+  return undefined;
+}
+
+/** The Notary server URL for images of `registry`. */
+export function notaryServerUrl(sources: NotaryServerSources): URL {
+  const configured = configuredNotaryServer(sources.flag, sources.env ?? process.env);
+  if (configured) return configured;
   if (DOCKER_HUB.has(sources.registry)) return new URL('https://notary.docker.io');
   return parseServer(`https://${sources.registry}`, `the registry ${sources.registry}`);
 }

@@ -51,19 +51,34 @@ import {
   type SignatureCheck,
   evaluate,
   findEntry,
+  decide,
+  sourceOfLayout,
+  DEFAULT_NOTARY_RULE,
+  TRUST_SOURCES,
   type Policy,
-  type PolicyResult,
+  type TrustDecision,
 } from '../../trust/index.js';
 import { appendTagLayers, pushBundleReferrer, readEvidence, resolve, resolveSubject } from './registry.js';
 import { TrustError } from './errors.js';
 import { TrustSession } from './session.js';
 import { candidateKeys, type KeyFile } from './keys.js';
 import { KeyStoreCache } from './store-cache.js';
+// Notary (its client, TUF) loads only when it is asked: notary-source.ts is imported on use.
+import type { ConsultResult, NotarySettings } from './notary-source.js';
 
 export { TrustError, type TrustErrorCode } from './errors.js';
 export { TrustSession, openTrustSession, type TrustSessionOptions } from './session.js';
 export type { KeyStoreReader } from './store-cache.js';
 export { candidateKeys, readKeyFiles, type KeyFile } from './keys.js';
+export type { ConsultResult, NotarySettings } from './notary-source.js';
+export { configuredNotaryServer } from '../notary/server-url.js';
+export { NotaryPublishError } from '../notary/publish-errors.js';
+export type { ImportDockerTrustOptions, ImportDockerTrustReport } from '../notary/docker-trust.js';
+
+/** `key import-docker-trust` (engine/notary/docker-trust.ts), loaded on use. */
+export async function importDockerTrust(dir: string, options: import('../notary/docker-trust.js').ImportDockerTrustOptions): Promise<import('../notary/docker-trust.js').ImportDockerTrustReport> {
+  return (await import('../notary/docker-trust.js')).importDockerTrust(dir, options);
+}
 
 export type SignLayout = 'tag' | 'bundle' | 'both';
 
@@ -213,6 +228,10 @@ export interface VerifyOptions extends TrustContext {
    * loopback under its public name).
    */
   readonly identity?: string;
+  /** Consult Notary v1 as a trust source (notary-source.ts); absent: Notary is not asked. */
+  readonly notary?: NotarySettings;
+  /** What Notary said, already asked (content trust asks before choosing the digest). */
+  readonly notaryResult?: ConsultResult;
 }
 
 export interface CountedSignatureCheck extends SignatureCheck {
@@ -228,7 +247,10 @@ export interface VerifyReport {
   /** Each signature's check, and whether it counted toward the policy's signature requirement (policy.counted). */
   readonly signatures: readonly CountedSignatureCheck[];
   readonly attestations: readonly SignatureCheck[];
-  readonly policy: PolicyResult;
+  /** What Notary said (server, finding: signed role and key ids, or why not); absent when not asked. */
+  readonly notary?: ConsultResult;
+  /** The decision over every source (trust/policy/decide.ts). */
+  readonly policy: TrustDecision;
   /** True when the policy decision is allow or warn. */
   readonly verified: boolean;
 }
@@ -247,14 +269,27 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
     const manifest = options.resolved ?? (await resolve(client, ref));
     const digest = manifest.digest;
     const entry = findEntry(options.policy, repository);
+    const sources = entry?.sources ?? TRUST_SOURCES;
     const wantAttestations = options.attestations ?? (entry !== undefined && entry.attestations.length > 0);
-    const [evidence, keys] = await Promise.all([readEvidence(client, ref.repository, digest, { attestations: wantAttestations, ...(options.session ? { blobs: options.session.blobs } : {}) }), keysRead]);
+    const askNotary = options.notary !== undefined && options.notaryResult === undefined && sources.includes('notary') && entry?.action !== 'allow';
+    const [evidence, keys, asked] = await Promise.all([
+      readEvidence(client, ref.repository, digest, { attestations: wantAttestations, ...(options.session ? { blobs: options.session.blobs } : {}) }),
+      keysRead,
+      askNotary
+        ? import('./notary-source.js').then(async (n) => {
+            const result = await n.consultNotary(ref, client, options.notary ?? {}, entry?.notary ?? DEFAULT_NOTARY_RULE, options);
+            return { ...result, finding: n.againstManifest(result.finding, manifest) };
+          })
+        : undefined,
+    ]);
+    const notary = options.notaryResult ?? asked;
     const expected = { digest, repository };
-    const signatures = evidence.signatures.map((e) => verifySignature(e, expected, keys));
+    const allSignatures = evidence.signatures.map((e) => verifySignature(e, expected, keys));
+    const signatures = allSignatures.filter((c) => sources.includes(sourceOfLayout(c.layout)));
     const attestations = evidence.attestations.map((e) => verifyAttestation(e, expected, keys));
     const fileKeyIds: Record<string, string> = {};
     for (const f of options.policyKeys ?? []) fileKeyIds[f.path] = f.id;
-    const policy = evaluate(options.policy, {
+    const evaluated = evaluate(options.policy, {
       repository,
       digest,
       contentTrust: options.contentTrust ?? true,
@@ -264,13 +299,16 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
       fileKeyIds,
       explicitKeyIds: (options.keyFiles ?? []).map((f) => f.id),
     });
+    const policy = decide({ result: evaluated, sources, ...(entry?.notary ? { notaryRule: entry.notary } : {}), notary: notary?.finding ?? { kind: 'off' }, anySignature: allSignatures.length > 0 });
+    const counted = policy.counted ? new Map(signatures.map((c, i) => [c, policy.counted?.[i] === true])) : undefined;
     return {
       reference: formatImageRef(ref),
       repository,
       digest,
       mediaType: manifest.mediaType,
-      signatures: signatures.map((check, i) => (policy.counted ? { ...check, counted: policy.counted[i] === true } : check)),
+      signatures: allSignatures.map((check) => (counted ? { ...check, counted: counted.get(check) === true } : check)),
       attestations,
+      ...(notary ? { notary } : {}),
       policy,
       verified: policy.decision !== 'reject',
     };
@@ -284,7 +322,7 @@ export function unsignedMessage(repository: string): string {
 
 /** The error content trust raises for a rejected report. */
 export function refusal(report: VerifyReport): TrustError {
-  if (report.policy.unsigned && report.policy.unmet === 'signature') return new TrustError('TRUST_REFUSED', unsignedMessage(report.repository));
+  if (report.policy.unsigned && (report.policy.unmet === 'signature' || report.policy.unmet === 'notary')) return new TrustError('TRUST_REFUSED', unsignedMessage(report.repository));
   return new TrustError('TRUST_REFUSED', `content trust refused ${report.repository}@${report.digest}: ${report.policy.unmet ?? 'policy'} requirement not met: ${report.policy.reason ?? 'rejected by policy'}`);
 }
 
@@ -300,7 +338,7 @@ export interface ContentTrustResult {
   readonly report?: VerifyReport;
   /** Pass to copyImage: refuses any manifest other than the verified one (or an entry of the verified index). */
   readonly beforeCopy: (manifest: ManifestBlob) => Promise<void>;
-  /** Warnings for `action: warn`. */
+  /** Warnings for `action: warn`, and a tag moved since Notary signed it. */
   readonly warnings: readonly string[];
 }
 
@@ -320,15 +358,25 @@ export async function enforceContentTrust(source: string, options: ContentTrustO
   const session = options.session ?? new TrustSession(options.transport ? { transport: options.transport } : {});
   let resolved: ManifestBlob;
   let report: VerifyReport;
+  const notes: string[] = [];
   try {
     resolved = await withClient(ref, { ...options, session }, (client) => resolve(client, ref));
     if (ref.digest && resolved.digest !== ref.digest) throw new TrustError('TRUST_REFUSED', `the registry answered ${resolved.digest} for ${formatImageRef(ref)}`);
-    report = await verifyImage(source, { ...options, session, resolved });
+    let notaryResult: ConsultResult | undefined;
+    if (options.notary && (entry?.sources ?? TRUST_SOURCES).includes('notary') && entry?.action !== 'allow') {
+      // As Docker does: the tag is what Notary signed, whatever the registry's tag points at now.
+      const { pinToNotary } = await import('./notary-source.js');
+      const pinned = await withClient(ref, { ...options, session }, (client) => pinToNotary(ref, client, resolved, options.notary ?? {}, entry?.notary ?? DEFAULT_NOTARY_RULE, options));
+      resolved = pinned.manifest;
+      notaryResult = pinned.result;
+      for (const note of pinned.notes) notes.push(note);
+    }
+    report = await verifyImage(source, { ...options, session, resolved, ...(notaryResult ? { notaryResult } : {}) });
   } finally {
     if (!options.session) await session.close();
   }
   if (report.policy.decision === 'reject') throw refusal(report);
-  const warnings = report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : [];
+  const warnings = [...notes, ...(report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : [])];
   const digest = report.digest;
   const children = new Set<string>();
   if (isIndexMediaType(resolved.mediaType)) {

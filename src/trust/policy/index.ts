@@ -3,3 +3,5 @@ export { PolicyError, type PolicyErrorCode } from './errors.js';
 export * from './policy.js';
 export * from './evaluate.js';
 export * from './predicates.js';
+export * from './sources.js';
+export * from './decide.js';

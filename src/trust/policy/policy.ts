@@ -29,6 +29,7 @@ import { validateGlob } from '../keys/globs.js';
 import { PredicateType } from '../signatures/dsse.js';
 import { PolicyError } from './errors.js';
 import type { Severity } from './predicates.js';
+import { parseNotaryRule, parseSources, type NotaryRule, type TrustSource } from './sources.js';
 
 export type PolicyAction = 'reject' | 'warn' | 'allow';
 export type SignedIdentityRule = 'matchRepository' | 'exact' | 'any';
@@ -56,6 +57,10 @@ export interface PolicyEntry {
   readonly identity?: string;
   readonly attestations: readonly AttestationRequirement[];
   readonly action: PolicyAction;
+  /** Trust sources that may satisfy the entry (sources.ts); absent: all of them. */
+  readonly sources?: readonly TrustSource[];
+  /** How Notary counts (sources.ts); absent: not authoritative, every role. */
+  readonly notary?: NotaryRule;
   /** `file:line` of the entry, for messages. */
   readonly where: string;
 }
@@ -97,7 +102,7 @@ export function parseKeySpec(value: string): KeySpec | undefined {
   return undefined;
 }
 
-const ENTRY_KEYS = ['match', 'keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'action'];
+const ENTRY_KEYS = ['match', 'keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'action', 'sources', 'notary'];
 const ATTESTATION_KEYS = ['type', 'maxAge', 'condition'];
 
 export function parsePolicy(text: string, source = 'policy'): Policy {
@@ -193,6 +198,11 @@ function parseEntry(node: Node, at: (n: Node | null | undefined) => string, fail
     if (!isSeq(attNode)) fail(attNode as Node, '"attestations" must be a list');
     attestations = (attNode as { items: unknown[] }).items.map((item) => parseAttestation(item as Node, fail));
   }
+  const sourcesNode = node.get('sources', true);
+  const sources = sourcesNode === undefined ? undefined : parseSources(sourcesNode, fail);
+  const notaryNode = node.get('notary', true);
+  const notary = notaryNode === undefined ? undefined : parseNotaryRule(notaryNode, fail);
+  if (notary && sources && !sources.includes('notary')) fail(notaryNode as Node, '"notary" settings need notary in "sources"');
   return {
     match,
     keys,
@@ -201,6 +211,8 @@ function parseEntry(node: Node, at: (n: Node | null | undefined) => string, fail
     ...(identity !== undefined ? { identity } : {}),
     attestations,
     action: action as PolicyAction,
+    ...(sources ? { sources } : {}),
+    ...(notary ? { notary } : {}),
     where: at(node),
   };
 }
