@@ -21,6 +21,8 @@ export interface DbUpdateOptions extends DbCommonOptions {
   alpineUrl?: string;
   debianUrl?: string;
   nvdUrl?: string;
+  kevUrl?: string;
+  epssUrl?: string;
   eolUrl?: string;
   offline?: boolean;
 }
@@ -37,7 +39,7 @@ function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
 
 const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
-const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd'];
+const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'kev', 'epss'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
 const EOL_FEED = 'eol';
 
@@ -55,6 +57,8 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     ...(options.alpineUrl ? { alpine: options.alpineUrl } : {}),
     ...(options.debianUrl ? { debian: options.debianUrl } : {}),
     ...(options.nvdUrl ? { nvd: options.nvdUrl } : {}),
+    ...(options.kevUrl ? { kev: options.kevUrl } : {}),
+    ...(options.epssUrl ? { epss: options.epssUrl } : {}),
   };
   const bar = new PhaseProgress(io.stderr, !options.quiet);
   let result;
@@ -67,7 +71,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     result = await update(dbPath, {
       baseUrls,
       env: io.env,
-      ...(feeds ? { feeds: feeds as UpdateFeed[] } : {}),
+      feeds: (feeds ?? FEEDS) as UpdateFeed[], // every feed by default, KEV and EPSS included
       ...(options.osvEcosystems ? { osvEcosystems: options.osvEcosystems.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
       ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),
       onProgress: (p) => {
