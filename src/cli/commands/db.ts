@@ -124,7 +124,8 @@ export async function dbImport(paths: string[], options: DbCommonOptions, io: Ou
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') {
     writeJson(io.stdout, { dbPath, ...result });
   } else if (!options.quiet) {
-    io.stdout.write(`${dbPath}: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.skipped.length} skipped\n`);
+    const exploit = result.inputs.filter((i) => i.format === 'kev' || i.format === 'epss').map((i) => `; ${i.format === 'kev' ? 'CISA KEV' : 'EPSS'}: ${i.advisories} CVEs`);
+    io.stdout.write(`${dbPath}: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.skipped.length} skipped${exploit.join('')}\n`);
   }
   if (!options.quiet) reportSkips(result.skipped, result.warnings.length + result.warningsDropped, io);
   return ExitCode.Ok;
@@ -140,7 +141,10 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
   else {
     const paint = painter(colorEnabled(io.stdout, io.env));
     io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${plural(status.advisories, ADVISORY)}, ${status.affected} affected ${status.affected === 1 ? 'entry' : 'entries'}; last update ${status.lastUpdate ?? 'never'}\n\n`);
-    const rows = status.sources.map((s) => [s.feed, String(s.advisories), String(s.affected), s.lastImport ?? '-', s.dataDate ?? '-', s.stale ? paint('yellow', 'stale') : 'ok']);
+    // KEV and EPSS hold CVEs, not advisories: their row counts stand in the ADVISORIES column.
+    const exploitRows: Record<string, number | undefined> = { kev: status.exploitation?.kev?.entries, epss: status.exploitation?.epss?.scores };
+    const count = (feed: string, advisories: number): string => (feed in exploitRows ? `${exploitRows[feed] ?? 0} CVEs` : String(advisories));
+    const rows = status.sources.map((s) => [s.feed, count(s.feed, s.advisories), String(s.affected), s.lastImport ?? '-', s.dataDate ?? '-', s.stale ? paint('yellow', 'stale') : 'ok']);
     io.stdout.write(renderTable(['FEED', 'ADVISORIES', 'AFFECTED', 'LAST IMPORT', 'DATA DATE', 'STATE'], rows, paint));
   }
   if (!status.exists) {

@@ -1,5 +1,6 @@
 /** Per-feed counts and dates of the advisory database, and whether it is stale. */
 import { stat } from 'node:fs/promises';
+import { ExploitTables, type ExploitInfo } from '../exploit/tables.js';
 import { SqliteAdvisoryStore } from '../store/sqlite.js';
 import type { SourceStatus } from '../store/store.js';
 import { defaultDbPath } from './paths.js';
@@ -14,6 +15,8 @@ export interface DbStatus {
   /** No feed imported within `maxAgeDays` (or nothing imported at all). */
   readonly stale: boolean;
   readonly lastUpdate?: string;
+  /** CISA KEV and EPSS: catalog version, score date, row counts (absent when never imported). */
+  readonly exploitation?: ExploitInfo;
 }
 
 /** Per-feed counts and dates; `stale` when the newest import is older than `maxAgeDays` (default 7). */
@@ -39,6 +42,7 @@ export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxA
       sources: s.sources.map((x) => ({ ...x, stale: isStale(x.lastImport) })),
       stale: isStale(lastUpdate),
       ...(lastUpdate ? { lastUpdate } : {}),
+      exploitation: new ExploitTables(store.db).info(),
     };
   } finally {
     await store.close();
