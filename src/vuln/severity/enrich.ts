@@ -10,6 +10,7 @@
 import type { Advisory, Finding, Severity } from '../../core/index.js';
 import { chooseRating, collectRatings } from './precedence.js';
 
+const BY_ALIAS: ReadonlySet<string> = new Set(['nvd', 'ghsa']);
 const ALIAS = /^(CVE-\d{4}-\d+|GHSA(-[23456789cfghjmpqrvwx]{4}){3})$/;
 
 /** What enrichment needs of the store (an AdvisoryStore has it). */
@@ -50,7 +51,9 @@ export async function rerateFindings(findings: readonly Finding[], store: Rating
   let rated = 0;
   const out = findings.map((f) => {
     const extra: Severity[] = [];
-    for (const id of wantedAliases(f)) for (const s of records.get(id)?.severities ?? []) extra.push(s);
+    // Only NVD's and GHSA's ratings travel by alias: a CVE's merged records may also hold another
+    // distribution's (the Debian tracker's urgency for a CVE found in an Ubuntu package).
+    for (const id of wantedAliases(f)) for (const s of records.get(id)?.severities ?? []) if (BY_ALIAS.has(s.source)) extra.push(s);
     if (extra.length === 0 && !options.order) return f;
     const own = f.ratings ?? [];
     const present = new Set(own.map((r) => r.source));
