@@ -227,6 +227,9 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   CIPHER_UNSUPPORTED: ExitCode.Unsupported,
   // advisory database, scan, gate
   DB_MISSING: ExitCode.Database,
+  // --kev or --epss-threshold asked of a database without that data: fail closed
+  EXPLOIT_DATA_MISSING: ExitCode.Database,
+  FEED_INVALID: ExitCode.Unsupported,
   ARTIFACT_INVALID: ExitCode.Unsupported,
   IGNOREFILE_INVALID: ExitCode.Unsupported,
   VEX_INVALID: ExitCode.Unsupported,

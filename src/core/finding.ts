@@ -4,7 +4,7 @@
  * produces findings; report writers and the CI gate consume them. Neither
  * imports the other: they meet here.
  */
-import type { AffectedStatus, Cvss, SeverityLevel, SeveritySource } from './advisory.js';
+import type { AffectedStatus, Cvss, Severity, SeverityLevel, SeveritySource } from './advisory.js';
 import type { LayerOrigin } from './files.js';
 import type { Package } from './inventory.js';
 
@@ -28,6 +28,33 @@ export interface MatchEvidence {
   readonly scheme: string;
 }
 
+/** The vulnerability is in CISA's Known Exploited Vulnerabilities catalog: exploited in the wild. */
+export interface KnownExploited {
+  /** The CVE that is listed (the finding's id or one of its aliases). */
+  readonly cve: string;
+  /** When CISA added it (YYYY-MM-DD). */
+  readonly dateAdded: string;
+  /** The remediation due date for US federal agencies (YYYY-MM-DD). */
+  readonly dueDate?: string;
+  /** `Known` when it was used in ransomware campaigns, else `Unknown`. */
+  readonly knownRansomwareCampaignUse?: string;
+  readonly vulnerabilityName?: string;
+  readonly requiredAction?: string;
+}
+
+/** FIRST's Exploit Prediction Scoring System: the probability of exploitation activity in the next 30 days. */
+export interface EpssScore {
+  /** The CVE scored (the finding's id or the highest-scored alias). */
+  readonly cve: string;
+  /** 0…1. */
+  readonly probability: number;
+  /** 0…1: the share of all scored CVEs with a lower or equal probability. */
+  readonly percentile: number;
+  /** The feed's score date (YYYY-MM-DD) and model version, when it said. */
+  readonly date?: string;
+  readonly modelVersion?: string;
+}
+
 export interface Finding {
   /** The id users search for: the CVE when there is one, else the advisory's own id. */
   readonly id: string;
@@ -39,9 +66,15 @@ export interface Finding {
   readonly fixedVersion?: string;
   readonly status: FindingStatus;
   readonly severity: SeverityLevel;
-  /** Who rated the severity (distribution first, then NVD, then the ecosystem source). */
+  /** Who rated the severity (docs/scan.md "Severity": the distributor, then GHSA/ecosystem, then NVD, then the record's own). */
   readonly severitySource: SeveritySource;
   readonly cvss?: Cvss;
+  /** Every rating found for it (each source once, its best CVSS), the chosen one among them. */
+  readonly ratings?: readonly Severity[];
+  /** Set when CISA lists it as known to be exploited. */
+  readonly kev?: KnownExploited;
+  /** Its EPSS score, when the database has one. */
+  readonly epss?: EpssScore;
   readonly title?: string;
   readonly description?: string;
   /** The primary link: the vendor's page for the id, else the NVD page, else the advisory's first ADVISORY reference. */

@@ -3,7 +3,8 @@
  * fails. Order: `--severity` and `--ignore-unfixed` drop findings; the ignore
  * file and VEX `not_affected` statements *suppress* them (kept, with
  * `suppressed` saying by what and why, so JSON output shows the decision);
- * `--exit-code N` applies when unsuppressed findings remain.
+ * `--exit-code N` applies when unsuppressed findings remain; `--kev` and
+ * `--epss-threshold` narrow those to the exploited ones (`failing`).
  *
  * Ignore entries and VEX statements are indexed by the vulnerability ids they
  * name, and each statement's purls by package, so a 150,000-statement VEX
@@ -21,14 +22,20 @@ export interface GateOptions {
   readonly ignoreUnfixed?: boolean;
   readonly ignore?: IgnoreFile;
   readonly vex?: readonly VexStatement[];
+  /** Only known-exploited findings (CISA KEV) fail the gate. */
+  readonly kev?: boolean;
+  /** Only findings with an EPSS probability at or above this (0…1) fail the gate. With `kev`: either fails. */
+  readonly epssThreshold?: number;
   readonly now?: Date;
 }
 
 export interface GateResult {
   /** Findings kept, suppressed ones included (with `suppressed` set). */
   readonly findings: readonly Finding[];
-  /** Kept and not suppressed: what fails the gate. */
+  /** Kept and not suppressed. */
   readonly active: readonly Finding[];
+  /** What fails the gate: `active`, narrowed to the exploited ones when `kev` or `epssThreshold` asks. */
+  readonly failing: readonly Finding[];
   readonly dropped: { readonly severity: number; readonly unfixed: number };
   readonly suppressed: { readonly ignorefile: number; readonly vex: number };
   readonly warnings: readonly string[];
@@ -76,7 +83,15 @@ export function applyGate(findings: readonly Finding[], options: GateOptions = {
     }
     kept.push(f);
   }
-  return { findings: kept, active: kept.filter((f) => !f.suppressed), dropped, suppressed: counts, warnings };
+  const active = kept.filter((f) => !f.suppressed);
+  return { findings: kept, active, failing: exploitGate(active, options), dropped, suppressed: counts, warnings };
+}
+
+/** The active findings an exploitation gate fails on: in KEV (`kev`), or EPSS at or above the threshold; all of them without such a gate. */
+export function exploitGate(active: readonly Finding[], options: Pick<GateOptions, 'kev' | 'epssThreshold'>): readonly Finding[] {
+  const threshold = options.epssThreshold;
+  if (!options.kev && threshold === undefined) return active;
+  return active.filter((f) => (options.kev && f.kev !== undefined) || (threshold !== undefined && f.epss !== undefined && f.epss.probability >= threshold));
 }
 
 /** Ignore entries filed under the vulnerability id they name, keeping file order. */

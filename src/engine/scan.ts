@@ -14,12 +14,12 @@
  * and the server's scans. The gate's options and the VEX reader come with it.
  */
 import { stat } from 'node:fs/promises';
-import { appendAll, PortcullisError, type LayerOrigin, type Finding, type ScanResult, type Inventory, type Platform } from '../core/index.js';
+import { appendAll, compareFindings, PortcullisError, type LayerOrigin, type Finding, type ScanResult, type Inventory, type Platform } from '../core/index.js';
 import { formatPlatform, type ResolvedImage, type ImageSource, type SystemContext } from '../image/index.js';
 import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
-import { dbStatus, defaultDbPath, SqliteAdvisoryStore } from '../vuln/index.js';
-import { matchInventory, type MatchStore } from '../vuln/match/index.js';
+import { annotateExploitation, cvesOf, dbStatus, defaultDbPath, ExploitTables, SqliteAdvisoryStore } from '../vuln/index.js';
+import { LANGUAGE_ECOSYSTEMS, matchInventory, rerateFindings, type MatchStore } from '../vuln/match/index.js';
 import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
 import { inventoryImage, inventoryRootfs } from './inventory.js';
@@ -28,7 +28,7 @@ import { openSource } from './open.js';
 export { applyGate, type GateOptions, type GateResult } from './gate.js';
 export { loadVex, parseVex, VexError, type VexErrorCode, type VexStatement } from './vex.js';
 
-export type ScanErrorCode = 'DB_MISSING' | 'TARGET_INVALID';
+export type ScanErrorCode = 'DB_MISSING' | 'TARGET_INVALID' | 'EXPLOIT_DATA_MISSING';
 export class ScanError extends PortcullisError<ScanErrorCode> {}
 
 export type ScanTarget =
@@ -51,6 +51,8 @@ export interface ScanOptions extends GateOptions {
   readonly offline?: boolean;
   readonly signal?: AbortSignal;
   readonly now?: Date;
+  /** `--severity-source`, parsed: the order of rating sources (default: the distributor first, docs/scan.md). */
+  readonly severityOrder?: readonly string[];
   /** The cataloguers for image and rootfs targets (default: all of them). */
   readonly catalogers?: readonly Cataloger[];
 }
@@ -79,6 +81,19 @@ function countByCataloger(inventory: Inventory): Record<string, number> {
 /** 1 → "24h", 7 → "7d", 0.5 → "12h": a maximum age in days as the flags spell it. */
 function ageWords(days: number): string {
   return Number.isInteger(days) && days !== 1 ? `${days}d` : `${Math.round(days * 24 * 100) / 100}h`;
+}
+
+/** Refuses a KEV or EPSS gate when the database has no such data: an empty table would pass every image. */
+function requireExploitData(exploit: ExploitTables | undefined, options: ScanOptions): void {
+  const info = exploit?.info() ?? {};
+  const missing: string[] = [];
+  if (options.kev && !info.kev) missing.push('CISA KEV data (--kev)');
+  if (options.epssThreshold !== undefined && !info.epss?.scores) missing.push('EPSS scores (--epss-threshold)');
+  if (missing.length === 0) return;
+  throw new ScanError(
+    'EXPLOIT_DATA_MISSING',
+    `the advisory database has no ${missing.join(' and no ')}, so the gate cannot be applied: run "portcullis db update --feeds kev,epss" (offline: "portcullis db import known_exploited_vulnerabilities.json epss_scores-YYYY-MM-DD.csv.gz")`,
+  );
 }
 
 const MISSING_DB_HELP = 'run "portcullis db update" (or, offline, "portcullis db import PATH…" or "portcullis db pull REF")';
@@ -123,6 +138,9 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
     store = owned;
   }
   try {
+    // Exploitation data sits beside the advisories (SQLite stores only); a gate that needs it fails closed without it.
+    const exploit = store instanceof SqliteAdvisoryStore ? new ExploitTables(store.db) : undefined;
+    requireExploitData(exploit, options);
     let inventory: Inventory;
     let image: ScanResult['image'];
     let commands: string[] = [];
@@ -173,7 +191,13 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       layerCreatedBy: (layer: LayerOrigin) => commands[layer.index] || undefined,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const gate = applyGate(findings, { ...options, now });
+    // Beside the findings, after matching: ratings of CVE/GHSA aliases, the chosen rating, KEV and EPSS.
+    const rerated = await rerateFindings(findings, store, {
+      ...(options.severityOrder ? { order: options.severityOrder } : {}),
+      isDistribution: (f) => LANGUAGE_ECOSYSTEMS[f.package.ecosystem] === undefined,
+    });
+    const annotated = (exploit ? annotateExploitation(rerated.findings, exploit.lookup(cvesOf(rerated.findings))) : rerated.findings).sort(compareFindings);
+    const gate = applyGate(annotated, { ...options, now });
     appendAll(warnings, gate.warnings);
     const os = inventory.os;
     const result: ScanResult = {

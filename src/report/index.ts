@@ -11,6 +11,7 @@ export { DEFAULT_TOOL, resolveOptions, type ReportOptions, type ReportTool, type
 export { ReportError, type ReportErrorCode } from './errors.js';
 export { htmlEscape, markdownCell, markdownLink, safeHttpUrl } from './escape.js';
 export { countBySeverity, sortFindings, splitSuppressed, type SeverityCounts } from './severity.js';
+export { epssLabel, exploitCell, formatShare, hasExploitData, kevLabel } from './exploit.js';
 export {
   SARIF_SCHEMA_URI,
   SARIF_VERSION,

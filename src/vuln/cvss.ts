@@ -1,12 +1,21 @@
 /**
- * CVSS base scores from vectors, for v2.0, v3.0 and v3.1, written from the
- * FIRST specifications (https://www.first.org/cvss/v3.1/specification-document
- * §7.1 and Appendix A "Roundup"; v3.0 §8.1; v2 guide §3.2.1). Temporal and
- * environmental metrics are accepted in a vector and ignored: only the base
- * score is computed. CVSS v4.0 scores come from a large lookup table
- * (MacroVector scores), which is not reproduced here: `parseCvss` returns v4
- * vectors with `score` undefined unless the publisher gave one.
+ * CVSS base scores from vectors. v2.0, v3.0 and v3.1 are a few formulas,
+ * written here from the FIRST specifications
+ * (https://www.first.org/cvss/v3.1/specification-document §7.1 and Appendix
+ * A "Roundup"; v3.0 §8.1; v2 guide §3.2.1). Temporal and environmental
+ * metrics are accepted in a vector and ignored: only the base score is
+ * computed.
+ *
+ * CVSS v4.0 is not a formula but FIRST's MacroVector lookup table with
+ * interpolation, so it comes from a maintained library, `ae-cvss-calculator`
+ * (Apache-2.0, no dependencies, every CVSS version; checked in
+ * test/vuln/cvss4.test.ts against FIRST's published examples and NVD's
+ * published v4 scores). It is loaded on the first v4 vector only (about
+ * 190 KB). The score is CVSS-B (base metrics only), as for the other
+ * versions; the vector's base metrics are checked here first (each of the
+ * eleven exactly once), since the library lets a repeated metric override.
  */
+import { createRequire } from 'node:module';
 import type { Cvss, CvssVersion } from '../core/index.js';
 
 const V3_BASE: Record<string, Record<string, number>> = {
@@ -91,12 +100,31 @@ export function cvss2BaseScore(vector: string): number | undefined {
   return Math.round(raw * 10 + 1e-9) / 10;
 }
 
-/** True for a syntactically valid `CVSS:4.0/…` vector with the eleven base metrics. */
+const V4_BASE = ['AV', 'AC', 'AT', 'PR', 'UI', 'VC', 'VI', 'VA', 'SC', 'SI', 'SA'];
+
+/** True for a syntactically valid `CVSS:4.0/…` vector with the eleven base metrics, none repeated. */
 export function isCvss4Vector(vector: string): boolean {
-  const m = /^CVSS:4\.0\/(.*)$/.exec(vector.trim());
+  const m = /^CVSS:4\.0\/(.*?)\/?$/.exec(vector.trim());
   if (!m) return false;
-  const keys = new Set(m[1]!.split('/').map((p) => p.split(':')[0]));
-  return ['AV', 'AC', 'AT', 'PR', 'UI', 'VC', 'VI', 'VA', 'SC', 'SI', 'SA'].every((k) => keys.has(k));
+  const keys = m[1]!.split('/').map((p) => p.split(':')[0]);
+  if (new Set(keys).size !== keys.length) return false;
+  return V4_BASE.every((k) => keys.includes(k));
+}
+
+type Cvss4Module = typeof import('ae-cvss-calculator');
+let cvss4Module: Cvss4Module | undefined;
+
+/** The CVSS-B score (base metrics only) of a `CVSS:4.0/…` vector, or undefined when it is not valid. */
+export function cvss4BaseScore(vector: string): number | undefined {
+  const text = vector.trim().replace(/\/$/, '');
+  if (!isCvss4Vector(text)) return undefined;
+  cvss4Module ??= createRequire(import.meta.url)('ae-cvss-calculator') as Cvss4Module;
+  try {
+    const score = new cvss4Module.Cvss4P0(text).calculateScores().baseMetricsOnly;
+    return typeof score === 'number' && Number.isFinite(score) && score >= 0 && score <= 10 ? score : undefined;
+  } catch {
+    return undefined; // a metric value the specification does not define (AV:Q)
+  }
 }
 
 /**
@@ -118,8 +146,11 @@ export function parseCvss(vector: string): Cvss | undefined {
       const score = cvss2BaseScore(text);
       return score === undefined ? undefined : { version, vector: text, score };
     }
-    case '4.0':
-      return isCvss4Vector(text) ? { version, vector: text } : undefined;
+    case '4.0': {
+      if (!isCvss4Vector(text)) return undefined;
+      const score = cvss4BaseScore(text);
+      return score === undefined ? undefined : { version, vector: text, score };
+    }
     default:
       return undefined;
   }

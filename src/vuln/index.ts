@@ -9,3 +9,5 @@
 export * from './db.js';
 export { SqliteAdvisoryStore, openSqliteAdvisoryStore, type SqliteAdvisoryStoreOptions } from './store/sqlite.js';
 export { StoreError, type AdvisoryStore, type StoreErrorCode, type StoreStatus } from './store/store.js';
+export { ExploitTables, type ExploitInfo, type Exploitation } from './exploit/tables.js';
+export { annotateExploitation, cvesOf, findingCves } from './exploit/annotate.js';

@@ -24,6 +24,8 @@ export interface DbUpdateOptions extends DbCommonOptions {
   alpineUrl?: string;
   debianUrl?: string;
   nvdUrl?: string;
+  kevUrl?: string;
+  epssUrl?: string;
   eolUrl?: string;
   offline?: boolean;
 }
@@ -59,7 +61,7 @@ function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
 
 const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
-const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd'];
+const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'kev', 'epss'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
 const EOL_FEED = 'eol';
 
@@ -68,13 +70,22 @@ const EOL_FEED = 'eol';
  * PORTCULLIS_DEBIAN_URL and PORTCULLIS_NVD_URL (so a site's mirrors, set once,
  * serve `db update` and the download a first `scan` makes), else upstream.
  */
-export function feedBaseUrls(flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl'>, env: NodeJS.ProcessEnv): NonNullable<UpdateOptions['baseUrls']> {
+export function feedBaseUrls(
+  flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl' | 'kevUrl' | 'epssUrl'>,
+  env: NodeJS.ProcessEnv,
+): NonNullable<UpdateOptions['baseUrls']> {
   const pick = (flag: string | undefined, name: string): string | undefined => flag || env[name] || undefined;
-  const osv = pick(flags.osvUrl, 'PORTCULLIS_OSV_URL');
-  const alpine = pick(flags.alpineUrl, 'PORTCULLIS_ALPINE_URL');
-  const debian = pick(flags.debianUrl, 'PORTCULLIS_DEBIAN_URL');
-  const nvd = pick(flags.nvdUrl, 'PORTCULLIS_NVD_URL');
-  return { ...(osv ? { osv } : {}), ...(alpine ? { alpine } : {}), ...(debian ? { debian } : {}), ...(nvd ? { nvd } : {}) };
+  const urls = {
+    osv: pick(flags.osvUrl, 'PORTCULLIS_OSV_URL'),
+    alpine: pick(flags.alpineUrl, 'PORTCULLIS_ALPINE_URL'),
+    debian: pick(flags.debianUrl, 'PORTCULLIS_DEBIAN_URL'),
+    nvd: pick(flags.nvdUrl, 'PORTCULLIS_NVD_URL'),
+    kev: pick(flags.kevUrl, 'PORTCULLIS_KEV_URL'),
+    epss: pick(flags.epssUrl, 'PORTCULLIS_EPSS_URL'),
+  };
+  const out: { -readonly [K in keyof typeof urls]?: string } = {};
+  for (const [key, value] of Object.entries(urls) as [keyof typeof urls, string | undefined][]) if (value) out[key] = value;
+  return out;
 }
 
 export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Promise<number> {
@@ -98,7 +109,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     result = await update(dbPath, {
       baseUrls,
       env: io.env,
-      ...(feeds ? { feeds: feeds as UpdateFeed[] } : {}),
+      feeds: (feeds ?? FEEDS) as UpdateFeed[], // every feed by default, KEV and EPSS included
       ...(options.osvEcosystems ? { osvEcosystems: options.osvEcosystems.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
       ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),
       onProgress: (p) => {
@@ -151,7 +162,8 @@ export async function dbImport(paths: string[], options: DbCommonOptions, io: Ou
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') {
     writeJson(io.stdout, { dbPath, ...result });
   } else if (!options.quiet) {
-    io.stdout.write(`${dbPath}: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.skipped.length} skipped\n`);
+    const exploit = result.inputs.filter((i) => i.format === 'kev' || i.format === 'epss').map((i) => `; ${i.format === 'kev' ? 'CISA KEV' : 'EPSS'}: ${i.advisories} CVEs`);
+    io.stdout.write(`${dbPath}: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.skipped.length} skipped${exploit.join('')}\n`);
   }
   if (!options.quiet) reportSkips(result.skipped, result.warnings.length + result.warningsDropped, io);
   return ExitCode.Ok;
@@ -167,7 +179,10 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
   else {
     const paint = painter(colorEnabled(io.stdout, io.env));
     io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${plural(status.advisories, ADVISORY)}, ${status.affected} affected ${status.affected === 1 ? 'entry' : 'entries'}; last update ${status.lastUpdate ?? 'never'}\n\n`);
-    const rows = status.sources.map((s) => [s.feed, String(s.advisories), String(s.affected), s.lastImport ?? '-', s.dataDate ?? '-', s.stale ? paint('yellow', 'stale') : 'ok']);
+    // KEV and EPSS hold CVEs, not advisories: their row counts stand in the ADVISORIES column.
+    const exploitRows: Record<string, number | undefined> = { kev: status.exploitation?.kev?.entries, epss: status.exploitation?.epss?.scores };
+    const count = (feed: string, advisories: number): string => (feed in exploitRows ? `${exploitRows[feed] ?? 0} CVEs` : String(advisories));
+    const rows = status.sources.map((s) => [s.feed, count(s.feed, s.advisories), String(s.affected), s.lastImport ?? '-', s.dataDate ?? '-', s.stale ? paint('yellow', 'stale') : 'ok']);
     io.stdout.write(renderTable(['FEED', 'ADVISORIES', 'AFFECTED', 'LAST IMPORT', 'DATA DATE', 'STATE'], rows, paint));
   }
   if (!status.exists) {

@@ -5,6 +5,7 @@ import { scanTarget, type ScanTarget, loadVex, type VexStatement } from '../../e
 import { canonicalImageName } from '../../engine/index.js';
 import type { ReportWriter } from '../../report/index.js';
 import { defaultDbPath } from '../../vuln/index.js';
+import { parseSeverityOrder } from '../../vuln/match/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
@@ -28,6 +29,18 @@ export interface ScanOptions extends RegistryFlags, ScanDatabaseFlags {
   maxAge?: string;
   quiet?: boolean;
   allowIncomplete?: boolean;
+  kev?: boolean;
+  epssThreshold?: string;
+  severitySource?: string;
+}
+
+/** `--epss-threshold`: a probability from 0 to 1 (`0.1`), or a percentage (`10%`). */
+export function parseEpssThreshold(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*$/.exec(value);
+  const n = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--epss-threshold takes a probability from 0 to 1 (or a percentage such as 10%), not "${value}"`);
+  return n;
 }
 
 
@@ -45,7 +58,16 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   const format = options.format ?? 'table';
   const writer = await reportWriter(format);
   const severities = parseSeverityList(options.severity, SEVERITY_LEVELS);
-  const exitCode = parseExitCodeFlag(options.exitCode);
+  const epssThreshold = parseEpssThreshold(options.epssThreshold);
+  let severityOrder: string[] | undefined;
+  try {
+    severityOrder = options.severitySource === undefined ? undefined : parseSeverityOrder(options.severitySource);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const exploitGate = options.kev === true || epssThreshold !== undefined;
+  // An exploitation gate is asked to fail: without --exit-code it exits 1 (ExitCode.Findings).
+  const exitCode = options.exitCode === undefined && exploitGate ? ExitCode.Findings : parseExitCodeFlag(options.exitCode);
   let ignore: IgnoreFile | undefined;
   if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
   else if (existsSync('.portcullisignore')) ignore = await loadIgnoreFile('.portcullisignore');
@@ -75,6 +97,9 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
       ...(ignore ? { ignore } : {}),
       ...(vex.length ? { vex } : {}),
       ...(options.offline ? { offline: true } : {}),
+      ...(options.kev ? { kev: true } : {}),
+      ...(severityOrder ? { severityOrder } : {}),
+      ...(epssThreshold !== undefined ? { epssThreshold } : {}),
     });
   } finally {
     progress?.stop();
@@ -86,8 +111,10 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   if (!options.quiet) for (const w of outcome.result.warnings) io.stderr.write(`portcullis: warning: ${w}\n`);
   const incomplete = incompleteExit(outcome.result.incomplete, 'scan', options, io);
   if (incomplete !== undefined) return incomplete;
-  if (exitCode !== 0 && outcome.gate.active.length > 0) {
-    if (!options.quiet) io.stderr.write(`portcullis: ${plural(outcome.gate.active.length, VULNERABILITY)} ${outcome.gate.active.length === 1 ? 'remains' : 'remain'} after filters (exit code ${exitCode})\n`);
+  const failing = outcome.gate.failing;
+  if (exitCode !== 0 && failing.length > 0) {
+    const which = exploitGate ? ` ${[options.kev ? 'known exploited (CISA KEV)' : '', epssThreshold !== undefined ? `EPSS ≥ ${epssThreshold}` : ''].filter(Boolean).join(' or ')}` : '';
+    if (!options.quiet) io.stderr.write(`portcullis: ${plural(failing.length, VULNERABILITY)}${which} ${failing.length === 1 ? 'remains' : 'remain'} after filters (exit code ${exitCode})\n`);
     return exitCode;
   }
   return ExitCode.Ok;

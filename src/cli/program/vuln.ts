@@ -19,7 +19,15 @@ report writers (trivy-json, sarif, cyclonedx, junit, html, markdown).
 Gate: --severity and --ignore-unfixed drop findings; the ignore file
 (.portcullisignore in the current directory unless --ignorefile) and VEX
 not_affected statements suppress them (kept in JSON with the reason);
---exit-code N exits N when unsuppressed findings remain.
+--exit-code N exits N when unsuppressed findings remain. --kev and
+--epss-threshold P narrow what fails to known-exploited findings (CISA KEV) or
+those with an EPSS probability >= P (exit 1 unless --exit-code); asked of a
+database without that data they exit 11 (fail closed).
+
+Severity: the distributor's rating first for OS packages (Debian, Ubuntu, Red
+Hat, SUSE; Alpine rates nothing, so NVD), GHSA then the ecosystem's database
+then NVD for language packages; --severity-source nvd,auto changes the order.
+JSON keeps every source's rating ("ratings") and "severitySource".
 
 Incomplete scans: when a cataloguer fails, a package database cannot be read
 (corrupt, over its size cap) or the distribution has no advisory data, findings
@@ -52,8 +60,11 @@ PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL, PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD
       .option('--format <format>', 'table, json, trivy-json, sarif, cyclonedx, junit, html or markdown', 'table')
       .option('-o, --output <file>', 'write the report to a file instead of standard output')
       .option('--severity <levels>', 'keep only these severities: comma list of CRITICAL,HIGH,MEDIUM,LOW,NEGLIGIBLE,UNKNOWN')
+      .option('--severity-source <list>', 'rating sources in order, e.g. nvd,auto or debian,ghsa,nvd (default auto: the distributor first, docs/scan.md)')
       .option('--ignore-unfixed', 'drop vulnerabilities that have no fixed version yet')
-      .option('--exit-code <n>', 'exit with N when vulnerabilities remain after filters (default 0)')
+      .option('--exit-code <n>', 'exit with N when vulnerabilities remain after filters (default 0; 1 with --kev or --epss-threshold)')
+      .option('--kev', 'fail only on known-exploited findings (CISA KEV); exit 11 when the database has no KEV data')
+      .option('--epss-threshold <p>', 'fail only on findings whose EPSS probability is at least P (0.1 or 10%); with --kev either fails')
       .option('--ignorefile <file>', 'ignore file (default ./.portcullisignore when it exists)')
       .option('--vex <file>', 'OpenVEX or CycloneDX VEX document; not_affected suppresses (repeatable)', collect)
       .addOption(new Option('--max-age <duration>', 'former name of --db-max-age').hideHelp())
@@ -72,6 +83,7 @@ Examples:
   portcullis scan --rootfs ./rootfs --offline   # air-gapped: db import/pull it first
   portcullis scan docker://registry.example/app:1.0 --severity HIGH,CRITICAL --exit-code 1
   portcullis scan --sbom app.cdx.json --format sarif -o scan.sarif
+  portcullis scan docker://registry.example/app:1.0 --kev --epss-threshold 0.1 --severity CRITICAL,HIGH
   portcullis scan --rootfs ./rootfs --ignore-unfixed --vex app.openvex.json --format json
   portcullis scan oci:./legacy:1.0 --allow-incomplete --format json -o report.json   # report what could be read`,
     )
@@ -102,14 +114,16 @@ place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
       ctx.exitCode = await run(await import('../commands/db.js'), ...args);
     };
   db.command('update')
-    .description('download OSV, Alpine secdb, the Debian tracker and NVD (conditional requests, resumable) and import what changed')
+    .description('download OSV, Alpine secdb, the Debian tracker, NVD, CISA KEV and EPSS (conditional requests, resumable) and import what changed')
     .option('--db <path>', 'advisory database')
-    .option('--feeds <list>', 'comma list of osv, alpine, debian, nvd, eol (default all; eol = the end-of-life dates lint uses)')
+    .option('--feeds <list>', 'comma list of osv, alpine, debian, nvd, kev, epss, eol (default all; kev = CISA known exploited, epss = FIRST scores, eol = the end-of-life dates lint uses)')
     .option('--osv-ecosystems <list>', 'OSV ecosystems to download (default Go, PyPI, npm, Maven, crates.io, RubyGems, NuGet, Packagist, Ubuntu, …)')
     .option('--osv-url <url>', 'OSV mirror (<url>/<Ecosystem>/all.zip)')
     .option('--alpine-url <url>', 'Alpine secdb mirror (an index of v3.x/ and edge/)')
     .option('--debian-url <url>', 'Debian security tracker JSON')
     .option('--nvd-url <url>', 'NVD CVE API 2.0 endpoint (NVD_API_KEY raises the rate limit)')
+    .option('--kev-url <url>', 'CISA Known Exploited Vulnerabilities catalog JSON (default CISA\'s feed)')
+    .option('--epss-url <url>', 'FIRST EPSS scores, gzipped CSV (default epss_scores-current.csv.gz)')
     .option('--eol-url <url>', 'endoflife.date API mirror (<url>/api/<product>.json)')
     .option('--offline', 'refuse (db update needs the network; use db import or db pull)')
     .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
@@ -117,7 +131,7 @@ place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
     .addHelpText('after', `${DB_HELP}\n${DB_UPDATE_HELP}\n\nExamples:\n  portcullis db update\n  portcullis db update --feeds osv,debian --osv-ecosystems PyPI,Go\n  portcullis db update --osv-url https://mirror.example/osv --nvd-url https://mirror.example/nvd`)
     .action(dbAction((m, options: import('../commands/db.js').DbUpdateOptions) => m.dbUpdate(options, ctx.io)));
   db.command('import')
-    .description('import advisory files or trees (OSV JSON/YAML/all.zip, Alpine secdb, Debian tracker JSON, NVD API 2.0) for air-gapped use')
+    .description('import advisory files or trees (OSV JSON/YAML/all.zip, Alpine secdb, Debian tracker JSON, NVD API 2.0, CISA KEV JSON, EPSS epss*.csv.gz) for air-gapped use')
     .argument('<paths...>', 'files or directories')
     .option('--db <path>', 'advisory database')
     .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))

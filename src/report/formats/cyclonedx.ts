@@ -10,7 +10,11 @@
  *   for the other ids (aliases) when they are vulnerability ids;
  * - `ratings`: {source, score, severity, method CVSSv2/CVSSv3/CVSSv31/CVSSv4,
  *   vector} from the CVSS, and the severity by its source's word when it
- *   differs from the CVSS rating's or there is no CVSS;
+ *   differs from the CVSS rating's or there is no CVSS; then every other
+ *   source's rating (`Finding.ratings`: the distributor's, GHSA's, NVD's);
+ * - properties `portcullis:kev…` (CISA KEV: dateAdded, dueDate,
+ *   knownRansomwareCampaignUse) and `portcullis:epss:…` (probability,
+ *   percentile, date): CycloneDX has no field for either;
  * - `description` (title), `detail` (description), `recommendation`
  *   ("Upgrade openssl to 3.0.13-1~deb12u1"), `advisories` (primary link and
  *   the other references), `published`, `updated`;
@@ -169,6 +173,21 @@ export function buildVulnerabilityBom(result: ScanResult, options: ReportOptions
           }),
         );
       }
+      // Every other source's rating too (Debian's urgency beside NVD's CVSS beside GHSA's), each once.
+      for (const r of f.ratings ?? []) {
+        const key = `rating:${r.source}:${r.severity}:${r.cvss?.vector ?? ''}`;
+        if (ratingSources.has(key) || (!r.cvss && ratingSources.has(`sev:${r.source}:${r.severity}`))) continue;
+        ratingSources.add(key);
+        vuln.ratings.add(
+          new Models.Vulnerability.Rating({
+            source: new Models.Vulnerability.Source({ name: r.source }),
+            ...(r.severity !== 'UNKNOWN' ? { severity: SEVERITY[r.severity] } : {}),
+            ...(r.cvss?.score !== undefined ? { score: r.cvss.score } : {}),
+            method: r.cvss ? ratingMethod(r.cvss) : Enums.Vulnerability.RatingMethod.Other,
+            ...(r.cvss ? { vector: r.cvss.vector } : {}),
+          }),
+        );
+      }
     }
     for (const alias of lead.aliases) {
       if (alias !== id && isVulnId(alias)) {
@@ -200,9 +219,26 @@ export function buildVulnerabilityBom(result: ScanResult, options: ReportOptions
     vuln.properties.add(new Models.Property('portcullis:status', lead.status));
     vuln.properties.add(new Models.Property('portcullis:advisory', lead.evidence.advisoryId));
     if (lead.evidence.vendorRecord) vuln.properties.add(new Models.Property('portcullis:vendorRecord', lead.evidence.vendorRecord));
+    // CycloneDX 1.6 has no field for "exploited in the wild" nor a rating method for EPSS: properties, as its taxonomy allows.
+    for (const [name, value] of exploitProperties(lead)) vuln.properties.add(new Models.Property(name, value));
     bom.vulnerabilities.add(vuln);
   }
   return bom;
+}
+
+/** CISA KEV and EPSS of a finding as `portcullis:kev*` and `portcullis:epss:*` properties. */
+function exploitProperties(f: Finding): [string, string][] {
+  const out: [string, string][] = [];
+  if (f.kev) {
+    out.push(['portcullis:kev', 'true'], ['portcullis:kev:dateAdded', f.kev.dateAdded]);
+    if (f.kev.dueDate) out.push(['portcullis:kev:dueDate', f.kev.dueDate]);
+    if (f.kev.knownRansomwareCampaignUse) out.push(['portcullis:kev:knownRansomwareCampaignUse', f.kev.knownRansomwareCampaignUse]);
+  }
+  if (f.epss) {
+    out.push(['portcullis:epss:probability', String(f.epss.probability)], ['portcullis:epss:percentile', String(f.epss.percentile)]);
+    if (f.epss.date) out.push(['portcullis:epss:date', f.epss.date]);
+  }
+  return out;
 }
 
 function findComponent(bom: Models.Bom, ref: string): Models.Component | undefined {

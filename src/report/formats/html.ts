@@ -10,7 +10,8 @@
  *   active finding, ordered by severity then package: id (linked to the
  *   primary URL), package, installed, fixed, status, layer (index, digest and
  *   the history command), target, title (with the description in a
- *   `<details>`), and the severity source;
+ *   `<details>`), and the severity source; a `KEV` mark (CISA's dates in its
+ *   title) and the EPSS score under the severity when the scan has them;
  * - suppressed findings in a second table `<table id="suppressed">` with the reason;
  * - warnings.
  * Every interpolated string is HTML-escaped; links are kept only when they
@@ -18,6 +19,7 @@
  */
 import type { Finding, ScanResult } from '../../core/index.js';
 import { htmlEscape as h, safeHttpUrl } from '../escape.js';
+import { epssLabel, kevLabel } from '../exploit.js';
 import { countBySeverity, SEVERITY_ORDER, sortFindings, splitSuppressed } from '../severity.js';
 import { groupByTarget } from '../targets.js';
 import { resolveOptions, type ReportOptions, type ReportWriter } from '../writer.js';
@@ -40,6 +42,8 @@ h2{font-size:16px;margin:24px 0 8px}
 table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid #e2e8f0}
 th{background:#edf2f7;font-weight:600;position:sticky;top:0}
+td.sev span.kev{background:#7a0019;margin-left:4px}
+td.sev small{display:block;color:#4a5568}
 td.sev span{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600}
 td code,.meta code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
 td.title{max-width:420px}
@@ -72,10 +76,17 @@ function titleCell(f: Finding): string {
   return title + description;
 }
 
+/** CISA KEV and EPSS under the severity: `KEV` (its dates as the title) and `EPSS 94.4% (p99.9)`. */
+function exploitMarks(f: Finding): string {
+  const kev = kevLabel(f);
+  const epss = epssLabel(f);
+  return `${kev ? ` <span class="kev" title="${h(kev)}">KEV</span>` : ''}${epss ? `<small class="epss">${h(epss)}</small>` : ''}`;
+}
+
 function row(f: Finding, result: ScanResult, target: string, extra = ''): string {
   return [
     `<tr data-severity="${h(f.severity)}" data-id="${h(f.id)}">`,
-    `<td class="sev"><span class="sev-${h(f.severity)}">${h(f.severity)}</span></td>`,
+    `<td class="sev"><span class="sev-${h(f.severity)}">${h(f.severity)}</span>${exploitMarks(f)}</td>`,
     `<td class="id">${idCell(f)}</td>`,
     `<td class="pkg"><code>${h(f.package.name)}</code></td>`,
     `<td class="installed"><code>${h(f.installedVersion)}</code></td>`,

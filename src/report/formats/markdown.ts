@@ -12,6 +12,7 @@
  * when they are http(s).
  */
 import { appendAll, type Finding, type ScanResult } from '../../core/index.js';
+import { exploitCell, hasExploitData } from '../exploit.js';
 import { markdownCell as c, markdownLink } from '../escape.js';
 import { countBySeverity, SEVERITY_ORDER, splitSuppressed } from '../severity.js';
 import { groupByTarget } from '../targets.js';
@@ -29,11 +30,15 @@ const ICON: Record<string, string> = {
   UNKNOWN: '⬜',
 };
 
-function table(findings: readonly Finding[]): string[] {
-  const lines = ['| Severity | ID | Package | Installed | Fixed | Status | Title |', '| --- | --- | --- | --- | --- | --- | --- |'];
+/** The findings' table; an Exploited column (CISA KEV, EPSS) when the scan has such data. */
+function table(findings: readonly Finding[], exploited: boolean): string[] {
+  const lines = exploited
+    ? ['| Severity | ID | Package | Installed | Fixed | Status | Exploited | Title |', '| --- | --- | --- | --- | --- | --- | --- | --- |']
+    : ['| Severity | ID | Package | Installed | Fixed | Status | Title |', '| --- | --- | --- | --- | --- | --- | --- |'];
   for (const f of findings.slice(0, MAX_ROWS)) {
+    const exploitation = exploited ? ` ${c(exploitCell(f)) || '—'} |` : '';
     lines.push(
-      `| ${ICON[f.severity] ?? ''} ${f.severity} | ${markdownLink(f.id, f.primaryUrl)} | ${c(f.package.name)} | ${c(f.installedVersion)} | ${f.fixedVersion ? c(f.fixedVersion) : '—'} | ${c(f.status)} | ${c(f.title ?? '')} |`,
+      `| ${ICON[f.severity] ?? ''} ${f.severity} | ${markdownLink(f.id, f.primaryUrl)} | ${c(f.package.name)} | ${c(f.installedVersion)} | ${f.fixedVersion ? c(f.fixedVersion) : '—'} | ${c(f.status)} |${exploitation} ${c(f.title ?? '')} |`,
     );
   }
   if (findings.length > MAX_ROWS) lines.push('', `… and ${findings.length - MAX_ROWS} more (see the full report).`);
@@ -71,15 +76,16 @@ export function markdownReport(result: ScanResult, options: ReportOptions = {}):
   out.push(`| ${SEVERITY_ORDER.join(' | ')} |`, `| ${SEVERITY_ORDER.map(() => '---:').join(' | ')} |`, `| ${SEVERITY_ORDER.map((s) => counts[s]).join(' | ')} |`, '');
 
   let open = true;
+  const exploited = hasExploitData(active);
   for (const target of groupByTarget(result, active)) {
     const heading = `${target.name} (${target.type}) — ${target.findings.length} ${target.findings.length === 1 ? 'finding' : 'findings'}`;
     if (target.findings.length > COLLAPSE_AFTER) {
       out.push(`<details${open ? ' open' : ''}>`, `<summary><b>${html(heading)}</b></summary>`, '');
-      appendAll(out, table(target.findings));
+      appendAll(out, table(target.findings, exploited));
       out.push('', '</details>', '');
     } else {
       out.push(`#### ${c(heading)}`, '');
-      appendAll(out, table(target.findings));
+      appendAll(out, table(target.findings, exploited));
       out.push('');
     }
     open = false;

@@ -23,6 +23,7 @@
 import type { Finding, ScanResult } from '../../core/index.js';
 import { createHash } from 'node:crypto';
 import { SarifBuilder } from '../sarif-builder.js';
+import { exploitCell } from '../exploit.js';
 import { formatScore, sarifLevel, securitySeverityScore, sortFindings } from '../severity.js';
 import { isOsPackage } from '../targets.js';
 import { resolveOptions, type ReportOptions, type ReportWriter } from '../writer.js';
@@ -75,6 +76,7 @@ function message(finding: Finding, location: string): string {
     `Fixed Version: ${finding.fixedVersion ?? ''}`,
     `Link: ${finding.primaryUrl ?? ''}`,
     `Location: ${location}`,
+    ...(finding.kev || finding.epss ? [`Exploitation: ${exploitCell(finding)}`] : []),
     fix,
   ].join('\n');
 }
@@ -122,6 +124,8 @@ export function sarifLog(result: ScanResult, options: ReportOptions = {}) {
         'portcullis/package': finding.package.purl || finding.package.name,
         'portcullis/status': finding.status,
         ...(finding.fixedVersion ? { 'portcullis/fixedVersion': finding.fixedVersion } : {}),
+        'portcullis/severitySource': finding.severitySource,
+        ...exploitProperties(finding),
       },
       ...(finding.suppressed
         ? {
@@ -134,6 +138,21 @@ export function sarifLog(result: ScanResult, options: ReportOptions = {}) {
     });
   }
   return builder.build();
+}
+
+/** CISA KEV and EPSS as result properties (SARIF §3.8: a property bag takes tool-defined names). */
+function exploitProperties(f: Finding): Record<string, string | number | boolean> {
+  return {
+    ...(f.kev
+      ? {
+          'portcullis/kev': true,
+          'portcullis/kev/dateAdded': f.kev.dateAdded,
+          ...(f.kev.dueDate ? { 'portcullis/kev/dueDate': f.kev.dueDate } : {}),
+          ...(f.kev.knownRansomwareCampaignUse ? { 'portcullis/kev/knownRansomwareCampaignUse': f.kev.knownRansomwareCampaignUse } : {}),
+        }
+      : {}),
+    ...(f.epss ? { 'portcullis/epss/probability': f.epss.probability, 'portcullis/epss/percentile': f.epss.percentile, ...(f.epss.date ? { 'portcullis/epss/date': f.epss.date } : {}) } : {}),
+  };
 }
 
 export const sarifWriter: ReportWriter = {

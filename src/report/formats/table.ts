@@ -8,6 +8,7 @@
  * meant for `terminalText` (src/report/terminal.ts), not for a file.
  */
 import { type SeverityLevel, compareFindings, SEVERITY_ORDER, type Finding, type ScanResult, plural, VULNERABILITY } from '../../core/index.js';
+import { exploitCell, hasExploitData } from '../exploit.js';
 import { escapeCell, sgr, visibleLength } from '../terminal.js';
 import type { ReportOptions, ReportWriter } from '../writer.js';
 
@@ -106,6 +107,8 @@ export function renderFindingsTable(result: ScanResult, options: TableWriteOptio
     if (!list) groups.set(key, (list = []));
     list.push(f);
   }
+  // EXPLOITED (CISA KEV, EPSS) and RATED BY only when the database gave exploitation data or a rating source.
+  const exploited = hasExploitData(active);
   for (const [name, list] of groups) {
     list.sort(compareFindings);
     out.push('', `${paint(color, 'bold', name)}: ${list.length} (${counts(list)})`);
@@ -115,9 +118,10 @@ export function renderFindingsTable(result: ScanResult, options: TableWriteOptio
       packageLabel(f),
       f.installedVersion,
       f.fixedVersion ?? (f.status === 'will-not-fix' ? '(will not fix)' : '(no fix yet)'),
+      ...(exploited ? [f.kev ? paint(color, 'red', exploitCell(f)) : exploitCell(f)] : []),
       f.primaryUrl ?? '',
     ]);
-    out.push(table(['SEVERITY', 'ID', 'PACKAGE', 'INSTALLED', 'FIXED IN', 'LINK'], rows, color));
+    out.push(table(['SEVERITY', 'ID', 'PACKAGE', 'INSTALLED', 'FIXED IN', ...(exploited ? ['EXPLOITED'] : []), 'LINK'], rows, color));
   }
   if (suppressed.length > 0 && options.showSuppressed !== false) {
     out.push('', `${paint(color, 'bold', 'Suppressed')}: ${suppressed.length}`);

@@ -146,8 +146,17 @@ export function trivyVulnerability(finding: Finding, osPackage: boolean): Json {
   if (finding.title) v.Title = finding.title;
   if (finding.description) v.Description = finding.description;
   v.Severity = severity;
-  v.VendorSeverity = { [finding.severitySource]: SEVERITY_NUMBER[severity] };
-  if (finding.cvss) v.CVSS = { [cvssSource(finding)]: cvssEntry(finding.cvss) };
+  // Every source's rating (Finding.ratings), as Trivy keeps each vendor's; the chosen one always.
+  const vendorSeverity: Json = {};
+  const cvssBySource: Json = {};
+  for (const r of finding.ratings ?? []) {
+    if (r.severity !== 'UNKNOWN') vendorSeverity[r.source] = SEVERITY_NUMBER[trivySeverity(r.severity)];
+    if (r.cvss) cvssBySource[r.source] = { ...(cvssBySource[r.source] as Json | undefined), ...cvssEntry(r.cvss) };
+  }
+  vendorSeverity[finding.severitySource] = SEVERITY_NUMBER[severity];
+  v.VendorSeverity = vendorSeverity;
+  if (finding.cvss) cvssBySource[cvssSource(finding)] ??= cvssEntry(finding.cvss);
+  if (Object.keys(cvssBySource).length) v.CVSS = cvssBySource;
   if (finding.references.length) v.References = [...finding.references];
   const published = goTime(finding.published);
   const modified = goTime(finding.modified);

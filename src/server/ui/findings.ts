@@ -6,9 +6,12 @@
  * Each vulnerability id links to its advisory (`advisoryUrl`); aliases that
  * are CVE or GHSA ids link too. Links leave with `rel="noreferrer"`: an
  * advisory site never learns the registry's URLs or repository names.
+ * A finding CISA lists as known exploited has a KEV badge beside its
+ * severity; the EPSS column shows the exploitation probability (percentile in
+ * the title).
  */
 import type { SeverityLevel, Finding, ScanResult } from '../../core/index.js';
-import { sortFindings } from '../../report/index.js';
+import { epssLabel, formatShare, kevLabel, sortFindings } from '../../report/index.js';
 import { h, table } from './html.js';
 import { advisoryUrl, idUrl } from './paths.js';
 import { atLeast, SEVERITY_ORDER } from './severity.js';
@@ -42,14 +45,25 @@ function titleCell(f: Finding): string {
   return `<span class="title-text">${title}</span>${description}`;
 }
 
+/** The CISA KEV badge beside the severity (its dates in the title), when listed. */
+function kevBadge(f: Finding): string {
+  const label = kevLabel(f);
+  return label ? ` <span class="badge kev" title="${h(label)}">KEV</span>` : '';
+}
+
+function epssCell(f: Finding): string {
+  return f.epss ? `<span title="${h(epssLabel(f) ?? '')}">${h(formatShare(f.epss.probability))}</span>` : '<span class="none">–</span>';
+}
+
 function row(f: Finding, result: ScanResult): string {
   return [
     `<tr data-severity="${h(f.severity)}" data-id="${h(f.id)}">`,
-    `<td class="sev"><span class="badge sev-${h(f.severity)}">${h(f.severity)}</span></td>`,
+    `<td class="sev"><span class="badge sev-${h(f.severity)}">${h(f.severity)}</span>${kevBadge(f)}</td>`,
     `<td class="id">${idCell(f)}</td>`,
     `<td class="pkg"><code>${h(f.package.name)}</code><br><small>${h(f.package.ecosystem)} · ${h(f.package.path)}</small></td>`,
     `<td class="installed"><code>${h(f.installedVersion)}</code></td>`,
     `<td class="fixed">${fixedCell(f)}</td>`,
+    `<td class="epss">${epssCell(f)}</td>`,
     `<td class="layer">${layerCell(f, result)}</td>`,
     `<td class="title">${titleCell(f)}</td>`,
     '</tr>',
@@ -73,6 +87,6 @@ export function filterNav(path: string, counts: Readonly<Record<SeverityLevel, n
 export function findingsTable(result: ScanResult, threshold: SeverityLevel | undefined): { html: string; shown: number } {
   const shown = sortFindings(result.findings.filter((f) => !f.suppressed && atLeast(f.severity, threshold)));
   const empty = threshold ? `No findings at ${threshold} or above.` : 'No vulnerabilities found.';
-  const html = table('findings', ['Severity', 'Vulnerability', 'Package', 'Installed', 'Fixed', 'Layer', 'Title'], shown.map((f) => row(f, result)), empty);
+  const html = table('findings', ['Severity', 'Vulnerability', 'Package', 'Installed', 'Fixed', 'EPSS', 'Layer', 'Title'], shown.map((f) => row(f, result)), empty);
   return { html, shown: shown.length };
 }

@@ -35,6 +35,7 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 .badges{display:flex;gap:4px;flex-wrap:wrap}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
 .sev-CRITICAL{background:var(--crit)}.sev-HIGH{background:var(--high)}.sev-MEDIUM{background:var(--med)}
+.kev{background:#7a0019}
 .sev-LOW{background:var(--low)}.sev-NEGLIGIBLE{background:var(--neg)}.sev-UNKNOWN{background:var(--unk)}
 span.state{display:inline-block;white-space:nowrap;padding:1px 8px;border-radius:4px;font-size:12px;border:1px solid var(--line);background:#fff}
 .state-done{border-color:#2f855a;color:#2f855a}.state-failed{border-color:#c53030;color:#c53030}

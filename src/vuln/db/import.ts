@@ -7,6 +7,9 @@
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { describeKind, UserFileError } from '../../core/index.js';
+import { importExploitFile } from '../exploit/import.js';
+import { looksLikeEpssName } from '../exploit/epss.js';
+import { looksLikeKev } from '../exploit/kev.js';
 import { alpineSecdbSource } from '../sources/alpine-secdb.js';
 import { debianTrackerSource } from '../sources/debian-tracker.js';
 import { walkFiles } from '../sources/files.js';
@@ -18,9 +21,10 @@ import { DbError } from './errors.js';
 import { withStore } from './paths.js';
 import { SeenRecords, supersedes } from './seen-records.js';
 
-export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd';
+/** `kev` (CISA's catalog) and `epss` (FIRST's scores) fill the exploitation tables (src/vuln/exploit), not advisories. */
+export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'kev' | 'epss';
 
-const SOURCES: Readonly<Record<InputFormat, Source>> = {
+const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = {
   osv: osvSource,
   'osv-zip': osvSource,
   'alpine-secdb': alpineSecdbSource,
@@ -44,6 +48,7 @@ function head(path: string, bytes = 4096): Buffer {
 export async function detectFileFormat(path: string): Promise<InputFormat | undefined> {
   const lower = path.toLowerCase();
   const start = head(path);
+  if (looksLikeEpssName(lower)) return 'epss';
   if (lower.endsWith('.zip') || (start[0] === 0x50 && start[1] === 0x4b)) return 'osv-zip';
   const text = start.toString('utf8');
   if (/\.ya?ml$/.test(lower)) {
@@ -52,6 +57,7 @@ export async function detectFileFormat(path: string): Promise<InputFormat | unde
     return undefined;
   }
   if (!lower.endsWith('.json')) return undefined;
+  if (looksLikeKev(text)) return 'kev';
   if (/"(vulnerabilities|resultsPerPage)"\s*:/.test(text) || /"(sourceIdentifier|vulnStatus)"\s*:/.test(text)) return 'nvd';
   if (/"(secfixes|distroversion|apkurl)"\s*:/.test(text)) return 'alpine-secdb';
   if (/^\s*\{\s*"[^"]+"\s*:\s*\{\s*"(CVE|TEMP)-[^"]*"\s*:\s*\{/.test(text)) return 'debian-tracker';
@@ -142,6 +148,7 @@ export async function importInto(store: SqliteAdvisoryStore, paths: readonly str
     },
     warn,
   });
+  const exploitDates: Record<string, string> = {};
   store.beginBulkLoad(); // a first import into an empty database builds its lookup indexes once, at the end
   try {
     for (const input of paths) {
@@ -158,8 +165,18 @@ export async function importInto(store: SqliteAdvisoryStore, paths: readonly str
         if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });
         const format = await detectFileFormat(file);
         if (!format) {
-          if (!info.isDirectory() || /\.(json|ya?ml|zip)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0)' });
+          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, CISA KEV, EPSS CSV)' });
           inputs.push({ path: file, format: 'unknown', advisories: 0, skipped: 1 });
+          continue;
+        }
+        if (format === 'kev' || format === 'epss') {
+          filesRead++;
+          const done = await importExploitFile(store.db, file, format, options.signal);
+          for (const message of done.warnings) sink(file, format).warn(file, message);
+          c.seenFeeds.add(format);
+          if (done.changed) c.changedFeeds.add(format);
+          if (done.dataDate && !options.dataDates?.[format]) exploitDates[format] = done.dataDate;
+          inputs.push({ path: file, format, advisories: done.rows, skipped: done.skipped });
           continue;
         }
         const source = SOURCES[format];
@@ -174,7 +191,7 @@ export async function importInto(store: SqliteAdvisoryStore, paths: readonly str
     seen.close();
   }
   for (const feed of c.seenFeeds) {
-    const dataDate = options.dataDates?.[feed];
+    const dataDate = options.dataDates?.[feed] ?? exploitDates[feed];
     await store.markImported(feed, { changed: c.changedFeeds.has(feed), ...(dataDate ? { dataDate } : {}) });
   }
   for (const [feed, dataDate] of Object.entries(options.dataDates ?? {})) {

@@ -5,6 +5,7 @@
  * within the maximum age.
  */
 import { stat } from 'node:fs/promises';
+import { ExploitTables, type ExploitInfo } from '../exploit/tables.js';
 import { SqliteAdvisoryStore } from '../store/sqlite.js';
 import type { SourceStatus } from '../store/store.js';
 import { defaultDbPath } from './paths.js';
@@ -21,6 +22,8 @@ export interface DbStatus {
   readonly lastUpdate?: string;
   /** When `update` last reached every feed it asked (ISO 8601), changes or not. */
   readonly lastCheck?: string;
+  /** CISA KEV and EPSS: catalog version, score date, row counts (absent when never imported). */
+  readonly exploitation?: ExploitInfo;
 }
 
 /** The meta key `update` records its last complete run under. */
@@ -52,6 +55,7 @@ export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxA
       stale: isStale(newest),
       ...(lastUpdate ? { lastUpdate } : {}),
       ...(lastCheck ? { lastCheck } : {}),
+      exploitation: new ExploitTables(store.db).info(),
     };
   } finally {
     await store.close();

@@ -29,6 +29,10 @@ export interface UpdateBaseUrls {
   readonly debian?: string;
   /** NVD CVE API 2.0 endpoint. */
   readonly nvd?: string;
+  /** The CISA KEV catalog JSON itself. */
+  readonly kev?: string;
+  /** FIRST's EPSS scores, the gzipped CSV itself. */
+  readonly epss?: string;
 }
 
 export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
@@ -36,11 +40,13 @@ export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
   alpine: 'https://secdb.alpinelinux.org/',
   debian: 'https://security-tracker.debian.org/tracker/data/json',
   nvd: 'https://services.nvd.nist.gov/rest/json/cves/2.0',
+  kev: 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json',
+  epss: 'https://epss.empiricalsecurity.com/epss_scores-current.csv.gz',
 };
 
 export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux'];
 
-export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd';
+export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'kev' | 'epss';
 
 export interface UpdateProgress {
   readonly phase: 'download' | 'not-modified' | 'import';
@@ -53,7 +59,7 @@ export interface UpdateProgress {
 
 export interface UpdateOptions {
   readonly baseUrls?: UpdateBaseUrls;
-  /** Feeds to update (default: all four). */
+  /** Feeds to update (default: the four advisory feeds; `kev` and `epss` when asked, as `db update` does by default). */
   readonly feeds?: readonly UpdateFeed[];
   readonly osvEcosystems?: readonly string[];
   /** The HTTP client (default: a new HttpFetcher reading proxies from `env`, closed at the end). */
@@ -112,12 +118,15 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
       }
     }
     if (feeds.has('debian')) await dl.file('debian', base.debian, 'debian-tracker.json');
+    // Exploitation data (src/vuln/exploit): the names are what `db import` recognises them by.
+    if (feeds.has('kev')) await dl.file('kev', base.kev, 'kev-known_exploited_vulnerabilities.json');
+    if (feeds.has('epss')) await dl.file('epss', base.epss, 'epss_scores-current.csv.gz');
     let nvd: { files: string[]; end: string } | undefined;
     if (feeds.has('nvd')) nvd = await nvdPages(dl, base.nvd, options, now);
 
     const paths = [...dl.downloaded.map((d) => d.file), ...(nvd?.files ?? [])];
     const dataDates: Record<string, string> = {};
-    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd' };
+    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', kev: 'kev', epss: 'epss' };
     for (const d of dl.downloaded) {
       if (!d.validators.lastModified) continue;
       const iso = new Date(d.validators.lastModified).toISOString();

@@ -32,6 +32,8 @@ export { distroEcosystems, osMatcher } from './os.js';
 export { goToolchainSemver, languageMatcher, LANGUAGE_ECOSYSTEMS } from './language.js';
 export { judge, renderRange, entryFeed } from './evidence.js';
 export { mergeEvaluations, primaryUrlFor, vendorCve, type Evaluation } from './merge.js';
+export { rerateFindings, type RatingLookup, type RerateOptions, type RerateResult } from '../severity/enrich.js';
+export { chooseRating, collectRatings, parseSeverityOrder, SEVERITY_SOURCE_NAMES } from '../severity/precedence.js';
 
 /** The one list of matchers; the first whose `filter` accepts a package handles it. */
 export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];

@@ -13,22 +13,21 @@
  *
  * The finding is named by the CVE when the group has exactly one, else by a
  * GHSA id, else by the deciding advisory's id; every other id is an alias.
- * Severity comes from the distribution first, then NVD (the CVE's own NVD
- * record, looked up by id), then the ecosystem source, and `severitySource`
- * says which.
+ * Severity: every rating of the group's advisories and of the CVE's own NVD
+ * record (looked up by id) is kept in `ratings`, and the one reported is
+ * chosen by `severity/precedence.ts` (the distributor first for distribution
+ * packages, GHSA first for language packages); `severitySource` says which.
  */
 import {
   type Advisory,
   type AffectedMatch,
-  type Cvss,
-  type Severity,
-  type SeverityLevel,
   type Finding,
   type FindingStatus,
   type LayerOrigin,
   type Package,
   minOf,
 } from '../../core/index.js';
+import { chooseRating, collectRatings } from '../severity/precedence.js';
 import { schemeByName } from '../versions/all.js';
 import { entryFeed, evidenceOf } from './evidence.js';
 import type { MatchQuery, Verdict } from './matcher.js';
@@ -53,7 +52,6 @@ const CVE = /^CVE-\d{4}-\d+$/;
 const VENDOR_CVE = /^(?:[A-Z]+)-(CVE-\d{4}-\d+)$/;
 /** Ids that a distribution publishes itself (OSV records of the vendor's own advisories). */
 const VENDOR_ID = /^(DEBIAN|DSA|DLA|DTSA|UBUNTU|USN|LSN|ALPINE|RLSA|RXSA|ALSA|ALBA|ALEA|RHSA|RHBA|RHEA|CGA|SUSE|openSUSE|MAL-NEVER|MINI|BIT|PHSA|ELSA|ECHO|V8)-/;
-const DISTRO_SOURCES = new Set(['debian', 'ubuntu', 'alpine', 'redhat', 'rocky', 'almalinux', 'alma', 'chainguard', 'wolfi', 'suse', 'opensuse', 'photon', 'amazon', 'oracle', 'minimos']);
 
 /** The CVE a vendor id stands for (`UBUNTU-CVE-2021-3782` → `CVE-2021-3782`). */
 export function vendorCve(id: string): string | undefined {
@@ -131,49 +129,6 @@ class UnionFind {
     const rb = this.find(b);
     if (ra !== rb) this.#parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
   }
-}
-
-const SEVERITY_RANK: Record<SeverityLevel, number> = { CRITICAL: 5, HIGH: 4, MEDIUM: 3, LOW: 2, NEGLIGIBLE: 1, UNKNOWN: 0 };
-const CVSS_PREFERENCE: Record<string, number> = { '3.1': 0, '3.0': 1, '4.0': 2, '2.0': 3 };
-
-function bestNvd(severities: readonly Severity[]): Severity | undefined {
-  return severities
-    .filter((s) => s.source === 'nvd' && s.severity !== 'UNKNOWN')
-    .sort((a, b) => (CVSS_PREFERENCE[a.cvss?.version ?? ''] ?? 9) - (CVSS_PREFERENCE[b.cvss?.version ?? ''] ?? 9))[0];
-}
-
-function highest(severities: readonly Severity[]): Severity | undefined {
-  return [...severities].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])[0];
-}
-
-interface Rated {
-  severity: SeverityLevel;
-  source: string;
-  cvss?: Cvss;
-}
-
-function rate(advisories: readonly Advisory[], nvd: Advisory | undefined, distribution: boolean): Rated {
-  const all = advisories.flatMap((a) => a.severities);
-  const known = all.filter((s) => s.severity !== 'UNKNOWN');
-  const nvdSeverities = [...(nvd?.severities ?? []), ...all];
-  const nvdBest = bestNvd(nvdSeverities);
-  const anyCvss = (): Cvss | undefined => nvdBest?.cvss ?? all.find((s) => s.cvss)?.cvss;
-  if (distribution) {
-    const distro = highest(known.filter((s) => DISTRO_SOURCES.has(s.source)));
-    if (distro) {
-      const cvss = distro.cvss ?? anyCvss();
-      return { severity: distro.severity, source: distro.source, ...(cvss ? { cvss } : {}) };
-    }
-  }
-  if (nvdBest) return { severity: nvdBest.severity, source: 'nvd', ...(nvdBest.cvss ? { cvss: nvdBest.cvss } : {}) };
-  const eco = highest(known.filter((s) => !s.source.includes('@') && (!distribution || !DISTRO_SOURCES.has(s.source))));
-  const fallback = eco ?? highest(known);
-  if (fallback) {
-    const cvss = fallback.cvss ?? anyCvss();
-    return { severity: fallback.severity, source: fallback.source, ...(cvss ? { cvss } : {}) };
-  }
-  const cvss = anyCvss();
-  return { severity: 'UNKNOWN', source: 'none', ...(cvss ? { cvss } : {}) };
 }
 
 /** The vendor's page for the id, else NVD's, else the advisory's first ADVISORY reference. */
@@ -304,7 +259,8 @@ async function decide(pkg: Package, g: Group, context: MergeContext): Promise<Fi
   const aliases = [...allIds].filter((x) => x !== id).sort();
   const nvdId = CVE.test(id) ? id : undefined;
   const nvd = nvdId ? await context.getById(nvdId) : undefined;
-  const rated = rate(advisories, nvd, distribution);
+  const ratings = collectRatings([...(nvd?.severities ?? []), ...advisories.flatMap((a) => a.severities)]);
+  const rated = chooseRating(ratings, distribution);
 
   const fixedVersion = primaryEval.verdict.fixedVersion;
   let status: FindingStatus = 'affected';
@@ -331,6 +287,7 @@ async function decide(pkg: Package, g: Group, context: MergeContext): Promise<Fi
     severity: rated.severity,
     severitySource: rated.source,
     ...(rated.cvss ? { cvss: rated.cvss } : {}),
+    ...(ratings.length > 0 ? { ratings } : {}),
     ...(title ? { title } : {}),
     ...(details ? { description: details } : {}),
     ...(primaryUrl ? { primaryUrl } : {}),

@@ -3,7 +3,8 @@
  * feed, scope)), `aliases` (kind `alias` | `upstream`), `severities`, `refs`,
  * `affected` (ranges and versions as JSON text), plus `sources` (per-feed
  * bookkeeping) and `meta` (key/value: HTTP validators, sync dates); since v3
- * each record is also kept whole as JSON (`records.body`). Versioned with
+ * each record is also kept whole as JSON (`records.body`); since v4 the
+ * exploitation data (`kev`, `epss`, keyed by CVE) sits beside them. Versioned with
  * `PRAGMA user_version` and the ordered `MIGRATIONS` list; each step runs in
  * its own transaction. A database newer than this code is refused
  * (DB_TOO_NEW) rather than guessed at.
@@ -67,6 +68,17 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'each record also kept whole as JSON (body), so reading an advisory is one row, not five queries',
     sql: `
       ALTER TABLE records ADD COLUMN body TEXT;
+    `,
+  },
+  {
+    version: 4,
+    description: 'exploitation data beside the advisories: CISA KEV entries and FIRST EPSS scores by CVE (src/vuln/exploit)',
+    sql: `
+      CREATE TABLE kev (
+        cve TEXT PRIMARY KEY, date_added TEXT NOT NULL, due_date TEXT, ransomware TEXT,
+        vendor TEXT, product TEXT, name TEXT, required_action TEXT
+      ) WITHOUT ROWID;
+      CREATE TABLE epss (cve TEXT PRIMARY KEY, probability REAL NOT NULL, percentile REAL NOT NULL) WITHOUT ROWID;
     `,
   },
 ];
