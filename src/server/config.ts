@@ -63,6 +63,8 @@ export interface RegistryConfig {
   readonly requireSignature?: { readonly keys: KeyStore; readonly policy?: Policy; readonly policyKeys?: readonly KeyFile[] };
   /** Notary v1 trust service under `/v2/<gun>/_trust/tuf/`. */
   readonly notary: boolean;
+  /** The key sealing the Notary service's private keys (notary/key-sealing.ts): given, or in a file; none makes one under `root` (SQLite only). */
+  readonly notaryKeyEncryption?: { readonly key?: string; readonly file?: string };
   /** Web UI under `/ui/` and Prometheus metrics at `/metrics` (on `metricsAddr` instead, when set). */
   readonly ui: boolean;
   /** Timeouts and connection caps; defaults in connection-limits.ts. */
