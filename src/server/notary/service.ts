@@ -61,7 +61,9 @@ export class TufNotaryService implements NotaryService {
 
   /** A GUN's current metadata as a client would fetch it (timestamp re-signed when expired), for server-side verification; undefined when the GUN has none. */
   async repositoryFiles(gun: string): Promise<(RepositoryFiles & { readonly trustedRoot: Uint8Array }) | undefined> {
-    return readRepositoryFiles(this.store, gun, () => this.currentTimestamp(gun));
+    // When it cannot be re-signed (no held timestamp key), the stored one: verification then says what is wrong with it.
+    const timestamp = () => this.currentTimestamp(gun).catch(() => this.store.latest(gun, 'timestamp'));
+    return readRepositoryFiles(this.store, gun, timestamp);
   }
 
   async handle(request: TufRequest): Promise<TufResponse> {
