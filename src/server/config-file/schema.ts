@@ -290,7 +290,7 @@ export const SETTINGS_SCHEMA = z
     notary: section(
       {
         enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the Notary v1 trust service.', expected: switchWords, shownDefault: 'true', flag: '--no-notary', reload: 'restart' }),
-        keyEncryptionKey: key(z.string().min(1).max(256).optional(), { kind: 'text', description: 'Key sealing the Notary server keys (timestamp, snapshot) in the metadata store; prefer keyEncryptionKeyFile.', expected: '32 bytes, base64 or hex', shownDefault: 'with SQLite, made in <root>/notary; required with PostgreSQL', env: ['PORTCULLIS_NOTARY_KEY'], reload: 'restart', secret: true }),
+        keyEncryptionKey: key(z.string().min(1).max(256).optional(), { kind: 'text', description: 'Key sealing the Notary server keys (timestamp, snapshot) in the metadata store; prefer keyEncryptionKeyFile.', expected: '32 bytes, base64 or hex', shownDefault: 'made in the data folder (SQLite); required with PostgreSQL', env: ['PORTCULLIS_NOTARY_KEY'], reload: 'restart', secret: true }),
         keyEncryptionKeyFile: key(path().optional(), { kind: 'path', description: 'File holding the key that seals the Notary server keys (a mounted secret); every process sharing a PostgreSQL database needs the same one.', expected: 'a file path', env: ['PORTCULLIS_NOTARY_KEY_FILE'], reload: 'restart' }),
       },
       'Docker Content Trust (docs/serve.md "Notary").',
