@@ -29,7 +29,7 @@ export interface S3StorageConfig {
 export type StorageConfig = { readonly kind: 'filesystem' } | S3StorageConfig;
 
 export interface RegistryConfig {
-  /** Data folder: blobs (filesystem storage), registry.sqlite, notary.sqlite. */
+  /** Data folder: blobs (filesystem storage), registry.sqlite (Notary data included), notary/key-encryption.key. */
   readonly root: string;
   readonly host: string;
   readonly port: number;
