@@ -14,7 +14,9 @@
  *   `docker pull` does: `targets/releases` first, then `targets`) must be
  *   the manifest served, digest and length; a tag signed for another
  *   digest is a `mismatch`. By digest, some verified role must sign a
- *   target with that digest.
+ *   target with that digest, or an index signed so must list it (the
+ *   images of a signed multi-platform index are fetched by digest;
+ *   `listedBy` gives the indexes of the repository that list the manifest).
  * - `signatureDecision`: the pull is served when the cosign/Sigstore
  *   verification or content trust says signed; a content-trust mismatch
  *   refuses even then (the publisher's signed word about that tag
@@ -39,6 +41,8 @@ export interface ContentTrustInputs {
   /** The tag the client asked for; undefined for a pull by digest. */
   readonly tag?: string | undefined;
   readonly evidence: NotaryEvidence;
+  /** For a pull by digest: the indexes in this repository that list the manifest (its parents). */
+  readonly listedBy?: readonly Digest[] | undefined;
 }
 
 /** A role and the keys whose signatures on it verified. */
@@ -90,8 +94,24 @@ export function contentTrustDecision(input: ContentTrustInputs): ContentTrustDec
   }
   const roles = new Set<string>();
   for (const [role, targets] of repo.byRole) for (const target of targets.values()) if (target.sha256 === hex && target.length === input.size) roles.add(role);
-  if (roles.size === 0) return { outcome: 'unsigned', message: `no target signed in the Notary trust data for ${gun} has digest ${digest}` };
-  return { outcome: 'signed', message: `${digest} signed by ${[...roles].join(', ')} in ${gun}`, signers: signersOf(roles) };
+  if (roles.size > 0) return { outcome: 'signed', message: `${digest} signed by ${[...roles].join(', ')} in ${gun}`, signers: signersOf(roles) };
+  const parents = new Set((input.listedBy ?? []).map(hexOf));
+  for (const [role, targets] of repo.byRole) for (const target of targets.values()) if (target.sha256 && parents.has(target.sha256)) roles.add(role);
+  if (roles.size > 0) return { outcome: 'signed', message: `${digest} is listed by an index signed by ${[...roles].join(', ')} in ${gun}`, signers: signersOf(roles) };
+  return { outcome: 'unsigned', message: `no target signed in the Notary trust data for ${gun} has digest ${digest}` };
+}
+
+/** The distinct sha256 digests the verified roles sign, at most `limit`: the candidates `listedBy` is looked for among. */
+export function signedDigests(evidence: NotaryEvidence, limit: number): Digest[] {
+  if (evidence.state !== 'verified') return [];
+  const found = new Set<Digest>();
+  for (const targets of evidence.repository.byRole.values()) {
+    for (const target of targets.values()) {
+      if (found.size >= limit) return [...found];
+      if (target.sha256) found.add(`sha256:${target.sha256}`);
+    }
+  }
+  return [...found];
 }
 
 /** What the cosign/Sigstore verification concluded, as signatureDecision needs it. */

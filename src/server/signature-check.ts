@@ -30,7 +30,7 @@ import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.j
 import { verifyRepository, type RepositoryFiles } from '../trust/tuf/index.js';
 import { openTrustSession, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
 import type { KeyStore, Policy, SignatureStatus } from '../trust/index.js';
-import { contentTrustDecision, signatureDecision, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
+import { contentTrustDecision, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
 import type { PolicyDecision, RegistryEvents } from './services.js';
@@ -102,6 +102,24 @@ export interface SignatureSummary {
   readonly contentTrust?: ContentTrustDecision;
 }
 
+/** Indexes looked at for a manifest pulled by digest: a repository signs more images than this only in an attack. */
+const MAX_SIGNED_INDEXES = 256;
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+/** Content trust for one pull: the GUN's verified data, and for a pull by digest the signed indexes of the repository that list the manifest. */
+async function judgeContentTrust(source: NotaryTrustData & { readonly metadata: MetadataStore }, gun: string, record: ManifestRecord, tag: string | undefined): Promise<ContentTrustDecision> {
+  const evidence = await readNotaryEvidence(source, gun);
+  const listedBy: Digest[] = [];
+  if (tag === undefined && evidence.state === 'verified') {
+    for (const candidate of signedDigests(evidence, MAX_SIGNED_INDEXES)) {
+      if (candidate === record.digest) continue;
+      const parent = await source.metadata.getManifest(record.repository, candidate);
+      if (parent && INDEX_TYPES.has(parent.mediaType) && parent.references.includes(record.digest)) listedBy.push(candidate);
+    }
+  }
+  return contentTrustDecision({ gun, digest: record.digest, size: record.size, tag, evidence, listedBy });
+}
+
 export interface SignatureChecker extends RegistryEvents {
   readonly check: SignatureCheck;
   /** The findings behind `check`'s answer for this image (one verification, shared cache). */
@@ -169,9 +187,8 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.policyKeys ? { policyKeys: options.policyKeys } : {}),
     });
-    const contentTrust = options.notary
-      ? contentTrustDecision({ gun: identity, digest, size: record.size, tag, evidence: await readNotaryEvidence(options.notary, identity) })
-      : undefined;
+    const notary = options.notary;
+    const contentTrust = notary ? await judgeContentTrust({ repositoryFiles: (gun) => notary.repositoryFiles(gun), metadata: options.metadata }, identity, record, tag) : undefined;
     const decision = signatureDecision({
       identity,
       digest,

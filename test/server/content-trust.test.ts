@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, test } from 'node:test';
 import type { Digest } from '../../src/core/digest.js';
-import { contentTrustDecision, signatureDecision, type ContentTrustDecision, type NotaryEvidence } from '../../src/server/content-trust.js';
+import { contentTrustDecision, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from '../../src/server/content-trust.js';
 import { keyBox, ServerKeys, TufNotaryService } from '../../src/server/notary/index.js';
 import { SqliteTufStore } from '../../src/server/notary/sqlite.js';
 import { readNotaryEvidence } from '../../src/server/signature-check.js';
@@ -75,6 +75,21 @@ test('by digest: some verified role signs that digest and length', () => {
   assert.equal(decide(undefined, d1, 100).outcome, 'signed');
   assert.equal(decide(undefined, d3, 100).outcome, 'unsigned');
   assert.equal(decide(undefined, d2, 999).outcome, 'unsigned');
+});
+
+test('by digest: an image listed by a signed index is signed through it; listed only by unsigned ones it is not', () => {
+  const child = hex('child');
+  const through = contentTrustDecision({ gun, digest: digest(child), size: 50, evidence, listedBy: [digest(d3), digest(d2)] });
+  assert.deepEqual(through, {
+    outcome: 'signed',
+    message: `sha256:${child} is listed by an index signed by targets/releases in ${gun}`,
+    signers: [{ role: 'targets/releases', keyIds: [releasesKey.public.id] }],
+  });
+  assert.equal(contentTrustDecision({ gun, digest: digest(child), size: 50, evidence, listedBy: [digest(d3)] }).outcome, 'unsigned');
+  assert.equal(contentTrustDecision({ gun, digest: digest(child), size: 50, tag: 'v2', evidence, listedBy: [digest(d2)] }).outcome, 'mismatch', 'by tag, only the tag counts');
+  assert.deepEqual(signedDigests(evidence, 10).sort(), [digest(d1), digest(d2)].sort());
+  assert.deepEqual(signedDigests(evidence, 1).length, 1);
+  assert.deepEqual(signedDigests({ state: 'none' }, 10), []);
 });
 
 test('incomplete or tampered stored data is invalid, never signed', async () => {

@@ -6,7 +6,8 @@
  * moved to another manifest after signing is refused with a message naming
  * both digests; a tag signed only by `docker trust sign` (the
  * targets/releases and targets/<signer> delegations) is served, and the
- * image page shows those roles and the signer's key.
+ * image page shows those roles and the signer's key; the images of a signed
+ * multi-platform index are served by digest through it.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -58,6 +59,11 @@ async function push(tag: string, format?: 'v2s2'): Promise<Manifest> {
   const size = Number(/content-length: (\d+)/i.exec(r.stdout)?.[1]);
   assert.ok(digest && size > 0, `HEAD ${tag}: ${r.stdout}${r.stderr}`);
   return { digest, hex: digest.slice(7), size };
+}
+
+async function putManifest(tag: string, bytes: Buffer, mediaType: string): Promise<void> {
+  const put = await runCommand('curl', ['-sf', '--cacert', ca, '-X', 'PUT', '-H', `Content-Type: ${mediaType}`, '--data-binary', '@-', `${serve.url}/v2/team/app/manifests/${tag}`], { input: bytes.toString('utf8') });
+  assert.equal(put.code, 0, put.stderr);
 }
 
 /** skopeo pulling from the registry: its exit code and what it said. */
@@ -149,4 +155,29 @@ test('a tag signed only by docker trust sign (targets/releases, targets/alice) i
   for (const role of ['targets/releases', 'targets/alice']) {
     assert.match(page, new RegExp(`<tr data-role="${role}"><td><code>${role}</code></td><td><code title="${aliceKey}" data-key-id="${aliceKey}">`), role);
   }
+});
+
+test('a signed multi-platform index: its images, fetched by digest, are served through it (skopeo copy --all)', async () => {
+  // Another manifest of the same blobs: the signed v1 manifest with an annotation.
+  const v1 = JSON.parse(await ok('curl', ['-sf', '--cacert', ca, '-H', 'Accept: application/vnd.oci.image.manifest.v1+json', `${serve.url}/v2/team/app/manifests/v1`])) as Record<string, unknown>;
+  const childBytes = Buffer.from(JSON.stringify({ ...v1, annotations: { 'org.example.variant': 'child' } }));
+  await putManifest('child', childBytes, 'application/vnd.oci.image.manifest.v1+json');
+  const child = { digest: `sha256:${createHash('sha256').update(childBytes).digest('hex')}`, size: childBytes.length };
+  assert.match((await pull(`@${child.digest}`)).stderr, /no target signed in the Notary trust data/);
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: child.digest, size: child.size, platform: { architecture: 'amd64', os: 'linux' } }],
+    }),
+  );
+  await putManifest('multi', index, 'application/vnd.oci.image.index.v1+json');
+  const indexHex = createHash('sha256').update(index).digest('hex');
+  await notaryOk(['addhash', gun, 'multi', String(index.length), '--sha256', indexHex]);
+  await notaryOk(['publish', gun]);
+  const dest = join(work, 'multi');
+  const all = await runCommand('skopeo', ['copy', '-q', '--all', '--src-tls-verify=false', `docker://${gun}:multi`, `oci:${dest}:multi`]);
+  assert.equal(all.code, 0, all.stderr);
+  assert.deepEqual(await pull(`@${child.digest}`), { code: 0, stderr: '' });
+  assert.notEqual((await pull(':child')).code, 0, 'by tag, the tag itself must be signed');
 });
