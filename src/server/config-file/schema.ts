@@ -217,7 +217,7 @@ export const SETTINGS_SCHEMA = z
           reload: 'live',
         }),
         allowUnscanned: key(z.boolean().default(false), { kind: 'switch', description: 'With denySeverity: serve images that have no scan result yet (never failed or partial ones).', expected: switchWords, shownDefault: 'false', flag: '--allow-unscanned', reload: 'live' }),
-        requireSignature: key(z.boolean().default(false), { kind: 'switch', description: 'Refuse images without a valid signature by a key trusted for the repository.', expected: switchWords, shownDefault: 'false', flag: '--require-signature', reload: 'live' }),
+        requireSignature: key(z.boolean().default(false), { kind: 'switch', description: 'Refuse images without a valid signature by a key trusted for the repository, or Docker Content Trust in the registry\'s own Notary data.', expected: switchWords, shownDefault: 'false', flag: '--require-signature', reload: 'live' }),
         file: key(path().optional(), { kind: 'path', description: 'Trust policy file for requireSignature (docs/signing.md); re-read on reload.', expected: 'a file path', shownDefault: '$PORTCULLIS_HOME/policy.yaml when it exists', flag: '--policy', reload: 'live' }),
       },
       'What the registry refuses to serve.',
