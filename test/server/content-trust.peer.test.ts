@@ -7,7 +7,7 @@
  * the manifest, digest and length; a tag signed for another digest is a
  * mismatch that refuses even a cosign-verified image; by digest, some role
  * must sign that digest; stored data that is incomplete is `invalid`, never
- * signed.
+ * signed. A peer test: the root certificates are made with openssl.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
