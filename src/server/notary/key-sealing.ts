@@ -43,6 +43,8 @@ export interface SealedKeyLabel {
 export interface KeyBox {
   /** A short hash naming the key-encryption key (not the key). */
   readonly kekId: string;
+  /** Where it came from, as start-up messages name it: `the given key`, or the file. */
+  readonly origin?: string;
   seal(privateKey: Uint8Array, label: SealedKeyLabel): Buffer;
   /** The key in clear; throws when this key-encryption key did not seal it for `label`. */
   open(sealed: Uint8Array, label: SealedKeyLabel): Buffer;
@@ -52,11 +54,12 @@ function aad(label: SealedKeyLabel): Uint8Array {
   return Buffer.from(`portcullis-notary-key\0${label.gun}\0${label.role}\0${label.keyId}`, 'utf8');
 }
 
-export function keyBox(key: Uint8Array): KeyBox {
+export function keyBox(key: Uint8Array, origin?: string): KeyBox {
   if (key.length !== 32) throw new ServeError('CONFIG_INVALID', `the Notary key-encryption key must be 32 bytes, not ${key.length}`);
   const kekId = createHash('sha256').update('portcullis-notary-kek-id\0').update(key).digest('hex').slice(0, 16);
   return {
     kekId,
+    ...(origin !== undefined ? { origin } : {}),
     seal(privateKey, label) {
       const nonce = randomBytes(NONCE);
       const sealed = xchacha20poly1305(key, nonce, aad(label)).encrypt(privateKey);
@@ -98,14 +101,14 @@ export async function loadKeyBox(source: KeySource): Promise<KeyBox> {
     if (!key) throw new ServeError('CONFIG_INVALID', 'the Notary key-encryption key (notary.keyEncryptionKey / PORTCULLIS_NOTARY_KEY) is not 32 bytes in base64 or hex');
     return keyBox(key);
   }
-  if (source.file !== undefined) return keyBox(await readKeyFile(source.file, 'configured'));
+  if (source.file !== undefined) return keyBox(await readKeyFile(source.file, 'configured'), source.file);
   if (source.generateIn === undefined) {
     throw new ServeError(
       'CONFIG_INVALID',
       `the Notary service on PostgreSQL needs a key-encryption key shared by every serve process: set ${KEY_SETTINGS} (32 bytes, base64: head -c 32 /dev/urandom | base64)`,
     );
   }
-  return keyBox(await generatedKey(source.generateIn));
+  return keyBox(await generatedKey(source.generateIn), join(source.generateIn, GENERATED_KEY_FILE));
 }
 
 async function readKeyFile(path: string, how: 'configured' | 'generated'): Promise<Buffer> {
@@ -145,6 +148,6 @@ export function checkKekIds(stored: readonly string[], box: KeyBox, where: strin
   if (other.length === 0) return;
   throw new ServeError(
     'CONFIG_INVALID',
-    `the Notary server keys in ${where} were sealed with key-encryption key ${other.join(', ')}, not with the one given (${box.kekId}): start with the same key (${KEY_SETTINGS})`,
+    `the Notary server keys in ${where} were sealed with key-encryption key ${other.join(', ')}, not with the one given (${box.kekId}${box.origin ? `, from ${box.origin}` : ''}): start with the same key (${KEY_SETTINGS}; a key made in the data folder is notary/${GENERATED_KEY_FILE})`,
   );
 }

@@ -66,7 +66,12 @@ test('a start with another key-encryption key is refused, naming both keys; a co
   await notary.close();
   const other = Buffer.alloc(32, 2).toString('hex');
   await assert.rejects(openNotaryService({ root, keyEncryptionKey: other }), configInvalid(new RegExp(`sealed with key-encryption key ${keyBox(Buffer.alloc(32, 1)).kekId}, not with the one given \\(${keyBox(Buffer.alloc(32, 2)).kekId}\\)`)));
-  await assert.rejects(openNotaryService({ root }), configInvalid(/sealed with key-encryption key/), 'the key made in the data folder is another key too');
+  const made = join(root, 'notary', 'key-encryption.key');
+  await assert.rejects(
+    openNotaryService({ root }),
+    (e: unknown) => configInvalid(/sealed with key-encryption key/)(e) && (e as Error).message.includes(`from ${made}`),
+    'the key made in the data folder is another key too, and the message says where it is',
+  );
   await assert.rejects(openNotaryService({ root, keyEncryptionKeyFile: join(root, 'absent.key') }), configInvalid(/absent\.key: no such file/));
   await writeFile(join(root, 'short.key'), Buffer.alloc(16).toString('base64'));
   await assert.rejects(openNotaryService({ root, keyEncryptionKeyFile: join(root, 'short.key') }), configInvalid(/does not hold a 32-byte/));
