@@ -21,7 +21,16 @@
  *   verification or content trust says signed; a content-trust mismatch
  *   refuses even then (the publisher's signed word about that tag
  *   contradicts what the registry would serve: a moved tag), and so does
- *   anything undecided (fail closed).
+ *   anything undecided (fail closed). Content trust satisfies the check
+ *   only when `contentTrustCounts`: the caller says no when the operator
+ *   gave a trust policy file, which names the keys it trusts and cannot yet
+ *   name Notary as a source (until it can, a Notary signature by a key the
+ *   policy never named must not pass it).
+ *
+ * What content trust proves here: the image is what the GUN's publishers
+ * signed, the GUN's first root trusted on first use as a Notary client
+ * trusts it. Publishing needs push rights on the repository, so it is not a
+ * key the operator chose; the trust policy is where that is pinned.
  */
 import type { Digest } from '../core/index.js';
 import type { VerifiedRepository } from '../trust/tuf/index.js';
@@ -129,13 +138,16 @@ export interface SignatureDecisionInputs {
   readonly cosign: CosignVerdict;
   /** Absent when the registry has no Notary service. */
   readonly contentTrust?: ContentTrustDecision | undefined;
+  /** Whether a content-trust signature satisfies the check (a mismatch refuses either way). */
+  readonly contentTrustCounts: boolean;
 }
 
 export function signatureDecision(input: SignatureDecisionInputs): PolicyDecision {
   const { identity, digest, cosign, contentTrust } = input;
   if (contentTrust?.outcome === 'mismatch') return { allowed: false, reason: `${identity}: content trust: ${contentTrust.message}`, summary: 'signed tag points elsewhere' };
-  if (cosign.verified || contentTrust?.outcome === 'signed') return { allowed: true };
-  const notary = contentTrust ? `; content trust: ${contentTrust.message}` : '';
-  if (cosign.unsigned && contentTrust?.outcome !== 'invalid') return { allowed: false, reason: `remote trust data does not exist for ${identity}${notary}`, summary: 'unsigned' };
+  if (cosign.verified || (input.contentTrustCounts && contentTrust?.outcome === 'signed')) return { allowed: true };
+  const ignored = contentTrust?.outcome === 'signed' && !input.contentTrustCounts ? ' (not accepted: the trust policy does not name Notary as a source)' : '';
+  const notary = contentTrust ? `; content trust: ${contentTrust.message}${ignored}` : '';
+  if (cosign.unsigned && contentTrust?.outcome !== 'invalid' && contentTrust?.outcome !== 'signed') return { allowed: false, reason: `remote trust data does not exist for ${identity}${notary}`, summary: 'unsigned' };
   return { allowed: false, reason: `${identity}@${digest}: ${cosign.unsigned ? 'no signature' : (cosign.reason ?? 'no valid signature by a key trusted for this repository')}${notary}`, summary: 'no trusted signature' };
 }

@@ -194,6 +194,8 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       digest,
       cosign: { verified: report.verified, unsigned: report.policy.unsigned, reason: report.policy.reason },
       contentTrust,
+      // A trust policy file names the keys it trusts; until it can name Notary as a source, Notary alone does not pass it.
+      contentTrustCounts: options.policy === undefined,
     });
     return { decision, summary: summarize(report, decision, contentTrust) };
   }

@@ -107,14 +107,22 @@ test('the decision: cosign or content trust signs it; a mismatch refuses even a 
   const cosignOk = { verified: true, unsigned: false };
   const signed = decide('v1', d1, 100);
   const mismatch = decide('v1', d3, 100);
-  assert.deepEqual(signatureDecision({ identity, digest: digest(d1), cosign: none, contentTrust: signed }), { allowed: true });
-  assert.deepEqual(signatureDecision({ identity, digest: digest(d1), cosign: cosignOk, contentTrust: decide('nope', d1, 100) }), { allowed: true });
-  const refused = signatureDecision({ identity, digest: digest(d3), cosign: cosignOk, contentTrust: mismatch });
+  assert.deepEqual(signatureDecision({ contentTrustCounts: true, identity, digest: digest(d1), cosign: none, contentTrust: signed }), { allowed: true });
+  assert.deepEqual(signatureDecision({ contentTrustCounts: true, identity, digest: digest(d1), cosign: cosignOk, contentTrust: decide('nope', d1, 100) }), { allowed: true });
+  const refused = signatureDecision({ contentTrustCounts: true, identity, digest: digest(d3), cosign: cosignOk, contentTrust: mismatch });
   assert.equal(refused.allowed, false);
   assert.equal(!refused.allowed && refused.reason, `${gun}: content trust: ${mismatch.message}`);
-  const unsigned = signatureDecision({ identity, digest: digest(d3), cosign: none, contentTrust: decide('nope', d3, 100) });
+  const unsigned = signatureDecision({ contentTrustCounts: true, identity, digest: digest(d3), cosign: none, contentTrust: decide('nope', d3, 100) });
   assert.deepEqual(unsigned, { allowed: false, reason: `remote trust data does not exist for ${gun}; content trust: tag nope is not signed in the Notary trust data for ${gun}`, summary: 'unsigned' });
-  const invalid = signatureDecision({ identity, digest: digest(d3), cosign: none, contentTrust: { outcome: 'invalid', message: 'bad' } });
+  const invalid = signatureDecision({ contentTrustCounts: true, identity, digest: digest(d3), cosign: none, contentTrust: { outcome: 'invalid', message: 'bad' } });
   assert.equal(!invalid.allowed && invalid.summary, 'no trusted signature');
-  assert.deepEqual(signatureDecision({ identity, digest: digest(d3), cosign: none }), { allowed: false, reason: `remote trust data does not exist for ${gun}`, summary: 'unsigned' });
+  assert.deepEqual(signatureDecision({ contentTrustCounts: true, identity, digest: digest(d3), cosign: none }), { allowed: false, reason: `remote trust data does not exist for ${gun}`, summary: 'unsigned' });
+  // Under a trust policy file (contentTrustCounts false) a Notary signature alone does not pass, and the refusal says why.
+  const policyOnly = signatureDecision({ contentTrustCounts: false, identity, digest: digest(d1), cosign: none, contentTrust: signed });
+  assert.deepEqual(policyOnly, {
+    allowed: false,
+    reason: `${gun}@sha256:${d1}: no signature; content trust: tag v1 signed by targets in ${gun} (not accepted: the trust policy does not name Notary as a source)`,
+    summary: 'no trusted signature',
+  });
+  assert.deepEqual(signatureDecision({ contentTrustCounts: false, identity, digest: digest(d1), cosign: cosignOk, contentTrust: signed }), { allowed: true });
 });
