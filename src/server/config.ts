@@ -30,7 +30,7 @@ export interface S3StorageConfig {
 export type StorageConfig = { readonly kind: 'filesystem' } | S3StorageConfig;
 
 export interface RegistryConfig {
-  /** Data folder: blobs (filesystem storage), registry.sqlite, notary.sqlite. */
+  /** Data folder: blobs (filesystem storage), registry.sqlite (Notary data included), notary/key-encryption.key. */
   readonly root: string;
   readonly host: string;
   readonly port: number;
@@ -64,6 +64,8 @@ export interface RegistryConfig {
   readonly requireSignature?: { readonly keys: KeyStore; readonly policy?: Policy; readonly policyKeys?: readonly KeyFile[] };
   /** Notary v1 trust service under `/v2/<gun>/_trust/tuf/`. */
   readonly notary: boolean;
+  /** The key sealing the Notary service's private keys (notary/key-sealing.ts): given, or in a file; none makes one under `root` (SQLite only). */
+  readonly notaryKeyEncryption?: { readonly key?: string; readonly file?: string };
   /** Web UI under `/ui/` and Prometheus metrics at `/metrics` (on `metricsAddr` instead, when set). */
   readonly ui: boolean;
   /** Timeouts and connection caps; defaults in connection-limits.ts. */

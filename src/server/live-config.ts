@@ -33,7 +33,7 @@ import type { MetadataStore, ManifestRecord } from './metadata/store.js';
 import type { Metrics } from './metrics.js';
 import { createPullPolicy } from './policy.js';
 import type { AccessControl, PolicyDecision, PullPolicy, RegistryLimits } from './services.js';
-import { createSignatureCheck, type SignatureChecker, type SignatureView } from './signature-check.js';
+import { createSignatureCheck, type NotaryTrustData, type SignatureChecker, type SignatureView } from './signature-check.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadPurger } from './upload-purge.js';
 import { DEFAULT_UPLOAD_PURGE_AGE_MS } from './upload-purge.js';
@@ -53,6 +53,8 @@ export interface LivePartsOptions {
   readonly publicName: () => string;
   /** Per-project settings: a project's `denySeverity` tightens the pull policy for its images. */
   readonly projects?: ProjectSettingsProvider;
+  /** The registry's Notary data: signature checks accept what it signs (content-trust.ts). */
+  readonly notary?: NotaryTrustData;
 }
 
 export interface LiveParts {
@@ -65,6 +67,8 @@ export interface LiveParts {
   readonly signatures: SignatureView;
   /** Forget cached signature answers when a signature is pushed. */
   manifestPushed(record: ManifestRecord, tag?: string): void;
+  /** Forget cached signature answers for a repository whose Notary data changed. */
+  notaryPublished(repository: string): void;
   /** The app's limits object: `maxUploadsPerClient` changes on apply. */
   readonly limits: Partial<RegistryLimits>;
   /** Builds the parts of `next`, then swaps them in; throws (changing nothing) when one cannot be built. */
@@ -105,6 +109,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
           selfAddress: options.selfAddress,
           publicName: options.publicName,
           ...(withAuth ? { internalToken: options.internalToken } : {}),
+          ...(options.notary ? { notary: options.notary } : {}),
         })
       : undefined;
     const policy = createPullPolicy({
@@ -147,10 +152,10 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
     knowsUser: (name) => current.htpasswd!.knowsUser(name),
   };
   const pullPolicy: PullPolicy = {
-    async check(record: ManifestRecord): Promise<PolicyDecision> {
+    async check(record: ManifestRecord, tag?: string): Promise<PolicyDecision> {
       const rules = current.policy;
       if (!rules) return ALLOW;
-      const decision = await rules.check(record);
+      const decision = await rules.check(record, tag);
       if (!decision.allowed) options.metrics.countDenied(decision.kind ?? 'undecided');
       return decision;
     },
@@ -174,6 +179,9 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
     signatures,
     manifestPushed(record, tag) {
       current.signatures?.manifestPushed(record, tag);
+    },
+    notaryPublished(repository) {
+      current.signatures?.notaryPublished(repository);
     },
     limits,
     async apply(next) {

@@ -17,7 +17,8 @@ import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { DbPuller } from './scan/db-pull.js';
 import { startServer } from './listen.js';
-import type { AccessControl, NotaryService, RegistryEvents, RegistryServices } from './services.js';
+import type { OpenedNotary } from './notary/index.js';
+import type { AccessControl, RegistryEvents, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
 import { healthPlugin, readinessChecker } from './health.js';
@@ -73,10 +74,16 @@ export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'stora
   });
 }
 
-async function openNotary(config: RegistryConfig): Promise<(NotaryService & { close(): Promise<void> }) | undefined> {
+async function openNotary(config: RegistryConfig): Promise<OpenedNotary | undefined> {
   if (!config.notary) return undefined;
   const { openNotaryService } = await import('./notary/index.js');
-  return openNotaryService({ root: join(config.root, 'notary') });
+  return openNotaryService({
+    root: config.root,
+    metadataUrl: config.metadataUrl,
+    keyEncryptionKey: config.notaryKeyEncryption?.key,
+    keyEncryptionKeyFile: config.notaryKeyEncryption?.file,
+    onImported: (i) => config.log.warn({ event: 'notary.imported', path: i.path, files: i.files, keys: i.keys }, `imported the Notary data of ${i.path} (${i.files} files, ${i.keys} keys sealed) and deleted it`),
+  });
 }
 
 export async function startRegistry(config: RegistryConfig): Promise<RunningRegistry> {
@@ -139,6 +146,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     // Users (htpasswd), pull policy and upload caps: what a reload changes (live-config.ts). Accounts live in the store.
     // Quotas, retention and project thresholds: with accounts, what project admins stored through the API over the operator's file (read at every push, pull and run).
     const projectSettings = accounts ? new StoredProjectSettings(accounts.access.store, config.projectSettings) : config.projectSettings;
+    // Before the live parts: the signature check reads the registry's own Notary data.
+    const notary = await openNotary(config);
+    if (notary) closers.push(() => notary.close());
     const live = await openLiveParts(config, {
       blobs,
       metadata,
@@ -150,8 +160,11 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       selfAddress: () => selfAddress,
       publicName: () => publicName,
       ...(projectSettings ? { projects: projectSettings } : {}),
+      ...(notary ? { notary } : {}),
     });
     closers.push(() => live.close());
+    // A GUN is `<registry>/<repository>`: a publish changes what that repository's pulls are judged on.
+    if (notary) notary.onPublished = (gun) => live.notaryPublished(gun.slice(gun.indexOf('/') + 1));
     const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
     const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
     // What happens in the registry, for the scan queue, the signature cache and webhooks.
@@ -196,9 +209,6 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         closers.push(() => puller.close());
       }
     }
-    const notary = await openNotary(config);
-    if (notary) closers.push(() => notary.close());
-
     const gc = new GcService({
       stores: { blobs, metadata },
       log: config.log,

@@ -33,7 +33,8 @@ import { projectOf, type ProjectSettingsProvider } from './gc/projects.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from './metadata/store.js';
 import type { DenialKind, PolicyDecision, PullPolicy } from './services.js';
 
-export type SignatureCheck = (repository: string, digest: Digest) => Promise<PolicyDecision>;
+/** `tag` when the client asked by tag (content trust compares the tag's signed target). */
+export type SignatureCheck = (repository: string, digest: Digest, tag?: string) => Promise<PolicyDecision>;
 
 export interface PullPolicyOptions {
   readonly classifier: ManifestClassifier;
@@ -53,9 +54,9 @@ const ALLOW: PolicyDecision = { allowed: true };
 export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undefined {
   if (!options.denySeverity && !options.requireSignature && !options.projects) return undefined;
   return {
-    async check(record: ManifestRecord): Promise<PolicyDecision> {
+    async check(record: ManifestRecord, tag?: string): Promise<PolicyDecision> {
       try {
-        return await decide(record, options);
+        return await decide(record, options, tag);
       } catch (error) {
         return {
           allowed: false,
@@ -68,14 +69,14 @@ export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undef
   };
 }
 
-async function decide(record: ManifestRecord, options: PullPolicyOptions): Promise<PolicyDecision> {
+async function decide(record: ManifestRecord, options: PullPolicyOptions, tag: string | undefined): Promise<PolicyDecision> {
   // Read first (it needs only the name): with no threshold and no signature rule there is nothing to classify.
   const threshold = await effectiveThreshold(record.repository, options);
   if (!threshold && !options.requireSignature) return ALLOW;
   const { kind } = await options.classifier.classify(record);
   if (kind === 'accessory') return ALLOW;
   if (options.requireSignature) {
-    const signed = await options.requireSignature(record.repository, record.digest);
+    const signed = await options.requireSignature(record.repository, record.digest, tag);
     if (!signed.allowed) return { ...signed, kind: signed.kind ?? 'unsigned', summary: signed.summary ?? 'no trusted signature' };
   }
   return kind === 'image' && threshold ? vulnerabilityDecision(record.digest, threshold, options) : ALLOW;

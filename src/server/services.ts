@@ -123,7 +123,8 @@ export type PolicyDecision =
 
 /** Decides whether a manifest may be served on pull (unsigned, critically vulnerable…). */
 export interface PullPolicy {
-  check(record: ManifestRecord): Promise<PolicyDecision>;
+  /** `tag` when the client asked by tag. */
+  check(record: ManifestRecord, tag?: string): Promise<PolicyDecision>;
 }
 
 export type Access = 'pull' | 'push' | 'delete';

@@ -13,15 +13,24 @@
  * repository, for the web UI, which shows it beside the verdict and never
  * verifies anything itself. Both answers come from one cached report.
  *
- * Answers are cached: a positive one for minutes (a signature does not stop
+ * Docker Content Trust counts too: with a Notary service, the registry's
+ * own Notary data for the image's GUN (`<public name>/<repository>`) is
+ * read from its store and verified (content-trust.ts), and an image is
+ * signed when either that or the cosign/Sigstore verification says so; a
+ * tag whose signed target is another digest is refused.
+ *
+ * Answers are cached (by image and, for pulls by tag, the tag): a positive one for minutes (a signature does not stop
  * being valid while the process runs, short of key revocation), a negative
  * one for seconds, and forgotten as soon as a signature for that image is
  * pushed (a `sha256-<hex>.sig` tag or a referrer), so an image signed right
- * after its push is served at once.
+ * after its push is served at once, and as soon as Notary data is
+ * published for its repository (`notaryPublished`).
  */
 import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';
-import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
+import { verifyRepository, type RepositoryFiles } from '../trust/tuf/index.js';
+import { openTrustSession, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
 import type { KeyStore, Policy, SignatureStatus } from '../trust/index.js';
+import { contentTrustDecision, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
 import type { PolicyDecision, RegistryEvents } from './services.js';
@@ -42,6 +51,24 @@ export interface SignatureCheckOptions {
   readonly internalToken?: string;
   readonly positiveTtlMs?: number;
   readonly negativeTtlMs?: number;
+  /** The registry's Notary service: its stored trust data for a GUN (notary/repository.ts). */
+  readonly notary?: NotaryTrustData;
+}
+
+/** Where the check reads a GUN's Notary metadata from (the registry's own store). */
+export interface NotaryTrustData {
+  repositoryFiles(gun: string): Promise<(RepositoryFiles & { readonly trustedRoot: Uint8Array }) | undefined>;
+}
+
+/** The GUN's stored Notary data, verified now; what is wrong with it otherwise (never thrown: a failure is evidence of nothing). */
+export async function readNotaryEvidence(source: NotaryTrustData, gun: string, now = new Date()): Promise<NotaryEvidence> {
+  try {
+    const files = await source.repositoryFiles(gun);
+    if (!files) return { state: 'none' };
+    return { state: 'verified', repository: verifyRepository(files, { gun, now, trustedRoot: files.trustedRoot }) };
+  } catch (error) {
+    return { state: 'invalid', error: (error as Error).message };
+  }
 }
 
 /** One signature found for an image, as the verification judged it. */
@@ -71,12 +98,34 @@ export interface SignatureSummary {
   readonly entry: string;
   /** When the verification ran (answers are cached). */
   readonly checkedAt: string;
+  /** What the registry's own Notary data says (with a Notary service). */
+  readonly contentTrust?: ContentTrustDecision;
+}
+
+/** Indexes looked at for a manifest pulled by digest: a repository signs more images than this only in an attack. */
+const MAX_SIGNED_INDEXES = 256;
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+/** Content trust for one pull: the GUN's verified data, and for a pull by digest the signed indexes of the repository that list the manifest. */
+async function judgeContentTrust(source: NotaryTrustData & { readonly metadata: MetadataStore }, gun: string, record: ManifestRecord, tag: string | undefined): Promise<ContentTrustDecision> {
+  const evidence = await readNotaryEvidence(source, gun);
+  const listedBy: Digest[] = [];
+  if (tag === undefined && evidence.state === 'verified') {
+    for (const candidate of signedDigests(evidence, MAX_SIGNED_INDEXES)) {
+      if (candidate === record.digest) continue;
+      const parent = await source.metadata.getManifest(record.repository, candidate);
+      if (parent && INDEX_TYPES.has(parent.mediaType) && parent.references.includes(record.digest)) listedBy.push(candidate);
+    }
+  }
+  return contentTrustDecision({ gun, digest: record.digest, size: record.size, tag, evidence, listedBy });
 }
 
 export interface SignatureChecker extends RegistryEvents {
   readonly check: SignatureCheck;
   /** The findings behind `check`'s answer for this image (one verification, shared cache). */
   describe(repository: string, digest: Digest): Promise<SignatureSummary>;
+  /** Notary data was published for this repository: forget its cached answers. */
+  notaryPublished(repository: string): void;
   close(): Promise<void>;
 }
 
@@ -93,10 +142,10 @@ interface Verdict {
 /** Signatures listed per image: more than this is noise (and a hostile image could attach thousands). */
 const MAX_LISTED = 20;
 
-function summarize(report: VerifyReport, decision: PolicyDecision): SignatureSummary {
+function summarize(report: VerifyReport, decision: PolicyDecision, contentTrust: ContentTrustDecision | undefined): SignatureSummary {
   return {
     verified: decision.allowed,
-    unsigned: report.policy.unsigned,
+    unsigned: report.policy.unsigned && contentTrust?.outcome !== 'signed' && contentTrust?.outcome !== 'mismatch',
     signatures: report.signatures.slice(0, MAX_LISTED).map((c) => ({
       layout: c.layout,
       status: c.status,
@@ -109,6 +158,7 @@ function summarize(report: VerifyReport, decision: PolicyDecision): SignatureSum
     ...(decision.allowed ? {} : { reason: decision.reason }),
     entry: report.policy.entry,
     checkedAt: new Date().toISOString(),
+    ...(contentTrust ? { contentTrust } : {}),
   };
 }
 
@@ -118,7 +168,7 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
   const cache = new Map<string, { verdict: Verdict; until: number }>();
   let session: TrustSession | undefined;
 
-  async function verify(repository: string, digest: Digest): Promise<Verdict> {
+  async function verify(repository: string, digest: Digest, tag: string | undefined): Promise<Verdict> {
     const record = await options.metadata.getManifest(repository, digest);
     if (!record) {
       const decision: PolicyDecision = { allowed: false, reason: `manifest ${digest} is not in ${repository}`, summary: 'not in this repository' };
@@ -137,36 +187,49 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.policyKeys ? { policyKeys: options.policyKeys } : {}),
     });
-    const decision: PolicyDecision = report.verified
-      ? { allowed: true }
-      : report.policy.unsigned
-        ? { allowed: false, reason: unsignedMessage(identity), summary: 'unsigned' }
-        : { allowed: false, reason: `${identity}@${digest}: ${report.policy.reason ?? 'no valid signature by a key trusted for this repository'}`, summary: 'no trusted signature' };
-    return { decision, summary: summarize(report, decision) };
+    const notary = options.notary;
+    const contentTrust = notary ? await judgeContentTrust({ repositoryFiles: (gun) => notary.repositoryFiles(gun), metadata: options.metadata }, identity, record, tag) : undefined;
+    const decision = signatureDecision({
+      identity,
+      digest,
+      cosign: { verified: report.verified, unsigned: report.policy.unsigned, reason: report.policy.reason },
+      contentTrust,
+      // A trust policy file names the keys it trusts; until it can name Notary as a source, Notary alone does not pass it.
+      contentTrustCounts: options.policy === undefined,
+    });
+    return { decision, summary: summarize(report, decision, contentTrust) };
   }
 
-  async function verdictOf(repository: string, digest: Digest): Promise<Verdict> {
-    const key = `${repository}@${digest}`;
+  async function verdictOf(repository: string, digest: Digest, tag?: string): Promise<Verdict> {
+    const key = `${repository}@${digest}${tag === undefined ? '' : `#${tag}`}`;
     const hit = cache.get(key);
     if (hit && hit.until > Date.now()) return hit.verdict;
-    const verdict = await verify(repository, digest);
+    const verdict = await verify(repository, digest, tag);
     const ttl = verdict.decision.allowed ? (options.positiveTtlMs ?? 300_000) : (options.negativeTtlMs ?? 5_000);
     if (cache.size > 10_000) cache.clear();
     cache.set(key, { verdict, until: Date.now() + ttl });
     return verdict;
   }
 
+  /** The image's answers, by digest and by each tag. */
+  const forget = (image: string) => {
+    for (const key of cache.keys()) if (key === image || key.startsWith(`${image}#`)) cache.delete(key);
+  };
+
   return {
-    async check(repository: string, digest: Digest): Promise<PolicyDecision> {
-      return (await verdictOf(repository, digest)).decision;
+    async check(repository: string, digest: Digest, tag?: string): Promise<PolicyDecision> {
+      return (await verdictOf(repository, digest, tag)).decision;
     },
     async describe(repository: string, digest: Digest): Promise<SignatureSummary> {
       return (await verdictOf(repository, digest)).summary;
     },
     manifestPushed(record: ManifestRecord, tag?: string): void {
-      if (record.subject) cache.delete(`${record.repository}@${record.subject}`);
+      if (record.subject) forget(`${record.repository}@${record.subject}`);
       const signed = tag ? SIGNATURE_TAG.exec(tag) : null;
-      if (signed) cache.delete(`${record.repository}@sha256:${signed[1]}`);
+      if (signed) forget(`${record.repository}@sha256:${signed[1]}`);
+    },
+    notaryPublished(repository: string): void {
+      for (const key of cache.keys()) if (key.startsWith(`${repository}@`)) cache.delete(key);
     },
     async close(): Promise<void> {
       await session?.close();

@@ -60,13 +60,11 @@ test('a backup taken while serve runs restores into a registry that serves the s
 
     // The procedure, step by step, while the server runs.
     await mkdir(backup, { recursive: true });
-    for (const db of ['registry.sqlite', join('notary', 'tuf.sqlite')]) {
-      await mkdir(join(backup, db, '..'), { recursive: true, mode: 0o700 });
-      const r = await runCommand('sqlite3', [join(root, db), `.backup '${join(backup, db)}'`]);
-      assert.equal(r.code, 0, r.stderr);
-    }
+    const r = await runCommand('sqlite3', [join(root, 'registry.sqlite'), `.backup '${join(backup, 'registry.sqlite')}'`]);
+    assert.equal(r.code, 0, r.stderr);
     await cp(join(root, 'blobs'), join(backup, 'blobs'), { recursive: true });
     await cp(join(root, 'auth'), join(backup, 'auth'), { recursive: true });
+    await cp(join(root, 'notary'), join(backup, 'notary'), { recursive: true });
     await serve.stop();
     serve = undefined;
 
@@ -76,6 +74,7 @@ test('a backup taken while serve runs restores into a registry that serves the s
     await skopeo(['copy', '-q', '--src-tls-verify=false', '--src-creds', `admin:${PASSWORD}`, `docker://${restoredHost}/team/app:two`, `oci:${join(work, 'out')}:two`]);
     const key = await stat(join(backup, 'auth', 'token-signing-key.pem'));
     assert.equal(key.mode & 0o777, 0o600, 'cp keeps the signing key private');
+    assert.equal((await stat(join(backup, 'notary', 'key-encryption.key'))).mode & 0o777, 0o600, 'and the Notary key-encryption key');
     await restored.stop();
     restored = undefined;
 

@@ -1,8 +1,9 @@
 /**
  * `portcullis serve` as a user starts it, in its own process, for tests and
  * benches that measure the server itself (peak RSS from /proc, availability
- * while it works): started on a free loopback port, pushed to over plain
- * HTTP, polled until the pull policy has an answer.
+ * while it works): started on a free loopback port (HTTPS with
+ * `--tls-cert`/`--tls-key`), pushed to over plain HTTP, polled until the
+ * pull policy has an answer.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,7 +43,7 @@ export async function startServeProcess(args: readonly string[], options: ServeP
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
       if (m) resolve(m[1]!);
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));

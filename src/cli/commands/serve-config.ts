@@ -213,6 +213,9 @@ function checkCombinations(resolved: ResolvedSettings): void {
   const limit = ['auth.loginLimits.failuresPerUser', 'auth.loginLimits.failuresPerAddress', 'auth.loginLimits.window'].find((k) => resolved.sourceOf(k).kind === 'flag');
   if (limit && !s.auth.htpasswd && !s.auth.accounts) complain(resolved, limit, (n) => `${n(limit)} only makes sense with ${n('auth.htpasswd')} or ${n('auth.accounts')}`);
   if (resolved.sourceOf('auth.tokenLifetime').kind === 'flag' && !s.auth.accounts) complain(resolved, 'auth.tokenLifetime', (n) => `${n('auth.tokenLifetime')} only makes sense with ${n('auth.accounts')}`);
+  if (given(resolved, 'notary.keyEncryptionKey') && given(resolved, 'notary.keyEncryptionKeyFile')) {
+    complain(resolved, 'notary.keyEncryptionKeyFile', (n) => `set ${n('notary.keyEncryptionKey')} or ${n('notary.keyEncryptionKeyFile')}, not both`);
+  }
   if (given(resolved, 'auth.adminPassword') && given(resolved, 'auth.adminPasswordFile')) {
     complain(resolved, 'auth.adminPasswordFile', (n) => `set ${n('auth.adminPassword')} or ${n('auth.adminPasswordFile')}, not both`);
   }
@@ -284,6 +287,8 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
       allowedNetworks: networkList(s.webhooks.allowedNetworks),
     },
     notary: s.notary.enabled,
+    ...(s.notary.keyEncryptionKey !== undefined ? { notaryKeyEncryption: { key: s.notary.keyEncryptionKey } } : {}),
+    ...(s.notary.keyEncryptionKeyFile !== undefined ? { notaryKeyEncryption: { file: resolve(s.notary.keyEncryptionKeyFile) } } : {}),
     ui: s.ui.enabled,
     connections: {
       headersTimeoutMs: durationMs(s.limits.headersTimeout),

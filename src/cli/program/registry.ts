@@ -111,7 +111,7 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--deny-severity <level>', 'refuse to serve images with vulnerabilities of this severity or worse (CRITICAL, HIGH, …)')
     .option('--allow-unscanned', 'with --deny-severity: serve images that have no scan result yet (failed or partial scans stay refused)')
     .option('--deny-unscanned', 'with --deny-severity: refuse images not scanned yet (the default; kept for old scripts)')
-    .option('--require-signature', 'refuse to serve images without a valid signature by a key trusted for the repository')
+    .option('--require-signature', 'refuse to serve images without a valid signature by a key trusted for the repository or Docker Content Trust in this registry\'s Notary data')
     .option('--policy <file>', 'trust policy file for --require-signature (docs/signing.md)')
     .option('--no-notary', 'do not serve the Notary v1 trust service')
     .option('--no-ui', 'do not serve the web UI, nor /metrics on --addr (--metrics-addr still serves it)')

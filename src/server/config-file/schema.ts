@@ -219,7 +219,7 @@ export const SETTINGS_SCHEMA = z
           reload: 'live',
         }),
         allowUnscanned: key(z.boolean().default(false), { kind: 'switch', description: 'With denySeverity: serve images that have no scan result yet (never failed or partial ones).', expected: switchWords, shownDefault: 'false', flag: '--allow-unscanned', reload: 'live' }),
-        requireSignature: key(z.boolean().default(false), { kind: 'switch', description: 'Refuse images without a valid signature by a key trusted for the repository.', expected: switchWords, shownDefault: 'false', flag: '--require-signature', reload: 'live' }),
+        requireSignature: key(z.boolean().default(false), { kind: 'switch', description: 'Refuse images without a valid signature by a key trusted for the repository, or Docker Content Trust in the registry\'s own Notary data.', expected: switchWords, shownDefault: 'false', flag: '--require-signature', reload: 'live' }),
         file: key(path().optional(), { kind: 'path', description: 'Trust policy file for requireSignature (docs/signing.md), re-read on reload; and for the signature of scan.dbFrom, read at start.', expected: 'a file path', shownDefault: '$PORTCULLIS_HOME/policy.yaml when it exists', flag: '--policy', reload: 'live' }),
       },
       'What the registry refuses to serve.',
@@ -289,7 +289,14 @@ export const SETTINGS_SCHEMA = z
       },
       'Webhooks of projects (docs/serve.md "Webhooks"; with auth.accounts).',
     ),
-    notary: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the Notary v1 trust service.', expected: switchWords, shownDefault: 'true', flag: '--no-notary', reload: 'restart' }) }, 'Docker Content Trust.'),
+    notary: section(
+      {
+        enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the Notary v1 trust service.', expected: switchWords, shownDefault: 'true', flag: '--no-notary', reload: 'restart' }),
+        keyEncryptionKey: key(z.string().min(1).max(256).optional(), { kind: 'text', description: 'Key sealing the Notary server keys (timestamp, snapshot) in the metadata store; prefer keyEncryptionKeyFile.', expected: '32 bytes, base64 or hex', shownDefault: 'made in the data folder (SQLite); required with PostgreSQL', env: ['PORTCULLIS_NOTARY_KEY'], reload: 'restart', secret: true }),
+        keyEncryptionKeyFile: key(path().optional(), { kind: 'path', description: 'File holding the key that seals the Notary server keys (a mounted secret); every process sharing a PostgreSQL database needs the same one.', expected: 'a file path', env: ['PORTCULLIS_NOTARY_KEY_FILE'], reload: 'restart' }),
+      },
+      'Docker Content Trust (docs/serve.md "Notary").',
+    ),
     ui: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the web UI (and /metrics on the main address).', expected: switchWords, shownDefault: 'true', flag: '--no-ui', reload: 'restart' }) }, 'The web UI.'),
     metrics: section(
       {

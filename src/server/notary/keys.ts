@@ -5,16 +5,19 @@
  * `GET <role>.key` returns the newest key, creating one the first time when
  * the caller may push (service.ts decides); `POST <role>.key` makes a new one. Signing uses whichever held key the
  * current root lists for the role, so a rotation only takes effect once the
- * publisher's new root names the new key.
+ * publisher's new root names the new key. Keys reach the store sealed
+ * (key-sealing.ts) and are opened only here, when one signs.
  */
 import { exportSigningKey, generateSigningKey, importSigningKey, type SigningKey, type SigningKeyType } from '../../trust/tuf/index.js';
-import type { TufMetadataStore } from './store.js';
+import type { KeyBox } from './key-sealing.js';
+import type { StoredKey, TufMetadataStore } from './store.js';
 
 export type ServerRole = 'timestamp' | 'snapshot';
 
 export class ServerKeys {
   constructor(
     private readonly store: TufMetadataStore,
+    private readonly box: KeyBox,
     private readonly algorithm: SigningKeyType = 'ed25519',
   ) {}
 
@@ -26,18 +29,23 @@ export class ServerKeys {
   /** The newest key, or undefined: never creates one. */
   async existing(gun: string, role: ServerRole): Promise<SigningKey | undefined> {
     const [newest] = await this.store.keys(gun, role);
-    return newest ? importSigningKey(newest.privateKey) : undefined;
+    return newest ? this.open(newest) : undefined;
   }
 
   async create(gun: string, role: ServerRole): Promise<SigningKey> {
     const key = generateSigningKey(this.algorithm);
-    await this.store.addKey({ gun, role, keyId: key.public.id, privateKey: exportSigningKey(key), createdAt: new Date() });
+    const label = { gun, role, keyId: key.public.id };
+    await this.store.addKey({ ...label, sealedKey: this.box.seal(exportSigningKey(key), label), kekId: this.box.kekId, createdAt: new Date() });
     return key;
   }
 
   /** A held key for `role` whose ID is among `keyids` (the root's list), if any. */
   async signerFor(gun: string, role: ServerRole, keyids: readonly string[]): Promise<SigningKey | undefined> {
     const held = (await this.store.keys(gun, role)).find((k) => keyids.includes(k.keyId));
-    return held ? importSigningKey(held.privateKey) : undefined;
+    return held ? this.open(held) : undefined;
+  }
+
+  private open(stored: StoredKey): SigningKey {
+    return importSigningKey(this.box.open(stored.sealedKey, stored));
   }
 }

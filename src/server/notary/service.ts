@@ -22,11 +22,12 @@
  * (`mayWrite`, as notary-server requires push and pull for GetKey); anyone
  * else gets the existing key, or 404 METADATA_NOT_FOUND when there is none.
  */
-import { parseRootMetadata, parseTimestampMetadata, publicKeyJson, type SigningKey } from '../../trust/tuf/index.js';
+import { parseRootMetadata, parseTimestampMetadata, publicKeyJson, type RepositoryFiles, type SigningKey } from '../../trust/tuf/index.js';
 import type { NotaryService, TufRequest, TufResponse } from '../services.js';
 import { errorResponse, NotaryServerError } from './errors.js';
-import { ServerKeys, type ServerRole } from './keys.js';
+import type { ServerKeys, ServerRole } from './keys.js';
 import { parseMultipart } from './multipart.js';
+import { readRepositoryFiles } from './repository.js';
 import { VersionConflictError, type StoredFile, type TufMetadataStore } from './store.js';
 import { signTimestamp, validateUpdate } from './validate.js';
 
@@ -41,7 +42,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 export interface NotaryServiceOptions {
   readonly store: TufMetadataStore;
-  readonly keys?: ServerKeys;
+  readonly keys: ServerKeys;
   readonly now?: () => Date;
 }
 
@@ -49,11 +50,20 @@ export class TufNotaryService implements NotaryService {
   private readonly store: TufMetadataStore;
   private readonly keys: ServerKeys;
   private readonly now: () => Date;
+  /** Told after a GUN's metadata changed (a publish, a DELETE): the signature check forgets its answers. */
+  onPublished?: (gun: string) => void;
 
   constructor(options: NotaryServiceOptions) {
     this.store = options.store;
-    this.keys = options.keys ?? new ServerKeys(options.store);
+    this.keys = options.keys;
     this.now = options.now ?? (() => new Date());
+  }
+
+  /** A GUN's current metadata as a client would fetch it (timestamp re-signed when expired), for server-side verification; undefined when the GUN has none. */
+  async repositoryFiles(gun: string): Promise<(RepositoryFiles & { readonly trustedRoot: Uint8Array }) | undefined> {
+    // When it cannot be re-signed (no held timestamp key), the stored one: verification then says what is wrong with it.
+    const timestamp = () => this.currentTimestamp(gun).catch(() => this.store.latest(gun, 'timestamp'));
+    return readRepositoryFiles(this.store, gun, timestamp);
   }
 
   async handle(request: TufRequest): Promise<TufResponse> {
@@ -73,6 +83,7 @@ export class TufNotaryService implements NotaryService {
     if (path === '' && method === 'POST') return this.update(req);
     if (path === '' && method === 'DELETE') {
       await this.store.deleteGun(gun);
+      this.onPublished?.(gun);
       return { status: 200, contentType: JSON_TYPE, body: '' };
     }
     const key = KEY.exec(path);
@@ -86,7 +97,7 @@ export class TufNotaryService implements NotaryService {
     let m: RegExpExecArray | null;
     if ((m = BY_CHECKSUM.exec(path))) file = await this.store.byChecksum(gun, m[1] as string, (m[2] as string).toLowerCase());
     else if ((m = BY_VERSION.exec(path))) file = await this.store.byVersion(gun, m[2] as string, Number(m[1]));
-    else if ((m = LATEST.exec(path))) file = m[1] === 'timestamp' ? await this.freshTimestamp(gun) : await this.store.latest(gun, m[1] as string);
+    else if ((m = LATEST.exec(path))) file = m[1] === 'timestamp' ? await this.currentTimestamp(gun) : await this.store.latest(gun, m[1] as string);
     else throw new NotaryServerError('GENERIC_NOT_FOUND');
     if (!file) throw new NotaryServerError('METADATA_NOT_FOUND');
     return { status: 200, contentType: JSON_TYPE, body: file.data };
@@ -111,11 +122,12 @@ export class TufNotaryService implements NotaryService {
     }
     const updates = await validateUpdate(files, { gun: req.gun, store: this.store, keys: this.keys, now: this.now() });
     await this.store.put(req.gun, updates);
+    this.onPublished?.(req.gun);
     return { status: 200, contentType: JSON_TYPE, body: '' };
   }
 
   /** The newest timestamp, re-signed (version + 1) once it has expired, as notary-server's GetOrCreateTimestamp. */
-  private async freshTimestamp(gun: string): Promise<StoredFile | undefined> {
+  async currentTimestamp(gun: string): Promise<StoredFile | undefined> {
     const latest = await this.store.latest(gun, 'timestamp');
     if (!latest) return undefined;
     const now = this.now();

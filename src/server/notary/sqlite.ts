@@ -1,118 +1,101 @@
 /**
- * TufMetadataStore on SQLite (better-sqlite3), one file beside the
- * registry's database. The server's signing keys live in the same file as
- * PKCS#8, **not encrypted, protected by file mode**: the file is created 0600
- * in a 0700 directory. Encrypting them would need a secret the server holds
- * unattended anyway (notary-server's own local trust service keeps them in
- * its database the same way; only notary-signer adds a passphrase), and these
- * keys sign only timestamp and, when delegated to the server, snapshot:
- * freshness, never content — a stolen key cannot sign a target.
+ * TufMetadataStore on SQLite: the `notary` component of the registry's
+ * SQLite file (`registry.sqlite`, component-sqlite.ts), on a connection of
+ * its own and versioned apart in `schema_components`, as identity and
+ * webhooks are. Keys are stored sealed (key-sealing.ts); `put` is one
+ * transaction, which SQLite serialises against every other writer of the
+ * file, so a version is taken once.
  */
-import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { SqliteComponentStore, type SqliteComponent } from '../metadata/component-sqlite.js';
+import { fileOf, keyOf, sha256Hex, sha512Hex, type FileRow, type KeyRow } from './rows.js';
 import { VersionConflictError, type FileUpdate, type StoredFile, type StoredKey, type TufMetadataStore } from './store.js';
 
-interface FileRow {
-  gun: string;
-  role: string;
-  version: number;
-  sha256: string;
-  data: Buffer;
-  created: number;
-}
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE notary_files (
+    gun TEXT NOT NULL, role TEXT NOT NULL, version INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, sha512 TEXT NOT NULL, data BLOB NOT NULL, created INTEGER NOT NULL,
+    PRIMARY KEY (gun, role, version)
+  ) WITHOUT ROWID;
+  CREATE INDEX notary_files_sha256 ON notary_files (gun, role, sha256);
+  CREATE INDEX notary_files_sha512 ON notary_files (gun, role, sha512);
+  CREATE TABLE notary_keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, gun TEXT NOT NULL, role TEXT NOT NULL, key_id TEXT NOT NULL,
+    sealed_key BLOB NOT NULL, kek_id TEXT NOT NULL, created INTEGER NOT NULL,
+    UNIQUE (gun, role, key_id)
+  );
+  CREATE INDEX notary_keys_kek ON notary_keys (kek_id);
+  `,
+];
 
-interface KeyRow {
-  gun: string;
-  role: string;
-  key_id: string;
-  private_key: Buffer;
-  created: number;
-}
+export const NOTARY_SCHEMA_VERSION = MIGRATIONS.length;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS tuf_files (
-  gun TEXT NOT NULL, role TEXT NOT NULL, version INTEGER NOT NULL,
-  sha256 TEXT NOT NULL, sha512 TEXT NOT NULL, data BLOB NOT NULL, created INTEGER NOT NULL,
-  PRIMARY KEY (gun, role, version)
-);
-CREATE INDEX IF NOT EXISTS tuf_files_sha256 ON tuf_files (gun, role, sha256);
-CREATE INDEX IF NOT EXISTS tuf_files_sha512 ON tuf_files (gun, role, sha512);
-CREATE TABLE IF NOT EXISTS tuf_keys (
-  gun TEXT NOT NULL, role TEXT NOT NULL, key_id TEXT NOT NULL, private_key BLOB NOT NULL, created INTEGER NOT NULL,
-  PRIMARY KEY (gun, role, key_id)
-);
-`;
+const TABLES: SqliteComponent = { name: 'notary', label: 'Notary trust data', migrations: MIGRATIONS };
 
-function toFile(row: FileRow | undefined): StoredFile | undefined {
-  if (!row) return undefined;
-  return { gun: row.gun, role: row.role, version: row.version, sha256: row.sha256, data: Buffer.from(row.data), createdAt: new Date(row.created) };
-}
+export class SqliteTufStore extends SqliteComponentStore implements TufMetadataStore {
+  readonly #s: ReturnType<SqliteTufStore['prepare']>;
 
-export class SqliteTufStore implements TufMetadataStore {
-  private readonly db: Database.Database;
-
+  /** `path`: the registry's SQLite file (`<root>/registry.sqlite`), or `:memory:`. */
   constructor(path: string) {
-    if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      // Create the file 0600 before SQLite opens it (it would use 0644 under the usual umask).
-      closeSync(openSync(path, 'a', 0o600));
-    }
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    super(path, TABLES);
+    this.#s = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insert: db.prepare('INSERT INTO notary_files (gun, role, version, sha256, sha512, data, created) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      exists: db.prepare<[string, string, number]>('SELECT 1 FROM notary_files WHERE gun = ? AND role = ? AND version >= ? LIMIT 1'),
+      latest: db.prepare<[string, string], FileRow>('SELECT * FROM notary_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1'),
+      byVersion: db.prepare<[string, string, number], FileRow>('SELECT * FROM notary_files WHERE gun = ? AND role = ? AND version = ?'),
+      by256: db.prepare<[string, string, string], FileRow>('SELECT * FROM notary_files WHERE gun = ? AND role = ? AND sha256 = ? ORDER BY version DESC LIMIT 1'),
+      by512: db.prepare<[string, string, string], FileRow>('SELECT * FROM notary_files WHERE gun = ? AND role = ? AND sha512 = ? ORDER BY version DESC LIMIT 1'),
+      deleteFiles: db.prepare<[string]>('DELETE FROM notary_files WHERE gun = ?'),
+      deleteKeys: db.prepare<[string]>('DELETE FROM notary_keys WHERE gun = ?'),
+      keys: db.prepare<[string, string], KeyRow>('SELECT * FROM notary_keys WHERE gun = ? AND role = ? ORDER BY created DESC, seq DESC'),
+      addKey: db.prepare('INSERT INTO notary_keys (gun, role, key_id, sealed_key, kek_id, created) VALUES (?, ?, ?, ?, ?, ?)'),
+      kekIds: db.prepare<[], { kek_id: string }>('SELECT DISTINCT kek_id FROM notary_keys LIMIT 16'),
+    };
   }
 
   async put(gun: string, updates: readonly FileUpdate[]): Promise<void> {
-    const insert = this.db.prepare(
-      'INSERT INTO tuf_files (gun, role, version, sha256, sha512, data, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    const exists = this.db.prepare('SELECT 1 FROM tuf_files WHERE gun = ? AND role = ? AND version >= ?');
     const now = Date.now();
     this.db.transaction(() => {
       for (const u of updates) {
-        if (exists.get(gun, u.role, u.version)) throw new VersionConflictError(u.role, u.version);
-        insert.run(gun, u.role, u.version, createHash('sha256').update(u.data).digest('hex'), createHash('sha512').update(u.data).digest('hex'), u.data, now);
+        if (this.#s.exists.get(gun, u.role, u.version)) throw new VersionConflictError(u.role, u.version);
+        this.#s.insert.run(gun, u.role, u.version, sha256Hex(u.data), sha512Hex(u.data), u.data, now);
       }
-    })();
+    }).immediate();
   }
 
   async latest(gun: string, role: string): Promise<StoredFile | undefined> {
-    return toFile(this.db.prepare('SELECT * FROM tuf_files WHERE gun = ? AND role = ? ORDER BY version DESC LIMIT 1').get(gun, role) as FileRow | undefined);
+    return fileOf(this.#s.latest.get(gun, role));
   }
 
   async byVersion(gun: string, role: string, version: number): Promise<StoredFile | undefined> {
-    return toFile(this.db.prepare('SELECT * FROM tuf_files WHERE gun = ? AND role = ? AND version = ?').get(gun, role, version) as FileRow | undefined);
+    return fileOf(this.#s.byVersion.get(gun, role, version));
   }
 
   async byChecksum(gun: string, role: string, checksum: string): Promise<StoredFile | undefined> {
-    const column = checksum.length === 128 ? 'sha512' : 'sha256';
-    return toFile(
-      this.db.prepare(`SELECT * FROM tuf_files WHERE gun = ? AND role = ? AND ${column} = ? ORDER BY version DESC LIMIT 1`).get(gun, role, checksum.toLowerCase()) as
-        | FileRow
-        | undefined,
-    );
+    return fileOf((checksum.length === 128 ? this.#s.by512 : this.#s.by256).get(gun, role, checksum.toLowerCase()));
   }
 
   async deleteGun(gun: string): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM tuf_files WHERE gun = ?').run(gun);
-      this.db.prepare('DELETE FROM tuf_keys WHERE gun = ?').run(gun);
+      this.#s.deleteFiles.run(gun);
+      this.#s.deleteKeys.run(gun);
     })();
   }
 
   async keys(gun: string, role: string): Promise<StoredKey[]> {
-    const rows = this.db.prepare('SELECT * FROM tuf_keys WHERE gun = ? AND role = ? ORDER BY created DESC, rowid DESC').all(gun, role) as KeyRow[];
-    return rows.map((r) => ({ gun: r.gun, role: r.role, keyId: r.key_id, privateKey: Buffer.from(r.private_key), createdAt: new Date(r.created) }));
+    return this.#s.keys.all(gun, role).map(keyOf);
   }
 
   async addKey(key: StoredKey): Promise<void> {
-    this.db.prepare('INSERT INTO tuf_keys (gun, role, key_id, private_key, created) VALUES (?, ?, ?, ?, ?)').run(key.gun, key.role, key.keyId, key.privateKey, key.createdAt.getTime());
+    this.#s.addKey.run(key.gun, key.role, key.keyId, key.sealedKey, key.kekId, key.createdAt.getTime());
   }
 
-  async close(): Promise<void> {
-    this.db.close();
+  async kekIds(): Promise<string[]> {
+    return this.#s.kekIds.all().map((r) => r.kek_id);
   }
 }

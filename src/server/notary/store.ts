@@ -1,7 +1,11 @@
 /**
- * Where the Notary service keeps TUF metadata and its own signing keys. The
- * interface is small so SQLite (sqlite.ts) and a later PostgreSQL store can
- * both back it. Files are kept byte-exact: the roles above hash these bytes.
+ * Where the Notary service keeps TUF metadata and its own signing keys: a
+ * component store beside the content metadata (sqlite.ts in
+ * `registry.sqlite`, postgres.ts in the `--metadata` PostgreSQL database),
+ * so several `serve` processes sharing one database serve one trust state.
+ * Files are kept byte-exact: the roles above hash these bytes. Private keys
+ * reach the store only sealed (key-sealing.ts): the store never sees a key
+ * in clear.
  */
 
 export interface StoredFile {
@@ -26,20 +30,25 @@ export interface StoredKey {
   readonly role: string;
   /** Notary key ID of the public key. */
   readonly keyId: string;
-  /** PKCS#8 DER private key. */
-  readonly privateKey: Buffer;
+  /** The PKCS#8 DER private key sealed by key-sealing.ts (never the key in clear). */
+  readonly sealedKey: Buffer;
+  /** Which key-encryption key sealed it (key-sealing.ts `kekId`). */
+  readonly kekId: string;
   readonly createdAt: Date;
 }
 
 /** Thrown by `put` when a (gun, role, version) already exists: someone published first. */
 export class VersionConflictError extends Error {
-  constructor(readonly role: string, readonly version: number) {
+  constructor(
+    readonly role: string,
+    readonly version: number,
+  ) {
     super(`${role} version ${version} already exists`);
   }
 }
 
 export interface TufMetadataStore {
-  /** Stores every update or none; a (gun, role, version) that exists already fails the whole batch with VersionConflictError. */
+  /** Stores every update or none; a (gun, role, version) at or below one stored fails the whole batch with VersionConflictError. */
   put(gun: string, updates: readonly FileUpdate[]): Promise<void>;
   latest(gun: string, role: string): Promise<StoredFile | undefined>;
   byVersion(gun: string, role: string, version: number): Promise<StoredFile | undefined>;
@@ -50,5 +59,7 @@ export interface TufMetadataStore {
   /** The server's keys for a role, newest first. */
   keys(gun: string, role: string): Promise<StoredKey[]>;
   addKey(key: StoredKey): Promise<void>;
+  /** The distinct key-encryption key ids of the stored keys (at most a few): what the start-up check compares with its own. */
+  kekIds(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -5,8 +5,12 @@
  * here), and what is attached to the image (accessories.ts). Without
  * `--require-signature` the registry has no trust store to check against:
  * the UI says signatures are not checked and lists what is attached.
+ * Beside the cosign keys, what the registry's own Notary data says (Docker
+ * Content Trust, content-trust.ts): which roles sign the image
+ * (`targets`, `targets/<name>`) and with which keys.
  */
 import type { Digest } from '../../core/index.js';
+import type { ContentTrustDecision } from '../content-trust.js';
 import type { SignatureFound, SignatureSummary } from '../signature-check.js';
 import type { Accessory } from './accessories.js';
 import type { UiContext } from './context.js';
@@ -54,6 +58,11 @@ export function signatureCell(answer: TrustAnswer, accessories: readonly Accesso
   }
   if ('error' in answer) return `<span class="sig sig-error" data-signature="error" title="${h(answer.error)}">signature check failed</span>`;
   const { summary } = answer;
+  const notary = summary.contentTrust?.outcome === 'signed' ? summary.contentTrust : undefined;
+  if (notary && !summary.signatures.some((s) => s.status === 'verified')) {
+    const roles = notary.signers.map((s) => s.role).join(', ');
+    return `<span class="sig sig-trusted" data-signature="trusted" data-notary="signed">signed (Docker Content Trust: ${h(roles)})</span>`;
+  }
   if (summary.unsigned || summary.signatures.length === 0) return '<span class="sig sig-unsigned" data-signature="unsigned">unsigned</span>';
   const lines = summary.signatures.map(signatureLine);
   const best = lines.find((l) => l.trusted) ?? lines[0]!;
@@ -77,9 +86,12 @@ export function signatureSection(answer: TrustAnswer, accessories: readonly Acce
   }
   if ('error' in answer) return `${head}\n<p id="trust-summary" class="error" data-signature="error">The signature check failed: ${h(answer.error)}</p>`;
   const { summary } = answer;
-  const verdict = summary.verified
-    ? `<p id="trust-summary" data-signature="trusted">Signed by a key trusted for this repository <small>(trust policy entry ${h(summary.entry)}, checked ${ago(summary.checkedAt, now)})</small>.</p>`
-    : `<p id="trust-summary" class="error" data-signature="${summary.unsigned ? 'unsigned' : 'untrusted'}">${summary.unsigned ? 'Unsigned: no signature was found for this image.' : `No signature by a trusted key: ${h(summary.reason ?? '')}`}</p>`;
+  const byNotaryOnly = summary.verified && summary.contentTrust?.outcome === 'signed' && !summary.signatures.some((s) => s.status === 'verified');
+  const verdict = byNotaryOnly
+    ? `<p id="trust-summary" data-signature="trusted">Signed with Docker Content Trust in this registry's Notary data <small>(checked ${ago(summary.checkedAt, now)})</small>.</p>`
+    : summary.verified
+      ? `<p id="trust-summary" data-signature="trusted">Signed by a key trusted for this repository <small>(trust policy entry ${h(summary.entry)}, checked ${ago(summary.checkedAt, now)})</small>.</p>`
+      : `<p id="trust-summary" class="error" data-signature="${summary.unsigned ? 'unsigned' : 'untrusted'}">${summary.unsigned ? 'Unsigned: no signature was found for this image.' : `No signature by a trusted key: ${h(summary.reason ?? '')}`}</p>`;
   const rows = summary.signatures.map((s) => {
     const line = signatureLine(s);
     return (
@@ -88,7 +100,20 @@ export function signatureSection(answer: TrustAnswer, accessories: readonly Acce
       `<td class="trusted">${line.trusted ? '<span class="clean">trusted</span>' : '<span class="error">not trusted</span>'}</td><td>${h(s.message)}</td></tr>`
     );
   });
-  return `${head}\n${verdict}\n${table('signatures', ['Layout', 'Key', 'For this repository', 'Detail'], rows, 'No signature was found.')}`;
+  const cosign = table('signatures', ['Layout', 'Key', 'For this repository', 'Detail'], rows, 'No cosign or Sigstore signature was found.');
+  return `${head}\n${verdict}\n${cosign}${summary.contentTrust ? `\n${notarySection(summary.contentTrust)}` : ''}`;
+}
+
+/** Docker Content Trust as the registry's own Notary data has it: the verdict, and each signing role with its keys. */
+function notarySection(decision: ContentTrustDecision): string {
+  const head = '<h3>Docker Content Trust (Notary)</h3>';
+  const line = `<p id="notary-summary"${decision.outcome === 'signed' ? '' : ' class="none"'} data-notary="${h(decision.outcome)}">${h(decision.message)}</p>`;
+  if (decision.outcome !== 'signed') return `${head}\n${line}`;
+  const rows = decision.signers.map(
+    (s) =>
+      `<tr data-role="${h(s.role)}"><td><code>${h(s.role)}</code></td><td>${s.keyIds.length ? s.keyIds.map((id) => `<code title="${h(id)}" data-key-id="${h(id)}">${h(id.slice(0, 12))}</code>`).join(' ') : '<span class="none">none verified</span>'}</td></tr>`,
+  );
+  return `${head}\n${line}\n${table('notary-signers', ['Role', 'Keys'], rows, 'No role signs this image.')}`;
 }
 
 /** The image page's "Attached" section: every accessory, its kind, what it says it is, and its age. */

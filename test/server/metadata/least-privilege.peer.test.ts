@@ -3,13 +3,14 @@
  * and write its tables but not create anything: an administrator migrates
  * once (the first start, as a role with CREATE), later starts use the small
  * role. Every store of the registry (content, accounts, kept inventories,
- * webhooks, audit, UI sessions) must then open on the migrated schema without asking for
+ * webhooks, audit, UI sessions, Notary trust data) must then open on the migrated schema without asking for
  * a lock or CREATE, and work.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { openAuditStore, openIdentityStore, openInventoryStore, openMetadataStore, openSessionStore, openWebhookStore } from '../../../src/server/metadata/open-stores.js';
+import { openNotaryStore } from '../../../src/server/notary/index.js';
 import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
 
 let peer: PostgresPeer;
@@ -24,7 +25,7 @@ after(async () => {
   await peer?.stop();
 });
 
-const OPENERS = { content: openMetadataStore, identity: openIdentityStore, inventory: openInventoryStore, webhooks: openWebhookStore, audit: openAuditStore, sessions: openSessionStore };
+const OPENERS = { content: openMetadataStore, identity: openIdentityStore, inventory: openInventoryStore, webhooks: openWebhookStore, audit: openAuditStore, sessions: openSessionStore, notary: openNotaryStore };
 
 test('a role without CREATE opens every store on a schema an administrator migrated, and writes through them', async () => {
   for (const open of Object.values(OPENERS)) await (await open({ root: '/nonexistent', metadataUrl: url })).close();
@@ -63,5 +64,14 @@ test('a role without CREATE opens every store on a schema an administrator migra
     assert.equal(await sessions.purgeExpired(2000, 10), 1);
   } finally {
     await sessions.close();
+  }
+  // A Notary publish takes an advisory lock and a key row a sequence number: both allowed to the small role.
+  const notary = await openNotaryStore({ root: '/nonexistent', metadataUrl: asApp.toString() });
+  try {
+    await notary.put('reg.example/team/app', [{ role: 'root', version: 1, data: Buffer.from('root') }]);
+    await notary.addKey({ gun: 'reg.example/team/app', role: 'timestamp', keyId: 'k', sealedKey: Buffer.from('sealed'), kekId: 'kek', createdAt: new Date() });
+    assert.deepEqual((await notary.keys('reg.example/team/app', 'timestamp')).map((k) => k.keyId), ['k']);
+  } finally {
+    await notary.close();
   }
 });

@@ -29,7 +29,7 @@ const gun = '127.0.0.1:5000/team/app';
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'notary-serve-'));
   const tls = await makeTls(join(work, 'tls'));
-  const notary = await openNotaryService({ root: join(work, 'notary') });
+  const notary = await openNotaryService({ root: work });
   closeNotary = () => notary.close();
   registry = await startPortcullisRegistry({ notary, tls: { cert: tls.cert, key: tls.key } });
   cli = { server: registry.url, trustDir: join(work, 'trust'), ca: tls.ca };
@@ -68,7 +68,7 @@ test('init, addhash, publish, list: the CLI publishes and reads back through our
   assert.deepEqual(rows, [{ name: 'latest', digest: one.sha256, size: one.size, role: 'targets' }]);
   const { signed } = await lookup('latest');
   assert.deepEqual(signed, { digest: `sha256:${one.sha256}`, size: one.size, role: 'targets' });
-  assert.equal((await stat(join(work, 'notary', 'tuf.sqlite'))).mode & 0o777, 0o600);
+  assert.equal((await stat(join(work, 'notary', 'key-encryption.key'))).mode & 0o777, 0o600);
 });
 
 test('a second publish bumps the versions and lists both tags', async () => {

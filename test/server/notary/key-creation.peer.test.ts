@@ -22,9 +22,9 @@ import { startPortcullisRegistry, type PortcullisRegistry } from '../../support/
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
 function keyRows(root: string): Array<{ gun: string; role: string }> {
-  const db = new Database(join(root, 'tuf.sqlite'), { readonly: true });
+  const db = new Database(join(root, 'registry.sqlite'), { readonly: true });
   try {
-    return db.prepare('SELECT gun, role FROM tuf_keys ORDER BY gun, role').all() as Array<{ gun: string; role: string }>;
+    return db.prepare('SELECT gun, role FROM notary_keys ORDER BY gun, role').all() as Array<{ gun: string; role: string }>;
   } finally {
     db.close();
   }
@@ -124,11 +124,11 @@ describe('the notary CLI, signed in with push rights, still initialises and publ
     assert.deepEqual(keyRows(notaryRoot), [{ gun, role: 'timestamp' }]);
     // What was published, as stored. (`notary list` cannot be shown here: notary 0.7's read-only transport sends
     // empty credentials to a Basic challenge and stops with "no basic auth credentials", whatever NOTARY_AUTH says.)
-    const db = new Database(join(notaryRoot, 'tuf.sqlite'), { readonly: true });
+    const db = new Database(join(notaryRoot, 'registry.sqlite'), { readonly: true });
     try {
-      const roles = db.prepare('SELECT role FROM tuf_files WHERE gun = ? ORDER BY role').all(gun) as Array<{ role: string }>;
+      const roles = db.prepare('SELECT role FROM notary_files WHERE gun = ? ORDER BY role').all(gun) as Array<{ role: string }>;
       assert.deepEqual(roles.map((row) => row.role), ['root', 'snapshot', 'targets', 'timestamp']);
-      const targets = db.prepare("SELECT data FROM tuf_files WHERE gun = ? AND role = 'targets'").get(gun) as { data: Buffer };
+      const targets = db.prepare("SELECT data FROM notary_files WHERE gun = ? AND role = 'targets'").get(gun) as { data: Buffer };
       const signed = (JSON.parse(targets.data.toString('utf8')) as { signed: { targets: Record<string, { length: number; hashes: { sha256: string } }> } }).signed;
       assert.equal(signed.targets.latest?.length, target.size);
       assert.equal(Buffer.from(signed.targets.latest?.hashes.sha256 ?? '', 'base64').toString('hex'), target.sha256);

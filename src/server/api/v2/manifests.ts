@@ -53,7 +53,7 @@ async function getManifest(ctx: V2Context, name: string, reference: ManifestRefe
   // HEAD reveals only the digest, never content: it stays open so publishers can
   // resolve and sign what they pushed (cosign and `portcullis sign` resolve with HEAD).
   if (pullPolicy && ctx.method === 'GET') {
-    const decision = await pullPolicy.check(record);
+    const decision = await pullPolicy.check(record, 'tag' in reference ? reference.tag : undefined);
     if (!decision.allowed) {
       const facts = factsOf(ctx.request.raw);
       facts.denied = { reason: decision.reason, ...(decision.kind !== undefined ? { kind: decision.kind } : {}) };
