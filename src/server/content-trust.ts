@@ -140,11 +140,17 @@ export interface SignatureDecisionInputs {
   readonly contentTrust?: ContentTrustDecision | undefined;
   /** Whether a content-trust signature satisfies the check (a mismatch refuses either way). */
   readonly contentTrustCounts: boolean;
+  /** The policy makes Notary authoritative for this repository: what it does not sign is refused, whatever cosign says. */
+  readonly contentTrustAuthoritative?: boolean;
 }
 
 export function signatureDecision(input: SignatureDecisionInputs): PolicyDecision {
   const { identity, digest, cosign, contentTrust } = input;
   if (contentTrust?.outcome === 'mismatch') return { allowed: false, reason: `${identity}: content trust: ${contentTrust.message}`, summary: 'signed tag points elsewhere' };
+  if (input.contentTrustAuthoritative && contentTrust?.outcome !== 'signed') {
+    const said = contentTrust ? contentTrust.message : 'the registry has no Notary service';
+    return { allowed: false, reason: `${identity}@${digest}: the trust policy makes Notary authoritative for this repository and it does not sign this image (${said})`, summary: 'not signed in Notary' };
+  }
   if (cosign.verified || (input.contentTrustCounts && contentTrust?.outcome === 'signed')) return { allowed: true };
   const ignored = contentTrust?.outcome === 'signed' && !input.contentTrustCounts ? ' (not accepted: the trust policy does not name Notary as a source)' : '';
   const notary = contentTrust ? `; content trust: ${contentTrust.message}${ignored}` : '';

@@ -29,7 +29,7 @@
 import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';
 import { verifyRepository, type RepositoryFiles } from '../trust/tuf/index.js';
 import { openTrustSession, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
-import type { KeyStore, Policy, SignatureStatus } from '../trust/index.js';
+import { findEntry, TRUST_SOURCES, type KeyStore, type Policy, type SignatureStatus } from '../trust/index.js';
 import { contentTrustDecision, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
@@ -187,6 +187,7 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.policyKeys ? { policyKeys: options.policyKeys } : {}),
     });
+    const entry = options.policy ? findEntry(options.policy, identity) : undefined;
     const notary = options.notary;
     const contentTrust = notary ? await judgeContentTrust({ repositoryFiles: (gun) => notary.repositoryFiles(gun), metadata: options.metadata }, identity, record, tag) : undefined;
     const decision = signatureDecision({
@@ -194,8 +195,9 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       digest,
       cosign: { verified: report.verified, unsigned: report.policy.unsigned, reason: report.policy.reason },
       contentTrust,
-      // A trust policy file names the keys it trusts; until it can name Notary as a source, Notary alone does not pass it.
-      contentTrustCounts: options.policy === undefined,
+      // Without a policy file every source counts; with one, the entry for this repository says (sources: [...], notary.authoritative).
+      contentTrustCounts: entry === undefined || (entry.sources ?? TRUST_SOURCES).includes('notary'),
+      contentTrustAuthoritative: entry?.notary?.authoritative === true,
     });
     return { decision, summary: summarize(report, decision, contentTrust) };
   }

@@ -125,4 +125,10 @@ test('the decision: cosign or content trust signs it; a mismatch refuses even a 
     summary: 'no trusted signature',
   });
   assert.deepEqual(signatureDecision({ contentTrustCounts: false, identity, digest: digest(d1), cosign: cosignOk, contentTrust: signed }), { allowed: true });
+  // notary.authoritative: a tag Notary does not sign is refused although cosign verified it; a signed one passes.
+  const authoritative = signatureDecision({ contentTrustCounts: true, contentTrustAuthoritative: true, identity, digest: digest(d1), cosign: cosignOk, contentTrust: decide('nope', d1, 100) });
+  assert.equal(authoritative.allowed, false);
+  assert.match(!authoritative.allowed ? authoritative.reason : '', /makes Notary authoritative for this repository and it does not sign this image \(tag nope is not signed/);
+  assert.equal(signatureDecision({ contentTrustCounts: true, contentTrustAuthoritative: true, identity, digest: digest(d1), cosign: cosignOk }).allowed, false, 'no Notary service at all: refused');
+  assert.deepEqual(signatureDecision({ contentTrustCounts: true, contentTrustAuthoritative: true, identity, digest: digest(d1), cosign: none, contentTrust: signed }), { allowed: true });
 });
