@@ -3,3 +3,4 @@ export { PolicyError, type PolicyErrorCode } from './errors.js';
 export * from './policy.js';
 export * from './evaluate.js';
 export * from './predicates.js';
+export * from './cve-allowlist.js';
