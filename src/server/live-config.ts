@@ -24,6 +24,7 @@
  * Parts it replaces are closed a minute later, when requests that were
  * using them have finished. The log level is the caller's to apply.
  */
+import { findEntry } from '../trust/index.js';
 import type { ManifestClassifier } from './artifact.js';
 import type { ProjectSettingsProvider } from './gc/projects.js';
 import { PasswordWorkerPool } from './auth/password-pool.js';
@@ -107,6 +108,8 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
           ...(withAuth ? { internalToken: options.internalToken } : {}),
         })
       : undefined;
+    // The trust policy's CVE allowlist for the repository excuses findings from the registry's threshold.
+    const registryPolicy = next.requireSignature?.policy;
     const policy = createPullPolicy({
       classifier: options.classifier,
       metadata: options.metadata,
@@ -114,6 +117,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
       allowUnscanned: next.allowUnscanned === true,
       ...(signatures ? { requireSignature: signatures.check } : {}),
       ...(options.projects ? { projects: options.projects } : {}),
+      ...(registryPolicy ? { allowlistFor: (repository: string) => findEntry(registryPolicy, `${options.publicName()}/${repository}`)?.cveAllowlist } : {}),
     });
     return { ...(htpasswd ? { htpasswd } : {}), ...(signatures ? { signatures } : {}), ...(policy ? { policy } : {}) };
   }

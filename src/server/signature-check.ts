@@ -18,10 +18,15 @@
  * one for seconds, and forgotten as soon as a signature for that image is
  * pushed (a `sha256-<hex>.sig` tag or a referrer), so an image signed right
  * after its push is served at once.
+ *
+ * A project's trust policy (project-trust.ts) is judged on the same report,
+ * after the registry's policy allowed the image; the cached answer is kept
+ * only for the project policy it was made under.
  */
 import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';
 import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
-import type { KeyStore, Policy, SignatureStatus } from '../trust/index.js';
+import type { KeyStore, Policy, PolicyEntry, SignatureStatus } from '../trust/index.js';
+import { projectTrustDecision } from './project-trust.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
 import type { PolicyDecision, RegistryEvents } from './services.js';
@@ -42,6 +47,8 @@ export interface SignatureCheckOptions {
   readonly internalToken?: string;
   readonly positiveTtlMs?: number;
   readonly negativeTtlMs?: number;
+  /** The clock attestation ages are measured with (tests set it). */
+  readonly now?: () => Date;
 }
 
 /** One signature found for an image, as the verification judged it. */
@@ -115,10 +122,10 @@ function summarize(report: VerifyReport, decision: PolicyDecision): SignatureSum
 const SIGNATURE_TAG = /^sha256-([0-9a-f]{64})\.(sig|att)$/;
 
 export function createSignatureCheck(options: SignatureCheckOptions): SignatureChecker {
-  const cache = new Map<string, { verdict: Verdict; until: number }>();
+  const cache = new Map<string, { verdict: Verdict; until: number; project: string }>();
   let session: TrustSession | undefined;
 
-  async function verify(repository: string, digest: Digest): Promise<Verdict> {
+  async function verify(repository: string, digest: Digest, project?: PolicyEntry): Promise<Verdict> {
     const record = await options.metadata.getManifest(repository, digest);
     if (!record) {
       const decision: PolicyDecision = { allowed: false, reason: `manifest ${digest} is not in ${repository}`, summary: 'not in this repository' };
@@ -127,6 +134,7 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
     const bytes = await readAllBounded(await options.blobs.read(digest), MAX_MANIFEST_BYTES, `manifest ${digest}`);
     session ??= openTrustSession();
     const identity = `${options.publicName()}/${repository}`;
+    const now = options.now?.() ?? new Date();
     const report = await verifyImage(`${options.selfAddress()}/${repository}@${digest}`, {
       context: { tlsVerify: false, ...(options.internalToken ? { credentials: { username: '<token>', password: options.internalToken } } : {}) },
       session,
@@ -134,6 +142,8 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       identity,
       contentTrust: true,
       resolved: { bytes, mediaType: record.mediaType, digest },
+      now: () => now,
+      ...(project && project.attestations.length > 0 ? { attestations: true } : {}),
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.policyKeys ? { policyKeys: options.policyKeys } : {}),
     });
@@ -141,24 +151,26 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       ? { allowed: true }
       : report.policy.unsigned
         ? { allowed: false, reason: unsignedMessage(identity), summary: 'unsigned' }
-        : { allowed: false, reason: `${identity}@${digest}: ${report.policy.reason ?? 'no valid signature by a key trusted for this repository'}`, summary: 'no trusted signature' };
-    return { decision, summary: summarize(report, decision) };
+        : { allowed: false, reason: `${identity}@${digest}: ${report.policy.reason ?? 'no valid signature by a key trusted for this repository'}`, summary: report.policy.unmet?.startsWith('attestation:') ? `${report.policy.unmet} not met` : 'no trusted signature' };
+    const judged = decision.allowed && project ? projectTrustDecision(report, project, identity, now) : decision;
+    return { decision: judged, summary: summarize(report, judged) };
   }
 
-  async function verdictOf(repository: string, digest: Digest): Promise<Verdict> {
+  async function verdictOf(repository: string, digest: Digest, project?: PolicyEntry): Promise<Verdict> {
     const key = `${repository}@${digest}`;
+    const fingerprint = project ? JSON.stringify(project) : '';
     const hit = cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.verdict;
-    const verdict = await verify(repository, digest);
+    if (hit && hit.until > Date.now() && hit.project === fingerprint) return hit.verdict;
+    const verdict = await verify(repository, digest, project);
     const ttl = verdict.decision.allowed ? (options.positiveTtlMs ?? 300_000) : (options.negativeTtlMs ?? 5_000);
     if (cache.size > 10_000) cache.clear();
-    cache.set(key, { verdict, until: Date.now() + ttl });
+    cache.set(key, { verdict, until: Date.now() + ttl, project: fingerprint });
     return verdict;
   }
 
   return {
-    async check(repository: string, digest: Digest): Promise<PolicyDecision> {
-      return (await verdictOf(repository, digest)).decision;
+    async check(repository: string, digest: Digest, project?: PolicyEntry): Promise<PolicyDecision> {
+      return (await verdictOf(repository, digest, project)).decision;
     },
     async describe(repository: string, digest: Digest): Promise<SignatureSummary> {
       return (await verdictOf(repository, digest)).summary;
