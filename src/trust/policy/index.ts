@@ -4,3 +4,4 @@ export * from './policy.js';
 export * from './evaluate.js';
 export * from './predicates.js';
 export * from './cve-allowlist.js';
+export * from './containers-policy.js';
