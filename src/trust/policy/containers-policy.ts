@@ -30,7 +30,11 @@
  *   so its scope is exported as `reject`; `any` has no equivalent and is
  *   exported as `matchRepository` (what `portcullis sign` writes), with a warning.
  * - What containers cannot check at all (attestations, the CVE allowlist,
- *   `action: warn`, which is exported as accept) is listed in the warnings.
+ *   `action: warn`, which is exported as accept) is listed in the warnings,
+ *   and so is any rule of an entry this file does not know (Notary trust
+ *   data and sources, as other parts of the policy add them): containers
+ *   reads no Notary trust data, and a rule not translated must not pass
+ *   unsaid.
  */
 import type { KeySpec, Policy, PolicyEntry, SignedIdentityRule } from './policy.js';
 
@@ -111,7 +115,13 @@ function identityRequirement(entry: PolicyEntry, warn: (m: string) => void): Req
   return { type: 'matchRepository' };
 }
 
+/** The entry fields this translation knows; any other is a rule it cannot say. */
+const TRANSLATED = new Set(['match', 'keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'action', 'cveAllowlist', 'where']);
+
 function requirementsOf(entry: PolicyEntry, options: ContainersPolicyOptions, keys: Map<string, ExportKey>, warn: (m: string) => void): Requirement[] {
+  for (const field of Object.keys(entry)) {
+    if (!TRANSLATED.has(field)) warn(`${entry.where}: ${field} cannot be expressed in containers-policy.json (it reads no Notary trust data and knows only sigstore keys): not enforced by the nodes`);
+  }
   if (entry.action === 'allow') return [{ type: 'insecureAcceptAnything' }];
   if (entry.action === 'warn') {
     warn(`${entry.where}: action warn cannot be expressed (containers accepts or rejects): exported as insecureAcceptAnything`);

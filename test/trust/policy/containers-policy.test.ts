@@ -105,6 +105,12 @@ describe('translation', () => {
     for (const pattern of expected) assert.ok(out.warnings.some((w) => pattern.test(w)), `${pattern}\n${out.warnings.join('\n')}`);
   });
 
+  test('a rule of an entry the translation does not know (Notary, sources) is warned about, not dropped silently', () => {
+    const entry = { ...parsePolicy('repositories:\n  - match: r.example/**\n    keys: [a1a1a1a1a1a1]\n    signedIdentity: matchRepository\n', 'n.yaml').entries[0]!, notary: { server: 'https://notary.example' } };
+    const w = toContainersPolicy({ source: 'n.yaml', entries: [entry] }, { keyFor }).warnings;
+    assert.ok(w.some((x) => /^n\.yaml:2: notary cannot be expressed in containers-policy\.json/.test(x)), w.join('\n'));
+  });
+
   test('without a key dir, keys are inlined as keyData; without entries, everything is rejected and said so', () => {
     const inline = toContainersPolicy(parsePolicy('repositories:\n  - match: r.example/**\n    keys: [a1a1a1a1a1a1]\n    signedIdentity: matchRepository\n', 'q.yaml'), { keyFor });
     const req = inline.policy.transports.docker['r.example']![0]!;
