@@ -20,9 +20,11 @@
  * after its push is served at once.
  *
  * A project's trust policy (project-trust.ts) is judged on the same report,
- * after the registry's policy allowed the image; the cached answer is kept
- * only for the project policy it was made under.
+ * after the registry's policy allowed the image; an image's answers are
+ * cached per project policy they were made under (the web UI's `describe`
+ * asks without one), and all of them dropped on a signature push.
  */
+import { createHash } from 'node:crypto';
 import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';
 import { openTrustSession, unsignedMessage, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
 import type { KeyStore, Policy, PolicyEntry, SignatureStatus } from '../trust/index.js';
@@ -122,7 +124,8 @@ function summarize(report: VerifyReport, decision: PolicyDecision): SignatureSum
 const SIGNATURE_TAG = /^sha256-([0-9a-f]{64})\.(sig|att)$/;
 
 export function createSignatureCheck(options: SignatureCheckOptions): SignatureChecker {
-  const cache = new Map<string, { verdict: Verdict; until: number; project: string }>();
+  /** `repository@digest` → project policy fingerprint ('' for none) → answer. */
+  const cache = new Map<string, Map<string, { verdict: Verdict; until: number }>>();
   let session: TrustSession | undefined;
 
   async function verify(repository: string, digest: Digest, project?: PolicyEntry): Promise<Verdict> {
@@ -158,13 +161,18 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
 
   async function verdictOf(repository: string, digest: Digest, project?: PolicyEntry): Promise<Verdict> {
     const key = `${repository}@${digest}`;
-    const fingerprint = project ? JSON.stringify(project) : '';
-    const hit = cache.get(key);
-    if (hit && hit.until > Date.now() && hit.project === fingerprint) return hit.verdict;
+    // A digest, not the policy itself: a project's allowlist may hold a thousand entries, and the cache ten thousand images.
+    const fingerprint = project ? createHash('sha256').update(JSON.stringify(project)).digest('hex') : '';
+    const hit = cache.get(key)?.get(fingerprint);
+    if (hit && hit.until > Date.now()) return hit.verdict;
     const verdict = await verify(repository, digest, project);
     const ttl = verdict.decision.allowed ? (options.positiveTtlMs ?? 300_000) : (options.negativeTtlMs ?? 5_000);
     if (cache.size > 10_000) cache.clear();
-    cache.set(key, { verdict, until: Date.now() + ttl, project: fingerprint });
+    const answers = cache.get(key) ?? new Map<string, { verdict: Verdict; until: number }>();
+    // A few policies per image at most (none, the project's current one, a previous one): the newest kept.
+    if (answers.size >= 4) answers.clear();
+    answers.set(fingerprint, { verdict, until: Date.now() + ttl });
+    cache.set(key, answers);
     return verdict;
   }
 
