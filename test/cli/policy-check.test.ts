@@ -5,7 +5,8 @@
  * entry (file:line and globs), each requirement met or UNMET with why, the
  * allowlist (an expired entry flagged and noted), and exits 1 when refused,
  * 0 when allowed; JSON carries the same. A repository no entry matches gets
- * the default rule.
+ * the default rule. `verify` and `copy --content-trust` show the expired
+ * entry too (a note, a warning).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -101,4 +102,16 @@ test('an older maxAge fails on age first; a matching allow entry and the default
   assert.equal(unsigned.code, 1);
   assert.match(unsigned.stdout, /Entry: {4}default \(no entry matches: a signature by a root-certified key of the trust store is required\)\n/);
   assert.match(unsigned.stdout, /UNMET signature: no signature found for /);
+});
+
+test('verify and copy under content trust say so too when an allowlist entry has expired', async () => {
+  const expired = join(work, 'expired.yaml');
+  await writeFile(expired, `repositories:\n  - match: ${registry.host}/team/*\n    cveAllowlist: [{id: CVE-2000-0001, expires: 2020-01-31, reason: old}]\n`);
+  const note = 'cveAllowlist entry CVE-2000-0001 expired on 2020-01-31: ignored (its findings count again)';
+  const verified = await cli(['verify', `${registry.host}/team/app:1`, TLS, '--policy', expired], env);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.ok(verified.stdout.includes(`  note  ${note}\n`), verified.stdout);
+  const copied = await cli(['copy', `docker://${registry.host}/team/app:1`, `oci:${join(work, 'copy')}:1`, TLS, '--content-trust', '--policy', expired], env);
+  assert.equal(copied.code, 0, copied.stderr);
+  assert.ok(copied.stderr.includes(`portcullis: warning: policy ${expired}:2: ${note}\n`), copied.stderr);
 });

@@ -65,6 +65,7 @@ export function renderVerify(report: VerifyReport, color: boolean): string {
   const paint = painter(color);
   const lines = [`${paint('bold', 'Image:'.padEnd(10))}${report.repository}@${report.digest}`, `${paint('bold', 'Policy:'.padEnd(10))}${report.policy.entry} → ${report.policy.decision}`];
   for (const r of report.policy.requirements) lines.push(`  ${r.met ? paint('green', 'met  ') : paint('red', 'UNMET')} ${r.name}: ${r.detail}`);
+  for (const note of report.policy.notes ?? []) lines.push(`  ${paint('yellow', 'note ')} ${note}`);
   lines.push('');
   const body = report.signatures.length ? renderChecks(report.signatures, color, false, report.policy.entry) : 'No signatures.\n';
   const att = report.attestations.length ? `\n${renderChecks(report.attestations, color, true)}` : '';
