@@ -31,7 +31,7 @@
  *   exported as `matchRepository` (what `portcullis sign` writes), with a warning.
  * - What containers cannot check at all (attestations, the CVE allowlist,
  *   `action: warn`, which is exported as accept) is listed in the warnings,
- *   and so is any rule of an entry this file does not know (Notary trust
+ *   and so is every rule of an entry this file does not know (Notary trust
  *   data and sources, as other parts of the policy add them): containers
  *   reads no Notary trust data, and a rule not translated must not pass
  *   unsaid.
@@ -115,7 +115,7 @@ function identityRequirement(entry: PolicyEntry, warn: (m: string) => void): Req
   return { type: 'matchRepository' };
 }
 
-/** The entry fields this translation knows; any other is a rule it cannot say. */
+/** The entry fields this translation knows; every other one is a rule it cannot say. */
 const TRANSLATED = new Set(['match', 'keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'action', 'cveAllowlist', 'where']);
 
 function requirementsOf(entry: PolicyEntry, options: ContainersPolicyOptions, keys: Map<string, ExportKey>, warn: (m: string) => void): Requirement[] {
