@@ -20,11 +20,19 @@
  * `action` (always reject: a project cannot make the registry warn or allow).
  * Its `cveAllowlist` excuses findings only for the project's own rules (its
  * attestation conditions and its own `denySeverity`), never the registry's.
+ *
+ * Stored settings are read at every pull, so parsed policies are kept by
+ * the digest of their JSON (a bounded map): a small policy parses in about
+ * half a millisecond, one with a thousand allowlist entries in tens to a
+ * hundred and more, which no pull should pay twice.
  */
+import { createHash } from 'node:crypto';
 import { parsePolicy, PolicyError, type PolicyEntry } from '../trust/index.js';
 import { ServeError } from './errors.js';
 
 const ALLOWED = ['keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'cveAllowlist'];
+const MAX_PARSED = 256;
+const parsed = new Map<string, PolicyEntry>();
 
 /** The stored or written value as a policy entry for `project`; CONFIG_INVALID naming `path` otherwise. */
 export function projectTrustPolicy(value: unknown, source: string, path: string, project?: string): PolicyEntry {
@@ -35,15 +43,21 @@ export function projectTrustPolicy(value: unknown, source: string, path: string,
     throw invalid(source, path, 'keys: name keys by id (from the registry\'s trust store) or root-certified, not by file');
   }
   const where = project ? `project ${project} policy` : 'project policy';
+  const text = JSON.stringify({ version: 1, repositories: [{ match: '**', ...fields, action: 'reject' }] });
+  const key = createHash('sha256').update(text).digest('hex');
+  const known = parsed.get(key);
+  if (known) return { ...known, where };
   let entry: PolicyEntry | undefined;
   try {
     // One line of JSON: the parser's ":line" says nothing here, and is dropped from its messages.
-    entry = parsePolicy(JSON.stringify({ version: 1, repositories: [{ match: '**', ...fields, action: 'reject' }] }), where).entries[0];
+    entry = parsePolicy(text, where).entries[0];
   } catch (error) {
     if (error instanceof PolicyError) throw invalid(source, path, error.message.replace(/^[^:]*:\d+: /, ''));
     throw error;
   }
   if (!entry) throw invalid(source, path, 'is empty');
+  if (parsed.size >= MAX_PARSED) parsed.clear();
+  parsed.set(key, entry);
   return { ...entry, where };
 }
 

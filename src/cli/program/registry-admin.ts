@@ -108,7 +108,7 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
   common(
     project
       .command('settings <name>')
-      .description("show a project's quota, retention and vulnerability threshold, or change the keys given (none clears one)")
+      .description("show a project's quota, retention, vulnerability threshold and trust policy, or change the keys given (none clears one)")
       .option('--quota <size>', 'storage quota: 500MB, 10GiB, or none')
       .option('--untagged-retention <duration>', 'how long untagged manifests are kept: 3d, 12h, or none')
       .option('--retention-file <file>', 'tag retention rules: a YAML or JSON list (docs/serve.md "Retention and quotas")')
