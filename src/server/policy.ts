@@ -17,11 +17,12 @@
  *   `allowUnscanned` is the explicit opt-out for images that have no result
  *   yet (queued, no database): failed and partial scans are refused even then.
  * - A project may refuse more than the registry, never less: with a
- *   settings provider, an image is judged on the stricter of the registry's
- *   `denySeverity` and its project's (gc/projects.ts), and a project
+ *   settings provider, an image must pass both the registry's `denySeverity`
+ *   and its project's (gc/projects.ts), the stricter judged first (so a
+ *   refusal names it; the project's on a tie), and a project
  *   threshold refuses that project's images without a complete scan even
- *   when the registry allows unscanned ones (a weaker project level simply
- *   has no effect). The settings are read at every image pull (no cache: a
+ *   when the registry allows unscanned ones (a weaker project level adds
+ *   only that). The settings are read at every image pull (no cache: a
  *   change applies to the next pull); a read that fails refuses.
  * - CVE allowlists (trust/policy/cve-allowlist.ts): findings the registry's
  *   trust policy entry for the repository allowlists (unexpired) do not
@@ -124,7 +125,7 @@ interface Threshold {
 
 /**
  * The registry's threshold and the project's, each with its own allowlist,
- * the stricter first (its refusal is the one named); none when neither has one.
+ * the stricter first (its refusal is the one named; the project's on a tie); none when neither has one.
  * A project threshold refuses unscanned images of the project (fail closed), whatever the registry allows.
  */
 function severityRules(repository: string, project: string, settings: ProjectSettings, options: PullPolicyOptions): Threshold[] {
@@ -132,7 +133,7 @@ function severityRules(repository: string, project: string, settings: ProjectSet
   if (options.denySeverity) rules.push({ level: options.denySeverity, owner: 'policy', allowUnscanned: options.allowUnscanned === true, allowlist: options.allowlistFor?.(repository) ?? [] });
   if (settings.denySeverity) {
     const own: Threshold = { level: settings.denySeverity, owner: `project ${project} policy`, allowUnscanned: false, allowlist: settings.trustPolicy?.cveAllowlist ?? [] };
-    if (rules[0] && SEVERITY_ORDER.indexOf(rules[0].level) <= SEVERITY_ORDER.indexOf(own.level)) rules.push(own);
+    if (rules[0] && SEVERITY_ORDER.indexOf(rules[0].level) < SEVERITY_ORDER.indexOf(own.level)) rules.push(own);
     else rules.unshift(own);
   }
   return rules;
