@@ -8,6 +8,7 @@ import type { OutputStreams } from './output.js';
 import { TRANSPORTS_HELP, type CommandContext } from './program/common.js';
 import { registerImageCommands } from './program/image.js';
 import { registerTrustCommands } from './program/trust.js';
+import { registerPolicyCommands } from './program/policy.js';
 import { registerVulnCommands } from './program/vuln.js';
 import { registerRegistryCommands } from './program/registry.js';
 import { registerRegistryAdminCommands } from './program/registry-admin.js';
@@ -49,6 +50,7 @@ Examples:
     );
   registerImageCommands(program, ctx);
   registerTrustCommands(program, ctx);
+  registerPolicyCommands(program, ctx);
   registerVulnCommands(program, ctx);
   registerRegistryCommands(program, ctx);
   registerRegistryAdminCommands(program, ctx);

@@ -13,6 +13,7 @@ export * from './arrays.js';
 export * from './bounded.js';
 export * from './digest.js';
 export * from './errors.js';
+export * from './expiry.js';
 export type * from './files.js';
 export * from './finding.js';
 export type * from './inventory.js';

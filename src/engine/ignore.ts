@@ -11,7 +11,7 @@
  * `ignore export` read the file; only they load this (and YAML).
  */
 import { parse as parseYaml } from 'yaml';
-import { PortcullisError, type Finding, readRegularFile, UserFileError, CoreError } from '../core/index.js';
+import { PortcullisError, type Finding, readRegularFile, UserFileError, CoreError, expiryTime } from '../core/index.js';
 
 export type IgnoreErrorCode = 'IGNOREFILE_INVALID';
 export class IgnoreError extends PortcullisError<IgnoreErrorCode> {}
@@ -88,10 +88,8 @@ export async function loadIgnoreFile(path: string): Promise<IgnoreFile> {
   return parseIgnoreFile(text, path);
 }
 
-/** End of the expiry day for a bare date (`2025-01-31` ignores through that day, UTC). */
-export function expiryTime(expires: string): number {
-  return /^\d{4}-\d{2}-\d{2}$/.test(expires) ? Date.parse(`${expires}T23:59:59.999Z`) : Date.parse(expires);
-}
+/** End of the expiry day for a bare date (`2025-01-31` ignores through that day, UTC): core's reading, shared with the trust policy's CVE allowlist. */
+export { expiryTime } from '../core/index.js';
 
 /** Percent-decoded, or as written when the escapes are malformed (`%E0%A4%A`): a hostile purl is compared, never thrown on. */
 function decodeOrRaw(text: string): string {

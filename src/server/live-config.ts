@@ -24,6 +24,7 @@
  * Parts it replaces are closed a minute later, when requests that were
  * using them have finished. The log level is the caller's to apply.
  */
+import { findEntry } from '../trust/index.js';
 import type { ManifestClassifier } from './artifact.js';
 import type { ProjectSettingsProvider } from './gc/projects.js';
 import { PasswordWorkerPool } from './auth/password-pool.js';
@@ -112,6 +113,8 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
           ...(options.notary ? { notary: options.notary } : {}),
         })
       : undefined;
+    // The trust policy's CVE allowlist for the repository excuses findings from the registry's threshold.
+    const registryPolicy = next.requireSignature?.policy;
     const policy = createPullPolicy({
       classifier: options.classifier,
       metadata: options.metadata,
@@ -119,6 +122,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
       allowUnscanned: next.allowUnscanned === true,
       ...(signatures ? { requireSignature: signatures.check } : {}),
       ...(options.projects ? { projects: options.projects } : {}),
+      ...(registryPolicy ? { allowlistFor: (repository: string) => findEntry(registryPolicy, `${options.publicName()}/${repository}`)?.cveAllowlist } : {}),
     });
     return { ...(htpasswd ? { htpasswd } : {}), ...(signatures ? { signatures } : {}), ...(policy ? { policy } : {}) };
   }

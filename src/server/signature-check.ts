@@ -25,12 +25,19 @@
  * pushed (a `sha256-<hex>.sig` tag or a referrer), so an image signed right
  * after its push is served at once, and as soon as Notary data is
  * published for its repository (`notaryPublished`).
+ *
+ * A project's trust policy (project-trust.ts) is judged on the same report,
+ * after the registry's policy allowed the image; an image's answers are
+ * cached per tag and per project policy they were made under (the web UI's
+ * `describe` asks without either), and all of them dropped on a signature push.
  */
+import { createHash } from 'node:crypto';
 import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';
 import { verifyRepository, type RepositoryFiles } from '../trust/tuf/index.js';
 import { openTrustSession, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
-import { findEntry, TRUST_SOURCES, type KeyStore, type Policy, type SignatureStatus } from '../trust/index.js';
+import { findEntry, TRUST_SOURCES, type KeyStore, type Policy, type PolicyEntry, type SignatureStatus } from '../trust/index.js';
 import { contentTrustDecision, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
+import { projectTrustDecision } from './project-trust.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
 import type { PolicyDecision, RegistryEvents } from './services.js';
@@ -53,6 +60,8 @@ export interface SignatureCheckOptions {
   readonly negativeTtlMs?: number;
   /** The registry's Notary service: its stored trust data for a GUN (notary/repository.ts). */
   readonly notary?: NotaryTrustData;
+  /** The clock attestation ages are measured with (tests set it). */
+  readonly now?: () => Date;
 }
 
 /** Where the check reads a GUN's Notary metadata from (the registry's own store). */
@@ -165,10 +174,11 @@ function summarize(report: VerifyReport, decision: PolicyDecision, contentTrust:
 const SIGNATURE_TAG = /^sha256-([0-9a-f]{64})\.(sig|att)$/;
 
 export function createSignatureCheck(options: SignatureCheckOptions): SignatureChecker {
-  const cache = new Map<string, { verdict: Verdict; until: number }>();
+  /** `repository@digest[#tag]` → project policy fingerprint ('' for none) → answer. */
+  const cache = new Map<string, Map<string, { verdict: Verdict; until: number }>>();
   let session: TrustSession | undefined;
 
-  async function verify(repository: string, digest: Digest, tag: string | undefined): Promise<Verdict> {
+  async function verify(repository: string, digest: Digest, tag: string | undefined, project: PolicyEntry | undefined): Promise<Verdict> {
     const record = await options.metadata.getManifest(repository, digest);
     if (!record) {
       const decision: PolicyDecision = { allowed: false, reason: `manifest ${digest} is not in ${repository}`, summary: 'not in this repository' };
@@ -177,6 +187,7 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
     const bytes = await readAllBounded(await options.blobs.read(digest), MAX_MANIFEST_BYTES, `manifest ${digest}`);
     session ??= openTrustSession();
     const identity = `${options.publicName()}/${repository}`;
+    const now = options.now?.() ?? new Date();
     const report = await verifyImage(`${options.selfAddress()}/${repository}@${digest}`, {
       context: { tlsVerify: false, ...(options.internalToken ? { credentials: { username: '<token>', password: options.internalToken } } : {}) },
       session,
@@ -184,13 +195,15 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       identity,
       contentTrust: true,
       resolved: { bytes, mediaType: record.mediaType, digest },
+      now: () => now,
+      ...(project && project.attestations.length > 0 ? { attestations: true } : {}),
       ...(options.policy ? { policy: options.policy } : {}),
       ...(options.policyKeys ? { policyKeys: options.policyKeys } : {}),
     });
     const entry = options.policy ? findEntry(options.policy, identity) : undefined;
     const notary = options.notary;
     const contentTrust = notary ? await judgeContentTrust({ repositoryFiles: (gun) => notary.repositoryFiles(gun), metadata: options.metadata }, identity, record, tag) : undefined;
-    const decision = signatureDecision({
+    const signed = signatureDecision({
       identity,
       digest,
       cosign: { verified: report.verified, unsigned: report.policy.unsigned, reason: report.policy.reason },
@@ -199,17 +212,26 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       contentTrustCounts: entry === undefined || (entry.sources ?? TRUST_SOURCES).includes('notary'),
       contentTrustAuthoritative: entry?.notary?.authoritative === true,
     });
-    return { decision, summary: summarize(report, decision, contentTrust) };
+    const unmetAttestation = !signed.allowed && signed.summary === 'no trusted signature' && report.policy.unmet?.startsWith('attestation:');
+    const decision: PolicyDecision = unmetAttestation && !signed.allowed ? { ...signed, summary: `${report.policy.unmet} not met` } : signed;
+    const judged = decision.allowed && project ? projectTrustDecision(report, project, identity, now) : decision;
+    return { decision: judged, summary: summarize(report, judged, contentTrust) };
   }
 
-  async function verdictOf(repository: string, digest: Digest, tag?: string): Promise<Verdict> {
+  async function verdictOf(repository: string, digest: Digest, tag?: string, project?: PolicyEntry): Promise<Verdict> {
     const key = `${repository}@${digest}${tag === undefined ? '' : `#${tag}`}`;
-    const hit = cache.get(key);
+    // A digest, not the policy itself: a project's allowlist may hold a thousand entries, and the cache ten thousand images.
+    const fingerprint = project ? createHash('sha256').update(JSON.stringify(project)).digest('hex') : '';
+    const hit = cache.get(key)?.get(fingerprint);
     if (hit && hit.until > Date.now()) return hit.verdict;
-    const verdict = await verify(repository, digest, tag);
+    const verdict = await verify(repository, digest, tag, project);
     const ttl = verdict.decision.allowed ? (options.positiveTtlMs ?? 300_000) : (options.negativeTtlMs ?? 5_000);
     if (cache.size > 10_000) cache.clear();
-    cache.set(key, { verdict, until: Date.now() + ttl });
+    const answers = cache.get(key) ?? new Map<string, { verdict: Verdict; until: number }>();
+    // A few policies per image at most (none, the project's current one, a previous one): the newest kept.
+    if (answers.size >= 4) answers.clear();
+    answers.set(fingerprint, { verdict, until: Date.now() + ttl });
+    cache.set(key, answers);
     return verdict;
   }
 
@@ -219,8 +241,8 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
   };
 
   return {
-    async check(repository: string, digest: Digest, tag?: string): Promise<PolicyDecision> {
-      return (await verdictOf(repository, digest, tag)).decision;
+    async check(repository: string, digest: Digest, tag?: string, project?: PolicyEntry): Promise<PolicyDecision> {
+      return (await verdictOf(repository, digest, tag, project)).decision;
     },
     async describe(repository: string, digest: Digest): Promise<SignatureSummary> {
       return (await verdictOf(repository, digest)).summary;

@@ -1,5 +1,5 @@
 import { readKeyFiles, verifyImage } from '../../engine/trust/index.js';
-import { ATTESTATION_TYPES, evaluate, parseDuration, parseCondition, type Policy, type PolicyEntry } from '../../trust/index.js';
+import { ATTESTATION_TYPES, evaluate, findEntry, parseDuration, parseCondition, type Policy, type PolicyEntry } from '../../trust/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
@@ -37,7 +37,9 @@ export async function verifyAttestation(image: string, options: VerifyAttestatio
     attestations: true,
     contentTrust: true,
   });
-  // The requirement asked on the command line: the attestation, by the given keys or root-certified store keys.
+  // The requirement asked on the command line: the attestation, by the given keys or root-certified store keys;
+  // the CVE allowlist of the policy entry for the repository applies to --condition as it does to the policy's own.
+  const allowlist = findEntry(loaded.policy, report.repository)?.cveAllowlist;
   const entry: PolicyEntry = {
     match: ['**'],
     keys: keyFiles.length > 0 ? keyFiles.map((f) => ({ kind: 'id' as const, id: f.id })) : [{ kind: 'root-certified' }],
@@ -45,6 +47,7 @@ export async function verifyAttestation(image: string, options: VerifyAttestatio
     signedIdentity: 'any',
     attestations: [{ type, predicateTypes, ...(maxAgeMs ? { maxAgeMs, maxAge: options.maxAge! } : {}), ...(condition ? { condition } : {}) }],
     action: 'reject',
+    ...(allowlist ? { cveAllowlist: allowlist } : {}),
     where: 'command line',
   };
   const policy: Policy = { source: 'command line', entries: [entry] };
@@ -54,6 +57,7 @@ export async function verifyAttestation(image: string, options: VerifyAttestatio
   else {
     io.stdout.write(`Image:    ${report.repository}@${report.digest}\n`);
     for (const r of result.requirements.filter((x) => x.name !== 'signature')) io.stdout.write(`  ${r.met ? 'met  ' : 'UNMET'} ${r.name}: ${r.detail}\n`);
+    for (const note of result.notes ?? []) io.stdout.write(`  note  ${note}\n`);
     io.stdout.write(report.attestations.length ? `\n${renderChecks(report.attestations, colorEnabled(io.stdout, io.env), true)}` : '\nNo attestations.\n');
   }
   if (!ok) {

@@ -73,6 +73,7 @@ export function renderVerify(report: VerifyReport, color: boolean): string {
     lines.push(`${paint('bold', 'Notary:'.padEnd(10))}${report.notary.server}: ${notaryDetail(f)}`);
     if (f.kind === 'signed') lines.push(`${paint('bold', 'Signers:'.padEnd(10))}${f.role} (${f.keyIds.length > 0 ? `key ${f.keyIds.join(', ')}` : 'no key id'})`);
   }
+  for (const note of report.policy.notes ?? []) lines.push(`  ${paint('yellow', 'note ')} ${note}`);
   lines.push('');
   const body = report.signatures.length ? renderChecks(report.signatures, color, false, report.policy.entry) : 'No signatures.\n';
   const att = report.attestations.length ? `\n${renderChecks(report.attestations, color, true)}` : '';

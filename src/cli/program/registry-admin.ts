@@ -108,11 +108,12 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
   common(
     project
       .command('settings <name>')
-      .description("show a project's quota, retention and vulnerability threshold, or change the keys given (none clears one)")
+      .description("show a project's quota, retention, vulnerability threshold and trust policy, or change the keys given (none clears one)")
       .option('--quota <size>', 'storage quota: 500MB, 10GiB, or none')
       .option('--untagged-retention <duration>', 'how long untagged manifests are kept: 3d, 12h, or none')
       .option('--retention-file <file>', 'tag retention rules: a YAML or JSON list (docs/serve.md "Retention and quotas")')
-      .option('--deny-severity <level>', "refuse the project's images at or above CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE or UNKNOWN (only tightens the registry's), or none"),
+      .option('--deny-severity <level>', "refuse the project's images at or above CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE or UNKNOWN (only tightens the registry's), or none")
+      .option('--trust-policy <file>', "the project's trust policy, a YAML or JSON mapping (keys, threshold, attestations, cveAllowlist: only adds to the registry's), or none"),
   ).action(async (name: string, options: Record<string, unknown>) => {
     const { projectSettingsCommand } = await import('../commands/registry-project-settings.js');
     ctx.exitCode = await projectSettingsCommand(name, {
@@ -121,6 +122,7 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
       ...(typeof options.untaggedRetention === 'string' ? { untaggedRetention: options.untaggedRetention } : {}),
       ...(typeof options.retentionFile === 'string' ? { retentionFile: options.retentionFile } : {}),
       ...(typeof options.denySeverity === 'string' ? { denySeverity: options.denySeverity } : {}),
+      ...(typeof options.trustPolicy === 'string' ? { trustPolicy: options.trustPolicy } : {}),
     }, ctx.io);
   });
 

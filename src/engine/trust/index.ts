@@ -338,7 +338,7 @@ export interface ContentTrustResult {
   readonly report?: VerifyReport;
   /** Pass to copyImage: refuses any manifest other than the verified one (or an entry of the verified index). */
   readonly beforeCopy: (manifest: ManifestBlob) => Promise<void>;
-  /** Warnings for `action: warn`, and a tag moved since Notary signed it. */
+  /** Warnings for `action: warn`, a tag moved since Notary signed it, and the policy's notes (expired CVE allowlist entries). */
   readonly warnings: readonly string[];
 }
 
@@ -376,7 +376,11 @@ export async function enforceContentTrust(source: string, options: ContentTrustO
     if (!options.session) await session.close();
   }
   if (report.policy.decision === 'reject') throw refusal(report);
-  const warnings = [...notes, ...(report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : [])];
+  const warnings = [
+    ...notes,
+    ...(report.policy.decision === 'warn' ? [`policy ${report.policy.entry} (action warn): ${report.policy.unmet}: ${report.policy.reason}`] : []),
+    ...(report.policy.notes ?? []).map((note) => `policy ${report.policy.entry}: ${note}`),
+  ];
   const digest = report.digest;
   const children = new Set<string>();
   if (isIndexMediaType(resolved.mediaType)) {

@@ -30,7 +30,7 @@ import type { FailureLimits } from './failure-limiter.js';
 import { sentCredentials } from './headers.js';
 import type { PasswordHasher } from './password-pool.js';
 import { can, NO_PROJECT } from './permissions.js';
-import { ANONYMOUS, isUserName, parseRobotName, projectOf, type Action, type Principal } from './principal.js';
+import { ANONYMOUS, INTERNAL, isUserName, parseRobotName, principalName, projectOf, type Action, type Principal } from './principal.js';
 import { hashRobotSecret, robotSecretMatches } from './robot-secrets.js';
 import type { TokenService } from './tokens.js';
 
@@ -102,7 +102,9 @@ export class AccountsAccess implements AccessControl {
     if (sent.kind === 'basic') return this.signIn(sent.user, sent.password, request.ip);
     const verified = await this.#tokens.verifyAccess(sent.token);
     if (typeof verified === 'string') return { ok: false, reason: 'invalid', token: true };
-    const principal = verified.subject === '' ? ANONYMOUS : await this.principalOf(verified.subject);
+    // The registry's own loopback calls (signature checks) trade the internal token for a bearer token naming
+    // `<internal>`: a name no account can have (user names never hold angle brackets), so only that exchange made it.
+    const principal = verified.subject === '' ? ANONYMOUS : verified.subject === principalName(INTERNAL) ? INTERNAL : await this.principalOf(verified.subject);
     if (!principal) return { ok: false, reason: 'invalid', token: true, user: verified.subject };
     return { ok: true, principal, grants: verified.access };
   }

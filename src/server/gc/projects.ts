@@ -20,6 +20,9 @@
  *     team:
  *       quota: 10GiB             # unique blob bytes, manifests included
  *       denySeverity: HIGH       # refuse this project's images with HIGH or worse (or no complete scan)
+ *       trustPolicy:             # trust requirements added to the registry's (project-trust-policy.ts)
+ *         keys: [3f2a9c81d0e4]
+ *         attestations: [{type: vuln, maxAge: 7d, condition: no CRITICAL finding}]
  *       untaggedRetention: 3d
  *       retention:               # tags kept; every other tag is removed by GC
  *         - tags: "v*"           # `*` and `?` patterns, or a list of them
@@ -36,7 +39,9 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { SEVERITY_ORDER, type SeverityLevel } from '../../core/index.js';
+import type { PolicyEntry } from '../../trust/index.js';
 import { ServeError } from '../errors.js';
+import { projectTrustPolicy } from '../project-trust-policy.js';
 import { isTagPattern } from './tag-pattern.js';
 
 export interface RetentionRule {
@@ -57,6 +62,8 @@ export interface ProjectSettings {
   readonly retention?: readonly RetentionRule[];
   /** Refuse this project's images with a finding at or above this level, or without a complete scan; the stricter of this and the registry's applies. */
   readonly denySeverity?: SeverityLevel;
+  /** Trust requirements added to the registry's policy for this project's images (project-trust-policy.ts). */
+  readonly trustPolicy?: PolicyEntry;
 }
 
 export interface ProjectSettingsProvider {
@@ -136,12 +143,13 @@ export function oneProjectSettings(value: unknown, source: string): ProjectSetti
 function settingsOf(value: unknown, source: string, path: string): ProjectSettings {
   const at = (key: string): string => (path === '' ? key : `${path}.${key}`);
   const fields = record(value, source, path === '' ? '(top level)' : path);
-  const known = ['quota', 'untaggedRetention', 'retention', 'denySeverity'];
+  const known = ['quota', 'untaggedRetention', 'retention', 'denySeverity', 'trustPolicy'];
   for (const key of Object.keys(fields)) if (!known.includes(key)) throw invalid(source, `${at(key)}: unknown key (expected ${known.join(', ')})`);
-  const out: { quotaBytes?: number; untaggedRetentionMs?: number; retention?: RetentionRule[]; denySeverity?: SeverityLevel } = {};
+  const out: { quotaBytes?: number; untaggedRetentionMs?: number; retention?: RetentionRule[]; denySeverity?: SeverityLevel; trustPolicy?: PolicyEntry } = {};
   if (fields.quota !== undefined) out.quotaBytes = parseSize(fields.quota, source, at('quota'));
   if (fields.untaggedRetention !== undefined) out.untaggedRetentionMs = parseDuration(fields.untaggedRetention, source, at('untaggedRetention'));
   if (fields.denySeverity !== undefined) out.denySeverity = parseSeverity(fields.denySeverity, source, at('denySeverity'));
+  if (fields.trustPolicy !== undefined) out.trustPolicy = projectTrustPolicy(fields.trustPolicy, source, at('trustPolicy'), path.startsWith('projects.') ? path.slice('projects.'.length) : undefined);
   if (fields.retention !== undefined) {
     if (!Array.isArray(fields.retention)) throw invalid(source, `${at('retention')}: must be a list of rules`);
     if (fields.retention.length > 100) throw invalid(source, `${at('retention')}: at most 100 rules`);

@@ -13,7 +13,8 @@ import { type Digest, plural } from '../../core/index.js';
 import { matchRepository } from '../keys/globs.js';
 import { normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
 import type { AttestationRequirement, KeySpec, Policy, PolicyAction, PolicyEntry } from './policy.js';
-import { atLeast, findingSeverities, incompleteReasons, predicateTime } from './predicates.js';
+import { allowlistedBy, allowlistIndex, allowlistState, expiredNotes, type CveAllowlistEntry } from './cve-allowlist.js';
+import { atLeast, incompleteReasons, predicateFindings, predicateTime, type PredicateFinding } from './predicates.js';
 
 export interface PolicyFacts {
   /** `registry/repository`. */
@@ -62,6 +63,8 @@ export interface PolicyResult {
    * does not name.
    */
   readonly counted?: readonly boolean[];
+  /** What the reader should know beside the decision: expired CVE allowlist entries, which allow nothing. */
+  readonly notes?: readonly string[];
 }
 
 export function findEntry(policy: Policy | undefined, repository: string): PolicyEntry | undefined {
@@ -108,7 +111,9 @@ export function evaluate(policy: Policy | undefined, facts: PolicyFacts): Policy
       }
     }
   }
-  for (const att of entry.attestations) requirements.push(attestationOutcome(att, facts, accepted));
+  const allowlist = allowlistState(entry.cveAllowlist, facts.now);
+  for (const att of entry.attestations) requirements.push(attestationOutcome(att, facts, accepted, allowlistIndex(allowlist.active)));
+  const notes = expiredNotes(allowlist);
 
   const failed = requirements.find((r) => !r.met);
   const decision: Decision = !failed ? 'allow' : entry.action === 'warn' ? 'warn' : 'reject';
@@ -121,6 +126,7 @@ export function evaluate(policy: Policy | undefined, facts: PolicyFacts): Policy
     ...(failed ? { unmet: failed.name, reason: failed.detail } : {}),
     unsigned,
     counted,
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }
 
@@ -162,7 +168,7 @@ function signatureFailure(facts: PolicyFacts, valid: number, entry: PolicyEntry)
   return first ? `${need}; ${first.message}` : need;
 }
 
-function attestationOutcome(req: AttestationRequirement, facts: PolicyFacts, accepted: (c: SignatureCheck) => boolean): RequirementOutcome {
+function attestationOutcome(req: AttestationRequirement, facts: PolicyFacts, accepted: (c: SignatureCheck) => boolean, allowlist: ReadonlyMap<string, CveAllowlistEntry>): RequirementOutcome {
   const name = `attestation:${req.type}`;
   const ofType = facts.attestations.filter((a) => a.predicateType !== undefined && req.predicateTypes.includes(a.predicateType));
   const valid = ofType.filter(accepted);
@@ -171,6 +177,7 @@ function attestationOutcome(req: AttestationRequirement, facts: PolicyFacts, acc
     return { name, met: false, detail: bad ? `no valid ${req.type} attestation: ${bad.message}` : `no ${req.type} attestation for ${facts.repository}@${facts.digest}` };
   }
   let lastProblem = '';
+  let excused = '';
   for (const att of valid) {
     if (req.maxAgeMs !== undefined) {
       const time = predicateTime(att.predicateType!, att.predicate);
@@ -191,17 +198,30 @@ function attestationOutcome(req: AttestationRequirement, facts: PolicyFacts, acc
         lastProblem = `the ${req.type} attestation is of an incomplete scan (${incomplete[0]}${incomplete.length > 1 ? ` and ${incomplete.length - 1} more` : ''}): findings may be missing, so "${req.condition.text}" is not shown`;
         continue;
       }
-      const severities = findingSeverities(att.predicate);
       const threshold = req.condition.threshold;
-      const bad = threshold === 'ANY' ? severities : severities.filter((s) => atLeast(s, threshold));
+      const counted = predicateFindings(att.predicate).filter((f) => threshold === 'ANY' || atLeast(f.severity, threshold));
+      const bad: PredicateFinding[] = [];
+      const allowed = new Set<string>();
+      for (const f of counted) {
+        const by = allowlistedBy(allowlist, f.ids);
+        if (by) allowed.add(by.id);
+        else bad.push(f);
+      }
+      excused = allowed.size > 0 ? ` (${counted.length - bad.length} allowlisted: ${firstFew([...allowed])})` : '';
       if (bad.length > 0) {
-        lastProblem = `the ${req.type} attestation reports ${bad.length} finding(s)${threshold === 'ANY' ? '' : ` at ${threshold} or above`}, against "${req.condition.text}"`;
+        const named = bad.flatMap((f) => f.ids.slice(0, 1));
+        lastProblem = `the ${req.type} attestation reports ${bad.length} finding(s)${threshold === 'ANY' ? '' : ` at ${threshold} or above`}${named.length ? ` (${firstFew(named)})` : ''}, against "${req.condition.text}"`;
         continue;
       }
     }
-    return { name, met: true, detail: `a valid ${req.type} attestation${req.maxAge ? ` younger than ${req.maxAge}` : ''}${req.condition ? ` with ${req.condition.text}` : ''}` };
+    return { name, met: true, detail: `a valid ${req.type} attestation${req.maxAge ? ` younger than ${req.maxAge}` : ''}${req.condition ? ` with ${req.condition.text}${excused}` : ''}` };
   }
   return { name, met: false, detail: lastProblem };
+}
+
+function firstFew(ids: readonly string[]): string {
+  const distinct = [...new Set(ids)];
+  return `${distinct.slice(0, 3).join(', ')}${distinct.length > 3 ? ', …' : ''}`;
 }
 
 function formatAge(ms: number): string {

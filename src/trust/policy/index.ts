@@ -5,3 +5,5 @@ export * from './evaluate.js';
 export * from './predicates.js';
 export * from './sources.js';
 export * from './decide.js';
+export * from './cve-allowlist.js';
+export * from './containers-policy.js';

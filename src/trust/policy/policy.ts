@@ -13,6 +13,8 @@
  *       - type: vuln                        # sbom | vuln | custom | a predicate type URI
  *         maxAge: 7d                        # s, m, h, d, w
  *         condition: no CRITICAL finding    # no finding | no <LEVEL> finding (LEVEL or above)
+ *     cveAllowlist:                         # findings that do not count until they expire (cve-allowlist.ts)
+ *       - {id: CVE-2024-12345, expires: 2027-01-31, reason: not reachable}
  *     action: reject                        # reject | warn | allow
  * ```
  * Entries are tried in file order; the first whose glob matches the
@@ -27,6 +29,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAM
 import { KeyError } from '../keys/errors.js';
 import { validateGlob } from '../keys/globs.js';
 import { PredicateType } from '../signatures/dsse.js';
+import { allowlistFromNode, type CveAllowlistEntry } from './cve-allowlist.js';
 import { PolicyError } from './errors.js';
 import type { Severity } from './predicates.js';
 import { parseNotaryRule, parseSources, type NotaryRule, type TrustSource } from './sources.js';
@@ -61,6 +64,8 @@ export interface PolicyEntry {
   readonly sources?: readonly TrustSource[];
   /** How Notary counts (sources.ts); absent: not authoritative, every role. */
   readonly notary?: NotaryRule;
+  /** Findings that do not count against attestation conditions and the registry's severity gate until they expire. */
+  readonly cveAllowlist?: readonly CveAllowlistEntry[];
   /** `file:line` of the entry, for messages. */
   readonly where: string;
 }
@@ -102,7 +107,7 @@ export function parseKeySpec(value: string): KeySpec | undefined {
   return undefined;
 }
 
-const ENTRY_KEYS = ['match', 'keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'action', 'sources', 'notary'];
+const ENTRY_KEYS = ['match', 'keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'action', 'sources', 'notary', 'cveAllowlist'];
 const ATTESTATION_KEYS = ['type', 'maxAge', 'condition'];
 
 export function parsePolicy(text: string, source = 'policy'): Policy {
@@ -203,6 +208,7 @@ function parseEntry(node: Node, at: (n: Node | null | undefined) => string, fail
   const notaryNode = node.get('notary', true);
   const notary = notaryNode === undefined ? undefined : parseNotaryRule(notaryNode, fail);
   if (notary && sources && !sources.includes('notary')) fail(notaryNode as Node, '"notary" settings need notary in "sources"');
+  const allowNode = node.get('cveAllowlist', true);
   return {
     match,
     keys,
@@ -213,6 +219,7 @@ function parseEntry(node: Node, at: (n: Node | null | undefined) => string, fail
     action: action as PolicyAction,
     ...(sources ? { sources } : {}),
     ...(notary ? { notary } : {}),
+    ...(allowNode !== undefined ? { cveAllowlist: allowlistFromNode(allowNode as Node, fail) } : {}),
     where: at(node),
   };
 }

@@ -55,13 +55,24 @@ export function incompleteReasons(predicate: unknown): string[] {
   return out;
 }
 
+/** A finding a predicate reports: its severity and every id it is known by (id, aliases, CVE references). */
+export interface PredicateFinding {
+  readonly severity: Severity;
+  readonly ids: readonly string[];
+}
+
 /**
  * One severity per finding: every object that carries a severity (`severity`,
  * `Severity`, CycloneDX `ratings[].severity`, our `severities[].severity`,
  * taking the highest of its ratings) counts as one finding.
  */
 export function findingSeverities(predicate: unknown): Severity[] {
-  const out: Severity[] = [];
+  return predicateFindings(predicate).map((f) => f.severity);
+}
+
+/** The findings of a predicate with their ids, as `findingSeverities` counts them (a CVE allowlist matches the ids). */
+export function predicateFindings(predicate: unknown): PredicateFinding[] {
+  const out: PredicateFinding[] = [];
   let nodes = 0;
   const walk = (value: unknown, depth: number): void => {
     if (++nodes > MAX_NODES || depth > 64) return;
@@ -72,13 +83,37 @@ export function findingSeverities(predicate: unknown): Severity[] {
     if (!isRecord(value)) return;
     const own = ownSeverity(value);
     if (own !== undefined) {
-      out.push(own);
+      out.push({ severity: own, ids: findingIds(value) });
       return;
     }
     for (const v of Object.values(value)) walk(v, depth + 1);
   };
   walk(predicate, 0);
   return out;
+}
+
+const MAX_IDS = 64;
+
+/**
+ * The ids a finding object names: ours (`id`, `aliases`), Trivy's
+ * `VulnerabilityID`, Grype's `vulnerability.id` and `relatedVulnerabilities[].id`,
+ * CycloneDX's `id` and `references[].id`, `cve`, `advisory`. Bounded.
+ */
+function findingIds(obj: Record<string, unknown>): string[] {
+  const ids: string[] = [];
+  const add = (v: unknown): void => {
+    if (typeof v === 'string' && v.length <= 200 && ids.length < MAX_IDS && !ids.includes(v)) ids.push(v);
+  };
+  const addEach = (list: unknown, pick: (item: unknown) => unknown): void => {
+    if (Array.isArray(list)) for (const item of list.slice(0, MAX_IDS)) add(pick(item));
+  };
+  for (const v of [obj.id, obj.ID, obj.VulnerabilityID, obj.cve, obj.advisory]) add(v);
+  if (isRecord(obj.advisory)) add(obj.advisory.id);
+  if (isRecord(obj.vulnerability)) add(obj.vulnerability.id);
+  addEach(obj.aliases, (a) => a);
+  addEach(obj.references, (r) => (isRecord(r) ? r.id : undefined));
+  addEach(obj.relatedVulnerabilities, (r) => (isRecord(r) ? r.id : undefined));
+  return ids;
 }
 
 function ownSeverity(obj: Record<string, unknown>): Severity | undefined {

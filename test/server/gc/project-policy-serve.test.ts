@@ -94,7 +94,7 @@ test("a project admin's denySeverity HIGH refuses the project's vulnerable and u
   const env = { PORTCULLIS_SERVER: registry.url, PORTCULLIS_USERNAME: 'alice', PORTCULLIS_PASSWORD: ALICE_PASSWORD, REGISTRY_AUTH_FILE: join(work, 'auth.json') };
   const set = await runCli(['registry', 'project', 'settings', 'team', '--deny-severity', 'high', '--format', 'json'], env);
   assert.equal(set.code, 0, set.stderr);
-  assert.deepEqual(JSON.parse(set.stdout), { quota: null, untaggedRetention: null, retention: null, denySeverity: 'HIGH' });
+  assert.deepEqual(JSON.parse(set.stdout), { quota: null, untaggedRetention: null, retention: null, denySeverity: 'HIGH', trustPolicy: null });
 
   // Pushed and not scanned yet (there is no advisory database yet): team's is refused, other's served.
   const digest = await pushHello('team/hello');

@@ -80,14 +80,14 @@ after(async () => {
 });
 
 test('a registry admin sets a 1 KiB quota (a project admin may not): the next push over it is 403 DENIED with the figures; the file still applies to other projects', async () => {
-  assert.deepEqual((await api('alice', 'GET', '/api/v1/projects/team/settings')).json, { quota: null, untaggedRetention: null, retention: null, denySeverity: null });
+  assert.deepEqual((await api('alice', 'GET', '/api/v1/projects/team/settings')).json, { quota: null, untaggedRetention: null, retention: null, denySeverity: null, trustPolicy: null });
   // The quota is the operator's limit: the project's own admin can neither set nor lift it.
   const own = await runCli(['registry', 'project', 'settings', 'team', '--quota', '1TiB'], cliEnv('alice'));
   assert.equal(own.code, 4, own.stderr);
   assert.match(own.stderr, /the storage quota of project team is set by a registry administrator/);
   const set = await runCli(['registry', 'project', 'settings', 'team', '--quota', '1KiB', '--format', 'json'], cliEnv('admin'));
   assert.equal(set.code, 0, set.stderr);
-  assert.deepEqual(JSON.parse(set.stdout), { quota: '1KiB', untaggedRetention: null, retention: null, denySeverity: null });
+  assert.deepEqual(JSON.parse(set.stdout), { quota: '1KiB', untaggedRetention: null, retention: null, denySeverity: null, trustPolicy: null });
   const refused = await pushBlob('alice', 'team/app', 2048);
   assert.equal(refused.status, 403);
   const error = (refused.json.errors as Array<{ code: string; message: string }>)[0]!;
@@ -101,7 +101,7 @@ test('a registry admin sets a 1 KiB quota (a project admin may not): the next pu
   assert.equal((await api('alice', 'PUT', '/api/v1/projects/team/settings', { quota: null })).status, 403, 'nor lift it');
   const lifted = await runCli(['registry', 'project', 'settings', 'team', '--quota', 'none'], cliEnv('admin'));
   assert.equal(lifted.code, 0, lifted.stderr);
-  assert.match(lifted.stdout, /^QUOTA\s+UNTAGGEDRETENTION\s+RETENTIONRULES\s+DENYSEVERITY\n-\s+-\s+-\s+-\n$/);
+  assert.match(lifted.stdout, /^QUOTA\s+UNTAGGEDRETENTION\s+RETENTIONRULES\s+DENYSEVERITY\s+TRUSTPOLICY\n-\s+-\s+-\s+-\s+-\n$/);
   assert.equal((await pushBlob('alice', 'team/app', 2048)).status, 201);
 });
 
@@ -109,7 +109,7 @@ test('a retention rule set through the CLI is applied by the next GC run', async
   await writeFile(join(work, 'rules.yaml'), '- tags: "v*"\n  keepLast: 1\n- tags: [latest]\n  keepLast: 1\n');
   const set = await runCli(['registry', 'project', 'settings', 'team', '--retention-file', join(work, 'rules.yaml'), '--untagged-retention', '3d', '--format', 'json'], cliEnv('alice'));
   assert.equal(set.code, 0, set.stderr);
-  assert.deepEqual(JSON.parse(set.stdout), { quota: null, untaggedRetention: '3d', retention: [{ tags: 'v*', keepLast: 1 }, { tags: ['latest'], keepLast: 1 }], denySeverity: null });
+  assert.deepEqual(JSON.parse(set.stdout), { quota: null, untaggedRetention: '3d', retention: [{ tags: 'v*', keepLast: 1 }, { tags: ['latest'], keepLast: 1 }], denySeverity: null, trustPolicy: null });
   const host = new URL(registry.url).host;
   for (const tag of ['v1', 'v2', 'latest']) {
     const copy = await runCli(['copy', HELLO, `docker://${host}/team/hello:${tag}`, '--dest-creds', `alice:${PASSWORDS.alice}`], {});
@@ -141,7 +141,20 @@ test('who: a push member reads but cannot change (403), a stranger sees nothing 
   const audit = await api('admin', 'GET', '/api/v1/audit?action=project.settings');
   const events = (audit.json.events as Array<Record<string, unknown>>).map((e) => [e.principal, e.project, e.outcome, e.detail]).reverse();
   assert.deepEqual(events.slice(0, 2), [
-    ['admin', 'team', 'success', { quota: '1KiB', untaggedRetention: null, retentionRules: null, denySeverity: null }],
-    ['admin', 'team', 'success', { quota: null, untaggedRetention: null, retentionRules: null, denySeverity: null }],
+    ['admin', 'team', 'success', { quota: '1KiB', untaggedRetention: null, retentionRules: null, denySeverity: null, trustPolicy: null }],
+    ['admin', 'team', 'success', { quota: null, untaggedRetention: null, retentionRules: null, denySeverity: null, trustPolicy: null }],
   ]);
+  // The project admin adds a trust policy with the CLI; the audit record holds the new policy.
+  await writeFile(join(work, 'trust.yaml'), 'keys: [abcdef123456]\nattestations:\n  - {type: vuln, maxAge: 7d, condition: no CRITICAL finding}\ncveAllowlist:\n  - {id: CVE-2026-1000, expires: 2027-01-31, reason: not reachable}\n');
+  const trusted = await runCli(['registry', 'project', 'settings', 'team', '--trust-policy', join(work, 'trust.yaml'), '--format', 'json'], cliEnv('alice'));
+  assert.equal(trusted.code, 0, trusted.stderr);
+  const policy = { keys: ['abcdef123456'], attestations: [{ type: 'vuln', maxAge: '7d', condition: 'no CRITICAL finding' }], cveAllowlist: [{ id: 'CVE-2026-1000', expires: '2027-01-31', reason: 'not reachable' }] };
+  assert.deepEqual((JSON.parse(trusted.stdout) as Record<string, unknown>).trustPolicy, policy);
+  const latest = await api('admin', 'GET', '/api/v1/audit?action=project.settings');
+  const last = (latest.json.events as Array<Record<string, unknown>>)[0]!;
+  // Audit details are flat: the policy is there as its JSON (cut short past the detail's string limit).
+  assert.deepEqual([last.principal, last.project, last.outcome, JSON.parse((last.detail as Record<string, string>).trustPolicy!)], ['alice', 'team', 'success', policy]);
+  const loosen = await runCli(['registry', 'project', 'settings', 'team', '--trust-policy', join(work, 'rules.yaml')], cliEnv('alice'));
+  assert.equal(loosen.code, 2, 'a list is not a trust policy');
+  assert.match(loosen.stderr, /trustPolicy: must be a mapping/);
 });

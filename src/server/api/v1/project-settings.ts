@@ -5,7 +5,10 @@
  * theirs (the quota excepted). `denySeverity` can only tighten the
  * registry's pull policy (policy.ts takes the stricter of the two), so a
  * project admin may set it: a weaker level than the registry's is stored
- * and has no effect. `GET` answers the
+ * and has no effect. `trustPolicy` (project-trust-policy.ts: accepted keys
+ * by id, threshold, required attestations, CVE allowlist) can only add
+ * requirements to the registry's trust policy, so a project admin may set it
+ * too; its change is audited with the whole new value. `GET` answers the
  * stored object (every key null when the project has none: the operator's
  * `--project-settings` file applies); `PUT` replaces it whole. The shape and
  * the validation are the file's (gc/projects.ts), so a value means the same
@@ -27,7 +30,7 @@ import { ApiError, bodyOf, type ActingContext, type ApiContext } from './context
 import type { Route } from './plugin.js';
 import { paramOf, visibleProject } from './projects.js';
 
-const KEYS = ['quota', 'untaggedRetention', 'retention', 'denySeverity'] as const;
+const KEYS = ['quota', 'untaggedRetention', 'retention', 'denySeverity', 'trustPolicy'] as const;
 
 /** The answer: every key, null when not set. */
 export function settingsView(stored: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> {
@@ -36,6 +39,7 @@ export function settingsView(stored: Readonly<Record<string, unknown>> | undefin
     untaggedRetention: stored?.untaggedRetention ?? null,
     retention: stored?.retention ?? null,
     denySeverity: stored?.denySeverity ?? null,
+    trustPolicy: stored?.trustPolicy ?? null,
   };
 }
 
@@ -94,6 +98,6 @@ export async function putProjectSettings(ctx: ActingContext, projectName: string
   const view = settingsView(empty ? undefined : settings);
   const rules = Array.isArray(settings.retention) ? settings.retention.length : null;
   ctx.request.log.info({ event: 'project.settings', project: project.name, quota: view.quota, untaggedRetention: view.untaggedRetention, rules, denySeverity: view.denySeverity }, `settings of project ${project.name} changed`);
-  noteAudit(ctx.request, { action: 'project.settings', project: project.name, detail: { quota: view.quota, untaggedRetention: view.untaggedRetention, retentionRules: rules, denySeverity: view.denySeverity } });
+  noteAudit(ctx.request, { action: 'project.settings', project: project.name, detail: { quota: view.quota, untaggedRetention: view.untaggedRetention, retentionRules: rules, denySeverity: view.denySeverity, trustPolicy: view.trustPolicy } });
   return view;
 }

@@ -37,17 +37,27 @@ after(() => r?.close());
 
 test('settings: read, replace whole, clear; refusals by role and by value', async () => {
   const none = await call(200, 'GET', '/api/v1/projects/team/settings', { auth: BOB });
-  assert.deepEqual(JSON.parse(none.body), { quota: null, untaggedRetention: null, retention: null, denySeverity: null });
-  const whole = { quota: '10GiB', untaggedRetention: '3d', retention: [{ tags: ['v*', 'release-?'], keepLast: 10 }, { tags: '*', keepYoungerThan: '30d' }], denySeverity: 'HIGH' };
+  assert.deepEqual(JSON.parse(none.body), { quota: null, untaggedRetention: null, retention: null, denySeverity: null, trustPolicy: null });
+  const whole = { quota: '10GiB', untaggedRetention: '3d', retention: [{ tags: ['v*', 'release-?'], keepLast: 10 }, { tags: '*', keepYoungerThan: '30d' }], denySeverity: 'HIGH', trustPolicy: null };
   assert.deepEqual(JSON.parse((await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: whole })).body), whole);
   assert.deepEqual(JSON.parse((await call(200, 'GET', '/api/v1/projects/team/settings', { auth: BOB })).body), whole);
   // The project's admin changes the rest, sending the quota back as it is; changing it is the registry admin's.
   const longer = { ...whole, untaggedRetention: '5d' };
   assert.deepEqual(JSON.parse((await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body: longer })).body), longer);
+  // The project's admin adds trust requirements (they only add to the registry's policy).
+  const trustPolicy = {
+    keys: ['3f2a9c81d0e4'],
+    threshold: 1,
+    attestations: [{ type: 'vuln', maxAge: '7d', condition: 'no CRITICAL finding' }],
+    cveAllowlist: [{ id: 'CVE-2024-12345', expires: '2027-01-31', reason: 'not reachable' }],
+  };
+  const trusted = { ...longer, trustPolicy };
+  assert.deepEqual(JSON.parse((await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body: trusted })).body), trusted);
+  assert.deepEqual(JSON.parse((await call(200, 'GET', '/api/v1/projects/team/settings', { auth: BOB })).body), trusted);
   const raised = await call(403, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body: { ...whole, quota: '20GiB' } });
   assert.equal((JSON.parse(raised.body) as { errors: Array<{ message: string }> }).errors[0]!.message, 'the storage quota of project team is set by a registry administrator: send "quota" as it is ("10GiB")');
   const partial = await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: { quota: 1024, untaggedRetention: null } });
-  assert.deepEqual(JSON.parse(partial.body), { quota: 1024, untaggedRetention: null, retention: null, denySeverity: null }, 'replaced whole');
+  assert.deepEqual(JSON.parse(partial.body), { quota: 1024, untaggedRetention: null, retention: null, denySeverity: null, trustPolicy: null }, 'replaced whole');
   assert.deepEqual(await (await accessStore()).getProjectSettings('team'), { quota: 1024 }, 'stored without the null keys');
   await call(200, 'PUT', '/api/v1/projects/team/settings', { auth: ADMIN, body: {} });
   assert.equal(await (await accessStore()).getProjectSettings('team'), undefined, 'all null: no settings of its own');
@@ -60,7 +70,11 @@ test('settings: read, replace whole, clear; refusals by role and by value', asyn
     [{ retention: [{ tags: 'v*', keepLast: -1 }] }, 'retention[0].keepLast: a whole number of at least 0'],
     [{ retention: [{ tags: 'v*', keep: 1 }] }, 'retention[0].keep: unknown key (expected tags, keepLast, keepYoungerThan)'],
     [{ denySeverity: 'high' }, 'denySeverity: one of CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE, UNKNOWN'],
-    [{ quotas: '1GiB' }, 'quotas: unknown key (expected quota, untaggedRetention, retention, denySeverity)'],
+    [{ quotas: '1GiB' }, 'quotas: unknown key (expected quota, untaggedRetention, retention, denySeverity, trustPolicy)'],
+    [{ trustPolicy: { keys: ['./vendor.pub'] } }, "trustPolicy: keys: name keys by id (from the registry's trust store) or root-certified, not by file"],
+    [{ trustPolicy: { action: 'allow' } }, 'trustPolicy: action: not allowed here (allowed: keys, threshold, signedIdentity, identity, attestations, cveAllowlist)'],
+    [{ trustPolicy: { cveAllowlist: [{ id: 'CVE-2024-1', reason: 'x' }] } }, 'trustPolicy: cveAllowlist entry CVE-2024-1 has no "expires" (a date such as 2027-01-31): an exception must end'],
+    [{ trustPolicy: { attestations: [{ type: 'vuln', maxAge: 'soon' }] } }, 'trustPolicy: "maxAge" must be a duration like 12h, 7d or 2w, not "soon"'],
   ];
   for (const [body, message] of refusals) {
     const answer = await call(400, 'PUT', '/api/v1/projects/team/settings', { auth: ALICE, body });

@@ -29,16 +29,69 @@ const SETTINGS_PROPERTIES = {
     description:
       'Refuse pulls of this project\'s images with a finding at or above this level, and of its images without a complete scan. Only tightens the registry\'s `--deny-severity`: the stricter of the two applies (a weaker level has no effect). null: the operator\'s default (none unless the file sets one).',
   },
+  trustPolicy: {
+    oneOf: [schemaRef('ProjectTrustPolicy'), { type: 'null' }],
+    description:
+      'Trust requirements added to the registry\'s trust policy for this project\'s images (docs/serve.md "Per-project trust policy"): the registry\'s policy must allow an image, then this one too. Needs the registry to run with `--require-signature`; without it the project\'s images are refused. null: none.',
+  },
 } as const;
+
+const DAYS = { type: 'string', pattern: '^\\d{1,6}[smhdw]$', description: 'A duration: 12h, 7d, 2w.' } as const;
+
+const KEY = { type: 'string', pattern: '^\\s*(root-certified|[0-9a-f]{6,64})\\s*$' } as const;
+
+const TRUST_POLICY: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    keys: {
+      oneOf: [KEY, { type: 'array', minItems: 1, items: KEY }],
+      description: 'Keys that must have signed: key ids (6 to 64 hex digits, from the registry\'s trust store) or `root-certified`. Default `root-certified`.',
+    },
+    threshold: { type: 'integer', minimum: 0, maximum: 64, description: 'Distinct keys that must have signed (default 1; 0: no signature required, attestations still are).' },
+    signedIdentity: { type: 'string', enum: ['matchRepository', 'exact', 'any'], description: 'What the signature must name (default any).' },
+    identity: { type: 'string', description: 'With `signedIdentity: exact`: the docker-reference signatures must name.' },
+    attestations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['type'],
+        additionalProperties: false,
+        properties: {
+          type: { type: 'string', description: 'sbom, vuln, custom, or a predicate type URI.' },
+          maxAge: DAYS,
+          condition: { type: 'string', description: '`no finding` or `no <CRITICAL|HIGH|MEDIUM|LOW> finding` (that level or above).' },
+        },
+      },
+      description: 'Attestations that must exist, signed by the keys above.',
+    },
+    cveAllowlist: {
+      type: 'array',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        required: ['id', 'expires', 'reason'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', description: 'An advisory id (CVE-…, GHSA-…): matches a finding by id or alias.' },
+          expires: { type: 'string', description: 'A date (through that day, UTC) or date-time; an expired entry is ignored, and refusals say so.' },
+          reason: { type: 'string', maxLength: 1000 },
+        },
+      },
+      description: 'Findings that do not count against this project\'s own rules (its attestation conditions and its `denySeverity`) until they expire; never against the registry\'s.',
+    },
+  },
+};
 
 export const projectSettingsApi: ApiResource = {
   tag: {
     name: 'project settings',
-    description: 'A project\'s storage quota, retention and vulnerability threshold, set by its admins; laid over the operator\'s `--project-settings` defaults and read by the next push and the next garbage collection.',
+    description: 'A project\'s storage quota, retention, vulnerability threshold and trust policy, set by its admins; laid over the operator\'s `--project-settings` defaults and read by the next push and the next garbage collection.',
   },
   availability: 'accounts',
   schemas: {
-    ProjectSettings: { type: 'object', required: ['quota', 'untaggedRetention', 'retention', 'denySeverity'], additionalProperties: false, properties: SETTINGS_PROPERTIES },
+    ProjectSettings: { type: 'object', required: ['quota', 'untaggedRetention', 'retention', 'denySeverity', 'trustPolicy'], additionalProperties: false, properties: SETTINGS_PROPERTIES },
+    ProjectTrustPolicy: TRUST_POLICY,
     NewProjectSettings: { type: 'object', additionalProperties: false, properties: SETTINGS_PROPERTIES },
   },
   paths: {
