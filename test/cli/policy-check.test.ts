@@ -65,7 +65,7 @@ test('refused: the entry, each requirement with why, the expired allowlist entry
   assert.equal(r.code, 1, r.stderr);
   const lines = r.stdout.split('\n');
   assert.equal(lines[2], `Entry:    ${policy}:3 (match ${registry.host}/team/*)`);
-  assert.match(r.stdout, /\n {2}met {3}signature: 1 valid signature by root-certified keys\n/);
+  assert.match(r.stdout, /\n {2}met {3}signature: cosign\+bundle: 1 valid signature by root-certified keys\n/);
   assert.match(r.stdout, /\n {2}UNMET attestation:vuln: the vuln attestation reports 1 finding\(s\) at CRITICAL or above \(CVE-2099-0001\), against "no CRITICAL finding"\n/);
   assert.match(r.stdout, /\n {2}expired CVE-2099-0001 until 2020-01-31: was not reachable\n/);
   assert.match(r.stdout, /\n {2}note {2}cveAllowlist entry CVE-2099-0001 expired on 2020-01-31: ignored \(its findings count again\)\n/);
@@ -101,7 +101,7 @@ test('an older maxAge fails on age first; a matching allow entry and the default
   const unsigned = await cli(['policy', 'check', `${registry.host}/other/app:1`, TLS, '--policy', none], env);
   assert.equal(unsigned.code, 1);
   assert.match(unsigned.stdout, /Entry: {4}default \(no entry matches: a signature by a root-certified key of the trust store is required\)\n/);
-  assert.match(unsigned.stdout, /UNMET signature: no signature found for /);
+  assert.match(unsigned.stdout, /UNMET signature: cosign\+bundle: no signature found for /);
 });
 
 test('verify and copy under content trust say so too when an allowlist entry has expired', async () => {

@@ -91,8 +91,17 @@ export async function performProjectForm(ctx: ActingContext, action: ProjectForm
     }
     case 'settings': {
       // A form without the quota field (a project admin's) sends the stored quota back as it is, as the CLI does.
-      const quota = field(form, 'quota') !== undefined ? (given(form, 'quota') ?? null) : ((await ctx.access.store.getProjectSettings(project))?.quota ?? null);
-      const body = { quota, untaggedRetention: given(form, 'untaggedRetention') ?? null, denySeverity: given(form, 'denySeverity') ?? null, retention: retentionOf(given(form, 'retention')) };
+      // The trust policy has no field on this form (API and CLI set it): it goes back as stored, never dropped by a save
+      // here (a project's requirements vanishing because someone changed its retention would loosen every pull).
+      const stored = await ctx.access.store.getProjectSettings(project);
+      const quota = field(form, 'quota') !== undefined ? (given(form, 'quota') ?? null) : (stored?.quota ?? null);
+      const body = {
+        quota,
+        untaggedRetention: given(form, 'untaggedRetention') ?? null,
+        denySeverity: given(form, 'denySeverity') ?? null,
+        retention: retentionOf(given(form, 'retention')),
+        trustPolicy: stored?.trustPolicy ?? null,
+      };
       await putProjectSettings(ctx, project, body);
       return { kind: 'done', done: 'project.settings' };
     }

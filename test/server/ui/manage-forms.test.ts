@@ -83,7 +83,18 @@ describe('settings', () => {
     assert.equal(res.headers.location, '/ui/p/team?done=project.settings');
     assert.match(await page(alice, String(res.headers.location)), /Settings saved\./);
     const stored = JSON.parse((await api(ui.app, 'GET', '/projects/team/settings', ADMIN)).body) as Record<string, unknown>;
-    assert.deepEqual(stored, { quota: null, untaggedRetention: '3d', retention: [{ tags: 'v*', keepLast: 5 }], denySeverity: 'HIGH' });
+    assert.deepEqual(stored, { quota: null, untaggedRetention: '3d', retention: [{ tags: 'v*', keepLast: 5 }], denySeverity: 'HIGH', trustPolicy: null });
+  });
+
+  test('saving the form keeps the project trust policy set through the API (the form has no field for it)', async () => {
+    const policy = { keys: ['root-certified'], attestations: [{ type: 'vuln', maxAge: '7d', condition: 'no CRITICAL finding' }] };
+    const current = JSON.parse((await api(ui.app, 'GET', '/projects/team/settings', ADMIN)).body) as Record<string, unknown>;
+    const put = await api(ui.app, 'PUT', '/projects/team/settings', ADMIN, { ...current, trustPolicy: policy });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal((await form(alice, 'settings', [['untaggedRetention', '5d'], ['denySeverity', 'HIGH'], ['retention', '[]']])).statusCode, 303);
+    const stored = JSON.parse((await api(ui.app, 'GET', '/projects/team/settings', ADMIN)).body) as Record<string, unknown>;
+    assert.equal(stored.untaggedRetention, '5d');
+    assert.deepEqual(stored.trustPolicy, policy, 'the trust policy survives a save of the form');
   });
 
   test('the quota: a registry administrator sets it; a project admin cannot change it, and saving keeps it', async () => {
