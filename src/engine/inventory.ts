@@ -10,14 +10,19 @@
  * version, and the version of the walk and OS detection around them), so a
  * kept inventory is used again only while the same code would make it.
  *
+ * With a layer cache (layer-cache.ts), layers seen before are replayed from
+ * what the walk recorded of them instead of read: the merge and every
+ * cataloguer run as before, so the inventory is the same.
+ *
  * An entry of `engine` of its own (docs/architecture.md): `portcullis sbom`.
  */
 import { createHash } from 'node:crypto';
-import type { Inventory } from '../core/index.js';
+import type { Inventory, LayerOrigin } from '../core/index.js';
 import { ALL_CATALOGERS, runCatalogers, selectorFor, type Cataloger } from '../catalog/index.js';
 import { resolveImage, type ResolveOptions, type ResolvedImage, type ImageSource } from '../image/index.js';
 import { rootfsView, walkLayers, type RootfsOptions } from '../layers/index.js';
 import { layerInputs } from './layer-inputs.js';
+import { layerRecordingCache, type LayerCacheStore } from './layer-cache.js';
 
 /**
  * Bumped when the layer walk, OS detection or `runCatalogers` change what an
@@ -39,6 +44,10 @@ export function inventoryKey(catalogers: readonly Cataloger[] = ALL_CATALOGERS):
 export interface InventoryOptions extends ResolveOptions {
   catalogers?: readonly Cataloger[];
   signal?: AbortSignal;
+  /** The layer analysis cache (layer-cache.ts): layers seen before are replayed, not read. */
+  layerCache?: LayerCacheStore;
+  /** Told each time a layer's blob is opened to be read (tests count reads). */
+  onLayerRead?: (origin: LayerOrigin) => void;
 }
 
 export interface ImageInventory {
@@ -49,7 +58,11 @@ export interface ImageInventory {
 export async function inventoryImage(source: ImageSource, options: InventoryOptions = {}): Promise<ImageInventory> {
   const image = await resolveImage(source, options);
   const catalogers = options.catalogers ?? ALL_CATALOGERS;
-  const view = await walkLayers(layerInputs(image), selectorFor(catalogers), options.signal ? { signal: options.signal } : {});
+  const view = await walkLayers(layerInputs(image), selectorFor(catalogers), {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.layerCache ? { cache: layerRecordingCache(options.layerCache, catalogers) } : {}),
+    ...(options.onLayerRead ? { onRead: options.onLayerRead } : {}),
+  });
   const inventory = await runCatalogers(view, catalogers);
   return { image, inventory: { ...inventory, warnings: [...view.warnings.map((w) => `layers: ${w}`), ...inventory.warnings] } };
 }
