@@ -15,6 +15,7 @@ import type { RegistryConfig } from './config.js';
 import { openInventoryStore, openMetadataStore } from './metadata/open-stores.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
+import { DirectoryLayerCache } from '../engine/layer-cache.js';
 import { startServer } from './listen.js';
 import type { AccessControl, NotaryService, RegistryEvents, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
@@ -181,6 +182,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         metadata,
         classifier,
         dbPath: config.scan.dbPath,
+        layerCache: new DirectoryLayerCache({ dir: join(config.root, 'layer-cache') }),
         concurrency: config.scan.concurrency,
         rescanIntervalMs: config.scan.rescanIntervalMs,
         onScanned: (record, durationMs) => metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 }),
