@@ -17,12 +17,12 @@
  * An entry of `engine` of its own (docs/architecture.md): `portcullis sbom`.
  */
 import { createHash } from 'node:crypto';
-import type { Inventory, LayerOrigin } from '../core/index.js';
+import type { Digest, Inventory, LayerOrigin } from '../core/index.js';
 import { ALL_CATALOGERS, runCatalogers, selectorFor, type Cataloger } from '../catalog/index.js';
 import { resolveImage, type ResolveOptions, type ResolvedImage, type ImageSource } from '../image/index.js';
-import { rootfsView, walkLayers, type RootfsOptions } from '../layers/index.js';
+import { decodeRecording, encodeRecording, rootfsView, walkLayers, type LayerRecording, type LayerRecordingCache, type RootfsOptions } from '../layers/index.js';
 import { layerInputs } from './layer-inputs.js';
-import { layerRecordingCache, type LayerCacheStore } from './layer-cache.js';
+import type { LayerCacheStore } from './layer-cache.js';
 
 /**
  * Bumped when the layer walk, OS detection or `runCatalogers` change what an
@@ -39,6 +39,33 @@ export const INVENTORY_WALK_VERSION = 1;
 export function inventoryKey(catalogers: readonly Cataloger[] = ALL_CATALOGERS): string {
   const parts = catalogers.map((c) => [c.name, c.version] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return `sha256:${createHash('sha256').update(JSON.stringify({ walk: INVENTORY_WALK_VERSION, catalogers: parts })).digest('hex')}`;
+}
+
+/** Bumped when what a layer cache key names changes (not the file layout: that is the codec's magic). */
+const LAYER_KEY_VERSION = 1;
+
+/**
+ * The recording cache the layer walk uses, over `store`, for these
+ * cataloguers: keyed by blob, diffID and `inventoryKey`; a file that does
+ * not decode (layers/recording-codec.ts) is removed and is a miss.
+ */
+function layerRecordingCache(store: LayerCacheStore, catalogers?: readonly Cataloger[]): LayerRecordingCache {
+  const scope = inventoryKey(catalogers);
+  const keyOf = (blob: Digest, diffId: Digest): string => createHash('sha256').update(JSON.stringify({ v: LAYER_KEY_VERSION, scope, blob, diffId })).digest('hex');
+  return {
+    async get(blob: Digest, diffId: Digest): Promise<LayerRecording | undefined> {
+      const key = keyOf(blob, diffId);
+      const bytes = await store.read(key);
+      if (bytes === undefined) return undefined;
+      const recording = decodeRecording(bytes, blob, diffId);
+      if (!recording) await store.remove(key);
+      return recording;
+    },
+    async put(recording: LayerRecording): Promise<void> {
+      const bytes = encodeRecording(recording);
+      if (bytes) await store.write(keyOf(recording.blob, recording.diffId), bytes);
+    },
+  };
 }
 
 export interface InventoryOptions extends ResolveOptions {

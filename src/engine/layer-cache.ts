@@ -20,21 +20,17 @@
  * bounded: after a write the least recently used files (by the time of the
  * last hit, set on each hit) go until the folder is within its size.
  *
- * An entry of `engine` of its own (docs/architecture.md): the scan command,
- * the cache command and the server.
+ * The key and the recording's bytes are `inventory.ts`'s (`layerRecordingCache`);
+ * this file is the bounded folder alone, so `cache info|clean` load nothing
+ * else. An entry of `engine` of its own (docs/architecture.md): the scan
+ * command, the cache command and the server.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Digest } from '../core/index.js';
-import type { Cataloger } from '../catalog/index.js';
 import { defaultCacheRoot } from '../image/cache/index.js';
 import type { SystemContext } from '../image/index.js';
-import { decodeRecording, encodeRecording, type LayerRecording, type LayerRecordingCache } from '../layers/index.js';
-import { inventoryKey } from './inventory.js';
 
-/** Bumped when what a key names changes (not the file layout: that is the codec's magic). */
-const KEY_VERSION = 1;
 /** The default bound of the folder: hundreds of layers (a Debian base layer's recording is ~1 MB). */
 export const DEFAULT_LAYER_CACHE_MAX_BYTES = 512 * 1024 * 1024;
 /** Files a trim sorts at once. */
@@ -211,24 +207,4 @@ export class DirectoryLayerCache implements LayerCacheStore {
       yield { path, size: stat.size, usedMs: Math.max(stat.atimeMs, stat.mtimeMs) };
     }
   }
-}
-
-/** The recording cache the layer walk uses, over `store`, for these cataloguers. */
-export function layerRecordingCache(store: LayerCacheStore, catalogers?: readonly Cataloger[]): LayerRecordingCache {
-  const scope = inventoryKey(catalogers);
-  const keyOf = (blob: Digest, diffId: Digest): string => createHash('sha256').update(JSON.stringify({ v: KEY_VERSION, scope, blob, diffId })).digest('hex');
-  return {
-    async get(blob: Digest, diffId: Digest): Promise<LayerRecording | undefined> {
-      const key = keyOf(blob, diffId);
-      const bytes = await store.read(key);
-      if (bytes === undefined) return undefined;
-      const recording = decodeRecording(bytes, blob, diffId);
-      if (!recording) await store.remove(key);
-      return recording;
-    },
-    async put(recording: LayerRecording): Promise<void> {
-      const bytes = encodeRecording(recording);
-      if (bytes) await store.write(keyOf(recording.blob, recording.diffId), bytes);
-    },
-  };
 }

@@ -185,14 +185,14 @@ export class Merger {
             return;
           }
           // A replay knows the verdict of the file's own answer without its bytes (recording.ts).
-          if (want.accept && aliases === undefined && knownRejected(content)) {
+          if (want.accept && knownRejected(content, aliases)) {
             pending.delete(path);
             return;
           }
           const node = nodeOf(entry, origin, selected, want, aliases);
           await this.fill(node, want, content, what);
           if (want.accept && node.content !== undefined && !want.accept(node.content)) {
-            if (aliases === undefined) noteRejected(content);
+            noteRejected(content, aliases);
             pending.delete(path); // looked inside and it is not what the analyzer wants: keep nothing
             return;
           }

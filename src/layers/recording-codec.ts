@@ -33,7 +33,10 @@ const NONE = 0;
 const REJECTED = 1;
 const BYTES = 2;
 
-type Tuple = [path: string, kind: number, mode: number, uid: number, gid: number, size: number, mtime: number | null, link: string | null, state: number];
+/** `aliases`: for a refused file, the symlink aliases the refusing answer was given under. */
+type Tuple = [path: string, kind: number, mode: number, uid: number, gid: number, size: number, mtime: number | null, link: string | null, state: number, aliases?: readonly string[]];
+/** Aliases a refusal may name (a path has few; the alias table bounds them). */
+const MAX_ALIASES = 1024;
 
 interface RecordingHeader {
   v: 1;
@@ -62,7 +65,9 @@ export function encodeRecording(recording: LayerRecording): Buffer | undefined {
       contents.push(content);
       contentBytes += content.length;
     }
-    tuples.push([entry.path, KINDS.indexOf(entry.kind), entry.mode, entry.uid, entry.gid, entry.size, mtime, entry.linkTarget ?? null, state]);
+    const tuple: Tuple = [entry.path, KINDS.indexOf(entry.kind), entry.mode, entry.uid, entry.gid, entry.size, mtime, entry.linkTarget ?? null, state];
+    if (state === REJECTED && rejected && rejected.length > 0) tuple.push(rejected);
+    tuples.push(tuple);
   }
   const entries = Buffer.from(JSON.stringify(tuples));
   const hash = createHash('sha256').update(entries);
@@ -123,7 +128,7 @@ function decode(bytes: Buffer, blob: Digest, diffId: Digest): LayerRecording | u
       // A copy: the entry must not keep the whole file's buffer alive through a small view.
       entries.push({ entry: recorded.entry, content: Buffer.from(body.subarray(offset, end)) });
       offset = end;
-    } else entries.push(recorded.state === REJECTED ? { entry: recorded.entry, rejected: true } : { entry: recorded.entry });
+    } else entries.push(recorded.state === REJECTED ? { entry: recorded.entry, rejected: recorded.aliases } : { entry: recorded.entry });
   }
   if (offset !== body.length) return undefined;
   return {
@@ -160,9 +165,12 @@ function isHeader(value: unknown): value is RecordingHeader {
 }
 
 /** One tuple, rebuilt through the tar reader's checks; undefined when anything is off. */
-function entryOf(tuple: unknown): { entry: LayerEntry; state: number } | undefined {
-  if (!Array.isArray(tuple) || tuple.length !== 9) return undefined;
-  const [path, kindIndex, mode, uid, gid, size, mtime, link, state] = tuple as unknown[];
+function entryOf(tuple: unknown): { entry: LayerEntry; state: number; aliases: readonly string[] } | undefined {
+  if (!Array.isArray(tuple) || tuple.length < 9 || tuple.length > 10) return undefined;
+  const [path, kindIndex, mode, uid, gid, size, mtime, link, state, marked] = tuple as unknown[];
+  const aliases = marked === undefined ? [] : marked;
+  if (!Array.isArray(aliases) || aliases.length > MAX_ALIASES || !aliases.every((a) => typeof a === 'string')) return undefined;
+  if (aliases.length > 0 && state !== REJECTED) return undefined;
   if (typeof path !== 'string' || !count(kindIndex, KINDS.length - 1) || !count(mode, 0o7777) || !count(uid) || !count(gid) || !count(size)) return undefined;
   if (mtime !== null && (typeof mtime !== 'number' || !Number.isFinite(mtime))) return undefined;
   if (link !== null && typeof link !== 'string') return undefined;
@@ -176,5 +184,5 @@ function entryOf(tuple: unknown): { entry: LayerEntry; state: number } | undefin
   // Exactly what was written: a path or link target that normalises to something else was never recorded by us.
   if (!entry || entry.path !== path || (entry.linkTarget ?? null) !== link) return undefined;
   if (entry.whiteout ? kind !== 'other' || state !== NONE : entry.kind !== kind || entry.size !== size) return undefined;
-  return { entry, state };
+  return { entry, state, aliases: aliases as string[] };
 }

@@ -13,9 +13,12 @@
  * What a recording holds: every entry's metadata (normalised path, kind,
  * mode, ids, size, mtime, link target; whiteouts included), and for a
  * regular file either the full bytes the walker read, or the mark that the
- * file's own selector answer looked inside and refused it (`accept`: Go and
- * Rust binary candidates, most of them never kept), or nothing (it was
- * never read). When a replay needs bytes the recording does not have (the
+ * selector's answer for it — its own path and the symlink aliases it was
+ * reached by, which are recorded with the mark — looked inside and refused
+ * it (`accept`: Go and Rust binary candidates, most of them never kept), or
+ * nothing (it was never read). The same path and aliases give the same
+ * answer (the cache is keyed by the selector), so the mark stands for the
+ * bytes. When a replay needs bytes the recording does not have (the
  * file is reached through a symlink only another stack of layers has, or a
  * second pass wants it), it throws ReplayMiss and the walker reads that
  * layer for real (walk.ts).
@@ -35,8 +38,8 @@ export interface RecordedEntry {
   readonly entry: LayerEntry;
   /** The whole content (its length is `entry.size`). */
   content?: Buffer;
-  /** The file's own selector answer read it and its `accept` refused it. */
-  rejected?: boolean;
+  /** The selector's answer for the file under these aliases (sorted; none: its own path only) read it and its `accept` refused it. */
+  rejected?: readonly string[];
 }
 
 export interface LayerRecording {
@@ -72,9 +75,10 @@ export class ReplayContent implements EntryContent {
     private readonly position: number,
   ) {}
 
-  /** True when the file's own selector answer is known to refuse these bytes. */
-  get rejected(): boolean {
-    return this.recorded.rejected === true;
+  /** True when the selector's answer for the file under `aliases` is known to refuse these bytes. */
+  rejectedUnder(aliases: readonly string[] | undefined): boolean {
+    const marked = this.recorded.rejected;
+    return marked !== undefined && sameAliases(marked, aliases);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
@@ -94,11 +98,11 @@ export class RecordingContent implements EntryContent {
     private readonly recorder: LayerRecorder,
   ) {}
 
-  /** Called by the merger when the file's own selector answer refused the bytes it read. */
-  markRejected(): void {
+  /** Called by the merger when the selector's answer under `aliases` refused the bytes it read. */
+  markRejected(aliases: readonly string[] | undefined): void {
     if (this.recorded.content !== undefined) this.recorder.release(this.recorded.content.length);
     delete this.recorded.content;
-    this.recorded.rejected = true;
+    this.recorded.rejected = [...(aliases ?? [])].sort();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
@@ -139,7 +143,7 @@ export class LayerRecorder {
       for (const r of seed.entries) {
         const copy: RecordedEntry = { entry: r.entry };
         if (r.content !== undefined) copy.content = r.content;
-        if (r.rejected) copy.rejected = true;
+        if (r.rejected) copy.rejected = r.rejected;
         this.entries.push(copy);
         this.bytes += r.content?.length ?? 0;
       }
@@ -199,12 +203,19 @@ export class LayerRecorder {
   }
 }
 
-/** Marks a file's bytes as refused by its own selector answer, when they are being recorded. */
-export function noteRejected(content: EntryContent | undefined): void {
-  if (content instanceof RecordingContent) content.markRejected();
+/** Marks a file's bytes as refused by the selector's answer under `aliases`, when they are being recorded. */
+export function noteRejected(content: EntryContent | undefined, aliases: readonly string[] | undefined): void {
+  if (content instanceof RecordingContent) content.markRejected(aliases);
 }
 
-/** True when a replayed file is known to be refused by its own selector answer (no bytes needed). */
-export function knownRejected(content: EntryContent | undefined): boolean {
-  return content instanceof ReplayContent && content.rejected;
+/** True when a replayed file is known to be refused by the selector's answer under `aliases` (no bytes needed). */
+export function knownRejected(content: EntryContent | undefined, aliases: readonly string[] | undefined): boolean {
+  return content instanceof ReplayContent && content.rejectedUnder(aliases);
+}
+
+function sameAliases(marked: readonly string[], aliases: readonly string[] | undefined): boolean {
+  const now = aliases ?? [];
+  if (marked.length !== now.length) return false;
+  const sorted = now.length > 1 ? [...now].sort() : now;
+  return sorted.every((a, i) => a === marked[i]);
 }
