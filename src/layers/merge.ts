@@ -19,7 +19,7 @@ import { LayerError } from './errors.js';
 import { tryResolveInRoot, type SymlinkLookup } from './links.js';
 import { pathHash, PathIndexBuilder, type PathIndex } from './path-index.js';
 import { blobReader, type EntryReader } from './readers.js';
-import { knownRejected, noteRejected } from './recording.js';
+import { knownRejected, knownUnselected, noteRejected, noteUnselected } from './recording.js';
 import { describeLayer, readContent, type EntryContent, type LayerInput, type LayerStats } from './stream.js';
 import type { LayerEntry } from './tar.js';
 import { MergedState, mergeWant, type Node, type Want } from './view.js';
@@ -87,9 +87,13 @@ export class Merger {
     };
   }
 
-  /** The selector's answer for `path` and, when asked, for the paths that reach it through symlinks. */
-  wantOf(path: string, withAliases: boolean, info?: EntryInfo): { want?: Want; selected: boolean; aliases?: string[] } {
-    const direct = this.toWant(this.selector.wants(path, info));
+  /**
+   * The selector's answer for `path` and, when asked, for the paths that
+   * reach it through symlinks. `directIsNo`: a replay knows the answer for
+   * the path itself is no (recording.ts), so the selector is not asked.
+   */
+  wantOf(path: string, withAliases: boolean, info?: EntryInfo, directIsNo = false): { want?: Want; selected: boolean; aliases?: string[] } {
+    const direct = directIsNo ? undefined : this.toWant(this.selector.wants(path, info));
     let want = direct;
     let aliases: string[] | undefined;
     if (withAliases) {
@@ -179,7 +183,8 @@ export class Merger {
           return;
         }
         case 'file': {
-          const { want, selected, aliases } = this.wantOf(path, true, { kind: entry.kind, mode: entry.mode, size: entry.size });
+          const { want, selected, aliases } = this.wantOf(path, true, { kind: entry.kind, mode: entry.mode, size: entry.size }, knownUnselected(content));
+          if (!selected) noteUnselected(content);
           if (!want) {
             pending.delete(path);
             return;

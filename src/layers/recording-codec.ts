@@ -28,10 +28,11 @@ const KINDS = ['file', 'directory', 'symlink', 'hardlink', 'other'] as const;
 const HEADER_TYPES: Record<(typeof KINDS)[number], Header['type']> = { file: 'file', directory: 'directory', symlink: 'symlink', hardlink: 'link', other: 'fifo' };
 const COMPRESSIONS: readonly LayerCompression[] = ['gzip', 'zstd', 'none'];
 
-/** content state per entry: none, refused by its own `accept`, bytes follow in the body. */
+/** content state per entry: none, refused by its own `accept`, bytes follow in the body; +4: its own path is unselected. */
 const NONE = 0;
 const REJECTED = 1;
 const BYTES = 2;
+const UNSELECTED = 4;
 
 /** `aliases`: for a refused file, the symlink aliases the refusing answer was given under. */
 type Tuple = [path: string, kind: number, mode: number, uid: number, gid: number, size: number, mtime: number | null, link: string | null, state: number, aliases?: readonly string[]];
@@ -57,7 +58,7 @@ export function encodeRecording(recording: LayerRecording): Buffer | undefined {
   const tuples: Tuple[] = [];
   const contents: Buffer[] = [];
   let contentBytes = 0;
-  for (const { entry, content, rejected } of recording.entries) {
+  for (const { entry, content, rejected, unselected } of recording.entries) {
     const mtime = entry.mtime === undefined ? null : entry.mtime.getTime();
     if (mtime !== null && !Number.isFinite(mtime)) return undefined;
     const state = content !== undefined ? BYTES : rejected ? REJECTED : NONE;
@@ -65,7 +66,8 @@ export function encodeRecording(recording: LayerRecording): Buffer | undefined {
       contents.push(content);
       contentBytes += content.length;
     }
-    const tuple: Tuple = [entry.path, KINDS.indexOf(entry.kind), entry.mode, entry.uid, entry.gid, entry.size, mtime, entry.linkTarget ?? null, state];
+    const flags = state | (unselected ? UNSELECTED : 0);
+    const tuple: Tuple = [entry.path, KINDS.indexOf(entry.kind), entry.mode, entry.uid, entry.gid, entry.size, mtime, entry.linkTarget ?? null, flags];
     if (state === REJECTED && rejected && rejected.length > 0) tuple.push(rejected);
     tuples.push(tuple);
   }
@@ -122,13 +124,16 @@ function decode(bytes: Buffer, blob: Digest, diffId: Digest): LayerRecording | u
   for (const tuple of tuples as unknown[]) {
     const recorded = entryOf(tuple);
     if (!recorded) return undefined;
+    const out: RecordedEntry = { entry: recorded.entry };
     if (recorded.state === BYTES) {
       const end = offset + recorded.entry.size;
       if (end > body.length) return undefined;
       // A copy: the entry must not keep the whole file's buffer alive through a small view.
-      entries.push({ entry: recorded.entry, content: Buffer.from(body.subarray(offset, end)) });
+      out.content = Buffer.from(body.subarray(offset, end));
       offset = end;
-    } else entries.push(recorded.state === REJECTED ? { entry: recorded.entry, rejected: recorded.aliases } : { entry: recorded.entry });
+    } else if (recorded.state === REJECTED) out.rejected = recorded.aliases;
+    if (recorded.unselected) out.unselected = true;
+    entries.push(out);
   }
   if (offset !== body.length) return undefined;
   return {
@@ -165,9 +170,12 @@ function isHeader(value: unknown): value is RecordingHeader {
 }
 
 /** One tuple, rebuilt through the tar reader's checks; undefined when anything is off. */
-function entryOf(tuple: unknown): { entry: LayerEntry; state: number; aliases: readonly string[] } | undefined {
+function entryOf(tuple: unknown): { entry: LayerEntry; state: number; aliases: readonly string[]; unselected: boolean } | undefined {
   if (!Array.isArray(tuple) || tuple.length < 9 || tuple.length > 10) return undefined;
-  const [path, kindIndex, mode, uid, gid, size, mtime, link, state, marked] = tuple as unknown[];
+  const [path, kindIndex, mode, uid, gid, size, mtime, link, flags, marked] = tuple as unknown[];
+  if (!count(flags, BYTES | UNSELECTED)) return undefined;
+  const state = flags & ~UNSELECTED;
+  const unselected = (flags & UNSELECTED) !== 0;
   const aliases = marked === undefined ? [] : marked;
   if (!Array.isArray(aliases) || aliases.length > MAX_ALIASES || !aliases.every((a) => typeof a === 'string')) return undefined;
   if (aliases.length > 0 && state !== REJECTED) return undefined;
@@ -176,7 +184,7 @@ function entryOf(tuple: unknown): { entry: LayerEntry; state: number; aliases: r
   if (link !== null && typeof link !== 'string') return undefined;
   if (state !== NONE && state !== REJECTED && state !== BYTES) return undefined;
   const kind = KINDS[kindIndex] as (typeof KINDS)[number];
-  if (kind !== 'file' && (size !== 0 || state !== NONE)) return undefined;
+  if (kind !== 'file' && (size !== 0 || flags !== NONE)) return undefined;
   if ((kind === 'symlink' || kind === 'hardlink') !== (link !== null)) return undefined;
   // tar-stream types mtime as always present; a tar without one gives none, and entryFromHeader reads it so.
   const header = { name: path, type: HEADER_TYPES[kind], mode, uid, gid, size, ...(mtime !== null ? { mtime: new Date(mtime) } : {}), ...(link !== null ? { linkname: link } : {}) } as Header;
@@ -184,5 +192,5 @@ function entryOf(tuple: unknown): { entry: LayerEntry; state: number; aliases: r
   // Exactly what was written: a path or link target that normalises to something else was never recorded by us.
   if (!entry || entry.path !== path || (entry.linkTarget ?? null) !== link) return undefined;
   if (entry.whiteout ? kind !== 'other' || state !== NONE : entry.kind !== kind || entry.size !== size) return undefined;
-  return { entry, state, aliases: aliases as string[] };
+  return { entry, state, aliases: aliases as string[], unselected };
 }

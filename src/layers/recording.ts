@@ -40,6 +40,8 @@ export interface RecordedEntry {
   content?: Buffer;
   /** The selector's answer for the file under these aliases (sorted; none: its own path only) read it and its `accept` refused it. */
   rejected?: readonly string[];
+  /** The selector's answer for the file's own path (not its aliases) is no: a replay need not ask. */
+  unselected?: boolean;
 }
 
 export interface LayerRecording {
@@ -81,6 +83,11 @@ export class ReplayContent implements EntryContent {
     return marked !== undefined && sameAliases(marked, aliases);
   }
 
+  /** True when the selector's answer for the file's own path is known to be no. */
+  get unselected(): boolean {
+    return this.recorded.unselected === true;
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     const bytes = this.recorded.content;
     if (bytes === undefined) throw new ReplayMiss(this.position);
@@ -97,6 +104,11 @@ export class RecordingContent implements EntryContent {
     private readonly recorded: RecordedEntry,
     private readonly recorder: LayerRecorder,
   ) {}
+
+  /** Called by the merger when the selector's answer for the file's own path is no. */
+  markUnselected(): void {
+    this.recorded.unselected = true;
+  }
 
   /** Called by the merger when the selector's answer under `aliases` refused the bytes it read. */
   markRejected(aliases: readonly string[] | undefined): void {
@@ -144,6 +156,7 @@ export class LayerRecorder {
         const copy: RecordedEntry = { entry: r.entry };
         if (r.content !== undefined) copy.content = r.content;
         if (r.rejected) copy.rejected = r.rejected;
+        if (r.unselected) copy.unselected = true;
         this.entries.push(copy);
         this.bytes += r.content?.length ?? 0;
       }
@@ -211,6 +224,16 @@ export function noteRejected(content: EntryContent | undefined, aliases: readonl
 /** True when a replayed file is known to be refused by the selector's answer under `aliases` (no bytes needed). */
 export function knownRejected(content: EntryContent | undefined, aliases: readonly string[] | undefined): boolean {
   return content instanceof ReplayContent && content.rejectedUnder(aliases);
+}
+
+/** Notes that the selector's answer for a file's own path is no, when it is being recorded. */
+export function noteUnselected(content: EntryContent | undefined): void {
+  if (content instanceof RecordingContent) content.markUnselected();
+}
+
+/** True when a replayed file's own path is known to be unselected (the selector need not be asked). */
+export function knownUnselected(content: EntryContent | undefined): boolean {
+  return content instanceof ReplayContent && content.unselected;
 }
 
 function sameAliases(marked: readonly string[], aliases: readonly string[] | undefined): boolean {
