@@ -42,7 +42,7 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 export interface LayerCacheStore {
   /** The bytes under `key`, or undefined. Never throws. */
   read(key: string): Promise<Buffer | undefined>;
-  /** Stores `bytes` under `key`, replacing any. Never throws. */
+  /** Stores `bytes` under `key`, replacing what was there. Never throws. */
   write(key: string, bytes: Buffer): Promise<void>;
   /** Drops `key` (a corrupt entry). Never throws. */
   remove(key: string): Promise<void>;
