@@ -9,13 +9,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DirectoryLayerCache } from '../engine/layer-cache.js';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
 import { openInventoryStore, openMetadataStore } from './metadata/open-stores.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
-import { DirectoryLayerCache } from '../engine/layer-cache.js';
 import { startServer } from './listen.js';
 import type { AccessControl, NotaryService, RegistryEvents, RegistryServices } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
