@@ -101,6 +101,9 @@ export class DirectoryLayerCache implements LayerCacheStore {
     if (!KEY.test(key)) return undefined;
     const path = join(this.dir, key);
     try {
+      // Never more than the folder may hold: a file grown past it (by hand, by another tool) is not read into memory.
+      const stat = await fs.stat(path);
+      if (!stat.isFile() || stat.size > this.maxBytes) return undefined;
       const bytes = await fs.readFile(path);
       // Marks the use for LRU eviction.
       const now = new Date();

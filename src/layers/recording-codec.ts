@@ -53,7 +53,7 @@ interface RecordingHeader {
   sha256: string;
 }
 
-/** The bytes of a recording; undefined when an entry cannot be written exactly (an unreadable mtime). */
+/** The bytes of a recording; undefined when an entry cannot be written exactly (an unreadable mtime) or it is over the bounds. */
 export function encodeRecording(recording: LayerRecording): Buffer | undefined {
   const tuples: Tuple[] = [];
   const contents: Buffer[] = [];
@@ -72,6 +72,7 @@ export function encodeRecording(recording: LayerRecording): Buffer | undefined {
     tuples.push(tuple);
   }
   const entries = Buffer.from(JSON.stringify(tuples));
+  if (entries.length > MAX_ENTRIES_JSON_BYTES) return undefined;
   const hash = createHash('sha256').update(entries);
   for (const c of contents) hash.update(c);
   const header: RecordingHeader = {
