@@ -62,7 +62,12 @@ function layerRecordingCache(store: LayerCacheStore, catalogers?: readonly Catal
       return recording;
     },
     async put(recording: LayerRecording): Promise<void> {
-      const bytes = encodeRecording(recording);
+      let bytes: Buffer | undefined;
+      try {
+        bytes = encodeRecording(recording);
+      } catch {
+        return; // a recording too large to write as one string (entries near the bounds, paths of kilobytes) is not kept
+      }
       if (bytes) await store.write(keyOf(recording.blob, recording.diffId), bytes);
     },
   };
