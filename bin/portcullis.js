@@ -9,6 +9,13 @@ import { setFlagsFromString } from 'node:v8';
 // Set before undici is loaded, so it applies to that module's compilation.
 setFlagsFromString('--liftoff-only');
 
+// `--version` alone: answered without loading the CLI (src/cli/version.ts).
+const { VERSION, asksOnlyForVersion } = await import('../dist/src/cli/version.js');
+if (asksOnlyForVersion(process.argv.slice(2))) {
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
+
 const { main } = await import('../dist/src/cli/main.js');
 const code = await main(process.argv);
 // Exit as soon as the output is out (pipes can be asynchronous on some platforms).

@@ -14,6 +14,7 @@ import { registerRegistryCommands } from './program/registry.js';
 import { registerRegistryAdminCommands } from './program/registry-admin.js';
 import { registerRegistryWebhookCommands } from './program/registry-webhook.js';
 import { registerRegistryAuditCommand } from './program/registry-audit.js';
+import { VERSION } from './version.js';
 
 type ExitAwareCommand = Command & { exitCodeValue(): number };
 
@@ -24,7 +25,7 @@ export function buildProgram(io: OutputStreams): ExitAwareCommand {
   program
     .name('portcullis')
     .description('Container image security: is it authentic, is it vulnerable?')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

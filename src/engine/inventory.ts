@@ -10,14 +10,19 @@
  * version, and the version of the walk and OS detection around them), so a
  * kept inventory is used again only while the same code would make it.
  *
+ * With a layer cache (layer-cache.ts), layers seen before are replayed from
+ * what the walk recorded of them instead of read: the merge and every
+ * cataloguer run as before, so the inventory is the same.
+ *
  * An entry of `engine` of its own (docs/architecture.md): `portcullis sbom`.
  */
 import { createHash } from 'node:crypto';
-import type { Inventory } from '../core/index.js';
+import type { Digest, Inventory, LayerOrigin } from '../core/index.js';
 import { ALL_CATALOGERS, runCatalogers, selectorFor, type Cataloger } from '../catalog/index.js';
 import { resolveImage, type ResolveOptions, type ResolvedImage, type ImageSource } from '../image/index.js';
-import { rootfsView, walkLayers, type RootfsOptions } from '../layers/index.js';
+import { decodeRecording, encodeRecording, rootfsView, walkLayers, type LayerRecording, type LayerRecordingCache, type RootfsOptions } from '../layers/index.js';
 import { layerInputs } from './layer-inputs.js';
+import type { LayerCacheStore } from './layer-cache.js';
 
 /**
  * Bumped when the layer walk, OS detection or `runCatalogers` change what an
@@ -36,9 +41,45 @@ export function inventoryKey(catalogers: readonly Cataloger[] = ALL_CATALOGERS):
   return `sha256:${createHash('sha256').update(JSON.stringify({ walk: INVENTORY_WALK_VERSION, catalogers: parts })).digest('hex')}`;
 }
 
+/** Bumped when what a layer cache key names changes (not the file layout: that is the codec's magic). */
+const LAYER_KEY_VERSION = 1;
+
+/**
+ * The recording cache the layer walk uses, over `store`, for these
+ * cataloguers: keyed by blob, diffID and `inventoryKey`; a file that does
+ * not decode (layers/recording-codec.ts) is removed and is a miss.
+ */
+function layerRecordingCache(store: LayerCacheStore, catalogers?: readonly Cataloger[]): LayerRecordingCache {
+  const scope = inventoryKey(catalogers);
+  const keyOf = (blob: Digest, diffId: Digest): string => createHash('sha256').update(JSON.stringify({ v: LAYER_KEY_VERSION, scope, blob, diffId })).digest('hex');
+  return {
+    async get(blob: Digest, diffId: Digest): Promise<LayerRecording | undefined> {
+      const key = keyOf(blob, diffId);
+      const bytes = await store.read(key);
+      if (bytes === undefined) return undefined;
+      const recording = decodeRecording(bytes, blob, diffId);
+      if (!recording) await store.remove(key);
+      return recording;
+    },
+    async put(recording: LayerRecording): Promise<void> {
+      let bytes: Buffer | undefined;
+      try {
+        bytes = encodeRecording(recording);
+      } catch {
+        return; // a recording too large to write as one string (entries near the bounds, paths of kilobytes) is not kept
+      }
+      if (bytes) await store.write(keyOf(recording.blob, recording.diffId), bytes);
+    },
+  };
+}
+
 export interface InventoryOptions extends ResolveOptions {
   catalogers?: readonly Cataloger[];
   signal?: AbortSignal;
+  /** The layer analysis cache (layer-cache.ts): layers seen before are replayed, not read. */
+  layerCache?: LayerCacheStore;
+  /** Told each time a layer's blob is opened to be read (tests count reads). */
+  onLayerRead?: (origin: LayerOrigin) => void;
 }
 
 export interface ImageInventory {
@@ -49,7 +90,11 @@ export interface ImageInventory {
 export async function inventoryImage(source: ImageSource, options: InventoryOptions = {}): Promise<ImageInventory> {
   const image = await resolveImage(source, options);
   const catalogers = options.catalogers ?? ALL_CATALOGERS;
-  const view = await walkLayers(layerInputs(image), selectorFor(catalogers), options.signal ? { signal: options.signal } : {});
+  const view = await walkLayers(layerInputs(image), selectorFor(catalogers), {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.layerCache ? { cache: layerRecordingCache(options.layerCache, catalogers) } : {}),
+    ...(options.onLayerRead ? { onRead: options.onLayerRead } : {}),
+  });
   const inventory = await runCatalogers(view, catalogers);
   return { image, inventory: { ...inventory, warnings: [...view.warnings.map((w) => `layers: ${w}`), ...inventory.warnings] } };
 }

@@ -23,6 +23,7 @@ import { LANGUAGE_ECOSYSTEMS, matchInventory, rerateFindings, type MatchStore } 
 import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
 import { inventoryImage, inventoryRootfs } from './inventory.js';
+import type { LayerCacheStore } from './layer-cache.js';
 import { openSource } from './open.js';
 
 export { applyGate, type GateOptions, type GateResult } from './gate.js';
@@ -55,6 +56,10 @@ export interface ScanOptions extends GateOptions {
   readonly severityOrder?: readonly string[];
   /** The cataloguers for image and rootfs targets (default: all of them). */
   readonly catalogers?: readonly Cataloger[];
+  /** For image and source targets: layers seen before are replayed from it, not read (layer-cache.ts). */
+  readonly layerCache?: LayerCacheStore;
+  /** Told each time a layer's blob is opened to be read (tests count reads). */
+  readonly onLayerRead?: (origin: LayerOrigin) => void;
 }
 
 export interface ScanOutcome {
@@ -162,6 +167,8 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
           ...(target.platform ? { platform: target.platform } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.catalogers ? { catalogers: options.catalogers } : {}),
+          ...(options.layerCache ? { layerCache: options.layerCache } : {}),
+          ...(options.onLayerRead ? { onLayerRead: options.onLayerRead } : {}),
         });
       } finally {
         if (target.kind === 'image') await source.close();

@@ -18,7 +18,9 @@ import { AliasMap } from './aliases.js';
 import { LayerError } from './errors.js';
 import { tryResolveInRoot, type SymlinkLookup } from './links.js';
 import { pathHash, PathIndexBuilder, type PathIndex } from './path-index.js';
-import { describeLayer, forEachEntry, readContent, type EntryContent, type LayerInput, type LayerStats } from './stream.js';
+import { blobReader, type EntryReader } from './readers.js';
+import { knownRejected, knownUnselected, noteRejected, noteUnselected } from './recording.js';
+import { describeLayer, readContent, type EntryContent, type LayerInput, type LayerStats } from './stream.js';
 import type { LayerEntry } from './tar.js';
 import { MergedState, mergeWant, type Node, type Want } from './view.js';
 import { LayerWhiteouts } from './whiteout.js';
@@ -85,9 +87,13 @@ export class Merger {
     };
   }
 
-  /** The selector's answer for `path` and, when asked, for the paths that reach it through symlinks. */
-  wantOf(path: string, withAliases: boolean, info?: EntryInfo): { want?: Want; selected: boolean; aliases?: string[] } {
-    const direct = this.toWant(this.selector.wants(path, info));
+  /**
+   * The selector's answer for `path` and, when asked, for the paths that
+   * reach it through symlinks. `directIsNo`: a replay knows the answer for
+   * the path itself is no (recording.ts), so the selector is not asked.
+   */
+  wantOf(path: string, withAliases: boolean, info?: EntryInfo, directIsNo = false): { want?: Want; selected: boolean; aliases?: string[] } {
+    const direct = directIsNo ? undefined : this.toWant(this.selector.wants(path, info));
     let want = direct;
     let aliases: string[] | undefined;
     if (withAliases) {
@@ -118,7 +124,8 @@ export class Merger {
     } else node.content = bytes;
   }
 
-  async mergeLayer(layer: LayerInput, position: number, onWarning: (message: string) => void): Promise<LayerStats> {
+  /** Merges one layer, its entries from `read` (the blob by default; a replay of a recording: readers.ts). */
+  async mergeLayer(layer: LayerInput, position: number, onWarning: (message: string) => void, read: EntryReader = blobReader(layer)): Promise<LayerStats> {
     const { state } = this;
     const origin = layer.origin;
     const what = describeLayer(origin);
@@ -176,14 +183,21 @@ export class Merger {
           return;
         }
         case 'file': {
-          const { want, selected, aliases } = this.wantOf(path, true, { kind: entry.kind, mode: entry.mode, size: entry.size });
+          const { want, selected, aliases } = this.wantOf(path, true, { kind: entry.kind, mode: entry.mode, size: entry.size }, knownUnselected(content));
+          if (!selected) noteUnselected(content);
           if (!want) {
+            pending.delete(path);
+            return;
+          }
+          // A replay knows the verdict of the file's own answer without its bytes (recording.ts).
+          if (want.accept && knownRejected(content, aliases)) {
             pending.delete(path);
             return;
           }
           const node = nodeOf(entry, origin, selected, want, aliases);
           await this.fill(node, want, content, what);
           if (want.accept && node.content !== undefined && !want.accept(node.content)) {
+            noteRejected(content, aliases);
             pending.delete(path); // looked inside and it is not what the analyzer wants: keep nothing
             return;
           }
@@ -194,7 +208,7 @@ export class Merger {
       }
     };
 
-    const stats = await forEachEntry(layer, visit, { ...(this.options.signal ? { signal: this.options.signal } : {}), onWarning });
+    const stats = await read(visit, { ...(this.options.signal ? { signal: this.options.signal } : {}), onWarning });
     if (this.options.verifyDiffIds && origin.diffId !== undefined && origin.diffId !== stats.diffId) {
       throw new LayerError(
         'LAYER_DIFFID_MISMATCH',

@@ -62,6 +62,11 @@ export function describeLayer(origin: LayerOrigin): string {
   return `layer ${origin.index} (${origin.digest.slice(0, 19)})`;
 }
 
+/** The warning for a media type that names another compression than the blob's bytes have. */
+export function compressionWarning(layer: LayerInput, declared: LayerCompression, actual: LayerCompression): string {
+  return `${describeLayer(layer.origin)}: media type ${layer.mediaType} declares ${declared} but the blob is ${actual}; read as ${actual}`;
+}
+
 /**
  * Streams every entry of one layer to `visit`, in tar order, and answers the
  * layer's sizes and diffID. Throws LayerError (LAYER_TRUNCATED,
@@ -83,9 +88,7 @@ export async function forEachEntry(layer: LayerInput, visit: EntryVisitor, optio
     throw error;
   }
   const compression = sniffCompression(head);
-  if (compression !== declared) {
-    options.onWarning?.(`${what}: media type ${layer.mediaType} declares ${declared} but the blob is ${compression}; read as ${compression}`);
-  }
+  if (compression !== declared) options.onWarning?.(compressionWarning(layer, declared, compression));
 
   const meter = new Meter();
   const counter = new Counter();

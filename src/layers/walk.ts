@@ -31,7 +31,9 @@ import { LayerError } from './errors.js';
 import { tryResolveInRoot } from './links.js';
 import { copyBytes, Merger, nodeOf, type HardlinkNeed, type LayerRecord } from './merge.js';
 import { prefixesOf } from './path-index.js';
-import { describeLayer, forEachEntry, type EntryContent, type LayerInput, type LayerStats } from './stream.js';
+import { blobReader, recordingReader, replayReader, type EntryReader } from './readers.js';
+import { LayerRecorder, ReplayMiss, type LayerRecordingCache } from './recording.js';
+import { describeLayer, type EntryContent, type LayerInput, type LayerStats } from './stream.js';
 import type { LayerEntry } from './tar.js';
 import { MergedView, mergeWant, satisfies, type Node, type Want } from './view.js';
 
@@ -47,6 +49,14 @@ export interface WalkOptions {
   onLayer?(origin: LayerOrigin, stats: LayerStats): void;
   /** Compare each layer's computed diffID with origin.diffId when set (default true): LAYER_DIFFID_MISMATCH. */
   verifyDiffIds?: boolean;
+  /**
+   * Recordings of layers seen before (recording.ts): a layer with one is
+   * replayed instead of read; a layer read is recorded and offered back.
+   * Only for one selector (and these options): the caller keys the cache.
+   */
+  cache?: LayerRecordingCache;
+  /** Called when a layer's blob is opened to be read (not for replays): tests count reads. */
+  onRead?(origin: LayerOrigin): void;
 }
 
 /** The FileView walkLayers returns, with what the walk measured. */
@@ -63,6 +73,57 @@ export class LayerView extends MergedView {
 }
 
 export async function walkLayers(layers: readonly LayerInput[], selector: FileSelector, options: WalkOptions = {}): Promise<LayerView> {
+  const cache = options.cache;
+  if (!cache) return walkOnce(layers, selector, options, (p) => counted(layers[p] as LayerInput, options, blobReader));
+  const cached = await Promise.all(layers.map((l) => (l.origin.diffId !== undefined ? cache.get(l.origin.digest, l.origin.diffId) : undefined)));
+  // Layers read in this walk, recorded: reused as replays if the walk must start again.
+  const recorders = new Map<number, LayerRecorder>();
+  const forced = new Set<number>();
+  const readerOf = (p: number): EntryReader => {
+    const layer = layers[p] as LayerInput;
+    const known = recorders.get(p)?.recording() ?? (recorders.has(p) ? undefined : cached[p]);
+    if (known && !forced.has(p)) return replayReader(layer, known, p);
+    let recorder = recorders.get(p);
+    if (!recorder) recorders.set(p, (recorder = new LayerRecorder(layer.origin.digest, cached[p])));
+    return counted(layer, options, (l) => recordingReader(l, recorder));
+  };
+  // Each start again reads one more layer for real, so this ends after at most layers.length + 1 walks.
+  for (;;) {
+    const readers = new Map<number, EntryReader>();
+    try {
+      const view = await walkOnce(layers, selector, options, (p) => {
+        let reader = readers.get(p);
+        if (!reader) readers.set(p, (reader = readerOf(p)));
+        return reader;
+      });
+      // Keyed by what was read (blob and computed diffID), never by what the config claims.
+      for (const recorder of recorders.values()) {
+        const recording = recorder.recording();
+        if (recording) await cache.put(recording);
+      }
+      return view;
+    } catch (error) {
+      if (!(error instanceof ReplayMiss) || forced.has(error.position)) throw error;
+      forced.add(error.position);
+    }
+  }
+}
+
+/** A reader that tells `onRead` when it opens the blob. */
+function counted(layer: LayerInput, options: WalkOptions, make: (layer: LayerInput) => EntryReader): EntryReader {
+  const onRead = options.onRead;
+  if (!onRead) return make(layer);
+  return make({
+    origin: layer.origin,
+    mediaType: layer.mediaType,
+    open: () => {
+      onRead(layer.origin);
+      return layer.open();
+    },
+  });
+}
+
+async function walkOnce(layers: readonly LayerInput[], selector: FileSelector, options: WalkOptions, readerOf: (position: number) => EntryReader): Promise<LayerView> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const merger = new Merger(selector, {
     maxFileBytes,
@@ -75,11 +136,11 @@ export async function walkLayers(layers: readonly LayerInput[], selector: FileSe
   };
   const stats: LayerStats[] = [];
   for (const [position, layer] of layers.entries()) {
-    const s = await merger.mergeLayer(layer, position, warn);
+    const s = await merger.mergeLayer(layer, position, warn, readerOf(position));
     stats.push(s);
     options.onLayer?.(layer.origin, s);
   }
-  const plan = new SecondPass(merger, layers);
+  const plan = new SecondPass(merger, layers, readerOf);
   plan.compute();
   const positions = await plan.run(options.signal);
   return new LayerView(merger, stats, positions);
@@ -103,6 +164,7 @@ class SecondPass {
   constructor(
     private readonly merger: Merger,
     private readonly layers: readonly LayerInput[],
+    private readonly readerOf: (position: number) => EntryReader,
   ) {
     this.records = merger.records;
     this.top = this.records.length - 1;
@@ -169,7 +231,7 @@ class SecondPass {
         }
         if (recheck) await this.recheckAliases(entry, content, p, layer.origin);
       };
-      await forEachEntry(layer, visit, { ...(signal ? { signal } : {}) });
+      await this.readerOf(p)(visit, { ...(signal ? { signal } : {}) });
       for (const path of fetches?.keys() ?? []) {
         if (!found.has(path)) this.merger.warnings.push(`${path}: expected in ${describeLayer(layer.origin)} but not found there`);
       }

@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DirectoryLayerCache } from '../engine/layer-cache.js';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
@@ -195,6 +196,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         metadata,
         classifier,
         dbPath: config.scan.dbPath,
+        layerCache: new DirectoryLayerCache({ dir: join(config.root, 'layer-cache') }),
         concurrency: config.scan.concurrency,
         rescanIntervalMs: config.scan.rescanIntervalMs,
         onScanned: (record, durationMs) => metrics.countScan(record.state, { ...(durationMs !== undefined ? { durationMs } : {}), incomplete: (record.result?.incomplete?.length ?? 0) > 0 }),

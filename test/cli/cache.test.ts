@@ -4,14 +4,19 @@
  * that commands fill is shown by `cache info`, emptied by `cache clean`
  * (all, by age, down to a size) and held under PORTCULLIS_CACHE_MAX_SIZE by
  * evicting the least recently used blobs. Against a loopback registry stub
- * that records every request.
+ * that records every request. The layer analysis cache beside it: filled by
+ * `scan`, shown and emptied by the same commands, 0600 files in a 0700
+ * folder, off with PORTCULLIS_LAYER_CACHE=off.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { ScanResult } from '../../src/core/finding.js';
+import { importPaths } from '../../src/vuln/db.js';
 import { runCli } from '../support/cli.js';
+import { VULNDATA } from '../support/paths.js';
 import { startStub, type Stub } from '../support/http-stub.js';
 import { buildLayout, sha256, type BuiltLayout } from '../support/oci-builder.js';
 
@@ -93,10 +98,16 @@ test('cache info and cache clean: what a command cached, by age, all', async () 
   utimesSync(join(cache, 'blobs', 'sha256', layerDigest.slice(7)), old, old);
   const aged = await runCli(['cache', 'clean', '--older-than', '7d'], cacheEnv(cache));
   assert.equal(aged.code, 0, aged.stderr);
-  assert.match(aged.stdout, /^Removed 1 blob \(\d+ B\) from .*; 1 left \(\d+ B\)\n$/);
+  assert.match(aged.stdout, /^Removed 1 blob \(\d+ B\) from .*; 1 left \(\d+ B\)\nRemoved 0 layer analyses \(0 B\) from .*; 0 left \(0 B\)\n$/);
   assert.deepEqual(cachedDigests(cache), [configDigest]);
   const all = await runCli(['cache', 'clean', '--format', 'json'], cacheEnv(cache));
-  assert.deepEqual(JSON.parse(all.stdout), { location: cache, removed: 1, bytes: readFileSync(layout.blobPath(configDigest)).length, left: { entries: 0, bytes: 0 } });
+  assert.deepEqual(JSON.parse(all.stdout), {
+    location: cache,
+    removed: 1,
+    bytes: readFileSync(layout.blobPath(configDigest)).length,
+    left: { entries: 0, bytes: 0 },
+    layers: { location: join(cache, 'layers'), removed: 0, bytes: 0, left: { entries: 0, bytes: 0 } },
+  });
   assert.deepEqual(cachedDigests(cache), []);
 });
 
@@ -133,4 +144,44 @@ test('bad sizes, ages and flag mixes are usage errors (exit 2)', async () => {
   assert.match(age.stderr, /--older-than takes an age such as 12h, 7d or 2w, not "yesterday"/);
   const mix = await runCli(['cache', 'clean', '--all', '--older-than', '7d'], cacheEnv(cache));
   assert.equal(mix.code, 2);
+});
+
+test('the layer analysis cache: scan fills it (0600 files, 0700 folder), the next scan gives the same result, cache info and clean cover it', async () => {
+  const db = join(work, 'alpine.sqlite');
+  await importPaths(db, [join(VULNDATA, 'alpine-secdb/yaml/v3.4')]);
+  const apk = readFileSync(join(VULNDATA, 'pkgdb/apk/trivy-testdata/lib/apk/db/installed'));
+  const app = await buildLayout({
+    layers: [
+      { entries: [{ name: 'etc/os-release', body: 'ID=alpine\nVERSION_ID=3.4.6\n' }, { name: 'lib/apk/db/installed', body: apk }] },
+      { entries: [{ name: 'app/readme', body: 'hello' }] },
+    ],
+  });
+  const cache = join(work, 'layer-cache');
+  const env = cacheEnv(cache, { PORTCULLIS_LAYER_CACHE: 'on' });
+  const scan = async (extra: NodeJS.ProcessEnv = env): Promise<ScanResult> => {
+    const r = await runCli(['scan', app.name, '--db', db, '--format', 'json', '-q'], extra);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as ScanResult;
+  };
+  const off = await scan(cacheEnv(cache, { PORTCULLIS_LAYER_CACHE: 'off' }));
+  assert.equal(existsSync(join(cache, 'layers')), false, 'off: nothing written');
+  const first = await scan();
+  const files = readdirSync(join(cache, 'layers'));
+  assert.equal(files.length, 2);
+  assert.equal(statSync(join(cache, 'layers')).mode & 0o777, 0o700);
+  for (const f of files) assert.equal(statSync(join(cache, 'layers', f)).mode & 0o777, 0o600);
+  const second = await scan();
+  const same = (r: ScanResult): string => JSON.stringify({ ...r, scannedAt: '' });
+  assert.ok(off.findings.length > 10);
+  assert.equal(same(first), same(off));
+  assert.equal(same(second), same(off));
+  const info = JSON.parse((await runCli(['cache', 'info', '--format', 'json'], env)).stdout) as { layers: { location: string; entries: number; bytes: number } };
+  assert.equal(info.layers.location, join(cache, 'layers'));
+  assert.equal(info.layers.entries, 2);
+  assert.ok(info.layers.bytes > apk.length);
+  const table = await runCli(['cache', 'info'], env);
+  assert.match(table.stdout, /^Layers: +.*: .* in 2 layer analyses \(limit 512 MiB\)$/m);
+  const clean = JSON.parse((await runCli(['cache', 'clean', '--format', 'json'], env)).stdout) as { layers: { removed: number; left: unknown } };
+  assert.equal(clean.layers.removed, 2);
+  assert.deepEqual(readdirSync(join(cache, 'layers')), []);
 });

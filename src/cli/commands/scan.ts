@@ -3,6 +3,7 @@ import { plural, VULNERABILITY, SEVERITY_LEVELS, appendAll } from '../../core/in
 import { loadIgnoreFile, type IgnoreFile } from '../../engine/ignore.js';
 import { scanTarget, type ScanTarget, loadVex, type VexStatement } from '../../engine/scan.js';
 import { canonicalImageName } from '../../engine/index.js';
+import { cliLayerCache, type LayerCacheStore } from '../../engine/layer-cache.js';
 import type { ReportWriter } from '../../report/index.js';
 import { defaultDbPath } from '../../vuln/index.js';
 import { parseSeverityOrder } from '../../vuln/match/index.js';
@@ -79,8 +80,10 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
 
   let target: ScanTarget;
   let progress: TransferProgress | undefined;
+  let layerCache: LayerCacheStore | undefined;
   if (image !== undefined) {
     const context = systemContext(options, io);
+    layerCache = cliLayerCache(context);
     progress = new TransferProgress(io.stderr, !options.quiet);
     context.onProgress = progress.onProgress;
     target = { kind: 'image', name: await canonicalImageName(image), context, ...(context.platform ? { platform: context.platform } : {}) };
@@ -100,6 +103,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
       ...(options.kev ? { kev: true } : {}),
       ...(severityOrder ? { severityOrder } : {}),
       ...(epssThreshold !== undefined ? { epssThreshold } : {}),
+      ...(layerCache ? { layerCache } : {}),
     });
   } finally {
     progress?.stop();

@@ -213,18 +213,20 @@ Examples:
 
   const cache = program
     .command('cache')
-    .description('the local blob cache of registry layers: where it is, its size, emptying it')
+    .description('the local caches (registry blobs, layer analyses): where they are, their size, emptying them')
     .addHelpText(
       'after',
       `
 The cache keeps verified registry blobs (layers, configs) under
 $PORTCULLIS_CACHE_DIR, else $XDG_CACHE_HOME/portcullis, else ~/.cache/portcullis.
 It is bounded: past PORTCULLIS_CACHE_MAX_SIZE (default 2G) the least recently
-used blobs are removed after each command that added some.`,
+used blobs are removed after each command that added some. Beside it, layers/
+keeps what scan saw of each layer (at most 512M, least recently used out first;
+PORTCULLIS_LAYER_CACHE=off turns it off), so a second scan reads no layer again.`,
     );
   cache
     .command('info')
-    .description('location, size, number of blobs, limit, last use')
+    .description('location, size, number of blobs and layer analyses, limits, last use')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (options: CacheCommandOptions) => {
       const { cacheInfoCommand } = await import('../commands/cache.js');
@@ -232,10 +234,10 @@ used blobs are removed after each command that added some.`,
     });
   cache
     .command('clean')
-    .description('remove cached blobs: all (the default), those unused for a while, or the least recently used down to a size')
+    .description('remove cached blobs and layer analyses: all (the default), those unused for a while, or the least recently used down to a size')
     .option('--all', 'remove every blob (the default without other flags)')
     .option('--older-than <age>', 'remove blobs not used for this long (e.g. 12h, 7d, 2w)')
-    .option('--max-size <size>', 'remove the least recently used blobs until the cache is this small (e.g. 500M, 2G)')
+    .option('--max-size <size>', 'remove the least recently used blobs until the blob cache is this small, and layer analyses likewise (e.g. 500M, 2G)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addHelpText('after', '\nThe advisory database is not a cache entry and is never removed here.\n\nExamples:\n  portcullis cache clean\n  portcullis cache clean --older-than 7d\n  portcullis cache clean --max-size 500M')
     .action(async (options: CacheCommandOptions) => {

@@ -36,6 +36,11 @@ with --exit-code 0 and no findings; the report carries them too (JSON
 "incomplete", SARIF executionSuccessful false). --allow-incomplete turns them
 into warnings and exits as the gate says.
 
+The layer cache: what a scan saw of each layer is kept under the cache root's
+layers/ folder, so the next scan of the image, or of one on the same base
+layers, reads no layer it has seen and reports the same; "cache info|clean"
+show and empty it, PORTCULLIS_LAYER_CACHE=off turns it off.
+
 The advisory database: --db PATH, else PORTCULLIS_DB, else
 ~/.cache/portcullis/db/advisories.sqlite. None yet: the first scan downloads it
 ("db update", a progress bar on a terminal; or "db pull" of the signed artifact

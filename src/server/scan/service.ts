@@ -13,12 +13,15 @@
  * scan of an image reads its layers and keeps the inventory (InventoryStore,
  * keyed by manifest digest, tagged with the cataloguers' key); later scans
  * match the kept inventory again without reading a single blob, as long as
- * the cataloguers are the ones that made it. A rescan after a database
+ * the cataloguers are the ones that made it. A new image on layers scanned
+ * before (another tag on the same base) reads only its own layers: the
+ * layer cache replays what the walk saw of the others. A rescan after a database
  * change compares its findings with the previous result's and tells the
  * events what is new and what is fixed (changes.ts).
  */
 import type { Digest, ScanResult, SeverityLevel } from '../../core/index.js';
 import { inventoryKey } from '../../engine/kept-inventory.js';
+import type { LayerCacheStore } from '../../engine/layer-cache.js';
 import { scanTarget, type ScanOptions } from '../../engine/scan.js';
 import type { ManifestClassifier } from '../artifact.js';
 import { silentLog, type RegistryLog } from '../log.js';
@@ -46,6 +49,8 @@ export interface ScanServiceOptions {
   readonly onScanned?: (record: ScanRecord, durationMs?: number) => void;
   /** Inventories kept per manifest: rescans match them again instead of reading layers (absent: every scan reads them). */
   readonly inventories?: InventoryStore;
+  /** What the layer walk saw of each layer (engine/layer-cache.ts): an image on layers scanned before reads only its new ones. */
+  readonly layerCache?: LayerCacheStore;
   /** The cataloguers (default: all of them); their names and versions key the kept inventories. */
   readonly catalogers?: ScanOptions['catalogers'];
   /** Told about finished and failed scans, and what a rescan after a database change found new or fixed. */
@@ -244,7 +249,12 @@ export class ScanService implements RegistryEvents {
       const previous = await metadata.getScan(job.digest);
       await this.#save({ manifestDigest: job.digest, state: 'scanning', ...keepResult(previous), updatedAt: this.#now() });
       const name = `${job.repository}@${job.digest}`;
-      const options = { store: database.store, now: this.#options.now?.() ?? new Date(), ...(this.#options.catalogers ? { catalogers: this.#options.catalogers } : {}) };
+      const options = {
+        store: database.store,
+        now: this.#options.now?.() ?? new Date(),
+        ...(this.#options.catalogers ? { catalogers: this.#options.catalogers } : {}),
+        ...(this.#options.layerCache ? { layerCache: this.#options.layerCache } : {}),
+      };
       const { result, inventory } = kept
         ? await scanTarget({ kind: 'inventory', name, inventory: kept.inventory, ...(kept.image ? { image: kept.image } : {}) }, options)
         : await scanTarget({ kind: 'source', name, source: openStoredImage(job, { blobs, metadata }) }, options);

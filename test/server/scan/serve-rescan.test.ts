@@ -4,10 +4,14 @@
  * HTTP is scanned once from its layers and its inventory kept in the
  * registry's SQLite file; a `db import` that adds lodash's CVE-2021-23337
  * makes the rescan match the kept inventory, log `scan.changes` with one new
- * finding, and the pull policy refuse the image from then on.
+ * finding, and the pull policy refuse the image from then on. The layer
+ * cache in the data folder: an image on the same layers plus one of its own
+ * records only that one (the others are replayed, their files untouched).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +25,7 @@ import { startRegistry, type RunningRegistry } from '../../../src/server/open.js
 import { importPaths } from '../../../src/vuln/db.js';
 import { writeAdvisories, type OsvAdvisory } from '../../support/osv.js';
 import { REPO_ROOT, VULNDATA } from '../../support/paths.js';
+import { tarOf } from '../../support/oci-builder.js';
 import { captureLog } from '../../support/registry-log.js';
 
 const HELLO = join(REPO_ROOT, 'examples', 'hello');
@@ -81,4 +86,45 @@ test('serve keeps the inventory of a pushed image; after a db import the rescan 
   const refused = await fetch(`${registry.url}/v2/demo/hello/manifests/latest`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
   assert.equal(refused.status, 403);
   assert.match(((await refused.json()) as { errors: Array<{ message: string }> }).errors[0]!.message, /has 1 HIGH vulnerability/);
+});
+
+test('serve keeps layer analyses in <root>/layer-cache: an image on the same layers plus one records only its own', async () => {
+  const cacheDir = join(work, 'data', 'layer-cache');
+  await pushHello('demo/base');
+  await registry.scanner!.checkDatabase();
+  await registry.scanner!.idle();
+  const index = JSON.parse(readFileSync(join(HELLO, 'index.json'), 'utf8')) as { manifests: Array<{ digest: Digest }> };
+  const manifest = JSON.parse(blob(index.manifests[0]!.digest).toString('utf8')) as { config: { digest: string }; layers: Array<{ digest: string; size: number; mediaType: string }> };
+  const inodes = (): Map<string, number> => new Map(readdirSync(cacheDir).map((f) => [f, statSync(join(cacheDir, f)).ino]));
+  const before = inodes();
+  assert.equal(before.size, manifest.layers.length);
+  for (const f of before.keys()) assert.equal(statSync(join(cacheDir, f)).mode & 0o777, 0o600);
+
+  // The same layers and one more, with its own config.
+  const tar = await tarOf([{ name: 'app/extra.txt', body: 'one more layer' }]);
+  const extra = gzipSync(tar);
+  const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const config = JSON.parse(blob(manifest.config.digest).toString('utf8')) as { rootfs: { diff_ids: string[] }; history?: unknown[] };
+  config.rootfs.diff_ids.push(sha(tar));
+  delete config.history;
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const upload = async (bytes: Buffer): Promise<void> => {
+    const r = await fetch(`${registry.url}/v2/demo/sibling/blobs/uploads/?digest=${sha(bytes)}`, { method: 'POST', body: bytes });
+    assert.equal(r.status, 201, await r.text());
+  };
+  for (const l of manifest.layers) await upload(blob(l.digest));
+  await upload(extra);
+  await upload(configBytes);
+  const sibling = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(configBytes), size: configBytes.length },
+    layers: [...manifest.layers, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(extra), size: extra.length }],
+  };
+  const put = await fetch(`${registry.url}/v2/demo/sibling/manifests/latest`, { method: 'PUT', body: JSON.stringify(sibling), headers: { 'content-type': sibling.mediaType } });
+  assert.equal(put.status, 201, await put.text());
+  await registry.scanner!.idle();
+  const after = inodes();
+  assert.equal(after.size, before.size + 1, 'one new recording: the new layer');
+  for (const [f, ino] of before) assert.equal(after.get(f), ino, 'the shared layers were replayed, not read and recorded again');
 });
