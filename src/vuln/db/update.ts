@@ -38,7 +38,7 @@ export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
   nvd: 'https://services.nvd.nist.gov/rest/json/cves/2.0',
 };
 
-export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux'];
+export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'MinimOS'];
 
 export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd';
 

@@ -170,7 +170,7 @@ test('Chainguard and Wolfi: CGA records in OSV and Wolfi\'s secdb JSON', async (
   assert.deepEqual(chainguard.findings.map(line), [`haproxy-2.2 2.2.33-r0 ${cga.upstream![0]} fixed ${cgFix}`]);
   assert.equal(chainguard.findings[0]!.severitySource, 'chainguard');
 
-  // CGA-xcpc-gm23-prj9 says syncthing-compat is not affected (fixed "0"): no finding at any version.
+  // CGA-xcpc-gm23-prj9 says syncthing-compat is not affected (fixed "0"): no finding, whatever the version.
   const compat = await scan({ id: 'chainguard', versionId: '20230214', path: 'etc/os-release' }, [apk('syncthing-compat', '2.0.13-r0')]);
   assert.deepEqual(compat.findings, []);
 
