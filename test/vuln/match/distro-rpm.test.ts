@@ -125,9 +125,10 @@ test('Rocky Linux: epochs count, module streams are kept apart', async () => {
     rpm('java-11-openjdk', '1:11.0.12.0.7-0.el8_4'),
     rpm('java-11-openjdk-headless', '1:11.0.13.0.8-1.el8_4', { source: 'java-11-openjdk' }), // fixed
   ]);
-  // Rocky lists the CVEs under `related` (not aliases): one finding, named by the RLSA.
+  // Rocky lists the CVEs under `related`; with ten of them the finding is named by the RLSA, each CVE an alias.
   assert.deepEqual(r8.findings.map(line), [`java-11-openjdk 1:11.0.12.0.7-0.el8_4 ${java.id} fixed ${jfix}`]);
   assert.equal(r8.findings[0]!.severitySource, 'rocky');
+  for (const cve of java.related!) assert.ok(r8.findings[0]!.aliases.includes(cve), cve);
   // A build without an epoch is older than every epoch-1 build, whatever its version: rpm compares the epoch first.
   const noEpoch = await scan(rocky8, [rpm('java-11-openjdk', '11.0.99-1.el8_4')]);
   assert.deepEqual(noEpoch.findings.map(line), [`java-11-openjdk 11.0.99-1.el8_4 ${java.id} fixed ${jfix}`]);
@@ -151,7 +152,10 @@ test('AlmaLinux: el8_8 and el9_2 releases against the record\'s fixes', async ()
     rpm('python3-requests', '2.20.0-2.1.el8_1', { source: 'python-requests' }),
     rpm('python3-requests', fix8, { source: 'python-requests' }),
   ]);
-  assert.deepEqual(a8.findings.map(line), [`python3-requests 2.20.0-2.1.el8_1 ${requests.id} fixed ${fix8}`]);
+  // The one CVE the ALSA lists under `related` names the finding; the ALSA is an alias.
+  assert.deepEqual(requests.related, ['CVE-2023-32681']);
+  assert.deepEqual(a8.findings.map(line), [`python3-requests 2.20.0-2.1.el8_1 CVE-2023-32681 fixed ${fix8}`]);
+  assert.ok(a8.findings[0]!.aliases.includes(requests.id));
 
   const avahi = record('almalinux/almalinux9/ALSA-2024_2433.json');
   const fix9 = fixedIn(avahi, 'AlmaLinux:9', 'avahi');
