@@ -13,10 +13,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { runCatalogers, selectorFor } from '../../../src/catalog/catalog.js';
+import { rpmCataloger } from '../../../src/catalog/os/rpm/index.js';
 import type { Finding } from '../../../src/core/index.js';
 import type { Inventory, OsRelease, Package } from '../../../src/core/inventory.js';
 import { importPaths, openAdvisoryStore } from '../../../src/vuln/db.js';
-import { matchInventory } from '../../../src/vuln/match/index.js';
+import { matchInventory, osMatcher } from '../../../src/vuln/match/index.js';
+import { fileViewFromMap } from '../../support/file-view.js';
 import { VULNDATA } from '../../support/paths.js';
 
 const OSV = join(VULNDATA, 'osv/distro-samples');
@@ -202,6 +205,28 @@ test('Oracle Linux: no advisory data, so its packages are reported as not matche
     });
     assert.deepEqual(findings, []);
     assert.deepEqual(incomplete, ['no advisory data is known for ol 8.10; its 1 OS package was not matched']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('Azure Linux (CBL-Mariner 2.0, a real rpmdb): asked by binary and source rpm name; no data is not an unknown OS', async () => {
+  const rpmdb = readFileSync(join(VULNDATA, 'pkgdb/rpm/go-rpmdb-testdata/cbl-mariner-2.0/rpmdb.sqlite'));
+  const osRelease = readFileSync(join(VULNDATA, 'pkgdb/os-release/trivy-testdata/mariner-2.0'));
+  const view = fileViewFromMap({ 'etc/os-release': osRelease, 'var/lib/rpm/rpmdb.sqlite': rpmdb }, selectorFor([rpmCataloger]));
+  const inventory = await runCatalogers(view, [rpmCataloger]);
+  assert.equal(inventory.packages.length, 129);
+  const libs = inventory.packages.find((p) => p.name === 'openssl-libs')!;
+  assert.deepEqual(
+    osMatcher.query(libs, inventory.os, () => assert.fail('no warning expected')).map((q) => `${q.ecosystem}|${q.name}|${q.version}`),
+    ['Azure Linux:2|openssl-libs|1.1.1k-7.cm2', 'Azure Linux:2|openssl|1.1.1k-7.cm2', 'Azure Linux:2.0|openssl-libs|1.1.1k-7.cm2', 'Azure Linux:2.0|openssl|1.1.1k-7.cm2'],
+  );
+  // No Azure Linux record is in the test data: nothing found, and the scan is not reported as an unknown distribution.
+  const store = openAdvisoryStore(db);
+  try {
+    const incomplete: string[] = [];
+    assert.deepEqual(await matchInventory(inventory, store, { onIncomplete: (r) => incomplete.push(r) }), []);
+    assert.deepEqual(incomplete, []);
   } finally {
     await store.close();
   }
