@@ -61,6 +61,18 @@ export interface OsRelease {
   readonly idLike?: readonly string[];
   /** True for distroless images (dpkg status.d, no shell). */
   readonly distroless?: boolean;
+  /**
+   * Alpine: the release that `etc/apk/repositories` installs from when it is
+   * not the os-release one (`edge`, `3.20`): advisories of that release apply.
+   */
+  readonly apkRepositoryRelease?: string;
+  /**
+   * Red Hat: the content sets (repository ids such as
+   * `rhel-9-for-x86_64-appstream-rpms`) that Red Hat's build system recorded
+   * in `root/buildinfo/content_manifests/*.json`; they decide which product
+   * streams' advisories apply.
+   */
+  readonly contentSets?: readonly string[];
   /** The file the answer came from. */
   readonly path: string;
 }

@@ -3,7 +3,7 @@
  * travels with an inventory, deterministic package order, and the property
  * names we write into CycloneDX (and read back).
  */
-import type { Digest, Package } from '../core/index.js';
+import type { Digest, OsRelease, Package } from '../core/index.js';
 
 /** What an SBOM says about the image it describes. */
 export interface SbomImage {
@@ -40,6 +40,8 @@ export const PROP = {
   osIdLike: 'portcullis:os:idLike',
   osDistroless: 'portcullis:os:distroless',
   osPath: 'portcullis:os:path',
+  osApkRepositoryRelease: 'portcullis:os:apkRepositoryRelease',
+  osContentSets: 'portcullis:os:contentSets',
   /** On the document (CycloneDX metadata property, SPDX document annotation), one per reason: the inventory is incomplete. */
   incomplete: 'portcullis:incomplete',
 } as const;
@@ -94,4 +96,28 @@ export function uniqueRefs(packages: readonly Package[]): string[] {
     used.add(ref);
     return ref;
   });
+}
+
+const MAX_CONTENT_SETS = 256;
+
+/** Where packages come from (Alpine's other release, Red Hat's content sets) as SBOM properties: name and value. */
+export function osSourceProperties(os: OsRelease): [string, string][] {
+  const out: [string, string][] = [];
+  if (os.apkRepositoryRelease) out.push([PROP.osApkRepositoryRelease, os.apkRepositoryRelease]);
+  if (os.contentSets?.length) out.push([PROP.osContentSets, os.contentSets.join(' ')]);
+  return out;
+}
+
+/**
+ * The same fields read back from an SBOM's properties (content sets space separated, or a list in the native
+ * JSON); values that are not of their form are dropped.
+ */
+export function osSourceFromProperties(get: (name: string) => string | readonly string[] | undefined): Pick<OsRelease, 'apkRepositoryRelease' | 'contentSets'> {
+  const release = get(PROP.osApkRepositoryRelease);
+  const raw = get(PROP.osContentSets) ?? [];
+  const sets = (typeof raw === 'string' ? raw.split(/\s+/) : raw).filter((s) => /^[A-Za-z0-9_.-]{1,200}$/.test(s)).slice(0, MAX_CONTENT_SETS);
+  return {
+    ...(typeof release === 'string' && /^(?:edge|\d+\.\d+)$/.test(release) ? { apkRepositoryRelease: release } : {}),
+    ...(sets.length ? { contentSets: sets } : {}),
+  };
 }

@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { Enums, Models, Serialize, Spec, SPDX } from '@cyclonedx/cyclonedx-library';
 import type { Inventory, OsRelease, Package } from '../core/index.js';
-import { DEFAULT_TOOL, isOsEcosystem, platformString, PROP, type SbomImage, type SbomTool, sortPackages, uniqueRefs } from './common.js';
+import { DEFAULT_TOOL, isOsEcosystem, osSourceProperties, platformString, PROP, type SbomImage, type SbomTool, sortPackages, uniqueRefs } from './common.js';
 import { asOperand, classifyLicense } from './license.js';
 
 export interface CycloneDxOptions {
@@ -106,6 +106,7 @@ function operatingSystemComponent(os: OsRelease): Models.Component {
   if (os.versionCodename) component.properties.add(new Models.Property(PROP.osCodename, os.versionCodename));
   if (os.idLike?.length) component.properties.add(new Models.Property(PROP.osIdLike, os.idLike.join(' ')));
   if (os.distroless) component.properties.add(new Models.Property(PROP.osDistroless, 'true'));
+  for (const [name, value] of osSourceProperties(os)) component.properties.add(new Models.Property(name, value));
   component.properties.add(new Models.Property(PROP.osPath, os.path));
   return component;
 }

@@ -29,7 +29,7 @@
  * does not know.
  */
 import { isDigest, type LayerOrigin, type Ecosystem, type Inventory, type OsRelease, type Package } from '../core/index.js';
-import { DEFAULT_TOOL, type SbomImage, type SbomTool, sortPackages } from './common.js';
+import { DEFAULT_TOOL, osSourceFromProperties, PROP, type SbomImage, type SbomTool, sortPackages } from './common.js';
 import { SbomError } from './errors.js';
 import { PURL_TYPES, tryParsePurl } from './purl.js';
 
@@ -125,6 +125,9 @@ export function osReleaseOf(v: unknown): OsRelease | undefined {
     ...(str(r.prettyName) ? { prettyName: r.prettyName as string } : {}),
     ...(idLike?.length ? { idLike } : {}),
     ...(r.distroless === true ? { distroless: true } : {}),
+    ...osSourceFromProperties((name) =>
+      name === PROP.osApkRepositoryRelease ? str(r.apkRepositoryRelease) : name === PROP.osContentSets ? strings(r.contentSets) : undefined,
+    ),
     path: str(r.path) ?? '',
   };
 }

@@ -24,7 +24,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Inventory, OsRelease, Package } from '../core/index.js';
-import { DEFAULT_TOOL, isOsEcosystem, platformString, PROP, type SbomImage, type SbomTool, sortPackages, uniqueRefs } from './common.js';
+import { DEFAULT_TOOL, isOsEcosystem, osSourceProperties, platformString, PROP, type SbomImage, type SbomTool, sortPackages, uniqueRefs } from './common.js';
 import { asOperand, classifyLicense } from './license.js';
 
 export interface SpdxOptions {
@@ -249,6 +249,7 @@ function osPackage(os: OsRelease, annotator: string, date: string): SpdxPackage 
   if (os.versionCodename) annotations.push(annotation(annotator, date, `${PROP.osCodename}: ${os.versionCodename}`));
   if (os.idLike?.length) annotations.push(annotation(annotator, date, `${PROP.osIdLike}: ${os.idLike.join(' ')}`));
   if (os.distroless) annotations.push(annotation(annotator, date, `${PROP.osDistroless}: true`));
+  for (const [name, value] of osSourceProperties(os)) annotations.push(annotation(annotator, date, `${name}: ${value}`));
   annotations.push(annotation(annotator, date, `${PROP.osPath}: ${os.path}`));
   return {
     SPDXID: OS_SPDXID,

@@ -13,8 +13,13 @@
  * Distroless (Google's Debian-based images): dpkg's `var/lib/dpkg/status.d/`
  * present and neither `bin/sh` nor `bin/busybox`; or an os-release whose
  * PRETTY_NAME is "Distroless".
+ *
+ * Where packages come from when os-release does not say it all (release-repos.ts):
+ * Alpine's `etc/apk/repositories` naming another release (kept, with a
+ * warning), Red Hat's content manifests (their content sets).
  */
 import type { FileView, FileWant, OsRelease } from '../../core/index.js';
+import { alpineBranch, APK_REPOSITORIES_PATH, apkRepositoriesRelease, CONTENT_MANIFESTS_DIR, contentManifestSets } from './release-repos.js';
 
 export const OS_RELEASE_PATHS = ['etc/os-release', 'usr/lib/os-release'] as const;
 
@@ -34,6 +39,7 @@ const CONTENT_PATHS = new Set<string>([
   'etc/debian_version',
   ...RED_HAT_FAMILY_PATHS,
   'etc/lsb-release',
+  APK_REPOSITORIES_PATH,
 ]);
 
 const SHELL_PATHS = ['bin/sh', 'usr/bin/sh', 'bin/busybox', 'usr/bin/busybox'] as const;
@@ -42,10 +48,16 @@ export const DPKG_STATUS_D = 'var/lib/dpkg/status.d/';
 
 /** Release files are small; anything larger is not one. */
 const MAX_RELEASE_BYTES = 64 * 1024;
+/** A content manifest may list the image's contents too; the content sets come first. */
+const MAX_CONTENT_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_CONTENT_MANIFESTS = 64;
 
 /** The walk selector for OS detection: release files with content, shell and status.d markers as metadata. */
 export function wantsReleaseFile(path: string): boolean | FileWant {
   if (CONTENT_PATHS.has(path)) return { content: true, maxBytes: MAX_RELEASE_BYTES };
+  if (path.startsWith(CONTENT_MANIFESTS_DIR) && path.endsWith('.json') && !path.slice(CONTENT_MANIFESTS_DIR.length).includes('/')) {
+    return { content: true, maxBytes: MAX_CONTENT_MANIFEST_BYTES };
+  }
   if (SHELL_SET.has(path) || path.startsWith(DPKG_STATUS_D)) return { content: false };
   return false;
 }
@@ -85,6 +97,8 @@ export interface ReleaseFiles {
   exists(path: string): boolean;
   /** Whether any path under `prefix` exists. */
   existsUnder(prefix: string): boolean;
+  /** Paths directly under `prefix` (sorted); absent: none are known. */
+  listUnder?(prefix: string): readonly string[];
 }
 
 export function releaseFilesFromView(view: FileView): ReleaseFiles {
@@ -102,6 +116,11 @@ export function releaseFilesFromView(view: FileView): ReleaseFiles {
     existsUnder(prefix) {
       for (const p of all()) if (p.startsWith(prefix) && p.length > prefix.length) return true;
       return false;
+    },
+    listUnder(prefix) {
+      const out: string[] = [];
+      for (const p of all()) if (p.startsWith(prefix) && p.length > prefix.length && !p.slice(prefix.length).includes('/')) out.push(p);
+      return out.sort();
     },
   };
 }
@@ -171,6 +190,8 @@ export function detectOsFrom(files: ReleaseFiles): DetectOsResult {
   const hasShell = SHELL_PATHS.some((p) => files.exists(p));
   const distroless =
     (files.existsUnder(DPKG_STATUS_D) && !hasShell) || (found.prettyName?.toLowerCase().startsWith('distroless') ?? false);
+  const apkRepositoryRelease = found.id === 'alpine' ? otherApkRelease(files, found, warnings) : undefined;
+  const contentSets = readContentSets(files, warnings);
   const os: OsRelease = {
     id: found.id,
     ...(found.versionId ? { versionId: found.versionId } : {}),
@@ -178,9 +199,39 @@ export function detectOsFrom(files: ReleaseFiles): DetectOsResult {
     ...(found.prettyName ? { prettyName: found.prettyName } : {}),
     ...(found.idLike ? { idLike: found.idLike } : {}),
     ...(distroless ? { distroless: true } : {}),
+    ...(apkRepositoryRelease ? { apkRepositoryRelease } : {}),
+    ...(contentSets.length > 0 ? { contentSets } : {}),
     path: found.path,
   };
   return { os, warnings };
+}
+
+/** The release `etc/apk/repositories` installs from when it is not the os-release one (with a warning saying so). */
+function otherApkRelease(files: ReleaseFiles, found: Partial, warnings: string[]): string | undefined {
+  const text = files.read(APK_REPOSITORIES_PATH);
+  if (text === undefined) return undefined;
+  const fromRepos = apkRepositoriesRelease(text);
+  const own = alpineBranch(found.versionId, found.prettyName);
+  if (fromRepos === undefined || fromRepos === own) return undefined;
+  warnings.push(
+    `${APK_REPOSITORIES_PATH} installs from Alpine ${fromRepos}, not ${own ?? 'the os-release version'} (${found.path}): packages are matched against the advisories of ${fromRepos}, as Trivy does`,
+  );
+  return fromRepos;
+}
+
+/** Every content set the image's content manifests list, in order, once. */
+function readContentSets(files: ReleaseFiles, warnings: string[]): string[] {
+  const paths = files.listUnder?.(CONTENT_MANIFESTS_DIR) ?? [];
+  const out = new Set<string>();
+  for (const path of paths.slice(0, MAX_CONTENT_MANIFESTS)) {
+    if (!path.endsWith('.json')) continue;
+    const text = files.read(path);
+    if (text === undefined) continue;
+    const sets = contentManifestSets(text);
+    if (sets === undefined) warnings.push(`${path}: not a content manifest (no content_sets list), ignored`);
+    else for (const s of sets) out.add(s);
+  }
+  return [...out];
 }
 
 const RED_HAT_NAMES: ReadonlyArray<readonly [RegExp, string]> = [

@@ -9,7 +9,13 @@ import type { ImageCheck, ImageLintContext } from './check.js';
 import { RUNTIME_MARKERS } from './selector.js';
 
 /** os-release IDs whose product id in the EOL data differs. */
-const OS_PRODUCT: Readonly<Record<string, string>> = { rocky: 'rocky', almalinux: 'almalinux', rhel: 'rhel', centos: 'centos', amzn: 'amzn' };
+const OS_PRODUCT: Readonly<Record<string, string>> = { rocky: 'rocky', almalinux: 'almalinux', rhel: 'rhel', centos: 'centos', amzn: 'amzn', mariner: 'azurelinux', opensuse: 'opensuse-leap' };
+
+/** The EOL product of an os-release: CentOS Stream shares `ID=centos` with CentOS Linux and is told apart by its name. */
+export function osEolProduct(os: { readonly id: string; readonly prettyName?: string }): string {
+  if (os.id === 'centos' && /^centos stream/i.test(os.prettyName ?? '')) return 'centos-stream';
+  return OS_PRODUCT[os.id] ?? os.id;
+}
 
 function judge(ctx: ImageLintContext, end: SupportEnd, what: string, path: string | undefined, file: ImageFile | undefined): void {
   const name = `${end.product.name} ${end.cycle.cycle}${end.cycle.codename ? ` (${end.cycle.codename})` : ''}`;
@@ -53,7 +59,7 @@ function check(ctx: ImageLintContext): void {
   const { inventory, eol } = ctx.facts;
   const os = inventory.os;
   if (os?.versionId) {
-    const product = OS_PRODUCT[os.id] ?? os.id;
+    const product = osEolProduct(os);
     if (eol.products[product]) {
       const end = supportEnd(eol, product, os.versionId);
       if (end) judge(ctx, end, 'os-release', os.path, ctx.file(os.path));

@@ -1,6 +1,6 @@
 /** CycloneDX JSON 1.2–1.7 (ours, Syft's, Trivy's) → DecodedSbom. */
 import { type Digest, isDigest, type OsRelease, type Package, type SourcePackage } from '../../core/index.js';
-import { PROP, parsePlatformString, type SbomImage } from '../common.js';
+import { osSourceFromProperties, PROP, parsePlatformString, type SbomImage } from '../common.js';
 import { SbomError } from '../errors.js';
 import { type Context, finish, type LayerHint } from './context.js';
 import { addEdge, applyDependencies } from './dependencies.js';
@@ -197,6 +197,7 @@ function cdxOs(c: Record<string, unknown>): OsRelease | undefined {
     ...(pretty ? { prettyName: pretty } : {}),
     ...(idLike.length ? { idLike } : {}),
     ...(first(props, PROP.osDistroless) === 'true' ? { distroless: true } : {}),
+    ...osSourceFromProperties((name) => first(props, name)),
     path: first(props, PROP.osPath) ?? '',
   };
 }

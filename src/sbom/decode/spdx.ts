@@ -1,6 +1,6 @@
 /** SPDX 2.2 / 2.3 JSON → DecodedSbom. */
 import { isDigest, type OsRelease, type Package, type SourcePackage } from '../../core/index.js';
-import { PROP, parsePlatformString, type SbomImage } from '../common.js';
+import { osSourceFromProperties, PROP, parsePlatformString, type SbomImage } from '../common.js';
 import { SbomError } from '../errors.js';
 import { type Context, finish, type LayerHint } from './context.js';
 import { addEdge, applyDependencies } from './dependencies.js';
@@ -60,6 +60,7 @@ export function decodeSpdx(doc: Record<string, unknown>, ctx: Context): DecodedS
           ...(str(p.description) ? { prettyName: p.description as string } : {}),
           ...(idLike?.length ? { idLike } : {}),
           ...(notes.get(PROP.osDistroless) === 'true' ? { distroless: true } : {}),
+          ...osSourceFromProperties((name) => notes.get(name)),
           path: notes.get(PROP.osPath) ?? '',
         };
       }

@@ -44,7 +44,7 @@ export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
   epss: 'https://epss.empiricalsecurity.com/epss_scores-current.csv.gz',
 };
 
-export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux'];
+export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'MinimOS'];
 
 export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'kev' | 'epss';
 

@@ -23,6 +23,8 @@ export interface MatchQuery {
   readonly name: string;
   /** The version compared against the ranges (a Debian source version, a Go toolchain version as `1.19.8`). */
   readonly version: string;
+  /** An rpm built for a module stream: the rpm database's `modularitylabel` (`nodejs:18:…`). */
+  readonly modularityLabel?: string;
 }
 
 /** One affected entry judged against one query. */

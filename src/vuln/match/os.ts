@@ -1,20 +1,35 @@
 /**
  * Distribution packages. Debian and Ubuntu advisories name the **source**
  * package (`openssl` for `libssl3`) on a release (`Debian:12`,
- * `Ubuntu:22.04:LTS`); Alpine's name the origin on a branch (`Alpine:v3.19`);
- * Rocky Linux and AlmaLinux name binary rpm packages on a major release.
- * The version compared is the source version where the package records one
- * (a binNMU `1.2-3+b1` is built from source `1.2-3`, which is what the
- * tracker's fixed version refers to).
+ * `Ubuntu:22.04:LTS`); Alpine's name the origin on a branch (`Alpine:v3.19`,
+ * or the branch `etc/apk/repositories` installs from when that differs);
+ * Wolfi, Chainguard and MinimOS are rolling (one ecosystem each). The rpm
+ * distributions (rpm-distros.ts) are asked by binary and by source package
+ * name: Red Hat, Rocky and AlmaLinux records list binary rpms, SUSE and Azure
+ * Linux name the source rpm. The version compared is the source version
+ * where a Debian package records one (a binNMU `1.2-3+b1` is built from
+ * source `1.2-3`, which is what the tracker's fixed version refers to); an
+ * rpm's own EVR otherwise. A modular rpm is judged only by entries of its
+ * module stream (`moduleStreamApplies`).
  */
 import type { AffectedPackage, OsRelease, Package } from '../../core/index.js';
 import { DEBIAN_RELEASES } from '../sources/debian-tracker.js';
-import { judge } from './evidence.js';
+import { judge, renderRange } from './evidence.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
+import { moduleStreamApplies, rpmEcosystems } from './rpm-distros.js';
 
 function major(versionId: string | undefined): string | undefined {
   const m = /^(\d+)/.exec(versionId ?? '');
   return m?.[1];
+}
+
+function alpineEcosystem(os: OsRelease): string[] {
+  const repo = os.apkRepositoryRelease;
+  if (repo) return [repo === 'edge' ? 'Alpine:edge' : `Alpine:v${repo}`];
+  const v = os.versionId ?? '';
+  if (/_alpha|_beta|_rc|edge/.test(v) || /edge/.test(os.prettyName ?? '')) return ['Alpine:edge'];
+  const m = /^(\d+)\.(\d+)/.exec(v);
+  return m ? [`Alpine:v${m[1]}.${m[2]}`] : [];
 }
 
 /** The OSV ecosystems a distribution's advisories are filed under, most specific first. */
@@ -36,30 +51,30 @@ export function distroEcosystems(os: OsRelease | undefined, pkg?: Package): stri
       if (lts && pkg && /esm/.test(pkg.source?.version ?? pkg.version)) out.push(`Ubuntu:Pro:${ver}:LTS`);
       return out;
     }
-    case 'alpine': {
-      const v = os.versionId ?? '';
-      if (/_alpha|_beta|_rc|edge/.test(v) || /edge/.test(os.prettyName ?? '')) return ['Alpine:edge'];
-      const m = /^(\d+)\.(\d+)/.exec(v);
-      return m ? [`Alpine:v${m[1]}.${m[2]}`] : [];
-    }
+    case 'alpine':
+      return alpineEcosystem(os);
     case 'wolfi':
       return ['Wolfi'];
     case 'chainguard':
       return ['Chainguard'];
-    case 'rocky': {
-      const rel = major(os.versionId);
-      return rel ? [`Rocky Linux:${rel}`] : [];
-    }
-    case 'almalinux': {
-      const rel = major(os.versionId);
-      return rel ? [`AlmaLinux:${rel}`] : [];
-    }
+    case 'minimos':
+      return ['MinimOS'];
     default:
-      return [];
+      return rpmEcosystems(os);
   }
 }
 
 const OS_PACKAGE_ECOSYSTEMS = new Set(['debian', 'ubuntu', 'alpine', 'rpm']);
+
+function rpmQueries(pkg: Package, ecosystems: readonly string[]): MatchQuery[] {
+  const names = pkg.source?.name && pkg.source.name !== pkg.name ? [pkg.name, pkg.source.name] : [pkg.name];
+  const label = pkg.metadata?.modularityLabel;
+  const out: MatchQuery[] = [];
+  for (const ecosystem of ecosystems) {
+    for (const name of names) out.push({ ecosystem, name, version: pkg.version, ...(label ? { modularityLabel: label } : {}) });
+  }
+  return out;
+}
 
 export const osMatcher: Matcher = {
   name: 'os',
@@ -77,15 +92,24 @@ export const osMatcher: Matcher = {
       );
       return [];
     }
-    const bySource = pkg.ecosystem !== 'rpm';
-    const name = bySource ? (pkg.source?.name ?? pkg.name) : pkg.name;
-    const version = bySource ? (pkg.source?.version ?? pkg.version) : pkg.version;
+    if (pkg.ecosystem === 'rpm') return rpmQueries(pkg, ecosystems);
+    const name = pkg.source?.name ?? pkg.name;
+    const version = pkg.source?.version ?? pkg.version;
     return ecosystems.map((ecosystem) => ({ ecosystem, name, version }));
   },
   vulnerable(query: MatchQuery, affected: AffectedPackage): Verdict {
+    if (isRpmEcosystem(affected.ecosystem) && !moduleStreamApplies(query.modularityLabel, query.version, affected)) {
+      return { vulnerable: false, scheme: 'rpm', range: renderRange(affected) };
+    }
     return judge(query, affected);
   },
 };
+
+const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux']);
+
+function isRpmEcosystem(ecosystem: string): boolean {
+  return RPM_ECOSYSTEMS.has(ecosystem.split(':')[0]!);
+}
 
 /** Packages whose distribution ecosystem is known: used to say "unknown OS" once, not per package. */
 export function isDistroSupported(os: OsRelease | undefined): boolean {

@@ -25,6 +25,11 @@
  * v4 scores left undefined), `{type: "Ubuntu", score}`, `database_specific.severity`
  * (GHSA), `database_specific.cvss` (RustSec) and Debian's `urgency`. The
  * rating's `source` is the record's publisher, read from the id prefix.
+ *
+ * Rocky Linux (RLSA) and AlmaLinux (ALSA) errata name the CVEs they fix in
+ * `related`, not `upstream`; for them `related` CVE ids are kept as
+ * `upstream`, so their findings join the CVE (its NVD rating, its other
+ * records) as Red Hat's RHSA records do.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -90,6 +95,17 @@ const PUBLISHERS: readonly (readonly [prefix: string, source: string])[] = [
 export function publisherOf(id: string): string {
   for (const [prefix, source] of PUBLISHERS) if (id.startsWith(prefix)) return source;
   return 'osv';
+}
+
+/** Publishers whose errata list the CVEs they fix under `related` rather than `upstream` (RLSA, ALSA). */
+const RELATED_AS_UPSTREAM = new Set(['rocky', 'almalinux']);
+const CVE_ID = /^CVE-\d{4}-\d{4,}$/;
+
+/** `upstream`, or for Rocky and AlmaLinux errata that have none, the CVE ids of `related`. */
+function upstreamOf(doc: Json, id: string, publisher: string): string[] {
+  const upstream = strings(doc.upstream).filter((a) => a !== id);
+  if (upstream.length > 0 || !RELATED_AS_UPSTREAM.has(publisher)) return upstream;
+  return strings(doc.related).filter((a) => CVE_ID.test(a));
 }
 
 class Invalid extends Error {}
@@ -292,7 +308,7 @@ export function convertOsv(doc: unknown, warn: (message: string) => void = () =>
     feed: 'osv',
     scope: '',
     aliases: strings(doc.aliases).filter((a) => a !== id),
-    upstream: strings(doc.upstream).filter((a) => a !== id),
+    upstream: upstreamOf(doc, id, publisher),
     ...(str(doc.summary) ? { summary: str(doc.summary)! } : {}),
     ...(str(doc.details) ? { details: str(doc.details)! } : {}),
     severities: convertSeverities(doc, publisher, warn),

@@ -38,7 +38,20 @@ const OS_IMAGES: Readonly<Record<string, string>> = {
   rockylinux: 'rocky',
   almalinux: 'almalinux',
   amazonlinux: 'amzn',
+  oraclelinux: 'ol',
+  photon: 'photon',
+  // SUSE's Base Container Images are tagged by SLE service pack (`bci-base:15.6`).
+  'bci-base': 'sles',
+  'bci-micro': 'sles',
+  'bci-minimal': 'sles',
 };
+
+/** Distributions named by a path component rather than the last one: `opensuse/leap:15.5`, `cbl-mariner/base/core:2.0`. */
+function osOfPath(parts: readonly string[], last: string): string | undefined {
+  if (parts.includes('opensuse') && last === 'leap') return 'opensuse-leap';
+  if (parts.includes('cbl-mariner') || parts.includes('azurelinux')) return 'azurelinux';
+  return undefined;
+}
 
 export interface BaseCycle {
   readonly product: string;
@@ -73,9 +86,11 @@ export function baseCycles(name: string, tag: string | undefined, eol: EolData):
   if (tag === undefined) return out;
   const words = tag.toLowerCase().split('-');
   const first = words[0] ?? '';
-  const os = OS_IMAGES[last];
+  const os = OS_IMAGES[last] ?? osOfPath(name.toLowerCase().split('/'), last);
   const runtime = RUNTIME_IMAGES[last];
-  if (os) {
+  const stream = os === 'centos' ? /^stream(\d+)$/.exec(first) : null;
+  if (stream?.[1]) out.push({ product: 'centos-stream', version: stream[1] });
+  else if (os) {
     const code = codenameCycle(eol, first);
     if (code && code.product === os) out.push(code);
     else {

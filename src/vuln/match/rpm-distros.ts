@@ -1,0 +1,202 @@
+/**
+ * The rpm distributions: which OSV ecosystems (ossf/osv-schema
+ * `ecosystems.json`) hold an image's advisories, and when a modular package
+ * may be judged by an advisory entry at all.
+ *
+ * - Red Hat Enterprise Linux and UBI (`ID=rhel`): `Red Hat:<CPE>` where the
+ *   CPE is the product stream. The content sets of the image's content
+ *   manifests decide the streams (`rhel-8-for-x86_64-appstream-e4s-rpms` on
+ *   8.6 → `Red Hat:rhel_e4s:8.6::appstream`); without a content manifest the
+ *   defaults are the main streams, as Trivy's `defaultContentSets`
+ *   (`enterprise_linux:N::baseos` and `::appstream`; `::server` for 6 and 7).
+ *   Red Hat's repository-to-CPE map is not bundled: content sets are
+ *   translated by their documented naming pattern, and one that does not
+ *   follow it is not used.
+ * - CentOS Linux and CentOS Stream: no vendor feed exists; they are judged by
+ *   the RHEL main streams of the same major release (as Trivy judges CentOS
+ *   by Red Hat data). Stream builds run ahead of RHEL, so this can miss
+ *   findings but does not invent fixes.
+ * - Rocky Linux, AlmaLinux: `Rocky Linux:N`, `AlmaLinux:N`.
+ * - SUSE: `SUSE:<PRETTY_NAME without "SUSE ">` (the schema's definition),
+ *   its `-LTSS` spelling, and on SLE 15 the modules that ship the base
+ *   packages (`SUSE:Linux Enterprise Module for Basesystem 15 SP5`, …);
+ *   openSUSE: `openSUSE:Leap 15.6` (+ `NonFree`), `openSUSE:Tumbleweed`,
+ *   `openSUSE:Leap Micro 5.5`.
+ * - Photon OS: `Photon OS:4.0`; Azure Linux and CBL-Mariner: `Azure Linux:3`
+ *   (and `:3.0`).
+ * - Oracle Linux and Amazon Linux: no OSV ecosystem exists, so none.
+ *
+ * Module streams (RHEL 8+ and rebuilds): an rpm built for a module carries
+ * `.module+el8…` (`.module_el8…` at AlmaLinux) in its release, and the rpm
+ * database records its `modularitylabel` (`name:stream:version:context`).
+ * OSV records keep only the fixed version (Red Hat's converter drops the
+ * purl qualifiers that named the module), so the stream is judged from it:
+ * a modular package is never judged by a non-modular fix nor the reverse,
+ * and when the stream is a version (`nodejs:18`, `python39:3.9`) and the
+ * installed version follows it, the fix must be on that stream too.
+ */
+import type { AffectedPackage, OsRelease } from '../../core/index.js';
+
+function major(versionId: string | undefined): string | undefined {
+  return /^(\d+)/.exec(versionId ?? '')?.[1];
+}
+
+/** `8.6` from `8.6` or `8.6.1`; undefined for a bare major. */
+function majorMinor(versionId: string | undefined): string | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(versionId ?? '');
+  return m ? `${m[1]}.${m[2]}` : undefined;
+}
+
+const RHEL_REPO = /^rhel-(\d+)-for-[a-z0-9_]+-(baseos|appstream|supplementary|highavailability|resilientstorage|sap|sap-solutions|nfv|rt)(?:-(eus|aus|e4s|tus))?-rpms$/;
+const RHEL_CRB = /^codeready-builder-for-rhel-(\d+)-[a-z0-9_]+(?:-(eus|aus|e4s|tus))?-rpms$/;
+const RHEL7_SERVER = /^rhel-([67])-server(?:-optional)?-rpms$/;
+
+/** The OSV `Red Hat:` ecosystem of one content set; undefined when its name does not follow the pattern. */
+export function contentSetEcosystem(contentSet: string, versionId: string | undefined): string | undefined {
+  const legacy = RHEL7_SERVER.exec(contentSet);
+  if (legacy) return `Red Hat:enterprise_linux:${legacy[1]}::server`;
+  const repo = RHEL_REPO.exec(contentSet);
+  const crb = repo ? undefined : RHEL_CRB.exec(contentSet);
+  const release = repo?.[1] ?? crb?.[1];
+  if (!release) return undefined;
+  const kind = repo ? repo[2]! : 'crb';
+  const extended = repo ? repo[3] : crb?.[2];
+  if (!extended) return `Red Hat:enterprise_linux:${release}::${kind}`;
+  // An extended-support stream is per minor release: the image's own.
+  const minor = majorMinor(versionId);
+  if (!minor || major(minor) !== release) return undefined;
+  return `Red Hat:rhel_${extended}:${minor}::${kind}`;
+}
+
+function redHatDefaults(release: string): string[] {
+  return Number(release) <= 7
+    ? [`Red Hat:enterprise_linux:${release}::server`]
+    : [`Red Hat:enterprise_linux:${release}::baseos`, `Red Hat:enterprise_linux:${release}::appstream`];
+}
+
+const SLE15_MODULES = [
+  'Basesystem',
+  'Server Applications',
+  'Desktop Applications',
+  'Development Tools',
+  'Containers',
+  'Public Cloud',
+  'Web and Scripting',
+  'Legacy',
+  'Python 3',
+  'Systems Management',
+];
+
+function suseEcosystems(os: OsRelease): string[] {
+  const pretty = os.prettyName?.trim();
+  if (!pretty?.startsWith('SUSE ')) return [];
+  const product = pretty.slice('SUSE '.length);
+  const out = [`SUSE:${product}`, `SUSE:${product}-LTSS`];
+  const sp = /^Linux Enterprise Server (15(?: SP\d+)?)$/.exec(product);
+  if (sp) for (const m of SLE15_MODULES) out.push(`SUSE:Linux Enterprise Module for ${m} ${sp[1]}`);
+  return out;
+}
+
+/** OSV ecosystems of an rpm distribution, most specific first; empty when none is known. */
+export function rpmEcosystems(os: OsRelease): string[] {
+  const id = os.id.toLowerCase();
+  const release = major(os.versionId);
+  switch (id) {
+    case 'rhel': {
+      if (!release) return [];
+      const fromSets = new Set<string>();
+      for (const cs of os.contentSets ?? []) {
+        const eco = contentSetEcosystem(cs, os.versionId);
+        if (eco) fromSets.add(eco);
+      }
+      return fromSets.size > 0 ? [...fromSets] : redHatDefaults(release);
+    }
+    case 'centos':
+      return release ? redHatDefaults(release) : [];
+    case 'rocky':
+      return release ? [`Rocky Linux:${release}`] : [];
+    case 'almalinux':
+      return release ? [`AlmaLinux:${release}`] : [];
+    case 'opensuse': // Leap 42.x
+    case 'opensuse-leap': {
+      const v = majorMinor(os.versionId);
+      return v ? [`openSUSE:Leap ${v}`, `openSUSE:Leap ${v} NonFree`] : [];
+    }
+    case 'opensuse-leap-micro': {
+      const v = majorMinor(os.versionId);
+      return v ? [`openSUSE:Leap Micro ${v}`] : [];
+    }
+    case 'opensuse-tumbleweed':
+      return ['openSUSE:Tumbleweed'];
+    case 'sles':
+    case 'sled':
+    case 'sles_sap':
+    case 'sle-micro':
+    case 'sle-micro-rancher':
+    case 'sl-micro':
+    case 'sle_hpc':
+      return suseEcosystems(os);
+    case 'photon': {
+      const v = majorMinor(os.versionId) ?? (release ? `${release}.0` : undefined);
+      return v ? [`Photon OS:${v}`] : [];
+    }
+    case 'azurelinux':
+    case 'mariner': {
+      if (!release) return [];
+      const v = majorMinor(os.versionId);
+      return v && v !== release ? [`Azure Linux:${release}`, `Azure Linux:${v}`] : [`Azure Linux:${release}`];
+    }
+    default:
+      return [];
+  }
+}
+
+const MODULE_RELEASE = /\.module[+_]el\d/;
+
+/** `{ name, stream }` of an rpm database `modularitylabel` (`nodejs:18:8090020231019152822:a75119d5`). */
+export function parseModularityLabel(label: string | undefined): { name: string; stream: string } | undefined {
+  const m = /^([^:\s]+):([^:\s]+)(?::|$)/.exec(label ?? '');
+  return m ? { name: m[1]!, stream: m[2]! } : undefined;
+}
+
+/** The versions an entry names (fixed, last affected, introduced other than 0, listed). */
+function entryVersions(affected: AffectedPackage): string[] {
+  const out: string[] = [];
+  for (const r of affected.ranges) {
+    for (const e of r.events) {
+      if ('fixed' in e) out.push(e.fixed);
+      else if ('last_affected' in e) out.push(e.last_affected);
+      else if ('introduced' in e && e.introduced !== '0') out.push(e.introduced);
+    }
+  }
+  if (affected.versions) for (const v of affected.versions.slice(0, 64)) out.push(v);
+  return out;
+}
+
+/** `18.19.0-1.module…` from `1:18.19.0-1.module…`. */
+function withoutEpoch(version: string): string {
+  return version.replace(/^\d+:/, '');
+}
+
+/**
+ * Whether an affected entry may judge a package at all, by module stream
+ * (see the module comment). `label` is the package's modularity label,
+ * `installed` its EVR. An entry that names no version says nothing about
+ * streams and applies.
+ */
+export function moduleStreamApplies(label: string | undefined, installed: string, affected: AffectedPackage): boolean {
+  const versions = entryVersions(affected);
+  if (versions.length === 0) return true;
+  const entryModular = versions.some((v) => MODULE_RELEASE.test(v));
+  const module = parseModularityLabel(label);
+  const pkgModular = module !== undefined || MODULE_RELEASE.test(installed);
+  if (entryModular !== pkgModular) return false;
+  if (!module || !/^\d+(?:\.\d+)*$/.test(module.stream)) return true;
+  const onStream = (v: string): boolean => {
+    const bare = withoutEpoch(v);
+    return bare === module.stream || bare.startsWith(`${module.stream}.`) || bare.startsWith(`${module.stream}-`);
+  };
+  // The installed version does not follow the stream's number (npm 10 in nodejs:20): the stream cannot be told apart.
+  if (!onStream(installed)) return true;
+  return versions.some(onStream);
+}
