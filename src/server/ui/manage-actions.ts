@@ -47,6 +47,16 @@ function retentionOf(text: string | undefined): unknown {
   }
 }
 
+/** The trust policy text area: a JSON object (one policy entry without match/action), empty for none of its own. */
+function trustPolicyOf(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError('INVALID', 'trustPolicy: not JSON (an object such as {"keys":["root-certified"],"attestations":[{"type":"vuln","maxAge":"7d","condition":"no CRITICAL finding"}]})');
+  }
+}
+
 function needed(value: string | undefined, what: string): string {
   if (value === undefined) throw new ApiError('INVALID', `${what} is missing`);
   return value;
@@ -91,16 +101,17 @@ export async function performProjectForm(ctx: ActingContext, action: ProjectForm
     }
     case 'settings': {
       // A form without the quota field (a project admin's) sends the stored quota back as it is, as the CLI does.
-      // The trust policy has no field on this form (API and CLI set it): it goes back as stored, never dropped by a save
-      // here (a project's requirements vanishing because someone changed its retention would loosen every pull).
+      // A form without the trust policy field sends the stored policy back, never dropping it (a project's requirements
+      // vanishing because someone changed its retention would loosen every pull); an empty field clears it.
       const stored = await ctx.access.store.getProjectSettings(project);
+      const trustPolicy = field(form, 'trustPolicy') !== undefined ? trustPolicyOf(given(form, 'trustPolicy')) : (stored?.trustPolicy ?? null);
       const quota = field(form, 'quota') !== undefined ? (given(form, 'quota') ?? null) : (stored?.quota ?? null);
       const body = {
         quota,
         untaggedRetention: given(form, 'untaggedRetention') ?? null,
         denySeverity: given(form, 'denySeverity') ?? null,
         retention: retentionOf(given(form, 'retention')),
-        trustPolicy: stored?.trustPolicy ?? null,
+        trustPolicy,
       };
       await putProjectSettings(ctx, project, body);
       return { kind: 'done', done: 'project.settings' };

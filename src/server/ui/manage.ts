@@ -9,7 +9,7 @@
  *   POST /ui/p/<project>/webhooks            {url, events…, format, secret, description} → the secret, once
  *   POST /ui/p/<project>/webhooks/remove     {webhook}
  *   POST /ui/p/<project>/webhooks/redeliver  {delivery: "<webhook>/<delivery>"}
- *   POST /ui/p/<project>/settings            {quota, untaggedRetention, denySeverity, retention (JSON)}
+ *   POST /ui/p/<project>/settings            {quota, untaggedRetention, denySeverity, retention (JSON), trustPolicy (JSON)}
  *   GET  /ui/admin, POST /ui/admin/projects {name, public}, POST /ui/admin/users {name, password, admin}
  *
  * Every form acts through the admin API's own function (api/v1: setMember,
@@ -70,7 +70,7 @@ const DONE: Readonly<Record<string, string>> = {
 };
 
 /** Fields a refused form is filled with again: never the token, a password or a secret. */
-const KEPT = ['user', 'role', 'name', 'expiresInDays', 'description', 'url', 'format', 'quota', 'untaggedRetention', 'denySeverity', 'retention'];
+const KEPT = ['user', 'role', 'name', 'expiresInDays', 'description', 'url', 'format', 'quota', 'untaggedRetention', 'denySeverity', 'retention', 'trustPolicy'];
 
 function againOf(form: unknown): Record<string, string> {
   const out: Record<string, string> = {};

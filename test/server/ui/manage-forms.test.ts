@@ -97,6 +97,26 @@ describe('settings', () => {
     assert.deepEqual(stored.trustPolicy, policy, 'the trust policy survives a save of the form');
   });
 
+  test('a project admin sets, shows and clears the trust policy through the form; bad JSON and bad rules are refused with the message', async () => {
+    const policy = { keys: ['root-certified'], attestations: [{ type: 'vuln', maxAge: '7d', condition: 'no CRITICAL finding' }] };
+    const set = await form(alice, 'settings', [['untaggedRetention', '3d'], ['trustPolicy', JSON.stringify(policy)]]);
+    assert.equal(set.statusCode, 303, set.body);
+    const stored = JSON.parse((await api(ui.app, 'GET', '/projects/team/settings', ADMIN)).body) as Record<string, unknown>;
+    assert.deepEqual(stored.trustPolicy, policy);
+    const shown = await page(alice);
+    assert.match(shown, /<dd data-setting="trustPolicy"><code>\{&quot;keys&quot;:\[&quot;root-certified&quot;\]/);
+    assert.match(shown, /<textarea id="setting-trust" name="trustPolicy"[^>]*>\{\n &quot;keys&quot;/);
+    const notJson = await form(alice, 'settings', [['trustPolicy', '{"keys": [']]);
+    assert.equal(notJson.statusCode, 400);
+    assert.match(notJson.body, /trustPolicy: not JSON/);
+    const badRule = await form(alice, 'settings', [['trustPolicy', '{"keys":["./evil.pub"],"match":"<script>x</script>"}']]);
+    assert.equal(badRule.statusCode, 400);
+    assert.doesNotMatch(badRule.body, /<script>x<\/script>/);
+    assert.deepEqual((JSON.parse((await api(ui.app, 'GET', '/projects/team/settings', ADMIN)).body) as Record<string, unknown>).trustPolicy, policy, 'a refused form changes nothing');
+    assert.equal((await form(alice, 'settings', [['untaggedRetention', '3d'], ['trustPolicy', '']])).statusCode, 303);
+    assert.equal((JSON.parse((await api(ui.app, 'GET', '/projects/team/settings', ADMIN)).body) as Record<string, unknown>).trustPolicy, null, 'an empty field clears it');
+  });
+
   test('the quota: a registry administrator sets it; a project admin cannot change it, and saving keeps it', async () => {
     assert.equal((await form(admin, 'settings', [['quota', '10GiB'], ['untaggedRetention', '3d']])).statusCode, 303);
     const refused = await form(alice, 'settings', [['quota', '1TiB'], ['untaggedRetention', '3d']]);

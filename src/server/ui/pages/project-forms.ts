@@ -125,6 +125,7 @@ function storedText(stored: Readonly<Record<string, unknown>> | undefined, key: 
 
 export function settingsForm(project: string, forms: ProjectForms, stored: Readonly<Record<string, unknown>> | undefined): string {
   const rules = Array.isArray(stored?.retention) ? JSON.stringify(stored.retention, null, 1) : '';
+  const trust = stored?.trustPolicy !== undefined && stored.trustPolicy !== null ? JSON.stringify(stored.trustPolicy, null, 1) : '';
   const value = (key: string, fromStore: string): string => (forms.again?.[key] !== undefined ? again(forms, key) : h(fromStore));
   const severity = forms.again?.denySeverity ?? storedText(stored, 'denySeverity');
   const quota = forms.registryAdmin
@@ -134,6 +135,7 @@ export function settingsForm(project: string, forms: ProjectForms, stored: Reado
     quota +
     `<label for="setting-untagged">Untagged manifests kept for (7d; empty: the registry's default)</label><input id="setting-untagged" name="untaggedRetention" maxlength="32" value="${value('untaggedRetention', storedText(stored, 'untaggedRetention'))}">` +
     `<label for="setting-deny">Refuse pulls from (can only tighten the registry's policy)</label><select id="setting-deny" name="denySeverity"><option value="">the registry's policy</option>${options(SEVERITY_LEVELS, severity)}</select>` +
-    `<label for="setting-retention">Tag retention rules (JSON list, e.g. [{"tags":"v*","keepLast":5}]; empty: every tag kept)</label><textarea id="setting-retention" name="retention" rows="4" cols="60" maxlength="6000">${value('retention', rules)}</textarea>`;
+    `<label for="setting-retention">Tag retention rules (JSON list, e.g. [{"tags":"v*","keepLast":5}]; empty: every tag kept)</label><textarea id="setting-retention" name="retention" rows="4" cols="60" maxlength="6000">${value('retention', rules)}</textarea>` +
+    `<label for="setting-trust">Trust policy: requirements added to the registry's (JSON, e.g. {"keys":["root-certified"],"attestations":[{"type":"vuln","maxAge":"7d","condition":"no CRITICAL finding"}]}; empty: none of its own)</label><textarea id="setting-trust" name="trustPolicy" rows="6" cols="60" maxlength="6000">${value('trustPolicy', trust)}</textarea>`;
   return `<div class="forms" id="settings-forms">${form(project, 'settings', forms, fields, 'Save settings')}</div>`;
 }

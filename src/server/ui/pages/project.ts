@@ -118,7 +118,8 @@ function settingsSection(stored: Readonly<Record<string, unknown>> | undefined):
   const rules = Array.isArray(stored.retention) ? (stored.retention as unknown[]) : [];
   const ruleItems = rules.slice(0, SHOWN).map((rule) => `<li><code>${h(JSON.stringify(rule))}</code></li>`);
   const retention = rules.length === 0 ? '<span class="none">every tag kept</span>' : `<ul id="retention-rules">${ruleItems.join('')}</ul>`;
-  return `<h2>Settings</h2>\n<dl class="meta" id="settings">${rows.join('')}<dt>Tags kept by</dt><dd data-setting="retention">${retention}</dd></dl>`;
+  const trust = stored.trustPolicy === undefined || stored.trustPolicy === null ? '<span class="none">none of its own: the registry\'s policy</span>' : `<code>${h(JSON.stringify(stored.trustPolicy))}</code>`;
+  return `<h2>Settings</h2>\n<dl class="meta" id="settings">${rows.join('')}<dt>Tags kept by</dt><dd data-setting="retention">${retention}</dd><dt>Trust policy</dt><dd data-setting="trustPolicy">${trust}</dd></dl>`;
 }
 
 /** Undefined when there is no such project. */
