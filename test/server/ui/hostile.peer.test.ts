@@ -95,7 +95,7 @@ test('hostile repository, tag and finding text is shown as text, and nothing run
     layer: 'RUN echo "<script>window.__pwned=8</script>"',
     warning: '<script>window.__pwned=10</script>',
     rows: '1',
-    cells: '7',
+    cells: '8', // with the EPSS column
   });
   // Hovering and opening the description give an injected handler its chance.
   await page.hover('#findings td.installed');

@@ -101,7 +101,7 @@ test('a project admin adds a member, creates a robot (its secret shown once), an
   assert.equal(await read<string>(page, `document.querySelector('dd[data-setting="untaggedRetention"]').textContent`), '4d');
   assert.equal(await read<string>(page, `document.querySelector('dd[data-setting="denySeverity"]').textContent`), 'HIGH');
   const stored = JSON.parse(await (await api(ui.app, 'GET', '/projects/team/settings', basic('admin', ADMIN_PASSWORD))).body) as Record<string, unknown>;
-  assert.deepEqual(stored, { quota: null, untaggedRetention: '4d', retention: [{ tags: 'v*', keepLast: 3 }], denySeverity: 'HIGH' });
+  assert.deepEqual(stored, { quota: null, untaggedRetention: '4d', retention: [{ tags: 'v*', keepLast: 3 }], denySeverity: 'HIGH', trustPolicy: null });
   await screenshot(t, page, 'manage-settings-saved');
 
   await page.fill('#setting-untagged', '<img src=x onerror=alert(1)>');
