@@ -184,4 +184,16 @@ test('the layer analysis cache: scan fills it (0600 files, 0700 folder), the nex
   const clean = JSON.parse((await runCli(['cache', 'clean', '--format', 'json'], env)).stdout) as { layers: { removed: number; left: unknown } };
   assert.equal(clean.layers.removed, 2);
   assert.deepEqual(readdirSync(join(cache, 'layers')), []);
+
+  // sbom uses the same cache: it fills it, and an SBOM made from the cache is the SBOM made without it.
+  const sbom = async (extra: NodeJS.ProcessEnv): Promise<string> => {
+    const r = await runCli(['sbom', app.name, '--format', 'cyclonedx', '-q'], extra);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { serialNumber?: string; metadata?: { timestamp?: string } };
+    return JSON.stringify({ ...doc, serialNumber: '', metadata: { ...doc.metadata, timestamp: '' } });
+  };
+  const plain = await sbom(cacheEnv(cache, { PORTCULLIS_LAYER_CACHE: 'off' }));
+  assert.equal(await sbom(env), plain);
+  assert.equal(readdirSync(join(cache, 'layers')).length, 2, 'sbom recorded both layers');
+  assert.equal(await sbom(env), plain, 'and the SBOM from the cache is the same');
 });

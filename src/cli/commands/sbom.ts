@@ -1,5 +1,6 @@
 import { type Inventory, type Package, plural } from '../../core/index.js';
 import { inventoryImage } from '../../engine/inventory.js';
+import { cliLayerCache } from '../../engine/layer-cache.js';
 import { openSource } from '../../engine/index.js';
 import { formatPlatform } from '../../image/index.js';
 import { type SbomImage, toCycloneDxJson, toInventoryJson, toSpdxJson } from '../../sbom/index.js';
@@ -26,7 +27,9 @@ export async function sbom(name: string, options: SbomOptions, io: OutputStreams
   const source = await openSource(name, context);
   let result;
   try {
-    result = await inventoryImage(source, context.platform ? { platform: context.platform } : {});
+    // The same per-layer analysis cache as scan: an SBOM of an image already scanned (or sharing its base) reads no shared layer.
+    const layerCache = cliLayerCache(context);
+    result = await inventoryImage(source, { ...(context.platform ? { platform: context.platform } : {}), ...(layerCache ? { layerCache } : {}) });
   } finally {
     progress.stop();
     await source.close();
