@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { AuditStore } from './audit-store.js';
 import type { IdentityStore } from './identity-store.js';
 import type { InventoryStore } from './inventory-store.js';
+import type { ExclusiveLocks } from '../singletons.js';
 import type { ScanQueueStore } from './scan-queue-store.js';
 import type { UiSessionStore } from './session-store.js';
 import type { MetadataStore } from './store.js';
@@ -85,4 +86,10 @@ export function openScanQueueStore(at: MetadataLocation): Promise<ScanQueueStore
     async (url) => (await import('./scan-queue-postgres.js')).PostgresScanQueueStore.open(url),
     async (path) => new (await import('./scan-queue-sqlite.js')).SqliteScanQueueStore(path),
   );
+}
+
+/** The singleton jobs' locks: PostgreSQL advisory locks on a connection of their own, or this process's alone with SQLite. */
+export async function openExclusiveLocks(at: MetadataLocation): Promise<ExclusiveLocks> {
+  if (!at.metadataUrl) return (await import('../singletons.js')).localLocks;
+  return new (await import('./singleton-postgres.js')).PostgresLocks(at.metadataUrl);
 }
