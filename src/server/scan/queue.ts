@@ -29,6 +29,8 @@ export interface JobQueueOptions {
   readonly concurrency: number;
   readonly leaseTtlMs: number;
   readonly pollIntervalMs: number;
+  /** Whether jobs may be taken now (the service has an advisory database); polled again at every look. */
+  readonly ready: () => boolean;
   /** Runs one leased job; must not throw (the service records failures itself). */
   readonly run: (job: ScanJob) => Promise<void>;
   readonly log: () => RegistryLog;
@@ -71,14 +73,13 @@ export class JobQueue {
     this.pump();
   }
 
-  /** Queues the job in the store (nothing when it is queued or running); true when this call queued it. */
+  /** Queues the job in the store (nothing when it is queued or running); true when this call queued it. The caller pumps. */
   async add(digest: Digest, repository: string): Promise<boolean> {
     this.#adding++;
     try {
       return await this.#o.store.enqueue(digest, repository, this.#o.now().toISOString());
     } finally {
       this.#adding--;
-      this.pump();
     }
   }
 
@@ -119,7 +120,7 @@ export class JobQueue {
       this.#pumpAgain = false;
       const now = this.#o.now();
       const free = this.#o.concurrency - this.#running.size;
-      if (this.#o.work && this.#started && !this.#closed && free > 0) {
+      if (this.#o.work && this.#started && !this.#closed && free > 0 && this.#o.ready()) {
         const until = new Date(now.getTime() + this.#o.leaseTtlMs).toISOString();
         for (const job of await this.#o.store.claim(randomUUID(), now.toISOString(), until, free)) this.#start(job);
       }

@@ -76,14 +76,13 @@ export interface ScanServiceOptions {
 type Job = Pick<ScanJob, 'repository' | 'digest'> & { readonly attempts?: number };
 
 const SILENT = silentLog();
-/** Images remembered as waiting for an advisory database (the metrics gauge); past this the gauge saturates. */
-const MAX_WAITING = 100_000;
+const NO_DATABASE = 'no advisory database yet: run "portcullis db update"';
 
 export interface QueueState {
   /** Queued in this process, not yet started. */
   readonly queued: number;
   readonly scanning: number;
-  /** Images this process found no advisory database for: they wait, `queued` in the store, until one appears. */
+  /** A worker without an advisory database takes no job: the queued ones wait for one (to appear here, or another worker). */
   readonly waitingForDatabase: number;
 }
 
@@ -96,7 +95,6 @@ export class ScanService implements RegistryEvents {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #checking: Promise<void> | undefined;
-  readonly #waiting = new Set<Digest>();
   readonly #kept: KeptInventories;
 
   constructor(options: ScanServiceOptions) {
@@ -109,6 +107,7 @@ export class ScanService implements RegistryEvents {
       leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
       pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
       run: (job) => this.#run(job),
+      ready: () => this.#database !== undefined,
       log: () => this.#log,
       // Leases run on the wall clock, whatever clock stamps the results.
       now: () => new Date(),
@@ -140,7 +139,8 @@ export class ScanService implements RegistryEvents {
 
   get queueState(): QueueState {
     const counts = this.#jobs.counts;
-    return { queued: counts.queued + this.#enqueuing, scanning: counts.running, waitingForDatabase: this.#waiting.size };
+    const queued = counts.queued + this.#enqueuing;
+    return { queued, scanning: counts.running, waitingForDatabase: this.#works && !this.#database ? queued : 0 };
   }
 
   /** When the advisory database in use was last imported (ISO 8601), when it says. */
@@ -197,6 +197,8 @@ export class ScanService implements RegistryEvents {
       const repository = (await this.#options.metadata.repositoriesWithManifest(digest))[0];
       if (repository) await this.#enqueue({ repository, digest }, 'check');
     }
+    // A worker that had no database takes the jobs waiting for one now.
+    this.#jobs.pump();
   }
 
   /** Resolves when nothing is being queued or scanned here and no job this process could take waits (tests). */
@@ -222,18 +224,21 @@ export class ScanService implements RegistryEvents {
    */
   async #enqueue(job: Job, from: 'push' | 'check' = 'push'): Promise<void> {
     if (this.#closed) return;
-    this.#waiting.delete(job.digest);
     this.#enqueuing++;
     try {
       const markQueued = async (): Promise<void> => {
         const previous = await this.#options.metadata.getScan(job.digest);
-        await this.#save({ manifestDigest: job.digest, state: 'queued', ...keepResult(previous), updatedAt: this.#now() });
+        // A worker without a database says why the image waits (an api process cannot know).
+        const waiting = this.#works && !this.#database ? { error: NO_DATABASE } : {};
+        await this.#save({ manifestDigest: job.digest, state: 'queued', ...keepResult(previous), ...waiting, updatedAt: this.#now() });
       };
       if (from === 'push') await markQueued();
       const added = await this.#jobs.add(job.digest, job.repository);
       if (from === 'check' && added) await markQueued();
     } finally {
       this.#enqueuing--;
+      // Only now may this process take the job: its record says 'queued' first.
+      this.#jobs.pump();
     }
   }
 
@@ -260,10 +265,8 @@ export class ScanService implements RegistryEvents {
         }
       }
       const database = this.#database;
-      if (!database) {
-        if (this.#waiting.size < MAX_WAITING) this.#waiting.add(job.digest);
-        return void (await this.#save({ manifestDigest: job.digest, state: 'queued', error: 'no advisory database yet: run "portcullis db update"', updatedAt: this.#now() }));
-      }
+      // Jobs are taken only with a database (queue.ts `ready`); one gone meanwhile leaves the image queued for the next check.
+      if (!database) return void (await this.#save({ manifestDigest: job.digest, state: 'queued', error: NO_DATABASE, updatedAt: this.#now() }));
       const previous = await metadata.getScan(job.digest);
       await this.#save({ manifestDigest: job.digest, state: 'scanning', ...keepResult(previous), updatedAt: this.#now() });
       const name = `${job.repository}@${job.digest}`;

@@ -3,7 +3,8 @@
  * PostgreSQL in test/server/scale-out.peer.test.ts with real processes):
  * an `api` process queues and never scans; a job whose worker died is
  * taken over once its lease has run out, and failed, never scanned, when
- * it has used its attempts (fail closed); a live lease is left alone.
+ * it has used its attempts (fail closed); a live lease is left alone; a
+ * worker without an advisory database takes no job.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +19,8 @@ import type { ManifestRecord } from '../../../src/server/metadata/store.js';
 import { ScanService } from '../../../src/server/scan/service.js';
 import type { ScanFailed } from '../../../src/server/services.js';
 import { FilesystemBlobStore } from '../../../src/server/storage/filesystem.js';
+import { importPaths } from '../../../src/vuln/db.js';
+import { TINY_IMAGE_ADVISORIES, writeAdvisories } from '../../support/osv.js';
 import { storeManifest, type Stores } from '../../support/registry-content.js';
 
 let dir: string;
@@ -29,6 +32,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'scan-queue-service-'));
   stores = { blobs: new FilesystemBlobStore(join(dir, 'blobs')), metadata: new SqliteMetadataStore(join(dir, 'registry.sqlite')) };
   queue = new SqliteScanQueueStore(join(dir, 'registry.sqlite'));
+  await importPaths(join(dir, 'advisories.sqlite'), [writeAdvisories(join(dir, 'osv'), TINY_IMAGE_ADVISORIES)]);
 });
 
 after(async () => {
@@ -47,7 +51,7 @@ function service(options: { work?: boolean; maxAttempts?: number; failed?: ScanF
     ...stores,
     queue,
     classifier: new ManifestClassifier(stores.blobs),
-    dbPath: join(dir, 'no-database.sqlite'),
+    dbPath: join(dir, options.work === false ? 'none.sqlite' : 'advisories.sqlite'),
     rescanIntervalMs: 0,
     pollIntervalMs: 60_000,
     ...(options.work !== undefined ? { work: options.work } : {}),
@@ -86,7 +90,8 @@ test('a job its dead worker leased with no attempt left is failed, not scanned, 
   const scan = await stores.metadata.getScan(record.digest);
   assert.equal(scan?.state, 'failed');
   assert.match(scan?.error ?? '', /^scan abandoned: 1 attempt ended without a result \(the worker scanning it stopped/);
-  assert.deepEqual(failed.map((f) => [f.manifestDigest, f.repositories]), [[record.digest, ['team/app']]]);
+  // (The worker also takes what earlier tests left queued: only this image's failure is looked at.)
+  assert.deepEqual(failed.filter((f) => f.manifestDigest === record.digest).map((f) => f.repositories), [['team/app']]);
   assert.deepEqual(await queue.counts(new Date().toISOString()), { queued: 0, running: 0 }, 'the job left the queue');
   await worker.close();
 });
@@ -103,4 +108,20 @@ test('a job under a live lease of another worker is left to it', async () => {
   assert.deepEqual(await queue.counts(new Date().toISOString()), { queued: 0, running: 1 });
   await worker.close();
   assert.equal(await queue.finish(record.digest, 'live-worker'), true);
+});
+
+test('a worker without an advisory database takes no job: the image waits queued, saying why, and the gauge counts it', async () => {
+  const record = await image();
+  const worker = new ScanService({ ...stores, queue, classifier: new ManifestClassifier(stores.blobs), dbPath: join(dir, 'missing.sqlite'), rescanIntervalMs: 0, pollIntervalMs: 60_000 });
+  await worker.start();
+  worker.manifestPushed(record);
+  await worker.idle();
+  const scan = await stores.metadata.getScan(record.digest);
+  assert.equal(scan?.state, 'queued');
+  assert.match(scan?.error ?? '', /no advisory database yet/);
+  assert.deepEqual(worker.queueState, { queued: 1, scanning: 0, waitingForDatabase: 1 });
+  await worker.close();
+  const [job] = await queue.claim('cleanup', new Date().toISOString(), ahead(1000), 10);
+  assert.equal(job?.digest, record.digest, 'still in the queue for a worker with a database');
+  await queue.finish(record.digest, 'cleanup');
 });
