@@ -113,6 +113,9 @@ describe('serve: api and worker processes over one PostgreSQL database', () => {
     const done = scanEvents(w2).find((l) => l.digest === digest);
     assert.equal(done?.state, 'done');
     assert.deepEqual(scanEvents(a), [], 'the api process scanned nothing');
+    assert.match(a.stderr(), /role: +api: answers clients and queues scans/);
+    assert.match(a.stderr(), /advisories: +not opened/);
+    assert.match(w2.stderr(), /role: +worker: takes scans from the shared queue/);
     const [record] = await sql<{ state: string }>(reg.url, 'SELECT state FROM portcullis_registry.scans WHERE manifest_digest = $1', [digest]);
     assert.equal(record?.state, 'done');
     assert.deepEqual(await sql(reg.url, 'SELECT digest FROM portcullis_registry.scan_jobs'), [], 'the job left the queue');
