@@ -41,7 +41,8 @@ export class JobQueue {
   readonly #o: JobQueueOptions;
   readonly #running = new Set<Digest>();
   #adding = 0;
-  #pumping = false;
+  /** The look in flight (a claim may be on its way back): close waits for it, then for what it started. */
+  #pumping: Promise<void> | undefined;
   #pumpAgain = false;
   #closed = false;
   /** Claims only once started: the service opens its advisory database first. */
@@ -89,11 +90,10 @@ export class JobQueue {
       this.#pumpAgain = true;
       return;
     }
-    this.#pumping = true;
-    void this.#claim()
+    this.#pumping = this.#claim()
       .catch((e: unknown) => this.#o.log().error({ event: 'error', err: e }, 'cannot take scan jobs'))
       .finally(() => {
-        this.#pumping = false;
+        this.#pumping = undefined;
         if (this.#pumpAgain && !this.#closed) {
           this.#pumpAgain = false;
           this.pump();
@@ -112,6 +112,7 @@ export class JobQueue {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    await this.#pumping;
     while (this.#finished.size > 0) await Promise.all([...this.#finished]);
   }
 
@@ -160,6 +161,6 @@ export class JobQueue {
   }
 
   #wakeIfIdle(): void {
-    if (this.#adding === 0 && this.#running.size === 0 && !this.#pumping) for (const wake of this.#idleWaiters.splice(0)) wake();
+    if (this.#adding === 0 && this.#running.size === 0 && this.#pumping === undefined) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 }
