@@ -156,6 +156,10 @@ test('flag mistakes name the flag; combinations name each key the way it was giv
   await usage({ scanWorkers: 'many' }, '--scan-workers takes a whole number from 1 to 64, not "many"');
   await usage({ metadata: 'mysql://u:hunter2@db/x' }, '--metadata takes a postgres:// URL, not "mysql://u:***@db/x"');
   await usage({ tlsCert: 'c.pem' }, '--tls-cert and --tls-key go together');
+  await usage({ role: 'api' }, '--role api needs --metadata: the processes share a PostgreSQL database');
+  await usage({ role: 'worker', scan: false, metadata: 'postgres://u@db/x' }, '--role worker takes scans, and --no-scan scans nothing: drop one of them');
+  const role = await file('role.yaml', 'role: worker\n');
+  await usage({ config: role }, `${role}:1:1: role worker needs metadata.url: the processes share a PostgreSQL database`);
   const tls = await file('tls.yaml', 'listen:\n  tls:\n    key: key.pem\n');
   await usage({ config: tls }, `${tls}:3:5: listen.tls.cert and listen.tls.key go together`);
   const deny = await file('deny.yaml', 'policy:\n  denySeverity: HIGH\n');
