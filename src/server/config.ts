@@ -29,6 +29,8 @@ export interface S3StorageConfig {
 
 export type StorageConfig = { readonly kind: 'filesystem' } | S3StorageConfig;
 
+export type ServeRole = 'all' | 'api' | 'worker';
+
 export interface RegistryConfig {
   /** Data folder: blobs (filesystem storage), registry.sqlite (Notary data included), notary/key-encryption.key. */
   readonly root: string;
@@ -56,8 +58,12 @@ export interface RegistryConfig {
   readonly maxUploadsPerClient?: number;
   /** Serve `/metrics` on this address only, not on the main listener. */
   readonly metricsAddr?: { readonly host: string; readonly port: number };
-  /** Scanning; false turns it off. */
-  readonly scan: false | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number; readonly dbFrom?: DbPullSettings };
+  /** What this process does among several sharing the registry: answer clients and queue scans (`api`), take scans (`worker`), or both (`all`, the default). */
+  readonly role?: ServeRole;
+  /** Scanning; false turns it off. `leaseTtlMs` and `maxAttempts`: a worker's lease on a scan job, and the leases a job may take (scan/queue.ts). */
+  readonly scan:
+    | false
+    | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number; readonly leaseTtlMs?: number; readonly maxAttempts?: number; readonly dbFrom?: DbPullSettings };
   readonly denySeverity?: SeverityLevel;
   /** With denySeverity: serve images that have no scan result yet (never failed or partial scans). Default false. */
   readonly allowUnscanned?: boolean;

@@ -5,7 +5,9 @@
  * the scan service, webhooks (with accounts),
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, the audit log, then listens. `close` stops them
- * in the reverse order, after the scans in flight finish.
+ * in the reverse order, after the scans in flight finish. With several processes on one
+ * PostgreSQL database, `role` says whether this one takes scans from the shared queue, and
+ * the scheduled jobs (gc, upload purge, database pull) run under singleton locks.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +15,9 @@ import { DirectoryLayerCache } from '../engine/layer-cache.js';
 import type { RegistryPlugin } from './app.js';
 import { ManifestClassifier } from './artifact.js';
 import type { RegistryConfig } from './config.js';
-import { openInventoryStore, openMetadataStore, openSessionStore } from './metadata/open-stores.js';
+import { openExclusiveLocks, openInventoryStore, openMetadataStore, openScanQueueStore, openSessionStore } from './metadata/open-stores.js';
+import { Singletons } from './singletons.js';
+import { testGate } from './test-gate.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { DbPuller } from './scan/db-pull.js';
@@ -97,6 +101,11 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     closers.push(() => blobs.close());
     const metadata = await openMetadataStore(config);
     closers.push(() => metadata.close());
+    // One process of the registry at a time runs each scheduled job; `PORTCULLIS_TEST_GATE` holds them (tests only).
+    const gate = testGate();
+    const singletons = new Singletons(await openExclusiveLocks(config), config.log, gate);
+    closers.push(() => singletons.close());
+    const takesScans = config.role !== 'api';
 
     let selfAddress = `127.0.0.1:${config.port}`;
     // Until it listens, the port may be 0 (any free port); names use the real one.
@@ -117,7 +126,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       closers.push(() => opened.close());
     }
     const uploads = new UploadSessions();
-    const purger = new UploadPurger({ blobs, sessions: uploads, log: config.log, ...(config.uploadPurgeAgeMs !== undefined ? { ageMs: config.uploadPurgeAgeMs } : {}) });
+    const purger = new UploadPurger({ blobs, sessions: uploads, log: config.log, singletons, ...(config.uploadPurgeAgeMs !== undefined ? { ageMs: config.uploadPurgeAgeMs } : {}) });
     purger.start();
     closers.push(() => purger.stop());
     const classifier = new ManifestClassifier(blobs);
@@ -189,7 +198,14 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const inventories = config.scan || config.ui ? await openInventoryStore(config) : undefined;
     if (inventories) closers.push(() => inventories.close());
     if (config.scan) {
+      const queue = await openScanQueueStore(config);
+      closers.push(() => queue.close());
       scanner = new ScanService({
+        queue,
+        work: takesScans,
+        ...(config.scan.leaseTtlMs !== undefined ? { leaseTtlMs: config.scan.leaseTtlMs } : {}),
+        ...(config.scan.maxAttempts !== undefined ? { maxAttempts: config.scan.maxAttempts } : {}),
+        ...(gate ? { beforeScan: () => gate('scan') } : {}),
         ...(inventories ? { inventories } : {}),
         events,
         blobs,
@@ -204,9 +220,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       });
       const s = scanner;
       closers.push(() => s.close());
-      if (config.scan.dbFrom) {
+      if (config.scan.dbFrom && takesScans) {
         // A signed database pulled on a schedule, verified before use; the scan service rescans when it changed.
-        const puller = new DbPuller({ ...config.scan.dbFrom, dbPath: config.scan.dbPath, onChanged: () => s.checkDatabase(), log: config.log });
+        const puller = new DbPuller({ ...config.scan.dbFrom, dbPath: config.scan.dbPath, onChanged: () => s.checkDatabase(), log: config.log, singletons });
         puller.start();
         closers.push(() => puller.close());
       }
@@ -214,6 +230,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const gc = new GcService({
       stores: { blobs, metadata },
       log: config.log,
+      singletons,
       ...(config.gc?.intervalMs !== undefined ? { intervalMs: config.gc.intervalMs } : {}),
       // Every run is counted in the metrics, then told to the configured observer (tests); scheduled runs are audit events.
       observer: audit.observeGc({
@@ -249,7 +266,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     };
     const plugins: RegistryPlugin[] = [
       audit.plugin,
-      healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan ? { advisoryDbPath: config.scan.dbPath } : {}) })),
+      healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan && takesScans ? { advisoryDbPath: config.scan.dbPath } : {}) })),
       // /api/v1/gc; /token and the accounts API with --accounts; the OpenAPI document of those.
       ...adminApiPlugins({
         gc,

@@ -11,9 +11,12 @@
  * least once per request, and no request may run longer than the request
  * timeout (1 h by default), so a day untouched is abandoned with a wide
  * margin, while a disk filled by abandoned sessions is freed the same day.
- * Checked hourly (or every half age, when that is shorter).
+ * Checked hourly (or every half age, when that is shorter). With several
+ * processes, one of them removes the bytes per run (the `upload-purge`
+ * singleton); each forgets its own clients' sessions.
  */
 import type { RegistryLog } from './log.js';
+import type { Singletons } from './singletons.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadSessions } from './upload-sessions.js';
 
@@ -29,6 +32,8 @@ export interface UploadPurgeOptions {
   /** Told about removed sessions, so their places under the per-client cap are free again. */
   readonly sessions?: UploadSessions;
   readonly now?: () => Date;
+  /** Removing from the blob store takes the `upload-purge` singleton: one process of the registry does it per run. */
+  readonly singletons?: Pick<Singletons, 'run'>;
 }
 
 export class UploadPurger {
@@ -72,15 +77,19 @@ export class UploadPurger {
   }
 
   async #purge(): Promise<number> {
-    const { blobs, log, sessions } = this.#options;
+    const { blobs, log, sessions, singletons } = this.#options;
     const before = new Date(this.#now().getTime() - this.ageMs);
-    const stale = await blobs.staleUploads(before);
     let removed = 0;
-    for (const id of stale) {
-      await blobs.cancelUpload(id);
-      sessions?.closed(id);
-      removed++;
-    }
+    const purge = async (): Promise<void> => {
+      for (const id of await blobs.staleUploads(before)) {
+        await blobs.cancelUpload(id);
+        sessions?.closed(id);
+        removed++;
+      }
+    };
+    if (singletons) await singletons.run('upload-purge', purge);
+    else await purge();
+    // Every process forgets its own clients' untouched sessions, whichever process removed their bytes.
     sessions?.forgetUntouchedSince(before.getTime());
     if (removed > 0) {
       log.info({ event: 'upload.purged', count: removed, untouchedSince: before.toISOString() }, `purged ${removed} abandoned upload${removed === 1 ? '' : 's'}`);

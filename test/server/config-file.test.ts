@@ -63,7 +63,8 @@ test('the example file (examples/portcullis.yaml) loads: every value it sets rea
   assert.equal(config.allowUnscanned, false);
   assert.equal(config.requireSignature, undefined);
   assert.deepEqual(config.metricsAddr, { host: '127.0.0.1', port: 9090 });
-  assert.deepEqual(config.scan, { dbPath: '/home/op/.cache/portcullis/db/advisories.sqlite', rescanIntervalMs: 60_000, concurrency: 1 });
+  assert.deepEqual(config.scan, { dbPath: '/home/op/.cache/portcullis/db/advisories.sqlite', rescanIntervalMs: 60_000, concurrency: 1, leaseTtlMs: 60_000, maxAttempts: 3 });
+  assert.equal(config.role, 'all');
   assert.equal(config.uploadPurgeAgeMs, 24 * 3_600_000);
   assert.equal(config.maxUploadsPerClient, 1000);
   assert.deepEqual(config.connections, { headersTimeoutMs: 10_000, requestTimeoutMs: 3_600_000, idleTimeoutMs: 60_000, minBodyBytesPerSecond: 1024, maxConnectionsPerAddress: 64, maxConnections: 4096 });
@@ -155,6 +156,10 @@ test('flag mistakes name the flag; combinations name each key the way it was giv
   await usage({ scanWorkers: 'many' }, '--scan-workers takes a whole number from 1 to 64, not "many"');
   await usage({ metadata: 'mysql://u:hunter2@db/x' }, '--metadata takes a postgres:// URL, not "mysql://u:***@db/x"');
   await usage({ tlsCert: 'c.pem' }, '--tls-cert and --tls-key go together');
+  await usage({ role: 'api' }, '--role api needs --metadata: the processes share a PostgreSQL database');
+  await usage({ role: 'worker', scan: false, metadata: 'postgres://u@db/x' }, '--role worker takes scans, and --no-scan scans nothing: drop one of them');
+  const role = await file('role.yaml', 'role: worker\n');
+  await usage({ config: role }, `${role}:1:1: role worker needs metadata.url: the processes share a PostgreSQL database`);
   const tls = await file('tls.yaml', 'listen:\n  tls:\n    key: key.pem\n');
   await usage({ config: tls }, `${tls}:3:5: listen.tls.cert and listen.tls.key go together`);
   const deny = await file('deny.yaml', 'policy:\n  denySeverity: HIGH\n');

@@ -1,6 +1,6 @@
 /**
  * What `portcullis serve` tells its operator when it starts: where it
- * listens, the UI, where the data lives, the advisory database and its age,
+ * listens, the UI, its role (when not `all`), where the data lives, the advisory database and its age,
  * and the policy in force, as text on stderr and as the fields of the
  * `startup` log event. Secrets (database passwords in URLs) are masked.
  */
@@ -17,15 +17,17 @@ export async function describeStartup(config: RegistryConfig, url: string, now: 
   const storage = config.storage.kind === 'filesystem' ? `folder ${config.root}` : `s3://${config.storage.bucket}${config.storage.prefix ? `/${config.storage.prefix}` : ''}${config.storage.endpoint ? ` at ${config.storage.endpoint}` : ''}`;
   const metadata = config.metadataUrl ? `PostgreSQL ${maskPassword(config.metadataUrl)}` : `SQLite in ${config.root}`;
   const dbFrom = config.scan && config.scan.dbFrom ? `; pulled from ${config.scan.dbFrom.reference} every ${Math.round(config.scan.dbFrom.intervalMs / 60_000)} min, signature verified` : '';
-  const advisories = config.scan ? `${await describeDatabase(config.scan.dbPath, now)}${dbFrom}` : 'scanning off (--no-scan)';
+  const advisories = !config.scan ? 'scanning off (--no-scan)' : config.role === 'api' ? 'not opened: this process queues scans, workers take them (--role api)' : `${await describeDatabase(config.scan.dbPath, now)}${dbFrom}`;
+  const role = config.role === 'api' ? 'api: answers clients and queues scans' : config.role === 'worker' ? 'worker: takes scans from the shared queue' : undefined;
   const policy = describePolicy(config);
   const auth = config.accounts
     ? `accounts and projects, token auth at ${url}/token${config.htpasswd ? ` (+ htpasswd users from ${config.htpasswd})` : ''}`
     : config.htpasswd ? `htpasswd ${config.htpasswd}${config.anonymousPull ? ', anonymous pull allowed' : ''}` : 'none: anyone who can reach it can push and delete';
-  const fields = { url, ui: config.ui ? `${url}/ui/` : undefined, storage, metadata, advisories, policy, auth };
+  const fields = { url, ui: config.ui ? `${url}/ui/` : undefined, ...(role ? { role } : {}), storage, metadata, advisories, policy, auth };
   const lines = [
     `portcullis serve: listening on ${url}`,
     ...(config.ui ? [`  UI:          ${url}/ui/`] : []),
+    ...(role ? [`  role:        ${role}`] : []),
     `  storage:     ${storage}`,
     `  metadata:    ${metadata}`,
     `  advisories:  ${advisories}`,

@@ -45,6 +45,9 @@ export interface ServeOptions {
   scan?: boolean;
   rescanInterval?: string;
   scanWorkers?: string;
+  scanLease?: string;
+  scanAttempts?: string;
+  role?: string;
   dbFrom?: string;
   dbFromInterval?: string;
   denySeverity?: string;
@@ -228,6 +231,8 @@ function checkCombinations(resolved: ResolvedSettings): void {
   }
   if (s.policy.file && !s.policy.requireSignature && !s.scan.dbFrom) complain(resolved, 'policy.file', (n) => `${n('policy.file')} needs ${n('policy.requireSignature')} (or ${n('scan.dbFrom')}, whose signature it checks)`);
   if (s.scan.dbFrom && !s.scan.enabled) complain(resolved, 'scan.dbFrom', (n) => `${n('scan.dbFrom')} pulls a database for scans, and ${n('scan.enabled')} ${resolved.sourceOf('scan.enabled').kind === 'flag' ? '' : 'false '}scans nothing: drop one of them`);
+  if (s.role !== 'all' && !s.metadata.url) complain(resolved, 'role', (n) => `${n('role')} ${s.role} needs ${n('metadata.url')}: the processes share a PostgreSQL database`);
+  if (s.role === 'worker' && !s.scan.enabled) complain(resolved, 'role', (n) => `${n('role')} worker takes scans, and ${n('scan.enabled')} ${resolved.sourceOf('scan.enabled').kind === 'flag' ? '' : 'false '}scans nothing: drop one of them`);
   if (s.storage.kind === 's3' && !s.storage.s3.bucket) complain(resolved, 'storage.kind', () => 'storage.kind s3 needs storage.s3.bucket');
   if (s.storage.kind === 'filesystem') {
     const s3Key = KEYS.find((k) => k.key.startsWith('storage.s3.') && ['flag', 'file'].includes(resolved.sourceOf(k.key).kind));
@@ -271,7 +276,10 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     maxUploadsPerClient: s.uploads.maxPerClient,
     // `:9090` means loopback: metrics are the operator's.
     ...(metrics ? { metricsAddr: { host: metrics.hostGiven ? metrics.host : '127.0.0.1', port: metrics.port } } : {}),
-    scan: s.scan.enabled ? { dbPath: resolve(s.scan.db!), rescanIntervalMs: durationMs(s.scan.rescanInterval), concurrency: s.scan.workers, ...(dbFrom ? { dbFrom } : {}) } : false,
+    role: s.role,
+    scan: s.scan.enabled
+      ? { dbPath: resolve(s.scan.db!), rescanIntervalMs: durationMs(s.scan.rescanInterval), concurrency: s.scan.workers, leaseTtlMs: durationMs(s.scan.leaseTtl), maxAttempts: s.scan.attempts, ...(dbFrom ? { dbFrom } : {}) }
+      : false,
     ...(s.policy.denySeverity ? { denySeverity: s.policy.denySeverity as NonNullable<RegistryConfig['denySeverity']> } : {}),
     allowUnscanned: s.policy.allowUnscanned,
     ...(requireSignature && s.policy.requireSignature ? { requireSignature } : {}),

@@ -86,6 +86,7 @@ export const SETTINGS_SCHEMA = z
       flag: '--root',
       reload: 'restart',
     }),
+    role: key(z.enum(['all', 'api', 'worker']).default('all'), { kind: 'choice', description: 'What this process does among several sharing one PostgreSQL database: api (answer clients, queue scans), worker (take scans), all (both).', expected: 'all, api or worker', shownDefault: 'all', flag: '--role', env: ['PORTCULLIS_ROLE'], reload: 'restart' }),
     listen: section(
       {
         addr: key(address().default('127.0.0.1:5000'), {
@@ -205,6 +206,8 @@ export const SETTINGS_SCHEMA = z
         rescanInterval: key(duration(0).default('60s'), { kind: 'duration', description: 'How often to check the advisory database for changes (0: only at start).', expected: durationWords(0), shownDefault: '60s', flag: '--rescan-interval', reload: 'restart' }),
         dbFrom: key(z.string().regex(/^docker:\/\/\S+$/).max(1024).optional(), { kind: 'text', description: 'Keep the advisory database current by pulling this signed artifact (db push --sign), verified under the trust policy before use.', expected: 'docker://HOST/REPOSITORY[:TAG]', shownDefault: '(none: run db update beside the registry)', flag: '--db-from', env: ['PORTCULLIS_DB_FROM'], reload: 'restart' }),
         dbFromInterval: key(duration(60_000).default('1h'), { kind: 'duration', description: 'With dbFrom: how often to pull it (a digest already pulled is not downloaded again).', expected: durationWords(60_000), shownDefault: '1h', flag: '--db-from-interval', reload: 'restart' }),
+        leaseTtl: key(duration(1000, 3_600_000).default('60s'), { kind: 'duration', description: 'How long a worker holds a scan job without renewing its lease (renewed every third of it); a worker that dies loses the job to another after this.', expected: durationWords(1000, 3_600_000), shownDefault: '60s', flag: '--scan-lease', reload: 'restart' }),
+        attempts: key(count(1, 20).default(3), { kind: 'count', description: 'Workers that may take a scan job (one dying mid-scan counts) before the scan is failed.', expected: countWords(1, 20), shownDefault: '3', flag: '--scan-attempts', reload: 'restart' }),
       },
       'Scanning of pushed images.',
     ),

@@ -3,13 +3,15 @@
  * that a crash loop does not turn into a collection loop but a restart after a crash mid-run still
  * finishes that run's claims the same day), and on demand (the admin API, `portcullis registry gc`
  * against a running server). One run at a time in this process: asking while one runs joins it when it
- * is the same kind (dry or not) and waits for it otherwise; across processes the lease decides
- * (collector.ts).
+ * is the same kind (dry or not) and waits for it otherwise; across processes a scheduled run takes
+ * the `gc` singleton (singletons.ts: one process of the registry runs the schedule), and the lease
+ * decides for every run (collector.ts).
  *
  * Every run is logged as one `gc` event — counts, bytes, duration, or the error — and reported to a
  * `GcObserver`, the small interface through which metrics count runs and bytes freed.
  */
 import type { RegistryLog } from '../log.js';
+import type { Singletons } from '../singletons.js';
 import { runGc, type GcOptions, type GcStores } from './collector.js';
 import { gcCounts, type GcReport } from './report.js';
 
@@ -36,6 +38,8 @@ export interface GcServiceOptions {
   /** Before the first scheduled run (default an hour, or the interval when shorter). */
   readonly firstRunAfterMs?: number;
   readonly observer?: GcObserver;
+  /** Scheduled runs take the `gc` singleton first: one process of the registry runs them (asked-for runs meet at the lease). */
+  readonly singletons?: Pick<Singletons, 'run'>;
 }
 
 export class GcService {
@@ -80,7 +84,9 @@ export class GcService {
   start(): void {
     if (this.intervalMs <= 0) return;
     const tick = (): void => {
-      this.run({ scheduled: true }).catch(() => undefined);
+      const scheduled = (): Promise<GcReport> => this.run({ scheduled: true });
+      const singletons = this.#options.singletons;
+      (singletons ? singletons.run('gc', scheduled) : scheduled()).catch(() => undefined);
     };
     this.#timer = setTimeout(() => {
       tick();

@@ -35,7 +35,7 @@ export interface PostgresOptions {
 
 /** One store's tables in the shared schema: how they are versioned and locked, and what messages call them. */
 export interface PostgresComponent {
-  /** What messages call it: `registry accounts` ("registry accounts schema v2 in …", "registry accounts (PostgreSQL): …"). */
+  /** What messages call it: `registry accounts` ("registry accounts in PostgreSQL schema …: schema version 3 is newer …", "registry accounts (PostgreSQL): …"). */
   readonly label: string;
   /** As "cannot open … in PostgreSQL" says it, when not `label`: `the audit log`. */
   readonly openLabel?: string;
@@ -180,7 +180,7 @@ async function migrateComponent(client: pg.ClientBase, schema: string, component
     await client.query(`CREATE TABLE IF NOT EXISTS ${versions} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const current = await currentVersion(client, versions);
     if (current > latest) {
-      throw new ServeError('CONFIG_INVALID', `${component.label} schema v${current} in PostgreSQL schema ${schema} is newer than this portcullis (v${latest})`);
+      throw new ServeError('CONFIG_INVALID', `${component.label} in PostgreSQL schema ${schema}: schema version ${current} is newer than this portcullis supports (${latest}): upgrade portcullis`);
     }
     for (let version = current + 1; version <= latest; version++) {
       await client.query(component.migrations[version - 1]!(s));

@@ -25,7 +25,7 @@ import type { Page } from './store.js';
 export interface SqliteComponent {
   /** Its row of `schema_components`: `identity`. */
   readonly name: string;
-  /** What messages call it: `registry accounts` ("registry accounts schema v2 in … is newer …"). */
+  /** What messages call it: `registry accounts` ("registry accounts in …: schema version 3 is newer …"). */
   readonly label: string;
   /** As "cannot open … in <file>" says it, when not `label`: `the audit log`. */
   readonly openLabel?: string;
@@ -84,7 +84,7 @@ function migrateComponent(db: Database.Database, path: string, component: Sqlite
   const current = row?.version ?? 0;
   const latest = component.migrations.length;
   if (current > latest) {
-    throw new ServeError('CONFIG_INVALID', `${component.label} schema v${current} in ${path} is newer than this portcullis (v${latest})`);
+    throw new ServeError('CONFIG_INVALID', `${component.label} in ${path}: schema version ${current} is newer than this portcullis supports (${latest}): upgrade portcullis`);
   }
   if (current === latest) return;
   for (const ddl of component.migrations.slice(current)) db.exec(ddl);

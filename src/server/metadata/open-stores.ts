@@ -1,7 +1,7 @@
 /**
  * Where `portcullis serve` opens its metadata: with a PostgreSQL URL, the
  * content store and every store beside it (identity, webhooks, kept
- * inventories, the audit log, the UI's sessions) in that database; without one, all of them in
+ * inventories, the audit log, the UI's sessions, the scan queue) in that database; without one, all of them in
  * one SQLite file under the root, `registry.sqlite`. Why one place: the
  * stores must sit together (a webhook's project is a row of the identity
  * tables, and `portcullis registry gc` opens the same file as the server),
@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import type { AuditStore } from './audit-store.js';
 import type { IdentityStore } from './identity-store.js';
 import type { InventoryStore } from './inventory-store.js';
+import type { ExclusiveLocks } from '../singletons.js';
+import type { ScanQueueStore } from './scan-queue-store.js';
 import type { UiSessionStore } from './session-store.js';
 import type { MetadataStore } from './store.js';
 import type { WebhookStore } from './webhook-store.js';
@@ -76,4 +78,18 @@ export function openSessionStore(at: MetadataLocation): Promise<UiSessionStore> 
 
 function openAt<T>(at: MetadataLocation, postgres: (url: string) => Promise<T>, sqlite: (path: string) => Promise<T>): Promise<T> {
   return at.metadataUrl ? postgres(at.metadataUrl) : sqlite(join(at.root, SQLITE_FILE));
+}
+
+export function openScanQueueStore(at: MetadataLocation): Promise<ScanQueueStore> {
+  return openAt<ScanQueueStore>(
+    at,
+    async (url) => (await import('./scan-queue-postgres.js')).PostgresScanQueueStore.open(url),
+    async (path) => new (await import('./scan-queue-sqlite.js')).SqliteScanQueueStore(path),
+  );
+}
+
+/** The singleton jobs' locks: PostgreSQL advisory locks on a connection of their own, or this process's alone with SQLite. */
+export async function openExclusiveLocks(at: MetadataLocation): Promise<ExclusiveLocks> {
+  if (!at.metadataUrl) return (await import('../singletons.js')).localLocks;
+  return new (await import('./singleton-postgres.js')).PostgresLocks(at.metadataUrl);
 }

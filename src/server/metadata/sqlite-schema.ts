@@ -71,7 +71,7 @@ export const MIGRATIONS: readonly string[] = [SCHEMA_V1, SCHEMA_V2];
 export function openDatabase(path: string): Database.Database {
   return openSqliteFile(path, `cannot open registry metadata ${path}`, (db) => {
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new ServeError('CONFIG_INVALID', `registry metadata schema v${version} in ${path} is newer than this portcullis (v${SCHEMA_VERSION})`);
+    if (version > SCHEMA_VERSION) throw new ServeError('CONFIG_INVALID', `registry metadata in ${path}: schema version ${version} is newer than this portcullis supports (${SCHEMA_VERSION}): upgrade portcullis`);
     if (version < SCHEMA_VERSION) {
       db.transaction(() => {
         // Read again under the write lock: another process may have migrated meanwhile.

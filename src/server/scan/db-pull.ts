@@ -13,11 +13,16 @@
  * database in place stays exactly as it was; nothing is matched against an
  * artifact that did not verify. A digest already pulled is not downloaded
  * again (the verification still runs: a signature revoked since is noticed).
+ * With several processes on one host and file, one of them pulls on each
+ * tick (the `db-pull` singleton, scoped to the host and the file: processes
+ * on other machines keep their own files current).
  */
+import { hostname } from 'node:os';
 import type { Digest } from '../../core/index.js';
 import { pullVerifiedDb, type DbVerifyOptions } from '../../engine/db-artifact.js';
 import type { SystemContext } from '../../image/index.js';
 import { silentLog, type RegistryLog } from '../log.js';
+import type { Singletons } from '../singletons.js';
 
 export interface DbPullSettings {
   /** `docker://host/repo:tag` of the signed database artifact. */
@@ -35,6 +40,8 @@ export interface DbPullerOptions extends DbPullSettings {
   /** Told after a new database was swapped in (the scan service's checkDatabase). */
   readonly onChanged?: () => Promise<void>;
   readonly log?: RegistryLog;
+  /** Scheduled pulls take the `db-pull` singleton for this host and file: one process pulls into a file the others read. */
+  readonly singletons?: Pick<Singletons, 'run'>;
 }
 
 export type DbPullOutcome = { readonly outcome: 'pulled' | 'unchanged'; readonly digest: Digest } | { readonly outcome: 'failed'; readonly error: Error };
@@ -52,8 +59,10 @@ export class DbPuller {
 
   /** Pulls now (not awaited: the registry serves meanwhile) and then every `intervalMs`. */
   start(): void {
-    void this.pullNow();
-    this.#timer = setInterval(() => void this.pullNow(), this.#options.intervalMs);
+    const singletons = this.#options.singletons;
+    const tick = (): void => void (singletons ? singletons.run('db-pull', () => this.pullNow(), `${hostname()}:${this.#options.dbPath}`) : this.pullNow()).catch(() => undefined);
+    tick();
+    this.#timer = setInterval(tick, this.#options.intervalMs);
     this.#timer.unref();
   }
 

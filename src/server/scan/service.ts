@@ -1,13 +1,17 @@
 /**
- * Scan on push, rescan on new advisories. Pushed image manifests go into a
- * FIFO (deduplicated by digest: the same image pushed to ten repositories is
- * scanned once) worked by a fixed number of in-process workers; results land
- * in the metadata store keyed by manifest digest. A timer compares the
+ * Scan on push, rescan on new advisories. Pushed image manifests go into
+ * the scan queue of the metadata store (deduplicated by digest: the same
+ * image pushed to ten repositories is scanned once), shared by every process
+ * of the registry and worked, with leases, by the processes that take scans
+ * (queue.ts; `serve --role api` only adds to it); results land in the
+ * metadata store keyed by manifest digest. A timer compares the
  * advisory database's fingerprint with the one each result was computed with
  * and queues whatever is out of date, so `portcullis db update` (cron, a
  * systemd timer, or another machine writing the shared file) is enough to
- * refresh every result. Queue state is in the metadata store too ('queued'),
- * so a restart picks up where it stopped.
+ * refresh every result. Queue state is in the metadata store ('queued' in
+ * the scan's record, a job in the queue), so a restart picks up where it
+ * stopped, and a job whose worker died is taken over, at most `maxAttempts`
+ * times, then failed.
  *
  * Index once, match many times (claircore's indexer and matcher): the first
  * scan of an image reads its layers and keeps the inventory (InventoryStore,
@@ -26,6 +30,8 @@ import { scanTarget, type ScanOptions } from '../../engine/scan.js';
 import type { ManifestClassifier } from '../artifact.js';
 import { silentLog, type RegistryLog } from '../log.js';
 import type { InventoryStore } from '../metadata/inventory-store.js';
+import { MemoryScanQueue } from '../metadata/scan-queue-memory.js';
+import type { ScanJob, ScanQueueStore } from '../metadata/scan-queue-store.js';
 import type { ManifestRecord, MetadataStore, ScanRecord } from '../metadata/store.js';
 import type { RegistryEvents } from '../services.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -33,6 +39,7 @@ import { openStoredImage } from '../storage-source.js';
 import { diffFindings } from './changes.js';
 import { openAdvisoryDatabase, type OpenDatabase } from './database.js';
 import { KeptInventories } from './kept.js';
+import { DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_POLL_INTERVAL_MS, JobQueue } from './queue.js';
 
 export interface ScanServiceOptions {
   readonly blobs: BlobStore;
@@ -57,48 +64,71 @@ export interface ScanServiceOptions {
   readonly events?: Pick<RegistryEvents, 'scanCompleted' | 'scanFailed' | 'vulnerabilitiesChanged'>;
   readonly log?: RegistryLog;
   readonly now?: () => Date;
+  /** The registry's scan queue (default: one in memory, for this process alone). */
+  readonly queue?: ScanQueueStore;
+  /** Take scans from the queue (default true; false for `serve --role api`, which only adds to it and opens no advisory database). */
+  readonly work?: boolean;
+  /** How long a worker's lease on a job lasts unrenewed (default 60 s; renewed every third of it). */
+  readonly leaseTtlMs?: number;
+  /** Leases a job may take before it is failed (default 3). */
+  readonly maxAttempts?: number;
+  /** How often to look for jobs other processes queued (default 1 s). */
+  readonly pollIntervalMs?: number;
+  /** Awaited before each scan reads anything (tests: hold a scan until released; never set in production). */
+  readonly beforeScan?: (digest: Digest) => Promise<void>;
 }
 
-interface Job {
-  readonly repository: string;
-  readonly digest: Digest;
-}
+type Job = Pick<ScanJob, 'repository' | 'digest'> & { readonly attempts?: number };
 
 const SILENT = silentLog();
-/** Images remembered as waiting for an advisory database (the metrics gauge); past this the gauge saturates. */
-const MAX_WAITING = 100_000;
+const NO_DATABASE = 'no advisory database yet: run "portcullis db update"';
 
 export interface QueueState {
   /** Queued in this process, not yet started. */
   readonly queued: number;
   readonly scanning: number;
-  /** Images this process found no advisory database for: they wait, `queued` in the store, until one appears. */
+  /** A worker without an advisory database takes no job: the queued ones wait for one (to appear here, or another worker). */
   readonly waitingForDatabase: number;
 }
 
 export class ScanService implements RegistryEvents {
   readonly #options: ScanServiceOptions;
-  readonly #queue: Job[] = [];
-  readonly #queued = new Set<Digest>();
-  #running = 0;
-  /** Enqueues between their first await and the push onto the queue. */
+  readonly #jobs: JobQueue;
+  /** Enqueues before their job is in the queue. */
   #enqueuing = 0;
   #database: OpenDatabase | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
-  #idleWaiters: Array<() => void> = [];
   #checking: Promise<void> | undefined;
-  readonly #waiting = new Set<Digest>();
   readonly #kept: KeptInventories;
 
   constructor(options: ScanServiceOptions) {
     this.#options = options;
     this.#kept = new KeptInventories(options.inventories, inventoryKey(options.catalogers), () => this.#log);
+    this.#jobs = new JobQueue({
+      store: options.queue ?? new MemoryScanQueue(),
+      work: this.#works,
+      concurrency: Math.max(1, options.concurrency ?? 1),
+      leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      run: (job) => this.#run(job),
+      ready: () => this.#database !== undefined,
+      log: () => this.#log,
+      // Leases run on the wall clock, whatever clock stamps the results.
+      now: () => new Date(),
+    });
   }
 
-  /** Queues what is out of date now and keeps checking every `rescanIntervalMs`. */
+  get #works(): boolean {
+    return this.#options.work !== false;
+  }
+
+  /** Queues what is out of date now and keeps checking every `rescanIntervalMs`; takes jobs from the queue (a worker). */
   async start(): Promise<void> {
+    // Only a process that scans opens the advisory database and looks for results it made out of date.
+    if (!this.#works) return this.#jobs.start();
     await this.checkDatabase();
+    this.#jobs.start();
     const interval = this.#options.rescanIntervalMs ?? 60_000;
     if (interval > 0) {
       this.#timer = setInterval(() => void this.checkDatabase().catch((e: unknown) => this.#log.error({ event: 'error', err: e }, 'advisory database check failed')), interval);
@@ -106,12 +136,16 @@ export class ScanService implements RegistryEvents {
     }
   }
 
+  /** The registry's scan queue (every process's jobs), as last read, plus enqueues in flight here. */
   get queueLength(): number {
-    return this.#queue.length + this.#running + this.#enqueuing;
+    const counts = this.#jobs.counts;
+    return counts.queued + counts.running + this.#enqueuing;
   }
 
   get queueState(): QueueState {
-    return { queued: this.#queue.length + this.#enqueuing, scanning: this.#running, waitingForDatabase: this.#waiting.size };
+    const counts = this.#jobs.counts;
+    const queued = counts.queued + this.#enqueuing;
+    return { queued, scanning: counts.running, waitingForDatabase: this.#works && !this.#database ? queued : 0 };
   }
 
   /** When the advisory database in use was last imported (ISO 8601), when it says. */
@@ -148,7 +182,7 @@ export class ScanService implements RegistryEvents {
   }
 
   async #checkDatabase(): Promise<void> {
-    await this.#kept.sweep(this.#options.metadata, this.#queued).catch((e: unknown) => this.#log.error({ event: 'error', err: e }, 'cannot sweep kept inventories'));
+    await this.#kept.sweep(this.#options.metadata, this.#jobs.running).catch((e: unknown) => this.#log.error({ event: 'error', err: e }, 'cannot sweep kept inventories'));
     const fresh = await openAdvisoryDatabase(this.#options.dbPath);
     if (!fresh) return;
     if (this.#database && fresh.fingerprint === this.#database.fingerprint) {
@@ -164,62 +198,52 @@ export class ScanService implements RegistryEvents {
     }
     const pending = await this.#options.metadata.manifestsNeedingScan(this.#database.fingerprint, 10_000);
     for (const digest of pending) {
-      if (this.#queued.has(digest)) continue;
+      if (this.#jobs.running.has(digest)) continue;
       const repository = (await this.#options.metadata.repositoriesWithManifest(digest))[0];
-      if (repository) await this.#enqueue({ repository, digest });
+      if (repository) await this.#enqueue({ repository, digest }, 'check');
     }
+    // A worker that had no database takes the jobs waiting for one now.
+    this.#jobs.pump();
   }
 
-  /** Resolves when nothing is queued or running (tests, graceful shutdown). */
-  idle(): Promise<void> {
-    if (this.queueLength === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  /** Resolves when nothing is being queued or scanned here and no job this process could take waits (tests). */
+  async idle(): Promise<void> {
+    while (this.#enqueuing > 0) await this.#jobs.idle();
+    await this.#jobs.idle();
   }
 
+  /** Takes no more jobs and waits for the scans running here; queued jobs stay in the queue. */
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    this.#queue.length = 0;
     await this.#checking;
-    await this.idle();
+    await this.#jobs.close();
     await this.#database?.store.close();
     this.#database = undefined;
   }
 
-  async #enqueue(job: Job): Promise<void> {
-    if (this.#queued.has(job.digest) || this.#closed) return;
-    this.#queued.add(job.digest);
-    this.#waiting.delete(job.digest);
+  /**
+   * A push or "scan again" saves the 'queued' record before the job exists, so no worker's result can land
+   * before it; a database check adds the job first and touches the record only when it added one, so it never
+   * turns another worker's 'scanning' into 'queued'.
+   */
+  async #enqueue(job: Job, from: 'push' | 'check' = 'push'): Promise<void> {
+    if (this.#closed) return;
     this.#enqueuing++;
     try {
-      const previous = await this.#options.metadata.getScan(job.digest);
-      await this.#save({ manifestDigest: job.digest, state: 'queued', ...keepResult(previous), updatedAt: this.#now() });
-      this.#queue.push(job);
-    } catch (error) {
-      this.#queued.delete(job.digest);
-      throw error;
+      const markQueued = async (): Promise<void> => {
+        const previous = await this.#options.metadata.getScan(job.digest);
+        // A worker without a database says why the image waits (an api process cannot know).
+        const waiting = this.#works && !this.#database ? { error: NO_DATABASE } : {};
+        await this.#save({ manifestDigest: job.digest, state: 'queued', ...keepResult(previous), ...waiting, updatedAt: this.#now() });
+      };
+      if (from === 'push') await markQueued();
+      const added = await this.#jobs.add(job.digest, job.repository);
+      if (from === 'check' && added) await markQueued();
     } finally {
       this.#enqueuing--;
-    }
-    this.#pump();
-    this.#wakeIfIdle();
-  }
-
-  #wakeIfIdle(): void {
-    if (this.queueLength === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-  }
-
-  #pump(): void {
-    const limit = Math.max(1, this.#options.concurrency ?? 1);
-    while (this.#running < limit && this.#queue.length > 0) {
-      const job = this.#queue.shift()!;
-      this.#running++;
-      void this.#run(job).finally(() => {
-        this.#running--;
-        this.#queued.delete(job.digest);
-        this.#pump();
-        this.#wakeIfIdle();
-      });
+      // Only now may this process take the job: its record says 'queued' first.
+      this.#jobs.pump();
     }
   }
 
@@ -227,6 +251,10 @@ export class ScanService implements RegistryEvents {
     const { metadata, blobs } = this.#options;
     const started = Date.now();
     try {
+      const attempts = job.attempts ?? 1;
+      const allowed = this.#options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+      if (attempts > allowed) throw new Error(`scan abandoned: ${allowed} attempt${allowed === 1 ? '' : 's'} ended without a result (the worker scanning it stopped: killed, crashed or out of memory)`);
+      await this.#options.beforeScan?.(job.digest);
       const record = await metadata.getManifest(job.repository, job.digest);
       if (!record) return void (await this.#save({ manifestDigest: job.digest, state: 'failed', error: 'manifest was deleted before it was scanned', updatedAt: this.#now() }, job, started));
       // Kept means it was an image when its layers were read, and a digest's content never changes: no blob is read.
@@ -242,10 +270,8 @@ export class ScanService implements RegistryEvents {
         }
       }
       const database = this.#database;
-      if (!database) {
-        if (this.#waiting.size < MAX_WAITING) this.#waiting.add(job.digest);
-        return void (await this.#save({ manifestDigest: job.digest, state: 'queued', error: 'no advisory database yet: run "portcullis db update"', updatedAt: this.#now() }));
-      }
+      // Jobs are taken only with a database (queue.ts `ready`); one gone meanwhile leaves the image queued for the next check.
+      if (!database) return void (await this.#save({ manifestDigest: job.digest, state: 'queued', error: NO_DATABASE, updatedAt: this.#now() }));
       const previous = await metadata.getScan(job.digest);
       await this.#save({ manifestDigest: job.digest, state: 'scanning', ...keepResult(previous), updatedAt: this.#now() });
       const name = `${job.repository}@${job.digest}`;

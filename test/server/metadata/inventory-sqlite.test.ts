@@ -48,7 +48,7 @@ test('sqlite inventories: a database from a newer portcullis is refused', async 
   const raw = new Database(path);
   raw.prepare("UPDATE schema_components SET version = ? WHERE component = 'inventory'").run(INVENTORY_SCHEMA_VERSION + 1);
   raw.close();
-  assert.throws(() => new SqliteInventoryStore(path), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /kept inventories schema v2 .* is newer than this portcullis \(v1\)/.test(e.message));
+  assert.throws(() => new SqliteInventoryStore(path), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /kept inventories in .*: schema version 2 is newer than this portcullis supports \(1\): upgrade portcullis/.test(e.message));
 });
 
 test('sqlite inventories: a row that cannot be read back whole is an error naming the digest, with bounded memory', async () => {
