@@ -15,11 +15,9 @@
  *
  * Index once, match many times (claircore's indexer and matcher): the first
  * scan of an image reads its layers and keeps the inventory (InventoryStore,
- * keyed by manifest digest, tagged with the cataloguers' key); later scans
- * match the kept inventory again without reading a single blob, as long as
- * the cataloguers are the ones that made it. A new image on layers scanned
- * before (another tag on the same base) reads only its own layers: the
- * layer cache replays what the walk saw of the others. A rescan after a database
+ * keyed by manifest digest and the cataloguers' key); later scans match it
+ * again without reading a blob. A new image on layers scanned before reads
+ * only its own layers (the layer cache replays the others). A rescan after a database
  * change compares its findings with the previous result's and tells the
  * events what is new and what is fixed (changes.ts).
  */
