@@ -51,7 +51,8 @@ export async function sendWebhookPage(deps: ManageDependencies, request: Fastify
     sendPage(reply, status, webhookPage(webhook, deliveries, forms, before !== undefined), viewer.chrome);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    problem(reply, error.status, error.status === 404 ? 'Not found' : 'Access denied', error.message, viewer.chrome);
+    // After a form (`notice` says why it was refused) the refusal reads as the other forms' do.
+    problem(reply, error.status, notice?.kind === 'error' ? 'Change refused' : error.status === 404 ? 'Not found' : 'Access denied', error.message, viewer.chrome);
   }
 }
 

@@ -38,7 +38,7 @@ export interface UserList {
 function usersSection(csrf: string, list: UserList): string {
   const shown = list.users.slice(0, USERS_SHOWN);
   const rows = shown.map((u) => {
-    const reset = `<form method="post" action="${ADMIN_PATH}/password" class="inline"><input type="hidden" name="csrf" value="${h(csrf)}"><input type="hidden" name="user" value="${h(u.name)}"><button type="submit" data-reset="${h(u.name)}">Reset password</button></form>`;
+    const reset = `<form method="post" action="${ADMIN_PATH}/password" class="inline-form"><input type="hidden" name="csrf" value="${h(csrf)}"><input type="hidden" name="user" value="${h(u.name)}"><button type="submit" data-reset="${h(u.name)}">Reset password</button></form>`;
     const remove = `<a href="${h(`${ADMIN_PATH}/remove-user?user=${encodeURIComponent(u.name)}`)}" data-remove="${h(u.name)}">Delete…</a>`;
     return `<tr data-user="${h(u.name)}"><td class="name">${h(u.name)}</td><td class="admin">${u.admin ? 'registry administrator' : 'user'}</td><td>${time(u.createdAt)}</td><td>${time(u.passwordChangedAt)}</td><td>${reset} ${remove}</td></tr>`;
   });

@@ -18,7 +18,7 @@ import { WEBHOOK_EVENTS } from '../../webhooks/events.js';
 import { h, table, time, type PageContent } from '../html.js';
 import { projectPath, UI_ROOT } from '../paths.js';
 import { webhookAddress } from './project.js';
-import { form, noticeLine, options, webhookPath, type ProjectForms } from './project-forms.js';
+import { form, formPath, noticeLine, options, webhookPath, type ProjectForms } from './project-forms.js';
 
 /** Deliveries per page of the log. */
 export const DELIVERIES_SHOWN = 50;
@@ -62,7 +62,8 @@ function rotateForm(webhook: WebhookRecord, forms: ProjectForms): string {
 }
 
 function deliveryRow(webhook: WebhookRecord, d: DeliveryRecord, forms: ProjectForms): string {
-  const again = form(webhook.project, 'webhooks/redeliver', forms, `<input type="hidden" name="delivery" value="${h(`${webhook.id}/${d.id}`)}"><input type="hidden" name="from" value="webhook">`, 'Deliver again');
+  // One small form a row (no element ids: there are many).
+  const again = `<form method="post" action="${h(formPath(webhook.project, 'webhooks/redeliver'))}" class="inline-form"><input type="hidden" name="csrf" value="${h(forms.csrf)}"><input type="hidden" name="delivery" value="${h(`${webhook.id}/${d.id}`)}"><input type="hidden" name="from" value="webhook"><button type="submit" data-redeliver="${h(d.id)}">Deliver again</button></form>`;
   return (
     `<tr data-delivery-id="${h(d.id)}"><td>${time(d.createdAt)}</td><td class="event">${h(d.event)}</td><td class="state" data-state="${h(d.state)}">${h(d.state)}${d.redeliveryOf ? ' <small>(again)</small>' : ''}</td>` +
     `<td class="attempts">${d.attempts}</td><td class="answer">${d.responseStatus !== undefined ? `HTTP ${d.responseStatus}` : '<span class="none">none</span>'}</td>` +
