@@ -2,8 +2,11 @@
  * The forms a project page offers the people who may run the project
  * (its admins and registry administrators, signed in to the UI): add a
  * member or change their role, remove one, create and revoke robots, add
- * and remove webhooks, deliver a delivery again, and the project's
- * settings. Plain HTML forms that post to this origin (ui/manage.ts answers
+ * and remove webhooks, deliver a delivery again (each webhook's own page,
+ * pages/webhook.ts, changes it), make the project public or private, and
+ * the project's settings; registry administrators get a link to delete it
+ * (a confirmation page first: confirm.ts). Plain HTML forms that post to
+ * this origin (ui/manage.ts answers
  * them) and work without JavaScript; each carries the session's form token.
  *
  * Markup only: what the forms may do is decided when they are posted, by the
