@@ -43,6 +43,9 @@ import type { Chrome } from './html.js';
 import { acceptForms, field, fromAnotherSite, sessionOf } from './login.js';
 import { confirmed } from './confirm.js';
 import { managePages, sendWebhookPage } from './manage-pages.js';
+import { doneNotice, projectFormsFor } from './form-notices.js';
+
+export { doneNotice, projectFormsFor };
 import { ADMIN_FORMS, ADMIN_PATH, adminPage, USERS_SHOWN } from './pages/admin.js';
 import { projectPage } from './pages/project.js';
 import { PROJECT_FORMS, type ProjectForm, type ProjectForms } from './pages/project-forms.js';
@@ -65,22 +68,6 @@ export interface ManageDependencies {
   readonly chrome: (session: Session, principal: Principal) => Chrome;
 }
 
-/** What `?done=` says after a change (fixed text: nothing from the request is echoed). */
-const DONE: Readonly<Record<string, string>> = {
-  'member.set': 'Member saved.',
-  'member.removed': 'Member removed.',
-  'robot.revoked': 'Robot revoked: it is refused from its next request on.',
-  'webhook.deleted': 'Webhook removed, with its delivery log.',
-  'webhook.redelivered': 'Delivery queued again.',
-  'project.settings': 'Settings saved.',
-  'project.created': 'Project created.',
-  'user.created': 'User created.',
-  'user.deleted': 'User deleted.',
-  'webhook.changed': 'Webhook saved.',
-  'project.visibility': 'Visibility changed.',
-  'project.deleted': 'Project deleted.',
-};
-
 /** Fields a refused form is filled with again: never the token, a password or a secret. */
 const KEPT = ['user', 'role', 'name', 'expiresInDays', 'description', 'url', 'format', 'quota', 'untaggedRetention', 'denySeverity', 'retention', 'trustPolicy'];
 
@@ -91,18 +78,6 @@ function againOf(form: unknown): Record<string, string> {
     if (value !== undefined) out[key] = value.slice(0, 6000);
   }
   return out;
-}
-
-/** The notice of a page reached by a form's redirect. */
-export function doneNotice(request: FastifyRequest): ProjectForms['notice'] {
-  const done = (request.query as { done?: unknown } | undefined)?.done;
-  return typeof done === 'string' && Object.hasOwn(DONE, done) ? { kind: 'done', text: DONE[done]! } : undefined;
-}
-
-/** The project page's forms for `principal` (its admins and registry administrators, with a session), else undefined. */
-export async function projectFormsFor(deps: Pick<ManageDependencies, 'act'>, principal: Principal, project: string, csrf: string | undefined, extra: Pick<ProjectForms, 'notice' | 'again'> = {}): Promise<ProjectForms | undefined> {
-  if (csrf === undefined || !(await deps.act.access.can(principal, 'admin', project))) return undefined;
-  return { csrf, registryAdmin: isRegistryAdmin(principal), webhooks: deps.act.webhooks !== undefined, ...extra };
 }
 
 interface FormCaller {
