@@ -143,13 +143,19 @@ export async function userCommand(verb: 'add' | 'list' | 'passwd' | 'rm', name: 
   return ExitCode.Ok;
 }
 
-export async function projectCommand(verb: 'create' | 'list' | 'rm', name: string | undefined, options: AdminOptions & { public?: boolean }, io: OutputStreams): Promise<number> {
+export async function projectCommand(verb: 'create' | 'list' | 'rm' | 'visibility', name: string | undefined, options: AdminOptions & { public?: boolean; visibility?: string }, io: OutputStreams): Promise<number> {
+  if (verb === 'visibility' && options.visibility !== 'public' && options.visibility !== 'private') throw new UsageError(`registry project visibility takes public or private, not "${String(options.visibility ?? '')}"`);
   const client = await connect(options, io);
   if (verb === 'list') {
     print(io, options, await listAll(client, '/projects', 'projects'), ['name', 'public', 'createdAt']);
     return ExitCode.Ok;
   }
   if (!name) throw new UsageError(`registry project ${verb} needs a project name`);
+  if (verb === 'visibility') {
+    await client.call('PATCH', `/projects/${enc(name)}`, { public: options.visibility === 'public' });
+    io.stderr.write(`project ${name} is now ${String(options.visibility)}\n`);
+    return ExitCode.Ok;
+  }
   if (verb === 'create') await client.call('POST', '/projects', { name, public: options.public === true });
   else await client.call('DELETE', `/projects/${enc(name)}`);
   io.stderr.write(`${verb === 'create' ? 'created' : 'deleted'} project ${name}\n`);

@@ -1,10 +1,12 @@
 /**
- * `portcullis registry webhook add|list|remove|deliveries|redeliver PROJECT …`:
+ * `portcullis registry webhook add|set|list|remove|deliveries|redeliver PROJECT …`:
  * a project's webhooks on a running `portcullis serve --accounts`, through
  * `/api/v1/projects/PROJECT/webhooks` (api/v1/webhooks.ts), signed in as the
  * project's admin or a registry administrator (credentials as for the other
  * `registry` commands: registry-admin.ts). `add` prints the webhook's id on
- * stderr and its secret on stdout, once (`--secret-stdin` sets one instead).
+ * stderr and its secret on stdout, once (`--secret-stdin` sets one instead);
+ * `set` changes what is given (PATCH) and, with `--rotate-secret`, prints the
+ * new secret on stdout, once.
  * Errors exit as the other admin commands do: 401/403 → 4, 404 → 3, 409 → 9,
  * 400 → 2, anything else → 5.
  */
@@ -73,5 +75,44 @@ export async function webhookRedeliverCommand(project: string, id: string, deliv
   const client = await connect(options, io);
   const copy = (await client.call('POST', `/projects/${enc(project)}/webhooks/${enc(id)}/deliveries/${enc(delivery)}/redeliver`)) as { id?: unknown };
   io.stderr.write(`queued delivery ${delivery} again as ${String(copy.id)}\n`);
+  return ExitCode.Ok;
+}
+
+export interface WebhookSetOptions extends AdminOptions {
+  url?: string;
+  events?: string;
+  /** Switch to Clair's format, or back to portcullis's. */
+  clair?: boolean;
+  portcullis?: boolean;
+  description?: string;
+  enable?: boolean;
+  disable?: boolean;
+  rotateSecret?: boolean;
+  secretStdin?: boolean;
+}
+
+/** Changes what the options give (nothing given: a usage error); a rotated secret is printed once. */
+export async function webhookSetCommand(project: string, id: string, options: WebhookSetOptions, io: OutputStreams): Promise<number> {
+  const events = options.events?.split(',').map((e) => e.trim()).filter(Boolean);
+  if (events !== undefined && events.length === 0) throw new UsageError('--events takes a comma-separated list such as push,scan.completed');
+  if (options.enable && options.disable) throw new UsageError('give --enable or --disable, not both');
+  if (options.clair && options.portcullis) throw new UsageError('give --clair or --portcullis, not both');
+  if (options.rotateSecret && options.secretStdin) throw new UsageError('give --rotate-secret or --secret-stdin, not both');
+  const secret = options.secretStdin ? (await readStdin(options.stdin ?? process.stdin, 4096)).replace(/\r?\n$/, '') : undefined;
+  const body = {
+    ...(options.url !== undefined ? { url: options.url } : {}),
+    ...(events ? { events } : {}),
+    ...(options.clair ? { format: 'clair' } : options.portcullis ? { format: 'portcullis' } : {}),
+    ...(options.description !== undefined ? { description: options.description === '' ? null : options.description } : {}),
+    ...(options.enable ? { enabled: true } : options.disable ? { enabled: false } : {}),
+    ...(options.rotateSecret ? { rotateSecret: true } : {}),
+    ...(secret !== undefined ? { secret } : {}),
+  };
+  if (Object.keys(body).length === 0) throw new UsageError('registry webhook set needs something to change: --url, --events, --clair, --portcullis, --description, --enable, --disable, --rotate-secret or --secret-stdin');
+  const client = await connect(options, io);
+  const changed = (await client.call('PATCH', `/projects/${enc(project)}/webhooks/${enc(id)}`, body)) as { secret?: unknown; enabled?: unknown; events?: unknown };
+  const listed = Array.isArray(changed.events) ? changed.events.join(',') : '';
+  io.stderr.write(`changed webhook ${id} in ${project} (${listed}${changed.enabled === false ? ', disabled' : ''})${options.rotateSecret ? '; its new secret (shown once):' : ''}\n`);
+  if (options.rotateSecret) io.stdout.write(`${String(changed.secret)}\n`);
   return ExitCode.Ok;
 }

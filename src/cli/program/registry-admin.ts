@@ -22,6 +22,7 @@ shown once.
 Examples:
   export PORTCULLIS_SERVER=https://registry.example:5000
   portcullis registry project create team
+  portcullis registry project visibility team public
   portcullis registry user add alice < alice-password.txt --password-stdin
   portcullis registry member add team alice push
   portcullis registry robot create team ci --actions pull,push --expires 90d
@@ -96,6 +97,10 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
       ctx.exitCode = await projectCommand('create', name, { ...admin(options), public: options.public === true }, ctx.io);
     },
   );
+  common(project.command('visibility <name> <visibility>').description('make a project public (anyone may pull) or private (members only)')).action(async (name: string, visibility: string, options: Record<string, unknown>) => {
+    const { projectCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await projectCommand('visibility', name, { ...admin(options), visibility }, ctx.io);
+  });
   common(project.command('list').description('list the projects you can see')).action(async (options: Record<string, unknown>) => {
     const { projectCommand } = await import('../commands/registry-admin.js');
     ctx.exitCode = await projectCommand('list', undefined, admin(options), ctx.io);

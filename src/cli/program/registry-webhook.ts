@@ -20,6 +20,8 @@ Examples:
   portcullis registry webhook add team https://ci.example/hooks/registry --events push,scan.completed
   portcullis registry webhook add team https://quay.example/secscan/notify --clair
   portcullis registry webhook list team
+  portcullis registry webhook set team 3f2a9c1e0b7d4a65 --events push --disable
+  portcullis registry webhook set team 3f2a9c1e0b7d4a65 --rotate-secret
   portcullis registry webhook deliveries team 3f2a9c1e0b7d4a65
   portcullis registry webhook redeliver team 3f2a9c1e0b7d4a65 DELIVERY-ID
   portcullis registry webhook remove team 3f2a9c1e0b7d4a65
@@ -53,6 +55,25 @@ export function registerRegistryWebhookCommands(program: Command, ctx: CommandCo
       },
       ctx.io,
     );
+  });
+  common(
+    webhook
+      .command('set <project> <id>')
+      .description('change a webhook: only what is given changes')
+      .option('--url <url>', 'where it posts')
+      .option('--events <list>', 'comma-separated events')
+      .option('--clair', "send Clair v4 notifier callbacks (vulnerability events only)")
+      .option('--portcullis', "send portcullis's own bodies")
+      .option('--description <text>', 'what it is for ("" removes it)')
+      .option('--enable', 'switch it on')
+      .option('--disable', 'switch it off: nothing is sent')
+      .option('--rotate-secret', 'generate a new secret and print it once')
+      .option('--secret-stdin', 'read the new secret from stdin (16 to 256 characters)'),
+  ).action(async (project: string, id: string, options: Record<string, unknown>) => {
+    const { webhookSetCommand } = await import('../commands/registry-webhook.js');
+    const text = (key: string): Record<string, string> => (typeof options[key] === 'string' ? { [key]: options[key] } : {});
+    const flag = (key: string): Record<string, boolean> => (options[key] === true ? { [key]: true } : {});
+    ctx.exitCode = await webhookSetCommand(project, id, { ...admin(options), ...text('url'), ...text('events'), ...flag('clair'), ...flag('portcullis'), ...text('description'), ...flag('enable'), ...flag('disable'), ...flag('rotateSecret'), ...flag('secretStdin') }, ctx.io);
   });
   common(webhook.command('list <project>').description("list a project's webhooks")).action(async (project: string, options: Record<string, unknown>) => {
     const { webhookListCommand } = await import('../commands/registry-webhook.js');

@@ -8,18 +8,20 @@
  * retention rules, a JSON list in a text area, are parsed (a parse error is
  * the form's INVALID).
  */
+import { randomBytes } from 'node:crypto';
 import { ApiError, type ActingContext } from '../api/v1/context.js';
 import { removeMember, setMember } from '../api/v1/members.js';
 import { putProjectSettings } from '../api/v1/project-settings.js';
-import { createProject } from '../api/v1/projects.js';
+import { createProject, deleteProject, setProjectVisibility } from '../api/v1/projects.js';
 import { createRobot, revokeRobot } from '../api/v1/robots.js';
-import { createUser } from '../api/v1/users.js';
-import { createWebhook, deleteWebhook, redeliver } from '../api/v1/webhooks.js';
+import { createUser, deleteUser, setUserPassword } from '../api/v1/users.js';
+import { changeWebhook, CLAIR_EVENTS, createWebhook, deleteWebhook, redeliver } from '../api/v1/webhooks.js';
+import { WEBHOOK_EVENTS } from '../webhooks/events.js';
 import type { PageContent } from './html.js';
 import { field } from './login.js';
-import { robotCreatedPage, webhookCreatedPage, type AdminForm } from './pages/admin.js';
+import { ADMIN_PATH, passwordResetPage, robotCreatedPage, webhookCreatedPage, type AdminForm } from './pages/admin.js';
 import { webhookAddress } from './pages/project.js';
-import type { ProjectForm } from './pages/project-forms.js';
+import { webhookPath, type ProjectForm } from './pages/project-forms.js';
 
 /** A change done (redirect back, `?done=` saying it; `location` when not back), or a page to answer with. */
 export type Outcome = { readonly kind: 'done'; readonly done: string; readonly location?: string } | { readonly kind: 'page'; readonly page: PageContent };
@@ -97,8 +99,27 @@ export async function performProjectForm(ctx: ActingContext, action: ProjectForm
     case 'webhooks/redeliver': {
       const [webhook = '', delivery = ''] = needed(given(form, 'delivery'), 'the delivery').split('/', 2);
       await redeliver(ctx, webhookService(ctx), project, webhook, delivery);
-      return { kind: 'done', done: 'webhook.redelivered' };
+      // From the webhook's own page (its delivery log), back there.
+      return { kind: 'done', done: 'webhook.redelivered', ...(field(form, 'from') === 'webhook' ? { location: webhookPath(project, webhook) } : {}) };
     }
+    case 'webhooks/edit': {
+      const id = needed(given(form, 'webhook'), 'the webhook');
+      const { webhook } = await changeWebhook(ctx, webhookService(ctx), project, id, webhookChanges(form));
+      return { kind: 'done', done: 'webhook.changed', location: webhookPath(project, webhook.id) };
+    }
+    case 'webhooks/rotate': {
+      const { webhook, secret } = await changeWebhook(ctx, webhookService(ctx), project, needed(given(form, 'webhook'), 'the webhook'), { rotateSecret: true });
+      return { kind: 'page', page: webhookCreatedPage(webhook, webhookAddress(webhook.url), secret ?? '', true) };
+    }
+    case 'visibility': {
+      const choice = field(form, 'public');
+      await setProjectVisibility(ctx, project, choice === 'true' ? true : choice === 'false' ? false : choice);
+      return { kind: 'done', done: 'project.visibility' };
+    }
+    case 'delete':
+      // manage.ts has checked the confirmation page's own token.
+      await deleteProject(ctx, project);
+      return { kind: 'done', done: 'project.deleted', location: ADMIN_PATH };
     case 'settings': {
       // A form without the quota field (a project admin's) sends the stored quota back as it is, as the CLI does.
       // A form without the trust policy field sends the stored policy back, never dropping it (a project's requirements
@@ -119,7 +140,38 @@ export async function performProjectForm(ctx: ActingContext, action: ProjectForm
   }
 }
 
+/**
+ * The webhook form's fields as a PATCH body: the URL only when typed (the
+ * page never shows the stored one: its query may hold a secret), no event
+ * ticked meaning every event of the format, an empty description none, an
+ * unticked "enabled" disabled (the form always has the box).
+ */
+function webhookChanges(form: unknown): Record<string, unknown> {
+  const format = given(form, 'format');
+  const events = all(form, 'events');
+  const url = given(form, 'url');
+  return {
+    ...(url !== undefined ? { url } : {}),
+    ...(format !== undefined ? { format } : {}),
+    events: events.length ? events : format === 'clair' ? CLAIR_EVENTS : WEBHOOK_EVENTS,
+    description: given(form, 'description') ?? null,
+    enabled: field(form, 'enabled') === 'true',
+  };
+}
+
 export async function performAdminForm(ctx: ActingContext, action: AdminForm, form: unknown): Promise<Outcome> {
+  if (action === 'password') {
+    const user = needed(given(form, 'user'), 'the user');
+    // Generated as the CLI's `registry user passwd` does: 144 bits, shown once.
+    const password = randomBytes(18).toString('base64url');
+    await setUserPassword(ctx, user, password);
+    return { kind: 'page', page: passwordResetPage(user, password) };
+  }
+  if (action === 'remove-user') {
+    // manage.ts has checked the confirmation page's own token.
+    await deleteUser(ctx, needed(given(form, 'user'), 'the user'));
+    return { kind: 'done', done: 'user.deleted' };
+  }
   if (action === 'projects') {
     const project = await createProject(ctx, { name: given(form, 'name') ?? '', public: field(form, 'public') === 'true' });
     return { kind: 'done', done: 'project.created', location: `/ui/p/${encodeURIComponent(project.name)}` };

@@ -10,7 +10,13 @@
  *   POST /ui/p/<project>/webhooks/remove     {webhook}
  *   POST /ui/p/<project>/webhooks/redeliver  {delivery: "<webhook>/<delivery>"}
  *   POST /ui/p/<project>/settings            {quota, untaggedRetention, denySeverity, retention (JSON), trustPolicy (JSON)}
+ *   POST /ui/p/<project>/webhooks/edit      {webhook, url, events…, format, description, enabled}
+ *   POST /ui/p/<project>/webhooks/rotate    {webhook} → the new secret, once
+ *   POST /ui/p/<project>/visibility         {public: true|false}
+ *   POST /ui/p/<project>/delete             {confirm} (the confirmation page's token: confirm.ts)
  *   GET  /ui/admin, POST /ui/admin/projects {name, public}, POST /ui/admin/users {name, password, admin}
+ *   POST /ui/admin/password {user} → a generated password, once; POST /ui/admin/remove-user {user, confirm}
+ *   GET  /ui/p/<project>/webhooks/<id>, /ui/p/<project>/delete, /ui/admin/remove-user?user= (manage-pages.ts)
  *
  * Every form acts through the admin API's own function (api/v1: setMember,
  * createRobot, putProjectSettings, …) with the caller as its principal: the
@@ -35,7 +41,12 @@ import { ApiError, type ActingContext, type ApiDeps } from '../api/v1/context.js
 import type { UiAccounts, UiContext } from './context.js';
 import type { Chrome } from './html.js';
 import { acceptForms, field, fromAnotherSite, sessionOf } from './login.js';
-import { ADMIN_PATH, adminPage, type AdminForm } from './pages/admin.js';
+import { confirmed } from './confirm.js';
+import { managePages, sendWebhookPage } from './manage-pages.js';
+import { doneNotice, projectFormsFor } from './form-notices.js';
+
+export { doneNotice, projectFormsFor };
+import { ADMIN_FORMS, ADMIN_PATH, adminPage, USERS_SHOWN } from './pages/admin.js';
 import { projectPage } from './pages/project.js';
 import { PROJECT_FORMS, type ProjectForm, type ProjectForms } from './pages/project-forms.js';
 import { projectPath } from './paths.js';
@@ -57,18 +68,6 @@ export interface ManageDependencies {
   readonly chrome: (session: Session, principal: Principal) => Chrome;
 }
 
-/** What `?done=` says after a change (fixed text: nothing from the request is echoed). */
-const DONE: Readonly<Record<string, string>> = {
-  'member.set': 'Member saved.',
-  'member.removed': 'Member removed.',
-  'robot.revoked': 'Robot revoked: it is refused from its next request on.',
-  'webhook.deleted': 'Webhook removed, with its delivery log.',
-  'webhook.redelivered': 'Delivery queued again.',
-  'project.settings': 'Settings saved.',
-  'project.created': 'Project created.',
-  'user.created': 'User created.',
-};
-
 /** Fields a refused form is filled with again: never the token, a password or a secret. */
 const KEPT = ['user', 'role', 'name', 'expiresInDays', 'description', 'url', 'format', 'quota', 'untaggedRetention', 'denySeverity', 'retention', 'trustPolicy'];
 
@@ -79,18 +78,6 @@ function againOf(form: unknown): Record<string, string> {
     if (value !== undefined) out[key] = value.slice(0, 6000);
   }
   return out;
-}
-
-/** The notice of a page reached by a form's redirect. */
-export function doneNotice(request: FastifyRequest): ProjectForms['notice'] {
-  const done = (request.query as { done?: unknown } | undefined)?.done;
-  return typeof done === 'string' && Object.hasOwn(DONE, done) ? { kind: 'done', text: DONE[done]! } : undefined;
-}
-
-/** The project page's forms for `principal` (its admins and registry administrators, with a session), else undefined. */
-export async function projectFormsFor(deps: Pick<ManageDependencies, 'act'>, principal: Principal, project: string, csrf: string | undefined, extra: Pick<ProjectForms, 'notice' | 'again'> = {}): Promise<ProjectForms | undefined> {
-  if (csrf === undefined || !(await deps.act.access.can(principal, 'admin', project))) return undefined;
-  return { csrf, registryAdmin: isRegistryAdmin(principal), webhooks: deps.act.webhooks !== undefined, ...extra };
 }
 
 interface FormCaller {
@@ -140,10 +127,13 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
     if (!caller) return;
     const role = await deps.projectRole(caller.principal, name);
     if (!role) return problem(reply, 404, 'Project not found', `There is no project named "${name.slice(0, 100)}".`, caller.chrome);
+    if (action === 'delete' && !confirmed(caller.csrf, `project:${name}`, field(request.body, 'confirm'))) return unconfirmed(request, reply, caller);
     try {
       send(reply, caller, await performProjectForm(acting(request, caller.principal), action, name, request.body, deps.context(request).publicName), projectPath(name));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      // A webhook's forms are on its own page: the refusal is said there.
+      if (action === 'webhooks/edit' || action === 'webhooks/rotate') return sendWebhookPage(deps, request, reply, caller, name, field(request.body, 'webhook') ?? '', error.status, { kind: 'error', text: error.message });
       // Someone who may not run the project (a pull member, say) gets the refusal alone: no forms to fill again.
       const forms = await projectFormsFor(deps, caller.principal, name, caller.csrf, { notice: { kind: 'error', text: error.message }, again: againOf(request.body) });
       if (!forms) return problem(reply, error.status, 'Change refused', error.message, caller.chrome);
@@ -153,19 +143,27 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
     }
   }
 
-  async function showAdmin(reply: FastifyReply, caller: FormCaller, status: number, extra: Pick<ProjectForms, 'notice' | 'again'>): Promise<void> {
+  /** A destructive form that did not come from its confirmation page. */
+  function unconfirmed(request: FastifyRequest, reply: FastifyReply, caller: FormCaller): void {
+    request.log.warn({ event: 'ui.unconfirmed', path: request.url.split('?')[0]!.slice(0, 200), ip: request.ip }, 'form refused: not confirmed on its page');
+    problem(reply, 403, 'Change refused', 'This must be confirmed on its own page: use the link on the page and confirm there.', caller.chrome);
+  }
+
+  async function showAdmin(reply: FastifyReply, caller: FormCaller, status: number, extra: Pick<ProjectForms, 'notice' | 'again'>, usersFrom?: string): Promise<void> {
     const projects = await act.access.store.listProjects({ limit: 201 });
-    sendPage(reply, status, adminPage({ csrf: caller.csrf, ...extra }, projects.slice(0, 200), projects.length > 200), caller.chrome);
+    const users = await act.access.store.listUsers({ ...(usersFrom !== undefined ? { last: usersFrom } : {}), limit: USERS_SHOWN + 1 });
+    sendPage(reply, status, adminPage({ csrf: caller.csrf, ...extra }, projects.slice(0, 200), projects.length > 200, { users, ...(usersFrom !== undefined ? { from: usersFrom } : {}) }), caller.chrome);
   }
 
   async function adminForm(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const action = (request.params as { form?: string }).form;
-    if (action !== 'projects' && action !== 'users') return problem(reply, 404, 'Not found', 'There is no such page.');
+    const action = ADMIN_FORMS.find((f) => f === (request.params as { form?: string }).form);
+    if (!action) return problem(reply, 404, 'Not found', 'There is no such page.');
     const caller = await formCaller(request, reply);
     if (!caller) return;
     if (!isRegistryAdmin(caller.principal)) return problem(reply, 404, 'Not found', 'There is no such page.', caller.chrome);
+    if (action === 'remove-user' && !confirmed(caller.csrf, `user:${field(request.body, 'user') ?? ''}`, field(request.body, 'confirm'))) return unconfirmed(request, reply, caller);
     try {
-      send(reply, caller, await performAdminForm(acting(request, caller.principal), action as AdminForm, request.body), ADMIN_PATH);
+      send(reply, caller, await performAdminForm(acting(request, caller.principal), action, request.body), ADMIN_PATH);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       const name = field(request.body, 'name')?.slice(0, 100) ?? '';
@@ -189,6 +187,7 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
     acceptForms(app, 'the project page');
     app.post('/ui/p/:project/*', guard(projectForm));
     app.post(`${ADMIN_PATH}/:form`, guard(adminForm));
+    managePages(deps, guard)(app);
     app.get(
       ADMIN_PATH,
       guard(async (request, reply) => {
@@ -202,7 +201,8 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
         const chrome = deps.chrome(current.session, principal);
         if (!isRegistryAdmin(principal)) return problem(reply, 404, 'Not found', 'There is no such page.', chrome);
         const notice = doneNotice(request);
-        await showAdmin(reply, { principal, chrome, csrf: current.session.csrf }, 200, notice ? { notice } : {});
+        const from = (request.query as { users?: unknown } | undefined)?.users;
+        await showAdmin(reply, { principal, chrome, csrf: current.session.csrf }, 200, notice ? { notice } : {}, typeof from === 'string' ? from.slice(0, 100) : undefined);
       }),
     );
   };

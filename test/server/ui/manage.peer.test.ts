@@ -5,8 +5,11 @@
  * admin is sent to sign in by the project page, adds a member with a role,
  * creates a robot and sees its secret on the answer page — then, back on
  * the project page and after a reload, nowhere — changes the project's
- * settings, and a refused value comes back as a message on the page. A
- * registry administrator creates a project on /ui/admin. Any console error
+ * settings, and a refused value comes back as a message on the page; then
+ * makes the project public, and on a webhook's own page changes its URL,
+ * events and state and rotates its secret (shown once, the one the store
+ * holds). A registry administrator creates a project on /ui/admin and
+ * deletes it through its confirmation page. Any console error
  * or CSP violation (a blocked form post, say) fails the test; one
  * screenshot per page.
  */
@@ -133,6 +136,63 @@ test('a registry administrator creates a project on the administration page', as
   assert.equal(page.url(), `${base}/ui/p/made-in-ui?done=project.created`);
   assert.match(await read<string>(page, `document.querySelector('dd[data-meta="Visibility"]').textContent`), /^public/);
   await screenshot(t, page, 'manage-project-created');
+
+  await page.click('#delete-project');
+  await page.waitForLoadState();
+  assert.equal(new URL(page.url()).pathname, '/ui/p/made-in-ui/delete');
+  assert.equal(await read<string>(page, `document.querySelector('h1').textContent`), 'Delete project made-in-ui?');
+  await screenshot(t, page, 'manage-project-delete-confirm');
+  assert.equal(await submit(page, '#submit-confirm'), 200);
+  assert.equal(page.url(), `${base}/ui/admin?done=project.deleted`);
+  assert.equal((await api(ui.app, 'GET', '/projects/made-in-ui', basic('admin', ADMIN_PASSWORD))).statusCode, 404);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a project admin makes the project public, then changes a webhook and rotates its secret on its page', async (t) => {
+  if (!browser) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
+  const ADMIN = basic('admin', ADMIN_PASSWORD);
+  const made = await api(ui.app, 'POST', '/projects/team/webhooks', ADMIN, { url: 'https://hooks.example/in?token=query-secret-5', events: ['push'] });
+  assert.equal(made.statusCode, 201, made.body);
+  const id = (JSON.parse(made.body) as { id: string }).id;
+  await browser.context.clearCookies();
+  const page = await browser.context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await signIn(page, 'alice', `${base}/ui/p/team`);
+
+  await page.selectOption('#project-visibility', 'true');
+  assert.equal(await submit(page, '#submit-visibility'), 200);
+  assert.equal(page.url(), `${base}/ui/p/team?done=project.visibility`);
+  assert.match(await read<string>(page, `document.querySelector('dd[data-meta="Visibility"]').textContent`), /^public/);
+  assert.equal((JSON.parse((await api(ui.app, 'GET', '/projects/team', ADMIN)).body) as { public: boolean }).public, true);
+  await screenshot(t, page, 'manage-project-public');
+
+  await page.click(`a[data-webhook-page="${id}"]`);
+  await page.waitForLoadState();
+  assert.equal(new URL(page.url()).pathname, `/ui/p/team/webhooks/${id}`);
+  assert.equal((await page.content()).includes('query-secret-5'), false, 'the URL query is not shown');
+  await page.fill('#edit-url', 'https://hooks.example/changed');
+  await page.check('#edit-event-scan-completed');
+  await page.uncheck('#edit-enabled');
+  assert.equal(await submit(page, '#submit-webhooks-edit'), 200);
+  assert.equal(page.url(), `${base}/ui/p/team/webhooks/${id}?done=webhook.changed`);
+  assert.equal(await read<string>(page, `document.querySelector('#webhook-enabled').dataset.enabled`), 'false');
+  assert.equal(await read<string>(page, `document.querySelector('#webhook-events').textContent`), 'push, scan.completed');
+  const stored = JSON.parse((await api(ui.app, 'GET', `/projects/team/webhooks/${id}`, ADMIN)).body) as { url: string; enabled: boolean; events: string[] };
+  assert.deepEqual([stored.url, stored.enabled, stored.events], ['https://hooks.example/changed', false, ['push', 'scan.completed']]);
+  await screenshot(t, page, 'manage-webhook-changed');
+
+  assert.equal(await submit(page, '#submit-webhooks-rotate'), 200);
+  const secret = await read<string>(page, `document.querySelector('#webhook-secret-once').textContent`);
+  assert.ok(secret.length >= 32);
+  const sealed = (await ui.webhooks.service.store.getWebhook('team', id))!.sealedSecret;
+  assert.equal(ui.webhooks.service.secrets.open(sealed, id), secret, 'the secret shown is the one that signs');
+  await screenshot(t, page, 'manage-webhook-secret-rotated');
+  assert.deepEqual(await cspViolations(page), []);
   assert.deepEqual(problems, []);
   await page.close();
 });

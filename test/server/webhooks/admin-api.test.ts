@@ -10,8 +10,10 @@
  *   events, Clair's format with events it cannot carry;
  * - secrets: shown in the answer that sets them only, rotated on request, and
  *   deliveries signed with the new one;
- * - the CLI adds, lists, shows deliveries, redelivers and removes, with the
- *   admin commands' exit codes.
+ * - the CLI adds, lists, changes (and rotates the secret of: deliveries
+ *   then signed with the new one), shows deliveries, redelivers and removes,
+ *   with the admin commands' exit codes; `registry project visibility` makes
+ *   a project public and private again (its admin), refused to a push member.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -152,10 +154,45 @@ test('portcullis registry webhook add, list, deliveries, redeliver and remove', 
   assert.equal(redelivered.code, 0, redelivered.stderr);
   await receiver.waitFor(2, (r) => r.path === '/cli');
 
+  const disabled = await runCli(['registry', 'webhook', 'set', 'team', id!, '--disable', '--events', 'push', '--description', ''], env);
+  assert.equal(disabled.code, 0, disabled.stderr);
+  assert.match(disabled.stderr, new RegExp(`changed webhook ${id} in team \\(push, disabled\\)\n`));
+  assert.equal(disabled.stdout, '', 'no secret when none was rotated');
+  const shown = JSON.parse((await runCli(['registry', 'webhook', 'list', 'team', '--format', 'json'], env)).stdout) as Array<{ enabled: boolean; events: string[] }>;
+  assert.deepEqual(shown.map((w) => [w.enabled, w.events]), [[false, ['push']]]);
+  const rotated = await runCli(['registry', 'webhook', 'set', 'team', id!, '--rotate-secret', '--enable'], env);
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const fresh = rotated.stdout.trim();
+  assert.match(rotated.stdout, /^[A-Za-z0-9_-]{43}\n$/);
+  assert.notEqual(fresh, secret);
+  await pushImage(base, 'team/cli2', 'v1');
+  const after = await receiver.waitFor(3, (r) => r.path === '/cli');
+  assert.equal(verified(after[2]!, fresh).repository, 'team/cli2', 'signed with the rotated secret');
+  assert.equal((await runCli(['registry', 'webhook', 'set', 'team', id!], env)).code, 2, 'nothing to change');
+  assert.equal((await runCli(['registry', 'webhook', 'set', 'team', id!, '--clair', '--portcullis'], env)).code, 2);
+  assert.equal((await runCli(['registry', 'webhook', 'set', 'team', id!, '--clair', '--events', 'push'], env)).code, 2, 'clair cannot carry push events');
+  assert.equal((await runCli(['registry', 'webhook', 'set', 'team', id!, '--url', 'http://169.254.169.254/'], env)).code, 2);
+  assert.equal((await runCli(['registry', 'webhook', 'set', 'team', id!, '--disable'], { ...env, PORTCULLIS_USERNAME: 'alice' })).code, 4, 'a push member');
+
   assert.equal((await runCli(['registry', 'webhook', 'add', 'team', 'http://169.254.169.254/'], env)).code, 2, 'refused target: invalid request');
   assert.equal((await runCli(['registry', 'webhook', 'list', 'other'], env)).code, 3, 'a project bob cannot see');
   assert.equal((await runCli(['registry', 'webhook', 'list', 'team'], { ...env, PORTCULLIS_USERNAME: 'alice' })).code, 4, 'a push member');
   const removed = await runCli(['registry', 'webhook', 'remove', 'team', id!], env);
   assert.equal(removed.code, 0, removed.stderr);
   assert.equal((await runCli(['registry', 'webhook', 'remove', 'team', id!], env)).code, 3);
+});
+
+test('portcullis registry project visibility: the project admin makes it public and private again; a push member may not', async () => {
+  const env = { PORTCULLIS_SERVER: base, PORTCULLIS_USERNAME: 'bob', PORTCULLIS_PASSWORD: PW };
+  const isPublic = async (): Promise<unknown> => (await call(base, 'GET', '/api/v1/projects/team', ADMIN)).json.public;
+  const made = await runCli(['registry', 'project', 'visibility', 'team', 'public'], env);
+  assert.equal(made.code, 0, made.stderr);
+  assert.equal(made.stderr, 'project team is now public\n');
+  assert.equal(await isPublic(), true);
+  assert.equal((await runCli(['registry', 'project', 'visibility', 'team', 'private'], { ...env, PORTCULLIS_USERNAME: 'alice' })).code, 4);
+  assert.equal(await isPublic(), true);
+  assert.equal((await runCli(['registry', 'project', 'visibility', 'team', 'open'], env)).code, 2);
+  assert.equal((await runCli(['registry', 'project', 'visibility', 'other', 'public'], env)).code, 3, 'a project bob cannot see');
+  assert.equal((await runCli(['registry', 'project', 'visibility', 'team', 'private'], env)).code, 0);
+  assert.equal(await isPublic(), false);
 });

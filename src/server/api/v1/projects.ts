@@ -52,26 +52,33 @@ export function registerProjects(route: Route): void {
     return ctx.reply.code(200).send(projectView(project));
   });
 
-  route('PATCH', '/projects/:project', async (ctx) => {
-    const project = await visibleProject(ctx, paramOf(ctx, 'project'), true);
-    const body = bodyOf(ctx.request);
-    if (typeof body.public !== 'boolean') throw new ApiError('INVALID', '"public" must be true or false');
-    await ctx.access.store.setProjectPublic(project.name, body.public);
-    ctx.request.log.info({ event: 'project.changed', project: project.name, public: body.public }, `project ${project.name} is now ${body.public ? 'public' : 'private'}`);
-    noteAudit(ctx.request, { action: 'project.changed', project: project.name, detail: { public: body.public } });
-    return ctx.reply.code(200).send(projectView({ ...project, public: body.public }));
-  });
+  route('PATCH', '/projects/:project', async (ctx) => ctx.reply.code(200).send(projectView(await setProjectVisibility(ctx, paramOf(ctx, 'project'), bodyOf(ctx.request).public))));
 
   route('DELETE', '/projects/:project', async (ctx) => {
-    const project = await visibleProject(ctx, paramOf(ctx, 'project'), false);
-    if (!isRegistryAdmin(ctx.principal)) throw new ApiError('DENIED', 'deleting projects needs a registry administrator');
-    const holds = (await ctx.metadata.repositoryExists(project.name)) || ((await ctx.metadata.listRepositories({ last: `${project.name}/`, limit: 1 }))[0] ?? '').startsWith(`${project.name}/`);
-    if (holds) throw new ApiError('CONFLICT', `project ${project.name} still holds repositories: delete them first`);
-    await ctx.access.store.deleteProject(project.name);
-    ctx.request.log.info({ event: 'project.deleted', project: project.name }, `project ${project.name} deleted`);
-    noteAudit(ctx.request, { action: 'project.deleted', project: project.name });
+    await deleteProject(ctx, paramOf(ctx, 'project'));
     return ctx.reply.code(204).send();
   });
+}
+
+/** Makes a project public or private (`visibility` must be a boolean; the project's admin role needed); the audit note `project.changed`. */
+export async function setProjectVisibility(ctx: ActingContext, name: string, visibility: unknown): Promise<ProjectRecord> {
+  const project = await visibleProject(ctx, name, true);
+  if (typeof visibility !== 'boolean') throw new ApiError('INVALID', '"public" must be true or false');
+  await ctx.access.store.setProjectPublic(project.name, visibility);
+  ctx.request.log.info({ event: 'project.changed', project: project.name, public: visibility }, `project ${project.name} is now ${visibility ? 'public' : 'private'}`);
+  noteAudit(ctx.request, { action: 'project.changed', project: project.name, detail: { public: visibility } });
+  return { ...project, public: visibility };
+}
+
+/** Deletes an empty project (registry administrators only; 409 while repositories remain in it); the audit note `project.deleted`. */
+export async function deleteProject(ctx: ActingContext, name: string): Promise<void> {
+  const project = await visibleProject(ctx, name, false);
+  if (!isRegistryAdmin(ctx.principal)) throw new ApiError('DENIED', 'deleting projects needs a registry administrator');
+  const holds = (await ctx.metadata.repositoryExists(project.name)) || ((await ctx.metadata.listRepositories({ last: `${project.name}/`, limit: 1 }))[0] ?? '').startsWith(`${project.name}/`);
+  if (holds) throw new ApiError('CONFLICT', `project ${project.name} still holds repositories: delete them first`);
+  await ctx.access.store.deleteProject(project.name);
+  ctx.request.log.info({ event: 'project.deleted', project: project.name }, `project ${project.name} deleted`);
+  noteAudit(ctx.request, { action: 'project.deleted', project: project.name });
 }
 
 /** A new project (`{"name","public"}`; registry administrators only); the audit note `project.created`. */

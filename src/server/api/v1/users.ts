@@ -10,7 +10,7 @@
 import { isRegistryAdmin } from '../../auth/permissions.js';
 import { isUserName } from '../../auth/principal.js';
 import type { UserRecord } from '../../metadata/identity-store.js';
-import { ApiError, bodyOf, checkPassword, nowIso, pageOf, sendPage, stringField, type ActingContext, type ApiContext } from './context.js';
+import { ApiError, bodyOf, checkPassword, nowIso, pageOf, sendPage, stringField, type ActingContext } from './context.js';
 import type { Route } from './plugin.js';
 import { paramOf } from './projects.js';
 import { noteAudit } from '../../audit/notes.js';
@@ -23,7 +23,7 @@ function requireAdmin(ctx: Pick<ActingContext, 'principal'>): void {
   if (!isRegistryAdmin(ctx.principal)) throw new ApiError('DENIED', 'this needs a registry administrator');
 }
 
-function isSelf(ctx: ApiContext, name: string): boolean {
+function isSelf(ctx: Pick<ActingContext, 'principal'>, name: string): boolean {
   return ctx.principal.kind === 'user' && ctx.principal.name === name;
 }
 
@@ -48,14 +48,7 @@ export function registerUsers(route: Route): void {
   });
 
   route('PUT', '/users/:user/password', async (ctx) => {
-    const name = paramOf(ctx, 'user');
-    if (!isSelf(ctx, name)) requireAdmin(ctx);
-    const password = stringField(bodyOf(ctx.request), 'password', true);
-    checkPassword(password);
-    if (!(await ctx.access.store.getUser(name))) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
-    await ctx.access.store.setPassword(name, await ctx.access.hashPassword(password), nowIso(ctx));
-    ctx.request.log.info({ event: 'user.password', user: name }, `password of ${name} changed`);
-    noteAudit(ctx.request, { action: 'user.password', detail: { user: name } });
+    await setUserPassword(ctx, paramOf(ctx, 'user'), stringField(bodyOf(ctx.request), 'password', true));
     return ctx.reply.code(204).send();
   });
 
@@ -73,16 +66,30 @@ export function registerUsers(route: Route): void {
   });
 
   route('DELETE', '/users/:user', async (ctx) => {
-    requireAdmin(ctx);
-    const name = paramOf(ctx, 'user');
-    const user = await ctx.access.store.getUser(name);
-    if (!user) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
-    if (user.admin) await refuseLastAdmin(ctx, name);
-    await ctx.access.store.deleteUser(name);
-    ctx.request.log.info({ event: 'user.deleted', user: name }, `user ${name} deleted`);
-    noteAudit(ctx.request, { action: 'user.deleted', detail: { user: name } });
+    await deleteUser(ctx, paramOf(ctx, 'user'));
     return ctx.reply.code(204).send();
   });
+}
+
+/** Sets a user's password (a registry administrator, or the user themselves); the audit note `user.password`, never the password. */
+export async function setUserPassword(ctx: ActingContext, name: string, password: string): Promise<void> {
+  if (!isSelf(ctx, name)) requireAdmin(ctx);
+  checkPassword(password);
+  if (!(await ctx.access.store.getUser(name))) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
+  await ctx.access.store.setPassword(name, await ctx.access.hashPassword(password), nowIso(ctx));
+  ctx.request.log.info({ event: 'user.password', user: name }, `password of ${name} changed`);
+  noteAudit(ctx.request, { action: 'user.password', detail: { user: name } });
+}
+
+/** Deletes an account (registry administrators only; never the last administrator); the audit note `user.deleted`. */
+export async function deleteUser(ctx: ActingContext, name: string): Promise<void> {
+  requireAdmin(ctx);
+  const user = await ctx.access.store.getUser(name);
+  if (!user) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
+  if (user.admin) await refuseLastAdmin(ctx, name);
+  await ctx.access.store.deleteUser(name);
+  ctx.request.log.info({ event: 'user.deleted', user: name }, `user ${name} deleted`);
+  noteAudit(ctx.request, { action: 'user.deleted', detail: { user: name } });
 }
 
 /** A new account (`{"name","password","admin"}`; registry administrators only); the audit note `user.created`. */
@@ -102,7 +109,7 @@ export async function createUser(ctx: ActingContext, body: Readonly<Record<strin
   return user;
 }
 
-async function refuseLastAdmin(ctx: ApiContext, name: string): Promise<void> {
+async function refuseLastAdmin(ctx: ActingContext, name: string): Promise<void> {
   for (let last: string | undefined; ; ) {
     const batch = await ctx.access.store.listUsers({ ...(last !== undefined ? { last } : {}), limit: 1000 });
     if (batch.some((u) => u.admin && u.name !== name)) return;

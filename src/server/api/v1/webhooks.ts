@@ -34,7 +34,7 @@ import { ApiError, bodyOf, nowIso, pageOf, sendPage, stringField, type ActingCon
 import type { Route } from './plugin.js';
 import { paramOf, visibleProject } from './projects.js';
 
-const CLAIR_EVENTS: readonly WebhookEvent[] = ['vulnerability.new', 'vulnerability.fixed'];
+export const CLAIR_EVENTS: readonly WebhookEvent[] = ['vulnerability.new', 'vulnerability.fixed'];
 
 export function webhookView(w: WebhookRecord): Record<string, unknown> {
   return { id: w.id, project: w.project, url: w.url, events: w.events, format: w.format, description: w.description ?? null, enabled: w.enabled, createdAt: w.createdAt, updatedAt: w.updatedAt };
@@ -75,38 +75,7 @@ export function registerWebhooks(route: Route, webhooks: WebhookService): void {
   route('GET', `${base}/:webhook`, async (ctx) => ctx.reply.code(200).send(webhookView(await webhookOf(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook')))));
 
   route('PATCH', `${base}/:webhook`, async (ctx) => {
-    const current = await webhookOf(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook'));
-    const body = bodyOf(ctx.request);
-    const format = formatOf(body.format) ?? current.format;
-    const events = eventsOf(body.events) ?? (body.format !== undefined && format === 'clair' ? CLAIR_EVENTS : current.events);
-    checkFormat(format, events);
-    const url = body.url !== undefined ? urlOf(webhooks, stringField(body, 'url', true)) : current.url;
-    const description = body.description === null ? undefined : body.description !== undefined ? descriptionOf(body.description) : current.description;
-    if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw new ApiError('INVALID', '"enabled" must be true or false');
-    if (body.rotateSecret !== undefined && body.rotateSecret !== true) throw new ApiError('INVALID', '"rotateSecret" takes true');
-    if (body.rotateSecret === true && body.secret !== undefined) throw new ApiError('INVALID', 'give "secret" or "rotateSecret", not both');
-    const secret = secretOf(body.secret) ?? (body.rotateSecret === true ? newWebhookSecret() : undefined);
-    const webhook: WebhookRecord = {
-      ...current,
-      url,
-      events: [...new Set(events)],
-      format,
-      ...(description ? { description } : { description: undefined }),
-      enabled: typeof body.enabled === 'boolean' ? body.enabled : current.enabled,
-      sealedSecret: secret !== undefined ? webhooks.secrets.seal(secret, current.id) : current.sealedSecret,
-      updatedAt: nowIso(ctx),
-    };
-    if (!(await webhooks.store.updateWebhook(webhook))) throw notFound(current.id);
-    ctx.request.log.info(
-      { event: 'webhook.changed', project: current.project, webhook: current.id, url: logUrl(url), events: webhook.events, format, enabled: webhook.enabled, secretChanged: secret !== undefined },
-      `webhook ${current.id} of ${current.project} changed`,
-    );
-    const changed = changedFields(current, webhook);
-    noteAudit(ctx.request, {
-      action: secret !== undefined ? 'webhook.secret' : 'webhook.changed',
-      project: current.project,
-      detail: { webhook: current.id, changed, ...(changed.includes('url') ? { url: logUrl(url) } : {}), ...(changed.includes('events') ? { events: webhook.events } : {}), ...(changed.includes('format') ? { format } : {}), ...(changed.includes('enabled') ? { enabled: webhook.enabled } : {}), ...(secret !== undefined ? { secret: body.rotateSecret === true ? 'rotated' : 'set' } : {}) },
-    });
+    const { webhook, secret } = await changeWebhook(ctx, webhooks, paramOf(ctx, 'project'), paramOf(ctx, 'webhook'), bodyOf(ctx.request));
     return ctx.reply.code(200).send({ ...webhookView(webhook), ...(secret !== undefined ? { secret } : {}) });
   });
 
@@ -161,6 +130,42 @@ export async function createWebhook(ctx: ActingContext, webhooks: WebhookService
   return { webhook, secret };
 }
 
+/** Changes a webhook of `projectName` (the PATCH body's fields; the project's admin role needed); a set or rotated secret is returned this once. The audit note `webhook.changed`, or `webhook.secret` when the secret changed. */
+export async function changeWebhook(ctx: ActingContext, webhooks: WebhookService, projectName: string, id: string, body: Readonly<Record<string, unknown>>): Promise<{ webhook: WebhookRecord; secret?: string }> {
+  const current = await webhookOf(ctx, webhooks, projectName, id);
+  const format = formatOf(body.format) ?? current.format;
+  const events = eventsOf(body.events) ?? (body.format !== undefined && format === 'clair' ? CLAIR_EVENTS : current.events);
+  checkFormat(format, events);
+  const url = body.url !== undefined ? urlOf(webhooks, stringField(body, 'url', true)) : current.url;
+  const description = body.description === null ? undefined : body.description !== undefined ? descriptionOf(body.description) : current.description;
+  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw new ApiError('INVALID', '"enabled" must be true or false');
+  if (body.rotateSecret !== undefined && body.rotateSecret !== true) throw new ApiError('INVALID', '"rotateSecret" takes true');
+  if (body.rotateSecret === true && body.secret !== undefined) throw new ApiError('INVALID', 'give "secret" or "rotateSecret", not both');
+  const secret = secretOf(body.secret) ?? (body.rotateSecret === true ? newWebhookSecret() : undefined);
+  const webhook: WebhookRecord = {
+    ...current,
+    url,
+    events: [...new Set(events)],
+    format,
+    ...(description ? { description } : { description: undefined }),
+    enabled: typeof body.enabled === 'boolean' ? body.enabled : current.enabled,
+    sealedSecret: secret !== undefined ? webhooks.secrets.seal(secret, current.id) : current.sealedSecret,
+    updatedAt: nowIso(ctx),
+  };
+  if (!(await webhooks.store.updateWebhook(webhook))) throw notFound(current.id);
+  ctx.request.log.info(
+    { event: 'webhook.changed', project: current.project, webhook: current.id, url: logUrl(url), events: webhook.events, format, enabled: webhook.enabled, secretChanged: secret !== undefined },
+    `webhook ${current.id} of ${current.project} changed`,
+  );
+  const changed = changedFields(current, webhook);
+  noteAudit(ctx.request, {
+    action: secret !== undefined ? 'webhook.secret' : 'webhook.changed',
+    project: current.project,
+    detail: { webhook: current.id, changed, ...(changed.includes('url') ? { url: logUrl(url) } : {}), ...(changed.includes('events') ? { events: webhook.events } : {}), ...(changed.includes('format') ? { format } : {}), ...(changed.includes('enabled') ? { enabled: webhook.enabled } : {}), ...(secret !== undefined ? { secret: body.rotateSecret === true ? 'rotated' : 'set' } : {}) },
+  });
+  return { webhook, ...(secret !== undefined ? { secret } : {}) };
+}
+
 /** Deletes a webhook of `projectName` with its delivery log (the project's admin role needed); the audit note `webhook.deleted`. */
 export async function deleteWebhook(ctx: ActingContext, webhooks: WebhookService, projectName: string, id: string): Promise<void> {
   const current = await webhookOf(ctx, webhooks, projectName, id);
@@ -179,7 +184,8 @@ export async function redeliver(ctx: ActingContext, webhooks: WebhookService, pr
   return copy;
 }
 
-async function webhookOf(ctx: ActingContext, webhooks: WebhookService, projectName: string, id: string): Promise<WebhookRecord> {
+/** The webhook when the caller may manage its project (404 for a project they cannot see or a webhook it does not have, 403 without the admin role). */
+export async function webhookOf(ctx: ActingContext, webhooks: WebhookService, projectName: string, id: string): Promise<WebhookRecord> {
   const project = await visibleProject(ctx, projectName, true);
   const webhook = /^[0-9a-f]{16}$/.test(id) ? await webhooks.store.getWebhook(project.name, id) : undefined;
   if (!webhook) throw notFound(id);

@@ -2,8 +2,11 @@
  * The forms a project page offers the people who may run the project
  * (its admins and registry administrators, signed in to the UI): add a
  * member or change their role, remove one, create and revoke robots, add
- * and remove webhooks, deliver a delivery again, and the project's
- * settings. Plain HTML forms that post to this origin (ui/manage.ts answers
+ * and remove webhooks, deliver a delivery again (each webhook's own page,
+ * pages/webhook.ts, changes it), make the project public or private, and
+ * the project's settings; registry administrators get a link to delete it
+ * (a confirmation page first: confirm.ts). Plain HTML forms that post to
+ * this origin (ui/manage.ts answers
  * them) and work without JavaScript; each carries the session's form token.
  *
  * Markup only: what the forms may do is decided when they are posted, by the
@@ -17,6 +20,11 @@ import type { DeliveryRecord, WebhookRecord } from '../../metadata/webhook-store
 import { WEBHOOK_EVENTS } from '../../webhooks/events.js';
 import { h } from '../html.js';
 import { projectPath } from '../paths.js';
+
+/** A webhook's own page: its settings, its secret, its whole delivery log (pages/webhook.ts). */
+export function webhookPath(project: string, id: string): string {
+  return `${projectPath(project)}/webhooks/${encodeURIComponent(id)}`;
+}
 
 /** What the page shows to someone who may run the project. */
 export interface ProjectForms {
@@ -33,23 +41,23 @@ export interface ProjectForms {
 }
 
 /** Where each form posts, under the project's page. */
-export const PROJECT_FORMS = ['members', 'members/remove', 'robots', 'robots/revoke', 'webhooks', 'webhooks/remove', 'webhooks/redeliver', 'settings'] as const;
+export const PROJECT_FORMS = ['members', 'members/remove', 'robots', 'robots/revoke', 'webhooks', 'webhooks/remove', 'webhooks/redeliver', 'webhooks/edit', 'webhooks/rotate', 'settings', 'visibility', 'delete'] as const;
 export type ProjectForm = (typeof PROJECT_FORMS)[number];
 
 export function formPath(project: string, form: ProjectForm): string {
   return `${projectPath(project)}/${form}`;
 }
 
-function form(project: string, action: ProjectForm, forms: ProjectForms, fields: string, button: string): string {
+export function form(project: string, action: ProjectForm, forms: ProjectForms, fields: string, button: string): string {
   const id = action.replace('/', '-');
   return `<form method="post" action="${h(formPath(project, action))}" class="manage" id="form-${id}"><input type="hidden" name="csrf" value="${h(forms.csrf)}">${fields}<button type="submit" id="submit-${id}">${h(button)}</button></form>`;
 }
 
-function again(forms: ProjectForms, name: string): string {
+export function again(forms: ProjectForms, name: string): string {
   return h(forms.again?.[name] ?? '');
 }
 
-function options(values: readonly string[], selected?: string): string {
+export function options(values: readonly string[], selected?: string): string {
   return values.map((v) => `<option value="${h(v)}"${v === selected ? ' selected' : ''}>${h(v)}</option>`).join('');
 }
 
@@ -115,12 +123,26 @@ export function webhookForms(project: string, forms: ProjectForms, recent: Recen
   const remove = form(project, 'webhooks/remove', forms, `<label for="remove-webhook">Webhook</label><select id="remove-webhook" name="webhook">${hooks}</select>`, 'Remove webhook');
   const choices = recent.flatMap(({ webhook, deliveries }) => deliveries.map((d) => `<option value="${h(`${webhook.id}/${d.id}`)}">${h(`${webhook.id}: ${d.event} ${d.state} ${d.createdAt.slice(0, 16).replace('T', ' ')}`)}</option>`));
   const redeliver = choices.length ? form(project, 'webhooks/redeliver', forms, `<label for="redeliver-delivery">Delivery</label><select id="redeliver-delivery" name="delivery">${choices.join('')}</select>`, 'Deliver again') : '';
-  return `<div class="forms" id="webhook-forms">${add}${remove}${redeliver}</div>`;
+  const pages = recent.map(({ webhook }) => `<li><a href="${h(webhookPath(project, webhook.id))}" data-webhook-page="${h(webhook.id)}">${h(webhook.id)}</a>${webhook.description ? ` ${h(webhook.description.slice(0, 60))}` : ''}</li>`).join('');
+  return `<div class="forms" id="webhook-forms">${add}${remove}${redeliver}</div>\n<p>Change a webhook, rotate its secret or read its whole delivery log on its page:</p><ul id="webhook-pages">${pages}</ul>`;
 }
 
 function storedText(stored: Readonly<Record<string, unknown>> | undefined, key: string): string {
   const value = stored?.[key];
   return value === undefined || value === null ? '' : String(value);
+}
+
+/** Public or private (the project's admins), and for registry administrators the way to delete it (a confirmation page first). */
+export function visibilityForms(project: string, forms: ProjectForms, isPublic: boolean): string {
+  const visibility = form(
+    project,
+    'visibility',
+    forms,
+    `<label for="project-visibility">Visibility</label><select id="project-visibility" name="public"><option value="false"${isPublic ? '' : ' selected'}>private (members only)</option><option value="true"${isPublic ? ' selected' : ''}>public (anyone may pull)</option></select>`,
+    'Change visibility',
+  );
+  const remove = forms.registryAdmin ? `<p><a href="${h(`${projectPath(project)}/delete`)}" id="delete-project">Delete this project…</a> <small>(only when it holds no repositories; you confirm on the next page)</small></p>` : '';
+  return `<div class="forms" id="visibility-forms">${visibility}</div>${remove}`;
 }
 
 export function settingsForm(project: string, forms: ProjectForms, stored: Readonly<Record<string, unknown>> | undefined): string {

@@ -27,7 +27,7 @@ import type { DeliveryRecord, WebhookRecord } from '../../metadata/webhook-store
 import { mapLimit, type UiAccounts, type UiContext } from '../context.js';
 import { h, table, time, type PageContent } from '../html.js';
 import { projectPath, repositoryPath, UI_ROOT } from '../paths.js';
-import { memberForms, noticeLine, robotForms, settingsForm, webhookForms, type ProjectForms } from './project-forms.js';
+import { memberForms, noticeLine, robotForms, settingsForm, visibilityForms, webhookForms, type ProjectForms } from './project-forms.js';
 
 /** Rows shown per section. */
 export const SHOWN = 200;
@@ -135,7 +135,7 @@ export async function projectPage(ctx: UiContext, accounts: UiAccounts, name: st
   const repoRows = repositories.slice(0, SHOWN).map((r) => `<tr data-repository="${h(r)}"><td class="name"><a href="${h(repositoryPath(r))}">${h(r)}</a></td></tr>`);
   const sections = [
     `<h1>Project ${h(name)}</h1>${noticeLine(forms)}`,
-    `<dl class="meta" id="meta"><dt>Visibility</dt><dd data-meta="Visibility">${project.public ? 'public (anyone may pull)' : 'private'}</dd><dt>Created</dt><dd data-meta="Created">${time(project.createdAt)}</dd><dt>Your role</dt><dd data-meta="Your role">${h(role)}</dd></dl>`,
+    `<dl class="meta" id="meta"><dt>Visibility</dt><dd data-meta="Visibility">${project.public ? 'public (anyone may pull)' : 'private'}</dd><dt>Created</dt><dd data-meta="Created">${time(project.createdAt)}</dd><dt>Your role</dt><dd data-meta="Your role">${h(role)}</dd></dl>${forms ? visibilityForms(name, forms, project.public) : ''}`,
     `<h2>Repositories</h2>\n${table('project-repositories', ['Repository'], repoRows, 'No repositories yet.')}${more(repositories, 'repositories')}`,
     membersSection(members) + (forms ? memberForms(name, forms, members.slice(0, SHOWN)) : ''),
     robotsSection(robots, ctx.now) + (forms ? robotForms(name, forms, robots.slice(0, SHOWN), ctx.now) : ''),
