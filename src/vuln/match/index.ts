@@ -97,20 +97,22 @@ async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promi
 export async function matchInventory(inventory: Inventory, store: MatchStore, options: MatchOptions = {}): Promise<Finding[]> {
   const matchers = options.matchers ?? MATCHERS;
   const warn = options.onWarning ?? (() => undefined);
-  const byIdCache = new Map<string, Promise<Advisory | undefined>>();
-  const getById = (id: string): Promise<Advisory | undefined> => {
-    let p = byIdCache.get(id);
-    if (!p) byIdCache.set(id, (p = store.getById(id)));
-    return p;
+  /** Advisories by id for the run: loaded together when the store can (`load`), else one by one. */
+  const loaded = new Map<string, Advisory | undefined>();
+  const getById = async (id: string): Promise<Advisory | undefined> => {
+    if (!loaded.has(id)) loaded.set(id, await store.getById(id));
+    return loaded.get(id);
   };
-  /** Loads (together, when the store can) the advisories of `ids` not in the cache yet. */
-  const preload = async (ids: Iterable<string>): Promise<void> => {
-    if (!store.getByIds) return;
+  const load = async (ids: Iterable<string>): Promise<void> => {
     const missing = new Set<string>();
-    for (const id of ids) if (!byIdCache.has(id)) missing.add(id);
+    for (const id of ids) if (!loaded.has(id)) missing.add(id);
     if (missing.size === 0) return;
-    const found = await store.getByIds([...missing]);
-    for (const id of missing) byIdCache.set(id, Promise.resolve(found.get(id)));
+    if (store.getByIds) {
+      const found = await store.getByIds([...missing]);
+      for (const id of missing) loaded.set(id, found.get(id));
+    } else {
+      for (const id of missing) await getById(id);
+    }
   };
 
   const os = inventory.os;
@@ -188,12 +190,12 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   }
 
   // Third pass: the advisories of the vulnerable packages' entries (together when the store can), then merging.
-  await preload(vulnerable.flatMap((v) => v.judged.filter((j) => !j.entry.advisory).map((j) => j.entry.advisoryId)));
+  await load(vulnerable.flatMap((v) => v.judged.filter((j) => !j.entry.advisory).map((j) => j.entry.advisoryId)));
   const judgedPackages: { readonly pkg: Package; readonly evaluations: readonly Evaluation[] }[] = [];
   for (const { pkg, matcher, judged } of vulnerable) {
     const evaluations: Evaluation[] = [];
     for (const { entry, query, verdict } of judged) {
-      const advisory = entry.advisory ?? (await getById(entry.advisoryId));
+      const advisory = entry.advisory ?? loaded.get(entry.advisoryId);
       // The match table named it a moment ago: the database changed under the scan. Fail, never match on half.
       if (!advisory) throw new Error(`advisory ${entry.advisoryId} has no record: the advisory database changed during matching; scan again`);
       evaluations.push({ match: { advisory, affected: entry.affected }, query, verdict, distribution: matcher.distribution });
@@ -201,7 +203,7 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
     judgedPackages.push({ pkg, evaluations });
   }
   // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can.
-  await preload(judgedPackages.flatMap((j) => lookupCandidates(j.evaluations)));
+  if (store.getByIds) await load(judgedPackages.flatMap((j) => lookupCandidates(j.evaluations)));
   const findings: Finding[] = [];
   for (const { pkg, evaluations } of judgedPackages) {
     const createdBy = pkg.layer ? options.layerCreatedBy?.(pkg.layer) : undefined;
