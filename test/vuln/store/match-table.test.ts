@@ -2,7 +2,8 @@
  * Schema v5's match table and the kept status counts: a v4 database is
  * matched correctly read-only (from the joined tables) and migrated to the
  * same match rows a fresh import writes; matching loads only the advisories
- * of vulnerable packages; the counts an import keeps always equal a live
+ * of vulnerable packages, and merges every entry of those (a vendor's "fixed"
+ * still outranks an upstream "affected"); the counts an import keeps always equal a live
  * count (writes remove them, a rolled-back write leaves them as they were).
  */
 import assert from 'node:assert/strict';
@@ -163,6 +164,40 @@ test('matching loads the advisories of vulnerable packages only, by id, after ju
       const findings = await matchInventory(inventory('0.9.0'), spy);
       assert.deepEqual(findings.map((f) => f.id).sort(), ['TEST-0001', 'TEST-0002']);
       assert.deepEqual([...asked].sort(), ['TEST-0001', 'TEST-0002']);
+    } finally {
+      await store.close();
+    }
+  }));
+
+test('a vulnerable package is merged with all its entries: the tracker saying "fixed" outranks a DSA saying "affected"', () =>
+  withDir(async (dir) => {
+    const db = join(dir, 'advisories.sqlite');
+    const entry = (sourceRecord: string, fixed: string) => ({
+      ecosystem: 'Debian:12',
+      name: 'foo',
+      ranges: [{ type: 'ECOSYSTEM' as const, events: [{ introduced: '0' }, { fixed }] }],
+      status: 'fixed' as const,
+      sourceRecord,
+    });
+    const base = { aliases: [], upstream: [], severities: [], references: [], modified: '2026-01-01T00:00:00Z' };
+    const writer = new SqliteAdvisoryStore(db);
+    await writer.transaction(async () => {
+      writer.upsertSync({ ...base, id: 'CVE-2024-0001', feed: 'debian-tracker', scope: 'foo', affected: [entry('debian-tracker:foo', '1.0-2')] });
+      writer.upsertSync({ ...base, id: 'DSA-0001-1', feed: 'osv', scope: '', aliases: ['CVE-2024-0001'], affected: [entry('DSA-0001-1', '1.1-1')] });
+    });
+    await writer.close();
+    const inventory = (version: string): Inventory => ({
+      os: { id: 'debian', versionId: '12', path: 'etc/os-release' },
+      packages: [{ name: 'libfoo1', version, ecosystem: 'debian', purl: `pkg:deb/debian/libfoo1@${version}`, foundBy: 'test', path: 'var/lib/dpkg/status', source: { name: 'foo', version } }],
+      ownedFiles: [],
+      warnings: [],
+    });
+    const store = new SqliteAdvisoryStore(db, { readonly: true });
+    try {
+      // The tracker's backported fix decides: 1.0-2 is fixed although the DSA's range still covers it.
+      assert.deepEqual(await matchInventory(inventory('1.0-2'), store), []);
+      const below = await matchInventory(inventory('1.0-1'), store);
+      assert.deepEqual(below.map((f) => [f.id, f.aliases, f.fixedVersion, f.evidence.feed]), [['CVE-2024-0001', ['DSA-0001-1'], '1.0-2', 'debian-tracker']]);
     } finally {
       await store.close();
     }
