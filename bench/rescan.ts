@@ -21,12 +21,14 @@ import { SqliteMetadataStore } from '../src/server/metadata/sqlite.js';
 import { ScanService } from '../src/server/scan/service.js';
 import { FilesystemBlobStore } from '../src/server/storage/filesystem.js';
 import { importPaths } from '../src/vuln/db.js';
+import { SCHEMA_VERSION } from '../src/vuln/store/schema.js';
 import { peerImages } from '../test/support/peers.js';
 import { REPO_ROOT, VULNDATA } from '../test/support/paths.js';
 import { storeOciLayout } from '../test/support/registry-content.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const DIR = process.env.BENCH_DIR ?? '/tmp/portcullis-bench-scan';
+// One directory per schema version: a database built by older code is left to it (a writable open would migrate it).
+const DIR = process.env.BENCH_DIR ?? `/tmp/portcullis-bench-scan-v${SCHEMA_VERSION}`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const db = join(DIR, 'all.sqlite');

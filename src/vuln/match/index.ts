@@ -4,8 +4,12 @@
  * one finding per package and vulnerability, sorted with `compareFindings`.
  * Store answers are cached per (ecosystem, name) for the run, so the many
  * binary packages of one Debian source package cost one query; a store that
- * offers `findAffectedBatch`/`getByIds` is asked for every lookup of the run
- * at once (one query per ecosystem instead of one per package name).
+ * offers the batch lookups is asked for every lookup of the run at once (one
+ * query per ecosystem instead of one per package name). With
+ * `findEntriesBatch` matching reads the affected entries alone, judges them,
+ * and loads (`getByIds`) only the advisories of packages found vulnerable:
+ * loading and parsing every advisory a package name meets was most of the
+ * time of a large inventory (bench/README.md, issue #14).
  *
  * An entry of `vuln` of its own (docs/architecture.md): `scan` and `lint`
  * match; the commands that only open the database do not load the matchers.
@@ -20,10 +24,10 @@ import {
   type Inventory,
   type Package,
 } from '../../core/index.js';
-import type { AdvisoryStore } from '../store/store.js';
+import type { AdvisoryStore, AffectedEntry } from '../store/store.js';
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';
-import type { Matcher, MatchQuery } from './matcher.js';
+import type { Matcher, MatchQuery, Verdict } from './matcher.js';
 import { lookupCandidates, mergeEvaluations, type Evaluation } from './merge.js';
 import { isDistroSupported, osMatcher } from './os.js';
 
@@ -39,7 +43,7 @@ export { chooseRating, collectRatings, parseSeverityOrder, SEVERITY_SOURCE_NAMES
 export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
 
 /** What matching needs from the store (an AdvisoryStore has it); the batch lookups are used when the store offers them. */
-export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'getByIds'>>;
+export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds'>>;
 
 export interface MatchOptions {
   readonly matchers?: readonly Matcher[];
@@ -57,21 +61,58 @@ export interface MatchOptions {
   readonly signal?: AbortSignal;
 }
 
+/** An affected entry as matching meets it: its advisory is there when the store's lookup already loaded it. */
+type Entry = AffectedEntry & { readonly advisory?: Advisory };
+
+/** An entry judged against one query of one package, before its advisory is loaded. */
+interface Judged {
+  readonly entry: Entry;
+  readonly query: MatchQuery;
+  readonly verdict: Verdict;
+}
+
+/**
+ * The lookups of one run, by (ecosystem, name): from `findEntriesBatch` when
+ * the store has it (entries without advisories), else from the lookups that
+ * load advisories with them.
+ */
+async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promise<Map<string, readonly Entry[]>> {
+  const out = new Map<string, readonly Entry[]>();
+  const asked = pending.map((q) => ({ ecosystem: q.ecosystem, name: q.name }));
+  const keyOf = (q: MatchQuery): string => `${q.ecosystem}\u0000${q.name}`;
+  const withAdvisory = (matches: readonly AffectedMatch[]): Entry[] => matches.map((m) => ({ advisoryId: m.advisory.id, affected: m.affected, advisory: m.advisory }));
+  if (asked.length === 0) return out;
+  if (store.findEntriesBatch) {
+    const answers = await store.findEntriesBatch(asked);
+    pending.forEach((q, i) => out.set(keyOf(q), answers[i]!));
+  } else if (store.findAffectedBatch) {
+    const answers = await store.findAffectedBatch(asked);
+    pending.forEach((q, i) => out.set(keyOf(q), withAdvisory(answers[i]!)));
+  } else {
+    for (const q of pending) out.set(keyOf(q), withAdvisory(await store.findAffected(q.ecosystem, q.name)));
+  }
+  return out;
+}
+
 export async function matchInventory(inventory: Inventory, store: MatchStore, options: MatchOptions = {}): Promise<Finding[]> {
   const matchers = options.matchers ?? MATCHERS;
   const warn = options.onWarning ?? (() => undefined);
-  const affectedCache = new Map<string, Promise<AffectedMatch[]>>();
-  const byIdCache = new Map<string, Promise<Advisory | undefined>>();
-  const getById = (id: string): Promise<Advisory | undefined> => {
-    let p = byIdCache.get(id);
-    if (!p) byIdCache.set(id, (p = store.getById(id)));
-    return p;
+  /** Advisories by id for the run: loaded together when the store can (`load`), else one by one. */
+  const loaded = new Map<string, Advisory | undefined>();
+  const getById = async (id: string): Promise<Advisory | undefined> => {
+    if (!loaded.has(id)) loaded.set(id, await store.getById(id));
+    return loaded.get(id);
   };
-  const find = (ecosystem: string, name: string): Promise<AffectedMatch[]> => {
-    const key = `${ecosystem}\u0000${name}`;
-    let p = affectedCache.get(key);
-    if (!p) affectedCache.set(key, (p = store.findAffected(ecosystem, name)));
-    return p;
+  const load = async (ids: Iterable<string>): Promise<void> => {
+    const missing = new Set<string>();
+    for (const id of ids) if (!loaded.has(id)) missing.add(id);
+    if (missing.size === 0) return;
+    if (store.getByIds) {
+      const found = await store.getByIds([...missing]);
+      for (const id of missing) loaded.set(id, found.get(id));
+    } else {
+      for (const id of missing) await getById(id);
+    }
   };
 
   const os = inventory.os;
@@ -104,14 +145,11 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       }
     }
   }
-  if (store.findAffectedBatch && pending.length > 0) {
-    const answers = await store.findAffectedBatch(pending.map((q) => ({ ecosystem: q.ecosystem, name: q.name })));
-    pending.forEach((q, i) => affectedCache.set(`${q.ecosystem}\u0000${q.name}`, Promise.resolve(answers[i]!)));
-  }
+  const found = await lookups(store, pending);
 
+  // Second pass: judge every entry (versions only; no advisory needed yet).
   let unmatchedOsPackages = 0;
-  const findings: Finding[] = [];
-  const judged: { readonly pkg: Package; readonly evaluations: readonly Evaluation[] }[] = [];
+  const vulnerable: { readonly pkg: Package; readonly matcher: Matcher; readonly judged: readonly Judged[] }[] = [];
   for (const [index, pkg] of inventory.packages.entries()) {
     if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted');
     const plan = plans[index];
@@ -122,25 +160,25 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       continue;
     }
     for (const message of plan.warnings) warn(message);
-    const queries = plan.queries;
-    const evaluations: Evaluation[] = [];
+    const judged: Judged[] = [];
     let versionWarned = false;
-    for (const query of queries) {
-      const matches = await find(query.ecosystem, query.name);
-      for (const match of matches) {
+    for (const query of plan.queries) {
+      const entries = found.get(`${query.ecosystem}\u0000${query.name}`) ?? [];
+      for (const entry of entries) {
         try {
-          const verdict = matcher.vulnerable(query, match.affected);
-          evaluations.push({ match, query, verdict, distribution: matcher.distribution });
+          judged.push({ entry, query, verdict: matcher.vulnerable(query, entry.affected) });
         } catch (error) {
           if (!(error instanceof VersionError)) throw error;
           if (!versionWarned) {
             versionWarned = true;
-            warn(`${pkg.path}: ${pkg.name} ${query.version}: cannot compare with ${match.advisory.id} (${query.ecosystem}): ${error.message}`);
+            warn(`${pkg.path}: ${pkg.name} ${query.version}: cannot compare with ${entry.advisoryId} (${query.ecosystem}): ${error.message}`);
           }
         }
       }
     }
-    if (evaluations.length > 0) judged.push({ pkg, evaluations });
+    // A package none of whose entries is vulnerable has no finding (merging decides only vulnerable
+    // evidence), so its advisories are never loaded.
+    if (judged.some((j) => j.verdict.vulnerable)) vulnerable.push({ pkg, matcher, judged });
   }
   if (unmatchedOsPackages > 0) {
     const packages = unmatchedOsPackages === 1 ? '1 OS package was' : `${unmatchedOsPackages} OS packages were`;
@@ -150,16 +188,24 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
         : `the distribution could not be detected (no os-release); ${packages} not matched`,
     );
   }
-  // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can.
-  if (store.getByIds) {
-    const ids = new Set<string>();
-    for (const j of judged) for (const id of lookupCandidates(j.evaluations)) if (!byIdCache.has(id)) ids.add(id);
-    if (ids.size > 0) {
-      const found = await store.getByIds([...ids]);
-      for (const id of ids) byIdCache.set(id, Promise.resolve(found.get(id)));
+
+  // Third pass: the advisories of the vulnerable packages' entries (together when the store can), then merging.
+  await load(vulnerable.flatMap((v) => v.judged.filter((j) => !j.entry.advisory).map((j) => j.entry.advisoryId)));
+  const judgedPackages: { readonly pkg: Package; readonly evaluations: readonly Evaluation[] }[] = [];
+  for (const { pkg, matcher, judged } of vulnerable) {
+    const evaluations: Evaluation[] = [];
+    for (const { entry, query, verdict } of judged) {
+      const advisory = entry.advisory ?? loaded.get(entry.advisoryId);
+      // The match table named it a moment ago: the database changed under the scan. Fail, never match on half.
+      if (!advisory) throw new Error(`advisory ${entry.advisoryId} has no record: the advisory database changed during matching; scan again`);
+      evaluations.push({ match: { advisory, affected: entry.affected }, query, verdict, distribution: matcher.distribution });
     }
+    judgedPackages.push({ pkg, evaluations });
   }
-  for (const { pkg, evaluations } of judged) {
+  // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can.
+  if (store.getByIds) await load(judgedPackages.flatMap((j) => lookupCandidates(j.evaluations)));
+  const findings: Finding[] = [];
+  for (const { pkg, evaluations } of judgedPackages) {
     const createdBy = pkg.layer ? options.layerCreatedBy?.(pkg.layer) : undefined;
     const merged = await mergeEvaluations(pkg, evaluations, {
       getById,

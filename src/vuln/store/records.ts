@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Advisory, AffectedPackage, AffectedRange, AffectedStatus, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
 import { timeOf, uniq } from './merge.js';
-import type { UpsertResult } from './store.js';
+import { MATCH_ENTRIES_VERSION } from './schema.js';
+import { StoreError, type UpsertResult } from './store.js';
 
 /**
  * JSON with sorted keys and no undefined members: the input of a record's
@@ -104,7 +105,7 @@ export interface AffectedRow {
   source_record: string;
 }
 
-export function affectedFromRow(r: AffectedRow): AffectedPackage {
+export function affectedFromRow(r: Omit<AffectedRow, 'record'>): AffectedPackage {
   return {
     ecosystem: r.ecosystem,
     name: r.package,
@@ -158,17 +159,36 @@ function prepareStatements(db: Db) {
   };
 }
 
+/**
+ * The match table's writes (schema v5+). Absent only in a database opened
+ * read-only below v5 (a writable one is always migrated first), which never
+ * writes.
+ */
+function prepareMatchWrites(db: Db) {
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'match_entries'").get() === undefined) return undefined;
+  return {
+    deleteMatchEntries: db.prepare('DELETE FROM match_entries WHERE record = ?'),
+    insertMatchEntry: db.prepare(
+      'INSERT INTO match_entries (record, ord, ecosystem, package, advisory, withdrawn, ranges, versions, fixed, status, source_record, purl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+  };
+}
+
 /** The record tables of one database: upsert a record, read records back. */
 export class RecordTables {
   readonly #s: ReturnType<typeof prepareStatements>;
+  readonly #match: ReturnType<typeof prepareMatchWrites>;
 
   constructor(readonly db: Db) {
     this.#s = prepareStatements(db);
+    this.#match = prepareMatchWrites(db);
   }
 
   /** Inserts or replaces one record unless it is unchanged (same hash) or older (by `modified`) than the stored one. */
   upsert(advisory: Advisory): UpsertResult {
     const s = this.#s;
+    const m = this.#match;
+    if (!m) throw new StoreError('DB_OPEN_FAILED', `cannot write to the advisory database: it is open read-only (schema below v${MATCH_ENTRIES_VERSION})`);
     const hash = contentHash(advisory);
     const existing = s.findRecord.get(advisory.id, advisory.feed, advisory.scope);
     if (existing && existing.content_hash === hash) return 'unchanged';
@@ -192,6 +212,7 @@ export class RecordTables {
         s.deleteSeverities.run(pk);
         s.deleteRefs.run(pk);
         s.deleteAffected.run(pk);
+        m.deleteMatchEntries.run(pk);
       } else {
         pk = Number(s.insertRecord.run(advisory.id, advisory.feed, advisory.scope, summary, details, published, modified, withdrawn, hash, body).lastInsertRowid);
       }
@@ -201,20 +222,15 @@ export class RecordTables {
         s.insertSeverity.run(pk, i, sev.source, sev.severity, sev.cvss?.version ?? null, sev.cvss?.vector ?? null, sev.cvss?.score ?? null),
       );
       advisory.references.forEach((r, i) => s.insertRef.run(pk, i, r.type, r.url));
-      advisory.affected.forEach((a, i) =>
-        s.insertAffected.run(
-          pk,
-          i,
-          a.ecosystem,
-          a.name,
-          a.purl ?? null,
-          JSON.stringify(a.ranges),
-          a.versions ? JSON.stringify(a.versions) : null,
-          a.fixed ?? null,
-          a.status,
-          a.sourceRecord,
-        ),
-      );
+      const withdrawnFlag = withdrawn === null ? 0 : 1;
+      advisory.affected.forEach((a, i) => {
+        const ranges = JSON.stringify(a.ranges);
+        const versions = a.versions ? JSON.stringify(a.versions) : null;
+        const purl = a.purl ?? null;
+        const fixed = a.fixed ?? null;
+        s.insertAffected.run(pk, i, a.ecosystem, a.name, purl, ranges, versions, fixed, a.status, a.sourceRecord);
+        m.insertMatchEntry.run(pk, i, a.ecosystem, a.name, advisory.id, withdrawnFlag, ranges, versions, fixed, a.status, a.sourceRecord, purl);
+      });
       return existing ? 'updated' : 'inserted';
     };
     // Inside an import transaction already: no per-record savepoint.

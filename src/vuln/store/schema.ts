@@ -4,7 +4,10 @@
  * `affected` (ranges and versions as JSON text), plus `sources` (per-feed
  * bookkeeping) and `meta` (key/value: HTTP validators, sync dates); since v3
  * each record is also kept whole as JSON (`records.body`); since v4 the
- * exploitation data (`kev`, `epss`, keyed by CVE) sits beside them. Versioned with
+ * exploitation data (`kev`, `epss`, keyed by CVE) sits beside them; since v5
+ * `match_entries` repeats each affected row with its record's id and whether
+ * it is withdrawn, so matching reads small rows and never the records (the
+ * migration fills it from the rows an older database holds). Versioned with
  * `PRAGMA user_version` and the ordered `MIGRATIONS` list; each step runs in
  * its own transaction. A database newer than this code is refused
  * (DB_TOO_NEW) rather than guessed at.
@@ -81,7 +84,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE epss (cve TEXT PRIMARY KEY, probability REAL NOT NULL, percentile REAL NOT NULL) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    description: 'match table: each affected entry with its advisory id and withdrawn flag, so matching reads no record rows',
+    sql: `
+      CREATE TABLE match_entries (
+        record INTEGER NOT NULL, ord INTEGER NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
+        advisory TEXT NOT NULL, withdrawn INTEGER NOT NULL,
+        ranges TEXT NOT NULL, versions TEXT, fixed TEXT, status TEXT NOT NULL, source_record TEXT NOT NULL, purl TEXT
+      );
+      CREATE INDEX match_entries_record ON match_entries (record);
+      CREATE INDEX match_entries_package ON match_entries (ecosystem, package);
+      INSERT INTO match_entries (record, ord, ecosystem, package, advisory, withdrawn, ranges, versions, fixed, status, source_record, purl)
+        SELECT a.record, a.ord, a.ecosystem, a.package, r.id, r.withdrawn IS NOT NULL, a.ranges, a.versions, a.fixed, a.status, a.source_record, a.purl
+        FROM affected a JOIN records r ON r.pk = a.record;
+    `,
+  },
 ];
+
+/**
+ * The schema version from which `match_entries` exists. A database opened
+ * read-only is never migrated: below this version the store matches from
+ * `affected` joined with `records` (slower, same answers).
+ */
+export const MATCH_ENTRIES_VERSION = 5;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
@@ -113,6 +139,7 @@ export function migrate(db: Database.Database, target: number = SCHEMA_VERSION):
 export const BULK_INDEXES: readonly { readonly name: string; readonly sql: string }[] = [
   { name: 'affected_package', sql: 'CREATE INDEX affected_package ON affected (ecosystem, package)' },
   { name: 'aliases_alias', sql: 'CREATE INDEX aliases_alias ON aliases (alias)' },
+  { name: 'match_entries_package', sql: 'CREATE INDEX match_entries_package ON match_entries (ecosystem, package)' },
 ];
 
 export function dropBulkIndexes(db: Database.Database): void {

@@ -24,9 +24,18 @@ import Database from 'better-sqlite3';
 import { describeKind, normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
 import { mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
-import { buildBulkIndexes, dropBulkIndexes, migrate, SCHEMA_VERSION } from './schema.js';
-import { contentDigest, feedSources, rowCounts, storeStatus } from './status.js';
-import { StoreError, type AdvisoryStore, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
+import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
+import { contentDigest, feedSources, forgetCounts, hasKeptCounts, keepCounts, rowCounts, storeStatus } from './status.js';
+import {
+  StoreError,
+  type AdvisoryStore,
+  type AffectedEntry,
+  type AffectedQuery,
+  type FindOptions,
+  type SourceStatus,
+  type StoreStatus,
+  type UpsertResult,
+} from './store.js';
 
 export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './schema.js';
 export { canonicalJson, contentHash } from './records.js';
@@ -43,6 +52,8 @@ const ABSENT_MEMO_LIMIT = 100_000;
 const READER_MMAP_BYTES = 1 << 30;
 
 type MatchRow = AffectedRow & { id: string; withdrawn: string | null };
+/** A row of the match table (or, below schema v5, the same columns from `affected` joined with `records`). */
+type EntryRow = Omit<AffectedRow, 'record'> & { advisory: string; withdrawn: number };
 
 export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly path: string;
@@ -56,6 +67,10 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly #absent = new Set<string>();
   /** findAffected answers by (ecosystem, package), memoised like #merged and cleared with it. */
   readonly #affected = new Map<string, AffectedMatch[]>();
+  /** findEntriesBatch answers by (ecosystem, package), memoised and cleared like #affected. */
+  readonly #entries = new Map<string, AffectedEntry[]>();
+  /** Whether this transaction has removed the kept counts already (status.ts `forgetCounts`). */
+  #countsForgotten = false;
 
   constructor(path: string, options: SqliteAdvisoryStoreOptions = {}) {
     this.path = path;
@@ -83,11 +98,18 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new StoreError('DB_TOO_NEW', `advisory database schema v${version} is newer than this portcullis (v${SCHEMA_VERSION})`);
     this.#records = new RecordTables(this.db);
-    this.#stmts = this.prepare();
+    this.#stmts = this.prepare(version >= MATCH_ENTRIES_VERSION);
   }
 
-  private prepare() {
+  private prepare(hasMatchTable: boolean) {
     const db = this.db;
+    const entryColumns = 'ecosystem, package, purl, ranges, versions, fixed, status, source_record';
+    // Below v5 (a database opened read-only, never migrated) the same rows come from the join, ordered alike.
+    const findEntriesMany = hasMatchTable
+      ? `SELECT ${entryColumns}, advisory, withdrawn FROM match_entries WHERE ecosystem = ? AND package IN (SELECT value FROM json_each(?))
+         ORDER BY package, advisory, record, ord`
+      : `SELECT ${entryColumns.replace(/(\w+)/g, 'a.$1')}, r.id AS advisory, r.withdrawn IS NOT NULL AS withdrawn FROM affected a JOIN records r ON r.pk = a.record
+         WHERE a.ecosystem = ? AND a.package IN (SELECT value FROM json_each(?)) ORDER BY a.package, r.id, a.record, a.ord`;
     const matchColumns = 'SELECT a.*, r.id AS id, r.withdrawn AS withdrawn FROM affected a JOIN records r ON r.pk = a.record';
     return {
       findAffected: db.prepare<[string, string], MatchRow>(`${matchColumns} WHERE a.ecosystem = ? AND a.package = ? ORDER BY r.id, a.record, a.ord`),
@@ -102,6 +124,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
       anyRecord: db.prepare<[], { pk: number }>('SELECT pk FROM records LIMIT 1'),
+      findEntriesMany: db.prepare<[string, string], EntryRow>(findEntriesMany),
     };
   }
 
@@ -112,7 +135,15 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
   /** The synchronous core of `upsert` (better-sqlite3 is synchronous). */
   upsertSync(advisory: Advisory): UpsertResult {
     this.clearMemos();
-    return this.#records.upsert(advisory);
+    // Outside a transaction the counts go first (a crash between leaves none, never stale ones);
+    // inside one, with the first change (atomic with it; the commit counts again).
+    if (!this.#inTransaction) forgetCounts(this.db);
+    const result = this.#records.upsert(advisory);
+    if (this.#inTransaction && result !== 'unchanged' && !this.#countsForgotten) {
+      forgetCounts(this.db);
+      this.#countsForgotten = true;
+    }
+    return result;
   }
 
   /** Every stored record of one id, unmerged. */
@@ -169,6 +200,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     this.#merged.clear();
     this.#absent.clear();
     this.#affected.clear();
+    this.#entries.clear();
   }
 
   async findAffected(ecosystem: string, packageName: string, options: FindOptions = {}): Promise<AffectedMatch[]> {
@@ -239,6 +271,45 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     return keys.map((key) => answers.get(key)!);
   }
 
+  /**
+   * The affected entries of many (ecosystem, name) pairs without their
+   * advisories: one query per ecosystem over the match table's small rows
+   * (no record row, no JSON body read). The matcher judges these, then loads
+   * the advisories of packages found vulnerable (`getByIds`). Same entries in
+   * the same order as `findAffectedBatch`.
+   */
+  async findEntriesBatch(queries: readonly AffectedQuery[], options: FindOptions = {}): Promise<AffectedEntry[][]> {
+    const flag = options.includeWithdrawn ? 'w' : '-';
+    const keys = queries.map((q) => `${flag}\u0000${q.ecosystem}\u0000${normalizePackageName(q.ecosystem, q.name)}`);
+    const answers = new Map<string, AffectedEntry[]>();
+    const wanted = new Map<string, Set<string>>(); // ecosystem → normalised names not memoised
+    queries.forEach((q, i) => {
+      const key = keys[i]!;
+      if (answers.has(key)) return;
+      const hit = this.#entries.get(key);
+      if (hit) {
+        answers.set(key, hit);
+        return;
+      }
+      answers.set(key, []);
+      let names = wanted.get(q.ecosystem);
+      if (!names) wanted.set(q.ecosystem, (names = new Set()));
+      names.add(normalizePackageName(q.ecosystem, q.name));
+    });
+    for (const [ecosystem, names] of wanted) {
+      for (const row of this.#stmts.findEntriesMany.all(ecosystem, JSON.stringify([...names]))) {
+        if (row.withdrawn !== 0 && !options.includeWithdrawn) continue;
+        answers.get(`${flag}\u0000${row.ecosystem}\u0000${row.package}`)!.push({ advisoryId: row.advisory, affected: affectedFromRow(row) });
+      }
+    }
+    for (const [key, entries] of answers) {
+      if (this.#entries.has(key)) continue;
+      if (this.#entries.size >= MERGED_MEMO_LIMIT) this.#entries.clear();
+      this.#entries.set(key, entries);
+    }
+    return keys.map((key) => answers.get(key)!);
+  }
+
   async byAlias(id: string): Promise<Advisory[]> {
     return this.#stmts.idsByAlias.all(id, id).map((r) => this.merged(r.id)!);
   }
@@ -278,6 +349,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     try {
       const result = await fn();
       if (this.#bulk) buildBulkIndexes(this.db);
+      if (this.#countsForgotten || !hasKeptCounts(this.db)) keepCounts(this.db);
       this.db.exec('COMMIT');
       return result;
     } catch (error) {
@@ -286,6 +358,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     } finally {
       this.#inTransaction = false;
       this.#bulk = false;
+      this.#countsForgotten = false;
       this.clearMemos(); // what was read inside may have been rolled back
     }
   }

@@ -1,6 +1,12 @@
 /**
  * What the SQLite store holds: per-feed counts and dates, row counts, and a
  * digest of every advisory row (equal digests mean equal content).
+ *
+ * Counting every record and affected row takes tens of milliseconds on a
+ * real database, and every scan asks for the status (is the database empty,
+ * is it stale): so an import keeps the counts in `meta` when it commits, and
+ * a record write removes them first; the status counts live only when they
+ * are absent.
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -9,7 +15,25 @@ import type { SourceStatus, StoreStatus } from './store.js';
 
 type Db = Database.Database;
 
-export function feedSources(db: Db): SourceStatus[] {
+/** Records and affected rows of one feed, and its newest real `modified` date. */
+interface FeedCount {
+  readonly feed: string;
+  readonly advisories: number;
+  readonly affected: number;
+  readonly newest: string | null;
+}
+
+interface Counts {
+  readonly advisories: number;
+  readonly affected: number;
+  readonly feeds: readonly FeedCount[];
+}
+
+/** The meta key the counts are kept under between imports. */
+export const COUNTS_META = 'store:counts';
+
+/** Counts every record and affected row (tens of milliseconds on a real database). */
+function countLive(db: Db): Counts {
   const counts = db
     .prepare<[], { feed: string; advisories: number; newest: string | null }>(
       "SELECT feed, COUNT(*) AS advisories, MAX(CASE WHEN modified LIKE '0001-%' THEN NULL ELSE modified END) AS newest FROM records GROUP BY feed",
@@ -21,21 +45,80 @@ export function feedSources(db: Db): SourceStatus[] {
       .all()
       .map((r) => [r.feed, r.n]),
   );
+  return {
+    advisories: (db.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number }).n,
+    affected: (db.prepare('SELECT COUNT(*) AS n FROM affected').get() as { n: number }).n,
+    feeds: counts.map((c) => ({ feed: c.feed, advisories: c.advisories, affected: affected.get(c.feed) ?? 0, newest: c.newest })),
+  };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isFeedCount(value: unknown): value is FeedCount {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.feed === 'string' && isCount(v.advisories) && isCount(v.affected) && (v.newest === null || typeof v.newest === 'string');
+}
+
+/** The counts kept by the last import, when they are there and well formed. */
+function keptCounts(db: Db): Counts | undefined {
+  const row = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(COUNTS_META);
+  if (!row) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(row.value);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (!isCount(v.advisories) || !isCount(v.affected) || !Array.isArray(v.feeds) || !v.feeds.every(isFeedCount)) return undefined;
+  return { advisories: v.advisories, affected: v.affected, feeds: v.feeds };
+}
+
+/**
+ * The counts as of now: those an import kept in `meta` (written in the same
+ * transaction as its records, and removed by any record write before it
+ * commits, so never stale), else counted live (a database written before the
+ * counts were kept, or by single upserts outside an import).
+ */
+function currentCounts(db: Db): Counts {
+  return keptCounts(db) ?? countLive(db);
+}
+
+/** Counts every row and keeps the result in `meta` (called inside an import's transaction, before its commit). */
+export function keepCounts(db: Db): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(COUNTS_META, JSON.stringify(countLive(db)));
+}
+
+/** Whether `meta` holds counts (an import that changed nothing keeps them; one that finds none counts once). */
+export function hasKeptCounts(db: Db): boolean {
+  return keptCounts(db) !== undefined;
+}
+
+/** Removes the kept counts: every record write does this before (or in the same transaction as) its change. */
+export function forgetCounts(db: Db): void {
+  db.prepare('DELETE FROM meta WHERE key = ?').run(COUNTS_META);
+}
+
+function sourcesFrom(db: Db, counts: Counts): SourceStatus[] {
   const book = new Map(
     db
       .prepare<[], { feed: string; last_import: string | null; last_change: string | null; data_date: string | null }>('SELECT feed, last_import, last_change, data_date FROM sources')
       .all()
       .map((r) => [r.feed, r]),
   );
-  const feeds = uniq([...counts.map((c) => c.feed), ...book.keys()]).sort((a, b) => feedRank(a) - feedRank(b) || (a < b ? -1 : 1));
+  const feeds = uniq([...counts.feeds.map((c) => c.feed), ...book.keys()]).sort((a, b) => feedRank(a) - feedRank(b) || (a < b ? -1 : 1));
   return feeds.map((feed) => {
-    const c = counts.find((x) => x.feed === feed);
+    const c = counts.feeds.find((x) => x.feed === feed);
     const b = book.get(feed);
     const dates = [c?.newest, b?.data_date].filter((d): d is string => !!d).sort((x, y) => (timeOf(y) ?? 0) - (timeOf(x) ?? 0));
     return {
       feed,
       advisories: c?.advisories ?? 0,
-      affected: affected.get(feed) ?? 0,
+      affected: c?.affected ?? 0,
       ...(b?.last_import ? { lastImport: b.last_import } : {}),
       ...(b?.last_change ? { lastChange: b.last_change } : {}),
       ...(dates[0] ? { dataDate: dates[0] } : {}),
@@ -43,12 +126,17 @@ export function feedSources(db: Db): SourceStatus[] {
   });
 }
 
+export function feedSources(db: Db): SourceStatus[] {
+  return sourcesFrom(db, currentCounts(db));
+}
+
 export function storeStatus(db: Db): StoreStatus {
+  const counts = currentCounts(db);
   return {
     schemaVersion: db.pragma('user_version', { simple: true }) as number,
-    advisories: (db.prepare('SELECT COUNT(*) AS n FROM records').get() as { n: number }).n,
-    affected: (db.prepare('SELECT COUNT(*) AS n FROM affected').get() as { n: number }).n,
-    sources: feedSources(db),
+    advisories: counts.advisories,
+    affected: counts.affected,
+    sources: sourcesFrom(db, counts),
   };
 }
 

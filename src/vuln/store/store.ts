@@ -1,6 +1,7 @@
 /**
  * The advisory store: where normalised advisories live between an import and
- * a scan. Small on purpose; the matcher needs `findAffected` and `byAlias`,
+ * a scan. Small on purpose; the matcher needs `findAffected` (or, cheaper,
+ * `findEntriesBatch` then the advisories of what matched) and `byAlias`,
  * the importers `upsert` inside `transaction`, the CLI `status`.
  *
  * Records are keyed by (id, feed, scope) (see core/advisory.ts). `getById`,
@@ -9,7 +10,7 @@
  * enrichment). Withdrawn advisories are kept and never returned by
  * `findAffected` unless asked.
  */
-import type { Advisory, AffectedMatch } from '../../core/index.js';
+import type { Advisory, AffectedMatch, AffectedPackage } from '../../core/index.js';
 import { PortcullisError } from '../../core/errors.js';
 
 /** `unchanged`: same content hash, or older than the stored record by `modified`. */
@@ -45,6 +46,12 @@ export interface AffectedQuery {
   readonly name: string;
 }
 
+/** One affected entry and the id of its advisory: what matching judges before it needs the advisory itself. */
+export interface AffectedEntry {
+  readonly advisoryId: string;
+  readonly affected: AffectedPackage;
+}
+
 export interface AdvisoryStore {
   upsert(advisory: Advisory): Promise<UpsertResult>;
   getById(id: string): Promise<Advisory | undefined>;
@@ -54,6 +61,11 @@ export interface AdvisoryStore {
   findAffected(ecosystem: string, packageName: string, options?: FindOptions): Promise<AffectedMatch[]>;
   /** `findAffected` for many lookups at once, answers in the order asked (optional: a store that can batch offers it). */
   findAffectedBatch?(queries: readonly AffectedQuery[], options?: FindOptions): Promise<AffectedMatch[][]>;
+  /**
+   * `findAffectedBatch` without loading the advisories: the same entries in the same order, each
+   * naming its advisory by id (for `getById`/`getByIds` when it is needed). Optional.
+   */
+  findEntriesBatch?(queries: readonly AffectedQuery[], options?: FindOptions): Promise<AffectedEntry[][]>;
   /** Advisories whose id, alias or upstream id is `id`. */
   byAlias(id: string): Promise<Advisory[]>;
   sources(): Promise<SourceStatus[]>;
