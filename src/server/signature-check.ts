@@ -36,7 +36,7 @@ import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.j
 import { verifyRepository, type RepositoryFiles } from '../trust/tuf/index.js';
 import { openTrustSession, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
 import { findEntry, TRUST_SOURCES, type KeyStore, type Policy, type PolicyEntry, type SignatureStatus } from '../trust/index.js';
-import { contentTrustDecision, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
+import { contentTrustDecision, pinContentTrust, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
 import { projectTrustDecision } from './project-trust.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
@@ -202,7 +202,9 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
     });
     const entry = options.policy ? findEntry(options.policy, identity) : undefined;
     const notary = options.notary;
-    const contentTrust = notary ? await judgeContentTrust({ repositoryFiles: (gun) => notary.repositoryFiles(gun), metadata: options.metadata }, identity, record, tag) : undefined;
+    const found = notary ? await judgeContentTrust({ repositoryFiles: (gun) => notary.repositoryFiles(gun), metadata: options.metadata }, identity, record, tag) : undefined;
+    // The registry's entry pins Notary's keys (notary.rootKeys, notary.signers); a project's policy pins its own below.
+    const contentTrust = pinContentTrust(found, entry?.notary, identity);
     const signed = signatureDecision({
       identity,
       digest,
@@ -214,7 +216,7 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
     });
     const unmetAttestation = !signed.allowed && signed.summary === 'no trusted signature' && report.policy.unmet?.startsWith('attestation:');
     const decision: PolicyDecision = unmetAttestation && !signed.allowed ? { ...signed, summary: `${report.policy.unmet} not met` } : signed;
-    const judged = decision.allowed && project ? projectTrustDecision(report, project, identity, now) : decision;
+    const judged = decision.allowed && project ? projectTrustDecision(report, project, identity, now, found) : decision;
     return { decision: judged, summary: summarize(report, judged, contentTrust) };
   }
 
