@@ -17,7 +17,9 @@
  * own Notary data for the image's GUN (`<public name>/<repository>`) is
  * read from its store and verified (content-trust.ts), and an image is
  * signed when either that or the cosign/Sigstore verification says so; a
- * tag whose signed target is another digest is refused.
+ * tag whose signed target is another digest is refused. The policy entry's
+ * pins (`notary.rootKeys`, `notary.signers`) decide which Notary keys count
+ * (content-trust.ts `pinContentTrust`); a project's policy pins its own.
  *
  * Answers are cached (by image and, for pulls by tag, the tag): a positive one for minutes (a signature does not stop
  * being valid while the process runs, short of key revocation), a negative
