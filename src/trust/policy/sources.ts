@@ -10,7 +10,7 @@
  *                                         # whatever cosign says; default false
  *       roles: [targets/releases]         # roles whose signature counts (default: every role, Docker's order)
  *       rootKeys: [<64-hex key id>]       # the GUN's root must be signed by one of these (default: trust on first use)
- *       signers: [<64-hex key id>]        # the signing role's signature must be by one of these (default: any key its role lists)
+ *       signers: [<64-hex key id>]        # the signing role's signature must be by one of these (default: every key its role lists)
  * ```
  *
  * Key ids are matched against both notary's ids: the one the metadata
@@ -33,7 +33,7 @@ export interface NotaryRule {
   readonly roles: readonly string[];
   /** Root key ids one of which must sign the GUN's root; empty: the root is trusted on first use. */
   readonly rootKeys: readonly string[];
-  /** Key ids one of which must sign the role that signs the target; empty: any key the role lists. */
+  /** Key ids one of which must sign the role that signs the target; empty: every key the role lists counts. */
   readonly signers: readonly string[];
 }
 

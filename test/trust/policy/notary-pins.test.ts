@@ -1,7 +1,7 @@
 /**
  * Pinned Notary keys (`notary.rootKeys`, `notary.signers`): parsing, and
  * the pins held against real TUF repositories built with our own keys (root
- * keys are x509 certificates, as `notary init` makes them) by both the CLI's
+ * keys are x509 certificates, as `notary init` makes them, made in process) by both the CLI's
  * finding (engine/trust/notary-source.ts `findingFor`) and the registry's
  * (server/content-trust.ts `pinContentTrust`). Proves: a root or signer
  * outside the pins is `untrusted`, naming the ids found and pinned; both the
@@ -15,8 +15,8 @@ import { describe, test } from 'node:test';
 import { findingFor } from '../../../src/engine/trust/notary-source.js';
 import { contentTrustDecision, pinContentTrust } from '../../../src/server/content-trust.js';
 import { DEFAULT_NOTARY_RULE, PolicyError, decide, evaluate, parsePolicy, type NotaryRule } from '../../../src/trust/policy/index.js';
-import { buildSnapshot, buildTimestamp, canonicalKeyId, generateSigningKey, verifyRepository, type SigningKey, type VerifiedRepository } from '../../../src/trust/tuf/index.js';
-import { buildRepo, certKey, type Repo } from '../tuf/fixtures.js';
+import { buildSnapshot, buildTimestamp, canonicalKeyId, generateSigningKey, rootCertificateKey, verifyRepository, type SigningKey, type VerifiedRepository } from '../../../src/trust/tuf/index.js';
+import { buildRepo, type Repo } from '../tuf/fixtures.js';
 
 const GUN = 'registry.example/team/app';
 const HEX = 'a'.repeat(64);
@@ -53,6 +53,8 @@ function repository(root: SigningKey, options: { rootListed?: SigningKey[]; root
   return { repo, verified: verifyRepository(repo, { gun: GUN, now: new Date() }) };
 }
 
+/** A root key as `notary init` makes it: an x509 certificate (CN = GUN) over an ECDSA key, made in process (trust/tuf/certificate.ts). */
+const certKey = (gun: string): SigningKey => rootCertificateKey(generateSigningKey('ecdsa').privateKey, gun, new Date());
 const pinnedRoot = certKey(GUN);
 const otherRoot = certKey(GUN);
 const releasesKey = generateSigningKey('ecdsa');
