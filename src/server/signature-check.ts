@@ -156,7 +156,7 @@ const MAX_LISTED = 20;
 function summarize(report: VerifyReport, decision: PolicyDecision, contentTrust: ContentTrustDecision | undefined): SignatureSummary {
   return {
     verified: decision.allowed,
-    unsigned: report.policy.unsigned && contentTrust?.outcome !== 'signed' && contentTrust?.outcome !== 'mismatch',
+    unsigned: report.policy.unsigned && contentTrust?.outcome !== 'signed' && contentTrust?.outcome !== 'mismatch' && contentTrust?.outcome !== 'untrusted',
     signatures: report.signatures.slice(0, MAX_LISTED).map((c) => ({
       layout: c.layout,
       status: c.status,
