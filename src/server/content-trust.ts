@@ -22,18 +22,21 @@
  *   refuses even then (the publisher's signed word about that tag
  *   contradicts what the registry would serve: a moved tag), and so does
  *   anything undecided (fail closed). Content trust satisfies the check
- *   only when `contentTrustCounts`: the caller says no when the operator
- *   gave a trust policy file, which names the keys it trusts and cannot yet
- *   name Notary as a source (until it can, a Notary signature by a key the
- *   policy never named must not pass it).
+ *   only when `contentTrustCounts` (the policy entry's `sources` name
+ *   Notary, or there is no policy file).
+ * - `pinContentTrust`: a signed decision held against the entry's pins
+ *   (`notary.rootKeys`, `notary.signers`, trust/policy/notary-pins.ts) and
+ *   roles: signed under another root, or only by keys or roles the entry
+ *   does not accept, becomes `untrusted`, which never counts.
  *
- * What content trust proves here: the image is what the GUN's publishers
- * signed, the GUN's first root trusted on first use as a Notary client
- * trusts it. Publishing needs push rights on the repository, so it is not a
- * key the operator chose; the trust policy is where that is pinned.
+ * What content trust proves here without pins: the image is what the GUN's
+ * publishers signed, the GUN's first root trusted on first use as a Notary
+ * client trusts it. Publishing needs push rights on the repository, so it is
+ * not a key the operator chose; pins are how the policy chooses.
  */
 import type { Digest } from '../core/index.js';
-import type { VerifiedRepository } from '../trust/tuf/index.js';
+import { rootSigners, roleSigners, type VerifiedRepository } from '../trust/tuf/index.js';
+import { rootPinProblem, signerPinProblem, type NotaryKey, type NotaryRule } from '../trust/index.js';
 import type { PolicyDecision } from './services.js';
 
 /** What the registry's Notary data says about a GUN, already verified (or why not). */
@@ -58,28 +61,27 @@ export interface ContentTrustInputs {
 export interface NotarySigner {
   readonly role: string;
   readonly keyIds: readonly string[];
+  /** The same keys with notary's canonical ids (absent: none known, so no pin holds). */
+  readonly keys?: readonly NotaryKey[];
 }
 
 export type ContentTrustDecision =
-  | { readonly outcome: 'signed'; readonly message: string; readonly signers: readonly NotarySigner[] }
+  /** `rootKeys`: the root keys whose signatures verify (absent: none known, so no root pin holds). */
+  | { readonly outcome: 'signed'; readonly message: string; readonly signers: readonly NotarySigner[]; readonly rootKeys?: readonly NotaryKey[] }
+  /** Signed, but under a root, or by keys or roles, the policy does not accept (pinContentTrust). */
+  | { readonly outcome: 'untrusted'; readonly message: string; readonly rootKeys: readonly NotaryKey[] }
   | { readonly outcome: 'mismatch'; readonly message: string }
   | { readonly outcome: 'unsigned'; readonly message: string }
   | { readonly outcome: 'invalid'; readonly message: string };
 
 const hexOf = (digest: Digest): string => digest.slice(digest.indexOf(':') + 1);
 
-/** The keys that signed each role, by role name (top-level targets first, then delegations in verification order). */
+/** The keys whose signatures verify on each role (top-level targets first, then delegations in verification order). */
 export function notarySigners(repository: VerifiedRepository): NotarySigner[] {
-  const signers: NotarySigner[] = [];
-  const targetsKeys = repository.root.signed.roles.get('targets')?.keyids ?? [];
-  signers.push({ role: 'targets', keyIds: repository.topTargets.signatures.map((s) => s.keyid).filter((id) => targetsKeys.includes(id)) });
-  const allowed = new Map<string, readonly string[]>();
-  for (const md of [repository.topTargets, ...repository.delegations.values()]) for (const d of md.signed.delegations) allowed.set(d.name, d.keyids);
-  for (const [role, md] of repository.delegations) {
-    const keys = allowed.get(role) ?? [];
-    signers.push({ role, keyIds: md.signatures.map((s) => s.keyid).filter((id) => keys.includes(id)) });
-  }
-  return signers;
+  return ['targets', ...repository.delegations.keys()].map((role) => {
+    const keys = roleSigners(repository, role);
+    return { role, keyIds: keys.map((k) => k.keyId), keys };
+  });
 }
 
 export function contentTrustDecision(input: ContentTrustInputs): ContentTrustDecision {
@@ -99,15 +101,37 @@ export function contentTrustDecision(input: ContentTrustInputs): ContentTrustDec
         message: `tag ${tag} is signed (${target.role}) for ${signedFor} (${target.length} bytes), but the registry has ${digest} (${input.size} bytes) under it`,
       };
     }
-    return { outcome: 'signed', message: `tag ${tag} signed by ${target.role} in ${gun}`, signers: signersOf(new Set([target.role])) };
+    return { outcome: 'signed', message: `tag ${tag} signed by ${target.role} in ${gun}`, signers: signersOf(new Set([target.role])), rootKeys: rootSigners(repo) };
   }
   const roles = new Set<string>();
   for (const [role, targets] of repo.byRole) for (const target of targets.values()) if (target.sha256 === hex && target.length === input.size) roles.add(role);
-  if (roles.size > 0) return { outcome: 'signed', message: `${digest} signed by ${[...roles].join(', ')} in ${gun}`, signers: signersOf(roles) };
+  if (roles.size > 0) return { outcome: 'signed', message: `${digest} signed by ${[...roles].join(', ')} in ${gun}`, signers: signersOf(roles), rootKeys: rootSigners(repo) };
   const parents = new Set((input.listedBy ?? []).map(hexOf));
   for (const [role, targets] of repo.byRole) for (const target of targets.values()) if (target.sha256 && parents.has(target.sha256)) roles.add(role);
-  if (roles.size > 0) return { outcome: 'signed', message: `${digest} is listed by an index signed by ${[...roles].join(', ')} in ${gun}`, signers: signersOf(roles) };
+  if (roles.size > 0) return { outcome: 'signed', message: `${digest} is listed by an index signed by ${[...roles].join(', ')} in ${gun}`, signers: signersOf(roles), rootKeys: rootSigners(repo) };
   return { outcome: 'unsigned', message: `no target signed in the Notary trust data for ${gun} has digest ${digest}` };
+}
+
+/**
+ * `decision` as the policy entry's Notary rule accepts it: a signed decision
+ * stays signed only under a pinned root (when roots are pinned) and with one
+ * signing role the rule accepts (`roles`) signed by a pinned key (when
+ * signers are pinned); otherwise it is `untrusted`, naming the keys found
+ * and the ones pinned. Other outcomes are unchanged.
+ */
+export function pinContentTrust(decision: ContentTrustDecision | undefined, rule: NotaryRule | undefined, gun: string): ContentTrustDecision | undefined {
+  if (decision?.outcome !== 'signed' || rule === undefined) return decision;
+  const rootKeys = decision.rootKeys ?? [];
+  const rootProblem = rootPinProblem(rule, gun, rootKeys);
+  if (rootProblem) return { outcome: 'untrusted', message: rootProblem, rootKeys };
+  const accepted = decision.signers.filter((s) => rule.roles.length === 0 || rule.roles.includes(s.role));
+  if (accepted.length === 0) {
+    const roles = decision.signers.map((s) => s.role).join(', ');
+    return { outcome: 'untrusted', message: `${decision.message}, a role the policy does not accept (notary.roles: ${rule.roles.join(', ')}; signed by ${roles})`, rootKeys };
+  }
+  const problems = accepted.map((s) => signerPinProblem(rule, gun, s.role, s.keys ?? []));
+  if (problems.every((p) => p !== undefined)) return { outcome: 'untrusted', message: problems.join('; '), rootKeys };
+  return { ...decision, signers: accepted.filter((_, i) => problems[i] === undefined) };
 }
 
 /** The distinct sha256 digests the verified roles sign, at most `limit`: the candidates `listedBy` is looked for among. */
@@ -154,6 +178,6 @@ export function signatureDecision(input: SignatureDecisionInputs): PolicyDecisio
   if (cosign.verified || (input.contentTrustCounts && contentTrust?.outcome === 'signed')) return { allowed: true };
   const ignored = contentTrust?.outcome === 'signed' && !input.contentTrustCounts ? ' (not accepted: the trust policy does not name Notary as a source)' : '';
   const notary = contentTrust ? `; content trust: ${contentTrust.message}${ignored}` : '';
-  if (cosign.unsigned && contentTrust?.outcome !== 'invalid' && contentTrust?.outcome !== 'signed') return { allowed: false, reason: `remote trust data does not exist for ${identity}${notary}`, summary: 'unsigned' };
+  if (cosign.unsigned && contentTrust?.outcome !== 'invalid' && contentTrust?.outcome !== 'signed' && contentTrust?.outcome !== 'untrusted') return { allowed: false, reason: `remote trust data does not exist for ${identity}${notary}`, summary: 'unsigned' };
   return { allowed: false, reason: `${identity}@${digest}: ${cosign.unsigned ? 'no signature' : (cosign.reason ?? 'no valid signature by a key trusted for this repository')}${notary}`, summary: 'no trusted signature' };
 }

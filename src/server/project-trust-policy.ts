@@ -16,7 +16,10 @@
  * repository of the project, must allow it too. Hence what it may say:
  * `keys` by id or `root-certified` (the registry's trust store: never a file
  * path on the server), `threshold`, `signedIdentity`/`identity`,
- * `attestations`, `cveAllowlist`; not `match` (the project is the scope) nor
+ * `attestations`, `cveAllowlist`, `sources` and `notary` (so a project pins
+ * its own Notary keys: `{"sources": ["notary"], "notary": {"rootKeys":
+ * ["<id>"]}}`; Notary counts for a project only when `sources` names it,
+ * project-trust.ts); not `match` (the project is the scope) nor
  * `action` (always reject: a project cannot make the registry warn or allow).
  * Its `cveAllowlist` excuses findings only for the project's own rules (its
  * attestation conditions and its own `denySeverity`), never the registry's.
@@ -30,7 +33,7 @@ import { createHash } from 'node:crypto';
 import { parsePolicy, PolicyError, type PolicyEntry } from '../trust/index.js';
 import { ServeError } from './errors.js';
 
-const ALLOWED = ['keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'cveAllowlist'];
+const ALLOWED = ['keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'cveAllowlist', 'sources', 'notary'];
 const MAX_PARSED = 256;
 const parsed = new Map<string, PolicyEntry>();
 
@@ -42,6 +45,8 @@ export function projectTrustPolicy(value: unknown, source: string, path: string,
   if (Array.isArray(fields.keys) && fields.keys.some((k) => typeof k === 'string' && (k.includes('/') || /\.(pem|pub|key)$/i.test(k)))) {
     throw invalid(source, path, 'keys: name keys by id (from the registry\'s trust store) or root-certified, not by file');
   }
+  const namesNotary = fields.sources === 'notary' || (Array.isArray(fields.sources) && fields.sources.includes('notary'));
+  if (fields.notary !== undefined && !namesNotary) throw invalid(source, path, 'notary: needs "notary" in sources (a project counts Notary only when its sources name it)');
   const where = project ? `project ${project} policy` : 'project policy';
   const text = JSON.stringify({ version: 1, repositories: [{ match: '**', ...fields, action: 'reject' }] });
   const key = createHash('sha256').update(text).digest('hex');

@@ -17,7 +17,9 @@
  * own Notary data for the image's GUN (`<public name>/<repository>`) is
  * read from its store and verified (content-trust.ts), and an image is
  * signed when either that or the cosign/Sigstore verification says so; a
- * tag whose signed target is another digest is refused.
+ * tag whose signed target is another digest is refused. The policy entry's
+ * pins (`notary.rootKeys`, `notary.signers`) decide which Notary keys count
+ * (content-trust.ts `pinContentTrust`); a project's policy pins its own.
  *
  * Answers are cached (by image and, for pulls by tag, the tag): a positive one for minutes (a signature does not stop
  * being valid while the process runs, short of key revocation), a negative
@@ -36,7 +38,7 @@ import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.j
 import { verifyRepository, type RepositoryFiles } from '../trust/tuf/index.js';
 import { openTrustSession, verifyImage, type KeyFile, type TrustSession, type VerifyReport } from '../engine/trust/index.js';
 import { findEntry, TRUST_SOURCES, type KeyStore, type Policy, type PolicyEntry, type SignatureStatus } from '../trust/index.js';
-import { contentTrustDecision, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
+import { contentTrustDecision, pinContentTrust, signatureDecision, signedDigests, type ContentTrustDecision, type NotaryEvidence } from './content-trust.js';
 import { projectTrustDecision } from './project-trust.js';
 import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
@@ -154,7 +156,7 @@ const MAX_LISTED = 20;
 function summarize(report: VerifyReport, decision: PolicyDecision, contentTrust: ContentTrustDecision | undefined): SignatureSummary {
   return {
     verified: decision.allowed,
-    unsigned: report.policy.unsigned && contentTrust?.outcome !== 'signed' && contentTrust?.outcome !== 'mismatch',
+    unsigned: report.policy.unsigned && contentTrust?.outcome !== 'signed' && contentTrust?.outcome !== 'mismatch' && contentTrust?.outcome !== 'untrusted',
     signatures: report.signatures.slice(0, MAX_LISTED).map((c) => ({
       layout: c.layout,
       status: c.status,
@@ -202,7 +204,9 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
     });
     const entry = options.policy ? findEntry(options.policy, identity) : undefined;
     const notary = options.notary;
-    const contentTrust = notary ? await judgeContentTrust({ repositoryFiles: (gun) => notary.repositoryFiles(gun), metadata: options.metadata }, identity, record, tag) : undefined;
+    const found = notary ? await judgeContentTrust({ repositoryFiles: (gun) => notary.repositoryFiles(gun), metadata: options.metadata }, identity, record, tag) : undefined;
+    // The registry's entry pins Notary's keys (notary.rootKeys, notary.signers); a project's policy pins its own below.
+    const contentTrust = pinContentTrust(found, entry?.notary, identity);
     const signed = signatureDecision({
       identity,
       digest,
@@ -214,7 +218,7 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
     });
     const unmetAttestation = !signed.allowed && signed.summary === 'no trusted signature' && report.policy.unmet?.startsWith('attestation:');
     const decision: PolicyDecision = unmetAttestation && !signed.allowed ? { ...signed, summary: `${report.policy.unmet} not met` } : signed;
-    const judged = decision.allowed && project ? projectTrustDecision(report, project, identity, now) : decision;
+    const judged = decision.allowed && project ? projectTrustDecision(report, project, identity, now, found) : decision;
     return { decision: judged, summary: summarize(report, judged, contentTrust) };
   }
 

@@ -17,7 +17,7 @@ import { contentTrustDecision, signatureDecision, signedDigests, type ContentTru
 import { keyBox, ServerKeys, TufNotaryService } from '../../src/server/notary/index.js';
 import { SqliteTufStore } from '../../src/server/notary/sqlite.js';
 import { readNotaryEvidence } from '../../src/server/signature-check.js';
-import { generateSigningKey } from '../../src/trust/tuf/index.js';
+import { canonicalKeyId, generateSigningKey } from '../../src/trust/tuf/index.js';
 import { buildRepo, type Repo } from '../trust/tuf/fixtures.js';
 
 const gun = 'reg.example:5000/team/app';
@@ -45,6 +45,9 @@ async function stored(files: Repo, skip: readonly string[] = []): Promise<TufNot
 }
 
 let evidence: NotaryEvidence;
+/** A role's signers as the decision reports them: verified key ids, with notary's canonical ids (the same for bare keys). */
+const signer = (role: string, ids: readonly string[]) => ({ role, keyIds: ids, keys: ids.map((id) => ({ keyId: id, canonicalId: id })) });
+const rootKeys = repo.keys.root.map((k) => ({ keyId: k.public.id, canonicalId: canonicalKeyId(k.public) }));
 const decide = (tag: string | undefined, h: string, size: number): ContentTrustDecision => contentTrustDecision({ gun, digest: digest(h), size, tag, evidence });
 
 test('stored data read back as a client fetches it verifies, root → timestamp → snapshot → targets → delegations', async () => {
@@ -55,13 +58,13 @@ test('stored data read back as a client fetches it verifies, root → timestamp 
 
 test('by tag: the signed target must be the manifest; another digest or length is a mismatch naming both', () => {
   const targetsKeys = repo.keys.targets.map((k) => k.public.id);
-  assert.deepEqual(decide('v1', d1, 100), { outcome: 'signed', message: `tag v1 signed by targets in ${gun}`, signers: [{ role: 'targets', keyIds: targetsKeys }] });
+  assert.deepEqual(decide('v1', d1, 100), { outcome: 'signed', message: `tag v1 signed by targets in ${gun}`, signers: [signer('targets', targetsKeys)], rootKeys });
   assert.deepEqual(decide('v1', d3, 100), {
     outcome: 'mismatch',
     message: `tag v1 is signed (targets) for sha256:${d1} (100 bytes), but the registry has sha256:${d3} (100 bytes) under it`,
   });
   assert.equal(decide('v1', d1, 101).outcome, 'mismatch');
-  assert.deepEqual(decide('v2', d2, 200), { outcome: 'signed', message: `tag v2 signed by targets/releases in ${gun}`, signers: [{ role: 'targets/releases', keyIds: [releasesKey.public.id] }] });
+  assert.deepEqual(decide('v2', d2, 200), { outcome: 'signed', message: `tag v2 signed by targets/releases in ${gun}`, signers: [signer('targets/releases', [releasesKey.public.id])], rootKeys });
   // `shared` is in both roles: targets/releases wins, as docker pull resolves it.
   assert.equal(decide('shared', d2, 200).outcome, 'signed');
   assert.equal(decide('shared', d1, 100).outcome, 'mismatch');
@@ -83,7 +86,8 @@ test('by digest: an image listed by a signed index is signed through it; listed 
   assert.deepEqual(through, {
     outcome: 'signed',
     message: `sha256:${child} is listed by an index signed by targets/releases in ${gun}`,
-    signers: [{ role: 'targets/releases', keyIds: [releasesKey.public.id] }],
+    signers: [signer('targets/releases', [releasesKey.public.id])],
+    rootKeys,
   });
   assert.equal(contentTrustDecision({ gun, digest: digest(child), size: 50, evidence, listedBy: [digest(d3)] }).outcome, 'unsigned');
   assert.equal(contentTrustDecision({ gun, digest: digest(child), size: 50, tag: 'v2', evidence, listedBy: [digest(d2)] }).outcome, 'mismatch', 'by tag, only the tag counts');

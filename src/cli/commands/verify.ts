@@ -1,4 +1,4 @@
-import { notaryDetail } from '../../trust/index.js';
+import { describeKeys, notaryDetail } from '../../trust/index.js';
 import { readKeyFiles, verifyImage, type CountedSignatureCheck, type VerifyReport } from '../../engine/trust/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -72,6 +72,7 @@ export function renderVerify(report: VerifyReport, color: boolean): string {
     const f = report.notary.finding;
     lines.push(`${paint('bold', 'Notary:'.padEnd(10))}${report.notary.server}: ${notaryDetail(f)}`);
     if (f.kind === 'signed') lines.push(`${paint('bold', 'Signers:'.padEnd(10))}${f.role} (${f.keyIds.length > 0 ? `key ${f.keyIds.join(', ')}` : 'no key id'})`);
+    if (f.kind === 'signed' || f.kind === 'untrusted') lines.push(`${paint('bold', 'Root key:'.padEnd(10))}${describeKeys(f.rootKeys)}`);
   }
   for (const note of report.policy.notes ?? []) lines.push(`  ${paint('yellow', 'note ')} ${note}`);
   lines.push('');

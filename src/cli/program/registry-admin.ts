@@ -118,7 +118,7 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
       .option('--untagged-retention <duration>', 'how long untagged manifests are kept: 3d, 12h, or none')
       .option('--retention-file <file>', 'tag retention rules: a YAML or JSON list (docs/serve.md "Retention and quotas")')
       .option('--deny-severity <level>', "refuse the project's images at or above CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE or UNKNOWN (only tightens the registry's), or none")
-      .option('--trust-policy <file>', "the project's trust policy, a YAML or JSON mapping (keys, threshold, attestations, cveAllowlist: only adds to the registry's), or none"),
+      .option('--trust-policy <file>', "the project's trust policy, a YAML or JSON mapping (keys, threshold, attestations, cveAllowlist, sources, notary: only adds to the registry's), or none"),
   ).action(async (name: string, options: Record<string, unknown>) => {
     const { projectSettingsCommand } = await import('../commands/registry-project-settings.js');
     ctx.exitCode = await projectSettingsCommand(name, {

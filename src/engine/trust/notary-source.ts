@@ -5,6 +5,10 @@
  * TUF says), and turning its answer — or its failure — into the NotaryFinding
  * the pure decision (trust/policy/decide.ts) weighs beside cosign.
  *
+ * Pins (`notary.rootKeys`, `notary.signers`, trust/policy/notary-pins.ts)
+ * are checked here on the verified keys: a root or signer the policy does
+ * not pin makes the finding `untrusted`, which does not count.
+ *
  * The server: the one configured (`--notary-server`, then
  * PORTCULLIS_CONTENT_TRUST_SERVER, then DOCKER_CONTENT_TRUST_SERVER, chosen
  * by the CLI), else the registry itself, with the scheme the registry client
@@ -25,8 +29,8 @@ import type { ManifestBlob, SystemContext } from '../../image/index.js';
 import { loadTlsSettings, type RegistryClient } from '../../image/transports/docker/index.js';
 import { HttpError } from '../../http/index.js';
 import { NotaryClient, NotaryError } from '../notary/index.js';
-import { TufError, type Metadata, type Targets, type VerifiedRepository } from '../../trust/tuf/index.js';
-import type { NotaryFinding, NotaryRule } from '../../trust/index.js';
+import { roleSigners, rootSigners, TufError, type SignerKey, type VerifiedRepository } from '../../trust/tuf/index.js';
+import { rootPinProblem, signerPinProblem, type NotaryFinding, type NotaryRule } from '../../trust/index.js';
 import { TrustError } from './errors.js';
 
 export interface NotarySettings {
@@ -51,41 +55,36 @@ export async function notaryServerFor(ref: ImageRef, client: RegistryClient, set
   return { url: new URL(`${base.protocol}//${base.host}`), explicit: false };
 }
 
-/** Key ids whose signatures the role's metadata carries and its signer (root or parent delegation) lists. */
-function signerKeyIds(repo: VerifiedRepository, role: string): string[] {
-  const md: Metadata<Targets> | undefined = role === 'targets' ? repo.topTargets : repo.delegations.get(role);
-  if (!md) return [];
-  let listed: readonly string[] = [];
-  if (role === 'targets') listed = repo.root.signed.roles.get('targets')?.keyids ?? [];
-  else {
-    const parentName = role.slice(0, role.lastIndexOf('/'));
-    const parent = parentName === 'targets' ? repo.topTargets : repo.delegations.get(parentName);
-    listed = parent?.signed.delegations.find((d) => d.name === role)?.keyids ?? [];
-  }
-  return [...new Set(md.signatures.map((s) => s.keyid).filter((id) => listed.includes(id)))];
-}
-
-/** What the verified repository says about `ref` under `rule` (pure over the verified metadata). */
+/** What the verified repository says about `ref` under `rule`, pins included (pure over the verified metadata). */
 export function findingFor(repo: VerifiedRepository, gun: string, ref: ImageRef, rule: NotaryRule): NotaryFinding {
+  const root = rootSigners(repo);
+  const rootProblem = rootPinProblem(rule, gun, root);
+  if (rootProblem) return { kind: 'untrusted', gun, ...(ref.tag !== undefined ? { tag: ref.tag } : {}), detail: rootProblem, rootKeys: root };
   const roles = rule.roles.length > 0 ? rule.roles : undefined;
   const accepted = (role: string) => roles === undefined || roles.includes(role);
-  const signed = (tag: string, role: string, sha256: string, size: number): NotaryFinding => ({
-    kind: 'signed',
-    gun,
-    tag,
-    digest: `sha256:${sha256}`,
-    size,
-    role,
-    keyIds: signerKeyIds(repo, role),
-  });
+  /** Each role's verified signers, verified once (a digest is looked for across every target). */
+  const signersOf = new Map<string, SignerKey[]>();
+  const signed = (tag: string, role: string, sha256: string, size: number): NotaryFinding => {
+    const signers = signersOf.get(role) ?? roleSigners(repo, role);
+    signersOf.set(role, signers);
+    const problem = signerPinProblem(rule, gun, role, signers);
+    if (problem) return { kind: 'untrusted', gun, tag, detail: problem, rootKeys: root };
+    return { kind: 'signed', gun, tag, digest: `sha256:${sha256}`, size, role, keyIds: signers.map((k) => k.keyId), rootKeys: root, signerKeys: signers };
+  };
   if (ref.tag === undefined) {
-    // By digest: any target of an accepted role with this digest vouches for it.
+    // By digest: any target of an accepted role with this digest, signed by a pinned signer, vouches for it.
     const hex = ref.digest?.startsWith('sha256:') ? ref.digest.slice('sha256:'.length) : undefined;
+    let untrusted: NotaryFinding | undefined;
     for (const [role, targets] of repo.byRole) {
-      if (!accepted(role)) continue;
-      for (const t of targets.values()) if (hex !== undefined && t.sha256 === hex) return signed(t.name, role, t.sha256, t.length);
+      if (!accepted(role) || hex === undefined) continue;
+      for (const t of targets.values()) {
+        if (t.sha256 !== hex) continue;
+        const finding = signed(t.name, role, t.sha256, t.length);
+        if (finding.kind === 'signed') return finding;
+        untrusted ??= finding;
+      }
     }
-    return { kind: 'not-signed', gun, detail: '' };
+    return untrusted ?? { kind: 'not-signed', gun, detail: '' };
   }
   const tag = ref.tag;
   let target = roles === undefined ? repo.targets.get(tag) : undefined;

@@ -10,6 +10,10 @@
  * - Notary trust data that fails verification (expired, under threshold,
  *   rolled back, a swapped root) or an explicitly configured Notary server
  *   that cannot be asked refuses — whatever the other sources say;
+ * - with pinned keys (`notary.rootKeys`, `notary.signers`), Notary data
+ *   under another root, or a target signed by another key, is `untrusted`:
+ *   it does not meet the requirement (cosign still may), and the detail names
+ *   the keys found and the ones pinned;
  * - with `notary.authoritative`, a tag Notary does not sign (revoked,
  *   removed, never signed, no data) is refused even when cosign signed it;
  * - attestation requirements stay as `evaluate` found them;
@@ -19,6 +23,7 @@
  * Each unmet requirement's detail names which source said what. Pure.
  */
 import type { PolicyResult, RequirementOutcome } from './evaluate.js';
+import type { NotaryKey } from './notary-pins.js';
 import { DEFAULT_NOTARY_RULE, TRUST_SOURCES, type NotaryRule, type TrustSource } from './sources.js';
 
 /** What Notary answered for the image, as the engine found it. */
@@ -28,7 +33,9 @@ export type NotaryFinding =
   /** No Notary service, or the service has no trust data for the GUN. */
   | { readonly kind: 'no-data'; readonly gun: string; readonly detail: string }
   /** The tag (or the digest, for a pull by digest) is a target of an accepted role. */
-  | { readonly kind: 'signed'; readonly gun: string; readonly tag?: string; readonly digest: string; readonly size: number; readonly role: string; readonly keyIds: readonly string[] }
+  | { readonly kind: 'signed'; readonly gun: string; readonly tag?: string; readonly digest: string; readonly size: number; readonly role: string; readonly keyIds: readonly string[]; readonly rootKeys: readonly NotaryKey[]; readonly signerKeys: readonly NotaryKey[] }
+  /** Signed, but not under a pinned root or not by a pinned signer (notary.rootKeys, notary.signers): does not count. */
+  | { readonly kind: 'untrusted'; readonly gun: string; readonly tag?: string; readonly detail: string; readonly rootKeys: readonly NotaryKey[] }
   /** The GUN has trust data, but no accepted role signs this tag (revoked, removed, never signed, or only another role does). */
   | { readonly kind: 'not-signed'; readonly gun: string; readonly tag?: string; readonly detail: string }
   /** The tag is signed for another digest (or size) than the image's. */
@@ -77,6 +84,8 @@ export function notaryDetail(finding: NotaryFinding): string {
       return `${finding.tag !== undefined ? `tag ${finding.tag} is not in Notary for ${finding.gun} (revoked, removed or never signed)` : `no Notary target of ${finding.gun} has this digest`}${finding.detail ? `: ${finding.detail}` : ''}`;
     case 'mismatch':
       return `Notary target mismatch: ${finding.detail}`;
+    case 'untrusted':
+      return `Notary keys not pinned: ${finding.detail}`;
     case 'failed':
       return `${REASON_WORDS[finding.reason]} for ${finding.gun}: ${finding.detail}`;
   }

@@ -5,5 +5,6 @@ export * from './evaluate.js';
 export * from './predicates.js';
 export * from './sources.js';
 export * from './decide.js';
+export * from './notary-pins.js';
 export * from './cve-allowlist.js';
 export * from './containers-policy.js';

@@ -49,6 +49,7 @@ export {
 } from './metadata.js';
 export { checkExpiry, checkFileMeta, checkVersion, fileMetaOf, verifyThreshold } from './checks.js';
 export { resolveRoot, verifyRootRotation, verifyRootSelf } from './root.js';
+export { rootSigners, roleSigners, verifiedSigners, type SignerKey } from './signers.js';
 export { RELEASES_ROLE, restrictPaths, verifyRepository, type RepositoryFiles, type SignedTarget, type VerifiedRepository, type VerifyOptions } from './verify.js';
 export { buildSnapshot, buildTimestamp, signMetadata, type SignedJson } from './build.js';
 export { ROOT_CERTIFICATE_YEARS, rootCertificateKey, rootCertificatePem } from './certificate.js';

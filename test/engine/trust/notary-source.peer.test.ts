@@ -38,7 +38,7 @@ async function consult(ref: string, options: { server?: string; now?: Date; role
     parseImageRef(ref),
     noRegistry,
     { server: options.server ?? peer.url },
-    options.roles ? { authoritative: false, roles: options.roles } : DEFAULT_NOTARY_RULE,
+    options.roles ? { ...DEFAULT_NOTARY_RULE, roles: options.roles } : DEFAULT_NOTARY_RULE,
     { context: { env: { ...process.env, PORTCULLIS_HOME: home }, certDir }, ...(now ? { now: () => now } : {}) },
   );
 }

@@ -36,10 +36,10 @@ repositories:
       'p.yaml',
     );
     assert.deepEqual(p.entries[0]?.sources, ['notary', 'cosign']);
-    assert.deepEqual(p.entries[0]?.notary, { authoritative: true, roles: ['targets/releases', 'targets'] });
+    assert.deepEqual(p.entries[0]?.notary, { authoritative: true, roles: ['targets/releases', 'targets'], rootKeys: [], signers: [] });
     assert.equal(p.entries[1]?.sources, undefined);
     assert.equal(p.entries[1]?.notary, undefined);
-    assert.deepEqual(parsePolicy('repositories:\n  - match: a/b\n    sources: notary\n    notary: {roles: targets}\n').entries[0]?.notary, { authoritative: false, roles: ['targets'] });
+    assert.deepEqual(parsePolicy('repositories:\n  - match: a/b\n    sources: notary\n    notary: {roles: targets}\n').entries[0]?.notary, { authoritative: false, roles: ['targets'], rootKeys: [], signers: [] });
   });
 
   test('mistakes are one POLICY_INVALID naming file:line', () => {
@@ -48,7 +48,7 @@ repositories:
     rejects('repositories:\n  - match: a/b\n    sources: [cosign, cosign]\n', /^p\.yaml:3: "sources" names cosign twice/);
     rejects('repositories:\n  - match: a/b\n    notary:\n      authoritative: yes please\n', /^p\.yaml:4: "authoritative" must be true or false/);
     rejects('repositories:\n  - match: a/b\n    notary:\n      roles: [releases]\n', /^p\.yaml:4: "roles" entries are targets or a delegation such as targets\/releases, not "releases"/);
-    rejects('repositories:\n  - match: a/b\n    notary:\n      server: https://x\n', /^p\.yaml:4: unknown key "server" in "notary" \(allowed: authoritative, roles\)/);
+    rejects('repositories:\n  - match: a/b\n    notary:\n      server: https://x\n', /^p\.yaml:4: unknown key "server" in "notary" \(allowed: authoritative, roles, rootKeys, signers\)/);
     rejects('repositories:\n  - match: a/b\n    notary: true\n', /^p\.yaml:3: "notary" must be a mapping/);
     rejects('repositories:\n  - match: a/b\n    sources: [cosign]\n    notary: {authoritative: true}\n', /^p\.yaml:4: "notary" settings need notary in "sources"/);
   });
@@ -58,7 +58,7 @@ const GUN = REPO;
 const FINDINGS: Record<string, NotaryFinding> = {
   off: { kind: 'off' },
   noData: { kind: 'no-data', gun: GUN, detail: 'https://registry.example has none' },
-  signed: { kind: 'signed', gun: GUN, tag: 'latest', digest: DIGEST, size: 10, role: 'targets/releases', keyIds: ['cd'.repeat(32)] },
+  signed: { kind: 'signed', gun: GUN, tag: 'latest', digest: DIGEST, size: 10, role: 'targets/releases', keyIds: ['cd'.repeat(32)], rootKeys: [], signerKeys: [] },
   notSigned: { kind: 'not-signed', gun: GUN, tag: 'latest', detail: '' },
   mismatch: { kind: 'mismatch', gun: GUN, tag: 'latest', detail: `latest is signed for ${OTHER}, not ${DIGEST}` },
   expired: { kind: 'failed', gun: GUN, reason: 'expired', detail: 'EXPIRED: targets expired at 2020-01-01T00:00:00.000Z' },

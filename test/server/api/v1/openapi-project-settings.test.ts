@@ -72,7 +72,7 @@ test('settings: read, replace whole, clear; refusals by role and by value', asyn
     [{ denySeverity: 'high' }, 'denySeverity: one of CRITICAL, HIGH, MEDIUM, LOW, NEGLIGIBLE, UNKNOWN'],
     [{ quotas: '1GiB' }, 'quotas: unknown key (expected quota, untaggedRetention, retention, denySeverity, trustPolicy)'],
     [{ trustPolicy: { keys: ['./vendor.pub'] } }, "trustPolicy: keys: name keys by id (from the registry's trust store) or root-certified, not by file"],
-    [{ trustPolicy: { action: 'allow' } }, 'trustPolicy: action: not allowed here (allowed: keys, threshold, signedIdentity, identity, attestations, cveAllowlist)'],
+    [{ trustPolicy: { action: 'allow' } }, 'trustPolicy: action: not allowed here (allowed: keys, threshold, signedIdentity, identity, attestations, cveAllowlist, sources, notary)'],
     [{ trustPolicy: { cveAllowlist: [{ id: 'CVE-2024-1', reason: 'x' }] } }, 'trustPolicy: cveAllowlist entry CVE-2024-1 has no "expires" (a date such as 2027-01-31): an exception must end'],
     [{ trustPolicy: { attestations: [{ type: 'vuln', maxAge: 'soon' }] } }, 'trustPolicy: "maxAge" must be a duration like 12h, 7d or 2w, not "soon"'],
   ];

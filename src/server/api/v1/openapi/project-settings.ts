@@ -40,6 +40,10 @@ const DAYS = { type: 'string', pattern: '^\\d{1,6}[smhdw]$', description: 'A dur
 
 const KEY = { type: 'string', pattern: '^\\s*(root-certified|[0-9a-f]{6,64})\\s*$' } as const;
 
+const NOTARY_SOURCE = { type: 'string', enum: ['cosign', 'bundle', 'notary'] } as const;
+
+const NOTARY_KEY_ID = { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } as const;
+
 const TRUST_POLICY: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -64,6 +68,21 @@ const TRUST_POLICY: JsonSchema = {
         },
       },
       description: 'Attestations that must exist, signed by the keys above.',
+    },
+    sources: {
+      oneOf: [NOTARY_SOURCE, { type: 'array', minItems: 1, items: NOTARY_SOURCE }],
+      description: 'Trust sources that may meet the signature requirement: cosign, bundle, notary. Default cosign and bundle: Notary counts for a project only when named here.',
+    },
+    notary: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        authoritative: { type: 'boolean', description: 'What Notary does not sign is refused, whatever cosign says.' },
+        roles: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^targets(/[A-Za-z0-9_.-]+){0,8}$' }, description: 'Roles whose signature counts (default every role).' },
+        rootKeys: { type: 'array', minItems: 1, maxItems: 64, items: NOTARY_KEY_ID, description: 'The GUN\'s root must be signed by one of these (docker trust inspect\'s Root Key, or notary\'s canonical id).' },
+        signers: { type: 'array', minItems: 1, maxItems: 64, items: NOTARY_KEY_ID, description: 'The role signing the target must be signed by one of these keys.' },
+      },
+      description: 'How Notary counts (docs/signing.md "Pinning Notary keys"); needs notary in sources.',
     },
     cveAllowlist: {
       type: 'array',
