@@ -1,8 +1,8 @@
 /**
  * Reading a blob's object back from S3 as one stream: ranged GETs of
- * `rangeBytes`, up to `concurrency` in flight and delivered in order (one GET
- * at a time leaves the link idle between S3's answers), so memory stays at
- * `concurrency` ranges per read.
+ * `rangeBytes`, the next `concurrency` requested ahead and their bodies read
+ * in order (one GET at a time leaves the link idle between S3's answers); a
+ * body waiting its turn is held back by TCP, not buffered here.
  *
  * A whole-blob read is verified: every byte goes through the digest and the
  * stream's last piece is held back until the digest matched. Bytes that do not
@@ -63,37 +63,45 @@ export async function readObject(target: ObjectReadTarget, window: { start: numb
 
 async function* pieces(target: ObjectReadTarget, first: Readable, from: number, last: number, verify?: Verification): AsyncGenerator<Buffer> {
   const hash = verify ? createDigestHash(verify.digest) : undefined;
-  const ahead: Array<Promise<Buffer>> = [];
+  // Requests for the next ranges go out early; their bodies wait, held back by TCP, until their turn.
+  const ahead: Array<{ body: Promise<Readable>; size: number }> = [];
   let next = from;
-  const fetchAhead = (): void => {
+  const requestAhead = (): void => {
     while (ahead.length < target.concurrency && next <= last) {
       const end = Math.min(next + target.rangeBytes - 1, last);
-      const fetching = fetchRange(target, next, end);
-      fetching.catch(() => undefined); // awaited below; a read abandoned early must not leave it unhandled
-      ahead.push(fetching);
+      const body = requestRange(target, next, end);
+      body.catch(() => undefined); // awaited in turn; a read abandoned early must not leave it unhandled
+      ahead.push({ body, size: end - next + 1 });
       next = end + 1;
     }
   };
   let held: Buffer | undefined;
   let seen = 0;
+  let current: Readable | undefined = first;
   try {
-    fetchAhead();
-    for await (const piece of first as AsyncIterable<Buffer>) {
-      hash?.update(piece);
-      seen += piece.length;
-      if (held) yield held;
-      held = piece;
-    }
-    while (ahead.length > 0) {
-      const range = await ahead.shift()!;
-      fetchAhead();
-      hash?.update(range);
-      seen += range.length;
-      if (held) yield held;
-      held = range;
+    requestAhead();
+    let expected: number | undefined;
+    for (;;) {
+      let got = 0;
+      for await (const piece of current as AsyncIterable<Buffer>) {
+        hash?.update(piece);
+        got += piece.length;
+        if (held) yield held;
+        held = piece;
+      }
+      if (expected !== undefined && got !== expected) {
+        throw new ServeError('INTERNAL', `S3 GetObject of ${target.key} returned ${got} bytes of a ${expected}-byte range: the object changed while read`);
+      }
+      seen += got;
+      const following = ahead.shift();
+      if (following === undefined) break;
+      current = await following.body;
+      expected = following.size;
+      requestAhead();
     }
   } finally {
-    first.destroy();
+    current?.destroy();
+    for (const pending of ahead) void pending.body.then((body) => body.destroy(), () => undefined);
   }
   if (verify && hash) {
     const actual = `${verify.digest.slice(0, verify.digest.indexOf(':'))}:${hash.digest('hex')}`;
@@ -105,11 +113,9 @@ async function* pieces(target: ObjectReadTarget, first: Readable, from: number, 
   if (held) yield held;
 }
 
-async function fetchRange(target: ObjectReadTarget, start: number, end: number): Promise<Buffer> {
+async function requestRange(target: ObjectReadTarget, start: number, end: number): Promise<Readable> {
   const { client, bucket: Bucket, key: Key } = target;
   const out = await s3Call(`GetObject of ${Key} in bucket ${Bucket}`, () => client.send(new GetObjectCommand({ Bucket, Key, Range: `bytes=${start}-${end}` })));
-  if (out.Body === undefined) throw new ServeError('INTERNAL', `S3 GetObject of ${Key} returned no body`);
-  const bytes = Buffer.from(await out.Body.transformToByteArray());
-  if (bytes.length !== end - start + 1) throw new ServeError('INTERNAL', `S3 GetObject of ${Key} bytes ${start}-${end} returned ${bytes.length} bytes: the object changed while read`);
-  return bytes;
+  if (!(out.Body instanceof Readable)) throw new ServeError('INTERNAL', `S3 GetObject of ${Key} returned no stream`);
+  return out.Body;
 }
