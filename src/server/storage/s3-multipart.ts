@@ -7,7 +7,7 @@
  * acknowledges each part; two or three keep it busy.
  *
  * A registry upload spans many requests (PATCH chunks, possibly on other
- * machines), so the multipart upload outlives any one PartUploader: its id
+ * machines), so the multipart upload outlives each PartUploader: its id
  * and the parts sent so far live in the upload's state object (s3.ts), and a
  * PartUploader continues from them.
  */
@@ -110,7 +110,7 @@ export class PartUploader {
   }
 }
 
-/** Publishes the object from exactly these parts (S3 refuses any whose ETag changed); returns the object's ETag. */
+/** Publishes the object from exactly these parts (S3 refuses a part whose ETag changed); returns the object's ETag. */
 export async function completeMultipart(target: MultipartTarget, uploadId: string, parts: readonly UploadedPart[]): Promise<string> {
   const { client, bucket: Bucket, key: Key } = target;
   const out = await s3Call(`CompleteMultipartUpload of ${Key} in bucket ${Bucket}`, () =>

@@ -44,7 +44,7 @@ export async function readObject(target: ObjectReadTarget, window: { start: numb
   try {
     first = await s3CallOrMissing(what, () => client.send(new GetObjectCommand({ Bucket, Key, Range: range })));
   } catch (error) {
-    // S3 refuses any range of an empty object: a whole read of one asks again without.
+    // S3 refuses every range of an empty object: a whole read of one asks again without.
     if (!(error instanceof ServeError && error.code === 'RANGE_INVALID' && window.start === 0 && window.end === undefined)) throw error;
     first = await s3CallOrMissing(what, () => client.send(new GetObjectCommand({ Bucket, Key })));
   }

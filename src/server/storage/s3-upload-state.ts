@@ -1,6 +1,6 @@
 /**
  * The state object of one S3 upload (`uploads/<id>/state.json`): everything a
- * request on any machine needs to continue or finish the upload, since S3
+ * request on whichever machine needs to continue or finish the upload, since S3
  * objects cannot be appended to and no process keeps anything between
  * requests. Read back from the bucket, it is checked field by field, never
  * trusted as it stands.
