@@ -7,7 +7,9 @@ import { setFlagsFromString } from 'node:v8';
 // background thread and process exit waits for that job (~0.2 s measured here);
 // the baseline compiler alone parses a registry's few responses just as well.
 // Set before undici is loaded, so it applies to that module's compilation.
-setFlagsFromString('--liftoff-only');
+// Not for `serve`: a long-running server gains from optimised WebAssembly (the
+// S3 store's resumable SHA-256 runs ~10x slower on the baseline compiler alone).
+if (process.argv.slice(2).find((arg) => !arg.startsWith('-')) !== 'serve') setFlagsFromString('--liftoff-only');
 
 // `--version` alone: answered without loading the CLI (src/cli/version.ts).
 const { VERSION, asksOnlyForVersion } = await import('../dist/src/cli/version.js');

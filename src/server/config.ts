@@ -25,6 +25,8 @@ export interface S3StorageConfig {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly forcePathStyle: boolean;
+  /** Blob GETs redirect to presigned URLs instead of streaming through the registry. */
+  readonly redirect?: boolean;
 }
 
 export type StorageConfig = { readonly kind: 'filesystem' } | S3StorageConfig;

@@ -63,8 +63,8 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
-/** The blob store a configuration names (also what `portcullis registry gc` opens offline). */
-export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'storage'>): Promise<BlobStore> {
+/** The blob store a configuration names (also what `portcullis registry gc` opens offline); corrupt S3 objects found by reads are logged. */
+export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'storage'> & { readonly log?: RegistryConfig['log'] }): Promise<BlobStore> {
   if (config.storage.kind === 'filesystem') return new FilesystemBlobStore(join(config.root, 'blobs'));
   const { S3BlobStore } = await import('./storage/s3.js');
   const s3 = config.storage;
@@ -76,6 +76,8 @@ export async function openBlobStore(config: Pick<RegistryConfig, 'root' | 'stora
     secretAccessKey: s3.secretAccessKey,
     forcePathStyle: s3.forcePathStyle,
     ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+    ...(s3.redirect ? { redirectSeconds: 20 * 60 } : {}),
+    onCorrupt: (blob) => config.log?.error({ event: 'blob.corrupt', blob: blob.digest, key: blob.key, actual: blob.actual, size: blob.size }, `blob ${blob.digest} in S3 does not match its digest (got ${blob.actual}): not served`),
   });
 }
 

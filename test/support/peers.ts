@@ -51,6 +51,8 @@ export interface RegistryOptions {
   auth?: boolean;
   tls?: boolean;
   port?: number;
+  /** Store blobs with distribution's own S3 driver on this S3 API (registry.sh `REGISTRY_S3=1`) instead of the filesystem. */
+  s3?: { endpoint: string; accessKey: string; secretKey: string; region: string; bucket?: string };
 }
 
 /** Starts Debian's docker-registry on a free loopback port. */
@@ -62,6 +64,16 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     PORT: String(port),
     REGISTRY_AUTH: options.auth ? '1' : '0',
     REGISTRY_TLS: options.tls ? '1' : '0',
+    ...(options.s3
+      ? {
+          REGISTRY_S3: '1',
+          S3_ENDPOINT: options.s3.endpoint,
+          S3_ACCESS_KEY: options.s3.accessKey,
+          S3_SECRET_KEY: options.s3.secretKey,
+          S3_REGION: options.s3.region,
+          ...(options.s3.bucket ? { REGISTRY_S3_BUCKET: options.s3.bucket } : {}),
+        }
+      : {}),
   };
   const { stdout } = await run('bash', [join(PEERS, 'registry.sh'), 'start'], { env, maxBuffer: 1 << 20 });
   const kv = parseKeyValues(stdout);

@@ -35,6 +35,7 @@ export interface ServeOptions {
   storage?: string;
   s3Endpoint?: string;
   s3Region?: string;
+  s3Redirect?: boolean;
   metadata?: string;
   htpasswd?: string;
   anonymousPull?: boolean;
@@ -341,6 +342,7 @@ async function storageConfig(resolved: ResolvedSettings): Promise<StorageConfig>
     secretAccessKey,
     // Custom endpoints (MinIO, Swift, Ceph) rarely do virtual-hosted buckets.
     forcePathStyle: s.s3.forcePathStyle ?? s.s3.endpoint !== undefined,
+    redirect: s.s3.redirect,
   };
 }
 

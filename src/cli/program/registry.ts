@@ -97,6 +97,7 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--storage <url>', 'blob storage: a folder (default --root) or s3://BUCKET[/PREFIX]')
     .option('--s3-endpoint <url>', 'S3 endpoint (default AWS_ENDPOINT_URL, else AWS)')
     .option('--s3-region <region>', 'S3 region (default AWS_REGION or us-east-1)')
+    .option('--s3-redirect', 'with s3 storage: answer blob GETs with a redirect to a presigned S3 URL (clients must reach the endpoint)')
     .option('--metadata <url>', 'postgres://… for metadata shared by several processes (default SQLite in --root)')
     .option('--htpasswd <file>', 'require Basic authentication against this htpasswd file (bcrypt)')
     .option('--anonymous-pull', 'with --htpasswd: allow pulls without credentials')

@@ -56,6 +56,10 @@ export interface UploadState {
 export interface BlobStore {
   /** Driver name for logs and metrics: `filesystem`, `s3`. */
   readonly driver: string;
+  /** True when every `stat` is a network request (S3): the API then answers HEAD from the metadata's recorded size. */
+  readonly remote?: boolean;
+  /** Where a client may fetch the blob itself (a presigned URL), when the store is set to redirect; else undefined. */
+  redirectUrl?(digest: Digest): Promise<string | undefined>;
   stat(digest: Digest): Promise<BlobInfo | undefined>;
   /** The blob's bytes (or a range of them); throws BLOB_UNKNOWN when absent, RANGE_INVALID when the range is outside it. */
   read(digest: Digest, range?: ByteRange): Promise<Readable>;

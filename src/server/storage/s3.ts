@@ -5,74 +5,103 @@
  * a process or on a local disk — a PATCH may land on any machine.
  *
  * Layout under `prefix`:
- *   blobs/<algorithm>/<hex>        a verified blob (visible only once verified)
- *   uploads/<id>/state.json        {startedAt, updatedAt, size, chunks: [{key, size}], owner?}
- *   uploads/<id>/<seq>-<token>     the bytes of one append (a large append: pieces of `chunkBytes`)
+ *   blobs/<algorithm>/<hex>   a blob; written only with bytes already verified against <hex>
+ *   uploads/<id>/state.json   what the upload holds (s3-upload-state.ts)
+ *   uploads/<id>/data         the upload's S3 multipart upload (its parts ≥ 5 MiB), completed at finish
+ *   uploads/<id>/tail-<rand>  bytes after the parts, when too many to keep inline in the state
  *
- * Why this shape: S3 objects cannot be appended to, so each append is its own
- * object and the state object says which objects, in which order, make the
- * upload. The random token means two racing appends at one offset never
- * overwrite each other's bytes: whichever state write lands last names a
- * consistent set. S3 cannot hash for us, so `finishUpload` streams the chunks
- * once, in order, through the digest into a multipart upload (one part
- * buffered at a time) and completes it — makes the blob visible — only after
- * the digest matched; on a mismatch it aborts it and deletes the chunks.
+ * How an upload streams: each PATCH continues the multipart upload, cutting
+ * parts of `partBytes` as the body arrives (a few in flight, s3-multipart.ts)
+ * and hashing each part as it is cut (resumable-hash.ts; the hash state is
+ * saved in the state object), so finishing needs no second read: the closing
+ * PUT hashes only the tail and compares.
+ *
+ * Why a blob is never published unverified, with no conditional writes (Swift
+ * 2.30 has none): a blob's key is written only (1) by PutObject of bytes this
+ * process hashed in memory, or (2) by a server-side copy of the upload's
+ * completed object, after the digest over exactly the bytes sent as its parts
+ * matched; CompleteMultipartUpload refuses parts whose ETag (MD5) changed since
+ * they were sent, and the copy is conditional on the completed object's ETag
+ * (x-amz-copy-source-if-match; where Swift refuses that condition, the
+ * copy's ETag is checked and a wrong copy removed), so a racing request on
+ * the same upload cannot swap bytes in between. Two processes pushing one blob each upload to their
+ * own upload's keys and copy the same verified bytes onto the blob's key: last
+ * writer wins, both wrote the right bytes. What remains (an MD5 collision
+ * forged by the upload's own owner, bit rot, someone writing to the bucket
+ * directly) is caught when the blob is read: whole reads are verified and a
+ * mismatch is never served complete (s3-read.ts) and is reported (`onCorrupt`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { createDigestHash, digestAlgorithm, digestHex, isDigest, type Digest } from '../../core/index.js';
 import { ServeError } from '../errors.js';
-import { parseUploadOwner, type BlobInfo, type BlobStore, type ByteRange, type StoredBlob, type UploadOwner, type UploadState } from './blob-store.js';
+import type { BlobInfo, BlobStore, ByteRange, StoredBlob, UploadOwner, UploadState } from './blob-store.js';
+import { PartBuffer } from './part-buffer.js';
+import { RESUMABLE_ALGORITHM, ResumableHash } from './resumable-hash.js';
 import { createS3Client, describeS3Error, s3Call, s3CallOrMissing, type S3Connection } from './s3-client.js';
-import { MIN_PART_BYTES, MultipartWriter } from './s3-multipart.js';
+import { abortMultipart, completeMultipart, MIN_PART_BYTES, PartUploader, type MultipartTarget } from './s3-multipart.js';
+import { deleteKeys, listMultipartUploads, listObjects, type BucketRef } from './s3-objects.js';
+import { multipartEtag, PublishingCopies } from './s3-publish.js';
+import { readObject } from './s3-read.js';
+import { INLINE_TAIL_BYTES, parseStoredUpload, toUploadState, type StoredTail, type StoredUpload } from './s3-upload-state.js';
+
+export interface CorruptBlob {
+  readonly digest: Digest;
+  readonly key: string;
+  /** What the stored bytes hash to. */
+  readonly actual: string;
+  readonly size: number;
+}
 
 export interface S3BlobStoreConfig extends S3Connection {
   readonly bucket: string;
   /** Key prefix inside the bucket, e.g. `registry` (no leading or trailing slash needed). */
   readonly prefix?: string;
-  /** Multipart part size when finishing an upload, ≥ 5 MiB (default 8 MiB): the most `finishUpload` buffers. */
+  /** Multipart part size, ≥ 5 MiB (default 8 MiB). */
   readonly partBytes?: number;
-  /** Largest chunk object one append writes (default 8 MiB): the most `appendUpload` buffers. */
-  readonly chunkBytes?: number;
+  /** Parts in flight per upload (default 3): an upload buffers at most this many parts plus one. */
+  readonly partConcurrency?: number;
+  /** Bytes per ranged GET when reading a blob (default 16 MiB: on Swift, fewer larger ranges read faster). */
+  readonly readRangeBytes?: number;
+  /** Ranged GETs requested ahead per read (default 2). */
+  readonly readConcurrency?: number;
   /** Keys per ListObjectsV2 page (default 1000, S3's maximum). */
   readonly listPageSize?: number;
+  /** Blob GETs are answered with a redirect to a presigned URL of this lifetime, in seconds (off when absent). */
+  readonly redirectSeconds?: number;
+  /** Told when a whole read finds a blob whose bytes do not match its digest (the read then fails). */
+  readonly onCorrupt?: (blob: CorruptBlob) => void;
 }
-
-interface ChunkRef { readonly key: string; readonly size: number }
-interface StoredUpload { readonly startedAt: string; readonly updatedAt: string; readonly size: number; readonly chunks: readonly ChunkRef[]; readonly owner?: UploadOwner }
 
 const MiB = 1024 * 1024;
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 export class S3BlobStore implements BlobStore {
   readonly driver = 's3';
+  /** Every stat is a request: the API answers HEAD from the metadata's recorded size instead. */
+  readonly remote = true;
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly partBytes: number;
-  private readonly chunkBytes: number;
-  private readonly listPageSize: number;
+  private readonly partConcurrency: number;
+  private readonly ref: BucketRef;
+  private readonly copies = new PublishingCopies();
 
-  constructor(config: S3BlobStoreConfig) {
+  constructor(private readonly config: S3BlobStoreConfig) {
     this.bucket = config.bucket;
     const trimmed = (config.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.prefix = trimmed === '' ? '' : `${trimmed}/`;
     this.partBytes = config.partBytes ?? 8 * MiB;
-    this.chunkBytes = config.chunkBytes ?? 8 * MiB;
-    this.listPageSize = config.listPageSize ?? 1000;
+    this.partConcurrency = config.partConcurrency ?? 3;
     if (this.partBytes < MIN_PART_BYTES) throw new ServeError('CONFIG_INVALID', `S3 part size must be at least ${MIN_PART_BYTES} bytes`);
-    if (!(this.chunkBytes >= 1)) throw new ServeError('CONFIG_INVALID', 'S3 chunk size must be positive');
+    for (const [name, value] of [['part concurrency', this.partConcurrency], ['read range', config.readRangeBytes ?? 1], ['read concurrency', config.readConcurrency ?? 1]] as const) {
+      if (!(Number.isSafeInteger(value) && value >= 1)) throw new ServeError('CONFIG_INVALID', `S3 ${name} must be a positive whole number`);
+    }
     this.client = createS3Client(config);
+    this.ref = { client: this.client, bucket: this.bucket, pageSize: config.listPageSize ?? 1000 };
   }
 
   /** Builds the store and checks that the bucket answers with these credentials (CONFIG_INVALID otherwise). */
@@ -98,28 +127,24 @@ export class S3BlobStore implements BlobStore {
     if (range && !(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.end >= range.start)) {
       throw new ServeError('RANGE_INVALID', `invalid range ${range.start}-${range.end}`);
     }
-    const out = await this.maybe('GetObject', key, () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) })),
-    );
+    const target = { client: this.client, bucket: this.bucket, key, rangeBytes: this.config.readRangeBytes ?? 16 * MiB, concurrency: this.config.readConcurrency ?? 2 };
+    const onMismatch = (actual: string, size: number): void => this.config.onCorrupt?.({ digest, key, actual, size });
+    const out = await readObject(target, range ?? { start: 0 }, range ? undefined : { digest, onMismatch });
     if (out === undefined) throw new ServeError('BLOB_UNKNOWN', `blob ${digest} is not stored`, { detail: { digest } });
-    const body = out.Body;
-    if (!(body instanceof Readable)) throw new ServeError('INTERNAL', `S3 GetObject of ${key} returned no stream`);
-    if (range) {
-      // S3 clips a range that runs past the end; the contract calls that outside the blob.
-      const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? NaN);
-      if (!(range.end < total)) {
-        body.destroy();
-        throw new ServeError('RANGE_INVALID', `range ${range.start}-${range.end} is outside blob ${digest} (${total} bytes)`);
-      }
-    }
-    return body;
+    return out;
+  }
+
+  /** With `redirectSeconds`: a presigned GET URL of the blob's object (S3 answers 404 when it is absent); else undefined. */
+  async redirectUrl(digest: Digest): Promise<string | undefined> {
+    const expiresIn = this.config.redirectSeconds;
+    if (expiresIn === undefined) return undefined;
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.blobKey(digest) }), { expiresIn });
   }
 
   async putBytes(digest: Digest, bytes: Buffer): Promise<BlobInfo> {
     const actual = hashOf(digest, bytes);
     if (actual !== digest) throw digestInvalid(digest, actual);
-    const key = this.blobKey(digest);
-    await this.call('PutObject', key, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentLength: bytes.length })));
+    await this.putObject(this.blobKey(digest), bytes);
     return { digest, size: bytes.length };
   }
 
@@ -132,7 +157,7 @@ export class S3BlobStore implements BlobStore {
 
   async *list(): AsyncIterable<StoredBlob> {
     const base = `${this.prefix}blobs/`;
-    for await (const object of this.objects(base)) {
+    for await (const object of listObjects(this.ref, base)) {
       const [algorithm, hex, extra] = object.key.slice(base.length).split('/');
       const digest = `${algorithm}:${hex}`;
       if (extra === undefined && isDigest(digest)) yield { digest, size: object.size, modifiedAt: object.modifiedAt };
@@ -142,117 +167,131 @@ export class S3BlobStore implements BlobStore {
   async startUpload(owner?: UploadOwner): Promise<UploadState> {
     const id = randomUUID().replaceAll('-', '');
     const now = new Date().toISOString();
-    const stored: StoredUpload = { startedAt: now, updatedAt: now, size: 0, chunks: [], ...(owner ? { owner } : {}) };
+    const stored: StoredUpload = { startedAt: now, updatedAt: now, size: 0, parts: [], ...(owner ? { owner } : {}) };
     await this.writeState(id, stored);
-    return toState(id, stored);
+    return toUploadState(id, stored);
   }
 
   async uploadState(id: string): Promise<UploadState | undefined> {
     const stored = await this.readState(id);
-    return stored && toState(id, stored);
+    return stored && toUploadState(id, stored);
   }
 
   async appendUpload(id: string, offset: number, content: Readable, options?: { maxBytes?: number }): Promise<UploadState> {
     const stored = await this.requireState(id);
     if (offset !== stored.size) throw new ServeError('RANGE_INVALID', `upload ${id} is at offset ${stored.size}, not ${offset}`, { detail: { size: stored.size } });
     const maxBytes = options?.maxBytes ?? Number.POSITIVE_INFINITY;
-    const written: ChunkRef[] = [];
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let total = stored.size;
-    const flush = async (): Promise<void> => {
-      if (pendingBytes === 0) return;
-      const body = Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      const name = `${String(stored.chunks.length + written.length).padStart(6, '0')}-${randomBytes(6).toString('hex')}`;
-      const key = this.uploadKey(id, name);
-      written.push({ key: name, size: body.length });
-      await this.call('PutObject', key, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length })));
+    const pending = new PartBuffer();
+    pending.add(await this.readTail(id, stored.tail));
+    const hash = await ResumableHash.open(stored.hash);
+    const uploader = new PartUploader(this.dataTarget(id), stored.multipart, stored.parts.length + 1, this.partConcurrency);
+    const sendPart = async (bytes: Buffer): Promise<void> => {
+      hash.update(bytes);
+      await uploader.add(bytes);
     };
+    let total = stored.size;
+    let tailObject: string | undefined;
+    let next: StoredUpload;
     try {
       for await (const piece of content) {
         const buffer = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array | string);
         total += buffer.length;
         if (total > maxBytes) throw new ServeError('SIZE_INVALID', `upload ${id} is larger than the limit of ${maxBytes} bytes`);
-        pending.push(buffer);
-        pendingBytes += buffer.length;
-        if (pendingBytes >= this.chunkBytes) await flush();
+        pending.add(buffer);
+        while (pending.size >= this.partBytes) await sendPart(pending.take(this.partBytes));
       }
-      await flush();
-      const next: StoredUpload = { ...stored, size: total, updatedAt: new Date().toISOString(), chunks: [...stored.chunks, ...written] };
+      if (pending.size >= MIN_PART_BYTES) await sendPart(pending.takeAll());
+      const sent = await uploader.drain();
+      const rest = pending.takeAll();
+      let tail: StoredTail | undefined;
+      if (rest.length > INLINE_TAIL_BYTES) {
+        tailObject = `tail-${randomBytes(8).toString('hex')}`;
+        await this.putObject(this.uploadKey(id, tailObject), rest);
+        tail = { size: rest.length, object: tailObject };
+      } else if (rest.length > 0) {
+        tail = { size: rest.length, inline: rest.toString('base64') };
+      }
+      const multipart = uploader.id;
+      next = {
+        startedAt: stored.startedAt,
+        updatedAt: new Date().toISOString(),
+        size: total,
+        ...(stored.owner ? { owner: stored.owner } : {}),
+        ...(multipart ? { multipart } : {}),
+        parts: [...stored.parts, ...sent],
+        hash: hash.save(),
+        ...(tail ? { tail } : {}),
+      };
       await this.writeState(id, next);
-      return toState(id, next);
     } catch (error) {
-      // Leave the upload exactly as it was before this append.
-      await this.deleteKeys(written.map((chunk) => this.uploadKey(id, chunk.key))).catch(() => undefined);
+      // Leave the upload exactly as it was before this append: parts past its list are replaced by the next append.
+      await uploader.drain().catch(() => undefined);
+      const created = uploader.created ? uploader.id : undefined;
+      if (created) await abortMultipart(this.dataTarget(id), created).catch(() => undefined);
+      if (tailObject) await deleteKeys(this.ref, [this.uploadKey(id, tailObject)]).catch(() => undefined);
       if (error instanceof ServeError) throw error;
       throw new ServeError('BLOB_UPLOAD_INVALID', `upload ${id}: the request body ended early: ${(error as Error).message}`, { cause: error });
     }
+    // The former tail is in a part or in the new tail now; what a failure leaves, cancelUpload removes by listing.
+    if (stored.tail?.object) await deleteKeys(this.ref, [this.uploadKey(id, stored.tail.object)]).catch(() => undefined);
+    return toUploadState(id, next);
   }
 
   async finishUpload(id: string, digest: Digest): Promise<BlobInfo> {
     const stored = await this.requireState(id);
-    let hash;
-    try {
-      hash = createDigestHash(digest);
-    } catch (error) {
-      throw new ServeError('DIGEST_INVALID', `unsupported digest ${digest}`, { cause: error, detail: { digest } });
+    hashOf(digest, Buffer.alloc(0)); // DIGEST_INVALID for an algorithm we cannot check
+    const tail = await this.readTail(id, stored.tail);
+    if (stored.parts.length === 0 || stored.multipart === undefined) {
+      // Everything is in the tail: hashed here, and written straight to the blob's key once it matched.
+      const actual = hashOf(digest, tail);
+      if (actual !== digest) return this.refuse(id, stored, digest, actual);
+      await this.putObject(this.blobKey(digest), tail);
+      await this.removeUpload(id, stored, false);
+      return { digest, size: tail.length };
     }
-    const key = this.blobKey(digest);
-    // A large blob that already exists (a re-push) only needs the upload verified, not written again; for a
-    // small one the extra HEAD would cost about what the write does.
-    const exists = stored.size > this.partBytes && (await this.stat(digest)) !== undefined;
-    const writer = exists ? undefined : new MultipartWriter(this.client, this.bucket, key, this.partBytes);
-    let seen = 0;
-    try {
-      for (const chunk of stored.chunks) {
-        const chunkKey = this.uploadKey(id, chunk.key);
-        const out = await this.call('GetObject', chunkKey, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: chunkKey })));
-        if (!(out.Body instanceof Readable)) throw new ServeError('INTERNAL', `S3 GetObject of ${chunkKey} returned no stream`);
-        for await (const piece of out.Body as AsyncIterable<Buffer>) {
-          hash.update(piece);
-          seen += piece.length;
-          if (writer) await writer.write(piece);
-        }
-      }
-      if (seen !== stored.size) throw new ServeError('INTERNAL', `upload ${id} holds ${seen} bytes, its state says ${stored.size}`);
-      const actual = `${digestAlgorithm(digest)}:${hash.digest('hex')}`;
-      if (actual !== digest) {
-        await writer?.abort();
-        // Best effort: the client must hear DIGEST_INVALID; what a failed removal leaves, staleUploads finds.
-        await this.removeUpload(id, stored).catch(() => undefined);
-        throw digestInvalid(digest, actual);
-      }
-      await writer?.complete();
-    } catch (error) {
-      await writer?.abort().catch(() => undefined);
-      if (error instanceof ServeError) throw error;
-      throw new ServeError('INTERNAL', `S3 read of upload ${id} failed: ${(error as Error).message}`, { cause: error });
+    const streamed = digestAlgorithm(digest) === RESUMABLE_ALGORITHM && stored.hash !== undefined;
+    if (streamed) {
+      const hash = await ResumableHash.open(stored.hash);
+      hash.update(tail);
+      const actual = hash.digest();
+      if (actual !== digest) return this.refuse(id, stored, digest, actual);
     }
-    await this.removeUpload(id, stored);
-    return { digest, size: seen };
+    const data = this.dataTarget(id);
+    const uploader = new PartUploader(data, stored.multipart, stored.parts.length + 1, 1);
+    if (tail.length > 0) await uploader.add(tail);
+    const parts = [...stored.parts, ...(await uploader.drain())];
+    const etag = multipartEtag(parts);
+    if ((await completeMultipart(data, stored.multipart, parts)) !== etag) throw new ServeError('INTERNAL', `upload ${id} changed while it was being finished`);
+    if (!streamed) {
+      // Another algorithm than the one hashed while streaming: the completed object is read back through it.
+      const actual = await this.hashObject(data.key, digest);
+      if (actual !== digest) return this.refuse(id, stored, digest, actual, true);
+    }
+    await this.copies.publish(this.ref, data.key, this.blobKey(digest), etag);
+    await this.removeUpload(id, stored, true);
+    return { digest, size: stored.size };
   }
 
   async cancelUpload(id: string): Promise<void> {
     if (!UPLOAD_ID.test(id)) return;
-    // Everything under the upload's folder, listed: also chunks a lost append race or a crash left without a state.
+    const folder = this.uploadKey(id, '');
+    // Listed, not read from the state: also what a lost race or a crash left without one.
+    for await (const pending of listMultipartUploads(this.ref, folder)) await abortMultipart({ ...this.ref, key: pending.key }, pending.uploadId);
     const keys: string[] = [];
-    for await (const key of this.keys(this.uploadKey(id, ''))) keys.push(key);
-    await this.deleteKeys(keys);
+    for await (const object of listObjects(this.ref, folder)) keys.push(object.key);
+    await deleteKeys(this.ref, keys);
   }
 
   async staleUploads(before: Date): Promise<string[]> {
     const base = `${this.prefix}uploads/`;
     const ids = new Set<string>();
-    for await (const key of this.keys(base)) {
-      const id = key.slice(base.length).split('/')[0] ?? '';
-      if (UPLOAD_ID.test(id)) ids.add(id);
-    }
+    const idOf = (key: string): string => key.slice(base.length).split('/')[0] ?? '';
+    for await (const object of listObjects(this.ref, base)) if (UPLOAD_ID.test(idOf(object.key))) ids.add(idOf(object.key));
+    for await (const pending of listMultipartUploads(this.ref, base)) if (UPLOAD_ID.test(idOf(pending.key))) ids.add(idOf(pending.key));
     const stale: string[] = [];
     for (const id of ids) {
       const stored = await this.readState(id);
-      // Chunks without a state are the remains of an interrupted removal: stale too.
+      // Objects without a (readable) state are the remains of an interrupted removal or a crash: stale too.
       if (stored === undefined || Date.parse(stored.updatedAt) < before.getTime()) stale.push(id);
     }
     return stale.sort();
@@ -271,14 +310,23 @@ export class S3BlobStore implements BlobStore {
     return `${this.prefix}uploads/${id}/${name}`;
   }
 
+  private dataTarget(id: string): MultipartTarget {
+    return { client: this.client, bucket: this.bucket, key: this.uploadKey(id, 'data') };
+  }
+
   private async readState(id: string): Promise<StoredUpload | undefined> {
     if (!UPLOAD_ID.test(id)) return undefined;
     const key = this.uploadKey(id, 'state.json');
     const out = await this.maybe('GetObject', key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
     if (out?.Body === undefined) return undefined;
-    const parsed = JSON.parse(await out.Body.transformToString()) as StoredUpload;
-    if (typeof parsed.size !== 'number' || !Array.isArray(parsed.chunks)) throw new ServeError('INTERNAL', `S3 object ${key} is not an upload state`);
-    return parsed;
+    const text = await out.Body.transformToString();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    return parseStoredUpload(parsed);
   }
 
   private async requireState(id: string): Promise<StoredUpload> {
@@ -288,50 +336,46 @@ export class S3BlobStore implements BlobStore {
   }
 
   private async writeState(id: string, stored: StoredUpload): Promise<void> {
-    const key = this.uploadKey(id, 'state.json');
-    const body = Buffer.from(JSON.stringify(stored));
+    await this.putObject(this.uploadKey(id, 'state.json'), Buffer.from(JSON.stringify(stored)), 'application/json');
+  }
+
+  private async readTail(id: string, tail: StoredTail | undefined): Promise<Buffer> {
+    if (tail === undefined) return Buffer.alloc(0);
+    if (tail.inline !== undefined) return Buffer.from(tail.inline, 'base64');
+    const key = this.uploadKey(id, tail.object ?? '');
+    const out = await this.call('GetObject', key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
+    const bytes = out.Body === undefined ? Buffer.alloc(0) : Buffer.from(await out.Body.transformToByteArray());
+    if (bytes.length !== tail.size) throw new ServeError('INTERNAL', `S3 object ${key} holds ${bytes.length} bytes, the upload's state says ${tail.size}`);
+    return bytes;
+  }
+
+  private async hashObject(key: string, digest: Digest): Promise<string> {
+    const hash = createDigestHash(digest);
+    const out = await readObject({ client: this.client, bucket: this.bucket, key, rangeBytes: 8 * MiB, concurrency: 2 }, { start: 0 });
+    if (out === undefined) throw new ServeError('INTERNAL', `S3 object ${key} vanished while the upload was finished`);
+    for await (const piece of out as AsyncIterable<Buffer>) hash.update(piece);
+    return `${digestAlgorithm(digest)}:${hash.digest('hex')}`;
+  }
+
+  /** Removes the upload after a digest mismatch and throws DIGEST_INVALID. */
+  private async refuse(id: string, stored: StoredUpload, expected: Digest, actual: string, completed = false): Promise<never> {
+    // Best effort: the client must hear DIGEST_INVALID; what a failed removal leaves, staleUploads finds.
+    await this.removeUpload(id, stored, completed).catch(() => undefined);
+    throw digestInvalid(expected, actual);
+  }
+
+  /** Drops the upload's multipart upload (or, once completed, its object), tail and state. */
+  private async removeUpload(id: string, stored: StoredUpload, completed: boolean): Promise<void> {
+    if (stored.multipart !== undefined && !completed) await abortMultipart(this.dataTarget(id), stored.multipart);
+    const keys = [this.uploadKey(id, 'state.json'), ...(stored.tail?.object ? [this.uploadKey(id, stored.tail.object)] : [])];
+    if (completed) keys.unshift(this.uploadKey(id, 'data'));
+    await deleteKeys(this.ref, keys);
+  }
+
+  private async putObject(key: string, body: Buffer, contentType?: string): Promise<void> {
     await this.call('PutObject', key, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/json' })),
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, ...(contentType ? { ContentType: contentType } : {}) })),
     );
-  }
-
-  /**
-   * Deletes the upload's chunks and state in one request. Anything this misses (a partial failure, chunks of a
-   * lost append race) has no state left, which staleUploads reports and cancelUpload removes by listing.
-   */
-  private async removeUpload(id: string, stored: StoredUpload): Promise<void> {
-    await this.deleteKeys([...stored.chunks.map((chunk) => this.uploadKey(id, chunk.key)), this.uploadKey(id, 'state.json')]);
-  }
-
-  private async deleteKeys(keys: readonly string[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += 1000) {
-      const batch = keys.slice(i, i + 1000);
-      const out = await this.call('DeleteObjects', batch[0] ?? '', () =>
-        this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
-      );
-      const failed = out.Errors?.[0];
-      if (failed) throw new ServeError('INTERNAL', `S3 DeleteObjects of ${failed.Key ?? '?'} in bucket ${this.bucket} failed: ${failed.Code ?? 'unknown'}`);
-    }
-  }
-
-  /** Every key under `base`, page by page. */
-  private async *keys(base: string): AsyncIterable<string> {
-    for await (const object of this.objects(base)) yield object.key;
-  }
-
-  /** Every object under `base` with its size and last write time, page by page. */
-  private async *objects(base: string): AsyncIterable<{ key: string; size: number; modifiedAt: Date }> {
-    let token: string | undefined;
-    do {
-      const page = await this.call('ListObjectsV2', base, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, MaxKeys: this.listPageSize, ...(token ? { ContinuationToken: token } : {}) })),
-      );
-      for (const object of page.Contents ?? []) {
-        // An object without a date is judged as written now: never old enough to be swept as garbage.
-        if (object.Key) yield { key: object.Key, size: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date() };
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
   }
 
   private call<T>(operation: string, key: string, run: () => Promise<T>): Promise<T> {
@@ -341,11 +385,6 @@ export class S3BlobStore implements BlobStore {
   private maybe<T>(operation: string, key: string, run: () => Promise<T>): Promise<T | undefined> {
     return s3CallOrMissing(`${operation} of ${key} in bucket ${this.bucket}`, run);
   }
-}
-
-function toState(id: string, stored: StoredUpload): UploadState {
-  const owner = parseUploadOwner(stored.owner);
-  return { id, size: stored.size, startedAt: new Date(stored.startedAt), ...(owner ? { owner } : {}) };
 }
 
 function hashOf(digest: Digest, bytes: Buffer): string {

@@ -5,7 +5,11 @@
  * DELETE unlinks it from the repository (the spec's blob delete: 202, then
  * 404 through that repository at once); garbage collection removes the bytes
  * once nothing links or references them.
- * Bytes stream from the store; single byte ranges (`bytes=a-b`, `a-`, `-n`)
+ * Bytes stream from the store — or, for a GET when the store redirects (S3
+ * with `--s3-redirect`), the client gets a 307 to a presigned URL and fetches
+ * them from S3 itself, as distribution's `redirect` does; a store whose every
+ * stat is a request (S3) is asked nothing for a HEAD, which the metadata's
+ * recorded size answers. Single byte ranges (`bytes=a-b`, `a-`, `-n`)
  * get 206, anything else a Range header asks for that the blob cannot give is
  * 416 with `Content-Range: bytes *\/size`.
  */
@@ -28,7 +32,11 @@ export async function blob(ctx: V2Context, name: string, digest: Digest): Promis
   // A client checking a blob before pushing a manifest that uses it keeps the link fresh (gc/push-guard.ts).
   const { now, staleBefore } = linkFreshness(ctx.services.pushGuard);
   if (!(await metadata.refreshLink(name, digest, now, staleBefore))) throw unknownBlob(digest);
-  const info = await blobs.stat(digest);
+  if (ctx.method === 'GET' && blobs.redirectUrl) {
+    const url = await blobs.redirectUrl(digest);
+    if (url !== undefined) return ctx.reply.code(307).headers({ Location: url, 'Docker-Content-Digest': digest }).send();
+  }
+  const info = await sizeOf(ctx, digest);
   if (!info) throw unknownBlob(digest);
   const header = ctx.request.headers.range;
   const range = header === undefined ? undefined : parseRange(header, info.size);
@@ -49,6 +57,16 @@ export async function blob(ctx: V2Context, name: string, digest: Digest): Promis
   }
   if (ctx.method === 'HEAD') return ctx.reply.send();
   return ctx.reply.send(await blobs.read(digest, range));
+}
+
+/** The blob's size: from the metadata when asking the store is a network request (S3), else from the store. */
+async function sizeOf(ctx: V2Context, digest: Digest): Promise<{ size: number } | undefined> {
+  const { metadata, blobs } = ctx.services;
+  if (blobs.remote) {
+    const row = await metadata.blobRow(digest);
+    if (row?.state === 'live' && row.size !== undefined) return { size: row.size };
+  }
+  return blobs.stat(digest);
 }
 
 /** One `bytes=` range within `size`; throws 416 RANGE_INVALID for anything else. */
