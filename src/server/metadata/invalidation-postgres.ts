@@ -104,7 +104,9 @@ export class PostgresInvalidationBus implements InvalidationBus {
     client.on('notification', (message) => {
       if (message.channel !== this.#channel || this.#client !== client) return;
       const { origin, change } = decodeInvalidation(message.payload ?? '');
-      if (origin !== this.#origin) this.#listeners.tell(change);
+      if (origin === this.#origin) return;
+      this.#listeners.tell(change);
+      this.#log.debug({ event: 'invalidation', ...change }, 'cache invalidation from another process');
     });
     client.on('error', (error) => this.#lost(client, error));
     client.on('end', () => this.#lost(client, undefined));
