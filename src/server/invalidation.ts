@@ -39,6 +39,11 @@ export interface InvalidationBus {
   subscribe(listener: InvalidationListener): () => void;
   /** False while changes made by other processes may go unheard: a cache must not answer from memory then. */
   readonly listening: boolean;
+  /**
+   * How long an answer may be kept at most, for the changes no notification tells (a process killed between its
+   * commit and its NOTIFY): undefined when every change is heard (one process).
+   */
+  readonly keepAtMostMs: number | undefined;
   close(): Promise<void>;
 }
 
@@ -107,6 +112,7 @@ export function localBus(): InvalidationBus {
     publish: (change) => listeners.tell(change),
     subscribe: (listener) => listeners.add(listener),
     listening: true,
+    keepAtMostMs: undefined,
     close: async () => undefined,
   };
 }

@@ -59,6 +59,8 @@ export interface LivePartsOptions {
   readonly notary?: NotaryTrustData;
   /** Whether changes made by other processes are heard now (invalidation.ts): signature answers are cached only then. */
   readonly listening?: () => boolean;
+  /** The longest a signature answer is kept (invalidation.ts `keepAtMostMs`); default the check's own (5 minutes when allowed). */
+  readonly positiveTtlMs?: number;
 }
 
 export interface LiveParts {
@@ -113,6 +115,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
           ...(withAuth ? { internalToken: options.internalToken } : {}),
           ...(options.notary ? { notary: options.notary } : {}),
           ...(options.listening ? { listening: options.listening } : {}),
+          ...(options.positiveTtlMs !== undefined ? { positiveTtlMs: options.positiveTtlMs } : {}),
         })
       : undefined;
     // The trust policy's CVE allowlist for the repository excuses findings from the registry's threshold.

@@ -177,6 +177,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       ...(projectSettings ? { projects: projectSettings } : {}),
       ...(notary ? { notary } : {}),
       listening: () => invalidations.listening,
+      ...(invalidations.keepAtMostMs !== undefined ? { positiveTtlMs: invalidations.keepAtMostMs } : {}),
     });
     closers.push(() => live.close());
     invalidations.subscribe((change) => live.invalidate(change));

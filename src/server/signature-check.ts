@@ -39,6 +39,9 @@
  * While the bus cannot hear other processes (`listening` false) nothing is
  * answered from, or kept in, the cache; an answer whose verification began
  * before an invalidation is not kept either (it may predate the change).
+ * With several processes a positive answer lives 30 s, not minutes
+ * (`positiveTtlMs`, from the bus's `keepAtMostMs`): the bound on a change
+ * whose notification was lost with the process that made it.
  */
 import { createHash } from 'node:crypto';
 import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';

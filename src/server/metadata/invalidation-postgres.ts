@@ -32,6 +32,8 @@ const MAX_PENDING = 256;
 const FIRST_RETRY_MS = 100;
 const LAST_RETRY_MS = 5_000;
 const EVERYTHING: Invalidation = { kind: 'everything' };
+/** What a cached answer may outlive a change by when that change's notification was lost (its publisher died before sending it). */
+export const KEEP_AT_MOST_MS = 30_000;
 
 /** The channel of a schema: lower-case and short, so it needs no quoting and fits PostgreSQL's 63-byte names. */
 export function invalidationChannel(schema: string): string {
@@ -70,6 +72,8 @@ export class PostgresInvalidationBus implements InvalidationBus {
     }
     return bus;
   }
+
+  readonly keepAtMostMs = KEEP_AT_MOST_MS;
 
   get listening(): boolean {
     return this.#client !== undefined;
