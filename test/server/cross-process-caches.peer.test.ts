@@ -12,6 +12,9 @@
  *   through A, and refused by B again once the tag was removed from the
  *   trust data through A — B had cached its positive answer (minutes), so
  *   only the notification (logged by B at debug) can make it refuse.
+ * - With --require-signature and the trust store: an image B refused as
+ *   unsigned is served by B once `portcullis sign` pushed its signature
+ *   through A.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,6 +22,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { cli, trustHome } from '../cli/trust/helpers.js';
 import { notaryCli } from '../support/notary.js';
 import { startPostgres, type PostgresPeer } from '../support/postgres.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
@@ -144,9 +148,9 @@ describe('with --require-signature: the Notary service', () => {
 
   test('published through A, seen by B: an unsigned image is served once signed, refused again once the signature is removed', async () => {
     const image = await pushImage(a.url, 'team/app', 'v1');
-    const before = await pull(b.url, 'team/app/manifests/v1');
-    assert.equal(before.status, 403);
-    assert.match(before.message, /remote trust data does not exist/);
+    const refusedFirst = await pull(b.url, 'team/app/manifests/v1');
+    assert.equal(refusedFirst.status, 403);
+    assert.match(refusedFirst.message, /remote trust data does not exist/);
 
     const gun = `${PUBLIC_NAME}/team/app`;
     const viaA = { server: a.url, trustDir: join(work, 'trust'), ca: '' };
@@ -165,8 +169,36 @@ describe('with --require-signature: the Notary service', () => {
     await notary(['remove', gun, 'v1']);
     await notary(['publish', gun]);
     await until('B to hear the removal', () => b.lines.filter((l) => l.event === 'invalidation').length > published);
-    const after = await pull(b.url, 'team/app/manifests/v1');
-    assert.equal(after.status, 403, 'the cached positive answer is gone');
-    assert.match(after.message, /tag v1 is not signed in the Notary trust data/);
+    const removed = await pull(b.url, 'team/app/manifests/v1');
+    assert.equal(removed.status, 403, 'the cached positive answer is gone');
+    assert.match(removed.message, /tag v1 is not signed in the Notary trust data/);
+  });
+});
+
+describe('with --require-signature: a signature pushed', () => {
+  let a: ServeProcess;
+  let b: ServeProcess;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    env = await trustHome();
+    const generated = await cli(['key', 'generate'], env);
+    assert.equal(generated.code, 0, generated.stderr);
+    const database = await peer.createDatabase();
+    const args = ['--root', join(work, 'signed-data'), '--metadata', database, '--no-scan', '--no-ui', '--no-notary', '--require-signature'];
+    a = await serve(args, env);
+    // One registry has one name: the one signatures are made for (A's address, where the client signs).
+    b = await serve([...args, '--public-name', new URL(a.url).host], env, 'debug');
+  });
+
+  test('signed through A, served by B, which refused it a moment before', async () => {
+    await pushImage(a.url, 'team/app', 'v1');
+    const refusedFirst = await pull(b.url, 'team/app/manifests/v1');
+    assert.equal(refusedFirst.status, 403);
+    assert.match(refusedFirst.message, /remote trust data does not exist/);
+    const signed = await cli(['sign', `${new URL(a.url).host}/team/app:v1`, '--tls-verify=false'], env);
+    assert.equal(signed.code, 0, signed.stderr);
+    await until('B to hear the signature', () => b.lines.some((l) => l.event === 'invalidation' && l.repository === 'team/app' && l.kind === 'image'));
+    assert.deepEqual(await pull(b.url, 'team/app/manifests/v1'), { status: 200, message: '' });
   });
 });
