@@ -59,7 +59,7 @@ test('the local bus tells every listener at once, even after one throws, until u
   assert.equal(heard.length, 1);
 });
 
-test('a signature or referrer push names the signed image; any other push names nothing', () => {
+test('a signature or referrer push names the signed image; another push names nothing', () => {
   assert.deepEqual(signatureChanges({ repository: 'team/app', subject: DIGEST }), [{ kind: 'image', repository: 'team/app', digest: DIGEST }]);
   assert.deepEqual(signatureChanges({ repository: 'team/app' }, `sha256-${'ab'.repeat(32)}.sig`), [{ kind: 'image', repository: 'team/app', digest: DIGEST }]);
   assert.deepEqual(signatureChanges({ repository: 'team/app' }, 'v1'), []);
