@@ -38,6 +38,7 @@ import { createSignatureCheck, type NotaryTrustData, type SignatureChecker, type
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadPurger } from './upload-purge.js';
 import { DEFAULT_UPLOAD_PURGE_AGE_MS } from './upload-purge.js';
+import type { Invalidation } from './invalidation.js';
 
 export interface LivePartsOptions {
   readonly blobs: BlobStore;
@@ -56,6 +57,10 @@ export interface LivePartsOptions {
   readonly projects?: ProjectSettingsProvider;
   /** The registry's Notary data: signature checks accept what it signs (content-trust.ts). */
   readonly notary?: NotaryTrustData;
+  /** Whether changes made by other processes are heard now (invalidation.ts): signature answers are cached only then. */
+  readonly listening?: () => boolean;
+  /** The longest a signature answer is kept (invalidation.ts `keepAtMostMs`); default the check's own (5 minutes when allowed). */
+  readonly positiveTtlMs?: number;
 }
 
 export interface LiveParts {
@@ -66,10 +71,8 @@ export interface LiveParts {
   readonly verdicts: PullPolicy;
   /** The current signature check's findings (none while signatures are not required). */
   readonly signatures: SignatureView;
-  /** Forget cached signature answers when a signature is pushed. */
-  manifestPushed(record: ManifestRecord, tag?: string): void;
-  /** Forget cached signature answers for a repository whose Notary data changed. */
-  notaryPublished(repository: string): void;
+  /** Forget the cached signature answers a change names (a signature pushed, Notary data changed; here or in another process). */
+  invalidate(change: Invalidation): void;
   /** The app's limits object: `maxUploadsPerClient` changes on apply. */
   readonly limits: Partial<RegistryLimits>;
   /** Builds the parts of `next`, then swaps them in; throws (changing nothing) when one cannot be built. */
@@ -111,6 +114,8 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
           publicName: options.publicName,
           ...(withAuth ? { internalToken: options.internalToken } : {}),
           ...(options.notary ? { notary: options.notary } : {}),
+          ...(options.listening ? { listening: options.listening } : {}),
+          ...(options.positiveTtlMs !== undefined ? { positiveTtlMs: options.positiveTtlMs } : {}),
         })
       : undefined;
     // The trust policy's CVE allowlist for the repository excuses findings from the registry's threshold.
@@ -181,11 +186,10 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
     pullPolicy,
     verdicts,
     signatures,
-    manifestPushed(record, tag) {
-      current.signatures?.manifestPushed(record, tag);
-    },
-    notaryPublished(repository) {
-      current.signatures?.notaryPublished(repository);
+    invalidate(change) {
+      current.signatures?.invalidate(change);
+      // A replaced generation still answers the requests that began with it.
+      for (const old of retiring) old.signatures?.invalidate(change);
     },
     limits,
     async apply(next) {

@@ -28,6 +28,8 @@ import type { BlobStore } from './storage/blob-store.js';
 import { FilesystemBlobStore } from './storage/filesystem.js';
 import { healthPlugin, readinessChecker } from './health.js';
 import { openLiveParts } from './live-config.js';
+import { openInvalidationBus } from './invalidation.js';
+import { signatureChanges } from './signature-check.js';
 import { reloader, type ReloadResult } from './reload.js';
 import { startMetricsListener } from './metrics-listener.js';
 import { UploadPurger } from './upload-purge.js';
@@ -161,6 +163,9 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     // Before the live parts: the signature check reads the registry's own Notary data.
     const notary = await openNotary(config);
     if (notary) closers.push(() => notary.close());
+    // Cached signature answers are forgotten in every process on a change (invalidation.ts: LISTEN/NOTIFY on PostgreSQL).
+    const invalidations = await openInvalidationBus(config, config.log);
+    closers.push(() => invalidations.close());
     const live = await openLiveParts(config, {
       blobs,
       metadata,
@@ -173,24 +178,32 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       publicName: () => publicName,
       ...(projectSettings ? { projects: projectSettings } : {}),
       ...(notary ? { notary } : {}),
+      listening: () => invalidations.listening,
+      ...(invalidations.keepAtMostMs !== undefined ? { positiveTtlMs: invalidations.keepAtMostMs } : {}),
     });
     closers.push(() => live.close());
+    invalidations.subscribe((change) => live.invalidate(change));
     // A GUN is `<registry>/<repository>`: a publish changes what that repository's pulls are judged on.
-    if (notary) notary.onPublished = (gun) => live.notaryPublished(gun.slice(gun.indexOf('/') + 1));
+    if (notary) notary.onPublished = (gun) => invalidations.publish({ kind: 'repository', repository: gun.slice(gun.indexOf('/') + 1) });
     const accountsAccess = accounts ? withInternalToken(accounts.access, internalToken) : undefined;
     const auth: AccessControl | undefined = accountsAccess ?? (live.auth ? withInternalToken(live.auth, internalToken) : undefined);
     // What happens in the registry, for the scan queue, the signature cache and webhooks.
     const events: RegistryEvents = {
       manifestPushed(record, tag, who) {
         scanner?.manifestPushed(record);
-        live.manifestPushed(record, tag);
+        for (const change of signatureChanges(record, tag)) invalidations.publish(change);
         hooks?.manifestPushed(record, tag, who);
       },
       manifestDeleted(repository, digest, who) {
+        // It may have been a signature: the repository's answers go.
+        invalidations.publish({ kind: 'repository', repository });
         scanner?.manifestDeleted(repository, digest);
         hooks?.manifestDeleted(repository, digest, who);
       },
-      tagDeleted: (repository, tag, digest, who) => hooks?.tagDeleted(repository, tag, digest, who),
+      tagDeleted(repository, tag, digest, who) {
+        for (const change of signatureChanges({ repository }, tag)) invalidations.publish(change);
+        hooks?.tagDeleted(repository, tag, digest, who);
+      },
       pullDenied: (record, decision, tag, who) => hooks?.pullDenied(record, decision, tag, who),
       scanCompleted: (scan) => hooks?.scanCompleted(scan),
       scanFailed: (scan) => hooks?.scanFailed(scan),

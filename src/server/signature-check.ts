@@ -32,6 +32,16 @@
  * after the registry's policy allowed the image; an image's answers are
  * cached per tag and per project policy they were made under (the web UI's
  * `describe` asks without either), and all of them dropped on a signature push.
+ *
+ * Several processes (invalidation.ts): what is forgotten comes as an
+ * `Invalidation` (`invalidate`), published by whichever process took the
+ * push or the Notary change (`signatureChanges` says which for a push).
+ * While the bus cannot hear other processes (`listening` false) nothing is
+ * answered from, or kept in, the cache; an answer whose verification began
+ * before an invalidation is not kept either (it may predate the change).
+ * With several processes a positive answer lives 30 s, not minutes
+ * (`positiveTtlMs`, from the bus's `keepAtMostMs`): the bound on a change
+ * whose notification was lost with the process that made it.
  */
 import { createHash } from 'node:crypto';
 import { type Digest, readAllBounded, MAX_MANIFEST_BYTES } from '../core/index.js';
@@ -44,6 +54,7 @@ import type { SignatureCheck } from './policy.js';
 import type { ManifestRecord, MetadataStore } from './metadata/store.js';
 import type { PolicyDecision, RegistryEvents } from './services.js';
 import type { BlobStore } from './storage/blob-store.js';
+import type { Invalidation } from './invalidation.js';
 
 export interface SignatureCheckOptions {
   readonly blobs: BlobStore;
@@ -64,6 +75,8 @@ export interface SignatureCheckOptions {
   readonly notary?: NotaryTrustData;
   /** The clock attestation ages are measured with (tests set it). */
   readonly now?: () => Date;
+  /** Whether changes made by other processes are heard now (invalidation.ts); cached answers are used only then. Default: always. */
+  readonly listening?: () => boolean;
 }
 
 /** Where the check reads a GUN's Notary metadata from (the registry's own store). */
@@ -137,6 +150,8 @@ export interface SignatureChecker extends RegistryEvents {
   describe(repository: string, digest: Digest): Promise<SignatureSummary>;
   /** Notary data was published for this repository: forget its cached answers. */
   notaryPublished(repository: string): void;
+  /** Forgets what the change names (from this process or another). */
+  invalidate(change: Invalidation): void;
   close(): Promise<void>;
 }
 
@@ -175,10 +190,22 @@ function summarize(report: VerifyReport, decision: PolicyDecision, contentTrust:
 
 const SIGNATURE_TAG = /^sha256-([0-9a-f]{64})\.(sig|att)$/;
 
+/** What a pushed (or deleted) manifest or tag changes in the signature answers: its subject's, a `.sig`/`.att` tag's image's. */
+export function signatureChanges(record: Pick<ManifestRecord, 'repository' | 'subject'>, tag?: string): Invalidation[] {
+  const changes: Invalidation[] = [];
+  if (record.subject) changes.push({ kind: 'image', repository: record.repository, digest: record.subject });
+  const signed = tag ? SIGNATURE_TAG.exec(tag) : null;
+  if (signed) changes.push({ kind: 'image', repository: record.repository, digest: `sha256:${signed[1]}` as Digest });
+  return changes;
+}
+
 export function createSignatureCheck(options: SignatureCheckOptions): SignatureChecker {
   /** `repository@digest[#tag]` → project policy fingerprint ('' for none) → answer. */
   const cache = new Map<string, Map<string, { verdict: Verdict; until: number }>>();
   let session: TrustSession | undefined;
+  /** Counts invalidations: an answer is kept only when none came while it was being verified. */
+  let epoch = 0;
+  const listening = options.listening ?? (() => true);
 
   async function verify(repository: string, digest: Digest, tag: string | undefined, project: PolicyEntry | undefined): Promise<Verdict> {
     const record = await options.metadata.getManifest(repository, digest);
@@ -226,9 +253,12 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
     const key = `${repository}@${digest}${tag === undefined ? '' : `#${tag}`}`;
     // A digest, not the policy itself: a project's allowlist may hold a thousand entries, and the cache ten thousand images.
     const fingerprint = project ? createHash('sha256').update(JSON.stringify(project)).digest('hex') : '';
-    const hit = cache.get(key)?.get(fingerprint);
+    const cached = listening();
+    const hit = cached ? cache.get(key)?.get(fingerprint) : undefined;
     if (hit && hit.until > Date.now()) return hit.verdict;
+    const started = epoch;
     const verdict = await verify(repository, digest, tag, project);
+    if (!cached || !listening() || epoch !== started) return verdict;
     const ttl = verdict.decision.allowed ? (options.positiveTtlMs ?? 300_000) : (options.negativeTtlMs ?? 5_000);
     if (cache.size > 10_000) cache.clear();
     const answers = cache.get(key) ?? new Map<string, { verdict: Verdict; until: number }>();
@@ -243,6 +273,12 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
   const forget = (image: string) => {
     for (const key of cache.keys()) if (key === image || key.startsWith(`${image}#`)) cache.delete(key);
   };
+  const invalidate = (change: Invalidation): void => {
+    epoch++;
+    if (change.kind === 'everything') cache.clear();
+    else if (change.kind === 'image') forget(`${change.repository}@${change.digest}`);
+    else for (const key of cache.keys()) if (key.startsWith(`${change.repository}@`)) cache.delete(key);
+  };
 
   return {
     async check(repository: string, digest: Digest, tag?: string, project?: PolicyEntry): Promise<PolicyDecision> {
@@ -252,13 +288,12 @@ export function createSignatureCheck(options: SignatureCheckOptions): SignatureC
       return (await verdictOf(repository, digest)).summary;
     },
     manifestPushed(record: ManifestRecord, tag?: string): void {
-      if (record.subject) forget(`${record.repository}@${record.subject}`);
-      const signed = tag ? SIGNATURE_TAG.exec(tag) : null;
-      if (signed) forget(`${record.repository}@sha256:${signed[1]}`);
+      for (const change of signatureChanges(record, tag)) invalidate(change);
     },
     notaryPublished(repository: string): void {
-      for (const key of cache.keys()) if (key.startsWith(`${repository}@`)) cache.delete(key);
+      invalidate({ kind: 'repository', repository });
     },
+    invalidate,
     async close(): Promise<void> {
       await session?.close();
     },
