@@ -16,14 +16,14 @@ import type { SourceStatus, StoreStatus } from './store.js';
 type Db = Database.Database;
 
 /** Records and affected rows of one feed, and its newest real `modified` date. */
-interface FeedCount {
+export interface FeedCount {
   readonly feed: string;
   readonly advisories: number;
   readonly affected: number;
   readonly newest: string | null;
 }
 
-interface Counts {
+export interface Counts {
   readonly advisories: number;
   readonly affected: number;
   readonly feeds: readonly FeedCount[];
@@ -103,13 +103,21 @@ export function forgetCounts(db: Db): void {
   db.prepare('DELETE FROM meta WHERE key = ?').run(COUNTS_META);
 }
 
+/** One row of the `sources` bookkeeping table. */
+export interface SourceBookRow {
+  readonly feed: string;
+  readonly last_import: string | null;
+  readonly last_change: string | null;
+  readonly data_date: string | null;
+}
+
 function sourcesFrom(db: Db, counts: Counts): SourceStatus[] {
-  const book = new Map(
-    db
-      .prepare<[], { feed: string; last_import: string | null; last_change: string | null; data_date: string | null }>('SELECT feed, last_import, last_change, data_date FROM sources')
-      .all()
-      .map((r) => [r.feed, r]),
-  );
+  return composeSources(counts, db.prepare<[], SourceBookRow>('SELECT feed, last_import, last_change, data_date FROM sources').all());
+}
+
+/** Per-feed status from the counts and the bookkeeping rows (shared with the PostgreSQL store). */
+export function composeSources(counts: Counts, rows: readonly SourceBookRow[]): SourceStatus[] {
+  const book = new Map(rows.map((r) => [r.feed, r]));
   const feeds = uniq([...counts.feeds.map((c) => c.feed), ...book.keys()]).sort((a, b) => feedRank(a) - feedRank(b) || (a < b ? -1 : 1));
   return feeds.map((feed) => {
     const c = counts.feeds.find((x) => x.feed === feed);
