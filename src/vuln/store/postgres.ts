@@ -13,8 +13,8 @@
  * Lookups are batched: `findEntriesBatch` is one round trip for a whole
  * inventory (every ecosystem at once, the pairs passed as two arrays), and
  * `getByIds` one more for the advisories of what matched. Unlike the SQLite
- * store this one keeps no memo between calls: another process may import at
- * any moment, and a memo would serve the old data after its commit.
+ * store this one keeps no memo between calls: another process may import
+ * whenever it likes, and a memo would serve the old data after its commit.
  */
 import pg from 'pg';
 import { normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
