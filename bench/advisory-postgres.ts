@@ -10,7 +10,7 @@
  *    process has) and with one store kept open (a `serve` process); the
  *    statements PostgreSQL was sent per match are counted (a wrapper on
  *    pg.Client#query), to show the lookups are batched, not per package;
- * 3. the findings of both stores compared byte for byte.
+ * 3. the findings of both stores compared byte for byte; `status()` timed on each.
  *
  * PostgreSQL is a throwaway local cluster (test/support/postgres.ts) on
  * 127.0.0.1: round trips cost what loopback TCP costs, a remote server more.
@@ -104,6 +104,13 @@ try {
     }));
     perMatch = statements - before;
   }
+  // What every scan and every serve database check asks first: the status (counts kept by the import).
+  const statusTimes: number[] = [];
+  for (let i = 0; i < RUNS; i++) statusTimes.push(await timeIt(() => kept.status()));
+  const sqliteStatus = new SqliteAdvisoryStore(sqlitePath, { readonly: true });
+  const sqliteStatusTimes: number[] = [];
+  for (let i = 0; i < RUNS; i++) sqliteStatusTimes.push(await timeIt(() => sqliteStatus.status()));
+  await sqliteStatus.close();
   await kept.close();
   if (sqliteFindings !== pgFindings) throw new Error('SQLite and PostgreSQL findings differ');
 
@@ -115,6 +122,7 @@ try {
     `  SQLite, fresh store:        ${ms(median(sqliteTimes))} (${spread(sqliteTimes)})`,
     `  PostgreSQL, fresh store:    ${ms(median(pgFreshTimes))} (${spread(pgFreshTimes)}) = ${(median(pgFreshTimes) / median(sqliteTimes)).toFixed(2)}x SQLite`,
     `  PostgreSQL, store kept:     ${ms(median(pgKeptTimes))} (${spread(pgKeptTimes)}) = ${(median(pgKeptTimes) / median(sqliteTimes)).toFixed(2)}x SQLite; ${perMatch} statements per match`,
+    `status(): SQLite ${median(sqliteStatusTimes).toFixed(1)} ms, PostgreSQL ${median(statusTimes).toFixed(1)} ms`,
   ];
   console.log(lines.join('\n'));
 } finally {

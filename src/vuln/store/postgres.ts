@@ -22,7 +22,7 @@ import { mergeRecords, timeOf, uniq } from './merge.js';
 import { describeLocation } from './open.js';
 import { DEFAULT_ADVISORY_SCHEMA, migratePostgres, PG_SCHEMA_VERSION, quoteSchema, schemaLock } from './postgres-schema.js';
 import { affectedFromRow, contentHash, storedForm, type AffectedRow } from './records.js';
-import { composeSources, type Counts, type SourceBookRow } from './status.js';
+import { composeSources, COUNTS_META, parseCounts, type Counts, type SourceBookRow } from './status.js';
 import {
   StoreError,
   type AdvisoryStore,
@@ -54,6 +54,8 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
   /** The import transaction's connection while `transaction` runs. */
   #tx: pg.PoolClient | undefined;
   #inTransaction = false;
+  /** Whether this transaction changed a record (its commit counts again: status.ts, kept counts). */
+  #changed = false;
 
   private constructor(pool: pg.Pool, schema: string, label: string) {
     this.#pool = pool;
@@ -110,6 +112,7 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
     }
     const body = JSON.stringify(storedForm(advisory));
     const withdrawn = advisory.withdrawn ?? null;
+    this.#changed = true;
     let pk: string;
     if (existing) {
       pk = existing.pk;
@@ -224,7 +227,12 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
     return rows.map((r) => advisories.get(r.id)).filter((a): a is Advisory => a !== undefined);
   }
 
+  /** The counts the last import kept in `meta` (each import counts before its commit: records change only in one), else counted live. */
   async #counts(): Promise<Counts> {
+    return parseCounts(await this.getMeta(COUNTS_META)) ?? this.#countLive();
+  }
+
+  async #countLive(): Promise<Counts> {
     const s = this.#s;
     const feeds = await this.#q<{ feed: string; advisories: number; affected: number; newest: string | null }>(
       `SELECT r.feed, r.advisories, coalesce(m.affected, 0)::int AS affected, r.newest FROM
@@ -288,6 +296,7 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', schemaLock(this.#schema, 'import'));
       this.#tx = client;
       const result = await fn();
+      if (this.#changed || parseCounts(await this.getMeta(COUNTS_META)) === undefined) await this.setMeta(COUNTS_META, JSON.stringify(await this.#countLive()));
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -297,6 +306,7 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
     } finally {
       this.#tx = undefined;
       this.#inTransaction = false;
+      this.#changed = false;
       client.release();
     }
   }

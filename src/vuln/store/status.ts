@@ -64,11 +64,15 @@ function isFeedCount(value: unknown): value is FeedCount {
 
 /** The counts kept by the last import, when they are there and well formed. */
 function keptCounts(db: Db): Counts | undefined {
-  const row = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(COUNTS_META);
-  if (!row) return undefined;
+  return parseCounts(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(COUNTS_META)?.value);
+}
+
+/** Kept counts from their meta value; undefined when absent or not well formed (shared with the PostgreSQL store). */
+export function parseCounts(text: string | undefined): Counts | undefined {
+  if (text === undefined) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(row.value);
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
