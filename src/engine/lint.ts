@@ -12,7 +12,6 @@
  *
  * An entry of `engine` of its own (docs/architecture.md): `portcullis lint`.
  */
-import { stat } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { type Inventory, readRegularFile, UserFileError, CoreError, appendAll } from '../core/index.js';
 import { ALL_CATALOGERS, runCatalogers, selectorFor, type Cataloger } from '../catalog/index.js';
@@ -33,7 +32,7 @@ import { HygieneError } from '../hygiene/rules.js';
 import { loadEolData, type LoadedEolData } from '../hygiene/eol.js';
 import { resolveImage, type ResolveOptions, formatPlatform, type ImageSource } from '../image/index.js';
 import { walkLayers } from '../layers/index.js';
-import { defaultDbPath, SqliteAdvisoryStore } from '../vuln/index.js';
+import { advisoryStoreReadable, defaultDbPath, describeLocation, openAdvisoryReader, type AdvisoryReader } from '../vuln/index.js';
 import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
 import { layerInputs } from './layer-inputs.js';
@@ -174,17 +173,13 @@ async function rebuildFixes(inventory: Inventory, options: LintImageOptions, war
   if (options.store) return countRebuildFixesWith(inventory, options.store);
   if (options.dbPath === false) return undefined;
   const path = options.dbPath ?? defaultDbPath(options.env ?? process.env);
-  const exists = await stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  if (!exists) return undefined;
-  let store: SqliteAdvisoryStore | undefined;
+  if (!advisoryStoreReadable(path)) return undefined;
+  let store: AdvisoryReader | undefined;
   try {
-    store = new SqliteAdvisoryStore(path, { readonly: true });
+    store = await openAdvisoryReader(path);
     return await countRebuildFixesWith(inventory, store);
   } catch (error) {
-    warnings.push(`advisory database ${path}: ${(error as Error).message}; "rebuild fixes" not computed`);
+    warnings.push(`advisory database ${describeLocation(path)}: ${(error as Error).message}; "rebuild fixes" not computed`);
     return undefined;
   } finally {
     await store?.close();

@@ -13,12 +13,11 @@
  * An entry of `engine` of its own (docs/architecture.md): `portcullis scan`
  * and the server's scans. The gate's options and the VEX reader come with it.
  */
-import { stat } from 'node:fs/promises';
 import { appendAll, compareFindings, PortcullisError, type LayerOrigin, type Finding, type ScanResult, type Inventory, type Platform } from '../core/index.js';
 import { formatPlatform, type ResolvedImage, type ImageSource, type SystemContext } from '../image/index.js';
 import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
-import { annotateExploitation, cvesOf, dbStatus, defaultDbPath, ExploitTables, SqliteAdvisoryStore } from '../vuln/index.js';
+import { advisoryStoreReadable, annotateExploitation, cvesOf, dbStatus, defaultDbPath, describeLocation, ExploitTables, openAdvisoryReader, type AdvisoryReader } from '../vuln/index.js';
 import { LANGUAGE_ECOSYSTEMS, matchInventory, rerateFindings, type MatchStore } from '../vuln/match/index.js';
 import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
@@ -124,27 +123,23 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
   const dbPath = options.dbPath ?? defaultDbPath();
   let database: ScanResult['database'];
   let store = options.store;
-  let owned: SqliteAdvisoryStore | undefined;
+  let owned: AdvisoryReader | undefined;
   if (!store) {
-    const exists = await stat(dbPath).then(
-      (s) => s.isFile(),
-      () => false,
-    );
-    if (!exists) throw new ScanError('DB_MISSING', `no advisory database at ${dbPath}: ${MISSING_DB_HELP}`);
+    if (!advisoryStoreReadable(dbPath)) throw new ScanError('DB_MISSING', `no advisory database at ${describeLocation(dbPath)}: ${MISSING_DB_HELP}`);
     const status = await dbStatus(dbPath, { maxAgeDays: options.maxAgeDays ?? 7, now });
-    if (status.advisories === 0) throw new ScanError('DB_MISSING', `the advisory database at ${dbPath} is empty: ${MISSING_DB_HELP}`);
+    if (status.advisories === 0) throw new ScanError('DB_MISSING', `the advisory database at ${describeLocation(dbPath)} is empty: ${MISSING_DB_HELP}`);
     if (status.stale) {
       warnings.push(
         `the advisory database was last updated ${status.lastUpdate ?? 'never'} (older than ${ageWords(options.maxAgeDays ?? 7)}): run "portcullis db update"`,
       );
     }
-    database = { path: dbPath, ...(status.lastUpdate ? { updatedAt: status.lastUpdate } : {}), sources: status.sources.map((s) => s.feed) };
-    owned = new SqliteAdvisoryStore(dbPath, { readonly: true });
+    database = { path: describeLocation(dbPath), ...(status.lastUpdate ? { updatedAt: status.lastUpdate } : {}), sources: status.sources.map((s) => s.feed) };
+    owned = await openAdvisoryReader(dbPath);
     store = owned;
   }
   try {
     // Exploitation data sits beside the advisories (SQLite stores only); a gate that needs it fails closed without it.
-    const exploit = store instanceof SqliteAdvisoryStore ? new ExploitTables(store.db) : undefined;
+    const exploit = store.exploitDatabase ? new ExploitTables(store.exploitDatabase()) : undefined;
     requireExploitData(exploit, options);
     let inventory: Inventory;
     let image: ScanResult['image'];

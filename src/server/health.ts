@@ -20,6 +20,7 @@
 import { open, stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Digest } from '../core/index.js';
+import { isPostgresLocation, openAdvisoryReader } from '../vuln/index.js';
 import type { RegistryLog } from './log.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
@@ -37,7 +38,7 @@ export type Component = 'storage' | 'metadata' | 'advisories';
 export interface ReadinessOptions {
   readonly blobs: Pick<BlobStore, 'stat'>;
   readonly metadata: Pick<MetadataStore, 'repositoryExists'>;
-  /** The advisory database file, when scanning is on. */
+  /** The advisory database file (or PostgreSQL URL), when scanning is on. */
   readonly advisoryDbPath?: string;
   readonly log?: RegistryLog;
   readonly timeoutMs?: number;
@@ -106,8 +107,17 @@ async function withTimeout(work: Promise<void>, ms: number): Promise<{ state: 'o
   }
 }
 
-/** A regular file that starts like an SQLite database: `portcullis db update` has written one. */
+/** A regular file that starts like an SQLite database (`portcullis db update` has written one), or a PostgreSQL advisory store that answers. */
 async function advisoryDatabaseReadable(path: string): Promise<void> {
+  if (isPostgresLocation(path)) {
+    const store = await openAdvisoryReader(path);
+    try {
+      await store.getMeta('portcullis:readiness');
+    } finally {
+      await store.close();
+    }
+    return;
+  }
   const info = await stat(path);
   if (!info.isFile()) throw new Error(`${path} is not a file`);
   const handle = await open(path, 'r');

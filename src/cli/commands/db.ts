@@ -3,7 +3,7 @@ import { readKeyFiles, type SignLayout } from '../../engine/trust/index.js';
 import { signingKey } from './signing-key.js';
 import { loadPolicy, openKeyStoreFromEnv, type PassphraseFlags } from './trust-shared.js';
 import { refreshEolData } from '../../hygiene/eol.js';
-import { dbStatus, defaultDbPath, importPaths, update, type UpdateFeed, type UpdateOptions } from '../../vuln/index.js';
+import { dbStatus, defaultDbPath, describeLocation, importPaths, isPostgresLocation, update, type UpdateFeed, type UpdateOptions } from '../../vuln/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { parseMaxAge, UsageError } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
@@ -59,6 +59,17 @@ function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
   return options.db ?? defaultDbPath(io.env);
 }
 
+/** What output calls the database: the path, or the PostgreSQL URL without its password. */
+const shown = describeLocation;
+
+/** CISA KEV and EPSS live only in a SQLite database: on PostgreSQL, `db update` leaves them out unless asked (then refused). */
+function feedsFor(dbPath: string, feeds: readonly string[] | undefined): readonly string[] {
+  if (!isPostgresLocation(dbPath)) return feeds ?? FEEDS;
+  const exploit = feeds?.filter((f) => f === 'kev' || f === 'epss') ?? [];
+  if (exploit.length > 0) throw new UsageError(`--feeds ${exploit.join(',')}: exploitation data is kept only in a SQLite advisory database, not in PostgreSQL`);
+  return feeds ?? FEEDS.filter((f) => f !== 'kev' && f !== 'epss');
+}
+
 const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
 const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'kev', 'epss'];
@@ -109,7 +120,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     result = await update(dbPath, {
       baseUrls,
       env: io.env,
-      feeds: (feeds ?? FEEDS) as UpdateFeed[], // every feed by default, KEV and EPSS included
+      feeds: feedsFor(dbPath, feeds) as UpdateFeed[], // every feed by default, KEV and EPSS included (SQLite)
       ...(options.osvEcosystems ? { osvEcosystems: options.osvEcosystems.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
       ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),
       onProgress: (p) => {
@@ -123,7 +134,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
   const imp = result.import;
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') {
     writeJson(io.stdout, {
-      dbPath,
+      dbPath: shown(dbPath),
       downloaded: result.downloaded,
       notModified: result.notModified,
       inserted: imp.inserted,
@@ -134,7 +145,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     });
   } else if (!options.quiet) {
     io.stdout.write(
-      `${dbPath}: ${result.downloaded.length} downloaded, ${result.notModified.length} not modified; ${imp.inserted} inserted, ${imp.updated} updated, ${imp.unchanged} unchanged, ${imp.skipped.length} skipped\n`,
+      `${shown(dbPath)}: ${result.downloaded.length} downloaded, ${result.notModified.length} not modified; ${imp.inserted} inserted, ${imp.updated} updated, ${imp.unchanged} unchanged, ${imp.skipped.length} skipped\n`,
     );
     if (eol) io.stdout.write(`${eol.path}: end-of-life dates of ${plural(eol.refreshed.length, 'product')} refreshed${eol.failed.length ? `, ${eol.failed.length} kept from before` : ''}\n`);
   }
@@ -160,10 +171,10 @@ export async function dbImport(paths: string[], options: DbCommonOptions, io: Ou
     bar.stop();
   }
   if (parseFormat(options.format, ['text', 'json'] as const, 'text') === 'json') {
-    writeJson(io.stdout, { dbPath, ...result });
+    writeJson(io.stdout, { dbPath: shown(dbPath), ...result });
   } else if (!options.quiet) {
     const exploit = result.inputs.filter((i) => i.format === 'kev' || i.format === 'epss').map((i) => `; ${i.format === 'kev' ? 'CISA KEV' : 'EPSS'}: ${i.advisories} CVEs`);
-    io.stdout.write(`${dbPath}: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.skipped.length} skipped${exploit.join('')}\n`);
+    io.stdout.write(`${shown(dbPath)}: ${result.inserted} inserted, ${result.updated} updated, ${result.unchanged} unchanged, ${result.skipped.length} skipped${exploit.join('')}\n`);
   }
   if (!options.quiet) reportSkips(result.skipped, result.warnings.length + result.warningsDropped, io);
   return ExitCode.Ok;
@@ -175,10 +186,10 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
   const status = await dbStatus(dbPath, { maxAgeDays });
   const format = parseFormat(options.format, ['table', 'json'] as const, 'table');
   if (format === 'json') writeJson(io.stdout, { ...status, maxAgeDays });
-  else if (!status.exists) io.stdout.write(`${dbPath}: no advisory database\n`);
+  else if (!status.exists) io.stdout.write(`${shown(dbPath)}: no advisory database\n`);
   else {
     const paint = painter(colorEnabled(io.stdout, io.env));
-    io.stdout.write(`${dbPath} (schema v${status.schemaVersion}): ${plural(status.advisories, ADVISORY)}, ${status.affected} affected ${status.affected === 1 ? 'entry' : 'entries'}; last update ${status.lastUpdate ?? 'never'}\n\n`);
+    io.stdout.write(`${shown(dbPath)} (schema v${status.schemaVersion}): ${plural(status.advisories, ADVISORY)}, ${status.affected} affected ${status.affected === 1 ? 'entry' : 'entries'}; last update ${status.lastUpdate ?? 'never'}\n\n`);
     // KEV and EPSS hold CVEs, not advisories: their row counts stand in the ADVISORIES column.
     const exploitRows: Record<string, number | undefined> = { kev: status.exploitation?.kev?.entries, epss: status.exploitation?.epss?.scores };
     const count = (feed: string, advisories: number): string => (feed in exploitRows ? `${exploitRows[feed] ?? 0} CVEs` : String(advisories));
@@ -186,15 +197,21 @@ export async function dbStatusCommand(options: DbStatusOptions, io: OutputStream
     io.stdout.write(renderTable(['FEED', 'ADVISORIES', 'AFFECTED', 'LAST IMPORT', 'DATA DATE', 'STATE'], rows, paint));
   }
   if (!status.exists) {
-    io.stderr.write(`portcullis: warning: no advisory database at ${dbPath}: run "portcullis db update" (or "portcullis db import PATH…")\n`);
+    io.stderr.write(`portcullis: warning: no advisory database at ${shown(dbPath)}: run "portcullis db update" (or "portcullis db import PATH…")\n`);
   } else if (status.stale) {
     io.stderr.write(`portcullis: warning: the advisory database is older than ${options.maxAge ?? '7d'} (last update ${status.lastUpdate ?? 'never'}): run "portcullis db update"\n`);
   }
   return ExitCode.Ok;
 }
 
+/** `db push` and `db pull` move a SQLite file; a PostgreSQL store is filled by `db import` or `db update`. */
+function sqliteOnly(dbPath: string, command: string): string {
+  if (isPostgresLocation(dbPath)) throw new UsageError(`db ${command} moves a SQLite database file: --db postgres://… is filled by "portcullis db update" or "portcullis db import"`);
+  return dbPath;
+}
+
 export async function dbPush(reference: string, options: DbPushOptions, io: OutputStreams): Promise<number> {
-  const dbPath = dbPathOf(options, io);
+  const dbPath = sqliteOnly(dbPathOf(options, io), 'push');
   const context = systemContext(options, io);
   if (!options.sign && (options.key !== undefined || options.layout !== undefined)) throw new UsageError('--key and --layout go with --sign');
   const layout = parseFormat(options.layout, ['tag', 'bundle', 'both'] as const, 'both') as SignLayout;
@@ -212,7 +229,7 @@ export async function dbPush(reference: string, options: DbPushOptions, io: Outp
 }
 
 export async function dbPull(reference: string, options: DbPullOptions, io: OutputStreams): Promise<number> {
-  const dbPath = dbPathOf(options, io);
+  const dbPath = sqliteOnly(dbPathOf(options, io), 'pull');
   const context = systemContext(options, io);
   if (options.insecureSkipVerify) {
     if (options.key?.length || options.policy) throw new UsageError('--insecure-skip-verify verifies nothing: it cannot go with --key or --policy');

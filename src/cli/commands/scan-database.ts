@@ -15,7 +15,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { ScanError } from '../../engine/scan.js';
-import { dbStatus, update } from '../../vuln/index.js';
+import { dbStatus, isPostgresLocation, update } from '../../vuln/index.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { parseMaxAge, UsageError } from '../flags.js';
 import { PhaseProgress, type OutputStreams } from '../output.js';
@@ -41,6 +41,8 @@ export async function prepareScanDatabase(dbPath: string, flags: ScanDatabaseFla
   if (flags.dbMaxAge !== undefined && flags.maxAge !== undefined) throw new UsageError('--max-age is the former name of --db-max-age: give one of them');
   const maxAgeDays = parseMaxAge(flags.dbMaxAge ?? flags.maxAge, flags.dbMaxAge !== undefined ? 'db-max-age' : 'max-age') ?? DEFAULT_DB_MAX_AGE_DAYS;
   if (flags.offline && flags.dbRepository !== undefined) throw new UsageError('--db-repository downloads the database: it cannot go with --offline');
+  // A shared PostgreSQL store is kept by whoever runs "db update" on it, never refreshed by a scan.
+  if (isPostgresLocation(dbPath)) return maxAgeDays;
   // Something that is not a file (a directory, a device) is never downloaded over: the scan refuses it as before.
   const kind = await stat(dbPath).then((st) => (st.isFile() ? 'file' : 'other'), () => 'none');
   if (kind === 'other') return maxAgeDays;

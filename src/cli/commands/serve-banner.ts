@@ -5,7 +5,7 @@
  * `startup` log event. Secrets (database passwords in URLs) are masked.
  */
 import type { RegistryConfig } from '../../server/index.js';
-import { dbStatus } from '../../vuln/index.js';
+import { dbStatus, describeLocation } from '../../vuln/index.js';
 import { plural, ADVISORY } from '../../core/index.js';
 
 export interface StartupDescription {
@@ -37,8 +37,9 @@ export async function describeStartup(config: RegistryConfig, url: string, now: 
   return { fields, text: `${lines.join('\n')}\n` };
 }
 
-async function describeDatabase(path: string, now: Date): Promise<string> {
-  const status = await dbStatus(path, { now }).catch(() => undefined);
+async function describeDatabase(location: string, now: Date): Promise<string> {
+  const path = describeLocation(location);
+  const status = await dbStatus(location, { now }).catch(() => undefined);
   if (!status?.exists || status.advisories === 0) return `none yet at ${path}: images wait queued until "portcullis db update" writes it`;
   if (!status.lastUpdate) return `${path} (${plural(status.advisories, ADVISORY)})`;
   const hours = Math.max(0, Math.round((now.getTime() - Date.parse(status.lastUpdate)) / 3_600_000));

@@ -18,7 +18,7 @@ import { durationMs, fromText, keyEntry, KEYS, networkList, parseAddress, parseP
 import type { RegistryConfig, StorageConfig } from '../../server/index.js';
 import { createLog, type RegistryLog } from '../../server/log.js';
 import { readRegularFile } from '../../core/index.js';
-import { defaultDbPath } from '../../vuln/index.js';
+import { defaultDbPath, isPostgresLocation } from '../../vuln/index.js';
 import { UsageError } from '../flags.js';
 import type { OutputStreams } from '../output.js';
 import { loadPolicy, openKeyStoreFromEnv } from './trust-shared.js';
@@ -231,6 +231,7 @@ function checkCombinations(resolved: ResolvedSettings): void {
     complain(resolved, 'policy.denySeverity', (n) => `${n('policy.denySeverity')} refuses every image without a complete scan, and ${n('scan.enabled')} ${resolved.sourceOf('scan.enabled').kind === 'flag' ? '' : 'false '}scans nothing: drop one of them`);
   }
   if (s.policy.file && !s.policy.requireSignature && !s.scan.dbFrom) complain(resolved, 'policy.file', (n) => `${n('policy.file')} needs ${n('policy.requireSignature')} (or ${n('scan.dbFrom')}, whose signature it checks)`);
+  if (s.scan.dbFrom && s.scan.db && isPostgresLocation(s.scan.db)) complain(resolved, 'scan.dbFrom', (n) => `${n('scan.dbFrom')} pulls a SQLite database file, and ${n('scan.db')} names PostgreSQL: fill that with "portcullis db update --db postgres://…" instead`);
   if (s.scan.dbFrom && !s.scan.enabled) complain(resolved, 'scan.dbFrom', (n) => `${n('scan.dbFrom')} pulls a database for scans, and ${n('scan.enabled')} ${resolved.sourceOf('scan.enabled').kind === 'flag' ? '' : 'false '}scans nothing: drop one of them`);
   if (s.role !== 'all' && !s.metadata.url) complain(resolved, 'role', (n) => `${n('role')} ${s.role} needs ${n('metadata.url')}: the processes share a PostgreSQL database`);
   if (s.role === 'worker' && !s.scan.enabled) complain(resolved, 'role', (n) => `${n('role')} worker takes scans, and ${n('scan.enabled')} ${resolved.sourceOf('scan.enabled').kind === 'flag' ? '' : 'false '}scans nothing: drop one of them`);
@@ -279,7 +280,7 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     ...(metrics ? { metricsAddr: { host: metrics.hostGiven ? metrics.host : '127.0.0.1', port: metrics.port } } : {}),
     role: s.role,
     scan: s.scan.enabled
-      ? { dbPath: resolve(s.scan.db!), rescanIntervalMs: durationMs(s.scan.rescanInterval), concurrency: s.scan.workers, leaseTtlMs: durationMs(s.scan.leaseTtl), maxAttempts: s.scan.attempts, ...(dbFrom ? { dbFrom } : {}) }
+      ? { dbPath: isPostgresLocation(s.scan.db!) ? s.scan.db! : resolve(s.scan.db!), rescanIntervalMs: durationMs(s.scan.rescanInterval), concurrency: s.scan.workers, leaseTtlMs: durationMs(s.scan.leaseTtl), maxAttempts: s.scan.attempts, ...(dbFrom ? { dbFrom } : {}) }
       : false,
     ...(s.policy.denySeverity ? { denySeverity: s.policy.denySeverity as NonNullable<RegistryConfig['denySeverity']> } : {}),
     allowUnscanned: s.policy.allowUnscanned,

@@ -103,7 +103,7 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--anonymous-pull', 'with --htpasswd: allow pulls without credentials')
     .option('--accounts', 'accounts, projects and roles with Docker token auth (the first start creates "admin"; see portcullis registry --help)')
     .option('--token-lifetime <duration>', 'with --accounts: how long access tokens last (default 5m, at most 24h)')
-    .option('--db <path>', 'advisory database used for scans (default $PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite)')
+    .option('--db <path>', 'advisory database used for scans: a SQLite file or postgres://… shared by every serve process (default $PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite)')
     .option('--no-scan', 'do not scan pushed images')
     .option('--rescan-interval <duration>', 'how often to check the advisory database for changes (default 60s; 0 = only at start)')
     .option('--scan-workers <n>', 'images scanned in parallel (default 1)')

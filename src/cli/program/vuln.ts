@@ -99,6 +99,9 @@ Examples:
 
   const DB_HELP = `
 The database: --db PATH, else PORTCULLIS_DB, else ~/.cache/portcullis/db/advisories.sqlite.
+--db postgres://USER@HOST/DATABASE is a PostgreSQL advisory store (schema portcullis_advisories)
+that every "serve --db postgres://…" reads: one import or update serves them all. CISA KEV and
+EPSS data are kept only in SQLite (db update on PostgreSQL skips them by default).
 Imports and updates are one transaction: an interrupted one leaves the old database usable.`;
   const DB_UPDATE_HELP = `Downloads use HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl and Go do, are capped in
 size and time, and are retried on 429 and 5xx answers. Offline, the first feed that
@@ -141,7 +144,7 @@ place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
     .option('--db <path>', 'advisory database')
     .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
     .option('-q, --quiet', 'no progress bar or summary')
-    .addHelpText('after', `${DB_HELP}\n\nExamples:\n  portcullis db import ./osv/PyPI-all.zip ./debian-tracker.json\n  portcullis db import ./alpine-secdb/ --db ./advisories.sqlite`)
+    .addHelpText('after', `${DB_HELP}\n\nExamples:\n  portcullis db import ./osv/PyPI-all.zip ./debian-tracker.json\n  portcullis db import ./alpine-secdb/ --db ./advisories.sqlite\n  portcullis db import ./osv/ --db postgres://portcullis@db.internal/registry`)
     .action(dbAction((m, paths: string[], options: import('../commands/db.js').DbCommonOptions) => m.dbImport(paths, options, ctx.io)));
   db.command('status')
     .description('feeds, counts, last update; warns when older than --max-age')

@@ -16,7 +16,7 @@ export function printSettings(resolved: ResolvedSettings, header: readonly strin
     const parent = parentOf(plain, entry.path);
     const name = entry.path.at(-1)!;
     if (!parent || parent[name] === undefined) continue;
-    if (entry.key === 'metadata.url') parent[name] = redactUrlPassword(String(parent[name]));
+    if (entry.key === 'metadata.url' || entry.key === 'scan.db') parent[name] = redactUrlPassword(String(parent[name]));
     else if (entry.secret) parent[name] = REDACTED;
   }
   // The bucket settings mean nothing with a folder, and a file that sets them without `kind: s3` is refused.

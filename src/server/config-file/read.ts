@@ -199,7 +199,8 @@ function resolvePaths(values: Record<string, unknown>, folder: string): Record<s
     if (entry.kind !== 'path') continue;
     const parent = valueAt(copy, entry.path.slice(0, -1)) as Record<string, unknown> | undefined;
     const name = entry.path.at(-1)!;
-    if (parent && typeof parent[name] === 'string') parent[name] = resolve(folder, parent[name] as string);
+    // scan.db may name the PostgreSQL advisory store: a URL, not a path.
+    if (parent && typeof parent[name] === 'string' && !/^postgres(ql)?:\/\//i.test(parent[name] as string)) parent[name] = resolve(folder, parent[name] as string);
   }
   return copy;
 }

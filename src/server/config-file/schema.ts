@@ -196,8 +196,8 @@ export const SETTINGS_SCHEMA = z
         enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Scan pushed images.', expected: switchWords, shownDefault: 'true', flag: '--no-scan', reload: 'restart' }),
         db: key(path().optional(), {
           kind: 'path',
-          description: 'The advisory database scans use.',
-          expected: 'a file path',
+          description: 'The advisory database scans use: a SQLite file, or a PostgreSQL advisory store (postgres://…) that every serve process shares and one db import or db update fills.',
+          expected: 'a file path or postgres://USER@HOST/DATABASE',
           shownDefault: '$PORTCULLIS_DB or ~/.cache/portcullis/db/advisories.sqlite',
           flag: '--db',
           env: ['PORTCULLIS_DB'],

@@ -6,23 +6,18 @@
  * exactly when stored scan results may be out of date.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { SqliteAdvisoryStore } from '../../vuln/index.js';
+import { advisoryStoreReadable, openAdvisoryReader, type AdvisoryReader } from '../../vuln/index.js';
 
 export interface OpenDatabase {
-  readonly store: SqliteAdvisoryStore;
+  readonly store: AdvisoryReader;
   readonly fingerprint: string;
   readonly updatedAt?: string;
 }
 
-/** Undefined when there is no usable database yet (the registry still serves; scans wait). */
+/** Undefined when there is no usable database yet (the registry still serves; scans wait). `path` may name PostgreSQL. */
 export async function openAdvisoryDatabase(path: string): Promise<OpenDatabase | undefined> {
-  const exists = await stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  if (!exists) return undefined;
-  const store = new SqliteAdvisoryStore(path, { readonly: true });
+  if (!advisoryStoreReadable(path)) return undefined;
+  const store = await openAdvisoryReader(path);
   try {
     const status = await store.status();
     if (status.advisories === 0) {

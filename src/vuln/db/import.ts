@@ -16,7 +16,7 @@ import { walkFiles } from '../sources/files.js';
 import { nvdSource } from '../sources/nvd.js';
 import { osvSource } from '../sources/osv.js';
 import type { AdvisorySink, Source } from '../sources/source.js';
-import type { SqliteAdvisoryStore } from '../store/sqlite.js';
+import { StoreError, type AdvisoryStore } from '../store/store.js';
 import { DbError } from './errors.js';
 import { withStore } from './paths.js';
 import { SeenRecords, supersedes } from './seen-records.js';
@@ -102,7 +102,7 @@ export interface ImportOptions {
   /** Per-feed data dates to record (from HTTP Last-Modified). */
   readonly dataDates?: Readonly<Record<string, string>>;
   /** Runs inside the import transaction after the inputs (update() stores HTTP validators here). */
-  readonly beforeCommit?: (store: SqliteAdvisoryStore) => Promise<void>;
+  readonly beforeCommit?: (store: AdvisoryStore) => Promise<void>;
 }
 
 interface Collector {
@@ -117,18 +117,18 @@ interface Collector {
   seenFeeds: Set<string>;
 }
 
-export async function importInto(store: SqliteAdvisoryStore, paths: readonly string[], options: ImportOptions): Promise<ImportResult> {
+export async function importInto(store: AdvisoryStore, paths: readonly string[], options: ImportOptions): Promise<ImportResult> {
   const maxWarnings = options.maxWarnings ?? 1000;
   const c: Collector = { inserted: 0, updated: 0, unchanged: 0, advisories: 0, skipped: [], warnings: [], warningsDropped: 0, changedFeeds: new Set(), seenFeeds: new Set() };
   let filesRead = 0;
   const inputs: InputSummary[] = [];
-  const seen = new SeenRecords(store.db);
+  const seen = new SeenRecords();
   const warn = (record: string, message: string): void => {
     if (c.warnings.length < maxWarnings) c.warnings.push({ record, message });
     else c.warningsDropped++;
   };
   const sink = (path: string, format: InputFormat): AdvisorySink => ({
-    advisory(a) {
+    async advisory(a) {
       // Two inputs with one record key: the first wins unless the later one is newer (seen-records.ts).
       const first = seen.first(a);
       if (first && !supersedes(a, first)) {
@@ -136,7 +136,7 @@ export async function importInto(store: SqliteAdvisoryStore, paths: readonly str
         return;
       }
       seen.remember(a, path);
-      const r = store.upsertSync(a);
+      const r = await store.upsert(a);
       c[r]++;
       c.advisories++;
       c.seenFeeds.add(a.feed);
@@ -149,7 +149,7 @@ export async function importInto(store: SqliteAdvisoryStore, paths: readonly str
     warn,
   });
   const exploitDates: Record<string, string> = {};
-  store.beginBulkLoad(); // a first import into an empty database builds its lookup indexes once, at the end
+  store.beginBulkLoad?.(); // a first import into an empty database builds its lookup indexes once, at the end
   try {
     for (const input of paths) {
       let info;
@@ -171,7 +171,9 @@ export async function importInto(store: SqliteAdvisoryStore, paths: readonly str
         }
         if (format === 'kev' || format === 'epss') {
           filesRead++;
-          const done = await importExploitFile(store.db, file, format, options.signal);
+          const exploitDb = store.exploitDatabase?.();
+          if (!exploitDb) throw new StoreError('DB_UNSUPPORTED', `${file}: ${format === 'kev' ? 'CISA KEV' : 'EPSS'} data is kept only in a SQLite advisory database, not in PostgreSQL`);
+          const done = await importExploitFile(exploitDb, file, format, options.signal);
           for (const message of done.warnings) sink(file, format).warn(file, message);
           c.seenFeeds.add(format);
           if (done.changed) c.changedFeeds.add(format);

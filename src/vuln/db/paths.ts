@@ -1,24 +1,35 @@
-/** Where the advisory database lives, and opening it for writing. */
+/** Where the advisory database lives, and opening it for writing (a SQLite path, or a `postgres://` URL: store/open.ts). */
 import { statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isPostgresLocation, openAdvisoryWriter } from '../store/open.js';
 import { SqliteAdvisoryStore } from '../store/sqlite.js';
+import type { AdvisoryStore } from '../store/store.js';
 
 /** `$PORTCULLIS_DB`, else `$XDG_CACHE_HOME/portcullis/db/advisories.sqlite`, else `~/.cache/portcullis/db/advisories.sqlite`. */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PORTCULLIS_DB) return env.PORTCULLIS_DB;
-  const cache = env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'portcullis', 'db', 'advisories.sqlite');
+  return join(cacheDbDir(env), 'advisories.sqlite');
 }
 
+function cacheDbDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'portcullis', 'db');
+}
+
+/** Where `db update` downloads to: beside the SQLite file, or for PostgreSQL `…/portcullis/db/postgres.downloads` in the cache. */
+export function defaultDownloadDir(dbPath: string, env: NodeJS.ProcessEnv = process.env): string {
+  return isPostgresLocation(dbPath) ? join(cacheDbDir(env), 'postgres.downloads') : `${dbPath}.downloads`;
+}
+
+/** The SQLite store at `dbPath`, created and migrated when needed. */
 export function openAdvisoryStore(dbPath: string = defaultDbPath()): SqliteAdvisoryStore {
   return new SqliteAdvisoryStore(dbPath);
 }
 
-/** True when something (a database, or not) exists at `dbPath`. */
+/** True when something (a database, or not) exists at `dbPath`; a PostgreSQL store always does (its tables are made on open). */
 export function dbExists(dbPath: string): boolean {
-  return statSync(dbPath, { throwIfNoEntry: false }) !== undefined;
+  return isPostgresLocation(dbPath) || statSync(dbPath, { throwIfNoEntry: false }) !== undefined;
 }
 
 /**
@@ -28,9 +39,9 @@ export function dbExists(dbPath: string): boolean {
  * fails must leave "no database" (which `scan` explains) rather than an empty
  * one (which `scan` would call empty).
  */
-export async function withStore<T>(dbPath: string, fn: (store: SqliteAdvisoryStore) => Promise<T>): Promise<T> {
+export async function withStore<T>(dbPath: string, fn: (store: AdvisoryStore) => Promise<T>): Promise<T> {
   const created = !dbExists(dbPath);
-  const store = openAdvisoryStore(dbPath);
+  const store = await openAdvisoryWriter(dbPath);
   try {
     return await fn(store);
   } catch (error) {

@@ -12,9 +12,11 @@
  * is skipped with a warning naming the file that won. The keys live in a
  * TEMP table of the import's own connection (disk-backed, dropped at the
  * end), not in a JavaScript Set: a full import holds hundreds of thousands
- * of keys and memory stays bounded.
+ * of keys and memory stays bounded. The connection is the import's own
+ * temporary SQLite database (disk-backed, gone on close), whatever store
+ * the import writes to.
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { Advisory } from '../../core/index.js';
 
 const TABLE = 'temp.portcullis_import_seen';
@@ -28,7 +30,11 @@ export class SeenRecords {
   readonly #find: Database.Statement<[string, string, string], { file: string; modified: string | null }>;
   readonly #put: Database.Statement<[string, string, string, string, string | null]>;
 
-  constructor(private readonly db: Database.Database) {
+  private readonly db: Database.Database;
+
+  /** An empty file name: SQLite's anonymous temporary database, on disk, deleted when closed. */
+  constructor() {
+    const db = (this.db = new Database(''));
     db.exec(`DROP TABLE IF EXISTS ${TABLE}; CREATE TABLE ${TABLE} (id TEXT NOT NULL, feed TEXT NOT NULL, scope TEXT NOT NULL, file TEXT NOT NULL, modified TEXT, PRIMARY KEY (id, feed, scope)) WITHOUT ROWID`);
     this.#find = db.prepare(`SELECT file, modified FROM ${TABLE} WHERE id = ? AND feed = ? AND scope = ?`);
     this.#put = db.prepare(`INSERT OR REPLACE INTO ${TABLE} (id, feed, scope, file, modified) VALUES (?, ?, ?, ?, ?)`);
@@ -47,7 +53,7 @@ export class SeenRecords {
   /** Drops the table; never throws (a failed import's error is the one to report, and the table dies with the connection anyway). */
   close(): void {
     try {
-      this.db.exec(`DROP TABLE IF EXISTS ${TABLE}`);
+      this.db.close();
     } catch {
       // see above
     }

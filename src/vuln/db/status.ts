@@ -4,13 +4,13 @@
  * 304 Not Modified: nothing to import, but the data is as new as upstream's),
  * within the maximum age.
  */
-import { stat } from 'node:fs/promises';
 import { ExploitTables, type ExploitInfo } from '../exploit/tables.js';
-import { SqliteAdvisoryStore } from '../store/sqlite.js';
+import { advisoryStoreExists, describeLocation, openAdvisoryReader } from '../store/open.js';
 import type { SourceStatus } from '../store/store.js';
 import { defaultDbPath } from './paths.js';
 
 export interface DbStatus {
+  /** The SQLite path, or the PostgreSQL URL without its password. */
   readonly path: string;
   readonly exists: boolean;
   readonly schemaVersion?: number;
@@ -33,20 +33,18 @@ export const LAST_CHECK_META = 'update:lastCheck';
 export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxAgeDays?: number; now?: Date } = {}): Promise<DbStatus> {
   const maxAgeMs = (options.maxAgeDays ?? 7) * 86_400_000;
   const now = (options.now ?? new Date()).getTime();
-  try {
-    await stat(dbPath);
-  } catch {
-    return { path: dbPath, exists: false, advisories: 0, affected: 0, sources: [], stale: true };
-  }
-  const store = new SqliteAdvisoryStore(dbPath, { readonly: true });
+  const path = describeLocation(dbPath);
+  if (!advisoryStoreExists(dbPath)) return { path, exists: false, advisories: 0, affected: 0, sources: [], stale: true };
+  const store = await openAdvisoryReader(dbPath);
   try {
     const s = await store.status();
     const isStale = (d: string | undefined): boolean => !d || now - Date.parse(d) > maxAgeMs;
     const lastUpdate = s.sources.map((x) => x.lastImport).filter((d): d is string => !!d).sort().at(-1);
     const lastCheck = await store.getMeta(LAST_CHECK_META);
     const newest = [lastUpdate, lastCheck].filter((d): d is string => !!d).sort().at(-1);
+    const exploitDb = store.exploitDatabase?.();
     return {
-      path: dbPath,
+      path,
       exists: true,
       schemaVersion: s.schemaVersion,
       advisories: s.advisories,
@@ -55,7 +53,7 @@ export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxA
       stale: isStale(newest),
       ...(lastUpdate ? { lastUpdate } : {}),
       ...(lastCheck ? { lastCheck } : {}),
-      exploitation: new ExploitTables(store.db).info(),
+      ...(exploitDb ? { exploitation: new ExploitTables(exploitDb).info() } : {}),
     };
   } finally {
     await store.close();

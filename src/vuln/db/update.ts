@@ -14,10 +14,11 @@
  */
 import { mkdir, rmdir, rm } from 'node:fs/promises';
 import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
-import type { SqliteAdvisoryStore } from '../store/sqlite.js';
+import { openAdvisoryWriter } from '../store/open.js';
+import type { AdvisoryStore } from '../store/store.js';
 import { Downloader, hrefs, joinUrl, nvdPages, type MetaReader } from './download.js';
 import { importInto, type ImportProgress, type ImportResult } from './import.js';
-import { dbExists, defaultDbPath, openAdvisoryStore, withStore } from './paths.js';
+import { dbExists, defaultDbPath, defaultDownloadDir, withStore } from './paths.js';
 import { LAST_CHECK_META } from './status.js';
 
 export interface UpdateBaseUrls {
@@ -96,9 +97,9 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
   const feeds = new Set<UpdateFeed>(options.feeds ?? ['osv', 'alpine', 'debian', 'nvd']);
   const fetcher = options.fetcher ?? new HttpFetcher({ ...(options.env ? { env: options.env } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   const now = (options.now ?? (() => new Date()))();
-  const dir = options.downloadDir ?? `${dbPath}.downloads`;
+  const dir = options.downloadDir ?? defaultDownloadDir(dbPath, options.env ?? process.env);
   // An existing database is opened first: a corrupt or too new one fails before anything is downloaded.
-  const existing: SqliteAdvisoryStore | undefined = dbExists(dbPath) ? openAdvisoryStore(dbPath) : undefined;
+  const existing: AdvisoryStore | undefined = dbExists(dbPath) ? await openAdvisoryWriter(dbPath) : undefined;
   const meta: MetaReader = async (key) => existing?.getMeta(key);
   const madeDir = await mkdir(dir, { recursive: true });
   try {
@@ -133,7 +134,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
       const feed = feedName[d.feed];
       if (!dataDates[feed] || dataDates[feed]! < iso) dataDates[feed] = iso;
     }
-    const importAll = (store: SqliteAdvisoryStore): Promise<ImportResult> =>
+    const importAll = (store: AdvisoryStore): Promise<ImportResult> =>
       store.transaction(() =>
         importInto(store, paths, {
           ...(options.signal ? { signal: options.signal } : {}),

@@ -43,7 +43,7 @@ export { chooseRating, collectRatings, parseSeverityOrder, SEVERITY_SOURCE_NAMES
 export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
 
 /** What matching needs from the store (an AdvisoryStore has it); the batch lookups are used when the store offers them. */
-export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds'>>;
+export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds' | 'exploitDatabase'>>;
 
 export interface MatchOptions {
   readonly matchers?: readonly Matcher[];

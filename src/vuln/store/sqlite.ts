@@ -388,11 +388,13 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     return contentDigest(this.db);
   }
 
+  exploitDatabase(): Database.Database {
+    return this.db;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }
 
-export function openSqliteAdvisoryStore(path: string, options?: SqliteAdvisoryStoreOptions): SqliteAdvisoryStore {
-  return new SqliteAdvisoryStore(path, options);
-}
+export const openSqliteAdvisoryStore = (path: string, options?: SqliteAdvisoryStoreOptions): SqliteAdvisoryStore => new SqliteAdvisoryStore(path, options);

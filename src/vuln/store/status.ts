@@ -16,14 +16,14 @@ import type { SourceStatus, StoreStatus } from './store.js';
 type Db = Database.Database;
 
 /** Records and affected rows of one feed, and its newest real `modified` date. */
-interface FeedCount {
+export interface FeedCount {
   readonly feed: string;
   readonly advisories: number;
   readonly affected: number;
   readonly newest: string | null;
 }
 
-interface Counts {
+export interface Counts {
   readonly advisories: number;
   readonly affected: number;
   readonly feeds: readonly FeedCount[];
@@ -64,11 +64,15 @@ function isFeedCount(value: unknown): value is FeedCount {
 
 /** The counts kept by the last import, when they are there and well formed. */
 function keptCounts(db: Db): Counts | undefined {
-  const row = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(COUNTS_META);
-  if (!row) return undefined;
+  return parseCounts(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(COUNTS_META)?.value);
+}
+
+/** Kept counts from their meta value; undefined when absent or not well formed (shared with the PostgreSQL store). */
+export function parseCounts(text: string | undefined): Counts | undefined {
+  if (text === undefined) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(row.value);
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -103,13 +107,21 @@ export function forgetCounts(db: Db): void {
   db.prepare('DELETE FROM meta WHERE key = ?').run(COUNTS_META);
 }
 
+/** One row of the `sources` bookkeeping table. */
+export interface SourceBookRow {
+  readonly feed: string;
+  readonly last_import: string | null;
+  readonly last_change: string | null;
+  readonly data_date: string | null;
+}
+
 function sourcesFrom(db: Db, counts: Counts): SourceStatus[] {
-  const book = new Map(
-    db
-      .prepare<[], { feed: string; last_import: string | null; last_change: string | null; data_date: string | null }>('SELECT feed, last_import, last_change, data_date FROM sources')
-      .all()
-      .map((r) => [r.feed, r]),
-  );
+  return composeSources(counts, db.prepare<[], SourceBookRow>('SELECT feed, last_import, last_change, data_date FROM sources').all());
+}
+
+/** Per-feed status from the counts and the bookkeeping rows (shared with the PostgreSQL store). */
+export function composeSources(counts: Counts, rows: readonly SourceBookRow[]): SourceStatus[] {
+  const book = new Map(rows.map((r) => [r.feed, r]));
   const feeds = uniq([...counts.feeds.map((c) => c.feed), ...book.keys()]).sort((a, b) => feedRank(a) - feedRank(b) || (a < b ? -1 : 1));
   return feeds.map((feed) => {
     const c = counts.feeds.find((x) => x.feed === feed);

@@ -10,6 +10,7 @@
  * enrichment). Withdrawn advisories are kept and never returned by
  * `findAffected` unless asked.
  */
+import type Database from 'better-sqlite3';
 import type { Advisory, AffectedMatch, AffectedPackage } from '../../core/index.js';
 import { PortcullisError } from '../../core/errors.js';
 
@@ -52,8 +53,12 @@ export interface AffectedEntry {
   readonly affected: AffectedPackage;
 }
 
-export interface AdvisoryStore {
-  upsert(advisory: Advisory): Promise<UpsertResult>;
+/**
+ * What matching, scanning and `db status` read: lookups by package and alias,
+ * advisories by id, bookkeeping. SQLite (sqlite.ts) and PostgreSQL
+ * (postgres.ts) give the same answers in the same order.
+ */
+export interface AdvisoryReader {
   getById(id: string): Promise<Advisory | undefined>;
   /** `getById` for many ids at once (optional: a store that can batch offers it); absent ids map to undefined. */
   getByIds?(ids: readonly string[]): Promise<Map<string, Advisory | undefined>>;
@@ -70,15 +75,30 @@ export interface AdvisoryStore {
   byAlias(id: string): Promise<Advisory[]>;
   sources(): Promise<SourceStatus[]>;
   status(): Promise<StoreStatus>;
-  /** Records that an import of `feed` completed; `dataDate` when the input carried one (HTTP Last-Modified). */
-  markImported(feed: string, info?: { changed?: boolean; dataDate?: string }): Promise<void>;
   getMeta(key: string): Promise<string | undefined>;
-  setMeta(key: string, value: string | undefined): Promise<void>;
-  /** Runs `fn` as one transaction: all of its writes commit, or none (on a throw, a crash or a kill). Not re-entrant. */
-  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * The SQLite database holding the exploitation tables (CISA KEV, EPSS) beside the advisories, when
+   * this store keeps them (SQLite only); a gate that needs them fails closed without.
+   */
+  exploitDatabase?(): Database.Database;
   close(): Promise<void>;
 }
 
-export type StoreErrorCode = 'DB_OPEN_FAILED' | 'DB_TOO_NEW' | 'DB_CORRUPT' | 'TRANSACTION_NESTED';
+/** A reader that imports can write to: `db import` and `db update` run every write inside one `transaction`. */
+export interface AdvisoryStore extends AdvisoryReader {
+  upsert(advisory: Advisory): Promise<UpsertResult>;
+  /** Records that an import of `feed` completed; `dataDate` when the input carried one (HTTP Last-Modified). */
+  markImported(feed: string, info?: { changed?: boolean; dataDate?: string }): Promise<void>;
+  setMeta(key: string, value: string | undefined): Promise<void>;
+  /**
+   * Runs `fn` as one transaction: all of its writes commit, or none (on a throw, a crash or a kill);
+   * readers see the data before or after, never a mix. Not re-entrant.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** Called first inside an import's transaction: lets a store build its lookup indexes once at the end when it starts empty. */
+  beginBulkLoad?(): boolean;
+}
+
+export type StoreErrorCode = 'DB_OPEN_FAILED' | 'DB_TOO_NEW' | 'DB_CORRUPT' | 'TRANSACTION_NESTED' | 'DB_UNSUPPORTED';
 
 export class StoreError extends PortcullisError<StoreErrorCode> {}
