@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { digestOf } from '../server/api/helpers.js';
 import { checkWhole, client, type Counters } from '../server/gc/pushers.js';
-import { startCluster, type Cluster } from '../support/cluster.js';
+import { layoutManifest, startCluster, type Cluster } from '../support/cluster.js';
 import { tarOf } from '../support/oci-builder.js';
 import { peerImages } from '../support/peers.js';
 import { pushOneLayerImage, type ServeProcess } from '../support/serve-process.js';
@@ -37,14 +37,6 @@ after(async () => {
 });
 
 const hostOf = (p: ServeProcess): string => new URL(p.url).host;
-
-/** The manifest an OCI layout's index names, and the layout's blob folder. */
-async function layoutManifest(ociRef: string): Promise<{ dir: string; bytes: Buffer }> {
-  const dir = ociRef.replace(/^oci:/, '').replace(/:[^:/]+$/, '');
-  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-  const digest = index.manifests[0]?.digest ?? '';
-  return { dir, bytes: await readFile(join(dir, 'blobs', 'sha256', digest.replace('sha256:', ''))) };
-}
 
 async function fetchBytes(url: string): Promise<Buffer> {
   const res = await fetch(url, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });

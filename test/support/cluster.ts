@@ -13,7 +13,7 @@
  * must agree on what is vulnerable, so they read the same database, and an
  * operator's `portcullis db import` into it is seen by all of them.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importPaths } from '../../src/vuln/db.js';
@@ -151,4 +151,12 @@ export async function until(what: string, check: () => boolean | Promise<boolean
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The manifest an OCI layout's index names, and the layout's blob folder. */
+export async function layoutManifest(ociRef: string): Promise<{ dir: string; bytes: Buffer }> {
+  const dir = ociRef.replace(/^oci:/, '').replace(/:[^:/]+$/, '');
+  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  const digest = index.manifests[0]?.digest ?? '';
+  return { dir, bytes: await readFile(join(dir, 'blobs', 'sha256', digest.replace('sha256:', ''))) };
 }
