@@ -28,7 +28,7 @@ import { peerTierOnly } from './tier-guard.js';
 export type ClusterRole = 'all' | 'api' | 'worker';
 
 export interface ClusterOptions {
-  /** Advisories imported into the shared advisory database before any process starts (default none: an empty database). */
+  /** Advisories imported into the shared advisory file before the first process starts (default none: an empty file, which scans treat as no database and wait). */
   readonly advisories?: readonly OsvAdvisory[];
   /** Arguments every process gets after the shared ones (e.g. `--deny-severity CRITICAL`). */
   readonly args?: readonly string[];
