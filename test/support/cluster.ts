@@ -131,7 +131,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         }));
       } finally {
         await Promise.allSettled([s3.stop(), postgres.stop()]);
-        await rm(work, { recursive: true, force: true });
+        // Retried: a peer that has just exited may still be closing files under `work` (ENOTEMPTY).
+        await rm(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
       }
     },
   };
