@@ -1,10 +1,11 @@
 /**
  * One advisory database for a cluster (test/support/cluster.ts): every
- * process reads the same file (`--db`). The real tiny image is pushed
+ * process reads the same PostgreSQL advisory store (`--db postgres://…`, its
+ * own schema in the cluster's database). The real tiny image is pushed
  * through A and scanned against a database that knows only the two HIGH
  * lodash advisories (served under --deny-severity CRITICAL, both shown);
  * then one `portcullis db import` of the CRITICAL minimist advisory,
- * run as an operator runs it, into that one file. Every process notices the
+ * run as an operator runs it, into that one store. Every process notices the
  * new database (its fingerprint, checked every --rescan-interval), the image
  * is rescanned, and both A and B then refuse it under --deny-severity
  * CRITICAL naming the reason, and both UIs list the new advisory on the
@@ -27,14 +28,14 @@ const KNOWN = TINY_IMAGE_ADVISORIES.filter((a) => a.id !== CRITICAL_ID);
 const IMPORTED = TINY_IMAGE_ADVISORIES.filter((a) => a.id === CRITICAL_ID);
 
 before(async () => {
-  cluster = await startCluster({ advisories: KNOWN, args: ['--rescan-interval', '1s', '--deny-severity', 'CRITICAL'] });
+  cluster = await startCluster({ advisories: KNOWN, advisoryStore: 'postgres', args: ['--rescan-interval', '1s', '--deny-severity', 'CRITICAL'] });
 });
 
 after(async () => {
   await cluster?.stop();
 });
 
-test('one db import into the shared advisory file: the rescan shows through every process, in the pull policy and the UI', async () => {
+test('one db import into the shared PostgreSQL advisory store: the rescan shows through every process, in the pull policy and the UI', async () => {
   const [a, b] = await Promise.all([cluster.start(), cluster.start()]);
   const images = await peerImages('tiny');
   const digest = digestOf((await layoutManifest(images.tinyOci)).bytes);

@@ -32,6 +32,8 @@ export interface ClusterOptions {
   readonly advisories?: readonly OsvAdvisory[];
   /** Arguments every process gets after the shared ones (e.g. `--deny-severity CRITICAL`). */
   readonly args?: readonly string[];
+  /** Where the one advisory database lives: a shared SQLite file (default) or the PostgreSQL advisory store in the cluster's database. */
+  readonly advisoryStore?: 'file' | 'postgres';
 }
 
 export interface StartOptions {
@@ -73,7 +75,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const gate = join(work, 'gate');
   await mkdir(gate);
   const metadataUrl = await postgres.createDatabase();
-  const advisoryDb = join(work, 'advisories.sqlite');
+  const advisoryDb = options.advisoryStore === 'postgres' ? metadataUrl : join(work, 'advisories.sqlite');
   await importPaths(advisoryDb, [writeAdvisories(join(work, 'osv-initial'), options.advisories ?? [])]);
   const processes: ServeProcess[] = [];
   let count = 0;
