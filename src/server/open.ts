@@ -18,6 +18,7 @@ import type { RegistryConfig } from './config.js';
 import { openExclusiveLocks, openInventoryStore, openMetadataStore, openScanQueueStore, openSessionStore } from './metadata/open-stores.js';
 import { Singletons } from './singletons.js';
 import { testGate } from './test-gate.js';
+import { workerGatePlugin } from './worker-gate.js';
 import { Metrics, metricsPlugin, storeGauges } from './metrics.js';
 import { ScanService } from './scan/service.js';
 import { DbPuller } from './scan/db-pull.js';
@@ -110,6 +111,11 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
     const singletons = new Singletons(await openExclusiveLocks(config), config.log, gate);
     closers.push(() => singletons.close());
     const takesScans = config.role !== 'api';
+    // A worker answers operators only (worker-gate.ts): no /v2, admin API, /token or UI on its listener.
+    const answersClients = config.role !== 'worker';
+    const servesUi = config.ui && answersClients;
+    // A worker without --metrics-addr serves /metrics on its listener: it has no UI, and the operator needs them.
+    const metricsOnListener = answersClients ? servesUi && !config.metricsAddr : !config.metricsAddr;
 
     let selfAddress = `127.0.0.1:${config.port}`;
     // Until it listens, the port may be 0 (any free port); names use the real one.
@@ -210,7 +216,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       vulnerabilitiesChanged: (change) => hooks?.vulnerabilitiesChanged(change),
     };
     // The kept inventories: the scan service keeps and matches them; the UI reads them (also with --no-scan, from earlier scans).
-    const inventories = config.scan || config.ui ? await openInventoryStore(config) : undefined;
+    const inventories = config.scan || servesUi ? await openInventoryStore(config) : undefined;
     if (inventories) closers.push(() => inventories.close());
     if (config.scan) {
       const queue = await openScanQueueStore(config);
@@ -280,18 +286,21 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
       limits: live.limits,
     };
     const plugins: RegistryPlugin[] = [
+      ...(answersClients ? [] : [workerGatePlugin({ metrics: metricsOnListener })]),
       audit.plugin,
       healthPlugin(readinessChecker({ blobs, metadata, log: config.log, ...(config.scan && takesScans ? { advisoryDbPath: config.scan.dbPath } : {}) })),
       // /api/v1/gc; /token and the accounts API with --accounts; the OpenAPI document of those.
-      ...adminApiPlugins({
-        gc,
-        ...(auth ? { auth } : {}),
-        ...(accountsAccess ? { accounts: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}), ...(audit.log ? { audit: audit.log } : {}) } } : {}),
-        version: await packageVersion(),
-      }),
+      ...(answersClients
+        ? adminApiPlugins({
+            gc,
+            ...(auth ? { auth } : {}),
+            ...(accountsAccess ? { accounts: { access: accountsAccess, metadata, ...(hooks ? { webhooks: hooks } : {}), ...(audit.log ? { audit: audit.log } : {}) } } : {}),
+            version: await packageVersion(),
+          })
+        : []),
     ];
-    if (config.ui || config.metricsAddr) plugins.push(metricsPlugin(metrics, { serve: config.ui && !config.metricsAddr, ...(auth ? { auth } : {}) }));
-    if (config.ui) {
+    if (servesUi || config.metricsAddr || metricsOnListener) plugins.push(metricsPlugin(metrics, { serve: metricsOnListener, ...(auth ? { auth } : {}) }));
+    if (servesUi) {
       const { uiPlugin } = await import('./ui/plugin.js');
       // Sign-in sessions in the metadata store: a restart signs no one out, and processes share them.
       const sessionStore = auth ? await openSessionStore(config) : undefined;

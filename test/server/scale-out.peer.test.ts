@@ -9,6 +9,9 @@
  *   what the api process serves;
  * - with one attempt allowed, the job of a killed worker is failed, and the
  *   image refused, naming why (fail closed);
+ * - a worker (UI and accounts on) answers 503 with a JSON reason on /v2/,
+ *   /api/v1/users, /ui/ and /token, 200 on /healthz, /readyz and /metrics,
+ *   and still scans what is pushed through the api process;
  * - two processes starting at once on an empty database migrate it once;
  *   a process older than the schema refuses to start, saying so.
  */
@@ -26,6 +29,7 @@ import { tarOf } from '../support/oci-builder.js';
 import { TINY_IMAGE_ADVISORIES, writeAdvisories } from '../support/osv.js';
 import { startPostgres, type PostgresPeer } from '../support/postgres.js';
 import { policyAnswer, pushOneLayerImage, startServeProcess, type ServeProcess } from '../support/serve-process.js';
+import { WORKER_REFUSAL } from '../../src/server/worker-gate.js';
 
 let peer: PostgresPeer;
 let work: string;
@@ -138,6 +142,46 @@ describe('serve: api and worker processes over one PostgreSQL database', () => {
     assert.equal(existsSync(join(reg.gate, `scan.${w2.process.pid}`)), false, 'W2 did not scan it again');
     assert.equal(scanEvents(w2).find((l) => l.digest === digest)?.state, 'failed');
     await Promise.all([a.stop(), w2.stop()]);
+  });
+});
+
+describe('serve: a worker answers operators, not clients', () => {
+  test('a worker refuses /v2/, /api/v1/users, /ui/ and /token with 503, answers /healthz, /readyz and /metrics', async () => {
+    const reg = await registry('gated');
+    const common = ['--root', reg.data, '--db', db, '--metadata', reg.url, '--no-notary', '--accounts', '--rescan-interval', '0', '--deny-severity', 'CRITICAL'];
+    const a = await startServeProcess([...common, '--role', 'api', '--no-ui'], { logLevel: 'info' });
+    running.push(a);
+    const w = await startServeProcess([...common, '--role', 'worker'], { logLevel: 'info' });
+    running.push(w);
+    for (const [method, path] of [['GET', '/v2/'], ['HEAD', '/v2/'], ['GET', '/v2/team/app/manifests/v1'], ['GET', '/api/v1/users'], ['POST', '/api/v1/gc'], ['GET', '/ui/'], ['GET', '/token?service=x'], ['GET', '/nowhere']] as const) {
+      const response = await fetch(`${w.url}${path}`, { method });
+      assert.equal(response.status, 503, `${method} ${path}`);
+      assert.equal(response.headers.get('retry-after'), null, `${method} ${path}: never retried here`);
+      if (method === 'GET') assert.deepEqual(await response.json(), { errors: [{ code: 'UNAVAILABLE', message: WORKER_REFUSAL }] }, path);
+    }
+    assert.equal((await fetch(`${w.url}/healthz`)).status, 200);
+    const ready = await fetch(`${w.url}/readyz`);
+    assert.deepEqual(await ready.json(), { status: 'ready', checks: { storage: 'ok', metadata: 'ok', advisories: 'ok' } });
+    assert.equal(ready.status, 200);
+    assert.equal((await fetch(`${a.url}/v2/`)).status, 401, 'the api process answers clients (asking for credentials)');
+    assert.doesNotMatch(w.stderr(), /UI: /, 'the worker announces no UI');
+    assert.match(w.stderr(), /role: +worker: takes scans from the shared queue; answers only \/healthz/);
+    assert.notEqual((await fetch(`${w.url}/metrics`)).status, 503, 'metrics are not refused on a worker without --metrics-addr');
+    await Promise.all([a.stop(), w.stop()]);
+  });
+
+  test('a worker without accounts scans what the api process queues; /metrics on its own listener', async () => {
+    const reg = await registry('gated-scan');
+    const a = await serve(reg, 'api');
+    await writeFile(join(reg.gate, 'release'), '');
+    const w = await serve(reg, 'worker', ['--metrics-addr', '127.0.0.1:0']);
+    const digest = await pushOneLayerImage(a.url, 'team/gated', await emptyLayer('gated'));
+    const answer = await policyAnswer(a.url, 'team/gated');
+    assert.equal(answer.status, 200, answer.message);
+    assert.equal(scanEvents(w).find((l) => l.digest === digest)?.state, 'done');
+    assert.equal((await fetch(`${w.url}/v2/team/gated/manifests/${digest}`)).status, 503);
+    assert.equal((await fetch(`${w.url}/metrics`)).status, 503, 'with --metrics-addr, /metrics is on that listener only');
+    await Promise.all([a.stop(), w.stop()]);
   });
 });
 

@@ -18,15 +18,17 @@ export async function describeStartup(config: RegistryConfig, url: string, now: 
   const metadata = config.metadataUrl ? `PostgreSQL ${maskPassword(config.metadataUrl)}` : `SQLite in ${config.root}`;
   const dbFrom = config.scan && config.scan.dbFrom ? `; pulled from ${config.scan.dbFrom.reference} every ${Math.round(config.scan.dbFrom.intervalMs / 60_000)} min, signature verified` : '';
   const advisories = !config.scan ? 'scanning off (--no-scan)' : config.role === 'api' ? 'not opened: this process queues scans, workers take them (--role api)' : `${await describeDatabase(config.scan.dbPath, now)}${dbFrom}`;
-  const role = config.role === 'api' ? 'api: answers clients and queues scans' : config.role === 'worker' ? 'worker: takes scans from the shared queue' : undefined;
+  const role = config.role === 'api' ? 'api: answers clients and queues scans' : config.role === 'worker' ? 'worker: takes scans from the shared queue; answers only /healthz, /readyz and /metrics (no clients)' : undefined;
+  // A worker serves no UI (server/worker-gate.ts).
+  const ui = config.ui && config.role !== 'worker';
   const policy = describePolicy(config);
   const auth = config.accounts
     ? `accounts and projects, token auth at ${url}/token${config.htpasswd ? ` (+ htpasswd users from ${config.htpasswd})` : ''}`
     : config.htpasswd ? `htpasswd ${config.htpasswd}${config.anonymousPull ? ', anonymous pull allowed' : ''}` : 'none: anyone who can reach it can push and delete';
-  const fields = { url, ui: config.ui ? `${url}/ui/` : undefined, ...(role ? { role } : {}), storage, metadata, advisories, policy, auth };
+  const fields = { url, ui: ui ? `${url}/ui/` : undefined, ...(role ? { role } : {}), storage, metadata, advisories, policy, auth };
   const lines = [
     `portcullis serve: listening on ${url}`,
-    ...(config.ui ? [`  UI:          ${url}/ui/`] : []),
+    ...(ui ? [`  UI:          ${url}/ui/`] : []),
     ...(role ? [`  role:        ${role}`] : []),
     `  storage:     ${storage}`,
     `  metadata:    ${metadata}`,
