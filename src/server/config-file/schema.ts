@@ -86,7 +86,7 @@ export const SETTINGS_SCHEMA = z
       flag: '--root',
       reload: 'restart',
     }),
-    role: key(z.enum(['all', 'api', 'worker']).default('all'), { kind: 'choice', description: 'What this process does among several sharing one PostgreSQL database: api (answer clients, queue scans), worker (take scans), all (both).', expected: 'all, api or worker', shownDefault: 'all', flag: '--role', env: ['PORTCULLIS_ROLE'], reload: 'restart' }),
+    role: key(z.enum(['all', 'api', 'worker']).default('all'), { kind: 'choice', description: 'What this process does among several sharing one PostgreSQL database: api (answer clients, queue scans), worker (take scans; answers only /healthz, /readyz and /metrics), all (both).', expected: 'all, api or worker', shownDefault: 'all', flag: '--role', env: ['PORTCULLIS_ROLE'], reload: 'restart' }),
     listen: section(
       {
         addr: key(address().default('127.0.0.1:5000'), {
