@@ -6,8 +6,8 @@
  * the pull policy (with signature checks against the registry itself), the
  * Notary trust service, the UI and metrics, the audit log, then listens. `close` stops them
  * in the reverse order, after the scans in flight finish. With several processes on one
- * PostgreSQL database, `role` says whether this one takes scans from the shared queue, and
- * the scheduled jobs (gc, upload purge, database pull) run under singleton locks.
+ * PostgreSQL database, `role` says whether this one takes scans from the shared queue (a
+ * `worker` answers no clients: worker-gate.ts), and the scheduled jobs (gc, upload purge, database pull) run under singleton locks.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
