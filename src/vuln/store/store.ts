@@ -98,6 +98,6 @@ export interface AdvisoryStore extends AdvisoryReader {
   exploitation(): ExploitWriter;
 }
 
-export type StoreErrorCode = 'DB_OPEN_FAILED' | 'DB_TOO_NEW' | 'DB_CORRUPT' | 'TRANSACTION_NESTED' | 'DB_UNSUPPORTED';
+export type StoreErrorCode = 'DB_OPEN_FAILED' | 'DB_TOO_NEW' | 'DB_CORRUPT' | 'TRANSACTION_NESTED';
 
 export class StoreError extends PortcullisError<StoreErrorCode> {}
