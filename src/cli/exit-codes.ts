@@ -148,7 +148,6 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   INPUT_MISSING: ExitCode.NotFound,
   DB_OPEN_FAILED: ExitCode.Io,
   DB_TOO_NEW: ExitCode.Unsupported,
-  DB_UNSUPPORTED: ExitCode.Unsupported,
   DB_CORRUPT: ExitCode.Integrity,
   // keys
   PASSPHRASE_INVALID: ExitCode.Auth,

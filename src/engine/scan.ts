@@ -17,7 +17,7 @@ import { appendAll, compareFindings, PortcullisError, type LayerOrigin, type Fin
 import { formatPlatform, type ResolvedImage, type ImageSource, type SystemContext } from '../image/index.js';
 import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
-import { advisoryStoreReadable, annotateExploitation, cvesOf, dbStatus, defaultDbPath, describeLocation, ExploitTables, openAdvisoryReader, type AdvisoryReader } from '../vuln/index.js';
+import { advisoryStoreReadable, annotateExploitation, cvesOf, dbStatus, defaultDbPath, describeLocation, openAdvisoryReader, type AdvisoryReader } from '../vuln/index.js';
 import { LANGUAGE_ECOSYSTEMS, matchInventory, rerateFindings, type MatchStore } from '../vuln/match/index.js';
 import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
@@ -88,8 +88,9 @@ function ageWords(days: number): string {
 }
 
 /** Refuses a KEV or EPSS gate when the database has no such data: an empty table would pass every image. */
-function requireExploitData(exploit: ExploitTables | undefined, options: ScanOptions): void {
-  const info = exploit?.info() ?? {};
+async function requireExploitData(store: MatchStore, options: ScanOptions): Promise<void> {
+  if (!options.kev && options.epssThreshold === undefined) return;
+  const info = (await store.exploitation?.().info()) ?? {};
   const missing: string[] = [];
   if (options.kev && !info.kev) missing.push('CISA KEV data (--kev)');
   if (options.epssThreshold !== undefined && !info.epss?.scores) missing.push('EPSS scores (--epss-threshold)');
@@ -138,9 +139,8 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
     store = owned;
   }
   try {
-    // Exploitation data sits beside the advisories (SQLite stores only); a gate that needs it fails closed without it.
-    const exploit = store.exploitDatabase ? new ExploitTables(store.exploitDatabase()) : undefined;
-    requireExploitData(exploit, options);
+    // Exploitation data sits beside the advisories (SQLite or PostgreSQL); a gate that needs it fails closed without it (or a store that keeps none).
+    await requireExploitData(store, options);
     let inventory: Inventory;
     let image: ScanResult['image'];
     let commands: string[] = [];
@@ -198,7 +198,8 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       ...(options.severityOrder ? { order: options.severityOrder } : {}),
       isDistribution: (f) => LANGUAGE_ECOSYSTEMS[f.package.ecosystem] === undefined,
     });
-    const annotated = (exploit ? annotateExploitation(rerated.findings, exploit.lookup(cvesOf(rerated.findings))) : rerated.findings).sort(compareFindings);
+    const exploitation = store.exploitation?.();
+    const annotated = (exploitation ? annotateExploitation(rerated.findings, await exploitation.lookup(cvesOf(rerated.findings))) : rerated.findings).sort(compareFindings);
     const gate = applyGate(annotated, { ...options, now });
     appendAll(warnings, gate.warnings);
     const os = inventory.os;

@@ -11,4 +11,5 @@ export { SqliteAdvisoryStore, openSqliteAdvisoryStore, type SqliteAdvisoryStoreO
 export { StoreError, type AdvisoryReader, type AdvisoryStore, type StoreErrorCode, type StoreStatus } from './store/store.js';
 export { advisoryStoreExists, advisoryStoreReadable, describeLocation, isPostgresLocation, openAdvisoryReader, openAdvisoryWriter } from './store/open.js';
 export { ExploitTables, type ExploitInfo, type Exploitation } from './exploit/tables.js';
+export type { ExploitReader, ExploitWriter } from './exploit/store.js';
 export { annotateExploitation, cvesOf, findingCves } from './exploit/annotate.js';

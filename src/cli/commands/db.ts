@@ -62,13 +62,6 @@ function dbPathOf(options: DbCommonOptions, io: OutputStreams): string {
 /** What output calls the database: the path, or the PostgreSQL URL without its password. */
 const shown = describeLocation;
 
-/** CISA KEV and EPSS live only in a SQLite database: on PostgreSQL, `db update` leaves them out unless asked (then refused). */
-function feedsFor(dbPath: string, feeds: readonly string[] | undefined): readonly string[] {
-  if (!isPostgresLocation(dbPath)) return feeds ?? FEEDS;
-  const exploit = feeds?.filter((f) => f === 'kev' || f === 'epss') ?? [];
-  if (exploit.length > 0) throw new UsageError(`--feeds ${exploit.join(',')}: exploitation data is kept only in a SQLite advisory database, not in PostgreSQL`);
-  return feeds ?? FEEDS.filter((f) => f !== 'kev' && f !== 'epss');
-}
 
 const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
@@ -120,7 +113,7 @@ export async function dbUpdate(options: DbUpdateOptions, io: OutputStreams): Pro
     result = await update(dbPath, {
       baseUrls,
       env: io.env,
-      feeds: feedsFor(dbPath, feeds) as UpdateFeed[], // every feed by default, KEV and EPSS included (SQLite)
+      feeds: (feeds ?? FEEDS) as UpdateFeed[], // every feed by default, KEV and EPSS included (SQLite and PostgreSQL)
       ...(options.osvEcosystems ? { osvEcosystems: options.osvEcosystems.split(',').map((e) => e.trim()).filter(Boolean) } : {}),
       ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),
       onProgress: (p) => {

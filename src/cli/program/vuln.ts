@@ -100,8 +100,8 @@ Examples:
   const DB_HELP = `
 The database: --db PATH, else PORTCULLIS_DB, else ~/.cache/portcullis/db/advisories.sqlite.
 --db postgres://USER@HOST/DATABASE is a PostgreSQL advisory store (schema portcullis_advisories)
-that every "serve --db postgres://…" reads: one import or update serves them all. CISA KEV and
-EPSS data are kept only in SQLite (db update on PostgreSQL skips them by default).
+that every "serve --db postgres://…" reads: one import or update serves them all, CISA KEV and
+EPSS data included.
 Imports and updates are one transaction: an interrupted one leaves the old database usable.`;
   const DB_UPDATE_HELP = `Downloads use HTTPS_PROXY, HTTP_PROXY and NO_PROXY as curl and Go do, are capped in
 size and time, and are retried on 429 and 5xx answers. Offline, the first feed that

@@ -16,7 +16,7 @@ import { walkFiles } from '../sources/files.js';
 import { nvdSource } from '../sources/nvd.js';
 import { osvSource } from '../sources/osv.js';
 import type { AdvisorySink, Source } from '../sources/source.js';
-import { StoreError, type AdvisoryStore } from '../store/store.js';
+import type { AdvisoryStore } from '../store/store.js';
 import { DbError } from './errors.js';
 import { withStore } from './paths.js';
 import { SeenRecords, supersedes } from './seen-records.js';
@@ -171,9 +171,7 @@ export async function importInto(store: AdvisoryStore, paths: readonly string[],
         }
         if (format === 'kev' || format === 'epss') {
           filesRead++;
-          const exploitDb = store.exploitDatabase?.();
-          if (!exploitDb) throw new StoreError('DB_UNSUPPORTED', `${file}: ${format === 'kev' ? 'CISA KEV' : 'EPSS'} data is kept only in a SQLite advisory database, not in PostgreSQL`);
-          const done = await importExploitFile(exploitDb, file, format, options.signal);
+          const done = await importExploitFile(store.exploitation(), file, format, options.signal);
           for (const message of done.warnings) sink(file, format).warn(file, message);
           c.seenFeeds.add(format);
           if (done.changed) c.changedFeeds.add(format);

@@ -4,7 +4,7 @@
  * 304 Not Modified: nothing to import, but the data is as new as upstream's),
  * within the maximum age.
  */
-import { ExploitTables, type ExploitInfo } from '../exploit/tables.js';
+import type { ExploitInfo } from '../exploit/tables.js';
 import { advisoryStoreExists, describeLocation, openAdvisoryReader } from '../store/open.js';
 import type { SourceStatus } from '../store/store.js';
 import { defaultDbPath } from './paths.js';
@@ -42,7 +42,7 @@ export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxA
     const lastUpdate = s.sources.map((x) => x.lastImport).filter((d): d is string => !!d).sort().at(-1);
     const lastCheck = await store.getMeta(LAST_CHECK_META);
     const newest = [lastUpdate, lastCheck].filter((d): d is string => !!d).sort().at(-1);
-    const exploitDb = store.exploitDatabase?.();
+    const exploitation = await store.exploitation().info();
     return {
       path,
       exists: true,
@@ -53,7 +53,7 @@ export async function dbStatus(dbPath: string = defaultDbPath(), options: { maxA
       stale: isStale(newest),
       ...(lastUpdate ? { lastUpdate } : {}),
       ...(lastCheck ? { lastCheck } : {}),
-      ...(exploitDb ? { exploitation: new ExploitTables(exploitDb).info() } : {}),
+      exploitation,
     };
   } finally {
     await store.close();

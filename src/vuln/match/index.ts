@@ -24,7 +24,7 @@ import {
   type Inventory,
   type Package,
 } from '../../core/index.js';
-import type { AdvisoryStore, AffectedEntry } from '../store/store.js';
+import type { AdvisoryReader, AdvisoryStore, AffectedEntry } from '../store/store.js';
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
@@ -43,7 +43,7 @@ export { chooseRating, collectRatings, parseSeverityOrder, SEVERITY_SOURCE_NAMES
 export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
 
 /** What matching needs from the store (an AdvisoryStore has it); the batch lookups are used when the store offers them. */
-export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds' | 'exploitDatabase'>>;
+export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds'>> & Partial<Pick<AdvisoryReader, 'exploitation'>>;
 
 export interface MatchOptions {
   readonly matchers?: readonly Matcher[];

@@ -4,7 +4,8 @@
  * feed, scope), the record whole as JSON in `body`, its content hash),
  * `aliases` (kind `alias` | `upstream`), `match_entries` (the SQLite store's
  * match table: each affected entry with its advisory id and withdrawn flag),
- * `sources` (per-feed bookkeeping) and `meta` (key/value). Text that is
+ * `sources` (per-feed bookkeeping), `meta` (key/value) and, since v2, `kev`
+ * and `epss` (exploitation data by CVE). Text that is
  * sorted or compared uses the "C" collation (bytes), which is how SQLite
  * orders: both stores answer in the same order.
  *
@@ -44,6 +45,14 @@ export const PG_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
     CREATE INDEX match_entries_package ON ${s}.match_entries (ecosystem, package);
     CREATE TABLE ${s}.sources (feed text COLLATE "C" PRIMARY KEY, last_import text, last_change text, data_date text);
     CREATE TABLE ${s}.meta (key text PRIMARY KEY, value text NOT NULL);
+  `,
+  // v2: CISA KEV and EPSS by CVE, as the SQLite store's schema v4 keeps them (postgres-exploit.ts).
+  (s) => `
+    CREATE TABLE ${s}.kev (
+      cve text COLLATE "C" PRIMARY KEY, date_added text NOT NULL, due_date text, ransomware text,
+      vendor text, product text, name text, required_action text
+    );
+    CREATE TABLE ${s}.epss (cve text COLLATE "C" PRIMARY KEY, probability double precision NOT NULL, percentile double precision NOT NULL);
   `,
 ];
 

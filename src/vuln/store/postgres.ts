@@ -20,6 +20,8 @@ import pg from 'pg';
 import { normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
 import { mergeRecords, timeOf, uniq } from './merge.js';
 import { describeLocation } from './open.js';
+import type { ExploitWriter } from '../exploit/store.js';
+import { postgresExploitation } from './postgres-exploit.js';
 import { DEFAULT_ADVISORY_SCHEMA, migratePostgres, PG_SCHEMA_VERSION, quoteSchema, schemaLock } from './postgres-schema.js';
 import { affectedFromRow, contentHash, storedForm, type AffectedRow } from './records.js';
 import { composeSources, COUNTS_META, parseCounts, type Counts, type SourceBookRow } from './status.js';
@@ -309,6 +311,15 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
       this.#changed = false;
       client.release();
     }
+  }
+
+  /** CISA KEV and EPSS in this schema; their imports join the running transaction (or open one). */
+  exploitation(): ExploitWriter {
+    return postgresExploitation({
+      schema: this.#s,
+      query: <R extends object>(text: string, values?: unknown[]) => this.#q<R & pg.QueryResultRow>(text, values),
+      inTransaction: <T>(fn: () => Promise<T>) => (this.#tx ? fn() : this.transaction(fn)),
+    });
   }
 
   async close(): Promise<void> {

@@ -26,16 +26,8 @@ import { mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
 import { contentDigest, feedSources, forgetCounts, hasKeptCounts, keepCounts, rowCounts, storeStatus } from './status.js';
-import {
-  StoreError,
-  type AdvisoryStore,
-  type AffectedEntry,
-  type AffectedQuery,
-  type FindOptions,
-  type SourceStatus,
-  type StoreStatus,
-  type UpsertResult,
-} from './store.js';
+import { StoreError, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
+import { sqliteExploitation, type ExploitWriter } from '../exploit/store.js';
 
 export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './schema.js';
 export { canonicalJson, contentHash } from './records.js';
@@ -388,8 +380,8 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     return contentDigest(this.db);
   }
 
-  exploitDatabase(): Database.Database {
-    return this.db;
+  exploitation(): ExploitWriter {
+    return sqliteExploitation(this.db);
   }
 
   async close(): Promise<void> {

@@ -10,9 +10,9 @@
  * enrichment). Withdrawn advisories are kept and never returned by
  * `findAffected` unless asked.
  */
-import type Database from 'better-sqlite3';
 import type { Advisory, AffectedMatch, AffectedPackage } from '../../core/index.js';
 import { PortcullisError } from '../../core/errors.js';
+import type { ExploitReader, ExploitWriter } from '../exploit/store.js';
 
 /** `unchanged`: same content hash, or older than the stored record by `modified`. */
 export type UpsertResult = 'inserted' | 'updated' | 'unchanged';
@@ -76,11 +76,8 @@ export interface AdvisoryReader {
   sources(): Promise<SourceStatus[]>;
   status(): Promise<StoreStatus>;
   getMeta(key: string): Promise<string | undefined>;
-  /**
-   * The SQLite database holding the exploitation tables (CISA KEV, EPSS) beside the advisories, when
-   * this store keeps them (SQLite only); a gate that needs them fails closed without.
-   */
-  exploitDatabase?(): Database.Database;
+  /** CISA KEV and EPSS beside the advisories (exploit/store.ts): what the scan annotates and its gates check. */
+  exploitation(): ExploitReader;
   close(): Promise<void>;
 }
 
@@ -97,8 +94,10 @@ export interface AdvisoryStore extends AdvisoryReader {
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** Called first inside an import's transaction: lets a store build its lookup indexes once at the end when it starts empty. */
   beginBulkLoad?(): boolean;
+  /** KEV and EPSS with their imports, which replace a table inside this store's transaction. */
+  exploitation(): ExploitWriter;
 }
 
-export type StoreErrorCode = 'DB_OPEN_FAILED' | 'DB_TOO_NEW' | 'DB_CORRUPT' | 'TRANSACTION_NESTED' | 'DB_UNSUPPORTED';
+export type StoreErrorCode = 'DB_OPEN_FAILED' | 'DB_TOO_NEW' | 'DB_CORRUPT' | 'TRANSACTION_NESTED';
 
 export class StoreError extends PortcullisError<StoreErrorCode> {}

@@ -4,12 +4,13 @@
  * content or an older `modified`: unchanged); records of one id merge; the
  * lookups answer in the same order and leave withdrawn advisories out; a
  * transaction commits whole or not at all, and a second reader sees the old
- * data until the commit.
+ * data until the commit. CISA KEV and EPSS: exploit-contract.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Advisory, AffectedPackage } from '../../../src/core/index.js';
 import type { AdvisoryReader, AdvisoryStore } from '../../../src/vuln/store/store.js';
+import { exploitContract } from './exploit-contract.js';
 
 export interface ContractStores {
   /** A fresh, empty store to write to. */
@@ -129,4 +130,6 @@ export function advisoryStoreContract(label: string, open: () => Promise<Contrac
         await other.close();
       }
     }));
+
+  exploitContract(label, withStores);
 }

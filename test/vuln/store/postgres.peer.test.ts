@@ -6,7 +6,8 @@
  * data imported into SQLite and into PostgreSQL gives identical findings and
  * warnings, identical status counts, and a second import changes nothing;
  * a failed import leaves the data as it was; several processes opening an
- * empty schema at once create the tables once.
+ * empty schema at once create the tables once; a v1 schema is upgraded in
+ * place (KEV and EPSS tables added, its data kept).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,11 +19,14 @@ import pg from 'pg';
 import type { Ecosystem, Inventory, OsRelease, Package } from '../../../src/core/inventory.js';
 import { importPaths } from '../../../src/vuln/db.js';
 import { matchInventory } from '../../../src/vuln/match/index.js';
+import { importExploitFile } from '../../../src/vuln/exploit/import.js';
 import { PostgresAdvisoryStore } from '../../../src/vuln/store/postgres.js';
+import { PG_MIGRATIONS } from '../../../src/vuln/store/postgres-schema.js';
 import { SqliteAdvisoryStore } from '../../../src/vuln/store/sqlite.js';
 import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
 import { VULNDATA } from '../../support/paths.js';
 import { advisoryStoreContract } from './advisory-contract.js';
+import { KEV_CATALOG } from './exploit-contract.js';
 
 let peer: PostgresPeer;
 let database: string;
@@ -140,7 +144,7 @@ test('postgres: a failed import leaves the data as it was; six processes opening
   await client.connect();
   try {
     const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${schema}.advisory_migrations ORDER BY version`);
-    assert.deepEqual(rows.map((r) => r.version), [1]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2], 'each migration once (v2: KEV and EPSS tables)');
   } finally {
     await client.end();
     await Promise.all(stores.map((s) => s.close()));
@@ -153,6 +157,30 @@ test('postgres: a failed import leaves the data as it was; six processes opening
   const store = await PostgresAdvisoryStore.open(database);
   try {
     assert.deepEqual(await store.status(), before);
+  } finally {
+    await store.close();
+  }
+});
+
+test('postgres: a schema at v1 (before KEV and EPSS) is upgraded in place: its data stays, KEV imports', async () => {
+  const schema = freshSchema();
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.query(PG_MIGRATIONS[0]!(schema));
+    await client.query(`CREATE TABLE ${schema}.advisory_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(`INSERT INTO ${schema}.advisory_migrations (version) VALUES (1)`);
+    await client.query(`INSERT INTO ${schema}.meta (key, value) VALUES ('kept', 'yes')`);
+  } finally {
+    await client.end();
+  }
+  const store = await PostgresAdvisoryStore.open(database, { schema });
+  try {
+    assert.equal(await store.getMeta('kept'), 'yes');
+    assert.deepEqual(await store.exploitation().info(), {});
+    await store.transaction(() => importExploitFile(store.exploitation(), KEV_CATALOG, 'kev'));
+    assert.equal((await store.exploitation().info()).kev?.entries, 1404);
   } finally {
     await store.close();
   }
