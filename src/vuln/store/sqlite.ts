@@ -221,23 +221,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
    * packages costs a handful of queries instead of thousands.
    */
   async findAffectedBatch(queries: readonly AffectedQuery[], options: FindOptions = {}): Promise<AffectedMatch[][]> {
-    const flag = options.includeWithdrawn ? 'w' : '-';
-    const keys = queries.map((q) => `${flag}\u0000${q.ecosystem}\u0000${normalizePackageName(q.ecosystem, q.name)}`);
-    const answers = new Map<string, AffectedMatch[]>();
-    const wanted = new Map<string, Set<string>>(); // ecosystem → normalised names not memoised
-    queries.forEach((q, i) => {
-      const key = keys[i]!;
-      if (answers.has(key)) return;
-      const hit = this.#affected.get(key);
-      if (hit) {
-        answers.set(key, hit);
-        return;
-      }
-      answers.set(key, []);
-      let names = wanted.get(q.ecosystem);
-      if (!names) wanted.set(q.ecosystem, (names = new Set()));
-      names.add(normalizePackageName(q.ecosystem, q.name));
-    });
+    const { flag, keys, answers, wanted } = planBatch(queries, options, this.#affected);
     const rows: MatchRow[] = [];
     for (const [ecosystem, names] of wanted) {
       for (const row of this.#stmts.findAffectedMany.all(ecosystem, JSON.stringify([...names]))) {
@@ -271,23 +255,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
    * the same order as `findAffectedBatch`.
    */
   async findEntriesBatch(queries: readonly AffectedQuery[], options: FindOptions = {}): Promise<AffectedEntry[][]> {
-    const flag = options.includeWithdrawn ? 'w' : '-';
-    const keys = queries.map((q) => `${flag}\u0000${q.ecosystem}\u0000${normalizePackageName(q.ecosystem, q.name)}`);
-    const answers = new Map<string, AffectedEntry[]>();
-    const wanted = new Map<string, Set<string>>(); // ecosystem → normalised names not memoised
-    queries.forEach((q, i) => {
-      const key = keys[i]!;
-      if (answers.has(key)) return;
-      const hit = this.#entries.get(key);
-      if (hit) {
-        answers.set(key, hit);
-        return;
-      }
-      answers.set(key, []);
-      let names = wanted.get(q.ecosystem);
-      if (!names) wanted.set(q.ecosystem, (names = new Set()));
-      names.add(normalizePackageName(q.ecosystem, q.name));
-    });
+    const { flag, keys, answers, wanted } = planBatch(queries, options, this.#entries);
     for (const [ecosystem, names] of wanted) {
       for (const row of this.#stmts.findEntriesMany.all(ecosystem, JSON.stringify([...names]))) {
         if (row.withdrawn !== 0 && !options.includeWithdrawn) continue;
@@ -390,3 +358,34 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
 }
 
 export const openSqliteAdvisoryStore = (path: string, options?: SqliteAdvisoryStoreOptions): SqliteAdvisoryStore => new SqliteAdvisoryStore(path, options);
+
+/** A batch lookup's plan: memo keys in the order asked, answers (memoised ones filled, others empty) and the names still to query per ecosystem. */
+interface BatchPlan<T> {
+  readonly flag: string;
+  readonly keys: string[];
+  readonly answers: Map<string, T[]>;
+  /** ecosystem → normalised names not memoised */
+  readonly wanted: Map<string, Set<string>>;
+}
+
+/** One planner for both batch lookups (records with their advisories, and bare entries): the same keys, the same memo rules. */
+function planBatch<T>(queries: readonly AffectedQuery[], options: FindOptions, memo: ReadonlyMap<string, T[]>): BatchPlan<T> {
+  const flag = options.includeWithdrawn ? 'w' : '-';
+  const keys = queries.map((q) => `${flag}\u0000${q.ecosystem}\u0000${normalizePackageName(q.ecosystem, q.name)}`);
+  const answers = new Map<string, T[]>();
+  const wanted = new Map<string, Set<string>>();
+  queries.forEach((q, i) => {
+    const key = keys[i]!;
+    if (answers.has(key)) return;
+    const hit = memo.get(key);
+    if (hit) {
+      answers.set(key, hit);
+      return;
+    }
+    answers.set(key, []);
+    let names = wanted.get(q.ecosystem);
+    if (!names) wanted.set(q.ecosystem, (names = new Set()));
+    names.add(normalizePackageName(q.ecosystem, q.name));
+  });
+  return { flag, keys, answers, wanted };
+}
