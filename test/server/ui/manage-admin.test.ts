@@ -8,43 +8,34 @@
  * read back through the admin API, the audit record naming the UI's user.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { confirmToken } from '../../../src/server/ui/confirm.js';
 import { api, basic, ADMIN_PASSWORD } from '../auth/accounts-registry.js';
-import { manageUi, post, signInManage, type ManageUi, type ManageUser } from './manage-ui.js';
+import { post, signedInManageUi, type ManageUser } from './manage-ui.js';
 
-let ui: ManageUi;
-const sessions = new Map<ManageUser, { cookie: string; csrf: string }>();
+const fx = signedInManageUi();
+const sessions = fx.sessions;
 const ADMIN = basic('admin', ADMIN_PASSWORD);
-
-before(async () => {
-  ui = await manageUi();
-  for (const user of ['admin', 'alice', 'pia', 'pete', 'dora', 'carol', 'dave'] as const) sessions.set(user, await signInManage(ui.app, user));
-});
-
-after(async () => {
-  await ui?.close();
-});
 
 type Fields = ReadonlyArray<readonly [string, string]>;
 
 function send(user: ManageUser | undefined, url: string, fields: Fields, csrf?: string): Promise<LightMyRequestResponse> {
   const session = user ? sessions.get(user) : undefined;
-  return post(ui.app, url, session, [['csrf', csrf ?? session?.csrf ?? ''], ...fields]);
+  return post(fx.ui.app, url, session, [['csrf', csrf ?? session?.csrf ?? ''], ...fields]);
 }
 
 function get(user: ManageUser | undefined, url: string): Promise<LightMyRequestResponse> {
-  return ui.app.inject({ method: 'GET', url, headers: user ? { cookie: sessions.get(user)!.cookie } : {} });
+  return fx.ui.app.inject({ method: 'GET', url, headers: user ? { cookie: sessions.get(user)!.cookie } : {} });
 }
 
 async function isPublic(project: string): Promise<boolean> {
-  return (JSON.parse((await api(ui.app, 'GET', `/projects/${project}`, ADMIN)).body) as { public: boolean }).public;
+  return (JSON.parse((await api(fx.ui.app, 'GET', `/projects/${project}`, ADMIN)).body) as { public: boolean }).public;
 }
 
 async function actions(principal: string): Promise<string[]> {
-  await ui.settle();
-  return (await ui.audit.query({ principal, limit: 200 })).map((r) => `${r.action} ${r.outcome} ${r.project ?? ''} ${JSON.stringify(r.detail ?? {})}`);
+  await fx.ui.settle();
+  return (await fx.ui.audit.query({ principal, limit: 200 })).map((r) => `${r.action} ${r.outcome} ${r.project ?? ''} ${JSON.stringify(r.detail ?? {})}`);
 }
 
 describe('project visibility', () => {
@@ -92,8 +83,8 @@ describe('deleting a project', () => {
   });
 
   test('refused without the confirmation token, with another project\'s, by a project admin and while repositories remain; done when confirmed', async () => {
-    assert.equal((await api(ui.app, 'POST', '/projects', ADMIN, { name: 'empty' })).statusCode, 201);
-    assert.equal((await api(ui.app, 'PUT', '/projects/empty/members/alice', ADMIN, { role: 'admin' })).statusCode, 200);
+    assert.equal((await api(fx.ui.app, 'POST', '/projects', ADMIN, { name: 'empty' })).statusCode, 201);
+    assert.equal((await api(fx.ui.app, 'PUT', '/projects/empty/members/alice', ADMIN, { role: 'admin' })).statusCode, 200);
     const admin = sessions.get('admin')!;
     const unconfirmed = await send('admin', '/ui/p/empty/delete', []);
     assert.equal(unconfirmed.statusCode, 403);
@@ -103,7 +94,7 @@ describe('deleting a project', () => {
     const byAlice = await send('alice', '/ui/p/empty/delete', [['confirm', confirmToken(sessions.get('alice')!.csrf, 'project:empty')]]);
     assert.equal(byAlice.statusCode, 403);
     assert.match(byAlice.body, /deleting projects needs a registry administrator/);
-    assert.equal((await api(ui.app, 'GET', '/projects/empty', ADMIN)).statusCode, 200, 'still there');
+    assert.equal((await api(fx.ui.app, 'GET', '/projects/empty', ADMIN)).statusCode, 200, 'still there');
 
     const holding = await send('admin', '/ui/p/team/delete', [['confirm', confirmToken(admin.csrf, 'project:team')]]);
     assert.equal(holding.statusCode, 409);
@@ -111,7 +102,7 @@ describe('deleting a project', () => {
     const done = await send('admin', '/ui/p/empty/delete', [['confirm', confirmToken(admin.csrf, 'project:empty')]]);
     assert.equal(done.statusCode, 303);
     assert.equal(done.headers.location, '/ui/admin?done=project.deleted');
-    assert.equal((await api(ui.app, 'GET', '/projects/empty', ADMIN)).statusCode, 404);
+    assert.equal((await api(fx.ui.app, 'GET', '/projects/empty', ADMIN)).statusCode, 404);
     assert.match((await get('admin', String(done.headers.location))).body, /Project deleted\./);
     assert.ok((await actions('admin')).some((a) => a.startsWith('project.deleted success empty')));
   });
@@ -129,18 +120,18 @@ describe('users on the administration page', () => {
   });
 
   test('reset password: registry administrators only; the generated password is shown once and works, the old one no longer', async () => {
-    assert.equal((await api(ui.app, 'POST', '/users', ADMIN, { name: 'gina', password: 'gina-password-0123' })).statusCode, 201);
+    assert.equal((await api(fx.ui.app, 'POST', '/users', ADMIN, { name: 'gina', password: 'gina-password-0123' })).statusCode, 201);
     for (const user of ['alice', 'dave'] as const) assert.equal((await send(user, '/ui/admin/password', [['user', 'gina']])).statusCode, 404, user);
     assert.equal((await send(undefined, '/ui/admin/password', [['user', 'gina']])).statusCode, 403);
     assert.equal((await send('admin', '/ui/admin/password', [['user', 'gina']], 'A'.repeat(43))).statusCode, 403);
-    assert.equal((await api(ui.app, 'GET', '/users/gina', basic('gina', 'gina-password-0123'))).statusCode, 200, 'unchanged so far');
+    assert.equal((await api(fx.ui.app, 'GET', '/users/gina', basic('gina', 'gina-password-0123'))).statusCode, 200, 'unchanged so far');
     const res = await send('admin', '/ui/admin/password', [['user', 'gina']]);
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['cache-control'], 'no-store');
     const password = /<code id="reset-password">([^<]+)<\/code>/.exec(res.body)?.[1];
     assert.ok(password && password.length >= 20);
-    assert.equal((await api(ui.app, 'GET', '/users/gina', basic('gina', password))).statusCode, 200);
-    assert.equal((await api(ui.app, 'GET', '/users/gina', basic('gina', 'gina-password-0123'))).statusCode, 401);
+    assert.equal((await api(fx.ui.app, 'GET', '/users/gina', basic('gina', password))).statusCode, 200);
+    assert.equal((await api(fx.ui.app, 'GET', '/users/gina', basic('gina', 'gina-password-0123'))).statusCode, 401);
     assert.doesNotMatch((await get('admin', '/ui/admin')).body, new RegExp(password));
     const missing = await send('admin', '/ui/admin/password', [['user', 'nobody<i>']]);
     assert.equal(missing.statusCode, 404);
@@ -151,7 +142,7 @@ describe('users on the administration page', () => {
   });
 
   test('deleting a user: a confirmation page first, its token needed (for that user), never the last administrator', async () => {
-    assert.equal((await api(ui.app, 'POST', '/users', ADMIN, { name: 'hank', password: 'hank-password-0123' })).statusCode, 201);
+    assert.equal((await api(fx.ui.app, 'POST', '/users', ADMIN, { name: 'hank', password: 'hank-password-0123' })).statusCode, 201);
     const admin = sessions.get('admin')!;
     const confirm = await get('admin', '/ui/admin/remove-user?user=hank');
     assert.equal(confirm.statusCode, 200);
@@ -164,12 +155,12 @@ describe('users on the administration page', () => {
     assert.equal((await send('admin', '/ui/admin/remove-user', [['user', 'hank']])).statusCode, 403, 'no confirmation');
     assert.equal((await send('admin', '/ui/admin/remove-user', [['user', 'hank'], ['confirm', confirmToken(admin.csrf, 'user:gina')]])).statusCode, 403, "another user's");
     assert.equal((await send('alice', '/ui/admin/remove-user', [['user', 'hank'], ['confirm', confirmToken(sessions.get('alice')!.csrf, 'user:hank')]])).statusCode, 404, 'not an administrator');
-    assert.equal((await api(ui.app, 'GET', '/users/hank', ADMIN)).statusCode, 200, 'still there');
+    assert.equal((await api(fx.ui.app, 'GET', '/users/hank', ADMIN)).statusCode, 200, 'still there');
 
     const done = await send('admin', '/ui/admin/remove-user', [['user', 'hank'], ['confirm', token!]]);
     assert.equal(done.statusCode, 303);
     assert.equal(done.headers.location, '/ui/admin?done=user.deleted');
-    assert.equal((await api(ui.app, 'GET', '/users/hank', ADMIN)).statusCode, 404);
+    assert.equal((await api(fx.ui.app, 'GET', '/users/hank', ADMIN)).statusCode, 404);
     const last = await send('admin', '/ui/admin/remove-user', [['user', 'admin'], ['confirm', confirmToken(admin.csrf, 'user:admin')]]);
     assert.equal(last.statusCode, 409);
     assert.match(last.body, /admin is the last administrator/);

@@ -11,23 +11,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { api, basic, ADMIN_PASSWORD } from '../auth/accounts-registry.js';
-import { manageUi, post, signInManage, type ManageUi, type ManageUser } from './manage-ui.js';
+import { post, signedInManageUi, type ManageUser } from './manage-ui.js';
 
-let ui: ManageUi;
-const sessions = new Map<ManageUser, { cookie: string; csrf: string }>();
+const fx = signedInManageUi();
+const sessions = fx.sessions;
 const ADMIN = basic('admin', ADMIN_PASSWORD);
-
-before(async () => {
-  ui = await manageUi();
-  for (const user of ['admin', 'alice', 'pia', 'pete', 'dora', 'carol', 'dave'] as const) sessions.set(user, await signInManage(ui.app, user));
-});
-
-after(async () => {
-  await ui?.close();
-});
 
 type Fields = ReadonlyArray<readonly [string, string]>;
 
@@ -40,12 +31,12 @@ interface FormCase {
 }
 
 async function seedUser(name: string): Promise<void> {
-  const res = await api(ui.app, 'POST', '/users', ADMIN, { name, password: 'a-long-password-123' });
+  const res = await api(fx.ui.app, 'POST', '/users', ADMIN, { name, password: 'a-long-password-123' });
   assert.ok(res.statusCode === 201 || res.statusCode === 409, res.body);
 }
 
 async function seedWebhook(): Promise<string> {
-  const res = await api(ui.app, 'POST', '/projects/team/webhooks', ADMIN, { url: 'https://hooks.example/in' });
+  const res = await api(fx.ui.app, 'POST', '/projects/team/webhooks', ADMIN, { url: 'https://hooks.example/in' });
   assert.equal(res.statusCode, 201, res.body);
   return (JSON.parse(res.body) as { id: string }).id;
 }
@@ -57,7 +48,7 @@ const FORMS: readonly FormCase[] = [
     success: 303,
     fields: async (tag) => {
       await seedUser(`r-${tag}`);
-      assert.equal((await api(ui.app, 'PUT', `/projects/team/members/r-${tag}`, ADMIN, { role: 'pull' })).statusCode, 200);
+      assert.equal((await api(fx.ui.app, 'PUT', `/projects/team/members/r-${tag}`, ADMIN, { role: 'pull' })).statusCode, 200);
       return [['user', `r-${tag}`]];
     },
   },
@@ -66,7 +57,7 @@ const FORMS: readonly FormCase[] = [
     path: 'robots/revoke',
     success: 303,
     fields: async (tag) => {
-      assert.equal((await api(ui.app, 'POST', '/projects/team/robots', ADMIN, { name: `old-${tag}`, actions: ['pull'] })).statusCode, 201);
+      assert.equal((await api(fx.ui.app, 'POST', '/projects/team/robots', ADMIN, { name: `old-${tag}`, actions: ['pull'] })).statusCode, 201);
       return [['robot', `robot$team+old-${tag}`]];
     },
   },
@@ -79,7 +70,7 @@ const FORMS: readonly FormCase[] = [
       const webhook = await seedWebhook();
       const id = randomUUID();
       const at = new Date().toISOString();
-      await ui.webhooks.service.store.addDeliveries([{ id, webhookId: webhook, project: 'team', event: 'push', eventId: randomUUID(), body: '{"event":"push"}', state: 'failed', attempts: 1, nextAttemptAt: at, createdAt: at, updatedAt: at }]);
+      await fx.ui.webhooks.service.store.addDeliveries([{ id, webhookId: webhook, project: 'team', event: 'push', eventId: randomUUID(), body: '{"event":"push"}', state: 'failed', attempts: 1, nextAttemptAt: at, createdAt: at, updatedAt: at }]);
       return [['delivery', `${webhook}/${id}`]];
     },
   },
@@ -88,7 +79,7 @@ const FORMS: readonly FormCase[] = [
 
 function form(user: ManageUser | undefined, project: string, path: string, fields: Fields, csrf?: string): Promise<LightMyRequestResponse> {
   const session = user ? sessions.get(user) : undefined;
-  return post(ui.app, `/ui/p/${project}/${path}`, session, [['csrf', csrf ?? session?.csrf ?? ''], ...fields]);
+  return post(fx.ui.app, `/ui/p/${project}/${path}`, session, [['csrf', csrf ?? session?.csrf ?? ''], ...fields]);
 }
 
 const heading = (body: string): string => /<h1>(.*?)<\/h1>/.exec(body)?.[1] ?? '';
@@ -126,14 +117,14 @@ describe('project forms: the permission matrix', () => {
 
   test('project members below admin see no forms; the admin does', async () => {
     for (const user of ['pia', 'pete', 'dora'] as const) {
-      const page = await ui.app.inject({ method: 'GET', url: '/ui/p/team', headers: { cookie: sessions.get(user)!.cookie } });
+      const page = await fx.ui.app.inject({ method: 'GET', url: '/ui/p/team', headers: { cookie: sessions.get(user)!.cookie } });
       assert.equal(page.statusCode, 200);
       assert.doesNotMatch(page.body, /class="manage"/, user);
     }
-    const page = await ui.app.inject({ method: 'GET', url: '/ui/p/team', headers: { cookie: sessions.get('alice')!.cookie } });
+    const page = await fx.ui.app.inject({ method: 'GET', url: '/ui/p/team', headers: { cookie: sessions.get('alice')!.cookie } });
     for (const id of ['form-members', 'form-members-remove', 'form-robots', 'form-webhooks', 'form-settings']) assert.match(page.body, new RegExp(`id="${id}"`), id);
     assert.match(page.body, /<span id="setting-quota-fixed">/, 'a project admin sees the quota, not a field for it');
-    const admin = await ui.app.inject({ method: 'GET', url: '/ui/p/team', headers: { cookie: sessions.get('admin')!.cookie } });
+    const admin = await fx.ui.app.inject({ method: 'GET', url: '/ui/p/team', headers: { cookie: sessions.get('admin')!.cookie } });
     assert.match(admin.body, /<input id="setting-quota" name="quota"/);
   });
 });
@@ -144,66 +135,66 @@ describe('project forms: the form token', () => {
     const fields: Fields = [['user', 'csrf-target'], ['role', 'admin']];
     const alice = sessions.get('alice')!;
     const tries: Array<[string, Promise<LightMyRequestResponse>]> = [
-      ['missing', post(ui.app, '/ui/p/team/members', alice, fields)],
+      ['missing', post(fx.ui.app, '/ui/p/team/members', alice, fields)],
       ['wrong', form('alice', 'team', 'members', fields, 'A'.repeat(43))],
       ['another session', form('alice', 'team', 'members', fields, sessions.get('admin')!.csrf)],
-      ['cross-site', post(ui.app, '/ui/p/team/members', alice, [['csrf', alice.csrf], ...fields], { 'sec-fetch-site': 'cross-site' })],
+      ['cross-site', post(fx.ui.app, '/ui/p/team/members', alice, [['csrf', alice.csrf], ...fields], { 'sec-fetch-site': 'cross-site' })],
     ];
     for (const [what, response] of tries) {
       const res = await response;
       assert.equal(res.statusCode, 403, what);
       assert.match(res.body, /The form did not come from this page/, what);
     }
-    const members = JSON.parse((await api(ui.app, 'GET', '/projects/team/members', ADMIN)).body) as { members: Array<{ user: string }> };
+    const members = JSON.parse((await api(fx.ui.app, 'GET', '/projects/team/members', ADMIN)).body) as { members: Array<{ user: string }> };
     assert.equal(members.members.some((m) => m.user === 'csrf-target'), false);
   });
 
   test('Basic credentials without a session cannot post a form', async () => {
-    const res = await ui.app.inject({ method: 'POST', url: '/ui/p/team/members', payload: 'user=dave&role=admin', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: ADMIN } });
+    const res = await fx.ui.app.inject({ method: 'POST', url: '/ui/p/team/members', payload: 'user=dave&role=admin', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: ADMIN } });
     assert.equal(res.statusCode, 403);
   });
 });
 
 describe('the administration page', () => {
   test('registry administrators only: others get 404, anonymous callers go to sign in', async () => {
-    const page = await ui.app.inject({ method: 'GET', url: '/ui/admin', headers: { cookie: sessions.get('admin')!.cookie } });
+    const page = await fx.ui.app.inject({ method: 'GET', url: '/ui/admin', headers: { cookie: sessions.get('admin')!.cookie } });
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /id="form-create-projects"/);
     assert.match(page.body, /<a href="\/ui\/admin">Administration<\/a>/);
     for (const user of ['alice', 'dave'] as const) {
-      assert.equal((await ui.app.inject({ method: 'GET', url: '/ui/admin', headers: { cookie: sessions.get(user)!.cookie } })).statusCode, 404, user);
-      const created = await post(ui.app, '/ui/admin/projects', sessions.get(user), [['csrf', sessions.get(user)!.csrf], ['name', `by-${user}`]]);
+      assert.equal((await fx.ui.app.inject({ method: 'GET', url: '/ui/admin', headers: { cookie: sessions.get(user)!.cookie } })).statusCode, 404, user);
+      const created = await post(fx.ui.app, '/ui/admin/projects', sessions.get(user), [['csrf', sessions.get(user)!.csrf], ['name', `by-${user}`]]);
       assert.equal(created.statusCode, 404, user);
-      const userMade = await post(ui.app, '/ui/admin/users', sessions.get(user), [['csrf', sessions.get(user)!.csrf], ['name', `u-${user}`], ['password', 'a-long-password-123']]);
+      const userMade = await post(fx.ui.app, '/ui/admin/users', sessions.get(user), [['csrf', sessions.get(user)!.csrf], ['name', `u-${user}`], ['password', 'a-long-password-123']]);
       assert.equal(userMade.statusCode, 404, user);
     }
-    const alicePage = await ui.app.inject({ method: 'GET', url: '/ui/p/team', headers: { cookie: sessions.get('alice')!.cookie } });
+    const alicePage = await fx.ui.app.inject({ method: 'GET', url: '/ui/p/team', headers: { cookie: sessions.get('alice')!.cookie } });
     assert.doesNotMatch(alicePage.body, /Administration/);
-    const anonymous = await ui.app.inject({ method: 'GET', url: '/ui/admin' });
+    const anonymous = await fx.ui.app.inject({ method: 'GET', url: '/ui/admin' });
     assert.equal(anonymous.statusCode, 303);
     assert.equal(anonymous.headers.location, '/ui/login?next=%2Fui%2Fadmin');
-    assert.equal((await post(ui.app, '/ui/admin/projects', undefined, [['name', 'anon']])).statusCode, 403);
-    const projects = JSON.parse((await api(ui.app, 'GET', '/projects', ADMIN)).body) as { projects: Array<{ name: string }> };
+    assert.equal((await post(fx.ui.app, '/ui/admin/projects', undefined, [['name', 'anon']])).statusCode, 403);
+    const projects = JSON.parse((await api(fx.ui.app, 'GET', '/projects', ADMIN)).body) as { projects: Array<{ name: string }> };
     assert.deepEqual(projects.projects.map((p) => p.name).filter((n) => n.startsWith('by-') || n === 'anon'), []);
   });
 
   test('a registry administrator creates a public project and a user; the new user signs in', async () => {
     const admin = sessions.get('admin')!;
-    const project = await post(ui.app, '/ui/admin/projects', admin, [['csrf', admin.csrf], ['name', 'fresh'], ['public', 'true']]);
+    const project = await post(fx.ui.app, '/ui/admin/projects', admin, [['csrf', admin.csrf], ['name', 'fresh'], ['public', 'true']]);
     assert.equal(project.statusCode, 303);
     assert.equal(project.headers.location, '/ui/p/fresh?done=project.created');
-    const shown = await ui.app.inject({ method: 'GET', url: String(project.headers.location), headers: { cookie: admin.cookie } });
+    const shown = await fx.ui.app.inject({ method: 'GET', url: String(project.headers.location), headers: { cookie: admin.cookie } });
     assert.match(shown.body, /<p class="done" id="form-done" role="status">Project created.<\/p>/);
     assert.match(shown.body, /data-meta="Visibility">public/);
-    const user = await post(ui.app, '/ui/admin/users', admin, [['csrf', admin.csrf], ['name', 'erin'], ['password', 'erin-password-0123']]);
+    const user = await post(fx.ui.app, '/ui/admin/users', admin, [['csrf', admin.csrf], ['name', 'erin'], ['password', 'erin-password-0123']]);
     assert.equal(user.statusCode, 303);
     assert.equal(user.headers.location, '/ui/admin?done=user.created');
-    assert.equal((await api(ui.app, 'GET', '/users/erin', basic('erin', 'erin-password-0123'))).statusCode, 200);
-    const short = await post(ui.app, '/ui/admin/users', admin, [['csrf', admin.csrf], ['name', 'frank'], ['password', 'short']]);
+    assert.equal((await api(fx.ui.app, 'GET', '/users/erin', basic('erin', 'erin-password-0123'))).statusCode, 200);
+    const short = await post(fx.ui.app, '/ui/admin/users', admin, [['csrf', admin.csrf], ['name', 'frank'], ['password', 'short']]);
     assert.equal(short.statusCode, 400);
     assert.match(short.body, /passwords must be at least 12 characters/);
     assert.doesNotMatch(short.body, /value="short"/, 'a refused password is not put back in the page');
-    const again = await post(ui.app, '/ui/admin/projects', admin, [['csrf', admin.csrf], ['name', 'fresh']]);
+    const again = await post(fx.ui.app, '/ui/admin/projects', admin, [['csrf', admin.csrf], ['name', 'fresh']]);
     assert.equal(again.statusCode, 409);
     assert.match(again.body, /project fresh exists/);
   });

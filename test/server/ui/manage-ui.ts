@@ -14,6 +14,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { auditPlugin } from '../../../src/server/audit/http.js';
 import { AuditRecorder } from '../../../src/server/audit/recorder.js';
@@ -113,4 +114,23 @@ export function post(app: FastifyInstance, url: string, session: { cookie: strin
   const body = new URLSearchParams();
   for (const [key, value] of fields) body.append(key, value);
   return app.inject({ method: 'POST', url, payload: body.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...(session ? { cookie: session.cookie } : {}), ...headers } });
+}
+
+/** The registry of a manage-*.test.ts file and every user's session, signed in once before its tests. */
+export class SignedInManageUi {
+  ui!: ManageUi;
+  readonly sessions = new Map<ManageUser, { cookie: string; csrf: string }>();
+}
+
+/** Registers the file's before/after hooks: one registry, every MANAGE_PASSWORDS user signed in, closed at the end. */
+export function signedInManageUi(): SignedInManageUi {
+  const fx = new SignedInManageUi();
+  before(async () => {
+    fx.ui = await manageUi();
+    for (const user of Object.keys(MANAGE_PASSWORDS) as ManageUser[]) fx.sessions.set(user, await signInManage(fx.ui.app, user));
+  });
+  after(async () => {
+    await fx.ui?.close();
+  });
+  return fx;
 }

@@ -12,45 +12,36 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { api, basic, ADMIN_PASSWORD } from '../auth/accounts-registry.js';
-import { manageUi, post, signInManage, type ManageUi, type ManageUser } from './manage-ui.js';
+import { post, signedInManageUi, type ManageUser } from './manage-ui.js';
 
-let ui: ManageUi;
-const sessions = new Map<ManageUser, { cookie: string; csrf: string }>();
+const fx = signedInManageUi();
+const sessions = fx.sessions;
 const ADMIN = basic('admin', ADMIN_PASSWORD);
-
-before(async () => {
-  ui = await manageUi();
-  for (const user of ['admin', 'alice', 'pia', 'pete', 'dora', 'carol', 'dave'] as const) sessions.set(user, await signInManage(ui.app, user));
-});
-
-after(async () => {
-  await ui?.close();
-});
 
 type Fields = ReadonlyArray<readonly [string, string]>;
 
 async function seedWebhook(project = 'team', url = 'https://hooks.example/in?token=query-secret-77'): Promise<string> {
-  const res = await api(ui.app, 'POST', `/projects/${project}/webhooks`, ADMIN, { url, events: ['push'], description: 'first' });
+  const res = await api(fx.ui.app, 'POST', `/projects/${project}/webhooks`, ADMIN, { url, events: ['push'], description: 'first' });
   assert.equal(res.statusCode, 201, res.body);
   return (JSON.parse(res.body) as { id: string }).id;
 }
 
 async function webhookOf(id: string): Promise<{ url: string; events: string[]; enabled: boolean; description: string | null; format: string }> {
-  const res = await api(ui.app, 'GET', `/projects/team/webhooks/${id}`, ADMIN);
+  const res = await api(fx.ui.app, 'GET', `/projects/team/webhooks/${id}`, ADMIN);
   assert.equal(res.statusCode, 200, res.body);
   return JSON.parse(res.body) as { url: string; events: string[]; enabled: boolean; description: string | null; format: string };
 }
 
 function form(user: ManageUser | undefined, project: string, path: string, fields: Fields, csrf?: string): Promise<LightMyRequestResponse> {
   const session = user ? sessions.get(user) : undefined;
-  return post(ui.app, `/ui/p/${project}/${path}`, session, [['csrf', csrf ?? session?.csrf ?? ''], ...fields]);
+  return post(fx.ui.app, `/ui/p/${project}/${path}`, session, [['csrf', csrf ?? session?.csrf ?? ''], ...fields]);
 }
 
 function get(user: ManageUser | undefined, url: string): Promise<LightMyRequestResponse> {
-  return ui.app.inject({ method: 'GET', url, headers: user ? { cookie: sessions.get(user)!.cookie } : {} });
+  return fx.ui.app.inject({ method: 'GET', url, headers: user ? { cookie: sessions.get(user)!.cookie } : {} });
 }
 
 const edit = (id: string, url: string): Fields => [['webhook', id], ['url', url], ['events', 'push'], ['events', 'scan.completed'], ['format', 'portcullis'], ['description', 'edited']];
@@ -81,8 +72,8 @@ describe('changing a webhook', () => {
     assert.equal(after.enabled, true);
     assert.equal(after.description, null);
     assert.equal(after.events.length > 2, true, 'no event ticked: every event of the format');
-    await ui.settle();
-    const records = await ui.audit.query({ project: 'team', principal: 'alice', limit: 100 });
+    await fx.ui.settle();
+    const records = await fx.ui.audit.query({ project: 'team', principal: 'alice', limit: 100 });
     assert.ok(records.some((r) => r.action === 'webhook.changed' && r.outcome === 'success' && JSON.stringify(r.detail).includes('"url":"https://hooks.example/alice"')), JSON.stringify(records.map((r) => r.action)));
   });
 
@@ -107,20 +98,20 @@ describe('changing a webhook', () => {
 
   test('rotating the secret shows the new one once, and it is the one the store holds', async () => {
     const id = await seedWebhook();
-    const before = (await ui.webhooks.service.store.getWebhook('team', id))!.sealedSecret;
+    const before = (await fx.ui.webhooks.service.store.getWebhook('team', id))!.sealedSecret;
     const res = await form('alice', 'team', 'webhooks/rotate', [['webhook', id]]);
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['cache-control'], 'no-store');
     const secret = /<code id="webhook-secret-once">([^<]+)<\/code>/.exec(res.body)?.[1];
     assert.ok(secret && secret.length >= 32, res.body.slice(0, 500));
     assert.match(res.body, /<h1>Signing secret rotated<\/h1>/);
-    const stored = (await ui.webhooks.service.store.getWebhook('team', id))!;
+    const stored = (await fx.ui.webhooks.service.store.getWebhook('team', id))!;
     assert.notEqual(stored.sealedSecret, before);
-    assert.equal(ui.webhooks.service.secrets.open(stored.sealedSecret, id), secret);
+    assert.equal(fx.ui.webhooks.service.secrets.open(stored.sealedSecret, id), secret);
     const page = await get('alice', `/ui/p/team/webhooks/${id}`);
     assert.doesNotMatch(page.body, new RegExp(secret!), 'never shown again');
-    await ui.settle();
-    const records = await ui.audit.query({ project: 'team', principal: 'alice', limit: 200 });
+    await fx.ui.settle();
+    const records = await fx.ui.audit.query({ project: 'team', principal: 'alice', limit: 200 });
     const audit = records.find((r) => r.action === 'webhook.secret' && JSON.stringify(r.detail).includes(id));
     assert.ok(audit, 'audited as webhook.secret');
     assert.doesNotMatch(JSON.stringify(audit), new RegExp(secret!), 'never the secret in the audit log');
@@ -135,7 +126,7 @@ describe('the webhook page', () => {
       const at = new Date(base + i * 60_000).toISOString();
       return { id: randomUUID(), webhookId: id, project: 'team', event: 'push' as const, eventId: randomUUID(), body: '{"event":"push"}', state: 'pending' as const, attempts: 0, nextAttemptAt: at, createdAt: at, updatedAt: at };
     });
-    const store = ui.webhooks.service.store;
+    const store = fx.ui.webhooks.service.store;
     await store.addDeliveries(deliveries);
     // Each tried once and failed, as the sender records it (the service is not started here).
     const now = new Date().toISOString();
@@ -171,11 +162,11 @@ describe('the webhook page', () => {
     const id = await seedWebhook();
     const at = new Date().toISOString();
     const delivery = randomUUID();
-    await ui.webhooks.service.store.addDeliveries([{ id: delivery, webhookId: id, project: 'team', event: 'push', eventId: randomUUID(), body: '{"event":"push"}', state: 'failed', attempts: 3, nextAttemptAt: at, createdAt: at, updatedAt: at }]);
+    await fx.ui.webhooks.service.store.addDeliveries([{ id: delivery, webhookId: id, project: 'team', event: 'push', eventId: randomUUID(), body: '{"event":"push"}', state: 'failed', attempts: 3, nextAttemptAt: at, createdAt: at, updatedAt: at }]);
     const res = await form('alice', 'team', 'webhooks/redeliver', [['delivery', `${id}/${delivery}`], ['from', 'webhook']]);
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, `/ui/p/team/webhooks/${id}?done=webhook.redelivered`);
-    const log = await ui.webhooks.service.store.listDeliveries(id, { limit: 10 });
+    const log = await fx.ui.webhooks.service.store.listDeliveries(id, { limit: 10 });
     assert.equal(log.length, 2);
     assert.equal(log[0]!.redeliveryOf, delivery);
   });
