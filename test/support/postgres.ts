@@ -15,6 +15,8 @@ import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from './peers.js';
@@ -114,4 +116,31 @@ async function startCluster(): Promise<Cluster> {
   }
   await rm(dir, { recursive: true, force: true });
   throw new Error(`cannot start PostgreSQL in ${dir}: ${String(lastError)}`);
+}
+
+/** A database for a whole test file, and a fresh schema name for each store a test opens. */
+export interface PostgresForFile {
+  /** The database's URL (valid once the file's `before` hook has run). */
+  url(): string;
+  /** `t_<random>`: a schema no other test uses. */
+  schema(): string;
+}
+
+/**
+ * Registers the file's before/after hooks: a throwaway PostgreSQL (or
+ * PORTCULLIS_TEST_PG_URL's) and one database in it, by default with an ICU
+ * en-US collation so no test depends on byte order by accident; stopped after
+ * the file. What every component store's contract file starts with.
+ */
+export function postgresForFile(options: { icuLocale?: string } = { icuLocale: 'en-US' }): PostgresForFile {
+  let peer: PostgresPeer | undefined;
+  let database = '';
+  before(async () => {
+    peer = await startPostgres();
+    database = await peer.createDatabase(options);
+  });
+  after(async () => {
+    await peer?.stop();
+  });
+  return { url: () => database, schema: () => `t_${randomBytes(5).toString('hex')}` };
 }

@@ -6,32 +6,19 @@
  * unique, nothing lost) and startup migrations racing.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { completeEvent } from '../../../src/server/audit/event.js';
 import { ServeError } from '../../../src/server/errors.js';
 import { AUDIT_SCHEMA_VERSION, PostgresAuditStore } from '../../../src/server/metadata/audit-postgres.js';
 import { PostgresMetadataStore } from '../../../src/server/metadata/postgres.js';
-import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
+import { postgresForFile } from '../../support/postgres.js';
 import { auditStoreContract } from './audit-contract.js';
 
-let peer: PostgresPeer;
-let database: string;
-
-before(async () => {
-  peer = await startPostgres();
-  database = await peer.createDatabase({ icuLocale: 'en-US' });
-});
-
-after(async () => {
-  await peer?.stop();
-});
-
-const schemaName = (): string => `t_${randomBytes(5).toString('hex')}`;
+const pgFile = postgresForFile();
 
 async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: database });
+  const client = new pg.Client({ connectionString: pgFile.url() });
   await client.connect();
   try {
     return (await client.query<T>(text, values)).rows;
@@ -40,16 +27,16 @@ async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] 
   }
 }
 
-auditStoreContract('postgres (ICU en-US database, own schema per test)', async () => {
-  const schema = schemaName();
+auditStoreContract('postgres (ICU en-US pgFile.url(), own schema per test)', async () => {
+  const schema = pgFile.schema();
   // The content store first, as `serve` opens them: the audit tables join its schema.
-  await (await PostgresMetadataStore.open({ connectionString: database, schema })).close();
-  return PostgresAuditStore.open({ connectionString: database, schema });
+  await (await PostgresMetadataStore.open({ connectionString: pgFile.url(), schema })).close();
+  return PostgresAuditStore.open({ connectionString: pgFile.url(), schema });
 });
 
 test('postgres audit: four processes appending at once lose nothing, and ids stay unique', async () => {
-  const schema = schemaName();
-  const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresAuditStore.open({ connectionString: database, schema })));
+  const schema = pgFile.schema();
+  const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresAuditStore.open({ connectionString: pgFile.url(), schema })));
   try {
     await Promise.all(
       stores.map(async (store, p) => {
@@ -69,8 +56,8 @@ test('postgres audit: four processes appending at once lose nothing, and ids sta
 });
 
 test('postgres audit: a log from a newer portcullis is refused with CONFIG_INVALID', async () => {
-  const schema = schemaName();
-  await (await PostgresAuditStore.open({ connectionString: database, schema })).close();
+  const schema = pgFile.schema();
+  await (await PostgresAuditStore.open({ connectionString: pgFile.url(), schema })).close();
   await sql(`INSERT INTO ${schema}.audit_migrations (version) VALUES ($1)`, [AUDIT_SCHEMA_VERSION + 1]);
-  await assert.rejects(PostgresAuditStore.open({ connectionString: database, schema }), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /newer than this portcullis/.test(e.message));
+  await assert.rejects(PostgresAuditStore.open({ connectionString: pgFile.url(), schema }), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /newer than this portcullis/.test(e.message));
 });

@@ -5,34 +5,23 @@
  * table at once.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { PostgresSessionStore } from '../../../src/server/metadata/session-postgres.js';
-import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
+import { postgresForFile } from '../../support/postgres.js';
 import { sessionStoreContract } from './session-contract.js';
 
-let peer: PostgresPeer;
-let database: string;
-
-before(async () => {
-  peer = await startPostgres();
-  database = await peer.createDatabase({ icuLocale: 'en-US' });
-});
-
-after(async () => {
-  await peer?.stop();
-});
+const pgFile = postgresForFile();
 
 sessionStoreContract('postgres (own schema per test)', async () => {
-  const schema = `t_${randomBytes(5).toString('hex')}`;
-  return { open: () => PostgresSessionStore.open({ connectionString: database, schema }), shared: true };
+  const schema = pgFile.schema();
+  return { open: () => PostgresSessionStore.open({ connectionString: pgFile.url(), schema }), shared: true };
 });
 
 test('postgres sessions: six processes opening at once migrate the table once; only key, user name and times are columns', async () => {
-  const schema = `t_${randomBytes(5).toString('hex')}`;
-  const stores = await Promise.all(Array.from({ length: 6 }, () => PostgresSessionStore.open({ connectionString: database, schema })));
-  const client = new pg.Client({ connectionString: database });
+  const schema = pgFile.schema();
+  const stores = await Promise.all(Array.from({ length: 6 }, () => PostgresSessionStore.open({ connectionString: pgFile.url(), schema })));
+  const client = new pg.Client({ connectionString: pgFile.url() });
   await client.connect();
   try {
     const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${schema}.ui_session_migrations ORDER BY version`);

@@ -6,43 +6,32 @@
  * processes migrating the webhook tables at once.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import pg from 'pg';
 import { PostgresIdentityStore } from '../../../src/server/metadata/identity-postgres.js';
 import { PostgresMetadataStore } from '../../../src/server/metadata/postgres.js';
 import { PostgresWebhookStore } from '../../../src/server/metadata/webhook-postgres.js';
-import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
+import { postgresForFile } from '../../support/postgres.js';
 import { webhookStoreContract } from './webhook-contract.js';
 
-let peer: PostgresPeer;
-let database: string;
-
-before(async () => {
-  peer = await startPostgres();
-  database = await peer.createDatabase({ icuLocale: 'en-US' });
-});
-
-after(async () => {
-  await peer?.stop();
-});
+const pgFile = postgresForFile();
 
 async function opened(schema: string): Promise<PostgresIdentityStore> {
-  await (await PostgresMetadataStore.open({ connectionString: database, schema })).close();
-  return PostgresIdentityStore.open({ connectionString: database, schema });
+  await (await PostgresMetadataStore.open({ connectionString: pgFile.url(), schema })).close();
+  return PostgresIdentityStore.open({ connectionString: pgFile.url(), schema });
 }
 
-webhookStoreContract('postgres (ICU en-US database, own schema per test)', async () => {
-  const schema = `t_${randomBytes(5).toString('hex')}`;
+webhookStoreContract('postgres (ICU en-US pgFile.url(), own schema per test)', async () => {
+  const schema = pgFile.schema();
   const identity = await opened(schema);
-  return { identity, open: () => PostgresWebhookStore.open({ connectionString: database, schema }) };
+  return { identity, open: () => PostgresWebhookStore.open({ connectionString: pgFile.url(), schema }) };
 });
 
 test('postgres webhooks: six processes opening at once migrate the webhook tables once', async () => {
-  const schema = `t_${randomBytes(5).toString('hex')}`;
+  const schema = pgFile.schema();
   const identity = await opened(schema);
-  const stores = await Promise.all(Array.from({ length: 6 }, () => PostgresWebhookStore.open({ connectionString: database, schema })));
-  const client = new pg.Client({ connectionString: database });
+  const stores = await Promise.all(Array.from({ length: 6 }, () => PostgresWebhookStore.open({ connectionString: pgFile.url(), schema })));
+  const client = new pg.Client({ connectionString: pgFile.url() });
   await client.connect();
   try {
     const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${schema}.webhook_migrations ORDER BY version`);

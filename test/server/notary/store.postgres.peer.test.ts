@@ -3,24 +3,12 @@
  * database whose default collation is ICU en-US, one schema per test: the
  * shared contract (store-contract.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { after, before } from 'node:test';
 import { PostgresTufStore } from '../../../src/server/notary/postgres.js';
-import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
+import { postgresForFile } from '../../support/postgres.js';
 import { notaryStoreContract } from './store-contract.js';
 
-let peer: PostgresPeer;
-let database: string;
+const pgFile = postgresForFile();
 
-before(async () => {
-  peer = await startPostgres();
-  database = await peer.createDatabase({ icuLocale: 'en-US' });
-});
-
-after(async () => {
-  await peer?.stop();
-});
-
-notaryStoreContract('postgres (ICU en-US database, own schema per test)', async () =>
-  PostgresTufStore.open({ connectionString: database, schema: `t_${randomBytes(5).toString('hex')}` }),
+notaryStoreContract('postgres (ICU en-US pgFile.url(), own schema per test)', async () =>
+  PostgresTufStore.open({ connectionString: pgFile.url(), schema: pgFile.schema() }),
 );
