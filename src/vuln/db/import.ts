@@ -14,6 +14,8 @@ import { alpineSecdbSource } from '../sources/alpine-secdb.js';
 import { debianTrackerSource } from '../sources/debian-tracker.js';
 import { walkFiles } from '../sources/files.js';
 import { nvdSource } from '../sources/nvd.js';
+import { compressionOf, decompressedHead } from '../sources/compressed-input.js';
+import { oracleOvalSource } from '../sources/oracle-oval.js';
 import { osvSource } from '../sources/osv.js';
 import type { AdvisorySink, Source } from '../sources/source.js';
 import type { AdvisoryStore } from '../store/store.js';
@@ -22,7 +24,7 @@ import { withStore } from './paths.js';
 import { SeenRecords, supersedes } from './seen-records.js';
 
 /** `kev` (CISA's catalog) and `epss` (FIRST's scores) fill the exploitation tables (src/vuln/exploit), not advisories. */
-export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'kev' | 'epss';
+export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'oracle-oval' | 'kev' | 'epss';
 
 const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = {
   osv: osvSource,
@@ -30,7 +32,13 @@ const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = 
   'alpine-secdb': alpineSecdbSource,
   'debian-tracker': debianTrackerSource,
   nvd: nvdSource,
+  'oracle-oval': oracleOvalSource,
 };
+
+/** Oracle's ELSA OVAL: an OVAL definitions document whose start names Oracle (`Oracle Errata System`, `com.oracle.elsa`). */
+function looksLikeOracleOval(text: string): boolean {
+  return /<(?:[\w-]+:)?oval_definitions[\s>]/.test(text) && /oracle/i.test(text);
+}
 
 function head(path: string, bytes = 4096): Buffer {
   // O_NONBLOCK: a FIFO swapped in since the walk saw a file reads short instead of blocking.
@@ -50,6 +58,11 @@ export async function detectFileFormat(path: string): Promise<InputFormat | unde
   const start = head(path);
   if (looksLikeEpssName(lower)) return 'epss';
   if (lower.endsWith('.zip') || (start[0] === 0x50 && start[1] === 0x4b)) return 'osv-zip';
+  // XML feeds (Oracle's ELSA OVAL), plain, gzip or bzip2: told by the decompressed start.
+  if (/\.xml(\.bz2|\.gz)?$/.test(lower)) {
+    const xml = compressionOf(path) === 'none' ? start : await decompressedHead(path);
+    if (looksLikeOracleOval(xml.toString('utf8'))) return 'oracle-oval';
+  }
   const text = start.toString('utf8');
   if (/\.ya?ml$/.test(lower)) {
     if (/^(distroversion|reponame|packages|apkurl):/m.test(text)) return 'alpine-secdb';
@@ -165,7 +178,7 @@ export async function importInto(store: AdvisoryStore, paths: readonly string[],
         if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });
         const format = await detectFileFormat(file);
         if (!format) {
-          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, CISA KEV, EPSS CSV)' });
+          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz|xml|xml\.bz2|xml\.gz)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, Oracle ELSA OVAL, CISA KEV, EPSS CSV)' });
           inputs.push({ path: file, format: 'unknown', advisories: 0, skipped: 1 });
           continue;
         }

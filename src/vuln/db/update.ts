@@ -34,6 +34,8 @@ export interface UpdateBaseUrls {
   readonly kev?: string;
   /** FIRST's EPSS scores, the gzipped CSV itself. */
   readonly epss?: string;
+  /** Oracle's ELSA OVAL definitions, the file itself (`.xml.bz2`; `.xml.gz` and plain `.xml` are read too). */
+  readonly oracle?: string;
 }
 
 export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
@@ -43,11 +45,12 @@ export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
   nvd: 'https://services.nvd.nist.gov/rest/json/cves/2.0',
   kev: 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json',
   epss: 'https://epss.empiricalsecurity.com/epss_scores-current.csv.gz',
+  oracle: 'https://linux.oracle.com/security/oval/com.oracle.elsa-all.xml.bz2',
 };
 
 export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'MinimOS'];
 
-export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'kev' | 'epss';
+export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'oracle' | 'kev' | 'epss';
 
 export interface UpdateProgress {
   readonly phase: 'download' | 'not-modified' | 'import';
@@ -60,7 +63,7 @@ export interface UpdateProgress {
 
 export interface UpdateOptions {
   readonly baseUrls?: UpdateBaseUrls;
-  /** Feeds to update (default: the four advisory feeds; `kev` and `epss` when asked, as `db update` does by default). */
+  /** Feeds to update (default: osv, alpine, debian, nvd; `oracle`, `kev` and `epss` when asked, as `db update` does by default). */
   readonly feeds?: readonly UpdateFeed[];
   readonly osvEcosystems?: readonly string[];
   /** The HTTP client (default: a new HttpFetcher reading proxies from `env`, closed at the end). */
@@ -119,6 +122,8 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
       }
     }
     if (feeds.has('debian')) await dl.file('debian', base.debian, 'debian-tracker.json');
+    // The name keeps the compression suffix of the URL (import detects the format from the decompressed start).
+    if (feeds.has('oracle')) await dl.file('oracle', base.oracle, `oracle-elsa-oval${/\.xml\.(bz2|gz)$/i.exec(new URL(base.oracle).pathname)?.[0] ?? '.xml'}`);
     // Exploitation data (src/vuln/exploit): the names are what `db import` recognises them by.
     if (feeds.has('kev')) await dl.file('kev', base.kev, 'kev-known_exploited_vulnerabilities.json');
     if (feeds.has('epss')) await dl.file('epss', base.epss, 'epss_scores-current.csv.gz');
@@ -127,7 +132,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
 
     const paths = [...dl.downloaded.map((d) => d.file), ...(nvd?.files ?? [])];
     const dataDates: Record<string, string> = {};
-    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', kev: 'kev', epss: 'epss' };
+    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', oracle: 'oracle-oval', kev: 'kev', epss: 'epss' };
     for (const d of dl.downloaded) {
       if (!d.validators.lastModified) continue;
       const iso = new Date(d.validators.lastModified).toISOString();

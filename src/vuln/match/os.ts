@@ -6,7 +6,8 @@
  * Wolfi, Chainguard and MinimOS are rolling (one ecosystem each). The rpm
  * distributions (rpm-distros.ts) are asked by binary and by source package
  * name: Red Hat, Rocky and AlmaLinux records list binary rpms, SUSE and Azure
- * Linux name the source rpm. The version compared is the source version
+ * Linux name the source rpm; Oracle Linux (its ELSA feed) is asked by the
+ * package's flavour and architecture too (`oracleEcosystems`). The version compared is the source version
  * where a Debian package records one (a binNMU `1.2-3+b1` is built from
  * source `1.2-3`, which is what the tracker's fixed version refers to); an
  * rpm's own EVR otherwise. A modular rpm is judged only by entries of its
@@ -16,7 +17,7 @@ import type { AffectedPackage, OsRelease, Package } from '../../core/index.js';
 import { DEBIAN_RELEASES } from '../sources/debian-tracker.js';
 import { judge, renderRange } from './evidence.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
-import { moduleStreamApplies, rpmEcosystems } from './rpm-distros.js';
+import { moduleStreamApplies, oracleEcosystems, rpmEcosystems } from './rpm-distros.js';
 
 function major(versionId: string | undefined): string | undefined {
   const m = /^(\d+)/.exec(versionId ?? '');
@@ -59,6 +60,8 @@ export function distroEcosystems(os: OsRelease | undefined, pkg?: Package): stri
       return ['Chainguard'];
     case 'minimos':
       return ['MinimOS'];
+    case 'ol':
+      return oracleEcosystems(os, pkg);
     default:
       return rpmEcosystems(os);
   }
@@ -105,7 +108,7 @@ export const osMatcher: Matcher = {
   },
 };
 
-const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux']);
+const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'Oracle Linux']);
 
 function isRpmEcosystem(ecosystem: string): boolean {
   return RPM_ECOSYSTEMS.has(ecosystem.split(':')[0]!);

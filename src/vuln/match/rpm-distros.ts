@@ -24,7 +24,15 @@
  *   `openSUSE:Leap Micro 5.5`.
  * - Photon OS: `Photon OS:4.0`; Azure Linux and CBL-Mariner: `Azure Linux:3`
  *   (and `:3.0`).
- * - Oracle Linux and Amazon Linux: no OSV ecosystem exists, so none.
+ * - Oracle Linux: Oracle's ELSA OVAL feed (sources/oracle-oval.ts), filed
+ *   under `Oracle Linux:<major>`; a ksplice userspace build (`.ksplice1.` in
+ *   its release) is judged only under `:ksplice`, a FIPS build (`_fips`) only
+ *   under `:fips`. Fixes that differ per architecture are filed under
+ *   `…:<arch>`: an x86_64 or aarch64 package asks its own; a noarch or i686
+ *   package cannot tell the image's architecture, so it asks every one
+ *   (a later respin on another architecture can then report it: never a
+ *   missed fix). The scan needs the feed in the database (`distroFeed`).
+ * - Amazon Linux: no OSV ecosystem exists, so none.
  *
  * Module streams (RHEL 8+ and rebuilds): an rpm built for a module carries
  * `.module+el8…` (`.module_el8…` at AlmaLinux) in its release, and the rpm
@@ -35,7 +43,8 @@
  * and when the stream is a version (`nodejs:18`, `python39:3.9`) and the
  * installed version follows it, the fix must be on that stream too.
  */
-import type { AffectedPackage, OsRelease } from '../../core/index.js';
+import type { AffectedPackage, OsRelease, Package } from '../../core/index.js';
+import { ORACLE_FEED, oracleEcosystem, oracleFlavour } from '../sources/oracle-oval.js';
 
 function major(versionId: string | undefined): string | undefined {
   return /^(\d+)/.exec(versionId ?? '')?.[1];
@@ -149,6 +158,30 @@ export function rpmEcosystems(os: OsRelease): string[] {
     default:
       return [];
   }
+}
+
+/** Architectures Oracle's feed files fixes under (`Oracle Linux arch is …`); a package of another asks them all. */
+const ORACLE_ARCHES: readonly string[] = ['x86_64', 'aarch64', 'i386', 'i686', 'ppc64', 'ppc64le', 's390x', 'ia64'];
+const ORACLE_SYSTEM_ARCHES = new Set(['x86_64', 'aarch64', 'ppc64', 'ppc64le', 's390x', 'ia64']);
+
+/** Oracle Linux ecosystems for one package (module comment); without a package, the release's own. */
+export function oracleEcosystems(os: OsRelease, pkg?: Package): string[] {
+  const release = major(os.versionId);
+  if (!release) return [];
+  const base = oracleEcosystem(release, pkg ? oracleFlavour(pkg.version) : 'normal');
+  if (!pkg) return [base];
+  const arches = pkg.arch && ORACLE_SYSTEM_ARCHES.has(pkg.arch) ? [pkg.arch] : ORACLE_ARCHES;
+  return [base, ...arches.map((arch) => `${base}:${arch}`)];
+}
+
+/**
+ * The feed a distribution's advisories come from when only one feed has
+ * them (not OSV, which `db update` always fetches): a database without it
+ * cannot judge that distribution's packages, and the scan says so.
+ */
+export function distroFeed(os: OsRelease | undefined): { readonly feed: string; readonly update: string; readonly name: string } | undefined {
+  if (os?.id.toLowerCase() === 'ol') return { feed: ORACLE_FEED, update: 'oracle', name: 'Oracle Linux' };
+  return undefined;
 }
 
 const MODULE_RELEASE = /\.module[+_]el\d/;
