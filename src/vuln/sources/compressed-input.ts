@@ -9,8 +9,8 @@
  * bzip2 has no decoder in Node's zlib. `unbzip2-stream` (pure JavaScript,
  * the most used streaming decoder on npm) decodes block by block as input
  * arrives; `seek-bzip` and the WebAssembly ports decode a whole buffer at
- * once, so their output cannot be capped before it exists. Measured on this
- * machine (bench figures in the report of the change): 49 MB of OVAL-like
+ * once, so their output cannot be capped before it exists. Measured on the
+ * development machine (2 cores, December 2026): 49 MB of OVAL-like
  * XML in 1.9 s (the `bzip2` program: 0.3 s), 45 MB of incompressible text in
  * 3.7 s. One bzip2 block expands to at most ~46 MB (900 kB of run-length
  * codes), so the decoder's own memory is bounded per block; the cap bounds

@@ -16,10 +16,11 @@
  *   to `Oracle Linux:<major>:ksplice` and `:fips`, as trivy-db keeps its
  *   flavours apart, so they never judge ordinary packages (nor the reverse);
  * - within one ELSA, per package, flavour and architecture the highest fix
- *   counts (the criteria are an OR: a package older than any listed build is
- *   affected). When every architecture has the same fix, one entry without
- *   an architecture; when they differ (an aarch64 build respun later than
- *   x86_64), one entry per architecture, under `…:<arch>` (vunnel's rule);
+ *   counts (the criteria are an OR: a package older than one of the listed
+ *   builds is affected). When every architecture has the same fix, one
+ *   entry without an architecture; when they differ (an aarch64 build
+ *   respun later than x86_64), one entry per architecture, under `…:<arch>`
+ *   (vunnel's rule);
  * - package = the binary rpm name; aliases none; `upstream` = the CVEs
  *   (`<cve>` and CVE references), so findings join the CVE as Red Hat's RHSA
  *   records do; severity (source `oracle`) from `<severity>`: LOW, MODERATE →

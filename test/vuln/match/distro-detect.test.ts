@@ -2,7 +2,7 @@
  * Every distribution from its real os-release file (trivy's and claircore's
  * fixtures in ../shared): the OS detected, the OSV ecosystems its packages
  * are looked up under (each one a name ossf/osv-schema's ecosystems.json
- * defines), and its end-of-life cycle in the bundled EOL data. Also the two
+ * defines, but Oracle Linux's, which its own ELSA feed fills), and its end-of-life cycle in the bundled EOL data. Also the two
  * files that change where packages come from: Alpine's
  * etc/apk/repositories and Red Hat's content manifests.
  */
@@ -43,7 +43,7 @@ const CASES: Record<string, [string[], string | undefined, string | undefined]> 
   'centos-stream': [['Red Hat:enterprise_linux:8::baseos', 'Red Hat:enterprise_linux:8::appstream'], 'centos-stream', '8'],
   rocky: [['Rocky Linux:9'], 'rocky', '9'],
   alma: [['AlmaLinux:9'], 'almalinux', '9'],
-  oracle: [[], 'ol', '8'],
+  oracle: [['Oracle Linux:8'], 'ol', '8'],
   sles: [['SUSE:Linux Enterprise Server 15 SP3', 'SUSE:Linux Enterprise Server 15 SP3-LTSS', ...SLE15_SP3_MODULES], 'sles', '15.3'],
   slemicro: [['SUSE:Linux Enterprise Micro 5.3', 'SUSE:Linux Enterprise Micro 5.3-LTSS'], undefined, undefined],
   'slemicro6.0': [['SUSE:Linux Micro 6.0', 'SUSE:Linux Micro 6.0-LTSS'], undefined, undefined],
@@ -62,7 +62,7 @@ test('each distribution from its real os-release: ecosystems (all defined by OSV
   for (const [fixture, [ecosystems, product, cycle]] of Object.entries(CASES)) {
     const os = fromTrivy(fixture);
     assert.deepEqual(distroEcosystems(os), ecosystems, fixture);
-    for (const e of ecosystems) assert.ok(OSV_ECOSYSTEMS.has(e.split(':')[0]!), `${fixture}: ${e} is not an OSV ecosystem`);
+    for (const e of ecosystems) assert.ok(OSV_ECOSYSTEMS.has(e.split(':')[0]!) || e.startsWith('Oracle Linux:'), `${fixture}: ${e} is not an OSV ecosystem`);
     if (product === undefined) {
       assert.equal(BUNDLED_EOL_DATA.products[osEolProduct(os)], undefined, `${fixture}: rolling or unlisted`);
       continue;
@@ -77,9 +77,9 @@ test('each distribution from its real os-release: ecosystems (all defined by OSV
   assert.equal(supportEnd(BUNDLED_EOL_DATA, 'centos', '8')?.date, '2021-12-31');
 });
 
-test('Oracle Linux and Amazon Linux: no OSV ecosystem exists, so their packages are reported unmatched, not clean', () => {
+test('Oracle Linux and Amazon Linux: no OSV ecosystem exists; Oracle Linux is looked up under its ELSA feed\'s, Amazon Linux under none', () => {
   assert.ok(!OSV_ECOSYSTEMS.has('Oracle Linux') && !OSV_ECOSYSTEMS.has('Amazon Linux'));
-  assert.deepEqual(distroEcosystems(fromTrivy('oracle')), []);
+  assert.deepEqual(distroEcosystems(fromTrivy('oracle')), ['Oracle Linux:8']);
   // No Amazon Linux os-release is among the shared fixtures: these two lines are Amazon Linux 2023's ID and VERSION_ID.
   const amzn = detect({ 'etc/os-release': 'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="2023"\n' }).os;
   assert.deepEqual(distroEcosystems(amzn), []);

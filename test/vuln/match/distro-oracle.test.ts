@@ -5,6 +5,7 @@
  * matching an Oracle Linux inventory: the vulnerable build yields its ELSA
  * with the fixed version and Oracle's rating, the fixed one nothing, ksplice
  * and fips builds only their own fixes, and per-arch fixes by architecture.
+ * A scan is complete with the feed in the database and incomplete without.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +18,8 @@ import type { Finding, Inventory, Package } from '../../../src/core/index.js';
 import { HttpFetcher } from '../../../src/http/index.js';
 import { DbError, importPaths, openAdvisoryStore, update } from '../../../src/vuln/db.js';
 import { distroEcosystems, matchInventory } from '../../../src/vuln/match/index.js';
-import { REPO_ROOT } from '../../support/paths.js';
+import { scanTarget } from '../../../src/engine/scan.js';
+import { REPO_ROOT, VULNDATA } from '../../support/paths.js';
 
 const BZ2 = join(REPO_ROOT, 'test/vuln/sources/fixtures/oracle/elsa-sample.xml.bz2');
 const OL8 = { id: 'ol', versionId: '8.10', prettyName: 'Oracle Linux Server 8.10', path: 'etc/os-release' };
@@ -143,4 +145,25 @@ test('ecosystems asked for an Oracle Linux package: its flavour, and its own arc
   const noarch = distroEcosystems(OL8, rpm('tzdata', '2024a-1.el8', 'noarch'));
   assert.ok(noarch.includes('Oracle Linux:8:x86_64') && noarch.includes('Oracle Linux:8:aarch64') && noarch[0] === 'Oracle Linux:8', noarch.join());
   assert.deepEqual(distroEcosystems({ id: 'ol', path: 'etc/os-release' }), []);
+});
+
+test('scan of an Oracle Linux inventory: complete with the feed in the database, incomplete (naming the feed) without it', async () => {
+  const inventory: Inventory = { os: OL8, packages: [rpm('openssl-libs', '1:1.1.1k-9.el8', 'x86_64'), rpm('bash', '4.4.20-4.el8', 'x86_64')], ownedFiles: [], warnings: [] };
+  const withFeed = join(dir, 'scan-with.sqlite');
+  await importPaths(withFeed, [BZ2]);
+  const without = join(dir, 'scan-without.sqlite');
+  await importPaths(without, [join(VULNDATA, 'osv/distro-samples/rocky')]);
+  for (const [db, incomplete] of [
+    [withFeed, undefined],
+    [without, ['match: the advisory database has no Oracle Linux advisories (feed oracle-oval), so its 2 OS packages were not matched: run "portcullis db update --feeds oracle"']],
+  ] as const) {
+    const store = openAdvisoryStore(db);
+    try {
+      const { result } = await scanTarget({ kind: 'inventory', name: 'ol8', inventory }, { store });
+      assert.deepEqual(result.incomplete, incomplete, db);
+      assert.deepEqual(result.findings.map((f) => f.id), db === withFeed ? ['ELSA-2024-1001'] : [], db);
+    } finally {
+      await store.close();
+    }
+  }
 });
