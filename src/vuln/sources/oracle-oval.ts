@@ -32,7 +32,7 @@
 import { severityFromWord, type Advisory, type AffectedPackage, type Reference } from '../../core/index.js';
 import { rpm } from '../versions/rpm.js';
 import { walkFiles } from './files.js';
-import { readOval, type OvalDefinition, type OvalDocument } from './oval-reader.js';
+import { ovalIdText, readOval, type OvalDefinition, type OvalDocument } from './oval-reader.js';
 import { checkAborted, countingSink, type AdvisorySink, type Source, type SourceOptions, type SourceSummary } from './source.js';
 
 export const ORACLE_FEED = 'oracle-oval';
@@ -76,41 +76,42 @@ function elsaIdOf(def: OvalDefinition): string | undefined {
 
 /**
  * The fixes a definition's criteria name, each with the platform and
- * architecture of its branch; a string when a reference does not resolve.
- * One forward pass: a node's parent comes before it.
+ * architecture of its branch (the nearest criteria, itself or above, that
+ * has an "Oracle Linux N is installed" or "arch is" test); a string when a
+ * reference does not resolve. Linear: criterions first, then the criteria in
+ * order (a parent comes before its children).
  */
 function fixesOf(def: OvalDefinition, doc: OvalDocument): Fix[] | string {
-  const platformOf: (string | undefined)[] = [];
-  const archOf: (string | undefined)[] = [];
-  const fixes: Fix[] = [];
-  for (const [i, node] of def.nodes.entries()) {
-    let platform = node.parent >= 0 ? platformOf[node.parent] : undefined;
-    let arch = node.parent >= 0 ? archOf[node.parent] : undefined;
-    const own: { name: string; evr: string }[] = [];
-    for (const ref of node.tests) {
-      const test = doc.tests.get(ref);
-      if (!test) return `test ${ref} is not in the file`;
-      if (test.kind !== 'rpminfo_test') continue; // module and file tests do not name a package fix
-      const name = test.object === undefined ? undefined : doc.objects.get(test.object);
-      if (name === undefined) return `object ${test.object ?? '(none)'} of test ${ref} is not in the file`;
-      for (const stateRef of test.states) {
-        const state = doc.states.get(stateRef);
-        if (!state) return `state ${stateRef} of test ${ref} is not in the file`;
-        if (state.evr !== undefined) {
-          if (state.evrOperation !== 'less than') return `test ${ref}: evr operation "${state.evrOperation ?? ''}" is not supported`;
-          own.push({ name, evr: state.evr });
-        } else if (name.endsWith('-release')) {
-          const major = /^\^?(\d+)(?:\\?\.|$)/.exec(state.version ?? '')?.[1];
-          if (major) platform = major;
-          if (state.arch !== undefined) arch = ARCH.test(state.arch) ? state.arch : undefined;
-        }
+  const platformOf: (string | undefined)[] = new Array<string | undefined>(def.parents.length);
+  const archOf: (string | undefined)[] = new Array<string | undefined>(def.parents.length);
+  const own: { node: number; name: string; evr: string }[] = [];
+  for (const [j, ref] of def.tests.entries()) {
+    const node = def.testNodes[j]!;
+    const test = doc.tests.get(ref);
+    const refText = ovalIdText(ref, 'tst');
+    if (!test) return `test ${refText} is not in the file`;
+    if (test.kind !== 'rpminfo_test') continue; // module and file tests do not name a package fix
+    const name = test.object === undefined ? undefined : doc.objects.get(test.object);
+    if (name === undefined) return `object ${test.object === undefined ? '(none)' : ovalIdText(test.object, 'obj')} of test ${refText} is not in the file`;
+    for (const stateRef of test.states) {
+      const state = doc.states.get(stateRef);
+      if (!state) return `state ${ovalIdText(stateRef, 'ste')} of test ${refText} is not in the file`;
+      if (state.evr !== undefined) {
+        if (state.evrOperation !== 'less than') return `test ${refText}: evr operation "${state.evrOperation ?? ''}" is not supported`;
+        own.push({ node, name, evr: state.evr });
+      } else if (name.endsWith('-release')) {
+        const major = /^\^?(\d+)(?:\\?\.|$)/.exec(state.version ?? '')?.[1];
+        if (major) platformOf[node] = major;
+        if (state.arch !== undefined && ARCH.test(state.arch)) archOf[node] = state.arch;
       }
     }
-    platformOf[i] = platform;
-    archOf[i] = arch;
-    for (const f of own) fixes.push({ ...f, platform, arch });
   }
-  return fixes;
+  for (const [i, parent] of def.parents.entries()) {
+    if (parent < 0) continue;
+    platformOf[i] ??= platformOf[parent];
+    archOf[i] ??= archOf[parent];
+  }
+  return own.map((f) => ({ name: f.name, evr: f.evr, platform: platformOf[f.node], arch: archOf[f.node] }));
 }
 
 /** Highest fix per (platform, flavour, package, arch); arch-less when every arch has the same one. */

@@ -22,7 +22,13 @@
  * - stored texts are cut (titles, descriptions) or, for ids, names and
  *   versions, refused past their cap (then they resolve to nothing).
  * The criteria tree is kept flat (each node names its parent), so no step
- * recurses on the input's depth.
+ * recurses on the input's depth. Ids are kept as numbers where Oracle's
+ * scheme allows (`OvalKey`) and strings are copied out of the parser's
+ * chunks (`own`). Measured on a generated feed of Oracle's shape (8,000
+ * ELSAs × 15 packages × 2 architectures, 192 MB, 3.5 MB as bzip2): the
+ * heap after reading went from 432 MB (string ids, slices) to 111 MB; the
+ * whole import's peak RSS is 362 MB from the plain file (4.7 s) and 447 MB
+ * from the bzip2 one (18 s, most of it the JavaScript bzip2 decoder).
  */
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
@@ -46,11 +52,24 @@ export interface OvalReference {
   readonly url?: string;
 }
 
-/** One `<criteria>`: its operator, its own criterions' test ids, and its parent's index (-1 for the root). */
-export interface CriteriaNode {
-  readonly parent: number;
-  readonly operator: string;
-  readonly tests: string[];
+/**
+ * An OVAL id as kept in memory: Oracle's `oval:com.oracle.elsa:tst:20241001001`
+ * as the number 20241001001 (the maps are per kind, so the kind is implied),
+ * every other id as written. A number costs a fraction of a string, and the
+ * feed has hundreds of thousands of tests (module header).
+ */
+export type OvalKey = number | string;
+
+const ORACLE_ID = /^oval:com\.oracle\.elsa:(?:def|tst|obj|ste):([1-9]\d{0,14})$/;
+
+export function ovalKey(id: string): OvalKey {
+  const m = ORACLE_ID.exec(id);
+  return m ? Number(m[1]) : own(id);
+}
+
+/** The id as the file writes it. */
+export function ovalIdText(key: OvalKey, kind: 'tst' | 'obj' | 'ste'): string {
+  return typeof key === 'number' ? `oval:com.oracle.elsa:${kind}:${key}` : key;
 }
 
 export interface OvalDefinition {
@@ -65,8 +84,14 @@ export interface OvalDefinition {
   readonly references: OvalReference[];
   readonly cves: string[];
   readonly platforms: string[];
-  /** Depth-first, parents before children; `nodes[0]` is the top criteria. */
-  readonly nodes: CriteriaNode[];
+  /**
+   * The criteria tree, flat: `parents[i]` is the index of criteria i's parent
+   * (-1 for the top one; parents come first); criterion j names test
+   * `tests[j]` and belongs to criteria `testNodes[j]`.
+   */
+  readonly parents: number[];
+  readonly tests: OvalKey[];
+  readonly testNodes: number[];
   /** Why the definition cannot be used (kept to be reported by the converter). */
   problem?: string;
 }
@@ -74,8 +99,9 @@ export interface OvalDefinition {
 export interface OvalTest {
   /** The element name without prefix: `rpminfo_test`, `textfilecontent54_test`, … */
   readonly kind: string;
-  object?: string;
-  readonly states: string[];
+  object?: OvalKey;
+  /** Usually one: created with it (an empty array literal grows to room for 16). */
+  states: OvalKey[];
 }
 
 /** The parts of an `rpminfo_state` a package advisory uses. */
@@ -90,10 +116,19 @@ export interface OvalState {
 
 export interface OvalDocument {
   readonly definitions: OvalDefinition[];
-  readonly tests: Map<string, OvalTest>;
+  readonly tests: Map<OvalKey, OvalTest>;
   /** Object id → package name. */
-  readonly objects: Map<string, string>;
-  readonly states: Map<string, OvalState>;
+  readonly objects: Map<OvalKey, string>;
+  readonly states: Map<OvalKey, OvalState>;
+}
+
+/**
+ * A copy of a string the parser cut from its input: V8 keeps a slice's whole
+ * parent alive, so a stored id would pin the megabyte of text it came from
+ * (measured: 432 MB of heap for a 192 MB file before, see the module header).
+ */
+function own(text: string): string {
+  return (` ${text}`).slice(1);
 }
 
 function localName(name: string): string {
@@ -117,7 +152,7 @@ class OvalHandler {
   criterions = 0;
   test: OvalTest | undefined;
   /** The id of the object whose `<name>` may come next. */
-  pendingObject: string | undefined;
+  pendingObject: OvalKey | undefined;
   state: OvalState | undefined;
   stateOperation: string | undefined;
   capture: Capture | undefined;
@@ -151,7 +186,7 @@ class OvalHandler {
   openInDefinitions(name: string, a: Record<string, string>): void {
     if (this.depth === 3 && name === 'definition') {
       if (this.doc.definitions.length >= MAX_DEFINITIONS) this.fail(`more than ${MAX_DEFINITIONS} definitions; not read`);
-      this.def = { id: a.id ?? '', className: a.class ?? '', version: a.version ?? '', title: '', description: '', severity: '', references: [], cves: [], platforms: [], nodes: [] };
+      this.def = { id: own(a.id ?? ''), className: own(a.class ?? ''), version: own(a.version ?? ''), title: '', description: '', severity: '', references: [], cves: [], platforms: [], parents: [], tests: [], testNodes: [] };
       this.doc.definitions.push(this.def);
       this.openCriteria.length = 0;
       this.criteriaDepth = 0;
@@ -177,11 +212,11 @@ class OvalHandler {
         this.capture = { into: 'platform', text: '', max: MAX_SHORT, over: false };
         return;
       case 'issued':
-        if (a.date) def.issued = a.date.slice(0, MAX_SHORT);
+        if (a.date) def.issued = own(a.date.slice(0, MAX_SHORT));
         return;
       case 'reference':
         if (def.references.length < 1000 && a.source && a.ref_id) {
-          def.references.push({ source: a.source.slice(0, MAX_SHORT), id: a.ref_id.slice(0, MAX_SHORT), ...(a.ref_url ? { url: a.ref_url.slice(0, 2048) } : {}) });
+          def.references.push({ source: own(a.source.slice(0, MAX_SHORT)), id: own(a.ref_id.slice(0, MAX_SHORT)), ...(a.ref_url ? { url: own(a.ref_url.slice(0, 2048)) } : {}) });
         }
         return;
       case 'criteria':
@@ -203,7 +238,7 @@ class OvalHandler {
       def.problem = `criteria nested deeper than ${MAX_CRITERIA_DEPTH}`;
       return;
     }
-    if (def.nodes.length >= MAX_CRITERIA_NODES) {
+    if (def.parents.length >= MAX_CRITERIA_NODES) {
       def.problem = `more than ${MAX_CRITERIA_NODES} criteria`;
       return;
     }
@@ -212,14 +247,14 @@ class OvalHandler {
       return;
     }
     const parent = this.openCriteria.length > 0 ? this.openCriteria[this.openCriteria.length - 1]! : -1;
-    def.nodes.push({ parent, operator: (a.operator ?? 'AND').toUpperCase(), tests: [] });
-    this.openCriteria.push(def.nodes.length - 1);
+    def.parents.push(parent);
+    this.openCriteria.push(def.parents.length - 1);
   }
 
   addCriterion(def: OvalDefinition, a: Record<string, string>): void {
     if (def.problem) return;
-    const node = this.openCriteria.length > 0 ? def.nodes[this.openCriteria[this.openCriteria.length - 1]!] : undefined;
-    if (!node || this.criteriaDepth !== this.openCriteria.length) return;
+    const node = this.openCriteria.length > 0 ? this.openCriteria[this.openCriteria.length - 1]! : undefined;
+    if (node === undefined || this.criteriaDepth !== this.openCriteria.length) return;
     if (a.negate === 'true') {
       def.problem = `a negated criterion (${a.comment ?? a.test_ref ?? ''}), which is not supported`;
       return;
@@ -228,8 +263,10 @@ class OvalHandler {
       def.problem = `more than ${MAX_CRITERIA_TESTS} criterions`;
       return;
     }
-    if (a.test_ref && a.test_ref.length <= MAX_SHORT) node.tests.push(a.test_ref);
-    else def.problem = 'a criterion without a usable test_ref';
+    if (a.test_ref && a.test_ref.length <= MAX_SHORT) {
+      def.tests.push(ovalKey(a.test_ref));
+      def.testNodes.push(node);
+    } else def.problem = 'a criterion without a usable test_ref';
   }
 
   openInTests(name: string, a: Record<string, string>): void {
@@ -237,13 +274,17 @@ class OvalHandler {
       this.test = undefined;
       if (!name.endsWith('_test') || !a.id || a.id.length > MAX_SHORT) return;
       this.countEntry();
-      this.test = { kind: name, states: [] };
-      this.doc.tests.set(a.id, this.test);
+      this.test = { kind: name === 'rpminfo_test' ? 'rpminfo_test' : own(name), states: [] };
+      this.doc.tests.set(ovalKey(a.id), this.test);
       return;
     }
     if (!this.test || this.depth !== 4) return;
-    if (name === 'object' && a.object_ref && a.object_ref.length <= MAX_SHORT) this.test.object = a.object_ref;
-    else if (name === 'state' && a.state_ref && a.state_ref.length <= MAX_SHORT && this.test.states.length < 16) this.test.states.push(a.state_ref);
+    if (name === 'object' && a.object_ref && a.object_ref.length <= MAX_SHORT) this.test.object = ovalKey(a.object_ref);
+    else if (name === 'state' && a.state_ref && a.state_ref.length <= MAX_SHORT && this.test.states.length < 16) {
+      const key = ovalKey(a.state_ref);
+      if (this.test.states.length === 0) this.test.states = [key];
+      else this.test.states.push(key);
+    }
   }
 
   openInObjects(name: string, a: Record<string, string>): void {
@@ -251,7 +292,7 @@ class OvalHandler {
       this.pendingObject = undefined;
       if (!name.endsWith('_object') || !a.id || a.id.length > MAX_SHORT) return;
       this.countEntry();
-      this.pendingObject = a.id;
+      this.pendingObject = ovalKey(a.id);
       return;
     }
     if (this.pendingObject !== undefined && this.depth === 4 && name === 'name') this.capture = { into: 'name', text: '', max: MAX_SHORT, over: false };
@@ -263,13 +304,13 @@ class OvalHandler {
       if (!name.endsWith('_state') || !a.id || a.id.length > MAX_SHORT) return;
       this.countEntry();
       this.state = {};
-      this.doc.states.set(a.id, this.state);
+      this.doc.states.set(ovalKey(a.id), this.state);
       return;
     }
     if (!this.state || this.depth !== 4) return;
     if (name === 'evr' || name === 'version' || name === 'arch' || name === 'release') {
       this.capture = { into: name, text: '', max: MAX_SHORT, over: false };
-      if (name === 'evr') this.stateOperation = a.operation ?? 'equals';
+      if (name === 'evr') this.stateOperation = own(a.operation ?? 'equals');
     } else if (name === 'signature_keyid') this.capture = { into: 'signatureKeyId', text: '', max: MAX_SHORT, over: false };
   }
 
@@ -303,7 +344,7 @@ class OvalHandler {
   }
 
   finishCapture(c: Capture): void {
-    const text = c.text.trim();
+    const text = own(c.text.trim());
     const def = this.def;
     switch (c.into) {
       case 'title':
