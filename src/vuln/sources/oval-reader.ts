@@ -33,7 +33,11 @@
 import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { decompressedChunks } from './compressed-input.js';
+import { own, ovalKey, type OvalDefinition, type OvalDocument, type OvalKey, type OvalState, type OvalTest } from './oval-types.js';
 import { SourceError, messageOf } from './source.js';
+
+export type { OvalDefinition, OvalDocument, OvalKey, OvalReference, OvalState, OvalTest } from './oval-types.js';
+export { ovalIdText, ovalKey } from './oval-types.js';
 
 export const MAX_RUN_CHARS = 8 * 1024 * 1024;
 export const MAX_ELEMENT_DEPTH = 256;
@@ -45,91 +49,6 @@ export const MAX_CRITERIA_TESTS = 50_000;
 const MAX_TITLE = 512;
 const MAX_DESCRIPTION = 4000;
 const MAX_SHORT = 256;
-
-export interface OvalReference {
-  readonly source: string;
-  readonly id: string;
-  readonly url?: string;
-}
-
-/**
- * An OVAL id as kept in memory: Oracle's `oval:com.oracle.elsa:tst:20241001001`
- * as the number 20241001001 (the maps are per kind, so the kind is implied),
- * every other id as written. A number costs a fraction of a string, and the
- * feed has hundreds of thousands of tests (module header).
- */
-export type OvalKey = number | string;
-
-const ORACLE_ID = /^oval:com\.oracle\.elsa:(?:def|tst|obj|ste):([1-9]\d{0,14})$/;
-
-export function ovalKey(id: string): OvalKey {
-  const m = ORACLE_ID.exec(id);
-  return m ? Number(m[1]) : own(id);
-}
-
-/** The id as the file writes it. */
-export function ovalIdText(key: OvalKey, kind: 'tst' | 'obj' | 'ste'): string {
-  return typeof key === 'number' ? `oval:com.oracle.elsa:${kind}:${key}` : key;
-}
-
-export interface OvalDefinition {
-  readonly id: string;
-  readonly className: string;
-  /** The definition's `version` attribute. */
-  readonly version: string;
-  title: string;
-  description: string;
-  severity: string;
-  issued?: string;
-  readonly references: OvalReference[];
-  readonly cves: string[];
-  readonly platforms: string[];
-  /**
-   * The criteria tree, flat: `parents[i]` is the index of criteria i's parent
-   * (-1 for the top one; parents come first); criterion j names test
-   * `tests[j]` and belongs to criteria `testNodes[j]`.
-   */
-  readonly parents: number[];
-  readonly tests: OvalKey[];
-  readonly testNodes: number[];
-  /** Why the definition cannot be used (kept to be reported by the converter). */
-  problem?: string;
-}
-
-export interface OvalTest {
-  /** The element name without prefix: `rpminfo_test`, `textfilecontent54_test`, … */
-  readonly kind: string;
-  object?: OvalKey;
-  /** Usually one: created with it (an empty array literal grows to room for 16). */
-  states: OvalKey[];
-}
-
-/** The parts of an `rpminfo_state` a package advisory uses. */
-export interface OvalState {
-  evr?: string;
-  evrOperation?: string;
-  version?: string;
-  arch?: string;
-  release?: string;
-  signatureKeyId?: string;
-}
-
-export interface OvalDocument {
-  readonly definitions: OvalDefinition[];
-  readonly tests: Map<OvalKey, OvalTest>;
-  /** Object id → package name. */
-  readonly objects: Map<OvalKey, string>;
-  readonly states: Map<OvalKey, OvalState>;
-}
-
-/**
- * A copy of a string the parser cut from its input: V8 keeps a slice's whole
- * parent alive, so a stored id would pin the megabyte of text it came from
- * (measured: 432 MB of heap for a 192 MB file before, see the module header).
- */
-function own(text: string): string {
-  return (` ${text}`).slice(1);
-}
 
 function localName(name: string): string {
   const i = name.lastIndexOf(':');
