@@ -9,12 +9,13 @@
  * bzip2 has no decoder in Node's zlib. `unbzip2-stream` (pure JavaScript,
  * the most used streaming decoder on npm) decodes block by block as input
  * arrives; `seek-bzip` and the WebAssembly ports decode a whole buffer at
- * once, so their output cannot be capped before it exists. Measured on the
- * development machine (2 cores, December 2026): 49 MB of OVAL-like
- * XML in 1.9 s (the `bzip2` program: 0.3 s), 45 MB of incompressible text in
- * 3.7 s. One bzip2 block expands to at most ~46 MB (900 kB of run-length
- * codes), so the decoder's own memory is bounded per block; the cap bounds
- * the total.
+ * once, so their output cannot be capped before it exists. It is 7.5× slower
+ * than the `bzip2` program on a feed of Oracle's shape (bench/README.md
+ * "Oracle ELSA OVAL"): seconds per hundred MB, once per `db update`. One
+ * bzip2 block expands to at most ~46 MB (900 kB of run-length codes), which
+ * the decoder holds while it decodes that block (as a JavaScript array, so a
+ * hostile block can cost a few hundred MB for a moment); the cap bounds the
+ * total.
  */
 import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
