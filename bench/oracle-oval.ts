@@ -8,7 +8,7 @@
  * states after every definition, as Oracle writes them) and compressed with
  * `bzip2 -9`. Measured, best of BENCH_RUNS (default 2):
  * - `bzip2 -dc FILE > /dev/null` (the floor for decompression);
- * - `decompressedChunks` alone on the .bz2 (unbzip2-stream);
+ * - `decompressedChunks` alone on the .bz2 (src/vuln/sources/bzip2.ts);
  * - the whole source (decompress, parse, resolve, convert) on the plain
  *   file and on the .bz2, each in a child process of its own (`node --import
  *   tsx`, so the loader's memory is in it too) whose peak RSS is reported.
@@ -162,7 +162,7 @@ try {
   console.log('| step | wall | vs bzip2 -dc |');
   console.log('| --- | --- | --- |');
   console.log(`| bzip2 -dc (floor) | ${s(floor)} | 1.0× |`);
-  console.log(`| decompressedChunks (unbzip2-stream) | ${s(decode)} | ${(decode / floor).toFixed(1)}× |`);
+  console.log(`| decompressedChunks (bzip2.ts) | ${s(decode)} | ${(decode / floor).toFixed(1)}× |`);
   console.log(`| import from the .bz2 (child, peak RSS ${Math.round(fromBz2.peakRss / 1e6)} MB) | ${s(fromBz2.ms)} | ${(fromBz2.ms / floor).toFixed(1)}× |`);
   console.log(`| import from the plain .xml (child, peak RSS ${Math.round(fromPlain.peakRss / 1e6)} MB) | ${s(fromPlain.ms)} | ${(fromPlain.ms / floor).toFixed(1)}× |`);
 } finally {

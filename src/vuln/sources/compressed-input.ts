@@ -6,21 +6,12 @@
  * `maxBytes` the stream stops with FEED_INVALID (a bomb expands a few KiB to
  * gigabytes).
  *
- * bzip2 has no decoder in Node's zlib. `unbzip2-stream` (pure JavaScript,
- * the most used streaming decoder on npm) decodes block by block as input
- * arrives; `seek-bzip` and the WebAssembly ports decode a whole buffer at
- * once, so their output cannot be capped before it exists. It is 7.5× slower
- * than the `bzip2` program on a feed of Oracle's shape (bench/README.md
- * "Oracle ELSA OVAL"): seconds per hundred MB, once per `db update`. One
- * bzip2 block expands to at most ~46 MB (900 kB of run-length codes), which
- * the decoder holds while it decodes that block (as a JavaScript array, so a
- * hostile block can cost a few hundred MB for a moment); the cap bounds the
- * total.
+ * bzip2 is decoded by bzip2.ts (a pure JavaScript block decoder, capped per
+ * output byte); gzip by Node's zlib.
  */
 import { closeSync, constants, createReadStream, openSync, readSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import unbzip2 from 'unbzip2-stream';
+import { bunzip2, Bzip2LimitError } from './bzip2.js';
 import { SourceError, messageOf } from './source.js';
 
 /** Default cap on the uncompressed bytes of one feed file (Oracle's ELSA OVAL is a few hundred MB). */
@@ -50,14 +41,14 @@ export interface DecompressOptions {
   readonly signal?: AbortSignal;
 }
 
-function decoded(path: string, compression: Compression): Readable {
+function decoded(path: string, compression: Compression, maxBytes: number): AsyncIterable<Buffer> & { destroy?(): void } {
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   if (compression === 'none') return file;
-  const decoder = compression === 'gzip' ? createGunzip() : unbzip2();
-  file.on('error', (error) => decoder.emit('error', error));
-  file.pipe(decoder);
-  // unbzip2-stream is a classic ("through") stream: wrapped, it can be read with for await and destroyed.
-  return compression === 'gzip' ? (decoder as Readable) : new Readable().wrap(decoder);
+  if (compression === 'bzip2') return bunzip2(file, maxBytes);
+  const gunzip = createGunzip();
+  file.on('error', (error) => gunzip.destroy(error));
+  gunzip.on('close', () => file.destroy());
+  return file.pipe(gunzip);
 }
 
 /**
@@ -68,10 +59,10 @@ export async function* decompressedChunks(path: string, options: DecompressOptio
   const max = options.maxBytes ?? MAX_UNCOMPRESSED_BYTES;
   const label = options.label ?? path;
   const compression = compressionOf(path);
-  const stream = decoded(path, compression);
+  const stream = decoded(path, compression, max);
   let total = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       if (options.signal?.aborted) throw new SourceError('ABORTED', 'import aborted', { cause: options.signal.reason });
       total += chunk.length;
       if (total > max) throw new SourceError('FEED_INVALID', `${label}: over the ${max}-byte cap once uncompressed (${compression}); not read`);
@@ -79,9 +70,10 @@ export async function* decompressedChunks(path: string, options: DecompressOptio
     }
   } catch (error) {
     if (error instanceof SourceError) throw error;
+    if (error instanceof Bzip2LimitError) throw new SourceError('FEED_INVALID', `${label}: over the ${max}-byte cap once uncompressed (bzip2); not read`);
     throw new SourceError('FEED_INVALID', `${label}: ${compression === 'none' ? 'unreadable' : `corrupt ${compression} data`}: ${messageOf(error)}`, { cause: error });
   } finally {
-    stream.destroy();
+    stream.destroy?.();
   }
 }
 

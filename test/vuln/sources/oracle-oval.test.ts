@@ -143,18 +143,22 @@ test('a huge title is cut, not kept whole; a dangling state or object is named',
   assert.deepEqual(r3.skipped, [{ record: 'o.xml#ELSA-2024-3003', reason: 'object o:3003:2 of test t:3003:2 is not in the file' }]);
 });
 
-test('malformed XML, a truncated file and a foreign document are one-line FEED_INVALID errors', async () => {
+test('malformed XML, a truncated file, a truncated bzip2 stream and a foreign document are one-line FEED_INVALID errors', async () => {
   const text = readFileSync(SAMPLE, 'utf8');
   const truncated = join(tmp, 'truncated.xml');
   writeFileSync(truncated, text.slice(0, Math.floor(text.length / 2)));
   const broken = join(tmp, 'broken.xml');
   writeFileSync(broken, text.replace('</metadata>', '</metadataX>'));
+  const cutBz2 = join(tmp, 'cut.xml.bz2');
+  const bz2 = readFileSync(`${SAMPLE}.bz2`);
+  writeFileSync(cutBz2, bz2.subarray(0, Math.floor(bz2.length / 2)));
   const foreign = join(tmp, 'feed.xml');
   writeFileSync(foreign, '<?xml version="1.0"?><rss version="2.0"><channel/></rss>');
   const cases: [string, RegExp][] = [
     [truncated, /^t: not well-formed XML at \d+:\d+: .+$/],
     [broken, /^t: not well-formed XML at \d+:\d+: .+$/],
     [foreign, /^t: not an OVAL definitions document \(the root element is <rss>\)$/],
+    [cutBz2, /^t: corrupt bzip2 data: the data ends in the middle of a block$/],
   ];
   for (const [path, message] of cases) {
     await assert.rejects(read(path, { label: 't' }), (e: unknown) => {
