@@ -77,12 +77,16 @@ export async function* decompressedChunks(path: string, options: DecompressOptio
   }
 }
 
-/** The first `bytes` (or fewer) uncompressed bytes; empty when the file cannot be decoded. */
+/**
+ * The first `bytes` (or fewer) uncompressed bytes; empty when the file cannot
+ * be decoded. bzip2 hands out whole blocks (at most ~46 MB each), so the cap
+ * here is one block's worth, not `bytes`.
+ */
 export async function decompressedHead(path: string, bytes = 4096): Promise<Buffer> {
   const parts: Buffer[] = [];
   let have = 0;
   try {
-    for await (const chunk of decompressedChunks(path, { maxBytes: Number.MAX_SAFE_INTEGER })) {
+    for await (const chunk of decompressedChunks(path, { maxBytes: 64 * 1024 * 1024 })) {
       parts.push(chunk);
       have += chunk.length;
       if (have >= bytes) break;
