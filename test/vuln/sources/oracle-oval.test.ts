@@ -14,6 +14,7 @@ import type { Advisory } from '../../../src/core/index.js';
 import { oracleOvalSource, type OracleOvalOptions } from '../../../src/vuln/sources/oracle-oval.js';
 import { MAX_CRITERIA_DEPTH, MAX_ELEMENT_DEPTH } from '../../../src/vuln/sources/oval-reader.js';
 import { SourceError } from '../../../src/vuln/sources/source.js';
+import { detectFileFormat } from '../../../src/vuln/db/import.js';
 import { REPO_ROOT } from '../../support/paths.js';
 
 const FIXTURES = join(REPO_ROOT, 'test/vuln/sources/fixtures/oracle');
@@ -169,4 +170,15 @@ test('malformed XML, a truncated file, a truncated bzip2 stream and a foreign do
       return true;
     });
   }
+});
+
+test('db import recognises the feed by its decompressed start, whatever the compression; other XML and a bomb are not it', async () => {
+  for (const ext of ['', '.bz2', '.gz']) assert.equal(await detectFileFormat(`${SAMPLE}${ext}`), 'oracle-oval', ext);
+  const rss = join(tmp, 'news.xml');
+  writeFileSync(rss, '<?xml version="1.0"?><rss version="2.0"><channel><title>Oracle news</title></channel></rss>');
+  const otherOval = join(tmp, 'other-oval.xml');
+  writeFileSync(otherOval, '<?xml version="1.0"?><oval_definitions xmlns="http://oval.mitre.org/XMLSchema/oval-definitions-5"><generator><product_name>Another vendor</product_name></generator></oval_definitions>');
+  assert.equal(await detectFileFormat(rss), undefined);
+  assert.equal(await detectFileFormat(otherOval), undefined);
+  assert.equal(await detectFileFormat(join(FIXTURES, 'bomb.xml.bz2')), undefined);
 });
