@@ -65,7 +65,8 @@ const shown = describeLocation;
 
 const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
-const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'kev', 'epss'];
+/** What `db update` (and a first `scan`) downloads by default: every feed, exploitation data included. */
+export const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'kev', 'epss'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
 const EOL_FEED = 'eol';
 
