@@ -15,10 +15,14 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Finding, ScanResult } from '../../../src/core/finding.js';
 import type { Inventory, OsRelease, Package } from '../../../src/core/inventory.js';
+import { detectOs, wantsReleaseFile } from '../../../src/catalog/os/release.js';
+import { BUNDLED_EOL_DATA, supportEnd } from '../../../src/hygiene/eol.js';
+import { osEolProduct } from '../../../src/hygiene/image/eol.js';
 import { importPaths, openAdvisoryStore } from '../../../src/vuln/db.js';
 import { matchInventory } from '../../../src/vuln/match/index.js';
 import { lintNamed } from '../../hygiene/image/support.js';
 import { runCli } from '../../support/cli.js';
+import { fileViewFromMap } from '../../support/file-view.js';
 import { buildLayout } from '../../support/oci-builder.js';
 import { REPO_ROOT, VULNDATA } from '../../support/paths.js';
 
@@ -150,4 +154,20 @@ test('CBL-Mariner 2.0, a real rpmdb and os-release in an image: scan finds the A
   const lint = await lintNamed(image.name);
   const eol = lint.findings.filter((f) => f.ruleId === 'image/eol-base').map((f) => f.message);
   assert.deepEqual(eol, ['Azure Linux (CBL-Mariner) 2.0 lost security support on 2025-07-31, 163 days ago (os-release: etc/os-release)']);
+});
+
+test('EOL: each of these real os-releases finds its cycle, with the end endoflife.date gives (eol.json says how that was verified)', () => {
+  const ends = ['sles', 'opensuseleap-15.2.1', 'photon', 'azurelinux-3.0', 'mariner-2.0', 'mariner-1.0'].map((fixture) => {
+    const { os } = detectOs(fileViewFromMap({ 'etc/os-release': readFileSync(join(VULNDATA, 'pkgdb/os-release/trivy-testdata', fixture)) }, { wants: wantsReleaseFile }));
+    const end = supportEnd(BUNDLED_EOL_DATA, osEolProduct(os!), os!.versionId!);
+    return `${fixture} ${end?.product.name} ${end?.cycle.cycle} ${end?.date}`;
+  });
+  assert.deepEqual(ends, [
+    'sles SUSE Linux Enterprise Server 15.3 2022-12-31',
+    'opensuseleap-15.2.1 openSUSE Leap 15.2 2022-01-04',
+    'photon VMware Photon OS 4.0 2027-10-11',
+    'azurelinux-3.0 Azure Linux (CBL-Mariner) 3.0 2027-08-31',
+    'mariner-2.0 Azure Linux (CBL-Mariner) 2.0 2025-07-31',
+    'mariner-1.0 Azure Linux (CBL-Mariner) 1.0 2023-08-31',
+  ]);
 });
