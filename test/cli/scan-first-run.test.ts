@@ -20,7 +20,7 @@ import { zipSync } from 'fflate';
 import type { ScanResult } from '../../src/core/finding.js';
 import { openAdvisoryStore } from '../../src/vuln/db.js';
 import { runCli } from '../support/cli.js';
-import { VULNDATA } from '../support/paths.js';
+import { REPO_ROOT, VULNDATA } from '../support/paths.js';
 
 const GO_DIR = join(VULNDATA, 'osv/go-vulndb');
 const GO_ZIP = Buffer.from(zipSync(Object.fromEntries(readdirSync(GO_DIR).filter((f) => f.endsWith('.json')).sort().slice(0, 50).map((f) => [f, readFileSync(join(GO_DIR, f))]))));
@@ -37,6 +37,7 @@ const NVD_PAGE = readFileSync(join(VULNDATA, 'nvd/api-2.0-pages/vunnel-full-page
 const KEV = readFileSync(join(VULNDATA, 'kev/known_exploited_vulnerabilities.json'));
 // FIRST's EPSS CSV (gzipped, a model line first); CVE-2018-16876 is the finding below.
 const EPSS = gzipSync('#model_version:v2025.03.14,score_date:2025-08-25T12:55:00Z\ncve,epss,percentile\nCVE-2018-16876,0.00321,0.54321\n');
+const PHOTON = join(REPO_ROOT, 'test/vuln/fixtures/distros/photon');
 const ETAG = '"v1"';
 
 let dir: string;
@@ -73,6 +74,7 @@ before(async () => {
     if (path === '/debian/json') return send(TRACKER, 'application/json');
     if (path === '/kev.json') return send(KEV, 'application/json');
     if (path === '/epss.csv.gz') return send(EPSS, 'application/gzip');
+    if (path === '/photon/photon_versions.json' || path === '/photon/cve_data_photon4.0.json') return send(readFileSync(join(PHOTON, path.slice('/photon/'.length))), 'application/json');
     if (path === '/nvd') {
       seen.push({ path, status: 200 });
       res.writeHead(200, { 'content-type': 'application/json' }).end(NVD_PAGE);
@@ -84,12 +86,12 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const noProxy = { HTTPS_PROXY: '', HTTP_PROXY: '', https_proxy: '', http_proxy: '', NVD_API_KEY: '', PORTCULLIS_DB: '', PORTCULLIS_CACHE_DIR: join(dir, 'cache') };
-  env = { ...noProxy, PORTCULLIS_OSV_URL: `${origin}/osv`, PORTCULLIS_ALPINE_URL: `${origin}/alpine/`, PORTCULLIS_DEBIAN_URL: `${origin}/debian/json`, PORTCULLIS_NVD_URL: `${origin}/nvd`, PORTCULLIS_KEV_URL: `${origin}/kev.json`, PORTCULLIS_EPSS_URL: `${origin}/epss.csv.gz` };
+  env = { ...noProxy, PORTCULLIS_OSV_URL: `${origin}/osv`, PORTCULLIS_ALPINE_URL: `${origin}/alpine/`, PORTCULLIS_DEBIAN_URL: `${origin}/debian/json`, PORTCULLIS_NVD_URL: `${origin}/nvd`, PORTCULLIS_KEV_URL: `${origin}/kev.json`, PORTCULLIS_EPSS_URL: `${origin}/epss.csv.gz`, PORTCULLIS_PHOTON_URL: `${origin}/photon/` };
   const closed = createServer();
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const nowhere = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
   await new Promise<void>((r) => closed.close(() => r()));
-  offlineEnv = { ...noProxy, PORTCULLIS_OSV_URL: `${nowhere}/osv`, PORTCULLIS_ALPINE_URL: `${nowhere}/alpine/`, PORTCULLIS_DEBIAN_URL: `${nowhere}/debian/json`, PORTCULLIS_NVD_URL: `${nowhere}/nvd`, PORTCULLIS_KEV_URL: `${nowhere}/kev.json`, PORTCULLIS_EPSS_URL: `${nowhere}/epss.csv.gz` };
+  offlineEnv = { ...noProxy, PORTCULLIS_OSV_URL: `${nowhere}/osv`, PORTCULLIS_ALPINE_URL: `${nowhere}/alpine/`, PORTCULLIS_DEBIAN_URL: `${nowhere}/debian/json`, PORTCULLIS_NVD_URL: `${nowhere}/nvd`, PORTCULLIS_KEV_URL: `${nowhere}/kev.json`, PORTCULLIS_EPSS_URL: `${nowhere}/epss.csv.gz`, PORTCULLIS_PHOTON_URL: `${nowhere}/photon/` };
 });
 after(async () => {
   server.closeAllConnections();
@@ -119,7 +121,7 @@ test('first run: no database → downloaded from the feeds, then scanned; a seco
   assert.match(r.stderr, new RegExp(`^portcullis: no advisory database at ${db}: downloading it \\(portcullis db update\\); this happens once, later scans refresh it when older than 24h\\n`));
   assert.ok(existsSync(db));
   const result = scanJson(r.stdout);
-  assert.deepEqual([...(result.database?.sources ?? [])].sort(), ['alpine-secdb', 'debian-tracker', 'epss', 'kev', 'nvd', 'osv']);
+  assert.deepEqual([...(result.database?.sources ?? [])].sort(), ['alpine-secdb', 'debian-tracker', 'epss', 'kev', 'nvd', 'osv', 'photon']);
   assert.deepEqual(result.findings.map((f) => `${f.package.name} ${f.id}`), ['ansible CVE-2018-16876'], 'the downloaded advisories matched');
   assert.ok(seen.some((s) => s.path === '/osv/Go/all.zip' && s.status === 200));
   // Exploitation data comes with the first download, as with `db update`: the finding carries its EPSS score.
@@ -155,7 +157,7 @@ test('older than --db-max-age: refreshed with conditional requests (all 304: fre
   const r = await runCli(['scan', '--rootfs', rootfs, '--db', db, '--format', 'json'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^portcullis: the advisory database was last updated \S+, older than 24h: refreshing it \(portcullis db update; --skip-db-update scans with it as is\)\n/);
-  assert.ok(seen.length > 0 && seen.filter((s) => s.path !== '/nvd').every((s) => s.status === 304 || s.path.endsWith('/')), JSON.stringify(seen));
+  assert.ok(seen.length > 0 && seen.filter((s) => s.path !== '/nvd').every((s) => s.status === 304 || s.path.endsWith('/') || s.path.endsWith('/photon_versions.json')), JSON.stringify(seen));
   assert.ok(!scanJson(r.stdout).warnings.some((w) => /older than/.test(w)), 'checked just now: fresh');
   seen.length = 0;
   assert.equal((await runCli(['scan', '--rootfs', rootfs, '--db', db, '-q', '--format', 'json'], env)).code, 0);

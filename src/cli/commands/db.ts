@@ -24,6 +24,7 @@ export interface DbUpdateOptions extends DbCommonOptions {
   alpineUrl?: string;
   debianUrl?: string;
   nvdUrl?: string;
+  photonUrl?: string;
   kevUrl?: string;
   epssUrl?: string;
   eolUrl?: string;
@@ -66,17 +67,17 @@ const shown = describeLocation;
 const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
 /** What `db update` (and a first `scan`) downloads by default: every feed, exploitation data included. */
-export const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'kev', 'epss'];
+export const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'photon', 'kev', 'epss'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
 const EOL_FEED = 'eol';
 
 /**
  * The feed mirrors: the flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
- * PORTCULLIS_DEBIAN_URL and PORTCULLIS_NVD_URL (so a site's mirrors, set once,
+ * PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL and PORTCULLIS_PHOTON_URL (so a site's mirrors, set once,
  * serve `db update` and the download a first `scan` makes), else upstream.
  */
 export function feedBaseUrls(
-  flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl' | 'kevUrl' | 'epssUrl'>,
+  flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl' | 'photonUrl' | 'kevUrl' | 'epssUrl'>,
   env: NodeJS.ProcessEnv,
 ): NonNullable<UpdateOptions['baseUrls']> {
   const pick = (flag: string | undefined, name: string): string | undefined => flag || env[name] || undefined;
@@ -85,6 +86,7 @@ export function feedBaseUrls(
     alpine: pick(flags.alpineUrl, 'PORTCULLIS_ALPINE_URL'),
     debian: pick(flags.debianUrl, 'PORTCULLIS_DEBIAN_URL'),
     nvd: pick(flags.nvdUrl, 'PORTCULLIS_NVD_URL'),
+    photon: pick(flags.photonUrl, 'PORTCULLIS_PHOTON_URL'),
     kev: pick(flags.kevUrl, 'PORTCULLIS_KEV_URL'),
     epss: pick(flags.epssUrl, 'PORTCULLIS_EPSS_URL'),
   };

@@ -48,7 +48,8 @@ named by --db-repository). Older than --db-max-age (24h): refreshed first; a
 refresh that fails is a warning and the old database is used. --skip-db-update
 and --offline never download: a missing database then exits 11 and says what to
 run ("db import DIR", "db pull REF"), an old one is a warning. Feed mirrors:
-PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL, PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL.`;
+PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL, PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL,
+PORTCULLIS_PHOTON_URL.`;
 
   addRegistryFlags(
     program
@@ -108,7 +109,7 @@ size and time, and are retried on 429 and 5xx answers. Offline, the first feed t
 cannot be reached fails the update with its cause (ECONNREFUSED, ENOTFOUND, TLS) and
 exit 5; the database is left as it was (a first update leaves none). Mirrors:
 the --*-url flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
-PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL. Details: docs/advisories.md.`;
+PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL, PORTCULLIS_PHOTON_URL. Details: docs/advisories.md.`;
   const DB_SIGN_HELP = `Signed databases: "db push --sign" signs the artifact's manifest digest as
 "portcullis sign" signs an image. "db pull" verifies that signature under the
 trust policy (the trust store's keys, --key, --policy) BEFORE the database is
@@ -122,14 +123,15 @@ place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
       ctx.exitCode = await run(await import('../commands/db.js'), ...args);
     };
   db.command('update')
-    .description('download OSV, Alpine secdb, the Debian tracker, NVD, CISA KEV and EPSS (conditional requests, resumable) and import what changed')
+    .description('download OSV, Alpine secdb, the Debian tracker, NVD, Photon OS CVE data, CISA KEV and EPSS (conditional requests, resumable) and import what changed')
     .option('--db <path>', 'advisory database')
-    .option('--feeds <list>', 'comma list of osv, alpine, debian, nvd, kev, epss, eol (default all; kev = CISA known exploited, epss = FIRST scores, eol = the end-of-life dates lint uses)')
+    .option('--feeds <list>', 'comma list of osv, alpine, debian, nvd, photon, kev, epss, eol (default all; kev = CISA known exploited, epss = FIRST scores, eol = the end-of-life dates lint uses)')
     .option('--osv-ecosystems <list>', 'OSV ecosystems to download (default Go, PyPI, npm, Maven, crates.io, RubyGems, NuGet, Packagist, Ubuntu, …)')
     .option('--osv-url <url>', 'OSV mirror (<url>/<Ecosystem>/all.zip)')
     .option('--alpine-url <url>', 'Alpine secdb mirror (an index of v3.x/ and edge/)')
     .option('--debian-url <url>', 'Debian security tracker JSON')
     .option('--nvd-url <url>', 'NVD CVE API 2.0 endpoint (NVD_API_KEY raises the rate limit)')
+    .option('--photon-url <url>', 'Photon OS CVE metadata directory (<url>/photon_versions.json, <url>/cve_data_photon<release>.json)')
     .option('--kev-url <url>', 'CISA Known Exploited Vulnerabilities catalog JSON (default CISA\'s feed)')
     .option('--epss-url <url>', 'FIRST EPSS scores, gzipped CSV (default epss_scores-current.csv.gz)')
     .option('--eol-url <url>', 'endoflife.date API mirror (<url>/api/<product>.json)')

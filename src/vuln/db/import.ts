@@ -15,6 +15,7 @@ import { debianTrackerSource } from '../sources/debian-tracker.js';
 import { walkFiles } from '../sources/files.js';
 import { nvdSource } from '../sources/nvd.js';
 import { osvSource } from '../sources/osv.js';
+import { photonSource } from '../sources/photon.js';
 import type { AdvisorySink, Source } from '../sources/source.js';
 import type { AdvisoryStore } from '../store/store.js';
 import { DbError } from './errors.js';
@@ -22,7 +23,7 @@ import { withStore } from './paths.js';
 import { SeenRecords, supersedes } from './seen-records.js';
 
 /** `kev` (CISA's catalog) and `epss` (FIRST's scores) fill the exploitation tables (src/vuln/exploit), not advisories. */
-export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'kev' | 'epss';
+export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'photon' | 'kev' | 'epss';
 
 const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = {
   osv: osvSource,
@@ -30,6 +31,7 @@ const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = 
   'alpine-secdb': alpineSecdbSource,
   'debian-tracker': debianTrackerSource,
   nvd: nvdSource,
+  photon: photonSource,
 };
 
 function head(path: string, bytes = 4096): Buffer {
@@ -61,6 +63,7 @@ export async function detectFileFormat(path: string): Promise<InputFormat | unde
   if (/"(vulnerabilities|resultsPerPage)"\s*:/.test(text) || /"(sourceIdentifier|vulnStatus)"\s*:/.test(text)) return 'nvd';
   if (/"(secfixes|distroversion|apkurl)"\s*:/.test(text)) return 'alpine-secdb';
   if (/^\s*\{\s*"[^"]+"\s*:\s*\{\s*"(CVE|TEMP)-[^"]*"\s*:\s*\{/.test(text)) return 'debian-tracker';
+  if (/"cve_id"\s*:/.test(text) && /"(res_ver|aff_ver)"\s*:/.test(text)) return 'photon';
   if (/"id"\s*:/.test(text)) return 'osv';
   return undefined;
 }
@@ -165,7 +168,7 @@ export async function importInto(store: AdvisoryStore, paths: readonly string[],
         if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });
         const format = await detectFileFormat(file);
         if (!format) {
-          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, CISA KEV, EPSS CSV)' });
+          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, Photon CVE data, CISA KEV, EPSS CSV)' });
           inputs.push({ path: file, format: 'unknown', advisories: 0, skipped: 1 });
           continue;
         }

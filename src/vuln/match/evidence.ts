@@ -119,12 +119,13 @@ function judgeOnce(version: string, affected: AffectedPackage): Verdict {
 
 /**
  * The feed an affected entry came from (a merged advisory may hold entries of
- * several feeds): `debian-tracker:…` and `<distro>-secdb:…` source records
- * name their feed; everything else came from OSV.
+ * several feeds): `debian-tracker:…`, `<distro>-secdb:…` and `photon:…`
+ * source records name their feed; everything else came from OSV.
  */
 export function entryFeed(affected: AffectedPackage): string {
   const record = affected.sourceRecord;
   if (record.startsWith('debian-tracker:')) return 'debian-tracker';
+  if (record.startsWith('photon:')) return 'photon';
   if (/^[a-z]+-secdb:/.test(record)) return 'alpine-secdb';
   return 'osv';
 }

@@ -6,7 +6,7 @@
  * Wolfi, Chainguard and MinimOS are rolling (one ecosystem each). The rpm
  * distributions (rpm-distros.ts) are asked by binary and by source package
  * name: Red Hat, Rocky and AlmaLinux records list binary rpms, SUSE and Azure
- * Linux name the source rpm. The version compared is the source version
+ * Linux name the source rpm, Photon's CVE data the binary rpm. The version compared is the source version
  * where a Debian package records one (a binNMU `1.2-3+b1` is built from
  * source `1.2-3`, which is what the tracker's fixed version refers to); an
  * rpm's own EVR otherwise. A modular rpm is judged only by entries of its

@@ -32,8 +32,13 @@ function detect(files: Record<string, string | Buffer>): { os: OsRelease; warnin
 }
 const fromTrivy = (name: string): OsRelease => detect({ 'etc/os-release': readFileSync(join(TRIVY, name)) }).os;
 
-const SLE15_SP3_MODULES = ['Basesystem', 'Server Applications', 'Desktop Applications', 'Development Tools', 'Containers', 'Public Cloud', 'Web and Scripting', 'Legacy', 'Python 3', 'Systems Management'].map(
-  (m) => `SUSE:Linux Enterprise Module for ${m} 15 SP3`,
+const SLE15_SP3_MODULES = [
+  'Basesystem', 'Server Applications', 'Desktop Applications', 'Development Tools', 'Containers', 'Public Cloud', 'Web and Scripting', 'Legacy', 'Python 3', 'Systems Management',
+  'HPC', 'SAP Applications', 'Transactional Server',
+].map((m) => `SUSE:Linux Enterprise Module for ${m} 15 SP3`);
+/** The other products of the same service pack (rpm-distros.ts): built from one code stream. */
+const SLE15_SP3_SIBLINGS = ['High Performance Computing 15 SP3', 'High Performance Computing 15 SP3-LTSS', 'High Performance Computing 15 SP3-ESPOS', 'Server for SAP Applications 15 SP3'].map(
+  (p) => `SUSE:Linux Enterprise ${p}`,
 );
 
 // fixture → [ecosystems, EOL product, EOL cycle] (undefined: rolling or not in the EOL data).
@@ -44,7 +49,7 @@ const CASES: Record<string, [string[], string | undefined, string | undefined]> 
   rocky: [['Rocky Linux:9'], 'rocky', '9'],
   alma: [['AlmaLinux:9'], 'almalinux', '9'],
   oracle: [[], 'ol', '8'],
-  sles: [['SUSE:Linux Enterprise Server 15 SP3', 'SUSE:Linux Enterprise Server 15 SP3-LTSS', ...SLE15_SP3_MODULES], 'sles', '15.3'],
+  sles: [['SUSE:Linux Enterprise Server 15 SP3', 'SUSE:Linux Enterprise Server 15 SP3-LTSS', ...SLE15_SP3_MODULES, ...SLE15_SP3_SIBLINGS], 'sles', '15.3'],
   slemicro: [['SUSE:Linux Enterprise Micro 5.3', 'SUSE:Linux Enterprise Micro 5.3-LTSS'], undefined, undefined],
   'slemicro6.0': [['SUSE:Linux Micro 6.0', 'SUSE:Linux Micro 6.0-LTSS'], undefined, undefined],
   'opensuseleap-15.2.1': [['openSUSE:Leap 15.2', 'openSUSE:Leap 15.2 NonFree'], 'opensuse-leap', '15.2'],
