@@ -16,6 +16,8 @@ import { mkdir, rmdir, rm } from 'node:fs/promises';
 import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
 import { openAdvisoryWriter } from '../store/open.js';
 import type { AdvisoryStore } from '../store/store.js';
+import { AMAZON_FEED } from '../sources/amazon-updateinfo.js';
+import { DEFAULT_AMAZON_MIRROR_LISTS, downloadAmazon } from './amazon.js';
 import { Downloader, hrefs, joinUrl, nvdPages, type MetaReader } from './download.js';
 import { importInto, type ImportProgress, type ImportResult } from './import.js';
 import { dbExists, defaultDbPath, defaultDownloadDir, withStore } from './paths.js';
@@ -34,6 +36,8 @@ export interface UpdateBaseUrls {
   readonly kev?: string;
   /** FIRST's EPSS scores, the gzipped CSV itself. */
   readonly epss?: string;
+  /** Amazon Linux: mirror.list URLs, comma-separated (each is followed to its repository's updateinfo: db/amazon.ts). */
+  readonly amazon?: string;
 }
 
 export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
@@ -43,11 +47,12 @@ export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
   nvd: 'https://services.nvd.nist.gov/rest/json/cves/2.0',
   kev: 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json',
   epss: 'https://epss.empiricalsecurity.com/epss_scores-current.csv.gz',
+  amazon: DEFAULT_AMAZON_MIRROR_LISTS.join(','),
 };
 
 export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'MinimOS'];
 
-export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'kev' | 'epss';
+export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'kev' | 'epss' | 'amazon';
 
 export interface UpdateProgress {
   readonly phase: 'download' | 'not-modified' | 'import';
@@ -119,6 +124,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
       }
     }
     if (feeds.has('debian')) await dl.file('debian', base.debian, 'debian-tracker.json');
+    if (feeds.has('amazon')) await downloadAmazon(dl, base.amazon.split(',').map((u) => u.trim()).filter(Boolean));
     // Exploitation data (src/vuln/exploit): the names are what `db import` recognises them by.
     if (feeds.has('kev')) await dl.file('kev', base.kev, 'kev-known_exploited_vulnerabilities.json');
     if (feeds.has('epss')) await dl.file('epss', base.epss, 'epss_scores-current.csv.gz');
@@ -127,7 +133,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
 
     const paths = [...dl.downloaded.map((d) => d.file), ...(nvd?.files ?? [])];
     const dataDates: Record<string, string> = {};
-    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', kev: 'kev', epss: 'epss' };
+    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', kev: 'kev', epss: 'epss', amazon: AMAZON_FEED };
     for (const d of dl.downloaded) {
       if (!d.validators.lastModified) continue;
       const iso = new Date(d.validators.lastModified).toISOString();

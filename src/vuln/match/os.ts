@@ -5,8 +5,8 @@
  * or the branch `etc/apk/repositories` installs from when that differs);
  * Wolfi, Chainguard and MinimOS are rolling (one ecosystem each). The rpm
  * distributions (rpm-distros.ts) are asked by binary and by source package
- * name: Red Hat, Rocky and AlmaLinux records list binary rpms, SUSE and Azure
- * Linux name the source rpm. The version compared is the source version
+ * name: Red Hat, Rocky, AlmaLinux and Amazon (ALAS) records list binary
+ * rpms, SUSE and Azure Linux name the source rpm. The version compared is the source version
  * where a Debian package records one (a binNMU `1.2-3+b1` is built from
  * source `1.2-3`, which is what the tracker's fixed version refers to); an
  * rpm's own EVR otherwise. A modular rpm is judged only by entries of its
@@ -105,7 +105,7 @@ export const osMatcher: Matcher = {
   },
 };
 
-const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux']);
+const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'Amazon Linux']);
 
 function isRpmEcosystem(ecosystem: string): boolean {
   return RPM_ECOSYSTEMS.has(ecosystem.split(':')[0]!);

@@ -39,7 +39,7 @@ export interface Source {
   import(input: string, sink: AdvisorySink, options?: SourceOptions): Promise<SourceSummary>;
 }
 
-export type SourceErrorCode = 'INPUT_UNREADABLE' | 'ABORTED';
+export type SourceErrorCode = 'INPUT_UNREADABLE' | 'ABORTED' | 'FEED_INVALID';
 
 export class SourceError extends PortcullisError<SourceErrorCode> {}
 
