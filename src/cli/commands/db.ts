@@ -26,6 +26,7 @@ export interface DbUpdateOptions extends DbCommonOptions {
   nvdUrl?: string;
   kevUrl?: string;
   epssUrl?: string;
+  amazonUrl?: string;
   eolUrl?: string;
   offline?: boolean;
 }
@@ -65,17 +66,17 @@ const shown = describeLocation;
 
 const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
-const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'kev', 'epss'];
+const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'amazon', 'kev', 'epss'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
 const EOL_FEED = 'eol';
 
 /**
  * The feed mirrors: the flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
- * PORTCULLIS_DEBIAN_URL and PORTCULLIS_NVD_URL (so a site's mirrors, set once,
+ * PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL, … PORTCULLIS_AMAZON_URL (so a site's mirrors, set once,
  * serve `db update` and the download a first `scan` makes), else upstream.
  */
 export function feedBaseUrls(
-  flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl' | 'kevUrl' | 'epssUrl'>,
+  flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl' | 'kevUrl' | 'epssUrl' | 'amazonUrl'>,
   env: NodeJS.ProcessEnv,
 ): NonNullable<UpdateOptions['baseUrls']> {
   const pick = (flag: string | undefined, name: string): string | undefined => flag || env[name] || undefined;
@@ -86,6 +87,7 @@ export function feedBaseUrls(
     nvd: pick(flags.nvdUrl, 'PORTCULLIS_NVD_URL'),
     kev: pick(flags.kevUrl, 'PORTCULLIS_KEV_URL'),
     epss: pick(flags.epssUrl, 'PORTCULLIS_EPSS_URL'),
+    amazon: pick(flags.amazonUrl, 'PORTCULLIS_AMAZON_URL'),
   };
   const out: { -readonly [K in keyof typeof urls]?: string } = {};
   for (const [key, value] of Object.entries(urls) as [keyof typeof urls, string | undefined][]) if (value) out[key] = value;
