@@ -132,7 +132,7 @@ export async function downloadAmazon(dl: Downloader, mirrorLists: readonly strin
         causes.push(error instanceof Error ? error.message : String(error));
       }
     }
-    if (!picked) throw failure(`amazon feed: no repository of ${listUrl} answered: ${causes.join('; ')}`);
+    if (!picked) throw failure(`amazon feed: no repository of ${listUrl} gave a usable repomd.xml: ${causes.join('; ')}`);
     const url = locationUrl(picked.repository, picked.info.href);
     if (!url) throw failure(`amazon feed: ${picked.repomdUrl} names an updateinfo outside the repository (${JSON.stringify(picked.info.href.slice(0, 200))}); refused`);
     const gz = /\.gz$/i.test(new URL(url).pathname);
