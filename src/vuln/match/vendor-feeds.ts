@@ -18,7 +18,7 @@ export interface VendorFeed {
 
 const AMAZON: VendorFeed = { feed: 'amazon-updateinfo', what: 'Amazon Linux advisories (ALAS)', updateFeed: 'amazon' };
 
-/** The vendor feed `os`'s packages need; undefined when OSV or any feed will do. */
+/** The vendor feed `os`'s packages need; undefined when OSV or another feed will do. */
 export function vendorFeedOf(os: OsRelease | undefined): VendorFeed | undefined {
   switch (os?.id.toLowerCase()) {
     case 'amzn':

@@ -54,9 +54,9 @@ const RELEASES: Readonly<Record<string, { readonly ecosystem: string; readonly p
 
 export interface AlasId {
   readonly ecosystem: string;
-  /** The Extras topic (`KERNEL-5.10`), if any. */
+  /** The Extras topic (`KERNEL-5.10`), when there is one. */
   readonly topic?: string;
-  /** The version line the topic names (`5.10`), if any. */
+  /** The version line the topic names (`5.10`), when it names one. */
   readonly line?: string;
   /** The advisory's page on alas.aws.amazon.com. */
   readonly page: string;
@@ -131,7 +131,7 @@ export function convertAlas(record: UpdateRecord, label: string, report: Report)
   if (!alas) return void report.skip(name, `${JSON.stringify(id.slice(0, 80))} is not an Amazon Linux advisory id (ALAS-, ALAS2…, ALAS2022-, ALAS2023-)`);
   const overCap = record.problems.find((p) => p.startsWith('more than'));
   if (overCap) return void report.skip(name, `${overCap}: over the per-advisory cap`);
-  for (const p of record.problems) report.warn(name, `${p}: cut at the cap`);
+  for (const p of record.problems) report.warn(name, p);
   const fixes = fixedVersions(record, name, report);
   if (fixes.size === 0) return void report.skip(name, 'no package with a usable name, version and release');
 

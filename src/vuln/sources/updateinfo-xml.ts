@@ -70,7 +70,6 @@ export interface UpdatePackage {
 export interface UpdateReference {
   readonly type?: string;
   readonly id?: string;
-  readonly href?: string;
 }
 
 /** One `<update>` as written; fields are undefined when absent. */
@@ -87,7 +86,7 @@ export interface UpdateRecord {
   updated?: string;
   readonly references: UpdateReference[];
   readonly packages: UpdatePackage[];
-  /** Caps this record went over (the field or list is cut where it passed the cap). */
+  /** Caps this record went over, each a message: `more than N packages`/`references` (the list stops there), a field cut, an attribute dropped. */
   readonly problems: string[];
 }
 
@@ -97,6 +96,16 @@ const TEXT_FIELDS: ReadonlySet<string> = new Set<TextField>(['id', 'title', 'sev
 /** Adds a problem once. */
 function note(record: UpdateRecord, problem: string): void {
   if (!record.problems.includes(problem)) record.problems.push(problem);
+}
+
+/** Longest attribute value kept: longer ones (no real name, version or id is) are dropped and noted, not sliced (a slice keeps its whole parent string alive). */
+const MAX_ATTRIBUTE = 256;
+
+function attribute(record: UpdateRecord, attributes: Record<string, string>, name: string): string | undefined {
+  const value = attributes[name];
+  if (value === undefined || value.length <= MAX_ATTRIBUTE) return value;
+  note(record, `a ${name} attribute longer than ${MAX_ATTRIBUTE} characters: dropped`);
+  return undefined;
 }
 
 function invalid(label: string, message: string, cause?: unknown): SourceError {
@@ -169,7 +178,7 @@ export async function* readUpdateinfo(
     let next = had + text;
     if (next.length > limits.maxText) {
       next = next.slice(0, limits.maxText);
-      note(current, `<${field}> longer than ${limits.maxText} characters`);
+      note(current, `<${field}> longer than ${limits.maxText} characters: cut at the cap`);
     }
     current[field] = next;
   };
@@ -179,12 +188,16 @@ export async function* readUpdateinfo(
     if (depth > MAX_DEPTH) throw invalid(label, `elements nested deeper than ${MAX_DEPTH} at line ${parser.line}; not read`);
     const a = tag.attributes;
     if (depth === 1) {
-      if (tag.name !== 'updates') throw invalid(label, `not a yum updateinfo document (the root element is <${tag.name}>, not <updates>)`);
+      if (tag.name !== 'updates') throw invalid(label, `not a yum updateinfo document (the root element is <${tag.name.slice(0, 40)}>, not <updates>)`);
       sawRoot = true;
       return;
     }
     if (depth === 2 && tag.name === 'update') {
-      current = { line: parser.line, references: [], packages: [], problems: [], ...(a.type !== undefined ? { type: a.type } : {}), ...(a.status !== undefined ? { status: a.status } : {}) };
+      current = { line: parser.line, references: [], packages: [], problems: [] };
+      const type = attribute(current, a, 'type');
+      const status = attribute(current, a, 'status');
+      if (type !== undefined) Object.assign(current, { type });
+      if (status !== undefined) Object.assign(current, { status });
       return;
     }
     if (!current) return;
@@ -193,13 +206,14 @@ export async function* readUpdateinfo(
       fieldDepth = depth;
       current[field] = current[field] ?? '';
     } else if (depth === 3 && (tag.name === 'issued' || tag.name === 'updated')) {
-      if (a.date !== undefined) current[tag.name] = a.date.slice(0, 64);
+      current[tag.name] = attribute(current, a, 'date');
     } else if (tag.name === 'reference' && depth === 4) {
-      if (current.references.length < limits.maxReferences) current.references.push({ type: a.type, id: a.id, href: a.href });
+      if (current.references.length < limits.maxReferences) current.references.push({ type: attribute(current, a, 'type'), id: attribute(current, a, 'id') });
       else note(current, `more than ${limits.maxReferences} references`);
     } else if (tag.name === 'package' && depth === 5) {
-      if (current.packages.length < limits.maxPackages) current.packages.push({ name: a.name, epoch: a.epoch, version: a.version, release: a.release, arch: a.arch });
-      else note(current, `more than ${limits.maxPackages} packages`);
+      if (current.packages.length >= limits.maxPackages) return note(current, `more than ${limits.maxPackages} packages`);
+      const r = current;
+      current.packages.push({ name: attribute(r, a, 'name'), epoch: attribute(r, a, 'epoch'), version: attribute(r, a, 'version'), release: attribute(r, a, 'release'), arch: attribute(r, a, 'arch') });
     }
   });
   parser.on('text', append);

@@ -189,6 +189,15 @@ test('huge text: a field is cut at its cap with a warning; a text node past the 
   });
 });
 
+test('an over-long attribute is dropped, not kept: its package entry is skipped and the record warned', async () => {
+  const doc = `<updates><update type="security"><id>ALAS2-2024-9004</id><pkglist><collection><package name="${'n'.repeat(300)}" epoch="0" version="1.0" release="1.amzn2" arch="x86_64"/><package name="zlib" epoch="0" version="1.2.7" release="21.amzn2.0.3" arch="x86_64"/></collection></pkglist></update></updates>`;
+  const path = write('long-attribute.xml', doc);
+  const r = await collect(path);
+  assert.deepEqual(fixedOf(r.advisories[0]), { zlib: '1.2.7-21.amzn2.0.3' });
+  assert.deepEqual(r.skipped, [{ record: `${path}#ALAS2-2024-9004: package (no name)`, reason: 'a package entry without name, version or release' }]);
+  assert.deepEqual(r.warnings, [{ record: `${path}#ALAS2-2024-9004`, message: 'a name attribute longer than 256 characters: dropped' }]);
+});
+
 test('a record over the package cap is skipped and named; the next one is read', async () => {
   const pkg = (n: number) => `<package name="p${n}" epoch="0" version="1.0" release="1.amzn2" arch="x86_64"/>`;
   const doc = `<updates><update type="security"><id>ALAS2-2024-9002</id><pkglist><collection>${[1, 2, 3].map(pkg).join('')}</collection></pkglist></update><update type="security"><id>ALAS2-2024-9003</id><pkglist><collection>${pkg(4)}</collection></pkglist></update></updates>`;
