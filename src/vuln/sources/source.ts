@@ -34,7 +34,7 @@ export interface SourceSummary {
 }
 
 export interface Source {
-  /** The feed name stored with each record: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`. */
+  /** The feed name stored with each record: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`, `amazon-updateinfo`. */
   readonly name: string;
   import(input: string, sink: AdvisorySink, options?: SourceOptions): Promise<SourceSummary>;
 }
