@@ -134,7 +134,7 @@ place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
     .option('--nvd-url <url>', 'NVD CVE API 2.0 endpoint (NVD_API_KEY raises the rate limit)')
     .option('--kev-url <url>', 'CISA Known Exploited Vulnerabilities catalog JSON (default CISA\'s feed)')
     .option('--epss-url <url>', 'FIRST EPSS scores, gzipped CSV (default epss_scores-current.csv.gz)')
-    .option('--amazon-url <urls>', 'Amazon Linux mirror.list URLs, comma-separated (default AL1, AL2, AL2022 and AL2023 core; add an Extras repository\'s to read its ALAS)')
+    .option('--amazon-url <urls>', 'Amazon Linux mirror.list URLs, comma-separated, replacing the defaults (the AL1, AL2, AL2022 and AL2023 core repositories; list an AL2 Extras repository\'s too to read its ALAS)')
     .option('--eol-url <url>', 'endoflife.date API mirror (<url>/api/<product>.json)')
     .option('--offline', 'refuse (db update needs the network; use db import or db pull)')
     .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
