@@ -9,7 +9,7 @@
  * naming it; Trivy's JSON names Amazon as the data source.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -60,6 +60,21 @@ test('Amazon Linux 2: ALAS findings with the epoch and Amazon\'s rating; the Ext
   assert.deepEqual(result.findings.find((f) => f.package.name === 'kernel')!.aliases.slice().sort(), ['CVE-2023-6931', 'CVE-2023-6932']);
   assert.deepEqual(result.findings.find((f) => f.package.name === 'vim-minimal')!.aliases, ['ALAS2-2024-2431']);
   assert.deepEqual(trivyDataSource(result.findings[0]!), { ID: 'amazon', Name: 'Amazon Linux Security Center', URL: 'https://alas.aws.amazon.com/' });
+});
+
+test('Amazon packages are asked by binary name only: perl-Carp (source perl) is not judged by perl\'s epoch-4 fix', async () => {
+  const perlDb = join(dir, 'perl.sqlite');
+  const doc = join(dir, 'perl-updateinfo.xml');
+  writeFileSync(
+    doc,
+    '<updates><update type="security"><id>ALAS2-2024-2450</id><severity>medium</severity><references><reference type="cve" id="CVE-2023-47038"/></references><pkglist><collection short="amazon-linux-2"><name>Amazon Linux 2</name>' +
+      '<package name="perl" epoch="4" version="5.16.3" release="299.amzn2.0.3" arch="x86_64"/><package name="perl" epoch="4" version="5.16.3" release="299.amzn2.0.3" arch="src"/></collection></pkglist></update></updates>',
+  );
+  await importPaths(perlDb, [doc]);
+  const carp: Package = { ...rpm('perl-Carp', '1.26-244.amzn2'), source: { name: 'perl', version: '4:5.16.3-299.amzn2.0.2' } };
+  const perl: Package = { ...rpm('perl', '4:5.16.3-299.amzn2.0.2'), source: { name: 'perl', version: '4:5.16.3-299.amzn2.0.2' } };
+  const { result } = await scanTarget({ kind: 'inventory', name: 'al2', inventory: inventory([carp, perl]) }, { dbPath: perlDb });
+  assert.deepEqual(result.findings.map((f) => [f.package.name, f.id, f.fixedVersion]), [['perl', 'CVE-2023-47038', '4:5.16.3-299.amzn2.0.3']]);
 });
 
 test('without the amazon-updateinfo feed the scan is incomplete and names it, from a path or an open store; with it, complete', async () => {
