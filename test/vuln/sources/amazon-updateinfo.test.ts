@@ -158,6 +158,17 @@ test('gzipped, the same document gives the same advisories; db import detects bo
   } finally {
     await store.close();
   }
+  // A directory: each updateinfo found by its content; another XML file (repomd.xml) is named as unrecognised, the README passed over.
+  const fromDir = await importPaths(join(tmp, 'dir.sqlite'), [FIXTURES]);
+  assert.deepEqual(fromDir.inputs.map((i) => [i.path.slice(FIXTURES.length + 1), i.format, i.advisories]), [
+    ['README.md', 'unknown', 0],
+    ['al2-updateinfo.xml', 'amazon-updateinfo', 2],
+    ['al2023-updateinfo.xml', 'amazon-updateinfo', 5],
+    ['repomd.xml', 'unknown', 0],
+  ]);
+  assert.deepEqual(fromDir.skipped.filter((k) => k.reason.startsWith('not a recognised')).map((k) => [k.record.slice(FIXTURES.length + 1), k.reason]), [
+    ['repomd.xml', 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, yum updateinfo, CISA KEV, EPSS CSV)'],
+  ]);
 });
 
 test('a gzip bomb stops at the decompressed cap with a one-line error (default cap 1 GiB)', async () => {
