@@ -6,11 +6,13 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { describeKind, UserFileError } from '../../core/index.js';
 import { importExploitFile } from '../exploit/import.js';
 import { looksLikeEpssName } from '../exploit/epss.js';
 import { looksLikeKev } from '../exploit/kev.js';
 import { alpineSecdbSource } from '../sources/alpine-secdb.js';
+import { amazonUpdateinfoSource } from '../sources/amazon-updateinfo.js';
 import { debianTrackerSource } from '../sources/debian-tracker.js';
 import { walkFiles } from '../sources/files.js';
 import { nvdSource } from '../sources/nvd.js';
@@ -23,7 +25,7 @@ import { withStore } from './paths.js';
 import { SeenRecords, supersedes } from './seen-records.js';
 
 /** `kev` (CISA's catalog) and `epss` (FIRST's scores) fill the exploitation tables (src/vuln/exploit), not advisories. */
-export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'photon' | 'kev' | 'epss';
+export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'photon' | 'kev' | 'epss' | 'amazon-updateinfo';
 
 const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = {
   osv: osvSource,
@@ -32,6 +34,7 @@ const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = 
   'debian-tracker': debianTrackerSource,
   nvd: nvdSource,
   photon: photonSource,
+  'amazon-updateinfo': amazonUpdateinfoSource,
 };
 
 function head(path: string, bytes = 4096): Buffer {
@@ -46,12 +49,25 @@ function head(path: string, bytes = 4096): Buffer {
   }
 }
 
+/** A yum updateinfo document (Amazon Linux's ALAS), gzipped or not: its root element, from the first 4 KiB. */
+function looksLikeUpdateinfo(start: Buffer): boolean {
+  let text: string;
+  try {
+    // Z_SYNC_FLUSH: the head of a gzip stream inflates without its end.
+    text = start[0] === 0x1f && start[1] === 0x8b ? gunzipSync(start, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1 << 20 }).subarray(0, 4096).toString('utf8') : start.toString('utf8');
+  } catch {
+    return false;
+  }
+  return /^\uFEFF?\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<updates[\s>/]/.test(text);
+}
+
 /** Which importer reads this file, from its name and first 4 KiB; undefined when none does. */
 export async function detectFileFormat(path: string): Promise<InputFormat | undefined> {
   const lower = path.toLowerCase();
   const start = head(path);
   if (looksLikeEpssName(lower)) return 'epss';
   if (lower.endsWith('.zip') || (start[0] === 0x50 && start[1] === 0x4b)) return 'osv-zip';
+  if (/\.xml(\.gz)?$/.test(lower)) return looksLikeUpdateinfo(start) ? 'amazon-updateinfo' : undefined;
   const text = start.toString('utf8');
   if (/\.ya?ml$/.test(lower)) {
     if (/^(distroversion|reponame|packages|apkurl):/m.test(text)) return 'alpine-secdb';
@@ -168,7 +184,7 @@ export async function importInto(store: AdvisoryStore, paths: readonly string[],
         if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });
         const format = await detectFileFormat(file);
         if (!format) {
-          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, Photon CVE data, CISA KEV, EPSS CSV)' });
+          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz|xml|xml\.gz)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, Photon CVE data, yum updateinfo, CISA KEV, EPSS CSV)' });
           inputs.push({ path: file, format: 'unknown', advisories: 0, skipped: 1 });
           continue;
         }

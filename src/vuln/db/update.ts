@@ -17,6 +17,8 @@ import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
 import { photonReleasesOf } from '../sources/photon.js';
 import { openAdvisoryWriter } from '../store/open.js';
 import type { AdvisoryStore } from '../store/store.js';
+import { AMAZON_FEED } from '../sources/amazon-updateinfo.js';
+import { DEFAULT_AMAZON_MIRROR_LISTS, downloadAmazon } from './amazon.js';
 import { Downloader, hrefs, joinUrl, nvdPages, type MetaReader } from './download.js';
 import { importInto, type ImportProgress, type ImportResult } from './import.js';
 import { dbExists, defaultDbPath, defaultDownloadDir, withStore } from './paths.js';
@@ -37,6 +39,8 @@ export interface UpdateBaseUrls {
   readonly kev?: string;
   /** FIRST's EPSS scores, the gzipped CSV itself. */
   readonly epss?: string;
+  /** Amazon Linux: mirror.list URLs, comma-separated (each is followed to its repository's updateinfo: db/amazon.ts). */
+  readonly amazon?: string;
 }
 
 export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
@@ -47,12 +51,13 @@ export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
   nvd: 'https://services.nvd.nist.gov/rest/json/cves/2.0',
   kev: 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json',
   epss: 'https://epss.empiricalsecurity.com/epss_scores-current.csv.gz',
+  amazon: DEFAULT_AMAZON_MIRROR_LISTS.join(','),
 };
 
 /** Photon OS is not among them: osv.dev has no Photon source (its data is the `photon` feed, ../sources/photon.ts). */
 export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Azure Linux', 'MinimOS'];
 
-export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'photon' | 'kev' | 'epss';
+export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'photon' | 'kev' | 'epss' | 'amazon';
 
 export interface UpdateProgress {
   readonly phase: 'download' | 'not-modified' | 'import';
@@ -136,6 +141,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
         await dl.file('photon', joinUrl(base.photon, `cve_data_photon${rel}.json`), `photon-cve_data_photon${rel}.json`);
       }
     }
+    if (feeds.has('amazon')) await downloadAmazon(dl, base.amazon.split(',').map((u) => u.trim()).filter(Boolean));
     // Exploitation data (src/vuln/exploit): the names are what `db import` recognises them by.
     if (feeds.has('kev')) await dl.file('kev', base.kev, 'kev-known_exploited_vulnerabilities.json');
     if (feeds.has('epss')) await dl.file('epss', base.epss, 'epss_scores-current.csv.gz');
@@ -144,7 +150,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
 
     const paths = [...dl.downloaded.map((d) => d.file), ...(nvd?.files ?? [])];
     const dataDates: Record<string, string> = {};
-    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', photon: 'photon', kev: 'kev', epss: 'epss' };
+    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', photon: 'photon', kev: 'kev', epss: 'epss', amazon: AMAZON_FEED };
     for (const d of dl.downloaded) {
       if (!d.validators.lastModified) continue;
       const iso = new Date(d.validators.lastModified).toISOString();

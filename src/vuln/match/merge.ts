@@ -103,7 +103,7 @@ export function lookupCandidates(evaluations: readonly Evaluation[]): string[] {
 /** 0: the vendor's own feed; 1: an OSV record the vendor published; 2: anything else. */
 function vendorRank(e: Evaluation): number {
   const feed = entryFeed(e.match.affected);
-  if (feed !== 'osv') return 0; // entryFeed names only the vendors' own feeds (Debian, Alpine, Photon) besides OSV
+  if (feed !== 'osv') return 0; // entryFeed names only the vendors' own feeds (Debian, Alpine, Photon, Amazon) besides OSV
   if (VENDOR_ID.test(e.match.affected.sourceRecord) || VENDOR_ID.test(e.match.advisory.id)) return 1;
   return 2;
 }

@@ -5,8 +5,10 @@
  * or the branch `etc/apk/repositories` installs from when that differs);
  * Wolfi, Chainguard and MinimOS are rolling (one ecosystem each). The rpm
  * distributions (rpm-distros.ts) are asked by binary and by source package
- * name: Red Hat, Rocky and AlmaLinux records list binary rpms, SUSE and Azure
- * Linux name the source rpm, Photon's CVE data the binary rpm. The version compared is the source version
+ * name: Red Hat, Rocky and AlmaLinux records list binary rpms, SUSE and
+ * Azure Linux name the source rpm, Photon's CVE data the binary rpm; Amazon's
+ * (ALAS) list only binary rpms, so Amazon Linux packages are asked by binary
+ * name alone. The version compared is the source version
  * where a Debian package records one (a binNMU `1.2-3+b1` is built from
  * source `1.2-3`, which is what the tracker's fixed version refers to); an
  * rpm's own EVR otherwise. A modular rpm is judged only by entries of its
@@ -66,8 +68,12 @@ export function distroEcosystems(os: OsRelease | undefined, pkg?: Package): stri
 
 const OS_PACKAGE_ECOSYSTEMS = new Set(['debian', 'ubuntu', 'alpine', 'rpm']);
 
+/** Ecosystems whose records name only binary rpms: a source name there would judge subpackages versioned apart (perl-Carp 1.50 by perl's 4:5.32 fix). */
+const BINARY_ONLY = /^Amazon Linux:/;
+
 function rpmQueries(pkg: Package, ecosystems: readonly string[]): MatchQuery[] {
-  const names = pkg.source?.name && pkg.source.name !== pkg.name ? [pkg.name, pkg.source.name] : [pkg.name];
+  const source = pkg.source?.name;
+  const names = source && source !== pkg.name && !ecosystems.every((e) => BINARY_ONLY.test(e)) ? [pkg.name, source] : [pkg.name];
   const label = pkg.metadata?.modularityLabel;
   const out: MatchQuery[] = [];
   for (const ecosystem of ecosystems) {
@@ -105,7 +111,7 @@ export const osMatcher: Matcher = {
   },
 };
 
-const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux']);
+const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'Amazon Linux']);
 
 function isRpmEcosystem(ecosystem: string): boolean {
   return RPM_ECOSYSTEMS.has(ecosystem.split(':')[0]!);

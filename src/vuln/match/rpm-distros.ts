@@ -49,7 +49,10 @@
  *   `Azure Linux:<VERSION_ID>` (`3.0`) instead, hence both spellings. Names
  *   are source rpms (ecosystems.json), as in Microsoft's OVAL
  *   (`oath-toolkit`, fixed `0:2.6.7-3.azl3`).
- * - Oracle Linux and Amazon Linux: no OSV ecosystem exists, so none.
+ * - Amazon Linux: `Amazon Linux:2023`, `:2022`, `:2`, and `:1` for every
+ *   Amazon Linux AMI release (2011.09 … 2018.03: one repository line), the
+ *   ecosystems of the `amazon-updateinfo` feed (sources/amazon-updateinfo.ts).
+ * - Oracle Linux: no OSV ecosystem exists, so none.
  *
  * Module streams (RHEL 8+ and rebuilds): an rpm built for a module carries
  * `.module+el8…` (`.module_el8…` at AlmaLinux) in its release, and the rpm
@@ -146,6 +149,14 @@ function suseEcosystems(os: OsRelease): string[] {
   return [...out];
 }
 
+/** `2`, `2023`, `2022` as written; an Amazon Linux AMI release (`2018.03`, `2017.09`) is `1`. */
+function amazonEcosystems(versionId: string | undefined): string[] {
+  const v = versionId?.trim() ?? '';
+  if (v === '2' || v === '2022' || v === '2023') return [`Amazon Linux:${v}`];
+  if (/^20(1[1-8])\.\d{2}$/.test(v) || v === '1') return ['Amazon Linux:1'];
+  return [];
+}
+
 /** OSV ecosystems of an rpm distribution, most specific first; empty when none is known. */
 export function rpmEcosystems(os: OsRelease): string[] {
   const id = os.id.toLowerCase();
@@ -189,6 +200,8 @@ export function rpmEcosystems(os: OsRelease): string[] {
       const v = majorMinor(os.versionId) ?? (release ? `${release}.0` : undefined);
       return v ? [`Photon OS:${v}`] : [];
     }
+    case 'amzn':
+      return amazonEcosystems(os.versionId);
     case 'azurelinux':
     case 'mariner': {
       if (!release) return [];

@@ -82,13 +82,27 @@ test('each distribution from its real os-release: ecosystems (all defined by OSV
   assert.equal(supportEnd(BUNDLED_EOL_DATA, 'centos', '8')?.date, '2021-12-31');
 });
 
-test('Oracle Linux and Amazon Linux: no OSV ecosystem exists, so their packages are reported unmatched, not clean', () => {
-  assert.ok(!OSV_ECOSYSTEMS.has('Oracle Linux') && !OSV_ECOSYSTEMS.has('Amazon Linux'));
+test('Oracle Linux: no OSV ecosystem exists, so its packages are reported unmatched, not clean', () => {
+  assert.ok(!OSV_ECOSYSTEMS.has('Oracle Linux'));
   assert.deepEqual(distroEcosystems(fromTrivy('oracle')), []);
-  // No Amazon Linux os-release is among the shared fixtures: these two lines are Amazon Linux 2023's ID and VERSION_ID.
-  const amzn = detect({ 'etc/os-release': 'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="2023"\n' }).os;
-  assert.deepEqual(distroEcosystems(amzn), []);
-  assert.equal(supportEnd(BUNDLED_EOL_DATA, osEolProduct(amzn), '2023')?.cycle.cycle, '2023');
+});
+
+test('Amazon Linux: the amazon-updateinfo ecosystems (not OSV ones) per release, AL1 releases as one; EOL cycles', () => {
+  assert.ok(!OSV_ECOSYSTEMS.has('Amazon Linux'), 'OSV defines no Amazon ecosystem: the names are the feed\'s own');
+  // No Amazon Linux os-release is among the shared fixtures: these lines are Amazon Linux's ID and VERSION_ID as each release writes them.
+  const cases: [string, string[], string | undefined][] = [
+    ['2023', ['Amazon Linux:2023'], '2023'],
+    ['2022', ['Amazon Linux:2022'], undefined],
+    ['2', ['Amazon Linux:2'], '2'],
+    ['2018.03', ['Amazon Linux:1'], '2018.03'],
+    ['2017.09', ['Amazon Linux:1'], undefined],
+    ['2031', [], undefined],
+  ];
+  for (const [version, ecosystems, cycle] of cases) {
+    const amzn = detect({ 'etc/os-release': `NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="${version}"\n` }).os;
+    assert.deepEqual(distroEcosystems(amzn), ecosystems, version);
+    assert.equal(supportEnd(BUNDLED_EOL_DATA, osEolProduct(amzn), version)?.cycle.cycle, cycle, version);
+  }
 });
 
 test('Wolfi and Chainguard are rolling: one ecosystem each and no EOL cycle', () => {
