@@ -87,7 +87,7 @@ export interface AffectedPackage {
 export interface Advisory {
   /** `GO-2024-2963`, `PYSEC-2021-335`, `GHSA-…`, `ALPINE-CVE-2019-10206`, `DEBIAN-CVE-2016-1585`, `CVE-2024-3094` (NVD). */
   readonly id: string;
-  /** The feed that produced this record: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`. */
+  /** The feed that produced this record: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`, `amazon-updateinfo`. */
   readonly feed: string;
   /** The part of the advisory this record covers, for feeds that split one advisory over files; '' otherwise. */
   readonly scope: string;

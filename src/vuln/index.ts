@@ -13,3 +13,4 @@ export { advisoryStoreExists, advisoryStoreReadable, describeLocation, isPostgre
 export { ExploitTables, type ExploitInfo, type Exploitation } from './exploit/tables.js';
 export type { ExploitReader, ExploitWriter } from './exploit/store.js';
 export { annotateExploitation, cvesOf, findingCves } from './exploit/annotate.js';
+export { vendorFeedOf, type VendorFeed } from './match/vendor-feeds.js';

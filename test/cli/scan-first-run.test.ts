@@ -15,11 +15,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import type { ScanResult } from '../../src/core/finding.js';
 import { openAdvisoryStore } from '../../src/vuln/db.js';
 import { runCli } from '../support/cli.js';
-import { VULNDATA } from '../support/paths.js';
+import { REPO_ROOT, VULNDATA } from '../support/paths.js';
 
 const GO_DIR = join(VULNDATA, 'osv/go-vulndb');
 const GO_ZIP = Buffer.from(zipSync(Object.fromEntries(readdirSync(GO_DIR).filter((f) => f.endsWith('.json')).sort().slice(0, 50).map((f) => [f, readFileSync(join(GO_DIR, f))]))));
@@ -33,6 +35,19 @@ const ALPINE_FILES: Record<string, string> = {
 };
 const TRACKER = readFileSync(join(VULNDATA, 'debian-tracker/tracker-json/vunnel-fixture-debian.json'));
 const NVD_PAGE = readFileSync(join(VULNDATA, 'nvd/api-2.0-pages/vunnel-full-page.json'));
+const KEV = readFileSync(join(VULNDATA, 'kev/known_exploited_vulnerabilities.json'));
+// FIRST's EPSS CSV (gzipped, a model line first); CVE-2018-16876 is the finding below.
+const EPSS = gzipSync('#model_version:v2025.03.14,score_date:2025-08-25T12:55:00Z\ncve,epss,percentile\nCVE-2018-16876,0.00321,0.54321\n');
+const PHOTON = join(REPO_ROOT, 'test/vuln/fixtures/distros/photon');
+// Amazon's layout (mirror.list → repository → repomd.xml → updateinfo), with the fixtures written in its format.
+const AMAZON_FIXTURES = join(REPO_ROOT, 'test/vuln/sources/fixtures/amazon');
+const AMAZON_UPDATEINFO = gzipSync(readFileSync(join(AMAZON_FIXTURES, 'al2023-updateinfo.xml')));
+const AMAZON_REPOMD = readFileSync(join(AMAZON_FIXTURES, 'repomd.xml'), 'utf8')
+  .replace('@UPDATEINFO_HREF@', 'repodata/updateinfo.xml.gz')
+  .replace('@UPDATEINFO_SHA256@', createHash('sha256').update(AMAZON_UPDATEINFO).digest('hex'))
+  .replace('@UPDATEINFO_SIZE@', String(AMAZON_UPDATEINFO.length));
+// Oracle's ELSA OVAL, the fixture written in its format, bzip2 as Oracle serves it.
+const ORACLE_OVAL = readFileSync(join(REPO_ROOT, 'test/vuln/sources/fixtures/oracle/elsa-sample.xml.bz2'));
 const ETAG = '"v1"';
 
 let dir: string;
@@ -67,6 +82,17 @@ before(async () => {
     const alpine = ALPINE_FILES[path];
     if (alpine) return send(readFileSync(join(ALPINE, alpine)), alpine.endsWith('.html') ? 'text/html' : 'application/json');
     if (path === '/debian/json') return send(TRACKER, 'application/json');
+    if (path === '/kev.json') return send(KEV, 'application/json');
+    if (path === '/amazon/mirror.list' || path === '/amazon/repo/repodata/repomd.xml') {
+      // Fetched every time, as Amazon's are (only the updateinfo is conditional).
+      seen.push({ path, status: 200 });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(path.endsWith('mirror.list') ? `http://127.0.0.1:${(server.address() as AddressInfo).port}/amazon/repo/\n` : AMAZON_REPOMD);
+      return;
+    }
+    if (path === '/amazon/repo/repodata/updateinfo.xml.gz') return send(AMAZON_UPDATEINFO, 'application/gzip');
+    if (path === '/epss.csv.gz') return send(EPSS, 'application/gzip');
+    if (path === '/oracle/com.oracle.elsa-all.xml.bz2') return send(ORACLE_OVAL, 'application/x-bzip2');
+    if (path === '/photon/photon_versions.json' || path === '/photon/cve_data_photon4.0.json') return send(readFileSync(join(PHOTON, path.slice('/photon/'.length))), 'application/json');
     if (path === '/nvd') {
       seen.push({ path, status: 200 });
       res.writeHead(200, { 'content-type': 'application/json' }).end(NVD_PAGE);
@@ -78,12 +104,12 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const noProxy = { HTTPS_PROXY: '', HTTP_PROXY: '', https_proxy: '', http_proxy: '', NVD_API_KEY: '', PORTCULLIS_DB: '', PORTCULLIS_CACHE_DIR: join(dir, 'cache') };
-  env = { ...noProxy, PORTCULLIS_OSV_URL: `${origin}/osv`, PORTCULLIS_ALPINE_URL: `${origin}/alpine/`, PORTCULLIS_DEBIAN_URL: `${origin}/debian/json`, PORTCULLIS_NVD_URL: `${origin}/nvd` };
+  env = { ...noProxy, PORTCULLIS_OSV_URL: `${origin}/osv`, PORTCULLIS_ALPINE_URL: `${origin}/alpine/`, PORTCULLIS_DEBIAN_URL: `${origin}/debian/json`, PORTCULLIS_NVD_URL: `${origin}/nvd`, PORTCULLIS_KEV_URL: `${origin}/kev.json`, PORTCULLIS_EPSS_URL: `${origin}/epss.csv.gz`, PORTCULLIS_PHOTON_URL: `${origin}/photon/`, PORTCULLIS_AMAZON_URL: `${origin}/amazon/mirror.list`, PORTCULLIS_ORACLE_URL: `${origin}/oracle/com.oracle.elsa-all.xml.bz2` };
   const closed = createServer();
   await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
   const nowhere = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
   await new Promise<void>((r) => closed.close(() => r()));
-  offlineEnv = { ...noProxy, PORTCULLIS_OSV_URL: `${nowhere}/osv`, PORTCULLIS_ALPINE_URL: `${nowhere}/alpine/`, PORTCULLIS_DEBIAN_URL: `${nowhere}/debian/json`, PORTCULLIS_NVD_URL: `${nowhere}/nvd` };
+  offlineEnv = { ...noProxy, PORTCULLIS_OSV_URL: `${nowhere}/osv`, PORTCULLIS_ALPINE_URL: `${nowhere}/alpine/`, PORTCULLIS_DEBIAN_URL: `${nowhere}/debian/json`, PORTCULLIS_NVD_URL: `${nowhere}/nvd`, PORTCULLIS_KEV_URL: `${nowhere}/kev.json`, PORTCULLIS_EPSS_URL: `${nowhere}/epss.csv.gz`, PORTCULLIS_PHOTON_URL: `${nowhere}/photon/`, PORTCULLIS_AMAZON_URL: `${nowhere}/amazon/mirror.list`, PORTCULLIS_ORACLE_URL: `${nowhere}/oracle/com.oracle.elsa-all.xml.bz2` };
 });
 after(async () => {
   server.closeAllConnections();
@@ -113,9 +139,12 @@ test('first run: no database → downloaded from the feeds, then scanned; a seco
   assert.match(r.stderr, new RegExp(`^portcullis: no advisory database at ${db}: downloading it \\(portcullis db update\\); this happens once, later scans refresh it when older than 24h\\n`));
   assert.ok(existsSync(db));
   const result = scanJson(r.stdout);
-  assert.deepEqual([...(result.database?.sources ?? [])].sort(), ['alpine-secdb', 'debian-tracker', 'nvd', 'osv']);
+  assert.deepEqual([...(result.database?.sources ?? [])].sort(), ['alpine-secdb', 'amazon-updateinfo', 'debian-tracker', 'epss', 'kev', 'nvd', 'oracle-oval', 'osv', 'photon']);
   assert.deepEqual(result.findings.map((f) => `${f.package.name} ${f.id}`), ['ansible CVE-2018-16876'], 'the downloaded advisories matched');
   assert.ok(seen.some((s) => s.path === '/osv/Go/all.zip' && s.status === 200));
+  // Exploitation data comes with the first download, as with `db update`: the finding carries its EPSS score.
+  assert.ok(seen.some((s) => s.path === '/kev.json' && s.status === 200) && seen.some((s) => s.path === '/epss.csv.gz' && s.status === 200), JSON.stringify(seen));
+  assert.deepEqual(result.findings[0]?.epss, { cve: 'CVE-2018-16876', probability: 0.00321, percentile: 0.54321, date: '2025-08-25', modelVersion: 'v2025.03.14' });
   assert.ok(!result.warnings.some((w) => /older than/.test(w)));
 
   seen.length = 0;
@@ -123,6 +152,9 @@ test('first run: no database → downloaded from the feeds, then scanned; a seco
   assert.equal(again.code, 0, again.stderr);
   assert.equal(seen.length, 0, 'a fresh database is not downloaded again');
   assert.equal(again.stderr, '');
+  // The KEV gate applies on a first-run database (without KEV data it would fail closed with exit 11): nothing here is known-exploited.
+  const kev = await runCli(['scan', '--rootfs', rootfs, '--db', db, '--kev', '--exit-code', '4'], env);
+  assert.equal(kev.code, 0, kev.stderr);
 });
 
 test('older than --db-max-age: refreshed with conditional requests (all 304: fresh again, no warning); --skip-db-update only warns', async () => {
@@ -143,7 +175,7 @@ test('older than --db-max-age: refreshed with conditional requests (all 304: fre
   const r = await runCli(['scan', '--rootfs', rootfs, '--db', db, '--format', 'json'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^portcullis: the advisory database was last updated \S+, older than 24h: refreshing it \(portcullis db update; --skip-db-update scans with it as is\)\n/);
-  assert.ok(seen.length > 0 && seen.filter((s) => s.path !== '/nvd').every((s) => s.status === 304 || s.path.endsWith('/')), JSON.stringify(seen));
+  assert.ok(seen.length > 0 && seen.filter((s) => s.path !== '/nvd' && !/mirror\.list$|repomd\.xml$/.test(s.path)).every((s) => s.status === 304 || s.path.endsWith('/') || s.path.endsWith('/photon_versions.json')), JSON.stringify(seen));
   assert.ok(!scanJson(r.stdout).warnings.some((w) => /older than/.test(w)), 'checked just now: fresh');
   seen.length = 0;
   assert.equal((await runCli(['scan', '--rootfs', rootfs, '--db', db, '-q', '--format', 'json'], env)).code, 0);

@@ -101,7 +101,8 @@ after(async () => {
 });
 
 function opts(): UpdateOptions {
-  return { baseUrls: baseUrls!, osvEcosystems: ['Go'], nvdResultsPerPage: 10, nvdDelayMs: 0, fetcher };
+  // The Photon feed has its own loopback test (db-update-photon.test.ts).
+  return { baseUrls: baseUrls!, feeds: ['osv', 'alpine', 'debian', 'nvd'], osvEcosystems: ['Go'], nvdResultsPerPage: 10, nvdDelayMs: 0, fetcher };
 }
 
 function snapshot(path: string) {

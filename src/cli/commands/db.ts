@@ -24,9 +24,11 @@ export interface DbUpdateOptions extends DbCommonOptions {
   alpineUrl?: string;
   debianUrl?: string;
   nvdUrl?: string;
+  photonUrl?: string;
   oracleUrl?: string;
   kevUrl?: string;
   epssUrl?: string;
+  amazonUrl?: string;
   eolUrl?: string;
   offline?: boolean;
 }
@@ -66,17 +68,18 @@ const shown = describeLocation;
 
 const ADVISORY_UNIT = { singular: 'advisory', plural: 'advisories' } as const;
 
-const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'oracle', 'kev', 'epss'];
+/** What `db update` (and a first `scan`) downloads by default: every feed, exploitation data included. */
+export const FEEDS: readonly UpdateFeed[] = ['osv', 'alpine', 'debian', 'nvd', 'photon', 'amazon', 'oracle', 'kev', 'epss'];
 /** Not an advisory feed: the end-of-life dates `lint` uses, refreshed from the endoflife.date API format. */
 const EOL_FEED = 'eol';
 
 /**
  * The feed mirrors: the flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
- * PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL, PORTCULLIS_ORACLE_URL, … (so a site's mirrors, set once,
+ * PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL, PORTCULLIS_PHOTON_URL, … PORTCULLIS_AMAZON_URL, PORTCULLIS_ORACLE_URL (so a site's mirrors, set once,
  * serve `db update` and the download a first `scan` makes), else upstream.
  */
 export function feedBaseUrls(
-  flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl' | 'oracleUrl' | 'kevUrl' | 'epssUrl'>,
+  flags: Pick<DbUpdateOptions, 'osvUrl' | 'alpineUrl' | 'debianUrl' | 'nvdUrl' | 'photonUrl' | 'kevUrl' | 'epssUrl' | 'amazonUrl' | 'oracleUrl'>,
   env: NodeJS.ProcessEnv,
 ): NonNullable<UpdateOptions['baseUrls']> {
   const pick = (flag: string | undefined, name: string): string | undefined => flag || env[name] || undefined;
@@ -85,9 +88,11 @@ export function feedBaseUrls(
     alpine: pick(flags.alpineUrl, 'PORTCULLIS_ALPINE_URL'),
     debian: pick(flags.debianUrl, 'PORTCULLIS_DEBIAN_URL'),
     nvd: pick(flags.nvdUrl, 'PORTCULLIS_NVD_URL'),
+    photon: pick(flags.photonUrl, 'PORTCULLIS_PHOTON_URL'),
     oracle: pick(flags.oracleUrl, 'PORTCULLIS_ORACLE_URL'),
     kev: pick(flags.kevUrl, 'PORTCULLIS_KEV_URL'),
     epss: pick(flags.epssUrl, 'PORTCULLIS_EPSS_URL'),
+    amazon: pick(flags.amazonUrl, 'PORTCULLIS_AMAZON_URL'),
   };
   const out: { -readonly [K in keyof typeof urls]?: string } = {};
   for (const [key, value] of Object.entries(urls) as [keyof typeof urls, string | undefined][]) if (value) out[key] = value;

@@ -1,6 +1,7 @@
 /**
  * The advisory database before a scan, as Trivy does it on a first run: none
- * yet, it is downloaded (`db update` from the feeds, with a progress bar on a
+ * yet, it is downloaded (`db update` from every feed it fetches by default,
+ * KEV and EPSS included, with a progress bar on a
  * terminal, or `db pull` of a signed artifact with `--db-repository REF`);
  * older than `--db-max-age` (default 24h), it is refreshed the same way
  * unless `--skip-db-update` or `--offline`. Without a network the scan says
@@ -96,9 +97,10 @@ async function download(dbPath: string, flags: ScanDatabaseFlags, io: OutputStre
       warnings = result.warnings;
       return;
     }
-    const { feedBaseUrls } = await import('./db.js');
+    const { feedBaseUrls, FEEDS } = await import('./db.js');
     await update(dbPath, {
       baseUrls: feedBaseUrls({}, io.env),
+      feeds: FEEDS, // what `db update` fetches: KEV and EPSS too, so --kev and --epss-threshold work on a first run
       env: io.env,
       ...(io.env.NVD_API_KEY ? { nvdApiKey: io.env.NVD_API_KEY } : {}),
       onProgress: (p) => {

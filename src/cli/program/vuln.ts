@@ -48,7 +48,8 @@ named by --db-repository). Older than --db-max-age (24h): refreshed first; a
 refresh that fails is a warning and the old database is used. --skip-db-update
 and --offline never download: a missing database then exits 11 and says what to
 run ("db import DIR", "db pull REF"), an old one is a warning. Feed mirrors:
-PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL, PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL.`;
+PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL, PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL,
+PORTCULLIS_PHOTON_URL.`;
 
   addRegistryFlags(
     program
@@ -108,7 +109,11 @@ size and time, and are retried on 429 and 5xx answers. Offline, the first feed t
 cannot be reached fails the update with its cause (ECONNREFUSED, ENOTFOUND, TLS) and
 exit 5; the database is left as it was (a first update leaves none). Mirrors:
 the --*-url flags, else PORTCULLIS_OSV_URL, PORTCULLIS_ALPINE_URL,
-PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL, PORTCULLIS_ORACLE_URL, … Details: docs/advisories.md.`;
+PORTCULLIS_DEBIAN_URL, PORTCULLIS_NVD_URL, PORTCULLIS_PHOTON_URL, PORTCULLIS_AMAZON_URL,
+PORTCULLIS_ORACLE_URL. Amazon Linux's advisories (ALAS) come from its yum
+repositories: each mirror.list is followed to its repository's repomd.xml and
+updateinfo.xml.gz; Oracle Linux's (ELSA) from Oracle's OVAL file
+(com.oracle.elsa-all.xml.bz2). Details: docs/advisories.md.`;
   const DB_SIGN_HELP = `Signed databases: "db push --sign" signs the artifact's manifest digest as
 "portcullis sign" signs an image. "db pull" verifies that signature under the
 trust policy (the trust store's keys, --key, --policy) BEFORE the database is
@@ -122,17 +127,19 @@ place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
       ctx.exitCode = await run(await import('../commands/db.js'), ...args);
     };
   db.command('update')
-    .description('download OSV, Alpine secdb, the Debian tracker, NVD, Oracle ELSA OVAL, CISA KEV and EPSS (conditional requests, resumable) and import what changed')
+    .description('download OSV, Alpine secdb, the Debian tracker, NVD, Photon OS CVE data, Amazon Linux updateinfo, Oracle Linux ELSA OVAL, CISA KEV and EPSS (conditional requests, resumable) and import what changed')
     .option('--db <path>', 'advisory database')
-    .option('--feeds <list>', 'comma list of osv, alpine, debian, nvd, oracle, kev, epss, eol (default all; oracle = Oracle Linux ELSA OVAL, kev = CISA known exploited, epss = FIRST scores, eol = the end-of-life dates lint uses)')
+    .option('--feeds <list>', 'comma list of osv, alpine, debian, nvd, photon, amazon, oracle, kev, epss, eol (default all; amazon = Amazon Linux ALAS, oracle = Oracle Linux ELSA, kev = CISA known exploited, epss = FIRST scores, eol = the end-of-life dates lint uses)')
     .option('--osv-ecosystems <list>', 'OSV ecosystems to download (default Go, PyPI, npm, Maven, crates.io, RubyGems, NuGet, Packagist, Ubuntu, …)')
     .option('--osv-url <url>', 'OSV mirror (<url>/<Ecosystem>/all.zip)')
     .option('--alpine-url <url>', 'Alpine secdb mirror (an index of v3.x/ and edge/)')
     .option('--debian-url <url>', 'Debian security tracker JSON')
     .option('--nvd-url <url>', 'NVD CVE API 2.0 endpoint (NVD_API_KEY raises the rate limit)')
+    .option('--photon-url <url>', 'Photon OS CVE metadata directory (<url>/photon_versions.json, <url>/cve_data_photon<release>.json)')
     .option('--oracle-url <url>', 'Oracle Linux ELSA OVAL file, .xml.bz2, .xml.gz or .xml (default com.oracle.elsa-all.xml.bz2)')
     .option('--kev-url <url>', 'CISA Known Exploited Vulnerabilities catalog JSON (default CISA\'s feed)')
     .option('--epss-url <url>', 'FIRST EPSS scores, gzipped CSV (default epss_scores-current.csv.gz)')
+    .option('--amazon-url <urls>', 'Amazon Linux mirror.list URLs, comma-separated, replacing the defaults (the AL1, AL2, AL2022 and AL2023 core repositories; list an AL2 Extras repository\'s too to read its ALAS)')
     .option('--eol-url <url>', 'endoflife.date API mirror (<url>/api/<product>.json)')
     .option('--offline', 'refuse (db update needs the network; use db import or db pull)')
     .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))
@@ -140,7 +147,7 @@ place stays byte for byte. --insecure-skip-verify skips this, loudly.`;
     .addHelpText('after', `${DB_HELP}\n${DB_UPDATE_HELP}\n\nExamples:\n  portcullis db update\n  portcullis db update --feeds osv,debian --osv-ecosystems PyPI,Go\n  portcullis db update --osv-url https://mirror.example/osv --nvd-url https://mirror.example/nvd`)
     .action(dbAction((m, options: import('../commands/db.js').DbUpdateOptions) => m.dbUpdate(options, ctx.io)));
   db.command('import')
-    .description('import advisory files or trees (OSV JSON/YAML/all.zip, Alpine secdb, Debian tracker JSON, NVD API 2.0, Oracle ELSA OVAL .xml/.xml.bz2/.xml.gz, CISA KEV JSON, EPSS epss*.csv.gz) for air-gapped use')
+    .description('import advisory files or trees (OSV JSON/YAML/all.zip, Alpine secdb, Debian tracker JSON, NVD API 2.0, yum updateinfo.xml(.gz) of Amazon Linux, Oracle ELSA OVAL .xml/.xml.bz2/.xml.gz, CISA KEV JSON, EPSS epss*.csv.gz) for air-gapped use')
     .argument('<paths...>', 'files or directories')
     .option('--db <path>', 'advisory database')
     .addOption(new Option('--format <format>', 'result format').choices(['text', 'json']).default('text'))

@@ -49,6 +49,10 @@ export function trivyDataSource(finding: Finding): { ID: string; Name: string; U
   if (feed === 'alpine-secdb' || advisoryId.startsWith('ALPINE-') || base === 'Alpine') {
     return { ID: 'alpine', Name: 'Alpine Secdb', URL: 'https://secdb.alpinelinux.org/' };
   }
+  if (feed === 'photon') return { ID: 'photon', Name: 'Photon OS CVE metadata', URL: 'https://packages.broadcom.com/photon/photon_cve_metadata/' };
+  if (feed === 'amazon-updateinfo' || base === 'Amazon Linux') {
+    return { ID: 'amazon', Name: 'Amazon Linux Security Center', URL: 'https://alas.aws.amazon.com/' };
+  }
   if (advisoryId.startsWith('UBUNTU-') || base === 'Ubuntu') {
     return { ID: 'ubuntu', Name: 'Ubuntu CVE Tracker', URL: 'https://git.launchpad.net/ubuntu-cve-tracker' };
   }

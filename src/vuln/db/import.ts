@@ -6,17 +6,20 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { describeKind, UserFileError } from '../../core/index.js';
 import { importExploitFile } from '../exploit/import.js';
 import { looksLikeEpssName } from '../exploit/epss.js';
 import { looksLikeKev } from '../exploit/kev.js';
 import { alpineSecdbSource } from '../sources/alpine-secdb.js';
+import { amazonUpdateinfoSource } from '../sources/amazon-updateinfo.js';
 import { debianTrackerSource } from '../sources/debian-tracker.js';
 import { walkFiles } from '../sources/files.js';
 import { nvdSource } from '../sources/nvd.js';
 import { compressionOf, decompressedHead } from '../sources/compressed-input.js';
 import { oracleOvalSource } from '../sources/oracle-oval.js';
 import { osvSource } from '../sources/osv.js';
+import { photonSource } from '../sources/photon.js';
 import type { AdvisorySink, Source } from '../sources/source.js';
 import type { AdvisoryStore } from '../store/store.js';
 import { DbError } from './errors.js';
@@ -24,7 +27,7 @@ import { withStore } from './paths.js';
 import { SeenRecords, supersedes } from './seen-records.js';
 
 /** `kev` (CISA's catalog) and `epss` (FIRST's scores) fill the exploitation tables (src/vuln/exploit), not advisories. */
-export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'oracle-oval' | 'kev' | 'epss';
+export type InputFormat = 'osv' | 'osv-zip' | 'alpine-secdb' | 'debian-tracker' | 'nvd' | 'photon' | 'kev' | 'epss' | 'amazon-updateinfo' | 'oracle-oval';
 
 const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = {
   osv: osvSource,
@@ -32,6 +35,8 @@ const SOURCES: Readonly<Record<Exclude<InputFormat, 'kev' | 'epss'>, Source>> = 
   'alpine-secdb': alpineSecdbSource,
   'debian-tracker': debianTrackerSource,
   nvd: nvdSource,
+  photon: photonSource,
+  'amazon-updateinfo': amazonUpdateinfoSource,
   'oracle-oval': oracleOvalSource,
 };
 
@@ -52,16 +57,29 @@ function head(path: string, bytes = 4096): Buffer {
   }
 }
 
+/** A yum updateinfo document (Amazon Linux's ALAS), gzipped or not: its root element, from the first 4 KiB. */
+function looksLikeUpdateinfo(start: Buffer): boolean {
+  let text: string;
+  try {
+    // Z_SYNC_FLUSH: the head of a gzip stream inflates without its end.
+    text = start[0] === 0x1f && start[1] === 0x8b ? gunzipSync(start, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1 << 20 }).subarray(0, 4096).toString('utf8') : start.toString('utf8');
+  } catch {
+    return false;
+  }
+  return /^\uFEFF?\s*(<\?xml[^>]*\?>\s*)?(<!--[\s\S]*?-->\s*)*<updates[\s>/]/.test(text);
+}
+
 /** Which importer reads this file, from its name and first 4 KiB; undefined when none does. */
 export async function detectFileFormat(path: string): Promise<InputFormat | undefined> {
   const lower = path.toLowerCase();
   const start = head(path);
   if (looksLikeEpssName(lower)) return 'epss';
   if (lower.endsWith('.zip') || (start[0] === 0x50 && start[1] === 0x4b)) return 'osv-zip';
-  // XML feeds (Oracle's ELSA OVAL), plain, gzip or bzip2: told by the decompressed start.
   if (/\.xml(\.bz2|\.gz)?$/.test(lower)) {
+    if (!lower.endsWith('.bz2') && looksLikeUpdateinfo(start)) return 'amazon-updateinfo';
+    // Oracle's ELSA OVAL, plain, gzip or bzip2: told by the decompressed start.
     const xml = compressionOf(path) === 'none' ? start : await decompressedHead(path);
-    if (looksLikeOracleOval(xml.toString('utf8'))) return 'oracle-oval';
+    return looksLikeOracleOval(xml.toString('utf8')) ? 'oracle-oval' : undefined;
   }
   const text = start.toString('utf8');
   if (/\.ya?ml$/.test(lower)) {
@@ -74,6 +92,7 @@ export async function detectFileFormat(path: string): Promise<InputFormat | unde
   if (/"(vulnerabilities|resultsPerPage)"\s*:/.test(text) || /"(sourceIdentifier|vulnStatus)"\s*:/.test(text)) return 'nvd';
   if (/"(secfixes|distroversion|apkurl)"\s*:/.test(text)) return 'alpine-secdb';
   if (/^\s*\{\s*"[^"]+"\s*:\s*\{\s*"(CVE|TEMP)-[^"]*"\s*:\s*\{/.test(text)) return 'debian-tracker';
+  if (/"cve_id"\s*:/.test(text) && /"(res_ver|aff_ver)"\s*:/.test(text)) return 'photon';
   if (/"id"\s*:/.test(text)) return 'osv';
   return undefined;
 }
@@ -178,7 +197,7 @@ export async function importInto(store: AdvisoryStore, paths: readonly string[],
         if (options.signal?.aborted) throw new DbError('ABORTED', 'import aborted', { cause: options.signal.reason });
         const format = await detectFileFormat(file);
         if (!format) {
-          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz|xml|xml\.bz2|xml\.gz)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, Oracle ELSA OVAL, CISA KEV, EPSS CSV)' });
+          if (!info.isDirectory() || /\.(json|ya?ml|zip|csv|csv\.gz|xml|xml\.gz|xml\.bz2)$/i.test(file)) c.skipped.push({ record: file, reason: 'not a recognised advisory format (OSV, Alpine secdb, Debian tracker, NVD API 2.0, Photon CVE data, yum updateinfo, Oracle ELSA OVAL, CISA KEV, EPSS CSV)' });
           inputs.push({ path: file, format: 'unknown', advisories: 0, skipped: 1 });
           continue;
         }

@@ -14,8 +14,11 @@
  */
 import { mkdir, rmdir, rm } from 'node:fs/promises';
 import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
+import { photonReleasesOf } from '../sources/photon.js';
 import { openAdvisoryWriter } from '../store/open.js';
 import type { AdvisoryStore } from '../store/store.js';
+import { AMAZON_FEED } from '../sources/amazon-updateinfo.js';
+import { DEFAULT_AMAZON_MIRROR_LISTS, downloadAmazon } from './amazon.js';
 import { Downloader, hrefs, joinUrl, nvdPages, type MetaReader } from './download.js';
 import { importInto, type ImportProgress, type ImportResult } from './import.js';
 import { dbExists, defaultDbPath, defaultDownloadDir, withStore } from './paths.js';
@@ -28,12 +31,16 @@ export interface UpdateBaseUrls {
   readonly alpine?: string;
   /** The tracker JSON document itself. */
   readonly debian?: string;
+  /** Photon's CVE metadata directory: `photon_versions.json` names the releases, then `cve_data_photon<release>.json` each. */
+  readonly photon?: string;
   /** NVD CVE API 2.0 endpoint. */
   readonly nvd?: string;
   /** The CISA KEV catalog JSON itself. */
   readonly kev?: string;
   /** FIRST's EPSS scores, the gzipped CSV itself. */
   readonly epss?: string;
+  /** Amazon Linux: mirror.list URLs, comma-separated (each is followed to its repository's updateinfo: db/amazon.ts). */
+  readonly amazon?: string;
   /** Oracle's ELSA OVAL definitions, the file itself (`.xml.bz2`; `.xml.gz` and plain `.xml` are read too). */
   readonly oracle?: string;
 }
@@ -42,15 +49,18 @@ export const DEFAULT_BASE_URLS: Required<UpdateBaseUrls> = {
   osv: 'https://osv-vulnerabilities.storage.googleapis.com',
   alpine: 'https://secdb.alpinelinux.org/',
   debian: 'https://security-tracker.debian.org/tracker/data/json',
+  photon: 'https://packages.broadcom.com/photon/photon_cve_metadata/',
   nvd: 'https://services.nvd.nist.gov/rest/json/cves/2.0',
   kev: 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json',
   epss: 'https://epss.empiricalsecurity.com/epss_scores-current.csv.gz',
+  amazon: DEFAULT_AMAZON_MIRROR_LISTS.join(','),
   oracle: 'https://linux.oracle.com/security/oval/com.oracle.elsa-all.xml.bz2',
 };
 
-export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'MinimOS'];
+/** Photon OS is not among them: osv.dev has no Photon source (its data is the `photon` feed, ../sources/photon.ts). */
+export const DEFAULT_OSV_ECOSYSTEMS: readonly string[] = ['Go', 'PyPI', 'npm', 'Maven', 'crates.io', 'RubyGems', 'NuGet', 'Packagist', 'Ubuntu', 'Wolfi', 'Chainguard', 'Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Azure Linux', 'MinimOS'];
 
-export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'oracle' | 'kev' | 'epss';
+export type UpdateFeed = 'osv' | 'alpine' | 'debian' | 'nvd' | 'photon' | 'kev' | 'epss' | 'amazon' | 'oracle';
 
 export interface UpdateProgress {
   readonly phase: 'download' | 'not-modified' | 'import';
@@ -63,7 +73,7 @@ export interface UpdateProgress {
 
 export interface UpdateOptions {
   readonly baseUrls?: UpdateBaseUrls;
-  /** Feeds to update (default: osv, alpine, debian, nvd; `oracle`, `kev` and `epss` when asked, as `db update` does by default). */
+  /** Feeds to update (default: the five advisory feeds; `kev` and `epss` when asked, as `db update` does by default). */
   readonly feeds?: readonly UpdateFeed[];
   readonly osvEcosystems?: readonly string[];
   /** The HTTP client (default: a new HttpFetcher reading proxies from `env`, closed at the end). */
@@ -97,7 +107,7 @@ export interface UpdateResult {
  */
 export async function update(dbPath: string = defaultDbPath(), options: UpdateOptions = {}): Promise<UpdateResult> {
   const base = { ...DEFAULT_BASE_URLS, ...options.baseUrls };
-  const feeds = new Set<UpdateFeed>(options.feeds ?? ['osv', 'alpine', 'debian', 'nvd']);
+  const feeds = new Set<UpdateFeed>(options.feeds ?? ['osv', 'alpine', 'debian', 'nvd', 'photon']);
   const fetcher = options.fetcher ?? new HttpFetcher({ ...(options.env ? { env: options.env } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   const now = (options.now ?? (() => new Date()))();
   const dir = options.downloadDir ?? defaultDownloadDir(dbPath, options.env ?? process.env);
@@ -122,6 +132,19 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
       }
     }
     if (feeds.has('debian')) await dl.file('debian', base.debian, 'debian-tracker.json');
+    if (feeds.has('photon')) {
+      const listUrl = joinUrl(base.photon, 'photon_versions.json');
+      let releases: string[];
+      try {
+        releases = photonReleasesOf(await dl.text(listUrl, 'Photon release list'), listUrl);
+      } catch (error) {
+        throw dl.fail(error, 'photon feed');
+      }
+      for (const rel of releases) {
+        await dl.file('photon', joinUrl(base.photon, `cve_data_photon${rel}.json`), `photon-cve_data_photon${rel}.json`);
+      }
+    }
+    if (feeds.has('amazon')) await downloadAmazon(dl, base.amazon.split(',').map((u) => u.trim()).filter(Boolean));
     // The name keeps the compression suffix of the URL (import detects the format from the decompressed start).
     if (feeds.has('oracle')) await dl.file('oracle', base.oracle, `oracle-elsa-oval${/\.xml\.(bz2|gz)$/i.exec(new URL(base.oracle).pathname)?.[0] ?? '.xml'}`);
     // Exploitation data (src/vuln/exploit): the names are what `db import` recognises them by.
@@ -132,7 +155,7 @@ export async function update(dbPath: string = defaultDbPath(), options: UpdateOp
 
     const paths = [...dl.downloaded.map((d) => d.file), ...(nvd?.files ?? [])];
     const dataDates: Record<string, string> = {};
-    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', oracle: 'oracle-oval', kev: 'kev', epss: 'epss' };
+    const feedName: Record<UpdateFeed, string> = { osv: 'osv', alpine: 'alpine-secdb', debian: 'debian-tracker', nvd: 'nvd', photon: 'photon', kev: 'kev', epss: 'epss', amazon: AMAZON_FEED, oracle: 'oracle-oval' };
     for (const d of dl.downloaded) {
       if (!d.validators.lastModified) continue;
       const iso = new Date(d.validators.lastModified).toISOString();

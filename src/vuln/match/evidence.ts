@@ -119,13 +119,16 @@ function judgeOnce(version: string, affected: AffectedPackage): Verdict {
 
 /**
  * The feed an affected entry came from (a merged advisory may hold entries of
- * several feeds): `debian-tracker:…` and `<distro>-secdb:…` source records
- * name their feed; everything else came from OSV.
+ * several feeds): `debian-tracker:…`, `<distro>-secdb:…` and `photon:…`
+ * source records name their feed, an ALAS id is Amazon's updateinfo;
+ * everything else came from OSV.
  */
 export function entryFeed(affected: AffectedPackage): string {
   const record = affected.sourceRecord;
   if (record.startsWith('debian-tracker:')) return 'debian-tracker';
+  if (record.startsWith('photon:')) return 'photon';
   if (/^[a-z]+-secdb:/.test(record)) return 'alpine-secdb';
+  if (/^ALAS[0-9A-Za-z._-]*-\d{4}-\d+$/.test(record)) return 'amazon-updateinfo';
   return 'osv';
 }
 

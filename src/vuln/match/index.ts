@@ -33,7 +33,6 @@ import { isDistroSupported, osMatcher } from './os.js';
 
 export type { Matcher, MatchQuery, Verdict } from './matcher.js';
 export { distroEcosystems, osMatcher } from './os.js';
-export { distroFeed } from './rpm-distros.js';
 export { goToolchainSemver, languageMatcher, LANGUAGE_ECOSYSTEMS } from './language.js';
 export { judge, renderRange, entryFeed } from './evidence.js';
 export { mergeEvaluations, primaryUrlFor, vendorCve, type Evaluation } from './merge.js';

@@ -51,7 +51,7 @@ export interface MergeContext {
 const CVE = /^CVE-\d{4}-\d+$/;
 const VENDOR_CVE = /^(?:[A-Z]+)-(CVE-\d{4}-\d+)$/;
 /** Ids that a distribution publishes itself (OSV records of the vendor's own advisories). */
-const VENDOR_ID = /^(DEBIAN|DSA|DLA|DTSA|UBUNTU|USN|LSN|ALPINE|RLSA|RXSA|ALSA|ALBA|ALEA|RHSA|RHBA|RHEA|CGA|SUSE|openSUSE|MAL-NEVER|MINI|BIT|PHSA|ELSA|ECHO|V8)-/;
+const VENDOR_ID = /^(DEBIAN|DSA|DLA|DTSA|UBUNTU|USN|LSN|ALPINE|RLSA|RXSA|ALSA|ALBA|ALEA|RHSA|RHBA|RHEA|CGA|SUSE|openSUSE|MAL-NEVER|MINI|BIT|PHSA|AZL|ELSA|ECHO|V8)-/;
 
 /** The CVE a vendor id stands for (`UBUNTU-CVE-2021-3782` → `CVE-2021-3782`). */
 export function vendorCve(id: string): string | undefined {
@@ -103,7 +103,7 @@ export function lookupCandidates(evaluations: readonly Evaluation[]): string[] {
 /** 0: the vendor's own feed; 1: an OSV record the vendor published; 2: anything else. */
 function vendorRank(e: Evaluation): number {
   const feed = entryFeed(e.match.affected);
-  if (feed === 'debian-tracker' || feed === 'alpine-secdb') return 0;
+  if (feed !== 'osv') return 0; // entryFeed names only the vendors' own feeds (Debian, Alpine, Photon, Amazon) besides OSV
   if (VENDOR_ID.test(e.match.affected.sourceRecord) || VENDOR_ID.test(e.match.advisory.id)) return 1;
   return 2;
 }

@@ -5,9 +5,12 @@
  * or the branch `etc/apk/repositories` installs from when that differs);
  * Wolfi, Chainguard and MinimOS are rolling (one ecosystem each). The rpm
  * distributions (rpm-distros.ts) are asked by binary and by source package
- * name: Red Hat, Rocky and AlmaLinux records list binary rpms, SUSE and Azure
- * Linux name the source rpm; Oracle Linux (its ELSA feed) is asked by the
- * package's flavour and architecture too (`oracleEcosystems`). The version compared is the source version
+ * name: Red Hat, Rocky and AlmaLinux records list binary rpms, SUSE and
+ * Azure Linux name the source rpm, Photon's CVE data the binary rpm; Amazon's
+ * (ALAS) list only binary rpms, so Amazon Linux packages are asked by binary
+ * name alone; Oracle's ELSAs list binary rpms too, and an Oracle Linux
+ * package is also asked by its flavour and architecture (`oracleEcosystems`
+ * in rpm-distros.ts). The version compared is the source version
  * where a Debian package records one (a binNMU `1.2-3+b1` is built from
  * source `1.2-3`, which is what the tracker's fixed version refers to); an
  * rpm's own EVR otherwise. A modular rpm is judged only by entries of its
@@ -69,8 +72,12 @@ export function distroEcosystems(os: OsRelease | undefined, pkg?: Package): stri
 
 const OS_PACKAGE_ECOSYSTEMS = new Set(['debian', 'ubuntu', 'alpine', 'rpm']);
 
+/** Ecosystems whose records name only binary rpms: a source name there would judge subpackages versioned apart (perl-Carp 1.50 by perl's 4:5.32 fix). */
+const BINARY_ONLY = /^Amazon Linux:/;
+
 function rpmQueries(pkg: Package, ecosystems: readonly string[]): MatchQuery[] {
-  const names = pkg.source?.name && pkg.source.name !== pkg.name ? [pkg.name, pkg.source.name] : [pkg.name];
+  const source = pkg.source?.name;
+  const names = source && source !== pkg.name && !ecosystems.every((e) => BINARY_ONLY.test(e)) ? [pkg.name, source] : [pkg.name];
   const label = pkg.metadata?.modularityLabel;
   const out: MatchQuery[] = [];
   for (const ecosystem of ecosystems) {
@@ -108,7 +115,7 @@ export const osMatcher: Matcher = {
   },
 };
 
-const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'Oracle Linux']);
+const RPM_ECOSYSTEMS = new Set(['Red Hat', 'Rocky Linux', 'AlmaLinux', 'SUSE', 'openSUSE', 'Photon OS', 'Azure Linux', 'Amazon Linux', 'Oracle Linux']);
 
 function isRpmEcosystem(ecosystem: string): boolean {
   return RPM_ECOSYSTEMS.has(ecosystem.split(':')[0]!);

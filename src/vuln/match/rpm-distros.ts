@@ -17,13 +17,41 @@
  *   by Red Hat data). Stream builds run ahead of RHEL, so this can miss
  *   findings but does not invent fixes.
  * - Rocky Linux, AlmaLinux: `Rocky Linux:N`, `AlmaLinux:N`.
- * - SUSE: `SUSE:<PRETTY_NAME without "SUSE ">` (the schema's definition),
- *   its `-LTSS` spelling, and on SLE 15 the modules that ship the base
- *   packages (`SUSE:Linux Enterprise Module for Basesystem 15 SP5`, …);
- *   openSUSE: `openSUSE:Leap 15.6` (+ `NonFree`), `openSUSE:Tumbleweed`,
- *   `openSUSE:Leap Micro 5.5`.
- * - Photon OS: `Photon OS:4.0`; Azure Linux and CBL-Mariner: `Azure Linux:3`
- *   (and `:3.0`).
+ * - SUSE: `SUSE:<PRETTY_NAME without "SUSE ">` (the schema's definition:
+ *   ossf/osv-schema@51b8156 `ecosystems.json`), its `-LTSS` spelling, and on
+ *   SLE 15 everything else filed under the same service pack: the modules
+ *   that ship the base packages (`SUSE:Linux Enterprise Module for
+ *   Basesystem 15 SP5`: SLE 15 packages are filed under the module that
+ *   ships them, not the product) and the sibling products built from the
+ *   same code stream (HPC with its `-LTSS`/`-ESPOS`, SLES for SAP); on SLE 12
+ *   also `Linux Enterprise Server LTSS Extended Security 12 SP5`
+ *   (google/osv.dev@7e6c189 `go/osv/ecosystem/wrapper_test.go`, record
+ *   SUSE-SU-2025:01777-1). Trivy's SUSE driver likewise files every "SUSE
+ *   Linux Enterprise …" product of a service pack under one release
+ *   (aquasecurity/trivy-db@a0049d7 `pkg/vulnsrc/suse-cvrf`). Names are the
+ *   source rpm.
+ *   openSUSE: `openSUSE:Leap 15.5` (+ `NonFree`), `openSUSE:Tumbleweed`,
+ *   `openSUSE:Leap Micro 5.5`; SUSE-SU records list the Leap release too
+ *   (google/osv-scanner@add393a `cmd/osv-scanner/scan/image/__snapshots__/
+ *   command_test.snap`: SUSE-SU-2024:3765-1 on `openSUSE:Leap 15.5`
+ *   `openssl-1_1`, a source rpm name).
+ * - Photon OS: `Photon OS:<VERSION_ID>` (`4.0`), the release as Photon's own
+ *   feed names it (`cve_data_photon4.0.json`, see ../sources/photon.ts) and
+ *   as the schema's example writes it (`Photon OS:3.0`); names are binary
+ *   rpms (`curl-libs`, `linux-esx`).
+ * - Azure Linux and CBL-Mariner: `Azure Linux:<major>` first, then
+ *   `Azure Linux:<major.minor>`. osv.dev imports Microsoft's own OSV records
+ *   (AZL-…, microsoft/AzureLinuxVulnerabilityData `osv/`: google/osv.dev@7e6c189
+ *   `source.yaml`) and its tests file AZL-10003, a Mariner 2.0 kernel, under
+ *   `Azure Linux:2` (`go/osv/ecosystem/wrapper_test.go`): Mariner 1.0/2.0
+ *   are `Azure Linux:1`/`:2`, Azure Linux 3.0 is `Azure Linux:3`. OSV-SCALIBR
+ *   (google/osv-scalibr@c2094f2 `extractor/filesystem/os/ecosystem`) asks
+ *   `Azure Linux:<VERSION_ID>` (`3.0`) instead, hence both spellings. Names
+ *   are source rpms (ecosystems.json), as in Microsoft's OVAL
+ *   (`oath-toolkit`, fixed `0:2.6.7-3.azl3`).
+ * - Amazon Linux: `Amazon Linux:2023`, `:2022`, `:2`, and `:1` for every
+ *   Amazon Linux AMI release (2011.09 … 2018.03: one repository line), the
+ *   ecosystems of the `amazon-updateinfo` feed (sources/amazon-updateinfo.ts).
  * - Oracle Linux: Oracle's ELSA OVAL feed (sources/oracle-oval.ts), filed
  *   under `Oracle Linux:<major>`; a ksplice userspace build (`.ksplice1.` in
  *   its release) is judged only under `:ksplice`, a FIPS build (`_fips`) only
@@ -31,8 +59,7 @@
  *   `…:<arch>`: an x86_64 or aarch64 package asks its own; a noarch or i686
  *   package cannot tell the image's architecture, so it asks every one
  *   (a later respin on another architecture can then report it: never a
- *   missed fix). The scan needs the feed in the database (`distroFeed`).
- * - Amazon Linux: no OSV ecosystem exists, so none.
+ *   missed fix). The scan needs the feed in the database (vendor-feeds.ts).
  *
  * Module streams (RHEL 8+ and rebuilds): an rpm built for a module carries
  * `.module+el8…` (`.module_el8…` at AlmaLinux) in its release, and the rpm
@@ -44,7 +71,7 @@
  * installed version follows it, the fix must be on that stream too.
  */
 import type { AffectedPackage, OsRelease, Package } from '../../core/index.js';
-import { ORACLE_FEED, oracleEcosystem, oracleFlavour } from '../sources/oracle-oval.js';
+import { oracleEcosystem, oracleFlavour } from '../sources/oracle-oval.js';
 
 function major(versionId: string | undefined): string | undefined {
   return /^(\d+)/.exec(versionId ?? '')?.[1];
@@ -94,16 +121,48 @@ const SLE15_MODULES = [
   'Legacy',
   'Python 3',
   'Systems Management',
+  'HPC',
+  'SAP Applications',
+  'Transactional Server',
 ];
+
+/** Products of one SLE 15 service pack besides the image's own: built from the same code stream, so their fixes apply. */
+const SLE15_SIBLINGS = [
+  'Linux Enterprise Server',
+  'Linux Enterprise Server-LTSS',
+  'Linux Enterprise High Performance Computing',
+  'Linux Enterprise High Performance Computing-LTSS',
+  'Linux Enterprise High Performance Computing-ESPOS',
+  'Linux Enterprise Server for SAP Applications',
+];
+
+/** `SUSE:Linux Enterprise Server 15 SP5` + `-LTSS`; the `-LTSS` style suffix goes after the release. */
+function sleProduct(product: string, release: string): string {
+  const dash = product.indexOf('-');
+  return dash < 0 ? `SUSE:${product} ${release}` : `SUSE:${product.slice(0, dash)} ${release}${product.slice(dash)}`;
+}
 
 function suseEcosystems(os: OsRelease): string[] {
   const pretty = os.prettyName?.trim();
   if (!pretty?.startsWith('SUSE ')) return [];
   const product = pretty.slice('SUSE '.length);
-  const out = [`SUSE:${product}`, `SUSE:${product}-LTSS`];
-  const sp = /^Linux Enterprise Server (15(?: SP\d+)?)$/.exec(product);
-  if (sp) for (const m of SLE15_MODULES) out.push(`SUSE:Linux Enterprise Module for ${m} ${sp[1]}`);
-  return out;
+  const out = new Set([`SUSE:${product}`, `SUSE:${product}-LTSS`]);
+  const sle15 = /^Linux Enterprise [A-Za-z ]+ (15(?: SP\d+)?)$/.exec(product)?.[1];
+  if (sle15) {
+    for (const m of SLE15_MODULES) out.add(`SUSE:Linux Enterprise Module for ${m} ${sle15}`);
+    for (const p of SLE15_SIBLINGS) out.add(sleProduct(p, sle15));
+  }
+  const sle12 = /^Linux Enterprise Server (12 SP\d+)$/.exec(product)?.[1];
+  if (sle12) out.add(`SUSE:Linux Enterprise Server LTSS Extended Security ${sle12}`);
+  return [...out];
+}
+
+/** `2`, `2023`, `2022` as written; an Amazon Linux AMI release (`2018.03`, `2017.09`) is `1`. */
+function amazonEcosystems(versionId: string | undefined): string[] {
+  const v = versionId?.trim() ?? '';
+  if (v === '2' || v === '2022' || v === '2023') return [`Amazon Linux:${v}`];
+  if (/^20(1[1-8])\.\d{2}$/.test(v) || v === '1') return ['Amazon Linux:1'];
+  return [];
 }
 
 /** OSV ecosystems of an rpm distribution, most specific first; empty when none is known. */
@@ -149,6 +208,8 @@ export function rpmEcosystems(os: OsRelease): string[] {
       const v = majorMinor(os.versionId) ?? (release ? `${release}.0` : undefined);
       return v ? [`Photon OS:${v}`] : [];
     }
+    case 'amzn':
+      return amazonEcosystems(os.versionId);
     case 'azurelinux':
     case 'mariner': {
       if (!release) return [];
@@ -172,16 +233,6 @@ export function oracleEcosystems(os: OsRelease, pkg?: Package): string[] {
   if (!pkg) return [base];
   const arches = pkg.arch && ORACLE_SYSTEM_ARCHES.has(pkg.arch) ? [pkg.arch] : ORACLE_ARCHES;
   return [base, ...arches.map((arch) => `${base}:${arch}`)];
-}
-
-/**
- * The feed a distribution's advisories come from when only one feed has
- * them (not OSV, which `db update` always fetches): a database without it
- * cannot judge that distribution's packages, and the scan says so.
- */
-export function distroFeed(os: OsRelease | undefined): { readonly feed: string; readonly update: string; readonly name: string } | undefined {
-  if (os?.id.toLowerCase() === 'ol') return { feed: ORACLE_FEED, update: 'oracle', name: 'Oracle Linux' };
-  return undefined;
 }
 
 const MODULE_RELEASE = /\.module[+_]el\d/;

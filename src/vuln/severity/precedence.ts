@@ -25,7 +25,7 @@ import type { Cvss, Severity, SeverityLevel } from '../../core/index.js';
 
 /** Sources that are distributors: they rate what they ship. Alpine is not among them: it does not rate. */
 export const DISTRIBUTORS: ReadonlySet<string> = new Set([
-  'debian', 'ubuntu', 'redhat', 'suse', 'opensuse', 'rocky', 'almalinux', 'alma', 'chainguard', 'wolfi', 'photon', 'amazon', 'oracle', 'minimos',
+  'debian', 'ubuntu', 'redhat', 'suse', 'opensuse', 'rocky', 'almalinux', 'alma', 'chainguard', 'wolfi', 'photon', 'amazon', 'oracle', 'minimos', 'azurelinux',
 ]);
 /** Language ecosystems' own databases, after GHSA. */
 export const ECOSYSTEM_RATERS: ReadonlySet<string> = new Set(['go', 'pypa', 'rustsec', 'osv', 'rubysec', 'npm', 'ossf-malicious-packages']);

@@ -88,6 +88,8 @@ const PUBLISHERS: readonly (readonly [prefix: string, source: string])[] = [
   ['CGA-', 'chainguard'],
   ['SUSE-', 'suse'],
   ['openSUSE-', 'suse'],
+  ['AZL-', 'azurelinux'], // Microsoft's Azure Linux records (google/osv.dev source.yaml `db_prefix`)
+  ['PHSA-', 'photon'], // Photon OS advisories (captn3m0/photon-os-advisories, unofficial OSV)
   ['MAL-', 'ossf-malicious-packages'],
 ];
 

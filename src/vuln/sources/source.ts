@@ -34,12 +34,12 @@ export interface SourceSummary {
 }
 
 export interface Source {
-  /** The feed name stored with each record: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`. */
+  /** The feed name stored with each record: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`, `amazon-updateinfo`. */
   readonly name: string;
   import(input: string, sink: AdvisorySink, options?: SourceOptions): Promise<SourceSummary>;
 }
 
-export type SourceErrorCode = 'INPUT_UNREADABLE' | 'FEED_INVALID' | 'ABORTED';
+export type SourceErrorCode = 'INPUT_UNREADABLE' | 'ABORTED' | 'FEED_INVALID';
 
 export class SourceError extends PortcullisError<SourceErrorCode> {}
 

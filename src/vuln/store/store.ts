@@ -18,7 +18,7 @@ import type { ExploitReader, ExploitWriter } from '../exploit/store.js';
 export type UpsertResult = 'inserted' | 'updated' | 'unchanged';
 
 export interface SourceStatus {
-  /** Feed name: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`. */
+  /** Feed name: `osv`, `alpine-secdb`, `debian-tracker`, `nvd`, `amazon-updateinfo`. */
   readonly feed: string;
   readonly advisories: number;
   readonly affected: number;

@@ -45,6 +45,8 @@ export const ECOSYSTEMS: readonly (readonly [ecosystem: string, scheme: VersionS
   ['openEuler', rpm],
   ['Photon OS', rpm],
   ['Azure Linux', rpm],
+  // not an OSV ecosystem: the `amazon-updateinfo` feed's (sources/amazon-updateinfo.ts)
+  ['Amazon Linux', rpm],
   // Oracle's ELSA OVAL (sources/oracle-oval.ts): not an OSV ecosystem, named like one
   ['Oracle Linux', rpm],
   // languages

@@ -32,8 +32,13 @@ function detect(files: Record<string, string | Buffer>): { os: OsRelease; warnin
 }
 const fromTrivy = (name: string): OsRelease => detect({ 'etc/os-release': readFileSync(join(TRIVY, name)) }).os;
 
-const SLE15_SP3_MODULES = ['Basesystem', 'Server Applications', 'Desktop Applications', 'Development Tools', 'Containers', 'Public Cloud', 'Web and Scripting', 'Legacy', 'Python 3', 'Systems Management'].map(
-  (m) => `SUSE:Linux Enterprise Module for ${m} 15 SP3`,
+const SLE15_SP3_MODULES = [
+  'Basesystem', 'Server Applications', 'Desktop Applications', 'Development Tools', 'Containers', 'Public Cloud', 'Web and Scripting', 'Legacy', 'Python 3', 'Systems Management',
+  'HPC', 'SAP Applications', 'Transactional Server',
+].map((m) => `SUSE:Linux Enterprise Module for ${m} 15 SP3`);
+/** The other products of the same service pack (rpm-distros.ts): built from one code stream. */
+const SLE15_SP3_SIBLINGS = ['High Performance Computing 15 SP3', 'High Performance Computing 15 SP3-LTSS', 'High Performance Computing 15 SP3-ESPOS', 'Server for SAP Applications 15 SP3'].map(
+  (p) => `SUSE:Linux Enterprise ${p}`,
 );
 
 // fixture → [ecosystems, EOL product, EOL cycle] (undefined: rolling or not in the EOL data).
@@ -44,7 +49,7 @@ const CASES: Record<string, [string[], string | undefined, string | undefined]> 
   rocky: [['Rocky Linux:9'], 'rocky', '9'],
   alma: [['AlmaLinux:9'], 'almalinux', '9'],
   oracle: [['Oracle Linux:8'], 'ol', '8'],
-  sles: [['SUSE:Linux Enterprise Server 15 SP3', 'SUSE:Linux Enterprise Server 15 SP3-LTSS', ...SLE15_SP3_MODULES], 'sles', '15.3'],
+  sles: [['SUSE:Linux Enterprise Server 15 SP3', 'SUSE:Linux Enterprise Server 15 SP3-LTSS', ...SLE15_SP3_MODULES, ...SLE15_SP3_SIBLINGS], 'sles', '15.3'],
   slemicro: [['SUSE:Linux Enterprise Micro 5.3', 'SUSE:Linux Enterprise Micro 5.3-LTSS'], undefined, undefined],
   'slemicro6.0': [['SUSE:Linux Micro 6.0', 'SUSE:Linux Micro 6.0-LTSS'], undefined, undefined],
   'opensuseleap-15.2.1': [['openSUSE:Leap 15.2', 'openSUSE:Leap 15.2 NonFree'], 'opensuse-leap', '15.2'],
@@ -77,13 +82,27 @@ test('each distribution from its real os-release: ecosystems (all defined by OSV
   assert.equal(supportEnd(BUNDLED_EOL_DATA, 'centos', '8')?.date, '2021-12-31');
 });
 
-test('Oracle Linux and Amazon Linux: no OSV ecosystem exists; Oracle Linux is looked up under its ELSA feed\'s, Amazon Linux under none', () => {
-  assert.ok(!OSV_ECOSYSTEMS.has('Oracle Linux') && !OSV_ECOSYSTEMS.has('Amazon Linux'));
+test('Oracle Linux: no OSV ecosystem exists; looked up under its ELSA feed\'s own (sources/oracle-oval.ts)', () => {
+  assert.ok(!OSV_ECOSYSTEMS.has('Oracle Linux'));
   assert.deepEqual(distroEcosystems(fromTrivy('oracle')), ['Oracle Linux:8']);
-  // No Amazon Linux os-release is among the shared fixtures: these two lines are Amazon Linux 2023's ID and VERSION_ID.
-  const amzn = detect({ 'etc/os-release': 'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="2023"\n' }).os;
-  assert.deepEqual(distroEcosystems(amzn), []);
-  assert.equal(supportEnd(BUNDLED_EOL_DATA, osEolProduct(amzn), '2023')?.cycle.cycle, '2023');
+});
+
+test('Amazon Linux: the amazon-updateinfo ecosystems (not OSV ones) per release, AL1 releases as one; EOL cycles', () => {
+  assert.ok(!OSV_ECOSYSTEMS.has('Amazon Linux'), 'OSV defines no Amazon ecosystem: the names are the feed\'s own');
+  // No Amazon Linux os-release is among the shared fixtures: these lines are Amazon Linux's ID and VERSION_ID as each release writes them.
+  const cases: [string, string[], string | undefined][] = [
+    ['2023', ['Amazon Linux:2023'], '2023'],
+    ['2022', ['Amazon Linux:2022'], undefined],
+    ['2', ['Amazon Linux:2'], '2'],
+    ['2018.03', ['Amazon Linux:1'], '2018.03'],
+    ['2017.09', ['Amazon Linux:1'], undefined],
+    ['2031', [], undefined],
+  ];
+  for (const [version, ecosystems, cycle] of cases) {
+    const amzn = detect({ 'etc/os-release': `NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="${version}"\n` }).os;
+    assert.deepEqual(distroEcosystems(amzn), ecosystems, version);
+    assert.equal(supportEnd(BUNDLED_EOL_DATA, osEolProduct(amzn), version)?.cycle.cycle, cycle, version);
+  }
 });
 
 test('Wolfi and Chainguard are rolling: one ecosystem each and no EOL cycle', () => {
