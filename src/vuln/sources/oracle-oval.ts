@@ -10,7 +10,11 @@
  *   a state `evr less than E` on package P is a fix of P in E (`0:` epochs
  *   dropped); `oraclelinux-release` with `version ^N` is Oracle Linux N, with
  *   an `arch` pattern the architecture of that branch. A test, object or
- *   state that does not resolve skips the whole definition, named;
+ *   state that does not resolve skips the whole definition, named. The
+ *   AND/OR operators are not evaluated, as Trivy and vunnel do not: each
+ *   `less than` test is a fix under the release and architecture of its
+ *   branch, and the "signed with the Oracle key" tests are not checked (an
+ *   rpm of the same name from elsewhere is judged by Oracle's fix);
  * - ecosystem `Oracle Linux:<major>`; the fixes of ksplice userspace builds
  *   (`.ksplice1.` in the release) and of FIPS builds (`_fips` at the end) go
  *   to `Oracle Linux:<major>:ksplice` and `:fips`, as trivy-db keeps its
