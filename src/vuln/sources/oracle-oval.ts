@@ -58,6 +58,8 @@ export function oracleEcosystem(major: string, flavour: OracleFlavour, arch?: st
 const ELSA_ID = /^ELSA-\d{4}-\d{4,}(?:-\d+)?$/;
 const CVE_ID = /^CVE-\d{4}-\d{4,}$/;
 const ARCH = /^[A-Za-z0-9_]{1,32}$/;
+/** The package whose version pattern and arch name the release and architecture ("Oracle Linux 8 is installed"); OL5's was `enterprise-release`. */
+const RELEASE_PACKAGES: ReadonlySet<string> = new Set(['oraclelinux-release', 'enterprise-release']);
 
 interface Fix {
   readonly name: string;
@@ -103,7 +105,7 @@ function fixesOf(def: OvalDefinition, doc: OvalDocument): Fix[] | string {
       if (state.evr !== undefined) {
         if (state.evrOperation !== 'less than') return `test ${refText}: evr operation "${state.evrOperation ?? ''}" is not supported`;
         own.push({ node, name, evr: state.evr });
-      } else if (name.endsWith('-release')) {
+      } else if (RELEASE_PACKAGES.has(name)) {
         const major = /^\^?(\d+)(?:\\?\.|$)/.exec(state.version ?? '')?.[1];
         if (major) platformOf[node] = major;
         if (state.arch !== undefined && ARCH.test(state.arch)) archOf[node] = state.arch;

@@ -129,6 +129,14 @@ test('criteria nested deeper than the cap skip that definition only; elements pa
   await assert.rejects(read(hostile, { label: 'hostile.xml' }), (e: unknown) => e instanceof SourceError && e.code === 'FEED_INVALID' && e.message === `hostile.xml: elements nested deeper than ${MAX_ELEMENT_DEPTH}; not read`);
 });
 
+test('a release test on another product\'s release package (Oracle VM Server) names no Oracle Linux release: dropped, named', async () => {
+  const ovm = oneFix('4001', 'xen', '0:4.4.4-222.0.1.el6', 1);
+  const r = await read(writeOval('ovm.xml', ovm.def, ovm.rest.replace('<name>oraclelinux-release</name>', '<name>ovs-release</name>')), { label: 'ovm.xml' });
+  assert.deepEqual(r.advisories, []);
+  assert.deepEqual(r.warnings, ['ovm.xml#ELSA-2024-4001: xen 0:4.4.4-222.0.1.el6: no Oracle Linux release for this fix; dropped']);
+  assert.deepEqual(r.skipped, [{ record: 'ovm.xml#ELSA-2024-4001', reason: 'names no Oracle Linux package fix' }]);
+});
+
 test('a huge title is cut, not kept whole; a dangling state or object is named', async () => {
   const long = oneFix('3001', 'vim', '2:8.0.1763-19.el8', 1, `ELSA-2024-3001:  ${'x'.repeat(200_000)}`);
   const r = await read(writeOval('long.xml', long.def, long.rest));
