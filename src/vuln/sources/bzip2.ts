@@ -6,7 +6,7 @@
  * is not used: it collects each block's output in a JavaScript array of
  * numbers before passing it on, and one hostile block expands to ~46 MB
  * (900 kB of run-length codes), so a 79-byte bomb cost 697 MB of RSS before
- * any cap could see it. Here every output byte goes into 64 KiB Buffers and
+ * the cap could see it. Here every output byte goes into 64 KiB Buffers and
  * counts against `maxBytes`; past it the decoder stops inside the block
  * (that bomb: 57 MB, 29 ms), and decoding is 3× faster than through the
  * wrapper (bench/README.md "Oracle ELSA OVAL").
