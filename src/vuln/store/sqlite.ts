@@ -21,7 +21,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { describeKind, normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
+import { describeKind, normalizePackageName, type Advisory, type AffectedMatch, type AffectedPackage, type AffectedRange, type AffectedStatus } from '../../core/index.js';
 import { mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
@@ -44,8 +44,11 @@ const ABSENT_MEMO_LIMIT = 100_000;
 const READER_MMAP_BYTES = 1 << 30;
 
 type MatchRow = AffectedRow & { id: string; withdrawn: string | null };
-/** A row of the match table (or, below schema v5, the same columns from `affected` joined with `records`). */
-type EntryRow = Omit<AffectedRow, 'record'> & { advisory: string; withdrawn: number };
+/**
+ * A row of the match table (or, below schema v5, the same columns from `affected` joined with `records`),
+ * read as an array (`raw()`): no object per row, the columns in this order.
+ */
+type EntryRow = [ecosystem: string, pkg: string, purl: string | null, ranges: string, versions: string | null, fixed: string | null, status: string, sourceRecord: string, advisory: string];
 
 export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly path: string;
@@ -97,11 +100,12 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     const db = this.db;
     const entryColumns = 'ecosystem, package, purl, ranges, versions, fixed, status, source_record';
     // Below v5 (a database opened read-only, never migrated) the same rows come from the join, ordered alike.
+    // The third parameter is 1 to include withdrawn advisories' entries, 0 to leave them out.
     const findEntriesMany = hasMatchTable
-      ? `SELECT ${entryColumns}, advisory, withdrawn FROM match_entries WHERE ecosystem = ? AND package IN (SELECT value FROM json_each(?))
+      ? `SELECT ${entryColumns}, advisory FROM match_entries WHERE ecosystem = ? AND package IN (SELECT value FROM json_each(?)) AND (withdrawn = 0 OR ?)
          ORDER BY package, advisory, record, ord`
-      : `SELECT ${entryColumns.replace(/(\w+)/g, 'a.$1')}, r.id AS advisory, r.withdrawn IS NOT NULL AS withdrawn FROM affected a JOIN records r ON r.pk = a.record
-         WHERE a.ecosystem = ? AND a.package IN (SELECT value FROM json_each(?)) ORDER BY a.package, r.id, a.record, a.ord`;
+      : `SELECT ${entryColumns.replace(/(\w+)/g, 'a.$1')}, r.id AS advisory FROM affected a JOIN records r ON r.pk = a.record
+         WHERE a.ecosystem = ? AND a.package IN (SELECT value FROM json_each(?)) AND (r.withdrawn IS NULL OR ?) ORDER BY a.package, r.id, a.record, a.ord`;
     const matchColumns = 'SELECT a.*, r.id AS id, r.withdrawn AS withdrawn FROM affected a JOIN records r ON r.pk = a.record';
     return {
       findAffected: db.prepare<[string, string], MatchRow>(`${matchColumns} WHERE a.ecosystem = ? AND a.package = ? ORDER BY r.id, a.record, a.ord`),
@@ -116,7 +120,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
       anyRecord: db.prepare<[], { pk: number }>('SELECT pk FROM records LIMIT 1'),
-      findEntriesMany: db.prepare<[string, string], EntryRow>(findEntriesMany),
+      findEntriesMany: db.prepare<[string, string, number], EntryRow>(findEntriesMany).raw(),
     };
   }
 
@@ -256,10 +260,17 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
    */
   async findEntriesBatch(queries: readonly AffectedQuery[], options: FindOptions = {}): Promise<AffectedEntry[][]> {
     const { flag, keys, answers, wanted } = planBatch(queries, options, this.#entries);
+    const parsed = new EntryParser();
     for (const [ecosystem, names] of wanted) {
-      for (const row of this.#stmts.findEntriesMany.all(ecosystem, JSON.stringify([...names]))) {
-        if (row.withdrawn !== 0 && !options.includeWithdrawn) continue;
-        answers.get(`${flag}\u0000${row.ecosystem}\u0000${row.package}`)!.push({ advisoryId: row.advisory, affected: affectedFromRow(row) });
+      // Rows come ordered by package: one answer list per run of rows.
+      let pkg: string | undefined;
+      let list: AffectedEntry[] = [];
+      for (const row of this.#stmts.findEntriesMany.all(ecosystem, JSON.stringify([...names]), options.includeWithdrawn ? 1 : 0)) {
+        if (row[1] !== pkg) {
+          pkg = row[1];
+          list = answers.get(`${flag}\u0000${ecosystem}\u0000${pkg}`)!;
+        }
+        list.push({ advisoryId: row[8], affected: parsed.entry(row) });
       }
     }
     for (const [key, entries] of answers) {
@@ -358,6 +369,41 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
 }
 
 export const openSqliteAdvisoryStore = (path: string, options?: SqliteAdvisoryStoreOptions): SqliteAdvisoryStore => new SqliteAdvisoryStore(path, options);
+
+/**
+ * Affected entries from match rows. The JSON of ranges and version lists
+ * repeats a lot (a few thousand distinct texts among tens of thousands of
+ * entries: one fix across the branches of a distribution, one range across
+ * packages of one advisory), so each text is parsed once per batch and its
+ * (read-only) value shared, which also lets the version code's per-range
+ * memo (versions/range.ts) serve every entry with that range.
+ */
+class EntryParser {
+  readonly #ranges = new Map<string, AffectedRange[]>();
+  readonly #versions = new Map<string, string[]>();
+
+  entry(row: EntryRow): AffectedPackage {
+    const [ecosystem, name, purl, rangesText, versionsText, fixed, status, sourceRecord] = row;
+    let ranges = this.#ranges.get(rangesText);
+    if (!ranges) this.#ranges.set(rangesText, (ranges = JSON.parse(rangesText) as AffectedRange[]));
+    let versions: string[] | undefined;
+    if (versionsText !== null) {
+      versions = this.#versions.get(versionsText);
+      if (!versions) this.#versions.set(versionsText, (versions = JSON.parse(versionsText) as string[]));
+    }
+    // The key order of affectedFromRow (records.ts), so both lookups give objects alike.
+    return {
+      ecosystem,
+      name,
+      ...(purl !== null ? { purl } : {}),
+      ranges,
+      ...(versions !== undefined ? { versions } : {}),
+      ...(fixed !== null ? { fixed } : {}),
+      status: status as AffectedStatus,
+      sourceRecord,
+    };
+  }
+}
 
 /** A batch lookup's plan: memo keys in the order asked, answers (memoised ones filled, others empty) and the names still to query per ecosystem. */
 interface BatchPlan<T> {
