@@ -28,14 +28,14 @@ import type { AdvisoryReader, AdvisoryStore, AffectedEntry } from '../store/stor
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
-import { lookupCandidates, mergeEvaluations, type Evaluation } from './merge.js';
+import { addLookupCandidates, mergeLoaded, type Evaluation, type LoadedMergeContext } from './merge.js';
 import { isDistroSupported, osMatcher } from './os.js';
 
 export type { Matcher, MatchQuery, Verdict } from './matcher.js';
 export { distroEcosystems, osMatcher } from './os.js';
 export { goToolchainSemver, languageMatcher, LANGUAGE_ECOSYSTEMS } from './language.js';
 export { judge, renderRange, entryFeed } from './evidence.js';
-export { mergeEvaluations, primaryUrlFor, vendorCve, type Evaluation } from './merge.js';
+export { mergeEvaluations, mergeLoaded, primaryUrlFor, vendorCve, type Evaluation, type LoadedMergeContext } from './merge.js';
 export { rerateFindings, type RatingLookup, type RerateOptions, type RerateResult } from '../severity/enrich.js';
 export { chooseRating, collectRatings, parseSeverityOrder, SEVERITY_SOURCE_NAMES } from '../severity/precedence.js';
 
@@ -92,6 +92,36 @@ async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promi
     for (const q of pending) out.set(keyOf(q), withAdvisory(await store.findAffected(q.ecosystem, q.name)));
   }
   return out;
+}
+
+/**
+ * Every entry of a package's queries judged: the list when at least one is
+ * vulnerable, else undefined (then nothing of it is kept). An entry whose
+ * versions cannot be compared is left out, with one warning per package.
+ */
+function judgePackage(pkg: Package, queries: readonly MatchQuery[], matcher: Matcher, found: ReadonlyMap<string, readonly Entry[]>, warn: (message: string) => void): Judged[] | undefined {
+  const judged: Judged[] = [];
+  let vulnerable = false;
+  let versionWarned = false;
+  for (const query of queries) {
+    const entries = found.get(`${query.ecosystem}\u0000${query.name}`) ?? [];
+    for (const entry of entries) {
+      let verdict: Verdict;
+      try {
+        verdict = matcher.vulnerable(query, entry.affected);
+      } catch (error) {
+        if (!(error instanceof VersionError)) throw error;
+        if (!versionWarned) {
+          versionWarned = true;
+          warn(`${pkg.path}: ${pkg.name} ${query.version}: cannot compare with ${entry.advisoryId} (${query.ecosystem}): ${error.message}`);
+        }
+        continue;
+      }
+      if (verdict.vulnerable) vulnerable = true;
+      judged.push({ entry, query, verdict });
+    }
+  }
+  return vulnerable ? judged : undefined;
 }
 
 export async function matchInventory(inventory: Inventory, store: MatchStore, options: MatchOptions = {}): Promise<Finding[]> {
@@ -160,25 +190,10 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       continue;
     }
     for (const message of plan.warnings) warn(message);
-    const judged: Judged[] = [];
-    let versionWarned = false;
-    for (const query of plan.queries) {
-      const entries = found.get(`${query.ecosystem}\u0000${query.name}`) ?? [];
-      for (const entry of entries) {
-        try {
-          judged.push({ entry, query, verdict: matcher.vulnerable(query, entry.affected) });
-        } catch (error) {
-          if (!(error instanceof VersionError)) throw error;
-          if (!versionWarned) {
-            versionWarned = true;
-            warn(`${pkg.path}: ${pkg.name} ${query.version}: cannot compare with ${entry.advisoryId} (${query.ecosystem}): ${error.message}`);
-          }
-        }
-      }
-    }
     // A package none of whose entries is vulnerable has no finding (merging decides only vulnerable
-    // evidence), so its advisories are never loaded.
-    if (judged.some((j) => j.verdict.vulnerable)) vulnerable.push({ pkg, matcher, judged });
+    // evidence), so its advisories are never loaded and its verdicts are not kept.
+    const judged = judgePackage(pkg, plan.queries, matcher, found, warn);
+    if (judged) vulnerable.push({ pkg, matcher, judged });
   }
   if (unmatchedOsPackages > 0) {
     const packages = unmatchedOsPackages === 1 ? '1 OS package was' : `${unmatchedOsPackages} OS packages were`;
@@ -190,8 +205,11 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   }
 
   // Third pass: the advisories of the vulnerable packages' entries (together when the store can), then merging.
-  await load(vulnerable.flatMap((v) => v.judged.filter((j) => !j.entry.advisory).map((j) => j.entry.advisoryId)));
+  const wanted = new Set<string>();
+  for (const v of vulnerable) for (const j of v.judged) if (!j.entry.advisory) wanted.add(j.entry.advisoryId);
+  await load(wanted);
   const judgedPackages: { readonly pkg: Package; readonly evaluations: readonly Evaluation[] }[] = [];
+  const candidates = new Set<string>();
   for (const { pkg, matcher, judged } of vulnerable) {
     const evaluations: Evaluation[] = [];
     for (const { entry, query, verdict } of judged) {
@@ -200,19 +218,18 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       if (!advisory) throw new Error(`advisory ${entry.advisoryId} has no record: the advisory database changed during matching; scan again`);
       evaluations.push({ match: { advisory, affected: entry.affected }, query, verdict, distribution: matcher.distribution });
     }
+    addLookupCandidates(evaluations, candidates);
     judgedPackages.push({ pkg, evaluations });
   }
-  // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can.
-  if (store.getByIds) await load(judgedPackages.flatMap((j) => lookupCandidates(j.evaluations)));
+  // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can;
+  // then every package is merged without waiting on the store.
+  await load(candidates);
+  const lookup = (id: string): Advisory | undefined => loaded.get(id);
   const findings: Finding[] = [];
   for (const { pkg, evaluations } of judgedPackages) {
     const createdBy = pkg.layer ? options.layerCreatedBy?.(pkg.layer) : undefined;
-    const merged = await mergeEvaluations(pkg, evaluations, {
-      getById,
-      ...(pkg.layer ? { layer: pkg.layer } : {}),
-      ...(createdBy ? { layerCreatedBy: createdBy } : {}),
-    });
-    appendAll(findings, merged);
+    const context: LoadedMergeContext = pkg.layer ? { lookup, layer: pkg.layer, ...(createdBy ? { layerCreatedBy: createdBy } : {}) } : { lookup };
+    appendAll(findings, mergeLoaded(pkg, evaluations, context));
   }
   return findings.sort(compareFindings);
 }
