@@ -21,12 +21,13 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { describeKind, normalizePackageName, type Advisory, type AffectedMatch, type AffectedPackage, type AffectedRange, type AffectedStatus } from '../../core/index.js';
-import { mergeRecords } from './merge.js';
+import { describeKind, normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
+import { EntryParser, planBatch, type EntryRow } from './batch.js';
+import { mergeFacts, mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
 import { contentDigest, feedSources, forgetCounts, hasKeptCounts, keepCounts, rowCounts, storeStatus } from './status.js';
-import { StoreError, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
+import { StoreError, type AdvisoryFacts, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
 import { sqliteExploitation, type ExploitWriter } from '../exploit/store.js';
 
 export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './schema.js';
@@ -44,12 +45,6 @@ const ABSENT_MEMO_LIMIT = 100_000;
 const READER_MMAP_BYTES = 1 << 30;
 
 type MatchRow = AffectedRow & { id: string; withdrawn: string | null };
-/**
- * A row of the match table (or, below schema v5, the same columns from `affected` joined with `records`),
- * read as an array (`raw()`): no object per row, the columns in this order.
- */
-type EntryRow = [ecosystem: string, pkg: string, purl: string | null, ranges: string, versions: string | null, fixed: string | null, status: string, sourceRecord: string, advisory: string];
-
 export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly path: string;
   readonly db: Database.Database;
@@ -58,6 +53,8 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly #records: RecordTables;
   readonly #stmts: ReturnType<SqliteAdvisoryStore['prepare']>;
   readonly #merged = new Map<string, Advisory>();
+  /** Merged advisories without their entries (`getFactsByIds`), memoised and cleared like #merged. */
+  readonly #facts = new Map<string, AdvisoryFacts>();
   /** Ids known to have no record (a CVE without an NVD record, looked up for every finding named by it). */
   readonly #absent = new Set<string>();
   /** findAffected answers by (ecosystem, package), memoised like #merged and cleared with it. */
@@ -192,7 +189,39 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     return out;
   }
 
+  /**
+   * `getByIds` without the affected entries: every record's facts (`factsByIds`), merged like the
+   * records (`mergeFacts`). What matching loads of the advisories that produced a finding and of the
+   * CVE records beside them; memoised like the advisories (a full advisory loaded serves as its facts).
+   */
+  async getFactsByIds(ids: readonly string[]): Promise<Map<string, AdvisoryFacts | undefined>> {
+    const out = new Map<string, AdvisoryFacts | undefined>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      if (out.has(id)) continue;
+      const known = this.#facts.get(id) ?? this.#merged.get(id);
+      if (known) out.set(id, known);
+      else if (this.#absent.has(id)) out.set(id, undefined);
+      else {
+        out.set(id, undefined);
+        missing.push(id);
+      }
+    }
+    const loaded = this.#records.factsByIds(missing);
+    for (const id of missing) {
+      const facts = mergeFacts(loaded.get(id) ?? []);
+      if (facts === undefined) this.remember(id, undefined);
+      else {
+        if (this.#facts.size >= MERGED_MEMO_LIMIT) this.#facts.clear();
+        this.#facts.set(id, facts);
+      }
+      out.set(id, facts);
+    }
+    return out;
+  }
+
   private clearMemos(): void {
+    this.#facts.clear();
     this.#merged.clear();
     this.#absent.clear();
     this.#affected.clear();
@@ -369,69 +398,3 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
 }
 
 export const openSqliteAdvisoryStore = (path: string, options?: SqliteAdvisoryStoreOptions): SqliteAdvisoryStore => new SqliteAdvisoryStore(path, options);
-
-/**
- * Affected entries from match rows. The JSON of ranges and version lists
- * repeats a lot (a few thousand distinct texts among tens of thousands of
- * entries: one fix across the branches of a distribution, one range across
- * packages of one advisory), so each text is parsed once per batch and its
- * (read-only) value shared, which also lets the version code's per-range
- * memo (versions/range.ts) serve every entry with that range.
- */
-class EntryParser {
-  readonly #ranges = new Map<string, AffectedRange[]>();
-  readonly #versions = new Map<string, string[]>();
-
-  entry(row: EntryRow): AffectedPackage {
-    const [ecosystem, name, purl, rangesText, versionsText, fixed, status, sourceRecord] = row;
-    let ranges = this.#ranges.get(rangesText);
-    if (!ranges) this.#ranges.set(rangesText, (ranges = JSON.parse(rangesText) as AffectedRange[]));
-    let versions: string[] | undefined;
-    if (versionsText !== null) {
-      versions = this.#versions.get(versionsText);
-      if (!versions) this.#versions.set(versionsText, (versions = JSON.parse(versionsText) as string[]));
-    }
-    // The key order of affectedFromRow (records.ts), so both lookups give objects alike.
-    return {
-      ecosystem,
-      name,
-      ...(purl !== null ? { purl } : {}),
-      ranges,
-      ...(versions !== undefined ? { versions } : {}),
-      ...(fixed !== null ? { fixed } : {}),
-      status: status as AffectedStatus,
-      sourceRecord,
-    };
-  }
-}
-
-/** A batch lookup's plan: memo keys in the order asked, answers (memoised ones filled, others empty) and the names still to query per ecosystem. */
-interface BatchPlan<T> {
-  readonly flag: string;
-  readonly keys: string[];
-  readonly answers: Map<string, T[]>;
-  /** ecosystem → normalised names not memoised */
-  readonly wanted: Map<string, Set<string>>;
-}
-
-/** One planner for both batch lookups (records with their advisories, and bare entries): the same keys, the same memo rules. */
-function planBatch<T>(queries: readonly AffectedQuery[], options: FindOptions, memo: ReadonlyMap<string, T[]>): BatchPlan<T> {
-  const flag = options.includeWithdrawn ? 'w' : '-';
-  const keys = queries.map((q) => `${flag}\u0000${q.ecosystem}\u0000${normalizePackageName(q.ecosystem, q.name)}`);
-  const answers = new Map<string, T[]>();
-  const wanted = new Map<string, Set<string>>();
-  queries.forEach((q, i) => {
-    const key = keys[i]!;
-    if (answers.has(key)) return;
-    const hit = memo.get(key);
-    if (hit) {
-      answers.set(key, hit);
-      return;
-    }
-    answers.set(key, []);
-    let names = wanted.get(q.ecosystem);
-    if (!names) wanted.set(q.ecosystem, (names = new Set()));
-    names.add(normalizePackageName(q.ecosystem, q.name));
-  });
-  return { flag, keys, answers, wanted };
-}
