@@ -5,7 +5,7 @@
  * an affected entry against a version. Version order comes only from
  * src/vuln/versions.
  */
-import type { AdvisoryEvent, AffectedMatch, AffectedPackage, MatchEvidence } from '../../core/index.js';
+import type { AdvisoryEvent, AffectedMatch, AffectedPackage, AffectedRange, MatchEvidence } from '../../core/index.js';
 import { schemeForEcosystem, schemeForRange } from '../versions/all.js';
 import { inRange } from '../versions/range.js';
 import type { VersionScheme } from '../versions/scheme.js';
@@ -65,20 +65,36 @@ function nextFix(scheme: VersionScheme, version: string, events: readonly Adviso
  * when the version cannot be ordered by the entry's scheme.
  */
 export function judge(query: MatchQuery, affected: AffectedPackage): Verdict {
-  // The verdict depends only on the entry and the version: many packages share both (every binary
-  // package of one source package, the same library in several places), so each pair is judged once.
-  let byVersion = VERDICTS.get(affected);
-  if (!byVersion) VERDICTS.set(affected, (byVersion = new Map()));
-  let verdict = byVersion.get(query.version);
+  // The verdict depends only on the entry's content and the version: many packages share both (every binary
+  // package of one source package, the same library in several places), and many entries share their content
+  // (the store hands out one ranges/versions value per distinct text), so each pair is judged once.
+  const byShape = verdictsFor(affected);
+  const key = `${query.version}\u0000${affected.ecosystem}\u0000${affected.status}\u0000${affected.fixed === undefined ? '\u0001' : affected.fixed}`;
+  let verdict = byShape.get(key);
   if (!verdict) {
     verdict = judgeOnce(query.version, affected); // a VersionError is thrown again on every call, never cached
-    byVersion.set(query.version, verdict);
+    byShape.set(key, verdict);
   }
   return verdict;
 }
 
-/** Verdicts per affected entry (entries are read-only) and queried version. */
-const VERDICTS = new WeakMap<AffectedPackage, Map<string, Verdict>>();
+const NO_VERSIONS: readonly string[] = [];
+
+/**
+ * Verdicts by the entry's ranges and version list (read-only values, shared
+ * by entries of the same text), then by version, ecosystem, status and fixed
+ * version: everything `judgeOnce` reads.
+ */
+const VERDICTS = new WeakMap<readonly AffectedRange[], WeakMap<readonly string[], Map<string, Verdict>>>();
+
+function verdictsFor(affected: AffectedPackage): Map<string, Verdict> {
+  let byVersions = VERDICTS.get(affected.ranges);
+  if (!byVersions) VERDICTS.set(affected.ranges, (byVersions = new WeakMap()));
+  const versions = affected.versions ?? NO_VERSIONS;
+  let verdicts = byVersions.get(versions);
+  if (!verdicts) byVersions.set(versions, (verdicts = new Map()));
+  return verdicts;
+}
 
 function judgeOnce(version: string, affected: AffectedPackage): Verdict {
   const query = { version };
@@ -129,8 +145,8 @@ export function entryFeed(affected: AffectedPackage): string {
   return 'osv';
 }
 
-/** The evidence of one matched entry. */
-export function evidenceOf(match: AffectedMatch, query: MatchQuery, verdict: Verdict, distribution: boolean): MatchEvidence {
+/** The evidence of one matched entry (of its advisory, only the id is read). */
+export function evidenceOf(match: Pick<AffectedMatch, 'affected'> & { readonly advisory: { readonly id: string } }, query: MatchQuery, verdict: Verdict, distribution: boolean): MatchEvidence {
   const vendor = distribution ? match.affected.sourceRecord || match.advisory.id : undefined;
   return {
     feed: entryFeed(match.affected),

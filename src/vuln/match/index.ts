@@ -24,7 +24,7 @@ import {
   type Inventory,
   type Package,
 } from '../../core/index.js';
-import type { AdvisoryReader, AdvisoryStore, AffectedEntry } from '../store/store.js';
+import type { AdvisoryFacts, AdvisoryReader, AdvisoryStore, AffectedEntry } from '../store/store.js';
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
@@ -43,7 +43,9 @@ export { chooseRating, collectRatings, parseSeverityOrder, SEVERITY_SOURCE_NAMES
 export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
 
 /** What matching needs from the store (an AdvisoryStore has it); the batch lookups are used when the store offers them. */
-export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds'>> & Partial<Pick<AdvisoryReader, 'exploitation'>>;
+export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> &
+  Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds' | 'getFactsByIds'>> &
+  Partial<Pick<AdvisoryReader, 'exploitation'>>;
 
 export interface MatchOptions {
   readonly matchers?: readonly Matcher[];
@@ -127,22 +129,18 @@ function judgePackage(pkg: Package, queries: readonly MatchQuery[], matcher: Mat
 export async function matchInventory(inventory: Inventory, store: MatchStore, options: MatchOptions = {}): Promise<Finding[]> {
   const matchers = options.matchers ?? MATCHERS;
   const warn = options.onWarning ?? (() => undefined);
-  /** Advisories by id for the run: loaded together when the store can (`load`), else one by one. */
-  const loaded = new Map<string, Advisory | undefined>();
-  const getById = async (id: string): Promise<Advisory | undefined> => {
-    if (!loaded.has(id)) loaded.set(id, await store.getById(id));
-    return loaded.get(id);
-  };
-  const load = async (ids: Iterable<string>): Promise<void> => {
-    const missing = new Set<string>();
-    for (const id of ids) if (!loaded.has(id)) missing.add(id);
-    if (missing.size === 0) return;
-    if (store.getByIds) {
-      const found = await store.getByIds([...missing]);
-      for (const id of missing) loaded.set(id, found.get(id));
-    } else {
-      for (const id of missing) await getById(id);
-    }
+  /**
+   * What the run shows of advisories, by id: the facts alone (`getFactsByIds`: no affected
+   * entries to parse) when the store offers them, else whole advisories, together when the store
+   * can (`getByIds`), else one by one.
+   */
+  const loaded = new Map<string, AdvisoryFacts | undefined>();
+  const load = async (ids: ReadonlySet<string>): Promise<void> => {
+    const missing: string[] = [];
+    for (const id of ids) if (!loaded.has(id)) missing.push(id);
+    if (missing.length === 0) return;
+    const batch = store.getFactsByIds ? await store.getFactsByIds(missing) : store.getByIds ? await store.getByIds(missing) : undefined;
+    for (const id of missing) loaded.set(id, batch ? batch.get(id) : await store.getById(id));
   };
 
   const os = inventory.os;
@@ -224,7 +222,7 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can;
   // then every package is merged without waiting on the store.
   await load(candidates);
-  const lookup = (id: string): Advisory | undefined => loaded.get(id);
+  const lookup = (id: string): AdvisoryFacts | undefined => loaded.get(id);
   const findings: Finding[] = [];
   for (const { pkg, evaluations } of judgedPackages) {
     const createdBy = pkg.layer ? options.layerCreatedBy?.(pkg.layer) : undefined;

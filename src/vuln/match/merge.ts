@@ -19,8 +19,7 @@
  * packages, GHSA first for language packages); `severitySource` says which.
  */
 import {
-  type Advisory,
-  type AffectedMatch,
+  type AffectedPackage,
   type Finding,
   type FindingStatus,
   type LayerOrigin,
@@ -32,10 +31,12 @@ import { chooseRating, collectRatings, type Rated } from '../severity/precedence
 import { schemeByName } from '../versions/all.js';
 import { entryFeed, evidenceOf } from './evidence.js';
 import type { MatchQuery, Verdict } from './matcher.js';
+import type { AdvisoryFacts } from '../store/store.js';
 
 /** One affected entry judged against one query of one package. */
 export interface Evaluation {
-  readonly match: AffectedMatch;
+  /** The entry and its advisory (an AffectedMatch, or the advisory's facts alone: all merging reads of it). */
+  readonly match: { readonly advisory: AdvisoryFacts; readonly affected: AffectedPackage };
   readonly query: MatchQuery;
   readonly verdict: Verdict;
   /** From a distribution matcher (vendor data outranks upstream ranges). */
@@ -44,7 +45,7 @@ export interface Evaluation {
 
 export interface MergeContext {
   /** An advisory by exact id (the CVE's NVD record), cached by the caller. */
-  readonly getById: (id: string) => Promise<Advisory | undefined>;
+  readonly getById: (id: string) => Promise<AdvisoryFacts | undefined>;
   readonly layer?: LayerOrigin;
   readonly layerCreatedBy?: string;
 }
@@ -80,13 +81,13 @@ interface Facts {
   aliasesFor?: string;
   /** Ratings of this advisory with the CVE record `ratingsWith` (null: none). */
   ratings?: Severity[];
-  ratingsWith?: Advisory | null;
+  ratingsWith?: AdvisoryFacts | null;
   rated?: [language: Rated | undefined, distribution: Rated | undefined];
 }
 
-const FACTS = new WeakMap<Advisory, Facts>();
+const FACTS = new WeakMap<AdvisoryFacts, Facts>();
 
-function factsOf(a: Advisory): Facts {
+function factsOf(a: AdvisoryFacts): Facts {
   let facts = FACTS.get(a);
   if (!facts) {
     const out = new Set<string>([a.id, ...a.aliases, ...a.upstream]);
@@ -101,12 +102,12 @@ function factsOf(a: Advisory): Facts {
   return facts;
 }
 
-function idsOf(a: Advisory): readonly string[] {
+function idsOf(a: AdvisoryFacts): readonly string[] {
   return factsOf(a).all;
 }
 
 /** Reference URLs of an advisory, in order, each once. */
-function urlsOf(a: Advisory): readonly string[] {
+function urlsOf(a: AdvisoryFacts): readonly string[] {
   const facts = factsOf(a);
   return (facts.urls ??= [...new Set(a.references.map((r) => r.url))]);
 }
@@ -121,7 +122,7 @@ function aliasesWithout(facts: Facts, id: string): readonly string[] {
 }
 
 /** Ratings and the chosen one of a single advisory beside the CVE record `nvd`, kept for the last `nvd` asked. */
-function ratedAlone(a: Advisory, nvd: Advisory | undefined, distribution: boolean): { readonly ratings: Severity[]; readonly rated: Rated } {
+function ratedAlone(a: AdvisoryFacts, nvd: AdvisoryFacts | undefined, distribution: boolean): { readonly ratings: Severity[]; readonly rated: Rated } {
   const facts = factsOf(a);
   const key = nvd ?? null;
   if (!facts.ratings || facts.ratingsWith !== key) {
@@ -184,7 +185,7 @@ class UnionFind {
 }
 
 /** The vendor's page for the id, else NVD's, else the advisory's first ADVISORY reference. */
-export function primaryUrlFor(id: string, ecosystem: string, advisory: Advisory | undefined): string | undefined {
+export function primaryUrlFor(id: string, ecosystem: string, advisory: AdvisoryFacts | undefined): string | undefined {
   const distro = ecosystem.split(':')[0];
   if (CVE.test(id)) {
     if (distro === 'Debian') return `https://security-tracker.debian.org/tracker/${id}`;
@@ -229,14 +230,14 @@ interface Group {
 /** Merging with every advisory it may look up already at hand (`lookupCandidates`, loaded by the caller). */
 export interface LoadedMergeContext {
   /** An advisory by exact id (the CVE's own record), among those loaded for `lookupCandidates`. */
-  readonly lookup: (id: string) => Advisory | undefined;
+  readonly lookup: (id: string) => AdvisoryFacts | undefined;
   readonly layer?: LayerOrigin;
   readonly layerCreatedBy?: string;
 }
 
 /** The findings for one package from every affected entry judged for it. */
 export async function mergeEvaluations(pkg: Package, evaluations: readonly Evaluation[], context: MergeContext): Promise<Finding[]> {
-  const known = new Map<string, Advisory | undefined>();
+  const known = new Map<string, AdvisoryFacts | undefined>();
   for (const id of lookupCandidates(evaluations)) known.set(id, await context.getById(id));
   return mergeLoaded(pkg, evaluations, {
     lookup: (id) => known.get(id),
@@ -340,7 +341,7 @@ function vulnerableDeciders(evaluations: readonly Evaluation[], distribution: bo
 }
 
 /** The group's distinct advisories by id, in order of first appearance (the last object seen for an id, as a Map keeps it). */
-function distinctAdvisories(evaluations: readonly Evaluation[]): Advisory[] {
+function distinctAdvisories(evaluations: readonly Evaluation[]): AdvisoryFacts[] {
   const first = evaluations[0]!.match.advisory;
   if (evaluations.every((e) => e.match.advisory === first)) return [first];
   return [...new Map(evaluations.map((e) => [e.match.advisory.id, e.match.advisory])).values()];
@@ -415,7 +416,7 @@ function decide(pkg: Package, g: Group, context: LoadedMergeContext): Finding | 
 }
 
 /** The first non-empty text of primary, then the advisories, then the CVE's record. */
-function firstText(primary: Advisory, advisories: readonly Advisory[], nvd: Advisory | undefined, text: (a: Advisory) => string | undefined): string | undefined {
+function firstText(primary: AdvisoryFacts, advisories: readonly AdvisoryFacts[], nvd: AdvisoryFacts | undefined, text: (a: AdvisoryFacts) => string | undefined): string | undefined {
   const own = text(primary);
   if (own) return own;
   for (const a of advisories) {
@@ -426,7 +427,7 @@ function firstText(primary: Advisory, advisories: readonly Advisory[], nvd: Advi
 }
 
 /** Every reference URL of primary, the advisories and the CVE's record, once each, in that order; one advisory's own list when it is alone. */
-function referencesOf(primary: Advisory, advisories: readonly Advisory[], nvd: Advisory | undefined): readonly string[] {
+function referencesOf(primary: AdvisoryFacts, advisories: readonly AdvisoryFacts[], nvd: AdvisoryFacts | undefined): readonly string[] {
   if (advisories.length === 1 && advisories[0] === primary && (!nvd || nvd === primary)) return urlsOf(primary);
   const urls = new Set<string>(urlsOf(primary));
   for (const a of advisories) for (const url of urlsOf(a)) urls.add(url);
