@@ -17,6 +17,12 @@
  * record (looked up by id) is kept in `ratings`, and the one reported is
  * chosen by `severity/precedence.ts` (the distributor first for distribution
  * packages, GHSA first for language packages); `severitySource` says which.
+ *
+ * Merging reads of an advisory only what `AdvisoryFacts` holds (no affected
+ * list): the matcher loads no more for the advisories that produced a
+ * finding. What it derives from each advisory (ids, URLs, sorted aliases,
+ * ratings) is kept per advisory object (derived.ts), and `mergeLoaded` runs
+ * without awaiting once the CVE records it may look up are loaded.
  */
 import {
   type AffectedPackage,
@@ -32,6 +38,9 @@ import { schemeByName } from '../versions/all.js';
 import { entryFeed, evidenceOf } from './evidence.js';
 import type { MatchQuery, Verdict } from './matcher.js';
 import type { AdvisoryFacts } from '../store/store.js';
+import { aliasesWithout, CVE, derivedOf, idsOf, ratedAlone, urlsOf } from './derived.js';
+
+export { vendorCve } from './derived.js';
 
 /** One affected entry judged against one query of one package. */
 export interface Evaluation {
@@ -50,90 +59,8 @@ export interface MergeContext {
   readonly layerCreatedBy?: string;
 }
 
-const CVE = /^CVE-\d{4}-\d+$/;
-const VENDOR_CVE = /^(?:[A-Z]+)-(CVE-\d{4}-\d+)$/;
 /** Ids that a distribution publishes itself (OSV records of the vendor's own advisories). */
 const VENDOR_ID = /^(DEBIAN|DSA|DLA|DTSA|UBUNTU|USN|LSN|ALPINE|RLSA|RXSA|ALSA|ALBA|ALEA|RHSA|RHBA|RHEA|CGA|SUSE|openSUSE|MAL-NEVER|MINI|BIT|PHSA|ELSA|ECHO|V8)-/;
-
-/** The CVE a vendor id stands for (`UBUNTU-CVE-2021-3782` → `CVE-2021-3782`). */
-export function vendorCve(id: string): string | undefined {
-  return VENDOR_CVE.exec(id)?.[1];
-}
-
-/**
- * What merging reads of one advisory, worked out once per advisory object
- * (advisories are read-only, and one is met by every package it matches):
- * its ids, the CVEs and GHSA ids among them, its reference URLs, the sorted
- * aliases for the id its findings are named by, and its ratings with the CVE
- * record last merged beside it. One object per advisory, so a finding of a
- * single advisory (most of them) is built from shared, ready values.
- */
-interface Facts {
-  /** The advisory's id, aliases, upstream ids and the CVEs vendor ids stand for. */
-  readonly all: readonly string[];
-  /** The CVEs among them. */
-  readonly cves: readonly string[];
-  /** The GHSA ids among them, sorted. */
-  readonly ghsa: readonly string[];
-  urls?: readonly string[];
-  /** `all` without `aliasesFor`, sorted. */
-  aliases?: readonly string[];
-  aliasesFor?: string;
-  /** Ratings of this advisory with the CVE record `ratingsWith` (null: none). */
-  ratings?: Severity[];
-  ratingsWith?: AdvisoryFacts | null;
-  rated?: [language: Rated | undefined, distribution: Rated | undefined];
-}
-
-const FACTS = new WeakMap<AdvisoryFacts, Facts>();
-
-function factsOf(a: AdvisoryFacts): Facts {
-  let facts = FACTS.get(a);
-  if (!facts) {
-    const out = new Set<string>([a.id, ...a.aliases, ...a.upstream]);
-    for (const id of [...out]) {
-      const cve = vendorCve(id);
-      if (cve) out.add(cve);
-    }
-    const all = [...out];
-    facts = { all, cves: all.filter((x) => CVE.test(x)), ghsa: all.filter((x) => x.startsWith('GHSA-')).sort() };
-    FACTS.set(a, facts);
-  }
-  return facts;
-}
-
-function idsOf(a: AdvisoryFacts): readonly string[] {
-  return factsOf(a).all;
-}
-
-/** Reference URLs of an advisory, in order, each once. */
-function urlsOf(a: AdvisoryFacts): readonly string[] {
-  const facts = factsOf(a);
-  return (facts.urls ??= [...new Set(a.references.map((r) => r.url))]);
-}
-
-/** The advisory's ids without `id`, sorted (kept for the last id asked: a finding of this advisory is named alike for every package). */
-function aliasesWithout(facts: Facts, id: string): readonly string[] {
-  if (facts.aliasesFor !== id || !facts.aliases) {
-    facts.aliases = facts.all.filter((x) => x !== id).sort();
-    facts.aliasesFor = id;
-  }
-  return facts.aliases;
-}
-
-/** Ratings and the chosen one of a single advisory beside the CVE record `nvd`, kept for the last `nvd` asked. */
-function ratedAlone(a: AdvisoryFacts, nvd: AdvisoryFacts | undefined, distribution: boolean): { readonly ratings: Severity[]; readonly rated: Rated } {
-  const facts = factsOf(a);
-  const key = nvd ?? null;
-  if (!facts.ratings || facts.ratingsWith !== key) {
-    facts.ratings = collectRatings(nvd ? [...nvd.severities, ...a.severities] : a.severities);
-    facts.ratingsWith = key;
-    facts.rated = [undefined, undefined];
-  }
-  const slot = distribution ? 1 : 0;
-  const rated = (facts.rated![slot] ??= chooseRating(facts.ratings, distribution));
-  return { ratings: facts.ratings, rated };
-}
 
 /**
  * The ids merging may look up with `getById` for one package's evaluations (a
@@ -150,7 +77,7 @@ export function lookupCandidates(evaluations: readonly Evaluation[]): string[] {
 
 /** `lookupCandidates` added to `out` (for a caller gathering those of many packages); assumes something was found vulnerable. */
 export function addLookupCandidates(evaluations: readonly Evaluation[], out: Set<string>): void {
-  for (const e of evaluations) for (const id of factsOf(e.match.advisory).cves) out.add(id);
+  for (const e of evaluations) for (const id of derivedOf(e.match.advisory).cves) out.add(id);
 }
 
 /** 0: the vendor's own feed; 1: an OSV record the vendor published; 2: anything else. */
@@ -259,7 +186,7 @@ export function mergeLoaded(pkg: Package, evaluations: readonly Evaluation[], co
     }
   }
   if (single) {
-    const cves = factsOf(first).cves;
+    const cves = derivedOf(first).cves;
     const f = decide(pkg, cves.length > 1 ? { evaluations, umbrellaCves: cves } : { evaluations }, context);
     return f ? [f] : [];
   }
@@ -271,7 +198,7 @@ function mergeGroups(pkg: Package, evaluations: readonly Evaluation[], context: 
   const umbrella = new Map<string, readonly string[]>();
   for (const e of evaluations) {
     const a = e.match.advisory;
-    const { all: ids, cves } = factsOf(a);
+    const { all: ids, cves } = derivedOf(a);
     uf.find(a.id);
     if (cves.length > 1) {
       umbrella.set(a.id, cves);
@@ -300,7 +227,7 @@ function mergeGroups(pkg: Package, evaluations: readonly Evaluation[], context: 
       umbrellas.push(g);
       continue;
     }
-    for (const e of g.evaluations) for (const id of factsOf(e.match.advisory).cves) seenCves.add(id);
+    for (const e of g.evaluations) for (const id of derivedOf(e.match.advisory).cves) seenCves.add(id);
     const f = decide(pkg, g, context);
     if (!f) continue;
     findings.push(f);
@@ -361,7 +288,7 @@ function decide(pkg: Package, g: Group, context: LoadedMergeContext): Finding | 
   let id: string;
   let aliases: readonly string[];
   if (advisories.length === 1) {
-    const facts = factsOf(advisories[0]!);
+    const facts = derivedOf(advisories[0]!);
     id = g.umbrellaCves ? primary.id : facts.cves.length === 1 ? facts.cves[0]! : facts.ghsa.length === 1 ? facts.ghsa[0]! : primary.id;
     aliases = aliasesWithout(facts, id);
   } else {
