@@ -4,7 +4,8 @@
  * 10,000 packages matched against the database bench/scan.ts builds, each run
  * with a freshly opened read-only store (as one `portcullis scan` process has;
  * the process itself is warmed by one match first). Wall and CPU time (user +
- * system) per run; medians, spreads and the load average before and after.
+ * system) per run, and the main thread's garbage-collection pauses during it
+ * (`perf_hooks` gc entries); medians, spreads and the load average before and after.
  *
  * env BENCH_RUNS (default 15), BENCH_DB (default: bench/scan.ts's database),
  * BENCH_OTHER: the root of another build of this project (a `git archive` copy
@@ -16,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { Finding, Inventory } from '../src/core/index.js';
 import { matchInventory } from '../src/vuln/match/index.js';
 import { SCHEMA_VERSION, SqliteAdvisoryStore } from '../src/vuln/store/sqlite.js';
@@ -75,23 +76,37 @@ const findings = JSON.parse(expected.get(sides[0]!)!) as unknown[];
 for (const side of sides.slice(1)) if (expected.get(side) !== expected.get(sides[0]!)) throw new Error(`${side.label}: findings differ from this tree's`);
 expected.clear();
 
+let gcMs = 0;
+const gcObserver = new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+/** The gc entries of a run arrive asynchronously: wait a turn of the event loop before reading them. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+const gcPause = new Map<Side, number[]>(sides.map((s) => [s, []]));
 const wall = new Map<Side, number[]>(sides.map((s) => [s, []]));
 const cpu = new Map<Side, number[]>(sides.map((s) => [s, []]));
 for (let i = 0; i < RUNS; i++) {
   for (const side of sides) {
+    await settle();
+    gcMs = 0;
     const c = process.cpuUsage();
     const t = performance.now();
     await side.match(inventory, side.db);
     wall.get(side)!.push(performance.now() - t);
     const used = process.cpuUsage(c);
     cpu.get(side)!.push((used.user + used.system) / 1000);
+    await settle();
+    gcPause.get(side)!.push(gcMs);
   }
 }
+gcObserver.disconnect();
 console.log(`${inventory.packages.length} packages (${names} distinct DB names), ${findings.length} findings, ${RUNS} fresh-store runs per side`);
 for (const side of sides) {
   const w = wall.get(side)!;
   const c = cpu.get(side)!;
-  console.log(`${side.label}: wall ${median(w).toFixed(0)} ms (runs ${spread(w)}), CPU ${median(c).toFixed(0)} ms (runs ${spread(c)})`);
+  const g = gcPause.get(side)!;
+  console.log(`${side.label}: wall ${median(w).toFixed(0)} ms (runs ${spread(w)}), CPU ${median(c).toFixed(0)} ms (runs ${spread(c)}), GC pauses ${median(g).toFixed(0)} ms (runs ${spread(g)})`);
 }
 if (sides.length === 2) {
   const [a, b] = sides as [Side, Side];

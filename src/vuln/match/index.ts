@@ -24,7 +24,7 @@ import {
   type Inventory,
   type Package,
 } from '../../core/index.js';
-import type { AdvisoryFacts, AdvisoryReader, AdvisoryStore, AffectedEntry } from '../store/store.js';
+import type { AdvisoryFacts, AdvisoryReader, AdvisoryStore, AffectedEntry, AffectedQuery } from '../store/store.js';
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
@@ -38,6 +38,8 @@ export { judge, renderRange, entryFeed } from './evidence.js';
 export { mergeEvaluations, mergeLoaded, primaryUrlFor, vendorCve, type Evaluation, type LoadedMergeContext } from './merge.js';
 export { rerateFindings, type RatingLookup, type RerateOptions, type RerateResult } from '../severity/enrich.js';
 export { chooseRating, collectRatings, parseSeverityOrder, SEVERITY_SOURCE_NAMES } from '../severity/precedence.js';
+
+const NO_WARNINGS: readonly string[] = [];
 
 /** The one list of matchers; the first whose `filter` accepts a package handles it. */
 export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
@@ -80,7 +82,7 @@ interface Judged {
  */
 async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promise<Map<string, readonly Entry[]>> {
   const out = new Map<string, readonly Entry[]>();
-  const asked = pending.map((q) => ({ ecosystem: q.ecosystem, name: q.name }));
+  const asked: readonly AffectedQuery[] = pending;
   const keyOf = (q: MatchQuery): string => `${q.ecosystem}\u0000${q.name}`;
   const withAdvisory = (matches: readonly AffectedMatch[]): Entry[] => matches.map((m) => ({ advisoryId: m.advisory.id, affected: m.affected, advisory: m.advisory }));
   if (asked.length === 0) return out;
@@ -162,9 +164,9 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       plans.push(matcher ? { matcher, queries: [], warnings: [] } : undefined);
       continue;
     }
-    const warnings: string[] = [];
-    const queries = matcher.query(pkg, os, (message) => warnings.push(message));
-    plans.push({ matcher, queries, warnings });
+    let warnings: string[] | undefined;
+    const queries = matcher.query(pkg, os, (message) => (warnings ??= []).push(message));
+    plans.push({ matcher, queries, warnings: warnings ?? NO_WARNINGS });
     for (const q of queries) {
       const key = `${q.ecosystem}\u0000${q.name}`;
       if (!pendingKeys.has(key)) {

@@ -24,9 +24,23 @@ export type EntryRow = [ecosystem: string, pkg: string, purl: string | null, ran
 export class EntryParser {
   readonly #ranges = new Map<string, AffectedRange[]>();
   readonly #versions = new Map<string, string[]>();
+  /** Short texts repeated across rows (source records, advisory ids, purls, statuses): one kept string each. */
+  readonly #strings = new Map<string, string>();
 
-  entry(row: EntryRow): AffectedPackage {
-    const [ecosystem, name, purl, rangesText, versionsText, fixed, status, sourceRecord] = row;
+  /** One string per distinct text: the row's copy is garbage at once, instead of one more string kept per entry. */
+  intern(text: string): string {
+    const known = this.#strings.get(text);
+    if (known !== undefined) return known;
+    this.#strings.set(text, text);
+    return text;
+  }
+
+  /** The entry of a row; `ecosystem` and `name` are the caller's strings for the row's (equal) ones. */
+  entry(row: EntryRow, ecosystem: string, name: string): AffectedPackage {
+    const [, , purlText, rangesText, versionsText, fixed, statusText, sourceRecordText] = row;
+    const purl = purlText === null ? null : this.intern(purlText);
+    const status = this.intern(statusText);
+    const sourceRecord = this.intern(sourceRecordText);
     let ranges = this.#ranges.get(rangesText);
     if (!ranges) this.#ranges.set(rangesText, (ranges = JSON.parse(rangesText) as AffectedRange[]));
     let versions: string[] | undefined;

@@ -313,12 +313,19 @@ export class RecordTables {
       for (const [id, records] of this.byIds(ids)) out.set(id, records.map(withoutAffected));
       return out;
     }
-    for (const [id, pk, text] of this.#facts.all(JSON.stringify(ids))) {
-      const facts = text !== null ? (JSON.parse(text) as AdvisoryFacts) : withoutAffected(this.load(this.#s.recordByPk.get(pk)!));
+    const add = (id: string, facts: AdvisoryFacts): void => {
       const list = out.get(id);
       if (list) list.push(facts);
       else out.set(id, [facts]);
+    };
+    // Row by row (`iterate`): each JSON text is garbage once parsed, instead of all of them living
+    // through the loop (and through the young-generation collections during it).
+    const bodiless: [string, number][] = [];
+    for (const [id, pk, text] of this.#facts.iterate(JSON.stringify(ids))) {
+      if (text !== null) add(id, JSON.parse(text) as AdvisoryFacts);
+      else bodiless.push([id, pk]);
     }
+    for (const [id, pk] of bodiless) add(id, withoutAffected(this.load(this.#s.recordByPk.get(pk)!)));
     return out;
   }
 

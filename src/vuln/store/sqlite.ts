@@ -294,12 +294,12 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
       // Rows come ordered by package: one answer list per run of rows.
       let pkg: string | undefined;
       let list: AffectedEntry[] = [];
-      for (const row of this.#stmts.findEntriesMany.all(ecosystem, JSON.stringify([...names]), options.includeWithdrawn ? 1 : 0)) {
+      for (const row of this.#stmts.findEntriesMany.iterate(ecosystem, JSON.stringify([...names]), options.includeWithdrawn ? 1 : 0)) {
         if (row[1] !== pkg) {
           pkg = row[1];
           list = answers.get(`${flag}\u0000${ecosystem}\u0000${pkg}`)!;
         }
-        list.push({ advisoryId: row[8], affected: parsed.entry(row) });
+        list.push({ advisoryId: parsed.intern(row[8]), affected: parsed.entry(row, ecosystem, pkg) });
       }
     }
     for (const [key, entries] of answers) {
