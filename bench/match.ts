@@ -1,11 +1,13 @@
 /**
- * Matching alone (`npx tsx bench/match.ts`, or `node dist/bench/match.js`
+ * Matching alone (`npx tsx bench/match.ts`, or `node --expose-gc dist/bench/match.js`
  * after `npm run build`, e.g. under `--cpu-prof`): bench/match-inventory.ts's
  * 10,000 packages matched against the database bench/scan.ts builds, each run
  * with a freshly opened read-only store (as one `portcullis scan` process has;
  * the process itself is warmed by one match first). Wall and CPU time (user +
  * system) per run, and the main thread's garbage-collection pauses during it
  * (`perf_hooks` gc entries); medians, spreads and the load average before and after.
+ * With `--expose-gc` the heap is collected before each run (not timed), so a
+ * run does not also pay for the garbage of the runs before it.
  *
  * env BENCH_RUNS (default 15), BENCH_DB (default: bench/scan.ts's database),
  * BENCH_OTHER: the root of another build of this project (a `git archive` copy
@@ -76,6 +78,7 @@ const findings = JSON.parse(expected.get(sides[0]!)!) as unknown[];
 for (const side of sides.slice(1)) if (expected.get(side) !== expected.get(sides[0]!)) throw new Error(`${side.label}: findings differ from this tree's`);
 expected.clear();
 
+const collect = (globalThis as { gc?: () => void }).gc;
 let gcMs = 0;
 const gcObserver = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMs += entry.duration;
@@ -88,6 +91,9 @@ const wall = new Map<Side, number[]>(sides.map((s) => [s, []]));
 const cpu = new Map<Side, number[]>(sides.map((s) => [s, []]));
 for (let i = 0; i < RUNS; i++) {
   for (const side of sides) {
+    // Under --expose-gc every run starts from a collected heap, as a scan process starts from a small one:
+    // otherwise a run also pays, at random, for collecting the runs before it.
+    collect?.();
     await settle();
     gcMs = 0;
     const c = process.cpuUsage();
@@ -101,7 +107,7 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 gcObserver.disconnect();
-console.log(`${inventory.packages.length} packages (${names} distinct DB names), ${findings.length} findings, ${RUNS} fresh-store runs per side`);
+console.log(`${inventory.packages.length} packages (${names} distinct DB names), ${findings.length} findings, ${RUNS} fresh-store runs per side${collect ? ', heap collected before each' : ''}`);
 for (const side of sides) {
   const w = wall.get(side)!;
   const c = cpu.get(side)!;

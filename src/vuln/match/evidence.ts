@@ -68,32 +68,44 @@ export function judge(query: MatchQuery, affected: AffectedPackage): Verdict {
   // The verdict depends only on the entry's content and the version: many packages share both (every binary
   // package of one source package, the same library in several places), and many entries share their content
   // (the store hands out one ranges/versions value per distinct text), so each pair is judged once.
-  const byShape = verdictsFor(affected);
-  const key = `${query.version}\u0000${affected.ecosystem}\u0000${affected.status}\u0000${affected.fixed === undefined ? '\u0001' : affected.fixed}`;
-  let verdict = byShape.get(key);
+  const verdicts = verdictsFor(affected);
+  let verdict = verdicts.get(query.version);
   if (!verdict) {
     verdict = judgeOnce(query.version, affected); // a VersionError is thrown again on every call, never cached
-    byShape.set(key, verdict);
+    verdicts.set(query.version, verdict);
   }
   return verdict;
 }
 
-const NO_VERSIONS: readonly string[] = [];
-
 /**
- * Verdicts by the entry's ranges and version list (read-only values, shared
- * by entries of the same text), then by version, ecosystem, status and fixed
- * version: everything `judgeOnce` reads.
+ * Verdicts by version for entries of one ranges value and one version list
+ * (read-only values, shared by entries of the same text) and the ecosystem,
+ * status and fixed version met first with them; any other combination (rarer)
+ * goes to `others`, by a composite key. Together, everything `judgeOnce` reads.
  */
-const VERDICTS = new WeakMap<readonly AffectedRange[], WeakMap<readonly string[], Map<string, Verdict>>>();
+interface ShapeVerdicts {
+  readonly versions: readonly string[] | undefined;
+  readonly ecosystem: string;
+  readonly status: string;
+  readonly fixed: string | undefined;
+  readonly byVersion: Map<string, Verdict>;
+  others?: Map<readonly string[] | undefined, Map<string, Map<string, Verdict>>>;
+}
+
+const VERDICTS = new WeakMap<readonly AffectedRange[], ShapeVerdicts>();
 
 function verdictsFor(affected: AffectedPackage): Map<string, Verdict> {
-  let byVersions = VERDICTS.get(affected.ranges);
-  if (!byVersions) VERDICTS.set(affected.ranges, (byVersions = new WeakMap()));
-  const versions = affected.versions ?? NO_VERSIONS;
-  let verdicts = byVersions.get(versions);
-  if (!verdicts) byVersions.set(versions, (verdicts = new Map()));
-  return verdicts;
+  const { ranges, versions, ecosystem, status, fixed } = affected;
+  let shape = VERDICTS.get(ranges);
+  if (!shape) VERDICTS.set(ranges, (shape = { versions, ecosystem, status, fixed, byVersion: new Map() }));
+  if (shape.versions === versions && shape.ecosystem === ecosystem && shape.status === status && shape.fixed === fixed) return shape.byVersion;
+  shape.others ??= new Map();
+  let byKey = shape.others.get(versions);
+  if (!byKey) shape.others.set(versions, (byKey = new Map()));
+  const key = `${ecosystem}\u0000${status}\u0000${fixed === undefined ? '\u0001' : fixed}`;
+  let byVersion = byKey.get(key);
+  if (!byVersion) byKey.set(key, (byVersion = new Map()));
+  return byVersion;
 }
 
 function judgeOnce(version: string, affected: AffectedPackage): Verdict {

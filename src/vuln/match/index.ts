@@ -180,7 +180,8 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   // Second pass: judge every entry (versions only; no advisory needed yet).
   let unmatchedOsPackages = 0;
   const vulnerable: { readonly pkg: Package; readonly matcher: Matcher; readonly judged: readonly Judged[] }[] = [];
-  for (const [index, pkg] of inventory.packages.entries()) {
+  for (let index = 0; index < inventory.packages.length; index++) {
+    const pkg = inventory.packages[index]!;
     if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted');
     const plan = plans[index];
     if (!plan) continue;

@@ -56,7 +56,17 @@ function mergedFacts(sorted: readonly AdvisoryFacts[]): AdvisoryFacts {
   }
   const seenRef = new Set<string>();
   const references = sorted.flatMap((r) => r.references).filter((r) => (seenRef.has(r.url) ? false : (seenRef.add(r.url), true)));
-  const modified = sorted.map((r) => r.modified).filter((m): m is string => !!m).sort((a, b) => (timeOf(b) ?? 0) - (timeOf(a) ?? 0))[0];
+  // The newest `modified` (the first of equal ones; an unparsable date counts as the epoch).
+  let modified: string | undefined;
+  let newest = 0;
+  for (const r of sorted) {
+    if (!r.modified) continue;
+    const t = timeOf(r.modified) ?? 0;
+    if (modified === undefined || t > newest) {
+      modified = r.modified;
+      newest = t;
+    }
+  }
   const summary = sorted.find((r) => r.summary)?.summary;
   const details = sorted.find((r) => r.details)?.details;
   const published = sorted.find((r) => r.published)?.published;
