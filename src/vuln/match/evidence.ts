@@ -80,7 +80,7 @@ export function judge(query: MatchQuery, affected: AffectedPackage): Verdict {
 /**
  * Verdicts by version for entries of one ranges value and one version list
  * (read-only values, shared by entries of the same text) and the ecosystem,
- * status and fixed version met first with them; any other combination (rarer)
+ * status and fixed version met first with them; every other combination (rarer)
  * goes to `others`, by a composite key. Together, everything `judgeOnce` reads.
  */
 interface ShapeVerdicts {
