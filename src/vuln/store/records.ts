@@ -1,6 +1,7 @@
 /**
  * Reading and writing one advisory record (id, feed, scope) in the SQLite
- * tables, and its content hash.
+ * tables, its facts (the record without its affected entries, schema v6:
+ * what matching loads of an advisory), and its content hash.
  *
  * Idempotency comes from the records themselves: each record stores a
  * SHA-256 of its canonical content; an upsert with the same hash, or with an
@@ -198,7 +199,6 @@ function prepareFactsReads(db: Db) {
 export class RecordTables {
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #match: ReturnType<typeof prepareMatchWrites>;
-
   readonly #facts: ReturnType<typeof prepareFactsReads>;
 
   constructor(readonly db: Db) {
