@@ -20,7 +20,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryLayerCache } from '../src/engine/layer-cache.js';
 import { performance } from 'node:perf_hooks';
-import type { Ecosystem, Inventory, Package } from '../src/core/inventory.js';
 import { layerInputs } from '../src/engine/layer-inputs.js';
 import { openSource } from '../src/engine/open.js';
 import { scanTarget } from '../src/engine/scan.js';
@@ -33,6 +32,7 @@ import { COUNTS_META } from '../src/vuln/store/status.js';
 import { dbStatus } from '../src/vuln/db/status.js';
 import type { MatchStore } from '../src/vuln/match/index.js';
 import { peerImages } from '../test/support/peers.js';
+import { benchInventory } from './match-inventory.js';
 import { VULNDATA } from '../test/support/paths.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -58,25 +58,7 @@ if (!existsSync(db)) {
 
 // 10,000 packages: names the database knows (with versions from its own ranges, so many match) and names it does not.
 const store = new SqliteAdvisoryStore(db, { readonly: true });
-const ECO: Record<string, Ecosystem> = { PyPI: 'pypi', Go: 'go', npm: 'npm', 'crates.io': 'cargo', Maven: 'maven', RubyGems: 'rubygems', NuGet: 'nuget', Packagist: 'packagist', 'Alpine:v3.10': 'alpine' };
-const rows = store.db
-  .prepare<[], { ecosystem: string; package: string; fixed: string | null }>(
-    `SELECT ecosystem, package, MAX(fixed) AS fixed FROM affected WHERE ecosystem IN (${Object.keys(ECO).map((e) => `'${e}'`).join(',')}) GROUP BY ecosystem, package`,
-  )
-  .all();
-const packages: Package[] = [];
-for (let i = 0; packages.length < 10_000; i++) {
-  const r = rows[i % rows.length]!;
-  const eco = ECO[r.ecosystem]!;
-  const known = i % 3 !== 2;
-  const name = known ? r.package : `${r.package}-not-in-db-${i}`;
-  // Realistic: most packages are at the newest fixed version the DB knows (still matched by open advisories);
-  // every tenth is ancient (matched by nearly everything); with BENCH_DENSE=1 all are ancient.
-  const ancient = process.env.BENCH_DENSE === '1' || i % 10 === 0 || !r.fixed;
-  const version = ancient ? (eco === 'alpine' ? '0.1-r0' : eco === 'go' ? 'v0.0.1' : '0.0.1') : eco === 'go' && !r.fixed!.startsWith('v') ? `v${r.fixed}` : r.fixed!;
-  packages.push({ name, version, ecosystem: eco, purl: `pkg:generic/${encodeURIComponent(name)}@${version}`, foundBy: 'bench', path: `bench/${i}`, ...(eco === 'alpine' ? { source: { name } } : {}) });
-}
-const inventory: Inventory = { os: { id: 'alpine', versionId: '3.10.9', path: 'etc/os-release' }, packages, ownedFiles: [], warnings: [] };
+const { inventory, names: distinctNames } = benchInventory(store.db);
 let findingsCount = 0;
 await matchInventory(inventory, store); // warm-up (and fills this store's advisory memo)
 // Cold: a fresh store each run, as one `portcullis scan` process has. Warm: the same store again, as a
@@ -189,7 +171,7 @@ const w = median(walkTimes);
 const s = median(scanTimes);
 const f = median(floorTimes);
 const c = median(cachedTimes);
-console.log(`| matching 10,000 packages${process.env.BENCH_DENSE === '1' ? ' (dense: all ancient)' : ''} (${rows.length} distinct DB names sampled, ${findingsCount} findings), fresh store | ${m.toFixed(0)} ms (runs ${spread(matchTimes)}; CPU ${median(matchCpu).toFixed(0)} ms, runs ${spread(matchCpu)}) | < 200 ms |`);
+console.log(`| matching 10,000 packages${process.env.BENCH_DENSE === '1' ? ' (dense: all ancient)' : ''} (${distinctNames} distinct DB names sampled, ${findingsCount} findings), fresh store | ${m.toFixed(0)} ms (runs ${spread(matchTimes)}; CPU ${median(matchCpu).toFixed(0)} ms, runs ${spread(matchCpu)}) | < 200 ms |`);
 console.log(`| same, through findAffectedBatch (the path before the match table), fresh store | ${median(oldPathTimes).toFixed(0)} ms (runs ${spread(oldPathTimes)}; CPU ${median(oldPathCpu).toFixed(0)} ms, runs ${spread(oldPathCpu)}; new / old: wall ${(m / median(oldPathTimes)).toFixed(2)}×, CPU ${(median(matchCpu) / median(oldPathCpu)).toFixed(2)}×) | |`);
 console.log(`| same, warm store (advisories already loaded) | ${median(warmTimes).toFixed(0)} ms | < 200 ms |`);
 console.log(`| dbStatus, counts kept at import / counted live | ${median(statusTimes).toFixed(1)} / ${median(liveStatusTimes).toFixed(1)} ms | |`);

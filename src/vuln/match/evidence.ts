@@ -5,7 +5,7 @@
  * an affected entry against a version. Version order comes only from
  * src/vuln/versions.
  */
-import type { AdvisoryEvent, AffectedMatch, AffectedPackage, MatchEvidence } from '../../core/index.js';
+import type { AdvisoryEvent, AffectedMatch, AffectedPackage, AffectedRange, MatchEvidence } from '../../core/index.js';
 import { schemeForEcosystem, schemeForRange } from '../versions/all.js';
 import { inRange } from '../versions/range.js';
 import type { VersionScheme } from '../versions/scheme.js';
@@ -65,20 +65,48 @@ function nextFix(scheme: VersionScheme, version: string, events: readonly Adviso
  * when the version cannot be ordered by the entry's scheme.
  */
 export function judge(query: MatchQuery, affected: AffectedPackage): Verdict {
-  // The verdict depends only on the entry and the version: many packages share both (every binary
-  // package of one source package, the same library in several places), so each pair is judged once.
-  let byVersion = VERDICTS.get(affected);
-  if (!byVersion) VERDICTS.set(affected, (byVersion = new Map()));
-  let verdict = byVersion.get(query.version);
+  // The verdict depends only on the entry's content and the version: many packages share both (every binary
+  // package of one source package, the same library in several places), and many entries share their content
+  // (the store hands out one ranges/versions value per distinct text), so each pair is judged once.
+  const verdicts = verdictsFor(affected);
+  let verdict = verdicts.get(query.version);
   if (!verdict) {
     verdict = judgeOnce(query.version, affected); // a VersionError is thrown again on every call, never cached
-    byVersion.set(query.version, verdict);
+    verdicts.set(query.version, verdict);
   }
   return verdict;
 }
 
-/** Verdicts per affected entry (entries are read-only) and queried version. */
-const VERDICTS = new WeakMap<AffectedPackage, Map<string, Verdict>>();
+/**
+ * Verdicts by version for entries of one ranges value and one version list
+ * (read-only values, shared by entries of the same text) and the ecosystem,
+ * status and fixed version met first with them; every other combination (rarer)
+ * goes to `others`, by a composite key. Together, everything `judgeOnce` reads.
+ */
+interface ShapeVerdicts {
+  readonly versions: readonly string[] | undefined;
+  readonly ecosystem: string;
+  readonly status: string;
+  readonly fixed: string | undefined;
+  readonly byVersion: Map<string, Verdict>;
+  others?: Map<readonly string[] | undefined, Map<string, Map<string, Verdict>>>;
+}
+
+const VERDICTS = new WeakMap<readonly AffectedRange[], ShapeVerdicts>();
+
+function verdictsFor(affected: AffectedPackage): Map<string, Verdict> {
+  const { ranges, versions, ecosystem, status, fixed } = affected;
+  let shape = VERDICTS.get(ranges);
+  if (!shape) VERDICTS.set(ranges, (shape = { versions, ecosystem, status, fixed, byVersion: new Map() }));
+  if (shape.versions === versions && shape.ecosystem === ecosystem && shape.status === status && shape.fixed === fixed) return shape.byVersion;
+  shape.others ??= new Map();
+  let byKey = shape.others.get(versions);
+  if (!byKey) shape.others.set(versions, (byKey = new Map()));
+  const key = `${ecosystem}\u0000${status}\u0000${fixed === undefined ? '\u0001' : fixed}`;
+  let byVersion = byKey.get(key);
+  if (!byVersion) byKey.set(key, (byVersion = new Map()));
+  return byVersion;
+}
 
 function judgeOnce(version: string, affected: AffectedPackage): Verdict {
   const query = { version };
@@ -132,8 +160,8 @@ export function entryFeed(affected: AffectedPackage): string {
   return 'osv';
 }
 
-/** The evidence of one matched entry. */
-export function evidenceOf(match: AffectedMatch, query: MatchQuery, verdict: Verdict, distribution: boolean): MatchEvidence {
+/** The evidence of one matched entry (of its advisory, only the id is read). */
+export function evidenceOf(match: Pick<AffectedMatch, 'affected'> & { readonly advisory: { readonly id: string } }, query: MatchQuery, verdict: Verdict, distribution: boolean): MatchEvidence {
   const vendor = distribution ? match.affected.sourceRecord || match.advisory.id : undefined;
   return {
     feed: entryFeed(match.affected),

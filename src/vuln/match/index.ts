@@ -24,26 +24,30 @@ import {
   type Inventory,
   type Package,
 } from '../../core/index.js';
-import type { AdvisoryReader, AdvisoryStore, AffectedEntry } from '../store/store.js';
+import type { AdvisoryFacts, AdvisoryReader, AdvisoryStore, AffectedEntry, AffectedQuery } from '../store/store.js';
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
-import { lookupCandidates, mergeEvaluations, type Evaluation } from './merge.js';
+import { addLookupCandidates, mergeLoaded, type Evaluation, type LoadedMergeContext } from './merge.js';
 import { isDistroSupported, osMatcher } from './os.js';
 
 export type { Matcher, MatchQuery, Verdict } from './matcher.js';
 export { distroEcosystems, osMatcher } from './os.js';
 export { goToolchainSemver, languageMatcher, LANGUAGE_ECOSYSTEMS } from './language.js';
 export { judge, renderRange, entryFeed } from './evidence.js';
-export { mergeEvaluations, primaryUrlFor, vendorCve, type Evaluation } from './merge.js';
+export { mergeEvaluations, mergeLoaded, primaryUrlFor, vendorCve, type Evaluation, type LoadedMergeContext } from './merge.js';
 export { rerateFindings, type RatingLookup, type RerateOptions, type RerateResult } from '../severity/enrich.js';
 export { chooseRating, collectRatings, parseSeverityOrder, SEVERITY_SOURCE_NAMES } from '../severity/precedence.js';
+
+const NO_WARNINGS: readonly string[] = [];
 
 /** The one list of matchers; the first whose `filter` accepts a package handles it. */
 export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
 
 /** What matching needs from the store (an AdvisoryStore has it); the batch lookups are used when the store offers them. */
-export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> & Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds'>> & Partial<Pick<AdvisoryReader, 'exploitation'>>;
+export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> &
+  Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds' | 'getFactsByIds'>> &
+  Partial<Pick<AdvisoryReader, 'exploitation'>>;
 
 export interface MatchOptions {
   readonly matchers?: readonly Matcher[];
@@ -78,7 +82,7 @@ interface Judged {
  */
 async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promise<Map<string, readonly Entry[]>> {
   const out = new Map<string, readonly Entry[]>();
-  const asked = pending.map((q) => ({ ecosystem: q.ecosystem, name: q.name }));
+  const asked: readonly AffectedQuery[] = pending;
   const keyOf = (q: MatchQuery): string => `${q.ecosystem}\u0000${q.name}`;
   const withAdvisory = (matches: readonly AffectedMatch[]): Entry[] => matches.map((m) => ({ advisoryId: m.advisory.id, affected: m.affected, advisory: m.advisory }));
   if (asked.length === 0) return out;
@@ -94,25 +98,51 @@ async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promi
   return out;
 }
 
+/**
+ * Every entry of a package's queries judged: the list when at least one is
+ * vulnerable, else undefined (then nothing of it is kept). An entry whose
+ * versions cannot be compared is left out, with one warning per package.
+ */
+function judgePackage(pkg: Package, queries: readonly MatchQuery[], matcher: Matcher, found: ReadonlyMap<string, readonly Entry[]>, warn: (message: string) => void): Judged[] | undefined {
+  const judged: Judged[] = [];
+  let vulnerable = false;
+  let versionWarned = false;
+  for (const query of queries) {
+    const entries = found.get(`${query.ecosystem}\u0000${query.name}`) ?? [];
+    for (const entry of entries) {
+      let verdict: Verdict;
+      try {
+        verdict = matcher.vulnerable(query, entry.affected);
+      } catch (error) {
+        if (!(error instanceof VersionError)) throw error;
+        if (!versionWarned) {
+          versionWarned = true;
+          warn(`${pkg.path}: ${pkg.name} ${query.version}: cannot compare with ${entry.advisoryId} (${query.ecosystem}): ${error.message}`);
+        }
+        continue;
+      }
+      if (verdict.vulnerable) vulnerable = true;
+      judged.push({ entry, query, verdict });
+    }
+  }
+  return vulnerable ? judged : undefined;
+}
+
 export async function matchInventory(inventory: Inventory, store: MatchStore, options: MatchOptions = {}): Promise<Finding[]> {
   const matchers = options.matchers ?? MATCHERS;
   const warn = options.onWarning ?? (() => undefined);
-  /** Advisories by id for the run: loaded together when the store can (`load`), else one by one. */
-  const loaded = new Map<string, Advisory | undefined>();
-  const getById = async (id: string): Promise<Advisory | undefined> => {
-    if (!loaded.has(id)) loaded.set(id, await store.getById(id));
-    return loaded.get(id);
-  };
-  const load = async (ids: Iterable<string>): Promise<void> => {
-    const missing = new Set<string>();
-    for (const id of ids) if (!loaded.has(id)) missing.add(id);
-    if (missing.size === 0) return;
-    if (store.getByIds) {
-      const found = await store.getByIds([...missing]);
-      for (const id of missing) loaded.set(id, found.get(id));
-    } else {
-      for (const id of missing) await getById(id);
-    }
+  /**
+   * What the run shows of advisories, by id: the facts alone (`getFactsByIds`: no affected
+   * entries to parse) when the store offers them, else whole advisories, together when the store
+   * can (`getByIds`), else one by one.
+   */
+  const loaded = new Map<string, AdvisoryFacts | undefined>();
+  const load = async (ids: ReadonlySet<string>): Promise<void> => {
+    const missing: string[] = [];
+    for (const id of ids) if (!loaded.has(id)) missing.push(id);
+    if (missing.length === 0) return;
+    const batch = store.getFactsByIds ? await store.getFactsByIds(missing) : store.getByIds ? await store.getByIds(missing) : undefined;
+    for (const id of missing) loaded.set(id, batch ? batch.get(id) : await store.getById(id));
   };
 
   const os = inventory.os;
@@ -134,9 +164,9 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       plans.push(matcher ? { matcher, queries: [], warnings: [] } : undefined);
       continue;
     }
-    const warnings: string[] = [];
-    const queries = matcher.query(pkg, os, (message) => warnings.push(message));
-    plans.push({ matcher, queries, warnings });
+    let warnings: string[] | undefined;
+    const queries = matcher.query(pkg, os, (message) => (warnings ??= []).push(message));
+    plans.push({ matcher, queries, warnings: warnings ?? NO_WARNINGS });
     for (const q of queries) {
       const key = `${q.ecosystem}\u0000${q.name}`;
       if (!pendingKeys.has(key)) {
@@ -150,7 +180,8 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   // Second pass: judge every entry (versions only; no advisory needed yet).
   let unmatchedOsPackages = 0;
   const vulnerable: { readonly pkg: Package; readonly matcher: Matcher; readonly judged: readonly Judged[] }[] = [];
-  for (const [index, pkg] of inventory.packages.entries()) {
+  for (let index = 0; index < inventory.packages.length; index++) {
+    const pkg = inventory.packages[index]!;
     if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted');
     const plan = plans[index];
     if (!plan) continue;
@@ -160,25 +191,10 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       continue;
     }
     for (const message of plan.warnings) warn(message);
-    const judged: Judged[] = [];
-    let versionWarned = false;
-    for (const query of plan.queries) {
-      const entries = found.get(`${query.ecosystem}\u0000${query.name}`) ?? [];
-      for (const entry of entries) {
-        try {
-          judged.push({ entry, query, verdict: matcher.vulnerable(query, entry.affected) });
-        } catch (error) {
-          if (!(error instanceof VersionError)) throw error;
-          if (!versionWarned) {
-            versionWarned = true;
-            warn(`${pkg.path}: ${pkg.name} ${query.version}: cannot compare with ${entry.advisoryId} (${query.ecosystem}): ${error.message}`);
-          }
-        }
-      }
-    }
     // A package none of whose entries is vulnerable has no finding (merging decides only vulnerable
-    // evidence), so its advisories are never loaded.
-    if (judged.some((j) => j.verdict.vulnerable)) vulnerable.push({ pkg, matcher, judged });
+    // evidence), so its advisories are never loaded and its verdicts are not kept.
+    const judged = judgePackage(pkg, plan.queries, matcher, found, warn);
+    if (judged) vulnerable.push({ pkg, matcher, judged });
   }
   if (unmatchedOsPackages > 0) {
     const packages = unmatchedOsPackages === 1 ? '1 OS package was' : `${unmatchedOsPackages} OS packages were`;
@@ -190,8 +206,11 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   }
 
   // Third pass: the advisories of the vulnerable packages' entries (together when the store can), then merging.
-  await load(vulnerable.flatMap((v) => v.judged.filter((j) => !j.entry.advisory).map((j) => j.entry.advisoryId)));
+  const wanted = new Set<string>();
+  for (const v of vulnerable) for (const j of v.judged) if (!j.entry.advisory) wanted.add(j.entry.advisoryId);
+  await load(wanted);
   const judgedPackages: { readonly pkg: Package; readonly evaluations: readonly Evaluation[] }[] = [];
+  const candidates = new Set<string>();
   for (const { pkg, matcher, judged } of vulnerable) {
     const evaluations: Evaluation[] = [];
     for (const { entry, query, verdict } of judged) {
@@ -200,19 +219,18 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
       if (!advisory) throw new Error(`advisory ${entry.advisoryId} has no record: the advisory database changed during matching; scan again`);
       evaluations.push({ match: { advisory, affected: entry.affected }, query, verdict, distribution: matcher.distribution });
     }
+    addLookupCandidates(evaluations, candidates);
     judgedPackages.push({ pkg, evaluations });
   }
-  // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can.
-  if (store.getByIds) await load(judgedPackages.flatMap((j) => lookupCandidates(j.evaluations)));
+  // The advisories merging may look up by id (a CVE's own NVD record), fetched together when the store can;
+  // then every package is merged without waiting on the store.
+  await load(candidates);
+  const lookup = (id: string): AdvisoryFacts | undefined => loaded.get(id);
   const findings: Finding[] = [];
   for (const { pkg, evaluations } of judgedPackages) {
     const createdBy = pkg.layer ? options.layerCreatedBy?.(pkg.layer) : undefined;
-    const merged = await mergeEvaluations(pkg, evaluations, {
-      getById,
-      ...(pkg.layer ? { layer: pkg.layer } : {}),
-      ...(createdBy ? { layerCreatedBy: createdBy } : {}),
-    });
-    appendAll(findings, merged);
+    const context: LoadedMergeContext = pkg.layer ? { lookup, layer: pkg.layer, ...(createdBy ? { layerCreatedBy: createdBy } : {}) } : { lookup };
+    appendAll(findings, mergeLoaded(pkg, evaluations, context));
   }
   return findings.sort(compareFindings);
 }

@@ -17,24 +17,35 @@
  * record (looked up by id) is kept in `ratings`, and the one reported is
  * chosen by `severity/precedence.ts` (the distributor first for distribution
  * packages, GHSA first for language packages); `severitySource` says which.
+ *
+ * Merging reads of an advisory only what `AdvisoryFacts` holds (no affected
+ * list): the matcher loads no more for the advisories that produced a
+ * finding. What it derives from each advisory (ids, URLs, sorted aliases,
+ * ratings) is kept per advisory object (derived.ts), and `mergeLoaded` runs
+ * without awaiting once the CVE records it may look up are loaded.
  */
 import {
-  type Advisory,
-  type AffectedMatch,
+  type AffectedPackage,
   type Finding,
   type FindingStatus,
   type LayerOrigin,
   type Package,
+  type Severity,
   minOf,
 } from '../../core/index.js';
-import { chooseRating, collectRatings } from '../severity/precedence.js';
+import { chooseRating, collectRatings, type Rated } from '../severity/precedence.js';
 import { schemeByName } from '../versions/all.js';
 import { entryFeed, evidenceOf } from './evidence.js';
 import type { MatchQuery, Verdict } from './matcher.js';
+import type { AdvisoryFacts } from '../store/store.js';
+import { aliasesWithout, CVE, derivedOf, idsOf, ratedAlone, urlsOf } from './derived.js';
+
+export { vendorCve } from './derived.js';
 
 /** One affected entry judged against one query of one package. */
 export interface Evaluation {
-  readonly match: AffectedMatch;
+  /** The entry and its advisory (an AffectedMatch, or the advisory's facts alone: all merging reads of it). */
+  readonly match: { readonly advisory: AdvisoryFacts; readonly affected: AffectedPackage };
   readonly query: MatchQuery;
   readonly verdict: Verdict;
   /** From a distribution matcher (vendor data outranks upstream ranges). */
@@ -43,49 +54,13 @@ export interface Evaluation {
 
 export interface MergeContext {
   /** An advisory by exact id (the CVE's NVD record), cached by the caller. */
-  readonly getById: (id: string) => Promise<Advisory | undefined>;
+  readonly getById: (id: string) => Promise<AdvisoryFacts | undefined>;
   readonly layer?: LayerOrigin;
   readonly layerCreatedBy?: string;
 }
 
-const CVE = /^CVE-\d{4}-\d+$/;
-const VENDOR_CVE = /^(?:[A-Z]+)-(CVE-\d{4}-\d+)$/;
 /** Ids that a distribution publishes itself (OSV records of the vendor's own advisories). */
 const VENDOR_ID = /^(DEBIAN|DSA|DLA|DTSA|UBUNTU|USN|LSN|ALPINE|RLSA|RXSA|ALSA|ALBA|ALEA|RHSA|RHBA|RHEA|CGA|SUSE|openSUSE|MAL-NEVER|MINI|BIT|PHSA|AZL|ELSA|ECHO|V8)-/;
-
-/** The CVE a vendor id stands for (`UBUNTU-CVE-2021-3782` → `CVE-2021-3782`). */
-export function vendorCve(id: string): string | undefined {
-  return VENDOR_CVE.exec(id)?.[1];
-}
-
-interface Ids {
-  /** The advisory's id, aliases, upstream ids and the CVEs vendor ids stand for. */
-  readonly all: readonly string[];
-  /** The CVEs among them. */
-  readonly cves: readonly string[];
-}
-
-/** The ids of each advisory object (advisories are read-only and met once per matching package). */
-const IDS = new WeakMap<Advisory, Ids>();
-
-function idSets(a: Advisory): Ids {
-  let ids = IDS.get(a);
-  if (!ids) {
-    const out = new Set<string>([a.id, ...a.aliases, ...a.upstream]);
-    for (const id of [...out]) {
-      const cve = vendorCve(id);
-      if (cve) out.add(cve);
-    }
-    const all = [...out];
-    ids = { all, cves: all.filter((x) => CVE.test(x)) };
-    IDS.set(a, ids);
-  }
-  return ids;
-}
-
-function idsOf(a: Advisory): readonly string[] {
-  return idSets(a).all;
-}
 
 /**
  * The ids merging may look up with `getById` for one package's evaluations (a
@@ -96,8 +71,13 @@ function idsOf(a: Advisory): readonly string[] {
 export function lookupCandidates(evaluations: readonly Evaluation[]): string[] {
   if (!evaluations.some((e) => e.verdict.vulnerable)) return [];
   const out = new Set<string>();
-  for (const e of evaluations) for (const id of idSets(e.match.advisory).cves) out.add(id);
+  addLookupCandidates(evaluations, out);
   return [...out];
+}
+
+/** `lookupCandidates` added to `out` (for a caller gathering those of many packages); assumes something was found vulnerable. */
+export function addLookupCandidates(evaluations: readonly Evaluation[], out: Set<string>): void {
+  for (const e of evaluations) for (const id of derivedOf(e.match.advisory).cves) out.add(id);
 }
 
 /** 0: the vendor's own feed; 1: an OSV record the vendor published; 2: anything else. */
@@ -132,7 +112,7 @@ class UnionFind {
 }
 
 /** The vendor's page for the id, else NVD's, else the advisory's first ADVISORY reference. */
-export function primaryUrlFor(id: string, ecosystem: string, advisory: Advisory | undefined): string | undefined {
+export function primaryUrlFor(id: string, ecosystem: string, advisory: AdvisoryFacts | undefined): string | undefined {
   const distro = ecosystem.split(':')[0];
   if (CVE.test(id)) {
     if (distro === 'Debian') return `https://security-tracker.debian.org/tracker/${id}`;
@@ -169,18 +149,56 @@ function pickFix(chosen: readonly Evaluation[]): Evaluation {
 }
 
 interface Group {
-  readonly evaluations: Evaluation[];
+  readonly evaluations: readonly Evaluation[];
   /** CVEs of an advisory that covers several vulnerabilities at once (a DSA listing three CVEs). */
   readonly umbrellaCves?: readonly string[];
 }
 
+/** Merging with every advisory it may look up already at hand (`lookupCandidates`, loaded by the caller). */
+export interface LoadedMergeContext {
+  /** An advisory by exact id (the CVE's own record), among those loaded for `lookupCandidates`. */
+  readonly lookup: (id: string) => AdvisoryFacts | undefined;
+  readonly layer?: LayerOrigin;
+  readonly layerCreatedBy?: string;
+}
+
 /** The findings for one package from every affected entry judged for it. */
 export async function mergeEvaluations(pkg: Package, evaluations: readonly Evaluation[], context: MergeContext): Promise<Finding[]> {
+  const known = new Map<string, AdvisoryFacts | undefined>();
+  for (const id of lookupCandidates(evaluations)) known.set(id, await context.getById(id));
+  return mergeLoaded(pkg, evaluations, {
+    lookup: (id) => known.get(id),
+    ...(context.layer ? { layer: context.layer } : {}),
+    ...(context.layerCreatedBy ? { layerCreatedBy: context.layerCreatedBy } : {}),
+  });
+}
+
+/** `mergeEvaluations` once the advisories of `lookupCandidates(evaluations)` are loaded: no awaiting per package. */
+export function mergeLoaded(pkg: Package, evaluations: readonly Evaluation[], context: LoadedMergeContext): Finding[] {
+  if (evaluations.length === 0) return [];
+  // Most packages meet one advisory (all of its evaluations share its id): one group, decided alone.
+  const first = evaluations[0]!.match.advisory;
+  let single = true;
+  for (const e of evaluations) {
+    if (e.match.advisory.id !== first.id) {
+      single = false;
+      break;
+    }
+  }
+  if (single) {
+    const cves = derivedOf(first).cves;
+    const f = decide(pkg, cves.length > 1 ? { evaluations, umbrellaCves: cves } : { evaluations }, context);
+    return f ? [f] : [];
+  }
+  return mergeGroups(pkg, evaluations, context);
+}
+
+function mergeGroups(pkg: Package, evaluations: readonly Evaluation[], context: LoadedMergeContext): Finding[] {
   const uf = new UnionFind();
   const umbrella = new Map<string, readonly string[]>();
   for (const e of evaluations) {
     const a = e.match.advisory;
-    const { all: ids, cves } = idSets(a);
+    const { all: ids, cves } = derivedOf(a);
     uf.find(a.id);
     if (cves.length > 1) {
       umbrella.set(a.id, cves);
@@ -188,7 +206,7 @@ export async function mergeEvaluations(pkg: Package, evaluations: readonly Evalu
     }
     for (const id of ids) if (!umbrella.has(id)) uf.union(a.id, id);
   }
-  const groups = new Map<string, Group>();
+  const groups = new Map<string, { evaluations: Evaluation[]; umbrellaCves?: readonly string[] }>();
   for (const e of evaluations) {
     const root = uf.find(e.match.advisory.id);
     let g = groups.get(root);
@@ -209,8 +227,8 @@ export async function mergeEvaluations(pkg: Package, evaluations: readonly Evalu
       umbrellas.push(g);
       continue;
     }
-    for (const e of g.evaluations) for (const id of idSets(e.match.advisory).cves) seenCves.add(id);
-    const f = await decide(pkg, g, context);
+    for (const e of g.evaluations) for (const id of derivedOf(e.match.advisory).cves) seenCves.add(id);
+    const f = decide(pkg, g, context);
     if (!f) continue;
     findings.push(f);
     if (CVE.test(f.id)) byCve.set(f.id, [...(byCve.get(f.id) ?? []), f]);
@@ -228,85 +246,120 @@ export async function mergeEvaluations(pkg: Package, evaluations: readonly Evalu
       }
       continue;
     }
-    const f = await decide(pkg, g, context);
+    const f = decide(pkg, g, context);
     if (f) findings.push(f);
   }
   return findings;
 }
 
-async function decide(pkg: Package, g: Group, context: MergeContext): Promise<Finding | undefined> {
-  const distribution = g.evaluations.some((e) => e.distribution);
-  let deciders = g.evaluations;
-  if (distribution) {
-    const best = minOf(g.evaluations.map(vendorRank), Infinity);
-    deciders = g.evaluations.filter((e) => vendorRank(e) === best);
+/** The evaluations that decide a group: the vulnerable ones among the best-ranked vendor evidence (distribution packages) or all. */
+function vulnerableDeciders(evaluations: readonly Evaluation[], distribution: boolean): Evaluation[] {
+  const chosen: Evaluation[] = [];
+  if (!distribution) {
+    for (const e of evaluations) if (e.verdict.vulnerable) chosen.push(e);
+    return chosen;
   }
-  const chosen = deciders.filter((e) => e.verdict.vulnerable);
+  const ranks = evaluations.map(vendorRank);
+  const best = minOf(ranks, Infinity);
+  evaluations.forEach((e, i) => {
+    if (ranks[i] === best && e.verdict.vulnerable) chosen.push(e);
+  });
+  return chosen;
+}
+
+/** The group's distinct advisories by id, in order of first appearance (the last object seen for an id, as a Map keeps it). */
+function distinctAdvisories(evaluations: readonly Evaluation[]): AdvisoryFacts[] {
+  const first = evaluations[0]!.match.advisory;
+  if (evaluations.every((e) => e.match.advisory === first)) return [first];
+  return [...new Map(evaluations.map((e) => [e.match.advisory.id, e.match.advisory])).values()];
+}
+
+/** One mutable finding, filled in `Finding`'s key order (the order its JSON has always had). */
+type Draft = { -readonly [K in keyof Finding]: Finding[K] };
+
+function decide(pkg: Package, g: Group, context: LoadedMergeContext): Finding | undefined {
+  const distribution = g.evaluations.some((e) => e.distribution);
+  const chosen = vulnerableDeciders(g.evaluations, distribution);
   if (chosen.length === 0) return undefined;
 
-  const advisories = [...new Map(g.evaluations.map((e) => [e.match.advisory.id, e.match.advisory])).values()];
-  const allIds = new Set<string>();
-  for (const a of advisories) for (const id of idsOf(a)) allIds.add(id);
+  const advisories = distinctAdvisories(g.evaluations);
   const primaryEval = pickFix(chosen);
   const primary = primaryEval.match.advisory;
   let id: string;
-  if (g.umbrellaCves) id = primary.id;
-  else {
-    const cves = [...allIds].filter((x) => CVE.test(x));
-    const ghsa = [...allIds].filter((x) => x.startsWith('GHSA-')).sort();
-    id = cves.length === 1 ? cves[0]! : ghsa.length === 1 ? ghsa[0]! : primary.id;
+  let aliases: readonly string[];
+  if (advisories.length === 1) {
+    const facts = derivedOf(advisories[0]!);
+    id = g.umbrellaCves ? primary.id : facts.cves.length === 1 ? facts.cves[0]! : facts.ghsa.length === 1 ? facts.ghsa[0]! : primary.id;
+    aliases = aliasesWithout(facts, id);
+  } else {
+    const allIds = new Set<string>();
+    for (const a of advisories) for (const x of idsOf(a)) allIds.add(x);
+    if (g.umbrellaCves) id = primary.id;
+    else {
+      const cves = [...allIds].filter((x) => CVE.test(x));
+      const ghsa = [...allIds].filter((x) => x.startsWith('GHSA-')).sort();
+      id = cves.length === 1 ? cves[0]! : ghsa.length === 1 ? ghsa[0]! : primary.id;
+    }
+    aliases = [...allIds].filter((x) => x !== id).sort();
   }
-  const aliases = [...allIds].filter((x) => x !== id).sort();
-  const nvdId = CVE.test(id) ? id : undefined;
-  const nvd = nvdId ? await context.getById(nvdId) : undefined;
-  const ratings = collectRatings([...(nvd?.severities ?? []), ...advisories.flatMap((a) => a.severities)]);
-  const rated = chooseRating(ratings, distribution);
+  const nvd = CVE.test(id) ? context.lookup(id) : undefined;
+  let ratings: readonly Severity[];
+  let rated: Rated;
+  if (advisories.length === 1) ({ ratings, rated } = ratedAlone(advisories[0]!, nvd, distribution));
+  else {
+    ratings = collectRatings([...(nvd?.severities ?? []), ...advisories.flatMap((a) => a.severities)]);
+    rated = chooseRating(ratings, distribution);
+  }
 
   const fixedVersion = primaryEval.verdict.fixedVersion;
   let status: FindingStatus = 'affected';
   if (fixedVersion !== undefined) status = 'fixed';
   else if (chosen.some((e) => e.match.affected.status === 'will-not-fix')) status = 'will-not-fix';
 
-  const withText = [primary, ...advisories, ...(nvd ? [nvd] : [])];
-  const summary = withText.find((a) => a.summary)?.summary;
-  const details = withText.find((a) => a.details)?.details;
+  // Text, in the order primary, the group's advisories, the CVE's own record: the first that has it.
+  const summary = firstText(primary, advisories, nvd, (a) => a.summary);
+  const details = firstText(primary, advisories, nvd, (a) => a.details);
   const title = summary ?? (details ? firstSentence(details) : undefined);
-  const urls = new Set<string>();
-  for (const a of withText) for (const url of urlsOf(a)) urls.add(url);
-  const references = [...urls];
   const published = realDate(primary.published) ?? realDate(nvd?.published);
   const modified = realDate(primary.modified) ?? realDate(nvd?.modified);
   const primaryUrl = primaryUrlFor(id, primaryEval.query.ecosystem, primary);
-  return {
-    id,
-    aliases,
-    package: pkg,
-    installedVersion: pkg.version,
-    ...(fixedVersion !== undefined ? { fixedVersion } : {}),
-    status,
-    severity: rated.severity,
-    severitySource: rated.source,
-    ...(rated.cvss ? { cvss: rated.cvss } : {}),
-    ...(ratings.length > 0 ? { ratings } : {}),
-    ...(title ? { title } : {}),
-    ...(details ? { description: details } : {}),
-    ...(primaryUrl ? { primaryUrl } : {}),
-    references,
-    ...(published ? { published } : {}),
-    ...(modified ? { modified } : {}),
-    ...(context.layer ? { layer: context.layer } : {}),
-    ...(context.layerCreatedBy ? { layerCreatedBy: context.layerCreatedBy } : {}),
-    evidence: evidenceOf(primaryEval.match, primaryEval.query, primaryEval.verdict, primaryEval.distribution),
-  };
+  const f = { id, aliases, package: pkg, installedVersion: pkg.version } as Draft;
+  if (fixedVersion !== undefined) f.fixedVersion = fixedVersion;
+  f.status = status;
+  f.severity = rated.severity;
+  f.severitySource = rated.source;
+  if (rated.cvss) f.cvss = rated.cvss;
+  if (ratings.length > 0) f.ratings = ratings;
+  if (title) f.title = title;
+  if (details) f.description = details;
+  if (primaryUrl) f.primaryUrl = primaryUrl;
+  f.references = referencesOf(primary, advisories, nvd);
+  if (published) f.published = published;
+  if (modified) f.modified = modified;
+  if (context.layer) f.layer = context.layer;
+  if (context.layerCreatedBy) f.layerCreatedBy = context.layerCreatedBy;
+  f.evidence = evidenceOf(primaryEval.match, primaryEval.query, primaryEval.verdict, primaryEval.distribution);
+  return f;
 }
 
-/** Reference URLs per advisory object. */
-const URLS = new WeakMap<Advisory, readonly string[]>();
+/** The first non-empty text of primary, then the advisories, then the CVE's record. */
+function firstText(primary: AdvisoryFacts, advisories: readonly AdvisoryFacts[], nvd: AdvisoryFacts | undefined, text: (a: AdvisoryFacts) => string | undefined): string | undefined {
+  const own = text(primary);
+  if (own) return own;
+  for (const a of advisories) {
+    const t = text(a);
+    if (t) return t;
+  }
+  return nvd ? text(nvd) || undefined : undefined;
+}
 
-function urlsOf(a: Advisory): readonly string[] {
-  let urls = URLS.get(a);
-  if (!urls) URLS.set(a, (urls = a.references.map((r) => r.url)));
-  return urls;
+/** Every reference URL of primary, the advisories and the CVE's record, once each, in that order; one advisory's own list when it is alone. */
+function referencesOf(primary: AdvisoryFacts, advisories: readonly AdvisoryFacts[], nvd: AdvisoryFacts | undefined): readonly string[] {
+  if (advisories.length === 1 && advisories[0] === primary && (!nvd || nvd === primary)) return urlsOf(primary);
+  const urls = new Set<string>(urlsOf(primary));
+  for (const a of advisories) for (const url of urlsOf(a)) urls.add(url);
+  if (nvd) for (const url of urlsOf(nvd)) urls.add(url);
+  return [...urls];
 }
 
 function firstSentence(text: string): string {

@@ -1,6 +1,7 @@
 /**
  * Reading and writing one advisory record (id, feed, scope) in the SQLite
- * tables, and its content hash.
+ * tables, its facts (the record without its affected entries, schema v6:
+ * what matching loads of an advisory), and its content hash.
  *
  * Idempotency comes from the records themselves: each record stores a
  * SHA-256 of its canonical content; an upsert with the same hash, or with an
@@ -11,8 +12,8 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Advisory, AffectedPackage, AffectedRange, AffectedStatus, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
 import { timeOf, uniq } from './merge.js';
-import { MATCH_ENTRIES_VERSION } from './schema.js';
-import { StoreError, type UpsertResult } from './store.js';
+import { RECORD_FACTS_VERSION } from './schema.js';
+import { StoreError, type AdvisoryFacts, type UpsertResult } from './store.js';
 
 /**
  * JSON with sorted keys and no undefined members: the input of a record's
@@ -147,6 +148,7 @@ function prepareStatements(db: Db) {
       'INSERT INTO affected (record, ord, ecosystem, package, purl, ranges, versions, fixed, status, source_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     recordsById: db.prepare<[string], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = ?`),
+    recordByPk: db.prepare<[number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE pk = ?`),
     recordsByIds: db.prepare<[string], RecordRow>(
       `SELECT ${RECORD_COLUMNS} FROM records WHERE id IN (SELECT value FROM json_each(?))`,
     ),
@@ -160,13 +162,14 @@ function prepareStatements(db: Db) {
 }
 
 /**
- * The match table's writes (schema v5+). Absent only in a database opened
- * read-only below v5 (a writable one is always migrated first), which never
- * writes.
+ * The match table's and the facts table's writes (schema v5+, v6+). Absent
+ * only in a database opened read-only below v6 (a writable one is always
+ * migrated first), which never writes.
  */
 function prepareMatchWrites(db: Db) {
-  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'match_entries'").get() === undefined) return undefined;
+  if (!hasTable(db, 'match_entries') || !hasTable(db, 'record_facts')) return undefined;
   return {
+    putFacts: db.prepare('INSERT OR REPLACE INTO record_facts (record, facts) VALUES (?, ?)'),
     deleteMatchEntries: db.prepare('DELETE FROM match_entries WHERE record = ?'),
     insertMatchEntry: db.prepare(
       'INSERT INTO match_entries (record, ord, ecosystem, package, advisory, withdrawn, ranges, versions, fixed, status, source_record, purl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -174,21 +177,41 @@ function prepareMatchWrites(db: Db) {
   };
 }
 
+function hasTable(db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/**
+ * Each record's facts (schema v6+), with the record's pk: null facts for a
+ * record written before schema v3 (no body to cut them from). Absent in a
+ * database opened read-only below v6.
+ */
+function prepareFactsReads(db: Db) {
+  if (!hasTable(db, 'record_facts')) return undefined;
+  return db
+    .prepare<[string], [id: string, pk: number, facts: string | null]>(
+      'SELECT r.id, r.pk, f.facts FROM records r LEFT JOIN record_facts f ON f.record = r.pk WHERE r.id IN (SELECT value FROM json_each(?))',
+    )
+    .raw();
+}
+
 /** The record tables of one database: upsert a record, read records back. */
 export class RecordTables {
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #match: ReturnType<typeof prepareMatchWrites>;
+  readonly #facts: ReturnType<typeof prepareFactsReads>;
 
   constructor(readonly db: Db) {
     this.#s = prepareStatements(db);
     this.#match = prepareMatchWrites(db);
+    this.#facts = prepareFactsReads(db);
   }
 
   /** Inserts or replaces one record unless it is unchanged (same hash) or older (by `modified`) than the stored one. */
   upsert(advisory: Advisory): UpsertResult {
     const s = this.#s;
     const m = this.#match;
-    if (!m) throw new StoreError('DB_OPEN_FAILED', `cannot write to the advisory database: it is open read-only (schema below v${MATCH_ENTRIES_VERSION})`);
+    if (!m) throw new StoreError('DB_OPEN_FAILED', `cannot write to the advisory database: it is open read-only (schema below v${RECORD_FACTS_VERSION})`);
     const hash = contentHash(advisory);
     const existing = s.findRecord.get(advisory.id, advisory.feed, advisory.scope);
     if (existing && existing.content_hash === hash) return 'unchanged';
@@ -202,7 +225,10 @@ export class RecordTables {
     const published = advisory.published ?? null;
     const modified = advisory.modified ?? null;
     const withdrawn = advisory.withdrawn ?? null;
-    const body = JSON.stringify(storedForm(advisory));
+    const stored = storedForm(advisory);
+    // The facts are the body without its last member, `affected`: one serialisation gives both.
+    const facts = JSON.stringify({ ...stored, affected: undefined });
+    const body = `${facts.slice(0, -1)},"affected":${JSON.stringify(stored.affected)}}`;
     const write = (): UpsertResult => {
       let pk: number;
       if (existing) {
@@ -216,6 +242,7 @@ export class RecordTables {
       } else {
         pk = Number(s.insertRecord.run(advisory.id, advisory.feed, advisory.scope, summary, details, published, modified, withdrawn, hash, body).lastInsertRowid);
       }
+      m.putFacts.run(pk, facts);
       for (const a of uniq(advisory.aliases)) s.insertAlias.run(pk, 'alias', a);
       for (const a of uniq(advisory.upstream)) s.insertAlias.run(pk, 'upstream', a);
       advisory.severities.forEach((sev, i) =>
@@ -274,6 +301,34 @@ export class RecordTables {
     return this.#s.recordsById.all(id).map((r) => this.load(r));
   }
 
+  /**
+   * The facts of every record of many ids in one query, grouped by id (ids without records are
+   * absent): each record as stored, without its affected entries. A record without a facts row
+   * (written before schema v3), or a database below v6, costs the record itself.
+   */
+  factsByIds(ids: readonly string[]): Map<string, AdvisoryFacts[]> {
+    const out = new Map<string, AdvisoryFacts[]>();
+    if (ids.length === 0) return out;
+    if (!this.#facts) {
+      for (const [id, records] of this.byIds(ids)) out.set(id, records.map(withoutAffected));
+      return out;
+    }
+    const add = (id: string, facts: AdvisoryFacts): void => {
+      const list = out.get(id);
+      if (list) list.push(facts);
+      else out.set(id, [facts]);
+    };
+    // Row by row (`iterate`): each JSON text is garbage once parsed, instead of all of them living
+    // through the loop (and through the young-generation collections during it).
+    const bodiless: [string, number][] = [];
+    for (const [id, pk, text] of this.#facts.iterate(JSON.stringify(ids))) {
+      if (text !== null) add(id, JSON.parse(text) as AdvisoryFacts);
+      else bodiless.push([id, pk]);
+    }
+    for (const [id, pk] of bodiless) add(id, withoutAffected(this.load(this.#s.recordByPk.get(pk)!)));
+    return out;
+  }
+
   /** The records of many ids in one query, grouped by id (ids without records are absent). */
   byIds(ids: readonly string[]): Map<string, Advisory[]> {
     const out = new Map<string, Advisory[]>();
@@ -286,4 +341,10 @@ export class RecordTables {
     }
     return out;
   }
+}
+
+/** A record's facts: the record without its affected entries. */
+function withoutAffected(record: Advisory): AdvisoryFacts {
+  const { affected: _affected, ...facts } = record;
+  return facts;
 }

@@ -7,7 +7,10 @@
  * exploitation data (`kev`, `epss`, keyed by CVE) sits beside them; since v5
  * `match_entries` repeats each affected row with its record's id and whether
  * it is withdrawn, so matching reads small rows and never the records (the
- * migration fills it from the rows an older database holds). Versioned with
+ * migration fills it from the rows an older database holds); since v6
+ * `record_facts` keeps each record's JSON without its `affected` list, which
+ * is all a finding shows of an advisory (the migration cuts it from the
+ * bodies). Versioned with
  * `PRAGMA user_version` and the ordered `MIGRATIONS` list; each step runs in
  * its own transaction. A database newer than this code is refused
  * (DB_TOO_NEW) rather than guessed at.
@@ -100,6 +103,14 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM affected a JOIN records r ON r.pk = a.record;
     `,
   },
+  {
+    version: 6,
+    description: 'facts table: each record without its affected entries (what a finding shows), so matching parses no entry lists',
+    sql: `
+      CREATE TABLE record_facts (record INTEGER PRIMARY KEY, facts TEXT NOT NULL);
+      INSERT INTO record_facts (record, facts) SELECT pk, json_remove(body, '$.affected') FROM records WHERE body IS NOT NULL;
+    `,
+  },
 ];
 
 /**
@@ -108,6 +119,13 @@ export const MIGRATIONS: readonly Migration[] = [
  * `affected` joined with `records` (slower, same answers).
  */
 export const MATCH_ENTRIES_VERSION = 5;
+
+/**
+ * The schema version from which `record_facts` exists. Below it (read-only),
+ * and for a record written before schema v3 (no JSON body, so no facts row),
+ * the facts are the loaded record without its entries.
+ */
+export const RECORD_FACTS_VERSION = 6;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

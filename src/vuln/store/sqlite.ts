@@ -22,11 +22,12 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeKind, normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
-import { mergeRecords } from './merge.js';
+import { EntryParser, planBatch, type EntryRow } from './batch.js';
+import { mergeFacts, mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
 import { contentDigest, feedSources, forgetCounts, hasKeptCounts, keepCounts, rowCounts, storeStatus } from './status.js';
-import { StoreError, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
+import { StoreError, type AdvisoryFacts, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
 import { sqliteExploitation, type ExploitWriter } from '../exploit/store.js';
 
 export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './schema.js';
@@ -44,9 +45,6 @@ const ABSENT_MEMO_LIMIT = 100_000;
 const READER_MMAP_BYTES = 1 << 30;
 
 type MatchRow = AffectedRow & { id: string; withdrawn: string | null };
-/** A row of the match table (or, below schema v5, the same columns from `affected` joined with `records`). */
-type EntryRow = Omit<AffectedRow, 'record'> & { advisory: string; withdrawn: number };
-
 export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly path: string;
   readonly db: Database.Database;
@@ -55,6 +53,8 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly #records: RecordTables;
   readonly #stmts: ReturnType<SqliteAdvisoryStore['prepare']>;
   readonly #merged = new Map<string, Advisory>();
+  /** Merged advisories without their entries (`getFactsByIds`), memoised and cleared like #merged. */
+  readonly #facts = new Map<string, AdvisoryFacts>();
   /** Ids known to have no record (a CVE without an NVD record, looked up for every finding named by it). */
   readonly #absent = new Set<string>();
   /** findAffected answers by (ecosystem, package), memoised like #merged and cleared with it. */
@@ -97,11 +97,12 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     const db = this.db;
     const entryColumns = 'ecosystem, package, purl, ranges, versions, fixed, status, source_record';
     // Below v5 (a database opened read-only, never migrated) the same rows come from the join, ordered alike.
+    // The third parameter is 1 to include withdrawn advisories' entries, 0 to leave them out.
     const findEntriesMany = hasMatchTable
-      ? `SELECT ${entryColumns}, advisory, withdrawn FROM match_entries WHERE ecosystem = ? AND package IN (SELECT value FROM json_each(?))
+      ? `SELECT ${entryColumns}, advisory FROM match_entries WHERE ecosystem = ? AND package IN (SELECT value FROM json_each(?)) AND (withdrawn = 0 OR ?)
          ORDER BY package, advisory, record, ord`
-      : `SELECT ${entryColumns.replace(/(\w+)/g, 'a.$1')}, r.id AS advisory, r.withdrawn IS NOT NULL AS withdrawn FROM affected a JOIN records r ON r.pk = a.record
-         WHERE a.ecosystem = ? AND a.package IN (SELECT value FROM json_each(?)) ORDER BY a.package, r.id, a.record, a.ord`;
+      : `SELECT ${entryColumns.replace(/(\w+)/g, 'a.$1')}, r.id AS advisory FROM affected a JOIN records r ON r.pk = a.record
+         WHERE a.ecosystem = ? AND a.package IN (SELECT value FROM json_each(?)) AND (r.withdrawn IS NULL OR ?) ORDER BY a.package, r.id, a.record, a.ord`;
     const matchColumns = 'SELECT a.*, r.id AS id, r.withdrawn AS withdrawn FROM affected a JOIN records r ON r.pk = a.record';
     return {
       findAffected: db.prepare<[string, string], MatchRow>(`${matchColumns} WHERE a.ecosystem = ? AND a.package = ? ORDER BY r.id, a.record, a.ord`),
@@ -116,7 +117,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
       anyRecord: db.prepare<[], { pk: number }>('SELECT pk FROM records LIMIT 1'),
-      findEntriesMany: db.prepare<[string, string], EntryRow>(findEntriesMany),
+      findEntriesMany: db.prepare<[string, string, number], EntryRow>(findEntriesMany).raw(),
     };
   }
 
@@ -188,7 +189,39 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     return out;
   }
 
+  /**
+   * `getByIds` without the affected entries: every record's facts (`factsByIds`), merged like the
+   * records (`mergeFacts`). What matching loads of the advisories that produced a finding and of the
+   * CVE records beside them; memoised like the advisories (a full advisory loaded serves as its facts).
+   */
+  async getFactsByIds(ids: readonly string[]): Promise<Map<string, AdvisoryFacts | undefined>> {
+    const out = new Map<string, AdvisoryFacts | undefined>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      if (out.has(id)) continue;
+      const known = this.#facts.get(id) ?? this.#merged.get(id);
+      if (known) out.set(id, known);
+      else if (this.#absent.has(id)) out.set(id, undefined);
+      else {
+        out.set(id, undefined);
+        missing.push(id);
+      }
+    }
+    const loaded = this.#records.factsByIds(missing);
+    for (const id of missing) {
+      const facts = mergeFacts(loaded.get(id) ?? []);
+      if (facts === undefined) this.remember(id, undefined);
+      else {
+        if (this.#facts.size >= MERGED_MEMO_LIMIT) this.#facts.clear();
+        this.#facts.set(id, facts);
+      }
+      out.set(id, facts);
+    }
+    return out;
+  }
+
   private clearMemos(): void {
+    this.#facts.clear();
     this.#merged.clear();
     this.#absent.clear();
     this.#affected.clear();
@@ -256,10 +289,17 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
    */
   async findEntriesBatch(queries: readonly AffectedQuery[], options: FindOptions = {}): Promise<AffectedEntry[][]> {
     const { flag, keys, answers, wanted } = planBatch(queries, options, this.#entries);
+    const parsed = new EntryParser();
     for (const [ecosystem, names] of wanted) {
-      for (const row of this.#stmts.findEntriesMany.all(ecosystem, JSON.stringify([...names]))) {
-        if (row.withdrawn !== 0 && !options.includeWithdrawn) continue;
-        answers.get(`${flag}\u0000${row.ecosystem}\u0000${row.package}`)!.push({ advisoryId: row.advisory, affected: affectedFromRow(row) });
+      // Rows come ordered by package: one answer list per run of rows.
+      let pkg: string | undefined;
+      let list: AffectedEntry[] = [];
+      for (const row of this.#stmts.findEntriesMany.iterate(ecosystem, JSON.stringify([...names]), options.includeWithdrawn ? 1 : 0)) {
+        if (row[1] !== pkg) {
+          pkg = row[1];
+          list = answers.get(`${flag}\u0000${ecosystem}\u0000${pkg}`)!;
+        }
+        list.push({ advisoryId: parsed.intern(row[8]), affected: parsed.entry(row, ecosystem, pkg) });
       }
     }
     for (const [key, entries] of answers) {
@@ -358,34 +398,3 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
 }
 
 export const openSqliteAdvisoryStore = (path: string, options?: SqliteAdvisoryStoreOptions): SqliteAdvisoryStore => new SqliteAdvisoryStore(path, options);
-
-/** A batch lookup's plan: memo keys in the order asked, answers (memoised ones filled, others empty) and the names still to query per ecosystem. */
-interface BatchPlan<T> {
-  readonly flag: string;
-  readonly keys: string[];
-  readonly answers: Map<string, T[]>;
-  /** ecosystem → normalised names not memoised */
-  readonly wanted: Map<string, Set<string>>;
-}
-
-/** One planner for both batch lookups (records with their advisories, and bare entries): the same keys, the same memo rules. */
-function planBatch<T>(queries: readonly AffectedQuery[], options: FindOptions, memo: ReadonlyMap<string, T[]>): BatchPlan<T> {
-  const flag = options.includeWithdrawn ? 'w' : '-';
-  const keys = queries.map((q) => `${flag}\u0000${q.ecosystem}\u0000${normalizePackageName(q.ecosystem, q.name)}`);
-  const answers = new Map<string, T[]>();
-  const wanted = new Map<string, Set<string>>();
-  queries.forEach((q, i) => {
-    const key = keys[i]!;
-    if (answers.has(key)) return;
-    const hit = memo.get(key);
-    if (hit) {
-      answers.set(key, hit);
-      return;
-    }
-    answers.set(key, []);
-    let names = wanted.get(q.ecosystem);
-    if (!names) wanted.set(q.ecosystem, (names = new Set()));
-    names.add(normalizePackageName(q.ecosystem, q.name));
-  });
-  return { flag, keys, answers, wanted };
-}

@@ -47,6 +47,13 @@ export interface AffectedQuery {
   readonly name: string;
 }
 
+/**
+ * An advisory without its affected entries: everything a finding shows of it
+ * (ids, texts, ratings, references, dates). Matching judges entries first and
+ * needs only this of the advisories that produced a finding.
+ */
+export type AdvisoryFacts = Omit<Advisory, 'affected'>;
+
 /** One affected entry and the id of its advisory: what matching judges before it needs the advisory itself. */
 export interface AffectedEntry {
   readonly advisoryId: string;
@@ -71,6 +78,11 @@ export interface AdvisoryReader {
    * naming its advisory by id (for `getById`/`getByIds` when it is needed). Optional.
    */
   findEntriesBatch?(queries: readonly AffectedQuery[], options?: FindOptions): Promise<AffectedEntry[][]>;
+  /**
+   * `getByIds` without the affected entries (merged alike: the same fields as the full advisory's), for
+   * what matching shows of an advisory. Optional: a store that keeps them apart offers it; absent ids map to undefined.
+   */
+  getFactsByIds?(ids: readonly string[]): Promise<Map<string, AdvisoryFacts | undefined>>;
   /** Advisories whose id, alias or upstream id is `id`. */
   byAlias(id: string): Promise<Advisory[]>;
   sources(): Promise<SourceStatus[]>;

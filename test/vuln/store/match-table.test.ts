@@ -39,7 +39,7 @@ test('a v4 database: matched the same read-only (joined tables), migrated on a w
     const db = join(dir, 'advisories.sqlite');
     await importPaths(db, SOURCES);
     const fresh = new SqliteAdvisoryStore(db, { readonly: true });
-    assert.equal(SCHEMA_VERSION, 5);
+    assert.equal(SCHEMA_VERSION, 6);
     const rows = matchRows(fresh.db);
     assert.ok(rows.length > 500, `${rows.length} match rows`);
     const names = fresh.db.prepare<[], AffectedQuery>('SELECT DISTINCT ecosystem, package AS name FROM affected ORDER BY 1, 2').all();
@@ -49,7 +49,7 @@ test('a v4 database: matched the same read-only (joined tables), migrated on a w
 
     // What a v4 database is: the same tables without match_entries (and without kept counts).
     const raw = new Database(db);
-    raw.exec('DROP TABLE match_entries');
+    raw.exec('DROP TABLE match_entries; DROP TABLE record_facts');
     raw.prepare('DELETE FROM meta WHERE key = ?').run(COUNTS_META);
     raw.pragma('user_version = 4');
     raw.close();
@@ -61,7 +61,7 @@ test('a v4 database: matched the same read-only (joined tables), migrated on a w
     await old.close();
 
     const migrated = new SqliteAdvisoryStore(db);
-    assert.equal(migrated.db.pragma('user_version', { simple: true }), 5);
+    assert.equal(migrated.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.deepEqual(matchRows(migrated.db), rows, 'the migration fills the table with exactly the rows an import writes');
     assert.deepEqual(await migrated.findEntriesBatch(names, { includeWithdrawn: true }), entries);
     await migrated.close();
