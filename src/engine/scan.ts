@@ -17,7 +17,7 @@ import { appendAll, compareFindings, PortcullisError, type LayerOrigin, type Fin
 import { formatPlatform, type ResolvedImage, type ImageSource, type SystemContext } from '../image/index.js';
 import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
-import { advisoryStoreReadable, annotateExploitation, cvesOf, dbStatus, defaultDbPath, describeLocation, openAdvisoryReader, vendorFeedOf, type AdvisoryReader } from '../vuln/index.js';
+import { advisoryStoreReadable, annotateExploitation, cvesOf, dbStatus, defaultDbPath, describeLocation, openAdvisoryReader, type AdvisoryReader } from '../vuln/index.js';
 import { LANGUAGE_ECOSYSTEMS, matchInventory, rerateFindings, type MatchStore } from '../vuln/match/index.js';
 import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
@@ -118,16 +118,6 @@ function describeImage(img: ResolvedImage, commands: readonly string[]): NonNull
   };
 }
 
-/** Why the OS packages went unjudged when their distribution's only feed is not in the database (vuln/match/vendor-feeds.ts). */
-async function missingVendorFeed(inventory: Inventory, store: MatchStore, database: ScanResult['database']): Promise<string | undefined> {
-  const needed = vendorFeedOf(inventory.os);
-  if (!needed || !inventory.packages.some((p) => p.ecosystem === 'rpm')) return undefined;
-  const reader = store as Partial<Pick<AdvisoryReader, 'sources'>>;
-  const feeds = database?.sources ?? (typeof reader.sources === 'function' ? (await reader.sources()).map((s) => s.feed) : undefined);
-  if (!feeds || feeds.includes(needed.feed)) return undefined;
-  return `the advisory database has no ${needed.what} (feed ${needed.feed}), so its OS packages could not be judged: run "portcullis db update --feeds ${needed.updateFeed}"`;
-}
-
 export async function scanTarget(target: ScanTarget, options: ScanOptions = {}): Promise<ScanOutcome> {
   const now = options.now ?? new Date();
   const warnings: string[] = [];
@@ -203,8 +193,6 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
       layerCreatedBy: (layer: LayerOrigin) => commands[layer.index] || undefined,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const missingFeed = await missingVendorFeed(inventory, store, database);
-    if (missingFeed) incomplete.push(`match: ${missingFeed}`);
     // Beside the findings, after matching: ratings of CVE/GHSA aliases, the chosen rating, KEV and EPSS.
     const rerated = await rerateFindings(findings, store, {
       ...(options.severityOrder ? { order: options.severityOrder } : {}),

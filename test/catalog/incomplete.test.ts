@@ -123,10 +123,18 @@ test('matcher: OS packages of a distribution without advisory data (or undetecte
   const inv = (os?: Inventory['os']): Inventory => ({ ...(os ? { os } : {}), packages, ownedFiles: [], warnings: [] });
   await matchInventory(inv({ id: 'gentoo', versionId: '2.15', path: 'etc/os-release' }), NO_ADVISORIES, { onIncomplete: (r) => reasons.push(r), onWarning: (w) => warnings.push(w) });
   await matchInventory(inv(), NO_ADVISORIES, { onIncomplete: (r) => reasons.push(r), onWarning: (w) => warnings.push(w) });
-  await matchInventory(inv({ id: 'debian', versionId: '12', path: 'etc/os-release' }), NO_ADVISORIES, { onIncomplete: (r) => reasons.push(r) });
+  const debian12 = inv({ id: 'debian', versionId: '12', path: 'etc/os-release' });
+  // A store that cannot say whether it holds Debian 12 counts as not holding it (fail closed);
+  await matchInventory(debian12, NO_ADVISORIES, { onIncomplete: (r) => reasons.push(r) });
+  // one that holds no Debian 12 entry says so; one that holds any is complete (no entry for a, b, c: clean).
+  const holds = (held: readonly string[]): MatchStore => ({ ...NO_ADVISORIES, ecosystemsWithEntries: async (asked) => new Set(asked.filter((e) => held.includes(e))) });
+  await matchInventory(debian12, holds(['Debian:11']), { onIncomplete: (r) => reasons.push(r) });
+  await matchInventory(debian12, holds(['Debian:12']), { onIncomplete: (r) => reasons.push(r) });
   assert.deepEqual(reasons, [
     'no advisory data is known for gentoo 2.15; its 3 OS packages were not matched',
     'the distribution could not be detected (no os-release); 3 OS packages were not matched',
+    'the advisory store cannot say whether it holds Debian advisories (the security tracker) for Debian:12, so its 3 OS packages were not matched: run "portcullis db update --feeds debian"',
+    'the advisory database has no Debian advisories (the security tracker) for Debian:12, so its 3 OS packages were not matched: run "portcullis db update --feeds debian"',
   ]);
   assert.deepEqual(warnings, []);
 });

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { importPaths } from '../../src/vuln/db.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { buildLayout, sha256, tarOf, type BuiltLayout } from '../support/oci-builder.js';
-import { VULNDATA } from '../support/paths.js';
+import { DEBIAN_12_SAMPLE, VULNDATA } from '../support/paths.js';
 
 const ESC = '\u001b';
 const PRETTY = `Evil${ESC}]52;c;ZXZpbA==\u0007 OS${ESC}[2J\u202eLinux\u0008`;
@@ -35,7 +35,8 @@ let image: BuiltLayout;
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'portcullis-escapes-'));
   db = join(work, 'db.sqlite');
-  await importPaths(db, [join(VULNDATA, 'alpine-secdb/yaml/v3.4/main.yaml')]);
+  // Debian 12 (bookworm) data too: without it the Debian image's scan is incomplete (exit 12).
+  await importPaths(db, [join(VULNDATA, 'alpine-secdb/yaml/v3.4/main.yaml'), DEBIAN_12_SAMPLE]);
   const entries = [
     { name: 'etc/os-release', body: `ID=debian\nVERSION_ID=12\nPRETTY_NAME="${PRETTY}"\n` },
     {

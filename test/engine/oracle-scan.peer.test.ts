@@ -79,6 +79,6 @@ test('scan --rootfs of Oracle Linux 8.10: the ELSA for the vulnerable rpm, none 
   assert.equal(without.code, 12, without.stderr);
   assert.match(
     without.stderr,
-    /^portcullis: incomplete: match: the advisory database has no Oracle Linux advisories \(ELSA\) \(feed oracle-oval\), so its OS packages could not be judged: run "portcullis db update --feeds oracle"$/m,
+    /^portcullis: incomplete: match: the advisory database has no Oracle Linux advisories \(ELSA\) for Oracle Linux:8\b[^\n]*, so its \d+ OS packages? (was|were) not matched: run "portcullis db update --feeds oracle"$/m,
   );
 });

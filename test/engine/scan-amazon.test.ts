@@ -79,7 +79,7 @@ test('Amazon packages are asked by binary name only: perl-Carp (source perl) is 
 
 test('without the amazon-updateinfo feed the scan is incomplete and names it, from a path or an open store; with it, complete', async () => {
   const packages = [rpm('vim-minimal', '2:9.0.2153-1.amzn2.0.1')];
-  const reason = 'match: the advisory database has no Amazon Linux advisories (ALAS) (feed amazon-updateinfo), so its OS packages could not be judged: run "portcullis db update --feeds amazon"';
+  const reason = 'match: the advisory database has no Amazon Linux advisories (ALAS) for Amazon Linux:2, so its 1 OS package was not matched: run "portcullis db update --feeds amazon"';
   const byPath = await scanTarget({ kind: 'inventory', name: 'al2', inventory: inventory(packages) }, { dbPath: withoutFeed });
   assert.deepEqual(byPath.result.incomplete, [reason]);
   const store = new SqliteAdvisoryStore(withoutFeed, { readonly: true });

@@ -24,3 +24,9 @@ export const VULNDATA = join(SHARED, 'vulndata');
 export const PEERS = join(SHARED, 'peers');
 /** The built CLI entry point. */
 export const CLI = join(REPO_ROOT, 'bin', 'portcullis.js');
+/**
+ * A real Debian tracker sample with bookworm (Debian 12) entries (apparmor): a
+ * database that should judge a Debian 12 image, such as examples/hello, needs
+ * some Debian 12 data, or the scan is incomplete (vuln/match/vendor-feeds.ts).
+ */
+export const DEBIAN_12_SAMPLE = join(VULNDATA, 'debian-tracker/tracker-json/osv.dev-debian_security_tracker_mock.json');

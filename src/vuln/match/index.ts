@@ -30,6 +30,7 @@ import { languageMatcher } from './language.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
 import { addLookupCandidates, mergeLoaded, type Evaluation, type LoadedMergeContext } from './merge.js';
 import { isDistroSupported, osMatcher } from './os.js';
+import { missingDistribution } from './vendor-feeds.js';
 
 export type { Matcher, MatchQuery, Verdict } from './matcher.js';
 export { distroEcosystems, osMatcher } from './os.js';
@@ -46,7 +47,7 @@ export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
 
 /** What matching needs from the store (an AdvisoryStore has it); the batch lookups are used when the store offers them. */
 export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> &
-  Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds' | 'getFactsByIds'>> &
+  Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds' | 'getFactsByIds' | 'ecosystemsWithEntries'>> &
   Partial<Pick<AdvisoryReader, 'exploitation'>>;
 
 export interface MatchOptions {
@@ -157,6 +158,9 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
   }
   const plans: (Planned | undefined)[] = [];
   const pending: MatchQuery[] = [];
+  /** The ecosystems OS packages were looked up in, and how many packages asked (vendor-feeds.ts). */
+  const osEcosystems = new Set<string>();
+  let osPackagesAsked = 0;
   const pendingKeys = new Set<string>();
   for (const pkg of inventory.packages) {
     const matcher = matchers.find((m) => m.filter(pkg, os));
@@ -167,6 +171,10 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
     let warnings: string[] | undefined;
     const queries = matcher.query(pkg, os, (message) => (warnings ??= []).push(message));
     plans.push({ matcher, queries, warnings: warnings ?? NO_WARNINGS });
+    if (matcher.distribution && queries.length > 0) {
+      osPackagesAsked++;
+      for (const q of queries) osEcosystems.add(q.ecosystem);
+    }
     for (const q of queries) {
       const key = `${q.ecosystem}\u0000${q.name}`;
       if (!pendingKeys.has(key)) {
@@ -176,6 +184,8 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
     }
   }
   const found = await lookups(store, pending);
+  const noDistribution = await missingDistribution(store, os, osEcosystems, osPackagesAsked);
+  if (noDistribution) (options.onIncomplete ?? warn)(noDistribution);
 
   // Second pass: judge every entry (versions only; no advisory needed yet).
   let unmatchedOsPackages = 0;

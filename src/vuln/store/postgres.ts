@@ -219,6 +219,15 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
     return keys.map((key) => answers.get(key)!);
   }
 
+  async ecosystemsWithEntries(ecosystems: readonly string[]): Promise<ReadonlySet<string>> {
+    // One probe of the (ecosystem, package) index per ecosystem, in one round trip.
+    const rows = await this.#q<{ ecosystem: string }>(
+      `SELECT e.ecosystem FROM unnest($1::text[]) AS e(ecosystem) WHERE EXISTS (SELECT 1 FROM ${this.#s}.match_entries m WHERE m.ecosystem = e.ecosystem COLLATE "C")`,
+      [[...ecosystems]],
+    );
+    return new Set(rows.map((r) => r.ecosystem));
+  }
+
   async byAlias(id: string): Promise<Advisory[]> {
     const s = this.#s;
     const rows = await this.#q<{ id: string }>(

@@ -26,21 +26,18 @@ import { EntryParser, planBatch, type EntryRow } from './batch.js';
 import { mergeFacts, mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
-import { contentDigest, feedSources, forgetCounts, hasKeptCounts, keepCounts, rowCounts, storeStatus } from './status.js';
+import { contentDigest, ecosystemsHeld, feedSources, forgetCounts, hasKeptCounts, keepCounts, rowCounts, storeStatus } from './status.js';
 import { StoreError, type AdvisoryFacts, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
 import { sqliteExploitation, type ExploitWriter } from '../exploit/store.js';
 
 export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './schema.js';
-export { canonicalJson, contentHash } from './records.js';
-export { mergeRecords } from './merge.js';
 
 export interface SqliteAdvisoryStoreOptions {
   /** Open an existing database read-only (no migrations). */
   readonly readonly?: boolean;
 }
 
-/** Merged advisories kept in memory by one store instance. */
-const MERGED_MEMO_LIMIT = 20_000;
+const MERGED_MEMO_LIMIT = 20_000; // merged advisories kept in memory by one store instance
 const ABSENT_MEMO_LIMIT = 100_000;
 const READER_MMAP_BYTES = 1 << 30;
 
@@ -317,6 +314,8 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
   async sources(): Promise<SourceStatus[]> {
     return feedSources(this.db);
   }
+
+  ecosystemsWithEntries = async (ecosystems: readonly string[]): Promise<ReadonlySet<string>> => ecosystemsHeld(this.db, ecosystems);
 
   async status(): Promise<StoreStatus> {
     return storeStatus(this.db);

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { feedRank, timeOf, uniq } from './merge.js';
+import { MATCH_ENTRIES_VERSION } from './schema.js';
 import type { SourceStatus, StoreStatus } from './store.js';
 
 type Db = Database.Database;
@@ -176,4 +177,18 @@ export function contentDigest(db: Db): string {
     for (const row of db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).iterate()) h.update(`${JSON.stringify(row)}\n`);
   }
   return h.digest('hex');
+}
+
+/**
+ * Which of `ecosystems` hold at least one affected entry: one indexed probe
+ * each (`(ecosystem, package)` index), in the match table from schema v5 and
+ * in `affected` below it (a database opened read-only is never migrated).
+ */
+export function ecosystemsHeld(db: Db, ecosystems: readonly string[]): ReadonlySet<string> {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const table = version >= MATCH_ENTRIES_VERSION ? 'match_entries' : 'affected';
+  const probe = db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM ${table} WHERE ecosystem = ? LIMIT 1`);
+  const held = new Set<string>();
+  for (const ecosystem of ecosystems) if (probe.get(ecosystem)) held.add(ecosystem);
+  return held;
 }

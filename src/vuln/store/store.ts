@@ -85,6 +85,8 @@ export interface AdvisoryReader {
   getFactsByIds?(ids: readonly string[]): Promise<Map<string, AdvisoryFacts | undefined>>;
   /** Advisories whose id, alias or upstream id is `id`. */
   byAlias(id: string): Promise<Advisory[]>;
+  /** Which of these ecosystems hold at least one affected entry (match/vendor-feeds.ts: does the database know a distribution at all). */
+  ecosystemsWithEntries(ecosystems: readonly string[]): Promise<ReadonlySet<string>>;
   sources(): Promise<SourceStatus[]>;
   status(): Promise<StoreStatus>;
   getMeta(key: string): Promise<string | undefined>;

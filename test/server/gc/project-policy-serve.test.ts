@@ -23,7 +23,7 @@ import { startRegistry, type RunningRegistry } from '../../../src/server/open.js
 import { importPaths } from '../../../src/vuln/db.js';
 import { runCli } from '../../support/cli.js';
 import { writeAdvisories, type OsvAdvisory } from '../../support/osv.js';
-import { REPO_ROOT } from '../../support/paths.js';
+import { DEBIAN_12_SAMPLE, REPO_ROOT } from '../../support/paths.js';
 import { captureLog } from '../../support/registry-log.js';
 
 const ADMIN_PASSWORD = 'admin-password-ppolicy-1';
@@ -105,7 +105,8 @@ test("a project admin's denySeverity HIGH refuses the project's vulnerable and u
   assert.match(unscanned.error?.message ?? '', new RegExp(`image ${digest} (is waiting to be scanned|has not been scanned yet|is being scanned).*\\(project team policy: deny HIGH and above, and images without a complete scan\\)`));
   assert.equal((await pull('other/hello')).status, 200, 'no registry rule: an unscanned image of another project is served');
 
-  await importPaths(join(work, 'advisories.sqlite'), [writeAdvisories(join(work, 'lodash'), [LODASH])]);
+  // Debian 12 data beside lodash's: the example image is Debian 12, and without its distribution the scan is incomplete.
+  await importPaths(join(work, 'advisories.sqlite'), [writeAdvisories(join(work, 'lodash'), [LODASH]), DEBIAN_12_SAMPLE]);
   await registry.scanner!.checkDatabase();
   await registry.scanner!.idle();
   const vulnerable = await pull('team/hello');

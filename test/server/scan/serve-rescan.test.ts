@@ -24,7 +24,7 @@ import { SqliteInventoryStore } from '../../../src/server/metadata/inventory-sql
 import { startRegistry, type RunningRegistry } from '../../../src/server/open.js';
 import { importPaths } from '../../../src/vuln/db.js';
 import { writeAdvisories, type OsvAdvisory } from '../../support/osv.js';
-import { REPO_ROOT, VULNDATA } from '../../support/paths.js';
+import { DEBIAN_12_SAMPLE, REPO_ROOT, VULNDATA } from '../../support/paths.js';
 import { tarOf } from '../../support/oci-builder.js';
 import { captureLog } from '../../support/registry-log.js';
 
@@ -64,7 +64,8 @@ async function pushHello(name: string): Promise<Digest> {
 
 test('serve keeps the inventory of a pushed image; after a db import the rescan matches it again and logs what is new', async () => {
   const dbPath = join(work, 'advisories.sqlite');
-  await importPaths(dbPath, [join(VULNDATA, 'osv/ghsa-samples/advisory-database-layout')]);
+  // Debian 12 data too: the example image is Debian 12, and without its distribution the scan is incomplete.
+  await importPaths(dbPath, [join(VULNDATA, 'osv/ghsa-samples/advisory-database-layout'), DEBIAN_12_SAMPLE]);
   const digest = await pushHello('demo/hello');
   await registry.scanner!.checkDatabase();
   await registry.scanner!.idle();

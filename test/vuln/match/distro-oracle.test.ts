@@ -155,7 +155,7 @@ test('scan of an Oracle Linux inventory: complete with the feed in the database,
   await importPaths(without, [join(VULNDATA, 'osv/distro-samples/rocky')]);
   for (const [db, incomplete] of [
     [withFeed, undefined],
-    [without, ['match: the advisory database has no Oracle Linux advisories (ELSA) (feed oracle-oval), so its OS packages could not be judged: run "portcullis db update --feeds oracle"']],
+    [without, ['match: the advisory database has no Oracle Linux advisories (ELSA) for Oracle Linux:8, Oracle Linux:8:x86_64, so its 2 OS packages were not matched: run "portcullis db update --feeds oracle"']],
   ] as const) {
     const store = openAdvisoryStore(db);
     try {
