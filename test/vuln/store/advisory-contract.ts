@@ -94,6 +94,9 @@ export function advisoryStoreContract(label: string, open: () => Promise<Contrac
       assert.deepEqual(batch.map((list) => list.map((e) => `${e.advisoryId}/${e.affected.sourceRecord}`)), [['DEB-1/d0'], [], ['PYSEC-A/a0', 'PYSEC-B/b0', 'PYSEC-B/b1'], ['DEB-1/d0']]);
       const full = await store.findAffectedBatch!([{ ecosystem: 'PyPI', name: 'requests' }]);
       assert.deepEqual(full, [found]);
+      // Which distributions the database holds at all (match/vendor-feeds.ts): exact ecosystem names only.
+      assert.deepEqual([...(await store.ecosystemsWithEntries(['Debian:13', 'Debian:12', 'PyPI', 'Debian', 'debian:12']))].sort(), ['Debian:12', 'PyPI']);
+      assert.equal((await store.ecosystemsWithEntries([])).size, 0);
     }));
 
   test(`${label}: a transaction commits whole or not at all; another reader sees the old data until the commit`, () =>
