@@ -2,7 +2,7 @@
  * `core`, the vocabulary every module shares: the base error class, digests
  * and the streaming digest verifier, media types, OCI types and their strict
  * parsers, image references, the file-view, inventory, advisory and finding
- * types, bounded reads, the files a user names, zstd decompression, and small
+ * types, bounded reads, the files a user names, pipelines into new files, zstd decompression, and small
  * array and wording helpers. Everything here is public; other modules import
  * it from this entry, or the base error class alone from `errors.ts` (a
  * second entry that loads nothing else: docs/architecture.md). The two files of types only are re-exported as
@@ -22,4 +22,5 @@ export * from './oci.js';
 export * from './plural.js';
 export * from './reference.js';
 export * from './user-files.js';
+export * from './file-sink.js';
 export * from './zstd.js';

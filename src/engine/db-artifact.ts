@@ -33,7 +33,7 @@ import { dirname } from 'node:path';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { PortcullisError, assertRegularOrMissing, type Digest, type Descriptor } from '../core/index.js';
+import { PortcullisError, assertRegularOrMissing, pipeIntoFile, type Digest, type Descriptor } from '../core/index.js';
 import type { SystemContext } from '../image/index.js';
 import { ZstdDecompressor } from '../layers/index.js';
 import { dbStatus, SqliteAdvisoryStore } from '../vuln/index.js';
@@ -212,7 +212,7 @@ export async function pullDb(reference: string, dbPath: string, context: SystemC
     const stream = await source.getBlob(layer);
     const raw = new Counter(MAX_DB_BYTES, (n) => options.onProgress?.('download', n));
     const inflate = layer.mediaType === DB_LAYER_ZSTD ? new ZstdDecompressor() : createGunzip();
-    await pipeline(stream, inflate, raw, new PassThrough(), createWriteStream(tmp, { mode: 0o644 }));
+    await pipeIntoFile(stream, [inflate, raw, new PassThrough()], tmp, { flags: 'w', mode: 0o644 });
     options.onProgress?.('verify');
     const expected = layer.annotations?.[ANNOTATION.sqliteDigest];
     const got = raw.digest();

@@ -12,7 +12,7 @@
  * which feed to download.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -23,7 +23,7 @@ import { runCliProcess } from '../support/cli.js';
 import { buildLayout } from '../support/oci-builder.js';
 import { npmAdvisory, writeAdvisories } from '../support/osv.js';
 import { REPO_ROOT } from '../support/paths.js';
-import { runCommand } from '../support/peers.js';
+import { rpmDbBytes } from '../support/rpm-build.js';
 
 const OS_RELEASE = `NAME="Amazon Linux"
 VERSION="2023"
@@ -37,45 +37,18 @@ CPE_NAME="cpe:2.3:o:amazon:amazon_linux:2023"
 HOME_URL="https://aws.amazon.com/linux/amazon-linux-2023/"
 `;
 
-const spec = (name: string, epoch: number | undefined, version: string, release: string): string => `
-Name: ${name}
-${epoch !== undefined ? `Epoch: ${epoch}` : ''}
-Version: ${version}
-Release: ${release}
-Summary: test
-License: MIT
-BuildArch: noarch
-%description
-test
-%files
-`;
-
 test('Amazon Linux 2023: the vulnerable rpm gets its ALAS (fixed EVR, Amazon rating), fixed ones none; complete with the feed, incomplete without', { timeout: 300_000 }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'portcullis-amzn-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const top = join(tmp, 'rpmbuild');
-  for (const d of ['SPECS', 'BUILD', 'RPMS', 'SOURCES', 'SRPMS', 'BUILDROOT']) mkdirSync(join(top, d), { recursive: true });
-  const packages: [string, number | undefined, string, string][] = [
-    ['openssl-libs', 1, '3.0.8', '1.amzn2023.0.11'], // ALAS2023-2024-481 fixes 1:3.0.8-1.amzn2023.0.12
-    ['curl-minimal', undefined, '8.5.0', '1.amzn2023.0.1'], // exactly ALAS2023-2024-462's fix
-    ['less', undefined, '608', '2.amzn2023.0.3'], // above ALAS2023-2023-219's fix
-    ['bash', undefined, '5.2.15', '1.amzn2023.0.2'], // in no advisory
-  ];
-  for (const [name, epoch, version, release] of packages) {
-    writeFileSync(join(top, 'SPECS', `${name}.spec`), spec(name, epoch, version, release));
-    const b = await runCommand('rpmbuild', ['--define', `_topdir ${top}`, '-bb', join(top, 'SPECS', `${name}.spec`)]);
-    assert.equal(b.code, 0, b.stderr);
-  }
-  const rpms = readdirSync(join(top, 'RPMS', 'noarch')).map((f) => join(top, 'RPMS', 'noarch', f));
-  const dbpath = join(tmp, 'rpmdb');
-  mkdirSync(dbpath);
-  const define = ['--define', '_db_backend sqlite'];
-  assert.equal((await runCommand('rpm', ['--initdb', '--dbpath', dbpath, ...define])).code, 0);
-  const install = await runCommand('rpm', ['-i', '--nodeps', '--justdb', '--dbpath', dbpath, ...define, ...rpms]);
-  assert.equal(install.code, 0, install.stderr);
+  const rpmdb = await rpmDbBytes(tmp, [
+    { name: 'openssl-libs', epoch: 1, version: '3.0.8', release: '1.amzn2023.0.11' }, // ALAS2023-2024-481 fixes 1:3.0.8-1.amzn2023.0.12
+    { name: 'curl-minimal', version: '8.5.0', release: '1.amzn2023.0.1' }, // exactly ALAS2023-2024-462's fix
+    { name: 'less', version: '608', release: '2.amzn2023.0.3' }, // above ALAS2023-2023-219's fix
+    { name: 'bash', version: '5.2.15', release: '1.amzn2023.0.2' }, // in no advisory
+  ]);
   const image = await buildLayout({
     dir: join(tmp, 'layout'),
-    layers: [{ entries: [{ name: 'etc/os-release', body: OS_RELEASE }, { name: 'var/lib/rpm/rpmdb.sqlite', body: readFileSync(join(dbpath, 'rpmdb.sqlite')) }] }],
+    layers: [{ entries: [{ name: 'etc/os-release', body: OS_RELEASE }, { name: 'var/lib/rpm/rpmdb.sqlite', body: rpmdb }] }],
   });
 
   const updateinfo = join(tmp, 'updateinfo.xml.gz');

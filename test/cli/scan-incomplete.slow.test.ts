@@ -23,7 +23,7 @@ import type { ScanResult } from '../../src/core/finding.js';
 import { importPaths } from '../../src/vuln/db.js';
 import { runCli, runCliProcess } from '../support/cli.js';
 import { buildLayout, writeStreamedLayer, type TarEntry } from '../support/oci-builder.js';
-import { npmAdvisory, writeAdvisories } from '../support/osv.js';
+import { DEBIAN_PRESENCE_ADVISORY, npmAdvisory, writeAdvisories } from '../support/osv.js';
 
 const CRITICAL_ID = 'GHSA-c7c7-c7c7-c7c7';
 const ENV = { XDG_CACHE_HOME: '/nonexistent-cache' };
@@ -34,7 +34,7 @@ let db: string;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'portcullis-incomplete-'));
   db = join(dir, 'db.sqlite');
-  await importPaths(db, [writeAdvisories(join(dir, 'osv'), [npmAdvisory(CRITICAL_ID, 'vulnpkg', '9.0.0', 'CRITICAL')])]);
+  await importPaths(db, [writeAdvisories(join(dir, 'osv'), [npmAdvisory(CRITICAL_ID, 'vulnpkg', '9.0.0', 'CRITICAL'), DEBIAN_PRESENCE_ADVISORY])]);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

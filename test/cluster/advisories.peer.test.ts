@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { digestOf } from '../server/api/helpers.js';
 import { layoutManifest, portcullis, startCluster, until, type Cluster } from '../support/cluster.js';
-import { TINY_IMAGE_ADVISORIES, writeAdvisories } from '../support/osv.js';
+import { TINY_IMAGE_ADVISORIES, TINY_IMAGE_FINDING_IDS, writeAdvisories } from '../support/osv.js';
 import { peerImages } from '../support/peers.js';
 import { policyAnswer } from '../support/serve-process.js';
 import { skopeoCopy } from '../support/skopeo.js';
@@ -50,7 +50,7 @@ test('one db import into the shared PostgreSQL advisory store: the rescan shows 
     const answer = await policyAnswer(p.url, 'team/tiny');
     assert.equal(answer.status, 200, `${p.url}: only HIGH known yet: ${answer.message}`);
     const html = await page(p.url);
-    for (const known of KNOWN) assert.match(html, new RegExp(known.id), `${p.url}: ${known.id} shown`);
+    for (const id of TINY_IMAGE_FINDING_IDS.filter((x) => x !== CRITICAL_ID)) assert.match(html, new RegExp(id), `${p.url}: ${id} shown`);
     assert.doesNotMatch(html, new RegExp(CRITICAL_ID), `${p.url}: ${CRITICAL_ID} not shown before the import`);
   }
 
@@ -64,7 +64,7 @@ test('one db import into the shared PostgreSQL advisory store: the rescan shows 
     });
     assert.match(last.message, /CRITICAL/, `${p.url}: ${last.message}`);
     const html = await page(p.url);
-    for (const id of TINY_IMAGE_ADVISORIES.map((x) => x.id)) assert.match(html, new RegExp(id), `${p.url}: ${id} shown after the rescan`);
+    for (const id of TINY_IMAGE_FINDING_IDS) assert.match(html, new RegExp(id), `${p.url}: ${id} shown after the rescan`);
   }
 
   const client = new pg.Client({ connectionString: cluster.metadataUrl });

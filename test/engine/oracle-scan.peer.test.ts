@@ -8,52 +8,28 @@
  * incomplete (exit 12), naming the feed to fetch.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ScanResult } from '../../src/core/index.js';
 import { runCli } from '../support/cli.js';
 import { REPO_ROOT, VULNDATA } from '../support/paths.js';
-import { runCommand } from '../support/peers.js';
+import { buildRpmDb } from '../support/rpm-build.js';
 
 const OS_RELEASE = join(VULNDATA, 'pkgdb/os-release/trivy-testdata/oracle');
 const ELSA = join(REPO_ROOT, 'test/vuln/sources/fixtures/oracle/elsa-sample.xml.bz2');
 
-const spec = (name: string, epoch: string, version: string, release: string): string => `
-Name: ${name}
-${epoch ? `Epoch: ${epoch}` : ''}
-Version: ${version}
-Release: ${release}
-Summary: test
-License: MIT
-BuildArch: noarch
-%description
-test
-%files
-`;
-
 test('scan --rootfs of Oracle Linux 8.10: the ELSA for the vulnerable rpm, none for the fixed one, complete; incomplete without the feed', { timeout: 300_000 }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'portcullis-ol-scan-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const top = join(tmp, 'rpmbuild');
-  for (const d of ['SPECS', 'BUILD', 'RPMS', 'SOURCES', 'SRPMS', 'BUILDROOT']) mkdirSync(join(top, d), { recursive: true });
-  writeFileSync(join(top, 'SPECS', 'openssl-libs.spec'), spec('openssl-libs', '1', '1.1.1k', '9.el8'));
-  writeFileSync(join(top, 'SPECS', 'rsyslog.spec'), spec('rsyslog', '', '8.2102.0', '15.el8_9.2'));
-  for (const s of ['openssl-libs.spec', 'rsyslog.spec']) {
-    const b = await runCommand('rpmbuild', ['--define', `_topdir ${top}`, '-bb', join(top, 'SPECS', s)]);
-    assert.equal(b.code, 0, b.stderr);
-  }
-  const rpms = readdirSync(join(top, 'RPMS', 'noarch')).map((f) => join(top, 'RPMS', 'noarch', f));
   const root = join(tmp, 'rootfs');
-  const dbpath = join(root, 'var/lib/rpm');
-  mkdirSync(dbpath, { recursive: true });
-  mkdirSync(join(root, 'etc'));
+  mkdirSync(join(root, 'etc'), { recursive: true });
   copyFileSync(OS_RELEASE, join(root, 'etc/os-release'));
-  const define = ['--define', '_db_backend sqlite'];
-  assert.equal((await runCommand('rpm', ['--initdb', '--dbpath', dbpath, ...define])).code, 0);
-  const install = await runCommand('rpm', ['-i', '--nodeps', '--justdb', '--dbpath', dbpath, ...define, ...rpms]);
-  assert.equal(install.code, 0, install.stderr);
+  await buildRpmDb(tmp, [
+    { name: 'openssl-libs', epoch: 1, version: '1.1.1k', release: '9.el8' },
+    { name: 'rsyslog', version: '8.2102.0', release: '15.el8_9.2' },
+  ], join(root, 'var/lib/rpm'));
 
   const db = join(tmp, 'advisories.sqlite');
   const imported = await runCli(['db', 'import', ELSA, '--db', db, '--format', 'json']);

@@ -13,12 +13,12 @@
  * evicts by real use.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestVerifier, digestAlgorithm, digestHex, isDigest, createDigestHash, type Digest, type Descriptor } from '../../core/index.js';
+import { DigestVerifier, digestAlgorithm, digestHex, isDigest, createDigestHash, pipeIntoFile, type Digest, type Descriptor } from '../../core/index.js';
 import { ImageError } from '../errors.js';
 import type { SystemContext } from '../types.js';
 import { errnoCode, fsError, randomSuffix, removeQuietly } from '../transports/local/files.js';
@@ -121,11 +121,7 @@ export class BlobCache {
   async put(descriptor: Descriptor, content: Readable | AsyncIterable<Uint8Array>): Promise<void> {
     const writer = await this.begin(descriptor);
     try {
-      await pipeline(
-        content,
-        new DigestVerifier(descriptor.digest, { size: descriptor.size, what: `blob ${descriptor.digest}` }),
-        createWriteStream(writer.tempPath, { flags: 'wx' }),
-      );
+      await pipeIntoFile(content, [new DigestVerifier(descriptor.digest, { size: descriptor.size, what: `blob ${descriptor.digest}` })], writer.tempPath);
     } catch (error) {
       await writer.abort();
       throw error;

@@ -18,7 +18,7 @@ import type { Digest } from '../../../src/core/digest.js';
 import { SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
 import { runCliProcess } from '../../support/cli.js';
 import { writeAdvisories, type OsvAdvisory } from '../../support/osv.js';
-import { REPO_ROOT, VULNDATA } from '../../support/paths.js';
+import { DEBIAN_12_SAMPLE, REPO_ROOT, VULNDATA } from '../../support/paths.js';
 import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
 import { startServeProcess, type ServeProcess } from '../../support/serve-process.js';
 
@@ -70,7 +70,7 @@ async function pullUntil(url: string, done: (status: number, body: string) => bo
 }
 
 test('one db import into PostgreSQL serves two serve processes; a later import makes both rescan and refuse alike', async () => {
-  const base = await runCliProcess(['db', 'import', '--db', database, join(VULNDATA, 'osv/ghsa-samples/advisory-database-layout')]);
+  const base = await runCliProcess(['db', 'import', '--db', database, join(VULNDATA, 'osv/ghsa-samples/advisory-database-layout'), DEBIAN_12_SAMPLE]);
   assert.equal(base.code, 0, base.stderr);
   assert.match(base.stdout, /^postgres:\/\/.*: \d+ inserted/);
 

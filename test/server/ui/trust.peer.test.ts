@@ -27,7 +27,7 @@ import { startRegistry, type RunningRegistry } from '../../../src/server/open.js
 import { importPaths } from '../../../src/vuln/db.js';
 import { cli, trustHome } from '../../cli/trust/helpers.js';
 import { compress, sha256, tarOf } from '../../support/oci-builder.js';
-import { npmAdvisory, writeAdvisories } from '../../support/osv.js';
+import { DEBIAN_PRESENCE_ADVISORY, npmAdvisory, writeAdvisories } from '../../support/osv.js';
 import { peerImages } from '../../support/peers.js';
 import { missingPeer } from '../../support/require-peer.js';
 import { skopeoCopy } from '../../support/skopeo.js';
@@ -93,7 +93,7 @@ before(async () => {
   assert.equal(generated.code, 0, generated.stderr);
   keyId = generated.stdout.trim();
   const dbPath = join(work, 'advisories.sqlite');
-  await importPaths(dbPath, [writeAdvisories(join(work, 'osv'), ADVISORIES)]);
+  await importPaths(dbPath, [writeAdvisories(join(work, 'osv'), [...ADVISORIES, DEBIAN_PRESENCE_ADVISORY])]);
   const config = await buildConfig(
     { addr: '127.0.0.1:0', root: join(work, 'data'), db: dbPath, rescanInterval: '0', denySeverity: 'critical', requireSignature: true },
     { stdout: new PassThrough(), stderr: new PassThrough(), env },

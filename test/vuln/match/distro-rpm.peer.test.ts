@@ -6,7 +6,7 @@
  * RHSA-2024:6220) imported into a test database.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,49 +16,22 @@ import { importPaths, openAdvisoryStore } from '../../../src/vuln/db.js';
 import { matchInventory } from '../../../src/vuln/match/index.js';
 import { fileViewFromMap } from '../../support/file-view.js';
 import { VULNDATA } from '../../support/paths.js';
-import { runCommand } from '../../support/peers.js';
-
-const spec = (name: string, version: string, release: string, label?: string): string => `
-Name: ${name}
-Version: ${version}
-Release: ${release}
-Summary: test
-License: MIT
-BuildArch: noarch
-${label ? `ModularityLabel: ${label}` : ''}
-%description
-test
-%files
-`;
+import { rpmDbBytes } from '../../support/rpm-build.js';
 
 test('a real rpmdb on RHEL 8.6 (AUS content sets): the modular and the plain package each get their advisory', { timeout: 300_000 }, async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'portcullis-rhel-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
-  const top = join(tmp, 'rpmbuild');
-  for (const d of ['SPECS', 'BUILD', 'RPMS', 'SOURCES', 'SRPMS', 'BUILDROOT']) mkdirSync(join(top, d), { recursive: true });
   const label = 'python39:3.9:8060020220127162237:d63f516d';
-  const specs = {
-    'python39.spec': spec('python39', '3.9.7', '2.module+el8.6.0+13003+6bb2c488', label),
-    'git-lfs.spec': spec('git-lfs', '2.13.3', '3.el8_6'),
-  };
-  for (const [file, text] of Object.entries(specs)) {
-    writeFileSync(join(top, 'SPECS', file), text);
-    const b = await runCommand('rpmbuild', ['--define', `_topdir ${top}`, '-bb', join(top, 'SPECS', file)]);
-    assert.equal(b.code, 0, b.stderr);
-  }
-  const rpms = readdirSync(join(top, 'RPMS', 'noarch')).map((f) => join(top, 'RPMS', 'noarch', f));
-  const dbpath = join(tmp, 'db');
-  mkdirSync(dbpath);
-  const define = ['--define', '_db_backend sqlite'];
-  assert.equal((await runCommand('rpm', ['--initdb', '--dbpath', dbpath, ...define])).code, 0);
-  const install = await runCommand('rpm', ['-i', '--nodeps', '--justdb', '--dbpath', dbpath, ...define, ...rpms]);
-  assert.equal(install.code, 0, install.stderr);
+  const rpmdb = await rpmDbBytes(tmp, [
+    { name: 'python39', version: '3.9.7', release: '2.module+el8.6.0+13003+6bb2c488', modularityLabel: label },
+    { name: 'git-lfs', version: '2.13.3', release: '3.el8_6' },
+  ]);
 
   const view = fileViewFromMap(
     {
       'etc/os-release': 'NAME="Red Hat Enterprise Linux"\nID="rhel"\nVERSION_ID="8.6"\nPRETTY_NAME="Red Hat Enterprise Linux 8.6 (Ootpa)"\n',
       'root/buildinfo/content_manifests/ubi8-container-8.6-1.json': JSON.stringify({ content_sets: ['rhel-8-for-x86_64-baseos-aus-rpms', 'rhel-8-for-x86_64-appstream-aus-rpms'] }),
-      'var/lib/rpm/rpmdb.sqlite': readFileSync(join(dbpath, 'rpmdb.sqlite')),
+      'var/lib/rpm/rpmdb.sqlite': rpmdb,
     },
     selectorFor([rpmCataloger]),
   );

@@ -90,6 +90,7 @@ function oldPath(store: SqliteAdvisoryStore): MatchStore {
     getById: (id) => store.getById(id),
     findAffectedBatch: (q) => store.findAffectedBatch(q),
     getByIds: (ids) => store.getByIds(ids),
+    ecosystemsWithEntries: (ecosystems) => store.ecosystemsWithEntries(ecosystems),
   };
 }
 

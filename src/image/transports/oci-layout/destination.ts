@@ -10,10 +10,9 @@
  * Like containers/image, there is no lock: two writers committing to the same
  * layout at once may lose one index.json update (never corrupt it).
  */
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   DigestVerifier,
   verifiedDigestOf,
@@ -24,6 +23,7 @@ import {
   type ImageIndex,
   MediaType,
   appendAll,
+  pipeIntoFile,
 } from '../../../core/index.js';
 import { ImageError } from '../../errors.js';
 import type { ImageDestination, ManifestBlob, PutManifestOptions } from '../../types.js';
@@ -101,10 +101,10 @@ export class OciLayoutDestination implements ImageDestination {
     try {
       // A source stream already verified against this digest fails before its end on a
       // mismatch, which fails this pipeline too: hashing the bytes twice would only halve throughput.
-      if (verifiedDigestOf(content) === descriptor.digest) await pipeline(content, createWriteStream(tmp, { flags: 'wx' }));
-      else await pipeline(content, new DigestVerifier(descriptor.digest, { size: descriptor.size, what: `blob ${descriptor.digest}` }), createWriteStream(tmp, { flags: 'wx' }));
+      // pipeIntoFile removes the temp file on failure once it is closed (an open racing the failure left one behind).
+      const verify = verifiedDigestOf(content) === descriptor.digest ? [] : [new DigestVerifier(descriptor.digest, { size: descriptor.size, what: `blob ${descriptor.digest}` })];
+      await pipeIntoFile(content, verify, tmp);
     } catch (error) {
-      await removeQuietly(tmp);
       throw fsError(error, `${this.what}: writing blob ${descriptor.digest}`);
     }
     const previous = this.pending.get(descriptor.digest);
