@@ -21,7 +21,8 @@
  * at their next request, not when their token expires.
  *
  * Actions per endpoint (distribution's): GET/HEAD pull; manifest PUT push;
- * manifest/blob DELETE delete; every upload request push; Notary writes push;
+ * manifest/blob DELETE delete; every upload request push; Notary writes push
+ * (forgetting a GUN, DELETE, delete);
  * `/v2/` and the catalog need a signed-in caller, and the catalog lists only
  * repositories the caller may pull.
  */
@@ -80,7 +81,9 @@ export function actionOf(route: ValidRoute, method: string): { repository: strin
     case 'upload':
       return { repository: route.name, action: 'push' };
     case 'tuf':
-      return { repository: repositoryOfGun(route.name), action: method === 'GET' || method === 'HEAD' ? 'pull' : 'push' };
+      // Forgetting a GUN's trust data is a delete (notary-server asks for `*`): with push alone, a publisher could wipe
+      // the GUN and replay its older signed metadata, rolling a signed tag back past the version check.
+      return { repository: repositoryOfGun(route.name), action: method === 'GET' || method === 'HEAD' ? 'pull' : method === 'DELETE' ? 'delete' : 'push' };
     default:
       return { repository: route.name, action: method === 'GET' || method === 'HEAD' ? 'pull' : method === 'DELETE' ? 'delete' : 'push' };
   }
