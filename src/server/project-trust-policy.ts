@@ -11,7 +11,10 @@
  *
  * It is one entry of the trust policy file's language, read by the same
  * strict parser (trust/policy, JSON being YAML), so a rule means the same in
- * both places. It can only add requirements: the registry's policy is
+ * both places (a value nested deeper than any entry can be is refused first,
+ * by a walk without recursion: the YAML parser and JSON.stringify recurse, and
+ * a project admin's 64 KiB of brackets made them overflow the stack, a 500).
+ * It can only add requirements: the registry's policy is
  * evaluated first and must allow the image; then this entry, applied to every
  * repository of the project, must allow it too. Hence what it may say:
  * `keys` by id or `root-certified` (the registry's trust store: never a file
@@ -35,11 +38,14 @@ import { ServeError } from './errors.js';
 
 const ALLOWED = ['keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'cveAllowlist', 'sources', 'notary'];
 const MAX_PARSED = 256;
+/** Deeper than any policy entry nests (attestations → entry → list is 3): a deeper value is refused before a parser recurses on it. */
+const MAX_DEPTH = 16;
 const parsed = new Map<string, PolicyEntry>();
 
 /** The stored or written value as a policy entry for `project`; CONFIG_INVALID naming `path` otherwise. */
 export function projectTrustPolicy(value: unknown, source: string, path: string, project?: string): PolicyEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, path, 'must be a mapping (keys, threshold, attestations, cveAllowlist…)');
+  if (nestedDeeperThan(value, MAX_DEPTH)) throw invalid(source, path, `nested deeper than ${MAX_DEPTH} levels`);
   const fields = value as Record<string, unknown>;
   for (const key of Object.keys(fields)) if (!ALLOWED.includes(key)) throw invalid(source, path, `${key.slice(0, 100)}: not allowed here (allowed: ${ALLOWED.join(', ')})`);
   if (Array.isArray(fields.keys) && fields.keys.some((k) => typeof k === 'string' && (k.includes('/') || /\.(pem|pub|key)$/i.test(k)))) {
@@ -64,6 +70,17 @@ export function projectTrustPolicy(value: unknown, source: string, path: string,
   if (parsed.size >= MAX_PARSED) parsed.clear();
   parsed.set(key, entry);
   return { ...entry, where };
+}
+
+/** Whether `value` has lists or mappings nested more than `limit` deep: a walk with its own stack, no recursion. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<{ readonly value: unknown; readonly depth: number }> = [{ value, depth: 1 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    if (typeof item.value !== 'object' || item.value === null) continue;
+    if (item.depth > limit) return true;
+    for (const child of Object.values(item.value)) if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
 }
 
 function invalid(source: string, path: string, message: string): ServeError {
