@@ -88,11 +88,13 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
    * htpasswd file's users are all administrators (htpasswd.ts) while their
    * line is in the current file: a user taken out of it (and the file
    * reloaded) is signed out at the next request, not when the session ends.
+   * An account whose password changed after the session was opened (a reset
+   * after a leak, say) is signed out too: the old password's sessions end with it.
    */
-  async function resolveUser(name: string): Promise<Principal | undefined> {
+  async function resolveUser(name: string, signedInAt: number): Promise<Principal | undefined> {
     if (!accounts) return auth?.knowsUser?.(name) === true ? { kind: 'user', name, admin: true, via: 'htpasswd' } : undefined;
     const account = await accounts.store.getUser(name);
-    if (account) return { kind: 'user', name, admin: account.admin, via: 'password' };
+    if (account) return Date.parse(account.passwordChangedAt) > signedInAt ? undefined : { kind: 'user', name, admin: account.admin, via: 'password' };
     return accounts.manage?.access.isHtpasswdUser(name) ? { kind: 'user', name, admin: false, via: 'htpasswd' } : undefined;
   }
   const sessions = auth ? new SessionStore({ ...deps.sessions, ...(deps.sessionStore ? { store: deps.sessionStore } : {}), resolve: resolveUser }) : undefined;

@@ -11,7 +11,8 @@
  * and the session's times. The principal is made again at every request
  * from the name (`resolve`: the accounts say whether the user still exists
  * and is an administrator; roles in projects are read by each check
- * anyway); a user who no longer exists ends the session. The session's
+ * anyway); a user who no longer exists, or whose password changed after the
+ * session was opened (an administrator's reset), ends the session. The session's
  * form token (the CSRF token of its forms) is not stored either: it is
  * derived from the id (SHA-256 of a label and the id), so only the holder
  * of the cookie can know it, and the store cannot tell it.
@@ -45,8 +46,8 @@ export interface Session {
   readonly lastSeen: number;
 }
 
-/** The principal a stored user name stands for now; undefined ends the session. */
-export type PrincipalResolver = (user: string) => Promise<Principal | undefined>;
+/** The principal a stored user name stands for now, for a session opened at `signedInAt` (ms); undefined ends the session. */
+export type PrincipalResolver = (user: string, signedInAt: number) => Promise<Principal | undefined>;
 
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 export const DEFAULT_LIFETIME_MS = 12 * 3_600_000;
@@ -122,7 +123,7 @@ export class SessionStore {
     const now = this.#now();
     const row = await this.#store.get(key, now);
     if (!row) return undefined;
-    const principal = await this.#resolve(row.user);
+    const principal = await this.#resolve(row.user, row.createdAt);
     if (!principal) {
       await this.#store.delete(key);
       return undefined;
