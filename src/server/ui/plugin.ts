@@ -24,7 +24,7 @@
  * list needs a signed-in caller and shows only pullable repositories. The
  * caller is the principal of their sign-in session (login.ts), or of the
  * credentials the request carries (Basic, or a Bearer token: scripts and
- * tests), or anonymous. A page an anonymous caller may not see sends them to
+ * tests, held to the access the token was issued for: `tokenCovers`), or anonymous. A page an anonymous caller may not see sends them to
  * the sign-in page and back.
  *
  * With accounts, a project's page is for its members and registry
@@ -35,6 +35,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isSignedIn } from '../auth/permissions.js';
 import { isProjectName, type Principal } from '../auth/principal.js';
+import { ADMIN_API_SCOPE, ADMIN_API_SCOPE_NAME, grantsInclude, type AccessEntry } from '../auth/scopes.js';
 import { Limiter, type UiContext, type UiDependencies } from './context.js';
 import { h, type Chrome, type PageContent } from './html.js';
 import { chromeOf, LOGIN_PATH, loginLocation, sessionOf, signInRoutes } from './login.js';
@@ -57,7 +58,18 @@ export type { UiDependencies } from './context.js';
 export { CONTENT_SECURITY_POLICY, FORMS_CONTENT_SECURITY_POLICY } from './respond.js';
 
 /** Who is asking: a principal (undefined when the UI has no authentication), and the header to show them. */
-type Caller = { readonly ok: true; readonly principal?: Principal; readonly chrome: Chrome } | { readonly ok: false };
+/** `grants`: the access a Bearer token was issued for (absent for a session, Basic credentials or no credentials). */
+type Caller = { readonly ok: true; readonly principal?: Principal; readonly grants?: readonly AccessEntry[]; readonly chrome: Chrome } | { readonly ok: false };
+
+/**
+ * Whether the caller's token (if it came with one) was issued for `action` on `name`: a token is an upper bound, as
+ * on /v2/ and /api/v1/. A pull token for one repository (what clients hold, and leak into CI logs) opens that
+ * repository's pages only; the project pages and the audit log, which the admin API serves, need `registry:admin:*`,
+ * which stands for the account as on the admin API.
+ */
+function tokenCovers(caller: Extract<Caller, { ok: true }>, type: AccessEntry['type'], name: string, action: string): boolean {
+  return !caller.grants || grantsInclude(caller.grants, 'registry', ADMIN_API_SCOPE_NAME, '*') || grantsInclude(caller.grants, type, name, action);
+}
 
 /**
  * A page sends its answer and returns nothing: a FastifyReply is thenable, so
@@ -133,7 +145,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
       return { ok: true, principal, chrome: sessionChrome(current.session, principal) };
     }
     const result = await auth.authenticate(request);
-    if (result.ok) return { ok: true, principal: result.principal, chrome: isSignedIn(result.principal) ? {} : { signIn: true } };
+    if (result.ok) return { ok: true, principal: result.principal, ...(result.grants ? { grants: result.grants } : {}), chrome: isSignedIn(result.principal) ? {} : { signIn: true } };
     request.log.warn({ event: 'auth.failed', reason: result.reason, ...(result.user !== undefined ? { user: result.user } : {}), access: 'pull', ip: request.ip }, `authentication failed (${result.reason})`);
     if (result.reason === 'rate-limited') {
       reply.header('retry-after', String(result.retryAfterSeconds ?? 60));
@@ -149,7 +161,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
   async function allowed(request: FastifyRequest, reply: FastifyReply, caller: Extract<Caller, { ok: true }>, repository?: string): Promise<boolean> {
     if (!auth || !caller.principal) return true;
     const principal = caller.principal;
-    const may = repository === undefined ? isSignedIn(principal) : await auth.can(principal, 'pull', repository);
+    const may = repository === undefined ? isSignedIn(principal) : tokenCovers(caller, 'repository', repository, 'pull') && (await auth.can(principal, 'pull', repository));
     if (may) return true;
     if (!isSignedIn(principal)) {
       secure(reply).header('cache-control', 'no-store');
@@ -166,6 +178,14 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     if (!(await accounts.store.getProject(name))) return undefined;
     if (principal.admin) return 'registry administrator';
     return (await accounts.store.projectAccess(name, principal.name)).role;
+  }
+
+  /** A page the admin API serves: a token without its scope is refused as there (401, insufficient_scope); true otherwise. */
+  function adminScoped(reply: FastifyReply, caller: Extract<Caller, { ok: true }>): boolean {
+    if (tokenCovers(caller, 'registry', ADMIN_API_SCOPE_NAME, '*')) return true;
+    if (auth) reply.header('www-authenticate', auth.challenge(ADMIN_API_SCOPE, 'insufficient_scope'));
+    problem(reply, 401, 'Token not accepted here', `This token was not issued for this page: sign in, or ask /token for ${ADMIN_API_SCOPE}.`, caller.chrome);
+    return false;
   }
 
   /** Anonymous callers go to the sign-in page and back; true when the caller is someone. */
@@ -187,7 +207,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
   const project: Page = async (request, reply) => {
     const name = (request.params as { project?: string }).project ?? '';
     const caller = await callerOf(request, reply);
-    if (!caller.ok || !signedIn(request, reply, caller.principal)) return;
+    if (!caller.ok || !signedIn(request, reply, caller.principal) || !adminScoped(reply, caller)) return;
     const role = await projectRole(caller.principal, name);
     const notice = doneNotice(request);
     const forms = role && accounts?.manage ? await projectFormsFor({ act: accounts.manage }, caller.principal, name, caller.chrome.session?.csrf, notice ? { notice } : {}) : undefined;
@@ -198,7 +218,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
 
   const audit: Page = async (request, reply) => {
     const caller = await callerOf(request, reply);
-    if (!caller.ok || !signedIn(request, reply, caller.principal)) return;
+    if (!caller.ok || !signedIn(request, reply, caller.principal) || !adminScoped(reply, caller)) return;
     if (!accounts?.audit) return problem(reply, 404, 'No audit log', 'This registry keeps no audit log in its store.', caller.chrome);
     const answer = await auditPage(accounts.audit, accounts.store, caller.principal, request.raw.url ?? '', new Date());
     if (!answer.ok) return problem(reply, answer.status, answer.title, answer.text, caller.chrome);
@@ -209,7 +229,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     const caller = await callerOf(request, reply);
     if (!caller.ok || !(await allowed(request, reply, caller))) return;
     const principal = caller.principal;
-    const visible = async (name: string): Promise<boolean> => !auth || !principal || auth.can(principal, 'pull', name);
+    const visible = async (name: string): Promise<boolean> => !auth || !principal || (tokenCovers(caller, 'repository', name, 'pull') && auth.can(principal, 'pull', name));
     sendPage(reply, 200, await repositoriesPage(contextFor(request), visible), caller.chrome);
   };
 
