@@ -9,7 +9,8 @@
  * member on this project's forms; a robot's credentials on a form; an oversized
  * form and a repeated token field; and a project trust policy nested deeper than
  * any policy can be (it made the parsers overflow the stack: a 500). Each
- * asserts the refusal and that the store did not change.
+ * asserts the refusal and that the store did not change; the refusals the
+ * operator log promises (docs/serve.md, "Logs") are there with their path.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -17,8 +18,9 @@ import { describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { confirmToken } from '../../../src/server/ui/confirm.js';
 import { api, basic, ADMIN_PASSWORD } from '../auth/accounts-registry.js';
+import { captureLog } from '../../support/registry-log.js';
 import { signInAs } from './accounts-ui.js';
-import { post, signedInManageUi } from './manage-ui.js';
+import { manageUi, post, signedInManageUi, signInManage } from './manage-ui.js';
 
 const fx = signedInManageUi();
 const ADMIN = basic('admin', ADMIN_PASSWORD);
@@ -131,13 +133,24 @@ describe('a project admin reaching past their project', () => {
     assert.ok((await members('other')).some((m) => m.user === 'carol' && m.role === 'admin'));
   });
 
-  test('a robot\'s credentials cannot post a form, even the project\'s own robot with push rights', async () => {
+  test('a robot\'s credentials neither sign in to the UI nor post a form, even the project\'s own robot with every right', async () => {
     const made = await api(fx.ui.app, 'POST', '/projects/team/robots', ADMIN, { name: 'pusher', actions: ['pull', 'push', 'delete'] });
     assert.equal(made.statusCode, 201, made.body);
     const { name, secret } = JSON.parse(made.body) as { name: string; secret: string };
     const res = await fx.ui.app.inject({ method: 'POST', url: '/ui/p/team/members', payload: 'user=carol&role=admin', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(name, secret) } });
     assert.equal(res.statusCode, 403);
     assert.equal((await members('team')).some((m) => m.user === 'carol'), false);
+    const form = await fx.ui.app.inject({ method: 'GET', url: '/ui/login' });
+    const token = /name="csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
+    const login = await fx.ui.app.inject({
+      method: 'POST',
+      url: '/ui/login',
+      payload: new URLSearchParams({ csrf: token, next: '/ui/', username: name, password: secret }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `portcullis_login=${token}` },
+    });
+    assert.equal(login.statusCode, 403);
+    assert.match(login.body, /Robot accounts sign in with clients/);
+    assert.doesNotMatch(String(login.headers['set-cookie']), /portcullis_session=[^;]/, 'no session is opened');
   });
 });
 
@@ -163,5 +176,25 @@ describe('hostile form bodies', () => {
     assert.equal(form.statusCode, 400);
     assert.match(form.body, /trustPolicy: nested deeper than 16 levels/);
     assert.equal((await api(fx.ui.app, 'GET', '/projects/team/settings', alice)).body, before);
+  });
+});
+
+describe('the operator log', () => {
+  test('a refused form token is ui.csrf and an unconfirmed delete ui.unconfirmed, each with its path; sign-in and sign-out are logged with the user', async (t) => {
+    const log = captureLog('info');
+    const ui = await manageUi({ log: log.log });
+    t.after(() => ui.close());
+    const admin = await signInManage(ui.app, 'admin');
+    assert.equal((await post(ui.app, '/ui/p/team/members', admin, [['csrf', 'A'.repeat(43)], ['user', 'dave'], ['role', 'admin']])).statusCode, 403);
+    assert.equal((await post(ui.app, '/ui/admin/remove-user', admin, [['csrf', admin.csrf], ['user', 'dave'], ['confirm', 'forged']])).statusCode, 403);
+    assert.equal((await post(ui.app, '/ui/logout', admin, [['csrf', admin.csrf]])).statusCode, 303);
+    const wanted = ['ui.login', 'ui.csrf', 'ui.unconfirmed', 'ui.logout'];
+    // pino writes through a stream: wait (bounded) until the lines are in.
+    for (let i = 0; i < 100 && wanted.some((e) => log.events(e).length === 0); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(log.events('ui.csrf').map((l) => [l.level, l.path]), [['warn', '/ui/p/team/members']]);
+    assert.deepEqual(log.events('ui.unconfirmed').map((l) => l.path), ['/ui/admin/remove-user']);
+    assert.deepEqual(log.events('ui.login').map((l) => l.user), ['admin']);
+    assert.deepEqual(log.events('ui.logout').map((l) => l.user), ['admin']);
+    assert.ok((await api(ui.app, 'GET', '/users/dave', ADMIN)).statusCode === 200, 'dave was not deleted');
   });
 });

@@ -21,7 +21,7 @@ import { AuditRecorder } from '../../../src/server/audit/recorder.js';
 import { buildApp } from '../../../src/server/app.js';
 import { newInternalToken, withInternalToken } from '../../../src/server/auth/internal-token.js';
 import { accountPlugins, openAccounts } from '../../../src/server/auth/open-accounts.js';
-import { silentLog } from '../../../src/server/log.js';
+import { silentLog, type RegistryLog } from '../../../src/server/log.js';
 import { SqliteAuditStore } from '../../../src/server/metadata/audit-sqlite.js';
 import { SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
 import type { RegistryServices } from '../../../src/server/services.js';
@@ -57,7 +57,7 @@ async function ok(response: Promise<LightMyRequestResponse>, status: number): Pr
   if (res.statusCode !== status) throw new Error(`seed: ${res.statusCode} ${res.body}`);
 }
 
-export async function manageUi(): Promise<ManageUi> {
+export async function manageUi(options: { readonly log?: RegistryLog } = {}): Promise<ManageUi> {
   const root = await mkdtemp(join(tmpdir(), 'portcullis-ui-manage-'));
   const metadata = new SqliteMetadataStore(join(root, 'registry.sqlite'));
   const blobs = new FilesystemBlobStore(join(root, 'blobs'));
@@ -74,7 +74,7 @@ export async function manageUi(): Promise<ManageUi> {
     auth: access,
     accounts: { store: accounts.access.store, audit, webhooks: webhooks.service.store, manage: { access: accounts.access, metadata, webhooks: webhooks.service, audit } },
   });
-  const app = buildApp(services, { plugins: [auditPlugin(recorder), ...accountPlugins(access, metadata, { audit, webhooks: webhooks.service }), ui] });
+  const app = buildApp(services, { ...(options.log ? { log: options.log } : {}), plugins: [auditPlugin(recorder), ...accountPlugins(access, metadata, { audit, webhooks: webhooks.service }), ui] });
   await app.ready();
 
   const ADMIN = basic('admin', ADMIN_PASSWORD);
