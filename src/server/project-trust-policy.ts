@@ -11,7 +11,7 @@
  *
  * It is one entry of the trust policy file's language, read by the same
  * strict parser (trust/policy, JSON being YAML), so a rule means the same in
- * both places (a value nested deeper than any entry can be is refused first,
+ * both places (a value nested deeper than a policy entry can be is refused first,
  * by a walk without recursion: the YAML parser and JSON.stringify recurse, and
  * a project admin's 64 KiB of brackets made them overflow the stack, a 500).
  * It can only add requirements: the registry's policy is
@@ -38,7 +38,7 @@ import { ServeError } from './errors.js';
 
 const ALLOWED = ['keys', 'threshold', 'signedIdentity', 'identity', 'attestations', 'cveAllowlist', 'sources', 'notary'];
 const MAX_PARSED = 256;
-/** Deeper than any policy entry nests (attestations → entry → list is 3): a deeper value is refused before a parser recurses on it. */
+/** Deeper than a policy entry nests (attestations → entry → list is 3): a deeper value is refused before a parser recurses on it. */
 const MAX_DEPTH = 16;
 const parsed = new Map<string, PolicyEntry>();
 

@@ -8,7 +8,7 @@
  * their own session; ids of another project's robot, webhook, delivery and
  * member on this project's forms; a robot's credentials on a form; an oversized
  * form and a repeated token field; and a project trust policy nested deeper than
- * any policy can be (it made the parsers overflow the stack: a 500). Each
+ * a policy can be (it made the parsers overflow the stack: a 500). Each
  * asserts the refusal and that the store did not change; the refusals the
  * operator log promises (docs/serve.md, "Logs") are there with their path.
  */
@@ -164,7 +164,7 @@ describe('hostile form bodies', () => {
     assert.equal((await members('team')).some((m) => m.user === 'dave'), false);
   });
 
-  test('a trust policy nested deeper than any policy is refused with 400 through the API and the form, and nothing is stored', async () => {
+  test('a trust policy nested deeper than a policy can be is refused with 400 through the API and the form, and nothing is stored', async () => {
     const alice = basic('alice', 'alice-password-0123');
     const before = (await api(fx.ui.app, 'GET', '/projects/team/settings', alice)).body;
     const deep = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
