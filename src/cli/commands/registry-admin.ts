@@ -123,13 +123,21 @@ async function newPassword(options: AdminOptions & { passwordStdin?: boolean }, 
 
 const enc = encodeURIComponent;
 
-export async function userCommand(verb: 'add' | 'list' | 'passwd' | 'rm', name: string | undefined, options: AdminOptions & { admin?: boolean; passwordStdin?: boolean }, io: OutputStreams): Promise<number> {
+export async function userCommand(verb: 'add' | 'list' | 'passwd' | 'rm' | 'admin', name: string | undefined, options: AdminOptions & { admin?: boolean; passwordStdin?: boolean; set?: boolean; unset?: boolean }, io: OutputStreams): Promise<number> {
+  if (verb === 'admin' && options.set === options.unset) throw new UsageError('registry user admin takes --set (make a registry administrator) or --unset (no longer one), one of them');
   const client = await connect(options, io);
   if (verb === 'list') {
     print(io, options, await listAll(client, '/users', 'users'), ['name', 'admin', 'createdAt']);
     return ExitCode.Ok;
   }
   if (!name) throw new UsageError(`registry user ${verb} needs a user name`);
+  if (verb === 'admin') {
+    // The server refuses (409, exit 9) to remove the last administrator.
+    const user = await client.call('PATCH', `/users/${enc(name)}`, { admin: options.set === true });
+    if (options.format === 'json') io.stdout.write(`${JSON.stringify(user, null, 2)}\n`);
+    io.stderr.write(`${name} is ${options.set === true ? 'now' : 'no longer'} a registry administrator\n`);
+    return ExitCode.Ok;
+  }
   if (verb === 'rm') {
     await client.call('DELETE', `/users/${enc(name)}`);
     io.stderr.write(`deleted user ${name}\n`);

@@ -17,13 +17,17 @@ The server is --server URL or PORTCULLIS_SERVER.
 Roles in a project: pull, push (and pull), delete (and push), admin (members,
 robots, settings). Robots are named robot$PROJECT+NAME; their secret is shown
 once. New users' passwords come from --password-stdin, or are generated and
-shown once.
+shown once. A registry keeps at least one administrator: removing the last
+one's role (or deleting them) is refused; make another user an administrator
+first. An administrator may remove their own role while another remains.
 
 Examples:
   export PORTCULLIS_SERVER=https://registry.example:5000
   portcullis registry project create team
   portcullis registry project visibility team public
   portcullis registry user add alice < alice-password.txt --password-stdin
+  portcullis registry user admin alice --set
+  portcullis registry user admin admin --unset
   portcullis registry member add team alice push
   portcullis registry robot create team ci --actions pull,push --expires 90d
   portcullis registry robot revoke 'robot$team+ci'
@@ -39,13 +43,28 @@ registry audit --help".
 Exit codes: 0 ok, 2 invalid request, 3 not found, 4 not allowed or wrong
 credentials, 5 server unreachable, 9 exists already.`;
 
+const ADMIN_ROLE_HELP = `
+The role takes effect at the user's next request (open UI sessions and tokens
+too). The last registry administrator keeps it: make another user an
+administrator first. An administrator may remove their own role while
+another remains. The same as "Make administrator" / "Remove administrator"
+on the UI's administration page.
+
+Examples:
+  portcullis registry user admin alice --set
+  portcullis registry user admin admin --unset --format json
+
+Exit codes: 0 ok, 2 neither or both of --set and --unset, 3 no such user,
+4 not an administrator or wrong credentials, 5 server unreachable, 9 the last
+administrator.`;
+
 /** The connection flags every admin command takes (also registry-webhook.ts and registry-audit.ts). */
 export function common(command: Command): Command {
   return command
     .option('--server <url>', 'the registry (default $PORTCULLIS_SERVER)')
     .option('--creds <user:password>', 'administrator credentials (default $PORTCULLIS_USERNAME/$PORTCULLIS_PASSWORD or the saved login)')
     .option('--tls-verify <bool>', 'verify the server certificate (default true)')
-    .option('--format <format>', 'table (default) or json, for lists');
+    .option('--format <format>', 'table (default) or json, for lists (and the changed user of "user admin")');
 }
 
 export function admin(options: Record<string, unknown>): AdminOptions {
@@ -85,6 +104,17 @@ export function registerRegistryAdminCommands(program: Command, ctx: CommandCont
       ctx.exitCode = await userCommand('passwd', name, { ...admin(options), passwordStdin: options.passwordStdin === true }, ctx.io);
     },
   );
+  common(
+    user
+      .command('admin <name>')
+      .description('make a user a registry administrator (--set) or no longer one (--unset; never the last one)')
+      .option('--set', 'make NAME a registry administrator')
+      .option('--unset', 'take the role away (refused, exit 9, for the last administrator)')
+      .addHelpText('after', ADMIN_ROLE_HELP),
+  ).action(async (name: string, options: Record<string, unknown>) => {
+    const { userCommand } = await import('../commands/registry-admin.js');
+    ctx.exitCode = await userCommand('admin', name, { ...admin(options), set: options.set === true, unset: options.unset === true }, ctx.io);
+  });
   common(user.command('rm <name>').description('delete a user and their memberships')).action(async (name: string, options: Record<string, unknown>) => {
     const { userCommand } = await import('../commands/registry-admin.js');
     ctx.exitCode = await userCommand('rm', name, admin(options), ctx.io);

@@ -1,6 +1,6 @@
 /**
  * Confirmations for the UI's destructive acts (deleting a project, deleting
- * a user), without JavaScript: the button on the project or administration
+ * a user, removing a registry administrator's role), without JavaScript: the button on the project or administration
  * page is a link to a second page, "Delete project X? [Delete]", whose form
  * carries the session's form token AND a confirmation token of its own,
  * an HMAC of what is to be deleted keyed with the session's form token. The
@@ -12,8 +12,8 @@ import { createHmac } from 'node:crypto';
 import { h, type PageContent } from './html.js';
 import { sameToken } from './session.js';
 
-/** What is confirmed: `project:NAME`, `user:NAME`. */
-export type ConfirmTarget = `project:${string}` | `user:${string}`;
+/** What is confirmed: `project:NAME`, `user:NAME` (deleting), `admin:NAME` (removing the administrator role). */
+export type ConfirmTarget = `project:${string}` | `user:${string}` | `admin:${string}`;
 
 export function confirmToken(csrf: string, target: ConfirmTarget): string {
   return createHmac('sha256', csrf).update(`portcullis-ui-confirm\0${target}`).digest('base64url');

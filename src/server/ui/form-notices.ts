@@ -22,6 +22,8 @@ const DONE: Readonly<Record<string, string>> = {
   'project.created': 'Project created.',
   'user.created': 'User created.',
   'user.deleted': 'User deleted.',
+  'user.promoted': 'The user is now a registry administrator.',
+  'user.demoted': 'The user is no longer a registry administrator (from their next request on).',
   'webhook.changed': 'Webhook saved.',
   'project.visibility': 'Visibility changed.',
   'project.deleted': 'Project deleted.',

@@ -14,11 +14,12 @@ import { removeMember, setMember } from '../api/v1/members.js';
 import { putProjectSettings } from '../api/v1/project-settings.js';
 import { createProject, deleteProject, setProjectVisibility } from '../api/v1/projects.js';
 import { createRobot, revokeRobot } from '../api/v1/robots.js';
-import { createUser, deleteUser, setUserPassword } from '../api/v1/users.js';
+import { createUser, deleteUser, setUserAdmin, setUserPassword } from '../api/v1/users.js';
 import { changeWebhook, CLAIR_EVENTS, createWebhook, deleteWebhook, redeliver } from '../api/v1/webhooks.js';
 import { WEBHOOK_EVENTS } from '../webhooks/events.js';
 import type { PageContent } from './html.js';
 import { field } from './login.js';
+import { UI_ROOT } from './paths.js';
 import { ADMIN_PATH, passwordResetPage, robotCreatedPage, webhookCreatedPage, type AdminForm } from './pages/admin.js';
 import { webhookAddress } from './pages/project.js';
 import { webhookPath, type ProjectForm } from './pages/project-forms.js';
@@ -171,6 +172,18 @@ export async function performAdminForm(ctx: ActingContext, action: AdminForm, fo
     // manage.ts has checked the confirmation page's own token.
     await deleteUser(ctx, needed(given(form, 'user'), 'the user'));
     return { kind: 'done', done: 'user.deleted' };
+  }
+  if (action === 'make-admin') {
+    await setUserAdmin(ctx, needed(given(form, 'user'), 'the user'), true);
+    return { kind: 'done', done: 'user.promoted' };
+  }
+  if (action === 'remove-admin') {
+    // manage.ts has checked the confirmation page's own token.
+    const user = needed(given(form, 'user'), 'the user');
+    await setUserAdmin(ctx, user, false);
+    // Someone who removed their own role has no administration page to go back to.
+    const self = ctx.principal.kind === 'user' && ctx.principal.name === user;
+    return { kind: 'done', done: 'user.demoted', ...(self ? { location: UI_ROOT } : {}) };
   }
   if (action === 'projects') {
     const project = await createProject(ctx, { name: given(form, 'name') ?? '', public: field(form, 'public') === 'true' });

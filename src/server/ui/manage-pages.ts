@@ -5,6 +5,7 @@
  *   GET /ui/p/<project>/webhooks/<id>[?before=SEQ]  a webhook: its forms and delivery log (pages/webhook.ts)
  *   GET /ui/p/<project>/delete                      "Delete project X?" (confirm.ts)
  *   GET /ui/admin/remove-user?user=NAME             "Delete user X?"
+ *   GET /ui/admin/remove-admin?user=NAME            "Remove X as registry administrator?"
  *
  * Held to the same rules as the forms: a UI session (anonymous callers go
  * to the sign-in page), a project the caller may not see answers 404, the
@@ -18,7 +19,7 @@ import { ApiError } from '../api/v1/context.js';
 import { webhookOf } from '../api/v1/webhooks.js';
 import { isRegistryAdmin } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
-import { confirmPage } from './confirm.js';
+import { confirmPage, type Confirmation } from './confirm.js';
 import type { Chrome } from './html.js';
 import { loginLocation, sessionOf } from './login.js';
 import { doneNotice, projectFormsFor } from './form-notices.js';
@@ -103,28 +104,47 @@ export function managePages(deps: ManageDependencies, guard: Guard): (app: Fasti
     sendPage(reply, 200, page, viewer.chrome);
   };
 
-  const removeUser: Handler = async (request, reply) => {
-    const viewer = await viewerOf(request, reply);
-    if (!viewer) return;
-    if (!isRegistryAdmin(viewer.principal)) return problem(reply, 404, 'Not found', 'There is no such page.', viewer.chrome);
-    const user = (request.query as { user?: unknown } | undefined)?.user;
-    if (typeof user !== 'string' || user === '' || !(await deps.act.access.store.getUser(user))) return problem(reply, 404, 'Not found', 'There is no such user.', viewer.chrome);
-    const page = confirmPage(viewer.csrf, `user:${user}`, {
-      title: `Delete user ${user}`,
-      question: `Delete user ${user}?`,
-      consequence: 'They can no longer sign in, and their roles in every project go with them. The last registry administrator is not deleted.',
-      action: `${ADMIN_PATH}/remove-user`,
-      fields: { user },
-      button: 'Delete',
-      back: { label: 'Back to administration', href: ADMIN_PATH },
-      crumbs: [{ label: 'Repositories', href: UI_ROOT }, { label: 'Administration', href: ADMIN_PATH }],
-    });
-    sendPage(reply, 200, page, viewer.chrome);
-  };
+  /** A confirmation page about a user of the store (`?user=`): registry administrators only, 404 for another caller or user. */
+  const userConfirmation =
+    (kind: 'user' | 'admin', page: (user: string, self: boolean) => Omit<Confirmation, 'fields' | 'back' | 'crumbs'>): Handler =>
+    async (request, reply) => {
+      const viewer = await viewerOf(request, reply);
+      if (!viewer) return;
+      if (!isRegistryAdmin(viewer.principal)) return problem(reply, 404, 'Not found', 'There is no such page.', viewer.chrome);
+      const user = (request.query as { user?: unknown } | undefined)?.user;
+      if (typeof user !== 'string' || user === '' || !(await deps.act.access.store.getUser(user))) return problem(reply, 404, 'Not found', 'There is no such user.', viewer.chrome);
+      const self = viewer.principal.kind === 'user' && viewer.principal.name === user;
+      const content = confirmPage(viewer.csrf, `${kind}:${user}`, {
+        ...page(user, self),
+        fields: { user },
+        back: { label: 'Back to administration', href: ADMIN_PATH },
+        crumbs: [{ label: 'Repositories', href: UI_ROOT }, { label: 'Administration', href: ADMIN_PATH }],
+      });
+      sendPage(reply, 200, content, viewer.chrome);
+    };
+
+  const removeUser = userConfirmation('user', (user) => ({
+    title: `Delete user ${user}`,
+    question: `Delete user ${user}?`,
+    consequence: 'They can no longer sign in, and their roles in every project go with them. The last registry administrator is not deleted.',
+    action: `${ADMIN_PATH}/remove-user`,
+    button: 'Delete',
+  }));
+
+  const removeAdmin = userConfirmation('admin', (user, self) => ({
+    title: `Remove administrator ${user}`,
+    question: `Remove ${user} as registry administrator?`,
+    consequence:
+      (self ? 'You lose the administration page and every registry-wide right at once; ' : `${user} loses the administration page and every registry-wide right from their next request on (signed-in sessions too); `) +
+      'roles in projects stay. The last registry administrator keeps the role: make another user an administrator first.',
+    action: `${ADMIN_PATH}/remove-admin`,
+    button: 'Remove administrator',
+  }));
 
   return (app) => {
     app.get('/ui/p/:project/webhooks/:webhook', guard(webhook));
     app.get('/ui/p/:project/delete', guard(deleteProject));
     app.get(`${ADMIN_PATH}/remove-user`, guard(removeUser));
+    app.get(`${ADMIN_PATH}/remove-admin`, guard(removeAdmin));
   };
 }

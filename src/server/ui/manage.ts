@@ -16,7 +16,9 @@
  *   POST /ui/p/<project>/delete             {confirm} (the confirmation page's token: confirm.ts)
  *   GET  /ui/admin, POST /ui/admin/projects {name, public}, POST /ui/admin/users {name, password, admin}
  *   POST /ui/admin/password {user} → a generated password, once; POST /ui/admin/remove-user {user, confirm}
- *   GET  /ui/p/<project>/webhooks/<id>, /ui/p/<project>/delete, /ui/admin/remove-user?user= (manage-pages.ts)
+ *   POST /ui/admin/make-admin {user}; POST /ui/admin/remove-admin {user, confirm} (never the last administrator)
+ *   GET  /ui/p/<project>/webhooks/<id>, /ui/p/<project>/delete, /ui/admin/remove-user?user=,
+ *        /ui/admin/remove-admin?user= (manage-pages.ts)
  *
  * Every form acts through the admin API's own function (api/v1: setMember,
  * createRobot, putProjectSettings, …) with the caller as its principal: the
@@ -162,6 +164,7 @@ export function manageRoutes(deps: ManageDependencies): (app: FastifyInstance) =
     if (!caller) return;
     if (!isRegistryAdmin(caller.principal)) return problem(reply, 404, 'Not found', 'There is no such page.', caller.chrome);
     if (action === 'remove-user' && !confirmed(caller.csrf, `user:${field(request.body, 'user') ?? ''}`, field(request.body, 'confirm'))) return unconfirmed(request, reply, caller);
+    if (action === 'remove-admin' && !confirmed(caller.csrf, `admin:${field(request.body, 'user') ?? ''}`, field(request.body, 'confirm'))) return unconfirmed(request, reply, caller);
     try {
       send(reply, caller, await performAdminForm(acting(request, caller.principal), action, request.body), ADMIN_PATH);
     } catch (error) {

@@ -4,8 +4,10 @@
  * password (`PUT /users/NAME/password`, `{"password"}`) an administrator or
  * the user themselves. Passwords are hashed with argon2id on the password
  * threads and never returned or logged. The last administrator cannot be
- * deleted nor demoted (the registry would have no one to manage it);
- * htpasswd users are the file's, not changed here.
+ * deleted nor demoted (the registry would have no one to manage it); an
+ * administrator may demote themselves while another remains. `PATCH
+ * /users/NAME` (`{"admin": true|false}`) is setUserAdmin, which the UI's
+ * forms call too. htpasswd users are the file's, not changed here.
  */
 import { isRegistryAdmin } from '../../auth/permissions.js';
 import { isUserName } from '../../auth/principal.js';
@@ -53,16 +55,12 @@ export function registerUsers(route: Route): void {
   });
 
   route('PATCH', '/users/:user', async (ctx) => {
-    requireAdmin(ctx);
-    const name = paramOf(ctx, 'user');
     const body = bodyOf(ctx.request);
-    if (typeof body.admin !== 'boolean') throw new ApiError('INVALID', '"admin" must be true or false');
-    const user = await ctx.access.store.getUser(name);
-    if (!user) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
-    if (user.admin && !body.admin) await refuseLastAdmin(ctx, name);
-    await ctx.access.store.setAdmin(name, body.admin);
-    noteAudit(ctx.request, { action: 'user.changed', detail: { user: name, admin: body.admin } });
-    return ctx.reply.code(200).send(userView({ ...user, admin: body.admin }));
+    if (typeof body.admin !== 'boolean') {
+      requireAdmin(ctx);
+      throw new ApiError('INVALID', '"admin" must be true or false');
+    }
+    return ctx.reply.code(200).send(userView(await setUserAdmin(ctx, paramOf(ctx, 'user'), body.admin)));
   });
 
   route('DELETE', '/users/:user', async (ctx) => {
@@ -84,12 +82,37 @@ export async function setUserPassword(ctx: ActingContext, name: string, password
 /** Deletes an account (registry administrators only; never the last administrator); the audit note `user.deleted`. */
 export async function deleteUser(ctx: ActingContext, name: string): Promise<void> {
   requireAdmin(ctx);
-  const user = await ctx.access.store.getUser(name);
-  if (!user) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
-  if (user.admin) await refuseLastAdmin(ctx, name);
-  await ctx.access.store.deleteUser(name);
+  await oneAdminChangeAtATime(ctx, async () => {
+    const user = await ctx.access.store.getUser(name);
+    if (!user) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
+    if (user.admin) await refuseLastAdmin(ctx, name);
+    await ctx.access.store.deleteUser(name);
+  });
   ctx.request.log.info({ event: 'user.deleted', user: name }, `user ${name} deleted`);
   noteAudit(ctx.request, { action: 'user.deleted', detail: { user: name } });
+}
+
+/**
+ * Makes `name` a registry administrator (`admin` true) or no longer one
+ * (registry administrators only). Never the last administrator: a registry
+ * with none cannot be managed, so that is refused (409) whoever asks; an
+ * administrator may remove their own role while another remains (their
+ * sessions and tokens lose it at their next request: principals are read
+ * from the store per request). The audit note `user.changed` with the user
+ * and the new flag; the record's principal says who.
+ */
+export async function setUserAdmin(ctx: ActingContext, name: string, admin: boolean): Promise<UserRecord> {
+  requireAdmin(ctx);
+  const user = await oneAdminChangeAtATime(ctx, async () => {
+    const found = await ctx.access.store.getUser(name);
+    if (!found) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
+    if (found.admin && !admin) await refuseLastAdmin(ctx, name);
+    await ctx.access.store.setAdmin(name, admin);
+    return found;
+  });
+  ctx.request.log.info({ event: 'user.changed', user: name, admin }, `${name} is ${admin ? 'now' : 'no longer'} a registry administrator`);
+  noteAudit(ctx.request, { action: 'user.changed', detail: { user: name, admin } });
+  return { ...user, admin };
 }
 
 /** A new account (`{"name","password","admin"}`; registry administrators only); the audit note `user.created`. */
@@ -109,11 +132,26 @@ export async function createUser(ctx: ActingContext, body: Readonly<Record<strin
   return user;
 }
 
+/**
+ * The last-administrator check and the change after it run one at a time
+ * per store in this process: two administrators demoting each other at
+ * once would otherwise both see the other one still there.
+ */
+const adminChanges = new WeakMap<object, Promise<unknown>>();
+
+async function oneAdminChangeAtATime<T>(ctx: ActingContext, change: () => Promise<T>): Promise<T> {
+  const key = ctx.access.store;
+  const before = adminChanges.get(key) ?? Promise.resolve();
+  const mine = before.then(change, change);
+  adminChanges.set(key, mine.catch(() => undefined));
+  return mine;
+}
+
 async function refuseLastAdmin(ctx: ActingContext, name: string): Promise<void> {
   for (let last: string | undefined; ; ) {
     const batch = await ctx.access.store.listUsers({ ...(last !== undefined ? { last } : {}), limit: 1000 });
     if (batch.some((u) => u.admin && u.name !== name)) return;
-    if (batch.length < 1000) throw new ApiError('CONFLICT', `${name} is the last administrator`);
+    if (batch.length < 1000) throw new ApiError('CONFLICT', `${name.slice(0, 100)} is the last administrator: make another user a registry administrator first`);
     last = batch[batch.length - 1]!.name;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Pages of the forms' results: `/ui/admin`, the registry administrators'
- * page (create a project, create a user, the projects with links), and the
+ * page (create a project, create a user, the projects with links, the users
+ * with their password reset, administrator role and delete actions), and the
  * one-time pages that show a secret the registry keeps only as a hash or
  * sealed — a new robot's secret and a new webhook's signing secret — so
  * they are shown in the answer to the form that made them and never again
@@ -17,7 +18,7 @@ import { projectPath, UI_ROOT } from '../paths.js';
 import { noticeLine, type ProjectForms } from './project-forms.js';
 
 export const ADMIN_PATH = '/ui/admin';
-export const ADMIN_FORMS = ['projects', 'users', 'password', 'remove-user'] as const;
+export const ADMIN_FORMS = ['projects', 'users', 'password', 'remove-user', 'make-admin', 'remove-admin'] as const;
 export type AdminForm = (typeof ADMIN_FORMS)[number];
 
 const CRUMBS = [{ label: 'Repositories', href: UI_ROOT }, { label: 'Administration', href: ADMIN_PATH }];
@@ -40,12 +41,16 @@ function usersSection(csrf: string, list: UserList): string {
   const rows = shown.map((u) => {
     const reset = `<form method="post" action="${ADMIN_PATH}/password" class="inline-form"><input type="hidden" name="csrf" value="${h(csrf)}"><input type="hidden" name="user" value="${h(u.name)}"><button type="submit" data-reset="${h(u.name)}">Reset password</button></form>`;
     const remove = `<a href="${h(`${ADMIN_PATH}/remove-user?user=${encodeURIComponent(u.name)}`)}" data-remove="${h(u.name)}">Delete…</a>`;
-    return `<tr data-user="${h(u.name)}"><td class="name">${h(u.name)}</td><td class="admin">${u.admin ? 'registry administrator' : 'user'}</td><td>${time(u.createdAt)}</td><td>${time(u.passwordChangedAt)}</td><td>${reset} ${remove}</td></tr>`;
+    // Making an administrator is one click; removing the role is confirmed on its own page, as deleting is.
+    const role = u.admin
+      ? `<a href="${h(`${ADMIN_PATH}/remove-admin?user=${encodeURIComponent(u.name)}`)}" data-demote="${h(u.name)}">Remove administrator…</a>`
+      : `<form method="post" action="${ADMIN_PATH}/make-admin" class="inline-form"><input type="hidden" name="csrf" value="${h(csrf)}"><input type="hidden" name="user" value="${h(u.name)}"><button type="submit" data-promote="${h(u.name)}">Make administrator</button></form>`;
+    return `<tr data-user="${h(u.name)}"><td class="name">${h(u.name)}</td><td class="admin">${u.admin ? 'registry administrator' : 'user'}</td><td>${time(u.createdAt)}</td><td>${time(u.passwordChangedAt)}</td><td>${reset} ${role} ${remove}</td></tr>`;
   });
   const last = shown[shown.length - 1];
   const next = list.users.length > USERS_SHOWN && last ? `<p><a href="${h(`${ADMIN_PATH}?users=${encodeURIComponent(last.name)}`)}" id="more-users">More users</a></p>` : '';
   const first = list.from !== undefined ? `<p><a href="${ADMIN_PATH}" id="first-users">First users</a></p>` : '';
-  return `<h2>Users</h2>\n<p><small>Accounts in the registry's store (htpasswd users are the file's and are not listed). A reset password is generated and shown once.</small></p>${first}${table('users', ['User', 'Role', 'Created', 'Password changed', ''], rows, 'No users.')}${next}`;
+  return `<h2>Users</h2>\n<p><small>Accounts in the registry's store (htpasswd users are the file's and are not listed). A reset password is generated and shown once. The last registry administrator keeps the role: make another user an administrator first.</small></p>${first}${table('users', ['User', 'Role', 'Created', 'Password changed', ''], rows, 'No users.')}${next}`;
 }
 
 /** The administrators' page: `projects` are the first ones (sorted), `more` when there are others. */
