@@ -9,7 +9,9 @@
  * makes the project public, and on a webhook's own page changes its URL,
  * events and state and rotates its secret (shown once, the one the store
  * holds). A registry administrator creates a project on /ui/admin and
- * deletes it through its confirmation page. Any console error
+ * deletes it through its confirmation page, makes dave an administrator
+ * and takes the role back through its confirmation page, and is refused
+ * (409, the reason on the page) removing the last one. Any console error
  * or CSP violation (a blocked form post, say) fails the test; one
  * screenshot per page.
  */
@@ -145,7 +147,30 @@ test('a registry administrator creates a project on the administration page', as
   assert.equal(await submit(page, '#submit-confirm'), 200);
   assert.equal(page.url(), `${base}/ui/admin?done=project.deleted`);
   assert.equal((await api(ui.app, 'GET', '/projects/made-in-ui', basic('admin', ADMIN_PASSWORD))).statusCode, 404);
-  assert.deepEqual(problems, []);
+
+  // The administrator role: given with one click, taken through its confirmation page, never from the last one.
+  const role = (user: string): Promise<string> => read<string>(page, `document.querySelector('tr[data-user="${user}"] td.admin').textContent`);
+  assert.equal(await role('dave'), 'user');
+  assert.equal(await submit(page, '[data-promote="dave"]'), 200);
+  assert.equal(page.url(), `${base}/ui/admin?done=user.promoted`);
+  assert.equal(await read<string>(page, `document.querySelector('#form-done').textContent`), 'The user is now a registry administrator.');
+  assert.equal(await role('dave'), 'registry administrator');
+  await screenshot(t, page, 'manage-admin-promoted');
+  await page.click('[data-demote="dave"]');
+  await page.waitForLoadState();
+  assert.equal(new URL(page.url()).pathname, '/ui/admin/remove-admin');
+  assert.equal(await read<string>(page, `document.querySelector('h1').textContent`), 'Remove dave as registry administrator?');
+  await screenshot(t, page, 'manage-admin-demote-confirm');
+  assert.equal(await submit(page, '#submit-confirm'), 200);
+  assert.equal(page.url(), `${base}/ui/admin?done=user.demoted`);
+  assert.equal(await role('dave'), 'user');
+  await page.click('[data-demote="admin"]');
+  await page.waitForLoadState();
+  assert.equal(await submit(page, '#submit-confirm'), 409);
+  assert.equal(await read<string>(page, `document.querySelector('#form-error').textContent`), 'admin is the last administrator: make another user a registry administrator first');
+  assert.equal(await role('admin'), 'registry administrator');
+  await screenshot(t, page, 'manage-admin-last-refused');
+  assert.deepEqual(problems, ['Failed to load resource: the server responded with a status of 409 (Conflict)'], 'the refusal only: no CSP violation');
   await page.close();
 });
 
