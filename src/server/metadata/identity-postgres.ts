@@ -7,11 +7,13 @@
  * once create them exactly once. Names use `COLLATE "C"` (byte
  * order, as the SQLite store). Every method is one statement or one
  * transaction; the store has no cache, so a revocation or a role change made
- * through one process is seen by every other at its next request.
+ * through one process is seen by every other at its next request. Taking an
+ * administrator away (removeUnlessLastAdmin) holds an advisory lock over its
+ * check and change, so processes cannot together leave none.
  */
 import type { ProjectAccess } from '../auth/permissions.js';
 import { isRole } from '../auth/principal.js';
-import { changed, limitOf, openComponentPool, PostgresComponentStore, type PostgresComponent, type PostgresOptions } from './component-postgres.js';
+import { changed, limitOf, LOCK_CLASS, openComponentPool, PostgresComponentStore, type PostgresComponent, type PostgresOptions } from './component-postgres.js';
 import { projectOf, robotOf, settingsOf, userOf, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
 import type { IdentityStore, MemberRecord, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
 import type { Page } from './store.js';
@@ -83,6 +85,20 @@ export class PostgresIdentityStore extends PostgresComponentStore implements Ide
       [name],
     );
     return (rows[0]?.deleted ?? 0) > 0;
+  }
+
+  async removeUnlessLastAdmin(name: string, how: 'demote' | 'delete'): Promise<'done' | 'last' | 'missing'> {
+    return this.db.transaction(async (q) => {
+      // Every process's check waits for the other's change: the last two administrators are never both taken.
+      await q('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, `administrators:${this.s}`]);
+      const { rows } = await q(`SELECT admin FROM ${this.s}.users WHERE name = $1`, [name]);
+      const user = rows[0] as { admin: boolean } | undefined;
+      if (!user) return 'missing';
+      if (user.admin && (await q(`SELECT 1 FROM ${this.s}.users WHERE admin AND name <> $1 LIMIT 1`, [name])).rowCount !== 1) return 'last';
+      if (how === 'demote') await q(`UPDATE ${this.s}.users SET admin = false WHERE name = $1`, [name]);
+      else await q(`WITH m AS (DELETE FROM ${this.s}.members WHERE user_name = $1) DELETE FROM ${this.s}.users WHERE name = $1`, [name]);
+      return 'done';
+    });
   }
 
   async createRobot(robot: RobotRecord): Promise<boolean> {

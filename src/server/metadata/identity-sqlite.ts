@@ -56,6 +56,7 @@ export class SqliteIdentityStore extends SqliteComponentStore implements Identit
       listUsers: db.prepare<[string, number], UserRow>('SELECT * FROM users WHERE name > ? ORDER BY name LIMIT ?'),
       createUser: db.prepare('INSERT INTO users (name, password_hash, admin, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       hasAdmin: db.prepare<[], { one: number }>('SELECT 1 AS one FROM users WHERE admin = 1 LIMIT 1'),
+      otherAdmin: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM users WHERE admin = 1 AND name <> ? LIMIT 1'),
       setPassword: db.prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name = ?'),
       setAdmin: db.prepare('UPDATE users SET admin = ? WHERE name = ?'),
       deleteUser: db.prepare('DELETE FROM users WHERE name = ?'),
@@ -120,6 +121,24 @@ export class SqliteIdentityStore extends SqliteComponentStore implements Identit
       this.#s.deleteMemberships.run(name);
       return this.#s.deleteUser.run(name).changes > 0;
     })();
+  }
+
+  async removeUnlessLastAdmin(name: string, how: 'demote' | 'delete'): Promise<'done' | 'last' | 'missing'> {
+    // IMMEDIATE: the write lock from the check on, for other connections and processes too.
+    return this.db
+      .transaction((): 'done' | 'last' | 'missing' => {
+        const row = this.#s.getUser.get(name);
+        if (!row) return 'missing';
+        if (userOf(row).admin && this.#s.otherAdmin.get(name) === undefined) return 'last';
+        if (how === 'demote') {
+          this.#s.setAdmin.run(0, name);
+        } else {
+          this.#s.deleteMemberships.run(name);
+          this.#s.deleteUser.run(name);
+        }
+        return 'done';
+      })
+      .immediate();
   }
 
   async createRobot(robot: RobotRecord): Promise<boolean> {

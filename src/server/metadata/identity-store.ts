@@ -64,6 +64,15 @@ export interface IdentityStore {
   setAdmin(name: string, admin: boolean): Promise<boolean>;
   /** Removes the user and their memberships; false when there was none. */
   deleteUser(name: string): Promise<boolean>;
+  /**
+   * Takes `name`'s registry administrator role away (`demote`) or deletes
+   * the account with its memberships (`delete`), unless `name` is an
+   * administrator and no other one would remain ('last', nothing changed);
+   * 'missing' when there is no such user. The check and the change are one
+   * transaction under the store's write lock, so two callers (processes
+   * sharing the store too) cannot both take the last two administrators.
+   */
+  removeUnlessLastAdmin(name: string, how: 'demote' | 'delete'): Promise<'done' | 'last' | 'missing'>;
 
   createRobot(robot: RobotRecord): Promise<boolean>;
   getRobot(name: string): Promise<RobotRecord | undefined>;

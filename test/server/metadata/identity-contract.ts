@@ -48,6 +48,26 @@ export function identityStoreContract(name: string, make: () => Promise<Identity
         assert.equal(await store.getUser('alice'), undefined);
       }));
 
+    test('removeUnlessLastAdmin: never the last administrator, by demotion or deletion; at once, one of the last two is kept', () =>
+      withStore(make, async (store) => {
+        for (const [n, admin] of [['root', true], ['ann', false], ['ben', true]] as const) assert.equal(await store.createUser(user(n, admin)), true);
+        assert.equal(await store.createProject({ name: 'team', public: false, createdAt: T0 }), true);
+        assert.equal(await store.setMember('team', 'ann', 'push'), true);
+        assert.equal(await store.removeUnlessLastAdmin('nobody', 'demote'), 'missing');
+        assert.equal(await store.removeUnlessLastAdmin('ann', 'demote'), 'done', 'not an administrator: nothing to keep');
+        assert.equal(await store.removeUnlessLastAdmin('ann', 'delete'), 'done');
+        assert.equal(await store.getUser('ann'), undefined);
+        assert.deepEqual(await store.listMembers('team'), [], 'her memberships went with her');
+        // root and ben remove each other at once: exactly one is refused.
+        const both = await Promise.all([store.removeUnlessLastAdmin('root', 'demote'), store.removeUnlessLastAdmin('ben', 'delete')]);
+        assert.deepEqual([...both].sort(), ['done', 'last']);
+        const left = (await store.listUsers()).filter((u) => u.admin).map((u) => u.name);
+        assert.equal(left.length, 1, `one administrator left: ${left.join(',')}`);
+        assert.equal(await store.removeUnlessLastAdmin(left[0]!, 'demote'), 'last');
+        assert.equal(await store.removeUnlessLastAdmin(left[0]!, 'delete'), 'last');
+        assert.equal((await store.getUser(left[0]!))?.admin, true, 'nothing changed');
+      }));
+
     test('projects and members: roles, public flag, readable projects, access in one lookup', () =>
       withStore(make, async (store) => {
         await store.createUser(user('alice'));

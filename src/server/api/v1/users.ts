@@ -82,12 +82,7 @@ export async function setUserPassword(ctx: ActingContext, name: string, password
 /** Deletes an account (registry administrators only; never the last administrator); the audit note `user.deleted`. */
 export async function deleteUser(ctx: ActingContext, name: string): Promise<void> {
   requireAdmin(ctx);
-  await oneAdminChangeAtATime(ctx, async () => {
-    const user = await ctx.access.store.getUser(name);
-    if (!user) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
-    if (user.admin) await refuseLastAdmin(ctx, name);
-    await ctx.access.store.deleteUser(name);
-  });
+  refused(name, await ctx.access.store.removeUnlessLastAdmin(name, 'delete'));
   ctx.request.log.info({ event: 'user.deleted', user: name }, `user ${name} deleted`);
   noteAudit(ctx.request, { action: 'user.deleted', detail: { user: name } });
 }
@@ -103,13 +98,10 @@ export async function deleteUser(ctx: ActingContext, name: string): Promise<void
  */
 export async function setUserAdmin(ctx: ActingContext, name: string, admin: boolean): Promise<UserRecord> {
   requireAdmin(ctx);
-  const user = await oneAdminChangeAtATime(ctx, async () => {
-    const found = await ctx.access.store.getUser(name);
-    if (!found) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
-    if (found.admin && !admin) await refuseLastAdmin(ctx, name);
-    await ctx.access.store.setAdmin(name, admin);
-    return found;
-  });
+  const user = await ctx.access.store.getUser(name);
+  if (!user) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
+  if (admin) await ctx.access.store.setAdmin(name, true);
+  else refused(name, await ctx.access.store.removeUnlessLastAdmin(name, 'demote'));
   ctx.request.log.info({ event: 'user.changed', user: name, admin }, `${name} is ${admin ? 'now' : 'no longer'} a registry administrator`);
   noteAudit(ctx.request, { action: 'user.changed', detail: { user: name, admin } });
   return { ...user, admin };
@@ -132,26 +124,8 @@ export async function createUser(ctx: ActingContext, body: Readonly<Record<strin
   return user;
 }
 
-/**
- * The last-administrator check and the change after it run one at a time
- * per store in this process: two administrators demoting each other at
- * once would otherwise both see the other one still there.
- */
-const adminChanges = new WeakMap<object, Promise<unknown>>();
-
-async function oneAdminChangeAtATime<T>(ctx: ActingContext, change: () => Promise<T>): Promise<T> {
-  const key = ctx.access.store;
-  const before = adminChanges.get(key) ?? Promise.resolve();
-  const mine = before.then(change, change);
-  adminChanges.set(key, mine.catch(() => undefined));
-  return mine;
-}
-
-async function refuseLastAdmin(ctx: ActingContext, name: string): Promise<void> {
-  for (let last: string | undefined; ; ) {
-    const batch = await ctx.access.store.listUsers({ ...(last !== undefined ? { last } : {}), limit: 1000 });
-    if (batch.some((u) => u.admin && u.name !== name)) return;
-    if (batch.length < 1000) throw new ApiError('CONFLICT', `${name.slice(0, 100)} is the last administrator: make another user a registry administrator first`);
-    last = batch[batch.length - 1]!.name;
-  }
+/** The store's refusal as the API's: no such user (404), or the last administrator (409, and what to do instead). */
+function refused(name: string, outcome: 'done' | 'last' | 'missing'): void {
+  if (outcome === 'missing') throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
+  if (outcome === 'last') throw new ApiError('CONFLICT', `${name.slice(0, 100)} is the last administrator: make another user a registry administrator first`);
 }
