@@ -21,13 +21,10 @@ import { SqliteAuditStore } from '../src/server/metadata/audit-sqlite.js';
 import { pushImage } from '../test/server/api/helpers.js';
 import { buildApp } from '../src/server/app.js';
 import { startPortcullisRegistry } from '../test/support/registry-server.js';
+import { median } from './stats.js';
 
 const REQUESTS = 3000;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
 
 interface Target {
   get(): Promise<number>;

@@ -15,6 +15,7 @@ import { buildLayout } from '../test/support/oci-builder.js';
 import { peerImages, startRegistry } from '../test/support/peers.js';
 import { forgetSkopeoBlobLocations } from '../test/support/skopeo.js';
 import { CLI } from '../test/support/paths.js';
+import { median } from './stats.js';
 
 const ROUNDS = 3;
 
@@ -24,10 +25,6 @@ function time(run: () => void): number {
   return performance.now() - start;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 async function main(): Promise<void> {
   const images = await peerImages('all');

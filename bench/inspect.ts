@@ -14,13 +14,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { peerImages, startRegistry } from '../test/support/peers.js';
 import { CLI } from '../test/support/paths.js';
+import { median } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 5);
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 function timed(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
   const start = performance.now();

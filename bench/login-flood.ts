@@ -16,6 +16,7 @@ import { Agent, request } from 'undici';
 import { HtpasswdAuthenticator } from '../src/server/auth/htpasswd.js';
 import type { PasswordVerifier } from '../src/server/auth/password-pool.js';
 import { startPortcullisRegistry } from '../test/support/registry-server.js';
+import { median } from './stats.js';
 
 const COST = 12;
 const GUESSES = 100;
@@ -23,10 +24,6 @@ const header = (user: string, password: string): string => `Basic ${Buffer.from(
 
 const mainThread: PasswordVerifier = { verify: (password, hash) => bcrypt.compare(password, hash), close: async () => undefined };
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
 
 async function scenario(name: string, options: { verifier?: PasswordVerifier; failures?: { perUser: number; perAddress: number } }): Promise<void> {
   const users = new Map([['alice', bcrypt.hashSync('alice-long-secret', COST)]]);

@@ -23,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { once } from 'node:events';
 import { decompressedChunks } from '../src/vuln/sources/compressed-input.js';
 import { oracleOvalSource } from '../src/vuln/sources/oracle-oval.js';
+import { fastestOf } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const ELSAS = Number(process.env.BENCH_ELSAS ?? 8000);
@@ -94,15 +95,7 @@ async function generate(path: string): Promise<void> {
   execFileSync('sh', ['-c', `cat ${parts.map((p) => `'${p}'`).join(' ')} > '${path}' && rm ${parts.map((p) => `'${p}'`).join(' ')}`]);
 }
 
-async function best(fn: () => Promise<unknown> | unknown): Promise<number> {
-  let fastest = Infinity;
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    await fn();
-    fastest = Math.min(fastest, performance.now() - t0);
-  }
-  return fastest;
-}
+const best = (fn: () => Promise<unknown> | unknown): Promise<number> => fastestOf(RUNS, fn);
 
 interface ChildRun {
   readonly ms: number;

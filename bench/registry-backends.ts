@@ -19,6 +19,7 @@ import type { BlobStore } from '../src/server/storage/blob-store.js';
 import { FilesystemBlobStore } from '../src/server/storage/filesystem.js';
 import { S3BlobStore } from '../src/server/storage/s3.js';
 import { startS3 } from '../test/support/s3.js';
+import { median } from './stats.js';
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -64,10 +65,6 @@ async function timed(work: () => Promise<void>): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 async function measure(name: string, makeStore: () => Promise<BlobStore>, blobs: Blob[]): Promise<{ push: number; pull: number }> {
   const total = blobs.reduce((n, b) => n + b.bytes.length, 0) / MiB;

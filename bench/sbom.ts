@@ -16,15 +16,12 @@ import { toCycloneDxJson } from '../src/sbom/cyclonedx.js';
 import { toSpdxJson } from '../src/sbom/spdx.js';
 import { DEBIAN_IMAGE, largeInventory } from '../test/sbom/fixtures.js';
 import { REPO_ROOT } from '../test/support/paths.js';
+import { median } from './stats.js';
 
 const PACKAGES = 10_000;
 const ROUNDS = 5;
 const SECTION = '## SBOM serialisation';
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 function measure(run: () => string): { ms: number; bytes: number } {
   let bytes = run().length; // warm-up

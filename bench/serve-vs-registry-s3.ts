@@ -26,6 +26,7 @@ import { peerImages, startRegistry } from '../test/support/peers.js';
 import { startS3 } from '../test/support/s3.js';
 import { forgetSkopeoBlobLocations } from '../test/support/skopeo.js';
 import { startServeProcess } from '../test/support/serve-process.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -40,10 +41,6 @@ function timed(work: () => void): number {
   return performance.now() - t0;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** One push and one pull of the image, each into/out of a fresh repository. */
 function round(host: string, image: string, out: string, n: number): { push: number; pull: number } {

@@ -30,6 +30,7 @@ import { Pool } from 'undici';
 import { peerImages, startRegistry } from '../test/support/peers.js';
 import { forgetSkopeoBlobLocations } from '../test/support/skopeo.js';
 import { startServeProcess } from '../test/support/serve-process.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const GETS = Number(process.env.BENCH_GETS ?? 5000);
@@ -65,10 +66,6 @@ async function timed(pid: number, work: () => void | Promise<void>): Promise<{ m
   return { ms, cpu: (await cpuSeconds(pid)) - cpu0 };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

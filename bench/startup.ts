@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../test/support/paths.js';
+import { median } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const TREES = [process.env.BENCH_BASELINE, REPO_ROOT].filter((t): t is string => t !== undefined && t !== '').map((t) => resolve(t));
@@ -51,10 +52,6 @@ const COMMANDS: ReadonlyArray<readonly [string, readonly string[] | undefined]> 
   ['serve (fails: bad flag)', ['serve', '--metadata', 'nope']],
 ];
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 function run(tree: string, args: readonly string[] | undefined, preload: string, extraEnv: NodeJS.ProcessEnv = {}): number {
   const argv = args === undefined ? ['-e', '0'] : [join(tree, 'bin', 'portcullis.js'), ...args];

@@ -18,25 +18,17 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { zipSync } from 'fflate';
 import yauzl from 'yauzl';
 import { parseJavaArchive } from '../src/catalog/lang/java.js';
 import { openZip, zipEntries } from '../src/vuln/sources/zip.js';
 import { VULNDATA } from '../test/support/paths.js';
+import { fastestOf } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
-async function best(fn: () => Promise<unknown>): Promise<number> {
-  let fastest = Infinity;
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    await fn();
-    fastest = Math.min(fastest, performance.now() - t0);
-  }
-  return fastest;
-}
+const best = (fn: () => Promise<unknown> | unknown): Promise<number> => fastestOf(RUNS, fn);
 
 function records(dir: string, out: Record<string, Uint8Array>, prefix = ''): void {
   for (const name of readdirSync(dir)) {
