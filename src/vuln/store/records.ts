@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Advisory, AffectedPackage, AffectedRange, AffectedStatus, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
+import { BodyRebuilder, droppableBody, type EntryText } from './body.js';
 import { timeOf, uniq } from './merge.js';
 import { RECORD_FACTS_VERSION } from './schema.js';
 import { StoreError, type AdvisoryFacts, type UpsertResult } from './store.js';
@@ -59,7 +60,10 @@ export interface RecordRow {
   published: string | null;
   modified: string | null;
   withdrawn: string | null;
-  /** The record as loadRecord would rebuild it, as JSON (schema v3+; null for rows written before). */
+  /**
+   * The record as JSON (schema v3+): null for rows written before v3, and for rows whose body is
+   * their facts row plus their affected rows exactly (body.ts), which reading rebuilds.
+   */
   body: string | null;
 }
 
@@ -122,6 +126,14 @@ export function affectedFromRow(r: Omit<AffectedRow, 'record'>): AffectedPackage
 
 type Db = Database.Database;
 
+/** An affected row's values as `upsert` writes them. */
+interface WrittenEntry extends EntryText {
+  readonly purl: string | null;
+  readonly ranges: string;
+  readonly versions: string | null;
+  readonly fixed: string | null;
+}
+
 /** A row with a body needs nothing else; summary and details (the bulk of the other columns) are read only without one. */
 const RECORD_COLUMNS =
   'pk, id, feed, scope, CASE WHEN body IS NULL THEN summary END AS summary, CASE WHEN body IS NULL THEN details END AS details, published, modified, withdrawn, body';
@@ -131,10 +143,10 @@ function prepareStatements(db: Db) {
     findRecord: db.prepare<[string, string, string], { pk: number; modified: string | null; content_hash: string }>(
       'SELECT pk, modified, content_hash FROM records WHERE id = ? AND feed = ? AND scope = ?',
     ),
-    insertRecord: db.prepare<[string, string, string, string | null, string | null, string | null, string | null, string | null, string, string]>(
+    insertRecord: db.prepare<[string, string, string, string | null, string | null, string | null, string | null, string | null, string, string | null]>(
       'INSERT INTO records (id, feed, scope, summary, details, published, modified, withdrawn, content_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    updateRecord: db.prepare<[string | null, string | null, string | null, string | null, string | null, string, string, number]>(
+    updateRecord: db.prepare<[string | null, string | null, string | null, string | null, string | null, string, string | null, number]>(
       'UPDATE records SET summary = ?, details = ?, published = ?, modified = ?, withdrawn = ?, content_hash = ?, body = ? WHERE pk = ?',
     ),
     deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
@@ -200,11 +212,14 @@ export class RecordTables {
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #match: ReturnType<typeof prepareMatchWrites>;
   readonly #facts: ReturnType<typeof prepareFactsReads>;
+  /** NULL bodies rebuilt from the facts and affected rows; absent below schema v6 (read-only), where no body is NULL but pre-v3 ones. */
+  readonly #bodies: BodyRebuilder | undefined;
 
   constructor(readonly db: Db) {
     this.#s = prepareStatements(db);
     this.#match = prepareMatchWrites(db);
     this.#facts = prepareFactsReads(db);
+    this.#bodies = hasTable(db, 'record_facts') ? new BodyRebuilder(db) : undefined;
   }
 
   /** Inserts or replaces one record unless it is unchanged (same hash) or older (by `modified`) than the stored one. */
@@ -229,18 +244,30 @@ export class RecordTables {
     // The facts are the body without its last member, `affected`: one serialisation gives both.
     const facts = JSON.stringify({ ...stored, affected: undefined });
     const body = `${facts.slice(0, -1)},"affected":${JSON.stringify(stored.affected)}}`;
+    // The affected rows as written; the body is kept only when they and the facts do not give it back.
+    const entries: WrittenEntry[] = advisory.affected.map((a) => ({
+      ecosystem: a.ecosystem,
+      package: a.name,
+      purl: a.purl ?? null,
+      ranges: JSON.stringify(a.ranges),
+      versions: a.versions ? JSON.stringify(a.versions) : null,
+      fixed: a.fixed ?? null,
+      status: a.status,
+      source_record: a.sourceRecord,
+    }));
+    const keptBody = droppableBody(advisory, facts, entries, body) ? null : body;
     const write = (): UpsertResult => {
       let pk: number;
       if (existing) {
         pk = existing.pk;
-        s.updateRecord.run(summary, details, published, modified, withdrawn, hash, body, pk);
+        s.updateRecord.run(summary, details, published, modified, withdrawn, hash, keptBody, pk);
         s.deleteAliases.run(pk);
         s.deleteSeverities.run(pk);
         s.deleteRefs.run(pk);
         s.deleteAffected.run(pk);
         m.deleteMatchEntries.run(pk);
       } else {
-        pk = Number(s.insertRecord.run(advisory.id, advisory.feed, advisory.scope, summary, details, published, modified, withdrawn, hash, body).lastInsertRowid);
+        pk = Number(s.insertRecord.run(advisory.id, advisory.feed, advisory.scope, summary, details, published, modified, withdrawn, hash, keptBody).lastInsertRowid);
       }
       m.putFacts.run(pk, facts);
       for (const a of uniq(advisory.aliases)) s.insertAlias.run(pk, 'alias', a);
@@ -251,10 +278,7 @@ export class RecordTables {
       advisory.references.forEach((r, i) => s.insertRef.run(pk, i, r.type, r.url));
       const withdrawnFlag = withdrawn === null ? 0 : 1;
       advisory.affected.forEach((a, i) => {
-        const ranges = JSON.stringify(a.ranges);
-        const versions = a.versions ? JSON.stringify(a.versions) : null;
-        const purl = a.purl ?? null;
-        const fixed = a.fixed ?? null;
+        const { ranges, versions, purl, fixed } = entries[i]!;
         s.insertAffected.run(pk, i, a.ecosystem, a.name, purl, ranges, versions, fixed, a.status, a.sourceRecord);
         m.insertMatchEntry.run(pk, i, a.ecosystem, a.name, advisory.id, withdrawnFlag, ranges, versions, fixed, a.status, a.sourceRecord, purl);
       });
@@ -264,8 +288,22 @@ export class RecordTables {
     return this.db.inTransaction ? write() : this.db.transaction(write)();
   }
 
-  /** A record from its row: the JSON body when the row has one (schema v3+), else rebuilt from the tables. */
-  load(row: RecordRow): Advisory {
+  /**
+   * Records from their rows, in order: the JSON body when the row has one, else the body rebuilt
+   * from the facts and affected rows (two queries for all of them), else (written before schema
+   * v3: no facts row) the record rebuilt from the tables.
+   */
+  loadAll(rows: readonly RecordRow[]): Advisory[] {
+    const bodiless = rows.filter((r) => r.body === null).map((r) => r.pk);
+    const rebuilt = this.#bodies?.bodies(bodiless);
+    return rows.map((row) => {
+      const body = row.body ?? rebuilt?.get(row.pk);
+      return body !== undefined ? (JSON.parse(body) as Advisory) : this.load(row);
+    });
+  }
+
+  /** A record from its row: the JSON body when the row has one, else rebuilt from the tables (written before schema v3). */
+  private load(row: RecordRow): Advisory {
     if (row.body !== null) return JSON.parse(row.body) as Advisory;
     const s = this.#s;
     const aliases: string[] = [];
@@ -298,7 +336,7 @@ export class RecordTables {
 
   /** Every stored record of one id, unmerged. */
   byId(id: string): Advisory[] {
-    return this.#s.recordsById.all(id).map((r) => this.load(r));
+    return this.loadAll(this.#s.recordsById.all(id));
   }
 
   /**
@@ -325,7 +363,7 @@ export class RecordTables {
       if (text !== null) add(id, JSON.parse(text) as AdvisoryFacts);
       else bodiless.push([id, pk]);
     }
-    for (const [id, pk] of bodiless) add(id, withoutAffected(this.load(this.#s.recordByPk.get(pk)!)));
+    for (const [id, pk] of bodiless) add(id, withoutAffected(this.loadAll([this.#s.recordByPk.get(pk)!])[0]!));
     return out;
   }
 
@@ -333,8 +371,11 @@ export class RecordTables {
   byIds(ids: readonly string[]): Map<string, Advisory[]> {
     const out = new Map<string, Advisory[]>();
     if (ids.length === 0) return out;
-    for (const row of this.#s.recordsByIds.all(JSON.stringify(ids))) {
-      const record = this.load(row);
+    const rows = this.#s.recordsByIds.all(JSON.stringify(ids));
+    const records = this.loadAll(rows);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const record = records[i]!;
       const list = out.get(row.id);
       if (list) list.push(record);
       else out.set(row.id, [record]);
