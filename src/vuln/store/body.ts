@@ -25,9 +25,34 @@
  * no library knows these tables.
  */
 import type Database from 'better-sqlite3';
-import type { Advisory } from '../../core/index.js';
+import type { Advisory, AffectedPackage, AffectedRange, AffectedStatus } from '../../core/index.js';
 import { uniq } from './merge.js';
 import { StoreError } from './store.js';
+
+export interface AffectedRow {
+  record: number;
+  ecosystem: string;
+  package: string;
+  purl: string | null;
+  ranges: string;
+  versions: string | null;
+  fixed: string | null;
+  status: string;
+  source_record: string;
+}
+
+export function affectedFromRow(r: Omit<AffectedRow, 'record'>): AffectedPackage {
+  return {
+    ecosystem: r.ecosystem,
+    name: r.package,
+    ...(r.purl !== null ? { purl: r.purl } : {}),
+    ranges: JSON.parse(r.ranges) as AffectedRange[],
+    ...(r.versions !== null ? { versions: JSON.parse(r.versions) as string[] } : {}),
+    ...(r.fixed !== null ? { fixed: r.fixed } : {}),
+    status: r.status as AffectedStatus,
+    sourceRecord: r.source_record,
+  };
+}
 
 /** An affected row's columns that the body's entry is made of, as written and as read. */
 export interface EntryText {
@@ -44,10 +69,15 @@ export interface EntryText {
 const isText = (v: unknown): v is string => typeof v === 'string';
 const isOptionalText = (v: unknown): v is string | null => v === null || typeof v === 'string';
 
+/** Whether an affected row's values are what a row holds: text, or NULL where the column allows it. */
+function isEntryText(r: EntryText): r is Omit<AffectedRow, 'record'> {
+  return isText(r.ecosystem) && isText(r.package) && isText(r.ranges) && isText(r.status) && isText(r.source_record)
+    && isOptionalText(r.purl) && isOptionalText(r.versions) && isOptionalText(r.fixed);
+}
+
 /** The body's JSON of one affected entry, from its row's values; undefined when a value is not what a row holds. */
 export function entryJson(r: EntryText): string | undefined {
-  if (!isText(r.ecosystem) || !isText(r.package) || !isText(r.ranges) || !isText(r.status) || !isText(r.source_record)) return undefined;
-  if (!isOptionalText(r.purl) || !isOptionalText(r.versions) || !isOptionalText(r.fixed)) return undefined;
+  if (!isEntryText(r)) return undefined;
   let out = `{"ecosystem":${JSON.stringify(r.ecosystem)},"name":${JSON.stringify(r.package)}`;
   if (r.purl !== null) out += `,"purl":${JSON.stringify(r.purl)}`;
   out += `,"ranges":${r.ranges}`;
@@ -135,6 +165,35 @@ export class BodyRebuilder {
     this.#entries = db.prepare(
       'SELECT record, ecosystem, package, purl, ranges, versions, fixed, status, source_record FROM affected WHERE record IN (SELECT value FROM json_each(?)) ORDER BY record, ord',
     );
+  }
+
+  /**
+   * The records of `pks` by pk, each exactly `JSON.parse` of its rebuilt body: the parsed facts with
+   * `affected` set last to the entries parsed one by one (what parsing the concatenation gives,
+   * without building and parsing it whole); a record without a facts row is absent.
+   */
+  records(pks: readonly number[]): Map<number, Advisory> {
+    const out = new Map<number, Advisory>();
+    if (pks.length === 0) return out;
+    const list = JSON.stringify(pks);
+    const entries = new Map<number, AffectedPackage[]>();
+    for (const row of this.#entries.iterate(list)) {
+      if (!isEntryText(row)) throw new StoreError('DB_CORRUPT', `advisory database: record ${row.record} has an affected row that is not text`);
+      const entry = affectedFromRow(row);
+      const known = entries.get(row.record);
+      if (known) known.push(entry);
+      else entries.set(row.record, [entry]);
+    }
+    for (const { record, facts } of this.#facts.iterate(list)) {
+      const parsed: unknown = JSON.parse(facts);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new StoreError('DB_CORRUPT', `advisory database: record ${record} has facts that are not a JSON object`);
+      }
+      // Set as the concatenation's parse sets it: last, or where the facts held the key already.
+      (parsed as { affected: AffectedPackage[] }).affected = entries.get(record) ?? [];
+      out.set(record, parsed as Advisory);
+    }
+    return out;
   }
 
   /** The rebuilt bodies of `pks` by pk; a record without a facts row (written before schema v3) is absent. */

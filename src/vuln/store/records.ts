@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { Advisory, AffectedPackage, AffectedRange, AffectedStatus, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
-import { BodyRebuilder, droppableBody, type EntryText } from './body.js';
+import type { Advisory, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
+import { affectedFromRow, BodyRebuilder, droppableBody, type AffectedRow, type EntryText } from './body.js';
 import { timeOf, uniq } from './merge.js';
 import { RECORD_FACTS_VERSION } from './schema.js';
 import { StoreError, type AdvisoryFacts, type UpsertResult } from './store.js';
@@ -98,31 +98,7 @@ export function storedForm(a: Advisory): Advisory {
     })),
   };
 }
-export interface AffectedRow {
-  record: number;
-  ecosystem: string;
-  package: string;
-  purl: string | null;
-  ranges: string;
-  versions: string | null;
-  fixed: string | null;
-  status: string;
-  source_record: string;
-}
-
-export function affectedFromRow(r: Omit<AffectedRow, 'record'>): AffectedPackage {
-  return {
-    ecosystem: r.ecosystem,
-    name: r.package,
-    ...(r.purl !== null ? { purl: r.purl } : {}),
-    ranges: JSON.parse(r.ranges) as AffectedRange[],
-    ...(r.versions !== null ? { versions: JSON.parse(r.versions) as string[] } : {}),
-    ...(r.fixed !== null ? { fixed: r.fixed } : {}),
-    status: r.status as AffectedStatus,
-    sourceRecord: r.source_record,
-  };
-}
-
+export { affectedFromRow, type AffectedRow } from './body.js';
 
 type Db = Database.Database;
 
@@ -295,10 +271,10 @@ export class RecordTables {
    */
   loadAll(rows: readonly RecordRow[]): Advisory[] {
     const bodiless = rows.filter((r) => r.body === null).map((r) => r.pk);
-    const rebuilt = this.#bodies?.bodies(bodiless);
+    const rebuilt = this.#bodies?.records(bodiless);
     return rows.map((row) => {
-      const body = row.body ?? rebuilt?.get(row.pk);
-      return body !== undefined ? (JSON.parse(body) as Advisory) : this.load(row);
+      if (row.body !== null) return JSON.parse(row.body) as Advisory;
+      return rebuilt?.get(row.pk) ?? this.load(row);
     });
   }
 
