@@ -12,7 +12,7 @@
  * commit built with tsc (its `dist/` is used); BENCH_RUNS (default 9);
  * BENCH_DIR (default: a new temporary folder, kept).
  */
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,7 @@ const paths = new Map<string, string>();
 for (let round = 0; round < 2; round++) {
   for (const side of sides) {
     const path = join(dir, `${side === before ? 'before' : 'now'}-${round}.sqlite`);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
     const t0 = performance.now();
     await side.importPaths(path, SOURCES);
     importMs.get(side.label)!.push(performance.now() - t0);
@@ -67,6 +68,7 @@ for (const side of sides) {
   store.db.pragma('wal_checkpoint(TRUNCATE)');
   const written = statSync(path).size;
   const vacuumed = join(dir, `${side === before ? 'before' : 'now'}-vacuumed.sqlite`);
+  rmSync(vacuumed, { force: true });
   store.db.prepare('VACUUM INTO ?').run(vacuumed);
   await store.close();
   console.log(`${side.label}: import ${importMs.get(side.label)!.map((x) => x.toFixed(0)).join(' / ')} ms; file ${mib(written)} MiB, after VACUUM ${mib(statSync(vacuumed).size)} MiB`);
