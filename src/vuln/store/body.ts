@@ -170,12 +170,12 @@ export class BodyRebuilder {
   /**
    * The records of `pks` by pk, each exactly `JSON.parse` of its rebuilt body: the parsed facts with
    * `affected` set last to the entries parsed one by one (what parsing the concatenation gives,
-   * without building and parsing it whole); a record without a facts row is absent.
+   * without building and parsing it whole), from each record's pk and facts row.
    */
-  records(pks: readonly number[]): Map<number, Advisory> {
+  records(rows: readonly { readonly pk: number; readonly facts: string }[]): Map<number, Advisory> {
     const out = new Map<number, Advisory>();
-    if (pks.length === 0) return out;
-    const list = JSON.stringify(pks);
+    if (rows.length === 0) return out;
+    const list = JSON.stringify(rows.map((r) => r.pk));
     const entries = new Map<number, AffectedPackage[]>();
     for (const row of this.#entries.iterate(list)) {
       if (!isEntryText(row)) throw new StoreError('DB_CORRUPT', `advisory database: record ${row.record} has an affected row that is not text`);
@@ -184,7 +184,7 @@ export class BodyRebuilder {
       if (known) known.push(entry);
       else entries.set(row.record, [entry]);
     }
-    for (const { record, facts } of this.#facts.iterate(list)) {
+    for (const { pk: record, facts } of rows) {
       const parsed: unknown = JSON.parse(facts);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         throw new StoreError('DB_CORRUPT', `advisory database: record ${record} has facts that are not a JSON object`);

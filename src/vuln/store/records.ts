@@ -65,6 +65,8 @@ export interface RecordRow {
    * their facts row plus their affected rows exactly (body.ts), which reading rebuilds.
    */
   body: string | null;
+  /** The record's facts row when it has no body (schema v6+), else null. */
+  facts: string | null;
 }
 
 /** The record exactly as the tables hold it (de-duplicated aliases, only known fields), for the body column. */
@@ -110,11 +112,22 @@ interface WrittenEntry extends EntryText {
   readonly fixed: string | null;
 }
 
-/** A row with a body needs nothing else; summary and details (the bulk of the other columns) are read only without one. */
-const RECORD_COLUMNS =
-  'pk, id, feed, scope, CASE WHEN body IS NULL THEN summary END AS summary, CASE WHEN body IS NULL THEN details END AS details, published, modified, withdrawn, body';
+/**
+ * A record's row, from `records r`: a row with a body needs nothing else; one without gets its
+ * facts row (schema v6+: the body is rebuilt from it and the affected rows); summary and details
+ * (the bulk of the other columns) are read only when neither is there (written before v3).
+ */
+function recordSource(hasFacts: boolean): string {
+  const plain = 'r.body IS NULL' + (hasFacts ? ' AND f.facts IS NULL' : '');
+  const columns = `r.pk AS pk, r.id AS id, r.feed AS feed, r.scope AS scope, CASE WHEN ${plain} THEN r.summary END AS summary,
+    CASE WHEN ${plain} THEN r.details END AS details, r.published AS published, r.modified AS modified, r.withdrawn AS withdrawn, r.body AS body`;
+  return hasFacts
+    ? `SELECT ${columns}, f.facts AS facts FROM records r LEFT JOIN record_facts f ON r.body IS NULL AND f.record = r.pk`
+    : `SELECT ${columns}, NULL AS facts FROM records r`;
+}
 
 function prepareStatements(db: Db) {
+  const records = recordSource(hasTable(db, 'record_facts'));
   return {
     findRecord: db.prepare<[string, string, string], { pk: number; modified: string | null; content_hash: string }>(
       'SELECT pk, modified, content_hash FROM records WHERE id = ? AND feed = ? AND scope = ?',
@@ -135,10 +148,10 @@ function prepareStatements(db: Db) {
     insertAffected: db.prepare(
       'INSERT INTO affected (record, ord, ecosystem, package, purl, ranges, versions, fixed, status, source_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    recordsById: db.prepare<[string], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = ?`),
-    recordByPk: db.prepare<[number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE pk = ?`),
+    recordsById: db.prepare<[string], RecordRow>(`${records} WHERE r.id = ?`),
+    recordByPk: db.prepare<[number], RecordRow>(`${records} WHERE r.pk = ?`),
     recordsByIds: db.prepare<[string], RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records WHERE id IN (SELECT value FROM json_each(?))`,
+      `${records} WHERE r.id IN (SELECT value FROM json_each(?))`,
     ),
     aliasesOf: db.prepare<[number], { kind: string; alias: string }>('SELECT kind, alias FROM aliases WHERE record = ? ORDER BY rowid'),
     severitiesOf: db.prepare<[number], { source: string; severity: string; cvss_version: string | null; vector: string | null; score: number | null }>(
@@ -266,11 +279,11 @@ export class RecordTables {
 
   /**
    * Records from their rows, in order: the JSON body when the row has one, else the body rebuilt
-   * from the facts and affected rows (two queries for all of them), else (written before schema
+   * from the facts and affected rows (one query for all of them), else (written before schema
    * v3: no facts row) the record rebuilt from the tables.
    */
   loadAll(rows: readonly RecordRow[]): Advisory[] {
-    const bodiless = rows.filter((r) => r.body === null).map((r) => r.pk);
+    const bodiless = rows.filter((r): r is RecordRow & { facts: string } => r.body === null && r.facts !== null);
     const rebuilt = this.#bodies?.records(bodiless);
     return rows.map((row) => {
       if (row.body !== null) return JSON.parse(row.body) as Advisory;
