@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { Advisory, AffectedPackage, AffectedRange, AffectedStatus, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
+import type { Advisory, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
+import { affectedFromRow, BodyRebuilder, droppableBody, type AffectedRow, type EntryText } from './body.js';
 import { timeOf, uniq } from './merge.js';
 import { RECORD_FACTS_VERSION } from './schema.js';
 import { StoreError, type AdvisoryFacts, type UpsertResult } from './store.js';
@@ -59,8 +60,13 @@ export interface RecordRow {
   published: string | null;
   modified: string | null;
   withdrawn: string | null;
-  /** The record as loadRecord would rebuild it, as JSON (schema v3+; null for rows written before). */
+  /**
+   * The record as JSON (schema v3+): null for rows written before v3, and for rows whose body is
+   * their facts row plus their affected rows exactly (body.ts), which reading rebuilds.
+   */
   body: string | null;
+  /** The record's facts row when it has no body (schema v6+), else null. */
+  facts: string | null;
 }
 
 /** The record exactly as the tables hold it (de-duplicated aliases, only known fields), for the body column. */
@@ -94,47 +100,42 @@ export function storedForm(a: Advisory): Advisory {
     })),
   };
 }
-export interface AffectedRow {
-  record: number;
-  ecosystem: string;
-  package: string;
-  purl: string | null;
-  ranges: string;
-  versions: string | null;
-  fixed: string | null;
-  status: string;
-  source_record: string;
-}
-
-export function affectedFromRow(r: Omit<AffectedRow, 'record'>): AffectedPackage {
-  return {
-    ecosystem: r.ecosystem,
-    name: r.package,
-    ...(r.purl !== null ? { purl: r.purl } : {}),
-    ranges: JSON.parse(r.ranges) as AffectedRange[],
-    ...(r.versions !== null ? { versions: JSON.parse(r.versions) as string[] } : {}),
-    ...(r.fixed !== null ? { fixed: r.fixed } : {}),
-    status: r.status as AffectedStatus,
-    sourceRecord: r.source_record,
-  };
-}
-
+export { affectedFromRow, type AffectedRow } from './body.js';
 
 type Db = Database.Database;
 
-/** A row with a body needs nothing else; summary and details (the bulk of the other columns) are read only without one. */
-const RECORD_COLUMNS =
-  'pk, id, feed, scope, CASE WHEN body IS NULL THEN summary END AS summary, CASE WHEN body IS NULL THEN details END AS details, published, modified, withdrawn, body';
+/** An affected row's values as `upsert` writes them. */
+interface WrittenEntry extends EntryText {
+  readonly purl: string | null;
+  readonly ranges: string;
+  readonly versions: string | null;
+  readonly fixed: string | null;
+}
+
+/**
+ * A record's row, from `records r`: a row with a body needs nothing else; one without gets its
+ * facts row (schema v6+: the body is rebuilt from it and the affected rows); summary and details
+ * (the bulk of the other columns) are read only when neither is there (written before v3).
+ */
+function recordSource(hasFacts: boolean): string {
+  const plain = 'r.body IS NULL' + (hasFacts ? ' AND f.facts IS NULL' : '');
+  const columns = `r.pk AS pk, r.id AS id, r.feed AS feed, r.scope AS scope, CASE WHEN ${plain} THEN r.summary END AS summary,
+    CASE WHEN ${plain} THEN r.details END AS details, r.published AS published, r.modified AS modified, r.withdrawn AS withdrawn, r.body AS body`;
+  return hasFacts
+    ? `SELECT ${columns}, f.facts AS facts FROM records r LEFT JOIN record_facts f ON r.body IS NULL AND f.record = r.pk`
+    : `SELECT ${columns}, NULL AS facts FROM records r`;
+}
 
 function prepareStatements(db: Db) {
+  const records = recordSource(hasTable(db, 'record_facts'));
   return {
     findRecord: db.prepare<[string, string, string], { pk: number; modified: string | null; content_hash: string }>(
       'SELECT pk, modified, content_hash FROM records WHERE id = ? AND feed = ? AND scope = ?',
     ),
-    insertRecord: db.prepare<[string, string, string, string | null, string | null, string | null, string | null, string | null, string, string]>(
+    insertRecord: db.prepare<[string, string, string, string | null, string | null, string | null, string | null, string | null, string, string | null]>(
       'INSERT INTO records (id, feed, scope, summary, details, published, modified, withdrawn, content_hash, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    updateRecord: db.prepare<[string | null, string | null, string | null, string | null, string | null, string, string, number]>(
+    updateRecord: db.prepare<[string | null, string | null, string | null, string | null, string | null, string, string | null, number]>(
       'UPDATE records SET summary = ?, details = ?, published = ?, modified = ?, withdrawn = ?, content_hash = ?, body = ? WHERE pk = ?',
     ),
     deleteAliases: db.prepare('DELETE FROM aliases WHERE record = ?'),
@@ -147,10 +148,10 @@ function prepareStatements(db: Db) {
     insertAffected: db.prepare(
       'INSERT INTO affected (record, ord, ecosystem, package, purl, ranges, versions, fixed, status, source_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
-    recordsById: db.prepare<[string], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = ?`),
-    recordByPk: db.prepare<[number], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE pk = ?`),
+    recordsById: db.prepare<[string], RecordRow>(`${records} WHERE r.id = ?`),
+    recordByPk: db.prepare<[number], RecordRow>(`${records} WHERE r.pk = ?`),
     recordsByIds: db.prepare<[string], RecordRow>(
-      `SELECT ${RECORD_COLUMNS} FROM records WHERE id IN (SELECT value FROM json_each(?))`,
+      `${records} WHERE r.id IN (SELECT value FROM json_each(?))`,
     ),
     aliasesOf: db.prepare<[number], { kind: string; alias: string }>('SELECT kind, alias FROM aliases WHERE record = ? ORDER BY rowid'),
     severitiesOf: db.prepare<[number], { source: string; severity: string; cvss_version: string | null; vector: string | null; score: number | null }>(
@@ -200,11 +201,14 @@ export class RecordTables {
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #match: ReturnType<typeof prepareMatchWrites>;
   readonly #facts: ReturnType<typeof prepareFactsReads>;
+  /** NULL bodies rebuilt from the facts and affected rows; absent below schema v6 (read-only), where no body is NULL but pre-v3 ones. */
+  readonly #bodies: BodyRebuilder | undefined;
 
   constructor(readonly db: Db) {
     this.#s = prepareStatements(db);
     this.#match = prepareMatchWrites(db);
     this.#facts = prepareFactsReads(db);
+    this.#bodies = hasTable(db, 'record_facts') ? new BodyRebuilder(db) : undefined;
   }
 
   /** Inserts or replaces one record unless it is unchanged (same hash) or older (by `modified`) than the stored one. */
@@ -229,18 +233,30 @@ export class RecordTables {
     // The facts are the body without its last member, `affected`: one serialisation gives both.
     const facts = JSON.stringify({ ...stored, affected: undefined });
     const body = `${facts.slice(0, -1)},"affected":${JSON.stringify(stored.affected)}}`;
+    // The affected rows as written; the body is kept only when they and the facts do not give it back.
+    const entries: WrittenEntry[] = advisory.affected.map((a) => ({
+      ecosystem: a.ecosystem,
+      package: a.name,
+      purl: a.purl ?? null,
+      ranges: JSON.stringify(a.ranges),
+      versions: a.versions ? JSON.stringify(a.versions) : null,
+      fixed: a.fixed ?? null,
+      status: a.status,
+      source_record: a.sourceRecord,
+    }));
+    const keptBody = droppableBody(advisory, facts, entries, body) ? null : body;
     const write = (): UpsertResult => {
       let pk: number;
       if (existing) {
         pk = existing.pk;
-        s.updateRecord.run(summary, details, published, modified, withdrawn, hash, body, pk);
+        s.updateRecord.run(summary, details, published, modified, withdrawn, hash, keptBody, pk);
         s.deleteAliases.run(pk);
         s.deleteSeverities.run(pk);
         s.deleteRefs.run(pk);
         s.deleteAffected.run(pk);
         m.deleteMatchEntries.run(pk);
       } else {
-        pk = Number(s.insertRecord.run(advisory.id, advisory.feed, advisory.scope, summary, details, published, modified, withdrawn, hash, body).lastInsertRowid);
+        pk = Number(s.insertRecord.run(advisory.id, advisory.feed, advisory.scope, summary, details, published, modified, withdrawn, hash, keptBody).lastInsertRowid);
       }
       m.putFacts.run(pk, facts);
       for (const a of uniq(advisory.aliases)) s.insertAlias.run(pk, 'alias', a);
@@ -251,10 +267,7 @@ export class RecordTables {
       advisory.references.forEach((r, i) => s.insertRef.run(pk, i, r.type, r.url));
       const withdrawnFlag = withdrawn === null ? 0 : 1;
       advisory.affected.forEach((a, i) => {
-        const ranges = JSON.stringify(a.ranges);
-        const versions = a.versions ? JSON.stringify(a.versions) : null;
-        const purl = a.purl ?? null;
-        const fixed = a.fixed ?? null;
+        const { ranges, versions, purl, fixed } = entries[i]!;
         s.insertAffected.run(pk, i, a.ecosystem, a.name, purl, ranges, versions, fixed, a.status, a.sourceRecord);
         m.insertMatchEntry.run(pk, i, a.ecosystem, a.name, advisory.id, withdrawnFlag, ranges, versions, fixed, a.status, a.sourceRecord, purl);
       });
@@ -264,8 +277,22 @@ export class RecordTables {
     return this.db.inTransaction ? write() : this.db.transaction(write)();
   }
 
-  /** A record from its row: the JSON body when the row has one (schema v3+), else rebuilt from the tables. */
-  load(row: RecordRow): Advisory {
+  /**
+   * Records from their rows, in order: the JSON body when the row has one, else the body rebuilt
+   * from the facts and affected rows (one query for all of them), else (written before schema
+   * v3: no facts row) the record rebuilt from the tables.
+   */
+  loadAll(rows: readonly RecordRow[]): Advisory[] {
+    const bodiless = rows.filter((r): r is RecordRow & { facts: string } => r.body === null && r.facts !== null);
+    const rebuilt = this.#bodies?.records(bodiless);
+    return rows.map((row) => {
+      if (row.body !== null) return JSON.parse(row.body) as Advisory;
+      return rebuilt?.get(row.pk) ?? this.load(row);
+    });
+  }
+
+  /** A record from its row: the JSON body when the row has one, else rebuilt from the tables (written before schema v3). */
+  private load(row: RecordRow): Advisory {
     if (row.body !== null) return JSON.parse(row.body) as Advisory;
     const s = this.#s;
     const aliases: string[] = [];
@@ -298,7 +325,7 @@ export class RecordTables {
 
   /** Every stored record of one id, unmerged. */
   byId(id: string): Advisory[] {
-    return this.#s.recordsById.all(id).map((r) => this.load(r));
+    return this.loadAll(this.#s.recordsById.all(id));
   }
 
   /**
@@ -325,7 +352,7 @@ export class RecordTables {
       if (text !== null) add(id, JSON.parse(text) as AdvisoryFacts);
       else bodiless.push([id, pk]);
     }
-    for (const [id, pk] of bodiless) add(id, withoutAffected(this.load(this.#s.recordByPk.get(pk)!)));
+    for (const [id, pk] of bodiless) add(id, withoutAffected(this.loadAll([this.#s.recordByPk.get(pk)!])[0]!));
     return out;
   }
 
@@ -333,8 +360,11 @@ export class RecordTables {
   byIds(ids: readonly string[]): Map<string, Advisory[]> {
     const out = new Map<string, Advisory[]>();
     if (ids.length === 0) return out;
-    for (const row of this.#s.recordsByIds.all(JSON.stringify(ids))) {
-      const record = this.load(row);
+    const rows = this.#s.recordsByIds.all(JSON.stringify(ids));
+    const records = this.loadAll(rows);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const record = records[i]!;
       const list = out.get(row.id);
       if (list) list.push(record);
       else out.set(row.id, [record]);

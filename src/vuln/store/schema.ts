@@ -3,7 +3,8 @@
  * feed, scope)), `aliases` (kind `alias` | `upstream`), `severities`, `refs`,
  * `affected` (ranges and versions as JSON text), plus `sources` (per-feed
  * bookkeeping) and `meta` (key/value: HTTP validators, sync dates); since v3
- * each record is also kept whole as JSON (`records.body`); since v4 the
+ * each record is also kept whole as JSON (`records.body`, NULL when its
+ * facts and affected rows give it back: body.ts); since v4 the
  * exploitation data (`kev`, `epss`, keyed by CVE) sits beside them; since v5
  * `match_entries` repeats each affected row with its record's id and whether
  * it is withdrawn, so matching reads small rows and never the records (the

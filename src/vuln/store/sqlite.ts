@@ -14,6 +14,7 @@
  *
  * The parts: `schema.ts` (tables, migrations, the indexes a first import
  * builds at the end), `records.ts` (one record in and out, content hash),
+ * `body.ts` (a record's JSON body stored NULL and rebuilt),
  * `merge.ts` (records of one id merged into one advisory), `status.ts`
  * (counts, dates, content digest). This file holds the store itself: lookups
  * with their memos, bookkeeping, transactions.

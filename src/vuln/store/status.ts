@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { BodyRebuilder, hasFactsTable } from './body.js';
 import { feedRank, timeOf, uniq } from './merge.js';
 import { MATCH_ENTRIES_VERSION } from './schema.js';
 import type { SourceStatus, StoreStatus } from './store.js';
@@ -165,8 +166,9 @@ export function rowCounts(db: Db): Record<string, number> {
 /** SHA-256 over every row of the advisory tables in a fixed order: equal digests mean equal advisory content. */
 export function contentDigest(db: Db): string {
   const h = createHash('sha256');
+  h.update('#records\n');
+  hashRecords(db, h);
   const orders: Record<string, string> = {
-    records: 'pk',
     aliases: 'record, kind, alias',
     severities: 'record, ord',
     refs: 'record, ord',
@@ -177,6 +179,31 @@ export function contentDigest(db: Db): string {
     for (const row of db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).iterate()) h.update(`${JSON.stringify(row)}\n`);
   }
   return h.digest('hex');
+}
+
+const DIGEST_CHUNK = 2000;
+
+/**
+ * The records rows, each with its JSON body as written before bodies could be
+ * NULL (body.ts): a NULL body that the facts and affected rows give back is
+ * hashed as that body, so the same advisories give the same digest whether
+ * their bodies are stored or rebuilt, and a digest made by an older
+ * portcullis still verifies. Read in chunks of pks: bounded memory.
+ */
+function hashRecords(db: Db, h: ReturnType<typeof createHash>): void {
+  const chunk = db.prepare<[number, number], Record<string, unknown> & { pk: number; body: string | null }>('SELECT * FROM records WHERE pk > ? ORDER BY pk LIMIT ?');
+  const rebuilder = hasFactsTable(db) ? new BodyRebuilder(db) : undefined;
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const rows = chunk.all(after, DIGEST_CHUNK);
+    if (rows.length === 0) return;
+    const bodies = rebuilder?.bodies(rows.filter((r) => r.body === null).map((r) => r.pk));
+    for (const row of rows) {
+      if (row.body === null) row.body = bodies?.get(row.pk) ?? null;
+      h.update(`${JSON.stringify(row)}\n`);
+    }
+    after = rows[rows.length - 1]!.pk;
+  }
 }
 
 /**

@@ -79,6 +79,13 @@ test('a v5 database: the same facts read-only (from the records), migrated on a 
     const facts = await probe.getFactsByIds(ids);
     await probe.close();
 
+    // A real v5 database holds every body (NULL bodies came with v6 code): put them back first.
+    const withBodies = new SqliteAdvisoryStore(db);
+    const set = withBodies.db.prepare('UPDATE records SET body = ? WHERE pk = ?');
+    for (const r of withBodies.db.prepare<[], { pk: number; id: string; feed: string; scope: string }>('SELECT pk, id, feed, scope FROM records WHERE body IS NULL').all()) {
+      set.run(JSON.stringify(withBodies.getRecords(r.id).find((a) => a.feed === r.feed && a.scope === r.scope)), r.pk);
+    }
+    await withBodies.close();
     const raw = new Database(db);
     raw.exec('DROP TABLE record_facts');
     raw.pragma('user_version = 5');
