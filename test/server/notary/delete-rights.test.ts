@@ -1,5 +1,6 @@
 /**
- * Who may forget a GUN's trust data (`DELETE /v2/<gun>/_trust/tuf/`): the
+ * Who may forget a GUN's trust data (`DELETE /v2/<gun>/_trust/tuf/`) or rotate
+ * its server-held snapshot/timestamp key (`POST …/snapshot.key`): the
  * delete role, as notary-server asks `*` for it. With push alone a publisher
  * could wipe the GUN and publish its older signed files again (the version
  * check compares with what is stored: nothing, after the wipe), rolling a
@@ -17,7 +18,7 @@ import { errorCode, makeRegistry } from '../api/helpers.js';
 /** pia pulls, pete pushes, dora deletes in `team/…`; nobody anything elsewhere. */
 const ROLES: Record<string, readonly Action[]> = { pia: ['pull'], pete: ['pull', 'push'], dora: ['pull', 'push', 'delete'] };
 
-test('forgetting a GUN needs the delete role: push and pull members are refused before the service is asked; a delete member may', async (t) => {
+test('forgetting a GUN and rotating its server keys need the delete role: push and pull members are refused before the service is asked; a delete member may', async (t) => {
   const reached: TufRequest[] = [];
   const r = await makeRegistry({
     auth: fakeAccessControl({ can: (p, action, repository) => p.kind === 'user' && repository.startsWith('team/') && (ROLES[p.name] ?? []).includes(action) }),
@@ -43,6 +44,14 @@ test('forgetting a GUN needs the delete role: push and pull members are refused 
   }
   assert.equal((await as('dave', 'DELETE')).statusCode, 404, 'a caller who cannot see the repository gets not-found');
   assert.equal(reached.length, 0, 'no refused DELETE reached the Notary service');
+
+  // Rotating the server-held snapshot or timestamp key is a delete too (notary-server asks `*`): a push member is refused.
+  for (const role of ['snapshot', 'timestamp']) {
+    const rotate = await r.app.inject({ method: 'POST', url: `${url}${role}.key`, headers: { authorization: 'Bearer pete' } });
+    assert.equal(rotate.statusCode, 403, role);
+    assert.equal(errorCode(rotate), 'DENIED', role);
+  }
+  assert.equal(reached.length, 0, 'no refused rotation reached the Notary service');
 
   // Publishing still needs push only, reading pull; the delete member forgets the GUN.
   assert.equal((await as('pete', 'POST')).statusCode, 200);

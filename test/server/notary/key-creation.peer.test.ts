@@ -59,7 +59,7 @@ describe('server keys are created only for callers who may push', () => {
     assert.deepEqual(keyRows(notaryRoot), []);
   });
 
-  test('a user with push rights gets a key created on first GET; anonymous readers then get that same key; rotation needs push', async () => {
+  test('a user with push rights gets a key created on first GET; anonymous readers then get that same key; an anonymous rotation is refused (401)', async () => {
     const url = '/v2/team/new/_trust/tuf/timestamp.key';
     const wrong = await r.app.inject({ method: 'GET', url, headers: basic('alice', 'nope') });
     assert.equal(wrong.statusCode, 401);

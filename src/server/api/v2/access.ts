@@ -22,7 +22,8 @@
  *
  * Actions per endpoint (distribution's): GET/HEAD pull; manifest PUT push;
  * manifest/blob DELETE delete; every upload request push; Notary writes push
- * (forgetting a GUN, DELETE, delete);
+ * (forgetting a GUN, DELETE, and rotating a server-held key, POST
+ * snapshot.key/timestamp.key: delete, as notary-server asks `*`);
  * `/v2/` and the catalog need a signed-in caller, and the catalog lists only
  * repositories the caller may pull.
  */
@@ -72,6 +73,14 @@ export function requireSignedInForErrors(ctx: V2Context, auth: AccessControl | u
 }
 
 /** The repository a route acts on and the action it needs; undefined for `/v2/` and the catalog. */
+const SERVER_KEY = /^(snapshot|timestamp)\.key$/;
+
+function tufAction(method: string, rest: string): Action {
+  if (method === 'GET' || method === 'HEAD') return 'pull';
+  if (method === 'DELETE' || (method === 'POST' && SERVER_KEY.test(rest))) return 'delete';
+  return 'push';
+}
+
 export function actionOf(route: ValidRoute, method: string): { repository: string; action: Action } | undefined {
   switch (route.kind) {
     case 'base':
@@ -81,9 +90,10 @@ export function actionOf(route: ValidRoute, method: string): { repository: strin
     case 'upload':
       return { repository: route.name, action: 'push' };
     case 'tuf':
-      // Forgetting a GUN's trust data is a delete (notary-server asks for `*`): with push alone, a publisher could wipe
-      // the GUN and replay its older signed metadata, rolling a signed tag back past the version check.
-      return { repository: repositoryOfGun(route.name), action: method === 'GET' || method === 'HEAD' ? 'pull' : method === 'DELETE' ? 'delete' : 'push' };
+      // Forgetting a GUN's trust data, and rotating the snapshot or timestamp key the server holds for it, are deletes
+      // (notary-server asks `*` for both): with push alone, a publisher could wipe the GUN and replay its older signed
+      // metadata, rolling a signed tag back past the version check, or swap the server's keys under every client.
+      return { repository: repositoryOfGun(route.name), action: tufAction(method, route.rest) };
     default:
       return { repository: route.name, action: method === 'GET' || method === 'HEAD' ? 'pull' : method === 'DELETE' ? 'delete' : 'push' };
   }
