@@ -16,19 +16,17 @@
 import type { OsRelease } from '../../core/index.js';
 
 export interface VendorFeed {
-  /** The feed name stored in the database (`db status`). */
-  readonly feed: string;
   /** What the feed holds, for messages. */
   readonly what: string;
   /** The `db update --feeds` name that downloads it. */
   readonly updateFeed: string;
 }
 
-const AMAZON: VendorFeed = { feed: 'amazon-updateinfo', what: 'Amazon Linux advisories (ALAS)', updateFeed: 'amazon' };
-const ORACLE: VendorFeed = { feed: 'oracle-oval', what: 'Oracle Linux advisories (ELSA)', updateFeed: 'oracle' };
-const PHOTON: VendorFeed = { feed: 'photon', what: 'Photon OS advisories (its CVE data)', updateFeed: 'photon' };
-const DEBIAN: VendorFeed = { feed: 'debian-tracker', what: 'Debian advisories (the security tracker)', updateFeed: 'debian' };
-const ALPINE: VendorFeed = { feed: 'alpine-secdb', what: 'Alpine advisories (secdb)', updateFeed: 'alpine' };
+const AMAZON: VendorFeed = { what: 'Amazon Linux advisories (ALAS)', updateFeed: 'amazon' };
+const ORACLE: VendorFeed = { what: 'Oracle Linux advisories (ELSA)', updateFeed: 'oracle' };
+const PHOTON: VendorFeed = { what: 'Photon OS advisories (its CVE data)', updateFeed: 'photon' };
+const DEBIAN: VendorFeed = { what: 'Debian advisories (the security tracker)', updateFeed: 'debian' };
+const ALPINE: VendorFeed = { what: 'Alpine advisories (secdb)', updateFeed: 'alpine' };
 
 /** The feed `os`'s packages are judged by: its vendor's own, else OSV. */
 export function vendorFeedOf(os: OsRelease | undefined): VendorFeed {
@@ -44,7 +42,7 @@ export function vendorFeedOf(os: OsRelease | undefined): VendorFeed {
     case 'alpine':
       return ALPINE;
     default:
-      return { feed: 'osv', what: `${os?.prettyName ?? os?.id ?? 'distribution'} advisories (OSV)`, updateFeed: 'osv' };
+      return { what: `${os?.prettyName ?? os?.id ?? 'distribution'} advisories (OSV)`, updateFeed: 'osv' };
   }
 }
 

@@ -19,6 +19,7 @@ import { SCHEMA_VERSION, SqliteAdvisoryStore } from '../../../src/vuln/store/sql
 import { COUNTS_META } from '../../../src/vuln/store/status.js';
 import type { AffectedQuery } from '../../../src/vuln/store/store.js';
 import { VULNDATA } from '../../support/paths.js';
+import { advisory } from './advisory-contract.js';
 
 const SOURCES = [join(VULNDATA, 'osv', 'rustsec'), join(VULNDATA, 'alpine-secdb', 'yaml', 'v3.10'), join(VULNDATA, 'nvd', 'api-2.0-pages')];
 
@@ -67,18 +68,12 @@ test('a v4 database: matched the same read-only (joined tables), migrated on a w
     await migrated.close();
   }));
 
-function advisory(id: string, name: string): Advisory {
-  return {
-    id,
-    feed: 'osv',
-    scope: '',
-    aliases: [],
-    upstream: [],
-    severities: [],
-    references: [],
+/** A crates.io advisory for `name`, fixed in 1.0.0 (the contract's record shape). */
+function crateAdvisory(id: string, name: string): Advisory {
+  return advisory(id, {
     modified: '2026-01-01T00:00:00Z',
     affected: [{ ecosystem: 'crates.io', name, ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.0' }] }], status: 'fixed', sourceRecord: id }],
-  };
+  });
 }
 
 test('kept counts: an import keeps them, every write removes them first, a rollback restores them; status always equals a live count', () =>
@@ -100,14 +95,14 @@ test('kept counts: an import keeps them, every write removes them first, a rollb
       assert.ok(before.advisories > 100);
 
       // A write outside a transaction removes them: the status counts live, so it is never stale.
-      await store.upsert(advisory('TEST-0001', 'test-crate'));
+      await store.upsert(crateAdvisory('TEST-0001', 'test-crate'));
       assert.equal(kept(store), undefined);
       const one = await store.status();
       assert.equal(one.advisories, before.advisories + 1);
       assert.equal(one.affected, before.affected + 1);
 
       // A transaction that writes keeps fresh counts at its commit.
-      await store.transaction(async () => store.upsert(advisory('TEST-0002', 'test-crate')));
+      await store.transaction(async () => store.upsert(crateAdvisory('TEST-0002', 'test-crate')));
       assert.ok(kept(store));
       const two = await store.status();
       assert.equal(two.advisories, before.advisories + 2);
@@ -117,7 +112,7 @@ test('kept counts: an import keeps them, every write removes them first, a rollb
       const keptBefore = kept(store);
       await assert.rejects(
         store.transaction(async () => {
-          store.upsertSync(advisory('TEST-0003', 'test-crate'));
+          store.upsertSync(crateAdvisory('TEST-0003', 'test-crate'));
           throw new Error('boom');
         }),
         /boom/,
@@ -138,8 +133,8 @@ test('matching loads the advisories of vulnerable packages only, by id, after ju
     const db = join(dir, 'advisories.sqlite');
     const writer = new SqliteAdvisoryStore(db);
     await writer.transaction(async () => {
-      writer.upsertSync(advisory('TEST-0001', 'test-crate'));
-      writer.upsertSync(advisory('TEST-0002', 'other-crate'));
+      writer.upsertSync(crateAdvisory('TEST-0001', 'test-crate'));
+      writer.upsertSync(crateAdvisory('TEST-0002', 'other-crate'));
     });
     await writer.close();
     const store = new SqliteAdvisoryStore(db, { readonly: true });
