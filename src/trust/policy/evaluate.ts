@@ -11,6 +11,7 @@
  */
 import { type Digest, plural } from '../../core/index.js';
 import { matchRepository } from '../keys/globs.js';
+import { normalisePolicyGlob, policyName } from './scope.js';
 import { normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
 import type { AttestationRequirement, KeySpec, Policy, PolicyAction, PolicyEntry } from './policy.js';
 import { allowlistedBy, allowlistIndex, allowlistState, expiredNotes, type CveAllowlistEntry } from './cve-allowlist.js';
@@ -68,7 +69,8 @@ export interface PolicyResult {
 }
 
 export function findEntry(policy: Policy | undefined, repository: string): PolicyEntry | undefined {
-  return policy?.entries.find((e) => e.match.some((glob) => matchRepository(glob, repository)));
+  const name = policyName(repository);
+  return policy?.entries.find((e) => e.match.some((glob) => matchRepository(normalisePolicyGlob(glob), name)));
 }
 
 export function evaluate(policy: Policy | undefined, facts: PolicyFacts): PolicyResult {
