@@ -84,6 +84,16 @@ describe('simple-signing parsing matches cosign', () => {
     );
     assert.throws(() => parseSimpleSigningPayload(Buffer.from('{"critical":{"type":"other"}}')), (e: unknown) => e instanceof SignatureError && e.code === 'PAYLOAD_INVALID');
   });
+
+  test('keys fold as Go folds them: ſ is s and the Kelvin sign is k, so a second digest spelled with them is refused, not skipped', () => {
+    const OTHER = `sha256:${'b'.repeat(64)}`;
+    const payload = (image: string) => Buffer.from(`{"critical":{"identity":{"docker-reference":"a/b"},"image":{${image}},"type":"cosign container image signature"},"optional":null}`);
+    assert.equal(parseSimpleSigningPayload(payload(`"docker-manife\u017ft-digest":"${OTHER}"`)).manifestDigest, OTHER);
+    assert.equal(parseSimpleSigningPayload(Buffer.from(`{"critical":{"identity":{"doc\u212aer-reference":"a/b"},"image":{"docker-manifest-digest":"${DIGEST}"},"type":"cosign container image signature"}}`)).dockerReference, 'a/b');
+    for (const twice of [`"docker-manifest-digest":"${DIGEST}","docker-manife\u017ft-digest":"${OTHER}"`, `"docker-manife\u017ft-digest":"${OTHER}","docker-manifest-digest":"${DIGEST}"`]) {
+      assert.throws(() => parseSimpleSigningPayload(payload(twice)), (e: unknown) => e instanceof SignatureError && e.code === 'PAYLOAD_INVALID' && /ambiguous keys/.test(e.message));
+    }
+  });
 });
 
 describe('cosign tag layout', () => {
