@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sha256Digest } from '../../../src/core/digest.js';
 import { MediaType } from '../../../src/core/media-types.js';
+import { MAX_BUNDLE_REFERRERS } from '../../../src/engine/trust/registry.js';
+import { BUNDLE_MEDIA_TYPE } from '../../../src/trust/signatures/index.js';
 import { peerImages, startRegistry, type PeerImages, type RegistryPeer } from '../../support/peers.js';
 import { skopeoCopy, skopeoRaw } from '../../support/skopeo.js';
 import { cli, client, trustHome } from './helpers.js';
@@ -131,5 +133,40 @@ describe('an index under content trust', () => {
     const d = await cli(['pull', `${registry.host}/idx/app@${arm64}`, `oci:${byDigest}:1`, ...TLS], { ...env, PORTCULLIS_CONTENT_TRUST: '1' });
     assert.equal(d.code, 8, d.stderr);
     await absent(byDigest);
+  });
+});
+
+describe('a flood of bundle referrers', () => {
+  test(`more than ${MAX_BUNDLE_REFERRERS} are refused without reading them, even beside a valid cosign signature`, async () => {
+    const repo = 'flood/app';
+    const ref = `${registry.host}/${repo}:1`;
+    await skopeoCopy(images.tinyOci, `docker://${ref}`);
+    const s = await cli(['sign', ref, ...TLS, '--layout', 'tag'], env);
+    assert.equal(s.code, 0, s.stderr);
+    const c = await client(registry.host);
+    let digest: string;
+    try {
+      digest = (await c.getManifest(repo, '1')).digest;
+      const empty = Buffer.from('{}');
+      const blob = { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256Digest(empty), size: empty.length };
+      await c.putBlob(repo, blob, empty);
+      const manifests = [];
+      for (let i = 0; i <= MAX_BUNDLE_REFERRERS; i++) {
+        const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: BUNDLE_MEDIA_TYPE, config: blob, layers: [blob], annotations: { n: String(i) } }));
+        const d = sha256Digest(bytes);
+        await c.putManifest(repo, d, { bytes, mediaType: MediaType.OciManifest });
+        manifests.push({ mediaType: MediaType.OciManifest, digest: d, size: bytes.length, artifactType: BUNDLE_MEDIA_TYPE });
+      }
+      // distribution 2.8 has no referrers API: the tag-schema fallback index lists them.
+      const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
+      await c.putManifest(repo, digest.replace(':', '-'), { bytes: index, mediaType: MediaType.OciIndex });
+    } finally {
+      await c.close();
+    }
+    const dest = join(work, 'flood');
+    const r = await cli(['pull', ref, `oci:${dest}:1`, ...TLS], { ...env, PORTCULLIS_CONTENT_TRUST: '1' });
+    assert.equal(r.code, 8, r.stderr);
+    assert.equal(r.stderr, `portcullis: ${registry.host}/${repo}@${digest} has more than ${MAX_BUNDLE_REFERRERS} Sigstore bundle referrers: not reading them\n`);
+    await absent(dest);
   });
 });
