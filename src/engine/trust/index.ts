@@ -298,6 +298,7 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
       now,
       fileKeyIds,
       explicitKeyIds: (options.keyFiles ?? []).map((f) => f.id),
+      knownKeyIds: keys.map((k) => k.id),
     });
     const policy = decide({ result: evaluated, sources, ...(entry?.notary ? { notaryRule: entry.notary } : {}), notary: notary?.finding ?? { kind: 'off' }, anySignature: allSignatures.length > 0 });
     const counted = policy.counted ? new Map(signatures.map((c, i) => [c, policy.counted?.[i] === true])) : undefined;
