@@ -57,6 +57,29 @@ describe('content trust cannot be sidestepped', () => {
     }
   });
 
+  test('copy from a bare registry name (no docker://) is checked as docker:// is (it was copied unchecked)', async () => {
+    const ref = `${registry.host}/bare/unsigned:1`;
+    await skopeoCopy(images.tinyOci, `docker://${ref}`);
+    const dest = join(work, 'bare-unsigned');
+    const r = await cli(['copy', ref, `oci:${dest}:1`, ...TLS], { ...env, PORTCULLIS_CONTENT_TRUST: '1' });
+    assert.equal(r.code, 8, r.stderr);
+    assert.equal(r.stderr, `portcullis: remote trust data does not exist for ${registry.host}/bare/unsigned\n`);
+    await absent(dest);
+    const policy = join(work, 'bare.yaml');
+    await writeFile(policy, `version: 1\nrepositories:\n  - match: ${registry.host}/bare/**\n`);
+    const byPolicy = await cli(['copy', ref, `oci:${dest}:1`, ...TLS, '--policy', policy], env);
+    assert.equal(byPolicy.code, 8, byPolicy.stderr);
+    await absent(dest);
+    // Signed, the bare name copies the verified digest.
+    const signed = `${registry.host}/bare/signed:1`;
+    await skopeoCopy(images.tinyOci, `docker://${signed}`);
+    assert.equal((await cli(['sign', signed, ...TLS], env)).code, 0);
+    const ok = await cli(['copy', signed, `oci:${join(work, 'bare-signed')}:1`, ...TLS, '--format', 'json', '-q'], { ...env, PORTCULLIS_CONTENT_TRUST: '1' });
+    assert.equal(ok.code, 0, ok.stderr);
+    const out = JSON.parse(ok.stdout) as { digest: string; verifiedDigest: string };
+    assert.equal(out.verifiedDigest, out.digest);
+  });
+
   test('PORTCULLIS_CONTENT_TRUST: any value but empty, 0, false, no, off turns it on', async () => {
     const ref = `${registry.host}/env/unsigned:1`;
     await skopeoCopy(images.tinyOci, `docker://${ref}`);
