@@ -109,4 +109,14 @@ describe('cosign tag layout', () => {
     assert.equal(again.changed, false);
     assert.equal(readSignatureLayers(again.manifest).length, 2);
   });
+
+  test('a .sig manifest of more than 256 layers is refused whole, not read layer by layer', () => {
+    let built = appendToSignatureManifest(undefined, [signatureLayer(Buffer.from('p0'), Buffer.from('s0'))]);
+    for (let i = 1; i < 256; i++) built = appendToSignatureManifest(built.manifest, [signatureLayer(Buffer.from(`p${i}`), Buffer.from(`s${i}`))]);
+    assert.equal(readSignatureLayers(built.manifest).length, 256);
+    assert.throws(() => appendToSignatureManifest(built.manifest, [signatureLayer(Buffer.from('p256'), Buffer.from('s256'))]), (e: unknown) => e instanceof SignatureError && e.code === 'SIGNATURE_MANIFEST_INVALID');
+    const json = JSON.parse(built.manifest.toString()) as { layers: unknown[] };
+    json.layers.push(json.layers[0]);
+    assert.throws(() => readSignatureLayers(Buffer.from(JSON.stringify(json))), (e: unknown) => e instanceof SignatureError && e.code === 'SIGNATURE_MANIFEST_INVALID' && /257 layers, over 256/.test(e.message));
+  });
 });
