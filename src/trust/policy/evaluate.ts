@@ -12,7 +12,7 @@
 import { type Digest, plural } from '../../core/index.js';
 import { matchRepository } from '../keys/globs.js';
 import { normalisePolicyGlob, policyName } from './scope.js';
-import { normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
+import { exactIdentityMatches, normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
 import type { AttestationRequirement, KeySpec, Policy, PolicyAction, PolicyEntry } from './policy.js';
 import { allowlistedBy, allowlistIndex, allowlistState, expiredNotes, type CveAllowlistEntry } from './cve-allowlist.js';
 import { atLeast, incompleteReasons, predicateFindings, predicateTime, type PredicateFinding } from './predicates.js';
@@ -182,7 +182,7 @@ function identityOk(entry: PolicyEntry, check: SignatureCheck, repository: strin
   if (!check.signedIdentity) return false;
   const signed = normaliseIdentity(check.signedIdentity);
   if (entry.signedIdentity === 'matchRepository') return signed !== undefined && signed === normaliseIdentity(repository);
-  return signed !== undefined && signed === normaliseIdentity(entry.identity!);
+  return signed !== undefined && exactIdentityMatches(check.signedIdentity, entry.identity!);
 }
 
 function describeKeys(keys: readonly KeySpec[]): string {

@@ -133,6 +133,14 @@ describe('evaluation', () => {
     const exact = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: exact\n    identity: upstream.example/team/app\n');
     assert.equal(evaluate(exact, facts({ signatures: [mirrored] })).decision, 'allow');
     assert.equal(evaluate(exact, facts()).decision, 'reject');
+    // An identity with a tag or digest is exact about it too (it compared repositories only).
+    const tagged = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: exact\n    identity: upstream.example/team/app:1.0\n');
+    assert.equal(evaluate(tagged, facts({ signatures: [sig({ signedIdentity: 'upstream.example/team/app:1.0', identity: 'mismatch' })] })).decision, 'allow');
+    for (const other of ['upstream.example/team/app:2.0', 'upstream.example/team/app', `upstream.example/team/app@${DIGEST}`]) {
+      assert.equal(evaluate(tagged, facts({ signatures: [sig({ signedIdentity: other, identity: 'mismatch' })] })).decision, 'reject', other);
+    }
+    const hub = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: exact\n    identity: docker.io/library/alpine\n');
+    assert.equal(evaluate(hub, facts({ signatures: [sig({ signedIdentity: 'index.docker.io/library/alpine:3.20', identity: 'mismatch' })] })).decision, 'allow');
   });
 
   test('attestation freshness and condition', () => {
