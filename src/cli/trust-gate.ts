@@ -19,7 +19,7 @@ export function portcullisHome(env: NodeJS.ProcessEnv): string {
 
 /**
  * PORTCULLIS_CONTENT_TRUST as Docker reads DOCKER_CONTENT_TRUST: unset, empty
- * or an explicit no (`0`, `false`, `no`, `off`, any case, spaces around) is
+ * or an explicit no (`0`, `false`, `no`, `off`, in either case, spaces around) is
  * off; every other value is on. Fail closed: a value someone set to turn
  * trust on (`2`, `enabled`, `y`) must never leave it off.
  */

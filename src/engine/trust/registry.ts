@@ -163,7 +163,7 @@ export async function readEvidence(
   const bundleChain = async (): Promise<void> => {
     const referrers = await client.referrers(repository, digest, { artifactType: BUNDLE_MEDIA_TYPE, limit: MAX_BUNDLE_REFERRERS });
     if (referrers.length > MAX_BUNDLE_REFERRERS) {
-      // Whoever may push can list any number of referrers; reading each is two requests. Fail closed.
+      // Whoever may push lists as many referrers as they like; reading each is two requests. Fail closed.
       throw new TrustError('TRUST_REFUSED', `${client.registry}/${repository}@${digest} has more than ${MAX_BUNDLE_REFERRERS} Sigstore bundle referrers: not reading them`);
     }
     const bundles = await mapConcurrently(referrers, (desc) => readBundleReferrer(reader, digest, desc));

@@ -80,7 +80,7 @@ describe('content trust cannot be sidestepped', () => {
     assert.equal(out.verifiedDigest, out.digest);
   });
 
-  test('PORTCULLIS_CONTENT_TRUST: any value but empty, 0, false, no, off turns it on', async () => {
+  test('PORTCULLIS_CONTENT_TRUST: every value but empty, 0, false, no, off turns it on', async () => {
     const ref = `${registry.host}/env/unsigned:1`;
     await skopeoCopy(images.tinyOci, `docker://${ref}`);
     for (const value of ['1', '2', 'enabled', ' TRUE ', 'y']) {
