@@ -1,5 +1,6 @@
 import { copyImage, type CopyResult, type SystemContext } from '../../image/index.js';
 import { openDestination, openSource } from '../../engine/index.js';
+import { defaultTransports, formatReference } from '../../image/all.js';
 import { systemContext, type RegistryFlags } from '../context.js';
 import { parseBooleanFlag } from '../flags.js';
 import { ExitCode } from '../exit-codes.js';
@@ -39,10 +40,14 @@ export async function copy(src: string, dest: string, options: CopyCommandOption
   const progress = new TransferProgress(io.stderr, !options.quiet);
   srcContext.onProgress = progress.onProgress;
 
-  // Content trust: verify before any layer moves, then copy exactly the verified digest.
-  const trusted = trustMayApply(options, io.env) ? await verifyFirst(src, options, srcContext, io) : undefined;
+  // Content trust: verify before any layer moves, then copy exactly the verified digest. The source is
+  // resolved once: a bare `host/repo:tag` is a registry image, checked as docker:// is, and the name
+  // checked is the name opened.
+  const mayApply = trustMayApply(options, io.env);
+  const resolvedSrc = mayApply ? formatReference(await defaultTransports().resolve(src)) : src;
+  const trusted = mayApply ? await verifyFirst(resolvedSrc, options, srcContext, io) : undefined;
   for (const warning of trusted?.warnings ?? []) io.stderr.write(`portcullis: warning: ${warning}\n`);
-  const source = await openSource(trusted?.source ?? src, srcContext, { cache: false });
+  const source = await openSource(trusted?.source ?? resolvedSrc, srcContext, { cache: false });
   let result: CopyResult;
   try {
     const destination = await openDestination(dest, destContext);

@@ -7,7 +7,7 @@ import { KeyStore, type KeyRole, parsePolicy, type Policy } from '../../trust/in
 import { configuredNotaryServer, NotaryPublishError, readKeyFiles, type KeyFile } from '../../engine/trust/index.js';
 import { resolvePassphrase, type PromptFunction } from '../passphrase.js';
 import { UsageError } from '../flags.js';
-import { portcullisHome } from '../trust-gate.js';
+import { contentTrustFromEnv, portcullisHome } from '../trust-gate.js';
 import type { OutputStreams } from '../output.js';
 import { CoreError, readRegularFile, UserFileError } from '../../core/index.js';
 
@@ -80,7 +80,7 @@ export function notarySettings(flag: string | undefined, env: NodeJS.ProcessEnv)
   }
 }
 
-/** On with --content-trust or PORTCULLIS_CONTENT_TRUST=1 (true/yes), off with --disable-content-trust (loudly). */
+/** On with --content-trust or PORTCULLIS_CONTENT_TRUST set to anything but empty/0/false/no/off (trust-gate.ts), off with --disable-content-trust (loudly). */
 export function contentTrustEnabled(flags: ContentTrustFlags, io: OutputStreams): boolean {
   if (flags.contentTrust && flags.disableContentTrust) throw new UsageError('--content-trust and --disable-content-trust cannot be used together');
   if (flags.disableContentTrust) {
@@ -90,8 +90,7 @@ export function contentTrustEnabled(flags: ContentTrustFlags, io: OutputStreams)
     return false;
   }
   if (flags.contentTrust) return true;
-  const env = io.env.PORTCULLIS_CONTENT_TRUST;
-  return env !== undefined && /^(1|true|yes|on)$/i.test(env.trim());
+  return contentTrustFromEnv(io.env);
 }
 
 export { portcullisHome } from '../trust-gate.js';

@@ -4,8 +4,13 @@
  * MaxTimestampSize), root under a fixed cap, and every other file under the
  * length the referring file records (snapshot from timestamp, targets and
  * delegations from snapshot) so endless data stops at the first extra byte.
- * Those lengths come from not-yet-verified files: they are only caps;
- * `verifyRepository` checks everything afterwards. Requests go through the
+ * Those lengths come from not-yet-verified files: they are only caps, and
+ * never above `otherBytes` (a length of a petabyte caps nothing);
+ * `verifyRepository` checks everything afterwards. The counts are bounded
+ * too, since the server chooses them before anything is verified: at most
+ * MAX_ROOT_ROTATIONS N.root.json files in one update (python-tuf's
+ * `max_root_rotations`; a root claiming version 2^53 must not mean 2^53
+ * requests) and at most MAX_DELEGATIONS delegated roles. Requests go through the
  * shared fetcher (`http/`): caps while streaming, deadlines, retries,
  * HTTPS_PROXY; a status other than 200 is an HttpError (404: NOT_FOUND).
  */
@@ -15,8 +20,14 @@ import {
   parseSnapshotMetadata,
   parseTargetsMetadata,
   parseTimestampMetadata,
+  TufError,
   type RepositoryFiles,
 } from '../../trust/tuf/index.js';
+
+/** Root versions followed in one update (python-tuf's default); a longer gap is refused. */
+export const MAX_ROOT_ROTATIONS = 32;
+/** Delegated targets roles fetched for one GUN (Docker's signers make a handful). */
+export const MAX_DELEGATIONS = 1000;
 
 export interface FetchLimits {
   readonly rootBytes: number;
@@ -49,20 +60,25 @@ export class MetadataFetcher {
     const rootChain = new Map<number, Uint8Array>();
     if (trustedRootVersion !== undefined) {
       const newest = parseRootMetadata(root).signed.version;
+      if (newest - trustedRootVersion - 1 > MAX_ROOT_ROTATIONS) {
+        throw new TufError('ROOT_ROTATION_INVALID', `${gun}: root.json claims version ${newest}, more than ${MAX_ROOT_ROTATIONS} rotations after the trusted version ${trustedRootVersion}`);
+      }
       for (let v = trustedRootVersion + 1; v < newest; v++) rootChain.set(v, await this.get(gun, `${v}.root.json`, this.limits.rootBytes));
     }
     const timestamp = await this.get(gun, 'timestamp.json', this.limits.timestampBytes);
-    const snapshotLength = parseTimestampMetadata(timestamp).signed.meta.get('snapshot')?.length ?? this.limits.otherBytes;
-    const snapshot = await this.get(gun, 'snapshot.json', snapshotLength);
+    const cap = (length: number | undefined): number => Math.min(length ?? this.limits.otherBytes, this.limits.otherBytes);
+    const snapshot = await this.get(gun, 'snapshot.json', cap(parseTimestampMetadata(timestamp).signed.meta.get('snapshot')?.length));
     const lengths = parseSnapshotMetadata(snapshot).signed.meta;
-    const targets = await this.get(gun, 'targets.json', lengths.get('targets')?.length ?? this.limits.otherBytes);
+    const targets = await this.get(gun, 'targets.json', cap(lengths.get('targets')?.length));
     const delegations = new Map<string, Uint8Array>();
+    // Breadth first, read by index (no shift(): linear in the number of roles listed).
     const pending = parseTargetsMetadata(targets, 'targets').signed.delegations.map((d) => d.name);
-    while (pending.length > 0) {
-      const role = pending.shift() as string;
+    for (let next = 0; next < pending.length; next++) {
+      const role = pending[next]!;
       const meta = lengths.get(role);
       if (!meta || delegations.has(role)) continue; // never published: nothing to fetch
-      const bytes = await this.get(gun, `${role}.json`, meta.length);
+      if (delegations.size >= MAX_DELEGATIONS) throw new TufError('DELEGATION_INVALID', `${gun} has more than ${MAX_DELEGATIONS} delegated roles`);
+      const bytes = await this.get(gun, `${role}.json`, cap(meta.length));
       delegations.set(role, bytes);
       for (const d of parseTargetsMetadata(bytes, role).signed.delegations) pending.push(d.name);
     }

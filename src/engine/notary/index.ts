@@ -5,7 +5,7 @@
 export { NotaryClient, lookupSignedTarget, type NotaryClientOptions, type SignedTargetDigest } from './client.js';
 export { TrustCache, checkGun, type TrustState } from './cache.js';
 export { NotaryError, type NotaryErrorCode } from './errors.js';
-export { MetadataFetcher, DEFAULT_LIMITS, type FetchLimits } from './fetch.js';
+export { MetadataFetcher, DEFAULT_LIMITS, MAX_DELEGATIONS, MAX_ROOT_ROTATIONS, type FetchLimits } from './fetch.js';
 export { configuredNotaryServer, notaryServerUrl, type NotaryServerSources } from './server-url.js';
 export { publishTag, type PublishTagOptions, type PublishTagResult } from './publish.js';
 export { NotaryPublishError, type NotaryPublishErrorCode } from './publish-errors.js';

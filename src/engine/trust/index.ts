@@ -29,6 +29,7 @@ import {
   type ImageRef,
 } from '../../core/index.js';
 import type { ManifestBlob, SystemContext } from '../../image/index.js';
+import { defaultTransports, formatReference } from '../../image/all.js';
 import { dockerTransport, type DockerTransport, type RegistryClient } from '../../image/transports/docker/index.js';
 import {
   signBytes,
@@ -298,6 +299,7 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
       now,
       fileKeyIds,
       explicitKeyIds: (options.keyFiles ?? []).map((f) => f.id),
+      knownKeyIds: keys.map((k) => k.id),
     });
     const policy = decide({ result: evaluated, sources, ...(entry?.notary ? { notaryRule: entry.notary } : {}), notary: notary?.finding ?? { kind: 'off' }, anySignature: allSignatures.length > 0 });
     const counted = policy.counted ? new Map(signatures.map((c, i) => [c, policy.counted?.[i] === true])) : undefined;
@@ -343,12 +345,14 @@ export interface ContentTrustResult {
 }
 
 /**
- * Verify `source` (a `docker://` name) before a copy: resolve it once, verify
- * the digest, and return the source pinned to it. Non-registry sources and,
- * with content trust off, repositories no policy entry names, pass unchanged
- * (undefined).
+ * Verify `source` before a copy: resolve it once, verify the digest, and
+ * return the source pinned to it. A registry image is `docker://HOST/REPO` or
+ * a bare `HOST/REPO:TAG` (read from a registry by openSource too); local
+ * sources and, with content trust off, repositories no policy entry names,
+ * pass unchanged (undefined). Give the name that will be opened.
  */
-export async function enforceContentTrust(source: string, options: ContentTrustOptions): Promise<ContentTrustResult | undefined> {
+export async function enforceContentTrust(name: string, options: ContentTrustOptions): Promise<ContentTrustResult | undefined> {
+  const source = name.startsWith('docker://') ? name : formatReference(await defaultTransports().resolve(name));
   if (!source.startsWith('docker://')) return undefined;
   const ref = registryRef(source);
   const repository = refName(ref);

@@ -17,6 +17,7 @@ import { publishTag, NotaryPublishError, type PublishTagResult } from '../notary
 import type { KeyStore } from '../../trust/index.js';
 import { registryRef, signImage, type SignOptions, type SignResult } from './index.js';
 import { resolveSubject } from './registry.js';
+import { gunOf } from './notary-source.js';
 
 export { notaryServerUrl, NotaryPublishError, type NotaryServerSources, type PublishTagResult } from '../notary/index.js';
 
@@ -55,7 +56,7 @@ export async function signImageWithNotary(image: string, options: NotarySignOpti
   const tls = await loadTlsSettings({ ...(options.context.certDir ? { certDir: options.context.certDir } : {}), ...(options.context.tlsVerify !== undefined ? { tlsVerify: options.context.tlsVerify } : {}) });
   const notary = await publishTag({
     server: options.server,
-    gun: repository,
+    gun: gunOf(ref),
     tag: ref.tag,
     digest: subject.digest,
     size: subject.size,

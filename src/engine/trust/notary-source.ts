@@ -123,6 +123,16 @@ export interface ConsultResult {
   readonly server: string;
 }
 
+/**
+ * The GUN of an image: `registry/repository`, the host in lower case. Hosts
+ * are case-insensitive, and the GUN names the trust-on-first-use pin
+ * (`trust/tuf/<gun>/`): `REGISTRY.EXAMPLE/team/app` must meet the root pinned
+ * for `registry.example/team/app`, not start a fresh trust on first use.
+ */
+export function gunOf(ref: ImageRef): string {
+  return `${ref.registry.toLowerCase()}/${ref.repository}`;
+}
+
 /** Asks Notary about `ref` (GUN `registry/repository`) and returns what it says, failures included. */
 export async function consultNotary(
   ref: ImageRef,
@@ -131,7 +141,7 @@ export async function consultNotary(
   rule: NotaryRule,
   trust: { readonly context: SystemContext; readonly now?: () => Date },
 ): Promise<ConsultResult> {
-  const gun = `${ref.registry}/${ref.repository}`;
+  const gun = gunOf(ref);
   const { url, explicit } = await notaryServerFor(ref, client, settings);
   const tls = await loadTlsSettings({ ...(trust.context.certDir ? { certDir: trust.context.certDir } : {}), ...(trust.context.tlsVerify !== undefined ? { tlsVerify: trust.context.tlsVerify } : {}) });
   const notary = await NotaryClient.open({

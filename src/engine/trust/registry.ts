@@ -3,7 +3,10 @@
  * the cosign tag layout (`sha256-<hex>.sig` / `.att`) and Sigstore bundles as
  * OCI 1.1 referrers (referrers API or its tag fallback). Every blob is read
  * verified against its descriptor and capped; a blob whose bytes do not match
- * becomes `unreadable` evidence (reported, never trusted).
+ * becomes `unreadable` evidence (reported, never trusted). Counts are capped
+ * as sizes are: a `.sig` holds at most 256 layers (cosign-tag.ts), and an
+ * image with more than MAX_BUNDLE_REFERRERS bundle referrers is refused
+ * rather than read (two requests each, listed by whoever may push).
  */
 import {
   readAllBounded,
@@ -36,11 +39,15 @@ import {
   type LayerToAdd,
   type TagKind,
 } from '../../trust/index.js';
+import { TrustError } from './errors.js';
 
 export interface EvidenceSet {
   readonly signatures: Evidence[];
   readonly attestations: Evidence[];
 }
+
+/** Bundle referrers read for one image, as many as a `.sig` may hold layers. */
+export const MAX_BUNDLE_REFERRERS = 256;
 
 /** At most this many reads of one kind in flight per verification (a `.sig` may list 256 layers). */
 const READ_CONCURRENCY = 8;
@@ -154,7 +161,11 @@ export async function readEvidence(
     if (manifest) await readTagLayers(reader, manifest, tag, out);
   };
   const bundleChain = async (): Promise<void> => {
-    const referrers = await client.referrers(repository, digest, { artifactType: BUNDLE_MEDIA_TYPE });
+    const referrers = await client.referrers(repository, digest, { artifactType: BUNDLE_MEDIA_TYPE, limit: MAX_BUNDLE_REFERRERS });
+    if (referrers.length > MAX_BUNDLE_REFERRERS) {
+      // Whoever may push lists as many referrers as they like; reading each is two requests. Fail closed.
+      throw new TrustError('TRUST_REFUSED', `${client.registry}/${repository}@${digest} has more than ${MAX_BUNDLE_REFERRERS} Sigstore bundle referrers: not reading them`);
+    }
     const bundles = await mapConcurrently(referrers, (desc) => readBundleReferrer(reader, digest, desc));
     for (const found of bundles) {
       if (!found) continue;

@@ -88,9 +88,16 @@ export function keyIdOfKey(key: KeyObject): string {
   return keyIdOf(spkiOf(key));
 }
 
+/**
+ * DER SubjectPublicKeyInfo in one canonical form: an EC point is written
+ * uncompressed whatever form it was read in. OpenSSL keeps the form of the
+ * input, so one P-256 key imported once compressed and once uncompressed had
+ * two key ids — two "distinct" signers for a threshold, from one private key.
+ */
 export function spkiOf(key: KeyObject): Buffer {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return pub.export({ format: 'der', type: 'spki' });
+  const canonical = pub.asymmetricKeyType === 'ec' ? createPublicKey({ key: pub.export({ format: 'jwk' }), format: 'jwk' }) : pub;
+  return canonical.export({ format: 'der', type: 'spki' });
 }
 
 /** PEM `PUBLIC KEY` (PKIX SubjectPublicKeyInfo) — the same as cosign's `cosign.pub`. */

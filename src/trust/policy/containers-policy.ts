@@ -81,8 +81,10 @@ export function scopeOfGlob(glob: string): { scope: string; exact: boolean } | u
   const segments = glob.split('/');
   const host = segments[0]!;
   // `*.example.com` is the one wildcard containers knows, and only as a whole host.
-  const hostOk = LITERAL_SEGMENT.test(host) || (segments.length === 1 && /^\*\.[^*]+$/.test(host));
-  if (!hostOk) return undefined;
+  // `*.example.com/**` is what the policy parser makes of a `*.example.com` glob (scope.ts).
+  const wildHost = /^\*\.[^*]+$/.test(host) && (segments.length === 1 || (segments.length === 2 && segments[1] === '**'));
+  if (wildHost) return { scope: host, exact: true };
+  if (!LITERAL_SEGMENT.test(host)) return undefined;
   const last = segments[segments.length - 1]!;
   const middle = segments.slice(1, -1);
   if (segments.length > 1 && !middle.every((s) => LITERAL_SEGMENT.test(s))) return undefined;

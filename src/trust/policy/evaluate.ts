@@ -11,7 +11,8 @@
  */
 import { type Digest, plural } from '../../core/index.js';
 import { matchRepository } from '../keys/globs.js';
-import { normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
+import { normalisePolicyGlob, policyName } from './scope.js';
+import { exactIdentityMatches, normaliseIdentity, type SignatureCheck } from '../signatures/verify.js';
 import type { AttestationRequirement, KeySpec, Policy, PolicyAction, PolicyEntry } from './policy.js';
 import { allowlistedBy, allowlistIndex, allowlistState, expiredNotes, type CveAllowlistEntry } from './cve-allowlist.js';
 import { atLeast, incompleteReasons, predicateFindings, predicateTime, type PredicateFinding } from './predicates.js';
@@ -31,6 +32,15 @@ export interface PolicyFacts {
    * a signature by one of them is what is required.
    */
   readonly explicitKeyIds?: readonly string[];
+  /**
+   * Every key id the verification knew (trust store, key files). A policy key
+   * id shorter than 64 hex digits then names a key only when it is the prefix
+   * of exactly one of them: six hex digits are 24 bits, and whoever gets a
+   * public key imported (a vendor's, certified for their own repositories)
+   * can grind one with the prefix a policy pins. Absent: prefixes match as
+   * written.
+   */
+  readonly knownKeyIds?: readonly string[];
 }
 
 export type Decision = 'allow' | 'warn' | 'reject';
@@ -68,7 +78,8 @@ export interface PolicyResult {
 }
 
 export function findEntry(policy: Policy | undefined, repository: string): PolicyEntry | undefined {
-  return policy?.entries.find((e) => e.match.some((glob) => matchRepository(glob, repository)));
+  const name = policyName(repository);
+  return policy?.entries.find((e) => e.match.some((glob) => matchRepository(normalisePolicyGlob(glob), name)));
 }
 
 export function evaluate(policy: Policy | undefined, facts: PolicyFacts): PolicyResult {
@@ -138,10 +149,28 @@ function acceptedBy(spec: KeySpec, check: SignatureCheck, facts: PolicyFacts): b
     case 'root-certified':
       return check.status === 'verified' && check.keySource === 'store';
     case 'id':
-      return namedOk && check.keyId.startsWith(spec.id);
+      return namedOk && namesKey(spec.id, check.keyId, facts.knownKeyIds);
     case 'file':
       return namedOk && facts.fileKeyIds?.[spec.path] === check.keyId;
   }
+}
+
+/** Whether a policy key id (a prefix, or all 64 hex digits) names `keyId`: a prefix must name one known key only. */
+function namesKey(id: string, keyId: string, known: readonly string[] | undefined): boolean {
+  if (!keyId.startsWith(id)) return false;
+  if (id.length >= 64 || known === undefined) return true;
+  return !known.some((other) => other !== keyId && other.startsWith(id));
+}
+
+/** Policy key id prefixes that name more than one known key (and so accept none). */
+function ambiguousPrefixes(entry: PolicyEntry, known: readonly string[] | undefined): string[] {
+  if (!known) return [];
+  const out: string[] = [];
+  for (const spec of entry.keys) {
+    if (spec.kind !== 'id' || spec.id.length >= 64) continue;
+    if (new Set(known.filter((k) => k.startsWith(spec.id))).size > 1) out.push(spec.id);
+  }
+  return out;
 }
 
 function distinctKeys(checks: readonly SignatureCheck[]): number {
@@ -153,7 +182,7 @@ function identityOk(entry: PolicyEntry, check: SignatureCheck, repository: strin
   if (!check.signedIdentity) return false;
   const signed = normaliseIdentity(check.signedIdentity);
   if (entry.signedIdentity === 'matchRepository') return signed !== undefined && signed === normaliseIdentity(repository);
-  return signed !== undefined && signed === normaliseIdentity(entry.identity!);
+  return signed !== undefined && exactIdentityMatches(check.signedIdentity, entry.identity!);
 }
 
 function describeKeys(keys: readonly KeySpec[]): string {
@@ -163,6 +192,8 @@ function describeKeys(keys: readonly KeySpec[]): string {
 function signatureFailure(facts: PolicyFacts, valid: number, entry: PolicyEntry): string {
   if (facts.signatures.length === 0) return `no signature found for ${facts.repository}@${facts.digest}`;
   const need = `${plural(entry.threshold, 'signature')} by ${describeKeys(entry.keys)} required, ${valid} valid`;
+  const ambiguous = ambiguousPrefixes(entry, facts.knownKeyIds);
+  if (ambiguous.length > 0) return `${need}; key id ${ambiguous.join(', ')} names more than one key of the trust store and keys given: write the full 64-digit id`;
   const problems = facts.signatures.filter((c) => !(c.status === 'verified' && entry.keys.some((s) => acceptedBy(s, c, facts))));
   const first = problems[0];
   return first ? `${need}; ${first.message}` : need;

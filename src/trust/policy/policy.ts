@@ -19,7 +19,8 @@
  * ```
  * Entries are tried in file order; the first whose glob matches the
  * repository (`registry/path`) applies. Globs are those of key
- * certifications (`*` within a segment, `**` whole segments).
+ * certifications (`*` within a segment, `**` whole segments), normalised as
+ * image names are (`alpine` is `docker.io/library/alpine`: scope.ts).
  *
  * Parsing is strict: an unknown key, a bad glob, a bad duration, a wrong type
  * is one POLICY_INVALID error naming the file and line. Pure: the caller
@@ -29,6 +30,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAM
 import { KeyError } from '../keys/errors.js';
 import { validateGlob } from '../keys/globs.js';
 import { PredicateType } from '../signatures/dsse.js';
+import { normalisePolicyGlob } from './scope.js';
 import { allowlistFromNode, type CveAllowlistEntry } from './cve-allowlist.js';
 import { PolicyError } from './errors.js';
 import type { Severity } from './predicates.js';
@@ -173,7 +175,7 @@ function parseEntry(node: Node, at: (n: Node | null | undefined) => string, fail
       if (error instanceof KeyError) fail(n, `bad glob ${JSON.stringify(value)}: ${error.message}`);
       throw error;
     }
-    return value;
+    return normalisePolicyGlob(value);
   });
   const actionNode = node.get('action', true);
   const action = actionNode === undefined ? 'reject' : scalarString(actionNode, '"action"', fail);

@@ -20,10 +20,35 @@ export function parseJson(bytes: Uint8Array | string, what: string, code: Signat
   }
 }
 
-/** Go encoding/json field lookup (exact, else case-insensitive; ambiguous → error). */
+/**
+ * A name folded as Go's encoding/json folds field names (`foldName`): ASCII
+ * letters upper-cased, every other character replaced by the smallest one of
+ * its case-fold set — so `ſ` (U+017F) is `S` and the Kelvin sign `K` is `K`,
+ * and `docker-manifeſt-digest` names the same field as
+ * `docker-manifest-digest` for cosign. Lower-casing alone misses those two.
+ */
+export function goFoldName(name: string): string {
+  let out = '';
+  for (const ch of name) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x80) {
+      out += ch.toUpperCase();
+      continue;
+    }
+    let smallest = cp;
+    for (const c of [ch.toLowerCase(), ch.toUpperCase(), ch.toLowerCase().toUpperCase(), ch.toUpperCase().toLowerCase()]) {
+      const only = c.codePointAt(0)!;
+      if (c.length === String.fromCodePoint(only).length && only < smallest) smallest = only;
+    }
+    out += smallest < 0x80 ? String.fromCodePoint(smallest).toUpperCase() : String.fromCodePoint(smallest);
+  }
+  return out;
+}
+
+/** Go encoding/json field lookup (keys matched as Go folds them; two keys for one field → error). */
 export function goField(obj: Record<string, unknown>, name: string, what: string, code: SignatureErrorCode): unknown {
-  const lower = name.toLowerCase();
-  const matches = Object.keys(obj).filter((k) => k.toLowerCase() === lower);
+  const folded = goFoldName(name);
+  const matches = Object.keys(obj).filter((k) => goFoldName(k) === folded);
   if (matches.length > 1) throw new SignatureError(code, `${what} has ambiguous keys ${matches.map((m) => JSON.stringify(m)).join(', ')}`);
   return matches.length === 1 ? obj[matches[0]!] : undefined;
 }

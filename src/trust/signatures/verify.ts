@@ -94,6 +94,28 @@ export function normaliseIdentity(value: string): string | undefined {
   }
 }
 
+/**
+ * `signedIdentity: exact`: the signed reference names the identity's
+ * repository and, when the identity names a tag or digest, that same tag or
+ * digest (a signature naming `app:2.0`, or only `app`, is not one for
+ * `app:1.0`). Comparing repositories alone made a tag in the identity
+ * decorative.
+ */
+export function exactIdentityMatches(signed: string, identity: string): boolean {
+  const parse = (value: string) => {
+    try {
+      return value === '' ? undefined : parseImageRef(value.replace(/^index\.docker\.io\//, 'docker.io/'));
+    } catch {
+      return undefined;
+    }
+  };
+  const got = parse(signed);
+  const want = parse(identity);
+  if (!got || !want || refName(got) !== refName(want)) return false;
+  const pinned = identity.includes('@') || identity.slice(identity.lastIndexOf('/') + 1).includes(':');
+  return !pinned || (got.tag === want.tag && got.digest === want.digest);
+}
+
 export function identityResult(signed: string | undefined, repository: string): IdentityResult {
   if (signed === undefined || signed === '') return 'none';
   return normaliseIdentity(signed) === normaliseIdentity(repository) ? 'match' : 'mismatch';

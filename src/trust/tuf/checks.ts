@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { TufError } from './errors.js';
-import type { TufKey } from './keys.js';
+import { keyMaterialId, type TufKey } from './keys.js';
 import { signedBytes, type FileMeta, type Metadata, type RoleKeys } from './metadata.js';
 import { verifySignature } from './signatures.js';
 import { plural } from '../../core/index.js';
@@ -15,11 +15,15 @@ import { plural } from '../../core/index.js';
  * Throws THRESHOLD_NOT_MET unless at least `role.threshold` distinct keys of
  * `role.keyids` made a valid signature over the canonical `signed`
  * (notary `signed.VerifySignatures`). Signatures by other keys are ignored.
+ * Distinct means distinct key material, not distinct ids: a role listing one
+ * key twice (as a bare key and as a certificate, or under two encodings) is
+ * still one signer (keyMaterialId).
  */
 export function verifyThreshold(metadata: Metadata<unknown>, role: RoleKeys, keys: ReadonlyMap<string, TufKey>, name: string): void {
   if (metadata.signatures.length === 0) throw new TufError('THRESHOLD_NOT_MET', `${name}: no signatures`);
   const message = signedBytes(metadata);
   const valid = new Set<string>();
+  const material = new Set<string>();
   const allowed = new Set(role.keyids);
   for (const signature of metadata.signatures) {
     if (!allowed.has(signature.keyid) || valid.has(signature.keyid)) continue;
@@ -31,10 +35,14 @@ export function verifyThreshold(metadata: Metadata<unknown>, role: RoleKeys, key
     } catch {
       continue;
     }
-    if (verifySignature(key, signature.method, sig, message)) valid.add(signature.keyid);
+    if (verifySignature(key, signature.method, sig, message)) {
+      valid.add(signature.keyid);
+      material.add(keyMaterialId(key));
+    }
   }
-  if (valid.size < role.threshold) {
-    throw new TufError('THRESHOLD_NOT_MET', `${name}: ${plural(valid.size, 'valid signature')}, threshold is ${role.threshold}`);
+  if (material.size < role.threshold) {
+    const twice = valid.size > material.size ? ` (${plural(valid.size, 'key id')} but ${plural(material.size, 'distinct key')})` : '';
+    throw new TufError('THRESHOLD_NOT_MET', `${name}: ${plural(material.size, 'valid signature')}${twice}, threshold is ${role.threshold}`);
   }
 }
 

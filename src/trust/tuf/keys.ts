@@ -147,6 +147,22 @@ export function canonicalKeyId(key: TufKey): string {
   return keyIdOf(key.keytype === 'ecdsa-x509' ? 'ecdsa' : 'rsa', spki);
 }
 
+/**
+ * The key material itself, whatever form lists it: a bare key and a
+ * certificate over it, two certificates over one key, or one EC point in
+ * compressed and uncompressed SPKI all have different key ids but one value
+ * here (JWK members, which Node writes in one canonical form), so one private
+ * key cannot count twice toward a threshold.
+ */
+export function keyMaterialId(key: TufKey): string {
+  try {
+    const jwk = key.keyObject.export({ format: 'jwk' });
+    return JSON.stringify([jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e]);
+  } catch {
+    return key.keyObject.export({ format: 'der', type: 'spki' }).toString('hex');
+  }
+}
+
 /** The bare public key as Notary lists it (`GET …/timestamp.key` answers this JSON). */
 export function publicKeyJson(key: TufKey): { keytype: string; keyval: { public: string; private: null } } {
   return keyJson(key.keytype, key.public);

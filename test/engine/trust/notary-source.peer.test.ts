@@ -6,12 +6,14 @@
  * cannot be reached.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { parseImageRef } from '../../../src/core/index.js';
 import { consultNotary } from '../../../src/engine/trust/notary-source.js';
+import { TrustCache } from '../../../src/engine/notary/index.js';
+import { buildRepo } from '../../trust/tuf/fixtures.js';
 import type { RegistryClient } from '../../../src/image/transports/docker/index.js';
 import { DEFAULT_NOTARY_RULE } from '../../../src/trust/index.js';
 import { notaryDemo, randomTarget, startNotaryPeer, uniqueGun, type NotaryPeer } from '../../support/notary.js';
@@ -82,4 +84,22 @@ test('a configured server that cannot be reached is a failure, not "no data"', a
   const { finding } = await consult(`${gun}:latest`, { server: 'https://127.0.0.1:1' });
   assert.equal(finding.kind, 'failed');
   assert.equal(finding.kind === 'failed' ? finding.reason : '', 'unavailable');
+});
+
+test('the registry host in capitals is the same GUN: it meets the root pinned for it, not a fresh trust on first use', async () => {
+  const lower = `registry.example/case/${uniqueGun('x').split('/')[2]}`;
+  const spelled = lower.replace('registry.example', 'REGISTRY.Example');
+  await notaryDemo(lower, randomTarget('latest'));
+  const at = async (home: string) =>
+    consultNotary(parseImageRef(`${spelled}:latest`), noRegistry, { server: peer.url }, DEFAULT_NOTARY_RULE, { context: { env: { ...process.env, PORTCULLIS_HOME: home }, certDir } });
+  // Trust on first use under the capitalised spelling pins the lowercase GUN.
+  const fresh = await mkdtemp(join(tmpdir(), 'notary-source-home-'));
+  assert.equal((await at(fresh)).finding.kind, 'signed');
+  await access(join(fresh, 'trust', 'tuf', ...lower.split('/'), 'root.json'));
+  await assert.rejects(access(join(fresh, 'trust', 'tuf', ...spelled.split('/'))));
+  // A root pinned for the GUN (another one than the server now serves) is held against the capitalised spelling too.
+  const pinned = await mkdtemp(join(tmpdir(), 'notary-source-home-'));
+  await new TrustCache({ home: pinned }).save(lower, { root: buildRepo({ gun: lower }).root, versions: new Map([['root', 1]]) });
+  const finding = (await at(pinned)).finding;
+  assert.equal(finding.kind, 'failed', JSON.stringify(finding));
 });

@@ -61,3 +61,17 @@ test('refused and unknown inputs', async () => {
   const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
   await assert.rejects(parseKeyMaterial(k1.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string), isCode('KEY_UNSUPPORTED'));
 });
+
+test('one EC key has one key id, whether its point is compressed or not (else one private key met threshold 2)', async () => {
+  const ec = generateKeyPair('ecdsa-p256');
+  const jwk = ec.publicKey.export({ format: 'jwk' });
+  const y = Buffer.from(String(jwk.y), 'base64url');
+  const compressed = Buffer.concat([Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'), Buffer.from([(y[31]! & 1) === 1 ? 3 : 2]), Buffer.from(String(jwk.x), 'base64url')]);
+  assert.notEqual(compressed.length, ec.spki.length);
+  const pem = `-----BEGIN PUBLIC KEY-----\n${compressed.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+  for (const material of [compressed, pem]) {
+    const parsed = await parseKeyMaterial(material);
+    assert.equal(parsed.kind, 'public');
+    assert.equal(parsed.keyId, ec.keyId);
+  }
+});

@@ -106,6 +106,23 @@ describe('evaluation', () => {
     assert.equal(evaluate(p, facts({ signatures: [sig()] })).decision, 'reject');
   });
 
+  test('a key id prefix names one key only: a ground key sharing the prefix (imported for another repository) is no match', () => {
+    const mine = `3f2a9c${'1'.repeat(58)}`;
+    const ground = `3f2a9c${'e'.repeat(58)}`;
+    const p = parsePolicy('repositories:\n  - match: "**"\n    keys: [3f2a9c]\n');
+    const byGround = sig({ keyId: ground, status: 'untrusted-key', keyReason: 'repository-not-covered', message: 'key 3f2a9ceeeeee is not certified by the root key for registry.example/team/app' });
+    // Without the known keys (as before), the prefix let the ground key through.
+    assert.equal(evaluate(p, facts({ signatures: [byGround] })).decision, 'allow');
+    const known = { knownKeyIds: [mine, ground] };
+    const refused = evaluate(p, facts({ signatures: [byGround], ...known }));
+    assert.equal(refused.decision, 'reject');
+    assert.match(refused.reason!, /key id 3f2a9c names more than one key of the trust store and keys given: write the full 64-digit id/);
+    // Ambiguous, the prefix accepts the owner's key neither; the full id does; unique, the prefix does.
+    assert.equal(evaluate(p, facts({ signatures: [sig({ keyId: mine })], ...known })).decision, 'reject');
+    assert.equal(evaluate(parsePolicy(`repositories:\n  - match: "**"\n    keys: [${mine}]\n`), facts({ signatures: [sig({ keyId: mine }), byGround], ...known })).decision, 'allow');
+    assert.equal(evaluate(p, facts({ signatures: [sig({ keyId: mine })], knownKeyIds: [mine, 'ab'.repeat(32)] })).decision, 'allow');
+  });
+
   test('signedIdentity', () => {
     const mirrored = sig({ signedIdentity: 'upstream.example/team/app', identity: 'mismatch' });
     const any = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: any\n');
@@ -116,6 +133,14 @@ describe('evaluation', () => {
     const exact = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: exact\n    identity: upstream.example/team/app\n');
     assert.equal(evaluate(exact, facts({ signatures: [mirrored] })).decision, 'allow');
     assert.equal(evaluate(exact, facts()).decision, 'reject');
+    // An identity with a tag or digest is exact about it too (it compared repositories only).
+    const tagged = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: exact\n    identity: upstream.example/team/app:1.0\n');
+    assert.equal(evaluate(tagged, facts({ signatures: [sig({ signedIdentity: 'upstream.example/team/app:1.0', identity: 'mismatch' })] })).decision, 'allow');
+    for (const other of ['upstream.example/team/app:2.0', 'upstream.example/team/app', `upstream.example/team/app@${DIGEST}`]) {
+      assert.equal(evaluate(tagged, facts({ signatures: [sig({ signedIdentity: other, identity: 'mismatch' })] })).decision, 'reject', other);
+    }
+    const hub = parsePolicy('repositories:\n  - match: "**"\n    signedIdentity: exact\n    identity: docker.io/library/alpine\n');
+    assert.equal(evaluate(hub, facts({ signatures: [sig({ signedIdentity: 'index.docker.io/library/alpine:3.20', identity: 'mismatch' })] })).decision, 'allow');
   });
 
   test('attestation freshness and condition', () => {

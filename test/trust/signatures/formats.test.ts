@@ -84,6 +84,16 @@ describe('simple-signing parsing matches cosign', () => {
     );
     assert.throws(() => parseSimpleSigningPayload(Buffer.from('{"critical":{"type":"other"}}')), (e: unknown) => e instanceof SignatureError && e.code === 'PAYLOAD_INVALID');
   });
+
+  test('keys fold as Go folds them: ſ is s and the Kelvin sign is k, so a second digest spelled with them is refused, not skipped', () => {
+    const OTHER = `sha256:${'b'.repeat(64)}`;
+    const payload = (image: string) => Buffer.from(`{"critical":{"identity":{"docker-reference":"a/b"},"image":{${image}},"type":"cosign container image signature"},"optional":null}`);
+    assert.equal(parseSimpleSigningPayload(payload(`"docker-manife\u017ft-digest":"${OTHER}"`)).manifestDigest, OTHER);
+    assert.equal(parseSimpleSigningPayload(Buffer.from(`{"critical":{"identity":{"doc\u212aer-reference":"a/b"},"image":{"docker-manifest-digest":"${DIGEST}"},"type":"cosign container image signature"}}`)).dockerReference, 'a/b');
+    for (const twice of [`"docker-manifest-digest":"${DIGEST}","docker-manife\u017ft-digest":"${OTHER}"`, `"docker-manife\u017ft-digest":"${OTHER}","docker-manifest-digest":"${DIGEST}"`]) {
+      assert.throws(() => parseSimpleSigningPayload(payload(twice)), (e: unknown) => e instanceof SignatureError && e.code === 'PAYLOAD_INVALID' && /ambiguous keys/.test(e.message));
+    }
+  });
 });
 
 describe('cosign tag layout', () => {
@@ -98,5 +108,15 @@ describe('cosign tag layout', () => {
     const again = appendToSignatureManifest(two.manifest, [signatureLayer(Buffer.from('p2'), Buffer.from('s2'))]);
     assert.equal(again.changed, false);
     assert.equal(readSignatureLayers(again.manifest).length, 2);
+  });
+
+  test('a .sig manifest of more than 256 layers is refused whole, not read layer by layer', () => {
+    let built = appendToSignatureManifest(undefined, [signatureLayer(Buffer.from('p0'), Buffer.from('s0'))]);
+    for (let i = 1; i < 256; i++) built = appendToSignatureManifest(built.manifest, [signatureLayer(Buffer.from(`p${i}`), Buffer.from(`s${i}`))]);
+    assert.equal(readSignatureLayers(built.manifest).length, 256);
+    assert.throws(() => appendToSignatureManifest(built.manifest, [signatureLayer(Buffer.from('p256'), Buffer.from('s256'))]), (e: unknown) => e instanceof SignatureError && e.code === 'SIGNATURE_MANIFEST_INVALID');
+    const json = JSON.parse(built.manifest.toString()) as { layers: unknown[] };
+    json.layers.push(json.layers[0]);
+    assert.throws(() => readSignatureLayers(Buffer.from(JSON.stringify(json))), (e: unknown) => e instanceof SignatureError && e.code === 'SIGNATURE_MANIFEST_INVALID' && /257 layers, over 256/.test(e.message));
   });
 });

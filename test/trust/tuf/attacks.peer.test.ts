@@ -4,8 +4,9 @@
  * delegations signing outside their paths, root rotation chains.
  */
 import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
 import { test } from 'node:test';
-import { generateSigningKey, parseSnapshotMetadata, TufError, verifyRepository, type RepositoryFiles } from '../../../src/trust/tuf/index.js';
+import { generateSigningKey, makeKey, parseSnapshotMetadata, TufError, verifyRepository, type RepositoryFiles } from '../../../src/trust/tuf/index.js';
 import { buildRepo, certKey, type Repo } from './fixtures.js';
 
 const gun = 'registry.example/team/app';
@@ -28,6 +29,25 @@ test('targets with threshold 2 and one valid signature is below threshold', () =
   // Two signatures by the same key count once.
   const twice = buildRepo({ gun, targetsKeys: keys, targetsThreshold: 2, targetsSigners: [keys[0]!, keys[0]!], targets: { latest: { sha256: H, length: 1 } } });
   assert.throws(() => verifyRepository(files(twice), { gun, now: new Date() }), code('THRESHOLD_NOT_MET'));
+});
+
+test('threshold 2 is not met by one key listed under two key ids (bare and certificate; compressed and uncompressed point)', () => {
+  const cert = certKey('targets-signer');
+  const bare = { public: makeKey('ecdsa', createPublicKey(cert.privateKey).export({ format: 'der', type: 'spki' })), privateKey: cert.privateKey };
+  assert.notEqual(bare.public.id, cert.public.id);
+  const one = buildRepo({ gun, targetsKeys: [bare, cert], targetsThreshold: 2, targets: { latest: { sha256: H, length: 1 } } });
+  assert.throws(() => verifyRepository(files(one), { gun, now: new Date() }), (e: unknown) => code('THRESHOLD_NOT_MET')(e) && /1 valid signature \(2 key ids but 1 distinct key\), threshold is 2/.test((e as Error).message));
+  const key = generateSigningKey('ecdsa');
+  const jwk = createPublicKey(key.privateKey).export({ format: 'jwk' });
+  const y = Buffer.from(String(jwk.y), 'base64url');
+  const compressedPoint = Buffer.concat([Buffer.from([(y[y.length - 1]! & 1) === 1 ? 3 : 2]), Buffer.from(String(jwk.x), 'base64url')]);
+  const compressed = { public: makeKey('ecdsa', Buffer.concat([Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'), compressedPoint])), privateKey: key.privateKey };
+  assert.notEqual(compressed.public.id, key.public.id);
+  const encodings = buildRepo({ gun, targetsKeys: [key, compressed], targetsThreshold: 2, targets: { latest: { sha256: H, length: 1 } } });
+  assert.throws(() => verifyRepository(files(encodings), { gun, now: new Date() }), code('THRESHOLD_NOT_MET'));
+  // Two keys are two signers.
+  const two = buildRepo({ gun, targetsKeys: [key, cert], targetsThreshold: 2, targets: { latest: { sha256: H, length: 1 } } });
+  assert.equal(verifyRepository(files(two), { gun, now: new Date() }).targets.size, 1);
 });
 
 test('a signature by a key outside the role does not count', () => {

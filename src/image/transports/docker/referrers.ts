@@ -27,6 +27,8 @@ export interface ReferrersOptions {
   artifactType?: string;
   /** Skip the API and read the fallback tag directly. */
   fallbackOnly?: boolean;
+  /** Stop paging once more than this many are known (the caller gets at least limit + 1 and decides). */
+  limit?: number;
 }
 
 /** `sha256-<hex>`, cut to the 128 characters a tag may have. */
@@ -74,6 +76,7 @@ async function referrersApi(client: RegistryClient, repository: string, digest: 
     const filtered = (header(res.headers, 'oci-filters-applied') ?? '').split(',').map((s) => s.trim()).includes('artifactType');
     const manifests = parseIndex(body).manifests;
     appendAll(out, filtered ? manifests : filter(manifests, options.artifactType));
+    if (options.limit !== undefined && out.length > options.limit) return out;
     const next = nextLink(headerValues(res.headers, 'link'));
     if (!next) return out;
     target = new URL(next, res.url);

@@ -285,6 +285,26 @@ describe('registry client HTTP behaviour', () => {
     }
   });
 
+  it('stops paging the referrers API once more than `limit` are known (a registry can page forever)', async () => {
+    const subject = sha256Digest('subject');
+    const stub = await startStub((req, res) => {
+      if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+      const page = Number(/[?&]page=(\d+)/.exec(req.url ?? '')?.[1] ?? '0');
+      const manifests = [0, 1, 2].map((i) => ({ mediaType: MediaType.OciManifest, digest: sha256Digest(`r${page}-${i}`), size: 10, artifactType: 'application/x-sig' }));
+      res
+        .writeHead(200, { 'content-type': MediaType.OciIndex, link: `</v2/a/b/referrers/${subject}?page=${page + 1}>; rel="next"` })
+        .end(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
+    });
+    stubs.push(stub);
+    const c = await client(stub);
+    try {
+      assert.equal((await c.referrers('a/b', subject, { limit: 7 })).length, 9);
+      assert.equal(stub.requests.filter((r) => r.url.includes('/referrers/')).length, 3);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('times out a server that never answers (TIMEOUT), without retrying forever', async () => {
     const stub = await startStub((req, res) => {
       if (req.url === '/v2/') return void res.writeHead(200).end('{}');
