@@ -178,10 +178,14 @@ export class OidcRelyingParty {
   }
 }
 
-/** One line about an error for the log: its message and code, never a token (oauth4webapi's messages name claims, not values). */
+/**
+ * One line about an error for the log: its message and code, the provider's OAuth `error` and its description
+ * when it sent one; never a token (oauth4webapi's messages name claims, not values).
+ */
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return 'unknown error';
-  const code = (error as { code?: unknown }).code;
+  const { code, error: oauthError, error_description: description } = error as { code?: unknown; error?: unknown; error_description?: unknown };
+  const said = typeof oauthError === 'string' ? `: ${oauthError}${typeof description === 'string' ? ` (${description.slice(0, 200)})` : ''}` : '';
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${typeof code === 'string' ? ` (${code})` : ''}${cause}`.slice(0, 300);
+  return `${error.message}${typeof code === 'string' ? ` (${code})` : ''}${said}${cause}`.slice(0, 400);
 }

@@ -12,7 +12,9 @@
  * token its token endpoint answers is replaced by one with other claims
  * (signed with its own key, or another provider's, or HS256 with the client
  * secret, or not at all), as an attacker who controls the provider's answer
- * would send it. Driven by oidc-idp.ts over messages.
+ * would send it. `hold` answers the redirect back to the registry as text,
+ * so a test can take the callback URL unused and replay or change it.
+ * Driven by oidc-idp.ts over messages.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +41,7 @@ export type Command =
   | { readonly type: 'start'; readonly clients: readonly ClientSetup[] }
   | { readonly type: 'accounts'; readonly accounts: Readonly<Record<string, Readonly<Record<string, unknown>>>> }
   | { readonly type: 'tamper'; readonly tamper: Tamper | undefined }
+  | { readonly type: 'hold'; readonly hold: boolean }
   | { readonly type: 'clock'; readonly offsetSeconds: number; readonly idTokenTtlSeconds: number };
 
 export interface WorkerSetup {
@@ -52,6 +55,8 @@ Date.now = () => realNow() + offsetMs;
 
 let accounts: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {};
 let tamper: Tamper | undefined;
+/** Answer the redirect back to the client as text (the test takes the URL) instead of sending the browser there. */
+let hold = false;
 let idTokenTtl = 3600;
 let clientSecrets = new Map<string, string>();
 let handler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
@@ -82,6 +87,9 @@ async function run(issuer: string, command: Command): Promise<void> {
       return;
     case 'tamper':
       tamper = command.tamper;
+      return;
+    case 'hold':
+      hold = command.hold;
       return;
     case 'clock':
       offsetMs = command.offsetSeconds * 1000;
@@ -126,6 +134,13 @@ function makeProvider(issuer: string, clients: readonly ClientSetup[]): Provider
   });
   provider.use(async (ctx, next) => {
     await next();
+    const location = ctx.status >= 300 && ctx.status < 400 ? ctx.response.get('location') : '';
+    if (hold && clients.some((c) => c.redirectUris.some((uri) => location.startsWith(`${uri}?`)))) {
+      ctx.response.remove('location');
+      ctx.status = 200;
+      ctx.body = location;
+      return;
+    }
     if (!tamper || ctx.path !== '/token' || ctx.method !== 'POST') return;
     const body = ctx.body as { id_token?: unknown } | undefined;
     if (typeof body?.id_token !== 'string') return;

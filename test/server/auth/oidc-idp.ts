@@ -42,6 +42,11 @@ export class TestProvider {
     return this.send({ type: 'tamper', tamper });
   }
 
+  /** While on, the provider answers its redirect back to the client as text, the callback URL unused. */
+  hold(hold: boolean): Promise<void> {
+    return this.send({ type: 'hold', hold });
+  }
+
   clock(offsetSeconds: number, idTokenTtlSeconds = 3600): Promise<void> {
     return this.send({ type: 'clock', offsetSeconds, idTokenTtlSeconds });
   }

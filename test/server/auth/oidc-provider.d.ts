@@ -14,6 +14,8 @@ declare module 'oidc-provider' {
     readonly path: string;
     readonly method: string;
     body: unknown;
+    status: number;
+    readonly response: { get(field: string): string; remove(field: string): void };
     readonly oidc: {
       readonly client?: { readonly clientId: string };
       readonly session?: { readonly accountId?: string; grantIdFor(clientId: string): string | undefined };
