@@ -91,3 +91,42 @@ test('the administrators group makes a registry administrator at each sign-in, a
   const events = await loginEvents(world, (e) => e.principal === 'boss' && e.detail?.via === 'oidc' && e.detail?.admin === false);
   assert.equal(events.length, 1, 'the audit says the role was taken at that sign-in');
 });
+
+test('the CLI secret: made on the account page, shown once, the password of Basic and the token flow, revoked by a new one', async (t) => {
+  if (!world.browser) return missingPeer(t, `no Chromium at ${CHROMIUM}`);
+  const page = await freshPage(world);
+  await signIn(world, page, 'sub-alice', '/ui/account');
+  assert.equal(await page.textContent('#cli-secret-state'), 'You have no CLI secret yet.');
+  const basic = (secret: string): string => `Basic ${Buffer.from(`alice:${secret}`).toString('base64')}`;
+  const service = new URL(world.base).host;
+  const token = async (secret: string): Promise<number> => (await fetch(`${world.base}/token?service=${service}&scope=repository:team/app:pull&offline_token=true`, { headers: { authorization: basic(secret) } })).status;
+  assert.equal(await token(''), 401, 'an OIDC account has no password');
+
+  await Promise.all([page.waitForNavigation(), page.click('#cli-secret-submit')]);
+  const first = (await page.textContent('#cli-secret'))!;
+  assert.match(first, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(await token(first), 200, 'the token flow takes it');
+  const refresh = ((await (await fetch(`${world.base}/token?service=${service}&offline_token=true`, { headers: { authorization: basic(first) } })).json()) as { refresh_token: string }).refresh_token;
+  assert.equal((await fetch(`${world.base}/v2/_catalog`, { headers: { authorization: basic(first) } })).status, 200, 'and Basic credentials');
+
+  await page.goto(`${world.base}/ui/account`);
+  assert.equal(await page.textContent('#cli-secret-state'), 'You have a CLI secret. Making a new one revokes it.');
+  assert.equal(await page.$('#cli-secret'), null, 'shown once: not on the page again');
+
+  // A token's iat is in whole seconds and the check allows one of them: the new secret comes in a later second.
+  await new Promise((r) => setTimeout(r, 2100));
+  await Promise.all([page.waitForNavigation(), page.click('#cli-secret-submit')]);
+  const second = (await page.textContent('#cli-secret'))!;
+  assert.notEqual(second, first);
+  assert.equal(await token(first), 401, 'the old secret is refused at once');
+  assert.equal((await fetch(`${world.base}/v2/_catalog`, { headers: { authorization: basic(first) } })).status, 401);
+  const refreshed = await fetch(`${world.base}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh, service, client_id: 'test' }).toString() });
+  assert.equal(refreshed.status, 400, 'and so is a refresh token issued with it');
+  assert.equal(((await refreshed.json()) as { error: string }).error, 'invalid_grant');
+  assert.equal(await token(second), 200);
+  await page.goto(`${world.base}/ui/account`);
+  assert.equal(await page.textContent('#account-name'), 'alice', 'this browser stays signed in under a new session');
+  // The UI form does not take a CLI secret from another site.
+  const forged = await fetch(`${world.base}/ui/account/cli-secret`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf=x' });
+  assert.equal(forged.status, 401);
+});
