@@ -41,7 +41,7 @@ async function held(page: Page, login: string): Promise<{ url: URL; cookie: stri
     await page.goto(`${world.base}/ui/login`);
     await page.click('#oidc-sign-in');
     await page.fill('input[name="login"]', login);
-    await page.fill('input[name="password"]', 'any-password');
+    await page.fill('input[name="password"]', 'provider-password');
     await Promise.all([page.waitForURL((u) => u.href.startsWith(`${world.idp.issuer}/auth/`)), page.click('button[type="submit"]')]);
     const url = new URL((await page.textContent('body'))!.trim());
     assert.equal(`${url.origin}${url.pathname}`, `${world.base}/ui/oidc/callback`);
@@ -198,7 +198,7 @@ test('a return path to another origin lands on the registry\'s own start page', 
     const callback = page.waitForResponse((r) => r.url().startsWith(`${world.base}/ui/oidc/callback`));
     await page.goto(`${world.base}/ui/oidc/login?next=${encodeURIComponent(next)}`);
     await page.fill('input[name="login"]', 'sub-carol');
-    await page.fill('input[name="password"]', 'any-password');
+    await page.fill('input[name="password"]', 'provider-password');
     await page.click('button[type="submit"]');
     assert.equal((await callback).status(), 200);
     await page.waitForURL((u) => !u.pathname.startsWith('/ui/oidc/'), { timeout: 10_000 });

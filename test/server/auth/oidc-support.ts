@@ -87,7 +87,7 @@ export async function throughProvider(world: OidcWorld, page: Page, login: strin
   await page.click('#oidc-sign-in');
   await page.waitForURL((u) => u.href.startsWith(world.idp.issuer), { timeout: 10_000 });
   await page.fill('input[name="login"]', login);
-  await page.fill('input[name="password"]', 'any-password');
+  await page.fill('input[name="password"]', 'provider-password');
   await page.click('button[type="submit"]');
   return callback;
 }
