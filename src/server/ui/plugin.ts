@@ -290,11 +290,11 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     }
     const oidc = deps.oidc;
     if (auth && sessions) await app.register(signInRoutes({ auth, sessions, ...(oidc ? { oidcButton: (next: string) => oidcButton(providerLabel(oidc.rp.settings), next) } : {}) }));
+    else app.get(LOGIN_PATH, async (_request, reply) => reply.redirect(UI_ROOT, 303));
     if (auth && sessions && oidc) {
       await app.register(oidcRoutes({ oidc, sessions }));
       await app.register(accountRoutes({ sessions, store: oidc.accounts.store, chrome: (chrome) => chrome }));
     }
-    else app.get(LOGIN_PATH, async (_request, reply) => reply.redirect(UI_ROOT, 303));
     if (auth && sessions && accounts?.manage) {
       const context = { sessions, act: accounts.manage, accounts, current: currentAdmin, context: contextFor, chrome: sessionChrome };
       await app.register(manageRoutes({ ...context, projectRole: async (principal: Principal, name: string) => projectRole(principal, name) }));

@@ -10,10 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { buildConfig } from '../../../src/cli/commands/serve.js';
 import { accountFor, newCliSecret, OIDC_NO_PASSWORD } from '../../../src/server/auth/oidc-accounts.js';
-import { OidcFailure, type OidcIdentity } from '../../../src/server/auth/oidc-client.js';
+import { OidcFailure, OidcRelyingParty, type OidcIdentity } from '../../../src/server/auth/oidc-client.js';
 import { checkIssuer, scopesOf, type OidcSettings } from '../../../src/server/auth/oidc-settings.js';
 import { LoginStates } from '../../../src/server/auth/oidc-states.js';
 import { accountsRegistry, type AccountsRegistry } from './accounts-registry.js';
@@ -135,4 +137,21 @@ test('serve refuses OIDC settings that cannot work, with one line each', async (
   await assert.rejects(buildConfig({ ...base, accounts: true }, io({ ...env, PORTCULLIS_OIDC_ISSUER: 'http://id.example' })), /https URL/);
   const config = await buildConfig({ ...base, accounts: true }, io(env));
   assert.deepEqual(config.accounts?.oidc, { issuer: 'https://id.example', clientId: 'portcullis', clientSecret: 'secret', scopes: 'openid profile email', usernameClaim: 'preferred_username', autoOnboard: true });
+});
+
+test('a provider that cannot be reached refuses the sign-in with one sentence, and the next sign-in asks again', async () => {
+  const server = createServer((_request, response) => response.writeHead(500).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const rp = new OidcRelyingParty({ ...SETTINGS, issuer }, () => 'http://registry.test/ui/oidc/callback');
+    for (let i = 0; i < 2; i++) {
+      const message = await refusedWith(rp.begin('/ui/'), 'provider-unreachable');
+      assert.equal(message, 'The identity provider cannot be reached now: try again later.');
+    }
+    assert.equal(rp.states.size, 0, 'no sign-in record was left');
+    assert.throws(() => new OidcRelyingParty({ ...SETTINGS, issuer: 'http://id.example' }, () => ''), /oidc\.issuer: the issuer must be an https URL/);
+  } finally {
+    server.close();
+  }
 });
