@@ -16,7 +16,7 @@ import type { IdentityStore } from '../metadata/identity-store.js';
 import { h, type Chrome, type PageContent } from './html.js';
 import { acceptForms, chromeOf, field, fromAnotherSite, loginLocation, SESSION_COOKIE, sessionOf, setCookie } from './login.js';
 import { problem, secure, sendPage } from './respond.js';
-import { sameToken, type SessionStore } from './session.js';
+import { sameToken, type Session, type SessionStore } from './session.js';
 
 export const ACCOUNT_PATH = '/ui/account';
 const CLI_SECRET_PATH = '/ui/account/cli-secret';
@@ -24,7 +24,8 @@ const CLI_SECRET_PATH = '/ui/account/cli-secret';
 export interface AccountPageDeps {
   readonly sessions: SessionStore;
   readonly store: Pick<IdentityStore, 'getOidcLinkOf' | 'setCliSecret'>;
-  readonly chrome: (chrome: Chrome) => Chrome;
+  /** The header for a session (the plugin's: its sections for this user). */
+  readonly chrome: (session: Session) => Promise<Chrome>;
 }
 
 function accountPage(user: string, csrf: string, link: { issuer: string; hasSecret: boolean } | undefined, secret?: string): PageContent {
@@ -59,7 +60,7 @@ export function accountRoutes(deps: AccountPageDeps): (app: FastifyInstance) => 
       }
       const user = current.session.principal.name;
       const link = await store.getOidcLinkOf(user);
-      sendPage(reply, 200, accountPage(user, current.session.csrf, link ? { issuer: link.issuer, hasSecret: link.cliSecretHash !== undefined } : undefined), deps.chrome(chromeOf(current.session)));
+      sendPage(reply, 200, accountPage(user, current.session.csrf, link ? { issuer: link.issuer, hasSecret: link.cliSecretHash !== undefined } : undefined), await deps.chrome(current.session));
       return reply;
     });
 
@@ -86,7 +87,7 @@ export function accountRoutes(deps: AccountPageDeps): (app: FastifyInstance) => 
       noteAudit(request, { action: 'user.password', principal: principal.name, detail: { user: principal.name, cliSecret: true } });
       request.log.info({ event: 'ui.cli-secret', user: principal.name, ip: request.ip }, `${principal.name} made a new CLI secret`);
       const link = await store.getOidcLinkOf(principal.name);
-      sendPage(reply, 200, accountPage(principal.name, renewed.session.csrf, { issuer: link?.issuer ?? '', hasSecret: true }, secret), deps.chrome(chromeOf(renewed.session)));
+      sendPage(reply, 200, accountPage(principal.name, renewed.session.csrf, { issuer: link?.issuer ?? '', hasSecret: true }, secret), await deps.chrome(renewed.session));
       return reply;
     });
   };

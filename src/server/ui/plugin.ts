@@ -293,7 +293,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
     else app.get(LOGIN_PATH, async (_request, reply) => reply.redirect(UI_ROOT, 303));
     if (auth && sessions && oidc) {
       await app.register(oidcRoutes({ oidc, sessions }));
-      await app.register(accountRoutes({ sessions, store: oidc.accounts.store, chrome: (chrome) => chrome }));
+      await app.register(accountRoutes({ sessions, store: oidc.accounts.store, chrome: async (session) => sessionChrome(session, await currentAdmin(session.principal)) }));
     }
     if (auth && sessions && accounts?.manage) {
       const context = { sessions, act: accounts.manage, accounts, current: currentAdmin, context: contextFor, chrome: sessionChrome };

@@ -97,6 +97,7 @@ test('the CLI secret: made on the account page, shown once, the password of Basi
   const page = await freshPage(world);
   await signIn(world, page, 'sub-alice', '/ui/account');
   assert.equal(await page.textContent('#cli-secret-state'), 'You have no CLI secret yet.');
+  assert.equal(await page.getAttribute('nav.sections a[href="/ui/account"]', 'href'), '/ui/account', 'the header links the account page');
   const basic = (secret: string): string => `Basic ${Buffer.from(`alice:${secret}`).toString('base64')}`;
   const service = new URL(world.base).host;
   const token = async (secret: string): Promise<number> => (await fetch(`${world.base}/token?service=${service}&scope=repository:team/app:pull&offline_token=true`, { headers: { authorization: basic(secret) } })).status;
