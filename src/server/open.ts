@@ -319,6 +319,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
             : {}),
           ...(scanner ? { scans: scanner } : {}),
           ...(sessionStore ? { sessionStore } : {}),
+          ...(accounts?.oidc ? { oidc: accounts.oidc } : {}),
         }),
       );
     }

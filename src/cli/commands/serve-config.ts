@@ -21,6 +21,7 @@ import { readRegularFile } from '../../core/index.js';
 import { defaultDbPath, isPostgresLocation } from '../../vuln/index.js';
 import { UsageError } from '../flags.js';
 import type { OutputStreams } from '../output.js';
+import { oidcSettings } from './serve-config-oidc.js';
 import { loadPolicy, openKeyStoreFromEnv } from './trust-shared.js';
 
 /** The flags of `portcullis serve`, as commander hands them over (only those given on the command line). */
@@ -223,6 +224,7 @@ function checkCombinations(resolved: ResolvedSettings): void {
   if (given(resolved, 'auth.adminPassword') && given(resolved, 'auth.adminPasswordFile')) {
     complain(resolved, 'auth.adminPasswordFile', (n) => `set ${n('auth.adminPassword')} or ${n('auth.adminPasswordFile')}, not both`);
   }
+  if (s.oidc.issuer !== undefined && !s.auth.accounts) complain(resolved, 'oidc.issuer', (n) => `${n('oidc.issuer')} needs ${n('auth.accounts')}: OIDC users become accounts of the registry`);
   const allowSource = resolved.sourceOf('policy.allowUnscanned');
   if (!s.policy.denySeverity && (s.policy.allowUnscanned || allowSource.kind === 'flag')) {
     complain(resolved, 'policy.allowUnscanned', (n) => `${n('policy.allowUnscanned')} needs ${n('policy.denySeverity')}`);
@@ -317,7 +319,8 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
 async function accountsSettings(s: ResolvedSettings['settings']): Promise<NonNullable<RegistryConfig['accounts']>> {
   const adminPassword = s.auth.adminPassword ?? (s.auth.adminPasswordFile ? await secretFile(s.auth.adminPasswordFile, 'auth.adminPasswordFile') : undefined);
   if (adminPassword !== undefined && adminPassword.length < 12) throw new UsageError('auth.adminPasswordFile: the administrator password must be at least 12 characters');
-  return { ...(adminPassword !== undefined ? { adminPassword } : {}), tokenTtlSeconds: Math.floor(durationMs(s.auth.tokenLifetime) / 1000) };
+  const oidc = await oidcSettings(s, secretFile);
+  return { ...(adminPassword !== undefined ? { adminPassword } : {}), tokenTtlSeconds: Math.floor(durationMs(s.auth.tokenLifetime) / 1000), ...(oidc ? { oidc } : {}) };
 }
 
 async function storageConfig(resolved: ResolvedSettings): Promise<StorageConfig> {

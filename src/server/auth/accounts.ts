@@ -8,8 +8,10 @@
  *   that has not expired, and an administrator flag is the current one;
  * - Basic credentials: a user's password (argon2id, or bcrypt from the
  *   htpasswd file; credential-check.ts: worker threads, failed-login limits,
- *   verified cache) or a robot's secret (robot-secrets.ts, under the same
- *   limits);
+ *   verified cache), a robot's secret (robot-secrets.ts, under the same
+ *   limits), or the CLI secret of an account that signs in through OIDC
+ *   (oidc-accounts.ts: it has no password; the secret is an HMAC like a
+ *   robot's, under the same limits);
  * - nothing: anonymous.
  * What they may do is permissions.ts's `can`, over the project's record and
  * the caller's membership, read from the store at each request.
@@ -31,6 +33,7 @@ import { sentCredentials } from './headers.js';
 import type { PasswordHasher } from './password-pool.js';
 import { can, NO_PROJECT } from './permissions.js';
 import { ANONYMOUS, INTERNAL, isUserName, parseRobotName, principalName, projectOf, type Action, type Principal } from './principal.js';
+import { OIDC_NO_PASSWORD } from './oidc-accounts.js';
 import { hashRobotSecret, robotSecretMatches } from './robot-secrets.js';
 import type { TokenService } from './tokens.js';
 
@@ -123,6 +126,8 @@ export class AccountsAccess implements AccessControl {
       if (!result.ok) return refusal(result);
       return { ok: true, principal: robotPrincipal(robot!) };
     }
+    const account = isUserName(user) ? await this.#store.getUser(user) : undefined;
+    if (account?.passwordHash === OIDC_NO_PASSWORD) return this.#cliSecretSignIn(account, password, ip);
     const result = await this.#checker.check(user, password, ip);
     if (!result.ok) return refusal(result);
     const principal = await this.principalOf(user);
@@ -177,7 +182,23 @@ export class AccountsAccess implements AccessControl {
   async #passwordHashOf(user: string): Promise<string | undefined> {
     if (!isUserName(user)) return undefined;
     const account = await this.#store.getUser(user);
+    // An OIDC account has no password: checked against the dummy hash, it never matches.
+    if (account?.passwordHash === OIDC_NO_PASSWORD) return undefined;
     return account?.passwordHash ?? this.#htpasswd.get(user);
+  }
+
+  /** An OIDC account's CLI secret (none set: nothing matches), under the failed-login limits. */
+  async #cliSecretSignIn(account: UserRecord, secret: string, ip: string): Promise<Authentication> {
+    const link = await this.#store.getOidcLinkOf(account.name);
+    const result = await this.#checker.limited(account.name, ip, () => {
+      if (link?.cliSecretHash === undefined || link.cliSecretSalt === undefined) {
+        hashRobotSecret(secret, this.#dummySalt);
+        return false;
+      }
+      return robotSecretMatches(secret, link.cliSecretSalt, link.cliSecretHash);
+    });
+    if (!result.ok) return refusal(result);
+    return { ok: true, principal: userPrincipal(account) };
   }
 
   #robotUsable(robot: RobotRecord): boolean {

@@ -18,6 +18,9 @@ import type { WebhookService } from '../webhooks/service.js';
 import { AccountsAccess, bootstrapAdmin } from './accounts.js';
 import type { FailureLimits } from './failure-limiter.js';
 import { readHtpasswd } from './htpasswd.js';
+import type { OidcSignIn } from './oidc-accounts.js';
+import { OidcRelyingParty } from './oidc-client.js';
+import { OIDC_REDIRECT_PATH, type OidcSettings } from './oidc-settings.js';
 import { PasswordWorkerPool } from './password-pool.js';
 import { tokenPlugin, TOKEN_PATH } from './token-endpoint.js';
 import { loadTokenKeys } from './token-keys.js';
@@ -28,10 +31,14 @@ export interface AccountsSettings {
   readonly adminPassword?: string;
   /** Access token lifetime (default 300 s). */
   readonly tokenTtlSeconds?: number;
+  /** Sign-in through an OpenID Connect provider (the web UI's "Sign in with …"). */
+  readonly oidc?: OidcSettings;
 }
 
 export interface OpenedAccounts {
   readonly access: AccountsAccess;
+  /** With `settings.oidc`: what the UI's OIDC sign-in is built from. */
+  readonly oidc?: OidcSignIn;
   /** Set when this start created the first administrator. */
   readonly admin?: { readonly user: string; readonly password: string; readonly generated: boolean };
   close(): Promise<void>;
@@ -66,8 +73,14 @@ export async function openAccounts(options: {
       ...(options.loginLimits ? { failures: options.loginLimits } : {}),
     });
     const admin = await bootstrapAdmin(store, hasher, options.settings.adminPassword);
+    const oidcSettings = options.settings.oidc;
+    const redirectUri = (): string => `${options.publicUrl()}${OIDC_REDIRECT_PATH}`;
+    const oidc: OidcSignIn | undefined = oidcSettings
+      ? { rp: new OidcRelyingParty(oidcSettings, redirectUri), accounts: { store, isHtpasswdUser: (name) => access.isHtpasswdUser(name) }, redirectUri }
+      : undefined;
     return {
       access,
+      ...(oidc ? { oidc } : {}),
       ...(admin ? { admin } : {}),
       async close() {
         await hasher.close();

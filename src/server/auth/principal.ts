@@ -7,10 +7,10 @@
  * A principal is one of:
  * - `anonymous`: no credentials;
  * - `user`: a person's account. `via` says what proved it: a password kept in
- *   the metadata store, or an entry of the operator's htpasswd file. OIDC
- *   fits here later as `via: 'oidc'` (an account named from the ID token's
- *   claims, with its issuer and subject kept on the account): permissions
- *   are the account's, whatever signed it in;
+ *   the metadata store (its accounts, OIDC ones included: oidc-accounts.ts
+ *   binds them to the provider's issuer and subject), or an entry of the
+ *   operator's htpasswd file. Permissions are the account's, whatever signed
+ *   it in;
  * - `robot`: a machine account scoped to one project and a set of actions,
  *   named `robot$<project>+<name>` as Harbor names them;
  * - `internal`: the registry itself calling over loopback (signature checks).

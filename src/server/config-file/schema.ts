@@ -17,6 +17,7 @@
  */
 import { z } from 'zod';
 import { SEVERITY_LEVELS } from '../../core/index.js';
+import { checkIssuer, DEFAULT_OIDC_SCOPES, DEFAULT_USERNAME_CLAIM } from '../auth/oidc-settings.js';
 import { isNetworkEntry } from '../webhooks/targets.js';
 import { address, BUCKET, count, countWords, duration, durationWords, MANY, path, RATE_TEXT, switchWords } from './values.js';
 
@@ -300,6 +301,21 @@ export const SETTINGS_SCHEMA = z
         keyEncryptionKeyFile: key(path().optional(), { kind: 'path', description: 'File holding the key that seals the Notary server keys (a mounted secret); every process sharing a PostgreSQL database needs the same one.', expected: 'a file path', env: ['PORTCULLIS_NOTARY_KEY_FILE'], reload: 'restart' }),
       },
       'Docker Content Trust (docs/serve.md "Notary").',
+    ),
+    oidc: section(
+      {
+        issuer: key(z.string().max(2048).refine((v) => typeof checkIssuer(v) !== 'string').optional(), { kind: 'url', description: 'With accounts: the web UI offers sign-in through this OpenID Connect provider (its issuer URL); register <public URL>/ui/oidc/callback as the redirect URI.', expected: 'an https URL (http only on a loopback address)', shownDefault: 'none: passwords only', env: ['PORTCULLIS_OIDC_ISSUER'], reload: 'restart' }),
+        clientId: key(z.string().min(1).max(512).optional(), { kind: 'text', description: 'With oidc.issuer: this registry\'s client id at the provider.', expected: 'text', env: ['PORTCULLIS_OIDC_CLIENT_ID'], reload: 'restart' }),
+        clientSecret: key(z.string().min(1).max(4096).optional(), { kind: 'text', description: 'The client secret at the provider; prefer clientSecretFile.', expected: 'text', env: ['PORTCULLIS_OIDC_CLIENT_SECRET'], reload: 'restart', secret: true }),
+        clientSecretFile: key(path().optional(), { kind: 'path', description: 'A file holding the client secret (a mounted secret).', expected: 'a file path', env: ['PORTCULLIS_OIDC_CLIENT_SECRET_FILE'], reload: 'restart' }),
+        scopes: key(z.string().min(1).max(1024).default(DEFAULT_OIDC_SCOPES), { kind: 'text', description: 'Scopes asked for, space-separated (openid is always asked for).', expected: 'space-separated scopes', shownDefault: DEFAULT_OIDC_SCOPES, reload: 'restart' }),
+        usernameClaim: key(z.string().min(1).max(128).default(DEFAULT_USERNAME_CLAIM), { kind: 'text', description: 'The ID token claim that names a new account (the account stays bound to the issuer and subject, not to this name).', expected: 'a claim name', shownDefault: DEFAULT_USERNAME_CLAIM, reload: 'restart' }),
+        groupsClaim: key(z.string().min(1).max(128).optional(), { kind: 'text', description: 'The ID token claim listing the user\'s groups (for oidc.adminGroup).', expected: 'a claim name such as groups', reload: 'restart' }),
+        adminGroup: key(z.string().min(1).max(256).optional(), { kind: 'text', description: 'Members of this group are registry administrators, as the provider says at each sign-in (needs oidc.groupsClaim).', expected: 'a group name', shownDefault: 'none: the role is given in the registry', reload: 'restart' }),
+        autoOnboard: key(z.boolean().default(true), { kind: 'switch', description: 'Create the account at its first sign-in (off: only accounts already bound may sign in).', expected: switchWords, shownDefault: 'true', reload: 'restart' }),
+        displayName: key(z.string().min(1).max(64).optional(), { kind: 'text', description: 'The provider\'s name on the sign-in button ("Sign in with …").', expected: 'text, at most 64 characters', shownDefault: 'the issuer\'s host', reload: 'restart' }),
+      },
+      'Signing in to the web UI through an OpenID Connect provider (docs/serve.md "Signing in with OpenID Connect"; with auth.accounts).',
     ),
     ui: section({ enabled: key(z.boolean().default(true), { kind: 'switch', description: 'Serve the web UI (and /metrics on the main address).', expected: switchWords, shownDefault: 'true', flag: '--no-ui', reload: 'restart' }) }, 'The web UI.'),
     metrics: section(

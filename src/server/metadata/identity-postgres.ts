@@ -14,8 +14,8 @@
 import type { ProjectAccess } from '../auth/permissions.js';
 import { isRole } from '../auth/principal.js';
 import { changed, limitOf, LOCK_CLASS, openComponentPool, PostgresComponentStore, type PostgresComponent, type PostgresOptions } from './component-postgres.js';
-import { projectOf, robotOf, settingsOf, userOf, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
-import type { IdentityStore, MemberRecord, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
+import { oidcLinkOf, projectOf, robotOf, settingsOf, userOf, type OidcLinkRow, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
+import type { IdentityStore, MemberRecord, OidcLink, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
 import type { Page } from './store.js';
 
 const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
@@ -36,6 +36,10 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string> = [
   `,
   // 2: per-project lifecycle settings set through the admin API (gc/stored-projects.ts), a JSON object or NULL.
   (s) => `ALTER TABLE ${s}.projects ADD COLUMN settings text;`,
+  // 3: accounts of OIDC sign-in, bound to the provider's (issuer, subject), with their CLI secret (auth/oidc-accounts.ts).
+  (s) => `CREATE TABLE ${s}.oidc_links (
+    user_name text COLLATE "C" PRIMARY KEY REFERENCES ${s}.users (name) ON DELETE CASCADE, issuer text NOT NULL, subject text NOT NULL,
+    cli_secret_hash text, cli_secret_salt text, UNIQUE (issuer, subject));`,
 ];
 
 export const IDENTITY_SCHEMA_VERSION = MIGRATIONS.length;
@@ -99,6 +103,42 @@ export class PostgresIdentityStore extends PostgresComponentStore implements Ide
       else await q(`WITH m AS (DELETE FROM ${this.s}.members WHERE user_name = $1) DELETE FROM ${this.s}.users WHERE name = $1`, [name]);
       return 'done';
     });
+  }
+
+  async getOidcLink(issuer: string, subject: string): Promise<OidcLink | undefined> {
+    const { rows } = await this.db.query<OidcLinkRow>(`SELECT * FROM ${this.s}.oidc_links WHERE issuer = $1 AND subject = $2`, [issuer, subject]);
+    return rows[0] ? oidcLinkOf(rows[0]) : undefined;
+  }
+
+  async getOidcLinkOf(user: string): Promise<OidcLink | undefined> {
+    const { rows } = await this.db.query<OidcLinkRow>(`SELECT * FROM ${this.s}.oidc_links WHERE user_name = $1`, [user]);
+    return rows[0] ? oidcLinkOf(rows[0]) : undefined;
+  }
+
+  async createOidcUser(user: UserRecord, issuer: string, subject: string): Promise<boolean> {
+    // One statement: the account exists only with its binding (a taken name or binding inserts neither).
+    const { rows } = await this.db.query<{ created: number }>(
+      `WITH free AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM ${this.s}.oidc_links WHERE issuer = $6 AND subject = $7)),
+       u AS (INSERT INTO ${this.s}.users (name, password_hash, admin, created_at, password_changed_at) SELECT $1, $2, $3, $4, $5 FROM free ON CONFLICT DO NOTHING RETURNING name),
+       l AS (INSERT INTO ${this.s}.oidc_links (user_name, issuer, subject) SELECT name, $6, $7 FROM u RETURNING 1)
+       SELECT count(*)::int AS created FROM l`,
+      [user.name, user.passwordHash, user.admin, user.createdAt, user.passwordChangedAt, issuer, subject],
+    ).catch((error: unknown) => {
+      // Two first sign-ins of one subject at once: the second one's binding collides.
+      if ((error as { code?: unknown }).code === '23505') return { rows: [{ created: 0 }] };
+      throw error;
+    });
+    return (rows[0]?.created ?? 0) > 0;
+  }
+
+  async setCliSecret(user: string, hash: string, salt: string, changedAt: string): Promise<boolean> {
+    const { rows } = await this.db.query<{ changed: number }>(
+      `WITH l AS (UPDATE ${this.s}.oidc_links SET cli_secret_hash = $1, cli_secret_salt = $2 WHERE user_name = $3 RETURNING user_name),
+       u AS (UPDATE ${this.s}.users SET password_changed_at = $4 WHERE name IN (SELECT user_name FROM l) RETURNING 1)
+       SELECT count(*)::int AS changed FROM u`,
+      [hash, salt, user, changedAt],
+    );
+    return (rows[0]?.changed ?? 0) > 0;
   }
 
   async createRobot(robot: RobotRecord): Promise<boolean> {

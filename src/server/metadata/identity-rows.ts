@@ -4,7 +4,7 @@
  * as each driver returns them: 0/1 from SQLite, true/false from PostgreSQL).
  */
 import { isRobotAction, type RobotAction } from '../auth/principal.js';
-import type { ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
+import type { OidcLink, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
 
 export interface UserRow {
   name: string;
@@ -66,4 +66,21 @@ export function settingsOf(text: string | null | undefined): Readonly<Record<str
 
 export function projectOf(row: ProjectRow): ProjectRecord {
   return { name: row.name, public: isTrue(row.public), createdAt: row.created_at };
+}
+
+export interface OidcLinkRow {
+  user_name: string;
+  issuer: string;
+  subject: string;
+  cli_secret_hash: string | null;
+  cli_secret_salt: string | null;
+}
+
+export function oidcLinkOf(row: OidcLinkRow): OidcLink {
+  return {
+    user: row.user_name,
+    issuer: row.issuer,
+    subject: row.subject,
+    ...(row.cli_secret_hash !== null && row.cli_secret_salt !== null ? { cliSecretHash: row.cli_secret_hash, cliSecretSalt: row.cli_secret_salt } : {}),
+  };
 }

@@ -12,8 +12,8 @@
 import type { ProjectAccess } from '../auth/permissions.js';
 import { isRole } from '../auth/principal.js';
 import { limitOf, SqliteComponentStore, type SqliteComponent } from './component-sqlite.js';
-import { projectOf, robotOf, settingsOf, userOf, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
-import type { IdentityStore, MemberRecord, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
+import { oidcLinkOf, projectOf, robotOf, settingsOf, userOf, type OidcLinkRow, type ProjectRow, type RobotRow, type UserRow } from './identity-rows.js';
+import type { IdentityStore, MemberRecord, OidcLink, ProjectRecord, RobotRecord, UserRecord } from './identity-store.js';
 import type { Page } from './store.js';
 
 const MIGRATIONS: readonly string[] = [
@@ -35,6 +35,11 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2: per-project lifecycle settings set through the admin API (gc/stored-projects.ts), a JSON object or NULL.
   `ALTER TABLE projects ADD COLUMN settings TEXT;`,
+  // 3: accounts of OIDC sign-in, bound to the provider's (issuer, subject), with their CLI secret (auth/oidc-accounts.ts).
+  `CREATE TABLE oidc_links (
+    user_name TEXT PRIMARY KEY REFERENCES users (name) ON DELETE CASCADE, issuer TEXT NOT NULL, subject TEXT NOT NULL,
+    cli_secret_hash TEXT, cli_secret_salt TEXT, UNIQUE (issuer, subject)
+  ) WITHOUT ROWID;`,
 ];
 
 export const IDENTITY_SCHEMA_VERSION = MIGRATIONS.length;
@@ -59,8 +64,13 @@ export class SqliteIdentityStore extends SqliteComponentStore implements Identit
       otherAdmin: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM users WHERE admin = 1 AND name <> ? LIMIT 1'),
       setPassword: db.prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE name = ?'),
       setAdmin: db.prepare('UPDATE users SET admin = ? WHERE name = ?'),
+      setPasswordChangedAt: db.prepare('UPDATE users SET password_changed_at = ? WHERE name = ?'),
       deleteUser: db.prepare('DELETE FROM users WHERE name = ?'),
       deleteMemberships: db.prepare('DELETE FROM members WHERE user_name = ?'),
+      getOidcLink: db.prepare<[string, string], OidcLinkRow>('SELECT * FROM oidc_links WHERE issuer = ? AND subject = ?'),
+      getOidcLinkOf: db.prepare<[string], OidcLinkRow>('SELECT * FROM oidc_links WHERE user_name = ?'),
+      createOidcLink: db.prepare('INSERT INTO oidc_links (user_name, issuer, subject) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      setCliSecret: db.prepare('UPDATE oidc_links SET cli_secret_hash = ?, cli_secret_salt = ? WHERE user_name = ?'),
       createRobot: db.prepare(`INSERT INTO robots (name, project, actions, secret_hash, secret_salt, description, created_at, expires_at, revoked_at)
         VALUES (@name, @project, @actions, @secret_hash, @secret_salt, @description, @created_at, @expires_at, NULL) ON CONFLICT DO NOTHING`),
       getRobot: db.prepare<[string], RobotRow>('SELECT * FROM robots WHERE name = ?'),
@@ -139,6 +149,36 @@ export class SqliteIdentityStore extends SqliteComponentStore implements Identit
         return 'done';
       })
       .immediate();
+  }
+
+  async getOidcLink(issuer: string, subject: string): Promise<OidcLink | undefined> {
+    const row = this.#s.getOidcLink.get(issuer, subject);
+    return row ? oidcLinkOf(row) : undefined;
+  }
+
+  async getOidcLinkOf(user: string): Promise<OidcLink | undefined> {
+    const row = this.#s.getOidcLinkOf.get(user);
+    return row ? oidcLinkOf(row) : undefined;
+  }
+
+  async createOidcUser(user: UserRecord, issuer: string, subject: string): Promise<boolean> {
+    return this.db
+      .transaction((): boolean => {
+        if (this.#s.createUser.run(user.name, user.passwordHash, user.admin ? 1 : 0, user.createdAt, user.passwordChangedAt).changes === 0) return false;
+        if (this.#s.createOidcLink.run(user.name, issuer, subject).changes > 0) return true;
+        // The binding is another account's already: take the new account back.
+        this.#s.deleteUser.run(user.name);
+        return false;
+      })
+      .immediate();
+  }
+
+  async setCliSecret(user: string, hash: string, salt: string, changedAt: string): Promise<boolean> {
+    return this.db.transaction((): boolean => {
+      if (this.#s.setCliSecret.run(hash, salt, user).changes === 0) return false;
+      this.#s.setPasswordChangedAt.run(changedAt, user);
+      return true;
+    })();
   }
 
   async createRobot(robot: RobotRecord): Promise<boolean> {

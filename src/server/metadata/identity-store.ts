@@ -53,6 +53,21 @@ export interface MemberRecord {
   readonly role: Role;
 }
 
+/**
+ * An account signed in through OpenID Connect (auth/oidc-*.ts): bound to the
+ * provider's (issuer, subject), never to a name, so a user renamed at the
+ * provider keeps their account, and a name claim cannot reach a local one.
+ * Its CLI secret (the password of Docker clients, robot-secrets.ts's HMAC)
+ * is set once the user asks for one.
+ */
+export interface OidcLink {
+  readonly user: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly cliSecretHash?: string;
+  readonly cliSecretSalt?: string;
+}
+
 export interface IdentityStore {
   getUser(name: string): Promise<UserRecord | undefined>;
   listUsers(page?: Page): Promise<UserRecord[]>;
@@ -73,6 +88,15 @@ export interface IdentityStore {
    * sharing the store too) cannot both take the last two administrators.
    */
   removeUnlessLastAdmin(name: string, how: 'demote' | 'delete'): Promise<'done' | 'last' | 'missing'>;
+
+  /** The account bound to the provider's (issuer, subject), if one is. */
+  getOidcLink(issuer: string, subject: string): Promise<OidcLink | undefined>;
+  /** The binding of the account `user`, if it signs in through a provider. */
+  getOidcLinkOf(user: string): Promise<OidcLink | undefined>;
+  /** Creates `user` bound to (issuer, subject), one transaction; false (nothing changed) when the name or the binding is taken. */
+  createOidcUser(user: UserRecord, issuer: string, subject: string): Promise<boolean>;
+  /** Replaces the CLI secret of an OIDC account and sets its passwordChangedAt (older refresh tokens and sessions end); false when `user` has no binding. */
+  setCliSecret(user: string, hash: string, salt: string, changedAt: string): Promise<boolean>;
 
   createRobot(robot: RobotRecord): Promise<boolean>;
   getRobot(name: string): Promise<RobotRecord | undefined>;

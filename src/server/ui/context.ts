@@ -16,6 +16,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { SessionOptions } from './session.js';
 import type { UiSessionStore } from '../metadata/session-store.js';
 import type { WebhookStore } from '../metadata/webhook-store.js';
+import type { UiOidc } from './oidc.js';
 
 /**
  * A registry with accounts (`--accounts`): projects, members and robots for
@@ -63,10 +64,12 @@ export interface UiDependencies {
   readonly sessions?: SessionOptions;
   /** Where sign-in sessions are kept (the metadata store's, open-stores.ts); absent, in this process's memory. */
   readonly sessionStore?: UiSessionStore;
+  /** With accounts and `oidc.*` settings: "Sign in with <provider>" (oidc.ts) and the account page's CLI secret (oidc-account.ts). */
+  readonly oidc?: UiOidc;
 }
 
 /** One request's view: the dependencies, the registry name to show in pull commands, and the plugin's shared limits. */
-export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'sessionStore' | 'publicName' | 'accounts' | 'scans'> {
+export interface UiContext extends Omit<UiDependencies, 'auth' | 'sessions' | 'sessionStore' | 'publicName' | 'accounts' | 'scans' | 'oidc'> {
   readonly publicName: string;
   readonly now: Date;
   /**

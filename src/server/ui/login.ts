@@ -39,6 +39,8 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 export interface SignInDependencies {
   readonly auth: AccessControl;
   readonly sessions: SessionStore;
+  /** With OIDC sign-in: the button beside the form (ui/oidc.ts `oidcButton`), given the page to return to. */
+  readonly oidcButton?: (next: string) => string;
 }
 
 /** Our cookies from the request (a header too long to be ours is ignored). */
@@ -59,7 +61,7 @@ export function chromeOf(session: Session | undefined): Chrome {
   return session ? { session: { user: principalName(session.principal), csrf: session.csrf } } : { signIn: true };
 }
 
-function setCookie(reply: FastifyReply, request: FastifyRequest, name: string, value: string, maxAge: number): void {
+export function setCookie(reply: FastifyReply, request: FastifyRequest, name: string, value: string, maxAge: number): void {
   const cookie = serialize(name, value, { path: COOKIE_PATH, httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https', maxAge });
   const previous = reply.getHeader('set-cookie');
   const list = previous === undefined ? [] : Array.isArray(previous) ? previous.map(String) : [String(previous)];
@@ -84,7 +86,7 @@ export function loginLocation(request: FastifyRequest): string {
   return next === UI_ROOT ? LOGIN_PATH : `${LOGIN_PATH}?next=${encodeURIComponent(next)}`;
 }
 
-function loginPage(csrf: string, next: string, error?: string, user?: string): PageContent {
+function loginPage(csrf: string, next: string, error?: string, user?: string, oidcButton?: (next: string) => string): PageContent {
   const message = error ? `<p class="error" id="login-error" role="alert">${h(error)}</p>` : '';
   const body = `<h1>Sign in</h1>
 ${message}
@@ -95,7 +97,7 @@ ${message}
 <label for="password">Password</label><input id="password" type="password" name="password" autocomplete="current-password" required maxlength="1024"${user ? ' autofocus' : ''}>
 <button type="submit" id="sign-in-submit">Sign in</button>
 </form>
-<p><small>The same user name and password as for <code>docker login</code>. Robot accounts and tokens are for clients, not for this page.</small></p>`;
+<p><small>The same user name and password as for <code>docker login</code>. Robot accounts and tokens are for clients, not for this page.</small></p>${oidcButton ? `\n${oidcButton(next)}` : ''}`;
   return { title: 'Sign in', crumbs: [], body };
 }
 
@@ -107,8 +109,8 @@ function loginToken(request: FastifyRequest, reply: FastifyReply): string {
   return token;
 }
 
-function showLogin(request: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string, user?: string): void {
-  sendPage(reply, status, loginPage(loginToken(request, reply), next, error, user), {}, true);
+function showLogin(request: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string, user?: string, oidcButton?: (next: string) => string): void {
+  sendPage(reply, status, loginPage(loginToken(request, reply), next, error, user, oidcButton), {}, true);
 }
 
 /**
@@ -139,6 +141,8 @@ export function field(form: unknown, name: string): string | undefined {
 
 export function signInRoutes(deps: SignInDependencies): (app: FastifyInstance) => Promise<void> {
   const { auth, sessions } = deps;
+  const show = (request: FastifyRequest, reply: FastifyReply, status: number, next: string, error?: string, user?: string): void =>
+    showLogin(request, reply, status, next, error, user, deps.oidcButton);
 
   return async (app) => {
     acceptForms(app, 'the sign-in page');
@@ -146,7 +150,7 @@ export function signInRoutes(deps: SignInDependencies): (app: FastifyInstance) =
     app.get(LOGIN_PATH, async (request, reply) => {
       const next = safeNext((request.query as { next?: unknown } | undefined)?.next);
       if (await sessionOf(request, sessions)) return reply.redirect(next, 303);
-      showLogin(request, reply, 200, next);
+      show(request, reply, 200, next);
       return reply;
     });
 
@@ -156,13 +160,13 @@ export function signInRoutes(deps: SignInDependencies): (app: FastifyInstance) =
       const token = cookiesOf(request)[LOGIN_COOKIE];
       if (fromAnotherSite(request) || !sameToken(field(form, 'csrf'), token)) {
         request.log.warn({ event: 'ui.csrf', path: LOGIN_PATH, ip: request.ip }, 'sign-in refused: the form token is missing or wrong');
-        showLogin(request, reply, 403, next, 'The sign-in form expired or did not come from this page: try again.');
+        show(request, reply, 403, next, 'The sign-in form expired or did not come from this page: try again.');
         return reply;
       }
       const user = field(form, 'username') ?? '';
       const password = field(form, 'password') ?? '';
       if (!user || !password || user.includes(':') || user.length > 256 || password.length > 1024) {
-        showLogin(request, reply, 400, next, 'Enter your user name and password.', user.slice(0, 256));
+        show(request, reply, 400, next, 'Enter your user name and password.', user.slice(0, 256));
         return reply;
       }
       const authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
@@ -171,20 +175,20 @@ export function signInRoutes(deps: SignInDependencies): (app: FastifyInstance) =
         request.log.warn({ event: 'auth.failed', reason: result.reason, user, via: 'ui-login', ip: request.ip, ...(result.retryAfterSeconds !== undefined ? { retryAfter: result.retryAfterSeconds } : {}) }, `authentication failed (${result.reason})`);
         if (result.reason === 'rate-limited') {
           reply.header('retry-after', String(result.retryAfterSeconds ?? 60));
-          showLogin(request, reply, 429, next, 'Too many failed sign-ins: wait a few minutes before trying again.', user);
+          show(request, reply, 429, next, 'Too many failed sign-ins: wait a few minutes before trying again.', user);
         } else {
-          showLogin(request, reply, 401, next, 'Wrong user name or password.', user);
+          show(request, reply, 401, next, 'Wrong user name or password.', user);
         }
         return reply;
       }
       const principal = result.principal;
       // Sessions are for people: robots (and the registry's own token) use their credentials with clients.
       if (principal.kind === 'robot') {
-        showLogin(request, reply, 403, next, 'Robot accounts sign in with clients (docker login), not on this page.', user);
+        show(request, reply, 403, next, 'Robot accounts sign in with clients (docker login), not on this page.', user);
         return reply;
       }
       if (principal.kind !== 'user') {
-        showLogin(request, reply, 401, next, 'Wrong user name or password.', user);
+        show(request, reply, 401, next, 'Wrong user name or password.', user);
         return reply;
       }
       // A new id, always: the one the browser brought (if any) is destroyed, never promoted.

@@ -10,6 +10,8 @@
  *   /ui/r/<repo>/m/<digest>    one image or index      pages/image.ts (?severity=HIGH filters)
  *   …/m/<digest>/sbom.cdx.json the image's SBOM        packages.ts (also sbom.spdx.json)
  *   /ui/login, /ui/logout      sign-in and sign-out    login.ts (with authentication only)
+ *   /ui/oidc/login, …/callback OIDC sign-in            oidc.ts (accounts with `oidc`)
+ *   /ui/account                the user's CLI secret   oidc-account.ts (accounts with `oidc`)
  *   POST …/m/<digest>/scan     "Scan now"              scan-now.ts (sessions, a scan service)
  *   /ui/p/<project>            one project             pages/project.ts (with accounts)
  *   /ui/audit                  the audit log           pages/audit.ts (with accounts)
@@ -51,6 +53,9 @@ import { scanNowRoutes } from './scan-now.js';
 import { doneNotice, manageRoutes, projectFormsFor } from './manage.js';
 import { ADMIN_PATH } from './pages/admin.js';
 import { SessionStore, type Session } from './session.js';
+import { providerLabel } from '../auth/oidc-settings.js';
+import { ACCOUNT_PATH, accountRoutes } from './oidc-account.js';
+import { oidcButton, oidcRoutes } from './oidc.js';
 import { parseSeverityFilter } from './severity.js';
 import { STATIC_ASSETS } from './static.js';
 
@@ -113,7 +118,7 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
   const decodes = new Limiter(2);
 
   function contextFor(request: FastifyRequest): UiContext {
-    const { auth: _auth, sessions: _sessions, sessionStore: _sessionStore, publicName, accounts: _accounts, scans: _scans, ...rest } = deps;
+    const { auth: _auth, sessions: _sessions, sessionStore: _sessionStore, publicName, accounts: _accounts, scans: _scans, oidc: _oidc, ...rest } = deps;
     return { ...rest, publicName: publicName?.() ?? request.host, now: new Date(), decodes };
   }
 
@@ -132,7 +137,11 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
 
   /** The header for a session: the audit log with one, the administration page for registry administrators who may use it. */
   function sessionChrome(session: Session, principal: Principal): Chrome {
-    const sections = [...(accounts?.audit ? [{ label: 'Audit log', href: AUDIT_PATH }] : []), ...(accounts?.manage && principal.kind === 'user' && principal.admin ? [{ label: 'Administration', href: ADMIN_PATH }] : [])];
+    const sections = [
+      ...(accounts?.audit ? [{ label: 'Audit log', href: AUDIT_PATH }] : []),
+      ...(accounts?.manage && principal.kind === 'user' && principal.admin ? [{ label: 'Administration', href: ADMIN_PATH }] : []),
+      ...(deps.oidc ? [{ label: 'Account', href: ACCOUNT_PATH }] : []),
+    ];
     return { ...chromeOf(session), ...(sections.length ? { sections } : {}) };
   }
 
@@ -279,8 +288,13 @@ export function uiPlugin(deps: UiDependencies): (app: FastifyInstance) => Promis
       app.get('/ui/p/:project', guarded(project));
       app.get(AUDIT_PATH, guarded(audit));
     }
-    if (auth && sessions) await app.register(signInRoutes({ auth, sessions }));
+    const oidc = deps.oidc;
+    if (auth && sessions) await app.register(signInRoutes({ auth, sessions, ...(oidc ? { oidcButton: (next: string) => oidcButton(providerLabel(oidc.rp.settings), next) } : {}) }));
     else app.get(LOGIN_PATH, async (_request, reply) => reply.redirect(UI_ROOT, 303));
+    if (auth && sessions && oidc) {
+      await app.register(oidcRoutes({ oidc, sessions }));
+      await app.register(accountRoutes({ sessions, store: oidc.accounts.store, chrome: async (session) => sessionChrome(session, await currentAdmin(session.principal)) }));
+    }
     if (auth && sessions && accounts?.manage) {
       const context = { sessions, act: accounts.manage, accounts, current: currentAdmin, context: contextFor, chrome: sessionChrome };
       await app.register(manageRoutes({ ...context, projectRole: async (principal: Principal, name: string) => projectRole(principal, name) }));

@@ -152,5 +152,30 @@ export function identityStoreContract(name: string, make: () => Promise<Identity
         await store.createProject({ name: 'team', public: false, createdAt: T0 });
         assert.equal(await store.getProjectSettings('team'), undefined, 'a project made again starts without settings');
       }));
+
+    test('OIDC accounts: bound to (issuer, subject) once, a taken name or binding creates nothing, CLI secret, gone with the user', () =>
+      withStore(make, async (store) => {
+        const iss = 'https://id.example';
+        const oidcUser = (name: string): UserRecord => ({ ...user(name), passwordHash: '!oidc' });
+        assert.equal(await store.createUser(user('admin', true)), true);
+        assert.equal(await store.createOidcUser(oidcUser('admin'), iss, 'sub-admin'), false, 'a local name is never taken over');
+        assert.equal(await store.getOidcLink(iss, 'sub-admin'), undefined, 'and no binding was left');
+        assert.equal((await store.getUser('admin'))?.passwordHash, user('admin', true).passwordHash);
+        assert.equal(await store.createOidcUser(oidcUser('alice'), iss, 'sub-1'), true);
+        assert.deepEqual(await store.getOidcLink(iss, 'sub-1'), { user: 'alice', issuer: iss, subject: 'sub-1' });
+        assert.deepEqual(await store.getOidcLinkOf('alice'), { user: 'alice', issuer: iss, subject: 'sub-1' });
+        assert.equal(await store.getOidcLink('https://other.example', 'sub-1'), undefined, 'the issuer is part of the binding');
+        assert.equal(await store.createOidcUser(oidcUser('alice2'), iss, 'sub-1'), false, 'one account per subject');
+        assert.equal(await store.getUser('alice2'), undefined, 'the account is not made without its binding');
+        assert.equal(await store.getOidcLinkOf('admin'), undefined);
+        assert.equal(await store.setCliSecret('admin', 'h', 's', '2026-03-01T00:00:00.000Z'), false, 'only OIDC accounts have a CLI secret');
+        assert.equal((await store.getUser('admin'))?.passwordChangedAt, T0);
+        assert.equal(await store.setCliSecret('alice', 'hash1', 'salt1', '2026-03-01T00:00:00.000Z'), true);
+        assert.deepEqual(await store.getOidcLinkOf('alice'), { user: 'alice', issuer: iss, subject: 'sub-1', cliSecretHash: 'hash1', cliSecretSalt: 'salt1' });
+        assert.equal((await store.getUser('alice'))?.passwordChangedAt, '2026-03-01T00:00:00.000Z', 'a new secret ends older refresh tokens and sessions');
+        assert.equal(await store.deleteUser('alice'), true);
+        assert.equal(await store.getOidcLink(iss, 'sub-1'), undefined, 'the binding goes with the account');
+        assert.equal(await store.createOidcUser(oidcUser('alice-new'), iss, 'sub-1'), true, 'and the subject may sign up again');
+      }));
   });
 }

@@ -35,22 +35,41 @@ test('sqlite identity: accounts from a newer portcullis are refused', async () =
   assert.throws(() => new SqliteIdentityStore(path), (e: unknown) => e instanceof ServeError && e.code === 'CONFIG_INVALID' && /newer than this portcullis/.test(e.message));
 });
 
-test('sqlite identity: a v1 file (before project settings) is migrated to v2, its projects kept without settings', async () => {
+test('sqlite identity: a v1 file (before project settings) is migrated to the current version, its projects kept without settings', async () => {
   const path = join(await mkdtemp(join(tmpdir(), 'portcullis-identity-')), 'registry.sqlite');
   const first = new SqliteIdentityStore(path);
   await first.createProject({ name: 'team', public: true, createdAt: '2026-01-01T00:00:00.000Z' });
   await first.close();
   // What v1 left: no settings column, version 1.
   const raw = new Database(path);
-  raw.exec('ALTER TABLE projects DROP COLUMN settings');
+  raw.exec('ALTER TABLE projects DROP COLUMN settings; DROP TABLE oidc_links');
   raw.prepare("UPDATE schema_components SET version = 1 WHERE component = 'identity'").run();
   raw.close();
   const again = new SqliteIdentityStore(path);
-  assert.equal(IDENTITY_SCHEMA_VERSION, 2);
-  assert.deepEqual(again.db.prepare("SELECT version FROM schema_components WHERE component = 'identity'").get(), { version: 2 });
+  assert.equal(IDENTITY_SCHEMA_VERSION, 3);
+  assert.deepEqual(again.db.prepare("SELECT version FROM schema_components WHERE component = 'identity'").get(), { version: 3 });
   assert.deepEqual(await again.getProject('team'), { name: 'team', public: true, createdAt: '2026-01-01T00:00:00.000Z' });
   assert.equal(await again.getProjectSettings('team'), undefined);
   assert.equal(await again.setProjectSettings('team', { quota: '1GiB' }), true);
   assert.deepEqual(await again.getProjectSettings('team'), { quota: '1GiB' });
+  await again.close();
+});
+
+test('sqlite identity: a v2 file (before OIDC accounts) is migrated to v3, its users kept, and OIDC accounts can be made', async () => {
+  const path = join(await mkdtemp(join(tmpdir(), 'portcullis-identity-')), 'registry.sqlite');
+  const first = new SqliteIdentityStore(path);
+  const admin = { name: 'admin', passwordHash: '$argon2id$x', admin: true, createdAt: '2026-01-01T00:00:00.000Z', passwordChangedAt: '2026-01-01T00:00:00.000Z' };
+  await first.createUser(admin);
+  await first.close();
+  // What v2 left: no oidc_links table, version 2.
+  const raw = new Database(path);
+  raw.exec('DROP TABLE oidc_links');
+  raw.prepare("UPDATE schema_components SET version = 2 WHERE component = 'identity'").run();
+  raw.close();
+  const again = new SqliteIdentityStore(path);
+  assert.deepEqual(again.db.prepare("SELECT version FROM schema_components WHERE component = 'identity'").get(), { version: 3 });
+  assert.deepEqual(await again.getUser('admin'), admin);
+  assert.equal(await again.createOidcUser({ ...admin, name: 'alice', admin: false, passwordHash: '!oidc' }, 'https://id.example', 'sub-1'), true);
+  assert.equal((await again.getOidcLink('https://id.example', 'sub-1'))?.user, 'alice');
   await again.close();
 });
