@@ -26,7 +26,7 @@ export function projectTrustDecision(report: VerifyReport, project: PolicyEntry,
   const signatures = sources ? report.signatures.filter((c) => sources.includes(sourceOfLayout(c.layout))) : report.signatures;
   const result = evaluate(
     { source: project.where, entries: [{ ...project, match: ['**'], action: 'reject' }] },
-    { repository: identity, digest: report.digest, contentTrust: true, signatures, attestations: report.attestations, now },
+    { repository: identity, digest: report.digest, contentTrust: true, signatures, attestations: report.attestations, now, knownKeyIds: report.knownKeyIds },
   );
   const notary = notaryCounts ? pinContentTrust(contentTrust, project.notary, identity) : undefined;
   const notarySigned = notary?.outcome === 'signed';

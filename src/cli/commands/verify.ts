@@ -26,7 +26,9 @@ export async function verify(image: string, options: VerifyCommandOptions, io: O
     contentTrust: true,
     notary: notarySettings(options.notaryServer, io.env),
   });
-  if (format === 'json') writeJson(io.stdout, report);
+  // knownKeyIds is for later evaluations over the report (the registry's project policies), not for readers.
+  const { knownKeyIds: _known, ...shown } = report;
+  if (format === 'json') writeJson(io.stdout, shown);
   else io.stdout.write(renderVerify(report, colorEnabled(io.stdout, io.env)));
   if (!report.verified) {
     io.stderr.write(`portcullis: not verified: ${report.policy.unmet} requirement not met: ${report.policy.reason}\n`);

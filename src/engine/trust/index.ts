@@ -254,6 +254,13 @@ export interface VerifyReport {
   readonly policy: TrustDecision;
   /** True when the policy decision is allow or warn. */
   readonly verified: boolean;
+  /**
+   * The id of every key this verification knew (trust store, key files), so that a
+   * later evaluation of another policy over this report (a project's, in the
+   * registry) reads key id prefixes as this one did: a prefix names a key only when
+   * it is the prefix of exactly one of them (trust/policy evaluate.ts).
+   */
+  readonly knownKeyIds: readonly string[];
 }
 
 /** Reads both layouts, verifies every signature (and attestation) and evaluates the policy. */
@@ -313,6 +320,7 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
       ...(notary ? { notary } : {}),
       policy,
       verified: policy.decision !== 'reject',
+      knownKeyIds: keys.map((k) => k.id),
     };
   });
 }
