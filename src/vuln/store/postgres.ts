@@ -27,6 +27,7 @@ import { affectedFromRow, contentHash, storedForm, type AffectedRow } from './re
 import { composeSources, COUNTS_META, parseCounts, type Counts, type SourceBookRow } from './status.js';
 import {
   StoreError,
+  type AdvisoryReader,
   type AdvisoryStore,
   type AffectedEntry,
   type AffectedQuery,
@@ -59,11 +60,15 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
   /** Whether this transaction changed a record (its commit counts again: status.ts, kept counts). */
   #changed = false;
 
-  private constructor(pool: pg.Pool, schema: string, label: string) {
+  /** In a read snapshot's view (`readSnapshot`): its connection, inside BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY. */
+  readonly #snapshot: pg.PoolClient | undefined;
+
+  private constructor(pool: pg.Pool, schema: string, label: string, snapshot?: pg.PoolClient) {
     this.#pool = pool;
     this.#schema = schema;
     this.#s = quoteSchema(schema);
     this.#label = label;
+    this.#snapshot = snapshot;
   }
 
   /** Connects and creates or upgrades the tables (once, however many processes open at the same time). */
@@ -90,11 +95,47 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
   }
 
   async #q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
-    const client: Client = this.#tx ?? this.#pool;
+    const client: Client = this.#snapshot ?? this.#tx ?? this.#pool;
     try {
       return (await client.query<R>(text, values)).rows;
     } catch (error) {
-      throw new StoreError('DB_OPEN_FAILED', `advisory database ${this.#label}: ${(error as Error).message}`, { cause: error });
+      throw this.#failed(error);
+    }
+  }
+
+  #failed(error: unknown): StoreError {
+    return error instanceof StoreError ? error : new StoreError('DB_OPEN_FAILED', `advisory database ${this.#label}: ${(error as Error).message}`, { cause: error });
+  }
+
+  /**
+   * `fn` on one pooled connection inside a REPEATABLE READ READ ONLY transaction: every read of `fn` sees the
+   * data as of its first one, whatever imports commit meanwhile (MVCC: the importer is neither blocked nor
+   * blocking). Each snapshot has its own connection, so concurrent scans do not wait on each other (up to the
+   * pool's size); a snapshot asked for inside one is that one.
+   */
+  async readSnapshot<T>(fn: (reader: AdvisoryReader) => Promise<T>): Promise<T> {
+    if (this.#snapshot) return fn(this);
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw this.#failed(error);
+    }
+    let broken = false;
+    try {
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      } catch (error) {
+        throw this.#failed(error);
+      }
+      const result = await fn(new PostgresAdvisoryStore(this.#pool, this.#schema, this.#label, client));
+      await client.query('COMMIT').catch((error: unknown) => Promise.reject(this.#failed(error)));
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
     }
   }
 
@@ -293,7 +334,7 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
 
   /** One transaction on one connection; a second importer on the same schema waits on the advisory lock until this one ends. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#inTransaction) throw new StoreError('TRANSACTION_NESTED', 'advisory store transactions do not nest');
+    if (this.#inTransaction || this.#snapshot) throw new StoreError('TRANSACTION_NESTED', 'advisory store transactions do not nest (nor run inside a read snapshot)');
     this.#inTransaction = true;
     let client: pg.PoolClient;
     try {
@@ -331,7 +372,8 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
     });
   }
 
+  /** Ends the pool (a snapshot's view leaves it to its store). */
   async close(): Promise<void> {
-    if (!this.#pool.ended) await this.#pool.end();
+    if (!this.#snapshot && !this.#pool.ended) await this.#pool.end();
   }
 }
