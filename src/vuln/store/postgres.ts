@@ -8,7 +8,10 @@
  * An import is one transaction (`transaction`: BEGIN, an advisory lock that
  * makes a second importer on the schema wait, the writes, COMMIT): readers,
  * each statement under PostgreSQL's MVCC, see the data before the commit or
- * after it, never part of an import; a crash or kill rolls it back.
+ * after it, never part of an import; a crash or kill rolls it back. Records
+ * are written in batches (`upsertMany`, postgres-upsert.ts: a few statements
+ * per thousand records). The reads of one match share one snapshot
+ * (`readSnapshot`: REPEATABLE READ on one pooled connection).
  *
  * Lookups are batched: `findEntriesBatch` is one round trip for a whole
  * inventory (every ecosystem at once, the pairs passed as two arrays), and
@@ -18,12 +21,13 @@
  */
 import pg from 'pg';
 import { normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
-import { mergeRecords, timeOf, uniq } from './merge.js';
+import { mergeRecords, uniq } from './merge.js';
 import { describeLocation } from './open.js';
 import type { ExploitWriter } from '../exploit/store.js';
 import { postgresExploitation } from './postgres-exploit.js';
 import { DEFAULT_ADVISORY_SCHEMA, migratePostgres, PG_SCHEMA_VERSION, quoteSchema, schemaLock } from './postgres-schema.js';
-import { affectedFromRow, contentHash, storedForm, type AffectedRow } from './records.js';
+import { upsertRecords } from './postgres-upsert.js';
+import { affectedFromRow, type AffectedRow } from './records.js';
 import { composeSources, COUNTS_META, parseCounts, type Counts, type SourceBookRow } from './status.js';
 import {
   StoreError,
@@ -140,64 +144,15 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
   }
 
   async upsert(advisory: Advisory): Promise<UpsertResult> {
-    if (!this.#tx) return this.transaction(() => this.upsert(advisory));
-    const s = this.#s;
-    const hash = contentHash(advisory);
-    const [existing] = await this.#q<{ pk: string; modified: string | null; content_hash: string }>(
-      `SELECT pk, modified, content_hash FROM ${s}.records WHERE id = $1 AND feed = $2 AND scope = $3`,
-      [advisory.id, advisory.feed, advisory.scope],
-    );
-    if (existing && existing.content_hash === hash) return 'unchanged';
-    if (existing) {
-      const have = timeOf(existing.modified);
-      const incoming = timeOf(advisory.modified);
-      if (have !== undefined && incoming !== undefined && incoming < have) return 'unchanged';
-    }
-    const body = JSON.stringify(storedForm(advisory));
-    const withdrawn = advisory.withdrawn ?? null;
-    this.#changed = true;
-    let pk: string;
-    if (existing) {
-      pk = existing.pk;
-      await this.#q(
-        `WITH a AS (DELETE FROM ${s}.aliases WHERE record = $1), m AS (DELETE FROM ${s}.match_entries WHERE record = $1)
-         UPDATE ${s}.records SET modified = $2, withdrawn = $3, content_hash = $4, body = $5 WHERE pk = $1`,
-        [pk, advisory.modified ?? null, withdrawn, hash, body],
-      );
-    } else {
-      const [row] = await this.#q<{ pk: string }>(
-        `INSERT INTO ${s}.records (id, feed, scope, modified, withdrawn, content_hash, body) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING pk`,
-        [advisory.id, advisory.feed, advisory.scope, advisory.modified ?? null, withdrawn, hash, body],
-      );
-      pk = row!.pk;
-    }
-    const aliases = uniq(advisory.aliases);
-    const upstream = uniq(advisory.upstream);
-    const kinds = [...aliases.map(() => 'alias'), ...upstream.map(() => 'upstream')];
-    const a = advisory.affected;
-    await this.#q(
-      `WITH al AS (INSERT INTO ${s}.aliases (record, kind, alias) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS u(k, v))
-       INSERT INTO ${s}.match_entries (record, ord, ecosystem, package, advisory, withdrawn, ranges, versions, fixed, status, source_record, purl)
-       SELECT $1, u.ord - 1, u.ecosystem, u.package, $4, $5, u.ranges, u.versions, u.fixed, u.status, u.source_record, u.purl
-       FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-         WITH ORDINALITY AS u(ecosystem, package, ranges, versions, fixed, status, source_record, purl, ord)`,
-      [
-        pk,
-        kinds,
-        [...aliases, ...upstream],
-        advisory.id,
-        withdrawn !== null,
-        a.map((x) => x.ecosystem),
-        a.map((x) => x.name),
-        a.map((x) => JSON.stringify(x.ranges)),
-        a.map((x) => (x.versions ? JSON.stringify(x.versions) : null)),
-        a.map((x) => x.fixed ?? null),
-        a.map((x) => x.status),
-        a.map((x) => x.sourceRecord),
-        a.map((x) => x.purl ?? null),
-      ],
-    );
-    return existing ? 'updated' : 'inserted';
+    return (await this.upsertMany([advisory]))[0]!;
+  }
+
+  /** Records in batches of a few statements each (postgres-upsert.ts), inside the import's transaction (or one of their own). */
+  async upsertMany(advisories: readonly Advisory[]): Promise<UpsertResult[]> {
+    if (!this.#tx) return this.transaction(() => this.upsertMany(advisories));
+    const results = await upsertRecords({ schema: this.#s, query: <R extends object>(text: string, values?: unknown[]) => this.#q<R & pg.QueryResultRow>(text, values) }, advisories);
+    if (results.some((r) => r !== 'unchanged')) this.#changed = true;
+    return results;
   }
 
   async getById(id: string): Promise<Advisory | undefined> {
