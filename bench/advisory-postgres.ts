@@ -8,7 +8,9 @@
  *    (`upsertMany`) and PostgreSQL one record at a time: the build in
  *    BENCH_BASELINE (a dist/ folder of an earlier commit), else this build
  *    with `upsertMany` hidden; the two PostgreSQL imports must leave the same
- *    rows (keys included), and statements sent are counted;
+ *    rows (keys included) and read the same records (bodies whole, or rebuilt
+ *    since schema v3), and statements sent and the records table's size are
+ *    given;
  * 2. matching the 10,000-package inventory of bench/scan.ts against each,
  *    alternately: SQLite with a fresh read-only store per run (one `scan`
  *    process), PostgreSQL with a fresh store per run (a new pool, as a scan
@@ -44,20 +46,32 @@ const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math
 
 const spreadS = (xs: number[]): string => `${(Math.min(...xs) / 1000).toFixed(1)}–${(Math.max(...xs) / 1000).toFixed(1)}`;
 
-/** SHA-256 over every row of the record tables, keys included, in a fixed order. */
-async function tableDigest(location: string): Promise<string> {
+/**
+ * SHA-256 over every row of the record tables, keys included, in a fixed order, and every record as this build
+ * reads it (bodies: stored whole before schema v3, mostly rebuilt since); also the records table's size.
+ */
+async function tableDigest(location: string): Promise<{ digest: string; bytes: number; bodies: number }> {
   const client = new pg.Client({ connectionString: location });
   await client.connect();
   try {
     const hash = createHash('sha256');
+    const ids = (await client.query<{ id: string }>('SELECT DISTINCT id FROM portcullis_advisories.records ORDER BY id')).rows.map((r) => r.id);
+    const store = await PostgresAdvisoryStore.open(location);
+    for (let i = 0; i < ids.length; i += 5_000) {
+      for (const [id, advisory] of await store.getByIds(ids.slice(i, i + 5_000))) hash.update(id).update(JSON.stringify(advisory)).update('\n');
+    }
+    await store.close();
+    const size = (await client.query<{ bytes: string; bodies: number }>(
+      "SELECT pg_total_relation_size('portcullis_advisories.records')::text AS bytes, count(body)::int AS bodies FROM portcullis_advisories.records",
+    )).rows[0]!;
     for (const sql of [
-      'SELECT pk, id, feed, scope, modified, withdrawn, content_hash, body FROM portcullis_advisories.records ORDER BY pk',
+      'SELECT pk, id, feed, scope, modified, withdrawn, content_hash FROM portcullis_advisories.records ORDER BY pk',
       'SELECT record, kind, alias FROM portcullis_advisories.aliases ORDER BY record, kind, alias COLLATE "C"',
       'SELECT * FROM portcullis_advisories.match_entries ORDER BY record, ord',
     ]) {
       for (const row of (await client.query(sql)).rows) hash.update(JSON.stringify(row)).update('\n');
     }
-    return hash.digest('hex');
+    return { digest: hash.digest('hex'), bytes: Number(size.bytes), bodies: size.bodies };
   } finally {
     await client.end();
   }
@@ -118,8 +132,9 @@ try {
     importTimes.baseline.push(await timeIt(() => baselineImport(baselineUrl, inputs)));
     importStatements.baseline = statements - before;
   }
-  const sameRows = (await tableDigest(url)) === (await tableDigest(baselineUrl));
-  if (!sameRows) throw new Error('the batched import left other rows than the record-by-record one');
+  const [batchedRows, baselineRows] = [await tableDigest(url), await tableDigest(baselineUrl)];
+  const sameRows = batchedRows.digest === baselineRows.digest;
+  if (!sameRows) throw new Error('the batched import left other rows (or records read otherwise) than the record-by-record one');
   const importSqlite = median(importTimes.sqlite);
   const importPostgres = median(importTimes.batched);
 
@@ -149,6 +164,9 @@ try {
   const pgFreshTimes: number[] = [];
   const pgKeptTimes: number[] = [];
   const sqliteNoSnapshotTimes: number[] = [];
+  const pgWholeBodyTimes: number[] = [];
+  const wholeBodies = await PostgresAdvisoryStore.open(baselineUrl);
+  await matchInventory(inventory, wholeBodies); // warm-up, as for `kept`
   const pgNoSnapshotTimes: number[] = [];
   let sqliteFindings = '';
   let pgFindings = '';
@@ -178,7 +196,13 @@ try {
     sqliteNoSnapshotTimes.push(await timeIt(() => matchInventory(inventory, withoutSnapshot(plain), { onWarning: () => undefined })));
     await plain.close();
     pgNoSnapshotTimes.push(await timeIt(() => matchInventory(inventory, withoutSnapshot(kept), { onWarning: () => undefined })));
+    // The database the record-by-record import filled (every body whole): what rebuilding bodies costs a match.
+    pgWholeBodyTimes.push(await timeIt(async () => {
+      const found = await matchInventory(inventory, wholeBodies, { onWarning: () => undefined });
+      if (i === 0 && JSON.stringify(found) !== sqliteFindings) throw new Error('findings differ on the record-by-record database');
+    }));
   }
+  await wholeBodies.close();
   // What every scan and every serve database check asks first: the status (counts kept by the import).
   const statusTimes: number[] = [];
   for (let i = 0; i < RUNS; i++) statusTimes.push(await timeIt(() => kept.status()));
@@ -195,12 +219,14 @@ try {
     `import OSV + Alpine + Debian tracker + NVD (${importRuns} runs, alternating): SQLite ${(importSqlite / 1000).toFixed(1)} s (${spreadS(importTimes.sqlite)})`,
     `  PostgreSQL batched:          ${(importPostgres / 1000).toFixed(1)} s (${spreadS(importTimes.batched)}) = ${(importPostgres / importSqlite).toFixed(1)}x SQLite; ${importStatements.batched} statements`,
     `  PostgreSQL one by one (${process.env.BENCH_BASELINE ? 'baseline build' : 'this build, upsertMany hidden'}): ${(median(importTimes.baseline) / 1000).toFixed(1)} s (${spreadS(importTimes.baseline)}) = ${(median(importTimes.baseline) / importSqlite).toFixed(1)}x SQLite; ${importStatements.baseline} statements`,
-    `  batched / one by one: ${(importPostgres / median(importTimes.baseline)).toFixed(2)} (same run); rows identical: ${sameRows}`,
+    `  batched / one by one: ${(importPostgres / median(importTimes.baseline)).toFixed(2)} (same run); rows and records read identical: ${sameRows}`,
+    `  records table (with TOAST, indexes): ${(batchedRows.bytes / 2 ** 20).toFixed(1)} MiB, ${batchedRows.bodies} bodies kept; one by one: ${(baselineRows.bytes / 2 ** 20).toFixed(1)} MiB, ${baselineRows.bodies} bodies`,
     `match 10,000 packages (${findings} findings, identical on both):`,
     `  SQLite, fresh store:        ${ms(median(sqliteTimes))} (${spread(sqliteTimes)})`,
     `  PostgreSQL, fresh store:    ${ms(median(pgFreshTimes))} (${spread(pgFreshTimes)}) = ${(median(pgFreshTimes) / median(sqliteTimes)).toFixed(2)}x SQLite`,
     `  PostgreSQL, store kept:     ${ms(median(pgKeptTimes))} (${spread(pgKeptTimes)}) = ${(median(pgKeptTimes) / median(sqliteTimes)).toFixed(2)}x SQLite; ${perMatch} statements per match`,
     `  without the snapshot (same run): SQLite ${ms(median(sqliteNoSnapshotTimes))} (${spread(sqliteNoSnapshotTimes)}), PostgreSQL kept ${ms(median(pgNoSnapshotTimes))} (${spread(pgNoSnapshotTimes)})`,
+    `  PostgreSQL kept, on the record-by-record database (bodies whole, none rebuilt): ${ms(median(pgWholeBodyTimes))} (${spread(pgWholeBodyTimes)})`,
     `status(): SQLite ${median(sqliteStatusTimes).toFixed(1)} ms, PostgreSQL ${median(statusTimes).toFixed(1)} ms`,
   ];
   console.log(lines.join('\n'));

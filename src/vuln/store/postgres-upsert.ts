@@ -16,6 +16,11 @@
  *    deleted, in one statement; the new records inserted in one;
  * 5. the aliases and match rows of every changed record inserted in one.
  *
+ * A record's JSON body is stored only when its facts (the body without
+ * `affected`) and the match rows written would not give it back byte for
+ * byte (schema v3; body.ts decides, as for SQLite); otherwise `body` is NULL
+ * and `facts` holds the rest, which postgres.ts `getByIds` rebuilds from.
+ *
  * A key given twice in one call would be decided twice against the stored
  * state: a batch ends before a key it already holds (the second then sees
  * the first, as with `upsert` one by one). Batches are bounded in records,
@@ -29,6 +34,7 @@
  */
 import type { Advisory } from '../../core/index.js';
 import { timeOf, uniq } from './merge.js';
+import { droppableBody } from './body.js';
 import { contentHash, storedForm } from './records.js';
 import type { UpsertResult } from './store.js';
 
@@ -45,7 +51,32 @@ export interface UpsertAccess {
 interface Planned {
   readonly advisory: Advisory;
   readonly hash: string;
-  readonly body: string;
+  /** What the record's columns hold: the body whole, or (when they give it back) NULL and its facts. */
+  readonly body: string | null;
+  readonly facts: string | null;
+}
+
+/**
+ * The record's body and facts as SQLite computes them (records.ts): the facts are the stored form without
+ * `affected`, the body the facts with it appended (= JSON.stringify of the stored form). The body is left
+ * out when the facts and the match rows written give it back byte for byte (body.ts `droppableBody`).
+ */
+function plan(advisory: Advisory): Planned & { readonly chars: number } {
+  const stored = storedForm(advisory);
+  const facts = JSON.stringify({ ...stored, affected: undefined });
+  const body = `${facts.slice(0, -1)},"affected":${JSON.stringify(stored.affected)}}`;
+  const entries = advisory.affected.map((x) => ({
+    ecosystem: x.ecosystem,
+    package: x.name,
+    purl: x.purl ?? null,
+    ranges: JSON.stringify(x.ranges),
+    versions: x.versions ? JSON.stringify(x.versions) : null,
+    fixed: x.fixed ?? null,
+    status: x.status,
+    source_record: x.sourceRecord,
+  }));
+  const hash = contentHash(advisory);
+  return droppableBody(advisory, facts, entries, body) ? { advisory, hash, body: null, facts, chars: facts.length } : { advisory, hash, body, facts: null, chars: body.length };
 }
 
 const keyOf = (a: Advisory): string => `${a.id}\u0000${a.feed}\u0000${a.scope}`;
@@ -67,13 +98,13 @@ export async function upsertRecords(db: UpsertAccess, advisories: readonly Advis
   };
   for (const advisory of advisories) {
     const key = keyOf(advisory);
-    const body = JSON.stringify(storedForm(advisory));
-    const full = batch.length >= UPSERT_BATCH.records || entries + advisory.affected.length > UPSERT_BATCH.entries || chars + body.length > UPSERT_BATCH.bodyChars;
+    const planned = plan(advisory);
+    const full = batch.length >= UPSERT_BATCH.records || entries + advisory.affected.length > UPSERT_BATCH.entries || chars + planned.chars > UPSERT_BATCH.bodyChars;
     if (keys.has(key) || full) await flush();
-    batch.push({ advisory, hash: contentHash(advisory), body });
+    batch.push(planned);
     keys.add(key);
     entries += advisory.affected.length;
-    chars += body.length;
+    chars += planned.chars;
   }
   await flush();
   return results;
@@ -112,8 +143,8 @@ async function upsertBatch(db: UpsertAccess, batch: readonly Planned[]): Promise
     const rows = updated.map((u) => u.plan);
     await db.query(
       `WITH a AS (DELETE FROM ${s}.aliases WHERE record = ANY($1::bigint[])), m AS (DELETE FROM ${s}.match_entries WHERE record = ANY($1::bigint[]))
-       UPDATE ${s}.records r SET modified = u.modified, withdrawn = u.withdrawn, content_hash = u.hash, body = u.body
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(pk, modified, withdrawn, hash, body) WHERE r.pk = u.pk`,
+       UPDATE ${s}.records r SET modified = u.modified, withdrawn = u.withdrawn, content_hash = u.hash, body = u.body, facts = u.facts
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(pk, modified, withdrawn, hash, body, facts) WHERE r.pk = u.pk`,
       [updated.map((u) => u.pk), ...recordColumns(rows)],
     );
   }
@@ -123,8 +154,8 @@ async function upsertBatch(db: UpsertAccess, batch: readonly Planned[]): Promise
     const pks = keys.map((k) => BigInt(k.pk)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
     inserted.forEach((plan, i) => written.push({ pk: pks[i]!, plan }));
     await db.query(
-      `INSERT INTO ${s}.records (pk, modified, withdrawn, content_hash, body, id, feed, scope)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+      `INSERT INTO ${s}.records (pk, modified, withdrawn, content_hash, body, facts, id, feed, scope)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
       [pks, ...recordColumns(inserted), inserted.map((p) => p.advisory.id), inserted.map((p) => p.advisory.feed), inserted.map((p) => p.advisory.scope)],
     );
   }
@@ -132,9 +163,9 @@ async function upsertBatch(db: UpsertAccess, batch: readonly Planned[]): Promise
   return results;
 }
 
-/** modified, withdrawn, content hash, body: the columns an update and an insert both write. */
-function recordColumns(rows: readonly Planned[]): [(string | null)[], (string | null)[], string[], string[]] {
-  return [rows.map((p) => p.advisory.modified ?? null), rows.map((p) => p.advisory.withdrawn ?? null), rows.map((p) => p.hash), rows.map((p) => p.body)];
+/** modified, withdrawn, content hash, body, facts: the columns an update and an insert both write. */
+function recordColumns(rows: readonly Planned[]): [(string | null)[], (string | null)[], string[], (string | null)[], (string | null)[]] {
+  return [rows.map((p) => p.advisory.modified ?? null), rows.map((p) => p.advisory.withdrawn ?? null), rows.map((p) => p.hash), rows.map((p) => p.body), rows.map((p) => p.facts)];
 }
 
 /** The aliases and match rows of every written record, in one statement. */

@@ -10,7 +10,9 @@
  * each statement under PostgreSQL's MVCC, see the data before the commit or
  * after it, never part of an import; a crash or kill rolls it back. Records
  * are written in batches (`upsertMany`, postgres-upsert.ts: a few statements
- * per thousand records). The reads of one match share one snapshot
+ * per thousand records), each record's JSON body only when its facts and
+ * match rows would not give it back (schema v3; `getByIds` rebuilds the
+ * others in the statement that reads them, body.ts). The reads of one match share one snapshot
  * (`readSnapshot`: REPEATABLE READ on one pooled connection).
  *
  * Lookups are batched: `findEntriesBatch` is one round trip for a whole
@@ -26,6 +28,7 @@ import { describeLocation } from './open.js';
 import type { ExploitWriter } from '../exploit/store.js';
 import { postgresExploitation } from './postgres-exploit.js';
 import { DEFAULT_ADVISORY_SCHEMA, migratePostgres, PG_SCHEMA_VERSION, quoteSchema, schemaLock } from './postgres-schema.js';
+import { bodyFrom, entryJson } from './body.js';
 import { upsertRecords } from './postgres-upsert.js';
 import { affectedFromRow, type AffectedRow } from './records.js';
 import { composeSources, COUNTS_META, parseCounts, type Counts, type SourceBookRow } from './status.js';
@@ -49,6 +52,22 @@ export interface PostgresAdvisoryStoreOptions {
 }
 
 type EntryRow = Omit<AffectedRow, 'record'> & { advisory: string; withdrawn: boolean };
+/** A record as `getByIds` reads it: its body, or (schema v3) its facts and its match rows' columns in order. */
+type StoredRecord = { id: string; body: string | null; facts: string | null; entries: unknown[][] | null };
+
+/** The record a row holds: its body parsed, or the body rebuilt from facts and match rows (body.ts) and parsed. */
+function recordOf(row: StoredRecord, label: string): Advisory {
+  if (row.body !== null) return JSON.parse(row.body) as Advisory;
+  const parts: string[] = [];
+  for (const [ecosystem, pkg, purl, ranges, versions, fixed, status, source_record] of row.entries ?? []) {
+    const json = entryJson({ ecosystem, package: pkg, purl, ranges, versions, fixed, status, source_record });
+    if (json === undefined) throw new StoreError('DB_CORRUPT', `advisory database ${label}: record ${row.id} has a match row that is not text`);
+    parts.push(json);
+  }
+  const body = row.facts === null ? undefined : bodyFrom(row.facts, parts);
+  if (body === undefined) throw new StoreError('DB_CORRUPT', `advisory database ${label}: record ${row.id} has neither a body nor facts to rebuild it from`);
+  return JSON.parse(body) as Advisory;
+}
 type Client = Pick<pg.ClientBase, 'query'>;
 
 const ENTRY_COLUMNS = 'm.ecosystem, m.package, m.purl, m.ranges, m.versions, m.fixed, m.status, m.source_record, m.advisory, m.withdrawn';
@@ -164,10 +183,17 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
     const wanted = uniq(ids);
     const records = new Map<string, Advisory[]>();
     if (wanted.length > 0) {
-      const rows = await this.#q<{ id: string; body: string }>(`SELECT id, body FROM ${this.#s}.records WHERE id = ANY($1::text[]) ORDER BY id, feed, scope`, [wanted]);
+      // One statement (one MVCC snapshot): a record without its body comes with its match rows, to rebuild it from.
+      const rows = await this.#q<StoredRecord>(
+        `SELECT r.id, r.body, r.facts, e.entries FROM ${this.#s}.records r
+         LEFT JOIN LATERAL (SELECT json_agg(json_build_array(m.ecosystem, m.package, m.purl, m.ranges, m.versions, m.fixed, m.status, m.source_record) ORDER BY m.ord) AS entries
+           FROM ${this.#s}.match_entries m WHERE r.body IS NULL AND m.record = r.pk) e ON true
+         WHERE r.id = ANY($1::text[]) ORDER BY r.id, r.feed, r.scope`,
+        [wanted],
+      );
       for (const row of rows) {
         const list = records.get(row.id);
-        const record = JSON.parse(row.body) as Advisory;
+        const record = recordOf(row, this.#label);
         if (list) list.push(record);
         else records.set(row.id, [record]);
       }

@@ -4,7 +4,10 @@
  * included) and gives exactly the results that the previous record-by-record
  * writer gave (kept here, verbatim in its SQL, as the reference), across the
  * batch boundary, with a key given twice in one call, older and identical
- * records, withdrawn ones; and two importers writing the same records at
+ * records, withdrawn ones (the records read back alike, though bodies are
+ * now NULL where facts and match rows give them back, schema v3); a v2
+ * schema's rows read the same after the upgrade; a newer schema is refused;
+ * and two importers writing the same records at
  * once are kept apart by the import lock (one inserts, the other finds them
  * unchanged; no conflict error).
  */
@@ -16,7 +19,8 @@ import type { Advisory } from '../../../src/core/index.js';
 import { PostgresAdvisoryStore } from '../../../src/vuln/store/postgres.js';
 import { UPSERT_BATCH } from '../../../src/vuln/store/postgres-upsert.js';
 import { contentHash, storedForm } from '../../../src/vuln/store/records.js';
-import { timeOf, uniq } from '../../../src/vuln/store/merge.js';
+import { mergeRecords, timeOf, uniq } from '../../../src/vuln/store/merge.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../../src/vuln/store/postgres-schema.js';
 import type { UpsertResult } from '../../../src/vuln/store/store.js';
 import { startPostgres, type PostgresPeer } from '../../support/postgres.js';
 import { advisory } from './advisory-contract.js';
@@ -93,11 +97,18 @@ async function referenceUpsert(client: pg.ClientBase, s: string, a: Advisory): P
   return existing ? 'updated' : 'inserted';
 }
 
-/** Every row of the three record tables, in a fixed order (aliases have no key of their own: sorted whole). */
+/**
+ * Every row of the three record tables, in a fixed order (aliases have no key of their own: sorted whole), and
+ * every record as the store reads it: the body column itself differs (NULL when rebuilt, schema v3).
+ */
 async function dump(client: pg.ClientBase, s: string): Promise<string> {
   const q = async (sql: string): Promise<unknown[]> => (await client.query(sql)).rows;
+  const ids = (await client.query<{ id: string }>(`SELECT DISTINCT id FROM ${s}.records ORDER BY id`)).rows.map((r) => r.id);
+  const store = await PostgresAdvisoryStore.open(database, { schema: s });
+  const read = await store.getByIds(ids).finally(() => store.close());
   return JSON.stringify([
-    await q(`SELECT pk, id, feed, scope, modified, withdrawn, content_hash, body FROM ${s}.records ORDER BY pk`),
+    [...read],
+    await q(`SELECT pk, id, feed, scope, modified, withdrawn, content_hash FROM ${s}.records ORDER BY pk`),
     await q(`SELECT record, kind, alias FROM ${s}.aliases ORDER BY record, kind, alias COLLATE "C"`),
     await q(`SELECT * FROM ${s}.match_entries ORDER BY record, ord`),
     (await q(`SELECT last_value FROM ${s}.records_pk_seq`)),
@@ -138,6 +149,8 @@ function records(round: number): Advisory[] {
   out.splice(7, 0, { ...out[round === 0 ? 5 : 0]!, summary: 'the same key again, newer', modified: '2024-09-01T00:00:00Z' });
   out.push({ ...out[3]!, summary: 'again, in a later batch', modified: '2024-10-01T00:00:00Z' });
   if (round === 1) for (let k = 0; k < 5; k++) out.push(advisory(`GHSA-NEW-${k}`));
+  // A lone surrogate does not survive text columns: this record keeps its body.
+  if (round === 0) out.push(advisory('GHSA-SURROGATE', { summary: 'half \ud800 a pair' }));
   return out;
 }
 
@@ -158,6 +171,8 @@ test('postgres: upsertMany leaves the rows and gives the results of the record-b
       assert.deepEqual(got, expected, `round ${round}: results`);
       assert.deepEqual([...new Set(expected)].sort(), round === 0 ? ['inserted', 'updated'] : ['inserted', 'unchanged', 'updated'], `round ${round}`);
       assert.equal(await dump(client, batched), await dump(client, reference), `round ${round}: rows`);
+      const bodies = (await client.query<{ kept: number; all: number }>(`SELECT count(body)::int AS kept, count(*)::int AS all FROM ${batched}.records`)).rows[0]!;
+      assert.equal(bodies.kept, 1, `round ${round}: only the record a rebuild would not give back keeps its body (${bodies.kept} of ${bodies.all})`);
     }
     const again = await store.transaction(() => store.upsertMany(records(1)));
     assert.ok(again.every((r) => r === 'unchanged'), 'the same input twice changes nothing');
@@ -178,5 +193,38 @@ test('postgres: two importers writing the same records at once: one inserts, the
     assert.equal((await a.status()).advisories, input.length);
   } finally {
     await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('postgres: a v2 schema is upgraded to v3: its records (bodies whole) read as before, rewritten ones lose their body; a newer schema is refused', async () => {
+  const schema = freshSchema();
+  const client = new pg.Client({ connectionString: database });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`);
+    for (const migration of PG_MIGRATIONS.slice(0, 2)) await client.query(migration(schema));
+    await client.query(`CREATE TABLE ${schema}.advisory_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await client.query(`INSERT INTO ${schema}.advisory_migrations (version) VALUES (1), (2)`);
+    const input = records(0).slice(0, 50).filter((a) => a.summary !== 'the same key again, newer'); // no key twice
+    for (const a of input) await referenceUpsert(client, schema, a);
+    const before = (await client.query<{ id: string; body: string }>(`SELECT id, body FROM ${schema}.records ORDER BY id, feed, scope`)).rows;
+    const store = await PostgresAdvisoryStore.open(database, { schema });
+    try {
+      const read = await store.getByIds(before.map((r) => r.id));
+      for (const r of before) assert.equal(JSON.stringify(read.get(r.id)), JSON.stringify(mergeRecords(before.filter((b) => b.id === r.id).map((b) => JSON.parse(b.body) as Advisory))));
+      const rewritten = input.slice(0, 10).map((a) => ({ ...a, summary: 'rewritten', modified: '2025-01-01T00:00:00Z' }));
+      assert.ok((await store.transaction(() => store.upsertMany(rewritten))).every((r) => r === 'updated'));
+      const nulls = (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.records WHERE body IS NULL`)).rows[0]!.n;
+      assert.equal(nulls, 10);
+      const again = await store.getByIds(rewritten.map((a) => a.id));
+      for (const a of rewritten) assert.equal(JSON.stringify(again.get(a.id)), JSON.stringify(storedForm(a)));
+    } finally {
+      await store.close();
+    }
+    // What portcullis reading v3 does to a schema newer than it knows; portcullis reading v2 does the same to v3.
+    await client.query(`INSERT INTO ${schema}.advisory_migrations (version) VALUES ($1)`, [PG_SCHEMA_VERSION + 1]);
+    await assert.rejects(PostgresAdvisoryStore.open(database, { schema }), { code: 'DB_TOO_NEW', message: new RegExp(`schema v${PG_SCHEMA_VERSION + 1} is newer than this portcullis \\(v${PG_SCHEMA_VERSION}\\)`) });
+  } finally {
+    await client.end();
   }
 });
