@@ -23,7 +23,7 @@
  */
 import pg from 'pg';
 import { normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
-import { mergeRecords, uniq } from './merge.js';
+import { mergeFacts, mergeRecords, uniq } from './merge.js';
 import { describeLocation } from './open.js';
 import type { ExploitWriter } from '../exploit/store.js';
 import { postgresExploitation } from './postgres-exploit.js';
@@ -34,6 +34,7 @@ import { affectedFromRow, type AffectedRow } from './records.js';
 import { composeSources, COUNTS_META, parseCounts, type Counts, type SourceBookRow } from './status.js';
 import {
   StoreError,
+  type AdvisoryFacts,
   type AdvisoryReader,
   type AdvisoryStore,
   type AffectedEntry,
@@ -199,6 +200,34 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
       }
     }
     return new Map(wanted.map((id) => [id, mergeRecords(records.get(id) ?? [])]));
+  }
+
+  /**
+   * `getByIds` without the affected entries, merged alike (merge.ts `mergeFacts`): what matching shows of an
+   * advisory. Reads each record's facts (schema v3), or its body without `affected` where the body is kept;
+   * no match row is read and no entry parsed.
+   */
+  async getFactsByIds(ids: readonly string[]): Promise<Map<string, AdvisoryFacts | undefined>> {
+    const wanted = uniq(ids);
+    const records = new Map<string, AdvisoryFacts[]>();
+    if (wanted.length > 0) {
+      const rows = await this.#q<{ id: string; facts: string | null; body: string | null }>(
+        `SELECT id, facts, CASE WHEN facts IS NULL THEN body END AS body FROM ${this.#s}.records WHERE id = ANY($1::text[]) ORDER BY id, feed, scope`,
+        [wanted],
+      );
+      for (const row of rows) {
+        let facts: AdvisoryFacts;
+        if (row.facts !== null) facts = JSON.parse(row.facts) as AdvisoryFacts;
+        else if (row.body !== null) {
+          const { affected: _affected, ...rest } = JSON.parse(row.body) as Advisory;
+          facts = rest;
+        } else throw new StoreError('DB_CORRUPT', `advisory database ${this.#label}: record ${row.id} has neither a body nor facts`);
+        const list = records.get(row.id);
+        if (list) list.push(facts);
+        else records.set(row.id, [facts]);
+      }
+    }
+    return new Map(wanted.map((id) => [id, mergeFacts(records.get(id) ?? [])]));
   }
 
   async findAffected(ecosystem: string, packageName: string, options: FindOptions = {}): Promise<AffectedMatch[]> {

@@ -99,15 +99,16 @@ async function referenceUpsert(client: pg.ClientBase, s: string, a: Advisory): P
 
 /**
  * Every row of the three record tables, in a fixed order (aliases have no key of their own: sorted whole), and
- * every record as the store reads it: the body column itself differs (NULL when rebuilt, schema v3).
+ * every record (and its facts) as the store reads it: the body column itself differs (NULL when rebuilt, schema v3).
  */
 async function dump(client: pg.ClientBase, s: string): Promise<string> {
   const q = async (sql: string): Promise<unknown[]> => (await client.query(sql)).rows;
   const ids = (await client.query<{ id: string }>(`SELECT DISTINCT id FROM ${s}.records ORDER BY id`)).rows.map((r) => r.id);
   const store = await PostgresAdvisoryStore.open(database, { schema: s });
-  const read = await store.getByIds(ids).finally(() => store.close());
+  const [read, facts] = await Promise.all([store.getByIds(ids), store.getFactsByIds(ids)]).finally(() => store.close());
   return JSON.stringify([
     [...read],
+    [...facts],
     await q(`SELECT pk, id, feed, scope, modified, withdrawn, content_hash FROM ${s}.records ORDER BY pk`),
     await q(`SELECT record, kind, alias FROM ${s}.aliases ORDER BY record, kind, alias COLLATE "C"`),
     await q(`SELECT * FROM ${s}.match_entries ORDER BY record, ord`),
