@@ -5,34 +5,35 @@
  * connection keeps reading the state from before it until COMMIT.
  *
  * The connection is shared by every caller of one store object (`serve`
- * hands one store to concurrent scans), and better-sqlite3 has one
- * transaction per connection: a second caller's BEGIN would fail, and its
- * reads would silently run inside the first caller's snapshot. So the
- * connection is taken in turns: one snapshot or one import transaction at a
- * time, the others wait (FIFO). That costs no throughput: better-sqlite3
- * is synchronous, so a match on SQLite never waits on I/O inside its
- * snapshot and two of them could not run at once anyway. A snapshot asked
- * for inside a turn already held (matchInventory inside the scan engine's
- * snapshot, or a read inside an import's transaction) runs in that turn
- * (AsyncLocalStorage tells the nested caller from a concurrent one), so
- * nesting never deadlocks.
+ * hands one store to concurrent scans), and it has one transaction at a
+ * time. So snapshots asked for while one is open join it (counted; the last
+ * to end commits): each of them still reads one state throughout, and a
+ * snapshot asked for inside another (matchInventory inside the scan engine's)
+ * is simply one more. Why not one at a time: telling a nested caller from a
+ * concurrent one needs AsyncLocalStorage, whose promise hooks slow every
+ * promise of the process on Node 20; and SQLite's snapshots are short (the
+ * reads are synchronous: a match never waits on I/O inside one).
+ *
+ * Writes on the same store object do not mix with a snapshot: an import
+ * transaction begun while one is open is refused (TRANSACTION_NESTED, as two
+ * transactions are), and a snapshot asked for inside an import transaction
+ * reads that transaction's own state (no second BEGIN on the connection).
  *
  * The store keeps memos between calls (sqlite.ts); another process's commit
  * does not clear them. `PRAGMA data_version` changes when another connection
- * committed since it was last read: read at the start of each snapshot, a
- * change clears the memos, so a snapshot never mixes memoised old answers
- * with fresh ones.
+ * committed since it was last read: read at the start of each read
+ * transaction, a change clears the memos, so a snapshot never mixes
+ * memoised old answers with fresh ones.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 
-export class ConnectionTurns {
+export class ReadSnapshots {
   readonly #db: Database.Database;
   readonly #onDataChanged: () => void;
   readonly #pin: Database.Statement<[]>;
-  readonly #holding = new AsyncLocalStorage<true>();
-  #tail: Promise<void> = Promise.resolve();
   #dataVersion: number;
+  /** Snapshots running on the open read transaction. */
+  #open = 0;
 
   constructor(db: Database.Database, onDataChanged: () => void) {
     this.#db = db;
@@ -45,29 +46,15 @@ export class ConnectionTurns {
     return this.#db.pragma('data_version', { simple: true }) as number;
   }
 
-  /** Whether the caller runs inside a turn (a snapshot or an import transaction) of this connection. */
-  get held(): boolean {
-    return this.#holding.getStore() === true;
+  /** Whether a read snapshot is open on the connection. */
+  get open(): boolean {
+    return this.#open > 0;
   }
 
-  /** Runs `fn` when the connection is free, alone on it (or at once, inside the caller's own turn). */
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.held) return fn();
-    const before = this.#tail;
-    let release = (): void => undefined;
-    this.#tail = new Promise<void>((resolve) => (release = resolve));
-    try {
-      await before;
-      return await this.#holding.run(true, fn);
-    } finally {
-      release();
-    }
-  }
-
-  /** `fn` inside one read transaction on the connection, in its turn. */
-  snapshot<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.held) return fn();
-    return this.exclusive(async () => {
+  /** `fn` inside one read transaction: the open one, or one begun now (`inTransaction`: the import's, as it is). */
+  async run<T>(fn: () => Promise<T>, inTransaction: boolean): Promise<T> {
+    if (inTransaction) return fn();
+    if (this.#open === 0) {
       this.#db.exec('BEGIN');
       try {
         // The first read of a table starts the read transaction and pins the snapshot; data_version is read in it.
@@ -77,10 +64,17 @@ export class ConnectionTurns {
           this.#dataVersion = version;
           this.#onDataChanged();
         }
-        return await fn();
-      } finally {
-        if (this.#db.inTransaction) this.#db.exec('COMMIT');
+      } catch (error) {
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+        throw error;
       }
-    });
+    }
+    this.#open++;
+    try {
+      return await fn();
+    } finally {
+      this.#open--;
+      if (this.#open === 0 && this.#db.open && this.#db.inTransaction) this.#db.exec('COMMIT');
+    }
   }
 }

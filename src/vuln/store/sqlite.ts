@@ -16,9 +16,9 @@
  * builds at the end), `records.ts` (one record in and out, content hash),
  * `body.ts` (a record's JSON body stored NULL and rebuilt),
  * `merge.ts` (records of one id merged into one advisory), `status.ts`
- * (counts, dates, content digest), `sqlite-snapshot.ts` (read snapshots,
- * turns on the connection). This file holds the store itself: lookups with
- * their memos, bookkeeping, transactions.
+ * (counts, dates, content digest), `sqlite-snapshot.ts` (read snapshots).
+ * This file holds the store itself: lookups with their memos, bookkeeping,
+ * transactions.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -28,7 +28,7 @@ import { EntryParser, planBatch, type EntryRow } from './batch.js';
 import { mergeFacts, mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
-import { ConnectionTurns } from './sqlite-snapshot.js';
+import { ReadSnapshots } from './sqlite-snapshot.js';
 import { contentDigest, ecosystemsHeld, feedSources, forgetCounts, hasKeptCounts, keepCounts, markFeedImported, rowCounts, storeStatus } from './status.js';
 import { StoreError, type AdvisoryFacts, type AdvisoryReader, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
 import { sqliteExploitation, type ExploitWriter } from '../exploit/store.js';
@@ -63,7 +63,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly #entries = new Map<string, AffectedEntry[]>();
   /** Whether this transaction has removed the kept counts already (status.ts `forgetCounts`). */
   #countsForgotten = false;
-  readonly #turns: ConnectionTurns; // one read snapshot or import transaction at a time (sqlite-snapshot.ts)
+  readonly #snapshots: ReadSnapshots; // the read transaction of `readSnapshot` (sqlite-snapshot.ts)
 
   constructor(path: string, options: SqliteAdvisoryStoreOptions = {}) {
     this.path = path;
@@ -92,7 +92,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     if (version > SCHEMA_VERSION) throw new StoreError('DB_TOO_NEW', `advisory database schema v${version} is newer than this portcullis (v${SCHEMA_VERSION})`);
     this.#records = new RecordTables(this.db);
     this.#stmts = this.prepare(version >= MATCH_ENTRIES_VERSION);
-    this.#turns = new ConnectionTurns(this.db, () => this.clearMemos());
+    this.#snapshots = new ReadSnapshots(this.db, () => this.clearMemos());
   }
 
   private prepare(hasMatchTable: boolean) {
@@ -337,18 +337,14 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     else this.#stmts.setMeta.run(key, value);
   }
 
-  /** A read transaction on the connection, in its turn (sqlite-snapshot.ts); memos cleared when another process committed. */
-  readSnapshot = <T>(fn: (reader: AdvisoryReader) => Promise<T>): Promise<T> => this.#turns.snapshot(() => fn(this));
+  /** A read transaction on the connection, shared by overlapping callers (sqlite-snapshot.ts); memos cleared when another process committed. */
+  readSnapshot = <T>(fn: (reader: AdvisoryReader) => Promise<T>): Promise<T> => this.#snapshots.run(() => fn(this), this.#inTransaction);
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#inTransaction || this.#turns.held) throw new StoreError('TRANSACTION_NESTED', 'advisory store transactions do not nest (nor run inside a read snapshot)');
+    if (this.#inTransaction || this.#snapshots.open) throw new StoreError('TRANSACTION_NESTED', 'advisory store transactions do not nest (nor begin while a read snapshot is open)');
     this.#inTransaction = true;
-    return this.#turns.exclusive(() => this.#transaction(fn));
-  }
-
-  async #transaction<T>(fn: () => Promise<T>): Promise<T> {
+    this.db.exec('BEGIN IMMEDIATE');
     try {
-      this.db.exec('BEGIN IMMEDIATE');
       const result = await fn();
       if (this.#bulk) buildBulkIndexes(this.db);
       if (this.#countsForgotten || !hasKeptCounts(this.db)) keepCounts(this.db);
@@ -366,9 +362,12 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
   }
 
   /**
-   * Called first inside an import's `transaction`: when the database holds no record yet, the lookup indexes on
-   * package names and aliases are dropped and built once before the commit (schema.ts BULK_INDEXES), both inside
-   * the transaction (a rollback or a kill restores them). Returns whether bulk mode is on; lookups are slow until the commit.
+   * Called first inside an import's `transaction`: when the database holds no
+   * record yet, the lookup indexes on package names and aliases are dropped
+   * and built once before the commit (see schema.ts BULK_INDEXES). Both happen
+   * inside the transaction, so a rollback or a kill restores them. Returns
+   * whether bulk mode is on. Lookups by package or alias are slow until the
+   * commit; an import does not make any.
    */
   beginBulkLoad(): boolean {
     if (!this.#inTransaction || this.#stmts.anyRecord.get() !== undefined) return false;

@@ -4,9 +4,10 @@
  * process's commit into a snapshot (a reader that remembered an id as absent
  * made the next match fail with "the advisory database changed during
  * matching"; the same store without snapshots still fails that way, closed);
- * callers sharing one store object take the connection in turns (a second
- * snapshot, or an import transaction, waits for the first instead of failing
- * on a nested BEGIN or reading inside it).
+ * callers sharing one store object share its one read transaction (each
+ * reads one state, a commit by another process meanwhile unseen by both);
+ * an import transaction on a store object with a snapshot open is refused,
+ * and a snapshot inside an import transaction reads that transaction.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -68,28 +69,45 @@ test('a snapshot forgets what the store remembered before another process commit
     }
   }));
 
-test('callers sharing one store object take the connection in turns: snapshots and an import transaction wait, none reads inside another', () =>
-  withFiles(async (writer) => {
-    const order: string[] = [];
-    const inSnapshot = (name: string) =>
-      writer.readSnapshot(async (r) => {
-        order.push(`${name} start`);
-        const before = (await r.status()).advisories;
-        await sleep(20); // a real wait inside: the other callers run meanwhile
-        const after = (await r.status()).advisories;
-        order.push(`${name} end`);
-        return [before, after];
+test('callers sharing one store object share its read transaction: each reads one state, whatever commits meanwhile', () =>
+  withFiles(async (writer, path) => {
+    const reader = new SqliteAdvisoryStore(path, { readonly: true });
+    try {
+      const counted = (r: { status(): Promise<{ advisories: number }> }): Promise<number> => r.status().then((x) => x.advisories);
+      let second: Promise<number[]> | undefined;
+      const first = reader.readSnapshot(async (r) => {
+        const before = await counted(r);
+        await writer.transaction(() => writer.upsert(advisory('PYSEC-9'))); // another connection commits
+        // Another caller on the same store object starts now, after the commit, while this snapshot is open.
+        second = reader.readSnapshot(async (r2) => {
+          const a = await counted(r2);
+          await sleep(20);
+          return [a, await counted(r2)];
+        });
+        await sleep(5);
+        return [before, await counted(r)];
       });
-    const first = inSnapshot('a');
-    const importing = writer.transaction(async () => {
-      order.push('import start');
-      await writer.upsert(advisory('PYSEC-9'));
-      await sleep(20);
-      order.push('import end');
-    });
-    const [a, , b] = await Promise.all([first, importing, inSnapshot('b')]);
-    assert.deepEqual(order, ['a start', 'a end', 'import start', 'import end', 'b start', 'b end']);
-    assert.deepEqual(a, [1, 1], 'a read before the import, whole');
-    assert.deepEqual(b, [2, 2], 'b read after its commit');
+      assert.deepEqual(await first, [1, 1], 'the first snapshot reads the state from before the commit throughout');
+      assert.deepEqual(await second, [1, 1], 'the one that joined it reads that same state throughout');
+      assert.equal(reader.db.inTransaction, false, 'the last one to end closed the read transaction');
+      assert.equal(await reader.readSnapshot(counted), 2, 'the next snapshot sees the commit');
+    } finally {
+      await reader.close();
+    }
+  }));
+
+test('on one store object an import transaction is refused while a snapshot is open; a snapshot inside an import reads its state', () =>
+  withFiles(async (writer) => {
+    await assert.rejects(
+      writer.readSnapshot(() => writer.transaction(() => writer.upsert(advisory('PYSEC-8')))),
+      { code: 'TRANSACTION_NESTED', message: /read snapshot is open/ },
+    );
     assert.equal(writer.db.inTransaction, false);
+    assert.equal((await writer.status()).advisories, 1, 'nothing was written');
+    const seen = await writer.transaction(async () => {
+      await writer.upsert(advisory('PYSEC-8'));
+      return writer.readSnapshot(async (r) => (await r.getFactsByIds!(['PYSEC-8'])).get('PYSEC-8')?.id);
+    });
+    assert.equal(seen, 'PYSEC-8');
+    assert.equal((await writer.status()).advisories, 2);
   }));
