@@ -17,7 +17,7 @@ import { appendAll, compareFindings, PortcullisError, type LayerOrigin, type Fin
 import { formatPlatform, type ResolvedImage, type ImageSource, type SystemContext } from '../image/index.js';
 import { defaultTransports } from '../image/all.js';
 import { decodeSbomFile } from '../sbom/decode.js';
-import { advisoryStoreReadable, annotateExploitation, cvesOf, dbStatus, defaultDbPath, describeLocation, openAdvisoryReader, type AdvisoryReader } from '../vuln/index.js';
+import { advisoryStoreReadable, annotateExploitation, cvesOf, dbStatus, defaultDbPath, describeLocation, inSnapshot, openAdvisoryReader, type AdvisoryReader } from '../vuln/index.js';
 import { LANGUAGE_ECOSYSTEMS, matchInventory, rerateFindings, type MatchStore } from '../vuln/match/index.js';
 import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
@@ -187,19 +187,23 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
     }
     appendAll(warnings, inventory.warnings);
     const incomplete = [...(inventory.incomplete ?? [])];
-    const findings: Finding[] = await matchInventory(inventory, store, {
-      onWarning: (w) => warnings.push(`match: ${w}`),
-      onIncomplete: (reason) => incomplete.push(`match: ${reason}`),
-      layerCreatedBy: (layer: LayerOrigin) => commands[layer.index] || undefined,
-      ...(options.signal ? { signal: options.signal } : {}),
+    // Matching, the alias ratings and KEV/EPSS read one state of the database (store.ts `readSnapshot`):
+    // an import committing meanwhile is seen by the next scan, never by half of this one.
+    const annotated = await inSnapshot(store, async (reader) => {
+      const findings: Finding[] = await matchInventory(inventory, reader, {
+        onWarning: (w) => warnings.push(`match: ${w}`),
+        onIncomplete: (reason) => incomplete.push(`match: ${reason}`),
+        layerCreatedBy: (layer: LayerOrigin) => commands[layer.index] || undefined,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      // Beside the findings, after matching: ratings of CVE/GHSA aliases, the chosen rating, KEV and EPSS.
+      const rerated = await rerateFindings(findings, reader, {
+        ...(options.severityOrder ? { order: options.severityOrder } : {}),
+        isDistribution: (f) => LANGUAGE_ECOSYSTEMS[f.package.ecosystem] === undefined,
+      });
+      const exploitation = reader.exploitation?.();
+      return (exploitation ? annotateExploitation(rerated.findings, await exploitation.lookup(cvesOf(rerated.findings))) : rerated.findings).sort(compareFindings);
     });
-    // Beside the findings, after matching: ratings of CVE/GHSA aliases, the chosen rating, KEV and EPSS.
-    const rerated = await rerateFindings(findings, store, {
-      ...(options.severityOrder ? { order: options.severityOrder } : {}),
-      isDistribution: (f) => LANGUAGE_ECOSYSTEMS[f.package.ecosystem] === undefined,
-    });
-    const exploitation = store.exploitation?.();
-    const annotated = (exploitation ? annotateExploitation(rerated.findings, await exploitation.lookup(cvesOf(rerated.findings))) : rerated.findings).sort(compareFindings);
     const gate = applyGate(annotated, { ...options, now });
     appendAll(warnings, gate.warnings);
     const os = inventory.os;

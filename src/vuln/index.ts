@@ -8,7 +8,7 @@
  */
 export * from './db.js';
 export { SqliteAdvisoryStore, openSqliteAdvisoryStore, type SqliteAdvisoryStoreOptions } from './store/sqlite.js';
-export { StoreError, type AdvisoryReader, type AdvisoryStore, type StoreErrorCode, type StoreStatus } from './store/store.js';
+export { inSnapshot, StoreError, type AdvisoryReader, type AdvisoryStore, type StoreErrorCode, type StoreStatus } from './store/store.js';
 export { advisoryStoreExists, advisoryStoreReadable, describeLocation, isPostgresLocation, openAdvisoryReader, openAdvisoryWriter } from './store/open.js';
 export { ExploitTables, type ExploitInfo, type Exploitation } from './exploit/tables.js';
 export type { ExploitReader, ExploitWriter } from './exploit/store.js';

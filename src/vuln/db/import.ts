@@ -22,6 +22,7 @@ import { osvSource } from '../sources/osv.js';
 import { photonSource } from '../sources/photon.js';
 import type { AdvisorySink, Source } from '../sources/source.js';
 import type { AdvisoryStore } from '../store/store.js';
+import { UpsertBuffer } from '../store/upsert-buffer.js';
 import { DbError } from './errors.js';
 import { withStore } from './paths.js';
 import { SeenRecords, supersedes } from './seen-records.js';
@@ -155,6 +156,7 @@ export async function importInto(store: AdvisoryStore, paths: readonly string[],
   let filesRead = 0;
   const inputs: InputSummary[] = [];
   const seen = new SeenRecords();
+  const writes = new UpsertBuffer(store);
   const warn = (record: string, message: string): void => {
     if (c.warnings.length < maxWarnings) c.warnings.push({ record, message });
     else c.warningsDropped++;
@@ -168,12 +170,14 @@ export async function importInto(store: AdvisoryStore, paths: readonly string[],
         return;
       }
       seen.remember(a, path);
-      const r = await store.upsert(a);
-      c[r]++;
-      c.advisories++;
-      c.seenFeeds.add(a.feed);
-      if (r !== 'unchanged') c.changedFeeds.add(a.feed);
-      if (options.onProgress && c.advisories % 1000 === 0) options.onProgress({ phase: 'import', path, format, advisories: c.advisories, files: filesRead });
+      // Counted when written: at once, or with its batch on a store that writes many at a time (upsert-buffer.ts).
+      await writes.add(a, (r) => {
+        c[r]++;
+        c.advisories++;
+        c.seenFeeds.add(a.feed);
+        if (r !== 'unchanged') c.changedFeeds.add(a.feed);
+        if (options.onProgress && c.advisories % 1000 === 0) options.onProgress({ phase: 'import', path, format, advisories: c.advisories, files: filesRead });
+      });
     },
     skip(record, reason) {
       c.skipped.push({ record, reason });
@@ -219,6 +223,7 @@ export async function importInto(store: AdvisoryStore, paths: readonly string[],
         inputs.push({ path: file, format, advisories: summary.advisories, skipped: summary.skipped });
       }
     }
+    await writes.flush();
   } finally {
     seen.close();
   }

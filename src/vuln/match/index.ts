@@ -24,7 +24,7 @@ import {
   type Inventory,
   type Package,
 } from '../../core/index.js';
-import type { AdvisoryFacts, AdvisoryReader, AdvisoryStore, AffectedEntry, AffectedQuery } from '../store/store.js';
+import { inSnapshot, type AdvisoryFacts, type AdvisoryReader, type AdvisoryStore, type AffectedEntry, type AffectedQuery } from '../store/store.js';
 import { VersionError } from '../versions/errors.js';
 import { languageMatcher } from './language.js';
 import type { Matcher, MatchQuery, Verdict } from './matcher.js';
@@ -48,7 +48,7 @@ export const MATCHERS: readonly Matcher[] = [osMatcher, languageMatcher];
 /** What matching needs from the store (an AdvisoryStore has it); the batch lookups are used when the store offers them. */
 export type MatchStore = Pick<AdvisoryStore, 'findAffected' | 'getById'> &
   Partial<Pick<AdvisoryStore, 'findAffectedBatch' | 'findEntriesBatch' | 'getByIds' | 'getFactsByIds' | 'ecosystemsWithEntries'>> &
-  Partial<Pick<AdvisoryReader, 'exploitation'>>;
+  Partial<Pick<AdvisoryReader, 'exploitation' | 'readSnapshot'>>;
 
 export interface MatchOptions {
   readonly matchers?: readonly Matcher[];
@@ -129,7 +129,15 @@ function judgePackage(pkg: Package, queries: readonly MatchQuery[], matcher: Mat
   return vulnerable ? judged : undefined;
 }
 
-export async function matchInventory(inventory: Inventory, store: MatchStore, options: MatchOptions = {}): Promise<Finding[]> {
+/**
+ * Matching reads the store several times (entries, distributions, advisories, then the CVEs beside them): on a
+ * store that offers snapshots all of them read one state, so an import committing meanwhile is not half seen.
+ */
+export function matchInventory(inventory: Inventory, store: MatchStore, options: MatchOptions = {}): Promise<Finding[]> {
+  return inSnapshot(store, (reader) => matchOnce(inventory, reader, options));
+}
+
+async function matchOnce(inventory: Inventory, store: MatchStore, options: MatchOptions): Promise<Finding[]> {
   const matchers = options.matchers ?? MATCHERS;
   const warn = options.onWarning ?? (() => undefined);
   /**
@@ -225,7 +233,7 @@ export async function matchInventory(inventory: Inventory, store: MatchStore, op
     const evaluations: Evaluation[] = [];
     for (const { entry, query, verdict } of judged) {
       const advisory = entry.advisory ?? loaded.get(entry.advisoryId);
-      // The match table named it a moment ago: the database changed under the scan. Fail, never match on half.
+      // The match table named it a moment ago: the database changed under the scan (a store without snapshots). Fail, never match on half.
       if (!advisory) throw new Error(`advisory ${entry.advisoryId} has no record: the advisory database changed during matching; scan again`);
       evaluations.push({ match: { advisory, affected: entry.affected }, query, verdict, distribution: matcher.distribution });
     }

@@ -5,7 +5,8 @@
  * `aliases` (kind `alias` | `upstream`), `match_entries` (the SQLite store's
  * match table: each affected entry with its advisory id and withdrawn flag),
  * `sources` (per-feed bookkeeping), `meta` (key/value) and, since v2, `kev`
- * and `epss` (exploitation data by CVE). Text that is
+ * and `epss` (exploitation data by CVE); since v3 `records.facts`, with
+ * `body` NULL when facts and match rows give it back (postgres-upsert.ts). Text that is
  * sorted or compared uses the "C" collation (bytes), which is how SQLite
  * orders: both stores answer in the same order.
  *
@@ -53,6 +54,13 @@ export const PG_MIGRATIONS: ReadonlyArray<(s: string) => string> = [
       vendor text, product text, name text, required_action text
     );
     CREATE TABLE ${s}.epss (cve text COLLATE "C" PRIMARY KEY, probability double precision NOT NULL, percentile double precision NOT NULL);
+  `,
+  // v3: a record's body may be NULL, rebuilt from its facts (the body without `affected`) and its match rows
+  // (body.ts, as SQLite does since its v6). A bump, so that portcullis reading v2 (which needs every body)
+  // refuses the schema (DB_TOO_NEW) instead of failing on a NULL. Rows written before keep their body.
+  (s) => `
+    ALTER TABLE ${s}.records ADD COLUMN facts text;
+    ALTER TABLE ${s}.records ALTER COLUMN body DROP NOT NULL;
   `,
 ];
 

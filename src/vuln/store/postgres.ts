@@ -8,7 +8,12 @@
  * An import is one transaction (`transaction`: BEGIN, an advisory lock that
  * makes a second importer on the schema wait, the writes, COMMIT): readers,
  * each statement under PostgreSQL's MVCC, see the data before the commit or
- * after it, never part of an import; a crash or kill rolls it back.
+ * after it, never part of an import; a crash or kill rolls it back. Records
+ * are written in batches (`upsertMany`, postgres-upsert.ts: a few statements
+ * per thousand records), each record's JSON body only when its facts and
+ * match rows would not give it back (schema v3; `getByIds` rebuilds the
+ * others in the statement that reads them, body.ts). The reads of one match share one snapshot
+ * (`readSnapshot`: REPEATABLE READ on one pooled connection).
  *
  * Lookups are batched: `findEntriesBatch` is one round trip for a whole
  * inventory (every ecosystem at once, the pairs passed as two arrays), and
@@ -18,15 +23,19 @@
  */
 import pg from 'pg';
 import { normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
-import { mergeRecords, timeOf, uniq } from './merge.js';
+import { mergeFacts, mergeRecords, uniq } from './merge.js';
 import { describeLocation } from './open.js';
 import type { ExploitWriter } from '../exploit/store.js';
 import { postgresExploitation } from './postgres-exploit.js';
 import { DEFAULT_ADVISORY_SCHEMA, migratePostgres, PG_SCHEMA_VERSION, quoteSchema, schemaLock } from './postgres-schema.js';
-import { affectedFromRow, contentHash, storedForm, type AffectedRow } from './records.js';
+import { bodyFrom, entryJson } from './body.js';
+import { upsertRecords } from './postgres-upsert.js';
+import { affectedFromRow, type AffectedRow } from './records.js';
 import { composeSources, COUNTS_META, parseCounts, type Counts, type SourceBookRow } from './status.js';
 import {
   StoreError,
+  type AdvisoryFacts,
+  type AdvisoryReader,
   type AdvisoryStore,
   type AffectedEntry,
   type AffectedQuery,
@@ -44,6 +53,22 @@ export interface PostgresAdvisoryStoreOptions {
 }
 
 type EntryRow = Omit<AffectedRow, 'record'> & { advisory: string; withdrawn: boolean };
+/** A record as `getByIds` reads it: its body, or (schema v3) its facts and its match rows' columns in order. */
+type StoredRecord = { id: string; body: string | null; facts: string | null; entries: unknown[][] | null };
+
+/** The record a row holds: its body parsed, or the body rebuilt from facts and match rows (body.ts) and parsed. */
+function recordOf(row: StoredRecord, label: string): Advisory {
+  if (row.body !== null) return JSON.parse(row.body) as Advisory;
+  const parts: string[] = [];
+  for (const [ecosystem, pkg, purl, ranges, versions, fixed, status, source_record] of row.entries ?? []) {
+    const json = entryJson({ ecosystem, package: pkg, purl, ranges, versions, fixed, status, source_record });
+    if (json === undefined) throw new StoreError('DB_CORRUPT', `advisory database ${label}: record ${row.id} has a match row that is not text`);
+    parts.push(json);
+  }
+  const body = row.facts === null ? undefined : bodyFrom(row.facts, parts);
+  if (body === undefined) throw new StoreError('DB_CORRUPT', `advisory database ${label}: record ${row.id} has neither a body nor facts to rebuild it from`);
+  return JSON.parse(body) as Advisory;
+}
 type Client = Pick<pg.ClientBase, 'query'>;
 
 const ENTRY_COLUMNS = 'm.ecosystem, m.package, m.purl, m.ranges, m.versions, m.fixed, m.status, m.source_record, m.advisory, m.withdrawn';
@@ -59,11 +84,15 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
   /** Whether this transaction changed a record (its commit counts again: status.ts, kept counts). */
   #changed = false;
 
-  private constructor(pool: pg.Pool, schema: string, label: string) {
+  /** In a read snapshot's view (`readSnapshot`): its connection, inside BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY. */
+  readonly #snapshot: pg.PoolClient | undefined;
+
+  private constructor(pool: pg.Pool, schema: string, label: string, snapshot?: pg.PoolClient) {
     this.#pool = pool;
     this.#schema = schema;
     this.#s = quoteSchema(schema);
     this.#label = label;
+    this.#snapshot = snapshot;
   }
 
   /** Connects and creates or upgrades the tables (once, however many processes open at the same time). */
@@ -90,73 +119,60 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
   }
 
   async #q<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> {
-    const client: Client = this.#tx ?? this.#pool;
+    const client: Client = this.#snapshot ?? this.#tx ?? this.#pool;
     try {
       return (await client.query<R>(text, values)).rows;
     } catch (error) {
-      throw new StoreError('DB_OPEN_FAILED', `advisory database ${this.#label}: ${(error as Error).message}`, { cause: error });
+      throw this.#failed(error);
+    }
+  }
+
+  #failed(error: unknown): StoreError {
+    return error instanceof StoreError ? error : new StoreError('DB_OPEN_FAILED', `advisory database ${this.#label}: ${(error as Error).message}`, { cause: error });
+  }
+
+  /**
+   * `fn` on one pooled connection inside a REPEATABLE READ READ ONLY transaction: every read of `fn` sees the
+   * data as of its first one, whatever imports commit meanwhile (MVCC: the importer is neither blocked nor
+   * blocking). Each snapshot has its own connection, so concurrent scans do not wait on each other (up to the
+   * pool's size); a snapshot asked for inside one is that one.
+   */
+  async readSnapshot<T>(fn: (reader: AdvisoryReader) => Promise<T>): Promise<T> {
+    if (this.#snapshot) return fn(this);
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw this.#failed(error);
+    }
+    let broken = false;
+    try {
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      } catch (error) {
+        throw this.#failed(error);
+      }
+      const result = await fn(new PostgresAdvisoryStore(this.#pool, this.#schema, this.#label, client));
+      await client.query('COMMIT').catch((error: unknown) => Promise.reject(this.#failed(error)));
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
     }
   }
 
   async upsert(advisory: Advisory): Promise<UpsertResult> {
-    if (!this.#tx) return this.transaction(() => this.upsert(advisory));
-    const s = this.#s;
-    const hash = contentHash(advisory);
-    const [existing] = await this.#q<{ pk: string; modified: string | null; content_hash: string }>(
-      `SELECT pk, modified, content_hash FROM ${s}.records WHERE id = $1 AND feed = $2 AND scope = $3`,
-      [advisory.id, advisory.feed, advisory.scope],
-    );
-    if (existing && existing.content_hash === hash) return 'unchanged';
-    if (existing) {
-      const have = timeOf(existing.modified);
-      const incoming = timeOf(advisory.modified);
-      if (have !== undefined && incoming !== undefined && incoming < have) return 'unchanged';
-    }
-    const body = JSON.stringify(storedForm(advisory));
-    const withdrawn = advisory.withdrawn ?? null;
-    this.#changed = true;
-    let pk: string;
-    if (existing) {
-      pk = existing.pk;
-      await this.#q(
-        `WITH a AS (DELETE FROM ${s}.aliases WHERE record = $1), m AS (DELETE FROM ${s}.match_entries WHERE record = $1)
-         UPDATE ${s}.records SET modified = $2, withdrawn = $3, content_hash = $4, body = $5 WHERE pk = $1`,
-        [pk, advisory.modified ?? null, withdrawn, hash, body],
-      );
-    } else {
-      const [row] = await this.#q<{ pk: string }>(
-        `INSERT INTO ${s}.records (id, feed, scope, modified, withdrawn, content_hash, body) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING pk`,
-        [advisory.id, advisory.feed, advisory.scope, advisory.modified ?? null, withdrawn, hash, body],
-      );
-      pk = row!.pk;
-    }
-    const aliases = uniq(advisory.aliases);
-    const upstream = uniq(advisory.upstream);
-    const kinds = [...aliases.map(() => 'alias'), ...upstream.map(() => 'upstream')];
-    const a = advisory.affected;
-    await this.#q(
-      `WITH al AS (INSERT INTO ${s}.aliases (record, kind, alias) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS u(k, v))
-       INSERT INTO ${s}.match_entries (record, ord, ecosystem, package, advisory, withdrawn, ranges, versions, fixed, status, source_record, purl)
-       SELECT $1, u.ord - 1, u.ecosystem, u.package, $4, $5, u.ranges, u.versions, u.fixed, u.status, u.source_record, u.purl
-       FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-         WITH ORDINALITY AS u(ecosystem, package, ranges, versions, fixed, status, source_record, purl, ord)`,
-      [
-        pk,
-        kinds,
-        [...aliases, ...upstream],
-        advisory.id,
-        withdrawn !== null,
-        a.map((x) => x.ecosystem),
-        a.map((x) => x.name),
-        a.map((x) => JSON.stringify(x.ranges)),
-        a.map((x) => (x.versions ? JSON.stringify(x.versions) : null)),
-        a.map((x) => x.fixed ?? null),
-        a.map((x) => x.status),
-        a.map((x) => x.sourceRecord),
-        a.map((x) => x.purl ?? null),
-      ],
-    );
-    return existing ? 'updated' : 'inserted';
+    return (await this.upsertMany([advisory]))[0]!;
+  }
+
+  /** Records in batches of a few statements each (postgres-upsert.ts), inside the import's transaction (or one of their own). */
+  async upsertMany(advisories: readonly Advisory[]): Promise<UpsertResult[]> {
+    if (!this.#tx) return this.transaction(() => this.upsertMany(advisories));
+    const results = await upsertRecords({ schema: this.#s, query: <R extends object>(text: string, values?: unknown[]) => this.#q<R & pg.QueryResultRow>(text, values) }, advisories);
+    if (results.some((r) => r !== 'unchanged')) this.#changed = true;
+    return results;
   }
 
   async getById(id: string): Promise<Advisory | undefined> {
@@ -168,15 +184,50 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
     const wanted = uniq(ids);
     const records = new Map<string, Advisory[]>();
     if (wanted.length > 0) {
-      const rows = await this.#q<{ id: string; body: string }>(`SELECT id, body FROM ${this.#s}.records WHERE id = ANY($1::text[]) ORDER BY id, feed, scope`, [wanted]);
+      // One statement (one MVCC snapshot): a record without its body comes with its match rows, to rebuild it from.
+      const rows = await this.#q<StoredRecord>(
+        `SELECT r.id, r.body, r.facts, e.entries FROM ${this.#s}.records r
+         LEFT JOIN LATERAL (SELECT json_agg(json_build_array(m.ecosystem, m.package, m.purl, m.ranges, m.versions, m.fixed, m.status, m.source_record) ORDER BY m.ord) AS entries
+           FROM ${this.#s}.match_entries m WHERE r.body IS NULL AND m.record = r.pk) e ON true
+         WHERE r.id = ANY($1::text[]) ORDER BY r.id, r.feed, r.scope`,
+        [wanted],
+      );
       for (const row of rows) {
         const list = records.get(row.id);
-        const record = JSON.parse(row.body) as Advisory;
+        const record = recordOf(row, this.#label);
         if (list) list.push(record);
         else records.set(row.id, [record]);
       }
     }
     return new Map(wanted.map((id) => [id, mergeRecords(records.get(id) ?? [])]));
+  }
+
+  /**
+   * `getByIds` without the affected entries, merged alike (merge.ts `mergeFacts`): what matching shows of an
+   * advisory. Reads each record's facts (schema v3), or its body without `affected` where the body is kept;
+   * no match row is read and no entry parsed.
+   */
+  async getFactsByIds(ids: readonly string[]): Promise<Map<string, AdvisoryFacts | undefined>> {
+    const wanted = uniq(ids);
+    const records = new Map<string, AdvisoryFacts[]>();
+    if (wanted.length > 0) {
+      const rows = await this.#q<{ id: string; facts: string | null; body: string | null }>(
+        `SELECT id, facts, CASE WHEN facts IS NULL THEN body END AS body FROM ${this.#s}.records WHERE id = ANY($1::text[]) ORDER BY id, feed, scope`,
+        [wanted],
+      );
+      for (const row of rows) {
+        let facts: AdvisoryFacts;
+        if (row.facts !== null) facts = JSON.parse(row.facts) as AdvisoryFacts;
+        else if (row.body !== null) {
+          const { affected: _affected, ...rest } = JSON.parse(row.body) as Advisory;
+          facts = rest;
+        } else throw new StoreError('DB_CORRUPT', `advisory database ${this.#label}: record ${row.id} has neither a body nor facts`);
+        const list = records.get(row.id);
+        if (list) list.push(facts);
+        else records.set(row.id, [facts]);
+      }
+    }
+    return new Map(wanted.map((id) => [id, mergeFacts(records.get(id) ?? [])]));
   }
 
   async findAffected(ecosystem: string, packageName: string, options: FindOptions = {}): Promise<AffectedMatch[]> {
@@ -293,7 +344,7 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
 
   /** One transaction on one connection; a second importer on the same schema waits on the advisory lock until this one ends. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#inTransaction) throw new StoreError('TRANSACTION_NESTED', 'advisory store transactions do not nest');
+    if (this.#inTransaction || this.#snapshot) throw new StoreError('TRANSACTION_NESTED', 'advisory store transactions do not nest (nor run inside a read snapshot)');
     this.#inTransaction = true;
     let client: pg.PoolClient;
     try {
@@ -331,7 +382,8 @@ export class PostgresAdvisoryStore implements AdvisoryStore {
     });
   }
 
+  /** Ends the pool (a snapshot's view leaves it to its store). */
   async close(): Promise<void> {
-    if (!this.#pool.ended) await this.#pool.end();
+    if (!this.#snapshot && !this.#pool.ended) await this.#pool.end();
   }
 }

@@ -16,8 +16,9 @@
  * builds at the end), `records.ts` (one record in and out, content hash),
  * `body.ts` (a record's JSON body stored NULL and rebuilt),
  * `merge.ts` (records of one id merged into one advisory), `status.ts`
- * (counts, dates, content digest). This file holds the store itself: lookups
- * with their memos, bookkeeping, transactions.
+ * (counts, dates, content digest), `sqlite-snapshot.ts` (read snapshots).
+ * This file holds the store itself: lookups with their memos, bookkeeping,
+ * transactions.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -27,8 +28,9 @@ import { EntryParser, planBatch, type EntryRow } from './batch.js';
 import { mergeFacts, mergeRecords } from './merge.js';
 import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
-import { contentDigest, ecosystemsHeld, feedSources, forgetCounts, hasKeptCounts, keepCounts, rowCounts, storeStatus } from './status.js';
-import { StoreError, type AdvisoryFacts, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
+import { ReadSnapshots } from './sqlite-snapshot.js';
+import { contentDigest, ecosystemsHeld, feedSources, forgetCounts, hasKeptCounts, keepCounts, markFeedImported, rowCounts, storeStatus } from './status.js';
+import { StoreError, type AdvisoryFacts, type AdvisoryReader, type AdvisoryStore, type AffectedEntry, type AffectedQuery, type FindOptions, type SourceStatus, type StoreStatus, type UpsertResult } from './store.js';
 import { sqliteExploitation, type ExploitWriter } from '../exploit/store.js';
 
 export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './schema.js';
@@ -61,6 +63,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
   readonly #entries = new Map<string, AffectedEntry[]>();
   /** Whether this transaction has removed the kept counts already (status.ts `forgetCounts`). */
   #countsForgotten = false;
+  readonly #snapshots: ReadSnapshots; // the read transaction of `readSnapshot` (sqlite-snapshot.ts)
 
   constructor(path: string, options: SqliteAdvisoryStoreOptions = {}) {
     this.path = path;
@@ -89,6 +92,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     if (version > SCHEMA_VERSION) throw new StoreError('DB_TOO_NEW', `advisory database schema v${version} is newer than this portcullis (v${SCHEMA_VERSION})`);
     this.#records = new RecordTables(this.db);
     this.#stmts = this.prepare(version >= MATCH_ENTRIES_VERSION);
+    this.#snapshots = new ReadSnapshots(this.db, () => this.clearMemos());
   }
 
   private prepare(hasMatchTable: boolean) {
@@ -322,16 +326,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     return storeStatus(this.db);
   }
 
-  async markImported(feed: string, info: { changed?: boolean; dataDate?: string } = {}): Promise<void> {
-    const now = new Date().toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO sources (feed, last_import, last_change, data_date) VALUES (@feed, @now, @change, @dataDate)
-         ON CONFLICT (feed) DO UPDATE SET last_import = @now,
-           last_change = COALESCE(@change, last_change), data_date = COALESCE(@dataDate, data_date)`,
-      )
-      .run({ feed, now, change: info.changed ? now : null, dataDate: info.dataDate ?? null });
-  }
+  markImported = async (feed: string, info: { changed?: boolean; dataDate?: string } = {}): Promise<void> => markFeedImported(this.db, feed, info);
 
   async getMeta(key: string): Promise<string | undefined> {
     return this.#stmts.getMeta.get(key)?.value;
@@ -342,8 +337,11 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     else this.#stmts.setMeta.run(key, value);
   }
 
+  /** A read transaction on the connection, shared by overlapping callers (sqlite-snapshot.ts); memos cleared when another process committed. */
+  readSnapshot = <T>(fn: (reader: AdvisoryReader) => Promise<T>): Promise<T> => this.#snapshots.run(() => fn(this), this.#inTransaction);
+
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#inTransaction) throw new StoreError('TRANSACTION_NESTED', 'advisory store transactions do not nest');
+    if (this.#inTransaction || this.#snapshots.open) throw new StoreError('TRANSACTION_NESTED', 'advisory store transactions do not nest (nor begin while a read snapshot is open)');
     this.#inTransaction = true;
     this.db.exec('BEGIN IMMEDIATE');
     try {

@@ -140,6 +140,16 @@ export function composeSources(counts: Counts, rows: readonly SourceBookRow[]): 
   });
 }
 
+/** Records that an import of `feed` completed (store.ts `markImported`). */
+export function markFeedImported(db: Db, feed: string, info: { changed?: boolean; dataDate?: string }): void {
+  const now = new Date().toISOString();
+  db.prepare(
+    `INSERT INTO sources (feed, last_import, last_change, data_date) VALUES (@feed, @now, @change, @dataDate)
+     ON CONFLICT (feed) DO UPDATE SET last_import = @now,
+       last_change = COALESCE(@change, last_change), data_date = COALESCE(@dataDate, data_date)`,
+  ).run({ feed, now, change: info.changed ? now : null, dataDate: info.dataDate ?? null });
+}
+
 export function feedSources(db: Db): SourceStatus[] {
   return sourcesFrom(db, currentCounts(db));
 }

@@ -92,12 +92,31 @@ export interface AdvisoryReader {
   getMeta(key: string): Promise<string | undefined>;
   /** CISA KEV and EPSS beside the advisories (exploit/store.ts): what the scan annotates and its gates check. */
   exploitation(): ExploitReader;
+  /**
+   * Runs `fn` with a reader whose every answer comes from one consistent state of the data: an import
+   * committing meanwhile (this process or another) is not seen until `fn` ends, so the reads of one
+   * match never mix the old state with the new. The reader is valid only inside `fn`; calling
+   * `readSnapshot` on it runs inside the same snapshot. Optional: without it (`inSnapshot`) each read
+   * sees the data of its own moment.
+   */
+  readSnapshot?<T>(fn: (reader: AdvisoryReader) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** `fn` on one snapshot of `store` when it offers snapshots, else on the store itself. */
+export function inSnapshot<S extends Partial<Pick<AdvisoryReader, 'readSnapshot'>>, T>(store: S, fn: (reader: S | AdvisoryReader) => Promise<T>): Promise<T> {
+  return store.readSnapshot ? store.readSnapshot(fn) : fn(store);
 }
 
 /** A reader that imports can write to: `db import` and `db update` run every write inside one `transaction`. */
 export interface AdvisoryStore extends AdvisoryReader {
   upsert(advisory: Advisory): Promise<UpsertResult>;
+  /**
+   * `upsert` for many records at once, results in the order given, exactly as `upsert` one after the
+   * other would give them (a record key given twice: the second sees the first). Optional: a store
+   * whose round trips cost (PostgreSQL) offers it; importers batch through `UpsertBuffer` (upsert-buffer.ts).
+   */
+  upsertMany?(advisories: readonly Advisory[]): Promise<UpsertResult[]>;
   /** Records that an import of `feed` completed; `dataDate` when the input carried one (HTTP Last-Modified). */
   markImported(feed: string, info?: { changed?: boolean; dataDate?: string }): Promise<void>;
   setMeta(key: string, value: string | undefined): Promise<void>;

@@ -4,13 +4,15 @@
  * content or an older `modified`: unchanged); records of one id merge; the
  * lookups answer in the same order and leave withdrawn advisories out; a
  * transaction commits whole or not at all, and a second reader sees the old
- * data until the commit. CISA KEV and EPSS: exploit-contract.ts.
+ * data until the commit. CISA KEV and EPSS: exploit-contract.ts; read
+ * snapshots: snapshot-contract.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Advisory, AffectedPackage } from '../../../src/core/index.js';
 import type { AdvisoryReader, AdvisoryStore } from '../../../src/vuln/store/store.js';
 import { exploitContract } from './exploit-contract.js';
+import { snapshotContract } from './snapshot-contract.js';
 
 export interface ContractStores {
   /** A fresh, empty store to write to. */
@@ -135,4 +137,5 @@ export function advisoryStoreContract(label: string, open: () => Promise<Contrac
     }));
 
   exploitContract(label, withStores);
+  snapshotContract(label, withStores);
 }
