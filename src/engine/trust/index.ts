@@ -60,14 +60,14 @@ import {
   type TrustDecision,
 } from '../../trust/index.js';
 import { appendTagLayers, pushBundleReferrer, readEvidence, resolve, resolveSubject } from './registry.js';
-import { TrustError } from './errors.js';
+import { refusal, TrustError } from './errors.js';
 import { TrustSession } from './session.js';
 import { candidateKeys, type KeyFile } from './keys.js';
 import { KeyStoreCache } from './store-cache.js';
 // Notary (its client, TUF) loads only when it is asked: notary-source.ts is imported on use.
 import type { ConsultResult, NotarySettings } from './notary-source.js';
 
-export { TrustError, type TrustErrorCode } from './errors.js';
+export { TrustError, refusal, unsignedMessage, type TrustErrorCode } from './errors.js';
 export { TrustSession, openTrustSession, type TrustSessionOptions } from './session.js';
 export type { KeyStoreReader } from './store-cache.js';
 export { candidateKeys, readKeyFiles, type KeyFile } from './keys.js';
@@ -254,12 +254,7 @@ export interface VerifyReport {
   readonly policy: TrustDecision;
   /** True when the policy decision is allow or warn. */
   readonly verified: boolean;
-  /**
-   * The id of every key this verification knew (trust store, key files), so that a
-   * later evaluation of another policy over this report (a project's, in the
-   * registry) reads key id prefixes as this one did: a prefix names a key only when
-   * it is the prefix of exactly one of them (trust/policy evaluate.ts).
-   */
+  /** Every key id verification knew: another policy evaluated over this report (a project's) reads key id prefixes alike. */
   readonly knownKeyIds: readonly string[];
 }
 
@@ -323,17 +318,6 @@ export async function verifyImage(image: string, options: VerifyOptions): Promis
       knownKeyIds: keys.map((k) => k.id),
     };
   });
-}
-
-/** The exact refusal for an image nobody signed, as Docker Content Trust words it. */
-export function unsignedMessage(repository: string): string {
-  return `remote trust data does not exist for ${repository}`;
-}
-
-/** The error content trust raises for a rejected report. */
-export function refusal(report: VerifyReport): TrustError {
-  if (report.policy.unsigned && (report.policy.unmet === 'signature' || report.policy.unmet === 'notary')) return new TrustError('TRUST_REFUSED', unsignedMessage(report.repository));
-  return new TrustError('TRUST_REFUSED', `content trust refused ${report.repository}@${report.digest}: ${report.policy.unmet ?? 'policy'} requirement not met: ${report.policy.reason ?? 'rejected by policy'}`);
 }
 
 export interface ContentTrustOptions extends Omit<VerifyOptions, 'resolved' | 'keyFiles'> {
