@@ -113,8 +113,9 @@ class UnionFind {
 
 /** The vendor's page for the id, else NVD's, else the advisory's first ADVISORY reference. */
 export function primaryUrlFor(id: string, ecosystem: string, advisory: AdvisoryFacts | undefined): string | undefined {
-  const distro = ecosystem.split(':')[0];
   if (CVE.test(id)) {
+    const colon = ecosystem.indexOf(':');
+    const distro = colon < 0 ? ecosystem : ecosystem.slice(0, colon);
     if (distro === 'Debian') return `https://security-tracker.debian.org/tracker/${id}`;
     if (distro === 'Ubuntu') return `https://ubuntu.com/security/${id}`;
     if (distro === 'Alpine') return `https://security.alpinelinux.org/vuln/${id}`;
@@ -212,7 +213,7 @@ function mergeGroups(pkg: Package, evaluations: readonly Evaluation[], context: 
     let g = groups.get(root);
     if (!g) {
       const cves = umbrella.get(e.match.advisory.id);
-      g = { evaluations: [], ...(cves ? { umbrellaCves: cves } : {}) };
+      g = cves ? { evaluations: [], umbrellaCves: cves } : { evaluations: [] };
       groups.set(root, g);
     }
     g.evaluations.push(e);
@@ -231,7 +232,11 @@ function mergeGroups(pkg: Package, evaluations: readonly Evaluation[], context: 
     const f = decide(pkg, g, context);
     if (!f) continue;
     findings.push(f);
-    if (CVE.test(f.id)) byCve.set(f.id, [...(byCve.get(f.id) ?? []), f]);
+    if (CVE.test(f.id)) {
+      const same = byCve.get(f.id);
+      if (same) same.push(f);
+      else byCve.set(f.id, [f]);
+    }
   }
   for (const g of umbrellas) {
     const covered = g.umbrellaCves!.every((c) => seenCves.has(c));
