@@ -8,7 +8,7 @@
 import type { AdvisoryEvent, AffectedMatch, AffectedPackage, AffectedRange, MatchEvidence } from '../../core/index.js';
 import { schemeForEcosystem, schemeForRange } from '../versions/all.js';
 import { inRange } from '../versions/range.js';
-import type { VersionScheme } from '../versions/scheme.js';
+import { comparerFor, type VersionScheme } from '../versions/scheme.js';
 import type { MatchQuery, Verdict } from './matcher.js';
 
 export type { MatchEvidence } from '../../core/index.js';
@@ -124,10 +124,11 @@ function judgeOnce(version: string, affected: AffectedPackage): Verdict {
   }
   if (affected.versions && affected.versions.length > 0) {
     ecoScheme.parse(query.version);
+    const compare = comparerFor(ecoScheme, query.version); // ecoScheme.compare(query.version, ·), parsed once
     for (const v of affected.versions) {
       let same = false;
       try {
-        same = ecoScheme.compare(query.version, v) === 0;
+        same = compare(v) === 0;
       } catch {
         same = v === query.version;
       }
@@ -163,13 +164,12 @@ export function entryFeed(affected: AffectedPackage): string {
 /** The evidence of one matched entry (of its advisory, only the id is read). */
 export function evidenceOf(match: Pick<AffectedMatch, 'affected'> & { readonly advisory: { readonly id: string } }, query: MatchQuery, verdict: Verdict, distribution: boolean): MatchEvidence {
   const vendor = distribution ? match.affected.sourceRecord || match.advisory.id : undefined;
-  return {
-    feed: entryFeed(match.affected),
-    advisoryId: match.advisory.id,
-    ...(vendor ? { vendorRecord: vendor } : {}),
-    ecosystem: query.ecosystem,
-    queriedName: query.name,
-    range: verdict.range,
-    scheme: verdict.scheme,
-  };
+  // Built by assignment in this key order (no spread of a temporary object per finding).
+  const evidence = { feed: entryFeed(match.affected), advisoryId: match.advisory.id } as { -readonly [K in keyof MatchEvidence]: MatchEvidence[K] };
+  if (vendor) evidence.vendorRecord = vendor;
+  evidence.ecosystem = query.ecosystem;
+  evidence.queriedName = query.name;
+  evidence.range = verdict.range;
+  evidence.scheme = verdict.scheme;
+  return evidence;
 }

@@ -69,6 +69,15 @@ export interface MatchOptions {
 /** An affected entry as matching meets it: its advisory is there when the store's lookup already loaded it. */
 type Entry = AffectedEntry & { readonly advisory?: Advisory };
 
+/** Who handles a package, what it asks the store, and where each query's answer is among the run's distinct lookups. */
+interface Planned {
+  readonly matcher: Matcher;
+  readonly queries: readonly MatchQuery[];
+  /** Where this package's queries' places among the run's distinct lookups start in the run's `slots`. */
+  readonly first: number;
+  readonly warnings: readonly string[];
+}
+
 /** An entry judged against one query of one package, before its advisory is loaded. */
 interface Judged {
   readonly entry: Entry;
@@ -77,25 +86,18 @@ interface Judged {
 }
 
 /**
- * The lookups of one run, by (ecosystem, name): from `findEntriesBatch` when
- * the store has it (entries without advisories), else from the lookups that
- * load advisories with them.
+ * The answers to the distinct lookups of one run, in their order: from
+ * `findEntriesBatch` when the store has it (entries without advisories), else
+ * from the lookups that load advisories with them.
  */
-async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promise<Map<string, readonly Entry[]>> {
-  const out = new Map<string, readonly Entry[]>();
+async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promise<(readonly Entry[])[]> {
   const asked: readonly AffectedQuery[] = pending;
-  const keyOf = (q: MatchQuery): string => `${q.ecosystem}\u0000${q.name}`;
   const withAdvisory = (matches: readonly AffectedMatch[]): Entry[] => matches.map((m) => ({ advisoryId: m.advisory.id, affected: m.affected, advisory: m.advisory }));
-  if (asked.length === 0) return out;
-  if (store.findEntriesBatch) {
-    const answers = await store.findEntriesBatch(asked);
-    pending.forEach((q, i) => out.set(keyOf(q), answers[i]!));
-  } else if (store.findAffectedBatch) {
-    const answers = await store.findAffectedBatch(asked);
-    pending.forEach((q, i) => out.set(keyOf(q), withAdvisory(answers[i]!)));
-  } else {
-    for (const q of pending) out.set(keyOf(q), withAdvisory(await store.findAffected(q.ecosystem, q.name)));
-  }
+  if (asked.length === 0) return [];
+  if (store.findEntriesBatch) return store.findEntriesBatch(asked);
+  if (store.findAffectedBatch) return (await store.findAffectedBatch(asked)).map(withAdvisory);
+  const out: Entry[][] = [];
+  for (const q of pending) out.push(withAdvisory(await store.findAffected(q.ecosystem, q.name)));
   return out;
 }
 
@@ -104,13 +106,14 @@ async function lookups(store: MatchStore, pending: readonly MatchQuery[]): Promi
  * vulnerable, else undefined (then nothing of it is kept). An entry whose
  * versions cannot be compared is left out, with one warning per package.
  */
-function judgePackage(pkg: Package, queries: readonly MatchQuery[], matcher: Matcher, found: ReadonlyMap<string, readonly Entry[]>, warn: (message: string) => void): Judged[] | undefined {
+function judgePackage(pkg: Package, plan: Planned, slots: readonly number[], found: readonly (readonly Entry[])[], warn: (message: string) => void): Judged[] | undefined {
+  const { queries, first, matcher } = plan;
   const judged: Judged[] = [];
   let vulnerable = false;
   let versionWarned = false;
-  for (const query of queries) {
-    const entries = found.get(`${query.ecosystem}\u0000${query.name}`) ?? [];
-    for (const entry of entries) {
+  for (let q = 0; q < queries.length; q++) {
+    const query = queries[q]!;
+    for (const entry of found[slots[first + q]!]!) {
       let verdict: Verdict;
       try {
         verdict = matcher.vulnerable(query, entry.affected);
@@ -159,36 +162,35 @@ async function matchOnce(inventory: Inventory, store: MatchStore, options: Match
   // First pass: who handles each package and what it asks the store, so that a store able to answer
   // many lookups at once (one query per ecosystem) gets them all together. The matchers' warnings are
   // kept per package and given in the second pass, in the order one pass would give them.
-  interface Planned {
-    readonly matcher: Matcher;
-    readonly queries: readonly MatchQuery[];
-    readonly warnings: readonly string[];
-  }
   const plans: (Planned | undefined)[] = [];
   const pending: MatchQuery[] = [];
   /** The ecosystems OS packages were looked up in, and how many packages asked (vendor-feeds.ts). */
   const osEcosystems = new Set<string>();
   let osPackagesAsked = 0;
-  const pendingKeys = new Set<string>();
+  /** (ecosystem, name) → its place in `pending` (and in the answers); `slots`: that place for every query of every plan. */
+  const pendingIndex = new Map<string, number>();
+  const slots: number[] = [];
   for (const pkg of inventory.packages) {
     const matcher = matchers.find((m) => m.filter(pkg, os));
     if (!matcher || (matcher.distribution && !distroOk)) {
-      plans.push(matcher ? { matcher, queries: [], warnings: [] } : undefined);
+      plans.push(matcher ? { matcher, queries: [], first: 0, warnings: [] } : undefined);
       continue;
     }
     let warnings: string[] | undefined;
     const queries = matcher.query(pkg, os, (message) => (warnings ??= []).push(message));
-    plans.push({ matcher, queries, warnings: warnings ?? NO_WARNINGS });
+    plans.push({ matcher, queries, first: slots.length, warnings: warnings ?? NO_WARNINGS });
     if (matcher.distribution && queries.length > 0) {
       osPackagesAsked++;
       for (const q of queries) osEcosystems.add(q.ecosystem);
     }
     for (const q of queries) {
       const key = `${q.ecosystem}\u0000${q.name}`;
-      if (!pendingKeys.has(key)) {
-        pendingKeys.add(key);
+      let at = pendingIndex.get(key);
+      if (at === undefined) {
+        pendingIndex.set(key, (at = pending.length));
         pending.push(q);
       }
+      slots.push(at);
     }
   }
   const found = await lookups(store, pending);
@@ -211,7 +213,7 @@ async function matchOnce(inventory: Inventory, store: MatchStore, options: Match
     for (const message of plan.warnings) warn(message);
     // A package none of whose entries is vulnerable has no finding (merging decides only vulnerable
     // evidence), so its advisories are never loaded and its verdicts are not kept.
-    const judged = judgePackage(pkg, plan.queries, matcher, found, warn);
+    const judged = judgePackage(pkg, plan, slots, found, warn);
     if (judged) vulnerable.push({ pkg, matcher, judged });
   }
   if (unmatchedOsPackages > 0) {

@@ -88,33 +88,44 @@ function vendorRank(e: Evaluation): number {
   return 2;
 }
 
-class UnionFind {
-  readonly #parent = new Map<string, string>();
-  find(x: string): string {
-    if (!this.#parent.has(x)) {
-      this.#parent.set(x, x);
-      return x;
+/**
+ * Ids joined into vulnerabilities: each id a node (a number, by a Map from the id), a forest
+ * of parents in an array. One Map lookup per id met instead of several per union (the ids'
+ * own Map of parents); which node is a root does not matter, only which ids share one.
+ */
+class IdGroups {
+  readonly #node = new Map<string, number>();
+  readonly #parent: number[] = [];
+  node(id: string): number {
+    let n = this.#node.get(id);
+    if (n === undefined) {
+      n = this.#parent.length;
+      this.#node.set(id, n);
+      this.#parent.push(n);
     }
-    let root = x;
-    while (this.#parent.get(root) !== root) root = this.#parent.get(root)!;
-    while (this.#parent.get(x) !== root) {
-      const next = this.#parent.get(x)!;
-      this.#parent.set(x, root);
-      x = next;
-    }
-    return root;
+    return n;
   }
-  union(a: string, b: string): void {
-    const ra = this.find(a);
-    const rb = this.find(b);
-    if (ra !== rb) this.#parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
+  root(n: number): number {
+    const parent = this.#parent;
+    while (parent[n] !== n) {
+      const up = parent[parent[n]!]!;
+      parent[n] = up; // path halving
+      n = up;
+    }
+    return n;
+  }
+  union(a: number, b: number): void {
+    const ra = this.root(a);
+    const rb = this.root(b);
+    if (ra !== rb) this.#parent[Math.max(ra, rb)] = Math.min(ra, rb);
   }
 }
 
 /** The vendor's page for the id, else NVD's, else the advisory's first ADVISORY reference. */
 export function primaryUrlFor(id: string, ecosystem: string, advisory: AdvisoryFacts | undefined): string | undefined {
-  const distro = ecosystem.split(':')[0];
   if (CVE.test(id)) {
+    const colon = ecosystem.indexOf(':');
+    const distro = colon < 0 ? ecosystem : ecosystem.slice(0, colon);
     if (distro === 'Debian') return `https://security-tracker.debian.org/tracker/${id}`;
     if (distro === 'Ubuntu') return `https://ubuntu.com/security/${id}`;
     if (distro === 'Alpine') return `https://security.alpinelinux.org/vuln/${id}`;
@@ -194,28 +205,40 @@ export function mergeLoaded(pkg: Package, evaluations: readonly Evaluation[], co
 }
 
 function mergeGroups(pkg: Package, evaluations: readonly Evaluation[], context: LoadedMergeContext): Finding[] {
-  const uf = new UnionFind();
+  // An advisory's evaluations are usually next to each other (its entries for the package): the
+  // same advisory again joins nothing new (an id is left out only if an umbrella advisory met
+  // before has it, and none was met in between), so it is skipped.
+  const ids = new IdGroups();
   const umbrella = new Map<string, readonly string[]>();
+  let previous: AdvisoryFacts | undefined;
   for (const e of evaluations) {
     const a = e.match.advisory;
-    const { all: ids, cves } = derivedOf(a);
-    uf.find(a.id);
+    if (a === previous) continue;
+    previous = a;
+    const { all, cves } = derivedOf(a);
+    const own = ids.node(a.id);
     if (cves.length > 1) {
       umbrella.set(a.id, cves);
       continue;
     }
-    for (const id of ids) if (!umbrella.has(id)) uf.union(a.id, id);
+    for (const id of all) if (!umbrella.has(id)) ids.union(own, ids.node(id));
   }
-  const groups = new Map<string, { evaluations: Evaluation[]; umbrellaCves?: readonly string[] }>();
+  const groups = new Map<number, { evaluations: Evaluation[]; umbrellaCves?: readonly string[] }>();
+  let g: { evaluations: Evaluation[]; umbrellaCves?: readonly string[] } | undefined;
+  previous = undefined;
   for (const e of evaluations) {
-    const root = uf.find(e.match.advisory.id);
-    let g = groups.get(root);
-    if (!g) {
-      const cves = umbrella.get(e.match.advisory.id);
-      g = { evaluations: [], ...(cves ? { umbrellaCves: cves } : {}) };
-      groups.set(root, g);
+    const a = e.match.advisory;
+    if (a !== previous) {
+      previous = a;
+      const root = ids.root(ids.node(a.id));
+      g = groups.get(root);
+      if (!g) {
+        const cves = umbrella.get(a.id);
+        g = cves ? { evaluations: [], umbrellaCves: cves } : { evaluations: [] };
+        groups.set(root, g);
+      }
     }
-    g.evaluations.push(e);
+    g!.evaluations.push(e);
   }
 
   const findings: Finding[] = [];
@@ -231,7 +254,11 @@ function mergeGroups(pkg: Package, evaluations: readonly Evaluation[], context: 
     const f = decide(pkg, g, context);
     if (!f) continue;
     findings.push(f);
-    if (CVE.test(f.id)) byCve.set(f.id, [...(byCve.get(f.id) ?? []), f]);
+    if (CVE.test(f.id)) {
+      const same = byCve.get(f.id);
+      if (same) same.push(f);
+      else byCve.set(f.id, [f]);
+    }
   }
   for (const g of umbrellas) {
     const covered = g.umbrellaCves!.every((c) => seenCves.has(c));

@@ -9,9 +9,10 @@ import type { AffectedQuery, FindOptions } from './store.js';
 
 /**
  * A row of the match table (or, below schema v5, the same columns from `affected` joined with `records`),
- * read as an array (`raw()`): no object per row, the columns in this order.
+ * read as an array (`raw()`): no object per row, the columns in this order. Not the ecosystem: each
+ * query asks one, and a column read is a string made per row.
  */
-export type EntryRow = [ecosystem: string, pkg: string, purl: string | null, ranges: string, versions: string | null, fixed: string | null, status: string, sourceRecord: string, advisory: string];
+export type EntryRow = [pkg: string, purl: string | null, ranges: string, versions: string | null, fixed: string | null, status: string, sourceRecord: string, advisory: string];
 
 /**
  * Affected entries from match rows. The JSON of ranges and version lists
@@ -37,7 +38,7 @@ export class EntryParser {
 
   /** The entry of a row; `ecosystem` and `name` are the caller's strings for the row's (equal) ones. */
   entry(row: EntryRow, ecosystem: string, name: string): AffectedPackage {
-    const [, , purlText, rangesText, versionsText, fixed, statusText, sourceRecordText] = row;
+    const [, purlText, rangesText, versionsText, fixed, statusText, sourceRecordText] = row;
     const purl = purlText === null ? null : this.intern(purlText);
     const status = this.intern(statusText);
     const sourceRecord = this.intern(sourceRecordText);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Advisory, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
 import { affectedFromRow, BodyRebuilder, droppableBody, type AffectedRow, type EntryText } from './body.js';
-import { timeOf, uniq } from './merge.js';
+import { mergeFacts, timeOf, uniq } from './merge.js';
 import { RECORD_FACTS_VERSION } from './schema.js';
 import { StoreError, type AdvisoryFacts, type UpsertResult } from './store.js';
 
@@ -377,4 +377,13 @@ export class RecordTables {
 function withoutAffected(record: Advisory): AdvisoryFacts {
   const { affected: _affected, ...facts } = record;
   return facts;
+}
+
+/**
+ * `mergeFacts` of one id's records, without copying a record that is alone and has no `withdrawn`
+ * (most of them): the copy would hold the same keys in the same order, and matching loads thousands.
+ */
+export function mergedFactsOf(records: readonly AdvisoryFacts[] | undefined): AdvisoryFacts | undefined {
+  if (records?.length === 1 && !Object.hasOwn(records[0]!, 'withdrawn')) return records[0];
+  return mergeFacts(records ?? []);
 }

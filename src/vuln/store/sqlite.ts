@@ -25,8 +25,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { describeKind, normalizePackageName, type Advisory, type AffectedMatch } from '../../core/index.js';
 import { EntryParser, planBatch, type EntryRow } from './batch.js';
-import { mergeFacts, mergeRecords } from './merge.js';
-import { affectedFromRow, RecordTables, type AffectedRow } from './records.js';
+import { mergeRecords } from './merge.js';
+import { affectedFromRow, mergedFactsOf, RecordTables, type AffectedRow } from './records.js';
 import { buildBulkIndexes, dropBulkIndexes, MATCH_ENTRIES_VERSION, migrate, SCHEMA_VERSION } from './schema.js';
 import { ReadSnapshots } from './sqlite-snapshot.js';
 import { contentDigest, ecosystemsHeld, feedSources, forgetCounts, hasKeptCounts, keepCounts, markFeedImported, rowCounts, storeStatus } from './status.js';
@@ -97,7 +97,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
 
   private prepare(hasMatchTable: boolean) {
     const db = this.db;
-    const entryColumns = 'ecosystem, package, purl, ranges, versions, fixed, status, source_record';
+    const entryColumns = 'package, purl, ranges, versions, fixed, status, source_record'; // the ecosystem is the one asked
     // Below v5 (a database opened read-only, never migrated) the same rows come from the join, ordered alike.
     // The third parameter is 1 to include withdrawn advisories' entries, 0 to leave them out.
     const findEntriesMany = hasMatchTable
@@ -211,7 +211,7 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
     }
     const loaded = this.#records.factsByIds(missing);
     for (const id of missing) {
-      const facts = mergeFacts(loaded.get(id) ?? []);
+      const facts = mergedFactsOf(loaded.get(id));
       if (facts === undefined) this.remember(id, undefined);
       else {
         if (this.#facts.size >= MERGED_MEMO_LIMIT) this.#facts.clear();
@@ -297,11 +297,11 @@ export class SqliteAdvisoryStore implements AdvisoryStore {
       let pkg: string | undefined;
       let list: AffectedEntry[] = [];
       for (const row of this.#stmts.findEntriesMany.iterate(ecosystem, JSON.stringify([...names]), options.includeWithdrawn ? 1 : 0)) {
-        if (row[1] !== pkg) {
-          pkg = row[1];
+        if (row[0] !== pkg) {
+          pkg = row[0];
           list = answers.get(`${flag}\u0000${ecosystem}\u0000${pkg}`)!;
         }
-        list.push({ advisoryId: parsed.intern(row[8]), affected: parsed.entry(row, ecosystem, pkg) });
+        list.push({ advisoryId: parsed.intern(row[7]), affected: parsed.entry(row, ecosystem, pkg) });
       }
     }
     for (const [key, entries] of answers) {

@@ -12,7 +12,7 @@
  * intends (`[{introduced:"0"},{fixed:"1.5"},{introduced:"2.0"},{fixed:"2.3"}]`).
  */
 import { VersionError } from './errors.js';
-import type { Ordering, VersionScheme } from './scheme.js';
+import { comparerFor, type Ordering, type VersionScheme } from './scheme.js';
 
 /** One OSV event; OSV's `last_affected` and our `lastAffected` are both accepted. */
 export type RangeEvent =
@@ -110,10 +110,19 @@ function prepare(range: readonly RangeEvent[] | SimpleRange): Prepared {
 function sortedFor(scheme: VersionScheme, p: Prepared): readonly Event[] {
   let sorted = p.sorted.get(scheme.name);
   if (!sorted) {
-    sorted = [...p.events].sort((a, b) => compareEvents(scheme, a, b)); // a throw leaves nothing cached
+    // Events are usually written in order: then they are their own sorted list (no copy, no sort). The
+    // check asks the comparator exactly what V8's stable sort (TimSort) asks first, compare(e[i], e[i-1])
+    // along the list, and an ascending run the length of the list is what that sort leaves as it is; so
+    // the answer, and a throw, are the sort's. A throw leaves nothing cached.
+    sorted = ascending(scheme, p.events) ? p.events : [...p.events].sort((a, b) => compareEvents(scheme, a, b));
     p.sorted.set(scheme.name, sorted);
   }
   return sorted;
+}
+
+function ascending(scheme: VersionScheme, events: readonly Event[]): boolean {
+  for (let i = 1; i < events.length; i++) if (compareEvents(scheme, events[i]!, events[i - 1]!) < 0) return false;
+  return true;
 }
 
 /**
@@ -123,18 +132,19 @@ function sortedFor(scheme: VersionScheme, p: Prepared): readonly Event[] {
  */
 export function inRange(scheme: VersionScheme, version: string, range: readonly RangeEvent[] | SimpleRange): boolean {
   const p = prepare(range);
+  const compare = comparerFor(scheme, version); // scheme.compare(version, ·), the version parsed once
   const limits = p.limits;
-  if (limits.length > 0 && !limits.some((l) => l.version === '*' || scheme.compare(version, l.version) < 0)) return false;
+  if (limits.length > 0 && !limits.some((l) => l.version === '*' || compare(l.version) < 0)) return false;
 
   const sorted = sortedFor(scheme, p);
   let affected = false;
   for (const e of sorted) {
     if (e.kind === 'introduced') {
-      if (e.version === '0' || scheme.compare(version, e.version) >= 0) affected = true;
+      if (e.version === '0' || compare(e.version) >= 0) affected = true;
     } else if (e.kind === 'fixed') {
-      if (scheme.compare(version, e.version) >= 0) affected = false;
+      if (compare(e.version) >= 0) affected = false;
     } else if (e.kind === 'last_affected') {
-      if (scheme.compare(version, e.version) > 0) affected = false;
+      if (compare(e.version) > 0) affected = false;
     }
   }
   return affected;

@@ -96,10 +96,29 @@ function memoise<P>(parse: (version: string) => P): (version: string) => P {
   };
 }
 
+/** Schemes whose `compare` is the derived one: `compareParsed(parse(a), parse(b))`. */
+const COMPARES_PARSED = new WeakSet<VersionScheme>();
+
+/**
+ * `(other) => scheme.compare(version, other)`, for one version compared with
+ * many (an entry's ranges and listed versions): where `compare` is the derived
+ * one, `version` is parsed once, at the first call (so an invalid one throws
+ * where `compare` would, and only if a comparison is made), and each call is
+ * `compareParsed(thatParse, parse(other))` — the derived `compare` with its
+ * first parse (a memo lookup) done already; the results and errors are
+ * `compare`'s, as parsing is a pure function. Otherwise it is `compare`.
+ */
+export function comparerFor(scheme: VersionScheme, version: string): (other: string) => Ordering {
+  if (!COMPARES_PARSED.has(scheme)) return (other) => scheme.compare(version, other);
+  const defined = scheme as DefinedScheme<ParsedVersion>;
+  let parsed: ParsedVersion | undefined;
+  return (other) => defined.compareParsed((parsed ??= defined.parse(version)), defined.parse(other));
+}
+
 export function defineScheme<P extends ParsedVersion>(parts: SchemeParts<P>): DefinedScheme<P> {
   const { name, compareParsed } = parts;
   const parse = memoise(parts.parse);
-  return Object.freeze({
+  const scheme: DefinedScheme<P> = Object.freeze({
     name,
     parse,
     compareParsed,
@@ -114,4 +133,6 @@ export function defineScheme<P extends ParsedVersion>(parts: SchemeParts<P>): De
       }
     },
   });
+  if (!parts.compare) COMPARES_PARSED.add(scheme);
+  return scheme;
 }

@@ -56,6 +56,26 @@ describe('inRange: OSV SEMVER/ECOSYSTEM semantics', () => {
     assert.equal(inRange(pep440, '2.0', [{ introduced: '1.0' }, { fixed: '2.0.0' }]), false);
   });
 
+  test('events in order and the same events shuffled give the same answers (an ordered list is used as it is)', () => {
+    const ordered: RangeEvent[] = [{ introduced: '0' }, { fixed: '1.0~rc1-1' }, { introduced: '1:0.5-1' }, { last_affected: '1:0.9-2' }];
+    const shuffled: RangeEvent[] = [ordered[3]!, ordered[1]!, ordered[2]!, ordered[0]!];
+    const versions = ['0.1-1', '1.0~beta-1', '1.0~rc1-1', '1.0-1', '1:0.4-9', '1:0.5-1', '1:0.9-2', '1:0.9-2+deb1', '2:0'];
+    const expected = ['0.1-1', '1.0~beta-1', '1:0.5-1', '1:0.9-2'];
+    assert.deepEqual(versions.filter((v) => inRange(dpkg, v, ordered)), expected);
+    assert.deepEqual(versions.filter((v) => inRange(dpkg, v, shuffled)), expected);
+    // Equal versions: introduced is applied before fixed whichever is written first.
+    assert.equal(inRange(pep440, '2.0', [{ introduced: '2.0' }, { fixed: '2.0.0' }]), false);
+    assert.equal(inRange(pep440, '2.0', [{ fixed: '2.0.0' }, { introduced: '2.0' }]), false);
+    assert.equal(inRange(pep440, '2.0', [{ introduced: '2.0' }, { last_affected: '2.0.0' }]), true);
+  });
+
+  test('a range with an event version the scheme cannot order throws on every call (nothing kept)', () => {
+    const events: RangeEvent[] = [{ introduced: '1.0.0' }, { fixed: 'not a version' }];
+    const code = (e: unknown) => e instanceof VersionError && e.code === 'VERSION_INVALID';
+    assert.throws(() => inRange(semver, '1.5.0', events), code);
+    assert.throws(() => inRange(semver, '1.5.0', events), code);
+  });
+
   test('inAnyRange', () => {
     const ranges = [[{ introduced: '0' }, { fixed: '1.0.0' }], { introduced: '2.0.0', fixed: '2.2.0' }];
     assert.deepEqual(ALL.filter((v) => inAnyRange(semver, v, ranges)), ['0.0.1', '0.9.0', '1.0.0-rc.1', '2.0.0']);

@@ -135,6 +135,12 @@ describe('pep440', () => {
     assertAscending(pep440, ['9007199254740992', '9007199254740993']);
     assertAscending(pep440, ['1.99999999999999999998', '1.99999999999999999999']);
     assertAscending(pep440, ['1.0.post18446744073709551616', '1.0.post18446744073709551617']);
+    // Every BigInt part of the order past 2^53 (the comparison uses relational operators, not a difference).
+    assertAscending(pep440, ['18446744073709551616!1.0', '18446744073709551617!1.0']);
+    assertAscending(pep440, ['1.0a18446744073709551616', '1.0a18446744073709551617', '1.0b0', '1.0rc18446744073709551617', '1.0']);
+    assertAscending(pep440, ['1.0.dev18446744073709551616', '1.0.dev18446744073709551617', '1.0']);
+    assertAscending(pep440, ['1.0+18446744073709551616', '1.0+18446744073709551617']);
+    assertEqual(pep440, ['1.0a18446744073709551617', '1.0.0alpha018446744073709551617']);
   });
 });
 
