@@ -8,7 +8,7 @@ import type { Digest, Finding, SeverityLevel } from '../core/index.js';
 import type { Action, Principal } from './auth/principal.js';
 import type { AccessEntry } from './auth/scopes.js';
 import type { ProjectSettingsProvider, PushGuardOptions } from './gc/index.js';
-import type { ManifestRecord } from './metadata/store.js';
+import type { ManifestEntry, ManifestRecord } from './metadata/store.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadSessions } from './upload-sessions.js';
@@ -124,7 +124,7 @@ export type PolicyDecision =
 /** Decides whether a manifest may be served on pull (unsigned, critically vulnerable…). */
 export interface PullPolicy {
   /** `tag` when the client asked by tag. */
-  check(record: ManifestRecord, tag?: string): Promise<PolicyDecision>;
+  check(record: ManifestEntry, tag?: string): Promise<PolicyDecision>;
 }
 
 export type Access = 'pull' | 'push' | 'delete';
