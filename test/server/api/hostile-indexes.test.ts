@@ -136,7 +136,7 @@ test('referrers of a subject are listed without reading their layers', async () 
   const configBytes = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, n: 'referrers' });
   const config = { digest: await pushBlob(app, 'team/refs', configBytes), size: Buffer.byteLength(configBytes) };
   const layer = await pushBlob(app, 'team/refs', 'a referrer layer');
-  const subject = digestOf('any subject');
+  const subject = digestOf('one subject');
   for (let i = 0; i < 3; i++) {
     const bytes = Buffer.from(JSON.stringify(imageManifest(config, Array.from({ length: WIDE }, () => ({ digest: layer, size: 16 })), { subject: { mediaType: OCI_MANIFEST, digest: subject, size: 1 }, annotations: { n: String(i) } })));
     assert.equal((await putManifest(app, 'team/refs', `r${i}`, bytes, OCI_MANIFEST)).statusCode, 201);
