@@ -12,6 +12,7 @@ import type { ManifestEntry, ManifestRecord } from './metadata/store.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadSessions } from './upload-sessions.js';
+import type { BodyBudget } from './body-budget.js';
 
 /** Who made the request an event came from: the signed-in principal's name (user or robot), absent for anonymous callers. */
 export interface EventActor {
@@ -241,6 +242,8 @@ export interface RegistryServices {
   readonly notary?: NotaryService;
   /** Open upload sessions per client (the cap); `buildApp` makes one when absent. Shared with the purger. */
   readonly uploads?: UploadSessions;
+  /** Bytes of manifest and Notary bodies held in memory at once (body-budget.ts); `buildApp` makes one when absent. */
+  readonly bodyBudget?: BodyBudget;
   /** Per-project settings: quotas are checked against them on push (gc/quota.ts); none when absent. */
   readonly projects?: ProjectSettingsProvider;
   /** How pushes wait for a blob a garbage collector is deleting (gc/push-guard.ts). */
