@@ -10,7 +10,7 @@ import { isPortcullisError } from '../../../core/errors.js';
 import { httpStatusOf, ServeError, type ServeErrorCode } from '../../errors.js';
 import { isStorageFull } from '../../log.js';
 import type { RegistryLimits, RegistryServices } from '../../services.js';
-import type { UploadSessions } from '../../upload-sessions.js';
+import { UploadSessions } from '../../upload-sessions.js';
 import type { BodyBudget } from '../../body-budget.js';
 import type { Caller } from './access.js';
 
@@ -96,12 +96,13 @@ export async function readBodyCapped(ctx: V2Context, maxBytes: number, what: str
   const chunks: Buffer[] = [];
   let total = 0;
   const budget = ctx.services.bodyBudget;
+  const client = UploadSessions.clientOf(ctx.principal, ctx.request.ip);
   try {
     for await (const chunk of ctx.body) {
       const buf = chunk as Buffer;
       total += buf.length;
       if (total > maxBytes) throw tooLarge(what, maxBytes);
-      if (!budget.take(buf.length)) {
+      if (!budget.take(client, buf.length)) {
         total -= buf.length;
         throw overBudget(ctx, what);
       }
@@ -112,7 +113,7 @@ export async function readBodyCapped(ctx: V2Context, maxBytes: number, what: str
     throw new ServeError('BLOB_UPLOAD_INVALID', `${what}: the request body ended early`, { cause: error });
   } finally {
     // Held while it streams in (what a trickler makes us keep); the whole body, once read, is the handler's.
-    budget.give(total);
+    budget.give(client, total);
   }
   if (declared !== undefined && total !== declared) {
     throw new ServeError('SIZE_INVALID', `${what}: received ${total} bytes, Content-Length said ${declared}`);
