@@ -12,6 +12,7 @@ import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SignJWT } from 'jose';
+import { parseV2Path } from '../../../src/server/api/v2/route.js';
 import { loadTokenKeys } from '../../../src/server/auth/token-keys.js';
 import { pushImage } from '../api/helpers.js';
 import { accountsRegistry, ADMIN_PASSWORD, api, basic, claimsOf, REALM, SERVICE, tokenFor, type AccountsRegistry } from './accounts-registry.js';
@@ -92,6 +93,10 @@ test('a pull token for team/app opens nothing else, however the name is spelled'
     // 401: a client (inject, curl without --path-as-is) folds `..` into other/app, which the token does not carry.
     assert.ok([400, 401, 404].includes(res.statusCode), `${url}: ${res.statusCode}`);
     assert.doesNotMatch(res.body, /"tags"/, url);
+  }
+  // On the wire (curl --path-as-is) the path arrives unfolded: the name grammar refuses it before any access check.
+  for (const path of ['/v2/team/app/../../other/app/tags/list', '/v2/team/./app/tags/list', '/v2/team%2fapp/tags/list', '/v2/team/app%2f..%2fother/tags/list', '/v2/Team/app/tags/list']) {
+    assert.deepEqual(parseV2Path(path), { kind: 'invalid', what: 'name' }, path);
   }
   const push = await r.app.inject({ method: 'POST', url: '/v2/team/app/blobs/uploads/', headers: { authorization: `Bearer ${token}` } });
   assert.equal(push.statusCode, 401, 'a pull token does not push, even for an administrator');
