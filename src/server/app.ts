@@ -19,6 +19,7 @@ import { isStorageFull, silentLog, type RegistryLog } from './log.js';
 import { factsOf } from './request-facts.js';
 import type { RegistryLimits, RegistryServices } from './services.js';
 import { UploadSessions } from './upload-sessions.js';
+import { BodyBudget } from './body-budget.js';
 
 export type RegistryPlugin = (app: FastifyInstance) => void | Promise<void>;
 
@@ -38,7 +39,7 @@ const V2_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 const SUCCESS_HEADERS = ['content-length', 'content-range', 'docker-content-digest', 'etag', 'cache-control', 'accept-ranges', 'location', 'range', 'docker-upload-uuid'];
 
 export function buildApp(given: RegistryServices, options: BuildOptions = {}): FastifyInstance {
-  const services = { ...given, uploads: given.uploads ?? new UploadSessions() };
+  const services = { ...given, uploads: given.uploads ?? new UploadSessions(), bodyBudget: given.bodyBudget ?? new BodyBudget() };
   const limits = liveLimits(services.limits);
   const tls = options.tls;
   const log = options.log ?? silentLog();

@@ -59,7 +59,11 @@ export async function classifyStoredManifest(record: Pick<ManifestRecord, 'media
     return { kind: 'accessory', evidence: 'its config is not an image config (no rootfs of type "layers"): no runtime can run it' };
   }
   if (manifest.layers.length === 0) return { kind: 'image', evidence: 'an image config with no layers' };
+  // A blob's bytes are read once however often it is listed (a 4 MiB manifest lists one blob 28,000 times).
+  const read = new Set<Digest>();
   for (const [index, layer] of manifest.layers.entries()) {
+    if (!declaresLayer(layer.mediaType) && read.has(layer.digest)) continue;
+    read.add(layer.digest);
     const evidence = await runnableLayer(layer, blobs);
     if (evidence) return { kind: 'image', evidence: `an image config, and layer ${index} ${evidence}` };
   }

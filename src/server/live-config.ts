@@ -30,7 +30,7 @@ import type { ProjectSettingsProvider } from './gc/projects.js';
 import { PasswordWorkerPool } from './auth/password-pool.js';
 import { HtpasswdAuthenticator } from './auth/htpasswd.js';
 import type { RegistryConfig } from './config.js';
-import type { MetadataStore, ManifestRecord } from './metadata/store.js';
+import type { MetadataStore, ManifestEntry } from './metadata/store.js';
 import type { Metrics } from './metrics.js';
 import { createPullPolicy } from './policy.js';
 import type { AccessControl, PolicyDecision, PullPolicy, RegistryLimits } from './services.js';
@@ -161,7 +161,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
     knowsUser: (name) => current.htpasswd!.knowsUser(name),
   };
   const pullPolicy: PullPolicy = {
-    async check(record: ManifestRecord, tag?: string): Promise<PolicyDecision> {
+    async check(record: ManifestEntry, tag?: string): Promise<PolicyDecision> {
       const rules = current.policy;
       if (!rules) return ALLOW;
       const decision = await rules.check(record, tag);
@@ -171,7 +171,7 @@ export async function openLiveParts(config: RegistryConfig, options: LivePartsOp
   };
 
   const verdicts: PullPolicy = {
-    async check(record: ManifestRecord): Promise<PolicyDecision> {
+    async check(record: ManifestEntry): Promise<PolicyDecision> {
       return current.policy ? current.policy.check(record) : ALLOW;
     },
   };

@@ -42,7 +42,7 @@ import { type SeverityLevel, type Digest, SEVERITY_ORDER } from '../core/index.j
 import { allowlistedBy, allowlistIndex, allowlistState, expiredNotes, type CveAllowlistEntry, type PolicyEntry } from '../trust/index.js';
 import type { ManifestClassifier } from './artifact.js';
 import { projectOf, type ProjectSettings, type ProjectSettingsProvider } from './gc/projects.js';
-import type { ManifestRecord, MetadataStore, ScanRecord } from './metadata/store.js';
+import type { ManifestEntry, MetadataStore, ScanRecord } from './metadata/store.js';
 import type { DenialKind, PolicyDecision, PullPolicy } from './services.js';
 
 /**
@@ -73,7 +73,7 @@ const ALLOW: PolicyDecision = { allowed: true };
 export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undefined {
   if (!options.denySeverity && !options.requireSignature && !options.projects) return undefined;
   return {
-    async check(record: ManifestRecord, tag?: string): Promise<PolicyDecision> {
+    async check(record: ManifestEntry, tag?: string): Promise<PolicyDecision> {
       try {
         return await decide(record, options, tag);
       } catch (error) {
@@ -88,7 +88,7 @@ export function createPullPolicy(options: PullPolicyOptions): PullPolicy | undef
   };
 }
 
-async function decide(record: ManifestRecord, options: PullPolicyOptions, tag: string | undefined): Promise<PolicyDecision> {
+async function decide(record: ManifestEntry, options: PullPolicyOptions, tag: string | undefined): Promise<PolicyDecision> {
   // Read first (it needs only the name): with no threshold and no signature rule there is nothing to classify.
   const project = projectOf(record.repository);
   const settings: ProjectSettings = options.projects ? await options.projects.settingsFor(project) : {};

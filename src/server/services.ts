@@ -8,10 +8,11 @@ import type { Digest, Finding, SeverityLevel } from '../core/index.js';
 import type { Action, Principal } from './auth/principal.js';
 import type { AccessEntry } from './auth/scopes.js';
 import type { ProjectSettingsProvider, PushGuardOptions } from './gc/index.js';
-import type { ManifestRecord } from './metadata/store.js';
+import type { ManifestEntry, ManifestRecord } from './metadata/store.js';
 import type { MetadataStore } from './metadata/store.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { UploadSessions } from './upload-sessions.js';
+import type { BodyBudget } from './body-budget.js';
 
 /** Who made the request an event came from: the signed-in principal's name (user or robot), absent for anonymous callers. */
 export interface EventActor {
@@ -124,7 +125,7 @@ export type PolicyDecision =
 /** Decides whether a manifest may be served on pull (unsigned, critically vulnerable…). */
 export interface PullPolicy {
   /** `tag` when the client asked by tag. */
-  check(record: ManifestRecord, tag?: string): Promise<PolicyDecision>;
+  check(record: ManifestEntry, tag?: string): Promise<PolicyDecision>;
 }
 
 export type Access = 'pull' | 'push' | 'delete';
@@ -241,6 +242,8 @@ export interface RegistryServices {
   readonly notary?: NotaryService;
   /** Open upload sessions per client (the cap); `buildApp` makes one when absent. Shared with the purger. */
   readonly uploads?: UploadSessions;
+  /** Bytes of manifest and Notary bodies held in memory at once (body-budget.ts); `buildApp` makes one when absent. */
+  readonly bodyBudget?: BodyBudget;
   /** Per-project settings: quotas are checked against them on push (gc/quota.ts); none when absent. */
   readonly projects?: ProjectSettingsProvider;
   /** How pushes wait for a blob a garbage collector is deleting (gc/push-guard.ts). */

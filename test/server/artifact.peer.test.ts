@@ -83,3 +83,29 @@ test('accessories stay accessories', async () => {
   ];
   for (const [what, result] of cases) assert.equal(result.kind, 'accessory', `${what}: ${result.evidence}`);
 });
+
+test('a blob listed 2,000 times is read once; a different blob after them is still read (and makes it an image)', async () => {
+  const reads = new Map<string, number>();
+  const counting = new Proxy(blobs, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const bound = (value as (...args: unknown[]) => unknown).bind(target);
+      if (property !== 'read') return bound;
+      return (digest: string, ...rest: unknown[]) => {
+        reads.set(digest, (reads.get(digest) ?? 0) + 1);
+        return bound(digest, ...rest);
+      };
+    },
+  });
+  const repeated = await put(json);
+  const hidden = await put(tar);
+  const layers = [...Array.from({ length: 2000 }, () => ({ mediaType: 'application/octet-stream', ...repeated })), { mediaType: 'application/octet-stream', ...hidden }];
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...(await put(IMAGE_CONFIG)) }, layers }));
+  const { digest } = await put(manifest);
+  const result = await classifyStoredManifest({ mediaType: OCI_MANIFEST, digest }, counting);
+  assert.equal(result.kind, 'image');
+  assert.match(result.evidence, /^an image config, and layer 2000 is a tar stream despite its media type application\/octet-stream$/);
+  assert.equal(reads.get(repeated.digest), 1, 'the repeated blob is sniffed once, not 2,000 times');
+  assert.equal(reads.get(hidden.digest), 1);
+});

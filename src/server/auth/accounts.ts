@@ -5,7 +5,9 @@
  * token flow. Who is calling comes from:
  * - a Bearer token (tokens.ts), checked, then its subject looked up now: a
  *   deleted user, or a revoked or expired robot, is refused even with a token
- *   that has not expired, and an administrator flag is the current one;
+ *   that has not expired, and so is a token older than its subject's account
+ *   (a name deleted and made again is a new account); an administrator flag
+ *   is the current one;
  * - Basic credentials: a user's password (argon2id, or bcrypt from the
  *   htpasswd file; credential-check.ts: worker threads, failed-login limits,
  *   verified cache), a robot's secret (robot-secrets.ts, under the same
@@ -107,7 +109,7 @@ export class AccountsAccess implements AccessControl {
     if (typeof verified === 'string') return { ok: false, reason: 'invalid', token: true };
     // The registry's own loopback calls (signature checks) trade the internal token for a bearer token naming
     // `<internal>`: a name no account can have (user names never hold angle brackets), so only that exchange made it.
-    const principal = verified.subject === '' ? ANONYMOUS : verified.subject === principalName(INTERNAL) ? INTERNAL : await this.principalOf(verified.subject);
+    const principal = verified.subject === '' ? ANONYMOUS : verified.subject === principalName(INTERNAL) ? INTERNAL : await this.principalOf(verified.subject, verified.issuedAt, 'access');
     if (!principal) return { ok: false, reason: 'invalid', token: true, user: verified.subject };
     return { ok: true, principal, grants: verified.access };
   }
@@ -135,16 +137,23 @@ export class AccountsAccess implements AccessControl {
     return { ok: true, principal };
   }
 
-  /** The principal a token subject names, as the store says now; undefined when it is gone, revoked or expired. */
-  async principalOf(subject: string, issuedAtSeconds?: number): Promise<Principal | undefined> {
+  /**
+   * The principal a token subject names, as the store says now; undefined when it is gone, revoked or expired,
+   * or when the token (issued at `issuedAtSeconds`) is older than the account: a name deleted and made again
+   * (a robot whose project was deleted and re-created, a user) is a new account, and the old one's tokens are
+   * not its tokens. A refresh token is also refused when issued before the password changed.
+   */
+  async principalOf(subject: string, issuedAtSeconds?: number, use: 'access' | 'refresh' = 'refresh'): Promise<Principal | undefined> {
+    const before = (at: string): boolean => issuedAtSeconds !== undefined && issuedAtSeconds * 1000 < Date.parse(at) - 1000;
     if (subject.startsWith('robot$')) {
       const robot = await this.#store.getRobot(subject);
-      return robot && this.#robotUsable(robot) ? robotPrincipal(robot) : undefined;
+      return robot && this.#robotUsable(robot) && !before(robot.createdAt) ? robotPrincipal(robot) : undefined;
     }
     const account = await this.#store.getUser(subject);
     if (account) {
+      if (before(account.createdAt)) return undefined;
       // A refresh token from before the password changed is refused: a new password signs every client out.
-      if (issuedAtSeconds !== undefined && issuedAtSeconds * 1000 < Date.parse(account.passwordChangedAt) - 1000) return undefined;
+      if (use === 'refresh' && before(account.passwordChangedAt)) return undefined;
       return userPrincipal(account);
     }
     if (this.#htpasswd.has(subject)) return { kind: 'user', name: subject, admin: false, via: 'htpasswd' };

@@ -6,7 +6,7 @@
  * (node-postgres reads `bigint` columns as strings).
  */
 import type { Digest } from '../../core/index.js';
-import type { BlobClaim, BlobRow, ManifestNode, ManifestRecord, TagRecord } from './store.js';
+import type { BlobClaim, BlobRow, ManifestEntry, ManifestNode, ManifestRecord, TagRecord } from './store.js';
 
 export interface ManifestRow {
   repository: string;
@@ -38,12 +38,16 @@ export interface BlobTableRow {
 
 /** A manifest row with its references (in order). */
 export function recordOf(row: ManifestRow, references: readonly string[]): ManifestRecord {
+  return { ...entryOf(row), references: references as Digest[] };
+}
+
+/** A manifest row without its references. */
+export function entryOf(row: ManifestRow): ManifestEntry {
   return {
     repository: row.repository,
     digest: row.digest as Digest,
     mediaType: row.media_type,
     size: Number(row.size),
-    references: references as Digest[],
     pushedAt: row.pushed_at,
     ...(row.artifact_type !== null ? { artifactType: row.artifact_type } : {}),
     ...(row.subject !== null ? { subject: row.subject as Digest } : {}),

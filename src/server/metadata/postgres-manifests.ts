@@ -10,11 +10,11 @@
  */
 import type { Digest } from '../../core/index.js';
 import { limitOf, type Query } from './component-postgres.js';
-import { recordOf, tagOf, type ManifestRow, type TagRow } from './content-rows.js';
+import { entryOf, recordOf, tagOf, type ManifestRow, type TagRow } from './content-rows.js';
 import { beingCollected, missingBlob } from './lifecycle-rules.js';
 import { PostgresPart } from './postgres-connection.js';
 import type { ManifestPart } from './store-parts.js';
-import type { ManifestRecord, Page, PutManifestOptions, TagRecord } from './store.js';
+import type { ManifestEntry, ManifestRecord, Page, PutManifestOptions, TagRecord } from './store.js';
 
 /** A manifest row with its references in order (`manifestSelect`). */
 interface RowWithRefs extends ManifestRow {
@@ -84,6 +84,12 @@ export class PostgresManifests extends PostgresPart implements ManifestPart {
     return row ? recordOf(row, row.refs) : undefined;
   }
 
+  async getManifestEntry(repository: string, digest: Digest): Promise<ManifestEntry | undefined> {
+    const { rows } = await this.c.query(`SELECT m.* FROM ${this.s}.manifests m WHERE m.repository = $1 AND m.digest = $2`, [repository, digest]);
+    const row = rows[0] as ManifestRow | undefined;
+    return row ? entryOf(row) : undefined;
+  }
+
   async repositoriesWithManifest(digest: Digest): Promise<string[]> {
     const { rows } = await this.c.query(`SELECT repository FROM ${this.s}.manifests WHERE digest = $1 ORDER BY repository`, [digest]);
     return rows.map((r: { repository: string }) => r.repository);
@@ -135,10 +141,10 @@ export class PostgresManifests extends PostgresPart implements ManifestPart {
     });
   }
 
-  async listReferrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]> {
+  async listReferrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestEntry[]> {
     const values = artifactType === undefined ? [repository, subject] : [repository, subject, artifactType];
     const { rows } = await this.c.query(referrersSql(this.s, artifactType !== undefined), values);
-    return (rows as RowWithRefs[]).map((row) => recordOf(row, row.refs));
+    return (rows as ManifestRow[]).map(entryOf);
   }
 
   /** Inside a transaction: the first of `digests` the repository has no row of in `table` (its links, or its manifests). */
@@ -157,7 +163,7 @@ function manifestSelect(s: string): string {
       FROM ${s}.manifests m`;
 }
 
-/** A subject's referrers ($1 repository, $2 subject, $3 artifact type when `byType`): an index scan of `manifests_subject` (postgres-plans.peer.test.ts). */
+/** A subject's referrers ($1 repository, $2 subject, $3 artifact type when `byType`), without their references: an index scan of `manifests_subject` (postgres-plans.peer.test.ts). */
 export function referrersSql(s: string, byType: boolean): string {
-  return `${manifestSelect(s)} WHERE m.repository = $1 AND m.subject = $2${byType ? ' AND m.artifact_type = $3' : ''} ORDER BY m.pushed_at, m.digest`;
+  return `SELECT m.* FROM ${s}.manifests m WHERE m.repository = $1 AND m.subject = $2${byType ? ' AND m.artifact_type = $3' : ''} ORDER BY m.pushed_at, m.digest`;
 }

@@ -9,11 +9,11 @@
 import type Database from 'better-sqlite3';
 import type { Digest } from '../../core/index.js';
 import { limitOf } from './component-sqlite.js';
-import { tagOf, type ManifestRow } from './content-rows.js';
+import { entryOf, tagOf, type ManifestRow } from './content-rows.js';
 import { missingBlob } from './lifecycle-rules.js';
 import { SqlitePart, type SqliteConnection } from './sqlite-connection.js';
 import type { ManifestPart } from './store-parts.js';
-import type { ManifestRecord, Page, PutManifestOptions, TagRecord } from './store.js';
+import type { ManifestEntry, ManifestRecord, Page, PutManifestOptions, TagRecord } from './store.js';
 
 export class SqliteManifests extends SqlitePart<ReturnType<typeof prepare>> implements ManifestPart {
   constructor(connection: SqliteConnection) {
@@ -62,6 +62,11 @@ export class SqliteManifests extends SqlitePart<ReturnType<typeof prepare>> impl
     return row ? this.c.record(row) : undefined;
   }
 
+  async getManifestEntry(repository: string, digest: Digest): Promise<ManifestEntry | undefined> {
+    const row = this.s.getManifest.get(repository, digest);
+    return row ? entryOf(row) : undefined;
+  }
+
   async repositoriesWithManifest(digest: Digest): Promise<string[]> {
     return this.s.reposWithManifest.all(digest).map((r) => r.repository);
   }
@@ -100,9 +105,9 @@ export class SqliteManifests extends SqlitePart<ReturnType<typeof prepare>> impl
     })();
   }
 
-  async listReferrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]> {
+  async listReferrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestEntry[]> {
     const rows = artifactType === undefined ? this.s.referrers.all(repository, subject) : this.s.referrersOfType.all(repository, subject, artifactType);
-    return rows.map((row) => this.c.record(row));
+    return rows.map(entryOf);
   }
 }
 

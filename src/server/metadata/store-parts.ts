@@ -18,6 +18,7 @@ import type {
   BlobRow,
   DeletionPlan,
   LinkOptions,
+  ManifestEntry,
   ManifestRecord,
   MetadataStore,
   Page,
@@ -51,7 +52,7 @@ export type CollectionPart = Pick<
 /** Manifests, tags and referrers, as the distribution API reads and writes them. */
 export type ManifestPart = Pick<
   MetadataStore,
-  'putManifest' | 'getManifest' | 'repositoriesWithManifest' | 'resolveTag' | 'listTags' | 'tagsOf' | 'deleteManifest' | 'deleteTag' | 'listReferrers'
+  'putManifest' | 'getManifest' | 'getManifestEntry' | 'repositoriesWithManifest' | 'resolveTag' | 'listTags' | 'tagsOf' | 'deleteManifest' | 'deleteTag' | 'listReferrers'
 >;
 /** A repository as retention sees it, and its plans applied. */
 export type RetentionPart = Pick<MetadataStore, 'repositorySnapshot' | 'applyDeletions' | 'accessoriesOf'>;
@@ -157,6 +158,9 @@ export abstract class ComposedMetadataStore implements MetadataStore {
   getManifest(repository: string, digest: Digest): Promise<ManifestRecord | undefined> {
     return this.#manifests.getManifest(repository, digest);
   }
+  getManifestEntry(repository: string, digest: Digest): Promise<ManifestEntry | undefined> {
+    return this.#manifests.getManifestEntry(repository, digest);
+  }
   repositoriesWithManifest(digest: Digest): Promise<string[]> {
     return this.#manifests.repositoriesWithManifest(digest);
   }
@@ -175,7 +179,7 @@ export abstract class ComposedMetadataStore implements MetadataStore {
   deleteTag(repository: string, tag: string): Promise<boolean> {
     return this.#manifests.deleteTag(repository, tag);
   }
-  listReferrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestRecord[]> {
+  listReferrers(repository: string, subject: Digest, artifactType?: string): Promise<ManifestEntry[]> {
     return this.#manifests.listReferrers(repository, subject, artifactType);
   }
 

@@ -15,7 +15,7 @@
 import { type Digest, isRecord, MAX_MANIFEST_BYTES, readAllBounded } from '../../core/index.js';
 import { BUNDLE_PREDICATE_TYPE_ANNOTATION, PredicateType } from '../../trust/index.js';
 import { accessoryTagSubject } from '../gc/accessories.js';
-import type { ManifestRecord, TagRecord } from '../metadata/store.js';
+import type { ManifestEntry, TagRecord } from '../metadata/store.js';
 import { mapLimit, type UiContext } from './context.js';
 
 export type AccessoryKind = 'signature' | 'attestation' | 'sbom' | 'referrers index' | 'artifact';
@@ -92,7 +92,7 @@ function kindOfTag(tag: string): AccessoryKind | undefined {
   return SUFFIX_KIND[tag.slice(dot + 1)] ?? 'artifact';
 }
 
-function kindOfReferrer(record: ManifestRecord): { kind: AccessoryKind; predicateTypes: string[] } {
+function kindOfReferrer(record: ManifestEntry): { kind: AccessoryKind; predicateTypes: string[] } {
   const type = record.artifactType ?? '';
   const predicate = record.annotations?.[BUNDLE_PREDICATE_TYPE_ANNOTATION];
   if (predicate) return predicate === PredicateType.CosignSign ? { kind: 'signature', predicateTypes: [] } : { kind: 'attestation', predicateTypes: [predicate] };
@@ -102,12 +102,12 @@ function kindOfReferrer(record: ManifestRecord): { kind: AccessoryKind; predicat
   return { kind: 'artifact', predicateTypes: [] };
 }
 
-function createdOf(record: ManifestRecord): string {
+function createdOf(record: ManifestEntry): string {
   const created = record.annotations?.[CREATED];
   return created && !Number.isNaN(Date.parse(created)) ? created : record.pushedAt;
 }
 
-export function describeAccessory(record: ManifestRecord, tags: readonly string[]): Accessory {
+export function describeAccessory(record: ManifestEntry, tags: readonly string[]): Accessory {
   const tagged = tags.map(kindOfTag).find((k) => k !== undefined);
   const referrer = record.subject ? kindOfReferrer(record) : undefined;
   const kind = tagged ?? referrer?.kind ?? 'artifact';
@@ -133,8 +133,8 @@ export async function accessoriesOf(ctx: UiContext, repository: string, digest: 
   const referrers = tags.referrers ? (tags.referrers.get(digest) ?? []) : (await ctx.metadata.listReferrers(repository, digest)).map((r) => r.digest);
   const digests = new Set<Digest>(referrers);
   for (const tag of tags.accessories.get(digest) ?? []) digests.add(tag.digest);
-  const records = await mapLimit([...digests].slice(0, MAX_ACCESSORIES), 8, (d) => ctx.metadata.getManifest(repository, d));
-  const found = records.filter((r): r is ManifestRecord => r !== undefined).map((r) => describeAccessory(r, tags.names.get(r.digest) ?? []));
+  const records = await mapLimit([...digests].slice(0, MAX_ACCESSORIES), 8, (d) => ctx.metadata.getManifestEntry(repository, d));
+  const found = records.filter((r): r is ManifestEntry => r !== undefined).map((r) => describeAccessory(r, tags.names.get(r.digest) ?? []));
   return found.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
 }
 

@@ -7,7 +7,7 @@
  * itself: so an index whose platform images are refused is shown refused
  * too (all of them) or partly refused, never as served.
  */
-import type { ManifestRecord } from '../metadata/store.js';
+import type { ManifestEntry, ManifestRecord } from '../metadata/store.js';
 import type { PolicyDecision } from '../services.js';
 import { mapLimit, type UiContext } from './context.js';
 import { h } from './html.js';
@@ -23,19 +23,21 @@ export interface Verdict {
 }
 
 const SERVED: Verdict = { served: true, text: 'would be served' };
-/** Platform images of one index judged for its verdict, at most. */
-const MAX_CHILDREN = 64;
 
 function refused(decision: Extract<PolicyDecision, { allowed: false }>): Verdict {
   return { served: false, text: `refused: ${decision.summary ?? 'by policy'}`, detail: decision.reason };
 }
 
-export async function verdictOf(ctx: UiContext, record: ManifestRecord): Promise<Verdict> {
+/** `record` without its references is enough; an index's are read here (its platform images: indexChildren's cap). */
+export async function verdictOf(ctx: UiContext, record: ManifestEntry | ManifestRecord): Promise<Verdict> {
   if (!ctx.policy) return SERVED;
   const decision = await ctx.policy.check(record);
   if (!decision.allowed) return refused(decision);
   if (!isIndex(record)) return SERVED;
-  const children = (await indexChildren(ctx.metadata, record)).slice(0, MAX_CHILDREN);
+  const index = 'references' in record ? record : await ctx.metadata.getManifest(record.repository, record.digest);
+  // Deleted meanwhile: a pull would find nothing.
+  if (!index) return { served: false, text: 'refused: not in this repository' };
+  const children = await indexChildren(ctx.metadata, index);
   const decisions = await mapLimit(children, 4, (child) => ctx.policy!.check(child));
   const denied = decisions.filter((d): d is Extract<PolicyDecision, { allowed: false }> => !d.allowed);
   if (denied.length === 0) return SERVED;

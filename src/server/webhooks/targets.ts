@@ -9,7 +9,8 @@
  * fragment, at most 2 KiB. An address is refused when it is in a range that
  * is not public unicast — loopback, private (RFC 1918, unique-local IPv6,
  * carrier-grade NAT), link-local (the metadata services), and the reserved,
- * documentation, multicast, NAT64 and 6to4 ranges that can reach them —
+ * documentation, multicast, NAT64, 6to4, IPv4-compatible, IPv4-translated and
+ * site-local ranges that can reach them —
  * unless the operator allowed it (`webhooks.allowedNetworks`: `loopback`,
  * `private`, `link-local`, or CIDR ranges). Everything else is allowed.
  *
@@ -47,6 +48,11 @@ const NOT_PUBLIC: readonly string[] = [
   '224.0.0.0/4',
   '240.0.0.0/4',
   '::/128',
+  // IPv4-compatible (::a.b.c.d, deprecated) and IPv4-translated (::ffff:0:a.b.c.d, SIIT) forms carry an IPv4
+  // address a host with a transition mechanism may reach; deprecated site-local (fec0::/10) is private in effect.
+  '::/96',
+  '::ffff:0:0:0/96',
+  'fec0::/10',
   '64:ff9b::/96',
   '64:ff9b:1::/48',
   '100::/64',

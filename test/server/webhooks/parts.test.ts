@@ -76,6 +76,36 @@ test('targets: URLs are http(s) without credentials or fragment; literal and loc
   assert.match(problem('http://2130706433/') ?? '', /loopback/, 'the URL parser normalises numeric hosts');
 });
 
+test('targets: every spelling of a loopback, unspecified or embedded-IPv4 address is refused; the URL parser and BlockList see through them', () => {
+  const policy = targetPolicy([]);
+  const problem = (url: string): string | undefined => {
+    const checked = checkTarget(url, policy);
+    return 'problem' in checked ? checked.problem : undefined;
+  };
+  const refused: Array<[string, RegExp]> = [
+    ['http://[::ffff:127.0.0.1]/', /^::ffff:7f00:1 is a loopback address/],
+    ['http://[0:0:0:0:0:ffff:7f00:1]/', /loopback/],
+    ['http://0x7f.1/', /^127\.0\.0\.1 is a loopback/],
+    ['http://127.1/', /^127\.0\.0\.1 is a loopback/],
+    ['http://017700000001/', /^127\.0\.0\.1 is a loopback/],
+    ['http://[::]/', /^:: is a reserved or non-unicast/],
+    ['http://0.0.0.0/', /^0\.0\.0\.0 is a reserved/],
+    ['http://0/', /^0\.0\.0\.0 is a reserved/],
+    ['http://[::ffff:0.0.0.0]/', /reserved/],
+    ['http://LOCALHOST./', /loopback/],
+    // Refused since this round: IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d) and site-local.
+    ['http://[::127.0.0.1]/', /^::7f00:1 is a reserved or non-unicast/],
+    ['http://[::169.254.169.254]/', /reserved or non-unicast/],
+    ['http://[::ffff:0:127.0.0.1]/', /^::ffff:0:7f00:1 is a reserved or non-unicast/],
+    ['http://[fec0::1]/', /reserved or non-unicast/],
+  ];
+  for (const [url, pattern] of refused) assert.match(problem(url) ?? 'allowed', pattern, url);
+  // A backslash is a slash to the URL parser: the host is `hooks.example`, which a name lookup then checks.
+  const slashed = checkTarget('http://hooks.example\\@127.0.0.1/', policy);
+  assert.ok('url' in slashed && slashed.url.hostname === 'hooks.example');
+  assert.equal(problem('http://[2606:4700::6810:85e5]/'), undefined, 'a public IPv6 address stays allowed');
+});
+
 test('targets: the lookup refuses a name that resolves to a refused address', async () => {
   const lookup = guardedLookup(targetPolicy([]));
   const refused = await new Promise<NodeJS.ErrnoException | null>((resolve) => lookup('localhost', {}, (error) => resolve(error)));

@@ -10,7 +10,8 @@ import { isPortcullisError } from '../../../core/errors.js';
 import { httpStatusOf, ServeError, type ServeErrorCode } from '../../errors.js';
 import { isStorageFull } from '../../log.js';
 import type { RegistryLimits, RegistryServices } from '../../services.js';
-import type { UploadSessions } from '../../upload-sessions.js';
+import { UploadSessions } from '../../upload-sessions.js';
+import type { BodyBudget } from '../../body-budget.js';
 import type { Caller } from './access.js';
 
 export const API_VERSION_HEADER = 'Docker-Distribution-API-Version';
@@ -24,8 +25,8 @@ export const DEFAULT_LIMITS: RegistryLimits = {
 /** Largest body passed to the Notary service. */
 export const MAX_TUF_BODY_BYTES = 10 * 1024 * 1024;
 
-/** The services as the API sees them: `buildApp` always supplies the upload-session counter. */
-export type V2Services = RegistryServices & { readonly uploads: UploadSessions };
+/** The services as the API sees them: `buildApp` always supplies the upload-session counter and the body budget. */
+export type V2Services = RegistryServices & { readonly uploads: UploadSessions; readonly bodyBudget: BodyBudget };
 
 export interface V2Context {
   readonly services: V2Services;
@@ -94,16 +95,25 @@ export async function readBodyCapped(ctx: V2Context, maxBytes: number, what: str
   if (declared !== undefined && declared > maxBytes) throw tooLarge(what, maxBytes);
   const chunks: Buffer[] = [];
   let total = 0;
+  const budget = ctx.services.bodyBudget;
+  const client = UploadSessions.clientOf(ctx.principal, ctx.request.ip);
   try {
     for await (const chunk of ctx.body) {
       const buf = chunk as Buffer;
       total += buf.length;
       if (total > maxBytes) throw tooLarge(what, maxBytes);
+      if (!budget.take(client, buf.length)) {
+        total -= buf.length;
+        throw overBudget(ctx, what);
+      }
       chunks.push(buf);
     }
   } catch (error) {
     if (error instanceof ServeError) throw error;
     throw new ServeError('BLOB_UPLOAD_INVALID', `${what}: the request body ended early`, { cause: error });
+  } finally {
+    // Held while it streams in (what a trickler makes us keep); the whole body, once read, is the handler's.
+    budget.give(client, total);
   }
   if (declared !== undefined && total !== declared) {
     throw new ServeError('SIZE_INVALID', `${what}: received ${total} bytes, Content-Length said ${declared}`);
@@ -117,6 +127,13 @@ export function declaredLength(ctx: V2Context): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,15}$/.test(value)) throw new ServeError('SIZE_INVALID', `invalid Content-Length "${value}"`);
   return Number(value);
+}
+
+/** Past the process's budget for bodies held in memory (body-budget.ts): 429, and the connection closed. */
+function overBudget(ctx: V2Context, what: string): ServeError {
+  ctx.request.log.warn({ event: 'body.limited', reqId: ctx.request.id, what, ip: ctx.request.ip }, `refused a ${what} body: too many bodies are being received at once`);
+  ctx.reply.header('Retry-After', '5').header('Connection', 'close');
+  return new ServeError('TOOMANYREQUESTS', `too many ${what} bodies are being received at once: retry shortly`);
 }
 
 function tooLarge(what: string, maxBytes: number): StatusServeError {

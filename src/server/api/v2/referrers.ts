@@ -7,7 +7,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import { type Digest, MediaType } from '../../../core/index.js';
-import type { ManifestRecord } from '../../metadata/store.js';
+import type { ManifestEntry } from '../../metadata/store.js';
 import { sendJson, type V2Context } from './context.js';
 
 /** `visible` false: the caller may not see the repository; answered as for one that holds nothing (an empty index). */
@@ -18,7 +18,7 @@ export async function referrers(ctx: V2Context, name: string, subject: Digest, v
   return sendJson(ctx, 200, { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: records.map(descriptorOf) }, MediaType.OciIndex);
 }
 
-function descriptorOf(record: ManifestRecord): Record<string, unknown> {
+function descriptorOf(record: ManifestEntry): Record<string, unknown> {
   return {
     mediaType: record.mediaType,
     digest: record.digest,

@@ -30,7 +30,7 @@ async function loadRow(ctx: UiContext, summary: RepositorySummary): Promise<Repo
   const digests = [...new Set(images.map((t) => t.digest))];
   const statuses = await Promise.all(digests.map((d) => imageStatus(metadata, summary.name, d)));
   const verdicts = await mapLimit(digests, 4, async (d) => {
-    const record = await metadata.getManifest(summary.name, d);
+    const record = await metadata.getManifestEntry(summary.name, d);
     return record ? verdictOf(ctx, record) : undefined;
   });
   const relevant = statuses.filter((s) => s.state !== 'skipped');

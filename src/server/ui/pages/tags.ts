@@ -10,7 +10,7 @@
  * grouped at the end, under that image's digest.
  */
 import type { Digest } from '../../../core/index.js';
-import type { ManifestRecord, TagRecord } from '../../metadata/store.js';
+import type { ManifestEntry, TagRecord } from '../../metadata/store.js';
 import { accessoriesOf, readRepository, type Accessory, type RepositoryTags } from '../accessories.js';
 import { mapLimit, type UiContext } from '../context.js';
 import { ago, h, severityBadges, shortDigest, stateLabel, table, time, type PageContent } from '../html.js';
@@ -47,7 +47,7 @@ function compareRows(a: TagRow, b: TagRow): number {
 }
 
 async function factsOf(ctx: UiContext, repository: string, digest: Digest, tags: RepositoryTags): Promise<ImageFacts> {
-  const record: ManifestRecord | undefined = await ctx.metadata.getManifest(repository, digest);
+  const record: ManifestEntry | undefined = await ctx.metadata.getManifestEntry(repository, digest);
   const [status, verdict, trust, accessories] = await Promise.all([
     imageStatus(ctx.metadata, repository, digest),
     record ? verdictOf(ctx, record) : Promise.resolve(UNKNOWN_VERDICT),
