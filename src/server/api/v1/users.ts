@@ -3,7 +3,8 @@
  * and deleting need a registry administrator; reading and changing the
  * password (`PUT /users/NAME/password`, `{"password"}`) an administrator or
  * the user themselves. Passwords are hashed with argon2id on the password
- * threads and never returned or logged. The last administrator cannot be
+ * threads and never returned or logged; an OpenID Connect account has none
+ * (409: it signs in at its provider, Docker clients use its CLI secret). The last administrator cannot be
  * deleted nor demoted (the registry would have no one to manage it); an
  * administrator may demote themselves while another remains. `PATCH
  * /users/NAME` (`{"admin": true|false}`) is setUserAdmin, which the UI's
@@ -74,6 +75,10 @@ export async function setUserPassword(ctx: ActingContext, name: string, password
   if (!isSelf(ctx, name)) requireAdmin(ctx);
   checkPassword(password);
   if (!(await ctx.access.store.getUser(name))) throw new ApiError('NOT_FOUND', `user ${name.slice(0, 100)} does not exist`);
+  // An OpenID Connect account signs in at its provider: a password here would outlive the provider disabling it.
+  if (await ctx.access.store.getOidcLinkOf(name)) {
+    throw new ApiError('CONFLICT', `${name} signs in through OpenID Connect and has no password here; for Docker clients it makes a CLI secret on its account page (/ui/account)`);
+  }
   await ctx.access.store.setPassword(name, await ctx.access.hashPassword(password), nowIso(ctx));
   ctx.request.log.info({ event: 'user.password', user: name }, `password of ${name} changed`);
   noteAudit(ctx.request, { action: 'user.password', detail: { user: name } });

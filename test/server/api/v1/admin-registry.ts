@@ -7,6 +7,7 @@
  * authentication modes, driven by `inject`; and every route it registered
  * (an onRoute hook mounted before the rest), for the route-coverage test.
  */
+import type { IdentityStore } from '../../../../src/server/metadata/identity-store.js';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,8 @@ export interface AdminRegistry {
   /** With accounts: the project webhooks (never started: deliveries stay pending) and the audit log. */
   readonly webhooks?: WebhookService;
   readonly audit?: OpenedAudit;
+  /** With accounts: the identity store, to make what no API request makes (an OpenID Connect account). */
+  readonly identity?: IdentityStore;
   close(): Promise<void>;
 }
 
@@ -70,7 +73,7 @@ export async function adminRegistry(mode: AuthMode, options: AdminRegistryOption
   let app: FastifyInstance;
   let services: RegistryServices;
   let close: () => Promise<void>;
-  let extras: { webhooks?: WebhookService; audit?: OpenedAudit } = {};
+  let extras: { webhooks?: WebhookService; audit?: OpenedAudit; identity?: IdentityStore } = {};
   if (mode === 'accounts') {
     const root = await mkdtemp(join(tmpdir(), 'portcullis-admin-api-'));
     const log = silentLog();
@@ -95,7 +98,7 @@ export async function adminRegistry(mode: AuthMode, options: AdminRegistryOption
       },
     });
     ({ app, services } = r);
-    extras = { ...(opened ? { webhooks: opened.service } : {}), audit };
+    extras = { ...(opened ? { webhooks: opened.service } : {}), audit, identity: r.accounts.access.store };
     close = async () => {
       await r.close();
       await opened?.close();

@@ -71,6 +71,12 @@ test('users: create, list (paged), read, change, delete; and their refusals', as
   await call(400, 'PUT', '/api/v1/users/bob/password', { auth: bob, body: { password: 'short' } });
   await call(403, 'PUT', '/api/v1/users/admin/password', { auth: bob, body: { password: 'long-enough-password' } });
   await call(404, 'PUT', '/api/v1/users/nobody/password', { auth: ADMIN, body: { password: 'long-enough-password' } });
+  // An OpenID Connect account has no password here: setting one would outlive its provider disabling it.
+  const at = new Date().toISOString();
+  assert.ok(await r.identity!.createOidcUser({ name: 'olga', passwordHash: '!oidc', admin: false, createdAt: at, passwordChangedAt: at }, 'https://id.example', 'subject-1'));
+  const oidc = await call(409, 'PUT', '/api/v1/users/olga/password', { auth: ADMIN, body: { password: 'long-enough-password' } });
+  assert.match(oidc.body, /olga signs in through OpenID Connect and has no password here/);
+  assert.equal((await r.identity!.getUser('olga'))?.passwordHash, '!oidc');
 
   await call(204, 'DELETE', '/api/v1/users/carol', { auth: ADMIN });
   await call(409, 'DELETE', '/api/v1/users/admin', { auth: ADMIN });

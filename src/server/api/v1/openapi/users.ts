@@ -102,6 +102,7 @@ export const usersApi: ApiResource = {
           400: refusal('Not a JSON object, or a password that is not a string of 12 to 1024 characters.', 'INVALID'),
           403: NOT_ADMIN_NOR_SELF,
           404: NO_SUCH_USER,
+          409: refusal('The account signs in through OpenID Connect: it has no password here (its CLI secret is made on its account page).', 'CONFLICT'),
           ...BODY_REFUSALS,
         },
       },
