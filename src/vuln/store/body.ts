@@ -153,6 +153,44 @@ export function droppableBody(advisory: Advisory, facts: string, entries: readon
   return bodyFrom(facts, parts) === body && factsAsTablesGive(advisory) === facts;
 }
 
+/** An affected row's values as an import writes them (SQLite's and PostgreSQL's `affected` rows alike). */
+export interface WrittenEntry extends EntryText {
+  readonly ecosystem: string;
+  readonly package: string;
+  readonly purl: string | null;
+  readonly ranges: string;
+  readonly versions: string | null;
+  readonly fixed: string | null;
+  readonly status: string;
+  readonly source_record: string;
+}
+
+/** What both stores write of a record: its facts, its affected rows, and its body unless those give it back. */
+export interface SerialisedRecord {
+  /** The stored form without `affected` (one serialisation gives both: the body is the facts plus `"affected"`). */
+  readonly facts: string;
+  readonly entries: readonly WrittenEntry[];
+  /** The body, or null when the facts and entries give it back byte for byte (`droppableBody`). */
+  readonly keptBody: string | null;
+}
+
+/** `advisory` as the stores write it; `stored` is its stored form (records.ts `storedForm`). */
+export function serialiseRecord(advisory: Advisory, stored: Advisory): SerialisedRecord {
+  const facts = JSON.stringify({ ...stored, affected: undefined });
+  const body = `${facts.slice(0, -1)},"affected":${JSON.stringify(stored.affected)}}`;
+  const entries: WrittenEntry[] = advisory.affected.map((a) => ({
+    ecosystem: a.ecosystem,
+    package: a.name,
+    purl: a.purl ?? null,
+    ranges: JSON.stringify(a.ranges),
+    versions: a.versions ? JSON.stringify(a.versions) : null,
+    fixed: a.fixed ?? null,
+    status: a.status,
+    source_record: a.sourceRecord,
+  }));
+  return { facts, entries, keptBody: droppableBody(advisory, facts, entries, body) ? null : body };
+}
+
 type Db = Database.Database;
 
 /** Reads NULL bodies back: the facts row and the affected rows of many records, two queries. */

@@ -34,7 +34,7 @@
  */
 import type { Advisory } from '../../core/index.js';
 import { timeOf, uniq } from './merge.js';
-import { droppableBody } from './body.js';
+import { serialiseRecord } from './body.js';
 import { contentHash, storedForm } from './records.js';
 import type { UpsertResult } from './store.js';
 
@@ -62,21 +62,9 @@ interface Planned {
  * out when the facts and the match rows written give it back byte for byte (body.ts `droppableBody`).
  */
 function plan(advisory: Advisory): Planned & { readonly chars: number } {
-  const stored = storedForm(advisory);
-  const facts = JSON.stringify({ ...stored, affected: undefined });
-  const body = `${facts.slice(0, -1)},"affected":${JSON.stringify(stored.affected)}}`;
-  const entries = advisory.affected.map((x) => ({
-    ecosystem: x.ecosystem,
-    package: x.name,
-    purl: x.purl ?? null,
-    ranges: JSON.stringify(x.ranges),
-    versions: x.versions ? JSON.stringify(x.versions) : null,
-    fixed: x.fixed ?? null,
-    status: x.status,
-    source_record: x.sourceRecord,
-  }));
+  const { facts, keptBody } = serialiseRecord(advisory, storedForm(advisory));
   const hash = contentHash(advisory);
-  return droppableBody(advisory, facts, entries, body) ? { advisory, hash, body: null, facts, chars: facts.length } : { advisory, hash, body, facts: null, chars: body.length };
+  return keptBody === null ? { advisory, hash, body: null, facts, chars: facts.length } : { advisory, hash, body: keptBody, facts: null, chars: keptBody.length };
 }
 
 const keyOf = (a: Advisory): string => `${a.id}\u0000${a.feed}\u0000${a.scope}`;

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Advisory, CvssVersion, Reference, Severity, SeverityLevel } from '../../core/index.js';
-import { affectedFromRow, BodyRebuilder, droppableBody, type AffectedRow, type EntryText } from './body.js';
+import { affectedFromRow, BodyRebuilder, serialiseRecord, type AffectedRow } from './body.js';
 import { mergeFacts, timeOf, uniq } from './merge.js';
 import { RECORD_FACTS_VERSION } from './schema.js';
 import { StoreError, type AdvisoryFacts, type UpsertResult } from './store.js';
@@ -103,14 +103,6 @@ export function storedForm(a: Advisory): Advisory {
 export { affectedFromRow, type AffectedRow } from './body.js';
 
 type Db = Database.Database;
-
-/** An affected row's values as `upsert` writes them. */
-interface WrittenEntry extends EntryText {
-  readonly purl: string | null;
-  readonly ranges: string;
-  readonly versions: string | null;
-  readonly fixed: string | null;
-}
 
 /**
  * A record's row, from `records r`: a row with a body needs nothing else; one without gets its
@@ -229,22 +221,8 @@ export class RecordTables {
     const published = advisory.published ?? null;
     const modified = advisory.modified ?? null;
     const withdrawn = advisory.withdrawn ?? null;
-    const stored = storedForm(advisory);
-    // The facts are the body without its last member, `affected`: one serialisation gives both.
-    const facts = JSON.stringify({ ...stored, affected: undefined });
-    const body = `${facts.slice(0, -1)},"affected":${JSON.stringify(stored.affected)}}`;
-    // The affected rows as written; the body is kept only when they and the facts do not give it back.
-    const entries: WrittenEntry[] = advisory.affected.map((a) => ({
-      ecosystem: a.ecosystem,
-      package: a.name,
-      purl: a.purl ?? null,
-      ranges: JSON.stringify(a.ranges),
-      versions: a.versions ? JSON.stringify(a.versions) : null,
-      fixed: a.fixed ?? null,
-      status: a.status,
-      source_record: a.sourceRecord,
-    }));
-    const keptBody = droppableBody(advisory, facts, entries, body) ? null : body;
+    // The facts, the affected rows as written, and the body only when they do not give it back.
+    const { facts, entries, keptBody } = serialiseRecord(advisory, storedForm(advisory));
     const write = (): UpsertResult => {
       let pk: number;
       if (existing) {
