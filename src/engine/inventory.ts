@@ -103,6 +103,11 @@ export function walkLimitsFrom(env: NodeJS.ProcessEnv): WalkLimits {
   return { ...(maxLayers !== undefined ? { maxLayers } : {}), ...(maxEntries !== undefined ? { maxEntries } : {}) };
 }
 
+/** True when the inventory stopped at the walk's caps: what it lacks depends on settings, not on the image, so it is not worth keeping. */
+export function overWalkCaps(inventory: Inventory): boolean {
+  return (inventory.incomplete ?? []).some((r) => r.startsWith('layers: ') && (r.includes(WALK_LIMIT_ENV.maxLayers) || r.includes(WALK_LIMIT_ENV.maxEntries)));
+}
+
 /** The reason an inventory over the walk's caps gives, naming the setting that raises the cap. */
 function overCap(error: LayerError): string | undefined {
   if (error.code === 'LAYER_TOO_MANY_LAYERS') return `layers: ${error.message} (set ${WALK_LIMIT_ENV.maxLayers} to raise it)`;

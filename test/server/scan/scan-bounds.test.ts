@@ -2,7 +2,7 @@
  * A scan in the registry is bounded (fail closed, and the registry stays up):
  * an image listing one small layer 25,000 times (what a 4 MiB manifest can
  * hold) ends as an incomplete scan naming the layer cap, refused at pull,
- * without walking a layer; a scan past `scan.timeout` (here a layer blob
+ * without walking a layer, and its inventory is not kept; a scan past `scan.timeout` (here a layer blob
  * that never ends) is aborted, recorded as failed with the deadline as its
  * reason, told to the scanFailed listeners and refused at pull.
  */
@@ -15,6 +15,7 @@ import { buffer } from 'node:stream/consumers';
 import { after, before, test } from 'node:test';
 import type { Digest } from '../../../src/core/digest.js';
 import { ManifestClassifier } from '../../../src/server/artifact.js';
+import { SqliteInventoryStore } from '../../../src/server/metadata/inventory-sqlite.js';
 import { SqliteMetadataStore } from '../../../src/server/metadata/sqlite.js';
 import { createPullPolicy } from '../../../src/server/policy.js';
 import { ScanService } from '../../../src/server/scan/service.js';
@@ -72,7 +73,7 @@ interface Told {
   readonly failed: ScanFailed[];
 }
 
-async function scanOnce(blobs: BlobStore, metadata: SqliteMetadataStore, record: Awaited<ReturnType<typeof storeManifest>>, timeoutMs?: number): Promise<Told> {
+async function scanOnce(blobs: BlobStore, metadata: SqliteMetadataStore, record: Awaited<ReturnType<typeof storeManifest>>, timeoutMs?: number, inventories?: SqliteInventoryStore): Promise<Told> {
   const told: Told = { completed: [], failed: [] };
   const service = new ScanService({
     blobs,
@@ -81,6 +82,7 @@ async function scanOnce(blobs: BlobStore, metadata: SqliteMetadataStore, record:
     dbPath: db,
     rescanIntervalMs: 0,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(inventories ? { inventories } : {}),
     events: { scanCompleted: (s) => told.completed.push(s), scanFailed: (s) => told.failed.push(s), vulnerabilitiesChanged: () => undefined },
   });
   await service.start();
@@ -94,10 +96,11 @@ test('an image listing one layer 25,000 times (a 4 MiB manifest): the scan ends 
   const root = join(dir, 'repeat-registry');
   const blobs = new FilesystemBlobStore(join(root, 'blobs'));
   const metadata = new SqliteMetadataStore(join(root, 'registry.sqlite'));
+  const inventories = new SqliteInventoryStore(join(root, 'registry.sqlite'));
   try {
     const record = await stored('repeat', 25_000, 3000, blobs, metadata);
     assert.ok(record.size > 3 * 1024 * 1024, `the manifest is ${record.size} bytes`);
-    const told = await scanOnce(blobs, metadata, record);
+    const told = await scanOnce(blobs, metadata, record, undefined, inventories);
     assert.deepEqual(told.failed, []);
     assert.equal(told.completed.length, 1);
     assert.deepEqual(told.completed[0]?.incomplete, ['layers: the image has 25000 layers, over the cap of 1000 layers a scan reads (set PORTCULLIS_MAX_LAYERS to raise it)']);
@@ -107,7 +110,10 @@ test('an image listing one layer 25,000 times (a 4 MiB manifest): the scan ends 
     const policy = createPullPolicy({ metadata, classifier: new ManifestClassifier(blobs), denySeverity: 'CRITICAL' })!;
     const verdict = await policy.check(record);
     assert.deepEqual([verdict.allowed, !verdict.allowed && verdict.kind], [false, 'scan_partial']);
+    // Not kept: with the cap raised, a scan again reads the layers instead of matching the capped inventory.
+    assert.equal(await inventories.get(record.digest), undefined);
   } finally {
+    await inventories.close();
     await metadata.close();
   }
 });
