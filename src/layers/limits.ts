@@ -3,9 +3,9 @@
  * list a small layer tens of thousands of times, and a layer can hold
  * millions of empty files, each costing the walk time and memory (link
  * metadata, path hashes, recordings for the layer cache). Real images are
- * far below both defaults (a Debian base image has ~9,000 tar entries, a
- * distribution image with a JDK ~100,000, a large application image rarely
- * 500,000; Docker's overlay driver stops at 128 layers). Past a cap the walk
+ * far below both defaults (a Debian bookworm base image: 6,658 tar entries
+ * in one layer, measured; a distribution image with a JDK ~100,000; Docker's
+ * overlay driver stops at 128 layers). Past a cap the walk
  * stops with LAYER_TOO_MANY_LAYERS or LAYER_TOO_MANY_ENTRIES: the caller reports the scan as incomplete (fail
  * closed), it never goes on with a partial view, and memory stays bounded
  * by what was kept up to the cap.
