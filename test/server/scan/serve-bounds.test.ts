@@ -1,7 +1,7 @@
 /**
  * The repeated-layer attack through `portcullis serve` as it starts from a
  * configuration file (startRegistry), over HTTP on 127.0.0.1: a 3.9 MB
- * manifest listing one small layer 25,000 times is accepted like any image,
+ * manifest listing one small layer 25,000 times is accepted like every image,
  * the registry keeps answering while and after it is scanned, and the scan
  * ends incomplete at the layer cap, so the pull policy refuses the image
  * (403 DENIED naming the cap); `scan.timeout` from the file reaches the
