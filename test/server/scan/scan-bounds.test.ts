@@ -4,7 +4,8 @@
  * hold) ends as an incomplete scan naming the layer cap, refused at pull,
  * without walking a layer, and its inventory is not kept; a scan past `scan.timeout` (here a layer blob
  * that never ends) is aborted, recorded as failed with the deadline as its
- * reason, told to the scanFailed listeners and refused at pull.
+ * reason, logged (the `scan` event, state failed, with the reason), told to
+ * the scanFailed listeners and refused at pull.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { importPaths } from '../../../src/vuln/db.js';
 import { buildLayout, writeStreamedLayer, type TarEntry } from '../../support/oci-builder.js';
 import { VULNDATA } from '../../support/paths.js';
 import { storeManifest } from '../../support/registry-content.js';
+import { captureLog, type CapturedLog } from '../../support/registry-log.js';
 
 let dir: string;
 let db: string;
@@ -73,7 +75,7 @@ interface Told {
   readonly failed: ScanFailed[];
 }
 
-async function scanOnce(blobs: BlobStore, metadata: SqliteMetadataStore, record: Awaited<ReturnType<typeof storeManifest>>, timeoutMs?: number, inventories?: SqliteInventoryStore): Promise<Told> {
+async function scanOnce(blobs: BlobStore, metadata: SqliteMetadataStore, record: Awaited<ReturnType<typeof storeManifest>>, timeoutMs?: number, inventories?: SqliteInventoryStore, log?: CapturedLog): Promise<Told> {
   const told: Told = { completed: [], failed: [] };
   const service = new ScanService({
     blobs,
@@ -83,6 +85,7 @@ async function scanOnce(blobs: BlobStore, metadata: SqliteMetadataStore, record:
     rescanIntervalMs: 0,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(inventories ? { inventories } : {}),
+    ...(log ? { log: log.log } : {}),
     events: { scanCompleted: (s) => told.completed.push(s), scanFailed: (s) => told.failed.push(s), vulnerabilitiesChanged: () => undefined },
   });
   await service.start();
@@ -136,7 +139,10 @@ test('a scan over scan.timeout (a layer blob that never ends) is aborted, failed
         return (digest: Digest, ...rest: unknown[]) => (digest === layer ? Promise.resolve(stalled(head)) : method.apply(target, [digest, ...rest]));
       },
     });
-    const told = await scanOnce(stalling, metadata, record, 300);
+    const log = captureLog('info');
+    const told = await scanOnce(stalling, metadata, record, 300, undefined, log);
+    const logged = log.events('scan').map((l) => [l.state, l.error, l.digest]);
+    assert.deepEqual(logged, [['failed', 'scan stopped after 300ms: over scan.timeout (--scan-timeout)', record.digest]]);
     assert.deepEqual(told.completed, []);
     assert.deepEqual(told.failed.map((f) => f.error), ['scan stopped after 300ms: over scan.timeout (--scan-timeout)']);
     const scan = await metadata.getScan(record.digest);
