@@ -141,6 +141,9 @@ const BY_ERROR_CODE: Record<string, ExitCodeValue> = {
   EOL_REFRESH_FAILED: ExitCode.Network,
   INPUT_UNREADABLE: ExitCode.Io,
   LAYER_ABORTED: ExitCode.Interrupted,
+  // a walk over its caps (src/layers/limits.ts): scan and sbom report it as incomplete; other commands fail with it
+  LAYER_TOO_MANY_LAYERS: ExitCode.Incomplete,
+  LAYER_TOO_MANY_ENTRIES: ExitCode.Incomplete,
   ABORTED: ExitCode.Interrupted,
   SBOM_INVALID: ExitCode.Unsupported,
   SBOM_UNSUPPORTED: ExitCode.Unsupported,

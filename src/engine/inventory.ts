@@ -14,13 +14,17 @@
  * what the walk recorded of them instead of read: the merge and every
  * cataloguer run as before, so the inventory is the same.
  *
+ * Over the walk's caps (layers/limits.ts: layers, tar entries; raised with
+ * PORTCULLIS_MAX_LAYERS and PORTCULLIS_MAX_ENTRIES) the inventory is empty
+ * and incomplete, naming the cap: every gate refuses it.
+ *
  * An entry of `engine` of its own (docs/architecture.md): `portcullis sbom`.
  */
 import { createHash } from 'node:crypto';
 import type { Digest, Inventory, LayerOrigin } from '../core/index.js';
 import { ALL_CATALOGERS, runCatalogers, selectorFor, type Cataloger } from '../catalog/index.js';
 import { resolveImage, type ResolveOptions, type ResolvedImage, type ImageSource } from '../image/index.js';
-import { decodeRecording, encodeRecording, rootfsView, walkLayers, type LayerRecording, type LayerRecordingCache, type RootfsOptions } from '../layers/index.js';
+import { decodeRecording, encodeRecording, LayerError, rootfsView, walkLayers, type LayerRecording, type LayerRecordingCache, type LayerView, type RootfsOptions, type WalkLimits } from '../layers/index.js';
 import { layerInputs } from './layer-inputs.js';
 import type { LayerCacheStore } from './layer-cache.js';
 
@@ -80,6 +84,35 @@ export interface InventoryOptions extends ResolveOptions {
   layerCache?: LayerCacheStore;
   /** Told each time a layer's blob is opened to be read (tests count reads). */
   onLayerRead?: (origin: LayerOrigin) => void;
+  /** Caps on the layers and tar entries the walk reads (default: `walkLimitsFrom(process.env)`). */
+  limits?: WalkLimits;
+}
+
+/** The environment variables that raise (or lower) the walk's caps, named in the incomplete reason. */
+export const WALK_LIMIT_ENV = { maxLayers: 'PORTCULLIS_MAX_LAYERS', maxEntries: 'PORTCULLIS_MAX_ENTRIES' } as const;
+
+/** The walk's caps from the environment (unset or not a positive integer: the default). */
+export function walkLimitsFrom(env: NodeJS.ProcessEnv): WalkLimits {
+  const read = (name: string): number | undefined => {
+    const text = env[name]?.trim();
+    if (!text || !/^[1-9][0-9]{0,14}$/.test(text)) return undefined;
+    return Number(text);
+  };
+  const maxLayers = read(WALK_LIMIT_ENV.maxLayers);
+  const maxEntries = read(WALK_LIMIT_ENV.maxEntries);
+  return { ...(maxLayers !== undefined ? { maxLayers } : {}), ...(maxEntries !== undefined ? { maxEntries } : {}) };
+}
+
+/** True when the inventory stopped at the walk's caps: what it lacks depends on settings, not on the image, so it is not worth keeping. */
+export function overWalkCaps(inventory: Inventory): boolean {
+  return (inventory.incomplete ?? []).some((r) => r.startsWith('layers: ') && (r.includes(WALK_LIMIT_ENV.maxLayers) || r.includes(WALK_LIMIT_ENV.maxEntries)));
+}
+
+/** The reason an inventory over the walk's caps gives, naming the setting that raises the cap. */
+function overCap(error: LayerError): string | undefined {
+  if (error.code === 'LAYER_TOO_MANY_LAYERS') return `layers: ${error.message} (set ${WALK_LIMIT_ENV.maxLayers} to raise it)`;
+  if (error.code === 'LAYER_TOO_MANY_ENTRIES') return `layers: ${error.message} (set ${WALK_LIMIT_ENV.maxEntries} to raise it)`;
+  return undefined;
 }
 
 export interface ImageInventory {
@@ -90,11 +123,20 @@ export interface ImageInventory {
 export async function inventoryImage(source: ImageSource, options: InventoryOptions = {}): Promise<ImageInventory> {
   const image = await resolveImage(source, options);
   const catalogers = options.catalogers ?? ALL_CATALOGERS;
-  const view = await walkLayers(layerInputs(image), selectorFor(catalogers), {
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.layerCache ? { cache: layerRecordingCache(options.layerCache, catalogers) } : {}),
-    ...(options.onLayerRead ? { onRead: options.onLayerRead } : {}),
-  });
+  let view: LayerView;
+  try {
+    view = await walkLayers(layerInputs(image), selectorFor(catalogers), {
+      ...(options.limits ?? walkLimitsFrom(process.env)),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.layerCache ? { cache: layerRecordingCache(options.layerCache, catalogers) } : {}),
+      ...(options.onLayerRead ? { onRead: options.onLayerRead } : {}),
+    });
+  } catch (error) {
+    // Over a cap: no packages and the reason, so every gate refuses it as incomplete (fail closed) and the report still says why.
+    const reason = error instanceof LayerError ? overCap(error) : undefined;
+    if (reason === undefined) throw error;
+    return { image, inventory: { packages: [], ownedFiles: [], warnings: [], incomplete: [reason] } };
+  }
   const inventory = await runCatalogers(view, catalogers);
   return { image, inventory: { ...inventory, warnings: [...view.warnings.map((w) => `layers: ${w}`), ...inventory.warnings] } };
 }

@@ -23,6 +23,7 @@ import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
 import { inventoryImage, inventoryRootfs } from './inventory.js';
 import type { LayerCacheStore } from './layer-cache.js';
+import type { WalkLimits } from '../layers/index.js';
 import { openSource } from './open.js';
 
 export { applyGate, type GateOptions, type GateResult } from './gate.js';
@@ -59,6 +60,8 @@ export interface ScanOptions extends GateOptions {
   readonly layerCache?: LayerCacheStore;
   /** Told each time a layer's blob is opened to be read (tests count reads). */
   readonly onLayerRead?: (origin: LayerOrigin) => void;
+  /** Caps on the layers and tar entries an image's walk reads (default: from the environment, inventory.ts `walkLimitsFrom`). */
+  readonly limits?: WalkLimits;
 }
 
 export interface ScanOutcome {
@@ -164,6 +167,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
           ...(options.catalogers ? { catalogers: options.catalogers } : {}),
           ...(options.layerCache ? { layerCache: options.layerCache } : {}),
           ...(options.onLayerRead ? { onLayerRead: options.onLayerRead } : {}),
+          ...(options.limits ? { limits: options.limits } : {}),
         });
       } finally {
         if (target.kind === 'image') await source.close();

@@ -24,6 +24,10 @@ export type LayerErrorCode =
   /** The uncompressed tar does not hash to the diff_id the image config records. */
   | 'LAYER_DIFFID_MISMATCH'
   /** The walk was cancelled through its AbortSignal. */
-  | 'LAYER_ABORTED';
+  | 'LAYER_ABORTED'
+  /** The image has more layers than a walk reads (limits.ts): the scan is incomplete. */
+  | 'LAYER_TOO_MANY_LAYERS'
+  /** The image's layers hold more tar entries than a walk visits (limits.ts): the scan is incomplete. */
+  | 'LAYER_TOO_MANY_ENTRIES';
 
 export class LayerError extends PortcullisError<LayerErrorCode> {}

@@ -25,6 +25,7 @@ export type { Whiteout } from './whiteout.js';
 export { MAX_SYMLINK_HOPS, resolveInRoot, type SymlinkLookup } from './links.js';
 export { normaliseEntryPath } from './path.js';
 export { DEFAULT_MAX_FILE_BYTES, LayerView, walkLayers, type WalkOptions } from './walk.js';
+export { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_LAYERS, type WalkLimits } from './limits.js';
 export { selectPaths, type PathSelection } from './select.js';
 export { isTarHeader, sniffLayer, type LayerSniff } from './sniff.js';
 export { ROOTFS_LAYER, RootfsError, rootfsView, type RootfsErrorCode, type RootfsOptions, type RootfsView } from './rootfs.js';

@@ -67,6 +67,8 @@ export class Merger {
     this.history.set(node.path, list);
   }
   readonly records: LayerRecord[] = [];
+  /** The path index and whiteouts of each blob read, by digest and diffID: a blob listed many times keeps one copy. */
+  private readonly seen = new Map<string, Pick<LayerRecord, 'index' | 'whiteouts'>>();
   readonly warnings: string[] = [];
   epochs = new Map<string, SymlinkEpoch>();
   aliases = new AliasMap();
@@ -219,7 +221,11 @@ export class Merger {
     // Commit: this layer's whiteouts and replacements act on the layers below, then its own entries land.
     state.deleteMany([...whiteouts.removed, ...replaced], [...whiteouts.removed, ...whiteouts.opaque, ...replacedTrees]);
     for (const node of pending.values()) state.set(node);
-    this.records.push({ origin, index: index.finish(), whiteouts });
+    // Same bytes, same paths and whiteouts: the first copy serves every later listing of the blob.
+    const key = `${origin.digest} ${stats.diffId}`;
+    let seen = this.seen.get(key);
+    if (!seen) this.seen.set(key, (seen = { index: index.finish(), whiteouts }));
+    this.records.push({ origin, ...seen });
     this.rebuildAliases(position + 1);
     return stats;
   }

@@ -24,7 +24,10 @@
  * layer for real (walk.ts).
  *
  * Bounded: a layer with more than MAX_RECORDED_ENTRIES entries or more than
- * MAX_RECORDED_BYTES of kept bytes is not recorded (it is read every time).
+ * MAX_RECORDED_BYTES of kept bytes is not recorded (it is read every time),
+ * nor is one that would take the recordings of one walk over
+ * MAX_RECORDED_WALK_ENTRIES together (RecordingBudget). A recording given up
+ * lets go of what it held at once.
  */
 import type { Digest, LayerCompression } from '../core/index.js';
 import type { EntryContent, LayerStats } from './stream.js';
@@ -32,6 +35,14 @@ import type { LayerEntry } from './tar.js';
 
 export const MAX_RECORDED_ENTRIES = 250_000;
 export const MAX_RECORDED_BYTES = 128 * 1024 * 1024;
+/** Entries all the recordings of one walk may hold together: recordings live until the walk ends, so many large layers must not each keep 250,000. */
+export const MAX_RECORDED_WALK_ENTRIES = 500_000;
+
+/** Shared by the recorders of one walk: the entries they hold together. */
+export class RecordingBudget {
+  held = 0;
+  constructor(readonly max: number = MAX_RECORDED_WALK_ENTRIES) {}
+}
 
 /** One tar entry as recorded: its metadata, and for a regular file what is known of its bytes. */
 export interface RecordedEntry {
@@ -150,6 +161,7 @@ export class LayerRecorder {
   constructor(
     readonly blob: Digest,
     seed?: LayerRecording,
+    private readonly budget: RecordingBudget = new RecordingBudget(),
   ) {
     if (seed) {
       for (const r of seed.entries) {
@@ -160,6 +172,7 @@ export class LayerRecorder {
         this.entries.push(copy);
         this.bytes += r.content?.length ?? 0;
       }
+      budget.held += this.entries.length;
     }
   }
 
@@ -173,11 +186,14 @@ export class LayerRecorder {
     let recorded = this.entries[this.cursor];
     this.cursor++;
     // A second read meets the same tar; anything else (it cannot be, the diffID is checked) records nothing.
-    if (recorded !== undefined && recorded.entry.path !== entry.path) this.overflowed = true;
+    if (recorded !== undefined && recorded.entry.path !== entry.path) this.overflow();
     if (recorded === undefined) {
-      if (this.entries.length >= MAX_RECORDED_ENTRIES) this.overflowed = true;
+      if (this.entries.length >= MAX_RECORDED_ENTRIES || this.budget.held >= this.budget.max) this.overflow();
       recorded = { entry };
-      if (!this.overflowed) this.entries.push(recorded);
+      if (!this.overflowed) {
+        this.entries.push(recorded);
+        this.budget.held++;
+      }
     }
     if (this.overflowed || content === undefined) return content;
     return new RecordingContent(content, recorded, this);
@@ -187,9 +203,18 @@ export class LayerRecorder {
     this.stats ??= stats;
   }
 
+  /** Gives up the recording and lets go of what it held: a layer over the bounds must not keep its first 250,000 entries for nothing. */
+  private overflow(): void {
+    if (!this.overflowed) this.budget.held -= this.entries.length;
+    this.overflowed = true;
+    this.entries.length = 0;
+    this.bytes = 0;
+  }
+
   reserve(bytes: number): boolean {
+    if (this.overflowed) return false;
     if (this.bytes + bytes > MAX_RECORDED_BYTES) {
-      this.overflowed = true;
+      this.overflow();
       return false;
     }
     this.bytes += bytes;
@@ -197,7 +222,7 @@ export class LayerRecorder {
   }
 
   release(bytes: number): void {
-    this.bytes -= bytes;
+    if (!this.overflowed) this.bytes -= bytes;
   }
 
   /** The recording, or undefined when the layer was over the bounds or not read to its end. */

@@ -30,16 +30,17 @@ import type { FileSelector, LayerOrigin } from '../core/index.js';
 import { LayerError } from './errors.js';
 import { tryResolveInRoot } from './links.js';
 import { copyBytes, Merger, nodeOf, type HardlinkNeed, type LayerRecord } from './merge.js';
+import { checkLayerCount, EntryBudget, type WalkLimits } from './limits.js';
 import { prefixesOf } from './path-index.js';
 import { blobReader, recordingReader, replayReader, type EntryReader } from './readers.js';
-import { LayerRecorder, ReplayMiss, type LayerRecordingCache } from './recording.js';
+import { LayerRecorder, RecordingBudget, ReplayMiss, type LayerRecording, type LayerRecordingCache } from './recording.js';
 import { describeLayer, type EntryContent, type LayerInput, type LayerStats } from './stream.js';
 import type { LayerEntry } from './tar.js';
 import { MergedView, mergeWant, satisfies, type Node, type Want } from './view.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
 
-export interface WalkOptions {
+export interface WalkOptions extends WalkLimits {
   /** Per-file content cap (default 16 MiB); a FileWant's maxBytes overrides it per file. */
   maxFileBytes?: number;
   /** Over the cap: keep metadata with `truncated: true` and a warning ('skip', default), or fail with LAYER_FILE_TOO_LARGE. */
@@ -73,19 +74,34 @@ export class LayerView extends MergedView {
 }
 
 export async function walkLayers(layers: readonly LayerInput[], selector: FileSelector, options: WalkOptions = {}): Promise<LayerView> {
+  checkLayerCount(layers.length, options);
+  // One budget for the whole walk: restarts, second passes and replays count too.
+  const budget = new EntryBudget(options);
   const cache = options.cache;
-  if (!cache) return walkOnce(layers, selector, options, (p) => counted(layers[p] as LayerInput, options, blobReader));
-  const cached = await Promise.all(layers.map((l) => (l.origin.diffId !== undefined ? cache.get(l.origin.digest, l.origin.diffId) : undefined)));
-  // Layers read in this walk, recorded: reused as replays if the walk must start again.
-  const recorders = new Map<number, LayerRecorder>();
+  if (!cache) return walkOnce(layers, selector, options, (p) => budget.limit(counted(layers[p] as LayerInput, options, blobReader)));
+  // A blob listed many times is looked up, recorded and kept once (keyed by what is read: the blob's digest).
+  const lookups = new Map<string, Promise<LayerRecording | undefined>>();
+  const cachedOf = (l: LayerInput): Promise<LayerRecording | undefined> => {
+    if (l.origin.diffId === undefined) return Promise.resolve(undefined);
+    const key = `${l.origin.digest} ${l.origin.diffId}`;
+    let found = lookups.get(key);
+    if (!found) lookups.set(key, (found = cache.get(l.origin.digest, l.origin.diffId)));
+    return found;
+  };
+  const cached = await Promise.all(layers.map(cachedOf));
+  lookups.clear();
+  // Layers read in this walk, recorded once per blob: reused as replays at its other positions and if the walk must start again.
+  const recorders = new Map<string, LayerRecorder>();
+  const held = new RecordingBudget();
   const forced = new Set<number>();
   const readerOf = (p: number): EntryReader => {
     const layer = layers[p] as LayerInput;
-    const known = recorders.get(p)?.recording() ?? (recorders.has(p) ? undefined : cached[p]);
-    if (known && !forced.has(p)) return replayReader(layer, known, p);
-    let recorder = recorders.get(p);
-    if (!recorder) recorders.set(p, (recorder = new LayerRecorder(layer.origin.digest, cached[p])));
-    return counted(layer, options, (l) => recordingReader(l, recorder));
+    const blob = layer.origin.digest;
+    const known = recorders.get(blob)?.recording() ?? (recorders.has(blob) ? undefined : cached[p]);
+    if (known && !forced.has(p)) return budget.limit(replayReader(layer, known, p));
+    let recorder = recorders.get(blob);
+    if (!recorder) recorders.set(blob, (recorder = new LayerRecorder(blob, cached[p], held)));
+    return budget.limit(counted(layer, options, (l) => recordingReader(l, recorder)));
   };
   // Each start again reads one more layer for real, so this ends after at most layers.length + 1 walks.
   for (;;) {

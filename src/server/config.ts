@@ -65,7 +65,7 @@ export interface RegistryConfig {
   /** Scanning; false turns it off. `leaseTtlMs` and `maxAttempts`: a worker's lease on a scan job, and the leases a job may take (scan/queue.ts). */
   readonly scan:
     | false
-    | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number; readonly leaseTtlMs?: number; readonly maxAttempts?: number; readonly dbFrom?: DbPullSettings };
+    | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number; readonly leaseTtlMs?: number; readonly maxAttempts?: number; readonly timeoutMs?: number; readonly dbFrom?: DbPullSettings };
   readonly denySeverity?: SeverityLevel;
   /** With denySeverity: serve images that have no scan result yet (never failed or partial scans). Default false. */
   readonly allowUnscanned?: boolean;

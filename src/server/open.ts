@@ -226,6 +226,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         work: takesScans,
         ...(config.scan.leaseTtlMs !== undefined ? { leaseTtlMs: config.scan.leaseTtlMs } : {}),
         ...(config.scan.maxAttempts !== undefined ? { maxAttempts: config.scan.maxAttempts } : {}),
+        ...(config.scan.timeoutMs !== undefined ? { timeoutMs: config.scan.timeoutMs } : {}),
         ...(gate ? { beforeScan: () => gate('scan') } : {}),
         ...(inventories ? { inventories } : {}),
         events,

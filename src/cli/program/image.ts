@@ -99,9 +99,11 @@ Formats: table, json (portcullis inventory, schema version 1), cyclonedx (Cyclon
 JSON), spdx (SPDX 2.3 JSON). Every package records the layer that introduced it.
 
 An incomplete inventory (a cataloguer failed, a package database could not be
-read) is not a complete SBOM: the document is written, marked incomplete
-(json "incomplete", CycloneDX/SPDX "portcullis:incomplete"), the reasons go to
-stderr and sbom exits 12, unless --allow-incomplete.
+read, the image is over 1,000 layers or 2,000,000 tar entries: see
+PORTCULLIS_MAX_LAYERS, PORTCULLIS_MAX_ENTRIES) is not a complete SBOM: the
+document is written, marked incomplete (json "incomplete", CycloneDX/SPDX
+"portcullis:incomplete"), the reasons go to stderr and sbom exits 12, unless
+--allow-incomplete.
 
 Examples:
   portcullis sbom oci:examples/hello:latest

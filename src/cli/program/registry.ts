@@ -108,6 +108,7 @@ export function registerRegistryCommands(program: Command, ctx: CommandContext):
     .option('--rescan-interval <duration>', 'how often to check the advisory database for changes (default 60s; 0 = only at start)')
     .option('--scan-workers <n>', 'images scanned in parallel (default 1)')
     .option('--scan-lease <duration>', 'how long a worker holds a scan job without renewing its lease (default 60s); a dead worker loses it after this')
+    .option('--scan-timeout <duration>', 'stop a scan running longer and record it as failed (default 30m)')
     .option('--scan-attempts <n>', 'workers that may take a scan job before the scan is failed (default 3)')
     .option('--role <role>', 'with several processes on one PostgreSQL database: api (answer clients, queue scans), worker (take scans; answers only /healthz, /readyz, /metrics) or all (default)')
     .option('--db-from <ref>', 'keep the advisory database current by pulling this signed artifact (docker://…, from db push --sign), verified before use')

@@ -30,8 +30,9 @@ then NVD for language packages; --severity-source nvd,auto changes the order.
 JSON keeps every source's rating ("ratings") and "severitySource".
 
 Incomplete scans: when a cataloguer fails, a package database cannot be read
-(corrupt, over its size cap) or the distribution has no advisory data, findings
-may be missing. The scan then exits 12 and names every reason on stderr, even
+(corrupt, over its size cap), the image is over 1,000 layers or 2,000,000 tar
+entries (PORTCULLIS_MAX_LAYERS, PORTCULLIS_MAX_ENTRIES raise the caps) or the
+distribution has no advisory data, findings may be missing. The scan then exits 12 and names every reason on stderr, even
 with --exit-code 0 and no findings; the report carries them too (JSON
 "incomplete", SARIF executionSuccessful false). --allow-incomplete turns them
 into warnings and exits as the gate says.

@@ -7,6 +7,7 @@
  * only means the next scan of that image reads its layers.
  */
 import type { Digest, Inventory, ScanResult } from '../../core/index.js';
+import { overWalkCaps } from '../../engine/inventory.js';
 import type { RegistryLog } from '../log.js';
 import type { InventoryStore, StoredInventory } from '../metadata/inventory-store.js';
 import type { MetadataStore } from '../metadata/store.js';
@@ -38,7 +39,8 @@ export class KeptInventories {
 
   /** Keeps what the layers held; a failure (or an inventory over the cap) is logged, never thrown. */
   async keep(digest: Digest, inventory: Inventory, image: ScanResult['image'], storedAt: string): Promise<void> {
-    if (!this.store) return;
+    // Stopped at the walk's caps: raising them (PORTCULLIS_MAX_LAYERS, …) and scanning again must read the layers.
+    if (!this.store || overWalkCaps(inventory)) return;
     try {
       const put = await this.store.put({ manifestDigest: digest, catalogersKey: this.catalogersKey, inventory, ...(image ? { image } : {}), storedAt });
       if (!put.stored) this.log().warn({ event: 'inventory.not-kept', digest, reason: put.reason }, put.reason);

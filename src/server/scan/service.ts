@@ -21,7 +21,7 @@
  * change compares its findings with the previous result's and tells the
  * events what is new and what is fixed (changes.ts).
  */
-import type { Digest, ScanResult, SeverityLevel } from '../../core/index.js';
+import type { Digest, ScanResult } from '../../core/index.js';
 import { inventoryKey } from '../../engine/kept-inventory.js';
 import type { LayerCacheStore } from '../../engine/layer-cache.js';
 import { scanTarget, type ScanOptions } from '../../engine/scan.js';
@@ -37,7 +37,9 @@ import { openStoredImage } from '../storage-source.js';
 import { diffFindings } from './changes.js';
 import { openAdvisoryDatabase, type OpenDatabase } from './database.js';
 import { KeptInventories } from './kept.js';
+import { ScanDeadline } from './deadline.js';
 import { DEFAULT_LEASE_TTL_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_POLL_INTERVAL_MS, JobQueue } from './queue.js';
+import { countBySeverity, keepResult } from './record.js';
 
 export interface ScanServiceOptions {
   readonly blobs: BlobStore;
@@ -70,6 +72,8 @@ export interface ScanServiceOptions {
   readonly leaseTtlMs?: number;
   /** Leases a job may take before it is failed (default 3). */
   readonly maxAttempts?: number;
+  /** A scan running longer is aborted and failed with the reason (default 30 min: deadline.ts). */
+  readonly timeoutMs?: number;
   /** How often to look for jobs other processes queued (default 1 s). */
   readonly pollIntervalMs?: number;
   /** Awaited before each scan reads anything (tests: hold a scan until released; never set in production). */
@@ -248,6 +252,7 @@ export class ScanService implements RegistryEvents {
   async #run(job: Job): Promise<void> {
     const { metadata, blobs } = this.#options;
     const started = Date.now();
+    const deadline = new ScanDeadline(this.#options.timeoutMs);
     try {
       const attempts = job.attempts ?? 1;
       const allowed = this.#options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -275,6 +280,7 @@ export class ScanService implements RegistryEvents {
       const name = `${job.repository}@${job.digest}`;
       const options = {
         store: database.store,
+        signal: deadline.signal,
         now: this.#options.now?.() ?? new Date(),
         ...(this.#options.catalogers ? { catalogers: this.#options.catalogers } : {}),
         ...(this.#options.layerCache ? { layerCache: this.#options.layerCache } : {}),
@@ -299,7 +305,7 @@ export class ScanService implements RegistryEvents {
       // The result is saved: nothing the listeners or an old result's shape do can turn it into a failure.
       await this.#tellDone(job, previous, stamped, database, kept ? 'kept' : 'layers').catch((e: unknown) => this.#log.error({ event: 'error', err: e, digest: job.digest }, 'cannot tell what the scan found'));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = deadline.expired ? deadline.reason : error instanceof Error ? error.message : String(error);
       await this.#save(
         { manifestDigest: job.digest, state: 'failed', error: message, ...(this.#database ? { databaseDigest: this.#database.fingerprint } : {}), updatedAt: this.#now() },
         job,
@@ -311,6 +317,8 @@ export class ScanService implements RegistryEvents {
         const repositories = await this.#repositories(job).catch(() => [job.repository]);
         this.#notify('scanFailed', () => scanFailed({ manifestDigest: job.digest, repositories, error: message }));
       }
+    } finally {
+      deadline.clear();
     }
   }
 
@@ -380,20 +388,4 @@ export class ScanService implements RegistryEvents {
   get #log(): RegistryLog {
     return this.#options.log ?? SILENT;
   }
-}
-
-/** While a rescan is queued or running, the previous result stays visible (marked with the new state). */
-function keepResult(previous: ScanRecord | undefined): Partial<ScanRecord> {
-  if (!previous?.result) return {};
-  return {
-    result: previous.result,
-    ...(previous.counts ? { counts: previous.counts } : {}),
-    ...(previous.databaseDigest ? { databaseDigest: previous.databaseDigest } : {}),
-  };
-}
-
-export function countBySeverity(findings: readonly { readonly severity: SeverityLevel }[]): Partial<Record<SeverityLevel, number>> {
-  const counts: Partial<Record<SeverityLevel, number>> = {};
-  for (const f of findings) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
-  return counts;
 }
