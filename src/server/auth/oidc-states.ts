@@ -18,7 +18,7 @@
  *
  * The records are in the metadata store (metadata/oidc-state-store.ts),
  * beside the UI's sessions: several processes behind a load balancer share
- * them, and the callback may reach any of them.
+ * them, and the callback may reach whichever of them.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { clientKey } from '../client-address.js';
