@@ -15,8 +15,9 @@
  * cataloguer run as before, so the inventory is the same.
  *
  * Over the walk's caps (layers/limits.ts: layers, tar entries; raised with
- * PORTCULLIS_MAX_LAYERS and PORTCULLIS_MAX_ENTRIES) the inventory is empty
- * and incomplete, naming the cap: every gate refuses it.
+ * PORTCULLIS_MAX_LAYERS and PORTCULLIS_MAX_ENTRIES, or what the caller says:
+ * the CLI's --max-layers, serve's scan.maxLayers…) the inventory is empty
+ * and incomplete, naming the cap and what raises it: every gate refuses it.
  *
  * An entry of `engine` of its own (docs/architecture.md): `portcullis sbom`.
  */
@@ -86,6 +87,14 @@ export interface InventoryOptions extends ResolveOptions {
   onLayerRead?: (origin: LayerOrigin) => void;
   /** Caps on the layers and tar entries the walk reads (default: `walkLimitsFrom(process.env)`). */
   limits?: WalkLimits;
+  /** What raises each cap, as the caller's user sets it, named in the incomplete reason (default: WALK_LIMIT_ENV). */
+  limitNames?: WalkLimitNames;
+}
+
+/** What raises each of the walk's caps: an environment variable, a flag, a setting. */
+export interface WalkLimitNames {
+  readonly maxLayers: string;
+  readonly maxEntries: string;
 }
 
 /** The environment variables that raise (or lower) the walk's caps, named in the incomplete reason. */
@@ -103,15 +112,17 @@ export function walkLimitsFrom(env: NodeJS.ProcessEnv): WalkLimits {
   return { ...(maxLayers !== undefined ? { maxLayers } : {}), ...(maxEntries !== undefined ? { maxEntries } : {}) };
 }
 
+const RAISE_IT = ' to raise it)';
+
 /** True when the inventory stopped at the walk's caps: what it lacks depends on settings, not on the image, so it is not worth keeping. */
 export function overWalkCaps(inventory: Inventory): boolean {
-  return (inventory.incomplete ?? []).some((r) => r.startsWith('layers: ') && (r.includes(WALK_LIMIT_ENV.maxLayers) || r.includes(WALK_LIMIT_ENV.maxEntries)));
+  return (inventory.incomplete ?? []).some((r) => r.startsWith('layers: ') && r.endsWith(RAISE_IT));
 }
 
-/** The reason an inventory over the walk's caps gives, naming the setting that raises the cap. */
-function overCap(error: LayerError): string | undefined {
-  if (error.code === 'LAYER_TOO_MANY_LAYERS') return `layers: ${error.message} (set ${WALK_LIMIT_ENV.maxLayers} to raise it)`;
-  if (error.code === 'LAYER_TOO_MANY_ENTRIES') return `layers: ${error.message} (set ${WALK_LIMIT_ENV.maxEntries} to raise it)`;
+/** The reason an inventory over the walk's caps gives, naming what raises the cap. */
+function overCap(error: LayerError, names: WalkLimitNames): string | undefined {
+  if (error.code === 'LAYER_TOO_MANY_LAYERS') return `layers: ${error.message} (set ${names.maxLayers}${RAISE_IT}`;
+  if (error.code === 'LAYER_TOO_MANY_ENTRIES') return `layers: ${error.message} (set ${names.maxEntries}${RAISE_IT}`;
   return undefined;
 }
 
@@ -133,7 +144,7 @@ export async function inventoryImage(source: ImageSource, options: InventoryOpti
     });
   } catch (error) {
     // Over a cap: no packages and the reason, so every gate refuses it as incomplete (fail closed) and the report still says why.
-    const reason = error instanceof LayerError ? overCap(error) : undefined;
+    const reason = error instanceof LayerError ? overCap(error, options.limitNames ?? WALK_LIMIT_ENV) : undefined;
     if (reason === undefined) throw error;
     return { image, inventory: { packages: [], ownedFiles: [], warnings: [], incomplete: [reason] } };
   }

@@ -31,7 +31,7 @@ import {
 import { HygieneError } from '../hygiene/rules.js';
 import { loadEolData, type LoadedEolData } from '../hygiene/eol.js';
 import { resolveImage, type ResolveOptions, formatPlatform, type ImageSource } from '../image/index.js';
-import { walkLayers } from '../layers/index.js';
+import { walkLayers, type WalkLimits } from '../layers/index.js';
 import { advisoryStoreReadable, defaultDbPath, describeLocation, openAdvisoryReader, type AdvisoryReader } from '../vuln/index.js';
 import { matchInventory, type MatchStore } from '../vuln/match/index.js';
 import { expiryTime, type IgnoreEntry, type IgnoreFile } from './ignore.js';
@@ -127,6 +127,8 @@ export interface LintImageOptions extends ResolveOptions {
   /** Bytes of each file checked for secrets (default 256 KiB). */
   readonly maxSecretBytes?: number;
   readonly catalogers?: readonly Cataloger[];
+  /** Caps on the layers and tar entries the walk reads (default: layers/limits.ts; over one, LAYER_TOO_MANY_*). */
+  readonly limits?: WalkLimits;
 }
 
 export interface LintCost {
@@ -195,7 +197,7 @@ export async function lintImage(source: ImageSource, options: LintImageOptions =
   const signal = options.signal ? { signal: options.signal } : {};
 
   const t0 = performance.now();
-  const view = await walkLayers(layers, combineSelectors(selectorFor(catalogers), imageSelector(image.config)), signal);
+  const view = await walkLayers(layers, combineSelectors(selectorFor(catalogers), imageSelector(image.config)), { ...options.limits, ...signal });
   const inventory = await runCatalogers(view, catalogers);
   const t1 = performance.now();
 

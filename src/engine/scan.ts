@@ -21,7 +21,7 @@ import { advisoryStoreReadable, annotateExploitation, cvesOf, dbStatus, defaultD
 import { LANGUAGE_ECOSYSTEMS, matchInventory, rerateFindings, type MatchStore } from '../vuln/match/index.js';
 import type { Cataloger } from '../catalog/index.js';
 import { applyGate, type GateOptions, type GateResult } from './gate.js';
-import { inventoryImage, inventoryRootfs } from './inventory.js';
+import { inventoryImage, inventoryRootfs, type WalkLimitNames } from './inventory.js';
 import type { LayerCacheStore } from './layer-cache.js';
 import type { WalkLimits } from '../layers/index.js';
 import { openSource } from './open.js';
@@ -62,6 +62,8 @@ export interface ScanOptions extends GateOptions {
   readonly onLayerRead?: (origin: LayerOrigin) => void;
   /** Caps on the layers and tar entries an image's walk reads (default: from the environment, inventory.ts `walkLimitsFrom`). */
   readonly limits?: WalkLimits;
+  /** What raises each cap, named in the incomplete reason (default: the environment variables). */
+  readonly limitNames?: WalkLimitNames;
 }
 
 export interface ScanOutcome {
@@ -168,6 +170,7 @@ export async function scanTarget(target: ScanTarget, options: ScanOptions = {}):
           ...(options.layerCache ? { layerCache: options.layerCache } : {}),
           ...(options.onLayerRead ? { onLayerRead: options.onLayerRead } : {}),
           ...(options.limits ? { limits: options.limits } : {}),
+          ...(options.limitNames ? { limitNames: options.limitNames } : {}),
         });
       } finally {
         if (target.kind === 'image') await source.close();

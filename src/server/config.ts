@@ -7,6 +7,7 @@
 import type { SeverityLevel } from '../core/index.js';
 import type { KeyStore, Policy } from '../trust/index.js';
 import type { DbPullSettings } from './scan/db-pull.js';
+import type { WalkLimits } from '../layers/index.js';
 import type { KeyFile } from '../engine/trust/index.js';
 import type { FailureLimits } from './auth/failure-limiter.js';
 import type { AccountsSettings } from './auth/open-accounts.js';
@@ -65,7 +66,7 @@ export interface RegistryConfig {
   /** Scanning; false turns it off. `leaseTtlMs` and `maxAttempts`: a worker's lease on a scan job, and the leases a job may take (scan/queue.ts). */
   readonly scan:
     | false
-    | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number; readonly leaseTtlMs?: number; readonly maxAttempts?: number; readonly timeoutMs?: number; readonly dbFrom?: DbPullSettings };
+    | { readonly dbPath: string; readonly rescanIntervalMs: number; readonly concurrency: number; readonly leaseTtlMs?: number; readonly maxAttempts?: number; readonly timeoutMs?: number; readonly limits?: WalkLimits; readonly dbFrom?: DbPullSettings };
   readonly denySeverity?: SeverityLevel;
   /** With denySeverity: serve images that have no scan result yet (never failed or partial scans). Default false. */
   readonly allowUnscanned?: boolean;

@@ -227,6 +227,7 @@ export async function startRegistry(config: RegistryConfig): Promise<RunningRegi
         ...(config.scan.leaseTtlMs !== undefined ? { leaseTtlMs: config.scan.leaseTtlMs } : {}),
         ...(config.scan.maxAttempts !== undefined ? { maxAttempts: config.scan.maxAttempts } : {}),
         ...(config.scan.timeoutMs !== undefined ? { timeoutMs: config.scan.timeoutMs } : {}),
+        ...(config.scan.limits ? { limits: config.scan.limits } : {}),
         ...(gate ? { beforeScan: () => gate('scan') } : {}),
         ...(inventories ? { inventories } : {}),
         events,

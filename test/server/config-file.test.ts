@@ -63,7 +63,7 @@ test('the example file (examples/portcullis.yaml) loads: every value it sets rea
   assert.equal(config.allowUnscanned, false);
   assert.equal(config.requireSignature, undefined);
   assert.deepEqual(config.metricsAddr, { host: '127.0.0.1', port: 9090 });
-  assert.deepEqual(config.scan, { dbPath: '/home/op/.cache/portcullis/db/advisories.sqlite', rescanIntervalMs: 60_000, concurrency: 1, leaseTtlMs: 60_000, maxAttempts: 3, timeoutMs: 1_800_000 });
+  assert.deepEqual(config.scan, { dbPath: '/home/op/.cache/portcullis/db/advisories.sqlite', rescanIntervalMs: 60_000, concurrency: 1, leaseTtlMs: 60_000, maxAttempts: 3, timeoutMs: 1_800_000, limits: { maxLayers: 1000, maxEntries: 2_000_000 } });
   assert.equal(config.role, 'all');
   assert.equal(config.uploadPurgeAgeMs, 24 * 3_600_000);
   assert.equal(config.maxUploadsPerClient, 1000);

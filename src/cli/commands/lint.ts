@@ -21,8 +21,9 @@ import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams, type Painter } from '../output.js';
 import { incompleteExit } from './incomplete.js';
 import { parseExitCodeFlag, parseFormat, parseSeverityList, writeOutputFile } from './shared.js';
+import { walkCapsOf, type WalkCapFlags } from './walk-caps.js';
 
-export interface LintCommandOptions extends RegistryFlags {
+export interface LintCommandOptions extends RegistryFlags, WalkCapFlags {
   dockerfile?: boolean;
   format?: string;
   output?: string;
@@ -100,6 +101,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
   const format = parseFormat(options.format, FORMATS, 'table');
   const severities = parseSeverityList(options.severity, SEVERITIES);
   const exitCode = parseExitCodeFlag(options.exitCode);
+  const limits = walkCapsOf(options, io.env);
   const { config } = await loadLintConfig(options.config);
   let ignore: IgnoreFile | undefined;
   if (options.ignorefile !== undefined) ignore = await loadIgnoreFile(options.ignorefile);
@@ -128,7 +130,7 @@ export async function lint(target: string, options: LintCommandOptions, io: Outp
     });
     let result;
     try {
-      result = await lintImage(source, { config, ...(ignore ? { ignore } : {}), ...(context.platform ? { platform: context.platform } : {}), env: io.env });
+      result = await lintImage(source, { config, ...(ignore ? { ignore } : {}), ...(context.platform ? { platform: context.platform } : {}), env: io.env, limits });
     } finally {
       progress.stop();
       await source.close();

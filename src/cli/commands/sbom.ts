@@ -9,8 +9,9 @@ import { ExitCode } from '../exit-codes.js';
 import { colorEnabled, painter, renderTable, TransferProgress, type OutputStreams } from '../output.js';
 import { incompleteExit } from './incomplete.js';
 import { parseFormat, writeOutputFile } from './shared.js';
+import { WALK_CAP_NAMES, walkCapsOf, type WalkCapFlags } from './walk-caps.js';
 
-export interface SbomOptions extends RegistryFlags {
+export interface SbomOptions extends RegistryFlags, WalkCapFlags {
   format?: string;
   output?: string;
   quiet?: boolean;
@@ -21,6 +22,7 @@ const FORMATS = ['table', 'json', 'cyclonedx', 'spdx'] as const;
 
 export async function sbom(name: string, options: SbomOptions, io: OutputStreams): Promise<number> {
   const format = parseFormat(options.format, FORMATS, 'table');
+  const limits = walkCapsOf(options, io.env);
   const context = systemContext(options, io);
   const progress = new TransferProgress(io.stderr, !options.quiet);
   context.onProgress = progress.onProgress;
@@ -29,7 +31,7 @@ export async function sbom(name: string, options: SbomOptions, io: OutputStreams
   try {
     // The same per-layer analysis cache as scan: an SBOM of an image already scanned (or sharing its base) reads no shared layer.
     const layerCache = cliLayerCache(context);
-    result = await inventoryImage(source, { ...(context.platform ? { platform: context.platform } : {}), ...(layerCache ? { layerCache } : {}) });
+    result = await inventoryImage(source, { ...(context.platform ? { platform: context.platform } : {}), ...(layerCache ? { layerCache } : {}), limits, limitNames: WALK_CAP_NAMES });
   } finally {
     progress.stop();
     await source.close();

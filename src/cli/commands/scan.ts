@@ -14,8 +14,9 @@ import { colorEnabled, TransferProgress, type OutputStreams } from '../output.js
 import { incompleteExit } from './incomplete.js';
 import { prepareScanDatabase, type ScanDatabaseFlags } from './scan-database.js';
 import { parseExitCodeFlag, parseSeverityList, writeOutputFile } from './shared.js';
+import { WALK_CAP_NAMES, walkCapsOf, type WalkCapFlags } from './walk-caps.js';
 
-export interface ScanOptions extends RegistryFlags, ScanDatabaseFlags {
+export interface ScanOptions extends RegistryFlags, ScanDatabaseFlags, WalkCapFlags {
   sbom?: string;
   rootfs?: string;
   db?: string;
@@ -60,6 +61,7 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
   const writer = await reportWriter(format);
   const severities = parseSeverityList(options.severity, SEVERITY_LEVELS);
   const epssThreshold = parseEpssThreshold(options.epssThreshold);
+  const limits = walkCapsOf(options, io.env);
   let severityOrder: string[] | undefined;
   try {
     severityOrder = options.severitySource === undefined ? undefined : parseSeverityOrder(options.severitySource);
@@ -104,6 +106,8 @@ export async function scan(image: string | undefined, options: ScanOptions, io: 
       ...(severityOrder ? { severityOrder } : {}),
       ...(epssThreshold !== undefined ? { epssThreshold } : {}),
       ...(layerCache ? { layerCache } : {}),
+      limits,
+      limitNames: WALK_CAP_NAMES,
     });
   } finally {
     progress?.stop();

@@ -283,7 +283,7 @@ export async function toRegistryConfig(resolved: ResolvedSettings, io: OutputStr
     ...(metrics ? { metricsAddr: { host: metrics.hostGiven ? metrics.host : '127.0.0.1', port: metrics.port } } : {}),
     role: s.role,
     scan: s.scan.enabled
-      ? { dbPath: isPostgresLocation(s.scan.db!) ? s.scan.db! : resolve(s.scan.db!), rescanIntervalMs: durationMs(s.scan.rescanInterval), concurrency: s.scan.workers, leaseTtlMs: durationMs(s.scan.leaseTtl), maxAttempts: s.scan.attempts, timeoutMs: durationMs(s.scan.timeout), ...(dbFrom ? { dbFrom } : {}) }
+      ? { dbPath: isPostgresLocation(s.scan.db!) ? s.scan.db! : resolve(s.scan.db!), rescanIntervalMs: durationMs(s.scan.rescanInterval), concurrency: s.scan.workers, leaseTtlMs: durationMs(s.scan.leaseTtl), maxAttempts: s.scan.attempts, timeoutMs: durationMs(s.scan.timeout), limits: { maxLayers: s.scan.maxLayers, maxEntries: s.scan.maxEntries }, ...(dbFrom ? { dbFrom } : {}) }
       : false,
     ...(s.policy.denySeverity ? { denySeverity: s.policy.denySeverity as NonNullable<RegistryConfig['denySeverity']> } : {}),
     allowUnscanned: s.policy.allowUnscanned,

@@ -89,6 +89,8 @@ Examples:
       .option('-o, --output <file>', 'write to a file instead of standard output')
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
       .option('--allow-incomplete', 'exit 0 with an incomplete inventory (reasons as warnings) instead of 12')
+      .option('--max-layers <n>', 'layers the walk reads at most (default 1000, or $PORTCULLIS_MAX_LAYERS); more: incomplete')
+      .option('--max-entries <n>', 'tar entries the walk visits at most, over all layers (default 2000000, or $PORTCULLIS_MAX_ENTRIES); more: incomplete')
       .option('-q, --quiet', 'no progress bars or warnings'),
   )
     .addHelpText(
@@ -100,7 +102,7 @@ JSON), spdx (SPDX 2.3 JSON). Every package records the layer that introduced it.
 
 An incomplete inventory (a cataloguer failed, a package database could not be
 read, the image is over 1,000 layers or 2,000,000 tar entries: see
-PORTCULLIS_MAX_LAYERS, PORTCULLIS_MAX_ENTRIES) is not a complete SBOM: the
+--max-layers, --max-entries) is not a complete SBOM: the
 document is written, marked incomplete (json "incomplete", CycloneDX/SPDX
 "portcullis:incomplete"), the reasons go to stderr and sbom exits 12, unless
 --allow-incomplete.
@@ -130,6 +132,8 @@ Examples:
       .option('--ignorefile <file>', 'ignore file (default ./.portcullisignore when it exists); entries use rule ids')
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
       .option('--allow-incomplete', 'accept an incomplete package inventory (reasons as warnings) instead of exiting 12')
+      .option('--max-layers <n>', 'layers the walk reads at most (default 1000, or $PORTCULLIS_MAX_LAYERS); more: exit 12')
+      .option('--max-entries <n>', 'tar entries the walk visits at most, over all layers (default 2000000, or $PORTCULLIS_MAX_ENTRIES); more: exit 12')
       .option('-q, --quiet', 'no progress bars or warnings'),
   )
     .addHelpText(

@@ -31,7 +31,7 @@ JSON keeps every source's rating ("ratings") and "severitySource".
 
 Incomplete scans: when a cataloguer fails, a package database cannot be read
 (corrupt, over its size cap), the image is over 1,000 layers or 2,000,000 tar
-entries (PORTCULLIS_MAX_LAYERS, PORTCULLIS_MAX_ENTRIES raise the caps) or the
+entries (--max-layers, --max-entries or PORTCULLIS_MAX_* raise the caps) or the
 distribution has no advisory data, findings may be missing. The scan then exits 12 and names every reason on stderr, even
 with --exit-code 0 and no findings; the report carries them too (JSON
 "incomplete", SARIF executionSuccessful false). --allow-incomplete turns them
@@ -76,6 +76,8 @@ PORTCULLIS_PHOTON_URL.`;
       .option('--vex <file>', 'OpenVEX or CycloneDX VEX document; not_affected suppresses (repeatable)', collect)
       .addOption(new Option('--max-age <duration>', 'former name of --db-max-age').hideHelp())
       .option('--allow-incomplete', 'accept an incomplete scan (exit as the gate says, reasons as warnings) instead of exiting 12')
+      .option('--max-layers <n>', 'layers the walk reads at most (default 1000, or $PORTCULLIS_MAX_LAYERS); more: incomplete')
+      .option('--max-entries <n>', 'tar entries the walk visits at most, over all layers (default 2000000, or $PORTCULLIS_MAX_ENTRIES); more: incomplete')
       .option('--platform <os/arch[/variant]>', 'platform to pick from an index (default: this host)')
       .option('-q, --quiet', 'no progress bars or warnings'),
   )

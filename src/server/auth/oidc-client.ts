@@ -38,7 +38,8 @@ export type OidcFailureReason =
   | 'name-taken'
   | 'name-invalid'
   | 'not-onboarded'
-  | 'account-gone';
+  | 'account-gone'
+  | 'too-many-sign-ins';
 
 export class OidcFailure extends Error {
   constructor(
@@ -71,7 +72,7 @@ export class OidcRelyingParty {
   readonly #states: LoginStates;
   #config: Promise<client.Configuration> | undefined;
 
-  constructor(settings: OidcSettings, redirectUri: () => string, states = new LoginStates()) {
+  constructor(settings: OidcSettings, redirectUri: () => string, states: LoginStates) {
     const issuer = checkIssuer(settings.issuer);
     if (typeof issuer === 'string') throw new Error(`oidc.issuer: ${issuer}`);
     this.#settings = settings;
@@ -88,8 +89,11 @@ export class OidcRelyingParty {
     return this.#states;
   }
 
-  /** Starts a sign-in: the provider's authorization URL, and the id of the record the browser's cookie must hold. */
-  async begin(returnPath: string): Promise<{ url: string; stateId: string }> {
+  /**
+   * Starts a sign-in from `address`: the provider's authorization URL, and the id of the record the browser's
+   * cookie must hold; an OidcFailure `too-many-sign-ins` when the client, or everybody, has too many in progress.
+   */
+  async begin(returnPath: string, address: string): Promise<{ url: string; stateId: string }> {
     const config = await this.#configuration();
     const verifier = client.randomPKCECodeVerifier();
     const record: LoginState = { state: client.randomState(), nonce: client.randomNonce(), verifier, returnPath };
@@ -101,7 +105,13 @@ export class OidcRelyingParty {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     });
-    return { url: url.href, stateId: this.#states.add(record) };
+    const added = await this.#states.add(record, address);
+    if ('refused' in added) {
+      const { max, perClient } = this.#states.caps;
+      const detail = added.refused === 'client-full' ? `${perClient} sign-ins in progress from this client` : `${max} sign-ins in progress in all`;
+      throw new OidcFailure('too-many-sign-ins', 'Too many sign-ins are in progress: try again in a few minutes.', detail);
+    }
+    return { url: url.href, stateId: added.id };
   }
 
   /**
@@ -109,7 +119,7 @@ export class OidcRelyingParty {
    * `stateId` the cookie's value. The identity, or an OidcFailure.
    */
   async complete(callback: URL, stateId: string | undefined): Promise<OidcIdentity> {
-    const record = this.#states.take(stateId);
+    const record = await this.#states.take(stateId);
     if (!record) throw new OidcFailure('state-missing', 'This sign-in was not started in this browser, took too long, or was finished already: sign in again.');
     const sentState = callback.searchParams.get('state');
     if (sentState !== record.state) throw new OidcFailure('state-mismatch', 'The answer of the identity provider does not belong to this sign-in: sign in again.');

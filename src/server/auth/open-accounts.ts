@@ -1,6 +1,7 @@
 /**
  * Opens what `--accounts` needs: the identity store beside the content store
- * (SQLite in the data folder, or the PostgreSQL schema), the password
+ * (SQLite in the data folder, or the PostgreSQL schema) and, with `oidc`,
+ * the store of OIDC sign-ins in progress beside it; the password
  * threads, the token signing key (`<root>/auth/`), the htpasswd file as a
  * read-only source of users when given, and the first administrator when
  * there is none (password from PORTCULLIS_ADMIN_PASSWORD(_FILE), else
@@ -9,7 +10,8 @@
  */
 import { join } from 'node:path';
 import type { RegistryPlugin } from '../app.js';
-import { openIdentityStore } from '../metadata/open-stores.js';
+import { openIdentityStore, openOidcStateStore } from '../metadata/open-stores.js';
+import type { OidcStateStore } from '../metadata/oidc-state-store.js';
 import type { MetadataStore } from '../metadata/store.js';
 import { apiPlugin } from '../api/v1/plugin.js';
 import type { AuditLog } from '../api/v1/context.js';
@@ -21,6 +23,7 @@ import { readHtpasswd } from './htpasswd.js';
 import type { OidcSignIn } from './oidc-accounts.js';
 import { OidcRelyingParty } from './oidc-client.js';
 import { OIDC_REDIRECT_PATH, type OidcSettings } from './oidc-settings.js';
+import { LoginStates } from './oidc-states.js';
 import { PasswordWorkerPool } from './password-pool.js';
 import { tokenPlugin, TOKEN_PATH } from './token-endpoint.js';
 import { loadTokenKeys } from './token-keys.js';
@@ -57,6 +60,7 @@ export async function openAccounts(options: {
 }): Promise<OpenedAccounts> {
   const store = await openIdentityStore(options);
   const hasher = new PasswordWorkerPool();
+  let oidcStates: OidcStateStore | undefined;
   try {
     const keys = await loadTokenKeys(join(options.root, 'auth'));
     const tokens = new TokenService(keys, {
@@ -75,8 +79,10 @@ export async function openAccounts(options: {
     const admin = await bootstrapAdmin(store, hasher, options.settings.adminPassword);
     const oidcSettings = options.settings.oidc;
     const redirectUri = (): string => `${options.publicUrl()}${OIDC_REDIRECT_PATH}`;
-    const oidc: OidcSignIn | undefined = oidcSettings
-      ? { rp: new OidcRelyingParty(oidcSettings, redirectUri), accounts: { store, isHtpasswdUser: (name) => access.isHtpasswdUser(name) }, redirectUri }
+    // Sign-ins in progress in the metadata store: the provider's callback may reach another process.
+    if (oidcSettings) oidcStates = await openOidcStateStore(options);
+    const oidc: OidcSignIn | undefined = oidcSettings && oidcStates
+      ? { rp: new OidcRelyingParty(oidcSettings, redirectUri, new LoginStates(oidcStates)), accounts: { store, isHtpasswdUser: (name) => access.isHtpasswdUser(name) }, redirectUri }
       : undefined;
     return {
       access,
@@ -84,11 +90,13 @@ export async function openAccounts(options: {
       ...(admin ? { admin } : {}),
       async close() {
         await hasher.close();
+        await oidcStates?.close();
         await store.close();
       },
     };
   } catch (error) {
     await hasher.close();
+    await oidcStates?.close();
     await store.close();
     throw error;
   }

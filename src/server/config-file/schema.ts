@@ -17,6 +17,7 @@
  */
 import { z } from 'zod';
 import { SEVERITY_LEVELS } from '../../core/index.js';
+import { DEFAULT_MAX_ENTRIES, DEFAULT_MAX_LAYERS } from '../../layers/index.js';
 import { checkIssuer, DEFAULT_OIDC_SCOPES, DEFAULT_USERNAME_CLAIM } from '../auth/oidc-settings.js';
 import { isNetworkEntry } from '../webhooks/targets.js';
 import { address, BUCKET, count, countWords, duration, durationWords, MANY, path, RATE_TEXT, switchWords } from './values.js';
@@ -211,6 +212,8 @@ export const SETTINGS_SCHEMA = z
         leaseTtl: key(duration(1000, 3_600_000).default('60s'), { kind: 'duration', description: 'How long a worker holds a scan job without renewing its lease (renewed every third of it); a worker that dies loses the job to another after this.', expected: durationWords(1000, 3_600_000), shownDefault: '60s', flag: '--scan-lease', reload: 'restart' }),
         timeout: key(duration(1000, 7 * 86_400_000).default('30m'), { kind: 'duration', description: 'A scan running longer is stopped and recorded as failed with the reason (refused at pull like every failed scan).', expected: durationWords(1000, 7 * 86_400_000), shownDefault: '30m', flag: '--scan-timeout', reload: 'restart' }),
         attempts: key(count(1, 20).default(3), { kind: 'count', description: 'Workers that may take a scan job (one dying mid-scan counts) before the scan is failed.', expected: countWords(1, 20), shownDefault: '3', flag: '--scan-attempts', reload: 'restart' }),
+        maxLayers: key(count(1, MANY).default(DEFAULT_MAX_LAYERS), { kind: 'count', description: 'Layers a scan reads at most; an image with more is scanned incomplete (refused at pull), naming this setting.', expected: countWords(1, MANY), shownDefault: '1000', env: ['PORTCULLIS_MAX_LAYERS'], reload: 'restart' }),
+        maxEntries: key(count(1, MANY).default(DEFAULT_MAX_ENTRIES), { kind: 'count', description: 'Tar entries a scan visits at most over all layers (a layer listed n times counts n times); past it the scan is incomplete (refused at pull), naming this setting.', expected: countWords(1, MANY), shownDefault: '2000000', env: ['PORTCULLIS_MAX_ENTRIES'], reload: 'restart' }),
       },
       'Scanning of pushed images.',
     ),

@@ -1,7 +1,7 @@
 /**
  * Where `portcullis serve` opens its metadata: with a PostgreSQL URL, the
  * content store and every store beside it (identity, webhooks, kept
- * inventories, the audit log, the UI's sessions, the scan queue) in that database; without one, all of them in
+ * inventories, the audit log, the UI's sessions and OIDC sign-ins, the scan queue) in that database; without one, all of them in
  * one SQLite file under the root, `registry.sqlite`. Why one place: the
  * stores must sit together (a webhook's project is a row of the identity
  * tables, and `portcullis registry gc` opens the same file as the server),
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { AuditStore } from './audit-store.js';
 import type { IdentityStore } from './identity-store.js';
 import type { InventoryStore } from './inventory-store.js';
+import type { OidcStateStore } from './oidc-state-store.js';
 import type { ExclusiveLocks } from '../singletons.js';
 import type { ScanQueueStore } from './scan-queue-store.js';
 import type { UiSessionStore } from './session-store.js';
@@ -92,4 +93,12 @@ export function openScanQueueStore(at: MetadataLocation): Promise<ScanQueueStore
 export async function openExclusiveLocks(at: MetadataLocation): Promise<ExclusiveLocks> {
   if (!at.metadataUrl) return (await import('../singletons.js')).localLocks;
   return new (await import('./singleton-postgres.js')).PostgresLocks(at.metadataUrl);
+}
+
+export function openOidcStateStore(at: MetadataLocation): Promise<OidcStateStore> {
+  return openAt<OidcStateStore>(
+    at,
+    async (url) => (await import('./oidc-state-postgres.js')).PostgresOidcStateStore.open(url),
+    async (path) => new (await import('./oidc-state-sqlite.js')).SqliteOidcStateStore(path),
+  );
 }

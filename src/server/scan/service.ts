@@ -25,6 +25,7 @@ import type { Digest, ScanResult } from '../../core/index.js';
 import { inventoryKey } from '../../engine/kept-inventory.js';
 import type { LayerCacheStore } from '../../engine/layer-cache.js';
 import { scanTarget, type ScanOptions } from '../../engine/scan.js';
+import type { WalkLimits } from '../../layers/index.js';
 import type { ManifestClassifier } from '../artifact.js';
 import { silentLog, type RegistryLog } from '../log.js';
 import type { InventoryStore } from '../metadata/inventory-store.js';
@@ -74,11 +75,16 @@ export interface ScanServiceOptions {
   readonly maxAttempts?: number;
   /** A scan running longer is aborted and failed with the reason (default 30 min: deadline.ts). */
   readonly timeoutMs?: number;
+  /** Caps on the layers and tar entries a scan's walk reads (serve's scan.maxLayers, scan.maxEntries; default: the engine's, from the environment). */
+  readonly limits?: WalkLimits;
   /** How often to look for jobs other processes queued (default 1 s). */
   readonly pollIntervalMs?: number;
   /** Awaited before each scan reads anything (tests: hold a scan until released; never set in production). */
   readonly beforeScan?: (digest: Digest) => Promise<void>;
 }
+
+/** What the incomplete reason of a scan over a cap tells the operator to raise. */
+const SETTING_NAMES = { maxLayers: 'scan.maxLayers', maxEntries: 'scan.maxEntries' } as const;
 
 type Job = Pick<ScanJob, 'repository' | 'digest'> & { readonly attempts?: number };
 
@@ -284,6 +290,7 @@ export class ScanService implements RegistryEvents {
         now: this.#options.now?.() ?? new Date(),
         ...(this.#options.catalogers ? { catalogers: this.#options.catalogers } : {}),
         ...(this.#options.layerCache ? { layerCache: this.#options.layerCache } : {}),
+        ...(this.#options.limits ? { limits: this.#options.limits, limitNames: SETTING_NAMES } : {}),
       };
       const { result, inventory } = kept
         ? await scanTarget({ kind: 'inventory', name, inventory: kept.inventory, ...(kept.image ? { image: kept.image } : {}) }, options)

@@ -10,7 +10,9 @@
  *                               SameSite=Lax: it must come back with the
  *                               provider's redirect, a cross-site top-level
  *                               GET; Path=/ui/oidc; 10 minutes), then 303 to
- *                               the provider.
+ *                               the provider. Past the caps of sign-ins in
+ *                               progress (per client, in all:
+ *                               auth/oidc-states.ts): 429 with Retry-After.
  *   GET /ui/oidc/callback       takes the record (once), checks the state,
  *                               exchanges the code, checks the ID token,
  *                               opens the account's session exactly as the
@@ -35,7 +37,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serialize } from 'cookie';
 import { noteAudit } from '../audit/notes.js';
 import { accountFor, type OidcSignIn } from '../auth/oidc-accounts.js';
-import { OidcFailure } from '../auth/oidc-client.js';
+import { OidcFailure, type OidcFailureReason } from '../auth/oidc-client.js';
 import { OIDC_REDIRECT_PATH } from '../auth/oidc-settings.js';
 import { principalName } from '../auth/principal.js';
 import { h } from './html.js';
@@ -49,6 +51,15 @@ export const OIDC_COOKIE = 'portcullis_oidc';
 const OIDC_COOKIE_PATH = '/ui/oidc';
 
 export type UiOidc = OidcSignIn;
+
+/** When a refused `too-many-sign-ins` may try again: records expire within the 10 minutes, one a few seconds at a time under a flood. */
+const RETRY_AFTER_SECONDS = 60;
+
+function statusOf(reason: OidcFailureReason): number {
+  if (reason === 'provider-unreachable') return 502;
+  if (reason === 'too-many-sign-ins') return 429;
+  return reason === 'name-taken' || reason === 'not-onboarded' || reason === 'account-gone' ? 403 : 400;
+}
 
 function stateCookie(request: FastifyRequest, value: string, maxAge: number): string {
   return serialize(OIDC_COOKIE, value, { path: OIDC_COOKIE_PATH, httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', maxAge });
@@ -75,7 +86,8 @@ export function oidcRoutes(deps: { readonly oidc: UiOidc; readonly sessions: Ses
       `OIDC sign-in refused (${failure.reason})`,
     );
     noteAudit(request, { action: 'login', principal: user ?? '<anonymous>', detail: { via: 'oidc', reason: failure.reason } });
-    const status = failure.reason === 'provider-unreachable' ? 502 : failure.reason === 'name-taken' || failure.reason === 'not-onboarded' || failure.reason === 'account-gone' ? 403 : 400;
+    const status = statusOf(failure.reason);
+    if (status === 429) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     problem(reply, status, 'Sign-in refused', failure.userMessage, { signIn: true });
   }
 
@@ -83,7 +95,7 @@ export function oidcRoutes(deps: { readonly oidc: UiOidc; readonly sessions: Ses
     app.get(OIDC_LOGIN_PATH, async (request, reply) => {
       const next = safeNext((request.query as { next?: unknown } | undefined)?.next);
       try {
-        const { url, stateId } = await oidc.rp.begin(next);
+        const { url, stateId } = await oidc.rp.begin(next, request.ip);
         reply.header('set-cookie', stateCookie(request, stateId, oidc.rp.states.ttlSeconds));
         secure(reply).header('cache-control', 'no-store');
         return reply.redirect(url, 303);

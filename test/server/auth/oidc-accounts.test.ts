@@ -4,8 +4,8 @@
  * opens (bound to issuer and subject, a rename keeps it, a local name is
  * never taken, the administrators' group given and taken but never from the
  * last administrator); the CLI secret as the only password of an OIDC
- * account, under the failed-login limits; sign-in records taken once, and
- * expired or dropped past the cap; the issuer URL rule; the settings'
+ * account, under the failed-login limits; sign-in records taken once,
+ * expired, and refused past the caps (per client, in all) without evicting; the issuer URL rule; the settings'
  * combinations refused with one line.
  */
 import assert from 'node:assert/strict';
@@ -18,6 +18,7 @@ import { accountFor, newCliSecret, OIDC_NO_PASSWORD } from '../../../src/server/
 import { OidcFailure, OidcRelyingParty, type OidcIdentity } from '../../../src/server/auth/oidc-client.js';
 import { checkIssuer, scopesOf, type OidcSettings } from '../../../src/server/auth/oidc-settings.js';
 import { LoginStates } from '../../../src/server/auth/oidc-states.js';
+import { SqliteOidcStateStore } from '../../../src/server/metadata/oidc-state-sqlite.js';
 import { accountsRegistry, type AccountsRegistry } from './accounts-registry.js';
 
 const ISSUER = 'https://id.example';
@@ -93,26 +94,43 @@ describe('OIDC accounts', () => {
   });
 });
 
-test('sign-in records: taken once, expired after their time, the oldest dropped past the cap, malformed ids ignored', () => {
+test('sign-in records: taken once, expired after their time, refused (not evicted) past the per-client and global caps, an IPv6 /64 one client, malformed ids ignored', async () => {
   let now = 1_000_000;
-  const states = new LoginStates({ ttlMs: 60_000, max: 2, now: () => now });
+  const store = new SqliteOidcStateStore(':memory:');
+  const states = new LoginStates(store, { ttlMs: 60_000, max: 4, perClient: 2, now: () => now });
   const record = { state: 's', nonce: 'n', verifier: 'v', returnPath: '/ui/' };
-  const a = states.add(record);
-  assert.match(a, /^[A-Za-z0-9_-]{43}$/);
-  assert.deepEqual(states.take(a), record);
-  assert.equal(states.take(a), undefined, 'single use');
-  const b = states.add(record);
-  now += 60_000;
-  assert.equal(states.take(b), undefined, 'expired');
-  const c = states.add(record);
-  const d = states.add(record);
-  const e = states.add(record);
-  assert.equal(states.size, 2);
-  assert.equal(states.take(c), undefined, 'the oldest was dropped');
-  assert.deepEqual(states.take(d), record);
-  assert.deepEqual(states.take(e), record);
-  assert.equal(states.take('../x'), undefined);
-  assert.equal(states.take(undefined), undefined);
+  const idOf = (added: { id: string } | { refused: string }): string => {
+    assert.ok('id' in added, `refused: ${'refused' in added ? added.refused : ''}`);
+    return added.id;
+  };
+  try {
+    const a = idOf(await states.add(record, '10.0.0.1'));
+    assert.match(a, /^[A-Za-z0-9_-]{43}$/);
+    const rows = store.db.prepare<[], { key: string; client: string }>('SELECT key, client FROM oidc_states').all();
+    assert.deepEqual(rows.map((r) => r.client), ['10.0.0.1']);
+    assert.notEqual(rows[0]!.key, a, 'the store keeps a hash of the cookie, not the cookie');
+    assert.deepEqual(await states.take(a), record);
+    assert.equal(await states.take(a), undefined, 'single use');
+    const b = idOf(await states.add(record, '10.0.0.1'));
+    now += 60_000;
+    assert.equal(await states.take(b), undefined, 'expired');
+
+    const first = idOf(await states.add(record, '2001:db8:1:2::1'));
+    idOf(await states.add(record, '2001:db8:1:2:ffff::9'));
+    assert.deepEqual(await states.add(record, '2001:db8:1:2:abcd::5'), { refused: 'client-full' }, 'a third from the same /64');
+    assert.deepEqual(await states.take(first), record, 'the refused flood did not evict the first sign-in');
+    idOf(await states.add(record, '2001:db8:1:2::1'));
+    idOf(await states.add(record, '10.0.0.2'));
+    idOf(await states.add(record, '10.0.0.3'));
+    assert.deepEqual(await states.add(record, '10.0.0.4'), { refused: 'full' }, 'four live in all');
+    now += 60_000;
+    idOf(await states.add(record, '10.0.0.4'));
+    assert.equal(await store.count(), 1, 'the expired ones were purged by the add');
+    assert.equal(await states.take('../x'), undefined);
+    assert.equal(await states.take(undefined), undefined);
+  } finally {
+    await store.close();
+  }
 });
 
 test('the issuer is https, or http on loopback only; openid is always among the scopes', () => {
@@ -143,15 +161,17 @@ test('a provider that cannot be reached refuses the sign-in with one sentence, a
   const server = createServer((_request, response) => response.writeHead(500).end());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const store = new SqliteOidcStateStore(':memory:');
   try {
-    const rp = new OidcRelyingParty({ ...SETTINGS, issuer }, () => 'http://registry.test/ui/oidc/callback');
+    const rp = new OidcRelyingParty({ ...SETTINGS, issuer }, () => 'http://registry.test/ui/oidc/callback', new LoginStates(store));
     for (let i = 0; i < 2; i++) {
-      const message = await refusedWith(rp.begin('/ui/'), 'provider-unreachable');
+      const message = await refusedWith(rp.begin('/ui/', '127.0.0.1'), 'provider-unreachable');
       assert.equal(message, 'The identity provider cannot be reached now: try again later.');
     }
-    assert.equal(rp.states.size, 0, 'no sign-in record was left');
-    assert.throws(() => new OidcRelyingParty({ ...SETTINGS, issuer: 'http://id.example' }, () => ''), /oidc\.issuer: the issuer must be an https URL/);
+    assert.equal(await store.count(), 0, 'no sign-in record was left');
+    assert.throws(() => new OidcRelyingParty({ ...SETTINGS, issuer: 'http://id.example' }, () => '', new LoginStates(store)), /oidc\.issuer: the issuer must be an https URL/);
   } finally {
     server.close();
+    await store.close();
   }
 });

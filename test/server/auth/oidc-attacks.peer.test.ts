@@ -21,7 +21,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import { missingPeer } from '../../support/require-peer.js';
 import { CHROMIUM } from '../ui/browser.js';
-import { ADMIN, freshPage, logEvents, loginEvents, refusal, signIn, startWorld, throughProvider, type OidcWorld } from './oidc-support.js';
+import { ADMIN, freshPage, heldSignIn, logEvents, loginEvents, refusal, signIn, startWorld, throughProvider, type OidcWorld } from './oidc-support.js';
 
 let world: OidcWorld;
 
@@ -34,23 +34,8 @@ after(async () => {
   await world?.close();
 });
 
-/** Runs the flow as `login` but the provider holds its redirect back (oidc-idp.ts `hold`): the callback URL and the sign-in cookie, unused. */
-async function held(page: Page, login: string): Promise<{ url: URL; cookie: string }> {
-  await world.idp.hold(true);
-  try {
-    await page.goto(`${world.base}/ui/login`);
-    await page.click('#oidc-sign-in');
-    await page.fill('input[name="login"]', login);
-    await page.fill('input[name="password"]', 'provider-password');
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(`${world.idp.issuer}/auth/`)), page.click('button[type="submit"]')]);
-    const url = new URL((await page.textContent('body'))!.trim());
-    assert.equal(`${url.origin}${url.pathname}`, `${world.base}/ui/oidc/callback`);
-    const cookie = (await world.browser!.context.cookies(`${world.base}/ui/oidc/`)).find((c) => c.name === 'portcullis_oidc')?.value;
-    assert.ok(cookie, 'the sign-in cookie is set');
-    return { url, cookie };
-  } finally {
-    await world.idp.hold(false);
-  }
+function held(page: Page, login: string): Promise<{ url: URL; cookie: string }> {
+  return heldSignIn(world, page, login);
 }
 
 /** The callback's status; a success moves on by itself (meta refresh), so only the answer is waited for, then the page that follows. */

@@ -24,6 +24,8 @@ export const ADMIN = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('b
 
 export interface OidcWorld {
   readonly registry: RunningRegistry;
+  /** With `processes: 2`: a second registry on the same data folder and public name (another process behind one load balancer). */
+  readonly second?: RunningRegistry;
   readonly idp: TestProvider;
   /** A second provider, with its own issuer and key. */
   readonly other: TestProvider;
@@ -34,7 +36,7 @@ export interface OidcWorld {
   close(): Promise<void>;
 }
 
-export async function startWorld(oidc: Readonly<Record<string, string | boolean>> = {}): Promise<OidcWorld> {
+export async function startWorld(oidc: Readonly<Record<string, string | boolean>> = {}, options: { readonly processes?: 1 | 2 } = {}): Promise<OidcWorld> {
   const work = await mkdtemp(join(tmpdir(), 'portcullis-oidc-'));
   const idp = await TestProvider.start();
   const other = await TestProvider.start();
@@ -49,6 +51,7 @@ export async function startWorld(oidc: Readonly<Record<string, string | boolean>
     { stdout, stderr: new PassThrough(), env: { ...process.env, PORTCULLIS_ADMIN_PASSWORD: ADMIN_PASSWORD } },
   );
   const registry = await startRegistry(config);
+  const second = options.processes === 2 ? await startRegistry({ ...config, publicName: new URL(registry.url).host }) : undefined;
   const clients = [
     { clientId: 'portcullis', clientSecret: CLIENT_SECRET, redirectUris: [`${registry.url}/ui/oidc/callback`] },
     { clientId: 'other-app', clientSecret: `${CLIENT_SECRET}-other`, redirectUris: [`${registry.url}/ui/oidc/callback`] },
@@ -58,6 +61,7 @@ export async function startWorld(oidc: Readonly<Record<string, string | boolean>
   const browser = await launchBrowser();
   return {
     registry,
+    ...(second ? { second } : {}),
     idp,
     other,
     browser,
@@ -65,6 +69,7 @@ export async function startWorld(oidc: Readonly<Record<string, string | boolean>
     log: () => logged,
     async close() {
       await browser?.close();
+      await second?.close();
       await registry.close();
       await idp.close();
       await other.close();
@@ -90,6 +95,25 @@ export async function throughProvider(world: OidcWorld, page: Page, login: strin
   await page.fill('input[name="password"]', 'provider-password');
   await page.click('button[type="submit"]');
   return callback;
+}
+
+/** Runs the flow as `login` but the provider holds its redirect back (oidc-idp.ts `hold`): the callback URL and the sign-in cookie, unused. */
+export async function heldSignIn(world: OidcWorld, page: Page, login: string): Promise<{ url: URL; cookie: string }> {
+  await world.idp.hold(true);
+  try {
+    await page.goto(`${world.base}/ui/login`);
+    await page.click('#oidc-sign-in');
+    await page.fill('input[name="login"]', login);
+    await page.fill('input[name="password"]', 'provider-password');
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(`${world.idp.issuer}/auth/`)), page.click('button[type="submit"]')]);
+    const url = new URL((await page.textContent('body'))!.trim());
+    assert.equal(`${url.origin}${url.pathname}`, `${world.base}/ui/oidc/callback`);
+    const cookie = (await world.browser!.context.cookies(`${world.base}/ui/oidc/`)).find((c) => c.name === 'portcullis_oidc')?.value;
+    assert.ok(cookie, 'the sign-in cookie is set');
+    return { url, cookie };
+  } finally {
+    await world.idp.hold(false);
+  }
 }
 
 /** Signs in as `login` and waits for the page the sign-in returns to. */
