@@ -16,7 +16,7 @@
  */
 import type { Digest } from '../../core/index.js';
 import type { DeletionPlan, ManifestNode, RepositorySnapshot, TagRecord } from '../metadata/store.js';
-import { accessoryTagSubject } from './accessories.js';
+import { accessoryTagSubjectOf, isAccessoryByTags } from './accessories.js';
 import type { RetentionRule } from './projects.js';
 import { matchesTagPattern } from './tag-pattern.js';
 
@@ -57,9 +57,8 @@ export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPol
   const subjectsOf = new Map<string, Digest[]>();
   for (const m of snapshot.manifests) {
     const tags = tagsOf.get(m.digest) ?? [];
-    const tagSubjects = tags.map((t) => accessoryTagSubject(t.tag));
-    const onlyAccessoryTags = tags.length > 0 && tagSubjects.every((s) => s !== undefined);
-    if (m.subject === undefined && !onlyAccessoryTags) continue;
+    const tagSubjects = tags.map((t) => accessoryTagSubjectOf(m.digest, t.tag));
+    if (m.subject === undefined && !isAccessoryByTags(m.digest, tags.map((t) => t.tag))) continue;
     const subjects = [...new Set([...(m.subject !== undefined ? [m.subject] : []), ...tagSubjects.filter((s): s is Digest => s !== undefined)])];
     subjectsOf.set(m.digest, subjects);
     for (const subject of subjects) {
@@ -106,10 +105,10 @@ export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPol
   return { version: snapshot.version, tags, manifests, reasons };
 }
 
-/** Tags no rule keeps (accessory tags are never judged by rules); none when there are no rules. */
+/** Tags no rule keeps (accessory tags are never judged by rules; a tag naming its own manifest is no accessory tag); none when there are no rules. */
 export function tagsRemovedByRules(tags: readonly TagRecord[], rules: readonly RetentionRule[], nowMs: number): TagRecord[] {
   if (rules.length === 0) return [];
-  const judged = tags.filter((t) => accessoryTagSubject(t.tag) === undefined);
+  const judged = tags.filter((t) => accessoryTagSubjectOf(t.digest, t.tag) === undefined);
   const keep = new Set<string>();
   for (const rule of rules) {
     const matching = judged.filter((t) => rule.tags.some((pattern) => matchesTagPattern(pattern, t.tag)));
