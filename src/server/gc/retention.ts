@@ -6,8 +6,9 @@
  * What keeps a manifest (mark phase, from roots through edges):
  * - roots: a manifest with a tag that stays (not an accessory tag, not removed by a rule); a manifest
  *   untagged for less than the retention period (a tag removed now starts that period now); an
- *   accessory whose subject is not in the repository, for the retention period after its push (the
- *   referrers API lets a client push a signature before its image);
+ *   accessory whose subject is not in the repository: while another repository holds the subject
+ *   (cosign's `COSIGN_REPOSITORY`, a referrer pushed elsewhere), else for the retention period after
+ *   its push (the referrers API lets a client push a signature before its image);
  * - edges: from a kept index to its children, and from a kept manifest to its accessories (accessories.ts),
  *   so an accessory lives exactly as long as its subject and never keeps anything but its own children.
  * Everything not reached is deleted, with its tags. The walk is iterative over a work list with a visited
@@ -40,40 +41,25 @@ export interface RetentionPlan extends DeletionPlan {
   readonly reasons: readonly ManifestVerdict[];
 }
 
-export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPolicy, now: Date): RetentionPlan {
+/**
+ * `subjectsElsewhere`: subjects absent from this repository (`absentSubjects`) that another repository of the
+ * registry holds; an accessory of one is kept, as cosign's `COSIGN_REPOSITORY` keeps signatures apart from
+ * their images. The collector looks them up before planning.
+ */
+export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPolicy, now: Date, subjectsElsewhere: ReadonlySet<string> = new Set()): RetentionPlan {
   const nowMs = now.getTime();
   const byDigest = new Map<string, ManifestNode>(snapshot.manifests.map((m) => [m.digest, m]));
-  const tagsOf = new Map<string, TagRecord[]>();
-  for (const tag of snapshot.tags) {
-    const list = tagsOf.get(tag.digest);
-    if (list) list.push(tag);
-    else tagsOf.set(tag.digest, [tag]);
-  }
+  const tagsOf = tagsByDigest(snapshot);
   const removedTags = tagsRemovedByRules(snapshot.tags, policy.rules ?? [], nowMs);
   const removed = new Set(removedTags.map((t) => t.tag));
-
-  // Accessory edges: subject digest -> accessories, and each accessory's subjects.
-  const accessoriesOf = new Map<string, Digest[]>();
-  const subjectsOf = new Map<string, Digest[]>();
-  for (const m of snapshot.manifests) {
-    const tags = tagsOf.get(m.digest) ?? [];
-    const tagSubjects = tags.map((t) => accessoryTagSubjectOf(m.digest, t.tag));
-    if (m.subject === undefined && !isAccessoryByTags(m.digest, tags.map((t) => t.tag))) continue;
-    const subjects = [...new Set([...(m.subject !== undefined ? [m.subject] : []), ...tagSubjects.filter((s): s is Digest => s !== undefined)])];
-    subjectsOf.set(m.digest, subjects);
-    for (const subject of subjects) {
-      const list = accessoriesOf.get(subject);
-      if (list) list.push(m.digest);
-      else accessoriesOf.set(subject, [m.digest]);
-    }
-  }
+  const { accessoriesOf, subjectsOf } = accessoryEdges(snapshot, tagsOf);
 
   const within = (since: string | undefined): boolean => since !== undefined && nowMs - Date.parse(since) < policy.untaggedRetentionMs;
   const roots: Digest[] = [];
   for (const m of snapshot.manifests) {
     const subjects = subjectsOf.get(m.digest);
     if (subjects !== undefined) {
-      if (subjects.every((s) => !byDigest.has(s)) && within(m.pushedAt)) roots.push(m.digest);
+      if (subjects.every((s) => !byDigest.has(s)) && (within(m.pushedAt) || subjects.some((s) => subjectsElsewhere.has(s)))) roots.push(m.digest);
       continue;
     }
     const tags = tagsOf.get(m.digest) ?? [];
@@ -103,6 +89,43 @@ export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPol
   }
   const tags = removedTags.filter((t) => marked.has(t.digest)).map((t) => ({ tag: t.tag, digest: t.digest }));
   return { version: snapshot.version, tags, manifests, reasons };
+}
+
+/** The subjects the repository's accessories name that it does not hold itself, each once. */
+export function absentSubjects(snapshot: RepositorySnapshot): Digest[] {
+  const held = new Set<string>(snapshot.manifests.map((m) => m.digest));
+  const absent = new Set<Digest>();
+  for (const subjects of accessoryEdges(snapshot, tagsByDigest(snapshot)).subjectsOf.values()) for (const s of subjects) if (!held.has(s)) absent.add(s);
+  return [...absent];
+}
+
+function tagsByDigest(snapshot: RepositorySnapshot): Map<string, TagRecord[]> {
+  const tagsOf = new Map<string, TagRecord[]>();
+  for (const tag of snapshot.tags) {
+    const list = tagsOf.get(tag.digest);
+    if (list) list.push(tag);
+    else tagsOf.set(tag.digest, [tag]);
+  }
+  return tagsOf;
+}
+
+/** Accessory edges: subject digest -> accessories, and each accessory's subjects. */
+function accessoryEdges(snapshot: RepositorySnapshot, tagsOf: ReadonlyMap<string, readonly TagRecord[]>): { accessoriesOf: Map<string, Digest[]>; subjectsOf: Map<string, Digest[]> } {
+  const accessoriesOf = new Map<string, Digest[]>();
+  const subjectsOf = new Map<string, Digest[]>();
+  for (const m of snapshot.manifests) {
+    const tags = tagsOf.get(m.digest) ?? [];
+    const tagSubjects = tags.map((t) => accessoryTagSubjectOf(m.digest, t.tag));
+    if (m.subject === undefined && !isAccessoryByTags(m.digest, tags.map((t) => t.tag))) continue;
+    const subjects = [...new Set([...(m.subject !== undefined ? [m.subject] : []), ...tagSubjects.filter((s): s is Digest => s !== undefined)])];
+    subjectsOf.set(m.digest, subjects);
+    for (const subject of subjects) {
+      const list = accessoriesOf.get(subject);
+      if (list) list.push(m.digest);
+      else accessoriesOf.set(subject, [m.digest]);
+    }
+  }
+  return { accessoriesOf, subjectsOf };
 }
 
 /** Tags no rule keeps (accessory tags are never judged by rules; a tag naming its own manifest is no accessory tag); none when there are no rules. */
