@@ -9,6 +9,8 @@
  * - Accessories kept apart from their subject (cosign's `COSIGN_REPOSITORY`, a referrer pushed to another
  *   repository): kept while their subject is stored somewhere, gone once it is nowhere.
  * - An image and its signature copied into two repositories: deleting one copy leaves the other whole.
+ * - One accessory two images share (an SBOM `cosign attach sbom` tagged for both): deleting one image
+ *   leaves it to the other.
  */
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
@@ -91,4 +93,20 @@ export async function copiesInTwoRepositories({ app, services }: Scene): Promise
   await runGc(services, later);
   await assertWhole(app, 'copy/b', 'v1', b.image);
   await assertWhole(app, 'copy/b', accessoryTag(b.image.digest, '.sig'), b.sig);
+}
+
+export async function accessorySharedByTwoSubjects({ app, services }: Scene): Promise<void> {
+  // `cosign attach sbom` stores the SBOM alone: two images with the same SBOM share one manifest, tagged for each.
+  const first = await pushArtifact(app, 'team/app', { seed: 'amd64 build', tag: 'v1' });
+  const second = await pushArtifact(app, 'team/app', { seed: 'arm64 build', tag: 'v2' });
+  const sbom = await pushArtifact(app, 'team/app', { seed: 'the same sbom', tag: accessoryTag(first.digest, '.sbom') });
+  await retag(app, 'team/app', sbom.digest, accessoryTag(second.digest, '.sbom'));
+
+  assert.equal((await app.inject({ method: 'DELETE', url: `/v2/team/app/manifests/${first.digest}` })).statusCode, 202);
+  await assertWhole(app, 'team/app', accessoryTag(second.digest, '.sbom'), sbom);
+  assert.equal((await app.inject({ method: 'GET', url: `/v2/team/app/manifests/${accessoryTag(first.digest, '.sbom')}` })).statusCode, 404, "the deleted image's tag went");
+  const run = await runGc(services, later);
+  assert.equal(run.manifestsDeleted, 0, JSON.stringify(run.deleted));
+  await assertWhole(app, 'team/app', accessoryTag(second.digest, '.sbom'), sbom);
+  await assertWhole(app, 'team/app', 'v2', second);
 }
