@@ -70,7 +70,7 @@ export async function subjectInAnotherRepository({ app, services }: Scene): Prom
   await assertWhole(app, 'team/sigs', accessoryTag(image.digest, '.sig'), sig);
   await assertWhole(app, 'team/sboms', sbom.digest, sbom);
 
-  // The image deleted: nothing needs them any more.
+  // The image deleted: nothing needs them now.
   assert.equal((await app.inject({ method: 'DELETE', url: `/v2/team/app/manifests/${image.digest}` })).statusCode, 202);
   const after = await runGc(services, later);
   assert.deepEqual(after.deleted.manifests.map((m) => m.digest).sort(), [sig.digest, sbom.digest].sort());
