@@ -12,8 +12,8 @@
  * is an accessory tag. A tag of another kind on an artifact with a subject
  * does not keep it once its subject is gone: it was attached to that subject.
  * A tag naming the manifest's own digest (a mirror tagging images by digest)
- * is an ordinary tag of it, not an accessory tag: otherwise the manifest
- * would follow itself, kept by nothing, and go with its tag.
+ * is not an accessory tag of it: it keeps the manifest, which would otherwise
+ * follow itself, kept by nothing, and go with its tag.
  */
 import { isDigest, type Digest } from '../../core/index.js';
 

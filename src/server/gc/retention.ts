@@ -17,7 +17,7 @@
  */
 import type { Digest } from '../../core/index.js';
 import type { DeletionPlan, ManifestNode, RepositorySnapshot, TagRecord } from '../metadata/store.js';
-import { accessoryTagSubjectOf, isAccessoryByTags } from './accessories.js';
+import { accessoryTagSubject, accessoryTagSubjectOf, isAccessoryByTags } from './accessories.js';
 import type { RetentionRule } from './projects.js';
 import { matchesTagPattern } from './tag-pattern.js';
 
@@ -128,10 +128,13 @@ function accessoryEdges(snapshot: RepositorySnapshot, tagsOf: ReadonlyMap<string
   return { accessoriesOf, subjectsOf };
 }
 
-/** Tags no rule keeps (accessory tags are never judged by rules; a tag naming its own manifest is no accessory tag); none when there are no rules. */
+/**
+ * Tags no rule keeps; none when there are no rules. Tags of the accessory shape (`sha256-<hex>…`) are never judged,
+ * a tag naming its own manifest (a mirror's digest tag) included: it keeps its manifest, as it did before rules.
+ */
 export function tagsRemovedByRules(tags: readonly TagRecord[], rules: readonly RetentionRule[], nowMs: number): TagRecord[] {
   if (rules.length === 0) return [];
-  const judged = tags.filter((t) => accessoryTagSubjectOf(t.digest, t.tag) === undefined);
+  const judged = tags.filter((t) => accessoryTagSubject(t.tag) === undefined);
   const keep = new Set<string>();
   for (const rule of rules) {
     const matching = judged.filter((t) => rule.tags.some((pattern) => matchesTagPattern(pattern, t.tag)));

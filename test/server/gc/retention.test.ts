@@ -99,13 +99,13 @@ describe('retention plans', () => {
     assert.deepEqual(plan.manifests, []);
   });
 
-  test('a tag naming the manifest\'s own digest is an ordinary tag: it keeps the manifest, and rules judge it', () => {
+  test('a tag naming the manifest\'s own digest is no accessory tag: it keeps the manifest, and rules never judge it (its shape is the accessory one)', () => {
     const self = node('self');
     const own = tag(accessoryTag(self.digest), 'self');
     assert.deepEqual(planRetention(snapshot([self], [own]), policy, NOW).manifests, []);
-    const judged = planRetention(snapshot([self], [own]), { ...policy, rules: [{ tags: ['*'], keepLast: 0 }] }, NOW);
-    assert.deepEqual(judged.tags, [{ tag: own.tag, digest: self.digest }]);
-    assert.deepEqual(judged.manifests, [], 'untagged from now');
+    const ruled = planRetention(snapshot([self], [own, tag('v1', 'self')]), { ...policy, rules: [{ tags: ['*'], keepLast: 0 }] }, NOW);
+    assert.deepEqual(ruled.tags, [{ tag: 'v1', digest: self.digest }]);
+    assert.deepEqual(ruled.manifests, []);
   });
 
   test('an accessory whose subject another repository holds stays past the retention period; the planner is told which subjects are elsewhere', () => {
