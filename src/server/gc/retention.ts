@@ -59,7 +59,7 @@ export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPol
   for (const m of snapshot.manifests) {
     const subjects = subjectsOf.get(m.digest);
     if (subjects !== undefined) {
-      if (subjects.every((s) => !byDigest.has(s)) && (within(m.pushedAt) || subjects.some((s) => subjectsElsewhere.has(s)))) roots.push(m.digest);
+      if (subjects.some((s) => subjectsElsewhere.has(s)) || (subjects.every((s) => !byDigest.has(s)) && within(m.pushedAt))) roots.push(m.digest);
       continue;
     }
     const tags = tagsOf.get(m.digest) ?? [];
