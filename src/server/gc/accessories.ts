@@ -11,6 +11,9 @@
  * A manifest is an accessory when it has a subject, or when every tag on it
  * is an accessory tag. A tag of another kind on an artifact with a subject
  * does not keep it once its subject is gone: it was attached to that subject.
+ * A tag naming the manifest's own digest (a mirror tagging images by digest)
+ * is not an accessory tag of it: it keeps the manifest, which would otherwise
+ * follow itself, kept by nothing, and go with its tag.
  */
 import { isDigest, type Digest } from '../../core/index.js';
 
@@ -26,4 +29,15 @@ export function accessoryTagSubject(tag: string): Digest | undefined {
 
 export function isAccessoryTag(tag: string): boolean {
   return accessoryTagSubject(tag) !== undefined;
+}
+
+/** The manifest a tag on `digest` makes it an accessory of: the digest the tag names, unless that is `digest` itself. */
+export function accessoryTagSubjectOf(digest: Digest, tag: string): Digest | undefined {
+  const subject = accessoryTagSubject(tag);
+  return subject === digest ? undefined : subject;
+}
+
+/** True when `tags` (all the tags on `digest`) make it an accessory: there is one, and each names another manifest. */
+export function isAccessoryByTags(digest: Digest, tags: readonly string[]): boolean {
+  return tags.length > 0 && tags.every((tag) => accessoryTagSubjectOf(digest, tag) !== undefined);
 }

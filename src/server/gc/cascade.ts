@@ -5,33 +5,101 @@
  * image that no longer exists. Only accessories are followed (accessories.ts): an index's children and
  * anything an accessory references stay, and go only if retention later finds nothing keeps them.
  *
+ * The store's `accessoriesOf` finds candidates by subject and by tag name; a candidate is deleted only when
+ * it is an accessory as retention defines it — it has a subject, or every tag on it is an accessory tag
+ * naming another manifest (so a user's image that merely carries a tag shaped like `sha256-<hex>.sig`
+ * beside an ordinary tag stays) — and when none of its subjects outlives the delete: one SBOM that
+ * `cosign attach sbom` tagged for two images stays with the other image, losing only the deleted image's
+ * tag. The repository's tags are read once per delete, when a candidate first turns up.
+ *
  * The walk is breadth-first over `accessoriesOf` with a visited set, bounded at `MAX_ACCESSORIES`; past
  * that the rest is left for garbage collection, which collects accessories of a missing subject.
  */
 import type { Digest } from '../../core/index.js';
 import type { MetadataStore } from '../metadata/store.js';
+import { accessoryTagSubjectOf, isAccessoryByTags } from './accessories.js';
 
 export const MAX_ACCESSORIES = 10_000;
 
+type CascadeStore = Pick<MetadataStore, 'getManifest' | 'accessoriesOf' | 'applyDeletions' | 'tagsOf'>;
+
 /** Deletes the manifest and its accessories; returns the accessories deleted, or undefined when the manifest was not there. */
-export async function deleteWithAccessories(
-  metadata: Pick<MetadataStore, 'getManifest' | 'accessoriesOf' | 'applyDeletions'>,
-  repository: string,
-  digest: Digest,
-  now: string,
-): Promise<Digest[] | undefined> {
+export async function deleteWithAccessories(metadata: CascadeStore, repository: string, digest: Digest, now: string): Promise<Digest[] | undefined> {
   if ((await metadata.getManifest(repository, digest)) === undefined) return undefined;
-  const seen = new Set<string>([digest]);
+  const view = new RepositoryView(metadata, repository);
+  const deleting = new Set<string>([digest]);
   const accessories: Digest[] = [];
+  /** Tags naming a deleted manifest, on an accessory another subject keeps. */
+  const detached: Array<{ tag: string; digest: Digest }> = [];
   const queue: Digest[] = [digest];
   for (let i = 0; i < queue.length && accessories.length < MAX_ACCESSORIES; i++) {
-    for (const accessory of await metadata.accessoriesOf(repository, queue[i]!)) {
-      if (seen.has(accessory) || accessories.length >= MAX_ACCESSORIES) continue;
-      seen.add(accessory);
-      accessories.push(accessory);
-      queue.push(accessory);
+    const parent = queue[i]!;
+    for (const candidate of await metadata.accessoriesOf(repository, parent)) {
+      if (deleting.has(candidate) || accessories.length >= MAX_ACCESSORIES) continue;
+      const subjects = await view.subjectsOf(candidate);
+      if (subjects === undefined) continue;
+      if (await view.someStays(subjects, deleting)) {
+        for (const tag of await view.tagsOf(candidate)) if (accessoryTagSubjectOf(candidate, tag) === parent) detached.push({ tag, digest: candidate });
+        continue;
+      }
+      deleting.add(candidate);
+      accessories.push(candidate);
+      queue.push(candidate);
     }
   }
-  await metadata.applyDeletions(repository, { tags: [], manifests: [digest, ...accessories] }, now);
+  await metadata.applyDeletions(repository, { tags: detached, manifests: [digest, ...accessories] }, now);
   return accessories;
+}
+
+/** What the walk asks of the repository, each answer read once. */
+class RepositoryView {
+  readonly #metadata: CascadeStore;
+  readonly #repository: string;
+  #tags: Promise<Map<string, string[]>> | undefined;
+  readonly #present = new Map<string, boolean>();
+
+  constructor(metadata: CascadeStore, repository: string) {
+    this.#metadata = metadata;
+    this.#repository = repository;
+  }
+
+  async tagsOf(digest: Digest): Promise<string[]> {
+    this.#tags ??= this.#metadata.tagsOf(this.#repository).then((tags) => {
+      const byDigest = new Map<string, string[]>();
+      for (const t of tags) {
+        const list = byDigest.get(t.digest);
+        if (list) list.push(t.tag);
+        else byDigest.set(t.digest, [t.tag]);
+      }
+      return byDigest;
+    });
+    return (await this.#tags).get(digest) ?? [];
+  }
+
+  /** The manifests `digest` is an accessory of (its subject, the digests its accessory tags name), or undefined when it is none. */
+  async subjectsOf(digest: Digest): Promise<Digest[] | undefined> {
+    const subject = (await this.#metadata.getManifest(this.#repository, digest))?.subject;
+    const tags = await this.tagsOf(digest);
+    if (subject === undefined && !isAccessoryByTags(digest, tags)) return undefined;
+    const subjects = new Set<Digest>(subject !== undefined ? [subject] : []);
+    for (const tag of tags) {
+      const named = accessoryTagSubjectOf(digest, tag);
+      if (named !== undefined) subjects.add(named);
+    }
+    return [...subjects];
+  }
+
+  /** True when one of `subjects` is in the repository and not being deleted. */
+  async someStays(subjects: readonly Digest[], deleting: ReadonlySet<string>): Promise<boolean> {
+    for (const subject of subjects) {
+      if (deleting.has(subject)) continue;
+      let present = this.#present.get(subject);
+      if (present === undefined) {
+        present = (await this.#metadata.getManifest(this.#repository, subject)) !== undefined;
+        this.#present.set(subject, present);
+      }
+      if (present) return true;
+    }
+    return false;
+  }
 }

@@ -32,16 +32,17 @@
  *
  * Cost: memory is one repository's manifests and tags at a time (retention needs its whole graph) plus
  * pages of 500 digests; the report (report.ts) keeps at most `maxListed` entries of each kind. Time is linear in
- * the metadata (every repository, every unreferenced blob) and in storage: the orphan pass lists every
- * stored blob, as distribution's collector walks its whole blob tree.
+ * the metadata (every repository, every unreferenced blob, one lookup per subject an accessory names outside
+ * its repository) and in storage: the orphan pass lists every stored blob, as distribution's collector walks
+ * its whole blob tree.
  */
 import type { Digest } from '../../core/index.js';
-import type { BlobClaim, MetadataStore } from '../metadata/store.js';
+import type { BlobClaim, MetadataStore, RepositorySnapshot } from '../metadata/store.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { DEFAULT_LEASE_TTL_MS, GcLease } from './lease.js';
 import { NO_PROJECT_SETTINGS, projectOf, type ProjectSettings, type ProjectSettingsProvider } from './projects.js';
 import { GcTally, type GcReport } from './report.js';
-import { planRetention } from './retention.js';
+import { absentSubjects, planRetention } from './retention.js';
 
 export const DEFAULT_GRACE_MS = 3_600_000;
 export const DEFAULT_UNTAGGED_RETENTION_MS = 7 * 86_400_000;
@@ -197,7 +198,7 @@ class Collector {
     for (let attempt = 1; attempt <= PLAN_ATTEMPTS; attempt++) {
       const snapshot = await this.#metadata.repositorySnapshot(repository);
       if (snapshot === undefined) return;
-      const plan = planRetention(snapshot, policy, this.#now());
+      const plan = planRetention(snapshot, policy, this.#now(), await this.subjectsElsewhere(snapshot));
       if (plan.tags.length === 0 && plan.manifests.length === 0) return;
       if (this.#dryRun) {
         this.#tally.retained(repository, plan);
@@ -216,6 +217,13 @@ class Collector {
       }
     }
     this.#tally.skipped(repository);
+  }
+
+  /** Subjects the repository's accessories name, held by another repository (their accessories stay). */
+  private async subjectsElsewhere(snapshot: RepositorySnapshot): Promise<Set<string>> {
+    const elsewhere = new Set<string>();
+    for (const subject of absentSubjects(snapshot)) if ((await this.#metadata.repositoriesWithManifest(subject)).length > 0) elsewhere.add(subject);
+    return elsewhere;
   }
 
   /** Links of the repository that none of its manifests use, older than the cutoff (dry run: the blobs they may free). */

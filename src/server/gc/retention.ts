@@ -6,8 +6,9 @@
  * What keeps a manifest (mark phase, from roots through edges):
  * - roots: a manifest with a tag that stays (not an accessory tag, not removed by a rule); a manifest
  *   untagged for less than the retention period (a tag removed now starts that period now); an
- *   accessory whose subject is not in the repository, for the retention period after its push (the
- *   referrers API lets a client push a signature before its image);
+ *   accessory whose subject is not in the repository: while another repository holds the subject
+ *   (cosign's `COSIGN_REPOSITORY`, a referrer pushed elsewhere), else for the retention period after
+ *   its push (the referrers API lets a client push a signature before its image);
  * - edges: from a kept index to its children, and from a kept manifest to its accessories (accessories.ts),
  *   so an accessory lives exactly as long as its subject and never keeps anything but its own children.
  * Everything not reached is deleted, with its tags. The walk is iterative over a work list with a visited
@@ -16,7 +17,7 @@
  */
 import type { Digest } from '../../core/index.js';
 import type { DeletionPlan, ManifestNode, RepositorySnapshot, TagRecord } from '../metadata/store.js';
-import { accessoryTagSubject } from './accessories.js';
+import { accessoryTagSubject, accessoryTagSubjectOf, isAccessoryByTags } from './accessories.js';
 import type { RetentionRule } from './projects.js';
 import { matchesTagPattern } from './tag-pattern.js';
 
@@ -40,41 +41,25 @@ export interface RetentionPlan extends DeletionPlan {
   readonly reasons: readonly ManifestVerdict[];
 }
 
-export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPolicy, now: Date): RetentionPlan {
+/**
+ * `subjectsElsewhere`: subjects absent from this repository (`absentSubjects`) that another repository of the
+ * registry holds; an accessory of one is kept, as cosign's `COSIGN_REPOSITORY` keeps signatures apart from
+ * their images. The collector looks them up before planning.
+ */
+export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPolicy, now: Date, subjectsElsewhere: ReadonlySet<string> = new Set()): RetentionPlan {
   const nowMs = now.getTime();
   const byDigest = new Map<string, ManifestNode>(snapshot.manifests.map((m) => [m.digest, m]));
-  const tagsOf = new Map<string, TagRecord[]>();
-  for (const tag of snapshot.tags) {
-    const list = tagsOf.get(tag.digest);
-    if (list) list.push(tag);
-    else tagsOf.set(tag.digest, [tag]);
-  }
+  const tagsOf = tagsByDigest(snapshot);
   const removedTags = tagsRemovedByRules(snapshot.tags, policy.rules ?? [], nowMs);
   const removed = new Set(removedTags.map((t) => t.tag));
-
-  // Accessory edges: subject digest -> accessories, and each accessory's subjects.
-  const accessoriesOf = new Map<string, Digest[]>();
-  const subjectsOf = new Map<string, Digest[]>();
-  for (const m of snapshot.manifests) {
-    const tags = tagsOf.get(m.digest) ?? [];
-    const tagSubjects = tags.map((t) => accessoryTagSubject(t.tag));
-    const onlyAccessoryTags = tags.length > 0 && tagSubjects.every((s) => s !== undefined);
-    if (m.subject === undefined && !onlyAccessoryTags) continue;
-    const subjects = [...new Set([...(m.subject !== undefined ? [m.subject] : []), ...tagSubjects.filter((s): s is Digest => s !== undefined)])];
-    subjectsOf.set(m.digest, subjects);
-    for (const subject of subjects) {
-      const list = accessoriesOf.get(subject);
-      if (list) list.push(m.digest);
-      else accessoriesOf.set(subject, [m.digest]);
-    }
-  }
+  const { accessoriesOf, subjectsOf } = accessoryEdges(snapshot, tagsOf);
 
   const within = (since: string | undefined): boolean => since !== undefined && nowMs - Date.parse(since) < policy.untaggedRetentionMs;
   const roots: Digest[] = [];
   for (const m of snapshot.manifests) {
     const subjects = subjectsOf.get(m.digest);
     if (subjects !== undefined) {
-      if (subjects.every((s) => !byDigest.has(s)) && within(m.pushedAt)) roots.push(m.digest);
+      if (subjects.some((s) => subjectsElsewhere.has(s)) || (subjects.every((s) => !byDigest.has(s)) && within(m.pushedAt))) roots.push(m.digest);
       continue;
     }
     const tags = tagsOf.get(m.digest) ?? [];
@@ -106,7 +91,47 @@ export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPol
   return { version: snapshot.version, tags, manifests, reasons };
 }
 
-/** Tags no rule keeps (accessory tags are never judged by rules); none when there are no rules. */
+/** The subjects the repository's accessories name that it does not hold itself, each once. */
+export function absentSubjects(snapshot: RepositorySnapshot): Digest[] {
+  const held = new Set<string>(snapshot.manifests.map((m) => m.digest));
+  const absent = new Set<Digest>();
+  for (const subjects of accessoryEdges(snapshot, tagsByDigest(snapshot)).subjectsOf.values()) for (const s of subjects) if (!held.has(s)) absent.add(s);
+  return [...absent];
+}
+
+function tagsByDigest(snapshot: RepositorySnapshot): Map<string, TagRecord[]> {
+  const tagsOf = new Map<string, TagRecord[]>();
+  for (const tag of snapshot.tags) {
+    const list = tagsOf.get(tag.digest);
+    if (list) list.push(tag);
+    else tagsOf.set(tag.digest, [tag]);
+  }
+  return tagsOf;
+}
+
+/** Accessory edges: subject digest -> accessories, and each accessory's subjects. */
+function accessoryEdges(snapshot: RepositorySnapshot, tagsOf: ReadonlyMap<string, readonly TagRecord[]>): { accessoriesOf: Map<string, Digest[]>; subjectsOf: Map<string, Digest[]> } {
+  const accessoriesOf = new Map<string, Digest[]>();
+  const subjectsOf = new Map<string, Digest[]>();
+  for (const m of snapshot.manifests) {
+    const tags = tagsOf.get(m.digest) ?? [];
+    const tagSubjects = tags.map((t) => accessoryTagSubjectOf(m.digest, t.tag));
+    if (m.subject === undefined && !isAccessoryByTags(m.digest, tags.map((t) => t.tag))) continue;
+    const subjects = [...new Set([...(m.subject !== undefined ? [m.subject] : []), ...tagSubjects.filter((s): s is Digest => s !== undefined)])];
+    subjectsOf.set(m.digest, subjects);
+    for (const subject of subjects) {
+      const list = accessoriesOf.get(subject);
+      if (list) list.push(m.digest);
+      else accessoriesOf.set(subject, [m.digest]);
+    }
+  }
+  return { accessoriesOf, subjectsOf };
+}
+
+/**
+ * Tags no rule keeps; none when there are no rules. Tags of the accessory shape (`sha256-<hex>…`) are never judged,
+ * a tag naming its own manifest (a mirror's digest tag) included: it keeps its manifest, as it did before rules.
+ */
 export function tagsRemovedByRules(tags: readonly TagRecord[], rules: readonly RetentionRule[], nowMs: number): TagRecord[] {
   if (rules.length === 0) return [];
   const judged = tags.filter((t) => accessoryTagSubject(t.tag) === undefined);

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Digest } from '../../../src/core/digest.js';
 import type { ManifestNode, RepositorySnapshot, TagRecord } from '../../../src/server/metadata/store.js';
-import { planRetention, tagsRemovedByRules } from '../../../src/server/gc/retention.js';
+import { absentSubjects, planRetention, tagsRemovedByRules } from '../../../src/server/gc/retention.js';
 
 const d = (seed: string): Digest => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
 const DAY = 86_400_000;
@@ -97,6 +97,25 @@ describe('retention plans', () => {
     const image = node('img2');
     const plan = planRetention(snapshot([image, node('both', { subject: d('gone') })], [tag('v2', 'img2'), tag(accessoryTag(image.digest, '.sig'), 'both')]), policy, NOW);
     assert.deepEqual(plan.manifests, []);
+  });
+
+  test('a tag naming the manifest\'s own digest is no accessory tag: it keeps the manifest, and rules never judge it (its shape is the accessory one)', () => {
+    const self = node('self');
+    const own = tag(accessoryTag(self.digest), 'self');
+    assert.deepEqual(planRetention(snapshot([self], [own]), policy, NOW).manifests, []);
+    const ruled = planRetention(snapshot([self], [own, tag('v1', 'self')]), { ...policy, rules: [{ tags: ['*'], keepLast: 0 }] }, NOW);
+    assert.deepEqual(ruled.tags, [{ tag: 'v1', digest: self.digest }]);
+    assert.deepEqual(ruled.manifests, []);
+  });
+
+  test('an accessory whose subject another repository holds stays past the retention period; the planner is told which subjects are elsewhere', () => {
+    const elsewhere = d('image-in-another-repository');
+    const nowhere = d('image-nowhere');
+    const sigs = snapshot([node('sig-a', { pushedAt: daysAgo(90) }), node('ref-b', { pushedAt: daysAgo(90), subject: nowhere })], [tag(accessoryTag(elsewhere, '.sig'), 'sig-a')]);
+    assert.deepEqual(sorted(absentSubjects(sigs)), sorted([elsewhere, nowhere]));
+    const plan = planRetention(sigs, policy, NOW, new Set([elsewhere]));
+    assert.deepEqual(plan.manifests, [d('ref-b')]);
+    assert.deepEqual(plan.reasons, ['orphaned accessory']);
   });
 
   test('rules: keep the newest N matching tags and those younger than D; other tags go, and their manifests start their untagged time now', () => {
