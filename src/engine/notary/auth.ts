@@ -21,7 +21,10 @@ import { Authenticator, basicAuthorization, repositoryScope } from '../../image/
 import { parseChallenges, pickChallenge, type Challenge } from '../../image/transports/docker/challenge.js';
 import { HttpClient } from '../../image/transports/docker/http.js';
 import { isLoopbackRegistry } from '../../image/transports/docker/tls.js';
-import { HttpError } from '../../http/index.js';
+import { HttpError, type HttpErrorCode } from '../../http/index.js';
+
+/** Registry error codes that mean the same as the HttpError code of that name; others become PROTOCOL. */
+const KEPT_CODES: ReadonlySet<string> = new Set(['TLS', 'TIMEOUT', 'TOO_LARGE', 'RATE_LIMITED', 'SERVER']);
 
 export interface NotaryCredentials {
   readonly credentials: RegistryCredentials;
@@ -92,8 +95,12 @@ export class NotaryAuth {
       this.authorization = await authenticator.authorization(tokenScopes(this.options.gun, this.options.actions));
     } catch (error) {
       const status = (error as { status?: unknown }).status;
-      if (status === 401 || (error as { code?: unknown }).code === 'UNAUTHORIZED') throw this.refused(sendTo !== undefined);
-      throw error;
+      const code = (error as { code?: unknown }).code;
+      if (status === 401 || code === 'UNAUTHORIZED') throw this.refused(sendTo !== undefined);
+      // The registry client's errors as the Notary client's vocabulary (HttpError), so content trust weighs them: a
+      // realm that cannot be asked is a failure that refuses, never "no Notary service".
+      const kept = typeof code === 'string' && KEPT_CODES.has(code) ? (code as HttpErrorCode) : 'PROTOCOL';
+      throw new HttpError(kept, `the Notary server ${server.host}: no token for ${this.options.gun}: ${(error as Error).message}`, { cause: error });
     }
     this.withCredentials = sendTo !== undefined;
   }

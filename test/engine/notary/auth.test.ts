@@ -128,3 +128,17 @@ test('a realm refusing the credentials: "refused the credentials", one line', as
   assert.ok(!error.message.includes('wrong-pw'));
   await a.close();
 });
+
+test('a plain-HTTP realm on a remote host is refused before anything is sent; the error is an HttpError content trust weighs as a failure', async () => {
+  const lookups = { count: 0 };
+  const a = auth(`https://127.0.0.1:${port}`, ALICE, lookups);
+  const error = await a.challenged(['Bearer realm="http://realm.example/token"']).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof HttpError);
+  assert.equal(error.code, 'PROTOCOL');
+  assert.match(error.message, /^the Notary server 127\.0\.0\.1:\d+: no token for registry\.example\/team\/app: refusing token realm http:\/\/realm\.example\/token: not https/);
+  assert.deepEqual(a.headers(), {});
+  await a.close();
+});
