@@ -56,6 +56,9 @@ export class NotaryAuth {
   /** Whether the current authorization carries the user's credentials (or a token got with them). */
   private withCredentials = false;
   private realmNote = '';
+  private plainRemote = false;
+  /** The host the credentials found are stored for: what `portcullis login` should name. */
+  private credentialsHost: string | undefined;
   private http: HttpClient | undefined;
 
   constructor(private readonly options: NotaryAuthOptions) {}
@@ -75,7 +78,9 @@ export class NotaryAuth {
     const challenge = pickChallenge(parseChallenges(wwwAuthenticate));
     if (!challenge) throw new HttpError('UNAUTHORIZED', `the Notary server ${server.host} asks for authentication without a Basic or Bearer challenge`, { status: 401 });
     const plainRemote = server.protocol !== 'https:' && !isLoopbackRegistry(server.host);
+    this.plainRemote = plainRemote;
     const found = plainRemote ? undefined : await this.options.credentials?.();
+    this.credentialsHost = found?.host;
     if (challenge.scheme === 'basic') {
       if (!found) throw this.missing(plainRemote);
       this.authorization = basicAuthorization(found.credentials);
@@ -121,8 +126,8 @@ export class NotaryAuth {
 
   private refused(withCredentials: boolean): HttpError {
     const { server, gun } = this.options;
-    if (!withCredentials) return this.missing(false, this.realmNote);
-    return new HttpError('UNAUTHORIZED', `the Notary server ${server.host} refused the credentials for ${gun}: ${this.loginHint(hostOfGun(gun))}`, { status: 401 });
+    if (!withCredentials) return this.missing(this.plainRemote, this.realmNote);
+    return new HttpError('UNAUTHORIZED', `the Notary server ${server.host} refused the credentials for ${gun}: ${this.loginHint(this.credentialsHost ?? hostOfGun(gun))}`, { status: 401 });
   }
 }
 

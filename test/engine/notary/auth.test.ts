@@ -67,7 +67,8 @@ test('Basic: the credentials are sent; a second 401 is "refused the credentials"
   await a.challenged(['Basic realm="notary"']);
   assert.deepEqual(a.headers(), { authorization: BASIC_ALICE });
   const error = await refusal(a.challenged(['Basic realm="notary"']));
-  assert.equal(error.message, `the Notary server 127.0.0.1:${port} refused the credentials for ${GUN}: run "portcullis login registry.example"`);
+  // The login to renew is the one used: stored for the Notary server's host here.
+  assert.equal(error.message, `the Notary server 127.0.0.1:${port} refused the credentials for ${GUN}: run "portcullis login 127.0.0.1:${port}"`);
   assert.ok(!error.message.includes('secret-pw'));
   await a.close();
 });
