@@ -5,9 +5,8 @@
  * reading and `pull,push` for publishing, see `tokenScopes`) and the request
  * is retried once.
  * The token flow is the registry client's own (image/transports/docker
- * auth.ts `Authenticator`), not a second one: it is imported from that
- * module directly, since the transport's index keeps undici out of its
- * first load.
+ * auth.ts `Authenticator`, loaded through `loadTokenAuth` at the first 401),
+ * not a second one.
  *
  * Credentials are resolved only when a server asks (a credential helper is
  * not run for a public GUN), and never leave for where they do not belong:
@@ -16,11 +15,8 @@
  * over plain HTTP to a host that is not loopback. A 401 after our answer is
  * a one-line UNAUTHORIZED error naming the server and `portcullis login`.
  */
-import type { RegistryCredentials } from '../../image/auth/types.js';
-import { Authenticator, basicAuthorization, repositoryScope } from '../../image/transports/docker/auth.js';
-import { parseChallenges, pickChallenge, type Challenge } from '../../image/transports/docker/challenge.js';
-import { HttpClient } from '../../image/transports/docker/http.js';
-import { isLoopbackRegistry } from '../../image/transports/docker/tls.js';
+import type { RegistryCredentials } from '../../image/auth/index.js';
+import { isLoopbackRegistry, loadTokenAuth, type Challenge } from '../../image/transports/docker/index.js';
 import { HttpError, type HttpErrorCode } from '../../http/index.js';
 
 /** Registry error codes that mean the same as the HttpError code of that name; others become PROTOCOL. */
@@ -59,7 +55,7 @@ export class NotaryAuth {
   private plainRemote = false;
   /** The host the credentials found are stored for: what `portcullis login` should name. */
   private credentialsHost: string | undefined;
-  private http: HttpClient | undefined;
+  private http: { close(): Promise<void> } | undefined;
 
   constructor(private readonly options: NotaryAuthOptions) {}
 
@@ -75,6 +71,7 @@ export class NotaryAuth {
   async challenged(wwwAuthenticate: readonly string[]): Promise<void> {
     const server = this.options.server;
     if (this.authorization !== undefined) throw this.refused(this.withCredentials);
+    const { Authenticator, HttpClient, basicAuthorization, parseChallenges, pickChallenge } = await loadTokenAuth();
     const challenge = pickChallenge(parseChallenges(wwwAuthenticate));
     if (!challenge) throw new HttpError('UNAUTHORIZED', `the Notary server ${server.host} asks for authentication without a Basic or Bearer challenge`, { status: 401 });
     const plainRemote = server.protocol !== 'https:' && !isLoopbackRegistry(server.host);
@@ -89,12 +86,13 @@ export class NotaryAuth {
     }
     const sendTo = found && realmMayHave(challenge, server, found.host) ? found : undefined;
     if (found && !sendTo) this.realmNote = `; its token realm is on another host, which was not sent the credentials for ${found.host}`;
-    this.http ??= new HttpClient({
+    const http = new HttpClient({
       tls: { rejectUnauthorized: this.options.tls.rejectUnauthorized, ...(this.options.tls.ca ? { ca: [...this.options.tls.ca] } : {}) },
       retries: 1,
       ...(this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {}),
     });
-    const authenticator = new Authenticator({ http: this.http, ...(sendTo ? { credentials: sendTo.credentials } : {}), allowInsecureRealm: false, allowLoopbackHttpRealm: true });
+    this.http = http;
+    const authenticator = new Authenticator({ http, ...(sendTo ? { credentials: sendTo.credentials } : {}), allowInsecureRealm: false, allowLoopbackHttpRealm: true });
     authenticator.setChallenge(challenge);
     try {
       this.authorization = await authenticator.authorization(tokenScopes(this.options.gun, this.options.actions));
@@ -139,6 +137,7 @@ export class NotaryAuth {
  * the caller may do; a name they do not know grants nothing.
  */
 export function tokenScopes(gun: string, actions: readonly ('pull' | 'push')[]): string[] {
+  const repositoryScope = (name: string, granted: readonly string[]) => `repository:${name}:${granted.join(',')}`;
   const path = repositoryOfGun(gun);
   return path === gun ? [repositoryScope(gun, actions)] : [repositoryScope(path, actions), repositoryScope(gun, actions)];
 }
