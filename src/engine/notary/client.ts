@@ -10,6 +10,7 @@ import { HttpFetcher, type ProxyEnv } from '../../http/index.js';
 import { parseRootMetadata, verifyRepository, type VerifiedRepository } from '../../trust/tuf/index.js';
 import { rootCertificates } from 'node:tls';
 import { TrustCache, checkGun, type TrustCacheOptions } from './cache.js';
+import { NotaryAuth, type CredentialLookup } from './auth.js';
 import { NotaryError } from './errors.js';
 import { DEFAULT_LIMITS, MetadataFetcher, type FetchLimits } from './fetch.js';
 
@@ -30,6 +31,8 @@ export interface NotaryClientOptions extends TrustCacheOptions {
   readonly retries?: number;
   /** Where HTTPS_PROXY and NO_PROXY are read (default process.env). */
   readonly env?: ProxyEnv;
+  /** Credentials for a server that asks for them (auth.ts), looked up only then. */
+  readonly credentials?: CredentialLookup;
 }
 
 export interface SignedTargetDigest {
@@ -43,7 +46,8 @@ export interface SignedTargetDigest {
 export class NotaryClient {
   private constructor(
     private readonly http: HttpFetcher,
-    private readonly fetcher: MetadataFetcher,
+    private readonly fetcherFor: (auth: NotaryAuth) => MetadataFetcher,
+    private readonly authFor: (gun: string) => NotaryAuth,
     readonly cache: TrustCache,
     private readonly now: () => Date,
   ) {}
@@ -57,8 +61,11 @@ export class NotaryClient {
       ...(options.env ? { env: options.env } : {}),
     });
     const server = new URL(String(options.server));
-    const fetcher = new MetadataFetcher(http, server, { ...DEFAULT_LIMITS, ...options.limits });
-    return new NotaryClient(http, fetcher, new TrustCache(options), options.now ?? (() => new Date()));
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const tls = { rejectUnauthorized: options.tlsVerify !== false, ...(ca ? { ca } : {}) };
+    const authFor = (gun: string) =>
+      new NotaryAuth({ server, gun, actions: ['pull'], tls, ...(options.credentials ? { credentials: options.credentials } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+    return new NotaryClient(http, (auth) => new MetadataFetcher(http, server, limits, auth), authFor, new TrustCache(options), options.now ?? (() => new Date()));
   }
 
   /** Fetches and verifies `gun`; on success the trusted root and versions are saved. */
@@ -66,7 +73,13 @@ export class NotaryClient {
     checkGun(gun);
     const state = await this.cache.load(gun);
     const trustedVersion = state ? parseRootMetadata(state.root).signed.version : undefined;
-    const files = await this.fetcher.fetchRepository(gun, trustedVersion);
+    const auth = this.authFor(gun);
+    let files;
+    try {
+      files = await this.fetcherFor(auth).fetchRepository(gun, trustedVersion);
+    } finally {
+      await auth.close();
+    }
     const verified = verifyRepository(files, {
       gun,
       now: this.now(),

@@ -14,7 +14,7 @@
  * shared fetcher (`http/`): caps while streaming, deadlines, retries,
  * HTTPS_PROXY; a status other than 200 is an HttpError (404: NOT_FOUND).
  */
-import type { HttpFetcher } from '../../http/index.js';
+import { HttpError, type FetchedBytes, type HttpFetcher } from '../../http/index.js';
 import {
   parseRootMetadata,
   parseSnapshotMetadata,
@@ -23,6 +23,7 @@ import {
   TufError,
   type RepositoryFiles,
 } from '../../trust/tuf/index.js';
+import type { NotaryAuth } from './auth.js';
 
 /** Root versions followed in one update (python-tuf's default); a longer gap is refused. */
 export const MAX_ROOT_ROTATIONS = 32;
@@ -43,6 +44,8 @@ export class MetadataFetcher {
     private readonly http: HttpFetcher,
     private readonly server: URL,
     private readonly limits: FetchLimits = DEFAULT_LIMITS,
+    /** Answers the server's 401 (auth.ts); without it a 401 is an UNAUTHORIZED error. */
+    private readonly auth?: NotaryAuth,
   ) {}
 
   url(gun: string, file: string): URL {
@@ -50,8 +53,20 @@ export class MetadataFetcher {
   }
 
   async get(gun: string, file: string, maxBytes: number): Promise<Buffer> {
-    const what = `trust metadata ${gun} ${file}`;
-    return (await this.http.getBytes({ url: this.url(gun, file), what, maxBytes })).bytes;
+    return (await this.getAuthorized({ url: this.url(gun, file), what: `trust metadata ${gun} ${file}`, maxBytes })).bytes;
+  }
+
+  /** A GET with the settled authorization; a 401 is answered (auth.ts) and the GET retried once. */
+  async getAuthorized(req: { url: URL; what: string; maxBytes: number; accept?: readonly number[] }): Promise<FetchedBytes> {
+    const accept = [...(req.accept ?? [200]), 401];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const answer = await this.http.getBytes({ ...req, accept, headers: this.auth?.headers() ?? {} });
+      if (answer.status !== 401) return answer;
+      if (!this.auth) break;
+      // Throws when the authorization already sent was refused: one retry at most.
+      await this.auth.challenged(challengesOf(answer));
+    }
+    throw new HttpError('UNAUTHORIZED', `${req.what}: the Notary server ${req.url.host} asks for authentication`, { status: 401 });
   }
 
   /** Everything needed to verify `gun`, given the root version already trusted (for the N.root.json chain). */
@@ -84,4 +99,9 @@ export class MetadataFetcher {
     }
     return { root, timestamp, snapshot, targets, delegations, rootChain };
   }
+}
+
+function challengesOf(answer: FetchedBytes): string[] {
+  const value = answer.headers['www-authenticate'];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }

@@ -10,3 +10,5 @@ export { configuredNotaryServer, notaryServerUrl, type NotaryServerSources } fro
 export { publishTag, type PublishTagOptions, type PublishTagResult } from './publish.js';
 export { NotaryPublishError, type NotaryPublishErrorCode } from './publish-errors.js';
 export { importDockerTrust, scanDockerTrust, parseNotaryKeyPem, type ImportDockerTrustReport } from './docker-trust.js';
+export { NotaryAuth, repositoryOfGun, type CredentialLookup, type NotaryCredentials } from './auth.js';
+export { notaryCredentials } from './credentials.js';

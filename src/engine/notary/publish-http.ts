@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { HttpError, describeUrl } from '../../http/index.js';
+import type { NotaryAuth } from './auth.js';
 import { NotaryPublishError } from './publish-errors.js';
 
 export interface PostTls {
@@ -64,8 +65,12 @@ export function notaryErrorText(status: number, text: string): string {
   return `HTTP ${status}`;
 }
 
-/** POSTs the role files to `<server>/v2/<gun>/_trust/tuf/`; throws unless the server answers 2xx. */
-export async function postMetadata(server: URL, gun: string, files: ReadonlyMap<string, Buffer>, tls: PostTls): Promise<void> {
+/**
+ * POSTs the role files to `<server>/v2/<gun>/_trust/tuf/`; throws unless the
+ * server answers 2xx. A 401 is answered by `auth` and the POST sent once more
+ * (the body is in memory); a second 401 is auth's UNAUTHORIZED error.
+ */
+export async function postMetadata(server: URL, gun: string, files: ReadonlyMap<string, Buffer>, tls: PostTls, auth?: NotaryAuth): Promise<void> {
   const url = new URL(`/v2/${gun}/_trust/tuf/`, server);
   const where = describeUrl(url);
   const { body, contentType } = multipartBody(files);
@@ -75,29 +80,39 @@ export async function postMetadata(server: URL, gun: string, files: ReadonlyMap<
     bodyTimeout: TIMEOUT_MS,
   });
   try {
-    let answer: Awaited<ReturnType<typeof request>>;
-    try {
-      answer = await request(url, { method: 'POST', body, headers: { 'content-type': contentType, 'user-agent': 'portcullis' }, dispatcher });
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      const reason = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`;
-      if (typeof code === 'string' && (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO/.test(code))) {
-        throw new HttpError('TLS', `publishing trust data: TLS failure talking to ${where}: ${reason}`, { cause: error });
+    for (let attempt = 0; ; attempt++) {
+      const answer = await send(url, where, body, contentType, dispatcher, auth?.headers() ?? {});
+      const text = await readCapped(answer.body);
+      const status = answer.statusCode;
+      if (status >= 200 && status < 300) return;
+      if (status === 401 && auth && attempt === 0) {
+        const challenge = answer.headers['www-authenticate'];
+        await auth.challenged(challenge === undefined ? [] : Array.isArray(challenge) ? challenge : [challenge]);
+        continue;
       }
-      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-        throw new HttpError('TIMEOUT', `publishing trust data: ${where} did not answer (${code})`, { cause: error });
-      }
-      throw new HttpError('UNREACHABLE', `publishing trust data: cannot reach ${where}: ${reason}`, { cause: error });
+      const what = `the Notary server ${server.host} refused the update of ${gun}: ${notaryErrorText(status, text)}`;
+      if (status === 401) throw new HttpError('UNAUTHORIZED', what, { status });
+      if (status === 403) throw new HttpError('DENIED', what, { status });
+      if (status >= 500) throw new HttpError('SERVER', what, { status });
+      throw new NotaryPublishError('PUBLISH_REFUSED', what);
     }
-    const text = await readCapped(answer.body);
-    const status = answer.statusCode;
-    if (status >= 200 && status < 300) return;
-    const what = `the Notary server ${server.host} refused the update of ${gun}: ${notaryErrorText(status, text)}`;
-    if (status === 401) throw new HttpError('UNAUTHORIZED', what, { status });
-    if (status === 403) throw new HttpError('DENIED', what, { status });
-    if (status >= 500) throw new HttpError('SERVER', what, { status });
-    throw new NotaryPublishError('PUBLISH_REFUSED', what);
   } finally {
     await dispatcher.close();
+  }
+}
+
+async function send(url: URL, where: string, body: Buffer, contentType: string, dispatcher: Agent, authorization: Record<string, string>): Promise<Awaited<ReturnType<typeof request>>> {
+  try {
+    return await request(url, { method: 'POST', body, headers: { 'content-type': contentType, 'user-agent': 'portcullis', ...authorization }, dispatcher });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const reason = `${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`;
+    if (typeof code === 'string' && (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO/.test(code))) {
+      throw new HttpError('TLS', `publishing trust data: TLS failure talking to ${where}: ${reason}`, { cause: error });
+    }
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      throw new HttpError('TIMEOUT', `publishing trust data: ${where} did not answer (${code})`, { cause: error });
+    }
+    throw new HttpError('UNREACHABLE', `publishing trust data: cannot reach ${where}: ${reason}`, { cause: error });
   }
 }

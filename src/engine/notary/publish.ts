@@ -39,6 +39,7 @@ import {
   type VerifiedRepository,
 } from '../../trust/tuf/index.js';
 import { TrustCache, checkGun, type TrustCacheOptions, type TrustState } from './cache.js';
+import { NotaryAuth, type CredentialLookup } from './auth.js';
 import { DEFAULT_LIMITS, MetadataFetcher } from './fetch.js';
 import { NotaryPublishError } from './publish-errors.js';
 import { postMetadata, type PostTls } from './publish-http.js';
@@ -62,6 +63,8 @@ export interface PublishTagOptions extends TrustCacheOptions {
   readonly unlockRootKey: () => Promise<KeyObject>;
   readonly tls: PostTls;
   readonly now?: () => Date;
+  /** Credentials for a server that asks for them (auth.ts: token scope `pull,push`). */
+  readonly credentials?: CredentialLookup;
 }
 
 export interface PublishTagResult {
@@ -96,23 +99,25 @@ function rootCanonicalId(rootPublicKey: KeyObject): string | undefined {
 class Publisher {
   private readonly http: HttpFetcher;
   private readonly fetcher: MetadataFetcher;
+  private readonly auth: NotaryAuth;
   private readonly cache: TrustCache;
   private readonly now: () => Date;
 
   constructor(private readonly options: PublishTagOptions) {
     this.http = new HttpFetcher({ tls: { rejectUnauthorized: options.tls.rejectUnauthorized, ...(options.tls.ca ? { ca: options.tls.ca } : {}) }, retries: 2 });
-    this.fetcher = new MetadataFetcher(this.http, options.server, DEFAULT_LIMITS);
+    this.auth = new NotaryAuth({ server: options.server, gun: options.gun, actions: ['pull', 'push'], tls: options.tls, ...(options.credentials ? { credentials: options.credentials } : {}) });
+    this.fetcher = new MetadataFetcher(this.http, options.server, DEFAULT_LIMITS, this.auth);
     this.cache = new TrustCache(options);
     this.now = options.now ?? (() => new Date());
   }
 
-  close(): Promise<void> {
-    return this.http.close();
+  async close(): Promise<void> {
+    await Promise.all([this.http.close(), this.auth.close()]);
   }
 
   private async exists(): Promise<boolean> {
     const { gun } = this.options;
-    const answer = await this.http.getBytes({ url: this.fetcher.url(gun, 'root.json'), what: `trust metadata ${gun} root.json`, maxBytes: DEFAULT_LIMITS.rootBytes, accept: [200, 404] });
+    const answer = await this.fetcher.getAuthorized({ url: this.fetcher.url(gun, 'root.json'), what: `trust metadata ${gun} root.json`, maxBytes: DEFAULT_LIMITS.rootBytes, accept: [200, 404] });
     return answer.status === 200;
   }
 
@@ -127,7 +132,7 @@ class Publisher {
   private async serverKey(role: 'timestamp' | 'snapshot'): Promise<TufKey> {
     const { gun, server } = this.options;
     const url = new URL(`/v2/${gun}/_trust/tuf/${role}.key`, server);
-    const { bytes } = await this.http.getBytes({ url, what: `the Notary server's ${role} key for ${gun}`, maxBytes: MAX_KEY_BYTES });
+    const { bytes } = await this.fetcher.getAuthorized({ url, what: `the Notary server's ${role} key for ${gun}`, maxBytes: MAX_KEY_BYTES });
     let key: TufKey;
     try {
       key = parseKey(parseJson(bytes, `${role}.key`), `${role}.key`);
@@ -170,7 +175,7 @@ class Publisher {
       rootCertificateKeyId = certificateKey.public.id;
       const root = buildInitialRoot({ root: certificateKey, targets: targetsKey.public, snapshot, timestamp }, now);
       const targets = setTarget(emptyTargets(), tag, meta, targetsKey, now);
-      await postMetadata(server, gun, new Map([['root', root], ['targets', targets]]), this.options.tls);
+      await postMetadata(server, gun, new Map([['root', root], ['targets', targets]]), this.options.tls, this.auth);
       pinned = root;
       initialized = true;
     } else {
@@ -197,7 +202,7 @@ class Publisher {
       changed = !(existing && existing.sha256 === hex && existing.length === size);
       if (changed) {
         const targets = setTarget(current.topTargets.signedJson, tag, meta, targetsKey, now);
-        await postMetadata(server, gun, new Map([['targets', targets]]), this.options.tls);
+        await postMetadata(server, gun, new Map([['targets', targets]]), this.options.tls, this.auth);
       }
       pinned = trusted?.root ?? current.root.bytes;
     }

@@ -13,7 +13,7 @@
  */
 import { formatImageRef, refName } from '../../core/index.js';
 import { dockerTransport, loadTlsSettings } from '../../image/transports/docker/index.js';
-import { publishTag, NotaryPublishError, type PublishTagResult } from '../notary/index.js';
+import { notaryCredentials, publishTag, NotaryPublishError, type PublishTagResult } from '../notary/index.js';
 import type { KeyStore } from '../../trust/index.js';
 import { registryRef, signImage, type SignOptions, type SignResult } from './index.js';
 import { resolveSubject } from './registry.js';
@@ -64,6 +64,7 @@ export async function signImageWithNotary(image: string, options: NotarySignOpti
     rootPublicKey: await options.store.publicKey('root'),
     unlockRootKey: async () => (await options.store.unlock('root', await options.rootPassphrase())).privateKey,
     tls: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}) },
+    credentials: notaryCredentials(options.server, ref, options.context),
     ...(options.home !== undefined ? { home: options.home } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.now ? { now: options.now } : {}),

@@ -18,17 +18,20 @@
  *
  * Failures: a GUN the server does not know (404) is "no data" everywhere. At
  * the default URL, a registry without a Notary service (connection refused,
- * credentials asked for) is "no data" too — it only leaves the decision to
+ * 403) is "no data" too — it only leaves the decision to
  * the other sources, and `notary.authoritative` still refuses. A configured
  * server that cannot be asked, and trust data that does not verify
  * (expired, under threshold, rolled back, a root that is not the pinned one),
- * are failures that refuse.
+ * are failures that refuse. So is a 401 after the client answered the
+ * challenge with the registry credentials (engine/notary/auth.ts), or with
+ * none when none are configured: a private GUN read without credentials is
+ * not "unsigned".
  */
 import type { ImageRef } from '../../core/index.js';
 import type { ManifestBlob, SystemContext } from '../../image/index.js';
 import { loadTlsSettings, type RegistryClient } from '../../image/transports/docker/index.js';
 import { HttpError } from '../../http/index.js';
-import { NotaryClient, NotaryError } from '../notary/index.js';
+import { NotaryClient, NotaryError, notaryCredentials } from '../notary/index.js';
 import { roleSigners, rootSigners, TufError, type SignerKey, type VerifiedRepository } from '../../trust/tuf/index.js';
 import { rootPinProblem, signerPinProblem, type NotaryFinding, type NotaryRule } from '../../trust/index.js';
 import { TrustError } from './errors.js';
@@ -105,7 +108,8 @@ export function findingFor(repo: VerifiedRepository, gun: string, ref: ImageRef,
 function failure(error: unknown, gun: string, explicit: boolean, server: URL): NotaryFinding {
   if (error instanceof HttpError) {
     if (error.code === 'NOT_FOUND') return { kind: 'no-data', gun, detail: `${server.origin} has none` };
-    if (!explicit && (error.code === 'UNREACHABLE' || error.code === 'UNAUTHORIZED' || error.code === 'DENIED')) {
+    // 401 refuses even at the default URL: asked with the user's credentials (or none found), it is "cannot tell", never "no data".
+    if (!explicit && (error.code === 'UNREACHABLE' || error.code === 'DENIED')) {
       return { kind: 'no-data', gun, detail: `no Notary service at ${server.origin}: ${error.message}` };
     }
     return { kind: 'failed', gun, reason: 'unavailable', detail: error.message };
@@ -153,6 +157,7 @@ export async function consultNotary(
     ...(trust.context.timeoutMs !== undefined ? { timeoutMs: trust.context.timeoutMs } : {}),
     // The default URL is a guess: a registry without Notary should not cost retries.
     retries: explicit ? 2 : 0,
+    credentials: notaryCredentials(url, ref, trust.context),
   });
   try {
     let repo: VerifiedRepository;

@@ -9,4 +9,8 @@ export { dockerTransport, type DockerTransport, type DockerTransportOptions } fr
 export { RegistryClientPool, type RegistryClientPoolOptions } from './pool.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
 export type { RegistryClient } from './client.js';
-export { loadTlsSettings, type TlsSettings } from './tls.js';
+export { isLoopbackRegistry, loadTlsSettings, type TlsSettings } from './tls.js';
+export type { Challenge } from './challenge.js';
+
+/** The token flow (token-auth.ts) for the Notary client; loads undici on use. */
+export const loadTokenAuth = (): Promise<typeof import('./token-auth.js')> => import('./token-auth.js');
