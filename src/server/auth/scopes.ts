@@ -6,7 +6,9 @@
  * asked for intersected with what the principal holds. Unknown resource
  * types, malformed names and unknown actions are dropped, never an error
  * (clients send scopes for things we do not have); at most MAX_SCOPES scopes
- * of MAX_SCOPE_LENGTH characters are read per request.
+ * of MAX_SCOPE_LENGTH characters are read per request. A repository named
+ * as a Notary GUN (`host:port/team/app`, as `docker trust` asks) also asks
+ * for the repository after the host.
  */
 import { MAX_NAME_LENGTH } from '../api/v2/route.js';
 import { isSignedIn } from './permissions.js';
@@ -47,11 +49,27 @@ export function parseScopes(values: readonly string[]): AccessEntry[] {
       const type = scope.slice(0, first).replace(/\(.*\)$/, '');
       const name = scope.slice(first + 1, last);
       const actions = scope.slice(last + 1).split(',').filter((a) => a !== '');
-      if (type === 'repository' && name.length <= MAX_NAME_LENGTH && NAME.test(name)) out.push({ type, name, actions });
-      else if (type === 'registry' && (name === 'catalog' || name === ADMIN_API_SCOPE_NAME)) out.push({ type, name, actions });
+      if (type === 'repository') {
+        if (name.length <= MAX_NAME_LENGTH && NAME.test(name)) out.push({ type, name, actions });
+        // A Notary client (docker trust) names the whole GUN, `host[:port]/team/app`: the Notary routes judge it by
+        // the repository after the host (api/v2 access.ts repositoryOfGun), so that is what is granted. The host is
+        // not checked: the token is only for this service, and grants what the caller may do on the path anyway.
+        const gunPath = repositoryPathOfGun(name);
+        if (gunPath !== undefined && out.length < MAX_SCOPES) out.push({ type, name: gunPath, actions });
+      } else if (type === 'registry' && (name === 'catalog' || name === ADMIN_API_SCOPE_NAME)) out.push({ type, name, actions });
     }
   }
   return out;
+}
+
+/** The repository path of a GUN-form name (`host[:port]/path`, the host having a `.` or `:` or being localhost), if valid. */
+function repositoryPathOfGun(name: string): string | undefined {
+  const slash = name.indexOf('/');
+  if (slash < 0) return undefined;
+  const host = name.slice(0, slash);
+  if (!(host.includes('.') || host.includes(':') || host === 'localhost')) return undefined;
+  const path = name.slice(slash + 1);
+  return path.length <= MAX_NAME_LENGTH && NAME.test(path) ? path : undefined;
 }
 
 /** The scope string a 401 challenge names. */

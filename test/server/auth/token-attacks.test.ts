@@ -112,3 +112,13 @@ test('a revoked robot gets no token, and the token it had stops working at once'
   assert.equal((await use(token)).statusCode, 401);
   assert.equal((await r.app.inject({ method: 'GET', url: `/token?service=${SERVICE}&scope=repository:team/app:pull`, headers: { authorization: creds } })).statusCode, 401);
 });
+
+test('a Notary GUN as the scope name (docker trust asks so) grants on the repository after the host, and nothing beyond the caller\'s rights', async () => {
+  const granted = claimsOf(await tokenFor(r.app, robot, ['repository:registry.test:5000/team/app:pull,push', 'repository:localhost/other/app:pull', 'repository:evil.example/team/../other/app:pull', 'repository:registry.test/TEAM/app:pull'])).access;
+  // The robot may pull team/app only: push is not granted, other/app is not granted, the path tricks are dropped.
+  assert.deepEqual(granted, [{ type: 'repository', name: 'team/app', actions: ['pull'] }]);
+  // The token reads the GUN's trust data (none yet: 404), where a token without the grant gets the challenge.
+  const gun = '/v2/registry.test/team/app/_trust/tuf/root.json';
+  assert.equal((await use(await tokenFor(r.app, robot, ['repository:registry.test/team/app:pull']), gun)).statusCode, 404);
+  assert.equal((await use(await tokenFor(r.app, robot, ['repository:registry.test/other/app:pull']), gun)).statusCode, 401);
+});
