@@ -210,7 +210,8 @@ class Collector {
         return;
       }
       await this.#lease.take();
-      // Applied only at the version it was computed from: a push in between makes us look again.
+      // Applied only at the version it was computed from, and while the subjects it took to be nowhere are:
+      // a push in between, here or of such a subject elsewhere, makes us look again.
       if (await this.#metadata.applyDeletions(repository, plan, this.#now().toISOString())) {
         this.#tally.retained(repository, plan);
         return;
