@@ -146,7 +146,7 @@ export interface DeletionPlan {
   readonly version?: number;
   /**
    * Manifest digests the plan took to be in no repository (the subjects of the accessories it deletes that
-   * this repository does not hold): applied only if, at that moment, no repository holds any of them. A push
+   * this repository does not hold): applied only if, at that moment, no repository holds one of them. A push
    * of one into another repository changes only that repository's version, so `version` cannot tell.
    */
   readonly absentEverywhere?: readonly Digest[];
@@ -252,8 +252,8 @@ export interface MetadataStore {
   /** Manifests and tags of a repository at one version (retention works from it); undefined when the repository is unknown. */
   repositorySnapshot(repository: string): Promise<RepositorySnapshot | undefined>;
   /**
-   * Applies a deletion plan atomically; false (nothing changed) when `plan.version` is not the repository's version any
-   * more, or a repository holds one of `plan.absentEverywhere`.
+   * Applies a deletion plan atomically; false (nothing changed) when `plan.version` is no longer the repository's version,
+   * or a repository holds one of `plan.absentEverywhere`.
    */
   applyDeletions(repository: string, plan: DeletionPlan, now: string): Promise<boolean>;
   /**

@@ -62,7 +62,7 @@ export async function tagAddedToSignatureDuringDelete(stores: RaceStores): Promi
     assert.equal(hooked.fired(), 1, 'the tag was added between the decision and the deletion');
     assert.equal((await app.inject({ method: 'GET', url: `/v2/team/app/manifests/${image.digest}` })).statusCode, 404, 'the image went');
     await assertWhole(app, 'team/app', 'keep', sig);
-    // Tagged `keep`, it is no accessory any more: a collection keeps it too.
+    // Tagged `keep`, it is no longer an accessory: a collection keeps it too.
     const run = await runGc({ blobs: stores.blobs, metadata: stores.metadata }, { now: ahead(30 * DAY) });
     assert.equal(run.manifestsDeleted, 0, JSON.stringify(run.deleted));
     await assertWhole(app, 'team/app', 'keep', sig);
