@@ -12,19 +12,40 @@
  * `cosign attach sbom` tagged for two images stays with the other image, losing only the deleted image's
  * tag. The repository's tags are read once per delete, when a candidate first turns up.
  *
+ * Deciding and deleting are one step at one repository version, as retention's plans are: the walk reads
+ * the version first, and the store applies the deletions only while it holds (every change to the
+ * repository's manifests or tags moves it, in the transaction that makes the change). A tag added in
+ * between — `keep` on a signature manifest, which makes it an image of its own — makes the walk start
+ * again and see it; after `ATTEMPTS` such changes the delete fails (503, retry), deleting nothing.
+ *
  * The walk is breadth-first over `accessoriesOf` with a visited set, bounded at `MAX_ACCESSORIES`; past
  * that the rest is left for garbage collection, which collects accessories of a missing subject.
  */
 import type { Digest } from '../../core/index.js';
-import type { MetadataStore } from '../metadata/store.js';
+import { ServeError } from '../errors.js';
+import type { DeletionPlan, MetadataStore } from '../metadata/store.js';
 import { accessoryTagSubjectOf, isAccessoryByTags } from './accessories.js';
 
 export const MAX_ACCESSORIES = 10_000;
+/** Walks tried before giving up on a repository that keeps changing under the delete. */
+export const ATTEMPTS = 5;
 
-type CascadeStore = Pick<MetadataStore, 'getManifest' | 'accessoriesOf' | 'applyDeletions' | 'tagsOf'>;
+type CascadeStore = Pick<MetadataStore, 'repositoryVersion' | 'getManifest' | 'accessoriesOf' | 'applyDeletions' | 'tagsOf'>;
 
 /** Deletes the manifest and its accessories; returns the accessories deleted, or undefined when the manifest was not there. */
 export async function deleteWithAccessories(metadata: CascadeStore, repository: string, digest: Digest, now: string): Promise<Digest[] | undefined> {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const version = await metadata.repositoryVersion(repository);
+    if (version === undefined) return undefined;
+    const plan = await planCascade(metadata, repository, digest, version);
+    if (plan === undefined) return undefined;
+    if (await metadata.applyDeletions(repository, plan, now)) return plan.manifests.slice(1);
+  }
+  throw new ServeError('UNAVAILABLE', `repository ${repository} kept changing while ${digest} was being deleted; nothing was deleted, retry`, { detail: { digest } });
+}
+
+/** The deletions at `version`: the manifest, its accessories, and the tags naming it on accessories another subject keeps. */
+async function planCascade(metadata: CascadeStore, repository: string, digest: Digest, version: number): Promise<DeletionPlan | undefined> {
   if ((await metadata.getManifest(repository, digest)) === undefined) return undefined;
   const view = new RepositoryView(metadata, repository);
   const deleting = new Set<string>([digest]);
@@ -47,8 +68,7 @@ export async function deleteWithAccessories(metadata: CascadeStore, repository: 
       queue.push(candidate);
     }
   }
-  await metadata.applyDeletions(repository, { tags: detached, manifests: [digest, ...accessories] }, now);
-  return accessories;
+  return { version, tags: detached, manifests: [digest, ...accessories] };
 }
 
 /** What the walk asks of the repository, each answer read once. */

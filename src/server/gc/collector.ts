@@ -33,7 +33,7 @@
  * Cost: memory is one repository's manifests and tags at a time (retention needs its whole graph) plus
  * pages of 500 digests; the report (report.ts) keeps at most `maxListed` entries of each kind. Time is linear in
  * the metadata (every repository, every unreferenced blob, one lookup per subject an accessory names outside
- * its repository) and in storage: the orphan pass lists every stored blob, as distribution's collector walks
+ * its repository, and again in the deleting transaction for those of the accessories it deletes) and in storage: the orphan pass lists every stored blob, as distribution's collector walks
  * its whole blob tree.
  */
 import type { Digest } from '../../core/index.js';
@@ -210,7 +210,8 @@ class Collector {
         return;
       }
       await this.#lease.take();
-      // Applied only at the version it was computed from: a push in between makes us look again.
+      // Applied only at the version it was computed from, and while the subjects it took to be nowhere are:
+      // a push in between, here or of such a subject elsewhere, makes us look again.
       if (await this.#metadata.applyDeletions(repository, plan, this.#now().toISOString())) {
         this.#tally.retained(repository, plan);
         return;

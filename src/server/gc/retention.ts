@@ -11,9 +11,13 @@
  *   its push (the referrers API lets a client push a signature before its image);
  * - edges: from a kept index to its children, and from a kept manifest to its accessories (accessories.ts),
  *   so an accessory lives exactly as long as its subject and never keeps anything but its own children.
- * Everything not reached is deleted, with its tags. The walk is iterative over a work list with a visited
- * set: its cost is linear in the repository's manifests and edges, whatever the shape of the graph
- * (cycles included — digests make them impossible, a hostile store content would not).
+ * Everything not reached is deleted, with its tags. Whether another repository holds a subject is a fact
+ * about other repositories, which this repository's version does not follow: the plan names the subjects
+ * it took to be nowhere (`absentEverywhere`), and the store applies it only while none is anywhere (a push
+ * of one elsewhere in between makes the collector plan again, and keep its accessories). The walk is
+ * iterative over a work list with a visited set: its cost is linear in the repository's manifests and
+ * edges, whatever the shape of the graph (cycles included — digests make them impossible, a hostile store
+ * content would not).
  */
 import type { Digest } from '../../core/index.js';
 import type { DeletionPlan, ManifestNode, RepositorySnapshot, TagRecord } from '../metadata/store.js';
@@ -37,6 +41,8 @@ export type ManifestVerdict = 'untagged' | 'accessory of a collected manifest' |
 
 export interface RetentionPlan extends DeletionPlan {
   readonly version: number;
+  /** The subjects of the accessories it deletes that the repository does not hold: the plan holds only while no repository does. */
+  readonly absentEverywhere: readonly Digest[];
   /** Why each manifest goes, in `manifests` order. */
   readonly reasons: readonly ManifestVerdict[];
 }
@@ -81,14 +87,16 @@ export function planRetention(snapshot: RepositorySnapshot, policy: RetentionPol
 
   const manifests: Digest[] = [];
   const reasons: ManifestVerdict[] = [];
+  const absentEverywhere = new Set<Digest>();
   for (const m of snapshot.manifests) {
     if (marked.has(m.digest)) continue;
     manifests.push(m.digest);
     const subjects = subjectsOf.get(m.digest);
+    for (const s of subjects ?? []) if (!byDigest.has(s)) absentEverywhere.add(s);
     reasons.push(subjects === undefined ? 'untagged' : subjects.some((s) => byDigest.has(s)) ? 'accessory of a collected manifest' : 'orphaned accessory');
   }
   const tags = removedTags.filter((t) => marked.has(t.digest)).map((t) => ({ tag: t.tag, digest: t.digest }));
-  return { version: snapshot.version, tags, manifests, reasons };
+  return { version: snapshot.version, absentEverywhere: [...absentEverywhere], tags, manifests, reasons };
 }
 
 /** The subjects the repository's accessories name that it does not hold itself, each once. */

@@ -3,8 +3,11 @@
  * repository's manifests and tags read in one REPEATABLE READ transaction
  * with the version they were read at, a plan applied only while that version
  * holds (under the repository's advisory lock, which every push of manifests,
- * tags or links takes too, so the check cannot interleave with one), and a
- * manifest's accessories. Mirrors sqlite-retention.ts.
+ * tags or links takes too, so the check cannot interleave with one) and no
+ * repository holds a manifest the plan took to be nowhere (read in the
+ * deleting transaction: a push elsewhere that commits before it is seen, one
+ * that commits after it comes after the deletion, which that push does not
+ * read), and a manifest's accessories. Mirrors sqlite-retention.ts.
  */
 import type { Digest } from '../../core/index.js';
 import { childrenOf, nodeOf, tagOf, type NodeRow, type TagRow } from './content-rows.js';
@@ -14,6 +17,12 @@ import type { RetentionPart } from './store-parts.js';
 import type { DeletionPlan, ManifestNode, RepositorySnapshot } from './store.js';
 
 export class PostgresRetention extends PostgresPart implements RetentionPart {
+  async repositoryVersion(repository: string): Promise<number | undefined> {
+    const { rows } = await this.c.query(`SELECT version FROM ${this.s}.repositories WHERE name = $1`, [repository]);
+    const version = (rows[0] as { version: string } | undefined)?.version;
+    return version === undefined ? undefined : Number(version);
+  }
+
   async repositorySnapshot(repository: string): Promise<RepositorySnapshot | undefined> {
     const s = this.s;
     return this.c.transaction(
@@ -47,6 +56,8 @@ export class PostgresRetention extends PostgresPart implements RetentionPart {
       const version = (rows[0] as { version: string } | undefined)?.version;
       if (plan.version !== undefined && (version === undefined || Number(version) !== plan.version)) return false;
       if (version === undefined) return plan.tags.length === 0 && plan.manifests.length === 0;
+      const absent = [...new Set(plan.absentEverywhere ?? [])];
+      if (absent.length > 0 && (await q(`SELECT 1 FROM ${s}.manifests WHERE digest = ANY($1::text[]) LIMIT 1`, [absent])).rows.length > 0) return false;
       const untagged = new Set<string>();
       for (const { tag, digest } of plan.tags) {
         const removed = await q(`DELETE FROM ${s}.tags WHERE repository = $1 AND tag = $2 AND digest = $3`, [repository, tag, digest]);

@@ -1,9 +1,10 @@
 /**
  * The SQLite store's side of retention (store-parts.ts `RetentionPart`): a
  * repository's manifests and tags read in one transaction with the version
- * they were read at, a plan applied only while that version holds (in the
- * IMMEDIATE transaction that checks it), and a manifest's accessories. Mirrors
- * postgres-retention.ts.
+ * they were read at, a plan applied only while that version holds and no
+ * repository holds a manifest the plan took to be nowhere (both checked in the
+ * IMMEDIATE transaction that deletes, which no other write of the file can
+ * interleave with), and a manifest's accessories. Mirrors postgres-retention.ts.
  */
 import type Database from 'better-sqlite3';
 import type { Digest } from '../../core/index.js';
@@ -16,6 +17,10 @@ import type { DeletionPlan, ManifestNode, RepositorySnapshot } from './store.js'
 export class SqliteRetention extends SqlitePart<ReturnType<typeof prepare>> implements RetentionPart {
   constructor(connection: SqliteConnection) {
     super(connection, prepare);
+  }
+
+  async repositoryVersion(repository: string): Promise<number | undefined> {
+    return this.c.repositoryVersion(repository);
   }
 
   async repositorySnapshot(repository: string): Promise<RepositorySnapshot | undefined> {
@@ -32,6 +37,7 @@ export class SqliteRetention extends SqlitePart<ReturnType<typeof prepare>> impl
     return this.db.transaction(() => {
       const version = this.c.repositoryVersion(repository);
       if (plan.version !== undefined && version !== plan.version) return false;
+      for (const digest of plan.absentEverywhere ?? []) if (this.s.heldAnywhere.get(digest) !== undefined) return false;
       if (version === undefined) return plan.tags.length === 0 && plan.manifests.length === 0;
       const untagged = new Set<string>();
       for (const { tag, digest } of plan.tags) {
@@ -58,6 +64,7 @@ function prepare(db: Database.Database) {
     manifestsOf: db.prepare<[string], ManifestRow>('SELECT * FROM manifests WHERE repository = ? ORDER BY digest'),
     childrenIn: db.prepare<[string], { parent: string; child: string }>(`SELECT r.manifest AS parent, r.digest AS child FROM manifest_refs r
       JOIN manifests m ON m.repository = r.repository AND m.digest = r.digest WHERE r.repository = ? ORDER BY r.manifest, r.ord`),
+    heldAnywhere: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM manifests WHERE digest = ? LIMIT 1'),
     deleteTagAt: db.prepare('DELETE FROM tags WHERE repository = ? AND tag = ? AND digest = ?'),
     accessories: db.prepare<{ repository: string; subject: string; tag: string; low: string; high: string }, { digest: string }>(ACCESSORIES_SQL),
   };

@@ -55,7 +55,7 @@ export type ManifestPart = Pick<
   'putManifest' | 'getManifest' | 'getManifestEntry' | 'repositoriesWithManifest' | 'resolveTag' | 'listTags' | 'tagsOf' | 'deleteManifest' | 'deleteTag' | 'listReferrers'
 >;
 /** A repository as retention sees it, and its plans applied. */
-export type RetentionPart = Pick<MetadataStore, 'repositorySnapshot' | 'applyDeletions' | 'accessoriesOf'>;
+export type RetentionPart = Pick<MetadataStore, 'repositoryVersion' | 'repositorySnapshot' | 'applyDeletions' | 'accessoriesOf'>;
 /** Scan records, and the totals the metrics read. */
 export type ScanPart = Pick<MetadataStore, 'saveScan' | 'getScan' | 'manifestsNeedingScan'> & Required<Pick<MetadataStore, 'severityTotals'>>;
 
@@ -183,6 +183,9 @@ export abstract class ComposedMetadataStore implements MetadataStore {
     return this.#manifests.listReferrers(repository, subject, artifactType);
   }
 
+  repositoryVersion(repository: string): Promise<number | undefined> {
+    return this.#retention.repositoryVersion(repository);
+  }
   repositorySnapshot(repository: string): Promise<RepositorySnapshot | undefined> {
     return this.#retention.repositorySnapshot(repository);
   }

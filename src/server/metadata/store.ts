@@ -144,6 +144,12 @@ export interface RepositorySnapshot {
 /** Deletions applied together; with `version`, only if the repository did not change since that snapshot. */
 export interface DeletionPlan {
   readonly version?: number;
+  /**
+   * Manifest digests the plan took to be in no repository (the subjects of the accessories it deletes that
+   * this repository does not hold): applied only if, at that moment, no repository holds one of them. A push
+   * of one into another repository changes only that repository's version, so `version` cannot tell.
+   */
+  readonly absentEverywhere?: readonly Digest[];
   /** Tags to remove, each only while it still points at `digest`. */
   readonly tags: ReadonlyArray<{ readonly tag: string; readonly digest: Digest }>;
   /** Manifests to remove, with their references and the tags pointing at them. */
@@ -241,9 +247,14 @@ export interface MetadataStore {
   /** Deletes the manifest and the tags pointing at it; false when it was not there. */
   deleteManifest(repository: string, digest: Digest): Promise<boolean>;
   deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** The repository's version, which every change to its manifests or tags moves; undefined when the repository is unknown. */
+  repositoryVersion(repository: string): Promise<number | undefined>;
   /** Manifests and tags of a repository at one version (retention works from it); undefined when the repository is unknown. */
   repositorySnapshot(repository: string): Promise<RepositorySnapshot | undefined>;
-  /** Applies a deletion plan atomically; false (nothing changed) when `plan.version` is not the repository's version any more. */
+  /**
+   * Applies a deletion plan atomically; false (nothing changed) when `plan.version` is no longer the repository's version,
+   * or a repository holds one of `plan.absentEverywhere`.
+   */
   applyDeletions(repository: string, plan: DeletionPlan, now: string): Promise<boolean>;
   /**
    * Manifests that follow `digest` in `repository`: those whose subject it is, and those tagged with its

@@ -116,6 +116,12 @@ describe('retention plans', () => {
     const plan = planRetention(sigs, policy, NOW, new Set([elsewhere]));
     assert.deepEqual(plan.manifests, [d('ref-b')]);
     assert.deepEqual(plan.reasons, ['orphaned accessory']);
+    assert.deepEqual(plan.absentEverywhere, [nowhere], 'applied only while no repository holds the subject it deleted for; not the one it kept for');
+    // The accessories of a collected image name no absent subject: nothing to check elsewhere.
+    const image = node('collected', { untaggedAt: daysAgo(30) });
+    const withImage = planRetention(snapshot([image, node('its-sig')], [tag(accessoryTag(image.digest, '.sig'), 'its-sig')]), policy, NOW);
+    assert.deepEqual(sorted(withImage.manifests), sorted([image.digest, d('its-sig')]));
+    assert.deepEqual(withImage.absentEverywhere, []);
   });
 
   test('rules: keep the newest N matching tags and those younger than D; other tags go, and their manifests start their untagged time now', () => {

@@ -63,6 +63,24 @@ export function retentionContract(makeStore: MakeStore): void {
     });
   });
 
+  test('plans with absentEverywhere: refused while another repository holds one of those manifests; the version moves with every change', async () => {
+    await withStore(makeStore, async (store) => {
+      const image = manifest('team/app', 'x-image');
+      await store.putManifest(manifest('team/sigs', 'x-sig'), `${image.digest.replace(':', '-')}.sig`);
+      const before = await store.repositoryVersion('team/sigs');
+      assert.ok(before !== undefined);
+      assert.equal(await store.repositoryVersion('nothing'), undefined);
+      await store.putManifest(image, 'v1');
+      assert.equal(await store.repositoryVersion('team/sigs'), before, "another repository's push leaves this version");
+      const plan = { version: before, absentEverywhere: [image.digest], tags: [], manifests: [d('x-sig')] };
+      assert.equal(await store.applyDeletions('team/sigs', plan, at(1)), false, 'the subject is held by team/app');
+      assert.ok(await store.getManifest('team/sigs', d('x-sig')));
+      assert.equal(await store.deleteManifest('team/app', image.digest), true);
+      assert.equal(await store.applyDeletions('team/sigs', plan, at(2)), true, 'held nowhere now');
+      assert.equal(await store.getManifest('team/sigs', d('x-sig')), undefined);
+    });
+  });
+
   test('accessories: referrers by subject and the sha256-<hex> tags (.sig, .att, .sbom, the fallback index), within the repository', async () => {
     await withStore(makeStore, async (store) => {
       const image = manifest('app', 'a-image');
