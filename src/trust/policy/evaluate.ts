@@ -45,6 +45,9 @@ export interface PolicyFacts {
 
 export type Decision = 'allow' | 'warn' | 'reject';
 
+/** How far in the future a signed attestation time may be (clock skew) before it counts as no time. */
+const FUTURE_SKEW_MS = 5 * 60_000;
+
 export interface RequirementOutcome {
   /** `signature`, `signedIdentity`, `attestation:vuln`… */
   readonly name: string;
@@ -208,10 +211,19 @@ function attestationOutcome(req: AttestationRequirement, facts: PolicyFacts, acc
     return { name, met: false, detail: bad ? `no valid ${req.type} attestation: ${bad.message}` : `no ${req.type} attestation for ${facts.repository}@${facts.digest}` };
   }
   let lastProblem = '';
+  // Newest first: the newest usable attestation decides a condition, so a later scan of the same digest that found
+  // more is not outweighed by an earlier clean one still inside maxAge. A signed time in the future is no time (it
+  // would never age). Attestations without a time come last; when one of them is the newest usable, each must meet it.
+  const timed = valid.map((att) => ({ att, time: predicateTime(att.predicateType!, att.predicate) }));
+  timed.sort((a, b) => (b.time?.getTime() ?? -Infinity) - (a.time?.getTime() ?? -Infinity));
   let excused = '';
-  for (const att of valid) {
+  let judged = 0;
+  for (const { att, time } of timed) {
+    if (time && time.getTime() - facts.now.getTime() > FUTURE_SKEW_MS) {
+      lastProblem = `the ${req.type} attestation is dated ${time.toISOString()}, in the future: its age cannot be trusted`;
+      continue;
+    }
     if (req.maxAgeMs !== undefined) {
-      const time = predicateTime(att.predicateType!, att.predicate);
       if (!time) {
         lastProblem = `the ${req.type} attestation carries no signed time, so its age (maxAge ${req.maxAge}) cannot be checked`;
         continue;
@@ -222,32 +234,37 @@ function attestationOutcome(req: AttestationRequirement, facts: PolicyFacts, acc
         continue;
       }
     }
-    if (req.condition) {
-      // A scan that could not look at everything cannot show the absence of findings.
-      const incomplete = incompleteReasons(att.predicate);
-      if (incomplete.length > 0) {
-        lastProblem = `the ${req.type} attestation is of an incomplete scan (${incomplete[0]}${incomplete.length > 1 ? ` and ${incomplete.length - 1} more` : ''}): findings may be missing, so "${req.condition.text}" is not shown`;
-        continue;
-      }
-      const threshold = req.condition.threshold;
-      const counted = predicateFindings(att.predicate).filter((f) => threshold === 'ANY' || atLeast(f.severity, threshold));
-      const bad: PredicateFinding[] = [];
-      const allowed = new Set<string>();
-      for (const f of counted) {
-        const by = allowlistedBy(allowlist, f.ids);
-        if (by) allowed.add(by.id);
-        else bad.push(f);
-      }
-      excused = allowed.size > 0 ? ` (${counted.length - bad.length} allowlisted: ${firstFew([...allowed])})` : '';
-      if (bad.length > 0) {
-        const named = bad.flatMap((f) => f.ids.slice(0, 1));
-        lastProblem = `the ${req.type} attestation reports ${bad.length} finding(s)${threshold === 'ANY' ? '' : ` at ${threshold} or above`}${named.length ? ` (${firstFew(named)})` : ''}, against "${req.condition.text}"`;
-        continue;
-      }
-    }
-    return { name, met: true, detail: `a valid ${req.type} attestation${req.maxAge ? ` younger than ${req.maxAge}` : ''}${req.condition ? ` with ${req.condition.text}${excused}` : ''}` };
+    if (!req.condition) return { name, met: true, detail: `a valid ${req.type} attestation${req.maxAge ? ` younger than ${req.maxAge}` : ''}` };
+    const verdict = conditionVerdict(req, req.condition, att, allowlist);
+    if (verdict.problem !== undefined) return { name, met: false, detail: verdict.problem };
+    excused ||= verdict.excused;
+    judged++;
+    if (time) break;
   }
+  if (judged > 0) return { name, met: true, detail: `a valid ${req.type} attestation${req.maxAge ? ` younger than ${req.maxAge}` : ''} with ${req.condition!.text}${excused}` };
   return { name, met: false, detail: lastProblem };
+}
+
+/** Whether one attestation meets a condition: the problem when it does not; the allowlisted findings it excused. */
+function conditionVerdict(req: AttestationRequirement, condition: NonNullable<AttestationRequirement['condition']>, att: SignatureCheck, allowlist: ReadonlyMap<string, CveAllowlistEntry>): { problem?: string; excused: string } {
+  // A scan that could not look at everything cannot show the absence of findings.
+  const incomplete = incompleteReasons(att.predicate);
+  if (incomplete.length > 0) {
+    return { problem: `the ${req.type} attestation is of an incomplete scan (${incomplete[0]}${incomplete.length > 1 ? ` and ${incomplete.length - 1} more` : ''}): findings may be missing, so "${condition.text}" is not shown`, excused: '' };
+  }
+  const threshold = condition.threshold;
+  const counted = predicateFindings(att.predicate).filter((f) => threshold === 'ANY' || atLeast(f.severity, threshold));
+  const bad: PredicateFinding[] = [];
+  const allowed = new Set<string>();
+  for (const f of counted) {
+    const by = allowlistedBy(allowlist, f.ids);
+    if (by) allowed.add(by.id);
+    else bad.push(f);
+  }
+  const excused = allowed.size > 0 ? ` (${counted.length - bad.length} allowlisted: ${firstFew([...allowed])})` : '';
+  if (bad.length === 0) return { excused };
+  const named = bad.flatMap((f) => f.ids.slice(0, 1));
+  return { problem: `the ${req.type} attestation reports ${bad.length} finding(s)${threshold === 'ANY' ? '' : ` at ${threshold} or above`}${named.length ? ` (${firstFew(named)})` : ''}, against "${condition.text}"`, excused };
 }
 
 function firstFew(ids: readonly string[]): string {

@@ -156,6 +156,32 @@ describe('evaluation', () => {
     assert.equal(evaluate(p, facts({ attestations: [{ ...fresh, status: 'unknown-key', keyId: 'ee'.repeat(32) }] })).decision, 'reject');
   });
 
+  test('the newest attestation decides a condition; a signed time in the future is no time', () => {
+    const p = parsePolicy('repositories:\n  - match: "**"\n    attestations:\n      - type: vuln\n        maxAge: 7d\n        condition: no CRITICAL finding\n');
+    const olderClean = vuln('2025-06-05T00:00:00Z', []);
+    const newerCritical = vuln('2025-06-09T00:00:00Z', [{ severity: 'CRITICAL' }]);
+    // A later scan of the same digest found a CRITICAL: the earlier clean one, still inside maxAge, does not outweigh it.
+    const superseded = evaluate(p, facts({ attestations: [olderClean, newerCritical] }));
+    assert.equal(superseded.decision, 'reject');
+    assert.match(superseded.reason!, /1 finding\(s\) at CRITICAL or above/);
+    assert.equal(evaluate(p, facts({ attestations: [newerCritical, olderClean] })).decision, 'reject', 'whatever the order they are listed in');
+    // The other way round: the CRITICAL was fixed (or withdrawn) by the newer scan.
+    assert.equal(evaluate(p, facts({ attestations: [vuln('2025-06-05T00:00:00Z', [{ severity: 'CRITICAL' }]), vuln('2025-06-09T00:00:00Z', [])] })).decision, 'allow');
+    // Dated a year ahead, a clean attestation would never age: it is not used, and the older CRITICAL one decides.
+    const future = vuln('2026-06-09T00:00:00Z', []);
+    const dated = evaluate(p, facts({ attestations: [future] }));
+    assert.equal(dated.decision, 'reject');
+    assert.match(dated.reason!, /dated 2026-06-09T00:00:00.000Z, in the future: its age cannot be trusted/);
+    assert.equal(evaluate(p, facts({ attestations: [future, vuln('2025-06-08T00:00:00Z', [{ severity: 'CRITICAL' }])] })).decision, 'reject');
+    // Within the clock skew (five minutes) it is used.
+    assert.equal(evaluate(p, facts({ attestations: [vuln('2025-06-10T00:04:00Z', [])] })).decision, 'allow');
+    // Without signed times (no maxAge), the newest is unknown: every one must meet the condition.
+    const untimed = parsePolicy('repositories:\n  - match: "**"\n    attestations:\n      - type: vuln\n        condition: no CRITICAL finding\n');
+    const noTime = (findings: { severity: string }[]): SignatureCheck => ({ ...vuln('2025-06-08T00:00:00Z', findings), predicate: { scanner: { result: { findings: findings.map((f, i) => ({ id: `CVE-${i}`, ...f })) } } } });
+    assert.equal(evaluate(untimed, facts({ attestations: [noTime([]), noTime([{ severity: 'CRITICAL' }])] })).decision, 'reject');
+    assert.equal(evaluate(untimed, facts({ attestations: [noTime([]), noTime([])] })).decision, 'allow');
+  });
+
   test('a condition about findings is not met by the attestation of an incomplete scan (ours, CycloneDX, SARIF)', () => {
     const p = parsePolicy('repositories:\n  - match: "**"\n    attestations:\n      - type: vuln\n        condition: no CRITICAL finding\n');
     const clean = vuln('2025-06-08T00:00:00Z', []);
