@@ -2,7 +2,7 @@
  * Streaming zstd decompression that honours back-pressure: at most one
  * output chunk (256 KiB) is produced ahead of the reader, whatever the
  * compression ratio, so a small hostile stream that expands to gigabytes
- * (a "zstd bomb") costs the same memory as any other stream.
+ * (a "zstd bomb") costs the same memory as every other stream.
  *
  * Why this and not a library's stream. The decoder is libzstd (1.5.7,
  * statically linked by the `zstd-napi` Node-API binding, built from its bundled

@@ -28,7 +28,7 @@ import type { BlobStore } from './storage/blob-store.js';
 export const HEALTH_PATH = '/healthz';
 export const READY_PATH = '/readyz';
 const CHECK_TIMEOUT_MS = 2_000;
-/** Of the empty blob: any well-formed digest does, present or not. */
+/** Of the empty blob: every well-formed digest does, present or not. */
 const PROBE_DIGEST = 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' as Digest;
 const PROBE_REPOSITORY = 'portcullis/readiness-probe';
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');

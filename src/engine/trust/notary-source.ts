@@ -75,7 +75,7 @@ export function findingFor(repo: VerifiedRepository, gun: string, ref: ImageRef,
     return { kind: 'signed', gun, tag, digest: `sha256:${sha256}`, size, role, keyIds: signers.map((k) => k.keyId), rootKeys: root, signerKeys: signers };
   };
   if (ref.tag === undefined) {
-    // By digest: any target of an accepted role with this digest, signed by a pinned signer, vouches for it.
+    // By digest: a target of an accepted role with this digest, signed by a pinned signer, vouches for it.
     const hex = ref.digest?.startsWith('sha256:') ? ref.digest.slice('sha256:'.length) : undefined;
     let untrusted: NotaryFinding | undefined;
     for (const [role, targets] of repo.byRole) {

@@ -50,7 +50,7 @@ export function isRegistryAdmin(principal: Principal): boolean {
   return principal.kind === 'user' && principal.admin;
 }
 
-/** `/v2/` and the catalog: any principal that proved who it is (the catalog is then filtered by `can … pull`). */
+/** `/v2/` and the catalog: every principal that proved who it is (the catalog is then filtered by `can … pull`). */
 export function isSignedIn(principal: Principal): boolean {
   return principal.kind !== 'anonymous';
 }

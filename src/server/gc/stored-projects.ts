@@ -2,7 +2,7 @@
  * The effective per-project settings when project admins set their own
  * through the admin API (`PUT /api/v1/projects/NAME/settings`, stored with
  * the project in the identity store): a project's stored settings when it
- * has any, laid key by key over the operator's file `defaults`; a project
+ * has some, laid key by key over the operator's file `defaults`; a project
  * without stored settings gets what the file says for it (its own section,
  * or the defaults). The operator's file stays the floor every project starts
  * from; a key a project leaves null falls back to the file's default.

@@ -43,7 +43,7 @@ export function scanFromRow(row: ScanRow): ScanRecord {
   };
 }
 
-/** A row of per-severity sums (columns named by level, NULL when no result has any) as counts without the zeros. */
+/** A row of per-severity sums (columns named by level, NULL when no result has one) as counts without the zeros. */
 export function totalsFrom(row: Readonly<Record<string, unknown>> | undefined): Partial<Record<SeverityLevel, number>> {
   const totals: Partial<Record<SeverityLevel, number>> = {};
   for (const level of SEVERITY_LEVELS) {

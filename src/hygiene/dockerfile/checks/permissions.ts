@@ -1,7 +1,7 @@
 /**
  * dockerfile/chmod-world-writable: a `RUN chmod` that makes files or
  * directories writable by every user (`chmod 777`, `chmod -R 666`,
- * `chmod o+w`, `chmod a=rwx`): any process in the container, whatever user it
+ * `chmod o+w`, `chmod a=rwx`), so every process in the container, whatever user it
  * runs as, may then replace the program or its configuration. A mode with
  * the sticky bit (`1777`, `+t`) is the shared-directory idiom of /tmp and
  * passes.

@@ -7,7 +7,7 @@
  * blob becomes visible to the repository only when it is linked after that.
  *
  * An upload belongs to the repository it was started in and to the user who
- * started it (recorded in the blob store's upload state): any request for it
+ * started it (recorded in the blob store's upload state): every request for it
  * through another repository's path or by anyone else — another user, or an
  * anonymous caller — is answered exactly as for an id that does not exist
  * (404 BLOB_UPLOAD_UNKNOWN), so the answer reveals nothing. Each client may

@@ -79,7 +79,7 @@ export const tokenApi: ApiResource = {
         operationId: 'getToken',
         summary: 'A token, for Basic credentials or none (anonymous)',
         description:
-          'Only Basic credentials are traded: any other Authorization header (a Bearer token) is ignored and the caller is anonymous. `account` and `client_id`, which clients send, are ignored.',
+          'Only Basic credentials are traded; another Authorization header (a Bearer token) is ignored and the caller is anonymous. `account` and `client_id`, which clients send, are ignored.',
         access: 'public',
         security: [{}, { basic: [] }],
         parameters: [

@@ -53,7 +53,7 @@ export type SecurityRequirement = Readonly<Record<string, readonly string[]>>;
 /**
  * Who may call an operation, which decides what the assembler adds:
  * - `public`: no credentials are asked for (the operation lists its own refusals);
- * - `signed-in`: any authenticated caller; the handler decides the rest and the
+ * - `signed-in`: every authenticated caller; the handler decides the rest and the
  *   operation lists its 403s. The assembler adds the security requirement, 401 and 429;
  * - `administrator`: a registry administrator; the assembler adds 401 and 429, and
  *   403 where a signed-in caller may be no administrator (with accounts).
